@@ -1,0 +1,47 @@
+# onestack: `make up` starts a cloud, `make test` proves it works.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DATA_DIR ?=
+AREA ?= identity
+APT_PACKAGES := postgresql postgresql-contrib
+STAMP := $(VENV)/.installed
+
+.PHONY: install up down status test test-unit check conformance bench clean postgres
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install-system.sh
+	scripts/install-system.sh $(APT_PACKAGES)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+up: install
+	$(VENV)/bin/onestack up --detach $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
+down:
+	$(VENV)/bin/onestack down $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
+status:
+	$(VENV)/bin/onestack status $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
+postgres: install
+	scripts/postgres-up.sh
+
+test: install postgres check
+	ONESTACK_TEST_POSTGRES=$$(scripts/postgres-up.sh --url) $(PY) -m pytest -n 2 --dist loadgroup -q
+
+check: install
+	$(VENV)/bin/ruff check onestack tests bench scripts
+	$(VENV)/bin/lint-imports
+
+conformance: install
+	scripts/conformance.sh $(AREA)
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

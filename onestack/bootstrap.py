@@ -1,0 +1,187 @@
+"""First start: the cloud's initial identity data, catalog and credential files.
+
+Everything here is idempotent: it runs at every start, creates what is
+missing and brings the catalog URLs in line with the address the cloud now
+serves on, so ``onestack up --bind`` elsewhere keeps clients working.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from onestack.db.base import new_id
+from onestack.runtime import Runtime
+from onestack.services.identity.models import (
+    ROOT_DOMAIN,
+    Assignment,
+    CatalogService,
+    Endpoint,
+    ImpliedRole,
+    Project,
+    Region,
+    Revision,
+    Role,
+    User,
+)
+from onestack.services.identity.passwords import store_password
+
+SECRETS_FILE = "bootstrap-secrets.yaml"
+ROLES = ("admin", "member", "reader", "manager", "service", "ResellerAdmin")
+IMPLIED = (("admin", "member"), ("member", "reader"), ("manager", "member"))
+INTERFACES = ("public", "internal", "admin")
+# (service type, name, path under the base URL)
+CATALOG = (
+    ("identity", "keystone", "/identity"),
+    ("compute", "nova", "/compute/v2.1"),
+    ("placement", "placement", "/placement"),
+    ("network", "neutron", "/network"),
+    ("image", "glance", "/image"),
+    ("block-storage", "cinder", "/volume/v3"),
+    ("object-store", "swift", "/object-store/v1/AUTH_$(project_id)s"),
+    ("orchestration", "heat", "/orchestration/v1/$(project_id)s"),
+)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a secret file atomically, readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def load_secrets(data_dir: Path) -> dict:
+    path = data_dir / SECRETS_FILE
+    if path.exists():
+        return yaml.safe_load(path.read_text())
+    found = {"admin_password": secrets.token_urlsafe(18), "demo_password": secrets.token_urlsafe(18)}
+    write_private(path, yaml.safe_dump(found))
+    return found
+
+
+def _one(session, model, **where):
+    return session.scalars(select(model).filter_by(**where)).first()
+
+
+def _ensure(session, model, defaults: dict | None = None, **where):
+    row = _one(session, model, **where)
+    if row is None:
+        row = model(**where, **(defaults or {}))
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _grant(session, kind: str, actor: str, target: str, role: str) -> None:
+    key = (kind, actor, target, role, False)
+    if session.get(Assignment, key) is None:
+        session.add(Assignment(type=kind, actor_id=actor, target_id=target, role_id=role, inherited=False))
+
+
+def seed(runtime: Runtime) -> dict:
+    """Create the initial domain, roles, projects, users and catalog; returns the passwords."""
+    settings = runtime.settings
+    found = load_secrets(settings.data_dir)
+    runtime.identity.keys.initialise()
+    with runtime.db.write() as session:
+        if session.get(Revision, 1) is None:
+            session.add(Revision(id=1, value=0))
+        _ensure(session, Project, {"name": "Default", "domain_id": ROOT_DOMAIN, "is_domain": True,
+                                   "description": "The default domain", "tags": [], "options": {}, "extra": {}},
+                id="default")
+        roles = {name: _ensure(session, Role, {"id": new_id(), "options": {}, "extra": {}}, name=name, domain_id="")
+                 for name in ROLES}
+        for prior, implied in IMPLIED:
+            key = (roles[prior].id, roles[implied].id)
+            if session.get(ImpliedRole, key) is None:
+                session.add(ImpliedRole(prior_role_id=key[0], implied_role_id=key[1]))
+        for name, role in (("admin", "admin"), ("demo", "member")):
+            project = _ensure(session, Project, {"id": new_id(), "parent_id": "default", "tags": [], "options": {},
+                                                 "extra": {}, "description": f"The {name} project"},
+                              name=name, domain_id="default")
+            user = _one(session, User, name=name, domain_id="default")
+            if user is None:
+                user = User(id=new_id(), name=name, domain_id="default", default_project_id=project.id,
+                            options={}, extra={})
+                session.add(user)
+                session.flush()
+                store_password(session, user, found[f"{name}_password"], settings)
+            _grant(session, "UserProject", user.id, project.id, roles[role].id)
+            if name == "admin":
+                _grant(session, "UserSystem", user.id, "system", roles["admin"].id)
+                _grant(session, "UserDomain", user.id, "default", roles["admin"].id)
+        _ensure(session, Region, {"description": "", "extra": {}}, id=settings.region)
+        _sync_catalog(session, settings.base_url, settings.region)
+    return found
+
+
+def _sync_catalog(session, base: str, region: str) -> None:
+    for service_type, name, path in CATALOG:
+        service = None
+        for row in session.scalars(select(CatalogService).where(CatalogService.type == service_type)):
+            if (row.extra or {}).get("onestack"):
+                service = row
+        if service is None:
+            service = CatalogService(id=new_id(), type=service_type, enabled=True,
+                                     extra={"name": name, "onestack": True})
+            session.add(service)
+            session.flush()
+        for interface in INTERFACES:
+            endpoint = _one(session, Endpoint, service_id=service.id, interface=interface, region_id=region)
+            if endpoint is None:
+                session.add(Endpoint(id=new_id(), service_id=service.id, interface=interface, region_id=region,
+                                     url=base + path, enabled=True, extra={}))
+            elif endpoint.url != base + path:
+                endpoint.url = base + path
+
+
+def clouds(settings, found: dict) -> dict:
+    auth_url = f"{settings.base_url}/identity"
+
+    def entry(user: str, password: str, **scope) -> dict:
+        auth = {"auth_url": auth_url, "username": user, "password": password, "user_domain_name": "Default",
+                **scope}
+        return {"auth": auth, "region_name": settings.region, "interface": "public", "identity_api_version": 3}
+
+    project = {"project_name": None, "project_domain_name": "Default"}
+    return {
+        "onestack": entry("demo", found["demo_password"], **{**project, "project_name": "demo"}),
+        "onestack-admin": entry("admin", found["admin_password"], **{**project, "project_name": "admin"}),
+        "onestack-system-admin": entry("admin", found["admin_password"], system_scope="all"),
+    }
+
+
+def openrc(entry: dict) -> str:
+    auth = entry["auth"]
+    lines = [f"export OS_AUTH_URL={auth['auth_url']}", f"export OS_USERNAME={auth['username']}",
+             f"export OS_PASSWORD='{auth['password']}'", "export OS_USER_DOMAIN_NAME=Default",
+             f"export OS_PROJECT_NAME={auth['project_name']}", "export OS_PROJECT_DOMAIN_NAME=Default",
+             f"export OS_REGION_NAME={entry['region_name']}", "export OS_IDENTITY_API_VERSION=3",
+             "export OS_INTERFACE=public"]
+    return "\n".join(lines) + "\n"
+
+
+def write_client_files(settings, found: dict, user_config: Path | None) -> None:
+    """DATA_DIR/clouds.yaml, DATA_DIR/openrc-*, and our entries merged into the user's clouds.yaml."""
+    entries = clouds(settings, found)
+    write_private(settings.data_dir / "clouds.yaml", yaml.safe_dump({"clouds": entries}, sort_keys=False))
+    write_private(settings.data_dir / "openrc-admin", openrc(entries["onestack-admin"]))
+    write_private(settings.data_dir / "openrc-demo", openrc(entries["onestack"]))
+    if user_config is None:
+        return
+    existing = yaml.safe_load(user_config.read_text()) if user_config.exists() else None
+    existing = existing if isinstance(existing, dict) else {}
+    merged_clouds = dict(existing.get("clouds") or {})
+    merged_clouds.update(entries)
+    write_private(user_config, yaml.safe_dump({**existing, "clouds": merged_clouds}, sort_keys=False))
+
+
+def user_clouds_path() -> Path:
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "openstack" / "clouds.yaml"

@@ -1,0 +1,114 @@
+"""The ``onestack`` command."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from onestack import config
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="An OpenStack-compatible cloud in one package.")
+keys_app = typer.Typer(no_args_is_help=True, help="Fernet token keys.")
+app.add_typer(keys_app, name="keys")
+console = Console()
+
+DataDir = Annotated[Path, typer.Option("--data-dir", help="Where the cloud keeps its state.",
+                                       default_factory=config.default_data_dir)]
+
+
+def _settings(data_dir: Path, bind: str | None = None, database: str | None = None) -> config.Settings:
+    settings = config.load(data_dir.resolve())
+    if bind:
+        settings.bind = bind
+    if database:
+        settings.database = database
+    return settings
+
+
+@app.command()
+def up(
+    data_dir: DataDir,
+    bind: Annotated[str | None, typer.Option(help="HOST:PORT to serve on (default 127.0.0.1:8080).")] = None,
+    database: Annotated[str | None, typer.Option(help="SQLAlchemy URL, e.g. postgresql://...; "
+                                                      "default SQLite in the data dir.")] = None,
+    detach: Annotated[bool, typer.Option("--detach", help="Return once the API answers.")] = False,
+    user_clouds: Annotated[bool, typer.Option(help="Merge our entries into ~/.config/openstack/clouds.yaml.")]
+    = True,
+) -> None:
+    """Initialise the data dir if needed and start the cloud."""
+    from onestack import server
+
+    settings = _settings(data_dir, bind, database)
+    if server.running_pid(settings.data_dir):
+        console.print(f"onestack is already running from {settings.data_dir}")
+        raise typer.Exit(0 if server.answers(settings) else 1)
+    config.save(settings)
+    started = time.monotonic()
+    if detach:
+        argv = ["up", "--data-dir", str(settings.data_dir)] + ([] if user_clouds else ["--no-user-clouds"])
+        try:
+            pid = server.detach(argv, settings)
+        except RuntimeError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        _welcome(settings, pid, time.monotonic() - started)
+        return
+    server.configure_logging(settings.log_level)
+    runtime = server.prepare(settings, user_clouds=user_clouds)
+    server.serve(settings, runtime)
+
+
+def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
+    console.print(f"[green]onestack is up[/green] at {settings.base_url} (pid {pid}, ready in {seconds:.2f}s)")
+    console.print(f"  data dir   {settings.data_dir}")
+    console.print(f"  clouds     {settings.data_dir / 'clouds.yaml'} (entries onestack, onestack-admin)")
+    console.print("  try        openstack --os-cloud onestack-admin catalog list")
+    console.print(f"             source {settings.data_dir / 'openrc-admin'}; openstack token issue")
+
+
+@app.command()
+def down(data_dir: DataDir) -> None:
+    """Stop the cloud started from this data dir."""
+    from onestack import server
+
+    pid = server.stop(data_dir.resolve())
+    console.print("onestack was not running" if pid is None else f"stopped onestack (pid {pid})")
+
+
+@app.command()
+def status(data_dir: DataDir) -> None:
+    """Say whether the cloud runs and answers; exit 0 only if it does."""
+    from onestack import server
+
+    settings = _settings(data_dir)
+    pid = server.running_pid(settings.data_dir)
+    if pid is None:
+        console.print("onestack is not running")
+        raise typer.Exit(3)
+    if not server.answers(settings):
+        console.print(f"onestack (pid {pid}) is running but does not answer at {settings.base_url}")
+        raise typer.Exit(1)
+    console.print(f"onestack (pid {pid}) is up at {settings.base_url}")
+
+
+@keys_app.command("rotate")
+def rotate(data_dir: DataDir) -> None:
+    """Promote the staged key, stage a new one; running servers pick it up by themselves."""
+    from onestack.services.identity.fernet import KeyRepository
+
+    repo = KeyRepository(data_dir.resolve() / "fernet-keys")
+    repo.initialise()
+    console.print(f"primary key is now {repo.rotate()}")
+
+
+def main() -> None:
+    app(prog_name="onestack")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Settings of one cloud, read from ``DATA_DIR/onestack.yaml``.
+
+The file is written at first start with the defaults below, so an operator
+can see every knob and change it; unknown keys are refused so a typo does
+not silently leave a default in force.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import yaml
+
+CONFIG_FILE = "onestack.yaml"
+
+
+def default_data_dir() -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/onestack")
+    return Path.home() / ".local/share/onestack"
+
+
+@dataclasses.dataclass
+class SecurityCompliance:
+    """Keystone's ``[security_compliance]`` options, same names and meaning."""
+
+    lockout_failure_attempts: int = 0
+    lockout_duration: int = 1800
+    unique_last_password_count: int = 0
+    minimum_password_age: int = 0
+    password_expires_days: int = 0
+    change_password_upon_first_use: bool = False
+    password_regex: str | None = None
+    password_regex_description: str | None = None
+    disable_user_account_days_inactive: int = 0
+
+
+@dataclasses.dataclass
+class Settings:
+    data_dir: Path
+    bind: str = "127.0.0.1:8080"
+    database: str = ""
+    public_url: str = ""
+    region: str = "RegionOne"
+    bcrypt_rounds: int = 12
+    token_expiration: int = 3600
+    allow_expired_window: int = 172800
+    max_request_body_size: int = 114688
+    log_level: str = "info"
+    security_compliance: SecurityCompliance = dataclasses.field(default_factory=SecurityCompliance)
+
+    @property
+    def host(self) -> str:
+        return self.bind.rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.bind.rsplit(":", 1)[1])
+
+    @property
+    def database_url(self) -> str:
+        return self.database or f"sqlite:///{self.data_dir / 'onestack.db'}"
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.host if self.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.data_dir / CONFIG_FILE
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data.pop("data_dir")
+        return data
+
+
+def load(data_dir: Path) -> Settings:
+    path = data_dir / CONFIG_FILE
+    raw = yaml.safe_load(path.read_text()) if path.exists() else {}
+    raw = dict(raw or {})
+    compliance = SecurityCompliance(**(raw.pop("security_compliance", None) or {}))
+    return Settings(data_dir=data_dir, security_compliance=compliance, **raw)
+
+
+def save(settings: Settings) -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = settings.config_path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(settings.to_dict(), sort_keys=False))
+    os.replace(tmp, settings.config_path)

@@ -1,0 +1,107 @@
+"""One exception tree for every service.
+
+    APIError
+     ├── BadRequest (400)          ├── Conflict (409)
+     ├── Unauthorized (401)        ├── Gone (410)
+     ├── Forbidden (403)           ├── PayloadTooLarge (413)
+     ├── NotFound (404)            ├── UnsupportedMediaType (415)
+     ├── MethodNotAllowed (405)    ├── NotImplemented_ (501)
+     └── NotAcceptable (406)
+
+Services raise these; each service renders them once in its own fault shape
+(see ``FaultFormat``), so a handler never builds an error body itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+
+
+class APIError(Exception):
+    status = 500
+
+    def __init__(self, message: str | None = None, *, headers: dict | None = None):
+        self.message = message or HTTPStatus(self.status).description
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+    @property
+    def title(self) -> str:
+        return HTTPStatus(self.status).phrase
+
+
+class BadRequest(APIError):
+    status = 400
+
+
+class Unauthorized(APIError):
+    status = 401
+
+    def __init__(self, message: str = "The request you have made requires authentication.", **kw):
+        super().__init__(message, **kw)
+
+
+class Forbidden(APIError):
+    status = 403
+
+
+class NotFound(APIError):
+    status = 404
+
+
+class MethodNotAllowed(APIError):
+    status = 405
+
+
+class NotAcceptable(APIError):
+    status = 406
+
+
+class Conflict(APIError):
+    status = 409
+
+
+class Gone(APIError):
+    status = 410
+
+
+class PayloadTooLarge(APIError):
+    status = 413
+
+    def __init__(self, message: str = "Request Entity Too Large", **kw):
+        super().__init__(message, **kw)
+
+
+class UnsupportedMediaType(APIError):
+    status = 415
+
+
+class NotImplemented_(APIError):
+    status = 501
+
+
+FaultFormat = Callable[[APIError], dict]
+
+
+def keystone_fault(err: APIError) -> dict:
+    return {"error": {"code": err.status, "title": err.title, "message": err.message}}
+
+
+_NOVA_KEYS = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
+              405: "badMethod", 409: "conflictingRequest", 413: "overLimit", 406: "notAcceptable"}
+
+
+def nova_fault(err: APIError) -> dict:
+    key = _NOVA_KEYS.get(err.status, "computeFault")
+    return {key: {"code": err.status, "message": err.message}}
+
+
+def neutron_fault(err: APIError) -> dict:
+    kind = type(err).__name__.rstrip("_")
+    return {"NeutronError": {"type": kind, "message": err.message, "detail": ""}}
+
+
+def generic_fault(err: APIError) -> dict:
+    """The webob-style shape used by Glance, Cinder, Heat and Placement."""
+    return {"errors": [{"status": err.status, "title": err.title, "detail": err.message}]}

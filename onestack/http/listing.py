@@ -1,0 +1,93 @@
+"""Filters, sorting and limit/marker pagination for every list endpoint.
+
+A resource declares which query parameters filter which column
+(``{"name": "name", "enabled": "enabled"}``); the helpers here turn the
+query string into SQL once for all services.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Select, asc, desc, func
+
+from onestack.http.errors import BadRequest, NotFound
+
+OPERATORS = ("contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "equals", "iequals")
+MAX_LIMIT = 1000
+
+
+def _coerce(column, value: str):
+    if isinstance(column.type, Boolean):
+        lowered = value.lower()
+        if lowered in ("true", "1", "yes", "on"):
+            return True
+        if lowered in ("false", "0", "no", "off"):
+            return False
+        raise BadRequest(f"Expected a boolean for filter, got '{value}'.")
+    return value
+
+
+def apply_filters(stmt: Select, model, query, fields: dict[str, str]) -> Select:
+    for key, value in query.multi_items():
+        name, _, op = key.partition("__")
+        if name not in fields or (op and op not in OPERATORS):
+            continue
+        column = getattr(model, fields[name])
+        if not op:
+            stmt = stmt.where(column == _coerce(column, value))
+            continue
+        insensitive = op.startswith("i")
+        col = func.lower(column) if insensitive else column
+        val = value.lower() if insensitive else value
+        base = op[1:] if insensitive else op
+        if base == "contains":
+            stmt = stmt.where(col.contains(val, autoescape=True))
+        elif base == "startswith":
+            stmt = stmt.where(col.startswith(val, autoescape=True))
+        elif base == "endswith":
+            stmt = stmt.where(col.endswith(val, autoescape=True))
+        else:
+            stmt = stmt.where(col == val)
+    return stmt
+
+
+def apply_sort(stmt: Select, model, query, sortable: dict[str, str], default: str = "id") -> Select:
+    """``sort_key``/``sort_dir`` pairs (Neutron, Nova, Glance style); id last keeps pages stable."""
+    keys = query.getlist("sort_key") or [default]
+    dirs = query.getlist("sort_dir")
+    for i, key in enumerate(keys):
+        if key not in sortable:
+            raise BadRequest(f"Invalid sort key: {key}.")
+        direction = dirs[i] if i < len(dirs) else (dirs[-1] if dirs else "asc")
+        if direction not in ("asc", "desc"):
+            raise BadRequest(f"Invalid sort direction: {direction}.")
+        column = getattr(model, sortable[key])
+        stmt = stmt.order_by(asc(column) if direction == "asc" else desc(column))
+    if "id" not in keys:
+        stmt = stmt.order_by(asc(model.id))
+    return stmt
+
+
+def parse_limit(query, default: int | None = None) -> int | None:
+    raw = query.get("limit")
+    if raw is None:
+        return default
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise BadRequest(f"Invalid limit: {raw}.") from None
+    if limit < 0:
+        raise BadRequest(f"Invalid limit: {raw}.")
+    return min(limit, MAX_LIMIT)
+
+
+def page(rows: list, query, limit: int | None, key=lambda r: r.id) -> tuple[list, str | None]:
+    """Cut a sorted list at ``marker`` and ``limit``; returns the page and the next marker, if any."""
+    marker = query.get("marker")
+    if marker is not None:
+        ids = [key(r) for r in rows]
+        if marker not in ids:
+            raise NotFound(f"Marker {marker} could not be found.")
+        rows = rows[ids.index(marker) + 1:]
+    if limit is not None and len(rows) > limit:
+        return rows[:limit], key(rows[limit - 1]) if limit else None
+    return rows, None

@@ -1,0 +1,52 @@
+"""Outermost ASGI layer: request id, runtime injection, structured access log.
+
+Written against raw ASGI rather than BaseHTTPMiddleware: it sits on every
+request and must cost next to nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+import orjson
+
+ACCESS = logging.getLogger("onestack.access")
+
+
+class RequestMiddleware:
+    def __init__(self, app, runtime):
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            scope["onestack.runtime"] = self.runtime
+            return await self.app(scope, receive, send)
+        request_id = f"req-{uuid.uuid4()}"
+        scope["onestack.runtime"] = self.runtime
+        scope["onestack.request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+        header = (b"x-openstack-request-id", request_id.encode())
+
+        async def send_with_id(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if ACCESS.isEnabledFor(logging.INFO):
+                ACCESS.info(orjson.dumps({
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                    "client": scope["client"][0] if scope.get("client") else None,
+                }).decode())

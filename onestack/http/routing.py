@@ -1,0 +1,166 @@
+"""The request chain every service shares.
+
+A service is a list of ``Route``s whose endpoints are plain functions
+``fn(call: Call) -> Reply | dict | None``.  ``Service.asgi()`` wraps each one
+so that the body is read with a size limit, parsed and schema-checked, the
+microversion negotiated, the function run in a worker thread (database and
+bcrypt work never block the event loop) and every error rendered once in the
+service's own fault shape.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from onestack.http import errors
+from onestack.http.context import Context
+from onestack.http.jsonbody import parse_json, read_limited, validate
+from onestack.http.microversion import Microversions, Version
+
+LOG = logging.getLogger("onestack.http")
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+@dataclasses.dataclass
+class Reply:
+    body: Any = None
+    status: int = 200
+    headers: dict[str, str] | None = None
+
+
+class Call:
+    """One API call as a handler sees it."""
+
+    __slots__ = ("request", "body", "version", "runtime", "_ctx")
+
+    def __init__(self, request: Request, body: Any, version: Version | None):
+        self.request = request
+        self.body = body
+        self.version = version
+        self.runtime = request.scope["onestack.runtime"]
+        self._ctx: Context | None = None
+
+    @property
+    def path(self) -> dict[str, str]:
+        return self.request.path_params
+
+    @property
+    def query(self):
+        return self.request.query_params
+
+    @property
+    def headers(self):
+        return self.request.headers
+
+    @property
+    def ctx(self) -> Context:
+        """The caller, authenticated from ``X-Auth-Token`` on first use."""
+        if self._ctx is None:
+            token = self.request.headers.get("x-auth-token")
+            if not token:
+                raise errors.Unauthorized()
+            self._ctx = self.runtime.authenticate(token)
+        return self._ctx
+
+    def url(self, path: str = "") -> str:
+        """Absolute URL under this service's prefix, as clients saw the host."""
+        return f"{self.runtime.base_url(self.request)}{self.request.scope.get('root_path', '')}{path}"
+
+
+def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
+    if status in (204, 205, 304) or body is None:
+        return Response(status_code=status, headers=headers)
+    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type="application/json")
+
+
+@dataclasses.dataclass
+class Endpoint:
+    path: str
+    methods: tuple[str, ...]
+    fn: Callable[[Call], Any]
+    schema: dict | None = None
+    status: int = 200
+
+
+def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | None = None,
+          status: int = 200) -> Endpoint:
+    return Endpoint(path, (method,), fn, schema, status)
+
+
+class Service:
+    def __init__(self, name: str, prefix: str, fault: errors.FaultFormat, endpoints: list[Endpoint],
+                 microversions: Microversions | None = None, body_limit: int | None = None):
+        self.name = name
+        self.prefix = prefix
+        self.fault = fault
+        self.endpoints = endpoints
+        self.microversions = microversions
+        self.body_limit = body_limit
+
+    def asgi(self) -> Starlette:
+        routes = [Route(e.path, self._wrap(e), methods=list(e.methods)) for e in self.endpoints]
+        return Starlette(
+            routes=routes,
+            exception_handlers={errors.APIError: self._api_error, HTTPException: self._http_error,
+                                Exception: self._crash},
+        )
+
+    def _wrap(self, ep: Endpoint):
+        mv = self.microversions
+
+        async def endpoint(request: Request) -> Response:
+            version = mv.negotiate(request.headers) if mv else None
+            body = None
+            if request.method in BODY_METHODS:
+                runtime = request.scope["onestack.runtime"]
+                raw = await read_limited(request, self.body_limit or runtime.settings.max_request_body_size)
+                body = parse_json(raw)
+                if ep.schema is not None:
+                    validate(body, ep.schema)
+            result = await run_in_threadpool(ep.fn, Call(request, body, version))
+            if not isinstance(result, Reply):
+                result = Reply(result, ep.status)
+            headers = dict(result.headers or {})
+            if mv:
+                headers.update(mv.response_headers(version))
+            return json_response(result.body, result.status, headers)
+
+        endpoint.__name__ = ep.fn.__name__
+        return endpoint
+
+    def render(self, err: errors.APIError, request: Request | None = None) -> Response:
+        headers = dict(err.headers)
+        if self.microversions and request is not None:
+            headers.update(self.microversions.response_headers(self.microversions.minimum))
+        if err.status == 401:
+            headers.setdefault("WWW-Authenticate", f'Keystone uri="{_identity_uri(request)}"')
+        return json_response(self.fault(err), err.status, headers)
+
+    async def _api_error(self, request: Request, exc: errors.APIError) -> Response:
+        return self.render(exc, request)
+
+    async def _http_error(self, request: Request, exc: HTTPException) -> Response:
+        cls = {404: errors.NotFound, 405: errors.MethodNotAllowed}.get(exc.status_code, errors.BadRequest)
+        return self.render(cls(), request)
+
+    async def _crash(self, request: Request, exc: Exception) -> Response:
+        LOG.exception("unexpected error in %s %s", request.method, request.url.path)
+        err = errors.APIError("An unexpected error prevented the server from fulfilling your request.")
+        return json_response(self.fault(err), 500)
+
+
+def _identity_uri(request: Request | None) -> str:
+    if request is None:
+        return ""
+    return f"{request.scope['onestack.runtime'].base_url(request)}/identity"

@@ -1,0 +1,34 @@
+"""Everything one onestack process holds: settings, database, services.
+
+Handlers reach it as ``call.runtime`` (the outer middleware puts it in the
+ASGI scope), so there are no module-level globals and tests can run several
+clouds in one process.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+
+from onestack.config import Settings
+from onestack.db.engine import Database
+from onestack.http.context import Context
+from onestack.services.identity.service import IdentityService
+
+
+class Runtime:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.identity = IdentityService(self.db, settings)
+
+    def authenticate(self, token: str) -> Context:
+        return self.identity.context(token)
+
+    def base_url(self, request: Request) -> str:
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/")
+        host = request.headers.get("host") or self.settings.bind
+        return f"{request.url.scheme}://{host}"
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,20 @@
+"""The identity service's routes, one module per group of resources."""
+
+from onestack.http.errors import keystone_fault
+from onestack.http.routing import Service
+from onestack.services.identity.api import (
+    auth,
+    catalog,
+    credentials,
+    discovery,
+    projects,
+    role_assignments,
+    roles,
+    users,
+)
+
+
+def service() -> Service:
+    endpoints = [*discovery.ROUTES, *auth.ROUTES, *projects.ROUTES, *users.ROUTES, *roles.ROUTES,
+                 *role_assignments.ROUTES, *catalog.ROUTES, *credentials.ROUTES]
+    return Service("identity", "/identity", keystone_fault, endpoints)

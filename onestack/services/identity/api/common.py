@@ -1,0 +1,33 @@
+"""What every identity handler needs: the service, views, policy, listing."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select
+
+from onestack.http.listing import apply_filters
+from onestack.http.policy import enforce
+from onestack.http.routing import Call
+from onestack.services.identity.policies import RULES
+from onestack.services.identity.service import IdentityService
+from onestack.services.identity.views import Views
+
+
+def identity(call: Call) -> IdentityService:
+    return call.runtime.identity
+
+
+def views(call: Call) -> Views:
+    return Views(call.url())
+
+
+def authorize(call: Call, action: str, target: dict | None = None) -> None:
+    enforce(call.ctx, action, RULES[action], target)
+
+
+def truthy(value: str | None) -> bool:
+    return value is not None and value.lower() not in ("0", "false", "no", "off")
+
+
+def filtered(call: Call, stmt: Select, model, fields: dict[str, str]) -> Select:
+    """Keystone's list filters: exact match, ``__contains``/``__startswith``/... on names."""
+    return apply_filters(stmt, model, call.query, fields)

@@ -1,0 +1,211 @@
+"""Identity tables.  Domains are projects with ``is_domain`` set, as in Keystone,
+so that a project may also act as a domain and hierarchy is one tree."""
+
+from __future__ import annotations
+
+import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onestack.db.base import Base, UTCDateTime, utcnow
+
+ROOT_DOMAIN = "<<keystone.domain.root>>"
+ID = String(64)
+NAME = String(255)
+Stamp = datetime.datetime
+
+
+class Project(Base):
+    __tablename__ = "identity_project"
+    __table_args__ = (UniqueConstraint("domain_id", "name"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    domain_id: Mapped[str] = mapped_column(ID, index=True)
+    parent_id: Mapped[str | None] = mapped_column(ID, index=True)
+    is_domain: Mapped[bool] = mapped_column(Boolean, default=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict] = mapped_column(default=dict)
+    options: Mapped[dict] = mapped_column(default=dict)
+    tags: Mapped[list] = mapped_column(default=list)
+
+
+class User(Base):
+    __tablename__ = "identity_user"
+    __table_args__ = (UniqueConstraint("domain_id", "name"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    domain_id: Mapped[str] = mapped_column(ID, index=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    default_project_id: Mapped[str | None] = mapped_column(ID)
+    description: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(NAME)
+    extra: Mapped[dict] = mapped_column(default=dict)
+    options: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[Stamp] = mapped_column(UTCDateTime, default=utcnow)
+    last_active_at: Mapped[Stamp | None] = mapped_column(UTCDateTime)
+    failed_auth_count: Mapped[int] = mapped_column(Integer, default=0)
+    failed_auth_at: Mapped[Stamp | None] = mapped_column(UTCDateTime)
+
+
+class Password(Base):
+    """Every password a user has had; the newest is the one in force."""
+
+    __tablename__ = "identity_password"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("identity_user.id", ondelete="CASCADE"), index=True)
+    hash: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[Stamp] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[Stamp | None] = mapped_column(UTCDateTime)
+    self_service: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Group(Base):
+    __tablename__ = "identity_group"
+    __table_args__ = (UniqueConstraint("domain_id", "name"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    domain_id: Mapped[str] = mapped_column(ID, index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict] = mapped_column(default=dict)
+
+
+class Membership(Base):
+    __tablename__ = "identity_membership"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("identity_user.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[str] = mapped_column(ForeignKey("identity_group.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Role(Base):
+    __tablename__ = "identity_role"
+    __table_args__ = (UniqueConstraint("domain_id", "name"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    # Global roles use the empty string rather than NULL so the unique constraint holds.
+    domain_id: Mapped[str] = mapped_column(ID, default="")
+    description: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict] = mapped_column(default=dict)
+    options: Mapped[dict] = mapped_column(default=dict)
+
+
+class ImpliedRole(Base):
+    __tablename__ = "identity_implied_role"
+
+    prior_role_id: Mapped[str] = mapped_column(ForeignKey("identity_role.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    implied_role_id: Mapped[str] = mapped_column(ForeignKey("identity_role.id", ondelete="CASCADE"),
+                                                 primary_key=True)
+
+
+class Assignment(Base):
+    """A role given to a user or group on a project, a domain or the system.
+
+    ``type`` is one of UserProject, GroupProject, UserDomain, GroupDomain,
+    UserSystem, GroupSystem; ``target_id`` is ``system`` for the last two.
+    """
+
+    __tablename__ = "identity_assignment"
+    __table_args__ = (Index("ix_identity_assignment_target", "target_id"),)
+
+    type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    actor_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    target_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    role_id: Mapped[str] = mapped_column(ForeignKey("identity_role.id", ondelete="CASCADE"), primary_key=True)
+    inherited: Mapped[bool] = mapped_column(Boolean, primary_key=True, default=False)
+
+
+class Region(Base):
+    __tablename__ = "identity_region"
+
+    id: Mapped[str] = mapped_column(NAME, primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    parent_region_id: Mapped[str | None] = mapped_column(NAME)
+    extra: Mapped[dict] = mapped_column(default=dict)
+
+
+class CatalogService(Base):
+    __tablename__ = "identity_service"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    type: Mapped[str] = mapped_column(NAME)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    extra: Mapped[dict] = mapped_column(default=dict)
+
+
+class Endpoint(Base):
+    __tablename__ = "identity_endpoint"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("identity_service.id", ondelete="CASCADE"))
+    interface: Mapped[str] = mapped_column(String(8))
+    url: Mapped[str] = mapped_column(Text)
+    region_id: Mapped[str | None] = mapped_column(NAME)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    extra: Mapped[dict] = mapped_column(default=dict)
+
+
+class ApplicationCredential(Base):
+    __tablename__ = "identity_application_credential"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    user_id: Mapped[str] = mapped_column(ForeignKey("identity_user.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[str] = mapped_column(ID)
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[Stamp | None] = mapped_column(UTCDateTime)
+    unrestricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    role_ids: Mapped[list] = mapped_column(default=list)
+    access_rule_ids: Mapped[list] = mapped_column(default=list)
+
+
+class AccessRule(Base):
+    __tablename__ = "identity_access_rule"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("identity_user.id", ondelete="CASCADE"), index=True)
+    service: Mapped[str] = mapped_column(NAME)
+    path: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(16))
+
+
+class Credential(Base):
+    __tablename__ = "identity_credential"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("identity_user.id", ondelete="CASCADE"), index=True)
+    project_id: Mapped[str | None] = mapped_column(ID)
+    type: Mapped[str] = mapped_column(NAME)
+    blob: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict] = mapped_column(default=dict)
+
+
+class RevocationEvent(Base):
+    """Tokens issued before ``issued_before`` that match every set field are revoked."""
+
+    __tablename__ = "identity_revocation_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    audit_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    user_id: Mapped[str | None] = mapped_column(ID)
+    project_id: Mapped[str | None] = mapped_column(ID)
+    domain_id: Mapped[str | None] = mapped_column(ID)
+    issued_before: Mapped[Stamp] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[Stamp] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Revision(Base):
+    """One counter bumped by every identity write, so caches in any process know when to drop."""
+
+    __tablename__ = "identity_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,85 @@
+"""Keystone's default policies (secure RBAC personas), as rules.
+
+Like Keystone's own defaults, a user holding ``admin`` on any scope is still
+the cloud administrator for identity; readers are limited to what their
+system or domain scope covers, and everyone may manage what is their own.
+"""
+
+from onestack.http.policy import (
+    ADMIN,
+    ALWAYS,
+    DOMAIN_MANAGER,
+    DOMAIN_READER,
+    OWNER,
+    SYSTEM_READER,
+    Rule,
+    target_matches,
+)
+
+ADMIN_OR_SYSTEM_READER = ADMIN | SYSTEM_READER
+DOMAIN_ADMIN = ADMIN | DOMAIN_MANAGER
+DOMAIN_VISIBLE = ADMIN_OR_SYSTEM_READER | DOMAIN_READER
+PROJECT_SELF = target_matches("project_id", "project_id")
+DOMAIN_SELF = target_matches("domain_id", "domain_id") | target_matches("project_domain_id", "domain_id")
+SERVICE = Rule(lambda c, t: "service" in c.roles, "role:service")
+
+RULES: dict[str, Rule] = {
+    "identity:get_domain": DOMAIN_VISIBLE | DOMAIN_SELF,
+    "identity:list_domains": ADMIN_OR_SYSTEM_READER,
+    "identity:create_domain": ADMIN,
+    "identity:update_domain": ADMIN,
+    "identity:delete_domain": ADMIN,
+    "identity:get_project": DOMAIN_VISIBLE | PROJECT_SELF,
+    "identity:list_projects": DOMAIN_VISIBLE,
+    "identity:list_user_projects": DOMAIN_VISIBLE | OWNER,
+    "identity:create_project": DOMAIN_ADMIN,
+    "identity:update_project": DOMAIN_ADMIN,
+    "identity:delete_project": DOMAIN_ADMIN,
+    "identity:project_tags": DOMAIN_VISIBLE | PROJECT_SELF,
+    "identity:update_project_tags": DOMAIN_ADMIN,
+    "identity:get_user": DOMAIN_VISIBLE | OWNER,
+    "identity:list_users": DOMAIN_VISIBLE,
+    "identity:create_user": DOMAIN_ADMIN,
+    "identity:update_user": DOMAIN_ADMIN,
+    "identity:delete_user": DOMAIN_ADMIN,
+    "identity:get_group": DOMAIN_VISIBLE,
+    "identity:list_groups": DOMAIN_VISIBLE,
+    "identity:list_groups_for_user": DOMAIN_VISIBLE | OWNER,
+    "identity:list_users_in_group": DOMAIN_VISIBLE,
+    "identity:check_user_in_group": DOMAIN_VISIBLE,
+    "identity:create_group": DOMAIN_ADMIN,
+    "identity:update_group": DOMAIN_ADMIN,
+    "identity:delete_group": DOMAIN_ADMIN,
+    "identity:add_user_to_group": DOMAIN_ADMIN,
+    "identity:remove_user_from_group": DOMAIN_ADMIN,
+    "identity:get_role": ADMIN_OR_SYSTEM_READER | DOMAIN_MANAGER,
+    "identity:list_roles": ADMIN_OR_SYSTEM_READER | DOMAIN_MANAGER,
+    "identity:create_role": ADMIN,
+    "identity:update_role": ADMIN,
+    "identity:delete_role": ADMIN,
+    "identity:implied_roles": ADMIN_OR_SYSTEM_READER,
+    "identity:manage_implied_roles": ADMIN,
+    "identity:list_grants": DOMAIN_VISIBLE,
+    "identity:manage_grants": DOMAIN_ADMIN,
+    "identity:list_role_assignments": DOMAIN_VISIBLE,
+    "identity:list_system_grants": ADMIN_OR_SYSTEM_READER,
+    "identity:manage_system_grants": ADMIN,
+    "identity:get_region": ALWAYS,
+    "identity:list_regions": ALWAYS,
+    "identity:manage_regions": ADMIN,
+    "identity:get_service": ADMIN_OR_SYSTEM_READER,
+    "identity:list_services": ADMIN_OR_SYSTEM_READER,
+    "identity:manage_services": ADMIN,
+    "identity:get_endpoint": ADMIN_OR_SYSTEM_READER,
+    "identity:list_endpoints": ADMIN_OR_SYSTEM_READER,
+    "identity:manage_endpoints": ADMIN,
+    "identity:get_application_credential": ADMIN_OR_SYSTEM_READER | OWNER,
+    "identity:create_application_credential": OWNER,
+    "identity:delete_application_credential": ADMIN | OWNER,
+    "identity:access_rules": ADMIN_OR_SYSTEM_READER | OWNER,
+    "identity:delete_access_rule": ADMIN | OWNER,
+    "identity:get_credential": ADMIN_OR_SYSTEM_READER | OWNER,
+    "identity:manage_credential": ADMIN | OWNER,
+    "identity:validate_token": ADMIN_OR_SYSTEM_READER | SERVICE | OWNER,
+    "identity:revoke_token": ADMIN | SERVICE | OWNER,
+}

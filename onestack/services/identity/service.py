@@ -1,0 +1,87 @@
+"""The identity service object the rest of onestack holds: store, tokens,
+authentication and the catalog, built once per process."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from onestack.config import Settings
+from onestack.db.engine import Database
+from onestack.http.context import Context
+from onestack.http.errors import Unauthorized
+from onestack.services.identity.authentication import Authenticator
+from onestack.services.identity.fernet import KeyRepository
+from onestack.services.identity.models import CatalogService, Endpoint
+from onestack.services.identity.store import IdentityStore
+from onestack.services.identity.tokens import InvalidToken, TokenData, TokenService, iso
+
+
+class IdentityService:
+    def __init__(self, db: Database, settings: Settings):
+        self.settings = settings
+        self.store = IdentityStore(db)
+        self.keys = KeyRepository(settings.data_dir / "fernet-keys")
+        self.tokens = TokenService(self.store, settings, self.keys)
+        self.authenticator = Authenticator(self.tokens, settings.security_compliance)
+        self._catalog: tuple[int, list] | None = None
+
+    def context(self, token: str) -> Context:
+        try:
+            return self.tokens.validate(token).context
+        except InvalidToken:
+            raise Unauthorized() from None
+
+    def catalog(self, project_id: str | None = None) -> list[dict]:
+        """The catalog as a token for ``project_id`` sees it (``$(project_id)s`` filled in, or left out)."""
+        raw = self._raw_catalog()
+        return [{**s, "endpoints": [e for e in (_for_project(e, project_id) for e in s["endpoints"]) if e]}
+                for s in raw]
+
+    def _raw_catalog(self) -> list[dict]:
+        revision = self.store.revision()
+        if self._catalog is None or self._catalog[0] != revision:
+            with self.store.read() as session:
+                services = session.scalars(select(CatalogService).where(CatalogService.enabled)).all()
+                endpoints = session.scalars(select(Endpoint).where(Endpoint.enabled)).all()
+            by_service: dict[str, list] = {}
+            for e in endpoints:
+                by_service.setdefault(e.service_id, []).append(
+                    {"id": e.id, "interface": e.interface, "region": e.region_id, "region_id": e.region_id,
+                     "url": e.url})
+            catalog = [
+                {"id": s.id, "type": s.type, "name": (s.extra or {}).get("name", ""),
+                 "endpoints": by_service.get(s.id, [])}
+                for s in services
+            ]
+            self._catalog = (revision, catalog)
+        return self._catalog[1]
+
+    def token_body(self, data: TokenData, *, catalog: bool = True) -> dict:
+        p = data.payload
+        body: dict = {
+            "methods": list(p.methods), "user": data.user, "audit_ids": list(p.audit_ids),
+            "expires_at": iso(p.expires_at), "issued_at": iso(p.issued_at),
+        }
+        if data.project is not None:
+            body["project"] = data.project
+            body["is_domain"] = False
+        elif data.domain is not None:
+            body["domain"] = data.domain
+        elif p.system:
+            body["system"] = {"all": True}
+        if data.project is not None or data.domain is not None or p.system:
+            body["roles"] = list(data.roles)
+            if catalog:
+                body["catalog"] = self.catalog(p.project_id)
+        if data.app_cred is not None:
+            body["application_credential"] = data.app_cred
+        return {"token": body}
+
+
+def _for_project(endpoint: dict, project_id: str | None) -> dict | None:
+    url = endpoint["url"]
+    if "$(project_id)s" not in url and "$(tenant_id)s" not in url:
+        return endpoint
+    if project_id is None:
+        return None
+    return {**endpoint, "url": url.replace("$(project_id)s", project_id).replace("$(tenant_id)s", project_id)}

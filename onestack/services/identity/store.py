@@ -1,0 +1,65 @@
+"""Transactions for identity, and the revision that keeps every cache honest.
+
+Every identity write goes through ``IdentityStore.write``: it bumps one
+counter row in the same transaction.  Caches (validated tokens, the catalog,
+role trees) are keyed by that counter: the process that wrote drops them at
+once, other processes sharing the database notice within ``POLL_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from onestack.db.engine import Database
+from onestack.http.errors import Conflict, NotFound
+from onestack.services.identity.models import Revision
+
+POLL_SECONDS = 1.0
+
+
+class IdentityStore:
+    def __init__(self, db: Database):
+        self.db = db
+        self._lock = threading.Lock()
+        self._revision = -1
+        self._checked = 0.0
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        with self.db.write() as session:
+            yield session
+            session.execute(update(Revision).where(Revision.id == 1).values(value=Revision.value + 1))
+        with self._lock:
+            self._checked = 0.0
+
+    def read(self):
+        return self.db.read()
+
+    def revision(self) -> int:
+        """The database revision, re-read when our writes or time say it may have moved."""
+        now = time.monotonic()
+        if now - self._checked >= POLL_SECONDS:
+            with self.db.engine.connect() as conn:
+                value = conn.execute(select(Revision.value).where(Revision.id == 1)).scalar_one_or_none()
+                conn.rollback()
+            with self._lock:
+                self._revision = value if value is not None else 0
+                self._checked = now
+        return self._revision
+
+
+def get(session: Session, model, key, kind: str):
+    row = session.get(model, key) if key is not None else None
+    if row is None:
+        raise NotFound(f"Could not find {kind}: {key}.")
+    return row
+
+
+def conflict(kind: str, field: str, value) -> Conflict:
+    return Conflict(f"Conflict occurred attempting to store {kind} - Duplicate entry found with {field} {value}.")

@@ -1,0 +1,99 @@
+"""A real onestack server on a free loopback port, driven over HTTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import yaml
+
+# Tempest's own compliance settings: tests of lockout and history rely on them.
+TEST_SETTINGS = {
+    "bcrypt_rounds": 4,
+    "security_compliance": {"lockout_failure_attempts": 2, "lockout_duration": 5, "unique_last_password_count": 2},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cloud:
+    def __init__(self, data_dir: Path, database: str | None = None, settings: dict | None = None):
+        self.data_dir = data_dir
+        self.home = data_dir / "home"
+        self.port = free_port()
+        self.database = database
+        self.settings = {**TEST_SETTINGS, **(settings or {})}
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.url}/identity"
+
+    @property
+    def env(self) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+        env.update(HOME=str(self.home), OS_CLIENT_CONFIG_FILE=str(self.data_dir / "clouds.yaml"))
+        return env
+
+    def onestack(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "onestack", *args, "--data-dir", str(self.data_dir)]
+        return subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=check, timeout=120)
+
+    def start(self) -> Cloud:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "onestack.yaml").write_text(yaml.safe_dump(self.settings))
+        args = ["up", "--bind", f"127.0.0.1:{self.port}", "--detach", "--no-user-clouds"]
+        if self.database:
+            args += ["--database", self.database]
+        self.onestack(*args)
+        return self
+
+    def stop(self) -> None:
+        self.onestack("down", check=False)
+
+    @property
+    def clouds(self) -> dict:
+        return yaml.safe_load((self.data_dir / "clouds.yaml").read_text())["clouds"]
+
+    def password(self, entry: str = "onestack-admin") -> str:
+        return self.clouds[entry]["auth"]["password"]
+
+    def token(self, user: str = "admin", password: str | None = None, project: str | None = "admin",
+              domain: str = "Default", **scope) -> str:
+        return self.issue(user, password, project, domain, **scope).headers["X-Subject-Token"]
+
+    def issue(self, user: str = "admin", password: str | None = None, project: str | None = "admin",
+              domain: str = "Default", scope: dict | None = None) -> httpx.Response:
+        if password is None:
+            password = self.password("onestack-admin" if user == "admin" else "onestack")
+        body = {"auth": {"identity": {"methods": ["password"], "password": {
+            "user": {"name": user, "domain": {"name": domain}, "password": password}}}}}
+        if scope is not None:
+            body["auth"]["scope"] = scope
+        elif project is not None:
+            body["auth"]["scope"] = {"project": {"name": project, "domain": {"name": domain}}}
+        return httpx.post(f"{self.auth_url}/v3/auth/tokens", json=body, timeout=30)
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"X-Auth-Token": token or self.token()}
+        return httpx.Client(base_url=f"{self.auth_url}/v3", headers=headers, timeout=30)
+
+    def openstack(self, *args: str, cloud: str = "onestack-admin", check: bool = True) -> subprocess.CompletedProcess:
+        exe = shutil.which("openstack", path=str(Path(sys.executable).parent)) or "openstack"
+        result = subprocess.run([exe, "--os-cloud", cloud, *args], env=self.env, capture_output=True, text=True,
+                                timeout=120)
+        if check and result.returncode != 0:
+            raise AssertionError(f"openstack {' '.join(args)} failed: {result.stderr}")
+        return result

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.cloudfixture import Cloud
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory):
+    """One real server per test worker; tests create their own projects and users in it."""
+    c = Cloud(tmp_path_factory.mktemp("cloud")).start()
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def admin(cloud):
+    with cloud.client() as http:
+        yield http
