@@ -13,7 +13,7 @@ from onestack.http.errors import BadRequest, Unauthorized
 from onestack.services.identity import assignments
 from onestack.services.identity.fernet import Payload
 from onestack.services.identity.models import ApplicationCredential, Password, Project, User
-from onestack.services.identity.passwords import check_password
+from onestack.services.identity.passwords import check_password, check_secret
 from onestack.services.identity.tokens import InvalidToken, TokenData, TokenService
 
 SUPPORTED_METHODS = ("password", "token", "application_credential")
@@ -133,7 +133,7 @@ class Authenticator:
                 ApplicationCredential.user_id == user.id, ApplicationCredential.name == section["name"])).first()
         else:
             raise BadRequest("An application credential needs an id, or a name and its user.")
-        if cred is None or not check_password(secret, cred.secret_hash):
+        if cred is None or not check_secret(secret, cred.secret_hash):
             raise Unauthorized("The request you have made requires authentication.")
         if cred.expires_at is not None and cred.expires_at <= utcnow():
             raise Unauthorized("The application credential has expired.")

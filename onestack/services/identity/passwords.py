@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import re
 
 import bcrypt
@@ -31,6 +32,15 @@ def check_password(password: str, hashed: str | None) -> bool:
     if len(raw) > MAX_PASSWORD_BYTES:
         return False
     return bcrypt.checkpw(raw, hashed.encode())
+
+
+def hash_secret(secret: str, rounds: int) -> str:
+    """For generated secrets of any length: SHA-256 first, so bcrypt's 72-byte limit never cuts them."""
+    return hash_password(hashlib.sha256(secret.encode()).hexdigest(), rounds)
+
+
+def check_secret(secret: str, hashed: str | None) -> bool:
+    return isinstance(secret, str) and check_password(hashlib.sha256(secret.encode()).hexdigest(), hashed)
 
 
 def check_strength(password: str, regex: str | None, description: str | None) -> None:

@@ -24,7 +24,7 @@ from onestack.services.identity.models import (
     Role,
     User,
 )
-from onestack.services.identity.passwords import hash_password
+from onestack.services.identity.passwords import hash_secret
 from onestack.services.identity.store import conflict, get
 from onestack.services.identity.views import stamp
 
@@ -94,7 +94,7 @@ def create_app_cred(call: Call) -> Reply:
         secret = body.get("secret") or secrets.token_urlsafe(64)
         cred = ApplicationCredential(
             id=new_id(), name=body["name"], user_id=uid, project_id=ctx.project_id,
-            secret_hash=hash_password(secret, APP_CRED_ROUNDS), description=body.get("description"),
+            secret_hash=hash_secret(secret, APP_CRED_ROUNDS), description=body.get("description"),
             expires_at=_parse_expiry(body.get("expires_at")), unrestricted=bool(body.get("unrestricted")),
             role_ids=role_ids, access_rule_ids=rule_ids,
         )

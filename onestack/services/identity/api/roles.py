@@ -281,8 +281,9 @@ ROUTES = [
     route("/v3/roles/{role_id}", "DELETE", delete_role),
     route("/v3/roles/{prior_role_id}/implies", "GET", list_implied),
     route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "PUT", create_implied),
-    route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "GET", get_implied),
+    # HEAD first: Starlette lets a GET route answer HEAD too.
     route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "HEAD", check_implied),
+    route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "GET", get_implied),
     route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "DELETE", delete_implied),
     route("/v3/role_inferences", "GET", role_inferences),
     *_grant_routes(),

@@ -1,0 +1,41 @@
+"""Small builders for API tests: every test makes its own uniquely named resources."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+
+def name(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def ok(resp: httpx.Response, status: int = 200) -> dict:
+    assert resp.status_code == status, f"{resp.request.method} {resp.request.url} -> {resp.status_code}: {resp.text}"
+    return resp.json() if resp.content else {}
+
+
+def make_project(admin: httpx.Client, **extra) -> dict:
+    return ok(admin.post("/projects", json={"project": {"name": name("p"), **extra}}), 201)["project"]
+
+
+def make_user(admin: httpx.Client, password: str = "secret-pass-1", **extra) -> dict:
+    return ok(admin.post("/users", json={"user": {"name": name("u"), "password": password, **extra}}), 201)["user"]
+
+
+def role_id(admin: httpx.Client, role: str) -> str:
+    return ok(admin.get("/roles", params={"name": role}))["roles"][0]["id"]
+
+
+def grant(admin: httpx.Client, project_id: str, user_id: str, role: str = "member") -> None:
+    ok(admin.put(f"/projects/{project_id}/users/{user_id}/roles/{role_id(admin, role)}"), 204)
+
+
+def member_of_new_project(cloud, admin: httpx.Client, role: str = "member") -> tuple[dict, dict, str]:
+    """A fresh project and user holding ``role`` on it, and a token scoped to it."""
+    project = make_project(admin)
+    user = make_user(admin)
+    grant(admin, project["id"], user["id"], role)
+    token = cloud.token(user["name"], "secret-pass-1", project["name"])
+    return project, user, token

@@ -1,0 +1,87 @@
+"""onestack up / down / status, bootstrap files, key rotation, and the same server on PostgreSQL."""
+
+import os
+import stat
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+
+from tests.cloudfixture import Cloud
+from tests.storage.conftest import PG_SERVER
+
+
+def test_up_status_down_and_restart_keep_state(tmp_path):
+    cloud = Cloud(tmp_path / "data")
+    cloud.start()
+    try:
+        assert cloud.onestack("status").returncode == 0
+        assert cloud.onestack("up", "--detach", "--no-user-clouds").returncode == 0  # already up: no second server
+        token = cloud.token()
+        admin = cloud.client(token)
+        project = admin.post("/projects", json={"project": {"name": "survivor"}}).json()["project"]
+        cloud.onestack("down")
+        assert cloud.onestack("status", check=False).returncode == 3
+        cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+        # Fernet tokens are stateless: the old token still works after a restart.
+        got = httpx.get(f"{cloud.auth_url}/v3/projects/{project['id']}", headers={"X-Auth-Token": token})
+        assert got.status_code == 200
+    finally:
+        cloud.stop()
+
+
+def test_bootstrap_files_are_private_and_user_clouds_are_merged(tmp_path):
+    cloud = Cloud(tmp_path / "data")
+    user_config = cloud.home / ".config/openstack/clouds.yaml"
+    user_config.parent.mkdir(parents=True)
+    user_config.write_text(yaml.safe_dump({"clouds": {"elsewhere": {"auth": {"auth_url": "http://x"}}}}))
+    cloud.home.mkdir(parents=True, exist_ok=True)
+    (cloud.data_dir / "onestack.yaml").write_text(yaml.safe_dump(cloud.settings))
+    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach")
+    try:
+        for name in ("clouds.yaml", "openrc-admin", "openrc-demo", "bootstrap-secrets.yaml"):
+            mode = stat.S_IMODE(os.stat(cloud.data_dir / name).st_mode)
+            assert mode == 0o600, name
+        merged = yaml.safe_load(user_config.read_text())["clouds"]
+        assert set(merged) >= {"elsewhere", "onestack", "onestack-admin"}
+        assert merged["elsewhere"] == {"auth": {"auth_url": "http://x"}}
+        openrc = (cloud.data_dir / "openrc-admin").read_text()
+        assert f"OS_AUTH_URL={cloud.auth_url}" in openrc and "OS_PROJECT_NAME=admin" in openrc
+        assert cloud.token()
+    finally:
+        cloud.stop()
+
+
+def test_key_rotation_keeps_issued_tokens_valid(cloud):
+    token = cloud.token()
+    cloud.onestack("keys", "rotate")
+    new = cloud.token()
+    for t in (token, new):
+        resp = httpx.get(f"{cloud.auth_url}/v3/auth/tokens", headers={"X-Auth-Token": new, "X-Subject-Token": t})
+        assert resp.status_code == 200
+
+
+def test_server_on_postgresql(tmp_path):
+    if not PG_SERVER:
+        pytest.skip("ONESTACK_TEST_POSTGRES is not set (make test starts PostgreSQL and sets it)")
+    name = f"onestack_srv_{os.getpid()}"
+    admin_engine = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    cloud = Cloud(tmp_path / "data", database=f"{PG_SERVER}/{name}")
+    try:
+        cloud.start()
+        admin = cloud.client()
+        project = admin.post("/projects", json={"project": {"name": "on-pg"}})
+        assert project.status_code == 201
+        assert admin.post("/projects", json={"project": {"name": "on-pg"}}).status_code == 409
+        listed = admin.get("/projects", params={"name": "on-pg"}).json()["projects"]
+        assert [p["id"] for p in listed] == [project.json()["project"]["id"]]
+        assert cloud.openstack("token", "issue").returncode == 0
+    finally:
+        cloud.stop()
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin_engine.dispose()

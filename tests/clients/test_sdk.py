@@ -1,0 +1,53 @@
+"""openstacksdk, as Ansible and scripts use it, against a real onestack server."""
+
+import openstack
+import pytest
+from openstack.config.loader import OpenStackConfig
+from openstack.exceptions import SDKException
+
+from tests.api.helpers import name
+
+
+@pytest.fixture
+def conn(cloud):
+    config = OpenStackConfig(config_files=[str(cloud.data_dir / "clouds.yaml")], vendor_files=[],
+                             load_envvars=False)
+    c = openstack.connection.Connection(config=config.get_one(cloud="onestack-admin"))
+    yield c
+    c.close()
+
+
+def test_sdk_identity_round_trip(conn):
+    domain = conn.identity.create_domain(name=name("sdk-d"))
+    project = conn.identity.create_project(name=name("sdk-p"), domain_id=domain.id, description="sdk")
+    user = conn.identity.create_user(name=name("sdk-u"), domain_id=domain.id, password="sdk-pass-1")
+    group = conn.identity.create_group(name=name("sdk-g"), domain_id=domain.id)
+    conn.identity.add_user_to_group(user, group)
+    assert conn.identity.check_user_in_group(user, group)
+    role = conn.identity.find_role("reader")
+    conn.identity.assign_project_role_to_user(project, user, role)
+    assert conn.identity.validate_user_has_project_role(project, user, role)
+    found = [p.id for p in conn.identity.projects(domain_id=domain.id)]
+    assert found == [project.id]
+    assert conn.identity.get_user(user.id).name == user.name
+    conn.identity.unassign_project_role_from_user(project, user, role)
+    conn.identity.delete_user(user)
+    conn.identity.delete_group(group)
+    conn.identity.delete_project(project)
+    conn.identity.update_domain(domain, is_enabled=False)
+    conn.identity.delete_domain(domain)
+    assert conn.identity.find_domain(domain.name) is None
+
+
+def test_sdk_catalog_and_version_discovery(conn):
+    assert conn.identity.get_endpoint_data().api_version == (3, 14)
+    services = {s.type for s in conn.identity.services()}
+    assert "identity" in services and "compute" in services
+
+
+def test_sdk_wrong_password(cloud):
+    c = openstack.connect(auth_url=cloud.auth_url, username="admin", password="wrong", project_name="admin",
+                          user_domain_name="Default", project_domain_name="Default", load_envvars=False,
+                          load_yaml_config=False)
+    with pytest.raises(SDKException, match="401"):
+        c.authorize()
