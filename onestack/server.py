@@ -28,17 +28,15 @@ def pid_path(data_dir: Path) -> Path:
 
 
 def running_pid(data_dir: Path) -> int | None:
+    """The pid of this data dir's server if that process is alive (a zombie is not)."""
     try:
         pid = int(pid_path(data_dir).read_text().strip())
-    except (FileNotFoundError, ValueError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ValueError, ProcessLookupError):
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return pid
+    # The state letter follows the parenthesised command name, which may itself contain spaces.
+    state = stat.rsplit(")", 1)[1].split()[0]
+    return None if state in ("Z", "X") else pid
 
 
 def answers(settings: Settings, timeout: float = 1.0) -> bool:

@@ -56,6 +56,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    # LIKE is case-sensitive on PostgreSQL; make SQLite agree so `__contains` filters mean the same on both.
+    cur.execute("PRAGMA case_sensitive_like=ON")
     cur.close()
 
 

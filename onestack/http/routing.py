@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -113,7 +114,7 @@ class Service:
         return Starlette(
             routes=routes,
             exception_handlers={errors.APIError: self._api_error, HTTPException: self._http_error,
-                                Exception: self._crash},
+                                IntegrityError: self._integrity_error, Exception: self._crash},
         )
 
     def _wrap(self, ep: Endpoint):
@@ -153,6 +154,11 @@ class Service:
     async def _http_error(self, request: Request, exc: HTTPException) -> Response:
         cls = {404: errors.NotFound, 405: errors.MethodNotAllowed}.get(exc.status_code, errors.BadRequest)
         return self.render(cls(), request)
+
+    async def _integrity_error(self, request: Request, exc: IntegrityError) -> Response:
+        # Two requests raced past a uniqueness check; the database kept exactly one.
+        LOG.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return self.render(errors.Conflict("The request conflicts with an existing resource."), request)
 
     async def _crash(self, request: Request, exc: Exception) -> Response:
         LOG.exception("unexpected error in %s %s", request.method, request.url.path)

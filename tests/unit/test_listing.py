@@ -1,8 +1,9 @@
 import pytest
-from sqlalchemy import Boolean, String, create_engine, select
+from sqlalchemy import Boolean, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from starlette.datastructures import QueryParams
 
+from onestack.db.engine import Database
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import apply_filters, apply_sort, page, parse_limit
 
@@ -22,14 +23,15 @@ FIELDS = {"name": "name", "enabled": "enabled"}
 
 
 @pytest.fixture
-def session():
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    with Session(engine) as s:
+def session(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'listing.db'}")  # onestack's engine: its LIKE is case-sensitive
+    Base.metadata.create_all(db.engine)
+    with Session(db.engine) as s:
         s.add_all([Thing(id="a", name="Alpha", enabled=True), Thing(id="b", name="beta", enabled=False),
                    Thing(id="c", name="gamma_1", enabled=True), Thing(id="d", name="gamma%2", enabled=True)])
         s.commit()
         yield s
+    db.dispose()
 
 
 def ids(session, query: str, sort: bool = False) -> list[str]:
@@ -60,7 +62,8 @@ def test_unknown_filters_are_ignored_and_bad_booleans_refused(session):
 
 
 def test_sort_keys_and_directions(session):
-    assert ids(session, "sort_key=name&sort_dir=desc", sort=True) == ["d", "c", "b", "a"]
+    # Byte order: "gamma_1" > "gamma%2" > "beta" > "Alpha".
+    assert ids(session, "sort_key=name&sort_dir=desc", sort=True) == ["c", "d", "b", "a"]
     with pytest.raises(BadRequest):
         ids(session, "sort_key=secret", sort=True)
     with pytest.raises(BadRequest):
