@@ -1,16 +1,15 @@
 """onestack up / down / status, bootstrap files, key rotation, and the same server on PostgreSQL."""
 
 import os
+import shutil
 import stat
 import time
 
 import httpx
-import pytest
 import yaml
-from sqlalchemy import create_engine, text
 
 from tests.cloudfixture import Cloud
-from tests.storage.conftest import PG_SERVER
+from tests.pgtools import scratch_database
 
 
 def test_up_status_down_and_restart_keep_state(tmp_path):
@@ -64,28 +63,19 @@ def test_key_rotation_keeps_issued_tokens_valid(cloud):
 
 
 def test_server_on_postgresql(tmp_path):
-    if not PG_SERVER:
-        pytest.skip("ONESTACK_TEST_POSTGRES is not set (make test starts PostgreSQL and sets it)")
-    name = f"onestack_srv_{os.getpid()}"
-    admin_engine = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    cloud = Cloud(tmp_path / "data", database=f"{PG_SERVER}/{name}")
-    try:
-        cloud.start()
-        admin = cloud.client()
-        project = admin.post("/projects", json={"project": {"name": "on-pg"}})
-        assert project.status_code == 201
-        assert admin.post("/projects", json={"project": {"name": "on-pg"}}).status_code == 409
-        listed = admin.get("/projects", params={"name": "on-pg"}).json()["projects"]
-        assert [p["id"] for p in listed] == [project.json()["project"]["id"]]
-        assert cloud.openstack("token", "issue").returncode == 0
-    finally:
-        cloud.stop()
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+    with scratch_database() as url:
+        cloud = Cloud(tmp_path / "data", database=url)
+        try:
+            cloud.start()
+            admin = cloud.client()
+            project = admin.post("/projects", json={"project": {"name": "on-pg"}})
+            assert project.status_code == 201
+            assert admin.post("/projects", json={"project": {"name": "on-pg"}}).status_code == 409
+            listed = admin.get("/projects", params={"name": "on-pg"}).json()["projects"]
+            assert [p["id"] for p in listed] == [project.json()["project"]["id"]]
+            assert cloud.openstack("token", "issue").returncode == 0
+        finally:
+            cloud.stop()
 
 
 def test_tokens_never_reach_the_log(cloud):
@@ -128,3 +118,29 @@ def test_kill_9_during_writes_loses_no_committed_row_and_leaves_no_half_row(tmp_
         assert all(p["tags"] == ["a", "b"] and p["domain_id"] == "default" for p in by_id.values())
     finally:
         cloud.stop()
+
+
+def test_two_api_processes_share_one_postgresql(tmp_path):
+    """Scale-out: a revocation made through one process is honoured by the other within its poll interval."""
+    with scratch_database() as url:
+        first, second = Cloud(tmp_path / "a", database=url), Cloud(tmp_path / "b", database=url)
+        try:
+            first.start()
+            # API processes of one cloud share its token keys and bootstrap secrets, as Keystone nodes do.
+            second.data_dir.mkdir(parents=True)
+            shutil.copytree(first.data_dir / "fernet-keys", second.data_dir / "fernet-keys")
+            shutil.copy(first.data_dir / "bootstrap-secrets.yaml", second.data_dir / "bootstrap-secrets.yaml")
+            second.start()
+            token = first.token()
+            url_b = f"{second.auth_url}/v3/auth/tokens"
+            headers = {"X-Auth-Token": second.token(), "X-Subject-Token": token}
+            assert httpx.get(url_b, headers=headers).status_code == 200
+            revoke = {"X-Auth-Token": token, "X-Subject-Token": token}
+            assert httpx.delete(f"{first.auth_url}/v3/auth/tokens", headers=revoke).status_code == 204
+            deadline = time.monotonic() + 5
+            while httpx.get(url_b, headers=headers).status_code == 200 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert httpx.get(url_b, headers=headers).status_code == 404
+        finally:
+            first.stop()
+            second.stop()

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
-from sqlalchemy import create_engine, text
 
 from onestack.db.engine import Database
-
-PG_SERVER = os.environ.get("ONESTACK_TEST_POSTGRES")
-
-
-def _postgres_database():
-    if not PG_SERVER:
-        pytest.skip("ONESTACK_TEST_POSTGRES is not set (make test starts PostgreSQL and sets it)")
-    name = f"onestack_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    return admin, name
+from tests.pgtools import scratch_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -28,11 +13,8 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'onestack.db'}"
         return
-    admin, name = _postgres_database()
-    yield f"{PG_SERVER}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database() as url:
+        yield url
 
 
 @pytest.fixture
