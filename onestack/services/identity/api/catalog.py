@@ -9,7 +9,14 @@ from onestack.db.base import new_id
 from onestack.http.errors import BadRequest, Conflict
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import authorize, filtered, identity, views
+from onestack.services.identity.api.common import (
+    authorize,
+    extra_attributes,
+    filtered,
+    identity,
+    merge_extra,
+    views,
+)
 from onestack.services.identity.models import CatalogService, Endpoint, Region
 from onestack.services.identity.store import get
 
@@ -17,9 +24,6 @@ REGION_FIELDS = schemas.region_create["properties"]["region"]["properties"]
 SERVICE_FIELDS = ("type", "enabled")
 ENDPOINT_FIELDS = schemas.endpoint_create["properties"]["endpoint"]["properties"]
 
-
-def _extra(body: dict, known) -> dict:
-    return {k: v for k, v in body.items() if k not in known and k not in ("id", "links")}
 
 
 # -- regions -----------------------------------------------------------------
@@ -47,7 +51,7 @@ def _create_region(call: Call, region_id: str | None) -> Reply:
             raise Conflict(f"Duplicate ID, {rid}.")
         _check_parent(session, rid, body.get("parent_region_id"))
         row = Region(id=rid, description=body.get("description") or "",
-                     parent_region_id=body.get("parent_region_id"), extra=_extra(body, REGION_FIELDS))
+                     parent_region_id=body.get("parent_region_id"), extra=extra_attributes(body, REGION_FIELDS))
         session.add(row)
         session.flush()
         return Reply({"region": views(call).region(row)}, 201)
@@ -89,9 +93,7 @@ def update_region(call: Call) -> dict:
             row.parent_region_id = body["parent_region_id"]
         if "description" in body:
             row.description = body["description"] or ""
-        extra = _extra(body, REGION_FIELDS)
-        if extra:
-            row.extra = {**(row.extra or {}), **extra}
+        merge_extra(row, body, REGION_FIELDS)
         return {"region": views(call).region(row)}
 
 
@@ -112,7 +114,7 @@ def create_service(call: Call) -> Reply:
     body = call.body["service"]
     with identity(call).store.write() as session:
         row = CatalogService(id=new_id(), type=body["type"], enabled=body.get("enabled", True),
-                             extra=_extra(body, SERVICE_FIELDS))
+                             extra=extra_attributes(body, SERVICE_FIELDS))
         session.add(row)
         session.flush()
         return Reply({"service": views(call).service(row)}, 201)
@@ -143,9 +145,7 @@ def update_service(call: Call) -> dict:
         for key in SERVICE_FIELDS:
             if key in body:
                 setattr(row, key, body[key])
-        extra = _extra(body, SERVICE_FIELDS)
-        if extra:
-            row.extra = {**(row.extra or {}), **extra}
+        merge_extra(row, body, SERVICE_FIELDS)
         return {"service": views(call).service(row)}
 
 
@@ -174,7 +174,7 @@ def create_endpoint(call: Call) -> Reply:
     with identity(call).store.write() as session:
         region = _endpoint_refs(session, body)
         row = Endpoint(id=new_id(), service_id=body["service_id"], interface=body["interface"], url=body["url"],
-                       region_id=region, enabled=body.get("enabled", True), extra=_extra(body, ENDPOINT_FIELDS))
+                       region_id=region, enabled=body.get("enabled", True), extra=extra_attributes(body, ENDPOINT_FIELDS))
         session.add(row)
         session.flush()
         return Reply({"endpoint": views(call).endpoint(row)}, 201)
@@ -207,9 +207,7 @@ def update_endpoint(call: Call) -> dict:
         for key in ("service_id", "interface", "url", "enabled"):
             if key in body:
                 setattr(row, key, body[key])
-        extra = _extra(body, ENDPOINT_FIELDS)
-        if extra:
-            row.extra = {**(row.extra or {}), **extra}
+        merge_extra(row, body, ENDPOINT_FIELDS)
         return {"endpoint": views(call).endpoint(row)}
 
 

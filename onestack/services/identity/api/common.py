@@ -28,6 +28,20 @@ def truthy(value: str | None) -> bool:
     return value is not None and value.lower() not in ("0", "false", "no", "off")
 
 
+ALWAYS_RESERVED = ("id", "links")
+
+
+def extra_attributes(body: dict, known, reserved=ALWAYS_RESERVED) -> dict:
+    """Attributes a client sent that the resource does not define: Keystone keeps and returns them."""
+    return {k: v for k, v in body.items() if k not in known and k not in reserved}
+
+
+def merge_extra(row, body: dict, known, reserved=ALWAYS_RESERVED) -> None:
+    extra = extra_attributes(body, known, reserved)
+    if extra:
+        row.extra = {**(row.extra or {}), **extra}
+
+
 def filtered(call: Call, stmt: Select, model, fields: dict[str, str]) -> Select:
     """Keystone's list filters: exact match, ``__contains``/``__startswith``/... on names."""
     return apply_filters(stmt, model, call.query, fields)

@@ -9,7 +9,15 @@ from onestack.db.base import new_id
 from onestack.http.errors import BadRequest, Forbidden, NotFound
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import authorize, filtered, identity, truthy, views
+from onestack.services.identity.api.common import (
+    authorize,
+    extra_attributes,
+    filtered,
+    identity,
+    merge_extra,
+    truthy,
+    views,
+)
 from onestack.services.identity.assignments import ancestors
 from onestack.services.identity.models import (
     ROOT_DOMAIN,
@@ -34,9 +42,6 @@ def _get(session: Session, pid: str, *, domain: bool | None) -> Project:
     return row
 
 
-def _extra(body: dict, known) -> dict:
-    return {k: v for k, v in body.items() if k not in known and k not in RESERVED}
-
 
 def _check_unique(session: Session, domain_id: str, name: str, is_domain: bool, exclude: str | None = None):
     stmt = select(Project.id).where(Project.name == name)
@@ -56,7 +61,7 @@ def create_domain_row(session: Session, body: dict, domain_id: str | None = None
     row = Project(id=did, name=body["name"], domain_id=ROOT_DOMAIN, parent_id=None, is_domain=True,
                   enabled=body.get("enabled", True), description=body.get("description"),
                   tags=body.get("tags") or [], options=body.get("options") or {},
-                  extra=_extra(body, schemas.domain_create["properties"]["domain"]["properties"]))
+                  extra=extra_attributes(body, schemas.domain_create["properties"]["domain"]["properties"], RESERVED))
     session.add(row)
     return row
 
@@ -123,9 +128,7 @@ def _apply(row, body: dict, known: dict) -> None:
     for key, value in body.items():
         if key in known and hasattr(row, key) and key not in RESERVED:
             setattr(row, key, value if key not in ("tags", "options") else (value or type(getattr(row, key))()))
-    extra = _extra(body, known)
-    if extra:
-        row.extra = {**(row.extra or {}), **extra}
+    merge_extra(row, body, known, RESERVED)
 
 
 # -- projects --------------------------------------------------------------
@@ -166,7 +169,7 @@ def create_project(call: Call) -> Reply:
         row = Project(id=new_id(), name=body["name"], domain_id=domain_id, parent_id=parent.id, is_domain=False,
                       enabled=body.get("enabled", True), description=body.get("description"),
                       tags=body.get("tags") or [], options=body.get("options") or {},
-                      extra=_extra(body, schemas.project_create["properties"]["project"]["properties"]))
+                      extra=extra_attributes(body, schemas.project_create["properties"]["project"]["properties"], RESERVED))
         session.add(row)
         session.flush()
         return Reply({"project": views(call).project(row)}, 201)

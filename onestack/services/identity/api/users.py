@@ -12,7 +12,15 @@ from onestack.db.base import new_id, utcnow
 from onestack.http.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import authorize, filtered, identity, truthy, views
+from onestack.services.identity.api.common import (
+    authorize,
+    extra_attributes,
+    filtered,
+    identity,
+    merge_extra,
+    truthy,
+    views,
+)
 from onestack.services.identity.assignments import project_role_ids
 from onestack.services.identity.models import (
     AccessRule,
@@ -43,9 +51,6 @@ def _require_domain(session: Session, domain_id: str) -> None:
     if row is None or not row.is_domain:
         raise NotFound(f"Could not find domain: {domain_id}.")
 
-
-def _extra(body: dict, known: dict) -> dict:
-    return {k: v for k, v in body.items() if k not in known and k not in ("id", "links")}
 
 
 def _user(session: Session, uid: str) -> User:
@@ -106,7 +111,7 @@ def create_user(call: Call) -> Reply:
                     default_project_id=body.get("default_project_id"), description=body.get("description"),
                     email=body.get("email"), options={k: v for k, v in (body.get("options") or {}).items()
                                                       if v is not None},
-                    extra=_extra(body, USER_FIELDS))
+                    extra=extra_attributes(body, USER_FIELDS))
         session.add(user)
         session.flush()
         store_password(session, user, body.get("password"), call.runtime.settings, self_service=False)
@@ -184,9 +189,7 @@ def update_user(call: Call) -> dict:
                 else:
                     options[key] = value
             user.options = options
-        extra = _extra(body, USER_FIELDS)
-        if extra:
-            user.extra = {**(user.extra or {}), **extra}
+        merge_extra(user, body, USER_FIELDS)
         if "password" in body:
             store_password(session, user, body["password"], call.runtime.settings, self_service=False)
             svc.tokens.revoke(session, user_id=user.id)
@@ -250,7 +253,7 @@ def create_group(call: Call) -> Reply:
         if session.scalars(select(Group.id).where(Group.domain_id == domain_id, Group.name == body["name"])).first():
             raise conflict("group", "name", body["name"])
         group = Group(id=new_id(), name=body["name"], domain_id=domain_id, description=body.get("description"),
-                      extra=_extra(body, GROUP_FIELDS))
+                      extra=extra_attributes(body, GROUP_FIELDS))
         session.add(group)
         session.flush()
         return Reply({"group": views(call).group(group)}, 201)
@@ -291,9 +294,7 @@ def update_group(call: Call) -> dict:
         for key in ("name", "description"):
             if key in body:
                 setattr(group, key, body[key])
-        extra = _extra(body, GROUP_FIELDS)
-        if extra:
-            group.extra = {**(group.extra or {}), **extra}
+        merge_extra(group, body, GROUP_FIELDS)
         return {"group": views(call).group(group)}
 
 
