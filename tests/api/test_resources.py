@@ -151,8 +151,14 @@ def test_catalog_crud(admin):
     assert endpoint["region"] == region["id"]
     listed = ok(admin.get("/endpoints", params={"service_id": service["id"]}))["endpoints"]
     assert [e["id"] for e in listed] == [endpoint["id"]]
-    assert admin.post("/endpoints", json={"endpoint": {"service_id": service["id"], "interface": "public",
-                                                       "url": "http://x", "region_id": "nowhere"}}).status_code == 400
+    assert admin.post("/endpoints", json={"endpoint": {"service_id": "nope", "interface": "public",
+                                                       "url": "http://x"}}).status_code == 400
+    # As in Keystone, an endpoint brings its region into being.
+    fresh = name("region")
+    ok(admin.post("/endpoints", json={"endpoint": {"service_id": service["id"], "interface": "internal",
+                                                   "url": "http://127.0.0.1:9/y", "region_id": fresh}}), 201)
+    assert ok(admin.get(f"/regions/{fresh}"))["region"]["id"] == fresh
     ok(admin.delete(f"/services/{service['id']}"), 204)
     assert admin.get(f"/endpoints/{endpoint['id']}").status_code == 404
     ok(admin.delete(f"/regions/{region['id']}"), 204)
+    ok(admin.delete(f"/regions/{fresh}"), 204)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from onestack.config import SecurityCompliance
 from onestack.db.base import utcnow
-from onestack.http.errors import BadRequest, Unauthorized
+from onestack.http.errors import BadRequest, NotFound, Unauthorized
 from onestack.services.identity import assignments
 from onestack.services.identity.fernet import Payload
 from onestack.services.identity.models import ApplicationCredential, Password, Project, User
@@ -114,7 +114,8 @@ class Authenticator:
         try:
             data = self.tokens.validate(token)
         except InvalidToken:
-            raise Unauthorized("Could not validate the token it was given.") from None
+            # Keystone answers 404 here: the token to build on is not found, the caller is not refused.
+            raise NotFound("Could not find token.") from None
         if data.payload.app_cred_id:
             raise Unauthorized("A token from an application credential cannot be used to get another token.")
         user = session.get(User, data.payload.user_id)

@@ -209,3 +209,41 @@ class Revision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Policy(Base):
+    """A policy blob stored for distribution (Keystone's /v3/policies); onestack enforces its own rules."""
+
+    __tablename__ = "identity_policy"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    type: Mapped[str] = mapped_column(NAME)
+    blob: Mapped[str] = mapped_column(Text)
+    extra: Mapped[dict] = mapped_column(default=dict)
+
+
+class EndpointGroup(Base):
+    """OS-EP-FILTER: endpoints selected by attribute filters, given to projects to narrow their catalog."""
+
+    __tablename__ = "identity_endpoint_group"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    description: Mapped[str | None] = mapped_column(Text)
+    filters: Mapped[dict] = mapped_column(default=dict)
+
+
+class ProjectEndpoint(Base):
+    __tablename__ = "identity_project_endpoint"
+
+    project_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("identity_endpoint.id", ondelete="CASCADE"),
+                                             primary_key=True)
+
+
+class ProjectEndpointGroup(Base):
+    __tablename__ = "identity_project_endpoint_group"
+
+    project_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    endpoint_group_id: Mapped[str] = mapped_column(ForeignKey("identity_endpoint_group.id", ondelete="CASCADE"),
+                                                   primary_key=True)

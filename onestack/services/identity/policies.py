@@ -80,6 +80,10 @@ RULES: dict[str, Rule] = {
     "identity:delete_access_rule": ADMIN | OWNER,
     "identity:get_credential": ADMIN_OR_SYSTEM_READER | OWNER,
     "identity:manage_credential": ADMIN | OWNER,
+    "identity:get_policy": ADMIN_OR_SYSTEM_READER,
+    "identity:manage_policies": ADMIN,
+    "identity:get_endpoint_group": ADMIN_OR_SYSTEM_READER,
+    "identity:manage_endpoint_groups": ADMIN,
     "identity:validate_token": ADMIN_OR_SYSTEM_READER | SERVICE | OWNER,
     "identity:revoke_token": ADMIN | SERVICE | OWNER,
 }

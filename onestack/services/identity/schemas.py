@@ -134,3 +134,16 @@ credential_create = wrap("credential", {"blob": {"type": "string"}, "project_id"
                          required=("blob", "type", "user_id"))
 credential_update = wrap("credential", {"blob": {"type": "string"}, "project_id": NULLABLE_ID,
                                         "type": {"type": "string"}, "user_id": ID}, min_props=1)
+
+_policy_props = {"blob": {"type": "string"}, "type": {"type": "string", "minLength": 1, "maxLength": 255}}
+policy_create = wrap("policy", _policy_props, required=("blob", "type"))
+policy_update = wrap("policy", _policy_props, min_props=1)
+
+_filters = {"type": "object", "properties": {"service_id": ID, "region_id": {"type": "string"},
+                                             "interface": {"type": "string", "enum": ["public", "internal",
+                                                                                      "admin"]}},
+            "additionalProperties": False, "minProperties": 1}
+endpoint_group_create = wrap("endpoint_group", {"name": NAME, "description": DESCRIPTION, "filters": _filters},
+                             required=("name", "filters"), extra=False)
+endpoint_group_update = wrap("endpoint_group", {"name": NAME, "description": DESCRIPTION, "filters": _filters},
+                             extra=False, min_props=1)

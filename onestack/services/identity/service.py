@@ -10,6 +10,7 @@ from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import Unauthorized
 from onestack.services.identity.authentication import Authenticator
+from onestack.services.identity.endpoint_filter import project_endpoint_ids
 from onestack.services.identity.fernet import KeyRepository
 from onestack.services.identity.models import CatalogService, Endpoint
 from onestack.services.identity.store import IdentityStore
@@ -24,6 +25,7 @@ class IdentityService:
         self.tokens = TokenService(self.store, settings, self.keys)
         self.authenticator = Authenticator(self.tokens, settings.security_compliance)
         self._catalog: tuple[int, list] | None = None
+        self._filters: tuple[int, dict[str, set[str] | None]] = (-1, {})
 
     def context(self, token: str) -> Context:
         try:
@@ -34,8 +36,20 @@ class IdentityService:
     def catalog(self, project_id: str | None = None) -> list[dict]:
         """The catalog as a token for ``project_id`` sees it (``$(project_id)s`` filled in, or left out)."""
         raw = self._raw_catalog()
-        return [{**s, "endpoints": [e for e in (_for_project(e, project_id) for e in s["endpoints"]) if e]}
+        allowed = self._allowed_endpoints(project_id) if project_id else None
+        return [{**s, "endpoints": [e for e in (_for_project(e, project_id) for e in s["endpoints"])
+                                    if e and (allowed is None or e["id"] in allowed)]}
                 for s in raw]
+
+    def _allowed_endpoints(self, project_id: str) -> set[str] | None:
+        revision = self.store.revision()
+        if self._filters[0] != revision:
+            self._filters = (revision, {})
+        cache = self._filters[1]
+        if project_id not in cache:
+            with self.store.read() as session:
+                cache[project_id] = project_endpoint_ids(session, project_id)
+        return cache[project_id]
 
     def _raw_catalog(self) -> list[dict]:
         revision = self.store.revision()

@@ -7,6 +7,8 @@ from onestack.services.identity.api import (
     catalog,
     credentials,
     discovery,
+    endpoint_filter,
+    policies,
     projects,
     role_assignments,
     roles,
@@ -16,5 +18,6 @@ from onestack.services.identity.api import (
 
 def service() -> Service:
     endpoints = [*discovery.ROUTES, *auth.ROUTES, *projects.ROUTES, *users.ROUTES, *roles.ROUTES,
-                 *role_assignments.ROUTES, *catalog.ROUTES, *credentials.ROUTES]
+                 *role_assignments.ROUTES, *catalog.ROUTES, *credentials.ROUTES, *policies.ROUTES,
+                 *endpoint_filter.ROUTES]
     return Service("identity", "/identity", keystone_fault, endpoints)

@@ -164,7 +164,9 @@ def _endpoint_refs(session: Session, body: dict) -> str | None:
         raise BadRequest(f"Could not find service: {body['service_id']}.")
     region = body.get("region_id") or body.get("region")
     if region is not None and session.get(Region, region) is None:
-        raise BadRequest(f"Could not find region: {region}.")
+        # Keystone creates a region an endpoint names but nobody made yet.
+        session.add(Region(id=region, description="", extra={}))
+        session.flush()
     return region
 
 

@@ -106,22 +106,26 @@ def delete_domain(call: Call) -> Reply:
     did = call.path["domain_id"]
     authorize(call, "identity:delete_domain", {"domain_id": did})
     with identity(call).store.write() as session:
-        row = _get(session, did, domain=True)
-        if row.enabled:
-            raise Forbidden("Cannot delete a domain that is enabled, please disable it first.")
-        projects = list(session.scalars(select(Project.id).where(Project.domain_id == did)))
-        users = list(session.scalars(select(User.id).where(User.domain_id == did)))
-        groups = list(session.scalars(select(Group.id).where(Group.domain_id == did)))
-        targets = [did, *projects]
-        session.execute(delete(Assignment).where(or_(Assignment.target_id.in_(targets),
-                                                     Assignment.actor_id.in_(users + groups))))
-        session.execute(delete(Membership).where(Membership.group_id.in_(groups)))
-        session.execute(delete(User).where(User.domain_id == did))
-        session.execute(delete(Group).where(Group.domain_id == did))
-        session.execute(delete(Role).where(Role.domain_id == did))
-        session.execute(delete(Project).where(Project.domain_id == did))
-        session.delete(row)
+        _delete_domain(session, _get(session, did, domain=True))
     return Reply(status=204)
+
+
+def _delete_domain(session: Session, row: Project) -> None:
+    """A domain goes with everything in it; Keystone insists it is disabled first."""
+    if row.enabled:
+        raise Forbidden("Cannot delete a domain that is enabled, please disable it first.")
+    did = row.id
+    projects = list(session.scalars(select(Project.id).where(Project.domain_id == did)))
+    users = list(session.scalars(select(User.id).where(User.domain_id == did)))
+    groups = list(session.scalars(select(Group.id).where(Group.domain_id == did)))
+    session.execute(delete(Assignment).where(or_(Assignment.target_id.in_([did, *projects]),
+                                                 Assignment.actor_id.in_(users + groups))))
+    session.execute(delete(Membership).where(Membership.group_id.in_(groups)))
+    session.execute(delete(User).where(User.domain_id == did))
+    session.execute(delete(Group).where(Group.domain_id == did))
+    session.execute(delete(Role).where(Role.domain_id == did))
+    session.execute(delete(Project).where(Project.domain_id == did))
+    session.delete(row)
 
 
 def _apply(row, body: dict, known: dict) -> None:
@@ -295,7 +299,8 @@ def delete_project(call: Call) -> Reply:
         row = _get(session, pid, domain=None)
         authorize(call, "identity:delete_project", {"project_id": row.id, "domain_id": row.domain_id})
         if row.is_domain:
-            raise Forbidden("Delete a project acting as a domain through /v3/domains.")
+            _delete_domain(session, row)
+            return Reply(status=204)
         subtree = _subtree(session, row)
         if subtree and not truthy(call.query.get("cascade")):
             raise Forbidden(f"Cannot delete the project {pid} since it is not a leaf in the hierarchy. "

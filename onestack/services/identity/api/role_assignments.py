@@ -86,9 +86,12 @@ def _expand(session: Session, rows: list[_Row], v) -> list[_Row]:
                 todo.append(role_id)
                 links = {**r.links, "prior_role": f"{v.base}/v3/roles/{prior}"}
                 implied.append(_Row(r.actor_kind, r.actor_id, r.target_kind, r.target_id, role_id, False, links))
+    # Domain-specific roles never reach a token, only the global roles they imply do.
+    domain_roles = set(session.scalars(select(Role.id).where(Role.domain_id != "")))
     unique: dict = {}
     for r in out + implied:
-        unique.setdefault(r.key(), r)
+        if r.role_id not in domain_roles:
+            unique.setdefault(r.key(), r)
     return list(unique.values())
 
 

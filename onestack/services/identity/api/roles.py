@@ -104,8 +104,8 @@ def create_implied(call: Call) -> Reply:
     with identity(call).store.write() as session:
         prior = _role(session, call.path["prior_role_id"])
         implied = _role(session, call.path["implied_role_id"])
-        if implied.domain_id:
-            raise Forbidden(f"{implied.id} is a domain-specific role and cannot be implied.")
+        if implied.domain_id and not prior.domain_id:
+            raise Forbidden(f"A global role cannot imply the domain-specific role {implied.id}.")
         if prior.id == implied.id or prior.id in implied_closure(session, {implied.id}):
             raise Forbidden("Implied roles may not form a loop.")
         if session.get(ImpliedRole, (prior.id, implied.id)) is None:

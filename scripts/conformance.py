@@ -1,0 +1,168 @@
+"""Run Tempest's API tests for one area against a scratch onestack and count the results honestly.
+
+Every selected test ends up passed, failed or skipped: a class that fails or skips in
+setUpClass counts each of its tests, and a test that never reported counts as failed.
+The table is printed and written to .conformance/results-AREA.json.  The exit status says
+whether Tempest could run at all, not whether it passed: this measures, it does not gate.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".conformance"
+VENV = WORK / "venv" / "bin"
+ONESTACK = ROOT / ".venv" / "bin" / "onestack"
+
+# Settings onestack runs with and Tempest is told about: they must agree.
+LOCKOUT_ATTEMPTS, LOCKOUT_SECONDS, UNIQUE_PASSWORDS = 2, 10, 2
+
+AREAS = {
+    "identity": {"regex": r"^tempest\.api\.identity\.", "services": {}},
+}
+ALL_SERVICES = ("nova", "neutron", "glance", "cinder", "swift", "heat", "placement")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_cloud(data_dir: Path, port: int) -> dict:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = {"security_compliance": {"lockout_failure_attempts": LOCKOUT_ATTEMPTS,
+                                        "lockout_duration": LOCKOUT_SECONDS,
+                                        "unique_last_password_count": UNIQUE_PASSWORDS}}
+    (data_dir / "onestack.yaml").write_text(yaml.safe_dump(settings))
+    subprocess.run([str(ONESTACK), "up", "--data-dir", str(data_dir), "--bind", f"127.0.0.1:{port}",
+                    "--detach", "--no-user-clouds"], check=True)
+    return yaml.safe_load((data_dir / "clouds.yaml").read_text())["clouds"]["onestack-admin"]
+
+
+def tempest_conf(admin: dict, area: dict) -> str:
+    auth = admin["auth"]
+    available = {name: ("true" if name in area["services"] else "false") for name in ALL_SERVICES}
+    sections = {
+        "DEFAULT": {"log_file": "tempest.log"},
+        "auth": {"admin_username": auth["username"], "admin_password": auth["password"],
+                 "admin_project_name": auth["project_name"], "admin_domain_name": "Default",
+                 "use_dynamic_credentials": "true", "create_isolated_networks": "false"},
+        "identity": {"uri_v3": f"{auth['auth_url']}/v3", "auth_version": "v3", "region": "RegionOne",
+                     "v3_endpoint_type": "public", "admin_role": "admin", "default_domain_id": "default",
+                     "user_lockout_failure_attempts": str(LOCKOUT_ATTEMPTS),
+                     "user_lockout_duration": str(LOCKOUT_SECONDS),
+                     "user_unique_last_password_count": str(UNIQUE_PASSWORDS)},
+        "identity-feature-enabled": {"api_v2": "false", "api_v3": "true", "security_compliance": "true",
+                                     "application_credentials": "true", "access_rules": "true",
+                                     "project_tags": "true", "trust": "false", "domain_specific_drivers": "false",
+                                     "external_idp": "false"},
+        "service_available": available,
+        "validation": {"run_validation": "false"},
+    }
+    out = io.StringIO()
+    for name, values in sections.items():
+        out.write(f"[{name}]\n")
+        for key, value in values.items():
+            out.write(f"{key} = {value}\n")
+        out.write("\n")
+    return out.getvalue()
+
+
+def listed_tests(workspace: Path, regex: str) -> list[str]:
+    out = subprocess.run([str(VENV / "tempest"), "run", "--list-tests", "--regex", regex], cwd=workspace,
+                         capture_output=True, text=True, check=True).stdout
+    return sorted({_bare(line) for line in out.splitlines() if line.startswith("tempest.")})
+
+
+def _bare(test_id: str) -> str:
+    return test_id.split("[", 1)[0].strip()
+
+
+def results(workspace: Path) -> dict[str, str]:
+    subunit = subprocess.run([str(VENV / "stestr"), "last", "--subunit"], cwd=workspace, capture_output=True,
+                             check=True).stdout
+    # subunit2csv exits 1 when any test failed; its output is what we want either way.
+    table = subprocess.run([str(VENV / "subunit2csv")], input=subunit, capture_output=True).stdout
+    found: dict[str, str] = {}
+    for row in csv.DictReader(io.StringIO(table.decode())):
+        found[row["test"]] = row["status"]
+    return found
+
+
+CLASS_FIXTURE = re.compile(r"^(setUpClass|tearDownClass) \((?P<cls>[\w.]+)\)$")
+
+
+def count(selected: list[str], reported: dict[str, str]) -> dict[str, str]:
+    outcome: dict[str, str] = {}
+    for raw, status in reported.items():
+        m = CLASS_FIXTURE.match(raw)
+        if m and m.group(1) == "setUpClass" and status in ("fail", "skip"):
+            for test in selected:
+                if test.startswith(m.group("cls") + "."):
+                    outcome.setdefault(test, status)
+    for raw, status in reported.items():
+        test = _bare(raw)
+        if test in selected:
+            outcome[test] = {"success": "pass", "xfail": "pass"}.get(status, status)
+    return {test: {"pass": "passed", "skip": "skipped"}.get(outcome.get(test, "fail"), "failed")
+            for test in selected}
+
+
+def group_of(test: str) -> str:
+    parts = test.split(".")
+    return ".".join(parts[2:4]) if parts[3] == "admin" else ".".join(parts[2:3] + parts[3:4])
+
+
+def main(area_name: str) -> int:
+    if area_name not in AREAS:
+        print(f"unknown area {area_name}; known: {', '.join(AREAS)}", file=sys.stderr)
+        return 2
+    area = AREAS[area_name]
+    workspace = WORK / f"workspace-{area_name}"
+    data_dir = WORK / f"cloud-{area_name}"
+    subprocess.run(["rm", "-rf", str(workspace), str(data_dir)], check=True)
+    subprocess.run([str(VENV / "tempest"), "init", str(workspace)], check=True, capture_output=True)
+    admin = start_cloud(data_dir, free_port())
+    started = time.monotonic()
+    try:
+        (workspace / "etc" / "tempest.conf").write_text(tempest_conf(admin, area))
+        selected = listed_tests(workspace, area["regex"])
+        subprocess.run([str(VENV / "tempest"), "run", "--regex", area["regex"], "--concurrency", "2"],
+                       cwd=workspace)
+        outcome = count(selected, results(workspace))
+    finally:
+        subprocess.run([str(ONESTACK), "down", "--data-dir", str(data_dir)], check=False)
+    seconds = time.monotonic() - started
+    groups: dict[str, Counter] = {}
+    for test, result in outcome.items():
+        groups.setdefault(group_of(test), Counter())[result] += 1
+    total = Counter(outcome.values())
+    print(f"\nTempest 47.0.0, area {area_name}, {len(selected)} tests, {seconds:.0f}s")
+    print(f"{'group':<28}{'passed':>8}{'failed':>8}{'skipped':>9}")
+    for name, c in sorted(groups.items()):
+        print(f"{name:<28}{c['passed']:>8}{c['failed']:>8}{c['skipped']:>9}")
+    print(f"{'total':<28}{total['passed']:>8}{total['failed']:>8}{total['skipped']:>9}")
+    report = {"area": area_name, "tempest": "47.0.0", "seconds": round(seconds), "selected": len(selected),
+              "passed": total["passed"], "failed": total["failed"], "skipped": total["skipped"],
+              "groups": {k: dict(v) for k, v in groups.items()},
+              "failed_tests": sorted(t for t, r in outcome.items() if r == "failed"),
+              "skipped_tests": sorted(t for t, r in outcome.items() if r == "skipped")}
+    (WORK / f"results-{area_name}.json").write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "identity"))

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# make conformance AREA=identity: Tempest from PyPI, in its own venv, against a scratch onestack.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+AREA=${1:-identity}
+VENV=.conformance/venv
+if [ ! -x "$VENV/bin/tempest" ]; then
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --upgrade pip
+    "$VENV/bin/pip" install --quiet "tempest==47.0.0"
+fi
+exec .venv/bin/python scripts/conformance.py "$AREA"
