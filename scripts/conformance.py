@@ -67,7 +67,7 @@ def tempest_conf(admin: dict, area: dict) -> str:
                      "user_unique_last_password_count": str(UNIQUE_PASSWORDS)},
         "identity-feature-enabled": {"api_v2": "false", "api_v3": "true", "security_compliance": "true",
                                      "application_credentials": "true", "access_rules": "true",
-                                     "project_tags": "true", "trust": "false", "domain_specific_drivers": "false",
+                                     "project_tags": "true", "trust": "true", "domain_specific_drivers": "false",
                                      "external_idp": "false"},
         "service_available": available,
         "validation": {"run_validation": "false"},
@@ -133,8 +133,12 @@ def main(area_name: str) -> int:
     area = AREAS[area_name]
     workspace = WORK / f"workspace-{area_name}"
     data_dir = WORK / f"cloud-{area_name}"
+    # Tempest remembers workspaces by name in ~/.tempest: forget the previous run's before making it anew.
+    subprocess.run([str(VENV / "tempest"), "workspace", "remove", "--name", workspace.name, "--rmdir"],
+                   capture_output=True)
     subprocess.run(["rm", "-rf", str(workspace), str(data_dir)], check=True)
-    subprocess.run([str(VENV / "tempest"), "init", str(workspace)], check=True, capture_output=True)
+    subprocess.run([str(VENV / "tempest"), "init", "--name", workspace.name, str(workspace)], check=True,
+                   capture_output=True)
     admin = start_cloud(data_dir, free_port())
     started = time.monotonic()
     try:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from onestack.config import SecurityCompliance
 from onestack.db.base import utcnow
-from onestack.http.errors import BadRequest, NotFound, Unauthorized
+from onestack.http.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from onestack.services.identity import assignments
 from onestack.services.identity.fernet import Payload
-from onestack.services.identity.models import ApplicationCredential, Password, Project, User
+from onestack.services.identity.models import ApplicationCredential, Password, Project, Trust, User
 from onestack.services.identity.passwords import check_password, check_secret
 from onestack.services.identity.tokens import InvalidToken, TokenData, TokenService
 
@@ -118,6 +118,8 @@ class Authenticator:
             raise NotFound("Could not find token.") from None
         if data.payload.app_cred_id:
             raise Unauthorized("A token from an application credential cannot be used to get another token.")
+        if data.payload.trust_id:
+            raise Forbidden("A trust-scoped token cannot be used to get another token.")
         user = session.get(User, data.payload.user_id)
         self._check_user_usable(session, user)
         return Authenticated(user, ["token"], parent=data.payload)
@@ -200,7 +202,7 @@ class Authenticator:
                     raise BadRequest("Only system scope 'all' exists.")
                 kwargs["system"] = True
             elif "OS-TRUST:trust" in scope:
-                raise Unauthorized("Trusts are not supported.")
+                kwargs["trust"] = self._trust(session, user, scope["OS-TRUST:trust"])
         elif not unscoped and who.parent is None and user.default_project_id:
             project = session.get(Project, user.default_project_id)
             if project is not None and project.enabled and assignments.project_role_ids(session, user.id, project):
@@ -214,6 +216,28 @@ class Authenticator:
         except InvalidToken:
             raise Unauthorized(self._no_roles_message(user, kwargs)) from None
         return data
+
+    @staticmethod
+    def _trust(session: Session, user: User, ref) -> Trust:
+        trust = session.get(Trust, ref.get("id")) if isinstance(ref, dict) else None
+        if trust is None:
+            raise NotFound(f"Could not find trust: {ref}.")
+        if trust.trustee_user_id != user.id:
+            raise Forbidden("Only the trustee may use a trust.")
+        if trust.expires_at is not None and trust.expires_at <= utcnow():
+            raise Unauthorized(f"Trust {trust.id} has expired.")
+        if trust.remaining_uses is not None and trust.remaining_uses <= 0:
+            raise Forbidden(f"Trust {trust.id} has no uses left.")
+        return trust
+
+    @staticmethod
+    def consume_trust(session: Session, trust_id: str) -> None:
+        """Count one use of a trust with limited uses; the guarded update keeps racing callers honest."""
+        limited = Trust.remaining_uses.is_not(None)
+        result = session.execute(update(Trust).where(Trust.id == trust_id, limited, Trust.remaining_uses > 0)
+                                 .values(remaining_uses=Trust.remaining_uses - 1))
+        if result.rowcount == 0 and session.scalar(select(Trust.id).where(Trust.id == trust_id, limited)):
+            raise Forbidden(f"Trust {trust_id} has no uses left.")
 
     @staticmethod
     def _no_roles_message(user: User, scope: dict) -> str:

@@ -247,3 +247,19 @@ class ProjectEndpointGroup(Base):
     project_id: Mapped[str] = mapped_column(ID, primary_key=True)
     endpoint_group_id: Mapped[str] = mapped_column(ForeignKey("identity_endpoint_group.id", ondelete="CASCADE"),
                                                    primary_key=True)
+
+
+class Trust(Base):
+    """OS-TRUST: a trustor lets a trustee act on a project with some of the trustor's roles."""
+
+    __tablename__ = "identity_trust"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    trustor_user_id: Mapped[str] = mapped_column(ID, index=True)
+    trustee_user_id: Mapped[str] = mapped_column(ID, index=True)
+    project_id: Mapped[str | None] = mapped_column(ID)
+    impersonation: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[Stamp | None] = mapped_column(UTCDateTime)
+    remaining_uses: Mapped[int | None] = mapped_column(Integer)
+    role_ids: Mapped[list] = mapped_column(default=list)
+    extra: Mapped[dict] = mapped_column(default=dict)

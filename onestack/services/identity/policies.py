@@ -84,6 +84,11 @@ RULES: dict[str, Rule] = {
     "identity:manage_policies": ADMIN,
     "identity:get_endpoint_group": ADMIN_OR_SYSTEM_READER,
     "identity:manage_endpoint_groups": ADMIN,
+    "identity:create_trust": target_matches("user_id", "trustor_user_id"),
+    "identity:list_trusts": ADMIN_OR_SYSTEM_READER,
+    "identity:get_trust": ADMIN_OR_SYSTEM_READER | target_matches("user_id", "trustor_user_id")
+    | target_matches("user_id", "trustee_user_id"),
+    "identity:delete_trust": ADMIN | target_matches("user_id", "trustor_user_id"),
     "identity:validate_token": ADMIN_OR_SYSTEM_READER | SERVICE | OWNER,
     "identity:revoke_token": ADMIN | SERVICE | OWNER,
 }

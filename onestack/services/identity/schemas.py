@@ -147,3 +147,11 @@ endpoint_group_create = wrap("endpoint_group", {"name": NAME, "description": DES
                              required=("name", "filters"), extra=False)
 endpoint_group_update = wrap("endpoint_group", {"name": NAME, "description": DESCRIPTION, "filters": _filters},
                              extra=False, min_props=1)
+
+trust_create = wrap("trust", {
+    "trustor_user_id": ID, "trustee_user_id": ID, "project_id": NULLABLE_ID, "impersonation": {"type": "boolean"},
+    "expires_at": {"type": ["string", "null"]}, "remaining_uses": {"type": ["integer", "null"], "minimum": 1},
+    "allow_redelegation": {"type": ["boolean", "null"]}, "redelegation_count": {"type": ["integer", "null"]},
+    "roles": {"type": "array", "items": {"type": "object", "properties": {"id": ID, "name": NAME},
+                                         "minProperties": 1}},
+}, required=("trustor_user_id", "trustee_user_id", "impersonation"))

@@ -89,6 +89,8 @@ class IdentityService:
                 body["catalog"] = self.catalog(p.project_id)
         if data.app_cred is not None:
             body["application_credential"] = data.app_cred
+        if data.trust is not None:
+            body["OS-TRUST:trust"] = data.trust
         return {"token": body}
 
 

@@ -27,6 +27,7 @@ from onestack.services.identity.models import (
     Project,
     RevocationEvent,
     Role,
+    Trust,
     User,
 )
 from onestack.services.identity.store import IdentityStore
@@ -49,6 +50,7 @@ class TokenData:
     project: dict | None
     domain: dict | None
     app_cred: dict | None
+    trust: dict | None
     context: Context
 
 
@@ -69,7 +71,8 @@ class TokenService:
     # -- issue -------------------------------------------------------------
     def issue(self, session: Session, user: User, methods: list[str], *, project: Project | None = None,
               domain: Project | None = None, system: bool = False, parent: Payload | None = None,
-              app_cred: ApplicationCredential | None = None) -> tuple[str, TokenData]:
+              app_cred: ApplicationCredential | None = None,
+              trust: Trust | None = None) -> tuple[str, TokenData]:
         now = time.time()
         expires = now + self.settings.token_expiration
         audit_ids: tuple[str, ...] = (new_audit_id(),)
@@ -78,10 +81,17 @@ class TokenService:
             audit_ids = (audit_ids[0], parent.audit_ids[-1])
         if app_cred is not None and app_cred.expires_at is not None:
             expires = min(expires, app_cred.expires_at.timestamp())
+        user_id = user.id
+        if trust is not None:
+            if trust.expires_at is not None:
+                expires = min(expires, trust.expires_at.timestamp())
+            # An impersonating trust gives a token that is the trustor's own.
+            user_id = trust.trustor_user_id if trust.impersonation else user.id
         payload = Payload(
-            user_id=user.id, methods=tuple(methods), expires_at=expires, issued_at=now, audit_ids=audit_ids,
-            project_id=project.id if project else None, domain_id=domain.id if domain else None,
-            system="all" if system else None, app_cred_id=app_cred.id if app_cred else None,
+            user_id=user_id, methods=tuple(methods), expires_at=expires, issued_at=now, audit_ids=audit_ids,
+            project_id=trust.project_id if trust else (project.id if project else None),
+            domain_id=domain.id if domain else None, system="all" if system else None,
+            app_cred_id=app_cred.id if app_cred else None, trust_id=trust.id if trust else None,
         )
         token = self.formatter.encode(payload)
         return token, self._resolve(session, payload, token)
@@ -122,9 +132,11 @@ class TokenService:
             app_cred = session.get(ApplicationCredential, p.app_cred_id)
             if app_cred is None:
                 raise InvalidToken()
-        project = domain = None
+        project = domain = trust = None
         role_ids: set[str] = set()
-        if p.project_id:
+        if p.trust_id:
+            trust, project, role_ids = self._trust_scope(session, p)
+        elif p.project_id:
             project = session.get(Project, p.project_id)
             if project is None or not project.enabled or project.is_domain:
                 raise InvalidToken()
@@ -140,15 +152,31 @@ class TokenService:
         elif p.system:
             role_ids = assignments.system_role_ids(session, user.id)
         roles = assignments.effective_roles(session, role_ids)
-        if app_cred is not None:
-            granted = assignments.implied_closure(session, set(app_cred.role_ids))
-            roles = [r for r in roles if r.id in granted]
+        for limit in (app_cred, trust):
+            if limit is not None:
+                granted = assignments.implied_closure(session, set(limit.role_ids))
+                roles = [r for r in roles if r.id in granted]
         if (project or domain or p.system) and not roles:
             raise InvalidToken()
-        return self._build(session, p, token, user, user_domain, project, domain, roles, app_cred)
+        return self._build(session, p, token, user, user_domain, project, domain, roles, app_cred, trust)
+
+    @staticmethod
+    def _trust_scope(session: Session, p: Payload) -> tuple[Trust, Project, set[str]]:
+        """A trust token holds the trust's roles that the trustor still has on the trust's project."""
+        trust = session.get(Trust, p.trust_id)
+        if trust is None or (trust.expires_at is not None and trust.expires_at <= utcnow()):
+            raise InvalidToken()
+        for party in (trust.trustor_user_id, trust.trustee_user_id):
+            row = session.get(User, party)
+            if row is None or not row.enabled:
+                raise InvalidToken()
+        project = session.get(Project, trust.project_id) if trust.project_id else None
+        if project is None or not project.enabled:
+            raise InvalidToken()
+        return trust, project, assignments.project_role_ids(session, trust.trustor_user_id, project)
 
     def _build(self, session, p, token, user, user_domain, project, domain, roles: list[Role],
-               app_cred) -> TokenData:
+               app_cred, trust) -> TokenData:
         user_view = {
             "id": user.id, "name": user.name,
             "domain": {"id": user_domain.id, "name": user_domain.name},
@@ -165,15 +193,20 @@ class TokenService:
         cred_view = None
         if app_cred is not None:
             cred_view = {"id": app_cred.id, "name": app_cred.name, "restricted": not app_cred.unrestricted}
+        trust_view = None
+        if trust is not None:
+            trust_view = {"id": trust.id, "impersonation": trust.impersonation,
+                          "trustor_user": {"id": trust.trustor_user_id},
+                          "trustee_user": {"id": trust.trustee_user_id}}
         ctx = Context(
             user_id=user.id, user_name=user.name, user_domain_id=user.domain_id,
             roles=frozenset(r["name"] for r in role_views), role_ids=frozenset(r["id"] for r in role_views),
             project_id=p.project_id, project_name=project.name if project else None,
             project_domain_id=project.domain_id if project else None, domain_id=p.domain_id,
             system_scope=p.system, audit_ids=p.audit_ids, methods=p.methods, application_credential=cred_view,
-            token=token, expires_at=p.expires_at, issued_at=p.issued_at,
+            trust_id=p.trust_id, token=token, expires_at=p.expires_at, issued_at=p.issued_at,
         )
-        return TokenData(p, user_view, role_views, project_view, domain_view, cred_view, ctx)
+        return TokenData(p, user_view, role_views, project_view, domain_view, cred_view, trust_view, ctx)
 
     @staticmethod
     def _revoked(session: Session, p: Payload) -> bool:

@@ -12,6 +12,7 @@ from onestack.services.identity.api import (
     projects,
     role_assignments,
     roles,
+    trusts,
     users,
 )
 
@@ -19,5 +20,5 @@ from onestack.services.identity.api import (
 def service() -> Service:
     endpoints = [*discovery.ROUTES, *auth.ROUTES, *projects.ROUTES, *users.ROUTES, *roles.ROUTES,
                  *role_assignments.ROUTES, *catalog.ROUTES, *credentials.ROUTES, *policies.ROUTES,
-                 *endpoint_filter.ROUTES]
+                 *endpoint_filter.ROUTES, *trusts.ROUTES]
     return Service("identity", "/identity", keystone_fault, endpoints)

@@ -29,6 +29,9 @@ def issue_token(call: Call) -> Reply:
     if who.had_failures:
         with svc.store.write() as session:
             svc.authenticator.clear_failures(session, who.user.id)
+    if data.context.trust_id:
+        with svc.store.write() as session:
+            svc.authenticator.consume_trust(session, data.context.trust_id)
     body = svc.token_body(data, catalog=not truthy(call.query.get("nocatalog")))
     return Reply(body, 201, {"X-Subject-Token": data.context.token})
 
