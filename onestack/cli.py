@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from onestack import config
+from onestack import config, daemon
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="An OpenStack-compatible cloud in one package.")
 keys_app = typer.Typer(no_args_is_help=True, help="Fernet token keys.")
@@ -41,23 +41,23 @@ def up(
     = True,
 ) -> None:
     """Initialise the data dir if needed and start the cloud."""
-    from onestack import server
-
     settings = _settings(data_dir, bind, database)
-    if server.running_pid(settings.data_dir):
+    if daemon.running_pid(settings.data_dir):
         console.print(f"onestack is already running from {settings.data_dir}")
-        raise typer.Exit(0 if server.answers(settings) else 1)
+        raise typer.Exit(0 if daemon.answers(settings.base_url) else 1)
     config.save(settings)
     started = time.monotonic()
     if detach:
         argv = ["up", "--data-dir", str(settings.data_dir)] + ([] if user_clouds else ["--no-user-clouds"])
         try:
-            pid = server.detach(argv, settings)
+            pid = daemon.detach(argv, settings.data_dir, settings.base_url)
         except RuntimeError as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from None
         _welcome(settings, pid, time.monotonic() - started)
         return
+    from onestack import server  # the serving process alone needs the whole application
+
     server.configure_logging(settings.log_level)
     runtime = server.prepare(settings, user_clouds=user_clouds)
     server.serve(settings, runtime)
@@ -74,23 +74,19 @@ def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
 @app.command()
 def down(data_dir: DataDir) -> None:
     """Stop the cloud started from this data dir."""
-    from onestack import server
-
-    pid = server.stop(data_dir.resolve())
+    pid = daemon.stop(data_dir.resolve())
     console.print("onestack was not running" if pid is None else f"stopped onestack (pid {pid})")
 
 
 @app.command()
 def status(data_dir: DataDir) -> None:
     """Say whether the cloud runs and answers; exit 0 only if it does."""
-    from onestack import server
-
     settings = _settings(data_dir)
-    pid = server.running_pid(settings.data_dir)
+    pid = daemon.running_pid(settings.data_dir)
     if pid is None:
         console.print("onestack is not running")
         raise typer.Exit(3)
-    if not server.answers(settings):
+    if not daemon.answers(settings.base_url):
         console.print(f"onestack (pid {pid}) is running but does not answer at {settings.base_url}")
         raise typer.Exit(1)
     console.print(f"onestack (pid {pid}) is up at {settings.base_url}")

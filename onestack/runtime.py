@@ -24,6 +24,9 @@ class Runtime:
     def authenticate(self, token: str) -> Context:
         return self.identity.context(token)
 
+    def peek_context(self, token: str) -> Context | None:
+        return self.identity.peek_context(token)
+
     def base_url(self, request: Request) -> str:
         if self.settings.public_url:
             return self.settings.public_url.rstrip("/")

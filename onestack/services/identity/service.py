@@ -27,6 +27,10 @@ class IdentityService:
         self._catalog: tuple[int, list] | None = None
         self._filters: tuple[int, dict[str, set[str] | None]] = (-1, {})
 
+    def peek_context(self, token: str) -> Context | None:
+        data = self.tokens.peek(token)
+        return data.context if data is not None else None
+
     def context(self, token: str) -> Context:
         try:
             return self.tokens.validate(token).context
@@ -40,6 +44,15 @@ class IdentityService:
         return [{**s, "endpoints": [e for e in (_for_project(e, project_id) for e in s["endpoints"])
                                     if e and (allowed is None or e["id"] in allowed)]}
                 for s in raw]
+
+    def cached_catalog(self, project_id: str | None) -> list[dict] | None:
+        """The catalog if every part of it is cached for the current revision, else None (no I/O)."""
+        revision = self.store.fresh_revision()
+        if revision is None or self._catalog is None or self._catalog[0] != revision:
+            return None
+        if project_id and (self._filters[0] != revision or project_id not in self._filters[1]):
+            return None
+        return self.catalog(project_id)
 
     def _allowed_endpoints(self, project_id: str) -> set[str] | None:
         revision = self.store.revision()
@@ -70,7 +83,8 @@ class IdentityService:
             self._catalog = (revision, catalog)
         return self._catalog[1]
 
-    def token_body(self, data: TokenData, *, catalog: bool = True) -> dict:
+    def token_body(self, data: TokenData, catalog: list[dict] | None) -> dict:
+        """The token as Keystone shows it; ``catalog`` is None when the caller asked for none."""
         p = data.payload
         body: dict = {
             "methods": list(p.methods), "user": data.user, "audit_ids": list(p.audit_ids),
@@ -85,8 +99,8 @@ class IdentityService:
             body["system"] = {"all": True}
         if data.project is not None or data.domain is not None or p.system:
             body["roles"] = list(data.roles)
-            if catalog:
-                body["catalog"] = self.catalog(p.project_id)
+            if catalog is not None:
+                body["catalog"] = catalog
         if data.app_cred is not None:
             body["application_credential"] = data.app_cred
         if data.trust is not None:

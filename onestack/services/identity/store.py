@@ -41,6 +41,12 @@ class IdentityStore:
     def read(self):
         return self.db.read()
 
+    def fresh_revision(self) -> int | None:
+        """The revision if it is known to be current without asking the database, else None."""
+        if time.monotonic() - self._checked >= POLL_SECONDS:
+            return None
+        return self._revision
+
     def revision(self) -> int:
         """The database revision, re-read when our writes or time say it may have moved."""
         now = time.monotonic()

@@ -118,6 +118,15 @@ class TokenService:
             raise InvalidToken()
         return data
 
+    def peek(self, token: str) -> TokenData | None:
+        """A validation answered from memory alone, or None when it needs the database."""
+        revision = self.store.fresh_revision()
+        cached = self._cache.get(token)
+        if revision is None or cached is None or cached[0] != revision:
+            return None
+        data = cached[1]
+        return data if data.payload.expires_at > time.time() else None
+
     def _resolve(self, session: Session, p: Payload, token: str) -> TokenData:
         user = session.get(User, p.user_id)
         if user is None or not user.enabled:

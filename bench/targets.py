@@ -1,0 +1,174 @@
+"""The two systems under test: onestack and Keystone 30 from PyPI, each on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / ".bench"
+BCRYPT_ROUNDS = 12
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urlopen(url, timeout=1):
+                return
+        except URLError as exc:
+            if getattr(exc, "code", None):  # any HTTP answer means it is up
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds}s")
+
+
+def rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return round(total / 1024, 1)
+
+
+def password_body(user: str, password: str, project: str) -> bytes:
+    return json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": user, "domain": {"id": "default"}, "password": password}}},
+        "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}).encode()
+
+
+class Onestack:
+    name = "onestack"
+
+    def __init__(self):
+        self.data_dir = WORK / "onestack"
+        self.port = free_port()
+        self.cli = [sys.executable, "-m", "onestack"]
+
+    @property
+    def identity(self) -> str:
+        return f"http://127.0.0.1:{self.port}/identity/v3"
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self.cli, *args, "--data-dir", str(self.data_dir)], check=True, capture_output=True,
+                       env={**os.environ, "HOME": str(WORK)})
+
+    def start(self) -> None:
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.data_dir.mkdir(parents=True)
+        (self.data_dir / "onestack.yaml").write_text(yaml.safe_dump({"bcrypt_rounds": BCRYPT_ROUNDS}))
+        self._run("up", "--bind", f"127.0.0.1:{self.port}", "--detach", "--no-user-clouds")
+
+    def restart_seconds(self) -> float:
+        """Wall time of ``onestack up --detach`` on the initialised data dir, until the API answers."""
+        self.stop()
+        started = time.perf_counter()
+        self._run("up", "--bind", f"127.0.0.1:{self.port}", "--detach", "--no-user-clouds")
+        return time.perf_counter() - started
+
+    def pids(self) -> list[int]:
+        return [int((self.data_dir / "onestack.pid").read_text())]
+
+    def admin_password(self) -> str:
+        return yaml.safe_load((self.data_dir / "bootstrap-secrets.yaml").read_text())["admin_password"]
+
+    def stop(self) -> None:
+        subprocess.run([*self.cli, "down", "--data-dir", str(self.data_dir)], capture_output=True)
+
+
+class Keystone:
+    """Keystone 30.0.0 from PyPI: SQLite, Fernet tokens, one uWSGI worker, same bcrypt cost."""
+
+    name = "keystone"
+    version = "30.0.0"
+
+    def __init__(self):
+        self.dir = WORK / "keystone"
+        self.venv = WORK / "keystone-venv"
+        self.port = free_port()
+        self.password = "bench-admin-secret"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def identity(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v3"
+
+    def install(self) -> None:
+        if not (self.venv / "bin" / "uwsgi").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(self.venv)], check=True)
+            subprocess.run([str(self.venv / "bin/pip"), "install", "--quiet", f"keystone=={self.version}", "uwsgi"],
+                           check=True)
+
+    def _manage(self, *args: str) -> None:
+        subprocess.run([str(self.venv / "bin/keystone-manage"), "--config-file", str(self.dir / "keystone.conf"),
+                        *args], check=True, capture_output=True)
+
+    def start(self) -> None:
+        self.install()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True)
+        (self.dir / "keystone.conf").write_text(f"""[DEFAULT]
+log_file = {self.dir / 'keystone.log'}
+[database]
+connection = sqlite:///{self.dir / 'keystone.db'}
+[token]
+provider = fernet
+[fernet_tokens]
+key_repository = {self.dir / 'fernet-keys'}
+[fernet_receipts]
+key_repository = {self.dir / 'fernet-receipts'}
+[credential]
+key_repository = {self.dir / 'credential-keys'}
+[identity]
+password_hash_rounds = {BCRYPT_ROUNDS}
+""")
+        self._manage("db_sync")
+        for what in ("fernet_setup", "credential_setup"):
+            self._manage(what, "--keystone-user", "root", "--keystone-group", "root")
+        self._manage("bootstrap", "--bootstrap-password", self.password, "--bootstrap-admin-url", self.identity,
+                     "--bootstrap-public-url", self.identity, "--bootstrap-region-id", "RegionOne")
+        env = {**os.environ, "OS_KEYSTONE_CONFIG_FILES": str(self.dir / "keystone.conf")}
+        self.proc = subprocess.Popen(
+            [str(self.venv / "bin/uwsgi"), "--http-socket", f"127.0.0.1:{self.port}", "--master",
+             "--processes", "1", "--threads", "1", "--module", "keystone.wsgi.api:application",
+             "--die-on-term", "--disable-logging", "--logto", str(self.dir / "uwsgi.log")],
+            env=env, start_new_session=True)
+        wait_for(self.identity)
+
+    def pids(self) -> list[int]:
+        assert self.proc is not None
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        return [self.proc.pid, *map(int, children)]
+
+    def admin_password(self) -> str:
+        return self.password
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None

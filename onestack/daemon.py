@@ -1,0 +1,75 @@
+"""Process bookkeeping for a data dir: pid file, liveness, detaching, stopping.
+
+Only the standard library here: `onestack up --detach`, `down` and `status`
+import this module and nothing heavy, so they return quickly.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+PID_FILE = "onestack.pid"
+LOG_FILE = "onestack.log"
+
+
+def pid_path(data_dir: Path) -> Path:
+    return data_dir / PID_FILE
+
+
+def running_pid(data_dir: Path) -> int | None:
+    """The pid of this data dir's server if that process is alive (a zombie is not)."""
+    try:
+        pid = int(pid_path(data_dir).read_text().strip())
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+    # The state letter follows the parenthesised command name, which may itself contain spaces.
+    state = stat.rsplit(")", 1)[1].split()[0]
+    return None if state in ("Z", "X") else pid
+
+
+def answers(base_url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base_url}/identity/v3", timeout=timeout) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def detach(argv: list[str], data_dir: Path, base_url: str, wait: float = 30.0) -> int:
+    """Start ``onestack <argv>`` in a new session; return its pid once the API answers."""
+    log = open(data_dir / LOG_FILE, "ab")
+    proc = subprocess.Popen([sys.executable, "-m", "onestack", *argv], stdout=log, stderr=log,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"onestack exited with {proc.returncode}; see {data_dir / LOG_FILE}")
+        if answers(base_url, timeout=0.5):
+            return proc.pid
+        time.sleep(0.02)
+    proc.terminate()
+    raise RuntimeError(f"onestack did not answer within {wait:.0f}s; see {data_dir / LOG_FILE}")
+
+
+def stop(data_dir: Path, wait: float = 15.0) -> int | None:
+    pid = running_pid(data_dir)
+    if pid is None:
+        pid_path(data_dir).unlink(missing_ok=True)
+        return None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if running_pid(data_dir) is None:
+            return pid
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    pid_path(data_dir).unlink(missing_ok=True)
+    return pid
