@@ -144,3 +144,24 @@ def test_two_api_processes_share_one_postgresql(tmp_path):
         finally:
             first.stop()
             second.stop()
+
+
+def test_password_expiry_and_change_upon_first_use(tmp_path):
+    """With change_password_upon_first_use, a password an admin set has expired until its owner changes it."""
+    rules = {**Cloud(tmp_path).settings["security_compliance"], "change_password_upon_first_use": True,
+             "password_expires_days": 90}
+    cloud = Cloud(tmp_path / "data", settings={"security_compliance": rules}).start()
+    try:
+        admin = cloud.client()
+        user = admin.post("/users", json={"user": {"name": "newcomer", "password": "first-pass-1"}}).json()["user"]
+        expired = cloud.issue("newcomer", "first-pass-1", project=None)
+        assert expired.status_code == 401 and "expired" in expired.json()["error"]["message"]
+        change = {"user": {"original_password": "first-pass-1", "password": "second-pass-2"}}
+        resp = httpx.post(f"{cloud.auth_url}/v3/users/{user['id']}/password", json=change)
+        assert resp.status_code == 204
+        token = cloud.issue("newcomer", "second-pass-2", project=None)
+        assert token.status_code == 201
+        expires_at = token.json()["token"]["user"]["password_expires_at"]
+        assert expires_at is not None and expires_at > time.strftime("%Y-%m-%dT%H:%M:%S")
+    finally:
+        cloud.stop()

@@ -14,6 +14,17 @@ def cli_json(cloud, *args, os_cloud="onestack-admin"):
     return json.loads(cloud.openstack(*args, "-f", "json", cloud=os_cloud).stdout)
 
 
+def token_issue_from_env(cloud, **variables) -> dict:
+    """`openstack token issue` configured by OS_* variables alone, the keystonerc way."""
+    env = {k: v for k, v in cloud.env.items() if k != "OS_CLIENT_CONFIG_FILE"}
+    env.update(OS_AUTH_URL=cloud.auth_url, OS_IDENTITY_API_VERSION="3", **variables)
+    exe = os.path.join(os.path.dirname(sys.executable), "openstack")
+    out = subprocess.run([exe, "token", "issue", "-f", "json"], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
 def test_token_issue_for_both_clouds(cloud):
     admin = cli_json(cloud, "token", "issue")
     demo = cli_json(cloud, "token", "issue", os_cloud="onestack")
@@ -33,15 +44,10 @@ def test_admin_workflow(cloud):
     cloud.openstack("role", "add", "--project", project, "--user", user, "member")
     rows = cli_json(cloud, "role", "assignment", "list", "--names", "--project", project)
     assert [(r["Role"], r["User"]) for r in rows] == [("member", f"{user}@Default")]
-    # The new user logs in with the same CLI and sees its project.
-    env = {**cloud.env, "OS_AUTH_URL": cloud.auth_url, "OS_USERNAME": user, "OS_PASSWORD": "cli-pass-1",
-           "OS_PROJECT_NAME": project, "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
-           "OS_IDENTITY_API_VERSION": "3"}
-    env.pop("OS_CLIENT_CONFIG_FILE")
-    exe = os.path.join(os.path.dirname(sys.executable), "openstack")
-    out = subprocess.run([exe, "token", "issue", "-f", "json"], env=env, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
+    # The new user logs in with the same CLI and gets a token for its project.
+    token = token_issue_from_env(cloud, OS_USERNAME=user, OS_PASSWORD="cli-pass-1", OS_PROJECT_NAME=project,
+                                 OS_USER_DOMAIN_NAME="Default", OS_PROJECT_DOMAIN_NAME="Default")
+    assert token["project_id"] == created["id"]
     cloud.openstack("user", "delete", user)
     cloud.openstack("project", "delete", project)
     assert cloud.openstack("project", "show", project, check=False).returncode != 0
@@ -49,15 +55,10 @@ def test_admin_workflow(cloud):
 
 def test_application_credential_then_authenticate_with_it(cloud):
     cred = cli_json(cloud, "application", "credential", "create", name("cli-ac"), os_cloud="onestack")
-    env = {**cloud.env, "OS_AUTH_TYPE": "v3applicationcredential", "OS_AUTH_URL": cloud.auth_url,
-           "OS_APPLICATION_CREDENTIAL_ID": cred["ID"], "OS_APPLICATION_CREDENTIAL_SECRET": cred["Secret"],
-           "OS_IDENTITY_API_VERSION": "3"}
-    env.pop("OS_CLIENT_CONFIG_FILE")
-    exe = os.path.join(os.path.dirname(sys.executable), "openstack")
-    out = subprocess.run([exe, "token", "issue", "-f", "json"], env=env, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["project_id"] == cred["Project ID"]
+    token = token_issue_from_env(cloud, OS_AUTH_TYPE="v3applicationcredential",
+                                 OS_APPLICATION_CREDENTIAL_ID=cred["ID"],
+                                 OS_APPLICATION_CREDENTIAL_SECRET=cred["Secret"])
+    assert token["project_id"] == cred["Project ID"]
 
 
 def test_token_revoke(cloud):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import secrets
@@ -11,11 +10,11 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onestack.db.base import new_id, utcnow
+from onestack.db.base import new_id
 from onestack.http.errors import BadRequest, Forbidden, NotFound
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import authorize, identity
+from onestack.services.identity.api.common import authorize, future_expiry, identity
 from onestack.services.identity.models import (
     AccessRule,
     ApplicationCredential,
@@ -36,20 +35,6 @@ def _owner(call: Call, action: str) -> str:
     uid = call.path["user_id"]
     authorize(call, action, {"user_id": uid})
     return uid
-
-
-def _parse_expiry(text: str | None) -> datetime.datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(f"Invalid expires_at: {text}.") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.UTC)
-    if moment <= utcnow():
-        raise BadRequest("The expiration time of an application credential must be in the future.")
-    return moment
 
 
 def _rule_view(r: AccessRule) -> dict:
@@ -95,7 +80,7 @@ def create_app_cred(call: Call) -> Reply:
         cred = ApplicationCredential(
             id=new_id(), name=body["name"], user_id=uid, project_id=ctx.project_id,
             secret_hash=hash_secret(secret, APP_CRED_ROUNDS), description=body.get("description"),
-            expires_at=_parse_expiry(body.get("expires_at")), unrestricted=bool(body.get("unrestricted")),
+            expires_at=future_expiry(body.get("expires_at")), unrestricted=bool(body.get("unrestricted")),
             role_ids=role_ids, access_rule_ids=rule_ids,
         )
         session.add(cred)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,7 +9,7 @@ from onestack.db.base import new_id, utcnow
 from onestack.http.errors import BadRequest, Forbidden, NotFound
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import assignments, schemas
-from onestack.services.identity.api.common import authorize, extra_attributes, identity, views
+from onestack.services.identity.api.common import authorize, extra_attributes, future_expiry, identity, views
 from onestack.services.identity.models import Project, Role, Trust, User
 from onestack.services.identity.store import get
 from onestack.services.identity.tokens import iso
@@ -38,16 +36,6 @@ def _view(call: Call, session: Session, t: Trust, *, roles: bool = True) -> dict
     return body
 
 
-def _expiry(text: str | None) -> datetime.datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadRequest(f"Invalid expires_at: {text}.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
-
-
 def _role(session: Session, ref: dict) -> Role:
     if "id" in ref:
         role = session.get(Role, ref["id"])
@@ -66,9 +54,7 @@ def create_trust(call: Call) -> Reply:
         raise Forbidden("A restricted application credential cannot create trusts.")
     if body.get("allow_redelegation"):
         raise Forbidden("Redelegation of trusts is not supported.")
-    expires = _expiry(body.get("expires_at"))
-    if expires is not None and expires <= utcnow():
-        raise BadRequest("A trust cannot expire in the past.")
+    expires = future_expiry(body.get("expires_at"))
     with identity(call).store.write() as session:
         get(session, User, body["trustee_user_id"], "user")
         role_ids: list[str] = []

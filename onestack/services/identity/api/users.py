@@ -18,6 +18,7 @@ from onestack.services.identity.api.common import (
     filtered,
     identity,
     merge_extra,
+    parse_time,
     truthy,
     views,
 )
@@ -124,13 +125,7 @@ def _expiry_filter(value: str):
     for part in value.split(","):
         m = _EXPIRY_FILTER.match(part)
         op, when = (m.group(1), m.group(2)) if m else ("eq", part)
-        try:
-            moment = datetime.datetime.fromisoformat(when.replace("Z", "+00:00"))
-        except ValueError:
-            raise BadRequest(f"Invalid password_expires_at filter: {value}.") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=datetime.UTC)
-        pieces.append((op, moment))
+        pieces.append((op, parse_time(when, "password_expires_at")))
     ops = {"lt": lambda a, b: a < b, "lte": lambda a, b: a <= b, "gt": lambda a, b: a > b,
            "gte": lambda a, b: a >= b, "eq": lambda a, b: a == b, "neq": lambda a, b: a != b}
     return lambda expires: expires is not None and all(ops[op](expires, moment) for op, moment in pieces)
