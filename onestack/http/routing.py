@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -126,7 +126,8 @@ class Service:
         return Starlette(
             routes=routes,
             exception_handlers={errors.APIError: self._api_error, HTTPException: self._http_error,
-                                IntegrityError: self._integrity_error, Exception: self._crash},
+                                IntegrityError: self._integrity_error, DataError: self._data_error,
+                                Exception: self._crash},
         )
 
     def _wrap(self, ep: Endpoint):
@@ -174,6 +175,11 @@ class Service:
         # Two requests raced past a uniqueness check; the database kept exactly one.
         LOG.info("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
         return self.render(errors.Conflict("The request conflicts with an existing resource."), request)
+
+    async def _data_error(self, request: Request, exc: DataError) -> Response:
+        # A value the schema let through but the column cannot hold (e.g. too long for PostgreSQL).
+        LOG.info("data error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return self.render(errors.BadRequest("A value in the request does not fit its field."), request)
 
     async def _crash(self, request: Request, exc: Exception) -> Response:
         LOG.exception("unexpected error in %s %s", request.method, request.url.path)

@@ -71,6 +71,9 @@ def test_server_on_postgresql(tmp_path):
             project = admin.post("/projects", json={"project": {"name": "on-pg"}})
             assert project.status_code == 201
             assert admin.post("/projects", json={"project": {"name": "on-pg"}}).status_code == 409
+            # PostgreSQL enforces column lengths SQLite ignores: still a 400, never a 500.
+            too_long = admin.post("/users", json={"user": {"name": "long", "email": "e" * 300}})
+            assert too_long.status_code == 400, too_long.text
             listed = admin.get("/projects", params={"name": "on-pg"}).json()["projects"]
             assert [p["id"] for p in listed] == [project.json()["project"]["id"]]
             assert cloud.openstack("token", "issue").returncode == 0

@@ -155,3 +155,5 @@ trust_create = wrap("trust", {
     "roles": {"type": "array", "items": {"type": "object", "properties": {"id": ID, "name": NAME},
                                          "minProperties": 1}},
 }, required=("trustor_user_id", "trustee_user_id", "impersonation"))
+
+ec2_create = {"type": "object", "properties": {"tenant_id": ID}, "required": ["tenant_id"]}

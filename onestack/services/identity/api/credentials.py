@@ -263,9 +263,7 @@ def _ec2_view(call: Call, c: Credential) -> dict:
 
 def create_ec2(call: Call) -> Reply:
     uid = _owner(call, "identity:manage_credential")
-    tenant = (call.body or {}).get("tenant_id")
-    if not isinstance(tenant, str):
-        raise BadRequest("An ec2 credential needs a tenant_id.")
+    tenant = call.body["tenant_id"]
     with identity(call).store.write() as session:
         get(session, User, uid, "user")
         project = session.get(Project, tenant)
@@ -321,7 +319,7 @@ ROUTES = [
     route("/v3/credentials/{credential_id}", "GET", get_credential),
     route("/v3/credentials/{credential_id}", "PATCH", update_credential, schema=schemas.credential_update),
     route("/v3/credentials/{credential_id}", "DELETE", delete_credential),
-    route("/v3/users/{user_id}/credentials/OS-EC2", "POST", create_ec2),
+    route("/v3/users/{user_id}/credentials/OS-EC2", "POST", create_ec2, schema=schemas.ec2_create),
     route("/v3/users/{user_id}/credentials/OS-EC2", "GET", list_ec2),
     route("/v3/users/{user_id}/credentials/OS-EC2/{access}", "GET", get_ec2),
     route("/v3/users/{user_id}/credentials/OS-EC2/{access}", "DELETE", delete_ec2),
