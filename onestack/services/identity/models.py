@@ -263,3 +263,33 @@ class Trust(Base):
     remaining_uses: Mapped[int | None] = mapped_column(Integer)
     role_ids: Mapped[list] = mapped_column(default=list)
     extra: Mapped[dict] = mapped_column(default=dict)
+
+
+class RegisteredLimit(Base):
+    """Unified limits: a service's default for one resource, per region."""
+
+    __tablename__ = "identity_registered_limit"
+    __table_args__ = (UniqueConstraint("service_id", "region_id", "resource_name"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("identity_service.id", ondelete="CASCADE"))
+    region_id: Mapped[str] = mapped_column(NAME, default="")
+    resource_name: Mapped[str] = mapped_column(NAME)
+    default_limit: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+
+
+class Limit(Base):
+    """Unified limits: a project's (or domain's) own value, overriding the registered default."""
+
+    __tablename__ = "identity_limit"
+    __table_args__ = (UniqueConstraint("service_id", "region_id", "resource_name", "target_id"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    service_id: Mapped[str] = mapped_column(ForeignKey("identity_service.id", ondelete="CASCADE"))
+    region_id: Mapped[str] = mapped_column(NAME, default="")
+    resource_name: Mapped[str] = mapped_column(NAME)
+    target_id: Mapped[str] = mapped_column(ID, index=True)
+    target_is_domain: Mapped[bool] = mapped_column(Boolean, default=False)
+    resource_limit: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)

@@ -89,6 +89,11 @@ RULES: dict[str, Rule] = {
     "identity:get_trust": ADMIN_OR_SYSTEM_READER | target_matches("user_id", "trustor_user_id")
     | target_matches("user_id", "trustee_user_id"),
     "identity:delete_trust": ADMIN | target_matches("user_id", "trustor_user_id"),
+    "identity:get_registered_limit": ALWAYS,
+    "identity:manage_registered_limits": ADMIN,
+    "identity:get_limit": DOMAIN_VISIBLE | PROJECT_SELF | target_matches("domain_id", "domain_id"),
+    "identity:manage_limits": ADMIN,
+    "identity:get_limit_model": ALWAYS,
     "identity:validate_token": ADMIN_OR_SYSTEM_READER | SERVICE | OWNER,
     "identity:revoke_token": ADMIN | SERVICE | OWNER,
 }

@@ -157,3 +157,23 @@ trust_create = wrap("trust", {
 }, required=("trustor_user_id", "trustee_user_id", "impersonation"))
 
 ec2_create = {"type": "object", "properties": {"tenant_id": ID}, "required": ["tenant_id"]}
+
+_LIMIT = {"type": "integer", "minimum": -1, "maximum": 2147483647}
+_registered_limit = {"type": "object", "properties": {
+    "service_id": ID, "region_id": {"type": ["string", "null"], "maxLength": 255},
+    "resource_name": {"type": "string", "minLength": 1, "maxLength": 255}, "default_limit": _LIMIT,
+    "description": DESCRIPTION}, "required": ["service_id", "resource_name", "default_limit"],
+    "additionalProperties": False}
+registered_limits_create = {"type": "object", "properties": {
+    "registered_limits": {"type": "array", "items": _registered_limit, "minItems": 1}},
+    "required": ["registered_limits"], "additionalProperties": False}
+registered_limit_update = wrap("registered_limit", {
+    k: v for k, v in _registered_limit["properties"].items()}, extra=False, min_props=1)
+_limit = {"type": "object", "properties": {
+    "service_id": ID, "region_id": {"type": ["string", "null"], "maxLength": 255}, "project_id": ID,
+    "domain_id": ID, "resource_name": {"type": "string", "minLength": 1, "maxLength": 255},
+    "resource_limit": _LIMIT, "description": DESCRIPTION},
+    "required": ["service_id", "resource_name", "resource_limit"], "additionalProperties": False}
+limits_create = {"type": "object", "properties": {"limits": {"type": "array", "items": _limit, "minItems": 1}},
+                 "required": ["limits"], "additionalProperties": False}
+limit_update = wrap("limit", {"resource_limit": _LIMIT, "description": DESCRIPTION}, extra=False, min_props=1)

@@ -8,6 +8,7 @@ from onestack.services.identity.api import (
     credentials,
     discovery,
     endpoint_filter,
+    limits,
     policies,
     projects,
     role_assignments,
@@ -20,5 +21,5 @@ from onestack.services.identity.api import (
 def service() -> Service:
     endpoints = [*discovery.ROUTES, *auth.ROUTES, *projects.ROUTES, *users.ROUTES, *roles.ROUTES,
                  *role_assignments.ROUTES, *catalog.ROUTES, *credentials.ROUTES, *policies.ROUTES,
-                 *endpoint_filter.ROUTES, *trusts.ROUTES]
+                 *endpoint_filter.ROUTES, *trusts.ROUTES, *limits.ROUTES]
     return Service("identity", "/identity", keystone_fault, endpoints)
