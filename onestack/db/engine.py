@@ -16,8 +16,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
+def normalise_url(url: str) -> str:
+    """``postgresql://`` means psycopg 3 here, the driver onestack ships with (SQLAlchemy would pick psycopg2)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 class Database:
     def __init__(self, url: str):
+        url = normalise_url(url)
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict = {"future": True}

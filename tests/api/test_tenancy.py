@@ -95,3 +95,22 @@ def test_no_token_is_401_and_bad_token_is_401(cloud):
     assert httpx.get(f"{cloud.auth_url}/v3/users").status_code == 401
     resp = httpx.get(f"{cloud.auth_url}/v3/users", headers={"X-Auth-Token": "gAAAAA-not-a-token"})
     assert resp.status_code == 401 and resp.json()["error"]["code"] == 401
+
+
+def test_domain_manager_runs_its_domain_but_cannot_hand_out_admin(cloud, admin):
+    domain = ok(admin.post("/domains", json={"domain": {"name": f"mgr-{make_user(admin)['id'][:8]}"}}), 201)["domain"]
+    manager = make_user(admin, domain_id=domain["id"])
+    role = ok(admin.get("/roles", params={"name": "manager"}))["roles"][0]["id"]
+    ok(admin.put(f"/domains/{domain['id']}/users/{manager['id']}/roles/{role}"), 204)
+    token = cloud.token(manager["name"], "secret-pass-1", domain=domain["name"], scope={"domain": {"id": domain["id"]}})
+    http = httpx.Client(base_url=f"{cloud.auth_url}/v3", headers={"X-Auth-Token": token})
+    project = ok(http.post("/projects", json={"project": {"name": "managed", "domain_id": domain["id"]}}),
+                 201)["project"]
+    staff = ok(http.post("/users", json={"user": {"name": "staff", "domain_id": domain["id"],
+                                                  "password": "staff-pass-1"}}), 201)["user"]
+    member = ok(admin.get("/roles", params={"name": "member"}))["roles"][0]["id"]
+    admin_role = ok(admin.get("/roles", params={"name": "admin"}))["roles"][0]["id"]
+    ok(http.put(f"/projects/{project['id']}/users/{staff['id']}/roles/{member}"), 204)
+    assert http.put(f"/projects/{project['id']}/users/{staff['id']}/roles/{admin_role}").status_code == 403
+    assert http.post("/projects", json={"project": {"name": "elsewhere", "domain_id": "default"}}).status_code == 403
+    assert http.post("/users", json={"user": {"name": "x", "domain_id": "default"}}).status_code == 403

@@ -89,3 +89,4 @@ def test_bad_limits(raw):
 def test_limit_is_capped():
     assert parse_limit(QueryParams("limit=999999")) == 1000
     assert parse_limit(QueryParams(""), 50) == 50
+

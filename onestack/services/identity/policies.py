@@ -22,6 +22,9 @@ DOMAIN_VISIBLE = ADMIN_OR_SYSTEM_READER | DOMAIN_READER
 PROJECT_SELF = target_matches("project_id", "project_id")
 DOMAIN_SELF = target_matches("domain_id", "domain_id") | target_matches("project_domain_id", "domain_id")
 SERVICE = Rule(lambda c, t: "service" in c.roles, "role:service")
+# A domain manager hands out only the roles below its own, never admin (Keystone's manager persona).
+MANAGER_GRANTABLE = Rule(lambda c, t: t.get("role_name") in ("manager", "member", "reader"),
+                         "'target.role.name' in ['manager', 'member', 'reader']")
 
 RULES: dict[str, Rule] = {
     "identity:get_domain": DOMAIN_VISIBLE | DOMAIN_SELF,
@@ -60,7 +63,7 @@ RULES: dict[str, Rule] = {
     "identity:implied_roles": ADMIN_OR_SYSTEM_READER,
     "identity:manage_implied_roles": ADMIN,
     "identity:list_grants": DOMAIN_VISIBLE,
-    "identity:manage_grants": DOMAIN_ADMIN,
+    "identity:manage_grants": ADMIN | (DOMAIN_MANAGER & MANAGER_GRANTABLE),
     "identity:list_role_assignments": DOMAIN_VISIBLE,
     "identity:list_system_grants": ADMIN_OR_SYSTEM_READER,
     "identity:manage_system_grants": ADMIN,

@@ -203,6 +203,8 @@ def _grant(call: Call, session: Session, kind: str, actors: str, inherited: bool
         owner = target.get("domain_id")
         if role.domain_id != owner:
             raise Forbidden(f"Domain-specific role {role.id} can only be granted inside its own domain.")
+    if role is not None:
+        target["role_name"] = role.name
     suffix = "System" if kind == "system" else ("Domain" if kind == "domains" else "Project")
     return Assignment(type=prefix + suffix, actor_id=actor_id, target_id=target_id,
                       role_id=role.id if role else "", inherited=inherited), target
