@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.api.helpers import make_project, make_user, member_of_new_project, ok
+from tests.api.helpers import make_project, make_user, member_of_new_project, name, ok
 
 
 @pytest.fixture
@@ -79,13 +79,18 @@ def test_system_reader_reads_everything_and_changes_nothing(cloud, admin):
     assert http.delete(f"/users/{user['id']}").status_code == 403
 
 
+def domain_user_with(cloud, admin, role: str) -> tuple[dict, httpx.Client]:
+    """A new domain, a user of it holding ``role`` on it, and a client with that user's domain-scoped token."""
+    domain = ok(admin.post("/domains", json={"domain": {"name": name("d")}}), 201)["domain"]
+    user = make_user(admin, domain_id=domain["id"])
+    role_id = ok(admin.get("/roles", params={"name": role}))["roles"][0]["id"]
+    ok(admin.put(f"/domains/{domain['id']}/users/{user['id']}/roles/{role_id}"), 204)
+    token = cloud.token(user["name"], "secret-pass-1", domain=domain["name"], scope={"domain": {"id": domain["id"]}})
+    return domain, httpx.Client(base_url=f"{cloud.auth_url}/v3", headers={"X-Auth-Token": token})
+
+
 def test_domain_reader_sees_only_its_domain(cloud, admin):
-    domain = ok(admin.post("/domains", json={"domain": {"name": f"d-{make_user(admin)['id'][:8]}"}}), 201)["domain"]
-    inside = make_user(admin, domain_id=domain["id"])
-    reader = ok(admin.get("/roles", params={"name": "reader"}))["roles"][0]["id"]
-    ok(admin.put(f"/domains/{domain['id']}/users/{inside['id']}/roles/{reader}"), 204)
-    token = cloud.token(inside["name"], "secret-pass-1", domain=domain["name"], scope={"domain": {"id": domain["id"]}})
-    http = httpx.Client(base_url=f"{cloud.auth_url}/v3", headers={"X-Auth-Token": token})
+    domain, http = domain_user_with(cloud, admin, "reader")
     users = ok(http.get("/users"))["users"]
     assert {u["domain_id"] for u in users} == {domain["id"]}
     assert http.get("/users", params={"domain_id": "default"}).status_code == 403
@@ -98,12 +103,7 @@ def test_no_token_is_401_and_bad_token_is_401(cloud):
 
 
 def test_domain_manager_runs_its_domain_but_cannot_hand_out_admin(cloud, admin):
-    domain = ok(admin.post("/domains", json={"domain": {"name": f"mgr-{make_user(admin)['id'][:8]}"}}), 201)["domain"]
-    manager = make_user(admin, domain_id=domain["id"])
-    role = ok(admin.get("/roles", params={"name": "manager"}))["roles"][0]["id"]
-    ok(admin.put(f"/domains/{domain['id']}/users/{manager['id']}/roles/{role}"), 204)
-    token = cloud.token(manager["name"], "secret-pass-1", domain=domain["name"], scope={"domain": {"id": domain["id"]}})
-    http = httpx.Client(base_url=f"{cloud.auth_url}/v3", headers={"X-Auth-Token": token})
+    domain, http = domain_user_with(cloud, admin, "manager")
     project = ok(http.post("/projects", json={"project": {"name": "managed", "domain_id": domain["id"]}}),
                  201)["project"]
     staff = ok(http.post("/users", json={"user": {"name": "staff", "domain_id": domain["id"],
