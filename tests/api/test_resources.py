@@ -89,6 +89,11 @@ def test_inherited_roles_reach_child_projects(cloud, admin):
     assert cloud.issue(user["name"], "secret-pass-1", parent["name"]).status_code == 401
     token = ok(cloud.issue(user["name"], "secret-pass-1", child["name"]), 201)["token"]
     assert [r["name"] for r in token["roles"]] == ["reader"]
+    listed = ok(admin.get(f"/users/{user['id']}/projects"))["projects"]
+    assert [p["id"] for p in listed] == [child["id"]]
+    grandchild = make_project(admin, parent_id=child["id"])
+    listed = ok(admin.get(f"/users/{user['id']}/projects"))["projects"]
+    assert {p["id"] for p in listed} == {child["id"], grandchild["id"]}
 
 
 def test_implied_roles_and_effective_assignments(admin):

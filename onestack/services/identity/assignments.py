@@ -84,3 +84,30 @@ def effective_roles(session: Session, role_ids: set[str]) -> list[Role]:
     ids = implied_closure(session, role_ids)
     rows = session.scalars(select(Role).where(Role.id.in_(ids), or_(Role.domain_id == "", Role.domain_id.is_(None))))
     return sorted(rows, key=lambda r: r.name)
+
+
+def projects_with_roles(session: Session, user_id: str) -> set[str]:
+    """Every project on which the user holds some role, directly, through a group or by inheritance.
+
+    Two queries whatever the number of projects (the answer ``project_role_ids`` gives one at a time).
+    """
+    actors = [user_id, *group_ids(session, user_id)]
+    rows = session.execute(select(Assignment.type, Assignment.target_id, Assignment.inherited).where(
+        Assignment.actor_id.in_(actors), Assignment.type.in_(("UserProject", "GroupProject", "UserDomain",
+                                                               "GroupDomain")))).all()
+    children: dict[str, list[str]] = {}
+    for pid, parent in session.execute(select(Project.id, Project.parent_id).where(Project.is_domain.is_(False))):
+        children.setdefault(parent, []).append(pid)
+    result: set[str] = set()
+    for kind, target, inherited in rows:
+        if not inherited:
+            if kind.endswith("Project"):
+                result.add(target)
+            continue
+        # Inherited: every project below the target (a domain's top projects have it as parent).
+        todo = list(children.get(target, ()))
+        while todo:
+            pid = todo.pop()
+            result.add(pid)
+            todo.extend(children.get(pid, ()))
+    return result

@@ -93,16 +93,16 @@ def auth_catalog(call: Call) -> dict:
 def _reachable(call: Call, want_domains: bool) -> list[Project]:
     ctx = call.ctx
     with identity(call).store.read() as session:
-        groups = assignments.group_ids(session, ctx.user_id)
-        targets = set(session.scalars(select(Assignment.target_id).where(
-            Assignment.actor_id.in_([ctx.user_id, *groups]),
-            Assignment.type.in_(("UserDomain", "GroupDomain") if want_domains else
-                                ("UserProject", "GroupProject", "UserDomain", "GroupDomain")))))
-        rows = session.scalars(select(Project).where(Project.enabled, Project.is_domain == want_domains)).all()
         if want_domains:
-            return [p for p in rows if p.id in targets]
-        # Inherited assignments reach projects that no assignment names, so ask per project.
-        return [p for p in rows if assignments.project_role_ids(session, ctx.user_id, p)]
+            groups = assignments.group_ids(session, ctx.user_id)
+            ids = set(session.scalars(select(Assignment.target_id).where(
+                Assignment.actor_id.in_([ctx.user_id, *groups]), Assignment.type.in_(("UserDomain", "GroupDomain")),
+                Assignment.inherited.is_(False))))
+        else:
+            ids = assignments.projects_with_roles(session, ctx.user_id)
+        rows = session.scalars(select(Project).where(Project.enabled, Project.is_domain == want_domains,
+                                                     Project.id.in_(ids)).order_by(Project.name))
+        return list(rows)
 
 
 def auth_projects(call: Call) -> dict:

@@ -22,7 +22,7 @@ from onestack.services.identity.api.common import (
     truthy,
     views,
 )
-from onestack.services.identity.assignments import project_role_ids
+from onestack.services.identity.assignments import projects_with_roles
 from onestack.services.identity.models import (
     AccessRule,
     ApplicationCredential,
@@ -222,9 +222,9 @@ def user_projects(call: Call) -> dict:
     with identity(call).store.read() as session:
         user = _user(session, call.path["user_id"])
         authorize(call, "identity:list_user_projects", _target(user))
-        projects = session.scalars(select(Project).where(Project.is_domain.is_(False))
-                                   .order_by(Project.name)).all()
-        mine = [p for p in projects if _wanted(call, p) and project_role_ids(session, user.id, p)]
+        ids = projects_with_roles(session, user.id)
+        projects = session.scalars(select(Project).where(Project.id.in_(ids)).order_by(Project.name)).all()
+        mine = [p for p in projects if _wanted(call, p)]
     return v.collection("projects", [v.project(p) for p in mine], f"users/{user.id}/projects")
 
 
