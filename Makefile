@@ -4,14 +4,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?=
 AREA ?= identity
-APT_PACKAGES := postgresql postgresql-contrib
+APT_PACKAGES := postgresql postgresql-contrib qemu-utils
 STAMP := $(VENV)/.installed
 
 .PHONY: install up down status test test-unit check conformance bench clean postgres
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml scripts/install-system.sh
+$(STAMP): pyproject.toml scripts/install-system.sh Makefile
 	scripts/install-system.sh $(APT_PACKAGES)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

@@ -13,6 +13,7 @@ from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.services.identity.service import IdentityService
+from onestack.services.image.service import ImageService
 
 
 class Runtime:
@@ -20,6 +21,7 @@ class Runtime:
         self.settings = settings
         self.db = Database(settings.database_url)
         self.identity = IdentityService(self.db, settings)
+        self.image = ImageService(self.db, settings)
 
     def authenticate(self, token: str) -> Context:
         return self.identity.context(token)

@@ -22,6 +22,7 @@ def prepare(settings: Settings, *, user_clouds: bool) -> Runtime:
     runtime = Runtime(settings)
     upgrade(runtime.db)
     found = bootstrap.seed(runtime)
+    runtime.image.reconcile()
     bootstrap.write_client_files(settings, found, bootstrap.user_clouds_path() if user_clouds else None)
     return runtime
 

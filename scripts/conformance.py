@@ -30,7 +30,8 @@ ONESTACK = ROOT / ".venv" / "bin" / "onestack"
 LOCKOUT_ATTEMPTS, LOCKOUT_SECONDS, UNIQUE_PASSWORDS = 2, 10, 2
 
 AREAS = {
-    "identity": {"regex": r"^tempest\.api\.identity\.", "services": {}},
+    "identity": {"regex": r"^tempest\.api\.identity\.", "services": set()},
+    "image": {"regex": r"^tempest\.api\.image\.", "services": {"glance"}},
 }
 ALL_SERVICES = ("nova", "neutron", "glance", "cinder", "swift", "heat", "placement")
 
@@ -70,6 +71,9 @@ def tempest_conf(admin: dict, area: dict) -> str:
                                      "project_tags": "true", "trust": "true", "domain_specific_drivers": "false",
                                      "external_idp": "false"},
         "service_available": available,
+        # Only what onestack's image service really does: no interoperable import or members yet.
+        "image-feature-enabled": {"import_image": "false", "os_glance_reserved": "false",
+                                  "image_conversion": "false", "manage_locations": "false"},
         "validation": {"run_validation": "false"},
     }
     out = io.StringIO()

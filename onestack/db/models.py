@@ -2,7 +2,7 @@
 
 import importlib
 
-SERVICES_WITH_TABLES = ("identity",)
+SERVICES_WITH_TABLES = ("identity", "image")
 
 
 def load_all() -> None:

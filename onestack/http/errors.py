@@ -105,3 +105,8 @@ def neutron_fault(err: APIError) -> dict:
 def generic_fault(err: APIError) -> dict:
     """The webob-style shape used by Glance, Cinder, Heat and Placement."""
     return {"errors": [{"status": err.status, "title": err.title, "detail": err.message}]}
+
+
+def glance_fault(err: APIError) -> dict:
+    """webob's JSON error page, which is what Glance answers a JSON client."""
+    return {"code": f"{err.status} {err.title}", "title": err.title, "message": err.message}

@@ -50,14 +50,27 @@ def apply_filters(stmt: Select, model, query, fields: dict[str, str]) -> Select:
     return stmt
 
 
-def apply_sort(stmt: Select, model, query, sortable: dict[str, str], default: str = "id") -> Select:
-    """``sort_key``/``sort_dir`` pairs (Neutron, Nova, Glance style); id last keeps pages stable."""
-    keys = query.getlist("sort_key") or [default]
-    dirs = query.getlist("sort_dir")
+def sort_params(query) -> tuple[list[str], list[str]]:
+    """Sort keys and directions from ``sort_key``/``sort_dir`` pairs or Glance's ``sort=key:dir,...``."""
+    if "sort" in query:
+        keys, dirs = [], []
+        for part in query["sort"].split(","):
+            key, _, direction = part.strip().partition(":")
+            keys.append(key)
+            dirs.append(direction or "desc")
+        return keys, dirs
+    return query.getlist("sort_key"), query.getlist("sort_dir")
+
+
+def apply_sort(stmt: Select, model, keys: list[str], dirs: list[str], sortable: dict[str, str],
+               default: str = "id", default_dir: str = "asc") -> Select:
+    """Order by the requested keys (a missing direction repeats the last one); id last keeps pages stable."""
+    keys = keys or [default]
+    dirs = dirs or [default_dir]
     for i, key in enumerate(keys):
         if key not in sortable:
             raise BadRequest(f"Invalid sort key: {key}.")
-        direction = dirs[i] if i < len(dirs) else (dirs[-1] if dirs else "asc")
+        direction = dirs[i] if i < len(dirs) else dirs[-1]
         if direction not in ("asc", "desc"):
             raise BadRequest(f"Invalid sort direction: {direction}.")
         column = getattr(model, sortable[key])

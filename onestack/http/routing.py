@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import anyio.from_thread
 import orjson
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.applications import Starlette
@@ -81,6 +82,18 @@ class Call:
             self._ctx = self.runtime.peek_context(token)
         return self._ctx
 
+    def chunks(self) -> Iterator[bytes]:
+        """The request body as it arrives, for endpoints declared with ``stream_body`` (runs in the worker
+        thread and pulls each chunk from the event loop, so a large upload is never whole in memory)."""
+        receiving = self.request.stream().__aiter__()
+        while True:
+            try:
+                chunk = anyio.from_thread.run(receiving.__anext__)
+            except StopAsyncIteration:
+                return
+            if chunk:
+                yield chunk
+
     def url(self, path: str = "") -> str:
         """Absolute URL under this service's prefix, as clients saw the host."""
         return f"{self.runtime.base_url(self.request)}{self.request.scope.get('root_path', '')}{path}"
@@ -104,11 +117,14 @@ class Endpoint:
     schema: dict | None = None
     status: int = 200
     fast: Callable[[Call], Any] | None = None
+    stream_body: bool = False
 
 
 def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | None = None,
-          status: int = 200, fast: Callable[[Call], Any] | None = None) -> Endpoint:
-    return Endpoint(path, (method,), fn, schema, status, fast)
+          status: int = 200, fast: Callable[[Call], Any] | None = None, stream_body: bool = False) -> Endpoint:
+    """``stream_body``: leave the body unread; the handler consumes ``call.chunks()``.  A handler may return
+    a Starlette ``Response`` (a streamed download, say) instead of a JSON body."""
+    return Endpoint(path, (method,), fn, schema, status, fast, stream_body)
 
 
 class Service:
@@ -136,7 +152,7 @@ class Service:
         async def endpoint(request: Request) -> Response:
             version = mv.negotiate(request.headers) if mv else None
             body = None
-            if request.method in BODY_METHODS:
+            if request.method in BODY_METHODS and not ep.stream_body:
                 runtime = request.scope["onestack.runtime"]
                 raw = await read_limited(request, self.body_limit or runtime.settings.max_request_body_size)
                 body = parse_json(raw)
@@ -146,6 +162,8 @@ class Service:
             result = ep.fast(call) if ep.fast is not None else None
             if result is None:
                 result = await run_in_threadpool(ep.fn, call)
+            if isinstance(result, Response):
+                return result
             if not isinstance(result, Reply):
                 result = Reply(result, ep.status)
             headers = dict(result.headers or {})

@@ -168,3 +168,48 @@ def test_password_expiry_and_change_upon_first_use(tmp_path):
         assert expires_at is not None and expires_at > time.strftime("%Y-%m-%dT%H:%M:%S")
     finally:
         cloud.stop()
+
+
+def test_kill_9_mid_upload_leaves_no_half_image(tmp_path):
+    """An upload cut by kill -9: after restart the image waits for data again and no partial file remains."""
+    import signal
+    import threading
+
+    cloud = Cloud(tmp_path / "data").start()
+    try:
+        glance = httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": cloud.token()}, timeout=30)
+        image = glance.post("/v2/images", json={"disk_format": "raw", "container_format": "bare"}).json()
+        sent = threading.Event()
+
+        def slow_body():
+            for _ in range(4):
+                yield b"x" * 65536
+            sent.set()
+            time.sleep(30)  # the server dies while waiting for the rest
+            yield b"never"
+
+        def send():
+            try:
+                glance.put(f"/v2/images/{image['id']}/file", content=slow_body(),
+                           headers={"Content-Type": "application/octet-stream"})
+            except httpx.HTTPError:
+                pass  # the server died under us: that is the point
+
+        uploader = threading.Thread(target=send, daemon=True)
+        uploader.start()
+        assert sent.wait(15)
+        deadline = time.monotonic() + 10
+        while glance.get(f"/v2/images/{image['id']}").json()["status"] != "saving" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list((cloud.data_dir / "images").glob(".*.partial"))  # the upload really was under way
+        os.kill(int((cloud.data_dir / "onestack.pid").read_text()), signal.SIGKILL)
+        cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+        glance = httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": cloud.token()}, timeout=30)
+        shown = glance.get(f"/v2/images/{image['id']}").json()
+        assert shown["status"] == "queued" and shown["size"] is None and shown["checksum"] is None
+        assert list((cloud.data_dir / "images").iterdir()) == []
+        assert glance.put(f"/v2/images/{image['id']}/file", content=b"whole",
+                          headers={"Content-Type": "application/octet-stream"}).status_code == 204
+        assert glance.get(f"/v2/images/{image['id']}/file").content == b"whole"
+    finally:
+        cloud.stop()

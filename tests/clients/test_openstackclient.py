@@ -72,3 +72,17 @@ def test_token_revoke(cloud):
 def test_demo_member_is_refused_admin_calls(cloud):
     result = cloud.openstack("user", "list", cloud="onestack", check=False)
     assert result.returncode != 0 and "403" in result.stderr
+
+
+def test_image_create_save_and_delete(cloud, tmp_path):
+    data = os.urandom(1024 * 1024 + 3)
+    (tmp_path / "disk.raw").write_bytes(data)
+    image = cli_json(cloud, "image", "create", "--file", str(tmp_path / "disk.raw"), "--disk-format", "raw",
+                     "--container-format", "bare", name("cli-img"), os_cloud="onestack")
+    assert image["status"] == "active" and image["size"] == len(data)
+    cloud.openstack("image", "save", "--file", str(tmp_path / "back.raw"), image["id"], cloud="onestack")
+    assert (tmp_path / "back.raw").read_bytes() == data
+    listed = cli_json(cloud, "image", "list", os_cloud="onestack")
+    assert image["id"] in {row["ID"] for row in listed}
+    cloud.openstack("image", "delete", image["id"], cloud="onestack")
+    assert cloud.openstack("image", "show", image["id"], cloud="onestack", check=False).returncode != 0

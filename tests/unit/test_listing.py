@@ -5,7 +5,7 @@ from starlette.datastructures import QueryParams
 
 from onestack.db.engine import Database
 from onestack.http.errors import BadRequest, NotFound
-from onestack.http.listing import apply_filters, apply_sort, page, parse_limit
+from onestack.http.listing import apply_filters, apply_sort, page, parse_limit, sort_params
 
 
 class Base(DeclarativeBase):
@@ -37,7 +37,10 @@ def session(tmp_path):
 def ids(session, query: str, sort: bool = False) -> list[str]:
     q = QueryParams(query)
     stmt = apply_filters(select(Thing), Thing, q, FIELDS)
-    stmt = apply_sort(stmt, Thing, q, {"name": "name", "id": "id"}) if sort else stmt.order_by(Thing.id)
+    if sort:
+        stmt = apply_sort(stmt, Thing, *sort_params(q), {"name": "name", "id": "id"})
+    else:
+        stmt = stmt.order_by(Thing.id)
     return [t.id for t in session.scalars(stmt)]
 
 
@@ -68,6 +71,8 @@ def test_sort_keys_and_directions(session):
         ids(session, "sort_key=secret", sort=True)
     with pytest.raises(BadRequest):
         ids(session, "sort_key=name&sort_dir=sideways", sort=True)
+    assert ids(session, "sort=name:asc", sort=True) == ["a", "b", "d", "c"]
+    assert ids(session, "sort=name", sort=True) == ["c", "d", "b", "a"]  # Glance's default direction
 
 
 def test_limit_and_marker_pages(session):

@@ -1,0 +1,81 @@
+"""/v2/images/{id}/file: streaming upload and download (with ranges and Content-MD5)."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.responses import Response, StreamingResponse
+
+from onestack.http.errors import APIError, Forbidden, UnsupportedMediaType
+from onestack.http.routing import Call, Reply, route
+from onestack.services.image.api.images import images
+from onestack.services.image.service import MAX_IMAGE_SIZE, authorize
+
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def upload(call: Call) -> Reply:
+    content_type = call.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
+    if content_type != "application/octet-stream":
+        raise UnsupportedMediaType(f"Unsupported Content-Type {content_type}; use application/octet-stream.")
+    svc = images(call)
+    image_id = call.path["image_id"]
+    with svc.db.write() as session:
+        image = svc.begin_upload(session, call.ctx, image_id)
+        disk_format = image.disk_format
+    try:
+        written = svc.store.write(image_id, call.chunks(), MAX_IMAGE_SIZE)
+    except BaseException:
+        # The client went away or sent too much: the image waits for data again, as in Glance.
+        svc.abort_upload(image_id)
+        raise
+    svc.finish_upload(image_id, disk_format, written)
+    return Reply(status=204)
+
+
+def download(call: Call) -> Response:
+    svc = images(call)
+    with svc.db.read() as session:
+        image = svc.get(session, call.ctx, call.path["image_id"])
+        authorize(call.ctx, "download_image", image)
+        status, size, checksum = image.status, image.size, image.checksum
+        deactivated_for_caller = status == "deactivated" and not call.ctx.is_admin
+    if deactivated_for_caller:
+        raise Forbidden("The requested image has been deactivated. Image data download is forbidden.")
+    if status not in ("active", "deactivated"):
+        return Response(status_code=204)  # Glance: an image without data has no content
+    headers = {"Content-Type": "application/octet-stream"}
+    start, end, code = 0, size - 1, 200
+    wanted = call.headers.get("range")
+    if wanted:
+        start, end = _range(wanted, size)
+        code = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    else:
+        headers["Content-MD5"] = checksum
+    headers["Content-Length"] = str(end - start + 1)
+    return StreamingResponse(svc.store.read(image.id, start, end), status_code=code, headers=headers)
+
+
+class RangeNotSatisfiable(APIError):
+    status = 416
+
+
+def _range(header: str, size: int) -> tuple[int, int]:
+    m = RANGE.match(header.strip())
+    if not m or (not m.group(1) and not m.group(2)):
+        raise RangeNotSatisfiable(f"Invalid Range header: {header}", headers={"Content-Range": f"bytes */{size}"})
+    if not m.group(1):  # the last N bytes
+        start, end = max(0, size - int(m.group(2))), size - 1
+    else:
+        start = int(m.group(1))
+        end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+    if start > end or start >= size:
+        raise RangeNotSatisfiable(f"Range {header} is outside the image.", headers={"Content-Range": f"bytes */{size}"})
+    return start, end
+
+
+ROUTES = [
+    route("/v2/images/{image_id}/file", "PUT", upload, stream_body=True),
+    route("/v2/images/{image_id}/file", "GET", download),
+]

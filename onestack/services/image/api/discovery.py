@@ -1,0 +1,64 @@
+"""Version discovery, schemas and store info, as Glance serves them."""
+
+from __future__ import annotations
+
+import copy
+
+from onestack.http.routing import Call, Reply, route
+from onestack.services.image import schemas
+from onestack.services.image.service import authorize
+
+# Glance 2023+ lists every minor version it supports, newest CURRENT.
+MINORS = 16
+
+
+def _versions(call: Call) -> list[dict]:
+    href = call.url("/v2/")
+    return [{"id": f"v2.{minor}", "status": "CURRENT" if minor == MINORS else "SUPPORTED",
+             "links": [{"rel": "self", "href": href}]} for minor in range(MINORS, -1, -1)]
+
+
+def versions(call: Call) -> Reply:
+    return Reply({"versions": _versions(call)}, 300)
+
+
+def versions_list(call: Call) -> dict:
+    return {"versions": _versions(call)}
+
+
+def _image_schema() -> dict:
+    props = copy.deepcopy(schemas.CORE)
+    for name in ("status", "checksum", "os_hash_algo", "os_hash_value", "created_at", "updated_at", "self",
+                 "file", "schema", "stores"):
+        props[name] = {"type": ["null", "string"], "readOnly": True}
+    for name in ("size", "virtual_size"):
+        props[name] = {"type": ["null", "integer"], "readOnly": True}
+    return {"name": "image", "properties": props, "additionalProperties": {"type": "string"},
+            "links": [{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"},
+                      {"rel": "describedby", "href": "{schema}"}]}
+
+
+def image_schema(call: Call) -> dict:
+    return _image_schema()
+
+
+def images_schema(call: Call) -> dict:
+    return {"name": "images", "properties": {
+        "images": {"type": "array", "items": _image_schema()}, "schema": {"type": "string"},
+        "first": {"type": "string"}, "next": {"type": "string"}},
+        "links": [{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"},
+                  {"rel": "describedby", "href": "{schema}"}]}
+
+
+def stores(call: Call) -> dict:
+    authorize(call.ctx, "get_images")  # for authenticated callers only
+    return {"stores": [{"id": "file", "description": "Files in the cloud's data dir", "default": True}]}
+
+
+ROUTES = [
+    route("/", "GET", versions),
+    route("/versions", "GET", versions_list),
+    route("/v2/schemas/image", "GET", image_schema),
+    route("/v2/schemas/images", "GET", images_schema),
+    route("/v2/info/stores", "GET", stores),
+]

@@ -1,0 +1,42 @@
+"""JSON Schemas for Image API v2 bodies, with Glance's formats and limits."""
+
+from __future__ import annotations
+
+DISK_FORMATS = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
+CONTAINER_FORMATS = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
+VISIBILITIES = ["public", "private", "shared", "community"]
+UUID = {"type": "string", "pattern": "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-"
+                                     "([0-9a-fA-F]){12}$"}
+TAG = {"type": "string", "maxLength": 255}
+MAX_TAGS = 128
+
+CORE = {
+    "id": UUID,
+    "name": {"type": ["null", "string"], "maxLength": 255},
+    "visibility": {"type": "string", "enum": VISIBILITIES},
+    "protected": {"type": "boolean"},
+    "os_hidden": {"type": "boolean"},
+    "disk_format": {"type": ["null", "string"], "enum": [None, *DISK_FORMATS]},
+    "container_format": {"type": ["null", "string"], "enum": [None, *CONTAINER_FORMATS]},
+    "min_disk": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+    "min_ram": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+    "tags": {"type": "array", "items": TAG, "maxItems": MAX_TAGS},
+    "owner": {"type": ["null", "string"], "maxLength": 255},
+}
+# Glance computes these; a client may read them, never set them.
+READ_ONLY = frozenset({"status", "size", "virtual_size", "checksum", "os_hash_algo", "os_hash_value",
+                       "created_at", "updated_at", "self", "file", "schema", "direct_url", "locations",
+                       "deleted", "deleted_at", "stores"})
+
+image_create = {"type": "object", "properties": CORE,
+                "additionalProperties": {"type": "string", "maxLength": 255}}
+
+json_patch = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"op": {"type": "string", "enum": ["add", "replace", "remove"]},
+                       "path": {"type": "string", "pattern": "^/[^/]+$"}, "value": {}},
+        "required": ["op", "path"],
+    },
+}

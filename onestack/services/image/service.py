@@ -1,0 +1,178 @@
+"""Image rules: who sees what, status transitions, and data that is durable before it is active."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from onestack.config import Settings
+from onestack.db.engine import Database
+from onestack.http.context import Context
+from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
+from onestack.http.jsonbody import validate
+from onestack.http.policy import enforce
+from onestack.services.image import schemas
+from onestack.services.image.inspect import inspect
+from onestack.services.image.models import Image
+from onestack.services.image.policies import RULES
+from onestack.services.image.store import FileStore
+
+LOG = logging.getLogger("onestack.image")
+MAX_IMAGE_SIZE = 1 << 40  # Glance's image_size_cap default: 1 TiB
+
+
+def authorize(ctx: Context, action: str, image: Image | None = None) -> None:
+    target = {"project_id": image.owner, "visibility": image.visibility} if image is not None else {}
+    enforce(ctx, action, RULES[action], target)
+
+
+class ImageService:
+    def __init__(self, db: Database, settings: Settings):
+        self.db = db
+        self.store = FileStore(settings.data_dir / "images")
+
+    # -- visibility ------------------------------------------------------------
+    @staticmethod
+    def can_see(ctx: Context, image: Image) -> bool:
+        return RULES["get_image"](ctx, {"project_id": image.owner, "visibility": image.visibility})
+
+    def get(self, session: Session, ctx: Context, image_id: str) -> Image:
+        image = session.get(Image, image_id)
+        if image is None or not self.can_see(ctx, image):
+            # Glance says 404, not 403, so that an image's existence does not leak across projects.
+            raise NotFound(f"No image found with ID {image_id}")
+        return image
+
+    @staticmethod
+    def visible_to(ctx: Context, visibility: str | None):
+        """The SQL condition for the images a list shows by default or for one visibility."""
+        if ctx.is_admin:
+            return Image.visibility == visibility if visibility else True
+        own = Image.owner == ctx.project_id
+        if visibility in ("public", "community"):
+            return Image.visibility == visibility
+        if visibility in ("private", "shared"):
+            return (Image.visibility == visibility) & own
+        return or_(Image.visibility == "public", own)
+
+    # -- changes -----------------------------------------------------------------
+    @staticmethod
+    def check_visibility(ctx: Context, visibility: str, image: Image | None = None) -> None:
+        if visibility == "public":
+            authorize(ctx, "publicize_image", image)
+        elif visibility == "community":
+            authorize(ctx, "communitize_image", image)
+
+    def create(self, session: Session, ctx: Context, body: dict) -> Image:
+        read_only = schemas.READ_ONLY & set(body)
+        if read_only:
+            raise Forbidden(f"Attribute '{sorted(read_only)[0]}' is read-only.")
+        owner = body.get("owner") or ctx.project_id
+        if owner != ctx.project_id and not ctx.is_admin:
+            raise Forbidden("You are not permitted to create images owned by another project.")
+        image = Image(id=body.get("id") or str(uuid.uuid4()), owner=owner, status="queued",
+                      visibility=body.get("visibility", "shared"))
+        authorize(ctx, "add_image", image)
+        self.check_visibility(ctx, image.visibility, image)
+        if session.get(Image, image.id) is not None:
+            raise Conflict(f"Image with identifier {image.id} already exists!")
+        for key in ("name", "protected", "os_hidden", "disk_format", "container_format", "min_disk", "min_ram"):
+            if key in body:
+                setattr(image, key, body[key])
+        image.tags = list(dict.fromkeys(body.get("tags") or []))
+        image.properties = {k: v for k, v in body.items() if k not in schemas.CORE}
+        session.add(image)
+        session.flush()
+        return image
+
+    def patch(self, session: Session, ctx: Context, image: Image, changes: list[dict]) -> None:
+        authorize(ctx, "modify_image", image)
+        properties = dict(image.properties or {})
+        for change in changes:
+            op, name = change["op"], change["path"][1:]
+            if name in schemas.READ_ONLY or name == "id" or (name == "owner" and not ctx.is_admin):
+                raise Forbidden(f"Attribute '{name}' is read-only.")
+            if op != "remove" and "value" not in change:
+                raise BadRequest(f"Operation '{op}' on '{name}' needs a value.")
+            if name in schemas.CORE:
+                self._patch_core(ctx, image, op, name, change.get("value"))
+            elif op == "remove":
+                if name not in properties:
+                    raise Conflict(f"Property {name} does not exist.")
+                del properties[name]
+            else:
+                value = change["value"]
+                if not isinstance(value, str) or len(value) > 255:
+                    raise BadRequest(f"Property {name} takes a string of at most 255 characters.")
+                if op == "replace" and name not in properties:
+                    raise Conflict(f"Property {name} does not exist.")
+                properties[name] = value
+        image.properties = properties
+
+    def _patch_core(self, ctx: Context, image: Image, op: str, name: str, value) -> None:
+        if op == "remove":
+            raise Forbidden(f"Attribute '{name}' cannot be removed.")
+        schema = schemas.CORE[name]
+        validate({name: value}, {"type": "object", "properties": {name: schema}})
+        if name in ("disk_format", "container_format") and image.status != "queued":
+            raise Forbidden(f"Attribute {name} can be only replaced for a queued image.")
+        if name == "visibility":
+            self.check_visibility(ctx, value, image)
+        if name == "tags":
+            value = list(dict.fromkeys(value))
+        setattr(image, name, value)
+
+    def delete(self, session: Session, ctx: Context, image: Image) -> None:
+        authorize(ctx, "delete_image", image)
+        if image.protected:
+            raise Forbidden(f"Image {image.id} is protected and cannot be deleted.")
+        session.delete(image)
+
+    # -- data --------------------------------------------------------------------
+    def begin_upload(self, session: Session, ctx: Context, image_id: str) -> Image:
+        image = self.get(session, ctx, image_id)
+        authorize(ctx, "upload_image", image)
+        if image.disk_format is None or image.container_format is None:
+            raise BadRequest("Properties disk_format and container_format must be set prior to saving data.")
+        claimed = session.execute(update(Image).where(Image.id == image_id, Image.status == "queued")
+                                  .values(status="saving"))
+        if claimed.rowcount != 1:
+            raise Conflict(f"Image status transition from {image.status} to saving is not allowed")
+        return image
+
+    def finish_upload(self, image_id: str, disk_format: str | None, written) -> None:
+        """Inspect the stored data, then publish it; on any refusal the data goes and the image is queued."""
+        try:
+            virtual_size = inspect(self.store.path(image_id), disk_format)
+        except BadRequest:
+            self.abort_upload(image_id)
+            raise
+        with self.db.write() as session:
+            image = session.get(Image, image_id)
+            if image is None:  # deleted while its data was arriving
+                self.store.delete(image_id)
+                raise NotFound(f"Image {image_id} was deleted during the upload.")
+            image.status, image.size, image.virtual_size = "active", written.size, virtual_size
+            image.checksum, image.os_hash_algo, image.os_hash_value = written.md5, "sha512", written.sha512
+
+    def abort_upload(self, image_id: str) -> None:
+        self.store.delete(image_id)
+        with self.db.write() as session:
+            session.execute(update(Image).where(Image.id == image_id, Image.status == "saving")
+                            .values(status="queued"))
+
+    def reconcile(self) -> None:
+        """After a crash: no upload is running, so partial data goes and its images wait for data again."""
+        for image_id in self.store.discard_partials():
+            LOG.info("removed the partial data of image %s", image_id)
+        with self.db.write() as session:
+            stuck = session.execute(update(Image).where(Image.status == "saving").values(status="queued"))
+            if stuck.rowcount:
+                LOG.warning("%d interrupted uploads reset to queued", stuck.rowcount)
+            for image in session.scalars(select(Image).where(Image.status.in_(("active", "deactivated")))):
+                if not self.store.path(image.id).exists():
+                    LOG.error("image %s lost its data: marked killed", image.id)
+                    image.status = "killed"

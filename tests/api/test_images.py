@@ -1,0 +1,161 @@
+"""Image API v2 over HTTP: metadata, streaming data, status, visibility, format safety."""
+
+import hashlib
+import os
+import subprocess
+
+import httpx
+import pytest
+
+from tests.api.helpers import member_of_new_project, ok
+
+PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
+DATA = os.urandom(3 * 1024 * 1024 + 17)
+
+
+@pytest.fixture
+def glance(cloud):
+    """A client for the image service, as the admin project."""
+    with httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": cloud.token()}, timeout=60) as c:
+        yield c
+
+
+def as_member(cloud, admin):
+    _, _, token = member_of_new_project(cloud, admin)
+    return httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": token}, timeout=60)
+
+
+def new_image(client, **body) -> dict:
+    return ok(client.post("/v2/images", json={"disk_format": "raw", "container_format": "bare", **body}), 201)
+
+
+def upload(client, image_id: str, data: bytes = DATA) -> httpx.Response:
+    return client.put(f"/v2/images/{image_id}/file", content=data,
+                      headers={"Content-Type": "application/octet-stream"})
+
+
+def test_version_discovery(cloud):
+    resp = httpx.get(f"{cloud.url}/image/")
+    assert resp.status_code == 300
+    assert resp.json()["versions"][0]["status"] == "CURRENT"
+    assert resp.json()["versions"][0]["links"][0]["href"] == f"{cloud.url}/image/v2/"
+
+
+def test_create_show_patch_delete(glance):
+    image = new_image(glance, name="first", tags=["a", "a", "b"], color="blue", min_ram=64)
+    assert image["status"] == "queued" and image["visibility"] == "shared" and image["size"] is None
+    assert image["tags"] == ["a", "b"] and image["color"] == "blue" and image["min_ram"] == 64
+    assert image["self"] == f"/v2/images/{image['id']}"
+    changes = [{"op": "replace", "path": "/name", "value": "renamed"}, {"op": "add", "path": "/shape", "value": "round"},
+               {"op": "remove", "path": "/color"}]
+    patched = ok(glance.patch(f"/v2/images/{image['id']}", json=changes, headers=PATCH))
+    assert patched["name"] == "renamed" and patched["shape"] == "round" and "color" not in patched
+    assert glance.patch(f"/v2/images/{image['id']}", json=changes).status_code == 415  # JSON patch media type
+    read_only = [{"op": "replace", "path": "/status", "value": "active"}]
+    assert glance.patch(f"/v2/images/{image['id']}", json=read_only, headers=PATCH).status_code == 403
+    ok(glance.put(f"/v2/images/{image['id']}/tags/c"), 204)
+    assert ok(glance.get(f"/v2/images/{image['id']}"))["tags"] == ["a", "b", "c"]
+    ok(glance.delete(f"/v2/images/{image['id']}"), 204)
+    assert glance.get(f"/v2/images/{image['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("body", [{"disk_format": "floppy"}, {"min_disk": -1}, {"visibility": "everyone"},
+                                  {"name": 3}, {"custom": 5}, {"id": "not-a-uuid"}])
+def test_invalid_bodies_are_400(glance, body):
+    assert glance.post("/v2/images", json=body).status_code == 400
+
+
+def test_read_only_attributes_on_create_are_403(glance):
+    assert glance.post("/v2/images", json={"status": "active"}).status_code == 403
+
+
+def test_upload_download_checksums_and_ranges(glance):
+    image = new_image(glance)
+    assert glance.get(f"/v2/images/{image['id']}/file").status_code == 204  # no data yet
+    ok(upload(glance, image["id"]), 204)
+    shown = ok(glance.get(f"/v2/images/{image['id']}"))
+    assert shown["status"] == "active" and shown["size"] == len(DATA) and shown["virtual_size"] == len(DATA)
+    assert shown["checksum"] == hashlib.md5(DATA).hexdigest()
+    assert shown["os_hash_algo"] == "sha512" and shown["os_hash_value"] == hashlib.sha512(DATA).hexdigest()
+    got = glance.get(f"/v2/images/{image['id']}/file")
+    assert got.status_code == 200 and got.content == DATA and got.headers["Content-MD5"] == shown["checksum"]
+    part = glance.get(f"/v2/images/{image['id']}/file", headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206 and part.content == DATA[10:20]
+    assert part.headers["Content-Range"] == f"bytes 10-19/{len(DATA)}"
+    assert glance.get(f"/v2/images/{image['id']}/file", headers={"Range": f"bytes={len(DATA)}-"}).status_code == 416
+    assert upload(glance, image["id"]).status_code == 409  # active images take no new data
+    fmt = [{"op": "replace", "path": "/disk_format", "value": "qcow2"}]
+    assert glance.patch(f"/v2/images/{image['id']}", json=fmt, headers=PATCH).status_code == 403
+
+
+def test_chunked_upload_is_streamed(glance):
+    image = new_image(glance)
+    ok(glance.put(f"/v2/images/{image['id']}/file", content=(DATA[i:i + 65536] for i in range(0, len(DATA), 65536)),
+                  headers={"Content-Type": "application/octet-stream"}), 204)
+    assert ok(glance.get(f"/v2/images/{image['id']}"))["checksum"] == hashlib.md5(DATA).hexdigest()
+
+
+def test_upload_needs_formats_and_octet_stream(glance):
+    bare = ok(glance.post("/v2/images", json={"name": "no-formats"}), 201)
+    assert upload(glance, bare["id"]).status_code == 400
+    image = new_image(glance)
+    resp = glance.put(f"/v2/images/{image['id']}/file", content=b"x", headers={"Content-Type": "text/plain"})
+    assert resp.status_code == 415
+
+
+def test_qcow2_virtual_size_and_backing_file_refused(glance, tmp_path):
+    good, evil = tmp_path / "good.qcow2", tmp_path / "evil.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(good), "64M"], check=True)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", "/etc/hostname", "-F", "raw", str(evil)],
+                   check=True)
+    image = new_image(glance, disk_format="qcow2")
+    ok(upload(glance, image["id"], good.read_bytes()), 204)
+    shown = ok(glance.get(f"/v2/images/{image['id']}"))
+    assert shown["virtual_size"] == 64 * 1024 * 1024 and shown["size"] == good.stat().st_size
+    bad = new_image(glance, disk_format="qcow2")
+    assert upload(glance, bad["id"], evil.read_bytes()).status_code == 400
+    assert ok(glance.get(f"/v2/images/{bad['id']}"))["status"] == "queued"
+    mislabelled = new_image(glance, disk_format="raw")  # qcow2 data declared raw: the classic trick
+    assert upload(glance, mislabelled["id"], good.read_bytes()).status_code == 400
+
+
+def test_list_filters_sort_and_pages(glance):
+    tag = os.urandom(4).hex()
+    made = [new_image(glance, name=f"pg-{i}", tags=[tag]) for i in range(5)]
+    listed = ok(glance.get("/v2/images", params={"tag": tag, "sort": "name:asc", "limit": 2}))
+    assert [i["name"] for i in listed["images"]] == ["pg-0", "pg-1"]
+    following = ok(glance.get(listed["next"]))
+    assert [i["name"] for i in following["images"]] == ["pg-2", "pg-3"]
+    by_name = ok(glance.get("/v2/images", params={"name": "pg-4"}))["images"]
+    assert [i["id"] for i in by_name] == [made[4]["id"]]
+    assert glance.get("/v2/images", params={"sort_key": "secret"}).status_code == 400
+    assert glance.get("/v2/images", params={"marker": "nope"}).status_code == 400
+
+
+def test_projects_are_walls(cloud, admin, glance):
+    private = new_image(glance, visibility="private")
+    public = new_image(glance, visibility="public")
+    with as_member(cloud, admin) as member:
+        assert member.get(f"/v2/images/{private['id']}").status_code == 404
+        assert member.get(f"/v2/images/{public['id']}").status_code == 200
+        ids = {i["id"] for i in ok(member.get("/v2/images"))["images"]}
+        assert public["id"] in ids and private["id"] not in ids
+        assert member.delete(f"/v2/images/{public['id']}").status_code == 403
+        rename = [{"op": "replace", "path": "/name", "value": "mine"}]
+        assert member.patch(f"/v2/images/{public['id']}", json=rename, headers=PATCH).status_code == 403
+        assert member.post("/v2/images", json={"visibility": "public"}).status_code == 403  # only admins publish
+        own = ok(member.post("/v2/images", json={"name": "own"}), 201)
+        assert member.post(f"/v2/images/{own['id']}/actions/deactivate").status_code == 403
+
+
+def test_protected_and_deactivated(cloud, admin, glance):
+    image = new_image(glance, protected=True, visibility="public")
+    ok(upload(glance, image["id"]), 204)
+    assert glance.delete(f"/v2/images/{image['id']}").status_code == 403
+    ok(glance.post(f"/v2/images/{image['id']}/actions/deactivate"), 204)
+    with as_member(cloud, admin) as member:
+        assert member.get(f"/v2/images/{image['id']}/file").status_code == 403
+    ok(glance.post(f"/v2/images/{image['id']}/actions/reactivate"), 204)
+    unprotect = [{"op": "replace", "path": "/protected", "value": False}]
+    ok(glance.patch(f"/v2/images/{image['id']}", json=unprotect, headers=PATCH))
+    ok(glance.delete(f"/v2/images/{image['id']}"), 204)
