@@ -53,6 +53,10 @@ def test_create_show_patch_delete(glance):
     assert glance.patch(f"/v2/images/{image['id']}", json=changes).status_code == 415  # JSON patch media type
     read_only = [{"op": "replace", "path": "/status", "value": "active"}]
     assert glance.patch(f"/v2/images/{image['id']}", json=read_only, headers=PATCH).status_code == 403
+    old_dialect = {"Content-Type": "application/openstack-images-v2.0-json-patch"}
+    renamed = ok(glance.patch(f"/v2/images/{image['id']}", json=[{"replace": "/name", "value": "v2.0"}],
+                              headers=old_dialect))
+    assert renamed["name"] == "v2.0"
     ok(glance.put(f"/v2/images/{image['id']}/tags/c"), 204)
     assert ok(glance.get(f"/v2/images/{image['id']}"))["tags"] == ["a", "b", "c"]
     ok(glance.delete(f"/v2/images/{image['id']}"), 204)

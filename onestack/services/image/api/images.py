@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 
 from onestack.http.errors import BadRequest, Forbidden, NotFound, UnsupportedMediaType
-from onestack.http.jsonbody import parse_json, validate
+from onestack.http.jsonbody import validate
 from onestack.http.listing import apply_sort, page, parse_limit, sort_params
 from onestack.http.routing import Call, Reply, route
 from onestack.services.image import schemas, views
@@ -80,7 +80,9 @@ def update_image(call: Call) -> dict:
     content_type = call.headers.get("content-type", "").split(";")[0].strip()
     if content_type not in PATCH_TYPES:
         raise UnsupportedMediaType(f"Unsupported Content-Type {content_type}; use {PATCH_TYPES[0]}.")
-    changes = call.body if call.body is not None else parse_json(b"")
+    changes = call.body
+    if content_type == PATCH_TYPES[1] and isinstance(changes, list):
+        changes = [_from_v20(change) for change in changes]
     validate(changes, schemas.json_patch)
     svc = images(call)
     with svc.db.write() as session:
@@ -88,6 +90,19 @@ def update_image(call: Call) -> dict:
         svc.patch(session, call.ctx, image, changes)
         session.flush()
         return views.image(image)
+
+
+def _from_v20(change):
+    """The 2.0 patch dialect names the operation as the key: ``{"replace": "/name", "value": ...}``."""
+    if not isinstance(change, dict):
+        return change
+    ops = [op for op in ("add", "replace", "remove") if op in change]
+    if len(ops) != 1:
+        return change
+    converted = {"op": ops[0], "path": change[ops[0]]}
+    if "value" in change:
+        converted["value"] = change["value"]
+    return converted
 
 
 def delete_image(call: Call) -> Reply:
