@@ -139,12 +139,15 @@ class Service:
 
     def asgi(self) -> Starlette:
         routes = [Route(e.path, self._wrap(e), methods=list(e.methods)) for e in self.endpoints]
-        return Starlette(
+        app = Starlette(
             routes=routes,
             exception_handlers={errors.APIError: self._api_error, HTTPException: self._http_error,
                                 IntegrityError: self._integrity_error, DataError: self._data_error,
                                 Exception: self._crash},
         )
+        # OpenStack APIs answer 404 for a path with a stray slash (``/v2/images/``); no redirects.
+        app.router.redirect_slashes = False
+        return app
 
     def _wrap(self, ep: Endpoint):
         mv = self.microversions

@@ -148,8 +148,8 @@ def test_projects_are_walls(cloud, admin, glance):
         rename = [{"op": "replace", "path": "/name", "value": "mine"}]
         assert member.patch(f"/v2/images/{public['id']}", json=rename, headers=PATCH).status_code == 403
         assert member.post("/v2/images", json={"visibility": "public"}).status_code == 403  # only admins publish
-        own = ok(member.post("/v2/images", json={"name": "own"}), 201)
-        assert member.post(f"/v2/images/{own['id']}/actions/deactivate").status_code == 403
+        assert member.post(f"/v2/images/{public['id']}/actions/deactivate").status_code == 403
+        assert member.get("/v2/images/").status_code == 404  # no trailing-slash redirects
 
 
 def test_protected_and_deactivated(cloud, admin, glance):
@@ -157,9 +157,11 @@ def test_protected_and_deactivated(cloud, admin, glance):
     ok(upload(glance, image["id"]), 204)
     assert glance.delete(f"/v2/images/{image['id']}").status_code == 403
     ok(glance.post(f"/v2/images/{image['id']}/actions/deactivate"), 204)
+    assert ok(glance.get(f"/v2/images/{image['id']}"))["status"] == "deactivated"
     with as_member(cloud, admin) as member:
         assert member.get(f"/v2/images/{image['id']}/file").status_code == 403
     ok(glance.post(f"/v2/images/{image['id']}/actions/reactivate"), 204)
+    assert glance.get(f"/v2/images/{image['id']}/file").content == DATA
     unprotect = [{"op": "replace", "path": "/protected", "value": False}]
     ok(glance.patch(f"/v2/images/{image['id']}", json=unprotect, headers=PATCH))
     ok(glance.delete(f"/v2/images/{image['id']}"), 204)

@@ -1,4 +1,4 @@
-"""Glance's default policies (secure RBAC): owners' members change, readers read, admins publish."""
+"""Glance's default policies (secure RBAC): owners' members change (deactivate too), readers read, admins publish."""
 
 from onestack.http.policy import ADMIN, ALWAYS, PROJECT_MEMBER, PROJECT_READER, Rule
 
@@ -17,6 +17,6 @@ RULES: dict[str, Rule] = {
     "download_image": VISIBLE,
     "publicize_image": ADMIN,
     "communitize_image": OWNER_MEMBER,
-    "deactivate": ADMIN,
-    "reactivate": ADMIN,
+    "deactivate": OWNER_MEMBER,
+    "reactivate": OWNER_MEMBER,
 }
