@@ -165,3 +165,34 @@ def test_protected_and_deactivated(cloud, admin, glance):
     unprotect = [{"op": "replace", "path": "/protected", "value": False}]
     ok(glance.patch(f"/v2/images/{image['id']}", json=unprotect, headers=PATCH))
     ok(glance.delete(f"/v2/images/{image['id']}"), 204)
+
+
+def test_sharing_with_members(cloud, admin):
+    owner_project, _, owner_token = member_of_new_project(cloud, admin)
+    other_project, _, other_token = member_of_new_project(cloud, admin)
+    owner = httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": owner_token}, timeout=60)
+    other = httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": other_token}, timeout=60)
+    private = new_image(owner, visibility="private")
+    assert owner.post(f"/v2/images/{private['id']}/members", json={"member": other_project["id"]}).status_code == 403
+    image = new_image(owner)  # shared by default
+    ok(upload(owner, image["id"]), 204)
+    assert other.get(f"/v2/images/{image['id']}").status_code == 404
+    member = ok(owner.post(f"/v2/images/{image['id']}/members", json={"member": other_project["id"]}))
+    assert member["status"] == "pending" and member["member_id"] == other_project["id"]
+    assert owner.post(f"/v2/images/{image['id']}/members",
+                      json={"member": other_project["id"]}).status_code == 409
+    assert other.get(f"/v2/images/{image['id']}").status_code == 200  # a member may look before answering
+    assert image["id"] not in {i["id"] for i in ok(other.get("/v2/images"))["images"]}
+    pending = ok(other.get("/v2/images", params={"member_status": "pending"}))["images"]
+    assert image["id"] in {i["id"] for i in pending}
+    url = f"/v2/images/{image['id']}/members/{other_project['id']}"
+    assert owner.put(url, json={"status": "accepted"}).status_code == 403  # only the member answers
+    assert other.put(url, json={"status": "maybe"}).status_code == 400
+    assert ok(other.put(url, json={"status": "accepted"}))["status"] == "accepted"
+    assert image["id"] in {i["id"] for i in ok(other.get("/v2/images"))["images"]}
+    assert other.get(f"/v2/images/{image['id']}/file").content == DATA
+    assert [m["member_id"] for m in ok(other.get(f"/v2/images/{image['id']}/members"))["members"]] == [
+        other_project["id"]]
+    assert other.post(f"/v2/images/{image['id']}/members", json={"member": owner_project["id"]}).status_code == 403
+    ok(owner.delete(url), 204)
+    assert other.get(f"/v2/images/{image['id']}").status_code == 404

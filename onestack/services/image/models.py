@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onestack.db.base import Base, UTCDateTime, utcnow
@@ -32,5 +32,17 @@ class Image(Base):
     os_hash_value: Mapped[str | None] = mapped_column(String(128))
     properties: Mapped[dict] = mapped_column(default=dict)
     tags: Mapped[list] = mapped_column(default=list)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ImageMember(Base):
+    """A project a shared image is offered to, and what that project answered."""
+
+    __tablename__ = "image_member"
+
+    image_id: Mapped[str] = mapped_column(ForeignKey("image_image.id", ondelete="CASCADE"), primary_key=True)
+    member: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -14,7 +14,6 @@ RULES: dict[str, Rule] = {
     "modify_image": OWNER_MEMBER,
     "delete_image": OWNER_MEMBER,
     "upload_image": OWNER_MEMBER,
-    "download_image": VISIBLE,
     "publicize_image": ADMIN,
     "communitize_image": OWNER_MEMBER,
     "deactivate": OWNER_MEMBER,

@@ -9,6 +9,8 @@ UUID = {"type": "string", "pattern": "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-
                                      "([0-9a-fA-F]){12}$"}
 TAG = {"type": "string", "maxLength": 255}
 MAX_TAGS = 128
+MAX_MEMBERS = 128
+MEMBER_STATUSES = ["pending", "accepted", "rejected"]
 
 CORE = {
     "id": UUID,
@@ -40,3 +42,8 @@ json_patch = {
         "required": ["op", "path"],
     },
 }
+
+member_create = {"type": "object", "properties": {"member": {"type": "string", "minLength": 1, "maxLength": 255}},
+                 "required": ["member"], "additionalProperties": False}
+member_update = {"type": "object", "properties": {"status": {"type": "string", "enum": MEMBER_STATUSES}},
+                 "required": ["status"], "additionalProperties": False}

@@ -5,18 +5,18 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, true, update
 from sqlalchemy.orm import Session
 
 from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.http.context import Context
-from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
+from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
 from onestack.http.jsonbody import validate
 from onestack.http.policy import enforce
 from onestack.services.image import schemas
 from onestack.services.image.inspect import inspect
-from onestack.services.image.models import Image
+from onestack.services.image.models import Image, ImageMember
 from onestack.services.image.policies import RULES
 from onestack.services.image.store import FileStore
 
@@ -36,27 +36,41 @@ class ImageService:
 
     # -- visibility ------------------------------------------------------------
     @staticmethod
-    def can_see(ctx: Context, image: Image) -> bool:
-        return RULES["get_image"](ctx, {"project_id": image.owner, "visibility": image.visibility})
+    def member_of(session: Session, ctx: Context, image: Image) -> ImageMember | None:
+        if image.visibility != "shared" or not ctx.project_id:
+            return None
+        return session.get(ImageMember, (image.id, ctx.project_id))
+
+    def can_see(self, session: Session, ctx: Context, image: Image) -> bool:
+        """Owners, admins, everyone for public and community images, and the projects a shared image is
+        offered to (whatever they answered: Glance lets a member look before accepting)."""
+        target = {"project_id": image.owner, "visibility": image.visibility}
+        return RULES["get_image"](ctx, target) or self.member_of(session, ctx, image) is not None
 
     def get(self, session: Session, ctx: Context, image_id: str) -> Image:
         image = session.get(Image, image_id)
-        if image is None or not self.can_see(ctx, image):
+        if image is None or not self.can_see(session, ctx, image):
             # Glance says 404, not 403, so that an image's existence does not leak across projects.
             raise NotFound(f"No image found with ID {image_id}")
         return image
 
     @staticmethod
-    def visible_to(ctx: Context, visibility: str | None):
+    def visible_to(ctx: Context, visibility: str | None, member_status: str = "accepted"):
         """The SQL condition for the images a list shows by default or for one visibility."""
         if ctx.is_admin:
-            return Image.visibility == visibility if visibility else True
+            return Image.visibility == visibility if visibility else true()
         own = Image.owner == ctx.project_id
+        offered = select(ImageMember.image_id).where(ImageMember.member == ctx.project_id)
+        if member_status != "all":
+            offered = offered.where(ImageMember.status == member_status)
+        shared_with_me = (Image.visibility == "shared") & Image.id.in_(offered)
         if visibility in ("public", "community"):
             return Image.visibility == visibility
-        if visibility in ("private", "shared"):
-            return (Image.visibility == visibility) & own
-        return or_(Image.visibility == "public", own)
+        if visibility == "private":
+            return (Image.visibility == "private") & own
+        if visibility == "shared":
+            return ((Image.visibility == "shared") & own) | shared_with_me
+        return or_(Image.visibility == "public", own, shared_with_me)
 
     # -- changes -----------------------------------------------------------------
     @staticmethod
@@ -124,6 +138,49 @@ class ImageService:
         if name == "tags":
             value = list(dict.fromkeys(value))
         setattr(image, name, value)
+
+    # -- members -----------------------------------------------------------------
+    def add_member(self, session: Session, ctx: Context, image: Image, member: str) -> ImageMember:
+        authorize(ctx, "modify_image", image)
+        if image.visibility != "shared":
+            raise Forbidden(f"Only shared images have members; image {image.id} is {image.visibility}.")
+        if session.get(ImageMember, (image.id, member)) is not None:
+            raise Conflict(f"Member {member} already exists for image {image.id}.")
+        if len(session.scalars(select(ImageMember.member).where(ImageMember.image_id == image.id)).all()) >= \
+                schemas.MAX_MEMBERS:
+            raise PayloadTooLarge(f"An image has at most {schemas.MAX_MEMBERS} members.")
+        row = ImageMember(image_id=image.id, member=member, status="pending")
+        session.add(row)
+        session.flush()
+        return row
+
+    def members(self, session: Session, ctx: Context, image: Image) -> list[ImageMember]:
+        """The owner sees every member; a member sees only itself."""
+        rows = session.scalars(select(ImageMember).where(ImageMember.image_id == image.id)
+                               .order_by(ImageMember.created_at)).all()
+        if RULES["modify_image"](ctx, {"project_id": image.owner}) or ctx.is_admin:
+            return list(rows)
+        return [m for m in rows if m.member == ctx.project_id]
+
+    def member(self, session: Session, ctx: Context, image: Image, member: str) -> ImageMember:
+        found = [m for m in self.members(session, ctx, image) if m.member == member]
+        if not found:
+            raise NotFound(f"{member} is not a member of image {image.id}.")
+        return found[0]
+
+    def answer(self, session: Session, ctx: Context, image: Image, member: str, status: str) -> ImageMember:
+        row = self.member(session, ctx, image, member)
+        if ctx.project_id != member:
+            raise Forbidden("Only the member itself may accept or reject a shared image.")
+        row.status = status
+        return row
+
+    def remove_member(self, session: Session, ctx: Context, image: Image, member: str) -> None:
+        authorize(ctx, "modify_image", image)
+        row = session.get(ImageMember, (image.id, member))
+        if row is None:
+            raise NotFound(f"{member} is not a member of image {image.id}.")
+        session.delete(row)
 
     def delete(self, session: Session, ctx: Context, image: Image) -> None:
         authorize(ctx, "delete_image", image)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onestack.services.image.models import Image
+from onestack.services.image.models import Image, ImageMember
 
 
 def stamp(value) -> str | None:
@@ -23,3 +23,8 @@ def image(i: Image) -> dict:
     if i.status == "active":
         body["stores"] = "file"
     return body
+
+
+def member(m: ImageMember) -> dict:
+    return {"image_id": m.image_id, "member_id": m.member, "status": m.status, "created_at": stamp(m.created_at),
+            "updated_at": stamp(m.updated_at), "schema": "/v2/schemas/member"}

@@ -42,9 +42,25 @@ def upgrade() -> None:
         batch_op.create_index('ix_image_image_owner_visibility', ['owner', 'visibility'], unique=False)
         batch_op.create_index(batch_op.f('ix_image_image_status'), ['status'], unique=False)
 
+    op.create_table('image_member',
+    sa.Column('image_id', sa.String(length=36), nullable=False),
+    sa.Column('member', sa.String(length=255), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('created_at', onestack.db.base.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', onestack.db.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['image_id'], ['image_image.id'], name=op.f('fk_image_member_image_id_image_image'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('image_id', 'member', name=op.f('pk_image_member'))
+    )
+    with op.batch_alter_table('image_member', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_image_member_member'), ['member'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('image_member', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_image_member_member'))
+
+    op.drop_table('image_member')
     with op.batch_alter_table('image_image', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_image_image_status'))
         batch_op.drop_index('ix_image_image_owner_visibility')

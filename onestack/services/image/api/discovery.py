@@ -50,6 +50,22 @@ def images_schema(call: Call) -> dict:
                   {"rel": "describedby", "href": "{schema}"}]}
 
 
+_MEMBER = {"name": "member", "properties": {
+    "image_id": {"type": "string"}, "member_id": {"type": "string"},
+    "status": {"type": "string", "enum": schemas.MEMBER_STATUSES},
+    "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "schema": {"type": "string"}}}
+
+
+def member_schema(call: Call) -> dict:
+    return _MEMBER
+
+
+def members_schema(call: Call) -> dict:
+    return {"name": "members", "properties": {"members": {"type": "array", "items": _MEMBER},
+                                              "schema": {"type": "string"}},
+            "links": [{"rel": "describedby", "href": "{schema}"}]}
+
+
 def stores(call: Call) -> dict:
     authorize(call.ctx, "get_images")  # for authenticated callers only
     return {"stores": [{"id": "file", "description": "Files in the cloud's data dir", "default": True}]}
@@ -60,5 +76,7 @@ ROUTES = [
     route("/versions", "GET", versions_list),
     route("/v2/schemas/image", "GET", image_schema),
     route("/v2/schemas/images", "GET", images_schema),
+    route("/v2/schemas/member", "GET", member_schema),
+    route("/v2/schemas/members", "GET", members_schema),
     route("/v2/info/stores", "GET", stores),
 ]

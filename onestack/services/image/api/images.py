@@ -38,9 +38,13 @@ def list_images(call: Call) -> dict:
     visibility = q.get("visibility")
     if visibility not in (None, "all", *schemas.VISIBILITIES):
         raise BadRequest(f"Invalid visibility value: {visibility}")
+    member_status = q.get("member_status", "accepted")
+    if member_status not in ("all", *schemas.MEMBER_STATUSES):
+        raise BadRequest(f"Invalid member_status value: {member_status}")
     limit = parse_limit(q, DEFAULT_LIMIT)
     with images(call).db.read() as session:
-        stmt = select(Image).where(images(call).visible_to(ctx, None if visibility == "all" else visibility))
+        shown_visibility = None if visibility == "all" else visibility
+        stmt = select(Image).where(images(call).visible_to(ctx, shown_visibility, member_status))
         for key in ("name", "status", "owner", "disk_format", "container_format", "id"):
             if key in q:
                 stmt = stmt.where(getattr(Image, key) == q[key])
