@@ -129,7 +129,11 @@ def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | N
 
 class Service:
     def __init__(self, name: str, prefix: str, fault: errors.FaultFormat, endpoints: list[Endpoint],
-                 microversions: Microversions | None = None, body_limit: int | None = None):
+                 microversions: Microversions | None = None, body_limit: int | None = None,
+                 trailing_slash_ok: bool = False):
+        """``trailing_slash_ok``: ``/things/`` means ``/things`` (Keystone's routing); otherwise it is
+        a 404, as Glance, Nova and Neutron answer."""
+        self.trailing_slash_ok = trailing_slash_ok
         self.name = name
         self.prefix = prefix
         self.fault = fault
@@ -145,9 +149,18 @@ class Service:
                                 IntegrityError: self._integrity_error, DataError: self._data_error,
                                 Exception: self._crash},
         )
-        # OpenStack APIs answer 404 for a path with a stray slash (``/v2/images/``); no redirects.
+        # Never a redirect: clients such as Tempest's do not follow them.
         app.router.redirect_slashes = False
-        return app
+        if not self.trailing_slash_ok:
+            return app
+
+        async def without_trailing_slash(scope, receive, send):
+            path = scope.get("path", "")
+            if path.endswith("/") and path.rstrip("/") not in ("", scope.get("root_path", "")):
+                scope = {**scope, "path": path.rstrip("/")}
+            await app(scope, receive, send)
+
+        return without_trailing_slash
 
     def _wrap(self, ep: Endpoint):
         mv = self.microversions

@@ -22,4 +22,4 @@ def service() -> Service:
     endpoints = [*discovery.ROUTES, *auth.ROUTES, *projects.ROUTES, *users.ROUTES, *roles.ROUTES,
                  *role_assignments.ROUTES, *catalog.ROUTES, *credentials.ROUTES, *policies.ROUTES,
                  *endpoint_filter.ROUTES, *trusts.ROUTES, *limits.ROUTES]
-    return Service("identity", "/identity", keystone_fault, endpoints)
+    return Service("identity", "/identity", keystone_fault, endpoints, trailing_slash_ok=True)
