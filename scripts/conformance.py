@@ -72,7 +72,7 @@ def tempest_conf(admin: dict, area: dict) -> str:
                                      "external_idp": "false"},
         "service_available": available,
         # Only what onestack's image service really does: no interoperable import or members yet.
-        "image-feature-enabled": {"import_image": "false", "os_glance_reserved": "false",
+        "image-feature-enabled": {"import_image": "false", "os_glance_reserved": "true",
                                   "image_conversion": "false", "manage_locations": "false"},
         "validation": {"run_validation": "false"},
     }

@@ -69,8 +69,12 @@ def test_invalid_bodies_are_400(glance, body):
     assert glance.post("/v2/images", json=body).status_code == 400
 
 
-def test_read_only_attributes_on_create_are_403(glance):
+def test_read_only_and_reserved_attributes_are_403(glance):
     assert glance.post("/v2/images", json={"status": "active"}).status_code == 403
+    assert glance.post("/v2/images", json={"os_glance_import_task": "x"}).status_code == 403
+    image = new_image(glance)
+    reserved = [{"op": "add", "path": "/os_glance_foo", "value": "x"}]
+    assert glance.patch(f"/v2/images/{image['id']}", json=reserved, headers=PATCH).status_code == 403
 
 
 def test_upload_download_checksums_and_ranges(glance):

@@ -81,9 +81,9 @@ class ImageService:
             authorize(ctx, "communitize_image", image)
 
     def create(self, session: Session, ctx: Context, body: dict) -> Image:
-        read_only = schemas.READ_ONLY & set(body)
+        read_only = sorted(k for k in body if k in schemas.READ_ONLY or k.startswith(schemas.RESERVED_PREFIX))
         if read_only:
-            raise Forbidden(f"Attribute '{sorted(read_only)[0]}' is read-only.")
+            raise Forbidden(f"Attribute '{read_only[0]}' is read-only.")
         owner = body.get("owner") or ctx.project_id
         if owner != ctx.project_id and not ctx.is_admin:
             raise Forbidden("You are not permitted to create images owned by another project.")
@@ -107,7 +107,8 @@ class ImageService:
         properties = dict(image.properties or {})
         for change in changes:
             op, name = change["op"], change["path"][1:]
-            if name in schemas.READ_ONLY or name == "id" or (name == "owner" and not ctx.is_admin):
+            if (name in schemas.READ_ONLY or name == "id" or name.startswith(schemas.RESERVED_PREFIX)
+                    or (name == "owner" and not ctx.is_admin)):
                 raise Forbidden(f"Attribute '{name}' is read-only.")
             if op != "remove" and "value" not in change:
                 raise BadRequest(f"Operation '{op}' on '{name}' needs a value.")
