@@ -21,7 +21,7 @@ class Runtime:
         self.settings = settings
         self.db = Database(settings.database_url)
         self.identity = IdentityService(self.db, settings)
-        self.image = ImageService(self.db, settings)
+        self.image = ImageService(self.db, settings, limits=self.identity.effective_limit)
 
     def authenticate(self, token: str) -> Context:
         return self.identity.context(token)

@@ -200,3 +200,33 @@ def test_sharing_with_members(cloud, admin):
     assert other.post(f"/v2/images/{image['id']}/members", json={"member": owner_project["id"]}).status_code == 403
     ok(owner.delete(url), 204)
     assert other.get(f"/v2/images/{image['id']}").status_code == 404
+
+
+def test_quotas_from_unified_limits(cloud, admin):
+    image_service = ok(admin.get("/services", params={"type": "image"}))["services"][0]["id"]
+    registered = ok(admin.post("/registered_limits", json={"registered_limits": [
+        {"service_id": image_service, "resource_name": name, "default_limit": 1_000_000}
+        for name in ("image_count_total", "image_size_total")]}), 201)["registered_limits"]
+    project, _, token = member_of_new_project(cloud, admin)
+    limits = ok(admin.post("/limits", json={"limits": [
+        {"service_id": image_service, "project_id": project["id"], "resource_name": "image_count_total",
+         "resource_limit": 2},
+        {"service_id": image_service, "project_id": project["id"], "resource_name": "image_size_total",
+         "resource_limit": 1}]}), 201)["limits"]
+    try:
+        with httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": token}, timeout=60) as member:
+            first = new_image(member)
+            ok(upload(member, first["id"], b"x" * (512 * 1024)), 204)
+            second = new_image(member)
+            assert member.post("/v2/images", json={"name": "third"}).status_code == 413  # count reached
+            assert upload(member, second["id"], DATA).status_code == 413  # 3 MiB over a 1 MiB total
+            assert ok(member.get(f"/v2/images/{second['id']}"))["status"] == "queued"
+            usage = ok(member.get("/v2/info/usage"))["usage"]
+            assert usage["image_count_total"] == {"limit": 2, "usage": 2}
+            assert usage["image_size_total"] == {"limit": 1, "usage": 1}
+            assert usage["image_count_uploading"]["usage"] == 0
+    finally:
+        for limit in limits:
+            admin.delete(f"/limits/{limit['id']}")
+        for limit in registered:
+            admin.delete(f"/registered_limits/{limit['id']}")

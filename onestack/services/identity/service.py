@@ -12,7 +12,7 @@ from onestack.http.errors import Unauthorized
 from onestack.services.identity.authentication import Authenticator
 from onestack.services.identity.endpoint_filter import project_endpoint_ids
 from onestack.services.identity.fernet import KeyRepository
-from onestack.services.identity.models import CatalogService, Endpoint
+from onestack.services.identity.models import CatalogService, Endpoint, Limit, RegisteredLimit
 from onestack.services.identity.store import IdentityStore
 from onestack.services.identity.tokens import InvalidToken, TokenData, TokenService, iso
 
@@ -26,6 +26,19 @@ class IdentityService:
         self.authenticator = Authenticator(self.tokens, settings.security_compliance)
         self._catalog: tuple[int, list] | None = None
         self._filters: tuple[int, dict[str, set[str] | None]] = (-1, {})
+
+    def effective_limit(self, service_type: str, resource: str, project_id: str) -> int | None:
+        """Unified limits as a service enforces them: the project's own limit, else the registered default;
+        None when neither exists (the resource is then not limited), -1 meaning unlimited."""
+        with self.store.read() as session:
+            services = select(CatalogService.id).where(CatalogService.type == service_type)
+            own = session.scalars(select(Limit.resource_limit).where(
+                Limit.service_id.in_(services), Limit.resource_name == resource,
+                Limit.target_id == project_id)).first()
+            if own is not None:
+                return own
+            return session.scalars(select(RegisteredLimit.default_limit).where(
+                RegisteredLimit.service_id.in_(services), RegisteredLimit.resource_name == resource)).first()
 
     def peek_context(self, token: str) -> Context | None:
         data = self.tokens.peek(token)

@@ -18,6 +18,7 @@ from onestack.services.image import schemas
 from onestack.services.image.inspect import inspect
 from onestack.services.image.models import Image, ImageMember
 from onestack.services.image.policies import RULES
+from onestack.services.image.quotas import LimitLookup, Quotas
 from onestack.services.image.store import FileStore
 
 LOG = logging.getLogger("onestack.image")
@@ -30,9 +31,10 @@ def authorize(ctx: Context, action: str, image: Image | None = None) -> None:
 
 
 class ImageService:
-    def __init__(self, db: Database, settings: Settings):
+    def __init__(self, db: Database, settings: Settings, limits: LimitLookup):
         self.db = db
         self.store = FileStore(settings.data_dir / "images")
+        self.quotas = Quotas(limits)
 
     # -- visibility ------------------------------------------------------------
     @staticmethod
@@ -93,6 +95,7 @@ class ImageService:
         self.check_visibility(ctx, image.visibility, image)
         if session.get(Image, image.id) is not None:
             raise Conflict(f"Image with identifier {image.id} already exists!")
+        self.quotas.check_count(session, owner, "image_count_total")
         for key in ("name", "protected", "os_hidden", "disk_format", "container_format", "min_disk", "min_ram"):
             if key in body:
                 setattr(image, key, body[key])
@@ -190,16 +193,19 @@ class ImageService:
         session.delete(image)
 
     # -- data --------------------------------------------------------------------
-    def begin_upload(self, session: Session, ctx: Context, image_id: str) -> Image:
+    def begin_upload(self, session: Session, ctx: Context, image_id: str) -> tuple[Image, int]:
+        """Claim a queued image for upload; returns it and how many bytes it may take."""
         image = self.get(session, ctx, image_id)
         authorize(ctx, "upload_image", image)
+        self.quotas.check_count(session, image.owner, "image_count_uploading")
+        left = self.quotas.bytes_left(session, image.owner)
         if image.disk_format is None or image.container_format is None:
             raise BadRequest("Properties disk_format and container_format must be set prior to saving data.")
         claimed = session.execute(update(Image).where(Image.id == image_id, Image.status == "queued")
                                   .values(status="saving"))
         if claimed.rowcount != 1:
             raise Conflict(f"Image status transition from {image.status} to saving is not allowed")
-        return image
+        return image, MAX_IMAGE_SIZE if left is None else min(left, MAX_IMAGE_SIZE)
 
     def finish_upload(self, image_id: str, disk_format: str | None, written) -> None:
         """Inspect the stored data, then publish it; on any refusal the data goes and the image is queued."""

@@ -9,7 +9,6 @@ from starlette.responses import Response, StreamingResponse
 from onestack.http.errors import APIError, Forbidden, UnsupportedMediaType
 from onestack.http.routing import Call, Reply, route
 from onestack.services.image.api.images import images
-from onestack.services.image.service import MAX_IMAGE_SIZE
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -21,10 +20,10 @@ def upload(call: Call) -> Reply:
     svc = images(call)
     image_id = call.path["image_id"]
     with svc.db.write() as session:
-        image = svc.begin_upload(session, call.ctx, image_id)
+        image, allowed = svc.begin_upload(session, call.ctx, image_id)
         disk_format = image.disk_format
     try:
-        written = svc.store.write(image_id, call.chunks(), MAX_IMAGE_SIZE)
+        written = svc.store.write(image_id, call.chunks(), allowed)
     except BaseException:
         # The client went away or sent too much: the image waits for data again, as in Glance.
         svc.abort_upload(image_id)

@@ -71,6 +71,15 @@ def stores(call: Call) -> dict:
     return {"stores": [{"id": "file", "description": "Files in the cloud's data dir", "default": True}]}
 
 
+def usage(call: Call) -> dict:
+    """The caller's project against its image quotas (Glance's /v2/info/usage)."""
+    ctx = call.ctx
+    authorize(ctx, "get_images")
+    svc = call.runtime.image
+    with svc.db.read() as session:
+        return {"usage": svc.quotas.report(session, ctx.project_id)}
+
+
 ROUTES = [
     route("/", "GET", versions),
     route("/versions", "GET", versions_list),
@@ -79,4 +88,5 @@ ROUTES = [
     route("/v2/schemas/member", "GET", member_schema),
     route("/v2/schemas/members", "GET", members_schema),
     route("/v2/info/stores", "GET", stores),
+    route("/v2/info/usage", "GET", usage),
 ]

@@ -1,0 +1,58 @@
+"""Per-project image quotas, read from unified limits as Glance reads them (service type ``image``).
+
+A resource with neither a registered default nor a project limit is not limited; -1 means unlimited.
+Sizes are in MiB, as Glance's ``image_size_total`` and ``image_stage_total`` are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from onestack.http.errors import PayloadTooLarge
+from onestack.services.image.models import Image
+
+LimitLookup = Callable[[str, str, str], int | None]
+MIB = 1024 * 1024
+RESOURCES = ("image_size_total", "image_stage_total", "image_count_total", "image_count_uploading")
+
+
+class Quotas:
+    def __init__(self, lookup: LimitLookup):
+        self.lookup = lookup
+
+    def limit(self, resource: str, project_id: str) -> int | None:
+        value = self.lookup("image", resource, project_id)
+        return None if value is None or value < 0 else value
+
+    @staticmethod
+    def usage(session: Session, project_id: str) -> dict[str, int]:
+        mine = Image.owner == project_id
+        size = session.scalar(select(func.coalesce(func.sum(Image.size), 0)).where(mine)) or 0
+        return {
+            "image_size_total": -(-size // MIB),  # whole MiB, rounded up
+            "image_stage_total": 0,  # nothing is ever staged until interoperable import exists
+            "image_count_total": session.scalar(select(func.count()).select_from(Image).where(mine)) or 0,
+            "image_count_uploading": session.scalar(select(func.count()).select_from(Image).where(
+                mine, Image.status == "saving")) or 0,
+        }
+
+    def report(self, session: Session, project_id: str) -> dict:
+        used = self.usage(session, project_id)
+        return {name: {"limit": self.lookup("image", name, project_id), "usage": used[name]} for name in RESOURCES}
+
+    def check_count(self, session: Session, project_id: str, resource: str) -> None:
+        limit = self.limit(resource, project_id)
+        if limit is not None and self.usage(session, project_id)[resource] >= limit:
+            raise PayloadTooLarge(f"Resource {resource} is over limit of {limit} for project {project_id}.")
+
+    def bytes_left(self, session: Session, project_id: str) -> int | None:
+        """How many more bytes of image data the project may store, or None when unlimited."""
+        limit = self.limit("image_size_total", project_id)
+        if limit is None:
+            return None
+        mine = Image.owner == project_id
+        used = session.scalar(select(func.coalesce(func.sum(Image.size), 0)).where(mine)) or 0
+        return max(0, limit * MIB - used)
