@@ -136,6 +136,11 @@ def test_list_filters_sort_and_pages(glance):
     assert [i["name"] for i in following["images"]] == ["pg-2", "pg-3"]
     by_name = ok(glance.get("/v2/images", params={"name": "pg-4"}))["images"]
     assert [i["id"] for i in by_name] == [made[4]["id"]]
+    since = ok(glance.get("/v2/images", params={"tag": tag, "created_at": f"gte:{made[0]['created_at']}"}))
+    assert len(since["images"]) == 5
+    future = ok(glance.get("/v2/images", params={"tag": tag, "created_at": "gt:2999-01-01T00:00:00Z"}))
+    assert future["images"] == []
+    assert glance.get("/v2/images", params={"created_at": "gt:someday"}).status_code == 400
     assert glance.get("/v2/images", params={"sort_key": "secret"}).status_code == 400
     assert glance.get("/v2/images", params={"marker": "nope"}).status_code == 400
 

@@ -11,6 +11,7 @@ from onestack.http.errors import BadRequest
 from onestack.http.listing import apply_filters
 from onestack.http.policy import enforce
 from onestack.http.routing import Call
+from onestack.http.times import parse_time
 from onestack.services.identity.policies import RULES
 from onestack.services.identity.service import IdentityService
 from onestack.services.identity.views import Views
@@ -49,15 +50,6 @@ def merge_extra(row, body: dict, known, reserved=ALWAYS_RESERVED) -> None:
 def filtered(call: Call, stmt: Select, model, fields: dict[str, str]) -> Select:
     """Keystone's list filters: exact match, ``__contains``/``__startswith``/... on names."""
     return apply_filters(stmt, model, call.query, fields)
-
-
-def parse_time(text: str, field: str = "expires_at") -> datetime.datetime:
-    """An ISO-8601 time as clients send it (``Z`` or an offset, or naive meaning UTC), else 400."""
-    try:
-        moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        raise BadRequest(f"Invalid {field}: {text}.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 def future_expiry(text: str | None) -> datetime.datetime | None:

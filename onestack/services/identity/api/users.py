@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import re
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 from onestack.db.base import new_id, utcnow
 from onestack.http.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from onestack.http.routing import Call, Reply, route
+from onestack.http.times import time_filters
 from onestack.services.identity import schemas
 from onestack.services.identity.api.common import (
     authorize,
@@ -18,7 +18,6 @@ from onestack.services.identity.api.common import (
     filtered,
     identity,
     merge_extra,
-    parse_time,
     truthy,
     views,
 )
@@ -39,7 +38,6 @@ from onestack.services.identity.store import conflict, get
 
 USER_FIELDS = schemas.user_create["properties"]["user"]["properties"]
 GROUP_FIELDS = schemas.group_create["properties"]["group"]["properties"]
-_EXPIRY_FILTER = re.compile(r"^(lt|lte|gt|gte|eq|neq):(.+)$")
 
 
 def _domain_for(call: Call, body: dict) -> str:
@@ -121,14 +119,8 @@ def create_user(call: Call) -> Reply:
 
 
 def _expiry_filter(value: str):
-    pieces = []
-    for part in value.split(","):
-        m = _EXPIRY_FILTER.match(part)
-        op, when = (m.group(1), m.group(2)) if m else ("eq", part)
-        pieces.append((op, parse_time(when, "password_expires_at")))
-    ops = {"lt": lambda a, b: a < b, "lte": lambda a, b: a <= b, "gt": lambda a, b: a > b,
-           "gte": lambda a, b: a >= b, "eq": lambda a, b: a == b, "neq": lambda a, b: a != b}
-    return lambda expires: expires is not None and all(ops[op](expires, moment) for op, moment in pieces)
+    pieces = time_filters(value, "password_expires_at")
+    return lambda expires: expires is not None and all(op(expires, moment) for op, moment in pieces)
 
 
 def list_users(call: Call) -> dict:

@@ -10,6 +10,7 @@ from onestack.http.errors import BadRequest, Forbidden, NotFound, UnsupportedMed
 from onestack.http.jsonbody import validate
 from onestack.http.listing import apply_sort, page, parse_limit, sort_params
 from onestack.http.routing import Call, Reply, route
+from onestack.http.times import time_filters
 from onestack.services.image import schemas, views
 from onestack.services.image.models import Image
 from onestack.services.image.service import ImageService, authorize
@@ -58,6 +59,10 @@ def list_images(call: Call) -> dict:
                 if not q[key].isdigit():
                     raise BadRequest(f"{key} must be a non-negative integer.")
                 stmt = stmt.where(getattr(Image.size, op)(int(q[key])))
+        for key in ("created_at", "updated_at"):
+            if key in q:
+                for op, moment in time_filters(q[key], key):
+                    stmt = stmt.where(op(getattr(Image, key), moment))
         stmt = apply_sort(stmt, Image, *sort_params(q), SORTABLE, default="created_at", default_dir="desc")
         rows = session.scalars(stmt).all()
     wanted_tags = q.getlist("tag")
