@@ -123,6 +123,14 @@ def test_qcow2_virtual_size_and_backing_file_refused(glance, tmp_path):
     bad = new_image(glance, disk_format="qcow2")
     assert upload(glance, bad["id"], evil.read_bytes()).status_code == 400
     assert ok(glance.get(f"/v2/images/{bad['id']}"))["status"] == "queued"
+    split = tmp_path / "split.vmdk"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "vmdk", "-o", "subformat=monolithicFlat", str(split), "1M"],
+                   check=True)
+    # A VMDK text descriptor whose extent is a host file: qemu-img would happily read it.
+    evil_vmdk = split.read_bytes().replace(b'"split-flat.vmdk"', b'"/etc/hostname"')
+    descriptor = new_image(glance, disk_format="vmdk")
+    refused = upload(glance, descriptor["id"], evil_vmdk)
+    assert refused.status_code == 400 and "VMDK" in refused.json()["message"]
     mislabelled = new_image(glance, disk_format="raw")  # qcow2 data declared raw: the classic trick
     assert upload(glance, mislabelled["id"], good.read_bytes()).status_code == 400
 

@@ -203,6 +203,8 @@ def test_kill_9_mid_upload_leaves_no_half_image(tmp_path):
             time.sleep(0.05)
         assert list((cloud.data_dir / "images").glob(".*.partial"))  # the upload really was under way
         os.kill(int((cloud.data_dir / "onestack.pid").read_text()), signal.SIGKILL)
+        # As if a crash had also come between deleting an image's row and its file:
+        (cloud.data_dir / "images" / "0e4d5b40-0000-4000-8000-000000000000").write_bytes(b"orphan")
         cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
         glance = httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": cloud.token()}, timeout=30)
         shown = glance.get(f"/v2/images/{image['id']}").json()

@@ -4,8 +4,9 @@ so that a project may also act as a domain and hierarchy is one tree."""
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onestack.db.base import Base, UTCDateTime, utcnow
@@ -293,3 +294,67 @@ class Limit(Base):
     target_is_domain: Mapped[bool] = mapped_column(Boolean, default=False)
     resource_limit: Mapped[int] = mapped_column(Integer)
     description: Mapped[str | None] = mapped_column(Text)
+
+
+class DomainConfig(Base):
+    """One option of a domain's own identity configuration (``/v3/domains/{id}/config``).
+
+    As in Keystone with ``domain_specific_drivers_enabled`` off (its default), the options are kept and
+    served for tools that manage domain backends; onestack has one SQL backend and reads none of them.
+    Sensitive options (the LDAP bind password) are stored but never shown.
+    """
+
+    __tablename__ = "identity_domain_config"
+
+    domain_id: Mapped[str] = mapped_column(ForeignKey("identity_project.id", ondelete="CASCADE"), primary_key=True)
+    group: Mapped[str] = mapped_column(String(255), primary_key=True)
+    option: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OAuthConsumer(Base):
+    """OS-OAUTH1: a third-party application that may ask users for delegated access.
+
+    The secret is stored as issued, not hashed: HMAC-SHA1 request signatures can only be checked
+    with the shared secret itself (RFC 5849 section 3.4.2).
+    """
+
+    __tablename__ = "identity_oauth_consumer"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict] = mapped_column(default=dict)
+
+
+class OAuthRequestToken(Base):
+    """A consumer's request for access to a project; a user authorizes it with some of their roles."""
+
+    __tablename__ = "identity_oauth_request_token"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    consumer_id: Mapped[str] = mapped_column(ForeignKey("identity_oauth_consumer.id", ondelete="CASCADE"),
+                                             index=True)
+    project_id: Mapped[str] = mapped_column(ID)
+    expires_at: Mapped[Stamp | None] = mapped_column(UTCDateTime)
+    authorizing_user_id: Mapped[str | None] = mapped_column(ID)
+    role_ids: Mapped[list | None] = mapped_column()
+    verifier: Mapped[str | None] = mapped_column(String(64))
+
+
+class OAuthAccessToken(Base):
+    """What an authorized request token is exchanged for: lets the consumer get tokens for the user."""
+
+    __tablename__ = "identity_oauth_access_token"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    consumer_id: Mapped[str] = mapped_column(ForeignKey("identity_oauth_consumer.id", ondelete="CASCADE"),
+                                             index=True)
+    authorizing_user_id: Mapped[str] = mapped_column(ForeignKey("identity_user.id", ondelete="CASCADE"),
+                                                     index=True)
+    project_id: Mapped[str] = mapped_column(ID)
+    role_ids: Mapped[list] = mapped_column(default=list)
+    expires_at: Mapped[Stamp | None] = mapped_column(UTCDateTime)

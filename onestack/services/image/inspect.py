@@ -29,8 +29,13 @@ def inspect(path: Path, disk_format: str | None) -> int | None:
     info = json.loads(out.stdout)
     if info.get("backing-filename") or info.get("full-backing-filename"):
         raise BadRequest("Image has a backing file: refused for safety.")
-    if (info.get("format-specific", {}).get("data", {}) or {}).get("data-file"):
+    if ((info.get("format-specific") or {}).get("data") or {}).get("data-file"):
         raise BadRequest("Image has an external data file: refused for safety.")
+    specific = (info.get("format-specific") or {}).get("data") or {}
+    if info.get("format") == "vmdk" and (specific.get("create-type") not in ("monolithicSparse", "streamOptimized")
+                                         or len(specific.get("extents") or []) > 1):
+        # A VMDK descriptor can name extents anywhere on the host (CVE-2022-47951): single-file kinds only.
+        raise BadRequest("Only monolithicSparse and streamOptimized VMDK images are accepted.")
     found = info.get("format")
     wanted = QEMU_NAMES.get(disk_format, disk_format)
     if found != wanted:

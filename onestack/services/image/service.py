@@ -240,3 +240,9 @@ class ImageService:
                 if not self.store.path(image.id).exists():
                     LOG.error("image %s lost its data: marked killed", image.id)
                     image.status = "killed"
+            known = set(session.scalars(select(Image.id)))
+        # Data whose image row is gone (a crash between deleting the row and the file) is removed too.
+        for image_id in self.store.ids():
+            if image_id not in known:
+                LOG.info("removed the data of deleted image %s", image_id)
+                self.store.delete(image_id)

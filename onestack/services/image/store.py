@@ -78,6 +78,10 @@ class FileStore:
         self.path(image_id).unlink(missing_ok=True)
         self._partial(image_id).unlink(missing_ok=True)
 
+    def ids(self) -> list[str]:
+        """The images that have complete data here."""
+        return [p.name for p in self.root.iterdir() if not p.name.startswith(".")]
+
     def discard_partials(self) -> list[str]:
         """Remove what interrupted uploads left; returns the image ids they belonged to."""
         found = []
