@@ -198,10 +198,12 @@ def test_kill_9_mid_upload_leaves_no_half_image(tmp_path):
         uploader = threading.Thread(target=send, daemon=True)
         uploader.start()
         assert sent.wait(15)
+        # The upload is under way once its partial file exists (the status turns to saving just before).
         deadline = time.monotonic() + 10
-        while glance.get(f"/v2/images/{image['id']}").json()["status"] != "saving" and time.monotonic() < deadline:
+        while not list((cloud.data_dir / "images").glob(".*.partial")) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert list((cloud.data_dir / "images").glob(".*.partial"))  # the upload really was under way
+        assert list((cloud.data_dir / "images").glob(".*.partial"))
+        assert glance.get(f"/v2/images/{image['id']}").json()["status"] == "saving"
         os.kill(int((cloud.data_dir / "onestack.pid").read_text()), signal.SIGKILL)
         # As if a crash had also come between deleting an image's row and its file:
         (cloud.data_dir / "images" / "0e4d5b40-0000-4000-8000-000000000000").write_bytes(b"orphan")
