@@ -130,11 +130,14 @@ def group_of(test: str) -> str:
     return ".".join(parts[2:4]) if parts[3] == "admin" else ".".join(parts[2:3] + parts[3:4])
 
 
-def main(area_name: str) -> int:
+def main(area_name: str, narrower: str | None = None) -> int:
+    """``narrower``: a regex further selecting tests within the area, for quick runs while developing."""
     if area_name not in AREAS:
         print(f"unknown area {area_name}; known: {', '.join(AREAS)}", file=sys.stderr)
         return 2
-    area = AREAS[area_name]
+    area = dict(AREAS[area_name])
+    if narrower:
+        area["regex"] = f"(?={area['regex']}).*{narrower}"
     workspace = WORK / f"workspace-{area_name}"
     data_dir = WORK / f"cloud-{area_name}"
     # Tempest remembers workspaces by name in ~/.tempest: forget the previous run's before making it anew.
@@ -168,9 +171,10 @@ def main(area_name: str) -> int:
               "groups": {k: dict(v) for k, v in groups.items()},
               "failed_tests": sorted(t for t, r in outcome.items() if r == "failed"),
               "skipped_tests": sorted(t for t, r in outcome.items() if r == "skipped")}
-    (WORK / f"results-{area_name}.json").write_text(json.dumps(report, indent=2))
+    if not narrower:  # a partial run must not pass for the area's figures
+        (WORK / f"results-{area_name}.json").write_text(json.dumps(report, indent=2))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "identity"))
+    sys.exit(main(*(sys.argv[1:3] or ["identity"])))

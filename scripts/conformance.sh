@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # make conformance AREA=identity: Tempest from PyPI, in its own venv, against a scratch onestack.
+# An optional second argument, a regex, narrows the tests (e.g. 'DomainConfiguration').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AREA=${1:-identity}
@@ -9,4 +10,4 @@ if [ ! -x "$VENV/bin/tempest" ]; then
     "$VENV/bin/pip" install --quiet --upgrade pip
     "$VENV/bin/pip" install --quiet "tempest==47.0.0"
 fi
-exec .venv/bin/python scripts/conformance.py "$AREA"
+exec .venv/bin/python scripts/conformance.py "$AREA" ${2:+"$2"}

@@ -21,6 +21,7 @@ class Context:
     methods: tuple[str, ...] = ()
     application_credential: dict | None = None
     trust_id: str | None = None
+    oauth_access_token_id: str | None = None
     token: str = dataclasses.field(default="", repr=False)
     expires_at: float = 0.0
     issued_at: float = 0.0

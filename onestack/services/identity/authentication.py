@@ -12,11 +12,20 @@ from onestack.db.base import utcnow
 from onestack.http.errors import BadRequest, Forbidden, NotFound, Unauthorized
 from onestack.services.identity import assignments
 from onestack.services.identity.fernet import Payload
-from onestack.services.identity.models import ApplicationCredential, Password, Project, Trust, User
+from onestack.services.identity.models import (
+    ApplicationCredential,
+    OAuthAccessToken,
+    OAuthConsumer,
+    Password,
+    Project,
+    Trust,
+    User,
+)
+from onestack.services.identity.oauth1 import SignedRequest, verify
 from onestack.services.identity.passwords import check_password, check_secret
 from onestack.services.identity.tokens import InvalidToken, TokenData, TokenService
 
-SUPPORTED_METHODS = ("password", "token", "application_credential")
+SUPPORTED_METHODS = ("password", "token", "application_credential", "oauth1")
 
 
 class WrongPassword(Unauthorized):
@@ -31,8 +40,9 @@ class Authenticated:
     """What the identity methods established, before scoping."""
 
     def __init__(self, user: User, methods: list[str], parent: Payload | None = None,
-                 app_cred: ApplicationCredential | None = None):
+                 app_cred: ApplicationCredential | None = None, access_token: OAuthAccessToken | None = None):
         self.user = user
+        self.access_token = access_token
         self.methods = methods
         self.parent = parent
         self.app_cred = app_cred
@@ -71,7 +81,8 @@ class Authenticator:
         self.tokens = tokens
         self.rules = compliance
 
-    def identify(self, session: Session, identity: dict) -> Authenticated:
+    def identify(self, session: Session, identity: dict, signed: SignedRequest | None = None) -> Authenticated:
+        """``signed``: the request itself, for the oauth1 method, whose proof is its signature."""
         methods = identity["methods"]
         unknown = [m for m in methods if m not in SUPPORTED_METHODS]
         if unknown:
@@ -80,7 +91,10 @@ class Authenticator:
         for method in methods:
             if method not in identity:
                 raise BadRequest(f"Missing the '{method}' section for an auth method it lists.")
-            result = getattr(self, f"_{method}")(session, identity[method])
+            if method == "oauth1":
+                result = self._oauth1(session, signed)
+            else:
+                result = getattr(self, f"_{method}")(session, identity[method])
             if found is not None and found.user.id != result.user.id:
                 raise Unauthorized("Auth methods name different users.")
             found = result if found is None else found
@@ -88,6 +102,8 @@ class Authenticator:
                 found.parent = result.parent
             if result.app_cred is not None:
                 found.app_cred = result.app_cred
+            if result.access_token is not None:
+                found.access_token = result.access_token
         assert found is not None
         found.methods = list(dict.fromkeys([*(found.parent.methods if found.parent else ()), *methods]))
         return found
@@ -120,6 +136,8 @@ class Authenticator:
             raise Unauthorized("A token from an application credential cannot be used to get another token.")
         if data.payload.trust_id:
             raise Forbidden("A trust-scoped token cannot be used to get another token.")
+        if data.payload.access_token_id:
+            raise Forbidden("An OAuth-delegated token cannot be used to get another token; sign a new request.")
         user = session.get(User, data.payload.user_id)
         self._check_user_usable(session, user)
         return Authenticated(user, ["token"], parent=data.payload)
@@ -143,6 +161,22 @@ class Authenticator:
         user = session.get(User, cred.user_id)
         self._check_user_usable(session, user)
         return Authenticated(user, ["application_credential"], app_cred=cred)
+
+    def _oauth1(self, session: Session, signed: SignedRequest | None) -> Authenticated:
+        """A consumer proves itself and its access token by signing this very request with both secrets."""
+        if signed is None:
+            raise Unauthorized("The oauth1 method needs a signed request.")
+        params = signed.params()
+        token = session.get(OAuthAccessToken, params.get("oauth_token"))
+        consumer = session.get(OAuthConsumer, params["oauth_consumer_key"])
+        if token is None or consumer is None or token.consumer_id != consumer.id:
+            raise Unauthorized("Unknown OAuth access token for this consumer.")
+        verify(signed, params, consumer.secret, token.secret)
+        if token.expires_at is not None and token.expires_at <= utcnow():
+            raise Unauthorized("The OAuth access token has expired.")
+        user = session.get(User, token.authorizing_user_id)
+        self._check_user_usable(session, user)
+        return Authenticated(user, ["oauth1"], access_token=token)
 
     def _check_user_usable(self, session: Session, user: User | None) -> None:
         if user is None or not user.enabled:
@@ -185,7 +219,11 @@ class Authenticator:
     def scope(self, session: Session, who: Authenticated, scope: dict | None, *, unscoped: bool) -> TokenData:
         """Issue the token for the requested scope (or the default project)."""
         user, kwargs = who.user, {}
-        if who.app_cred is not None:
+        if who.access_token is not None:
+            # The access token fixes the project; a scope in the request cannot widen it.
+            kwargs["project"] = self._project(session, {"id": who.access_token.project_id})
+            kwargs["access_token"] = who.access_token
+        elif who.app_cred is not None:
             project = session.get(Project, who.app_cred.project_id)
             if scope and "project" in scope and self._project(session, scope["project"]).id != project.id:
                 raise Unauthorized("An application credential is bound to its own project.")

@@ -41,6 +41,7 @@ class Payload:
     system: str | None = None
     app_cred_id: str | None = None
     trust_id: str | None = None
+    access_token_id: str | None = None
 
 
 def _pack_id(value: str | None):
@@ -139,7 +140,7 @@ class TokenFormatter:
         packed = msgpack.packb([
             PAYLOAD_VERSION, _pack_id(p.user_id), encode_methods(p.methods), p.expires_at, p.issued_at,
             [_pack_audit(a) for a in p.audit_ids], _pack_id(p.project_id), _pack_id(p.domain_id), p.system,
-            _pack_id(p.app_cred_id), _pack_id(p.trust_id),
+            _pack_id(p.app_cred_id), _pack_id(p.trust_id), _pack_id(p.access_token_id),
         ])
         token = self.keys.fernet.encrypt_at_time(packed, int(p.issued_at))
         return token.decode().rstrip("=")
@@ -153,12 +154,15 @@ class TokenFormatter:
             fields = msgpack.unpackb(raw)
             if fields[0] != PAYLOAD_VERSION:
                 raise BadToken()
-            (_, user, methods, expires, issued, audits, project, domain, system, app_cred, trust) = fields
+            # Tokens issued before OS-OAUTH1 end at the trust id; they stay valid.
+            (_, user, methods, expires, issued, audits, project, domain, system, app_cred, trust,
+             access_token) = fields if len(fields) == 12 else [*fields, None]
             return Payload(
                 user_id=_unpack_id(user), methods=decode_methods(methods), expires_at=expires,
                 issued_at=issued, audit_ids=tuple(_unpack_audit(a) for a in audits),
                 project_id=_unpack_id(project), domain_id=_unpack_id(domain), system=system,
                 app_cred_id=_unpack_id(app_cred), trust_id=_unpack_id(trust),
+                access_token_id=_unpack_id(access_token),
             )
         except (InvalidToken, ValueError, TypeError, msgpack.UnpackException) as exc:
             raise BadToken() from exc

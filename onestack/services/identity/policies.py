@@ -97,6 +97,15 @@ RULES: dict[str, Rule] = {
     "identity:get_limit": DOMAIN_VISIBLE | PROJECT_SELF | target_matches("domain_id", "domain_id"),
     "identity:manage_limits": ADMIN,
     "identity:get_limit_model": ALWAYS,
+    "identity:get_domain_config": ADMIN_OR_SYSTEM_READER,
+    "identity:manage_domain_config": ADMIN,
+    "identity:get_domain_config_default": ADMIN_OR_SYSTEM_READER,
+    "identity:get_consumer": ADMIN_OR_SYSTEM_READER,
+    "identity:manage_consumers": ADMIN,
+    # Any user may authorize a request token, but only with roles they hold on its project (checked there).
+    "identity:authorize_request_token": ALWAYS,
+    "identity:access_tokens": ADMIN_OR_SYSTEM_READER | OWNER,
+    "identity:delete_access_token": ADMIN | OWNER,
     "identity:validate_token": ADMIN_OR_SYSTEM_READER | SERVICE | OWNER,
     "identity:revoke_token": ADMIN | SERVICE | OWNER,
 }

@@ -177,3 +177,23 @@ _limit = {"type": "object", "properties": {
 limits_create = {"type": "object", "properties": {"limits": {"type": "array", "items": _limit, "minItems": 1}},
                  "required": ["limits"], "additionalProperties": False}
 limit_update = wrap("limit", {"resource_limit": _LIMIT, "description": DESCRIPTION}, extra=False, min_props=1)
+
+# Domain configuration: {"config": {group: {option: value}}}, or {"config": {option: value}} for one option.
+_config_group = {"type": "object", "minProperties": 1}
+domain_config = {"type": "object", "properties": {"config": {
+    "type": "object", "minProperties": 1, "additionalProperties": _config_group}},
+    "required": ["config"], "additionalProperties": False}
+domain_config_option = {"type": "object", "properties": {"config": {
+    "type": "object", "minProperties": 1, "maxProperties": 1}}, "required": ["config"], "additionalProperties": False}
+
+# OS-OAUTH1: consumers carry a description and any extra attributes, never a client-chosen secret.
+oauth_consumer_create = {"type": "object", "properties": {"consumer": {
+    "type": "object", "properties": {"description": DESCRIPTION}, "not": {"required": ["secret"]}}},
+    "required": ["consumer"], "additionalProperties": False}
+oauth_consumer_update = {"type": "object", "properties": {"consumer": {
+    "type": "object", "properties": {"description": DESCRIPTION},
+    "not": {"anyOf": [{"required": ["secret"]}, {"required": ["id"]}]}}},
+    "required": ["consumer"], "additionalProperties": False}
+_role_ref = {"type": "object", "properties": {"id": ID, "name": NAME}, "minProperties": 1}
+oauth_authorize = {"type": "object", "properties": {"roles": {"type": "array", "items": _role_ref, "minItems": 1}},
+                   "required": ["roles"], "additionalProperties": False}

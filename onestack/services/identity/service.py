@@ -118,6 +118,8 @@ class IdentityService:
             body["application_credential"] = data.app_cred
         if data.trust is not None:
             body["OS-TRUST:trust"] = data.trust
+        if data.oauth is not None:
+            body["OS-OAUTH1"] = data.oauth
         return {"token": body}
 
 

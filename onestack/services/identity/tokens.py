@@ -24,6 +24,7 @@ from onestack.services.identity import assignments
 from onestack.services.identity.fernet import BadToken, KeyRepository, Payload, TokenFormatter, new_audit_id
 from onestack.services.identity.models import (
     ApplicationCredential,
+    OAuthAccessToken,
     Project,
     RevocationEvent,
     Role,
@@ -52,6 +53,7 @@ class TokenData:
     app_cred: dict | None
     trust: dict | None
     context: Context
+    oauth: dict | None = None
 
 
 def iso(ts: float | datetime.datetime) -> str:
@@ -72,7 +74,8 @@ class TokenService:
     def issue(self, session: Session, user: User, methods: list[str], *, project: Project | None = None,
               domain: Project | None = None, system: bool = False, parent: Payload | None = None,
               app_cred: ApplicationCredential | None = None,
-              trust: Trust | None = None) -> tuple[str, TokenData]:
+              trust: Trust | None = None,
+              access_token: OAuthAccessToken | None = None) -> tuple[str, TokenData]:
         now = time.time()
         expires = now + self.settings.token_expiration
         audit_ids: tuple[str, ...] = (new_audit_id(),)
@@ -81,6 +84,8 @@ class TokenService:
             audit_ids = (audit_ids[0], parent.audit_ids[-1])
         if app_cred is not None and app_cred.expires_at is not None:
             expires = min(expires, app_cred.expires_at.timestamp())
+        if access_token is not None and access_token.expires_at is not None:
+            expires = min(expires, access_token.expires_at.timestamp())
         user_id = user.id
         if trust is not None:
             if trust.expires_at is not None:
@@ -92,6 +97,7 @@ class TokenService:
             project_id=trust.project_id if trust else (project.id if project else None),
             domain_id=domain.id if domain else None, system="all" if system else None,
             app_cred_id=app_cred.id if app_cred else None, trust_id=trust.id if trust else None,
+            access_token_id=access_token.id if access_token else None,
         )
         token = self.formatter.encode(payload)
         return token, self._resolve(session, payload, token)
@@ -141,6 +147,12 @@ class TokenService:
             app_cred = session.get(ApplicationCredential, p.app_cred_id)
             if app_cred is None:
                 raise InvalidToken()
+        access_token = None
+        if p.access_token_id:
+            # An OAuth-delegated token lives only as long as the access token it came from.
+            access_token = session.get(OAuthAccessToken, p.access_token_id)
+            if access_token is None or (access_token.expires_at is not None and access_token.expires_at <= utcnow()):
+                raise InvalidToken()
         project = domain = trust = None
         role_ids: set[str] = set()
         if p.trust_id:
@@ -161,13 +173,14 @@ class TokenService:
         elif p.system:
             role_ids = assignments.system_role_ids(session, user.id)
         roles = assignments.effective_roles(session, role_ids)
-        for limit in (app_cred, trust):
+        for limit in (app_cred, trust, access_token):
             if limit is not None:
                 granted = assignments.implied_closure(session, set(limit.role_ids))
                 roles = [r for r in roles if r.id in granted]
         if (project or domain or p.system) and not roles:
             raise InvalidToken()
-        return self._build(session, p, token, user, user_domain, project, domain, roles, app_cred, trust)
+        return self._build(session, p, token, user, user_domain, project, domain, roles, app_cred, trust,
+                           access_token)
 
     @staticmethod
     def _trust_scope(session: Session, p: Payload) -> tuple[Trust, Project, set[str]]:
@@ -185,7 +198,7 @@ class TokenService:
         return trust, project, assignments.project_role_ids(session, trust.trustor_user_id, project)
 
     def _build(self, session, p, token, user, user_domain, project, domain, roles: list[Role],
-               app_cred, trust) -> TokenData:
+               app_cred, trust, access_token=None) -> TokenData:
         user_view = {
             "id": user.id, "name": user.name,
             "domain": {"id": user_domain.id, "name": user_domain.name},
@@ -213,9 +226,14 @@ class TokenService:
             project_id=p.project_id, project_name=project.name if project else None,
             project_domain_id=project.domain_id if project else None, domain_id=p.domain_id,
             system_scope=p.system, audit_ids=p.audit_ids, methods=p.methods, application_credential=cred_view,
-            trust_id=p.trust_id, token=token, expires_at=p.expires_at, issued_at=p.issued_at,
+            trust_id=p.trust_id, oauth_access_token_id=p.access_token_id, token=token, expires_at=p.expires_at,
+            issued_at=p.issued_at,
         )
-        return TokenData(p, user_view, role_views, project_view, domain_view, cred_view, trust_view, ctx)
+        oauth_view = None
+        if access_token is not None:
+            oauth_view = {"access_token_id": access_token.id, "consumer_id": access_token.consumer_id}
+        return TokenData(p, user_view, role_views, project_view, domain_view, cred_view, trust_view, ctx,
+                         oauth_view)
 
     @staticmethod
     def _revoked(session: Session, p: Payload) -> bool:

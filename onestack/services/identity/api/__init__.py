@@ -7,8 +7,10 @@ from onestack.services.identity.api import (
     catalog,
     credentials,
     discovery,
+    domain_config,
     endpoint_filter,
     limits,
+    oauth1,
     policies,
     projects,
     role_assignments,
@@ -21,5 +23,6 @@ from onestack.services.identity.api import (
 def service() -> Service:
     endpoints = [*discovery.ROUTES, *auth.ROUTES, *projects.ROUTES, *users.ROUTES, *roles.ROUTES,
                  *role_assignments.ROUTES, *catalog.ROUTES, *credentials.ROUTES, *policies.ROUTES,
-                 *endpoint_filter.ROUTES, *trusts.ROUTES, *limits.ROUTES]
+                 *endpoint_filter.ROUTES, *trusts.ROUTES, *limits.ROUTES,
+                 *domain_config.ROUTES, *oauth1.ROUTES]
     return Service("identity", "/identity", keystone_fault, endpoints, trailing_slash_ok=True)

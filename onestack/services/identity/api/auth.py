@@ -8,6 +8,7 @@ from onestack.http.errors import NotFound, Unauthorized
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import assignments, schemas
 from onestack.services.identity.api.common import authorize, identity, truthy, views
+from onestack.services.identity.api.oauth1 import signed
 from onestack.services.identity.authentication import WrongPassword
 from onestack.services.identity.models import Assignment, Project
 from onestack.services.identity.tokens import InvalidToken
@@ -20,7 +21,7 @@ def issue_token(call: Call) -> Reply:
     unscoped = scope == "unscoped"
     try:
         with svc.store.read() as session:
-            who = svc.authenticator.identify(session, auth["identity"])
+            who = svc.authenticator.identify(session, auth["identity"], signed(call, "/v3/auth/tokens"))
             data = svc.authenticator.scope(session, who, None if unscoped else scope, unscoped=unscoped)
     except WrongPassword as failed:
         with svc.store.write() as session:
