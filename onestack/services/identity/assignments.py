@@ -33,6 +33,17 @@ def ancestors(session: Session, project: Project) -> list[Project]:
     return chain
 
 
+def subtree(session: Session, root_id: str) -> list[Project]:
+    """Every project below ``root_id`` (a project or a domain), one level at a time."""
+    result, todo = [], [root_id]
+    while todo:
+        children = session.scalars(select(Project).where(Project.parent_id.in_(todo),
+                                                         Project.is_domain.is_(False))).all()
+        result.extend(children)
+        todo = [c.id for c in children]
+    return result
+
+
 def implied_closure(session: Session, role_ids: set[str]) -> set[str]:
     edges: dict[str, list[str]] = {}
     for prior, implied in session.execute(select(ImpliedRole.prior_role_id, ImpliedRole.implied_role_id)):

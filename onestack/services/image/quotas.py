@@ -28,9 +28,12 @@ class Quotas:
         return None if value is None or value < 0 else value
 
     @staticmethod
-    def usage(session: Session, project_id: str) -> dict[str, int]:
+    def _bytes_used(session: Session, project_id: str) -> int:
+        return session.scalar(select(func.coalesce(func.sum(Image.size), 0)).where(Image.owner == project_id)) or 0
+
+    def usage(self, session: Session, project_id: str) -> dict[str, int]:
         mine = Image.owner == project_id
-        size = session.scalar(select(func.coalesce(func.sum(Image.size), 0)).where(mine)) or 0
+        size = self._bytes_used(session, project_id)
         return {
             "image_size_total": -(-size // MIB),  # whole MiB, rounded up
             "image_stage_total": 0,  # nothing is ever staged until interoperable import exists
@@ -53,6 +56,4 @@ class Quotas:
         limit = self.limit("image_size_total", project_id)
         if limit is None:
             return None
-        mine = Image.owner == project_id
-        used = session.scalar(select(func.coalesce(func.sum(Image.size), 0)).where(mine)) or 0
-        return max(0, limit * MIB - used)
+        return max(0, limit * MIB - self._bytes_used(session, project_id))

@@ -18,7 +18,7 @@ from onestack.services.identity.api.common import (
     truthy,
     views,
 )
-from onestack.services.identity.assignments import ancestors
+from onestack.services.identity.assignments import ancestors, subtree
 from onestack.services.identity.models import (
     ROOT_DOMAIN,
     Assignment,
@@ -214,16 +214,6 @@ def list_projects(call: Call) -> dict:
     return v.collection("projects", [v.project(p) for p in rows], "projects", str(call.query))
 
 
-def _subtree(session: Session, root: Project) -> list[Project]:
-    result, todo = [], [root.id]
-    while todo:
-        children = session.scalars(select(Project).where(Project.parent_id.in_(todo),
-                                                         Project.is_domain.is_(False))).all()
-        result.extend(children)
-        todo = [c.id for c in children]
-    return result
-
-
 def _nest(parent_of: dict[str, str | None], ids: list[str], root: str, upward: bool) -> dict | None:
     """Keystone's ``*_as_ids`` shape: nested dicts of ids, None at the leaves."""
     tree: dict = {}
@@ -268,11 +258,11 @@ def get_project(call: Call) -> dict:
             else:
                 body["parents"] = _nest({}, [p.id for p in parents], row.id, upward=True)
         if truthy(q.get("subtree_as_list")) or truthy(q.get("subtree_as_ids")):
-            subtree = _subtree(session, row)
+            below = subtree(session, row.id)
             if truthy(q.get("subtree_as_list")):
-                body["subtree"] = [{"project": v.project(p)} for p in subtree]
+                body["subtree"] = [{"project": v.project(p)} for p in below]
             else:
-                body["subtree"] = _nest({p.id: p.parent_id for p in subtree}, [p.id for p in subtree], row.id,
+                body["subtree"] = _nest({p.id: p.parent_id for p in below}, [p.id for p in below], row.id,
                                         upward=False)
     return {"project": body}
 
@@ -301,11 +291,11 @@ def delete_project(call: Call) -> Reply:
         if row.is_domain:
             _delete_domain(session, row)
             return Reply(status=204)
-        subtree = _subtree(session, row)
-        if subtree and not truthy(call.query.get("cascade")):
+        below = subtree(session, row.id)
+        if below and not truthy(call.query.get("cascade")):
             raise Forbidden(f"Cannot delete the project {pid} since it is not a leaf in the hierarchy. "
                             "Use the cascade option if you want to delete a whole subtree.")
-        ids = [pid, *(p.id for p in subtree)]
+        ids = [pid, *(p.id for p in below)]
         session.execute(delete(Assignment).where(Assignment.target_id.in_(ids)))
         session.execute(delete(Project).where(Project.id.in_(ids)))
         for project_id in ids:

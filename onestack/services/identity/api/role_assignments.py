@@ -8,18 +8,8 @@ from sqlalchemy.orm import Session
 from onestack.http.errors import BadRequest
 from onestack.http.routing import Call, route
 from onestack.services.identity.api.common import authorize, identity, truthy, views
-from onestack.services.identity.assignments import SYSTEM
+from onestack.services.identity.assignments import SYSTEM, subtree
 from onestack.services.identity.models import Assignment, Group, ImpliedRole, Membership, Project, Role, User
-
-
-def _subtree_ids(session: Session, root_id: str) -> list[str]:
-    result, todo = [], [root_id]
-    while todo:
-        children = list(session.scalars(select(Project.id).where(Project.parent_id.in_(todo),
-                                                                  Project.is_domain.is_(False))))
-        result.extend(children)
-        todo = children
-    return result
 
 
 class _Row:
@@ -63,7 +53,7 @@ def _expand(session: Session, rows: list[_Row], v) -> list[_Row]:
                 ids = session.scalars(select(Project.id).where(Project.domain_id == r.target_id,
                                                                Project.is_domain.is_(False)))
             else:
-                ids = _subtree_ids(session, r.target_id)
+                ids = [p.id for p in subtree(session, r.target_id)]
             targets = [("project", pid) for pid in ids]
         for kind, actor_id, membership in actors:
             for tkind, tid in targets:
@@ -167,7 +157,7 @@ def _filter(session: Session, rows: list[_Row], q, project_id, domain_id) -> lis
     if project_id:
         wanted = {project_id}
         if truthy(q.get("include_subtree")):
-            wanted |= set(_subtree_ids(session, project_id))
+            wanted |= {p.id for p in subtree(session, project_id)}
         rows = [r for r in rows if r.target_kind == "project" and r.target_id in wanted]
     if domain_id:
         rows = [r for r in rows if r.target_kind == "domain" and r.target_id == domain_id]
