@@ -38,6 +38,28 @@ class SecurityCompliance:
 
 
 @dataclasses.dataclass
+class NetworkSettings:
+    """ML2-style knobs: which physical networks exist and which segments tenants get."""
+
+    base_mac: str = "fa:16:3e:00:00:00"
+    # physical network -> host bridge or interface it is bridged to (Neutron's bridge_mappings)
+    physical_networks: dict = dataclasses.field(default_factory=lambda: {"public": "br-ex", "physnet1": ""})
+    # VLAN ids tenants may be given per physical network; provider networks may use any of 1-4094
+    vlan_ranges: dict = dataclasses.field(default_factory=lambda: {"physnet1": [1000, 1999]})
+    vni_ranges: list = dataclasses.field(default_factory=lambda: [[1, 65535]])
+    tenant_network_type: str = "vxlan"
+    global_physnet_mtu: int = 1500
+    dns_domain: str = "openstacklocal"
+    max_dns_nameservers: int = 5
+    max_subnet_host_routes: int = 20
+    max_allowed_address_pair: int = 10
+    # Neutron's [quotas] defaults; -1 means unlimited
+    quotas: dict = dataclasses.field(default_factory=lambda: {
+        "network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50, "security_group": 10,
+        "security_group_rule": 100, "subnetpool": -1, "rbac_policy": 10})
+
+
+@dataclasses.dataclass
 class Settings:
     data_dir: Path
     bind: str = "127.0.0.1:8080"
@@ -50,6 +72,7 @@ class Settings:
     max_request_body_size: int = 114688
     log_level: str = "info"
     security_compliance: SecurityCompliance = dataclasses.field(default_factory=SecurityCompliance)
+    network: NetworkSettings = dataclasses.field(default_factory=NetworkSettings)
 
     @property
     def host(self) -> str:
@@ -85,7 +108,8 @@ def load(data_dir: Path) -> Settings:
     raw = yaml.safe_load(path.read_text()) if path.exists() else {}
     raw = dict(raw or {})
     compliance = SecurityCompliance(**(raw.pop("security_compliance", None) or {}))
-    return Settings(data_dir=data_dir, security_compliance=compliance, **raw)
+    network = NetworkSettings(**(raw.pop("network", None) or {}))
+    return Settings(data_dir=data_dir, security_compliance=compliance, network=network, **raw)
 
 
 def save(settings: Settings) -> None:

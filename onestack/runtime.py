@@ -14,6 +14,7 @@ from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.services.identity.service import IdentityService
 from onestack.services.image.service import ImageService
+from onestack.services.network.service import NetworkService
 
 
 class Runtime:
@@ -22,6 +23,7 @@ class Runtime:
         self.db = Database(settings.database_url)
         self.identity = IdentityService(self.db, settings)
         self.image = ImageService(self.db, settings, limits=self.identity.effective_limit)
+        self.network = NetworkService(self.db, settings)
 
     def authenticate(self, token: str) -> Context:
         return self.identity.context(token)

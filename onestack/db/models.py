@@ -2,7 +2,7 @@
 
 import importlib
 
-SERVICES_WITH_TABLES = ("identity", "image")
+SERVICES_WITH_TABLES = ("identity", "image", "network")
 
 
 def load_all() -> None:

@@ -5,8 +5,9 @@
      ├── Unauthorized (401)        ├── Gone (410)
      ├── Forbidden (403)           ├── PayloadTooLarge (413)
      ├── NotFound (404)            ├── UnsupportedMediaType (415)
-     ├── MethodNotAllowed (405)    ├── NotImplemented_ (501)
-     └── NotAcceptable (406)
+     ├── MethodNotAllowed (405)    ├── PreconditionFailed (412)
+     ├── NotAcceptable (406)       ├── NotImplemented_ (501)
+     └── ...                       └── ServiceUnavailable (503)
 
 Services raise these; each service renders them once in its own fault shape
 (see ``FaultFormat``), so a handler never builds an error body itself.
@@ -21,9 +22,11 @@ from http import HTTPStatus
 class APIError(Exception):
     status = 500
 
-    def __init__(self, message: str | None = None, *, headers: dict | None = None):
+    def __init__(self, message: str | None = None, *, headers: dict | None = None, kind: str | None = None):
+        """``kind`` names the error for services whose faults carry a type (Neutron's ``NetworkNotFound``)."""
         self.message = message or HTTPStatus(self.status).description
         self.headers = headers or {}
+        self.kind = kind
         super().__init__(self.message)
 
     @property
@@ -66,6 +69,10 @@ class Gone(APIError):
     status = 410
 
 
+class PreconditionFailed(APIError):
+    status = 412
+
+
 class PayloadTooLarge(APIError):
     status = 413
 
@@ -81,6 +88,10 @@ class NotImplemented_(APIError):
     status = 501
 
 
+class ServiceUnavailable(APIError):
+    status = 503
+
+
 FaultFormat = Callable[[APIError], dict]
 
 
@@ -89,7 +100,7 @@ def keystone_fault(err: APIError) -> dict:
 
 
 _NOVA_KEYS = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
-              405: "badMethod", 409: "conflictingRequest", 413: "overLimit", 406: "notAcceptable"}
+              405: "badMethod", 409: "conflictingRequest", 412: "preconditionFailed", 413: "overLimit", 406: "notAcceptable"}
 
 
 def nova_fault(err: APIError) -> dict:
@@ -98,7 +109,7 @@ def nova_fault(err: APIError) -> dict:
 
 
 def neutron_fault(err: APIError) -> dict:
-    kind = type(err).__name__.rstrip("_")
+    kind = err.kind or type(err).__name__.rstrip("_")
     return {"NeutronError": {"type": kind, "message": err.message, "detail": ""}}
 
 

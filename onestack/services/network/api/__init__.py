@@ -1,0 +1,15 @@
+"""The network service's routes: one set per resource from its attribute table, plus the rest."""
+
+from onestack.http.errors import neutron_fault
+from onestack.http.routing import Service
+from onestack.services.network.api import discovery, tags
+from onestack.services.network.api.collections import collection_routes
+from onestack.services.network.service import COLLECTIONS
+
+
+def service() -> Service:
+    routes = [*discovery.ROUTES]
+    for coll in COLLECTIONS:
+        routes += tags.routes(coll)
+        routes += collection_routes(coll)
+    return Service("network", "/network", neutron_fault, routes)

@@ -1,0 +1,46 @@
+"""Version discovery, extensions and availability zones, as Neutron answers them."""
+
+from __future__ import annotations
+
+from onestack.http.errors import NotFound
+from onestack.http.routing import Call, route
+from onestack.services.network import extensions
+from onestack.services.network.service import COLLECTIONS
+
+
+def versions(call: Call) -> dict:
+    return {"versions": [{"id": "v2.0", "status": "CURRENT", "links": [{"rel": "self", "href": call.url("/v2.0/")}]}]}
+
+
+def resources(call: Call) -> dict:
+    return {"resources": [{"name": c.singular, "collection": c.plural,
+                           "links": [{"rel": "self", "href": call.url(f"/v2.0/{c.path or c.plural}")}]} for c in COLLECTIONS]}
+
+
+def list_extensions(call: Call) -> dict:
+    call.ctx  # noqa: B018 - authenticated callers only
+    return {"extensions": [extensions.view(alias) for alias in sorted(extensions.EXTENSIONS)]}
+
+
+def show_extension(call: Call) -> dict:
+    call.ctx  # noqa: B018
+    alias = call.path["alias"]
+    if alias not in extensions.EXTENSIONS:
+        raise NotFound(f"Extension with alias {alias} does not exist", kind="HTTPNotFound")
+    return {"extension": extensions.view(alias)}
+
+
+def availability_zones(call: Call) -> dict:
+    call.ctx  # noqa: B018
+    return {"availability_zones": [{"name": "nova", "resource": kind, "state": "available"}
+                                   for kind in ("network", "router")]}
+
+
+ROUTES = [
+    route("/", "GET", versions),
+    route("/v2.0", "GET", resources),
+    route("/v2.0/", "GET", resources),
+    route("/v2.0/extensions", "GET", list_extensions),
+    route("/v2.0/extensions/{alias}", "GET", show_extension),
+    route("/v2.0/availability_zones", "GET", availability_zones),
+]

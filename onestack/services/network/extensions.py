@@ -1,0 +1,58 @@
+"""The extensions this network service really implements; ``/v2.0/extensions`` lists exactly these,
+and clients (and Tempest) decide from it what to send."""
+
+from __future__ import annotations
+
+UPDATED = "2024-01-01T00:00:00-00:00"
+
+# alias -> (name, description)
+EXTENSIONS: dict[str, tuple[str, str]] = {
+    "network_availability_zone": ("Network Availability Zone", "Availability zone support for network."),
+    "availability_zone": ("Availability Zone", "The availability zone extension."),
+    "binding": ("Port Binding", "Expose port bindings of a virtual port to external application"),
+    "default-subnetpools": ("Default Subnetpools", "Provides ability to mark and use a subnetpool as the default."),
+    "dns-integration": ("DNS Integration", "Provides integration with DNS."),
+    "empty-string-filtering": ("Empty String Filtering Extension", "Allow filtering by attributes with empty "
+                                                                   "string value"),
+    "extra_dhcp_opt": ("Neutron Extra DHCP options", "Extra options configuration for DHCP."),
+    "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs"),
+    "fields-query": ("Query resources with fields", "Restrict the returned fields of a list or show."),
+    "filter-validation": ("Filter parameters validation", "Provides validation on filter parameters."),
+    "ip-substring-filtering": ("IP address substring filtering", "Provides IP address substring filtering "
+                                                                 "when listing ports"),
+    "net-mtu": ("Network MTU", "Provides MTU attribute for a network resource."),
+    "net-mtu-writable": ("Network MTU (writable)", "Provides a writable MTU attribute for a network resource."),
+    "port-security": ("Port Security", "Provides port security"),
+    "project-id": ("project_id field enabled", "Extension that indicates that project_id field is enabled."),
+    "provider": ("Provider Network", "Expose mapping of virtual networks to physical networks"),
+    "quotas": ("Quota management support", "Expose functions for quotas management per project"),
+    "quota_details": ("Quota details management support", "Expose functions for quotas usage statistics per "
+                                                           "project"),
+    "rbac-policies": ("RBAC Policies", "Allows creation and modification of policies that control tenant "
+                                       "access to resources."),
+    "revision-if-match": ("If-Match constraints based on revision_number", "Extension indicating that If-Match "
+                                                                          "based on revision_number is supported."),
+    "security-group": ("security-group", "The security groups extension."),
+    "security-groups-remote-address-group": ("Remote address group id field for security group rules",
+                                             "Add new field of remote address group id in SG rules"),
+    "sorting": ("Sorting support", "Extension that indicates that sorting is enabled."),
+    "pagination": ("Pagination support", "Extension that indicates that pagination is enabled."),
+    "standard-attr-description": ("standard-attr-description", "Extension to add descriptions to standard "
+                                                               "attributes"),
+    "standard-attr-revisions": ("Resource revision numbers", "This extension will display the revision number "
+                                                             "of neutron resources."),
+    "standard-attr-tag": ("Tag support for resources with standard attribute", "Enables to set tag on "
+                                                                               "resources with standard attribute."),
+    "standard-attr-timestamp": ("Resource timestamps", "Adds created_at and updated_at fields to all Neutron "
+                                                       "resources that have Neutron standard attributes."),
+    "stateful-security-group": ("Stateful security group", "Indicates if the security group is stateful or not"),
+    "subnet_allocation": ("Subnet Allocation", "Enables allocation of subnets from a subnet pool"),
+    "subnet-service-types": ("Subnet service types", "Provides ability to set the subnet service_types field"),
+    "tag-creation": ("Tag support for resources during creation", "Allows to set tags on resources when "
+                                                                   "they are created."),
+}
+
+
+def view(alias: str) -> dict:
+    name, description = EXTENSIONS[alias]
+    return {"alias": alias, "name": name, "description": description, "updated": UPDATED, "links": []}

@@ -1,0 +1,140 @@
+"""Networks: provider segments, sharing and external access through RBAC, and what blocks deletion."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from onestack.http.attrmap import RENDERED, Attr
+from onestack.http.context import Context
+from onestack.http.errors import BadRequest, Conflict
+from onestack.services.network import policies, rbac, segments
+from onestack.services.network.collection import BOOL, Collection, standard
+from onestack.services.network.models import Network, Port, Subnet, SubnetPool
+
+NETWORK_OWNED = "network:dhcp"
+AZ_HINTS = {"type": "array", "items": {"type": "string", "maxLength": 255}}
+
+
+class Networks(Collection):
+    singular, plural, kind, model = "network", "networks", "Network", Network
+    attrs = [
+        *standard(),
+        Attr("admin_state_up", BOOL, post=True, put=True, default=True),
+        Attr("status"),
+        Attr("subnets", sort=False, column=RENDERED),
+        Attr("shared", BOOL, post=True, put=True, default=False, admin=True),
+        Attr("router:external", BOOL, post=True, put=True, default=False, admin=True, column="external"),
+        Attr("provider:network_type", {"type": "string", "maxLength": 16}, post=True, admin=True,
+             column="network_type"),
+        Attr("provider:physical_network", {"type": ["string", "null"], "maxLength": 64}, post=True, admin=True,
+             column="physical_network"),
+        Attr("provider:segmentation_id", {"type": ["integer", "null", "string"], "pattern": "^[0-9]+$"},
+             post=True, admin=True, column="segmentation_id"),
+        Attr("mtu", {"type": "integer", "minimum": 68}, post=True, put=True),
+        Attr("port_security_enabled", BOOL, post=True, put=True, default=True),
+        Attr("availability_zone_hints", AZ_HINTS, post=True, sort=False, filter=False, default=list),
+        Attr("availability_zones", sort=False, filter=False, column=RENDERED),
+        Attr("ipv4_address_scope", sort=False, column=RENDERED),
+        Attr("ipv6_address_scope", sort=False, column=RENDERED),
+        Attr("dns_domain", {"type": "string", "maxLength": 255}, post=True, put=True, default=""),
+        Attr("l2_adjacency", sort=False, filter=False, column=RENDERED),
+    ]
+
+    def scope(self, session: Session, ctx: Context):
+        if policies.sees_everything(ctx):
+            return None
+        return or_(Network.project_id == ctx.project_id, Network.id.in_(rbac.reachable("network", ctx.project_id)))
+
+    def render(self, session: Session, ctx: Context, row: Network) -> dict:
+        scopes = {4: None, 6: None}
+        pool_ids = {s.subnetpool_id for s in row.subnets if s.subnetpool_id}
+        if pool_ids:
+            for pool in session.scalars(select(SubnetPool).where(SubnetPool.id.in_(pool_ids))):
+                scopes[pool.ip_version] = scopes[pool.ip_version] or pool.address_scope_id
+        shared = row.shared or (row.project_id != ctx.project_id
+                                and rbac.granted(session, "network", row.id, ctx.project_id, rbac.SHARED))
+        return {"admin_state_up": row.admin_state_up, "status": row.status,
+                "subnets": [s.id for s in row.subnets], "shared": shared, "router:external": row.external,
+                "provider:network_type": row.network_type, "provider:physical_network": row.physical_network,
+                "provider:segmentation_id": row.segmentation_id, "mtu": row.mtu,
+                "port_security_enabled": row.port_security_enabled,
+                "availability_zone_hints": row.availability_zone_hints, "availability_zones": ["nova"],
+                "ipv4_address_scope": scopes[4], "ipv6_address_scope": scopes[6], "dns_domain": row.dns_domain,
+                "l2_adjacency": True}
+
+    def create(self, session: Session, ctx: Context, body: dict) -> Network:
+        row = self.new_row(ctx, body)
+        self.authorize(ctx, "create", {"project_id": row.project_id})
+        self.net.quotas.check(session, row.project_id, "network")
+        seg_id = body.get("provider:segmentation_id")
+        row.network_type, row.physical_network, row.segmentation_id, claim = segments.allocate(
+            session, self.net.settings, row.id, body.get("provider:network_type"),
+            body.get("provider:physical_network"), int(seg_id) if seg_id is not None else None)
+        limit = segments.mtu(self.net.settings, row.network_type)
+        row.mtu = body.get("mtu") or limit
+        if row.mtu > limit:
+            raise BadRequest(f"Requested MTU is too big, maximum is {limit}", kind="InvalidInput")
+        row.admin_state_up, row.port_security_enabled = body["admin_state_up"], body["port_security_enabled"]
+        row.availability_zone_hints, row.dns_domain = body["availability_zone_hints"], body["dns_domain"]
+        row.shared = row.external = False
+        self._share(session, row, body["shared"])
+        self._externalise(session, row, body["router:external"])
+        session.add(row)
+        session.flush()
+        if claim is not None:
+            session.add(claim)
+        return row
+
+    def update(self, session: Session, ctx: Context, row: Network, changes: dict) -> None:
+        if "mtu" in changes and changes["mtu"] > segments.mtu(self.net.settings, row.network_type):
+            raise BadRequest(f"Requested MTU is too big, maximum is "
+                             f"{segments.mtu(self.net.settings, row.network_type)}", kind="InvalidInput")
+        if "shared" in changes:
+            self._share(session, row, changes.pop("shared"))
+        if "router:external" in changes:
+            self._externalise(session, row, changes.pop("router:external"))
+        super().update(session, ctx, row, changes)
+
+    def _share(self, session: Session, row: Network, shared: bool) -> None:
+        if shared == row.shared:
+            return
+        if not shared:
+            foreign = session.scalar(select(Port.id).where(Port.network_id == row.id, Port.project_id != row.project_id,
+                                                           Port.device_owner != NETWORK_OWNED,
+                                                           Port.project_id != "").limit(1))
+            if foreign is not None:
+                raise Conflict(f"Unable to reconfigure sharing settings for network {row.id}. Multiple tenants "
+                               "are using it.", kind="InvalidSharedSetting")
+            rbac.revoke(session, "network", row.id, rbac.SHARED)
+        else:
+            rbac.grant(session, row.project_id, "network", row.id, rbac.SHARED)
+        row.shared = shared
+
+    def _externalise(self, session: Session, row: Network, external: bool) -> None:
+        if external == row.external:
+            return
+        if not external:
+            gateway = session.scalar(select(Port.id).where(Port.network_id == row.id,
+                                                           Port.device_owner == "network:router_gateway").limit(1))
+            if gateway is not None:
+                raise Conflict(f"Network {row.id} is used by a router gateway.", kind="ExternalNetworkInUse")
+            rbac.revoke(session, "network", row.id, rbac.EXTERNAL, target=None)
+        else:
+            rbac.grant(session, row.project_id, "network", row.id, rbac.EXTERNAL)
+        row.external = external
+
+    def delete(self, session: Session, ctx: Context, row: Network) -> None:
+        in_use = session.scalar(select(Port.id).where(Port.network_id == row.id, Port.device_owner != NETWORK_OWNED)
+                                .limit(1))
+        if in_use is not None:
+            raise Conflict(f"Unable to complete operation on network {row.id}. There are one or more ports still "
+                           "in use on the network.", kind="NetworkInUse")
+        for port in session.scalars(select(Port).where(Port.network_id == row.id)):
+            session.delete(port)
+        for subnet in session.scalars(select(Subnet).where(Subnet.network_id == row.id)):
+            self.set_tags(session, subnet.id, [])
+            session.delete(subnet)
+        rbac.revoke(session, "network", row.id, target=None)
+        session.flush()
+        session.delete(row)

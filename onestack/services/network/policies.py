@@ -1,0 +1,30 @@
+"""Neutron's default policies (secure RBAC): members change their project's resources, readers read,
+admins do everything and alone set provider, sharing and binding attributes (see the ``admin`` flag
+in each attribute table)."""
+
+from onestack.http.policy import ADMIN, PROJECT_MEMBER, PROJECT_READER, SYSTEM_READER, Rule
+
+ADMIN_OR_MEMBER = ADMIN | PROJECT_MEMBER
+ADMIN_OR_READER = ADMIN | PROJECT_READER | SYSTEM_READER
+
+# Operations whose rule differs from the default for their verb.
+SPECIAL: dict[str, Rule] = {
+    "update_quota": ADMIN,
+    "delete_quota": ADMIN,
+    "get_quota": ADMIN_OR_READER,
+    "create_address_scope_shared": ADMIN,
+    "create_subnetpool_shared": ADMIN,
+    "create_subnetpool_is_default": ADMIN,
+}
+
+
+def rule(verb: str, resource: str) -> Rule:
+    found = SPECIAL.get(f"{verb}_{resource}")
+    if found is not None:
+        return found
+    return ADMIN_OR_READER if verb == "get" else ADMIN_OR_MEMBER
+
+
+def sees_everything(ctx) -> bool:
+    """Admins and system readers list every project's resources, as in Neutron."""
+    return ctx.is_admin or SYSTEM_READER(ctx)

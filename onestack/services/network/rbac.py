@@ -1,0 +1,53 @@
+"""Explicit shares (Neutron's RBAC policies): who besides the owner may use a network, subnet pool,
+address scope or security group, and as what."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from onestack.services.network.collection import new_uuid
+from onestack.services.network.models import RBACPolicy
+
+SHARED = "access_as_shared"
+EXTERNAL = "access_as_external"
+EVERYONE = "*"
+
+
+def reachable(object_type: str, project_id: str | None, actions: tuple[str, ...] = (SHARED, EXTERNAL)):
+    """A subquery of the object ids shared with ``project_id`` (or with everyone)."""
+    targets = (EVERYONE, project_id) if project_id else (EVERYONE,)
+    return select(RBACPolicy.object_id).where(RBACPolicy.object_type == object_type,
+                                              RBACPolicy.action.in_(actions),
+                                              RBACPolicy.target_project.in_(targets))
+
+
+def granted(session: Session, object_type: str, object_id: str, project_id: str | None, action: str) -> bool:
+    targets = (EVERYONE, project_id) if project_id else (EVERYONE,)
+    return session.scalar(select(RBACPolicy.id).where(
+        RBACPolicy.object_type == object_type, RBACPolicy.object_id == object_id, RBACPolicy.action == action,
+        RBACPolicy.target_project.in_(targets)).limit(1)) is not None
+
+
+def grant(session: Session, owner: str, object_type: str, object_id: str, action: str,
+          target: str = EVERYONE) -> RBACPolicy:
+    found = session.scalar(select(RBACPolicy).where(
+        RBACPolicy.object_type == object_type, RBACPolicy.object_id == object_id, RBACPolicy.action == action,
+        RBACPolicy.target_project == target))
+    if found is None:
+        found = RBACPolicy(id=new_uuid(), project_id=owner, object_type=object_type, object_id=object_id,
+                           action=action, target_project=target)
+        session.add(found)
+    return found
+
+
+def revoke(session: Session, object_type: str, object_id: str, action: str | None = None,
+           target: str | None = EVERYONE) -> None:
+    """Remove grants on an object: one action's wildcard by default, every grant with ``action=None,
+    target=None`` (when the object goes)."""
+    stmt = delete(RBACPolicy).where(RBACPolicy.object_type == object_type, RBACPolicy.object_id == object_id)
+    if action is not None:
+        stmt = stmt.where(RBACPolicy.action == action)
+    if target is not None:
+        stmt = stmt.where(RBACPolicy.target_project == target)
+    session.execute(stmt)
