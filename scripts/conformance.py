@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import httpx
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,7 @@ LOCKOUT_ATTEMPTS, LOCKOUT_SECONDS, UNIQUE_PASSWORDS = 2, 10, 2
 AREAS = {
     "identity": {"regex": r"^tempest\.api\.identity\.", "services": set()},
     "image": {"regex": r"^tempest\.api\.image\.", "services": {"glance"}},
+    "network": {"regex": r"^tempest\.api\.network\.", "services": {"neutron"}},
 }
 ALL_SERVICES = ("nova", "neutron", "glance", "cinder", "swift", "heat", "placement")
 
@@ -53,7 +55,39 @@ def start_cloud(data_dir: Path, port: int) -> dict:
     return yaml.safe_load((data_dir / "clouds.yaml").read_text())["clouds"]["onestack-admin"]
 
 
-def tempest_conf(admin: dict, area: dict) -> str:
+def admin_session(admin: dict) -> httpx.Client:
+    auth = admin["auth"]
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": auth["username"], "password": auth["password"], "domain": {"name": "Default"}}}},
+        "scope": {"project": {"name": auth["project_name"], "domain": {"name": "Default"}}}}}
+    token = httpx.post(f"{auth['auth_url']}/v3/auth/tokens", json=body, timeout=30).headers["X-Subject-Token"]
+    return httpx.Client(base_url=auth["auth_url"].rsplit("/identity", 1)[0], headers={"X-Auth-Token": token},
+                        timeout=30)
+
+
+def network_sections(admin: dict) -> dict:
+    """The external network Tempest's floating-IP tests allocate from, and the extensions the cloud
+    says it has (Tempest runs the tests of exactly those)."""
+    with admin_session(admin) as http:
+        public = http.post("/network/v2.0/networks", json={"network": {
+            "name": "public", "router:external": True, "provider:network_type": "flat",
+            "provider:physical_network": "public"}}).raise_for_status().json()["network"]
+        http.post("/network/v2.0/subnets", json={"subnet": {
+            "network_id": public["id"], "ip_version": 4, "cidr": "172.24.4.0/24", "enable_dhcp": False,
+            "allocation_pools": [{"start": "172.24.4.10", "end": "172.24.4.250"}]}}).raise_for_status()
+        aliases = [e["alias"] for e in http.get("/network/v2.0/extensions").raise_for_status().json()["extensions"]]
+    return {
+        "network": {"project_network_cidr": "10.100.0.0/16", "project_network_mask_bits": "28",
+                    "project_network_v6_cidr": "2001:db8::/48", "project_network_v6_mask_bits": "64",
+                    "public_network_id": public["id"], "floating_network_name": "public",
+                    "shared_physical_network": "false"},
+        "network-feature-enabled": {"api_extensions": ",".join(aliases), "ipv6": "true",
+                                    "ipv6_subnet_attributes": "true", "port_security": "true",
+                                    "floating_ips": "true"},
+    }
+
+
+def tempest_conf(admin: dict, area: dict, extra: dict | None = None) -> str:
     auth = admin["auth"]
     available = {name: ("true" if name in area["services"] else "false") for name in ALL_SERVICES}
     sections = {
@@ -75,6 +109,7 @@ def tempest_conf(admin: dict, area: dict) -> str:
         "image-feature-enabled": {"import_image": "false", "os_glance_reserved": "true",
                                   "image_conversion": "false", "manage_locations": "false"},
         "validation": {"run_validation": "false"},
+        **(extra or {}),
     }
     out = io.StringIO()
     for name, values in sections.items():
@@ -149,7 +184,8 @@ def main(area_name: str, narrower: str | None = None) -> int:
     admin = start_cloud(data_dir, free_port())
     started = time.monotonic()
     try:
-        (workspace / "etc" / "tempest.conf").write_text(tempest_conf(admin, area))
+        extra = network_sections(admin) if "neutron" in area["services"] else None
+        (workspace / "etc" / "tempest.conf").write_text(tempest_conf(admin, area, extra))
         selected = listed_tests(workspace, area["regex"])
         subprocess.run([str(VENV / "tempest"), "run", "--regex", area["regex"], "--concurrency", "2"],
                        cwd=workspace)

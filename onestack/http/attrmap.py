@@ -1,7 +1,7 @@
 """Attribute tables, the way Neutron declares its resources.
 
 One ``Attr`` per field says whether a client may set it on create (``post``) or update
-(``put``), whether only admins may set or see it, its JSON schema and default, and whether it
+(``put``), whether only admins may set it (``admin``) or see it (``admin_read``), its JSON schema and default, and whether it
 filters and sorts.  From that single table come the request checks, the query-string filters,
 the sort keys and the ``fields=`` selection of every resource that uses it.
 """
@@ -33,6 +33,7 @@ class Attr:
     default: Any = MISSING
     required: bool = False
     admin: bool = False
+    admin_read: bool = False
     visible: bool = True
     filter: bool = True
     sort: bool = True
@@ -139,7 +140,7 @@ class Table:
 
     def shown(self, body: dict, fields: list[str], is_admin: bool) -> dict:
         """What the caller may see of a rendered resource, narrowed to ``fields=`` if asked."""
-        hidden = {a.name for a in self.attrs.values() if not a.visible or (a.admin and not is_admin)}
+        hidden = {a.name for a in self.attrs.values() if not a.visible or (a.admin_read and not is_admin)}
         if fields:
             return {k: v for k, v in body.items() if k in fields and k not in hidden}
         return {k: v for k, v in body.items() if k not in hidden}

@@ -1,7 +1,7 @@
 """IP address management: subnet ranges, allocation pools and picking addresses for ports.
 
-Address arithmetic is done on integers from the ``ipaddress`` module.  Picking takes the lowest
-free address of the pools; the (subnet, address) key of ``IPAllocation`` settles races between
+Address arithmetic is done on integers from the ``ipaddress`` module.  Picking walks the pools from
+where the last pick stopped; the (subnet, address) key of ``IPAllocation`` settles races between
 processes sharing PostgreSQL (the loser's transaction is retried by the caller).
 """
 
@@ -127,28 +127,48 @@ def is_auto_address(subnet: Subnet) -> bool:
     return subnet.ip_version == 6 and subnet.ipv6_address_mode in AUTO_ADDRESS_MODES
 
 
-def in_pools(subnet: Subnet, address: Address) -> bool:
-    value = int(address)
-    return any(int(ipaddress.ip_address(p["start"])) <= value <= int(ipaddress.ip_address(p["end"]))
-               for p in subnet.allocation_pools)
+def _is_taken(session: Session, subnet_id: str, address: str) -> bool:
+    return session.get(IPAllocation, (subnet_id, address)) is not None
 
 
-def taken(session: Session, subnet_id: str) -> set[str]:
-    return set(session.scalars(select(IPAllocation.ip_address).where(IPAllocation.subnet_id == subnet_id)))
+def _candidates(subnet: Subnet, start_at: int) -> Iterator[int]:
+    """Pool addresses from ``start_at`` to the end, then from the beginning up to it."""
+    spans = [(int(ipaddress.ip_address(p["start"])), int(ipaddress.ip_address(p["end"])))
+             for p in subnet.allocation_pools]
+    for low, high in spans:
+        yield from range(max(low, start_at), high + 1)
+    for low, high in spans:
+        yield from range(low, min(high + 1, start_at))
 
 
-def _candidates(subnet: Subnet) -> Iterator[str]:
-    for pool in subnet.allocation_pools:
-        start, end = int(ipaddress.ip_address(pool["start"])), int(ipaddress.ip_address(pool["end"]))
-        for value in range(start, end + 1):
-            yield _text(subnet.ip_version, value)
+def _first_free(session: Session, subnet: Subnet, start_at: int) -> str | None:
+    window: list[str] = []
+
+    def free_in(batch: list[str]) -> str | None:
+        used = set(session.scalars(select(IPAllocation.ip_address).where(
+            IPAllocation.subnet_id == subnet.id, IPAllocation.ip_address.in_(batch))))
+        return next((a for a in batch if a not in used), None)
+
+    for value in _candidates(subnet, start_at):
+        window.append(_text(subnet.ip_version, value))
+        if len(window) == WINDOW:
+            found = free_in(window)
+            if found is not None:
+                return found
+            window = []
+    return free_in(window) if window else None
+
+
+# Addresses probed per query when looking for a free one.
+WINDOW = 64
 
 
 def pick(session: Session, subnet: Subnet, wanted: str | None = None, mac: str | None = None,
-         allow_gateway: bool = False) -> str:
+         allow_gateway: bool = False, hints: dict[str, int] | None = None) -> str:
     """An address for a new fixed IP on ``subnet``: ``wanted`` if free, the EUI-64 address on
-    auto-addressed IPv6 subnets, otherwise the lowest free address of the pools."""
-    used = taken(session, subnet.id)
+    auto-addressed IPv6 subnets, otherwise the first free pool address after the last one this
+    process handed out (``hints``, per subnet), wrapping round: addresses come out in order and a
+    pick costs one query however full the subnet is."""
     if wanted is not None:
         address = parse_address(wanted)
         net = ipaddress.ip_network(subnet.cidr)
@@ -157,17 +177,19 @@ def pick(session: Session, subnet: Subnet, wanted: str | None = None, mac: str |
             raise BadRequest(f"IP address {wanted} is not a valid IP for the specified subnet.",
                              kind="InvalidIpForSubnet")
         wanted = str(address)
-        if wanted in used or (wanted == subnet.gateway_ip and not allow_gateway):
+        if _is_taken(session, subnet.id, wanted) or (wanted == subnet.gateway_ip and not allow_gateway):
             raise Conflict(f"IP address {wanted} already allocated in subnet {subnet.id}",
                            kind="IpAddressAlreadyAllocated")
         return wanted
     if is_auto_address(subnet) and mac:
         return eui64(subnet.cidr, mac)
-    for candidate in _candidates(subnet):
-        if candidate not in used:
-            return candidate
-    raise Conflict(f"No more IP addresses available on network {subnet.network_id}.",
-                   kind="IpAddressGenerationFailure")
+    hints = {} if hints is None else hints
+    found = _first_free(session, subnet, hints.get(subnet.id, 0))
+    if found is None:
+        raise Conflict(f"No more IP addresses available on network {subnet.network_id}.",
+                       kind="IpAddressGenerationFailure")
+    hints[subnet.id] = int(ipaddress.ip_address(found)) + 1
+    return found
 
 
 def cidrs_overlap(a: str, b: str) -> bool:

@@ -62,12 +62,12 @@ class Ports(Collection):
         Attr("extra_dhcp_opts", DHCP_OPTS, post=True, put=True, sort=False, column=RENDERED),
         Attr("port_security_enabled", BOOL, post=True, put=True),
         Attr("binding:host_id", {"type": "string", "maxLength": 255}, post=True, put=True, admin=True,
-             column="host_id"),
+             admin_read=True, column="host_id"),
         Attr("binding:vnic_type", {"enum": VNIC_TYPES}, post=True, put=True, default="normal", column="vnic_type"),
-        Attr("binding:profile", {"type": ["object", "null"]}, post=True, put=True, admin=True, sort=False,
-             column="profile"),
-        Attr("binding:vif_type", admin=True, column=RENDERED),
-        Attr("binding:vif_details", admin=True, sort=False, column=RENDERED),
+        Attr("binding:profile", {"type": ["object", "null"]}, post=True, put=True, admin=True, admin_read=True,
+             sort=False, column="profile"),
+        Attr("binding:vif_type", admin_read=True, column=RENDERED),
+        Attr("binding:vif_details", admin_read=True, sort=False, column=RENDERED),
         Attr("dns_name", {"type": "string", "maxLength": 255}, post=True, put=True, default=""),
         Attr("dns_assignment", sort=False, filter=False, column=RENDERED),
         Attr("ip_allocation", sort=False, column=RENDERED),
@@ -272,7 +272,7 @@ class Ports(Collection):
 
     def add_fixed_ip(self, session: Session, port: Port, subnet: Subnet, wanted: str | None,
                      allow_gateway: bool = False) -> IPAllocation:
-        address = ipam.pick(session, subnet, wanted, port.mac_address, allow_gateway)
+        address = ipam.pick(session, subnet, wanted, port.mac_address, allow_gateway, self.net.address_hints)
         alloc = IPAllocation(subnet_id=subnet.id, ip_address=address, port_id=port.id, network_id=port.network_id,
                              order=len(port.fixed_ips))
         port.fixed_ips.append(alloc)

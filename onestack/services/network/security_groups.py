@@ -148,7 +148,8 @@ class SecurityGroupRules(Collection):
         Attr("port_range_min", PORT, post=True),
         Attr("port_range_max", PORT, post=True),
         Attr("remote_ip_prefix", {"type": ["string", "null"]}, post=True),
-        Attr("remote_group_id", UUID_OR_NULL, post=True),
+        # Not checked as a UUID: Neutron answers an unknown group, however spelt, with 404.
+        Attr("remote_group_id", {"type": ["string", "null"], "maxLength": 36}, post=True),
         Attr("remote_address_group_id", UUID_OR_NULL, post=True),
         Attr("normalized_cidr", sort=False, column=RENDERED),
         Attr("belongs_to_default_sg", sort=False, column=RENDERED),
@@ -250,7 +251,7 @@ class SecurityGroupRules(Collection):
         for value in (low, high):
             if value is not None and not 0 <= value <= 65535:
                 raise _bad(f"Invalid value for port {value}", "SecurityGroupInvalidPortValue")
-        if low is not None and high is not None and low > high:
+        if (low is None and high is not None) or (low is not None and high is not None and low > high):
             raise _bad("For TCP/UDP protocols, port_range_min must be <= port_range_max",
                        "SecurityGroupInvalidPortRange")
         if (low == 0 or high == 0) and not (low == 0 and high == 0):

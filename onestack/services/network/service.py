@@ -34,6 +34,8 @@ class NetworkService:
         self.db = db
         self.settings = settings.network
         self.quotas = Quotas(self.settings, COUNTED)
+        # Where each subnet's next automatic address search starts (see ipam.pick).
+        self.address_hints: dict[str, int] = {}
         self.networks = Networks(self)
         self.subnets = Subnets(self)
         self.ports = Ports(self)

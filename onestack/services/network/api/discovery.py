@@ -36,6 +36,12 @@ def availability_zones(call: Call) -> dict:
                                    for kind in ("network", "router")]}
 
 
+def agents(call: Call) -> dict:
+    """No network agent runs yet (the data plane arrives with its own issue): an honest empty list."""
+    call.ctx  # noqa: B018
+    return {"agents": []}
+
+
 ROUTES = [
     route("/", "GET", versions),
     route("/v2.0", "GET", resources),
@@ -43,4 +49,5 @@ ROUTES = [
     route("/v2.0/extensions", "GET", list_extensions),
     route("/v2.0/extensions/{alias}", "GET", show_extension),
     route("/v2.0/availability_zones", "GET", availability_zones),
+    route("/v2.0/agents", "GET", agents),
 ]
