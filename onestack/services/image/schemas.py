@@ -49,3 +49,37 @@ member_create = {"type": "object", "properties": {"member": {"type": "string", "
                  "required": ["member"], "additionalProperties": False}
 member_update = {"type": "object", "properties": {"status": {"type": "string", "enum": MEMBER_STATUSES}},
                  "required": ["status"], "additionalProperties": False}
+
+IMPORT_METHODS = ["glance-direct", "web-download", "copy-image"]
+image_import = {
+    "type": "object",
+    "properties": {
+        "method": {"type": "object", "properties": {
+            "name": {"type": "string", "enum": IMPORT_METHODS},
+            "uri": {"type": "string", "minLength": 1, "maxLength": 2048}},
+            "required": ["name"]},
+        "stores": {"type": "array", "items": {"type": "string", "maxLength": 255}, "maxItems": 32},
+        "all_stores": {"type": "boolean"},
+        "all_stores_must_succeed": {"type": "boolean"},
+    },
+    "required": ["method"],
+}
+
+TASK_STATUSES = ["pending", "processing", "success", "failure"]
+TASK_PROPERTIES = {
+    "id": UUID,
+    "type": {"type": "string", "enum": ["import", "api_image_import", "location_import"]},
+    "status": {"type": "string", "enum": TASK_STATUSES},
+    "input": {"type": ["null", "object"]},
+    "result": {"type": ["null", "object"]},
+    "owner": {"type": "string"},
+    "message": {"type": "string"},
+    "image_id": {"type": "string"},
+    "request_id": {"type": "string"},
+    "user_id": {"type": "string"},
+    "expires_at": {"type": ["null", "string"]},
+    "created_at": {"type": "string"},
+    "updated_at": {"type": "string"},
+    "self": {"type": "string", "readOnly": True},
+    "schema": {"type": "string", "readOnly": True},
+}
