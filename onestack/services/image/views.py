@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onestack.services.image.models import Image, ImageMember, ImageTask
+from onestack.services.image.models import Image, ImageMember, ImageTask, MetadefEntry, MetadefNamespace
 
 # Glance keeps where data was staged to itself (it routes imports to that worker).
 HIDDEN = ("os_glance_stage_host",)
@@ -49,3 +49,37 @@ def task(t: ImageTask) -> dict:
         if getattr(t, key):
             body[key] = getattr(t, key)
     return body
+
+
+def _stamps(row) -> dict:
+    return {"created_at": stamp(row.created_at), "updated_at": stamp(row.updated_at)}
+
+
+def namespace(n: MetadefNamespace) -> dict:
+    body = {"namespace": n.namespace, "visibility": n.visibility, "protected": n.protected, "owner": n.owner,
+            **_stamps(n), "self": f"/v2/metadefs/namespaces/{n.namespace}", "schema": "/v2/schemas/metadefs/namespace"}
+    for key in ("display_name", "description"):
+        if getattr(n, key) is not None:
+            body[key] = getattr(n, key)
+    return body
+
+
+def association(link, name: str) -> dict:
+    body = {"name": name, **_stamps(link)}
+    for key in ("prefix", "properties_target"):
+        if getattr(link, key) is not None:
+            body[key] = getattr(link, key)
+    return body
+
+
+def metadef_object(e: MetadefEntry, ns: str) -> dict:
+    return {"name": e.name, **e.body, **_stamps(e), "self": f"/v2/metadefs/namespaces/{ns}/objects/{e.name}",
+            "schema": "v2/schemas/metadefs/object"}
+
+
+def metadef_property(e: MetadefEntry) -> dict:
+    return {"name": e.name, **e.body}
+
+
+def metadef_tag(e: MetadefEntry) -> dict:
+    return {"name": e.name, **_stamps(e)}
