@@ -62,17 +62,10 @@ class Importer:
         self.staging = staging
         self.quotas = quotas
         self.rules = rules
-        self._threads: dict[str, threading.Thread] = {}
 
     def submit(self, task_id: str) -> None:
-        thread = threading.Thread(target=self.run, args=(task_id,), name=f"import-{task_id}", daemon=True)
-        self._threads[task_id] = thread
-        thread.start()
-
-    def wait(self, timeout: float | None = None) -> None:
-        """For tests and shutdown: let running imports end."""
-        for thread in list(self._threads.values()):
-            thread.join(timeout)
+        # A daemon thread: stopping the server never waits for a download; reconcile settles what it cut.
+        threading.Thread(target=self.run, args=(task_id,), name=f"import-{task_id}", daemon=True).start()
 
     def run(self, task_id: str) -> None:
         try:
@@ -89,8 +82,6 @@ class Importer:
             LOG.info("import task %s failed: %s", task_id, exc)
             self._failed(task_id, getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
             return
-        finally:
-            self._threads.pop(task_id, None)
         with self.db.write() as session:
             task, image = session.get(ImageTask, task_id), session.get(Image, image_id)
             if image is None:  # deleted while importing
@@ -111,8 +102,9 @@ class Importer:
         with self.db.write() as session:
             task = session.get(ImageTask, task_id)
             finish_task(task, "failure", message)
-            image = session.get(Image, task.image_id)
+            image_id = task.image_id
+            image = session.get(Image, image_id)
             if image is not None and image.status == "importing":
                 fail_import(image, self.store.name)
-        self.store.delete(task.image_id)
-        self.staging.delete(task.image_id)
+        self.store.delete(image_id)
+        self.staging.delete(image_id)
