@@ -60,6 +60,27 @@ class NetworkSettings:
 
 
 @dataclasses.dataclass
+class ImageImport:
+    """Interoperable image import: Glance's ``enabled_import_methods`` and ``[import_filtering_opts]``.
+
+    A ``web-download`` URI must pass every filter: an allowed list, when not empty, is the only thing
+    allowed; otherwise the disallowed list is refused.  Whatever the lists say, an address the name
+    resolves to that is loopback, link-local (the metadata service), unspecified, multicast or reserved
+    is refused unless it lies in ``allowed_networks`` (CIDRs), so the cloud cannot be turned on itself.
+    """
+
+    enabled_methods: list[str] = dataclasses.field(default_factory=lambda: ["glance-direct", "web-download"])
+    allowed_schemes: list[str] = dataclasses.field(default_factory=lambda: ["http", "https"])
+    disallowed_schemes: list[str] = dataclasses.field(default_factory=list)
+    allowed_hosts: list[str] = dataclasses.field(default_factory=list)
+    disallowed_hosts: list[str] = dataclasses.field(default_factory=list)
+    allowed_ports: list[int] = dataclasses.field(default_factory=lambda: [80, 443])
+    disallowed_ports: list[int] = dataclasses.field(default_factory=list)
+    allowed_networks: list[str] = dataclasses.field(default_factory=list)
+    download_timeout: int = 60
+
+
+@dataclasses.dataclass
 class Settings:
     data_dir: Path
     bind: str = "127.0.0.1:8080"
@@ -73,6 +94,7 @@ class Settings:
     log_level: str = "info"
     security_compliance: SecurityCompliance = dataclasses.field(default_factory=SecurityCompliance)
     network: NetworkSettings = dataclasses.field(default_factory=NetworkSettings)
+    image_import: ImageImport = dataclasses.field(default_factory=ImageImport)
 
     @property
     def host(self) -> str:
@@ -103,13 +125,15 @@ class Settings:
         return data
 
 
+SECTIONS = {"security_compliance": SecurityCompliance, "image_import": ImageImport, "network": NetworkSettings}
+
+
 def load(data_dir: Path) -> Settings:
     path = data_dir / CONFIG_FILE
     raw = yaml.safe_load(path.read_text()) if path.exists() else {}
     raw = dict(raw or {})
-    compliance = SecurityCompliance(**(raw.pop("security_compliance", None) or {}))
-    network = NetworkSettings(**(raw.pop("network", None) or {}))
-    return Settings(data_dir=data_dir, security_compliance=compliance, network=network, **raw)
+    sections = {name: kind(**(raw.pop(name, None) or {})) for name, kind in SECTIONS.items()}
+    return Settings(data_dir=data_dir, **sections, **raw)
 
 
 def save(settings: Settings) -> None:

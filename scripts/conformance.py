@@ -9,12 +9,15 @@ whether Tempest could run at all, not whether it passed: this measures, it does 
 from __future__ import annotations
 
 import csv
+import functools
+import http.server
 import io
 import json
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -44,11 +47,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def serve_images(data_dir: Path) -> str:
+    """A small qcow2 on a local web server, for Tempest's web-download test (the cloud has no internet)."""
+    root = data_dir.parent / "web"
+    root.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(root / "cirros.qcow2"), "16M"], check=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/cirros.qcow2"
+
+
 def start_cloud(data_dir: Path, port: int) -> dict:
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = {"security_compliance": {"lockout_failure_attempts": LOCKOUT_ATTEMPTS,
                                         "lockout_duration": LOCKOUT_SECONDS,
-                                        "unique_last_password_count": UNIQUE_PASSWORDS}}
+                                        "unique_last_password_count": UNIQUE_PASSWORDS},
+                # The web-download image is served from loopback: let exactly that address through.
+                "image_import": {"allowed_ports": [], "allowed_networks": ["127.0.0.1/32"]}}
     (data_dir / "onestack.yaml").write_text(yaml.safe_dump(settings))
     subprocess.run([str(ONESTACK), "up", "--data-dir", str(data_dir), "--bind", f"127.0.0.1:{port}",
                     "--detach", "--no-user-clouds"], check=True)
@@ -87,7 +103,7 @@ def network_sections(admin: dict) -> dict:
     }
 
 
-def tempest_conf(admin: dict, area: dict, extra: dict | None = None) -> str:
+def tempest_conf(admin: dict, area: dict, image_url: str = "", extra: dict | None = None) -> str:
     auth = admin["auth"]
     available = {name: ("true" if name in area["services"] else "false") for name in ALL_SERVICES}
     sections = {
@@ -105,9 +121,11 @@ def tempest_conf(admin: dict, area: dict, extra: dict | None = None) -> str:
                                      "project_tags": "true", "trust": "true", "domain_specific_drivers": "false",
                                      "external_idp": "false"},
         "service_available": available,
-        # Only what onestack's image service really does: no interoperable import or members yet.
-        "image-feature-enabled": {"import_image": "false", "os_glance_reserved": "true",
+        # Only what onestack's image service really does: import (glance-direct, web-download) but no
+        # locations, conversion or cache.
+        "image-feature-enabled": {"import_image": "true", "os_glance_reserved": "true",
                                   "image_conversion": "false", "manage_locations": "false"},
+        "image": {"http_qcow2_image": image_url, "http_image": image_url},
         "validation": {"run_validation": "false"},
         **(extra or {}),
     }
@@ -185,7 +203,8 @@ def main(area_name: str, narrower: str | None = None) -> int:
     started = time.monotonic()
     try:
         extra = network_sections(admin) if "neutron" in area["services"] else None
-        (workspace / "etc" / "tempest.conf").write_text(tempest_conf(admin, area, extra))
+        image_url = serve_images(data_dir) if area_name == "image" else ""
+        (workspace / "etc" / "tempest.conf").write_text(tempest_conf(admin, area, image_url, extra))
         selected = listed_tests(workspace, area["regex"])
         subprocess.run([str(VENV / "tempest"), "run", "--regex", area["regex"], "--concurrency", "2"],
                        cwd=workspace)

@@ -16,6 +16,10 @@ import yaml
 TEST_SETTINGS = {
     "bcrypt_rounds": 4,
     "security_compliance": {"lockout_failure_attempts": 2, "lockout_duration": 5, "unique_last_password_count": 2},
+    # web-download tests fetch from a server on 127.0.0.1 (any port): only that address is let through;
+    # every other loopback and link-local address stays refused, as by default.
+    "image_import": {"enabled_methods": ["glance-direct", "web-download"], "allowed_ports": [],
+                     "allowed_networks": ["127.0.0.1/32"], "download_timeout": 10},
 }
 
 

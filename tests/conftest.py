@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.cloudfixture import Cloud
@@ -17,3 +18,10 @@ def cloud(tmp_path_factory):
 def admin(cloud):
     with cloud.client() as http:
         yield http
+
+
+@pytest.fixture
+def glance(cloud):
+    """A client for the image service, as the admin project."""
+    with httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": cloud.token()}, timeout=60) as c:
+        yield c

@@ -13,13 +13,6 @@ PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
 DATA = os.urandom(3 * 1024 * 1024 + 17)
 
 
-@pytest.fixture
-def glance(cloud):
-    """A client for the image service, as the admin project."""
-    with httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": cloud.token()}, timeout=60) as c:
-        yield c
-
-
 def as_member(cloud, admin):
     _, _, token = member_of_new_project(cloud, admin)
     return httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": token}, timeout=60)

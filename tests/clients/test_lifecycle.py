@@ -217,3 +217,82 @@ def test_kill_9_mid_upload_leaves_no_half_image(tmp_path):
         assert glance.get(f"/v2/images/{image['id']}/file").content == b"whole"
     finally:
         cloud.stop()
+
+
+def test_kill_9_mid_stage_and_mid_import_leaves_no_half_image(tmp_path):
+    """kill -9 while data is staged and while a web-download import runs: after restart neither image is
+    active, no partial data remains, the import's task failed and both images can take data again."""
+    import http.server
+    import signal
+    import threading
+
+    arrived = threading.Event()
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Length", str(10 * 65536))
+            self.end_headers()
+            self.wfile.write(b"y" * 65536)
+            self.wfile.flush()
+            arrived.set()
+            time.sleep(30)  # the server dies while waiting for the rest
+
+        def log_message(self, *args):
+            pass
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    cloud = Cloud(tmp_path / "data").start()
+    octets = {"Content-Type": "application/octet-stream"}
+    try:
+        glance = httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": cloud.token()}, timeout=30)
+        staged = glance.post("/v2/images", json={"disk_format": "raw", "container_format": "bare"}).json()
+        fetched = glance.post("/v2/images", json={"disk_format": "raw", "container_format": "bare"}).json()
+        sent = threading.Event()
+
+        def slow_body():
+            for _ in range(4):
+                yield b"x" * 65536
+            sent.set()
+            time.sleep(30)
+            yield b"never"
+
+        def send():
+            try:
+                glance.put(f"/v2/images/{staged['id']}/stage", content=slow_body(), headers=octets)
+            except httpx.HTTPError:
+                pass  # the server died under us: that is the point
+
+        threading.Thread(target=send, daemon=True).start()
+        assert sent.wait(15)
+        uri = f"http://127.0.0.1:{web.server_address[1]}/disk"
+        resp = glance.post(f"/v2/images/{fetched['id']}/import", json={"method": {"name": "web-download", "uri": uri}})
+        assert resp.status_code == 202 and arrived.wait(15)
+        deadline = time.monotonic() + 10
+        while (len(list((cloud.data_dir / "staging").glob(".*.partial"))) + len(list(
+                (cloud.data_dir / "images").glob(".*.partial")))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert glance.get(f"/v2/images/{staged['id']}").json()["status"] == "uploading"
+        assert glance.get(f"/v2/images/{fetched['id']}").json()["status"] == "importing"
+        os.kill(int((cloud.data_dir / "onestack.pid").read_text()), signal.SIGKILL)
+        cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+        glance = httpx.Client(base_url=f"{cloud.url}/image", headers={"X-Auth-Token": cloud.token()}, timeout=30)
+        for image in (staged, fetched):
+            shown = glance.get(f"/v2/images/{image['id']}").json()
+            assert shown["status"] == "queued" and shown["size"] is None and shown["checksum"] is None
+        assert glance.get(f"/v2/images/{fetched['id']}").json()["os_glance_failed_import"] == "file"
+        task = glance.get(f"/v2/images/{fetched['id']}/tasks").json()["tasks"][0]
+        assert task["status"] == "failure" and "interrupted" in task["message"]
+        assert list((cloud.data_dir / "images").iterdir()) == []
+        assert list((cloud.data_dir / "staging").iterdir()) == []
+        assert glance.put(f"/v2/images/{staged['id']}/stage", content=b"whole", headers=octets).status_code == 204
+        assert glance.post(f"/v2/images/{staged['id']}/import",
+                           json={"method": {"name": "glance-direct"}}).status_code == 202
+        deadline = time.monotonic() + 15
+        while glance.get(f"/v2/images/{staged['id']}").json()["status"] != "active" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert glance.get(f"/v2/images/{staged['id']}/file").content == b"whole"
+    finally:
+        cloud.stop()
+        web.shutdown()

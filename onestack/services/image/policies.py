@@ -18,4 +18,6 @@ RULES: dict[str, Rule] = {
     "communitize_image": OWNER_MEMBER,
     "deactivate": OWNER_MEMBER,
     "reactivate": OWNER_MEMBER,
+    "copy_image": ADMIN,
+    "tasks_api_access": ADMIN,
 }

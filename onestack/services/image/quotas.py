@@ -16,6 +16,9 @@ from onestack.services.image.models import Image
 
 LimitLookup = Callable[[str, str, str], int | None]
 MIB = 1024 * 1024
+MAX_IMAGE_SIZE = 1 << 40  # Glance's image_size_cap default: 1 TiB
+UPLOADING = ("saving", "uploading", "importing")
+STAGED = ("uploading", "importing")
 RESOURCES = ("image_size_total", "image_stage_total", "image_count_total", "image_count_uploading")
 
 
@@ -28,18 +31,20 @@ class Quotas:
         return None if value is None or value < 0 else value
 
     @staticmethod
-    def _bytes_used(session: Session, project_id: str) -> int:
-        return session.scalar(select(func.coalesce(func.sum(Image.size), 0)).where(Image.owner == project_id)) or 0
+    def _bytes_used(session: Session, project_id: str, *where) -> int:
+        return session.scalar(select(func.coalesce(func.sum(Image.size), 0))
+                              .where(Image.owner == project_id, *where)) or 0
 
     def usage(self, session: Session, project_id: str) -> dict[str, int]:
         mine = Image.owner == project_id
         size = self._bytes_used(session, project_id)
         return {
             "image_size_total": -(-size // MIB),  # whole MiB, rounded up
-            "image_stage_total": 0,  # nothing is ever staged until interoperable import exists
+            # Staged data counts until its import ends, as Glance counts it.
+            "image_stage_total": -(-self._bytes_used(session, project_id, Image.status.in_(STAGED)) // MIB),
             "image_count_total": session.scalar(select(func.count()).select_from(Image).where(mine)) or 0,
             "image_count_uploading": session.scalar(select(func.count()).select_from(Image).where(
-                mine, Image.status == "saving")) or 0,
+                mine, Image.status.in_(UPLOADING))) or 0,
         }
 
     def report(self, session: Session, project_id: str) -> dict:
@@ -51,9 +56,11 @@ class Quotas:
         if limit is not None and self.usage(session, project_id)[resource] >= limit:
             raise PayloadTooLarge(f"Resource {resource} is over limit of {limit} for project {project_id}.")
 
-    def bytes_left(self, session: Session, project_id: str) -> int | None:
-        """How many more bytes of image data the project may store, or None when unlimited."""
-        limit = self.limit("image_size_total", project_id)
+    def bytes_left(self, session: Session, project_id: str, resource: str = "image_size_total") -> int:
+        """How many more bytes of image data (or of staged data) the project may send now."""
+        limit = self.limit(resource, project_id)
         if limit is None:
-            return None
-        return max(0, limit * MIB - self._bytes_used(session, project_id))
+            return MAX_IMAGE_SIZE
+        used = self._bytes_used(session, project_id, *([Image.status.in_(STAGED)] if resource == "image_stage_total"
+                                                        else []))
+        return max(0, min(MAX_IMAGE_SIZE, limit * MIB - used))

@@ -49,3 +49,107 @@ member_create = {"type": "object", "properties": {"member": {"type": "string", "
                  "required": ["member"], "additionalProperties": False}
 member_update = {"type": "object", "properties": {"status": {"type": "string", "enum": MEMBER_STATUSES}},
                  "required": ["status"], "additionalProperties": False}
+
+IMPORT_METHODS = ["glance-direct", "web-download", "copy-image"]
+image_import = {
+    "type": "object",
+    "properties": {
+        "method": {"type": "object", "properties": {
+            "name": {"type": "string", "enum": IMPORT_METHODS},
+            "uri": {"type": "string", "minLength": 1, "maxLength": 2048}},
+            "required": ["name"]},
+        "stores": {"type": "array", "items": {"type": "string", "maxLength": 255}, "maxItems": 32},
+        "all_stores": {"type": "boolean"},
+        "all_stores_must_succeed": {"type": "boolean"},
+    },
+    "required": ["method"],
+}
+
+TASK_STATUSES = ["pending", "processing", "success", "failure"]
+TASK_PROPERTIES = {
+    "id": UUID,
+    "type": {"type": "string", "enum": ["import", "api_image_import", "location_import"]},
+    "status": {"type": "string", "enum": TASK_STATUSES},
+    "input": {"type": ["null", "object"]},
+    "result": {"type": ["null", "object"]},
+    "owner": {"type": "string"},
+    "message": {"type": "string"},
+    "image_id": {"type": "string"},
+    "request_id": {"type": "string"},
+    "user_id": {"type": "string"},
+    "expires_at": {"type": ["null", "string"]},
+    "created_at": {"type": "string"},
+    "updated_at": {"type": "string"},
+    "self": {"type": "string", "readOnly": True},
+    "schema": {"type": "string", "readOnly": True},
+}
+
+# -- metadefs ------------------------------------------------------------------------
+METADEF_NAME = {"type": "string", "minLength": 1, "maxLength": 80}
+PROPERTY_TYPES = ["array", "boolean", "integer", "number", "object", "string", "null"]
+metadef_property = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "type": {"type": "string", "enum": PROPERTY_TYPES},
+        "enum": {"type": "array"},
+        "default": {},
+        "readonly": {"type": "boolean"},
+        "operators": {"type": "array", "items": {"type": "string"}},
+        "minimum": {"type": "number"}, "maximum": {"type": "number"},
+        "minLength": {"type": "integer", "minimum": 0}, "maxLength": {"type": "integer", "minimum": 0},
+        "pattern": {"type": "string"},
+        "items": {"type": "object"},
+        "uniqueItems": {"type": "boolean"},
+        "minItems": {"type": "integer", "minimum": 0}, "maxItems": {"type": "integer", "minimum": 0},
+        "additionalItems": {"type": "boolean"},
+    },
+    "required": ["name", "title", "type"],
+    "additionalProperties": False,
+}
+_PROPERTY_BODY = {**metadef_property, "required": ["title", "type"],
+                  "properties": {k: v for k, v in metadef_property["properties"].items() if k != "name"}}
+metadef_object = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255},
+        "description": {"type": "string"},
+        "required": {"type": "array", "items": {"type": "string"}},
+        "properties": {"type": "object", "additionalProperties": _PROPERTY_BODY},
+    },
+    "required": ["name"],
+    "additionalProperties": False,
+}
+metadef_tag = {"type": "object", "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 255}},
+               "required": ["name"], "additionalProperties": False}
+metadef_tags = {"type": "object", "properties": {"tags": {"type": "array", "items": metadef_tag}},
+                "required": ["tags"], "additionalProperties": False}
+metadef_association = {
+    "type": "object",
+    "properties": {"name": METADEF_NAME, "prefix": {"type": "string", "maxLength": 80},
+                   "properties_target": {"type": "string", "maxLength": 80}},
+    "required": ["name"],
+    "additionalProperties": False,
+}
+metadef_namespace = {
+    "type": "object",
+    "properties": {
+        "namespace": METADEF_NAME,
+        "display_name": {"type": "string", "maxLength": 80},
+        "description": {"type": "string", "maxLength": 500},
+        "visibility": {"type": "string", "enum": ["public", "private"]},
+        "protected": {"type": "boolean"},
+        "owner": {"type": "string", "maxLength": 255},
+        "resource_type_associations": {"type": "array", "items": metadef_association},
+        "properties": {"type": "object", "additionalProperties": _PROPERTY_BODY},
+        "objects": {"type": "array", "items": metadef_object},
+        "tags": {"type": "array", "items": metadef_tag},
+        # Read-only fields a client may echo back from a GET.
+        "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+        "self": {"type": "string"}, "schema": {"type": "string"},
+    },
+    "required": ["namespace"],
+    "additionalProperties": False,
+}

@@ -15,14 +15,24 @@ from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound, Payl
 from onestack.http.jsonbody import validate
 from onestack.http.policy import enforce
 from onestack.services.image import schemas
+from onestack.services.image.imports import (
+    FAILED,
+    IMPORTING,
+    LOCK,
+    STAGE_HOST,
+    Importer,
+    fail_import,
+    finish_task,
+    set_properties,
+)
 from onestack.services.image.inspect import inspect
-from onestack.services.image.models import Image, ImageMember
+from onestack.services.image.models import Image, ImageMember, ImageTask
 from onestack.services.image.policies import RULES
 from onestack.services.image.quotas import LimitLookup, Quotas
-from onestack.services.image.store import FileStore
+from onestack.services.image.store import FileStore, Written
+from onestack.services.image.webdownload import check as check_uri
 
 LOG = logging.getLogger("onestack.image")
-MAX_IMAGE_SIZE = 1 << 40  # Glance's image_size_cap default: 1 TiB
 
 
 def authorize(ctx: Context, action: str, image: Image | None = None) -> None:
@@ -34,7 +44,12 @@ class ImageService:
     def __init__(self, db: Database, settings: Settings, limits: LimitLookup):
         self.db = db
         self.store = FileStore(settings.data_dir / "images")
+        # Staged data (glance-direct) waits in its own area, written with the same durable mechanics.
+        self.staging = FileStore(settings.data_dir / "staging")
         self.quotas = Quotas(limits)
+        self.import_rules = settings.image_import
+        self.stage_host = settings.base_url
+        self.importer = Importer(db, self.store, self.staging, self.quotas, settings.image_import)
 
     # -- visibility ------------------------------------------------------------
     @staticmethod
@@ -205,7 +220,7 @@ class ImageService:
                                   .values(status="saving"))
         if claimed.rowcount != 1:
             raise Conflict(f"Image status transition from {image.status} to saving is not allowed")
-        return image, MAX_IMAGE_SIZE if left is None else min(left, MAX_IMAGE_SIZE)
+        return image, left
 
     def finish_upload(self, image_id: str, disk_format: str | None, written) -> None:
         """Inspect the stored data, then publish it; on any refusal the data goes and the image is queued."""
@@ -219,8 +234,7 @@ class ImageService:
             if image is None:  # deleted while its data was arriving
                 self.store.delete(image_id)
                 raise NotFound(f"Image {image_id} was deleted during the upload.")
-            image.status, image.size, image.virtual_size = "active", written.size, virtual_size
-            image.checksum, image.os_hash_algo, image.os_hash_value = written.md5, "sha512", written.sha512
+            image.publish(written.size, written.md5, written.sha512, virtual_size)
 
     def abort_upload(self, image_id: str) -> None:
         self.store.delete(image_id)
@@ -228,21 +242,122 @@ class ImageService:
             session.execute(update(Image).where(Image.id == image_id, Image.status == "saving")
                             .values(status="queued"))
 
+    # -- interoperable import ------------------------------------------------------
+    def begin_stage(self, session: Session, ctx: Context, image_id: str) -> int:
+        """Claim a queued image for staging (queued -> uploading); returns how many bytes it may take."""
+        image = self.get(session, ctx, image_id)
+        authorize(ctx, "modify_image", image)
+        self.quotas.check_count(session, image.owner, "image_count_uploading")
+        left = self.quotas.bytes_left(session, image.owner, "image_stage_total")
+        claimed = session.execute(update(Image).where(Image.id == image_id, Image.status == "queued")
+                                  .values(status="uploading"))
+        if claimed.rowcount != 1:
+            raise Conflict(f"Image status transition from {image.status} to uploading is not allowed")
+        return left
+
+    def finish_stage(self, image_id: str, written: Written) -> None:
+        with self.db.write() as session:
+            image = session.get(Image, image_id)
+            if image is None:
+                self.staging.delete(image_id)
+                raise NotFound(f"Image {image_id} was deleted while its data was staged.")
+            image.size = written.size
+            set_properties(image, **{STAGE_HOST: self.stage_host})
+
+    def abort_stage(self, image_id: str) -> None:
+        self.staging.delete(image_id)
+        with self.db.write() as session:
+            session.execute(update(Image).where(Image.id == image_id, Image.status == "uploading")
+                            .values(status="queued", size=None))
+
+    def start_import(self, session: Session, ctx: Context, image_id: str, body: dict,
+                     request_id: str | None) -> ImageTask | None:
+        """Check the request as Glance does and lock the image for one import task (None: nothing to do)."""
+        method = body["method"]
+        name = method["name"]
+        if name not in self.import_rules.enabled_methods:
+            raise BadRequest(f"Unknown import method name '{name}'.")
+        image = self.get(session, ctx, image_id)
+        self.quotas.check_count(session, image.owner, "image_size_total")
+        wanted = {"glance-direct": "uploading", "web-download": "queued", "copy-image": "active"}[name]
+        if image.status != wanted:
+            raise Conflict(f"Image needs to be in '{wanted}' state to use '{name}' method, not '{image.status}'")
+        if not image.container_format or not image.disk_format:
+            raise Conflict("'container_format' and 'disk_format' need to be set before import")
+        authorize(ctx, "copy_image" if name == "copy-image" else "modify_image", image)
+        if LOCK in (image.properties or {}):
+            raise Conflict(f"New operation on image '{image_id}' is not permitted as prior operation is still "
+                           "in progress")
+        stores = body.get("stores") or [self.store.name]
+        unknown = [s for s in stores if s != self.store.name]
+        if unknown:
+            raise Conflict(f"Unknown store(s): {', '.join(unknown)}")
+        if name == "copy-image":
+            # The one store already holds the data: Glance's answers for a store that has the image.
+            if body.get("all_stores"):
+                return None
+            raise BadRequest(f"Image is already present at store '{self.store.name}'")
+        if name == "web-download":
+            if not isinstance(method.get("uri"), str):
+                raise BadRequest("The web-download method needs a 'uri'.")
+            check_uri(method["uri"], self.import_rules)
+        elif not self.staging.path(image_id).exists():
+            raise Conflict("Image needs to be staged before 'glance-direct' method can be used")
+        claimed = session.execute(update(Image).where(Image.id == image_id, Image.status == wanted)
+                                  .values(status="importing"))
+        if claimed.rowcount != 1:
+            raise Conflict(f"Image {image_id} changed status during the request.")
+        task = ImageTask(id=str(uuid.uuid4()), type="api_image_import", status="pending", owner=ctx.project_id,
+                         image_id=image_id, user_id=ctx.user_id, request_id=request_id,
+                         input={"image_id": image_id, "import_req": body, "backend": stores})
+        session.add(task)
+        set_properties(image, **{LOCK: task.id, IMPORTING: ",".join(stores), FAILED: "", STAGE_HOST: None})
+        return task
+
+    def image_tasks(self, session: Session, ctx: Context, image_id: str) -> list[ImageTask]:
+        image = self.get(session, ctx, image_id)
+        stmt = select(ImageTask).where(ImageTask.image_id == image.id).order_by(ImageTask.created_at)
+        if not ctx.is_admin:
+            stmt = stmt.where(ImageTask.owner == ctx.project_id)
+        return list(session.scalars(stmt))
+
+    def task(self, session: Session, ctx: Context, task_id: str) -> ImageTask:
+        enforce(ctx, "tasks_api_access", RULES["tasks_api_access"])
+        task = session.get(ImageTask, task_id)
+        if task is None:
+            raise NotFound(f"Task with the given ID {task_id} not found")
+        return task
+
     def reconcile(self) -> None:
-        """After a crash: no upload is running, so partial data goes and its images wait for data again."""
-        for image_id in self.store.discard_partials():
+        """After a crash no upload or import is running here: partial data goes, interrupted uploads wait for
+        data again, interrupted imports fail (a glance-direct image whose staged data is whole goes back to
+        ``uploading`` so it can be imported again), and data of images that are gone is removed."""
+        for image_id in self.store.discard_partials() + self.staging.discard_partials():
             LOG.info("removed the partial data of image %s", image_id)
         with self.db.write() as session:
             stuck = session.execute(update(Image).where(Image.status == "saving").values(status="queued"))
             if stuck.rowcount:
                 LOG.warning("%d interrupted uploads reset to queued", stuck.rowcount)
+            for image in session.scalars(select(Image).where(Image.status == "uploading")):
+                if not self.staging.path(image.id).exists():
+                    LOG.warning("image %s: staging was interrupted, reset to queued", image.id)
+                    image.status, image.size = "queued", None
+                    set_properties(image, **{STAGE_HOST: None})
+            for task in session.scalars(select(ImageTask).where(ImageTask.status.in_(("pending", "processing")))):
+                finish_task(task, "failure", "The import was interrupted by a restart of the image service.")
+            for image in session.scalars(select(Image).where(Image.status == "importing")):
+                staged = self.staging.path(image.id).exists()
+                LOG.warning("image %s: interrupted import failed", image.id)
+                fail_import(image, self.store.name, "uploading" if staged else "queued")
             for image in session.scalars(select(Image).where(Image.status.in_(("active", "deactivated")))):
                 if not self.store.path(image.id).exists():
                     LOG.error("image %s lost its data: marked killed", image.id)
                     image.status = "killed"
             known = set(session.scalars(select(Image.id)))
+            staged_for = set(session.scalars(select(Image.id).where(Image.status == "uploading")))
         # Data whose image row is gone (a crash between deleting the row and the file) is removed too.
-        for image_id in self.store.ids():
-            if image_id not in known:
-                LOG.info("removed the data of deleted image %s", image_id)
-                self.store.delete(image_id)
+        for store, keep in ((self.store, known), (self.staging, staged_for)):
+            for image_id in store.ids():
+                if image_id not in keep:
+                    LOG.info("removed leftover data of image %s from %s", image_id, store.root.name)
+                    store.delete(image_id)

@@ -3,33 +3,55 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from starlette.responses import Response, StreamingResponse
 
 from onestack.http.errors import APIError, Forbidden, UnsupportedMediaType
 from onestack.http.routing import Call, Reply, route
 from onestack.services.image.api.images import images
+from onestack.services.image.store import FileStore, Written
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-def upload(call: Call) -> Reply:
+def _octet_stream(call: Call) -> None:
     content_type = call.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
     if content_type != "application/octet-stream":
         raise UnsupportedMediaType(f"Unsupported Content-Type {content_type}; use application/octet-stream.")
+
+
+def upload(call: Call) -> Reply:
+    _octet_stream(call)
     svc = images(call)
     image_id = call.path["image_id"]
     with svc.db.write() as session:
         image, allowed = svc.begin_upload(session, call.ctx, image_id)
         disk_format = image.disk_format
-    try:
-        written = svc.store.write(image_id, call.chunks(), allowed)
-    except BaseException:
-        # The client went away or sent too much: the image waits for data again, as in Glance.
-        svc.abort_upload(image_id)
-        raise
+    written = _receive(call, svc.store, allowed, svc.abort_upload)
     svc.finish_upload(image_id, disk_format, written)
     return Reply(status=204)
+
+
+def stage(call: Call) -> Reply:
+    """glance-direct's first half: the data waits in the staging area until the import is asked for."""
+    _octet_stream(call)
+    svc = images(call)
+    image_id = call.path["image_id"]
+    with svc.db.write() as session:
+        allowed = svc.begin_stage(session, call.ctx, image_id)
+    svc.finish_stage(image_id, _receive(call, svc.staging, allowed, svc.abort_stage))
+    return Reply(status=204)
+
+
+def _receive(call: Call, store: FileStore, allowed: int, abort: Callable[[str], None]) -> Written:
+    image_id = call.path["image_id"]
+    try:
+        return store.write(image_id, call.chunks(), allowed)
+    except BaseException:
+        # The client went away or sent too much: the image waits for data again, as in Glance.
+        abort(image_id)
+        raise
 
 
 def download(call: Call) -> Response:
@@ -77,4 +99,5 @@ def _range(header: str, size: int) -> tuple[int, int]:
 ROUTES = [
     route("/v2/images/{image_id}/file", "PUT", upload, stream_body=True),
     route("/v2/images/{image_id}/file", "GET", download),
+    route("/v2/images/{image_id}/stage", "PUT", stage, stream_body=True),
 ]

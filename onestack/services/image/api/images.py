@@ -29,7 +29,11 @@ def create_image(call: Call) -> Reply:
     svc = images(call)
     with svc.db.write() as session:
         image = svc.create(session, call.ctx, call.body)
-        return Reply(views.image(image), 201, {"Location": call.url(f"/v2/images/{image.id}")})
+        headers = {"Location": call.url(f"/v2/images/{image.id}")}
+        if svc.import_rules.enabled_methods:
+            # Clients (openstacksdk's use_import) learn the import methods from this header, as from Glance.
+            headers["OpenStack-image-import-methods"] = ",".join(svc.import_rules.enabled_methods)
+        return Reply(views.image(image), 201, headers)
 
 
 def list_images(call: Call) -> dict:
@@ -120,6 +124,7 @@ def delete_image(call: Call) -> Reply:
         image = svc.get(session, call.ctx, call.path["image_id"])
         svc.delete(session, call.ctx, image)
     svc.store.delete(call.path["image_id"])
+    svc.staging.delete(call.path["image_id"])
     return Reply(status=204)
 
 

@@ -1,0 +1,110 @@
+"""Interoperable import, the part that runs after ``POST /v2/images/{id}/import`` has answered 202.
+
+Each import is a task row (Glance's ``api_image_import``) run in a thread of the process that accepted
+it.  The data goes through the store's durable write (partial file, fsync, rename) and the same format
+inspection as an upload before the image turns ``active``; on failure the image goes back to ``queued``
+and the failure is recorded on the image (``os_glance_failed_import``) and the task, as in Glance.
+A process that dies mid-import leaves only a partial file; ``ImageService.reconcile`` settles the rest.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+from collections.abc import Iterator
+
+from onestack.config import ImageImport
+from onestack.db.base import utcnow
+from onestack.db.engine import Database
+from onestack.services.image.inspect import inspect
+from onestack.services.image.models import Image, ImageTask
+from onestack.services.image.quotas import Quotas
+from onestack.services.image.store import FileStore
+from onestack.services.image.webdownload import download
+
+LOG = logging.getLogger("onestack.image.import")
+TASK_TTL = datetime.timedelta(hours=48)  # Glance's task_time_to_live
+LOCK = "os_glance_import_task"
+IMPORTING = "os_glance_importing_to_stores"
+FAILED = "os_glance_failed_import"
+STAGE_HOST = "os_glance_stage_host"
+
+
+def set_properties(image: Image, **changes: str | None) -> None:
+    """Change the image's custom properties (None removes one); a new dict, so the JSON column is saved."""
+    properties = dict(image.properties or {})
+    for name, value in changes.items():
+        if value is None:
+            properties.pop(name, None)
+        else:
+            properties[name] = value
+    image.properties = properties
+
+
+def finish_task(task: ImageTask, status: str, message: str = "", result: dict | None = None) -> None:
+    task.status, task.message, task.result = status, message, result
+    task.expires_at = utcnow() + TASK_TTL
+
+
+def fail_import(image: Image, store: str, back_to: str = "queued") -> None:
+    """The image as Glance leaves it after a failed import: waiting again, the store marked failed."""
+    image.status = back_to
+    if back_to == "queued":
+        image.size = None
+    set_properties(image, **{LOCK: None, IMPORTING: "", FAILED: store})
+
+
+class Importer:
+    def __init__(self, db: Database, store: FileStore, staging: FileStore, quotas: Quotas, rules: ImageImport):
+        self.db = db
+        self.store = store
+        self.staging = staging
+        self.quotas = quotas
+        self.rules = rules
+
+    def submit(self, task_id: str) -> None:
+        # A daemon thread: stopping the server never waits for a download; reconcile settles what it cut.
+        threading.Thread(target=self.run, args=(task_id,), name=f"import-{task_id}", daemon=True).start()
+
+    def run(self, task_id: str) -> None:
+        try:
+            with self.db.write() as session:
+                task = session.get(ImageTask, task_id)
+                image = session.get(Image, task.image_id)
+                task.status = "processing"
+                image_id, owner, disk_format = image.id, image.owner, image.disk_format
+                method = task.input["import_req"]["method"]
+                allowed = self.quotas.bytes_left(session, owner) + (image.size or 0)
+            written = self.store.write(image_id, self._source(image_id, method), allowed)
+            virtual_size = inspect(self.store.path(image_id), disk_format)
+        except Exception as exc:  # any failure is the task's outcome, reported to the client through it
+            LOG.info("import task %s failed: %s", task_id, exc)
+            self._failed(task_id, getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
+            return
+        with self.db.write() as session:
+            task, image = session.get(ImageTask, task_id), session.get(Image, image_id)
+            if image is None:  # deleted while importing
+                self.store.delete(image_id)
+                finish_task(task, "failure", f"Image {image_id} was deleted during the import.")
+            else:
+                image.publish(written.size, written.md5, written.sha512, virtual_size)
+                set_properties(image, **{LOCK: None, IMPORTING: ""})
+                finish_task(task, "success", result={"image_id": image_id})
+        self.staging.delete(image_id)
+
+    def _source(self, image_id: str, method: dict) -> Iterator[bytes]:
+        if method["name"] == "glance-direct":
+            return self.staging.read(image_id)
+        return download(method["uri"], self.rules)
+
+    def _failed(self, task_id: str, message: str) -> None:
+        with self.db.write() as session:
+            task = session.get(ImageTask, task_id)
+            finish_task(task, "failure", message)
+            image_id = task.image_id
+            image = session.get(Image, image_id)
+            if image is not None and image.status == "importing":
+                fail_import(image, self.store.name)
+        self.store.delete(image_id)
+        self.staging.delete(image_id)
