@@ -21,12 +21,15 @@ DataDir = Annotated[Path, typer.Option("--data-dir", help="Where the cloud keeps
                                        default_factory=config.default_data_dir)]
 
 
-def _settings(data_dir: Path, bind: str | None = None, database: str | None = None) -> config.Settings:
+def _settings(data_dir: Path, bind: str | None = None, database: str | None = None,
+              workers: int | None = None) -> config.Settings:
     settings = config.load(data_dir.resolve())
     if bind:
         settings.bind = bind
     if database:
         settings.database = database
+    if workers:
+        settings.workers = workers
     return settings
 
 
@@ -37,11 +40,13 @@ def up(
     database: Annotated[str | None, typer.Option(help="SQLAlchemy URL, e.g. postgresql://...; "
                                                       "default SQLite in the data dir.")] = None,
     detach: Annotated[bool, typer.Option("--detach", help="Return once the API answers.")] = False,
+    workers: Annotated[int | None, typer.Option(min=1, help="Serving processes (default 1; kept in "
+                                                             "onestack.yaml).")] = None,
     user_clouds: Annotated[bool, typer.Option(help="Merge our entries into ~/.config/openstack/clouds.yaml.")]
     = True,
 ) -> None:
     """Initialise the data dir if needed and start the cloud."""
-    settings = _settings(data_dir, bind, database)
+    settings = _settings(data_dir, bind, database, workers)
     if daemon.running_pid(settings.data_dir):
         console.print(f"onestack is already running from {settings.data_dir}")
         raise typer.Exit(0 if daemon.answers(settings.base_url) else 1)

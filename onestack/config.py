@@ -92,6 +92,8 @@ class Settings:
     allow_expired_window: int = 172800
     max_request_body_size: int = 114688
     log_level: str = "info"
+    # Serving processes; more than one lets a busy cloud use more cores (writes still queue on SQLite).
+    workers: int = 1
     security_compliance: SecurityCompliance = dataclasses.field(default_factory=SecurityCompliance)
     network: NetworkSettings = dataclasses.field(default_factory=NetworkSettings)
     image_import: ImageImport = dataclasses.field(default_factory=ImageImport)

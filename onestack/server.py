@@ -8,7 +8,7 @@ import sys
 
 import uvicorn
 
-from onestack import bootstrap
+from onestack import bootstrap, workers
 from onestack.app import build
 from onestack.config import Settings
 from onestack.daemon import pid_path, running_pid
@@ -38,7 +38,10 @@ def serve(settings: Settings, runtime: Runtime) -> None:
         config = uvicorn.Config(build(runtime), host=settings.host, port=settings.port, log_config=None,
                                 access_log=False, loop="auto", http="auto", lifespan="off",
                                 server_header=False, timeout_keep_alive=30)
-        uvicorn.Server(config).run()
+        if settings.workers > 1:
+            workers.run(config, runtime, settings.workers)
+        else:
+            uvicorn.Server(config).run()
     finally:
         runtime.close()
         if running_pid(settings.data_dir) in (os.getpid(), None):

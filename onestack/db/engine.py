@@ -45,6 +45,10 @@ class Database:
     def write(self) -> Iterator[Session]:
         """One transaction that may write; committed on success, rolled back on error."""
         with self._write_lock, self._sessions() as session, session.begin():
+            if self.is_sqlite:
+                # BEGIN IMMEDIATE: other processes' writers wait for the lock at the start instead
+                # of failing when a read transaction later tries to write.
+                session.connection(execution_options={"sqlite_immediate": True})
             yield session
 
     @contextlib.contextmanager
@@ -71,4 +75,4 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN")

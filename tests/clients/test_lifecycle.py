@@ -2,8 +2,12 @@
 
 import os
 import shutil
+import signal
 import stat
+import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import yaml
@@ -92,7 +96,6 @@ def test_tokens_never_reach_the_log(cloud):
 
 def test_kill_9_during_writes_loses_no_committed_row_and_leaves_no_half_row(tmp_path):
     import concurrent.futures
-    import signal
 
     cloud = Cloud(tmp_path / "data").start()
     admin = cloud.client()
@@ -172,7 +175,6 @@ def test_password_expiry_and_change_upon_first_use(tmp_path):
 
 def test_kill_9_mid_upload_leaves_no_half_image(tmp_path):
     """An upload cut by kill -9: after restart the image waits for data again and no partial file remains."""
-    import signal
     import threading
 
     cloud = Cloud(tmp_path / "data").start()
@@ -223,7 +225,6 @@ def test_kill_9_mid_stage_and_mid_import_leaves_no_half_image(tmp_path):
     """kill -9 while data is staged and while a web-download import runs: after restart neither image is
     active, no partial data remains, the import's task failed and both images can take data again."""
     import http.server
-    import signal
     import threading
 
     arrived = threading.Event()
@@ -296,3 +297,44 @@ def test_kill_9_mid_stage_and_mid_import_leaves_no_half_image(tmp_path):
     finally:
         cloud.stop()
         web.shutdown()
+
+
+def test_two_workers_share_sqlite_and_die_with_their_parent(tmp_path):
+    """Two serving processes on one SQLite file: concurrent writes all land, none collide, and
+    kill -9 of the parent takes the workers with it."""
+    cloud = Cloud(tmp_path / "data", settings={"workers": 2}).start()
+    try:
+        parent = int((cloud.data_dir / "onestack.pid").read_text())
+        workers = [int(p) for p in subprocess.run(["pgrep", "-P", str(parent)], capture_output=True,
+                                                  text=True).stdout.split()]
+        assert len(workers) == 2
+        headers = {"X-Auth-Token": cloud.token()}
+        base = f"{cloud.url}/network/v2.0"
+        net = httpx.post(f"{base}/networks", json={"network": {"name": "w"}}, headers=headers).json()["network"]
+        httpx.post(f"{base}/subnets", headers=headers, json={"subnet": {
+            "network_id": net["id"], "ip_version": 4, "cidr": "10.0.0.0/24", "enable_dhcp": False}}).raise_for_status()
+
+        def create(_):
+            with httpx.Client(headers=headers, timeout=60) as c:  # a new connection lands on either worker
+                return c.post(f"{base}/ports", json={"port": {"network_id": net["id"]}})
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(create, range(40)))
+        assert [r.status_code for r in answers] == [201] * 40
+        addresses = {r.json()["port"]["fixed_ips"][0]["ip_address"] for r in answers}
+        assert len(addresses) == 40
+        os.kill(parent, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(alive(w) for w in workers):
+            time.sleep(0.1)
+        assert not any(alive(w) for w in workers)
+    finally:
+        cloud.stop()
+
+
+def alive(pid: int) -> bool:
+    """Running, not merely a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False

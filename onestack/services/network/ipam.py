@@ -142,6 +142,13 @@ def _candidates(subnet: Subnet, start_at: int) -> Iterator[int]:
 
 
 def _first_free(session: Session, subnet: Subnet, start_at: int) -> str | None:
+    candidates = _candidates(subnet, start_at)
+    # Usually the address after the last pick is free: one primary-key probe settles it.
+    first = next(candidates, None)
+    if first is None:
+        return None
+    if not _is_taken(session, subnet.id, _text(subnet.ip_version, first)):
+        return _text(subnet.ip_version, first)
     window: list[str] = []
 
     def free_in(batch: list[str]) -> str | None:
@@ -149,7 +156,7 @@ def _first_free(session: Session, subnet: Subnet, start_at: int) -> str | None:
             IPAllocation.subnet_id == subnet.id, IPAllocation.ip_address.in_(batch))))
         return next((a for a in batch if a not in used), None)
 
-    for value in _candidates(subnet, start_at):
+    for value in candidates:
         window.append(_text(subnet.ip_version, value))
         if len(window) == WINDOW:
             found = free_in(window)

@@ -51,7 +51,7 @@ class Network(Standard, Base):
     dns_domain: Mapped[str] = mapped_column(String(255), default="")
     availability_zone_hints: Mapped[list] = mapped_column(default=list)
 
-    subnets: Mapped[list[Subnet]] = relationship(back_populates="network", lazy="selectin",
+    subnets: Mapped[list[Subnet]] = relationship(back_populates="network", lazy="joined",
                                                  order_by="Subnet.created_at", passive_deletes=True)
 
 

@@ -116,7 +116,8 @@ class Ports(Collection):
     # -- create ------------------------------------------------------------------
     def create(self, session: Session, ctx: Context, body: dict) -> Port:
         network = self.net.networks.get(session, ctx, body["network_id"])
-        row = self.new_row(ctx, body, network_id=network.id)
+        # Empty collections up front: a new port has nothing to lazy-load.
+        row = self.new_row(ctx, body, network_id=network.id, fixed_ips=[], security_groups=[])
         self.authorize(ctx, "create", {"project_id": row.project_id})
         owns_network = ctx.is_admin or network.project_id == ctx.project_id
         if not owns_network and not rbac.granted(session, "network", network.id, row.project_id, rbac.SHARED):
@@ -128,8 +129,8 @@ class Ports(Collection):
                             kind="PolicyNotAuthorized")
         self.net.quotas.check(session, row.project_id, "port")
         self._fill(session, row, network, body)
-        session.add(row)
         self._set_security_groups(session, ctx, row, body.get("security_groups"), creating=True)
+        session.add(row)
         self._allocate(session, row, network, body.get("fixed_ips"))
         session.flush()
         return row
@@ -158,12 +159,9 @@ class Ports(Collection):
                 raise Conflict(f"Unable to complete operation for network {network_id}. The mac address {mac} is "
                                "in use.", kind="MacAddressInUse")
             return mac
+        # One in 16 million collides; the (network, mac) key then fails the insert and the create is retried.
         base = self.net.settings.base_mac.split(":")
-        for _ in range(16):
-            mac = ":".join(base[:3] + [f"{random.randrange(256):02x}" for _ in range(3)])
-            if not used(mac):
-                return mac
-        raise Conflict(f"Unable to generate unique mac on network {network_id}.", kind="MacAddressGenerationFailure")
+        return ":".join(base[:3] + [f"{random.randrange(256):02x}" for _ in range(3)])
 
     def _pairs(self, row: Port, pairs: list[dict]) -> list[dict]:
         if pairs and not row.port_security_enabled:
@@ -205,14 +203,22 @@ class Ports(Collection):
             if not creating:
                 return
             trusted = row.device_owner.startswith("network:")
-            wanted = [] if trusted or not row.port_security_enabled else [
-                self.net.security_groups.default_id(session, row.project_id)]
+            if trusted or not row.port_security_enabled:
+                return
+            # The project's own default group needs no visibility check.
+            default = self.net.security_groups.default_id(session, row.project_id)
+            row.security_groups = [PortSecurityGroup(port_id=row.id, security_group_id=default)]
+            return
         wanted = list(dict.fromkeys(wanted))
         if wanted and not row.port_security_enabled:
             raise BadRequest("Port security must be enabled and port must have an IP address in order to use "
                              "security groups.", kind="PortSecurityAndIPRequiredForSecurityGroups")
+        # Columns only: loading the groups would load every rule of them too.
+        found = {g.id: g for g in session.execute(select(SecurityGroup.id, SecurityGroup.project_id,
+                                                             SecurityGroup.shared)
+                                                      .where(SecurityGroup.id.in_(wanted)))} if wanted else {}
         for group_id in wanted:
-            group = session.get(SecurityGroup, group_id)
+            group = found.get(group_id)
             if group is None or not (ctx.is_admin or group.project_id == row.project_id or group.shared
                                      or rbac.granted(session, "security_group", group_id, row.project_id,
                                                      rbac.SHARED)):
@@ -272,7 +278,8 @@ class Ports(Collection):
 
     def add_fixed_ip(self, session: Session, port: Port, subnet: Subnet, wanted: str | None,
                      allow_gateway: bool = False) -> IPAllocation:
-        address = ipam.pick(session, subnet, wanted, port.mac_address, allow_gateway, self.net.address_hints)
+        with session.no_autoflush:  # the port's row goes in with its addresses, in one flush
+            address = ipam.pick(session, subnet, wanted, port.mac_address, allow_gateway, self.net.address_hints)
         alloc = IPAllocation(subnet_id=subnet.id, ip_address=address, port_id=port.id, network_id=port.network_id,
                              order=len(port.fixed_ips))
         port.fixed_ips.append(alloc)
@@ -370,7 +377,7 @@ class Ports(Collection):
         row = Port(id=str(uuid.uuid4()), project_id=project_id, network_id=network.id, device_owner=device_owner,
                    device_id=device_id, description="", name="", port_security_enabled=False, dns_name="",
                    profile={}, allowed_address_pairs=[], extra_dhcp_opts=[], host_id="", vnic_type="normal",
-                   status="DOWN", admin_state_up=True, security_groups=[])
+                   status="DOWN", admin_state_up=True, security_groups=[], fixed_ips=[])
         row.mac_address = self._mac(session, network.id, None)
         session.add(row)
         if fixed_ips is None:

@@ -150,11 +150,12 @@ def collection_routes(cls: type[Collection]) -> list:
                     views = []
                     for item in checked:
                         item = dict(item)
-                        tags = item.pop("tags", None) or []
+                        tags = sorted(set(item.pop("tags", None) or []))
                         row = coll.create(session, ctx, item)
-                        coll.set_tags(session, row.id, tags)
+                        if tags:
+                            coll.set_tags(session, row.id, tags)
                         session.flush()
-                        views.append(coll.table.shown(coll.view(session, ctx, row), [], ctx.is_admin))
+                        views.append(coll.table.shown(coll.view(session, ctx, row, tags), [], ctx.is_admin))
                 break
             except IntegrityError:
                 if attempt == CREATE_ATTEMPTS - 1:
