@@ -105,7 +105,7 @@ def collection_routes(cls: type[Collection]) -> list:
                     raise BadRequest(f"{key} is invalid attribute for sort_keys", kind="HTTPBadRequest")
                 stmt = stmt.order_by(asc(column) if direction == "asc" else desc(column))
             stmt = stmt.order_by(asc(coll.model.id))
-            rows = session.scalars(stmt).all()
+            rows = session.scalars(stmt).unique().all()  # unique: joined eager loads repeat rows
             tags = _tags_by_id(session, [r.id for r in rows])
             bodies = [coll.view(session, ctx, r, tags[r.id]) for r in rows]
         if in_python:
