@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import load  # noqa: E402
+from bench import load, network  # noqa: E402
 from bench.targets import BCRYPT_ROUNDS, ROOT, Keystone, Onestack, password_body, rss_mb  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -95,10 +95,20 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def network_table(found: dict) -> str:
+    lines = [f"{'port create':34}{'p50 ms':>10}{'p99 ms':>10}{'ports/s (8 clients)':>22}{'RSS MB':>9}"]
+    for key, row in found.items():
+        seq, conc = row["create_sequential"], row["create_concurrent"]
+        lines.append(f"{key.replace('_', ' '):34}{seq['p50_ms']:>10}{seq['p99_ms']:>10}"
+                     f"{conc['requests_per_second']:>22}{row['rss_mb_after']:>9}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests and shorter runs")
     parser.add_argument("--skip-keystone", action="store_true", help="measure onestack only")
+    parser.add_argument("--only", choices=["identity", "network"], help="run one part of the benchmark")
     parser.add_argument("--reuse-onestack", action="store_true",
                         help="take onestack's figures from results/latest.json, measure Keystone again")
     args = parser.parse_args()
@@ -107,14 +117,21 @@ def main() -> int:
                      "when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                      "load_generator": "sequential: Python http.client, one keep-alive connection; "
                                        "concurrent: wrk -t2 -c8 on the same machine"}
-    if args.reuse_onestack:
-        results["onestack"] = json.loads((RESULTS / "latest.json").read_text())["onestack"]
-    else:
-        results["onestack"] = measure(Onestack(), args.quick)
-    if not args.skip_keystone:
-        ks = Keystone()
-        results["keystone"] = {"version": ks.version, "server": "uWSGI, 1 process, 1 thread, SQLite, fernet, dogpile in-memory cache",
-                               **measure(ks, args.quick)}
+    previous = json.loads((RESULTS / "latest.json").read_text()) if (RESULTS / "latest.json").exists() else {}
+    if args.only != "network":
+        if args.reuse_onestack:
+            results["onestack"] = previous["onestack"]
+        else:
+            results["onestack"] = measure(Onestack(), args.quick)
+        if not args.skip_keystone:
+            ks = Keystone()
+            results["keystone"] = {"version": ks.version, "server": "uWSGI, 1 process, 1 thread, SQLite, fernet, "
+                                                                   "dogpile in-memory cache", **measure(ks, args.quick)}
+    else:  # keep the identity figures of the last full run beside the new network ones
+        results.update({k: previous[k] for k in ("onestack", "keystone") if k in previous})
+    if args.only != "identity":
+        results["network"] = network.measure(args.quick)
+        print(network_table(results["network"]))
     print(table(results))
     RESULTS.mkdir(parents=True, exist_ok=True)
     text = json.dumps(results, indent=2)

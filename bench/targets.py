@@ -60,10 +60,16 @@ def password_body(user: str, password: str, project: str) -> bytes:
 class Onestack:
     name = "onestack"
 
-    def __init__(self):
-        self.data_dir = WORK / "onestack"
+    def __init__(self, settings: dict | None = None, name: str = "onestack"):
+        """``settings``: onestack.yaml entries besides the bcrypt cost (workers, quotas...)."""
+        self.data_dir = WORK / name
         self.port = free_port()
         self.cli = [sys.executable, "-m", "onestack"]
+        self.settings = {"bcrypt_rounds": BCRYPT_ROUNDS, **(settings or {})}
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def identity(self) -> str:
@@ -76,7 +82,7 @@ class Onestack:
     def start(self) -> None:
         shutil.rmtree(self.data_dir, ignore_errors=True)
         self.data_dir.mkdir(parents=True)
-        (self.data_dir / "onestack.yaml").write_text(yaml.safe_dump({"bcrypt_rounds": BCRYPT_ROUNDS}))
+        (self.data_dir / "onestack.yaml").write_text(yaml.safe_dump(self.settings))
         self._run("up", "--bind", f"127.0.0.1:{self.port}", "--detach", "--no-user-clouds")
 
     def restart_seconds(self) -> float:
@@ -87,7 +93,10 @@ class Onestack:
         return time.perf_counter() - started
 
     def pids(self) -> list[int]:
-        return [int((self.data_dir / "onestack.pid").read_text())]
+        """The serving process and its workers, if it has any."""
+        parent = int((self.data_dir / "onestack.pid").read_text())
+        children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
+        return [parent, *map(int, children)]
 
     def admin_password(self) -> str:
         return yaml.safe_load((self.data_dir / "bootstrap-secrets.yaml").read_text())["admin_password"]
