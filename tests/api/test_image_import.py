@@ -237,3 +237,29 @@ def test_openstack_client_creates_an_image_by_import(cloud, tmp_path):
         image = wait_for(c, image_id, "active")
         assert image["status"] == "active" and image["checksum"] == hashlib.md5(DATA[:100_000]).hexdigest()
         assert only_task(c, image_id, "success")["input"]["import_req"]["method"]["name"] == "glance-direct"
+
+
+def test_legacy_import_task_fills_a_new_image_from_a_url(cloud, admin, glance, web):
+    base, files = web
+    files["/legacy.raw"] = DATA
+    task = {"type": "import", "input": {"import_from": f"{base}/legacy.raw", "import_from_format": "raw",
+                                        "image_properties": {"name": "legacy", "disk_format": "raw",
+                                                             "container_format": "bare"}}}
+    created = ok(glance.post("/v2/tasks", json=task), 201)
+    assert created["type"] == "import" and created["input"]["import_from"] == f"{base}/legacy.raw"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        shown = ok(glance.get(f"/v2/tasks/{created['id']}"))
+        if shown["status"] in ("success", "failure"):
+            break
+        time.sleep(0.2)
+    assert shown["status"] == "success", shown
+    image = ok(glance.get(f"/v2/images/{shown['result']['image_id']}"))
+    assert image["name"] == "legacy" and image["status"] == "active" and image["size"] == len(DATA)
+    before = len(ok(glance.get("/v2/images"))["images"])
+    unknown = {**task, "input": {**task["input"], "import_from": "http://no-such-host.invalid/x.qcow2"}}
+    assert glance.post("/v2/tasks", json=unknown).status_code == 400
+    assert len(ok(glance.get("/v2/images"))["images"]) == before  # a refused task leaves no image behind
+    assert glance.post("/v2/tasks", json={"type": "import", "input": {}}).status_code == 400
+    with as_member(cloud, admin) as member:
+        assert member.post("/v2/tasks", json=task).status_code == 403

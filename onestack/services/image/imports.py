@@ -55,6 +55,13 @@ def fail_import(image: Image, store: str, back_to: str = "queued") -> None:
     set_properties(image, **{LOCK: None, IMPORTING: "", FAILED: store})
 
 
+def requested_method(task: ImageTask) -> dict:
+    """The import method a task carries out; a legacy ``import`` task is a web-download of ``import_from``."""
+    if task.type == "import":
+        return {"name": "web-download", "uri": task.input["import_from"]}
+    return task.input["import_req"]["method"]
+
+
 class Importer:
     def __init__(self, db: Database, store: FileStore, staging: FileStore, quotas: Quotas, rules: ImageImport):
         self.db = db
@@ -74,7 +81,7 @@ class Importer:
                 image = session.get(Image, task.image_id)
                 task.status = "processing"
                 image_id, owner, disk_format = image.id, image.owner, image.disk_format
-                method = task.input["import_req"]["method"]
+                method = requested_method(task)
                 allowed = self.quotas.bytes_left(session, owner) + (image.size or 0)
             written = self.store.write(image_id, self._source(image_id, method), allowed)
             virtual_size = inspect(self.store.path(image_id), disk_format)

@@ -51,6 +51,20 @@ member_update = {"type": "object", "properties": {"status": {"type": "string", "
                  "required": ["status"], "additionalProperties": False}
 
 IMPORT_METHODS = ["glance-direct", "web-download", "copy-image"]
+# The legacy tasks API (POST /v2/tasks): an ``import`` from a URL, carried out as a web-download.
+legacy_task = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": ["import"]},
+        "input": {"type": "object", "properties": {
+            "import_from": {"type": "string", "minLength": 1, "maxLength": 2048},
+            "import_from_format": {"type": "string", "maxLength": 20},
+            "image_properties": {"type": "object"}},
+            "required": ["import_from", "image_properties"]},
+    },
+    "required": ["type", "input"],
+}
+
 image_import = {
     "type": "object",
     "properties": {
