@@ -11,13 +11,15 @@ from onestack.http.middleware import RequestMiddleware
 from onestack.http.routing import Service, json_response
 from onestack.runtime import Runtime
 from onestack.services import discovery
+from onestack.services.compute import api as compute_api
 from onestack.services.identity import api as identity_api
 from onestack.services.image import api as image_api
 from onestack.services.network import api as network_api
 
 
 def all_services() -> list[Service]:
-    return [identity_api.service(), image_api.service(), network_api.service(), *discovery.services()]
+    return [identity_api.service(), image_api.service(), network_api.service(), compute_api.service(),
+            *discovery.services()]
 
 
 async def _root(request: Request) -> Response:

@@ -18,11 +18,6 @@ def _link(call: Call, path: str) -> list[dict]:
     return [{"rel": "self", "href": call.url(path)}]
 
 
-def _compute(call: Call) -> Reply:
-    return Reply({"versions": [{"id": "v2.1", "status": "CURRENT", "version": "2.1", "min_version": "2.1",
-                                "updated": "2013-07-23T11:33:21Z", "links": _link(call, "/v2.1/")}]})
-
-
 def _placement(call: Call) -> Reply:
     return Reply({"versions": [{"id": "v1.0", "min_version": "1.0", "max_version": "1.0", "status": "CURRENT",
                                 "links": _link(call, "/")}]})
@@ -45,7 +40,6 @@ def _object_store(call: Call) -> Reply:
 
 
 PENDING: dict[str, tuple[str, errors.FaultFormat, str, Callable[[Call], Reply]]] = {
-    "compute": ("/compute", errors.nova_fault, "/", _compute),
     "placement": ("/placement", errors.generic_fault, "/", _placement),
     "block-storage": ("/volume", errors.nova_fault, "/", _volume),
     "orchestration": ("/orchestration", errors.generic_fault, "/", _orchestration),

@@ -1,0 +1,30 @@
+"""Version documents at /compute and /compute/v2.1, as Nova serves them."""
+
+from __future__ import annotations
+
+from onestack.http.routing import Call, Reply, route
+from onestack.services.compute.versions import MICROVERSIONS
+
+UPDATED = "2013-07-23T11:33:21Z"
+
+
+def _v21(call: Call) -> dict:
+    return {"id": "v2.1", "status": "CURRENT", "version": str(MICROVERSIONS.maximum),
+            "min_version": str(MICROVERSIONS.minimum), "updated": UPDATED,
+            "links": [{"rel": "self", "href": call.url("/v2.1/")},
+                      {"rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"}],
+            "media-types": [{"base": "application/json",
+                             "type": "application/vnd.openstack.compute+json;version=2.1"}]}
+
+
+def versions(call: Call) -> Reply:
+    v20 = {"id": "v2.0", "status": "SUPPORTED", "version": "", "min_version": "", "updated": "2011-01-21T11:33:21Z",
+           "links": [{"rel": "self", "href": call.url("/v2/")}]}
+    return Reply({"versions": [v20, {k: v for k, v in _v21(call).items() if k != "media-types"}]})
+
+
+def version(call: Call) -> dict:
+    return {"version": _v21(call)}
+
+
+ROUTES = [route("/", "GET", versions), route("/v2.1", "GET", version), route("/v2.1/", "GET", version)]
