@@ -67,7 +67,7 @@ class Collection:
     path = ""
     model: Any = None
     attrs: list[Attr] = []
-    # The resource named in errors ("Network", "SecurityGroup"...).
+    # The resource as errors name it ("Network", "Security group": type SecurityGroupNotFound).
     kind = ""
 
     def __init__(self, net: NetworkService):
@@ -94,7 +94,8 @@ class Collection:
         return session.scalar(select(self.model.id).where(self.model.id == row.id, cond)) is not None
 
     def not_found(self, ident: str) -> NotFound:
-        return NotFound(f"{self.kind} {ident} could not be found.", kind=f"{self.kind.replace(' ', '')}NotFound")
+        type_name = "".join(word[:1].upper() + word[1:] for word in self.kind.split())
+        return NotFound(f"{self.kind} {ident} could not be found.", kind=f"{type_name}NotFound")
 
     def get(self, session: Session, ctx: Context, ident: str):
         row = session.get(self.model, ident)

@@ -43,11 +43,6 @@ class SecurityGroups(Collection):
         Attr("shared", sort=False),
     ]
 
-    def not_found(self, ident: str):
-        err = super().not_found(ident)
-        err.kind = "SecurityGroupNotFound"
-        return err
-
     def scope(self, session: Session, ctx: Context):
         if policies.sees_everything(ctx):
             return None
@@ -154,11 +149,6 @@ class SecurityGroupRules(Collection):
         Attr("normalized_cidr", sort=False, column=RENDERED),
         Attr("belongs_to_default_sg", sort=False, column=RENDERED),
     ]
-
-    def not_found(self, ident: str):
-        err = super().not_found(ident)
-        err.kind = "SecurityGroupRuleNotFound"
-        return err
 
     def scope(self, session: Session, ctx: Context):
         if policies.sees_everything(ctx):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onestack.http.errors import NotFound
+from onestack.http.errors import NotFound, Unauthorized
 from onestack.http.routing import Call, route
 from onestack.services.network import extensions
 from onestack.services.network.service import COLLECTIONS
@@ -17,13 +17,19 @@ def resources(call: Call) -> dict:
                            "links": [{"rel": "self", "href": call.url(f"/v2.0/{c.path or c.plural}")}]} for c in COLLECTIONS]}
 
 
+def authenticated(call: Call) -> None:
+    """Reading these documents needs a valid token, nothing more."""
+    if call.ctx is None:  # reading ctx authenticates the caller
+        raise Unauthorized()
+
+
 def list_extensions(call: Call) -> dict:
-    call.ctx  # noqa: B018 - authenticated callers only
+    authenticated(call)
     return {"extensions": [extensions.view(alias) for alias in sorted(extensions.EXTENSIONS)]}
 
 
 def show_extension(call: Call) -> dict:
-    call.ctx  # noqa: B018
+    authenticated(call)
     alias = call.path["alias"]
     if alias not in extensions.EXTENSIONS:
         raise NotFound(f"Extension with alias {alias} does not exist", kind="HTTPNotFound")
@@ -31,14 +37,14 @@ def show_extension(call: Call) -> dict:
 
 
 def availability_zones(call: Call) -> dict:
-    call.ctx  # noqa: B018
+    authenticated(call)
     return {"availability_zones": [{"name": "nova", "resource": kind, "state": "available"}
                                    for kind in ("network", "router")]}
 
 
 def agents(call: Call) -> dict:
     """No network agent runs yet (the data plane arrives with its own issue): an honest empty list."""
-    call.ctx  # noqa: B018
+    authenticated(call)
     return {"agents": []}
 
 
