@@ -33,6 +33,8 @@ class Attr:
     default: Any = MISSING
     required: bool = False
     admin: bool = False
+    # With ``admin``: only admins set it, but everyone sees it (``shared``, ``router:external``).
+    public: bool = False
     visible: bool = True
     filter: bool = True
     sort: bool = True
@@ -139,7 +141,7 @@ class Table:
 
     def shown(self, body: dict, fields: list[str], is_admin: bool) -> dict:
         """What the caller may see of a rendered resource, narrowed to ``fields=`` if asked."""
-        hidden = {a.name for a in self.attrs.values() if not a.visible or (a.admin and not is_admin)}
+        hidden = {a.name for a in self.attrs.values() if not a.visible or (a.admin and not a.public and not is_admin)}
         if fields:
             return {k: v for k, v in body.items() if k in fields and k not in hidden}
         return {k: v for k, v in body.items() if k not in hidden}

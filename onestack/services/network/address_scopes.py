@@ -27,7 +27,7 @@ class AddressScopes(Collection):
         Attr("name", NAME, post=True, put=True, default=""),
         Attr("project_id", PROJECT, post=True),
         Attr("tenant_id", PROJECT, post=True, column="project_id"),
-        Attr("shared", BOOL, post=True, put=True, default=False, admin=True),
+        Attr("shared", BOOL, post=True, put=True, default=False, admin=True, public=True),
         Attr("ip_version", IP_VERSION, post=True, required=True),
     ]
 

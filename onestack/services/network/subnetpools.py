@@ -43,8 +43,8 @@ class SubnetPools(Collection):
         Attr("max_prefixlen", PREFIXLEN, post=True, put=True),
         Attr("default_quota", {"type": ["integer", "string", "null"]}, post=True, put=True),
         Attr("ip_version"),
-        Attr("shared", BOOL, post=True, default=False, admin=True),
-        Attr("is_default", BOOL, post=True, put=True, default=False, admin=True),
+        Attr("shared", BOOL, post=True, default=False, admin=True, public=True),
+        Attr("is_default", BOOL, post=True, put=True, default=False, admin=True, public=True),
         Attr("address_scope_id", UUID_OR_NULL, post=True, put=True),
     ]
 
