@@ -93,7 +93,3 @@ def vlan_id() -> int:
     """A provider VLAN unlikely to clash with other tests on the same server."""
     return random.randint(2000, 3999)
 
-
-def private_prefix(length: int = 16) -> str:
-    """A random 10.x block so pools of parallel tests never share addresses inside one scope."""
-    return f"10.{random.randint(0, 255)}.0.0/{length}"

@@ -86,7 +86,8 @@ def test_only_the_target_may_change(tenant, other_tenant):
     pol = policy(tenant.http, "network", net["id"], other_tenant.project_id)
     for change in ({"action": "access_as_external"}, {"object_id": net["id"]}, {"object_type": "network"}):
         assert error(tenant.http.put(f"/rbac-policies/{pol['id']}", json={"rbac_policy": change}), 400)
-    assert error(tenant.http.put(f"/rbac-policies/{pol['id']}", content="{", headers={"Content-Type": "application/json"}), 400)
+    assert error(tenant.http.put(f"/rbac-policies/{pol['id']}", content="{",
+                                 headers={"Content-Type": "application/json"}), 400)
     moved = ok(tenant.http.put(f"/rbac-policies/{pol['id']}", json={"rbac_policy": {"target_tenant": "elsewhere"}}))
     assert moved["rbac_policy"] == {**pol, "target_tenant": "elsewhere"}
     assert error(other_tenant.http.get(f"/networks/{net['id']}"), 404)
