@@ -5,6 +5,9 @@ import pytest
 
 from tests.cloudfixture import Cloud
 
+# Network test fixtures (nadmin, tenant, other_tenant, make_tenant) for the API and client tests.
+pytest_plugins = ["tests.api.network_helpers"]
+
 
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory):

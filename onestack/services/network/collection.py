@@ -69,6 +69,9 @@ class Collection:
     attrs: list[Attr] = []
     # The resource as errors name it ("Network", "Security group": type SecurityGroupNotFound).
     kind = ""
+    # Whether it carries Neutron's standard attributes (description, tags, timestamps, revision);
+    # address scopes and RBAC policies do not, and have no ``/tags``.
+    standard_attributes = True
 
     def __init__(self, net: NetworkService):
         self.net = net
@@ -123,7 +126,10 @@ class Collection:
         if hasattr(row, "name"):
             body["name"] = row.name
         body.update(self.render(session, ctx, row))
-        body.update(project_id=row.project_id, tenant_id=row.project_id, description=row.description,
+        body.update(project_id=row.project_id, tenant_id=row.project_id)
+        if not self.standard_attributes:
+            return body
+        body.update(description=row.description,
                     tags=tags if tags is not None else self.tags(session, row.id),
                     created_at=timestamp(row.created_at), updated_at=timestamp(row.updated_at),
                     revision_number=row.revision_number)

@@ -14,7 +14,9 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
     "dns-integration": ("DNS Integration", "Provides integration with DNS."),
     "empty-string-filtering": ("Empty String Filtering Extension", "Allow filtering by attributes with empty "
                                                                    "string value"),
+    "external-net": ("Neutron external network", "Adds external network attribute to network resource."),
     "extra_dhcp_opt": ("Neutron Extra DHCP options", "Extra options configuration for DHCP."),
+    "address-scope": ("Address scope", "Address scopes extension."),
     "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs"),
     "fields-query": ("Query resources with fields", "Restrict the returned fields of a list or show."),
     "filter-validation": ("Filter parameters validation", "Provides validation on filter parameters."),
@@ -30,6 +32,10 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
                                                            "project"),
     "rbac-policies": ("RBAC Policies", "Allows creation and modification of policies that control tenant "
                                        "access to resources."),
+    "rbac-address-scope": ("Add address_scope type to RBAC", "Add address_scope type to RBAC"),
+    "rbac-security-groups": ("Add security_group type to network RBAC", "Add security_group type to network "
+                                                                         "RBAC"),
+    "rbac-subnetpool": ("Add subnetpool type to RBAC", "Add subnetpool type to RBAC"),
     "revision-if-match": ("If-Match constraints based on revision_number", "Extension indicating that If-Match "
                                                                           "based on revision_number is supported."),
     "security-group": ("security-group", "The security groups extension."),

@@ -6,7 +6,7 @@ creates count one after the other; SQLite already runs one writer at a time.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from onestack.config import NetworkSettings
@@ -44,3 +44,19 @@ class Quotas:
     def details(self, session: Session, project_id: str) -> dict[str, dict]:
         return {name: {"limit": limit, "used": self.used(session, project_id, name) if name in self.counted else 0,
                        "reserved": 0} for name, limit in self.limits(session, project_id).items()}
+
+    def set_limits(self, session: Session, project_id: str, limits: dict[str, int]) -> None:
+        for resource, limit in limits.items():
+            found = session.get(Quota, (project_id, resource))
+            if found is None:
+                session.add(Quota(project_id=project_id, resource=resource, limit=limit))
+            else:
+                found.limit = limit
+
+    def reset(self, session: Session, project_id: str) -> None:
+        """Back to the defaults."""
+        session.execute(delete(Quota).where(Quota.project_id == project_id))
+
+    def customised(self, session: Session) -> list[str]:
+        """The projects with a limit of their own."""
+        return sorted(session.scalars(select(Quota.project_id).distinct()))

@@ -3,7 +3,7 @@ address scope or security group, and as what."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from onestack.services.network.collection import new_uuid
@@ -20,6 +20,25 @@ def reachable(object_type: str, project_id: str | None, actions: tuple[str, ...]
     return select(RBACPolicy.object_id).where(RBACPolicy.object_type == object_type,
                                               RBACPolicy.action.in_(actions),
                                               RBACPolicy.target_project.in_(targets))
+
+
+def owned_or_shared(model, object_type: str, project_id: str | None):
+    """The SQL condition for rows of ``model`` a project owns or that are shared with it."""
+    return or_(model.project_id == project_id, model.id.in_(reachable(object_type, project_id, (SHARED,))))
+
+
+def shared_with(session: Session, object_type: str, row, project_id: str | None) -> bool:
+    """Neutron's ``shared`` as one project sees it: shared with everyone, or with it by name."""
+    return row.shared or (row.project_id != project_id and granted(session, object_type, row.id, project_id, SHARED))
+
+
+def share(session: Session, object_type: str, row, shared: bool) -> None:
+    """Keep a resource's ``shared`` flag and its wildcard ``access_as_shared`` grant in step."""
+    if shared:
+        grant(session, row.project_id, object_type, row.id, SHARED)
+    else:
+        revoke(session, object_type, row.id, SHARED)
+    row.shared = shared
 
 
 def granted(session: Session, object_type: str, object_id: str, project_id: str | None, action: str) -> bool:

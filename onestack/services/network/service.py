@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from onestack.config import Settings
 from onestack.db.engine import Database
+from onestack.services.network.address_scopes import AddressScopes
 from onestack.services.network.models import (
     AddressScope,
     FloatingIP,
@@ -19,11 +20,14 @@ from onestack.services.network.models import (
 from onestack.services.network.networks import Networks
 from onestack.services.network.ports import Ports
 from onestack.services.network.quotas import Quotas
+from onestack.services.network.rbac_policies import RBACPolicies
 from onestack.services.network.security_groups import SecurityGroupRules, SecurityGroups
+from onestack.services.network.subnetpools import SubnetPools
 from onestack.services.network.subnets import Subnets
 
 # Resources in the order their routes are declared.
-COLLECTIONS = (Networks, Subnets, Ports, SecurityGroups, SecurityGroupRules)
+COLLECTIONS = (Networks, Subnets, Ports, SecurityGroups, SecurityGroupRules, SubnetPools, AddressScopes,
+               RBACPolicies)
 COUNTED = {"network": Network, "subnet": Subnet, "port": Port, "router": Router, "floatingip": FloatingIP,
            "security_group": SecurityGroup, "security_group_rule": SecurityGroupRule, "subnetpool": SubnetPool,
            "address_scope": AddressScope, "rbac_policy": RBACPolicy}
@@ -41,6 +45,9 @@ class NetworkService:
         self.ports = Ports(self)
         self.security_groups = SecurityGroups(self)
         self.security_group_rules = SecurityGroupRules(self)
+        self.subnetpools = SubnetPools(self)
+        self.address_scopes = AddressScopes(self)
+        self.rbac_policies = RBACPolicies(self)
 
         self._by_plural = {c.plural: getattr(self, c.plural) for c in COLLECTIONS}
 

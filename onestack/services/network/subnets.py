@@ -50,8 +50,8 @@ class Subnets(Collection):
     def scope(self, session: Session, ctx: Context):
         if policies.sees_everything(ctx):
             return None
-        return or_(Subnet.project_id == ctx.project_id,
-                   Subnet.network_id.in_(rbac.reachable("network", ctx.project_id, (rbac.SHARED,))))
+        # Subnets of networks shared with the caller, or external to it (for its gateways and floating IPs).
+        return or_(Subnet.project_id == ctx.project_id, Subnet.network_id.in_(rbac.reachable("network", ctx.project_id)))
 
     def render(self, session: Session, ctx: Context, row: Subnet) -> dict:
         return {"network_id": row.network_id, "ip_version": row.ip_version, "cidr": row.cidr,

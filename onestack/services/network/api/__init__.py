@@ -2,14 +2,15 @@
 
 from onestack.http.errors import neutron_fault
 from onestack.http.routing import Service
-from onestack.services.network.api import discovery, tags
+from onestack.services.network.api import discovery, quotas, tags
 from onestack.services.network.api.collections import collection_routes
 from onestack.services.network.service import COLLECTIONS
 
 
 def service() -> Service:
-    routes = [*discovery.ROUTES]
+    routes = [*discovery.ROUTES, *quotas.ROUTES]
     for coll in COLLECTIONS:
-        routes += tags.routes(coll)
+        if coll.standard_attributes:
+            routes += tags.routes(coll)
         routes += collection_routes(coll)
     return Service("network", "/network", neutron_fault, routes)

@@ -58,7 +58,7 @@ def _sql_attr(coll: Collection, name: str):
 
 def _if_match(call: Call, row) -> None:
     wanted = call.headers.get("if-match")
-    if not wanted:
+    if not wanted or not hasattr(row, "revision_number"):
         return
     for part in wanted.split(","):
         key, _, value = part.strip().partition("=")
