@@ -248,3 +248,61 @@ def test_router_and_floating_ip_quotas(tmp_path):
                   "OverQuota")
     finally:
         small.stop()
+
+
+# -- port forwardings ------------------------------------------------------------------------------
+def forwarding(port: dict, external: int, internal: int = 80, protocol: str = "tcp") -> dict:
+    return {"port_forwarding": {"internal_port_id": port["id"], "internal_ip_address": port["fixed_ips"][0][
+        "ip_address"], "internal_port": internal, "external_port": external, "protocol": protocol}}
+
+
+def test_port_forwardings(member, ext, routed):
+    port = member.port(routed["subnet"]["network_id"])
+    fip = allocate(member, ext)
+    base = f"/floatingips/{fip['id']}/port_forwardings"
+    made = ok(member.http.post(base, json=forwarding(port, 8080)), 201)["port_forwarding"]
+    assert made["internal_port"] == 80 and made["external_port"] == 8080 and made["protocol"] == "tcp"
+    assert made["internal_ip_address"] == port["fixed_ips"][0]["ip_address"] and made["description"] == ""
+    # The forwarding goes through the router, which now keeps what it needs.
+    assert ok(member.http.get(f"/floatingips/{fip['id']}"))["floatingip"]["router_id"] == routed["router"]["id"]
+    fault(member.http.put(f"/routers/{routed['router']['id']}/remove_router_interface",
+                          json={"subnet_id": routed["subnet"]["id"]}), 409, "RouterInterfaceInUseByFloatingIP")
+
+    fault(member.http.post(base, json=forwarding(port, 8080, internal=81)), 409, "PortForwardingAlreadyExists")
+    fault(member.http.post(base, json=forwarding(port, 8081)), 409, "PortForwardingAlreadyExists")
+    udp = ok(member.http.post(base, json=forwarding(port, 8080, protocol="udp")), 201)["port_forwarding"]
+    assert {p["id"] for p in ok(member.http.get(base))["port_forwardings"]} == {made["id"], udp["id"]}
+    assert [p["id"] for p in ok(member.http.get(base, params={"protocol": "udp"}))["port_forwardings"]] == [udp["id"]]
+    # A floating IP forwards ports or maps a whole port, never both.
+    fault(member.http.put(f"/floatingips/{fip['id']}", json={"floatingip": {"port_id": port["id"]}}), 409,
+          "FipInUseByPortForwarding")
+
+    changed = ok(member.http.put(f"{base}/{made['id']}", json={"port_forwarding": {"external_port": 2222,
+                                                                                   "description": "ssh"}}))
+    assert changed["port_forwarding"]["external_port"] == 2222
+    assert ok(member.http.get(f"{base}/{made['id']}"))["port_forwarding"]["description"] == "ssh"
+    ok(member.http.delete(f"{base}/{made['id']}"), 204)
+    ok(member.http.delete(f"{base}/{udp['id']}"), 204)
+    fault(member.http.get(f"{base}/{made['id']}"), 404, "PortForwardingNotFound")
+    assert ok(member.http.get(f"/floatingips/{fip['id']}"))["floatingip"]["router_id"] is None
+
+
+def test_port_forwarding_checks(cloud, admin, member, ext, routed):
+    port = member.port(routed["subnet"]["network_id"])
+    fip = allocate(member, ext)
+    base = f"/floatingips/{fip['id']}/port_forwardings"
+    wrong_ip = forwarding(port, 80)
+    wrong_ip["port_forwarding"]["internal_ip_address"] = "10.255.255.9"
+    fault(member.http.post(base, json=wrong_ip), 400)
+    for bad in ({"port_forwarding": {}}, {"port_forwarding": {**forwarding(port, 0)["port_forwarding"]}},
+                {"port_forwarding": {**forwarding(port, 80)["port_forwarding"], "protocol": "icmp"}}, {"x": 1}):
+        fault(member.http.post(base, json=bad), 400)
+    lonely = member.port(member.private_subnet()["network_id"])
+    fault(member.http.post(base, json=forwarding(lonely, 80)), 404, "ExternalGatewayForFloatingIPNotFound")
+    mapped = allocate(member, ext, port_id=member.port(routed["subnet"]["network_id"])["id"])
+    fault(member.http.post(f"/floatingips/{mapped['id']}/port_forwardings", json=forwarding(port, 80)), 400)
+    # Another project sees neither the floating IP nor its forwardings.
+    other = Persona(cloud, admin)
+    fault(other.http.get(base), 404, "FloatingIPNotFound")
+    fault(other.http.post(base, json=forwarding(port, 80)), 404, "FloatingIPNotFound")
+    assert "floating-ip-port-forwarding" in {e["alias"] for e in ok(member.http.get("/extensions"))["extensions"]}

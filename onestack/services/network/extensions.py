@@ -23,6 +23,8 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
                                                                     "external gateway"),
     "fip-port-details": ("Floating IP Port Details Extension", "Add port_details attribute to Floating IP "
                                                                "resource"),
+    "floating-ip-port-forwarding": ("Floating IP Port Forwarding", "Allow to forward a floating IP's port to an "
+                                                                   "internal port."),
     "floatingip-pools": ("Floating IP Pools Extension", "Provides a floating IP pools API."),
     "extra_dhcp_opt": ("Neutron Extra DHCP options", "Extra options configuration for DHCP."),
     "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs"),

@@ -133,16 +133,21 @@ class FloatingIPs(Collection):
             if port_id is None:
                 if fixed is not None:
                     raise bad_floatingip("fixed_ip_address cannot be specified without a port_id")
-                self._disassociate(row)
+                self._disassociate(session, row)
             else:
                 self._associate(session, ctx, row, port_id, fixed)
         super().update(session, ctx, row, changes)
 
-    @staticmethod
-    def _disassociate(row: FloatingIP) -> None:
-        row.port_id = row.fixed_ip_address = row.router_id = None
+    def _disassociate(self, session: Session, row: FloatingIP) -> None:
+        row.port_id = row.fixed_ip_address = None
+        # A floating IP that forwards ports keeps the router they go through.
+        if self.net.port_forwardings.in_use(session, row.id) is None:
+            row.router_id = None
 
     def _associate(self, session: Session, ctx: Context, row: FloatingIP, port_id: str, fixed: str | None) -> None:
+        forwarding = self.net.port_forwardings.in_use(session, row.id)
+        if forwarding is not None:
+            raise forwarding
         port = self.net.ports.get(session, ctx, port_id)
         if port.project_id != row.project_id and not ctx.is_admin:
             raise bad_floatingip(f"Cannot process floating IP association with Port {port.id}, since that port is "

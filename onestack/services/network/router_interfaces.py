@@ -133,11 +133,12 @@ class RouterInterfaces:
         return NotFound(f"Router {router.id} has no interface on subnet {subnet_id}",
                         kind="RouterInterfaceNotFoundForSubnet")
 
-    @staticmethod
-    def _check_unused(session: Session, router: Router, subnet: Subnet) -> None:
-        """Floating IPs and extra routes that reach through a subnet keep its interface in place."""
+    def _check_unused(self, session: Session, router: Router, subnet: Subnet) -> None:
+        """Floating IPs, port forwardings and extra routes that reach through a subnet keep its interface
+        in place."""
         cidr = ipaddress.ip_network(subnet.cidr)
-        fixed = session.scalars(select(FloatingIP.fixed_ip_address).where(FloatingIP.router_id == router.id))
+        fixed = [*session.scalars(select(FloatingIP.fixed_ip_address).where(FloatingIP.router_id == router.id)),
+                 *self.net.port_forwardings.internal_addresses(session, router.id)]
         if any(ip and ipaddress.ip_address(ip) in cidr for ip in fixed):
             raise Conflict(f"Router interface for subnet {subnet.id} on router {router.id} cannot be deleted, as "
                            "it is required by one or more floating IPs.", kind="RouterInterfaceInUseByFloatingIP")

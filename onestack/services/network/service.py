@@ -18,6 +18,7 @@ from onestack.services.network.models import (
     SubnetPool,
 )
 from onestack.services.network.networks import Networks
+from onestack.services.network.port_forwardings import PortForwardings
 from onestack.services.network.ports import Ports
 from onestack.services.network.quotas import Quotas
 from onestack.services.network.router_gateway import RouterGateway
@@ -47,6 +48,7 @@ class NetworkService:
         self.router_gateway = RouterGateway(self)
         self.router_interfaces = RouterInterfaces(self)
         self.floatingips = FloatingIPs(self)
+        self.port_forwardings = PortForwardings(self)
 
         self._by_plural = {c.plural: getattr(self, c.plural) for c in COLLECTIONS}
 

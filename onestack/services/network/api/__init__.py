@@ -2,13 +2,13 @@
 
 from onestack.http.errors import neutron_fault
 from onestack.http.routing import Service
-from onestack.services.network.api import discovery, floatingip_pools, routers, tags
+from onestack.services.network.api import discovery, floatingip_pools, port_forwardings, routers, tags
 from onestack.services.network.api.collections import collection_routes
 from onestack.services.network.service import COLLECTIONS
 
 
 def service() -> Service:
-    routes = [*discovery.ROUTES, *routers.ACTIONS, *floatingip_pools.ROUTES]
+    routes = [*discovery.ROUTES, *routers.ACTIONS, *floatingip_pools.ROUTES, *port_forwardings.ROUTES]
     for coll in COLLECTIONS:
         routes += tags.routes(coll)
         routes += collection_routes(coll)
