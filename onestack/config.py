@@ -53,6 +53,8 @@ class NetworkSettings:
     max_dns_nameservers: int = 5
     max_subnet_host_routes: int = 20
     max_allowed_address_pair: int = 10
+    # extra routes per router (Neutron's max_routes)
+    max_routes: int = 30
     # Neutron's [quotas] defaults; -1 means unlimited
     quotas: dict = dataclasses.field(default_factory=lambda: {
         "network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50, "security_group": 10,

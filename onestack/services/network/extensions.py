@@ -15,6 +15,17 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
     "empty-string-filtering": ("Empty String Filtering Extension", "Allow filtering by attributes with empty "
                                                                    "string value"),
     "external-net": ("Neutron external network", "Adds external network attribute to network resource."),
+    "extraroute": ("Neutron Extra Route", "Extra routes configuration for L3 router"),
+    "extraroute-atomic": ("Atomically add/remove extra routes", "Edit extra routes of a router on server side by "
+                                                                "atomically adding/removing extra routes"),
+    "ext-gw-mode": ("Neutron L3 Configurable external gateway mode", "Extension of the router abstraction for "
+                                                                    "specifying whether SNAT should occur on the "
+                                                                    "external gateway"),
+    "fip-port-details": ("Floating IP Port Details Extension", "Add port_details attribute to Floating IP "
+                                                               "resource"),
+    "floating-ip-port-forwarding": ("Floating IP Port Forwarding", "Allow to forward a floating IP's port to an "
+                                                                   "internal port."),
+    "floatingip-pools": ("Floating IP Pools Extension", "Provides a floating IP pools API."),
     "extra_dhcp_opt": ("Neutron Extra DHCP options", "Extra options configuration for DHCP."),
     "address-scope": ("Address scope", "Address scopes extension."),
     "allowed-address-pairs": ("Allowed Address Pairs", "Provides allowed address pairs"),
@@ -36,6 +47,9 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
     "rbac-security-groups": ("Add security_group type to network RBAC", "Add security_group type to network "
                                                                          "RBAC"),
     "rbac-subnetpool": ("Add subnetpool type to RBAC", "Add subnetpool type to RBAC"),
+    "router": ("Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and "
+                                    "access to external networks via a NAT gateway."),
+    "router_availability_zone": ("Router Availability Zone", "Availability zone support for router."),
     "revision-if-match": ("If-Match constraints based on revision_number", "Extension indicating that If-Match "
                                                                           "based on revision_number is supported."),
     "security-group": ("security-group", "The security groups extension."),

@@ -199,6 +199,23 @@ def pick(session: Session, subnet: Subnet, wanted: str | None = None, mac: str |
     return found
 
 
+def routes(entries: list[dict], version: int | None = None) -> list[dict]:
+    """Routes (a subnet's host routes, a router's extra routes) normalised: destination a CIDR and
+    nexthop an address of one IP version (``version`` if given), no route twice."""
+    out = []
+    for route in entries:
+        destination = parse_cidr(route["destination"], strict=False)
+        nexthop = parse_address(route["nexthop"])
+        wanted = version or destination.version
+        if destination.version != wanted or nexthop.version != wanted:
+            raise invalid(f"host route {route} is not of IP version {wanted}")
+        entry = {"destination": str(destination), "nexthop": str(nexthop)}
+        if entry in out:
+            raise invalid(f"Duplicate hostroute '{route['destination']}'")
+        out.append(entry)
+    return out
+
+
 def cidrs_overlap(a: str, b: str) -> bool:
     x, y = ipaddress.ip_network(a), ipaddress.ip_network(b)
     return x.version == y.version and x.overlaps(y)

@@ -126,6 +126,7 @@ class Networks(Collection):
         row.external = external
 
     def delete(self, session: Session, ctx: Context, row: Network) -> None:
+        self.net.floatingips.release_unassociated(session, row.id)
         in_use = session.scalar(select(Port.id).where(Port.network_id == row.id, Port.device_owner != NETWORK_OWNED)
                                 .limit(1))
         if in_use is not None:

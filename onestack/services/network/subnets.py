@@ -158,17 +158,7 @@ class Subnets(Collection):
         if len(routes) > self.net.settings.max_subnet_host_routes:
             raise BadRequest("Unable to complete operation for the subnet. The number of host routes exceeds the "
                              f"limit {self.net.settings.max_subnet_host_routes}.", kind="HostRoutesExhausted")
-        out = []
-        for route in routes:
-            destination = ipam.parse_cidr(route["destination"], strict=False)
-            nexthop = ipam.parse_address(route["nexthop"])
-            if destination.version != version or nexthop.version != version:
-                raise ipam.invalid(f"host route {route} is not of IP version {version}")
-            entry = {"destination": str(destination), "nexthop": str(nexthop)}
-            if entry in out:
-                raise ipam.invalid(f"Duplicate hostroute '{route['destination']}'")
-            out.append(entry)
-        return out
+        return ipam.routes(routes, version)
 
     # -- update and delete ----------------------------------------------------------
     def update(self, session: Session, ctx: Context, row: Subnet, changes: dict) -> None:
