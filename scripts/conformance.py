@@ -190,7 +190,7 @@ def main(area_name: str, narrower: str | None = None) -> int:
         return 2
     area = dict(AREAS[area_name])
     if narrower:
-        area["regex"] = f"(?={area['regex']}).*{narrower}"
+        area["regex"] = f"(?={area['regex']}).*(?:{narrower})"
     workspace = WORK / f"workspace-{area_name}"
     data_dir = WORK / f"cloud-{area_name}"
     # Tempest remembers workspaces by name in ~/.tempest: forget the previous run's before making it anew.

@@ -66,6 +66,9 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
     "standard-attr-timestamp": ("Resource timestamps", "Adds created_at and updated_at fields to all Neutron "
                                                        "resources that have Neutron standard attributes."),
     "stateful-security-group": ("Stateful security group", "Indicates if the security group is stateful or not"),
+    "subnet-external-network": ("Subnet External Network", "Subnets of external networks are visible to the "
+                                                           "projects that may use those networks."),
+    "tag": ("Tag support", "Enables to set tag on networks (the standard-attr-tag routes)."),
     "subnet_allocation": ("Subnet Allocation", "Enables allocation of subnets from a subnet pool"),
     "subnet-service-types": ("Subnet service types", "Provides ability to set the subnet service_types field"),
     "tag-creation": ("Tag support for resources during creation", "Allows to set tags on resources when "

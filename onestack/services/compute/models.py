@@ -1,0 +1,135 @@
+"""Compute records: hosts, instances and what happened to them.
+
+An instance row holds the desired spec (flavor, image, networks, metadata) and the observed state
+(``vm_state``, ``task_state``, ``power_state``, host, fault).  The API writes a ``task_state`` and the
+engine converges the host to it, then writes what it saw.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onestack.db.base import Base, UTCDateTime, utcnow
+
+
+class ComputeHost(Base):
+    """A compute host (Nova's compute service record and its hypervisor)."""
+
+    __tablename__ = "compute_host"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), unique=True)
+    driver: Mapped[str] = mapped_column(String(32))
+    availability_zone: Mapped[str] = mapped_column(String(255), default="nova")
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled_reason: Mapped[str | None] = mapped_column(String(255))
+    forced_down: Mapped[bool] = mapped_column(Boolean, default=False)
+    vcpus: Mapped[int] = mapped_column(Integer, default=0)
+    memory_mb: Mapped[int] = mapped_column(Integer, default=0)
+    disk_gb: Mapped[int] = mapped_column(Integer, default=0)
+    host_ip: Mapped[str] = mapped_column(String(64), default="127.0.0.1")
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    heartbeat_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Instance(Base):
+    __tablename__ = "compute_instance"
+    __table_args__ = (Index("ix_compute_instance_project_deleted", "project_id", "deleted"),
+                      Index("ix_compute_instance_host_task", "host", "task_state"))
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(String(255))
+    hostname: Mapped[str] = mapped_column(String(255))
+    reservation_id: Mapped[str] = mapped_column(String(255))
+    launch_index: Mapped[int] = mapped_column(Integer, default=0)
+    image_ref: Mapped[str] = mapped_column(String(255), default="")
+    flavor: Mapped[dict] = mapped_column(default=dict)
+    key_name: Mapped[str | None] = mapped_column(String(255))
+    key_data: Mapped[str | None] = mapped_column(Text)
+    user_data: Mapped[str | None] = mapped_column(Text)
+    config_drive: Mapped[bool] = mapped_column(Boolean, default=False)
+    metadata_: Mapped[dict] = mapped_column("metadata", default=dict)
+    tags: Mapped[list] = mapped_column(default=list)
+    security_groups: Mapped[list] = mapped_column(default=list)
+    requested_networks: Mapped[list | str] = mapped_column(default=list)
+    vm_state: Mapped[str] = mapped_column(String(32), default="building")
+    task_state: Mapped[str | None] = mapped_column(String(64))
+    power_state: Mapped[int] = mapped_column(Integer, default=0)
+    host: Mapped[str | None] = mapped_column(String(255), index=True)
+    availability_zone: Mapped[str | None] = mapped_column(String(255))
+    requested_availability_zone: Mapped[str | None] = mapped_column(String(255))
+    server_group_id: Mapped[str | None] = mapped_column(String(36))
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked_by: Mapped[str | None] = mapped_column(String(16))
+    locked_reason: Mapped[str | None] = mapped_column(String(255))
+    access_ip_v4: Mapped[str | None] = mapped_column(String(64))
+    access_ip_v6: Mapped[str | None] = mapped_column(String(64))
+    fault: Mapped[dict | None] = mapped_column()
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    # What the next step needs that the row does not otherwise say (the resize target, the
+    # snapshot image id...), cleared when the task ends.
+    task_args: Mapped[dict] = mapped_column(default=dict)
+    launched_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    terminated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+
+class InstanceAction(Base):
+    __tablename__ = "compute_instance_action"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_uuid: Mapped[str] = mapped_column(ForeignKey("compute_instance.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str] = mapped_column(String(255), default="")
+    user_id: Mapped[str] = mapped_column(String(64))
+    project_id: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(String(255))
+    start_time: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finish_time: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class InstanceActionEvent(Base):
+    __tablename__ = "compute_instance_action_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("compute_instance_action.id", ondelete="CASCADE"),
+                                           index=True)
+    event: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str | None] = mapped_column(String(255))
+    result: Mapped[str | None] = mapped_column(String(16))
+    traceback: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(Text)
+    start_time: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finish_time: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ServerGroup(Base):
+    __tablename__ = "compute_server_group"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    policy: Mapped[str] = mapped_column(String(32))
+    rules: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ServerGroupMember(Base):
+    __tablename__ = "compute_server_group_member"
+
+    group_id: Mapped[str] = mapped_column(ForeignKey("compute_server_group.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
