@@ -1,0 +1,52 @@
+import threading
+import time
+
+from onestack.reconcile.loop import KeyedQueue, Loop
+
+
+def test_a_waiting_key_is_queued_once():
+    q = KeyedQueue()
+    for key in ("a", "b", "a", "a"):
+        q.put(key)
+    assert [q.get(0.1), q.get(0.1), q.get(0.01)] == ["a", "b", None]
+
+
+def test_a_key_put_while_busy_comes_back_after_done():
+    q = KeyedQueue()
+    q.put("a")
+    assert q.get(0.1) == "a"
+    q.put("a")
+    assert q.get(0.01) is None  # not handed out twice at once
+    q.done("a")
+    assert q.get(0.1) == "a"
+
+
+def test_delayed_keys_wait_their_turn():
+    q = KeyedQueue()
+    q.put("late", delay=0.2)
+    q.put("now")
+    assert q.get(0.1) == "now"
+    started = time.monotonic()
+    assert q.get(1.0) == "late" and time.monotonic() - started >= 0.1
+
+
+def test_loop_retries_failures_and_resync_finds_work():
+    attempts: dict[str, int] = {}
+    succeeded_at: list[int] = []
+    done = threading.Event()
+
+    def handle(key: str):
+        attempts[key] = attempts.get(key, 0) + 1
+        if attempts[key] < 3:
+            raise RuntimeError("temporary")
+        succeeded_at.append(attempts[key])
+        done.set()
+        return None
+
+    loop = Loop("test", handle, lambda: ["k"] if not done.is_set() else [], workers=1, resync_every=0.05)
+    loop.start()
+    try:
+        assert done.wait(5)
+    finally:
+        loop.stop()
+    assert succeeded_at[0] == 3  # two failures, each retried after a backoff
