@@ -83,6 +83,25 @@ class ImageImport:
 
 
 @dataclasses.dataclass
+class ComputeSettings:
+    """Which driver runs guests and how many hosts this process runs."""
+
+    # "auto": the real driver where it can run, else the fake one (``up`` says which and why)
+    driver: str = "auto"
+    fake_hosts: int = 1
+    host: str = ""  # this host's name; empty: the machine's hostname
+    engine_workers: int = 4
+    cpu_allocation_ratio: float = 4.0
+    ram_allocation_ratio: float = 1.0
+    disk_allocation_ratio: float = 1.0
+    reserved_host_memory_mb: int = 512
+    # what each fake host offers
+    fake_vcpus: int = 64
+    fake_memory_mb: int = 262144
+    fake_disk_gb: int = 10240
+
+
+@dataclasses.dataclass
 class Settings:
     data_dir: Path
     bind: str = "127.0.0.1:8080"
@@ -98,6 +117,7 @@ class Settings:
     workers: int = 1
     security_compliance: SecurityCompliance = dataclasses.field(default_factory=SecurityCompliance)
     network: NetworkSettings = dataclasses.field(default_factory=NetworkSettings)
+    compute: ComputeSettings = dataclasses.field(default_factory=ComputeSettings)
     image_import: ImageImport = dataclasses.field(default_factory=ImageImport)
 
     @property
@@ -129,7 +149,8 @@ class Settings:
         return data
 
 
-SECTIONS = {"security_compliance": SecurityCompliance, "image_import": ImageImport, "network": NetworkSettings}
+SECTIONS = {"security_compliance": SecurityCompliance, "image_import": ImageImport, "network": NetworkSettings,
+            "compute": ComputeSettings}
 
 
 def load(data_dir: Path) -> Settings:

@@ -2,9 +2,18 @@
 
 from onestack.http.errors import nova_fault
 from onestack.http.routing import Service
-from onestack.services.compute.api import discovery
+from onestack.services.compute.api import (
+    actions,
+    availability_zones,
+    discovery,
+    server_details,
+    server_groups,
+    servers,
+)
 from onestack.services.compute.versions import MICROVERSIONS
 
 
 def service() -> Service:
-    return Service("compute", "/compute", nova_fault, [*discovery.ROUTES], microversions=MICROVERSIONS)
+    routes = [*discovery.ROUTES, *servers.ROUTES, *actions.ROUTES, *server_details.ROUTES, *server_groups.ROUTES,
+              *availability_zones.ROUTES]
+    return Service("compute", "/compute", nova_fault, routes, microversions=MICROVERSIONS)

@@ -1,0 +1,161 @@
+"""/servers: create, list, show, update, delete, and the server actions."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from urllib.parse import urlencode
+
+from sqlalchemy import asc, desc
+
+from onestack.http.errors import BadRequest
+from onestack.http.listing import page, parse_limit
+from onestack.http.routing import Call, Reply, route
+from onestack.services.compute import schemas, views
+from onestack.services.compute import states as st
+from onestack.services.compute.models import Instance
+from onestack.services.compute.servers import authorize
+
+SORTABLE = {"created_at": Instance.created_at, "display_name": Instance.name, "updated_at": Instance.updated_at,
+            "vm_state": Instance.vm_state, "task_state": Instance.task_state, "power_state": Instance.power_state,
+            "uuid": Instance.id, "launched_at": Instance.launched_at, "host": Instance.host,
+            "availability_zone": Instance.availability_zone, "key_name": Instance.key_name,
+            "project_id": Instance.project_id, "user_id": Instance.user_id}
+STATUS_FILTER = {"ACTIVE": st.ACTIVE, "BUILD": st.BUILDING, "SHUTOFF": st.STOPPED, "PAUSED": st.PAUSED,
+                 "SUSPENDED": st.SUSPENDED, "ERROR": st.ERROR, "VERIFY_RESIZE": st.RESIZED, "DELETED": st.DELETED,
+                 "RESCUE": st.RESCUED, "SHELVED": st.SHELVED, "SHELVED_OFFLOADED": st.SHELVED_OFFLOADED}
+
+
+def compute(call: Call):
+    return call.runtime.compute
+
+
+def request_id(call: Call) -> str:
+    return call.request.scope.get("onestack.request_id", "")
+
+
+def base_url(call: Call) -> str:
+    return call.url("")
+
+
+def _render(call: Call, instances: list[Instance], detail: bool = True) -> list[dict]:
+    addresses = compute(call).networking.addresses([i.id for i in instances])
+    return [views.server(i, call.ctx, base_url(call), call.version, addresses[i.id], detail=detail)
+            for i in instances]
+
+
+def create_server(call: Call) -> Reply:
+    body = call.body
+    server = dict(body["server"])
+    for key in ("min_count", "max_count"):
+        if key in server:
+            server[key] = int(server[key])
+    hints = body.get("os:scheduler_hints") or body.get("OS-SCH-HNT:scheduler_hints") or {}
+    svc = compute(call)
+    with svc.db.write() as session:
+        made = svc.servers.create(session, call.ctx, server, hints, request_id(call))
+    for instance in made:
+        svc.engine.wake(instance.id)
+    if str(server.get("return_reservation_id", "")).lower() in ("true", "1"):
+        return Reply({"reservation_id": made[0].reservation_id}, 202)
+    first = made[0]
+    reply = {"id": first.id, "links": views.links(base_url(call), "servers", first.id, base_url(call)),
+             "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": n} for n in first.security_groups],
+             "adminPass": server.get("adminPass") or secrets.token_urlsafe(9)}
+    return Reply({"server": reply}, 202, {"Location": call.url(f"/v2.1/servers/{first.id}")})
+
+
+def _list(call: Call, detail: bool) -> dict:
+    ctx, q = call.ctx, call.query
+    authorize(ctx, "servers:index")
+    svc = compute(call)
+    stmt = svc.servers.list_query(ctx, q)
+    status = q.get("status")
+    if status is not None:
+        vm_state = STATUS_FILTER.get(status.upper())
+        if vm_state is None:
+            return {"servers": []}
+        stmt = stmt.where(Instance.vm_state == vm_state)
+    for key, direction in zip(q.getlist("sort_key") or ["created_at"], q.getlist("sort_dir") or ["desc"],
+                              strict=False):
+        if key not in SORTABLE or direction not in ("asc", "desc"):
+            raise BadRequest(f"Invalid sort_key or sort_dir: {key} {direction}")
+        stmt = stmt.order_by(asc(SORTABLE[key]) if direction == "asc" else desc(SORTABLE[key]))
+    stmt = stmt.order_by(desc(Instance.id))
+    limit = parse_limit(q)
+    with svc.db.read() as session:
+        rows = list(session.scalars(stmt))
+    rows = _python_filters(call, rows, q)
+    shown, next_marker = page(rows, q, limit)
+    out = {"servers": _render(call, shown, detail) if detail else
+           [views.brief(i, base_url(call)) for i in shown]}
+    if next_marker:
+        kept = [(k, v) for k, v in q.multi_items() if k not in ("marker",)]
+        path = "/v2.1/servers/detail" if detail else "/v2.1/servers"
+        out["servers_links"] = [{"rel": "next", "href": call.url(path + "?" + urlencode([*kept,
+                                                                                         ("marker", next_marker)]))}]
+    return out
+
+
+def _python_filters(call: Call, rows: list[Instance], q) -> list[Instance]:
+    """Nova's regular-expression filters (name, ip) and the flavor, which lives in the flavor snapshot."""
+    if q.get("name"):
+        try:
+            pattern = re.compile(q["name"])
+        except re.error:
+            raise BadRequest(f"Invalid name filter: {q['name']}") from None
+        rows = [r for r in rows if pattern.search(r.name)]
+    if q.get("flavor"):
+        rows = [r for r in rows if str(r.flavor.get("id")) == q["flavor"].rstrip("/").rsplit("/", 1)[-1]]
+    if q.get("ip"):
+        try:
+            pattern = re.compile(q["ip"])
+        except re.error:
+            raise BadRequest(f"Invalid ip filter: {q['ip']}") from None
+        addresses = compute(call).networking.addresses([r.id for r in rows])
+        rows = [r for r in rows if any(pattern.search(a["addr"]) for entries in addresses[r.id].values()
+                                       for a in entries)]
+    return rows
+
+
+def list_servers(call: Call) -> dict:
+    return _list(call, detail=False)
+
+
+def list_servers_detail(call: Call) -> dict:
+    return _list(call, detail=True)
+
+
+def show_server(call: Call) -> dict:
+    svc = compute(call)
+    with svc.db.read() as session:
+        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
+        authorize(call.ctx, "servers:show", instance)
+    return {"server": _render(call, [instance])[0]}
+
+
+def update_server(call: Call) -> dict:
+    svc = compute(call)
+    with svc.db.write() as session:
+        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
+        svc.servers.update(session, call.ctx, instance, call.body["server"])
+    return {"server": _render(call, [instance])[0]}
+
+
+def delete_server(call: Call) -> Reply:
+    svc = compute(call)
+    with svc.db.write() as session:
+        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
+        svc.servers.delete(session, call.ctx, instance, request_id(call))
+    svc.engine.wake(instance.id)
+    return Reply(status=204)
+
+
+ROUTES = [
+    route("/v2.1/servers", "POST", create_server, schema=schemas.server_create, status=202),
+    route("/v2.1/servers", "GET", list_servers),
+    route("/v2.1/servers/detail", "GET", list_servers_detail),
+    route("/v2.1/servers/{server_id}", "GET", show_server),
+    route("/v2.1/servers/{server_id}", "PUT", update_server, schema=schemas.server_update),
+    route("/v2.1/servers/{server_id}", "DELETE", delete_server),
+]

@@ -1,0 +1,183 @@
+"""The lifecycle engine: converges each instance to what its ``task_state`` asks for.
+
+The API only writes a task state (and the action record) and wakes the engine with the instance's
+id.  One ``step`` reads the row, does one idempotent piece of work through the scheduler, the
+network service or the host's driver, and writes the next state; it runs again until no task is
+left.  A crash between two steps costs nothing: the periodic resync finds every instance with a
+task and the step repeats safely.  ``DriverError`` is final (ERROR with a fault); anything else is
+retried with backoff by the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from sqlalchemy import or_, select
+
+from onestack.db.base import utcnow
+from onestack.drivers.compute import DriverError, InstanceSpec, PowerState
+from onestack.reconcile.loop import Loop
+from onestack.services.compute import states as st
+from onestack.services.compute.models import Instance, InstanceAction, InstanceActionEvent
+from onestack.services.compute.scheduler import NoValidHost
+
+LOG = logging.getLogger("onestack.compute.engine")
+
+# task state -> (driver call, vm_state after, event name)
+POWER_TASKS = {
+    st.POWERING_OFF: ("power_off", st.STOPPED, "compute_stop_instance"),
+    st.POWERING_ON: ("power_on", st.ACTIVE, "compute_start_instance"),
+    st.REBOOTING: ("reboot", st.ACTIVE, "compute_reboot_instance"),
+    st.REBOOTING_HARD: ("reboot", st.ACTIVE, "compute_reboot_instance"),
+    st.PAUSING: ("pause", st.PAUSED, "compute_pause_instance"),
+    st.UNPAUSING: ("unpause", st.ACTIVE, "compute_unpause_instance"),
+    st.SUSPENDING: ("suspend", st.SUSPENDED, "compute_suspend_instance"),
+    st.RESUMING: ("resume", st.ACTIVE, "compute_resume_instance"),
+}
+# drivers that take the whole spec rather than the uuid
+NEEDS_SPEC = {"power_on", "reboot", "resume"}
+
+
+class Engine:
+    def __init__(self, compute):
+        """``compute``: the ComputeService (database, hosts, scheduler, network access)."""
+        self.compute = compute
+        self.db = compute.db
+        self.loop = Loop("compute", self.step, self.pending, workers=compute.settings.compute.engine_workers)
+
+    def start(self) -> None:
+        self.loop.start()
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    def wake(self, instance_id: str) -> None:
+        self.loop.wake(instance_id)
+
+    def pending(self) -> list[str]:
+        """Instances with work to do on the hosts this process runs (or waiting for a host)."""
+        hosts = list(self.compute.hosts.names())
+        with self.db.read() as session:
+            return list(session.scalars(select(Instance.id).where(
+                Instance.deleted.is_(False), Instance.task_state.is_not(None),
+                or_(Instance.host.in_(hosts), Instance.host.is_(None)))))
+
+    # -- one step ------------------------------------------------------------------
+    def step(self, instance_id: str) -> float | None:
+        with self.db.read() as session:
+            instance = session.get(Instance, instance_id)
+        if instance is None or instance.deleted or instance.task_state is None:
+            return None
+        task = instance.task_state
+        if instance.host is not None and instance.host not in self.compute.hosts.names():
+            return None  # another process's host converges it
+        try:
+            if task == st.SCHEDULING:
+                self._schedule(instance)
+            elif task == st.NETWORKING:
+                self._network(instance)
+            elif task == st.SPAWNING:
+                self._spawn(instance)
+            elif task == st.DELETING:
+                self._delete(instance)
+            elif task in POWER_TASKS:
+                self._power(instance, task)
+            else:
+                LOG.warning("instance %s: no step for task %s", instance_id, task)
+                return None
+        except DriverError as exc:
+            self._error(instance_id, str(exc), traceback.format_exc())
+            return None
+        except NoValidHost as exc:
+            self._error(instance_id, str(exc), "", code=500)
+            return None
+        self.wake(instance_id)  # the next step, if any
+        return None
+
+    def _schedule(self, instance: Instance) -> None:
+        host = self.compute.scheduler.place(instance)
+        self._advance(instance.id, st.SCHEDULING, host=host, task_state=st.NETWORKING)
+
+    def _network(self, instance: Instance) -> None:
+        self.compute.ports.ensure_ports(instance)
+        self._advance(instance.id, st.NETWORKING, task_state=st.SPAWNING)
+
+    def _spawn(self, instance: Instance) -> None:
+        driver = self.compute.hosts.driver(instance.host)
+        driver.spawn(self.spec(instance))
+        self._advance(instance.id, st.SPAWNING, vm_state=st.ACTIVE, task_state=None,
+                      power_state=int(PowerState.RUNNING), launched_at=utcnow(), progress=100)
+        self.compute.ports.mark_active(instance)
+        self._event(instance.id, "create", "compute__do_build_and_run_instance", "Success")
+
+    def _power(self, instance: Instance, task: str) -> None:
+        call, vm_state, event = POWER_TASKS[task]
+        driver = self.compute.hosts.driver(instance.host)
+        method = getattr(driver, call)
+        if call == "reboot":
+            method(self.spec(instance), hard=task == st.REBOOTING_HARD)
+        else:
+            method(self.spec(instance) if call in NEEDS_SPEC else instance.id)
+        power = driver.instance_info(instance.id).power_state
+        self._advance(instance.id, task, vm_state=vm_state, task_state=None, power_state=int(power))
+        self._event(instance.id, None, event, "Success")
+
+    def _delete(self, instance: Instance) -> None:
+        if instance.host is not None:
+            self.compute.hosts.driver(instance.host).destroy(instance.id)
+        self.compute.ports.release_ports(instance)
+        self.compute.scheduler.release(instance)
+        self._advance(instance.id, st.DELETING, vm_state=st.DELETED, task_state=None,
+                      power_state=int(PowerState.NOSTATE), deleted=True, deleted_at=utcnow(),
+                      terminated_at=utcnow())
+
+    # -- writing back ------------------------------------------------------------------
+    def _advance(self, instance_id: str, expected_task: str, **changes) -> bool:
+        """Write the outcome unless the task changed meanwhile (a delete overtook a boot, say)."""
+        with self.db.write() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None or instance.task_state != expected_task:
+                return False
+            for key, value in changes.items():
+                setattr(instance, key, value)
+            return True
+
+    def _error(self, instance_id: str, message: str, details: str, code: int = 500) -> None:
+        LOG.info("instance %s failed: %s", instance_id, message)
+        with self.db.write() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                return
+            instance.vm_state, instance.task_state = st.ERROR, None
+            instance.fault = {"code": code, "message": message, "details": details,
+                              "created": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
+        self._event(instance_id, None, "compute_error", "Error", details)
+
+    def _event(self, instance_id: str, action: str | None, event: str, result: str, details: str = "") -> None:
+        """Close the instance's latest action (or the latest of kind ``action``) with one event."""
+        with self.db.write() as session:
+            stmt = select(InstanceAction).where(InstanceAction.instance_uuid == instance_id)
+            if action is not None:
+                stmt = stmt.where(InstanceAction.action == action)
+            record = session.scalars(stmt.order_by(InstanceAction.id.desc()).limit(1)).first()
+            if record is None:
+                return
+            now = utcnow()
+            host = session.get(Instance, instance_id).host
+            session.add(InstanceActionEvent(action_id=record.id, event=event, host=host, result=result,
+                                            traceback=details or None, start_time=record.start_time,
+                                            finish_time=now))
+            record.finish_time = now
+            if result == "Error":
+                record.message = "Error"
+
+    # -- what the driver is told -------------------------------------------------------------
+    def spec(self, instance: Instance) -> InstanceSpec:
+        flavor = instance.flavor
+        return InstanceSpec(
+            uuid=instance.id, name=f"instance-{instance.number:08x}", hostname=instance.hostname,
+            vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
+            ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
+            image_path=self.compute.image_path(instance.image_ref), image_format=None,
+            nics=tuple(self.compute.ports.nics(instance)), metadata=instance.metadata_)

@@ -1,0 +1,65 @@
+"""The compute hosts this process runs, each with its driver, and their records.
+
+A host registers itself at start: its ``ComputeHost`` row (Nova's service record and hypervisor)
+and its resource provider in placement with what its driver says the machine offers.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+
+from sqlalchemy import select
+
+from onestack.config import ComputeSettings
+from onestack.db.base import utcnow
+from onestack.db.engine import Database
+from onestack.drivers.compute import ComputeDriver, HostResources
+from onestack.drivers.fake import FakeDriver
+from onestack.services.compute.models import ComputeHost
+
+
+def choose_driver(settings: ComputeSettings) -> tuple[str, str]:
+    """The driver kind for ``driver: auto`` and why it was chosen."""
+    if settings.driver != "auto":
+        return settings.driver, f"asked for in settings ({settings.driver})"
+    return "fake", "no real compute driver is built into this release yet"
+
+
+class Hosts:
+    def __init__(self, db: Database, settings: ComputeSettings):
+        self.db = db
+        self.settings = settings
+        self._drivers: dict[str, ComputeDriver] = {}
+        self.kind, self.reason = choose_driver(settings)
+
+    def names(self) -> list[str]:
+        return list(self._drivers)
+
+    def driver(self, host: str) -> ComputeDriver:
+        return self._drivers[host]
+
+    def start(self, placement) -> None:
+        """Create this process's drivers and register their hosts (idempotent across restarts)."""
+        base = self.settings.host or socket.gethostname()
+        if self.kind == "fake":
+            offered = HostResources(self.settings.fake_vcpus, self.settings.fake_memory_mb, self.settings.fake_disk_gb)
+            count = max(1, self.settings.fake_hosts)
+            names = [base] if count == 1 else [f"{base}-fake-{i}" for i in range(1, count + 1)]
+            for name in names:
+                self._drivers[name] = FakeDriver(offered)
+        else:
+            raise ValueError(f"unknown compute driver {self.kind!r}")
+        with self.db.write() as session:
+            for name, driver in self._drivers.items():
+                offered = driver.host_resources()
+                row = session.scalar(select(ComputeHost).where(ComputeHost.host == name))
+                if row is None:
+                    row = ComputeHost(id=str(uuid.uuid5(uuid.NAMESPACE_DNS, f"onestack-compute-{name}")), host=name,
+                                      driver=driver.name)
+                    session.add(row)
+                row.driver, row.vcpus, row.memory_mb, row.disk_gb = driver.name, offered.vcpus, offered.memory_mb, \
+                    offered.disk_gb
+                row.heartbeat_at = utcnow()
+                session.flush()
+                placement.register_host(session, row, self.settings)

@@ -1,0 +1,136 @@
+"""What compute asks of the network service: checking requested networks, and the instance's ports.
+
+Requests are checked with the caller's own context (a project can only boot on networks it may
+use); the ports are then created and bound by the engine with the cloud's authority, because
+binding (``binding:host_id``) is an admin attribute, as it is when Nova calls Neutron.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from onestack.drivers.compute import NIC
+from onestack.http.context import Context
+from onestack.http.errors import BadRequest, Conflict, NotFound
+from onestack.services.compute.models import Instance
+from onestack.services.network.models import FloatingIP, Network, Port
+from onestack.services.network.service import NetworkService
+
+OWNER = "compute:nova"
+
+
+def service_context(instance: Instance) -> Context:
+    return Context(user_id=instance.user_id, user_domain_id="default", project_id=instance.project_id,
+                   roles=frozenset({"admin", "member", "reader"}))
+
+
+class InstanceNetworking:
+    def __init__(self, network: NetworkService):
+        self.network = network
+
+    # -- at the API: what the caller asked for, checked as the caller ------------------------------
+    def requested(self, ctx: Context, networks) -> list[dict] | str:
+        """``networks`` of a create request, resolved to ``[{"network_id"|"port_id", "fixed_ip"?}]``."""
+        net = self.network
+        with net.db.read() as session:
+            if networks in ("none",):
+                return []
+            if networks is None or networks == "auto":
+                stmt = select(Network.id).where(Network.external.is_(False))
+                scope = net.networks.scope(session, ctx)
+                visible = session.scalars(stmt if scope is None else stmt.where(scope)).all()
+                if len(visible) > 1:
+                    raise Conflict("Multiple possible networks found, use a Network ID to be more specific.")
+                return [{"network_id": visible[0]}] if visible else []
+            found = []
+            for entry in networks:
+                if entry.get("port"):
+                    port = net.ports.get(session, ctx, entry["port"])
+                    if port.device_id:
+                        raise Conflict(f"Port {port.id} is still in use.")
+                    found.append({"port_id": port.id})
+                    continue
+                try:
+                    network = net.networks.get(session, ctx, entry["uuid"])
+                except NotFound:
+                    raise BadRequest(f"Network {entry['uuid']} could not be found.") from None
+                item = {"network_id": network.id}
+                if entry.get("fixed_ip"):
+                    item["fixed_ip"] = entry["fixed_ip"]
+                found.append(item)
+            return found
+
+    # -- in the engine: the instance's ports -------------------------------------------------------
+    def _ports(self, session, instance_id: str) -> list[Port]:
+        return list(session.scalars(select(Port).where(Port.device_id == instance_id).order_by(Port.created_at)))
+
+    def ensure_ports(self, instance: Instance) -> None:
+        """Create or claim one port per requested network, bound to the instance's host (idempotent)."""
+        net = self.network
+        ctx = service_context(instance)
+        with net.db.write() as session:
+            unclaimed = self._ports(session, instance.id)
+            for entry in instance.requested_networks or []:
+                if "port_id" in entry:
+                    port = net.ports.find(session, entry["port_id"])
+                    net.ports.update(session, ctx, port, {"device_id": instance.id, "device_owner": OWNER,
+                                                          "binding:host_id": instance.host})
+                    continue
+                made = next((p for p in unclaimed if p.network_id == entry["network_id"]), None)
+                if made is not None:  # made by an earlier, interrupted run of this step
+                    unclaimed.remove(made)
+                    continue
+                body = {"network_id": entry["network_id"], "device_id": instance.id, "device_owner": OWNER,
+                        "binding:host_id": instance.host, "tenant_id": instance.project_id}
+                if entry.get("fixed_ip"):
+                    body["fixed_ips"] = [{"ip_address": entry["fixed_ip"]}]
+                checked = net.ports.table.check(body, creating=True, is_admin=True)
+                net.ports.create(session, ctx, checked)
+
+    def mark_active(self, instance: Instance) -> None:
+        with self.network.db.write() as session:
+            for port in self._ports(session, instance.id):
+                port.status = "ACTIVE"
+
+    def release_ports(self, instance: Instance) -> None:
+        """Delete the ports the instance made; unbind those it was given."""
+        given = {e["port_id"] for e in instance.requested_networks or [] if "port_id" in e}
+        with self.network.db.write() as session:
+            for port in self._ports(session, instance.id):
+                if port.id in given:
+                    port.device_id, port.device_owner, port.host_id, port.status = "", "", "", "DOWN"
+                else:
+                    self.network.ports.remove(session, port)
+
+    def nics(self, instance: Instance) -> list[NIC]:
+        with self.network.db.read() as session:
+            ports = self._ports(session, instance.id)
+            mtus = {n.id: n.mtu for n in session.scalars(select(Network).where(
+                Network.id.in_({p.network_id for p in ports})))}
+            return [NIC(port_id=p.id, mac_address=p.mac_address, tap_name=f"tap{p.id[:11]}",
+                        mtu=mtus.get(p.network_id, 1500)) for p in ports]
+
+    # -- in views ----------------------------------------------------------------------------------
+    def addresses(self, instance_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+        """Per instance, Nova's ``addresses``: network name -> fixed and floating addresses."""
+        found: dict[str, dict[str, list[dict]]] = {i: {} for i in instance_ids}
+        if not instance_ids:
+            return found
+        with self.network.db.read() as session:
+            ports = list(session.scalars(select(Port).where(Port.device_id.in_(instance_ids))))
+            names = {n.id: n.name for n in session.scalars(select(Network).where(
+                Network.id.in_({p.network_id for p in ports})))}
+            floating: dict[tuple[str, str], str] = {}
+            for fip in session.scalars(select(FloatingIP).where(FloatingIP.port_id.in_([p.id for p in ports]))):
+                floating[(fip.port_id, fip.fixed_ip_address)] = fip.floating_ip_address
+            for port in sorted(ports, key=lambda p: p.created_at):
+                entries = found[port.device_id].setdefault(names.get(port.network_id, port.network_id), [])
+                for alloc in port.fixed_ips:
+                    version = 6 if ":" in alloc.ip_address else 4
+                    entries.append({"version": version, "addr": alloc.ip_address, "OS-EXT-IPS:type": "fixed",
+                                    "OS-EXT-IPS-MAC:mac_addr": port.mac_address})
+                    if (port.id, alloc.ip_address) in floating:
+                        entries.append({"version": 4, "addr": floating[(port.id, alloc.ip_address)],
+                                        "OS-EXT-IPS:type": "floating",
+                                        "OS-EXT-IPS-MAC:mac_addr": port.mac_address})
+        return found

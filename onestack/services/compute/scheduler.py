@@ -1,0 +1,95 @@
+"""Choosing a host: placement's candidates, then Nova's filters and weighers, then an atomic claim.
+
+Candidates come from placement (enough VCPU, MEMORY_MB and DISK_GB); the filters drop disabled or
+down hosts, hosts outside the requested availability zone and hosts the server group's policy
+forbids; the weighers prefer hosts with the most free memory (Nova's default spread) and, for the
+soft policies, the group's preference.  The claim is placement's: if another claim took the
+room first, the next host is tried.  Scheduling holds one lock so that two members of an
+anti-affinity group placed at the same moment see each other.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import select
+
+from onestack.services.compute.models import ComputeHost, Instance, ServerGroup, ServerGroupMember
+
+
+class NoValidHost(Exception):
+    def __init__(self, reason: str = "There are not enough hosts available."):
+        super().__init__(f"No valid host was found. {reason}")
+
+
+def resources_of(flavor: dict) -> dict[str, int]:
+    disk = flavor["disk"] + flavor.get("ephemeral", 0) + (flavor.get("swap", 0) + 1023) // 1024
+    wanted = {"VCPU": flavor["vcpus"], "MEMORY_MB": flavor["ram"]}
+    if disk:
+        wanted["DISK_GB"] = disk
+    return wanted
+
+
+class Scheduler:
+    def __init__(self, db, placement):
+        self.db = db
+        self.placement = placement
+        self._lock = threading.Lock()
+
+    def place(self, instance: Instance) -> str:
+        wanted = resources_of(instance.flavor)
+        with self._lock:
+            with self.db.read() as session:
+                hosts = {h.id: h for h in session.scalars(select(ComputeHost))}
+                group, members_on = self._group(session, instance)
+            candidates = [hosts[p] for p in self.placement.candidates(wanted) if p in hosts]
+            candidates = [h for h in candidates if self._passes(h, instance, group, members_on)]
+            if not candidates:
+                raise NoValidHost()
+            for host in self._weigh(candidates, group, members_on):
+                if self.placement.claim(instance.id, host.id, wanted, instance.project_id, instance.user_id):
+                    return host.host
+        raise NoValidHost("Every candidate host was claimed by another request first.")
+
+    def release(self, instance: Instance) -> None:
+        self.placement.release(instance.id)
+
+    @staticmethod
+    def _group(session, instance: Instance) -> tuple[ServerGroup | None, dict[str, int]]:
+        if instance.server_group_id is None:
+            return None, {}
+        group = session.get(ServerGroup, instance.server_group_id)
+        others = select(Instance.host).join(ServerGroupMember, ServerGroupMember.instance_uuid == Instance.id).where(
+            ServerGroupMember.group_id == instance.server_group_id, Instance.id != instance.id,
+            Instance.deleted.is_(False), Instance.host.is_not(None))
+        counts: dict[str, int] = {}
+        for host in session.scalars(others):
+            counts[host] = counts.get(host, 0) + 1
+        return group, counts
+
+    @staticmethod
+    def _passes(host: ComputeHost, instance: Instance, group: ServerGroup | None, members_on: dict[str, int]) -> bool:
+        if host.disabled or host.forced_down:
+            return False
+        if instance.requested_availability_zone and host.availability_zone != instance.requested_availability_zone:
+            return False
+        if group is None:
+            return True
+        here = members_on.get(host.host, 0)
+        if group.policy == "anti-affinity":
+            return here < (group.rules or {}).get("max_server_per_host", 1)
+        if group.policy == "affinity":
+            return not members_on or here > 0
+        return True
+
+    def _weigh(self, hosts: list[ComputeHost], group: ServerGroup | None,
+               members_on: dict[str, int]) -> list[ComputeHost]:
+        free = self.placement.free_memory({h.id for h in hosts})
+        policy = group.policy if group is not None else None
+
+        def score(host: ComputeHost) -> tuple:
+            here = members_on.get(host.host, 0)
+            preference = -here if policy == "soft-anti-affinity" else here if policy == "soft-affinity" else 0
+            return (preference, free.get(host.id, 0))
+
+        return sorted(hosts, key=score, reverse=True)

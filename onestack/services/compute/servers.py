@@ -1,0 +1,183 @@
+"""Server rules: what a create request must hold, who sees which servers, and which action each
+state allows.  Every change here is a row written in one transaction and a wake-up for the engine;
+nothing here waits for a guest."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import uuid
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from onestack.db.base import utcnow
+from onestack.http.context import Context
+from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
+from onestack.http.policy import enforce
+from onestack.services.compute import states as st
+from onestack.services.compute.models import Instance, InstanceAction, ServerGroup, ServerGroupMember
+from onestack.services.compute.policies import RULES
+
+HOSTNAME_BAD = re.compile(r"[^a-z0-9-]+")
+
+
+def hostname_for(name: str) -> str:
+    """Nova's sanitising of a display name into a hostname."""
+    cleaned = HOSTNAME_BAD.sub("-", name.lower().replace("_", "-").replace(" ", "-")).strip("-.")
+    return cleaned[:63] or "server"
+
+
+def authorize(ctx: Context, action: str, instance: Instance | None = None) -> None:
+    target = {"project_id": instance.project_id, "user_id": instance.user_id} if instance is not None else {}
+    enforce(ctx, f"os_compute_api:{action}", RULES[action], target)
+
+
+class Servers:
+    def __init__(self, compute):
+        self.compute = compute
+
+    # -- reading -------------------------------------------------------------------------
+    def get(self, session: Session, ctx: Context, server_id: str, *, deleted_ok: bool = False) -> Instance:
+        instance = session.get(Instance, server_id)
+        if instance is None or (instance.deleted and not deleted_ok) or not self.visible(ctx, instance):
+            raise NotFound(f"Instance {server_id} could not be found.")
+        return instance
+
+    @staticmethod
+    def visible(ctx: Context, instance: Instance) -> bool:
+        return ctx.is_admin or instance.project_id == ctx.project_id
+
+    # -- create ----------------------------------------------------------------------------
+    def create(self, session: Session, ctx: Context, server: dict, hints: dict, request_id: str) -> list[Instance]:
+        """Rows for ``min_count``..``max_count`` servers in state BUILD/scheduling."""
+        authorize(ctx, "servers:create")
+        compute = self.compute
+        flavor = compute.flavor_for_boot(session, ctx, str(server["flavorRef"]).rstrip("/").rsplit("/", 1)[-1])
+        image_ref = server.get("imageRef") or ""
+        image_ref = image_ref.rstrip("/").rsplit("/", 1)[-1]
+        if not image_ref:
+            raise BadRequest("Missing imageRef attribute")
+        compute.check_image(ctx, image_ref, flavor)
+        key_name, key_data = server.get("key_name"), None
+        if key_name is not None:
+            key_data = compute.keypair_for_boot(session, ctx, key_name)
+        user_data = server.get("user_data")
+        if user_data is not None:
+            try:
+                base64.b64decode(user_data, validate=True)
+            except (binascii.Error, ValueError):
+                raise BadRequest("User data needs to be valid base 64.") from None
+        az = server.get("availability_zone")
+        if az is not None and az not in compute.availability_zones(session):
+            raise BadRequest(f"The requested availability zone is not available: {az}")
+        networks = compute.networking.requested(ctx, server.get("networks"))
+        groups = [g["name"] for g in server.get("security_groups") or [{"name": "default"}]]
+        group_id = hints.get("group")
+        if group_id is not None and session.get(ServerGroup, group_id) is None:
+            raise BadRequest(f"Invalid server group {group_id}")
+        low, high = server.get("min_count", 1), server.get("max_count", server.get("min_count", 1))
+        if low > high:
+            raise BadRequest("min_count must be <= max_count")
+        count = compute.quota_room(session, ctx, flavor, low, high)
+        reservation = f"r-{uuid.uuid4().hex[:8]}"
+        made = []
+        for index in range(count):
+            name = server["name"] if count == 1 else f"{server['name']}-{index + 1}"
+            instance = Instance(
+                id=str(uuid.uuid4()), number=self._next_number(session), project_id=ctx.project_id or "",
+                user_id=ctx.user_id, name=name, description=server.get("description"), hostname=hostname_for(name),
+                reservation_id=reservation, launch_index=index, image_ref=image_ref, flavor=flavor,
+                key_name=key_name, key_data=key_data, user_data=user_data,
+                config_drive=bool(server.get("config_drive")), metadata_=server.get("metadata") or {},
+                tags=list(dict.fromkeys(server.get("tags") or [])), security_groups=groups,
+                requested_networks=networks, vm_state=st.BUILDING, task_state=st.SCHEDULING,
+                requested_availability_zone=az, availability_zone=az or "nova", server_group_id=group_id,
+                access_ip_v4=server.get("accessIPv4"), access_ip_v6=server.get("accessIPv6"))
+            session.add(instance)
+            session.flush()
+            if group_id is not None:
+                session.add(ServerGroupMember(group_id=group_id, instance_uuid=instance.id))
+            self.record(session, ctx, instance, "create", request_id)
+            made.append(instance)
+        return made
+
+    @staticmethod
+    def _next_number(session: Session) -> int:
+        # The hypervisor's name for a guest is "instance-%08x" % number, as Nova's instance id.
+        return (session.scalar(select(func.max(Instance.number))) or 0) + 1
+
+    # -- changes -----------------------------------------------------------------------------
+    def record(self, session: Session, ctx: Context, instance: Instance, action: str, request_id: str) -> None:
+        session.add(InstanceAction(instance_uuid=instance.id, action=action, request_id=request_id or "",
+                                   user_id=ctx.user_id, project_id=ctx.project_id or instance.project_id))
+
+    def check_lock(self, ctx: Context, instance: Instance) -> None:
+        if instance.locked and not ctx.is_admin and instance.locked_by != "owner" or (
+                instance.locked and instance.locked_by == "admin" and not ctx.is_admin):
+            raise Conflict(f"Instance {instance.id} is locked")
+
+    def start_task(self, session: Session, ctx: Context, instance: Instance, action: str, task: str,
+                   request_id: str, vm_states: tuple[str, ...], record_as: str | None = None) -> None:
+        """Check the state allows ``action``, then hand the instance to the engine with ``task``."""
+        self.check_lock(ctx, instance)
+        st.require(instance, action, vm_states)
+        instance.task_state = task
+        self.record(session, ctx, instance, record_as or action, request_id)
+
+    def delete(self, session: Session, ctx: Context, instance: Instance, request_id: str) -> None:
+        authorize(ctx, "servers:delete", instance)
+        self.check_lock(ctx, instance)
+        if instance.task_state == st.DELETING:
+            return
+        instance.task_state = st.DELETING
+        self.record(session, ctx, instance, "delete", request_id)
+
+    def update(self, session: Session, ctx: Context, instance: Instance, changes: dict) -> None:
+        authorize(ctx, "servers:update", instance)
+        if "name" in changes:
+            instance.name = changes["name"]
+        for api, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6"),
+                            ("description", "description")):
+            if api in changes:
+                setattr(instance, column, changes[api])
+        instance.updated_at = utcnow()
+
+    def lock(self, session: Session, ctx: Context, instance: Instance, reason: str | None) -> None:
+        authorize(ctx, "lock", instance)
+        instance.locked, instance.locked_reason = True, reason
+        instance.locked_by = "owner" if instance.project_id == ctx.project_id else "admin"
+
+    def unlock(self, session: Session, ctx: Context, instance: Instance) -> None:
+        authorize(ctx, "unlock", instance)
+        if instance.locked and instance.locked_by == "admin" and not ctx.is_admin:
+            raise Forbidden("Only an admin may unlock an instance an admin locked.")
+        instance.locked, instance.locked_by, instance.locked_reason = False, None, None
+
+    # -- listing -----------------------------------------------------------------------------
+    def list_query(self, ctx: Context, query) -> select:
+        """Nova's list filters: most need admin; a non-admin only ever sees its own project."""
+        all_tenants = query.get("all_tenants") is not None and ctx.is_admin
+        stmt = select(Instance)
+        deleted = str(query.get("deleted", "")).lower() in ("true", "1", "yes") and ctx.is_admin
+        stmt = stmt.where(Instance.deleted.is_(deleted))
+        if not all_tenants:
+            stmt = stmt.where(Instance.project_id == (query.get("project_id") if ctx.is_admin and
+                                                      query.get("project_id") else ctx.project_id))
+        elif query.get("project_id") or query.get("tenant_id"):
+            stmt = stmt.where(Instance.project_id == (query.get("project_id") or query.get("tenant_id")))
+        if query.get("image"):
+            stmt = stmt.where(Instance.image_ref == query["image"].rstrip("/").rsplit("/", 1)[-1])
+        if query.get("reservation_id"):
+            stmt = stmt.where(Instance.reservation_id == query["reservation_id"])
+        if query.get("host") and ctx.is_admin:
+            stmt = stmt.where(Instance.host == query["host"])
+        if query.get("availability_zone"):
+            stmt = stmt.where(Instance.availability_zone == query["availability_zone"])
+        if query.get("changes-since"):
+            from onestack.http.times import parse_time
+
+            since = parse_time(query["changes-since"], "changes-since")
+            stmt = stmt.where(or_(Instance.updated_at >= since, Instance.deleted.is_(True)))
+        return stmt
