@@ -15,6 +15,7 @@ from onestack.http.context import Context
 from onestack.services.identity.service import IdentityService
 from onestack.services.image.service import ImageService
 from onestack.services.network.service import NetworkService
+from onestack.services.placement.service import PlacementService
 
 
 class Runtime:
@@ -24,6 +25,7 @@ class Runtime:
         self.identity = IdentityService(self.db, settings)
         self.image = ImageService(self.db, settings, limits=self.identity.effective_limit)
         self.network = NetworkService(self.db, settings)
+        self.placement = PlacementService(self.db)
 
     def authenticate(self, token: str) -> Context:
         return self.identity.context(token)

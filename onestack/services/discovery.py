@@ -23,11 +23,6 @@ def _compute(call: Call) -> Reply:
                                 "updated": "2013-07-23T11:33:21Z", "links": _link(call, "/v2.1/")}]})
 
 
-def _placement(call: Call) -> Reply:
-    return Reply({"versions": [{"id": "v1.0", "min_version": "1.0", "max_version": "1.0", "status": "CURRENT",
-                                "links": _link(call, "/")}]})
-
-
 def _volume(call: Call) -> Reply:
     return Reply({"versions": [{"id": "v3.0", "status": "CURRENT", "version": "3.0", "min_version": "3.0",
                                 "updated": "2023-08-31T00:00:00Z", "links": _link(call, "/v3/"),
@@ -46,7 +41,6 @@ def _object_store(call: Call) -> Reply:
 
 PENDING: dict[str, tuple[str, errors.FaultFormat, str, Callable[[Call], Reply]]] = {
     "compute": ("/compute", errors.nova_fault, "/", _compute),
-    "placement": ("/placement", errors.generic_fault, "/", _placement),
     "block-storage": ("/volume", errors.nova_fault, "/", _volume),
     "orchestration": ("/orchestration", errors.generic_fault, "/", _orchestration),
     "object-store": ("/object-store", errors.generic_fault, "/info", _object_store),
