@@ -33,12 +33,12 @@ class ConsumerWrite:
 
 def consumer_allocations(session: Session, consumer: str) -> list[tuple[Allocation, Provider]]:
     return list(session.execute(select(Allocation, Provider).join(Provider, Provider.id == Allocation.provider_id)
-                                .where(Allocation.consumer_id == consumer).order_by(Allocation.id)).tuples())
+                                .where(Allocation.consumer_id == consumer).order_by(Allocation.id)).all())
 
 
 def provider_allocations(session: Session, provider: Provider) -> list[tuple[Allocation, Consumer]]:
     return list(session.execute(select(Allocation, Consumer).join(Consumer, Consumer.uuid == Allocation.consumer_id)
-                                .where(Allocation.provider_id == provider.id).order_by(Allocation.id)).tuples())
+                                .where(Allocation.provider_id == provider.id).order_by(Allocation.id)).all())
 
 
 def check_consumer(session: Session, write: ConsumerWrite) -> None:

@@ -22,7 +22,7 @@ def create_class(call: Call) -> Reply:
     name = body(call, schemas.RESOURCE_CLASS)["name"]
     with placement(call).write() as session:
         catalog.create_resource_class(session, name)
-    return Reply(None, 201, {"Location": href(call, f"/resource_classes/{name}")})
+    return Reply(None, 201, {"Location": call.url(f"/resource_classes/{name}")})
 
 
 def show_class(call: Call) -> Reply:
@@ -50,7 +50,7 @@ def put_class(call: Call) -> Reply:
         if not standard.is_custom(name) or len(name) > 255:
             raise BadRequest(f"Resource class name {name} must start with CUSTOM_ and use only A-Z, 0-9 and _.")
         catalog.create_resource_class(session, name)
-    return Reply(None, 201, {"Location": href(call, f"/resource_classes/{name}")})
+    return Reply(None, 201, {"Location": call.url(f"/resource_classes/{name}")})
 
 
 def delete_class(call: Call) -> Reply:

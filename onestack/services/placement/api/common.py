@@ -40,7 +40,8 @@ def body(call: Call, schema: dict):
 
 
 def href(call: Call, path: str) -> str:
-    """Placement's links are paths under its prefix, not absolute URLs."""
+    """Placement's links are paths under its prefix, not absolute URLs (its Location headers are absolute:
+    webob makes them so, and clients such as osc-placement fetch them as given)."""
     return f"{call.request.scope.get('root_path', '')}{path}"
 
 

@@ -9,7 +9,6 @@ from onestack.services.placement.api.common import (
     at_least,
     authorize,
     body,
-    href,
     latest,
     placement,
     reply,
@@ -65,7 +64,7 @@ def create_inventory(call: Call) -> Reply:
         rc = data["resource_class"]
         inv = inventories.add_one(session, provider, data["resource_provider_generation"], rc, data,
                                   _reserved_may_equal_total(call))
-        location = {"Location": href(call, f"/resource_providers/{provider.uuid}/inventories/{rc}")}
+        location = {"Location": call.url(f"/resource_providers/{provider.uuid}/inventories/{rc}")}
         return _one(call, provider, inv, 201, location)
 
 

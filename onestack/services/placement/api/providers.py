@@ -34,7 +34,7 @@ def create_provider(call: Call) -> Reply:
     with svc.write() as session:
         provider = providers.create(session, data.get("uuid") or str(uuidlib.uuid4()), data["name"],
                                     data.get("parent_provider_uuid"))
-        location = {"Location": href(call, f"/resource_providers/{provider.uuid}")}
+        location = {"Location": call.url(f"/resource_providers/{provider.uuid}")}
         if at_least(call, 1, 20):
             return reply(call, _view(call, session, provider), provider.updated_at, 200, location)
         return Reply(None, 201, location)

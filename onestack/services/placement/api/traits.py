@@ -5,7 +5,7 @@ from __future__ import annotations
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.routing import Call, Reply, route
 from onestack.services.placement import catalog, providers, schemas, standard
-from onestack.services.placement.api.common import V, authorize, body, href, placement, reply, since
+from onestack.services.placement.api.common import V, authorize, body, placement, reply, since
 from onestack.services.placement.queries import bad, only_known
 
 
@@ -42,7 +42,7 @@ def put_trait(call: Call) -> Reply:
                          'prefix "CUSTOM_" and use following characters: "A"-"Z", "0"-"9" and "_"')
     with placement(call).write() as session:
         created = catalog.ensure_trait(session, name)
-    headers = {"Location": href(call, f"/traits/{name}")}
+    headers = {"Location": call.url(f"/traits/{name}")}
     return Reply(None, 201 if created else 204, headers)
 
 
