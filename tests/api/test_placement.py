@@ -261,6 +261,7 @@ def test_allocations_capacity_units_and_consumer_generations(pl):
     assert error(pl.claim(c2, {u: {"DISK_GB": 1}}), 409)  # no such inventory here
     assert error(pl.claim(c2, {new_uuid(): {"VCPU": 1}}), 400)
     assert error(pl.claim(c2, {u: {"VCPU": 0}}), 400)
+    assert "Malformed consumer_uuid" in error(pl.claim("not-a-uuid", {u: {"VCPU": 1}}), 400)["detail"]
     assert pl.claim(c2, {u: {"VCPU": 4, "MEMORY_MB": 256}}).status_code == 204
     # Consumer generations: null means "new", a stale one conflicts.
     assert error(pl.claim(c1, {u: {"VCPU": 2}}, generation=None), 409)["code"] == "placement.concurrent_update"

@@ -4,6 +4,7 @@ the shared validator keeps compiled schemas by identity)."""
 from __future__ import annotations
 
 import functools
+import uuid
 
 from onestack.http.microversion import Version
 
@@ -48,6 +49,14 @@ AGGREGATE_LIST = {"type": "array", "items": UUID, "uniqueItems": True}
 AGGREGATES_1_19 = {"type": "object", "properties": {"aggregates": AGGREGATE_LIST,
                                                     "resource_provider_generation": GENERATION},
                    "required": ["aggregates", "resource_provider_generation"], "additionalProperties": False}
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return len(text) <= 36
 
 
 @functools.cache

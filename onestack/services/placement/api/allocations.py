@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from onestack.http.errors import BadRequest
 from onestack.http.routing import Call, Reply, route
 from onestack.services.placement import allocations, inventories, providers, schemas
 from onestack.services.placement.allocations import UNCHECKED, ConsumerWrite
@@ -51,6 +52,8 @@ def consumer_write(call: Call, consumer: str, data: dict) -> ConsumerWrite:
 
 def put_allocations(call: Call) -> Reply:
     authorize(call, "allocations")
+    if not schemas.is_uuid(call.path["consumer"]):
+        raise BadRequest(f"Malformed consumer_uuid: {call.path['consumer']}")
     data = body(call, schemas.put_allocations(call.version))
     placement(call).claim_many([consumer_write(call, call.path["consumer"], data)])
     return Reply(None, 204)
