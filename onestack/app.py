@@ -15,10 +15,12 @@ from onestack.services.compute import api as compute_api
 from onestack.services.identity import api as identity_api
 from onestack.services.image import api as image_api
 from onestack.services.network import api as network_api
+from onestack.services.placement import api as placement_api
 
 
 def all_services() -> list[Service]:
     return [identity_api.service(), image_api.service(), network_api.service(), compute_api.service(),
+            placement_api.service(),
             *discovery.services()]
 
 

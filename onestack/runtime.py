@@ -12,10 +12,12 @@ from starlette.requests import Request
 from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.http.context import Context
+from onestack.services.compute.placement_client import PlacementClient
 from onestack.services.compute.service import ComputeService
 from onestack.services.identity.service import IdentityService
 from onestack.services.image.service import ImageService
 from onestack.services.network.service import NetworkService
+from onestack.services.placement.service import PlacementService
 
 
 class Runtime:
@@ -25,7 +27,9 @@ class Runtime:
         self.identity = IdentityService(self.db, settings)
         self.image = ImageService(self.db, settings, limits=self.identity.effective_limit)
         self.network = NetworkService(self.db, settings)
-        self.compute = ComputeService(self.db, settings)
+        self.placement = PlacementService(self.db)
+        self.compute = ComputeService(self.db, settings, network=self.network, image=self.image,
+                                      placement=PlacementClient(self.placement))
 
     def authenticate(self, token: str) -> Context:
         return self.identity.context(token)

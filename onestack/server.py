@@ -39,10 +39,13 @@ def serve(settings: Settings, runtime: Runtime) -> None:
                                 access_log=False, loop="auto", http="auto", lifespan="off",
                                 server_header=False, timeout_keep_alive=30)
         if settings.workers > 1:
-            workers.run(config, runtime, settings.workers)
+            # The serving processes take requests; this one supervises them and converges the compute hosts.
+            workers.run(config, runtime, settings.workers, then=runtime.compute.start)
         else:
+            runtime.compute.start()
             uvicorn.Server(config).run()
     finally:
+        runtime.compute.stop()
         runtime.close()
         if running_pid(settings.data_dir) in (os.getpid(), None):
             pid_path(settings.data_dir).unlink(missing_ok=True)

@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable
 
 import uvicorn
 
@@ -43,7 +44,8 @@ def _spawn(config: uvicorn.Config, sockets: list, parent: int) -> int:
     os._exit(code)
 
 
-def run(config: uvicorn.Config, runtime, count: int) -> None:
+def run(config: uvicorn.Config, runtime, count: int, then: Callable[[], None] | None = None) -> None:
+    """Serve with ``count`` workers; ``then`` runs in this supervising process once they are forked."""
     sockets = [config.bind_socket()]
     runtime.db.dispose()
     parent = os.getpid()
@@ -57,6 +59,8 @@ def run(config: uvicorn.Config, runtime, count: int) -> None:
     signal.signal(signal.SIGINT, stop)
     children = {_spawn(config, sockets, parent) for _ in range(count)}
     LOG.info("serving with %d workers: %s", count, sorted(children))
+    if then is not None:
+        then()
     while not stopping:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)

@@ -21,6 +21,10 @@ from http import HTTPStatus
 
 class APIError(Exception):
     status = 500
+    # Set when the error is rendered: the request's id and negotiated microversion, for fault shapes
+    # that carry them (Placement's).
+    request_id: str | None = None
+    version = None
 
     def __init__(self, message: str | None = None, *, headers: dict | None = None, kind: str | None = None):
         """``kind`` names the error for services whose faults carry a type (Neutron's ``NetworkNotFound``)."""

@@ -167,6 +167,8 @@ class Service:
 
         async def endpoint(request: Request) -> Response:
             version = mv.negotiate(request.headers) if mv else None
+            # Errors raised later are rendered at the negotiated version (Placement's codes depend on it).
+            request.scope["onestack.version"] = version
             body = None
             if request.method in BODY_METHODS and not ep.stream_body:
                 runtime = request.scope["onestack.runtime"]
@@ -192,8 +194,11 @@ class Service:
 
     def render(self, err: errors.APIError, request: Request | None = None) -> Response:
         headers = dict(err.headers)
+        if request is not None:
+            err.request_id = request.scope.get("onestack.request_id")
+            err.version = request.scope.get("onestack.version")
         if self.microversions and request is not None:
-            headers.update(self.microversions.response_headers(self.microversions.minimum))
+            headers.update(self.microversions.response_headers(err.version or self.microversions.minimum))
         if err.status == 401:
             headers.setdefault("WWW-Authenticate", f'Keystone uri="{_identity_uri(request)}"')
         return json_response(self.fault(err), err.status, headers)

@@ -18,9 +18,6 @@ def _link(call: Call, path: str) -> list[dict]:
     return [{"rel": "self", "href": call.url(path)}]
 
 
-def _placement(call: Call) -> Reply:
-    return Reply({"versions": [{"id": "v1.0", "min_version": "1.0", "max_version": "1.0", "status": "CURRENT",
-                                "links": _link(call, "/")}]})
 
 
 def _volume(call: Call) -> Reply:
@@ -40,7 +37,6 @@ def _object_store(call: Call) -> Reply:
 
 
 PENDING: dict[str, tuple[str, errors.FaultFormat, str, Callable[[Call], Reply]]] = {
-    "placement": ("/placement", errors.generic_fault, "/", _placement),
     "block-storage": ("/volume", errors.nova_fault, "/", _volume),
     "orchestration": ("/orchestration", errors.generic_fault, "/", _orchestration),
     "object-store": ("/object-store", errors.generic_fault, "/info", _object_store),

@@ -50,6 +50,7 @@ class Hosts:
                 self._drivers[name] = FakeDriver(offered)
         else:
             raise ValueError(f"unknown compute driver {self.kind!r}")
+        registered = []
         with self.db.write() as session:
             for name, driver in self._drivers.items():
                 offered = driver.host_resources()
@@ -61,5 +62,6 @@ class Hosts:
                 row.driver, row.vcpus, row.memory_mb, row.disk_gb = driver.name, offered.vcpus, offered.memory_mb, \
                     offered.disk_gb
                 row.heartbeat_at = utcnow()
-                session.flush()
-                placement.register_host(session, row, self.settings)
+                registered.append(row)
+        for row in registered:
+            placement.register_host(row, self.settings)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onestack.db.base import Base, UTCDateTime, utcnow
@@ -59,7 +59,7 @@ class Instance(Base):
     metadata_: Mapped[dict] = mapped_column("metadata", default=dict)
     tags: Mapped[list] = mapped_column(default=list)
     security_groups: Mapped[list] = mapped_column(default=list)
-    requested_networks: Mapped[list | str] = mapped_column(default=list)
+    requested_networks: Mapped[list] = mapped_column(default=list)
     vm_state: Mapped[str] = mapped_column(String(32), default="building")
     task_state: Mapped[str | None] = mapped_column(String(64))
     power_state: Mapped[int] = mapped_column(Integer, default=0)
@@ -72,7 +72,7 @@ class Instance(Base):
     locked_reason: Mapped[str | None] = mapped_column(String(255))
     access_ip_v4: Mapped[str | None] = mapped_column(String(64))
     access_ip_v6: Mapped[str | None] = mapped_column(String(64))
-    fault: Mapped[dict | None] = mapped_column()
+    fault: Mapped[dict | None] = mapped_column(JSON)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     # What the next step needs that the row does not otherwise say (the resize target, the
     # snapshot image id...), cleared when the task ends.

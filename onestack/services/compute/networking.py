@@ -105,8 +105,8 @@ class InstanceNetworking:
     def nics(self, instance: Instance) -> list[NIC]:
         with self.network.db.read() as session:
             ports = self._ports(session, instance.id)
-            mtus = {n.id: n.mtu for n in session.scalars(select(Network).where(
-                Network.id.in_({p.network_id for p in ports})))}
+            mtus = dict(session.execute(select(Network.id, Network.mtu).where(
+                Network.id.in_({p.network_id for p in ports}))).all())
             return [NIC(port_id=p.id, mac_address=p.mac_address, tap_name=f"tap{p.id[:11]}",
                         mtu=mtus.get(p.network_id, 1500)) for p in ports]
 
@@ -118,8 +118,8 @@ class InstanceNetworking:
             return found
         with self.network.db.read() as session:
             ports = list(session.scalars(select(Port).where(Port.device_id.in_(instance_ids))))
-            names = {n.id: n.name for n in session.scalars(select(Network).where(
-                Network.id.in_({p.network_id for p in ports})))}
+            names = dict(session.execute(select(Network.id, Network.name).where(
+                Network.id.in_({p.network_id for p in ports}))).all())
             floating: dict[tuple[str, str], str] = {}
             for fip in session.scalars(select(FloatingIP).where(FloatingIP.port_id.in_([p.id for p in ports]))):
                 floating[(fip.port_id, fip.fixed_ip_address)] = fip.floating_ip_address

@@ -42,11 +42,11 @@ class Scheduler:
             with self.db.read() as session:
                 hosts = {h.id: h for h in session.scalars(select(ComputeHost))}
                 group, members_on = self._group(session, instance)
-            candidates = [hosts[p] for p in self.placement.candidates(wanted) if p in hosts]
-            candidates = [h for h in candidates if self._passes(h, instance, group, members_on)]
+            free = dict(self.placement.candidates(wanted))
+            candidates = [hosts[p] for p in free if p in hosts and self._passes(hosts[p], instance, group, members_on)]
             if not candidates:
                 raise NoValidHost()
-            for host in self._weigh(candidates, group, members_on):
+            for host in self._weigh(candidates, free, group, members_on):
                 if self.placement.claim(instance.id, host.id, wanted, instance.project_id, instance.user_id):
                     return host.host
         raise NoValidHost("Every candidate host was claimed by another request first.")
@@ -82,9 +82,9 @@ class Scheduler:
             return not members_on or here > 0
         return True
 
-    def _weigh(self, hosts: list[ComputeHost], group: ServerGroup | None,
+    @staticmethod
+    def _weigh(hosts: list[ComputeHost], free: dict[str, int], group: ServerGroup | None,
                members_on: dict[str, int]) -> list[ComputeHost]:
-        free = self.placement.free_memory({h.id for h in hosts})
         policy = group.policy if group is not None else None
 
         def score(host: ComputeHost) -> tuple:

@@ -30,7 +30,9 @@ def hostname_for(name: str) -> str:
 
 
 def authorize(ctx: Context, action: str, instance: Instance | None = None) -> None:
-    target = {"project_id": instance.project_id, "user_id": instance.user_id} if instance is not None else {}
+    # Without an instance the target is the caller's own project, as Nova's policy targets default.
+    target = ({"project_id": instance.project_id, "user_id": instance.user_id} if instance is not None
+              else {"project_id": ctx.project_id, "user_id": ctx.user_id})
     enforce(ctx, f"os_compute_api:{action}", RULES[action], target)
 
 

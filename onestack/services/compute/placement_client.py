@@ -1,0 +1,54 @@
+"""What the compute service asks of placement, in compute's terms: register a host's inventory, find
+hosts with room, claim an instance's resources, release them."""
+
+from __future__ import annotations
+
+import logging
+
+from onestack.config import ComputeSettings
+from onestack.http.errors import Conflict
+from onestack.services.compute.models import ComputeHost
+from onestack.services.placement.service import PlacementService
+
+LOG = logging.getLogger("onestack.compute.placement")
+
+
+class PlacementClient:
+    def __init__(self, placement: PlacementService):
+        self.placement = placement
+
+    def register_host(self, host: ComputeHost, settings: ComputeSettings) -> None:
+        memory_reserved = settings.reserved_host_memory_mb if settings.reserved_host_memory_mb < host.memory_mb else 0
+        inventories = {
+            "VCPU": {"total": host.vcpus, "allocation_ratio": settings.cpu_allocation_ratio, "max_unit": host.vcpus},
+            "MEMORY_MB": {"total": host.memory_mb, "reserved": memory_reserved,
+                          "allocation_ratio": settings.ram_allocation_ratio, "max_unit": host.memory_mb},
+            "DISK_GB": {"total": host.disk_gb, "allocation_ratio": settings.disk_allocation_ratio,
+                        "max_unit": host.disk_gb},
+        }
+        self.placement.ensure_provider(host.host, host.id, inventories, ["COMPUTE_NODE"])
+
+    def candidates(self, wanted: dict[str, int]) -> list[tuple[str, int]]:
+        """Hosts (provider uuids) that can take ``wanted``, each with its free memory in MB."""
+        found = self.placement.candidates(wanted)
+        summaries = found["provider_summaries"]
+        hosts = []
+        for request in found["allocation_requests"]:
+            (provider,) = request["allocations"]
+            memory = summaries[provider]["resources"].get("MEMORY_MB", {})
+            hosts.append((provider, memory.get("capacity", 0) - memory.get("used", 0)))
+        return hosts
+
+    def claim(self, consumer: str, provider: str, wanted: dict[str, int], project_id: str, user_id: str) -> bool:
+        """True if ``consumer`` now holds ``wanted`` on ``provider``; False if another claim took the room."""
+        try:
+            self.placement.claim(consumer, {provider: wanted}, project_id, user_id)
+            return True
+        except Conflict as exc:
+            if provider in self.placement.providers_of(consumer):  # an earlier, interrupted run claimed it
+                return True
+            LOG.info("claim for %s on %s refused: %s", consumer, provider, exc.message)
+            return False
+
+    def release(self, consumer: str) -> None:
+        self.placement.release(consumer)

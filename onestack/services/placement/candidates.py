@@ -1,0 +1,242 @@
+"""Allocation candidates: every way one provider tree can satisfy a request.
+
+A request has request groups: the unnumbered one, whose resources may come from any providers of one
+tree (each resource class from one provider), and suffixed groups (``resources1``, ``resources_NET``),
+each satisfied by a single provider.  A candidate picks one way for every group in the same tree;
+``group_policy=isolate`` keeps suffixed groups on different providers, ``same_subtree`` makes the
+providers of the named groups hang under one of them, ``root_required`` filters on the root's traits.
+Providers that share resources with other trees through aggregates (``MISC_SHARES_VIA_AGGREGATE``) are
+not combined with other trees: a candidate always comes from one tree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from collections.abc import Iterator
+
+from onestack.http.microversion import Version
+from onestack.services.placement import codes
+from onestack.services.placement.queries import (
+    AggregateClause,
+    Traits,
+    bad,
+    parse_limit,
+    parse_member_of,
+    parse_resources,
+    parse_traits,
+    parse_uuid,
+    single,
+)
+from onestack.services.placement.snapshot import Node, Snapshot, capacity
+
+V = Version
+GROUPED = re.compile(r"^(resources|required|member_of|in_tree)(.*)$")
+NUMERIC_SUFFIX = re.compile(r"^[1-9][0-9]*$")
+STRING_SUFFIX = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+@dataclasses.dataclass
+class Group:
+    suffix: str = ""
+    resources: dict[str, int] = dataclasses.field(default_factory=dict)
+    traits: Traits = dataclasses.field(default_factory=Traits)
+    member_of: list[AggregateClause] = dataclasses.field(default_factory=list)
+    in_tree: str | None = None
+
+
+@dataclasses.dataclass
+class Request:
+    groups: list[Group]
+    group_policy: str | None = None
+    root_required: Traits = dataclasses.field(default_factory=Traits)
+    same_subtree: list[list[str]] = dataclasses.field(default_factory=list)
+    limit: int | None = None
+    nested: bool = True  # before 1.29 a candidate may use only one provider of a tree
+
+    @property
+    def requested_classes(self) -> set[str]:
+        return {rc for g in self.groups for rc in g.resources}
+
+
+@dataclasses.dataclass
+class Candidate:
+    allocations: dict[str, dict[str, int]]  # provider uuid -> class -> amount
+    mappings: dict[str, list[str]]  # group suffix -> provider uuids
+    root_id: int
+    provider_ids: set[int]
+
+
+ALLOWED = {"resources": V(1, 10), "limit": V(1, 16), "required": V(1, 17), "member_of": V(1, 21),
+           "group_policy": V(1, 25), "in_tree": V(1, 31), "root_required": V(1, 35), "same_subtree": V(1, 36)}
+
+
+def parse(query, version: Version, known_class, known_trait) -> Request:
+    """The query string as Placement reads it at ``version`` (400 for anything it would refuse)."""
+    groups: dict[str, Group] = {}
+    for key in query:
+        match = GROUPED.match(key)
+        since = ALLOWED.get(key)
+        suffix = match.group(2) if match else ""
+        if since is not None and version >= since:
+            suffix = ""
+        elif match and suffix and version >= V(1, 25) and (
+                NUMERIC_SUFFIX.match(suffix) or (version >= V(1, 33) and STRING_SUFFIX.match(suffix))) and (
+                match.group(1) != "in_tree" or version >= V(1, 31)):
+            pass
+        else:
+            raise bad(f"Invalid query string parameters: Additional properties are not allowed ('{key}' was "
+                      "unexpected)")
+        if match:
+            kind = match.group(1)
+            group = groups.setdefault(suffix, Group(suffix))
+            if kind == "resources":
+                group.resources = parse_resources(single(query, key) or "", known_class, key)
+            elif kind == "required":
+                group.traits = parse_traits(query.getlist(key), version, known_trait, key)
+            elif kind == "member_of":
+                group.member_of = parse_member_of(query.getlist(key), version)
+            else:
+                group.in_tree = parse_uuid(single(query, key) or "", key)
+    numbered = [g for s, g in groups.items() if s]
+    unnumbered = groups.get("")
+    if version < V(1, 25) and (unnumbered is None or not unnumbered.resources):
+        raise bad("Invalid query string parameters: 'resources' is a required property",
+                  codes.QUERY_MISSING_VALUE)
+    if not any(g.resources for g in groups.values()):
+        raise bad("At least one request group (`resources` or `resources{$S}`) is required.",
+                  codes.QUERY_MISSING_VALUE)
+    same_subtree = [[s for s in text.split(",")] for text in query.getlist("same_subtree")]
+    for names in same_subtree:
+        for s in names:
+            if s not in groups or not s:
+                raise bad(f"Real suffixes should be specified in same_subtree: {names}")
+    in_subtree = {s for names in same_subtree for s in names}
+    for g in numbered:
+        if not g.resources and g.suffix not in in_subtree:
+            raise bad(f"All request groups must specify resources; group '{g.suffix}' does not "
+                      "(resourceless groups need same_subtree, microversion 1.36).")
+    policy = single(query, "group_policy")
+    if policy is not None and policy not in ("none", "isolate"):
+        raise bad(f"Invalid query string parameters: '{policy}' is not one of ['none', 'isolate']")
+    if len([g for g in numbered if g.resources]) > 1 and policy is None:
+        raise bad('The "group_policy" parameter is required when specifying more than one "resources{$S}" '
+                  "parameter.", codes.QUERY_MISSING_VALUE)
+    root_required = (parse_traits(query.getlist("root_required"), version, known_trait, "root_required")
+                     if "root_required" in query else Traits())
+    limit = single(query, "limit")
+    ordered = ([unnumbered] if unnumbered is not None else []) + numbered
+    return Request(ordered, policy, root_required, same_subtree, parse_limit(limit) if limit else None,
+                   nested=version >= V(1, 29))
+
+
+class Search:
+    def __init__(self, snap: Snapshot, request: Request):
+        self.snap = snap
+        self.request = request
+
+    def run(self) -> list[Candidate]:
+        found, seen = [], set()
+        for candidate in self._all():
+            key = (tuple(sorted((u, tuple(sorted(r.items()))) for u, r in candidate.allocations.items())),
+                   tuple(sorted((s, tuple(p)) for s, p in candidate.mappings.items())))
+            if key in seen:
+                continue
+            seen.add(key)
+            found.append(candidate)
+            if self.request.limit is not None and len(found) >= self.request.limit:
+                break
+        return found
+
+    def _all(self) -> Iterator[Candidate]:
+        for root_id, tree in self.snap.trees.items():
+            root = self.snap.nodes[root_id]
+            if not self.request.root_required.satisfied_by(root.traits):
+                continue
+            per_group = []
+            for group in self.request.groups:
+                options = list(self._options(tree, root, group))
+                if not options:
+                    break
+                per_group.append(options)
+            else:
+                for combo in itertools.product(*per_group):
+                    candidate = self._combine(root_id, combo)
+                    if candidate is not None:
+                        yield candidate
+
+    # -- one group ---------------------------------------------------------------------------------
+    def _in_tree(self, node: Node, group: Group) -> bool:
+        if group.in_tree is None:
+            return True
+        anchor = self.snap.by_uuid.get(group.in_tree)
+        return anchor is not None and anchor.root_id == node.root_id
+
+    def _options(self, tree: list[Node], root: Node, group: Group) -> Iterator[tuple[dict, list[Node]]]:
+        """(allocations by node id, providers satisfying the group) for each way this group fits."""
+        if group.suffix:
+            for node in tree:
+                if (self._in_tree(node, group) and group.traits.satisfied_by(node.traits)
+                        and all(c.satisfied_by(node.aggregates) for c in group.member_of)
+                        and all(node.can_take(rc, n) for rc, n in group.resources.items())):
+                    yield ({node.id: dict(group.resources)} if group.resources else {}), [node]
+            return
+        if not group.resources:
+            yield {}, []  # traits and aggregates of a resourceless unnumbered group apply to the whole candidate
+            return
+
+        def usable(node: Node, rc: str, amount: int) -> bool:
+            # An aggregate on the root spans its whole tree for the unnumbered group.
+            aggregates = node.aggregates | root.aggregates
+            return (self._in_tree(node, group) and not (group.traits.forbidden & node.traits)
+                    and all(c.satisfied_by(aggregates) for c in group.member_of) and node.can_take(rc, amount))
+
+        choices = [[(node, rc, amount) for node in tree if usable(node, rc, amount)]
+                   for rc, amount in group.resources.items()]
+        for picks in itertools.product(*choices):
+            used = {node.id: node for node, _, _ in picks}
+            union = set().union(*(n.traits for n in used.values()))
+            if not all(any_of & union for any_of in group.traits.required):
+                continue
+            allocation: dict[int, dict[str, int]] = {}
+            for node, rc, amount in picks:
+                allocation.setdefault(node.id, {})[rc] = amount
+            yield allocation, list(used.values())
+
+    # -- one candidate ---------------------------------------------------------------------------------
+    def _combine(self, root_id: int, combo) -> Candidate | None:
+        request, nodes = self.request, self.snap.nodes
+        merged: dict[int, dict[str, int]] = {}
+        for allocation, _ in combo:
+            for nid, resources in allocation.items():
+                target = merged.setdefault(nid, {})
+                for rc, n in resources.items():
+                    target[rc] = target.get(rc, 0) + n
+        for nid, resources in merged.items():
+            node = nodes[nid]
+            if any(capacity(node.inventories[rc]) < node.used.get(rc, 0) + n for rc, n in resources.items()):
+                return None
+        by_suffix = {group.suffix: providers for group, (_, providers) in zip(request.groups, combo, strict=True)}
+        if request.group_policy == "isolate":
+            numbered = [p[0].id for s, p in by_suffix.items() if s and p]
+            if len(numbered) != len(set(numbered)):
+                return None
+        for names in request.same_subtree:
+            involved = [p for s in names for p in by_suffix[s]]
+            if not any(all(self.snap.is_ancestor_or_self(top, n) for n in involved) for top in involved):
+                return None
+        unnumbered = request.groups[0] if request.groups and not request.groups[0].suffix else None
+        if unnumbered is not None and not unnumbered.resources:
+            # A resourceless unnumbered group constrains the providers the candidate uses.
+            used = [nodes[i] for i in merged] or [nodes[root_id]]
+            union = set().union(*(n.traits for n in used))
+            if not unnumbered.traits.satisfied_by(union):
+                return None
+        if not request.nested and len(merged) > 1:
+            return None
+        uuid = {nid: nodes[nid].uuid for nid in merged}
+        involved_ids = set(merged) | {p.id for providers in by_suffix.values() for p in providers}
+        return Candidate({uuid[nid]: res for nid, res in merged.items()},
+                         {s: [p.uuid for p in providers] for s, providers in by_suffix.items() if providers},
+                         root_id, involved_ids)
