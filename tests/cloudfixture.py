@@ -15,6 +15,8 @@ import yaml
 # Tempest's own compliance settings: tests of lockout and history rely on them.
 TEST_SETTINGS = {
     "bcrypt_rounds": 4,
+    # Two fake compute hosts: enough for anti-affinity to spread and then run out of room.
+    "compute": {"driver": "fake", "fake_hosts": 2},
     "security_compliance": {"lockout_failure_attempts": 2, "lockout_duration": 5, "unique_last_password_count": 2},
     # web-download tests fetch from a server on 127.0.0.1 (any port): only that address is let through;
     # every other loopback and link-local address stays refused, as by default.

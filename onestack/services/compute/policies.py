@@ -28,4 +28,6 @@ RULES: dict[str, Rule] = {
     "os-availability-zone": READER,
     "console-output": MEMBER,
     "ips": READER,
+    "os-services": ADMIN,
+    "os-hypervisors": ADMIN,
 }

@@ -6,6 +6,7 @@ from onestack.services.compute.api import (
     actions,
     availability_zones,
     discovery,
+    hosts,
     server_details,
     server_groups,
     servers,
@@ -15,5 +16,5 @@ from onestack.services.compute.versions import MICROVERSIONS
 
 def service() -> Service:
     routes = [*discovery.ROUTES, *servers.ROUTES, *actions.ROUTES, *server_details.ROUTES, *server_groups.ROUTES,
-              *availability_zones.ROUTES]
+              *availability_zones.ROUTES, *hosts.ROUTES]
     return Service("compute", "/compute", nova_fault, routes, microversions=MICROVERSIONS)
