@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 PG_SERVER = os.environ.get("ONESTACK_TEST_POSTGRES")
 
@@ -25,6 +27,15 @@ def scratch_database(prefix: str = "onestack_test") -> Iterator[str]:
     try:
         yield f"{PG_SERVER}/{name}"
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        # An autovacuum worker on the database (a superuser's process) makes FORCE fail for an
+        # ordinary role; it finishes soon, so try again.
+        for attempt in range(10):
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                break
+            except DBAPIError:
+                if attempt == 9:
+                    raise
+                time.sleep(1)
         admin.dispose()
