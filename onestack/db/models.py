@@ -2,7 +2,7 @@
 
 import importlib
 
-SERVICES_WITH_TABLES = ("identity", "image", "network")
+SERVICES_WITH_TABLES = ("identity", "image", "network", "compute")
 
 
 def load_all() -> None:

@@ -1,0 +1,111 @@
+"""Response bodies as Nova builds them at each microversion.
+
+``url`` is the caller's ``Call.url``: links are absolute under the service prefix, with ``/v2.1`` for
+``self`` and without it for ``bookmark``, as Nova writes them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from onestack.http.microversion import Version
+from onestack.services.compute.models import Flavor, KeyPair
+from onestack.services.compute.quota_resources import quota_set_resources
+from onestack.services.compute.versions import at_least
+
+Url = Callable[[str], str]
+
+
+def links(url: Url, collection: str, ident: str) -> list[dict]:
+    return [{"rel": "self", "href": url(f"/v2.1/{collection}/{ident}")},
+            {"rel": "bookmark", "href": url(f"/{collection}/{ident}")}]
+
+
+def next_link(url: Url, path: str, query, marker: str) -> list[dict]:
+    """``*_links`` for a full page: the same query, continued after ``marker``."""
+    kept = [(k, v) for k, v in query.multi_items() if k != "marker"]
+    return [{"rel": "next", "href": url(f"/v2.1/{path}?" + urlencode([*kept, ("marker", marker)]))}]
+
+
+def stamp(value: datetime.datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if value else None
+
+
+# -- flavors ---------------------------------------------------------------------------
+def flavor_summary(flavor: Flavor, url: Url, version: Version | None) -> dict:
+    body = {"id": flavor.flavorid, "name": flavor.name, "links": links(url, "flavors", flavor.flavorid)}
+    if at_least(version, "2.55"):
+        body["description"] = flavor.description
+    return body
+
+
+def flavor(flavor: Flavor, url: Url, version: Version | None, show_extra_specs: bool = True) -> dict:
+    body = flavor_summary(flavor, url, version)
+    body.update({
+        "ram": flavor.memory_mb, "disk": flavor.root_gb, "vcpus": flavor.vcpus,
+        # Until 2.75 a flavor without swap said "" rather than 0.
+        "swap": flavor.swap if flavor.swap or at_least(version, "2.75") else "",
+        "OS-FLV-EXT-DATA:ephemeral": flavor.ephemeral_gb, "OS-FLV-DISABLED:disabled": flavor.disabled,
+        "os-flavor-access:is_public": flavor.is_public, "rxtx_factor": flavor.rxtx_factor,
+    })
+    if at_least(version, "2.61") and show_extra_specs:
+        body["extra_specs"] = flavor.extra_specs
+    return body
+
+
+def flavor_access(flavorid: str, projects: list[str]) -> dict:
+    return {"flavor_access": [{"flavor_id": flavorid, "tenant_id": project} for project in projects]}
+
+
+# -- keypairs --------------------------------------------------------------------------
+def keypair_summary(keypair: KeyPair, version: Version | None) -> dict:
+    body = {"name": keypair.name, "public_key": keypair.public_key, "fingerprint": keypair.fingerprint}
+    if at_least(version, "2.2"):
+        body["type"] = keypair.type
+    return body
+
+
+def keypair_created(keypair: KeyPair, version: Version | None, private_key: str | None) -> dict:
+    body = {**keypair_summary(keypair, version), "user_id": keypair.user_id}
+    if private_key is not None:
+        body["private_key"] = private_key
+    return body
+
+
+def keypair(keypair: KeyPair, version: Version | None) -> dict:
+    # Nova soft-deletes keypairs, so its view carries the soft-delete columns of a live row.
+    return {**keypair_created(keypair, version, None), "id": keypair.id, "created_at": stamp(keypair.created_at),
+            "updated_at": stamp(keypair.updated_at), "deleted": False, "deleted_at": None}
+
+
+# -- quotas and limits -----------------------------------------------------------------------
+def limits_set(values: dict, resources: tuple[str, ...], ident: str | None = None) -> dict:
+    """A quota set or quota class set body: ``id`` is shown by GET, not by PUT."""
+    body = {"id": ident} if ident is not None else {}
+    body.update({resource: values[resource] for resource in resources})
+    return body
+
+
+# quota resource -> the absolute limits that show it (maxImageMeta went at 2.39)
+MAXIMA = {"ram": "maxTotalRAMSize", "instances": "maxTotalInstances", "cores": "maxTotalCores",
+          "key_pairs": "maxTotalKeypairs", "floating_ips": "maxTotalFloatingIps", "metadata_items": "maxServerMeta",
+          "injected_files": "maxPersonality", "injected_file_content_bytes": "maxPersonalitySize",
+          "security_groups": "maxSecurityGroups", "security_group_rules": "maxSecurityGroupRules",
+          "server_groups": "maxServerGroups", "server_group_members": "maxServerGroupMembers"}
+USED = {"ram": "totalRAMUsed", "cores": "totalCoresUsed", "instances": "totalInstancesUsed",
+        "floating_ips": "totalFloatingIpsUsed", "security_groups": "totalSecurityGroupsUsed",
+        "server_groups": "totalServerGroupsUsed"}
+
+
+def limits(values: dict[str, int], used: dict[str, int], version: Version | None) -> dict:
+    absolute = {}
+    for resource in quota_set_resources(version):
+        if resource in MAXIMA:
+            absolute[MAXIMA[resource]] = values[resource]
+        if resource in USED:
+            absolute[USED[resource]] = used.get(resource, 0)
+    if not at_least(version, "2.39"):
+        absolute["maxImageMeta"] = values["metadata_items"]
+    return {"limits": {"absolute": absolute, "rate": []}}
