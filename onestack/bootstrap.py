@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from onestack.db.base import new_id
 from onestack.runtime import Runtime
+from onestack.services.compute.flavors import seed_defaults as seed_flavors
 from onestack.services.identity.models import (
     ROOT_DOMAIN,
     Assignment,
@@ -86,7 +87,7 @@ def _grant(session, kind: str, actor: str, target: str, role: str) -> None:
 
 
 def seed(runtime: Runtime) -> dict:
-    """Create the initial domain, roles, projects, users and catalog; returns the passwords."""
+    """Create the initial domain, roles, projects, users, catalog and flavors; returns the passwords."""
     settings = runtime.settings
     found = load_secrets(settings.data_dir)
     runtime.identity.keys.initialise()
@@ -122,6 +123,7 @@ def seed(runtime: Runtime) -> dict:
                 _grant(session, "UserDomain", user.id, "default", roles["admin"].id)
         _ensure(session, Region, {"description": "", "extra": {}}, id=settings.region)
         _sync_catalog(session, settings.base_url, settings.region)
+        seed_flavors(session)
     return found
 
 

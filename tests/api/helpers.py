@@ -39,3 +39,19 @@ def member_of_new_project(cloud, admin: httpx.Client, role: str = "member") -> t
     grant(admin, project["id"], user["id"], role)
     token = cloud.token(user["name"], "secret-pass-1", project["name"])
     return project, user, token
+
+
+def nova(cloud, token: str | None = None, version: str | None = None) -> httpx.Client:
+    """A client for the compute API as the admin project (or ``token``'s caller), at ``version`` if given."""
+    headers = {"X-Auth-Token": token or cloud.token()}
+    if version:
+        headers["OpenStack-API-Version"] = f"compute {version}"
+    return httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers=headers, timeout=60)
+
+
+def nova_error(resp: httpx.Response, status: int) -> str:
+    """The message of Nova's fault body, after checking its status and shape."""
+    assert resp.status_code == status, f"{resp.status_code}: {resp.text}"
+    (fault,) = resp.json().values()
+    assert fault["code"] == status
+    return fault["message"]

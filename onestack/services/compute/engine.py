@@ -100,7 +100,7 @@ class Engine:
         self._advance(instance.id, st.SCHEDULING, host=host, task_state=st.NETWORKING)
 
     def _network(self, instance: Instance) -> None:
-        self.compute.ports.ensure_ports(instance)
+        self.compute.networking.ensure_ports(instance)
         self._advance(instance.id, st.NETWORKING, task_state=st.SPAWNING)
 
     def _spawn(self, instance: Instance) -> None:
@@ -108,7 +108,7 @@ class Engine:
         driver.spawn(self.spec(instance))
         self._advance(instance.id, st.SPAWNING, vm_state=st.ACTIVE, task_state=None,
                       power_state=int(PowerState.RUNNING), launched_at=utcnow(), progress=100)
-        self.compute.ports.mark_active(instance)
+        self.compute.networking.mark_active(instance)
         self._event(instance.id, "create", "compute__do_build_and_run_instance", "Success")
 
     def _power(self, instance: Instance, task: str) -> None:
@@ -126,7 +126,7 @@ class Engine:
     def _delete(self, instance: Instance) -> None:
         if instance.host is not None:
             self.compute.hosts.driver(instance.host).destroy(instance.id)
-        self.compute.ports.release_ports(instance)
+        self.compute.networking.release_ports(instance)
         self.compute.scheduler.release(instance)
         self._advance(instance.id, st.DELETING, vm_state=st.DELETED, task_state=None,
                       power_state=int(PowerState.NOSTATE), deleted=True, deleted_at=utcnow(),
@@ -180,4 +180,4 @@ class Engine:
             vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
             ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
             image_path=self.compute.image_path(instance.image_ref), image_format=None,
-            nics=tuple(self.compute.ports.nics(instance)), metadata=instance.metadata_)
+            nics=tuple(self.compute.networking.nics(instance)), metadata=instance.metadata_)

@@ -1,33 +1,75 @@
-"""Nova's default policies (secure RBAC): project members act on their servers, readers read, admins
-do everything (and alone see hosts, other projects' servers and the extended attributes)."""
+"""Nova's default policies (secure RBAC): admins manage flavors and quotas and alone see hosts and other
+projects' servers; project members act on their servers, readers read; a keypair belongs to its user
+(admins act for others).
 
-from onestack.http.policy import ADMIN, PROJECT_MEMBER, PROJECT_READER, Rule
+As in Nova's defaults, ``ADMIN`` is the admin role on any project (``role:admin``).
+"""
 
-MEMBER = ADMIN | PROJECT_MEMBER
-READER = ADMIN | PROJECT_READER
+from onestack.http.context import Context
+from onestack.http.policy import ADMIN, ALWAYS, OWNER, PROJECT_MEMBER, PROJECT_READER, Rule, enforce
+
+ADMIN_OR_READER = ADMIN | PROJECT_READER
+ADMIN_OR_MEMBER = ADMIN | PROJECT_MEMBER
+ADMIN_OR_OWNER = ADMIN | OWNER
 
 RULES: dict[str, Rule] = {
-    "servers:create": PROJECT_MEMBER | ADMIN,
-    "servers:show": READER,
-    "servers:index": READER,
-    "servers:update": MEMBER,
-    "servers:delete": MEMBER,
-    "servers:start": MEMBER,
-    "servers:stop": MEMBER,
-    "servers:reboot": MEMBER,
-    "pause_server": MEMBER,
-    "suspend_server": MEMBER,
-    "lock": MEMBER,
-    "unlock": MEMBER,
-    "server-metadata": MEMBER,
-    "server-metadata:read": READER,
-    "instance-actions": READER,
-    "server-groups:create": MEMBER,
-    "server-groups:read": READER,
-    "server-groups:delete": MEMBER,
-    "os-availability-zone": READER,
-    "console-output": MEMBER,
-    "ips": READER,
-    "os-services": ADMIN,
-    "os-hypervisors": ADMIN,
+    "os_compute_api:os-flavor-manage:create": ADMIN,
+    "os_compute_api:os-flavor-manage:update": ADMIN,
+    "os_compute_api:os-flavor-manage:delete": ADMIN,
+    "os_compute_api:os-flavor-extra-specs:index": ADMIN_OR_READER,
+    "os_compute_api:os-flavor-extra-specs:show": ADMIN_OR_READER,
+    "os_compute_api:os-flavor-extra-specs:create": ADMIN,
+    "os_compute_api:os-flavor-extra-specs:update": ADMIN,
+    "os_compute_api:os-flavor-extra-specs:delete": ADMIN,
+    "os_compute_api:os-flavor-access": ADMIN,
+    "os_compute_api:os-flavor-access:add_tenant_access": ADMIN,
+    "os_compute_api:os-flavor-access:remove_tenant_access": ADMIN,
+    "os_compute_api:os-keypairs:index": ADMIN_OR_OWNER,
+    "os_compute_api:os-keypairs:create": ADMIN_OR_OWNER,
+    "os_compute_api:os-keypairs:show": ADMIN_OR_OWNER,
+    "os_compute_api:os-keypairs:delete": ADMIN_OR_OWNER,
+    "os_compute_api:os-quota-sets:show": ADMIN_OR_READER,
+    "os_compute_api:os-quota-sets:detail": ADMIN_OR_READER,
+    "os_compute_api:os-quota-sets:defaults": ALWAYS,
+    "os_compute_api:os-quota-sets:update": ADMIN,
+    "os_compute_api:os-quota-sets:delete": ADMIN,
+    "os_compute_api:os-quota-class-sets:show": ADMIN,
+    "os_compute_api:os-quota-class-sets:update": ADMIN,
+    "os_compute_api:limits": ALWAYS,
+    "os_compute_api:limits:other_project": ADMIN,
+    "os_compute_api:servers:create": ADMIN_OR_MEMBER,
+    "os_compute_api:servers:show": ADMIN_OR_READER,
+    "os_compute_api:servers:index": ADMIN_OR_READER,
+    "os_compute_api:servers:update": ADMIN_OR_MEMBER,
+    "os_compute_api:servers:delete": ADMIN_OR_MEMBER,
+    "os_compute_api:servers:start": ADMIN_OR_MEMBER,
+    "os_compute_api:servers:stop": ADMIN_OR_MEMBER,
+    "os_compute_api:servers:reboot": ADMIN_OR_MEMBER,
+    "os_compute_api:os-pause-server:pause": ADMIN_OR_MEMBER,
+    "os_compute_api:os-suspend-server:suspend": ADMIN_OR_MEMBER,
+    "os_compute_api:os-lock-server:lock": ADMIN_OR_MEMBER,
+    "os_compute_api:os-lock-server:unlock": ADMIN_OR_MEMBER,
+    "os_compute_api:server-metadata:update": ADMIN_OR_MEMBER,
+    "os_compute_api:server-metadata:index": ADMIN_OR_READER,
+    "os_compute_api:os-instance-actions:list": ADMIN_OR_READER,
+    "os_compute_api:os-server-groups:create": ADMIN_OR_MEMBER,
+    "os_compute_api:os-server-groups:index": ADMIN_OR_READER,
+    "os_compute_api:os-server-groups:delete": ADMIN_OR_MEMBER,
+    "os_compute_api:os-availability-zone:list": ADMIN_OR_READER,
+    "os_compute_api:os-console-output": ADMIN_OR_MEMBER,
+    "os_compute_api:ips:index": ADMIN_OR_READER,
+    "os_compute_api:os-services:list": ADMIN,
+    "os_compute_api:os-hypervisors:list": ADMIN,
 }
+
+
+def authorize(ctx: Context, action: str, project_id: str | None = None, user_id: str | None = None) -> None:
+    """Check ``action`` against a target that is, unless told otherwise, the caller's own project and user
+    (Nova's default target)."""
+    target = {"project_id": project_id or ctx.project_id, "user_id": user_id or ctx.user_id}
+    enforce(ctx, action, RULES[action], target)
+
+
+def allowed(ctx: Context, action: str) -> bool:
+    """Whether the caller passes ``action`` on its own project, for parts of a body that depend on it."""
+    return RULES[action](ctx, {"project_id": ctx.project_id, "user_id": ctx.user_id})

@@ -1,6 +1,135 @@
-"""Request schemas of the compute API (at 2.1; a later microversion's schema is a small change of one here)."""
+"""Request bodies as Nova's JSON schemas accept them, and 400s worded as Nova words them."""
 
-NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?! )[^\x00-\x1f]*(?<! )$"}
+from __future__ import annotations
+
+from onestack.http.errors import BadRequest
+from onestack.http.jsonbody import first_error
+from onestack.http.microversion import Version
+from onestack.services.compute.quota_resources import MAX_LIMIT, quota_class_resources, quota_set_resources
+from onestack.services.compute.versions import at_least
+
+
+def check(body, schema: dict) -> None:
+    """Nova's validation error: the offending field (last step of its path), its value and what is wrong."""
+    error = first_error(body, schema)
+    if error is None:
+        return
+    if error.path:
+        raise BadRequest(f"Invalid input for field/attribute {error.path[-1]}. Value: {error.instance}. "
+                         f"{error.message}")
+    raise BadRequest(error.message)
+
+
+# Nova's parameter_types.boolean: what ``strutils.bool_from_string`` reads, as an enum.
+TRUE_WORDS = ("True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes")
+FALSE_WORDS = ("False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no")
+BOOLEAN = {"enum": [True, *TRUE_WORDS, False, *FALSE_WORDS]}
+
+
+def as_bool(value) -> bool:
+    return value is True or value in TRUE_WORDS
+
+
+# Printable characters, no whitespace at either end (Nova's 'name' format).
+NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s)[^\x00-\x1f\x7f]*(?<!\s)$"}
+
+
+def _integer(minimum: int) -> dict:
+    """Nova's flavor_param_*: an integer, or a string of digits (the minimum is checked after conversion)."""
+    return {"type": ["integer", "string"], "pattern": "^[0-9]*$", "minLength": 1, "minimum": minimum,
+            "maximum": MAX_LIMIT}
+
+
+def _object(key: str, properties: dict, required: list[str]) -> dict:
+    """``{key: {...}}`` with nothing else in either object."""
+    return {"type": "object", "required": [key], "additionalProperties": False,
+            "properties": {key: {"type": "object", "properties": properties, "required": required,
+                                 "additionalProperties": False}}}
+
+
+# -- flavors ---------------------------------------------------------------------------
+FLAVOR_DESCRIPTION = {"type": ["string", "null"], "minLength": 0, "maxLength": 65535}
+_FLAVOR = {
+    "name": NAME,
+    "id": {"type": ["string", "number", "null"], "minLength": 1, "maxLength": 255,
+           "pattern": r"^(?! )[a-zA-Z0-9. _-]+(?<! )$"},
+    "ram": _integer(1), "vcpus": _integer(1), "disk": _integer(0),
+    "OS-FLV-EXT-DATA:ephemeral": _integer(0), "swap": _integer(0),
+    "rxtx_factor": {"type": ["number", "string"], "pattern": r"^[0-9]+(\.[0-9]+)?$", "minimum": 0,
+                    "exclusiveMinimum": True, "maximum": 3.40282e38},
+    "os-flavor-access:is_public": BOOLEAN,
+}
+FLAVOR_REQUIRED = ["name", "ram", "vcpus", "disk"]
+FLAVOR_CREATE = _object("flavor", _FLAVOR, FLAVOR_REQUIRED)
+FLAVOR_CREATE_255 = _object("flavor", {**_FLAVOR, "description": FLAVOR_DESCRIPTION}, FLAVOR_REQUIRED)
+FLAVOR_UPDATE = _object("flavor", {"description": FLAVOR_DESCRIPTION}, ["description"])
+
+
+def flavor_create(version: Version | None) -> dict:
+    return FLAVOR_CREATE_255 if at_least(version, "2.55") else FLAVOR_CREATE
+
+
+EXTRA_SPECS = {"type": "object", "additionalProperties": False, "patternProperties": {
+    "^[a-zA-Z0-9-_:. ]{1,255}$": {"type": ["string", "number", "boolean"], "minLength": 0, "maxLength": 255}}}
+EXTRA_SPECS_CREATE = {"type": "object", "required": ["extra_specs"], "additionalProperties": False,
+                      "properties": {"extra_specs": EXTRA_SPECS}}
+EXTRA_SPEC_UPDATE = {**EXTRA_SPECS, "minProperties": 1, "maxProperties": 1}
+
+_TENANT = {"type": "object", "required": ["tenant"], "additionalProperties": False,
+           "properties": {"tenant": {"type": "string", "minLength": 1, "maxLength": 255}}}
+FLAVOR_ACTION = {"type": "object", "minProperties": 1, "maxProperties": 1,
+                 "properties": {"addTenantAccess": _TENANT, "removeTenantAccess": _TENANT}}
+
+# -- keypairs --------------------------------------------------------------------------
+KEYPAIR_NAME = {"allOf": [NAME, {"pattern": "^[a-zA-Z0-9 _-]+$"}]}
+KEYPAIR_NAME_292 = {"allOf": [NAME, {"pattern": r"^[a-zA-Z0-9 _@.-]+$"}]}
+_KEYPAIR = {"name": KEYPAIR_NAME, "public_key": {"type": "string"}}
+_KEYPAIR_22 = {**_KEYPAIR, "type": {"type": "string", "enum": ["ssh", "x509"]}}
+_KEYPAIR_210 = {**_KEYPAIR_22, "user_id": {"type": "string", "minLength": 1, "maxLength": 255}}
+KEYPAIR_CREATE = _object("keypair", _KEYPAIR, ["name"])
+KEYPAIR_CREATE_22 = _object("keypair", _KEYPAIR_22, ["name"])
+KEYPAIR_CREATE_210 = _object("keypair", _KEYPAIR_210, ["name"])
+# 2.92: Nova no longer generates keys (import only); names may hold '@' and '.'.
+KEYPAIR_CREATE_292 = _object("keypair", {**_KEYPAIR_210, "name": KEYPAIR_NAME_292}, ["name", "public_key"])
+
+
+def keypair_create(version: Version | None) -> dict:
+    for since, schema in (("2.92", KEYPAIR_CREATE_292), ("2.10", KEYPAIR_CREATE_210), ("2.2", KEYPAIR_CREATE_22)):
+        if at_least(version, since):
+            return schema
+    return KEYPAIR_CREATE
+
+
+# -- quotas ----------------------------------------------------------------------------
+QUOTA_LIMIT = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$", "minimum": -1, "maximum": MAX_LIMIT}
+# Microversions at which the accepted resources change (see quota_resources).
+_QUOTA_SET_STEPS = ("2.1", "2.36", "2.57")
+_QUOTA_CLASS_STEPS = ("2.1", "2.50", "2.57")
+
+
+def _limits_body(key: str, resources: tuple[str, ...], extra: dict) -> dict:
+    return _object(key, {**dict.fromkeys(resources, QUOTA_LIMIT), **extra}, [])
+
+
+QUOTA_SET_UPDATE = {step: _limits_body("quota_set", quota_set_resources(Version.parse(step)), {"force": BOOLEAN})
+                    for step in _QUOTA_SET_STEPS}
+QUOTA_CLASS_UPDATE = {step: _limits_body("quota_class_set", quota_class_resources(Version.parse(step)), {})
+                      for step in _QUOTA_CLASS_STEPS}
+
+
+def _step(version: Version | None, steps: tuple[str, ...]) -> str:
+    return [s for s in steps if at_least(version, s)][-1]
+
+
+def quota_set_update(version: Version | None) -> dict:
+    return QUOTA_SET_UPDATE[_step(version, _QUOTA_SET_STEPS)]
+
+
+def quota_class_update(version: Version | None) -> dict:
+    return QUOTA_CLASS_UPDATE[_step(version, _QUOTA_CLASS_STEPS)]
+
+
+# -- servers (at 2.1) --------------------------------------------------------------------
 METADATA = {"type": "object", "patternProperties": {r"^[a-zA-Z0-9-_:. ]{1,255}$": {"type": "string", "maxLength": 255}},
             "additionalProperties": False}
 UUID = {"type": "string", "format": "uuid"}

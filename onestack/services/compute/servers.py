@@ -33,7 +33,7 @@ def authorize(ctx: Context, action: str, instance: Instance | None = None) -> No
     # Without an instance the target is the caller's own project, as Nova's policy targets default.
     target = ({"project_id": instance.project_id, "user_id": instance.user_id} if instance is not None
               else {"project_id": ctx.project_id, "user_id": ctx.user_id})
-    enforce(ctx, f"os_compute_api:{action}", RULES[action], target)
+    enforce(ctx, action, RULES[action], target)
 
 
 class Servers:
@@ -54,7 +54,7 @@ class Servers:
     # -- create ----------------------------------------------------------------------------
     def create(self, session: Session, ctx: Context, server: dict, hints: dict, request_id: str) -> list[Instance]:
         """Rows for ``min_count``..``max_count`` servers in state BUILD/scheduling."""
-        authorize(ctx, "servers:create")
+        authorize(ctx, "os_compute_api:servers:create")
         compute = self.compute
         flavor = compute.flavor_for_boot(session, ctx, str(server["flavorRef"]).rstrip("/").rsplit("/", 1)[-1])
         image_ref = server.get("imageRef") or ""
@@ -129,7 +129,7 @@ class Servers:
         self.record(session, ctx, instance, record_as or action, request_id)
 
     def delete(self, session: Session, ctx: Context, instance: Instance, request_id: str) -> None:
-        authorize(ctx, "servers:delete", instance)
+        authorize(ctx, "os_compute_api:servers:delete", instance)
         self.check_lock(ctx, instance)
         if instance.task_state == st.DELETING:
             return
@@ -137,7 +137,7 @@ class Servers:
         self.record(session, ctx, instance, "delete", request_id)
 
     def update(self, session: Session, ctx: Context, instance: Instance, changes: dict) -> None:
-        authorize(ctx, "servers:update", instance)
+        authorize(ctx, "os_compute_api:servers:update", instance)
         if "name" in changes:
             instance.name = changes["name"]
         for api, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6"),
@@ -147,12 +147,12 @@ class Servers:
         instance.updated_at = utcnow()
 
     def lock(self, session: Session, ctx: Context, instance: Instance, reason: str | None) -> None:
-        authorize(ctx, "lock", instance)
+        authorize(ctx, "os_compute_api:os-lock-server:lock", instance)
         instance.locked, instance.locked_reason = True, reason
         instance.locked_by = "owner" if instance.project_id == ctx.project_id else "admin"
 
     def unlock(self, session: Session, ctx: Context, instance: Instance) -> None:
-        authorize(ctx, "unlock", instance)
+        authorize(ctx, "os_compute_api:os-lock-server:unlock", instance)
         if instance.locked and instance.locked_by == "admin" and not ctx.is_admin:
             raise Forbidden("Only an admin may unlock an instance an admin locked.")
         instance.locked, instance.locked_by, instance.locked_reason = False, None, None

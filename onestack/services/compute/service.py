@@ -1,23 +1,26 @@
 """The compute service: what its handlers reach through ``call.runtime.compute``.
 
-It ties the pieces together: the hosts this process runs and their drivers, the scheduler (over
-placement), the engine that converges instances, and the image and network services the API
-checks requests against.
+It ties the pieces together: the catalogue (flavors, keypairs, quotas), the hosts this process runs and
+their drivers, the scheduler (over placement), the engine that converges instances, and the image and
+network services boot requests are checked against.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.http.context import Context
-from onestack.http.errors import BadRequest
+from onestack.http.errors import BadRequest, NotFound
+from onestack.services.compute import flavors, keypairs
 from onestack.services.compute.engine import Engine
 from onestack.services.compute.hosts import Hosts
-from onestack.services.compute.models import ComputeHost
+from onestack.services.compute.models import ComputeHost, Instance, ServerGroup
 from onestack.services.compute.networking import InstanceNetworking
+from onestack.services.compute.quota_resources import DEFAULTS
+from onestack.services.compute.quotas import QuotaExceeded, Quotas
 from onestack.services.compute.scheduler import Scheduler
 from onestack.services.compute.servers import Servers
 
@@ -28,9 +31,10 @@ class ComputeService:
         self.settings = settings
         self.image = image
         self.placement = placement
+        self.quotas = Quotas(self.usage)
         self.hosts = Hosts(db, settings.compute)
         self.scheduler = Scheduler(db, placement)
-        self.ports = self.networking = InstanceNetworking(network)
+        self.networking = InstanceNetworking(network)
         self.servers = Servers(self)
         self.engine = Engine(self)
 
@@ -42,18 +46,78 @@ class ComputeService:
     def stop(self) -> None:
         self.engine.stop()
 
+    # -- quotas ------------------------------------------------------------------------------------
+    def usage(self, session: Session, project_id: str, user_id: str | None = None) -> dict[str, int]:
+        """What is in use, per quota resource, in a project (or by one user in it)."""
+        used = dict.fromkeys(DEFAULTS, 0)
+        live = select(Instance.flavor).where(Instance.project_id == project_id, Instance.deleted.is_(False))
+        if user_id:
+            live = live.where(Instance.user_id == user_id)
+            used["key_pairs"] = keypairs.count(session, user_id)
+        for flavor in session.scalars(live):
+            used["instances"] += 1
+            used["cores"] += flavor["vcpus"]
+            used["ram"] += flavor["ram"]
+        groups = select(func.count()).select_from(ServerGroup).where(ServerGroup.project_id == project_id)
+        used["server_groups"] = session.scalar(groups if not user_id else groups.where(ServerGroup.user_id == user_id))
+        return used
+
+    def quota_limits(self, session: Session, project_id: str, user_id: str | None = None) -> dict[str, int]:
+        """The limits in force (-1: unlimited) for the project, or for the user within it."""
+        return self.quotas.limits(session, project_id, user_id)
+
+    def check_quota(self, session: Session, project_id: str, user_id: str | None, deltas: dict[str, int]) -> None:
+        """Raise Nova's 403 ("Quota exceeded for instances: Requested 1, but already used 10 of 10
+        instances") if adding ``deltas`` passes a limit.  Call it inside the creating transaction: the
+        project's quota lock is held until it ends."""
+        self.quotas.check(session, project_id, user_id, deltas)
+
+    def quota_room(self, session: Session, ctx: Context, flavor: dict, low: int, high: int) -> int:
+        """How many of ``low``..``high`` servers of ``flavor`` fit the quotas (Nova boots the most that
+        fit, and refuses when even ``low`` do not)."""
+        for count in range(high, low, -1):
+            try:
+                self.check_quota(session, ctx.project_id, ctx.user_id, self._deltas(flavor, count))
+                return count
+            except QuotaExceeded:
+                continue
+        self.check_quota(session, ctx.project_id, ctx.user_id, self._deltas(flavor, low))
+        return low
+
+    @staticmethod
+    def _deltas(flavor: dict, count: int) -> dict[str, int]:
+        return {"instances": count, "cores": flavor["vcpus"] * count, "ram": flavor["ram"] * count}
+
     # -- what a boot request is checked against ------------------------------------------------
+    def flavor_for_boot(self, session: Session, ctx: Context, ref: str) -> dict:
+        """The flavor as the instance keeps it (a snapshot: later flavor changes do not touch it)."""
+        try:
+            flavor = flavors.get(session, ctx, ref)
+        except NotFound:
+            raise BadRequest(f"Flavor {ref} could not be found.") from None
+        if flavor.disabled:
+            raise BadRequest(f"Flavor {ref} is disabled.")
+        return {"id": flavor.flavorid, "original_name": flavor.name, "vcpus": flavor.vcpus, "ram": flavor.memory_mb,
+                "disk": flavor.root_gb, "ephemeral": flavor.ephemeral_gb, "swap": flavor.swap,
+                "extra_specs": flavor.extra_specs}
+
+    def keypair_for_boot(self, session: Session, ctx: Context, name: str) -> str:
+        try:
+            return keypairs.get(session, ctx.user_id, name).public_key
+        except NotFound:
+            raise BadRequest("Invalid key_name provided.") from None
+
     def check_image(self, ctx: Context, image_id: str, flavor: dict) -> None:
         with self.image.db.read() as session:
             try:
                 image = self.image.get(session, ctx, image_id)
-            except Exception:  # noqa: BLE001 - any refusal from the image service means "not found" here
+            except NotFound:
                 raise BadRequest(f"Image {image_id} could not be found.") from None
         if image.status != "active":
             raise BadRequest(f"Image {image_id} is not active.")
         if (image.min_ram or 0) > flavor["ram"]:
             raise BadRequest("Flavor's memory is too small for requested image.")
-        if (image.min_disk or 0) > flavor["disk"] and flavor["disk"]:
+        if flavor["disk"] and (image.min_disk or 0) > flavor["disk"]:
             raise BadRequest("Flavor's disk is too small for requested image.")
 
     def image_path(self, image_id: str) -> str | None:

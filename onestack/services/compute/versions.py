@@ -11,6 +11,17 @@ from onestack.http.microversion import Microversions, Version
 
 HISTORY: dict[str, str] = {
     "2.1": "The v2.1 API: servers, flavors, keypairs, limits, quotas, availability zones, services.",
+    "2.2": "Keypairs have a type (ssh or x509); create answers 201 and delete 204.",
+    "2.7": "Adding a project's access to a public flavor is a 409.",
+    "2.10": "Admins manage other users' keypairs (user_id in the create body and the query).",
+    "2.35": "Keypair lists page with limit and marker (keypairs_links).",
+    "2.36": "Quota sets and limits drop the network proxies (fixed_ips, floating_ips, security_groups, "
+            "security_group_rules).",
+    "2.39": "Limits drop maxImageMeta.",
+    "2.50": "Quota class sets show server_groups and server_group_members and drop the network proxies.",
+    "2.55": "Flavors have a description (create, update with PUT, shown in lists).",
+    "2.61": "Flavor bodies carry their extra_specs.",
+    "2.92": "Keypairs are imported only (public_key required, no private_key); names may hold '@' and '.'.",
 }
 
 MICROVERSIONS = Microversions("compute", Version(2, 1), Version.parse(max(HISTORY, key=Version.parse)),

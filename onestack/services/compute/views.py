@@ -1,24 +1,125 @@
-"""Server bodies as Nova writes them; every microversion difference in output lives here."""
+"""Response bodies as Nova builds them at each microversion.
+
+``url`` is the caller's ``Call.url``: links are absolute under the service prefix, with ``/v2.1`` for
+``self`` and without it for ``bookmark``, as Nova writes them.
+"""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+from collections.abc import Callable
+from urllib.parse import urlencode
 
 from onestack.http.context import Context
+from onestack.http.microversion import Version
 from onestack.services.compute import states as st
-from onestack.services.compute.models import Instance
+from onestack.services.compute.models import Flavor, Instance, KeyPair
+from onestack.services.compute.quota_resources import quota_set_resources
 from onestack.services.compute.versions import at_least
 
-
-def stamp(moment) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+Url = Callable[[str], str]
 
 
-def links(url: str, kind: str, ident: str, bookmark: str) -> list[dict]:
-    return [{"rel": "self", "href": f"{url}/v2.1/{kind}/{ident}"},
-            {"rel": "bookmark", "href": f"{bookmark}/{kind}/{ident}"}]
+def links(url: Url, collection: str, ident: str) -> list[dict]:
+    return [{"rel": "self", "href": url(f"/v2.1/{collection}/{ident}")},
+            {"rel": "bookmark", "href": url(f"/{collection}/{ident}")}]
 
 
+def next_link(url: Url, path: str, query, marker: str) -> list[dict]:
+    """``*_links`` for a full page: the same query, continued after ``marker``."""
+    kept = [(k, v) for k, v in query.multi_items() if k != "marker"]
+    return [{"rel": "next", "href": url(f"/v2.1/{path}?" + urlencode([*kept, ("marker", marker)]))}]
+
+
+def stamp(value: datetime.datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%f") if value else None
+
+
+def zulu(value: datetime.datetime | None) -> str | None:
+    """Servers' ``created``/``updated`` and events: seconds and a Z, as Nova writes them."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+# -- flavors ---------------------------------------------------------------------------
+def flavor_summary(flavor: Flavor, url: Url, version: Version | None) -> dict:
+    body = {"id": flavor.flavorid, "name": flavor.name, "links": links(url, "flavors", flavor.flavorid)}
+    if at_least(version, "2.55"):
+        body["description"] = flavor.description
+    return body
+
+
+def flavor(flavor: Flavor, url: Url, version: Version | None, show_extra_specs: bool = True) -> dict:
+    body = flavor_summary(flavor, url, version)
+    body.update({
+        "ram": flavor.memory_mb, "disk": flavor.root_gb, "vcpus": flavor.vcpus,
+        # Until 2.75 a flavor without swap said "" rather than 0.
+        "swap": flavor.swap if flavor.swap or at_least(version, "2.75") else "",
+        "OS-FLV-EXT-DATA:ephemeral": flavor.ephemeral_gb, "OS-FLV-DISABLED:disabled": flavor.disabled,
+        "os-flavor-access:is_public": flavor.is_public, "rxtx_factor": flavor.rxtx_factor,
+    })
+    if at_least(version, "2.61") and show_extra_specs:
+        body["extra_specs"] = flavor.extra_specs
+    return body
+
+
+def flavor_access(flavorid: str, projects: list[str]) -> dict:
+    return {"flavor_access": [{"flavor_id": flavorid, "tenant_id": project} for project in projects]}
+
+
+# -- keypairs --------------------------------------------------------------------------
+def keypair_summary(keypair: KeyPair, version: Version | None) -> dict:
+    body = {"name": keypair.name, "public_key": keypair.public_key, "fingerprint": keypair.fingerprint}
+    if at_least(version, "2.2"):
+        body["type"] = keypair.type
+    return body
+
+
+def keypair_created(keypair: KeyPair, version: Version | None, private_key: str | None) -> dict:
+    body = {**keypair_summary(keypair, version), "user_id": keypair.user_id}
+    if private_key is not None:
+        body["private_key"] = private_key
+    return body
+
+
+def keypair(keypair: KeyPair, version: Version | None) -> dict:
+    # Nova soft-deletes keypairs, so its view carries the soft-delete columns of a live row.
+    return {**keypair_created(keypair, version, None), "id": keypair.id, "created_at": stamp(keypair.created_at),
+            "updated_at": stamp(keypair.updated_at), "deleted": False, "deleted_at": None}
+
+
+# -- quotas and limits -----------------------------------------------------------------------
+def limits_set(values: dict, resources: tuple[str, ...], ident: str | None = None) -> dict:
+    """A quota set or quota class set body: ``id`` is shown by GET, not by PUT."""
+    body = {"id": ident} if ident is not None else {}
+    body.update({resource: values[resource] for resource in resources})
+    return body
+
+
+# quota resource -> the absolute limits that show it (maxImageMeta went at 2.39)
+MAXIMA = {"ram": "maxTotalRAMSize", "instances": "maxTotalInstances", "cores": "maxTotalCores",
+          "key_pairs": "maxTotalKeypairs", "floating_ips": "maxTotalFloatingIps", "metadata_items": "maxServerMeta",
+          "injected_files": "maxPersonality", "injected_file_content_bytes": "maxPersonalitySize",
+          "security_groups": "maxSecurityGroups", "security_group_rules": "maxSecurityGroupRules",
+          "server_groups": "maxServerGroups", "server_group_members": "maxServerGroupMembers"}
+USED = {"ram": "totalRAMUsed", "cores": "totalCoresUsed", "instances": "totalInstancesUsed",
+        "floating_ips": "totalFloatingIpsUsed", "security_groups": "totalSecurityGroupsUsed",
+        "server_groups": "totalServerGroupsUsed"}
+
+
+def limits(values: dict[str, int], used: dict[str, int], version: Version | None) -> dict:
+    absolute = {}
+    for resource in quota_set_resources(version):
+        if resource in MAXIMA:
+            absolute[MAXIMA[resource]] = values[resource]
+        if resource in USED:
+            absolute[USED[resource]] = used.get(resource, 0)
+    if not at_least(version, "2.39"):
+        absolute["maxImageMeta"] = values["metadata_items"]
+    return {"limits": {"absolute": absolute, "rate": []}}
+
+
+# -- servers -------------------------------------------------------------------------------
 def host_id(instance: Instance) -> str:
     """Nova's opaque ``hostId``: the host hashed with the project, so projects cannot compare hosts."""
     if not instance.host:
@@ -26,22 +127,22 @@ def host_id(instance: Instance) -> str:
     return hashlib.sha224(f"{instance.project_id}{instance.host}".encode()).hexdigest()
 
 
-def brief(instance: Instance, url: str) -> dict:
-    return {"id": instance.id, "name": instance.name, "links": links(url, "servers", instance.id, url)}
+def brief(instance: Instance, url: Url) -> dict:
+    return {"id": instance.id, "name": instance.name, "links": links(url, "servers", instance.id)}
 
 
-def server(instance: Instance, ctx: Context, url: str, version, addresses: dict, *, detail: bool = True) -> dict:
+def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict, *, detail: bool = True) -> dict:
     status = st.status(instance.vm_state, instance.task_state)
     body = {
         "id": instance.id, "name": instance.name, "status": status, "tenant_id": instance.project_id,
         "user_id": instance.user_id, "metadata": instance.metadata_, "hostId": host_id(instance),
-        "image": {"id": instance.image_ref, "links": [{"rel": "bookmark", "href": f"{url}/images/{instance.image_ref}"}]}
+        "image": {"id": instance.image_ref, "links": [{"rel": "bookmark", "href": url(f"/images/{instance.image_ref}")}]}
         if instance.image_ref else "",
         "flavor": {"id": instance.flavor.get("id"),
-                   "links": [{"rel": "bookmark", "href": f"{url}/flavors/{instance.flavor.get('id')}"}]},
-        "created": stamp(instance.created_at), "updated": stamp(instance.updated_at),
+                   "links": [{"rel": "bookmark", "href": url(f"/flavors/{instance.flavor.get('id')}")}]},
+        "created": zulu(instance.created_at), "updated": zulu(instance.updated_at),
         "addresses": addresses, "accessIPv4": instance.access_ip_v4 or "", "accessIPv6": instance.access_ip_v6 or "",
-        "links": links(url, "servers", instance.id, url), "OS-DCF:diskConfig": "MANUAL",
+        "links": links(url, "servers", instance.id), "OS-DCF:diskConfig": "MANUAL",
     }
     if status in ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE"):
         body["progress"] = instance.progress if status != "BUILD" else 0
@@ -53,9 +154,8 @@ def server(instance: Instance, ctx: Context, url: str, version, addresses: dict,
     if detail:
         body.update({
             "key_name": instance.key_name, "security_groups": [{"name": n} for n in instance.security_groups],
-            "OS-SRV-USG:launched_at": stamp(instance.launched_at)[:-1] + ".000000" if instance.launched_at else None,
-            "OS-SRV-USG:terminated_at": stamp(instance.terminated_at)[:-1] + ".000000"
-            if instance.terminated_at else None,
+            "OS-SRV-USG:launched_at": stamp(instance.launched_at),
+            "OS-SRV-USG:terminated_at": stamp(instance.terminated_at),
             "OS-EXT-AZ:availability_zone": instance.availability_zone or "nova",
             "OS-EXT-STS:task_state": instance.task_state, "OS-EXT-STS:vm_state": instance.vm_state,
             "OS-EXT-STS:power_state": instance.power_state,

@@ -6,7 +6,11 @@ from onestack.services.compute.api import (
     actions,
     availability_zones,
     discovery,
+    flavors,
     hosts,
+    keypairs,
+    limits,
+    quotas,
     server_details,
     server_groups,
     servers,
@@ -16,5 +20,6 @@ from onestack.services.compute.versions import MICROVERSIONS
 
 def service() -> Service:
     routes = [*discovery.ROUTES, *servers.ROUTES, *actions.ROUTES, *server_details.ROUTES, *server_groups.ROUTES,
-              *availability_zones.ROUTES, *hosts.ROUTES]
+              *availability_zones.ROUTES, *hosts.ROUTES, *flavors.ROUTES, *keypairs.ROUTES, *quotas.ROUTES,
+              *limits.ROUTES]
     return Service("compute", "/compute", nova_fault, routes, microversions=MICROVERSIONS)

@@ -10,12 +10,12 @@ from onestack.services.compute.servers import authorize
 
 # action -> (policy, task to start, vm_states that allow it, action record name)
 TASKS = {
-    "os-start": ("servers:start", st.POWERING_ON, (st.STOPPED,), "start"),
-    "os-stop": ("servers:stop", st.POWERING_OFF, (st.ACTIVE, st.PAUSED, st.SUSPENDED, st.RESCUED, st.ERROR), "stop"),
-    "pause": ("pause_server", st.PAUSING, (st.ACTIVE,), "pause"),
-    "unpause": ("pause_server", st.UNPAUSING, (st.PAUSED,), "unpause"),
-    "suspend": ("suspend_server", st.SUSPENDING, (st.ACTIVE,), "suspend"),
-    "resume": ("suspend_server", st.RESUMING, (st.SUSPENDED,), "resume"),
+    "os-start": ("os_compute_api:servers:start", st.POWERING_ON, (st.STOPPED,), "start"),
+    "os-stop": ("os_compute_api:servers:stop", st.POWERING_OFF, (st.ACTIVE, st.PAUSED, st.SUSPENDED, st.RESCUED, st.ERROR), "stop"),
+    "pause": ("os_compute_api:os-pause-server:pause", st.PAUSING, (st.ACTIVE,), "pause"),
+    "unpause": ("os_compute_api:os-pause-server:pause", st.UNPAUSING, (st.PAUSED,), "unpause"),
+    "suspend": ("os_compute_api:os-suspend-server:suspend", st.SUSPENDING, (st.ACTIVE,), "suspend"),
+    "resume": ("os_compute_api:os-suspend-server:suspend", st.RESUMING, (st.SUSPENDED,), "resume"),
 }
 
 
@@ -34,7 +34,7 @@ def server_action(call: Call) -> Reply | dict:
             authorize(call.ctx, policy, instance)
             svc.servers.start_task(session, call.ctx, instance, name, task, request_id(call), allowed, record)
         elif name == "reboot":
-            authorize(call.ctx, "servers:reboot", instance)
+            authorize(call.ctx, "os_compute_api:servers:reboot", instance)
             kind = (args or {}).get("type") if isinstance(args, dict) else None
             if kind not in ("SOFT", "HARD"):
                 raise BadRequest("Invalid input for field/attribute type. Value should be 'SOFT' or 'HARD'.")
@@ -67,7 +67,7 @@ def console_output(call: Call, args) -> dict:
             raise BadRequest("Invalid input for field/attribute length.")
     with svc.db.read() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
-        authorize(call.ctx, "console-output", instance)
+        authorize(call.ctx, "os_compute_api:os-console-output", instance)
     if instance.host is None or instance.host not in svc.hosts.names():
         raise Conflict(f"Instance {instance.id} is not ready to show its console.")
     output = svc.hosts.driver(instance.host).console_output(instance.id, None if length in (None, -1) else length)

@@ -8,11 +8,11 @@ from onestack.http.routing import Call, route
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.models import ComputeHost
 from onestack.services.compute.servers import authorize
-from onestack.services.compute.views import stamp
+from onestack.services.compute.views import zulu as stamp
 
 
 def _zones(call: Call) -> dict[str, list[ComputeHost]]:
-    authorize(call.ctx, "os-availability-zone")
+    authorize(call.ctx, "os_compute_api:os-availability-zone:list")
     zones: dict[str, list[ComputeHost]] = {}
     with compute(call).db.read() as session:
         for host in session.scalars(select(ComputeHost).order_by(ComputeHost.host)):

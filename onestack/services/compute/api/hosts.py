@@ -9,7 +9,7 @@ from onestack.http.routing import Call, route
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.models import ComputeHost, Instance
 from onestack.services.compute.servers import authorize
-from onestack.services.compute.views import stamp
+from onestack.services.compute.views import zulu as stamp
 
 
 def _service_view(host: ComputeHost, running: set[str]) -> dict:
@@ -20,7 +20,7 @@ def _service_view(host: ComputeHost, running: set[str]) -> dict:
 
 
 def list_services(call: Call) -> dict:
-    authorize(call.ctx, "os-services")
+    authorize(call.ctx, "os_compute_api:os-services:list")
     svc = compute(call)
     stmt = select(ComputeHost).order_by(ComputeHost.host)
     if call.query.get("host"):
@@ -39,7 +39,7 @@ def _host_by_name(session, name: str) -> ComputeHost:
 
 
 def _set_status(call: Call, disabled: bool) -> dict:
-    authorize(call.ctx, "os-services")
+    authorize(call.ctx, "os_compute_api:os-services:list")
     body = call.body or {}
     if not isinstance(body, dict) or "host" not in body:
         raise BadRequest("Invalid input: 'host' and 'binary' are required.")
@@ -91,7 +91,7 @@ def _hypervisor(host: ComputeHost, running: set[str], used: dict, detail: bool) 
 
 
 def _hypervisors(call: Call, detail: bool) -> dict:
-    authorize(call.ctx, "os-hypervisors")
+    authorize(call.ctx, "os_compute_api:os-hypervisors:list")
     svc = compute(call)
     with svc.db.read() as session:
         used = _usage(session)
@@ -108,7 +108,7 @@ def list_hypervisors_detail(call: Call) -> dict:
 
 
 def show_hypervisor(call: Call) -> dict:
-    authorize(call.ctx, "os-hypervisors")
+    authorize(call.ctx, "os_compute_api:os-hypervisors:list")
     svc = compute(call)
     with svc.db.read() as session:
         host = session.get(ComputeHost, call.path["hypervisor_id"])

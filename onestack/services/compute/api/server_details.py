@@ -10,13 +10,13 @@ from onestack.services.compute import schemas
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.models import InstanceAction, InstanceActionEvent
 from onestack.services.compute.servers import authorize
-from onestack.services.compute.views import stamp
+from onestack.services.compute.views import zulu as stamp
 
 
 def _server(session, call: Call, write: bool):
     svc = compute(call)
     instance = svc.servers.get(session, call.ctx, call.path["server_id"])
-    authorize(call.ctx, "server-metadata" if write else "server-metadata:read", instance)
+    authorize(call.ctx, "os_compute_api:server-metadata:update" if write else "os_compute_api:server-metadata:index", instance)
     if write:
         svc.servers.check_lock(call.ctx, instance)
     return instance
@@ -76,7 +76,7 @@ def list_ips(call: Call) -> dict:
     svc = compute(call)
     with svc.db.read() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
-        authorize(call.ctx, "ips", instance)
+        authorize(call.ctx, "os_compute_api:ips:index", instance)
     return {"addresses": _plain(svc.networking.addresses([instance.id])[instance.id])}
 
 
@@ -108,7 +108,7 @@ def list_actions(call: Call) -> dict:
     svc = compute(call)
     with svc.db.read() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"], deleted_ok=True)
-        authorize(call.ctx, "instance-actions", instance)
+        authorize(call.ctx, "os_compute_api:os-instance-actions:list", instance)
         actions = session.scalars(select(InstanceAction).where(InstanceAction.instance_uuid == instance.id)
                                   .order_by(InstanceAction.id.desc()))
         return {"instanceActions": [_action_view(a) for a in actions]}
@@ -118,7 +118,7 @@ def show_action(call: Call) -> dict:
     svc = compute(call)
     with svc.db.read() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"], deleted_ok=True)
-        authorize(call.ctx, "instance-actions", instance)
+        authorize(call.ctx, "os_compute_api:os-instance-actions:list", instance)
         action = session.scalars(select(InstanceAction).where(
             InstanceAction.instance_uuid == instance.id, InstanceAction.request_id == call.path["request_id"])).first()
         if action is None:

@@ -38,7 +38,7 @@ def _get(session, call: Call, group_id: str) -> ServerGroup:
 
 
 def create_group(call: Call) -> dict:
-    authorize(call.ctx, "server-groups:create")
+    authorize(call.ctx, "os_compute_api:os-server-groups:create")
     body = call.body["server_group"]
     if "policies" in body:
         policy, rules = body["policies"][0], {}
@@ -57,7 +57,7 @@ def create_group(call: Call) -> dict:
 
 
 def list_groups(call: Call) -> dict:
-    authorize(call.ctx, "server-groups:read")
+    authorize(call.ctx, "os_compute_api:os-server-groups:index")
     stmt = select(ServerGroup).order_by(ServerGroup.created_at)
     if not (call.ctx.is_admin and call.query.get("all_projects") is not None):
         stmt = stmt.where(ServerGroup.project_id == call.ctx.project_id)
@@ -66,14 +66,14 @@ def list_groups(call: Call) -> dict:
 
 
 def show_group(call: Call) -> dict:
-    authorize(call.ctx, "server-groups:read")
+    authorize(call.ctx, "os_compute_api:os-server-groups:index")
     with compute(call).db.read() as session:
         group = _get(session, call, call.path["group_id"])
         return {"server_group": view(call, group, _members(session, group.id))}
 
 
 def delete_group(call: Call) -> Reply:
-    authorize(call.ctx, "server-groups:delete")
+    authorize(call.ctx, "os_compute_api:os-server-groups:delete")
     with compute(call).db.write() as session:
         session.delete(_get(session, call, call.path["group_id"]))
     return Reply(status=204)

@@ -34,13 +34,9 @@ def request_id(call: Call) -> str:
     return call.request.scope.get("onestack.request_id", "")
 
 
-def base_url(call: Call) -> str:
-    return call.url("")
-
-
 def _render(call: Call, instances: list[Instance], detail: bool = True) -> list[dict]:
     addresses = compute(call).networking.addresses([i.id for i in instances])
-    return [views.server(i, call.ctx, base_url(call), call.version, addresses[i.id], detail=detail)
+    return [views.server(i, call.ctx, call.url, call.version, addresses[i.id], detail=detail)
             for i in instances]
 
 
@@ -59,7 +55,7 @@ def create_server(call: Call) -> Reply:
     if str(server.get("return_reservation_id", "")).lower() in ("true", "1"):
         return Reply({"reservation_id": made[0].reservation_id}, 202)
     first = made[0]
-    reply = {"id": first.id, "links": views.links(base_url(call), "servers", first.id, base_url(call)),
+    reply = {"id": first.id, "links": views.links(call.url, "servers", first.id),
              "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": n} for n in first.security_groups],
              "adminPass": server.get("adminPass") or secrets.token_urlsafe(9)}
     return Reply({"server": reply}, 202, {"Location": call.url(f"/v2.1/servers/{first.id}")})
@@ -67,7 +63,7 @@ def create_server(call: Call) -> Reply:
 
 def _list(call: Call, detail: bool) -> dict:
     ctx, q = call.ctx, call.query
-    authorize(ctx, "servers:index")
+    authorize(ctx, "os_compute_api:servers:index")
     svc = compute(call)
     stmt = svc.servers.list_query(ctx, q)
     status = q.get("status")
@@ -88,7 +84,7 @@ def _list(call: Call, detail: bool) -> dict:
     rows = _python_filters(call, rows, q)
     shown, next_marker = page(rows, q, limit)
     out = {"servers": _render(call, shown, detail) if detail else
-           [views.brief(i, base_url(call)) for i in shown]}
+           [views.brief(i, call.url) for i in shown]}
     if next_marker:
         kept = [(k, v) for k, v in q.multi_items() if k not in ("marker",)]
         path = "/v2.1/servers/detail" if detail else "/v2.1/servers"
@@ -130,7 +126,7 @@ def show_server(call: Call) -> dict:
     svc = compute(call)
     with svc.db.read() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
-        authorize(call.ctx, "servers:show", instance)
+        authorize(call.ctx, "os_compute_api:servers:show", instance)
     return {"server": _render(call, [instance])[0]}
 
 
