@@ -37,6 +37,7 @@ AREAS = {
     "identity": {"regex": r"^tempest\.api\.identity\.", "services": set()},
     "image": {"regex": r"^tempest\.api\.image\.", "services": {"glance"}},
     "network": {"regex": r"^tempest\.api\.network\.", "services": {"neutron"}},
+    "compute": {"regex": r"^tempest\.api\.compute\.", "services": {"nova", "neutron", "glance", "placement"}},
 }
 ALL_SERVICES = ("nova", "neutron", "glance", "cinder", "swift", "heat", "placement")
 
@@ -64,7 +65,9 @@ def start_cloud(data_dir: Path, port: int) -> dict:
                                         "lockout_duration": LOCKOUT_SECONDS,
                                         "unique_last_password_count": UNIQUE_PASSWORDS},
                 # The web-download image is served from loopback: let exactly that address through.
-                "image_import": {"allowed_ports": [], "allowed_networks": ["127.0.0.1/32"]}}
+                "image_import": {"allowed_ports": [], "allowed_networks": ["127.0.0.1/32"]},
+                # Two fake compute hosts, so multi-host tests (affinity, migrations) can run.
+                "compute": {"driver": "fake", "fake_hosts": 2}}
     (data_dir / "onestack.yaml").write_text(yaml.safe_dump(settings))
     subprocess.run([str(ONESTACK), "up", "--data-dir", str(data_dir), "--bind", f"127.0.0.1:{port}",
                     "--detach", "--no-user-clouds"], check=True)
@@ -103,6 +106,31 @@ def network_sections(admin: dict) -> dict:
     }
 
 
+def compute_sections(admin: dict) -> dict:
+    """Two small public images to boot, Tempest's flavors (m1.nano 42, m1.micro 84, made at bootstrap),
+    and the compute features onestack has built; Tempest isolates each test project on its own network."""
+    images = []
+    with admin_session(admin) as http:
+        for name in ("tempest-image", "tempest-image-alt"):
+            image = http.post("/image/v2/images", json={"name": name, "disk_format": "raw", "container_format": "bare",
+                                                       "visibility": "public"}).raise_for_status().json()
+            http.put(f"/image/v2/images/{image['id']}/file", content=b"\0" * 65536,
+                     headers={"Content-Type": "application/octet-stream"}).raise_for_status()
+            images.append(image["id"])
+    built = ("pause", "suspend", "console_output", "config_drive", "metadata_service")
+    not_built = ("resize", "cold_migration", "live_migration", "snapshot", "rescue", "shelve", "shelve_migrate",
+                 "interface_attach", "vnc_console", "spice_console", "serial_console", "change_password",
+                 "personality", "attach_encrypted_volume", "block_migration_for_live_migration", "stable_rescue",
+                 "volume_multiattach", "boot_from_volume", "cinder", "disk_config", "hostname_fqdn_sanitization",
+                 "unified_limits", "volume_backed_live_migration", "swap_volume", "ide_bus", "rdp_console")
+    return {
+        "compute": {"image_ref": images[0], "image_ref_alt": images[1], "flavor_ref": "42", "flavor_ref_alt": "84",
+                    "min_compute_nodes": "2", "build_timeout": "60"},
+        "compute-feature-enabled": {**{k: "true" for k in built}, **{k: "false" for k in not_built}},
+        "auth": {"create_isolated_networks": "true"},
+    }
+
+
 def tempest_conf(admin: dict, area: dict, image_url: str = "", extra: dict | None = None) -> str:
     auth = admin["auth"]
     available = {name: ("true" if name in area["services"] else "false") for name in ALL_SERVICES}
@@ -127,8 +155,9 @@ def tempest_conf(admin: dict, area: dict, image_url: str = "", extra: dict | Non
                                   "image_conversion": "false", "manage_locations": "false"},
         "image": {"http_qcow2_image": image_url, "http_image": image_url},
         "validation": {"run_validation": "false"},
-        **(extra or {}),
     }
+    for name, values in (extra or {}).items():
+        sections[name] = {**sections.get(name, {}), **values}
     out = io.StringIO()
     for name, values in sections.items():
         out.write(f"[{name}]\n")
@@ -202,7 +231,9 @@ def main(area_name: str, narrower: str | None = None) -> int:
     admin = start_cloud(data_dir, free_port())
     started = time.monotonic()
     try:
-        extra = network_sections(admin) if "neutron" in area["services"] else None
+        extra = network_sections(admin) if "neutron" in area["services"] else {}
+        if "nova" in area["services"]:
+            extra.update(compute_sections(admin))
         image_url = serve_images(data_dir) if area_name == "image" else ""
         (workspace / "etc" / "tempest.conf").write_text(tempest_conf(admin, area, image_url, extra))
         selected = listed_tests(workspace, area["regex"])

@@ -1,6 +1,7 @@
 """The unmodified `openstack` CLI on compute's catalogue: flavors, keypairs, quotas and limits."""
 
 import json
+import time
 
 from tests.api.helpers import name
 
@@ -71,3 +72,59 @@ def test_limits_show_absolute(cloud):
         assert rows["maxTotalInstances"] == 9
     else:
         assert "/volume/v3/limits" in out.stderr and "NotFound" in out.stderr
+
+
+def test_server_lifecycle_with_the_cli(cloud, tmp_path):
+    """The first-instance story: a network, a key, a server that reaches ACTIVE with an address, power actions."""
+    net, key, image = name("cli-net"), name("cli-key"), name("cli-img")
+    demo = {"os_cloud": "onestack"}
+    cli_json(cloud, "network", "create", net, **demo)
+    cli_json(cloud, "subnet", "create", "--network", net, "--subnet-range", "10.44.0.0/24", name("cli-sub"), **demo)
+    cli_json(cloud, "keypair", "create", key, "--private-key", str(tmp_path / "key"), **demo)
+    cloud.openstack("image", "create", "--file", "/etc/hostname", "--disk-format", "raw", "--container-format",
+                    "bare", "--public", image)
+    server = cli_json(cloud, "server", "create", "--image", image, "--flavor", "m1.tiny", "--network", net,
+                      "--key-name", key, "--wait", name("cli-vm"), **demo)
+    assert server["status"] == "ACTIVE" and server["key_name"] == key
+    assert server["addresses"][net][0].startswith("10.44.0.")
+    listed = cli_json(cloud, "server", "list", "--long", **demo)
+    row = next(r for r in listed if r["ID"] == server["id"])
+    assert row["Status"] == "ACTIVE" and row["Power State"] in (1, "Running")  # JSON output keeps the number
+    cloud.openstack("server", "stop", server["id"], cloud="onestack")
+    assert wait_status(cloud, server["id"], "SHUTOFF")
+    cloud.openstack("server", "start", server["id"], cloud="onestack")
+    assert wait_status(cloud, server["id"], "ACTIVE")
+    cloud.openstack("server", "reboot", "--hard", "--wait", server["id"], cloud="onestack")
+    assert cli_json(cloud, "server", "show", server["id"], **demo)["status"] == "ACTIVE"
+    cloud.openstack("server", "delete", "--wait", server["id"], cloud="onestack")
+    assert cloud.openstack("server", "show", server["id"], cloud="onestack", check=False).returncode != 0
+
+
+def wait_status(cloud, server_id: str, status: str, timeout: float = 30) -> bool:
+    """`openstack server stop/start` return at once (no --wait in this client): poll as a user would."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cli_json(cloud, "server", "show", server_id, os_cloud="onestack")["status"] == status:
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_anti_affinity_with_the_cli(cloud):
+    group = cli_json(cloud, "server", "group", "create", "--policy", "anti-affinity", name("cli-grp"),
+                     os_cloud="onestack")
+    image = name("cli-img")
+    cloud.openstack("image", "create", "--file", "/etc/hostname", "--disk-format", "raw", "--container-format",
+                    "bare", "--public", image)
+    made = [cli_json(cloud, "server", "create", "--image", image, "--flavor", "m1.tiny", "--nic", "none",
+                     "--hint", f"group={group['id']}", "--wait", name("cli-aa"))
+            for _ in range(2)]
+    hosts = {m["OS-EXT-SRV-ATTR:host"] for m in made}
+    assert len(hosts) == 2  # the test cloud runs two fake hosts
+    third = cloud.openstack("server", "create", "--image", image, "--flavor", "m1.tiny", "--nic", "none",
+                            "--hint", f"group={group['id']}", "--wait", name("cli-aa"), check=False)
+    assert third.returncode != 0
+    errored = [s for s in cli_json(cloud, "server", "list", "--status", "ERROR") if s["Name"].startswith("cli-aa")]
+    assert errored
+    fault = cli_json(cloud, "server", "show", errored[0]["ID"])["fault"]
+    assert "No valid host was found" in fault["message"]
