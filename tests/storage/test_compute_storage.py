@@ -35,7 +35,7 @@ def test_default_flavors_once(database_url, tmp_path):
 def test_check_quota_for_the_server_code(db, tmp_path):
     """The seam the server code calls: Nova's 403 wording, and the project's and the user's limits both."""
     upgrade(db)
-    compute = ComputeService(db, Settings(data_dir=tmp_path))
+    compute = ComputeService(db, Settings(data_dir=tmp_path), network=None, image=None, placement=None)
     with db.write() as session:
         session.add_all([Quota(project_id="p", user_id="", resource="instances", hard_limit=2),
                          Quota(project_id="p", user_id="u", resource="cores", hard_limit=1)])

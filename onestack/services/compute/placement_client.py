@@ -30,10 +30,13 @@ class PlacementClient:
 
     def candidates(self, wanted: dict[str, int]) -> list[tuple[str, int]]:
         """Hosts (provider uuids) that can take ``wanted``, each with its free memory in MB."""
-        found = self.placement.candidates(wanted)
+        # Only compute nodes, and only requests served by one provider: a host has no nested providers here.
+        found = self.placement.candidates(wanted, required=("COMPUTE_NODE",))
         summaries = found["provider_summaries"]
         hosts = []
         for request in found["allocation_requests"]:
+            if len(request["allocations"]) != 1:
+                continue
             (provider,) = request["allocations"]
             memory = summaries[provider]["resources"].get("MEMORY_MB", {})
             hosts.append((provider, memory.get("capacity", 0) - memory.get("used", 0)))
