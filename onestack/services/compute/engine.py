@@ -96,8 +96,8 @@ class Engine:
         return None
 
     def _schedule(self, instance: Instance) -> None:
-        host = self.compute.scheduler.place(instance)
-        self._advance(instance.id, st.SCHEDULING, host=host, task_state=st.NETWORKING)
+        self.compute.scheduler.place(instance, lambda host: self._advance(
+            instance.id, st.SCHEDULING, host=host, task_state=st.NETWORKING))
 
     def _network(self, instance: Instance) -> None:
         self.compute.networking.ensure_ports(instance)

@@ -11,6 +11,7 @@ anti-affinity group placed at the same moment see each other.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from sqlalchemy import select
 
@@ -36,7 +37,10 @@ class Scheduler:
         self.placement = placement
         self._lock = threading.Lock()
 
-    def place(self, instance: Instance) -> str:
+    def place(self, instance: Instance, record: Callable[[str], bool]) -> str:
+        """Claim room for ``instance`` on a host and ``record`` the host, under the scheduling lock (so the
+        next member of its group sees it); a record refused (the instance changed meanwhile) gives the
+        room back."""
         wanted = resources_of(instance.flavor)
         with self._lock:
             with self.db.read() as session:
@@ -48,6 +52,8 @@ class Scheduler:
                 raise NoValidHost()
             for host in self._weigh(candidates, free, group, members_on):
                 if self.placement.claim(instance.id, host.id, wanted, instance.project_id, instance.user_id):
+                    if not record(host.host):
+                        self.placement.release(instance.id)
                     return host.host
         raise NoValidHost("Every candidate host was claimed by another request first.")
 
