@@ -15,6 +15,8 @@ from onestack import config, daemon
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="An OpenStack-compatible cloud in one package.")
 keys_app = typer.Typer(no_args_is_help=True, help="Fernet token keys.")
 app.add_typer(keys_app, name="keys")
+image_app = typer.Typer(no_args_is_help=True, help="Guest images.")
+app.add_typer(image_app, name="image")
 console = Console()
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Where the cloud keeps its state.",
@@ -105,6 +107,26 @@ def rotate(data_dir: DataDir) -> None:
     repo = KeyRepository(data_dir.resolve() / "fernet-keys")
     repo.initialise()
     console.print(f"primary key is now {repo.rotate()}")
+
+
+@image_app.command("build")
+def image_build(
+    cache_dir: Annotated[Path | None, typer.Option(help="Where to build and keep it (default "
+                                                        "~/.cache/onestack/images, or $ONESTACK_IMAGE_CACHE).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Build again even if an identical build is cached.")] = False,
+) -> None:
+    """Build onestack-tiny.qcow2, a tiny bootable guest, from the installed Debian packages."""
+    from onestack.guestimage import build
+
+    try:
+        image = build.build(cache_dir, force=force)
+    except (build.BuildError, OSError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    what = "built" if image.built else "already built (cached)"
+    console.print(f"{image.path} {what}: {image.size_bytes / 2**20:.1f} MiB qcow2, "
+                  f"virtual {image.virtual_size_bytes / 2**20:.0f} MiB, kernel {image.kernel_version}")
+    console.print(f"  sha256 {image.sha256}")
 
 
 def main() -> None:
