@@ -70,7 +70,7 @@ def lan(tmp_path_factory):
     """A bridge the test's taps join, and a namespace on it serving DHCP."""
     work = tmp_path_factory.mktemp("lan")
     sh("ip", "netns", "add", NETNS)
-    dhcpd = None
+    dhcpd = httpd = None
     try:
         sh("ip", "link", "add", BRIDGE, "type", "bridge")
         sh("ip", "link", "set", BRIDGE, "up")
@@ -86,11 +86,20 @@ def lan(tmp_path_factory):
         (work / "leases").touch()
         dhcpd = subprocess.Popen(["ip", "netns", "exec", NETNS, "busybox", "udhcpd", "-f", str(conf)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # the metadata service, as guests reach it: 169.254.169.254 behind their default gateway
+        metadata = work / "metadata" / "openstack" / "latest"
+        metadata.mkdir(parents=True)
+        (metadata / "meta_data.json").write_text('{"uuid": "x", "hostname": "tiny-md", "public_keys": {}}')
+        (metadata / "user_data").write_text("#!/bin/sh\necho metadata user-data ran\n")
+        sh("ip", "-n", NETNS, "addr", "add", "169.254.169.254/32", "dev", VETH_NS)
+        httpd = subprocess.Popen(["ip", "netns", "exec", NETNS, "busybox", "httpd", "-f", "-p", "169.254.169.254:80",
+                                  "-h", str(work / "metadata")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         yield BRIDGE
     finally:
-        if dhcpd:
-            dhcpd.send_signal(signal.SIGTERM)
-            dhcpd.wait(10)
+        for server in (dhcpd, httpd):
+            if server:
+                server.send_signal(signal.SIGTERM)
+                server.wait(10)
         sh("ip", "link", "del", VETH_HOST, check=False)
         sh("ip", "link", "del", BRIDGE, check=False)
         sh("ip", "netns", "del", NETNS, check=False)
@@ -264,6 +273,22 @@ def test_resize(driver, guest):
     info = driver.instance_info(guest.uuid)
     assert (info.vcpus, info.memory_mb) == (2, 320)
     assert disk_info(driver.instances_dir / guest.uuid / "disk", force_share=True)["virtual-size"] == 2 * 1024**3
+
+
+def test_identity_from_the_metadata_service(driver, image, lan):
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-00000004", hostname="tiny-md", vcpus=1,
+                        memory_mb=192, root_gb=1, image_path=str(image.path), nics=(make_nic(lan, 4),))
+    driver.spawn(spec)
+    try:
+        marker = wait_for_boot(driver, spec.uuid, 1)
+        assert "hostname=tiny-md" in marker and "source=metadata-service" in marker
+        deadline = time.monotonic() + 30
+        while "user-data exit=0" not in driver.console_output(spec.uuid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "metadata user-data ran" in driver.console_output(spec.uuid)
+    finally:
+        driver.destroy(spec.uuid)
+    assert not Path("/sys/class/net", spec.nics[0].tap_name).exists()
 
 
 def test_tap_that_cannot_exist_is_a_driver_error(driver, image):
