@@ -1,7 +1,8 @@
 """The QEMU driver booting onestack-tiny for real (TCG here; KVM where it works).
 
 One guest is booted with a config drive and a NIC on a private bridge, then taken through the
-power actions in order; every test after the first builds on the state the previous one left.
+power actions in order (one test, ``test_guest_lifecycle``, so no test runner can reorder or split
+the steps: each builds on the state the previous one left; a failure names its step).
 The network is a bridge with no address on the host, a veth into a namespace made here and
 busybox udhcpd in it: guest traffic never reaches the host's own networks.
 """
@@ -26,7 +27,7 @@ from onestack.drivers.qemu.disks import info as disk_info
 from onestack.drivers.qemu.layout import InstanceDir
 from onestack.drivers.qemu.process import running_pid, wait_gone
 
-pytestmark = [pytest.mark.qemu, pytest.mark.xdist_group("qemu")]
+pytestmark = pytest.mark.qemu
 
 if os.geteuid() != 0:
     pytest.skip("tap devices and network namespaces need root", allow_module_level=True)
@@ -127,6 +128,8 @@ def guest(driver, image, lan, tmp_path_factory):
                         nics=(make_nic(lan, 1),), config_drive=str(drive))
     yield spec
     driver.destroy(spec.uuid)
+    for nic in spec.nics:  # even if a failed step lost the instance's files, leave no tap behind
+        sh("ip", "link", "del", nic.tap_name, check=False)
 
 
 def markers(driver: QemuDriver, uuid_: str) -> list[str]:
@@ -169,7 +172,7 @@ def test_accel_is_decided_by_trying(accel_choice):
         pytest.skip(f"KVM does not run guests on this host ({why}); guests run under TCG")
 
 
-def test_boot_with_config_drive(driver, guest):
+def step_boot_with_config_drive(driver, guest):
     driver.spawn(guest)
     driver.spawn(guest)  # idempotent: still one QEMU
     marker = wait_for_boot(driver, guest.uuid, 1)
@@ -184,7 +187,7 @@ def test_boot_with_config_drive(driver, guest):
     assert driver.list_instances() == [guest.uuid]
 
 
-def test_pause_and_unpause(driver, guest):
+def step_pause_and_unpause(driver, guest):
     driver.pause(guest.uuid)
     driver.pause(guest.uuid)
     assert driver.instance_info(guest.uuid).power_state == PowerState.PAUSED
@@ -194,7 +197,7 @@ def test_pause_and_unpause(driver, guest):
     assert ping(guest_address(markers(driver, guest.uuid)[-1]))
 
 
-def test_a_new_driver_adopts_the_running_guest(driver, guest):
+def step_a_new_driver_adopts_the_running_guest(driver, guest):
     where = driver.instances_dir / guest.uuid
     pid = running_pid(InstanceDir(where), guest.uuid)
     assert pid
@@ -208,13 +211,13 @@ def test_a_new_driver_adopts_the_running_guest(driver, guest):
     assert running_pid(InstanceDir(where), guest.uuid) == pid  # nobody killed it
 
 
-def test_soft_reboot(driver, guest):
+def step_soft_reboot(driver, guest):
     driver.reboot(guest, hard=False)
     marker = wait_for_boot(driver, guest.uuid, 2)
     assert ping(guest_address(marker))
 
 
-def test_power_off_and_on(driver, guest):
+def step_power_off_and_on(driver, guest):
     started = time.monotonic()
     driver.power_off(guest.uuid, timeout=30)
     assert time.monotonic() - started < 25, "the guest ignored the ACPI power button"
@@ -225,7 +228,7 @@ def test_power_off_and_on(driver, guest):
     wait_for_boot(driver, guest.uuid, 3)
 
 
-def test_suspend_and_resume(driver, guest):
+def step_suspend_and_resume(driver, guest):
     driver.suspend(guest.uuid)
     assert driver.instance_info(guest.uuid).power_state == PowerState.SUSPENDED
     assert (driver.instances_dir / guest.uuid / "suspended.state").stat().st_size > 0
@@ -235,7 +238,7 @@ def test_suspend_and_resume(driver, guest):
     assert ping(guest_address(markers(driver, guest.uuid)[-1]))
 
 
-def test_attach_and_detach_interface(driver, guest, lan):
+def step_attach_and_detach_interface(driver, guest):
     extra = make_nic(None, 2)  # the driver creates the tap itself
     driver.attach_interface(guest.uuid, extra)
     assert Path("/sys/class/net", extra.tap_name).exists()
@@ -247,7 +250,7 @@ def test_attach_and_detach_interface(driver, guest, lan):
     assert extra.port_id not in (driver.instances_dir / guest.uuid / "spec.json").read_text()
 
 
-def test_snapshot_boots(driver, guest, tmp_path):
+def step_snapshot_boots(driver, guest, tmp_path):
     target = tmp_path / "snap.qcow2"
     assert driver.snapshot(guest.uuid, str(target)) == "qcow2"
     assert driver.instance_info(guest.uuid).power_state == PowerState.RUNNING
@@ -266,7 +269,7 @@ def test_snapshot_boots(driver, guest, tmp_path):
         driver.destroy(copy.uuid)
 
 
-def test_resize(driver, guest):
+def step_resize(driver, guest):
     bigger = InstanceSpec(**{**guest.__dict__, "vcpus": 2, "memory_mb": 320, "root_gb": 2})
     driver.resize(bigger)
     wait_for_boot(driver, guest.uuid, 4)
@@ -288,7 +291,9 @@ def test_identity_from_the_metadata_service(driver, image, lan):
         assert "metadata user-data ran" in driver.console_output(spec.uuid)
     finally:
         driver.destroy(spec.uuid)
-    assert not Path("/sys/class/net", spec.nics[0].tap_name).exists()
+        tap_left = Path("/sys/class/net", spec.nics[0].tap_name).exists()
+        sh("ip", "link", "del", spec.nics[0].tap_name, check=False)
+    assert not tap_left
 
 
 def test_tap_that_cannot_exist_is_a_driver_error(driver, image):
@@ -300,7 +305,7 @@ def test_tap_that_cannot_exist_is_a_driver_error(driver, image):
     driver.destroy(bad.uuid)
 
 
-def test_destroy_leaves_nothing(driver, guest):
+def step_destroy_leaves_nothing(driver, guest):
     pid = int((driver.instances_dir / guest.uuid / "qemu.pid").read_text())
     driver.destroy(guest.uuid)
     driver.destroy(guest.uuid)
@@ -314,3 +319,16 @@ def test_destroy_leaves_nothing(driver, guest):
 def test_host_resources(driver):
     found = driver.host_resources()
     assert found.vcpus == os.cpu_count() and found.memory_mb > 0 and found.disk_gb >= 0
+
+
+def test_guest_lifecycle(driver, guest, tmp_path):
+    step_boot_with_config_drive(driver, guest)
+    step_pause_and_unpause(driver, guest)
+    step_a_new_driver_adopts_the_running_guest(driver, guest)
+    step_soft_reboot(driver, guest)
+    step_power_off_and_on(driver, guest)
+    step_suspend_and_resume(driver, guest)
+    step_attach_and_detach_interface(driver, guest)
+    step_snapshot_boots(driver, guest, tmp_path)
+    step_resize(driver, guest)
+    step_destroy_leaves_nothing(driver, guest)
