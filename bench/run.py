@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import load, network  # noqa: E402
+from bench import guest, load, network  # noqa: E402
 from bench.targets import BCRYPT_ROUNDS, ROOT, Keystone, Onestack, password_body, rss_mb  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -108,7 +108,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests and shorter runs")
     parser.add_argument("--skip-keystone", action="store_true", help="measure onestack only")
-    parser.add_argument("--only", choices=["identity", "network"], help="run one part of the benchmark")
+    parser.add_argument("--only", choices=["identity", "network", "guest"], help="run one part of the benchmark")
     parser.add_argument("--reuse-onestack", action="store_true",
                         help="take onestack's figures from results/latest.json, measure Keystone again")
     args = parser.parse_args()
@@ -118,7 +118,9 @@ def main() -> int:
                      "load_generator": "sequential: Python http.client, one keep-alive connection; "
                                        "concurrent: wrk -t2 -c8 on the same machine"}
     previous = json.loads((RESULTS / "latest.json").read_text()) if (RESULTS / "latest.json").exists() else {}
-    if args.only != "network":
+    if args.only == "guest":  # keep every other figure of the last full run
+        results.update({k: previous[k] for k in ("onestack", "keystone", "network") if k in previous})
+    elif args.only != "network":
         if args.reuse_onestack:
             results["onestack"] = previous["onestack"]
         else:
@@ -129,9 +131,14 @@ def main() -> int:
                                                                    "dogpile in-memory cache", **measure(ks, args.quick)}
     else:  # keep the identity figures of the last full run beside the new network ones
         results.update({k: previous[k] for k in ("onestack", "keystone") if k in previous})
-    if args.only != "identity":
+    if args.only not in ("identity", "guest"):
         results["network"] = network.measure(args.quick)
         print(network_table(results["network"]))
+    if args.only in (None, "guest"):
+        results["guest"] = guest.measure(args.quick)
+        print(guest.table(results["guest"]))
+    elif "guest" in previous:
+        results["guest"] = previous["guest"]
     print(table(results))
     RESULTS.mkdir(parents=True, exist_ok=True)
     text = json.dumps(results, indent=2)

@@ -11,10 +11,13 @@ import typer
 from rich.console import Console
 
 from onestack import config, daemon
+from onestack.drivers import choice
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="An OpenStack-compatible cloud in one package.")
 keys_app = typer.Typer(no_args_is_help=True, help="Fernet token keys.")
 app.add_typer(keys_app, name="keys")
+image_app = typer.Typer(no_args_is_help=True, help="Guest images.")
+app.add_typer(image_app, name="image")
 console = Console()
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Where the cloud keeps its state.",
@@ -22,7 +25,8 @@ DataDir = Annotated[Path, typer.Option("--data-dir", help="Where the cloud keeps
 
 
 def _settings(data_dir: Path, bind: str | None = None, database: str | None = None,
-              workers: int | None = None) -> config.Settings:
+              workers: int | None = None, compute_driver: str | None = None,
+              fake_hosts: int | None = None) -> config.Settings:
     settings = config.load(data_dir.resolve())
     if bind:
         settings.bind = bind
@@ -30,6 +34,10 @@ def _settings(data_dir: Path, bind: str | None = None, database: str | None = No
         settings.database = database
     if workers:
         settings.workers = workers
+    if compute_driver:
+        settings.compute.driver = compute_driver
+    if fake_hosts:
+        settings.compute.fake_hosts = fake_hosts
     return settings
 
 
@@ -42,11 +50,17 @@ def up(
     detach: Annotated[bool, typer.Option("--detach", help="Return once the API answers.")] = False,
     workers: Annotated[int | None, typer.Option(min=1, help="Serving processes (default 1; kept in "
                                                              "onestack.yaml).")] = None,
+    compute_driver: Annotated[str | None, typer.Option(help="auto, qemu or fake (default auto: QEMU where it "
+                                                            "can run; kept in onestack.yaml).")] = None,
+    fake_hosts: Annotated[int | None, typer.Option(min=1, help="Compute hosts the fake driver runs.")] = None,
     user_clouds: Annotated[bool, typer.Option(help="Merge our entries into ~/.config/openstack/clouds.yaml.")]
     = True,
 ) -> None:
     """Initialise the data dir if needed and start the cloud."""
-    settings = _settings(data_dir, bind, database, workers)
+    if compute_driver not in (None, "auto", "qemu", "fake"):
+        console.print(f"[red]unknown compute driver {compute_driver}: choose auto, qemu or fake[/red]")
+        raise typer.Exit(2)
+    settings = _settings(data_dir, bind, database, workers, compute_driver, fake_hosts)
     if daemon.running_pid(settings.data_dir):
         console.print(f"onestack is already running from {settings.data_dir}")
         raise typer.Exit(0 if daemon.answers(settings.base_url) else 1)
@@ -71,6 +85,8 @@ def up(
 def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
     console.print(f"[green]onestack is up[/green] at {settings.base_url} (pid {pid}, ready in {seconds:.2f}s)")
     console.print(f"  data dir   {settings.data_dir}")
+    kind, why = choice.choose(settings.compute.driver)
+    console.print(f"  compute    {kind} driver ({why})")
     console.print(f"  clouds     {settings.data_dir / 'clouds.yaml'} (entries onestack, onestack-admin)")
     console.print("  try        openstack --os-cloud onestack-admin catalog list")
     console.print(f"             source {settings.data_dir / 'openrc-admin'}; openstack token issue")
@@ -105,6 +121,26 @@ def rotate(data_dir: DataDir) -> None:
     repo = KeyRepository(data_dir.resolve() / "fernet-keys")
     repo.initialise()
     console.print(f"primary key is now {repo.rotate()}")
+
+
+@image_app.command("build")
+def image_build(
+    cache_dir: Annotated[Path | None, typer.Option(help="Where to build and keep it (default "
+                                                        "~/.cache/onestack/images, or $ONESTACK_IMAGE_CACHE).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Build again even if an identical build is cached.")] = False,
+) -> None:
+    """Build onestack-tiny.qcow2, a tiny bootable guest, from the installed Debian packages."""
+    from onestack.guestimage import build
+
+    try:
+        image = build.build(cache_dir, force=force)
+    except (build.BuildError, OSError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    what = "built" if image.built else "already built (cached)"
+    console.print(f"{image.path} {what}: {image.size_bytes / 2**20:.1f} MiB qcow2, "
+                  f"virtual {image.virtual_size_bytes / 2**20:.0f} MiB, kernel {image.kernel_version}")
+    console.print(f"  sha256 {image.sha256}")
 
 
 def main() -> None:

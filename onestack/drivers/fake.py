@@ -1,100 +1,141 @@
-"""A driver that completes every operation at once and keeps its guests in memory.
+"""FakeDriver: the compute driver interface in memory, instant, for API and scale tests.
 
-For API tests and scale tests (10,000 servers on 100 fake hosts): it obeys the same contract as a
-real driver, including idempotence, but runs nothing.
+It keeps the same rules as the real driver (idempotent calls, DriverError for what cannot be
+done, e.g. pausing a guest that is off) so tests written against it hold for QEMU too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+from pathlib import Path
 
 from onestack.drivers.compute import NIC, DriverError, HostResources, InstanceInfo, InstanceSpec, PowerState
+
+
+@dataclasses.dataclass
+class _Guest:
+    spec: InstanceSpec
+    state: PowerState
+    console: list[str] = dataclasses.field(default_factory=list)
+
+    def boot(self) -> None:
+        self.state = PowerState.RUNNING
+        addresses = ",".join(f"fake-{nic.mac_address}" for nic in self.spec.nics) or "none"
+        self.console.append(f"onestack-tiny: up hostname={self.spec.hostname} addresses={addresses} source=fake")
 
 
 class FakeDriver:
     name = "fake"
 
     def __init__(self, resources: HostResources | None = None):
-        self.resources = resources or HostResources(vcpus=64, memory_mb=262144, disk_gb=10240)
-        self._guests: dict[str, dict] = {}
+        self.resources = resources or HostResources(vcpus=64, memory_mb=256 * 1024, disk_gb=10 * 1024)
+        self._guests: dict[str, _Guest] = {}
         self._lock = threading.Lock()
+
+    def _guest(self, uuid: str) -> _Guest:
+        guest = self._guests.get(uuid)
+        if guest is None:
+            raise DriverError(f"instance {uuid} does not exist")
+        return guest
 
     def host_resources(self) -> HostResources:
         return self.resources
 
     def list_instances(self) -> list[str]:
         with self._lock:
-            return list(self._guests)
-
-    def _set(self, uuid: str, state: PowerState) -> None:
-        with self._lock:
-            if uuid not in self._guests:
-                raise DriverError(f"Instance {uuid} does not exist on this host.")
-            self._guests[uuid]["state"] = state
+            return sorted(self._guests)
 
     def spawn(self, spec: InstanceSpec) -> None:
         with self._lock:
-            self._guests.setdefault(spec.uuid, {"spec": spec, "state": PowerState.RUNNING, "nics": list(spec.nics),
-                                                "log": [f"fake console of {spec.hostname}"]})
+            if spec.uuid in self._guests:
+                return
+            guest = _Guest(spec, PowerState.NOSTATE)
+            guest.boot()
+            self._guests[spec.uuid] = guest
 
     def destroy(self, uuid: str) -> None:
         with self._lock:
             self._guests.pop(uuid, None)
 
     def power_on(self, spec: InstanceSpec) -> None:
-        self.spawn(spec)
-        self._set(spec.uuid, PowerState.RUNNING)
+        with self._lock:
+            guest = self._guest(spec.uuid)
+            if guest.state in (PowerState.SHUTDOWN, PowerState.SUSPENDED, PowerState.CRASHED):
+                guest.spec = spec if guest.state != PowerState.SUSPENDED else guest.spec
+                guest.boot()
 
     def power_off(self, uuid: str, timeout: float = 60.0) -> None:
-        self._set(uuid, PowerState.SHUTDOWN)
+        with self._lock:
+            guest = self._guest(uuid)
+            if guest.state != PowerState.SUSPENDED:
+                guest.state = PowerState.SHUTDOWN
 
     def reboot(self, spec: InstanceSpec, hard: bool) -> None:
-        self.power_on(spec)
+        with self._lock:
+            guest = self._guest(spec.uuid)
+            if hard:
+                guest.spec = spec
+            elif guest.state not in (PowerState.RUNNING, PowerState.PAUSED):
+                raise DriverError(f"instance {spec.uuid} is not running")
+            guest.boot()
+
+    def _transition(self, uuid: str, allowed: tuple[PowerState, ...], to: PowerState) -> None:
+        with self._lock:
+            guest = self._guest(uuid)
+            if guest.state == to:
+                return
+            if guest.state not in allowed:
+                raise DriverError(f"instance {uuid} is {guest.state.name}, cannot become {to.name}")
+            guest.state = to
 
     def pause(self, uuid: str) -> None:
-        self._set(uuid, PowerState.PAUSED)
+        self._transition(uuid, (PowerState.RUNNING,), PowerState.PAUSED)
 
     def unpause(self, uuid: str) -> None:
-        self._set(uuid, PowerState.RUNNING)
+        self._transition(uuid, (PowerState.PAUSED,), PowerState.RUNNING)
 
     def suspend(self, uuid: str) -> None:
-        self._set(uuid, PowerState.SUSPENDED)
+        self._transition(uuid, (PowerState.RUNNING, PowerState.PAUSED), PowerState.SUSPENDED)
 
     def resume(self, spec: InstanceSpec) -> None:
-        self._set(spec.uuid, PowerState.RUNNING)
+        self._transition(spec.uuid, (PowerState.SUSPENDED,), PowerState.RUNNING)
 
     def snapshot(self, uuid: str, target_path: str) -> str:
         with self._lock:
-            if uuid not in self._guests:
-                raise DriverError(f"Instance {uuid} does not exist on this host.")
-        with open(target_path, "wb") as fh:
-            fh.write(b"\0" * 1024)
-        return "raw"
+            guest = self._guest(uuid)
+        # a real (empty) qcow2 header is not needed by callers of the fake; they get a marker file
+        Path(target_path).write_bytes(f"fake snapshot of {guest.spec.uuid}\n".encode())
+        return "qcow2"
 
     def resize(self, spec: InstanceSpec) -> None:
         with self._lock:
-            self._guests.setdefault(spec.uuid, {"state": PowerState.RUNNING, "nics": [], "log": []})["spec"] = spec
+            guest = self._guest(spec.uuid)
+            guest.spec = spec
+            guest.boot()
 
     def attach_interface(self, uuid: str, nic: NIC) -> None:
         with self._lock:
-            nics = self._guests[uuid]["nics"]
-            if nic not in nics:
-                nics.append(nic)
+            guest = self._guest(uuid)
+            if all(n.port_id != nic.port_id for n in guest.spec.nics):
+                guest.spec = dataclasses.replace(guest.spec, nics=guest.spec.nics + (nic,))
 
     def detach_interface(self, uuid: str, nic: NIC) -> None:
         with self._lock:
-            nics = self._guests.get(uuid, {}).get("nics", [])
-            if nic in nics:
-                nics.remove(nic)
+            guest = self._guest(uuid)
+            guest.spec = dataclasses.replace(guest.spec, nics=tuple(n for n in guest.spec.nics
+                                                                    if n.port_id != nic.port_id))
 
     def console_output(self, uuid: str, length: int | None = None) -> str:
         with self._lock:
-            lines = list(self._guests.get(uuid, {}).get("log", []))
-        return "\n".join(lines[-length:] if length else lines)
+            lines = self._guest(uuid).console
+            if length is not None:
+                lines = lines[-length:] if length > 0 else []
+            return "".join(line + "\n" for line in lines)
 
     def instance_info(self, uuid: str) -> InstanceInfo:
         with self._lock:
             guest = self._guests.get(uuid)
-        if guest is None:
-            return InstanceInfo(PowerState.NOSTATE)
-        return InstanceInfo(guest["state"])
+            if guest is None:
+                return InstanceInfo(PowerState.NOSTATE)
+            return InstanceInfo(guest.state, vcpus=guest.spec.vcpus, memory_mb=guest.spec.memory_mb)

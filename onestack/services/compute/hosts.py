@@ -8,30 +8,27 @@ from __future__ import annotations
 
 import socket
 import uuid
+from pathlib import Path
 
 from sqlalchemy import select
 
 from onestack.config import ComputeSettings
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
+from onestack.drivers import choice
 from onestack.drivers.compute import ComputeDriver, HostResources
 from onestack.drivers.fake import FakeDriver
+from onestack.drivers.qemu.driver import QemuDriver
 from onestack.services.compute.models import ComputeHost
 
 
-def choose_driver(settings: ComputeSettings) -> tuple[str, str]:
-    """The driver kind for ``driver: auto`` and why it was chosen."""
-    if settings.driver != "auto":
-        return settings.driver, f"asked for in settings ({settings.driver})"
-    return "fake", "no real compute driver is built into this release yet"
-
-
 class Hosts:
-    def __init__(self, db: Database, settings: ComputeSettings):
+    def __init__(self, db: Database, settings: ComputeSettings, state_dir: Path):
         self.db = db
         self.settings = settings
+        self.state_dir = state_dir
         self._drivers: dict[str, ComputeDriver] = {}
-        self.kind, self.reason = choose_driver(settings)
+        self.kind, self.reason = choice.choose(settings.driver)
 
     def names(self) -> list[str]:
         return list(self._drivers)
@@ -48,6 +45,8 @@ class Hosts:
             names = [base] if count == 1 else [f"{base}-fake-{i}" for i in range(1, count + 1)]
             for name in names:
                 self._drivers[name] = FakeDriver(offered)
+        elif self.kind == "qemu":
+            self._drivers[base] = QemuDriver(self.state_dir)
         else:
             raise ValueError(f"unknown compute driver {self.kind!r}")
         registered = []

@@ -32,7 +32,7 @@ class ComputeService:
         self.image = image
         self.placement = placement
         self.quotas = Quotas(self.usage)
-        self.hosts = Hosts(db, settings.compute)
+        self.hosts = Hosts(db, settings.compute, settings.data_dir / "compute")
         self.scheduler = Scheduler(db, placement)
         self.networking = InstanceNetworking(network)
         self.servers = Servers(self)

@@ -1,0 +1,107 @@
+"""Guest boot: onestack-tiny through the QemuDriver (spawn → marker line on the serial console)
+beside a bare qemu-system-x86_64 of the same image with the same machine flags, in the same run;
+and the RSS of an idle guest's QEMU.  No NIC and no config drive: only the boot path is measured.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from bench.targets import rss_mb
+from onestack.drivers.compute import InstanceSpec
+from onestack.drivers.qemu import QemuDriver, accel
+from onestack.guestimage import build
+
+MARKER = b"onestack-tiny: up"
+MEMORY_MB = 256
+
+
+def _wait_marker(log: Path, started: float, timeout: float = 120) -> float:
+    while time.monotonic() - started < timeout:
+        if log.exists() and MARKER in log.read_bytes():
+            return time.monotonic() - started
+        time.sleep(0.02)
+    raise TimeoutError(f"no marker in {log} after {timeout}s")
+
+
+def _driver_boot(driver: QemuDriver, image: Path) -> tuple[float, float]:
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="bench", hostname="bench", vcpus=1, memory_mb=MEMORY_MB,
+                        root_gb=1, image_path=str(image), image_format="qcow2")
+    started = time.monotonic()
+    driver.spawn(spec)
+    try:
+        seconds = _wait_marker(driver.instances_dir / spec.uuid / "console.log", started)
+        time.sleep(3)  # idle: the guest has nothing left to do
+        pid = int((driver.instances_dir / spec.uuid / "qemu.pid").read_text())
+        return seconds, rss_mb([pid])
+    finally:
+        driver.destroy(spec.uuid)
+
+
+def _bare_boot(image: Path, accel_name: str, work: Path) -> float:
+    """The same disk layout and flags as the driver's command line, QEMU in the foreground."""
+    overlay = work / "bare.qcow2"
+    log = work / "bare.log"
+    overlay.unlink(missing_ok=True)
+    log.unlink(missing_ok=True)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(image), str(overlay), "1G"],
+                   check=True)
+    argv = [accel.QEMU, "-machine", f"pc,accel={accel_name}", "-smp", "1", "-m", str(MEMORY_MB),
+            "-nodefaults", "-no-user-config", "-display", "none", "-rtc", "base=utc",
+            "-chardev", f"file,id=console,path={log}", "-device", "isa-serial,chardev=console",
+            "-drive", f"file={overlay},format=qcow2,if=none,id=drive0,discard=unmap",
+            "-device", "virtio-blk-pci,drive=drive0,id=disk0,bootindex=0"]
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        return _wait_marker(log, started)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def measure(quick: bool) -> dict:
+    image = build.build()
+    rounds = 2 if quick else 5
+    with tempfile.TemporaryDirectory(prefix="onestack-bench-guest-") as tmp:
+        work = Path(tmp)
+        accel_name, why = accel.choose(Path.home() / ".cache" / "onestack")
+        driver = QemuDriver(work / "state", accel=accel_name)
+        driver_runs, rss, bare_runs = [], [], []
+        for _ in range(rounds):  # interleaved so both sides see the same machine load
+            seconds, resident = _driver_boot(driver, image.path)
+            driver_runs.append(seconds)
+            rss.append(resident)
+            bare_runs.append(_bare_boot(image.path, accel_name, work))
+        assert not any((work / "state" / "instances").iterdir()), "destroy left files behind"
+    driver_median, bare_median = statistics.median(driver_runs), statistics.median(bare_runs)
+    return {
+        "image_bytes": image.size_bytes, "accel": accel_name, "accel_reason": why, "memory_mb": MEMORY_MB,
+        "driver_boot_seconds_median": round(driver_median, 2), "driver_boot_seconds": [round(s, 2) for s in driver_runs],
+        "bare_qemu_boot_seconds_median": round(bare_median, 2), "bare_qemu_boot_seconds": [round(s, 2) for s in bare_runs],
+        "driver_over_bare": round(driver_median / bare_median, 2),
+        "idle_guest_rss_mb_median": statistics.median(rss),
+    }
+
+
+def table(found: dict) -> str:
+    return "\n".join([
+        f"guest boot ({found['accel']}, onestack-tiny {found['image_bytes'] / 2**20:.1f} MiB, {found['memory_mb']} MB RAM)",
+        f"  via QemuDriver, spawn → marker (s)   {found['driver_boot_seconds_median']:>8}",
+        f"  bare qemu-system-x86_64 (s)          {found['bare_qemu_boot_seconds_median']:>8}",
+        f"  driver / bare                        {found['driver_over_bare']:>8}x",
+        f"  idle guest QEMU RSS (MB)             {found['idle_guest_rss_mb_median']:>8}",
+    ])
+
+
+if __name__ == "__main__":
+    import json
+
+    result = measure(quick=True)
+    print(json.dumps(result, indent=2))
+    print(table(result))

@@ -1,0 +1,65 @@
+"""The QEMU command line of an instance, from its spec and where its files are."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from onestack.drivers.compute import NIC, InstanceSpec
+from onestack.drivers.qemu.accel import QEMU
+from onestack.drivers.qemu.layout import InstanceDir
+
+
+def nic_ids(nic: NIC) -> tuple[str, str]:
+    """(netdev id, device id): the same whether the NIC was on the command line or hot-plugged,
+    so either can be detached."""
+    return f"net-{nic.port_id}", f"nic-{nic.port_id}"
+
+
+def nic_device(nic: NIC) -> dict:
+    netdev_id, device_id = nic_ids(nic)
+    # romfile="": no iPXE option ROM, the guest never boots from the network and starts faster
+    return {"driver": "virtio-net-pci", "id": device_id, "netdev": netdev_id, "mac": nic.mac_address,
+            "romfile": ""}
+
+
+def _options(values: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in values.items())
+
+
+def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | None = None) -> list[str]:
+    args = [
+        QEMU, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
+        "-machine", f"pc,accel={accel}", *(["-cpu", "host"] if accel == "kvm" else []),
+        "-smp", str(spec.vcpus), "-m", str(spec.memory_mb),
+        "-nodefaults", "-no-user-config", "-display", "none", "-rtc", "base=utc",
+        "-chardev", f"socket,id=qmp,path={where.qmp_socket},server=on,wait=off",
+        "-mon", "chardev=qmp,mode=control",
+        # append: the log keeps what every boot printed, as a console would show
+        "-chardev", f"file,id=console,path={where.console_log},append=on",
+        "-device", "isa-serial,chardev=console",
+        "-pidfile", str(where.pidfile), "-daemonize",
+    ]
+    disks = [(where.root_disk, "qcow2", False)]
+    if where.ephemeral_disk.exists():
+        disks.append((where.ephemeral_disk, "raw", False))
+    if where.swap_disk.exists():
+        disks.append((where.swap_disk, "raw", False))
+    if where.config_drive.exists():
+        disks.append((where.config_drive, "raw", True))
+    for index, (path, fmt, read_only) in enumerate(disks):
+        drive = {"file": path, "format": fmt, "if": "none", "id": f"drive{index}", "discard": "unmap"}
+        if read_only:
+            drive["readonly"] = "on"
+        device = {"driver": "virtio-blk-pci", "drive": f"drive{index}", "id": f"disk{index}"}
+        if index == 0:
+            device["bootindex"] = 0
+        args += ["-drive", _options(drive), "-device", _options(device)]
+    for nic in spec.nics:
+        netdev_id, _ = nic_ids(nic)
+        # no vhost: this host's kernel has no vhost-net, and TCG gains nothing from it
+        args += ["-netdev", f"tap,id={netdev_id},ifname={nic.tap_name},script=no,downscript=no",
+                 "-device", _options(nic_device(nic))]
+    if incoming:
+        args += ["-incoming", f"exec:cat {shlex.quote(str(incoming))}"]
+    return args

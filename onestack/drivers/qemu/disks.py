@@ -1,0 +1,117 @@
+"""The guest's disks, all made with qemu-img (plus mkfs/mkswap for ephemeral and swap).
+
+The root disk is a qcow2 overlay on a cached copy of the image: many guests of one image share
+one read-only base (``<state dir>/_base``), and the image service's own copy can go away.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from onestack.drivers.compute import DriverError, InstanceSpec
+from onestack.drivers.qemu.layout import InstanceDir
+
+GiB = 1024**3
+
+
+def _run(*argv: str) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True)
+    except FileNotFoundError as exc:
+        raise DriverError(f"{argv[0]} is not installed") from exc
+    if done.returncode != 0:
+        raise DriverError(f"{' '.join(argv[:2])} failed: {done.stderr.strip()[-300:]}")
+    return done.stdout
+
+
+def info(path: Path, force_share: bool = False) -> dict:
+    argv = ["qemu-img", "info", "--output=json"] + (["-U"] if force_share else []) + [str(path)]
+    return json.loads(_run(*argv))
+
+
+def cached_base(image_path: str, image_format: str | None, base_dir: Path) -> tuple[Path, str]:
+    """A read-only copy of the image under ``base_dir`` (made once), and its format."""
+    source = Path(image_path)
+    try:
+        st = source.stat()
+    except OSError as exc:
+        raise DriverError(f"image data {image_path} is not readable: {exc}") from exc
+    # Named after the file's identity rather than its contents: hashing gigabytes on every spawn
+    # costs more than it protects against (the image service never rewrites an image's data).
+    key = hashlib.sha256(f"{source.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:32]
+    base = base_dir / key
+    if not base.exists():
+        base_dir.mkdir(parents=True, exist_ok=True)
+        tmp = base_dir / f".{key}.{os.getpid()}.partial"
+        shutil.copyfile(source, tmp)
+        tmp.chmod(0o444)
+        tmp.replace(base)
+    found = info(base)
+    fmt = found["format"]
+    if image_format and image_format != fmt:
+        raise DriverError(f"image declared {image_format} but its data is {fmt}")
+    if fmt not in ("raw", "qcow2"):
+        raise DriverError(f"image format {fmt} is not supported (raw or qcow2)")
+    if found.get("backing-filename") or found.get("format-specific", {}).get("data", {}).get("data-file"):
+        raise DriverError("image refers to other files (backing or data file): refused")
+    return base, fmt
+
+
+def create_root(spec: InstanceSpec, where: InstanceDir, base_dir: Path) -> None:
+    if where.root_disk.exists():
+        return
+    if not spec.image_path:
+        raise DriverError("no image to boot from (boot from volume is not supported by this driver)")
+    base, fmt = cached_base(spec.image_path, spec.image_format, base_dir)
+    virtual = int(info(base)["virtual-size"])
+    wanted = spec.root_gb * GiB
+    if wanted and wanted < virtual:
+        raise DriverError(f"flavor's root disk ({spec.root_gb} GB) is smaller than the image "
+                          f"({virtual / GiB:.1f} GB)")
+    tmp = where.root_disk.with_suffix(".partial")
+    argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b", str(base), str(tmp)]
+    _run(*(argv + ([str(wanted)] if wanted else [])))
+    tmp.replace(where.root_disk)
+
+
+def create_ephemeral_and_swap(spec: InstanceSpec, where: InstanceDir) -> None:
+    # Sparse raw files formatted in place (mkfs works on a plain file): ext4 labelled as Nova
+    # labels it, so a guest finds it by label; they cost no space until written.
+    if spec.ephemeral_gb and not where.ephemeral_disk.exists():
+        tmp = where.ephemeral_disk.with_suffix(".partial")
+        with open(tmp, "wb") as f:
+            f.truncate(spec.ephemeral_gb * GiB)
+        _run("mkfs.ext4", "-q", "-F", "-L", "ephemeral0", "-E", "lazy_itable_init=1,lazy_journal_init=1", str(tmp))
+        tmp.replace(where.ephemeral_disk)
+    if spec.swap_mb and not where.swap_disk.exists():
+        tmp = where.swap_disk.with_suffix(".partial")
+        with open(tmp, "wb") as f:
+            f.truncate(spec.swap_mb * 1024 * 1024)
+        _run("mkswap", "-L", "swap0", str(tmp))
+        tmp.replace(where.swap_disk)
+
+
+def copy_config_drive(spec: InstanceSpec, where: InstanceDir) -> None:
+    """Kept in the instance dir so a restart does not depend on the caller's file still existing."""
+    if spec.config_drive:
+        shutil.copyfile(spec.config_drive, where.config_drive)
+
+
+def grow_root(spec: InstanceSpec, where: InstanceDir) -> None:
+    """Grow (never shrink: the guest's filesystem would be cut) the root disk to the flavor's size."""
+    wanted = spec.root_gb * GiB
+    if wanted and wanted > int(info(where.root_disk)["virtual-size"]):
+        _run("qemu-img", "resize", "-q", str(where.root_disk), str(wanted))
+
+
+def snapshot(where: InstanceDir, target: Path) -> None:
+    """Overlay and base flattened into one standalone qcow2 (``-U``: QEMU may hold the disk open;
+    the caller pauses the guest so the data is consistent)."""
+    tmp = target.with_name(f".{target.name}.partial")
+    _run("qemu-img", "convert", "-U", "-O", "qcow2", str(where.root_disk), str(tmp))
+    tmp.replace(target)

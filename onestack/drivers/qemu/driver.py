@@ -1,0 +1,347 @@
+"""QemuDriver: one QEMU process per guest, supervised through files, not through a parent.
+
+Everything an instance has lives in ``<state dir>/instances/<uuid>/`` (see ``layout.py``): the
+pidfile, the QMP socket, the serial log, the disks, the spec it was started with and, while
+suspended, its saved state.  That directory is the whole truth: a new driver object on the same
+state dir sees the same guests and talks to their running QEMUs, and never stops them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import shutil
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from onestack.drivers.compute import NIC, DriverError, HostResources, InstanceInfo, InstanceSpec, PowerState
+from onestack.drivers.qemu import accel as accel_probe
+from onestack.drivers.qemu import command, disks, process, taps
+from onestack.drivers.qemu.layout import InstanceDir
+from onestack.drivers.qemu.qmp import QMP, QMPError
+
+# query-status "status" → power state; anything unlisted (prelaunch, debug, ...) counts as paused
+_STATUS = {
+    "running": PowerState.RUNNING,
+    "paused": PowerState.PAUSED,
+    "suspended": PowerState.SUSPENDED,
+    "shutdown": PowerState.SHUTDOWN,
+    "guest-panicked": PowerState.CRASHED,
+    "internal-error": PowerState.CRASHED,
+    "io-error": PowerState.CRASHED,
+    "inmigrate": PowerState.PAUSED,
+    "postmigrate": PowerState.SUSPENDED,
+    "finish-migrate": PowerState.SUSPENDED,
+}
+
+
+class QemuDriver:
+    name = "qemu"
+
+    def __init__(self, state_dir: Path | str, accel: str | None = None):
+        self.state_dir = Path(state_dir).resolve()
+        self.instances_dir = self.state_dir / "instances"
+        self.base_dir = self.state_dir / "_base"
+        self.instances_dir.mkdir(parents=True, exist_ok=True)
+        if accel is None:
+            accel, self.accel_reason = accel_probe.choose(self.state_dir)
+        else:
+            self.accel_reason = "chosen by the caller"
+        self.accel = accel
+        self._locks: defaultdict[str, threading.RLock] = defaultdict(threading.RLock)
+
+    # -- host -----------------------------------------------------------------------------------
+
+    def host_resources(self) -> HostResources:
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        mem_kb = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal:")))
+        disk = shutil.disk_usage(self.state_dir)
+        return HostResources(vcpus=os.cpu_count() or 1, memory_mb=mem_kb // 1024, disk_gb=disk.free // 1024**3)
+
+    def list_instances(self) -> list[str]:
+        return sorted(p.name for p in self.instances_dir.iterdir() if InstanceDir(p).exists())
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _dir(self, uuid: str) -> InstanceDir:
+        if "/" in uuid or uuid in ("", ".", ".."):
+            raise DriverError(f"bad instance uuid {uuid!r}")
+        return InstanceDir(self.instances_dir / uuid)
+
+    def _pid(self, uuid: str) -> int | None:
+        return process.running_pid(self._dir(uuid), uuid)
+
+    def _qmp(self, uuid: str, timeout: float = 10.0) -> QMP:
+        return QMP(self._dir(uuid).qmp_socket, timeout)
+
+    def _status(self, uuid: str) -> str | None:
+        """QEMU's run state, or None if no QEMU runs for this guest."""
+        if self._pid(uuid) is None:
+            return None
+        try:
+            with self._qmp(uuid, timeout=5.0) as qmp:
+                return qmp.execute("query-status")["status"]
+        except QMPError:
+            # alive but not answering (busy with another client, or starting up): it still runs
+            return "running" if self._pid(uuid) else None
+
+    def _require_running_qemu(self, uuid: str) -> None:
+        if self._pid(uuid) is None:
+            raise DriverError(f"instance {uuid} is not running")
+
+    def _start(self, spec: InstanceSpec, incoming: Path | None = None) -> None:
+        where = self._dir(spec.uuid)
+        for nic in spec.nics:
+            taps.ensure(nic)
+        where.qmp_socket.unlink(missing_ok=True)
+        process.start(command.argv(spec, where, self.accel, incoming), where)
+
+    def _stop(self, uuid: str, graceful_seconds: float) -> None:
+        """Power-button first when ``graceful_seconds`` > 0; then QMP quit; then SIGKILL."""
+        pid = self._pid(uuid)
+        if pid is None:
+            return
+        if graceful_seconds > 0:
+            try:
+                with self._qmp(uuid) as qmp:
+                    qmp.execute("system_powerdown")
+            except QMPError:
+                pass
+            if process.wait_gone(pid, graceful_seconds):
+                return
+        try:
+            with self._qmp(uuid) as qmp:
+                qmp.execute("quit")
+        except QMPError:
+            pass
+        if not process.wait_gone(pid, 5.0):
+            process.kill(pid)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def spawn(self, spec: InstanceSpec) -> None:
+        with self._locks[spec.uuid]:
+            where = self._dir(spec.uuid)
+            if self._pid(spec.uuid):
+                return
+            where.root.mkdir(parents=True, exist_ok=True)
+            try:
+                disks.create_root(spec, where, self.base_dir)
+                disks.create_ephemeral_and_swap(spec, where)
+                disks.copy_config_drive(spec, where)
+                where.save_spec(spec)
+                self._start(spec)
+            except DriverError:
+                raise
+            except OSError as exc:
+                raise DriverError(f"cannot prepare instance {spec.uuid}: {exc}") from exc
+
+    def destroy(self, uuid: str) -> None:
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            self._stop(uuid, graceful_seconds=0)
+            nics = where.load_spec().nics if where.exists() else ()
+            for nic in nics:
+                taps.remove(nic.tap_name)
+            shutil.rmtree(where.root, ignore_errors=True)
+        self._locks.pop(uuid, None)
+
+    def power_on(self, spec: InstanceSpec) -> None:
+        with self._locks[spec.uuid]:
+            if self._dir(spec.uuid).saved_state.exists():
+                self.resume(spec)  # as libvirt does with a managed save: starting restores it
+                return
+            if self._pid(spec.uuid):
+                return
+            self._dir(spec.uuid).save_spec(spec)
+            self._start(spec)
+
+    def power_off(self, uuid: str, timeout: float = 60.0) -> None:
+        with self._locks[uuid]:
+            self._stop(uuid, graceful_seconds=timeout)
+
+    def reboot(self, spec: InstanceSpec, hard: bool) -> None:
+        """Soft: a reset of the running guest.  Hard: a new QEMU from ``spec`` (as Nova's hard
+        reboot redefines the domain), which also starts a guest that was off."""
+        with self._locks[spec.uuid]:
+            if not hard and self._pid(spec.uuid):
+                try:
+                    with self._qmp(spec.uuid) as qmp:
+                        if qmp.execute("query-status")["status"] == "paused":
+                            qmp.execute("cont")
+                        qmp.execute("system_reset")
+                    return
+                except QMPError:
+                    pass  # not answering: fall through to the hard way
+            self._stop(spec.uuid, graceful_seconds=0)
+            self._dir(spec.uuid).saved_state.unlink(missing_ok=True)
+            self._dir(spec.uuid).save_spec(spec)
+            self._start(spec)
+
+    def pause(self, uuid: str) -> None:
+        with self._locks[uuid]:
+            self._require_running_qemu(uuid)
+            with self._qmp(uuid) as qmp:
+                qmp.execute("stop")
+
+    def unpause(self, uuid: str) -> None:
+        with self._locks[uuid]:
+            self._require_running_qemu(uuid)
+            with self._qmp(uuid) as qmp:
+                qmp.execute("cont")
+
+    def suspend(self, uuid: str) -> None:
+        """Pause, write RAM and device state to ``suspended.state`` (migration to a file), quit."""
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            pid = self._pid(uuid)
+            if pid is None:
+                if where.saved_state.exists():
+                    return
+                raise DriverError(f"instance {uuid} is not running")
+            partial = where.saved_state.with_suffix(".partial")
+            try:
+                with self._qmp(uuid, timeout=30) as qmp:
+                    qmp.execute("stop")
+                    # the default 32 MiB/s cap is for live migration over a shared network
+                    qmp.execute("migrate-set-parameters", **{"max-bandwidth": 8 * 1024**3})
+                    qmp.execute("migrate", uri=f"exec:cat > {shlex.quote(str(partial))}")
+                    deadline = time.monotonic() + 300
+                    while (status := qmp.execute("query-migrate").get("status")) not in ("completed", "failed"):
+                        if time.monotonic() > deadline:
+                            raise DriverError("saving the guest's state took more than 300s")
+                        time.sleep(0.1)
+                    if status != "completed":
+                        qmp.execute("cont")
+                        raise DriverError("saving the guest's state failed")
+                    partial.replace(where.saved_state)
+                    qmp.execute("quit")
+            except QMPError as exc:
+                raise DriverError(f"suspend failed: {exc}") from exc
+            if not process.wait_gone(pid, 10.0):
+                process.kill(pid)
+
+    def resume(self, spec: InstanceSpec) -> None:
+        """Start QEMU with the hardware the state was saved from, load the state, continue."""
+        with self._locks[spec.uuid]:
+            where = self._dir(spec.uuid)
+            if not where.saved_state.exists():
+                if self._pid(spec.uuid):
+                    return
+                raise DriverError(f"instance {spec.uuid} has no saved state to resume")
+            saved_spec = where.load_spec()  # the state only fits the machine it came from
+            self._start(saved_spec, incoming=where.saved_state)
+            try:
+                with self._qmp(spec.uuid, timeout=30) as qmp:
+                    deadline = time.monotonic() + 300
+                    while qmp.execute("query-status")["status"] == "inmigrate":
+                        if time.monotonic() > deadline:
+                            raise DriverError("loading the guest's state took more than 300s")
+                        time.sleep(0.05)
+                    qmp.execute("cont")
+            except QMPError as exc:
+                raise DriverError(f"resume failed: {exc}") from exc
+            where.saved_state.unlink()
+
+    def snapshot(self, uuid: str, target_path: str) -> str:
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            if not where.root_disk.exists():
+                raise DriverError(f"instance {uuid} has no root disk")
+            resume_after = False
+            if self._status(uuid) == "running":
+                # a paused guest writes nothing: the copy is consistent (QEMU flushes on stop)
+                with self._qmp(uuid) as qmp:
+                    qmp.execute("stop")
+                resume_after = True
+            try:
+                disks.snapshot(where, Path(target_path))
+            finally:
+                if resume_after:
+                    with self._qmp(uuid) as qmp:
+                        qmp.execute("cont")
+            return "qcow2"
+
+    def resize(self, spec: InstanceSpec) -> None:
+        with self._locks[spec.uuid]:
+            where = self._dir(spec.uuid)
+            if not where.exists():
+                raise DriverError(f"instance {spec.uuid} does not exist")
+            self._stop(spec.uuid, graceful_seconds=30)
+            where.saved_state.unlink(missing_ok=True)  # its RAM size no longer fits
+            disks.grow_root(spec, where)
+            disks.create_ephemeral_and_swap(spec, where)
+            where.save_spec(spec)
+            self._start(spec)
+
+    # -- interfaces -----------------------------------------------------------------------------
+
+    def attach_interface(self, uuid: str, nic: NIC) -> None:
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            spec = where.load_spec()
+            if self._pid(uuid):
+                netdev_id, device_id = command.nic_ids(nic)
+                taps.ensure(nic)
+                with self._qmp(uuid) as qmp:
+                    present = {d["name"] for d in qmp.execute("qom-list", path="/machine/peripheral")}
+                    if device_id not in present:
+                        qmp.execute("netdev_add", type="tap", id=netdev_id, ifname=nic.tap_name,
+                                    script="no", downscript="no")
+                        qmp.execute("device_add", **command.nic_device(nic))
+            if all(n.port_id != nic.port_id for n in spec.nics):
+                where.save_spec(_with_nics(spec, spec.nics + (nic,)))
+
+    def detach_interface(self, uuid: str, nic: NIC) -> None:
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            spec = where.load_spec()
+            if self._pid(uuid):
+                netdev_id, device_id = command.nic_ids(nic)
+                with self._qmp(uuid) as qmp:
+                    present = {d["name"] for d in qmp.execute("qom-list", path="/machine/peripheral")}
+                    if device_id in present:
+                        qmp.execute("device_del", id=device_id)
+                        # the guest must acknowledge the ACPI eject before the device goes
+                        if not qmp.wait_event("DEVICE_DELETED", 20.0, lambda d: d.get("device") == device_id):
+                            raise DriverError(f"guest did not release interface {nic.port_id}")
+                    try:
+                        qmp.execute("netdev_del", id=netdev_id)
+                    except QMPError:
+                        pass  # already gone
+            taps.remove(nic.tap_name)
+            where.save_spec(_with_nics(spec, tuple(n for n in spec.nics if n.port_id != nic.port_id)))
+
+    # -- observation ----------------------------------------------------------------------------
+
+    def console_output(self, uuid: str, length: int | None = None) -> str:
+        log = self._dir(uuid).console_log
+        try:
+            text = log.read_bytes().decode(errors="replace")
+        except FileNotFoundError:
+            if self._dir(uuid).exists():
+                return ""
+            raise DriverError(f"instance {uuid} does not exist") from None
+        if length is not None:
+            lines = text.splitlines(keepends=True)
+            text = "".join(lines[-length:]) if length > 0 else ""
+        return text
+
+    def instance_info(self, uuid: str) -> InstanceInfo:
+        where = self._dir(uuid)
+        if not where.exists():
+            return InstanceInfo(PowerState.NOSTATE)
+        spec = where.load_spec()
+        status = self._status(uuid)
+        if status is None:
+            state = PowerState.SUSPENDED if where.saved_state.exists() else PowerState.SHUTDOWN
+        else:
+            state = _STATUS.get(status, PowerState.PAUSED)
+        return InstanceInfo(state, vcpus=spec.vcpus, memory_mb=spec.memory_mb)
+
+
+def _with_nics(spec: InstanceSpec, nics: tuple[NIC, ...]) -> InstanceSpec:
+    return dataclasses.replace(spec, nics=nics)
