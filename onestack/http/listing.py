@@ -7,7 +7,7 @@ query string into SQL once for all services.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Select, asc, desc, func
+from sqlalchemy import Boolean, Select, and_, asc, desc, func, or_
 
 from onestack.http.errors import BadRequest, NotFound
 
@@ -104,3 +104,13 @@ def page(rows: list, query, limit: int | None, key=lambda r: r.id) -> tuple[list
     if limit is not None and len(rows) > limit:
         return rows[:limit], key(rows[limit - 1]) if limit else None
     return rows, None
+
+
+def after(order: list[tuple], values: list):
+    """The SQL condition for rows that sort after a row whose ``order`` columns hold ``values`` (keyset
+    pagination: a page costs the same at row 10 and at row 10,000).  Columns must not be null."""
+    clauses = []
+    for i, (column, direction) in enumerate(order):
+        beyond = column < values[i] if direction == "desc" else column > values[i]
+        clauses.append(and_(*(order[j][0] == values[j] for j in range(i)), beyond))
+    return or_(*clauses)

@@ -189,3 +189,20 @@ def test_list_filters_and_paging(tenant, image_id):
     assert len(first["servers"]) == 2 and first["servers_links"][0]["rel"] == "next"
     assert ok(tenant.get("/servers", params={"status": "SHUTOFF"}))["servers"] == []
     assert len(ok(tenant.get("/servers", params={"status": "ACTIVE"}))["servers"]) >= 3
+
+
+def test_pages_walk_every_server_once_in_order(tenant, image_id):
+    body = {"server": {"name": name("page"), "imageRef": image_id, "flavorRef": "1", "networks": "none",
+                       "min_count": 5, "max_count": 5}}
+    ok(tenant.post("/servers", json=body), 202)
+    every = [s["id"] for s in ok(tenant.get("/servers"))["servers"]]
+    seen, marker = [], None
+    while True:
+        params = {"limit": 2, **({"marker": marker} if marker else {})}
+        got = ok(tenant.get("/servers", params=params))
+        seen += [s["id"] for s in got["servers"]]
+        if "servers_links" not in got:
+            break
+        marker = got["servers"][-1]["id"]
+    assert seen == every and len(set(seen)) == len(seen) >= 5
+    assert tenant.get("/servers", params={"marker": "no-such-server"}).status_code == 400

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 
 from sqlalchemy import asc, desc
 
-from onestack.http.errors import BadRequest
-from onestack.http.listing import page, parse_limit
+from onestack.http.errors import BadRequest, NotFound
+from onestack.http.listing import after, page, parse_limit
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas, views
 from onestack.services.compute import states as st
@@ -21,6 +21,11 @@ SORTABLE = {"created_at": Instance.created_at, "display_name": Instance.name, "u
             "uuid": Instance.id, "launched_at": Instance.launched_at, "host": Instance.host,
             "availability_zone": Instance.availability_zone, "key_name": Instance.key_name,
             "project_id": Instance.project_id, "user_id": Instance.user_id}
+# Nova's osapi_max_limit: a list never answers more than this many servers at once.
+MAX_PAGE = 1000
+# Filters matched in Python (regular expressions, the flavor snapshot, addresses): their lists page in memory.
+PYTHON_FILTERS = ("name", "flavor", "ip")
+NULLABLE = {"task_state", "launched_at", "host", "availability_zone", "key_name"}
 STATUS_FILTER = {"ACTIVE": st.ACTIVE, "BUILD": st.BUILDING, "SHUTOFF": st.STOPPED, "PAUSED": st.PAUSED,
                  "SUSPENDED": st.SUSPENDED, "ERROR": st.ERROR, "VERIFY_RESIZE": st.RESIZED, "DELETED": st.DELETED,
                  "RESCUE": st.RESCUED, "SHELVED": st.SHELVED, "SHELVED_OFFLOADED": st.SHELVED_OFFLOADED}
@@ -72,17 +77,24 @@ def _list(call: Call, detail: bool) -> dict:
         if vm_state is None:
             return {"servers": []}
         stmt = stmt.where(Instance.vm_state == vm_state)
+    order = []
     for key, direction in zip(q.getlist("sort_key") or ["created_at"], q.getlist("sort_dir") or ["desc"],
                               strict=False):
         if key not in SORTABLE or direction not in ("asc", "desc"):
             raise BadRequest(f"Invalid sort_key or sort_dir: {key} {direction}")
-        stmt = stmt.order_by(asc(SORTABLE[key]) if direction == "asc" else desc(SORTABLE[key]))
-    stmt = stmt.order_by(desc(Instance.id))
-    limit = parse_limit(q)
+        order.append((SORTABLE[key], direction))
+    order.append((Instance.id, "desc"))
+    stmt = stmt.order_by(*(asc(c) if d == "asc" else desc(c) for c, d in order))
+    limit = min(parse_limit(q) or MAX_PAGE, MAX_PAGE)
+    in_sql = not any(q.get(k) for k in PYTHON_FILTERS) and all(c.key not in NULLABLE for c, _ in order)
     with svc.db.read() as session:
-        rows = list(session.scalars(stmt))
-    rows = _python_filters(call, rows, q)
-    shown, next_marker = page(rows, q, limit)
+        if in_sql:
+            shown, next_marker = _sql_page(session, stmt, order, q.get("marker"), limit)
+        else:
+            try:
+                shown, next_marker = page(_python_filters(call, list(session.scalars(stmt)), q), q, limit)
+            except NotFound:
+                raise BadRequest(f"marker [{q.get('marker')}] not found") from None
     out = {"servers": _render(call, shown, detail) if detail else
            [views.brief(i, call.url) for i in shown]}
     if next_marker:
@@ -91,6 +103,18 @@ def _list(call: Call, detail: bool) -> dict:
         out["servers_links"] = [{"rel": "next", "href": call.url(path + "?" + urlencode([*kept,
                                                                                          ("marker", next_marker)]))}]
     return out
+
+
+def _sql_page(session, stmt, order: list[tuple], marker: str | None, limit: int) -> tuple[list[Instance], str | None]:
+    """One page read from the database: the marker's sort values bound the query, one row more than the
+    page says whether another follows."""
+    if marker is not None:
+        found = session.get(Instance, marker)
+        if found is None:
+            raise BadRequest(f"marker [{marker}] not found")
+        stmt = stmt.where(after(order, [getattr(found, c.key) for c, _ in order]))
+    rows = list(session.scalars(stmt.limit(limit + 1)))
+    return (rows[:limit], rows[limit - 1].id) if len(rows) > limit else (rows, None)
 
 
 def _python_filters(call: Call, rows: list[Instance], q) -> list[Instance]:
