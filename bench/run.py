@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import guest, load, network  # noqa: E402
+from bench import compute, guest, load, network  # noqa: E402
 from bench.targets import BCRYPT_ROUNDS, ROOT, Keystone, Onestack, password_body, rss_mb  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -104,42 +104,49 @@ def network_table(found: dict) -> str:
     return "\n".join(lines)
 
 
+def identity(args) -> dict:
+    """Token figures for onestack and, unless skipped, Keystone beside it."""
+    found = {"onestack": measure(Onestack(), args.quick)}
+    if not args.skip_keystone:
+        ks = Keystone()
+        found["keystone"] = {"version": ks.version, "server": "uWSGI, 1 process, 1 thread, SQLite, fernet, "
+                                                              "dogpile in-memory cache", **measure(ks, args.quick)}
+    return found
+
+
+# part -> (measure, the result keys it writes, how its figures print)
+PARTS = {
+    "identity": (identity, ("onestack", "keystone"), table),
+    "network": (lambda args: {"network": network.measure(args.quick)}, ("network",),
+                lambda r: network_table(r["network"])),
+    "compute": (lambda args: {"compute": compute.measure(args.quick)}, ("compute",),
+                lambda r: compute.table(r["compute"])),
+    "guest": (lambda args: {"guest": guest.measure(args.quick)}, ("guest",), lambda r: guest.table(r["guest"])),
+}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests and shorter runs")
     parser.add_argument("--skip-keystone", action="store_true", help="measure onestack only")
-    parser.add_argument("--only", choices=["identity", "network", "guest"], help="run one part of the benchmark")
-    parser.add_argument("--reuse-onestack", action="store_true",
-                        help="take onestack's figures from results/latest.json, measure Keystone again")
+    parser.add_argument("--only", choices=list(PARTS), action="append",
+                        help="run these parts only (repeatable); the others keep the last run's figures")
     args = parser.parse_args()
     subprocess.run([str(ROOT / "scripts/install-system.sh"), "wrk"], check=True)
+    previous = json.loads((RESULTS / "latest.json").read_text()) if (RESULTS / "latest.json").exists() else {}
+    chosen = args.only or list(PARTS)
     results: dict = {"machine": machine(), "bcrypt_rounds": BCRYPT_ROUNDS,
                      "when": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                      "load_generator": "sequential: Python http.client, one keep-alive connection; "
-                                       "concurrent: wrk -t2 -c8 on the same machine"}
-    previous = json.loads((RESULTS / "latest.json").read_text()) if (RESULTS / "latest.json").exists() else {}
-    if args.only == "guest":  # keep every other figure of the last full run
-        results.update({k: previous[k] for k in ("onestack", "keystone", "network") if k in previous})
-    elif args.only != "network":
-        if args.reuse_onestack:
-            results["onestack"] = previous["onestack"]
-        else:
-            results["onestack"] = measure(Onestack(), args.quick)
-        if not args.skip_keystone:
-            ks = Keystone()
-            results["keystone"] = {"version": ks.version, "server": "uWSGI, 1 process, 1 thread, SQLite, fernet, "
-                                                                   "dogpile in-memory cache", **measure(ks, args.quick)}
-    else:  # keep the identity figures of the last full run beside the new network ones
-        results.update({k: previous[k] for k in ("onestack", "keystone") if k in previous})
-    if args.only not in ("identity", "guest"):
-        results["network"] = network.measure(args.quick)
-        print(network_table(results["network"]))
-    if args.only in (None, "guest"):
-        results["guest"] = guest.measure(args.quick)
-        print(guest.table(results["guest"]))
-    elif "guest" in previous:
-        results["guest"] = previous["guest"]
-    print(table(results))
+                                       "concurrent: wrk -t2 -c8 on the same machine",
+                     "parts_measured": chosen}
+    for name, (_, keys, _) in PARTS.items():
+        if name not in chosen:
+            results.update({k: previous[k] for k in keys if k in previous})
+    for name in chosen:
+        run, _, show = PARTS[name]
+        results.update(run(args))
+        print(show(results))
     RESULTS.mkdir(parents=True, exist_ok=True)
     text = json.dumps(results, indent=2)
     (RESULTS / f"{results['when'].replace(':', '')}.json").write_text(text)

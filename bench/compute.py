@@ -1,0 +1,134 @@
+"""Compute at scale on the fake driver: servers created to ACTIVE per second, the latency of a
+100-server page of ``GET /servers/detail`` with 1,000 and with 10,000 servers, and placement's claim
+rate.  One cloud with 100 fake hosts; quotas lifted for the admin project so only speed limits it."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from bench import load
+from bench.targets import Onestack, password_body, rss_mb
+
+HOSTS = 100
+NOVA = {"X-OpenStack-Nova-API-Version": "2.1", "Content-Type": "application/json"}
+
+
+class Client:
+    def __init__(self, base: str, token: str):
+        self.base, self.token = base, token
+
+    def call(self, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> dict:
+        req = urllib.request.Request(f"{self.base}{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"X-Auth-Token": self.token, "Content-Type": "application/json",
+                                              **(headers or {})})
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else {}
+
+
+def _token(target: Onestack) -> str:
+    req = urllib.request.Request(f"{target.identity}/auth/tokens", method="POST",
+                                 data=password_body("admin", target.admin_password(), "admin"),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return resp.headers["X-Subject-Token"]
+
+
+def _count(api: Client, status: str) -> int:
+    return len(api.call("GET", f"/compute/v2.1/servers?status={status}&limit=1000000", headers=NOVA)["servers"])
+
+
+def _create(api: Client, image: str, count: int, batch: int) -> float:
+    """Create ``count`` servers (``batch`` per request, 8 requests at once); seconds until all are ACTIVE."""
+    before = _count(api, "ACTIVE")
+    started = time.perf_counter()
+
+    def one(_):
+        body = {"server": {"name": "bench", "imageRef": image, "flavorRef": "42", "networks": "none",
+                           "min_count": batch, "max_count": batch}}
+        api.call("POST", "/compute/v2.1/servers", body, NOVA)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, range(count // batch)))
+    while _count(api, "ACTIVE") < before + count:
+        if _count(api, "ERROR"):
+            raise RuntimeError("servers went to ERROR during the benchmark")
+        time.sleep(0.2)
+    return time.perf_counter() - started
+
+
+def _page_latency(base: str, token: str, samples: int) -> dict:
+    headers = {"X-Auth-Token": token, **NOVA}
+    return load.sequential(f"{base}/compute/v2.1/servers/detail?limit=100", "GET", headers, None, samples, 200)
+
+
+def measure(quick: bool) -> dict:
+    target = Onestack({"compute": {"driver": "fake", "fake_hosts": HOSTS}, "network": {"quotas": {"port": -1}}},
+                      name="onestack-compute")
+    target.start()
+    try:
+        token = _token(target)
+        api = Client(target.base, token)
+        project = api.call("GET", "/identity/v3/auth/tokens", headers={"X-Subject-Token": token})["token"]["project"]
+        api.call("PUT", f"/compute/v2.1/os-quota-sets/{project['id']}",
+                 {"quota_set": {"instances": -1, "cores": -1, "ram": -1}}, NOVA)
+        image = api.call("POST", "/image/v2/images", {"name": "bench", "disk_format": "raw",
+                                                      "container_format": "bare"})["id"]
+        req = urllib.request.Request(f"{target.base}/image/v2/images/{image}/file", data=b"\0" * 4096, method="PUT",
+                                     headers={"X-Auth-Token": token, "Content-Type": "application/octet-stream"})
+        urllib.request.urlopen(req, timeout=30).read()
+        result: dict = {"hosts": HOSTS, "driver": "fake"}
+        sustained = 500 if quick else 1000
+        seconds = _create(api, image, sustained, batch=1)
+        result["create_to_active"] = {"servers": sustained, "seconds": round(seconds, 1),
+                                      "servers_per_second": round(sustained / seconds, 1),
+                                      "clients": 8, "per_request": 1}
+        result["detail_page_100_at_1000"] = _page_latency(target.base, token, 50 if quick else 200)
+        if not quick:
+            fill = 9000
+            seconds = _create(api, image, fill, batch=50)
+            result["fill_to_10000"] = {"servers": fill, "seconds": round(seconds, 1),
+                                       "servers_per_second": round(fill / seconds, 1), "per_request": 50}
+            result["detail_page_100_at_10000"] = _page_latency(target.base, token, 200)
+        result["placement_claims"] = _claims(api, project["id"], 300 if quick else 1000)
+        result["rss_mb_after"] = rss_mb(target.pids())
+        return result
+    finally:
+        target.stop()
+
+
+def _claims(api: Client, project_id: str, count: int) -> dict:
+    """``PUT /placement/allocations/{consumer}`` for new consumers, 8 at once, on one provider."""
+    headers = {"OpenStack-API-Version": "placement 1.28"}
+    provider = api.call("GET", "/placement/resource_providers", headers=headers)["resource_providers"][0]["uuid"]
+
+    def claim(_):
+        body = {"allocations": {provider: {"resources": {"MEMORY_MB": 1}}}, "project_id": project_id,
+                "user_id": project_id, "consumer_generation": None}
+        api.call("PUT", f"/placement/allocations/{uuid.uuid4()}", body, headers)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(claim, range(count)))
+    seconds = time.perf_counter() - started
+    return {"claims": count, "seconds": round(seconds, 2), "claims_per_second": round(count / seconds, 1)}
+
+
+def table(found: dict) -> str:
+    lines = [f"compute on {found['hosts']} fake hosts"]
+    create = found["create_to_active"]
+    lines.append(f"  create -> ACTIVE, 8 clients: {create['servers_per_second']} servers/s "
+                 f"({create['servers']} in {create['seconds']} s)")
+    for key, label in (("detail_page_100_at_1000", "1,000"), ("detail_page_100_at_10000", "10,000")):
+        if key in found:
+            lines.append(f"  GET /servers/detail?limit=100 with {label} servers: p50 {found[key]['p50_ms']} ms, "
+                         f"p99 {found[key]['p99_ms']} ms")
+    claims = found["placement_claims"]
+    lines.append(f"  placement claims, 8 clients: {claims['claims_per_second']}/s")
+    lines.append(f"  RSS after: {found['rss_mb_after']} MB")
+    return "\n".join(lines)
