@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import tempfile
 from pathlib import Path
 
 from onestack.drivers.compute import NIC, InstanceSpec
+
+# Linux's sun_path holds 108 bytes including the terminating zero.
+SOCKET_PATH_MAX = 108
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,7 +24,14 @@ class InstanceDir:
 
     @property
     def qmp_socket(self) -> Path:
-        return self.root / "qmp.sock"
+        """Beside the instance's files when the path fits a Unix socket address (108 bytes), else in a
+        short directory named from the instance directory, so a new driver finds it again."""
+        inside = self.root / "qmp.sock"
+        if len(str(inside).encode()) < SOCKET_PATH_MAX:
+            return inside
+        short = Path(tempfile.gettempdir()) / "onestack-qmp" / hashlib.sha1(str(self.root).encode()).hexdigest()[:16]
+        short.parent.mkdir(mode=0o700, exist_ok=True)
+        return short
 
     @property
     def console_log(self) -> Path:

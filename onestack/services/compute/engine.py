@@ -16,8 +16,10 @@ import traceback
 from sqlalchemy import or_, select
 
 from onestack.db.base import utcnow
+from onestack.drivers import configdrive
 from onestack.drivers.compute import DriverError, InstanceSpec, PowerState
 from onestack.reconcile.loop import Loop
+from onestack.services.compute import metadata
 from onestack.services.compute import states as st
 from onestack.services.compute.models import Instance, InstanceAction, InstanceActionEvent
 from onestack.services.compute.scheduler import NoValidHost
@@ -45,6 +47,7 @@ class Engine:
         self.compute = compute
         self.db = compute.db
         self.loop = Loop("compute", self.step, self.pending, workers=compute.settings.compute.engine_workers)
+        self.config_drives = compute.settings.data_dir / "compute" / "config-drives"
 
     def start(self) -> None:
         self.loop.start()
@@ -128,6 +131,7 @@ class Engine:
             self.compute.hosts.driver(instance.host).destroy(instance.id)
         self.compute.networking.release_ports(instance)
         self.compute.scheduler.release(instance)
+        (self.config_drives / f"{instance.id}.iso").unlink(missing_ok=True)
         self._advance(instance.id, st.DELETING, vm_state=st.DELETED, task_state=None,
                       power_state=int(PowerState.NOSTATE), deleted=True, deleted_at=utcnow(),
                       terminated_at=utcnow())
@@ -175,9 +179,21 @@ class Engine:
     # -- what the driver is told -------------------------------------------------------------
     def spec(self, instance: Instance) -> InstanceSpec:
         flavor = instance.flavor
+        nics = self.compute.networking.nics(instance)
         return InstanceSpec(
             uuid=instance.id, name=f"instance-{instance.number:08x}", hostname=instance.hostname,
             vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
             ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
             image_path=self.compute.image_path(instance.image_ref), image_format=None,
-            nics=tuple(self.compute.networking.nics(instance)), metadata=instance.metadata_)
+            nics=tuple(nics), config_drive=self._config_drive(instance, nics), metadata=instance.metadata_)
+
+    def _config_drive(self, instance: Instance, nics) -> str | None:
+        """The instance's config-2 ISO, written afresh (cheap, and always what the row says now)."""
+        if not instance.config_drive:
+            return None
+        path = self.config_drives / f"{instance.id}.iso"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        networks = self.compute.networking.port_networks(instance)
+        configdrive.build(path, metadata.meta_data(instance), metadata.user_data(instance),
+                          network_data=metadata.network_data(nics, networks))
+        return str(path)

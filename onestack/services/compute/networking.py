@@ -110,6 +110,11 @@ class InstanceNetworking:
             return [NIC(port_id=p.id, mac_address=p.mac_address, tap_name=f"tap{p.id[:11]}",
                         mtu=mtus.get(p.network_id, 1500)) for p in ports]
 
+    def port_networks(self, instance: Instance) -> dict[str, str]:
+        """Port id -> network id of the instance's ports."""
+        with self.network.db.read() as session:
+            return {p.id: p.network_id for p in self._ports(session, instance.id)}
+
     # -- in views ----------------------------------------------------------------------------------
     def addresses(self, instance_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
         """Per instance, Nova's ``addresses``: network name -> fixed and floating addresses."""

@@ -55,7 +55,7 @@ def server_action(call: Call) -> Reply | dict:
     return Reply(status=202)
 
 
-def console_output(call: Call, args) -> dict:
+def console_output(call: Call, args) -> Reply:
     svc = compute(call)
     length = (args or {}).get("length") if isinstance(args, dict) else None
     if length is not None:
@@ -71,7 +71,7 @@ def console_output(call: Call, args) -> dict:
     if instance.host is None or instance.host not in svc.hosts.names():
         raise Conflict(f"Instance {instance.id} is not ready to show its console.")
     output = svc.hosts.driver(instance.host).console_output(instance.id, None if length in (None, -1) else length)
-    return {"output": output}
+    return Reply({"output": output}, 200)  # the one action that answers 200 with a body
 
 
 ROUTES = [route("/v2.1/servers/{server_id}/action", "POST", server_action, status=202)]
