@@ -1,5 +1,6 @@
 """A real guest through the compute API: `server create` starts QEMU, the tiny image boots, reads its
-config drive, runs its user data, and its boot log is what `os-getConsoleOutput` shows."""
+config drive, runs its user data, and its boot log is what `os-getConsoleOutput` shows; onestack can
+restart under it, and a guest that dies is reported SHUTOFF."""
 
 import base64
 import subprocess
@@ -83,6 +84,17 @@ def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny):
         log = wait(lambda: finished(console(nova, server_id)), 180, "the guest's user data to finish")
         assert "onestack-tiny: up hostname=tiny-one" in log and "source=config-drive" in log and "keys=1" in log
         assert "user-data-ran-42" in log
+        # Restarting onestack leaves the guest running and manageable.
+        cloud.stop()
+        assert qemu_running(server_id)
+        cloud.start()
+        assert ok(nova.get(f"/servers/{server_id}"))["server"]["status"] == "ACTIVE"
+        # A guest whose QEMU dies is SHUTOFF after the next power-state sync, and starts again.
+        subprocess.run(["pkill", "-9", "-f", f"qemu-system.*{server_id}"], check=True)
+        wait(lambda: ok(nova.get(f"/servers/{server_id}"))["server"]["status"] == "SHUTOFF", 60,
+             "the power-state sync to notice")
+        ok(nova.post(f"/servers/{server_id}/action", json={"os-start": None}), 202)
+        wait(lambda: ok(nova.get(f"/servers/{server_id}"))["server"]["status"] == "ACTIVE", 120, "ACTIVE")
         ok(nova.post(f"/servers/{server_id}/action", json={"os-stop": None}), 202)
         wait(lambda: ok(nova.get(f"/servers/{server_id}"))["server"]["status"] == "SHUTOFF", 120, "SHUTOFF")
         assert not qemu_running(server_id)

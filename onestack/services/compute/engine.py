@@ -37,6 +37,7 @@ POWER_TASKS = {
     st.SUSPENDING: ("suspend", st.SUSPENDED, "compute_suspend_instance"),
     st.RESUMING: ("resume", st.ACTIVE, "compute_resume_instance"),
 }
+SYNC_KEY, SYNC_EVERY = "hosts", 10.0
 # drivers that take the whole spec rather than the uuid
 NEEDS_SPEC = {"power_on", "reboot", "resume"}
 
@@ -48,12 +49,49 @@ class Engine:
         self.db = compute.db
         self.loop = Loop("compute", self.step, self.pending, workers=compute.settings.compute.engine_workers)
         self.config_drives = compute.settings.data_dir / "compute" / "config-drives"
+        self.hosts_loop = Loop("compute-hosts", self.sync_hosts, lambda: [], workers=1, resync_every=60)
 
     def start(self) -> None:
         self.loop.start()
+        self.hosts_loop.start()
+        self.hosts_loop.wake(SYNC_KEY)
 
     def stop(self) -> None:
         self.loop.stop()
+        self.hosts_loop.stop()
+
+    # -- the hosts against the database ----------------------------------------------------------------
+    def sync_hosts(self, _key: str) -> float:
+        """Nova's power-state sync and orphan cleanup, at start and every ``SYNC_EVERY`` seconds: a guest
+        whose process died is SHUTOFF; a guest the database does not know (a crash between spawn and
+        record, or a deleted row) is destroyed.  Guests that run are adopted, never restarted."""
+        for host in self.compute.hosts.names():
+            driver = self.compute.hosts.driver(host)
+            with self.db.read() as session:
+                known = {i.id: i for i in session.scalars(select(Instance).where(Instance.host == host,
+                                                                                 Instance.deleted.is_(False)))}
+            for uuid in driver.list_instances():
+                if uuid not in known:
+                    LOG.warning("destroying guest %s on %s: no instance record wants it", uuid, host)
+                    driver.destroy(uuid)
+            for instance in known.values():
+                if instance.task_state is None and instance.vm_state in (st.ACTIVE, st.STOPPED, st.PAUSED,
+                                                                         st.SUSPENDED):
+                    self._sync_power(instance, driver.instance_info(instance.id).power_state)
+        return SYNC_EVERY
+
+    def _sync_power(self, instance: Instance, seen: PowerState) -> None:
+        if seen == instance.power_state:
+            return
+        changes = {"power_state": int(seen)}
+        if instance.vm_state == st.ACTIVE and seen in (PowerState.SHUTDOWN, PowerState.NOSTATE, PowerState.CRASHED):
+            LOG.warning("instance %s stopped outside onestack: marked SHUTOFF", instance.id)
+            changes["vm_state"] = st.STOPPED
+        with self.db.write() as session:
+            row = session.get(Instance, instance.id)
+            if row is not None and row.task_state is None and row.vm_state == instance.vm_state:
+                for key, value in changes.items():
+                    setattr(row, key, value)
 
     def wake(self, instance_id: str) -> None:
         self.loop.wake(instance_id)
