@@ -146,6 +146,9 @@ class Instance(Base):
     launch_index: Mapped[int] = mapped_column(Integer, default=0)
     image_ref: Mapped[str] = mapped_column(String(255), default="")
     flavor: Mapped[dict] = mapped_column(default=dict)
+    # The flavor's vCPUs and memory again, as columns, so quota usage is a SUM rather than a scan.
+    vcpus: Mapped[int] = mapped_column(Integer, default=0)
+    memory_mb: Mapped[int] = mapped_column(Integer, default=0)
     key_name: Mapped[str | None] = mapped_column(String(255))
     key_data: Mapped[str | None] = mapped_column(Text)
     user_data: Mapped[str | None] = mapped_column(Text)

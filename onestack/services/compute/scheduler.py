@@ -44,7 +44,10 @@ class Scheduler:
         wanted = resources_of(instance.flavor)
         with self._lock:
             with self.db.read() as session:
-                hosts = {h.id: h for h in session.scalars(select(ComputeHost))}
+                # Columns only: loading a hundred host rows as objects on every boot costs more than the claim.
+                hosts = {h.id: h for h in session.execute(select(
+                    ComputeHost.id, ComputeHost.host, ComputeHost.disabled, ComputeHost.forced_down,
+                    ComputeHost.availability_zone))}
                 group, members_on = self._group(session, instance)
             free = dict(self.placement.candidates(wanted))
             candidates = [hosts[p] for p in free if p in hosts and self._passes(hosts[p], instance, group, members_on)]
@@ -74,7 +77,7 @@ class Scheduler:
         return group, counts
 
     @staticmethod
-    def _passes(host: ComputeHost, instance: Instance, group: ServerGroup | None, members_on: dict[str, int]) -> bool:
+    def _passes(host, instance: Instance, group: ServerGroup | None, members_on: dict[str, int]) -> bool:
         if host.disabled or host.forced_down:
             return False
         if instance.requested_availability_zone and host.availability_zone != instance.requested_availability_zone:
@@ -89,8 +92,8 @@ class Scheduler:
         return True
 
     @staticmethod
-    def _weigh(hosts: list[ComputeHost], free: dict[str, int], group: ServerGroup | None,
-               members_on: dict[str, int]) -> list[ComputeHost]:
+    def _weigh(hosts: list, free: dict[str, int], group: ServerGroup | None,
+               members_on: dict[str, int]) -> list:
         policy = group.policy if group is not None else None
 
         def score(host: ComputeHost) -> tuple:

@@ -91,6 +91,7 @@ class Servers:
                 id=str(uuid.uuid4()), number=self._next_number(session), project_id=ctx.project_id or "",
                 user_id=ctx.user_id, name=name, description=server.get("description"), hostname=hostname_for(name),
                 reservation_id=reservation, launch_index=index, image_ref=image_ref, flavor=flavor,
+                vcpus=flavor["vcpus"], memory_mb=flavor["ram"],
                 key_name=key_name, key_data=key_data, user_data=user_data,
                 config_drive=bool(server.get("config_drive")), metadata_=server.get("metadata") or {},
                 tags=list(dict.fromkeys(server.get("tags") or [])), security_groups=groups,

@@ -50,14 +50,13 @@ class ComputeService:
     def usage(self, session: Session, project_id: str, user_id: str | None = None) -> dict[str, int]:
         """What is in use, per quota resource, in a project (or by one user in it)."""
         used = dict.fromkeys(DEFAULTS, 0)
-        live = select(Instance.flavor).where(Instance.project_id == project_id, Instance.deleted.is_(False))
+        live = select(func.count(), func.coalesce(func.sum(Instance.vcpus), 0),
+                      func.coalesce(func.sum(Instance.memory_mb), 0)).where(
+            Instance.project_id == project_id, Instance.deleted.is_(False))
         if user_id:
             live = live.where(Instance.user_id == user_id)
             used["key_pairs"] = keypairs.count(session, user_id)
-        for flavor in session.scalars(live):
-            used["instances"] += 1
-            used["cores"] += flavor["vcpus"]
-            used["ram"] += flavor["ram"]
+        used["instances"], used["cores"], used["ram"] = (int(v) for v in session.execute(live).one())
         groups = select(func.count()).select_from(ServerGroup).where(ServerGroup.project_id == project_id)
         used["server_groups"] = session.scalar(groups if not user_id else groups.where(ServerGroup.user_id == user_id))
         return used

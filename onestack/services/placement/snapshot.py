@@ -58,7 +58,10 @@ class Snapshot:
         for row in session.execute(select(Provider.id, Provider.uuid, Provider.name, Provider.generation,
                                           Provider.parent_id, Provider.root_id).order_by(Provider.id)):
             self.nodes[row.id] = Node(row.id, row.uuid, row.name, row.generation, row.parent_id, row.root_id)
-        for inv in session.scalars(select(Inventory)):
+        # Rows, not ORM objects: a search reads every inventory, and plain rows cost a fraction as much.
+        for inv in session.execute(select(Inventory.provider_id, Inventory.resource_class, Inventory.total,
+                                          Inventory.reserved, Inventory.min_unit, Inventory.max_unit,
+                                          Inventory.step_size, Inventory.allocation_ratio)):
             self.nodes[inv.provider_id].inventories[inv.resource_class] = inv
         for pid, rc, used in session.execute(select(Allocation.provider_id, Allocation.resource_class,
                                                     func.sum(Allocation.used))

@@ -46,6 +46,8 @@ def upgrade() -> None:
     sa.Column('launch_index', sa.Integer(), nullable=False),
     sa.Column('image_ref', sa.String(length=255), nullable=False),
     sa.Column('flavor', sa.JSON(), nullable=False),
+    sa.Column('vcpus', sa.Integer(), nullable=False),
+    sa.Column('memory_mb', sa.Integer(), nullable=False),
     sa.Column('key_name', sa.String(length=255), nullable=True),
     sa.Column('key_data', sa.Text(), nullable=True),
     sa.Column('user_data', sa.Text(), nullable=True),
