@@ -20,8 +20,9 @@ from onestack.services.image.views import HIDDEN
 
 Url = Callable[[str], str]
 
-STATUS = {"active": "ACTIVE", "queued": "SAVING", "saving": "SAVING", "importing": "SAVING",
-          "uploading": "SAVING", "deleted": "DELETED", "pending_delete": "DELETED", "killed": "ERROR"}
+# Nova knows Glance's v1 statuses only: uploading, importing and deactivated are UNKNOWN to it.
+STATUS = {"active": "ACTIVE", "queued": "SAVING", "saving": "SAVING", "deleted": "DELETED",
+          "pending_delete": "DELETED", "killed": "ERROR"}
 PROGRESS = {"queued": 25, "saving": 50, "active": 100}
 # Nova's filters that are image properties (a snapshot records its server and its type).
 PROPERTY_FILTERS = {"server": "instance_uuid", "type": "image_type"}
