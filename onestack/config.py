@@ -99,6 +99,9 @@ class ComputeSettings:
     fake_vcpus: int = 64
     fake_memory_mb: int = 262144
     fake_disk_gb: int = 10240
+    # The external network os-floating-ips allocates from when no pool is named and there is more than
+    # one (Nova's [neutron] default_floating_pool, as DevStack sets it).
+    default_floating_pool: str = "public"
 
 
 @dataclasses.dataclass

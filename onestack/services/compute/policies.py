@@ -60,6 +60,28 @@ RULES: dict[str, Rule] = {
     "os_compute_api:ips:index": ADMIN_OR_READER,
     "os_compute_api:os-services:list": ADMIN,
     "os_compute_api:os-hypervisors:list": ADMIN,
+    # The proxy APIs (deprecated at 2.36); images have no Nova rule: the image service decides.
+    "os_compute_api:os-security-groups:get": ADMIN_OR_READER,
+    "os_compute_api:os-security-groups:show": ADMIN_OR_READER,
+    "os_compute_api:os-security-groups:create": ADMIN_OR_MEMBER,
+    "os_compute_api:os-security-groups:update": ADMIN_OR_MEMBER,
+    "os_compute_api:os-security-groups:delete": ADMIN_OR_MEMBER,
+    "os_compute_api:os-security-groups:rule:create": ADMIN_OR_MEMBER,
+    "os_compute_api:os-security-groups:rule:delete": ADMIN_OR_MEMBER,
+    "os_compute_api:os-security-groups:list": ADMIN_OR_READER,
+    "os_compute_api:os-security-groups:add": ADMIN_OR_MEMBER,
+    "os_compute_api:os-security-groups:remove": ADMIN_OR_MEMBER,
+    "os_compute_api:os-floating-ips:list": ADMIN_OR_READER,
+    "os_compute_api:os-floating-ips:show": ADMIN_OR_READER,
+    "os_compute_api:os-floating-ips:create": ADMIN_OR_MEMBER,
+    "os_compute_api:os-floating-ips:delete": ADMIN_OR_MEMBER,
+    "os_compute_api:os-floating-ips:add": ADMIN_OR_MEMBER,
+    "os_compute_api:os-floating-ips:remove": ADMIN_OR_MEMBER,
+    "os_compute_api:os-floating-ip-pools": ALWAYS,
+    "os_compute_api:os-networks:list": ADMIN_OR_READER,
+    "os_compute_api:os-networks:view": ADMIN_OR_READER,
+    "os_compute_api:os-tenant-networks:list": ADMIN_OR_READER,
+    "os_compute_api:os-tenant-networks:show": ADMIN_OR_READER,
 }
 
 

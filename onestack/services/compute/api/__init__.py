@@ -7,10 +7,14 @@ from onestack.services.compute.api import (
     availability_zones,
     discovery,
     flavors,
+    floating_ips,
     hosts,
+    images,
     keypairs,
     limits,
+    networks,
     quotas,
+    security_groups,
     server_details,
     server_groups,
     servers,
@@ -21,5 +25,7 @@ from onestack.services.compute.versions import MICROVERSIONS
 def service() -> Service:
     routes = [*discovery.ROUTES, *servers.ROUTES, *actions.ROUTES, *server_details.ROUTES, *server_groups.ROUTES,
               *availability_zones.ROUTES, *hosts.ROUTES, *flavors.ROUTES, *keypairs.ROUTES, *quotas.ROUTES,
-              *limits.ROUTES]
+              *limits.ROUTES,
+              # Nova's proxy APIs (images, security groups, floating IPs, networks)
+              *images.ROUTES, *security_groups.ROUTES, *floating_ips.ROUTES, *networks.ROUTES]
     return Service("compute", "/compute", nova_fault, routes, microversions=MICROVERSIONS)

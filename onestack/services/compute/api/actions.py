@@ -5,6 +5,7 @@ from __future__ import annotations
 from onestack.http.errors import BadRequest, Conflict
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import states as st
+from onestack.services.compute.api.security_group_actions import EXTRA_ACTIONS
 from onestack.services.compute.api.servers import compute, request_id
 from onestack.services.compute.servers import authorize
 
@@ -27,6 +28,8 @@ def server_action(call: Call) -> Reply | dict:
     svc = compute(call)
     if name == "os-getConsoleOutput":
         return console_output(call, args)
+    if name in EXTRA_ACTIONS:  # the proxy APIs' actions (security groups, floating IPs)
+        return EXTRA_ACTIONS[name](call, args)
     with svc.db.write() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
         if name in TASKS:

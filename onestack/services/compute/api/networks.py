@@ -1,0 +1,58 @@
+"""/v2.1/os-networks and /v2.1/os-tenant-networks (gone at 2.36): Nova's read-only views of the network
+service's networks.  What nova-network once did (create, delete, associate, add) Nova now answers with
+410 Gone, and so does this."""
+
+from __future__ import annotations
+
+from onestack.http.errors import Gone
+from onestack.http.routing import Call, route
+from onestack.services.compute.policies import authorize
+from onestack.services.compute.proxies import PROXY_LAST, served_until
+from onestack.services.compute.proxies.networks import NetworkProxy, network_view, tenant_network_view
+
+
+def _proxy(call: Call, policy: str | None = None) -> NetworkProxy:
+    served_until(call.version, PROXY_LAST)
+    if policy is not None:
+        authorize(call.ctx, policy)
+    return NetworkProxy(call.runtime.compute.networking.network)
+
+
+def list_networks(call: Call) -> dict:
+    networks = _proxy(call, "os_compute_api:os-networks:list").visible(call.ctx)
+    return {"networks": [network_view(n, call.ctx.is_admin) for n in networks]}
+
+
+def show_network(call: Call) -> dict:
+    network = _proxy(call, "os_compute_api:os-networks:view").get(call.ctx, call.path["network_id"])
+    return {"network": network_view(network, call.ctx.is_admin)}
+
+
+def list_tenant_networks(call: Call) -> dict:
+    networks = _proxy(call, "os_compute_api:os-tenant-networks:list").visible(call.ctx)
+    return {"networks": [tenant_network_view(n) for n in networks]}
+
+
+def show_tenant_network(call: Call) -> dict:
+    network = _proxy(call, "os_compute_api:os-tenant-networks:show").get(call.ctx, call.path["network_id"])
+    return {"network": tenant_network_view(network)}
+
+
+def gone(call: Call) -> None:
+    """nova-network's operations: removed from Nova, which answers 410 (404 past 2.35, like the rest)."""
+    _proxy(call)
+    raise Gone("This resource is no longer available in the API.")
+
+
+ROUTES = [
+    route("/v2.1/os-networks", "GET", list_networks),
+    route("/v2.1/os-networks", "POST", gone),
+    route("/v2.1/os-networks/add", "POST", gone),
+    route("/v2.1/os-networks/{network_id}", "GET", show_network),
+    route("/v2.1/os-networks/{network_id}", "DELETE", gone),
+    route("/v2.1/os-networks/{network_id}/action", "POST", gone),
+    route("/v2.1/os-tenant-networks", "GET", list_tenant_networks),
+    route("/v2.1/os-tenant-networks", "POST", gone),
+    route("/v2.1/os-tenant-networks/{network_id}", "GET", show_tenant_network),
+    route("/v2.1/os-tenant-networks/{network_id}", "DELETE", gone),
+]
