@@ -13,6 +13,7 @@ import functools
 import http.server
 import io
 import json
+import os
 import re
 import socket
 import subprocess
@@ -212,11 +213,20 @@ def group_of(test: str) -> str:
     return ".".join(parts[2:4]) if parts[3] == "admin" else ".".join(parts[2:3] + parts[3:4])
 
 
+def _own_home() -> None:
+    """Tempest keeps its workspace registry in ~/.tempest: one per checkout, so two checkouts' runs on one
+    machine never remove each other's workspaces."""
+    home = WORK / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["HOME"] = str(home)
+
+
 def main(area_name: str, narrower: str | None = None) -> int:
     """``narrower``: a regex further selecting tests within the area, for quick runs while developing."""
     if area_name not in AREAS:
         print(f"unknown area {area_name}; known: {', '.join(AREAS)}", file=sys.stderr)
         return 2
+    _own_home()
     area = dict(AREAS[area_name])
     if narrower:
         area["regex"] = f"(?={area['regex']}).*(?:{narrower})"

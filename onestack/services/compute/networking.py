@@ -13,7 +13,7 @@ from onestack.drivers.compute import NIC
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound
 from onestack.services.compute.models import Instance
-from onestack.services.network.models import FloatingIP, Network, Port
+from onestack.services.network.models import FloatingIP, Network, Port, SecurityGroup
 from onestack.services.network.service import NetworkService
 
 OWNER = "compute:nova"
@@ -60,6 +60,29 @@ class InstanceNetworking:
                 found.append(item)
             return found
 
+    def check_security_groups(self, ctx: Context, names: list[str]) -> None:
+        """Every group a create names must be one the caller's project may use (Nova's 400 otherwise)."""
+        with self.network.db.read() as session:
+            self._group_ids(session, ctx, names)
+
+    def _group_ids(self, session, ctx: Context, names: list[str]) -> list[str]:
+        groups = self.network.security_groups
+        self.network.security_groups.before_list(ctx)
+        stmt = select(SecurityGroup.id, SecurityGroup.name)
+        scope = groups.scope(session, ctx)
+        if scope is not None:
+            stmt = stmt.where(scope)
+        if ctx.is_admin:  # an admin's context sees every project's groups: use the instance's own
+            stmt = stmt.where(SecurityGroup.project_id == ctx.project_id)
+        found: dict[str, str] = {}
+        for group_id, group_name in session.execute(stmt):
+            found.setdefault(group_name, group_id)
+            found[group_id] = group_id
+        missing = [n for n in names if n not in found]
+        if missing:
+            raise BadRequest(f"Security group {missing[0]} not found for project {ctx.project_id}.")
+        return list(dict.fromkeys(found[n] for n in names))
+
     # -- in the engine: the instance's ports -------------------------------------------------------
     def _ports(self, session, instance_id: str) -> list[Port]:
         return list(session.scalars(select(Port).where(Port.device_id == instance_id).order_by(Port.created_at)))
@@ -81,7 +104,8 @@ class InstanceNetworking:
                     unclaimed.remove(made)
                     continue
                 body = {"network_id": entry["network_id"], "device_id": instance.id, "device_owner": OWNER,
-                        "binding:host_id": instance.host, "tenant_id": instance.project_id}
+                        "binding:host_id": instance.host, "tenant_id": instance.project_id,
+                        "security_groups": self._group_ids(session, ctx, instance.security_groups or ["default"])}
                 if entry.get("fixed_ip"):
                     body["fixed_ips"] = [{"ip_address": entry["fixed_ip"]}]
                 checked = net.ports.table.check(body, creating=True, is_admin=True)

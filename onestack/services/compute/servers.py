@@ -76,6 +76,8 @@ class Servers:
             raise BadRequest(f"The requested availability zone is not available: {az}")
         networks = compute.networking.requested(ctx, server.get("networks"))
         groups = [g["name"] for g in server.get("security_groups") or [{"name": "default"}]]
+        if networks:
+            compute.networking.check_security_groups(ctx, groups)
         group_id = hints.get("group")
         if group_id is not None and session.get(ServerGroup, group_id) is None:
             raise BadRequest(f"Invalid server group {group_id}")

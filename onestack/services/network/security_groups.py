@@ -29,6 +29,10 @@ ICMP = {"icmp", "icmpv6", "ipv6-icmp", "1", "58"}
 PORT = {"type": ["integer", "string", "null"]}
 
 
+def _network(prefix: str | None):
+    return ipaddress.ip_network(prefix, strict=False) if prefix else None
+
+
 def _bad(message: str, kind: str = "InvalidInput") -> BadRequest:
     return BadRequest(message, kind=kind)
 
@@ -158,8 +162,7 @@ class SecurityGroupRules(Collection):
 
     def render(self, session: Session, ctx: Context, row: SecurityGroupRule) -> dict:
         default = session.get(DefaultSecurityGroup, row.project_id)
-        normalized = (str(ipaddress.ip_network(row.remote_ip_prefix, strict=False)) if row.remote_ip_prefix
-                      else None)
+        normalized = str(_network(row.remote_ip_prefix)) if row.remote_ip_prefix else None
         return {"security_group_id": row.security_group_id, "direction": row.direction, "ethertype": row.ethertype,
                 "protocol": row.protocol, "port_range_min": row.port_range_min, "port_range_max": row.port_range_max,
                 "remote_ip_prefix": row.remote_ip_prefix, "remote_group_id": row.remote_group_id,
@@ -257,16 +260,19 @@ class SecurityGroupRules(Collection):
         if f"IPv{net.version}" != ethertype:
             raise _bad(f"Conflicting value ethertype {ethertype} for CIDR {prefix}",
                        "SecurityGroupRuleParameterConflict")
-        return str(net)
+        # Kept as given, as Neutron keeps it; ``normalized_cidr`` shows the network it means.
+        return prefix if "/" in prefix else str(net)
 
     @staticmethod
     def _unique(session: Session, row: SecurityGroupRule) -> None:
-        same = session.scalar(select(SecurityGroupRule.id).where(
+        """Two rules are the same if everything matches, prefixes compared as the networks they mean."""
+        candidates = session.execute(select(SecurityGroupRule.id, SecurityGroupRule.remote_ip_prefix).where(
             SecurityGroupRule.security_group_id == row.security_group_id,
             SecurityGroupRule.direction == row.direction, SecurityGroupRule.ethertype == row.ethertype,
             SecurityGroupRule.protocol.is_(None) if row.protocol is None else SecurityGroupRule.protocol == row.protocol,
             *(getattr(SecurityGroupRule, k).is_(None) if getattr(row, k) is None else getattr(SecurityGroupRule, k) ==
-              getattr(row, k) for k in ("port_range_min", "port_range_max", "remote_ip_prefix", "remote_group_id"))
-        ).limit(1))
+              getattr(row, k) for k in ("port_range_min", "port_range_max", "remote_group_id"))))
+        wanted = _network(row.remote_ip_prefix)
+        same = next((rule_id for rule_id, prefix in candidates if _network(prefix) == wanted), None)
         if same is not None:
             raise Conflict(f"Security group rule already exists. Rule id is {same}.", kind="SecurityGroupRuleExists")
