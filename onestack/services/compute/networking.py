@@ -77,8 +77,9 @@ class InstanceNetworking:
                                                           "binding:host_id": instance.host})
                     continue
                 made = next((p for p in unclaimed if p.network_id == entry["network_id"]), None)
-                if made is not None:  # made by an earlier, interrupted run of this step
+                if made is not None:  # made by an earlier run (interrupted, or before a move or an unshelve)
                     unclaimed.remove(made)
+                    made.host_id = instance.host or ""
                     continue
                 body = {"network_id": entry["network_id"], "device_id": instance.id, "device_owner": OWNER,
                         "binding:host_id": instance.host, "tenant_id": instance.project_id}
@@ -86,6 +87,12 @@ class InstanceNetworking:
                     body["fixed_ips"] = [{"ip_address": entry["fixed_ip"]}]
                 checked = net.ports.table.check(body, creating=True, is_admin=True)
                 net.ports.create(session, ctx, checked)
+
+    def unbind_ports(self, instance: Instance) -> None:
+        """An offloaded server keeps its ports (and addresses) but is bound to no host."""
+        with self.network.db.write() as session:
+            for port in self._ports(session, instance.id):
+                port.host_id, port.status = "", "DOWN"
 
     def mark_active(self, instance: Instance) -> None:
         with self.network.db.write() as session:

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from onestack.http.context import Context
 from onestack.http.microversion import Version
+from onestack.http.routing import Reply
 from onestack.services.compute import states as st
 from onestack.services.compute.models import Flavor, Instance, KeyPair
 from onestack.services.compute.quota_resources import quota_set_resources
@@ -168,3 +169,16 @@ def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict,
     if at_least(version, "2.9"):
         body["locked"] = instance.locked
     return body
+
+
+# -- server action replies ------------------------------------------------------------------------------
+def rebuilt(server_body: dict, version: Version | None) -> dict:
+    """A rebuild answers with the server (and its new adminPass)."""
+    return server_body
+
+
+def image_created(image_id: str, base_url: str, version: Version | None) -> Reply:
+    """createImage: the image's address in ``Location`` until 2.45, then ``{"image_id"}`` in the body."""
+    if at_least(version, "2.45"):
+        return Reply({"image_id": image_id}, 202)
+    return Reply(None, 202, {"Location": f"{base_url}/image/v2/images/{image_id}"})
