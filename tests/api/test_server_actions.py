@@ -147,3 +147,31 @@ def test_deleting_a_server_waiting_for_resize_confirmation_frees_everything(clou
             break
         time.sleep(0.1)
     assert usages(cloud, server_id) == {}
+
+
+def test_server_tags_from_2_26_and_list_filters(tenant, image_id):
+    v226 = {"X-OpenStack-Nova-API-Version": "2.26"}
+    server_id, _ = active_server(tenant, image_id)
+    other_id, _ = active_server(tenant, image_id)
+    tags = f"/servers/{server_id}/tags"
+    assert tenant.get(tags).status_code == 404  # not before 2.26
+    assert ok(tenant.put(tags, json={"tags": ["a", "b", "a"]}, headers=v226)) == {"tags": ["a", "b"]}
+    assert tenant.put(f"{tags}/c", headers=v226).status_code == 201
+    assert tenant.put(f"{tags}/c", headers=v226).status_code == 204
+    assert tenant.get(f"{tags}/c", headers=v226).status_code == 204
+    assert tenant.put(tags, json={"tags": ["x/y"]}, headers=v226).status_code == 400
+    assert ok(tenant.delete(f"{tags}/a", headers=v226), 204) == {}
+    assert tenant.delete(f"{tags}/a", headers=v226).status_code == 404
+    ok(tenant.put(f"/servers/{other_id}/tags", json={"tags": ["b"]}, headers=v226))
+    assert ok(tenant.get(f"/servers/{server_id}", headers=v226))["server"]["tags"] == ["b", "c"]
+    assert "tags" not in ok(tenant.get(f"/servers/{server_id}"))["server"]
+
+    def listed(**query) -> set[str]:
+        return {s["id"] for s in ok(tenant.get("/servers", params=query, headers=v226))["servers"]}
+
+    assert listed(tags="b,c") == {server_id}
+    assert listed(**{"tags-any": "b,c"}) == {server_id, other_id}
+    assert listed(**{"not-tags": "b,c"}) == {other_id}
+    assert listed(**{"not-tags-any": "c"}) == {other_id}
+    ok(tenant.delete(tags, headers=v226), 204)
+    assert ok(tenant.get(tags, headers=v226)) == {"tags": []}

@@ -168,6 +168,8 @@ def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict,
                          f"instance-{instance.number:08x}", "OS-EXT-SRV-ATTR:hypervisor_hostname": instance.host})
     if at_least(version, "2.9"):
         body["locked"] = instance.locked
+    if at_least(version, "2.26"):
+        body["tags"] = list(instance.tags or [])
     return body
 
 
