@@ -212,7 +212,8 @@ server_group_create = {
 # -- server actions (the whole body, {action: arguments}) -------------------------------------------------
 _IMAGE_REF = {"type": "string", "minLength": 1, "maxLength": 255}
 _FLAVOR_REF = {"type": ["string", "integer"], "minLength": 1}
-_NONE = {"type": "null"}
+# Nova takes null or an (ignored) object for actions without arguments; Tempest sends {}
+_NONE = {"type": ["null", "object"]}
 ACTIONS = {
     "resize": _object("resize", {"flavorRef": _FLAVOR_REF, "OS-DCF:diskConfig": {"type": "string",
                                                                                  "enum": ["AUTO", "MANUAL"]}},

@@ -121,7 +121,7 @@ def _rebuild(call: Call, args: dict) -> Reply:
         authorize(call.ctx, "os_compute_api:servers:rebuild", instance)
         rebuild.request(svc, session, call.ctx, instance, args, request_id(call))
     svc.engine.wake(instance.id)
-    body = _render(call, [instance])[0]
+    body = _render(call, [instance], detail=False)[0]  # Nova's rebuild reply omits the extended attributes
     body["adminPass"] = args.get("adminPass") or secrets.token_urlsafe(9)
     return Reply({"server": views.rebuilt(body, call.version)}, 202)
 
