@@ -76,6 +76,7 @@ def test_rebuild_answers_the_server_and_keeps_a_stopped_server_stopped(tenant, i
                                                  "metadata": {"k": "v"}, "adminPass": "s3cret"}}), 202)["server"]
     assert body["status"] == "REBUILD" and body["adminPass"] == "s3cret" and body["name"] == "renamed"
     assert "OS-EXT-STS:vm_state" not in body and "key_name" not in body
+    assert all(set(a) == {"version", "addr"} for entries in body["addresses"].values() for a in entries)
     rebuilt = wait(tenant, server_id, "SHUTOFF")
     assert rebuilt["metadata"] == {"k": "v"} and rebuilt["OS-EXT-STS:task_state"] is None
 

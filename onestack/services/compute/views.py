@@ -175,7 +175,10 @@ def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict,
 
 # -- server action replies ------------------------------------------------------------------------------
 def rebuilt(server_body: dict, version: Version | None) -> dict:
-    """A rebuild answers with the server (and its new adminPass)."""
+    """A rebuild answers with the server's basic view (and its new adminPass): addresses without their
+    OS-EXT-IPS type and MAC, as Nova's rebuild schema has them."""
+    server_body["addresses"] = {net: [{"version": a["version"], "addr": a["addr"]} for a in entries]
+                                for net, entries in server_body["addresses"].items()}
     return server_body
 
 
