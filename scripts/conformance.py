@@ -118,8 +118,9 @@ def compute_sections(admin: dict) -> dict:
             http.put(f"/image/v2/images/{image['id']}/file", content=b"\0" * 65536,
                      headers={"Content-Type": "application/octet-stream"}).raise_for_status()
             images.append(image["id"])
-    built = ("pause", "suspend", "console_output", "config_drive", "metadata_service")
-    not_built = ("resize", "cold_migration", "live_migration", "snapshot", "rescue", "shelve", "shelve_migrate",
+    built = ("pause", "suspend", "console_output", "config_drive", "metadata_service", "resize", "snapshot", "rescue",
+             "shelve")
+    not_built = ("cold_migration", "live_migration", "shelve_migrate",
                  "interface_attach", "vnc_console", "spice_console", "serial_console", "change_password",
                  "personality", "attach_encrypted_volume", "block_migration_for_live_migration", "stable_rescue",
                  "volume_multiattach", "boot_from_volume", "cinder", "disk_config", "hostname_fqdn_sanitization",

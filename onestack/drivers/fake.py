@@ -104,9 +104,9 @@ class FakeDriver:
     def snapshot(self, uuid: str, target_path: str) -> str:
         with self._lock:
             guest = self._guest(uuid)
-        # a real (empty) qcow2 header is not needed by callers of the fake; they get a marker file
+        # a marker file, honestly declared raw (the image service inspects what it is given)
         Path(target_path).write_bytes(f"fake snapshot of {guest.spec.uuid}\n".encode())
-        return "qcow2"
+        return "raw"
 
     def resize(self, spec: InstanceSpec) -> None:
         with self._lock:

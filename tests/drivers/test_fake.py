@@ -40,7 +40,7 @@ def test_lifecycle_and_idempotence(tmp_path):
     assert state(driver) == PowerState.RUNNING
     driver.reboot(SPEC, hard=False)
     assert driver.console_output(SPEC.uuid, length=1).count("\n") == 1
-    assert driver.snapshot(SPEC.uuid, str(tmp_path / "snap")) == "qcow2"
+    assert driver.snapshot(SPEC.uuid, str(tmp_path / "snap")) == "raw"
     assert (tmp_path / "snap").exists()
     driver.destroy(SPEC.uuid)
     driver.destroy(SPEC.uuid)

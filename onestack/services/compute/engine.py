@@ -10,8 +10,10 @@ retried with backoff by the loop.
 
 from __future__ import annotations
 
+import functools
 import logging
 import traceback
+from collections.abc import Callable
 
 from sqlalchemy import or_, select
 
@@ -19,7 +21,7 @@ from onestack.db.base import utcnow
 from onestack.drivers import configdrive
 from onestack.drivers.compute import DriverError, InstanceSpec, PowerState
 from onestack.reconcile.loop import Loop
-from onestack.services.compute import metadata
+from onestack.services.compute import metadata, rebuild, rescue, resize, shelving, snapshots
 from onestack.services.compute import states as st
 from onestack.services.compute.models import Instance, InstanceAction, InstanceActionEvent
 from onestack.services.compute.scheduler import NoValidHost
@@ -50,6 +52,14 @@ class Engine:
         self.loop = Loop("compute", self.step, self.pending, workers=compute.settings.compute.engine_workers)
         self.config_drives = compute.settings.data_dir / "compute" / "config-drives"
         self.hosts_loop = Loop("compute-hosts", self.sync_hosts, lambda: [], workers=1, resync_every=60)
+        # task state -> the step that moves it on; each action's module contributes its own steps
+        self.steps: dict[str, Callable[[Instance], None]] = {
+            st.SCHEDULING: self._schedule, st.NETWORKING: self._network, st.SPAWNING: self._spawn,
+            st.DELETING: self._delete,
+            **{task: functools.partial(self._power, task=task) for task in POWER_TASKS},
+        }
+        for module in (resize, rebuild, snapshots, shelving, rescue):
+            self.steps.update(module.steps(self))
 
     def start(self) -> None:
         self.loop.start()
@@ -113,20 +123,12 @@ class Engine:
         task = instance.task_state
         if instance.host is not None and instance.host not in self.compute.hosts.names():
             return None  # another process's host converges it
+        run = self.steps.get(task)
+        if run is None:
+            LOG.warning("instance %s: no step for task %s", instance_id, task)
+            return None
         try:
-            if task == st.SCHEDULING:
-                self._schedule(instance)
-            elif task == st.NETWORKING:
-                self._network(instance)
-            elif task == st.SPAWNING:
-                self._spawn(instance)
-            elif task == st.DELETING:
-                self._delete(instance)
-            elif task in POWER_TASKS:
-                self._power(instance, task)
-            else:
-                LOG.warning("instance %s: no step for task %s", instance_id, task)
-                return None
+            run(instance)
         except DriverError as exc:
             self._error(instance_id, str(exc), traceback.format_exc())
             return None
@@ -145,12 +147,19 @@ class Engine:
         self._advance(instance.id, st.NETWORKING, task_state=st.SPAWNING)
 
     def _spawn(self, instance: Instance) -> None:
+        """The guest's first start, or its start again after an unshelve (from the shelved snapshot)."""
         driver = self.compute.hosts.driver(instance.host)
         driver.spawn(self.spec(instance))
+        unshelving = shelving.SHELVED_IMAGE in (instance.task_args or {})
         self._advance(instance.id, st.SPAWNING, vm_state=st.ACTIVE, task_state=None,
-                      power_state=int(PowerState.RUNNING), launched_at=utcnow(), progress=100)
+                      power_state=int(PowerState.RUNNING), progress=100,
+                      **({"task_args": {}} if unshelving else {"launched_at": utcnow()}))
         self.compute.networking.mark_active(instance)
-        self._event(instance.id, "create", "compute__do_build_and_run_instance", "Success")
+        if unshelving:
+            shelving.forget_shelved_image(self, instance)
+            self._event(instance.id, "unshelve", "compute_unshelve_instance", "Success")
+        else:
+            self._event(instance.id, "create", "compute__do_build_and_run_instance", "Success")
 
     def _power(self, instance: Instance, task: str) -> None:
         call, vm_state, event = POWER_TASKS[task]
@@ -167,6 +176,9 @@ class Engine:
     def _delete(self, instance: Instance) -> None:
         if instance.host is not None:
             self.compute.hosts.driver(instance.host).destroy(instance.id)
+        self.resizes.forget(instance)  # a resize waiting for confirmation holds a guest and room elsewhere
+        if instance.vm_state in (st.SHELVED, st.SHELVED_OFFLOADED):
+            shelving.forget_shelved_image(self, instance)
         self.compute.networking.release_ports(instance)
         self.compute.scheduler.release(instance)
         (self.config_drives / f"{instance.id}.iso").unlink(missing_ok=True)
@@ -215,14 +227,17 @@ class Engine:
                 record.message = "Error"
 
     # -- what the driver is told -------------------------------------------------------------
-    def spec(self, instance: Instance) -> InstanceSpec:
-        flavor = instance.flavor
+    def spec(self, instance: Instance, flavor: dict | None = None, image_ref: str | None = None) -> InstanceSpec:
+        """The guest as the instance row describes it; ``flavor`` and ``image_ref`` override the row's
+        (a resize reverting to the old flavor, a rescue booting another image)."""
+        flavor = flavor or instance.flavor
         nics = self.compute.networking.nics(instance)
+        image_ref = image_ref or (instance.task_args or {}).get(shelving.SHELVED_IMAGE) or instance.image_ref
         return InstanceSpec(
             uuid=instance.id, name=f"instance-{instance.number:08x}", hostname=instance.hostname,
             vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
             ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
-            image_path=self.compute.image_path(instance.image_ref), image_format=None,
+            image_path=self.compute.image_path(image_ref), image_format=None,
             nics=tuple(nics), config_drive=self._config_drive(instance, nics), metadata=instance.metadata_)
 
     def _config_drive(self, instance: Instance, nics) -> str | None:

@@ -36,6 +36,11 @@ class Hosts:
     def driver(self, host: str) -> ComputeDriver:
         return self._drivers[host]
 
+    def address(self, host: str) -> str | None:
+        """The host's IP address (a migration's ``dest_host``)."""
+        with self.db.read() as session:
+            return session.scalar(select(ComputeHost.host_ip).where(ComputeHost.host == host))
+
     def start(self, placement) -> None:
         """Create this process's drivers and register their hosts (idempotent across restarts)."""
         base = self.settings.host or socket.gethostname()

@@ -230,3 +230,28 @@ class ServerGroupMember(Base):
     group_id: Mapped[str] = mapped_column(ForeignKey("compute_server_group.id", ondelete="CASCADE"),
                                           primary_key=True)
     instance_uuid: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+
+
+class Migration(Base):
+    """A move of an instance between hosts or flavors (here: resizes), as Nova's ``migrations`` table;
+    ``/os-migrations`` lists these rows.  ``uuid`` is also the placement consumer that holds the old
+    flavor's resources until the resize is confirmed or reverted."""
+
+    __tablename__ = "compute_migration"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    instance_uuid: Mapped[str] = mapped_column(ForeignKey("compute_instance.id", ondelete="CASCADE"), index=True)
+    migration_type: Mapped[str] = mapped_column(String(32), default="resize")
+    status: Mapped[str] = mapped_column(String(32))
+    source_compute: Mapped[str | None] = mapped_column(String(255))
+    source_node: Mapped[str | None] = mapped_column(String(255))
+    dest_compute: Mapped[str | None] = mapped_column(String(255))
+    dest_node: Mapped[str | None] = mapped_column(String(255))
+    dest_host: Mapped[str | None] = mapped_column(String(255))
+    old_flavor: Mapped[dict] = mapped_column(default=dict)
+    new_flavor: Mapped[dict] = mapped_column(default=dict)
+    project_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)

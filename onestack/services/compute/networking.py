@@ -60,14 +60,15 @@ class InstanceNetworking:
                 found.append(item)
             return found
 
-    def check_security_groups(self, ctx: Context, names: list[str]) -> None:
-        """Every group a create names must be one the caller's project may use (Nova's 400 otherwise)."""
-        with self.network.db.read() as session:
-            self._group_ids(session, ctx, names)
+    def check_security_groups(self, session, ctx: Context, names: list[str]) -> None:
+        """Every group a create names must be one the caller's project may use (Nova's 400 otherwise);
+        runs in the create's own transaction (the database is one, and SQLite's writer lock is not re-entrant)."""
+        if "default" in names:
+            self.network.security_groups.default_id(session, ctx.project_id)
+        self._group_ids(session, ctx, names)
 
     def _group_ids(self, session, ctx: Context, names: list[str]) -> list[str]:
         groups = self.network.security_groups
-        self.network.security_groups.before_list(ctx)
         stmt = select(SecurityGroup.id, SecurityGroup.name)
         scope = groups.scope(session, ctx)
         if scope is not None:
@@ -100,16 +101,26 @@ class InstanceNetworking:
                                                           "binding:host_id": instance.host})
                     continue
                 made = next((p for p in unclaimed if p.network_id == entry["network_id"]), None)
-                if made is not None:  # made by an earlier, interrupted run of this step
+                if made is not None:  # made by an earlier run (interrupted, or before a move or an unshelve)
                     unclaimed.remove(made)
+                    made.host_id = instance.host or ""
                     continue
+                names = instance.security_groups or ["default"]
+                if "default" in names:  # made in this transaction if the project has none yet
+                    net.security_groups.default_id(session, instance.project_id)
                 body = {"network_id": entry["network_id"], "device_id": instance.id, "device_owner": OWNER,
                         "binding:host_id": instance.host, "tenant_id": instance.project_id,
-                        "security_groups": self._group_ids(session, ctx, instance.security_groups or ["default"])}
+                        "security_groups": self._group_ids(session, ctx, names)}
                 if entry.get("fixed_ip"):
                     body["fixed_ips"] = [{"ip_address": entry["fixed_ip"]}]
                 checked = net.ports.table.check(body, creating=True, is_admin=True)
                 net.ports.create(session, ctx, checked)
+
+    def unbind_ports(self, instance: Instance) -> None:
+        """An offloaded server keeps its ports (and addresses) but is bound to no host."""
+        with self.network.db.write() as session:
+            for port in self._ports(session, instance.id):
+                port.host_id, port.status = "", "DOWN"
 
     def mark_active(self, instance: Instance) -> None:
         with self.network.db.write() as session:

@@ -8,6 +8,7 @@ import logging
 from onestack.config import ComputeSettings
 from onestack.http.errors import Conflict
 from onestack.services.compute.models import ComputeHost
+from onestack.services.placement.allocations import ConsumerWrite
 from onestack.services.placement.service import PlacementService
 
 LOG = logging.getLogger("onestack.compute.placement")
@@ -51,6 +52,18 @@ class PlacementClient:
             if provider in self.placement.providers_of(consumer):  # an earlier, interrupted run claimed it
                 return True
             LOG.info("claim for %s on %s refused: %s", consumer, provider, exc.message)
+            return False
+
+    def hand_over(self, writes: dict[str, dict[str, dict[str, int]]], project_id: str, user_id: str) -> bool:
+        """Rewrite several consumers' allocations in one write (consumer -> provider -> resources; an empty
+        map releases), as Nova moves an instance's allocation to its migration while it claims the new
+        flavor.  Repeating it writes the same; False if a provider lacks the room."""
+        try:
+            self.placement.claim_many([ConsumerWrite(consumer, allocations, project_id, user_id)
+                                       for consumer, allocations in writes.items()])
+            return True
+        except Conflict as exc:
+            LOG.info("allocation hand-over %s refused: %s", sorted(writes), exc.message)
             return False
 
     def release(self, consumer: str) -> None:

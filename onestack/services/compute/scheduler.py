@@ -60,6 +60,35 @@ class Scheduler:
                     return host.host
         raise NoValidHost("Every candidate host was claimed by another request first.")
 
+    def place_resize(self, instance: Instance, new_flavor: dict, migration: str) -> str:
+        """Choose the host for a resize and claim ``new_flavor`` there for the instance while its old
+        allocation moves to ``migration``.  The current host may be chosen (Nova's
+        ``allow_resize_to_same_host``) and is preferred: the guest is then resized in place."""
+        wanted, old = resources_of(new_flavor), resources_of(instance.flavor)
+        with self._lock:
+            with self.db.read() as session:
+                hosts = {h.id: h for h in session.scalars(select(ComputeHost))}
+                group, members_on = self._group(session, instance)
+            source = next((h for h in hosts.values() if h.host == instance.host), None)
+            if source is None:
+                raise NoValidHost(f"The instance's host {instance.host} is unknown.")
+            free = dict(self.placement.candidates(wanted))
+            candidates = [hosts[p] for p in free if p in hosts and self._passes(hosts[p], instance, group, members_on)]
+            ordered = sorted(self._weigh(candidates, free, group, members_on), key=lambda h: h.id != source.id)
+            for host in ordered:
+                writes = {migration: {source.id: old}, instance.id: {host.id: wanted}}
+                if self.placement.hand_over(writes, instance.project_id, instance.user_id):
+                    return host.host
+        raise NoValidHost()
+
+    def revert_resize(self, instance: Instance, source_host: str, old_flavor: dict, migration: str) -> None:
+        """Give the old flavor's room, held by ``migration``, back to the instance on ``source_host``."""
+        with self.db.read() as session:
+            source = session.scalar(select(ComputeHost).where(ComputeHost.host == source_host))
+        writes = {instance.id: {source.id: resources_of(old_flavor)}, migration: {}}
+        if not self.placement.hand_over(writes, instance.project_id, instance.user_id):
+            raise RuntimeError(f"placement refused the revert of {instance.id}'s resize; retrying")
+
     def release(self, instance: Instance) -> None:
         self.placement.release(instance.id)
 

@@ -207,3 +207,31 @@ server_group_create = {
     "required": ["server_group"],
     "additionalProperties": False,
 }
+
+
+# -- server actions (the whole body, {action: arguments}) -------------------------------------------------
+_IMAGE_REF = {"type": "string", "minLength": 1, "maxLength": 255}
+_FLAVOR_REF = {"type": ["string", "integer"], "minLength": 1}
+# Nova takes null or an (ignored) object for actions without arguments; Tempest sends {}
+_NONE = {"type": ["null", "object"]}
+ACTIONS = {
+    "resize": _object("resize", {"flavorRef": _FLAVOR_REF, "OS-DCF:diskConfig": {"type": "string",
+                                                                                 "enum": ["AUTO", "MANUAL"]}},
+                      ["flavorRef"]),
+    "confirmResize": {"type": "object", "properties": {"confirmResize": _NONE}},
+    "revertResize": {"type": "object", "properties": {"revertResize": _NONE}},
+    "rebuild": _object("rebuild", {
+        "imageRef": _IMAGE_REF, "name": NAME, "adminPass": {"type": "string"}, "metadata": METADATA,
+        "preserve_ephemeral": {"type": "boolean"}, "accessIPv4": {"type": "string", "format": "ipv4"},
+        "accessIPv6": {"type": "string", "format": "ipv6"},
+        "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
+        "personality": {"type": "array"}}, ["imageRef"]),
+    "createImage": _object("createImage", {"name": NAME, "metadata": METADATA}, ["name"]),
+    "shelve": {"type": "object", "properties": {"shelve": _NONE}},
+    "shelveOffload": {"type": "object", "properties": {"shelveOffload": _NONE}},
+    "unshelve": {"type": "object", "properties": {"unshelve": _NONE}},
+    "rescue": {"type": "object", "properties": {"rescue": {"type": ["object", "null"], "properties": {
+        "adminPass": {"type": "string"}, "rescue_image_ref": {"type": "string", "format": "uuid"}},
+        "additionalProperties": False}}},
+    "unrescue": {"type": "object", "properties": {"unrescue": _NONE}},
+}

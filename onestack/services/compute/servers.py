@@ -77,7 +77,7 @@ class Servers:
         networks = compute.networking.requested(ctx, server.get("networks"))
         groups = [g["name"] for g in server.get("security_groups") or [{"name": "default"}]]
         if networks:
-            compute.networking.check_security_groups(ctx, groups)
+            compute.networking.check_security_groups(session, ctx, groups)
         group_id = hints.get("group")
         if group_id is not None and session.get(ServerGroup, group_id) is None:
             raise BadRequest(f"Invalid server group {group_id}")
@@ -124,11 +124,15 @@ class Servers:
             raise Conflict(f"Instance {instance.id} is locked")
 
     def start_task(self, session: Session, ctx: Context, instance: Instance, action: str, task: str,
-                   request_id: str, vm_states: tuple[str, ...], record_as: str | None = None) -> None:
-        """Check the state allows ``action``, then hand the instance to the engine with ``task``."""
+                   request_id: str, vm_states: tuple[str, ...], record_as: str | None = None,
+                   task_args: dict | None = None) -> None:
+        """Check the state allows ``action``, then hand the instance to the engine with ``task`` (and what
+        its steps need to know, ``task_args``)."""
         self.check_lock(ctx, instance)
         st.require(instance, action, vm_states)
         instance.task_state = task
+        if task_args is not None:
+            instance.task_args = task_args
         self.record(session, ctx, instance, record_as or action, request_id)
 
     def delete(self, session: Session, ctx: Context, instance: Instance, request_id: str) -> None:

@@ -106,11 +106,15 @@ class ComputeService:
         except NotFound:
             raise BadRequest("Invalid key_name provided.") from None
 
-    def check_image(self, ctx: Context, image_id: str, flavor: dict) -> None:
+    def check_image(self, ctx: Context, image_id: str, flavor: dict, missing_ok: bool = False) -> None:
+        """A boot's (or rebuild's) image must exist and fit the flavor; a resize only checks the fit of an
+        image still there (``missing_ok``: the image may have gone since the boot)."""
         with self.image.db.read() as session:
             try:
                 image = self.image.get(session, ctx, image_id)
             except NotFound:
+                if missing_ok:
+                    return
                 raise BadRequest(f"Image {image_id} could not be found.") from None
         if image.status != "active":
             raise BadRequest(f"Image {image_id} is not active.")

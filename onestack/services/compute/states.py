@@ -15,19 +15,28 @@ POWERING_OFF, POWERING_ON = "powering-off", "powering-on"
 REBOOTING, REBOOTING_HARD = "rebooting", "rebooting_hard"
 PAUSING, UNPAUSING, SUSPENDING, RESUMING = "pausing", "unpausing", "suspending", "resuming"
 DELETING = "deleting"
-REBUILDING = "rebuilding"
-RESIZE_PREP, RESIZE_FINISH, RESIZE_REVERTING, RESIZE_CONFIRMING = ("resize_prep", "resize_finish",
-                                                                   "resize_reverting", "resize_confirming")
-SHELVING, SHELVING_OFFLOADING, UNSHELVING = "shelving", "shelving_offloading", "unshelving"
+REBUILDING, REBUILD_SPAWNING = "rebuilding", "rebuild_spawning"
+RESIZE_PREP, RESIZE_MIGRATING, RESIZE_MIGRATED, RESIZE_FINISH = ("resize_prep", "resize_migrating",
+                                                                 "resize_migrated", "resize_finish")
+RESIZE_REVERTING, RESIZE_CONFIRMING = "resize_reverting", "resize_confirming"
+SHELVING, SHELVING_IMAGE_PENDING_UPLOAD, SHELVING_IMAGE_UPLOADING = ("shelving", "shelving_image_pending_upload",
+                                                                     "shelving_image_uploading")
+SHELVING_OFFLOADING, UNSHELVING = "shelving_offloading", "unshelving"
 RESCUING, UNRESCUING = "rescuing", "unrescuing"
-IMAGE_SNAPSHOT = "image_snapshot"
+IMAGE_SNAPSHOT, IMAGE_PENDING_UPLOAD, IMAGE_UPLOADING = "image_snapshot", "image_pending_upload", "image_uploading"
+UPDATING_PASSWORD = "updating_password"
 
+RESIZE_TASKS = (RESIZE_PREP, RESIZE_MIGRATING, RESIZE_MIGRATED, RESIZE_FINISH)
+REBUILD_TASKS = (REBUILDING, REBUILD_SPAWNING)
+
+_RESIZING = dict.fromkeys(RESIZE_TASKS, "RESIZE")
+_REBUILDING = dict.fromkeys(REBUILD_TASKS, "REBUILD")
 _BY_TASK = {
-    ACTIVE: {REBOOTING: "REBOOT", REBOOTING_HARD: "HARD_REBOOT", REBUILDING: "REBUILD", RESIZE_PREP: "RESIZE",
-             RESIZE_FINISH: "RESIZE"},
-    STOPPED: {RESIZE_PREP: "RESIZE", RESIZE_FINISH: "RESIZE", REBUILDING: "REBUILD"},
+    ACTIVE: {REBOOTING: "REBOOT", REBOOTING_HARD: "HARD_REBOOT", UPDATING_PASSWORD: "PASSWORD", **_RESIZING,
+             **_REBUILDING},
+    STOPPED: {**_RESIZING, **_REBUILDING},
     RESIZED: {RESIZE_REVERTING: "REVERT_RESIZE"},
-    ERROR: {REBUILDING: "REBUILD"},
+    ERROR: _REBUILDING,
 }
 _DEFAULT = {ACTIVE: "ACTIVE", BUILDING: "BUILD", STOPPED: "SHUTOFF", PAUSED: "PAUSED", SUSPENDED: "SUSPENDED",
             RESIZED: "VERIFY_RESIZE", RESCUED: "RESCUE", ERROR: "ERROR", DELETED: "DELETED", SHELVED: "SHELVED",

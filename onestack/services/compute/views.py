@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from onestack.http.context import Context
 from onestack.http.microversion import Version
+from onestack.http.routing import Reply
 from onestack.services.compute import states as st
 from onestack.services.compute.models import Flavor, Instance, KeyPair
 from onestack.services.compute.quota_resources import quota_set_resources
@@ -167,4 +168,22 @@ def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict,
                          f"instance-{instance.number:08x}", "OS-EXT-SRV-ATTR:hypervisor_hostname": instance.host})
     if at_least(version, "2.9"):
         body["locked"] = instance.locked
+    if at_least(version, "2.26"):
+        body["tags"] = list(instance.tags or [])
     return body
+
+
+# -- server action replies ------------------------------------------------------------------------------
+def rebuilt(server_body: dict, version: Version | None) -> dict:
+    """A rebuild answers with the server's basic view (and its new adminPass): addresses without their
+    OS-EXT-IPS type and MAC, as Nova's rebuild schema has them."""
+    server_body["addresses"] = {net: [{"version": a["version"], "addr": a["addr"]} for a in entries]
+                                for net, entries in server_body["addresses"].items()}
+    return server_body
+
+
+def image_created(image_id: str, base_url: str, version: Version | None) -> Reply:
+    """createImage: the image's address in ``Location`` until 2.45, then ``{"image_id"}`` in the body."""
+    if at_least(version, "2.45"):
+        return Reply({"image_id": image_id}, 202)
+    return Reply(None, 202, {"Location": f"{base_url}/image/v2/images/{image_id}"})

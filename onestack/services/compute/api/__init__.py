@@ -17,13 +17,15 @@ from onestack.services.compute.api import (
     security_groups,
     server_details,
     server_groups,
+    server_tags,
     servers,
 )
 from onestack.services.compute.versions import MICROVERSIONS
 
 
 def service() -> Service:
-    routes = [*discovery.ROUTES, *servers.ROUTES, *actions.ROUTES, *server_details.ROUTES, *server_groups.ROUTES,
+    routes = [*discovery.ROUTES, *servers.ROUTES, *actions.ROUTES, *server_details.ROUTES, *server_tags.ROUTES,
+              *server_groups.ROUTES,
               *availability_zones.ROUTES, *hosts.ROUTES, *flavors.ROUTES, *keypairs.ROUTES, *quotas.ROUTES,
               *limits.ROUTES,
               # Nova's proxy APIs (images, security groups, floating IPs, networks)

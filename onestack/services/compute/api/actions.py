@@ -1,12 +1,20 @@
-"""POST /servers/{id}/action: one key names the action, its value carries the arguments."""
+"""POST /servers/{id}/action: one key names the action, its value carries the arguments.
+
+Power actions are a task and a state check (``TASKS``); the others have a handler each (``HANDLERS``)
+that calls its module (resize, rebuild, snapshots, shelving, rescue) and shapes Nova's reply.
+"""
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
+
 from onestack.http.errors import BadRequest, Conflict
 from onestack.http.routing import Call, Reply, route
+from onestack.services.compute import rebuild, rescue, resize, schemas, shelving, snapshots, views
 from onestack.services.compute import states as st
 from onestack.services.compute.api.security_group_actions import EXTRA_ACTIONS
-from onestack.services.compute.api.servers import compute, request_id
+from onestack.services.compute.api.servers import _render, compute, request_id
 from onestack.services.compute.servers import authorize
 
 # action -> (policy, task to start, vm_states that allow it, action record name)
@@ -30,6 +38,10 @@ def server_action(call: Call) -> Reply | dict:
         return console_output(call, args)
     if name in EXTRA_ACTIONS:  # the proxy APIs' actions (security groups, floating IPs)
         return EXTRA_ACTIONS[name](call, args)
+    if name in schemas.ACTIONS:
+        schemas.check(body, schemas.ACTIONS[name])
+    if name in HANDLERS:
+        return HANDLERS[name](call, args or {})
     with svc.db.write() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
         if name in TASKS:
@@ -75,6 +87,89 @@ def console_output(call: Call, args) -> Reply:
         raise Conflict(f"Instance {instance.id} is not ready to show its console.")
     output = svc.hosts.driver(instance.host).console_output(instance.id, None if length in (None, -1) else length)
     return Reply({"output": output}, 200)  # the one action that answers 200 with a body
+
+
+# -- actions with a handler of their own ------------------------------------------------------------------
+def _task(call: Call, policy: str, start: Callable, reply: Reply | None = None) -> Reply:
+    """Find the server, check ``policy``, let ``start(svc, session, ctx, instance)`` write the task, wake
+    the engine."""
+    svc = compute(call)
+    with svc.db.write() as session:
+        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
+        authorize(call.ctx, policy, instance)
+        start(svc, session, call.ctx, instance)
+    svc.engine.wake(instance.id)
+    return reply or Reply(status=202)
+
+
+def _resize(call: Call, args: dict) -> Reply:
+    return _task(call, "os_compute_api:servers:resize", lambda svc, session, ctx, instance: resize.request(
+        svc, session, ctx, instance, args["flavorRef"], request_id(call)))
+
+
+def _confirm_resize(call: Call, args) -> Reply:
+    return _task(call, "os_compute_api:servers:confirm_resize", lambda svc, session, ctx, instance: resize.confirm(
+        svc, session, ctx, instance, request_id(call)), Reply(status=204))
+
+
+def _revert_resize(call: Call, args) -> Reply:
+    return _task(call, "os_compute_api:servers:revert_resize", lambda svc, session, ctx, instance: resize.revert(
+        svc, session, ctx, instance, request_id(call)))
+
+
+def _rebuild(call: Call, args: dict) -> Reply:
+    svc = compute(call)
+    with svc.db.write() as session:
+        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
+        authorize(call.ctx, "os_compute_api:servers:rebuild", instance)
+        rebuild.request(svc, session, call.ctx, instance, args, request_id(call))
+    svc.engine.wake(instance.id)
+    body = _render(call, [instance], detail=False)[0]  # Nova's rebuild reply omits the extended attributes
+    body["adminPass"] = args.get("adminPass") or secrets.token_urlsafe(9)
+    return Reply({"server": views.rebuilt(body, call.version)}, 202)
+
+
+def _create_image(call: Call, args: dict) -> Reply:
+    svc = compute(call)
+    _, image_id = snapshots.request(svc, call.ctx, call.path["server_id"], "os_compute_api:servers:create_image",
+                                    "createImage", st.IMAGE_SNAPSHOT, snapshots.SNAPSHOT_STATES, args["name"],
+                                    args.get("metadata") or {}, request_id(call))
+    return views.image_created(image_id, call.runtime.base_url(call.request), call.version)
+
+
+def _shelve(call: Call, args) -> Reply:
+    snapshots.request(compute(call), call.ctx, call.path["server_id"], "os_compute_api:os-shelve:shelve", "shelve",
+                      st.SHELVING, shelving.SHELVE_STATES, shelving.shelved_name, {}, request_id(call))
+    return Reply(status=202)
+
+
+def _shelve_offload(call: Call, args) -> Reply:
+    return _task(call, "os_compute_api:os-shelve:shelve_offload", lambda svc, session, ctx, instance: shelving.offload(
+        svc, session, ctx, instance, request_id(call)))
+
+
+def _unshelve(call: Call, args) -> Reply:
+    return _task(call, "os_compute_api:os-shelve:unshelve", lambda svc, session, ctx, instance: shelving.unshelve(
+        svc, session, ctx, instance, request_id(call)))
+
+
+def _rescue(call: Call, args: dict) -> Reply:
+    password = args.get("adminPass") or secrets.token_urlsafe(9)
+    return _task(call, "os_compute_api:os-rescue", lambda svc, session, ctx, instance: rescue.rescue(
+        svc, session, ctx, instance, args.get("rescue_image_ref"), request_id(call)),
+        Reply({"adminPass": password}, 200))
+
+
+def _unrescue(call: Call, args) -> Reply:
+    return _task(call, "os_compute_api:os-unrescue", lambda svc, session, ctx, instance: rescue.unrescue(
+        svc, session, ctx, instance, request_id(call)))
+
+
+HANDLERS: dict[str, Callable[[Call, dict], Reply]] = {
+    "resize": _resize, "confirmResize": _confirm_resize, "revertResize": _revert_resize, "rebuild": _rebuild,
+    "createImage": _create_image, "shelve": _shelve, "shelveOffload": _shelve_offload, "unshelve": _unshelve,
+    "rescue": _rescue, "unrescue": _unrescue,
+}
 
 
 ROUTES = [route("/v2.1/servers/{server_id}/action", "POST", server_action, status=202)]

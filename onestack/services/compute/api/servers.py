@@ -24,7 +24,7 @@ SORTABLE = {"created_at": Instance.created_at, "display_name": Instance.name, "u
 # Nova's osapi_max_limit: a list never answers more than this many servers at once.
 MAX_PAGE = 1000
 # Filters matched in Python (regular expressions, the flavor snapshot, addresses): their lists page in memory.
-PYTHON_FILTERS = ("name", "flavor", "ip")
+PYTHON_FILTERS = ("name", "flavor", "ip", "tags", "tags-any", "not-tags", "not-tags-any")
 NULLABLE = {"task_state", "launched_at", "host", "availability_zone", "key_name"}
 STATUS_FILTER = {"ACTIVE": st.ACTIVE, "BUILD": st.BUILDING, "SHUTOFF": st.STOPPED, "PAUSED": st.PAUSED,
                  "SUSPENDED": st.SUSPENDED, "ERROR": st.ERROR, "VERIFY_RESIZE": st.RESIZED, "DELETED": st.DELETED,
@@ -127,6 +127,7 @@ def _python_filters(call: Call, rows: list[Instance], q) -> list[Instance]:
         rows = [r for r in rows if pattern.search(r.name)]
     if q.get("flavor"):
         rows = [r for r in rows if str(r.flavor.get("id")) == q["flavor"].rstrip("/").rsplit("/", 1)[-1]]
+    rows = _tag_filters(rows, q)
     if q.get("ip"):
         try:
             pattern = re.compile(q["ip"])
@@ -135,6 +136,24 @@ def _python_filters(call: Call, rows: list[Instance], q) -> list[Instance]:
         addresses = compute(call).networking.addresses([r.id for r in rows])
         rows = [r for r in rows if any(pattern.search(a["addr"]) for entries in addresses[r.id].values()
                                        for a in entries)]
+    return rows
+
+
+# list filter -> whether a server passes, given the filter's tags and the server's
+TAG_FILTERS = {
+    "tags": lambda wanted, have: wanted <= have,
+    "tags-any": lambda wanted, have: bool(wanted & have),
+    "not-tags": lambda wanted, have: not wanted <= have,
+    "not-tags-any": lambda wanted, have: not wanted & have,
+}
+
+
+def _tag_filters(rows: list[Instance], q) -> list[Instance]:
+    """Nova's tag filters (2.26): comma-separated tags, all or any of them, or none of those."""
+    for key, passes in TAG_FILTERS.items():
+        if q.get(key):
+            wanted = {t for t in q[key].split(",") if t}
+            rows = [r for r in rows if passes(wanted, set(r.tags or []))]
     return rows
 
 

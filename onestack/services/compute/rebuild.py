@@ -1,0 +1,67 @@
+"""Rebuild: the same server (id, ports, flavor) started again from a fresh disk of a given image.
+
+The API checks the image as a boot does, writes the new image (and name, metadata, access
+addresses, description if given) and the task; the engine destroys the guest (rebuilding), then
+spawns it from the new image (rebuild_spawning).  A stopped server is stopped again afterwards, as
+Nova leaves it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from onestack.http.context import Context
+from onestack.http.errors import BadRequest
+from onestack.services.compute import states as st
+from onestack.services.compute.models import Instance
+from onestack.services.compute.servers import hostname_for
+
+OLD_VM_STATE = "old_vm_state"
+REBUILD_STATES = (st.ACTIVE, st.STOPPED, st.ERROR)
+# request field -> instance column, for what a rebuild may change besides the image
+CHANGES = {"name": "name", "accessIPv4": "access_ip_v4", "accessIPv6": "access_ip_v6", "description": "description"}
+
+
+def request(compute, session: Session, ctx: Context, instance: Instance, args: dict, request_id: str) -> None:
+    image_ref = str(args.get("imageRef") or "").rstrip("/").rsplit("/", 1)[-1]
+    if not image_ref:
+        raise BadRequest("Invalid imageRef provided.")
+    compute.check_image(ctx, image_ref, instance.flavor)
+    old_vm_state = instance.vm_state
+    compute.servers.start_task(session, ctx, instance, "rebuild", st.REBUILDING, request_id, REBUILD_STATES,
+                               task_args={OLD_VM_STATE: old_vm_state})
+    instance.image_ref = image_ref
+    for field, column in CHANGES.items():
+        if field in args:
+            setattr(instance, column, args[field])
+    if "name" in args:
+        instance.hostname = hostname_for(args["name"])
+    if "metadata" in args:
+        instance.metadata_ = args["metadata"]
+    instance.progress = 0
+
+
+class RebuildSteps:
+    def __init__(self, engine):
+        self.engine = engine
+        self.compute = engine.compute
+
+    def destroy(self, instance: Instance) -> None:
+        self.compute.hosts.driver(instance.host).destroy(instance.id)
+        self.engine._advance(instance.id, st.REBUILDING, task_state=st.REBUILD_SPAWNING)
+
+    def spawn(self, instance: Instance) -> None:
+        driver = self.compute.hosts.driver(instance.host)
+        driver.spawn(self.engine.spec(instance))
+        stopped = instance.task_args.get(OLD_VM_STATE) == st.STOPPED
+        if stopped:
+            driver.power_off(instance.id)
+        power = driver.instance_info(instance.id).power_state
+        self.engine._advance(instance.id, st.REBUILD_SPAWNING, vm_state=st.STOPPED if stopped else st.ACTIVE,
+                             task_state=None, power_state=int(power), progress=100, fault=None)
+        self.engine._event(instance.id, "rebuild", "compute_rebuild_instance", "Success")
+
+
+def steps(engine) -> dict:
+    rebuild = RebuildSteps(engine)
+    return {st.REBUILDING: rebuild.destroy, st.REBUILD_SPAWNING: rebuild.spawn}

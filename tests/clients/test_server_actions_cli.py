@@ -1,0 +1,25 @@
+"""The unmodified `openstack` CLI on server actions: resize with --wait, confirm, a snapshot image."""
+
+from tests.api.helpers import name
+from tests.clients.test_compute_cli import cli_json, wait_status
+
+
+def test_resize_confirm_and_snapshot_with_the_cli(cloud):
+    demo = {"os_cloud": "onestack"}
+    net, image = name("cli-net"), name("cli-img")
+    cli_json(cloud, "network", "create", net, **demo)
+    cli_json(cloud, "subnet", "create", "--network", net, "--subnet-range", "10.45.0.0/24", name("cli-sub"), **demo)
+    cloud.openstack("image", "create", "--file", "/etc/hostname", "--disk-format", "raw", "--container-format",
+                    "bare", "--public", image)
+    server = cli_json(cloud, "server", "create", "--image", image, "--flavor", "m1.tiny", "--network", net,
+                      "--wait", name("cli-vm"), **demo)
+    cloud.openstack("server", "resize", "--flavor", "m1.nano", "--wait", server["id"], cloud="onestack")
+    assert cli_json(cloud, "server", "show", server["id"], **demo)["status"] == "VERIFY_RESIZE"
+    cloud.openstack("server", "resize", "confirm", server["id"], cloud="onestack")
+    assert wait_status(cloud, server["id"], "ACTIVE")  # the confirmation finishes in the background
+    snapshot = cli_json(cloud, "server", "image", "create", "--name", name("cli-snap"), "--wait", server["id"],
+                        **demo)
+    assert snapshot["status"] == "active"
+    shown = cli_json(cloud, "server", "show", server["id"], **demo)
+    assert shown["status"] == "ACTIVE" and "m1.nano" in str(shown["flavor"])
+    cloud.openstack("server", "delete", "--wait", server["id"], cloud="onestack")
