@@ -115,6 +115,8 @@ class ComputeHost(Base):
     __tablename__ = "compute_host"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # Before 2.53 Nova names services and hypervisors by integer ids; this is that id.
+    number: Mapped[int | None] = mapped_column(Integer, unique=True)
     host: Mapped[str] = mapped_column(String(255), unique=True)
     driver: Mapped[str] = mapped_column(String(32))
     availability_zone: Mapped[str] = mapped_column(String(255), default="nova")
@@ -227,3 +229,77 @@ class ServerGroupMember(Base):
     group_id: Mapped[str] = mapped_column(ForeignKey("compute_server_group.id", ondelete="CASCADE"),
                                           primary_key=True)
     instance_uuid: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+
+
+class Aggregate(Base):
+    """A host aggregate: hosts grouped by an operator, with metadata; the metadata key
+    ``availability_zone`` makes the group an availability zone.  Mirrored into placement as the
+    aggregate ``uuid`` on each member host's resource provider, as Nova does."""
+
+    __tablename__ = "compute_aggregate"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+    members: Mapped[list[AggregateHost]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                        lazy="selectin")
+    items: Mapped[list[AggregateMetadata]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                          lazy="selectin")
+
+    @property
+    def hosts(self) -> list[str]:
+        return sorted(member.host for member in self.members)
+
+    @property
+    def metadata_(self) -> dict[str, str]:
+        return {item.key: item.value for item in self.items}
+
+    @property
+    def availability_zone(self) -> str | None:
+        return self.metadata_.get("availability_zone")
+
+
+class AggregateHost(Base):
+    __tablename__ = "compute_aggregate_host"
+
+    aggregate_id: Mapped[int] = mapped_column(ForeignKey("compute_aggregate.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+
+
+class AggregateMetadata(Base):
+    __tablename__ = "compute_aggregate_metadata"
+
+    aggregate_id: Mapped[int] = mapped_column(ForeignKey("compute_aggregate.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+
+
+class Migration(Base):
+    """A move of an instance between hosts (resize, cold or live migration, evacuation), with Nova's
+    columns; the server actions write these rows, ``/os-migrations`` lists them."""
+
+    __tablename__ = "compute_migration"
+    __table_args__ = (Index("ix_compute_migration_instance_status", "instance_uuid", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    instance_uuid: Mapped[str] = mapped_column(String(36))
+    source_compute: Mapped[str | None] = mapped_column(String(255))
+    dest_compute: Mapped[str | None] = mapped_column(String(255))
+    source_node: Mapped[str | None] = mapped_column(String(255))
+    dest_node: Mapped[str | None] = mapped_column(String(255))
+    dest_host: Mapped[str | None] = mapped_column(String(255))
+    old_instance_type_id: Mapped[int | None] = mapped_column(Integer)
+    new_instance_type_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str | None] = mapped_column(String(255))
+    migration_type: Mapped[str] = mapped_column(String(32), default="migration")
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    project_id: Mapped[str | None] = mapped_column(String(255))
+    user_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
