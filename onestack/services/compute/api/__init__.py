@@ -4,16 +4,22 @@ from onestack.http.errors import nova_fault
 from onestack.http.routing import Service
 from onestack.services.compute.api import (
     actions,
+    aggregates,
     availability_zones,
     discovery,
+    extensions,
     flavors,
     hosts,
     keypairs,
     limits,
+    migrations,
+    os_hosts,
     quotas,
+    server_admin,
     server_details,
     server_groups,
     servers,
+    usage,
 )
 from onestack.services.compute.versions import MICROVERSIONS
 
@@ -22,4 +28,7 @@ def service() -> Service:
     routes = [*discovery.ROUTES, *servers.ROUTES, *actions.ROUTES, *server_details.ROUTES, *server_groups.ROUTES,
               *availability_zones.ROUTES, *hosts.ROUTES, *flavors.ROUTES, *keypairs.ROUTES, *quotas.ROUTES,
               *limits.ROUTES]
+    # The admin APIs: aggregates, os-hosts, usage, migrations, diagnostics and events, extensions.
+    routes += [*aggregates.ROUTES, *os_hosts.ROUTES, *usage.ROUTES, *migrations.ROUTES, *server_admin.ROUTES,
+               *extensions.ROUTES]
     return Service("compute", "/compute", nova_fault, routes, microversions=MICROVERSIONS)
