@@ -251,6 +251,10 @@ def test_services_and_hypervisors_by_microversion(cloud, admin_nova):
         nova_error(v253.get(f"/os-hypervisors/{HOST1}/search"), 404)
         listed = ok(v253.get("/os-hypervisors", params={"hypervisor_hostname_pattern": HOST1}))["hypervisors"]
         assert [h["hypervisor_hostname"] for h in listed] == [HOST1] and uuid.UUID(listed[0]["id"])
+    with nova(cloud, version="2.88") as v288:
+        shown = ok(v288.get(f"/os-hypervisors/{listed[0]['id']}"))["hypervisor"]
+        assert "vcpus" not in shown and " up " in shown["uptime"] and shown["cpu_info"] == {}
+        nova_error(v288.get("/os-hypervisors/statistics"), 404)
 
 
 def test_extensions_and_legacy_version_document(cloud, admin_nova):

@@ -16,6 +16,7 @@ HISTORY: dict[str, str] = {
     "2.10": "Admins manage other users' keypairs (user_id in the create body and the query).",
     "2.11": "Services show forced_down; PUT /os-services/force-down.",
     "2.23": "Migrations show migration_type, and links while a live migration runs.",
+    "2.28": "Hypervisors' cpu_info is an object.",
     "2.35": "Keypair lists page with limit and marker (keypairs_links).",
     "2.36": "Quota sets and limits drop the network proxies (fixed_ips, floating_ips, security_groups, "
             "security_group_rules).",
@@ -32,6 +33,7 @@ HISTORY: dict[str, str] = {
     "2.61": "Flavor bodies carry their extra_specs.",
     "2.66": "Migrations filter by changes-before.",
     "2.80": "Migrations show user_id and project_id and filter by them.",
+    "2.88": "Hypervisors drop their resource fields and show uptime; /statistics and /uptime are gone.",
     "2.92": "Keypairs are imported only (public_key required, no private_key); names may hold '@' and '.'.",
 }
 

@@ -109,6 +109,11 @@ def usage_by_host(session) -> dict[str, dict]:
     return used
 
 
+# What 2.88 dropped from hypervisor bodies (placement is where resources are read now).
+_RESOURCE_FIELDS = ("vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used", "local_gb_used", "free_ram_mb",
+                    "free_disk_gb", "current_workload", "running_vms", "disk_available_least")
+
+
 def _hypervisor(host: ComputeHost, running: set[str], used: dict, detail: bool, version: Version | None) -> dict:
     body = {"id": public_id(host, version), "hypervisor_hostname": host.host,
             "state": "up" if host.host in running else "down", "status": "disabled" if host.disabled else "enabled"}
@@ -119,8 +124,14 @@ def _hypervisor(host: ComputeHost, running: set[str], used: dict, detail: bool, 
             "memory_mb_used": mine["ram"], "local_gb_used": mine["disk"], "free_ram_mb": host.memory_mb - mine["ram"],
             "free_disk_gb": host.disk_gb - mine["disk"], "current_workload": 0, "running_vms": mine["running"],
             "disk_available_least": host.disk_gb - mine["disk"], "hypervisor_type": "QEMU" if host.driver == "qemu"
-            else "fake", "hypervisor_version": 1000, "host_ip": host.host_ip, "cpu_info": "{}",
+            else "fake", "hypervisor_version": 1000, "host_ip": host.host_ip,
+            # A JSON string before 2.28, an object after.
+            "cpu_info": {} if at_least(version, "2.28") else "{}",
             "service": {"host": host.host, "id": public_id(host, version), "disabled_reason": host.disabled_reason}})
+        if at_least(version, "2.88"):
+            for field in _RESOURCE_FIELDS:
+                del body[field]
+            body["uptime"] = _uptime_text()
     return body
 
 
@@ -185,6 +196,8 @@ def _uptime_text() -> str:
 
 
 def hypervisor_uptime(call: Call) -> dict:
+    if at_least(call.version, "2.88"):  # the uptime is in the hypervisor's body from 2.88
+        raise NotFound("The resource could not be found.")
     authorize(call.ctx, "os_compute_api:os-hypervisors:uptime")
     svc = compute(call)
     with svc.db.read() as session:
@@ -221,10 +234,10 @@ def hypervisor_servers(call: Call) -> dict:
 
 
 def statistics(call: Call) -> dict:
+    if at_least(call.version, "2.88"):
+        raise NotFound("The resource could not be found.")
     found = _hypervisors(call, detail=True)["hypervisors"]
-    keys = ("vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used", "local_gb_used", "free_ram_mb",
-            "free_disk_gb", "current_workload", "running_vms", "disk_available_least")
-    stats = {k: sum(h[k] for h in found) for k in keys}
+    stats = {k: sum(h[k] for h in found) for k in _RESOURCE_FIELDS}
     stats["count"] = len(found)
     return {"hypervisor_statistics": stats}
 
