@@ -30,8 +30,14 @@ INTERNAL_ZONE = "internal"
 ZONE_KEY = "availability_zone"
 
 
+# Ids beyond a database integer name nothing (and must not reach PostgreSQL as an out-of-range value).
+MAX_ID = 2**31 - 1
+
+
 def get(session: Session, aggregate_id: str) -> Aggregate:
-    found = session.get(Aggregate, int(aggregate_id)) if aggregate_id.lstrip("-").isdigit() else None
+    found = None
+    if aggregate_id.isdigit() and int(aggregate_id) <= MAX_ID:
+        found = session.get(Aggregate, int(aggregate_id))
     if found is None:
         raise NotFound(f"Aggregate {aggregate_id} could not be found.")
     return found
@@ -136,6 +142,8 @@ def _zones_of(session: Session, host_name: str, excluding: int | None = None) ->
 
 def _change_metadata(session: Session, aggregate: Aggregate, changes: dict[str, str | None]) -> None:
     """Zone conflicts on update and set_metadata are Nova's 400s (on add_host they are 409s)."""
+    # Renaming (or dropping) a zone under servers is refused; giving a zone the first time is not.
+    renaming = ZONE_KEY in changes and aggregate.availability_zone not in (None, changes[ZONE_KEY])
     if ZONE_KEY in changes:
         zone = changes[ZONE_KEY]
         _check_zone_name(zone)
@@ -143,7 +151,7 @@ def _change_metadata(session: Session, aggregate: Aggregate, changes: dict[str, 
             others = {z for z in _zones_of(session, host_name, excluding=aggregate.id) if z != (zone or DEFAULT_ZONE)}
             if others and zone is not None:
                 raise BadRequest(f"Cannot update aggregate {aggregate.id}. Reason: One or more hosts already in "
-                            f"availability zone(s) {sorted(others)}.")
+                                 f"availability zone(s) {sorted(others)}.")
     current = {item.key: item for item in aggregate.items}
     for key, value in changes.items():
         if value is None:
@@ -155,14 +163,16 @@ def _change_metadata(session: Session, aggregate: Aggregate, changes: dict[str, 
             aggregate.items.append(AggregateMetadata(key=key, value=value))
     session.flush()
     if ZONE_KEY in changes:
-        _move_hosts(session, aggregate.hosts, refuse=lambda reason: BadRequest(
-            f"Cannot update aggregate {aggregate.id}. Reason: {reason}"))
+        refuse = (lambda reason: BadRequest(f"Cannot update aggregate {aggregate.id}. Reason: {reason}")) \
+            if renaming else None
+        _move_hosts(session, aggregate.hosts, refuse)
 
 
 def _move_hosts(session: Session, host_names: list[str], refuse=None) -> None:
     """Write each host's zone from its aggregates.  Renaming a zone (``refuse`` given) may not move hosts
     running servers: they were placed by zone and would silently change it (Nova refuses the same).
-    Adding or removing one host moves it, and its servers keep the zone they were booted in."""
+    Adding or removing one host, or giving an aggregate its first zone, moves it; its servers keep the
+    zone they were booted in."""
     for host in session.scalars(select(ComputeHost).where(ComputeHost.host.in_(host_names))):
         zones = _zones_of(session, host.host)
         zone = min(zones) if zones else DEFAULT_ZONE

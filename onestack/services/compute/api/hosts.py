@@ -31,8 +31,9 @@ def host_by_id(session, ident: str, version: Version | None, kind: str = "Hyperv
     if at_least(version, "2.53"):
         host = session.get(ComputeHost, ident)
     else:
-        host = session.scalar(select(ComputeHost).where(ComputeHost.number == int(ident))) if ident.isdigit() \
-            else None
+        # Integers beyond the column name nothing (and must not reach PostgreSQL out of range).
+        host = session.scalar(select(ComputeHost).where(ComputeHost.number == int(ident))) \
+            if ident.isdigit() and int(ident) < 2**31 else None
     if host is None:
         raise NotFound(f"{kind} with ID '{ident}' could not be found." if kind == "Hypervisor"
                        else f"Service {ident} could not be found.")
