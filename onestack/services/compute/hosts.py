@@ -10,7 +10,7 @@ import socket
 import uuid
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from onestack.config import ComputeSettings
 from onestack.db.base import utcnow
@@ -63,6 +63,8 @@ class Hosts:
                     row = ComputeHost(id=str(uuid.uuid5(uuid.NAMESPACE_DNS, f"onestack-compute-{name}")), host=name,
                                       driver=driver.name)
                     session.add(row)
+                if row.number is None:
+                    row.number = (session.scalar(select(func.max(ComputeHost.number))) or 0) + 1
                 row.driver, row.vcpus, row.memory_mb, row.disk_gb = driver.name, offered.vcpus, offered.memory_mb, \
                     offered.disk_gb
                 row.heartbeat_at = utcnow()

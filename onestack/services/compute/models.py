@@ -115,6 +115,8 @@ class ComputeHost(Base):
     __tablename__ = "compute_host"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # Before 2.53 Nova names services and hypervisors by integer ids; this is that id.
+    number: Mapped[int | None] = mapped_column(Integer, unique=True)
     host: Mapped[str] = mapped_column(String(255), unique=True)
     driver: Mapped[str] = mapped_column(String(32))
     availability_zone: Mapped[str] = mapped_column(String(255), default="nova")
@@ -232,12 +234,61 @@ class ServerGroupMember(Base):
     instance_uuid: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
 
 
+class Aggregate(Base):
+    """A host aggregate: hosts grouped by an operator, with metadata; the metadata key
+    ``availability_zone`` makes the group an availability zone.  Mirrored into placement as the
+    aggregate ``uuid`` on each member host's resource provider, as Nova does."""
+
+    __tablename__ = "compute_aggregate"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+    members: Mapped[list[AggregateHost]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                        lazy="selectin")
+    items: Mapped[list[AggregateMetadata]] = relationship(cascade="all, delete-orphan", passive_deletes=True,
+                                                          lazy="selectin")
+
+    @property
+    def hosts(self) -> list[str]:
+        return sorted(member.host for member in self.members)
+
+    @property
+    def metadata_(self) -> dict[str, str]:
+        return {item.key: item.value for item in self.items}
+
+    @property
+    def availability_zone(self) -> str | None:
+        return self.metadata_.get("availability_zone")
+
+
+class AggregateHost(Base):
+    __tablename__ = "compute_aggregate_host"
+
+    aggregate_id: Mapped[int] = mapped_column(ForeignKey("compute_aggregate.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+
+
+class AggregateMetadata(Base):
+    __tablename__ = "compute_aggregate_metadata"
+
+    aggregate_id: Mapped[int] = mapped_column(ForeignKey("compute_aggregate.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+
+
 class Migration(Base):
     """A move of an instance between hosts or flavors (here: resizes), as Nova's ``migrations`` table;
     ``/os-migrations`` lists these rows.  ``uuid`` is also the placement consumer that holds the old
     flavor's resources until the resize is confirmed or reverted."""
 
     __tablename__ = "compute_migration"
+    __table_args__ = (Index("ix_compute_migration_instance_status", "instance_uuid", "status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
@@ -253,5 +304,9 @@ class Migration(Base):
     new_flavor: Mapped[dict] = mapped_column(default=dict)
     project_id: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[str] = mapped_column(String(64))
+    # what /os-migrations shows of the flavors (Nova's integer flavor ids, when the flavor has one)
+    old_instance_type_id: Mapped[int | None] = mapped_column(Integer)
+    new_instance_type_id: Mapped[int | None] = mapped_column(Integer)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)

@@ -68,3 +68,10 @@ class PlacementClient:
 
     def release(self, consumer: str) -> None:
         self.placement.release(consumer)
+
+    # Nova's report client mirrors host aggregates into placement aggregates of the host's provider.
+    def add_to_aggregate(self, provider: str, aggregate: str) -> None:
+        self.placement.change_provider_aggregates(provider, add=(aggregate,))
+
+    def remove_from_aggregate(self, provider: str, aggregate: str) -> None:
+        self.placement.change_provider_aggregates(provider, remove=(aggregate,))

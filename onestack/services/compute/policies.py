@@ -6,11 +6,13 @@ As in Nova's defaults, ``ADMIN`` is the admin role on any project (``role:admin`
 """
 
 from onestack.http.context import Context
-from onestack.http.policy import ADMIN, ALWAYS, OWNER, PROJECT_MEMBER, PROJECT_READER, Rule, enforce
+from onestack.http.policy import ADMIN, ALWAYS, OWNER, PROJECT_MEMBER, PROJECT_READER, Rule, enforce, role
 
 ADMIN_OR_READER = ADMIN | PROJECT_READER
 ADMIN_OR_MEMBER = ADMIN | PROJECT_MEMBER
 ADMIN_OR_OWNER = ADMIN | OWNER
+# Nova lets the service role (Neutron, Cinder) post external events; admins could before it existed.
+SERVICE_OR_ADMIN = role("service") | ADMIN
 
 RULES: dict[str, Rule] = {
     "os_compute_api:os-flavor-manage:create": ADMIN,
@@ -102,6 +104,33 @@ RULES: dict[str, Rule] = {
     "os_compute_api:os-server-tags:update_all": ADMIN_OR_MEMBER,
     "os_compute_api:os-server-tags:delete": ADMIN_OR_MEMBER,
     "os_compute_api:os-server-tags:delete_all": ADMIN_OR_MEMBER,
+    "os_compute_api:os-hypervisors:uptime": ADMIN,
+    "os_compute_api:os-hypervisors:search": ADMIN,
+    "os_compute_api:os-hypervisors:servers": ADMIN,
+    "os_compute_api:os-services:update": ADMIN,
+    "os_compute_api:os-availability-zone:detail": ADMIN,
+    "os_compute_api:os-aggregates:index": ADMIN,
+    "os_compute_api:os-aggregates:create": ADMIN,
+    "os_compute_api:os-aggregates:show": ADMIN,
+    "os_compute_api:os-aggregates:update": ADMIN,
+    "os_compute_api:os-aggregates:delete": ADMIN,
+    "os_compute_api:os-aggregates:add_host": ADMIN,
+    "os_compute_api:os-aggregates:remove_host": ADMIN,
+    "os_compute_api:os-aggregates:set_metadata": ADMIN,
+    "os_compute_api:os-hosts:list": ADMIN,
+    "os_compute_api:os-hosts:show": ADMIN,
+    "os_compute_api:os-hosts:update": ADMIN,
+    "os_compute_api:os-hosts:reboot": ADMIN,
+    "os_compute_api:os-hosts:shutdown": ADMIN,
+    "os_compute_api:os-hosts:start": ADMIN,
+    "os_compute_api:os-simple-tenant-usage:list": ADMIN,
+    "os_compute_api:os-simple-tenant-usage:show": ADMIN_OR_READER,
+    "os_compute_api:os-instance-usage-audit-log:list": ADMIN,
+    "os_compute_api:os-instance-usage-audit-log:show": ADMIN,
+    "os_compute_api:os-migrations:index": ADMIN,
+    "os_compute_api:os-server-diagnostics": ADMIN,
+    "os_compute_api:os-server-external-events:create": SERVICE_OR_ADMIN,
+    "os_compute_api:extensions": ALWAYS,
 }
 
 

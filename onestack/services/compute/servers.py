@@ -84,6 +84,7 @@ class Servers:
         low, high = server.get("min_count", 1), server.get("max_count", server.get("min_count", 1))
         if low > high:
             raise BadRequest("min_count must be <= max_count")
+        compute.check_metadata_quota(session, ctx.project_id, server.get("metadata"))
         count = compute.quota_room(session, ctx, flavor, low, high)
         reservation = f"r-{uuid.uuid4().hex[:8]}"
         made = []

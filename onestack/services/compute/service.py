@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.http.context import Context
-from onestack.http.errors import BadRequest, NotFound
+from onestack.http.errors import BadRequest, Forbidden, NotFound
 from onestack.services.compute import flavors, keypairs
 from onestack.services.compute.engine import Engine
 from onestack.services.compute.hosts import Hosts
@@ -70,6 +70,14 @@ class ComputeService:
         instances") if adding ``deltas`` passes a limit.  Call it inside the creating transaction: the
         project's quota lock is held until it ends."""
         self.quotas.check(session, project_id, user_id, deltas)
+
+    def check_metadata_quota(self, session: Session, project_id: str, metadata: dict | None) -> None:
+        """Nova's 403 when a server's metadata holds more items than the project's ``metadata_items``
+        (the limit ``/limits`` shows as maxServerMeta)."""
+        allowed = self.quotas.limits(session, project_id).get("metadata_items", -1)
+        if metadata and 0 <= allowed < len(metadata):
+            raise Forbidden(f"Quota exceeded for metadata_items: Maximum number of metadata items exceeds "
+                            f"{allowed}")
 
     def quota_room(self, session: Session, ctx: Context, flavor: dict, low: int, high: int) -> int:
         """How many of ``low``..``high`` servers of ``flavor`` fit the quotas (Nova boots the most that

@@ -111,3 +111,15 @@ class PlacementService:
                         catalog.ensure_trait(session, trait)
                 catalog.set_provider_traits(session, provider, traits, provider.generation)
             return {"uuid": provider.uuid, "name": provider.name, "generation": provider.generation}
+
+    def change_provider_aggregates(self, uuid: str, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()) -> None:
+        """Add or remove aggregates of a provider, bumping its generation (compute's host aggregates);
+        a provider that does not exist (a host not yet registered) has nothing to change."""
+        with self.db.write() as session:
+            provider = providers.find(session, uuid)
+            if provider is None:
+                return
+            current = set(catalog.provider_aggregates(session, provider))
+            wanted = (current | set(add)) - set(remove)
+            if wanted != current:
+                catalog.set_provider_aggregates(session, provider, sorted(wanted), provider.generation)

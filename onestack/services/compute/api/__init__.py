@@ -4,21 +4,27 @@ from onestack.http.errors import nova_fault
 from onestack.http.routing import Service
 from onestack.services.compute.api import (
     actions,
+    aggregates,
     availability_zones,
     discovery,
+    extensions,
     flavors,
     floating_ips,
     hosts,
     images,
     keypairs,
     limits,
+    migrations,
     networks,
+    os_hosts,
     quotas,
     security_groups,
+    server_admin,
     server_details,
     server_groups,
     server_tags,
     servers,
+    usage,
 )
 from onestack.services.compute.versions import MICROVERSIONS
 
@@ -30,4 +36,7 @@ def service() -> Service:
               *limits.ROUTES,
               # Nova's proxy APIs (images, security groups, floating IPs, networks)
               *images.ROUTES, *security_groups.ROUTES, *floating_ips.ROUTES, *networks.ROUTES]
+    # The admin APIs: aggregates, os-hosts, usage, migrations, diagnostics and events, extensions.
+    routes += [*aggregates.ROUTES, *os_hosts.ROUTES, *usage.ROUTES, *migrations.ROUTES, *server_admin.ROUTES,
+               *extensions.ROUTES]
     return Service("compute", "/compute", nova_fault, routes, microversions=MICROVERSIONS)

@@ -11,8 +11,10 @@ from onestack.services.compute.servers import authorize
 from onestack.services.compute.views import zulu as stamp
 
 
-def _zones(call: Call) -> dict[str, list[ComputeHost]]:
-    authorize(call.ctx, "os_compute_api:os-availability-zone:list")
+def _zones(call: Call, detail: bool = False) -> dict[str, list[ComputeHost]]:
+    # The detail names hosts and services: admins only, as in Nova.
+    authorize(call.ctx, "os_compute_api:os-availability-zone:detail" if detail else
+              "os_compute_api:os-availability-zone:list")
     zones: dict[str, list[ComputeHost]] = {}
     with compute(call).db.read() as session:
         for host in session.scalars(select(ComputeHost).order_by(ComputeHost.host)):
@@ -27,7 +29,7 @@ def list_zones(call: Call) -> dict:
 
 def list_zones_detail(call: Call) -> dict:
     found = [{"zoneName": "internal", "zoneState": {"available": True}, "hosts": {}}]
-    for name, hosts in _zones(call).items():
+    for name, hosts in _zones(call, detail=True).items():
         found.append({"zoneName": name, "zoneState": {"available": any(not h.disabled for h in hosts)},
                       "hosts": {h.host: {"nova-compute": {"available": not h.forced_down, "active": not h.disabled,
                                                           "updated_at": stamp(h.heartbeat_at)}} for h in hosts}})

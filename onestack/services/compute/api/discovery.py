@@ -17,14 +17,26 @@ def _v21(call: Call) -> dict:
                              "type": "application/vnd.openstack.compute+json;version=2.1"}]}
 
 
+def _v20(call: Call) -> dict:
+    """The legacy v2 API, as Nova still lists it (its self link must be followable: Tempest follows it)."""
+    return {"id": "v2.0", "status": "SUPPORTED", "version": "", "min_version": "", "updated": "2011-01-21T11:33:21Z",
+            "links": [{"rel": "self", "href": call.url("/v2/")}]}
+
+
 def versions(call: Call) -> Reply:
-    v20 = {"id": "v2.0", "status": "SUPPORTED", "version": "", "min_version": "", "updated": "2011-01-21T11:33:21Z",
-           "links": [{"rel": "self", "href": call.url("/v2/")}]}
-    return Reply({"versions": [v20, {k: v for k, v in _v21(call).items() if k != "media-types"}]})
+    return Reply({"versions": [_v20(call), {k: v for k, v in _v21(call).items() if k != "media-types"}]})
 
 
 def version(call: Call) -> dict:
     return {"version": _v21(call)}
 
 
-ROUTES = [route("/", "GET", versions), route("/v2.1", "GET", version), route("/v2.1/", "GET", version)]
+def legacy_version(call: Call) -> dict:
+    body = _v20(call)
+    body["links"].append({"rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"})
+    body["media-types"] = [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2"}]
+    return {"version": body}
+
+
+ROUTES = [route("/", "GET", versions), route("/v2.1", "GET", version), route("/v2.1/", "GET", version),
+          route("/v2", "GET", legacy_version), route("/v2/", "GET", legacy_version)]
