@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python
 DATA_DIR ?=
 AREA ?= identity
 APT_PACKAGES := postgresql postgresql-contrib qemu-utils qemu-system-x86 seabios linux-image-cloud-amd64 \
-	busybox-static dropbear-bin genisoimage syslinux syslinux-common mtools dosfstools iproute2
+	busybox-static dropbear-bin genisoimage syslinux syslinux-common mtools dosfstools iproute2 \
+	dnsmasq-base nftables iptables conntrack
 STAMP := $(VENV)/.installed
 
 .PHONY: install up down status test test-unit check conformance bench clean postgres
