@@ -55,6 +55,14 @@ class NetworkSettings:
     max_allowed_address_pair: int = 10
     # extra routes per router (Neutron's max_routes)
     max_routes: int = 30
+    # The kernel data plane (bridges, namespaces, dnsmasq, router NAT): true, false, or "auto" (on when
+    # running as root with iproute2, dnsmasq and nftables installed).
+    dataplane: bool | str = "auto"
+    # This host's VXLAN tunnel address ("": the kernel picks the source) and the VXLAN UDP port.
+    tunnel_ip: str = ""
+    vxlan_port: int = 4789
+    # Guests reach 169.254.169.254 through their network's DHCP namespace (Neutron's isolated metadata).
+    isolated_metadata: bool = True
     # Neutron's [quotas] defaults; -1 means unlimited
     quotas: dict = dataclasses.field(default_factory=lambda: {
         "network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50, "security_group": 10,

@@ -11,11 +11,13 @@ from starlette.requests import Request
 
 from onestack.config import Settings
 from onestack.db.engine import Database
+from onestack.drivers.netns import availability
 from onestack.http.context import Context
 from onestack.services.compute.placement_client import PlacementClient
 from onestack.services.compute.service import ComputeService
 from onestack.services.identity.service import IdentityService
 from onestack.services.image.service import ImageService
+from onestack.services.network.dataplane.agent import Agent
 from onestack.services.network.service import NetworkService
 from onestack.services.placement.service import PlacementService
 
@@ -30,6 +32,24 @@ class Runtime:
         self.placement = PlacementService(self.db)
         self.compute = ComputeService(self.db, settings, network=self.network, image=self.image,
                                       placement=PlacementClient(self.placement))
+        self.dataplane_on, self.dataplane_reason = availability.choose(settings.network.dataplane)
+        self.dataplane: Agent | None = None
+        if self.dataplane_on:
+            guests = self.compute.hosts.kind == "qemu"
+            self.dataplane = Agent(self.db, settings, guests=guests)
+            if guests:  # their ports go ACTIVE when the data plane has wired them, not when QEMU starts
+                self.compute.networking.wired_hosts.add(self.dataplane.host)
+
+    def start(self) -> None:
+        """The background work of this process: converging compute hosts and the network data plane."""
+        self.compute.start()
+        if self.dataplane is not None:
+            self.dataplane.start()
+
+    def stop(self) -> None:
+        if self.dataplane is not None:
+            self.dataplane.stop()
+        self.compute.stop()
 
     def authenticate(self, token: str) -> Context:
         return self.identity.context(token)

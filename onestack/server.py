@@ -40,12 +40,12 @@ def serve(settings: Settings, runtime: Runtime) -> None:
                                 server_header=False, timeout_keep_alive=30)
         if settings.workers > 1:
             # The serving processes take requests; this one supervises them and converges the compute hosts.
-            workers.run(config, runtime, settings.workers, then=runtime.compute.start)
+            workers.run(config, runtime, settings.workers, then=runtime.start)
         else:
-            runtime.compute.start()
+            runtime.start()
             uvicorn.Server(config).run()
     finally:
-        runtime.compute.stop()
+        runtime.stop()
         runtime.close()
         if running_pid(settings.data_dir) in (os.getpid(), None):
             pid_path(settings.data_dir).unlink(missing_ok=True)

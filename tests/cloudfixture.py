@@ -17,6 +17,8 @@ TEST_SETTINGS = {
     "bcrypt_rounds": 4,
     # Two fake compute hosts: enough for anti-affinity to spread and then run out of room.
     "compute": {"driver": "fake", "fake_hosts": 2},
+    # No kernel data plane and no DevStack networks: API tests make no kernel objects (data-plane tests opt in).
+    "network": {"dataplane": False},
     "security_compliance": {"lockout_failure_attempts": 2, "lockout_duration": 5, "unique_last_password_count": 2},
     # web-download tests fetch from a server on 127.0.0.1 (any port): only that address is let through;
     # every other loopback and link-local address stays refused, as by default.
@@ -37,7 +39,10 @@ class Cloud:
         self.home = data_dir / "home"
         self.port = free_port()
         self.database = database
-        self.settings = {**TEST_SETTINGS, **(settings or {})}
+        # a section given by a test is laid over the same section of TEST_SETTINGS
+        self.settings = {**TEST_SETTINGS, **{
+            key: {**TEST_SETTINGS[key], **value} if isinstance(value, dict) and key in TEST_SETTINGS else value
+            for key, value in (settings or {}).items()}}
 
     @property
     def url(self) -> str:

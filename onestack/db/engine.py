@@ -57,6 +57,10 @@ class Database:
         with self._sessions() as session:
             yield session
 
+    def listen(self, name: str, handler) -> None:
+        """A SQLAlchemy session event (``after_commit``...) on every session of this database."""
+        event.listen(self._sessions, name, handler)
+
     def dispose(self) -> None:
         self.engine.dispose()
 

@@ -27,6 +27,8 @@ def service_context(instance: Instance) -> Context:
 class InstanceNetworking:
     def __init__(self, network: NetworkService):
         self.network = network
+        # Hosts whose ports the network data plane reports ACTIVE once it has wired them.
+        self.wired_hosts: set[str] = set()
 
     # -- at the API: what the caller asked for, checked as the caller ------------------------------
     def requested(self, ctx: Context, networks) -> list[dict] | str:
@@ -123,6 +125,8 @@ class InstanceNetworking:
                 port.host_id, port.status = "", "DOWN"
 
     def mark_active(self, instance: Instance) -> None:
+        if instance.host in self.wired_hosts:
+            return
         with self.network.db.write() as session:
             for port in self._ports(session, instance.id):
                 port.status = "ACTIVE"

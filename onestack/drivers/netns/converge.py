@@ -1,0 +1,154 @@
+"""Make one host's kernel match a ``HostPlan``, and remove what this cloud made that no longer belongs.
+
+Order matters only for creation (bridges before what plugs into them, namespaces before their
+veths); removal works on whatever is left, so a crash anywhere is repaired by the next pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from pathlib import Path
+
+from onestack.drivers.netns import dnsmasq, links, namespaces, nat
+from onestack.drivers.netns.ip import NetnsError
+from onestack.drivers.netns.plan import Dhcp, HostPlan, Router, Segment
+
+LOG = logging.getLogger("onestack.netns")
+
+
+def dhcp_folder(state: Path, network_id: str) -> Path:
+    return state / "dhcp" / network_id
+
+
+class ConvergeErrors(NetnsError):
+    """Some objects could not be converged; the others were (the reconciler retries the pass)."""
+
+
+def converge(plan: HostPlan, state: Path) -> set[str]:
+    """Apply ``plan``; returns the ids of the ports that are wired (their device exists, in its bridge).
+    One object that fails does not hold the others back: the failures are raised together at the end."""
+    owner = plan.owner
+    failed: list[str] = []
+
+    def attempt(what: str, work) -> bool:
+        try:
+            work()
+            return True
+        except Exception as exc:  # noqa: BLE001 - collected, logged and raised together below
+            LOG.warning("%s: %s", what, exc)
+            failed.append(f"{what}: {exc}")
+            return False
+
+    root = links.snapshot()
+    for segment in plan.segments:
+        if not segment.skipped:
+            attempt(f"network {segment.network_id}", lambda s=segment: _segment(root, s, owner))
+    root = links.snapshot()
+    existing = namespaces.names()
+    wired: set[str] = set()
+    for dhcp in plan.dhcp:
+        if attempt(dhcp.namespace, lambda d=dhcp: _dhcp(root, d, owner, existing, state)):
+            wired.add(dhcp.veth.port_id)
+    for router in plan.routers:
+        if attempt(router.namespace, lambda r=router: _router(root, r, owner, existing)):
+            wired |= {v.port_id for v in (*router.interfaces, *([router.gateway] if router.gateway else []))}
+    for tap in plan.taps:
+        if attempt(tap.name, lambda t=tap: links.plug(root, t.name, t.bridge, t.mtu, owner)) and tap.name in root:
+            wired.add(tap.port_id)
+    attempt("removing what no longer belongs", lambda: _remove_stale(plan, state, existing))
+    if failed:
+        raise ConvergeErrors("; ".join(failed))
+    return wired
+
+
+def _segment(root: dict[str, links.Link], segment: Segment, owner: str) -> None:
+    links.ensure_bridge(root, segment.bridge, segment.mtu, owner)
+    if segment.vxlan is not None:
+        vx = segment.vxlan
+        links.ensure_vxlan(root, vx.name, vx.vni, vx.local, vx.port, segment.bridge, segment.mtu, owner)
+        links.ensure_fdb_remotes(vx.name, vx.remotes)
+    if segment.uplink is not None:
+        links.plug(root, segment.uplink, segment.bridge, None, None)
+
+
+def _dhcp(root: dict[str, links.Link], dhcp: Dhcp, owner: str, existing: set[str], state: Path) -> None:
+    namespaces.ensure(dhcp.namespace, owner, existing)
+    _veth(root, dhcp.veth, dhcp.namespace, owner)
+    folder = dhcp_folder(state, dhcp.namespace[len("qdhcp-"):])
+    if dhcp.server is not None:
+        dnsmasq.ensure(dhcp.server, folder)
+    else:
+        dnsmasq.stop(folder)
+
+
+def _veth(root: dict[str, links.Link], veth, netns: str, owner: str) -> set[str]:
+    links.ensure_veth(root, veth.outer, veth.inner, netns, veth.bridge, veth.mac, veth.mtu, owner)
+    return links.ensure_addresses(netns, veth.inner, list(veth.addresses))
+
+
+def _router(root: dict[str, links.Link], router: Router, owner: str, existing: set[str]) -> None:
+    ns = router.namespace
+    namespaces.ensure(ns, owner, existing, forwarding=True)
+    for veth in router.interfaces:
+        _veth(root, veth, ns, owner)
+    wanted = {v.inner for v in router.interfaces}
+    if router.gateway is not None:
+        added = _veth(root, router.gateway, ns, owner)
+        wanted.add(router.gateway.inner)
+        floating = {f"{f.floating}/32" for f in router.floating_ips}
+        for cidr in added & floating:
+            _announce(ns, router.gateway.inner, cidr.split("/")[0])
+    for name in links.snapshot(ns):
+        if name.startswith(("qr-", "qg-")) and name not in wanted:
+            links.remove(name, netns=ns)  # the pair's host end goes with it
+    hops = [("0.0.0.0/0", router.default_route)] if router.default_route else []
+    links.ensure_routes(ns, hops + list(router.routes))
+    nat.ensure(router)
+
+
+def _announce(netns: str, device: str, address: str) -> None:
+    """Gratuitous ARP, so the external network learns where a floating address now lives."""
+    done = subprocess.run(["ip", "netns", "exec", netns, "busybox", "arping", "-U", "-c", "1", "-w", "1",
+                           "-I", device, "-s", address, address], capture_output=True, text=True, timeout=10)
+    if done.returncode not in (0, 1):
+        LOG.warning("gratuitous ARP for %s in %s failed: %s", address, netns, done.stderr.strip())
+
+
+def _remove_stale(plan: HostPlan, state: Path, existing: set[str]) -> None:
+    wanted_ns = {d.namespace for d in plan.dhcp} | {r.namespace for r in plan.routers}
+    served = {d.server.network_id for d in plan.dhcp if d.server is not None}
+    for network_id in dnsmasq.served(state / "dhcp") - served:
+        dnsmasq.stop(dhcp_folder(state, network_id))
+    for ns in namespaces.owned(plan.owner, existing) - wanted_ns:
+        LOG.info("removing namespace %s: nothing wants it", ns)
+        namespaces.remove(ns)
+    wanted_links = {s.bridge for s in plan.segments} | {s.vxlan.name for s in plan.segments if s.vxlan} \
+        | {d.veth.outer for d in plan.dhcp} | {t.name for t in plan.taps} \
+        | {v.outer for r in plan.routers for v in (*r.interfaces, *([r.gateway] if r.gateway else []))}
+    for name, link in links.owned(links.snapshot(), plan.owner).items():
+        if name in wanted_links:
+            continue
+        if link.kind == "tun":
+            links.unplug(link)  # a guest's tap is the compute driver's to delete
+        else:
+            LOG.info("removing %s %s: nothing wants it", link.kind or "link", name)
+            links.remove(name)
+
+
+def purge(owner: str, state: Path) -> None:
+    """Remove every namespace, link, tap and dnsmasq this cloud made on this host."""
+    for network_id in dnsmasq.served(state / "dhcp"):
+        dnsmasq.stop(dhcp_folder(state, network_id))
+    for ns in namespaces.owned(owner):
+        namespaces.remove(ns)
+    for name in links.owned(links.snapshot(), owner):
+        links.remove(name)
+
+
+def owned_objects(owner: str, state: Path) -> dict[str, set[str]]:
+    """What this cloud holds on this host: for tests and diagnosis."""
+    return {"namespaces": namespaces.owned(owner),
+            "links": set(links.owned(links.snapshot(), owner)),
+            "dnsmasq": {n for n in dnsmasq.served(state / "dhcp") if dnsmasq.pid(dhcp_folder(state, n))}}
+

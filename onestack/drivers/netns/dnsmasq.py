@@ -1,0 +1,134 @@
+"""One dnsmasq per network, inside its ``qdhcp-`` namespace: static leases only.
+
+Its files live in ``<base>/<network id>/``; the pidfile lets a restarted agent adopt the running
+process.  Leases and options are re-read on SIGHUP; a change to the subnets themselves (the
+``dhcp-range`` lines) needs a restart, as in Neutron's DHCP agent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from onestack.drivers.netns.ip import NetnsError
+
+LEASE_SECONDS = 86400
+
+
+@dataclasses.dataclass(frozen=True)
+class DhcpSubnet:
+    cidr: str
+    gateway: str | None
+    dns_servers: tuple[str, ...] = ()
+    host_routes: tuple[tuple[str, str], ...] = ()  # (destination, nexthop)
+    mtu: int = 1500
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class DhcpHost:
+    mac: str
+    ip: str
+    hostname: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DhcpServer:
+    network_id: str
+    netns: str
+    device: str
+    subnets: tuple[DhcpSubnet, ...]
+    hosts: tuple[DhcpHost, ...]
+    domain: str = "openstacklocal"
+
+
+def render(server: DhcpServer, folder: Path) -> dict[str, str]:
+    """The three files dnsmasq reads: its configuration, the static leases and the per-subnet options."""
+    conf = [f"interface={server.device}", "except-interface=lo", "bind-interfaces", "port=0", "no-resolv",
+            "no-hosts", "leasefile-ro", "dhcp-authoritative", "user=root", "group=root",
+            f"domain={server.domain}", f"pid-file={folder / 'pid'}", f"dhcp-hostsfile={folder / 'hosts'}",
+            f"dhcp-optsfile={folder / 'opts'}"]
+    opts = []
+    for number, subnet in enumerate(server.subnets):
+        net = ipaddress.ip_network(subnet.cidr)
+        tag = f"subnet{number}"
+        conf.append(f"dhcp-range=set:{tag},{net.network_address},static,{net.netmask},{LEASE_SECONDS}s")
+        opts.append(f"tag:{tag},option:mtu,{subnet.mtu}")
+        opts.append(f"tag:{tag},option:dns-server" + "".join(f",{d}" for d in subnet.dns_servers))
+        routes = list(subnet.host_routes)
+        if subnet.gateway:
+            opts.append(f"tag:{tag},option:router,{subnet.gateway}")
+            routes.append(("0.0.0.0/0", subnet.gateway))  # with option 121 present, clients ignore option 3
+        else:
+            opts.append(f"tag:{tag},option:router")
+        if routes:
+            opts.append(f"tag:{tag},option:classless-static-route," + ",".join(f"{d},{h}" for d, h in routes))
+    hosts = [f"{h.mac},{h.hostname}.{server.domain},{h.ip}" for h in server.hosts]
+    return {"dnsmasq.conf": "\n".join(conf) + "\n", "hosts": "\n".join(hosts) + "\n", "opts": "\n".join(opts) + "\n"}
+
+
+def _write(path: Path, text: str) -> bool:
+    if path.exists() and path.read_text() == text:
+        return False
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return True
+
+
+def pid(folder: Path, netns: str | None = None) -> int | None:
+    """The dnsmasq serving ``folder`` (and, when given, living in ``netns``), if it runs."""
+    try:
+        found = int((folder / "pid").read_text().strip())
+        cmdline = Path(f"/proc/{found}/cmdline").read_bytes()
+        if str(folder / "dnsmasq.conf").encode() not in cmdline:
+            return None
+        if netns is not None and os.stat(f"/proc/{found}/ns/net").st_ino != os.stat(f"/run/netns/{netns}").st_ino:
+            return None  # its namespace was deleted and made again: this process serves the old one
+        return found
+    except (OSError, ValueError):
+        return None
+
+
+def ensure(server: DhcpServer, folder: Path) -> int:
+    """dnsmasq serving exactly ``server``; returns its pid."""
+    folder.mkdir(parents=True, exist_ok=True)
+    changed = {name: _write(folder / name, text) for name, text in render(server, folder).items()}
+    running = pid(folder, server.netns)
+    if running is not None and not changed["dnsmasq.conf"]:
+        if changed["hosts"] or changed["opts"]:
+            os.kill(running, signal.SIGHUP)
+        return running
+    stop(folder, keep_files=True)
+    done = subprocess.run(["ip", "netns", "exec", server.netns, "dnsmasq", f"--conf-file={folder / 'dnsmasq.conf'}"],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise NetnsError(f"dnsmasq for {server.network_id}: {done.stderr.strip()}")
+    for _ in range(50):
+        started = pid(folder, server.netns)
+        if started is not None:
+            return started
+        time.sleep(0.05)
+    raise NetnsError(f"dnsmasq for {server.network_id} did not write its pidfile")
+
+
+def stop(folder: Path, keep_files: bool = False) -> None:
+    running = pid(folder)
+    if running is not None:
+        os.kill(running, signal.SIGTERM)
+        for _ in range(50):
+            if not Path(f"/proc/{running}").exists() or pid(folder) is None:
+                break
+            time.sleep(0.05)
+    if not keep_files:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def served(base: Path) -> set[str]:
+    """The networks that have a dnsmasq folder under ``base``."""
+    return {p.name for p in base.iterdir() if p.is_dir()} if base.exists() else set()

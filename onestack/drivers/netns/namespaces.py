@@ -1,0 +1,37 @@
+"""Network namespaces named as Neutron names them, marked as a cloud's by the alias of their ``lo``."""
+
+from __future__ import annotations
+
+from onestack.drivers.netns.ip import in_netns, mark, query, run
+
+PREFIXES = ("qdhcp-", "qrouter-")
+
+
+def names() -> set[str]:
+    return {item["name"] for item in query("netns", "list")}
+
+
+def owner_of(name: str) -> str:
+    found = query("link", "show", "dev", "lo", netns=name)
+    return found[0].get("ifalias", "") if found else ""
+
+
+def owned(owner: str, among: set[str] | None = None) -> set[str]:
+    """This cloud's namespaces (only ours are ever looked into: the prefixes narrow the search)."""
+    return {n for n in (names() if among is None else among)
+            if n.startswith(PREFIXES) and owner_of(n) == mark(owner)}
+
+
+def ensure(name: str, owner: str, existing: set[str], forwarding: bool = False) -> None:
+    if name not in existing:
+        run("netns", "add", name)
+        existing.add(name)
+    elif owner_of(name) not in ("", mark(owner)):  # unmarked: ours, cut short between add and mark
+        raise RuntimeError(f"namespace {name} exists and belongs to something else")
+    run("link", "set", "dev", "lo", "alias", mark(owner), "up", netns=name)
+    if forwarding:
+        in_netns(name, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+
+
+def remove(name: str) -> None:
+    run("netns", "del", name, check=False)

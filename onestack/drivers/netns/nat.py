@@ -1,0 +1,43 @@
+"""A router's NAT: one nftables table inside its ``qrouter-`` namespace, replaced atomically.
+
+The table lives in the router's own namespace, so it is that router's (and that cloud's) alone, and
+goes with the namespace.  Replacing it in one ``nft -f`` transaction keeps conntrack state: flows
+already translated carry on.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from onestack.drivers.netns.ip import NetnsError
+from onestack.drivers.netns.plan import Router
+
+TABLE = "onestack-nat"
+
+
+def render(router: Router) -> str:
+    pre, out, post = [], [], []
+    if router.gateway is not None:
+        device = router.gateway.inner
+        for fip in router.floating_ips:
+            pre.append(f"ip daddr {fip.floating} dnat to {fip.fixed}")
+            out.append(f"ip daddr {fip.floating} dnat to {fip.fixed}")
+            post.append(f'oifname "{device}" ip saddr {fip.fixed} snat to {fip.floating}')
+        if router.snat and router.gateway.addresses:
+            address = router.gateway.addresses[0].split("/")[0]
+            post.append(f'oifname "{device}" snat to {address}')
+
+    def chain(name: str, hook: str, priority: int, rules: list[str]) -> str:
+        body = "".join(f"    {r}\n" for r in rules)
+        return f"  chain {name} {{\n    type nat hook {hook} priority {priority}; policy accept;\n{body}  }}\n"
+
+    return (f"table ip {TABLE}\ndelete table ip {TABLE}\ntable ip {TABLE} {{\n"
+            + chain("prerouting", "prerouting", -100, pre) + chain("output", "output", -100, out)
+            + chain("postrouting", "postrouting", 100, post) + "}\n")
+
+
+def ensure(router: Router) -> None:
+    done = subprocess.run(["ip", "netns", "exec", router.namespace, "nft", "-f", "-"], input=render(router),
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise NetnsError(f"nft in {router.namespace}: {done.stderr.strip()}")

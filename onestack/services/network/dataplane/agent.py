@@ -1,0 +1,166 @@
+"""The data-plane agent of one host: a level-triggered loop that converges the kernel to the database.
+
+There is one key, the host: every pass reads the whole desired state (a few queries) and compares
+it, with the links it concerns, to what the last pass left.  Nothing changed: nothing is done, so
+the one-second resync that plugs freshly made guest taps costs a query and one ``ip link``.  Any
+difference, or ``DEEP_EVERY`` seconds gone by, runs the full converge, which also repairs what was
+changed behind its back (a deleted namespace, a killed dnsmasq).  Network commits wake it at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import socket
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from onestack.config import Settings
+from onestack.db.engine import Database
+from onestack.drivers.netns import availability, converge, links
+from onestack.drivers.netns.ip import mark
+from onestack.reconcile.loop import Loop
+from onestack.services.network import models
+from onestack.services.network.dataplane import desired
+
+LOG = logging.getLogger("onestack.dataplane")
+KEY = "host"
+DEEP_EVERY = 10.0
+OWNER_FILE = "owner"
+
+
+def state_dir(settings: Settings) -> Path:
+    return settings.data_dir / "dataplane"
+
+
+def owner_of(settings: Settings) -> str:
+    """This cloud's short, stable id (8 of [a-z0-9]), the mark on every kernel object it makes; also
+    the ``scope`` the firewall's rules are filed under."""
+    path = state_dir(settings) / OWNER_FILE
+    try:
+        found = path.read_text().strip()
+        if re.fullmatch(r"[a-z0-9]{1,8}", found):
+            return found
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    made = secrets.token_hex(4)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(made + "\n")
+    os.replace(tmp, path)
+    return made
+
+
+def purge(settings: Settings) -> None:
+    """Remove every namespace, bridge, veth, VXLAN device, tap and dnsmasq this cloud made here."""
+    path = state_dir(settings) / OWNER_FILE
+    if path.exists():
+        converge.purge(owner_of(settings), state_dir(settings))
+
+
+class Agent:
+    def __init__(self, db: Database, settings: Settings, *, guests: bool):
+        """``guests``: this host's guests are real (their taps are plugged and their ports reported)."""
+        self.db = db
+        self.settings = settings
+        self.state = state_dir(settings)
+        self.owner = owner_of(settings)
+        self.host = settings.compute.host or socket.gethostname()
+        self.guests = guests
+        self.loop = Loop("dataplane", self.step, lambda: [KEY], workers=1, resync_every=1.0, max_backoff=5.0)
+        self._last: tuple | None = None
+        self._deep_at = 0.0
+        self._skipped_said: set[str] = set()
+        self._changed = True  # a network commit since the last full pass
+        self._listen_for_network_commits()
+
+    def start(self) -> None:
+        self.loop.start()
+        self.loop.wake(KEY)
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    def _listen_for_network_commits(self) -> None:
+        """Wake the loop after any commit that wrote a network row (other processes' commits are seen
+        by the resync)."""
+
+        def flushed(session, _context):
+            if any(type(obj).__module__ == models.__name__
+                   for obj in (*session.new, *session.dirty, *session.deleted)):
+                session.info["network_touched"] = True
+
+        def committed(session):
+            if session.info.pop("network_touched", False):
+                self._changed = True
+                self.loop.wake(KEY)
+
+        def rolled_back(session):
+            session.info.pop("network_touched", None)
+
+        self.db.listen("after_flush", flushed)
+        self.db.listen("after_commit", committed)
+        self.db.listen("after_soft_rollback", lambda session, _previous: rolled_back(session))
+
+    def facts(self, root: dict[str, links.Link]) -> desired.HostFacts:
+        net = self.settings.network
+        return desired.HostFacts(
+            owner=self.owner, host=self.host, guests=self.guests, bridge_mappings=dict(net.physical_networks),
+            interfaces={name: link.kind for name, link in root.items()}, vlan_supported=availability.vlan(),
+            tunnel_ip=net.tunnel_ip, vxlan_port=net.vxlan_port, metadata=net.isolated_metadata,
+            domain=net.dns_domain)
+
+    def step(self, _key: str) -> float | None:
+        root = links.snapshot()
+        with self.db.read() as session:
+            plan = desired.plan(session, self.facts(root))
+        seen = (plan, self._concerned(plan, root))
+        if seen == self._last and not self._changed and time.monotonic() - self._deep_at < DEEP_EVERY:
+            return None
+        self._changed = False
+        self._say_skipped(plan)
+        wired = converge.converge(plan, self.state)
+        self._report(wired)
+        self._converge_firewall(plan)
+        self._last = (plan, self._concerned(plan, links.snapshot()))
+        self._deep_at = time.monotonic()
+        return None
+
+    def _converge_firewall(self, plan) -> None:
+        """Security groups and port security of this host's guests' ports (another helper's part).  Runs on
+        every full pass: a rule change commits a network row, which wakes a full pass at once.
+        The lead wires, with ``self.owner`` as the firewall's scope:
+            with self.db.read() as session:
+                firewall.converge(self.owner, security.port_rules(session, [t.port_id for t in plan.taps]))
+        """
+
+    def _concerned(self, plan, root: dict[str, links.Link]) -> tuple:
+        """The host links this plan wants or this cloud owns, as much of them as a pass would change."""
+        wanted = {t.name for t in plan.taps} | {s.bridge for s in plan.segments}
+        return tuple(sorted((link.name, link.index, link.master, link.mtu, link.up, link.alias)
+                            for link in root.values() if link.name in wanted or link.alias == mark(self.owner)))
+
+    def _say_skipped(self, plan) -> None:
+        for segment in plan.segments:
+            if segment.skipped and segment.network_id not in self._skipped_said:
+                LOG.warning("network %s is not wired on this host: %s", segment.network_id, segment.skipped)
+                self._skipped_said.add(segment.network_id)
+
+    def _report(self, wired: set[str]) -> None:
+        """Ports this host wires are ACTIVE once their device is in its bridge, DOWN otherwise; a floating
+        IP is ACTIVE while it is associated and its router's gateway is wired."""
+        with self.db.write() as session:
+            for port in desired.managed_ports(session, self.host if self.guests else None):
+                status = "ACTIVE" if port.id in wired else "DOWN"
+                if port.status != status:
+                    port.status = status
+            gateways = dict(session.execute(select(models.Router.id, models.Router.gw_port_id)).all())
+            for fip in session.scalars(select(models.FloatingIP)):
+                gateway = gateways.get(fip.router_id)
+                status = "ACTIVE" if fip.port_id and gateway in wired else "DOWN"
+                if fip.status != status:
+                    fip.status = status

@@ -1,0 +1,181 @@
+"""From the network tables to a ``HostPlan``: pure computation, no kernel access.
+
+Names are Neutron's Linux-bridge agent's, so the usual troubleshooting steps work verbatim:
+bridge ``brq<network[:11]>``, guest tap ``tap<port[:11]>``, ``vxlan-<vni>``, namespaces
+``qdhcp-<network>`` and ``qrouter-<router>`` whose ports are veths ``tap<port[:11]>`` on the bridge
+and ``ns-``/``qr-``/``qg-<port[:11]>`` inside.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onestack.drivers.netns.dnsmasq import DhcpHost, DhcpServer, DhcpSubnet
+from onestack.drivers.netns.plan import (
+    METADATA_ADDRESS,
+    Dhcp,
+    FloatingIP,
+    HostPlan,
+    Router,
+    Segment,
+    Tap,
+    Veth,
+    Vxlan,
+)
+from onestack.services.network.models import FloatingIP as FloatingIPRow
+from onestack.services.network.models import Network, Port, Subnet
+from onestack.services.network.models import Router as RouterRow
+from onestack.services.network.ports import DHCP_OWNER
+from onestack.services.network.router_gateway import GATEWAY_OWNER
+from onestack.services.network.router_interfaces import INTERFACE_OWNER
+
+NO_VLAN = "this kernel has no 802.1q (VLAN) support: the module is not loaded and cannot be"
+
+
+@dataclasses.dataclass(frozen=True)
+class HostFacts:
+    """What the plan needs to know of this host and its settings."""
+
+    owner: str
+    host: str
+    guests: bool  # ports bound to ``host`` are plugged here (a real compute driver runs their guests)
+    bridge_mappings: dict  # physical network -> host bridge or interface
+    interfaces: dict  # host link name -> kind ("bridge", "" for a plain interface, ...)
+    vlan_supported: bool
+    tunnel_ip: str = ""
+    vxlan_port: int = 4789
+    metadata: bool = True
+    domain: str = "openstacklocal"
+
+
+def short(uuid: str) -> str:
+    return uuid[:11]
+
+
+def segment(network: Network, facts: HostFacts) -> Segment:
+    brq = f"brq{short(network.id)}"
+    kind = network.network_type
+    if kind == "vxlan":
+        vxlan = Vxlan(f"vxlan-{network.segmentation_id}", network.segmentation_id, facts.tunnel_ip, facts.vxlan_port)
+        return Segment(network.id, brq, network.mtu, vxlan=vxlan)
+    if kind == "local":
+        return Segment(network.id, brq, network.mtu)
+    if kind in ("flat", "vlan"):
+        mapped = facts.bridge_mappings.get(network.physical_network or "") or ""
+        if not mapped:
+            return Segment(network.id, brq, network.mtu,
+                           skipped=f"physical network {network.physical_network!r} has no bridge mapping on this host")
+        if kind == "vlan":
+            return Segment(network.id, brq, network.mtu, skipped=NO_VLAN if not facts.vlan_supported
+                           else "VLAN networks are not wired by this data plane yet")
+        if facts.interfaces.get(mapped, "bridge") == "bridge":
+            return Segment(network.id, mapped, network.mtu)  # linuxbridge semantics: the mapped bridge IS it
+        return Segment(network.id, brq, network.mtu, uplink=mapped)
+    return Segment(network.id, brq, network.mtu, skipped=f"network type {kind!r} is not supported here")
+
+
+def _cidr(address: str, subnet: Subnet) -> str:
+    return f"{address}/{ipaddress.ip_network(subnet.cidr).prefixlen}"
+
+
+def _v4(address: str) -> bool:
+    return ipaddress.ip_address(address).version == 4
+
+
+def _veth(port: Port, inner_prefix: str, bridge: str, mtu: int, subnets: dict[str, Subnet],
+          extra: tuple[str, ...] = ()) -> Veth:
+    addresses = tuple(_cidr(a.ip_address, subnets[a.subnet_id]) for a in port.fixed_ips if a.subnet_id in subnets)
+    return Veth(port.id, f"tap{short(port.id)}", f"{inner_prefix}-{short(port.id)}", bridge, port.mac_address,
+                mtu, addresses + extra)
+
+
+def hostname(port: Port, address: str) -> str:
+    return port.dns_name or "host-" + address.replace(".", "-")
+
+
+def dhcp(network: Network, port: Port, ports: list[Port], bridge: str, facts: HostFacts) -> Dhcp:
+    subnets = {s.id: s for s in network.subnets}
+    served = {s.id: s for s in network.subnets if s.enable_dhcp and s.ip_version == 4}
+    own = [a.ip_address for a in port.fixed_ips if a.subnet_id in served]
+    metadata = facts.metadata and bool(own)
+    veth = _veth(port, "ns", bridge, network.mtu, subnets, (f"{METADATA_ADDRESS}/32",) if metadata else ())
+    if not own:
+        return Dhcp(f"qdhcp-{network.id}", veth, None)
+    dhcp_subnets = []
+    for subnet in sorted(served.values(), key=lambda s: s.cidr):
+        routes = [(r["destination"], r["nexthop"]) for r in subnet.host_routes if _v4(r["nexthop"])]
+        mine = next((a.ip_address for a in port.fixed_ips if a.subnet_id == subnet.id), None)
+        if metadata and mine:
+            routes.append((f"{METADATA_ADDRESS}/32", mine))
+        dhcp_subnets.append(DhcpSubnet(subnet.cidr, subnet.gateway_ip, tuple(subnet.dns_nameservers),
+                                       tuple(routes), network.mtu))
+    hosts = sorted(DhcpHost(p.mac_address, a.ip_address, hostname(p, a.ip_address))
+                   for p in ports for a in p.fixed_ips if a.subnet_id in served and p.id != port.id)
+    server = DhcpServer(network.id, f"qdhcp-{network.id}", veth.inner, tuple(dhcp_subnets), tuple(hosts),
+                        network.dns_domain.rstrip(".") or facts.domain)
+    return Dhcp(f"qdhcp-{network.id}", veth, server, metadata)
+
+
+def router(row: RouterRow, ports: list[Port], networks: dict[str, Network], segments: dict[str, Segment],
+           floating: list[FloatingIPRow]) -> Router:
+    subnets = {s.id: s for n in networks.values() for s in n.subnets}
+
+    def wired(port: Port) -> bool:
+        return port.network_id in segments and not segments[port.network_id].skipped
+
+    inside = tuple(_veth(p, "qr", segments[p.network_id].bridge, networks[p.network_id].mtu, subnets)
+                   for p in ports if p.device_owner == INTERFACE_OWNER and wired(p))
+    gw = next((p for p in ports if p.id == row.gw_port_id and wired(p)), None)
+    if gw is None:
+        return Router(row.id, f"qrouter-{row.id}", inside, routes=_routes(row))
+    fips = tuple(sorted(FloatingIP(f.floating_ip_address, f.fixed_ip_address) for f in floating
+                        if f.router_id == row.id and f.port_id and f.fixed_ip_address))
+    gateway = _veth(gw, "qg", segments[gw.network_id].bridge, networks[gw.network_id].mtu, subnets,
+                    tuple(f"{f.floating}/32" for f in fips))
+    default = next((subnets[a.subnet_id].gateway_ip for a in gw.fixed_ips
+                    if a.subnet_id in subnets and subnets[a.subnet_id].gateway_ip and _v4(a.ip_address)), None)
+    return Router(row.id, f"qrouter-{row.id}", inside, gateway, default, _routes(row), row.enable_snat, fips)
+
+
+def _routes(row: RouterRow) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((r["destination"], r["nexthop"]) for r in row.routes if _v4(r["nexthop"])))
+
+
+def plan(session: Session, facts: HostFacts) -> HostPlan:
+    networks = {n.id: n for n in session.scalars(select(Network)).unique()}
+    ports = list(session.scalars(select(Port).where(Port.admin_state_up.is_(True))))
+    by_network: dict[str, list[Port]] = {}
+    for port in ports:
+        by_network.setdefault(port.network_id, []).append(port)
+    guest_ports = [p for p in ports if facts.guests and p.host_id == facts.host and p.device_owner.startswith("compute:")]
+    routers = [r for r in session.scalars(select(RouterRow)) if r.admin_state_up]
+    router_ports = {p.id: p for p in ports if p.device_owner in (INTERFACE_OWNER, GATEWAY_OWNER)}
+    dhcp_ports = [p for p in ports if p.device_owner == DHCP_OWNER]
+    used = {p.network_id for p in (*guest_ports, *router_ports.values(), *dhcp_ports)} & networks.keys()
+    segments = {n: segment(networks[n], facts) for n in sorted(used)}
+    servers = tuple(dhcp(networks[p.network_id], p, by_network[p.network_id], segments[p.network_id].bridge, facts)
+                    for p in sorted(dhcp_ports, key=lambda p: p.id)
+                    if p.network_id in segments and not segments[p.network_id].skipped)
+    floating = list(session.scalars(select(FloatingIPRow).where(FloatingIPRow.port_id.is_not(None))))
+    planned_routers = tuple(
+        router(r, [p for p in router_ports.values() if p.device_id == r.id or p.id == r.gw_port_id], networks,
+               segments, floating) for r in sorted(routers, key=lambda r: r.id))
+    taps = tuple(Tap(p.id, f"tap{short(p.id)}", segments[p.network_id].bridge, networks[p.network_id].mtu)
+                 for p in sorted(guest_ports, key=lambda p: p.id) if not segments[p.network_id].skipped)
+    return HostPlan(facts.owner, tuple(segments.values()), servers, planned_routers, taps)
+
+
+def managed_ports(session: Session, guests_host: str | None) -> list[Port]:
+    """The ports whose status this host's data plane reports: network-owned ones and, when its guests are
+    real, those bound to ``guests_host``."""
+    found = list(session.scalars(select(Port).where(Port.device_owner.in_((DHCP_OWNER, INTERFACE_OWNER,
+                                                                           GATEWAY_OWNER)))))
+    if guests_host is not None:
+        found += session.scalars(select(Port).where(Port.host_id == guests_host,
+                                                    Port.device_owner.like("compute:%")))
+    return found
+

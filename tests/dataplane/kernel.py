@@ -1,0 +1,95 @@
+"""What data-plane tests need of the kernel: their own namespaces acting as guests or as the outside
+world, each plugged into a bridge of the cloud by a veth the test makes and removes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from onestack.drivers.netns import availability
+
+
+def require_dataplane() -> None:
+    usable, reason = availability.choose("auto")
+    if not usable:
+        pytest.skip(f"the kernel data plane cannot run here: {reason}")
+
+
+def sh(*cmd: str, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)}: {done.stderr or done.stdout}")
+    return done
+
+
+def wait(predicate, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def link_index(name: str, netns: str | None = None) -> int | None:
+    path = f"/sys/class/net/{name}/ifindex"
+    if netns is None:
+        return int(open(path).read()) if os.path.exists(path) else None
+    done = sh("ip", "netns", "exec", netns, "cat", path, check=False)
+    return int(done.stdout) if done.returncode == 0 else None
+
+
+LEASE_FIELDS = ("ip", "mask", "router", "dns", "mtu", "staticroutes", "domain", "hostname", "serverid")
+
+
+class Namespace:
+    """A namespace of the test's own with one interface ``eth0`` whose peer sits in ``bridge``."""
+
+    def __init__(self, bridge: str, mac: str | None = None):
+        tag = uuid.uuid4().hex[:8]
+        self.name, self.outer = f"ostest-{tag}", f"ost{tag}"
+        sh("ip", "netns", "add", self.name)
+        sh("ip", "link", "add", self.outer, "type", "veth", "peer", "name", "eth0", "netns", self.name)
+        sh("ip", "link", "set", self.outer, "master", bridge, "up")
+        if mac:
+            sh("ip", "-n", self.name, "link", "set", "eth0", "address", mac)
+        sh("ip", "-n", self.name, "link", "set", "eth0", "up")
+        sh("ip", "-n", self.name, "link", "set", "lo", "up")
+
+    def run(self, *cmd: str, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
+        return sh("ip", "netns", "exec", self.name, *cmd, check=check, timeout=timeout)
+
+    def dhcp(self) -> dict[str, str]:
+        """A DHCP lease through busybox udhcpc; the options it got, as its script sees them."""
+        script = f"/tmp/{self.name}.script"
+        out = f"/tmp/{self.name}.lease"
+        with open(script, "w") as f:
+            f.write("#!/bin/sh\n[ \"$1\" = bound ] || exit 0\n"
+                    + "".join(f'echo "{v}=${v}" >> {out}\n' for v in LEASE_FIELDS))
+        os.chmod(script, 0o755)
+        try:
+            self.run("busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-f", "-t", "5", "-T", "2", "-s", script,
+                     "-O", "staticroutes", "-O", "mtu", timeout=60)
+            lines = open(out).read().splitlines()
+            return dict(line.split("=", 1) for line in lines if "=" in line)
+        finally:
+            for path in (script, out):
+                if os.path.exists(path):
+                    os.unlink(path)
+
+    def address(self, cidr: str, gateway: str | None = None) -> None:
+        self.run("ip", "addr", "replace", cidr, "dev", "eth0")
+        if gateway:
+            self.run("ip", "route", "replace", "default", "via", gateway)
+
+    def pings(self, address: str, count: int = 1) -> bool:
+        return self.run("busybox", "ping", "-c", str(count), "-W", "1", address, check=False).returncode == 0
+
+    def close(self) -> None:
+        sh("ip", "link", "del", self.outer, check=False)
+        sh("ip", "netns", "del", self.name, check=False)

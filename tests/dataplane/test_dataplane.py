@@ -1,0 +1,197 @@
+"""The network data plane on this host's real kernel, driven through the API: DHCP from the network's
+``qdhcp-`` namespace, a router with SNAT and a floating IP, an agent restart that changes nothing,
+and deleting everything (then purging) that leaves nothing of the cloud behind.
+
+"Guests" and "the outside world" are namespaces of the test's own, plugged into the cloud's bridges
+by veths; no packet leaves them and the cloud's own namespaces.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from onestack.drivers.netns import converge, dnsmasq
+from tests.api.helpers import ok
+from tests.cloudfixture import Cloud
+from tests.dataplane.kernel import Namespace, link_index, require_dataplane, sh, wait
+
+pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    require_dataplane()
+    tag = uuid.uuid4().hex[:6]
+    vni = random.randrange(100000, 16000000)  # clouds sharing the machine must not share a VXLAN device
+    c = Cloud(tmp_path_factory.mktemp("dataplane"), settings={"network": {
+        "dataplane": True, "physical_networks": {"public": f"brx{tag}"}, "vni_ranges": [[vni, vni + 99]]}})
+    c.start()
+    c.ext_bridge = f"brx{tag}"
+    yield c
+    c.stop()
+    owner = (c.data_dir / "dataplane" / "owner").read_text().strip()
+    converge.purge(owner, c.data_dir / "dataplane")
+    assert owned(c) == {"namespaces": set(), "links": set(), "dnsmasq": set()}
+
+
+def owned(c: Cloud) -> dict[str, set[str]]:
+    owner = (c.data_dir / "dataplane" / "owner").read_text().strip()
+    return converge.owned_objects(owner, c.data_dir / "dataplane")
+
+
+@pytest.fixture
+def neutron(cloud):
+    with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": cloud.token()},
+                      timeout=60) as http:
+        yield http
+
+
+@pytest.fixture
+def scratch():
+    made: list[Namespace] = []
+    yield lambda bridge, mac=None: made.append(Namespace(bridge, mac)) or made[-1]
+    for ns in made:
+        ns.close()
+
+
+def create(http, plural: str, **body) -> dict:
+    singular = plural[:-1]
+    return ok(http.post(f"/{plural}", json={singular: body}), 201)[singular]
+
+
+@pytest.fixture(scope="module")
+def external(cloud):
+    """The flat external network on physnet ``public`` (the cloud's own external bridge), gateway .1."""
+    with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": cloud.token()},
+                      timeout=60) as http:
+        ext = create(http, "networks", name="dp-ext", **{"router:external": True, "provider:network_type": "flat",
+                                                          "provider:physical_network": "public"})
+        create(http, "subnets", network_id=ext["id"], cidr="203.0.113.0/24", ip_version=4, enable_dhcp=False,
+               gateway_ip="203.0.113.1", allocation_pools=[{"start": "203.0.113.10", "end": "203.0.113.99"}])
+    return ext
+
+
+def port_status(http, port_id: str) -> str:
+    return ok(http.get(f"/ports/{port_id}"))["port"]["status"]
+
+
+def dhcp_port(http, network_id: str) -> dict:
+    return ok(http.get("/ports", params={"network_id": network_id, "device_owner": "network:dhcp"}))["ports"][0]
+
+
+def test_a_guest_gets_its_address_routes_and_dns_from_the_networks_dnsmasq(cloud, neutron, scratch):
+    net = create(neutron, "networks", name="dp-l2")
+    subnet = create(neutron, "subnets", network_id=net["id"], cidr="10.90.0.0/24", ip_version=4,
+                    dns_nameservers=["192.0.2.53"],
+                    host_routes=[{"destination": "192.0.2.0/24", "nexthop": "10.90.0.254"}])
+    port = create(neutron, "ports", network_id=net["id"], name="guest")
+    bridge = f"brq{net['id'][:11]}"
+    wait(lambda: link_index(bridge), 10, "the network's bridge")
+    assert link_index(f"vxlan-{net['provider:segmentation_id']}") is not None
+    dhcp = dhcp_port(neutron, net["id"])
+    wait(lambda: port_status(neutron, dhcp["id"]) == "ACTIVE", 10, "the DHCP port to be ACTIVE")
+    assert sh("ip", "link", "show", f"tap{dhcp['id'][:11]}").stdout.count(f"master {bridge}") == 1
+
+    guest = scratch(bridge, port["mac_address"])
+    lease = guest.dhcp()
+    assert lease["ip"] == port["fixed_ips"][0]["ip_address"]
+    assert lease["router"] == subnet["gateway_ip"]
+    assert lease["dns"].split() == ["192.0.2.53"]
+    assert lease["mtu"] == str(net["mtu"])
+    dhcp_ip = dhcp["fixed_ips"][0]["ip_address"]
+    routes = lease["staticroutes"].split()
+    assert routes[:2] == ["192.0.2.0/24", "10.90.0.254"]
+    assert ["169.254.169.254/32", dhcp_ip] == routes[2:4]
+
+    guest.address(f"{lease['ip']}/24")
+    assert guest.pings(dhcp_ip), "the guest reaches the DHCP namespace over the bridge"
+
+    # a port created later is served after dnsmasq re-reads its hosts file (SIGHUP, same process)
+    folder = cloud.data_dir / "dataplane" / "dhcp" / net["id"]
+    before = dnsmasq.pid(folder)
+    late = create(neutron, "ports", network_id=net["id"], name="late")
+    wait(lambda: late["mac_address"] in (folder / "hosts").read_text(), 10, "the new port's lease")
+    assert dnsmasq.pid(folder) == before
+    second = scratch(bridge, late["mac_address"])
+    assert second.dhcp()["ip"] == late["fixed_ips"][0]["ip_address"]
+
+
+def test_a_router_gives_snat_to_the_outside_and_a_floating_ip_brings_the_outside_in(cloud, neutron, scratch,
+                                                                                    external):
+    ext = external
+    net = create(neutron, "networks", name="dp-private")
+    subnet = create(neutron, "subnets", network_id=net["id"], cidr="10.91.0.0/24", ip_version=4)
+    router = create(neutron, "routers", name="dp-router", external_gateway_info={"network_id": ext["id"]})
+    ok(neutron.put(f"/routers/{router['id']}/add_router_interface", json={"subnet_id": subnet["id"]}))
+    port = create(neutron, "ports", network_id=net["id"], name="guest")
+    gateway_address = ok(neutron.get(f"/routers/{router['id']}"))["router"]["external_gateway_info"][
+        "external_fixed_ips"][0]["ip_address"]
+
+    wait(lambda: link_index(cloud.ext_bridge), 10, "the external bridge")
+    outside = scratch(cloud.ext_bridge)
+    outside.address("203.0.113.1/24")  # the external subnet's gateway: the "internet" of this test
+    guest = scratch(f"brq{net['id'][:11]}", port["mac_address"])
+    wait(lambda: Path(f"/run/netns/qrouter-{router['id']}").exists(), 10, "the router's namespace")
+    lease = guest.dhcp()
+    guest.address(f"{lease['ip']}/24", lease["router"])
+
+    assert wait(lambda: guest.pings(subnet["gateway_ip"]), 10, "the router's inside address to answer")
+    # the outside has no route to 10.91.0.0/24: a reply can only come back to the router's address
+    assert wait(lambda: guest.pings("203.0.113.1"), 10, "SNAT to the outside")
+    seen = sh("ip", "netns", "exec", f"qrouter-{router['id']}", "conntrack", "-L", "-p", "icmp", check=False).stdout
+    assert f"dst={gateway_address}" in seen, seen
+
+    assert not outside.pings("203.0.113.50"), "nothing answers a floating address not yet allocated"
+    fip = create(neutron, "floatingips", floating_network_id=ext["id"], port_id=port["id"])
+    assert wait(lambda: outside.pings(fip["floating_ip_address"]), 10, "DNAT through the floating IP")
+    wait(lambda: ok(neutron.get(f"/floatingips/{fip['id']}"))["floatingip"]["status"] == "ACTIVE", 10,
+         "the floating IP to be ACTIVE")
+
+    ok(neutron.put(f"/floatingips/{fip['id']}", json={"floatingip": {"port_id": None}}))
+    wait(lambda: not outside.pings(fip["floating_ip_address"]), 10, "the floating IP to stop answering")
+
+
+def test_restarting_the_agent_changes_nothing_that_was_right(cloud, neutron):
+    net = create(neutron, "networks", name="dp-restart")
+    create(neutron, "subnets", network_id=net["id"], cidr="10.92.0.0/24", ip_version=4)
+    dhcp = dhcp_port(neutron, net["id"])
+    wait(lambda: port_status(neutron, dhcp["id"]) == "ACTIVE", 10, "the DHCP port to be ACTIVE")
+    ns = f"qdhcp-{net['id']}"
+    folder = cloud.data_dir / "dataplane" / "dhcp" / net["id"]
+    names = [(f"brq{net['id'][:11]}", None), (f"tap{dhcp['id'][:11]}", None), (f"ns-{dhcp['id'][:11]}", ns)]
+
+    def state():
+        return [link_index(n, where) for n, where in names], dnsmasq.pid(folder, ns), \
+            Path(f"/run/netns/{ns}").stat().st_ino
+
+    before = state()
+    cloud.stop()
+    cloud.start()
+    with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": cloud.token()}) as http:
+        ok(http.get(f"/networks/{net['id']}"))
+    assert state() == before
+
+
+def test_deleting_everything_leaves_nothing_of_it_behind(cloud, neutron, external):
+    ext = external
+    net = create(neutron, "networks", name="dp-gone")
+    subnet = create(neutron, "subnets", network_id=net["id"], cidr="10.93.0.0/24", ip_version=4)
+    router = create(neutron, "routers", name="dp-gone", external_gateway_info={"network_id": ext["id"]})
+    ok(neutron.put(f"/routers/{router['id']}/add_router_interface", json={"subnet_id": subnet["id"]}))
+    mine = {f"qdhcp-{net['id']}", f"qrouter-{router['id']}"}
+    wait(lambda: mine <= owned(cloud)["namespaces"], 15, "the network's and router's namespaces")
+    assert net["id"] in owned(cloud)["dnsmasq"]
+
+    ok(neutron.put(f"/routers/{router['id']}/remove_router_interface", json={"subnet_id": subnet["id"]}))
+    ok(neutron.delete(f"/routers/{router['id']}"), 204)
+    ok(neutron.delete(f"/networks/{net['id']}"), 204)
+    wait(lambda: not mine & owned(cloud)["namespaces"], 15, "the namespaces to go")
+    left = owned(cloud)
+    assert net["id"] not in left["dnsmasq"]
+    assert not {n for n in left["links"] if n.startswith(f"brq{net['id'][:11]}")}
+    assert not Path(cloud.data_dir / "dataplane" / "dhcp" / net["id"]).exists()
