@@ -61,8 +61,10 @@ class NetworkSettings:
     # This host's VXLAN tunnel address ("": the kernel picks the source) and the VXLAN UDP port.
     tunnel_ip: str = ""
     vxlan_port: int = 4789
-    # Guests reach 169.254.169.254 through their network's DHCP namespace (Neutron's isolated metadata).
+    # Guests reach 169.254.169.254 through their network's DHCP namespace (Neutron's isolated metadata),
+    # where a proxy passes their requests to the metadata server's Unix socket ("": DATA_DIR/metadata.sock).
     isolated_metadata: bool = True
+    metadata_socket: str = ""
     # Neutron's [quotas] defaults; -1 means unlimited
     quotas: dict = dataclasses.field(default_factory=lambda: {
         "network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50, "security_group": 10,

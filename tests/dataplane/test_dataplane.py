@@ -8,14 +8,18 @@ by veths; no packet leaves them and the cloud's own namespaces.
 
 from __future__ import annotations
 
+import http.server
+import json
 import random
+import socketserver
+import threading
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
-from onestack.drivers.netns import converge, dnsmasq
+from onestack.drivers.netns import converge, dnsmasq, metadata_proxy
 from tests.api.helpers import ok
 from tests.cloudfixture import Cloud
 from tests.dataplane.kernel import Namespace, link_index, require_dataplane, sh, wait
@@ -23,20 +27,46 @@ from tests.dataplane.kernel import Namespace, link_index, require_dataplane, sh,
 pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
 
 
+class EchoHeaders(http.server.BaseHTTPRequestHandler):
+    """A stand-in metadata server: answers every GET with the request's headers as JSON."""
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        body = json.dumps({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def address_string(self):
+        return "unix"
+
+    def log_message(self, *args):
+        pass
+
+
+class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory):
     require_dataplane()
     tag = uuid.uuid4().hex[:6]
     vni = random.randrange(100000, 16000000)  # clouds sharing the machine must not share a VXLAN device
-    c = Cloud(tmp_path_factory.mktemp("dataplane"), settings={"network": {
-        "dataplane": True, "physical_networks": {"public": f"brx{tag}"}, "vni_ranges": [[vni, vni + 99]]}})
+    data = tmp_path_factory.mktemp("dataplane")
+    metadata = UnixHTTPServer(str(data / "echo.sock"), EchoHeaders)
+    threading.Thread(target=metadata.serve_forever, daemon=True).start()
+    c = Cloud(data, settings={"network": {
+        "dataplane": True, "physical_networks": {"public": f"brx{tag}"}, "vni_ranges": [[vni, vni + 99]],
+        "metadata_socket": str(data / "echo.sock")}})
     c.start()
     c.ext_bridge = f"brx{tag}"
     yield c
     c.stop()
+    metadata.shutdown()
     owner = (c.data_dir / "dataplane" / "owner").read_text().strip()
     converge.purge(owner, c.data_dir / "dataplane")
-    assert owned(c) == {"namespaces": set(), "links": set(), "dnsmasq": set()}
+    assert owned(c) == {"namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set()}
 
 
 def owned(c: Cloud) -> dict[str, set[str]]:
@@ -111,6 +141,15 @@ def test_a_guest_gets_its_address_routes_and_dns_from_the_networks_dnsmasq(cloud
     guest.address(f"{lease['ip']}/24")
     assert guest.pings(dhcp_ip), "the guest reaches the DHCP namespace over the bridge"
 
+    # metadata: through the route DHCP gave, to the proxy in the namespace, which says who is asking
+    guest.run("ip", "route", "add", "169.254.169.254/32", "via", dhcp_ip)
+    got = json.loads(wait(lambda: guest.run("busybox", "wget", "-q", "-O", "-", "--header", "X-Forwarded-For: 10.9.9.9",
+                                            "http://169.254.169.254/openstack/latest/meta_data.json",
+                                            check=False).stdout, 10, "the metadata proxy"))
+    assert got["path"] == "/openstack/latest/meta_data.json"
+    assert got["x-forwarded-for"] == lease["ip"], "the guest's own claim is replaced by its real address"
+    assert got["x-neutron-network-id"] == net["id"]
+
     # a port created later is served after dnsmasq re-reads its hosts file (SIGHUP, same process)
     folder = cloud.data_dir / "dataplane" / "dhcp" / net["id"]
     before = dnsmasq.pid(folder)
@@ -166,10 +205,11 @@ def test_restarting_the_agent_changes_nothing_that_was_right(cloud, neutron):
     names = [(f"brq{net['id'][:11]}", None), (f"tap{dhcp['id'][:11]}", None), (f"ns-{dhcp['id'][:11]}", ns)]
 
     def state():
-        return [link_index(n, where) for n, where in names], dnsmasq.pid(folder, ns), \
+        return [link_index(n, where) for n, where in names], dnsmasq.pid(folder, ns), metadata_proxy.pid(folder), \
             Path(f"/run/netns/{ns}").stat().st_ino
 
     before = state()
+    assert None not in before[0] and before[1] and before[2]
     cloud.stop()
     cloud.start()
     with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": cloud.token()}) as http:

@@ -10,7 +10,7 @@ import logging
 import subprocess
 from pathlib import Path
 
-from onestack.drivers.netns import dnsmasq, links, namespaces, nat
+from onestack.drivers.netns import dnsmasq, links, metadata_proxy, namespaces, nat
 from onestack.drivers.netns.ip import NetnsError
 from onestack.drivers.netns.plan import Dhcp, HostPlan, Router, Segment
 
@@ -48,7 +48,7 @@ def converge(plan: HostPlan, state: Path) -> set[str]:
     existing = namespaces.names()
     wired: set[str] = set()
     for dhcp in plan.dhcp:
-        if attempt(dhcp.namespace, lambda d=dhcp: _dhcp(root, d, owner, existing, state)):
+        if attempt(dhcp.namespace, lambda d=dhcp: _dhcp(root, d, plan, existing, state)):
             wired.add(dhcp.veth.port_id)
     for router in plan.routers:
         if attempt(router.namespace, lambda r=router: _router(root, r, owner, existing)):
@@ -72,14 +72,19 @@ def _segment(root: dict[str, links.Link], segment: Segment, owner: str) -> None:
         links.plug(root, segment.uplink, segment.bridge, None, None)
 
 
-def _dhcp(root: dict[str, links.Link], dhcp: Dhcp, owner: str, existing: set[str], state: Path) -> None:
-    namespaces.ensure(dhcp.namespace, owner, existing)
-    _veth(root, dhcp.veth, dhcp.namespace, owner)
-    folder = dhcp_folder(state, dhcp.namespace[len("qdhcp-"):])
+def _dhcp(root: dict[str, links.Link], dhcp: Dhcp, plan: HostPlan, existing: set[str], state: Path) -> None:
+    namespaces.ensure(dhcp.namespace, plan.owner, existing)
+    _veth(root, dhcp.veth, dhcp.namespace, plan.owner)
+    network_id = dhcp.namespace[len("qdhcp-"):]
+    folder = dhcp_folder(state, network_id)
     if dhcp.server is not None:
         dnsmasq.ensure(dhcp.server, folder)
     else:
         dnsmasq.stop(folder)
+    if dhcp.metadata and plan.metadata_socket:
+        metadata_proxy.ensure(dhcp.namespace, network_id, Path(plan.metadata_socket), folder)
+    else:
+        metadata_proxy.stop(folder)
 
 
 def _veth(root: dict[str, links.Link], veth, netns: str, owner: str) -> set[str]:
@@ -117,9 +122,8 @@ def _announce(netns: str, device: str, address: str) -> None:
 
 def _remove_stale(plan: HostPlan, state: Path, existing: set[str]) -> None:
     wanted_ns = {d.namespace for d in plan.dhcp} | {r.namespace for r in plan.routers}
-    served = {d.server.network_id for d in plan.dhcp if d.server is not None}
-    for network_id in dnsmasq.served(state / "dhcp") - served:
-        dnsmasq.stop(dhcp_folder(state, network_id))
+    for network_id in dnsmasq.served(state / "dhcp") - {d.namespace[len("qdhcp-"):] for d in plan.dhcp}:
+        _stop_dhcp(dhcp_folder(state, network_id))
     for ns in namespaces.owned(plan.owner, existing) - wanted_ns:
         LOG.info("removing namespace %s: nothing wants it", ns)
         namespaces.remove(ns)
@@ -136,10 +140,15 @@ def _remove_stale(plan: HostPlan, state: Path, existing: set[str]) -> None:
             links.remove(name)
 
 
+def _stop_dhcp(folder: Path) -> None:
+    metadata_proxy.stop(folder)
+    dnsmasq.stop(folder)
+
+
 def purge(owner: str, state: Path) -> None:
     """Remove every namespace, link, tap and dnsmasq this cloud made on this host."""
     for network_id in dnsmasq.served(state / "dhcp"):
-        dnsmasq.stop(dhcp_folder(state, network_id))
+        _stop_dhcp(dhcp_folder(state, network_id))
     for ns in namespaces.owned(owner):
         namespaces.remove(ns)
     for name in links.owned(links.snapshot(), owner):
@@ -150,5 +159,6 @@ def owned_objects(owner: str, state: Path) -> dict[str, set[str]]:
     """What this cloud holds on this host: for tests and diagnosis."""
     return {"namespaces": namespaces.owned(owner),
             "links": set(links.owned(links.snapshot(), owner)),
-            "dnsmasq": {n for n in dnsmasq.served(state / "dhcp") if dnsmasq.pid(dhcp_folder(state, n))}}
+            "dnsmasq": {n for n in dnsmasq.served(state / "dhcp") if dnsmasq.pid(dhcp_folder(state, n))},
+            "proxies": {n for n in dnsmasq.served(state / "dhcp") if metadata_proxy.pid(dhcp_folder(state, n))}}
 

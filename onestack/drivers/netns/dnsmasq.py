@@ -13,9 +13,9 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
+from onestack.drivers.netns import daemons
 from onestack.drivers.netns.ip import NetnsError
 
 LEASE_SECONDS = 86400
@@ -83,16 +83,7 @@ def _write(path: Path, text: str) -> bool:
 
 def pid(folder: Path, netns: str | None = None) -> int | None:
     """The dnsmasq serving ``folder`` (and, when given, living in ``netns``), if it runs."""
-    try:
-        found = int((folder / "pid").read_text().strip())
-        cmdline = Path(f"/proc/{found}/cmdline").read_bytes()
-        if str(folder / "dnsmasq.conf").encode() not in cmdline:
-            return None
-        if netns is not None and os.stat(f"/proc/{found}/ns/net").st_ino != os.stat(f"/run/netns/{netns}").st_ino:
-            return None  # its namespace was deleted and made again: this process serves the old one
-        return found
-    except (OSError, ValueError):
-        return None
+    return daemons.running(folder / "pid", str(folder / "dnsmasq.conf"), netns)
 
 
 def ensure(server: DhcpServer, folder: Path) -> int:
@@ -109,22 +100,14 @@ def ensure(server: DhcpServer, folder: Path) -> int:
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise NetnsError(f"dnsmasq for {server.network_id}: {done.stderr.strip()}")
-    for _ in range(50):
-        started = pid(folder, server.netns)
-        if started is not None:
-            return started
-        time.sleep(0.05)
-    raise NetnsError(f"dnsmasq for {server.network_id} did not write its pidfile")
+    started = daemons.started(folder / "pid", str(folder / "dnsmasq.conf"), server.netns)
+    if started is None:
+        raise NetnsError(f"dnsmasq for {server.network_id} did not write its pidfile")
+    return started
 
 
 def stop(folder: Path, keep_files: bool = False) -> None:
-    running = pid(folder)
-    if running is not None:
-        os.kill(running, signal.SIGTERM)
-        for _ in range(50):
-            if not Path(f"/proc/{running}").exists() or pid(folder) is None:
-                break
-            time.sleep(0.05)
+    daemons.stop(folder / "pid", str(folder / "dnsmasq.conf"))
     if not keep_files:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -85,6 +85,7 @@ class Tap:
 @dataclasses.dataclass(frozen=True)
 class HostPlan:
     owner: str
+    metadata_socket: str = ""  # the cloud's metadata server, where each network's proxy sends guests' requests
     segments: tuple[Segment, ...] = ()
     dhcp: tuple[Dhcp, ...] = ()
     routers: tuple[Router, ...] = ()

@@ -31,6 +31,7 @@ LOG = logging.getLogger("onestack.dataplane")
 KEY = "host"
 DEEP_EVERY = 10.0
 OWNER_FILE = "owner"
+METADATA_SOCKET = "metadata.sock"  # the metadata server's (the guest-facing service listens there)
 
 
 def state_dir(settings: Settings) -> Path:
@@ -112,6 +113,7 @@ class Agent:
             owner=self.owner, host=self.host, guests=self.guests, bridge_mappings=dict(net.physical_networks),
             interfaces={name: link.kind for name, link in root.items()}, vlan_supported=availability.vlan(),
             tunnel_ip=net.tunnel_ip, vxlan_port=net.vxlan_port, metadata=net.isolated_metadata,
+            metadata_socket=net.metadata_socket or str(self.settings.data_dir / METADATA_SOCKET),
             domain=net.dns_domain)
 
     def step(self, _key: str) -> float | None:

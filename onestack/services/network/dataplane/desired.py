@@ -49,6 +49,7 @@ class HostFacts:
     tunnel_ip: str = ""
     vxlan_port: int = 4789
     metadata: bool = True
+    metadata_socket: str = ""
     domain: str = "openstacklocal"
 
 
@@ -166,7 +167,7 @@ def plan(session: Session, facts: HostFacts) -> HostPlan:
                segments, floating) for r in sorted(routers, key=lambda r: r.id))
     taps = tuple(Tap(p.id, f"tap{short(p.id)}", segments[p.network_id].bridge, networks[p.network_id].mtu)
                  for p in sorted(guest_ports, key=lambda p: p.id) if not segments[p.network_id].skipped)
-    return HostPlan(facts.owner, tuple(segments.values()), servers, planned_routers, taps)
+    return HostPlan(facts.owner, facts.metadata_socket, tuple(segments.values()), servers, planned_routers, taps)
 
 
 def managed_ports(session: Session, guests_host: str | None) -> list[Port]:

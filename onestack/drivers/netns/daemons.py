@@ -1,0 +1,48 @@
+"""Long-running helpers inside a namespace (dnsmasq, the metadata proxy), found again by their pidfile.
+
+A pid is only believed when that process's command line names ``marker`` (a path of this cloud's
+data dir) and, when asked, it lives in the namespace it serves: a namespace deleted and made again
+leaves the old process serving nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+
+def running(pidfile: Path, marker: str, netns: str | None = None) -> int | None:
+    try:
+        found = int(pidfile.read_text().strip())
+        if marker.encode() not in Path(f"/proc/{found}/cmdline").read_bytes():
+            return None
+        if netns is not None and os.stat(f"/proc/{found}/ns/net").st_ino != os.stat(f"/run/netns/{netns}").st_ino:
+            return None
+        return found
+    except (OSError, ValueError):
+        return None
+
+
+def started(pidfile: Path, marker: str, netns: str, seconds: float = 5.0) -> int | None:
+    """The pid once the process has written its pidfile, or None after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pid = running(pidfile, marker, netns)
+        if pid is not None:
+            return pid
+        time.sleep(0.05)
+    return None
+
+
+def stop(pidfile: Path, marker: str) -> None:
+    pid = running(pidfile, marker)
+    if pid is None:
+        return
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(50):
+        if running(pidfile, marker) is None:
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
