@@ -54,12 +54,16 @@ class Namespace:
         tag = uuid.uuid4().hex[:8]
         self.name, self.outer = f"ostest-{tag}", f"ost{tag}"
         sh("ip", "netns", "add", self.name)
-        sh("ip", "link", "add", self.outer, "type", "veth", "peer", "name", "eth0", "netns", self.name)
-        sh("ip", "link", "set", self.outer, "master", bridge, "up")
-        if mac:
-            sh("ip", "-n", self.name, "link", "set", "eth0", "address", mac)
-        sh("ip", "-n", self.name, "link", "set", "eth0", "up")
-        sh("ip", "-n", self.name, "link", "set", "lo", "up")
+        try:
+            sh("ip", "link", "add", self.outer, "type", "veth", "peer", "name", "eth0", "netns", self.name)
+            sh("ip", "link", "set", self.outer, "master", bridge, "up")
+            if mac:
+                sh("ip", "-n", self.name, "link", "set", "eth0", "address", mac)
+            sh("ip", "-n", self.name, "link", "set", "eth0", "up")
+            sh("ip", "-n", self.name, "link", "set", "lo", "up")
+        except AssertionError:
+            self.close()
+            raise
 
     def run(self, *cmd: str, check: bool = True, timeout: float = 30) -> subprocess.CompletedProcess:
         return sh("ip", "netns", "exec", self.name, *cmd, check=check, timeout=timeout)

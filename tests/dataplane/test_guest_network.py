@@ -1,0 +1,83 @@
+"""A real guest on a tenant network: the data plane plugs its tap, DHCP gives it its address (its
+console's marker line shows it), its port turns ACTIVE, and it answers ping from a namespace on the
+same network.  Deleting it and its network leaves nothing of the cloud in the kernel."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import httpx
+import pytest
+
+from onestack.drivers.netns import converge
+from tests.api.helpers import name, ok
+from tests.cloudfixture import Cloud
+from tests.dataplane.kernel import Namespace, link_index, require_dataplane, wait
+
+pytestmark = [pytest.mark.qemu, pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
+NOVA = {"X-OpenStack-Nova-API-Version": "2.1"}
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    from onestack.guestimage import build
+
+    try:
+        return build.build()
+    except build.BuildError as exc:
+        pytest.skip(str(exc))
+
+
+def test_a_guest_gets_its_address_by_dhcp_and_answers_ping_on_its_network(tmp_path, tiny):
+    require_dataplane()
+    vni = random.randrange(100000, 16000000)
+    cloud = Cloud(tmp_path / "data", settings={"compute": {"driver": "qemu"}, "network": {
+        "dataplane": True, "physical_networks": {}, "vni_ranges": [[vni, vni + 9]]}}).start()
+    http = httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": cloud.token(), **NOVA}, timeout=120)
+    neighbour = None
+    try:
+        image = ok(http.post("/image/v2/images", json={"name": "onestack-tiny", "disk_format": "qcow2",
+                                                        "container_format": "bare"}), 201)
+        ok(http.put(f"/image/v2/images/{image['id']}/file", content=tiny.path.read_bytes(),
+                    headers={"Content-Type": "application/octet-stream"}), 204)
+        net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
+        ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                              "cidr": "10.78.0.0/24"}}), 201)
+        bridge = f"brq{net['id'][:11]}"
+        wait(lambda: link_index(bridge), 20, "the network's bridge")
+        neighbour = Namespace(bridge)
+        neighbour.address("10.78.0.250/24")
+        body = {"server": {"name": "pinged", "imageRef": image["id"], "flavorRef": "42",
+                           "networks": [{"uuid": net["id"]}]}}
+        created = time.monotonic()
+        server_id = ok(http.post("/compute/v2.1/servers", json=body), 202)["server"]["id"]
+        wait(lambda: ok(http.get("/network/v2.0/ports", params={"device_id": server_id}))["ports"], 60, "the port")
+        port = ok(http.get("/network/v2.0/ports", params={"device_id": server_id}))["ports"][0]
+        address = port["fixed_ips"][0]["ip_address"]
+        wait(lambda: neighbour.pings(address), 240, "the guest to answer ping")
+        first_reply = time.monotonic() - created
+        print(f"server create -> first ping reply: {first_reply:.1f}s")
+        assert ok(http.get(f"/network/v2.0/ports/{port['id']}"))["port"]["status"] == "ACTIVE"
+        log = wait(lambda: (out := ok(http.post(f"/compute/v2.1/servers/{server_id}/action",
+                                                 json={"os-getConsoleOutput": {}}))["output"])
+                   and "onestack-tiny: up" in out and out, 120, "the guest's marker line")
+        assert f"addresses={address}" in log
+
+        ok(http.delete(f"/compute/v2.1/servers/{server_id}"), 204)
+        wait(lambda: http.get(f"/compute/v2.1/servers/{server_id}").status_code == 404, 120, "the server to go")
+        neighbour.close()
+        neighbour = None
+        wait(lambda: http.delete(f"/network/v2.0/networks/{net['id']}").status_code in (204, 404), 30,
+             "the network to be deleted")
+        owner = (cloud.data_dir / "dataplane" / "owner").read_text().strip()
+        wait(lambda: converge.owned_objects(owner, cloud.data_dir / "dataplane") == {
+            "namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set()}, 20, "nothing left")
+    finally:
+        if neighbour is not None:
+            neighbour.close()
+        http.close()
+        cloud.stop()
+        owner_file = cloud.data_dir / "dataplane" / "owner"
+        if owner_file.exists():
+            converge.purge(owner_file.read_text().strip(), cloud.data_dir / "dataplane")
