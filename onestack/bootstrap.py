@@ -30,8 +30,10 @@ from onestack.services.identity.models import (
     User,
 )
 from onestack.services.identity.passwords import store_password
+from onestack.services.network import defaults as network_defaults
 
 SECRETS_FILE = "bootstrap-secrets.yaml"
+NETWORK_DEFAULTS_MARKER = "network-defaults-made"
 ROLES = ("admin", "member", "reader", "manager", "service", "ResellerAdmin")
 IMPLIED = (("admin", "member"), ("member", "reader"), ("manager", "member"))
 INTERFACES = ("public", "internal", "admin")
@@ -124,7 +126,22 @@ def seed(runtime: Runtime) -> dict:
         _ensure(session, Region, {"description": "", "extra": {}}, id=settings.region)
         _sync_catalog(session, settings.base_url, settings.region)
         seed_flavors(session)
+    if settings.network.defaults:
+        _network_defaults(runtime)
     return found
+
+
+def _network_defaults(runtime: Runtime) -> None:
+    """DevStack's public/private networks and router1, once in the cloud's life (the marker keeps an
+    operator's deletions deleted)."""
+    marker = runtime.settings.data_dir / NETWORK_DEFAULTS_MARKER
+    if marker.exists():
+        return
+    with runtime.db.read() as session:
+        ids = dict(session.execute(select(Project.name, Project.id).where(
+            Project.name.in_(("admin", "demo")), Project.domain_id == "default")).all())
+    network_defaults.ensure(runtime.network, ids["admin"], ids["demo"])
+    marker.write_text("made by the first start: public, public-subnet, private, private-subnet, router1\n")
 
 
 def _sync_catalog(session, base: str, region: str) -> None:

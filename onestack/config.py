@@ -65,6 +65,10 @@ class NetworkSettings:
     # where a proxy passes their requests to the metadata server's Unix socket ("": DATA_DIR/metadata.sock).
     isolated_metadata: bool = True
     metadata_socket: str = ""
+    # Addresses the data plane puts on host bridges it uses (DevStack's br-ex holds the public gateway).
+    bridge_addresses: dict = dataclasses.field(default_factory=lambda: {"br-ex": ["172.24.4.1/24"]})
+    # At first start, DevStack's networks: public (external, physnet public), private, router1.
+    defaults: bool = True
     # Neutron's [quotas] defaults; -1 means unlimited
     quotas: dict = dataclasses.field(default_factory=lambda: {
         "network": 100, "subnet": 100, "port": 500, "router": 10, "floatingip": 50, "security_group": 10,

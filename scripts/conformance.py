@@ -86,15 +86,19 @@ def admin_session(admin: dict) -> httpx.Client:
 
 
 def network_sections(admin: dict) -> dict:
-    """The external network Tempest's floating-IP tests allocate from, and the extensions the cloud
-    says it has (Tempest runs the tests of exactly those)."""
+    """The external network Tempest's floating-IP tests allocate from (the cloud's own ``public`` when it
+    made DevStack's defaults, else one made here), and the extensions the cloud says it has (Tempest runs
+    the tests of exactly those)."""
     with admin_session(admin) as http:
-        public = http.post("/network/v2.0/networks", json={"network": {
+        found = http.get("/network/v2.0/networks", params={"name": "public", "router:external": "true"}
+                         ).raise_for_status().json()["networks"]
+        public = found[0] if found else http.post("/network/v2.0/networks", json={"network": {
             "name": "public", "router:external": True, "provider:network_type": "flat",
             "provider:physical_network": "public"}}).raise_for_status().json()["network"]
-        http.post("/network/v2.0/subnets", json={"subnet": {
-            "network_id": public["id"], "ip_version": 4, "cidr": "172.24.4.0/24", "enable_dhcp": False,
-            "allocation_pools": [{"start": "172.24.4.10", "end": "172.24.4.250"}]}}).raise_for_status()
+        if not public["subnets"]:
+            http.post("/network/v2.0/subnets", json={"subnet": {
+                "network_id": public["id"], "ip_version": 4, "cidr": "172.24.4.0/24", "enable_dhcp": False,
+                "allocation_pools": [{"start": "172.24.4.10", "end": "172.24.4.250"}]}}).raise_for_status()
         aliases = [e["alias"] for e in http.get("/network/v2.0/extensions").raise_for_status().json()["extensions"]]
     return {
         "network": {"project_network_cidr": "10.100.0.0/16", "project_network_mask_bits": "28",

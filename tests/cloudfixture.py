@@ -18,7 +18,7 @@ TEST_SETTINGS = {
     # Two fake compute hosts: enough for anti-affinity to spread and then run out of room.
     "compute": {"driver": "fake", "fake_hosts": 2},
     # No kernel data plane and no DevStack networks: API tests make no kernel objects (data-plane tests opt in).
-    "network": {"dataplane": False},
+    "network": {"dataplane": False, "defaults": False},
     "security_compliance": {"lockout_failure_attempts": 2, "lockout_duration": 5, "unique_last_password_count": 2},
     # web-download tests fetch from a server on 127.0.0.1 (any port): only that address is let through;
     # every other loopback and link-local address stays refused, as by default.

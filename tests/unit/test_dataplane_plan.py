@@ -34,8 +34,10 @@ def test_a_flat_network_mapped_to_a_bridge_is_that_bridge_and_one_mapped_to_an_i
     assert desired.segment(network("flat", "public", None), facts()).bridge == "br-ex"
     on_nic = desired.segment(network("flat", "phys", None), facts())
     assert (on_nic.bridge, on_nic.uplink) == ("brq0a1b2c3d-4e", "eth9")
-    # a mapped bridge that does not exist yet is made (and owned) by the data plane
-    assert desired.segment(network("flat", "public", None), facts(interfaces={})).bridge == "br-ex"
+    # a mapped bridge that does not exist yet is made (and owned) by the data plane, with the host's address
+    made = desired.segment(network("flat", "public", None), facts(interfaces={},
+                                                                  bridge_addresses={"br-ex": ["172.24.4.1/24"]}))
+    assert (made.bridge, made.host_addresses) == ("br-ex", ("172.24.4.1/24",))
 
 
 def test_networks_this_host_cannot_carry_are_skipped_with_the_reason():

@@ -70,6 +70,8 @@ def _segment(root: dict[str, links.Link], segment: Segment, owner: str) -> None:
         links.ensure_fdb_remotes(vx.name, vx.remotes)
     if segment.uplink is not None:
         links.plug(root, segment.uplink, segment.bridge, None, None)
+    if segment.host_addresses:
+        links.ensure_addresses(None, segment.bridge, list(segment.host_addresses), exclusive=False)
 
 
 def _dhcp(root: dict[str, links.Link], dhcp: Dhcp, plan: HostPlan, existing: set[str], state: Path) -> None:

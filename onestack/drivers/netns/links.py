@@ -132,9 +132,9 @@ def remove(name: str, netns: str | None = None) -> None:
     run("link", "del", "dev", name, netns=netns, check=False)
 
 
-def ensure_addresses(netns: str, device: str, cidrs: list[str]) -> set[str]:
-    """Exactly these IPv4/global IPv6 addresses on ``device`` (link-local ones are the kernel's); returns
-    the addresses it added."""
+def ensure_addresses(netns: str | None, device: str, cidrs: list[str], exclusive: bool = True) -> set[str]:
+    """These IPv4/global IPv6 addresses on ``device`` (link-local ones are the kernel's) and, when
+    ``exclusive``, no others; returns the addresses it added."""
     current = set()
     for item in query("addr", "show", "dev", device, netns=netns):
         for info in item.get("addr_info", []):
@@ -144,7 +144,7 @@ def ensure_addresses(netns: str, device: str, cidrs: list[str]) -> set[str]:
     wanted = {str(ipaddress.ip_interface(c)) for c in cidrs}
     for cidr in wanted - current:
         run("addr", "add", cidr, "dev", device, netns=netns)
-    for cidr in current - wanted:
+    for cidr in current - wanted if exclusive else ():
         run("addr", "del", cidr, "dev", device, netns=netns)
     return wanted - current
 

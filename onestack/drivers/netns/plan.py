@@ -30,6 +30,7 @@ class Segment:
     mtu: int
     vxlan: Vxlan | None = None
     uplink: str | None = None  # a host interface enslaved to the bridge (a flat network mapped to an interface)
+    host_addresses: tuple[str, ...] = ()  # the host's own addresses on the bridge (DevStack's br-ex gateway)
     skipped: str = ""  # why this host cannot carry the network (e.g. no 802.1q in the kernel)
 
 

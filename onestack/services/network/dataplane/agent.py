@@ -111,6 +111,7 @@ class Agent:
         net = self.settings.network
         return desired.HostFacts(
             owner=self.owner, host=self.host, guests=self.guests, bridge_mappings=dict(net.physical_networks),
+            bridge_addresses=dict(net.bridge_addresses),
             interfaces={name: link.kind for name, link in root.items()}, vlan_supported=availability.vlan(),
             tunnel_ip=net.tunnel_ip, vxlan_port=net.vxlan_port, metadata=net.isolated_metadata,
             metadata_socket=net.metadata_socket or str(self.settings.data_dir / METADATA_SOCKET),

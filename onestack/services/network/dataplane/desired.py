@@ -46,6 +46,7 @@ class HostFacts:
     bridge_mappings: dict  # physical network -> host bridge or interface
     interfaces: dict  # host link name -> kind ("bridge", "" for a plain interface, ...)
     vlan_supported: bool
+    bridge_addresses: dict = dataclasses.field(default_factory=dict)  # host bridge -> the host's CIDRs on it
     tunnel_ip: str = ""
     vxlan_port: int = 4789
     metadata: bool = True
@@ -73,8 +74,9 @@ def segment(network: Network, facts: HostFacts) -> Segment:
         if kind == "vlan":
             return Segment(network.id, brq, network.mtu, skipped=NO_VLAN if not facts.vlan_supported
                            else "VLAN networks are not wired by this data plane yet")
-        if facts.interfaces.get(mapped, "bridge") == "bridge":
-            return Segment(network.id, mapped, network.mtu)  # linuxbridge semantics: the mapped bridge IS it
+        if facts.interfaces.get(mapped, "bridge") == "bridge":  # linuxbridge semantics: the mapped bridge IS it
+            return Segment(network.id, mapped, network.mtu,
+                           host_addresses=tuple(facts.bridge_addresses.get(mapped) or ()))
         return Segment(network.id, brq, network.mtu, uplink=mapped)
     return Segment(network.id, brq, network.mtu, skipped=f"network type {kind!r} is not supported here")
 
