@@ -12,6 +12,7 @@ from rich.console import Console
 
 from onestack import config, daemon
 from onestack.drivers import choice
+from onestack.drivers.netns import availability
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="An OpenStack-compatible cloud in one package.")
 keys_app = typer.Typer(no_args_is_help=True, help="Fernet token keys.")
@@ -87,6 +88,8 @@ def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
     console.print(f"  data dir   {settings.data_dir}")
     kind, why = choice.choose(settings.compute.driver)
     console.print(f"  compute    {kind} driver ({why})")
+    on, why = availability.choose(settings.network.dataplane)
+    console.print(f"  network    data plane {'on' if on else 'off'} ({why})")
     console.print(f"  clouds     {settings.data_dir / 'clouds.yaml'} (entries onestack, onestack-admin)")
     console.print("  try        openstack --os-cloud onestack-admin catalog list")
     console.print(f"             source {settings.data_dir / 'openrc-admin'}; openstack token issue")
