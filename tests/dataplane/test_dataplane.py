@@ -110,6 +110,11 @@ def port_status(http, port_id: str) -> str:
     return ok(http.get(f"/ports/{port_id}"))["port"]["status"]
 
 
+def router_gateway_port(http, router_id: str) -> str:
+    return ok(http.get("/ports", params={"device_id": router_id, "device_owner": "network:router_gateway"})
+              )["ports"][0]["id"]
+
+
 def dhcp_port(http, network_id: str) -> dict:
     return ok(http.get("/ports", params={"network_id": network_id, "device_owner": "network:dhcp"}))["ports"][0]
 
@@ -122,7 +127,7 @@ def test_a_guest_gets_its_address_routes_and_dns_from_the_networks_dnsmasq(cloud
     port = create(neutron, "ports", network_id=net["id"], name="guest")
     bridge = f"brq{net['id'][:11]}"
     wait(lambda: link_index(bridge), 10, "the network's bridge")
-    assert link_index(f"vxlan-{net['provider:segmentation_id']}") is not None
+    wait(lambda: link_index(f"vxlan-{net['provider:segmentation_id']}"), 10, "the network's VXLAN device")
     dhcp = dhcp_port(neutron, net["id"])
     wait(lambda: port_status(neutron, dhcp["id"]) == "ACTIVE", 10, "the DHCP port to be ACTIVE")
     assert sh("ip", "link", "show", f"tap{dhcp['id'][:11]}").stdout.count(f"master {bridge}") == 1
@@ -185,11 +190,21 @@ def test_a_router_gives_snat_to_the_outside_and_a_floating_ip_brings_the_outside
     seen = sh("ip", "netns", "exec", f"qrouter-{router['id']}", "conntrack", "-L", "-p", "icmp", check=False).stdout
     assert f"dst={gateway_address}" in seen, seen
 
-    assert not outside.pings("203.0.113.50"), "nothing answers a floating address not yet allocated"
+    # the outside learns where a new floating address lives from the router's gratuitous ARP, unasked
+    outside.run("sysctl", "-q", "-w", "net.ipv4.conf.eth0.arp_accept=1")
     fip = create(neutron, "floatingips", floating_network_id=ext["id"], port_id=port["id"])
+    qg_mac = ok(neutron.get(f"/ports/{router_gateway_port(neutron, router['id'])}"))["port"]["mac_address"]
+    wait(lambda: qg_mac in outside.run("ip", "neigh", "show", fip["floating_ip_address"]).stdout, 10,
+         "the gratuitous ARP for the floating address")
     assert wait(lambda: outside.pings(fip["floating_ip_address"]), 10, "DNAT through the floating IP")
     wait(lambda: ok(neutron.get(f"/floatingips/{fip['id']}"))["floatingip"]["status"] == "ACTIVE", 10,
          "the floating IP to be ACTIVE")
+
+    # extra routes land in the router's namespace
+    route = {"destination": "192.0.2.0/24", "nexthop": "10.91.0.200"}
+    ok(neutron.put(f"/routers/{router['id']}", json={"router": {"routes": [route]}}))
+    wait(lambda: "via 10.91.0.200" in sh("ip", "-n", f"qrouter-{router['id']}", "route", "show",
+                                          "192.0.2.0/24").stdout, 10, "the extra route")
 
     ok(neutron.put(f"/floatingips/{fip['id']}", json={"floatingip": {"port_id": None}}))
     wait(lambda: not outside.pings(fip["floating_ip_address"]), 10, "the floating IP to stop answering")

@@ -155,15 +155,27 @@ class Agent:
 
     def _report(self, wired: set[str]) -> None:
         """Ports this host wires are ACTIVE once their device is in its bridge, DOWN otherwise; a floating
-        IP is ACTIVE while it is associated and its router's gateway is wired."""
+        IP is ACTIVE while it is associated and its router's gateway is wired.  Read first, so a pass that
+        changes nothing takes no write lock."""
+        with self.db.read() as session:
+            changes = self._status_changes(session, wired)
+        if not changes:
+            return
         with self.db.write() as session:
-            for port in desired.managed_ports(session, self.host if self.guests else None):
-                status = "ACTIVE" if port.id in wired else "DOWN"
-                if port.status != status:
-                    port.status = status
-            gateways = dict(session.execute(select(models.Router.id, models.Router.gw_port_id)).all())
-            for fip in session.scalars(select(models.FloatingIP)):
-                gateway = gateways.get(fip.router_id)
-                status = "ACTIVE" if fip.port_id and gateway in wired else "DOWN"
-                if fip.status != status:
-                    fip.status = status
+            for (model, row_id), status in changes.items():
+                row = session.get(model, row_id)
+                if row is not None:
+                    row.status = status
+
+    def _status_changes(self, session, wired: set[str]) -> dict[tuple[type, str], str]:
+        changes: dict[tuple[type, str], str] = {}
+        for port in desired.managed_ports(session, self.host if self.guests else None):
+            status = "ACTIVE" if port.id in wired else "DOWN"
+            if port.status != status:
+                changes[(models.Port, port.id)] = status
+        gateways = dict(session.execute(select(models.Router.id, models.Router.gw_port_id)).all())
+        for fip in session.scalars(select(models.FloatingIP)):
+            status = "ACTIVE" if fip.port_id and gateways.get(fip.router_id) in wired else "DOWN"
+            if fip.status != status:
+                changes[(models.FloatingIP, fip.id)] = status
+        return changes
