@@ -68,7 +68,10 @@ def start_cloud(data_dir: Path, port: int) -> dict:
                 # The web-download image is served from loopback: let exactly that address through.
                 "image_import": {"allowed_ports": [], "allowed_networks": ["127.0.0.1/32"]},
                 # Two fake compute hosts, so multi-host tests (affinity, migrations) can run.
-                "compute": {"driver": "fake", "fake_hosts": 2}}
+                "compute": {"driver": "fake", "fake_hosts": 2},
+                # Tempest's API tests make hundreds of networks: no kernel objects for them (the data plane
+                # has its own tests); DevStack's networks are made, and Tempest is given `public`.
+                "network": {"dataplane": False}}
     (data_dir / "onestack.yaml").write_text(yaml.safe_dump(settings))
     subprocess.run([str(ONESTACK), "up", "--data-dir", str(data_dir), "--bind", f"127.0.0.1:{port}",
                     "--detach", "--no-user-clouds"], check=True)

@@ -210,26 +210,35 @@ def test_a_router_gives_snat_to_the_outside_and_a_floating_ip_brings_the_outside
     wait(lambda: not outside.pings(fip["floating_ip_address"]), 10, "the floating IP to stop answering")
 
 
-def test_restarting_the_agent_changes_nothing_that_was_right(cloud, neutron):
+def test_restarting_the_agent_changes_nothing_that_was_right(cloud, neutron, external):
     net = create(neutron, "networks", name="dp-restart")
-    create(neutron, "subnets", network_id=net["id"], cidr="10.92.0.0/24", ip_version=4)
+    subnet = create(neutron, "subnets", network_id=net["id"], cidr="10.92.0.0/24", ip_version=4)
+    router = create(neutron, "routers", name="dp-restart", external_gateway_info={"network_id": external["id"]})
+    inside = ok(neutron.put(f"/routers/{router['id']}/add_router_interface", json={"subnet_id": subnet["id"]}))
     dhcp = dhcp_port(neutron, net["id"])
-    wait(lambda: port_status(neutron, dhcp["id"]) == "ACTIVE", 10, "the DHCP port to be ACTIVE")
-    ns = f"qdhcp-{net['id']}"
+    gateway = router_gateway_port(neutron, router["id"])
+    for port_id in (dhcp["id"], inside["port_id"], gateway):
+        wait(lambda p=port_id: port_status(neutron, p) == "ACTIVE", 15, "the namespaces' ports to be ACTIVE")
+    ns, qr = f"qdhcp-{net['id']}", f"qrouter-{router['id']}"
     folder = cloud.data_dir / "dataplane" / "dhcp" / net["id"]
-    names = [(f"brq{net['id'][:11]}", None), (f"tap{dhcp['id'][:11]}", None), (f"ns-{dhcp['id'][:11]}", ns)]
+    names = [(f"brq{net['id'][:11]}", None), (f"tap{dhcp['id'][:11]}", None), (f"ns-{dhcp['id'][:11]}", ns),
+             (f"qr-{inside['port_id'][:11]}", qr), (f"qg-{gateway[:11]}", qr)]
 
     def state():
-        return [link_index(n, where) for n, where in names], dnsmasq.pid(folder, ns), metadata_proxy.pid(folder), \
-            Path(f"/run/netns/{ns}").stat().st_ino
+        table = json.loads(sh("ip", "netns", "exec", qr, "nft", "-j", "list", "table", "ip", "onestack-nat").stdout)
+        handle = next(item["table"]["handle"] for item in table["nftables"] if "table" in item)
+        return ([link_index(n, where) for n, where in names], dnsmasq.pid(folder, ns), metadata_proxy.pid(folder),
+                [Path(f"/run/netns/{n}").stat().st_ino for n in (ns, qr)], handle)
 
     before = state()
     assert None not in before[0] and before[1] and before[2]
     cloud.stop()
     cloud.start()
     with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": cloud.token()}) as http:
-        ok(http.get(f"/networks/{net['id']}"))
-    assert state() == before
+        # a port made after the restart shows the restarted agent has made its full passes
+        late = create(http, "ports", network_id=net["id"], name="after-restart")
+        wait(lambda: late["mac_address"] in (folder / "hosts").read_text(), 15, "a pass of the restarted agent")
+        assert state() == before
 
 
 def test_deleting_everything_leaves_nothing_of_it_behind(cloud, neutron, external):

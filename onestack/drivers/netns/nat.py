@@ -7,6 +7,7 @@ already translated carry on.
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 
 from onestack.drivers.netns.ip import NetnsError
@@ -16,6 +17,11 @@ TABLE = "onestack-nat"
 
 
 def render(router: Router) -> str:
+    """The ``nft -f`` input replacing the table, its comment the digest of its chains."""
+    return _table(_chains(router))
+
+
+def _chains(router: Router) -> str:
     pre, out, post = [], [], []
     if router.gateway is not None:
         device = router.gateway.inner
@@ -31,13 +37,27 @@ def render(router: Router) -> str:
         body = "".join(f"    {r}\n" for r in rules)
         return f"  chain {name} {{\n    type nat hook {hook} priority {priority}; policy accept;\n{body}  }}\n"
 
+    return (chain("prerouting", "prerouting", -100, pre) + chain("output", "output", -100, out)
+            + chain("postrouting", "postrouting", 100, post))
+
+
+def _digest(chains: str) -> str:
+    return hashlib.sha256(chains.encode()).hexdigest()[:16]
+
+
+def _table(chains: str) -> str:
     return (f"table ip {TABLE}\ndelete table ip {TABLE}\ntable ip {TABLE} {{\n"
-            + chain("prerouting", "prerouting", -100, pre) + chain("output", "output", -100, out)
-            + chain("postrouting", "postrouting", 100, post) + "}\n")
+            f"  comment \"{_digest(chains)}\"\n{chains}}}\n")
 
 
 def ensure(router: Router) -> None:
-    done = subprocess.run(["ip", "netns", "exec", router.namespace, "nft", "-f", "-"], input=render(router),
+    """The table as ``router`` wants it; left alone when its comment says it already is."""
+    chains = _chains(router)
+    current = subprocess.run(["ip", "netns", "exec", router.namespace, "nft", "list", "table", "ip", TABLE],
+                             capture_output=True, text=True)
+    if current.returncode == 0 and f'comment "{_digest(chains)}"' in current.stdout:
+        return
+    done = subprocess.run(["ip", "netns", "exec", router.namespace, "nft", "-f", "-"], input=_table(chains),
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise NetnsError(f"nft in {router.namespace}: {done.stderr.strip()}")
