@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import random
+import signal
 import socketserver
 import threading
 import uuid
@@ -112,6 +114,11 @@ def port_status(http, port_id: str) -> str:
 
 def router_gateway_port(http, router_id: str) -> str:
     return ok(http.get("/ports", params={"device_id": router_id, "device_owner": "network:router_gateway"})
+              )["ports"][0]["id"]
+
+
+def router_interface(http, router_id: str) -> str:
+    return ok(http.get("/ports", params={"device_id": router_id, "device_owner": "network:router_interface"})
               )["ports"][0]["id"]
 
 
@@ -259,3 +266,21 @@ def test_deleting_everything_leaves_nothing_of_it_behind(cloud, neutron, externa
     assert net["id"] not in left["dnsmasq"]
     assert not {n for n in left["links"] if n.startswith(f"brq{net['id'][:11]}")}
     assert not Path(cloud.data_dir / "dataplane" / "dhcp" / net["id"]).exists()
+
+
+def test_what_is_broken_behind_its_back_is_repaired_within_seconds(cloud, neutron, external):
+    net = create(neutron, "networks", name="dp-repair")
+    subnet = create(neutron, "subnets", network_id=net["id"], cidr="10.94.0.0/24", ip_version=4)
+    router = create(neutron, "routers", name="dp-repair", external_gateway_info={"network_id": external["id"]})
+    ok(neutron.put(f"/routers/{router['id']}/add_router_interface", json={"subnet_id": subnet["id"]}))
+    folder = cloud.data_dir / "dataplane" / "dhcp" / net["id"]
+    ns, qr = f"qdhcp-{net['id']}", f"qrouter-{router['id']}"
+    first = wait(lambda: dnsmasq.pid(folder, ns), 15, "dnsmasq")
+    wait(lambda: Path(f"/run/netns/{qr}").exists(), 15, "the router's namespace")
+
+    os.kill(first, signal.SIGKILL)
+    sh("ip", "netns", "del", qr)
+    again = wait(lambda: dnsmasq.pid(folder, ns), 5, "dnsmasq to be started again")
+    assert again != first
+    wait(lambda: link_index(f"qr-{router_interface(neutron, router['id'])[:11]}", qr), 5,
+         "the router's namespace to be made again")

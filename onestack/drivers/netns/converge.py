@@ -7,11 +7,12 @@ veths); removal works on whatever is left, so a crash anywhere is repaired by th
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 from pathlib import Path
 
 from onestack.drivers.netns import dnsmasq, links, metadata_proxy, namespaces, nat
-from onestack.drivers.netns.ip import NetnsError
+from onestack.drivers.netns.ip import NetnsError, mark
 from onestack.drivers.netns.plan import Dhcp, HostPlan, Router, Segment
 
 LOG = logging.getLogger("onestack.netns")
@@ -77,14 +78,13 @@ def _segment(root: dict[str, links.Link], segment: Segment, owner: str) -> None:
 def _dhcp(root: dict[str, links.Link], dhcp: Dhcp, plan: HostPlan, existing: set[str], state: Path) -> None:
     namespaces.ensure(dhcp.namespace, plan.owner, existing)
     _veth(root, dhcp.veth, dhcp.namespace, plan.owner)
-    network_id = dhcp.namespace[len("qdhcp-"):]
-    folder = dhcp_folder(state, network_id)
+    folder = dhcp_folder(state, dhcp.network_id)
     if dhcp.server is not None:
         dnsmasq.ensure(dhcp.server, folder)
     else:
         dnsmasq.stop(folder)
     if dhcp.metadata and plan.metadata_socket:
-        metadata_proxy.ensure(dhcp.namespace, network_id, Path(plan.metadata_socket), folder)
+        metadata_proxy.ensure(dhcp.namespace, dhcp.network_id, Path(plan.metadata_socket), folder)
     else:
         metadata_proxy.stop(folder)
 
@@ -124,7 +124,7 @@ def _announce(netns: str, device: str, address: str) -> None:
 
 def _remove_stale(plan: HostPlan, state: Path, existing: set[str]) -> None:
     wanted_ns = {d.namespace for d in plan.dhcp} | {r.namespace for r in plan.routers}
-    for network_id in dnsmasq.served(state / "dhcp") - {d.namespace[len("qdhcp-"):] for d in plan.dhcp}:
+    for network_id in dnsmasq.served(state / "dhcp") - {d.network_id for d in plan.dhcp}:
         _stop_dhcp(dhcp_folder(state, network_id))
     for ns in namespaces.owned(plan.owner, existing) - wanted_ns:
         LOG.info("removing namespace %s: nothing wants it", ns)
@@ -140,6 +140,19 @@ def _remove_stale(plan: HostPlan, state: Path, existing: set[str]) -> None:
         else:
             LOG.info("removing %s %s: nothing wants it", link.kind or "link", name)
             links.remove(name)
+
+
+def observe(plan: HostPlan, state: Path, root: dict[str, links.Link]) -> tuple:
+    """A cheap look at what a pass would see: the host links the plan wants or this cloud owns, which of
+    the plan's namespaces exist, and which of its helper processes live."""
+    wanted = {t.name for t in plan.taps} | {s.bridge for s in plan.segments}
+    mine = tuple(sorted((link.name, link.index, link.master, link.mtu, link.up, link.alias)
+                        for link in root.values() if link.name in wanted or link.alias == mark(plan.owner)))
+    spaces = [d.namespace for d in plan.dhcp] + [r.namespace for r in plan.routers]
+    present = tuple(n for n in spaces if os.path.exists(f"/run/netns/{n}"))
+    helpers = tuple((dnsmasq.pid(dhcp_folder(state, d.network_id)), metadata_proxy.pid(dhcp_folder(state, d.network_id)))
+                    for d in plan.dhcp)
+    return mine, present, helpers
 
 
 def _stop_dhcp(folder: Path) -> None:

@@ -49,6 +49,7 @@ class Veth:
 
 @dataclasses.dataclass(frozen=True)
 class Dhcp:
+    network_id: str
     namespace: str
     veth: Veth
     server: DhcpServer | None  # None: the network has no DHCP-enabled IPv4 subnet

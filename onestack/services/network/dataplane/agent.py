@@ -1,10 +1,11 @@
 """The data-plane agent of one host: a level-triggered loop that converges the kernel to the database.
 
 There is one key, the host: every pass reads the whole desired state (a few queries) and compares
-it, with the links it concerns, to what the last pass left.  Nothing changed: nothing is done, so
-the one-second resync that plugs freshly made guest taps costs a query and one ``ip link``.  Any
-difference, or ``DEEP_EVERY`` seconds gone by, runs the full converge, which also repairs what was
-changed behind its back (a deleted namespace, a killed dnsmasq).  Network commits wake it at once.
+it, with a cheap look at the kernel (the links it concerns, its namespaces, its helper processes),
+to what the last pass left.  Nothing changed: nothing is done, so the one-second resync that plugs
+freshly made guest taps costs a query, one ``ip link`` and a few reads of /proc.  Any difference
+(a new tap, a deleted namespace, a killed dnsmasq), a network commit, or ``DEEP_EVERY`` seconds gone
+by runs the full converge, which also repairs what the look does not see (an address removed by hand).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from sqlalchemy import select
 from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.drivers.netns import availability, converge, links
-from onestack.drivers.netns.ip import mark
 from onestack.reconcile.loop import Loop
 from onestack.services.network import models
 from onestack.services.network.dataplane import desired
@@ -121,7 +121,7 @@ class Agent:
         root = links.snapshot()
         with self.db.read() as session:
             plan = desired.plan(session, self.facts(root))
-        seen = (plan, self._concerned(plan, root))
+        seen = (plan, converge.observe(plan, self.state, root))
         if seen == self._last and not self._changed and time.monotonic() - self._deep_at < DEEP_EVERY:
             return None
         self._changed = False
@@ -129,7 +129,7 @@ class Agent:
         wired = converge.converge(plan, self.state)
         self._report(wired)
         self._converge_firewall(plan)
-        self._last = (plan, self._concerned(plan, links.snapshot()))
+        self._last = (plan, converge.observe(plan, self.state, links.snapshot()))
         self._deep_at = time.monotonic()
         return None
 
@@ -140,12 +140,6 @@ class Agent:
             with self.db.read() as session:
                 firewall.converge(self.owner, security.port_rules(session, [t.port_id for t in plan.taps]))
         """
-
-    def _concerned(self, plan, root: dict[str, links.Link]) -> tuple:
-        """The host links this plan wants or this cloud owns, as much of them as a pass would change."""
-        wanted = {t.name for t in plan.taps} | {s.bridge for s in plan.segments}
-        return tuple(sorted((link.name, link.index, link.master, link.mtu, link.up, link.alias)
-                            for link in root.values() if link.name in wanted or link.alias == mark(self.owner)))
 
     def _say_skipped(self, plan) -> None:
         for segment in plan.segments:

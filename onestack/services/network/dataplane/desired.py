@@ -107,7 +107,7 @@ def dhcp(network: Network, port: Port, ports: list[Port], bridge: str, facts: Ho
     metadata = facts.metadata and bool(own)
     veth = _veth(port, "ns", bridge, network.mtu, subnets, (f"{METADATA_ADDRESS}/32",) if metadata else ())
     if not own:
-        return Dhcp(f"qdhcp-{network.id}", veth, None)
+        return Dhcp(network.id, f"qdhcp-{network.id}", veth, None)
     dhcp_subnets = []
     for subnet in sorted(served.values(), key=lambda s: s.cidr):
         routes = [(r["destination"], r["nexthop"]) for r in subnet.host_routes if _v4(r["nexthop"])]
@@ -120,7 +120,7 @@ def dhcp(network: Network, port: Port, ports: list[Port], bridge: str, facts: Ho
                    for p in ports for a in p.fixed_ips if a.subnet_id in served and p.id != port.id)
     server = DhcpServer(network.id, f"qdhcp-{network.id}", veth.inner, tuple(dhcp_subnets), tuple(hosts),
                         network.dns_domain.rstrip(".") or facts.domain)
-    return Dhcp(f"qdhcp-{network.id}", veth, server, metadata)
+    return Dhcp(network.id, f"qdhcp-{network.id}", veth, server, metadata)
 
 
 def router(row: RouterRow, ports: list[Port], networks: dict[str, Network], segments: dict[str, Segment],
