@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from pathlib import Path
 
 import httpx
 
@@ -55,3 +57,23 @@ def nova_error(resp: httpx.Response, status: int) -> str:
     (fault,) = resp.json().values()
     assert fault["code"] == status
     return fault["message"]
+
+
+def wait(predicate, seconds: float, what: str, every: float = 0.2):
+    """``predicate()``'s first truthy answer within ``seconds``; AssertionError naming ``what`` otherwise."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def upload_image(http: httpx.Client, path: Path, image_name: str = "onestack-tiny") -> dict:
+    """A qcow2 image made and uploaded through Glance (``http`` based at the cloud's root)."""
+    image = ok(http.post("/image/v2/images", json={"name": image_name, "disk_format": "qcow2",
+                                                    "container_format": "bare"}), 201)
+    ok(http.put(f"/image/v2/images/{image['id']}/file", content=path.read_bytes(),
+                headers={"Content-Type": "application/octet-stream"}), 204)
+    return image

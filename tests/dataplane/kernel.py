@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 import uuid
 
 import pytest
@@ -24,16 +23,6 @@ def sh(*cmd: str, check: bool = True, timeout: float = 30) -> subprocess.Complet
     if check and done.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)}: {done.stderr or done.stdout}")
     return done
-
-
-def wait(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def link_index(name: str, netns: str | None = None) -> int | None:

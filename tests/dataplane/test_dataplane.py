@@ -22,9 +22,9 @@ import httpx
 import pytest
 
 from onestack.drivers.netns import converge, dnsmasq, metadata_proxy
-from tests.api.helpers import ok
+from tests.api.helpers import ok, wait
 from tests.cloudfixture import Cloud
-from tests.dataplane.kernel import Namespace, link_index, require_dataplane, sh, wait
+from tests.dataplane.kernel import Namespace, link_index, require_dataplane, sh
 
 pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
 

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from onestack.drivers.netns import converge
-from tests.api.helpers import name, ok
+from tests.api.helpers import name, ok, upload_image, wait
 from tests.cloudfixture import Cloud
-from tests.dataplane.kernel import Namespace, link_index, require_dataplane, wait
+from tests.dataplane.kernel import Namespace, link_index, require_dataplane
 
 pytestmark = [pytest.mark.qemu, pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
 NOVA = {"X-OpenStack-Nova-API-Version": "2.1"}
@@ -37,10 +37,7 @@ def test_a_guest_gets_its_address_by_dhcp_and_answers_ping_on_its_network(tmp_pa
     http = httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": cloud.token(), **NOVA}, timeout=120)
     neighbour = None
     try:
-        image = ok(http.post("/image/v2/images", json={"name": "onestack-tiny", "disk_format": "qcow2",
-                                                        "container_format": "bare"}), 201)
-        ok(http.put(f"/image/v2/images/{image['id']}/file", content=tiny.path.read_bytes(),
-                    headers={"Content-Type": "application/octet-stream"}), 204)
+        image = upload_image(http, tiny.path)
         net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
         ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
                                                               "cidr": "10.78.0.0/24"}}), 201)
@@ -58,11 +55,13 @@ def test_a_guest_gets_its_address_by_dhcp_and_answers_ping_on_its_network(tmp_pa
         wait(lambda: neighbour.pings(address), 240, "the guest to answer ping")
         first_reply = time.monotonic() - created
         print(f"server create -> first ping reply: {first_reply:.1f}s")
-        assert ok(http.get(f"/network/v2.0/ports/{port['id']}"))["port"]["status"] == "ACTIVE"
+        # reported at the end of the pass that plugged the tap, which may still be running
+        wait(lambda: ok(http.get(f"/network/v2.0/ports/{port['id']}"))["port"]["status"] == "ACTIVE", 15,
+             "the guest's port to be ACTIVE")
         log = wait(lambda: (out := ok(http.post(f"/compute/v2.1/servers/{server_id}/action",
                                                  json={"os-getConsoleOutput": {}}))["output"])
                    and "onestack-tiny: up" in out and out, 120, "the guest's marker line")
-        assert f"addresses={address}" in log
+        assert f"addresses={address}" in log, log
 
         ok(http.delete(f"/compute/v2.1/servers/{server_id}"), 204)
         wait(lambda: http.get(f"/compute/v2.1/servers/{server_id}").status_code == 404, 120, "the server to go")

@@ -4,12 +4,11 @@ restart under it, and a guest that dies is reported SHUTOFF."""
 
 import base64
 import subprocess
-import time
 
 import httpx
 import pytest
 
-from tests.api.helpers import name, ok
+from tests.api.helpers import name, ok, upload_image, wait
 from tests.cloudfixture import Cloud
 
 pytestmark = pytest.mark.qemu
@@ -28,16 +27,6 @@ def tiny():
 
 def console(nova, server_id: str) -> str:
     return ok(nova.post(f"/servers/{server_id}/action", json={"os-getConsoleOutput": {}}))["output"]
-
-
-def wait(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def qemu_running(server_id: str) -> bool:
@@ -60,10 +49,7 @@ def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny):
     server_id = None
     try:
         with httpx.Client(base_url=cloud.url, headers=headers, timeout=120) as http:
-            image = ok(http.post("/image/v2/images", json={"name": "onestack-tiny", "disk_format": "qcow2",
-                                                            "container_format": "bare"}), 201)
-            ok(http.put(f"/image/v2/images/{image['id']}/file", content=tiny.path.read_bytes(),
-                        headers={"Content-Type": "application/octet-stream"}), 204)
+            image = upload_image(http, tiny.path)
             net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
             ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
                                                                   "cidr": "10.77.0.0/24"}}), 201)
