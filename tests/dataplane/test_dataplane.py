@@ -216,6 +216,11 @@ def test_a_router_gives_snat_to_the_outside_and_a_floating_ip_brings_the_outside
     ok(neutron.put(f"/floatingips/{fip['id']}", json={"floatingip": {"port_id": None}}))
     wait(lambda: not outside.pings(fip["floating_ip_address"]), 10, "the floating IP to stop answering")
 
+    # without SNAT the outside cannot answer the guest (it has no route back to the private subnet)
+    ok(neutron.put(f"/routers/{router['id']}", json={"router": {"external_gateway_info": {
+        "network_id": ext["id"], "enable_snat": False}}}))
+    wait(lambda: not guest.pings("203.0.113.1"), 10, "egress to stop without SNAT")
+
 
 def test_restarting_the_agent_changes_nothing_that_was_right(cloud, neutron, external):
     net = create(neutron, "networks", name="dp-restart")
@@ -284,3 +289,19 @@ def test_what_is_broken_behind_its_back_is_repaired_within_seconds(cloud, neutro
     assert again != first
     wait(lambda: link_index(f"qr-{router_interface(neutron, router['id'])[:11]}", qr), 5,
          "the router's namespace to be made again")
+
+
+def test_two_projects_networks_with_the_same_cidr_stay_apart(cloud, neutron, scratch):
+    nets = [create(neutron, "networks", name=f"dp-same-{i}", tenant_id=uuid.uuid4().hex) for i in range(2)]
+    for net in nets:
+        create(neutron, "subnets", network_id=net["id"], cidr="10.95.0.0/24", ip_version=4, tenant_id=net["project_id"])
+    dhcps = [dhcp_port(neutron, net["id"]) for net in nets]
+    assert dhcps[0]["fixed_ips"][0]["ip_address"] == dhcps[1]["fixed_ips"][0]["ip_address"]
+    address = dhcps[0]["fixed_ips"][0]["ip_address"]
+    for net, dhcp in zip(nets, dhcps, strict=True):
+        wait(lambda d=dhcp: port_status(neutron, d["id"]) == "ACTIVE", 15, "the DHCP port to be ACTIVE")
+        guest = scratch(f"brq{net['id'][:11]}")
+        guest.address("10.95.0.200/24")
+        assert wait(lambda g=guest: g.pings(address), 10, "the network's own DHCP address")
+        neighbour = guest.run("ip", "neigh", "show", address).stdout
+        assert dhcp["mac_address"] in neighbour, "answered by its own network's namespace, never the other's"
