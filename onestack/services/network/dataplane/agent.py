@@ -31,6 +31,7 @@ LOG = logging.getLogger("onestack.dataplane")
 KEY = "host"
 DEEP_EVERY = 10.0
 OWNER_FILE = "owner"
+OWN_REPORT = "dataplane_report"  # marks the agent's own status writes, which need no new pass
 METADATA_SOCKET = "metadata.sock"  # the metadata server's (the guest-facing service listens there)
 
 
@@ -87,11 +88,11 @@ class Agent:
         self.loop.stop()
 
     def _listen_for_network_commits(self) -> None:
-        """Wake the loop after any commit that wrote a network row (other processes' commits are seen
-        by the resync)."""
+        """Wake the loop after any commit that wrote a network row, except its own status reports (other
+        processes' commits are seen by the resync)."""
 
         def flushed(session, _context):
-            if any(type(obj).__module__ == models.__name__
+            if not session.info.get(OWN_REPORT) and any(type(obj).__module__ == models.__name__
                    for obj in (*session.new, *session.dirty, *session.deleted)):
                 session.info["network_touched"] = True
 
@@ -156,6 +157,7 @@ class Agent:
         if not changes:
             return
         with self.db.write() as session:
+            session.info[OWN_REPORT] = True
             for (model, row_id), status in changes.items():
                 row = session.get(model, row_id)
                 if row is not None:
