@@ -65,7 +65,10 @@ class Onestack:
         self.data_dir = WORK / name
         self.port = free_port()
         self.cli = [sys.executable, "-m", "onestack"]
-        self.settings = {"bcrypt_rounds": BCRYPT_ROUNDS, **(settings or {})}
+        settings = dict(settings or {})
+        # The APIs are measured, not the kernel: no data plane (a bench data dir is removed, not purged).
+        network = {"dataplane": False, **settings.pop("network", {})}
+        self.settings = {"bcrypt_rounds": BCRYPT_ROUNDS, "network": network, **settings}
 
     @property
     def base(self) -> str:
