@@ -58,11 +58,12 @@ def cloud(tmp_path_factory):
     data = tmp_path_factory.mktemp("dataplane")
     metadata = UnixHTTPServer(str(data / "echo.sock"), EchoHeaders)
     threading.Thread(target=metadata.serve_forever, daemon=True).start()
-    c = Cloud(data, settings={"network": {
+    # the QEMU driver makes this host's guests real, so the data plane plugs the taps of ports bound to it
+    c = Cloud(data, settings={"compute": {"driver": "qemu", "host": f"dp-{tag}"}, "network": {
         "dataplane": True, "physical_networks": {"public": f"brx{tag}"}, "vni_ranges": [[vni, vni + 99]],
         "metadata_socket": str(data / "echo.sock")}})
     c.start()
-    c.ext_bridge = f"brx{tag}"
+    c.ext_bridge, c.host = f"brx{tag}", f"dp-{tag}"
     yield c
     c.stop()
     metadata.shutdown()
@@ -133,10 +134,10 @@ def test_a_guest_gets_its_address_routes_and_dns_from_the_networks_dnsmasq(cloud
                     host_routes=[{"destination": "192.0.2.0/24", "nexthop": "10.90.0.254"}])
     port = create(neutron, "ports", network_id=net["id"], name="guest")
     bridge = f"brq{net['id'][:11]}"
-    wait(lambda: link_index(bridge), 10, "the network's bridge")
-    wait(lambda: link_index(f"vxlan-{net['provider:segmentation_id']}"), 10, "the network's VXLAN device")
+    wait(lambda: link_index(bridge), 30, "the network's bridge")
+    wait(lambda: link_index(f"vxlan-{net['provider:segmentation_id']}"), 30, "the network's VXLAN device")
     dhcp = dhcp_port(neutron, net["id"])
-    wait(lambda: port_status(neutron, dhcp["id"]) == "ACTIVE", 10, "the DHCP port to be ACTIVE")
+    wait(lambda: port_status(neutron, dhcp["id"]) == "ACTIVE", 30, "the DHCP port to be ACTIVE")
     assert sh("ip", "link", "show", f"tap{dhcp['id'][:11]}").stdout.count(f"master {bridge}") == 1
 
     guest = scratch(bridge, port["mac_address"])
@@ -157,7 +158,7 @@ def test_a_guest_gets_its_address_routes_and_dns_from_the_networks_dnsmasq(cloud
     guest.run("ip", "route", "add", "169.254.169.254/32", "via", dhcp_ip)
     got = json.loads(wait(lambda: guest.run("busybox", "wget", "-q", "-O", "-", "--header", "X-Forwarded-For: 10.9.9.9",
                                             "http://169.254.169.254/openstack/latest/meta_data.json",
-                                            check=False).stdout, 10, "the metadata proxy"))
+                                            check=False).stdout, 30, "the metadata proxy"))
     assert got["path"] == "/openstack/latest/meta_data.json"
     assert got["x-forwarded-for"] == lease["ip"], "the guest's own claim is replaced by its real address"
     assert got["x-neutron-network-id"] == net["id"]
@@ -166,7 +167,7 @@ def test_a_guest_gets_its_address_routes_and_dns_from_the_networks_dnsmasq(cloud
     folder = cloud.data_dir / "dataplane" / "dhcp" / net["id"]
     before = dnsmasq.pid(folder)
     late = create(neutron, "ports", network_id=net["id"], name="late")
-    wait(lambda: late["mac_address"] in (folder / "hosts").read_text(), 10, "the new port's lease")
+    wait(lambda: late["mac_address"] in (folder / "hosts").read_text(), 30, "the new port's lease")
     assert dnsmasq.pid(folder) == before
     second = scratch(bridge, late["mac_address"])
     assert second.dhcp()["ip"] == late["fixed_ips"][0]["ip_address"]
@@ -183,17 +184,17 @@ def test_a_router_gives_snat_to_the_outside_and_a_floating_ip_brings_the_outside
     gateway_address = ok(neutron.get(f"/routers/{router['id']}"))["router"]["external_gateway_info"][
         "external_fixed_ips"][0]["ip_address"]
 
-    wait(lambda: link_index(cloud.ext_bridge), 10, "the external bridge")
+    wait(lambda: link_index(cloud.ext_bridge), 30, "the external bridge")
     outside = scratch(cloud.ext_bridge)
     outside.address("203.0.113.1/24")  # the external subnet's gateway: the "internet" of this test
     guest = scratch(f"brq{net['id'][:11]}", port["mac_address"])
-    wait(lambda: Path(f"/run/netns/qrouter-{router['id']}").exists(), 10, "the router's namespace")
+    wait(lambda: Path(f"/run/netns/qrouter-{router['id']}").exists(), 30, "the router's namespace")
     lease = guest.dhcp()
     guest.address(f"{lease['ip']}/24", lease["router"])
 
-    assert wait(lambda: guest.pings(subnet["gateway_ip"]), 10, "the router's inside address to answer")
+    assert wait(lambda: guest.pings(subnet["gateway_ip"]), 30, "the router's inside address to answer")
     # the outside has no route to 10.91.0.0/24: a reply can only come back to the router's address
-    assert wait(lambda: guest.pings("203.0.113.1"), 10, "SNAT to the outside")
+    assert wait(lambda: guest.pings("203.0.113.1"), 30, "SNAT to the outside")
     seen = sh("ip", "netns", "exec", f"qrouter-{router['id']}", "conntrack", "-L", "-p", "icmp", check=False).stdout
     assert f"dst={gateway_address}" in seen, seen
 
@@ -201,25 +202,25 @@ def test_a_router_gives_snat_to_the_outside_and_a_floating_ip_brings_the_outside
     outside.run("sysctl", "-q", "-w", "net.ipv4.conf.eth0.arp_accept=1")
     fip = create(neutron, "floatingips", floating_network_id=ext["id"], port_id=port["id"])
     qg_mac = ok(neutron.get(f"/ports/{router_gateway_port(neutron, router['id'])}"))["port"]["mac_address"]
-    wait(lambda: qg_mac in outside.run("ip", "neigh", "show", fip["floating_ip_address"]).stdout, 10,
+    wait(lambda: qg_mac in outside.run("ip", "neigh", "show", fip["floating_ip_address"]).stdout, 30,
          "the gratuitous ARP for the floating address")
-    assert wait(lambda: outside.pings(fip["floating_ip_address"]), 10, "DNAT through the floating IP")
-    wait(lambda: ok(neutron.get(f"/floatingips/{fip['id']}"))["floatingip"]["status"] == "ACTIVE", 10,
+    assert wait(lambda: outside.pings(fip["floating_ip_address"]), 30, "DNAT through the floating IP")
+    wait(lambda: ok(neutron.get(f"/floatingips/{fip['id']}"))["floatingip"]["status"] == "ACTIVE", 30,
          "the floating IP to be ACTIVE")
 
     # extra routes land in the router's namespace
     route = {"destination": "192.0.2.0/24", "nexthop": "10.91.0.200"}
     ok(neutron.put(f"/routers/{router['id']}", json={"router": {"routes": [route]}}))
     wait(lambda: "via 10.91.0.200" in sh("ip", "-n", f"qrouter-{router['id']}", "route", "show",
-                                          "192.0.2.0/24").stdout, 10, "the extra route")
+                                          "192.0.2.0/24").stdout, 30, "the extra route")
 
     ok(neutron.put(f"/floatingips/{fip['id']}", json={"floatingip": {"port_id": None}}))
-    wait(lambda: not outside.pings(fip["floating_ip_address"]), 10, "the floating IP to stop answering")
+    wait(lambda: not outside.pings(fip["floating_ip_address"]), 30, "the floating IP to stop answering")
 
     # without SNAT the outside cannot answer the guest (it has no route back to the private subnet)
     ok(neutron.put(f"/routers/{router['id']}", json={"router": {"external_gateway_info": {
         "network_id": ext["id"], "enable_snat": False}}}))
-    wait(lambda: not guest.pings("203.0.113.1"), 10, "egress to stop without SNAT")
+    wait(lambda: not guest.pings("203.0.113.1"), 30, "egress to stop without SNAT")
 
 
 def test_restarting_the_agent_changes_nothing_that_was_right(cloud, neutron, external):
@@ -230,7 +231,7 @@ def test_restarting_the_agent_changes_nothing_that_was_right(cloud, neutron, ext
     dhcp = dhcp_port(neutron, net["id"])
     gateway = router_gateway_port(neutron, router["id"])
     for port_id in (dhcp["id"], inside["port_id"], gateway):
-        wait(lambda p=port_id: port_status(neutron, p) == "ACTIVE", 15, "the namespaces' ports to be ACTIVE")
+        wait(lambda p=port_id: port_status(neutron, p) == "ACTIVE", 30, "the namespaces' ports to be ACTIVE")
     ns, qr = f"qdhcp-{net['id']}", f"qrouter-{router['id']}"
     folder = cloud.data_dir / "dataplane" / "dhcp" / net["id"]
     names = [(f"brq{net['id'][:11]}", None), (f"tap{dhcp['id'][:11]}", None), (f"ns-{dhcp['id'][:11]}", ns),
@@ -249,7 +250,7 @@ def test_restarting_the_agent_changes_nothing_that_was_right(cloud, neutron, ext
     with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": cloud.token()}) as http:
         # a port made after the restart shows the restarted agent has made its full passes
         late = create(http, "ports", network_id=net["id"], name="after-restart")
-        wait(lambda: late["mac_address"] in (folder / "hosts").read_text(), 15, "a pass of the restarted agent")
+        wait(lambda: late["mac_address"] in (folder / "hosts").read_text(), 30, "a pass of the restarted agent")
         assert state() == before
 
 
@@ -260,13 +261,13 @@ def test_deleting_everything_leaves_nothing_of_it_behind(cloud, neutron, externa
     router = create(neutron, "routers", name="dp-gone", external_gateway_info={"network_id": ext["id"]})
     ok(neutron.put(f"/routers/{router['id']}/add_router_interface", json={"subnet_id": subnet["id"]}))
     mine = {f"qdhcp-{net['id']}", f"qrouter-{router['id']}"}
-    wait(lambda: mine <= owned(cloud)["namespaces"], 15, "the network's and router's namespaces")
+    wait(lambda: mine <= owned(cloud)["namespaces"], 30, "the network's and router's namespaces")
     assert net["id"] in owned(cloud)["dnsmasq"]
 
     ok(neutron.put(f"/routers/{router['id']}/remove_router_interface", json={"subnet_id": subnet["id"]}))
     ok(neutron.delete(f"/routers/{router['id']}"), 204)
     ok(neutron.delete(f"/networks/{net['id']}"), 204)
-    wait(lambda: not mine & owned(cloud)["namespaces"], 15, "the namespaces to go")
+    wait(lambda: not mine & owned(cloud)["namespaces"], 30, "the namespaces to go")
     left = owned(cloud)
     assert net["id"] not in left["dnsmasq"]
     assert not {n for n in left["links"] if n.startswith(f"brq{net['id'][:11]}")}
@@ -280,14 +281,14 @@ def test_what_is_broken_behind_its_back_is_repaired_within_seconds(cloud, neutro
     ok(neutron.put(f"/routers/{router['id']}/add_router_interface", json={"subnet_id": subnet["id"]}))
     folder = cloud.data_dir / "dataplane" / "dhcp" / net["id"]
     ns, qr = f"qdhcp-{net['id']}", f"qrouter-{router['id']}"
-    first = wait(lambda: dnsmasq.pid(folder, ns), 15, "dnsmasq")
-    wait(lambda: Path(f"/run/netns/{qr}").exists(), 15, "the router's namespace")
+    first = wait(lambda: dnsmasq.pid(folder, ns), 30, "dnsmasq")
+    wait(lambda: Path(f"/run/netns/{qr}").exists(), 30, "the router's namespace")
 
     os.kill(first, signal.SIGKILL)
     sh("ip", "netns", "del", qr)
-    again = wait(lambda: dnsmasq.pid(folder, ns), 5, "dnsmasq to be started again")
+    again = wait(lambda: dnsmasq.pid(folder, ns), 30, "dnsmasq to be started again")
     assert again != first
-    wait(lambda: link_index(f"qr-{router_interface(neutron, router['id'])[:11]}", qr), 5,
+    wait(lambda: link_index(f"qr-{router_interface(neutron, router['id'])[:11]}", qr), 30,
          "the router's namespace to be made again")
 
 
@@ -299,9 +300,27 @@ def test_two_projects_networks_with_the_same_cidr_stay_apart(cloud, neutron, scr
     assert dhcps[0]["fixed_ips"][0]["ip_address"] == dhcps[1]["fixed_ips"][0]["ip_address"]
     address = dhcps[0]["fixed_ips"][0]["ip_address"]
     for net, dhcp in zip(nets, dhcps, strict=True):
-        wait(lambda d=dhcp: port_status(neutron, d["id"]) == "ACTIVE", 15, "the DHCP port to be ACTIVE")
+        wait(lambda d=dhcp: port_status(neutron, d["id"]) == "ACTIVE", 30, "the DHCP port to be ACTIVE")
         guest = scratch(f"brq{net['id'][:11]}")
         guest.address("10.95.0.200/24")
-        assert wait(lambda g=guest: g.pings(address), 10, "the network's own DHCP address")
+        assert wait(lambda g=guest: g.pings(address), 30, "the network's own DHCP address")
         neighbour = guest.run("ip", "neigh", "show", address).stdout
         assert dhcp["mac_address"] in neighbour, "answered by its own network's namespace, never the other's"
+
+
+def test_a_guests_tap_is_plugged_when_it_appears_and_its_port_follows_it_up_and_down(cloud, neutron):
+    net = create(neutron, "networks", name="dp-tap")
+    create(neutron, "subnets", network_id=net["id"], cidr="10.96.0.0/24", ip_version=4)
+    port = create(neutron, "ports", network_id=net["id"], device_owner="compute:nova",
+                  device_id=str(uuid.uuid4()), **{"binding:host_id": cloud.host})
+    tap, bridge = f"tap{port['id'][:11]}", f"brq{net['id'][:11]}"
+    wait(lambda: link_index(bridge), 30, "the network's bridge")
+    assert port_status(neutron, port["id"]) == "DOWN"
+    sh("ip", "tuntap", "add", "dev", tap, "mode", "tap")  # as the QEMU driver makes it, before QEMU starts
+    try:
+        wait(lambda: port_status(neutron, port["id"]) == "ACTIVE", 30, "the port to be ACTIVE once plugged")
+        shown = sh("ip", "-d", "link", "show", tap).stdout
+        assert f"master {bridge}" in shown and "mtu 1450" in shown
+    finally:
+        sh("ip", "link", "del", tap, check=False)
+    wait(lambda: port_status(neutron, port["id"]) == "DOWN", 30, "the port to be DOWN once its tap is gone")

@@ -42,7 +42,7 @@ def test_a_guest_gets_its_address_by_dhcp_and_answers_ping_on_its_network(tmp_pa
         ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
                                                               "cidr": "10.78.0.0/24"}}), 201)
         bridge = f"brq{net['id'][:11]}"
-        wait(lambda: link_index(bridge), 20, "the network's bridge")
+        wait(lambda: link_index(bridge), 30, "the network's bridge")
         neighbour = Namespace(bridge)
         neighbour.address("10.78.0.250/24")
         body = {"server": {"name": "pinged", "imageRef": image["id"], "flavorRef": "42",
@@ -56,7 +56,7 @@ def test_a_guest_gets_its_address_by_dhcp_and_answers_ping_on_its_network(tmp_pa
         first_reply = time.monotonic() - created
         print(f"server create -> first ping reply: {first_reply:.1f}s")
         # reported at the end of the pass that plugged the tap, which may still be running
-        wait(lambda: ok(http.get(f"/network/v2.0/ports/{port['id']}"))["port"]["status"] == "ACTIVE", 15,
+        wait(lambda: ok(http.get(f"/network/v2.0/ports/{port['id']}"))["port"]["status"] == "ACTIVE", 30,
              "the guest's port to be ACTIVE")
         log = wait(lambda: (out := ok(http.post(f"/compute/v2.1/servers/{server_id}/action",
                                                  json={"os-getConsoleOutput": {}}))["output"])
@@ -71,7 +71,7 @@ def test_a_guest_gets_its_address_by_dhcp_and_answers_ping_on_its_network(tmp_pa
              "the network to be deleted")
         owner = (cloud.data_dir / "dataplane" / "owner").read_text().strip()
         wait(lambda: converge.owned_objects(owner, cloud.data_dir / "dataplane") == {
-            "namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set()}, 20, "nothing left")
+            "namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set()}, 30, "nothing left")
     finally:
         if neighbour is not None:
             neighbour.close()

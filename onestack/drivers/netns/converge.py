@@ -6,6 +6,7 @@ veths); removal works on whatever is left, so a crash anywhere is repaired by th
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import subprocess
@@ -23,7 +24,12 @@ def dhcp_folder(state: Path, network_id: str) -> Path:
 
 
 class ConvergeErrors(NetnsError):
-    """Some objects could not be converged; the others were (the reconciler retries the pass)."""
+    """Some objects could not be converged; the others were (the reconciler retries the pass).
+    ``wired``: the ports that are wired all the same."""
+
+    def __init__(self, message: str, wired: set[str]):
+        super().__init__(message)
+        self.wired = wired
 
 
 def converge(plan: HostPlan, state: Path) -> set[str]:
@@ -46,21 +52,30 @@ def converge(plan: HostPlan, state: Path) -> set[str]:
         if not segment.skipped:
             attempt(f"network {segment.network_id}", lambda s=segment: _segment(root, s, owner))
     root = links.snapshot()
+    wired = plug_taps(plan, root, attempt)  # first: guests wait for them, nothing waits for the rest
     existing = namespaces.names()
-    wired: set[str] = set()
     for dhcp in plan.dhcp:
         if attempt(dhcp.namespace, lambda d=dhcp: _dhcp(root, d, plan, existing, state)):
             wired.add(dhcp.veth.port_id)
     for router in plan.routers:
         if attempt(router.namespace, lambda r=router: _router(root, r, owner, existing)):
             wired |= {v.port_id for v in (*router.interfaces, *([router.gateway] if router.gateway else []))}
-    for tap in plan.taps:
-        if attempt(tap.name, lambda t=tap: links.plug(root, t.name, t.bridge, t.mtu, owner)) and tap.name in root:
-            wired.add(tap.port_id)
     attempt("removing what no longer belongs", lambda: _remove_stale(plan, state, existing))
     if failed:
-        raise ConvergeErrors("; ".join(failed))
+        raise ConvergeErrors("; ".join(failed), wired)
     return wired
+
+
+def plug_taps(plan: HostPlan, root: dict[str, links.Link], attempt=None) -> set[str]:
+    """Put the guests' taps that exist in their bridges; returns their ports.  On its own (``attempt``
+    None) it is the quick pass for taps that just appeared, and raises the first failure."""
+    plugged = set()
+    for tap in plan.taps:
+        work = functools.partial(links.plug, root, tap.name, tap.bridge, tap.mtu, plan.owner)
+        done = work() if attempt is None else attempt(tap.name, work)
+        if done and tap.name in root:
+            plugged.add(tap.port_id)
+    return plugged
 
 
 def _segment(root: dict[str, links.Link], segment: Segment, owner: str) -> None:
@@ -142,17 +157,39 @@ def _remove_stale(plan: HostPlan, state: Path, existing: set[str]) -> None:
             links.remove(name)
 
 
-def observe(plan: HostPlan, state: Path, root: dict[str, links.Link]) -> tuple:
-    """A cheap look at what a pass would see: the host links the plan wants or this cloud owns, which of
-    the plan's namespaces exist, and which of its helper processes live."""
-    wanted = {t.name for t in plan.taps} | {s.bridge for s in plan.segments}
-    mine = tuple(sorted((link.name, link.index, link.master, link.mtu, link.up, link.alias)
-                        for link in root.values() if link.name in wanted or link.alias == mark(plan.owner)))
+def taps_astray(plan: HostPlan, root: dict[str, links.Link], wired: set[str]) -> bool:
+    """Whether a guest's tap is not as the last pass left it: there but not plugged and marked as
+    wanted, or come or gone since (``wired``: the ports the last pass found wired)."""
+    for tap in plan.taps:
+        link = root.get(tap.name)
+        if link is None:
+            if tap.port_id in wired:
+                return True
+        elif (tap.port_id not in wired or link.master != tap.bridge or link.alias != mark(plan.owner)
+              or link.mtu != tap.mtu or not link.up):
+            return True
+    return False
+
+
+def broken(plan: HostPlan, state: Path, root: dict[str, links.Link]) -> bool:
+    """A cheap check of what a full pass makes: the bridges, VXLAN devices and veth host ends on the
+    host, the namespaces, and the helper processes (dnsmasq, metadata proxies) alive."""
+    devices = [s.bridge for s in plan.segments if not s.skipped]
+    devices += [s.vxlan.name for s in plan.segments if s.vxlan and not s.skipped]
+    devices += [d.veth.outer for d in plan.dhcp]
+    devices += [v.outer for r in plan.routers for v in (*r.interfaces, *([r.gateway] if r.gateway else []))]
+    if any(name not in root for name in devices):
+        return True
     spaces = [d.namespace for d in plan.dhcp] + [r.namespace for r in plan.routers]
-    present = tuple(n for n in spaces if os.path.exists(f"/run/netns/{n}"))
-    helpers = tuple((dnsmasq.pid(dhcp_folder(state, d.network_id)), metadata_proxy.pid(dhcp_folder(state, d.network_id)))
-                    for d in plan.dhcp)
-    return mine, present, helpers
+    if not all(os.path.exists(f"/run/netns/{n}") for n in spaces):
+        return True
+    for dhcp in plan.dhcp:
+        folder = dhcp_folder(state, dhcp.network_id)
+        if dhcp.server is not None and dnsmasq.pid(folder, dhcp.namespace) is None:
+            return True
+        if dhcp.metadata and plan.metadata_socket and metadata_proxy.pid(folder) is None:
+            return True
+    return False
 
 
 def _stop_dhcp(folder: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onestack.drivers.netns.ip import in_netns, mark, query, run
+from onestack.drivers.netns.ip import NetnsError, in_netns, mark, query, run
 
 PREFIXES = ("qdhcp-", "qrouter-")
 
@@ -12,7 +12,11 @@ def names() -> set[str]:
 
 
 def owner_of(name: str) -> str:
-    found = query("link", "show", "dev", "lo", netns=name)
+    """The mark on ``name``'s ``lo``; "" when unmarked or when the namespace has just gone."""
+    try:
+        found = query("link", "show", "dev", "lo", netns=name)
+    except NetnsError:
+        return ""
     return found[0].get("ifalias", "") if found else ""
 
 

@@ -1,11 +1,12 @@
 """The data-plane agent of one host: a level-triggered loop that converges the kernel to the database.
 
-There is one key, the host: every pass reads the whole desired state (a few queries) and compares
-it, with a cheap look at the kernel (the links it concerns, its namespaces, its helper processes),
-to what the last pass left.  Nothing changed: nothing is done, so the one-second resync that plugs
-freshly made guest taps costs a query, one ``ip link`` and a few reads of /proc.  Any difference
-(a new tap, a deleted namespace, a killed dnsmasq), a network commit, or ``DEEP_EVERY`` seconds gone
-by runs the full converge, which also repairs what the look does not see (an address removed by hand).
+There is one key, the host: every tick reads the whole desired state (a few queries) and compares
+it to the last full pass's.  The same plan and a kernel that passes a cheap check (its bridges,
+veths and namespaces there, dnsmasq and the proxies alive, guests' taps plugged): nothing more is
+done, so the one-second resync costs a query, one ``ip link`` and a few reads of /proc.  A tap that
+came or went gets a quick pass of its own (guests wait for it); a new plan, a failed check, a
+network commit or ``DEEP_EVERY`` seconds gone by run the full converge, which also repairs what the
+check does not see (an address removed by hand).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from onestack.services.network.dataplane import desired
 LOG = logging.getLogger("onestack.dataplane")
 KEY = "host"
 DEEP_EVERY = 10.0
+SLOW_PASS = 1.0  # seconds: longer full passes are logged
 OWNER_FILE = "owner"
 OWN_REPORT = "dataplane_report"  # marks the agent's own status writes, which need no new pass
 METADATA_SOCKET = "metadata.sock"  # the metadata server's (the guest-facing service listens there)
@@ -74,7 +76,8 @@ class Agent:
         self.host = settings.compute.host or socket.gethostname()
         self.guests = guests
         self.loop = Loop("dataplane", self.step, lambda: [KEY], workers=1, resync_every=1.0, max_backoff=5.0)
-        self._last: tuple | None = None
+        self._last = None  # the plan of the last full pass
+        self._wired: set[str] = set()  # the ports the last pass found wired
         self._deep_at = 0.0
         self._skipped_said: set[str] = set()
         self._changed = True  # a network commit since the last full pass
@@ -122,17 +125,34 @@ class Agent:
         root = links.snapshot()
         with self.db.read() as session:
             plan = desired.plan(session, self.facts(root))
-        seen = (plan, converge.observe(plan, self.state, root))
-        if seen == self._last and not self._changed and time.monotonic() - self._deep_at < DEEP_EVERY:
-            return None
+        due = self._changed or time.monotonic() - self._deep_at >= DEEP_EVERY
+        if due or plan != self._last or converge.broken(plan, self.state, root):
+            self._full_pass(plan)
+        elif converge.taps_astray(plan, root, self._wired):
+            self._quick_pass(plan, root)
+        return None
+
+    def _quick_pass(self, plan, root: dict[str, links.Link]) -> None:
+        taps = {t.port_id for t in plan.taps}
+        self._wired = (self._wired - taps) | converge.plug_taps(plan, root)
+        self._report(self._wired)
+
+    def _full_pass(self, plan) -> None:
+        started = time.monotonic()
         self._changed = False
         self._say_skipped(plan)
-        wired = converge.converge(plan, self.state)
-        self._report(wired)
+        try:
+            self._wired = converge.converge(plan, self.state)
+        except converge.ConvergeErrors as exc:
+            self._report(exc.wired)  # what did work is reported; the loop retries the rest
+            raise
+        self._report(self._wired)
         self._converge_firewall(plan)
-        self._last = (plan, converge.observe(plan, self.state, links.snapshot()))
+        self._last = plan
         self._deep_at = time.monotonic()
-        return None
+        if self._deep_at - started > SLOW_PASS:
+            LOG.info("full pass over %d networks and %d routers took %.1fs", len(plan.segments), len(plan.routers),
+                     self._deep_at - started)
 
     def _converge_firewall(self, plan) -> None:
         """Security groups and port security of this host's guests' ports (another helper's part).  Runs on
