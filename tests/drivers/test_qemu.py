@@ -46,16 +46,6 @@ def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def image():
-    from onestack.guestimage import build
-
-    try:
-        return build.build()  # cached in ~/.cache/onestack/images: built once per machine
-    except build.BuildError as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="module")
 def accel_choice():
     # Remembered per host boot outside the test's state dir, so only the first run pays the probe.
     return accel.choose(Path.home() / ".cache" / "onestack")
@@ -117,14 +107,14 @@ def make_nic(bridge: str | None, index: int) -> NIC:
 
 
 @pytest.fixture(scope="module")
-def guest(driver, image, lan, tmp_path_factory):
+def guest(driver, tiny_image, lan, tmp_path_factory):
     work = tmp_path_factory.mktemp("guest")
     spec_uuid = str(uuid.uuid4())
     drive = configdrive.build(work / "config.iso", {
         "uuid": spec_uuid, "name": "tiny", "hostname": "tiny-test",
         "public_keys": {"test": KEY + "\n"}}, "#!/bin/sh\necho \"user-data says hello from $(hostname)\"\n")
     spec = InstanceSpec(uuid=spec_uuid, name="instance-00000001", hostname="tiny-test", vcpus=1, memory_mb=256,
-                        root_gb=1, swap_mb=32, image_path=str(image.path), image_format="qcow2",
+                        root_gb=1, swap_mb=32, image_path=str(tiny_image.path), image_format="qcow2",
                         nics=(make_nic(lan, 1),), config_drive=str(drive))
     yield spec
     driver.destroy(spec.uuid)
@@ -278,9 +268,9 @@ def step_resize(driver, guest):
     assert disk_info(driver.instances_dir / guest.uuid / "disk", force_share=True)["virtual-size"] == 2 * 1024**3
 
 
-def test_identity_from_the_metadata_service(driver, image, lan):
+def test_identity_from_the_metadata_service(driver, tiny_image, lan):
     spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-00000004", hostname="tiny-md", vcpus=1,
-                        memory_mb=192, root_gb=1, image_path=str(image.path), nics=(make_nic(lan, 4),))
+                        memory_mb=192, root_gb=1, image_path=str(tiny_image.path), nics=(make_nic(lan, 4),))
     driver.spawn(spec)
     try:
         marker = wait_for_boot(driver, spec.uuid, 1)
@@ -296,9 +286,9 @@ def test_identity_from_the_metadata_service(driver, image, lan):
     assert not tap_left
 
 
-def test_tap_that_cannot_exist_is_a_driver_error(driver, image):
+def test_tap_that_cannot_exist_is_a_driver_error(driver, tiny_image):
     bad = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-00000003", hostname="bad", vcpus=1, memory_mb=128,
-                       root_gb=1, image_path=str(image.path),
+                       root_gb=1, image_path=str(tiny_image.path),
                        nics=(NIC(port_id="x", mac_address="fa:16:3e:00:00:09", tap_name="tap-name-far-too-long"),))
     with pytest.raises(DriverError):
         driver.spawn(bad)

@@ -16,16 +16,6 @@ pytestmark = pytest.mark.qemu
 NOVA = {"X-OpenStack-Nova-API-Version": "2.1"}
 
 
-@pytest.fixture(scope="module")
-def tiny():
-    from onestack.guestimage import build
-
-    try:
-        return build.build()  # cached in ~/.cache/onestack/images: built once per machine
-    except build.BuildError as exc:
-        pytest.skip(str(exc))
-
-
 def console(nova, server_id: str) -> str:
     return ok(nova.post(f"/servers/{server_id}/action", json={"os-getConsoleOutput": {}}))["output"]
 
@@ -52,7 +42,7 @@ def links() -> str:
     return subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
 
 
-def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny):
+def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny_image):
     cloud = Cloud(tmp_path / "data", settings={"compute": {"driver": "qemu"}}).start()
     token = cloud.token()
     headers = {"X-Auth-Token": token}
@@ -62,7 +52,7 @@ def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny):
         with httpx.Client(base_url=cloud.url, headers=headers, timeout=120) as http:
             image = ok(http.post("/image/v2/images", json={"name": "onestack-tiny", "disk_format": "qcow2",
                                                             "container_format": "bare"}), 201)
-            ok(http.put(f"/image/v2/images/{image['id']}/file", content=tiny.path.read_bytes(),
+            ok(http.put(f"/image/v2/images/{image['id']}/file", content=tiny_image.path.read_bytes(),
                         headers={"Content-Type": "application/octet-stream"}), 204)
             net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
             ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
