@@ -42,7 +42,8 @@ from collections.abc import Iterable
 SCOPE = re.compile(r"[a-z0-9]{1,8}")
 # Protocols whose rules may carry a destination port range (iptables' multiport match knows them).
 PORTED = {"tcp", "udp", "6", "17", "33", "132", "136"}
-ICMP_NAMES = {"icmp", "ipv6-icmp", "icmpv6", "1", "58"}
+ICMP4 = {"icmp", "1"}
+ICMP6 = {"ipv6-icmp", "icmpv6", "58"}
 ANY = {4: ipaddress.ip_network("0.0.0.0/0"), 6: ipaddress.ip_network("::/0")}
 # ICMPv6 a port must be able to receive whatever its rules say: MLD query, router advertisement,
 # neighbour solicitation and advertisement (without them IPv6 does not work at all).
@@ -105,22 +106,21 @@ def _family_networks(addresses: tuple[str, ...], version: int) -> tuple[str, ...
     return tuple(str(net) for net in nets if net.version == version)
 
 
+def _icmp_match(rule: Rule, version: int) -> str:
+    proto, module, option = ("ipv6-icmp", "icmp6", "--icmpv6-type") if version == 6 else ("icmp", "icmp", "--icmp-type")
+    if rule.port_min is None:
+        return f"-p {proto}"
+    code = f"/{rule.port_max}" if rule.port_max is not None else ""
+    return f"-p {proto} -m {module} {option} {rule.port_min}{code}"
+
+
 def _protocol_match(rule: Rule, version: int) -> str:
     proto = rule.protocol
     if proto is None:
         return ""
-    if proto in ICMP_NAMES:
-        if version == 6:
-            text = "-p ipv6-icmp"
-            if rule.port_min is not None:
-                text += f" -m icmp6 --icmpv6-type {rule.port_min}"
-                text += f"/{rule.port_max}" if rule.port_max is not None else ""
-            return text
-        text = "-p icmp"
-        if rule.port_min is not None:
-            text += f" -m icmp --icmp-type {rule.port_min}"
-            text += f"/{rule.port_max}" if rule.port_max is not None else ""
-        return text
+    # As Neutron does, "icmp" in an IPv6 rule means ICMPv6.
+    if proto in ICMP4 or (version == 6 and proto in ICMP6):
+        return _icmp_match(rule, version)
     text = f"-p {proto}"
     if proto in PORTED and rule.port_min is not None:
         high = rule.port_max if rule.port_max is not None else rule.port_min
