@@ -62,7 +62,7 @@ class Guest:
         self.port_id = str(uuid.uuid4())
         self.device = f"tap{self.port_id[:11]}"
         self.netns = f"osfw-{SUFFIX}-{letter}"
-        self.mac = "fa:16:3e:%02x:%02x:%02x" % (random.randint(0, 255), random.randint(0, 255), index)
+        self.mac = f"fa:16:3e:{random.randint(0, 255):02x}:{random.randint(0, 255):02x}:{index:02x}"
         self.ip = f"{NET}.{index}"
         self.server: subprocess.Popen | None = None
 
