@@ -39,16 +39,32 @@ BRIDGE = f"osfw{SUFFIX}"
 # A subnet of its own per run: conntrack is shared by everything bridged on the machine.
 NET = f"10.{random.randint(100, 250)}.{random.randint(0, 255)}"
 TCP_PORT = 8022
+# An echo server, and a client that sends what it reads from stdin and prints the answer (or "timeout").
 SERVER = """
-import socket, sys
+import contextlib, socket, sys, threading
+def echo(c):
+    with c, contextlib.suppress(OSError):
+        while data := c.recv(64):
+            c.sendall(data)
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(16)
 while True:
-    c, _ = s.accept(); c.sendall(b"ok"); c.close()
+    threading.Thread(target=echo, args=(s.accept()[0],), daemon=True).start()
+"""
+SESSION = """
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1.5)
+for line in sys.stdin:
+    s.sendall(line.strip().encode())
+    try:
+        print(s.recv(64).decode(), flush=True)
+    except TimeoutError:
+        print("timeout", flush=True)
 """
 CLIENT = """
 import socket, sys
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1.5)
+s.sendall(b"ok")
 sys.exit(0 if s.recv(2) == b"ok" else 1)
 """
 
@@ -96,6 +112,11 @@ class Guest:
         done = sh("ip", "netns", "exec", self.netns, sys.executable, "-c", CLIENT, target.ip, str(TCP_PORT),
                   check=False)
         return done.returncode == 0
+
+    def session(self, target: Guest) -> subprocess.Popen:
+        """A TCP connection to ``target``'s echo server that stays open: write a line, read the echo."""
+        return subprocess.Popen(["ip", "netns", "exec", self.netns, sys.executable, "-c", SESSION, target.ip,
+                                 str(TCP_PORT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def forget_neighbours(self) -> None:
         sh("ip", "-n", self.netns, "neigh", "flush", "all")
@@ -153,6 +174,31 @@ def test_established_return_traffic_passes_default_deny(guests):
     firewall.converge(SCOPE, [a.rules(EGRESS), b.rules(EGRESS, Rule("ingress", "IPv4", "tcp", TCP_PORT, TCP_PORT))])
     assert a.connects(b)
     assert not b.connects(a)
+
+
+def exchange(session: subprocess.Popen, text: str) -> str:
+    session.stdin.write(text + "\n")
+    session.stdin.flush()
+    return session.stdout.readline().strip()
+
+
+@pytest.mark.parametrize("side", ["ingress", "egress"])
+def test_removing_a_rule_stops_the_connections_it_admitted(guests, side):
+    a, b, _ = guests
+    tcp_in, tcp_out = (Rule(direction, "IPv4", "tcp", TCP_PORT, TCP_PORT) for direction in ("ingress", "egress"))
+    opened = [a.rules(EGRESS if side == "ingress" else tcp_out), b.rules(EGRESS, tcp_in)]
+    firewall.converge(SCOPE, opened)
+    session = a.session(b)
+    try:
+        assert exchange(session, "one") == "one"
+        firewall.converge(SCOPE, [a.rules(EGRESS), b.rules(EGRESS)] if side == "ingress"
+                          else [a.rules(), b.rules(EGRESS, tcp_in)])
+        assert exchange(session, "two") == "timeout"
+        firewall.converge(SCOPE, opened)
+        assert exchange(session, "three") in ("two", "twothree")  # TCP retransmits what was held back
+    finally:
+        session.kill()
+        session.wait()
 
 
 def test_egress_rules_limit_what_a_port_sends(guests):

@@ -25,7 +25,7 @@ def ingress(*rules: Rule, version: int = 4) -> list[str]:
     """The rule lines of the port's ingress chain between the fixed head and the final DROP."""
     lines = chain(f"i{KEY}", port(*rules), version=version)
     assert lines[-1] == "-j DROP"
-    head = 3 if version == 4 else 7
+    head = 4 if version == 4 else 8
     return lines[head:-1]
 
 
@@ -38,7 +38,8 @@ def egress(*rules: Rule, version: int = 4) -> list[str]:
 
 def test_default_deny_ingress_is_stateful():
     lines = chain(f"i{KEY}", port())
-    assert lines == ["-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+    assert lines == ["-m conntrack --ctstate ESTABLISHED --ctdir REPLY -j ACCEPT",
+                     "-m conntrack --ctstate RELATED -j ACCEPT",
                      "-m conntrack --ctstate INVALID -j DROP",
                      "-p udp -m udp --sport 67 --dport 68 -j ACCEPT",
                      "-j DROP"]

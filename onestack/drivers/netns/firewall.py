@@ -11,11 +11,11 @@ Chains of a scope (``P`` = ``os-<scope>-``)::
     FORWARD -> P-fwd   packets from a filtered tap -> P-o<port> (its egress checks)
                        packets from an unfiltered tap -> P-pass
                        anything else -> P-in, then back to FORWARD (not ours)
-    P-o<port>          DHCP discovery, P-s<port> (spoofing), conntrack state, egress rules; an allowed
+    P-o<port>          DHCP discovery, P-s<port> (spoofing), replies, egress rules; an allowed
                        packet -> P-pass, anything else is dropped
     P-pass             P-in (the receiving port's checks, if the receiver is ours), then ACCEPT
     P-in               packets to a filtered tap -> P-i<port>; to an unfiltered tap -> ACCEPT
-    P-i<port>          conntrack state, DHCP replies, ingress rules -> ACCEPT, anything else dropped
+    P-i<port>          replies, DHCP answers, ingress rules -> ACCEPT, anything else dropped
     P-r<hash>          a set of remote addresses shared by every rule naming the same set
 
 An accepted packet has therefore passed its sender's egress checks before its receiver's ingress
@@ -53,6 +53,11 @@ ICMPV6_IN = (130, 134, 135, 136)
 ICMPV6_OUT = (133, 135, 136, 143)
 # ... and with the unspecified source, before it has an address: duplicate-address detection and MLD.
 ICMPV6_DAD = (131, 135, 143)
+# Answers to a connection the port's rules let through pass without looking at the rules again; packets
+# in the direction that opened the connection are checked against the rules every time, so a rule taken
+# away stops the connections it admitted at once (no conntrack entries to hunt down and delete, which
+# on a machine shared by several clouds could hit another cloud's entries).
+STATEFUL = ("-m conntrack --ctstate ESTABLISHED --ctdir REPLY", "-m conntrack --ctstate RELATED")
 
 
 class FirewallError(RuntimeError):
@@ -219,7 +224,8 @@ def _egress_chain(table: _Table, port: PortRules) -> None:
         table.add(name, "-p ipv6-icmp -m icmp6 --icmpv6-type 134 -j DROP")
         table.add(name, "-p udp -m udp --sport 546 --dport 547", f"-j {allowed}")
         table.add(name, "-p udp -m udp --sport 547 --dport 546 -j DROP")
-    table.add(name, "-m conntrack --ctstate RELATED,ESTABLISHED", f"-j {allowed}")
+    for state in STATEFUL:
+        table.add(name, state, f"-j {allowed}")
     table.add(name, "-m conntrack --ctstate INVALID -j DROP")
     for rule in port.rules:
         if rule.direction == "egress" and rule.ethertype == f"IPv{table.version}":
@@ -233,7 +239,8 @@ def _ingress_chain(table: _Table, port: PortRules) -> None:
     if table.version == 6:
         for kind in ICMPV6_IN:
             table.add(name, f"-p ipv6-icmp -m icmp6 --icmpv6-type {kind} -j ACCEPT")
-    table.add(name, "-m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT")
+    for state in STATEFUL:
+        table.add(name, state, "-j ACCEPT")
     table.add(name, "-m conntrack --ctstate INVALID -j DROP")
     if table.version == 4:
         table.add(name, "-p udp -m udp --sport 67 --dport 68 -j ACCEPT")
