@@ -38,6 +38,7 @@ SCOPE, OTHER_SCOPE, BENCH_SCOPE = f"t{SUFFIX}", f"u{SUFFIX}", f"b{SUFFIX}"
 BRIDGE = f"osfw{SUFFIX}"
 # A subnet of its own per run: conntrack is shared by everything bridged on the machine.
 NET = f"10.{random.randint(100, 250)}.{random.randint(0, 255)}"
+NET6 = f"fd{random.randint(0, 255):02x}:{random.randint(0, 65535):x}"
 TCP_PORT = 8022
 # An echo server, and a client that sends what it reads from stdin and prints the answer (or "timeout").
 SERVER = """
@@ -80,6 +81,7 @@ class Guest:
         self.netns = f"osfw-{SUFFIX}-{letter}"
         self.mac = f"fa:16:3e:{random.randint(0, 255):02x}:{random.randint(0, 255):02x}:{index:02x}"
         self.ip = f"{NET}.{index}"
+        self.ip6 = f"{NET6}::{index}"
         self.server: subprocess.Popen | None = None
 
     def create(self, bridge: str) -> None:
@@ -87,6 +89,7 @@ class Guest:
         sh("ip", "link", "add", self.device, "type", "veth", "peer", "name", f"g{SUFFIX}", "netns", self.netns)
         sh("ip", "-n", self.netns, "link", "set", f"g{SUFFIX}", "name", "eth0", "address", self.mac)
         sh("ip", "-n", self.netns, "addr", "add", f"{self.ip}/24", "dev", "eth0")
+        sh("ip", "-n", self.netns, "addr", "add", f"{self.ip6}/64", "dev", "eth0", "nodad")
         sh("ip", "-n", self.netns, "link", "set", "eth0", "up")
         sh("ip", "-n", self.netns, "link", "set", "lo", "up")
         sh("ip", "link", "set", self.device, "master", bridge, "up")
@@ -100,12 +103,13 @@ class Guest:
         sh("ip", "netns", "del", self.netns, check=False)
 
     def rules(self, *rules: Rule, **extra) -> PortRules:
-        return PortRules(port_id=self.port_id, device=self.device, mac=self.mac, ips=(self.ip,),
+        return PortRules(port_id=self.port_id, device=self.device, mac=self.mac, ips=(self.ip, self.ip6),
                          rules=rules, **extra)
 
-    def pings(self, target: Guest, source: str | None = None) -> bool:
+    def pings(self, target: Guest, source: str | None = None, version: int = 4) -> bool:
         extra = ["-I", source] if source else []
-        done = sh("ip", "netns", "exec", self.netns, *PING, "-c1", "-W1", *extra, target.ip, check=False)
+        address = target.ip if version == 4 else target.ip6
+        done = sh("ip", "netns", "exec", self.netns, *PING, f"-{version}", "-c1", "-W1", *extra, address, check=False)
         return done.returncode == 0
 
     def connects(self, target: Guest) -> bool:
@@ -263,6 +267,17 @@ def test_port_security_off_passes_everything_for_that_port_only(guests):
         assert not c.connects(b)  # b is still filtered
     finally:
         sh("ip", "-n", c.netns, "addr", "del", f"{spoofed}/24", "dev", "eth0")
+
+
+def test_ipv6_is_filtered_by_its_own_rules(guests):
+    a, b, _ = guests
+    egress6 = Rule("egress", "IPv6")
+    firewall.converge(SCOPE, [a.rules(EGRESS, egress6), b.rules(EGRESS, egress6, ICMP_IN)])
+    assert a.pings(b) and not a.pings(b, version=6)
+    firewall.converge(SCOPE, [a.rules(EGRESS, egress6), b.rules(EGRESS, egress6, Rule("ingress", "IPv6", "ipv6-icmp"))])
+    assert a.pings(b, version=6) and not a.pings(b)
+    firewall.converge(SCOPE, [a.rules(EGRESS), b.rules(EGRESS, Rule("ingress", "IPv6", "ipv6-icmp"))])
+    assert not a.pings(b, version=6)  # a may not send IPv6 (neighbour discovery still works)
 
 
 def test_removed_ports_lose_their_chains(guests):

@@ -260,7 +260,7 @@ def build(scope: str, ports: Iterable[PortRules], version: int) -> dict[str, lis
         table.chain(base)
     bridged = "--physdev-is-bridged"
     unfiltered = []
-    for port in sorted(ports, key=lambda port: port.device):
+    for port in sorted({port.port_id: port for port in ports}.values(), key=lambda port: port.device):
         if not port.port_security:
             unfiltered.append(port)
             continue
