@@ -8,6 +8,7 @@ so runs in parallel and other clouds on the machine never meet; everything is re
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -68,6 +69,15 @@ s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1.5)
 s.sendall(b"ok")
 sys.exit(0 if s.recv(2) == b"ok" else 1)
 """
+# An ARP reply from this namespace's eth0 telling argv[3] (MAC) / argv[4] (IP) that argv[2] is at argv[1].
+ARP_REPLY = """
+import socket, sys
+mac, claimed, to_mac, to_ip = (bytes.fromhex(sys.argv[1].replace(":", "")), socket.inet_aton(sys.argv[2]),
+                               bytes.fromhex(sys.argv[3].replace(":", "")), socket.inet_aton(sys.argv[4]))
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(("eth0", 0))
+s.send(to_mac + mac + b"\\x08\\x06" + b"\\x00\\x01\\x08\\x00\\x06\\x04\\x00\\x02" + mac + claimed + to_mac + to_ip)
+"""
 
 
 def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -122,6 +132,14 @@ class Guest:
         return subprocess.Popen(["ip", "netns", "exec", self.netns, sys.executable, "-c", SESSION, target.ip,
                                  str(TCP_PORT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
+    def claim(self, address: str, to: Guest) -> None:
+        """Tell ``to`` by ARP that ``address`` is at this guest's MAC."""
+        sh("ip", "netns", "exec", self.netns, sys.executable, "-c", ARP_REPLY, self.mac, address, to.mac, to.ip)
+
+    def neighbour(self, address: str) -> str | None:
+        entries = json.loads(sh("ip", "-j", "-n", self.netns, "neigh", "show", "to", address, "dev", "eth0").stdout)
+        return entries[0].get("lladdr") if entries else None
+
     def forget_neighbours(self) -> None:
         sh("ip", "-n", self.netns, "neigh", "flush", "all")
 
@@ -131,9 +149,10 @@ ICMP_IN = Rule("ingress", "IPv4", "icmp")
 
 
 def scope_lines(scope: str) -> list[str]:
-    """Every line of both filter tables that names the scope."""
+    """Every line of both filter tables that names the scope, and the scope's bridge table."""
     out = sh("iptables-save", "-t", "filter").stdout + sh("ip6tables-save", "-t", "filter").stdout
-    return [line for line in out.splitlines() if f"os-{scope}-" in line]
+    bridge = sh("nft", "list", "table", "bridge", f"os-{scope}", check=False).stdout
+    return [line for line in out.splitlines() if f"os-{scope}-" in line] + bridge.splitlines()
 
 
 @pytest.fixture(scope="module")
@@ -255,6 +274,21 @@ def test_spoofed_mac_is_dropped_unless_an_allowed_address_pair(guests):
         b.forget_neighbours()
 
 
+def test_arp_spoofing_is_dropped(guests):
+    a, b, c = guests
+    # Let any ARP answer replace b's entries at once (the default locks them for a second).
+    sh("ip", "netns", "exec", b.netns, "sysctl", "-qw", "net.ipv4.neigh.eth0.locktime=0")
+    for protected in (True, False):
+        firewall.converge(SCOPE, [a.rules(EGRESS, port_security=protected), b.rules(EGRESS, ICMP_IN),
+                                  c.rules(EGRESS, ICMP_IN)])
+        b.forget_neighbours()
+        assert b.pings(c) and b.neighbour(c.ip) == c.mac
+        a.claim(c.ip, to=b)
+        # Unprotected, the lie lands: that is what shows the protected case proves something.
+        assert b.neighbour(c.ip) == (c.mac if protected else a.mac)
+    b.forget_neighbours()
+
+
 def test_port_security_off_passes_everything_for_that_port_only(guests):
     a, b, c = guests
     spoofed = f"{NET}.98"
@@ -289,6 +323,7 @@ def test_removed_ports_lose_their_chains(guests):
     assert a.pings(b)  # b is no port of this cloud any more: nothing filters it
     firewall.converge(SCOPE, [a.rules(EGRESS)])
     assert sum(1 for line in scope_lines(SCOPE) if line.startswith("-A FORWARD")) == 2  # one hook per table
+    assert not any(b.device in line for line in scope_lines(SCOPE))
 
 
 def test_two_scopes_keep_to_themselves_and_purge_leaves_nothing(guests):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from onestack.drivers.netns.firewall import PortRules, Rule, build, restore_text
+from onestack.drivers.netns.firewall import PortRules, Rule, build, frames_text, restore_text
 
 PORT = "3f2a9c1e-7b44-4d0e-9a51-0c6d2e8f1b77"
 KEY = PORT[:11]
@@ -188,3 +188,21 @@ def test_every_line_names_only_chains_of_its_scope():
 def test_scope_names_are_checked(scope):
     with pytest.raises(ValueError):
         build(scope, [], 4)
+
+
+def test_frames_of_a_port_must_carry_its_macs_and_its_arp_its_addresses():
+    pairs = (("10.9.0.0/16", "fa:16:3e:aa:bb:cc"),)
+    text = frames_text("t1", [port(allowed_pairs=pairs), port(port_id="c" * 36, device="tapccccccccccc",
+                                                              port_security=False)])
+    lines = [line.strip() for line in text.splitlines()]
+    assert lines[:3] == ["table bridge os-t1 {}", "delete table bridge os-t1", "table bridge os-t1 {"]
+    assert lines.count(f'iifname "tap{KEY}" jump s{KEY}') == 2  # forwarded frames and frames to the host
+    assert "tapccccccccccc" not in text
+    chain = lines[lines.index(f"chain s{KEY} {{") + 1:][:3]
+    assert chain == [f"ether saddr != {{ {MAC}, fa:16:3e:aa:bb:cc }} drop",
+                     f"arp saddr ether != {{ {MAC}, fa:16:3e:aa:bb:cc }} drop",
+                     "arp saddr ip != { 0.0.0.0, 10.0.0.5/32, 10.9.0.0/16 } drop"]
+
+
+def test_frames_without_filtered_ports_only_remove_the_table():
+    assert frames_text("t1", []) == "table bridge os-t1 {}\ndelete table bridge os-t1\n"

@@ -99,6 +99,11 @@ def prefix(scope: str) -> str:
     return f"os-{scope}-"
 
 
+def _distinct(ports: Iterable[PortRules]) -> list[PortRules]:
+    """Each port once (the last word on a port listed twice)."""
+    return list({port.port_id: port for port in ports}.values())
+
+
 def _port_key(port: PortRules) -> str:
     return port.port_id[:11]
 
@@ -189,10 +194,15 @@ def _eui64_link_local(mac: str) -> str:
     return str(ipaddress.ip_address(f"fe80::{groups}"))
 
 
+def _sources(port: PortRules) -> list[tuple[str, str]]:
+    """The (address or CIDR, MAC) pairs the port may send from."""
+    return [(ip, port.mac) for ip in port.ips] + [(ip, mac or port.mac) for ip, mac in port.allowed_pairs]
+
+
 def _spoof_chain(table: _Table, port: PortRules) -> None:
     """RETURN for a source (address, MAC) the port may use, DROP for anything else."""
     name = f"s{_port_key(port)}"
-    pairs = [(ip, port.mac) for ip in port.ips] + [(ip, mac or port.mac) for ip, mac in port.allowed_pairs]
+    pairs = _sources(port)
     if table.version == 6:
         macs = dict.fromkeys(mac for _, mac in pairs) or {port.mac: None}
         pairs += [(_eui64_link_local(mac), mac) for mac in macs]
@@ -260,7 +270,7 @@ def build(scope: str, ports: Iterable[PortRules], version: int) -> dict[str, lis
         table.chain(base)
     bridged = "--physdev-is-bridged"
     unfiltered = []
-    for port in sorted({port.port_id: port for port in ports}.values(), key=lambda port: port.device):
+    for port in sorted(_distinct(ports), key=lambda port: port.device):
         if not port.port_security:
             unfiltered.append(port)
             continue
@@ -277,6 +287,30 @@ def build(scope: str, ports: Iterable[PortRules], version: int) -> dict[str, lis
     table.add("pass", f"-j {p}in")
     table.add("pass", "-j ACCEPT")
     return table.chains
+
+
+def frames_text(scope: str, ports: Iterable[PortRules]) -> str:
+    """The ``nft -f`` input replacing the scope's bridge table: frames from a filtered port must carry one
+    of its MACs, and its ARP one of its MACs and IPv4 addresses (ARP never reaches iptables).  Stateless,
+    so the bridge family's missing conntrack does not matter here."""
+    table = f"bridge {prefix(scope)[:-1]}"
+    lines = [f"table {table} {{}}", f"delete table {table}"]
+    filtered = [port for port in _distinct(ports) if port.port_security]
+    if not filtered:
+        return "\n".join(lines) + "\n"
+    dispatch = [f"iifname \"{port.device}\" jump s{_port_key(port)}" for port in filtered]
+    lines.append(f"table {table} {{")
+    for hook in ("forward", "input"):
+        lines += [f"  chain {hook}-frames {{", f"    type filter hook {hook} priority 0; policy accept;",
+                  *(f"    {rule}" for rule in dispatch), "  }"]
+    for port in filtered:
+        pairs = _sources(port)
+        macs = ", ".join(dict.fromkeys(mac.lower() for _, mac in pairs)) or port.mac.lower()
+        ips = ", ".join(dict.fromkeys(["0.0.0.0", *_family_networks(tuple(ip for ip, _ in pairs), 4)]))
+        lines += [f"  chain s{_port_key(port)} {{", f"    ether saddr != {{ {macs} }} drop",
+                  f"    arp saddr ether != {{ {macs} }} drop", f"    arp saddr ip != {{ {ips} }} drop", "  }"]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def restore_text(scope: str, wanted: dict[str, list[str]], existing: set[str], hooks: int) -> str:
@@ -365,6 +399,7 @@ def converge(scope: str, ports: Iterable[PortRules]) -> None:
             _enable_bridge_filtering()
         for version in (4, 6):
             _apply(scope, version, build(scope, ports, version) if ports else {})
+        _run(["nft", "-f", "-"], frames_text(scope, ports))
 
 
 def purge(scope: str) -> None:
@@ -372,3 +407,4 @@ def purge(scope: str) -> None:
     with _lock(scope):
         for version in (4, 6):
             _apply(scope, version, {})
+        _run(["nft", "-f", "-"], frames_text(scope, []))
