@@ -99,6 +99,7 @@ def test_missing_router_is_named(cloud, project, external, image_id):  # noqa: F
     assert hops["floating ip"].startswith("MISSING no floating IP on port")
     # The kernel hops speak for this host, where no data plane runs for this cloud.
     assert hops["bridge"] == f"MISSING brq{vm['port']['network_id'][:11]} is not on this host"
+    assert hops["tap"] == f"MISSING tap{vm['port']['id'][:11]} is not on this host"
 
 
 def test_between_two_servers_the_default_group_admits_its_members(cloud, project, image_id):  # noqa: F811

@@ -17,7 +17,7 @@ import os
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onestack.services.network.dataplane.security import normalise_protocol
+from onestack.services.network.dataplane.security import device_name, normalise_protocol
 from onestack.services.network.models import (
     FloatingIP,
     IPAllocation,
@@ -137,9 +137,9 @@ def _wiring_hops(session: Session, port: Port, kernel: KernelView) -> list[Hop]:
     hops = [Hop("port", port.status == "ACTIVE" and port.admin_state_up,
                 f"port {port.id} is {port.status}{'' if port.admin_state_up else ', admin down'}"
                 + ("" if port.status == "ACTIVE" else ": not wired on its host (is the network agent running?)"))]
-    bridge = f"brq{port.network_id[:11]}"
-    hops.append(Hop("bridge", bridge in kernel.links, f"{bridge} {'exists' if bridge in kernel.links else 'is not'}"
-                                                    " on this host"))
+    for hop, link in (("bridge", f"brq{port.network_id[:11]}"), ("tap", device_name(port.id))):
+        hops.append(Hop(hop, link in kernel.links, f"{link} {'exists' if link in kernel.links else 'is not'} "
+                                                   "on this host"))
     dhcp_subnets = [s for s in _subnets(session, port) if s.enable_dhcp]
     if not dhcp_subnets:
         hops.append(Hop("dhcp", True, "DHCP is off on the port's subnets: the guest must get its address another way"))
