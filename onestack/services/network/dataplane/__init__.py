@@ -1,1 +1,2 @@
-"""The network data plane: what the agent reads from the network database to converge the kernel."""
+"""The network data plane of this host: the database's networks, subnets, ports and routers made real
+in the kernel (``desired`` computes what should exist, ``agent`` converges the kernel to it)."""
