@@ -35,7 +35,7 @@ if not os.path.exists(firewall.BR_NETFILTER[4]):
 
 PING = ["ping"] if shutil.which("ping") else ["busybox", "ping"]
 SUFFIX = uuid.uuid4().hex[:6]
-SCOPE, OTHER_SCOPE, BENCH_SCOPE = f"t{SUFFIX}", f"u{SUFFIX}", f"b{SUFFIX}"
+SCOPE, OTHER_SCOPE, BENCH_SCOPE, HOST_SCOPE = f"t{SUFFIX}", f"u{SUFFIX}", f"b{SUFFIX}", f"h{SUFFIX}"
 BRIDGE = f"osfw{SUFFIX}"
 # A subnet of its own per run: conntrack is shared by everything bridged on the machine.
 NET = f"10.{random.randint(100, 250)}.{random.randint(0, 255)}"
@@ -84,11 +84,17 @@ def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, check=check)
 
 
+def host_ip(host: str | None, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``ip`` in the namespace standing for a host (None: this one)."""
+    return sh("ip", *(["-n", host] if host else []), *args, check=check)
+
+
 class Guest:
-    def __init__(self, letter: str, index: int):
+    def __init__(self, letter: str, index: int, host: str | None = None):
         self.port_id = str(uuid.uuid4())
         self.device = f"tap{self.port_id[:11]}"
         self.netns = f"osfw-{SUFFIX}-{letter}"
+        self.host = host
         self.mac = f"fa:16:3e:{random.randint(0, 255):02x}:{random.randint(0, 255):02x}:{index:02x}"
         self.ip = f"{NET}.{index}"
         self.ip6 = f"{NET6}::{index}"
@@ -96,20 +102,20 @@ class Guest:
 
     def create(self, bridge: str) -> None:
         sh("ip", "netns", "add", self.netns)
-        sh("ip", "link", "add", self.device, "type", "veth", "peer", "name", f"g{SUFFIX}", "netns", self.netns)
+        host_ip(self.host, "link", "add", self.device, "type", "veth", "peer", "name", f"g{SUFFIX}", "netns", self.netns)
         sh("ip", "-n", self.netns, "link", "set", f"g{SUFFIX}", "name", "eth0", "address", self.mac)
         sh("ip", "-n", self.netns, "addr", "add", f"{self.ip}/24", "dev", "eth0")
         sh("ip", "-n", self.netns, "addr", "add", f"{self.ip6}/64", "dev", "eth0", "nodad")
         sh("ip", "-n", self.netns, "link", "set", "eth0", "up")
         sh("ip", "-n", self.netns, "link", "set", "lo", "up")
-        sh("ip", "link", "set", self.device, "master", bridge, "up")
+        host_ip(self.host, "link", "set", self.device, "master", bridge, "up")
         self.server = subprocess.Popen(["ip", "netns", "exec", self.netns, sys.executable, "-c", SERVER, str(TCP_PORT)])
 
     def destroy(self) -> None:
         if self.server:
             self.server.kill()
             self.server.wait()
-        sh("ip", "link", "del", self.device, check=False)
+        host_ip(self.host, "link", "del", self.device, check=False)
         sh("ip", "netns", "del", self.netns, check=False)
 
     def rules(self, *rules: Rule, **extra) -> PortRules:
@@ -341,6 +347,30 @@ def test_two_scopes_keep_to_themselves_and_purge_leaves_nothing(guests):
     firewall.purge(OTHER_SCOPE)
     assert scope_lines(OTHER_SCOPE) == []
     assert a.pings(c)
+
+
+def test_in_a_host_namespace_the_filter_stays_there():
+    # How a multi-host test runs an agent: the "host" is a namespace with its own bridge and filter table.
+    host = f"osfw-{SUFFIX}-host"
+    sh("ip", "netns", "add", host)
+    made = [Guest(letter, 10 + i, host=host) for i, letter in enumerate("xy")]
+    try:
+        host_ip(host, "link", "add", BRIDGE, "type", "bridge")
+        host_ip(host, "link", "set", BRIDGE, "up")
+        for guest in made:
+            guest.create(BRIDGE)
+        x, y = made
+        assert x.pings(y)
+        ports = repr([x.rules(EGRESS), y.rules(EGRESS)])
+        sh("ip", "netns", "exec", host, sys.executable, "-c",
+           f"from onestack.drivers.netns.firewall import PortRules, Rule, converge; converge({HOST_SCOPE!r}, {ports})")
+        assert not x.pings(y)
+        assert scope_lines(HOST_SCOPE) == []  # nothing in this namespace
+        assert f"os-{HOST_SCOPE}-fwd" in sh("ip", "netns", "exec", host, "iptables-save", "-t", "filter").stdout
+    finally:
+        for guest in made:
+            guest.destroy()
+        sh("ip", "netns", "del", host, check=False)  # takes its bridge and filter tables with it
 
 
 def test_a_rule_change_takes_effect_within_a_second(guests):
