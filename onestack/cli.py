@@ -178,7 +178,8 @@ def diagnose_server(
             hops = diagnose.diagnose(session, target, traffic, diagnose.KernelView.observe(), origin)
     finally:
         db.dispose()
-    console.print(f"{traffic} to {target.name} from {origin.name if origin else 'outside'}:", highlight=False)
+    console.print(f"{traffic} to {target.name} from {origin.name if origin else 'outside'}:", highlight=False,
+                  soft_wrap=True)
     for hop in hops:
         console.print(str(hop), style=None if hop.ok else "red", highlight=False, soft_wrap=True)
     if not all(hop.ok for hop in hops):
