@@ -18,6 +18,8 @@ keys_app = typer.Typer(no_args_is_help=True, help="Fernet token keys.")
 app.add_typer(keys_app, name="keys")
 image_app = typer.Typer(no_args_is_help=True, help="Guest images.")
 app.add_typer(image_app, name="image")
+diagnose_app = typer.Typer(no_args_is_help=True, help="Say what stands between a packet and its destination.")
+app.add_typer(diagnose_app, name="diagnose")
 console = Console()
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Where the cloud keeps its state.",
@@ -141,6 +143,47 @@ def image_build(
     console.print(f"{image.path} {what}: {image.size_bytes / 2**20:.1f} MiB qcow2, "
                   f"virtual {image.virtual_size_bytes / 2**20:.0f} MiB, kernel {image.kernel_version}")
     console.print(f"  sha256 {image.sha256}")
+
+
+@diagnose_app.command("server")
+def diagnose_server(
+    data_dir: DataDir,
+    server: Annotated[str, typer.Argument(help="The server's name or id.")],
+    source: Annotated[str, typer.Option("--from", help="'external' (the outside world, through a floating IP) "
+                                                       "or another server's name or id.")] = "external",
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="A TCP port (default: ping).")] = None,
+) -> None:
+    """Walk the hops a packet takes to a server: one line per hop, fine or missing; exit 1 if any is missing."""
+    from sqlalchemy import or_, select
+
+    from onestack.db.engine import Database
+    from onestack.services.compute.models import Instance
+    from onestack.services.network.dataplane import diagnose
+
+    def find(session, wanted: str) -> diagnose.Server:
+        rows = session.scalars(select(Instance).where(Instance.deleted.is_(False),
+                                                      or_(Instance.id == wanted, Instance.name == wanted))).all()
+        if len(rows) != 1:
+            console.print(f"[red]no server {wanted!r}[/red]" if not rows else
+                          f"[red]{len(rows)} servers are named {wanted!r}: give an id ({', '.join(r.id for r in rows)})[/red]")
+            raise typer.Exit(2)
+        return diagnose.Server(rows[0].id, rows[0].name, rows[0].vm_state, rows[0].host)
+
+    db = Database(_settings(data_dir).database_url)
+    try:
+        with db.read() as session:
+            target = find(session, server)
+            origin = None if source == "external" else find(session, source)
+            traffic = diagnose.Traffic("tcp", port) if port else diagnose.Traffic("icmp")
+            hops = diagnose.diagnose(session, target, traffic, diagnose.KernelView.observe(), origin)
+    finally:
+        db.dispose()
+    console.print(f"{traffic} to {target.name} from {origin.name if origin else 'outside'}:", highlight=False,
+                  soft_wrap=True)
+    for hop in hops:
+        console.print(str(hop), style=None if hop.ok else "red", highlight=False, soft_wrap=True)
+    if not all(hop.ok for hop in hops):
+        raise typer.Exit(1)
 
 
 def main() -> None:
