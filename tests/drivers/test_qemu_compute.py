@@ -5,15 +5,19 @@ restart under it, and a guest that dies is reported SHUTOFF."""
 import base64
 import subprocess
 import time
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from tests.api.helpers import name, ok
 from tests.cloudfixture import Cloud
 
 pytestmark = pytest.mark.qemu
 NOVA = {"X-OpenStack-Nova-API-Version": "2.1"}
+V231 = {"X-OpenStack-Nova-API-Version": "2.31"}
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +56,43 @@ def links() -> str:
     return subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
 
 
+def console_url(nova, server_id: str, protocol: str, kind: str) -> str:
+    body = {"remote_console": {"protocol": protocol, "type": kind}}
+    reply = ok(nova.post(f"/servers/{server_id}/remote-consoles", json=body, headers=V231))["remote_console"]
+    assert (reply["protocol"], reply["type"]) == (protocol, kind)
+    return reply["url"]
+
+
+def check_consoles(nova, server_id: str) -> None:
+    """The serial console through the websocket proxy is the guest's shell, both ways; VNC answers RFB;
+    the token is an admin's to inspect, and a made-up one opens nothing."""
+    url = console_url(nova, server_id, "serial", "serial")
+    token = parse_qs(urlsplit(url).query)["token"][0]
+    with connect(url, open_timeout=30) as ws:
+        seen, asked = b"", 0.0
+        deadline = time.monotonic() + 60
+        while b"con42sole" not in seen:
+            assert time.monotonic() < deadline, f"no shell answered on the serial console: {seen[-300:]!r}"
+            if time.monotonic() - asked > 5:  # Enter activates the console's shell; then ask it something
+                ws.send(b"\n")
+                ws.send(b"echo con$((6*7))sole\n")
+                asked = time.monotonic()
+            try:
+                seen += ws.recv(timeout=1)
+            except TimeoutError:
+                pass
+    shown = ok(nova.get(f"/os-console-auth-tokens/{token}", headers=V231))["console"]
+    assert shown["instance_uuid"] == server_id and shown["internal_access_path"].startswith("unix:")
+    page = console_url(nova, server_id, "vnc", "novnc")
+    assert "noVNC" in httpx.get(page, timeout=30).text
+    path = unquote(parse_qs(urlsplit(page).query)["path"][0])
+    base = urlsplit(page)
+    with connect(f"ws://{base.netloc}/{path}", subprotocols=["binary"], open_timeout=30) as ws:
+        assert ws.recv(timeout=30).startswith(b"RFB 003.")
+    with pytest.raises(InvalidStatus):
+        connect(url.replace(token, "00000000-0000-0000-0000-000000000000"), open_timeout=30)
+
+
 def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny):
     cloud = Cloud(tmp_path / "data", settings={"compute": {"driver": "qemu"}}).start()
     token = cloud.token()
@@ -84,6 +125,7 @@ def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny):
         log = wait(lambda: finished(console(nova, server_id)), 180, "the guest's user data to finish")
         assert "onestack-tiny: up hostname=tiny-one" in log and "source=config-drive" in log and "keys=1" in log
         assert "user-data-ran-42" in log
+        check_consoles(nova, server_id)
         # Restarting onestack leaves the guest running and manageable.
         cloud.stop()
         assert qemu_running(server_id)

@@ -22,16 +22,30 @@ class InstanceDir:
     def pidfile(self) -> Path:
         return self.root / "qemu.pid"
 
-    @property
-    def qmp_socket(self) -> Path:
+    def _socket(self, name: str) -> Path:
         """Beside the instance's files when the path fits a Unix socket address (108 bytes), else in a
         short directory named from the instance directory, so a new driver finds it again."""
-        inside = self.root / "qmp.sock"
+        inside = self.root / name
         if len(str(inside).encode()) < SOCKET_PATH_MAX:
             return inside
         short = Path(tempfile.gettempdir()) / "onestack-qmp" / hashlib.sha1(str(self.root).encode()).hexdigest()[:16]
-        short.parent.mkdir(mode=0o700, exist_ok=True)
-        return short
+        short.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return short / name
+
+    @property
+    def qmp_socket(self) -> Path:
+        return self._socket("qmp.sock")
+
+    @property
+    def serial_socket(self) -> Path:  # the serial console, for the websocket proxy (output also in console.log)
+        return self._socket("serial.sock")
+
+    @property
+    def vnc_socket(self) -> Path:
+        return self._socket("vnc.sock")
+
+    def sockets(self) -> list[Path]:
+        return [self.qmp_socket, self.serial_socket, self.vnc_socket]
 
     @property
     def console_log(self) -> Path:

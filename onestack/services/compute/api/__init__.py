@@ -6,6 +6,7 @@ from onestack.services.compute.api import (
     actions,
     aggregates,
     availability_zones,
+    consoles,
     discovery,
     extensions,
     flavors,
@@ -38,5 +39,5 @@ def service() -> Service:
               *images.ROUTES, *security_groups.ROUTES, *floating_ips.ROUTES, *networks.ROUTES]
     # The admin APIs: aggregates, os-hosts, usage, migrations, diagnostics and events, extensions.
     routes += [*aggregates.ROUTES, *os_hosts.ROUTES, *usage.ROUTES, *migrations.ROUTES, *server_admin.ROUTES,
-               *extensions.ROUTES]
+               *extensions.ROUTES, *consoles.ROUTES]
     return Service("compute", "/compute", nova_fault, routes, microversions=MICROVERSIONS)
