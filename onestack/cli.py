@@ -93,10 +93,28 @@ def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
 
 
 @app.command()
-def down(data_dir: DataDir) -> None:
-    """Stop the cloud started from this data dir."""
+def down(
+    data_dir: DataDir,
+    purge: Annotated[bool, typer.Option("--purge", help="Also remove every guest, disk and host object of "
+                                                       "this cloud, and the data dir.")] = False,
+) -> None:
+    """Stop the cloud started from this data dir (its guests keep running unless --purge)."""
     pid = daemon.stop(data_dir.resolve())
     console.print("onestack was not running" if pid is None else f"stopped onestack (pid {pid})")
+    if not purge:
+        return
+    from onestack import purge as purging
+
+    settings = _settings(data_dir)
+    try:
+        failed = purging.purge(settings)
+    except purging.PurgeError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    if failed:
+        console.print(f"[red]purge incomplete, {settings.data_dir} kept:[/red] " + "; ".join(failed))
+        raise typer.Exit(1)
+    console.print(f"removed every guest of this cloud and {settings.data_dir}")
 
 
 @app.command()
@@ -141,6 +159,20 @@ def image_build(
     console.print(f"{image.path} {what}: {image.size_bytes / 2**20:.1f} MiB qcow2, "
                   f"virtual {image.virtual_size_bytes / 2**20:.0f} MiB, kernel {image.kernel_version}")
     console.print(f"  sha256 {image.sha256}")
+
+
+@image_app.command("register")
+def image_register(data_dir: DataDir) -> None:
+    """Build onestack-tiny if needed and register it in the running cloud as a public image (once)."""
+    from onestack.guestimage import build, register
+
+    try:
+        image = build.build()
+        image_id, made = register.register(data_dir.resolve(), image.path)
+    except (build.BuildError, OSError) as exc:
+        console.print(f"[red]cannot register {register.IMAGE_NAME}: {exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"image {register.IMAGE_NAME} {'registered' if made else 'already registered'}: {image_id}")
 
 
 def main() -> None:

@@ -154,3 +154,63 @@ def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny):
             wait(lambda: not qemu_running(server_id), 60, "QEMU to stop")
         nova.close()
         cloud.stop()
+
+
+def boot_tiny(nova, image_id: str, network_id: str, server_name: str) -> str:
+    body = {"server": {"name": server_name, "imageRef": image_id, "flavorRef": "42", "config_drive": True,
+                       "networks": [{"uuid": network_id}]}}
+    server_id = ok(nova.post("/servers", json=body), 202)["server"]["id"]
+    active = wait(lambda: (s := ok(nova.get(f"/servers/{server_id}"))["server"])["status"] in ("ACTIVE", "ERROR")
+                  and s, 120, f"{server_name} ACTIVE")
+    assert active["status"] == "ACTIVE", active.get("fault")
+    return server_id
+
+
+def markers(nova, server_id: str) -> int:
+    return console(nova, server_id).count("onestack-tiny: up")
+
+
+def test_registered_image_snapshot_reboot_and_purge(tmp_path, tiny):
+    """`make up`'s registration; a soft reboot boots the guest again; a snapshot boots as a new server;
+    `down --purge` leaves no QEMU, tap, disk or data dir of the cloud."""
+    data_dir = tmp_path / "data"
+    cloud = Cloud(data_dir, settings={"compute": {"driver": "qemu"}}).start()
+    headers = {"X-Auth-Token": cloud.token()}
+    nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={**headers, **NOVA}, timeout=120)
+    servers: list[str] = []
+    try:
+        assert "registered" in cloud.onestack("image", "register").stdout
+        assert "already registered" in cloud.onestack("image", "register").stdout
+        with httpx.Client(base_url=cloud.url, headers=headers, timeout=120) as http:
+            (image,) = ok(http.get("/image/v2/images", params={"name": "onestack-tiny"}))["images"]
+            assert (image["visibility"], image["disk_format"], image["status"]) == ("public", "qcow2", "active")
+            net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
+            ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                                  "cidr": "10.78.0.0/24"}}), 201)
+        first = boot_tiny(nova, image["id"], net["id"], "first")
+        servers.append(first)
+        wait(lambda: markers(nova, first) >= 1, 180, "the first guest's marker")
+        ok(nova.post(f"/servers/{first}/action", json={"reboot": {"type": "SOFT"}}), 202)
+        wait(lambda: markers(nova, first) >= 2, 180, "the marker of the guest's second boot")
+        assert ok(nova.get(f"/servers/{first}"))["server"]["status"] == "ACTIVE"
+        reply = nova.post(f"/servers/{first}/action", json={"createImage": {"name": "first-snap"}},
+                          headers={"X-OpenStack-Nova-API-Version": "2.45"})
+        snapshot = ok(reply, 202)["image_id"]
+        wait(lambda: httpx.get(f"{cloud.url}/image/v2/images/{snapshot}", headers=headers).json()["status"]
+             == "active", 180, "the snapshot to be active")
+        second = boot_tiny(nova, snapshot, net["id"], "second")
+        servers.append(second)
+        wait(lambda: markers(nova, second) >= 1, 180, "the marker of the guest booted from the snapshot")
+        assert "hostname=second" in console(nova, second)
+        ports = ok(httpx.get(f"{cloud.url}/network/v2.0/ports", headers=headers))["ports"]
+        taps = [f"tap{p['id'][:11]}" for p in ports if p["device_id"] in servers]
+        assert len(taps) == 2 and all(tap in links() for tap in taps)
+        purged = cloud.onestack("down", "--purge")
+        assert "removed every guest" in purged.stdout, purged.stdout + purged.stderr
+        assert not any(qemu_running(s) for s in servers)
+        assert not any(tap in links() for tap in taps)
+        assert not data_dir.exists()  # disks, config drives and every other file of the cloud went with it
+    finally:
+        nova.close()
+        if data_dir.exists():
+            cloud.onestack("down", "--purge", check=False)
