@@ -140,6 +140,13 @@ def test_password_is_posted_once(md, guest, md_cloud):
     assert md.post("/openstack/latest/password", headers=headers, content=b"c2VjcmV0").status_code == 200
     assert md.get("/openstack/2013-04-04/password", headers=headers).text == "c2VjcmV0"
     assert md.post("/openstack/latest/password", headers=headers, content=b"again").status_code == 409
+    # the owner reads it through the compute API, and clearing it lets the guest post again
+    with httpx.Client(base_url=f"{md_cloud.url}/compute/v2.1", headers={"X-Auth-Token": md_cloud.token(), **MV},
+                      timeout=30) as nova:
+        assert nova.get(f"/servers/{guest['id']}/os-server-password").json() == {"password": "c2VjcmV0"}
+        assert nova.delete(f"/servers/{guest['id']}/os-server-password").status_code == 204
+        assert nova.get(f"/servers/{guest['id']}/os-server-password").json() == {"password": ""}
+    assert md.post("/openstack/latest/password", headers=headers, content=b"bmV3").status_code == 200
     assert md.post("/openstack/latest/meta_data.json", headers=headers).status_code == 405
 
 

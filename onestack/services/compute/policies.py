@@ -61,6 +61,8 @@ RULES: dict[str, Rule] = {
     "os_compute_api:os-console-output": ADMIN_OR_MEMBER,
     "os_compute_api:os-remote-consoles": ADMIN_OR_MEMBER,
     "os_compute_api:os-console-auth-tokens": ADMIN,
+    "os_compute_api:os-server-password:show": ADMIN_OR_READER,
+    "os_compute_api:os-server-password:clear": ADMIN_OR_MEMBER,
     "os_compute_api:ips:index": ADMIN_OR_READER,
     "os_compute_api:os-services:list": ADMIN,
     "os_compute_api:os-hypervisors:list": ADMIN,
