@@ -130,11 +130,7 @@ def config_drive_files(guest: Guest) -> dict[str, bytes]:
     for version in (*OPENSTACK_VERSIONS, LATEST):
         for name, content in openstack_files(guest, version, with_password=False).items():
             files[f"openstack/{version}/{name}"] = content
-    ec2 = json.dumps(_plain(ec2_tree(guest)["meta-data"])).encode()
+    ec2 = json.dumps(ec2_tree(guest)["meta-data"]).encode()  # with the "_name" keys, as Nova writes it
     for version in (EC2_VERSIONS[-1], LATEST):
         files[f"ec2/{version}/meta-data.json"] = ec2
     return files
-
-
-def _plain(tree: dict) -> dict:
-    return {k: _plain(v) if isinstance(v, dict) else v for k, v in tree.items() if k != "_name"}
