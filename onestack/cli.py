@@ -87,6 +87,9 @@ def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
     console.print(f"  data dir   {settings.data_dir}")
     kind, why = choice.choose(settings.compute.driver)
     console.print(f"  compute    {kind} driver ({why})")
+    metadata = settings.data_dir / "metadata.sock"
+    console.print(f"  metadata   {metadata}" + (f" and {settings.metadata.bind} (signed requests)"
+                                                 if settings.metadata.bind else ""))
     console.print(f"  clouds     {settings.data_dir / 'clouds.yaml'} (entries onestack, onestack-admin)")
     console.print("  try        openstack --os-cloud onestack-admin catalog list")
     console.print(f"             source {settings.data_dir / 'openrc-admin'}; openstack token issue")
