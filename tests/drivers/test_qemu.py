@@ -47,13 +47,8 @@ def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def image():
-    from onestack.guestimage import build
-
-    try:
-        return build.build()  # cached in ~/.cache/onestack/images: built once per machine
-    except build.BuildError as exc:
-        pytest.skip(str(exc))
+def image(tiny):
+    return tiny
 
 
 @pytest.fixture(scope="module")

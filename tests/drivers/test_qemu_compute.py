@@ -20,16 +20,6 @@ NOVA = {"X-OpenStack-Nova-API-Version": "2.1"}
 V231 = {"X-OpenStack-Nova-API-Version": "2.31"}
 
 
-@pytest.fixture(scope="module")
-def tiny():
-    from onestack.guestimage import build
-
-    try:
-        return build.build()  # cached in ~/.cache/onestack/images: built once per machine
-    except build.BuildError as exc:
-        pytest.skip(str(exc))
-
-
 def console(nova, server_id: str) -> str:
     return ok(nova.post(f"/servers/{server_id}/action", json={"os-getConsoleOutput": {}}))["output"]
 
