@@ -155,8 +155,7 @@ class QemuDriver:
             nics = where.load_spec().nics if where.exists() else ()
             for nic in nics:
                 taps.remove(nic.tap_name)
-            for sock in where.sockets():  # those not beside the files
-                sock.unlink(missing_ok=True)
+            where.remove_sockets()  # they may not be beside the files
             shutil.rmtree(where.root, ignore_errors=True)
         self._locks.pop(uuid, None)
 
