@@ -89,16 +89,37 @@ def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
     console.print(f"  data dir   {settings.data_dir}")
     kind, why = choice.choose(settings.compute.driver)
     console.print(f"  compute    {kind} driver ({why})")
+    metadata = settings.data_dir / "metadata.sock"
+    console.print(f"  metadata   {metadata}" + (f" and {settings.metadata.bind} (signed requests)"
+                                                 if settings.metadata.bind else ""))
     console.print(f"  clouds     {settings.data_dir / 'clouds.yaml'} (entries onestack, onestack-admin)")
     console.print("  try        openstack --os-cloud onestack-admin catalog list")
     console.print(f"             source {settings.data_dir / 'openrc-admin'}; openstack token issue")
 
 
 @app.command()
-def down(data_dir: DataDir) -> None:
-    """Stop the cloud started from this data dir."""
+def down(
+    data_dir: DataDir,
+    purge: Annotated[bool, typer.Option("--purge", help="Also remove every guest, disk and host object of "
+                                                       "this cloud, and the data dir.")] = False,
+) -> None:
+    """Stop the cloud started from this data dir (its guests keep running unless --purge)."""
     pid = daemon.stop(data_dir.resolve())
     console.print("onestack was not running" if pid is None else f"stopped onestack (pid {pid})")
+    if not purge:
+        return
+    from onestack import purge as purging
+
+    settings = _settings(data_dir)
+    try:
+        failed = purging.purge(settings)
+    except purging.PurgeError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    if failed:
+        console.print(f"[red]purge incomplete, {settings.data_dir} kept:[/red] " + "; ".join(failed))
+        raise typer.Exit(1)
+    console.print(f"removed every guest of this cloud and {settings.data_dir}")
 
 
 @app.command()
@@ -184,6 +205,20 @@ def diagnose_server(
         console.print(str(hop), style=None if hop.ok else "red", highlight=False, soft_wrap=True)
     if not all(hop.ok for hop in hops):
         raise typer.Exit(1)
+
+
+@image_app.command("register")
+def image_register(data_dir: DataDir) -> None:
+    """Build onestack-tiny if needed and register it in the running cloud as a public image (once)."""
+    from onestack.guestimage import build, register
+
+    try:
+        image = build.build()
+        image_id, made = register.register(data_dir.resolve(), image.path)
+    except (build.BuildError, OSError) as exc:
+        console.print(f"[red]cannot register {register.IMAGE_NAME}: {exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"image {register.IMAGE_NAME} {'registered' if made else 'already registered'}: {image_id}")
 
 
 def main() -> None:

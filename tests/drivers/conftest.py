@@ -1,3 +1,5 @@
+"""Fixtures of the real-VM tests."""
+
 import pytest
 
 

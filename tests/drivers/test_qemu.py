@@ -9,6 +9,7 @@ busybox udhcpd in it: guest traffic never reaches the host's own networks.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -110,9 +111,10 @@ def make_nic(bridge: str | None, index: int) -> NIC:
 def guest(driver, tiny_image, lan, tmp_path_factory):
     work = tmp_path_factory.mktemp("guest")
     spec_uuid = str(uuid.uuid4())
+    meta = {"uuid": spec_uuid, "name": "tiny", "hostname": "tiny-test", "public_keys": {"test": KEY + "\n"}}
     drive = configdrive.build(work / "config.iso", {
-        "uuid": spec_uuid, "name": "tiny", "hostname": "tiny-test",
-        "public_keys": {"test": KEY + "\n"}}, "#!/bin/sh\necho \"user-data says hello from $(hostname)\"\n")
+        "openstack/latest/meta_data.json": json.dumps(meta).encode(),
+        "openstack/latest/user_data": b"#!/bin/sh\necho \"user-data says hello from $(hostname)\"\n"})
     spec = InstanceSpec(uuid=spec_uuid, name="instance-00000001", hostname="tiny-test", vcpus=1, memory_mb=256,
                         root_gb=1, swap_mb=32, image_path=str(tiny_image.path), image_format="qcow2",
                         nics=(make_nic(lan, 1),), config_drive=str(drive))
