@@ -19,17 +19,7 @@ pytestmark = [pytest.mark.qemu, pytest.mark.dataplane, pytest.mark.xdist_group("
 NOVA = {"X-OpenStack-Nova-API-Version": "2.1"}
 
 
-@pytest.fixture(scope="module")
-def tiny():
-    from onestack.guestimage import build
-
-    try:
-        return build.build()
-    except build.BuildError as exc:
-        pytest.skip(str(exc))
-
-
-def test_a_guest_gets_its_address_by_dhcp_and_answers_ping_on_its_network(tmp_path, tiny):
+def test_a_guest_gets_its_address_by_dhcp_and_answers_ping_on_its_network(tmp_path, tiny_image):
     require_dataplane()
     vni = random.randrange(100000, 16000000)
     cloud = Cloud(tmp_path / "data", settings={"compute": {"driver": "qemu"}, "network": {
@@ -37,7 +27,7 @@ def test_a_guest_gets_its_address_by_dhcp_and_answers_ping_on_its_network(tmp_pa
     http = httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": cloud.token(), **NOVA}, timeout=120)
     neighbour = None
     try:
-        image = upload_image(http, tiny.path)
+        image = upload_image(http, tiny_image.path)
         net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
         ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
                                                               "cidr": "10.78.0.0/24"}}), 201)
