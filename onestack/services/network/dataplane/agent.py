@@ -82,12 +82,15 @@ class Agent:
         self._skipped_said: set[str] = set()
         self._changed = True  # a network commit since the last full pass
         self._listen_for_network_commits()
+        self._links = links.LinkWatcher(lambda: self.loop.wake(KEY))
 
     def start(self) -> None:
         self.loop.start()
+        self._links.start()
         self.loop.wake(KEY)
 
     def stop(self) -> None:
+        self._links.stop()
         self.loop.stop()
 
     def _listen_for_network_commits(self) -> None:
@@ -134,19 +137,18 @@ class Agent:
 
     def _quick_pass(self, plan, root: dict[str, links.Link]) -> None:
         taps = {t.port_id for t in plan.taps}
-        self._wired = (self._wired - taps) | converge.plug_taps(plan, root)
-        self._report(self._wired)
+        self._report((self._wired - taps) | converge.plug_taps(plan, root))
 
     def _full_pass(self, plan) -> None:
         started = time.monotonic()
         self._changed = False
         self._say_skipped(plan)
         try:
-            self._wired = converge.converge(plan, self.state)
+            wired = converge.converge(plan, self.state)
         except converge.ConvergeErrors as exc:
             self._report(exc.wired)  # what did work is reported; the loop retries the rest
             raise
-        self._report(self._wired)
+        self._report(wired)
         self._converge_firewall(plan)
         self._last = plan
         self._deep_at = time.monotonic()
@@ -172,6 +174,9 @@ class Agent:
         """Ports this host wires are ACTIVE once their device is in its bridge, DOWN otherwise; a floating
         IP is ACTIVE while it is associated and its router's gateway is wired.  Read first, so a pass that
         changes nothing takes no write lock."""
+        for port_id in wired - self._wired:
+            LOG.info("port %s wired", port_id)
+        self._wired = wired
         with self.db.read() as session:
             changes = self._status_changes(session, wired)
         if not changes:
