@@ -15,7 +15,7 @@ import logging
 import traceback
 from collections.abc import Callable
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.orm import Session
 
 from onestack.db.base import utcnow
@@ -76,12 +76,19 @@ class Engine:
         """Nova's power-state sync and orphan cleanup, at start and every ``SYNC_EVERY`` seconds: a guest
         whose process died is SHUTOFF; a guest the database does not know (a crash between spawn and
         record, or a deleted row) is destroyed.  Guests that run are adopted, never restarted."""
-        for host in self.compute.hosts.names():
+        names = self.compute.hosts.names()
+        # Guests first, records second: a guest spawned meanwhile had its record (and host) written before.
+        guests = {host: self.compute.hosts.driver(host).list_instances() for host in names}
+        on_host: dict[str, dict[str, Row]] = {host: {} for host in names}
+        with self.db.read() as session:
+            # The columns the sync compares, for every host at once: this runs over every instance there is.
+            for row in session.execute(select(Instance.id, Instance.host, Instance.vm_state, Instance.task_state,
+                                              Instance.power_state).where(Instance.host.in_(names),
+                                                                          Instance.deleted.is_(False))):
+                on_host[row.host][row.id] = row
+        for host, known in on_host.items():
             driver = self.compute.hosts.driver(host)
-            with self.db.read() as session:
-                known = {i.id: i for i in session.scalars(select(Instance).where(Instance.host == host,
-                                                                                 Instance.deleted.is_(False)))}
-            for uuid in driver.list_instances():
+            for uuid in guests[host]:
                 if uuid not in known:
                     LOG.warning("destroying guest %s on %s: no instance record wants it", uuid, host)
                     driver.destroy(uuid)
@@ -91,7 +98,7 @@ class Engine:
                     self._sync_power(instance, driver.instance_info(instance.id).power_state)
         return SYNC_EVERY
 
-    def _sync_power(self, instance: Instance, seen: PowerState) -> None:
+    def _sync_power(self, instance: Row, seen: PowerState) -> None:
         if seen == instance.power_state:
             return
         changes = {"power_state": int(seen)}
