@@ -40,7 +40,7 @@ class Scheduler:
         self.db = db
         self.placement = placement
         self._lock = threading.Lock()
-        self.view = HostView(placement.providers)
+        self.view = HostView(lambda: self.placement.providers())
 
     def place(self, instance: Instance, record: Callable[[str], bool]) -> str:
         """Claim room for ``instance`` on a host and ``record`` the host, under the scheduling lock (so the
