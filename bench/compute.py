@@ -101,7 +101,7 @@ def measure(quick: bool) -> dict:
         result["create_to_active"] = {"servers": sustained, "seconds": round(seconds, 1),
                                       "servers_per_second": round(sustained / seconds, 1),
                                       "clients": 8, "per_request": 1}
-        result["detail_at_1000"] = _pages(target.base, token, 50 if quick else 200)
+        result[f"detail_at_{sustained}"] = _pages(target.base, token, 50 if quick else 200)
         if not quick:
             fill = 9000
             seconds = _create(api, image, fill, batch=50)
@@ -140,8 +140,9 @@ def table(found: dict) -> str:
     if "fill_to_10000" in found:
         fill = found["fill_to_10000"]
         lines.append(f"  fill to 10,000 ({fill['per_request']} per request): {fill['servers_per_second']} servers/s")
-    for key, label in (("detail_at_1000", "1,000"), ("detail_at_10000", "10,000")):
-        for size, page in found.get(key, {}).items():
+    for key in (k for k in found if k.startswith("detail_at_")):
+        label = f"{int(key.rsplit('_', 1)[1]):,}"
+        for size, page in found[key].items():
             lines.append(f"  GET /servers/detail?{size.replace('_', '=')} with {label} servers: "
                          f"p50 {page['p50_ms']} ms, p99 {page['p99_ms']} ms")
     claims = found["placement_claims"]
