@@ -134,7 +134,9 @@ class ComputeHost(Base):
 
 class Instance(Base):
     __tablename__ = "compute_instance"
-    __table_args__ = (Index("ix_compute_instance_project_deleted", "project_id", "deleted"),
+    # Lists are newest first within a project (or, for all_tenants, overall): a page is read in index order.
+    __table_args__ = (Index("ix_compute_instance_project_deleted_created", "project_id", "deleted", "created_at", "id"),
+                      Index("ix_compute_instance_deleted_created", "deleted", "created_at", "id"),
                       Index("ix_compute_instance_host_task", "host", "task_state"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -92,6 +92,8 @@ class InstanceNetworking:
 
     def ensure_ports(self, instance: Instance) -> None:
         """Create or claim one port per requested network, bound to the instance's host (idempotent)."""
+        if not instance.requested_networks:
+            return
         net = self.network
         ctx = service_context(instance)
         with net.db.write() as session:
@@ -124,12 +126,13 @@ class InstanceNetworking:
             for port in self._ports(session, instance.id):
                 port.host_id, port.status = "", "DOWN"
 
-    def mark_active(self, instance: Instance) -> None:
+    def mark_active(self, session, instance: Instance) -> None:
+        """In the caller's transaction: the instance's ports are up with it (on hosts the data plane
+        wires, it reports them once plugged instead)."""
         if instance.host in self.wired_hosts:
             return
-        with self.network.db.write() as session:
-            for port in self._ports(session, instance.id):
-                port.status = "ACTIVE"
+        for port in self._ports(session, instance.id):
+            port.status = "ACTIVE"
 
     def release_ports(self, instance: Instance) -> None:
         """Delete the ports the instance made; unbind those it was given."""
@@ -144,6 +147,8 @@ class InstanceNetworking:
     def nics(self, instance: Instance) -> list[NIC]:
         with self.network.db.read() as session:
             ports = self._ports(session, instance.id)
+            if not ports:
+                return []
             mtus = dict(session.execute(select(Network.id, Network.mtu).where(
                 Network.id.in_({p.network_id for p in ports}))).all())
             return [NIC(port_id=p.id, mac_address=p.mac_address, tap_name=f"tap{p.id[:11]}",
