@@ -23,10 +23,10 @@ from sqlalchemy import select
 
 from onestack.config import Settings
 from onestack.db.engine import Database
-from onestack.drivers.netns import availability, converge, links
+from onestack.drivers.netns import availability, converge, firewall, links
 from onestack.reconcile.loop import Loop
 from onestack.services.network import models
-from onestack.services.network.dataplane import desired
+from onestack.services.network.dataplane import desired, security
 
 LOG = logging.getLogger("onestack.dataplane")
 KEY = "host"
@@ -60,10 +60,12 @@ def owner_of(settings: Settings) -> str:
 
 
 def purge(settings: Settings) -> None:
-    """Remove every namespace, bridge, veth, VXLAN device, tap and dnsmasq this cloud made here."""
+    """Remove every namespace, bridge, veth, VXLAN device, tap, dnsmasq and firewall rule this cloud made here."""
     path = state_dir(settings) / OWNER_FILE
     if path.exists():
-        converge.purge(owner_of(settings), state_dir(settings))
+        owner = owner_of(settings)
+        converge.purge(owner, state_dir(settings))
+        firewall.purge(owner)
 
 
 class Agent:
@@ -157,12 +159,11 @@ class Agent:
                      self._deep_at - started)
 
     def _converge_firewall(self, plan) -> None:
-        """Security groups and port security of this host's guests' ports (another helper's part).  Runs on
-        every full pass: a rule change commits a network row, which wakes a full pass at once.
-        The lead wires, with ``self.owner`` as the firewall's scope:
-            with self.db.read() as session:
-                firewall.converge(self.owner, security.port_rules(session, [t.port_id for t in plan.taps]))
-        """
+        """Security groups and port security of this host's guests' ports.  Runs on every full pass: a
+        rule change commits a network row, which wakes a full pass at once."""
+        with self.db.read() as session:
+            rules = security.port_rules(session, [tap.port_id for tap in plan.taps])
+        firewall.converge(self.owner, rules)
 
     def _say_skipped(self, plan) -> None:
         for segment in plan.segments:
