@@ -17,6 +17,9 @@ from sqlalchemy import select
 
 from onestack.services.compute.models import ComputeHost, Instance, ServerGroup, ServerGroupMember
 
+# the task argument holding the host an admin asked a boot for (2.74)
+REQUESTED_HOST = "requested_host"
+
 
 class NoValidHost(Exception):
     def __init__(self, reason: str = "There are not enough hosts available."):
@@ -108,6 +111,8 @@ class Scheduler:
     @staticmethod
     def _passes(host, instance: Instance, group: ServerGroup | None, members_on: dict[str, int]) -> bool:
         if host.disabled or host.forced_down:
+            return False
+        if (instance.task_args or {}).get(REQUESTED_HOST, host.host) != host.host:
             return False
         if instance.requested_availability_zone and host.availability_zone != instance.requested_availability_zone:
             return False

@@ -14,8 +14,9 @@ from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import rebuild, rescue, resize, schemas, shelving, snapshots, views
 from onestack.services.compute import states as st
 from onestack.services.compute.api.security_group_actions import EXTRA_ACTIONS
-from onestack.services.compute.api.servers import _render, compute, request_id
+from onestack.services.compute.api.servers import _full_reply, _render, compute, request_id
 from onestack.services.compute.servers import authorize
+from onestack.services.compute.versions import at_least
 
 # action -> (policy, task to start, vm_states that allow it, action record name)
 TASKS = {
@@ -58,7 +59,8 @@ def server_action(call: Call) -> Reply | dict:
             task = st.REBOOTING if kind == "SOFT" else st.REBOOTING_HARD
             svc.servers.start_task(session, call.ctx, instance, "reboot", task, request_id(call), allowed)
         elif name == "lock":
-            reason = (args or {}).get("locked_reason") if isinstance(args, dict) else None
+            # a reason is taken from 2.73
+            reason = args.get("locked_reason") if isinstance(args, dict) and at_least(call.version, "2.73") else None
             svc.servers.lock(session, call.ctx, instance, reason)
             svc.servers.record(session, call.ctx, instance, "lock", request_id(call))
         elif name == "unlock":
@@ -118,15 +120,16 @@ def _revert_resize(call: Call, args) -> Reply:
 
 
 def _rebuild(call: Call, args: dict) -> Reply:
+    schemas.check(call.body, schemas.rebuild(call.version))
     svc = compute(call)
     with svc.db.write() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
         authorize(call.ctx, "os_compute_api:servers:rebuild", instance)
         rebuild.request(svc, session, call.ctx, instance, args, request_id(call))
     svc.engine.wake(instance.id)
-    body = _render(call, [instance], detail=False)[0]  # Nova's rebuild reply omits the extended attributes
+    body = views.rebuilt(_render(call, [instance], detail=_full_reply(call), single=True)[0], instance, call.version)
     body["adminPass"] = args.get("adminPass") or secrets.token_urlsafe(9)
-    return Reply({"server": views.rebuilt(body, call.version)}, 202)
+    return Reply({"server": body}, 202)
 
 
 def _create_image(call: Call, args: dict) -> Reply:
