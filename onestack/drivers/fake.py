@@ -126,6 +126,13 @@ class FakeDriver:
             guest.spec = dataclasses.replace(guest.spec, nics=tuple(n for n in guest.spec.nics
                                                                     if n.port_id != nic.port_id))
 
+    def set_admin_password(self, uuid: str, password: str) -> None:
+        with self._lock:
+            guest = self._guest(uuid)
+            if guest.state != PowerState.RUNNING:
+                raise DriverError(f"instance {uuid} is not running")
+            guest.console.append("onestack-tiny: administrator password changed")
+
     def console_output(self, uuid: str, length: int | None = None) -> str:
         with self._lock:
             lines = self._guest(uuid).console

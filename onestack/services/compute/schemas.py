@@ -299,6 +299,11 @@ ACTIONS = {
     "confirmResize": {"type": "object", "properties": {"confirmResize": _NONE}},
     "revertResize": {"type": "object", "properties": {"revertResize": _NONE}},
     "createImage": _object("createImage", {"name": NAME, "metadata": METADATA}, ["name"]),
+    "createBackup": _object("createBackup", {
+        "name": NAME, "backup_type": {"type": "string"}, "metadata": METADATA,
+        "rotation": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0}},
+        ["name", "backup_type", "rotation"]),
+    "changePassword": _object("changePassword", {"adminPass": {"type": "string"}}, ["adminPass"]),
     "shelve": {"type": "object", "properties": {"shelve": _NONE}},
     "shelveOffload": {"type": "object", "properties": {"shelveOffload": _NONE}},
     "unshelve": {"type": "object", "properties": {"unshelve": _NONE}},
@@ -307,3 +312,20 @@ ACTIONS = {
         "additionalProperties": False}}},
     "unrescue": {"type": "object", "properties": {"unrescue": _NONE}},
 }
+
+# -- interfaces (os-interface) --------------------------------------------------------------------------
+_INTERFACE = {"port_id": {"type": ["string", "null"], "format": "uuid"}, "net_id": {"type": ["string", "null"],
+                                                                                    "format": "uuid"},
+              "fixed_ips": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
+                  "type": "object", "properties": {"ip_address": {"type": "string", "format": "ip-address"}},
+                  "required": ["ip_address"], "additionalProperties": False}}}
+INTERFACE_ATTACH = {"type": "object", "properties": {"interfaceAttachment": {
+    "type": "object", "properties": _INTERFACE, "additionalProperties": False}}, "additionalProperties": False}
+# 2.49: the attached device may carry a tag
+INTERFACE_ATTACH_249 = {"type": "object", "properties": {"interfaceAttachment": {
+    "type": "object", "properties": {**_INTERFACE, "tag": TAG}, "additionalProperties": False}},
+    "additionalProperties": False}
+
+
+def interface_attach(version: Version | None) -> dict:
+    return INTERFACE_ATTACH_249 if at_least(version, "2.49") else INTERFACE_ATTACH

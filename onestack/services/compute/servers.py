@@ -17,7 +17,13 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
 from onestack.http.policy import enforce
 from onestack.services.compute import states as st
-from onestack.services.compute.models import ComputeHost, Instance, InstanceAction, ServerGroup, ServerGroupMember
+from onestack.services.compute.models import (
+    ComputeHost,
+    Instance,
+    InstanceAction,
+    ServerGroup,
+    ServerGroupMember,
+)
 from onestack.services.compute.policies import RULES
 from onestack.services.compute.scheduler import REQUESTED_HOST
 

@@ -238,6 +238,15 @@ def host_status(host: ComputeHost | None, running: bool) -> str:
     return "UP" if running and not host.forced_down else "DOWN"
 
 
+# -- interfaces ------------------------------------------------------------------------------------
+def interface(port, tag: str | None, version: Version | None) -> dict:
+    body = {"port_state": port.status, "port_id": port.id, "net_id": port.network_id, "mac_addr": port.mac_address,
+            "fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in port.fixed_ips]}
+    if at_least(version, "2.70"):
+        body["tag"] = tag
+    return body
+
+
 # -- server action replies ------------------------------------------------------------------------------
 def rebuilt(server_body: dict, instance: Instance, version: Version | None) -> dict:
     """A rebuild's reply: the server view the caller's version gives update, plus the key (2.54) and the

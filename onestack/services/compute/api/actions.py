@@ -9,12 +9,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
+from onestack.drivers.compute import DriverError
 from onestack.http.errors import BadRequest, Conflict
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import rebuild, rescue, resize, schemas, shelving, snapshots, views
 from onestack.services.compute import states as st
 from onestack.services.compute.api.security_group_actions import EXTRA_ACTIONS
 from onestack.services.compute.api.servers import _full_reply, _render, compute, request_id
+from onestack.services.compute.models import Instance
 from onestack.services.compute.servers import authorize
 from onestack.services.compute.versions import at_least
 
@@ -140,6 +142,39 @@ def _create_image(call: Call, args: dict) -> Reply:
     return views.image_created(image_id, call.runtime.base_url(call.request), call.version)
 
 
+def _create_backup(call: Call, args: dict) -> Reply:
+    """A snapshot marked as a backup of its type; once stored, only the ``rotation`` newest of that type
+    stay.  Rotation 0 keeps none, so Nova names no image in its reply."""
+    svc = compute(call)
+    rotation = int(args["rotation"])
+    metadata = {**(args.get("metadata") or {}), "image_type": "backup", "backup_type": args["backup_type"]}
+    _, image_id = snapshots.request(svc, call.ctx, call.path["server_id"], "os_compute_api:os-create-backup",
+                                    "createBackup", st.IMAGE_SNAPSHOT, snapshots.SNAPSHOT_STATES, args["name"],
+                                    metadata, request_id(call),
+                                    {snapshots.ROTATION: rotation, snapshots.BACKUP_TYPE: args["backup_type"]})
+    if rotation == 0:
+        return Reply(status=202)
+    return views.image_created(image_id, call.runtime.base_url(call.request), call.version)
+
+
+def _change_password(call: Call, args: dict) -> Reply:
+    svc = compute(call)
+    with svc.db.read() as session:
+        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
+        authorize(call.ctx, "os_compute_api:os-admin-password", instance)
+        svc.servers.check_lock(call.ctx, instance)
+        st.require(instance, "changePassword", (st.ACTIVE,))
+    if instance.host not in svc.hosts.names():
+        raise Conflict(f"Instance {instance.id} is not on a host of this cloud that can set its password.")
+    try:
+        svc.hosts.driver(instance.host).set_admin_password(instance.id, args["adminPass"])
+    except DriverError as error:
+        raise Conflict(f"Unable to set password on instance: {error}") from None
+    with svc.db.write() as session:
+        svc.servers.record(session, call.ctx, session.get(Instance, instance.id), "changePassword", request_id(call))
+    return Reply(status=202)
+
+
 def _shelve(call: Call, args) -> Reply:
     snapshots.request(compute(call), call.ctx, call.path["server_id"], "os_compute_api:os-shelve:shelve", "shelve",
                       st.SHELVING, shelving.SHELVE_STATES, shelving.shelved_name, {}, request_id(call))
@@ -170,7 +205,8 @@ def _unrescue(call: Call, args) -> Reply:
 
 HANDLERS: dict[str, Callable[[Call, dict], Reply]] = {
     "resize": _resize, "confirmResize": _confirm_resize, "revertResize": _revert_resize, "rebuild": _rebuild,
-    "createImage": _create_image, "shelve": _shelve, "shelveOffload": _shelve_offload, "unshelve": _unshelve,
+    "createImage": _create_image, "createBackup": _create_backup, "changePassword": _change_password,
+    "shelve": _shelve, "shelveOffload": _shelve_offload, "unshelve": _unshelve,
     "rescue": _rescue, "unrescue": _unrescue,
 }
 
