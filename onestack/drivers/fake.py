@@ -22,7 +22,10 @@ class _Guest:
     def boot(self) -> None:
         self.state = PowerState.RUNNING
         addresses = ",".join(f"fake-{nic.mac_address}" for nic in self.spec.nics) or "none"
-        self.console.append(f"onestack-tiny: up hostname={self.spec.hostname} addresses={addresses} source=fake")
+        # a boot log of a few lines, as a real guest's console has (clients page it with `length`)
+        self.console.extend([f"fake: booting {self.spec.name}", f"fake: {self.spec.vcpus} vCPUs, "
+                             f"{self.spec.memory_mb} MB", f"fake: {len(self.spec.nics)} network interfaces",
+                             f"onestack-tiny: up hostname={self.spec.hostname} addresses={addresses} source=fake"])
 
 
 class FakeDriver:

@@ -134,6 +134,7 @@ def test_locked_reason_from_2_73(tenant, server):
     locked = show(tenant, server["id"], "2.73")
     assert locked["locked"] is True and locked["locked_reason"] == "maintenance"
     assert show(tenant, server["id"], "2.72")["locked"] is True
+    assert tenant.post(path, json={"os-stop": None}).status_code == 409  # the owner who locked it included
     ok(tenant.post(path, json={"unlock": None}), 202)
     assert show(tenant, server["id"], "2.73")["locked_reason"] is None
 

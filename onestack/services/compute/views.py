@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import ipaddress
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -148,6 +149,16 @@ def _flavor(instance: Instance, url: Url, version: Version | None) -> dict:
             "extra_specs": snapshot.get("extra_specs") or {}}
 
 
+def _canonical_ipv6(address: str | None) -> str:
+    """Nova shows an IPv6 access address in its canonical (RFC 5952) form, whatever form it was given in."""
+    if not address:
+        return ""
+    try:
+        return str(ipaddress.IPv6Address(address))
+    except ValueError:
+        return address
+
+
 def _plain_addresses(addresses: dict) -> dict:
     """Addresses without their OS-EXT-IPS type and MAC, as Nova's basic view has them."""
     return {net: [{"version": a["version"], "addr": a["addr"]} for a in entries] for net, entries in addresses.items()}
@@ -165,7 +176,7 @@ def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict,
         "image": _image(instance, url), "flavor": _flavor(instance, url, version),
         "created": zulu(instance.created_at), "updated": zulu(instance.updated_at),
         "addresses": addresses if detail else _plain_addresses(addresses),
-        "accessIPv4": instance.access_ip_v4 or "", "accessIPv6": instance.access_ip_v6 or "",
+        "accessIPv4": instance.access_ip_v4 or "", "accessIPv6": _canonical_ipv6(instance.access_ip_v6),
         "links": links(url, "servers", instance.id), "OS-DCF:diskConfig": "MANUAL",
     }
     if status in ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE"):
@@ -197,7 +208,7 @@ def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict,
 def _extended(instance: Instance, ctx: Context, version: Version | None, host_status: str | None) -> dict:
     """The attributes Nova's show and list detail add to the basic view (the OS-EXT-* extensions)."""
     body = {
-        "key_name": instance.key_name, "security_groups": [{"name": n} for n in instance.security_groups],
+        "key_name": instance.key_name,
         "OS-SRV-USG:launched_at": stamp(instance.launched_at),
         "OS-SRV-USG:terminated_at": stamp(instance.terminated_at),
         "OS-EXT-AZ:availability_zone": instance.availability_zone or "nova",
@@ -206,6 +217,8 @@ def _extended(instance: Instance, ctx: Context, version: Version | None, host_st
         "os-extended-volumes:volumes_attached": [],
         "config_drive": "True" if instance.config_drive else "",
     }
+    if instance.security_groups:  # Nova leaves the key out for a server without groups
+        body["security_groups"] = [{"name": n} for n in instance.security_groups]
     if ctx.is_admin:
         body.update({"OS-EXT-SRV-ATTR:host": instance.host, "OS-EXT-SRV-ATTR:instance_name":
                      f"instance-{instance.number:08x}", "OS-EXT-SRV-ATTR:hypervisor_hostname": instance.host})

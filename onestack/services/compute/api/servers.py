@@ -129,7 +129,10 @@ def _list(call: Call, detail: bool) -> dict:
         order.append((SORTABLE[key], direction))
     order.append((Instance.id, "desc"))
     stmt = stmt.order_by(*(asc(c) if d == "asc" else desc(c) for c, d in order))
-    limit = min(parse_limit(q) or MAX_PAGE, MAX_PAGE)
+    limit = parse_limit(q)
+    if limit == 0:
+        return {"servers": []}
+    limit = min(limit or MAX_PAGE, MAX_PAGE)
     in_sql = not any(q.get(k) for k in PYTHON_FILTERS) and all(c.key not in NULLABLE for c, _ in order)
     with svc.db.read() as session:
         if in_sql:
