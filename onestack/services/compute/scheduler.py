@@ -15,10 +15,8 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from onestack.services.compute import states as st
 from onestack.services.compute.models import ComputeHost, Instance, ServerGroup, ServerGroupMember
-
-# the task argument holding the host an admin asked a boot for (2.74)
-REQUESTED_HOST = "requested_host"
 
 
 class NoValidHost(Exception):
@@ -112,7 +110,7 @@ class Scheduler:
     def _passes(host, instance: Instance, group: ServerGroup | None, members_on: dict[str, int]) -> bool:
         if host.disabled or host.forced_down:
             return False
-        if (instance.task_args or {}).get(REQUESTED_HOST, host.host) != host.host:
+        if (instance.task_args or {}).get(st.REQUESTED_HOST, host.host) != host.host:
             return False
         if instance.requested_availability_zone and host.availability_zone != instance.requested_availability_zone:
             return False

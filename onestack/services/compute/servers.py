@@ -25,7 +25,6 @@ from onestack.services.compute.models import (
     ServerGroupMember,
 )
 from onestack.services.compute.policies import RULES
-from onestack.services.compute.scheduler import REQUESTED_HOST
 
 HOSTNAME_BAD = re.compile(r"[^a-z0-9-]+")
 
@@ -137,7 +136,7 @@ class Servers:
         host = wanted.pop()
         if session.scalar(select(ComputeHost.id).where(ComputeHost.host == host)) is None:
             raise BadRequest(f"Compute host {host} could not be found.")
-        return {REQUESTED_HOST: host}
+        return {st.REQUESTED_HOST: host}
 
     @staticmethod
     def _next_number(session: Session) -> int:

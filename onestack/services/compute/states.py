@@ -54,3 +54,7 @@ def require(instance, action: str, vm_states: tuple[str, ...], task_states: tupl
     if instance.task_state not in task_states:
         raise Conflict(f"Cannot '{action}' instance {instance.id} while it is in task_state "
                        f"{instance.task_state}")
+
+
+# the task argument holding the host an admin asked a boot for (2.74), which the scheduler keeps to
+REQUESTED_HOST = "requested_host"
