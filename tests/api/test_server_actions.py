@@ -177,3 +177,13 @@ def test_server_tags_from_2_26_and_list_filters(tenant, image_id):
     assert listed(**{"not-tags-any": "c"}) == {other_id}
     ok(tenant.delete(tags, headers=v226), 204)
     assert ok(tenant.get(tags, headers=v226)) == {"tags": []}
+
+
+def test_reset_state_is_an_admins_repair(tenant, image_id, nova_admin):
+    server_id, act = active_server(tenant, image_id)
+    assert tenant.post(act, json={"os-resetState": {"state": "error"}}).status_code == 403
+    assert nova_admin.post(act, json={"os-resetState": {"state": "broken"}}).status_code == 400
+    ok(nova_admin.post(act, json={"os-resetState": {"state": "error"}}), 202)
+    assert ok(tenant.get(f"/servers/{server_id}"))["server"]["status"] == "ERROR"
+    ok(nova_admin.post(act, json={"os-resetState": {"state": "active"}}), 202)
+    assert ok(tenant.get(f"/servers/{server_id}"))["server"]["status"] == "ACTIVE"

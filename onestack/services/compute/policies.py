@@ -43,6 +43,7 @@ RULES: dict[str, Rule] = {
     "compute:servers:create:requested_destination": ADMIN,
     "os_compute_api:os-create-backup": ADMIN_OR_MEMBER,
     "os_compute_api:os-admin-password": ADMIN_OR_MEMBER,
+    "os_compute_api:os-admin-actions:reset_state": ADMIN,
     "os_compute_api:os-server-password:show": ADMIN_OR_READER,
     "os_compute_api:os-server-password:clear": ADMIN_OR_MEMBER,
     "os_compute_api:servers:show": ADMIN_OR_READER,

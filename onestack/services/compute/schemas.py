@@ -304,6 +304,8 @@ ACTIONS = {
         "rotation": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0}},
         ["name", "backup_type", "rotation"]),
     "changePassword": _object("changePassword", {"adminPass": {"type": "string"}}, ["adminPass"]),
+    "os-resetState": _object("os-resetState", {"state": {"type": "string", "enum": ["active", "error"]}},
+                             ["state"]),
     "shelve": {"type": "object", "properties": {"shelve": _NONE}},
     "shelveOffload": {"type": "object", "properties": {"shelveOffload": _NONE}},
     "unshelve": {"type": "object", "properties": {"unshelve": _NONE}},

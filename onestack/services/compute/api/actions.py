@@ -175,6 +175,19 @@ def _change_password(call: Call, args: dict) -> Reply:
     return Reply(status=202)
 
 
+def _reset_state(call: Call, args: dict) -> Reply:
+    """An admin's repair: the server's vm_state written as given, its task dropped; nothing on the host
+    changes (Nova's os-resetState)."""
+    svc = compute(call)
+    with svc.db.write() as session:
+        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
+        authorize(call.ctx, "os_compute_api:os-admin-actions:reset_state", instance)
+        instance.vm_state = st.ACTIVE if args["state"] == "active" else st.ERROR
+        instance.task_state = None
+        svc.servers.record(session, call.ctx, instance, "resetState", request_id(call))
+    return Reply(status=202)
+
+
 def _shelve(call: Call, args) -> Reply:
     snapshots.request(compute(call), call.ctx, call.path["server_id"], "os_compute_api:os-shelve:shelve", "shelve",
                       st.SHELVING, shelving.SHELVE_STATES, shelving.shelved_name, {}, request_id(call))
@@ -206,6 +219,7 @@ def _unrescue(call: Call, args) -> Reply:
 HANDLERS: dict[str, Callable[[Call, dict], Reply]] = {
     "resize": _resize, "confirmResize": _confirm_resize, "revertResize": _revert_resize, "rebuild": _rebuild,
     "createImage": _create_image, "createBackup": _create_backup, "changePassword": _change_password,
+    "os-resetState": _reset_state,
     "shelve": _shelve, "shelveOffload": _shelve_offload, "unshelve": _unshelve,
     "rescue": _rescue, "unrescue": _unrescue,
 }
