@@ -308,7 +308,6 @@ ACTIONS = {
                              ["state"]),
     "shelve": {"type": "object", "properties": {"shelve": _NONE}},
     "shelveOffload": {"type": "object", "properties": {"shelveOffload": _NONE}},
-    "unshelve": {"type": "object", "properties": {"unshelve": _NONE}},
     "rescue": {"type": "object", "properties": {"rescue": {"type": ["object", "null"], "properties": {
         "adminPass": {"type": "string"}, "rescue_image_ref": {"type": "string", "format": "uuid"}},
         "additionalProperties": False}}},
@@ -331,3 +330,22 @@ INTERFACE_ATTACH_249 = {"type": "object", "properties": {"interfaceAttachment": 
 
 def interface_attach(version: Version | None) -> dict:
     return INTERFACE_ATTACH_249 if at_least(version, "2.49") else INTERFACE_ATTACH
+
+
+# -- unshelve: where an offloaded server goes ------------------------------------------------------------
+_ZONE = {"type": "string", "minLength": 1, "maxLength": 255}
+UNSHELVE = {"type": "object", "properties": {"unshelve": _NONE}}
+# 2.77: an availability zone
+UNSHELVE_277 = {"type": "object", "properties": {"unshelve": {"type": ["null", "object"], "properties": {
+    "availability_zone": _ZONE}, "additionalProperties": False}}}
+# 2.91: or a host (admins), and a null zone unpins the server
+UNSHELVE_291 = {"type": "object", "properties": {"unshelve": {"type": ["null", "object"], "properties": {
+    "availability_zone": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+    "host": {"type": "string", "minLength": 1, "maxLength": 255}}, "additionalProperties": False}}}
+
+
+def unshelve(version: Version | None) -> dict:
+    for since, schema in (("2.91", UNSHELVE_291), ("2.77", UNSHELVE_277)):
+        if at_least(version, since):
+            return schema
+    return UNSHELVE

@@ -8,6 +8,8 @@ from onestack.http.errors import Conflict
 ACTIVE, BUILDING, STOPPED, PAUSED, SUSPENDED = "active", "building", "stopped", "paused", "suspended"
 RESIZED, RESCUED, ERROR, DELETED, SHELVED, SHELVED_OFFLOADED = ("resized", "rescued", "error", "deleted",
                                                                 "shelved", "shelved_offloaded")
+# Nova's deferred delete; onestack deletes at once, so no instance is ever in it
+SOFT_DELETED = "soft-delete"
 
 # task states in the order the engine walks them
 SCHEDULING, NETWORKING, SPAWNING = "scheduling", "networking", "spawning"

@@ -188,6 +188,31 @@ def _reset_state(call: Call, args: dict) -> Reply:
     return Reply(status=202)
 
 
+def _inject_network_info(call: Call, args) -> Reply:
+    """Re-assert the server's network on its host: its ports made or claimed and bound again (guests take
+    their addresses by DHCP and the config drive, so nothing is written inside them)."""
+    svc = compute(call)
+    with svc.db.read() as session:
+        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
+        authorize(call.ctx, "os_compute_api:os-admin-actions:inject_network_info", instance)
+    if instance.host is not None:
+        svc.networking.ensure_ports(instance)
+    return Reply(status=202)
+
+
+def _soft_deleted_only(action: str, policy: str):
+    """restore and forceDelete act on soft-deleted servers; onestack deletes at once (Nova's default
+    reclaim_instance_interval of 0), so no server is ever in that state and both answer Nova's 409."""
+    def handler(call: Call, args) -> Reply:
+        svc = compute(call)
+        with svc.db.read() as session:
+            instance = svc.servers.get(session, call.ctx, call.path["server_id"])
+            authorize(call.ctx, policy, instance)
+            st.require(instance, action, (st.SOFT_DELETED,))
+        return Reply(status=202)
+    return handler
+
+
 def _shelve(call: Call, args) -> Reply:
     snapshots.request(compute(call), call.ctx, call.path["server_id"], "os_compute_api:os-shelve:shelve", "shelve",
                       st.SHELVING, shelving.SHELVE_STATES, shelving.shelved_name, {}, request_id(call))
@@ -200,8 +225,10 @@ def _shelve_offload(call: Call, args) -> Reply:
 
 
 def _unshelve(call: Call, args) -> Reply:
+    schemas.check(call.body, schemas.unshelve(call.version))
+    where = args if at_least(call.version, "2.77") else {}
     return _task(call, "os_compute_api:os-shelve:unshelve", lambda svc, session, ctx, instance: shelving.unshelve(
-        svc, session, ctx, instance, request_id(call)))
+        svc, session, ctx, instance, request_id(call), where))
 
 
 def _rescue(call: Call, args: dict) -> Reply:
@@ -219,7 +246,9 @@ def _unrescue(call: Call, args) -> Reply:
 HANDLERS: dict[str, Callable[[Call, dict], Reply]] = {
     "resize": _resize, "confirmResize": _confirm_resize, "revertResize": _revert_resize, "rebuild": _rebuild,
     "createImage": _create_image, "createBackup": _create_backup, "changePassword": _change_password,
-    "os-resetState": _reset_state,
+    "os-resetState": _reset_state, "injectNetworkInfo": _inject_network_info,
+    "restore": _soft_deleted_only("restore", "os_compute_api:os-deferred-delete:restore"),
+    "forceDelete": _soft_deleted_only("forceDelete", "os_compute_api:os-deferred-delete:force"),
     "shelve": _shelve, "shelveOffload": _shelve_offload, "unshelve": _unshelve,
     "rescue": _rescue, "unrescue": _unrescue,
 }
