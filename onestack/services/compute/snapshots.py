@@ -131,10 +131,10 @@ class SnapshotSteps:
         image_id = self._image_id(instance)
         with self.compute.image.db.write() as session:
             image = session.get(Image, image_id)
-            if image is None:
-                return self._give_up(instance, f"image {image_id} was deleted during the snapshot")
-            if image.status == "queued":
+            if image is not None and image.status == "queued":
                 image.disk_format = instance.task_args.get(DISK_FORMAT) or image.disk_format
+        if image is None:  # given up outside the transaction: giving up writes (one writer at a time)
+            return self._give_up(instance, f"image {image_id} was deleted during the snapshot")
         if image.status == "queued":
             with self.compute.image.db.write() as session:
                 self.compute.image.begin_upload(session, service_context(instance), image_id)
