@@ -138,10 +138,12 @@ class FakeDriver:
 
     def console_output(self, uuid: str, length: int | None = None) -> str:
         with self._lock:
-            lines = self._guest(uuid).console
-            if length is not None:
-                lines = lines[-length:] if length > 0 else []
-            return "".join(line + "\n" for line in lines)
+            text = "".join(line + "\n" for line in self._guest(uuid).console)
+            if length is None:
+                return text
+            # Nova's tail: the last ``length`` pieces of the log split at newlines (the one after the final
+            # newline, empty, counts), so a client splitting the answer gets ``length`` pieces back
+            return "\n".join(text.split("\n")[-length:]) if length > 0 else ""
 
     def instance_info(self, uuid: str) -> InstanceInfo:
         with self._lock:
