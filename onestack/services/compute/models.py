@@ -174,7 +174,8 @@ class Instance(Base):
     access_ip_v4: Mapped[str | None] = mapped_column(String(64))
     access_ip_v6: Mapped[str | None] = mapped_column(String(64))
     fault: Mapped[dict | None] = mapped_column(JSON)
-    # What the guest posted to the metadata service's ``password`` (encrypted with its key, by the guest).
+    trusted_image_certificates: Mapped[list | None] = mapped_column(JSON)
+    # The guest's password, encrypted with its key (Nova's os-server-password), as the metadata service got it.
     password: Mapped[str | None] = mapped_column(Text)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     # What the next step needs that the row does not otherwise say (the resize target, the

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from onestack.services.compute import states as st
 from onestack.services.compute.host_view import HostView
 from onestack.services.compute.models import ComputeHost, Instance, ServerGroup, ServerGroupMember
 
@@ -120,6 +121,8 @@ class Scheduler:
     @staticmethod
     def _passes(host, instance: Instance, group: ServerGroup | None, members_on: dict[str, int]) -> bool:
         if host.disabled or host.forced_down:
+            return False
+        if (instance.task_args or {}).get(st.REQUESTED_HOST, host.host) != host.host:
             return False
         if instance.requested_availability_zone and host.availability_zone != instance.requested_availability_zone:
             return False
