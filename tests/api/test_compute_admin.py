@@ -212,7 +212,8 @@ def test_server_diagnostics(cloud, admin_nova, tenant, image_id):  # noqa: F811
     with nova(cloud, version="2.48") as v248:
         new = ok(v248.get(f"/servers/{server['id']}/diagnostics"))
     assert new["state"] == "running" and new["memory_details"] == {"maximum": 512, "used": None}
-    assert new["num_cpus"] == 1 and len(new["nic_details"]) == 1 and new["driver"] == "fake"
+    assert new["num_cpus"] == 1 and len(new["nic_details"]) == 1
+    assert (new["driver"], new["hypervisor"]) == ("libvirt", "fake")  # Nova's API knows a fixed few drivers
     nova_error(tenant.get(f"/servers/{server['id']}/diagnostics"), 403)
     nova_error(admin_nova.get(f"/servers/{uuid.uuid4()}/diagnostics"), 404)
 

@@ -57,7 +57,8 @@ def show_diagnostics(call: Call) -> dict:
     counters = ("rx_octets", "rx_errors", "rx_drop", "rx_packets", "rx_rate", "tx_octets", "tx_errors", "tx_drop",
                 "tx_packets", "tx_rate")
     return {
-        "state": STATE_NAMES.get(info.power_state, "pending"), "driver": API_DRIVER, "hypervisor": driver.name, "hypervisor_os": "linux", "uptime": uptime,
+        "state": STATE_NAMES.get(info.power_state, "pending"), "driver": API_DRIVER, "hypervisor": driver.name,
+        "hypervisor_os": "linux", "uptime": uptime,
         "config_drive": instance.config_drive, "num_cpus": vcpus, "num_nics": len(macs), "num_disks": len(disks),
         "cpu_details": [{"id": i, "time": None, "utilisation": None} for i in range(vcpus)],
         "nic_details": [{"mac_address": mac, **dict.fromkeys(counters)} for mac in macs],
