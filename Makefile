@@ -6,10 +6,10 @@ DATA_DIR ?=
 AREA ?= identity
 APT_PACKAGES := postgresql postgresql-contrib qemu-utils qemu-system-x86 seabios linux-image-cloud-amd64 \
 	busybox-static dropbear-bin genisoimage syslinux syslinux-common mtools dosfstools iproute2 \
-	dnsmasq-base nftables iptables conntrack
+	dnsmasq-base nftables iptables conntrack novnc
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down status test test-unit check conformance bench clean postgres
+.PHONY: install up down purge status test test-unit check conformance bench clean postgres
 
 install: $(STAMP)
 
@@ -22,9 +22,13 @@ $(STAMP): pyproject.toml scripts/install-system.sh Makefile
 
 up: install
 	$(VENV)/bin/onestack up --detach $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+	$(VENV)/bin/onestack image register $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 down:
 	$(VENV)/bin/onestack down $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
+purge:
+	$(VENV)/bin/onestack down --purge $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 status:
 	$(VENV)/bin/onestack status $(if $(DATA_DIR),--data-dir $(DATA_DIR))

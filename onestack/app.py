@@ -12,6 +12,7 @@ from onestack.http.routing import Service, json_response
 from onestack.runtime import Runtime
 from onestack.services import discovery
 from onestack.services.compute import api as compute_api
+from onestack.services.compute import console_proxy
 from onestack.services.identity import api as identity_api
 from onestack.services.image import api as image_api
 from onestack.services.network import api as network_api
@@ -30,5 +31,5 @@ async def _root(request: Request) -> Response:
 
 
 def build(runtime: Runtime):
-    routes = [Route("/", _root)] + [Mount(s.prefix, app=s.asgi()) for s in all_services()]
+    routes = [Route("/", _root), *console_proxy.routes()] + [Mount(s.prefix, app=s.asgi()) for s in all_services()]
     return RequestMiddleware(Starlette(routes=routes), runtime)

@@ -19,6 +19,8 @@ keys_app = typer.Typer(no_args_is_help=True, help="Fernet token keys.")
 app.add_typer(keys_app, name="keys")
 image_app = typer.Typer(no_args_is_help=True, help="Guest images.")
 app.add_typer(image_app, name="image")
+diagnose_app = typer.Typer(no_args_is_help=True, help="Say what stands between a packet and its destination.")
+app.add_typer(diagnose_app, name="diagnose")
 console = Console()
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Where the cloud keeps its state.",
@@ -90,16 +92,37 @@ def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
     console.print(f"  compute    {kind} driver ({why})")
     on, why = availability.choose(settings.network.dataplane)
     console.print(f"  network    data plane {'on' if on else 'off'} ({why})")
+    metadata = settings.data_dir / "metadata.sock"
+    console.print(f"  metadata   {metadata}" + (f" and {settings.metadata.bind} (signed requests)"
+                                                 if settings.metadata.bind else ""))
     console.print(f"  clouds     {settings.data_dir / 'clouds.yaml'} (entries onestack, onestack-admin)")
     console.print("  try        openstack --os-cloud onestack-admin catalog list")
     console.print(f"             source {settings.data_dir / 'openrc-admin'}; openstack token issue")
 
 
 @app.command()
-def down(data_dir: DataDir) -> None:
-    """Stop the cloud started from this data dir."""
+def down(
+    data_dir: DataDir,
+    purge: Annotated[bool, typer.Option("--purge", help="Also remove every guest, disk and host object of "
+                                                       "this cloud, and the data dir.")] = False,
+) -> None:
+    """Stop the cloud started from this data dir (its guests keep running unless --purge)."""
     pid = daemon.stop(data_dir.resolve())
     console.print("onestack was not running" if pid is None else f"stopped onestack (pid {pid})")
+    if not purge:
+        return
+    from onestack import purge as purging
+
+    settings = _settings(data_dir)
+    try:
+        failed = purging.purge(settings)
+    except purging.PurgeError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    if failed:
+        console.print(f"[red]purge incomplete, {settings.data_dir} kept:[/red] " + "; ".join(failed))
+        raise typer.Exit(1)
+    console.print(f"removed every guest of this cloud and {settings.data_dir}")
 
 
 @app.command()
@@ -144,6 +167,61 @@ def image_build(
     console.print(f"{image.path} {what}: {image.size_bytes / 2**20:.1f} MiB qcow2, "
                   f"virtual {image.virtual_size_bytes / 2**20:.0f} MiB, kernel {image.kernel_version}")
     console.print(f"  sha256 {image.sha256}")
+
+
+@diagnose_app.command("server")
+def diagnose_server(
+    data_dir: DataDir,
+    server: Annotated[str, typer.Argument(help="The server's name or id.")],
+    source: Annotated[str, typer.Option("--from", help="'external' (the outside world, through a floating IP) "
+                                                       "or another server's name or id.")] = "external",
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="A TCP port (default: ping).")] = None,
+) -> None:
+    """Walk the hops a packet takes to a server: one line per hop, fine or missing; exit 1 if any is missing."""
+    from sqlalchemy import or_, select
+
+    from onestack.db.engine import Database
+    from onestack.services.compute.models import Instance
+    from onestack.services.network.dataplane import diagnose
+
+    def find(session, wanted: str) -> diagnose.Server:
+        rows = session.scalars(select(Instance).where(Instance.deleted.is_(False),
+                                                      or_(Instance.id == wanted, Instance.name == wanted))).all()
+        if len(rows) != 1:
+            console.print(f"[red]no server {wanted!r}[/red]" if not rows else
+                          f"[red]{len(rows)} servers are named {wanted!r}: give an id ({', '.join(r.id for r in rows)})[/red]")
+            raise typer.Exit(2)
+        return diagnose.Server(rows[0].id, rows[0].name, rows[0].vm_state, rows[0].host)
+
+    db = Database(_settings(data_dir).database_url)
+    try:
+        with db.read() as session:
+            target = find(session, server)
+            origin = None if source == "external" else find(session, source)
+            traffic = diagnose.Traffic("tcp", port) if port else diagnose.Traffic("icmp")
+            hops = diagnose.diagnose(session, target, traffic, diagnose.KernelView.observe(), origin)
+    finally:
+        db.dispose()
+    console.print(f"{traffic} to {target.name} from {origin.name if origin else 'outside'}:", highlight=False,
+                  soft_wrap=True)
+    for hop in hops:
+        console.print(str(hop), style=None if hop.ok else "red", highlight=False, soft_wrap=True)
+    if not all(hop.ok for hop in hops):
+        raise typer.Exit(1)
+
+
+@image_app.command("register")
+def image_register(data_dir: DataDir) -> None:
+    """Build onestack-tiny if needed and register it in the running cloud as a public image (once)."""
+    from onestack.guestimage import build, register
+
+    try:
+        image = build.build()
+        image_id, made = register.register(data_dir.resolve(), image.path)
+    except (build.BuildError, OSError) as exc:
+        console.print(f"[red]cannot register {register.IMAGE_NAME}: {exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"image {register.IMAGE_NAME} {'registered' if made else 'already registered'}: {image_id}")
 
 
 def main() -> None:

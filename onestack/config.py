@@ -119,6 +119,30 @@ class ComputeSettings:
 
 
 @dataclasses.dataclass
+class MetadataSettings:
+    """The metadata service guests reach at 169.254.169.254 through the network's metadata proxy.
+
+    It always answers on ``DATA_DIR/metadata.sock``, where the proxy says which address on which
+    network (or router) is asking (``X-Forwarded-For`` with ``X-Neutron-Network-ID`` or
+    ``X-Neutron-Router-ID``).  ``bind`` (e.g. ``127.0.0.1:8775``, Nova's port) also serves it over
+    TCP, where only Nova's signed requests are taken: ``X-Instance-ID``, ``X-Tenant-ID`` and
+    ``X-Instance-ID-Signature``, the HMAC-SHA256 of the instance id with ``proxy_shared_secret``
+    (Nova's ``metadata_proxy_shared_secret``; empty: signed requests are refused).
+    """
+
+    bind: str = ""
+    proxy_shared_secret: str = ""
+
+
+@dataclasses.dataclass
+class ConsoleSettings:
+    """Remote consoles (``remote-consoles``): how long a console URL's token lasts, as Nova's
+    ``[consoleauth] token_ttl``."""
+
+    token_ttl: int = 600
+
+
+@dataclasses.dataclass
 class Settings:
     data_dir: Path
     bind: str = "127.0.0.1:8080"
@@ -136,6 +160,8 @@ class Settings:
     network: NetworkSettings = dataclasses.field(default_factory=NetworkSettings)
     compute: ComputeSettings = dataclasses.field(default_factory=ComputeSettings)
     image_import: ImageImport = dataclasses.field(default_factory=ImageImport)
+    metadata: MetadataSettings = dataclasses.field(default_factory=MetadataSettings)
+    consoles: ConsoleSettings = dataclasses.field(default_factory=ConsoleSettings)
 
     @property
     def host(self) -> str:
@@ -167,7 +193,7 @@ class Settings:
 
 
 SECTIONS = {"security_compliance": SecurityCompliance, "image_import": ImageImport, "network": NetworkSettings,
-            "compute": ComputeSettings}
+            "compute": ComputeSettings, "metadata": MetadataSettings, "consoles": ConsoleSettings}
 
 
 def load(data_dir: Path) -> Settings:

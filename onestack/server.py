@@ -14,6 +14,7 @@ from onestack.config import Settings
 from onestack.daemon import pid_path, running_pid
 from onestack.db.migrate import upgrade
 from onestack.runtime import Runtime
+from onestack.sideservers import SideServers
 
 
 def prepare(settings: Settings, *, user_clouds: bool) -> Runtime:
@@ -34,17 +35,24 @@ def configure_logging(level: str) -> None:
 
 def serve(settings: Settings, runtime: Runtime) -> None:
     pid_path(settings.data_dir).write_text(str(os.getpid()))
+    side = SideServers(runtime)
+
+    def start_host() -> None:
+        runtime.start()
+        side.start()
+
     try:
         config = uvicorn.Config(build(runtime), host=settings.host, port=settings.port, log_config=None,
                                 access_log=False, loop="auto", http="auto", lifespan="off",
                                 server_header=False, timeout_keep_alive=30)
         if settings.workers > 1:
             # The serving processes take requests; this one supervises them and converges the compute hosts.
-            workers.run(config, runtime, settings.workers, then=runtime.start)
+            workers.run(config, runtime, settings.workers, then=start_host)
         else:
-            runtime.start()
+            start_host()
             uvicorn.Server(config).run()
     finally:
+        side.stop()
         runtime.stop()
         runtime.close()
         if running_pid(settings.data_dir) in (os.getpid(), None):

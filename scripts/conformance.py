@@ -37,7 +37,7 @@ LOCKOUT_ATTEMPTS, LOCKOUT_SECONDS, UNIQUE_PASSWORDS = 2, 10, 2
 AREAS = {
     "identity": {"regex": r"^tempest\.api\.identity\.", "services": set()},
     "image": {"regex": r"^tempest\.api\.image\.", "services": {"glance"}},
-    "network": {"regex": r"^tempest\.api\.network\.", "services": {"neutron"}},
+    "network": {"regex": r"^tempest\.api\.network\.", "services": {"neutron", "nova", "glance", "placement"}},
     "compute": {"regex": r"^tempest\.api\.compute\.", "services": {"nova", "neutron", "glance", "placement"}},
 }
 ALL_SERVICES = ("nova", "neutron", "glance", "cinder", "swift", "heat", "placement")

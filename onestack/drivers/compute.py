@@ -70,6 +70,10 @@ class DriverError(Exception):
     """A permanent failure: the instance goes to ERROR with this message as its fault."""
 
 
+class ConsoleUnavailable(Exception):
+    """The guest has no console of that kind now (none at all, or it is not running)."""
+
+
 class ComputeDriver(Protocol):
     name: str
 
@@ -117,6 +121,11 @@ class ComputeDriver(Protocol):
 
     def console_output(self, uuid: str, length: int | None = None) -> str:
         """The serial console log (the last ``length`` lines if given)."""
+        ...
+
+    def console_socket(self, uuid: str, kind: str) -> str:
+        """The Unix socket of the running guest's ``serial`` (bytes of its serial port) or ``vnc`` (RFB)
+        console; ``ConsoleUnavailable`` if it has none."""
         ...
 
     def instance_info(self, uuid: str) -> InstanceInfo:

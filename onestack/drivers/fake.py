@@ -10,7 +10,15 @@ import dataclasses
 import threading
 from pathlib import Path
 
-from onestack.drivers.compute import NIC, DriverError, HostResources, InstanceInfo, InstanceSpec, PowerState
+from onestack.drivers.compute import (
+    NIC,
+    ConsoleUnavailable,
+    DriverError,
+    HostResources,
+    InstanceInfo,
+    InstanceSpec,
+    PowerState,
+)
 
 
 @dataclasses.dataclass
@@ -132,6 +140,11 @@ class FakeDriver:
             if length is not None:
                 lines = lines[-length:] if length > 0 else []
             return "".join(line + "\n" for line in lines)
+
+    def console_socket(self, uuid: str, kind: str) -> str:
+        self._guest(uuid)
+        # No guest runs, so there is nothing to connect to: Nova's answer for a console type a host lacks.
+        raise ConsoleUnavailable(f"Unavailable console type {kind}.")
 
     def instance_info(self, uuid: str) -> InstanceInfo:
         with self._lock:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.api.helpers import member_of_new_project, name, nova_error, ok
-from tests.api.l3 import external_network, network_client
+from tests.api.network_helpers import external_network, network_client
 
 MV = {"X-OpenStack-Nova-API-Version": "2.1"}
 

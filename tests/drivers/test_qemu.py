@@ -9,6 +9,7 @@ busybox udhcpd in it: guest traffic never reaches the host's own networks.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -43,16 +44,6 @@ BOOT_SECONDS = 90  # TCG on a loaded 2-core machine; a boot takes ~5s when idle
 
 def sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, check=check)
-
-
-@pytest.fixture(scope="module")
-def image():
-    from onestack.guestimage import build
-
-    try:
-        return build.build()  # cached in ~/.cache/onestack/images: built once per machine
-    except build.BuildError as exc:
-        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -117,14 +108,15 @@ def make_nic(bridge: str | None, index: int) -> NIC:
 
 
 @pytest.fixture(scope="module")
-def guest(driver, image, lan, tmp_path_factory):
+def guest(driver, tiny_image, lan, tmp_path_factory):
     work = tmp_path_factory.mktemp("guest")
     spec_uuid = str(uuid.uuid4())
+    meta = {"uuid": spec_uuid, "name": "tiny", "hostname": "tiny-test", "public_keys": {"test": KEY + "\n"}}
     drive = configdrive.build(work / "config.iso", {
-        "uuid": spec_uuid, "name": "tiny", "hostname": "tiny-test",
-        "public_keys": {"test": KEY + "\n"}}, "#!/bin/sh\necho \"user-data says hello from $(hostname)\"\n")
+        "openstack/latest/meta_data.json": json.dumps(meta).encode(),
+        "openstack/latest/user_data": b"#!/bin/sh\necho \"user-data says hello from $(hostname)\"\n"})
     spec = InstanceSpec(uuid=spec_uuid, name="instance-00000001", hostname="tiny-test", vcpus=1, memory_mb=256,
-                        root_gb=1, swap_mb=32, image_path=str(image.path), image_format="qcow2",
+                        root_gb=1, swap_mb=32, image_path=str(tiny_image.path), image_format="qcow2",
                         nics=(make_nic(lan, 1),), config_drive=str(drive))
     yield spec
     driver.destroy(spec.uuid)
@@ -278,9 +270,9 @@ def step_resize(driver, guest):
     assert disk_info(driver.instances_dir / guest.uuid / "disk", force_share=True)["virtual-size"] == 2 * 1024**3
 
 
-def test_identity_from_the_metadata_service(driver, image, lan):
+def test_identity_from_the_metadata_service(driver, tiny_image, lan):
     spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-00000004", hostname="tiny-md", vcpus=1,
-                        memory_mb=192, root_gb=1, image_path=str(image.path), nics=(make_nic(lan, 4),))
+                        memory_mb=192, root_gb=1, image_path=str(tiny_image.path), nics=(make_nic(lan, 4),))
     driver.spawn(spec)
     try:
         marker = wait_for_boot(driver, spec.uuid, 1)
@@ -296,9 +288,9 @@ def test_identity_from_the_metadata_service(driver, image, lan):
     assert not tap_left
 
 
-def test_tap_that_cannot_exist_is_a_driver_error(driver, image):
+def test_tap_that_cannot_exist_is_a_driver_error(driver, tiny_image):
     bad = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-00000003", hostname="bad", vcpus=1, memory_mb=128,
-                       root_gb=1, image_path=str(image.path),
+                       root_gb=1, image_path=str(tiny_image.path),
                        nics=(NIC(port_id="x", mac_address="fa:16:3e:00:00:09", tap_name="tap-name-far-too-long"),))
     with pytest.raises(DriverError):
         driver.spawn(bad)

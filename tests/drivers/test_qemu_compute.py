@@ -4,25 +4,20 @@ restart under it, and a guest that dies is reported SHUTOFF."""
 
 import base64
 import subprocess
+import time
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from tests.api.helpers import name, ok, upload_image, wait
 from tests.cloudfixture import Cloud
 
 pytestmark = pytest.mark.qemu
 NOVA = {"X-OpenStack-Nova-API-Version": "2.1"}
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    from onestack.guestimage import build
-
-    try:
-        return build.build()  # cached in ~/.cache/onestack/images: built once per machine
-    except build.BuildError as exc:
-        pytest.skip(str(exc))
+V231 = {"X-OpenStack-Nova-API-Version": "2.31"}
 
 
 def console(nova, server_id: str) -> str:
@@ -41,7 +36,44 @@ def links() -> str:
     return subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
 
 
-def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny):
+def console_url(nova, server_id: str, protocol: str, kind: str) -> str:
+    body = {"remote_console": {"protocol": protocol, "type": kind}}
+    reply = ok(nova.post(f"/servers/{server_id}/remote-consoles", json=body, headers=V231))["remote_console"]
+    assert (reply["protocol"], reply["type"]) == (protocol, kind)
+    return reply["url"]
+
+
+def check_consoles(nova, server_id: str) -> None:
+    """The serial console through the websocket proxy is the guest's shell, both ways; VNC answers RFB;
+    the token is an admin's to inspect, and a made-up one opens nothing."""
+    url = console_url(nova, server_id, "serial", "serial")
+    token = parse_qs(urlsplit(url).query)["token"][0]
+    with connect(url, open_timeout=30) as ws:
+        seen, asked = b"", 0.0
+        deadline = time.monotonic() + 60
+        while b"con42sole" not in seen:
+            assert time.monotonic() < deadline, f"no shell answered on the serial console: {seen[-300:]!r}"
+            if time.monotonic() - asked > 5:  # Enter activates the console's shell; then ask it something
+                ws.send(b"\n")
+                ws.send(b"echo con$((6*7))sole\n")
+                asked = time.monotonic()
+            try:
+                seen += ws.recv(timeout=1)
+            except TimeoutError:
+                pass
+    shown = ok(nova.get(f"/os-console-auth-tokens/{token}", headers=V231))["console"]
+    assert shown["instance_uuid"] == server_id and shown["internal_access_path"].startswith("unix:")
+    page = console_url(nova, server_id, "vnc", "novnc")
+    assert "noVNC" in httpx.get(page, timeout=30).text
+    path = unquote(parse_qs(urlsplit(page).query)["path"][0])
+    base = urlsplit(page)
+    with connect(f"ws://{base.netloc}/{path}", subprotocols=["binary"], open_timeout=30) as ws:
+        assert ws.recv(timeout=30).startswith(b"RFB 003.")
+    with pytest.raises(InvalidStatus):
+        connect(url.replace(token, "00000000-0000-0000-0000-000000000000"), open_timeout=30)
+
+
+def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny_image):
     cloud = Cloud(tmp_path / "data", settings={"compute": {"driver": "qemu"}}).start()
     token = cloud.token()
     headers = {"X-Auth-Token": token}
@@ -49,7 +81,7 @@ def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny):
     server_id = None
     try:
         with httpx.Client(base_url=cloud.url, headers=headers, timeout=120) as http:
-            image = upload_image(http, tiny.path)
+            image = upload_image(http, tiny_image.path)
             net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
             ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
                                                                   "cidr": "10.77.0.0/24"}}), 201)
@@ -70,6 +102,7 @@ def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny):
         log = wait(lambda: finished(console(nova, server_id)), 180, "the guest's user data to finish")
         assert "onestack-tiny: up hostname=tiny-one" in log and "source=config-drive" in log and "keys=1" in log
         assert "user-data-ran-42" in log
+        check_consoles(nova, server_id)
         # Restarting onestack leaves the guest running and manageable.
         cloud.stop()
         assert qemu_running(server_id)
@@ -98,3 +131,63 @@ def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny):
             wait(lambda: not qemu_running(server_id), 60, "QEMU to stop")
         nova.close()
         cloud.stop()
+
+
+def boot_tiny(nova, image_id: str, network_id: str, server_name: str) -> str:
+    body = {"server": {"name": server_name, "imageRef": image_id, "flavorRef": "42", "config_drive": True,
+                       "networks": [{"uuid": network_id}]}}
+    server_id = ok(nova.post("/servers", json=body), 202)["server"]["id"]
+    active = wait(lambda: (s := ok(nova.get(f"/servers/{server_id}"))["server"])["status"] in ("ACTIVE", "ERROR")
+                  and s, 120, f"{server_name} ACTIVE")
+    assert active["status"] == "ACTIVE", active.get("fault")
+    return server_id
+
+
+def markers(nova, server_id: str) -> int:
+    return console(nova, server_id).count("onestack-tiny: up")
+
+
+def test_registered_image_snapshot_reboot_and_purge(tmp_path, tiny_image):
+    """`make up`'s registration; a soft reboot boots the guest again; a snapshot boots as a new server;
+    `down --purge` leaves no QEMU, tap, disk or data dir of the cloud."""
+    data_dir = tmp_path / "data"
+    cloud = Cloud(data_dir, settings={"compute": {"driver": "qemu"}}).start()
+    headers = {"X-Auth-Token": cloud.token()}
+    nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={**headers, **NOVA}, timeout=120)
+    servers: list[str] = []
+    try:
+        assert "registered" in cloud.onestack("image", "register").stdout
+        assert "already registered" in cloud.onestack("image", "register").stdout
+        with httpx.Client(base_url=cloud.url, headers=headers, timeout=120) as http:
+            (image,) = ok(http.get("/image/v2/images", params={"name": "onestack-tiny"}))["images"]
+            assert (image["visibility"], image["disk_format"], image["status"]) == ("public", "qcow2", "active")
+            net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
+            ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                                  "cidr": "10.78.0.0/24"}}), 201)
+        first = boot_tiny(nova, image["id"], net["id"], "first")
+        servers.append(first)
+        wait(lambda: markers(nova, first) >= 1, 180, "the first guest's marker")
+        ok(nova.post(f"/servers/{first}/action", json={"reboot": {"type": "SOFT"}}), 202)
+        wait(lambda: markers(nova, first) >= 2, 180, "the marker of the guest's second boot")
+        assert ok(nova.get(f"/servers/{first}"))["server"]["status"] == "ACTIVE"
+        reply = nova.post(f"/servers/{first}/action", json={"createImage": {"name": "first-snap"}},
+                          headers={"X-OpenStack-Nova-API-Version": "2.45"})
+        snapshot = ok(reply, 202)["image_id"]
+        wait(lambda: httpx.get(f"{cloud.url}/image/v2/images/{snapshot}", headers=headers).json()["status"]
+             == "active", 180, "the snapshot to be active")
+        second = boot_tiny(nova, snapshot, net["id"], "second")
+        servers.append(second)
+        wait(lambda: markers(nova, second) >= 1, 180, "the marker of the guest booted from the snapshot")
+        assert "hostname=second" in console(nova, second)
+        ports = ok(httpx.get(f"{cloud.url}/network/v2.0/ports", headers=headers))["ports"]
+        taps = [f"tap{p['id'][:11]}" for p in ports if p["device_id"] in servers]
+        assert len(taps) == 2 and all(tap in links() for tap in taps)
+        purged = cloud.onestack("down", "--purge")
+        assert "removed every guest" in purged.stdout, purged.stdout + purged.stderr
+        assert not any(qemu_running(s) for s in servers)
+        assert not any(tap in links() for tap in taps)
+        assert not data_dir.exists()  # disks, config drives and every other file of the cloud went with it
+    finally:
+        nova.close()
+        if data_dir.exists():
+            cloud.onestack("down", "--purge", check=False)

@@ -53,3 +53,30 @@ def test_check_quota_for_the_server_code(db, tmp_path):
             compute.check_quota(session, "p", "u", {"cores": 2, "instances": 5})
         assert err.value.message == ("Quota exceeded for cores, instances: Requested 2, 5, but already used 0, 0 "
                                      "of 1, 2 cores, instances")
+
+
+def test_console_tokens_expire_and_die_with_their_instance(db, tmp_path):
+    """A console token is found by its value (only its hash is stored) until it expires or its instance goes."""
+    import datetime
+
+    from onestack.db.base import utcnow
+    from onestack.services.compute import consoles
+    from onestack.services.compute.models import ConsoleToken, Instance
+
+    upgrade(db)
+    compute = ComputeService(db, Settings(data_dir=tmp_path), network=None, image=None, placement=None)
+    now = utcnow()
+    with db.write() as session:
+        session.add(Instance(id="i-1", number=1, project_id="p", user_id="u", name="a", hostname="a",
+                             reservation_id="r", host="h1"))
+        session.flush()
+        for token, seconds in (("live", 600), ("old", -1)):
+            session.add(ConsoleToken(token_hash=consoles._hash(token), instance_uuid="i-1", console_type="serial",
+                                     host="h1", created_at=now, expires_at=now + datetime.timedelta(seconds=seconds)))
+    with db.read() as session:
+        assert all(row.token_hash not in ("live", "old") for row in session.scalars(select(ConsoleToken)))
+    assert consoles.find(compute, "live").instance_uuid == "i-1"
+    assert consoles.find(compute, "old") is None and consoles.find(compute, "made-up") is None
+    with db.write() as session:
+        session.get(Instance, "i-1").deleted = True
+    assert consoles.find(compute, "live") is None

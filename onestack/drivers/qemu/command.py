@@ -35,9 +35,13 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | No
         "-nodefaults", "-no-user-config", "-display", "none", "-rtc", "base=utc",
         "-chardev", f"socket,id=qmp,path={where.qmp_socket},server=on,wait=off",
         "-mon", "chardev=qmp,mode=control",
-        # append: the log keeps what every boot printed, as a console would show
-        "-chardev", f"file,id=console,path={where.console_log},append=on",
+        # The serial console is a socket the websocket proxy connects to; QEMU also logs all it prints
+        # (appending: the log keeps what every boot printed) for os-getConsoleOutput.
+        "-chardev", f"socket,id=console,path={where.serial_socket},server=on,wait=off,"
+                    f"logfile={where.console_log},logappend=on",
         "-device", "isa-serial,chardev=console",
+        # a small VGA (4 MiB of video memory, touched only when drawn) behind VNC on a Unix socket
+        "-device", "VGA,vgamem_mb=4", "-vnc", f"unix:{where.vnc_socket}",
         "-pidfile", str(where.pidfile), "-daemonize",
     ]
     disks = [(where.root_disk, "qcow2", False)]

@@ -17,7 +17,15 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from onestack.drivers.compute import NIC, DriverError, HostResources, InstanceInfo, InstanceSpec, PowerState
+from onestack.drivers.compute import (
+    NIC,
+    ConsoleUnavailable,
+    DriverError,
+    HostResources,
+    InstanceInfo,
+    InstanceSpec,
+    PowerState,
+)
 from onestack.drivers.qemu import accel as accel_probe
 from onestack.drivers.qemu import command, disks, process, taps
 from onestack.drivers.qemu.layout import InstanceDir
@@ -96,7 +104,8 @@ class QemuDriver:
         where = self._dir(spec.uuid)
         for nic in spec.nics:
             taps.ensure(nic)
-        where.qmp_socket.unlink(missing_ok=True)
+        for sock in where.sockets():
+            sock.unlink(missing_ok=True)
         process.start(command.argv(spec, where, self.accel, incoming), where)
 
     def _stop(self, uuid: str, graceful_seconds: float) -> None:
@@ -146,6 +155,7 @@ class QemuDriver:
             nics = where.load_spec().nics if where.exists() else ()
             for nic in nics:
                 taps.remove(nic.tap_name)
+            where.remove_sockets()  # they may not be beside the files
             shutil.rmtree(where.root, ignore_errors=True)
         self._locks.pop(uuid, None)
 
@@ -329,6 +339,17 @@ class QemuDriver:
             lines = text.splitlines(keepends=True)
             text = "".join(lines[-length:]) if length > 0 else ""
         return text
+
+    def console_socket(self, uuid: str, kind: str) -> str:
+        where = self._dir(uuid)
+        path = {"serial": where.serial_socket, "vnc": where.vnc_socket}.get(kind)
+        if path is None:
+            raise ConsoleUnavailable(f"Unavailable console type {kind}.")
+        if self._pid(uuid) is None:
+            raise ConsoleUnavailable(f"instance {uuid} is not running")
+        if not path.exists():  # a guest started before its QEMU had this console
+            raise ConsoleUnavailable(f"Unavailable console type {kind}.")
+        return str(path)
 
     def instance_info(self, uuid: str) -> InstanceInfo:
         where = self._dir(uuid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from onestack.drivers.compute import NIC, InstanceSpec
 
 # Linux's sun_path holds 108 bytes including the terminating zero.
 SOCKET_PATH_MAX = 108
+LONGEST_SOCKET = "serial.sock"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,15 +25,36 @@ class InstanceDir:
         return self.root / "qemu.pid"
 
     @property
-    def qmp_socket(self) -> Path:
-        """Beside the instance's files when the path fits a Unix socket address (108 bytes), else in a
-        short directory named from the instance directory, so a new driver finds it again."""
-        inside = self.root / "qmp.sock"
-        if len(str(inside).encode()) < SOCKET_PATH_MAX:
-            return inside
+    def socket_dir(self) -> Path:
+        """The instance directory when its longest socket path fits a Unix socket address (108 bytes),
+        else a short directory named from the instance directory, so a new driver finds it again."""
+        if len(str(self.root / LONGEST_SOCKET).encode()) < SOCKET_PATH_MAX:
+            return self.root
         short = Path(tempfile.gettempdir()) / "onestack-qmp" / hashlib.sha1(str(self.root).encode()).hexdigest()[:16]
-        short.parent.mkdir(mode=0o700, exist_ok=True)
+        short.mkdir(mode=0o700, parents=True, exist_ok=True)
         return short
+
+    @property
+    def qmp_socket(self) -> Path:
+        return self.socket_dir / "qmp.sock"
+
+    @property
+    def serial_socket(self) -> Path:  # the serial console, for the websocket proxy (output also in console.log)
+        return self.socket_dir / LONGEST_SOCKET
+
+    @property
+    def vnc_socket(self) -> Path:
+        return self.socket_dir / "vnc.sock"
+
+    def sockets(self) -> list[Path]:
+        return [self.qmp_socket, self.serial_socket, self.vnc_socket]
+
+    def remove_sockets(self) -> None:
+        """The sockets, and their short directory when they are not beside the files."""
+        for sock in self.sockets():
+            sock.unlink(missing_ok=True)
+        if self.socket_dir != self.root:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
 
     @property
     def console_log(self) -> Path:

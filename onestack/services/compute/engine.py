@@ -238,15 +238,13 @@ class Engine:
             vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
             ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
             image_path=self.compute.image_path(image_ref), image_format=None,
-            nics=tuple(nics), config_drive=self._config_drive(instance, nics), metadata=instance.metadata_)
+            nics=tuple(nics), config_drive=self._config_drive(instance), metadata=instance.metadata_)
 
-    def _config_drive(self, instance: Instance, nics) -> str | None:
+    def _config_drive(self, instance: Instance) -> str | None:
         """The instance's config-2 ISO, written afresh (cheap, and always what the row says now)."""
         if not instance.config_drive:
             return None
         path = self.config_drives / f"{instance.id}.iso"
         path.parent.mkdir(parents=True, exist_ok=True)
-        networks = self.compute.networking.port_networks(instance)
-        configdrive.build(path, metadata.meta_data(instance), metadata.user_data(instance),
-                          network_data=metadata.network_data(nics, networks))
+        configdrive.build(path, metadata.config_drive_files(self.compute.guest(instance)))
         return str(path)

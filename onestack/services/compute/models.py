@@ -172,6 +172,8 @@ class Instance(Base):
     access_ip_v4: Mapped[str | None] = mapped_column(String(64))
     access_ip_v6: Mapped[str | None] = mapped_column(String(64))
     fault: Mapped[dict | None] = mapped_column(JSON)
+    # What the guest posted to the metadata service's ``password`` (encrypted with its key, by the guest).
+    password: Mapped[str | None] = mapped_column(Text)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     # What the next step needs that the row does not otherwise say (the resize target, the
     # snapshot image id...), cleared when the task ends.
@@ -310,3 +312,16 @@ class Migration(Base):
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+
+
+class ConsoleToken(Base):
+    """A remote console's access token, kept as its SHA-256 only: the URL holding it is the secret."""
+
+    __tablename__ = "compute_console_token"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    instance_uuid: Mapped[str] = mapped_column(ForeignKey("compute_instance.id", ondelete="CASCADE"), index=True)
+    console_type: Mapped[str] = mapped_column(String(32))
+    host: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)

@@ -13,7 +13,7 @@ from onestack.drivers.compute import NIC
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound
 from onestack.services.compute.models import Instance
-from onestack.services.network.models import FloatingIP, Network, Port, SecurityGroup
+from onestack.services.network.models import FloatingIP, IPAllocation, Network, Port, SecurityGroup
 from onestack.services.network.service import NetworkService
 
 OWNER = "compute:nova"
@@ -153,6 +153,29 @@ class InstanceNetworking:
         """Port id -> network id of the instance's ports."""
         with self.network.db.read() as session:
             return {p.id: p.network_id for p in self._ports(session, instance.id)}
+
+    def guest_addresses(self, instance: Instance) -> tuple[list[str], list[str]]:
+        """(fixed, floating) addresses of the instance's ports, in the order its ports were made."""
+        with self.network.db.read() as session:
+            ports = self._ports(session, instance.id)
+            fixed = [a.ip_address for p in ports for a in p.fixed_ips]
+            floating = dict(session.execute(select(FloatingIP.fixed_ip_address, FloatingIP.floating_ip_address)
+                                            .where(FloatingIP.port_id.in_([p.id for p in ports]))).all())
+        return fixed, [floating[ip] for ip in fixed if ip in floating]
+
+    def instance_at(self, address: str, network_id: str | None = None, router_id: str | None = None) -> str | None:
+        """The instance whose port holds ``address`` on that network, or on a network attached to that
+        router: what Neutron's metadata agent asks before it tells Nova which instance is calling."""
+        with self.network.db.read() as session:
+            if router_id is not None:
+                networks = select(Port.network_id).where(Port.device_id == router_id,
+                                                         Port.device_owner.like("network:router_interface%"))
+            else:
+                networks = select(Network.id).where(Network.id == network_id)
+            found = session.scalars(select(Port.device_id).join(IPAllocation, IPAllocation.port_id == Port.id).where(
+                IPAllocation.ip_address == address, Port.network_id.in_(networks),
+                Port.device_owner.like("compute:%"))).all()
+        return found[0] if len(found) == 1 else None
 
     # -- in views ----------------------------------------------------------------------------------
     def addresses(self, instance_ids: list[str]) -> dict[str, dict[str, list[dict]]]:

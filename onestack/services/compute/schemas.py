@@ -235,3 +235,15 @@ ACTIONS = {
         "additionalProperties": False}}},
     "unrescue": {"type": "object", "properties": {"unrescue": _NONE}},
 }
+
+# Remote consoles: the 2.6 body, and the actions it replaced (until 2.5), each with the types it takes.
+REMOTE_CONSOLE = _object("remote_console", {
+    "protocol": {"type": "string", "enum": ["vnc", "spice", "rdp", "serial", "mks"]},
+    "type": {"type": "string", "enum": ["novnc", "xvpvnc", "rdp-html5", "spice-html5", "spice-direct", "serial",
+                                        "webmks"]}}, ["protocol", "type"])
+CONSOLE_ACTIONS = {  # action -> (protocol, the types it takes)
+    "os-getVNCConsole": ("vnc", ["novnc", "xvpvnc"]), "os-getSPICEConsole": ("spice", ["spice-html5"]),
+    "os-getRDPConsole": ("rdp", ["rdp-html5"]), "os-getSerialConsole": ("serial", ["serial"]),
+}
+for _action, (_protocol, _types) in CONSOLE_ACTIONS.items():
+    ACTIONS[_action] = _object(_action, {"type": {"type": "string", "enum": _types}}, ["type"])

@@ -14,7 +14,7 @@ from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Forbidden, NotFound
-from onestack.services.compute import flavors, keypairs
+from onestack.services.compute import flavors, keypairs, metadata
 from onestack.services.compute.engine import Engine
 from onestack.services.compute.hosts import Hosts
 from onestack.services.compute.models import ComputeHost, Instance, ServerGroup
@@ -130,6 +130,12 @@ class ComputeService:
             raise BadRequest("Flavor's memory is too small for requested image.")
         if flavor["disk"] and (image.min_disk or 0) > flavor["disk"]:
             raise BadRequest("Flavor's disk is too small for requested image.")
+
+    def guest(self, instance: Instance) -> metadata.Guest:
+        """What the metadata service and the config drive tell the instance about itself."""
+        fixed, floating = self.networking.guest_addresses(instance)
+        return metadata.Guest(instance, self.networking.nics(instance), self.networking.port_networks(instance),
+                              fixed, floating)
 
     def image_path(self, image_id: str) -> str | None:
         path = self.image.store.path(image_id)

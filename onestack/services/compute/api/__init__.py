@@ -6,6 +6,7 @@ from onestack.services.compute.api import (
     actions,
     aggregates,
     availability_zones,
+    consoles,
     discovery,
     extensions,
     flavors,
@@ -22,6 +23,7 @@ from onestack.services.compute.api import (
     server_admin,
     server_details,
     server_groups,
+    server_password,
     server_tags,
     servers,
     usage,
@@ -38,5 +40,5 @@ def service() -> Service:
               *images.ROUTES, *security_groups.ROUTES, *floating_ips.ROUTES, *networks.ROUTES]
     # The admin APIs: aggregates, os-hosts, usage, migrations, diagnostics and events, extensions.
     routes += [*aggregates.ROUTES, *os_hosts.ROUTES, *usage.ROUTES, *migrations.ROUTES, *server_admin.ROUTES,
-               *extensions.ROUTES]
+               *extensions.ROUTES, *consoles.ROUTES, *server_password.ROUTES]
     return Service("compute", "/compute", nova_fault, routes, microversions=MICROVERSIONS)

@@ -13,6 +13,7 @@ from onestack.http.errors import BadRequest, Conflict
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import rebuild, rescue, resize, schemas, shelving, snapshots, views
 from onestack.services.compute import states as st
+from onestack.services.compute.api import consoles
 from onestack.services.compute.api.security_group_actions import EXTRA_ACTIONS
 from onestack.services.compute.api.servers import _render, compute, request_id
 from onestack.services.compute.servers import authorize
@@ -42,6 +43,8 @@ def server_action(call: Call) -> Reply | dict:
         schemas.check(body, schemas.ACTIONS[name])
     if name in HANDLERS:
         return HANDLERS[name](call, args or {})
+    if name in schemas.CONSOLE_ACTIONS:
+        return consoles.console_action(call, name, args)
     with svc.db.write() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
         if name in TASKS:

@@ -1,0 +1,70 @@
+"""The websocket console proxy (Nova's novncproxy and serialproxy in one): ``/console/websocket?token=``
+joins a client's websocket to the guest's console socket, bytes both ways; ``/console/novnc/`` serves
+noVNC's pages when Debian's ``novnc`` is installed.
+
+A token that is unknown, expired or whose guest has no such console now is refused in the handshake
+(HTTP 403), before anything reaches the guest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import BaseRoute, Mount, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from onestack.services.compute import consoles
+
+LOG = logging.getLogger("onestack.compute.consoles")
+CHUNK = 65536
+
+
+async def _websocket(ws: WebSocket) -> None:
+    target = await run_in_threadpool(consoles.connect, ws.scope["onestack.runtime"].compute,
+                                     ws.query_params.get("token", ""))
+    if target is None:
+        await ws.close(code=1008)  # before accept: the handshake is refused
+        return
+    try:
+        reader, writer = await asyncio.open_unix_connection(target.socket)
+    except OSError as exc:
+        LOG.warning("console of %s: cannot connect to %s: %s", target.instance_uuid, target.socket, exc)
+        await ws.close(code=1011)
+        return
+    # noVNC asks for the "binary" subprotocol (websockify's); a serial client may ask for none
+    await ws.accept(subprotocol="binary" if "binary" in ws.scope.get("subprotocols", []) else None)
+
+    async def to_guest() -> None:
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                writer.write(message.get("bytes") or (message.get("text") or "").encode())
+                await writer.drain()
+
+    async def to_client() -> None:
+        while data := await reader.read(CHUNK):
+            await ws.send_bytes(data)
+
+    tasks = {asyncio.ensure_future(to_guest()), asyncio.ensure_future(to_client())}
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        writer.close()
+        with contextlib.suppress(Exception):
+            await ws.close()
+
+
+def routes() -> list[BaseRoute]:
+    found: list[BaseRoute] = [WebSocketRoute(f"/{consoles.WEBSOCKET_PATH}", _websocket)]
+    if consoles.NOVNC_DIR.is_dir():
+        found.append(Mount("/console/novnc", app=StaticFiles(directory=consoles.NOVNC_DIR, follow_symlink=True)))
+    return found
