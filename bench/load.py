@@ -21,6 +21,7 @@ def _percentile(samples: list[float], pct: float) -> float:
 def sequential(url: str, method: str, headers: dict, body: bytes | None, count: int, expect: int) -> dict:
     """``count`` requests one after another on one connection; latency in milliseconds."""
     parts = urlsplit(url)
+    target = f"{parts.path}?{parts.query}" if parts.query else parts.path
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     samples = []
     try:
@@ -28,7 +29,7 @@ def sequential(url: str, method: str, headers: dict, body: bytes | None, count: 
             for attempt in (0, 1):
                 started = time.perf_counter()
                 try:
-                    conn.request(method, parts.path, body=body, headers=headers)
+                    conn.request(method, target, body=body, headers=headers)
                     resp = conn.getresponse()
                     resp.read()
                     break

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from onestack.config import CONFIG_FILE, Settings
 from onestack.drivers.qemu.driver import QemuDriver
+from onestack.services.network.dataplane import agent as dataplane
 
 LOG = logging.getLogger("onestack.purge")
 
@@ -27,7 +28,13 @@ def guests(settings: Settings) -> None:
         driver.destroy(uuid)
 
 
-HOOKS: list[Callable[[Settings], None]] = [guests]
+def network(settings: Settings) -> None:
+    """The network data plane's namespaces, bridges, veths, VXLAN devices, taps, dnsmasq and proxies."""
+    dataplane.purge(settings)
+
+
+# guests first: their taps go with them, then what the data plane made around them
+HOOKS: list[Callable[[Settings], None]] = [guests, network]
 
 
 class PurgeError(RuntimeError):

@@ -119,6 +119,10 @@ class ComputeDriver(Protocol):
 
     def detach_interface(self, uuid: str, nic: NIC) -> None: ...
 
+    def set_admin_password(self, uuid: str, password: str) -> None:
+        """Set the guest's administrator password; DriverError if the driver cannot reach inside the guest."""
+        ...
+
     def console_output(self, uuid: str, length: int | None = None) -> str:
         """The serial console log (the last ``length`` lines if given)."""
         ...

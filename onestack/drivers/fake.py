@@ -30,7 +30,10 @@ class _Guest:
     def boot(self) -> None:
         self.state = PowerState.RUNNING
         addresses = ",".join(f"fake-{nic.mac_address}" for nic in self.spec.nics) or "none"
-        self.console.append(f"onestack-tiny: up hostname={self.spec.hostname} addresses={addresses} source=fake")
+        # a boot log of a few lines, as a real guest's console has (clients page it with `length`)
+        self.console.extend([f"fake: booting {self.spec.name}", f"fake: {self.spec.vcpus} vCPUs, "
+                             f"{self.spec.memory_mb} MB", f"fake: {len(self.spec.nics)} network interfaces",
+                             f"onestack-tiny: up hostname={self.spec.hostname} addresses={addresses} source=fake"])
 
 
 class FakeDriver:
@@ -134,12 +137,21 @@ class FakeDriver:
             guest.spec = dataclasses.replace(guest.spec, nics=tuple(n for n in guest.spec.nics
                                                                     if n.port_id != nic.port_id))
 
+    def set_admin_password(self, uuid: str, password: str) -> None:
+        with self._lock:
+            guest = self._guest(uuid)
+            if guest.state != PowerState.RUNNING:
+                raise DriverError(f"instance {uuid} is not running")
+            guest.console.append("onestack-tiny: administrator password changed")
+
     def console_output(self, uuid: str, length: int | None = None) -> str:
         with self._lock:
-            lines = self._guest(uuid).console
-            if length is not None:
-                lines = lines[-length:] if length > 0 else []
-            return "".join(line + "\n" for line in lines)
+            text = "".join(line + "\n" for line in self._guest(uuid).console)
+            if length is None:
+                return text
+            # Nova's tail: the last ``length`` pieces of the log split at newlines (the one after the final
+            # newline, empty, counts), so a client splitting the answer gets ``length`` pieces back
+            return "\n".join(text.split("\n")[-length:]) if length > 0 else ""
 
     def console_socket(self, uuid: str, kind: str) -> str:
         self._guest(uuid)

@@ -113,4 +113,7 @@ def after(order: list[tuple], values: list):
     for i, (column, direction) in enumerate(order):
         beyond = column < values[i] if direction == "desc" else column > values[i]
         clauses.append(and_(*(order[j][0] == values[j] for j in range(i)), beyond))
-    return or_(*clauses)
+    # The first column's bound again, on its own: what lets the database seek into an index on the sort
+    # columns instead of walking it from the start.
+    first, direction = order[0]
+    return and_(first <= values[0] if direction == "desc" else first >= values[0], or_(*clauses))

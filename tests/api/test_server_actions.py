@@ -177,3 +177,41 @@ def test_server_tags_from_2_26_and_list_filters(tenant, image_id):
     assert listed(**{"not-tags-any": "c"}) == {other_id}
     ok(tenant.delete(tags, headers=v226), 204)
     assert ok(tenant.get(tags, headers=v226)) == {"tags": []}
+
+
+def test_reset_state_is_an_admins_repair(tenant, image_id, nova_admin):
+    server_id, act = active_server(tenant, image_id)
+    assert tenant.post(act, json={"os-resetState": {"state": "error"}}).status_code == 403
+    assert nova_admin.post(act, json={"os-resetState": {"state": "broken"}}).status_code == 400
+    ok(nova_admin.post(act, json={"os-resetState": {"state": "error"}}), 202)
+    assert ok(tenant.get(f"/servers/{server_id}"))["server"]["status"] == "ERROR"
+    ok(nova_admin.post(act, json={"os-resetState": {"state": "active"}}), 202)
+    assert ok(tenant.get(f"/servers/{server_id}"))["server"]["status"] == "ACTIVE"
+
+
+def test_unshelve_to_a_zone_from_2_77_and_to_a_host_from_2_91(tenant, nova_admin, image_id):
+    server_id, act = active_server(tenant, image_id)
+    ok(tenant.post(act, json={"shelve": None}), 202)
+    wait(tenant, server_id, "SHELVED_OFFLOADED")
+    hosts = [h["hypervisor_hostname"] for h in ok(nova_admin.get("/os-hypervisors"))["hypervisors"]]
+    to_host = {"unshelve": {"host": hosts[-1]}}
+    assert tenant.post(act, json={"unshelve": {"availability_zone": "elsewhere"}},
+                       headers={"X-OpenStack-Nova-API-Version": "2.77"}).status_code == 400
+    assert nova_admin.post(act, json=to_host, headers={"X-OpenStack-Nova-API-Version": "2.90"}).status_code == 400
+    assert tenant.post(act, json=to_host, headers={"X-OpenStack-Nova-API-Version": "2.91"}).status_code == 403
+    ok(nova_admin.post(act, json=to_host, headers={"X-OpenStack-Nova-API-Version": "2.91"}), 202)
+    wait(tenant, server_id, "ACTIVE")
+    assert ok(nova_admin.get(f"/servers/{server_id}"))["server"]["OS-EXT-SRV-ATTR:host"] == hosts[-1]
+    # a server still on its host goes nowhere else
+    ok(tenant.post(act, json={"shelve": None}), 202)
+    assert tenant.post(act, json={"unshelve": {"availability_zone": "nova"}},
+                       headers={"X-OpenStack-Nova-API-Version": "2.77"}).status_code in (202, 409)
+
+
+def test_restore_and_force_delete_need_a_soft_deleted_server(tenant, nova_admin, image_id):
+    server_id, act = active_server(tenant, image_id)
+    assert tenant.post(act, json={"restore": None}).status_code == 409
+    assert tenant.post(act, json={"forceDelete": None}).status_code == 409
+    assert tenant.post(act, json={"injectNetworkInfo": None}).status_code == 403
+    ok(nova_admin.post(act, json={"injectNetworkInfo": None}), 202)
+    assert wait(tenant, server_id, "ACTIVE")["addresses"]

@@ -9,6 +9,8 @@ import pytest
 from tests.api.helpers import member_of_new_project, name, ok
 
 MV = {"X-OpenStack-Nova-API-Version": "2.1"}
+# 'networks': 'none' is taken from 2.37
+NETWORKS_NONE = {"X-OpenStack-Nova-API-Version": "2.37"}
 
 
 @pytest.fixture
@@ -143,7 +145,7 @@ def test_anti_affinity_spreads_and_no_valid_host_when_full(cloud, tenant, image_
     made = []
     for _ in range(3):
         body = {"server": {"name": name("g"), "imageRef": image_id, "flavorRef": "1", "networks": "none"}, **hint}
-        made.append(ok(tenant.post("/servers", json=body), 202)["server"]["id"])
+        made.append(ok(tenant.post("/servers", json=body, headers=NETWORKS_NONE), 202)["server"]["id"])
     finals = [wait(tenant, s, "ACTIVE", "ERROR") for s in made]
     with httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token(), **MV}) as admin:
         hosts_of = [ok(admin.get(f"/servers/{s}"))["server"]["OS-EXT-SRV-ATTR:host"] for s in made]
@@ -194,7 +196,7 @@ def test_list_filters_and_paging(tenant, image_id):
 def test_pages_walk_every_server_once_in_order(tenant, image_id):
     body = {"server": {"name": name("page"), "imageRef": image_id, "flavorRef": "1", "networks": "none",
                        "min_count": 5, "max_count": 5}}
-    ok(tenant.post("/servers", json=body), 202)
+    ok(tenant.post("/servers", json=body, headers=NETWORKS_NONE), 202)
     every = [s["id"] for s in ok(tenant.get("/servers"))["servers"]]
     seen, marker = [], None
     while True:

@@ -51,7 +51,7 @@ def render(server: DhcpServer, folder: Path) -> dict[str, str]:
     """The three files dnsmasq reads: its configuration, the static leases and the per-subnet options."""
     conf = [f"interface={server.device}", "except-interface=lo", "bind-interfaces", "port=0", "no-resolv",
             "no-hosts", "leasefile-ro", "dhcp-authoritative", "user=root", "group=root",
-            f"domain={server.domain}", f"pid-file={folder / 'pid'}", f"dhcp-hostsfile={folder / 'hosts'}",
+            f"domain={server.domain}", f"pid-file={folder / 'pid'}", f"log-facility={folder / 'dnsmasq.log'}", f"dhcp-hostsfile={folder / 'hosts'}",
             f"dhcp-optsfile={folder / 'opts'}"]
     opts = []
     for number, subnet in enumerate(server.subnets):

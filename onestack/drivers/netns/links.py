@@ -9,6 +9,9 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import subprocess
+import threading
+from collections.abc import Callable
 
 from onestack.drivers.netns.ip import NetnsError, mark, query, run
 
@@ -159,3 +162,28 @@ def ensure_routes(netns: str, routes: list[tuple[str, str]]) -> None:
         run("route", "del", dst, "via", hop, "proto", "static", netns=netns, check=False)
     for dst, hop in sorted(wanted - current, key=lambda r: ipaddress.ip_network(r[0]).prefixlen):
         run("route", "replace", dst, "via", hop, "proto", "static", netns=netns)
+
+
+class LinkWatcher:
+    """Calls ``changed()`` whenever a host link appears, goes or changes (``ip monitor link``), so a
+    guest's tap is plugged the moment the compute driver makes it, not at the next resync.  If this
+    process dies, the monitor dies at its next event (its pipe is gone)."""
+
+    def __init__(self, changed: Callable[[], None]):
+        self._changed = changed
+        self._proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self._proc = subprocess.Popen(["ip", "-o", "monitor", "link"], stdout=subprocess.PIPE,
+                                      stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True)
+        threading.Thread(target=self._read, args=(self._proc,), name="dataplane-links", daemon=True).start()
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        for _line in proc.stdout:
+            self._changed()
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=5)
+            self._proc = None

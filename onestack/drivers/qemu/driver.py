@@ -327,6 +327,11 @@ class QemuDriver:
 
     # -- observation ----------------------------------------------------------------------------
 
+    def set_admin_password(self, uuid: str, password: str) -> None:
+        # Setting a password needs an agent inside the guest (Nova's libvirt driver uses the QEMU guest agent);
+        # onestack's guests run none, so this is refused as Nova refuses it without one.
+        raise DriverError("Set admin password is not supported by this driver: the guest runs no agent.")
+
     def console_output(self, uuid: str, length: int | None = None) -> str:
         log = self._dir(uuid).console_log
         try:

@@ -15,7 +15,8 @@ import logging
 import traceback
 from collections.abc import Callable
 
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
+from sqlalchemy.orm import Session
 
 from onestack.db.base import utcnow
 from onestack.drivers import configdrive
@@ -77,12 +78,19 @@ class Engine:
         record, or a deleted row) is destroyed.  Guests that run are adopted, never restarted.  It is also
         the hosts' heartbeat."""
         self.compute.hosts.heartbeat()
-        for host in self.compute.hosts.names():
+        names = self.compute.hosts.names()
+        # Guests first, records second: a guest spawned meanwhile had its record (and host) written before.
+        guests = {host: self.compute.hosts.driver(host).list_instances() for host in names}
+        on_host: dict[str, dict[str, Row]] = {host: {} for host in names}
+        with self.db.read() as session:
+            # The columns the sync compares, for every host at once: this runs over every instance there is.
+            for row in session.execute(select(Instance.id, Instance.host, Instance.vm_state, Instance.task_state,
+                                              Instance.power_state).where(Instance.host.in_(names),
+                                                                          Instance.deleted.is_(False))):
+                on_host[row.host][row.id] = row
+        for host, known in on_host.items():
             driver = self.compute.hosts.driver(host)
-            with self.db.read() as session:
-                known = {i.id: i for i in session.scalars(select(Instance).where(Instance.host == host,
-                                                                                 Instance.deleted.is_(False)))}
-            for uuid in driver.list_instances():
+            for uuid in guests[host]:
                 if uuid not in known:
                     LOG.warning("destroying guest %s on %s: no instance record wants it", uuid, host)
                     driver.destroy(uuid)
@@ -92,7 +100,7 @@ class Engine:
                     self._sync_power(instance, driver.instance_info(instance.id).power_state)
         return SYNC_EVERY
 
-    def _sync_power(self, instance: Instance, seen: PowerState) -> None:
+    def _sync_power(self, instance: Row, seen: PowerState) -> None:
         if seen == instance.power_state:
             return
         changes = {"power_state": int(seen)}
@@ -155,15 +163,13 @@ class Engine:
         driver = self.compute.hosts.driver(instance.host)
         driver.spawn(self.spec(instance))
         unshelving = shelving.SHELVED_IMAGE in (instance.task_args or {})
-        self._advance(instance.id, st.SPAWNING, vm_state=st.ACTIVE, task_state=None,
-                      power_state=int(PowerState.RUNNING), progress=100,
+        event = (("unshelve", "compute_unshelve_instance", "Success") if unshelving
+                 else ("create", "compute__do_build_and_run_instance", "Success"))
+        self._advance(instance.id, st.SPAWNING, event=event, also=self.compute.networking.mark_active,
+                      vm_state=st.ACTIVE, task_state=None, power_state=int(PowerState.RUNNING), progress=100,
                       **({"task_args": {}} if unshelving else {"launched_at": utcnow()}))
-        self.compute.networking.mark_active(instance)
         if unshelving:
             shelving.forget_shelved_image(self, instance)
-            self._event(instance.id, "unshelve", "compute_unshelve_instance", "Success")
-        else:
-            self._event(instance.id, "create", "compute__do_build_and_run_instance", "Success")
 
     def _power(self, instance: Instance, task: str) -> None:
         call, vm_state, event = POWER_TASKS[task]
@@ -174,8 +180,8 @@ class Engine:
         else:
             method(self.spec(instance) if call in NEEDS_SPEC else instance.id)
         power = driver.instance_info(instance.id).power_state
-        self._advance(instance.id, task, vm_state=vm_state, task_state=None, power_state=int(power))
-        self._event(instance.id, None, event, "Success")
+        self._advance(instance.id, task, event=(None, event, "Success"), vm_state=vm_state, task_state=None,
+                      power_state=int(power))
 
     def _delete(self, instance: Instance) -> None:
         if instance.host is not None:
@@ -191,14 +197,21 @@ class Engine:
                       terminated_at=utcnow())
 
     # -- writing back ------------------------------------------------------------------
-    def _advance(self, instance_id: str, expected_task: str, **changes) -> bool:
-        """Write the outcome unless the task changed meanwhile (a delete overtook a boot, say)."""
+    def _advance(self, instance_id: str, expected_task: str, *, event: tuple[str | None, str, str] | None = None,
+                 also: Callable[[Session, Instance], None] | None = None, **changes) -> bool:
+        """Write the outcome unless the task changed meanwhile (a delete overtook a boot, say).  In the same
+        transaction, when it is written: ``event`` (action or None for the latest, event, result) closes
+        the action, and ``also`` writes what else goes with the outcome."""
         with self.db.write() as session:
             instance = session.get(Instance, instance_id)
             if instance is None or instance.task_state != expected_task:
                 return False
             for key, value in changes.items():
                 setattr(instance, key, value)
+            if also is not None:
+                also(session, instance)
+            if event is not None:
+                self._record_event(session, instance, *event)
             return True
 
     def _error(self, instance_id: str, message: str, details: str, code: int = 500) -> None:
@@ -210,25 +223,30 @@ class Engine:
             instance.vm_state, instance.task_state = st.ERROR, None
             instance.fault = {"code": code, "message": message, "details": details,
                               "created": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
-        self._event(instance_id, None, "compute_error", "Error", details)
+            self._record_event(session, instance, None, "compute_error", "Error", details)
 
     def _event(self, instance_id: str, action: str | None, event: str, result: str, details: str = "") -> None:
         """Close the instance's latest action (or the latest of kind ``action``) with one event."""
         with self.db.write() as session:
-            stmt = select(InstanceAction).where(InstanceAction.instance_uuid == instance_id)
-            if action is not None:
-                stmt = stmt.where(InstanceAction.action == action)
-            record = session.scalars(stmt.order_by(InstanceAction.id.desc()).limit(1)).first()
-            if record is None:
-                return
-            now = utcnow()
-            host = session.get(Instance, instance_id).host
-            session.add(InstanceActionEvent(action_id=record.id, event=event, host=host, result=result,
-                                            traceback=details or None, start_time=record.start_time,
-                                            finish_time=now))
-            record.finish_time = now
-            if result == "Error":
-                record.message = "Error"
+            instance = session.get(Instance, instance_id)
+            if instance is not None:
+                self._record_event(session, instance, action, event, result, details)
+
+    @staticmethod
+    def _record_event(session: Session, instance: Instance, action: str | None, event: str, result: str,
+                      details: str = "") -> None:
+        stmt = select(InstanceAction).where(InstanceAction.instance_uuid == instance.id)
+        if action is not None:
+            stmt = stmt.where(InstanceAction.action == action)
+        record = session.scalars(stmt.order_by(InstanceAction.id.desc()).limit(1)).first()
+        if record is None:
+            return
+        now = utcnow()
+        session.add(InstanceActionEvent(action_id=record.id, event=event, host=instance.host, result=result,
+                                        traceback=details or None, start_time=record.start_time, finish_time=now))
+        record.finish_time = now
+        if result == "Error":
+            record.message = "Error"
 
     # -- what the driver is told -------------------------------------------------------------
     def spec(self, instance: Instance, flavor: dict | None = None, image_ref: str | None = None) -> InstanceSpec:

@@ -136,7 +136,9 @@ class ComputeHost(Base):
 
 class Instance(Base):
     __tablename__ = "compute_instance"
-    __table_args__ = (Index("ix_compute_instance_project_deleted", "project_id", "deleted"),
+    # Lists are newest first within a project (or, for all_tenants, overall): a page is read in index order.
+    __table_args__ = (Index("ix_compute_instance_project_deleted_created", "project_id", "deleted", "created_at", "id"),
+                      Index("ix_compute_instance_deleted_created", "deleted", "created_at", "id"),
                       Index("ix_compute_instance_host_task", "host", "task_state"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -174,7 +176,8 @@ class Instance(Base):
     access_ip_v4: Mapped[str | None] = mapped_column(String(64))
     access_ip_v6: Mapped[str | None] = mapped_column(String(64))
     fault: Mapped[dict | None] = mapped_column(JSON)
-    # What the guest posted to the metadata service's ``password`` (encrypted with its key, by the guest).
+    trusted_image_certificates: Mapped[list | None] = mapped_column(JSON)
+    # The guest's password, encrypted with its key (Nova's os-server-password), as the metadata service got it.
     password: Mapped[str | None] = mapped_column(Text)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     # What the next step needs that the row does not otherwise say (the resize target, the

@@ -92,31 +92,61 @@ class InstanceNetworking:
 
     def ensure_ports(self, instance: Instance) -> None:
         """Create or claim one port per requested network, bound to the instance's host (idempotent)."""
-        net = self.network
+        if not instance.requested_networks:
+            return
         ctx = service_context(instance)
-        with net.db.write() as session:
-            unclaimed = self._ports(session, instance.id)
+        with self.network.db.write() as session:
+            named = {e["port_id"] for e in instance.requested_networks or [] if "port_id" in e}
+            unclaimed = [p for p in self._ports(session, instance.id) if p.id not in named]
             for entry in instance.requested_networks or []:
-                if "port_id" in entry:
-                    port = net.ports.find(session, entry["port_id"])
-                    net.ports.update(session, ctx, port, {"device_id": instance.id, "device_owner": OWNER,
-                                                          "binding:host_id": instance.host})
-                    continue
-                made = next((p for p in unclaimed if p.network_id == entry["network_id"]), None)
-                if made is not None:  # made by an earlier run (interrupted, or before a move or an unshelve)
-                    unclaimed.remove(made)
-                    made.host_id = instance.host or ""
-                    continue
-                names = instance.security_groups or ["default"]
-                if "default" in names:  # made in this transaction if the project has none yet
-                    net.security_groups.default_id(session, instance.project_id)
-                body = {"network_id": entry["network_id"], "device_id": instance.id, "device_owner": OWNER,
-                        "binding:host_id": instance.host, "tenant_id": instance.project_id,
-                        "security_groups": self._group_ids(session, ctx, names)}
-                if entry.get("fixed_ip"):
-                    body["fixed_ips"] = [{"ip_address": entry["fixed_ip"]}]
-                checked = net.ports.table.check(body, creating=True, is_admin=True)
-                net.ports.create(session, ctx, checked)
+                self._ensure_port(session, ctx, instance, entry, unclaimed)
+
+    def _ensure_port(self, session, ctx: Context, instance: Instance, entry: dict, unclaimed: list[Port]) -> Port:
+        """The port of one requested network: the one named, one made earlier (``unclaimed``), or a new one."""
+        net = self.network
+        if "port_id" in entry:
+            port = net.ports.find(session, entry["port_id"])
+            net.ports.update(session, ctx, port, {"device_id": instance.id, "device_owner": OWNER,
+                                                  "binding:host_id": instance.host})
+            return port
+        made = next((p for p in unclaimed if p.network_id == entry["network_id"]), None)
+        if made is not None:  # made by an earlier run (interrupted, or before a move or an unshelve)
+            unclaimed.remove(made)
+            made.host_id = instance.host or ""
+            return made
+        names = instance.security_groups or ["default"]
+        if "default" in names:  # made in this transaction if the project has none yet
+            net.security_groups.default_id(session, instance.project_id)
+        body = {"network_id": entry["network_id"], "device_id": instance.id, "device_owner": OWNER,
+                "binding:host_id": instance.host, "tenant_id": instance.project_id,
+                "security_groups": self._group_ids(session, ctx, names)}
+        if entry.get("fixed_ip"):
+            body["fixed_ips"] = [{"ip_address": entry["fixed_ip"]}]
+        checked = net.ports.table.check(body, creating=True, is_admin=True)
+        return net.ports.create(session, ctx, checked)
+
+    def attach_port(self, instance: Instance, entry: dict) -> NIC:
+        """An interface attach: the port of ``entry`` (a checked request) made or claimed, bound and up."""
+        with self.network.db.write() as session:
+            port = self._ensure_port(session, service_context(instance), instance, entry, [])
+            port.status = "ACTIVE"
+            session.flush()
+            return self._nic(port, session.scalar(select(Network.mtu).where(Network.id == port.network_id)))
+
+    def detach_port(self, instance: Instance, port_id: str, made: bool) -> None:
+        """An interface detach: the port goes if compute ``made`` it, and is let go of if it was given."""
+        with self.network.db.write() as session:
+            port = session.get(Port, port_id)
+            if port is None or port.device_id != instance.id:
+                return
+            if made:
+                self.network.ports.remove(session, port)
+            else:
+                port.device_id, port.device_owner, port.host_id, port.status = "", "", "", "DOWN"
+
+    def interfaces(self, instance_id: str) -> list[Port]:
+        with self.network.db.read() as session:
+            return self._ports(session, instance_id)
 
     def unbind_ports(self, instance: Instance) -> None:
         """An offloaded server keeps its ports (and addresses) but is bound to no host."""
@@ -124,16 +154,17 @@ class InstanceNetworking:
             for port in self._ports(session, instance.id):
                 port.host_id, port.status = "", "DOWN"
 
-    def mark_active(self, instance: Instance) -> None:
+    def mark_active(self, session, instance: Instance) -> None:
+        """In the caller's transaction: the instance's ports are up with it (on hosts the data plane
+        wires, it reports them once plugged instead)."""
         if instance.host in self.wired_hosts:
             return
-        with self.network.db.write() as session:
-            for port in self._ports(session, instance.id):
-                port.status = "ACTIVE"
+        for port in self._ports(session, instance.id):
+            port.status = "ACTIVE"
 
     def release_ports(self, instance: Instance) -> None:
         """Delete the ports the instance made; unbind those it was given."""
-        given = {e["port_id"] for e in instance.requested_networks or [] if "port_id" in e}
+        given = {e["port_id"] for e in instance.requested_networks or [] if "port_id" in e and not e.get("made")}
         with self.network.db.write() as session:
             for port in self._ports(session, instance.id):
                 if port.id in given:
@@ -144,10 +175,15 @@ class InstanceNetworking:
     def nics(self, instance: Instance) -> list[NIC]:
         with self.network.db.read() as session:
             ports = self._ports(session, instance.id)
+            if not ports:
+                return []
             mtus = dict(session.execute(select(Network.id, Network.mtu).where(
                 Network.id.in_({p.network_id for p in ports}))).all())
-            return [NIC(port_id=p.id, mac_address=p.mac_address, tap_name=f"tap{p.id[:11]}",
-                        mtu=mtus.get(p.network_id, 1500)) for p in ports]
+            return [self._nic(p, mtus.get(p.network_id)) for p in ports]
+
+    @staticmethod
+    def _nic(port: Port, mtu: int | None) -> NIC:
+        return NIC(port_id=port.id, mac_address=port.mac_address, tap_name=f"tap{port.id[:11]}", mtu=mtu or 1500)
 
     def port_networks(self, instance: Instance) -> dict[str, str]:
         """Port id -> network id of the instance's ports."""

@@ -10,6 +10,7 @@ from onestack.http.errors import Conflict
 from onestack.services.compute.models import ComputeHost
 from onestack.services.placement.allocations import ConsumerWrite
 from onestack.services.placement.service import PlacementService
+from onestack.services.placement.snapshot import Snapshot
 
 LOG = logging.getLogger("onestack.compute.placement")
 
@@ -42,6 +43,10 @@ class PlacementClient:
             memory = summaries[provider]["resources"].get("MEMORY_MB", {})
             hosts.append((provider, memory.get("capacity", 0) - memory.get("used", 0)))
         return hosts
+
+    def providers(self) -> Snapshot:
+        """Placement's providers as they are now (the scheduler's host view is made of it)."""
+        return self.placement.snapshot()
 
     def claim(self, consumer: str, provider: str, wanted: dict[str, int], project_id: str, user_id: str) -> bool:
         """True if ``consumer`` now holds ``wanted`` on ``provider``; False if another claim took the room."""

@@ -49,12 +49,14 @@ class Quotas:
         return found
 
     def limits(self, session: Session, project_id: str, user_id: str | None = None) -> dict[str, int]:
-        found = self.class_limits(session)
-        scopes = ("",) if not user_id else ("", user_id)
-        for scope in scopes:  # the project's rows, then the user's on top
-            found.update(session.execute(select(Quota.resource, Quota.hard_limit).where(
-                Quota.project_id == project_id, Quota.user_id == scope)).all())
-        return found
+        found = {**self.class_limits(session), **self._rows(session, project_id, "")}
+        return {**found, **self._rows(session, project_id, user_id)} if user_id else found
+
+    @staticmethod
+    def _rows(session: Session, project_id: str, user_id: str) -> dict[str, int]:
+        """The limits set for the project (``user_id`` empty) or for one user in it."""
+        return dict(session.execute(select(Quota.resource, Quota.hard_limit).where(
+            Quota.project_id == project_id, Quota.user_id == user_id)).all())
 
     def details(self, session: Session, project_id: str, user_id: str | None = None) -> dict[str, dict]:
         used = self.usage(session, project_id, user_id)
@@ -70,9 +72,11 @@ class Quotas:
         if not any(delta > 0 for delta in deltas.values()):
             return
         self._lock(session, project_id)
-        scopes = [(self.limits(session, project_id), self.usage(session, project_id, None))]
-        if user_id:
-            scopes.append((self.limits(session, project_id, user_id), self.usage(session, project_id, user_id)))
+        project = self.limits(session, project_id)
+        scopes = [(project, self.usage(session, project_id, None))]
+        if user_id:  # the user's limits are the project's with the user's own rows on top
+            scopes.append(({**project, **self._rows(session, project_id, user_id)},
+                           self.usage(session, project_id, user_id)))
         over: dict[str, tuple[int, int, int]] = {}
         for limits, used in scopes:
             for resource, delta in deltas.items():

@@ -14,12 +14,14 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest
 from onestack.services.compute import states as st
 from onestack.services.compute.models import Instance
-from onestack.services.compute.servers import hostname_for
+from onestack.services.compute.servers import check_user_data, hostname_for
 
 OLD_VM_STATE = "old_vm_state"
 REBUILD_STATES = (st.ACTIVE, st.STOPPED, st.ERROR)
 # request field -> instance column, for what a rebuild may change besides the image
-CHANGES = {"name": "name", "accessIPv4": "access_ip_v4", "accessIPv6": "access_ip_v6", "description": "description"}
+CHANGES = {"name": "name", "accessIPv4": "access_ip_v4", "accessIPv6": "access_ip_v6", "description": "description",
+           "user_data": "user_data", "trusted_image_certificates": "trusted_image_certificates",
+           "hostname": "hostname"}
 
 
 def request(compute, session: Session, ctx: Context, instance: Instance, args: dict, request_id: str) -> None:
@@ -27,6 +29,12 @@ def request(compute, session: Session, ctx: Context, instance: Instance, args: d
     if not image_ref:
         raise BadRequest("Invalid imageRef provided.")
     compute.check_image(ctx, image_ref, instance.flavor)
+    if args.get("user_data") is not None:
+        check_user_data(args["user_data"])
+    if "key_name" in args:  # 2.54: a new key, or none (null)
+        key_name = args["key_name"]
+        instance.key_name = key_name
+        instance.key_data = None if key_name is None else compute.keypair_for_boot(session, ctx, key_name)
     old_vm_state = instance.vm_state
     compute.servers.start_task(session, ctx, instance, "rebuild", st.REBUILDING, request_id, REBUILD_STATES,
                                task_args={OLD_VM_STATE: old_vm_state})
@@ -34,7 +42,7 @@ def request(compute, session: Session, ctx: Context, instance: Instance, args: d
     for field, column in CHANGES.items():
         if field in args:
             setattr(instance, column, args[field])
-    if "name" in args:
+    if "name" in args and "hostname" not in args:
         instance.hostname = hostname_for(args["name"])
     if "metadata" in args:
         instance.metadata_ = args["metadata"]

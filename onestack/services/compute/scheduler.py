@@ -3,9 +3,12 @@
 Candidates come from placement (enough VCPU, MEMORY_MB and DISK_GB); the filters drop disabled or
 down hosts, hosts outside the requested availability zone and hosts the server group's policy
 forbids; the weighers prefer hosts with the most free memory (Nova's default spread) and, for the
-soft policies, the group's preference.  The claim is placement's: if another claim took the
-room first, the next host is tried.  Scheduling holds one lock so that two members of an
-anti-affinity group placed at the same moment see each other.
+soft policies, the group's preference.  Boots read placement through the scheduler's host view
+(``host_view.py``: placement's providers as last read, less what was claimed since); resizes ask
+placement afresh.  The claim is placement's: if another claim took the room first, the next host is
+tried, and a boot that finds no room in a view not read just now reads it again before giving up.
+Scheduling holds one lock so that two members of an anti-affinity group placed at the same moment see
+each other.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from onestack.services.compute import states as st
+from onestack.services.compute.host_view import HostView
 from onestack.services.compute.models import ComputeHost, Instance, ServerGroup, ServerGroupMember
 
 
@@ -36,6 +41,7 @@ class Scheduler:
         self.db = db
         self.placement = placement
         self._lock = threading.Lock()
+        self.view = HostView(lambda: self.placement.providers())
 
     def place(self, instance: Instance, record: Callable[[str], bool]) -> str:
         """Claim room for ``instance`` on a host and ``record`` the host, under the scheduling lock (so the
@@ -49,15 +55,22 @@ class Scheduler:
                     ComputeHost.id, ComputeHost.host, ComputeHost.disabled, ComputeHost.forced_down,
                     ComputeHost.availability_zone))}
                 group, members_on = self._group(session, instance)
-            free = dict(self.placement.candidates(wanted))
-            candidates = [hosts[p] for p in free if p in hosts and self._passes(hosts[p], instance, group, members_on)]
-            if not candidates:
-                raise NoValidHost()
-            for host in self._weigh(candidates, free, group, members_on):
-                if self.placement.claim(instance.id, host.id, wanted, instance.project_id, instance.user_id):
-                    if not record(host.host):
-                        self.placement.release(instance.id)
-                    return host.host
+            refused: set[str] = set()
+            for again in (False, True):  # a view not read just now is read again before "no valid host"
+                free, fresh = self.view.fitting(wanted, fresh=again)
+                candidates = [hosts[p] for p in free if p in hosts and p not in refused
+                              and self._passes(hosts[p], instance, group, members_on)]
+                for host in self._weigh(candidates, free, group, members_on):
+                    if self.placement.claim(instance.id, host.id, wanted, instance.project_id, instance.user_id):
+                        self.view.consumed(host.id, wanted)
+                        if not record(host.host):
+                            self.placement.release(instance.id)
+                        return host.host
+                    refused.add(host.id)
+                if fresh:
+                    break
+        if not refused:
+            raise NoValidHost()
         raise NoValidHost("Every candidate host was claimed by another request first.")
 
     def place_resize(self, instance: Instance, new_flavor: dict, migration: str) -> str:
@@ -108,6 +121,8 @@ class Scheduler:
     @staticmethod
     def _passes(host, instance: Instance, group: ServerGroup | None, members_on: dict[str, int]) -> bool:
         if host.disabled or host.forced_down:
+            return False
+        if (instance.task_args or {}).get(st.REQUESTED_HOST, host.host) != host.host:
             return False
         if instance.requested_availability_zone and host.availability_zone != instance.requested_availability_zone:
             return False

@@ -129,65 +129,144 @@ def quota_class_update(version: Version | None) -> dict:
     return QUOTA_CLASS_UPDATE[_step(version, _QUOTA_CLASS_STEPS)]
 
 
-# -- servers (at 2.1) --------------------------------------------------------------------
+# -- servers --------------------------------------------------------------------------------
 METADATA = {"type": "object", "patternProperties": {r"^[a-zA-Z0-9-_:. ]{1,255}$": {"type": "string", "maxLength": 255}},
             "additionalProperties": False}
 UUID = {"type": "string", "format": "uuid"}
 
-server_create = {
-    "type": "object",
-    "properties": {
-        "server": {
-            "type": "object",
-            "properties": {
-                "name": NAME,
-                "imageRef": {"type": "string", "maxLength": 255},
-                "flavorRef": {"type": ["string", "integer"], "minLength": 1},
-                "adminPass": {"type": "string"},
-                "metadata": METADATA,
-                "networks": {"oneOf": [
-                    {"type": "array", "items": {"type": "object", "properties": {
-                        "uuid": {"type": "string"}, "port": {"type": ["string", "null"]},
-                        "fixed_ip": {"type": "string"}, "tag": {"type": "string"}},
-                        "additionalProperties": False}},
-                    {"type": "string", "enum": ["auto", "none"]}]},
-                "key_name": {"type": "string", "minLength": 1, "maxLength": 255},
-                "user_data": {"type": "string", "maxLength": 65535},
-                "security_groups": {"type": "array", "items": {"type": "object", "properties": {
-                    "name": {"type": "string", "minLength": 1, "maxLength": 255}}, "required": ["name"],
-                    "additionalProperties": False}},
-                "availability_zone": {"type": "string", "minLength": 1, "maxLength": 255},
-                "config_drive": {"type": ["boolean", "string"]},
-                "min_count": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1},
-                "max_count": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1},
-                "return_reservation_id": {"type": ["boolean", "string"]},
-                "accessIPv4": {"type": "string", "format": "ipv4"},
-                "accessIPv6": {"type": "string", "format": "ipv6"},
-                "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
-                "block_device_mapping_v2": {"type": "array"},
-                "block_device_mapping": {"type": "array"},
-                "personality": {"type": "array"},
-            },
-            "required": ["name", "flavorRef"],
-            "additionalProperties": False,
-        },
-        "os:scheduler_hints": {"type": "object", "properties": {"group": UUID}},
-        "OS-SCH-HNT:scheduler_hints": {"type": "object", "properties": {"group": UUID}},
-    },
-    "required": ["server"],
-    "additionalProperties": False,
-}
-
-server_update = {
-    "type": "object",
-    "properties": {"server": {"type": "object", "properties": {
-        "name": NAME, "accessIPv4": {"type": "string", "format": "ipv4"},
-        "accessIPv6": {"type": "string", "format": "ipv6"},
-        "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]}},
+_ACCESS_IPS = {"accessIPv4": {"type": "string", "format": "ipv4"}, "accessIPv6": {"type": "string", "format": "ipv6"},
+               "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]}}
+_NETWORK = {"uuid": {"type": "string"}, "port": {"type": ["string", "null"]}, "fixed_ip": {"type": "string"}}
+_HINTS = {"type": "object", "properties": {"group": UUID}}
+_SERVER = {
+    "name": NAME,
+    "imageRef": {"type": "string", "maxLength": 255},
+    "flavorRef": {"type": ["string", "integer"], "minLength": 1},
+    "adminPass": {"type": "string"},
+    "metadata": METADATA,
+    "networks": {"type": "array", "items": {"type": "object", "properties": _NETWORK, "additionalProperties": False}},
+    "key_name": {"type": "string", "minLength": 1, "maxLength": 255},
+    "user_data": {"type": "string", "maxLength": 65535},
+    "security_groups": {"type": "array", "items": {"type": "object", "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255}}, "required": ["name"],
         "additionalProperties": False}},
-    "required": ["server"],
-    "additionalProperties": False,
+    "availability_zone": {"type": "string", "minLength": 1, "maxLength": 255},
+    "config_drive": {"type": ["boolean", "string"]},
+    "min_count": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1},
+    "max_count": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1},
+    "return_reservation_id": {"type": ["boolean", "string"]},
+    **_ACCESS_IPS,
+    "block_device_mapping_v2": {"type": "array"},
+    "block_device_mapping": {"type": "array"},
+    "personality": {"type": "array"},
 }
+_REBUILD = {"imageRef": {"type": "string", "minLength": 1, "maxLength": 255}, "name": NAME,
+            "adminPass": {"type": "string"}, "metadata": METADATA, "preserve_ephemeral": {"type": "boolean"},
+            **_ACCESS_IPS, "personality": {"type": "array"}}
+
+
+def _server_body(properties: dict, required: list[str]) -> dict:
+    return {"type": "object", "properties": {
+        "server": {"type": "object", "properties": properties, "required": required, "additionalProperties": False},
+        "os:scheduler_hints": _HINTS, "OS-SCH-HNT:scheduler_hints": _HINTS},
+        "required": ["server"], "additionalProperties": False}
+
+
+# What later microversions accept beyond 2.1, each a small change of the request's fields.
+DESCRIPTION = {"type": ["string", "null"], "minLength": 0, "maxLength": 255,
+               "pattern": r"^[^\x00-\x1f\x7f]*$"}
+TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
+TRUSTED_CERTS = {"type": ["array", "null"], "minItems": 1, "maxItems": 50, "uniqueItems": True,
+                 "items": {"type": "string", "minLength": 1}}
+HOSTNAME = {"type": "string", "minLength": 2, "maxLength": 63, "pattern": "^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$"}
+# 2.94: a fully qualified name is a hostname too
+HOSTNAME_FQDN = {"type": "string", "minLength": 2, "maxLength": 255,
+                 "pattern": r"^[a-zA-Z0-9]+[a-zA-Z0-9-.]*[a-zA-Z0-9]+$"}
+USER_DATA = {"type": ["string", "null"], "maxLength": 65535}
+
+
+def _with(**fields):
+    return lambda props: props.update(fields)
+
+
+def _without(*fields):
+    return lambda props: [props.pop(f) for f in fields]
+
+
+def _tagged_networks(props: dict) -> None:
+    """2.32 (and again from 2.42): a requested network may carry a device tag."""
+    props["networks"] = {"type": "array", "items": {"type": "object", "properties": {**_NETWORK, "tag": TAG},
+                                                     "additionalProperties": False}}
+
+
+def _networks_required(props: dict) -> None:
+    """2.37: networks is required, a list or 'auto' / 'none'."""
+    props["networks"] = {"oneOf": [props["networks"], {"type": "string", "enum": ["auto", "none"]}]}
+
+
+# (microversion, change to the fields), in order; the 2.37 'networks' requirement is in SERVER_CREATE
+SERVER_CREATE_DELTAS = (
+    ("2.19", _with(description=DESCRIPTION)),
+    ("2.32", _tagged_networks),
+    ("2.33", _with(networks=_SERVER["networks"])),
+    ("2.37", _networks_required),
+    ("2.42", lambda props: (_tagged_networks(props), _networks_required(props))),
+    ("2.52", _with(tags={"type": "array", "items": TAG, "maxItems": 50})),
+    ("2.57", _without("personality")),
+    ("2.63", _with(trusted_image_certificates=TRUSTED_CERTS)),
+    ("2.74", _with(host={"type": "string", "minLength": 1, "maxLength": 255},
+                   hypervisor_hostname={"type": "string", "minLength": 1, "maxLength": 255})),
+    ("2.90", _with(hostname=HOSTNAME)),
+    ("2.94", _with(hostname=HOSTNAME_FQDN)),
+)
+SERVER_UPDATE_DELTAS = (
+    ("2.19", _with(description=DESCRIPTION)),
+    ("2.90", _with(hostname=HOSTNAME)),
+    ("2.94", _with(hostname=HOSTNAME_FQDN)),
+)
+REBUILD_DELTAS = (
+    ("2.19", _with(description=DESCRIPTION)),
+    ("2.54", _with(key_name={"type": ["string", "null"], "minLength": 1, "maxLength": 255})),
+    ("2.57", lambda props: (props.pop("personality"), props.update(user_data=USER_DATA))),
+    ("2.63", _with(trusted_image_certificates=TRUSTED_CERTS)),
+    ("2.90", _with(hostname=HOSTNAME)),
+    ("2.94", _with(hostname=HOSTNAME_FQDN)),
+)
+
+
+def _versions(base: dict, deltas: tuple, build) -> list[tuple[str, dict]]:
+    """The schema at 2.1 and after each delta, built once."""
+    steps, props = [("2.1", build(base, "2.1"))], dict(base)
+    for since, change in deltas:
+        props = dict(props)
+        change(props)
+        steps.append((since, build(props, since)))
+    return steps
+
+
+def _pick(steps: list[tuple[str, dict]], version: Version | None) -> dict:
+    return [schema for since, schema in steps if at_least(version, since) or since == "2.1"][-1]
+
+
+SERVER_CREATE = _versions(_SERVER, SERVER_CREATE_DELTAS, lambda props, since: _server_body(
+    props, ["name", "flavorRef", "networks"] if at_least(Version.parse(since), "2.37") else ["name", "flavorRef"]))
+SERVER_UPDATE = _versions({"name": NAME, **_ACCESS_IPS}, SERVER_UPDATE_DELTAS, lambda props, since: {
+    "type": "object", "properties": {"server": {"type": "object", "properties": props, "additionalProperties": False}},
+    "required": ["server"], "additionalProperties": False})
+REBUILD = _versions(_REBUILD, REBUILD_DELTAS, lambda props, since: _object("rebuild", props, ["imageRef"]))
+
+
+def server_create(version: Version | None) -> dict:
+    return _pick(SERVER_CREATE, version)
+
+
+def server_update(version: Version | None) -> dict:
+    return _pick(SERVER_UPDATE, version)
+
+
+def rebuild(version: Version | None) -> dict:
+    return _pick(REBUILD, version)
+
 
 metadata_all = {"type": "object", "properties": {"metadata": METADATA}, "required": ["metadata"],
                 "additionalProperties": False}
@@ -210,7 +289,6 @@ server_group_create = {
 
 
 # -- server actions (the whole body, {action: arguments}) -------------------------------------------------
-_IMAGE_REF = {"type": "string", "minLength": 1, "maxLength": 255}
 _FLAVOR_REF = {"type": ["string", "integer"], "minLength": 1}
 # Nova takes null or an (ignored) object for actions without arguments; Tempest sends {}
 _NONE = {"type": ["null", "object"]}
@@ -220,16 +298,16 @@ ACTIONS = {
                       ["flavorRef"]),
     "confirmResize": {"type": "object", "properties": {"confirmResize": _NONE}},
     "revertResize": {"type": "object", "properties": {"revertResize": _NONE}},
-    "rebuild": _object("rebuild", {
-        "imageRef": _IMAGE_REF, "name": NAME, "adminPass": {"type": "string"}, "metadata": METADATA,
-        "preserve_ephemeral": {"type": "boolean"}, "accessIPv4": {"type": "string", "format": "ipv4"},
-        "accessIPv6": {"type": "string", "format": "ipv6"},
-        "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]},
-        "personality": {"type": "array"}}, ["imageRef"]),
     "createImage": _object("createImage", {"name": NAME, "metadata": METADATA}, ["name"]),
+    "createBackup": _object("createBackup", {
+        "name": NAME, "backup_type": {"type": "string"}, "metadata": METADATA,
+        "rotation": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 0}},
+        ["name", "backup_type", "rotation"]),
+    "changePassword": _object("changePassword", {"adminPass": {"type": "string"}}, ["adminPass"]),
+    "os-resetState": _object("os-resetState", {"state": {"type": "string", "enum": ["active", "error"]}},
+                             ["state"]),
     "shelve": {"type": "object", "properties": {"shelve": _NONE}},
     "shelveOffload": {"type": "object", "properties": {"shelveOffload": _NONE}},
-    "unshelve": {"type": "object", "properties": {"unshelve": _NONE}},
     "rescue": {"type": "object", "properties": {"rescue": {"type": ["object", "null"], "properties": {
         "adminPass": {"type": "string"}, "rescue_image_ref": {"type": "string", "format": "uuid"}},
         "additionalProperties": False}}},
@@ -247,3 +325,40 @@ CONSOLE_ACTIONS = {  # action -> (protocol, the types it takes)
 }
 for _action, (_protocol, _types) in CONSOLE_ACTIONS.items():
     ACTIONS[_action] = _object(_action, {"type": {"type": "string", "enum": _types}}, ["type"])
+
+
+# -- interfaces (os-interface) --------------------------------------------------------------------------
+_INTERFACE = {"port_id": {"type": ["string", "null"], "format": "uuid"}, "net_id": {"type": ["string", "null"],
+                                                                                    "format": "uuid"},
+              "fixed_ips": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
+                  "type": "object", "properties": {"ip_address": {"type": "string", "format": "ip-address"}},
+                  "required": ["ip_address"], "additionalProperties": False}}}
+INTERFACE_ATTACH = {"type": "object", "properties": {"interfaceAttachment": {
+    "type": "object", "properties": _INTERFACE, "additionalProperties": False}}, "additionalProperties": False}
+# 2.49: the attached device may carry a tag
+INTERFACE_ATTACH_249 = {"type": "object", "properties": {"interfaceAttachment": {
+    "type": "object", "properties": {**_INTERFACE, "tag": TAG}, "additionalProperties": False}},
+    "additionalProperties": False}
+
+
+def interface_attach(version: Version | None) -> dict:
+    return INTERFACE_ATTACH_249 if at_least(version, "2.49") else INTERFACE_ATTACH
+
+
+# -- unshelve: where an offloaded server goes ------------------------------------------------------------
+_ZONE = {"type": "string", "minLength": 1, "maxLength": 255}
+UNSHELVE = {"type": "object", "properties": {"unshelve": _NONE}}
+# 2.77: an availability zone
+UNSHELVE_277 = {"type": "object", "properties": {"unshelve": {"type": ["null", "object"], "properties": {
+    "availability_zone": _ZONE}, "additionalProperties": False}}}
+# 2.91: or a host (admins), and a null zone unpins the server
+UNSHELVE_291 = {"type": "object", "properties": {"unshelve": {"type": ["null", "object"], "properties": {
+    "availability_zone": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+    "host": {"type": "string", "minLength": 1, "maxLength": 255}}, "additionalProperties": False}}}
+
+
+def unshelve(version: Version | None) -> dict:
+    for since, schema in (("2.91", UNSHELVE_291), ("2.77", UNSHELVE_277)):
+        if at_least(version, since):
+            return schema
+    return UNSHELVE

@@ -17,7 +17,13 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
 from onestack.http.policy import enforce
 from onestack.services.compute import states as st
-from onestack.services.compute.models import Instance, InstanceAction, ServerGroup, ServerGroupMember
+from onestack.services.compute.models import (
+    ComputeHost,
+    Instance,
+    InstanceAction,
+    ServerGroup,
+    ServerGroupMember,
+)
 from onestack.services.compute.policies import RULES
 
 HOSTNAME_BAD = re.compile(r"[^a-z0-9-]+")
@@ -27,6 +33,13 @@ def hostname_for(name: str) -> str:
     """Nova's sanitising of a display name into a hostname."""
     cleaned = HOSTNAME_BAD.sub("-", name.lower().replace("_", "-").replace(" ", "-")).strip("-.")
     return cleaned[:63] or "server"
+
+
+def check_user_data(user_data: str) -> None:
+    try:
+        base64.b64decode(user_data, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("User data needs to be valid base 64.") from None
 
 
 def authorize(ctx: Context, action: str, instance: Instance | None = None) -> None:
@@ -67,10 +80,7 @@ class Servers:
             key_data = compute.keypair_for_boot(session, ctx, key_name)
         user_data = server.get("user_data")
         if user_data is not None:
-            try:
-                base64.b64decode(user_data, validate=True)
-            except (binascii.Error, ValueError):
-                raise BadRequest("User data needs to be valid base 64.") from None
+            check_user_data(user_data)
         az = server.get("availability_zone")
         if az is not None and az not in compute.availability_zones(session):
             raise BadRequest(f"The requested availability zone is not available: {az}")
@@ -84,6 +94,9 @@ class Servers:
         low, high = server.get("min_count", 1), server.get("max_count", server.get("min_count", 1))
         if low > high:
             raise BadRequest("min_count must be <= max_count")
+        if "hostname" in server and high > 1:
+            raise BadRequest("Cannot use 'hostname' with multiple instances")
+        destination = self._requested_destination(session, ctx, server)
         compute.check_metadata_quota(session, ctx.project_id, server.get("metadata"))
         count = compute.quota_room(session, ctx, flavor, low, high)
         reservation = f"r-{uuid.uuid4().hex[:8]}"
@@ -92,7 +105,8 @@ class Servers:
             name = server["name"] if count == 1 else f"{server['name']}-{index + 1}"
             instance = Instance(
                 id=str(uuid.uuid4()), number=self._next_number(session), project_id=ctx.project_id or "",
-                user_id=ctx.user_id, name=name, description=server.get("description"), hostname=hostname_for(name),
+                user_id=ctx.user_id, name=name, description=server.get("description"),
+                hostname=server.get("hostname") or hostname_for(name),
                 reservation_id=reservation, launch_index=index, image_ref=image_ref, flavor=flavor,
                 vcpus=flavor["vcpus"], memory_mb=flavor["ram"],
                 key_name=key_name, key_data=key_data, user_data=user_data,
@@ -100,7 +114,8 @@ class Servers:
                 tags=list(dict.fromkeys(server.get("tags") or [])), security_groups=groups,
                 requested_networks=networks, vm_state=st.BUILDING, task_state=st.SCHEDULING,
                 requested_availability_zone=az, availability_zone=az or "nova", server_group_id=group_id,
-                access_ip_v4=server.get("accessIPv4"), access_ip_v6=server.get("accessIPv6"))
+                access_ip_v4=server.get("accessIPv4"), access_ip_v6=server.get("accessIPv6"),
+                trusted_image_certificates=server.get("trusted_image_certificates"), task_args=destination)
             session.add(instance)
             session.flush()
             if group_id is not None:
@@ -108,6 +123,20 @@ class Servers:
             self.record(session, ctx, instance, "create", request_id)
             made.append(instance)
         return made
+
+    @staticmethod
+    def _requested_destination(session: Session, ctx: Context, server: dict) -> dict:
+        """2.74: an admin may name the host (or hypervisor) a server boots on; the scheduler keeps to it."""
+        wanted = {server[key] for key in ("host", "hypervisor_hostname") if key in server}
+        if not wanted:
+            return {}
+        authorize(ctx, "compute:servers:create:requested_destination")
+        if len(wanted) > 1:
+            raise BadRequest("The requested host and hypervisor_hostname name different hosts.")
+        host = wanted.pop()
+        if session.scalar(select(ComputeHost.id).where(ComputeHost.host == host)) is None:
+            raise BadRequest(f"Compute host {host} could not be found.")
+        return {st.REQUESTED_HOST: host}
 
     @staticmethod
     def _next_number(session: Session) -> int:
@@ -120,8 +149,8 @@ class Servers:
                                    user_id=ctx.user_id, project_id=ctx.project_id or instance.project_id))
 
     def check_lock(self, ctx: Context, instance: Instance) -> None:
-        if instance.locked and not ctx.is_admin and instance.locked_by != "owner" or (
-                instance.locked and instance.locked_by == "admin" and not ctx.is_admin):
+        # A lock holds off everyone but admins, the owner who locked it included (Nova's check_instance_lock).
+        if instance.locked and not ctx.is_admin:
             raise Conflict(f"Instance {instance.id} is locked")
 
     def start_task(self, session: Session, ctx: Context, instance: Instance, action: str, task: str,
@@ -149,7 +178,7 @@ class Servers:
         if "name" in changes:
             instance.name = changes["name"]
         for api, column in (("accessIPv4", "access_ip_v4"), ("accessIPv6", "access_ip_v6"),
-                            ("description", "description")):
+                            ("description", "description"), ("hostname", "hostname")):
             if api in changes:
                 setattr(instance, column, changes[api])
         instance.updated_at = utcnow()

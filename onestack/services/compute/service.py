@@ -76,8 +76,10 @@ class ComputeService:
     def check_metadata_quota(self, session: Session, project_id: str, metadata: dict | None) -> None:
         """Nova's 403 when a server's metadata holds more items than the project's ``metadata_items``
         (the limit ``/limits`` shows as maxServerMeta)."""
+        if not metadata:
+            return
         allowed = self.quotas.limits(session, project_id).get("metadata_items", -1)
-        if metadata and 0 <= allowed < len(metadata):
+        if 0 <= allowed < len(metadata):
             raise Forbidden(f"Quota exceeded for metadata_items: Maximum number of metadata items exceeds "
                             f"{allowed}")
 

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.drivers.compute import DriverError
@@ -31,6 +32,8 @@ from onestack.services.image.store import CHUNK
 
 LOG = logging.getLogger("onestack.compute.snapshots")
 IMAGE_ID, DISK_FORMAT = "image_id", "disk_format"
+# createBackup's task arguments: how many backups of its type to keep once this one is stored
+ROTATION, BACKUP_TYPE = "rotation", "backup_type"
 # vm_states a snapshot may be taken in (Nova's createImage)
 SNAPSHOT_STATES = (st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED)
 
@@ -128,10 +131,10 @@ class SnapshotSteps:
         image_id = self._image_id(instance)
         with self.compute.image.db.write() as session:
             image = session.get(Image, image_id)
-            if image is None:
-                return self._give_up(instance, f"image {image_id} was deleted during the snapshot")
-            if image.status == "queued":
+            if image is not None and image.status == "queued":
                 image.disk_format = instance.task_args.get(DISK_FORMAT) or image.disk_format
+        if image is None:  # given up outside the transaction: giving up writes (one writer at a time)
+            return self._give_up(instance, f"image {image_id} was deleted during the snapshot")
         if image.status == "queued":
             with self.compute.image.db.write() as session:
                 self.compute.image.begin_upload(session, service_context(instance), image_id)
@@ -152,6 +155,8 @@ class SnapshotSteps:
             except APIError as exc:
                 return self._give_up(instance, f"the snapshot was refused by the image service: {exc.message}")
         staged.unlink(missing_ok=True)
+        if ROTATION in instance.task_args:
+            rotate_backups(self.compute, instance, instance.task_args[BACKUP_TYPE], instance.task_args[ROTATION])
         self.engine._advance(instance.id, self.tasks[2], **self.then)
         self.engine._event(instance.id, self.event[0], self.event[1], "Success")
 
@@ -167,6 +172,19 @@ class SnapshotSteps:
         return {self.tasks[0]: self.snapshot, self.tasks[1]: self.claim, self.tasks[2]: self.upload}
 
 
+def rotate_backups(compute, instance: Instance, backup_type: str, rotation: int) -> None:
+    """Keep the ``rotation`` newest backups of the server of this type; delete the older ones (Nova's
+    rotation, after each backup is stored)."""
+    with compute.image.db.read() as session:
+        backups = [image for image in session.scalars(select(Image).where(Image.owner == instance.project_id))
+                   if (image.properties or {}).get("image_type") == "backup"
+                   and image.properties.get("instance_uuid") == instance.id
+                   and image.properties.get(BACKUP_TYPE) == backup_type]
+    backups.sort(key=lambda image: image.created_at, reverse=True)
+    for image in backups[rotation:]:
+        delete_image(compute, instance, image.id)
+
+
 def _chunks(path: Path) -> Iterator[bytes]:
     with open(path, "rb") as fh:
         while chunk := fh.read(CHUNK):
@@ -175,7 +193,8 @@ def _chunks(path: Path) -> Iterator[bytes]:
 
 # -- createImage (and shelve): the image first, then the task -------------------------------------------
 def request(compute, ctx: Context, server_id: str, policy: str, action: str, task: str, vm_states: tuple[str, ...],
-            name: str | Callable[[Instance], str], metadata: dict, request_id: str) -> tuple[Instance, str]:
+            name: str | Callable[[Instance], str], metadata: dict, request_id: str,
+            task_args: dict | None = None) -> tuple[Instance, str]:
     """Check, create the queued image, then start ``task``; the image goes again if the task cannot start
     (the server changed in between)."""
     with compute.db.read() as session:
@@ -187,7 +206,7 @@ def request(compute, ctx: Context, server_id: str, policy: str, action: str, tas
         with compute.db.write() as session:
             instance = compute.servers.get(session, ctx, server_id)
             compute.servers.start_task(session, ctx, instance, action, task, request_id, vm_states,
-                                       task_args={IMAGE_ID: image_id})
+                                       task_args={**(task_args or {}), IMAGE_ID: image_id})
     except BaseException:
         delete_image(compute, instance, image_id)
         raise

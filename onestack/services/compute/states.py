@@ -8,6 +8,8 @@ from onestack.http.errors import Conflict
 ACTIVE, BUILDING, STOPPED, PAUSED, SUSPENDED = "active", "building", "stopped", "paused", "suspended"
 RESIZED, RESCUED, ERROR, DELETED, SHELVED, SHELVED_OFFLOADED = ("resized", "rescued", "error", "deleted",
                                                                 "shelved", "shelved_offloaded")
+# Nova's deferred delete; onestack deletes at once, so no instance is ever in it
+SOFT_DELETED = "soft-delete"
 
 # task states in the order the engine walks them
 SCHEDULING, NETWORKING, SPAWNING = "scheduling", "networking", "spawning"
@@ -54,3 +56,7 @@ def require(instance, action: str, vm_states: tuple[str, ...], task_states: tupl
     if instance.task_state not in task_states:
         raise Conflict(f"Cannot '{action}' instance {instance.id} while it is in task_state "
                        f"{instance.task_state}")
+
+
+# the task argument holding the host an admin asked a boot for (2.74), which the scheduler keeps to
+REQUESTED_HOST = "requested_host"

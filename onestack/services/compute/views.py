@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import ipaddress
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -15,7 +16,7 @@ from onestack.http.context import Context
 from onestack.http.microversion import Version
 from onestack.http.routing import Reply
 from onestack.services.compute import states as st
-from onestack.services.compute.models import Flavor, Instance, KeyPair
+from onestack.services.compute.models import ComputeHost, Flavor, Instance, KeyPair
 from onestack.services.compute.quota_resources import quota_set_resources
 from onestack.services.compute.versions import at_least
 
@@ -132,17 +133,50 @@ def brief(instance: Instance, url: Url) -> dict:
     return {"id": instance.id, "name": instance.name, "links": links(url, "servers", instance.id)}
 
 
-def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict, *, detail: bool = True) -> dict:
+def _image(instance: Instance, url: Url):
+    if not instance.image_ref:
+        return ""
+    return {"id": instance.image_ref, "links": [{"rel": "bookmark", "href": url(f"/images/{instance.image_ref}")}]}
+
+
+def _flavor(instance: Instance, url: Url, version: Version | None) -> dict:
+    """Until 2.47 a link to the flavor; from 2.47 the flavor the server was built with, embedded."""
+    snapshot = instance.flavor
+    if not at_least(version, "2.47"):
+        return {"id": snapshot.get("id"), "links": [{"rel": "bookmark", "href": url(f"/flavors/{snapshot.get('id')}")}]}
+    return {"original_name": snapshot.get("original_name"), "vcpus": snapshot.get("vcpus"), "ram": snapshot.get("ram"),
+            "disk": snapshot.get("disk"), "ephemeral": snapshot.get("ephemeral", 0), "swap": snapshot.get("swap", 0),
+            "extra_specs": snapshot.get("extra_specs") or {}}
+
+
+def _canonical_ipv6(address: str | None) -> str:
+    """Nova shows an IPv6 access address in its canonical (RFC 5952) form, whatever form it was given in."""
+    if not address:
+        return ""
+    try:
+        return str(ipaddress.IPv6Address(address))
+    except ValueError:
+        return address
+
+
+def _plain_addresses(addresses: dict) -> dict:
+    """Addresses without their OS-EXT-IPS type and MAC, as Nova's basic view has them."""
+    return {net: [{"version": a["version"], "addr": a["addr"]} for a in entries] for net, entries in addresses.items()}
+
+
+def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict, *, detail: bool = True,
+           single: bool = False, host_status: str | None = None) -> dict:
+    """A server as Nova shows it: ``detail`` adds the extended attributes of show and list detail (update
+    and rebuild answer without them until 2.75); ``single`` is one server shown by itself (show, update,
+    rebuild), which alone carries its server groups; ``host_status`` is shown to admins from 2.16."""
     status = st.status(instance.vm_state, instance.task_state)
     body = {
         "id": instance.id, "name": instance.name, "status": status, "tenant_id": instance.project_id,
         "user_id": instance.user_id, "metadata": instance.metadata_, "hostId": host_id(instance),
-        "image": {"id": instance.image_ref, "links": [{"rel": "bookmark", "href": url(f"/images/{instance.image_ref}")}]}
-        if instance.image_ref else "",
-        "flavor": {"id": instance.flavor.get("id"),
-                   "links": [{"rel": "bookmark", "href": url(f"/flavors/{instance.flavor.get('id')}")}]},
+        "image": _image(instance, url), "flavor": _flavor(instance, url, version),
         "created": zulu(instance.created_at), "updated": zulu(instance.updated_at),
-        "addresses": addresses, "accessIPv4": instance.access_ip_v4 or "", "accessIPv6": instance.access_ip_v6 or "",
+        "addresses": addresses if detail else _plain_addresses(addresses),
+        "accessIPv4": instance.access_ip_v4 or "", "accessIPv6": _canonical_ipv6(instance.access_ip_v6),
         "links": links(url, "servers", instance.id), "OS-DCF:diskConfig": "MANUAL",
     }
     if status in ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE"):
@@ -153,32 +187,89 @@ def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict,
             fault.pop("details", None)
         body["fault"] = fault
     if detail:
-        body.update({
-            "key_name": instance.key_name, "security_groups": [{"name": n} for n in instance.security_groups],
-            "OS-SRV-USG:launched_at": stamp(instance.launched_at),
-            "OS-SRV-USG:terminated_at": stamp(instance.terminated_at),
-            "OS-EXT-AZ:availability_zone": instance.availability_zone or "nova",
-            "OS-EXT-STS:task_state": instance.task_state, "OS-EXT-STS:vm_state": instance.vm_state,
-            "OS-EXT-STS:power_state": instance.power_state,
-            "os-extended-volumes:volumes_attached": [],
-            "config_drive": "True" if instance.config_drive else "",
-        })
-        if ctx.is_admin:
-            body.update({"OS-EXT-SRV-ATTR:host": instance.host, "OS-EXT-SRV-ATTR:instance_name":
-                         f"instance-{instance.number:08x}", "OS-EXT-SRV-ATTR:hypervisor_hostname": instance.host})
+        body.update(_extended(instance, ctx, version, host_status))
     if at_least(version, "2.9"):
         body["locked"] = instance.locked
+    if at_least(version, "2.19"):
+        body["description"] = instance.description
     if at_least(version, "2.26"):
         body["tags"] = list(instance.tags or [])
+    if at_least(version, "2.63"):
+        body["trusted_image_certificates"] = instance.trusted_image_certificates
+    if at_least(version, "2.71") and single:
+        body["server_groups"] = [instance.server_group_id] if instance.server_group_id else []
+    if at_least(version, "2.73"):
+        body["locked_reason"] = instance.locked_reason
+    if at_least(version, "2.96"):
+        body["pinned_availability_zone"] = instance.requested_availability_zone
+    return body
+
+
+def _extended(instance: Instance, ctx: Context, version: Version | None, host_status: str | None) -> dict:
+    """The attributes Nova's show and list detail add to the basic view (the OS-EXT-* extensions)."""
+    body = {
+        "key_name": instance.key_name,
+        "OS-SRV-USG:launched_at": stamp(instance.launched_at),
+        "OS-SRV-USG:terminated_at": stamp(instance.terminated_at),
+        "OS-EXT-AZ:availability_zone": instance.availability_zone or "nova",
+        "OS-EXT-STS:task_state": instance.task_state, "OS-EXT-STS:vm_state": instance.vm_state,
+        "OS-EXT-STS:power_state": instance.power_state,
+        "os-extended-volumes:volumes_attached": [],
+        "config_drive": "True" if instance.config_drive else "",
+    }
+    if instance.security_groups:  # Nova leaves the key out for a server without groups
+        body["security_groups"] = [{"name": n} for n in instance.security_groups]
+    if ctx.is_admin:
+        body.update({"OS-EXT-SRV-ATTR:host": instance.host, "OS-EXT-SRV-ATTR:instance_name":
+                     f"instance-{instance.number:08x}", "OS-EXT-SRV-ATTR:hypervisor_hostname": instance.host})
+        if at_least(version, "2.3"):
+            body.update({"OS-EXT-SRV-ATTR:reservation_id": instance.reservation_id,
+                         "OS-EXT-SRV-ATTR:launch_index": instance.launch_index,
+                         "OS-EXT-SRV-ATTR:hostname": instance.hostname,
+                         # onestack boots whole-disk images: no separate kernel or ramdisk
+                         "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
+                         "OS-EXT-SRV-ATTR:root_device_name": ROOT_DEVICE if instance.launched_at else None,
+                         "OS-EXT-SRV-ATTR:user_data": instance.user_data})
+        if at_least(version, "2.16"):
+            body["host_status"] = host_status or ""
+    elif at_least(version, "2.90"):
+        body["OS-EXT-SRV-ATTR:hostname"] = instance.hostname
+    return body
+
+
+# The guest's first disk: virtio, as both drivers attach it.
+ROOT_DEVICE = "/dev/vda"
+
+
+def host_status(host: ComputeHost | None, running: bool) -> str:
+    """Nova's host_status: MAINTENANCE for a disabled service, DOWN for one not reporting, UP otherwise;
+    empty for a server not on a host."""
+    if host is None:
+        return ""
+    if host.disabled:
+        return "MAINTENANCE"
+    return "UP" if running and not host.forced_down else "DOWN"
+
+
+# -- interfaces ------------------------------------------------------------------------------------
+def interface(port, tag: str | None, version: Version | None) -> dict:
+    body = {"port_state": port.status, "port_id": port.id, "net_id": port.network_id, "mac_addr": port.mac_address,
+            "fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in port.fixed_ips]}
+    if at_least(version, "2.70"):
+        body["tag"] = tag
     return body
 
 
 # -- server action replies ------------------------------------------------------------------------------
-def rebuilt(server_body: dict, version: Version | None) -> dict:
-    """A rebuild answers with the server's basic view (and its new adminPass): addresses without their
-    OS-EXT-IPS type and MAC, as Nova's rebuild schema has them."""
-    server_body["addresses"] = {net: [{"version": a["version"], "addr": a["addr"]} for a in entries]
-                                for net, entries in server_body["addresses"].items()}
+def rebuilt(server_body: dict, instance: Instance, version: Version | None) -> dict:
+    """A rebuild's reply: the server view the caller's version gives update, plus the key (2.54) and the
+    user data (2.57) the rebuild may have changed; from 2.75 that view is the full one, whose admin-only
+    OS-EXT-SRV-ATTR:user_data the plain user_data replaces."""
+    if at_least(version, "2.54"):
+        server_body["key_name"] = instance.key_name
+    if at_least(version, "2.57"):
+        server_body.pop("OS-EXT-SRV-ATTR:user_data", None)
+        server_body["user_data"] = instance.user_data
     return server_body
 
 

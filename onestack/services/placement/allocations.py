@@ -80,8 +80,17 @@ def _resolve(session: Session, writes: list[ConsumerWrite]) -> dict[str, Provide
 
 def _check_capacity(session: Session, found: dict[str, Provider], totals: dict[tuple[str, str], int],
                     each: list[tuple[str, str, int]]) -> None:
+    # The providers' inventories and what others hold on them, two reads for the whole write.
+    ids = {found[uuid].id for uuid, _ in totals}
+    inventories = {(inv.provider_id, inv.resource_class): inv for inv in session.execute(
+        select(Inventory.provider_id, Inventory.resource_class, Inventory.total, Inventory.reserved,
+               Inventory.min_unit, Inventory.max_unit, Inventory.step_size, Inventory.allocation_ratio)
+        .where(Inventory.provider_id.in_(ids)))}
+    held = {(pid, rc): int(used) for pid, rc, used in session.execute(
+        select(Allocation.provider_id, Allocation.resource_class, func.sum(Allocation.used))
+        .where(Allocation.provider_id.in_(ids)).group_by(Allocation.provider_id, Allocation.resource_class))}
     for uuid, rc, amount in each:
-        inv = session.get(Inventory, (found[uuid].id, rc))
+        inv = inventories.get((found[uuid].id, rc))
         if inv is None:
             raise Conflict(f"Unable to allocate inventory: Inventory for '{rc}' on resource provider '{uuid}' invalid.")
         if not amount_fits_units(inv, amount):
@@ -89,10 +98,7 @@ def _check_capacity(session: Session, found: dict[str, Provider], totals: dict[t
                            f"'{uuid}': the amount violates min_unit ({inv.min_unit}), max_unit ({inv.max_unit}) or "
                            f"step_size ({inv.step_size}).")
     for (uuid, rc), amount in totals.items():
-        inv = session.get(Inventory, (found[uuid].id, rc))
-        used = session.scalar(select(func.coalesce(func.sum(Allocation.used), 0))
-                              .where(Allocation.provider_id == found[uuid].id, Allocation.resource_class == rc))
-        if capacity(inv) < used + amount:
+        if capacity(inventories[(found[uuid].id, rc)]) < held.get((found[uuid].id, rc), 0) + amount:
             raise Conflict(f"Unable to allocate inventory: Unable to create allocation for '{rc}' on resource "
                            f"provider '{uuid}'. The requested amount would exceed the capacity.")
 

@@ -85,6 +85,12 @@ class PlacementService:
             found = Search(snap, request).run()
             return views.candidates(snap, request, found, version)
 
+    def snapshot(self) -> Snapshot:
+        """Every provider with its inventories, usage, traits and aggregates, from one consistent read (the
+        compute scheduler keeps it as its view of the hosts)."""
+        with self.db.read() as session:
+            return Snapshot(session)
+
     def candidates(self, resources: dict[str, int], required: tuple[str, ...] = (), forbidden: tuple[str, ...] = (),
                    member_of: tuple[str, ...] = (), in_tree: str | None = None, limit: int | None = None) -> dict:
         """The scheduler's question: which providers can take ``resources`` (one tree each)?"""

@@ -13,6 +13,7 @@ from onestack.services.compute.api import (
     floating_ips,
     hosts,
     images,
+    interfaces,
     keypairs,
     limits,
     migrations,
@@ -33,6 +34,7 @@ from onestack.services.compute.versions import MICROVERSIONS
 
 def service() -> Service:
     routes = [*discovery.ROUTES, *servers.ROUTES, *actions.ROUTES, *server_details.ROUTES, *server_tags.ROUTES,
+              *interfaces.ROUTES,
               *server_groups.ROUTES,
               *availability_zones.ROUTES, *hosts.ROUTES, *flavors.ROUTES, *keypairs.ROUTES, *quotas.ROUTES,
               *limits.ROUTES,

@@ -9,14 +9,17 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
+from onestack.drivers.compute import DriverError
 from onestack.http.errors import BadRequest, Conflict
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import rebuild, rescue, resize, schemas, shelving, snapshots, views
 from onestack.services.compute import states as st
 from onestack.services.compute.api import consoles
 from onestack.services.compute.api.security_group_actions import EXTRA_ACTIONS
-from onestack.services.compute.api.servers import _render, compute, request_id
+from onestack.services.compute.api.servers import _full_reply, _render, compute, request_id
+from onestack.services.compute.models import Instance
 from onestack.services.compute.servers import authorize
+from onestack.services.compute.versions import at_least
 
 # action -> (policy, task to start, vm_states that allow it, action record name)
 TASKS = {
@@ -61,7 +64,8 @@ def server_action(call: Call) -> Reply | dict:
             task = st.REBOOTING if kind == "SOFT" else st.REBOOTING_HARD
             svc.servers.start_task(session, call.ctx, instance, "reboot", task, request_id(call), allowed)
         elif name == "lock":
-            reason = (args or {}).get("locked_reason") if isinstance(args, dict) else None
+            # a reason is taken from 2.73
+            reason = args.get("locked_reason") if isinstance(args, dict) and at_least(call.version, "2.73") else None
             svc.servers.lock(session, call.ctx, instance, reason)
             svc.servers.record(session, call.ctx, instance, "lock", request_id(call))
         elif name == "unlock":
@@ -121,15 +125,16 @@ def _revert_resize(call: Call, args) -> Reply:
 
 
 def _rebuild(call: Call, args: dict) -> Reply:
+    schemas.check(call.body, schemas.rebuild(call.version))
     svc = compute(call)
     with svc.db.write() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
         authorize(call.ctx, "os_compute_api:servers:rebuild", instance)
         rebuild.request(svc, session, call.ctx, instance, args, request_id(call))
     svc.engine.wake(instance.id)
-    body = _render(call, [instance], detail=False)[0]  # Nova's rebuild reply omits the extended attributes
+    body = views.rebuilt(_render(call, [instance], detail=_full_reply(call), single=True)[0], instance, call.version)
     body["adminPass"] = args.get("adminPass") or secrets.token_urlsafe(9)
-    return Reply({"server": views.rebuilt(body, call.version)}, 202)
+    return Reply({"server": body}, 202)
 
 
 def _create_image(call: Call, args: dict) -> Reply:
@@ -138,6 +143,77 @@ def _create_image(call: Call, args: dict) -> Reply:
                                     "createImage", st.IMAGE_SNAPSHOT, snapshots.SNAPSHOT_STATES, args["name"],
                                     args.get("metadata") or {}, request_id(call))
     return views.image_created(image_id, call.runtime.base_url(call.request), call.version)
+
+
+def _create_backup(call: Call, args: dict) -> Reply:
+    """A snapshot marked as a backup of its type; once stored, only the ``rotation`` newest of that type
+    stay.  Rotation 0 keeps none, so Nova names no image in its reply."""
+    svc = compute(call)
+    rotation = int(args["rotation"])
+    metadata = {**(args.get("metadata") or {}), "image_type": "backup", "backup_type": args["backup_type"]}
+    _, image_id = snapshots.request(svc, call.ctx, call.path["server_id"], "os_compute_api:os-create-backup",
+                                    "createBackup", st.IMAGE_SNAPSHOT, snapshots.SNAPSHOT_STATES, args["name"],
+                                    metadata, request_id(call),
+                                    {snapshots.ROTATION: rotation, snapshots.BACKUP_TYPE: args["backup_type"]})
+    if rotation == 0:
+        return Reply(status=202)
+    return views.image_created(image_id, call.runtime.base_url(call.request), call.version)
+
+
+def _change_password(call: Call, args: dict) -> Reply:
+    svc = compute(call)
+    with svc.db.read() as session:
+        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
+        authorize(call.ctx, "os_compute_api:os-admin-password", instance)
+        svc.servers.check_lock(call.ctx, instance)
+        st.require(instance, "changePassword", (st.ACTIVE,))
+    if instance.host not in svc.hosts.names():
+        raise Conflict(f"Instance {instance.id} is not on a host of this cloud that can set its password.")
+    try:
+        svc.hosts.driver(instance.host).set_admin_password(instance.id, args["adminPass"])
+    except DriverError as error:
+        raise Conflict(f"Unable to set password on instance: {error}") from None
+    with svc.db.write() as session:
+        svc.servers.record(session, call.ctx, session.get(Instance, instance.id), "changePassword", request_id(call))
+    return Reply(status=202)
+
+
+def _reset_state(call: Call, args: dict) -> Reply:
+    """An admin's repair: the server's vm_state written as given, its task dropped; nothing on the host
+    changes (Nova's os-resetState)."""
+    svc = compute(call)
+    with svc.db.write() as session:
+        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
+        authorize(call.ctx, "os_compute_api:os-admin-actions:reset_state", instance)
+        instance.vm_state = st.ACTIVE if args["state"] == "active" else st.ERROR
+        instance.task_state = None
+        svc.servers.record(session, call.ctx, instance, "resetState", request_id(call))
+    return Reply(status=202)
+
+
+def _inject_network_info(call: Call, args) -> Reply:
+    """Re-assert the server's network on its host: its ports made or claimed and bound again (guests take
+    their addresses by DHCP and the config drive, so nothing is written inside them)."""
+    svc = compute(call)
+    with svc.db.read() as session:
+        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
+        authorize(call.ctx, "os_compute_api:os-admin-actions:inject_network_info", instance)
+    if instance.host is not None:
+        svc.networking.ensure_ports(instance)
+    return Reply(status=202)
+
+
+def _soft_deleted_only(action: str, policy: str):
+    """restore and forceDelete act on soft-deleted servers; onestack deletes at once (Nova's default
+    reclaim_instance_interval of 0), so no server is ever in that state and both answer Nova's 409."""
+    def handler(call: Call, args) -> Reply:
+        svc = compute(call)
+        with svc.db.read() as session:
+            instance = svc.servers.get(session, call.ctx, call.path["server_id"])
+            authorize(call.ctx, policy, instance)
+            st.require(instance, action, (st.SOFT_DELETED,))
+        return Reply(status=202)
+    return handler
 
 
 def _shelve(call: Call, args) -> Reply:
@@ -152,8 +228,10 @@ def _shelve_offload(call: Call, args) -> Reply:
 
 
 def _unshelve(call: Call, args) -> Reply:
+    schemas.check(call.body, schemas.unshelve(call.version))
+    where = args if at_least(call.version, "2.77") else {}
     return _task(call, "os_compute_api:os-shelve:unshelve", lambda svc, session, ctx, instance: shelving.unshelve(
-        svc, session, ctx, instance, request_id(call)))
+        svc, session, ctx, instance, request_id(call), where))
 
 
 def _rescue(call: Call, args: dict) -> Reply:
@@ -170,7 +248,11 @@ def _unrescue(call: Call, args) -> Reply:
 
 HANDLERS: dict[str, Callable[[Call, dict], Reply]] = {
     "resize": _resize, "confirmResize": _confirm_resize, "revertResize": _revert_resize, "rebuild": _rebuild,
-    "createImage": _create_image, "shelve": _shelve, "shelveOffload": _shelve_offload, "unshelve": _unshelve,
+    "createImage": _create_image, "createBackup": _create_backup, "changePassword": _change_password,
+    "os-resetState": _reset_state, "injectNetworkInfo": _inject_network_info,
+    "restore": _soft_deleted_only("restore", "os_compute_api:os-deferred-delete:restore"),
+    "forceDelete": _soft_deleted_only("forceDelete", "os_compute_api:os-deferred-delete:force"),
+    "shelve": _shelve, "shelveOffload": _shelve_offload, "unshelve": _unshelve,
     "rescue": _rescue, "unrescue": _unrescue,
 }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from onestack.http.errors import BadRequest
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute.api.proxy_common import member, server
+from onestack.services.compute.models import Instance
 from onestack.services.compute.policies import authorize
 from onestack.services.compute.proxies import PROXY_LAST, served_until
 from onestack.services.compute.proxies.security_groups import SecurityGroupProxy
@@ -75,6 +76,7 @@ def add_security_group(call: Call, args) -> Reply:
     name = _group_name(args)
     instance = server(call, "os_compute_api:os-security-groups:add")
     _proxy(call, deprecated=False).add_to_server(call.ctx, instance.id, name)
+    _remember_groups(call, instance.id, lambda names: names if name in names else [*names, name])
     return Reply(status=202)
 
 
@@ -82,7 +84,17 @@ def remove_security_group(call: Call, args) -> Reply:
     name = _group_name(args)
     instance = server(call, "os_compute_api:os-security-groups:remove")
     _proxy(call, deprecated=False).remove_from_server(call.ctx, instance.id, name)
+    _remember_groups(call, instance.id, lambda names: [n for n in names if n != name])
     return Reply(status=202)
+
+
+def _remember_groups(call: Call, instance_id: str, change) -> None:
+    """The server's own list of groups follows its ports': the server shows it, and ports made later
+    (an attach, an unshelve) get it."""
+    svc = call.runtime.compute
+    with svc.db.write() as session:
+        instance = session.get(Instance, instance_id)
+        instance.security_groups = change(list(instance.security_groups or []))
 
 
 ROUTES = [

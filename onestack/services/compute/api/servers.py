@@ -6,15 +6,16 @@ import re
 import secrets
 from urllib.parse import urlencode
 
-from sqlalchemy import asc, desc
+from sqlalchemy import asc, desc, select
 
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import after, page, parse_limit
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas, views
 from onestack.services.compute import states as st
-from onestack.services.compute.models import Instance
+from onestack.services.compute.models import ComputeHost, Instance
 from onestack.services.compute.servers import authorize
+from onestack.services.compute.versions import at_least
 
 SORTABLE = {"created_at": Instance.created_at, "display_name": Instance.name, "updated_at": Instance.updated_at,
             "vm_state": Instance.vm_state, "task_state": Instance.task_state, "power_state": Instance.power_state,
@@ -39,14 +40,34 @@ def request_id(call: Call) -> str:
     return call.request.scope.get("onestack.request_id", "")
 
 
-def _render(call: Call, instances: list[Instance], detail: bool = True) -> list[dict]:
-    addresses = compute(call).networking.addresses([i.id for i in instances])
-    return [views.server(i, call.ctx, call.url, call.version, addresses[i.id], detail=detail)
-            for i in instances]
+def _render(call: Call, instances: list[Instance], detail: bool = True, single: bool = False) -> list[dict]:
+    svc = compute(call)
+    addresses = svc.networking.addresses([i.id for i in instances])
+    statuses = _host_statuses(call, instances) if detail else {}
+    return [views.server(i, call.ctx, call.url, call.version, addresses[i.id], detail=detail, single=single,
+                         host_status=statuses.get(i.host)) for i in instances]
+
+
+def _host_statuses(call: Call, instances: list[Instance]) -> dict[str, str]:
+    """host -> Nova's host_status, for the admins who see it (from 2.16)."""
+    if not (call.ctx.is_admin and at_least(call.version, "2.16")):
+        return {}
+    svc = compute(call)
+    wanted = {i.host for i in instances if i.host}
+    running = set(svc.hosts.names())
+    with svc.db.read() as session:
+        rows = session.scalars(select(ComputeHost).where(ComputeHost.host.in_(wanted))) if wanted else []
+        return {row.host: views.host_status(row, row.host in running) for row in rows}
+
+
+def _full_reply(call: Call) -> bool:
+    """Update and rebuild answer with the whole server from 2.75, with its basic view before."""
+    return at_least(call.version, "2.75")
 
 
 def create_server(call: Call) -> Reply:
     body = call.body
+    schemas.check(body, schemas.server_create(call.version))
     server = dict(body["server"])
     for key in ("min_count", "max_count"):
         if key in server:
@@ -66,9 +87,32 @@ def create_server(call: Call) -> Reply:
     return Reply({"server": reply}, 202, {"Location": call.url(f"/v2.1/servers/{first.id}")})
 
 
+# Nova's server list query parameters; from 2.75 any other is a 400 (before, it is ignored).
+QUERY_PARAMS = frozenset((
+    "user_id", "project_id", "tenant_id", "launch_index", "image_ref", "image", "kernel_id", "ramdisk_id",
+    "hostname", "key_name", "power_state", "vm_state", "task_state", "host", "node", "flavor", "reservation_id",
+    "launched_at", "terminated_at", "availability_zone", "name", "display_name", "description",
+    "display_description", "locked_by", "locked", "uuid", "root_device_name", "config_drive", "access_ip_v4",
+    "access_ip_v6", "auto_disk_config", "progress", "sort_key", "sort_dir", "all_tenants", "soft_deleted",
+    "deleted", "status", "changes-since", "changes-before", "ip", "ip6", "created_at", "block_device_mapping",
+    "services", "metadata", "pci_devices", "security_groups", "info_cache", "numa_topology", "keypairs",
+    "system_metadata", "fault", "tags", "tags-any", "not-tags", "not-tags-any", "limit", "marker",
+    "cell_name", "instance_type_id", "key_data", "updated_at", "deleted_at", "vcpus", "memory_mb", "root_gb",
+    "ephemeral_gb", "ephemeral_key_uuid", "shutdown_terminate", "disable_terminate", "cleaned", "extra",
+    "default_ephemeral_device", "default_swap_device", "architecture", "os_type", "vm_mode", "launched_on",
+    "user_data", "hidden", "availability_zones", "trusted_certs", "resources", "pci_requests", "ec2_ids",
+    "migration_context", "vcpu_model", "flavor_id", "device_metadata",
+))
+
+
 def _list(call: Call, detail: bool) -> dict:
     ctx, q = call.ctx, call.query
     authorize(ctx, "os_compute_api:servers:index")
+    if at_least(call.version, "2.75"):
+        unknown = sorted(set(q.keys()) - QUERY_PARAMS)
+        if unknown:
+            raise BadRequest(f"Invalid input for query parameters {unknown[0]}. Additional properties are not "
+                             f"allowed ('{unknown[0]}' was unexpected)")
     svc = compute(call)
     stmt = svc.servers.list_query(ctx, q)
     status = q.get("status")
@@ -85,7 +129,10 @@ def _list(call: Call, detail: bool) -> dict:
         order.append((SORTABLE[key], direction))
     order.append((Instance.id, "desc"))
     stmt = stmt.order_by(*(asc(c) if d == "asc" else desc(c) for c, d in order))
-    limit = min(parse_limit(q) or MAX_PAGE, MAX_PAGE)
+    limit = parse_limit(q)
+    if limit == 0:
+        return {"servers": []}
+    limit = min(limit or MAX_PAGE, MAX_PAGE)
     in_sql = not any(q.get(k) for k in PYTHON_FILTERS) and all(c.key not in NULLABLE for c, _ in order)
     with svc.db.read() as session:
         if in_sql:
@@ -170,15 +217,16 @@ def show_server(call: Call) -> dict:
     with svc.db.read() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
         authorize(call.ctx, "os_compute_api:servers:show", instance)
-    return {"server": _render(call, [instance])[0]}
+    return {"server": _render(call, [instance], single=True)[0]}
 
 
 def update_server(call: Call) -> dict:
+    schemas.check(call.body, schemas.server_update(call.version))
     svc = compute(call)
     with svc.db.write() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
         svc.servers.update(session, call.ctx, instance, call.body["server"])
-    return {"server": _render(call, [instance])[0]}
+    return {"server": _render(call, [instance], detail=_full_reply(call), single=True)[0]}
 
 
 def delete_server(call: Call) -> Reply:
@@ -191,10 +239,10 @@ def delete_server(call: Call) -> Reply:
 
 
 ROUTES = [
-    route("/v2.1/servers", "POST", create_server, schema=schemas.server_create, status=202),
+    route("/v2.1/servers", "POST", create_server, status=202),
     route("/v2.1/servers", "GET", list_servers),
     route("/v2.1/servers/detail", "GET", list_servers_detail),
     route("/v2.1/servers/{server_id}", "GET", show_server),
-    route("/v2.1/servers/{server_id}", "PUT", update_server, schema=schemas.server_update),
+    route("/v2.1/servers/{server_id}", "PUT", update_server),
     route("/v2.1/servers/{server_id}", "DELETE", delete_server),
 ]

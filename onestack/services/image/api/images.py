@@ -19,6 +19,10 @@ PATCH_TYPES = ("application/openstack-images-v2.1-json-patch", "application/open
 SORTABLE = {k: k for k in ("name", "status", "container_format", "disk_format", "size", "id", "created_at",
                            "updated_at", "visibility", "owner", "min_disk", "min_ram")}
 DEFAULT_LIMIT = 25
+# the list's own filters, paging and sorting; any other query parameter names a custom property
+LIST_PARAMETERS = frozenset(("name", "status", "owner", "disk_format", "container_format", "id", "protected",
+                             "os_hidden", "size_min", "size_max", "created_at", "updated_at", "visibility",
+                             "member_status", "limit", "marker", "sort_key", "sort_dir", "sort", "tag"))
 
 
 def images(call: Call) -> ImageService:
@@ -71,6 +75,9 @@ def list_images(call: Call) -> dict:
         rows = session.scalars(stmt).all()
     wanted_tags = q.getlist("tag")
     rows = [r for r in rows if all(t in (r.tags or []) for t in wanted_tags)]
+    # any other parameter filters on a custom property, as in Glance (Nova finds a server's backups so)
+    wanted = {k: v for k, v in q.items() if k not in LIST_PARAMETERS}
+    rows = [r for r in rows if all((r.properties or {}).get(k) == v for k, v in wanted.items())]
     try:
         shown, next_marker = page(rows, q, limit)
     except NotFound:

@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 
 from onestack.config import Settings
 from onestack.db.engine import Database
-from onestack.drivers.netns import availability, converge, links
+from onestack.drivers.netns import availability, converge, firewall, links
 from onestack.reconcile.loop import Loop
 from onestack.services.network import models
-from onestack.services.network.dataplane import desired
+from onestack.services.network.dataplane import desired, security
 
 LOG = logging.getLogger("onestack.dataplane")
 KEY = "host"
@@ -62,10 +62,12 @@ def owner_of(settings: Settings) -> str:
 
 
 def purge(settings: Settings) -> None:
-    """Remove every namespace, bridge, veth, VXLAN device, tap and dnsmasq this cloud made here."""
+    """Remove every namespace, bridge, veth, VXLAN device, tap, dnsmasq and firewall rule this cloud made here."""
     path = state_dir(settings) / OWNER_FILE
     if path.exists():
-        converge.purge(owner_of(settings), state_dir(settings))
+        owner = owner_of(settings)
+        converge.purge(owner, state_dir(settings))
+        firewall.purge(owner)
 
 
 class Agent:
@@ -88,12 +90,15 @@ class Agent:
         self._skipped_said: set[str] = set()
         self._changed = True  # a network commit since the last full pass
         self._listen_for_network_commits()
+        self._links = links.LinkWatcher(lambda: self.loop.wake(KEY))
 
     def start(self) -> None:
         self.loop.start()
+        self._links.start()
         self.loop.wake(KEY)
 
     def stop(self) -> None:
+        self._links.stop()
         self.loop.stop()
 
     def _listen_for_network_commits(self) -> None:
@@ -140,19 +145,18 @@ class Agent:
 
     def _quick_pass(self, plan, root: dict[str, links.Link]) -> None:
         taps = {t.port_id for t in plan.taps}
-        self._wired = (self._wired - taps) | converge.plug_taps(plan, root)
-        self._report(self._wired)
+        self._report((self._wired - taps) | converge.plug_taps(plan, root))
 
     def _full_pass(self, plan) -> None:
         started = time.monotonic()
         self._changed = False
         self._say_skipped(plan)
         try:
-            self._wired = converge.converge(plan, self.state)
+            wired = converge.converge(plan, self.state)
         except converge.ConvergeErrors as exc:
             self._report(exc.wired)  # what did work is reported; the loop retries the rest
             raise
-        self._report(self._wired)
+        self._report(wired)
         self._converge_firewall(plan)
         self._last = plan
         self._deep_at = time.monotonic()
@@ -161,12 +165,11 @@ class Agent:
                      self._deep_at - started)
 
     def _converge_firewall(self, plan) -> None:
-        """Security groups and port security of this host's guests' ports (another helper's part).  Runs on
-        every full pass: a rule change commits a network row, which wakes a full pass at once.
-        The lead wires, with ``self.owner`` as the firewall's scope:
-            with self.db.read() as session:
-                firewall.converge(self.owner, security.port_rules(session, [t.port_id for t in plan.taps]))
-        """
+        """Security groups and port security of this host's guests' ports.  Runs on every full pass: a
+        rule change commits a network row, which wakes a full pass at once."""
+        with self.db.read() as session:
+            rules = security.port_rules(session, [tap.port_id for tap in plan.taps])
+        firewall.converge(self.owner, rules)
 
     def _say_skipped(self, plan) -> None:
         for segment in plan.segments:
@@ -178,6 +181,9 @@ class Agent:
         """Ports this host wires are ACTIVE once their device is in its bridge, DOWN otherwise; a floating
         IP is ACTIVE while it is associated and its router's gateway is wired.  Read first, so a pass that
         changes nothing takes no write lock."""
+        for port_id in wired - self._wired:
+            LOG.info("port %s wired", port_id)
+        self._wired = wired
         with self.db.read() as session:
             changes = self._status_changes(session, wired)
         if not changes:

@@ -1,0 +1,67 @@
+"""The scheduler's host view on SQLite and PostgreSQL: boots read placement's providers as last read, less
+their own claims; a view that is out of date costs a refused claim or a second read, never a wrong
+"no valid host" nor a claim placement would not grant."""
+
+from __future__ import annotations
+
+import types
+import uuid
+
+import pytest
+
+from onestack.db.migrate import upgrade
+from onestack.services.compute.models import ComputeHost
+from onestack.services.compute.placement_client import PlacementClient
+from onestack.services.compute.scheduler import NoValidHost, Scheduler
+from onestack.services.placement.service import PlacementService
+
+FLAVOR = {"vcpus": 1, "ram": 512, "disk": 1}
+WANTED = {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}
+
+
+def _instance():
+    return types.SimpleNamespace(id=str(uuid.uuid4()), flavor=FLAVOR, project_id="p", user_id="u",
+                                 server_group_id=None, requested_availability_zone=None)
+
+
+@pytest.fixture
+def cloud(db):
+    """One compute host with room for two servers, its provider, and a scheduler whose view never ages."""
+    upgrade(db)
+    placement = PlacementService(db)
+    host_id = str(uuid.uuid4())
+    with db.write() as session:
+        session.add(ComputeHost(id=host_id, number=1, host="h1", driver="fake"))
+    placement.ensure_provider("h1", host_id, {"VCPU": {"total": 2}, "MEMORY_MB": {"total": 4096},
+                                              "DISK_GB": {"total": 100}}, ["COMPUTE_NODE"])
+    scheduler = Scheduler(db, PlacementClient(placement))
+    scheduler.view._max_age = 3600  # only the scheduler's own rules may make it read placement again
+    return types.SimpleNamespace(placement=placement, scheduler=scheduler, host_id=host_id)
+
+
+def test_the_view_counts_its_own_claims(cloud):
+    placed = [cloud.scheduler.place(_instance(), lambda host: True) for _ in range(2)]
+    assert placed == ["h1", "h1"]
+    free, fresh = cloud.scheduler.view.fitting(WANTED)
+    assert free == {} and not fresh  # full by its own reckoning, without reading placement again
+    with pytest.raises(NoValidHost, match="not enough hosts"):
+        cloud.scheduler.place(_instance(), lambda host: True)
+
+
+def test_room_given_back_elsewhere_is_found_before_no_valid_host(cloud):
+    first = _instance()
+    for instance in (first, _instance()):
+        cloud.scheduler.place(instance, lambda host: True)
+    cloud.placement.release(first.id)  # a delete the view did not see
+    assert cloud.scheduler.place(_instance(), lambda host: True) == "h1"
+
+
+def test_room_taken_elsewhere_is_refused_by_placement(cloud):
+    cloud.scheduler.place(_instance(), lambda host: True)
+    cloud.scheduler.view.fitting(WANTED)
+    # another process claims the last unit behind the view's back
+    cloud.placement.claim(str(uuid.uuid4()), {cloud.host_id: {"VCPU": 1}}, "p", "u")
+    late = _instance()
+    with pytest.raises(NoValidHost, match="claimed by another request first"):
+        cloud.scheduler.place(late, lambda host: True)
+    assert cloud.placement.providers_of(late.id) == set()
