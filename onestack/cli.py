@@ -19,6 +19,8 @@ keys_app = typer.Typer(no_args_is_help=True, help="Fernet token keys.")
 app.add_typer(keys_app, name="keys")
 image_app = typer.Typer(no_args_is_help=True, help="Guest images.")
 app.add_typer(image_app, name="image")
+compute_app = typer.Typer(no_args_is_help=True, help="Compute hosts.")
+app.add_typer(compute_app, name="compute")
 diagnose_app = typer.Typer(no_args_is_help=True, help="Say what stands between a packet and its destination.")
 app.add_typer(diagnose_app, name="diagnose")
 console = Console()
@@ -222,6 +224,35 @@ def image_register(data_dir: DataDir) -> None:
         console.print(f"[red]cannot register {register.IMAGE_NAME}: {exc}[/red]")
         raise typer.Exit(1) from None
     console.print(f"image {register.IMAGE_NAME} {'registered' if made else 'already registered'}: {image_id}")
+
+
+@compute_app.command("join")
+def compute_join(
+    database: Annotated[str, typer.Option(help="The controller's PostgreSQL URL (postgresql+psycopg://...).")],
+    data_dir: DataDir,
+    host: Annotated[str | None, typer.Option(help="This host's name (default: the machine's hostname).")] = None,
+    tunnel_ip: Annotated[str | None, typer.Option(help="This host's VXLAN tunnel address.")] = None,
+    image_dir: Annotated[str | None, typer.Option(help="The image store directory the hosts share "
+                                                       "(the controller's image_dir).")] = None,
+    compute_driver: Annotated[str | None, typer.Option(help="auto, qemu or fake.")] = None,
+) -> None:
+    """Run the compute engine and network agent of one more host of a cloud on PostgreSQL (no API)."""
+    if compute_driver not in (None, "auto", "qemu", "fake"):
+        console.print(f"[red]unknown compute driver {compute_driver}: choose auto, qemu or fake[/red]")
+        raise typer.Exit(2)
+    from onestack import join, server
+
+    settings = _settings(data_dir, database=database, compute_driver=compute_driver)
+    settings.compute.host = host or settings.compute.host
+    settings.network.tunnel_ip = tunnel_ip or settings.network.tunnel_ip
+    settings.image_dir = image_dir or settings.image_dir
+    config.save(settings)
+    server.configure_logging(settings.log_level)
+    try:
+        join.run(settings)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
 
 
 def main() -> None:

@@ -147,6 +147,9 @@ class Settings:
     data_dir: Path
     bind: str = "127.0.0.1:8080"
     database: str = ""
+    # Where image data lives (Glance's filesystem_store_datadir; "": DATA_DIR/images).  Hosts joined with
+    # ``onestack compute join`` read guests' images from it, so it is a directory the hosts share (NFS).
+    image_dir: str = ""
     public_url: str = ""
     region: str = "RegionOne"
     bcrypt_rounds: int = 12
@@ -170,6 +173,10 @@ class Settings:
     @property
     def port(self) -> int:
         return int(self.bind.rsplit(":", 1)[1])
+
+    @property
+    def image_store(self) -> Path:
+        return Path(self.image_dir) if self.image_dir else self.data_dir / "images"
 
     @property
     def database_url(self) -> str:

@@ -23,7 +23,9 @@ from onestack.services.placement.service import PlacementService
 
 
 class Runtime:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, network_node: bool = True, guests: bool | None = None):
+        """``network_node``: this host runs DHCP and routers (the controller; ``onestack compute join`` hosts
+        do not).  ``guests``: plug guests' taps and report their ports (default: with the QEMU driver)."""
         self.settings = settings
         self.db = Database(settings.database_url)
         self.identity = IdentityService(self.db, settings)
@@ -31,12 +33,13 @@ class Runtime:
         self.network = NetworkService(self.db, settings)
         self.placement = PlacementService(self.db)
         self.compute = ComputeService(self.db, settings, network=self.network, image=self.image,
-                                      placement=PlacementClient(self.placement))
+                                      placement=PlacementClient(self.placement), schedules=network_node)
         self.dataplane_on, self.dataplane_reason = availability.choose(settings.network.dataplane)
         self.dataplane: Agent | None = None
         if self.dataplane_on:
-            guests = self.compute.hosts.kind == "qemu"
-            self.dataplane = Agent(self.db, settings, guests=guests)
+            guests = self.compute.hosts.kind == "qemu" if guests is None else guests
+            self.dataplane = Agent(self.db, settings, guests=guests, network_node=network_node,
+                                   remotes=self.compute.hosts.tunnel_remotes)
             if guests:  # their ports go ACTIVE when the data plane has wired them, not when QEMU starts
                 self.compute.networking.wired_hosts.add(self.dataplane.host)
 

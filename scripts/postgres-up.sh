@@ -24,3 +24,10 @@ done
 if [ "$(as_postgres psql -qAtc "select 1 from pg_roles where rolname='$ROLE'")" != "1" ]; then
     as_postgres psql -qc "create role $ROLE login createdb password '$PASSWORD'"
 fi
+# Test "hosts" in network namespaces (onestack compute join) reach the server through its Unix socket
+# as the onestack role with its password (Debian's default for local connections is peer).
+hba=/etc/postgresql/$version/main/pg_hba.conf
+if ! grep -Eq "^local +all +$ROLE +scram-sha-256" "$hba"; then
+    sed -i "0,/^local/s//local   all             $ROLE                                 scram-sha-256\n&/" "$hba"
+    pg_ctlcluster "$version" main reload
+fi

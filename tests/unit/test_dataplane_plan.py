@@ -106,3 +106,8 @@ def test_the_metadata_proxy_replaces_identity_headers_and_closes_each_connection
     assert out.startswith("GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n")
     assert "10.9.9.9" not in out and "other" not in out and "keep-alive" not in out
     assert out.endswith(f"X-Forwarded-For: 10.0.0.5\r\nX-Neutron-Network-ID: {NET}\r\nConnection: close\r\n\r\n")
+
+
+def test_the_other_hosts_tunnel_addresses_are_the_vxlan_devices_flooding_entries():
+    seg = desired.segment(network(), facts(tunnel_ip="192.0.2.7", remotes=("192.0.2.8", "192.0.2.9")))
+    assert seg.vxlan.remotes == ("192.0.2.8", "192.0.2.9")

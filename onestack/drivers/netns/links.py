@@ -90,8 +90,7 @@ def ensure_vxlan(links: dict[str, Link], name: str, vni: int, local: str, port: 
 
 def ensure_fdb_remotes(name: str, remotes: tuple[str, ...]) -> None:
     """Flooding entries toward the other hosts' tunnel addresses (head-end replication)."""
-    current = {e.get("dst") for e in query("fdb", "show", "dev", name, tool="bridge") if e.get("mac") == "00:00:00:00:00:00"} \
-        if remotes else set()
+    current = {e.get("dst") for e in query("fdb", "show", "dev", name, tool="bridge") if e.get("mac") == "00:00:00:00:00:00"}
     for remote in remotes:
         if remote not in current:
             run("fdb", "append", "00:00:00:00:00:00", "dev", name, "dst", remote, tool="bridge")

@@ -75,7 +75,9 @@ class Engine:
     def sync_hosts(self, _key: str) -> float:
         """Nova's power-state sync and orphan cleanup, at start and every ``SYNC_EVERY`` seconds: a guest
         whose process died is SHUTOFF; a guest the database does not know (a crash between spawn and
-        record, or a deleted row) is destroyed.  Guests that run are adopted, never restarted."""
+        record, or a deleted row) is destroyed.  Guests that run are adopted, never restarted.  It is also
+        the hosts' heartbeat."""
+        self.compute.hosts.heartbeat()
         names = self.compute.hosts.names()
         # Guests first, records second: a guest spawned meanwhile had its record (and host) written before.
         guests = {host: self.compute.hosts.driver(host).list_instances() for host in names}
@@ -117,10 +119,11 @@ class Engine:
     def pending(self) -> list[str]:
         """Instances with work to do on the hosts this process runs (or waiting for a host)."""
         hosts = list(self.compute.hosts.names())
+        mine = or_(Instance.host.in_(hosts), Instance.host.is_(None)) if self.compute.schedules \
+            else Instance.host.in_(hosts)
         with self.db.read() as session:
             return list(session.scalars(select(Instance.id).where(
-                Instance.deleted.is_(False), Instance.task_state.is_not(None),
-                or_(Instance.host.in_(hosts), Instance.host.is_(None)))))
+                Instance.deleted.is_(False), Instance.task_state.is_not(None), mine)))
 
     # -- one step ------------------------------------------------------------------
     def step(self, instance_id: str) -> float | None:
@@ -129,8 +132,9 @@ class Engine:
         if instance is None or instance.deleted or instance.task_state is None:
             return None
         task = instance.task_state
-        if instance.host is not None and instance.host not in self.compute.hosts.names():
-            return None  # another process's host converges it
+        if instance.host not in self.compute.hosts.names() and (instance.host is not None
+                                                                or not self.compute.schedules):
+            return None  # another process's host converges it, or the controller places it
         run = self.steps.get(task)
         if run is None:
             LOG.warning("instance %s: no step for task %s", instance_id, task)

@@ -21,11 +21,22 @@ from onestack.drivers.fake import FakeDriver
 from onestack.drivers.qemu.driver import QemuDriver
 from onestack.services.compute.models import ComputeHost
 
+# Seconds without a heartbeat after which a host another process runs is down (Nova's service_down_time).
+SERVICE_DOWN_TIME = 60
+
+
+def is_up(row: ComputeHost, running: set[str]) -> bool:
+    """Up: run by this process, or another process (``onestack compute join``) heartbeats for it."""
+    if row.forced_down:
+        return False
+    return row.host in running or (utcnow() - row.heartbeat_at).total_seconds() < SERVICE_DOWN_TIME
+
 
 class Hosts:
-    def __init__(self, db: Database, settings: ComputeSettings, state_dir: Path):
+    def __init__(self, db: Database, settings: ComputeSettings, state_dir: Path, tunnel_ip: str = ""):
         self.db = db
         self.settings = settings
+        self.tunnel_ip = tunnel_ip
         self.state_dir = state_dir
         self._drivers: dict[str, ComputeDriver] = {}
         self.kind, self.reason = choice.choose(settings.driver)
@@ -40,6 +51,17 @@ class Hosts:
         """The host's IP address (a migration's ``dest_host``)."""
         with self.db.read() as session:
             return session.scalar(select(ComputeHost.host_ip).where(ComputeHost.host == host))
+
+    def heartbeat(self) -> None:
+        """Say this process's hosts are alive (the services API calls a host up within ``SERVICE_DOWN_TIME``)."""
+        with self.db.write() as session:
+            for row in session.scalars(select(ComputeHost).where(ComputeHost.host.in_(self.names()))):
+                row.heartbeat_at = utcnow()
+
+    def tunnel_remotes(self, session) -> tuple[str, ...]:
+        """The other hosts' tunnel addresses, the flooding entries of this host's VXLAN devices."""
+        found = session.scalars(select(ComputeHost.tunnel_ip).where(ComputeHost.tunnel_ip.is_not(None)))
+        return tuple(sorted(set(found) - {self.tunnel_ip, ""}))
 
     def start(self, placement) -> None:
         """Create this process's drivers and register their hosts (idempotent across restarts)."""
@@ -68,6 +90,7 @@ class Hosts:
                 row.driver, row.vcpus, row.memory_mb, row.disk_gb = driver.name, offered.vcpus, offered.memory_mb, \
                     offered.disk_gb
                 row.heartbeat_at = utcnow()
+                row.tunnel_ip = self.tunnel_ip or None
                 registered.append(row)
         for row in registered:
             placement.register_host(row, self.settings)

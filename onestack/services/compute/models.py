@@ -127,6 +127,8 @@ class ComputeHost(Base):
     memory_mb: Mapped[int] = mapped_column(Integer, default=0)
     disk_gb: Mapped[int] = mapped_column(Integer, default=0)
     host_ip: Mapped[str] = mapped_column(String(64), default="127.0.0.1")
+    # Its VXLAN tunnel address (Neutron's agent ``local_ip``); None: it takes no part in the mesh.
+    tunnel_ip: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     heartbeat_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)

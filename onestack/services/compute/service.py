@@ -26,13 +26,15 @@ from onestack.services.compute.servers import Servers
 
 
 class ComputeService:
-    def __init__(self, db: Database, settings: Settings, *, network, image, placement):
+    def __init__(self, db: Database, settings: Settings, *, network, image, placement, schedules: bool = True):
+        """``schedules``: this process places new instances (a joined host only converges its own)."""
         self.db = db
+        self.schedules = schedules
         self.settings = settings
         self.image = image
         self.placement = placement
         self.quotas = Quotas(self.usage)
-        self.hosts = Hosts(db, settings.compute, settings.data_dir / "compute")
+        self.hosts = Hosts(db, settings.compute, settings.data_dir / "compute", settings.network.tunnel_ip)
         self.scheduler = Scheduler(db, placement)
         self.networking = InstanceNetworking(network)
         self.servers = Servers(self)

@@ -43,7 +43,7 @@ def authorize(ctx: Context, action: str, image: Image | None = None) -> None:
 class ImageService:
     def __init__(self, db: Database, settings: Settings, limits: LimitLookup):
         self.db = db
-        self.store = FileStore(settings.data_dir / "images")
+        self.store = FileStore(settings.image_store)
         # Staged data (glance-direct) waits in its own area, written with the same durable mechanics.
         self.staging = FileStore(settings.data_dir / "staging")
         self.quotas = Quotas(limits)

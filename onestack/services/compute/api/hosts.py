@@ -16,6 +16,7 @@ from onestack.http.microversion import Version
 from onestack.http.routing import Call, route
 from onestack.services.compute import schemas
 from onestack.services.compute.api.servers import compute
+from onestack.services.compute.hosts import is_up
 from onestack.services.compute.models import ComputeHost, Instance
 from onestack.services.compute.servers import authorize
 from onestack.services.compute.versions import at_least
@@ -41,7 +42,7 @@ def host_by_id(session, ident: str, version: Version | None, kind: str = "Hyperv
 
 
 def _service_view(host: ComputeHost, running: set[str], version: Version | None) -> dict:
-    up = not host.forced_down and host.host in running
+    up = is_up(host, running)
     body = {"id": public_id(host, version), "binary": "nova-compute", "host": host.host,
             "zone": host.availability_zone, "status": "disabled" if host.disabled else "enabled",
             "state": "up" if up else "down", "updated_at": stamp(host.heartbeat_at),
@@ -117,7 +118,7 @@ _RESOURCE_FIELDS = ("vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_u
 
 def _hypervisor(host: ComputeHost, running: set[str], used: dict, detail: bool, version: Version | None) -> dict:
     body = {"id": public_id(host, version), "hypervisor_hostname": host.host,
-            "state": "up" if host.host in running else "down", "status": "disabled" if host.disabled else "enabled"}
+            "state": "up" if is_up(host, running) else "down", "status": "disabled" if host.disabled else "enabled"}
     if detail:
         mine = used.get(host.host, {"vcpus": 0, "ram": 0, "disk": 0, "running": 0})
         body.update({

@@ -17,9 +17,11 @@ import re
 import secrets
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from onestack.config import Settings
 from onestack.db.engine import Database
@@ -69,9 +71,13 @@ def purge(settings: Settings) -> None:
 
 
 class Agent:
-    def __init__(self, db: Database, settings: Settings, *, guests: bool):
-        """``guests``: this host's guests are real (their taps are plugged and their ports reported)."""
+    def __init__(self, db: Database, settings: Settings, *, guests: bool, network_node: bool = True,
+                 remotes: Callable[[Session], tuple[str, ...]] = lambda _session: ()):
+        """``guests``: this host's guests are real (their taps are plugged and their ports reported).
+        ``network_node``: DHCP servers and routers run here.  ``remotes``: the other hosts' tunnel addresses."""
         self.db = db
+        self.network_node = network_node
+        self.remotes = remotes
         self.settings = settings
         self.state = state_dir(settings)
         self.owner = owner_of(settings)
@@ -116,7 +122,7 @@ class Agent:
         self.db.listen("after_commit", committed)
         self.db.listen("after_soft_rollback", lambda session, _previous: rolled_back(session))
 
-    def facts(self, root: dict[str, links.Link]) -> desired.HostFacts:
+    def facts(self, root: dict[str, links.Link], remotes: tuple[str, ...] = ()) -> desired.HostFacts:
         net = self.settings.network
         return desired.HostFacts(
             owner=self.owner, host=self.host, guests=self.guests, bridge_mappings=dict(net.physical_networks),
@@ -124,12 +130,12 @@ class Agent:
             interfaces={name: link.kind for name, link in root.items()}, vlan_supported=availability.vlan(),
             tunnel_ip=net.tunnel_ip, vxlan_port=net.vxlan_port, metadata=net.isolated_metadata,
             metadata_socket=net.metadata_socket or str(self.settings.data_dir / METADATA_SOCKET),
-            domain=net.dns_domain)
+            domain=net.dns_domain, remotes=remotes, network_node=self.network_node)
 
     def step(self, _key: str) -> float | None:
         root = links.snapshot()
         with self.db.read() as session:
-            plan = desired.plan(session, self.facts(root))
+            plan = desired.plan(session, self.facts(root, self.remotes(session)))
         due = self._changed or time.monotonic() - self._deep_at >= DEEP_EVERY
         if due or plan != self._last or converge.broken(plan, self.state, root):
             self._full_pass(plan)
@@ -191,10 +197,12 @@ class Agent:
 
     def _status_changes(self, session, wired: set[str]) -> dict[tuple[type, str], str]:
         changes: dict[tuple[type, str], str] = {}
-        for port in desired.managed_ports(session, self.host if self.guests else None):
+        for port in desired.managed_ports(session, self.host if self.guests else None, self.network_node):
             status = "ACTIVE" if port.id in wired else "DOWN"
             if port.status != status:
                 changes[(models.Port, port.id)] = status
+        if not self.network_node:
+            return changes
         gateways = dict(session.execute(select(models.Router.id, models.Router.gw_port_id)).all())
         for fip in session.scalars(select(models.FloatingIP)):
             status = "ACTIVE" if fip.port_id and gateways.get(fip.router_id) in wired else "DOWN"

@@ -52,6 +52,10 @@ class HostFacts:
     metadata: bool = True
     metadata_socket: str = ""
     domain: str = "openstacklocal"
+    remotes: tuple[str, ...] = ()  # the other hosts' tunnel addresses
+    # DHCP servers and routers run here (the controller, like Neutron's network node); a joined compute
+    # host wires only its own guests' networks.
+    network_node: bool = True
 
 
 def short(uuid: str) -> str:
@@ -62,7 +66,8 @@ def segment(network: Network, facts: HostFacts) -> Segment:
     brq = f"brq{short(network.id)}"
     kind = network.network_type
     if kind == "vxlan":
-        vxlan = Vxlan(f"vxlan-{network.segmentation_id}", network.segmentation_id, facts.tunnel_ip, facts.vxlan_port)
+        vxlan = Vxlan(f"vxlan-{network.segmentation_id}", network.segmentation_id, facts.tunnel_ip, facts.vxlan_port,
+                      facts.remotes)
         return Segment(network.id, brq, network.mtu, vxlan=vxlan)
     if kind == "local":
         return Segment(network.id, brq, network.mtu)
@@ -155,9 +160,9 @@ def plan(session: Session, facts: HostFacts) -> HostPlan:
     for port in ports:
         by_network.setdefault(port.network_id, []).append(port)
     guest_ports = [p for p in ports if facts.guests and p.host_id == facts.host and p.device_owner.startswith("compute:")]
-    routers = [r for r in session.scalars(select(RouterRow)) if r.admin_state_up]
-    router_ports = {p.id: p for p in ports if p.device_owner in (INTERFACE_OWNER, GATEWAY_OWNER)}
-    dhcp_ports = [p for p in ports if p.device_owner == DHCP_OWNER]
+    routers = [r for r in session.scalars(select(RouterRow)) if r.admin_state_up] if facts.network_node else []
+    router_ports = {p.id: p for p in ports if facts.network_node and p.device_owner in (INTERFACE_OWNER, GATEWAY_OWNER)}
+    dhcp_ports = [p for p in ports if facts.network_node and p.device_owner == DHCP_OWNER]
     used = {p.network_id for p in (*guest_ports, *router_ports.values(), *dhcp_ports)} & networks.keys()
     segments = {n: segment(networks[n], facts) for n in sorted(used)}
     servers = tuple(dhcp(networks[p.network_id], p, by_network[p.network_id], segments[p.network_id].bridge, facts)
@@ -172,11 +177,11 @@ def plan(session: Session, facts: HostFacts) -> HostPlan:
     return HostPlan(facts.owner, facts.metadata_socket, tuple(segments.values()), servers, planned_routers, taps)
 
 
-def managed_ports(session: Session, guests_host: str | None) -> list[Port]:
-    """The ports whose status this host's data plane reports: network-owned ones and, when its guests are
-    real, those bound to ``guests_host``."""
+def managed_ports(session: Session, guests_host: str | None, network_node: bool = True) -> list[Port]:
+    """The ports whose status this host's data plane reports: network-owned ones on the network node and,
+    when its guests are real, those bound to ``guests_host``."""
     found = list(session.scalars(select(Port).where(Port.device_owner.in_((DHCP_OWNER, INTERFACE_OWNER,
-                                                                           GATEWAY_OWNER)))))
+                                                                           GATEWAY_OWNER))))) if network_node else []
     if guests_host is not None:
         found += session.scalars(select(Port).where(Port.host_id == guests_host,
                                                     Port.device_owner.like("compute:%")))

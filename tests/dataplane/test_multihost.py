@@ -1,0 +1,171 @@
+"""Two joined hosts, each a network namespace of this machine running `onestack compute join` (fake compute
+driver, data plane on) and reaching PostgreSQL through its Unix socket; their tunnel addresses sit on an
+underlay bridge of the test's own.  A "guest" on each (a veth `tap<port>` in the host namespace, its peer in
+a guest namespace with the port's MAC and address) pings the other across VXLAN."""
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+
+import httpx
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from tests.api.helpers import name, ok, wait
+from tests.cloudfixture import Cloud
+from tests.dataplane.kernel import require_dataplane, sh
+from tests.pgtools import scratch_database
+
+pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
+V253 = {"X-OpenStack-Nova-API-Version": "2.53"}
+PG_SOCKET_DIR = "/var/run/postgresql"
+
+
+def socket_url(url: str) -> str:
+    """The same database through the server's Unix socket (namespaces share the filesystem, not loopback)."""
+    credentials, database = url.split("@", 1)[0], url.rsplit("/", 1)[1]
+    found = f"{credentials}@/{database}?host={PG_SOCKET_DIR}"
+    engine = create_engine(found)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except OperationalError as exc:
+        pytest.skip(f"PostgreSQL does not take the test role through its Unix socket (scripts/postgres-up.sh "
+                    f"allows it): {str(exc).splitlines()[0]}")
+    finally:
+        engine.dispose()
+    return found
+
+
+class Host:
+    """A namespace on the underlay bridge with ``tunnel_ip``, running ``onestack compute join`` inside."""
+
+    def __init__(self, underlay: str, tunnel_ip: str, data_dir, database: str, host: str):
+        tag = uuid.uuid4().hex[:8]
+        self.netns, self.outer, self.host, self.data_dir = f"ostest-h{tag}", f"osth{tag}", host, data_dir
+        self.process = None
+        sh("ip", "netns", "add", self.netns)
+        sh("ip", "link", "add", self.outer, "type", "veth", "peer", "name", "eth0", "netns", self.netns)
+        sh("ip", "link", "set", self.outer, "master", underlay, "up")
+        sh("ip", "-n", self.netns, "addr", "add", f"{tunnel_ip}/24", "dev", "eth0")
+        sh("ip", "-n", self.netns, "link", "set", "eth0", "up")
+        sh("ip", "-n", self.netns, "link", "set", "lo", "up")
+        data_dir.mkdir(parents=True)
+        (data_dir / "onestack.yaml").write_text(yaml.safe_dump({"network": {"dataplane": True}}))
+        self.log = open(data_dir / "join.log", "w")
+        self.process = subprocess.Popen(
+            ["ip", "netns", "exec", self.netns, sys.executable, "-m", "onestack", "compute", "join", "--database",
+             database, "--data-dir", str(data_dir), "--host", host, "--tunnel-ip", tunnel_ip, "--compute-driver",
+             "fake"], stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": os.getcwd()})
+
+    def stop(self) -> int | None:
+        """SIGTERM; the exit code (None if it had to be killed)."""
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            return None
+
+    def close(self) -> None:
+        self.stop()
+        self.log.close()
+        sh("ip", "netns", "del", self.netns, check=False)  # its bridges, VXLAN devices and taps go with it
+        sh("ip", "link", "del", self.outer, check=False)
+
+
+class Guest:
+    """A guest of ``host``: ``tap<port[:11]>`` in the host's namespace, ``eth0`` with the port's MAC and address
+    in a namespace of its own."""
+
+    def __init__(self, host: Host, port: dict):
+        self.netns = f"ostest-g{uuid.uuid4().hex[:8]}"
+        self.address = port["fixed_ips"][0]["ip_address"]
+        sh("ip", "netns", "add", self.netns)
+        sh("ip", "-n", host.netns, "link", "add", f"tap{port['id'][:11]}", "type", "veth", "peer", "name", "eth0",
+           "netns", self.netns)
+        sh("ip", "-n", self.netns, "link", "set", "eth0", "address", port["mac_address"])
+        sh("ip", "-n", self.netns, "addr", "add", f"{self.address}/24", "dev", "eth0")
+        sh("ip", "-n", self.netns, "link", "set", "eth0", "up")
+        sh("ip", "-n", host.netns, "link", "set", f"tap{port['id'][:11]}", "up")
+
+    def pings(self, address: str) -> bool:
+        return sh("ip", "netns", "exec", self.netns, "busybox", "ping", "-c", "1", "-W", "1", address,
+                  check=False).returncode == 0
+
+    def close(self) -> None:
+        sh("ip", "netns", "del", self.netns, check=False)
+
+
+def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
+    require_dataplane()
+    underlay = f"ostu{uuid.uuid4().hex[:8]}"
+    hosts: list[Host] = []
+    guests: list[Guest] = []
+    with scratch_database() as url:
+        database = socket_url(url)
+        cloud = Cloud(tmp_path / "controller", database=url,
+                      settings={"compute": {"driver": "fake", "fake_hosts": 1, "host": "controller"}}).start()
+        sh("ip", "link", "add", underlay, "type", "bridge")
+        try:
+            sh("ip", "link", "set", underlay, "up")
+            for letter, address in (("a", "192.0.2.11"), ("b", "192.0.2.12")):
+                hosts.append(Host(underlay, address, tmp_path / f"host-{letter}", database, f"host-{letter}"))
+            headers = {"X-Auth-Token": cloud.token()}
+            nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={**headers, **V253}, timeout=60)
+            http = httpx.Client(base_url=cloud.url, headers=headers, timeout=60)
+
+            def services():
+                return {s["host"]: s for s in ok(nova.get("/os-services"))["services"]}
+
+            wait(lambda: all(services().get(h.host, {}).get("state") == "up" for h in hosts), 60,
+                 "both joined hosts up")
+            ok(nova.put(f"/os-services/{services()['controller']['id']}", json={"status": "disabled"}))
+            image = ok(http.post("/image/v2/images", json={"name": name("img"), "disk_format": "raw",
+                                                            "container_format": "bare"}), 201)
+            ok(http.put(f"/image/v2/images/{image['id']}/file", content=b"\0" * 4096,
+                        headers={"Content-Type": "application/octet-stream"}), 204)
+            net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
+            ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                                  "cidr": "10.79.0.0/24", "enable_dhcp": False}}),
+               201)
+            group = ok(nova.post("/os-server-groups", json={"server_group": {"name": name("g"),
+                                                                             "policies": ["anti-affinity"]}}))
+            servers = [ok(nova.post("/servers", json={
+                "server": {"name": name("vm"), "imageRef": image["id"], "flavorRef": "1",
+                           "networks": [{"uuid": net["id"]}]},
+                "os:scheduler_hints": {"group": group["server_group"]["id"]}}), 202)["server"] for _ in hosts]
+
+            def placed(server_id):
+                shown = ok(nova.get(f"/servers/{server_id}"))["server"]
+                assert shown["status"] != "ERROR", shown.get("fault")
+                return shown["OS-EXT-SRV-ATTR:host"] if shown["status"] == "ACTIVE" else None
+
+            where = {wait(lambda s=s: placed(s["id"]), 90, "a server ACTIVE"): s["id"] for s in servers}
+            assert set(where) == {"host-a", "host-b"}
+            for host in hosts:
+                (port,) = ok(http.get("/network/v2.0/ports", params={"device_id": where[host.host]}))["ports"]
+                guests.append(Guest(host, port))
+                wait(lambda p=port["id"]: ok(http.get(f"/network/v2.0/ports/{p}"))["port"]["status"] == "ACTIVE",
+                     60, f"the tap on {host.host} plugged and its port ACTIVE")
+
+            vni = ok(http.get(f"/network/v2.0/networks/{net['id']}"))["network"]["provider:segmentation_id"]
+            fdb = sh("ip", "netns", "exec", hosts[0].netns, "bridge", "fdb", "show", "dev", f"vxlan-{vni}").stdout
+            assert "dst 192.0.2.12" in fdb and "dst 192.0.2.11" not in fdb, fdb
+            wait(lambda: guests[0].pings(guests[1].address), 60, "a ping from host A's guest to host B's")
+            assert guests[1].pings(guests[0].address)
+            assert [h.stop() for h in hosts] == [0, 0]
+        finally:
+            for guest in guests:
+                guest.close()
+            for host in hosts:
+                host.close()
+            sh("ip", "link", "del", underlay, check=False)
+            cloud.stop()
