@@ -85,6 +85,7 @@ class Agent:
         self.guests = guests
         self.loop = Loop("dataplane", self.step, lambda: [KEY], workers=1, resync_every=1.0, max_backoff=5.0)
         self._last = None  # the plan of the last full pass
+        self._filtered: tuple | None = None  # security.stamp when the firewall last converged
         self._wired: set[str] = set()  # the ports the last pass found wired
         self._deep_at = 0.0
         self._skipped_said: set[str] = set()
@@ -136,9 +137,12 @@ class Agent:
         root = links.snapshot()
         with self.db.read() as session:
             plan = desired.plan(session, self.facts(root, self.remotes(session)))
+            filtered = security.stamp(session)
         due = self._changed or time.monotonic() - self._deep_at >= DEEP_EVERY
         if due or plan != self._last or converge.broken(plan, self.state, root):
             self._full_pass(plan)
+        elif filtered != self._filtered:
+            self._converge_firewall(plan)
         elif converge.taps_astray(plan, root, self._wired):
             self._quick_pass(plan, root)
         return None
@@ -168,8 +172,10 @@ class Agent:
         """Security groups and port security of this host's guests' ports.  Runs on every full pass: a
         rule change commits a network row, which wakes a full pass at once."""
         with self.db.read() as session:
+            filtered = security.stamp(session)
             rules = security.port_rules(session, [tap.port_id for tap in plan.taps])
         firewall.converge(self.owner, rules)
+        self._filtered = filtered
 
     def _say_skipped(self, plan) -> None:
         for segment in plan.segments:
