@@ -65,11 +65,12 @@ def cloud(tmp_path_factory):
     c.start()
     c.ext_bridge, c.host = f"brx{tag}", f"dp-{tag}"
     yield c
-    c.stop()
-    metadata.shutdown()
     owner = (c.data_dir / "dataplane" / "owner").read_text().strip()
-    converge.purge(owner, c.data_dir / "dataplane")
-    assert owned(c) == {"namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set()}
+    c.onestack("down", "--purge")
+    metadata.shutdown()
+    assert converge.owned_objects(owner, c.data_dir / "dataplane") == {
+        "namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set()}
+    assert f":os-{owner}-" not in sh("iptables-save").stdout  # nor a firewall chain
 
 
 def owned(c: Cloud) -> dict[str, set[str]]:

@@ -168,4 +168,4 @@ def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
             for host in hosts:
                 host.close()
             sh("ip", "link", "del", underlay, check=False)
-            cloud.stop()
+            cloud.onestack("down", "--purge", check=False)  # its agent's links and firewall rules too
