@@ -70,10 +70,11 @@ def wait(predicate, seconds: float, what: str, every: float = 0.2):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def upload_image(http: httpx.Client, path: Path, image_name: str = "onestack-tiny") -> dict:
-    """A qcow2 image made and uploaded through Glance (``http`` based at the cloud's root)."""
-    image = ok(http.post("/image/v2/images", json={"name": image_name, "disk_format": "qcow2",
+def upload_image(http: httpx.Client, path: Path | None = None, image_name: str = "onestack-tiny") -> dict:
+    """An image made and uploaded through Glance (``http`` based at the cloud's root): the qcow2 file at
+    ``path``, or without one 4 KiB of raw zeros (all the fake driver needs)."""
+    image = ok(http.post("/image/v2/images", json={"name": image_name, "disk_format": "qcow2" if path else "raw",
                                                     "container_format": "bare"}), 201)
-    ok(http.put(f"/image/v2/images/{image['id']}/file", content=path.read_bytes(),
+    ok(http.put(f"/image/v2/images/{image['id']}/file", content=path.read_bytes() if path else b"\0" * 4096,
                 headers={"Content-Type": "application/octet-stream"}), 204)
     return image

@@ -11,7 +11,7 @@ import httpx
 import yaml
 from sqlalchemy import create_engine, text
 
-from tests.api.helpers import name, ok, wait
+from tests.api.helpers import name, ok, upload_image, wait
 from tests.cloudfixture import Cloud
 from tests.pgtools import scratch_database
 
@@ -53,10 +53,7 @@ def test_a_joined_host_registers_heartbeats_runs_its_instances_and_stops_on_sigt
             # the controller's own host disabled: the scheduler can only choose the joined one
             ok(nova.put(f"/os-services/{services()['controller']['id']}", json={"status": "disabled"}))
             with httpx.Client(base_url=cloud.url, headers=headers, timeout=60) as http:
-                image = ok(http.post("/image/v2/images", json={"name": name("img"), "disk_format": "raw",
-                                                                "container_format": "bare"}), 201)
-                ok(http.put(f"/image/v2/images/{image['id']}/file", content=b"\0" * 4096,
-                            headers={"Content-Type": "application/octet-stream"}), 204)
+                image = upload_image(http, image_name=name("img"))
                 net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
                 ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
                                                                       "cidr": "10.78.0.0/24"}}), 201)

@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from tests.api.helpers import name, ok, wait
+from tests.api.helpers import name, ok, upload_image, wait
 from tests.cloudfixture import Cloud
 from tests.dataplane.kernel import require_dataplane, sh
 from tests.pgtools import scratch_database
@@ -128,10 +128,7 @@ def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
             wait(lambda: all(services().get(h.host, {}).get("state") == "up" for h in hosts), 60,
                  "both joined hosts up")
             ok(nova.put(f"/os-services/{services()['controller']['id']}", json={"status": "disabled"}))
-            image = ok(http.post("/image/v2/images", json={"name": name("img"), "disk_format": "raw",
-                                                            "container_format": "bare"}), 201)
-            ok(http.put(f"/image/v2/images/{image['id']}/file", content=b"\0" * 4096,
-                        headers={"Content-Type": "application/octet-stream"}), 204)
+            image = upload_image(http, image_name=name("img"))
             net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
             ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
                                                                   "cidr": "10.79.0.0/24", "enable_dhcp": False}}),
