@@ -29,13 +29,16 @@ class RequestMiddleware:
         scope["onestack.request_id"] = request_id
         started = time.perf_counter()
         status = 500
-        header = (b"x-openstack-request-id", request_id.encode())
+        headers = [(b"x-openstack-request-id", request_id.encode())]
+        if scope["path"].startswith("/compute"):
+            # Nova's own name for it, which its clients (Tempest, novaclient) still read
+            headers.append((b"x-compute-request-id", request_id.encode()))
 
         async def send_with_id(message):
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), header]
+                message["headers"] = [*message.get("headers", []), *headers]
             await send(message)
 
         try:

@@ -130,7 +130,12 @@ def test_power_actions_follow_novas_states(tenant, image_id):
 
 
 def test_server_metadata_and_ips(tenant, image_id):
-    server = boot(tenant, image_id, metadata={"a": "1"})
+    created = tenant.post("/servers", json={"server": {"name": "md", "imageRef": image_id, "flavorRef": "1",
+                                                        "networks": [{"uuid": tenant.network_id}],
+                                                        "metadata": {"a": "1"}}})
+    server = ok(created, 202)["server"]
+    # Nova's own name for the request id, which its clients still read, beside the common one
+    assert created.headers["x-compute-request-id"] == created.headers["x-openstack-request-id"]
     wait(tenant, server["id"], "ACTIVE")
     base = f"/servers/{server['id']}/metadata"
     assert ok(tenant.post(base, json={"metadata": {"b": "2"}}))["metadata"] == {"a": "1", "b": "2"}
@@ -139,9 +144,32 @@ def test_server_metadata_and_ips(tenant, image_id):
     ok(tenant.delete(f"{base}/a"), 204)
     assert tenant.get(f"{base}/a").status_code == 404
     assert ok(tenant.put(base, json={"metadata": {"only": "x"}}))["metadata"] == {"only": "x"}
+    # more items than the project's metadata_items quota (128): Nova's 403, whichever way they come
+    many = {f"k{i}": "v" for i in range(129)}
+    assert tenant.put(base, json={"metadata": many}).status_code == 403
+    assert tenant.post(base, json={"metadata": many}).status_code == 403
+    assert ok(tenant.get(base))["metadata"] == {"only": "x"}
     ips = ok(tenant.get(f"/servers/{server['id']}/ips"))["addresses"]
     (net_name, entries), = ips.items()
     assert set(entries[0]) == {"version", "addr"}
+
+
+def test_a_deleted_server_leaves_its_group(tenant, image_id):
+    group = ok(tenant.post("/os-server-groups", json={"server_group": {"name": name("grp"),
+                                                                     "policies": ["affinity"]}}))["server_group"]
+    body = {"server": {"name": name("g"), "imageRef": image_id, "flavorRef": "1", "networks": "none"},
+            "os:scheduler_hints": {"group": group["id"]}}
+    server_id = ok(tenant.post("/servers", json=body, headers=NETWORKS_NONE), 202)["server"]["id"]
+    wait(tenant, server_id, "ACTIVE")
+    assert ok(tenant.get(f"/os-server-groups/{group['id']}"))["server_group"]["members"] == [server_id]
+    ok(tenant.delete(f"/servers/{server_id}"), 204)
+    deadline = time.monotonic() + 30
+    while tenant.get(f"/servers/{server_id}").status_code != 404:
+        assert time.monotonic() < deadline, "the server was never deleted"
+        time.sleep(0.1)
+    assert ok(tenant.get(f"/os-server-groups/{group['id']}"))["server_group"]["members"] == []
+    listed = {g["id"]: g for g in ok(tenant.get("/os-server-groups"))["server_groups"]}
+    assert listed[group["id"]]["members"] == []
 
 
 def test_anti_affinity_spreads_and_no_valid_host_when_full(cloud, tenant, image_id):

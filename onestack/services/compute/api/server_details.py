@@ -23,9 +23,12 @@ def _server(session, call: Call, write: bool):
 
 
 def _change_metadata(call: Call, change) -> dict:
-    with compute(call).db.write() as session:
+    svc = compute(call)
+    with svc.db.write() as session:
         instance = _server(session, call, write=True)
-        instance.metadata_ = change(dict(instance.metadata_ or {}))
+        changed = change(dict(instance.metadata_ or {}))
+        svc.check_metadata_quota(session, instance.project_id, changed)
+        instance.metadata_ = changed
         return instance.metadata_
 
 

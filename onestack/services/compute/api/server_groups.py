@@ -10,7 +10,7 @@ from onestack.http.errors import BadRequest, NotFound
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas
 from onestack.services.compute.api.servers import compute
-from onestack.services.compute.models import ServerGroup, ServerGroupMember
+from onestack.services.compute.models import Instance, ServerGroup, ServerGroupMember
 from onestack.services.compute.servers import authorize
 from onestack.services.compute.versions import at_least
 
@@ -27,7 +27,10 @@ def view(call: Call, group: ServerGroup, members: list[str]) -> dict:
 
 
 def _members(session, group_id: str) -> list[str]:
-    return list(session.scalars(select(ServerGroupMember.instance_uuid).where(ServerGroupMember.group_id == group_id)))
+    """The group's servers that still exist: a deleted server leaves its group, as in Nova."""
+    return list(session.scalars(select(ServerGroupMember.instance_uuid).join(
+        Instance, Instance.id == ServerGroupMember.instance_uuid).where(
+        ServerGroupMember.group_id == group_id, Instance.deleted.is_(False))))
 
 
 def _get(session, call: Call, group_id: str) -> ServerGroup:
