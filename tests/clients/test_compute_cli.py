@@ -74,15 +74,36 @@ def test_limits_show_absolute(cloud):
         assert "/volume/v3/limits" in out.stderr and "NotFound" in out.stderr
 
 
-def test_server_lifecycle_with_the_cli(cloud, tmp_path):
-    """The first-instance story: a network, a key, a server that reaches ACTIVE with an address, power actions."""
-    net, key, image = name("cli-net"), name("cli-key"), name("cli-img")
-    demo = {"os_cloud": "onestack"}
-    cli_json(cloud, "network", "create", net, **demo)
-    cli_json(cloud, "subnet", "create", "--network", net, "--subnet-range", "10.44.0.0/24", name("cli-sub"), **demo)
-    cli_json(cloud, "keypair", "create", key, "--private-key", str(tmp_path / "key"), **demo)
+def cli_network(cloud, cidr: str) -> str:
+    """A demo-project network with one subnet on ``cidr``, made with the CLI; its name."""
+    net = name("cli-net")
+    cli_json(cloud, "network", "create", net, os_cloud="onestack")
+    cli_json(cloud, "subnet", "create", "--network", net, "--subnet-range", cidr, name("cli-sub"), os_cloud="onestack")
+    return net
+
+
+def cli_image(cloud) -> str:
+    """A small public raw image, made with the CLI; its name."""
+    image = name("cli-img")
     cloud.openstack("image", "create", "--file", "/etc/hostname", "--disk-format", "raw", "--container-format",
                     "bare", "--public", image)
+    return image
+
+
+def cli_server(cloud, cidr: str) -> tuple[dict, str]:
+    """A demo-project server ACTIVE on a network of its own: the server (as `server create` shows it) and
+    the network's name."""
+    net = cli_network(cloud, cidr)
+    server = cli_json(cloud, "server", "create", "--image", cli_image(cloud), "--flavor", "m1.tiny", "--network",
+                      net, "--wait", name("cli-vm"), os_cloud="onestack")
+    return server, net
+
+
+def test_server_lifecycle_with_the_cli(cloud, tmp_path):
+    """The first-instance story: a network, a key, a server that reaches ACTIVE with an address, power actions."""
+    key, demo = name("cli-key"), {"os_cloud": "onestack"}
+    net, image = cli_network(cloud, "10.44.0.0/24"), cli_image(cloud)
+    cli_json(cloud, "keypair", "create", key, "--private-key", str(tmp_path / "key"), **demo)
     server = cli_json(cloud, "server", "create", "--image", image, "--flavor", "m1.tiny", "--network", net,
                       "--key-name", key, "--wait", name("cli-vm"), **demo)
     assert server["status"] == "ACTIVE" and server["key_name"] == key
@@ -113,9 +134,7 @@ def wait_status(cloud, server_id: str, status: str, timeout: float = 30) -> bool
 def test_anti_affinity_with_the_cli(cloud):
     group = cli_json(cloud, "server", "group", "create", "--policy", "anti-affinity", name("cli-grp"),
                      os_cloud="onestack")
-    image = name("cli-img")
-    cloud.openstack("image", "create", "--file", "/etc/hostname", "--disk-format", "raw", "--container-format",
-                    "bare", "--public", image)
+    image = cli_image(cloud)
     made = [cli_json(cloud, "server", "create", "--image", image, "--flavor", "m1.tiny", "--nic", "none",
                      "--hint", f"group={group['id']}", "--wait", name("cli-aa"))
             for _ in range(2)]

@@ -1,18 +1,12 @@
 """The unmodified `openstack` CLI on server actions: resize with --wait, confirm, a snapshot image."""
 
 from tests.api.helpers import name
-from tests.clients.test_compute_cli import cli_json, wait_status
+from tests.clients.test_compute_cli import cli_json, cli_server, wait_status
 
 
 def test_resize_confirm_and_snapshot_with_the_cli(cloud):
     demo = {"os_cloud": "onestack"}
-    net, image = name("cli-net"), name("cli-img")
-    cli_json(cloud, "network", "create", net, **demo)
-    cli_json(cloud, "subnet", "create", "--network", net, "--subnet-range", "10.45.0.0/24", name("cli-sub"), **demo)
-    cloud.openstack("image", "create", "--file", "/etc/hostname", "--disk-format", "raw", "--container-format",
-                    "bare", "--public", image)
-    server = cli_json(cloud, "server", "create", "--image", image, "--flavor", "m1.tiny", "--network", net,
-                      "--wait", name("cli-vm"), **demo)
+    server, _ = cli_server(cloud, "10.45.0.0/24")
     cloud.openstack("server", "resize", "--flavor", "m1.nano", "--wait", server["id"], cloud="onestack")
     assert cli_json(cloud, "server", "show", server["id"], **demo)["status"] == "VERIFY_RESIZE"
     cloud.openstack("server", "resize", "confirm", server["id"], cloud="onestack")

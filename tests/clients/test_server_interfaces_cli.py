@@ -2,18 +2,12 @@
 server embeds from microversion 2.47."""
 
 from tests.api.helpers import name
-from tests.clients.test_compute_cli import cli_json
+from tests.clients.test_compute_cli import cli_json, cli_server
 
 
 def test_add_and_remove_port_and_embedded_flavor_with_the_cli(cloud):
     demo = {"os_cloud": "onestack"}
-    net, image = name("cli-net"), name("cli-img")
-    cli_json(cloud, "network", "create", net, **demo)
-    cli_json(cloud, "subnet", "create", "--network", net, "--subnet-range", "10.46.0.0/24", name("cli-sub"), **demo)
-    cloud.openstack("image", "create", "--file", "/etc/hostname", "--disk-format", "raw", "--container-format",
-                    "bare", "--public", image)
-    server = cli_json(cloud, "server", "create", "--image", image, "--flavor", "m1.tiny", "--network", net,
-                      "--wait", name("cli-vm"), **demo)
+    server, net = cli_server(cloud, "10.46.0.0/24")
     port = cli_json(cloud, "port", "create", "--network", net, name("cli-port"), **demo)
     cloud.openstack("server", "add", "port", server["id"], port["id"], cloud="onestack")
     assert cli_json(cloud, "port", "show", port["id"], **demo)["device_id"] == server["id"]
