@@ -129,7 +129,7 @@ class InstanceNetworking:
         """An interface attach: the port of ``entry`` (a checked request) made or claimed, bound and up."""
         with self.network.db.write() as session:
             port = self._ensure_port(session, service_context(instance), instance, entry, [])
-            port.status = "ACTIVE"
+            self._up(instance, [port])
             session.flush()
             return self._nic(port, session.scalar(select(Network.mtu).where(Network.id == port.network_id)))
 
@@ -157,9 +157,13 @@ class InstanceNetworking:
     def mark_active(self, session, instance: Instance) -> None:
         """In the caller's transaction: the instance's ports are up with it (on hosts the data plane
         wires, it reports them once plugged instead)."""
+        self._up(instance, self._ports(session, instance.id))
+
+    def _up(self, instance: Instance, ports: list[Port]) -> None:
+        """Ports of a guest that runs are ACTIVE, unless the data plane wires its host: it reports them."""
         if instance.host in self.wired_hosts:
             return
-        for port in self._ports(session, instance.id):
+        for port in ports:
             port.status = "ACTIVE"
 
     def release_ports(self, instance: Instance) -> None:
