@@ -268,11 +268,15 @@ def test_deleting_everything_leaves_nothing_of_it_behind(cloud, neutron, externa
     ok(neutron.put(f"/routers/{router['id']}/remove_router_interface", json={"subnet_id": subnet["id"]}))
     ok(neutron.delete(f"/routers/{router['id']}"), 204)
     ok(neutron.delete(f"/networks/{net['id']}"), 204)
-    wait(lambda: not mine & owned(cloud)["namespaces"], 30, "the namespaces to go")
-    left = owned(cloud)
-    assert net["id"] not in left["dnsmasq"]
-    assert not {n for n in left["links"] if n.startswith(f"brq{net['id'][:11]}")}
-    assert not Path(cloud.data_dir / "dataplane" / "dhcp" / net["id"]).exists()
+
+    def gone() -> bool:
+        # one pass removes them one after another: wait for the pass to finish, not its first step
+        left = owned(cloud)
+        return (not mine & left["namespaces"] and net["id"] not in left["dnsmasq"]
+                and not {n for n in left["links"] if n.startswith(f"brq{net['id'][:11]}")}
+                and not Path(cloud.data_dir / "dataplane" / "dhcp" / net["id"]).exists())
+
+    wait(gone, 30, "the namespaces, dnsmasq, bridge and DHCP files to go")
 
 
 def test_what_is_broken_behind_its_back_is_repaired_within_seconds(cloud, neutron, external):
