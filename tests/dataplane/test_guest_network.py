@@ -48,6 +48,8 @@ def test_a_guest_gets_its_address_by_dhcp_and_answers_ping_once_its_group_allows
                    and "onestack-tiny: up" in out and out, 240, "the guest's marker line")
         print(f"server create -> marker line: {time.monotonic() - created:.1f}s")
         assert f"addresses={address}" in log, log
+        # no config drive: the guest learnt who it is through the network's metadata proxy
+        assert "hostname=pinged" in log and "source=metadata-service" in log, log
         # reported at the end of the pass that plugged the tap, which may still be running
         wait(lambda: ok(http.get(f"/network/v2.0/ports/{port['id']}"))["port"]["status"] == "ACTIVE", 30,
              "the guest's port to be ACTIVE")
