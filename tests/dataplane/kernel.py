@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+import time
 import uuid
 
 import pytest
@@ -82,6 +84,32 @@ class Namespace:
 
     def pings(self, address: str, count: int = 1) -> bool:
         return self.run("busybox", "ping", "-c", str(count), "-W", "1", address, check=False).returncode == 0
+
+    def first_reply(self, address: str, act, seconds: float = 30) -> float:
+        """Pings ``address`` every 50 ms, calls ``act()``, and returns the seconds from the call to the first
+        reply (AssertionError if a reply comes before the call, or none within ``seconds`` of it)."""
+        ping = subprocess.Popen(["ip", "netns", "exec", self.name, "busybox", "ping", "-i", "0.05", "-w",
+                                 str(int(seconds)), address], stdout=subprocess.PIPE, text=True)
+        replied = []
+
+        def read():
+            for line in ping.stdout:
+                if " bytes from " in line:
+                    replied.append(time.monotonic())
+                    return
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            acted = time.monotonic()
+            act()
+            reader.join(seconds)
+            assert replied, f"no reply from {address} within {seconds}s"
+            assert replied[0] >= acted, f"{address} answered before the change took effect"
+            return replied[0] - acted
+        finally:
+            ping.kill()
+            ping.wait()
 
     def close(self) -> None:
         sh("ip", "link", "del", self.outer, check=False)

@@ -112,21 +112,24 @@ def _veth(root: dict[str, links.Link], veth, netns: str, owner: str) -> set[str]
 def _router(root: dict[str, links.Link], router: Router, owner: str, existing: set[str]) -> None:
     ns = router.namespace
     namespaces.ensure(ns, owner, existing, forwarding=True)
-    for veth in router.interfaces:
-        _veth(root, veth, ns, owner)
-    wanted = {v.inner for v in router.interfaces}
-    if router.gateway is not None:
-        added = _veth(root, router.gateway, ns, owner)
-        wanted.add(router.gateway.inner)
-        floating = {f"{f.floating}/32" for f in router.floating_ips}
-        for cidr in added & floating:
-            _announce(ns, router.gateway.inner, cidr.split("/")[0])
+    # What goes, goes before the NAT table changes and what comes, comes after it: a floating address
+    # is never on the gateway without its DNAT, when the router itself would answer for the guest.
+    wanted = {v.inner for v in router.interfaces} | ({router.gateway.inner} if router.gateway else set())
     for name in links.snapshot(ns):
         if name.startswith(("qr-", "qg-")) and name not in wanted:
             links.remove(name, netns=ns)  # the pair's host end goes with it
+        elif router.gateway is not None and name == router.gateway.inner:
+            links.retire_addresses(ns, name, router.gateway.addresses)
+    nat.ensure(router)
+    for veth in router.interfaces:
+        _veth(root, veth, ns, owner)
+    if router.gateway is not None:
+        added = _veth(root, router.gateway, ns, owner)
+        floating = {f"{f.floating}/32" for f in router.floating_ips}
+        for cidr in added & floating:
+            _announce(ns, router.gateway.inner, cidr.split("/")[0])
     hops = [("0.0.0.0/0", router.default_route)] if router.default_route else []
     links.ensure_routes(ns, hops + list(router.routes))
-    nat.ensure(router)
 
 
 def _announce(netns: str, device: str, address: str) -> None:

@@ -134,21 +134,27 @@ def remove(name: str, netns: str | None = None) -> None:
     run("link", "del", "dev", name, netns=netns, check=False)
 
 
+def _addresses(netns: str | None, device: str) -> set[str]:
+    """The IPv4/global IPv6 addresses on ``device`` (link-local ones are the kernel's)."""
+    return {f"{info['local']}/{info['prefixlen']}" for item in query("addr", "show", "dev", device, netns=netns)
+            for info in item.get("addr_info", []) if info.get("scope") != "link"}
+
+
 def ensure_addresses(netns: str | None, device: str, cidrs: list[str], exclusive: bool = True) -> set[str]:
-    """These IPv4/global IPv6 addresses on ``device`` (link-local ones are the kernel's) and, when
-    ``exclusive``, no others; returns the addresses it added."""
-    current = set()
-    for item in query("addr", "show", "dev", device, netns=netns):
-        for info in item.get("addr_info", []):
-            if info.get("scope") == "link":
-                continue
-            current.add(f"{info['local']}/{info['prefixlen']}")
+    """These addresses on ``device`` and, when ``exclusive``, no others; returns the addresses it added."""
+    current = _addresses(netns, device)
     wanted = {str(ipaddress.ip_interface(c)) for c in cidrs}
     for cidr in wanted - current:
         run("addr", "add", cidr, "dev", device, netns=netns)
     for cidr in current - wanted if exclusive else ():
         run("addr", "del", cidr, "dev", device, netns=netns)
     return wanted - current
+
+
+def retire_addresses(netns: str | None, device: str, cidrs: tuple[str, ...]) -> None:
+    """Removes from ``device`` the addresses that are not among ``cidrs``, adding none."""
+    for cidr in _addresses(netns, device) - {str(ipaddress.ip_interface(c)) for c in cidrs}:
+        run("addr", "del", cidr, "dev", device, netns=netns)
 
 
 def ensure_routes(netns: str, routes: list[tuple[str, str]]) -> None:
