@@ -3,6 +3,8 @@ world, each plugged into a bridge of the cloud by a veth the test makes and remo
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import subprocess
 import threading
@@ -33,6 +35,22 @@ def link_index(name: str, netns: str | None = None) -> int | None:
         return int(open(path).read()) if os.path.exists(path) else None
     done = sh("ip", "netns", "exec", netns, "cat", path, check=False)
     return int(done.stdout) if done.returncode == 0 else None
+
+
+def free_subnet() -> ipaddress.IPv4Network:
+    """A /24 of the benchmarking range (RFC 2544) that no address or route of the root namespace
+    overlaps: a test's underlay must never shadow a network this machine really uses."""
+    used = []
+    for cmd in (["ip", "-j", "-4", "route", "show", "table", "all"], ["ip", "-j", "-4", "addr", "show"]):
+        for item in json.loads(sh(*cmd).stdout or "[]"):
+            if "dst" in item and item["dst"] not in ("default", "broadcast"):
+                used.append(ipaddress.ip_network(item["dst"], strict=False))
+            for info in item.get("addr_info", []):
+                used.append(ipaddress.ip_network(f"{info['local']}/{info['prefixlen']}", strict=False))
+    for candidate in ipaddress.ip_network("198.18.0.0/15").subnets(new_prefix=24):
+        if not any(candidate.overlaps(u) for u in used):
+            return candidate
+    raise AssertionError("no free /24 in 198.18.0.0/15 for a test underlay")
 
 
 LEASE_FIELDS = ("ip", "mask", "router", "dns", "mtu", "staticroutes", "domain", "hostname", "serverid")

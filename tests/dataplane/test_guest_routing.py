@@ -10,9 +10,7 @@ external subnet's gateway address and no route to any tenant subnet.
 
 from __future__ import annotations
 
-import base64
 import random
-import re
 import time
 import uuid
 
@@ -21,32 +19,13 @@ import pytest
 
 from tests.api.helpers import member_of_new_project, ok, upload_image, wait
 from tests.cloudfixture import Cloud
+from tests.dataplane import probes
 from tests.dataplane.kernel import Namespace, link_index, require_dataplane
 
 pytestmark = [pytest.mark.qemu, pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
 NOVA = {"X-OpenStack-Nova-API-Version": "2.1"}
 OUTSIDE = "203.0.113.1"
 CIDR = "10.81.0.0/24"
-
-# probe ADDRESS TRIES: one ping a second until a reply or TRIES tries; then the neighbour entry it used
-PROBE = """#!/bin/sh
-probe() {
-    n=0
-    while [ $n -lt $2 ]; do
-        if ping -c 1 -W 1 $1 >/dev/null 2>&1; then echo "onestack-test: reach $1 yes"; return; fi
-        n=$((n + 1))
-    done
-    echo "onestack-test: reach $1 no"
-}
-"""
-
-
-def probes(*targets: tuple[str, int], neighbours: tuple[str, ...] = ()) -> str:
-    script = PROBE + "".join(f"probe {address} {tries}\n" for address, tries in targets)
-    script += "".join(f'echo "onestack-test: neigh {a} $(ip neigh show {a} | grep -o "lladdr [^ ]*")"\n'
-                      for a in neighbours)
-    return base64.b64encode(script.encode()).decode()
-
 
 class Tenant:
     """One project's view of the cloud: its Nova and Neutron clients."""
@@ -69,12 +48,9 @@ class Tenant:
         return ok(self.nova.post(f"/servers/{server_id}/action", json={"os-getConsoleOutput": {}}))["output"]
 
     def reports(self, server_id: str, count: int) -> dict[str, str]:
-        """The guest's probe lines once it has printed ``count`` of them: "reach ADDRESS" -> "yes"/"no",
-        "neigh ADDRESS" -> "lladdr MAC"."""
-        def done():
-            lines = re.findall(r"onestack-test: (reach \S+|neigh \S+) (.*)", self.console(server_id))
-            return {k: v.strip() for k, v in lines} if len(lines) >= count else None
-        return wait(done, 300, f"{count} probe lines on {server_id}'s console", every=1)
+        """The guest's probe lines (``probes.found``) once it has printed ``count`` of them."""
+        return wait(lambda: probes.found(self.console(server_id), count), 300,
+                    f"{count} probe lines on {server_id}'s console", every=1)
 
     def close(self) -> None:
         self.nova.close()
@@ -145,11 +121,11 @@ def test_guests_behind_a_router_reach_each_other_the_outside_and_are_reached_onl
         a_fip = admin.create("floatingips", floating_network_id=ext["id"], port_id=a["id"])["floating_ip_address"]
 
         created = time.monotonic()
-        a_id = admin.boot("a", image, a, probes((address(b), 90), (OUTSIDE, 30), neighbours=(address(b),)))
+        a_id = admin.boot("a", image, a, probes.user_data((address(b), 90), (OUTSIDE, 30), neighbours=(address(b),)))
         wait(lambda: outside.pings(a_fip), 240, "the first guest to answer ping on its floating IP", every=0)
         first_ping = time.monotonic() - created
-        b_id = admin.boot("b", image, b, probes((address(a), 90), (OUTSIDE, 30)))
-        c_id = other.boot("c", image, c, probes((address(other_dhcp[0]), 90), (address(a), 3)))
+        b_id = admin.boot("b", image, b, probes.user_data((address(a), 90), (OUTSIDE, 30)))
+        c_id = other.boot("c", image, c, probes.user_data((address(other_dhcp[0]), 90), (address(a), 3)))
 
         a_saw, b_saw, c_saw = admin.reports(a_id, 3), admin.reports(b_id, 2), other.reports(c_id, 2)
         # two guests of one network reach each other, and b's address there is b, not the other project's c

@@ -4,6 +4,7 @@ underlay bridge of the test's own.  A "guest" on each (a veth `tap<port>` in the
 a guest namespace with the port's MAC and address) pings the other across VXLAN."""
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from sqlalchemy.exc import OperationalError
 
 from tests.api.helpers import name, ok, upload_image, wait
 from tests.cloudfixture import Cloud
-from tests.dataplane.kernel import require_dataplane, sh
+from tests.dataplane import probes
+from tests.dataplane.kernel import free_subnet, require_dataplane, sh
 from tests.pgtools import scratch_database
 
 pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
@@ -44,7 +46,8 @@ def socket_url(url: str) -> str:
 class Host:
     """A namespace on the underlay bridge with ``tunnel_ip``, running ``onestack compute join`` inside."""
 
-    def __init__(self, underlay: str, tunnel_ip: str, data_dir, database: str, host: str):
+    def __init__(self, underlay: str, tunnel_ip: str, data_dir, database: str, host: str, driver: str = "fake",
+                 image_dir: str | None = None):
         tag = uuid.uuid4().hex[:8]
         self.netns, self.outer, self.host, self.data_dir = f"ostest-h{tag}", f"osth{tag}", host, data_dir
         self.process = None
@@ -60,7 +63,8 @@ class Host:
         self.process = subprocess.Popen(
             ["ip", "netns", "exec", self.netns, sys.executable, "-m", "onestack", "compute", "join", "--database",
              database, "--data-dir", str(data_dir), "--host", host, "--tunnel-ip", tunnel_ip, "--compute-driver",
-             "fake"], stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": os.getcwd()})
+             driver, *(["--image-dir", image_dir] if image_dir else [])],
+            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": os.getcwd()})
 
     def stop(self) -> int | None:
         """SIGTERM; the exit code (None if it had to be killed)."""
@@ -74,9 +78,17 @@ class Host:
             self.process.wait()
             return None
 
+    def console(self, server_id: str) -> str:
+        """A guest's serial console log as QEMU writes it on this host (an operator's view of the host)."""
+        log = self.data_dir / "compute" / "instances" / server_id / "console.log"
+        return log.read_text(errors="replace") if log.exists() else ""
+
     def close(self) -> None:
         self.stop()
         self.log.close()
+        # a guest the test could not delete through the API must not outlive its host
+        subprocess.run([sys.executable, "-m", "onestack", "down", "--purge", "--data-dir", str(self.data_dir)],
+                       capture_output=True, timeout=120, env={**os.environ, "PYTHONPATH": os.getcwd()})
         sh("ip", "netns", "del", self.netns, check=False)  # its bridges, VXLAN devices and taps go with it
         sh("ip", "link", "del", self.outer, check=False)
 
@@ -106,7 +118,7 @@ class Guest:
 
 def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
     require_dataplane()
-    underlay = f"ostu{uuid.uuid4().hex[:8]}"
+    underlay, (_, tunnel_a, tunnel_b) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:3]
     hosts: list[Host] = []
     guests: list[Guest] = []
     with scratch_database() as url:
@@ -116,8 +128,8 @@ def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
         sh("ip", "link", "add", underlay, "type", "bridge")
         try:
             sh("ip", "link", "set", underlay, "up")
-            for letter, address in (("a", "192.0.2.11"), ("b", "192.0.2.12")):
-                hosts.append(Host(underlay, address, tmp_path / f"host-{letter}", database, f"host-{letter}"))
+            for letter, address in (("a", tunnel_a), ("b", tunnel_b)):
+                hosts.append(Host(underlay, str(address), tmp_path / f"host-{letter}", database, f"host-{letter}"))
             headers = {"X-Auth-Token": cloud.token()}
             nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={**headers, **V253}, timeout=60)
             http = httpx.Client(base_url=cloud.url, headers=headers, timeout=60)
@@ -155,7 +167,7 @@ def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
 
             vni = ok(http.get(f"/network/v2.0/networks/{net['id']}"))["network"]["provider:segmentation_id"]
             fdb = sh("ip", "netns", "exec", hosts[0].netns, "bridge", "fdb", "show", "dev", f"vxlan-{vni}").stdout
-            assert "dst 192.0.2.12" in fdb and "dst 192.0.2.11" not in fdb, fdb
+            assert f"dst {tunnel_b}" in fdb and f"dst {tunnel_a}" not in fdb, fdb
             wait(lambda: guests[0].pings(guests[1].address), 60, "a ping from host A's guest to host B's")
             assert guests[1].pings(guests[0].address)
             assert [h.stop() for h in hosts] == [0, 0]
@@ -166,3 +178,81 @@ def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
                 host.close()
             sh("ip", "link", "del", underlay, check=False)
             cloud.onestack("down", "--purge", check=False)  # its agent's links and firewall rules too
+
+
+@pytest.mark.qemu
+def test_real_guests_on_two_joined_hosts_reach_each_other_and_the_controllers_dhcp_and_metadata(tmp_path,
+                                                                                                 tiny_image):
+    """QEMU guests on hosts A and B: each gets its address from the controller's dnsmasq and its identity
+    from the controller's metadata proxy, both across VXLAN, and pings the other host's guest."""
+    require_dataplane()
+    underlay, (controller, tunnel_a, tunnel_b) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:3]
+    vni = random.randrange(100000, 16000000)
+    hosts: list[Host] = []
+    with scratch_database() as url:
+        database = socket_url(url)
+        # the controller is the network node: DHCP and metadata for every host's guests, on the underlay too
+        cloud = Cloud(tmp_path / "controller", database=url, settings={
+            "compute": {"driver": "fake", "fake_hosts": 1, "host": "controller"},
+            "network": {"dataplane": True, "physical_networks": {}, "vni_ranges": [[vni, vni + 9]],
+                        "tunnel_ip": str(controller)}})
+        sh("ip", "link", "add", underlay, "type", "bridge")
+        try:
+            sh("ip", "addr", "add", f"{controller}/24", "dev", underlay)
+            sh("ip", "link", "set", underlay, "up")
+            cloud.start()
+            for letter, address in (("a", tunnel_a), ("b", tunnel_b)):
+                hosts.append(Host(underlay, str(address), tmp_path / f"host-{letter}", database, f"host-{letter}",
+                                  driver="qemu", image_dir=str(cloud.data_dir / "images")))
+            headers = {"X-Auth-Token": cloud.token()}
+            nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={**headers, **V253}, timeout=60)
+            http = httpx.Client(base_url=cloud.url, headers=headers, timeout=120)
+
+            def services():
+                return {s["host"]: s for s in ok(nova.get("/os-services"))["services"]}
+
+            wait(lambda: all(services().get(h.host, {}).get("state") == "up" for h in hosts), 90,
+                 "both joined hosts up")
+            ok(nova.put(f"/os-services/{services()['controller']['id']}", json={"status": "disabled"}))
+            image = upload_image(http, tiny_image.path)
+            net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
+            ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                                  "cidr": "10.79.1.0/24"}}), 201)
+            ports = [ok(http.post("/network/v2.0/ports", json={"port": {"network_id": net["id"]}}), 201)["port"]
+                     for _ in hosts]
+            addresses = [p["fixed_ips"][0]["ip_address"] for p in ports]
+            group = ok(nova.post("/os-server-groups", json={"server_group": {"name": name("g"),
+                                                                             "policies": ["anti-affinity"]}}))
+            servers = [ok(nova.post("/servers", json={
+                "server": {"name": f"vm-{i}", "imageRef": image["id"], "flavorRef": "42",
+                           "networks": [{"port": port["id"]}],
+                           "user_data": probes.user_data((addresses[1 - i], 120))},
+                "os:scheduler_hints": {"group": group["server_group"]["id"]}}), 202)["server"]["id"]
+                for i, port in enumerate(ports)]
+
+            def placed(server_id):
+                shown = ok(nova.get(f"/servers/{server_id}"))["server"]
+                assert shown["status"] != "ERROR", shown.get("fault")
+                return shown["OS-EXT-SRV-ATTR:host"] if shown["status"] == "ACTIVE" else None
+
+            where = [wait(lambda s=s: placed(s), 120, "a server ACTIVE") for s in servers]
+            assert sorted(where) == ["host-a", "host-b"]
+            by_name = {h.host: h for h in hosts}
+            for i, (server_id, host) in enumerate(zip(servers, where, strict=True)):
+                try:
+                    log = wait(lambda s=server_id, h=by_name[host]: probes.found(h.console(s), 1) and h.console(s),
+                               300, f"vm-{i}'s probe on {host}", every=1)
+                except AssertionError as exc:
+                    raise AssertionError(f"{exc}; its console:\n{by_name[host].console(server_id)}") from None
+                assert f"hostname=vm-{i} addresses={addresses[i]} source=metadata-service" in log, log
+                assert probes.found(log, 1) == {f"reach {addresses[1 - i]}": "yes"}, log
+            for server_id in servers:
+                ok(nova.delete(f"/servers/{server_id}"), 204)
+            for server_id in servers:
+                wait(lambda s=server_id: nova.get(f"/servers/{s}").status_code == 404, 120, "the server to go")
+            assert [h.stop() for h in hosts] == [0, 0]
+        finally:
+            for host in hosts:
+                host.close()
+            cloud.onestack("down", "--purge", check=False)  # its agent's links and firewall rules too
+            sh("ip", "link", "del", underlay, check=False)
