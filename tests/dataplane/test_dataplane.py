@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from onestack.drivers.netns import converge, dnsmasq, metadata_proxy
+from onestack.drivers.netns import availability, converge, dnsmasq, metadata_proxy
 from tests.api.helpers import ok, wait
 from tests.cloudfixture import Cloud
 from tests.dataplane.kernel import Namespace, link_index, require_dataplane, sh
@@ -60,10 +60,11 @@ def cloud(tmp_path_factory):
     threading.Thread(target=metadata.serve_forever, daemon=True).start()
     # the QEMU driver makes this host's guests real, so the data plane plugs the taps of ports bound to it
     c = Cloud(data, settings={"compute": {"driver": "qemu", "host": f"dp-{tag}"}, "network": {
-        "dataplane": True, "physical_networks": {"public": f"brx{tag}"}, "vni_ranges": [[vni, vni + 99]],
+        "dataplane": True, "physical_networks": {"public": f"brx{tag}", "trunk": f"vt{tag}"},
+        "vni_ranges": [[vni, vni + 99]],
         "metadata_socket": str(data / "echo.sock")}})
     c.start()
-    c.ext_bridge, c.host = f"brx{tag}", f"dp-{tag}"
+    c.ext_bridge, c.trunk, c.host = f"brx{tag}", f"vt{tag}", f"dp-{tag}"
     yield c
     owner = (c.data_dir / "dataplane" / "owner").read_text().strip()
     c.onestack("down", "--purge")
@@ -329,3 +330,36 @@ def test_a_guests_tap_is_plugged_when_it_appears_and_its_port_follows_it_up_and_
     finally:
         sh("ip", "link", "del", tap, check=False)
     wait(lambda: port_status(neutron, port["id"]) == "DOWN", 30, "the port to be DOWN once its tap is gone")
+
+
+def test_a_vlan_network_carries_tagged_frames_on_its_physical_networks_interface(cloud, neutron, scratch):
+    if not availability.vlan():
+        pytest.skip("this kernel has no 802.1q (VLAN) support (no /proc/net/vlan, and it loads no modules): "
+                    "VLAN networks are not wired here; their API is tested in tests/api")
+    vlan_id = random.randrange(2, 4000)
+    # the physical network's interface: a veth whose far end, in a namespace, holds the VLAN's other side
+    far = f"ostest-{uuid.uuid4().hex[:8]}"
+    sh("ip", "netns", "add", far)
+    try:
+        sh("ip", "link", "add", cloud.trunk, "type", "veth", "peer", "name", "eth0", "netns", far)
+        sh("ip", "link", "set", cloud.trunk, "up")
+        sh("ip", "-n", far, "link", "set", "eth0", "up")
+        sh("ip", "-n", far, "link", "add", "link", "eth0", "name", "eth0.v", "type", "vlan", "id", str(vlan_id))
+        sh("ip", "-n", far, "addr", "add", "10.97.0.1/24", "dev", "eth0.v")
+        sh("ip", "-n", far, "link", "set", "eth0.v", "up")
+        net = create(neutron, "networks", name="dp-vlan", **{"provider:network_type": "vlan",
+                                                             "provider:physical_network": "trunk",
+                                                             "provider:segmentation_id": vlan_id})
+        create(neutron, "subnets", network_id=net["id"], cidr="10.97.0.0/24", ip_version=4, enable_dhcp=False)
+        bridge, device = f"brq{net['id'][:11]}", f"{cloud.trunk}.{vlan_id}"
+        wait(lambda: f"master {bridge}" in sh("ip", "link", "show", device, check=False).stdout, 30,
+             "the VLAN device in the network's bridge")
+        assert f"vlan protocol 802.1Q id {vlan_id}" in sh("ip", "-d", "link", "show", device).stdout
+        guest = scratch(bridge)
+        guest.address("10.97.0.10/24")
+        assert wait(lambda: guest.pings("10.97.0.1"), 30, "the far end across the VLAN")
+        ok(neutron.delete(f"/networks/{net['id']}"), 204)
+        wait(lambda: link_index(device) is None, 30, "the VLAN device to go with its network")
+    finally:
+        sh("ip", "link", "del", cloud.trunk, check=False)
+        sh("ip", "netns", "del", far, check=False)

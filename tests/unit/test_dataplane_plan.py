@@ -45,6 +45,15 @@ def test_networks_this_host_cannot_carry_are_skipped_with_the_reason():
     assert "802.1q" in desired.segment(network("vlan", "public", 100), facts()).skipped
 
 
+def test_a_vlan_network_where_the_kernel_has_802_1q_gets_a_tagged_device_of_its_mapped_interface():
+    seg = desired.segment(network("vlan", "phys", 100, mtu=1500), facts(vlan_supported=True))
+    assert not seg.skipped and seg.bridge == "brq0a1b2c3d-4e"
+    assert (seg.vlan.name, seg.vlan.parent, seg.vlan.vlan_id) == ("eth9.100", "eth9", 100)
+    # past 15 characters the name is cut, and a digest keeps two long interface names apart
+    long_a, long_b = desired.vlan_device("enp0s31f6long1", 4094), desired.vlan_device("enp0s31f6long2", 4094)
+    assert len(long_a.name) == 15 and long_a.name.endswith(".4094") and long_a.name != long_b.name
+
+
 def port(pid: str, mac: str, *ips: tuple[str, str], owner="compute:nova", dns_name="") -> Port:
     row = Port(id=pid, network_id=NET, mac_address=mac, device_owner=owner, dns_name=dns_name, host_id="h1")
     row.fixed_ips = [IPAllocation(subnet_id=s, ip_address=a, port_id=pid, network_id=NET) for s, a in ips]

@@ -84,6 +84,9 @@ def _segment(root: dict[str, links.Link], segment: Segment, owner: str) -> None:
         vx = segment.vxlan
         links.ensure_vxlan(root, vx.name, vx.vni, vx.local, vx.port, segment.bridge, segment.mtu, owner)
         links.ensure_fdb_remotes(vx.name, vx.remotes)
+    if segment.vlan is not None:
+        vlan = segment.vlan
+        links.ensure_vlan(root, vlan.name, vlan.parent, vlan.vlan_id, segment.bridge, segment.mtu, owner)
     if segment.uplink is not None:
         links.plug(root, segment.uplink, segment.bridge, None, None)
     if segment.host_addresses:
@@ -148,6 +151,7 @@ def _remove_stale(plan: HostPlan, state: Path, existing: set[str]) -> None:
         LOG.info("removing namespace %s: nothing wants it", ns)
         namespaces.remove(ns)
     wanted_links = {s.bridge for s in plan.segments} | {s.vxlan.name for s in plan.segments if s.vxlan} \
+        | {s.vlan.name for s in plan.segments if s.vlan} \
         | {d.veth.outer for d in plan.dhcp} | {t.name for t in plan.taps} \
         | {v.outer for r in plan.routers for v in (*r.interfaces, *([r.gateway] if r.gateway else []))}
     for name, link in links.owned(links.snapshot(), plan.owner).items():
@@ -175,10 +179,11 @@ def taps_astray(plan: HostPlan, root: dict[str, links.Link], wired: set[str]) ->
 
 
 def broken(plan: HostPlan, state: Path, root: dict[str, links.Link]) -> bool:
-    """A cheap check of what a full pass makes: the bridges, VXLAN devices and veth host ends on the
+    """A cheap check of what a full pass makes: the bridges, VXLAN and VLAN devices and veth host ends on the
     host, the namespaces, and the helper processes (dnsmasq, metadata proxies) alive."""
     devices = [s.bridge for s in plan.segments if not s.skipped]
     devices += [s.vxlan.name for s in plan.segments if s.vxlan and not s.skipped]
+    devices += [s.vlan.name for s in plan.segments if s.vlan and not s.skipped]
     devices += [d.veth.outer for d in plan.dhcp]
     devices += [v.outer for r in plan.routers for v in (*r.interfaces, *([r.gateway] if r.gateway else []))]
     if any(name not in root for name in devices):

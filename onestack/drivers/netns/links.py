@@ -88,6 +88,19 @@ def ensure_vxlan(links: dict[str, Link], name: str, vni: int, local: str, port: 
     _settle(link, name, owner, mtu, bridge)
 
 
+def ensure_vlan(links: dict[str, Link], name: str, parent: str, vlan_id: int, bridge: str, mtu: int,
+                owner: str) -> None:
+    """An 802.1q device of ``parent`` tagging ``vlan_id``, in ``bridge`` (the VLAN network's own)."""
+    link = links.get(name)
+    if link is not None and link.alias != mark(owner):
+        raise NetnsError(f"{name} exists and belongs to something else")
+    if link is None:
+        if parent not in links:
+            raise NetnsError(f"{parent}, the interface of the VLAN network's physical network, does not exist")
+        run("link", "add", "link", parent, "name", name, "type", "vlan", "id", str(vlan_id))
+    _settle(link, name, owner, mtu, bridge)
+
+
 def ensure_fdb_remotes(name: str, remotes: tuple[str, ...]) -> None:
     """Flooding entries toward the other hosts' tunnel addresses (head-end replication)."""
     current = {e.get("dst") for e in query("fdb", "show", "dev", name, tool="bridge") if e.get("mac") == "00:00:00:00:00:00"}

@@ -22,6 +22,13 @@ class Vxlan:
 
 
 @dataclasses.dataclass(frozen=True)
+class Vlan:
+    name: str  # "<interface>.<vlan id>", as Neutron's Linux bridge agent names it
+    parent: str  # the host interface (or bridge) the physical network is mapped to
+    vlan_id: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Segment:
     """One network's layer 2 on this host: its bridge and what carries it off the host."""
 
@@ -29,6 +36,7 @@ class Segment:
     bridge: str
     mtu: int
     vxlan: Vxlan | None = None
+    vlan: Vlan | None = None
     uplink: str | None = None  # a host interface enslaved to the bridge (a flat network mapped to an interface)
     host_addresses: tuple[str, ...] = ()  # the host's own addresses on the bridge (DevStack's br-ex gateway)
     skipped: str = ""  # why this host cannot carry the network (e.g. no 802.1q in the kernel)

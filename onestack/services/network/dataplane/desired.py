@@ -1,7 +1,8 @@
 """From the network tables to a ``HostPlan``: pure computation, no kernel access.
 
 Names are Neutron's Linux-bridge agent's, so the usual troubleshooting steps work verbatim:
-bridge ``brq<network[:11]>``, guest tap ``tap<port[:11]>``, ``vxlan-<vni>``, namespaces
+bridge ``brq<network[:11]>``, guest tap ``tap<port[:11]>``, ``vxlan-<vni>``, ``<interface>.<vlan id>``,
+namespaces
 ``qdhcp-<network>`` and ``qrouter-<router>`` whose ports are veths ``tap<port[:11]>`` on the bridge
 and ``ns-``/``qr-``/``qg-<port[:11]>`` inside.
 """
@@ -9,6 +10,7 @@ and ``ns-``/``qr-``/``qg-<port[:11]>`` inside.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import ipaddress
 
 from sqlalchemy import select
@@ -24,6 +26,7 @@ from onestack.drivers.netns.plan import (
     Segment,
     Tap,
     Veth,
+    Vlan,
     Vxlan,
 )
 from onestack.services.network.models import FloatingIP as FloatingIPRow
@@ -77,13 +80,25 @@ def segment(network: Network, facts: HostFacts) -> Segment:
             return Segment(network.id, brq, network.mtu,
                            skipped=f"physical network {network.physical_network!r} has no bridge mapping on this host")
         if kind == "vlan":
-            return Segment(network.id, brq, network.mtu, skipped=NO_VLAN if not facts.vlan_supported
-                           else "VLAN networks are not wired by this data plane yet")
+            if not facts.vlan_supported:
+                return Segment(network.id, brq, network.mtu, skipped=NO_VLAN)
+            return Segment(network.id, brq, network.mtu, vlan=vlan_device(mapped, network.segmentation_id))
         if facts.interfaces.get(mapped, "bridge") == "bridge":  # linuxbridge semantics: the mapped bridge IS it
             return Segment(network.id, mapped, network.mtu,
                            host_addresses=tuple(facts.bridge_addresses.get(mapped) or ()))
         return Segment(network.id, brq, network.mtu, uplink=mapped)
     return Segment(network.id, brq, network.mtu, skipped=f"network type {kind!r} is not supported here")
+
+
+def vlan_device(interface: str, vlan_id: int) -> Vlan:
+    """``<interface>.<vlan id>``; past the kernel's 15 characters the interface's name is cut and a
+    digest of it keeps two long names apart."""
+    name = f"{interface}.{vlan_id}"
+    if len(name) > 15:
+        tail = f".{vlan_id}"
+        digest = hashlib.sha1(interface.encode()).hexdigest()[:4]
+        name = interface[:15 - len(tail) - len(digest)] + digest + tail
+    return Vlan(name, interface, vlan_id)
 
 
 def _cidr(address: str, subnet: Subnet) -> str:
