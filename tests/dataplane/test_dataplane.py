@@ -14,6 +14,8 @@ import os
 import random
 import signal
 import socketserver
+import subprocess
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -363,3 +365,46 @@ def test_a_vlan_network_carries_tagged_frames_on_its_physical_networks_interface
     finally:
         sh("ip", "link", "del", cloud.trunk, check=False)
         sh("ip", "netns", "del", far, check=False)
+
+
+def test_a_floating_ips_port_forwarding_brings_one_outside_port_to_one_guest_port(cloud, neutron, scratch,
+                                                                                   external):
+    net = create(neutron, "networks", name="dp-forward")
+    subnet = create(neutron, "subnets", network_id=net["id"], cidr="10.98.0.0/24", ip_version=4)
+    router = create(neutron, "routers", name="dp-forward", external_gateway_info={"network_id": external["id"]})
+    ok(neutron.put(f"/routers/{router['id']}/add_router_interface", json={"subnet_id": subnet["id"]}))
+    port = create(neutron, "ports", network_id=net["id"], name="served")
+    inside = port["fixed_ips"][0]["ip_address"]
+    fip = create(neutron, "floatingips", floating_network_id=external["id"])
+    ok(neutron.post(f"/floatingips/{fip['id']}/port_forwardings", json={"port_forwarding": {
+        "internal_port_id": port["id"], "internal_ip_address": inside, "internal_port": 8080,
+        "external_port": 2222, "protocol": "tcp"}}), 201)
+
+    wait(lambda: link_index(f"brq{net['id'][:11]}"), 30, "the network's bridge")
+    guest = scratch(f"brq{net['id'][:11]}", port["mac_address"])
+    guest.address(f"{inside}/24", subnet["gateway_ip"])
+    # the guest's service answers each connection with the address it came from
+    server = subprocess.Popen(["ip", "netns", "exec", guest.name, sys.executable, "-c",
+                               "import socket\ns = socket.create_server(('0.0.0.0', 8080))\n"
+                               "while True:\n    c, a = s.accept()\n    c.sendall(a[0].encode())\n    c.close()"])
+    wait(lambda: link_index(cloud.ext_bridge), 30, "the external bridge")
+    outside = scratch(cloud.ext_bridge)
+    outside.address("203.0.113.1/24")
+    try:
+        wait(lambda: ok(neutron.get(f"/floatingips/{fip['id']}"))["floatingip"]["status"] == "ACTIVE", 30,
+             "the forwarding floating IP to be ACTIVE")
+
+        def fetch(port_number: int) -> str:
+            code = (f"import socket; s = socket.create_connection(({fip['floating_ip_address']!r}, {port_number}), "
+                    "timeout=2); print(s.recv(64).decode())")
+            done = outside.run(sys.executable, "-c", code, check=False)
+            return done.stdout.strip() if done.returncode == 0 else ""
+
+        # the guest sees the outside's own address: a forwarding translates the destination only
+        assert wait(lambda: fetch(2222), 30, "the forwarded port") == "203.0.113.1"
+        assert fetch(8080) == "", "only the forwarded port is open on the floating address"
+        ok(neutron.delete(f"/floatingips/{fip['id']}"), 204)
+        wait(lambda: not fetch(2222), 30, "the forwarding to go with its floating IP")
+    finally:
+        server.kill()
+        server.wait()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from onestack.drivers.netns import dnsmasq, metadata_proxy, nat
-from onestack.drivers.netns.plan import FloatingIP, Router, Veth
+from onestack.drivers.netns.plan import FloatingIP, PortForward, Router, Veth
 from onestack.services.network.dataplane import desired
 from onestack.services.network.models import IPAllocation, Network, Port, Subnet
 
@@ -106,6 +106,14 @@ def test_the_router_table_snats_egress_on_its_gateway_and_pairs_dnat_with_snat_p
     assert 'oifname "qg-p" ip saddr 10.0.0.5 snat to 172.24.4.50' in text
     assert text.index("snat to 172.24.4.50") < text.index('oifname "qg-p" snat to 172.24.4.10')
     assert "snat to 172.24.4.10" not in nat.render(Router("r", "qrouter-r", (), gw, snat=False))
+
+
+def test_a_port_forwarding_is_a_dnat_of_one_protocol_and_port_with_no_snat_of_its_own():
+    gw = Veth("p", "tapp", "qg-p", "br-ex", "fa:16:3e:00:00:09", 1500, ("172.24.4.10/24", "172.24.4.60/32"))
+    forward = PortForward("172.24.4.60", "udp", 5353, "10.0.0.7", 53)
+    text = nat.render(Router("r", "qrouter-r", (), gw, "172.24.4.1", snat=False, port_forwards=(forward,)))
+    assert text.count("ip daddr 172.24.4.60 udp dport 5353 dnat to 10.0.0.7:53") == 2  # prerouting and output
+    assert "snat" not in text
 
 
 def test_the_metadata_proxy_replaces_identity_headers_and_closes_each_connection():

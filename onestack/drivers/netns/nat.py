@@ -29,6 +29,11 @@ def _chains(router: Router) -> str:
             pre.append(f"ip daddr {fip.floating} dnat to {fip.fixed}")
             out.append(f"ip daddr {fip.floating} dnat to {fip.fixed}")
             post.append(f'oifname "{device}" ip saddr {fip.fixed} snat to {fip.floating}')
+        for fwd in router.port_forwards:
+            rule = (f"ip daddr {fwd.floating} {fwd.protocol} dport {fwd.external_port} "
+                    f"dnat to {fwd.internal}:{fwd.internal_port}")
+            pre.append(rule)
+            out.append(rule)
         if router.snat and router.gateway.addresses:
             address = router.gateway.addresses[0].split("/")[0]
             post.append(f'oifname "{device}" snat to {address}')

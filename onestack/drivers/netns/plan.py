@@ -70,6 +70,17 @@ class FloatingIP:
     fixed: str
 
 
+@dataclasses.dataclass(frozen=True, order=True)
+class PortForward:
+    """Neutron's floating IP port forwarding: ``floating``:``external_port`` to ``internal``:``internal_port``."""
+
+    floating: str
+    protocol: str
+    external_port: int
+    internal: str
+    internal_port: int
+
+
 @dataclasses.dataclass(frozen=True)
 class Router:
     router_id: str
@@ -80,6 +91,7 @@ class Router:
     routes: tuple[tuple[str, str], ...] = ()
     snat: bool = True
     floating_ips: tuple[FloatingIP, ...] = ()
+    port_forwards: tuple[PortForward, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -185,7 +185,7 @@ class Agent:
 
     def _report(self, wired: set[str]) -> None:
         """Ports this host wires are ACTIVE once their device is in its bridge, DOWN otherwise; a floating
-        IP is ACTIVE while it is associated and its router's gateway is wired.  Read first, so a pass that
+        IP is ACTIVE while it is associated (or forwards ports) and its router's gateway is wired.  Read first, so a pass that
         changes nothing takes no write lock."""
         for port_id in wired - self._wired:
             LOG.info("port %s wired", port_id)
@@ -210,8 +210,10 @@ class Agent:
         if not self.network_node:
             return changes
         gateways = dict(session.execute(select(models.Router.id, models.Router.gw_port_id)).all())
+        forwarded = set(session.scalars(select(models.PortForwarding.floatingip_id)))
         for fip in session.scalars(select(models.FloatingIP)):
-            status = "ACTIVE" if fip.port_id and gateways.get(fip.router_id) in wired else "DOWN"
+            used = fip.port_id or fip.id in forwarded
+            status = "ACTIVE" if used and gateways.get(fip.router_id) in wired else "DOWN"
             if fip.status != status:
                 changes[(models.FloatingIP, fip.id)] = status
         return changes

@@ -22,6 +22,7 @@ from onestack.drivers.netns.plan import (
     Dhcp,
     FloatingIP,
     HostPlan,
+    PortForward,
     Router,
     Segment,
     Tap,
@@ -30,7 +31,7 @@ from onestack.drivers.netns.plan import (
     Vxlan,
 )
 from onestack.services.network.models import FloatingIP as FloatingIPRow
-from onestack.services.network.models import Network, Port, Subnet
+from onestack.services.network.models import Network, Port, PortForwarding, Subnet
 from onestack.services.network.models import Router as RouterRow
 from onestack.services.network.ports import DHCP_OWNER
 from onestack.services.network.router_gateway import GATEWAY_OWNER
@@ -144,7 +145,7 @@ def dhcp(network: Network, port: Port, ports: list[Port], bridge: str, facts: Ho
 
 
 def router(row: RouterRow, ports: list[Port], networks: dict[str, Network], segments: dict[str, Segment],
-           floating: list[FloatingIPRow]) -> Router:
+           floating: list[FloatingIPRow], forwardings: dict[str, list[PortForwarding]] | None = None) -> Router:
     subnets = {s.id: s for n in networks.values() for s in n.subnets}
 
     def wired(port: Port) -> bool:
@@ -155,13 +156,19 @@ def router(row: RouterRow, ports: list[Port], networks: dict[str, Network], segm
     gw = next((p for p in ports if p.id == row.gw_port_id and wired(p)), None)
     if gw is None:
         return Router(row.id, f"qrouter-{row.id}", inside, routes=_routes(row))
-    fips = tuple(sorted(FloatingIP(f.floating_ip_address, f.fixed_ip_address) for f in floating
-                        if f.router_id == row.id and f.port_id and f.fixed_ip_address))
+    mine = [f for f in floating if f.router_id == row.id]
+    fips = tuple(sorted(FloatingIP(f.floating_ip_address, f.fixed_ip_address) for f in mine
+                        if f.port_id and f.fixed_ip_address))
+    forwards = tuple(sorted(PortForward(f.floating_ip_address, pf.protocol, pf.external_port,
+                                        pf.internal_ip_address, pf.internal_port)
+                            for f in mine for pf in (forwardings or {}).get(f.id, ())))
+    addresses = sorted({f"{f.floating}/32" for f in fips} | {f"{f.floating}/32" for f in forwards})
     gateway = _veth(gw, "qg", segments[gw.network_id].bridge, networks[gw.network_id].mtu, subnets,
-                    tuple(f"{f.floating}/32" for f in fips))
+                    tuple(addresses))
     default = next((subnets[a.subnet_id].gateway_ip for a in gw.fixed_ips
                     if a.subnet_id in subnets and subnets[a.subnet_id].gateway_ip and _v4(a.ip_address)), None)
-    return Router(row.id, f"qrouter-{row.id}", inside, gateway, default, _routes(row), row.enable_snat, fips)
+    return Router(row.id, f"qrouter-{row.id}", inside, gateway, default, _routes(row), row.enable_snat, fips,
+                  forwards)
 
 
 def _routes(row: RouterRow) -> tuple[tuple[str, str], ...]:
@@ -183,10 +190,14 @@ def plan(session: Session, facts: HostFacts) -> HostPlan:
     servers = tuple(dhcp(networks[p.network_id], p, by_network[p.network_id], segments[p.network_id].bridge, facts)
                     for p in sorted(dhcp_ports, key=lambda p: p.id)
                     if p.network_id in segments and not segments[p.network_id].skipped)
-    floating = list(session.scalars(select(FloatingIPRow).where(FloatingIPRow.port_id.is_not(None))))
+    forwardings: dict[str, list[PortForwarding]] = {}
+    for pf in session.scalars(select(PortForwarding)):
+        forwardings.setdefault(pf.floatingip_id, []).append(pf)
+    floating = list(session.scalars(select(FloatingIPRow).where(
+        FloatingIPRow.port_id.is_not(None) | FloatingIPRow.id.in_(forwardings))))
     planned_routers = tuple(
         router(r, [p for p in router_ports.values() if p.device_id == r.id or p.id == r.gw_port_id], networks,
-               segments, floating) for r in sorted(routers, key=lambda r: r.id))
+               segments, floating, forwardings) for r in sorted(routers, key=lambda r: r.id))
     taps = tuple(Tap(p.id, f"tap{short(p.id)}", segments[p.network_id].bridge, networks[p.network_id].mtu)
                  for p in sorted(guest_ports, key=lambda p: p.id) if not segments[p.network_id].skipped)
     return HostPlan(facts.owner, facts.metadata_socket, tuple(segments.values()), servers, planned_routers, taps)
