@@ -137,9 +137,11 @@ class MetadataSettings:
 @dataclasses.dataclass
 class ConsoleSettings:
     """Remote consoles (``remote-consoles``): how long a console URL's token lasts, as Nova's
-    ``[consoleauth] token_ttl``."""
+    ``[consoleauth] token_ttl``, and the host names a browser page may open a console from besides the
+    one it asked (Nova's ``[console] allowed_origins``)."""
 
     token_ttl: int = 600
+    allowed_origins: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass

@@ -67,8 +67,13 @@ def check_consoles(nova, server_id: str) -> None:
     assert "noVNC" in httpx.get(page, timeout=30).text
     path = unquote(parse_qs(urlsplit(page).query)["path"][0])
     base = urlsplit(page)
-    with connect(f"ws://{base.netloc}/{path}", subprotocols=["binary"], open_timeout=30) as ws:
+    # a browser on the console page's own site may open it; a page of another site, with the same token, may not
+    with connect(f"ws://{base.netloc}/{path}", subprotocols=["binary"], origin=f"http://{base.netloc}",
+                 open_timeout=30) as ws:
         assert ws.recv(timeout=30).startswith(b"RFB 003.")
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"ws://{base.netloc}/{path}", origin="http://attacker.example", open_timeout=30)
+    assert refused.value.response.status_code == 403
     with pytest.raises(InvalidStatus):
         connect(url.replace(token, "00000000-0000-0000-0000-000000000000"), open_timeout=30)
 

@@ -3,7 +3,9 @@ joins a client's websocket to the guest's console socket, bytes both ways; ``/co
 noVNC's pages when Debian's ``novnc`` is installed.
 
 A token that is unknown, expired or whose guest has no such console now is refused in the handshake
-(HTTP 403), before anything reaches the guest.
+(HTTP 403), before anything reaches the guest.  So is a browser's request from a page of another site
+(its ``Origin`` names neither this host nor an allowed origin), as Nova's proxies refuse it: a token in
+a page's URL must not be usable from a page an attacker serves.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Mount, WebSocketRoute
@@ -23,9 +26,26 @@ LOG = logging.getLogger("onestack.compute.consoles")
 CHUNK = 65536
 
 
+def origin_allowed(origin: str | None, host: str, allowed: list[str]) -> bool:
+    """Whether a websocket request with these ``Origin`` and ``Host`` headers may open a console.  No
+    Origin is a client that is not a browser (it has no page to be tricked by)."""
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https"):
+        return False
+    return parts.hostname is not None and parts.hostname in {urlsplit(f"//{host}").hostname, *allowed}
+
+
 async def _websocket(ws: WebSocket) -> None:
-    target = await run_in_threadpool(consoles.connect, ws.scope["onestack.runtime"].compute,
-                                     ws.query_params.get("token", ""))
+    compute = ws.scope["onestack.runtime"].compute
+    if not origin_allowed(ws.headers.get("origin"), ws.headers.get("host", ""),
+                          compute.settings.consoles.allowed_origins):
+        LOG.warning("console websocket refused: origin %s does not match host %s", ws.headers.get("origin"),
+                    ws.headers.get("host"))
+        await ws.close(code=1008)
+        return
+    target = await run_in_threadpool(consoles.connect, compute, ws.query_params.get("token", ""))
     if target is None:
         await ws.close(code=1008)  # before accept: the handshake is refused
         return
