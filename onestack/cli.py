@@ -24,6 +24,8 @@ app.add_typer(compute_app, name="compute")
 diagnose_app = typer.Typer(no_args_is_help=True, help="Say what stands between a packet and its destination.")
 app.add_typer(diagnose_app, name="diagnose")
 console = Console()
+# where a joined host takes the API's calls for its guests (consoles, interfaces), on its tunnel address
+LINK_PORT = 8790
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Where the cloud keeps its state.",
                                        default_factory=config.default_data_dir)]
@@ -235,6 +237,9 @@ def compute_join(
     image_dir: Annotated[str | None, typer.Option(help="The image store directory the hosts share "
                                                        "(the controller's image_dir).")] = None,
     compute_driver: Annotated[str | None, typer.Option(help="auto, qemu or fake.")] = None,
+    link_bind: Annotated[str | None, typer.Option(
+        help="HOST:PORT where the API takes this host's guests' consoles and interfaces "
+             "(default: the tunnel address, port 8790).")] = None,
 ) -> None:
     """Run the compute engine and network agent of one more host of a cloud on PostgreSQL (no API)."""
     if compute_driver not in (None, "auto", "qemu", "fake"):
@@ -246,6 +251,8 @@ def compute_join(
     settings.compute.host = host or settings.compute.host
     settings.network.tunnel_ip = tunnel_ip or settings.network.tunnel_ip
     settings.image_dir = image_dir or settings.image_dir
+    settings.compute.link_bind = (link_bind or settings.compute.link_bind
+                                  or f"{settings.network.tunnel_ip or '127.0.0.1'}:{LINK_PORT}")
     config.save(settings)
     server.configure_logging(settings.log_level)
     try:

@@ -116,6 +116,10 @@ class ComputeSettings:
     # The external network os-floating-ips allocates from when no pool is named and there is more than
     # one (Nova's [neutron] default_floating_pool, as DevStack sets it).
     default_floating_pool: str = "public"
+    # Where this process takes other processes' calls for its hosts' guests (console output, consoles,
+    # interfaces): ``HOST:PORT``, which ``onestack compute join`` sets to its tunnel address; empty: a Unix
+    # socket in the data dir, for this machine's other processes (API workers).
+    link_bind: str = ""
 
 
 @dataclasses.dataclass

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import yaml
 
+from tests.api.helpers import upload_image, wait
 from tests.cloudfixture import Cloud
 from tests.pgtools import scratch_database
 
@@ -328,6 +329,42 @@ def test_two_workers_share_sqlite_and_die_with_their_parent(tmp_path):
         while time.monotonic() < deadline and any(alive(w) for w in workers):
             time.sleep(0.1)
         assert not any(alive(w) for w in workers)
+    finally:
+        cloud.stop()
+
+
+def test_every_worker_reaches_the_guests_of_the_hosts_their_supervisor_runs(tmp_path):
+    """With two workers the hosts run in the supervisor: whichever worker takes a call that needs a guest
+    (console output, diagnostics, an interface) makes it through the host link."""
+    cloud = Cloud(tmp_path / "data", settings={"workers": 2}).start()
+    try:
+        headers = {"X-Auth-Token": cloud.token(), "OpenStack-API-Version": "compute 2.48"}
+        nova, neutron = f"{cloud.url}/compute/v2.1", f"{cloud.url}/network/v2.0"
+        with httpx.Client(headers=headers, timeout=60) as c:
+            image = upload_image(httpx.Client(base_url=cloud.url, headers=headers, timeout=60))
+            net = c.post(f"{neutron}/networks", json={"network": {"name": "w"}}).json()["network"]
+            c.post(f"{neutron}/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                          "cidr": "10.0.0.0/24"}}).raise_for_status()
+            server = c.post(f"{nova}/servers", json={"server": {"name": "w", "imageRef": image["id"],
+                                                                "flavorRef": "1", "networks": "none"}})
+            server_id = server.json()["server"]["id"]
+            wait(lambda: c.get(f"{nova}/servers/{server_id}").json()["server"]["status"] == "ACTIVE", 60,
+                 "the server ACTIVE")
+
+        def ask(_):
+            with httpx.Client(headers=headers, timeout=60) as fresh:  # a new connection lands on either worker
+                return (fresh.post(f"{nova}/servers/{server_id}/action", json={"os-getConsoleOutput": {}}),
+                        fresh.get(f"{nova}/servers/{server_id}/diagnostics"))
+
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(ask, range(12)))
+        assert [(out.status_code, diag.status_code) for out, diag in answers] == [(200, 200)] * 12
+        assert all(out.json()["output"] for out, _ in answers)
+        assert {diag.json()["state"] for _, diag in answers} == {"running"}
+        with httpx.Client(headers=headers, timeout=60) as c:
+            attached = c.post(f"{nova}/servers/{server_id}/os-interface",
+                              json={"interfaceAttachment": {"net_id": net["id"]}})
+            assert attached.status_code == 200, attached.text
     finally:
         cloud.stop()
 

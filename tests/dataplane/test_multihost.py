@@ -20,6 +20,7 @@ from tests.api.helpers import name, ok, upload_image, wait
 from tests.cloudfixture import Cloud
 from tests.dataplane import probes
 from tests.dataplane.kernel import free_subnet, require_dataplane, sh
+from tests.drivers import serial
 from tests.pgtools import scratch_database
 
 pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
@@ -78,11 +79,6 @@ class Host:
             self.process.wait()
             return None
 
-    def console(self, server_id: str) -> str:
-        """A guest's serial console log as QEMU writes it on this host (an operator's view of the host)."""
-        log = self.data_dir / "compute" / "instances" / server_id / "console.log"
-        return log.read_text(errors="replace") if log.exists() else ""
-
     def close(self) -> None:
         self.stop()
         self.log.close()
@@ -118,7 +114,7 @@ class Guest:
 
 def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
     require_dataplane()
-    underlay, (_, tunnel_a, tunnel_b) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:3]
+    underlay, (controller, tunnel_a, tunnel_b) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:3]
     hosts: list[Host] = []
     guests: list[Guest] = []
     with scratch_database() as url:
@@ -127,6 +123,7 @@ def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
                       settings={"compute": {"driver": "fake", "fake_hosts": 1, "host": "controller"}}).start()
         sh("ip", "link", "add", underlay, "type", "bridge")
         try:
+            sh("ip", "addr", "add", f"{controller}/24", "dev", underlay)  # the API reaches the hosts' links
             sh("ip", "link", "set", underlay, "up")
             for letter, address in (("a", tunnel_a), ("b", tunnel_b)):
                 hosts.append(Host(underlay, str(address), tmp_path / f"host-{letter}", database, f"host-{letter}"))
@@ -170,6 +167,14 @@ def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
             assert f"dst {tunnel_b}" in fdb and f"dst {tunnel_a}" not in fdb, fdb
             wait(lambda: guests[0].pings(guests[1].address), 60, "a ping from host A's guest to host B's")
             assert guests[1].pings(guests[0].address)
+
+            # calls that need the guest go to its host's link, which takes only calls signed with its secret
+            output = ok(nova.post(f"/servers/{where['host-a']}/action", json={"os-getConsoleOutput": {}}))
+            assert "onestack-tiny: up" in output["output"], output  # what host A's fake guest printed
+            link = f"http://{tunnel_a}:8790/hosts/host-a/instances/{where['host-a']}/console_output"
+            forged = httpx.post(link, json={}, headers={"X-Onestack-Link-Time": "0",
+                                                        "X-Onestack-Link-Signature": "0" * 64})
+            assert forged.status_code == 401, forged.text
             assert [h.stop() for h in hosts] == [0, 0]
         finally:
             for guest in guests:
@@ -237,15 +242,22 @@ def test_real_guests_on_two_joined_hosts_reach_each_other_and_the_controllers_dh
 
             where = [wait(lambda s=s: placed(s), 120, "a server ACTIVE") for s in servers]
             assert sorted(where) == ["host-a", "host-b"]
-            by_name = {h.host: h for h in hosts}
+
+            def console(server_id: str) -> str:  # the controller's API asks the guest's host over its link
+                return ok(nova.post(f"/servers/{server_id}/action", json={"os-getConsoleOutput": {}}))["output"]
+
             for i, (server_id, host) in enumerate(zip(servers, where, strict=True)):
                 try:
-                    log = wait(lambda s=server_id, h=by_name[host]: probes.found(h.console(s), 1) and h.console(s),
-                               300, f"vm-{i}'s probe on {host}", every=1)
+                    log = wait(lambda s=server_id: probes.found(console(s), 1) and console(s), 300,
+                               f"vm-{i}'s probe on {host}", every=1)
                 except AssertionError as exc:
-                    raise AssertionError(f"{exc}; its console:\n{by_name[host].console(server_id)}") from None
+                    raise AssertionError(f"{exc}; its console:\n{console(server_id)}") from None
                 assert f"hostname=vm-{i} addresses={addresses[i]} source=metadata-service" in log, log
                 assert probes.found(log, 1) == {f"reach {addresses[1 - i]}": "yes"}, log
+            # the serial console of a joined host's guest, through the controller's proxy and that host's link
+            url = ok(nova.post(f"/servers/{servers[1]}/remote-consoles", json={
+                "remote_console": {"protocol": "serial", "type": "serial"}}))["remote_console"]["url"]
+            assert serial.shell_answers(url)
             for server_id in servers:
                 ok(nova.delete(f"/servers/{server_id}"), 204)
             for server_id in servers:

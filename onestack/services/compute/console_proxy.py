@@ -10,20 +10,20 @@ a page's URL must not be usable from a page an attacker serves.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
+from websockets.exceptions import InvalidHandshake
 
+from onestack.drivers.remote import client as remote
+from onestack.drivers.remote import relay
 from onestack.services.compute import consoles
 
 LOG = logging.getLogger("onestack.compute.consoles")
-CHUNK = 65536
 
 
 def origin_allowed(origin: str | None, host: str, allowed: list[str]) -> bool:
@@ -50,37 +50,21 @@ async def _websocket(ws: WebSocket) -> None:
         await ws.close(code=1008)  # before accept: the handshake is refused
         return
     try:
-        reader, writer = await asyncio.open_unix_connection(target.socket)
-    except OSError as exc:
+        guest = await _open(compute, target)
+    except (OSError, InvalidHandshake, TimeoutError) as exc:
         LOG.warning("console of %s: cannot connect to %s: %s", target.instance_uuid, target.socket, exc)
         await ws.close(code=1011)
         return
     # noVNC asks for the "binary" subprotocol (websockify's); a serial client may ask for none
     await ws.accept(subprotocol="binary" if "binary" in ws.scope.get("subprotocols", []) else None)
+    await relay.relay(ws, guest)
 
-    async def to_guest() -> None:
-        with contextlib.suppress(WebSocketDisconnect):
-            while True:
-                message = await ws.receive()
-                if message["type"] == "websocket.disconnect":
-                    return
-                writer.write(message.get("bytes") or (message.get("text") or "").encode())
-                await writer.drain()
 
-    async def to_client() -> None:
-        while data := await reader.read(CHUNK):
-            await ws.send_bytes(data)
-
-    tasks = {asyncio.ensure_future(to_guest()), asyncio.ensure_future(to_client())}
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        writer.close()
-        with contextlib.suppress(Exception):
-            await ws.close()
+async def _open(compute, target: consoles.Target) -> relay.UnixPeer | relay.LinkPeer:
+    if remote.is_link(target.socket):
+        secret = await run_in_threadpool(compute.hosts.link_secret, target.host)
+        return relay.LinkPeer(await remote.open_console(target.socket, secret))
+    return await relay.UnixPeer.open(target.socket)
 
 
 def routes() -> list[BaseRoute]:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from sqlalchemy import delete
 
 from onestack.db.base import utcnow
-from onestack.drivers.compute import ConsoleUnavailable, PowerState
+from onestack.drivers.compute import ConsoleUnavailable, DriverError, PowerState
 from onestack.http.errors import BadRequest, Conflict
 from onestack.services.compute.models import ConsoleToken, Instance
 
@@ -62,6 +62,8 @@ def create(compute, instance: Instance, protocol: str, console_type: str, base_u
         compute.hosts.driver(instance.host).console_socket(instance.id, protocol)
     except ConsoleUnavailable as exc:
         raise BadRequest(str(exc)) from None
+    except DriverError as exc:  # its host's process cannot be reached
+        raise Conflict(f"Instance {instance.id} is not ready: {exc}") from None
     token = str(uuid.uuid4())
     now = utcnow()
     with compute.db.write() as session:
@@ -91,10 +93,10 @@ def find(compute, token: str) -> ConsoleToken | None:
 def connect(compute, token: str) -> Target | None:
     """Where the proxy connects for ``token``: the console socket of the guest, if it has one now."""
     found = find(compute, token)
-    if found is None or found.host not in compute.hosts.names():
+    if found is None:
         return None
     try:
         path = compute.hosts.driver(found.host).console_socket(found.instance_uuid, _protocol(found.console_type))
-    except ConsoleUnavailable:
+    except (ConsoleUnavailable, DriverError):
         return None
     return Target(found.instance_uuid, found.console_type, found.host, path)

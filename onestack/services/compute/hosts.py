@@ -1,12 +1,18 @@
 """The compute hosts this process runs, each with its driver, and their records.
 
 A host registers itself at start: its ``ComputeHost`` row (Nova's service record and hypervisor)
-and its resource provider in placement with what its driver says the machine offers.
+and its resource provider in placement with what its driver says the machine offers.  The process
+also answers other processes' calls for its hosts' guests on the host link (``drivers/remote``):
+``driver(host)`` of a host run elsewhere (another API worker's supervisor, a joined host) is a
+``RemoteDriver`` to the link address and secret its row holds.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import socket
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -19,10 +25,20 @@ from onestack.drivers import choice
 from onestack.drivers.compute import ComputeDriver, HostResources
 from onestack.drivers.fake import FakeDriver
 from onestack.drivers.qemu.driver import QemuDriver
+from onestack.drivers.remote import server as link_server
+from onestack.drivers.remote.client import RemoteDriver
+from onestack.drivers.remote.wire import LinkError
 from onestack.services.compute.models import ComputeHost
 
 # Seconds without a heartbeat after which a host another process runs is down (Nova's service_down_time).
 SERVICE_DOWN_TIME = 60
+
+
+def _socket_path(path: Path) -> Path:
+    """``path``, or a short stand-in named from it where it is past what a Unix socket address holds."""
+    if len(str(path)) < 100:
+        return path
+    return Path(tempfile.gettempdir()) / "onestack-link" / f"{hashlib.sha1(str(path).encode()).hexdigest()[:16]}.sock"
 
 
 def is_up(row: ComputeHost, running: set[str]) -> bool:
@@ -39,13 +55,39 @@ class Hosts:
         self.tunnel_ip = tunnel_ip
         self.state_dir = state_dir
         self._drivers: dict[str, ComputeDriver] = {}
+        self._secrets: dict[str, str] = {}
+        self._link: link_server.LinkServer | None = None
         self.kind, self.reason = choice.choose(settings.driver)
 
     def names(self) -> list[str]:
         return list(self._drivers)
 
-    def driver(self, host: str) -> ComputeDriver:
-        return self._drivers[host]
+    def driver(self, host: str) -> ComputeDriver | RemoteDriver:
+        """The driver of ``host``: its own if this process runs it, else the link to the process that does
+        (``LinkError`` if none says it is listening)."""
+        local = self._drivers.get(host)
+        if local is not None:
+            return local
+        with self.db.read() as session:
+            found = session.execute(select(ComputeHost.link_url, ComputeHost.link_secret)
+                                    .where(ComputeHost.host == host)).first()
+        if found is None or not found.link_url or not found.link_secret:
+            raise LinkError(f"no process serves host {host} now")
+        return RemoteDriver(host, found.link_url, found.link_secret)
+
+    def link_secret(self, host: str) -> str:
+        """The key that signs calls on ``host``'s link."""
+        with self.db.read() as session:
+            return session.scalar(select(ComputeHost.link_secret).where(ComputeHost.host == host)) or ""
+
+    def reachable(self, host: str | None) -> bool:
+        """Whether calls for ``host``'s guests can be made from here (not whether they will succeed)."""
+        if host is None:
+            return False
+        if host in self._drivers:
+            return True
+        with self.db.read() as session:
+            return bool(session.scalar(select(ComputeHost.link_url).where(ComputeHost.host == host)))
 
     def address(self, host: str) -> str | None:
         """The host's IP address (a migration's ``dest_host``)."""
@@ -64,7 +106,8 @@ class Hosts:
         return tuple(sorted(set(found) - {self.tunnel_ip, ""}))
 
     def start(self, placement) -> None:
-        """Create this process's drivers and register their hosts (idempotent across restarts)."""
+        """Create this process's drivers, open their link and register their hosts (idempotent across
+        restarts)."""
         base = self.settings.host or socket.gethostname()
         if self.kind == "fake":
             offered = HostResources(self.settings.fake_vcpus, self.settings.fake_memory_mb, self.settings.fake_disk_gb)
@@ -76,6 +119,7 @@ class Hosts:
             self._drivers[base] = QemuDriver(self.state_dir)
         else:
             raise ValueError(f"unknown compute driver {self.kind!r}")
+        link_url = self._open_link()
         registered = []
         with self.db.write() as session:
             for name, driver in self._drivers.items():
@@ -91,6 +135,24 @@ class Hosts:
                     offered.disk_gb
                 row.heartbeat_at = utcnow()
                 row.tunnel_ip = self.tunnel_ip or None
+                row.link_url, row.link_secret = link_url, self._secrets[name]
                 registered.append(row)
         for row in registered:
             placement.register_host(row, self.settings)
+
+    def _open_link(self) -> str:
+        """Serve the link on ``compute.link_bind`` (``HOST:PORT``), or on a Unix socket in the state dir
+        where only processes of this machine call; returns the address callers use."""
+        self._secrets = {name: secrets.token_hex(32) for name in self._drivers}
+        bind = self.settings.link_bind or f"unix:{_socket_path(self.state_dir / 'link.sock')}"
+        if bind.startswith("unix:"):
+            Path(bind[5:]).parent.mkdir(parents=True, exist_ok=True)
+            Path(bind[5:]).unlink(missing_ok=True)
+        self._link = link_server.LinkServer(link_server.app(self._drivers, self._secrets), bind)
+        self._link.start()
+        return bind if bind.startswith("unix:") else f"http://{bind}"
+
+    def stop(self) -> None:
+        if self._link is not None:
+            self._link.stop()
+            self._link = None

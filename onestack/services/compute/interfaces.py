@@ -65,9 +65,12 @@ def detach(compute, ctx: Context, server_id: str, port_id: str, request_id: str)
         instance = _attachable(compute, session, ctx, server_id, "detach_interface",
                                "os_compute_api:os-attach-interfaces:delete")
     port = find(compute, instance.id, port_id)
+    try:  # the device goes first: a detach that fails leaves the interface as it was
+        _driver_call(compute, instance, "detach_interface", NIC(port_id=port.id, mac_address=port.mac_address,
+                                                                tap_name=f"tap{port.id[:11]}"))
+    except DriverError as error:
+        raise Conflict(f"Failed to detach network adapter device from {instance.id}: {error}") from None
     made = _forget(compute, instance.id, port_id, port.network_id, ctx, request_id)
-    _driver_call(compute, instance, "detach_interface", NIC(port_id=port.id, mac_address=port.mac_address,
-                                                            tap_name=f"tap{port.id[:11]}"))
     compute.networking.detach_port(instance, port_id, made)
 
 
@@ -109,7 +112,8 @@ def _forget(compute, instance_id: str, port_id: str, network_id: str | None = No
 
 
 def _driver_call(compute, instance: Instance, method: str, nic: NIC) -> None:
-    """Plug or unplug the guest's device, if its host runs in this process (a stopped guest's spec is
-    updated all the same, as the drivers keep it)."""
-    if instance.host is not None and instance.host in compute.hosts.names():
+    """Plug or unplug the guest's device on its host, in this process or through the host link (a
+    stopped guest's spec is updated all the same, as the drivers keep it); ``DriverError`` when the
+    driver fails or no process serves the host."""
+    if instance.host is not None:
         getattr(compute.hosts.driver(instance.host), method)(instance.id, nic)

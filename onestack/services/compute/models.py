@@ -129,6 +129,10 @@ class ComputeHost(Base):
     host_ip: Mapped[str] = mapped_column(String(64), default="127.0.0.1")
     # Its VXLAN tunnel address (Neutron's agent ``local_ip``); None: it takes no part in the mesh.
     tunnel_ip: Mapped[str | None] = mapped_column(String(64))
+    # Where the process running this host takes other processes' calls for its guests (console output,
+    # consoles, interfaces...), and the key those calls are signed with; None: no such process now.
+    link_url: Mapped[str | None] = mapped_column(String(255))
+    link_secret: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     heartbeat_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -47,6 +47,7 @@ class ComputeService:
 
     def stop(self) -> None:
         self.engine.stop()
+        self.hosts.stop()
 
     # -- quotas ------------------------------------------------------------------------------------
     def usage(self, session: Session, project_id: str, user_id: str | None = None) -> dict[str, int]:

@@ -90,9 +90,13 @@ def console_output(call: Call, args) -> Reply:
     with svc.db.read() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
         authorize(call.ctx, "os_compute_api:os-console-output", instance)
-    if instance.host is None or instance.host not in svc.hosts.names():
+    if not svc.hosts.reachable(instance.host):
         raise Conflict(f"Instance {instance.id} is not ready to show its console.")
-    output = svc.hosts.driver(instance.host).console_output(instance.id, None if length in (None, -1) else length)
+    try:
+        output = svc.hosts.driver(instance.host).console_output(instance.id,
+                                                                None if length in (None, -1) else length)
+    except DriverError as error:
+        raise Conflict(f"Instance {instance.id} cannot show its console now: {error}") from None
     return Reply({"output": output}, 200)  # the one action that answers 200 with a body
 
 
@@ -167,7 +171,7 @@ def _change_password(call: Call, args: dict) -> Reply:
         authorize(call.ctx, "os_compute_api:os-admin-password", instance)
         svc.servers.check_lock(call.ctx, instance)
         st.require(instance, "changePassword", (st.ACTIVE,))
-    if instance.host not in svc.hosts.names():
+    if not svc.hosts.reachable(instance.host):
         raise Conflict(f"Instance {instance.id} is not on a host of this cloud that can set its password.")
     try:
         svc.hosts.driver(instance.host).set_admin_password(instance.id, args["adminPass"])

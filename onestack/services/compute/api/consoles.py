@@ -3,6 +3,7 @@ and ``GET /os-console-auth-tokens/{token}`` (admins)."""
 
 from __future__ import annotations
 
+from onestack.drivers.remote import client as remote
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import consoles, schemas
@@ -49,10 +50,15 @@ def show_token(call: Call) -> dict:
     target = consoles.connect(svc, call.path["token"])
     # the console is a Unix socket on the host, not a TCP port: its path is the internal access path
     return {"console": {"instance_uuid": found.instance_uuid, "host": found.host, "port": 0,
-                        "internal_access_path": f"unix:{target.socket}" if target else None}}
+                        "internal_access_path": _access_path(target.socket) if target else None}}
 
 
 ROUTES = [
     route("/v2.1/servers/{server_id}/remote-consoles", "POST", remote_console),
     route("/v2.1/os-console-auth-tokens/{token}", "GET", show_token),
 ]
+
+
+def _access_path(address: str) -> str:
+    """A guest's console socket on this host, as ``unix:<path>``; one on another host, by its link URL."""
+    return address if remote.is_link(address) else f"unix:{address}"

@@ -38,7 +38,7 @@ def show_diagnostics(call: Call) -> dict:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
         authorize(call.ctx, "os_compute_api:os-server-diagnostics", project_id=instance.project_id)
         session.expunge(instance)
-    if instance.host is None or instance.host not in svc.hosts.names():
+    if not svc.hosts.reachable(instance.host):
         raise Conflict(f"Cannot 'get_diagnostics' instance {instance.id} while it is in vm_state "
                        f"{instance.vm_state}")
     driver = svc.hosts.driver(instance.host)

@@ -1,0 +1,92 @@
+"""What travels on the host link: signed requests, arguments and answers as JSON, and errors by name.
+
+A request carries the time it was made and an HMAC-SHA256, keyed with the host's link secret, of its
+method, path, time and body digest; the host takes it within ``MAX_SKEW`` seconds of its own clock.
+Only a process that can read the host's row in the cloud's database knows the secret.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import time
+
+from onestack.drivers.compute import NIC, ConsoleUnavailable, DriverError, InstanceInfo, PowerState
+
+TIME_HEADER = "X-Onestack-Link-Time"
+SIGNATURE_HEADER = "X-Onestack-Link-Signature"
+MAX_SKEW = 60.0
+
+# the calls one process may make on another's drivers: everything else a host's own engine does
+CALLS = ("console_output", "set_admin_password", "instance_info", "attach_interface", "detach_interface",
+         "console_socket")
+ERRORS: dict[str, type[Exception]] = {"DriverError": DriverError, "ConsoleUnavailable": ConsoleUnavailable}
+
+
+class LinkError(DriverError):
+    """The host could not be reached or did not answer as a host does: for the caller, a driver that
+    failed."""
+
+
+def _mac(secret: str, method: str, path: str, stamp: str, body: bytes) -> str:
+    message = f"{method}\n{path}\n{stamp}\n{hashlib.sha256(body).hexdigest()}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def sign(secret: str, method: str, path: str, body: bytes = b"", now: float | None = None) -> dict[str, str]:
+    stamp = f"{time.time() if now is None else now:.3f}"
+    return {TIME_HEADER: stamp, SIGNATURE_HEADER: _mac(secret, method, path, stamp, body)}
+
+
+def verify(secret: str, method: str, path: str, body: bytes, headers, now: float | None = None) -> bool:
+    stamp, signature = headers.get(TIME_HEADER, ""), headers.get(SIGNATURE_HEADER, "")
+    try:
+        skew = abs((time.time() if now is None else now) - float(stamp))
+    except ValueError:
+        return False
+    return skew <= MAX_SKEW and hmac.compare_digest(_mac(secret, method, path, stamp, body), signature)
+
+
+def call_path(host: str, uuid: str, method: str) -> str:
+    return f"/hosts/{host}/instances/{uuid}/{method}"
+
+
+def console_path(host: str, uuid: str, kind: str) -> str:
+    return f"/hosts/{host}/instances/{uuid}/console/{kind}"
+
+
+def encode_args(method: str, args: tuple) -> dict:
+    if method in ("attach_interface", "detach_interface"):
+        return {"nic": dataclasses.asdict(args[0])}
+    if method == "console_output":
+        return {"length": args[0]}
+    if method == "set_admin_password":
+        return {"password": args[0]}
+    if method == "console_socket":
+        return {"kind": args[0]}
+    return {}
+
+
+def decode_args(method: str, body: dict) -> tuple:
+    if method in ("attach_interface", "detach_interface"):
+        return (NIC(**body["nic"]),)
+    if method == "console_output":
+        return (body.get("length"),)
+    if method == "set_admin_password":
+        return (body["password"],)
+    if method == "console_socket":
+        return (body["kind"],)
+    return ()
+
+
+def encode_result(value) -> object:
+    if isinstance(value, InstanceInfo):
+        return {"power_state": int(value.power_state), "vcpus": value.vcpus, "memory_mb": value.memory_mb}
+    return value
+
+
+def decode_result(method: str, value) -> object:
+    if method == "instance_info":
+        return InstanceInfo(PowerState(value["power_state"]), value["vcpus"], value["memory_mb"])
+    return value
