@@ -29,9 +29,9 @@ def _chains(router: Router) -> str:
             pre.append(f"ip daddr {fip.floating} dnat to {fip.fixed}")
             out.append(f"ip daddr {fip.floating} dnat to {fip.fixed}")
             post.append(f'oifname "{device}" ip saddr {fip.fixed} snat to {fip.floating}')
-        if router.snat and router.gateway.addresses:
-            address = router.gateway.addresses[0].split("/")[0]
-            post.append(f'oifname "{device}" snat to {address}')
+        own = [a.split("/")[0] for a in router.gateway.addresses if ":" not in a]  # IPv6 is never translated
+        if router.snat and own:
+            post.append(f'oifname "{device}" snat to {own[0]}')
 
     def chain(name: str, hook: str, priority: int, rules: list[str]) -> str:
         body = "".join(f"    {r}\n" for r in rules)
