@@ -72,7 +72,7 @@ def cloud(tmp_path_factory):
     c.onestack("down", "--purge")
     metadata.shutdown()
     assert converge.owned_objects(owner, c.data_dir / "dataplane") == {
-        "namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set()}
+        "namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set(), "radvd": set()}
     assert f":os-{owner}-" not in sh("iptables-save").stdout  # nor a firewall chain
 
 

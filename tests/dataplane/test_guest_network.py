@@ -70,7 +70,7 @@ def test_a_guest_gets_its_address_by_dhcp_and_answers_ping_once_its_group_allows
              "the network to be deleted")
         owner = (cloud.data_dir / "dataplane" / "owner").read_text().strip()
         wait(lambda: converge.owned_objects(owner, cloud.data_dir / "dataplane") == {
-            "namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set()}, 30, "nothing left")
+            "namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set(), "radvd": set()}, 30, "nothing left")
     finally:
         if neighbour is not None:
             neighbour.close()

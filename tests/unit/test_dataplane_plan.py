@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from onestack.drivers.netns import dnsmasq, metadata_proxy, nat
-from onestack.drivers.netns.plan import FloatingIP, PortForward, Router, Veth
+from onestack.drivers.netns import dnsmasq, metadata_proxy, nat, radvd
+from onestack.drivers.netns.plan import FloatingIP, PortForward, Router, Segment, Veth
 from onestack.services.network.dataplane import desired
 from onestack.services.network.models import IPAllocation, Network, Port, Subnet
+from onestack.services.network.models import Router as RouterRow
 
 NET = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 
@@ -63,7 +64,8 @@ def port(pid: str, mac: str, *ips: tuple[str, str], owner="compute:nova", dns_na
 def subnet(sid: str, cidr: str, gateway: str | None, dhcp=True, **extra) -> Subnet:
     return Subnet(id=sid, network_id=NET, cidr=cidr, gateway_ip=gateway, enable_dhcp=dhcp,
                   ip_version=6 if ":" in cidr else 4, dns_nameservers=extra.get("dns", []),
-                  host_routes=extra.get("routes", []))
+                  host_routes=extra.get("routes", []), ipv6_ra_mode=extra.get("mode"),
+                  ipv6_address_mode=extra.get("mode"))
 
 
 def test_dhcp_serves_static_leases_of_every_port_on_dhcp_subnets_with_the_metadata_route():
@@ -128,3 +130,87 @@ def test_the_metadata_proxy_replaces_identity_headers_and_closes_each_connection
 def test_the_other_hosts_tunnel_addresses_are_the_vxlan_devices_flooding_entries():
     seg = desired.segment(network(), facts(tunnel_ip="192.0.2.7", remotes=("192.0.2.8", "192.0.2.9")))
     assert seg.vxlan.remotes == ("192.0.2.8", "192.0.2.9")
+
+
+def test_dnsmasq_serves_dhcpv6_leases_on_stateful_subnets_options_on_stateless_ones_and_nothing_on_slaac():
+    net = network()
+    net.subnets = [subnet("s4", "10.0.0.0/24", "10.0.0.1"),
+                   subnet("full", "2001:db8:1::/64", "2001:db8:1::1", dns=["2001:db8::53"], mode="dhcpv6-stateful"),
+                   subnet("less", "2001:db8:2::/64", "2001:db8:2::1", mode="dhcpv6-stateless"),
+                   subnet("auto", "2001:db8:3::/64", "2001:db8:3::1", mode="slaac"),
+                   subnet("bare", "2001:db8:4::/64", "2001:db8:4::1")]  # no IPv6 mode: DHCPv6 as stateful
+    dhcp_port = port("d" * 36, "fa:16:3e:00:00:01", ("s4", "10.0.0.2"), ("full", "2001:db8:1::2"),
+                     ("less", "2001:db8:2::f816:3eff:fe00:1"), ("auto", "2001:db8:3::f816:3eff:fe00:1"),
+                     ("bare", "2001:db8:4::2"), owner="network:dhcp")
+    guest = port("e" * 36, "fa:16:3e:00:00:02", ("s4", "10.0.0.5"), ("full", "2001:db8:1::5"),
+                 ("less", "2001:db8:2::f816:3eff:fe00:2"), ("auto", "2001:db8:3::f816:3eff:fe00:2"))
+    plan = desired.dhcp(net, dhcp_port, [dhcp_port, guest], "brqX", facts())
+    # the DHCP port holds all its addresses, SLAAC ones too, and the metadata address (IPv4 guests ask it)
+    assert "2001:db8:3::f816:3eff:fe00:1/64" in plan.veth.addresses and "169.254.169.254/32" in plan.veth.addresses
+    assert [s.cidr for s in plan.server.subnets] == ["10.0.0.0/24", "2001:db8:1::/64", "2001:db8:2::/64",
+                                                      "2001:db8:4::/64"]
+    assert [h.ip for h in plan.server.hosts] == ["10.0.0.5", "2001:db8:1::5"]
+    assert plan.server.hosts[1].hostname == "host-2001-db8-1--5"
+
+    files = dnsmasq.render(plan.server, Path("/state/x"))
+    conf = files["dnsmasq.conf"].splitlines()
+    assert "dhcp-range=set:subnet1,2001:db8:1::,static,64,86400s" in conf
+    assert "dhcp-range=set:subnet2,2001:db8:2::,static,64,86400s" in conf
+    assert not any("2001:db8:3::" in line for line in conf)
+    assert "fa:16:3e:00:00:02,host-2001-db8-1--5.openstacklocal,[2001:db8:1::5]" in files["hosts"].splitlines()
+    opts = files["opts"].splitlines()
+    assert "tag:subnet1,option6:dns-server,[2001:db8::53]" in opts
+    assert "tag:subnet2,option6:dns-server" in opts  # none: dnsmasq must not offer itself
+    assert not any(o.startswith("tag:subnet1,option:") for o in opts), "no DHCPv4 options on an IPv6 subnet"
+
+
+def test_a_network_with_slaac_subnets_only_runs_no_dnsmasq_and_no_metadata_proxy():
+    net = network()
+    net.subnets = [subnet("auto", "2001:db8:3::/64", "2001:db8:3::1", mode="slaac")]
+    dhcp_port = port("d" * 36, "fa:16:3e:00:00:01", ("auto", "2001:db8:3::f816:3eff:fe00:1"), owner="network:dhcp")
+    plan = desired.dhcp(net, dhcp_port, [dhcp_port], "brqX", facts())
+    assert plan.server is None and not plan.metadata
+    assert plan.veth.addresses == ("2001:db8:3::f816:3eff:fe00:1/64",)
+
+
+def test_router_advertisements_carry_the_flags_of_each_ra_mode():
+    def flags(mode: str) -> tuple[str, str, str]:
+        text = radvd.render((radvd.Advertised("qr-x", 1450, (radvd.Prefix("2001:db8::/64", mode),)),))
+        pick = ("AdvManagedFlag", "AdvOtherConfigFlag", "AdvAutonomous")
+        return tuple(next(line.split()[1].rstrip(";") for line in text.splitlines() if f in line) for f in pick)
+
+    assert flags("slaac") == ("off", "off", "on")
+    assert flags("dhcpv6-stateless") == ("off", "on", "on")
+    assert flags("dhcpv6-stateful") == ("on", "off", "off")
+    text = radvd.render((radvd.Advertised("qr-x", 1450, (radvd.Prefix("2001:db8::/64", "slaac"),),
+                                          ("2001:db8::53",)),))
+    assert "interface qr-x\n{\n    AdvSendAdvert on;" in text and "AdvLinkMTU 1450;" in text
+    assert "prefix 2001:db8::/64" in text and "RDNSS 2001:db8::53" in text
+
+
+def test_a_router_advertises_its_ra_subnets_routes_ipv6_by_the_external_gateway_and_snats_ipv4_only():
+    inside, outside = network(), Network(id="f" * 36, network_type="flat", physical_network="public", mtu=1500,
+                                         segmentation_id=None, dns_domain="")
+    inside.subnets = [subnet("ra", "2001:db8:1::/64", "2001:db8:1::1", dns=["2001:db8::53"], mode="slaac"),
+                      subnet("quiet", "2001:db8:2::/64", "2001:db8:2::1")]  # no RA mode: not advertised
+    outside.subnets = [Subnet(id="x6", network_id=outside.id, cidr="2001:db8:ff::/64", gateway_ip="2001:db8:ff::1",
+                              ip_version=6, enable_dhcp=False, dns_nameservers=[], host_routes=[]),
+                       Subnet(id="x4", network_id=outside.id, cidr="172.24.4.0/24", gateway_ip="172.24.4.1",
+                              ip_version=4, enable_dhcp=False, dns_nameservers=[], host_routes=[])]
+    qr1 = port("1" * 36, "fa:16:3e:00:00:11", ("ra", "2001:db8:1::1"), owner="network:router_interface")
+    qr2 = port("2" * 36, "fa:16:3e:00:00:12", ("quiet", "2001:db8:2::1"), owner="network:router_interface")
+    qg = port("3" * 36, "fa:16:3e:00:00:13", ("x6", "2001:db8:ff::5"), ("x4", "172.24.4.5"),
+              owner="network:router_gateway")
+    for p in (qr1, qr2):
+        p.device_id = "r"
+    qg.network_id = outside.id
+    row = RouterRow(id="r", gw_port_id=qg.id, routes=[{"destination": "2001:db8:9::/64", "nexthop": "2001:db8:1::9"}],
+                    enable_snat=True)
+    segments = {NET: Segment(NET, "brqX", 1450), outside.id: Segment(outside.id, "br-ex", 1500)}
+    plan = desired.router(row, [qr1, qr2, qg], {NET: inside, outside.id: outside}, segments, [])
+    assert plan.advertised == (radvd.Advertised("qr-11111111111", 1450, (radvd.Prefix("2001:db8:1::/64", "slaac"),),
+                                                ("2001:db8::53",)),)
+    assert (plan.default_route, plan.default_route6) == ("172.24.4.1", "2001:db8:ff::1")
+    assert plan.routes == (("2001:db8:9::/64", "2001:db8:1::9"),)
+    assert 'oifname "qg-33333333333" snat to 172.24.4.5' in nat.render(plan)
+    assert "2001:db8" not in nat.render(plan)

@@ -12,7 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from onestack.drivers.netns import dnsmasq, links, metadata_proxy, namespaces, nat
+from onestack.drivers.netns import dnsmasq, links, metadata_proxy, namespaces, nat, radvd
 from onestack.drivers.netns.ip import NetnsError, mark
 from onestack.drivers.netns.plan import Dhcp, HostPlan, Router, Segment
 
@@ -21,6 +21,10 @@ LOG = logging.getLogger("onestack.netns")
 
 def dhcp_folder(state: Path, network_id: str) -> Path:
     return state / "dhcp" / network_id
+
+
+def radvd_folder(state: Path, router_id: str) -> Path:
+    return state / "radvd" / router_id
 
 
 class ConvergeErrors(NetnsError):
@@ -58,7 +62,7 @@ def converge(plan: HostPlan, state: Path) -> set[str]:
         if attempt(dhcp.namespace, lambda d=dhcp: _dhcp(root, d, plan, existing, state)):
             wired.add(dhcp.veth.port_id)
     for router in plan.routers:
-        if attempt(router.namespace, lambda r=router: _router(root, r, owner, existing)):
+        if attempt(router.namespace, lambda r=router: _router(root, r, owner, existing, state)):
             wired |= {v.port_id for v in (*router.interfaces, *([router.gateway] if router.gateway else []))}
     attempt("removing what no longer belongs", lambda: _remove_stale(plan, state, existing))
     if failed:
@@ -112,7 +116,7 @@ def _veth(root: dict[str, links.Link], veth, netns: str, owner: str) -> set[str]
     return links.ensure_addresses(netns, veth.inner, list(veth.addresses))
 
 
-def _router(root: dict[str, links.Link], router: Router, owner: str, existing: set[str]) -> None:
+def _router(root: dict[str, links.Link], router: Router, owner: str, existing: set[str], state: Path) -> None:
     ns = router.namespace
     namespaces.ensure(ns, owner, existing, forwarding=True)
     # What goes, goes before the NAT table changes and what comes, comes after it: a floating address
@@ -132,7 +136,12 @@ def _router(root: dict[str, links.Link], router: Router, owner: str, existing: s
         for cidr in added & floating:
             _announce(ns, router.gateway.inner, cidr.split("/")[0])
     hops = [("0.0.0.0/0", router.default_route)] if router.default_route else []
+    hops += [("::/0", router.default_route6)] if router.default_route6 else []
     links.ensure_routes(ns, hops + list(router.routes))
+    if router.advertised:
+        radvd.ensure(ns, router.advertised, radvd_folder(state, router.router_id))
+    else:
+        radvd.stop(radvd_folder(state, router.router_id))
 
 
 def _announce(netns: str, device: str, address: str) -> None:
@@ -147,6 +156,8 @@ def _remove_stale(plan: HostPlan, state: Path, existing: set[str]) -> None:
     wanted_ns = {d.namespace for d in plan.dhcp} | {r.namespace for r in plan.routers}
     for network_id in dnsmasq.served(state / "dhcp") - {d.network_id for d in plan.dhcp}:
         _stop_dhcp(dhcp_folder(state, network_id))
+    for router_id in radvd.served(state / "radvd") - {r.router_id for r in plan.routers}:
+        radvd.stop(radvd_folder(state, router_id))
     for ns in namespaces.owned(plan.owner, existing) - wanted_ns:
         LOG.info("removing namespace %s: nothing wants it", ns)
         namespaces.remove(ns)
@@ -180,7 +191,7 @@ def taps_astray(plan: HostPlan, root: dict[str, links.Link], wired: set[str]) ->
 
 def broken(plan: HostPlan, state: Path, root: dict[str, links.Link]) -> bool:
     """A cheap check of what a full pass makes: the bridges, VXLAN and VLAN devices and veth host ends on the
-    host, the namespaces, and the helper processes (dnsmasq, metadata proxies) alive."""
+    host, the namespaces, and the helper processes (dnsmasq, metadata proxies, radvd) alive."""
     devices = [s.bridge for s in plan.segments if not s.skipped]
     devices += [s.vxlan.name for s in plan.segments if s.vxlan and not s.skipped]
     devices += [s.vlan.name for s in plan.segments if s.vlan and not s.skipped]
@@ -197,7 +208,8 @@ def broken(plan: HostPlan, state: Path, root: dict[str, links.Link]) -> bool:
             return True
         if dhcp.metadata and plan.metadata_socket and metadata_proxy.pid(folder) is None:
             return True
-    return False
+    return any(r.advertised and radvd.pid(radvd_folder(state, r.router_id), r.namespace) is None
+               for r in plan.routers)
 
 
 def _stop_dhcp(folder: Path) -> None:
@@ -209,6 +221,8 @@ def purge(owner: str, state: Path) -> None:
     """Remove every namespace, link, tap and dnsmasq this cloud made on this host."""
     for network_id in dnsmasq.served(state / "dhcp"):
         _stop_dhcp(dhcp_folder(state, network_id))
+    for router_id in radvd.served(state / "radvd"):
+        radvd.stop(radvd_folder(state, router_id))
     for ns in namespaces.owned(owner):
         namespaces.remove(ns)
     for name in links.owned(links.snapshot(), owner):
@@ -220,5 +234,6 @@ def owned_objects(owner: str, state: Path) -> dict[str, set[str]]:
     return {"namespaces": namespaces.owned(owner),
             "links": set(links.owned(links.snapshot(), owner)),
             "dnsmasq": {n for n in dnsmasq.served(state / "dhcp") if dnsmasq.pid(dhcp_folder(state, n))},
-            "proxies": {n for n in dnsmasq.served(state / "dhcp") if metadata_proxy.pid(dhcp_folder(state, n))}}
+            "proxies": {n for n in dnsmasq.served(state / "dhcp") if metadata_proxy.pid(dhcp_folder(state, n))},
+            "radvd": {r for r in radvd.served(state / "radvd") if radvd.pid(radvd_folder(state, r))}}
 

@@ -13,6 +13,21 @@ import time
 from pathlib import Path
 
 
+def write_if_changed(path: Path, text: str) -> bool:
+    """Replace ``path`` atomically with ``text``; False (nothing written) when it already says that."""
+    if path.exists() and path.read_text() == text:
+        return False
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return True
+
+
+def folders(base: Path) -> set[str]:
+    """The names of the folders under ``base`` (one per network or router a helper serves)."""
+    return {p.name for p in base.iterdir() if p.is_dir()} if base.exists() else set()
+
+
 def running(pidfile: Path, marker: str, netns: str | None = None) -> int | None:
     try:
         found = int(pidfile.read_text().strip())

@@ -1,5 +1,9 @@
 """One dnsmasq per network, inside its ``qdhcp-`` namespace: static leases only.
 
+IPv4 subnets get DHCPv4; IPv6 subnets get DHCPv6 as Neutron's DHCP agent gives it: ``dhcpv6-stateful``
+ones (and those with no IPv6 mode) static leases of the ports' fixed addresses, ``dhcpv6-stateless``
+ones options only (their addresses come from SLAAC).  Router advertisements are the router's (radvd).
+
 Its files live in ``<base>/<network id>/``; the pidfile lets a restarted agent adopt the running
 process.  Leases and options are re-read on SIGHUP; a change to the subnets themselves (the
 ``dhcp-range`` lines) needs a restart, as in Neutron's DHCP agent.
@@ -29,6 +33,10 @@ class DhcpSubnet:
     host_routes: tuple[tuple[str, str], ...] = ()  # (destination, nexthop)
     mtu: int = 1500
 
+    @property
+    def version(self) -> int:
+        return ipaddress.ip_network(self.cidr).version
+
 
 @dataclasses.dataclass(frozen=True, order=True)
 class DhcpHost:
@@ -55,30 +63,40 @@ def render(server: DhcpServer, folder: Path) -> dict[str, str]:
             f"dhcp-optsfile={folder / 'opts'}"]
     opts = []
     for number, subnet in enumerate(server.subnets):
-        net = ipaddress.ip_network(subnet.cidr)
         tag = f"subnet{number}"
-        conf.append(f"dhcp-range=set:{tag},{net.network_address},static,{net.netmask},{LEASE_SECONDS}s")
-        opts.append(f"tag:{tag},option:mtu,{subnet.mtu}")
-        opts.append(f"tag:{tag},option:dns-server" + "".join(f",{d}" for d in subnet.dns_servers))
-        routes = list(subnet.host_routes)
-        if subnet.gateway:
-            opts.append(f"tag:{tag},option:router,{subnet.gateway}")
-            routes.append(("0.0.0.0/0", subnet.gateway))  # with option 121 present, clients ignore option 3
-        else:
-            opts.append(f"tag:{tag},option:router")
-        if routes:
-            opts.append(f"tag:{tag},option:classless-static-route," + ",".join(f"{d},{h}" for d, h in routes))
-    hosts = [f"{h.mac},{h.hostname}.{server.domain},{h.ip}" for h in server.hosts]
+        render_subnet = _v4_subnet if subnet.version == 4 else _v6_subnet
+        conf.append(render_subnet(subnet, tag, opts))
+    hosts = [_host_line(h, server.domain) for h in server.hosts]
     return {"dnsmasq.conf": "\n".join(conf) + "\n", "hosts": "\n".join(hosts) + "\n", "opts": "\n".join(opts) + "\n"}
 
 
-def _write(path: Path, text: str) -> bool:
-    if path.exists() and path.read_text() == text:
-        return False
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return True
+def _v4_subnet(subnet: DhcpSubnet, tag: str, opts: list[str]) -> str:
+    """The subnet's ``dhcp-range`` line; its options go to ``opts``."""
+    net = ipaddress.ip_network(subnet.cidr)
+    opts.append(f"tag:{tag},option:mtu,{subnet.mtu}")
+    opts.append(f"tag:{tag},option:dns-server" + "".join(f",{d}" for d in subnet.dns_servers))
+    routes = list(subnet.host_routes)
+    if subnet.gateway:
+        opts.append(f"tag:{tag},option:router,{subnet.gateway}")
+        routes.append(("0.0.0.0/0", subnet.gateway))  # with option 121 present, clients ignore option 3
+    else:
+        opts.append(f"tag:{tag},option:router")
+    if routes:
+        opts.append(f"tag:{tag},option:classless-static-route," + ",".join(f"{d},{h}" for d, h in routes))
+    return f"dhcp-range=set:{tag},{net.network_address},static,{net.netmask},{LEASE_SECONDS}s"
+
+
+def _v6_subnet(subnet: DhcpSubnet, tag: str, opts: list[str]) -> str:
+    """DHCPv6 carries no router, MTU or routes (the router's advertisements do): only DNS servers.  The
+    range is ``static`` in both modes: a stateless subnet's hosts simply have no address to be given."""
+    net = ipaddress.ip_network(subnet.cidr)
+    opts.append(f"tag:{tag},option6:dns-server" + "".join(f",[{d}]" for d in subnet.dns_servers))
+    return f"dhcp-range=set:{tag},{net.network_address},static,{net.prefixlen},{LEASE_SECONDS}s"
+
+
+def _host_line(host: DhcpHost, domain: str) -> str:
+    address = f"[{host.ip}]" if ipaddress.ip_address(host.ip).version == 6 else host.ip
+    return f"{host.mac},{host.hostname}.{domain},{address}"
 
 
 def pid(folder: Path, netns: str | None = None) -> int | None:
@@ -89,7 +107,7 @@ def pid(folder: Path, netns: str | None = None) -> int | None:
 def ensure(server: DhcpServer, folder: Path) -> int:
     """dnsmasq serving exactly ``server``; returns its pid."""
     folder.mkdir(parents=True, exist_ok=True)
-    changed = {name: _write(folder / name, text) for name, text in render(server, folder).items()}
+    changed = {name: daemons.write_if_changed(folder / name, text) for name, text in render(server, folder).items()}
     running = pid(folder, server.netns)
     if running is not None and not changed["dnsmasq.conf"]:
         if changed["hosts"] or changed["opts"]:
@@ -114,4 +132,4 @@ def stop(folder: Path, keep_files: bool = False) -> None:
 
 def served(base: Path) -> set[str]:
     """The networks that have a dnsmasq folder under ``base``."""
-    return {p.name for p in base.iterdir() if p.is_dir()} if base.exists() else set()
+    return daemons.folders(base)

@@ -173,9 +173,10 @@ def retire_addresses(netns: str | None, device: str, cidrs: tuple[str, ...]) -> 
 def ensure_routes(netns: str, routes: list[tuple[str, str]]) -> None:
     """Exactly these ``(destination, nexthop)`` routes of ours (``proto static``) in ``netns``."""
     current = set()
-    for item in query("route", "show", "proto", "static", netns=netns):
-        dst = "0.0.0.0/0" if item["dst"] == "default" else str(ipaddress.ip_network(item["dst"], strict=False))
-        current.add((dst, item.get("gateway", "")))
+    for family, default in (("-4", "0.0.0.0/0"), ("-6", "::/0")):
+        for item in query(family, "route", "show", "proto", "static", netns=netns):
+            dst = default if item["dst"] == "default" else str(ipaddress.ip_network(item["dst"], strict=False))
+            current.add((dst, item.get("gateway", "")))
     wanted = {(str(ipaddress.ip_network(d, strict=False)), hop) for d, hop in routes}
     for dst, hop in current - wanted:
         run("route", "del", dst, "via", hop, "proto", "static", netns=netns, check=False)

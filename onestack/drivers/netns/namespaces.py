@@ -33,8 +33,13 @@ def ensure(name: str, owner: str, existing: set[str], forwarding: bool = False) 
     elif owner_of(name) not in ("", mark(owner)):  # unmarked: ours, cut short between add and mark
         raise RuntimeError(f"namespace {name} exists and belongs to something else")
     run("link", "set", "dev", "lo", "alias", mark(owner), "up", netns=name)
+    # The cloud's IPAM made its addresses unique: no duplicate-address detection holding a new address
+    # back (dnsmasq cannot bind a tentative one); and its devices take no router advertisements (the
+    # router's own would give a DHCP namespace a default route, another's would move a router's).
+    settings = ["net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.default.accept_ra=0"]
     if forwarding:
-        in_netns(name, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+        settings += ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1"]
+    in_netns(name, "sysctl", "-q", "-w", *settings)
 
 
 def remove(name: str) -> None:

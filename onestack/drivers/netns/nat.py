@@ -34,9 +34,9 @@ def _chains(router: Router) -> str:
                     f"dnat to {fwd.internal}:{fwd.internal_port}")
             pre.append(rule)
             out.append(rule)
-        if router.snat and router.gateway.addresses:
-            address = router.gateway.addresses[0].split("/")[0]
-            post.append(f'oifname "{device}" snat to {address}')
+        own = [a.split("/")[0] for a in router.gateway.addresses if ":" not in a]  # IPv6 is never translated
+        if router.snat and own:
+            post.append(f'oifname "{device}" snat to {own[0]}')
 
     def chain(name: str, hook: str, priority: int, rules: list[str]) -> str:
         body = "".join(f"    {r}\n" for r in rules)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from onestack.drivers.netns.dnsmasq import DhcpServer
+from onestack.drivers.netns.radvd import Advertised
 
 METADATA_ADDRESS = "169.254.169.254"
 
@@ -88,10 +89,12 @@ class Router:
     interfaces: tuple[Veth, ...]  # qr- devices
     gateway: Veth | None = None  # the qg- device
     default_route: str | None = None
-    routes: tuple[tuple[str, str], ...] = ()
+    routes: tuple[tuple[str, str], ...] = ()  # extra routes, IPv4 and IPv6
     snat: bool = True
     floating_ips: tuple[FloatingIP, ...] = ()
     port_forwards: tuple[PortForward, ...] = ()
+    default_route6: str | None = None  # IPv6 is routed, never translated: no NAT for it
+    advertised: tuple[Advertised, ...] = ()  # the qr- devices sending router advertisements
 
 
 @dataclasses.dataclass(frozen=True)

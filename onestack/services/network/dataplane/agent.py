@@ -2,7 +2,7 @@
 
 There is one key, the host: every tick reads the whole desired state (a few queries) and compares
 it to the last full pass's.  The same plan and a kernel that passes a cheap check (its bridges,
-veths and namespaces there, dnsmasq and the proxies alive, guests' taps plugged): nothing more is
+veths and namespaces there, dnsmasq, the proxies and radvd alive, guests' taps plugged): nothing more is
 done, so the one-second resync costs a query, one ``ip link`` and a few reads of /proc.  A tap that
 came or went gets a quick pass of its own (guests wait for it); a new plan, a failed check, a
 network commit or ``DEEP_EVERY`` seconds gone by run the full converge, which also repairs what the
@@ -62,7 +62,7 @@ def owner_of(settings: Settings) -> str:
 
 
 def purge(settings: Settings) -> None:
-    """Remove every namespace, bridge, veth, VXLAN device, tap, dnsmasq and firewall rule this cloud made here."""
+    """Remove every namespace, bridge, veth, VXLAN device, tap, dnsmasq, radvd and firewall rule this cloud made here."""
     path = state_dir(settings) / OWNER_FILE
     if path.exists():
         owner = owner_of(settings)

@@ -30,6 +30,7 @@ from onestack.drivers.netns.plan import (
     Vlan,
     Vxlan,
 )
+from onestack.drivers.netns.radvd import Advertised, Prefix
 from onestack.services.network.models import FloatingIP as FloatingIPRow
 from onestack.services.network.models import Network, Port, PortForwarding, Subnet
 from onestack.services.network.models import Router as RouterRow
@@ -118,27 +119,45 @@ def _veth(port: Port, inner_prefix: str, bridge: str, mtu: int, subnets: dict[st
 
 
 def hostname(port: Port, address: str) -> str:
-    return port.dns_name or "host-" + address.replace(".", "-")
+    return port.dns_name or "host-" + address.replace(".", "-").replace(":", "-")
+
+
+def dhcp_served(subnet: Subnet) -> bool:
+    """Whether the network's dnsmasq serves ``subnet``, as Neutron's DHCP agent decides: every DHCP-enabled
+    IPv4 subnet, and an IPv6 one in a DHCPv6 address mode or with no IPv6 mode at all (SLAAC alone,
+    ``slaac`` or an RA mode without address mode, is the router's advertisements' business)."""
+    if not subnet.enable_dhcp:
+        return False
+    if subnet.ip_version == 4:
+        return True
+    mode = subnet.ipv6_address_mode
+    return mode in ("dhcpv6-stateful", "dhcpv6-stateless") or (mode is None and subnet.ipv6_ra_mode is None)
+
+
+def _leased(subnet: Subnet) -> bool:
+    """Whether ports get their fixed address from dnsmasq (a stateless subnet's come from SLAAC)."""
+    return subnet.ipv6_address_mode != "dhcpv6-stateless"
 
 
 def dhcp(network: Network, port: Port, ports: list[Port], bridge: str, facts: HostFacts) -> Dhcp:
     subnets = {s.id: s for s in network.subnets}
-    served = {s.id: s for s in network.subnets if s.enable_dhcp and s.ip_version == 4}
+    served = {s.id: s for s in network.subnets if dhcp_served(s)}
     own = [a.ip_address for a in port.fixed_ips if a.subnet_id in served]
-    metadata = facts.metadata and bool(own)
+    metadata = facts.metadata and any(_v4(a) for a in own)  # guests reach 169.254.169.254 over IPv4
     veth = _veth(port, "ns", bridge, network.mtu, subnets, (f"{METADATA_ADDRESS}/32",) if metadata else ())
     if not own:
         return Dhcp(network.id, f"qdhcp-{network.id}", veth, None)
     dhcp_subnets = []
-    for subnet in sorted(served.values(), key=lambda s: s.cidr):
+    for subnet in sorted(served.values(), key=lambda s: (s.ip_version, s.cidr)):
         routes = [(r["destination"], r["nexthop"]) for r in subnet.host_routes if _v4(r["nexthop"])]
         mine = next((a.ip_address for a in port.fixed_ips if a.subnet_id == subnet.id), None)
-        if metadata and mine:
+        if metadata and mine and subnet.ip_version == 4:
             routes.append((f"{METADATA_ADDRESS}/32", mine))
         dhcp_subnets.append(DhcpSubnet(subnet.cidr, subnet.gateway_ip, tuple(subnet.dns_nameservers),
                                        tuple(routes), network.mtu))
     hosts = sorted(DhcpHost(p.mac_address, a.ip_address, hostname(p, a.ip_address))
-                   for p in ports for a in p.fixed_ips if a.subnet_id in served and p.id != port.id)
+                   for p in ports for a in p.fixed_ips
+                   if a.subnet_id in served and _leased(served[a.subnet_id]) and p.id != port.id)
     server = DhcpServer(network.id, f"qdhcp-{network.id}", veth.inner, tuple(dhcp_subnets), tuple(hosts),
                         network.dns_domain.rstrip(".") or facts.domain)
     return Dhcp(network.id, f"qdhcp-{network.id}", veth, server, metadata)
@@ -151,11 +170,13 @@ def router(row: RouterRow, ports: list[Port], networks: dict[str, Network], segm
     def wired(port: Port) -> bool:
         return port.network_id in segments and not segments[port.network_id].skipped
 
+    interfaces = [p for p in ports if p.device_owner == INTERFACE_OWNER and wired(p)]
     inside = tuple(_veth(p, "qr", segments[p.network_id].bridge, networks[p.network_id].mtu, subnets)
-                   for p in ports if p.device_owner == INTERFACE_OWNER and wired(p))
+                   for p in interfaces)
+    advertised = tuple(a for a in (_advertised(p, networks[p.network_id], subnets) for p in interfaces) if a)
     gw = next((p for p in ports if p.id == row.gw_port_id and wired(p)), None)
     if gw is None:
-        return Router(row.id, f"qrouter-{row.id}", inside, routes=_routes(row))
+        return Router(row.id, f"qrouter-{row.id}", inside, routes=_routes(row), advertised=advertised)
     mine = [f for f in floating if f.router_id == row.id]
     fips = tuple(sorted(FloatingIP(f.floating_ip_address, f.fixed_ip_address) for f in mine
                         if f.port_id and f.fixed_ip_address))
@@ -165,14 +186,29 @@ def router(row: RouterRow, ports: list[Port], networks: dict[str, Network], segm
     addresses = sorted({f"{f.floating}/32" for f in fips} | {f"{f.floating}/32" for f in forwards})
     gateway = _veth(gw, "qg", segments[gw.network_id].bridge, networks[gw.network_id].mtu, subnets,
                     tuple(addresses))
-    default = next((subnets[a.subnet_id].gateway_ip for a in gw.fixed_ips
-                    if a.subnet_id in subnets and subnets[a.subnet_id].gateway_ip and _v4(a.ip_address)), None)
-    return Router(row.id, f"qrouter-{row.id}", inside, gateway, default, _routes(row), row.enable_snat, fips,
-                  forwards)
+    hops: dict[int, str] = {}  # IP version -> the default route's next hop: the first external subnet's gateway
+    for address in gw.fixed_ips:
+        hop = subnets[address.subnet_id].gateway_ip if address.subnet_id in subnets else None
+        if hop:
+            hops.setdefault(ipaddress.ip_address(hop).version, hop)
+    return Router(row.id, f"qrouter-{row.id}", inside, gateway, hops.get(4), _routes(row), row.enable_snat, fips,
+                  port_forwards=forwards, default_route6=hops.get(6), advertised=advertised)
+
+
+def _advertised(port: Port, network: Network, subnets: dict[str, Subnet]) -> Advertised | None:
+    """What the router interface ``port`` advertises: the prefixes of its IPv6 subnets that have an RA mode
+    (Neutron's L3 agent sends advertisements for those only)."""
+    ra = [subnets[a.subnet_id] for a in port.fixed_ips
+          if a.subnet_id in subnets and subnets[a.subnet_id].ip_version == 6 and subnets[a.subnet_id].ipv6_ra_mode]
+    if not ra:
+        return None
+    dns = tuple(dict.fromkeys(d for s in ra for d in s.dns_nameservers))
+    prefixes = tuple(Prefix(s.cidr, s.ipv6_ra_mode) for s in sorted(ra, key=lambda s: s.cidr))
+    return Advertised(f"qr-{short(port.id)}", network.mtu, prefixes, dns)
 
 
 def _routes(row: RouterRow) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((r["destination"], r["nexthop"]) for r in row.routes if _v4(r["nexthop"])))
+    return tuple(sorted((r["destination"], r["nexthop"]) for r in row.routes))
 
 
 def plan(session: Session, facts: HostFacts) -> HostPlan:
