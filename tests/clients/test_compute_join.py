@@ -23,7 +23,9 @@ def join(data_dir, url: str, host: str, tunnel_ip: str) -> subprocess.Popen:
     (data_dir / "onestack.yaml").write_text(yaml.safe_dump({"network": {"dataplane": False}}))
     log = open(data_dir / "join.log", "w")
     return subprocess.Popen([sys.executable, "-m", "onestack", "compute", "join", "--database", url, "--data-dir",
-                             str(data_dir), "--host", host, "--tunnel-ip", tunnel_ip, "--compute-driver", "fake"],
+                             str(data_dir), "--host", host, "--tunnel-ip", tunnel_ip, "--compute-driver", "fake",
+                             # the tunnel address is not this machine's: the link listens on loopback
+                             "--link-bind", "127.0.0.1:0"],
                             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": os.getcwd()})
 
 

@@ -12,6 +12,7 @@ import http.server
 import json
 import os
 import random
+import re
 import signal
 import socketserver
 import subprocess
@@ -227,7 +228,7 @@ def test_a_router_gives_snat_to_the_outside_and_a_floating_ip_brings_the_outside
     wait(lambda: not guest.pings("203.0.113.1"), 30, "egress to stop without SNAT")
 
 
-def test_restarting_the_agent_changes_nothing_that_was_right(cloud, neutron, external):
+def test_restarting_the_agent_changes_nothing_that_was_right(cloud, neutron, external, scratch):
     net = create(neutron, "networks", name="dp-restart")
     subnet = create(neutron, "subnets", network_id=net["id"], cidr="10.92.0.0/24", ip_version=4)
     router = create(neutron, "routers", name="dp-restart", external_gateway_info={"network_id": external["id"]})
@@ -249,13 +250,25 @@ def test_restarting_the_agent_changes_nothing_that_was_right(cloud, neutron, ext
 
     before = state()
     assert None not in before[0] and before[1] and before[2]
-    cloud.stop()
-    cloud.start()
-    with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": cloud.token()}) as http:
-        # a port made after the restart shows the restarted agent has made its full passes
-        late = create(http, "ports", network_id=net["id"], name="after-restart")
-        wait(lambda: late["mac_address"] in (folder / "hosts").read_text(), 30, "a pass of the restarted agent")
-        assert state() == before
+    # a guest pings the router's inside address ten times a second all through the restart
+    guest = scratch(f"brq{net['id'][:11]}")
+    guest.address("10.92.0.200/24")
+    assert wait(lambda: guest.pings(subnet["gateway_ip"]), 30, "the router to answer")
+    ping = subprocess.Popen(["ip", "netns", "exec", guest.name, "busybox", "ping", "-i", "0.1",
+                             subnet["gateway_ip"]], stdout=subprocess.PIPE, text=True)
+    try:
+        cloud.stop()
+        cloud.start()
+        with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": cloud.token()}) as http:
+            # a port made after the restart shows the restarted agent has made its full passes
+            late = create(http, "ports", network_id=net["id"], name="after-restart")
+            wait(lambda: late["mac_address"] in (folder / "hosts").read_text(), 30, "a pass of the restarted agent")
+            assert state() == before
+    finally:
+        ping.send_signal(signal.SIGINT)  # busybox prints its count on SIGINT
+        out = ping.communicate(timeout=10)[0]
+    sent, received = (int(n) for n in re.search(r"(\d+) packets transmitted, (\d+) packets received", out).groups())
+    assert sent > 20 and received >= sent - 1, f"replies lost across the restart: {out[-300:]}"  # one in flight
 
 
 def test_deleting_everything_leaves_nothing_of_it_behind(cloud, neutron, external):

@@ -66,9 +66,11 @@ def app(drivers: dict[str, ComputeDriver], secrets: dict[str, str]) -> Starlette
 
 
 class LinkServer:
-    """uvicorn serving the link in a thread, on ``bind``: ``HOST:PORT`` or ``unix:PATH``."""
+    """uvicorn serving the link in a thread, on ``bind``: ``HOST:PORT`` (port 0: any free one) or
+    ``unix:PATH``."""
 
     def __init__(self, asgi: Starlette, bind: str):
+        self.bind = bind
         where = {"uds": bind[5:]} if bind.startswith("unix:") else {"host": bind.rsplit(":", 1)[0].strip("[]"),
                                                                      "port": int(bind.rsplit(":", 1)[1])}
         self.server = uvicorn.Server(uvicorn.Config(asgi, log_config=None, access_log=False, lifespan="off",
@@ -83,7 +85,15 @@ class LinkServer:
                 break
             threading.Event().wait(0.05)
         if not self.server.started:
-            raise wire.LinkError("the host link did not start listening (address in use?)")
+            raise wire.LinkError(f"the host link cannot listen on {self.bind} (an address of this host, free?)")
+
+    @property
+    def url(self) -> str:
+        """Where callers reach it, with the port the kernel chose for port 0."""
+        if self.bind.startswith("unix:"):
+            return self.bind
+        host, port = self.server.servers[0].sockets[0].getsockname()[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -149,8 +149,11 @@ class Hosts:
             Path(bind[5:]).parent.mkdir(parents=True, exist_ok=True)
             Path(bind[5:]).unlink(missing_ok=True)
         self._link = link_server.LinkServer(link_server.app(self._drivers, self._secrets), bind)
-        self._link.start()
-        return bind if bind.startswith("unix:") else f"http://{bind}"
+        try:
+            self._link.start()
+        except LinkError as exc:
+            raise ValueError(str(exc)) from None
+        return self._link.url
 
     def stop(self) -> None:
         if self._link is not None:
