@@ -27,7 +27,7 @@ import pytest
 from onestack.drivers.netns import availability, converge, dnsmasq, metadata_proxy
 from tests.api.helpers import ok, wait
 from tests.cloudfixture import Cloud
-from tests.dataplane.kernel import Namespace, link_index, require_dataplane, sh
+from tests.dataplane.kernel import link_index, require_dataplane, sh
 
 pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
 
@@ -80,21 +80,6 @@ def cloud(tmp_path_factory):
 def owned(c: Cloud) -> dict[str, set[str]]:
     owner = (c.data_dir / "dataplane" / "owner").read_text().strip()
     return converge.owned_objects(owner, c.data_dir / "dataplane")
-
-
-@pytest.fixture
-def neutron(cloud):
-    with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": cloud.token()},
-                      timeout=60) as http:
-        yield http
-
-
-@pytest.fixture
-def scratch():
-    made: list[Namespace] = []
-    yield lambda bridge, mac=None: made.append(Namespace(bridge, mac)) or made[-1]
-    for ns in made:
-        ns.close()
 
 
 def create(http, plural: str, **body) -> dict:

@@ -16,7 +16,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 
 from onestack.drivers.netns import converge, dnsmasq, radvd
@@ -44,21 +43,6 @@ def cloud(tmp_path_factory):
     c.onestack("down", "--purge")
     assert converge.owned_objects(owner, c.data_dir / "dataplane") == {
         "namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set(), "radvd": set()}
-
-
-@pytest.fixture
-def neutron(cloud):
-    with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": cloud.token()},
-                      timeout=60) as http:
-        yield http
-
-
-@pytest.fixture
-def scratch():
-    made: list[Namespace] = []
-    yield lambda bridge, mac=None: made.append(Namespace(bridge, mac)) or made[-1]
-    for ns in made:
-        ns.close()
 
 
 def v6_network(neutron, name: str, cidr: str, mode: str | None, **extra) -> tuple[dict, dict]:

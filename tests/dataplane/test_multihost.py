@@ -112,6 +112,15 @@ class Guest:
         sh("ip", "netns", "del", self.netns, check=False)
 
 
+def only_joined_hosts_schedule(nova: httpx.Client, hosts: list[Host], seconds: float) -> None:
+    """Wait for the joined hosts' services to be up, then disable the controller's own host."""
+    def services():
+        return {s["host"]: s for s in ok(nova.get("/os-services"))["services"]}
+
+    wait(lambda: all(services().get(h.host, {}).get("state") == "up" for h in hosts), seconds, "the joined hosts up")
+    ok(nova.put(f"/os-services/{services()['controller']['id']}", json={"status": "disabled"}))
+
+
 def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
     require_dataplane()
     underlay, (controller, tunnel_a, tunnel_b) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:3]
@@ -130,13 +139,7 @@ def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
             headers = {"X-Auth-Token": cloud.token()}
             nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={**headers, **V253}, timeout=60)
             http = httpx.Client(base_url=cloud.url, headers=headers, timeout=60)
-
-            def services():
-                return {s["host"]: s for s in ok(nova.get("/os-services"))["services"]}
-
-            wait(lambda: all(services().get(h.host, {}).get("state") == "up" for h in hosts), 60,
-                 "both joined hosts up")
-            ok(nova.put(f"/os-services/{services()['controller']['id']}", json={"status": "disabled"}))
+            only_joined_hosts_schedule(nova, hosts, 60)
             image = upload_image(http, image_name=name("img"))
             net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
             ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
@@ -212,13 +215,7 @@ def test_real_guests_on_two_joined_hosts_reach_each_other_and_the_controllers_dh
             headers = {"X-Auth-Token": cloud.token()}
             nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={**headers, **V253}, timeout=60)
             http = httpx.Client(base_url=cloud.url, headers=headers, timeout=120)
-
-            def services():
-                return {s["host"]: s for s in ok(nova.get("/os-services"))["services"]}
-
-            wait(lambda: all(services().get(h.host, {}).get("state") == "up" for h in hosts), 90,
-                 "both joined hosts up")
-            ok(nova.put(f"/os-services/{services()['controller']['id']}", json={"status": "disabled"}))
+            only_joined_hosts_schedule(nova, hosts, 90)
             image = upload_image(http, tiny_image.path)
             net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
             ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,

@@ -8,9 +8,13 @@ leaves the old process serving nothing.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
+
+from onestack.drivers.netns.ip import NetnsError
 
 
 def write_if_changed(path: Path, text: str) -> bool:
@@ -61,3 +65,21 @@ def stop(pidfile: Path, marker: str) -> None:
             return
         time.sleep(0.05)
     os.kill(pid, signal.SIGKILL)
+
+
+def launch(netns: str, argv: list[str], pidfile: Path, marker: str, what: str) -> int:
+    """Start a helper that forks into the background and writes ``pidfile``; its pid once it has."""
+    done = subprocess.run(["ip", "netns", "exec", netns, *argv], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise NetnsError(f"{what}: {(done.stderr or done.stdout).strip()}")
+    pid = started(pidfile, marker, netns)
+    if pid is None:
+        raise NetnsError(f"{what} did not write its pidfile")
+    return pid
+
+
+def retire(folder: Path, pidfile: Path, marker: str, keep_files: bool) -> None:
+    """Stop the helper of ``folder`` and, unless ``keep_files``, remove the folder."""
+    stop(pidfile, marker)
+    if not keep_files:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -14,13 +14,10 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
-import shutil
 import signal
-import subprocess
 from pathlib import Path
 
 from onestack.drivers.netns import daemons
-from onestack.drivers.netns.ip import NetnsError
 
 LEASE_SECONDS = 86400
 
@@ -114,20 +111,12 @@ def ensure(server: DhcpServer, folder: Path) -> int:
             os.kill(running, signal.SIGHUP)
         return running
     stop(folder, keep_files=True)
-    done = subprocess.run(["ip", "netns", "exec", server.netns, "dnsmasq", f"--conf-file={folder / 'dnsmasq.conf'}"],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        raise NetnsError(f"dnsmasq for {server.network_id}: {done.stderr.strip()}")
-    started = daemons.started(folder / "pid", str(folder / "dnsmasq.conf"), server.netns)
-    if started is None:
-        raise NetnsError(f"dnsmasq for {server.network_id} did not write its pidfile")
-    return started
+    return daemons.launch(server.netns, ["dnsmasq", f"--conf-file={folder / 'dnsmasq.conf'}"], folder / "pid",
+                          str(folder / "dnsmasq.conf"), f"dnsmasq for {server.network_id}")
 
 
 def stop(folder: Path, keep_files: bool = False) -> None:
-    daemons.stop(folder / "pid", str(folder / "dnsmasq.conf"))
-    if not keep_files:
-        shutil.rmtree(folder, ignore_errors=True)
+    daemons.retire(folder, folder / "pid", str(folder / "dnsmasq.conf"), keep_files)
 
 
 def served(base: Path) -> set[str]:

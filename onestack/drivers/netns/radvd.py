@@ -13,7 +13,6 @@ import dataclasses
 import os
 import shutil
 import signal
-import subprocess
 from pathlib import Path
 
 from onestack.drivers.netns import daemons
@@ -81,20 +80,13 @@ def ensure(netns: str, interfaces: tuple[Advertised, ...], folder: Path) -> int:
     stop(folder, keep_files=True)
     if shutil.which("radvd") is None:
         raise NetnsError("radvd is not installed: IPv6 subnets with an RA mode get no router advertisements")
-    done = subprocess.run(["ip", "netns", "exec", netns, "radvd", "-C", str(conf), "-p", str(folder / "pid"),
-                           "-m", "logfile", "-l", str(folder / "radvd.log")], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise NetnsError(f"radvd in {netns}: {(done.stderr or done.stdout).strip()}")
-    started = daemons.started(folder / "pid", str(conf), netns)
-    if started is None:
-        raise NetnsError(f"radvd in {netns} did not write its pidfile (see {folder / 'radvd.log'})")
-    return started
+    return daemons.launch(netns, ["radvd", "-C", str(conf), "-p", str(folder / "pid"), "-m", "logfile", "-l",
+                                  str(folder / "radvd.log")], folder / "pid", str(conf),
+                          f"radvd in {netns} (see {folder / 'radvd.log'})")
 
 
 def stop(folder: Path, keep_files: bool = False) -> None:
-    daemons.stop(folder / "pid", str(folder / "radvd.conf"))
-    if not keep_files:
-        shutil.rmtree(folder, ignore_errors=True)
+    daemons.retire(folder, folder / "pid", str(folder / "radvd.conf"), keep_files)
 
 
 def served(base: Path) -> set[str]:
