@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.api.helpers import member_of_new_project, ok, upload_image, wait
+from tests.api.test_diagnose import diagnose
 from tests.cloudfixture import Cloud
 from tests.dataplane import probes
 from tests.dataplane.kernel import Namespace, link_index, require_dataplane
@@ -150,12 +151,17 @@ def test_guests_behind_a_router_reach_each_other_the_outside_and_are_reached_onl
         b_fip = b_fip["floating_ip_address"]
         assert not outside.pings(b_fip, count=3)
         assert not answers_ssh(outside, b_fip)
+        # `onestack diagnose` sees the real kernel: every hop in place but the group's rule
+        code, hops = diagnose(cloud, b_id, "--from", "external")
+        assert code == 1 and hops.pop("security groups (ingress)").startswith("MISSING"), hops
+        assert all(state.startswith("ok") for state in hops.values()), hops
         # ... until ICMP and SSH are let in
         rules = ({"protocol": "icmp"}, {"protocol": "tcp", "port_range_min": 22, "port_range_max": 22})
         rule_to_ping = outside.first_reply(b_fip, lambda: [admin.create(
             "security-group-rules", security_group_id=default, direction="ingress", ethertype="IPv4", **rule)
             for rule in rules])
         wait(lambda: answers_ssh(outside, b_fip), 30, "b's SSH greeting through its floating IP")
+        assert diagnose(cloud, b_id, "--from", "external")[0] == 0
         print(f"server create -> first ping reply on its floating IP: {first_ping:.1f}s; "
               f"security group rule create -> first ping reply: {rule_to_ping:.2f}s")
     finally:
