@@ -107,6 +107,10 @@ class Onestack:
     def stop(self) -> None:
         subprocess.run([*self.cli, "down", "--data-dir", str(self.data_dir)], capture_output=True)
 
+    def purge(self) -> None:
+        """Stop it and remove what it made on the host (guests, the data plane's kernel objects), data dir too."""
+        subprocess.run([*self.cli, "down", "--purge", "--data-dir", str(self.data_dir)], capture_output=True)
+
 
 class Keystone:
     """Keystone 30.0.0 from PyPI: SQLite, Fernet tokens, in-memory cache, one uWSGI worker, same bcrypt cost."""
