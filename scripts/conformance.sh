@@ -10,4 +10,6 @@ if [ ! -x "$VENV/bin/tempest" ]; then
     "$VENV/bin/pip" install --quiet --upgrade pip
     "$VENV/bin/pip" install --quiet "tempest==47.0.0"
 fi
+# the scenarios ping guests' floating IPs from this host, with the system's ping
+[ "$AREA" = scenario ] && scripts/install-system.sh iputils-ping
 exec .venv/bin/python scripts/conformance.py "$AREA" ${2:+"$2"}

@@ -102,6 +102,40 @@ def test_boot_to_active_with_an_address_from_the_network(cloud, tenant, image_id
         assert ok(admin_net.get("/ports", params={"device_id": server["id"]}))["ports"] == []
 
 
+def test_a_network_without_port_security_takes_no_group_and_a_network_out_of_addresses_fails_the_build(
+        cloud, tenant, image_id):
+    """As Nova: the default group is left off a port that cannot filter, a named group there is an error,
+    and a build the network cannot give an address fails with a fault (it never waits in BUILD)."""
+    neutron = httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers=dict(tenant.headers), timeout=60)
+
+    def network(cidr: str, dhcp: bool = True, **extra) -> str:
+        net = ok(neutron.post("/networks", json={"network": {"name": name("net"), **extra}}), 201)["network"]
+        ok(neutron.post("/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4, "cidr": cidr,
+                                                     "enable_dhcp": dhcp}}), 201)
+        return net["id"]
+
+    try:
+        open_net = network("10.21.0.0/24", port_security_enabled=False)
+        server = boot(tenant, image_id, networks=[{"uuid": open_net}])
+        wait(tenant, server["id"], "ACTIVE")
+        (port,) = ok(neutron.get("/ports", params={"device_id": server["id"]}))["ports"]
+        assert port["security_groups"] == [] and port["port_security_enabled"] is False
+        group = ok(neutron.post("/security-groups", json={"security_group": {"name": name("sg")}}), 201)
+        named = boot(tenant, image_id, networks=[{"uuid": open_net}],
+                     security_groups=[{"name": group["security_group"]["name"]}])
+        failed = wait(tenant, named["id"], "ERROR")
+        assert "cannot be applied" in failed["fault"]["message"], failed["fault"]
+
+        full = network("10.22.0.0/30", dhcp=False)  # one address for guests: the gateway has .1
+        first = boot(tenant, image_id, networks=[{"uuid": full}])
+        wait(tenant, first["id"], "ACTIVE")
+        second = boot(tenant, image_id, networks=[{"uuid": full}])
+        failed = wait(tenant, second["id"], "ERROR")
+        assert "Failed to allocate the network(s)" in failed["fault"]["message"], failed["fault"]
+    finally:
+        neutron.close()
+
+
 def test_power_actions_follow_novas_states(tenant, image_id):
     server = boot(tenant, image_id)
     wait(tenant, server["id"], "ACTIVE")

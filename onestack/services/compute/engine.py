@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from onestack.db.base import utcnow
 from onestack.drivers import configdrive
 from onestack.drivers.compute import DriverError, InstanceSpec, PowerState
+from onestack.http.errors import APIError
 from onestack.reconcile.loop import Loop
 from onestack.services.compute import metadata, rebuild, rescue, resize, shelving, snapshots
 from onestack.services.compute import states as st
@@ -155,7 +156,11 @@ class Engine:
             instance.id, st.SCHEDULING, host=host, task_state=st.NETWORKING))
 
     def _network(self, instance: Instance) -> None:
-        self.compute.networking.ensure_ports(instance)
+        try:
+            self.compute.networking.ensure_ports(instance)
+        except APIError as exc:  # the network service said no (no address left, a group it cannot apply...)
+            raise DriverError(f"Build of instance {instance.id} aborted: Failed to allocate the network(s): "
+                              f"{exc}") from None
         self._advance(instance.id, st.NETWORKING, task_state=st.SPAWNING)
 
     def _spawn(self, instance: Instance) -> None:

@@ -115,11 +115,19 @@ class InstanceNetworking:
             made.host_id = instance.host or ""
             return made
         names = instance.security_groups or ["default"]
-        if "default" in names:  # made in this transaction if the project has none yet
-            net.security_groups.default_id(session, instance.project_id)
+        secured = session.scalar(select(Network.port_security_enabled).where(Network.id == entry["network_id"]))
+        if secured is False:
+            # As Nova: the default group is left off a port that cannot filter; any other group is an error.
+            if set(names) != {"default"}:
+                raise BadRequest(f"Network {entry['network_id']} does not have port security enabled: security "
+                                 f"groups {', '.join(sorted(set(names) - {'default'}))} cannot be applied")
+            groups = []
+        else:
+            if "default" in names:  # made in this transaction if the project has none yet
+                net.security_groups.default_id(session, instance.project_id)
+            groups = self._group_ids(session, ctx, names)
         body = {"network_id": entry["network_id"], "device_id": instance.id, "device_owner": OWNER,
-                "binding:host_id": instance.host, "tenant_id": instance.project_id,
-                "security_groups": self._group_ids(session, ctx, names)}
+                "binding:host_id": instance.host, "tenant_id": instance.project_id, "security_groups": groups}
         if entry.get("fixed_ip"):
             body["fixed_ips"] = [{"ip_address": entry["fixed_ip"]}]
         checked = net.ports.table.check(body, creating=True, is_admin=True)
