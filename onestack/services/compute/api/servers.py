@@ -81,8 +81,10 @@ def create_server(call: Call) -> Reply:
     if str(server.get("return_reservation_id", "")).lower() in ("true", "1"):
         return Reply({"reservation_id": made[0].reservation_id}, 202)
     first = made[0]
-    reply = {"id": first.id, "links": views.links(call.url, "servers", first.id),
-             "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": n} for n in first.security_groups],
+    # Nova answers with the groups as asked (its ports are not made yet): an empty list stays empty
+    asked = server.get("security_groups")
+    reply = {"id": first.id, "links": views.links(call.url, "servers", first.id), "OS-DCF:diskConfig": "MANUAL",
+             "security_groups": [{"name": g["name"]} for g in asked] if asked is not None else [{"name": "default"}],
              "adminPass": server.get("adminPass") or secrets.token_urlsafe(9)}
     return Reply({"server": reply}, 202, {"Location": call.url(f"/v2.1/servers/{first.id}")})
 
