@@ -87,6 +87,7 @@ def test_boot_to_active_with_an_address_from_the_network(cloud, tenant, image_id
     active = wait(tenant, server["id"], "ACTIVE")
     assert active["OS-EXT-STS:vm_state"] == "active" and active["OS-EXT-STS:power_state"] == 1
     assert active["metadata"] == {"role": "web"} and active["flavor"]["id"] == "1"
+    assert active["security_groups"] == [{"name": "default"}]  # its port's
     (net_name, entries), = active["addresses"].items()
     assert entries[0]["addr"].startswith("10.20.0.") and entries[0]["OS-EXT-IPS:type"] == "fixed"
     assert "OS-EXT-SRV-ATTR:host" not in active  # admin-only attributes
@@ -118,9 +119,10 @@ def test_a_network_without_port_security_takes_no_group_and_a_network_out_of_add
         open_net = network("10.21.0.0/24", port_security_enabled=False)
         server = boot(tenant, image_id, networks=[{"uuid": open_net}], security_groups=[])
         assert server["security_groups"] == []  # as asked, as Nova answers
-        wait(tenant, server["id"], "ACTIVE")
+        shown = wait(tenant, server["id"], "ACTIVE")
         (port,) = ok(neutron.get("/ports", params={"device_id": server["id"]}))["ports"]
         assert port["security_groups"] == [] and port["port_security_enabled"] is False
+        assert "security_groups" not in shown  # its ports have none, and Nova shows its ports' groups
         group = ok(neutron.post("/security-groups", json={"security_group": {"name": name("sg")}}), 201)
         named = boot(tenant, image_id, networks=[{"uuid": open_net}],
                      security_groups=[{"name": group["security_group"]["name"]}])

@@ -13,7 +13,14 @@ from onestack.drivers.compute import NIC
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound
 from onestack.services.compute.models import Instance
-from onestack.services.network.models import FloatingIP, IPAllocation, Network, Port, SecurityGroup
+from onestack.services.network.models import (
+    FloatingIP,
+    IPAllocation,
+    Network,
+    Port,
+    PortSecurityGroup,
+    SecurityGroup,
+)
 from onestack.services.network.service import NetworkService
 
 OWNER = "compute:nova"
@@ -226,6 +233,23 @@ class InstanceNetworking:
         return found[0] if len(found) == 1 else None
 
     # -- in views ----------------------------------------------------------------------------------
+    def group_names(self, instance_ids: list[str]) -> dict[str, list[str]]:
+        """Per instance, the names of its ports' security groups: what Nova shows as a server's groups (none
+        for a server with no port, or whose ports cannot filter)."""
+        found: dict[str, list[str]] = {i: [] for i in instance_ids}
+        if not instance_ids:
+            return found
+        with self.network.db.read() as session:
+            rows = session.execute(
+                select(Port.device_id, SecurityGroup.name)
+                .join(PortSecurityGroup, PortSecurityGroup.port_id == Port.id)
+                .join(SecurityGroup, SecurityGroup.id == PortSecurityGroup.security_group_id)
+                .where(Port.device_id.in_(instance_ids)).order_by(Port.created_at, SecurityGroup.name))
+            for device_id, name in rows:
+                if name not in found[device_id]:
+                    found[device_id].append(name)
+        return found
+
     def addresses(self, instance_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
         """Per instance, Nova's ``addresses``: network name -> fixed and floating addresses."""
         found: dict[str, dict[str, list[dict]]] = {i: {} for i in instance_ids}

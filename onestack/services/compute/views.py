@@ -165,10 +165,11 @@ def _plain_addresses(addresses: dict) -> dict:
 
 
 def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict, *, detail: bool = True,
-           single: bool = False, host_status: str | None = None) -> dict:
+           single: bool = False, host_status: str | None = None, groups: list[str] | None = None) -> dict:
     """A server as Nova shows it: ``detail`` adds the extended attributes of show and list detail (update
     and rebuild answer without them until 2.75); ``single`` is one server shown by itself (show, update,
-    rebuild), which alone carries its server groups; ``host_status`` is shown to admins from 2.16."""
+    rebuild), which alone carries its server groups; ``host_status`` is shown to admins from 2.16;
+    ``groups``: the security groups of its ports."""
     status = st.status(instance.vm_state, instance.task_state)
     body = {
         "id": instance.id, "name": instance.name, "status": status, "tenant_id": instance.project_id,
@@ -187,7 +188,7 @@ def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict,
             fault.pop("details", None)
         body["fault"] = fault
     if detail:
-        body.update(_extended(instance, ctx, version, host_status))
+        body.update(_extended(instance, ctx, version, host_status, groups or []))
     if at_least(version, "2.9"):
         body["locked"] = instance.locked
     if at_least(version, "2.19"):
@@ -205,7 +206,8 @@ def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict,
     return body
 
 
-def _extended(instance: Instance, ctx: Context, version: Version | None, host_status: str | None) -> dict:
+def _extended(instance: Instance, ctx: Context, version: Version | None, host_status: str | None,
+              groups: list[str]) -> dict:
     """The attributes Nova's show and list detail add to the basic view (the OS-EXT-* extensions)."""
     body = {
         "key_name": instance.key_name,
@@ -217,8 +219,8 @@ def _extended(instance: Instance, ctx: Context, version: Version | None, host_st
         "os-extended-volumes:volumes_attached": [],
         "config_drive": "True" if instance.config_drive else "",
     }
-    if instance.security_groups:  # Nova leaves the key out for a server without groups
-        body["security_groups"] = [{"name": n} for n in instance.security_groups]
+    if groups:  # its ports' groups, as Nova shows them; the key is left out for a server without any
+        body["security_groups"] = [{"name": n} for n in groups]
     if ctx.is_admin:
         body.update({"OS-EXT-SRV-ATTR:host": instance.host, "OS-EXT-SRV-ATTR:instance_name":
                      f"instance-{instance.number:08x}", "OS-EXT-SRV-ATTR:hypervisor_hostname": instance.host})
