@@ -78,3 +78,12 @@ def upload_image(http: httpx.Client, path: Path | None = None, image_name: str =
     ok(http.put(f"/image/v2/images/{image['id']}/file", content=path.read_bytes() if path else b"\0" * 4096,
                 headers={"Content-Type": "application/octet-stream"}), 204)
     return image
+
+
+def console_output(nova: httpx.Client, server_id: str, prefix: str = "") -> str:
+    """The server's console log (``os-getConsoleOutput``); "" while its guest does not run yet (409), as
+    between its port being made and QEMU starting."""
+    resp = nova.post(f"{prefix}/servers/{server_id}/action", json={"os-getConsoleOutput": {}})
+    if resp.status_code == 409:
+        return ""
+    return ok(resp)["output"]

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from onestack.drivers.netns import converge
-from tests.api.helpers import name, ok, upload_image, wait
+from tests.api.helpers import console_output, name, ok, upload_image, wait
 from tests.cloudfixture import Cloud
 from tests.dataplane.kernel import Namespace, link_index, require_dataplane
 
@@ -43,9 +43,8 @@ def test_a_guest_gets_its_address_by_dhcp_and_answers_ping_once_its_group_allows
         wait(lambda: ok(http.get("/network/v2.0/ports", params={"device_id": server_id}))["ports"], 60, "the port")
         port = ok(http.get("/network/v2.0/ports", params={"device_id": server_id}))["ports"][0]
         address = port["fixed_ips"][0]["ip_address"]
-        log = wait(lambda: (out := ok(http.post(f"/compute/v2.1/servers/{server_id}/action",
-                                                 json={"os-getConsoleOutput": {}}))["output"])
-                   and "onestack-tiny: up" in out and out, 240, "the guest's marker line")
+        log = wait(lambda: "onestack-tiny: up" in (out := console_output(http, server_id, "/compute/v2.1")) and out,
+                   240, "the guest's marker line")
         print(f"server create -> marker line: {time.monotonic() - created:.1f}s")
         assert f"addresses={address}" in log, log
         # no config drive: the guest learnt who it is through the network's metadata proxy

@@ -17,7 +17,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.api.helpers import member_of_new_project, ok, upload_image, wait
+from tests.api.helpers import console_output, member_of_new_project, ok, upload_image, wait
 from tests.api.test_diagnose import diagnose
 from tests.cloudfixture import Cloud
 from tests.dataplane import probes
@@ -46,7 +46,7 @@ class Tenant:
         return ok(self.nova.post("/servers", json=body), 202)["server"]["id"]
 
     def console(self, server_id: str) -> str:
-        return ok(self.nova.post(f"/servers/{server_id}/action", json={"os-getConsoleOutput": {}}))["output"]
+        return console_output(self.nova, server_id)
 
     def reports(self, server_id: str, count: int) -> dict[str, str]:
         """The guest's probe lines (``probes.found``) once it has printed ``count`` of them."""

@@ -11,17 +11,13 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.api.helpers import name, ok, upload_image, wait
+from tests.api.helpers import console_output, name, ok, upload_image, wait
 from tests.cloudfixture import Cloud
 from tests.drivers import serial
 
 pytestmark = pytest.mark.qemu
 NOVA = {"X-OpenStack-Nova-API-Version": "2.1"}
 V231 = {"X-OpenStack-Nova-API-Version": "2.31"}
-
-
-def console(nova, server_id: str) -> str:
-    return ok(nova.post(f"/servers/{server_id}/action", json={"os-getConsoleOutput": {}}))["output"]
 
 
 def qemu_running(server_id: str) -> bool:
@@ -92,7 +88,7 @@ def test_server_boots_reads_its_config_drive_and_runs_user_data(tmp_path, tiny_i
                              headers=headers))["ports"]
         taps = [f"tap{p['id'][:11]}" for p in ports]
         assert taps and all(tap in links() for tap in taps)
-        log = wait(lambda: finished(console(nova, server_id)), 180, "the guest's user data to finish")
+        log = wait(lambda: finished(console_output(nova, server_id)), 180, "the guest's user data to finish")
         assert "onestack-tiny: up hostname=tiny-one" in log and "source=config-drive" in log and "keys=1" in log
         assert "user-data-ran-42" in log
         check_consoles(nova, server_id)
@@ -137,7 +133,7 @@ def boot_tiny(nova, image_id: str, network_id: str, server_name: str) -> str:
 
 
 def markers(nova, server_id: str) -> int:
-    return console(nova, server_id).count("onestack-tiny: up")
+    return console_output(nova, server_id).count("onestack-tiny: up")
 
 
 def test_registered_image_snapshot_reboot_and_purge(tmp_path, tiny_image):
@@ -171,7 +167,7 @@ def test_registered_image_snapshot_reboot_and_purge(tmp_path, tiny_image):
         second = boot_tiny(nova, snapshot, net["id"], "second")
         servers.append(second)
         wait(lambda: markers(nova, second) >= 1, 180, "the marker of the guest booted from the snapshot")
-        assert "hostname=second" in console(nova, second)
+        assert "hostname=second" in console_output(nova, second)
         ports = ok(httpx.get(f"{cloud.url}/network/v2.0/ports", headers=headers))["ports"]
         taps = [f"tap{p['id'][:11]}" for p in ports if p["device_id"] in servers]
         assert len(taps) == 2 and all(tap in links() for tap in taps)
