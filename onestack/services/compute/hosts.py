@@ -62,9 +62,11 @@ class Hosts:
     def names(self) -> list[str]:
         return list(self._drivers)
 
-    def driver(self, host: str) -> ComputeDriver | RemoteDriver:
+    def driver(self, host: str | None) -> ComputeDriver | RemoteDriver:
         """The driver of ``host``: its own if this process runs it, else the link to the process that does
-        (``LinkError`` if none says it is listening)."""
+        (``LinkError`` if none says it is listening, or an instance has no host yet)."""
+        if host is None:
+            raise LinkError("the instance is on no host yet")
         local = self._drivers.get(host)
         if local is not None:
             return local
@@ -79,15 +81,6 @@ class Hosts:
         """The key that signs calls on ``host``'s link."""
         with self.db.read() as session:
             return session.scalar(select(ComputeHost.link_secret).where(ComputeHost.host == host)) or ""
-
-    def reachable(self, host: str | None) -> bool:
-        """Whether calls for ``host``'s guests can be made from here (not whether they will succeed)."""
-        if host is None:
-            return False
-        if host in self._drivers:
-            return True
-        with self.db.read() as session:
-            return bool(session.scalar(select(ComputeHost.link_url).where(ComputeHost.host == host)))
 
     def address(self, host: str) -> str | None:
         """The host's IP address (a migration's ``dest_host``)."""

@@ -18,7 +18,6 @@ from onestack.services.network.models import (
     IPAllocation,
     Network,
     Port,
-    PortSecurityGroup,
     SecurityGroup,
 )
 from onestack.services.network.service import NetworkService
@@ -233,43 +232,57 @@ class InstanceNetworking:
         return found[0] if len(found) == 1 else None
 
     # -- in views ----------------------------------------------------------------------------------
-    def group_names(self, instance_ids: list[str]) -> dict[str, list[str]]:
-        """Per instance, the names of its ports' security groups: what Nova shows as a server's groups (none
-        for a server with no port, or whose ports cannot filter)."""
-        found: dict[str, list[str]] = {i: [] for i in instance_ids}
-        if not instance_ids:
-            return found
-        with self.network.db.read() as session:
-            rows = session.execute(
-                select(Port.device_id, SecurityGroup.name)
-                .join(PortSecurityGroup, PortSecurityGroup.port_id == Port.id)
-                .join(SecurityGroup, SecurityGroup.id == PortSecurityGroup.security_group_id)
-                .where(Port.device_id.in_(instance_ids)).order_by(Port.created_at, SecurityGroup.name))
-            for device_id, name in rows:
-                if name not in found[device_id]:
-                    found[device_id].append(name)
-        return found
-
     def addresses(self, instance_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
         """Per instance, Nova's ``addresses``: network name -> fixed and floating addresses."""
-        found: dict[str, dict[str, list[dict]]] = {i: {} for i in instance_ids}
-        if not instance_ids:
-            return found
         with self.network.db.read() as session:
-            ports = list(session.scalars(select(Port).where(Port.device_id.in_(instance_ids))))
-            names = dict(session.execute(select(Network.id, Network.name).where(
-                Network.id.in_({p.network_id for p in ports}))).all())
-            floating: dict[tuple[str, str], str] = {}
-            for fip in session.scalars(select(FloatingIP).where(FloatingIP.port_id.in_([p.id for p in ports]))):
-                floating[(fip.port_id, fip.fixed_ip_address)] = fip.floating_ip_address
-            for port in sorted(ports, key=lambda p: p.created_at):
-                entries = found[port.device_id].setdefault(names.get(port.network_id, port.network_id), [])
-                for alloc in port.fixed_ips:
-                    version = 6 if ":" in alloc.ip_address else 4
-                    entries.append({"version": version, "addr": alloc.ip_address, "OS-EXT-IPS:type": "fixed",
+            return self._addresses(session, self._device_ports(session, instance_ids), instance_ids)
+
+    def addresses_and_groups(self, instance_ids: list[str]) -> tuple[dict[str, dict[str, list[dict]]],
+                                                                      dict[str, list[str]]]:
+        """``addresses``, and per instance the names of its ports' security groups: what Nova shows as a
+        server's groups (none for a server with no port, or whose ports cannot filter)."""
+        with self.network.db.read() as session:
+            ports = self._device_ports(session, instance_ids)
+            return self._addresses(session, ports, instance_ids), self._group_names(session, ports, instance_ids)
+
+    @staticmethod
+    def _device_ports(session, instance_ids: list[str]) -> list[Port]:
+        """The instances' ports, oldest first (their group bindings come with them)."""
+        if not instance_ids:
+            return []
+        ports = session.scalars(select(Port).where(Port.device_id.in_(instance_ids)))
+        return sorted(ports, key=lambda p: p.created_at)
+
+    @staticmethod
+    def _group_names(session, ports: list[Port], instance_ids: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {i: [] for i in instance_ids}
+        ids = {b.security_group_id for p in ports for b in p.security_groups}
+        names = dict(session.execute(select(SecurityGroup.id, SecurityGroup.name)
+                                     .where(SecurityGroup.id.in_(ids))).all()) if ids else {}
+        for port in ports:
+            for name in sorted(names[b.security_group_id] for b in port.security_groups):
+                if name not in found[port.device_id]:
+                    found[port.device_id].append(name)
+        return found
+
+    @staticmethod
+    def _addresses(session, ports: list[Port], instance_ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+        found: dict[str, dict[str, list[dict]]] = {i: {} for i in instance_ids}
+        if not ports:
+            return found
+        names = dict(session.execute(select(Network.id, Network.name).where(
+            Network.id.in_({p.network_id for p in ports}))).all())
+        floating: dict[tuple[str, str], str] = {}
+        for fip in session.scalars(select(FloatingIP).where(FloatingIP.port_id.in_([p.id for p in ports]))):
+            floating[(fip.port_id, fip.fixed_ip_address)] = fip.floating_ip_address
+        for port in ports:
+            entries = found[port.device_id].setdefault(names.get(port.network_id, port.network_id), [])
+            for alloc in port.fixed_ips:
+                version = 6 if ":" in alloc.ip_address else 4
+                entries.append({"version": version, "addr": alloc.ip_address, "OS-EXT-IPS:type": "fixed",
+                                "OS-EXT-IPS-MAC:mac_addr": port.mac_address})
+                if (port.id, alloc.ip_address) in floating:
+                    entries.append({"version": 4, "addr": floating[(port.id, alloc.ip_address)],
+                                    "OS-EXT-IPS:type": "floating",
                                     "OS-EXT-IPS-MAC:mac_addr": port.mac_address})
-                    if (port.id, alloc.ip_address) in floating:
-                        entries.append({"version": 4, "addr": floating[(port.id, alloc.ip_address)],
-                                        "OS-EXT-IPS:type": "floating",
-                                        "OS-EXT-IPS-MAC:mac_addr": port.mac_address})
         return found

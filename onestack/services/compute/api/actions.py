@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable
 
 from onestack.drivers.compute import DriverError
+from onestack.drivers.remote.wire import LinkError
 from onestack.http.errors import BadRequest, Conflict
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import rebuild, rescue, resize, schemas, shelving, snapshots, views
@@ -90,11 +91,12 @@ def console_output(call: Call, args) -> Reply:
     with svc.db.read() as session:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
         authorize(call.ctx, "os_compute_api:os-console-output", instance)
-    if not svc.hosts.reachable(instance.host):
-        raise Conflict(f"Instance {instance.id} is not ready to show its console.")
     try:
-        output = svc.hosts.driver(instance.host).console_output(instance.id,
-                                                                None if length in (None, -1) else length)
+        driver = svc.hosts.driver(instance.host)
+    except LinkError:
+        raise Conflict(f"Instance {instance.id} is not ready to show its console.") from None
+    try:
+        output = driver.console_output(instance.id, None if length in (None, -1) else length)
     except DriverError as error:
         raise Conflict(f"Instance {instance.id} cannot show its console now: {error}") from None
     return Reply({"output": output}, 200)  # the one action that answers 200 with a body
@@ -171,10 +173,12 @@ def _change_password(call: Call, args: dict) -> Reply:
         authorize(call.ctx, "os_compute_api:os-admin-password", instance)
         svc.servers.check_lock(call.ctx, instance)
         st.require(instance, "changePassword", (st.ACTIVE,))
-    if not svc.hosts.reachable(instance.host):
-        raise Conflict(f"Instance {instance.id} is not on a host of this cloud that can set its password.")
     try:
-        svc.hosts.driver(instance.host).set_admin_password(instance.id, args["adminPass"])
+        driver = svc.hosts.driver(instance.host)
+    except LinkError:
+        raise Conflict(f"Instance {instance.id} is not on a host of this cloud that can set its password.") from None
+    try:
+        driver.set_admin_password(instance.id, args["adminPass"])
     except DriverError as error:
         raise Conflict(f"Unable to set password on instance: {error}") from None
     with svc.db.write() as session:

@@ -7,6 +7,7 @@ import logging
 
 from onestack.db.base import utcnow
 from onestack.drivers.compute import DriverError, PowerState
+from onestack.drivers.remote.wire import LinkError
 from onestack.http.errors import Conflict, NotFound
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas
@@ -38,10 +39,11 @@ def show_diagnostics(call: Call) -> dict:
         instance = svc.servers.get(session, call.ctx, call.path["server_id"])
         authorize(call.ctx, "os_compute_api:os-server-diagnostics", project_id=instance.project_id)
         session.expunge(instance)
-    if not svc.hosts.reachable(instance.host):
+    try:
+        driver = svc.hosts.driver(instance.host)
+    except LinkError:  # no process serves its host (or it has none yet)
         raise Conflict(f"Cannot 'get_diagnostics' instance {instance.id} while it is in vm_state "
-                       f"{instance.vm_state}")
-    driver = svc.hosts.driver(instance.host)
+                       f"{instance.vm_state}") from None
     try:
         info = driver.instance_info(instance.id)
     except DriverError as exc:

@@ -42,8 +42,8 @@ def request_id(call: Call) -> str:
 
 def _render(call: Call, instances: list[Instance], detail: bool = True, single: bool = False) -> list[dict]:
     svc = compute(call)
-    addresses = svc.networking.addresses([i.id for i in instances])
-    groups = svc.networking.group_names([i.id for i in instances]) if detail else {}
+    ids = [i.id for i in instances]
+    addresses, groups = svc.networking.addresses_and_groups(ids) if detail else (svc.networking.addresses(ids), {})
     statuses = _host_statuses(call, instances) if detail else {}
     return [views.server(i, call.ctx, call.url, call.version, addresses[i.id], detail=detail, single=single,
                          host_status=statuses.get(i.host), groups=groups.get(i.id, [])) for i in instances]
