@@ -132,7 +132,7 @@ def _router(root: dict[str, links.Link], router: Router, owner: str, existing: s
         _veth(root, veth, ns, owner)
     if router.gateway is not None:
         added = _veth(root, router.gateway, ns, owner)
-        floating = {f"{f.floating}/32" for f in router.floating_ips}
+        floating = {f"{f.floating}/32" for f in (*router.floating_ips, *router.port_forwards)}
         for cidr in added & floating:
             _announce(ns, router.gateway.inner, cidr.split("/")[0])
     hops = [("0.0.0.0/0", router.default_route)] if router.default_route else []
