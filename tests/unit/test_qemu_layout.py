@@ -1,7 +1,8 @@
 """Where an instance's sockets live: beside its files when the paths fit a Unix socket address, else all
 together in one short directory that goes with them."""
 
-from onestack.drivers.qemu.layout import SOCKET_PATH_MAX, InstanceDir
+from onestack.drivers.qemu.layout import InstanceDir
+from onestack.drivers.sockets import SOCKET_PATH_MAX
 
 
 def test_sockets_beside_the_files_when_they_fit(tmp_path):

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
+from onestack.drivers import sockets
 from onestack.drivers.compute import NIC, InstanceSpec
 
 # Linux's sun_path holds 108 bytes including the terminating zero.
-SOCKET_PATH_MAX = 108
 LONGEST_SOCKET = "serial.sock"
 
 
@@ -28,11 +26,7 @@ class InstanceDir:
     def socket_dir(self) -> Path:
         """The instance directory when its longest socket path fits a Unix socket address (108 bytes),
         else a short directory named from the instance directory, so a new driver finds it again."""
-        if len(str(self.root / LONGEST_SOCKET).encode()) < SOCKET_PATH_MAX:
-            return self.root
-        short = Path(tempfile.gettempdir()) / "onestack-qmp" / hashlib.sha1(str(self.root).encode()).hexdigest()[:16]
-        short.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return short
+        return sockets.socket_dir(self.root, LONGEST_SOCKET, "onestack-qmp")
 
     @property
     def qmp_socket(self) -> Path:

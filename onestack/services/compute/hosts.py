@@ -9,10 +9,8 @@ also answers other processes' calls for its hosts' guests on the host link (``dr
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import socket
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from sqlalchemy import func, select
 from onestack.config import ComputeSettings
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
-from onestack.drivers import choice
+from onestack.drivers import choice, sockets
 from onestack.drivers.compute import ComputeDriver, HostResources
 from onestack.drivers.fake import FakeDriver
 from onestack.drivers.qemu.driver import QemuDriver
@@ -32,13 +30,6 @@ from onestack.services.compute.models import ComputeHost
 
 # Seconds without a heartbeat after which a host another process runs is down (Nova's service_down_time).
 SERVICE_DOWN_TIME = 60
-
-
-def _socket_path(path: Path) -> Path:
-    """``path``, or a short stand-in named from it where it is past what a Unix socket address holds."""
-    if len(str(path)) < 100:
-        return path
-    return Path(tempfile.gettempdir()) / "onestack-link" / f"{hashlib.sha1(str(path).encode()).hexdigest()[:16]}.sock"
 
 
 def is_up(row: ComputeHost, running: set[str]) -> bool:
@@ -137,7 +128,8 @@ class Hosts:
         """Serve the link on ``compute.link_bind`` (``HOST:PORT``), or on a Unix socket in the state dir
         where only processes of this machine call; returns the address callers use."""
         self._secrets = {name: secrets.token_hex(32) for name in self._drivers}
-        bind = self.settings.link_bind or f"unix:{_socket_path(self.state_dir / 'link.sock')}"
+        local = sockets.socket_dir(self.state_dir, "link.sock", "onestack-link") / "link.sock"
+        bind = self.settings.link_bind or f"unix:{local}"
         if bind.startswith("unix:"):
             Path(bind[5:]).parent.mkdir(parents=True, exist_ok=True)
             Path(bind[5:]).unlink(missing_ok=True)
