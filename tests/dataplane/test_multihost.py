@@ -117,7 +117,12 @@ def only_joined_hosts_schedule(nova: httpx.Client, hosts: list[Host], seconds: f
     def services():
         return {s["host"]: s for s in ok(nova.get("/os-services"))["services"]}
 
-    wait(lambda: all(services().get(h.host, {}).get("state") == "up" for h in hosts), seconds, "the joined hosts up")
+    try:
+        wait(lambda: all(services().get(h.host, {}).get("state") == "up" for h in hosts), seconds,
+             "the joined hosts up")
+    except AssertionError as exc:  # their logs go with their data dirs at close: say what they said
+        logs = "".join(f"\n--- {h.host}:\n{(h.data_dir / 'join.log').read_text()[-3000:]}" for h in hosts)
+        raise AssertionError(f"{exc}{logs}") from None
     ok(nova.put(f"/os-services/{services()['controller']['id']}", json={"status": "disabled"}))
 
 
