@@ -8,21 +8,10 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from onestack.http.middleware import RequestMiddleware
-from onestack.http.routing import Service, json_response
+from onestack.http.routing import json_response
+from onestack.registry import services as all_services
 from onestack.runtime import Runtime
-from onestack.services import discovery
-from onestack.services.compute import api as compute_api
 from onestack.services.compute import console_proxy
-from onestack.services.identity import api as identity_api
-from onestack.services.image import api as image_api
-from onestack.services.network import api as network_api
-from onestack.services.placement import api as placement_api
-
-
-def all_services() -> list[Service]:
-    return [identity_api.service(), image_api.service(), network_api.service(), compute_api.service(),
-            placement_api.service(),
-            *discovery.services()]
 
 
 async def _root(request: Request) -> Response:

@@ -25,6 +25,28 @@ class Version:
     def __str__(self) -> str:
         return f"{self.major}.{self.minor}"
 
+    def at_least(self, text: str) -> bool:
+        """``version.at_least("2.45")``: the one comparison every service's views and handlers use."""
+        return self >= Version.parse(text)
+
+
+def at_least(version: Version | None, text: str) -> bool:
+    """Like ``Version.at_least`` for a call that negotiated no version (a service without microversions)."""
+    return version is not None and version.at_least(text)
+
+
+def pick(versioned: dict[str, object], version: Version | None):
+    """The entry of a version-keyed map (``{"2.1": a, "2.19": b}``) in force at ``version``: the newest
+    key not above it, or None when every key is newer.  A call with no negotiated version gets the oldest."""
+    keys = sorted(versioned, key=Version.parse)
+    if version is None:
+        return versioned[keys[0]]
+    chosen = None
+    for key in keys:
+        if Version.parse(key) <= version:
+            chosen = versioned[key]
+    return chosen
+
 
 @dataclasses.dataclass(frozen=True)
 class Microversions:

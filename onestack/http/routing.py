@@ -28,7 +28,7 @@ from starlette.routing import Route
 from onestack.http import errors
 from onestack.http.context import Context
 from onestack.http.jsonbody import parse_json, read_limited, validate
-from onestack.http.microversion import Microversions, Version
+from onestack.http.microversion import Microversions, Version, pick
 
 LOG = logging.getLogger("onestack.http")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -114,15 +114,22 @@ class Endpoint:
     path: str
     methods: tuple[str, ...]
     fn: Callable[[Call], Any]
-    schema: dict | None = None
+    schema: dict | Versioned | None = None
     status: int = 200
     fast: Callable[[Call], Any] | None = None
     stream_body: bool = False
 
 
-def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | None = None,
+class Versioned(dict):
+    """Request schemas by microversion: ``Versioned({"2.1": s, "2.19": s2})`` checks a body against the
+    newest schema whose version the call negotiated (Nova's schema-per-range, declared once per route).
+    A version below every key leaves the body unchecked (the route's handler decides what it means)."""
+
+
+def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | Versioned | None = None,
           status: int = 200, fast: Callable[[Call], Any] | None = None, stream_body: bool = False) -> Endpoint:
-    """``stream_body``: leave the body unread; the handler consumes ``call.chunks()``.  A handler may return
+    """``schema``: a JSON Schema, or a ``Versioned`` map of them, the body must satisfy before ``fn`` runs.
+    ``stream_body``: leave the body unread; the handler consumes ``call.chunks()``.  A handler may return
     a Starlette ``Response`` (a streamed download, say) instead of a JSON body."""
     return Endpoint(path, (method,), fn, schema, status, fast, stream_body)
 
@@ -174,8 +181,9 @@ class Service:
                 runtime = request.scope["onestack.runtime"]
                 raw = await read_limited(request, self.body_limit or runtime.settings.max_request_body_size)
                 body = parse_json(raw)
-                if ep.schema is not None:
-                    validate(body, ep.schema)
+                schema = pick(ep.schema, version) if isinstance(ep.schema, Versioned) else ep.schema
+                if schema is not None:
+                    validate(body, schema)
             call = Call(request, body, version)
             result = ep.fast(call) if ep.fast is not None else None
             if result is None:

@@ -17,9 +17,9 @@ def test_models_and_migrations_agree(tmp_path):
 
     from onestack.db.base import Base
     from onestack.db.migrate import upgrade
-    from onestack.db.models import load_all
+    from onestack import registry
 
-    load_all()
+    assert registry.MODELS
     db = Database(f"sqlite:///{tmp_path / 'y.db'}")
     upgrade(db)
     with db.engine.connect() as conn:

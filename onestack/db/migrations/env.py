@@ -1,9 +1,9 @@
 from alembic import context
 
 from onestack.db.base import Base
-from onestack.db.models import load_all
 
-load_all()
+# Base.metadata holds the tables of the services the caller imported (``onestack.registry.MODELS``);
+# the migrations themselves are written out and do not read it.
 engine = context.config.attributes["engine"]
 
 with engine.connect() as connection:
