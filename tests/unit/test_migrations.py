@@ -15,9 +15,9 @@ def test_models_and_migrations_agree(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
+    from onestack import registry
     from onestack.db.base import Base
     from onestack.db.migrate import upgrade
-    from onestack import registry
 
     assert registry.MODELS
     db = Database(f"sqlite:///{tmp_path / 'y.db'}")
