@@ -7,6 +7,8 @@ query string into SQL once for all services.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from sqlalchemy import Boolean, Select, and_, asc, desc, func, or_
 
 from onestack.http.errors import BadRequest, NotFound
@@ -117,3 +119,20 @@ def after(order: list[tuple], values: list):
     # columns instead of walking it from the start.
     first, direction = order[0]
     return and_(first <= values[0] if direction == "desc" else first >= values[0], or_(*clauses))
+
+
+def next_query(query, marker: str, limit: int | None = None) -> str:
+    """The query string of the page after this one: every filter and sort kept, ``marker`` moved on (and
+    ``limit`` repeated where the service writes it back, as Neutron and Glance do)."""
+    kept = [(k, v) for k, v in query.multi_items() if k not in ("marker", "limit")]
+    if limit is not None:
+        kept.append(("limit", limit))
+    elif "limit" in query:
+        kept.append(("limit", query["limit"]))
+    return urlencode([*kept, ("marker", marker)])
+
+
+def next_link(href_of_path, path: str, query, marker: str, limit: int | None = None) -> dict:
+    """The ``{"rel": "next", "href": ...}`` link of Nova's and Neutron's ``*_links`` (``href_of_path`` makes
+    an absolute URL of a path under the service, e.g. ``call.url``)."""
+    return {"rel": "next", "href": href_of_path(f"{path}?{next_query(query, marker, limit)}")}

@@ -95,3 +95,15 @@ def test_limit_is_capped():
     assert parse_limit(QueryParams("limit=999999")) == 1000
     assert parse_limit(QueryParams(""), 50) == 50
 
+
+
+def test_next_link_keeps_filters_and_moves_the_marker():
+    from starlette.datastructures import QueryParams
+
+    from onestack.http.listing import next_link, next_query
+
+    q = QueryParams("name=a&marker=old&limit=2&sort_key=name")
+    assert next_query(q, "new") == "name=a&sort_key=name&limit=2&marker=new"
+    assert next_query(q, "new", limit=5) == "name=a&sort_key=name&limit=5&marker=new"
+    assert next_link(lambda p: "http://h/v2" + p, "/things", q, "m") == \
+        {"rel": "next", "href": "http://h/v2/things?name=a&sort_key=name&limit=2&marker=m"}
