@@ -30,7 +30,6 @@ from onestack.services.identity.models import (
     User,
 )
 from onestack.services.identity.passwords import store_password
-from onestack.services.network import defaults as network_defaults
 
 SECRETS_FILE = "bootstrap-secrets.yaml"
 NETWORK_DEFAULTS_MARKER = "network-defaults-made"
@@ -140,7 +139,7 @@ def _network_defaults(runtime: Runtime) -> None:
     with runtime.db.read() as session:
         ids = dict(session.execute(select(Project.name, Project.id).where(
             Project.name.in_(("admin", "demo")), Project.domain_id == "default")).all())
-    network_defaults.ensure(runtime.network, ids["admin"], ids["demo"])
+    runtime.network.ensure_defaults(ids["admin"], ids["demo"])
     marker.write_text("made by the first start: public, public-subnet, private, private-subnet, router1\n")
 
 

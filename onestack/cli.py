@@ -186,7 +186,7 @@ def diagnose_server(
 
     from onestack.db.engine import Database
     from onestack.services.compute.models import Instance
-    from onestack.services.network.dataplane import diagnose
+    from onestack.services.network.reconcile import diagnose
 
     def find(session, wanted: str) -> diagnose.Server:
         rows = session.scalars(select(Instance).where(Instance.deleted.is_(False),

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from onestack.config import CONFIG_FILE, Settings
 from onestack.drivers.qemu.driver import QemuDriver
-from onestack.services.network.dataplane import agent as dataplane
+from onestack.services.network.reconcile import agent as dataplane
 
 LOG = logging.getLogger("onestack.purge")
 

@@ -17,7 +17,7 @@ from onestack.services.compute.placement_client import PlacementClient
 from onestack.services.compute.service import ComputeService
 from onestack.services.identity.service import IdentityService
 from onestack.services.image.service import ImageService
-from onestack.services.network.dataplane.agent import Agent
+from onestack.services.network.reconcile.agent import Agent
 from onestack.services.network.service import NetworkService
 from onestack.services.placement.service import PlacementService
 

@@ -8,7 +8,7 @@ from sqlalchemy import event
 
 from onestack.db.engine import Database
 from onestack.drivers.netns.firewall import Rule
-from onestack.services.network.dataplane.security import port_rules
+from onestack.services.network.reconcile.security import port_rules
 from tests.api.helpers import name
 from tests.api.network_helpers import create
 

@@ -11,7 +11,7 @@ import pytest
 
 from onestack.db.engine import Database
 from onestack.drivers.netns import firewall
-from onestack.services.network.dataplane.security import port_rules
+from onestack.services.network.reconcile.security import port_rules
 from tests.api.helpers import name, ok
 from tests.api.network_helpers import create
 from tests.drivers.lab import Guest, random_net, sh, skip_unless_able

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from onestack.drivers.netns import converge, dnsmasq, radvd
-from onestack.services.network.ipam import eui64
+from onestack.services.network.service.ipam import eui64
 from tests.api.helpers import ok, wait
 from tests.cloudfixture import Cloud
 from tests.dataplane.kernel import Namespace, require_dataplane, sh

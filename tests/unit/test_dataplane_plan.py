@@ -7,9 +7,9 @@ from pathlib import Path
 
 from onestack.drivers.netns import dnsmasq, metadata_proxy, nat, radvd
 from onestack.drivers.netns.plan import FloatingIP, PortForward, Router, Segment, Veth
-from onestack.services.network.dataplane import desired
 from onestack.services.network.models import IPAllocation, Network, Port, Subnet
 from onestack.services.network.models import Router as RouterRow
+from onestack.services.network.reconcile import desired
 
 NET = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 

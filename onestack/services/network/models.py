@@ -87,6 +87,16 @@ class Subnet(Standard, Base):
     network: Mapped[Network] = relationship(back_populates="subnets", lazy="raise")
 
 
+# ``Port.device_owner`` of the ports the cloud makes for itself.
+DHCP_OWNER = "network:dhcp"
+ROUTER_INTERFACE_OWNER = "network:router_interface"
+ROUTER_GATEWAY_OWNER = "network:router_gateway"
+FLOATINGIP_OWNER = "network:floatingip"
+# Ports deleted only through the resource that made them, never through the port API.
+L3_OWNERS = (ROUTER_INTERFACE_OWNER, ROUTER_GATEWAY_OWNER, FLOATINGIP_OWNER,
+             "network:router_interface_distributed", "network:ha_router_replicated_interface")
+
+
 class Port(Standard, Base):
     __tablename__ = "network_port"
     __table_args__ = (UniqueConstraint("network_id", "mac_address", name="uq_network_port_network_mac"),

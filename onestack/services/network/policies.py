@@ -2,7 +2,8 @@
 admins do everything and alone set provider, sharing and binding attributes (see the ``admin`` flag
 in each attribute table)."""
 
-from onestack.http.policy import ADMIN, PROJECT_MEMBER, PROJECT_READER, SYSTEM_READER, Rule
+from onestack.http.context import Context
+from onestack.http.policy import ADMIN, PROJECT_MEMBER, PROJECT_READER, SYSTEM_READER, Rule, enforce
 
 ADMIN_OR_MEMBER = ADMIN | PROJECT_MEMBER
 ADMIN_OR_READER = ADMIN | PROJECT_READER | SYSTEM_READER
@@ -23,6 +24,13 @@ def rule(verb: str, resource: str) -> Rule:
     if found is not None:
         return found
     return ADMIN_OR_READER if verb == "get" else ADMIN_OR_MEMBER
+
+
+def authorize(ctx: Context, verb: str, resource: str, target: dict | None = None, *, action: str = "") -> None:
+    """Whether ``ctx`` may ``verb`` a ``resource`` (``get``, ``create``, ``update``, ``delete``) of the
+    project in ``target``; ``action`` names the policy where Neutron gives the operation its own name
+    (``add_router_interface``), which then follows ``verb``'s rule."""
+    enforce(ctx, action or f"{verb}_{resource}", rule(verb, resource), target or {})
 
 
 def sees_everything(ctx) -> bool:

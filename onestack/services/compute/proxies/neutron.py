@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from onestack.http.context import Context
-from onestack.services.network.collection import Collection
+from onestack.services.network.service.collection import Collection
 
 # As many attempts as the network API gives a create whose address a racing transaction took.
 CREATE_ATTEMPTS = 5
@@ -22,7 +22,7 @@ def create(coll: Collection, ctx: Context, body: dict, shape: Callable[[Any, Any
     checked = coll.table.check(body, creating=True, is_admin=ctx.is_admin)
     for attempt in range(CREATE_ATTEMPTS):
         try:
-            with coll.net.db.write() as session:
+            with coll.db.write() as session:
                 row = coll.create(session, ctx, dict(checked))
                 session.flush()
                 return shape(session, row)
@@ -34,7 +34,7 @@ def create(coll: Collection, ctx: Context, body: dict, shape: Callable[[Any, Any
 
 def update(coll: Collection, ctx: Context, ident: str, changes: dict, shape: Callable[[Any, Any], Any]) -> Any:
     checked = coll.table.check(changes, creating=False, is_admin=ctx.is_admin)
-    with coll.net.db.write() as session:
+    with coll.db.write() as session:
         row = coll.get(session, ctx, ident)
         apply_update(coll, session, ctx, row, checked)
         return shape(session, row)
@@ -48,7 +48,7 @@ def apply_update(coll: Collection, session, ctx: Context, row, checked: dict) ->
 
 
 def delete(coll: Collection, ctx: Context, ident: str) -> None:
-    with coll.net.db.write() as session:
+    with coll.db.write() as session:
         row = coll.get(session, ctx, ident)
         coll.authorize(ctx, "delete", coll.target(row))
         coll.set_tags(session, row.id, [])  # tags live in their own table, as the network API's delete knows

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from onestack.http.errors import NotFound, Unauthorized
 from onestack.http.routing import Call, route
-from onestack.services.network import extensions
-from onestack.services.network.service import COLLECTIONS
+from onestack.services.network import views
+from onestack.services.network.service import COLLECTIONS, extensions
 
 
 def versions(call: Call) -> dict:
@@ -38,8 +38,8 @@ def show_extension(call: Call) -> dict:
 
 def availability_zones(call: Call) -> dict:
     authenticated(call)
-    return {"availability_zones": [{"name": "nova", "resource": kind, "state": "available"}
-                                   for kind in ("network", "router")]}
+    return {"availability_zones": [{"name": zone, "resource": kind, "state": "available"}
+                                   for zone in views.AVAILABILITY_ZONES for kind in ("network", "router")]}
 
 
 def agents(call: Call) -> dict:

@@ -6,12 +6,11 @@ from the settings.  Enforcement happens where resources are created (``Quotas.ch
 
 from __future__ import annotations
 
-from onestack.http.context import Context
-from onestack.http.errors import BadRequest, Conflict
-from onestack.http.policy import enforce
+from onestack.http.errors import BadRequest
 from onestack.http.routing import Call, Reply, route
-from onestack.services.network import policies
-from onestack.services.network.quotas import UNLIMITED
+from onestack.services.network import views
+from onestack.services.network.policies import authorize
+from onestack.services.network.service.quotas import UNLIMITED
 
 # Neutron stores limits as a signed 32-bit column.
 MAX_LIMIT = 2**31 - 1
@@ -25,10 +24,6 @@ def _project(call: Call) -> str:
     """The project in the path (Neutron also answers the ``.json`` form its older clients use)."""
     project = call.path["project_id"]
     return project[:-5] if project.endswith(".json") else project
-
-
-def _authorize(ctx: Context, verb: str, project_id: str | None = None) -> None:
-    enforce(ctx, f"{verb}_quota", policies.rule(verb, "quota"), {"project_id": project_id})
 
 
 def _limit(resource: str, value) -> int:
@@ -62,11 +57,8 @@ def _requested(call: Call, known: dict) -> tuple[dict[str, int], bool]:
 
 
 def list_quotas(call: Call) -> dict:
-    _authorize(call.ctx, "update")  # Neutron: only admins see other projects' quotas
-    quotas = _quotas(call)
-    with call.runtime.network.db.read() as session:
-        return {"quotas": [{**quotas.limits(session, project), "project_id": project, "tenant_id": project}
-                           for project in quotas.customised(session)]}
+    authorize(call.ctx, "update", "quota", {"project_id": None})  # Neutron: only admins see other projects' quotas
+    return {"quotas": [views.project_quota(project, limits) for project, limits in _quotas(call).customised().items()]}
 
 
 def own_tenant(call: Call) -> dict:
@@ -77,48 +69,35 @@ def own_project(call: Call) -> dict:
     return {"project": {"project_id": call.ctx.project_id}}
 
 
-def show_quota(call: Call) -> dict:
+def _allowed(call: Call, verb: str) -> str:
+    """The project in the path, once the caller may ``verb`` its quota."""
     project = _project(call)
-    _authorize(call.ctx, "get", project)
-    with call.runtime.network.db.read() as session:
-        return {"quota": _quotas(call).limits(session, project)}
+    authorize(call.ctx, verb, "quota", {"project_id": project})
+    return project
+
+
+def show_quota(call: Call) -> dict:
+    return {"quota": _quotas(call).limits(_allowed(call, "get"))}
 
 
 def show_default_quota(call: Call) -> dict:
-    project = _project(call)
-    _authorize(call.ctx, "get", project)
+    _allowed(call, "get")
     return {"quota": dict(_quotas(call).defaults)}
 
 
 def show_quota_details(call: Call) -> dict:
-    project = _project(call)
-    _authorize(call.ctx, "get", project)
-    with call.runtime.network.db.read() as session:
-        return {"quota": _quotas(call).details(session, project)}
+    return {"quota": _quotas(call).details(_allowed(call, "get"))}
 
 
 def update_quota(call: Call) -> dict:
-    project = _project(call)
-    _authorize(call.ctx, "update", project)
+    project = _allowed(call, "update")
     quotas = _quotas(call)
     limits, check_limit = _requested(call, quotas.defaults)
-    with call.runtime.network.db.write() as session:
-        if check_limit:
-            below = sorted(name for name, limit in limits.items() if limit != UNLIMITED and name in quotas.counted
-                           and quotas.used(session, project, name) > limit)
-            if below:
-                raise Conflict(f"Change would make usage less than 0 for the following resources: {below}.",
-                               kind="InvalidQuotaValue")
-        quotas.set_limits(session, project, limits)
-        session.flush()
-        return {"quota": quotas.limits(session, project)}
+    return {"quota": quotas.set_limits(project, limits, check_limit)}
 
 
 def delete_quota(call: Call) -> Reply:
-    project = _project(call)
-    _authorize(call.ctx, "delete", project)
-    with call.runtime.network.db.write() as session:
-        _quotas(call).reset(session, project)
+    _quotas(call).reset(_allowed(call, "delete"))
     return Reply(status=204)
 
 

@@ -4,30 +4,22 @@ from __future__ import annotations
 
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.routing import Call, Reply, route
-from onestack.services.network.collection import TAG, TAGS, Collection
-
-TAGS_BODY = {"type": "object", "required": ["tags"], "properties": {"tags": TAGS}}
+from onestack.services.network.schemas import TAG, TAGS_BODY
+from onestack.services.network.service.collection import Collection
 
 
 def routes(cls: type[Collection]) -> list:
     plural = cls.plural
     base = f"/v2.0/{cls.path or plural}/{{id}}/tags"
 
+    def of(call: Call) -> Collection:
+        return call.runtime.network.collection(plural)
+
     def change(call: Call, edit) -> list[str]:
-        coll = call.runtime.network.collection(plural)
-        with call.runtime.network.db.write() as session:
-            row = coll.get(session, call.ctx, call.path["id"])
-            coll.authorize(call.ctx, "update", coll.target(row))
-            tags = edit(coll.tags(session, row.id))
-            coll.set_tags(session, row.id, tags)
-            coll.touch(row)
-            session.flush()
-            return sorted(tags)
+        return of(call).edit_tags(call.ctx, call.path["id"], edit)
 
     def current(call: Call) -> list[str]:
-        coll = call.runtime.network.collection(plural)
-        with call.runtime.network.db.read() as session:
-            return coll.tags(session, coll.get(session, call.ctx, call.path["id"]).id)
+        return of(call).read_tags(call.ctx, call.path["id"])
 
     def one(call: Call) -> str:
         tag = call.path["tag"]

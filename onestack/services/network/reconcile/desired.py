@@ -31,12 +31,17 @@ from onestack.drivers.netns.plan import (
     Vxlan,
 )
 from onestack.drivers.netns.radvd import Advertised, Prefix
+from onestack.services.network.models import (
+    DHCP_OWNER,
+    ROUTER_GATEWAY_OWNER,
+    ROUTER_INTERFACE_OWNER,
+    Network,
+    Port,
+    PortForwarding,
+    Subnet,
+)
 from onestack.services.network.models import FloatingIP as FloatingIPRow
-from onestack.services.network.models import Network, Port, PortForwarding, Subnet
 from onestack.services.network.models import Router as RouterRow
-from onestack.services.network.ports import DHCP_OWNER
-from onestack.services.network.router_gateway import GATEWAY_OWNER
-from onestack.services.network.router_interfaces import INTERFACE_OWNER
 
 NO_VLAN = "this kernel has no 802.1q (VLAN) support: the module is not loaded and cannot be"
 
@@ -170,7 +175,7 @@ def router(row: RouterRow, ports: list[Port], networks: dict[str, Network], segm
     def wired(port: Port) -> bool:
         return port.network_id in segments and not segments[port.network_id].skipped
 
-    interfaces = [p for p in ports if p.device_owner == INTERFACE_OWNER and wired(p)]
+    interfaces = [p for p in ports if p.device_owner == ROUTER_INTERFACE_OWNER and wired(p)]
     inside = tuple(_veth(p, "qr", segments[p.network_id].bridge, networks[p.network_id].mtu, subnets)
                    for p in interfaces)
     advertised = tuple(a for a in (_advertised(p, networks[p.network_id], subnets) for p in interfaces) if a)
@@ -219,7 +224,8 @@ def plan(session: Session, facts: HostFacts) -> HostPlan:
         by_network.setdefault(port.network_id, []).append(port)
     guest_ports = [p for p in ports if facts.guests and p.host_id == facts.host and p.device_owner.startswith("compute:")]
     routers = [r for r in session.scalars(select(RouterRow)) if r.admin_state_up] if facts.network_node else []
-    router_ports = {p.id: p for p in ports if facts.network_node and p.device_owner in (INTERFACE_OWNER, GATEWAY_OWNER)}
+    router_ports = {p.id: p for p in ports
+                    if facts.network_node and p.device_owner in (ROUTER_INTERFACE_OWNER, ROUTER_GATEWAY_OWNER)}
     dhcp_ports = [p for p in ports if facts.network_node and p.device_owner == DHCP_OWNER]
     used = {p.network_id for p in (*guest_ports, *router_ports.values(), *dhcp_ports)} & networks.keys()
     segments = {n: segment(networks[n], facts) for n in sorted(used)}
@@ -242,8 +248,8 @@ def plan(session: Session, facts: HostFacts) -> HostPlan:
 def managed_ports(session: Session, guests_host: str | None, network_node: bool = True) -> list[Port]:
     """The ports whose status this host's data plane reports: network-owned ones on the network node and,
     when its guests are real, those bound to ``guests_host``."""
-    found = list(session.scalars(select(Port).where(Port.device_owner.in_((DHCP_OWNER, INTERFACE_OWNER,
-                                                                           GATEWAY_OWNER))))) if network_node else []
+    owners = (DHCP_OWNER, ROUTER_INTERFACE_OWNER, ROUTER_GATEWAY_OWNER)
+    found = list(session.scalars(select(Port).where(Port.device_owner.in_(owners)))) if network_node else []
     if guests_host is not None:
         found += session.scalars(select(Port).where(Port.host_id == guests_host,
                                                     Port.device_owner.like("compute:%")))

@@ -9,22 +9,22 @@ Deleting the internal port or the floating IP removes its forwardings (foreign k
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onestack.http.attrmap import Attr, Table
+from onestack.db.engine import Database
+from onestack.http.attrmap import matches
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound
-from onestack.services.network.collection import DESCRIPTION, UUID, new_uuid
+from onestack.services.network import policies, schemas, views
 from onestack.services.network.models import FloatingIP, PortForwarding
+from onestack.services.network.service.collection import new_uuid
+from onestack.services.network.service.floatingips import FloatingIPs
+from onestack.services.network.service.ports import Ports
+from onestack.services.network.service.routers import Routers
 
-if TYPE_CHECKING:
-    from onestack.services.network.service import NetworkService
-
-PORT_NUMBER = {"type": "integer", "minimum": 1, "maximum": 65535}
-PROTOCOLS = ("tcp", "udp", "udplite", "sctp")
 FIELDS = ("internal_port_id", "internal_ip_address", "internal_port", "external_port", "protocol", "description")
 
 
@@ -33,23 +33,49 @@ def bad_request(message: str) -> BadRequest:
 
 
 class PortForwardings:
-    table = Table([
-        Attr("id"),
-        Attr("internal_port_id", UUID, post=True, put=True, required=True),
-        Attr("internal_ip_address", {"type": "string", "maxLength": 64}, post=True, put=True, required=True),
-        Attr("internal_port", PORT_NUMBER, post=True, put=True, required=True),
-        Attr("external_port", PORT_NUMBER, post=True, put=True, required=True),
-        Attr("protocol", {"enum": list(PROTOCOLS)}, post=True, put=True, required=True),
-        Attr("description", DESCRIPTION, post=True, put=True, default=""),
-    ])
+    table = schemas.PORT_FORWARDINGS
 
-    def __init__(self, net: NetworkService):
-        self.net = net
+    def __init__(self, db: Database, floatingips: FloatingIPs, ports: Ports):
+        self.db, self.floatingips, self.ports = db, floatingips, ports
 
-    @staticmethod
-    def view(row: PortForwarding) -> dict:
-        return {"id": row.id, **{name: getattr(row, name) for name in FIELDS}}
+    # -- the routes' operations: each one transaction, on a floating IP the caller sees ----------
+    def _on_floatingip(self, ctx: Context, fip_id: str, verb: str, work: Callable[[Session, FloatingIP], object],
+                       write: bool = True):
+        with (self.db.write() if write else self.db.read()) as session:
+            fip = self.floatingips.get(session, ctx, fip_id)
+            policies.authorize(ctx, verb, "floatingip", self.floatingips.target(fip),
+                               action=f"{verb}_floatingip_port_forwarding")
+            return work(session, fip)
 
+    def read_list(self, ctx: Context, fip_id: str, query) -> list[dict]:
+        """The floating IP's forwardings that match the query string's filters."""
+        def work(session: Session, fip: FloatingIP) -> list[dict]:
+            filters = self.table.filters(query)
+            return [v for v in map(views.port_forwarding, self.of(session, fip)) if matches(v, filters, lambda _: False)]
+
+        return self._on_floatingip(ctx, fip_id, "get", work, write=False)
+
+    def read_one(self, ctx: Context, fip_id: str, ident: str) -> dict:
+        return self._on_floatingip(ctx, fip_id, "get", lambda session, fip: views.port_forwarding(
+            self.get(session, fip, ident)), write=False)
+
+    def create_one(self, ctx: Context, fip_id: str, body: dict) -> dict:
+        return self._on_floatingip(ctx, fip_id, "create", lambda session, fip: views.port_forwarding(
+            self.create(session, ctx, fip, body)))
+
+    def update_one(self, ctx: Context, fip_id: str, ident: str, changes: dict) -> dict:
+        def work(session: Session, fip: FloatingIP) -> dict:
+            row = self.get(session, fip, ident)
+            self.update(session, ctx, fip, row, changes)
+            return views.port_forwarding(row)
+
+        return self._on_floatingip(ctx, fip_id, "update", work)
+
+    def delete_one(self, ctx: Context, fip_id: str, ident: str) -> None:
+        self._on_floatingip(ctx, fip_id, "delete", lambda session, fip: self.delete(session, fip,
+                                                                                     self.get(session, fip, ident)))
+
+    # -- rules, inside a transaction ---------------------------------------------------------
     def of(self, session: Session, fip: FloatingIP) -> list[PortForwarding]:
         return list(session.scalars(select(PortForwarding).where(PortForwarding.floatingip_id == fip.id)
                                     .order_by(PortForwarding.id)))
@@ -85,13 +111,13 @@ class PortForwardings:
         if fip.port_id:
             raise bad_request(f"Floating IP {fip.id} is associated with port {fip.port_id}; it cannot also forward "
                               "ports")
-        port = self.net.ports.get(session, ctx, row.internal_port_id)
+        port = self.ports.get(session, ctx, row.internal_port_id)
         if port.project_id != fip.project_id and not ctx.is_admin:
             raise bad_request(f"Port {port.id} does not belong to the floating IP's project")
         allocation = next((a for a in port.fixed_ips if a.ip_address == row.internal_ip_address), None)
         if allocation is None or ipaddress.ip_address(allocation.ip_address).version != 4:
             raise bad_request(f"The internal IP {row.internal_ip_address} is not an IPv4 address of port {port.id}")
-        router = self.net.routers.with_gateway_on(session, fip.floating_network_id, allocation.subnet_id)
+        router = Routers.with_gateway_on(session, fip.floating_network_id, allocation.subnet_id)
         if router is None:
             raise NotFound(f"External network {fip.floating_network_id} is not reachable from subnet "
                            f"{allocation.subnet_id}.  Therefore, cannot associate Port {port.id} with a Floating IP.",
@@ -107,19 +133,5 @@ class PortForwardings:
                 row.internal_port_id, row.internal_ip_address, row.internal_port)
             if same_outside or same_inside:
                 raise Conflict("A duplicate port forwarding entry with same attributes already exists, conflicting "
-                               f"values are {self.view(other)}", kind="PortForwardingAlreadyExists")
+                               f"values are {views.port_forwarding(other)}", kind="PortForwardingAlreadyExists")
         fip.router_id = router.id
-
-    @staticmethod
-    def in_use(session: Session, fip_id: str) -> Conflict | None:
-        """The error for mapping a floating IP whole while it forwards ports, if it does."""
-        found = session.scalar(select(PortForwarding.id).where(PortForwarding.floatingip_id == fip_id).limit(1))
-        if found is None:
-            return None
-        return Conflict(f"Floating IP {fip_id} in use by Port Forwarding resources.", kind="FipInUseByPortForwarding")
-
-    @staticmethod
-    def internal_addresses(session: Session, router_id: str) -> list[str]:
-        """Internal addresses forwarded to through ``router_id`` (they keep its interfaces in place)."""
-        return list(session.scalars(select(PortForwarding.internal_ip_address).join(
-            FloatingIP, FloatingIP.id == PortForwarding.floatingip_id).where(FloatingIP.router_id == router_id)))

@@ -9,63 +9,59 @@ the attributes do not exist (asking for them is a 400).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
-from onestack.http.attrmap import RENDERED, Attr
+from onestack.config import NetworkSettings
+from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound
-from onestack.services.network import ipam
-from onestack.services.network.collection import BOOL, Collection, standard
-from onestack.services.network.models import FloatingIP, IPAllocation, Port, Router
-from onestack.services.network.networks import AZ_HINTS
-from onestack.services.network.router_gateway import GATEWAY_INFO
-from onestack.services.network.router_interfaces import INTERFACE_OWNER
-from onestack.services.network.subnets import ROUTES
-
-ROUTES_OR_NULL = {"anyOf": [ROUTES, {"type": "null"}]}
-ZONES = ("nova",)
+from onestack.services.network import policies, schemas, views
+from onestack.services.network.models import ROUTER_INTERFACE_OWNER, FloatingIP, IPAllocation, Port, Router
+from onestack.services.network.service import ipam
+from onestack.services.network.service.collection import Collection
+from onestack.services.network.service.quotas import Quotas
+from onestack.services.network.service.router_gateway import RouterGateway
+from onestack.services.network.service.router_interfaces import RouterInterfaces
 
 
 class Routers(Collection):
     singular, plural, kind, model = "router", "routers", "Router", Router
-    attrs = [
-        *standard(),
-        Attr("admin_state_up", BOOL, post=True, put=True, default=True),
-        Attr("status"),
-        Attr("external_gateway_info", GATEWAY_INFO, post=True, put=True, sort=False, filter=False, column=RENDERED),
-        Attr("routes", ROUTES_OR_NULL, put=True, sort=False, filter=False),
-        Attr("availability_zone_hints", AZ_HINTS, post=True, sort=False, filter=False, default=list),
-        Attr("availability_zones", sort=False, filter=False, column=RENDERED),
-    ]
+    table = schemas.ROUTERS
+
+    def __init__(self, db: Database, settings: NetworkSettings, quotas: Quotas, gateway: RouterGateway,
+                 interfaces: RouterInterfaces):
+        super().__init__(db)
+        self.settings, self.quotas = settings, quotas
+        self.gateway, self.interfaces = gateway, interfaces
 
     def render(self, session: Session, ctx: Context, row: Router) -> dict:
-        return {"admin_state_up": row.admin_state_up, "status": row.status,
-                "external_gateway_info": self.net.router_gateway.info(session, row), "routes": row.routes,
-                "availability_zone_hints": row.availability_zone_hints, "availability_zones": list(ZONES)}
+        return views.router(row, gateway=self.gateway.port(session, row))
 
     def create(self, session: Session, ctx: Context, body: dict) -> Router:
         row = self.new_row(ctx, body, admin_state_up=body["admin_state_up"], status="ACTIVE", routes=[],
                            enable_snat=True, availability_zone_hints=self._zones(body["availability_zone_hints"]))
         self.authorize(ctx, "create", {"project_id": row.project_id})
-        self.net.quotas.check(session, row.project_id, "router")
+        self.quotas.check(session, row.project_id, "router")
         session.add(row)
         session.flush()
         if body.get("external_gateway_info"):
-            self.net.router_gateway.set(session, ctx, row, body["external_gateway_info"])
+            self.gateway.set(session, ctx, row, body["external_gateway_info"])
         return row
 
     @staticmethod
     def _zones(hints: list[str]) -> list[str]:
         for zone in hints:
-            if zone not in ZONES:
+            if zone not in views.AVAILABILITY_ZONES:
                 raise NotFound(f"AvailabilityZone {zone} could not be found.", kind="AvailabilityZoneNotFound")
         return list(dict.fromkeys(hints))
 
     def update(self, session: Session, ctx: Context, row: Router, changes: dict) -> None:
         if "external_gateway_info" in changes:
-            self.net.router_gateway.set(session, ctx, row, changes.pop("external_gateway_info"))
+            self.gateway.set(session, ctx, row, changes.pop("external_gateway_info"))
         if "routes" in changes:
             row.routes = self.checked_routes(session, row, changes.pop("routes") or [])
         super().update(session, ctx, row, changes)
@@ -74,11 +70,11 @@ class Routers(Collection):
         """Extra routes as Neutron accepts them: each next hop on a subnet the router is attached to
         (and not one of the router's own addresses), at most ``max_routes`` of them."""
         routes = ipam.routes(wanted)
-        limit = self.net.settings.max_routes
+        limit = self.settings.max_routes
         if len(routes) > limit:
             raise BadRequest(f"Unable to complete operation for {row.id}. The number of routes exceeds the maximum "
                              f"{limit}.", kind="RoutesExhausted")
-        interfaces = self.net.router_interfaces
+        interfaces = self.interfaces
         cidrs = [ipaddress.ip_network(s.cidr) for s in interfaces.attached_subnets(session, row)]
         own = {a.ip_address for p in interfaces.attached(session, row) for a in p.fixed_ips}
         for route in routes:
@@ -93,13 +89,41 @@ class Routers(Collection):
     def _invalid_route(route: dict, reason: str) -> BadRequest:
         return BadRequest(f"Invalid format for routes: [{route}], {reason}.", kind="InvalidRoutes")
 
+    # -- actions (``PUT /v2.0/routers/{id}/<action>``), each one transaction ----------------------
+    def _act(self, ctx: Context, ident: str, action: str, work: Callable[[Session, Router], dict]) -> dict:
+        """``work(session, router)`` on a router ``ctx`` sees, if policy lets it ``action`` (Neutron's
+        ``update_router`` rule under the action's own name)."""
+        with self.db.write() as session:
+            router = self.get(session, ctx, ident)
+            policies.authorize(ctx, "update", self.singular, self.target(router), action=action)
+            return work(session, router)
+
+    def add_interface(self, ctx: Context, ident: str, body: Any) -> dict:
+        return self._act(ctx, ident, "add_router_interface",
+                        lambda session, router: self.interfaces.add(session, ctx, router, body))
+
+    def remove_interface(self, ctx: Context, ident: str, body: Any) -> dict:
+        return self._act(ctx, ident, "remove_router_interface",
+                        lambda session, router: self.interfaces.remove(session, ctx, router, body))
+
+    def edit_routes(self, ctx: Context, ident: str, action: str,
+                    combine: Callable[[list[dict], list[dict]], list[dict]], asked: list[dict]) -> dict:
+        """extraroute-atomic: the router's routes become ``combine(current, asked)`` in one transaction,
+        whatever else edits them meanwhile; returns the router as ``ctx`` sees it."""
+        def work(session: Session, router: Router) -> dict:
+            router.routes = self.checked_routes(session, router, combine(router.routes, ipam.routes(asked)))
+            session.flush()
+            return self.table.shown(self.view(session, ctx, router), [], ctx.is_admin)
+
+        return self._act(ctx, ident, action, work)
+
     def delete(self, session: Session, ctx: Context, row: Router) -> None:
-        if self.net.router_interfaces.ports(session, row.id):
+        if self.interfaces.of(session, row.id):
             raise Conflict(f"Router {row.id} still has ports", kind="RouterInUse")
         # Floating IPs cannot point here without an interface; a stale reference must not block the delete.
         session.execute(update(FloatingIP).where(FloatingIP.router_id == row.id)
                         .values(router_id=None, port_id=None, fixed_ip_address=None))
-        self.net.router_gateway.clear(session, row, moving=True)
+        self.gateway.clear(session, row, moving=True)
         session.delete(row)
 
     @staticmethod
@@ -107,7 +131,7 @@ class Routers(Collection):
         """A router that connects ``subnet_id`` to the external network ``network_id`` (where a floating
         IP's traffic to a port on that subnet goes)."""
         on_subnet = select(Port.device_id).join(IPAllocation, IPAllocation.port_id == Port.id).where(
-            Port.device_owner == INTERFACE_OWNER, IPAllocation.subnet_id == subnet_id)
+            Port.device_owner == ROUTER_INTERFACE_OWNER, IPAllocation.subnet_id == subnet_id)
         gateway = aliased(Port)
         return session.scalar(select(Router).join(gateway, gateway.id == Router.gw_port_id).where(
             gateway.network_id == network_id, Router.id.in_(on_subnet)).order_by(Router.created_at).limit(1))

@@ -8,28 +8,25 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onestack.http.attrmap import Attr
+from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict
-from onestack.services.network import policies, rbac
-from onestack.services.network.collection import BOOL, NAME, PROJECT, Collection
+from onestack.services.network import policies, schemas, views
 from onestack.services.network.models import AddressScope, SubnetPool
-
-IP_VERSION = {"type": ["integer", "string"], "enum": [4, 6, "4", "6"]}
+from onestack.services.network.service import rbac
+from onestack.services.network.service.collection import Collection
+from onestack.services.network.service.quotas import Quotas
 
 
 class AddressScopes(Collection):
     singular, plural, kind, model = "address_scope", "address_scopes", "Address scope", AddressScope
     path = "address-scopes"
     standard_attributes = False
-    attrs = [
-        Attr("id"),
-        Attr("name", NAME, post=True, put=True, default=""),
-        Attr("project_id", PROJECT, post=True),
-        Attr("tenant_id", PROJECT, post=True, column="project_id"),
-        Attr("shared", BOOL, post=True, put=True, default=False, admin=True),
-        Attr("ip_version", IP_VERSION, post=True, required=True),
-    ]
+    table = schemas.ADDRESS_SCOPES
+
+    def __init__(self, db: Database, quotas: Quotas):
+        super().__init__(db)
+        self.quotas = quotas
 
     def not_found(self, ident: str):
         err = super().not_found(ident)
@@ -42,13 +39,12 @@ class AddressScopes(Collection):
         return rbac.owned_or_shared(AddressScope, "address_scope", ctx.project_id)
 
     def render(self, session: Session, ctx: Context, row: AddressScope) -> dict:
-        return {"ip_version": row.ip_version,
-                "shared": rbac.shared_with(session, "address_scope", row, ctx.project_id)}
+        return views.address_scope(row, shared=rbac.shared_with(session, "address_scope", row, ctx.project_id))
 
     def create(self, session: Session, ctx: Context, body: dict) -> AddressScope:
         row = self.new_row(ctx, body, ip_version=int(body["ip_version"]), shared=False)
         self.authorize(ctx, "create", {"project_id": row.project_id})
-        self.net.quotas.check(session, row.project_id, "address_scope")
+        self.quotas.check(session, row.project_id, "address_scope")
         session.add(row)
         session.flush()
         if body["shared"]:

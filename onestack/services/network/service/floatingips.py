@@ -13,72 +13,65 @@ import ipaddress
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onestack.http.attrmap import RENDERED, Attr
+from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
-from onestack.services.network import ipam
-from onestack.services.network.collection import UUID, UUID_OR_NULL, Collection, standard
-from onestack.services.network.models import FloatingIP, Network, Port, Subnet
-from onestack.services.network.ports import L3_OWNERS
-
-FIP_OWNER = "network:floatingip"
-IP_OR_NULL = {"type": ["string", "null"], "maxLength": 64}
-DNS_NAME = {"type": "string", "maxLength": 255, "pattern": r"^$|^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$"}
+from onestack.services.network import schemas, views
+from onestack.services.network.models import (
+    FLOATINGIP_OWNER,
+    L3_OWNERS,
+    FloatingIP,
+    Network,
+    Port,
+    PortForwarding,
+    Subnet,
+)
+from onestack.services.network.service import ipam, teardown
+from onestack.services.network.service.collection import Collection
+from onestack.services.network.service.networks import Networks
+from onestack.services.network.service.ports import Ports
+from onestack.services.network.service.quotas import Quotas
+from onestack.services.network.service.routers import Routers
 
 
 def bad_floatingip(message: str) -> BadRequest:
     return BadRequest(f"Bad floatingip request: {message}.", kind="BadRequest")
 
 
+def forwarding_in_use(session: Session, fip_id: str) -> Conflict | None:
+    """The error for mapping a floating IP whole while it forwards ports, if it does."""
+    found = session.scalar(select(PortForwarding.id).where(PortForwarding.floatingip_id == fip_id).limit(1))
+    if found is None:
+        return None
+    return Conflict(f"Floating IP {fip_id} in use by Port Forwarding resources.", kind="FipInUseByPortForwarding")
+
+
 class FloatingIPs(Collection):
     singular, plural, kind, model = "floatingip", "floatingips", "Floating IP", FloatingIP
-    attrs = [
-        *standard(name=False),
-        # The model has a name column (standard attributes) that Neutron's floating IPs do not show.
-        Attr("name", visible=False, filter=False, sort=False),
-        Attr("floating_network_id", UUID, post=True, required=True),
-        # Admin-only to choose (see ``create``), but everyone sees it: not an ``admin`` attribute.
-        Attr("floating_ip_address", {"type": "string", "maxLength": 64}, post=True),
-        Attr("subnet_id", UUID_OR_NULL, post=True, visible=False),
-        Attr("port_id", UUID_OR_NULL, post=True, put=True),
-        Attr("fixed_ip_address", IP_OR_NULL, post=True, put=True),
-        Attr("router_id"),
-        Attr("status"),
-        Attr("dns_name", DNS_NAME, post=True, default=""),
-        Attr("dns_domain", DNS_NAME, post=True, default=""),
-        Attr("port_details", sort=False, filter=False, column=RENDERED),
-    ]
+    table = schemas.FLOATINGIPS
+
+    def __init__(self, db: Database, quotas: Quotas, networks: Networks, ports: Ports):
+        super().__init__(db)
+        self.quotas, self.networks, self.ports = quotas, networks, ports
 
     def not_found(self, ident: str) -> NotFound:
         return NotFound(f"Floating IP {ident} could not be found", kind="FloatingIPNotFound")
 
     def render(self, session: Session, ctx: Context, row: FloatingIP) -> dict:
-        return {"floating_network_id": row.floating_network_id, "floating_ip_address": row.floating_ip_address,
-                "port_id": row.port_id, "fixed_ip_address": row.fixed_ip_address, "router_id": row.router_id,
-                "status": row.status, "dns_name": row.dns_name, "dns_domain": row.dns_domain,
-                "port_details": self._port_details(session, row.port_id)}
-
-    @staticmethod
-    def _port_details(session: Session, port_id: str | None) -> dict | None:
-        port = session.get(Port, port_id) if port_id else None
-        if port is None:
-            return None
-        return {"name": port.name, "network_id": port.network_id, "mac_address": port.mac_address,
-                "admin_state_up": port.admin_state_up, "status": port.status, "device_id": port.device_id,
-                "device_owner": port.device_owner}
+        return views.floatingip(row, port=session.get(Port, row.port_id) if row.port_id else None)
 
     # -- create ------------------------------------------------------------------------
     def create(self, session: Session, ctx: Context, body: dict) -> FloatingIP:
         if "floating_ip_address" in body and not ctx.is_admin:
             raise Forbidden("(rule:create_floatingip:floating_ip_address) is disallowed by policy",
                             kind="PolicyNotAuthorized")
-        network = self.net.networks.get(session, ctx, body["floating_network_id"])
+        network = self.networks.get(session, ctx, body["floating_network_id"])
         if not network.external:
             raise bad_floatingip(f"Network {network.id} is not a valid external network")
         row = self.new_row(ctx, body, floating_network_id=network.id, status="DOWN", dns_name=body["dns_name"],
                            dns_domain=body["dns_domain"])
         self.authorize(ctx, "create", {"project_id": row.project_id})
-        self.net.quotas.check(session, row.project_id, "floatingip")
+        self.quotas.check(session, row.project_id, "floatingip")
         port = self._hold_address(session, network, row.id, body.get("subnet_id"), body.get("floating_ip_address"))
         row.floating_port_id, row.floating_ip_address = port.id, port.fixed_ips[0].ip_address
         if body.get("port_id"):
@@ -106,7 +99,7 @@ class FloatingIPs(Collection):
             spec = {"ip_address": address, **({"subnet_id": subnet_id} if subnet_id else {})}
         else:
             spec = {"subnet_id": self._with_room(session, ipv4).id}
-        port = self.net.ports.create_owned(session, network, project_id="", device_owner=FIP_OWNER,
+        port = self.ports.create_owned(session, network, project_id="", device_owner=FLOATINGIP_OWNER,
                                            device_id=fip_id, fixed_ips=[spec])
         if ipaddress.ip_address(port.fixed_ips[0].ip_address).version != 4:
             raise bad_floatingip(f"{address} is not an IPv4 address")
@@ -141,14 +134,14 @@ class FloatingIPs(Collection):
     def _disassociate(self, session: Session, row: FloatingIP) -> None:
         row.port_id = row.fixed_ip_address = None
         # A floating IP that forwards ports keeps the router they go through.
-        if self.net.port_forwardings.in_use(session, row.id) is None:
+        if forwarding_in_use(session, row.id) is None:
             row.router_id = None
 
     def _associate(self, session: Session, ctx: Context, row: FloatingIP, port_id: str, fixed: str | None) -> None:
-        forwarding = self.net.port_forwardings.in_use(session, row.id)
+        forwarding = forwarding_in_use(session, row.id)
         if forwarding is not None:
             raise forwarding
-        port = self.net.ports.get(session, ctx, port_id)
+        port = self.ports.get(session, ctx, port_id)
         if port.project_id != row.project_id and not ctx.is_admin:
             raise bad_floatingip(f"Cannot process floating IP association with Port {port.id}, since that port is "
                                  "owned by a different tenant")
@@ -156,7 +149,7 @@ class FloatingIPs(Collection):
             raise bad_floatingip(f"Port {port.id} has owner {port.device_owner} and therefore cannot be assigned "
                                  "a floating IP")
         allocation = self._fixed_ip(port, fixed)
-        router = self.net.routers.with_gateway_on(session, row.floating_network_id, allocation.subnet_id)
+        router = Routers.with_gateway_on(session, row.floating_network_id, allocation.subnet_id)
         if router is None:
             raise NotFound(f"External network {row.floating_network_id} is not reachable from subnet "
                            f"{allocation.subnet_id}.  Therefore, cannot associate Port {port.id} with a Floating IP.",
@@ -190,27 +183,14 @@ class FloatingIPs(Collection):
 
     # -- delete ------------------------------------------------------------------------------
     def delete(self, session: Session, ctx: Context, row: FloatingIP) -> None:
-        port = session.get(Port, row.floating_port_id)
-        session.delete(row)
-        session.flush()
-        if port is not None:
-            self.net.ports.remove(session, port)
+        teardown.remove_floatingip(session, row)
 
-    def release_unassociated(self, session: Session, network_id: str) -> None:
-        """Before an external network goes: its floating IPs nobody uses go with it (associated ones keep
-        their ports, and so keep the network in use), as Neutron does."""
-        for row in session.scalars(select(FloatingIP).where(FloatingIP.floating_network_id == network_id,
-                                                            FloatingIP.port_id.is_(None))):
-            self.set_tags(session, row.id, [])
-            self.delete(session, None, row)
-
-    @staticmethod
-    def pools(session: Session, visible_networks) -> list[dict]:
-        """``/v2.0/floatingip_pools``: each IPv4 subnet of an external network the caller can see."""
-        stmt = select(Subnet).join(Network, Network.id == Subnet.network_id).where(
-            Network.external.is_(True), Subnet.ip_version == 4)
-        if visible_networks is not None:
-            stmt = stmt.where(visible_networks)
-        return [{"subnet_id": s.id, "subnet_name": s.name, "network_id": s.network_id, "cidr": s.cidr,
-                 "project_id": s.project_id, "tenant_id": s.project_id}
-                for s in session.scalars(stmt.order_by(Subnet.created_at))]
+    def pools(self, ctx: Context) -> list[dict]:
+        """``/v2.0/floatingip_pools``: each IPv4 subnet of an external network ``ctx`` can see."""
+        with self.db.read() as session:
+            stmt = select(Subnet).join(Network, Network.id == Subnet.network_id).where(
+                Network.external.is_(True), Subnet.ip_version == 4)
+            visible = self.networks.scope(session, ctx)
+            if visible is not None:
+                stmt = stmt.where(visible)
+            return [views.floatingip_pool(s) for s in session.scalars(stmt.order_by(Subnet.created_at))]

@@ -12,8 +12,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.services.network.models import Network, Router, Subnet
+from onestack.services.network.service.collection import Collection
+from onestack.services.network.service.networks import Networks
+from onestack.services.network.service.router_interfaces import RouterInterfaces
+from onestack.services.network.service.routers import Routers
+from onestack.services.network.service.subnets import Subnets
 
 PUBLIC = {"name": "public", "router:external": True, "provider:network_type": "flat",
           "provider:physical_network": "public"}
@@ -29,25 +35,24 @@ def _context(project_id: str) -> Context:
                    roles=frozenset({"admin", "member", "reader"}))
 
 
-def _create(net, session, plural: str, ctx: Context, body: dict):
-    coll = net.collection(plural)
+def _create(session, coll: Collection, ctx: Context, body: dict):
     return coll.create(session, ctx, coll.table.check(body, creating=True, is_admin=True))
 
 
-def ensure(net, admin_project_id: str, demo_project_id: str) -> None:
-    """``net``: the NetworkService."""
+def ensure(db: Database, networks: Networks, subnets: Subnets, routers: Routers, interfaces: RouterInterfaces,
+           admin_project_id: str, demo_project_id: str) -> None:
     admin, demo = _context(admin_project_id), _context(demo_project_id)
-    with net.db.write() as session:
+    with db.write() as session:
         def named(model, name: str, project_id: str):
             return session.scalar(select(model).where(model.name == name, model.project_id == project_id))
 
-        public = named(Network, "public", admin_project_id) or _create(net, session, "networks", admin, PUBLIC)
+        public = named(Network, "public", admin_project_id) or _create(session, networks, admin, PUBLIC)
         if named(Subnet, "public-subnet", admin_project_id) is None:
-            _create(net, session, "subnets", admin, {"network_id": public.id, **PUBLIC_SUBNET})
-        private = named(Network, "private", demo_project_id) or _create(net, session, "networks", demo, PRIVATE)
+            _create(session, subnets, admin, {"network_id": public.id, **PUBLIC_SUBNET})
+        private = named(Network, "private", demo_project_id) or _create(session, networks, demo, PRIVATE)
         subnet = named(Subnet, "private-subnet", demo_project_id) or _create(
-            net, session, "subnets", demo, {"network_id": private.id, **PRIVATE_SUBNET})
+            session, subnets, demo, {"network_id": private.id, **PRIVATE_SUBNET})
         if named(Router, ROUTER, demo_project_id) is None:
-            router = _create(net, session, "routers", demo, {
+            router = _create(session, routers, demo, {
                 "name": ROUTER, "external_gateway_info": {"network_id": public.id}})
-            net.router_interfaces.add(session, demo, router, {"subnet_id": subnet.id})
+            interfaces.add(session, demo, router, {"subnet_id": subnet.id})

@@ -9,37 +9,45 @@ from __future__ import annotations
 
 import ipaddress
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.http.context import Context
 from onestack.http.errors import Conflict, NotFound
-from onestack.services.network import ipam
-from onestack.services.network.models import FloatingIP, Port, Router, Subnet
-from onestack.services.network.router_gateway import bad_router
-
-if TYPE_CHECKING:
-    from onestack.services.network.service import NetworkService
-
-INTERFACE_OWNER = "network:router_interface"
+from onestack.services.network import views
+from onestack.services.network.models import (
+    ROUTER_INTERFACE_OWNER,
+    FloatingIP,
+    Port,
+    PortForwarding,
+    Router,
+    Subnet,
+)
+from onestack.services.network.service import ipam
+from onestack.services.network.service.collection import touch
+from onestack.services.network.service.networks import Networks
+from onestack.services.network.service.ports import Ports
+from onestack.services.network.service.router_gateway import RouterGateway, bad_router
+from onestack.services.network.service.subnets import Subnets
 
 
 class RouterInterfaces:
-    def __init__(self, net: NetworkService):
-        self.net = net
+    def __init__(self, networks: Networks, subnets: Subnets, ports: Ports, gateway: RouterGateway):
+        self.networks, self.subnets, self.ports, self.gateway = networks, subnets, ports, gateway
 
     @staticmethod
-    def ports(session: Session, router_id: str) -> list[Port]:
+    def of(session: Session, router_id: str) -> list[Port]:
+        """The router's interface ports, oldest first."""
         return list(session.scalars(select(Port).where(Port.device_id == router_id,
-                                                       Port.device_owner == INTERFACE_OWNER)
+                                                       Port.device_owner == ROUTER_INTERFACE_OWNER)
                                     .order_by(Port.created_at)))
 
     def attached(self, session: Session, router: Router) -> list[Port]:
         """Every port of the router, its gateway's included."""
-        gateway = self.net.router_gateway.port(session, router)
-        return [*self.ports(session, router.id), *([gateway] if gateway else [])]
+        gateway = self.gateway.port(session, router)
+        return [*self.of(session, router.id), *([gateway] if gateway else [])]
 
     def attached_subnets(self, session: Session, router: Router) -> list[Subnet]:
         ids = [a.subnet_id for p in self.attached(session, router) for a in p.fixed_ips]
@@ -56,22 +64,22 @@ class RouterInterfaces:
             port = self._create(session, ctx, router, subnet_id)
         # No L3 agent will report the port up: the router exists as soon as it is recorded.
         port.status = "ACTIVE"
-        self.net.routers.touch(router)
+        touch(router)
         session.flush()
-        return self.reply(router, port, [a.subnet_id for a in port.fixed_ips])
+        return views.router_interface(router, port, [a.subnet_id for a in port.fixed_ips])
 
     def _create(self, session: Session, ctx: Context, router: Router, subnet_id: str) -> Port:
-        subnet = self.net.subnets.get(session, ctx, subnet_id)
+        subnet = self.subnets.get(session, ctx, subnet_id)
         if not subnet.gateway_ip:
             raise bad_router("Subnet for router interface must have a gateway IP")
         self._check_new_subnets(session, router, [subnet])
-        network = self.net.networks.find(session, subnet.network_id)
-        return self.net.ports.create_owned(
-            session, network, project_id=router.project_id, device_owner=INTERFACE_OWNER, device_id=router.id,
+        network = self.networks.find(session, subnet.network_id)
+        return self.ports.create_owned(
+            session, network, project_id=router.project_id, device_owner=ROUTER_INTERFACE_OWNER, device_id=router.id,
             fixed_ips=[{"subnet_id": subnet.id, "ip_address": subnet.gateway_ip}], allow_gateway=True)
 
     def _adopt(self, session: Session, ctx: Context, router: Router, port_id: str) -> Port:
-        port = self.net.ports.get(session, ctx, port_id)
+        port = self.ports.get(session, ctx, port_id)
         if port.device_id or port.device_owner.startswith("network:"):
             raise Conflict(f"Unable to complete operation on port {port.id} for network {port.network_id}. Port "
                            f"already has an attached device {port.device_id}.", kind="PortInUse")
@@ -85,7 +93,7 @@ class RouterInterfaces:
         if sum(1 for s in subnets if s.ip_version == 4) > 1:
             raise bad_router("Cannot have multiple IPv4 subnets on router port")
         self._check_new_subnets(session, router, subnets)
-        port.device_id, port.device_owner = router.id, INTERFACE_OWNER
+        port.device_id, port.device_owner = router.id, ROUTER_INTERFACE_OWNER
         return port
 
     def _check_new_subnets(self, session: Session, router: Router, new: list[Subnet]) -> None:
@@ -103,7 +111,7 @@ class RouterInterfaces:
     def remove(self, session: Session, ctx: Context, router: Router, body: Any) -> dict:
         subnet_id, port_id = self._ids(body)
         if port_id:
-            port = next((p for p in self.ports(session, router.id) if p.id == port_id), None)
+            port = next((p for p in self.of(session, router.id) if p.id == port_id), None)
             if port is None:
                 raise NotFound(f"Router {router.id} does not have an interface with id {port_id}",
                                kind="RouterInterfaceNotFound")
@@ -111,20 +119,20 @@ class RouterInterfaces:
             if subnet_id and subnet_id not in removed:
                 raise self._not_on_subnet(router, subnet_id)
         else:
-            port = next((p for p in self.ports(session, router.id)
+            port = next((p for p in self.of(session, router.id)
                          if any(a.subnet_id == subnet_id for a in p.fixed_ips)), None)
             if port is None:
                 raise self._not_on_subnet(router, subnet_id)
             removed = [subnet_id]
         for subnet in session.scalars(select(Subnet).where(Subnet.id.in_(removed))):
             self._check_unused(session, router, subnet)
-        reply = self.reply(router, port, removed)
+        reply = views.router_interface(router, port, removed)
         kept = [a for a in port.fixed_ips if a.subnet_id not in removed]
         if kept:
             port.fixed_ips = kept
         else:
-            self.net.ports.remove(session, port)
-        self.net.routers.touch(router)
+            self.ports.remove(session, port)
+        touch(router)
         session.flush()
         return reply
 
@@ -138,7 +146,7 @@ class RouterInterfaces:
         in place."""
         cidr = ipaddress.ip_network(subnet.cidr)
         fixed = [*session.scalars(select(FloatingIP.fixed_ip_address).where(FloatingIP.router_id == router.id)),
-                 *self.net.port_forwardings.internal_addresses(session, router.id)]
+                 *_forwarded_addresses(session, router.id)]
         if any(ip and ipaddress.ip_address(ip) in cidr for ip in fixed):
             raise Conflict(f"Router interface for subnet {subnet.id} on router {router.id} cannot be deleted, as "
                            "it is required by one or more floating IPs.", kind="RouterInterfaceInUseByFloatingIP")
@@ -159,11 +167,11 @@ class RouterInterfaces:
             found.append(value)
         return found[0], found[1]
 
-    @staticmethod
-    def reply(router: Router, port: Port, subnet_ids: list[str]) -> dict:
-        return {"id": router.id, "tenant_id": router.project_id, "project_id": router.project_id,
-                "port_id": port.id, "network_id": port.network_id, "subnet_id": subnet_ids[0] if subnet_ids else None,
-                "subnet_ids": subnet_ids}
+
+def _forwarded_addresses(session: Session, router_id: str) -> list[str]:
+    """Internal addresses port forwardings reach through ``router_id`` (they keep its interfaces in place)."""
+    return list(session.scalars(select(PortForwarding.internal_ip_address).join(
+        FloatingIP, FloatingIP.id == PortForwarding.floatingip_id).where(FloatingIP.router_id == router_id)))
 
 
 def _is_uuid(value: str) -> bool:

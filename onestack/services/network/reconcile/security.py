@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from onestack.drivers.netns.firewall import PortRules, Rule
 from onestack.services.network.models import IPAllocation, Port, PortSecurityGroup, SecurityGroupRule
-from onestack.services.network.security_groups import PROTOCOLS
+from onestack.services.network.service.security_groups import PROTOCOLS
 
 # The protocols the filter names; every other protocol goes to it as its number.
 NAMED = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "ipv6-icmp": "ipv6-icmp", "icmpv6": "ipv6-icmp",

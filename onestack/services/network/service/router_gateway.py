@@ -7,25 +7,15 @@ set, as Neutron's default policy says; members only choose the network.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden
-from onestack.services.network.collection import BOOL, UUID
-from onestack.services.network.models import FloatingIP, Port, Router
+from onestack.services.network.models import ROUTER_GATEWAY_OWNER, FloatingIP, Port, Router
+from onestack.services.network.service.networks import Networks
+from onestack.services.network.service.ports import Ports
 
-if TYPE_CHECKING:
-    from onestack.services.network.service import NetworkService
-
-GATEWAY_OWNER = "network:router_gateway"
-FIXED_IP = {"type": "object", "additionalProperties": False,
-            "properties": {"subnet_id": UUID, "ip_address": {"type": "string", "maxLength": 64}}}
-GATEWAY_INFO = {"type": ["object", "null"], "additionalProperties": False,
-                "properties": {"network_id": UUID, "enable_snat": BOOL,
-                               "external_fixed_ips": {"type": "array", "items": FIXED_IP}}}
 ADMIN_ONLY = ("enable_snat", "external_fixed_ips")
 
 
@@ -34,20 +24,12 @@ def bad_router(message: str) -> BadRequest:
 
 
 class RouterGateway:
-    def __init__(self, net: NetworkService):
-        self.net = net
+    def __init__(self, networks: Networks, ports: Ports):
+        self.networks, self.ports = networks, ports
 
     @staticmethod
     def port(session: Session, router: Router) -> Port | None:
         return session.get(Port, router.gw_port_id) if router.gw_port_id else None
-
-    def info(self, session: Session, router: Router) -> dict | None:
-        port = self.port(session, router)
-        if port is None:
-            return None
-        return {"network_id": port.network_id, "enable_snat": router.enable_snat,
-                "external_fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address}
-                                       for a in port.fixed_ips]}
 
     def set(self, session: Session, ctx: Context, router: Router, info: dict | None) -> None:
         """Apply ``external_gateway_info``: ``{}`` or null clears it, another network moves it, the same
@@ -62,7 +44,7 @@ class RouterGateway:
         if denied and not ctx.is_admin:
             raise Forbidden(f"(rule:update_router:external_gateway_info:{denied[0]}) is disallowed by policy",
                             kind="PolicyNotAuthorized")
-        network = self.net.networks.get(session, ctx, info["network_id"])
+        network = self.networks.get(session, ctx, info["network_id"])
         if not network.external:
             raise bad_router(f"Network {network.id} is not an external network")
         current = self.port(session, router)
@@ -70,7 +52,7 @@ class RouterGateway:
         same_network = current is not None and current.network_id == network.id
         if not same_network or (wanted_ips is not None and not self._holds(current, wanted_ips)):
             self.clear(session, router, moving=same_network)
-            port = self.net.ports.create_owned(session, network, project_id="", device_owner=GATEWAY_OWNER,
+            port = self.ports.create_owned(session, network, project_id="", device_owner=ROUTER_GATEWAY_OWNER,
                                                device_id=router.id, fixed_ips=wanted_ips)
             if not port.fixed_ips:
                 raise bad_router(f"No IPs available for external network {network.id}")
@@ -105,5 +87,5 @@ class RouterGateway:
                                kind="RouterExternalGatewayInUseByFloatingIp")
         router.gw_port_id = None
         session.flush()
-        self.net.ports.remove(session, port)
+        self.ports.remove(session, port)
         session.flush()

@@ -28,7 +28,7 @@ from onestack.db.engine import Database
 from onestack.drivers.netns import availability, converge, firewall, links
 from onestack.reconcile.loop import Loop
 from onestack.services.network import models
-from onestack.services.network.dataplane import desired, security
+from onestack.services.network.reconcile import desired, security
 
 LOG = logging.getLogger("onestack.dataplane")
 KEY = "host"

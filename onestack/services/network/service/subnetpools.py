@@ -6,16 +6,17 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onestack.http.attrmap import RENDERED, Attr
+from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict
-from onestack.services.network import ipam, policies, prefixes, rbac
-from onestack.services.network.collection import BOOL, UUID_OR_NULL, Collection, standard
-from onestack.services.network.ipam import Network
+from onestack.services.network import policies, schemas, views
 from onestack.services.network.models import Subnet, SubnetPool
+from onestack.services.network.service import ipam, prefixes, rbac
+from onestack.services.network.service.address_scopes import AddressScopes
+from onestack.services.network.service.collection import Collection
+from onestack.services.network.service.ipam import Network
+from onestack.services.network.service.quotas import Quotas
 
-PREFIXLEN = {"type": ["integer", "string"]}
-PREFIX_LIST = {"type": "array", "items": {"type": "string", "maxLength": 64}}
 BOUNDS = ("min_prefixlen", "max_prefixlen", "default_prefixlen")
 
 
@@ -35,18 +36,11 @@ def _bounds_error(kind: str, value: int, base_kind: str, base: int) -> BadReques
 
 class SubnetPools(Collection):
     singular, plural, kind, model = "subnetpool", "subnetpools", "Subnet pool", SubnetPool
-    attrs = [
-        *standard(),
-        Attr("prefixes", PREFIX_LIST, post=True, put=True, required=True, sort=False, column=RENDERED),
-        Attr("default_prefixlen", PREFIXLEN, post=True, put=True),
-        Attr("min_prefixlen", PREFIXLEN, post=True, put=True),
-        Attr("max_prefixlen", PREFIXLEN, post=True, put=True),
-        Attr("default_quota", {"type": ["integer", "string", "null"]}, post=True, put=True),
-        Attr("ip_version"),
-        Attr("shared", BOOL, post=True, default=False, admin=True),
-        Attr("is_default", BOOL, post=True, put=True, default=False, admin=True),
-        Attr("address_scope_id", UUID_OR_NULL, post=True, put=True),
-    ]
+    table = schemas.SUBNETPOOLS
+
+    def __init__(self, db: Database, quotas: Quotas, address_scopes: AddressScopes):
+        super().__init__(db)
+        self.quotas, self.address_scopes = quotas, address_scopes
 
     def not_found(self, ident: str):
         err = super().not_found(ident)
@@ -59,18 +53,14 @@ class SubnetPools(Collection):
         return rbac.owned_or_shared(SubnetPool, "subnetpool", ctx.project_id)
 
     def render(self, session: Session, ctx: Context, row: SubnetPool) -> dict:
-        return {"prefixes": row.prefixes, "ip_version": row.ip_version, "default_prefixlen": row.default_prefixlen,
-                "min_prefixlen": row.min_prefixlen, "max_prefixlen": row.max_prefixlen,
-                "default_quota": row.default_quota, "is_default": row.is_default,
-                "shared": rbac.shared_with(session, "subnetpool", row, ctx.project_id),
-                "address_scope_id": row.address_scope_id}
+        return views.subnetpool(row, shared=rbac.shared_with(session, "subnetpool", row, ctx.project_id))
 
     # -- create and update ------------------------------------------------------------
     def create(self, session: Session, ctx: Context, body: dict) -> SubnetPool:
         cidrs = self._prefixes(body["prefixes"])
         row = self.new_row(ctx, body, ip_version=cidrs[0].version, prefixes=[str(c) for c in cidrs], shared=False)
         self.authorize(ctx, "create", {"project_id": row.project_id})
-        self.net.quotas.check(session, row.project_id, "subnetpool")
+        self.quotas.check(session, row.project_id, "subnetpool")
         self._set_bounds(row, body)
         row.default_quota = self._default_quota(body.get("default_quota"))
         row.is_default = False
@@ -171,8 +161,8 @@ class SubnetPools(Collection):
 
     def _join_scope(self, session: Session, ctx: Context, row: SubnetPool, scope_id: str | None) -> None:
         if scope_id is not None:
-            scope = self.net.address_scopes.find(session, scope_id)
-            if not self.net.address_scopes.visible(session, ctx, scope):
+            scope = self.address_scopes.find(session, scope_id)
+            if not self.address_scopes.visible(session, ctx, scope):
                 raise BadRequest(f"Illegal subnetpool association: subnetpool {row.id} cannot be associated with "
                                  f"address scope {scope_id}.", kind="IllegalSubnetPoolAssociationToAddressScope")
             if scope.ip_version != row.ip_version:

@@ -3,6 +3,8 @@ and clients (and Tempest) decide from it what to send."""
 
 from __future__ import annotations
 
+from onestack.services.network import views
+
 UPDATED = "2024-01-01T00:00:00-00:00"
 
 # alias -> (name, description)
@@ -78,4 +80,4 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
 
 def view(alias: str) -> dict:
     name, description = EXTENSIONS[alias]
-    return {"alias": alias, "name": name, "description": description, "updated": UPDATED, "links": []}
+    return views.extension(alias, name, description, UPDATED)

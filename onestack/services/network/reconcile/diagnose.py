@@ -17,7 +17,6 @@ import os
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onestack.services.network.dataplane.security import device_name, normalise_protocol
 from onestack.services.network.models import (
     FloatingIP,
     IPAllocation,
@@ -28,6 +27,7 @@ from onestack.services.network.models import (
     SecurityGroupRule,
     Subnet,
 )
+from onestack.services.network.reconcile.security import device_name, normalise_protocol
 
 DHCP_OWNER = "network:dhcp"
 INTERFACE_OWNER = "network:router_interface"

@@ -17,7 +17,6 @@ from onestack.http.errors import BadRequest, Conflict
 from onestack.services.network.models import IPAllocation, Subnet
 
 AUTO_ADDRESS_MODES = ("slaac", "dhcpv6-stateless")
-IPv6_MODES = ("slaac", "dhcpv6-stateful", "dhcpv6-stateless")
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from onestack.services.network.ipam import Network
+from onestack.services.network.service.ipam import Network
 
 # The narrowest prefix length a pool allows unless told otherwise, the unit its ``default_quota``
 # counts in (IPv4 in addresses, IPv6 in /64 networks), and the address width: as Neutron.

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from onestack.services.network.collection import new_uuid
 from onestack.services.network.models import RBACPolicy
+from onestack.services.network.service.collection import new_uuid
 
 SHARED = "access_as_shared"
 EXTERNAL = "access_as_external"

@@ -5,42 +5,31 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from onestack.http.attrmap import RENDERED, Attr
+from onestack.config import NetworkSettings
+from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict
-from onestack.services.network import policies, rbac, segments
-from onestack.services.network.collection import BOOL, Collection, standard
-from onestack.services.network.models import Network, Port, Subnet, SubnetPool
-
-NETWORK_OWNED = "network:dhcp"
-AZ_HINTS = {"type": "array", "items": {"type": "string", "maxLength": 255}}
+from onestack.services.network import policies, schemas, views
+from onestack.services.network.models import (
+    DHCP_OWNER,
+    ROUTER_GATEWAY_OWNER,
+    Network,
+    Port,
+    Subnet,
+    SubnetPool,
+)
+from onestack.services.network.service import rbac, segments, teardown
+from onestack.services.network.service.collection import Collection
+from onestack.services.network.service.quotas import Quotas
 
 
 class Networks(Collection):
     singular, plural, kind, model = "network", "networks", "Network", Network
-    attrs = [
-        *standard(),
-        Attr("admin_state_up", BOOL, post=True, put=True, default=True),
-        Attr("status"),
-        Attr("subnets", sort=False, column=RENDERED),
-        Attr("shared", BOOL, post=True, put=True, default=False, admin=True),
-        Attr("router:external", BOOL, post=True, put=True, default=False, admin=True,
-             column="external"),
-        Attr("provider:network_type", {"type": "string", "maxLength": 16}, post=True, admin=True,
-             admin_read=True, column="network_type"),
-        Attr("provider:physical_network", {"type": ["string", "null"], "maxLength": 64}, post=True, admin=True,
-             admin_read=True, column="physical_network"),
-        Attr("provider:segmentation_id", {"type": ["integer", "null", "string"], "pattern": "^[0-9]+$"},
-             post=True, admin=True, admin_read=True, column="segmentation_id"),
-        Attr("mtu", {"type": "integer", "minimum": 68}, post=True, put=True),
-        Attr("port_security_enabled", BOOL, post=True, put=True, default=True),
-        Attr("availability_zone_hints", AZ_HINTS, post=True, sort=False, filter=False, default=list),
-        Attr("availability_zones", sort=False, filter=False, column=RENDERED),
-        Attr("ipv4_address_scope", sort=False, column=RENDERED),
-        Attr("ipv6_address_scope", sort=False, column=RENDERED),
-        Attr("dns_domain", {"type": "string", "maxLength": 255}, post=True, put=True, default=""),
-        Attr("l2_adjacency", sort=False, filter=False, column=RENDERED),
-    ]
+    table = schemas.NETWORKS
+
+    def __init__(self, db: Database, settings: NetworkSettings, quotas: Quotas):
+        super().__init__(db)
+        self.settings, self.quotas = settings, quotas
 
     def scope(self, session: Session, ctx: Context):
         if policies.sees_everything(ctx):
@@ -55,24 +44,17 @@ class Networks(Collection):
                 scopes[pool.ip_version] = scopes[pool.ip_version] or pool.address_scope_id
         shared = row.shared or (row.project_id != ctx.project_id
                                 and rbac.granted(session, "network", row.id, ctx.project_id, rbac.SHARED))
-        return {"admin_state_up": row.admin_state_up, "status": row.status,
-                "subnets": [s.id for s in row.subnets], "shared": shared, "router:external": row.external,
-                "provider:network_type": row.network_type, "provider:physical_network": row.physical_network,
-                "provider:segmentation_id": row.segmentation_id, "mtu": row.mtu,
-                "port_security_enabled": row.port_security_enabled,
-                "availability_zone_hints": row.availability_zone_hints, "availability_zones": ["nova"],
-                "ipv4_address_scope": scopes[4], "ipv6_address_scope": scopes[6], "dns_domain": row.dns_domain,
-                "l2_adjacency": True}
+        return views.network(row, shared=shared, scopes=scopes)
 
     def create(self, session: Session, ctx: Context, body: dict) -> Network:
         row = self.new_row(ctx, body)
         self.authorize(ctx, "create", {"project_id": row.project_id})
-        self.net.quotas.check(session, row.project_id, "network")
+        self.quotas.check(session, row.project_id, "network")
         seg_id = body.get("provider:segmentation_id")
         row.network_type, row.physical_network, row.segmentation_id, claim = segments.allocate(
-            session, self.net.settings, row.id, body.get("provider:network_type"),
+            session, self.settings, row.id, body.get("provider:network_type"),
             body.get("provider:physical_network"), int(seg_id) if seg_id is not None else None)
-        limit = segments.mtu(self.net.settings, row.network_type)
+        limit = segments.mtu(self.settings, row.network_type)
         row.mtu = body.get("mtu") or limit
         if row.mtu > limit:
             raise BadRequest(f"Requested MTU is too big, maximum is {limit}", kind="InvalidInput")
@@ -88,9 +70,9 @@ class Networks(Collection):
         return row
 
     def update(self, session: Session, ctx: Context, row: Network, changes: dict) -> None:
-        if "mtu" in changes and changes["mtu"] > segments.mtu(self.net.settings, row.network_type):
+        if "mtu" in changes and changes["mtu"] > segments.mtu(self.settings, row.network_type):
             raise BadRequest(f"Requested MTU is too big, maximum is "
-                             f"{segments.mtu(self.net.settings, row.network_type)}", kind="InvalidInput")
+                             f"{segments.mtu(self.settings, row.network_type)}", kind="InvalidInput")
         if "shared" in changes:
             self._share(session, row, changes.pop("shared"))
         if "router:external" in changes:
@@ -102,7 +84,7 @@ class Networks(Collection):
             return
         if not shared:
             foreign = session.scalar(select(Port.id).where(Port.network_id == row.id, Port.project_id != row.project_id,
-                                                           Port.device_owner != NETWORK_OWNED,
+                                                           Port.device_owner != DHCP_OWNER,
                                                            Port.project_id != "").limit(1))
             if foreign is not None:
                 raise Conflict(f"Unable to reconfigure sharing settings for network {row.id}. Multiple tenants "
@@ -117,7 +99,7 @@ class Networks(Collection):
             return
         if not external:
             gateway = session.scalar(select(Port.id).where(Port.network_id == row.id,
-                                                           Port.device_owner == "network:router_gateway").limit(1))
+                                                           Port.device_owner == ROUTER_GATEWAY_OWNER).limit(1))
             if gateway is not None:
                 raise Conflict(f"Network {row.id} is used by a router gateway.", kind="ExternalNetworkInUse")
             rbac.revoke(session, "network", row.id, rbac.EXTERNAL, target=None)
@@ -126,8 +108,8 @@ class Networks(Collection):
         row.external = external
 
     def delete(self, session: Session, ctx: Context, row: Network) -> None:
-        self.net.floatingips.release_unassociated(session, row.id)
-        in_use = session.scalar(select(Port.id).where(Port.network_id == row.id, Port.device_owner != NETWORK_OWNED)
+        teardown.release_unassociated_floatingips(session, row.id)
+        in_use = session.scalar(select(Port.id).where(Port.network_id == row.id, Port.device_owner != DHCP_OWNER)
                                 .limit(1))
         if in_use is not None:
             raise Conflict(f"Unable to complete operation on network {row.id}. There are one or more ports still "

@@ -7,45 +7,30 @@ import ipaddress
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from onestack.http.attrmap import MISSING, Attr
+from onestack.config import NetworkSettings
+from onestack.db.engine import Database
+from onestack.http.attrmap import MISSING
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden
-from onestack.services.network import ipam, policies, rbac
-from onestack.services.network.collection import BOOL, UUID, UUID_OR_NULL, Collection, standard
-from onestack.services.network.models import IPAllocation, Network, Port, Subnet
-
-IP = {"type": "string", "maxLength": 64}
-POOLS = {"type": "array", "items": {"type": "object", "required": ["start", "end"], "additionalProperties": False,
-                                    "properties": {"start": IP, "end": IP}}}
-ROUTES = {"type": "array", "items": {"type": "object", "required": ["destination", "nexthop"],
-                                     "additionalProperties": False,
-                                     "properties": {"destination": IP, "nexthop": IP}}}
-IPV6_MODE = {"enum": [*ipam.IPv6_MODES, None]}
-DHCP_OWNER = "network:dhcp"
+from onestack.services.network import policies, schemas, views
+from onestack.services.network.models import DHCP_OWNER, IPAllocation, Network, Port, Subnet
+from onestack.services.network.service import ipam, rbac
+from onestack.services.network.service.collection import Collection
+from onestack.services.network.service.networks import Networks
+from onestack.services.network.service.ports import Ports
+from onestack.services.network.service.quotas import Quotas
+from onestack.services.network.service.subnetpools import SubnetPools
 
 
 class Subnets(Collection):
     singular, plural, kind, model = "subnet", "subnets", "Subnet", Subnet
-    attrs = [
-        *standard(),
-        Attr("network_id", UUID, post=True, required=True),
-        Attr("ip_version", {"type": ["integer", "string"], "enum": [4, 6, "4", "6"]}, post=True, required=True),
-        Attr("cidr", {"type": ["string", "null"], "maxLength": 64}, post=True),
-        Attr("prefixlen", {"type": ["integer", "string"]}, post=True, visible=False),
-        Attr("subnetpool_id", UUID_OR_NULL, post=True),
-        Attr("use_default_subnetpool", BOOL, post=True, visible=False),
-        Attr("gateway_ip", {"type": ["string", "null"], "maxLength": 64}, post=True, put=True),
-        Attr("allocation_pools", POOLS, post=True, put=True, sort=False),
-        Attr("dns_nameservers", {"type": "array", "items": IP}, post=True, put=True, default=list, sort=False),
-        Attr("host_routes", ROUTES, post=True, put=True, default=list, sort=False),
-        Attr("enable_dhcp", BOOL, post=True, put=True, default=True),
-        Attr("ipv6_ra_mode", IPV6_MODE, post=True),
-        Attr("ipv6_address_mode", IPV6_MODE, post=True),
-        Attr("service_types", {"type": "array", "items": {"type": "string", "maxLength": 255}}, post=True, put=True,
-             default=list, sort=False),
-        Attr("segment_id", UUID_OR_NULL, post=True),
-        Attr("dns_publish_fixed_ip", BOOL, post=True, put=True, default=False),
-    ]
+    table = schemas.SUBNETS
+
+    def __init__(self, db: Database, settings: NetworkSettings, quotas: Quotas, networks: Networks, ports: Ports,
+                 subnetpools: SubnetPools):
+        super().__init__(db)
+        self.settings, self.quotas = settings, quotas
+        self.networks, self.ports, self.subnetpools = networks, ports, subnetpools
 
     def scope(self, session: Session, ctx: Context):
         if policies.sees_everything(ctx):
@@ -54,21 +39,16 @@ class Subnets(Collection):
         return or_(Subnet.project_id == ctx.project_id, Subnet.network_id.in_(rbac.reachable("network", ctx.project_id)))
 
     def render(self, session: Session, ctx: Context, row: Subnet) -> dict:
-        return {"network_id": row.network_id, "ip_version": row.ip_version, "cidr": row.cidr,
-                "subnetpool_id": row.subnetpool_id, "gateway_ip": row.gateway_ip,
-                "allocation_pools": row.allocation_pools, "dns_nameservers": row.dns_nameservers,
-                "host_routes": row.host_routes, "enable_dhcp": row.enable_dhcp, "ipv6_ra_mode": row.ipv6_ra_mode,
-                "ipv6_address_mode": row.ipv6_address_mode, "service_types": row.service_types,
-                "segment_id": None, "dns_publish_fixed_ip": row.dns_publish_fixed_ip}
+        return views.subnet(row)
 
     # -- create ------------------------------------------------------------------
     def create(self, session: Session, ctx: Context, body: dict) -> Subnet:
-        network = self.net.networks.get(session, ctx, body["network_id"])
+        network = self.networks.get(session, ctx, body["network_id"])
         row = self.new_row(ctx, body, network_id=network.id, ip_version=int(body["ip_version"]))
         self.authorize(ctx, "create", {"project_id": row.project_id})
         if network.project_id != row.project_id and not ctx.is_admin:
             raise Forbidden("Only the network's owner may add subnets to it.", kind="PolicyNotAuthorized")
-        self.net.quotas.check(session, row.project_id, "subnet")
+        self.quotas.check(session, row.project_id, "subnet")
         if body.get("segment_id"):
             raise BadRequest("Segments are not supported by this cloud.", kind="InvalidInput")
         cidr = self._cidr(session, ctx, row, body)
@@ -92,7 +72,7 @@ class Subnets(Collection):
         row.dns_publish_fixed_ip = body["dns_publish_fixed_ip"]
         network.subnets.append(row)
         session.flush()
-        ports = self.net.ports
+        ports = self.ports
         if ipam.is_auto_address(row):
             for port in session.scalars(select(Port).where(Port.network_id == network.id)):
                 if not port.device_owner.startswith("network:router"):
@@ -104,12 +84,12 @@ class Subnets(Collection):
     def _cidr(self, session: Session, ctx: Context, row: Subnet, body: dict) -> str:
         pool_id = body.get("subnetpool_id")
         if pool_id is None and body.get("use_default_subnetpool"):
-            pool_id = self.net.subnetpools.default_id(session, row.ip_version)
+            pool_id = self.subnetpools.default_id(session, row.ip_version)
             if pool_id is None:
                 raise BadRequest(f"No default subnetpool found for IPv{row.ip_version}", kind="BadRequest")
         if pool_id is not None:
             row.subnetpool_id = pool_id
-            return self.net.subnetpools.allocate(session, ctx, pool_id, row, body.get("cidr"), body.get("prefixlen"))
+            return self.subnetpools.allocate(session, ctx, pool_id, row, body.get("cidr"), body.get("prefixlen"))
         if not body.get("cidr"):
             raise BadRequest("A cidr must be specified in the absence of a subnet pool", kind="BadRequest")
         return body["cidr"]
@@ -143,9 +123,9 @@ class Subnets(Collection):
         return str(address)
 
     def _nameservers(self, servers: list[str], version: int) -> list[str]:
-        if len(servers) > self.net.settings.max_dns_nameservers:
+        if len(servers) > self.settings.max_dns_nameservers:
             raise BadRequest(f"Unable to complete operation for the subnet. The number of DNS nameservers exceeds "
-                             f"the limit {self.net.settings.max_dns_nameservers}.", kind="DNSNameServersExhausted")
+                             f"the limit {self.settings.max_dns_nameservers}.", kind="DNSNameServersExhausted")
         seen = []
         for server in servers:
             address = str(ipam.parse_address(server, "nameserver"))
@@ -155,9 +135,9 @@ class Subnets(Collection):
         return seen
 
     def _routes(self, routes: list[dict], version: int) -> list[dict]:
-        if len(routes) > self.net.settings.max_subnet_host_routes:
+        if len(routes) > self.settings.max_subnet_host_routes:
             raise BadRequest("Unable to complete operation for the subnet. The number of host routes exceeds the "
-                             f"limit {self.net.settings.max_subnet_host_routes}.", kind="HostRoutesExhausted")
+                             f"limit {self.settings.max_subnet_host_routes}.", kind="HostRoutesExhausted")
         return ipam.routes(routes, version)
 
     # -- update and delete ----------------------------------------------------------
@@ -178,9 +158,9 @@ class Subnets(Collection):
             row.enable_dhcp = dhcp
             network = session.get(Network, row.network_id)
             if dhcp:
-                self.net.ports.ensure_dhcp(session, network, row)
+                self.ports.ensure_dhcp(session, network, row)
             else:
-                self.net.ports.release_dhcp(session, network, row)
+                self.ports.release_dhcp(session, network, row)
 
     def delete(self, session: Session, ctx: Context, row: Subnet) -> None:
         holders = session.execute(select(Port.id, Port.device_owner).join(
@@ -190,6 +170,6 @@ class Subnets(Collection):
             raise Conflict(f"Unable to complete operation on subnet {row.id}: One or more ports have an IP "
                            "allocation from this subnet.", kind="SubnetInUse")
         network = session.get(Network, row.network_id)
-        self.net.ports.release_dhcp(session, network, row)
+        self.ports.release_dhcp(session, network, row)
         self.set_tags(session, row.id, [])
         session.delete(row)

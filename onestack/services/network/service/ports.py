@@ -9,16 +9,17 @@ import re
 import socket
 import uuid
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from onestack.http.attrmap import RENDERED, Attr
+from onestack.config import NetworkSettings
+from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden
-from onestack.services.network import ipam, policies, rbac
-from onestack.services.network.collection import BOOL, UUID, Collection, standard
+from onestack.services.network import policies, schemas, views
 from onestack.services.network.models import (
-    FloatingIP,
+    DHCP_OWNER,
+    L3_OWNERS,
     IPAllocation,
     Network,
     Port,
@@ -26,52 +27,26 @@ from onestack.services.network.models import (
     SecurityGroup,
     Subnet,
 )
+from onestack.services.network.service import ipam, rbac, teardown
+from onestack.services.network.service.collection import Collection
+from onestack.services.network.service.networks import Networks
+from onestack.services.network.service.quotas import Quotas
+from onestack.services.network.service.security_groups import SecurityGroups
 
-MAC = {"type": "string", "pattern": "^([0-9a-fA-F]{2}[:-]){5}[0-9a-fA-F]{2}$"}
-FIXED_IPS = {"type": "array", "items": {"type": "object", "additionalProperties": False,
-                                        "properties": {"subnet_id": UUID, "ip_address": {"type": "string"}}}}
-PAIRS = {"type": "array", "items": {"type": "object", "required": ["ip_address"], "additionalProperties": False,
-                                    "properties": {"ip_address": {"type": "string"}, "mac_address": MAC}}}
-DHCP_OPTS = {"type": "array", "items": {"type": "object", "required": ["opt_name"], "additionalProperties": False,
-                                        "properties": {"opt_name": {"type": "string", "minLength": 1},
-                                                       "opt_value": {"type": ["string", "null"]},
-                                                       "ip_version": {"enum": [4, 6, "4", "6"]}}}}
-VNIC_TYPES = ["normal", "direct", "macvtap", "baremetal", "direct-physical", "virtio-forwarder", "smart-nic",
-              "vdpa", "remote-managed"]
 DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-# Ports the cloud itself owns: deleted only through the resource that made them.
-L3_OWNERS = ("network:router_interface", "network:router_gateway", "network:floatingip",
-             "network:router_interface_distributed", "network:ha_router_replicated_interface")
-DHCP_OWNER = "network:dhcp"
 
 
 class Ports(Collection):
     singular, plural, kind, model = "port", "ports", "Port", Port
-    attrs = [
-        *standard(),
-        Attr("network_id", UUID, post=True, required=True),
-        Attr("admin_state_up", BOOL, post=True, put=True, default=True),
-        Attr("mac_address", MAC, post=True, put=True),
-        Attr("fixed_ips", FIXED_IPS, post=True, put=True, sort=False, column=RENDERED),
-        Attr("device_id", {"type": "string", "maxLength": 255}, post=True, put=True, default=""),
-        Attr("device_owner", {"type": "string", "maxLength": 255}, post=True, put=True, default=""),
-        Attr("status"),
-        Attr("security_groups", {"type": "array", "items": UUID}, post=True, put=True, sort=False,
-             column=RENDERED),
-        Attr("allowed_address_pairs", PAIRS, post=True, put=True, sort=False, column=RENDERED),
-        Attr("extra_dhcp_opts", DHCP_OPTS, post=True, put=True, sort=False, column=RENDERED),
-        Attr("port_security_enabled", BOOL, post=True, put=True),
-        Attr("binding:host_id", {"type": "string", "maxLength": 255}, post=True, put=True, admin=True,
-             admin_read=True, column="host_id"),
-        Attr("binding:vnic_type", {"enum": VNIC_TYPES}, post=True, put=True, default="normal", column="vnic_type"),
-        Attr("binding:profile", {"type": ["object", "null"]}, post=True, put=True, admin=True, admin_read=True,
-             sort=False, column="profile"),
-        Attr("binding:vif_type", admin_read=True, column=RENDERED),
-        Attr("binding:vif_details", admin_read=True, sort=False, column=RENDERED),
-        Attr("dns_name", {"type": "string", "maxLength": 255}, post=True, put=True, default=""),
-        Attr("dns_assignment", sort=False, filter=False, column=RENDERED),
-        Attr("ip_allocation", sort=False, column=RENDERED),
-    ]
+    table = schemas.PORTS
+
+    def __init__(self, db: Database, settings: NetworkSettings, quotas: Quotas, networks: Networks,
+                 security_groups: SecurityGroups):
+        super().__init__(db)
+        self.settings, self.quotas = settings, quotas
+        self.networks, self.security_groups = networks, security_groups
+        # Where each subnet's next automatic address search starts (see ipam.pick).
+        self.address_hints: dict[str, int] = {}
 
     # -- visibility --------------------------------------------------------------
     def scope(self, session: Session, ctx: Context):
@@ -96,26 +71,11 @@ class Ports(Collection):
         return clauses
 
     def render(self, session: Session, ctx: Context, row: Port) -> dict:
-        fixed = [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in row.fixed_ips]
-        hostname = row.dns_name or None
-        domain = self.net.settings.dns_domain
-        assignment = [{"hostname": hostname or f"host-{a['ip_address'].replace('.', '-').replace(':', '-')}",
-                       "ip_address": a["ip_address"]} for a in fixed]
-        for entry in assignment:
-            entry["fqdn"] = f"{entry['hostname']}.{domain}."
-        return {"network_id": row.network_id, "admin_state_up": row.admin_state_up, "mac_address": row.mac_address,
-                "fixed_ips": fixed, "device_id": row.device_id, "device_owner": row.device_owner,
-                "status": row.status, "security_groups": [g.security_group_id for g in row.security_groups],
-                "allowed_address_pairs": row.allowed_address_pairs, "extra_dhcp_opts": row.extra_dhcp_opts,
-                "port_security_enabled": row.port_security_enabled, "binding:host_id": row.host_id,
-                "binding:vnic_type": row.vnic_type, "binding:profile": row.profile,
-                "binding:vif_type": "bridge" if row.host_id else "unbound",
-                "binding:vif_details": {"port_filter": True} if row.host_id else {},
-                "dns_name": row.dns_name, "dns_assignment": assignment, "ip_allocation": "immediate"}
+        return views.port(row, dns_domain=self.settings.dns_domain)
 
     # -- create ------------------------------------------------------------------
     def create(self, session: Session, ctx: Context, body: dict) -> Port:
-        network = self.net.networks.get(session, ctx, body["network_id"])
+        network = self.networks.get(session, ctx, body["network_id"])
         # Empty collections up front: a new port has nothing to lazy-load.
         row = self.new_row(ctx, body, network_id=network.id, fixed_ips=[], security_groups=[])
         self.authorize(ctx, "create", {"project_id": row.project_id})
@@ -127,7 +87,7 @@ class Ports(Collection):
                                  or any("ip_address" in f for f in body.get("fixed_ips") or [])):
             raise Forbidden("Only the network's owner may choose MAC and IP addresses or network device owners.",
                             kind="PolicyNotAuthorized")
-        self.net.quotas.check(session, row.project_id, "port")
+        self.quotas.check(session, row.project_id, "port")
         self._fill(session, row, network, body)
         self._set_security_groups(session, ctx, row, body.get("security_groups"), creating=True)
         session.add(row)
@@ -160,16 +120,16 @@ class Ports(Collection):
                                "in use.", kind="MacAddressInUse")
             return mac
         # One in 16 million collides; the (network, mac) key then fails the insert and the create is retried.
-        base = self.net.settings.base_mac.split(":")
+        base = self.settings.base_mac.split(":")
         return ":".join(base[:3] + [f"{random.randrange(256):02x}" for _ in range(3)])
 
     def _pairs(self, row: Port, pairs: list[dict]) -> list[dict]:
         if pairs and not row.port_security_enabled:
             raise Conflict("Port Security must be enabled in order to have allowed address pairs on a port.",
                            kind="AddressPairAndPortSecurityRequired")
-        if len(pairs) > self.net.settings.max_allowed_address_pair:
+        if len(pairs) > self.settings.max_allowed_address_pair:
             raise BadRequest(f"The number of allowed address pair exceeds the maximum "
-                             f"{self.net.settings.max_allowed_address_pair}.", kind="AllowedAddressPairExhausted")
+                             f"{self.settings.max_allowed_address_pair}.", kind="AllowedAddressPairExhausted")
         out = []
         for pair in pairs:
             address = pair["ip_address"]
@@ -206,7 +166,7 @@ class Ports(Collection):
             if trusted or not row.port_security_enabled:
                 return
             # The project's own default group needs no visibility check.
-            default = self.net.security_groups.default_id(session, row.project_id)
+            default = self.security_groups.default_id(session, row.project_id)
             row.security_groups = [PortSecurityGroup(port_id=row.id, security_group_id=default)]
             return
         wanted = list(dict.fromkeys(wanted))
@@ -222,7 +182,7 @@ class Ports(Collection):
             if group is None or not (ctx.is_admin or group.project_id == row.project_id or group.shared
                                      or rbac.granted(session, "security_group", group_id, row.project_id,
                                                      rbac.SHARED)):
-                raise self.net.security_groups.not_found(group_id)
+                raise self.security_groups.not_found(group_id)
         row.security_groups = [PortSecurityGroup(port_id=row.id, security_group_id=g) for g in wanted]
 
     # -- fixed IPs -----------------------------------------------------------------
@@ -279,7 +239,7 @@ class Ports(Collection):
     def add_fixed_ip(self, session: Session, port: Port, subnet: Subnet, wanted: str | None,
                      allow_gateway: bool = False) -> IPAllocation:
         with session.no_autoflush:  # the port's row goes in with its addresses, in one flush
-            address = ipam.pick(session, subnet, wanted, port.mac_address, allow_gateway, self.net.address_hints)
+            address = ipam.pick(session, subnet, wanted, port.mac_address, allow_gateway, self.address_hints)
         alloc = IPAllocation(subnet_id=subnet.id, ip_address=address, port_id=port.id, network_id=port.network_id,
                              order=len(port.fixed_ips))
         port.fixed_ips.append(alloc)
@@ -365,10 +325,7 @@ class Ports(Collection):
 
     def remove(self, session: Session, row: Port) -> None:
         """Delete a port whatever owns it, first letting go of the floating IPs that point at it."""
-        session.execute(update(FloatingIP).where(FloatingIP.port_id == row.id)
-                        .values(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN"))
-        self.set_tags(session, row.id, [])
-        session.delete(row)
+        teardown.remove_port(session, row)
 
     # -- the network's own ports -----------------------------------------------------------
     def create_owned(self, session: Session, network: Network, *, project_id: str, device_owner: str,

@@ -9,16 +9,15 @@ projects' resources depend on cannot be removed or retargeted away from them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from onestack.http.attrmap import Attr
+from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden
-from onestack.services.network import rbac
-from onestack.services.network.collection import PROJECT, UUID, Collection, new_uuid
+from onestack.services.network import schemas, views
 from onestack.services.network.models import (
     FloatingIP,
     Network,
@@ -29,6 +28,9 @@ from onestack.services.network.models import (
     Subnet,
     SubnetPool,
 )
+from onestack.services.network.service import rbac
+from onestack.services.network.service.collection import Collection, new_uuid
+from onestack.services.network.service.quotas import Quotas
 
 
 def _network_ports(object_id: str) -> Select:
@@ -56,36 +58,31 @@ def _group_ports(object_id: str) -> Select:
 
 @dataclasses.dataclass(frozen=True)
 class Shareable:
-    """An object type policies may share: where its rows live and, per action, what other
-    projects build on it (the projects of those rows are the policy's dependents)."""
+    """An object type policies may share: per action, what other projects build on it (the projects
+    of those rows are the policy's dependents)."""
 
-    collection: str
     dependents: dict[str, Callable[[str], Select]]
 
 
+# The object types and actions ``schemas.RBAC_POLICIES`` accepts.
 SHAREABLE = {
-    "network": Shareable("networks", {rbac.SHARED: _network_ports, rbac.EXTERNAL: _external_users}),
-    "subnetpool": Shareable("subnetpools", {rbac.SHARED: _pool_subnets}),
-    "address_scope": Shareable("address_scopes", {rbac.SHARED: _scope_pools}),
-    "security_group": Shareable("security_groups", {rbac.SHARED: _group_ports}),
+    "network": Shareable({rbac.SHARED: _network_ports, rbac.EXTERNAL: _external_users}),
+    "subnetpool": Shareable({rbac.SHARED: _pool_subnets}),
+    "address_scope": Shareable({rbac.SHARED: _scope_pools}),
+    "security_group": Shareable({rbac.SHARED: _group_ports}),
 }
-ACTIONS = (rbac.SHARED, rbac.EXTERNAL)
 
 
 class RBACPolicies(Collection):
     singular, plural, kind, model = "rbac_policy", "rbac_policies", "RBAC policy", RBACPolicy
     path = "rbac-policies"
     standard_attributes = False
-    attrs = [
-        Attr("id"),
-        Attr("project_id", PROJECT, post=True),
-        Attr("tenant_id", PROJECT, post=True, column="project_id"),
-        Attr("object_type", {"enum": sorted(SHAREABLE)}, post=True, required=True),
-        Attr("object_id", UUID, post=True, required=True),
-        Attr("target_tenant", {"type": "string", "minLength": 1, "maxLength": 255}, post=True, put=True,
-             required=True, column="target_project"),
-        Attr("action", {"enum": list(ACTIONS)}, post=True, required=True),
-    ]
+    table = schemas.RBAC_POLICIES
+
+    def __init__(self, db: Database, quotas: Quotas, objects: Mapping[str, Collection]):
+        """``objects``: the collection of each shareable object type, by type."""
+        super().__init__(db)
+        self.quotas, self.objects = quotas, objects
 
     def not_found(self, ident: str):
         err = super().not_found(ident)
@@ -93,8 +90,7 @@ class RBACPolicies(Collection):
         return err
 
     def render(self, session: Session, ctx: Context, row: RBACPolicy) -> dict:
-        return {"object_type": row.object_type, "object_id": row.object_id, "target_tenant": row.target_project,
-                "action": row.action}
+        return views.rbac_policy(row)
 
     # -- create, retarget, delete ------------------------------------------------------
     def create(self, session: Session, ctx: Context, body: dict) -> RBACPolicy:
@@ -109,7 +105,7 @@ class RBACPolicies(Collection):
         self._check_target(ctx, target)
         obj = self._object(session, ctx, row)
         self._check_unique(session, row)
-        self.net.quotas.check(session, row.project_id, "rbac_policy")
+        self.quotas.check(session, row.project_id, "rbac_policy")
         session.add(row)
         session.flush()
         self._sync(session, row, obj)
@@ -141,15 +137,14 @@ class RBACPolicies(Collection):
 
     def _object(self, session: Session, ctx: Context, row: RBACPolicy):
         """The shared object: it must exist and be visible (404) and be the caller's own (400)."""
-        coll = self.net.collection(SHAREABLE[row.object_type].collection)
-        obj = coll.get(session, ctx, row.object_id)
+        obj = self.objects[row.object_type].get(session, ctx, row.object_id)
         if not ctx.is_admin and obj.project_id != ctx.project_id:
             raise BadRequest("Invalid input for operation: Only admins can manipulate policies on objects they do "
                              "not own.", kind="InvalidInput")
         return obj
 
     def _owned_object(self, session: Session, row: RBACPolicy):
-        return session.get(self.net.collection(SHAREABLE[row.object_type].collection).model, row.object_id)
+        return session.get(self.objects[row.object_type].model, row.object_id)
 
     @staticmethod
     def _check_unique(session: Session, row: RBACPolicy) -> None:
