@@ -5,19 +5,7 @@ from __future__ import annotations
 
 import datetime
 
-from onestack.services.network.models import (
-    AddressScope,
-    FloatingIP,
-    Network,
-    Port,
-    PortForwarding,
-    RBACPolicy,
-    Router,
-    SecurityGroup,
-    SecurityGroupRule,
-    Subnet,
-    SubnetPool,
-)
+from onestack.services.network import models
 
 # The one availability zone this cloud has, for networks and routers alike.
 AVAILABILITY_ZONES = ("nova",)
@@ -42,7 +30,7 @@ def resource(row, own: dict, tags: list[str] | None) -> dict:
     return body
 
 
-def network(row: Network, *, shared: bool, scopes: dict[int, str | None]) -> dict:
+def network(row: models.Network, *, shared: bool, scopes: dict[int, str | None]) -> dict:
     """``scopes``: the address scope of the network's subnet pools, per IP version."""
     return {"admin_state_up": row.admin_state_up, "status": row.status,
             "subnets": [s.id for s in row.subnets], "shared": shared, "router:external": row.external,
@@ -54,7 +42,7 @@ def network(row: Network, *, shared: bool, scopes: dict[int, str | None]) -> dic
             "l2_adjacency": True}
 
 
-def subnet(row: Subnet) -> dict:
+def subnet(row: models.Subnet) -> dict:
     return {"network_id": row.network_id, "ip_version": row.ip_version, "cidr": row.cidr,
             "subnetpool_id": row.subnetpool_id, "gateway_ip": row.gateway_ip,
             "allocation_pools": row.allocation_pools, "dns_nameservers": row.dns_nameservers,
@@ -63,7 +51,7 @@ def subnet(row: Subnet) -> dict:
             "segment_id": None, "dns_publish_fixed_ip": row.dns_publish_fixed_ip}
 
 
-def port(row: Port, *, dns_domain: str) -> dict:
+def port(row: models.Port, *, dns_domain: str) -> dict:
     fixed = [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in row.fixed_ips]
     hostname = row.dns_name or None
     assignment = [{"hostname": hostname or f"host-{a['ip_address'].replace('.', '-').replace(':', '-')}",
@@ -81,11 +69,12 @@ def port(row: Port, *, dns_domain: str) -> dict:
             "dns_name": row.dns_name, "dns_assignment": assignment, "ip_allocation": "immediate"}
 
 
-def security_group(row: SecurityGroup, *, rules: list[dict]) -> dict:
+def security_group(row: models.SecurityGroup, *, rules: list[dict]) -> dict:
     return {"stateful": row.stateful, "shared": row.shared, "security_group_rules": rules}
 
 
-def security_group_rule(row: SecurityGroupRule, *, normalized_cidr: str | None, belongs_to_default: bool) -> dict:
+def security_group_rule(row: models.SecurityGroupRule, *, normalized_cidr: str | None,
+                        belongs_to_default: bool) -> dict:
     return {"security_group_id": row.security_group_id, "direction": row.direction, "ethertype": row.ethertype,
             "protocol": row.protocol, "port_range_min": row.port_range_min, "port_range_max": row.port_range_max,
             "remote_ip_prefix": row.remote_ip_prefix, "remote_group_id": row.remote_group_id,
@@ -93,23 +82,23 @@ def security_group_rule(row: SecurityGroupRule, *, normalized_cidr: str | None, 
             "belongs_to_default_sg": belongs_to_default}
 
 
-def subnetpool(row: SubnetPool, *, shared: bool) -> dict:
+def subnetpool(row: models.SubnetPool, *, shared: bool) -> dict:
     return {"prefixes": row.prefixes, "ip_version": row.ip_version, "default_prefixlen": row.default_prefixlen,
             "min_prefixlen": row.min_prefixlen, "max_prefixlen": row.max_prefixlen,
             "default_quota": row.default_quota, "is_default": row.is_default, "shared": shared,
             "address_scope_id": row.address_scope_id}
 
 
-def address_scope(row: AddressScope, *, shared: bool) -> dict:
+def address_scope(row: models.AddressScope, *, shared: bool) -> dict:
     return {"ip_version": row.ip_version, "shared": shared}
 
 
-def rbac_policy(row: RBACPolicy) -> dict:
+def rbac_policy(row: models.RBACPolicy) -> dict:
     return {"object_type": row.object_type, "object_id": row.object_id, "target_tenant": row.target_project,
             "action": row.action}
 
 
-def gateway_info(router: Router, port: Port | None) -> dict | None:
+def gateway_info(router: models.Router, port: models.Port | None) -> dict | None:
     """A router's ``external_gateway_info``, from its gateway port (None: no gateway)."""
     if port is None:
         return None
@@ -117,20 +106,20 @@ def gateway_info(router: Router, port: Port | None) -> dict | None:
             "external_fixed_ips": [{"subnet_id": a.subnet_id, "ip_address": a.ip_address} for a in port.fixed_ips]}
 
 
-def router(row: Router, *, gateway: Port | None) -> dict:
+def router(row: models.Router, *, gateway: models.Port | None) -> dict:
     return {"admin_state_up": row.admin_state_up, "status": row.status,
             "external_gateway_info": gateway_info(row, gateway), "routes": row.routes,
             "availability_zone_hints": row.availability_zone_hints, "availability_zones": list(AVAILABILITY_ZONES)}
 
 
-def router_interface(router: Router, port: Port, subnet_ids: list[str]) -> dict:
+def router_interface(router: models.Router, port: models.Port, subnet_ids: list[str]) -> dict:
     """The answer to ``add_router_interface`` and ``remove_router_interface``."""
     return {"id": router.id, "tenant_id": router.project_id, "project_id": router.project_id,
             "port_id": port.id, "network_id": port.network_id, "subnet_id": subnet_ids[0] if subnet_ids else None,
             "subnet_ids": subnet_ids}
 
 
-def port_details(port: Port | None) -> dict | None:
+def port_details(port: models.Port | None) -> dict | None:
     """A floating IP's ``port_details`` (fip-port-details)."""
     if port is None:
         return None
@@ -139,7 +128,7 @@ def port_details(port: Port | None) -> dict | None:
             "device_owner": port.device_owner}
 
 
-def floatingip(row: FloatingIP, *, port: Port | None) -> dict:
+def floatingip(row: models.FloatingIP, *, port: models.Port | None) -> dict:
     """``port``: the port the floating IP maps to, if any."""
     return {"floating_network_id": row.floating_network_id, "floating_ip_address": row.floating_ip_address,
             "port_id": row.port_id, "fixed_ip_address": row.fixed_ip_address, "router_id": row.router_id,
@@ -147,12 +136,12 @@ def floatingip(row: FloatingIP, *, port: Port | None) -> dict:
             "port_details": port_details(port)}
 
 
-def floatingip_pool(subnet: Subnet) -> dict:
+def floatingip_pool(subnet: models.Subnet) -> dict:
     return {"subnet_id": subnet.id, "subnet_name": subnet.name, "network_id": subnet.network_id,
             "cidr": subnet.cidr, "project_id": subnet.project_id, "tenant_id": subnet.project_id}
 
 
-def port_forwarding(row: PortForwarding) -> dict:
+def port_forwarding(row: models.PortForwarding) -> dict:
     return {"id": row.id, "internal_port_id": row.internal_port_id, "internal_ip_address": row.internal_ip_address,
             "internal_port": row.internal_port, "external_port": row.external_port, "protocol": row.protocol,
             "description": row.description}

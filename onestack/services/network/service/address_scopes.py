@@ -8,14 +8,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict
-from onestack.services.network import policies, schemas, views
+from onestack.services.network import schemas, views
 from onestack.services.network.models import AddressScope, SubnetPool
 from onestack.services.network.service import rbac
 from onestack.services.network.service.collection import Collection
-from onestack.services.network.service.quotas import Quotas
 
 
 class AddressScopes(Collection):
@@ -24,18 +22,7 @@ class AddressScopes(Collection):
     standard_attributes = False
     table = schemas.ADDRESS_SCOPES
 
-    def __init__(self, db: Database, quotas: Quotas):
-        super().__init__(db)
-        self.quotas = quotas
-
-    def not_found(self, ident: str):
-        err = super().not_found(ident)
-        err.kind = "AddressScopeNotFound"
-        return err
-
-    def scope(self, session: Session, ctx: Context):
-        if policies.sees_everything(ctx):
-            return None
+    def project_scope(self, session: Session, ctx: Context):
         return rbac.owned_or_shared(AddressScope, "address_scope", ctx.project_id)
 
     def render(self, session: Session, ctx: Context, row: AddressScope) -> dict:

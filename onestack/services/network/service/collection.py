@@ -26,6 +26,7 @@ from onestack.http.errors import BadRequest, NotFound, PreconditionFailed
 from onestack.http.listing import page
 from onestack.services.network import policies, views
 from onestack.services.network.service import tags as tagging
+from onestack.services.network.service.quotas import Quotas
 
 # Creates are retried when a racing transaction took the same address or segment first.
 CREATE_ATTEMPTS = 5
@@ -72,8 +73,9 @@ class Collection:
     # address scopes and RBAC policies do not, and have no ``/tags``.
     standard_attributes = True
 
-    def __init__(self, db: Database):
-        self.db = db
+    def __init__(self, db: Database, quotas: Quotas):
+        """``quotas``: what every resource's create counts against."""
+        self.db, self.quotas = db, quotas
 
     # -- policy and visibility ---------------------------------------------------
     def authorize(self, ctx: Context, action: str, target: dict | None = None) -> None:
@@ -86,6 +88,10 @@ class Collection:
         """The SQL condition for the rows ``ctx`` may see; None means all."""
         if policies.sees_everything(ctx):
             return None
+        return self.project_scope(session, ctx)
+
+    def project_scope(self, session: Session, ctx: Context):
+        """What a project's members and readers see: its own rows (resources add what is shared)."""
         return self.model.project_id == ctx.project_id
 
     def visible(self, session: Session, ctx: Context, row) -> bool:

@@ -51,8 +51,8 @@ class FloatingIPs(Collection):
     table = schemas.FLOATINGIPS
 
     def __init__(self, db: Database, quotas: Quotas, networks: Networks, ports: Ports):
-        super().__init__(db)
-        self.quotas, self.networks, self.ports = quotas, networks, ports
+        super().__init__(db, quotas)
+        self.networks, self.ports = networks, ports
 
     def not_found(self, ident: str) -> NotFound:
         return NotFound(f"Floating IP {ident} could not be found", kind="FloatingIPNotFound")

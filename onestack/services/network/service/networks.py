@@ -9,7 +9,7 @@ from onestack.config import NetworkSettings
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict
-from onestack.services.network import policies, schemas, views
+from onestack.services.network import schemas, views
 from onestack.services.network.models import (
     DHCP_OWNER,
     ROUTER_GATEWAY_OWNER,
@@ -28,12 +28,10 @@ class Networks(Collection):
     table = schemas.NETWORKS
 
     def __init__(self, db: Database, settings: NetworkSettings, quotas: Quotas):
-        super().__init__(db)
-        self.settings, self.quotas = settings, quotas
+        super().__init__(db, quotas)
+        self.settings = settings
 
-    def scope(self, session: Session, ctx: Context):
-        if policies.sees_everything(ctx):
-            return None
+    def project_scope(self, session: Session, ctx: Context):
         return or_(Network.project_id == ctx.project_id, Network.id.in_(rbac.reachable("network", ctx.project_id)))
 
     def render(self, session: Session, ctx: Context, row: Network) -> dict:

@@ -16,7 +16,7 @@ from onestack.config import NetworkSettings
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden
-from onestack.services.network import policies, schemas, views
+from onestack.services.network import schemas, views
 from onestack.services.network.models import (
     DHCP_OWNER,
     L3_OWNERS,
@@ -42,16 +42,14 @@ class Ports(Collection):
 
     def __init__(self, db: Database, settings: NetworkSettings, quotas: Quotas, networks: Networks,
                  security_groups: SecurityGroups):
-        super().__init__(db)
-        self.settings, self.quotas = settings, quotas
+        super().__init__(db, quotas)
+        self.settings = settings
         self.networks, self.security_groups = networks, security_groups
         # Where each subnet's next automatic address search starts (see ipam.pick).
         self.address_hints: dict[str, int] = {}
 
     # -- visibility --------------------------------------------------------------
-    def scope(self, session: Session, ctx: Context):
-        if policies.sees_everything(ctx):
-            return None
+    def project_scope(self, session: Session, ctx: Context):
         # A network's owner sees every port on it, as Neutron's network_owner rules allow.
         owned = select(Network.id).where(Network.project_id == ctx.project_id)
         return or_(Port.project_id == ctx.project_id, Port.network_id.in_(owned))

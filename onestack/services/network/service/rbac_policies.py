@@ -81,8 +81,8 @@ class RBACPolicies(Collection):
 
     def __init__(self, db: Database, quotas: Quotas, objects: Mapping[str, Collection]):
         """``objects``: the collection of each shareable object type, by type."""
-        super().__init__(db)
-        self.quotas, self.objects = quotas, objects
+        super().__init__(db, quotas)
+        self.objects = objects
 
     def not_found(self, ident: str):
         err = super().not_found(ident)

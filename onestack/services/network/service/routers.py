@@ -34,8 +34,8 @@ class Routers(Collection):
 
     def __init__(self, db: Database, settings: NetworkSettings, quotas: Quotas, gateway: RouterGateway,
                  interfaces: RouterInterfaces):
-        super().__init__(db)
-        self.settings, self.quotas = settings, quotas
+        super().__init__(db, quotas)
+        self.settings = settings
         self.gateway, self.interfaces = gateway, interfaces
 
     def render(self, session: Session, ctx: Context, row: Router) -> dict:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict
-from onestack.services.network import policies, schemas, views
+from onestack.services.network import schemas, views
 from onestack.services.network.models import (
     DefaultSecurityGroup,
     PortSecurityGroup,
@@ -55,13 +55,7 @@ class SecurityGroups(Collection):
     path = "security-groups"
     table = schemas.SECURITY_GROUPS
 
-    def __init__(self, db: Database, quotas: Quotas):
-        super().__init__(db)
-        self.quotas = quotas
-
-    def scope(self, session: Session, ctx: Context):
-        if policies.sees_everything(ctx):
-            return None
+    def project_scope(self, session: Session, ctx: Context):
         return or_(SecurityGroup.project_id == ctx.project_id,
                    SecurityGroup.id.in_(rbac.reachable("security_group", ctx.project_id, (rbac.SHARED,))))
 
@@ -153,12 +147,10 @@ class SecurityGroupRules(Collection):
     table = schemas.SECURITY_GROUP_RULES
 
     def __init__(self, db: Database, quotas: Quotas, groups: SecurityGroups):
-        super().__init__(db)
-        self.quotas, self.groups = quotas, groups
+        super().__init__(db, quotas)
+        self.groups = groups
 
-    def scope(self, session: Session, ctx: Context):
-        if policies.sees_everything(ctx):
-            return None
+    def project_scope(self, session: Session, ctx: Context):
         groups = select(SecurityGroup.id).where(SecurityGroup.project_id == ctx.project_id)
         return or_(SecurityGroupRule.project_id == ctx.project_id, SecurityGroupRule.security_group_id.in_(groups))
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict
-from onestack.services.network import policies, schemas, views
+from onestack.services.network import schemas, views
 from onestack.services.network.models import Subnet, SubnetPool
 from onestack.services.network.service import ipam, prefixes, rbac
 from onestack.services.network.service.address_scopes import AddressScopes
@@ -39,17 +39,10 @@ class SubnetPools(Collection):
     table = schemas.SUBNETPOOLS
 
     def __init__(self, db: Database, quotas: Quotas, address_scopes: AddressScopes):
-        super().__init__(db)
-        self.quotas, self.address_scopes = quotas, address_scopes
+        super().__init__(db, quotas)
+        self.address_scopes = address_scopes
 
-    def not_found(self, ident: str):
-        err = super().not_found(ident)
-        err.kind = "SubnetPoolNotFound"
-        return err
-
-    def scope(self, session: Session, ctx: Context):
-        if policies.sees_everything(ctx):
-            return None
+    def project_scope(self, session: Session, ctx: Context):
         return rbac.owned_or_shared(SubnetPool, "subnetpool", ctx.project_id)
 
     def render(self, session: Session, ctx: Context, row: SubnetPool) -> dict:

@@ -12,7 +12,7 @@ from onestack.db.engine import Database
 from onestack.http.attrmap import MISSING
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden
-from onestack.services.network import policies, schemas, views
+from onestack.services.network import schemas, views
 from onestack.services.network.models import DHCP_OWNER, IPAllocation, Network, Port, Subnet
 from onestack.services.network.service import ipam, rbac
 from onestack.services.network.service.collection import Collection
@@ -28,13 +28,11 @@ class Subnets(Collection):
 
     def __init__(self, db: Database, settings: NetworkSettings, quotas: Quotas, networks: Networks, ports: Ports,
                  subnetpools: SubnetPools):
-        super().__init__(db)
-        self.settings, self.quotas = settings, quotas
+        super().__init__(db, quotas)
+        self.settings = settings
         self.networks, self.ports, self.subnetpools = networks, ports, subnetpools
 
-    def scope(self, session: Session, ctx: Context):
-        if policies.sees_everything(ctx):
-            return None
+    def project_scope(self, session: Session, ctx: Context):
         # Subnets of networks shared with the caller, or external to it (for its gateways and floating IPs).
         return or_(Subnet.project_id == ctx.project_id, Subnet.network_id.in_(rbac.reachable("network", ctx.project_id)))
 
