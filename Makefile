@@ -9,7 +9,7 @@ APT_PACKAGES := postgresql postgresql-contrib qemu-utils qemu-system-x86 seabios
 	dnsmasq-base radvd nftables iptables conntrack novnc
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down purge status test test-unit check conformance bench clean postgres
+.PHONY: install up down purge status test test-unit check conformance bench docs clean postgres
 
 install: $(STAMP)
 
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml scripts/install-system.sh Makefile
 	scripts/install-system.sh $(APT_PACKAGES)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,docs]'
 	touch $(STAMP)
 
 up: install
@@ -49,5 +49,9 @@ conformance: install
 bench: install
 	$(PY) bench/run.py
 
+# the site from docs/ into site/; --strict turns every warning (a broken link or anchor) into a failure
+docs: install
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build site *.egg-info
