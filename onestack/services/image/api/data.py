@@ -10,7 +10,7 @@ from starlette.responses import Response, StreamingResponse
 from onestack.http.errors import APIError, Forbidden, UnsupportedMediaType
 from onestack.http.routing import Call, Reply, route
 from onestack.services.image.api.images import images
-from onestack.services.image.store import FileStore, Written
+from onestack.services.image.service.files import FileStore, Written
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 

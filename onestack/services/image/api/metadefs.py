@@ -9,9 +9,9 @@ from sqlalchemy import select
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import apply_sort, page, parse_limit, sort_params
 from onestack.http.routing import Call, Reply, route
-from onestack.services.image import metadefs, schemas, views
+from onestack.services.image import schemas, views
 from onestack.services.image.models import MetadefEntry, MetadefNamespace
-from onestack.services.image.service import authorize
+from onestack.services.image.service import authorize, metadefs
 
 NS = "/v2/metadefs/namespaces/{namespace}"
 SORTABLE = {k: k for k in ("namespace", "created_at", "updated_at")}

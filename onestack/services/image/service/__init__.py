@@ -15,7 +15,10 @@ from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound, Payl
 from onestack.http.jsonbody import validate
 from onestack.http.policy import enforce
 from onestack.services.image import schemas
-from onestack.services.image.imports import (
+from onestack.services.image.models import Image, ImageMember, ImageTask
+from onestack.services.image.policies import RULES
+from onestack.services.image.service.files import FileStore, Written
+from onestack.services.image.service.imports import (
     FAILED,
     IMPORTING,
     LOCK,
@@ -25,12 +28,9 @@ from onestack.services.image.imports import (
     finish_task,
     set_properties,
 )
-from onestack.services.image.inspect import inspect
-from onestack.services.image.models import Image, ImageMember, ImageTask
-from onestack.services.image.policies import RULES
-from onestack.services.image.quotas import LimitLookup, Quotas
-from onestack.services.image.store import FileStore, Written
-from onestack.services.image.webdownload import check as check_uri
+from onestack.services.image.service.inspect import inspect
+from onestack.services.image.service.quotas import LimitLookup, Quotas
+from onestack.services.image.service.webdownload import check as check_uri
 
 LOG = logging.getLogger("onestack.image")
 
