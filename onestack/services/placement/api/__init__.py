@@ -32,4 +32,5 @@ def fault(err: APIError) -> dict:
 def service() -> Service:
     return Service("placement", "/placement", fault, [
         *root.ROUTES, *providers.ROUTES, *inventories.ROUTES, *aggregates.ROUTES, *traits.ROUTES,
-        *classes.ROUTES, *allocations.ROUTES, *candidates.ROUTES], microversions=MICROVERSIONS)
+        *classes.ROUTES, *allocations.ROUTES, *candidates.ROUTES], microversions=MICROVERSIONS,
+        check_body_on_read=True)
