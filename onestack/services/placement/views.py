@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from onestack.http.microversion import Version
 
 if TYPE_CHECKING:
+    from onestack.services.placement.service import Placed
     from onestack.services.placement.service.candidates import Candidate, Request
     from onestack.services.placement.service.snapshot import Node, Snapshot
 
@@ -26,6 +27,11 @@ def provider(p, parent_uuid: str | None, root_uuid: str, version: Version, prefi
         body["parent_provider_uuid"] = parent_uuid
         body["root_provider_uuid"] = root_uuid
     return body
+
+
+def placed(p: Placed, version: Version, prefix: str) -> dict:
+    """A provider with its place in its tree (``service.Placed``)."""
+    return provider(p.provider, p.parent_uuid, p.root_uuid, version, prefix)
 
 
 def inventory(inv) -> dict:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import next_query, page, parse_limit, sort_params
 from onestack.http.routing import Call, Reply, route
 from onestack.services.image import schemas, views
-from onestack.services.image.models import MetadefEntry
 from onestack.services.image.policies import authorize
 from onestack.services.image.service.metadefs import KINDS, Metadefs
+
+if TYPE_CHECKING:
+    from onestack.services.image.models import MetadefEntry
 
 NS = "/v2/metadefs/namespaces/{namespace}"
 

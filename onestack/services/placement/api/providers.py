@@ -13,8 +13,8 @@ LIST_FILTERS = {"name": "1.0", "uuid": "1.0", "member_of": "1.3", "resources": "
                 "required": "1.18"}
 
 
-def _view(call: Call, placed: Placed) -> dict:
-    return views.provider(placed.provider, placed.parent_uuid, placed.root_uuid, call.version, href(call, ""))
+def _shown(call: Call, placed: Placed) -> dict:
+    return views.placed(placed, call.version, href(call, ""))
 
 
 def create_provider(call: Call) -> Reply:
@@ -24,7 +24,7 @@ def create_provider(call: Call) -> Reply:
     provider = placed.provider
     location = {"Location": call.url(f"/resource_providers/{provider.uuid}")}
     if call.version.at_least("1.20"):
-        return reply(call, _view(call, placed), provider.updated_at, 200, location)
+        return reply(call, _shown(call, placed), provider.updated_at, 200, location)
     return Reply(None, 201, location)
 
 
@@ -32,13 +32,13 @@ def list_providers(call: Call) -> Reply:
     authorize(call.ctx, "resource_providers")
     only_known(call.query, LIST_FILTERS, call.version)
     found = placement(call).find_providers(call.query, call.version)
-    return reply(call, {"resource_providers": [_view(call, placed) for placed in found]})
+    return reply(call, {"resource_providers": [_shown(call, placed) for placed in found]})
 
 
 def show_provider(call: Call) -> Reply:
     authorize(call.ctx, "resource_providers")
     placed = placement(call).provider(call.path["uuid"])
-    return reply(call, _view(call, placed), placed.provider.updated_at)
+    return reply(call, _shown(call, placed), placed.provider.updated_at)
 
 
 def update_provider(call: Call) -> Reply:
@@ -47,7 +47,7 @@ def update_provider(call: Call) -> Reply:
     placed = placement(call).update_provider(call.path["uuid"], data["name"], data.get("parent_provider_uuid"),
                                              "parent_provider_uuid" in data,
                                              may_reparent=call.version.at_least("1.37"))
-    return reply(call, _view(call, placed), placed.provider.updated_at)
+    return reply(call, _shown(call, placed), placed.provider.updated_at)
 
 
 def delete_provider(call: Call) -> Reply:

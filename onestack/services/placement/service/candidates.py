@@ -31,7 +31,6 @@ from onestack.services.placement.service.queries import (
 )
 from onestack.services.placement.service.snapshot import Node, Snapshot, capacity
 
-V = Version
 GROUPED = re.compile(r"^(resources|required|member_of|in_tree)(.*)$")
 NUMERIC_SUFFIX = re.compile(r"^[1-9][0-9]*$")
 STRING_SUFFIX = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")

@@ -13,8 +13,6 @@ from onestack.http.errors import BadRequest
 from onestack.http.microversion import Version
 from onestack.services.placement.service import codes
 
-V = Version
-
 
 def bad(message: str, kind: str = codes.QUERY_BAD_VALUE) -> BadRequest:
     return BadRequest(message, kind=kind)
