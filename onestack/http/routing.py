@@ -44,14 +44,24 @@ class Reply:
 class Call:
     """One API call as a handler sees it."""
 
-    __slots__ = ("request", "body", "version", "runtime", "_ctx")
+    __slots__ = ("request", "_body", "_unchecked", "version", "runtime", "_ctx")
 
-    def __init__(self, request: Request, body: Any, version: Version | None):
+    def __init__(self, request: Request, body: Any, version: Version | None, unchecked: dict | None = None):
+        """``unchecked``: the schema ``body`` must satisfy when the handler first reads it (services that
+        check bodies on read, see ``Service``)."""
         self.request = request
-        self.body = body
+        self._body = body
+        self._unchecked = unchecked
         self.version = version
         self.runtime = request.scope["onestack.runtime"]
         self._ctx: Context | None = None
+
+    @property
+    def body(self) -> Any:
+        if self._unchecked is not None:
+            schema, self._unchecked = self._unchecked, None
+            validate(self._body, schema)
+        return self._body
 
     @property
     def path(self) -> dict[str, str]:
@@ -137,10 +147,13 @@ def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | V
 class Service:
     def __init__(self, name: str, prefix: str, fault: errors.FaultFormat, endpoints: list[Endpoint],
                  microversions: Microversions | None = None, body_limit: int | None = None,
-                 trailing_slash_ok: bool = False):
+                 trailing_slash_ok: bool = False, check_body_on_read: bool = False):
         """``trailing_slash_ok``: ``/things/`` means ``/things`` (Keystone's routing); otherwise it is
-        a 404, as Glance, Nova and Neutron answer."""
+        a 404, as Glance, Nova and Neutron answer.  ``check_body_on_read``: a route's schema is checked
+        when its handler first reads ``call.body``, after the handler's own gates (Placement answers a
+        route newer than the microversion, the policy and a malformed path before a bad body)."""
         self.trailing_slash_ok = trailing_slash_ok
+        self.check_body_on_read = check_body_on_read
         self.name = name
         self.prefix = prefix
         self.fault = fault
@@ -176,15 +189,16 @@ class Service:
             version = mv.negotiate(request.headers) if mv else None
             # Errors raised later are rendered at the negotiated version (Placement's codes depend on it).
             request.scope["onestack.version"] = version
-            body = None
+            body, schema = None, None
             if request.method in BODY_METHODS and not ep.stream_body:
                 runtime = request.scope["onestack.runtime"]
                 raw = await read_limited(request, self.body_limit or runtime.settings.max_request_body_size)
                 body = parse_json(raw)
                 schema = pick(ep.schema, version) if isinstance(ep.schema, Versioned) else ep.schema
-                if schema is not None:
+                if schema is not None and not self.check_body_on_read:
                     validate(body, schema)
-            call = Call(request, body, version)
+                    schema = None
+            call = Call(request, body, version, schema)
             result = ep.fast(call) if ep.fast is not None else None
             if result is None:
                 result = await run_in_threadpool(ep.fn, call)

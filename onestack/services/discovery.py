@@ -18,8 +18,6 @@ def _link(call: Call, path: str) -> list[dict]:
     return [{"rel": "self", "href": call.url(path)}]
 
 
-
-
 def _volume(call: Call) -> Reply:
     return Reply({"versions": [{"id": "v3.0", "status": "CURRENT", "version": "3.0", "min_version": "3.0",
                                 "updated": "2023-08-31T00:00:00Z", "links": _link(call, "/v3/"),

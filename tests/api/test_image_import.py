@@ -12,7 +12,7 @@ import pytest
 
 from onestack.config import ImageImport
 from onestack.http.errors import BadRequest
-from onestack.services.image.webdownload import check
+from onestack.services.image.service.webdownload import check
 from tests.api.helpers import member_of_new_project, ok
 from tests.api.test_images import DATA, as_member, new_image
 

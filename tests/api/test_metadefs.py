@@ -38,6 +38,20 @@ def test_namespace_lifecycle_with_contents(glance):
     assert glance.get(f"{NS}/{ns}").status_code == 404
 
 
+def test_namespace_pages_follow_their_next_links_with_the_filters_kept(glance):
+    """Names such as ``OS::Compute::x`` are markers too: the next link quotes them and keeps the filters."""
+    prefix = name("OS::Paged")
+    made = sorted(new_namespace(glance, namespace=f"{prefix}::{i}", visibility="public")["namespace"]
+                  for i in range(3))
+    new_namespace(glance, namespace=f"{prefix}::private")  # filtered out by visibility=public
+    seen, path = [], f"{NS}?visibility=public&sort_key=namespace&sort_dir=asc&limit=1"
+    while path:
+        page = ok(glance.get(path))
+        seen += [n["namespace"] for n in page["namespaces"] if n["namespace"].startswith(prefix)]
+        path = page.get("next")
+    assert seen == made
+
+
 def test_objects_properties_and_associations(glance):
     ns = new_namespace(glance)["namespace"]
     obj = ok(glance.post(f"{NS}/{ns}/objects", json={"name": "Disk", "description": "d",

@@ -455,6 +455,21 @@ def test_malformed_bodies_are_400(pl, path, payload):
     assert error(resp, 400)
 
 
+def test_a_bad_body_is_checked_after_the_version_the_policy_and_the_path(cloud, admin, pl):
+    """Placement's order: a route newer than the microversion is a 404, a caller without the role a 403 and a
+    malformed consumer a 400 naming it, whatever the body says."""
+    bad = {"bogus": True}
+    assert error(pl("POST", "/allocations", version="1.12", json=bad), 404)
+    assert error(pl("PUT", "/resource_providers/x/traits", version="1.5", json=bad), 404)
+    assert "Malformed consumer_uuid" in error(pl("PUT", "/allocations/not-a-uuid", json=bad), 400)["detail"]
+    assert "Invalid input" in error(pl("PUT", f"/allocations/{new_uuid()}", json=bad), 400)["detail"]
+    _, _, token = member_of_new_project(cloud, admin)
+    headers = {"X-Auth-Token": token, "OpenStack-API-Version": "placement latest"}
+    with httpx.Client(base_url=f"{cloud.url}/placement", headers=headers, timeout=30) as member:
+        assert error(member.post("/resource_providers", json=bad), 403)
+    assert httpx.post(f"{cloud.url}/placement/resource_providers", json=bad).status_code == 401
+
+
 def test_parallel_claims_on_the_last_units(pl):
     """Capacity N, many concurrent claimants: exactly N win, the rest get 409, never more than N used."""
     capacity = 5

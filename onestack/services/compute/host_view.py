@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from onestack.services.placement.snapshot import Node, Snapshot, capacity
+from onestack.services.placement.service.snapshot import Node, Snapshot, capacity
 
 MAX_AGE = 1.0
 COMPUTE_TRAIT = "COMPUTE_NODE"

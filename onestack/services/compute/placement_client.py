@@ -8,9 +8,9 @@ import logging
 from onestack.config import ComputeSettings
 from onestack.http.errors import Conflict
 from onestack.services.compute.models import ComputeHost
-from onestack.services.placement.allocations import ConsumerWrite
 from onestack.services.placement.service import PlacementService
-from onestack.services.placement.snapshot import Snapshot
+from onestack.services.placement.service.allocations import ConsumerWrite
+from onestack.services.placement.service.snapshot import Snapshot
 
 LOG = logging.getLogger("onestack.compute.placement")
 

@@ -28,7 +28,7 @@ from onestack.services.compute.networking import service_context
 from onestack.services.compute.quotas import QuotaExceeded
 from onestack.services.compute.servers import authorize
 from onestack.services.image.models import Image
-from onestack.services.image.store import CHUNK
+from onestack.services.image.service.files import CHUNK
 
 LOG = logging.getLogger("onestack.compute.snapshots")
 IMAGE_ID, DISK_FORMAT = "image_id", "disk_format"

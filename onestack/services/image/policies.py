@@ -1,6 +1,14 @@
 """Glance's default policies (secure RBAC): owners' members change (deactivate too), readers read, admins publish."""
 
-from onestack.http.policy import ADMIN, ALWAYS, PROJECT_MEMBER, PROJECT_READER, Rule
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from onestack.http.context import Context
+from onestack.http.policy import ADMIN, ALWAYS, PROJECT_MEMBER, PROJECT_READER, Rule, enforce
+
+if TYPE_CHECKING:
+    from onestack.services.image.models import Image
 
 OWNER_MEMBER = ADMIN | PROJECT_MEMBER
 OWNER_READER = ADMIN | PROJECT_READER
@@ -20,4 +28,29 @@ RULES: dict[str, Rule] = {
     "reactivate": OWNER_MEMBER,
     "copy_image": ADMIN,
     "tasks_api_access": ADMIN,
+    # Metadata definitions: admins change them; who reads a namespace is its visibility's rule.
+    "add_metadef_namespace": ADMIN,
+    "modify_metadef_namespace": ADMIN,
+    "delete_metadef_namespace": ADMIN,
+    "add_metadef_resource_type_association": ADMIN,
+    "remove_metadef_resource_type_association": ADMIN,
+    "add_metadef_object": ADMIN,
+    "modify_metadef_object": ADMIN,
+    "delete_metadef_object": ADMIN,
+    "delete_metadef_objects": ADMIN,
+    "add_metadef_property": ADMIN,
+    "modify_metadef_property": ADMIN,
+    "delete_metadef_property": ADMIN,
+    "delete_metadef_propertys": ADMIN,
+    "add_metadef_tag": ADMIN,
+    "add_metadef_tags": ADMIN,
+    "modify_metadef_tag": ADMIN,
+    "delete_metadef_tag": ADMIN,
+    "delete_metadef_tags": ADMIN,
 }
+
+
+def authorize(ctx: Context, action: str, image: Image | None = None) -> None:
+    """``image``: the image acted on (its owner and visibility are the rule's target), if any."""
+    target = {"project_id": image.owner, "visibility": image.visibility} if image is not None else {}
+    enforce(ctx, action, RULES[action], target)

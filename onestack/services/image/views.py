@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from onestack.services.image.models import Image, ImageMember, ImageTask, MetadefEntry, MetadefNamespace
+from typing import TYPE_CHECKING
+
+from onestack.services.image.models import (
+    Image,
+    ImageMember,
+    ImageTask,
+    MetadefEntry,
+    MetadefNamespace,
+    MetadefResourceType,
+)
+
+if TYPE_CHECKING:
+    from onestack.services.image.service.metadefs import Contents
 
 # Glance keeps where data was staged to itself (it routes imports to that worker).
 HIDDEN = ("os_glance_stage_host",)
@@ -28,9 +40,25 @@ def image(i: Image) -> dict:
     return body
 
 
+def _listed(name: str, shown: list[dict], first: str, schema: str, next_query: str | None) -> dict:
+    """A page of a list: its items, the first page, and the next one when there is more (``next_query``)."""
+    body = {name: shown, "first": first, "schema": schema}
+    if next_query:
+        body["next"] = f"{first}?{next_query}"
+    return body
+
+
+def images(rows: list[Image], next_query: str | None) -> dict:
+    return _listed("images", [image(r) for r in rows], "/v2/images", "/v2/schemas/images", next_query)
+
+
 def member(m: ImageMember) -> dict:
     return {"image_id": m.image_id, "member_id": m.member, "status": m.status, "created_at": stamp(m.created_at),
             "updated_at": stamp(m.updated_at), "schema": "/v2/schemas/member"}
+
+
+def members(rows: list[ImageMember]) -> dict:
+    return {"members": [member(m) for m in rows], "schema": "/v2/schemas/members"}
 
 
 def task_stub(t: ImageTask) -> dict:
@@ -51,6 +79,10 @@ def task(t: ImageTask) -> dict:
     return body
 
 
+def tasks(rows: list[ImageTask], next_query: str | None) -> dict:
+    return _listed("tasks", [task_stub(t) for t in rows], "/v2/tasks", "/v2/schemas/tasks", next_query)
+
+
 def _stamps(row) -> dict:
     return {"created_at": stamp(row.created_at), "updated_at": stamp(row.updated_at)}
 
@@ -62,6 +94,33 @@ def namespace(n: MetadefNamespace) -> dict:
         if getattr(n, key) is not None:
             body[key] = getattr(n, key)
     return body
+
+
+def listed_namespace(n: MetadefNamespace, links: list[tuple]) -> dict:
+    """A namespace as the list shows it: with its resource type associations, if any."""
+    body = namespace(n)
+    if links:
+        body["resource_type_associations"] = [association(link, name) for link, name in links]
+    return body
+
+
+def namespaces(shown: list[dict], next_query: str | None) -> dict:
+    return _listed("namespaces", shown, "/v2/metadefs/namespaces", "/v2/schemas/metadefs/namespaces", next_query)
+
+
+def namespace_contents(c: Contents) -> dict:
+    """A namespace with what it holds, each part shown only when it has something (as Glance does)."""
+    body = namespace(c.namespace)
+    parts = {"resource_type_associations": [association(link, name) for link, name in c.associations],
+             "properties": {e.name: e.body for e in c.properties},
+             "objects": [metadef_object(e, c.namespace.namespace) for e in c.objects],
+             "tags": [metadef_tag(e) for e in c.tags]}
+    body.update({key: value for key, value in parts.items() if value})
+    return body
+
+
+def resource_type(t: MetadefResourceType) -> dict:
+    return {"name": t.name, "created_at": stamp(t.created_at), "updated_at": stamp(t.updated_at)}
 
 
 def association(link, name: str) -> dict:

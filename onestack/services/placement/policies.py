@@ -1,7 +1,8 @@
 """Placement's default policies: admins and the ``service`` role (Nova, Neutron) do everything; a project
 reader may also read its own project's total usages."""
 
-from onestack.http.policy import ADMIN, PROJECT_READER, Rule, role
+from onestack.http.context import Context
+from onestack.http.policy import ADMIN, PROJECT_READER, Rule, enforce, role
 
 ADMIN_OR_SERVICE = ADMIN | role("service")
 ADMIN_OR_PROJECT_READER_OR_SERVICE = ADMIN_OR_SERVICE | PROJECT_READER
@@ -20,3 +21,7 @@ RULES: dict[str, Rule] = {
     "total_usages": ADMIN_OR_PROJECT_READER_OR_SERVICE,
     "reshaper": ADMIN_OR_SERVICE,
 }
+
+
+def authorize(ctx: Context, group: str, target: dict | None = None) -> None:
+    enforce(ctx, f"placement:{group}", RULES[group], target)

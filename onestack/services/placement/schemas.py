@@ -1,14 +1,14 @@
-"""JSON schemas for request bodies, one per microversion where the body changed (built once, cached:
-the shared validator keeps compiled schemas by identity)."""
+"""JSON schemas for request bodies: one per microversion where the body changed, as ``Versioned`` maps the
+routes declare (built once: the shared validator keeps compiled schemas by identity).  A route newer than
+the negotiated microversion checks nothing, so that its handler answers Placement's 404."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 
 from onestack.http.microversion import Version
+from onestack.http.routing import Versioned
 
-V = Version
 MAX_INT = 2147483647
 UUID = {"type": "string", "format": "uuid"}
 CLASS_NAME = {"type": "string", "pattern": "^[A-Z0-9_]+$", "maxLength": 255}
@@ -59,12 +59,11 @@ def is_uuid(text: str) -> bool:
     return len(text) <= 36
 
 
-@functools.cache
-def provider(version: Version, creating: bool) -> dict:
+def _provider(version: Version, creating: bool) -> dict:
     props: dict = {"name": {"type": "string", "minLength": 1, "maxLength": 200}}
     if creating:
         props["uuid"] = UUID
-    if version >= V(1, 14):
+    if version.at_least("1.14"):
         props["parent_provider_uuid"] = {"anyOf": [UUID, {"type": "null"}]}
     return {"type": "object", "properties": props, "required": ["name"], "additionalProperties": False}
 
@@ -76,13 +75,13 @@ RESOURCES = {"type": "object", "minProperties": 1,
 
 def _consumer_fields(version: Version) -> tuple[dict, list[str]]:
     props = {"project_id": ID, "user_id": ID}
-    required = ["project_id", "user_id"] if version >= V(1, 8) else []
-    if version >= V(1, 28):
+    required = ["project_id", "user_id"] if version.at_least("1.8") else []
+    if version.at_least("1.28"):
         props["consumer_generation"] = {"type": ["integer", "null"]}
         required.append("consumer_generation")
-    if version >= V(1, 34):
+    if version.at_least("1.34"):
         props["mappings"] = {"type": "object", "additionalProperties": {"type": "array", "items": UUID}}
-    if version >= V(1, 38):
+    if version.at_least("1.38"):
         props["consumer_type"] = {"type": "string", "pattern": "^[A-Z0-9_]+$", "minLength": 1, "maxLength": 255}
         required.append("consumer_type")
     return props, required
@@ -96,10 +95,9 @@ def _by_provider(min_providers: int) -> dict:
             "additionalProperties": False}
 
 
-@functools.cache
-def put_allocations(version: Version) -> dict:
+def _put_allocations(version: Version) -> dict:
     props, required = _consumer_fields(version)
-    if version < V(1, 12):
+    if not version.at_least("1.12"):
         props["allocations"] = {"type": "array", "minItems": 1, "items": {
             "type": "object", "required": ["resource_provider", "resources"], "additionalProperties": False,
             "properties": {"resource_provider": {"type": "object", "properties": {"uuid": UUID},
@@ -107,13 +105,12 @@ def put_allocations(version: Version) -> dict:
                            "resources": RESOURCES}}}
     else:
         # From 1.28 an empty map releases the consumer's allocations.
-        props["allocations"] = _by_provider(0 if version >= V(1, 28) else 1)
+        props["allocations"] = _by_provider(0 if version.at_least("1.28") else 1)
     return {"type": "object", "properties": props, "required": ["allocations", *required],
             "additionalProperties": False}
 
 
-@functools.cache
-def post_allocations(version: Version, min_consumers: int = 1) -> dict:
+def _post_allocations(version: Version, min_consumers: int = 1) -> dict:
     props, required = _consumer_fields(version)
     props["allocations"] = _by_provider(0)
     one = {"type": "object", "properties": props, "required": ["allocations", "project_id", "user_id", *required[2:]],
@@ -122,10 +119,25 @@ def post_allocations(version: Version, min_consumers: int = 1) -> dict:
             "additionalProperties": False}
 
 
-@functools.cache
-def reshaper(version: Version) -> dict:
+def _reshaper(version: Version) -> dict:
     inventories = {"type": "object", "patternProperties": {"^[0-9a-fA-F-]{32,36}$": INVENTORIES},
                    "additionalProperties": False}
     return {"type": "object", "properties": {"inventories": inventories,
-                                             "allocations": post_allocations(version, 0)},
+                                             "allocations": _post_allocations(version, 0)},
             "required": ["inventories", "allocations"], "additionalProperties": False}
+
+
+def _by_version(build, *versions: str) -> Versioned:
+    return Versioned({v: build(Version.parse(v)) for v in versions})
+
+
+PROVIDER_CREATE = _by_version(lambda v: _provider(v, creating=True), "1.0", "1.14")
+PROVIDER_UPDATE = _by_version(lambda v: _provider(v, creating=False), "1.0", "1.14")
+AGGREGATES = Versioned({"1.1": AGGREGATE_LIST, "1.19": AGGREGATES_1_19})
+TRAITS = Versioned({"1.6": PROVIDER_TRAITS})
+NEW_RESOURCE_CLASS = Versioned({"1.2": RESOURCE_CLASS})
+# From 1.7 PUT /resource_classes/{name} takes no body.
+RENAMED_RESOURCE_CLASS = Versioned({"1.2": RESOURCE_CLASS, "1.7": None})
+PUT_ALLOCATIONS = _by_version(_put_allocations, "1.0", "1.8", "1.12", "1.28", "1.34", "1.38")
+POST_ALLOCATIONS = _by_version(_post_allocations, "1.13", "1.28", "1.34", "1.38")
+RESHAPER = _by_version(_reshaper, "1.30", "1.34", "1.38")

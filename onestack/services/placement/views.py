@@ -2,45 +2,36 @@
 
 from __future__ import annotations
 
-from onestack.http.errors import APIError
+from typing import TYPE_CHECKING
+
 from onestack.http.microversion import Version
-from onestack.services.placement import codes
-from onestack.services.placement.candidates import Candidate, Request
-from onestack.services.placement.snapshot import Node, Snapshot, capacity
 
-V = Version
-MIN_VERSION = V(1, 0)
-MAX_VERSION = V(1, 39)
-
-
-def fault(err: APIError) -> dict:
-    """Placement's error document: ``code`` from 1.23, the request id, and the supported range when the
-    requested version itself was refused."""
-    entry = {"status": err.status, "title": err.title, "detail": err.message}
-    if err.version is not None and err.version >= V(1, 23):
-        entry["code"] = err.kind or codes.DEFAULT
-    if err.request_id:
-        entry["request_id"] = err.request_id
-    if err.status == 406 and err.version is None:
-        entry["max_version"], entry["min_version"] = str(MAX_VERSION), str(MIN_VERSION)
-    return {"errors": [entry]}
+if TYPE_CHECKING:
+    from onestack.services.placement.service import Placed
+    from onestack.services.placement.service.candidates import Candidate, Request
+    from onestack.services.placement.service.snapshot import Node, Snapshot
 
 
 def provider(p, parent_uuid: str | None, root_uuid: str, version: Version, prefix: str) -> dict:
     base = f"{prefix}/resource_providers/{p.uuid}"
     links = [{"rel": "self", "href": base}, {"rel": "inventories", "href": f"{base}/inventories"},
              {"rel": "usages", "href": f"{base}/usages"}]
-    if version >= V(1, 1):
+    if version.at_least("1.1"):
         links.append({"rel": "aggregates", "href": f"{base}/aggregates"})
-    if version >= V(1, 6):
+    if version.at_least("1.6"):
         links.append({"rel": "traits", "href": f"{base}/traits"})
-    if version >= V(1, 11):
+    if version.at_least("1.11"):
         links.append({"rel": "allocations", "href": f"{base}/allocations"})
     body = {"uuid": p.uuid, "name": p.name, "generation": p.generation, "links": links}
-    if version >= V(1, 14):
+    if version.at_least("1.14"):
         body["parent_provider_uuid"] = parent_uuid
         body["root_provider_uuid"] = root_uuid
     return body
+
+
+def placed(p: Placed, version: Version, prefix: str) -> dict:
+    """A provider with its place in its tree (``service.Placed``)."""
+    return provider(p.provider, p.parent_uuid, p.root_uuid, version, prefix)
 
 
 def inventory(inv) -> dict:
@@ -48,29 +39,82 @@ def inventory(inv) -> dict:
             "step_size": inv.step_size, "allocation_ratio": inv.allocation_ratio}
 
 
+def inventories(provider, rows: dict) -> dict:
+    return {"resource_provider_generation": provider.generation,
+            "inventories": {rc: inventory(inv) for rc, inv in rows.items()}}
+
+
+def one_inventory(provider, inv) -> dict:
+    return {"resource_provider_generation": provider.generation, **inventory(inv)}
+
+
+def aggregates(provider, names: list[str], version: Version) -> dict:
+    """A list before 1.19, with the provider's generation from 1.19."""
+    body: dict = {"aggregates": names}
+    if version.at_least("1.19"):
+        body["resource_provider_generation"] = provider.generation
+    return body
+
+
+def provider_traits(provider, names: list[str]) -> dict:
+    return {"traits": names, "resource_provider_generation": provider.generation}
+
+
+def consumer_allocations(rows: list, consumer, version: Version) -> dict:
+    """``rows``: the consumer's (allocation, provider) pairs; ``consumer``: its row, None if it holds nothing."""
+    held: dict[str, dict] = {}
+    for alloc, provider in rows:
+        entry = held.setdefault(provider.uuid, {"generation": provider.generation, "resources": {}})
+        entry["resources"][alloc.resource_class] = alloc.used
+    body: dict = {"allocations": held}
+    if consumer is not None:
+        if version.at_least("1.12"):
+            body.update(project_id=consumer.project_id, user_id=consumer.user_id)
+        if version.at_least("1.28"):
+            body["consumer_generation"] = consumer.generation
+        if version.at_least("1.38"):
+            body["consumer_type"] = consumer.consumer_type or "unknown"
+    return body
+
+
+def provider_allocations(provider, rows: list, version: Version) -> dict:
+    """``rows``: the (allocation, consumer) pairs held against ``provider``."""
+    held: dict[str, dict] = {}
+    for alloc, consumer in rows:
+        entry = held.setdefault(consumer.uuid, {"resources": {}})
+        if version.at_least("1.28"):
+            entry["consumer_generation"] = consumer.generation
+        entry["resources"][alloc.resource_class] = alloc.used
+    return {"resource_provider_generation": provider.generation, "allocations": held}
+
+
+def usages(provider, used: dict[str, int]) -> dict:
+    return {"resource_provider_generation": provider.generation, "usages": used}
+
+
 def resource_class(name: str, prefix: str) -> dict:
     return {"name": name, "links": [{"rel": "self", "href": f"{prefix}/resource_classes/{name}"}]}
 
 
 def allocation_request(candidate: Candidate, version: Version) -> dict:
-    if version >= V(1, 12):
+    if version.at_least("1.12"):
         body = {"allocations": {uuid: {"resources": res} for uuid, res in candidate.allocations.items()}}
     else:
         body = {"allocations": [{"resource_provider": {"uuid": uuid}, "resources": res}
                                 for uuid, res in candidate.allocations.items()]}
-    if version >= V(1, 34):
+    if version.at_least("1.34"):
         body["mappings"] = candidate.mappings
     return body
 
 
 def _summary(snap: Snapshot, node: Node, request: Request, version: Version) -> dict:
-    wanted = None if version >= V(1, 27) else request.requested_classes
-    resources = {rc: {"capacity": int(capacity(inv)), "used": node.used.get(rc, 0)}
-                 for rc, inv in node.inventories.items() if wanted is None or rc in wanted}
+    wanted = None if version.at_least("1.27") else request.requested_classes
+    resources = {rc: {"capacity": int(node.capacity(rc)), "used": node.used.get(rc, 0)}
+                 for rc in node.inventories if wanted is None or rc in wanted}
     body: dict = {"resources": resources}
-    if version >= V(1, 17):
+    if version.at_least("1.17"):
         body["traits"] = sorted(node.traits)
-    if version >= V(1, 29):
+    if version.at_least("1.29"):
         parent = snap.nodes.get(node.parent_id) if node.parent_id else None
         body["parent_provider_uuid"] = parent.uuid if parent else None
         body["root_provider_uuid"] = snap.nodes[node.root_id].uuid

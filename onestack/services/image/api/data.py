@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from starlette.responses import Response, StreamingResponse
 
-from onestack.http.errors import APIError, Forbidden, UnsupportedMediaType
+from onestack.http.errors import APIError, UnsupportedMediaType
 from onestack.http.routing import Call, Reply, route
 from onestack.services.image.api.images import images
-from onestack.services.image.store import FileStore, Written
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -23,48 +21,23 @@ def _octet_stream(call: Call) -> None:
 
 def upload(call: Call) -> Reply:
     _octet_stream(call)
-    svc = images(call)
-    image_id = call.path["image_id"]
-    with svc.db.write() as session:
-        image, allowed = svc.begin_upload(session, call.ctx, image_id)
-        disk_format = image.disk_format
-    written = _receive(call, svc.store, allowed, svc.abort_upload)
-    svc.finish_upload(image_id, disk_format, written)
+    images(call).upload(call.ctx, call.path["image_id"], call.chunks())
     return Reply(status=204)
 
 
 def stage(call: Call) -> Reply:
     """glance-direct's first half: the data waits in the staging area until the import is asked for."""
     _octet_stream(call)
-    svc = images(call)
-    image_id = call.path["image_id"]
-    with svc.db.write() as session:
-        allowed = svc.begin_stage(session, call.ctx, image_id)
-    svc.finish_stage(image_id, _receive(call, svc.staging, allowed, svc.abort_stage))
+    images(call).stage(call.ctx, call.path["image_id"], call.chunks())
     return Reply(status=204)
-
-
-def _receive(call: Call, store: FileStore, allowed: int, abort: Callable[[str], None]) -> Written:
-    image_id = call.path["image_id"]
-    try:
-        return store.write(image_id, call.chunks(), allowed)
-    except BaseException:
-        # The client went away or sent too much: the image waits for data again, as in Glance.
-        abort(image_id)
-        raise
 
 
 def download(call: Call) -> Response:
     svc = images(call)
-    with svc.db.read() as session:
-        # Whoever may see the image (its members included) may download it.
-        image = svc.get(session, call.ctx, call.path["image_id"])
-        status, size, checksum = image.status, image.size, image.checksum
-        deactivated_for_caller = status == "deactivated" and not call.ctx.is_admin
-    if deactivated_for_caller:
-        raise Forbidden("The requested image has been deactivated. Image data download is forbidden.")
-    if status not in ("active", "deactivated"):
+    image = svc.readable_data(call.ctx, call.path["image_id"])
+    if image.status not in ("active", "deactivated"):
         return Response(status_code=204)  # Glance: an image without data has no content
+    size = image.size
     headers = {"Content-Type": "application/octet-stream"}
     start, end, code = 0, size - 1, 200
     wanted = call.headers.get("range")
@@ -73,9 +46,9 @@ def download(call: Call) -> Response:
         code = 206
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     else:
-        headers["Content-MD5"] = checksum
+        headers["Content-MD5"] = image.checksum
     headers["Content-Length"] = str(end - start + 1)
-    return StreamingResponse(svc.store.read(image.id, start, end), status_code=code, headers=headers)
+    return StreamingResponse(svc.read_data(image.id, start, end), status_code=code, headers=headers)
 
 
 class RangeNotSatisfiable(APIError):

@@ -6,7 +6,7 @@ import copy
 
 from onestack.http.routing import Call, Reply, route
 from onestack.services.image import schemas
-from onestack.services.image.service import authorize
+from onestack.services.image.policies import authorize
 
 # Glance 2023+ lists every minor version it supports, newest CURRENT.
 MINORS = 16
@@ -75,9 +75,7 @@ def usage(call: Call) -> dict:
     """The caller's project against its image quotas (Glance's /v2/info/usage)."""
     ctx = call.ctx
     authorize(ctx, "get_images")
-    svc = call.runtime.image
-    with svc.db.read() as session:
-        return {"usage": svc.quotas.report(session, ctx.project_id)}
+    return {"usage": call.runtime.image.usage(ctx.project_id)}
 
 
 ROUTES = [

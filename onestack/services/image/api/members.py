@@ -7,41 +7,25 @@ from onestack.services.image import schemas, views
 from onestack.services.image.api.images import images
 
 
-def _image(session, call: Call):
-    return images(call).get(session, call.ctx, call.path["image_id"])
-
-
 def add_member(call: Call) -> dict:
-    svc = images(call)
-    with svc.db.write() as session:
-        return views.member(svc.add_member(session, call.ctx, _image(session, call), call.body["member"]))
+    return views.member(images(call).add_member(call.ctx, call.path["image_id"], call.body["member"]))
 
 
 def list_members(call: Call) -> dict:
-    svc = images(call)
-    with svc.db.read() as session:
-        rows = svc.members(session, call.ctx, _image(session, call))
-    return {"members": [views.member(m) for m in rows], "schema": "/v2/schemas/members"}
+    return views.members(images(call).members(call.ctx, call.path["image_id"]))
 
 
 def show_member(call: Call) -> dict:
-    svc = images(call)
-    with svc.db.read() as session:
-        return views.member(svc.member(session, call.ctx, _image(session, call), call.path["member_id"]))
+    return views.member(images(call).member(call.ctx, call.path["image_id"], call.path["member_id"]))
 
 
 def update_member(call: Call) -> dict:
-    svc = images(call)
-    with svc.db.write() as session:
-        row = svc.answer(session, call.ctx, _image(session, call), call.path["member_id"], call.body["status"])
-        session.flush()
-        return views.member(row)
+    return views.member(images(call).answer(call.ctx, call.path["image_id"], call.path["member_id"],
+                                            call.body["status"]))
 
 
 def remove_member(call: Call) -> Reply:
-    svc = images(call)
-    with svc.db.write() as session:
-        svc.remove_member(session, call.ctx, _image(session, call), call.path["member_id"])
+    images(call).remove_member(call.ctx, call.path["image_id"], call.path["member_id"])
     return Reply(status=204)
 
 

@@ -3,38 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING
 
 from onestack.http.errors import BadRequest, NotFound
-from onestack.http.listing import apply_sort, page, parse_limit, sort_params
+from onestack.http.listing import next_query, page, parse_limit, sort_params
 from onestack.http.routing import Call, Reply, route
-from onestack.services.image import metadefs, schemas, views
-from onestack.services.image.models import MetadefEntry, MetadefNamespace
-from onestack.services.image.service import authorize
+from onestack.services.image import schemas, views
+from onestack.services.image.policies import authorize
+from onestack.services.image.service.metadefs import KINDS, Metadefs
+
+if TYPE_CHECKING:
+    from onestack.services.image.models import MetadefEntry
 
 NS = "/v2/metadefs/namespaces/{namespace}"
-SORTABLE = {k: k for k in ("namespace", "created_at", "updated_at")}
 
 
-def _db(call: Call):
-    return call.runtime.image.db
-
-
-def _ns(session, call: Call) -> MetadefNamespace:
-    return metadefs.namespace(session, call.ctx, call.path["namespace"])
-
-
-def _full(session, row: MetadefNamespace) -> dict:
-    """A namespace with what it holds, each part shown only when it has something (as Glance does)."""
-    body = views.namespace(row)
-    links = [views.association(link, name) for link, name in metadefs.associations(session, row)]
-    parts = {"resource_type_associations": links,
-             "properties": {e.name: e.body for e in metadefs.entries(session, row, "property")},
-             "objects": [views.metadef_object(e, row.namespace) for e in metadefs.entries(session, row, "object")],
-             "tags": [views.metadef_tag(e) for e in metadefs.entries(session, row, "tag")]}
-    body.update({key: value for key, value in parts.items() if value})
-    return body
+def metadefs(call: Call) -> Metadefs:
+    return call.runtime.image.metadefs
 
 
 # -- namespaces -------------------------------------------------------------------
@@ -42,125 +27,85 @@ def list_namespaces(call: Call) -> dict:
     authorize(call.ctx, "get_images")  # any authenticated caller
     q = call.query
     limit = parse_limit(q, 25)
-    stmt = select(MetadefNamespace).where(metadefs.readable(call.ctx))
-    if q.get("visibility"):
-        stmt = stmt.where(MetadefNamespace.visibility == q["visibility"])
-    stmt = apply_sort(stmt, MetadefNamespace, *sort_params(q), SORTABLE, default="created_at", default_dir="asc")
     wanted = {t for t in q.get("resource_types", "").split(",") if t}
-    with _db(call).read() as session:
-        rows = session.scalars(stmt).all()
-        shown = []
-        for row in rows:
-            body = views.namespace(row)
-            links = [views.association(link, name) for link, name in metadefs.associations(session, row)]
-            if wanted and not wanted & {link["name"] for link in links}:
-                continue
-            if links:
-                body["resource_type_associations"] = links
-            shown.append(body)
+    found = metadefs(call).list_namespaces(call.ctx, q.get("visibility") or None, wanted, sort_params(q))
+    shown = [views.listed_namespace(row, links) for row, links in found]
     try:
         shown, next_marker = page(shown, q, limit, key=lambda b: b["namespace"])
     except NotFound:
         raise BadRequest(f"Invalid marker: {q.get('marker')}") from None
-    body = {"namespaces": shown, "first": "/v2/metadefs/namespaces", "schema": "/v2/schemas/metadefs/namespaces"}
-    if next_marker:
-        body["next"] = f"/v2/metadefs/namespaces?limit={limit}&marker={next_marker}"
-    return body
+    return views.namespaces(shown, next_query(q, next_marker, limit) if next_marker else None)
 
 
 def create_namespace(call: Call) -> Reply:
-    with _db(call).write() as session:
-        row = metadefs.create_namespace(session, call.ctx, call.body)
-        return Reply(_full(session, row), 201)
+    return Reply(views.namespace_contents(metadefs(call).create_namespace(call.ctx, call.body)), 201)
 
 
 def show_namespace(call: Call) -> dict:
-    with _db(call).read() as session:
-        return _full(session, _ns(session, call))
+    return views.namespace_contents(metadefs(call).namespace(call.ctx, call.path["namespace"]))
 
 
 def update_namespace(call: Call) -> dict:
-    with _db(call).write() as session:
-        row = _ns(session, call)
-        metadefs.update_namespace(session, call.ctx, row, call.body)
-        session.flush()
-        return views.namespace(row)
+    return views.namespace(metadefs(call).update_namespace(call.ctx, call.path["namespace"], call.body))
 
 
 def delete_namespace(call: Call) -> Reply:
-    with _db(call).write() as session:
-        metadefs.delete_namespace(session, call.ctx, _ns(session, call))
+    metadefs(call).delete_namespace(call.ctx, call.path["namespace"])
     return Reply(status=204)
 
 
 # -- resource types ------------------------------------------------------------------
 def list_resource_types(call: Call) -> dict:
     authorize(call.ctx, "get_images")
-    with _db(call).read() as session:
-        return {"resource_types": [{"name": t.name, "created_at": views.stamp(t.created_at),
-                                    "updated_at": views.stamp(t.updated_at)} for t in metadefs.resource_types(session)]}
+    return {"resource_types": [views.resource_type(t) for t in metadefs(call).resource_types()]}
 
 
 def list_associations(call: Call) -> dict:
-    with _db(call).read() as session:
-        row = _ns(session, call)
-        return {"resource_type_associations": [views.association(link, name)
-                                               for link, name in metadefs.associations(session, row)]}
+    links = metadefs(call).associations(call.ctx, call.path["namespace"])
+    return {"resource_type_associations": [views.association(link, name) for link, name in links]}
 
 
 def add_association(call: Call) -> Reply:
-    with _db(call).write() as session:
-        link = metadefs.associate(session, call.ctx, _ns(session, call), call.body)
-        return Reply(views.association(link, call.body["name"]), 201)
+    link = metadefs(call).associate(call.ctx, call.path["namespace"], call.body)
+    return Reply(views.association(link, call.body["name"]), 201)
 
 
 def remove_association(call: Call) -> Reply:
-    with _db(call).write() as session:
-        metadefs.dissociate(session, call.ctx, _ns(session, call), call.path["name"])
+    metadefs(call).dissociate(call.ctx, call.path["namespace"], call.path["name"])
     return Reply(status=204)
 
 
 # -- objects, properties and tags: one set of handlers, three kinds -------------------
 def _entry_routes(plural: str, show: Callable[[MetadefEntry, str], dict], listed: Callable[[list[dict]], object],
                   schema: dict) -> list:
-    kind = metadefs.KINDS[plural]
+    kind = KINDS[plural]
 
     def list_all(call: Call) -> dict:
-        with _db(call).read() as session:
-            row = _ns(session, call)
-            body = {plural: listed([show(e, row.namespace) for e in metadefs.entries(session, row, kind)])}
+        row, items = metadefs(call).entries(call.ctx, call.path["namespace"], kind)
+        body = {plural: listed([show(e, row.namespace) for e in items])}
         if kind == "object":
             body["schema"] = "v2/schemas/metadefs/objects"
         return body
 
     def create(call: Call) -> Reply:
-        with _db(call).write() as session:
-            row = _ns(session, call)
-            body = {"name": call.path["name"]} if kind == "tag" else call.body
-            return Reply(show(metadefs.add_entry(session, call.ctx, row, kind, body), row.namespace), 201)
+        body = {"name": call.path["name"]} if kind == "tag" else call.body
+        row, item = metadefs(call).add_entry(call.ctx, call.path["namespace"], kind, body)
+        return Reply(show(item, row.namespace), 201)
 
     def get(call: Call) -> dict:
-        with _db(call).read() as session:
-            row = _ns(session, call)
-            return show(metadefs.entry(session, row, kind, call.path["name"]), row.namespace)
+        row, item = metadefs(call).entry(call.ctx, call.path["namespace"], kind, call.path["name"])
+        return show(item, row.namespace)
 
     def update(call: Call) -> dict:
-        with _db(call).write() as session:
-            row = _ns(session, call)
-            item = metadefs.entry(session, row, kind, call.path["name"])
-            metadefs.update_entry(session, call.ctx, row, item, call.body)
-            session.flush()
-            return show(item, row.namespace)
+        row, item = metadefs(call).update_entry(call.ctx, call.path["namespace"], kind, call.path["name"], call.body)
+        return show(item, row.namespace)
 
     def remove(call: Call) -> Reply:
-        with _db(call).write() as session:
-            row = _ns(session, call)
-            metadefs.delete_entry(session, call.ctx, metadefs.entry(session, row, kind, call.path["name"]))
+        metadefs(call).delete_entry(call.ctx, call.path["namespace"], kind, call.path["name"])
         return Reply(status=204)
 
     def remove_all(call: Call) -> Reply:
-        with _db(call).write() as session:
-            metadefs.delete_all(session, call.ctx, _ns(session, call), kind)
+        metadefs(call).delete_all(call.ctx, call.path["namespace"], kind)
         return Reply(status=204)
 
     one = f"{NS}/{plural}/{{name}}"
@@ -177,8 +122,7 @@ def _entry_routes(plural: str, show: Callable[[MetadefEntry, str], dict], listed
 def create_tags(call: Call) -> Reply:
     append = call.headers.get("x-openstack-append", "false").lower() == "true"
     names = [tag["name"] for tag in call.body["tags"]]
-    with _db(call).write() as session:
-        metadefs.replace_tags(session, call.ctx, _ns(session, call), names, append)
+    metadefs(call).replace_tags(call.ctx, call.path["namespace"], names, append)
     return Reply({"tags": [{"name": name} for name in names]}, 201)
 
 

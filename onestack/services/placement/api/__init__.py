@@ -1,6 +1,6 @@
-"""The placement service's routes."""
+"""The placement service's routes and its fault format."""
 
-from onestack.http.microversion import Microversions
+from onestack.http.errors import APIError
 from onestack.http.routing import Service
 from onestack.services.placement.api import (
     aggregates,
@@ -10,14 +10,27 @@ from onestack.services.placement.api import (
     inventories,
     providers,
     root,
+    traits,
 )
-from onestack.services.placement.api import traits as traits_api
-from onestack.services.placement.views import MAX_VERSION, MIN_VERSION, fault
+from onestack.services.placement.service import codes
+from onestack.services.placement.versions import MAX_VERSION, MICROVERSIONS, MIN_VERSION
 
-MICROVERSIONS = Microversions("placement", MIN_VERSION, MAX_VERSION)
+
+def fault(err: APIError) -> dict:
+    """Placement's error document: ``code`` from 1.23, the request id, and the supported range when the
+    requested version itself was refused."""
+    entry = {"status": err.status, "title": err.title, "detail": err.message}
+    if err.version is not None and err.version.at_least("1.23"):
+        entry["code"] = err.kind or codes.DEFAULT
+    if err.request_id:
+        entry["request_id"] = err.request_id
+    if err.status == 406 and err.version is None:
+        entry["max_version"], entry["min_version"] = str(MAX_VERSION), str(MIN_VERSION)
+    return {"errors": [entry]}
 
 
 def service() -> Service:
     return Service("placement", "/placement", fault, [
-        *root.ROUTES, *providers.ROUTES, *inventories.ROUTES, *aggregates.ROUTES, *traits_api.ROUTES,
-        *classes.ROUTES, *allocations.ROUTES, *candidates.ROUTES], microversions=MICROVERSIONS)
+        *root.ROUTES, *providers.ROUTES, *inventories.ROUTES, *aggregates.ROUTES, *traits.ROUTES,
+        *classes.ROUTES, *allocations.ROUTES, *candidates.ROUTES], microversions=MICROVERSIONS,
+        check_body_on_read=True)

@@ -3,39 +3,32 @@
 from __future__ import annotations
 
 from onestack.http.routing import Call, Reply, route
-from onestack.services.placement import catalog, providers, schemas
-from onestack.services.placement.api.common import at_least, authorize, body, placement, reply, since
+from onestack.services.placement import schemas, views
+from onestack.services.placement.api.common import placement, reply, since
+from onestack.services.placement.policies import authorize
 
 
-def _view(call: Call, session, provider) -> Reply:
-    content: dict = {"aggregates": catalog.provider_aggregates(session, provider)}
-    if at_least(call, 1, 19):
-        content["resource_provider_generation"] = provider.generation
-    return reply(call, content, provider.updated_at)
+def _reply(call: Call, provider, names: list[str]) -> Reply:
+    return reply(call, views.aggregates(provider, names, call.version), provider.updated_at)
 
 
 def list_aggregates(call: Call) -> Reply:
-    since(call, 1, 1)
-    authorize(call, "aggregates")
-    with placement(call).read() as session:
-        return _view(call, session, providers.get(session, call.path["uuid"]))
+    since(call, "1.1")
+    authorize(call.ctx, "aggregates")
+    return _reply(call, *placement(call).aggregates(call.path["uuid"]))
 
 
 def set_aggregates(call: Call) -> Reply:
-    since(call, 1, 1)
-    authorize(call, "aggregates")
-    if at_least(call, 1, 19):
-        data = body(call, schemas.AGGREGATES_1_19)
-        aggregates, generation = data["aggregates"], data["resource_provider_generation"]
+    since(call, "1.1")
+    authorize(call.ctx, "aggregates")
+    if call.version.at_least("1.19"):
+        aggregates, generation = call.body["aggregates"], call.body["resource_provider_generation"]
     else:
-        aggregates, generation = body(call, schemas.AGGREGATE_LIST), None
-    with placement(call).write() as session:
-        provider = providers.get(session, call.path["uuid"])
-        catalog.set_provider_aggregates(session, provider, aggregates, generation)
-        return _view(call, session, provider)
+        aggregates, generation = call.body, None
+    return _reply(call, *placement(call).set_aggregates(call.path["uuid"], aggregates, generation))
 
 
 ROUTES = [
     route("/resource_providers/{uuid}/aggregates", "GET", list_aggregates),
-    route("/resource_providers/{uuid}/aggregates", "PUT", set_aggregates),
+    route("/resource_providers/{uuid}/aggregates", "PUT", set_aggregates, schema=schemas.AGGREGATES),
 ]

@@ -1,7 +1,7 @@
 """GET /placement/: the version document, readable without a token."""
 
 from onestack.http.routing import Call, Reply, route
-from onestack.services.placement.views import MAX_VERSION, MIN_VERSION
+from onestack.services.placement.versions import MAX_VERSION, MIN_VERSION
 
 
 def versions(call: Call) -> Reply:

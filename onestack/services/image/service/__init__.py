@@ -1,9 +1,15 @@
-"""Image rules: who sees what, status transitions, and data that is durable before it is active."""
+"""Image rules: who sees what, status transitions, and data that is durable before it is active.
+
+``ImageService`` (``runtime.image``) owns every transaction of the image API; its session-level rules
+(``get``, ``visible_to``, ``patch``, ``delete``, ``begin_upload``...) are the ones the compute service's
+image proxy and snapshots use inside their own transactions.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 
 from sqlalchemy import or_, select, true, update
 from sqlalchemy.orm import Session
@@ -13,9 +19,13 @@ from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
 from onestack.http.jsonbody import validate
-from onestack.http.policy import enforce
+from onestack.http.listing import apply_sort, sort_params
+from onestack.http.times import time_filters
 from onestack.services.image import schemas
-from onestack.services.image.imports import (
+from onestack.services.image.models import Image, ImageMember, ImageTask
+from onestack.services.image.policies import RULES, authorize
+from onestack.services.image.service.files import FileStore, Written
+from onestack.services.image.service.imports import (
     FAILED,
     IMPORTING,
     LOCK,
@@ -25,19 +35,19 @@ from onestack.services.image.imports import (
     finish_task,
     set_properties,
 )
-from onestack.services.image.inspect import inspect
-from onestack.services.image.models import Image, ImageMember, ImageTask
-from onestack.services.image.policies import RULES
-from onestack.services.image.quotas import LimitLookup, Quotas
-from onestack.services.image.store import FileStore, Written
-from onestack.services.image.webdownload import check as check_uri
+from onestack.services.image.service.inspect import inspect
+from onestack.services.image.service.metadefs import Metadefs
+from onestack.services.image.service.quotas import LimitLookup, Quotas
+from onestack.services.image.service.webdownload import check as check_uri
 
 LOG = logging.getLogger("onestack.image")
-
-
-def authorize(ctx: Context, action: str, image: Image | None = None) -> None:
-    target = {"project_id": image.owner, "visibility": image.visibility} if image is not None else {}
-    enforce(ctx, action, RULES[action], target)
+SORTABLE = {k: k for k in ("name", "status", "container_format", "disk_format", "size", "id", "created_at",
+                           "updated_at", "visibility", "owner", "min_disk", "min_ram")}
+TASK_SORTABLE = {k: k for k in ("id", "type", "status", "created_at", "updated_at")}
+# the list's own filters, paging and sorting; any other query parameter names a custom property
+LIST_PARAMETERS = frozenset(("name", "status", "owner", "disk_format", "container_format", "id", "protected",
+                             "os_hidden", "size_min", "size_max", "created_at", "updated_at", "visibility",
+                             "member_status", "limit", "marker", "sort_key", "sort_dir", "sort", "tag"))
 
 
 class ImageService:
@@ -50,6 +60,7 @@ class ImageService:
         self.import_rules = settings.image_import
         self.stage_host = settings.base_url
         self.importer = Importer(db, self.store, self.staging, self.quotas, settings.image_import)
+        self.metadefs = Metadefs(db)
 
     # -- visibility ------------------------------------------------------------
     @staticmethod
@@ -159,21 +170,8 @@ class ImageService:
         setattr(image, name, value)
 
     # -- members -----------------------------------------------------------------
-    def add_member(self, session: Session, ctx: Context, image: Image, member: str) -> ImageMember:
-        authorize(ctx, "modify_image", image)
-        if image.visibility != "shared":
-            raise Forbidden(f"Only shared images have members; image {image.id} is {image.visibility}.")
-        if session.get(ImageMember, (image.id, member)) is not None:
-            raise Conflict(f"Member {member} already exists for image {image.id}.")
-        if len(session.scalars(select(ImageMember.member).where(ImageMember.image_id == image.id)).all()) >= \
-                schemas.MAX_MEMBERS:
-            raise PayloadTooLarge(f"An image has at most {schemas.MAX_MEMBERS} members.")
-        row = ImageMember(image_id=image.id, member=member, status="pending")
-        session.add(row)
-        session.flush()
-        return row
-
-    def members(self, session: Session, ctx: Context, image: Image) -> list[ImageMember]:
+    @staticmethod
+    def _members(session: Session, ctx: Context, image: Image) -> list[ImageMember]:
         """The owner sees every member; a member sees only itself."""
         rows = session.scalars(select(ImageMember).where(ImageMember.image_id == image.id)
                                .order_by(ImageMember.created_at)).all()
@@ -181,31 +179,209 @@ class ImageService:
             return list(rows)
         return [m for m in rows if m.member == ctx.project_id]
 
-    def member(self, session: Session, ctx: Context, image: Image, member: str) -> ImageMember:
-        found = [m for m in self.members(session, ctx, image) if m.member == member]
+    def _member(self, session: Session, ctx: Context, image: Image, member: str) -> ImageMember:
+        found = [m for m in self._members(session, ctx, image) if m.member == member]
         if not found:
             raise NotFound(f"{member} is not a member of image {image.id}.")
         return found[0]
 
-    def answer(self, session: Session, ctx: Context, image: Image, member: str, status: str) -> ImageMember:
-        row = self.member(session, ctx, image, member)
-        if ctx.project_id != member:
-            raise Forbidden("Only the member itself may accept or reject a shared image.")
-        row.status = status
-        return row
+    def add_member(self, ctx: Context, image_id: str, member: str) -> ImageMember:
+        with self.db.write() as session:
+            image = self.get(session, ctx, image_id)
+            authorize(ctx, "modify_image", image)
+            if image.visibility != "shared":
+                raise Forbidden(f"Only shared images have members; image {image.id} is {image.visibility}.")
+            if session.get(ImageMember, (image.id, member)) is not None:
+                raise Conflict(f"Member {member} already exists for image {image.id}.")
+            if len(session.scalars(select(ImageMember.member).where(ImageMember.image_id == image.id)).all()) >= \
+                    schemas.MAX_MEMBERS:
+                raise PayloadTooLarge(f"An image has at most {schemas.MAX_MEMBERS} members.")
+            row = ImageMember(image_id=image.id, member=member, status="pending")
+            session.add(row)
+            session.flush()
+            return row
 
-    def remove_member(self, session: Session, ctx: Context, image: Image, member: str) -> None:
-        authorize(ctx, "modify_image", image)
-        row = session.get(ImageMember, (image.id, member))
-        if row is None:
-            raise NotFound(f"{member} is not a member of image {image.id}.")
-        session.delete(row)
+    def members(self, ctx: Context, image_id: str) -> list[ImageMember]:
+        with self.db.read() as session:
+            return self._members(session, ctx, self.get(session, ctx, image_id))
+
+    def member(self, ctx: Context, image_id: str, member: str) -> ImageMember:
+        with self.db.read() as session:
+            return self._member(session, ctx, self.get(session, ctx, image_id), member)
+
+    def answer(self, ctx: Context, image_id: str, member: str, status: str) -> ImageMember:
+        with self.db.write() as session:
+            row = self._member(session, ctx, self.get(session, ctx, image_id), member)
+            if ctx.project_id != member:
+                raise Forbidden("Only the member itself may accept or reject a shared image.")
+            row.status = status
+            session.flush()
+            return row
+
+    def remove_member(self, ctx: Context, image_id: str, member: str) -> None:
+        with self.db.write() as session:
+            image = self.get(session, ctx, image_id)
+            authorize(ctx, "modify_image", image)
+            row = session.get(ImageMember, (image.id, member))
+            if row is None:
+                raise NotFound(f"{member} is not a member of image {image.id}.")
+            session.delete(row)
 
     def delete(self, session: Session, ctx: Context, image: Image) -> None:
         authorize(ctx, "delete_image", image)
         if image.protected:
             raise Forbidden(f"Image {image.id} is protected and cannot be deleted.")
         session.delete(image)
+
+    # -- the image API's transactions ---------------------------------------------
+    def create_image(self, ctx: Context, body: dict) -> Image:
+        with self.db.write() as session:
+            return self.create(session, ctx, body)
+
+    def list_images(self, ctx: Context, query, visibility: str | None, member_status: str) -> list[Image]:
+        """The images the caller may see, through Glance's filters (``visibility`` None: the default list),
+        in the order the query asks, newest first by default; paging is the caller's."""
+        q = query
+        stmt = select(Image).where(self.visible_to(ctx, visibility, member_status))
+        for key in ("name", "status", "owner", "disk_format", "container_format", "id"):
+            if key in q:
+                stmt = stmt.where(getattr(Image, key) == q[key])
+        for key in ("protected", "os_hidden"):
+            if key in q:
+                stmt = stmt.where(getattr(Image, key) == (q[key].lower() == "true"))
+        if "os_hidden" not in q:
+            stmt = stmt.where(Image.os_hidden.is_(False))
+        for key, op in (("size_min", "__ge__"), ("size_max", "__le__")):
+            if key in q:
+                if not q[key].isdigit():
+                    raise BadRequest(f"{key} must be a non-negative integer.")
+                stmt = stmt.where(getattr(Image.size, op)(int(q[key])))
+        for key in ("created_at", "updated_at"):
+            if key in q:
+                for op, moment in time_filters(q[key], key):
+                    stmt = stmt.where(op(getattr(Image, key), moment))
+        stmt = apply_sort(stmt, Image, *sort_params(q), SORTABLE, default="created_at", default_dir="desc")
+        with self.db.read() as session:
+            rows = session.scalars(stmt).all()
+        wanted_tags = q.getlist("tag")
+        rows = [r for r in rows if all(t in (r.tags or []) for t in wanted_tags)]
+        # any other parameter filters on a custom property, as in Glance (Nova finds a server's backups so)
+        wanted = {k: v for k, v in q.items() if k not in LIST_PARAMETERS}
+        return [r for r in rows if all((r.properties or {}).get(k) == v for k, v in wanted.items())]
+
+    def show_image(self, ctx: Context, image_id: str) -> Image:
+        with self.db.read() as session:
+            return self.get(session, ctx, image_id)
+
+    def update_image(self, ctx: Context, image_id: str, changes) -> Image:
+        """Apply a JSON patch (Glance's 2.1 dialect) to the image."""
+        validate(changes, schemas.json_patch)
+        with self.db.write() as session:
+            image = self.get(session, ctx, image_id)
+            self.patch(session, ctx, image, changes)
+            session.flush()
+            return image
+
+    def delete_image(self, ctx: Context, image_id: str) -> None:
+        """The row, then the data (and any staged data)."""
+        with self.db.write() as session:
+            self.delete(session, ctx, self.get(session, ctx, image_id))
+        self.store.delete(image_id)
+        self.staging.delete(image_id)
+
+    def _change_tags(self, ctx: Context, image_id: str, change: Callable[[list], list]) -> None:
+        with self.db.write() as session:
+            image = self.get(session, ctx, image_id)
+            authorize(ctx, "modify_image", image)
+            image.tags = change(list(image.tags or []))
+
+    def add_tag(self, ctx: Context, image_id: str, tag: str) -> None:
+        if len(tag) > 255:
+            raise BadRequest("A tag is at most 255 characters.")
+
+        def add(tags: list) -> list:
+            if tag not in tags and len(tags) >= schemas.MAX_TAGS:
+                raise Forbidden(f"An image has at most {schemas.MAX_TAGS} tags.")
+            return tags if tag in tags else [*tags, tag]
+
+        self._change_tags(ctx, image_id, add)
+
+    def remove_tag(self, ctx: Context, image_id: str, tag: str) -> None:
+        def remove(tags: list) -> list:
+            if tag not in tags:
+                raise NotFound(f"Tag {tag} not found.")
+            return [t for t in tags if t != tag]
+
+        self._change_tags(ctx, image_id, remove)
+
+    def change_status(self, ctx: Context, image_id: str, action: str, source: str, target: str) -> None:
+        """Deactivate or reactivate: ``source`` -> ``target`` (a repeat is no error)."""
+        with self.db.write() as session:
+            image = self.get(session, ctx, image_id)
+            authorize(ctx, action, image)
+            if image.status not in (source, target):
+                raise BadRequest(f"Not allowed to {action} an image in status '{image.status}'.")
+            image.status = target
+
+    def usage(self, project_id: str) -> dict:
+        """The project against its image quotas (Glance's /v2/info/usage)."""
+        with self.db.read() as session:
+            return self.quotas.report(session, project_id)
+
+    def upload(self, ctx: Context, image_id: str, chunks: Iterable[bytes]) -> None:
+        """PUT /file: claim the image, write the data durably, inspect it, publish it."""
+        with self.db.write() as session:
+            image, allowed = self.begin_upload(session, ctx, image_id)
+            disk_format = image.disk_format
+        written = _receive(self.store, image_id, chunks, allowed, self.abort_upload)
+        self.finish_upload(image_id, disk_format, written)
+
+    def stage(self, ctx: Context, image_id: str, chunks: Iterable[bytes]) -> None:
+        """glance-direct's first half: the data waits in the staging area until the import is asked for."""
+        with self.db.write() as session:
+            allowed = self.begin_stage(session, ctx, image_id)
+        self.finish_stage(image_id, _receive(self.staging, image_id, chunks, allowed, self.abort_stage))
+
+    def readable_data(self, ctx: Context, image_id: str) -> Image:
+        """The image whose data the caller asks for: whoever may see it (its members included) may download
+        it, except that only admins read a deactivated image."""
+        with self.db.read() as session:
+            image = self.get(session, ctx, image_id)
+        if image.status == "deactivated" and not ctx.is_admin:
+            raise Forbidden("The requested image has been deactivated. Image data download is forbidden.")
+        return image
+
+    def read_data(self, image_id: str, start: int, end: int) -> Iterator[bytes]:
+        return self.store.read(image_id, start, end)
+
+    def import_image(self, ctx: Context, image_id: str, body: dict, request_id: str | None) -> None:
+        with self.db.write() as session:
+            task = self.start_import(session, ctx, image_id, body, request_id)
+        if task is not None:
+            self.importer.submit(task.id)
+
+    def create_import_task(self, ctx: Context, given: dict, request_id: str | None) -> ImageTask:
+        """Glance's older ``import`` task: an image made from ``image_properties`` and filled from a URL,
+        which is today's web-download under another name (a URL the filters refuse is a 400 at once)."""
+        with self.db.write() as session:
+            image = self.create(session, ctx, dict(given["image_properties"]))
+            task = self.start_import(session, ctx, image.id, {"method": {"name": "web-download",
+                                                                         "uri": given["import_from"]}}, request_id)
+            task.type, task.input = "import", given
+            session.flush()
+        self.importer.submit(task.id)
+        return task
+
+    def list_tasks(self, query) -> list[ImageTask]:
+        """Every task (an admin's view), filtered by type and status, in the query's order."""
+        stmt = select(ImageTask)
+        for key in ("type", "status"):
+            if key in query:
+                stmt = stmt.where(getattr(ImageTask, key) == query[key])
+        stmt = apply_sort(stmt, ImageTask, *sort_params(query), TASK_SORTABLE, default="created_at",
+                          default_dir="desc")
+        with self.db.read() as session:
+            return list(session.scalars(stmt).all())
 
     # -- data --------------------------------------------------------------------
     def begin_upload(self, session: Session, ctx: Context, image_id: str) -> tuple[Image, int]:
@@ -314,19 +490,21 @@ class ImageService:
         set_properties(image, **{LOCK: task.id, IMPORTING: ",".join(stores), FAILED: "", STAGE_HOST: None})
         return task
 
-    def image_tasks(self, session: Session, ctx: Context, image_id: str) -> list[ImageTask]:
-        image = self.get(session, ctx, image_id)
-        stmt = select(ImageTask).where(ImageTask.image_id == image.id).order_by(ImageTask.created_at)
-        if not ctx.is_admin:
-            stmt = stmt.where(ImageTask.owner == ctx.project_id)
-        return list(session.scalars(stmt))
+    def image_tasks(self, ctx: Context, image_id: str) -> list[ImageTask]:
+        with self.db.read() as session:
+            image = self.get(session, ctx, image_id)
+            stmt = select(ImageTask).where(ImageTask.image_id == image.id).order_by(ImageTask.created_at)
+            if not ctx.is_admin:
+                stmt = stmt.where(ImageTask.owner == ctx.project_id)
+            return list(session.scalars(stmt))
 
-    def task(self, session: Session, ctx: Context, task_id: str) -> ImageTask:
-        enforce(ctx, "tasks_api_access", RULES["tasks_api_access"])
-        task = session.get(ImageTask, task_id)
-        if task is None:
-            raise NotFound(f"Task with the given ID {task_id} not found")
-        return task
+    def task(self, ctx: Context, task_id: str) -> ImageTask:
+        with self.db.read() as session:
+            authorize(ctx, "tasks_api_access")
+            task = session.get(ImageTask, task_id)
+            if task is None:
+                raise NotFound(f"Task with the given ID {task_id} not found")
+            return task
 
     def reconcile(self) -> None:
         """After a crash no upload or import is running here: partial data goes, interrupted uploads wait for
@@ -361,3 +539,13 @@ class ImageService:
                 if image_id not in keep:
                     LOG.info("removed leftover data of image %s from %s", image_id, store.root.name)
                     store.delete(image_id)
+
+
+def _receive(store: FileStore, image_id: str, chunks: Iterable[bytes], allowed: int,
+             abort: Callable[[str], None]) -> Written:
+    try:
+        return store.write(image_id, chunks, allowed)
+    except BaseException:
+        # The client went away or sent too much: the image waits for data again, as in Glance.
+        abort(image_id)
+        raise

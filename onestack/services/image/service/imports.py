@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from onestack.config import ImageImport
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
-from onestack.services.image.inspect import inspect
 from onestack.services.image.models import Image, ImageTask
-from onestack.services.image.quotas import Quotas
-from onestack.services.image.store import FileStore
-from onestack.services.image.webdownload import download
+from onestack.services.image.service.files import FileStore
+from onestack.services.image.service.inspect import inspect
+from onestack.services.image.service.quotas import Quotas
+from onestack.services.image.service.webdownload import download
 
 LOG = logging.getLogger("onestack.image.import")
 TASK_TTL = datetime.timedelta(hours=48)  # Glance's task_time_to_live

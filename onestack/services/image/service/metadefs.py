@@ -8,19 +8,24 @@ own private ones; a protected namespace cannot be deleted.  A private namespace 
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import Conflict, Forbidden, NotFound
-from onestack.http.policy import ADMIN, enforce
+from onestack.http.listing import apply_sort
 from onestack.services.image.models import (
     MetadefAssociation,
     MetadefEntry,
     MetadefNamespace,
     MetadefResourceType,
 )
+from onestack.services.image.policies import authorize
 
+SORTABLE = {k: k for k in ("namespace", "created_at", "updated_at")}
 KINDS = {"objects": "object", "properties": "property", "tags": "tag"}
 
 
@@ -38,12 +43,8 @@ def namespace(session: Session, ctx: Context, name: str) -> MetadefNamespace:
     return row
 
 
-def manage(ctx: Context, action: str) -> None:
-    enforce(ctx, action, ADMIN)
-
-
 def create_namespace(session: Session, ctx: Context, body: dict) -> MetadefNamespace:
-    manage(ctx, "add_metadef_namespace")
+    authorize(ctx, "add_metadef_namespace")
     if session.scalar(select(MetadefNamespace.id).where(MetadefNamespace.namespace == body["namespace"])):
         raise Conflict(f"Metadata definition namespace={body['namespace']} already exists.")
     row = MetadefNamespace(namespace=body["namespace"], owner=body.get("owner") or ctx.project_id,
@@ -63,7 +64,7 @@ def create_namespace(session: Session, ctx: Context, body: dict) -> MetadefNames
 
 
 def update_namespace(session: Session, ctx: Context, row: MetadefNamespace, body: dict) -> None:
-    manage(ctx, "modify_metadef_namespace")
+    authorize(ctx, "modify_metadef_namespace")
     new_name = body["namespace"]
     if new_name != row.namespace and session.scalar(
             select(MetadefNamespace.id).where(MetadefNamespace.namespace == new_name)):
@@ -75,7 +76,7 @@ def update_namespace(session: Session, ctx: Context, row: MetadefNamespace, body
 
 
 def delete_namespace(session: Session, ctx: Context, row: MetadefNamespace) -> None:
-    manage(ctx, "delete_metadef_namespace")
+    authorize(ctx, "delete_metadef_namespace")
     if row.protected:
         raise Forbidden(f"Metadata definition namespace {row.namespace} is protected and cannot be deleted.")
     session.delete(row)
@@ -94,7 +95,7 @@ def associations(session: Session, row: MetadefNamespace) -> list[tuple[MetadefA
 
 
 def associate(session: Session, ctx: Context, row: MetadefNamespace, body: dict) -> MetadefAssociation:
-    manage(ctx, "add_metadef_resource_type_association")
+    authorize(ctx, "add_metadef_resource_type_association")
     kind = session.scalar(select(MetadefResourceType).where(MetadefResourceType.name == body["name"]))
     if kind is None:
         # Glance creates a resource type the first time a namespace is associated with it.
@@ -111,7 +112,7 @@ def associate(session: Session, ctx: Context, row: MetadefNamespace, body: dict)
 
 
 def dissociate(session: Session, ctx: Context, row: MetadefNamespace, name: str) -> None:
-    manage(ctx, "remove_metadef_resource_type_association")
+    authorize(ctx, "remove_metadef_resource_type_association")
     for link, linked_name in associations(session, row):
         if linked_name == name:
             session.delete(link)
@@ -141,7 +142,7 @@ def _unique(session: Session, row: MetadefNamespace, kind: str, name: str) -> No
 
 
 def add_entry(session: Session, ctx: Context, row: MetadefNamespace, kind: str, body: dict) -> MetadefEntry:
-    manage(ctx, f"add_metadef_{kind}")
+    authorize(ctx, f"add_metadef_{kind}")
     name = body["name"]
     _unique(session, row, kind, name)
     item = MetadefEntry(namespace_id=row.id, kind=kind, name=name,
@@ -152,7 +153,7 @@ def add_entry(session: Session, ctx: Context, row: MetadefNamespace, kind: str, 
 
 
 def update_entry(session: Session, ctx: Context, row: MetadefNamespace, item: MetadefEntry, body: dict) -> None:
-    manage(ctx, f"modify_metadef_{item.kind}")
+    authorize(ctx, f"modify_metadef_{item.kind}")
     if body["name"] != item.name:
         _unique(session, row, item.kind, body["name"])
     item.name = body["name"]
@@ -160,12 +161,12 @@ def update_entry(session: Session, ctx: Context, row: MetadefNamespace, item: Me
 
 
 def delete_entry(session: Session, ctx: Context, item: MetadefEntry) -> None:
-    manage(ctx, f"delete_metadef_{item.kind}")
+    authorize(ctx, f"delete_metadef_{item.kind}")
     session.delete(item)
 
 
 def delete_all(session: Session, ctx: Context, row: MetadefNamespace, kind: str) -> None:
-    manage(ctx, f"delete_metadef_{kind}s")
+    authorize(ctx, f"delete_metadef_{kind}s")
     if row.protected:
         raise Forbidden(f"Metadata definition namespace {row.namespace} is protected.")
     session.execute(delete(MetadefEntry).where(MetadefEntry.namespace_id == row.id, MetadefEntry.kind == kind))
@@ -173,7 +174,7 @@ def delete_all(session: Session, ctx: Context, row: MetadefNamespace, kind: str)
 
 def replace_tags(session: Session, ctx: Context, row: MetadefNamespace, names: list[str], append: bool) -> None:
     """Glance's bulk tag create: replaces the namespace's tags unless the client asked to append."""
-    manage(ctx, "add_metadef_tags")
+    authorize(ctx, "add_metadef_tags")
     if len(set(names)) != len(names):
         raise Conflict("A tag is named twice in the request.")
     if not append:
@@ -181,3 +182,117 @@ def replace_tags(session: Session, ctx: Context, row: MetadefNamespace, names: l
     for name in names:
         add_entry(session, ctx, row, "tag", {"name": name})
 
+
+
+@dataclasses.dataclass(frozen=True)
+class Contents:
+    """A namespace with what it holds: its resource type associations (with the types' names), properties,
+    objects and tags."""
+
+    namespace: MetadefNamespace
+    associations: list[tuple[MetadefAssociation, str]]
+    properties: list[MetadefEntry]
+    objects: list[MetadefEntry]
+    tags: list[MetadefEntry]
+
+
+def _contents(session: Session, row: MetadefNamespace) -> Contents:
+    return Contents(row, associations(session, row), entries(session, row, "property"),
+                    entries(session, row, "object"), entries(session, row, "tag"))
+
+
+class Metadefs:
+    """The transactions behind /v2/metadefs (``runtime.image.metadefs``)."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def list_namespaces(self, ctx: Context, visibility: str | None, resource_types: set[str],
+                        sort: tuple[list[str], list[str]]
+                        ) -> list[tuple[MetadefNamespace, list[tuple[MetadefAssociation, str]]]]:
+        """The namespaces the caller may see, each with its associations, in the order of ``sort`` (keys and
+        directions); ``resource_types``, when given, keeps those associated with one of them."""
+        stmt = select(MetadefNamespace).where(readable(ctx))
+        if visibility:
+            stmt = stmt.where(MetadefNamespace.visibility == visibility)
+        stmt = apply_sort(stmt, MetadefNamespace, *sort, SORTABLE, default="created_at", default_dir="asc")
+        with self.db.read() as session:
+            found = []
+            for row in session.scalars(stmt).all():
+                links = associations(session, row)
+                if resource_types and not resource_types & {name for _, name in links}:
+                    continue
+                found.append((row, links))
+            return found
+
+    def create_namespace(self, ctx: Context, body: dict) -> Contents:
+        with self.db.write() as session:
+            return _contents(session, create_namespace(session, ctx, body))
+
+    def namespace(self, ctx: Context, name: str) -> Contents:
+        with self.db.read() as session:
+            return _contents(session, namespace(session, ctx, name))
+
+    def update_namespace(self, ctx: Context, name: str, body: dict) -> MetadefNamespace:
+        with self.db.write() as session:
+            row = namespace(session, ctx, name)
+            update_namespace(session, ctx, row, body)
+            session.flush()
+            return row
+
+    def delete_namespace(self, ctx: Context, name: str) -> None:
+        with self.db.write() as session:
+            delete_namespace(session, ctx, namespace(session, ctx, name))
+
+    def resource_types(self) -> list[MetadefResourceType]:
+        with self.db.read() as session:
+            return resource_types(session)
+
+    def associations(self, ctx: Context, name: str) -> list[tuple[MetadefAssociation, str]]:
+        with self.db.read() as session:
+            return associations(session, namespace(session, ctx, name))
+
+    def associate(self, ctx: Context, name: str, body: dict) -> MetadefAssociation:
+        with self.db.write() as session:
+            return associate(session, ctx, namespace(session, ctx, name), body)
+
+    def dissociate(self, ctx: Context, name: str, resource_type: str) -> None:
+        with self.db.write() as session:
+            dissociate(session, ctx, namespace(session, ctx, name), resource_type)
+
+    def entries(self, ctx: Context, name: str, kind: str) -> tuple[MetadefNamespace, list[MetadefEntry]]:
+        with self.db.read() as session:
+            row = namespace(session, ctx, name)
+            return row, entries(session, row, kind)
+
+    def add_entry(self, ctx: Context, name: str, kind: str, body: dict) -> tuple[MetadefNamespace, MetadefEntry]:
+        with self.db.write() as session:
+            row = namespace(session, ctx, name)
+            return row, add_entry(session, ctx, row, kind, body)
+
+    def entry(self, ctx: Context, name: str, kind: str, entry_name: str) -> tuple[MetadefNamespace, MetadefEntry]:
+        with self.db.read() as session:
+            row = namespace(session, ctx, name)
+            return row, entry(session, row, kind, entry_name)
+
+    def update_entry(self, ctx: Context, name: str, kind: str, entry_name: str, body: dict
+                     ) -> tuple[MetadefNamespace, MetadefEntry]:
+        with self.db.write() as session:
+            row = namespace(session, ctx, name)
+            item = entry(session, row, kind, entry_name)
+            update_entry(session, ctx, row, item, body)
+            session.flush()
+            return row, item
+
+    def delete_entry(self, ctx: Context, name: str, kind: str, entry_name: str) -> None:
+        with self.db.write() as session:
+            row = namespace(session, ctx, name)
+            delete_entry(session, ctx, entry(session, row, kind, entry_name))
+
+    def delete_all(self, ctx: Context, name: str, kind: str) -> None:
+        with self.db.write() as session:
+            delete_all(session, ctx, namespace(session, ctx, name), kind)
+
+    def replace_tags(self, ctx: Context, name: str, names: list[str], append: bool) -> None:
+        with self.db.write() as session:
+            replace_tags(session, ctx, namespace(session, ctx, name), names, append)

@@ -13,10 +13,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from onestack.http.errors import BadRequest, Conflict, NotFound
-from onestack.services.placement import codes, providers
-from onestack.services.placement.catalog import resource_class_exists
 from onestack.services.placement.models import Allocation, Consumer, Inventory, Provider
-from onestack.services.placement.snapshot import amount_fits_units, capacity
+from onestack.services.placement.service import codes, providers
+from onestack.services.placement.service.catalog import resource_class_exists
+from onestack.services.placement.service.snapshot import amount_fits_units, capacity
 
 UNCHECKED = object()  # before 1.28 a write names no consumer generation
 

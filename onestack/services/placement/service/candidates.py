@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterator
 
 from onestack.http.microversion import Version
-from onestack.services.placement import codes
-from onestack.services.placement.queries import (
+from onestack.services.placement.service import codes
+from onestack.services.placement.service.queries import (
     AggregateClause,
     Traits,
     bad,
@@ -29,9 +29,8 @@ from onestack.services.placement.queries import (
     parse_uuid,
     single,
 )
-from onestack.services.placement.snapshot import Node, Snapshot, capacity
+from onestack.services.placement.service.snapshot import Node, Snapshot, capacity
 
-V = Version
 GROUPED = re.compile(r"^(resources|required|member_of|in_tree)(.*)$")
 NUMERIC_SUFFIX = re.compile(r"^[1-9][0-9]*$")
 STRING_SUFFIX = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -68,8 +67,8 @@ class Candidate:
     provider_ids: set[int]
 
 
-ALLOWED = {"resources": V(1, 10), "limit": V(1, 16), "required": V(1, 17), "member_of": V(1, 21),
-           "group_policy": V(1, 25), "in_tree": V(1, 31), "root_required": V(1, 35), "same_subtree": V(1, 36)}
+ALLOWED = {"resources": "1.10", "limit": "1.16", "required": "1.17", "member_of": "1.21",
+           "group_policy": "1.25", "in_tree": "1.31", "root_required": "1.35", "same_subtree": "1.36"}
 
 
 def parse(query, version: Version, known_class, known_trait) -> Request:
@@ -79,11 +78,11 @@ def parse(query, version: Version, known_class, known_trait) -> Request:
         match = GROUPED.match(key)
         since = ALLOWED.get(key)
         suffix = match.group(2) if match else ""
-        if since is not None and version >= since:
+        if since is not None and version.at_least(since):
             suffix = ""
-        elif match and suffix and version >= V(1, 25) and (
-                NUMERIC_SUFFIX.match(suffix) or (version >= V(1, 33) and STRING_SUFFIX.match(suffix))) and (
-                match.group(1) != "in_tree" or version >= V(1, 31)):
+        elif match and suffix and version.at_least("1.25") and (
+                NUMERIC_SUFFIX.match(suffix) or (version.at_least("1.33") and STRING_SUFFIX.match(suffix))) and (
+                match.group(1) != "in_tree" or version.at_least("1.31")):
             pass
         else:
             raise bad(f"Invalid query string parameters: Additional properties are not allowed ('{key}' was "
@@ -101,7 +100,7 @@ def parse(query, version: Version, known_class, known_trait) -> Request:
                 group.in_tree = parse_uuid(single(query, key) or "", key)
     numbered = [g for s, g in groups.items() if s]
     unnumbered = groups.get("")
-    if version < V(1, 25) and (unnumbered is None or not unnumbered.resources):
+    if not version.at_least("1.25") and (unnumbered is None or not unnumbered.resources):
         raise bad("Invalid query string parameters: 'resources' is a required property",
                   codes.QUERY_MISSING_VALUE)
     if not any(g.resources for g in groups.values()):
@@ -128,7 +127,7 @@ def parse(query, version: Version, known_class, known_trait) -> Request:
     limit = single(query, "limit")
     ordered = ([unnumbered] if unnumbered is not None else []) + numbered
     return Request(ordered, policy, root_required, same_subtree, parse_limit(limit) if limit else None,
-                   nested=version >= V(1, 29))
+                   nested=version.at_least("1.29"))
 
 
 class Search:

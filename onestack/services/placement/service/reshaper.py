@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from onestack.services.placement import allocations, inventories, providers
-from onestack.services.placement.allocations import ConsumerWrite
 from onestack.services.placement.models import Allocation
+from onestack.services.placement.service import allocations, inventories, providers
+from onestack.services.placement.service.allocations import ConsumerWrite
 
 
 def reshape(session: Session, new_inventories: dict[str, dict], writes: list[ConsumerWrite],

@@ -44,6 +44,9 @@ class Node:
     traits: set[str] = dataclasses.field(default_factory=set)
     aggregates: set[str] = dataclasses.field(default_factory=set)
 
+    def capacity(self, rc: str) -> float:
+        return capacity(self.inventories[rc])
+
     def can_take(self, rc: str, amount: int, already: int = 0) -> bool:
         """Whether ``amount`` more of ``rc`` (on top of ``already`` planned here) fits this provider."""
         inv = self.inventories.get(rc)

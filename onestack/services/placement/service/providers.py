@@ -8,8 +8,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from onestack.db.base import utcnow
 from onestack.http.errors import BadRequest, Conflict, NotFound
-from onestack.services.placement import codes
 from onestack.services.placement.models import Allocation, Provider
+from onestack.services.placement.service import codes
 
 
 class GenerationRace(Conflict):

@@ -7,7 +7,6 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from onestack.http.errors import BadRequest, Conflict, NotFound
-from onestack.services.placement import codes, providers, standard
 from onestack.services.placement.models import (
     Allocation,
     CustomResourceClass,
@@ -17,6 +16,7 @@ from onestack.services.placement.models import (
     ProviderAggregate,
     ProviderTrait,
 )
+from onestack.services.placement.service import codes, providers, standard
 
 
 # -- resource classes ------------------------------------------------------------------------------

@@ -8,10 +8,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from onestack.http.errors import BadRequest, Conflict, NotFound
-from onestack.services.placement import codes, providers
-from onestack.services.placement.catalog import resource_class_exists
 from onestack.services.placement.models import Allocation, Inventory, Provider
-from onestack.services.placement.snapshot import MAX_INT, capacity
+from onestack.services.placement.service import codes, providers
+from onestack.services.placement.service.catalog import resource_class_exists
+from onestack.services.placement.service.snapshot import MAX_INT, capacity
 
 LOG = logging.getLogger("onestack.placement")
 DEFAULTS = {"reserved": 0, "min_unit": 1, "max_unit": MAX_INT, "step_size": 1, "allocation_ratio": 1.0}

@@ -11,20 +11,18 @@ import uuid as uuidlib
 
 from onestack.http.errors import BadRequest
 from onestack.http.microversion import Version
-from onestack.services.placement import codes
-
-V = Version
+from onestack.services.placement.service import codes
 
 
 def bad(message: str, kind: str = codes.QUERY_BAD_VALUE) -> BadRequest:
     return BadRequest(message, kind=kind)
 
 
-def only_known(query, allowed: dict[str, Version], version: Version, pattern=None) -> None:
+def only_known(query, allowed: dict[str, str], version: Version, pattern=None) -> None:
     """Placement validates its query strings with a schema per microversion: anything else is a 400."""
     for key in query:
         since = allowed.get(key)
-        if since is not None and version >= since:
+        if since is not None and version.at_least(since):
             continue
         if pattern is not None and pattern(key):
             continue
@@ -79,7 +77,7 @@ class Traits:
 
 
 def parse_traits(values: list[str], version: Version, known_trait, key: str = "required") -> Traits:
-    if len(values) > 1 and version < V(1, 39):
+    if len(values) > 1 and not version.at_least("1.39"):
         raise bad(f"Query parameter '{key}' may only be given once.", codes.QUERY_DUPLICATE_KEY)
     result = Traits()
     unknown: list[str] = []
@@ -87,7 +85,7 @@ def parse_traits(values: list[str], version: Version, known_trait, key: str = "r
         if not text:
             raise bad(f"Invalid query string parameters: Expected '{key}' parameter value of the form: "
                       "HW_CPU_X86_VMX,CUSTOM_MAGIC.")
-        if text.startswith("in:") and version >= V(1, 39):
+        if text.startswith("in:") and version.at_least("1.39"):
             names = text[3:].split(",")
             if any(not n or n.startswith("!") for n in names):
                 raise bad(f"Invalid query string parameters: '{key}' 'in:' list takes trait names only.")
@@ -95,7 +93,7 @@ def parse_traits(values: list[str], version: Version, known_trait, key: str = "r
             result.required.append(frozenset(names))
             continue
         for name in text.split(","):
-            forbidden = name.startswith("!") and version >= V(1, 22)
+            forbidden = name.startswith("!") and version.at_least("1.22")
             name = name[1:] if forbidden else name
             if not name:
                 raise bad(f"Invalid query string parameters: Expected '{key}' parameter value of the form: "
@@ -134,11 +132,11 @@ def _uuids(text: str) -> frozenset[str]:
 
 
 def parse_member_of(values: list[str], version: Version) -> list[AggregateClause]:
-    if len(values) > 1 and version < V(1, 24):
+    if len(values) > 1 and not version.at_least("1.24"):
         raise bad("Query parameter 'member_of' may only be given once.", codes.QUERY_DUPLICATE_KEY)
     clauses: list[AggregateClause] = []
     for text in values:
-        negated = text.startswith("!") and version >= V(1, 32)
+        negated = text.startswith("!") and version.at_least("1.32")
         body = text[1:] if negated else text
         if body.startswith("in:"):
             clauses.append(AggregateClause(_uuids(body[3:]), negated))
