@@ -22,5 +22,12 @@ def check(call: Call, action: str) -> Check:
     return lambda target: authorize(call.ctx, action, target)
 
 
+def owner(call: Call, action: str) -> str:
+    """The user a ``/v3/users/{user_id}/...`` path names, once the caller may ``action`` on what is theirs."""
+    user_id = call.path["user_id"]
+    authorize(call.ctx, action, {"user_id": user_id})
+    return user_id
+
+
 def truthy(value: str | None) -> bool:
     return value is not None and value.lower() not in ("0", "false", "no", "off")

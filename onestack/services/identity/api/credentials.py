@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import check, identity, views
+from onestack.services.identity.api.common import check, identity, owner, views
 from onestack.services.identity.policies import authorize
-
-
-def _owner(call: Call, action: str) -> str:
-    uid = call.path["user_id"]
-    authorize(call.ctx, action, {"user_id": uid})
-    return uid
 
 
 # -- application credentials and access rules ------------------------------------
 def create_app_cred(call: Call) -> Reply:
-    uid = _owner(call, "identity:create_application_credential")
+    uid = owner(call, "identity:create_application_credential")
     described, secret = identity(call).app_creds.create(call.ctx, uid, call.body["application_credential"])
     return Reply({"application_credential": {**views(call).application_credential(*described), "secret": secret}},
                  201)
 
 
 def list_app_creds(call: Call) -> dict:
-    uid = _owner(call, "identity:get_application_credential")
+    uid = owner(call, "identity:get_application_credential")
     v = views(call)
     found = identity(call).app_creds.list(uid, call.query.get("name"))
     return v.collection("application_credentials", [v.application_credential(*d) for d in found],
@@ -31,31 +25,31 @@ def list_app_creds(call: Call) -> dict:
 
 
 def get_app_cred(call: Call) -> dict:
-    uid = _owner(call, "identity:get_application_credential")
+    uid = owner(call, "identity:get_application_credential")
     described = identity(call).app_creds.get(uid, call.path["cred_id"])
     return {"application_credential": views(call).application_credential(*described)}
 
 
 def delete_app_cred(call: Call) -> Reply:
-    uid = _owner(call, "identity:delete_application_credential")
+    uid = owner(call, "identity:delete_application_credential")
     identity(call).app_creds.delete(call.ctx, uid, call.path["cred_id"])
     return Reply(status=204)
 
 
 def list_access_rules(call: Call) -> dict:
-    uid = _owner(call, "identity:access_rules")
+    uid = owner(call, "identity:access_rules")
     v = views(call)
     rows = identity(call).app_creds.access_rules(uid)
     return v.collection("access_rules", [v.access_rule(r) for r in rows], f"users/{uid}/access_rules")
 
 
 def get_access_rule(call: Call) -> dict:
-    uid = _owner(call, "identity:access_rules")
+    uid = owner(call, "identity:access_rules")
     return {"access_rule": views(call).access_rule(identity(call).app_creds.access_rule(uid, call.path["rule_id"]))}
 
 
 def delete_access_rule(call: Call) -> Reply:
-    uid = _owner(call, "identity:delete_access_rule")
+    uid = owner(call, "identity:delete_access_rule")
     identity(call).app_creds.delete_access_rule(uid, call.path["rule_id"])
     return Reply(status=204)
 
@@ -91,25 +85,25 @@ def delete_credential(call: Call) -> Reply:
 
 # -- OS-EC2 ------------------------------------------------------------------
 def create_ec2(call: Call) -> Reply:
-    uid = _owner(call, "identity:manage_credential")
+    uid = owner(call, "identity:manage_credential")
     return Reply({"credential": views(call).ec2(identity(call).credentials.create_ec2(uid, call.body["tenant_id"]))},
                  201)
 
 
 def list_ec2(call: Call) -> dict:
-    uid = _owner(call, "identity:get_credential")
+    uid = owner(call, "identity:get_credential")
     v = views(call)
     return v.collection("credentials", [v.ec2(c) for c in identity(call).credentials.ec2_list(uid)],
                         f"users/{uid}/credentials/OS-EC2")
 
 
 def get_ec2(call: Call) -> dict:
-    uid = _owner(call, "identity:get_credential")
+    uid = owner(call, "identity:get_credential")
     return {"credential": views(call).ec2(identity(call).credentials.get_ec2(uid, call.path["access"]))}
 
 
 def delete_ec2(call: Call) -> Reply:
-    uid = _owner(call, "identity:manage_credential")
+    uid = owner(call, "identity:manage_credential")
     identity(call).credentials.delete_ec2(uid, call.path["access"])
     return Reply(status=204)
 

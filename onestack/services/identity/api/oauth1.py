@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import identity, views
+from onestack.services.identity.api.common import identity, owner, views
 from onestack.services.identity.policies import authorize
 from onestack.services.identity.service.oauth_signature import SignedRequest
 from onestack.services.identity.views import OAUTH as BASE
@@ -77,14 +77,8 @@ def create_access_token(call: Call) -> Response:
 
 
 # -- a user's access tokens --------------------------------------------------------
-def _owner(call: Call, action: str) -> str:
-    user_id = call.path["user_id"]
-    authorize(call.ctx, action, {"user_id": user_id})
-    return user_id
-
-
 def list_access_tokens(call: Call) -> dict:
-    user_id = _owner(call, "identity:access_tokens")
+    user_id = owner(call, "identity:access_tokens")
     v = views(call)
     rows = identity(call).oauth1.access_tokens(call.ctx, user_id)
     return v.collection("access_tokens", [v.access_token(t) for t in rows],
@@ -92,19 +86,19 @@ def list_access_tokens(call: Call) -> dict:
 
 
 def get_access_token(call: Call) -> dict:
-    user_id = _owner(call, "identity:access_tokens")
+    user_id = owner(call, "identity:access_tokens")
     token = identity(call).oauth1.get_access_token(user_id, call.path["access_token_id"])
     return {"access_token": views(call).access_token(token)}
 
 
 def delete_access_token(call: Call) -> Reply:
-    user_id = _owner(call, "identity:delete_access_token")
+    user_id = owner(call, "identity:delete_access_token")
     identity(call).oauth1.delete_access_token(user_id, call.path["access_token_id"])
     return Reply(status=204)
 
 
 def list_access_token_roles(call: Call) -> dict:
-    user_id = _owner(call, "identity:access_tokens")
+    user_id = owner(call, "identity:access_tokens")
     v = views(call)
     token, roles = identity(call).oauth1.access_token_roles(user_id, call.path["access_token_id"])
     return v.collection("roles", [v.role(r) for r in roles],
@@ -112,7 +106,7 @@ def list_access_token_roles(call: Call) -> dict:
 
 
 def get_access_token_role(call: Call) -> dict:
-    user_id = _owner(call, "identity:access_tokens")
+    user_id = owner(call, "identity:access_tokens")
     role = identity(call).oauth1.access_token_role(user_id, call.path["access_token_id"], call.path["role_id"])
     return {"role": views(call).role(role)}
 

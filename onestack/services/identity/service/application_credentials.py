@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from onestack.db.base import new_id
 from onestack.http.context import Context
-from onestack.http.errors import BadRequest, Forbidden, NotFound
+from onestack.http.errors import BadRequest, Forbidden
 from onestack.services.identity.models import AccessRule, ApplicationCredential, Role, User
 from onestack.services.identity.service.passwords import hash_secret
-from onestack.services.identity.service.rows import conflict, future_expiry, get
+from onestack.services.identity.service.rows import conflict, future_expiry, get, owned
 from onestack.services.identity.service.transactions import Transactions
 
 # Application credential secrets are long random strings: a few bcrypt rounds are plenty.
@@ -36,10 +36,7 @@ def _refuse_restricted(ctx: Context, what: str) -> None:
 
 def _access_rule(session: Session, user_id: str, rule: dict) -> str:
     if "id" in rule:
-        row = session.get(AccessRule, rule["id"])
-        if row is None or row.user_id != user_id:
-            raise NotFound(f"Could not find access rule: {rule['id']}.")
-        return row.id
+        return owned(session, AccessRule, rule["id"], user_id, "access rule").id
     if not {"service", "path", "method"} <= set(rule):
         raise BadRequest("An access rule needs a service, a path and a method.")
     existing = session.scalars(select(AccessRule).where(
@@ -52,20 +49,6 @@ def _access_rule(session: Session, user_id: str, rule: dict) -> str:
     session.add(row)
     session.flush()
     return row.id
-
-
-def _app_cred(session: Session, user_id: str, cred_id: str) -> ApplicationCredential:
-    cred = session.get(ApplicationCredential, cred_id)
-    if cred is None or cred.user_id != user_id:
-        raise NotFound(f"Could not find application credential: {cred_id}.")
-    return cred
-
-
-def _rule(session: Session, user_id: str, rule_id: str) -> AccessRule:
-    row = session.get(AccessRule, rule_id)
-    if row is None or row.user_id != user_id:
-        raise NotFound(f"Could not find access rule: {rule_id}.")
-    return row
 
 
 class ApplicationCredentials:
@@ -110,12 +93,13 @@ class ApplicationCredentials:
 
     def get(self, user_id: str, cred_id: str) -> Described:
         with self.transactions.read() as session:
-            return _described(session, _app_cred(session, user_id, cred_id))
+            return _described(session, owned(session, ApplicationCredential, cred_id, user_id,
+                                                "application credential"))
 
     def delete(self, ctx: Context, user_id: str, cred_id: str) -> None:
         _refuse_restricted(ctx, "delete")
         with self.transactions.write() as session:
-            session.delete(_app_cred(session, user_id, cred_id))
+            session.delete(owned(session, ApplicationCredential, cred_id, user_id, "application credential"))
 
     # -- access rules ------------------------------------------------------------------
     def access_rules(self, user_id: str) -> list[AccessRule]:
@@ -124,11 +108,11 @@ class ApplicationCredentials:
 
     def access_rule(self, user_id: str, rule_id: str) -> AccessRule:
         with self.transactions.read() as session:
-            return _rule(session, user_id, rule_id)
+            return owned(session, AccessRule, rule_id, user_id, "access rule")
 
     def delete_access_rule(self, user_id: str, rule_id: str) -> None:
         with self.transactions.write() as session:
-            row = _rule(session, user_id, rule_id)
+            row = owned(session, AccessRule, rule_id, user_id, "access rule")
             creds = session.scalars(select(ApplicationCredential).where(ApplicationCredential.user_id == user_id))
             if any(row.id in c.access_rule_ids for c in creds):
                 raise Forbidden(f"Access rule {row.id} is still used by an application credential.")

@@ -15,7 +15,7 @@ from onestack.services.identity.models import Assignment, Group, Membership, Use
 from onestack.services.identity.policies import Check
 from onestack.services.identity.service.hierarchy import require_domain
 from onestack.services.identity.service.passwords import password_expiry
-from onestack.services.identity.service.rows import conflict, extra_attributes, get, merge_extra
+from onestack.services.identity.service.rows import extra_attributes, get, merge_extra, refuse_taken_name
 from onestack.services.identity.service.transactions import Transactions
 
 FIELDS = schemas.group_create["properties"]["group"]["properties"]
@@ -40,9 +40,7 @@ class Groups:
     def create(self, domain_id: str, body: dict) -> Group:
         with self.transactions.write() as session:
             require_domain(session, domain_id)
-            if session.scalars(select(Group.id).where(Group.domain_id == domain_id,
-                                                      Group.name == body["name"])).first():
-                raise conflict("group", "name", body["name"])
+            refuse_taken_name(session, Group, domain_id, body["name"], "group")
             row = Group(id=new_id(), name=body["name"], domain_id=domain_id, description=body.get("description"),
                         extra=extra_attributes(body, FIELDS))
             session.add(row)
@@ -68,9 +66,8 @@ class Groups:
             check(_target(row))
             if "domain_id" in body and body["domain_id"] != row.domain_id:
                 raise BadRequest("A group cannot move to another domain.")
-            if "name" in body and body["name"] != row.name and session.scalars(
-                    select(Group.id).where(Group.domain_id == row.domain_id, Group.name == body["name"])).first():
-                raise conflict("group", "name", body["name"])
+            if "name" in body and body["name"] != row.name:
+                refuse_taken_name(session, Group, row.domain_id, body["name"], "group")
             for key in ("name", "description"):
                 if key in body:
                     setattr(row, key, body[key])

@@ -26,7 +26,7 @@ from onestack.services.identity.models import (
 )
 from onestack.services.identity.service import held_roles
 from onestack.services.identity.service.oauth_signature import SignedRequest, new_secret, verify
-from onestack.services.identity.service.rows import extra_attributes, get, merge_extra
+from onestack.services.identity.service.rows import extra_attributes, get, merge_extra, owned
 from onestack.services.identity.service.transactions import Transactions
 
 # Keystone's default lifetimes.
@@ -53,10 +53,7 @@ def _role(session: Session, ref: dict) -> Role:
 
 
 def _access_token(session: Session, user_id: str, token_id: str) -> OAuthAccessToken:
-    token = session.get(OAuthAccessToken, token_id)
-    if token is None or token.authorizing_user_id != user_id:
-        raise NotFound(f"Could not find access token: {token_id}.")
-    return token
+    return owned(session, OAuthAccessToken, token_id, user_id, "access token", owner="authorizing_user_id")
 
 
 class OAuth1:

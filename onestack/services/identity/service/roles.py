@@ -11,7 +11,7 @@ from onestack.http.listing import apply_filters
 from onestack.services.identity import schemas
 from onestack.services.identity.models import Assignment, ImpliedRole, Project, Role
 from onestack.services.identity.service.held_roles import implied_closure
-from onestack.services.identity.service.rows import conflict, get
+from onestack.services.identity.service.rows import get, merged_options, refuse_taken_name
 from onestack.services.identity.service.transactions import Transactions
 
 FIELDS = schemas.role_create["properties"]["role"]["properties"]
@@ -52,9 +52,7 @@ class Roles:
                 domain = session.get(Project, domain_id)
                 if domain is None or not domain.is_domain:
                     raise NotFound(f"Could not find domain: {domain_id}.")
-            if session.scalars(select(Role.id).where(Role.domain_id == domain_id,
-                                                     Role.name == body["name"])).first():
-                raise conflict("role", "name", body["name"])
+            refuse_taken_name(session, Role, domain_id, body["name"], "role")
             row = Role(id=new_id(), name=body["name"], domain_id=domain_id, description=body.get("description"),
                        options={k: v for k, v in (body.get("options") or {}).items() if v is not None},
                        extra={k: v for k, v in body.items() if k not in FIELDS})
@@ -77,20 +75,13 @@ class Roles:
             row = role(session, role_id)
             if (row.options or {}).get("immutable") and set(body) - {"options"}:
                 _immutable(row)
-            if "name" in body and body["name"] != row.name and session.scalars(
-                    select(Role.id).where(Role.domain_id == row.domain_id, Role.name == body["name"])).first():
-                raise conflict("role", "name", body["name"])
+            if "name" in body and body["name"] != row.name:
+                refuse_taken_name(session, Role, row.domain_id, body["name"], "role")
             for key in ("name", "description"):
                 if key in body:
                     setattr(row, key, body[key])
             if "options" in body:
-                options = dict(row.options or {})
-                for key, value in body["options"].items():
-                    if value is None:
-                        options.pop(key, None)
-                    else:
-                        options[key] = value
-                row.options = options
+                row.options = merged_options(row.options, body["options"])
         return row
 
     def delete(self, role_id: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.db.base import utcnow
@@ -19,6 +20,31 @@ def get(session: Session, model, key, kind: str):
     if row is None:
         raise NotFound(f"Could not find {kind}: {key}.")
     return row
+
+
+def owned(session: Session, model, key: str, user_id: str, kind: str, owner: str = "user_id"):
+    """A row that belongs to ``user_id``; someone else's is as not found as a missing one."""
+    row = session.get(model, key)
+    if row is None or getattr(row, owner) != user_id:
+        raise NotFound(f"Could not find {kind}: {key}.")
+    return row
+
+
+def refuse_taken_name(session: Session, model, domain_id: str, name: str, kind: str) -> None:
+    """Users, groups and roles are unique by name within their domain."""
+    if session.scalars(select(model.id).where(model.domain_id == domain_id, model.name == name)).first():
+        raise conflict(kind, "name", name)
+
+
+def merged_options(current: dict | None, changes: dict) -> dict:
+    """Options after an update: a null value removes the option, any other sets it."""
+    options = dict(current or {})
+    for key, value in changes.items():
+        if value is None:
+            options.pop(key, None)
+        else:
+            options[key] = value
+    return options
 
 
 def conflict(kind: str, field: str, value) -> Conflict:

@@ -272,6 +272,3 @@ class TokenService:
         """Record a revocation event; the caller's transaction moves the revision."""
         session.add(RevocationEvent(audit_id=audit_id, user_id=user_id, project_id=project_id,
                                     domain_id=domain_id, issued_before=utcnow()))
-
-    def context(self, token: str) -> Context:
-        return self.validate(token).context

@@ -29,7 +29,13 @@ from onestack.services.identity.policies import Check
 from onestack.services.identity.service.held_roles import projects_with_roles
 from onestack.services.identity.service.hierarchy import require_domain
 from onestack.services.identity.service.passwords import check_password, password_expiry, store_password
-from onestack.services.identity.service.rows import conflict, extra_attributes, get, merge_extra
+from onestack.services.identity.service.rows import (
+    extra_attributes,
+    get,
+    merge_extra,
+    merged_options,
+    refuse_taken_name,
+)
 from onestack.services.identity.service.tokens import TokenService
 from onestack.services.identity.service.transactions import Transactions
 
@@ -70,9 +76,7 @@ class Users:
     def create(self, domain_id: str, body: dict) -> Described:
         with self.transactions.write() as session:
             require_domain(session, domain_id)
-            if session.scalars(select(User.id).where(User.domain_id == domain_id,
-                                                     User.name == body["name"])).first():
-                raise conflict("user", "name", body["name"])
+            refuse_taken_name(session, User, domain_id, body["name"], "user")
             row = User(id=new_id(), name=body["name"], domain_id=domain_id, enabled=body.get("enabled", True),
                        default_project_id=body.get("default_project_id"), description=body.get("description"),
                        email=body.get("email"), options={k: v for k, v in (body.get("options") or {}).items()
@@ -108,20 +112,13 @@ class Users:
             check(_target(row))
             if "domain_id" in body and body["domain_id"] != row.domain_id:
                 raise BadRequest("A user cannot move to another domain.")
-            if "name" in body and body["name"] != row.name and session.scalars(
-                    select(User.id).where(User.domain_id == row.domain_id, User.name == body["name"])).first():
-                raise conflict("user", "name", body["name"])
+            if "name" in body and body["name"] != row.name:
+                refuse_taken_name(session, User, row.domain_id, body["name"], "user")
             for key in ("name", "enabled", "default_project_id", "description", "email"):
                 if key in body:
                     setattr(row, key, body[key])
             if "options" in body:
-                options = dict(row.options or {})
-                for key, value in body["options"].items():
-                    if value is None:
-                        options.pop(key, None)
-                    else:
-                        options[key] = value
-                row.options = options
+                row.options = merged_options(row.options, body["options"])
             merge_extra(row, body, FIELDS)
             if "password" in body:
                 store_password(session, row, body["password"], self.settings, self_service=False)
