@@ -29,7 +29,7 @@ from onestack.services.identity.models import (
     Role,
     User,
 )
-from onestack.services.identity.passwords import store_password
+from onestack.services.identity.service.passwords import store_password
 
 SECRETS_FILE = "bootstrap-secrets.yaml"
 NETWORK_DEFAULTS_MARKER = "network-defaults-made"

@@ -146,7 +146,7 @@ def status(data_dir: DataDir) -> None:
 @keys_app.command("rotate")
 def rotate(data_dir: DataDir) -> None:
     """Promote the staged key, stage a new one; running servers pick it up by themselves."""
-    from onestack.services.identity.fernet import KeyRepository
+    from onestack.services.identity.service.fernet import KeyRepository
 
     repo = KeyRepository(data_dir.resolve() / "fernet-keys")
     repo.initialise()

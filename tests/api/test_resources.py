@@ -167,3 +167,18 @@ def test_catalog_crud(admin):
     assert admin.get(f"/endpoints/{endpoint['id']}").status_code == 404
     ok(admin.delete(f"/regions/{region['id']}"), 204)
     ok(admin.delete(f"/regions/{fresh}"), 204)
+
+
+def test_system_grants_and_role_inferences(cloud, admin):
+    user = make_user(admin)
+    reader = role_id(admin, "reader")
+    ok(admin.put(f"/system/users/{user['id']}/roles/{reader}"), 204)
+    ok(admin.get(f"/system/users/{user['id']}/roles/{reader}"), 204)
+    assert [r["name"] for r in ok(admin.get(f"/system/users/{user['id']}/roles"))["roles"]] == ["reader"]
+    scoped = cloud.issue(user["name"], "secret-pass-1", None, scope={"system": {"all": True}})
+    assert ok(scoped, 201)["token"]["system"] == {"all": True}
+    ok(admin.delete(f"/system/users/{user['id']}/roles/{reader}"), 204)
+    assert admin.get(f"/system/users/{user['id']}/roles/{reader}").status_code == 404
+    inferences = {i["prior_role"]["name"]: {r["name"] for r in i["implies"]}
+                  for i in ok(admin.get("/role_inferences"))["role_inferences"]}
+    assert inferences["admin"] == {"member"} and inferences["member"] == {"reader"}

@@ -12,7 +12,7 @@ from onestack.config import Settings
 from onestack.db.migrate import is_current, upgrade
 from onestack.runtime import Runtime
 from onestack.services.identity.models import Project, Revision, Role, User
-from onestack.services.identity.store import IdentityStore
+from onestack.services.identity.service.transactions import Transactions
 
 
 def test_migrations_reach_head_and_are_idempotent(db):
@@ -66,7 +66,7 @@ def test_failed_transaction_leaves_nothing(db):
 def test_concurrent_writers_lose_nothing(db):
     """Tempest writes from many threads at once; SQLite must serialise rather than fail with 'locked'."""
     upgrade(db)
-    store = IdentityStore(db)
+    transactions = Transactions(db)
     with db.write() as s:
         s.add(Revision(id=1, value=0))
     errors: list[Exception] = []
@@ -74,7 +74,7 @@ def test_concurrent_writers_lose_nothing(db):
     def worker(n: int) -> None:
         try:
             for i in range(20):
-                with store.write() as s:
+                with transactions.write() as s:
                     s.add(Project(id=f"p{n}-{i}", name=f"p{n}-{i}", domain_id="default", tags=[], options={},
                                   extra={}))
         except Exception as exc:  # collected and asserted below
@@ -92,11 +92,11 @@ def test_concurrent_writers_lose_nothing(db):
 
 
 def test_revision_is_seen_by_another_process_view(db):
-    """A second store on the same database (another API process) sees writes after its poll interval."""
+    """A second transactions object on the same database (another API process) sees writes after its poll interval."""
     upgrade(db)
     with db.write() as s:
         s.add(Revision(id=1, value=0))
-    writer, reader = IdentityStore(db), IdentityStore(db)
+    writer, reader = Transactions(db), Transactions(db)
     before = reader.revision()
     with writer.write():
         pass

@@ -2,7 +2,13 @@ import time
 
 import pytest
 
-from onestack.services.identity.fernet import BadToken, KeyRepository, Payload, TokenFormatter, new_audit_id
+from onestack.services.identity.service.fernet import (
+    BadToken,
+    KeyRepository,
+    Payload,
+    TokenFormatter,
+    new_audit_id,
+)
 
 
 def payload(**kw) -> Payload:

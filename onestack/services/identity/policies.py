@@ -3,8 +3,15 @@
 Like Keystone's own defaults, a user holding ``admin`` on any scope is still
 the cloud administrator for identity; readers are limited to what their
 system or domain scope covers, and everyone may manage what is their own.
+``authorize`` is the one check every identity handler makes.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from onestack.http.context import Context
 from onestack.http.policy import (
     ADMIN,
     ALWAYS,
@@ -13,6 +20,7 @@ from onestack.http.policy import (
     OWNER,
     SYSTEM_READER,
     Rule,
+    enforce,
     target_matches,
 )
 
@@ -109,3 +117,12 @@ RULES: dict[str, Rule] = {
     "identity:validate_token": ADMIN_OR_SYSTEM_READER | SERVICE | OWNER,
     "identity:revoke_token": ADMIN | SERVICE | OWNER,
 }
+
+
+# What a service calls with the target of a row it has just loaded, before it acts on the row: the
+# handler builds it from ``authorize`` so the rule is checked inside the service's transaction.
+Check = Callable[[dict], None]
+
+
+def authorize(ctx: Context, action: str, target: Mapping[str, Any] | None = None) -> None:
+    enforce(ctx, action, RULES[action], target)

@@ -11,7 +11,7 @@ from onestack.services.identity.api import (
     endpoint_filter,
     limits,
     oauth1,
-    policies,
+    policy_blobs,
     projects,
     role_assignments,
     roles,
@@ -22,7 +22,7 @@ from onestack.services.identity.api import (
 
 def service() -> Service:
     endpoints = [*discovery.ROUTES, *auth.ROUTES, *projects.ROUTES, *users.ROUTES, *roles.ROUTES,
-                 *role_assignments.ROUTES, *catalog.ROUTES, *credentials.ROUTES, *policies.ROUTES,
+                 *role_assignments.ROUTES, *catalog.ROUTES, *credentials.ROUTES, *policy_blobs.ROUTES,
                  *endpoint_filter.ROUTES, *trusts.ROUTES, *limits.ROUTES,
                  *domain_config.ROUTES, *oauth1.ROUTES]
     return Service("identity", "/identity", keystone_fault, endpoints, trailing_slash_ok=True)

@@ -11,37 +11,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from onestack.services.identity.models import Assignment, ImpliedRole, Membership, Project, Role
+from onestack.services.identity.service.hierarchy import ancestors
 
 SYSTEM = "system"
 
 
 def group_ids(session: Session, user_id: str) -> list[str]:
     return list(session.scalars(select(Membership.group_id).where(Membership.user_id == user_id)))
-
-
-def ancestors(session: Session, project: Project) -> list[Project]:
-    """Parents of a project up to and including its domain, nearest first."""
-    chain, seen = [], {project.id}
-    current = project
-    while current.parent_id and current.parent_id not in seen:
-        parent = session.get(Project, current.parent_id)
-        if parent is None:
-            break
-        chain.append(parent)
-        seen.add(parent.id)
-        current = parent
-    return chain
-
-
-def subtree(session: Session, root_id: str) -> list[Project]:
-    """Every project below ``root_id`` (a project or a domain), one level at a time."""
-    result, todo = [], [root_id]
-    while todo:
-        children = session.scalars(select(Project).where(Project.parent_id.in_(todo),
-                                                         Project.is_domain.is_(False))).all()
-        result.extend(children)
-        todo = [c.id for c in children]
-    return result
 
 
 def implied_closure(session: Session, role_ids: set[str]) -> set[str]:

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Session
 from onestack.config import SecurityCompliance
 from onestack.db.base import utcnow
 from onestack.http.errors import BadRequest, Forbidden, NotFound, Unauthorized
-from onestack.services.identity import assignments
-from onestack.services.identity.fernet import Payload
 from onestack.services.identity.models import (
     ApplicationCredential,
     OAuthAccessToken,
@@ -21,15 +19,18 @@ from onestack.services.identity.models import (
     Trust,
     User,
 )
-from onestack.services.identity.oauth1 import SignedRequest, verify
-from onestack.services.identity.passwords import check_password, check_secret
-from onestack.services.identity.tokens import InvalidToken, TokenData, TokenService
+from onestack.services.identity.service import held_roles
+from onestack.services.identity.service.fernet import Payload
+from onestack.services.identity.service.oauth_signature import SignedRequest, verify
+from onestack.services.identity.service.passwords import check_password, check_secret
+from onestack.services.identity.service.tokens import InvalidToken, TokenData, TokenService
+from onestack.services.identity.service.transactions import Transactions
 
 SUPPORTED_METHODS = ("password", "token", "application_credential", "oauth1")
 
 
 class WrongPassword(Unauthorized):
-    """A known user gave a wrong password: the caller records the failure in its own transaction."""
+    """A known user gave a wrong password: the failure is recorded in a transaction of its own."""
 
     def __init__(self, user_id: str):
         super().__init__()
@@ -77,9 +78,32 @@ def find_user(session: Session, ref: dict) -> User:
 
 
 class Authenticator:
-    def __init__(self, tokens: TokenService, compliance: SecurityCompliance):
+    def __init__(self, transactions: Transactions, tokens: TokenService, compliance: SecurityCompliance):
+        self.transactions = transactions
         self.tokens = tokens
         self.rules = compliance
+
+    def authenticate(self, auth: dict, signed: SignedRequest | None) -> TokenData:
+        """POST /v3/auth/tokens: prove who the caller is, then issue the token for the scope asked.
+
+        Lockout bookkeeping and a trust's use count are written after the read that decided."""
+        scope = auth.get("scope")
+        unscoped = scope == "unscoped"
+        try:
+            with self.transactions.read() as session:
+                who = self.identify(session, auth["identity"], signed)
+                data = self.scope(session, who, None if unscoped else scope, unscoped=unscoped)
+        except WrongPassword as failed:
+            with self.transactions.write() as session:
+                self._record_failure(session, failed.user_id)
+            raise Unauthorized() from None
+        if who.had_failures:
+            with self.transactions.write() as session:
+                self._clear_failures(session, who.user.id)
+        if data.context.trust_id:
+            with self.transactions.write() as session:
+                self._consume_trust(session, data.context.trust_id)
+        return data
 
     def identify(self, session: Session, identity: dict, signed: SignedRequest | None = None) -> Authenticated:
         """``signed``: the request itself, for the oauth1 method, whose proof is its signature."""
@@ -200,7 +224,7 @@ class Authenticator:
             if utcnow() < until:
                 raise Unauthorized(f"The account is locked for user: {user.id}.")
 
-    def record_failure(self, session: Session, user_id: str) -> None:
+    def _record_failure(self, session: Session, user_id: str) -> None:
         user = session.get(User, user_id)
         if user is None or not self.rules.lockout_failure_attempts:
             return
@@ -210,7 +234,7 @@ class Authenticator:
         user.failed_auth_at = utcnow()
 
     @staticmethod
-    def clear_failures(session: Session, user_id: str) -> None:
+    def _clear_failures(session: Session, user_id: str) -> None:
         user = session.get(User, user_id)
         if user is not None:
             user.failed_auth_count = 0
@@ -243,7 +267,7 @@ class Authenticator:
                 kwargs["trust"] = self._trust(session, user, scope["OS-TRUST:trust"])
         elif not unscoped and who.parent is None and user.default_project_id:
             project = session.get(Project, user.default_project_id)
-            if project is not None and project.enabled and assignments.project_role_ids(session, user.id, project):
+            if project is not None and project.enabled and held_roles.project_role_ids(session, user.id, project):
                 kwargs["project"] = project
         elif who.parent is not None and not scope:
             # Re-authenticating with a token and no scope keeps it unscoped (Keystone refuses to rescope here).
@@ -269,7 +293,7 @@ class Authenticator:
         return trust
 
     @staticmethod
-    def consume_trust(session: Session, trust_id: str) -> None:
+    def _consume_trust(session: Session, trust_id: str) -> None:
         """Count one use of a trust with limited uses; the guarded update keeps racing callers honest."""
         limited = Trust.remaining_uses.is_not(None)
         result = session.execute(update(Trust).where(Trust.id == trust_id, limited, Trust.remaining_uses > 0)

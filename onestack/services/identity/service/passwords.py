@@ -7,6 +7,7 @@ import hashlib
 import re
 
 import bcrypt
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.config import Settings
@@ -70,3 +71,12 @@ def store_password(session: Session, user: User, password: str | None, settings:
         expires = now
     session.add(Password(user_id=user.id, hash=hash_password(password, settings.bcrypt_rounds), created_at=now,
                          expires_at=expires, self_service=self_service))
+
+
+def password_expiry(session: Session, user: User) -> datetime.datetime | None:
+    """When the password in force expires (None: never, or the user ignores expiry)."""
+    if (user.options or {}).get("ignore_password_expiry"):
+        return None
+    return session.scalars(
+        select(Password.expires_at).where(Password.user_id == user.id).order_by(Password.id.desc()).limit(1)
+    ).first()

@@ -20,8 +20,6 @@ from sqlalchemy.orm import Session
 from onestack.config import Settings
 from onestack.db.base import utcnow
 from onestack.http.context import Context
-from onestack.services.identity import assignments
-from onestack.services.identity.fernet import BadToken, KeyRepository, Payload, TokenFormatter, new_audit_id
 from onestack.services.identity.models import (
     ApplicationCredential,
     OAuthAccessToken,
@@ -31,8 +29,17 @@ from onestack.services.identity.models import (
     Trust,
     User,
 )
-from onestack.services.identity.store import IdentityStore
-from onestack.services.identity.views import password_expires_at
+from onestack.services.identity.service import held_roles
+from onestack.services.identity.service.fernet import (
+    BadToken,
+    KeyRepository,
+    Payload,
+    TokenFormatter,
+    new_audit_id,
+)
+from onestack.services.identity.service.passwords import password_expiry
+from onestack.services.identity.service.transactions import Transactions
+from onestack.services.identity.views import stamp
 
 CACHE_LIMIT = 20000
 
@@ -56,15 +63,9 @@ class TokenData:
     oauth: dict | None = None
 
 
-def iso(ts: float | datetime.datetime) -> str:
-    if isinstance(ts, (int, float)):
-        ts = datetime.datetime.fromtimestamp(ts, datetime.UTC)
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 class TokenService:
-    def __init__(self, store: IdentityStore, settings: Settings, keys: KeyRepository):
-        self.store = store
+    def __init__(self, transactions: Transactions, settings: Settings, keys: KeyRepository):
+        self.transactions = transactions
         self.settings = settings
         self.formatter = TokenFormatter(keys)
         self._cache: dict[str, tuple[int, TokenData]] = {}
@@ -104,7 +105,7 @@ class TokenService:
 
     # -- validate ----------------------------------------------------------
     def validate(self, token: str, *, allow_expired: bool = False) -> TokenData:
-        revision = self.store.revision()
+        revision = self.transactions.revision()
         cached = self._cache.get(token)
         if cached is not None and cached[0] == revision:
             data = cached[1]
@@ -113,7 +114,7 @@ class TokenService:
                 payload = self.formatter.decode(token)
             except BadToken:
                 raise InvalidToken() from None
-            with self.store.read() as session:
+            with self.transactions.read() as session:
                 data = self._resolve(session, payload, token)
             with self._lock:
                 if len(self._cache) >= CACHE_LIMIT:
@@ -126,7 +127,7 @@ class TokenService:
 
     def peek(self, token: str) -> TokenData | None:
         """A validation answered from memory alone, or None when it needs the database."""
-        revision = self.store.fresh_revision()
+        revision = self.transactions.fresh_revision()
         cached = self._cache.get(token)
         if revision is None or cached is None or cached[0] != revision:
             return None
@@ -164,18 +165,18 @@ class TokenService:
             owner = session.get(Project, project.domain_id)
             if owner is None or not owner.enabled:
                 raise InvalidToken()
-            role_ids = assignments.project_role_ids(session, user.id, project)
+            role_ids = held_roles.project_role_ids(session, user.id, project)
         elif p.domain_id:
             domain = session.get(Project, p.domain_id)
             if domain is None or not domain.enabled or not domain.is_domain:
                 raise InvalidToken()
-            role_ids = assignments.domain_role_ids(session, user.id, domain.id)
+            role_ids = held_roles.domain_role_ids(session, user.id, domain.id)
         elif p.system:
-            role_ids = assignments.system_role_ids(session, user.id)
-        roles = assignments.effective_roles(session, role_ids)
+            role_ids = held_roles.system_role_ids(session, user.id)
+        roles = held_roles.effective_roles(session, role_ids)
         for limit in (app_cred, trust, access_token):
             if limit is not None:
-                granted = assignments.implied_closure(session, set(limit.role_ids))
+                granted = held_roles.implied_closure(session, set(limit.role_ids))
                 roles = [r for r in roles if r.id in granted]
         if (project or domain or p.system) and not roles:
             raise InvalidToken()
@@ -195,14 +196,14 @@ class TokenService:
         project = session.get(Project, trust.project_id) if trust.project_id else None
         if project is None or not project.enabled:
             raise InvalidToken()
-        return trust, project, assignments.project_role_ids(session, trust.trustor_user_id, project)
+        return trust, project, held_roles.project_role_ids(session, trust.trustor_user_id, project)
 
     def _build(self, session, p, token, user, user_domain, project, domain, roles: list[Role],
                app_cred, trust, access_token=None) -> TokenData:
         user_view = {
             "id": user.id, "name": user.name,
             "domain": {"id": user_domain.id, "name": user_domain.name},
-            "password_expires_at": password_expires_at(session, user),
+            "password_expires_at": stamp(password_expiry(session, user)),
         }
         role_views = tuple({"id": r.id, "name": r.name} for r in roles)
         project_view = domain_view = None
@@ -260,12 +261,14 @@ class TokenService:
         return False
 
     # -- revoke ------------------------------------------------------------
+    def revoke_token(self, data: TokenData) -> None:
+        """DELETE /v3/auth/tokens: this one token stops working (its own audit id is revoked)."""
+        with self.transactions.write() as session:
+            self.revoke(session, audit_id=data.payload.audit_ids[0])
+
     @staticmethod
     def revoke(session: Session, *, audit_id: str | None = None, user_id: str | None = None,
                project_id: str | None = None, domain_id: str | None = None) -> None:
         """Record a revocation event; the caller's transaction moves the revision."""
         session.add(RevocationEvent(audit_id=audit_id, user_id=user_id, project_id=project_id,
                                     domain_id=domain_id, issued_before=utcnow()))
-
-    def context(self, token: str) -> Context:
-        return self.validate(token).context

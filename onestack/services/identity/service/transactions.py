@@ -1,6 +1,6 @@
 """Transactions for identity, and the revision that keeps every cache honest.
 
-Every identity write goes through ``IdentityStore.write``: it bumps one
+Every identity write goes through ``Transactions.write``: it bumps one
 counter row in the same transaction.  Caches (validated tokens, the catalog,
 role trees) are keyed by that counter: the process that wrote drops them at
 once, other processes sharing the database notice within ``POLL_SECONDS``.
@@ -17,13 +17,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from onestack.db.engine import Database
-from onestack.http.errors import Conflict, NotFound
 from onestack.services.identity.models import Revision
 
 POLL_SECONDS = 1.0
 
 
-class IdentityStore:
+class Transactions:
     def __init__(self, db: Database):
         self.db = db
         self._lock = threading.Lock()
@@ -58,14 +57,3 @@ class IdentityStore:
                 self._revision = value if value is not None else 0
                 self._checked = now
         return self._revision
-
-
-def get(session: Session, model, key, kind: str):
-    row = session.get(model, key) if key is not None else None
-    if row is None:
-        raise NotFound(f"Could not find {kind}: {key}.")
-    return row
-
-
-def conflict(kind: str, field: str, value) -> Conflict:
-    return Conflict(f"Conflict occurred attempting to store {kind} - Duplicate entry found with {field} {value}.")

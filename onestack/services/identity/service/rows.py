@@ -1,0 +1,71 @@
+"""What every identity resource does with its rows: find one or 404, refuse a duplicate, keep the
+attributes a client sent that the resource does not define (Keystone stores and returns them)."""
+
+from __future__ import annotations
+
+import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onestack.db.base import utcnow
+from onestack.http.errors import BadRequest, Conflict, NotFound
+from onestack.http.times import parse_time
+
+ALWAYS_RESERVED = ("id", "links")
+
+
+def get(session: Session, model, key, kind: str):
+    row = session.get(model, key) if key is not None else None
+    if row is None:
+        raise NotFound(f"Could not find {kind}: {key}.")
+    return row
+
+
+def owned(session: Session, model, key: str, user_id: str, kind: str, owner: str = "user_id"):
+    """A row that belongs to ``user_id``; someone else's is as not found as a missing one."""
+    row = session.get(model, key)
+    if row is None or getattr(row, owner) != user_id:
+        raise NotFound(f"Could not find {kind}: {key}.")
+    return row
+
+
+def refuse_taken_name(session: Session, model, domain_id: str, name: str, kind: str) -> None:
+    """Users, groups and roles are unique by name within their domain."""
+    if session.scalars(select(model.id).where(model.domain_id == domain_id, model.name == name)).first():
+        raise conflict(kind, "name", name)
+
+
+def merged_options(current: dict | None, changes: dict) -> dict:
+    """Options after an update: a null value removes the option, any other sets it."""
+    options = dict(current or {})
+    for key, value in changes.items():
+        if value is None:
+            options.pop(key, None)
+        else:
+            options[key] = value
+    return options
+
+
+def conflict(kind: str, field: str, value) -> Conflict:
+    return Conflict(f"Conflict occurred attempting to store {kind} - Duplicate entry found with {field} {value}.")
+
+
+def extra_attributes(body: dict, known, reserved=ALWAYS_RESERVED) -> dict:
+    return {k: v for k, v in body.items() if k not in known and k not in reserved}
+
+
+def merge_extra(row, body: dict, known, reserved=ALWAYS_RESERVED) -> None:
+    extra = extra_attributes(body, known, reserved)
+    if extra:
+        row.extra = {**(row.extra or {}), **extra}
+
+
+def future_expiry(text: str | None) -> datetime.datetime | None:
+    """An optional ``expires_at``, which must lie ahead."""
+    if text is None:
+        return None
+    moment = parse_time(text)
+    if moment <= utcnow():
+        raise BadRequest("expires_at must be in the future.")
+    return moment
