@@ -1,0 +1,1 @@
+"""Volume: block-storage under /volume."""

@@ -1,0 +1,1 @@
+"""The Volume service's tables: desired spec, observed status, generation and fault of each resource."""
