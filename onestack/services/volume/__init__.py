@@ -1,1 +1,1 @@
-"""Volume: block-storage under /volume."""
+"""Block Storage: Cinder's v3 API under /volume; volumes and snapshots are qcow2 files in the data dir."""

@@ -1,0 +1,120 @@
+"""/v3/{project_id}/snapshots: create, list, show, update, delete, metadata and the admin actions."""
+
+from __future__ import annotations
+
+from onestack.http.errors import BadRequest, NotFound
+from onestack.http.routing import Call, Reply
+from onestack.services.volume import schemas, views
+from onestack.services.volume.api.paths import flag, next_links, v3
+from onestack.services.volume.api.volumes import _named
+from onestack.services.volume.service import VolumeService
+from onestack.services.volume.service.snapshots import RESETTABLE
+
+
+def service(call: Call) -> VolumeService:
+    return call.runtime.volume
+
+
+def create(call: Call) -> Reply:
+    asked = _named(call.body["snapshot"])
+    if "force" in asked:
+        asked["force"] = flag(asked["force"])
+    row = service(call).snapshots.create(call.ctx, asked, call.version)
+    return Reply({"snapshot": views.snapshot(row, call.version, detail=False)}, 202)
+
+
+def _listing(call: Call, detail: bool) -> dict:
+    found = service(call).snapshots.listing(call.ctx, call.query, call.version)
+    body = {"snapshots": [views.snapshot(r, call.version, detail) for r in found.rows]}
+    body.update(next_links(call, "snapshots", found.next_marker))
+    if found.count is not None:
+        body["count"] = found.count
+    return body
+
+
+def index(call: Call) -> dict:
+    return _listing(call, detail=False)
+
+
+def detail(call: Call) -> dict:
+    return _listing(call, detail=True)
+
+
+def show(call: Call) -> dict:
+    return {"snapshot": views.snapshot(service(call).snapshots.show(call.ctx, call.path["snapshot_id"]),
+                                       call.version)}
+
+
+def update(call: Call) -> dict:
+    row = service(call).snapshots.update(call.ctx, call.path["snapshot_id"], _named(call.body["snapshot"]))
+    return {"snapshot": views.snapshot(row, call.version, detail=False)}
+
+
+def delete(call: Call) -> Reply:
+    service(call).snapshots.delete(call.ctx, call.path["snapshot_id"])
+    return Reply(status=202)
+
+
+def act(call: Call) -> Reply:
+    ((name, args),) = call.body.items()
+    snapshots = service(call).snapshots
+    if name == "os-reset_status":
+        if args["status"] not in RESETTABLE:
+            raise BadRequest(f"Invalid input received: '{args['status']}' is not a valid snapshot status.")
+        snapshots.reset_status(call.ctx, call.path["snapshot_id"], args["status"])
+    else:
+        snapshots.delete(call.ctx, call.path["snapshot_id"], force=True)
+    return Reply(status=202)
+
+
+def metadata(call: Call) -> dict:
+    return {"metadata": service(call).snapshots.metadata(call.ctx, call.path["snapshot_id"])}
+
+
+def create_metadata(call: Call) -> dict:
+    return {"metadata": service(call).snapshots.set_metadata(call.ctx, call.path["snapshot_id"],
+                                                             call.body["metadata"], replace=False)}
+
+
+def replace_metadata(call: Call) -> dict:
+    return {"metadata": service(call).snapshots.set_metadata(call.ctx, call.path["snapshot_id"],
+                                                             call.body["metadata"], replace=True)}
+
+
+def metadata_item(call: Call) -> dict:
+    found = service(call).snapshots.metadata(call.ctx, call.path["snapshot_id"])
+    key = call.path["key"]
+    if key not in found:
+        raise NotFound(f"Snapshot {call.path['snapshot_id']} has no metadata with key {key}.")
+    return {"meta": {key: found[key]}}
+
+
+def update_metadata_item(call: Call) -> dict:
+    key = call.path["key"]
+    ((given, value),) = call.body["meta"].items()
+    if given != key:
+        raise BadRequest("Request body and URI mismatch")
+    service(call).snapshots.set_metadata(call.ctx, call.path["snapshot_id"], {key: value}, replace=False)
+    return {"meta": {key: value}}
+
+
+def delete_metadata_item(call: Call) -> Reply:
+    service(call).snapshots.unset_metadata(call.ctx, call.path["snapshot_id"], call.path["key"])
+    return Reply(status=200)
+
+
+ROUTES = [
+    *v3("/snapshots", "POST", create, schema=schemas.SNAPSHOT_CREATE),
+    *v3("/snapshots", "GET", index),
+    *v3("/snapshots/detail", "GET", detail),
+    *v3("/snapshots/{snapshot_id}", "GET", show),
+    *v3("/snapshots/{snapshot_id}", "PUT", update, schema=schemas.SNAPSHOT_UPDATE),
+    *v3("/snapshots/{snapshot_id}", "DELETE", delete),
+    *v3("/snapshots/{snapshot_id}/action", "POST", act, schema=schemas.one_action(schemas.SNAPSHOT_ACTIONS)),
+    *v3("/snapshots/{snapshot_id}/metadata", "GET", metadata),
+    *v3("/snapshots/{snapshot_id}/metadata", "POST", create_metadata, schema=schemas.METADATA_BODY),
+    *v3("/snapshots/{snapshot_id}/metadata", "PUT", replace_metadata, schema=schemas.METADATA_BODY),
+    *v3("/snapshots/{snapshot_id}/metadata/{key}", "GET", metadata_item),
+    *v3("/snapshots/{snapshot_id}/metadata/{key}", "PUT", update_metadata_item, schema=schemas.META_ITEM),
+    *v3("/snapshots/{snapshot_id}/metadata/{key}", "DELETE", delete_metadata_item),
+]

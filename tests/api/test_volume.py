@@ -1,9 +1,0 @@
-"""Volume over HTTP against the real cloud."""
-
-import httpx
-
-
-def test_root_answers_version_discovery(cloud):
-    resp = httpx.get(f"{cloud.url}/volume/")
-    assert resp.status_code == 300
-    assert resp.json()["versions"][0]["links"][0]["href"] == f"{cloud.url}/volume/v1/"
