@@ -15,6 +15,7 @@ BOOLEAN = {"type": ["boolean", "string"], "enum": [True, False, "true", "false",
 METADATA = {"type": "object", "maxProperties": 128,
             "patternProperties": {"^.{1,255}$": {"type": "string", "maxLength": 255}},
             "additionalProperties": False}
+METADATA_OR_NULL = {**METADATA, "type": ["object", "null"]}
 
 
 def _wrapped(key: str, properties: dict, required: tuple[str, ...] = (), *, strict: bool = True,
@@ -33,17 +34,17 @@ def _by_version(key: str, properties: dict, required: tuple[str, ...] = ()) -> V
 VOLUME_CREATE = _by_version("volume", {
     "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION,
     "size": SIZE, "availability_zone": {"type": ["string", "null"], "maxLength": 255},
-    "volume_type": {"type": ["string", "null"], "maxLength": 255}, "metadata": METADATA,
+    "volume_type": {"type": ["string", "null"], "maxLength": 255}, "metadata": METADATA_OR_NULL,
     "snapshot_id": UUID_OR_NULL, "source_volid": UUID_OR_NULL, "consistencygroup_id": UUID_OR_NULL,
     "group_id": UUID_OR_NULL, "backup_id": UUID_OR_NULL, "imageRef": {"type": ["string", "null"]},
-    "image_id": {"type": ["string", "null"]}, "multiattach": {"type": "boolean"}})
+    "image_id": {"type": ["string", "null"]}, "multiattach": {"type": ["boolean", "null"]}})
 VOLUME_UPDATE = _by_version("volume", {
     "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION,
     "metadata": METADATA})
 
 SNAPSHOT_CREATE = _by_version("snapshot", {
     "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION,
-    "volume_id": UUID, "force": BOOLEAN, "metadata": METADATA}, ("volume_id",))
+    "volume_id": UUID, "force": BOOLEAN, "metadata": METADATA_OR_NULL}, ("volume_id",))
 SNAPSHOT_UPDATE = _by_version("snapshot", {
     "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION})
 

@@ -268,6 +268,6 @@ class Volumes:
 
 
 def _no_change_while_busy(volume: Volume) -> None:
-    if volume.status in ("maintenance", "uploading") or volume.task is not None:
+    if volume.status in ("maintenance", "uploading"):
         raise BadRequest(f"Invalid volume: The volume metadata cannot be updated when the volume is in "
                          f"{volume.status} status.")
