@@ -37,7 +37,8 @@ class Runtime:
         self.compute = ComputeService(self.db, settings, network=self.network, image=self.image,
                                       placement=PlacementClient(self.placement), schedules=network_node)
         self.volume = VolumeService(self.db, settings)
-        self.volume_files = VolumeReconciler(self.db, self.volume.files)
+        # Volume files live in the controller's data dir: joined hosts leave them to it.
+        self.volume_files = VolumeReconciler(self.db, self.volume.files) if network_node else None
         self.dataplane_on, self.dataplane_reason = availability.choose(settings.network.dataplane)
         self.dataplane: Agent | None = None
         if self.dataplane_on:
@@ -51,14 +52,16 @@ class Runtime:
         """The background work of this process: converging compute hosts, volume files and the network data
         plane."""
         self.compute.start()
-        self.volume_files.start()
+        if self.volume_files is not None:
+            self.volume_files.start()
         if self.dataplane is not None:
             self.dataplane.start()
 
     def stop(self) -> None:
         if self.dataplane is not None:
             self.dataplane.stop()
-        self.volume_files.stop()
+        if self.volume_files is not None:
+            self.volume_files.stop()
         self.compute.stop()
 
     def authenticate(self, token: str) -> Context:
