@@ -30,7 +30,6 @@ RULES: dict[str, Rule] = {
     "volume:get_all_snapshots": ADMIN_OR_READER,
     "volume:update_snapshot": ADMIN_OR_MEMBER,
     "volume:delete_snapshot": ADMIN_OR_MEMBER,
-    "volume:get_snapshot_metadata": ADMIN_OR_READER,
     "volume:update_snapshot_metadata": ADMIN_OR_MEMBER,
     "volume_extension:snapshot_admin_actions:reset_status": ADMIN,
     "volume_extension:snapshot_admin_actions:force_delete": ADMIN,
@@ -52,7 +51,6 @@ RULES: dict[str, Rule] = {
     "limits_extension:used_limits": ALWAYS,
     "volume_extension:availability_zone_list": ALWAYS,
     "volume_extension:services:index": ADMIN,
-    "volume_extension:services:update": ADMIN,
 }
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from onestack.http.errors import BadRequest, NotFound
+from onestack.http.errors import BadRequest
 from onestack.http.routing import Call, Reply
 from onestack.services.volume import schemas, views
+from onestack.services.volume.api import metadata
 from onestack.services.volume.api.paths import flag, next_links, v3
 from onestack.services.volume.api.volumes import _named
 from onestack.services.volume.service import VolumeService
@@ -67,42 +68,6 @@ def act(call: Call) -> Reply:
     return Reply(status=202)
 
 
-def metadata(call: Call) -> dict:
-    return {"metadata": service(call).snapshots.metadata(call.ctx, call.path["snapshot_id"])}
-
-
-def create_metadata(call: Call) -> dict:
-    return {"metadata": service(call).snapshots.set_metadata(call.ctx, call.path["snapshot_id"],
-                                                             call.body["metadata"], replace=False)}
-
-
-def replace_metadata(call: Call) -> dict:
-    return {"metadata": service(call).snapshots.set_metadata(call.ctx, call.path["snapshot_id"],
-                                                             call.body["metadata"], replace=True)}
-
-
-def metadata_item(call: Call) -> dict:
-    found = service(call).snapshots.metadata(call.ctx, call.path["snapshot_id"])
-    key = call.path["key"]
-    if key not in found:
-        raise NotFound(f"Snapshot {call.path['snapshot_id']} has no metadata with key {key}.")
-    return {"meta": {key: found[key]}}
-
-
-def update_metadata_item(call: Call) -> dict:
-    key = call.path["key"]
-    ((given, value),) = call.body["meta"].items()
-    if given != key:
-        raise BadRequest("Request body and URI mismatch")
-    service(call).snapshots.set_metadata(call.ctx, call.path["snapshot_id"], {key: value}, replace=False)
-    return {"meta": {key: value}}
-
-
-def delete_metadata_item(call: Call) -> Reply:
-    service(call).snapshots.unset_metadata(call.ctx, call.path["snapshot_id"], call.path["key"])
-    return Reply(status=200)
-
-
 ROUTES = [
     *v3("/snapshots", "POST", create, schema=schemas.SNAPSHOT_CREATE),
     *v3("/snapshots", "GET", index),
@@ -111,10 +76,5 @@ ROUTES = [
     *v3("/snapshots/{snapshot_id}", "PUT", update, schema=schemas.SNAPSHOT_UPDATE),
     *v3("/snapshots/{snapshot_id}", "DELETE", delete),
     *v3("/snapshots/{snapshot_id}/action", "POST", act, schema=schemas.one_action(schemas.SNAPSHOT_ACTIONS)),
-    *v3("/snapshots/{snapshot_id}/metadata", "GET", metadata),
-    *v3("/snapshots/{snapshot_id}/metadata", "POST", create_metadata, schema=schemas.METADATA_BODY),
-    *v3("/snapshots/{snapshot_id}/metadata", "PUT", replace_metadata, schema=schemas.METADATA_BODY),
-    *v3("/snapshots/{snapshot_id}/metadata/{key}", "GET", metadata_item),
-    *v3("/snapshots/{snapshot_id}/metadata/{key}", "PUT", update_metadata_item, schema=schemas.META_ITEM),
-    *v3("/snapshots/{snapshot_id}/metadata/{key}", "DELETE", delete_metadata_item),
+    *metadata.routes("snapshots", "Snapshot", lambda call: call.runtime.volume.snapshots),
 ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from onestack.http.errors import BadRequest, NotFound
+from onestack.http.errors import NotFound
 from onestack.http.routing import Call, Reply
 from onestack.services.volume import schemas, views
+from onestack.services.volume.api import metadata
 from onestack.services.volume.api.paths import flag, next_links, v3
 from onestack.services.volume.service import VolumeService
 from onestack.services.volume.service.access import sees_every_project
@@ -68,47 +69,11 @@ def delete(call: Call) -> Reply:
 def summary(call: Call) -> dict:
     if not call.version.at_least("3.12"):
         raise NotFound("Volume summary could not be found.")
-    count, size, metadata = volumes(call).volumes.summary(call.ctx, flag(call.query.get("all_tenants", False)))
+    count, size, values = volumes(call).volumes.summary(call.ctx, flag(call.query.get("all_tenants", False)))
     body = {"total_count": count, "total_size": size}
     if call.version.at_least("3.36"):
-        body["metadata"] = metadata
+        body["metadata"] = values
     return {"volume-summary": body}
-
-
-def metadata(call: Call) -> dict:
-    return {"metadata": volumes(call).volumes.metadata(call.ctx, call.path["volume_id"])}
-
-
-def create_metadata(call: Call) -> dict:
-    return {"metadata": volumes(call).volumes.set_metadata(call.ctx, call.path["volume_id"],
-                                                           call.body["metadata"], replace=False)}
-
-
-def replace_metadata(call: Call) -> dict:
-    return {"metadata": volumes(call).volumes.set_metadata(call.ctx, call.path["volume_id"],
-                                                           call.body["metadata"], replace=True)}
-
-
-def metadata_item(call: Call) -> dict:
-    found = volumes(call).volumes.metadata(call.ctx, call.path["volume_id"])
-    key = call.path["key"]
-    if key not in found:
-        raise NotFound(f"Volume {call.path['volume_id']} has no metadata with key {key}.")
-    return {"meta": {key: found[key]}}
-
-
-def update_metadata_item(call: Call) -> dict:
-    key = call.path["key"]
-    ((given, value),) = call.body["meta"].items()
-    if given != key:
-        raise BadRequest("Request body and URI mismatch")
-    volumes(call).volumes.set_metadata(call.ctx, call.path["volume_id"], {key: value}, replace=False)
-    return {"meta": {key: value}}
-
-
-def delete_metadata_item(call: Call) -> Reply:
-    volumes(call).volumes.unset_metadata(call.ctx, call.path["volume_id"], call.path["key"])
-    return Reply(status=200)
 
 
 ROUTES = [
@@ -119,10 +84,5 @@ ROUTES = [
     *v3("/volumes/{volume_id}", "GET", show),
     *v3("/volumes/{volume_id}", "PUT", update, schema=schemas.VOLUME_UPDATE),
     *v3("/volumes/{volume_id}", "DELETE", delete),
-    *v3("/volumes/{volume_id}/metadata", "GET", metadata),
-    *v3("/volumes/{volume_id}/metadata", "POST", create_metadata, schema=schemas.METADATA_BODY),
-    *v3("/volumes/{volume_id}/metadata", "PUT", replace_metadata, schema=schemas.METADATA_BODY),
-    *v3("/volumes/{volume_id}/metadata/{key}", "GET", metadata_item),
-    *v3("/volumes/{volume_id}/metadata/{key}", "PUT", update_metadata_item, schema=schemas.META_ITEM),
-    *v3("/volumes/{volume_id}/metadata/{key}", "DELETE", delete_metadata_item),
+    *metadata.routes("volumes", "Volume", lambda call: call.runtime.volume.volumes),
 ]

@@ -89,6 +89,7 @@ class Snapshots:
             snapshot.status = status
 
     def metadata(self, ctx: Context, snapshot_id: str) -> dict[str, str]:
+        """Read with the snapshot's own rule, as Cinder does."""
         return dict(self.show(ctx, snapshot_id).metadata_)
 
     def set_metadata(self, ctx: Context, snapshot_id: str, values: dict[str, str], *, replace: bool) -> dict:
