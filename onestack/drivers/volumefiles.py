@@ -15,7 +15,6 @@ renamed into place), so a reconciler may simply call the same function again.
 
 from __future__ import annotations
 
-import os
 import struct
 import subprocess
 from pathlib import Path
@@ -158,7 +157,3 @@ class VolumeFiles:
 
     def remove(self, path: Path) -> None:
         path.unlink(missing_ok=True)
-
-    def usage_bytes(self) -> int:
-        """Space the files really take (they are sparse and thin)."""
-        return sum(os.stat(p).st_blocks * 512 for p in self.files())
