@@ -43,7 +43,7 @@ CATALOG = (
     ("placement", "placement", "/placement"),
     ("network", "neutron", "/network"),
     ("image", "glance", "/image"),
-    ("block-storage", "cinder", "/volume/v3"),
+    ("block-storage", "cinder", "/volume/v3/$(project_id)s"),
     ("object-store", "swift", "/object-store/v1/AUTH_$(project_id)s"),
     ("orchestration", "heat", "/orchestration/v1/$(project_id)s"),
 )

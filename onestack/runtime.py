@@ -20,6 +20,8 @@ from onestack.services.image.service import ImageService
 from onestack.services.network.reconcile.agent import Agent
 from onestack.services.network.service import NetworkService
 from onestack.services.placement.service import PlacementService
+from onestack.services.volume.reconcile import Reconciler as VolumeReconciler
+from onestack.services.volume.service import VolumeService
 
 
 class Runtime:
@@ -34,6 +36,9 @@ class Runtime:
         self.placement = PlacementService(self.db)
         self.compute = ComputeService(self.db, settings, network=self.network, image=self.image,
                                       placement=PlacementClient(self.placement), schedules=network_node)
+        self.volume = VolumeService(self.db, settings)
+        # Volume files live in the controller's data dir: joined hosts leave them to it.
+        self.volume_files = VolumeReconciler(self.db, self.volume.files) if network_node else None
         self.dataplane_on, self.dataplane_reason = availability.choose(settings.network.dataplane)
         self.dataplane: Agent | None = None
         if self.dataplane_on:
@@ -44,14 +49,19 @@ class Runtime:
                 self.compute.networking.wired_hosts.add(self.dataplane.host)
 
     def start(self) -> None:
-        """The background work of this process: converging compute hosts and the network data plane."""
+        """The background work of this process: converging compute hosts, volume files and the network data
+        plane."""
         self.compute.start()
+        if self.volume_files is not None:
+            self.volume_files.start()
         if self.dataplane is not None:
             self.dataplane.start()
 
     def stop(self) -> None:
         if self.dataplane is not None:
             self.dataplane.stop()
+        if self.volume_files is not None:
+            self.volume_files.stop()
         self.compute.stop()
 
     def authenticate(self, token: str) -> Context:

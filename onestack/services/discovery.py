@@ -18,14 +18,6 @@ def _link(call: Call, path: str) -> list[dict]:
     return [{"rel": "self", "href": call.url(path)}]
 
 
-def _volume(call: Call) -> Reply:
-    return Reply({"versions": [{"id": "v3.0", "status": "CURRENT", "version": "3.0", "min_version": "3.0",
-                                "updated": "2023-08-31T00:00:00Z", "links": _link(call, "/v3/"),
-                                "media-types": [{"base": "application/json",
-                                                 "type": "application/vnd.openstack.volume+json;version=3"}]}]},
-                 300)
-
-
 def _orchestration(call: Call) -> Reply:
     return Reply({"versions": [{"id": "v1.0", "status": "CURRENT", "links": _link(call, "/v1/")}]}, 300)
 
@@ -35,7 +27,6 @@ def _object_store(call: Call) -> Reply:
 
 
 PENDING: dict[str, tuple[str, errors.FaultFormat, str, Callable[[Call], Reply]]] = {
-    "block-storage": ("/volume", errors.nova_fault, "/", _volume),
     "orchestration": ("/orchestration", errors.generic_fault, "/", _orchestration),
     "object-store": ("/object-store", errors.generic_fault, "/info", _object_store),
 }

@@ -1,0 +1,159 @@
+"""Volumes and snapshots as qcow2 files in one directory, made with qemu-img.
+
+``volume-<id>.qcow2`` is a volume's writable data; ``snapshot-<id>.qcow2`` is frozen.  A snapshot is
+taken by turning the volume's file into the snapshot's and giving the volume a new, empty overlay on it;
+a volume made from a snapshot is another overlay on the snapshot's file.  Either costs the same whatever
+the size.  Backing names are relative, so the directory can move.
+
+Deleting a snapshot whose file others back on would break their chains: those files are first rebased
+onto the snapshot's own backing (qemu-img copies in what they read through it), which is the only place
+data are ever copied.  Volume files are always leaves: nothing backs on them.
+
+Every step is safe to repeat after a crash at any point (temporary files are made whole before they are
+renamed into place), so a reconciler may simply call the same function again.
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+from pathlib import Path
+
+GiB = 1024**3
+_QCOW2_MAGIC = b"QFI\xfb"
+
+
+class VolumeFileError(Exception):
+    """qemu-img failed or a file is not what it should be; the message says why."""
+
+
+def _run(*argv: str, cwd: Path | None = None) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, cwd=cwd)
+    except FileNotFoundError as exc:
+        raise VolumeFileError(f"{argv[0]} is not installed") from exc
+    if done.returncode != 0:
+        raise VolumeFileError(f"{' '.join(argv[:2])} failed: {done.stderr.strip()[-300:]}")
+    return done.stdout
+
+
+def backing_of(path: Path) -> str | None:
+    """The backing file name a qcow2 header records (read directly: no process per file), or None."""
+    with open(path, "rb") as f:
+        header = f.read(20)
+        if len(header) < 20 or header[:4] != _QCOW2_MAGIC:
+            raise VolumeFileError(f"{path.name} is not a qcow2 file")
+        offset, size = struct.unpack(">QI", header[8:20])
+        if not offset:
+            return None
+        f.seek(offset)
+        return f.read(size).decode()
+
+
+def virtual_size(path: Path) -> int:
+    with open(path, "rb") as f:
+        header = f.read(32)
+    if len(header) < 32 or header[:4] != _QCOW2_MAGIC:
+        raise VolumeFileError(f"{path.name} is not a qcow2 file")
+    return struct.unpack(">Q", header[24:32])[0]
+
+
+class VolumeFiles:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def volume(self, volume_id: str) -> Path:
+        return self.root / f"volume-{volume_id}.qcow2"
+
+    def snapshot(self, snapshot_id: str) -> Path:
+        return self.root / f"snapshot-{snapshot_id}.qcow2"
+
+    def _partial(self, final: Path) -> Path:
+        return final.with_name(f".{final.name}.partial")
+
+    def _create(self, final: Path, size_gb: int, backing: Path | None = None) -> None:
+        """A new qcow2 at ``final``, made whole under a temporary name first."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self._partial(final)
+        argv = ["qemu-img", "create", "-q", "-f", "qcow2"]
+        if backing is not None:
+            # -u: the backing file need not be opened (it may be renamed into place just after).
+            argv += ["-F", "qcow2", "-b", backing.name, "-u"]
+        _run(*argv, str(tmp), str(size_gb * GiB))
+        tmp.replace(final)
+
+    # -- volumes ---------------------------------------------------------------------------------------
+    def create_blank(self, volume_id: str, size_gb: int) -> None:
+        if not self.volume(volume_id).exists():
+            self._create(self.volume(volume_id), size_gb)
+
+    def create_from_snapshot(self, volume_id: str, snapshot_id: str, size_gb: int) -> None:
+        """An overlay on the snapshot's file, ``size_gb`` large (at least the snapshot's size)."""
+        if self.volume(volume_id).exists():
+            return
+        source = self.snapshot(snapshot_id)
+        if not source.exists():
+            raise VolumeFileError(f"the data of snapshot {snapshot_id} are missing")
+        self._create(self.volume(volume_id), size_gb, backing=source)
+
+    def extend(self, volume_id: str, size_gb: int) -> None:
+        path = self.volume(volume_id)
+        if virtual_size(path) < size_gb * GiB:
+            _run("qemu-img", "resize", "-q", "-f", "qcow2", str(path), str(size_gb * GiB))
+
+    def delete_volume(self, volume_id: str) -> None:
+        for path in (self.volume(volume_id), self._partial(self.volume(volume_id))):
+            path.unlink(missing_ok=True)
+
+    # -- snapshots -------------------------------------------------------------------------------------
+    def take_snapshot(self, volume_id: str, snapshot_id: str) -> None:
+        """Freeze the volume's data as the snapshot; the volume goes on in a new overlay on it."""
+        volume, frozen = self.volume(volume_id), self.snapshot(snapshot_id)
+        overlay = self._partial(volume)
+        if frozen.exists():
+            if not volume.exists():  # a crash came between the two renames
+                overlay.replace(volume)
+            return
+        if not volume.exists():
+            raise VolumeFileError(f"the data of volume {volume_id} are missing")
+        _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", frozen.name, "-u", str(overlay),
+             str(virtual_size(volume)))
+        volume.replace(frozen)
+        overlay.replace(volume)
+
+    def delete_snapshot(self, snapshot_id: str) -> None:
+        """Remove the snapshot's file after every file backing on it is rebased onto its own backing."""
+        frozen = self.snapshot(snapshot_id)
+        if not frozen.exists():
+            return
+        parent = backing_of(frozen)
+        onto = ["-F", "qcow2", "-b", parent] if parent else ["-b", ""]
+        for dependent in self._backing_on(frozen.name):
+            # Safe mode (no -u): what the dependent read through this file is copied into it first.
+            _run("qemu-img", "rebase", "-q", "-f", "qcow2", *onto, dependent.name, cwd=self.root)
+        frozen.unlink()
+
+    def _backing_on(self, name: str) -> list[Path]:
+        return [path for path in self.files() if backing_of(path) == name]
+
+    # -- inventory -------------------------------------------------------------------------------------
+    def files(self) -> list[Path]:
+        """Every whole volume and snapshot file (temporary ones excluded)."""
+        if not self.root.exists():
+            return []
+        return sorted(p for p in self.root.iterdir() if p.suffix == ".qcow2" and not p.name.startswith("."))
+
+    def owners(self) -> dict[Path, tuple[str, str]]:
+        """Each file present, temporary ones included, with its (kind, id): ``("volume", id)`` or
+        ``("snapshot", id)``."""
+        found = {}
+        if self.root.exists():
+            for path in self.root.iterdir():
+                stem = path.name.lstrip(".").removesuffix(".partial").removesuffix(".qcow2")
+                kind, _, ident = stem.partition("-")
+                if kind in ("volume", "snapshot") and ident:
+                    found[path] = (kind, ident)
+        return found
+
+    def remove(self, path: Path) -> None:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,65 @@
+"""POST /v3/{project_id}/volumes/{volume_id}/action: one action per body (extend, admin resets, bootable
+and read-only flags, and the older attach and detach actions)."""
+
+from __future__ import annotations
+
+from onestack.http.errors import BadRequest
+from onestack.http.routing import Call, Reply
+from onestack.services.volume import schemas
+from onestack.services.volume.api.paths import flag, v3
+from onestack.services.volume.service import VolumeService
+from onestack.services.volume.service.volumes import RESETTABLE
+
+
+def _reset_status(svc: VolumeService, call: Call, volume_id: str, args: dict) -> None:
+    status = args.get("status")
+    if status is not None and status not in RESETTABLE:
+        raise BadRequest(f"Invalid input received: '{status}' is not a valid volume status.")
+    if status is None and "attach_status" not in args and "migration_status" not in args:
+        raise BadRequest("Must specify 'status', 'attach_status' or 'migration_status' for update.")
+    svc.volumes.reset_status(call.ctx, volume_id, status, args.get("attach_status"))
+
+
+def _initialize_connection(svc: VolumeService, call: Call, volume_id: str, args: dict) -> Reply:
+    connection = svc.attachments.initialize_connection(call.ctx, volume_id, args["connector"])
+    return Reply({"connection_info": connection.as_dict()}, 200)
+
+
+def _terminate_connection(svc: VolumeService, call: Call, volume_id: str, args: dict) -> None:
+    # A file connection holds nothing on the storage side; asking is still checked like Cinder does.
+    svc.volume(call.ctx, volume_id)
+
+
+def _set_bootable(svc: VolumeService, call: Call, volume_id: str, args: dict) -> Reply:
+    svc.volumes.set_bootable(call.ctx, volume_id, flag(args["bootable"]))
+    return Reply(status=200)  # Cinder answers this one 200, the others 202
+
+
+ACTIONS = {
+    "os-extend": lambda svc, call, v, args: svc.volumes.extend(call.ctx, v, args["new_size"]),
+    "os-reset_status": _reset_status,
+    "os-force_delete": lambda svc, call, v, args: svc.volumes.delete(call.ctx, v, force=True),
+    "os-set_bootable": _set_bootable,
+    "os-update_readonly_flag": lambda svc, call, v, args: svc.volumes.set_readonly(call.ctx, v,
+                                                                                   flag(args["readonly"])),
+    "os-reserve": lambda svc, call, v, args: svc.attachments.reserve(call.ctx, v),
+    "os-unreserve": lambda svc, call, v, args: svc.attachments.unreserve(call.ctx, v),
+    "os-attach": lambda svc, call, v, args: svc.attachments.attach(
+        call.ctx, v, args.get("instance_uuid"), args.get("host_name"), args["mountpoint"], args.get("mode", "rw")),
+    "os-begin_detaching": lambda svc, call, v, args: svc.attachments.begin_detaching(call.ctx, v),
+    "os-roll_detaching": lambda svc, call, v, args: svc.attachments.roll_detaching(call.ctx, v),
+    "os-detach": lambda svc, call, v, args: svc.attachments.detach(call.ctx, v, (args or {}).get("attachment_id")),
+    "os-force_detach": lambda svc, call, v, args: svc.attachments.detach(
+        call.ctx, v, (args or {}).get("attachment_id"), force=True),
+    "os-initialize_connection": _initialize_connection,
+    "os-terminate_connection": _terminate_connection,
+}
+
+
+def act(call: Call) -> Reply:
+    ((name, args),) = call.body.items()
+    result = ACTIONS[name](call.runtime.volume, call, call.path["volume_id"], args)
+    return result if isinstance(result, Reply) else Reply(status=202)
+
+
+ROUTES = v3("/volumes/{volume_id}/action", "POST", act, schema=schemas.one_action(schemas.VOLUME_ACTIONS))

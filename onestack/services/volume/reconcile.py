@@ -1,0 +1,179 @@
+"""Makes the files follow the rows: each volume or snapshot with a ``task`` is converged by key, one at a
+time (a snapshot and its volume share files), and its status written when done.
+
+Wake-ups come from every commit that sets a task in this process; the resync picks up other processes'
+and anything a failure left.  ``recover`` runs once before the loop: tasks a crash interrupted are simply
+resumed (every file step is safe to repeat), and files no row owns are removed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+
+from onestack.db.engine import Database
+from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles
+from onestack.reconcile.loop import Loop
+from onestack.services.volume.models import Snapshot, Volume
+
+LOG = logging.getLogger("onestack.volume")
+# How soon to look again at a row waiting on another (a clone on its source's frozen copy, say).
+WAIT = 0.2
+# The status a failed task leaves, as Cinder names them.
+FAILED = {"create": "error", "extend": "error_extending", "delete": "error_deleting"}
+
+
+class Reconciler:
+    def __init__(self, db: Database, files: VolumeFiles):
+        self.db = db
+        self.files = files
+        self.loop = Loop("volume", self.step, self.pending, workers=1)
+
+    def start(self) -> None:
+        self.recover()
+        self._listen_for_tasks()
+        self.loop.start()
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    # -- wake-ups --------------------------------------------------------------------------------------
+    def _listen_for_tasks(self) -> None:
+        def flushed(session, _context):
+            keys = session.info.setdefault("volume_tasks", set())
+            for row in (*session.new, *session.dirty):
+                if isinstance(row, Volume | Snapshot) and row.task is not None:
+                    keys.add(_key(row))
+
+        def committed(session):
+            for key in session.info.pop("volume_tasks", ()):
+                self.loop.wake(key)
+
+        self.db.listen("after_flush", flushed)
+        self.db.listen("after_commit", committed)
+        self.db.listen("after_soft_rollback", lambda session, _previous: session.info.pop("volume_tasks", None))
+
+    def pending(self) -> list[str]:
+        with self.db.read() as session:
+            volumes = session.scalars(select(Volume.id).where(Volume.task.is_not(None))).all()
+            snapshots = session.scalars(select(Snapshot.id).where(Snapshot.task.is_not(None))).all()
+        return [f"volume:{i}" for i in volumes] + [f"snapshot:{i}" for i in snapshots]
+
+    # -- one key ---------------------------------------------------------------------------------------
+    def step(self, key: str) -> float | None:
+        kind, _, ident = key.partition(":")
+        model = Volume if kind == "volume" else Snapshot
+        with self.db.read() as session:
+            row = session.get(model, ident)
+        if row is None or row.task is None:
+            return None
+        try:
+            again = (self._volume if kind == "volume" else self._snapshot)(row)
+        except VolumeFileError as exc:
+            LOG.warning("%s %s: %s failed: %s", kind, ident, row.task, exc)
+            with self.db.write() as session:
+                session.execute(update(model).where(model.id == ident, model.task == row.task)
+                                .values(status=FAILED[row.task], task=None, fault=str(exc)))
+            return None
+        return again
+
+    def _volume(self, volume: Volume) -> float | None:
+        if volume.task == "create":
+            if volume.clone_of is not None:
+                frozen = self._snapshot_row(volume.clone_of)
+                if frozen is None or frozen.status == "error":
+                    raise VolumeFileError("the frozen copy of the source volume could not be made")
+                if frozen.task is not None:
+                    return WAIT
+                self.files.create_from_snapshot(volume.id, frozen.id, volume.size)
+            elif volume.snapshot_id is not None:
+                self.files.create_from_snapshot(volume.id, volume.snapshot_id, volume.size)
+            else:
+                self.files.create_blank(volume.id, volume.size)
+            self._done(Volume, volume, "available")
+        elif volume.task == "extend":
+            self.files.extend(volume.id, volume.size)
+            self._done(Volume, volume, "available")
+        elif volume.task == "delete":
+            self._delete_volume(volume)
+        return None
+
+    def _delete_volume(self, volume: Volume) -> None:
+        # The volume's own file first: it is a leaf, so its snapshots then have fewer files to rebase.
+        self.files.delete_volume(volume.id)
+        if volume.cascade:
+            with self.db.read() as session:
+                snapshots = session.scalars(select(Snapshot).where(Snapshot.volume_id == volume.id,
+                                                                   Snapshot.task == "delete")).all()
+            for snapshot in snapshots:
+                self._delete_snapshot(snapshot)
+        with self.db.write() as session:
+            row = session.get(Volume, volume.id)
+            if row is not None:
+                session.delete(row)
+            if volume.clone_of is not None:
+                still_used = session.scalars(select(Volume.id).where(Volume.clone_of == volume.clone_of,
+                                                                     Volume.id != volume.id)).first()
+                if still_used is None:
+                    session.execute(update(Snapshot).where(Snapshot.id == volume.clone_of)
+                                    .values(status="deleting", task="delete"))
+        if volume.clone_of is not None:
+            self.loop.wake(f"snapshot:{volume.clone_of}")
+
+    def _snapshot(self, snapshot: Snapshot) -> float | None:
+        if snapshot.task == "create":
+            with self.db.read() as session:
+                volume = session.get(Volume, snapshot.volume_id)
+            if volume is None:
+                raise VolumeFileError(f"volume {snapshot.volume_id} is gone")
+            if volume.task == "create":
+                return WAIT
+            self.files.take_snapshot(volume.id, snapshot.id)
+            self._done(Snapshot, snapshot, "available")
+        elif snapshot.task == "delete":
+            with self.db.read() as session:
+                waiting = session.scalars(select(Volume.id).where(
+                    (Volume.snapshot_id == snapshot.id) | (Volume.clone_of == snapshot.id),
+                    Volume.task == "create")).first()
+            if waiting is not None:  # a volume is still being made from it
+                return WAIT
+            self._delete_snapshot(snapshot)
+        return None
+
+    def _delete_snapshot(self, snapshot: Snapshot) -> None:
+        self.files.delete_snapshot(snapshot.id)
+        with self.db.write() as session:
+            row = session.get(Snapshot, snapshot.id)
+            if row is not None:
+                session.delete(row)
+
+    def _snapshot_row(self, snapshot_id: str) -> Snapshot | None:
+        with self.db.read() as session:
+            return session.get(Snapshot, snapshot_id)
+
+    def _done(self, model, row, status: str) -> None:
+        """The task is done: the status it leads to, unless the row was given another task meanwhile."""
+        with self.db.write() as session:
+            session.execute(update(model).where(model.id == row.id, model.task == row.task)
+                            .values(status=status, task=None, fault=None))
+
+    # -- after a crash ---------------------------------------------------------------------------------
+    def recover(self) -> None:
+        """Remove files no row owns (rows lost with a database restored from a backup, say; the loop itself
+        removes a file before its row); interrupted tasks are left to the loop, which resumes them."""
+        present = self.files.owners()
+        with self.db.read() as session:
+            volumes = set(session.scalars(select(Volume.id)))
+            snapshots = set(session.scalars(select(Snapshot.id)))
+        for path, (kind, ident) in present.items():
+            if ident not in (volumes if kind == "volume" else snapshots):
+                LOG.warning("removing %s: no %s %s exists", path, kind, ident)
+                self.files.remove(path)
+        resumed = self.pending()
+        if resumed:
+            LOG.info("resuming %d interrupted volume and snapshot tasks", len(resumed))
+
+
+def _key(row: Volume | Snapshot) -> str:
+    return f"{'volume' if isinstance(row, Volume) else 'snapshot'}:{row.id}"

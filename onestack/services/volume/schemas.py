@@ -1,0 +1,126 @@
+"""Request bodies of the Block Storage API as JSON Schemas, version-keyed where a microversion changed
+them (from 3.53 Cinder refuses properties it does not know)."""
+
+from __future__ import annotations
+
+from onestack.http.routing import Versioned
+
+NAME = {"type": ["string", "null"], "maxLength": 255}
+DESCRIPTION = {"type": ["string", "null"], "maxLength": 255}
+UUID = {"type": "string", "format": "uuid"}
+UUID_OR_NULL = {"type": ["string", "null"], "format": "uuid"}
+SIZE = {"type": ["integer", "string", "null"], "pattern": "^[0-9]+$", "minimum": 1, "maximum": 2147483647}
+BOOLEAN = {"type": ["boolean", "string"], "enum": [True, False, "true", "false", "True", "False", "1", "0",
+                                                    "yes", "no", "on", "off"]}
+METADATA = {"type": "object", "maxProperties": 128,
+            "patternProperties": {"^.{1,255}$": {"type": "string", "maxLength": 255}},
+            "additionalProperties": False}
+METADATA_OR_NULL = {**METADATA, "type": ["object", "null"]}
+
+
+def _wrapped(key: str, properties: dict, required: tuple[str, ...] = (), *, strict: bool = True,
+             optional_body: bool = False) -> dict:
+    inner = {"type": "object", "properties": properties, "required": list(required)}
+    if strict:
+        inner["additionalProperties"] = False
+    return {"type": "object", "properties": {key: inner}, "required": [] if optional_body else [key]}
+
+
+def _by_version(key: str, properties: dict, required: tuple[str, ...] = ()) -> Versioned:
+    return Versioned({"3.0": _wrapped(key, properties, required, strict=False),
+                      "3.53": _wrapped(key, properties, required)})
+
+
+VOLUME_CREATE = _by_version("volume", {
+    "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION,
+    "size": SIZE, "availability_zone": {"type": ["string", "null"], "maxLength": 255},
+    "volume_type": {"type": ["string", "null"], "maxLength": 255}, "metadata": METADATA_OR_NULL,
+    "snapshot_id": UUID_OR_NULL, "source_volid": UUID_OR_NULL, "consistencygroup_id": UUID_OR_NULL,
+    "group_id": UUID_OR_NULL, "backup_id": UUID_OR_NULL, "imageRef": {"type": ["string", "null"]},
+    "image_id": {"type": ["string", "null"]}, "multiattach": {"type": ["boolean", "null"]}})
+VOLUME_UPDATE = _by_version("volume", {
+    "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION,
+    "metadata": METADATA})
+
+SNAPSHOT_CREATE = _by_version("snapshot", {
+    "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION,
+    "volume_id": UUID, "force": BOOLEAN, "metadata": METADATA_OR_NULL}, ("volume_id",))
+SNAPSHOT_UPDATE = _by_version("snapshot", {
+    "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION})
+
+METADATA_BODY = {"type": "object", "properties": {"metadata": METADATA}, "required": ["metadata"]}
+META_ITEM = {"type": "object", "properties": {"meta": {**METADATA, "minProperties": 1, "maxProperties": 1}},
+             "required": ["meta"]}
+
+# /volumes/{id}/action: one action per body, each with its own arguments.
+VOLUME_ACTIONS: dict[str, dict] = {
+    "os-extend": {"type": "object", "properties": {"new_size": SIZE}, "required": ["new_size"]},
+    "os-reset_status": {"type": "object", "properties": {
+        "status": {"type": "string", "maxLength": 255}, "attach_status": {"enum": ["attached", "detached"]},
+        "migration_status": {"type": ["string", "null"]}}},
+    "os-force_delete": {"type": ["object", "null"]},
+    "os-set_bootable": {"type": "object", "properties": {"bootable": BOOLEAN}, "required": ["bootable"]},
+    "os-update_readonly_flag": {"type": "object", "properties": {"readonly": BOOLEAN}, "required": ["readonly"]},
+    "os-reserve": {"type": ["object", "null"]},
+    "os-unreserve": {"type": ["object", "null"]},
+    "os-attach": {"type": "object", "properties": {
+        "instance_uuid": UUID, "host_name": {"type": "string", "maxLength": 255},
+        "mountpoint": {"type": "string", "maxLength": 255}, "mode": {"enum": ["rw", "ro"]}},
+        "required": ["mountpoint"]},
+    "os-begin_detaching": {"type": ["object", "null"]},
+    "os-roll_detaching": {"type": ["object", "null"]},
+    "os-detach": {"type": ["object", "null"], "properties": {"attachment_id": UUID_OR_NULL}},
+    "os-force_detach": {"type": ["object", "null"], "properties": {"attachment_id": UUID_OR_NULL,
+                                                                   "connector": {"type": ["object", "null"]}}},
+    "os-initialize_connection": {"type": "object", "properties": {"connector": {"type": "object"}},
+                                 "required": ["connector"]},
+    "os-terminate_connection": {"type": "object", "properties": {"connector": {"type": ["object", "null"]}},
+                                "required": ["connector"]},
+}
+SNAPSHOT_ACTIONS: dict[str, dict] = {
+    "os-reset_status": {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]},
+    "os-force_delete": {"type": ["object", "null"]},
+}
+
+
+def one_action(actions: dict[str, dict]) -> dict:
+    """A body naming exactly one of ``actions``, its argument checked by that action's schema."""
+    return {"type": "object", "minProperties": 1, "maxProperties": 1, "properties": actions,
+            "additionalProperties": False}
+
+
+TYPE_NAME = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^(?!\s*$).+"}
+EXTRA_SPECS = {"type": "object", "patternProperties": {"^[\\w\\.\\-:/ ]{1,255}$": {
+    "type": ["string", "integer", "boolean", "number"]}}, "additionalProperties": False}
+TYPE_CREATE = {"type": "object", "required": ["volume_type"], "properties": {"volume_type": {
+    "type": "object", "required": ["name"], "additionalProperties": False, "properties": {
+        "name": TYPE_NAME, "description": DESCRIPTION, "extra_specs": EXTRA_SPECS,
+        "os-volume-type-access:is_public": BOOLEAN, "is_public": BOOLEAN}}}}
+TYPE_UPDATE = {"type": "object", "required": ["volume_type"], "properties": {"volume_type": {
+    "type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
+        "name": TYPE_NAME, "description": DESCRIPTION, "is_public": BOOLEAN}}}}
+EXTRA_SPECS_BODY = {"type": "object", "required": ["extra_specs"], "properties": {"extra_specs": EXTRA_SPECS}}
+EXTRA_SPEC_ITEM = {**EXTRA_SPECS, "minProperties": 1, "maxProperties": 1}
+TYPE_ACCESS = one_action({
+    action: {"type": "object", "required": ["project"], "properties": {"project": {"type": "string",
+                                                                                "minLength": 1,
+                                                                                "maxLength": 255}}}
+    for action in ("addProjectAccess", "removeProjectAccess")})
+DEFAULT_TYPE = {"type": "object", "required": ["default_type"], "properties": {"default_type": {
+    "type": "object", "required": ["volume_type"], "additionalProperties": False,
+    "properties": {"volume_type": {"type": "string", "minLength": 1, "maxLength": 255}}}}}
+
+QUOTA_VALUE = {"type": ["integer", "string"], "pattern": "^-?[0-9]+$"}
+QUOTA_SET = {"type": "object", "required": ["quota_set"], "properties": {"quota_set": {
+    "type": "object", "additionalProperties": QUOTA_VALUE}}}
+QUOTA_CLASS_SET = {"type": "object", "required": ["quota_class_set"], "properties": {"quota_class_set": {
+    "type": "object", "additionalProperties": QUOTA_VALUE}}}
+
+CONNECTOR = {"type": ["object", "null"]}
+ATTACHMENT_CREATE = {"type": "object", "required": ["attachment"], "properties": {"attachment": {
+    "type": "object", "required": ["volume_uuid"], "properties": {
+        "volume_uuid": UUID, "instance_uuid": UUID_OR_NULL, "connector": CONNECTOR,
+        "mode": {"enum": ["rw", "ro"]}}}}}
+ATTACHMENT_UPDATE = {"type": "object", "required": ["attachment"], "properties": {"attachment": {
+    "type": "object", "required": ["connector"], "properties": {"connector": {"type": "object"}}}}}
+ATTACHMENT_ACTION = one_action({"os-complete": {"type": ["object", "null"]}})

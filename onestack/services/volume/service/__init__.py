@@ -1,0 +1,156 @@
+"""``VolumeService``: Block Storage's domain rules, the only layer that opens transactions.
+
+It is what the runtime builds (``runtime.volume``) and what other services receive as a
+``public.BlockStorage``: volumes, snapshots, types, quotas and attachments are its parts.
+"""
+
+from __future__ import annotations
+
+from onestack.config import Settings
+from onestack.db.engine import Database
+from onestack.drivers.volumefiles import VolumeFiles
+from onestack.http.context import Context
+from onestack.http.errors import BadRequest
+from onestack.services.volume.models import DefaultType, Volume, VolumeType, VolumeTypeAccess
+from onestack.services.volume.policies import authorize
+from onestack.services.volume.public import Connection, VolumeRef
+from onestack.services.volume.service import quotas, types
+from onestack.services.volume.service.access import load
+from onestack.services.volume.service.attachments import Attachments
+from onestack.services.volume.service.snapshots import Snapshots
+from onestack.services.volume.service.volumes import Volumes
+
+
+class VolumeService:
+    def __init__(self, db: Database, settings: Settings):
+        self.db = db
+        self.files = VolumeFiles(settings.data_dir / "volumes")
+        self.volumes = Volumes(db)
+        self.snapshots = Snapshots(db)
+        self.attachments = Attachments(db, self.files)
+
+    # -- types -----------------------------------------------------------------------------------------
+    def show_type(self, ctx: Context, ref: str) -> VolumeType:
+        authorize(ctx, "volume_extension:type_get")
+        with self.db.read() as session:
+            return types.find(session, ctx, ref)
+
+    def list_types(self, ctx: Context, is_public: str | None) -> list[VolumeType]:
+        authorize(ctx, "volume_extension:type_get")
+        with self.db.read() as session:
+            return types.listing(session, ctx, is_public)
+
+    def create_type(self, ctx: Context, name: str, description: str | None, is_public: bool,
+                    extra_specs: dict[str, str]) -> VolumeType:
+        with self.db.write() as session:
+            return types.create(session, ctx, name, description, is_public, extra_specs)
+
+    def update_type(self, ctx: Context, ref: str, changes: dict) -> VolumeType:
+        with self.db.write() as session:
+            return types.update(session, ctx, ref, changes)
+
+    def delete_type(self, ctx: Context, ref: str) -> None:
+        with self.db.write() as session:
+            types.delete(session, ctx, ref)
+
+    def set_extra_specs(self, ctx: Context, ref: str, specs: dict[str, str]) -> dict[str, str]:
+        with self.db.write() as session:
+            return types.set_specs(session, ctx, ref, specs)
+
+    def unset_extra_spec(self, ctx: Context, ref: str, key: str) -> None:
+        with self.db.write() as session:
+            types.unset_spec(session, ctx, ref, key)
+
+    def type_access(self, ctx: Context, ref: str) -> list[VolumeTypeAccess]:
+        with self.db.read() as session:
+            return types.access(session, ctx, ref)
+
+    def change_type_access(self, ctx: Context, ref: str, project_id: str, add: bool) -> None:
+        with self.db.write() as session:
+            types.change_access(session, ctx, ref, project_id, add)
+
+    def project_default(self, ctx: Context, project_id: str) -> DefaultType:
+        with self.db.read() as session:
+            return types.project_default(session, ctx, project_id)
+
+    def project_defaults(self, ctx: Context) -> list[DefaultType]:
+        with self.db.read() as session:
+            return types.project_defaults(session, ctx)
+
+    def set_project_default(self, ctx: Context, project_id: str, ref: str) -> DefaultType:
+        with self.db.write() as session:
+            return types.set_project_default(session, ctx, project_id, ref)
+
+    def unset_project_default(self, ctx: Context, project_id: str) -> None:
+        with self.db.write() as session:
+            types.unset_project_default(session, ctx, project_id)
+
+    # -- quotas ----------------------------------------------------------------------------------------
+    def quota_limits(self, ctx: Context, project_id: str, usage: bool = False) -> dict:
+        """The project's limits, or with ``usage`` each as {limit, in_use, reserved, allocated}."""
+        authorize(ctx, "volume_extension:quotas:show", project_id)
+        with self.db.read() as session:
+            limits = quotas.limits(session, project_id)
+            if not usage:
+                return limits
+            used = quotas.usage(session, project_id)
+        return {name: {"limit": limit, "in_use": used.get(name, 0), "reserved": 0, "allocated": 0}
+                for name, limit in limits.items()}
+
+    def quota_defaults(self, ctx: Context, project_id: str) -> dict[str, int]:
+        authorize(ctx, "volume_extension:quotas:show", project_id)
+        with self.db.read() as session:
+            return quotas.class_limits(session)
+
+    def update_quotas(self, ctx: Context, project_id: str, values: dict) -> dict[str, int]:
+        authorize(ctx, "volume_extension:quotas:update", project_id)
+        with self.db.write() as session:
+            quotas.update(session, project_id, values)
+            session.flush()
+            return quotas.limits(session, project_id)
+
+    def reset_quotas(self, ctx: Context, project_id: str) -> None:
+        authorize(ctx, "volume_extension:quotas:delete", project_id)
+        with self.db.write() as session:
+            quotas.reset(session, project_id)
+
+    def quota_class(self, ctx: Context, class_name: str, values: dict | None = None) -> dict[str, int]:
+        authorize(ctx, "volume_extension:quota_classes")
+        with self.db.write() as session:
+            if values:
+                quotas.update_class(session, class_name, values)
+                session.flush()
+            return quotas.class_limits(session, class_name)
+
+    def absolute_limits(self, ctx: Context, project_id: str | None = None) -> tuple[dict, dict]:
+        """(limits, in use) of the caller's project, or of ``project_id`` for an admin."""
+        authorize(ctx, "limits_extension:used_limits")
+        if project_id not in (None, ctx.project_id):
+            authorize(ctx, "volume_extension:quotas:update", project_id)
+        with self.db.read() as session:
+            target = project_id or ctx.project_id
+            return quotas.limits(session, target), quotas.usage(session, target)
+
+    # -- what other services use (public.BlockStorage) -------------------------------------------------
+    def volume(self, ctx: Context, volume_id: str) -> VolumeRef:
+        with self.db.read() as session:
+            row = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume:get", row.project_id)
+            return VolumeRef(row.id, row.project_id, row.size, row.status, row.bootable, row.multiattach,
+                             row.readonly)
+
+    def attachment_create(self, ctx: Context, volume_id: str, instance_uuid: str, connector: dict | None = None,
+                          mode: str = "rw") -> str:
+        return self.attachments.create(ctx, volume_id, instance_uuid, connector, mode)[0].id
+
+    def attachment_update(self, ctx: Context, attachment_id: str, connector: dict,
+                          mountpoint: str | None = None) -> Connection:
+        if not isinstance(connector, dict):
+            raise BadRequest("Invalid input received: connector must be an object.")
+        return self.attachments.update(ctx, attachment_id, connector, mountpoint)[1]
+
+    def attachment_complete(self, ctx: Context, attachment_id: str) -> None:
+        self.attachments.complete(ctx, attachment_id)
+
+    def attachment_delete(self, ctx: Context, attachment_id: str) -> None:
+        self.attachments.delete(ctx, attachment_id)

@@ -1,0 +1,195 @@
+"""Attachments: a volume given to a server, with the statuses Nova and Cinder agree on
+(available -> reserved -> attaching -> in-use -> detaching -> available), through the attachments API
+(3.27+) and the older actions (os-reserve, os-attach, os-begin_detaching, os-detach...).
+
+Only records change here: the data stay in the volume's file, which a ``file`` connection names for the
+host that attaches it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onestack.db.base import utcnow
+from onestack.db.engine import Database
+from onestack.drivers.volumefiles import VolumeFiles
+from onestack.http.context import Context
+from onestack.http.errors import BadRequest, NotFound
+from onestack.http.listing import page, parse_limit
+from onestack.services.volume.models import Attachment, Volume
+from onestack.services.volume.policies import authorize
+from onestack.services.volume.public import Connection
+from onestack.services.volume.service.access import load, scoped
+
+
+def _reservable(volume: Volume) -> None:
+    allowed = ("available", "in-use", "reserved") if volume.multiattach else ("available",)
+    if volume.status not in allowed or volume.task is not None:
+        raise BadRequest(f"Invalid volume: Volume {volume.id} status must be {' or '.join(allowed)} to reserve, "
+                         f"but the current status is {volume.status}.")
+
+
+def _settle(volume: Volume) -> None:
+    """The volume's status from what is left attached."""
+    states = {a.attach_status for a in volume.attachments}
+    if "attached" in states:
+        volume.status = "in-use"
+    elif "attaching" in states:
+        volume.status = "attaching"
+    elif "reserved" in states:
+        volume.status = "reserved"
+    else:
+        volume.status = "available"
+
+
+class Attachments:
+    def __init__(self, db: Database, files: VolumeFiles):
+        self.db = db
+        self.files = files
+
+    def connection(self, volume: Volume, mode: str = "rw") -> Connection:
+        return Connection(path=str(self.files.volume(volume.id)), volume_id=volume.id,
+                          access_mode="ro" if volume.readonly else mode)
+
+    def _attachment(self, session: Session, ctx: Context, attachment_id: str, action: str) -> Attachment:
+        found = session.get(Attachment, attachment_id)
+        volume = session.get(Volume, found.volume_id) if found else None
+        if volume is None:
+            raise NotFound(f"Volume attachment {attachment_id} could not be found.")
+        load(session, Volume, volume.id, ctx, "Volume attachment")
+        authorize(ctx, action, volume.project_id)
+        return found
+
+    # -- the attachments API ---------------------------------------------------------------------------
+    def create(self, ctx: Context, volume_id: str, instance_uuid: str | None, connector: dict | None,
+               mode: str = "rw") -> tuple[Attachment, Connection | None]:
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume", lock=True)
+            authorize(ctx, "volume:attachment_create", volume.project_id)
+            _reservable(volume)
+            attachment = Attachment(id=str(uuid.uuid4()), volume_id=volume.id, project_id=volume.project_id,
+                                    instance_uuid=instance_uuid, attach_status="reserved", attach_mode=mode)
+            volume.attachments.append(attachment)
+            connection = None
+            if connector:
+                attachment.connector, attachment.attach_status = connector, "attaching"
+                attachment.attached_host = connector.get("host")
+                connection = self.connection(volume, mode)
+            _settle(volume)
+            session.flush()
+            return attachment, connection
+
+    def show(self, ctx: Context, attachment_id: str) -> tuple[Attachment, Connection | None]:
+        with self.db.read() as session:
+            attachment = self._attachment(session, ctx, attachment_id, "volume:attachment_get")
+            volume = session.get(Volume, attachment.volume_id)
+            return attachment, self.connection(volume, attachment.attach_mode) if attachment.connector else None
+
+    def listing(self, ctx: Context, query) -> tuple[list[Attachment], str | None]:
+        authorize(ctx, "volume:attachment_get")
+        all_projects = (query.get("all_tenants") or "0").lower() not in ("0", "false", "no", "off")
+        with self.db.read() as session:
+            stmt = scoped(select(Attachment), Attachment, ctx, all_projects).order_by(Attachment.created_at.desc(),
+                                                                                     Attachment.id)
+            for field in ("volume_id", "instance_uuid"):
+                if field in query:
+                    stmt = stmt.where(getattr(Attachment, field) == query[field])
+            if "status" in query:
+                stmt = stmt.where(Attachment.attach_status == query["status"])
+            return page(list(session.scalars(stmt)), query, parse_limit(query))
+
+    def update(self, ctx: Context, attachment_id: str, connector: dict,
+               mountpoint: str | None = None) -> tuple[Attachment, Connection]:
+        with self.db.write() as session:
+            attachment = self._attachment(session, ctx, attachment_id, "volume:attachment_update")
+            volume = session.get(Volume, attachment.volume_id)
+            if attachment.attach_status not in ("reserved", "attaching", "attached"):
+                raise BadRequest(f"Invalid volume attachment: it is {attachment.attach_status}.")
+            attachment.connector, attachment.attached_host = connector, connector.get("host")
+            attachment.mountpoint = mountpoint or connector.get("mountpoint") or attachment.mountpoint
+            if attachment.attach_status == "reserved":
+                attachment.attach_status = "attaching"
+            _settle(volume)
+            return attachment, self.connection(volume, attachment.attach_mode)
+
+    def complete(self, ctx: Context, attachment_id: str) -> None:
+        with self.db.write() as session:
+            attachment = self._attachment(session, ctx, attachment_id, "volume:attachment_complete")
+            if attachment.connector is None:
+                raise BadRequest("Invalid volume attachment: it has no connector yet (update it first).")
+            attachment.attach_status, attachment.attach_time = "attached", utcnow()
+            _settle(session.get(Volume, attachment.volume_id))
+
+    def delete(self, ctx: Context, attachment_id: str) -> list[Attachment]:
+        """Let the attachment go; the volume's attachments that remain."""
+        with self.db.write() as session:
+            attachment = self._attachment(session, ctx, attachment_id, "volume:attachment_delete")
+            volume = session.get(Volume, attachment.volume_id)
+            volume.attachments.remove(attachment)
+            _settle(volume)
+            return list(volume.attachments)
+
+    # -- the older actions -----------------------------------------------------------------------------
+    def reserve(self, ctx: Context, volume_id: str) -> None:
+        with self._volume(ctx, volume_id) as volume:
+            _reservable(volume)
+            volume.status = "attaching"
+
+    def unreserve(self, ctx: Context, volume_id: str) -> None:
+        with self._volume(ctx, volume_id) as volume:
+            if volume.status == "attaching":
+                _settle(volume)
+
+    def attach(self, ctx: Context, volume_id: str, instance_uuid: str | None, host_name: str | None,
+               mountpoint: str, mode: str) -> None:
+        with self._volume(ctx, volume_id) as volume:
+            if volume.status != "attaching":
+                _reservable(volume)
+            if volume.readonly and mode == "rw":
+                raise BadRequest("Invalid volume: Volume is read-only; attach it with mode ro.")
+            volume.attachments.append(Attachment(
+                id=str(uuid.uuid4()), volume_id=volume.id, project_id=volume.project_id,
+                instance_uuid=instance_uuid, attached_host=host_name, mountpoint=mountpoint,
+                attach_status="attached", attach_mode=mode, attach_time=utcnow(), connector={}))
+            _settle(volume)
+
+    def begin_detaching(self, ctx: Context, volume_id: str) -> None:
+        with self._volume(ctx, volume_id) as volume:
+            if volume.status != "in-use":
+                raise BadRequest(f"Invalid volume: Unable to detach volume. Volume status must be 'in-use' and "
+                                 f"attach_status must be 'attached' to detach (it is {volume.status}).")
+            volume.status = "detaching"
+
+    def roll_detaching(self, ctx: Context, volume_id: str) -> None:
+        with self._volume(ctx, volume_id) as volume:
+            if volume.status == "detaching":
+                _settle(volume)
+
+    def detach(self, ctx: Context, volume_id: str, attachment_id: str | None, *, force: bool = False) -> None:
+        with self._volume(ctx, volume_id, force) as volume:
+            attached = [a for a in volume.attachments if attachment_id in (None, a.id)]
+            if not attached or (attachment_id is None and len(attached) > 1):
+                raise BadRequest(f"Invalid volume: Volume {volume.id} has no attachment"
+                                 f"{' ' + attachment_id if attachment_id else ''} to detach"
+                                 f"{' (name the attachment_id: it has several)' if attached else ''}.")
+            volume.attachments.remove(attached[0])
+            _settle(volume)
+
+    def initialize_connection(self, ctx: Context, volume_id: str, connector: dict) -> Connection:
+        with self._volume(ctx, volume_id) as volume:
+            return self.connection(volume, "ro" if volume.readonly else "rw")
+
+    @contextlib.contextmanager
+    def _volume(self, ctx: Context, volume_id: str, force: bool = False) -> Iterator[Volume]:
+        """One write transaction on a volume the caller may attach or detach (or, with ``force``, an admin)."""
+        action = "volume_extension:volume_admin_actions:force_detach" if force else \
+            "volume_extension:volume_actions:attach"
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume", lock=True)
+            authorize(ctx, action, volume.project_id)
+            yield volume

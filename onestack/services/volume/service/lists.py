@@ -1,0 +1,59 @@
+"""Cinder's list semantics, once for volumes and snapshots: exact, like (``name~``, 3.34) and metadata
+filters, ``sort``/``sort_key``, limit/marker paging and ``with_count`` (3.45)."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from onestack.http.errors import BadRequest
+from onestack.http.listing import apply_filters, apply_sort, page, parse_limit, sort_params
+from onestack.http.microversion import Version, at_least
+
+
+@dataclasses.dataclass
+class Page:
+    rows: list
+    count: int | None
+    next_marker: str | None
+
+
+def _metadata_filter(text: str) -> dict[str, str]:
+    """``metadata={'k': 'v'}`` as clients send it (Python literal or JSON)."""
+    try:
+        found = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        found = None
+    if not isinstance(found, dict):
+        raise BadRequest(f"Invalid metadata filter: {text}.")
+    return {str(k): str(v) for k, v in found.items()}
+
+
+def listing(session: Session, stmt: Select, model, query, version: Version | None, *, filters: dict[str, str],
+            sortable: dict[str, str]) -> Page:
+    stmt = apply_filters(stmt, model, query, filters)
+    if at_least(version, "3.34"):
+        for key, value in query.multi_items():
+            if key.endswith("~") and key[:-1] in filters:
+                column = getattr(model, filters[key[:-1]])
+                stmt = stmt.where(column.contains(value, autoescape=True))
+    wanted = _metadata_filter(query["metadata"]) if "metadata" in query else {}
+    keys, dirs = sort_params(query)
+    stmt = apply_sort(stmt, model, keys, dirs, sortable, default="created_at", default_dir="desc")
+    rows = [row for row in session.scalars(stmt).unique()
+            if all(row.metadata_.get(k) == v for k, v in wanted.items())]
+    count = len(rows) if at_least(version, "3.45") and _true(query.get("with_count")) else None
+    offset = query.get("offset")
+    if offset is not None:
+        if not offset.isdigit():
+            raise BadRequest(f"Invalid offset: {offset}.")
+        rows = rows[int(offset):]
+    shown, marker = page(rows, query, parse_limit(query))
+    return Page(shown, count, marker)
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").lower() in ("true", "1", "yes", "on")

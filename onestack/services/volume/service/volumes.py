@@ -1,0 +1,273 @@
+"""Volumes: create (blank, from a snapshot, from another volume), read, update, extend, delete, metadata
+and the admin and owner actions that only change records.
+
+Each call is one transaction; a change the files must follow sets ``task`` (create, extend, delete) and the
+reconciler makes it so, then writes the status it reached.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onestack.db.engine import Database
+from onestack.http.context import Context
+from onestack.http.errors import BadRequest, NotFound
+from onestack.http.microversion import Version
+from onestack.services.volume.models import Snapshot, Volume
+from onestack.services.volume.policies import authorize
+from onestack.services.volume.service import quotas, types
+from onestack.services.volume.service.access import load, scoped
+from onestack.services.volume.service.lists import Page, listing
+
+AVAILABILITY_ZONE = "nova"
+# Statuses os-reset_status may set (Cinder's list).
+RESETTABLE = ("available", "error", "creating", "deleting", "in-use", "attaching", "detaching", "error_deleting",
+              "maintenance", "reserved", "extending", "error_extending", "downloading", "uploading",
+              "retyping", "backing-up", "restoring-backup", "error_restoring", "error_managing", "managing")
+# Where a volume may be deleted from without force.
+DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
+FILTERS = {"name": "name", "status": "status", "availability_zone": "availability_zone",
+           "bootable": "bootable", "id": "id", "user_id": "user_id", "size": "size"}
+SORTABLE = {"id": "id", "name": "name", "status": "status", "size": "size", "created_at": "created_at",
+            "updated_at": "updated_at", "availability_zone": "availability_zone", "bootable": "bootable",
+            "project_id": "project_id"}
+
+
+def uuid_or_404(ident: str, what: str) -> str:
+    try:
+        uuid.UUID(ident)
+    except ValueError:
+        raise NotFound(f"{what} {ident} could not be found.") from None
+    return ident
+
+
+def _size(value, floor: int | None = None) -> int | None:
+    """Cinder takes a size as an integer or a string of digits; at least 1 GB (or the source's size)."""
+    if value is None:
+        return floor
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+        raise BadRequest(f"Invalid input received: size must be an integer (and greater than 0), got {value!r}.")
+    size = int(value)
+    if size <= 0 or size > 2147483647:
+        raise BadRequest(f"Invalid input received: Volume size '{value}' must be an integer and greater than 0.")
+    if floor is not None and size < floor:
+        raise BadRequest(f"Invalid input received: Volume size '{size}'GB cannot be smaller than the source "
+                         f"size {floor}GB. They must be >= original size.")
+    return size
+
+
+def _zone(asked: str | None) -> str:
+    if asked not in (None, AVAILABILITY_ZONE):
+        raise BadRequest(f"Invalid input received: Availability zone '{asked}' is invalid.")
+    return AVAILABILITY_ZONE
+
+
+def is_multiattach(extra_specs: dict) -> bool:
+    return extra_specs.get("multiattach", "").strip().lower() == "<is> true"
+
+
+class Volumes:
+    def __init__(self, db: Database):
+        self.db = db
+
+    # -- create ----------------------------------------------------------------------------------------
+    def create(self, ctx: Context, asked: dict) -> Volume:
+        authorize(ctx, "volume:create")
+        if asked.get("imageRef") or asked.get("backup_id"):
+            raise BadRequest("Invalid input received: volumes from images and backups are not provided yet.")
+        with self.db.write() as session:
+            source_snapshot = self._source_snapshot(session, ctx, asked.get("snapshot_id"))
+            source_volume = self._source_volume(session, ctx, asked.get("source_volid"))
+            origin = source_snapshot or source_volume
+            size = _size(asked.get("size"), origin.size if origin else None)
+            if size is None:
+                raise BadRequest("Invalid input received: size is required for a blank volume.")
+            # A snapshot's volume stays while the snapshot does (a delete takes its snapshots or waits).
+            origin_volume = session.get(Volume, source_snapshot.volume_id) if source_snapshot else source_volume
+            if asked.get("volume_type"):
+                volume_type = types.find(session, ctx, asked["volume_type"])
+            elif origin_volume is not None:
+                volume_type = origin_volume.volume_type
+            else:
+                volume_type = types.default_for(session, ctx.project_id)
+            quotas.check(session, ctx.project_id, volume_type.name, volumes=1, gigabytes=size, size=size)
+            volume = Volume(
+                id=str(uuid.uuid4()), project_id=ctx.project_id, user_id=ctx.user_id, name=asked.get("name"),
+                attachments=[],
+                description=asked.get("description"), size=size, status="creating", task="create",
+                availability_zone=_zone(asked.get("availability_zone")), volume_type=volume_type,
+                type_id=volume_type.id, metadata_=dict(asked.get("metadata") or {}),
+                multiattach=bool(asked.get("multiattach")) or is_multiattach(volume_type.extra_specs),
+                snapshot_id=source_snapshot.id if source_snapshot else None,
+                source_volid=source_volume.id if source_volume else None,
+                bootable=bool(origin_volume and origin_volume.bootable))
+            if source_volume is not None:
+                volume.clone_of = self._freeze_for_clone(session, source_volume).id
+            session.add(volume)
+            session.flush()
+            return volume
+
+    @staticmethod
+    def _source_snapshot(session: Session, ctx: Context, snapshot_id: str | None) -> Snapshot | None:
+        if snapshot_id is None:
+            return None
+        snapshot = load(session, Snapshot, snapshot_id, ctx, "Snapshot")
+        if snapshot.status != "available":
+            raise BadRequest(f"Invalid snapshot: Originating snapshot status must be one of 'available' values "
+                             f"(it is {snapshot.status}).")
+        return snapshot
+
+    @staticmethod
+    def _source_volume(session: Session, ctx: Context, volume_id: str | None) -> Volume | None:
+        if volume_id is None:
+            return None
+        volume = load(session, Volume, volume_id, ctx, "Volume")
+        if volume.status not in ("available", "in-use") or volume.task is not None:
+            raise BadRequest(f"Invalid volume: Source volume status must be available or in-use "
+                             f"(it is {volume.status}).")
+        return volume
+
+    @staticmethod
+    def _freeze_for_clone(session: Session, source: Volume) -> Snapshot:
+        """A hidden snapshot of the source, which the clone's file backs on (and goes with its last clone)."""
+        frozen = Snapshot(id=str(uuid.uuid4()), project_id=source.project_id, user_id=source.user_id,
+                          volume_id=source.id, name=f"clone source of {source.id}", size=source.size,
+                          status="creating", task="create", hidden=True, metadata_={})
+        session.add(frozen)
+        return frozen
+
+    # -- read ------------------------------------------------------------------------------------------
+    def show(self, ctx: Context, volume_id: str) -> Volume:
+        with self.db.read() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume:get", volume.project_id)
+            return volume
+
+    def listing(self, ctx: Context, query, version: Version | None) -> Page:
+        authorize(ctx, "volume:get_all")
+        all_projects = (query.get("all_tenants") or "0").lower() not in ("0", "false", "no", "off")
+        with self.db.read() as session:
+            stmt = scoped(select(Volume), Volume, ctx, all_projects)
+            if all_projects and "project_id" in query:
+                stmt = stmt.where(Volume.project_id == query["project_id"])
+            if "volume_type" in query:
+                stmt = stmt.where(Volume.type_id == types.find(session, ctx, query["volume_type"]).id)
+            return listing(session, stmt, Volume, query, version, filters=FILTERS, sortable=SORTABLE)
+
+    def summary(self, ctx: Context, all_projects: bool) -> tuple[int, int, dict]:
+        authorize(ctx, "volume:get_all")
+        with self.db.read() as session:
+            rows = list(session.scalars(scoped(select(Volume), Volume, ctx, all_projects)))
+        metadata: dict[str, list[str]] = {}
+        for row in rows:
+            for key, value in row.metadata_.items():
+                metadata.setdefault(key, []).append(value)
+        return len(rows), sum(r.size for r in rows), {k: sorted(set(v)) for k, v in metadata.items()}
+
+    # -- change ----------------------------------------------------------------------------------------
+    def update(self, ctx: Context, volume_id: str, changes: dict) -> Volume:
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume:update", volume.project_id)
+            for field in ("name", "description"):
+                if field in changes:
+                    setattr(volume, field, changes[field])
+            if "metadata" in changes:
+                volume.metadata_ = dict(changes["metadata"])
+            return volume
+
+    def extend(self, ctx: Context, volume_id: str, new_size) -> None:
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume:extend", volume.project_id)
+            if volume.status != "available" or volume.task is not None:
+                raise BadRequest(f"Invalid volume: Volume {volume.id} status must be available to extend, "
+                                 f"but current status is: {volume.status}.")
+            size = _size(new_size)
+            if size <= volume.size:
+                raise BadRequest(f"Invalid input received: New size for extend must be greater than current size. "
+                                 f"(current: {volume.size}, extended: {size}).")
+            quotas.check(session, volume.project_id, volume.volume_type.name, gigabytes=size - volume.size, size=size)
+            volume.size, volume.status, volume.task = size, "extending", "extend"
+
+    def delete(self, ctx: Context, volume_id: str, *, cascade: bool = False, force: bool = False) -> None:
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume", lock=True)
+            if force:
+                authorize(ctx, "volume_extension:volume_admin_actions:force_delete", volume.project_id)
+            else:
+                authorize(ctx, "volume:delete", volume.project_id)
+            if volume.task == "delete":
+                return
+            if not force and (volume.status not in DELETABLE or volume.task is not None):
+                raise BadRequest(f"Invalid volume: Volume status must be available or error or error_restoring "
+                                 f"or error_extending or error_managing and must not be migrating, attached, "
+                                 f"belong to a group, have snapshots, awaiting a transfer, or be disassociated "
+                                 f"from snapshots after volume transfer (it is {volume.status}).")
+            if any(a.attach_status != "detached" for a in volume.attachments) and not force:
+                raise BadRequest("Invalid volume: Volume must not be attached to be deleted.")
+            snapshots = list(session.scalars(select(Snapshot).where(Snapshot.volume_id == volume.id,
+                                                                   Snapshot.hidden.is_(False))))
+            if snapshots and not cascade:
+                raise BadRequest(f"Invalid volume: Volume {volume.id} still has {len(snapshots)} dependent "
+                                 f"snapshots.")
+            if cascade and any(s.status not in ("available", "error") or s.task == "create" for s in snapshots):
+                raise BadRequest("Invalid volume: Snapshots of the volume must be available or error to cascade.")
+            for snapshot in snapshots:
+                snapshot.status, snapshot.task = "deleting", "delete"
+            volume.status, volume.task, volume.cascade = "deleting", "delete", cascade
+
+    # -- metadata --------------------------------------------------------------------------------------
+    def metadata(self, ctx: Context, volume_id: str) -> dict[str, str]:
+        with self.db.read() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume:get_volume_metadata", volume.project_id)
+            return dict(volume.metadata_)
+
+    def set_metadata(self, ctx: Context, volume_id: str, values: dict[str, str], *, replace: bool) -> dict[str, str]:
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume:update_volume_metadata", volume.project_id)
+            _no_change_while_busy(volume)
+            volume.metadata_ = dict(values) if replace else {**volume.metadata_, **values}
+            return dict(volume.metadata_)
+
+    def unset_metadata(self, ctx: Context, volume_id: str, key: str) -> None:
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume:update_volume_metadata", volume.project_id)
+            if key not in volume.metadata_:
+                raise NotFound(f"Volume {volume.id} has no metadata with key {key}.")
+            volume.metadata_ = {k: v for k, v in volume.metadata_.items() if k != key}
+
+    # -- record-only actions ---------------------------------------------------------------------------
+    def reset_status(self, ctx: Context, volume_id: str, status: str | None, attach_status: str | None) -> None:
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume_extension:volume_admin_actions:reset_status", volume.project_id)
+            if status is not None:
+                volume.status = status
+            if attach_status == "detached":
+                volume.attachments.clear()
+
+    def set_bootable(self, ctx: Context, volume_id: str, bootable: bool) -> None:
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume_extension:volume_actions:set_bootable", volume.project_id)
+            volume.bootable = bootable
+
+    def set_readonly(self, ctx: Context, volume_id: str, readonly: bool) -> None:
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume:update_readonly_flag", volume.project_id)
+            _no_change_while_busy(volume)
+            volume.readonly = readonly
+
+
+def _no_change_while_busy(volume: Volume) -> None:
+    if volume.status in ("maintenance", "uploading"):
+        raise BadRequest(f"Invalid volume: The volume metadata cannot be updated when the volume is in "
+                         f"{volume.status} status.")

@@ -1,0 +1,147 @@
+"""Rows as the Block Storage API shows them; every microversion difference of an answer lives here."""
+
+from __future__ import annotations
+
+import datetime
+
+from onestack.http.microversion import Version, at_least
+from onestack.services.volume.models import Attachment, DefaultType, Snapshot, Volume, VolumeType
+from onestack.services.volume.public import Connection
+from onestack.services.volume.versions import MICROVERSIONS
+
+UPDATED = "2024-09-01T00:00:00Z"
+HOST = "onestack@file#file"
+
+
+def when(moment: datetime.datetime | None) -> str | None:
+    """Cinder's timestamps: naive UTC with microseconds."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") if moment else None
+
+
+def version(href: str) -> dict:
+    return {"id": "v3.0", "status": "CURRENT", "version": str(MICROVERSIONS.maximum),
+            "min_version": str(MICROVERSIONS.minimum), "updated": UPDATED,
+            "links": [{"rel": "describedby", "type": "text/html", "href": "https://docs.openstack.org/"},
+                      {"rel": "self", "href": href}],
+            "media-types": [{"base": "application/json",
+                             "type": "application/vnd.openstack.volume+json;version=3"}]}
+
+
+def links(url, project_id: str, collection: str, ident: str) -> list[dict]:
+    """``url`` makes an absolute URL of a path under the service (``call.url``)."""
+    return [{"rel": "self", "href": url(f"/v3/{project_id}/{collection}/{ident}")},
+            {"rel": "bookmark", "href": url(f"/{project_id}/{collection}/{ident}")}]
+
+
+def attachment_summary(attachment: Attachment) -> dict:
+    """An attachment as a volume lists it."""
+    return {"id": attachment.volume_id, "attachment_id": attachment.id, "volume_id": attachment.volume_id,
+            "server_id": attachment.instance_uuid, "host_name": attachment.attached_host,
+            "device": attachment.mountpoint, "attached_at": when(attachment.attach_time)}
+
+
+def volume_summary(volume: Volume, url) -> dict:
+    return {"id": volume.id, "name": volume.name, "links": links(url, volume.project_id, "volumes", volume.id)}
+
+
+def volume(volume: Volume, url, version: Version | None, admin: bool) -> dict:
+    body = {
+        "id": volume.id, "name": volume.name, "description": volume.description, "size": volume.size,
+        "status": volume.status, "availability_zone": volume.availability_zone,
+        "created_at": when(volume.created_at), "updated_at": when(volume.updated_at),
+        "attachments": [attachment_summary(a) for a in volume.attachments if a.attach_status == "attached"],
+        "links": links(url, volume.project_id, "volumes", volume.id),
+        "metadata": dict(volume.metadata_), "bootable": "true" if volume.bootable else "false",
+        "encrypted": False, "multiattach": volume.multiattach, "replication_status": None,
+        "consistencygroup_id": None, "migration_status": None, "snapshot_id": volume.snapshot_id,
+        "source_volid": volume.source_volid, "user_id": volume.user_id,
+        "volume_type": volume.volume_type.name, "os-vol-tenant-attr:tenant_id": volume.project_id,
+        "group_id": None,
+    }
+    if volume.image_metadata:
+        body["volume_image_metadata"] = dict(volume.image_metadata)
+    if admin:
+        body.update({"os-vol-host-attr:host": HOST, "os-vol-mig-status-attr:migstat": None,
+                     "os-vol-mig-status-attr:name_id": None})
+        if at_least(version, "3.21"):
+            body["provider_id"] = None
+        if at_least(version, "3.61"):
+            body["cluster_name"] = None
+    if at_least(version, "3.48"):
+        body.update({"shared_targets": False, "service_uuid": SERVICE_UUID})
+    if at_least(version, "3.63"):
+        body["volume_type_id"] = volume.type_id
+    if at_least(version, "3.64"):
+        body["encryption_key_id"] = None
+    if at_least(version, "3.65"):
+        body["consumes_quota"] = True
+    return body
+
+
+def snapshot(snapshot: Snapshot, version: Version | None, detail: bool = True) -> dict:
+    body = {"id": snapshot.id, "name": snapshot.name, "description": snapshot.description,
+            "volume_id": snapshot.volume_id, "status": snapshot.status, "size": snapshot.size,
+            "metadata": dict(snapshot.metadata_), "created_at": when(snapshot.created_at),
+            "updated_at": when(snapshot.updated_at)}
+    if detail:
+        body["os-extended-snapshot-attributes:progress"] = "100%" if snapshot.status == "available" else "0%"
+        body["os-extended-snapshot-attributes:project_id"] = snapshot.project_id
+    if at_least(version, "3.14"):
+        body["group_snapshot_id"] = None
+    if at_least(version, "3.41"):
+        body["user_id"] = snapshot.user_id
+    if at_least(version, "3.65"):
+        body["consumes_quota"] = True
+    return body
+
+
+def volume_type(row: VolumeType, admin: bool) -> dict:
+    body = {"id": row.id, "name": row.name, "description": row.description, "is_public": row.is_public,
+            "os-volume-type-access:is_public": row.is_public}
+    if admin:
+        body.update({"extra_specs": {k: str(v) for k, v in row.extra_specs.items()}, "qos_specs_id": None})
+    return body
+
+
+def default_type(row: DefaultType) -> dict:
+    return {"project_id": row.project_id, "volume_type_id": row.type_id}
+
+
+def attachment(row: Attachment, connection: Connection | None, detail: bool = True) -> dict:
+    body = {"id": row.id, "status": row.attach_status, "instance": row.instance_uuid, "volume_id": row.volume_id}
+    if detail:
+        body.update({"attached_at": when(row.attach_time), "detached_at": when(row.detach_time),
+                     "attach_mode": row.attach_mode,
+                     "connection_info": connection.as_dict()["data"] | {
+                         "driver_volume_type": connection.driver_volume_type} if connection else {}})
+    return body
+
+
+def quota_set(project_id: str, values: dict) -> dict:
+    return {"id": project_id, **values}
+
+
+def absolute_limits(limits: dict, used: dict) -> dict:
+    return {"rate": [], "absolute": {
+        "maxTotalVolumes": limits["volumes"], "maxTotalSnapshots": limits["snapshots"],
+        "maxTotalVolumeGigabytes": limits["gigabytes"], "maxTotalBackups": limits["backups"],
+        "maxTotalBackupGigabytes": limits["backup_gigabytes"], "totalVolumesUsed": used["volumes"],
+        "totalGigabytesUsed": used["gigabytes"], "totalSnapshotsUsed": used["snapshots"],
+        "totalBackupsUsed": 0, "totalBackupGigabytesUsed": 0}}
+
+
+# The one volume service of this cloud (Cinder's service_uuid names the cinder-volume service).
+SERVICE_UUID = "0b1c6e5e-7a2f-4c36-9d0e-5d1c0f7e9a11"
+
+
+def services(host: str, started: datetime.datetime, version: Version | None) -> list[dict]:
+    rows = []
+    for binary, where in (("cinder-scheduler", host), ("cinder-volume", f"{host}@file")):
+        row = {"binary": binary, "host": where, "zone": "nova", "status": "enabled", "state": "up",
+               "updated_at": when(started), "disabled_reason": None}
+        if at_least(version, "3.7"):
+            row["cluster"] = None
+        if binary == "cinder-volume":
+            row.update({"replication_status": "disabled", "active_backend_id": None, "frozen": False})
+        rows.append(row)
+    return rows

@@ -1,0 +1,130 @@
+"""The real `openstack volume ...` CLI and python-cinderclient against Block Storage."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import openstack
+from openstack.config.loader import OpenStackConfig
+
+
+def name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def cli(cloud, *args: str, os_cloud: str = "onestack") -> dict | list:
+    return json.loads(cloud.openstack(*args, "-f", "json", cloud=os_cloud).stdout)
+
+
+def wait_status(cloud, kind: str, ident: str, status: str, os_cloud: str = "onestack") -> dict:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        shown = cli(cloud, "volume", *(["snapshot"] if kind == "snapshot" else []), "show", ident,
+                    os_cloud=os_cloud)
+        if shown["status"] == status:
+            return shown
+        time.sleep(0.3)
+    raise AssertionError(f"{kind} {ident} never became {status}")
+
+
+def test_volume_story_with_the_openstack_cli(cloud):
+    vol = name("cli-vol")
+    made = cli(cloud, "volume", "create", "--size", "1", vol)
+    assert made["name"] == vol and made["size"] == 1
+    wait_status(cloud, "volume", vol, "available")
+    assert vol in {v["Name"] for v in cli(cloud, "volume", "list")}
+    cloud.openstack("volume", "set", "--size", "2", "--property", "tier=gold", vol, cloud="onestack")
+    shown = wait_status(cloud, "volume", vol, "available")
+    assert shown["size"] == 2 and "gold" in json.dumps(shown["properties"])
+    snap = name("cli-snap")
+    cli(cloud, "volume", "snapshot", "create", "--volume", vol, snap)
+    wait_status(cloud, "snapshot", snap, "available")
+    restored = name("cli-restored")
+    cli(cloud, "volume", "create", "--snapshot", snap, "--size", "3", restored)
+    assert wait_status(cloud, "volume", restored, "available")["size"] == 3
+    refused = cloud.openstack("volume", "delete", vol, cloud="onestack", check=False)
+    assert refused.returncode != 0 and "dependent snapshots" in refused.stderr
+    cloud.openstack("volume", "delete", restored, cloud="onestack")
+    cloud.openstack("volume", "snapshot", "delete", snap, cloud="onestack")
+    cloud.openstack("volume", "delete", vol, cloud="onestack")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and {vol, restored} & {v["Name"] for v in cli(cloud, "volume", "list")}:
+        time.sleep(0.3)
+    assert not {vol, restored} & {v["Name"] for v in cli(cloud, "volume", "list")}
+
+
+def test_types_and_quotas_with_the_openstack_cli(cloud):
+    kind = name("cli-type")
+    made = cli(cloud, "volume", "type", "create", "--property", "tier=fast", "--private", kind,
+               os_cloud="onestack-admin")
+    assert made["name"] == kind and made["is_public"] is False
+    demo = cloud.openstack("volume", "type", "list", cloud="onestack").stdout
+    assert kind not in demo
+    cloud.openstack("volume", "type", "set", "--project", "demo", kind, cloud="onestack-admin")
+    assert kind in cloud.openstack("volume", "type", "list", cloud="onestack").stdout
+    refused = cloud.openstack("volume", "type", "create", name("nope"), cloud="onestack", check=False)
+    assert refused.returncode != 0 and "403" in refused.stderr
+    quotas = cli(cloud, "quota", "show", "--volume", "demo", os_cloud="onestack-admin")
+    rows = {r["Resource"]: r["Limit"] for r in quotas} if isinstance(quotas, list) else quotas
+    assert rows["volumes"] == 10 and rows["gigabytes"] == 1000
+    cloud.openstack("volume", "type", "delete", kind, cloud="onestack-admin")
+
+
+def cinder_cli(cloud, *args: str, os_cloud: str = "onestack") -> subprocess.CompletedProcess:
+    """python-cinderclient's `cinder` command, with the clouds.yaml entry's credentials."""
+    entry = cloud.clouds[os_cloud]
+    env = {**cloud.env, "OS_AUTH_URL": entry["auth"]["auth_url"], "OS_USERNAME": entry["auth"]["username"],
+           "OS_PASSWORD": entry["auth"]["password"], "OS_PROJECT_NAME": entry["auth"]["project_name"],
+           "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
+           "OS_VOLUME_API_VERSION": "3.67"}
+    exe = shutil.which("cinder", path=str(Path(sys.executable).parent)) or "cinder"
+    return subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_python_cinderclient(cloud):
+    vol = name("cinder-vol")
+    made = cinder_cli(cloud, "create", "--name", vol, "1")
+    assert made.returncode == 0, made.stderr
+    deadline = time.monotonic() + 30
+    while "available" not in cinder_cli(cloud, "show", vol).stdout and time.monotonic() < deadline:
+        time.sleep(0.3)
+    listed = cinder_cli(cloud, "list")
+    assert listed.returncode == 0 and vol in listed.stdout and "available" in listed.stdout
+    extended = cinder_cli(cloud, "extend", vol, "2")
+    assert extended.returncode == 0, extended.stderr
+    version = cinder_cli(cloud, "version-list")
+    assert "3.67" in version.stdout, version.stderr
+    bad = cinder_cli(cloud, "create", "--name", name("bad"), "0")
+    assert bad.returncode != 0 and "500" not in bad.stderr
+    cinder_cli(cloud, "delete", vol)
+    assert os.environ.get("OS_CLOUD") is None  # the client saw only the variables given above
+
+
+def test_openstacksdk_block_storage(cloud):
+    config = OpenStackConfig(config_files=[str(cloud.data_dir / "clouds.yaml")], vendor_files=[],
+                             load_envvars=False)
+    conn = openstack.connection.Connection(config=config.get_one(cloud="onestack"))
+    try:
+        volume = conn.block_storage.create_volume(size=1, name=name("sdk-vol"), metadata={"by": "sdk"})
+        volume = conn.block_storage.wait_for_status(volume, "available", wait=30, interval=0.3)
+        assert volume.metadata == {"by": "sdk"} and volume.volume_type == "__DEFAULT__"
+        snapshot = conn.block_storage.create_snapshot(volume_id=volume.id, name=name("sdk-snap"))
+        snapshot = conn.block_storage.wait_for_status(snapshot, "available", wait=30, interval=0.3)
+        clone = conn.block_storage.create_volume(snapshot_id=snapshot.id, name=name("sdk-clone"))
+        clone = conn.block_storage.wait_for_status(clone, "available", wait=30, interval=0.3)
+        assert clone.snapshot_id == snapshot.id and clone.size == 1
+        assert {v.id for v in conn.block_storage.volumes()} >= {volume.id, clone.id}
+        limits = conn.block_storage.get_limits()
+        assert limits.absolute.total_volumes_used >= 2
+        conn.block_storage.delete_volume(clone, cascade=False)
+        conn.block_storage.wait_for_delete(clone, wait=30, interval=0.3)
+        conn.block_storage.delete_volume(volume, cascade=True)
+        conn.block_storage.wait_for_delete(volume, wait=30, interval=0.3)
+        assert conn.block_storage.find_snapshot(snapshot.id) is None
+    finally:
+        conn.close()
