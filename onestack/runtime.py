@@ -19,6 +19,8 @@ from onestack.services.identity.service import IdentityService
 from onestack.services.image.service import ImageService
 from onestack.services.network.dataplane.agent import Agent
 from onestack.services.network.service import NetworkService
+from onestack.services.object.reconcile import Upkeep
+from onestack.services.object.service import ObjectService
 from onestack.services.placement.service import PlacementService
 
 
@@ -32,6 +34,8 @@ class Runtime:
         self.image = ImageService(self.db, settings, limits=self.identity.effective_limit)
         self.network = NetworkService(self.db, settings)
         self.placement = PlacementService(self.db)
+        self.object = ObjectService(self.db, settings)
+        self.object_upkeep = Upkeep(self.object)
         self.compute = ComputeService(self.db, settings, network=self.network, image=self.image,
                                       placement=PlacementClient(self.placement), schedules=network_node)
         self.dataplane_on, self.dataplane_reason = availability.choose(settings.network.dataplane)
@@ -46,12 +50,14 @@ class Runtime:
     def start(self) -> None:
         """The background work of this process: converging compute hosts and the network data plane."""
         self.compute.start()
+        self.object_upkeep.start()
         if self.dataplane is not None:
             self.dataplane.start()
 
     def stop(self) -> None:
         if self.dataplane is not None:
             self.dataplane.stop()
+        self.object_upkeep.stop()
         self.compute.stop()
 
     def authenticate(self, token: str) -> Context:
