@@ -5,8 +5,8 @@ import pytest
 
 from tests.cloudfixture import Cloud
 
-# Network test fixtures (nadmin, tenant, other_tenant, make_tenant) for the API and client tests.
-pytest_plugins = ["tests.api.network_helpers"]
+# Network (nadmin, tenant, other_tenant, make_tenant) and object (swift) fixtures for the API and client tests.
+pytest_plugins = ["tests.api.network_helpers", "tests.api.object_helpers"]
 
 
 @pytest.fixture(scope="session")

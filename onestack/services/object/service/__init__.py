@@ -133,7 +133,7 @@ class ObjectService:
         with self.db.write() as session:
             container = _container(session, account, name, lock=True)
             if session.scalars(select(Object.name).where(Object.container_id == container.id).limit(1)).first():
-                raise errors.Conflict("There was a conflict when trying to complete your request.")
+                raise errors.Conflict()
             session.delete(container)
             session.execute(update(Account).where(Account.name == account)
                             .values(container_count=Account.container_count - 1))

@@ -55,7 +55,8 @@ def page(fetch: Fetch, query: Query) -> list:
                 out.append(row)
             else:
                 skipping = name[:cut + len(delimiter)]
-                if query.path is None:
+                # a page that ended on this directory named it already (its marker)
+                if query.path is None and skipping != query.marker:
                     out.append(Subdir(skipping))
             if len(out) == query.limit:
                 break
