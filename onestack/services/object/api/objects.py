@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import quote, unquote
 
 from starlette.responses import Response, StreamingResponse
@@ -12,7 +12,7 @@ from onestack.http import errors
 from onestack.services.object import schemas, views
 from onestack.services.object.api import conditions
 from onestack.services.object.api.request import Swift, reply
-from onestack.services.object.service import ObjectSpec
+from onestack.services.object.service import ObjectSpec, large
 
 SMALL = 1 << 20  # read whole and checked before the response starts
 
@@ -83,12 +83,13 @@ def _copy_into(req: Swift, account: str, container: str, name: str,
     req.authorize("write", account, container)
     source = req.svc.object(src_account, src_container, src_name)
     fresh = req.headers.get("x-fresh-metadata", "").lower() in ("true", "1", "yes", "on")
-    meta = {} if fresh else {k: v for k, v in source.meta.items() if k not in schemas.SYSTEM_META}
+    dropped = schemas.SYSTEM_META | {"X-Object-Manifest"}  # a copy holds the bytes, not the manifest
+    meta = {} if fresh else {k: v for k, v in source.meta.items() if k not in dropped}
     meta = schemas.check_meta({**meta, **req.object_meta()}, "object")
     content_type = req.headers.get("content-type") or source.content_type
     spec = ObjectSpec(content_type=content_type, meta=meta, delete_at=req.delete_at(),
                       if_none_match=_if_none_match_star(req))
-    obj = req.svc.copy_object(source, account, container, name, spec)
+    obj = req.svc.copy_object(source, src_account, account, container, name, spec)
     headers = {"ETag": obj.etag, "Last-Modified": views.http_date(obj.timestamp),
                "X-Copied-From": quote(f"{src_container}/{src_name}"),
                "X-Copied-From-Last-Modified": views.http_date(source.timestamp)}
@@ -101,39 +102,56 @@ def get(req: Swift) -> Response:
     req.authorize("read")
     obj = req.svc.object(req.account, req.container, req.obj)
     headers = views.object_headers(obj)
-    failed = conditions.evaluate(req.headers, obj.etag, obj.timestamp)
+    size = obj.size
+
+    def read(start: int, end: int) -> Iterator[bytes]:
+        return req.svc.read(obj, start, end)
+
+    found = req.svc.pieces(req.account, obj) if req.query.get("multipart-manifest") != "get" else None
+    if found is not None:
+        container, pieces = found
+        req.authorize("read", req.account, container)
+        size, headers["ETag"] = sum(p.size for p in pieces), large.etag(pieces)
+
+        def read(start: int, end: int) -> Iterator[bytes]:
+            return req.svc.read_pieces(pieces, start, end)
+
+    failed = conditions.evaluate(req.headers, headers["ETag"], obj.timestamp)
     if failed == 304:
         return Response(status_code=304, headers={k: headers[k] for k in ("ETag", "Last-Modified", "X-Timestamp")})
     if failed == 412:
         raise errors.PreconditionFailed()
     if req.method == "HEAD":
-        return reply(200, {**headers, "Content-Length": str(obj.size)}, content_type=obj.content_type)
-    wanted = conditions.ranges(req.headers.get("range"), obj.size)
+        return reply(200, {**headers, "Content-Length": str(size)}, content_type=obj.content_type)
+    wanted = conditions.ranges(req.headers.get("range"), size)
     if wanted is None:
-        return _body(req, obj, 200, headers, 0, obj.size - 1)
+        return _body(read, 200, headers, 0, size - 1)
     if len(wanted) == 1:
         start, end = wanted[0]
-        headers["Content-Range"] = f"bytes {start}-{end}/{obj.size}"
-        return _body(req, obj, 206, headers, start, end)
-    return _multirange(req, obj, headers, wanted)
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        return _body(read, 206, headers, start, end)
+    return _multirange(read, obj.content_type, size, headers, wanted)
 
 
-def _body(req: Swift, obj, status: int, headers: dict, start: int, end: int) -> Response:
+Reader = Callable[[int, int], Iterator[bytes]]
+
+
+def _body(read: Reader, status: int, headers: dict, start: int, end: int) -> Response:
     headers["Content-Length"] = str(end - start + 1)
-    chunks = req.svc.read(obj, start, end)
+    chunks = read(start, end)
     if end - start < SMALL:
         return Response(b"".join(chunks), status_code=status, headers=headers)
     return StreamingResponse(chunks, status_code=status, headers=headers)
 
 
-def _multirange(req: Swift, obj, headers: dict, wanted: list[tuple[int, int]]) -> Response:
+def _multirange(read: Reader, content_type: str, size: int, headers: dict, wanted: list[tuple[int, int]]) -> Response:
     """multipart/byteranges: each range a part with its own Content-Type and Content-Range."""
     boundary = uuid.uuid4().hex
-    heads = [(f"--{boundary}\r\nContent-Type: {obj.content_type}\r\n"
-              f"Content-Range: bytes {start}-{end}/{obj.size}\r\n\r\n").encode() for start, end in wanted]
+    heads = [(f"--{boundary}\r\nContent-Type: {content_type}\r\n"
+              f"Content-Range: bytes {start}-{end}/{size}\r\n\r\n").encode() for start, end in wanted]
     tail = f"--{boundary}--".encode()
     length = sum(len(h) + end - start + 1 + 2 for h, (start, end) in zip(heads, wanted, strict=True)) + len(tail)
-    parts = [(head, req.svc.read(obj, start, end)) for head, (start, end) in zip(heads, wanted, strict=True)]
+    parts = [(head, read(start, end)) for head, (start, end) in zip(heads, wanted, strict=True)]
 
     def body() -> Iterator[bytes]:
         for head, chunks in parts:

@@ -25,7 +25,7 @@ from onestack.drivers.objectstore.files import FileStore
 from onestack.http import errors
 from onestack.services.object import schemas
 from onestack.services.object.models import Account, Container, Object
-from onestack.services.object.service import listing
+from onestack.services.object.service import large, listing
 
 LOG = logging.getLogger("onestack.object")
 
@@ -163,6 +163,24 @@ class ObjectService:
             return iter(())
         return _prepend(first, chunks)
 
+    def pieces(self, account: str, obj: Object) -> tuple[str, list[large.Piece]] | None:
+        """A large object's segment container and pieces; None for an ordinary object."""
+        location = large.dlo_location(obj)
+        if location is None:
+            return None
+        container, prefix = location
+
+        def list_page(query: listing.Query) -> list:
+            try:
+                return [e for e in self.list_objects(account, container, query)[1] if isinstance(e, Object)]
+            except errors.NotFound:
+                return []
+
+        return container, large.dlo_pieces(list_page, container, prefix)
+
+    def read_pieces(self, pieces: list[large.Piece], start: int, end: int) -> Iterator[bytes]:
+        return large.read(self.read, pieces, start, end)
+
     def put_object(self, account: str, container: str, name: str, chunks: Iterable[bytes], spec: ObjectSpec,
                    max_size: int = schemas.MAX_FILE_SIZE) -> Object:
         self.container(account, container)  # a missing container is a 404 before any byte is read
@@ -230,12 +248,16 @@ class ObjectService:
         self.store.delete(row.blob_id)
         return row
 
-    def copy_object(self, source: Object, account: str, container: str, name: str, spec: ObjectSpec) -> Object:
-        """A new object of ``source``'s bytes (read and checked, then written as a blob of its own)."""
+    def copy_object(self, source: Object, source_account: str, account: str, container: str, name: str,
+                    spec: ObjectSpec) -> Object:
+        """A new object of ``source``'s bytes (read and checked, then written as a blob of its own); a large
+        object's copy holds the concatenation of its segments."""
         self.container(account, container)
         if spec.if_none_match:
             self._refuse_existing(account, container, name)
-        stored = self.store.put(self.read(source), schemas.MAX_FILE_SIZE)
+        found = self.pieces(source_account, source)
+        chunks = self.read(source) if found is None else self.read_pieces(found[1], 0, sum(p.size for p in found[1]) - 1)
+        stored = self.store.put(chunks, schemas.MAX_FILE_SIZE)
         return self.commit_object(account, container, name, stored, spec)
 
     def _refuse_existing(self, account: str, container: str, name: str) -> None:
