@@ -5,6 +5,8 @@ import hashlib
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 
@@ -114,3 +116,11 @@ def test_damaged_bytes_are_an_error_never_content(store_cloud):
     first_block = swift.get("/c/large", headers={"Range": "bytes=0-99"})
     assert first_block.status_code == 206 and first_block.content == large[:100]
     assert swift.get("/c/large", headers={"Range": "bytes=1048576-1048600"}).status_code == 503
+    swift.put("/c/intact", content=b"fine")
+    audit = subprocess.run([sys.executable, "-m", "onestack.services.object.reconcile.auditor", str(cloud.data_dir)],
+                           capture_output=True, text=True, env=cloud.env, timeout=60)
+    assert audit.returncode == 1, audit.stderr
+    assert sorted(audit.stdout.splitlines()[:2]) == ["quarantined: large", "quarantined: small"]
+    assert swift.get("/c").text.splitlines() == ["intact"]
+    assert swift.head("/c").headers["X-Container-Bytes-Used"] == "4"
+    assert len(list((cloud.data_dir / "objects" / "quarantine").iterdir())) == 2

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from onestack.config import Settings
 from onestack.db.engine import Database
-from onestack.drivers.objectstore import Corrupt, Missing, Stored, TooLarge
+from onestack.drivers.objectstore import BlobStore, Corrupt, Missing, Stored, TooLarge
 from onestack.drivers.objectstore.files import FileStore
 from onestack.http import errors
 from onestack.services.object import schemas
@@ -58,9 +58,9 @@ def apply(meta: dict[str, str], changes: dict[str, str | None]) -> dict[str, str
 
 
 class ObjectService:
-    def __init__(self, db: Database, settings: Settings, store: FileStore | None = None):
+    def __init__(self, db: Database, settings: Settings, store: BlobStore | None = None):
         self.db = db
-        self.store = store or FileStore(Path(settings.data_dir) / "objects")
+        self.store: BlobStore = store or FileStore(Path(settings.data_dir) / "objects")
 
     # accounts
 
