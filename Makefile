@@ -9,7 +9,7 @@ APT_PACKAGES := postgresql postgresql-contrib qemu-utils qemu-system-x86 seabios
 	dnsmasq-base radvd nftables iptables conntrack novnc
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down purge status test test-unit check conformance bench docs clean postgres
+.PHONY: install up down purge status test test-unit check conformance bench docs clean postgres audit
 
 install: $(STAMP)
 
@@ -42,6 +42,10 @@ test: install postgres check
 check: install
 	$(VENV)/bin/ruff check onestack tests bench scripts
 	$(VENV)/bin/lint-imports
+
+# re-read every stored object; damaged ones are quarantined and reported (exit status 1 if any)
+audit:
+	$(PY) -m onestack.services.object.reconcile.auditor $(DATA_DIR)
 
 conformance: install
 	scripts/conformance.sh $(AREA)

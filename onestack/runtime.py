@@ -19,6 +19,8 @@ from onestack.services.identity.service import IdentityService
 from onestack.services.image.service import ImageService
 from onestack.services.network.reconcile.agent import Agent
 from onestack.services.network.service import NetworkService
+from onestack.services.object.reconcile import Upkeep
+from onestack.services.object.service import ObjectService
 from onestack.services.placement.service import PlacementService
 from onestack.services.volume.reconcile import Reconciler as VolumeReconciler
 from onestack.services.volume.service import VolumeService
@@ -34,6 +36,9 @@ class Runtime:
         self.image = ImageService(self.db, settings, limits=self.identity.effective_limit)
         self.network = NetworkService(self.db, settings)
         self.placement = PlacementService(self.db)
+        self.object = ObjectService(self.db, settings)
+        # Object data live in the controller's data dir: a joined host's sweep would find every blob missing.
+        self.object_upkeep = Upkeep(self.object) if network_node else None
         self.compute = ComputeService(self.db, settings, network=self.network, image=self.image,
                                       placement=PlacementClient(self.placement), schedules=network_node)
         self.volume = VolumeService(self.db, settings)
@@ -54,6 +59,8 @@ class Runtime:
         self.compute.start()
         if self.volume_files is not None:
             self.volume_files.start()
+        if self.object_upkeep is not None:
+            self.object_upkeep.start()
         if self.dataplane is not None:
             self.dataplane.start()
 
@@ -62,6 +69,8 @@ class Runtime:
             self.dataplane.stop()
         if self.volume_files is not None:
             self.volume_files.stop()
+        if self.object_upkeep is not None:
+            self.object_upkeep.stop()
         self.compute.stop()
 
     def authenticate(self, token: str) -> Context:

@@ -96,6 +96,18 @@ class ServiceUnavailable(APIError):
     status = 503
 
 
+class LengthRequired(APIError):
+    status = 411
+
+
+class RangeNotSatisfiable(APIError):
+    status = 416
+
+
+class UnprocessableEntity(APIError):
+    status = 422
+
+
 FaultFormat = Callable[[APIError], dict]
 
 

@@ -22,13 +22,8 @@ def _orchestration(call: Call) -> Reply:
     return Reply({"versions": [{"id": "v1.0", "status": "CURRENT", "links": _link(call, "/v1/")}]}, 300)
 
 
-def _object_store(call: Call) -> Reply:
-    return Reply({"swift": {"version": "onestack", "max_file_size": 5368709122}})
-
-
 PENDING: dict[str, tuple[str, errors.FaultFormat, str, Callable[[Call], Reply]]] = {
     "orchestration": ("/orchestration", errors.generic_fault, "/", _orchestration),
-    "object-store": ("/object-store", errors.generic_fault, "/info", _object_store),
 }
 
 

@@ -1,0 +1,58 @@
+"""Swift's API: ``/info`` and ``/v1/<account>[/<container>[/<object>]]``.
+
+Swift routes by the shape of the path, not by a route table: one endpoint takes every ``/v1`` request,
+splits the path as Swift does and hands it to the account, container or object handlers.  Bodies are
+raw bytes, streamed; errors are Swift's plain and HTML pages with Swift's status codes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from onestack.http import errors
+from onestack.http.routing import Call, Endpoint, Service
+from onestack.services.object import views
+from onestack.services.object.api import accounts, containers, info, objects
+from onestack.services.object.api.request import Swift
+
+LOG = logging.getLogger("onestack.object")
+METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE", "COPY", "OPTIONS")
+HANDLERS = {"account": accounts.HANDLERS, "container": containers.HANDLERS, "object": objects.HANDLERS}
+
+
+def dispatch(call: Call) -> Response:
+    req = Swift.parse(call)
+    handler = HANDLERS[req.level].get(call.request.method)
+    if handler is None:
+        raise errors.MethodNotAllowed(headers={"Allow": ", ".join(sorted(HANDLERS[req.level]))})
+    response = handler(req)
+    response.headers["X-Trans-Id"] = req.trans_id
+    return response
+
+
+class SwiftService(Service):
+    """Renders every error as Swift does (text, not a JSON fault)."""
+
+    def render(self, err: errors.APIError, request: Request | None = None) -> Response:
+        headers = dict(err.headers)
+        if request is not None:
+            headers["X-Trans-Id"] = Swift.trans_id_of(request)
+        if err.status == 401 and request is not None:
+            base = request.scope["onestack.runtime"].base_url(request)
+            headers.setdefault("WWW-Authenticate", f"Keystone uri='{base}/identity'")
+        return views.fault(err, headers)
+
+    async def _crash(self, request: Request, exc: Exception) -> Response:
+        LOG.exception("unexpected error in %s %s", request.method, request.url.path)
+        return self.render(errors.APIError(), request)
+
+
+def service() -> Service:
+    return SwiftService("object-store", "/object-store", errors.generic_fault, [
+        Endpoint("/info", ("GET", "HEAD", "OPTIONS"), info.show),
+        Endpoint("/v1/{rest:path}", METHODS, dispatch, stream_body=True),
+        Endpoint("/v1.0/{rest:path}", METHODS, dispatch, stream_body=True),
+    ])

@@ -1,0 +1,39 @@
+"""An account: its containers' listing (GET), its counters (HEAD) and its metadata (POST)."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from onestack.http import errors
+from onestack.services.object import schemas, views
+from onestack.services.object.api.request import Swift, reply
+
+
+def get(req: Swift) -> Response:
+    req.authorize("list")
+    query, fmt = req.listing_query(schemas.ACCOUNT_LISTING_LIMIT)
+    account, entries = req.svc.list_containers(req.account, query)
+    headers = views.account_headers(account)
+    if not entries and fmt == "plain":
+        return reply(204, headers, content_type=views.PLAIN)
+    return reply(200, headers, views.account_listing(req.account, entries, fmt), views.FORMATS[fmt])
+
+
+def head(req: Swift) -> Response:
+    req.authorize("read")
+    headers = views.account_headers(req.svc.account(req.account))
+    return reply(204, headers, content_type=views.FORMATS[req.listing_format()])
+
+
+def post(req: Swift) -> Response:
+    req.authorize("own")
+    req.svc.post_account(req.account, req.changes("account"))
+    return reply(204)
+
+
+def not_allowed(req: Swift) -> Response:
+    """Accounts come with projects: Swift's ``allow_account_management`` is off."""
+    raise errors.MethodNotAllowed(headers={"Allow": "GET, HEAD, POST"})
+
+
+HANDLERS = {"GET": get, "HEAD": head, "POST": post, "PUT": not_allowed, "DELETE": not_allowed}

@@ -1,0 +1,30 @@
+"""``/info``: the capabilities this object store has, with their limits (clients plan uploads by it)."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.responses import Response
+
+from onestack.http.routing import Call
+from onestack.services.object import schemas
+
+
+def capabilities() -> dict:
+    return {
+        "swift": {
+            "version": "onestack",
+            **schemas.CONSTRAINTS,
+            "policies": [{"name": "Policy-0", "aliases": "Policy-0", "default": True}],
+            "strict_cors_mode": True,
+            "allow_account_management": False,
+            "account_autocreate": True,
+            "valid_api_versions": ["v1", "v1.0"],
+        },
+    }
+
+
+def show(call: Call) -> Response:
+    headers = {"Content-Type": "application/json; charset=UTF-8"}
+    if call.request.method == "OPTIONS":
+        return Response(status_code=200, headers={"Allow": "GET, HEAD, OPTIONS", "Content-Length": "0"})
+    return Response(orjson.dumps(capabilities()), headers=headers)

@@ -1,0 +1,180 @@
+"""An object: upload (PUT, also as a copy), download (GET with ranges), HEAD, metadata (POST), COPY, DELETE."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from urllib.parse import quote, unquote
+
+from starlette.responses import Response, StreamingResponse
+
+from onestack.http import errors
+from onestack.services.object import schemas, views
+from onestack.services.object.api import conditions
+from onestack.services.object.api.request import Swift, reply
+from onestack.services.object.service import ObjectSpec, large
+
+SMALL = 1 << 20  # read whole and checked before the response starts
+
+
+def _meta_headers(req: Swift) -> ObjectSpec:
+    return ObjectSpec(content_type=req.content_type(), meta=req.object_meta(), delete_at=req.delete_at())
+
+
+def put(req: Swift) -> Response:
+    if "x-copy-from" in req.headers:
+        return _copy_into(req, req.account, req.container, req.obj, *_source_of(req))
+    req.authorize("write")
+    length = req.headers.get("content-length")
+    chunked = "chunked" in req.headers.get("transfer-encoding", "").lower()
+    if length is None and not chunked:
+        raise errors.LengthRequired("Missing Content-Length header.")
+    if length is not None and not chunked:
+        if not length.isdigit():
+            raise errors.BadRequest("Invalid Content-Length header.")
+        if int(length) > schemas.MAX_FILE_SIZE:
+            raise errors.PayloadTooLarge("Your request is too large.")
+    spec = _meta_headers(req)
+    spec.etag = _client_etag(req)
+    spec.if_none_match = _if_none_match_star(req)
+    obj = req.svc.put_object(req.account, req.container, req.obj, req.call.chunks(), spec)
+    return reply(201, {"ETag": obj.etag, "Last-Modified": views.http_date(obj.timestamp)})
+
+
+def _client_etag(req: Swift) -> str | None:
+    etag = req.headers.get("etag")
+    return etag.strip().strip('"').lower() if etag else None
+
+
+def _if_none_match_star(req: Swift) -> bool:
+    value = req.headers.get("if-none-match")
+    if value is None:
+        return False
+    if value.strip() != "*":
+        raise errors.BadRequest("If-None-Match only supports *")
+    return True
+
+
+def _source_of(req: Swift) -> tuple[str, str, str]:
+    """X-Copy-From (and X-Copy-From-Account): ``<container>/<object>``, URL-quoted as the client sent it."""
+    source = unquote(req.headers["x-copy-from"]).lstrip("/")
+    container, _, name = source.partition("/")
+    if not container or not name:
+        raise errors.PreconditionFailed("X-Copy-From header must be of the form <container name>/<object name>")
+    return req.headers.get("x-copy-from-account", req.account), container, name
+
+
+def copy(req: Swift) -> Response:
+    """COPY: this object to ``Destination`` (``<container>/<object>``, in ``Destination-Account`` if given)."""
+    destination = unquote(req.headers.get("destination", "")).lstrip("/")
+    container, _, name = destination.partition("/")
+    if not container or not name:
+        raise errors.PreconditionFailed("Destination header must be of the form <container name>/<object name>")
+    account = req.headers.get("destination-account", req.account)
+    return _copy_into(req, account, container, name, req.account, req.container, req.obj)
+
+
+def _copy_into(req: Swift, account: str, container: str, name: str,
+               src_account: str, src_container: str, src_name: str) -> Response:
+    if req.headers.get("content-length", "0") not in ("0", ""):
+        raise errors.BadRequest("Copy requests require a zero byte body")
+    schemas.check_name("Object", name, schemas.MAX_OBJECT_NAME_LENGTH)
+    req.authorize("read", src_account, src_container)
+    req.authorize("write", account, container)
+    source = req.svc.object(src_account, src_container, src_name)
+    fresh = req.headers.get("x-fresh-metadata", "").lower() in ("true", "1", "yes", "on")
+    dropped = schemas.SYSTEM_META | {"X-Object-Manifest"}  # a copy holds the bytes, not the manifest
+    meta = {} if fresh else {k: v for k, v in source.meta.items() if k not in dropped}
+    meta = schemas.check_meta({**meta, **req.object_meta()}, "object")
+    content_type = req.headers.get("content-type") or source.content_type
+    spec = ObjectSpec(content_type=content_type, meta=meta, delete_at=req.delete_at(),
+                      if_none_match=_if_none_match_star(req))
+    obj = req.svc.copy_object(source, src_account, account, container, name, spec)
+    headers = {"ETag": obj.etag, "Last-Modified": views.http_date(obj.timestamp),
+               "X-Copied-From": quote(f"{src_container}/{src_name}"),
+               "X-Copied-From-Last-Modified": views.http_date(source.timestamp)}
+    if src_account != account:
+        headers["X-Copied-From-Account"] = quote(src_account)
+    return reply(201, headers)
+
+
+def get(req: Swift) -> Response:
+    req.authorize("read")
+    obj = req.svc.object(req.account, req.container, req.obj)
+    headers = views.object_headers(obj)
+    size = obj.size
+
+    def read(start: int, end: int) -> Iterator[bytes]:
+        return req.svc.read(obj, start, end)
+
+    found = req.svc.pieces(req.account, obj) if req.query.get("multipart-manifest") != "get" else None
+    if found is not None:
+        container, pieces = found
+        req.authorize("read", req.account, container)
+        size, headers["ETag"] = sum(p.size for p in pieces), large.etag(pieces)
+
+        def read(start: int, end: int) -> Iterator[bytes]:
+            return req.svc.read_pieces(pieces, start, end)
+
+    failed = conditions.evaluate(req.headers, headers["ETag"], obj.timestamp)
+    if failed == 304:
+        return Response(status_code=304, headers={k: headers[k] for k in ("ETag", "Last-Modified", "X-Timestamp")})
+    if failed == 412:
+        raise errors.PreconditionFailed()
+    if req.method == "HEAD":
+        return reply(200, {**headers, "Content-Length": str(size)}, content_type=obj.content_type)
+    wanted = conditions.ranges(req.headers.get("range"), size)
+    if wanted is None:
+        return _body(read, 200, headers, 0, size - 1)
+    if len(wanted) == 1:
+        start, end = wanted[0]
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        return _body(read, 206, headers, start, end)
+    return _multirange(read, obj.content_type, size, headers, wanted)
+
+
+Reader = Callable[[int, int], Iterator[bytes]]
+
+
+def _body(read: Reader, status: int, headers: dict, start: int, end: int) -> Response:
+    headers["Content-Length"] = str(end - start + 1)
+    chunks = read(start, end)
+    if end - start < SMALL:
+        return Response(b"".join(chunks), status_code=status, headers=headers)
+    return StreamingResponse(chunks, status_code=status, headers=headers)
+
+
+def _multirange(read: Reader, content_type: str, size: int, headers: dict, wanted: list[tuple[int, int]]) -> Response:
+    """multipart/byteranges: each range a part with its own Content-Type and Content-Range."""
+    boundary = uuid.uuid4().hex
+    heads = [(f"--{boundary}\r\nContent-Type: {content_type}\r\n"
+              f"Content-Range: bytes {start}-{end}/{size}\r\n\r\n").encode() for start, end in wanted]
+    tail = f"--{boundary}--".encode()
+    length = sum(len(h) + end - start + 1 + 2 for h, (start, end) in zip(heads, wanted, strict=True)) + len(tail)
+    parts = [(head, read(start, end)) for head, (start, end) in zip(heads, wanted, strict=True)]
+
+    def body() -> Iterator[bytes]:
+        for head, chunks in parts:
+            yield head
+            yield from chunks
+            yield b"\r\n"
+        yield tail
+
+    headers.update({"Content-Type": f"multipart/byteranges;boundary={boundary}", "Content-Length": str(length)})
+    return StreamingResponse(body(), status_code=206, headers=headers)
+
+
+def post(req: Swift) -> Response:
+    req.authorize("write")
+    content_type = req.headers.get("content-type")
+    req.svc.post_object(req.account, req.container, req.obj, content_type, req.object_meta(), req.delete_at())
+    return reply(202, body=b"<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>")
+
+
+def delete(req: Swift) -> Response:
+    req.authorize("write")
+    req.svc.delete_object(req.account, req.container, req.obj)
+    return reply(204)
+
+
+HANDLERS = {"GET": get, "HEAD": get, "PUT": put, "POST": post, "DELETE": delete, "COPY": copy}

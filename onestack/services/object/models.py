@@ -1,0 +1,61 @@
+"""Accounts, containers and objects.  Bytes live in the blob store; a row names its blob by id.
+
+Names sort as Swift sorts them, by their UTF-8 bytes: SQLite compares text that way and PostgreSQL is
+told to with the "C" collation, so a listing reads the primary key's index in order (keyset paging).
+Counters are kept on the container and account rows, in the same transaction as the object rows they
+count, so they always agree with the listings.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onestack.db.base import Base
+
+
+def name_type(length: int) -> String:
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+class Account(Base):
+    __tablename__ = "object_account"
+
+    name: Mapped[str] = mapped_column(name_type(256), primary_key=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    put_timestamp: Mapped[float] = mapped_column(Float)
+    meta: Mapped[dict] = mapped_column(default=dict)
+    container_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    object_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_used: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Container(Base):
+    __tablename__ = "object_container"
+    __table_args__ = (UniqueConstraint("account", "name", name="uq_object_container_account_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account: Mapped[str] = mapped_column(name_type(256), ForeignKey("object_account.name", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(name_type(256))
+    created_at: Mapped[float] = mapped_column(Float)
+    put_timestamp: Mapped[float] = mapped_column(Float)
+    meta: Mapped[dict] = mapped_column(default=dict)
+    object_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    bytes_used: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Object(Base):
+    __tablename__ = "object_object"
+    __table_args__ = (Index("ix_object_object_delete_at", "delete_at"),)
+
+    container_id: Mapped[int] = mapped_column(Integer, ForeignKey("object_container.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    name: Mapped[str] = mapped_column(name_type(1024), primary_key=True)
+    blob_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    etag: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(256))
+    timestamp: Mapped[float] = mapped_column(Float)
+    blocks: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    meta: Mapped[dict] = mapped_column(default=dict)
+    delete_at: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,0 +1,375 @@
+"""Accounts, containers and objects: every transaction of the object service.
+
+An object write follows one order so that a crash at any moment leaves nothing half done: the bytes
+go to the blob store (durable, under a fresh id) first, then one transaction points the object's row
+at the new blob and moves the container's and the account's counters; only after it commits is the
+blob it replaced removed.  A crash between the two leaves an unowned blob, which the store's
+reconciler removes on the next start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from onestack.config import Settings
+from onestack.db.engine import Database
+from onestack.drivers.objectstore import BlobStore, Corrupt, Missing, Stored, TooLarge
+from onestack.drivers.objectstore.files import FileStore
+from onestack.http import errors
+from onestack.services.object import schemas
+from onestack.services.object.models import Account, Container, Object
+from onestack.services.object.service import large, listing
+
+LOG = logging.getLogger("onestack.object")
+
+
+def now() -> float:
+    """A Swift timestamp: seconds with five decimals."""
+    return round(time.time(), 5)
+
+
+@dataclasses.dataclass
+class ObjectSpec:
+    """What a PUT says about the object besides its bytes."""
+
+    content_type: str
+    meta: dict[str, str]
+    delete_at: int | None = None
+    etag: str | None = None
+    if_none_match: bool = False  # "If-None-Match: *": only if nothing of that name exists
+
+
+def apply(meta: dict[str, str], changes: dict[str, str | None]) -> dict[str, str]:
+    """``meta`` with ``changes`` laid over it; an empty or None value removes the key."""
+    merged = dict(meta)
+    for key, value in changes.items():
+        if value:
+            merged[key] = value
+        else:
+            merged.pop(key, None)
+    return merged
+
+
+class ObjectService:
+    def __init__(self, db: Database, settings: Settings, store: BlobStore | None = None):
+        self.db = db
+        self.store: BlobStore = store or FileStore(Path(settings.data_dir) / "objects")
+
+    # accounts
+
+    def account(self, name: str) -> Account:
+        """The account's row, or an empty one not yet stored (Swift's account auto-creation)."""
+        with self.db.read() as session:
+            return session.get(Account, name) or _blank_account(name)
+
+    def list_containers(self, name: str, query: listing.Query) -> tuple[Account, list]:
+        with self.db.read() as session:
+            account = session.get(Account, name) or _blank_account(name)
+
+            def fetch(bound, end_marker, low, high, reverse, count):
+                stmt = select(Container).where(Container.account == name)
+                return session.scalars(_ranged(stmt, Container.name, bound, end_marker, low, high, reverse)
+                                       .limit(count)).all()
+
+            return account, listing.page(fetch, query)
+
+    def post_account(self, name: str, changes: dict[str, str | None]) -> None:
+        with self.db.write() as session:
+            account = _ensure_account(session, name)
+            account.meta = schemas.check_meta(apply(account.meta, changes), "account")
+
+    # containers
+
+    def container(self, account: str, name: str) -> Container:
+        with self.db.read() as session:
+            return _container(session, account, name)
+
+    def find_container(self, account: str, name: str) -> Container | None:
+        with self.db.read() as session:
+            return session.scalars(select(Container).where(Container.account == account,
+                                                           Container.name == name)).first()
+
+    def list_objects(self, account: str, name: str, query: listing.Query) -> tuple[Container, list]:
+        with self.db.read() as session:
+            container = _container(session, account, name)
+
+            def fetch(bound, end_marker, low, high, reverse, count):
+                stmt = select(Object).where(Object.container_id == container.id)
+                return session.scalars(_ranged(stmt, Object.name, bound, end_marker, low, high, reverse)
+                                       .limit(count)).all()
+
+            return container, listing.page(fetch, query)
+
+    def put_container(self, account: str, name: str, changes: dict[str, str | None]) -> bool:
+        """Create the container (True) or update its metadata (False)."""
+        with self.db.write() as session:
+            owner = _ensure_account(session, account)
+            found = session.scalars(select(Container).where(Container.account == account,
+                                                            Container.name == name)).first()
+            if found is not None:
+                found.meta = schemas.check_meta(apply(found.meta, changes), "container")
+                found.put_timestamp = now()
+                return False
+            stamp = now()
+            session.add(Container(account=account, name=name, created_at=stamp, put_timestamp=stamp,
+                                  meta=schemas.check_meta(apply({}, changes), "container"),
+                                  object_count=0, bytes_used=0))
+            owner.container_count += 1
+            return True
+
+    def post_container(self, account: str, name: str, changes: dict[str, str | None]) -> None:
+        with self.db.write() as session:
+            container = _container(session, account, name)
+            container.meta = schemas.check_meta(apply(container.meta, changes), "container")
+
+    def delete_container(self, account: str, name: str) -> None:
+        with self.db.write() as session:
+            container = _container(session, account, name, lock=True)
+            if session.scalars(select(Object.name).where(Object.container_id == container.id).limit(1)).first():
+                raise errors.Conflict()
+            session.delete(container)
+            session.execute(update(Account).where(Account.name == account)
+                            .values(container_count=Account.container_count - 1))
+
+    # objects
+
+    def object(self, account: str, container: str, name: str) -> Object:
+        """The object's row; an object past its X-Delete-At is gone even before the expirer removes it."""
+        with self.db.read() as session:
+            found = session.scalars(
+                select(Object).join(Container, Container.id == Object.container_id)
+                .where(Container.account == account, Container.name == container, Object.name == name)).first()
+        if found is None or (found.delete_at is not None and found.delete_at <= time.time()):
+            raise errors.NotFound()
+        return found
+
+    def read(self, obj: Object, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """The object's bytes ``start``..``end``; its first block is checked before this returns, so a
+        damaged or vanished blob is an error the caller can still answer with a status."""
+        try:
+            chunks = self.store.get(obj.blob_id, obj.blocks, obj.size, start, end)
+            first = next(chunks, None)
+        except (Missing, Corrupt) as exc:
+            LOG.error("object data of %s (blob %s) is damaged or missing: %r", obj.name, obj.blob_id, exc)
+            raise errors.ServiceUnavailable("The object's data could not be read intact.") from None
+        if first is None:
+            return iter(())
+        return _prepend(first, chunks)
+
+    def pieces(self, account: str, obj: Object) -> tuple[str, list[large.Piece]] | None:
+        """A large object's segment container and pieces; None for an ordinary object."""
+        location = large.dlo_location(obj)
+        if location is None:
+            return None
+        container, prefix = location
+
+        def list_page(query: listing.Query) -> list:
+            try:
+                return [e for e in self.list_objects(account, container, query)[1] if isinstance(e, Object)]
+            except errors.NotFound:
+                return []
+
+        return container, large.dlo_pieces(list_page, container, prefix)
+
+    def read_pieces(self, pieces: list[large.Piece], start: int, end: int) -> Iterator[bytes]:
+        return large.read(self.read, pieces, start, end)
+
+    def put_object(self, account: str, container: str, name: str, chunks: Iterable[bytes], spec: ObjectSpec,
+                   max_size: int = schemas.MAX_FILE_SIZE) -> Object:
+        self.container(account, container)  # a missing container is a 404 before any byte is read
+        if spec.if_none_match:
+            self._refuse_existing(account, container, name)
+        try:
+            stored = self.store.put(chunks, max_size)
+        except TooLarge:
+            raise errors.PayloadTooLarge("Your request is too large.") from None
+        if spec.etag is not None and spec.etag != stored.md5:
+            self.store.delete(stored.blob_id)
+            raise errors.UnprocessableEntity("The ETag you sent does not match the MD5 of the object's content.")
+        return self.commit_object(account, container, name, stored, spec)
+
+    def commit_object(self, account: str, container: str, name: str, stored: Stored, spec: ObjectSpec,
+                      etag: str | None = None) -> Object:
+        """Point the object's row at ``stored`` (already durable); the blob it replaces goes after commit."""
+        try:
+            with self.db.write() as session:
+                owner = _container(session, account, container, lock=True)
+                old = session.get(Object, (owner.id, name))
+                if old is not None and spec.if_none_match and not _expired(old):
+                    raise errors.PreconditionFailed()
+                replaced = old.blob_id if old is not None else None
+                row = old or Object(container_id=owner.id, name=name)
+                if old is not None:
+                    _count(session, owner, -1, -old.size)
+                else:
+                    session.add(row)
+                row.blob_id, row.size, row.blocks = stored.blob_id, stored.size, stored.blocks
+                row.etag = etag or stored.md5
+                row.content_type, row.meta, row.delete_at = spec.content_type, spec.meta, spec.delete_at
+                row.timestamp = now()
+                _count(session, owner, 1, stored.size)
+        except BaseException:
+            self.store.delete(stored.blob_id)
+            raise
+        if replaced is not None and replaced != stored.blob_id:
+            self.store.delete(replaced)
+        return row
+
+    def post_object(self, account: str, container: str, name: str, content_type: str | None,
+                    meta: dict[str, str], delete_at: int | None) -> None:
+        """Swift's POST: the object's metadata becomes exactly what the request sends."""
+        with self.db.write() as session:
+            owner = _container(session, account, container)
+            row = session.get(Object, (owner.id, name))
+            if row is None or _expired(row):
+                raise errors.NotFound()
+            kept = {k: v for k, v in row.meta.items() if k in schemas.SYSTEM_META}
+            row.meta = {**kept, **meta}
+            if content_type:
+                row.content_type = content_type
+            row.delete_at = delete_at
+            row.timestamp = now()
+
+    def delete_object(self, account: str, container: str, name: str) -> Object:
+        with self.db.write() as session:
+            owner = _container(session, account, container, lock=True)
+            row = session.get(Object, (owner.id, name))
+            if row is None or _expired(row):
+                raise errors.NotFound()
+            session.delete(row)
+            _count(session, owner, -1, -row.size)
+        self.store.delete(row.blob_id)
+        return row
+
+    def copy_object(self, source: Object, source_account: str, account: str, container: str, name: str,
+                    spec: ObjectSpec) -> Object:
+        """A new object of ``source``'s bytes (read and checked, then written as a blob of its own); a large
+        object's copy holds the concatenation of its segments."""
+        self.container(account, container)
+        if spec.if_none_match:
+            self._refuse_existing(account, container, name)
+        found = self.pieces(source_account, source)
+        chunks = self.read(source) if found is None else self.read_pieces(found[1], 0, sum(p.size for p in found[1]) - 1)
+        stored = self.store.put(chunks, schemas.MAX_FILE_SIZE)
+        return self.commit_object(account, container, name, stored, spec)
+
+    def _refuse_existing(self, account: str, container: str, name: str) -> None:
+        try:
+            self.object(account, container, name)
+        except errors.NotFound:
+            return
+        raise errors.PreconditionFailed()
+
+    # upkeep (the reconcilers call these)
+
+    def expired(self, limit: int = 500) -> list[tuple[str, str, str]]:
+        """(account, container, object) of objects past their X-Delete-At."""
+        with self.db.read() as session:
+            rows = session.execute(
+                select(Container.account, Container.name, Object.name)
+                .join(Container, Container.id == Object.container_id)
+                .where(Object.delete_at.is_not(None), Object.delete_at <= int(time.time()))
+                .limit(limit)).all()
+        return [tuple(r) for r in rows]
+
+    def expire(self, account: str, container: str, name: str) -> bool:
+        """Remove the object if it is still past its X-Delete-At (it may have been rewritten since)."""
+        with self.db.write() as session:
+            owner = session.scalars(select(Container).where(Container.account == account,
+                                                            Container.name == container)
+                                    .with_for_update()).first()
+            row = session.get(Object, (owner.id, name)) if owner is not None else None
+            if row is None or not _expired(row):
+                return False
+            session.delete(row)
+            _count(session, owner, -1, -row.size)
+        self.store.delete(row.blob_id)
+        return True
+
+    def owned_blobs(self, blob_ids: list[str]) -> set[str]:
+        with self.db.read() as session:
+            return set(session.scalars(select(Object.blob_id).where(Object.blob_id.in_(blob_ids))))
+
+    def rows_after(self, after: tuple[int, str] | None, count: int) -> list[Object]:
+        """Objects in key order after ``after`` (container id, name): the auditor's walk."""
+        with self.db.read() as session:
+            stmt = select(Object).order_by(Object.container_id, Object.name).limit(count)
+            if after is not None:
+                stmt = stmt.where((Object.container_id > after[0])
+                                  | ((Object.container_id == after[0]) & (Object.name > after[1])))
+            return list(session.scalars(stmt))
+
+    def drop_lost(self, row: Object) -> None:
+        """Forget an object whose blob is gone or damaged (what a crash or a bad disk left)."""
+        with self.db.write() as session:
+            found = session.get(Object, (row.container_id, row.name))
+            if found is None or found.blob_id != row.blob_id:
+                return
+            owner = session.get(Container, row.container_id)
+            session.execute(delete(Object).where(Object.container_id == row.container_id, Object.name == row.name))
+            _count(session, owner, -1, -row.size)
+
+
+def _blank_account(name: str) -> Account:
+    return Account(name=name, created_at=0.0, put_timestamp=0.0, meta={}, container_count=0, object_count=0,
+                   bytes_used=0)
+
+
+def _ensure_account(session: Session, name: str) -> Account:
+    account = session.get(Account, name)
+    if account is None:
+        stamp = now()
+        account = Account(name=name, created_at=stamp, put_timestamp=stamp, meta={}, container_count=0,
+                          object_count=0, bytes_used=0)
+        session.add(account)
+        session.flush()
+    return account
+
+
+def _container(session: Session, account: str, name: str, lock: bool = False) -> Container:
+    stmt = select(Container).where(Container.account == account, Container.name == name)
+    found = session.scalars(stmt.with_for_update() if lock else stmt).first()
+    if found is None:
+        raise errors.NotFound()
+    return found
+
+
+def _count(session: Session, container: Container, objects: int, size: int) -> None:
+    session.execute(update(Container).where(Container.id == container.id).values(
+        object_count=Container.object_count + objects, bytes_used=Container.bytes_used + size))
+    session.execute(update(Account).where(Account.name == container.account).values(
+        object_count=Account.object_count + objects, bytes_used=Account.bytes_used + size))
+
+
+def _expired(row: Object) -> bool:
+    return row.delete_at is not None and row.delete_at <= time.time()
+
+
+def _ranged(stmt, column, bound: listing.Bound | None, end_marker: str, low: str, high: str | None, reverse: bool):
+    if low:
+        stmt = stmt.where(column >= low)
+    if high is not None:
+        stmt = stmt.where(column < high)
+    if reverse:
+        if bound is not None:
+            stmt = stmt.where(column <= bound.name if bound.inclusive else column < bound.name)
+        if end_marker:
+            stmt = stmt.where(column > end_marker)
+        return stmt.order_by(column.desc())
+    if bound is not None:
+        stmt = stmt.where(column >= bound.name if bound.inclusive else column > bound.name)
+    if end_marker:
+        stmt = stmt.where(column < end_marker)
+    return stmt.order_by(column)
+
+
+def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest

@@ -1,0 +1,147 @@
+"""Rows as Swift shows them: response headers, listings in plain text, JSON and XML, and error pages."""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import math
+from http import HTTPStatus
+from xml.sax.saxutils import escape, quoteattr
+
+import orjson
+from starlette.responses import Response
+
+from onestack.http.errors import APIError
+from onestack.services.object.models import Account, Container, Object
+from onestack.services.object.public import Subdir
+
+# swob's explanations, which Swift puts in its HTML error pages.
+EXPLANATIONS = {
+    400: "The server could not comply with the request since it is either malformed or otherwise incorrect.",
+    401: "This server could not verify that you are authorized to access the document you requested.",
+    403: "Access was denied to this resource.",
+    404: "The resource could not be found.",
+    405: "The method is not allowed for this resource.",
+    409: "There was a conflict when trying to complete your request.",
+    411: "Length Required",
+    412: "A precondition for this request was not met.",
+    413: "The body of your request was too large for this server.",
+    416: "The Range requested is not available.",
+    422: "Unable to process the contained instructions",
+    500: "The server has either erred or is incapable of performing the requested operation.",
+    503: "The server is currently unavailable. Please try again at a later time.",
+}
+DEFAULT_MESSAGES = {"The request you have made requires authentication."}
+HTML = "text/html; charset=UTF-8"
+PLAIN = "text/plain; charset=utf-8"
+FORMATS = {"json": "application/json; charset=utf-8", "xml": "application/xml; charset=utf-8", "plain": PLAIN}
+
+
+def fault(err: APIError, headers: dict | None = None) -> Response:
+    """Swift's error page: its standard HTML, or the plain reason when there is a specific one."""
+    phrase = "Internal Error" if err.status == 500 else HTTPStatus(err.status).phrase
+    standard = err.message == HTTPStatus(err.status).description or err.message in DEFAULT_MESSAGES
+    if standard or err.status == 500:
+        body = f"<html><h1>{phrase}</h1><p>{EXPLANATIONS.get(err.status, phrase)}</p></html>"
+    else:
+        body = err.message
+    return Response(body.encode(), status_code=err.status, headers={**(headers or {}), "Content-Type": HTML})
+
+
+def timestamp(value: float) -> str:
+    """X-Timestamp: seconds with five decimals, zero-padded to sixteen characters as Swift writes it."""
+    return f"{value:016.05f}"
+
+
+def http_date(value: float) -> str:
+    """Last-Modified: whole seconds, rounded up (Swift's rule, which conditional requests compare with)."""
+    return email.utils.formatdate(math.ceil(value), usegmt=True)
+
+
+def iso(value: float) -> str:
+    return datetime.datetime.fromtimestamp(value, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def account_headers(account: Account) -> dict[str, str]:
+    headers = {
+        "X-Account-Container-Count": str(account.container_count),
+        "X-Account-Object-Count": str(account.object_count),
+        "X-Account-Bytes-Used": str(account.bytes_used),
+        "X-Account-Storage-Policy-Policy-0-Container-Count": str(account.container_count),
+        "X-Account-Storage-Policy-Policy-0-Object-Count": str(account.object_count),
+        "X-Account-Storage-Policy-Policy-0-Bytes-Used": str(account.bytes_used),
+        "X-Timestamp": timestamp(account.created_at),
+        "X-Put-Timestamp": timestamp(account.put_timestamp),
+    }
+    headers.update(account.meta)
+    return headers
+
+
+def container_headers(container: Container, owner: bool) -> dict[str, str]:
+    headers = {
+        "X-Container-Object-Count": str(container.object_count),
+        "X-Container-Bytes-Used": str(container.bytes_used),
+        "X-Timestamp": timestamp(container.created_at),
+        "X-Put-Timestamp": timestamp(container.put_timestamp),
+        "Last-Modified": http_date(container.put_timestamp),
+        "X-Storage-Policy": "Policy-0",
+        "Accept-Ranges": "bytes",
+    }
+    for key, value in container.meta.items():
+        # ACLs are the owner's business (Swift hides them from those the ACLs let in)
+        if owner or key not in ("X-Container-Read", "X-Container-Write"):
+            headers[key] = value
+    return headers
+
+
+def object_headers(obj: Object) -> dict[str, str]:
+    headers = {
+        "Content-Type": obj.content_type,
+        "ETag": obj.etag,
+        "Last-Modified": http_date(obj.timestamp),
+        "X-Timestamp": timestamp(obj.timestamp),
+        "Accept-Ranges": "bytes",
+    }
+    headers.update(obj.meta)
+    if obj.delete_at is not None:
+        headers["X-Delete-At"] = str(obj.delete_at)
+    return headers
+
+
+def container_listing(account: str, container: str, entries: list, fmt: str) -> bytes:
+    if fmt == "json":
+        return orjson.dumps([{"subdir": e.name} if isinstance(e, Subdir) else {
+            "name": e.name, "hash": e.etag.strip('"'), "bytes": e.size, "content_type": e.content_type,
+            "last_modified": iso(e.timestamp)} for e in entries])
+    if fmt == "xml":
+        parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<container name={quoteattr(container)}>']
+        for e in entries:
+            if isinstance(e, Subdir):
+                parts.append(f"<subdir name={quoteattr(e.name)}><name>{escape(e.name)}</name></subdir>")
+            else:
+                etag = e.etag.strip('"')
+                parts.append(f"<object><name>{escape(e.name)}</name><hash>{etag}</hash>"
+                             f"<bytes>{e.size}</bytes><content_type>{escape(e.content_type)}</content_type>"
+                             f"<last_modified>{iso(e.timestamp)}</last_modified></object>")
+        parts.append("</container>")
+        return "".join(parts).encode()
+    return "".join(e.name + "\n" for e in entries).encode()
+
+
+def account_listing(account: str, entries: list, fmt: str) -> bytes:
+    if fmt == "json":
+        return orjson.dumps([{"subdir": e.name} if isinstance(e, Subdir) else {
+            "name": e.name, "count": e.object_count, "bytes": e.bytes_used,
+            "last_modified": iso(e.put_timestamp)} for e in entries])
+    if fmt == "xml":
+        parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<account name={quoteattr(account)}>']
+        for e in entries:
+            if isinstance(e, Subdir):
+                parts.append(f"<subdir name={quoteattr(e.name)}><name>{escape(e.name)}</name></subdir>")
+            else:
+                parts.append(f"<container><name>{escape(e.name)}</name><count>{e.object_count}</count>"
+                             f"<bytes>{e.bytes_used}</bytes><last_modified>{iso(e.put_timestamp)}"
+                             f"</last_modified></container>")
+        parts.append("</account>")
+        return "".join(parts).encode()
+    return "".join(e.name + "\n" for e in entries).encode()

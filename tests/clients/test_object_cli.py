@@ -1,0 +1,109 @@
+"""Object Storage through its real clients: python-swiftclient (library and `swift` CLI, segmented
+uploads included) and `openstack container/object`."""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from swiftclient import client as swiftclient
+from swiftclient.exceptions import ClientException
+
+from tests.api.helpers import member_of_new_project
+
+
+@pytest.fixture
+def member(cloud, admin):
+    project, user, _ = member_of_new_project(cloud, admin)
+    return project, user
+
+
+def env_for(cloud, project, user) -> dict:
+    env = cloud.env
+    env.update(OS_AUTH_URL=f"{cloud.auth_url}/v3", OS_USERNAME=user["name"], OS_PASSWORD="secret-pass-1",
+               OS_PROJECT_NAME=project["name"], OS_USER_DOMAIN_NAME="Default", OS_PROJECT_DOMAIN_NAME="Default",
+               OS_IDENTITY_API_VERSION="3", OS_AUTH_VERSION="3")
+    return env
+
+
+def swift_cli(env: dict, *args: str, cwd: Path | None = None) -> str:
+    exe = shutil.which("swift", path=str(Path(sys.executable).parent)) or "swift"
+    done = subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=300, cwd=cwd)
+    assert done.returncode == 0, f"swift {' '.join(args)}: {done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def md5s(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.md5(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
+
+
+def test_swiftclient_library_with_keystone_v3(cloud, member):
+    project, user = member
+    conn = swiftclient.Connection(authurl=f"{cloud.auth_url}/v3", user=user["name"], key="secret-pass-1",
+                                  auth_version="3", os_options={"project_name": project["name"],
+                                                                "user_domain_name": "Default",
+                                                                "project_domain_name": "Default"})
+    conn.put_container("lib", headers={"X-Container-Meta-Purpose": "test"})
+    etag = conn.put_object("lib", "dir/a.txt", contents=b"alpha", content_type="text/plain")
+    assert etag == hashlib.md5(b"alpha").hexdigest()
+    conn.put_object("lib", "dir/b.txt", contents=b"beta")
+    conn.put_object("lib", "top", contents=b"t")
+    headers, body = conn.get_object("lib", "dir/a.txt")
+    assert body == b"alpha" and headers["content-type"] == "text/plain"
+    _, listing = conn.get_container("lib", delimiter="/")
+    assert [e.get("name", e.get("subdir")) for e in listing] == ["dir/", "top"]
+    account = conn.head_account()
+    assert account["x-account-object-count"] == "3" and account["x-account-container-count"] == "1"
+    assert conn.head_container("lib")["x-container-meta-purpose"] == "test"
+    conn.delete_object("lib", "top")
+    with pytest.raises(ClientException) as missing:
+        conn.get_object("lib", "top")
+    assert missing.value.http_status == 404
+    url = conn.get_auth()[0]
+    assert url == f"{cloud.url}/object-store/v1/AUTH_{project['id']}"
+
+
+def test_swift_cli_upload_list_download_and_segments(cloud, member, tmp_path):
+    env = env_for(cloud, *member)
+    tree = tmp_path / "tree"
+    for rel, size in (("a.txt", 10), ("sub/b.bin", 70_000), ("sub/deeper/c.bin", 5), ("empty", 0)):
+        (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tree / rel).write_bytes(os.urandom(size))
+    swift_cli(env, "upload", "backup", ".", cwd=tree)
+    assert swift_cli(env, "list", "backup").split() == ["a.txt", "empty", "sub/b.bin", "sub/deeper/c.bin"]
+    assert swift_cli(env, "list", "backup", "--delimiter", "/").split() == ["a.txt", "empty", "sub/"]
+    (tree / "big.bin").write_bytes(os.urandom(3 * 1024 * 1024 + 11))
+    swift_cli(env, "upload", "-S", "1048576", "backup", "big.bin", cwd=tree)
+    assert len(swift_cli(env, "list", "backup_segments").split()) == 4
+    out = tmp_path / "out"
+    out.mkdir()
+    swift_cli(env, "download", "backup", cwd=out)
+    assert md5s(out) == md5s(tree)
+    stat = swift_cli(env, "stat", "backup", "big.bin")
+    assert "Manifest: backup_segments/big.bin/" in stat
+    swift_cli(env, "delete", "backup", "big.bin")
+    assert swift_cli(env, "list", "backup_segments") == ""
+
+
+def test_openstack_container_and_object_commands(cloud, admin, tmp_path):
+    def osc(*args):
+        return cloud.openstack(*args, "-f", "json" if args[1] in ("list", "show", "create") else "value").stdout
+
+    name = f"osc-{os.urandom(4).hex()}"
+    osc("container", "create", name)
+    assert name in osc("container", "list")
+    data = tmp_path / "file.txt"
+    data.write_bytes(b"hello from osc")
+    osc("object", "create", name, str(data))
+    assert str(data) in osc("object", "list", name)
+    shown = osc("object", "show", name, str(data))
+    assert hashlib.md5(b"hello from osc").hexdigest() in shown
+    saved = tmp_path / "saved.txt"
+    cloud.openstack("object", "save", name, str(data), "--file", str(saved))
+    assert saved.read_bytes() == b"hello from osc"
+    cloud.openstack("object", "delete", name, str(data))
+    cloud.openstack("container", "delete", name)
+    assert name not in osc("container", "list")
