@@ -13,8 +13,8 @@ from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.drivers.netns import availability
 from onestack.http.context import Context
-from onestack.services.compute.placement_client import PlacementClient
 from onestack.services.compute.service import ComputeService
+from onestack.services.compute.service.placement_client import PlacementClient
 from onestack.services.identity.service import IdentityService
 from onestack.services.image.service import ImageService
 from onestack.services.network.dataplane.agent import Agent

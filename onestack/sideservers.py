@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from onestack.runtime import Runtime
-from onestack.services.compute import metadata_api
+from onestack.services.compute.api import metadata_service as metadata_api
 
 LOG = logging.getLogger("onestack.sideservers")
 SOCKET_PATH_MAX = 107  # Linux's sun_path less its terminating zero

@@ -60,8 +60,8 @@ def test_console_tokens_expire_and_die_with_their_instance(db, tmp_path):
     import datetime
 
     from onestack.db.base import utcnow
-    from onestack.services.compute import consoles
     from onestack.services.compute.models import ConsoleToken, Instance
+    from onestack.services.compute.service import consoles
 
     upgrade(db)
     compute = ComputeService(db, Settings(data_dir=tmp_path), network=None, image=None, placement=None)

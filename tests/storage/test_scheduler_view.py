@@ -11,8 +11,8 @@ import pytest
 
 from onestack.db.migrate import upgrade
 from onestack.services.compute.models import ComputeHost
-from onestack.services.compute.placement_client import PlacementClient
-from onestack.services.compute.scheduler import NoValidHost, Scheduler
+from onestack.services.compute.service.placement_client import PlacementClient
+from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
 from onestack.services.placement.service import PlacementService
 
 FLAVOR = {"vcpus": 1, "ram": 512, "disk": 1}

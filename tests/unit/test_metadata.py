@@ -4,8 +4,8 @@ import base64
 import json
 
 from onestack.drivers.compute import NIC
-from onestack.services.compute import metadata
 from onestack.services.compute.models import Instance
+from onestack.services.compute.service import guest_metadata as metadata
 
 
 def guest() -> metadata.Guest:

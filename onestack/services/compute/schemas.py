@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from onestack.http.errors import BadRequest
 from onestack.http.jsonbody import first_error
-from onestack.http.microversion import Version
-from onestack.services.compute.quota_resources import MAX_LIMIT, quota_class_resources, quota_set_resources
-from onestack.services.compute.versions import at_least
+from onestack.http.microversion import Version, at_least
+from onestack.services.compute.models.quota_resources import (
+    MAX_LIMIT,
+    quota_class_resources,
+    quota_set_resources,
+)
 
 
 def check(body, schema: dict) -> None:

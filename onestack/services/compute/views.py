@@ -13,12 +13,11 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from onestack.http.context import Context
-from onestack.http.microversion import Version
+from onestack.http.microversion import Version, at_least
 from onestack.http.routing import Reply
-from onestack.services.compute import states as st
 from onestack.services.compute.models import ComputeHost, Flavor, Instance, KeyPair
-from onestack.services.compute.quota_resources import quota_set_resources
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.models import states as st
+from onestack.services.compute.models.quota_resources import quota_set_resources
 
 Url = Callable[[str], str]
 

@@ -12,15 +12,16 @@ from collections.abc import Callable
 from onestack.drivers.compute import DriverError
 from onestack.drivers.remote.wire import LinkError
 from onestack.http.errors import BadRequest, Conflict
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
-from onestack.services.compute import rebuild, rescue, resize, schemas, shelving, snapshots, views
-from onestack.services.compute import states as st
+from onestack.services.compute import schemas, views
 from onestack.services.compute.api import consoles
 from onestack.services.compute.api.security_group_actions import EXTRA_ACTIONS
 from onestack.services.compute.api.servers import _full_reply, _render, compute, request_id
 from onestack.services.compute.models import Instance
-from onestack.services.compute.servers import authorize
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.models import states as st
+from onestack.services.compute.service import rebuild, rescue, resize, shelving, snapshots
+from onestack.services.compute.service.servers import authorize
 
 # action -> (policy, task to start, vm_states that allow it, action record name)
 TASKS = {

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from onestack.http.errors import BadRequest
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, route
-from onestack.services.compute import aggregates, schemas
+from onestack.services.compute import schemas
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.models import Aggregate
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.service import aggregates
 from onestack.services.compute.views import stamp
 
 # Nova's zone names: like a name, and no ':' (it separates zone and host in a boot request).

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from onestack.http.routing import Call, route
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.models import ComputeHost
-from onestack.services.compute.servers import authorize
+from onestack.services.compute.service.servers import authorize
 from onestack.services.compute.views import zulu as stamp
 
 

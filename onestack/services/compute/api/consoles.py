@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from onestack.drivers.remote import client as remote
 from onestack.http.errors import BadRequest, NotFound
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
-from onestack.services.compute import consoles, schemas
+from onestack.services.compute import schemas
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.policies import authorize as authorize_admin
-from onestack.services.compute.servers import authorize
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.service import consoles
+from onestack.services.compute.service.servers import authorize
 
 
 def _url(call: Call, protocol: str, console_type: str) -> str:

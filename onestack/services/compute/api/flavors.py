@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from onestack.http.errors import BadRequest, Conflict, NotFound
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
-from onestack.services.compute import flavors, schemas, views
+from onestack.services.compute import schemas, views
 from onestack.services.compute.policies import allowed, authorize
-from onestack.services.compute.service import ComputeService
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.service import ComputeService, flavors
 
 EXTRA_SPECS_INDEX = "os_compute_api:os-flavor-extra-specs:index"
 

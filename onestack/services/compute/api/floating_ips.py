@@ -9,8 +9,8 @@ from onestack.http.errors import BadRequest
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute.api.proxy_common import server
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.proxies import FLOATING_IP_ACTIONS_LAST, PROXY_LAST, served_until
-from onestack.services.compute.proxies.floating_ips import FloatingIPProxy
+from onestack.services.compute.service.floating_ip_proxy import FloatingIPProxy
+from onestack.services.compute.versions import FLOATING_IP_ACTIONS_LAST, PROXY_LAST, served_until
 
 
 def _proxy(call: Call, policy: str | None = None, last: str = PROXY_LAST) -> FloatingIPProxy:

@@ -12,14 +12,13 @@ import time
 from sqlalchemy import select
 
 from onestack.http.errors import BadRequest, NotFound
-from onestack.http.microversion import Version
+from onestack.http.microversion import Version, at_least
 from onestack.http.routing import Call, route
 from onestack.services.compute import schemas
 from onestack.services.compute.api.servers import compute
-from onestack.services.compute.hosts import is_up
 from onestack.services.compute.models import ComputeHost, Instance
-from onestack.services.compute.servers import authorize
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.service.host_drivers import is_up
+from onestack.services.compute.service.servers import authorize
 from onestack.services.compute.views import zulu as stamp
 
 

@@ -7,8 +7,8 @@ from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import parse_limit
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas, views
-from onestack.services.compute.proxies import IMAGE_METADATA_LAST, PROXY_LAST, served_until
-from onestack.services.compute.proxies.images import ImageProxy, ImageViews
+from onestack.services.compute.service.image_proxy import ImageProxy, ImageViews
+from onestack.services.compute.versions import IMAGE_METADATA_LAST, PROXY_LAST, served_until
 
 
 def _proxy(call: Call, last: str = PROXY_LAST) -> ImageProxy:

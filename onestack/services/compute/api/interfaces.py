@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from onestack.http.routing import Call, Reply, route
-from onestack.services.compute import interfaces, schemas, views
+from onestack.services.compute import schemas, views
 from onestack.services.compute.api.servers import compute, request_id
-from onestack.services.compute.servers import authorize
+from onestack.services.compute.service import interfaces
+from onestack.services.compute.service.servers import authorize
 
 
 def _server(call: Call, policy: str):

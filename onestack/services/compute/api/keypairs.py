@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from onestack.http.listing import parse_limit
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
-from onestack.services.compute import keypairs, schemas, views
+from onestack.services.compute import schemas, views
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.service import ComputeService
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.service import ComputeService, keypairs
 
 
 def compute(call: Call) -> ComputeService:

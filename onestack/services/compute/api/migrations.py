@@ -11,12 +11,13 @@ from sqlalchemy import desc, or_, select
 
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import page, parse_limit
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, route
-from onestack.services.compute import usage, views
+from onestack.services.compute import views
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.models import Migration
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.service import usage
 
 _SIMPLE_FILTERS = ("status", "instance_uuid", "migration_type", "source_compute")
 

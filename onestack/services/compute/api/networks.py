@@ -7,8 +7,8 @@ from __future__ import annotations
 from onestack.http.errors import Gone
 from onestack.http.routing import Call, route
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.proxies import PROXY_LAST, served_until
-from onestack.services.compute.proxies.networks import NetworkProxy, network_view, tenant_network_view
+from onestack.services.compute.service.network_proxy import NetworkProxy, network_view, tenant_network_view
+from onestack.services.compute.versions import PROXY_LAST, served_until
 
 
 def _proxy(call: Call, policy: str | None = None) -> NetworkProxy:

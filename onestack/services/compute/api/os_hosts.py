@@ -6,13 +6,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from onestack.http.errors import NotFound, NotImplemented_
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, route
 from onestack.services.compute import schemas
 from onestack.services.compute.api.hosts import host_by_name, usage_by_host
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.models import ComputeHost, Instance
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.versions import at_least
 
 _SWITCH = {"type": "string", "enum": ["enable", "disable", "Enable", "Disable", "ENABLE", "DISABLE"]}
 UPDATE = {"type": "object", "additionalProperties": False, "anyOf": [{"required": ["status"]},

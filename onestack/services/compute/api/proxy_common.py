@@ -6,7 +6,7 @@ from __future__ import annotations
 from onestack.http.errors import BadRequest
 from onestack.http.routing import Call
 from onestack.services.compute.models import Instance
-from onestack.services.compute.servers import authorize
+from onestack.services.compute.service.servers import authorize
 
 
 def member(body, key: str) -> dict:

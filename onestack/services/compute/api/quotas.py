@@ -5,8 +5,12 @@ from __future__ import annotations
 from onestack.http.errors import BadRequest
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas, views
+from onestack.services.compute.models.quota_resources import (
+    UNLIMITED,
+    quota_class_resources,
+    quota_set_resources,
+)
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.quota_resources import UNLIMITED, quota_class_resources, quota_set_resources
 from onestack.services.compute.service import ComputeService
 
 

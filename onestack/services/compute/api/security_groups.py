@@ -9,8 +9,8 @@ from onestack.http.routing import Call, Reply, route
 from onestack.services.compute.api.proxy_common import member, server
 from onestack.services.compute.models import Instance
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.proxies import PROXY_LAST, served_until
-from onestack.services.compute.proxies.security_groups import SecurityGroupProxy
+from onestack.services.compute.service.security_group_proxy import SecurityGroupProxy
+from onestack.services.compute.versions import PROXY_LAST, served_until
 
 
 def _proxy(call: Call, action: str | None = None, *, deprecated: bool = True) -> SecurityGroupProxy:

@@ -9,12 +9,12 @@ from onestack.db.base import utcnow
 from onestack.drivers.compute import DriverError, PowerState
 from onestack.drivers.remote.wire import LinkError
 from onestack.http.errors import Conflict, NotFound
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.models import Instance
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.versions import at_least
 
 LOG = logging.getLogger("onestack.compute.events")
 

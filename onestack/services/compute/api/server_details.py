@@ -9,7 +9,7 @@ from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.models import InstanceAction, InstanceActionEvent
-from onestack.services.compute.servers import authorize
+from onestack.services.compute.service.servers import authorize
 from onestack.services.compute.views import zulu as stamp
 
 

@@ -7,12 +7,12 @@ import uuid
 from sqlalchemy import select
 
 from onestack.http.errors import BadRequest, NotFound
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.models import Instance, ServerGroup, ServerGroupMember
-from onestack.services.compute.servers import authorize
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.service.servers import authorize
 
 
 def view(call: Call, group: ServerGroup, members: list[str]) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute.api.servers import compute
-from onestack.services.compute.servers import authorize
+from onestack.services.compute.service.servers import authorize
 
 
 def show(call: Call) -> dict:

@@ -6,12 +6,12 @@ while the server is in a settled state, as Nova allows."""
 from __future__ import annotations
 
 from onestack.http.errors import BadRequest, NotFound
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas
-from onestack.services.compute import states as st
 from onestack.services.compute.api.servers import compute
-from onestack.services.compute.servers import authorize
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.models import states as st
+from onestack.services.compute.service.servers import authorize
 
 MAX_TAGS = 50
 TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}

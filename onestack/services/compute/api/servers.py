@@ -10,12 +10,12 @@ from sqlalchemy import asc, desc, select
 
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import after, page, parse_limit
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas, views
-from onestack.services.compute import states as st
 from onestack.services.compute.models import ComputeHost, Instance
-from onestack.services.compute.servers import authorize
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.models import states as st
+from onestack.services.compute.service.servers import authorize
 
 SORTABLE = {"created_at": Instance.created_at, "display_name": Instance.name, "updated_at": Instance.updated_at,
             "vm_state": Instance.vm_state, "task_state": Instance.task_state, "power_state": Instance.power_state,

@@ -6,12 +6,13 @@ from sqlalchemy import select
 
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import page, parse_limit
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, route
-from onestack.services.compute import schemas, usage, views
+from onestack.services.compute import schemas, views
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.models import ComputeHost
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.service import usage
 
 
 def _period(call: Call):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from onestack.http.context import Context
-from onestack.services.compute import states as st
 from onestack.services.compute.models import Instance
+from onestack.services.compute.models import states as st
 
 RESCUE_IMAGE = "rescue_image"
 RESCUE_STATES = (st.ACTIVE, st.STOPPED, st.ERROR)

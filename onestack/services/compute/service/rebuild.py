@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest
-from onestack.services.compute import states as st
 from onestack.services.compute.models import Instance
-from onestack.services.compute.servers import check_user_data, hostname_for
+from onestack.services.compute.models import states as st
+from onestack.services.compute.service.servers import check_user_data, hostname_for
 
 OLD_VM_STATE = "old_vm_state"
 REBUILD_STATES = (st.ACTIVE, st.STOPPED, st.ERROR)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from onestack.http.context import Context
 from onestack.http.errors import APIError, BadRequest, Conflict, Forbidden, NotFound
-from onestack.services.compute.proxies import neutron
+from onestack.services.compute.service import network_changes as neutron
 from onestack.services.network.models import FloatingIP, Network, Port
 from onestack.services.network.service import NetworkService
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
-from onestack.services.compute.proxies import neutron
+from onestack.services.compute.service import network_changes as neutron
 from onestack.services.network.models import Port, SecurityGroup, SecurityGroupRule
 from onestack.services.network.service import NetworkService
 

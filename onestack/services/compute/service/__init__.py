@@ -14,15 +14,16 @@ from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Forbidden, NotFound
-from onestack.services.compute import flavors, keypairs, metadata
-from onestack.services.compute.engine import Engine
-from onestack.services.compute.hosts import Hosts
 from onestack.services.compute.models import ComputeHost, Instance, ServerGroup
-from onestack.services.compute.networking import InstanceNetworking
-from onestack.services.compute.quota_resources import DEFAULTS
-from onestack.services.compute.quotas import QuotaExceeded, Quotas
-from onestack.services.compute.scheduler import Scheduler
-from onestack.services.compute.servers import Servers
+from onestack.services.compute.models.quota_resources import DEFAULTS
+from onestack.services.compute.reconcile.instances import Engine
+from onestack.services.compute.service import flavors, keypairs
+from onestack.services.compute.service import guest_metadata as metadata
+from onestack.services.compute.service.host_drivers import Hosts
+from onestack.services.compute.service.networking import InstanceNetworking
+from onestack.services.compute.service.quotas import QuotaExceeded, Quotas
+from onestack.services.compute.service.scheduler import Scheduler
+from onestack.services.compute.service.servers import Servers
 
 
 class ComputeService:

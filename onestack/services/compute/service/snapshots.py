@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 from onestack.drivers.compute import DriverError
 from onestack.http.context import Context
 from onestack.http.errors import APIError, BadRequest, NotFound
-from onestack.services.compute import states as st
 from onestack.services.compute.models import Instance
-from onestack.services.compute.networking import service_context
-from onestack.services.compute.quotas import QuotaExceeded
-from onestack.services.compute.servers import authorize
+from onestack.services.compute.models import states as st
+from onestack.services.compute.service.networking import service_context
+from onestack.services.compute.service.quotas import QuotaExceeded
+from onestack.services.compute.service.servers import authorize
 from onestack.services.image.models import Image
 from onestack.services.image.store import CHUNK
 

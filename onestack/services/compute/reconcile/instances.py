@@ -23,10 +23,11 @@ from onestack.drivers import configdrive
 from onestack.drivers.compute import DriverError, InstanceSpec, PowerState
 from onestack.http.errors import APIError
 from onestack.reconcile.loop import Loop
-from onestack.services.compute import metadata, rebuild, rescue, resize, shelving, snapshots
-from onestack.services.compute import states as st
 from onestack.services.compute.models import Instance, InstanceAction, InstanceActionEvent
-from onestack.services.compute.scheduler import NoValidHost
+from onestack.services.compute.models import states as st
+from onestack.services.compute.service import guest_metadata as metadata
+from onestack.services.compute.service import rebuild, rescue, resize, shelving, snapshots
+from onestack.services.compute.service.scheduler import NoValidHost
 
 LOG = logging.getLogger("onestack.compute.engine")
 

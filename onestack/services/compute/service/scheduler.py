@@ -18,9 +18,9 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from onestack.services.compute import states as st
-from onestack.services.compute.host_view import HostView
 from onestack.services.compute.models import ComputeHost, Instance, ServerGroup, ServerGroupMember
+from onestack.services.compute.models import states as st
+from onestack.services.compute.service.host_capacity import HostView
 
 
 class NoValidHost(Exception):

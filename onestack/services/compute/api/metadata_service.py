@@ -20,8 +20,8 @@ from starlette.routing import Route
 
 from onestack.http.errors import PayloadTooLarge
 from onestack.http.jsonbody import read_limited
-from onestack.services.compute import metadata
 from onestack.services.compute.models import Instance
+from onestack.services.compute.service import guest_metadata as metadata
 
 
 class MetadataError(Exception):

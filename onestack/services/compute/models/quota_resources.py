@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from onestack.http.microversion import Version
-from onestack.services.compute.versions import at_least
+from onestack.http.microversion import Version, at_least
 
 UNLIMITED = -1
 MAX_LIMIT = 0x7FFFFFFF

@@ -21,7 +21,7 @@ from websockets.exceptions import InvalidHandshake
 
 from onestack.drivers.remote import client as remote
 from onestack.drivers.remote import relay
-from onestack.services.compute import consoles
+from onestack.services.compute.service import consoles
 
 LOG = logging.getLogger("onestack.compute.consoles")
 

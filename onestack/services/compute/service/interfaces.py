@@ -11,9 +11,9 @@ from __future__ import annotations
 from onestack.drivers.compute import NIC, DriverError
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound
-from onestack.services.compute import states as st
 from onestack.services.compute.models import Instance
-from onestack.services.compute.servers import authorize
+from onestack.services.compute.models import states as st
+from onestack.services.compute.service.servers import authorize
 from onestack.services.network.models import Port
 
 # Nova attaches and detaches interfaces of a server that is running, paused, stopped or suspended.

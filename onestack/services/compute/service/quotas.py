@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from onestack.http.errors import BadRequest, Forbidden
 from onestack.services.compute.models import Quota, QuotaClass, QuotaLock
-from onestack.services.compute.quota_resources import DEFAULT_CLASS, DEFAULTS, UNLIMITED
+from onestack.services.compute.models.quota_resources import DEFAULT_CLASS, DEFAULTS, UNLIMITED
 
 Usage = Callable[[Session, str, "str | None"], dict[str, int]]
 

@@ -16,7 +16,6 @@ from onestack.db.base import utcnow
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
 from onestack.http.policy import enforce
-from onestack.services.compute import states as st
 from onestack.services.compute.models import (
     ComputeHost,
     Instance,
@@ -24,6 +23,7 @@ from onestack.services.compute.models import (
     ServerGroup,
     ServerGroupMember,
 )
+from onestack.services.compute.models import states as st
 from onestack.services.compute.policies import RULES
 
 HOSTNAME_BAD = re.compile(r"[^a-z0-9-]+")

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest
-from onestack.services.compute import states as st
 from onestack.services.compute.models import Instance, Migration
+from onestack.services.compute.models import states as st
 
 # What the row remembers between the steps (``Instance.task_args``).
 MIGRATION, OLD_VM_STATE = "migration", "old_vm_state"

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from onestack.drivers.compute import PowerState
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict
-from onestack.services.compute import snapshots
-from onestack.services.compute import states as st
 from onestack.services.compute.models import ComputeHost, Instance
-from onestack.services.compute.servers import authorize
+from onestack.services.compute.models import states as st
+from onestack.services.compute.service import snapshots
+from onestack.services.compute.service.servers import authorize
 
 # ``task_args`` key of the image an unshelve spawns from (the engine's spec reads it)
 SHELVED_IMAGE = "shelved_image"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
 from onestack.http.listing import page
 from onestack.services.compute.models import KeyPair
-from onestack.services.compute.quotas import QuotaExceeded, Quotas
+from onestack.services.compute.service.quotas import QuotaExceeded, Quotas
 
 # Microsoft's User Principal Name, the identity WinRM maps a client certificate to.
 UPN = ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")

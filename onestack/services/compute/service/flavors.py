@@ -11,7 +11,7 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound
 from onestack.http.listing import apply_sort, page, parse_limit
 from onestack.services.compute.models import Flavor, FlavorExtraSpec, FlavorProject
-from onestack.services.compute.quota_resources import MAX_LIMIT
+from onestack.services.compute.models.quota_resources import MAX_LIMIT
 from onestack.services.compute.schemas import as_bool
 
 # DevStack's flavors (Nova's historical defaults) and the two small ones DevStack makes for Tempest:
