@@ -13,13 +13,17 @@ from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.drivers.netns import availability
 from onestack.http.context import Context
+from onestack.services.compute.reconcile.instances import InstanceReconciler
+from onestack.services.compute.reconcile.power_sync import PowerSync
 from onestack.services.compute.service import ComputeService
-from onestack.services.compute.service.placement_client import PlacementClient
 from onestack.services.identity.service import IdentityService
 from onestack.services.image.service import ImageService
+from onestack.services.image.service_facade import ImageFacade
 from onestack.services.network.dataplane.agent import Agent
 from onestack.services.network.service import NetworkService
+from onestack.services.network.service_facade import NetworkFacade
 from onestack.services.placement.service import PlacementService
+from onestack.services.placement.service_facade import PlacementFacade
 
 
 class Runtime:
@@ -32,8 +36,12 @@ class Runtime:
         self.image = ImageService(self.db, settings, limits=self.identity.effective_limit)
         self.network = NetworkService(self.db, settings)
         self.placement = PlacementService(self.db)
-        self.compute = ComputeService(self.db, settings, network=self.network, image=self.image,
-                                      placement=PlacementClient(self.placement), schedules=network_node)
+        # Compute reaches the other services through their public facades only.
+        self.compute = ComputeService(self.db, settings, network=NetworkFacade(self.network),
+                                      images=ImageFacade(self.image), placement=PlacementFacade(self.placement),
+                                      schedules=network_node)
+        self.compute_reconciler = InstanceReconciler.of(self.compute)
+        self.power_sync = PowerSync(self.db, self.compute.hosts)
         self.dataplane_on, self.dataplane_reason = availability.choose(settings.network.dataplane)
         self.dataplane: Agent | None = None
         if self.dataplane_on:
@@ -41,17 +49,21 @@ class Runtime:
             self.dataplane = Agent(self.db, settings, guests=guests, network_node=network_node,
                                    remotes=self.compute.hosts.tunnel_remotes)
             if guests:  # their ports go ACTIVE when the data plane has wired them, not when QEMU starts
-                self.compute.networking.wired_hosts.add(self.dataplane.host)
+                self.compute.networking.wired_by_data_plane(self.dataplane.host)
 
     def start(self) -> None:
         """The background work of this process: converging compute hosts and the network data plane."""
         self.compute.start()
+        self.compute_reconciler.start()
+        self.power_sync.start()
         if self.dataplane is not None:
             self.dataplane.start()
 
     def stop(self) -> None:
         if self.dataplane is not None:
             self.dataplane.stop()
+        self.compute_reconciler.stop()
+        self.power_sync.stop()
         self.compute.stop()
 
     def authenticate(self, token: str) -> Context:

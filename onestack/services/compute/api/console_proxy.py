@@ -19,8 +19,6 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from websockets.exceptions import InvalidHandshake
 
-from onestack.drivers.remote import client as remote
-from onestack.drivers.remote import relay
 from onestack.services.compute.service import consoles
 
 LOG = logging.getLogger("onestack.compute.consoles")
@@ -45,26 +43,19 @@ async def _websocket(ws: WebSocket) -> None:
                     ws.headers.get("host"))
         await ws.close(code=1008)
         return
-    target = await run_in_threadpool(consoles.connect, compute, ws.query_params.get("token", ""))
+    target = await run_in_threadpool(compute.consoles.connect, ws.query_params.get("token", ""))
     if target is None:
         await ws.close(code=1008)  # before accept: the handshake is refused
         return
     try:
-        guest = await _open(compute, target)
+        guest = await target.open()
     except (OSError, InvalidHandshake, TimeoutError) as exc:
         LOG.warning("console of %s: cannot connect to %s: %s", target.instance_uuid, target.socket, exc)
         await ws.close(code=1011)
         return
     # noVNC asks for the "binary" subprotocol (websockify's); a serial client may ask for none
     await ws.accept(subprotocol="binary" if "binary" in ws.scope.get("subprotocols", []) else None)
-    await relay.relay(ws, guest)
-
-
-async def _open(compute, target: consoles.Target) -> relay.UnixPeer | relay.LinkPeer:
-    if remote.is_link(target.socket):
-        secret = await run_in_threadpool(compute.hosts.link_secret, target.host)
-        return relay.LinkPeer(await remote.open_console(target.socket, secret))
-    return await relay.UnixPeer.open(target.socket)
+    await consoles.join(ws, guest)
 
 
 def routes() -> list[BaseRoute]:

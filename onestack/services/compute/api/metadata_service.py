@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from sqlalchemy import update
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -21,7 +20,7 @@ from starlette.routing import Route
 from onestack.http.errors import PayloadTooLarge
 from onestack.http.jsonbody import read_limited
 from onestack.services.compute.models import Instance
-from onestack.services.compute.service import guest_metadata as metadata
+from onestack.services.compute.service import ComputeService, guest_metadata
 
 
 class MetadataError(Exception):
@@ -38,7 +37,7 @@ def _required(request: Request, header: str) -> str:
 
 
 class MetadataService:
-    def __init__(self, compute, trust_proxy_headers: bool):
+    def __init__(self, compute: ComputeService, trust_proxy_headers: bool):
         """``compute``: the ComputeService; ``trust_proxy_headers``: take the address-and-network
         headers at their word (the Unix socket only the cloud's own proxy reaches)."""
         self.compute = compute
@@ -53,7 +52,7 @@ class MetadataService:
             router_id = request.headers.get("X-Neutron-Router-ID")
             if network_id is None and router_id is None:
                 raise MetadataError(400, "X-Neutron-Network-ID or X-Neutron-Router-ID header is missing from request.")
-            instance_id = self.compute.networking.instance_at(address, network_id, router_id)
+            instance_id = self.compute.instance_at(address, network_id, router_id)
             tenant_id = None
         else:
             instance_id = _required(request, "X-Instance-ID")
@@ -65,11 +64,8 @@ class MetadataService:
             expected = hmac.new(secret.encode(), instance_id.encode(), hashlib.sha256).hexdigest()
             if not hmac.compare_digest(expected, signature):
                 raise MetadataError(403, "Invalid proxy request signature.")
-        instance = None
-        if instance_id is not None:
-            with self.compute.db.read() as session:
-                instance = session.get(Instance, instance_id)
-        if instance is None or instance.deleted:
+        instance = self.compute.instance(instance_id) if instance_id is not None else None
+        if instance is None:
             raise MetadataError(404, "The resource could not be found.")
         if tenant_id is not None and tenant_id != instance.project_id:
             raise MetadataError(404, f"Tenant_id {tenant_id} does not match tenant_id of instance {instance_id}.")
@@ -81,18 +77,18 @@ class MetadataService:
         guest = self.compute.guest(instance)
         if parts[0] == "openstack":
             return self._openstack(request, instance, guest, parts[1:], body)
-        if parts[0] in (*metadata.EC2_VERSIONS, metadata.LATEST):
+        if parts[0] in (*guest_metadata.EC2_VERSIONS, guest_metadata.LATEST):
             return self._ec2(request, guest, parts[1:])
         raise MetadataError(404, "The resource could not be found.")
 
-    def _openstack(self, request: Request, instance: Instance, guest: metadata.Guest, parts: list[str],
+    def _openstack(self, request: Request, instance: Instance, guest: guest_metadata.Guest, parts: list[str],
                    body: bytes) -> Response:
         if not parts:
-            return _listing([*metadata.OPENSTACK_VERSIONS, metadata.LATEST])
+            return _listing([*guest_metadata.OPENSTACK_VERSIONS, guest_metadata.LATEST])
         version, rest = parts[0], parts[1:]
-        if version not in (*metadata.OPENSTACK_VERSIONS, metadata.LATEST) or len(rest) > 1:
+        if version not in (*guest_metadata.OPENSTACK_VERSIONS, guest_metadata.LATEST) or len(rest) > 1:
             raise MetadataError(404, "The resource could not be found.")
-        files = metadata.openstack_files(guest, version, with_password=True)
+        files = guest_metadata.openstack_files(guest, version, with_password=True)
         if not rest:
             return _listing(list(files))
         name = rest[0]
@@ -110,16 +106,13 @@ class MetadataService:
             return Response(instance.password or "", media_type="text/plain")
         if request.method != "POST":
             raise MetadataError(400, "The password can only be read (GET) or set (POST).")
-        with self.compute.db.write() as session:
-            changed = session.execute(update(Instance).where(Instance.id == instance.id, Instance.password.is_(None))
-                                      .values(password=body.decode(errors="replace"))).rowcount
-        if not changed:
+        if not self.compute.set_guest_password(instance.id, body.decode(errors="replace")):
             raise MetadataError(409, "The password is already set.")
         return Response(b"", media_type="text/plain")
 
-    def _ec2(self, request: Request, guest: metadata.Guest, parts: list[str]) -> Response:
+    def _ec2(self, request: Request, guest: guest_metadata.Guest, parts: list[str]) -> Response:
         _read_only(request)
-        node: object = metadata.ec2_tree(guest)
+        node: object = guest_metadata.ec2_tree(guest)
         for part in parts:
             if not isinstance(node, dict) or part == "_name":
                 raise MetadataError(404, "The resource could not be found.")
@@ -145,16 +138,16 @@ def _listing(names: list[str]) -> Response:
     return Response("\n".join(names), media_type="text/plain")
 
 
-def build(compute, trust_proxy_headers: bool) -> Starlette:
+def build(compute: ComputeService, trust_proxy_headers: bool) -> Starlette:
     service = MetadataService(compute, trust_proxy_headers)
 
     async def endpoint(request: Request) -> Response:
         parts = [p for p in request.url.path.split("/") if p]
         if not parts:  # the EC2 versions, which Nova lists before knowing who asks
             _read_only(request)
-            return _listing([*metadata.EC2_VERSIONS, metadata.LATEST])
+            return _listing([*guest_metadata.EC2_VERSIONS, guest_metadata.LATEST])
         try:
-            body = await read_limited(request, metadata.PASSWORD_MAX) if request.method == "POST" else b""
+            body = await read_limited(request, guest_metadata.PASSWORD_MAX) if request.method == "POST" else b""
         except PayloadTooLarge:
             raise MetadataError(400, "Request is too large.") from None
         return await run_in_threadpool(service.answer, request, parts, body)

@@ -1,6 +1,6 @@
-"""The lifecycle engine: converges each instance to what its ``task_state`` asks for.
+"""The instance reconciler: converges each instance to what its ``task_state`` asks for.
 
-The API only writes a task state (and the action record) and wakes the engine with the instance's
+The API only writes a task state (and the action record) and wakes the reconciler with the instance's
 id.  One ``step`` reads the row, does one idempotent piece of work through the scheduler, the
 network service or the host's driver, and writes the next state; it runs again until no task is
 left.  A crash between two steps costs nothing: the periodic resync finds every instance with a
@@ -14,20 +14,31 @@ import functools
 import logging
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
-from sqlalchemy import Row, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
 
 from onestack.db.base import utcnow
-from onestack.drivers import configdrive
-from onestack.drivers.compute import DriverError, InstanceSpec, PowerState
+from onestack.db.engine import Database
+from onestack.drivers.compute import DriverError, PowerState
 from onestack.http.errors import APIError
-from onestack.reconcile.loop import Loop
-from onestack.services.compute.models import Instance, InstanceAction, InstanceActionEvent
+from onestack.reconcile.loop import KeyedQueue, Loop
+from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
-from onestack.services.compute.service import guest_metadata as metadata
-from onestack.services.compute.service import rebuild, rescue, resize, shelving, snapshots
-from onestack.services.compute.service.scheduler import NoValidHost
+from onestack.services.compute.reconcile.rebuild import RebuildSteps
+from onestack.services.compute.reconcile.records import InstanceRecords
+from onestack.services.compute.reconcile.rescue import RescueSteps
+from onestack.services.compute.reconcile.resize import ResizeSteps
+from onestack.services.compute.reconcile.shelving import ShelveSteps, forget_shelved_image
+from onestack.services.compute.reconcile.snapshots import SnapshotSteps
+from onestack.services.compute.reconcile.specs import GuestSpecs
+from onestack.services.compute.service import ComputeService
+from onestack.services.compute.service.host_drivers import HostDrivers
+from onestack.services.compute.service.networking import InstanceNetworking
+from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
+from onestack.services.compute.service.shelving import SHELVED_IMAGE
+from onestack.services.compute.service.snapshots import Snapshots
+from onestack.services.image.public import Images
 
 LOG = logging.getLogger("onestack.compute.engine")
 
@@ -42,86 +53,56 @@ POWER_TASKS = {
     st.SUSPENDING: ("suspend", st.SUSPENDED, "compute_suspend_instance"),
     st.RESUMING: ("resume", st.ACTIVE, "compute_resume_instance"),
 }
-SYNC_KEY, SYNC_EVERY = "hosts", 10.0
 # drivers that take the whole spec rather than the uuid
 NEEDS_SPEC = {"power_on", "reboot", "resume"}
 
 
-class Engine:
-    def __init__(self, compute):
-        """``compute``: the ComputeService (database, hosts, scheduler, network access)."""
-        self.compute = compute
-        self.db = compute.db
-        self.loop = Loop("compute", self.step, self.pending, workers=compute.settings.compute.engine_workers)
-        self.config_drives = compute.settings.data_dir / "compute" / "config-drives"
-        self.hosts_loop = Loop("compute-hosts", self.sync_hosts, lambda: [], workers=1, resync_every=60)
-        # task state -> the step that moves it on; each action's module contributes its own steps
+class InstanceReconciler:
+    def __init__(self, db: Database, hosts: HostDrivers, scheduler: Scheduler, networking: InstanceNetworking,
+                 images: Images, snapshots: Snapshots, wakeups: KeyedQueue, *, config_drives: Path, workers: int,
+                 schedules: bool):
+        """``wakeups``: the instances the service hands over; ``schedules``: this process places new
+        instances (a joined host only converges its own)."""
+        self.db = db
+        self.hosts = hosts
+        self.scheduler = scheduler
+        self.networking = networking
+        self.snapshots = snapshots
+        self.schedules = schedules
+        self.records = InstanceRecords(db)
+        self.specs = GuestSpecs(networking, images, config_drives)
+        self.loop = Loop("compute", self.step, self.pending, workers=workers, queue=wakeups)
+        self.resizes = ResizeSteps(db, self.records, self.specs, hosts, scheduler, networking)
+        # task state -> the step that moves it on; each action contributes its own steps
         self.steps: dict[str, Callable[[Instance], None]] = {
             st.SCHEDULING: self._schedule, st.NETWORKING: self._network, st.SPAWNING: self._spawn,
             st.DELETING: self._delete,
             **{task: functools.partial(self._power, task=task) for task in POWER_TASKS},
+            **self.resizes.steps(),
+            **RebuildSteps(self.records, self.specs, hosts).steps(),
+            **SnapshotSteps.create_image(self.records, hosts, images, snapshots).steps(),
+            **ShelveSteps(self.records, self.specs, hosts, scheduler, networking, images, snapshots).steps(),
+            **RescueSteps(self.records, self.specs, hosts).steps(),
         }
-        for module in (resize, rebuild, snapshots, shelving, rescue):
-            self.steps.update(module.steps(self))
+
+    @classmethod
+    def of(cls, compute: ComputeService) -> InstanceReconciler:
+        """The reconciler of the instances ``compute`` hands over."""
+        settings = compute.settings
+        return cls(compute.db, compute.hosts, compute.scheduler, compute.networking, compute.images,
+                   compute.snapshots, compute.wakeups, config_drives=settings.data_dir / "compute" / "config-drives",
+                   workers=settings.compute.engine_workers, schedules=compute.schedules)
 
     def start(self) -> None:
         self.loop.start()
-        self.hosts_loop.start()
-        self.hosts_loop.wake(SYNC_KEY)
 
     def stop(self) -> None:
         self.loop.stop()
-        self.hosts_loop.stop()
-
-    # -- the hosts against the database ----------------------------------------------------------------
-    def sync_hosts(self, _key: str) -> float:
-        """Nova's power-state sync and orphan cleanup, at start and every ``SYNC_EVERY`` seconds: a guest
-        whose process died is SHUTOFF; a guest the database does not know (a crash between spawn and
-        record, or a deleted row) is destroyed.  Guests that run are adopted, never restarted.  It is also
-        the hosts' heartbeat."""
-        self.compute.hosts.heartbeat()
-        names = self.compute.hosts.names()
-        # Guests first, records second: a guest spawned meanwhile had its record (and host) written before.
-        guests = {host: self.compute.hosts.driver(host).list_instances() for host in names}
-        on_host: dict[str, dict[str, Row]] = {host: {} for host in names}
-        with self.db.read() as session:
-            # The columns the sync compares, for every host at once: this runs over every instance there is.
-            for row in session.execute(select(Instance.id, Instance.host, Instance.vm_state, Instance.task_state,
-                                              Instance.power_state).where(Instance.host.in_(names),
-                                                                          Instance.deleted.is_(False))):
-                on_host[row.host][row.id] = row
-        for host, known in on_host.items():
-            driver = self.compute.hosts.driver(host)
-            for uuid in guests[host]:
-                if uuid not in known:
-                    LOG.warning("destroying guest %s on %s: no instance record wants it", uuid, host)
-                    driver.destroy(uuid)
-            for instance in known.values():
-                if instance.task_state is None and instance.vm_state in (st.ACTIVE, st.STOPPED, st.PAUSED,
-                                                                         st.SUSPENDED):
-                    self._sync_power(instance, driver.instance_info(instance.id).power_state)
-        return SYNC_EVERY
-
-    def _sync_power(self, instance: Row, seen: PowerState) -> None:
-        if seen == instance.power_state:
-            return
-        changes = {"power_state": int(seen)}
-        if instance.vm_state == st.ACTIVE and seen in (PowerState.SHUTDOWN, PowerState.NOSTATE, PowerState.CRASHED):
-            LOG.warning("instance %s stopped outside onestack: marked SHUTOFF", instance.id)
-            changes["vm_state"] = st.STOPPED
-        with self.db.write() as session:
-            row = session.get(Instance, instance.id)
-            if row is not None and row.task_state is None and row.vm_state == instance.vm_state:
-                for key, value in changes.items():
-                    setattr(row, key, value)
-
-    def wake(self, instance_id: str) -> None:
-        self.loop.wake(instance_id)
 
     def pending(self) -> list[str]:
         """Instances with work to do on the hosts this process runs (or waiting for a host)."""
-        hosts = list(self.compute.hosts.names())
-        mine = or_(Instance.host.in_(hosts), Instance.host.is_(None)) if self.compute.schedules \
+        hosts = list(self.hosts.names())
+        mine = or_(Instance.host.in_(hosts), Instance.host.is_(None)) if self.schedules \
             else Instance.host.in_(hosts)
         with self.db.read() as session:
             return list(session.scalars(select(Instance.id).where(
@@ -134,8 +115,7 @@ class Engine:
         if instance is None or instance.deleted or instance.task_state is None:
             return None
         task = instance.task_state
-        if instance.host not in self.compute.hosts.names() and (instance.host is not None
-                                                                or not self.compute.schedules):
+        if instance.host not in self.hosts.names() and (instance.host is not None or not self.schedules):
             return None  # another process's host converges it, or the controller places it
         run = self.steps.get(task)
         if run is None:
@@ -144,135 +124,62 @@ class Engine:
         try:
             run(instance)
         except DriverError as exc:
-            self._error(instance_id, str(exc), traceback.format_exc())
+            self.records.error(instance_id, str(exc), traceback.format_exc())
             return None
         except NoValidHost as exc:
-            self._error(instance_id, str(exc), "", code=500)
+            self.records.error(instance_id, str(exc), "", code=500)
             return None
-        self.wake(instance_id)  # the next step, if any
+        self.loop.wake(instance_id)  # the next step, if any
         return None
 
     def _schedule(self, instance: Instance) -> None:
-        self.compute.scheduler.place(instance, lambda host: self._advance(
+        self.scheduler.place(instance, lambda host: self.records.advance(
             instance.id, st.SCHEDULING, host=host, task_state=st.NETWORKING))
 
     def _network(self, instance: Instance) -> None:
         try:
-            self.compute.networking.ensure_ports(instance)
+            self.networking.ensure_ports(instance)
         except APIError as exc:  # the network service said no (no address left, a group it cannot apply...)
             raise DriverError(f"Build of instance {instance.id} aborted: Failed to allocate the network(s): "
                               f"{exc}") from None
-        self._advance(instance.id, st.NETWORKING, task_state=st.SPAWNING)
+        self.records.advance(instance.id, st.NETWORKING, task_state=st.SPAWNING)
 
     def _spawn(self, instance: Instance) -> None:
-        """The guest's first start, or its start again after an unshelve (from the shelved snapshot)."""
-        driver = self.compute.hosts.driver(instance.host)
-        driver.spawn(self.spec(instance))
-        unshelving = shelving.SHELVED_IMAGE in (instance.task_args or {})
+        """The guest's first start, or its start again after an unshelve (from the shelved snapshot).  Its
+        ports are up before the server says ACTIVE."""
+        driver = self.hosts.driver(instance.host)
+        driver.spawn(self.specs.spec(instance))
+        unshelving = SHELVED_IMAGE in (instance.task_args or {})
         event = (("unshelve", "compute_unshelve_instance", "Success") if unshelving
                  else ("create", "compute__do_build_and_run_instance", "Success"))
-        self._advance(instance.id, st.SPAWNING, event=event, also=self.compute.networking.mark_active,
-                      vm_state=st.ACTIVE, task_state=None, power_state=int(PowerState.RUNNING), progress=100,
-                      **({"task_args": {}} if unshelving else {"launched_at": utcnow()}))
+        self.networking.mark_active(instance)
+        self.records.advance(instance.id, st.SPAWNING, event=event, vm_state=st.ACTIVE, task_state=None,
+                             power_state=int(PowerState.RUNNING), progress=100,
+                             **({"task_args": {}} if unshelving else {"launched_at": utcnow()}))
         if unshelving:
-            shelving.forget_shelved_image(self, instance)
+            forget_shelved_image(self.snapshots, instance)
 
     def _power(self, instance: Instance, task: str) -> None:
         call, vm_state, event = POWER_TASKS[task]
-        driver = self.compute.hosts.driver(instance.host)
+        driver = self.hosts.driver(instance.host)
         method = getattr(driver, call)
         if call == "reboot":
-            method(self.spec(instance), hard=task == st.REBOOTING_HARD)
+            method(self.specs.spec(instance), hard=task == st.REBOOTING_HARD)
         else:
-            method(self.spec(instance) if call in NEEDS_SPEC else instance.id)
+            method(self.specs.spec(instance) if call in NEEDS_SPEC else instance.id)
         power = driver.instance_info(instance.id).power_state
-        self._advance(instance.id, task, event=(None, event, "Success"), vm_state=vm_state, task_state=None,
-                      power_state=int(power))
+        self.records.advance(instance.id, task, event=(None, event, "Success"), vm_state=vm_state, task_state=None,
+                             power_state=int(power))
 
     def _delete(self, instance: Instance) -> None:
         if instance.host is not None:
-            self.compute.hosts.driver(instance.host).destroy(instance.id)
+            self.hosts.driver(instance.host).destroy(instance.id)
         self.resizes.forget(instance)  # a resize waiting for confirmation holds a guest and room elsewhere
         if instance.vm_state in (st.SHELVED, st.SHELVED_OFFLOADED):
-            shelving.forget_shelved_image(self, instance)
-        self.compute.networking.release_ports(instance)
-        self.compute.scheduler.release(instance)
-        (self.config_drives / f"{instance.id}.iso").unlink(missing_ok=True)
-        self._advance(instance.id, st.DELETING, vm_state=st.DELETED, task_state=None,
-                      power_state=int(PowerState.NOSTATE), deleted=True, deleted_at=utcnow(),
-                      terminated_at=utcnow())
-
-    # -- writing back ------------------------------------------------------------------
-    def _advance(self, instance_id: str, expected_task: str, *, event: tuple[str | None, str, str] | None = None,
-                 also: Callable[[Session, Instance], None] | None = None, **changes) -> bool:
-        """Write the outcome unless the task changed meanwhile (a delete overtook a boot, say).  In the same
-        transaction, when it is written: ``event`` (action or None for the latest, event, result) closes
-        the action, and ``also`` writes what else goes with the outcome."""
-        with self.db.write() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None or instance.task_state != expected_task:
-                return False
-            for key, value in changes.items():
-                setattr(instance, key, value)
-            if also is not None:
-                also(session, instance)
-            if event is not None:
-                self._record_event(session, instance, *event)
-            return True
-
-    def _error(self, instance_id: str, message: str, details: str, code: int = 500) -> None:
-        LOG.info("instance %s failed: %s", instance_id, message)
-        with self.db.write() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                return
-            instance.vm_state, instance.task_state = st.ERROR, None
-            instance.fault = {"code": code, "message": message, "details": details,
-                              "created": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
-            self._record_event(session, instance, None, "compute_error", "Error", details)
-
-    def _event(self, instance_id: str, action: str | None, event: str, result: str, details: str = "") -> None:
-        """Close the instance's latest action (or the latest of kind ``action``) with one event."""
-        with self.db.write() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is not None:
-                self._record_event(session, instance, action, event, result, details)
-
-    @staticmethod
-    def _record_event(session: Session, instance: Instance, action: str | None, event: str, result: str,
-                      details: str = "") -> None:
-        stmt = select(InstanceAction).where(InstanceAction.instance_uuid == instance.id)
-        if action is not None:
-            stmt = stmt.where(InstanceAction.action == action)
-        record = session.scalars(stmt.order_by(InstanceAction.id.desc()).limit(1)).first()
-        if record is None:
-            return
-        now = utcnow()
-        session.add(InstanceActionEvent(action_id=record.id, event=event, host=instance.host, result=result,
-                                        traceback=details or None, start_time=record.start_time, finish_time=now))
-        record.finish_time = now
-        if result == "Error":
-            record.message = "Error"
-
-    # -- what the driver is told -------------------------------------------------------------
-    def spec(self, instance: Instance, flavor: dict | None = None, image_ref: str | None = None) -> InstanceSpec:
-        """The guest as the instance row describes it; ``flavor`` and ``image_ref`` override the row's
-        (a resize reverting to the old flavor, a rescue booting another image)."""
-        flavor = flavor or instance.flavor
-        nics = self.compute.networking.nics(instance)
-        image_ref = image_ref or (instance.task_args or {}).get(shelving.SHELVED_IMAGE) or instance.image_ref
-        return InstanceSpec(
-            uuid=instance.id, name=f"instance-{instance.number:08x}", hostname=instance.hostname,
-            vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
-            ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
-            image_path=self.compute.image_path(image_ref), image_format=None,
-            nics=tuple(nics), config_drive=self._config_drive(instance), metadata=instance.metadata_)
-
-    def _config_drive(self, instance: Instance) -> str | None:
-        """The instance's config-2 ISO, written afresh (cheap, and always what the row says now)."""
-        if not instance.config_drive:
-            return None
-        path = self.config_drives / f"{instance.id}.iso"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        configdrive.build(path, metadata.config_drive_files(self.compute.guest(instance)))
-        return str(path)
+            forget_shelved_image(self.snapshots, instance)
+        self.networking.release_ports(instance)
+        self.scheduler.release(instance)
+        self.specs.config_drive_path(instance.id).unlink(missing_ok=True)
+        self.records.advance(instance.id, st.DELETING, vm_state=st.DELETED, task_state=None,
+                             power_state=int(PowerState.NOSTATE), deleted=True, deleted_at=utcnow(),
+                             terminated_at=utcnow())

@@ -1,151 +1,112 @@
 """The compute service: what its handlers reach through ``call.runtime.compute``.
 
 It ties the pieces together: the catalogue (flavors, keypairs, quotas), the hosts this process runs and
-their drivers, the scheduler (over placement), the engine that converges instances, and the image and
-network services boot requests are checked against.
+their drivers, the scheduler (over placement), the servers and everything done to them, and Nova's proxy
+APIs.  Other services are reached through their public facades only.  Each change that needs the real
+world to follow is a row written and the instance's id put in ``wakeups``, which the reconciler
+(``reconcile/``) takes from.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import update
 
 from onestack.config import Settings
 from onestack.db.engine import Database
-from onestack.http.context import Context
-from onestack.http.errors import BadRequest, Forbidden, NotFound
-from onestack.services.compute.models import ComputeHost, Instance, ServerGroup
-from onestack.services.compute.models.quota_resources import DEFAULTS
-from onestack.services.compute.reconcile.instances import Engine
-from onestack.services.compute.service import flavors, keypairs
-from onestack.services.compute.service import guest_metadata as metadata
-from onestack.services.compute.service.host_drivers import Hosts
+from onestack.reconcile.loop import KeyedQueue
+from onestack.services.compute.models import Instance
+from onestack.services.compute.service import guest_metadata, in_use
+from onestack.services.compute.service.admission import Admission
+from onestack.services.compute.service.aggregates import Aggregates
+from onestack.services.compute.service.consoles import Consoles
+from onestack.services.compute.service.flavors import Flavors
+from onestack.services.compute.service.floating_ip_proxy import FloatingIPProxy
+from onestack.services.compute.service.guest_calls import GuestCalls
+from onestack.services.compute.service.host_drivers import HostDrivers
+from onestack.services.compute.service.host_records import HostRecords
+from onestack.services.compute.service.image_proxy import ImageProxy
+from onestack.services.compute.service.interfaces import Interfaces
+from onestack.services.compute.service.keypairs import Keypairs
+from onestack.services.compute.service.migrations import Migrations
+from onestack.services.compute.service.network_proxy import NetworkProxy
 from onestack.services.compute.service.networking import InstanceNetworking
-from onestack.services.compute.service.quotas import QuotaExceeded, Quotas
+from onestack.services.compute.service.placement_client import PlacementClient
+from onestack.services.compute.service.quotas import Quotas, QuotaSets
 from onestack.services.compute.service.scheduler import Scheduler
+from onestack.services.compute.service.security_group_proxy import SecurityGroupProxy
+from onestack.services.compute.service.server_actions import ServerActions
+from onestack.services.compute.service.server_details import ServerDetails
+from onestack.services.compute.service.server_groups import ServerGroups
+from onestack.services.compute.service.server_listing import ServerListing
 from onestack.services.compute.service.servers import Servers
+from onestack.services.compute.service.snapshots import Snapshots
+from onestack.services.compute.service.usage import UsageReports
+from onestack.services.image.public import Images
+from onestack.services.network.public import Network
+from onestack.services.placement.public import Placement
 
 
 class ComputeService:
-    def __init__(self, db: Database, settings: Settings, *, network, image, placement, schedules: bool = True):
+    def __init__(self, db: Database, settings: Settings, *, network: Network, images: Images, placement: Placement,
+                 schedules: bool = True):
         """``schedules``: this process places new instances (a joined host only converges its own)."""
         self.db = db
-        self.schedules = schedules
         self.settings = settings
-        self.image = image
-        self.placement = placement
-        self.quotas = Quotas(self.usage)
-        self.hosts = Hosts(db, settings.compute, settings.data_dir / "compute", settings.network.tunnel_ip)
-        self.scheduler = Scheduler(db, placement)
+        self.schedules = schedules
+        self.images = images
+        # the instances whose rows ask the reconciler for work
+        self.wakeups = KeyedQueue()
+        self.quotas = Quotas(in_use.usage)
+        self.hosts = HostDrivers(db, settings.compute, settings.data_dir / "compute", settings.network.tunnel_ip)
+        self.placement = PlacementClient(placement)
+        self.scheduler = Scheduler(db, self.placement)
         self.networking = InstanceNetworking(network)
-        self.servers = Servers(self)
-        self.engine = Engine(self)
+        admission = Admission(self.quotas, images)
+        self.servers = Servers(db, admission, self.networking, self.wakeups.put)
+        self.listing = ServerListing(db, self.networking)
+        self.actions = ServerActions(self.servers, self.networking)
+        self.details = ServerDetails(db, self.servers, admission, self.networking)
+        self.guest_calls = GuestCalls(db, self.servers, self.hosts, self.networking)
+        self.snapshots = Snapshots(db, self.servers, admission, images)
+        self.interfaces = Interfaces(db, self.servers, self.networking, self.hosts)
+        self.consoles = Consoles(db, self.servers, self.hosts, settings.consoles.token_ttl)
+        self.flavors = Flavors(db)
+        self.keypairs = Keypairs(db, self.quotas)
+        self.quota_sets = QuotaSets(db, self.quotas)
+        self.aggregates = Aggregates(db, self.placement)
+        self.host_records = HostRecords(db, self.hosts)
+        self.server_groups = ServerGroups(db)
+        self.migrations = Migrations(db)
+        self.usage_reports = UsageReports(db)
+        # Nova's proxy APIs, always as the caller
+        self.image_proxy = ImageProxy(images)
+        self.security_group_proxy = SecurityGroupProxy(network, self.servers)
+        self.floating_ip_proxy = FloatingIPProxy(network, settings.compute.default_floating_pool)
+        self.network_proxy = NetworkProxy(network)
 
     def start(self) -> None:
-        """Register this process's hosts and start converging their instances."""
+        """Register this process's hosts (their drivers, their link, their providers in placement)."""
         self.hosts.start(self.placement)
-        self.engine.start()
 
     def stop(self) -> None:
-        self.engine.stop()
         self.hosts.stop()
 
-    # -- quotas ------------------------------------------------------------------------------------
-    def usage(self, session: Session, project_id: str, user_id: str | None = None) -> dict[str, int]:
-        """What is in use, per quota resource, in a project (or by one user in it)."""
-        used = dict.fromkeys(DEFAULTS, 0)
-        live = select(func.count(), func.coalesce(func.sum(Instance.vcpus), 0),
-                      func.coalesce(func.sum(Instance.memory_mb), 0)).where(
-            Instance.project_id == project_id, Instance.deleted.is_(False))
-        if user_id:
-            live = live.where(Instance.user_id == user_id)
-            used["key_pairs"] = keypairs.count(session, user_id)
-        used["instances"], used["cores"], used["ram"] = (int(v) for v in session.execute(live).one())
-        groups = select(func.count()).select_from(ServerGroup).where(ServerGroup.project_id == project_id)
-        used["server_groups"] = session.scalar(groups if not user_id else groups.where(ServerGroup.user_id == user_id))
-        return used
+    # -- the metadata service: who is asking, and what it is told -------------------------------------
+    def instance(self, instance_id: str) -> Instance | None:
+        """A live instance by id, whoever owns it (the metadata service has identified the guest)."""
+        with self.db.read() as session:
+            instance = session.get(Instance, instance_id)
+        return None if instance is None or instance.deleted else instance
 
-    def quota_limits(self, session: Session, project_id: str, user_id: str | None = None) -> dict[str, int]:
-        """The limits in force (-1: unlimited) for the project, or for the user within it."""
-        return self.quotas.limits(session, project_id, user_id)
+    def instance_at(self, address: str, network_id: str | None, router_id: str | None) -> str | None:
+        return self.networking.instance_at(address, network_id, router_id)
 
-    def check_quota(self, session: Session, project_id: str, user_id: str | None, deltas: dict[str, int]) -> None:
-        """Raise Nova's 403 ("Quota exceeded for instances: Requested 1, but already used 10 of 10
-        instances") if adding ``deltas`` passes a limit.  Call it inside the creating transaction: the
-        project's quota lock is held until it ends."""
-        self.quotas.check(session, project_id, user_id, deltas)
+    def guest(self, instance: Instance) -> guest_metadata.Guest:
+        return guest_metadata.guest(self.networking, instance)
 
-    def check_metadata_quota(self, session: Session, project_id: str, metadata: dict | None) -> None:
-        """Nova's 403 when a server's metadata holds more items than the project's ``metadata_items``
-        (the limit ``/limits`` shows as maxServerMeta)."""
-        if not metadata:
-            return
-        allowed = self.quotas.limits(session, project_id).get("metadata_items", -1)
-        if 0 <= allowed < len(metadata):
-            raise Forbidden(f"Quota exceeded for metadata_items: Maximum number of metadata items exceeds "
-                            f"{allowed}")
-
-    def quota_room(self, session: Session, ctx: Context, flavor: dict, low: int, high: int) -> int:
-        """How many of ``low``..``high`` servers of ``flavor`` fit the quotas (Nova boots the most that
-        fit, and refuses when even ``low`` do not)."""
-        for count in range(high, low, -1):
-            try:
-                self.check_quota(session, ctx.project_id, ctx.user_id, self._deltas(flavor, count))
-                return count
-            except QuotaExceeded:
-                continue
-        self.check_quota(session, ctx.project_id, ctx.user_id, self._deltas(flavor, low))
-        return low
-
-    @staticmethod
-    def _deltas(flavor: dict, count: int) -> dict[str, int]:
-        return {"instances": count, "cores": flavor["vcpus"] * count, "ram": flavor["ram"] * count}
-
-    # -- what a boot request is checked against ------------------------------------------------
-    def flavor_for_boot(self, session: Session, ctx: Context, ref: str) -> dict:
-        """The flavor as the instance keeps it (a snapshot: later flavor changes do not touch it)."""
-        try:
-            flavor = flavors.get(session, ctx, ref)
-        except NotFound:
-            raise BadRequest(f"Flavor {ref} could not be found.") from None
-        if flavor.disabled:
-            raise BadRequest(f"Flavor {ref} is disabled.")
-        return {"id": flavor.flavorid, "original_name": flavor.name, "vcpus": flavor.vcpus, "ram": flavor.memory_mb,
-                "disk": flavor.root_gb, "ephemeral": flavor.ephemeral_gb, "swap": flavor.swap,
-                "extra_specs": flavor.extra_specs}
-
-    def keypair_for_boot(self, session: Session, ctx: Context, name: str) -> str:
-        try:
-            return keypairs.get(session, ctx.user_id, name).public_key
-        except NotFound:
-            raise BadRequest("Invalid key_name provided.") from None
-
-    def check_image(self, ctx: Context, image_id: str, flavor: dict, missing_ok: bool = False) -> None:
-        """A boot's (or rebuild's) image must exist and fit the flavor; a resize only checks the fit of an
-        image still there (``missing_ok``: the image may have gone since the boot)."""
-        with self.image.db.read() as session:
-            try:
-                image = self.image.get(session, ctx, image_id)
-            except NotFound:
-                if missing_ok:
-                    return
-                raise BadRequest(f"Image {image_id} could not be found.") from None
-        if image.status != "active":
-            raise BadRequest(f"Image {image_id} is not active.")
-        if (image.min_ram or 0) > flavor["ram"]:
-            raise BadRequest("Flavor's memory is too small for requested image.")
-        if flavor["disk"] and (image.min_disk or 0) > flavor["disk"]:
-            raise BadRequest("Flavor's disk is too small for requested image.")
-
-    def guest(self, instance: Instance) -> metadata.Guest:
-        """What the metadata service and the config drive tell the instance about itself."""
-        fixed, floating = self.networking.guest_addresses(instance)
-        return metadata.Guest(instance, self.networking.nics(instance), self.networking.port_networks(instance),
-                              fixed, floating)
-
-    def image_path(self, image_id: str) -> str | None:
-        path = self.image.store.path(image_id)
-        return str(path) if path.exists() else None
-
-    def availability_zones(self, session: Session) -> set[str]:
-        return set(session.scalars(select(ComputeHost.availability_zone))) or {"nova"}
+    def set_guest_password(self, instance_id: str, password: str) -> bool:
+        """The password a guest posts, kept once: False if it was set already."""
+        with self.db.write() as session:
+            return bool(session.execute(update(Instance).where(Instance.id == instance_id,
+                                                               Instance.password.is_(None))
+                                        .values(password=password)).rowcount)

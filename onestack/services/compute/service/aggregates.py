@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onestack.db.base import utcnow
+from onestack.db.engine import Database
 from onestack.http.errors import BadRequest, Conflict, NotFound
 from onestack.services.compute.models import (
     Aggregate,
@@ -23,6 +24,7 @@ from onestack.services.compute.models import (
     ComputeHost,
     Instance,
 )
+from onestack.services.compute.service.placement_client import PlacementClient
 
 DEFAULT_ZONE = "nova"
 # Nova's internal_service_availability_zone: where non-compute services live; no aggregate may claim it.
@@ -182,3 +184,60 @@ def _move_hosts(session: Session, host_names: list[str], refuse=None) -> None:
                 Instance.host == host.host, Instance.deleted.is_(False))):
             raise refuse("One or more hosts contain instances in this zone.")
         host.availability_zone = zone
+
+
+class Aggregates:
+    """The aggregate API's transactions; membership is mirrored into placement after each is committed
+    (placement writes in its own transaction: one writer at a time on SQLite)."""
+
+    def __init__(self, db: Database, placement: PlacementClient):
+        self.db = db
+        self.placement = placement
+
+    def listing(self) -> list[Aggregate]:
+        with self.db.read() as session:
+            return listing(session)
+
+    def get(self, aggregate_id: str) -> Aggregate:
+        with self.db.read() as session:
+            return get(session, aggregate_id)
+
+    def create(self, name: str, zone: str | None) -> Aggregate:
+        with self.db.write() as session:
+            return _loaded(create(session, name, zone))
+
+    def update(self, aggregate_id: str, name: str | None, zone: str | None, zone_given: bool) -> Aggregate:
+        with self.db.write() as session:
+            found = get(session, aggregate_id)
+            update(session, found, name, zone, zone_given)
+            session.flush()
+            return _loaded(found)
+
+    def delete(self, aggregate_id: str) -> None:
+        with self.db.write() as session:
+            delete(session, get(session, aggregate_id))
+
+    def act(self, aggregate_id: str, action: str, args: dict) -> Aggregate:
+        """``set_metadata``, ``add_host`` or ``remove_host``."""
+        provider = None
+        with self.db.write() as session:
+            found = get(session, aggregate_id)
+            if action == "set_metadata":
+                set_metadata(session, found, args["metadata"])
+            elif action == "add_host":
+                provider = add_host(session, found, args["host"])
+            else:
+                provider = remove_host(session, found, args["host"])
+            session.flush()
+            _loaded(found)
+        if action == "add_host":
+            self.placement.add_to_aggregate(provider, found.uuid)
+        elif action == "remove_host":
+            self.placement.remove_from_aggregate(provider, found.uuid)
+        return found
+
+
+def _loaded(aggregate: Aggregate) -> Aggregate:
+    """The aggregate with its hosts and metadata read, for a view made after its transaction."""
+    _ = aggregate.members, aggregate.items
+    return aggregate

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session
 
+from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound
 from onestack.http.listing import apply_sort, page, parse_limit
@@ -167,3 +168,68 @@ def remove_access(session: Session, flavor: Flavor, project_id: str) -> None:
         raise NotFound(f"Flavor access not found for {flavor.flavorid} / {project_id} combination.")
     session.delete(row)
     session.flush()
+
+
+class Flavors:
+    """The flavor API's transactions."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def listing(self, ctx: Context, query) -> tuple[list[Flavor], int]:
+        with self.db.read() as session:
+            return listing(session, ctx, query)
+
+    def get(self, ctx: Context, flavorid: str) -> Flavor:
+        with self.db.read() as session:
+            return get(session, ctx, flavorid)
+
+    def create(self, body: dict) -> Flavor:
+        with self.db.write() as session:
+            flavor = create(session, body)
+            _ = flavor.specs  # read now: the view shows them after the transaction
+            return flavor
+
+    def describe(self, ctx: Context, flavorid: str, description: str | None) -> Flavor:
+        with self.db.write() as session:
+            flavor = get(session, ctx, flavorid)
+            flavor.description = description
+            session.flush()
+            return flavor
+
+    def delete(self, ctx: Context, flavorid: str) -> None:
+        with self.db.write() as session:
+            session.delete(get(session, ctx, flavorid))
+
+    def set_extra_specs(self, ctx: Context, flavorid: str, specs: dict) -> dict[str, str]:
+        with self.db.write() as session:
+            return set_extra_specs(session, get(session, ctx, flavorid), specs)
+
+    def extra_spec(self, ctx: Context, flavorid: str, key: str) -> FlavorExtraSpec:
+        with self.db.read() as session:
+            return extra_spec(get(session, ctx, flavorid), key)
+
+    def delete_extra_spec(self, ctx: Context, flavorid: str, key: str) -> None:
+        with self.db.write() as session:
+            delete_extra_spec(session, get(session, ctx, flavorid), key)
+
+    def access(self, ctx: Context, flavorid: str) -> tuple[Flavor, list[str]]:
+        """A private flavor and the projects that may use it."""
+        with self.db.read() as session:
+            flavor = get(session, ctx, flavorid)
+            if flavor.is_public:
+                raise NotFound("Access list not available for public flavors.")
+            return flavor, projects_with_access(session, flavor)
+
+    def change_access(self, ctx: Context, flavorid: str, project_id: str, *, adding: bool,
+                      public_refused: bool) -> tuple[Flavor, list[str]]:
+        """Give or take a project's access; ``public_refused``: adding to a public flavor is a 409 (2.7)."""
+        with self.db.write() as session:
+            flavor = get(session, ctx, flavorid)
+            if adding:
+                if flavor.is_public and public_refused:
+                    raise Conflict("Can not add access to a public flavor.")
+                add_access(session, flavor, project_id)
+            else:
+                remove_access(session, flavor, project_id)
+            return flavor, projects_with_access(session, flavor)

@@ -11,43 +11,25 @@ from __future__ import annotations
 
 import ipaddress
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from onestack.http.context import Context
 from onestack.http.errors import APIError, BadRequest, Conflict, Forbidden, NotFound
-from onestack.services.compute.service import network_changes as neutron
-from onestack.services.network.models import FloatingIP, Network, Port
-from onestack.services.network.service import NetworkService
-
-
-def view(session: Session, fip: FloatingIP) -> dict:
-    network = session.get(Network, fip.floating_network_id)
-    port = session.get(Port, fip.port_id) if fip.port_id else None
-    return {"id": fip.id, "ip": fip.floating_ip_address, "pool": network.name if network else None,
-            "fixed_ip": fip.fixed_ip_address, "instance_id": (port.device_id or None) if port else None}
+from onestack.services.network.public import FloatingIPInfo, Network, NetworkInfo
 
 
 class FloatingIPProxy:
-    def __init__(self, net: NetworkService, default_pool: str):
-        self.net = net
-        self.fips = net.floatingips
+    """Answers the network service's floating IPs (``views.proxied_floating_ip`` shows them as Nova does)."""
+
+    def __init__(self, network: Network, default_pool: str):
+        self.network = network
         # Where an allocation without a pool goes when the cloud has more than one external network.
         self.default_pool = default_pool
 
     # -- pools -------------------------------------------------------------------------------
-    def _external(self, session: Session, ctx: Context) -> list[Network]:
-        stmt = select(Network).where(Network.external.is_(True)).order_by(Network.created_at)
-        scope = self.net.networks.scope(session, ctx)
-        # unique: a network loads its subnets by a joined eager load
-        return list(session.scalars(stmt if scope is None else stmt.where(scope)).unique())
+    def pools(self, ctx: Context) -> list[NetworkInfo]:
+        return self.network.networks(ctx, external=True)
 
-    def pools(self, ctx: Context) -> list[dict]:
-        with self.net.db.read() as session:
-            return [{"name": n.name} for n in self._external(session, ctx)]
-
-    def _pool(self, session: Session, ctx: Context, name_or_id: str | None) -> Network:
-        external = self._external(session, ctx)
+    def _pool(self, ctx: Context, name_or_id: str | None) -> NetworkInfo:
+        external = self.pools(ctx)
         if name_or_id is None:
             if len(external) == 1:
                 return external[0]
@@ -60,24 +42,19 @@ class FloatingIPProxy:
         return found[0]
 
     # -- floating IPs --------------------------------------------------------------------------
-    def list(self, ctx: Context) -> list[dict]:
-        with self.net.db.read() as session:
-            stmt = select(FloatingIP).where(FloatingIP.project_id == ctx.project_id).order_by(
-                FloatingIP.created_at, FloatingIP.id)
-            return [view(session, f) for f in session.scalars(stmt)]
+    def list(self, ctx: Context) -> list[FloatingIPInfo]:
+        return self.network.floating_ips(ctx.project_id)
 
-    def show(self, ctx: Context, fip_id: str) -> dict:
-        with self.net.db.read() as session:
-            try:
-                return view(session, self.fips.get(session, ctx, fip_id))
-            except NotFound:
-                raise NotFound(f"Floating IP not found for ID {fip_id}") from None
-
-    def allocate(self, ctx: Context, pool: str | None) -> dict:
-        with self.net.db.read() as session:
-            network = self._pool(session, ctx, pool)
+    def show(self, ctx: Context, fip_id: str) -> FloatingIPInfo:
         try:
-            return neutron.create(self.fips, ctx, {"floating_network_id": network.id}, view)
+            return self.network.floating_ip(ctx, fip_id)
+        except NotFound:
+            raise NotFound(f"Floating IP not found for ID {fip_id}") from None
+
+    def allocate(self, ctx: Context, pool: str | None) -> FloatingIPInfo:
+        network = self._pool(ctx, pool)
+        try:
+            return self.network.create_floating_ip(ctx, network.id)
         except Conflict as exc:
             if exc.kind == "OverQuota":
                 raise Forbidden(f"IP allocation over quota in pool {network.name}.") from None
@@ -85,47 +62,39 @@ class FloatingIPProxy:
 
     def release(self, ctx: Context, fip_id: str) -> None:
         try:
-            neutron.delete(self.fips, ctx, fip_id)
+            self.network.delete_floating_ip(ctx, fip_id)
         except NotFound:
             raise NotFound(f"Floating IP not found for ID {fip_id}") from None
 
-    def _by_address(self, session: Session, ctx: Context, address: str) -> FloatingIP:
-        stmt = select(FloatingIP).where(FloatingIP.floating_ip_address == address)
-        scope = self.fips.scope(session, ctx)
-        found = session.scalars(stmt if scope is None else stmt.where(scope)).first()
+    def _by_address(self, ctx: Context, address: str) -> FloatingIPInfo:
+        found = self.network.floating_ip_at(ctx, address)
         if found is None:
             raise NotFound(f"Floating IP not found for address {address}.")
         return found
 
     # -- a server's floating IPs ---------------------------------------------------------------
     def associate(self, ctx: Context, instance_id: str, address: str, fixed_address: str | None) -> None:
-        with self.net.db.write() as session:
-            ports = list(session.scalars(select(Port).where(Port.device_id == instance_id)
-                                         .order_by(Port.created_at)))
-            held = [(p, a.ip_address) for p in ports for a in p.fixed_ips
-                    if ipaddress.ip_address(a.ip_address).version == 4]
+        ports = self.network.device_ports([instance_id])
+        held = [(p, a.ip_address) for p in ports for a in p.fixed_ips
+                if ipaddress.ip_address(a.ip_address).version == 4]
+        if not held:
+            raise BadRequest("No fixed IPs associated to instance")
+        if fixed_address is not None:
+            held = [(p, ip) for p, ip in held if ip == fixed_address]
             if not held:
-                raise BadRequest("No fixed IPs associated to instance")
-            if fixed_address is not None:
-                held = [(p, ip) for p, ip in held if ip == fixed_address]
-                if not held:
-                    raise BadRequest("Specified fixed address not assigned to instance")
-            port, fixed = held[0]
-            fip = self._by_address(session, ctx, address)
-            try:
-                changes = self.fips.table.check({"port_id": port.id, "fixed_ip_address": fixed}, creating=False,
-                                                is_admin=ctx.is_admin)
-                neutron.apply_update(self.fips, session, ctx, fip, changes)
-            except Forbidden:
-                raise
-            except APIError as exc:  # Nova answers every other refusal to associate with a 400
-                raise BadRequest(f"Unable to associate floating IP {address} to fixed IP {fixed} for instance "
-                                 f"{instance_id}. Error: {exc.message}") from None
+                raise BadRequest("Specified fixed address not assigned to instance")
+        port, fixed = held[0]
+        fip = self._by_address(ctx, address)
+        try:
+            self.network.update_floating_ip(ctx, fip.id, {"port_id": port.id, "fixed_ip_address": fixed})
+        except Forbidden:
+            raise
+        except APIError as exc:  # Nova answers every other refusal to associate with a 400
+            raise BadRequest(f"Unable to associate floating IP {address} to fixed IP {fixed} for instance "
+                             f"{instance_id}. Error: {exc.message}") from None
 
     def disassociate(self, ctx: Context, instance_id: str, address: str) -> None:
-        with self.net.db.write() as session:
-            fip = self._by_address(session, ctx, address)
-            port = session.get(Port, fip.port_id) if fip.port_id else None
-            if port is None or port.device_id != instance_id:
-                raise Conflict(f"Floating IP {address} is not associated with instance {instance_id}.")
-            neutron.apply_update(self.fips, session, ctx, fip, {"port_id": None})
+        fip = self._by_address(ctx, address)
+        if fip.device_id != instance_id:
+            raise Conflict(f"Floating IP {address} is not associated with instance {instance_id}.")
+        self.network.update_floating_ip(ctx, fip.id, {"port_id": None})

@@ -14,6 +14,7 @@ import os
 
 from onestack.drivers.compute import NIC
 from onestack.services.compute.models import Instance
+from onestack.services.compute.service.networking import InstanceNetworking, nic
 
 FOLSOM, GRIZZLY, HAVANA, LIBERTY = "2012-08-10", "2013-04-04", "2013-10-17", "2015-10-15"
 NEWTON_ONE, NEWTON_TWO, OCATA, ROCKY, VICTORIA = "2016-06-30", "2016-10-06", "2017-02-22", "2018-08-27", "2020-10-14"
@@ -134,3 +135,12 @@ def config_drive_files(guest: Guest) -> dict[str, bytes]:
     for version in (EC2_VERSIONS[-1], LATEST):
         files[f"ec2/{version}/meta-data.json"] = ec2
     return files
+
+
+def guest(networking: InstanceNetworking, instance: Instance) -> Guest:
+    """What the metadata service and the config drive tell the instance about itself."""
+    ports = networking.ports(instance.id)
+    fixed = [a.ip_address for p in ports for a in p.fixed_ips]
+    floating = {address: outside for p in ports for address, outside in p.floating_ips.items()}
+    return Guest(instance, [nic(p) for p in ports], {p.id: p.network_id for p in ports}, fixed,
+                 [floating[ip] for ip in fixed if ip in floating])

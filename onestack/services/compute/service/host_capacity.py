@@ -14,18 +14,18 @@ import threading
 import time
 from collections.abc import Callable
 
-from onestack.services.placement.snapshot import Node, Snapshot, capacity
+from onestack.services.placement.public import ProviderRoom
 
 MAX_AGE = 1.0
 COMPUTE_TRAIT = "COMPUTE_NODE"
 
 
-class HostView:
-    def __init__(self, read: Callable[[], Snapshot], max_age: float = MAX_AGE):
-        """``read``: one consistent read of placement's providers."""
+class CapacityView:
+    def __init__(self, read: Callable[[], dict[str, ProviderRoom]], max_age: float = MAX_AGE):
+        """``read``: one consistent read of placement's providers, by uuid."""
         self._read = read
         self._max_age = max_age
-        self._snap: Snapshot | None = None
+        self._rooms: dict[str, ProviderRoom] | None = None
         self._read_at = 0.0
         self._lock = threading.Lock()
 
@@ -33,22 +33,22 @@ class HostView:
         """Compute hosts (provider uuids) with room for ``wanted`` on the provider itself, each with its free
         memory in MB; and whether that answer comes from a read made just now."""
         with self._lock:
-            renewed = fresh or self._snap is None or time.monotonic() - self._read_at > self._max_age
+            renewed = fresh or self._rooms is None or time.monotonic() - self._read_at > self._max_age
             if renewed:
-                self._snap, self._read_at = self._read(), time.monotonic()
-            found = {node.uuid: _free_memory(node) for node in self._snap.nodes.values()
-                     if COMPUTE_TRAIT in node.traits and all(node.can_take(rc, n) for rc, n in wanted.items())}
+                self._rooms, self._read_at = self._read(), time.monotonic()
+            found = {room.uuid: _free_memory(room) for room in self._rooms.values()
+                     if COMPUTE_TRAIT in room.traits and all(room.can_take(rc, n) for rc, n in wanted.items())}
             return found, renewed
 
     def consumed(self, provider: str, wanted: dict[str, int]) -> None:
         """``wanted`` was claimed on ``provider``: it is no longer free until the next read says otherwise."""
         with self._lock:
-            node = self._snap.by_uuid.get(provider) if self._snap is not None else None
-            if node is not None:
+            room = self._rooms.get(provider) if self._rooms is not None else None
+            if room is not None:
                 for rc, amount in wanted.items():
-                    node.used[rc] = node.used.get(rc, 0) + amount
+                    room.used[rc] = room.used.get(rc, 0) + amount
 
 
-def _free_memory(node: Node) -> int:
-    memory = node.inventories.get("MEMORY_MB")
-    return int(capacity(memory)) - node.used.get("MEMORY_MB", 0) if memory is not None else 0
+def _free_memory(room: ProviderRoom) -> int:
+    memory = room.capacity.get("MEMORY_MB")
+    return int(memory) - room.used.get("MEMORY_MB", 0) if memory is not None else 0

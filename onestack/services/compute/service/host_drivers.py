@@ -28,18 +28,8 @@ from onestack.drivers.remote.client import RemoteDriver
 from onestack.drivers.remote.wire import LinkError
 from onestack.services.compute.models import ComputeHost
 
-# Seconds without a heartbeat after which a host another process runs is down (Nova's service_down_time).
-SERVICE_DOWN_TIME = 60
 
-
-def is_up(row: ComputeHost, running: set[str]) -> bool:
-    """Up: run by this process, or another process (``onestack compute join``) heartbeats for it."""
-    if row.forced_down:
-        return False
-    return row.host in running or (utcnow() - row.heartbeat_at).total_seconds() < SERVICE_DOWN_TIME
-
-
-class Hosts:
+class HostDrivers:
     def __init__(self, db: Database, settings: ComputeSettings, state_dir: Path, tunnel_ip: str = ""):
         self.db = db
         self.settings = settings

@@ -13,6 +13,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onestack.db.engine import Database
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
 from onestack.http.listing import page
 from onestack.services.compute.models import KeyPair
@@ -130,3 +131,28 @@ def create(session: Session, quotas: Quotas, project_id: str | None, user_id: st
     session.add(keypair)
     session.flush()
     return keypair, private_key
+
+
+class Keypairs:
+    """The keypair API's transactions, for one user's keypairs."""
+
+    def __init__(self, db: Database, quotas: Quotas):
+        self.db = db
+        self.quotas = quotas
+
+    def listing(self, user_id: str, query, limit: int | None) -> list[KeyPair]:
+        with self.db.read() as session:
+            return listing(session, user_id, query, limit)
+
+    def create(self, project_id: str | None, user_id: str, name: str, kind: str,
+               public_key: str | None) -> tuple[KeyPair, str | None]:
+        with self.db.write() as session:
+            return create(session, self.quotas, project_id, user_id, name, kind, public_key)
+
+    def get(self, user_id: str, name: str) -> KeyPair:
+        with self.db.read() as session:
+            return get(session, user_id, name)
+
+    def delete(self, user_id: str, name: str) -> None:
+        with self.db.write() as session:
+            session.delete(get(session, user_id, name))

@@ -8,15 +8,13 @@ import logging
 from onestack.config import ComputeSettings
 from onestack.http.errors import Conflict
 from onestack.services.compute.models import ComputeHost
-from onestack.services.placement.allocations import ConsumerWrite
-from onestack.services.placement.service import PlacementService
-from onestack.services.placement.snapshot import Snapshot
+from onestack.services.placement.public import Placement, ProviderRoom
 
 LOG = logging.getLogger("onestack.compute.placement")
 
 
 class PlacementClient:
-    def __init__(self, placement: PlacementService):
+    def __init__(self, placement: Placement):
         self.placement = placement
 
     def register_host(self, host: ComputeHost, settings: ComputeSettings) -> None:
@@ -28,25 +26,22 @@ class PlacementClient:
             "DISK_GB": {"total": host.disk_gb, "allocation_ratio": settings.disk_allocation_ratio,
                         "max_unit": host.disk_gb},
         }
-        self.placement.ensure_provider(host.host, host.id, inventories, ["COMPUTE_NODE"])
+        self.placement.register_provider(host.host, host.id, inventories, ["COMPUTE_NODE"])
 
     def candidates(self, wanted: dict[str, int]) -> list[tuple[str, int]]:
         """Hosts (provider uuids) that can take ``wanted``, each with its free memory in MB."""
         # Only compute nodes, and only requests served by one provider: a host has no nested providers here.
-        found = self.placement.candidates(wanted, required=("COMPUTE_NODE",))
-        summaries = found["provider_summaries"]
         hosts = []
-        for request in found["allocation_requests"]:
-            if len(request["allocations"]) != 1:
+        for candidate in self.placement.candidates(wanted, required=("COMPUTE_NODE",)):
+            if len(candidate.allocations) != 1:
                 continue
-            (provider,) = request["allocations"]
-            memory = summaries[provider]["resources"].get("MEMORY_MB", {})
-            hosts.append((provider, memory.get("capacity", 0) - memory.get("used", 0)))
+            (provider,) = candidate.allocations
+            hosts.append((provider, candidate.free[provider].get("MEMORY_MB", 0)))
         return hosts
 
-    def providers(self) -> Snapshot:
-        """Placement's providers as they are now (the scheduler's host view is made of it)."""
-        return self.placement.snapshot()
+    def providers(self) -> dict[str, ProviderRoom]:
+        """Placement's providers as they are now (the scheduler's capacity view is made of it)."""
+        return self.placement.capacity()
 
     def claim(self, consumer: str, provider: str, wanted: dict[str, int], project_id: str, user_id: str) -> bool:
         """True if ``consumer`` now holds ``wanted`` on ``provider``; False if another claim took the room."""
@@ -64,8 +59,7 @@ class PlacementClient:
         map releases), as Nova moves an instance's allocation to its migration while it claims the new
         flavor.  Repeating it writes the same; False if a provider lacks the room."""
         try:
-            self.placement.claim_many([ConsumerWrite(consumer, allocations, project_id, user_id)
-                                       for consumer, allocations in writes.items()])
+            self.placement.claim_together(writes, project_id, user_id)
             return True
         except Conflict as exc:
             LOG.info("allocation hand-over %s refused: %s", sorted(writes), exc.message)
@@ -76,7 +70,7 @@ class PlacementClient:
 
     # Nova's report client mirrors host aggregates into placement aggregates of the host's provider.
     def add_to_aggregate(self, provider: str, aggregate: str) -> None:
-        self.placement.change_provider_aggregates(provider, add=(aggregate,))
+        self.placement.change_aggregates(provider, add=(aggregate,))
 
     def remove_from_aggregate(self, provider: str, aggregate: str) -> None:
-        self.placement.change_provider_aggregates(provider, remove=(aggregate,))
+        self.placement.change_aggregates(provider, remove=(aggregate,))

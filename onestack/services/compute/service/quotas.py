@@ -13,6 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from onestack.db.engine import Database
 from onestack.http.errors import BadRequest, Forbidden
 from onestack.services.compute.models import Quota, QuotaClass, QuotaLock
 from onestack.services.compute.models.quota_resources import DEFAULT_CLASS, DEFAULTS, UNLIMITED
@@ -130,3 +131,44 @@ def _within(resource: str, limit: int, minimum: int, maximum: int) -> None:
                          f"and reserved {minimum}.")
     if finite(limit) > finite(maximum):
         raise BadRequest(f"Quota limit {limit} for {resource} must be less than or equal to {maximum}.")
+
+
+class QuotaSets:
+    """The quota APIs' transactions (os-quota-sets, os-quota-class-sets, limits)."""
+
+    def __init__(self, db: Database, quotas: Quotas):
+        self.db = db
+        self.quotas = quotas
+
+    def limits(self, project_id: str, user_id: str | None = None) -> dict[str, int]:
+        with self.db.read() as session:
+            return self.quotas.limits(session, project_id, user_id)
+
+    def details(self, project_id: str, user_id: str | None = None) -> dict[str, dict]:
+        with self.db.read() as session:
+            return self.quotas.details(session, project_id, user_id)
+
+    def limits_and_usage(self, project_id: str) -> tuple[dict[str, int], dict[str, int]]:
+        with self.db.read() as session:
+            return self.quotas.limits(session, project_id), self.quotas.usage(session, project_id, None)
+
+    def class_limits(self, class_name: str = DEFAULT_CLASS) -> dict[str, int]:
+        with self.db.read() as session:
+            return self.quotas.class_limits(session, class_name)
+
+    def update(self, project_id: str, user_id: str | None, values: dict[str, int], force: bool) -> dict[str, int]:
+        """Set limits, and answer the limits now in force."""
+        with self.db.write() as session:
+            self.quotas.update(session, project_id, user_id, values, force)
+            session.flush()
+            return self.quotas.limits(session, project_id, user_id)
+
+    def reset(self, project_id: str, user_id: str | None = None) -> None:
+        with self.db.write() as session:
+            self.quotas.reset(session, project_id, user_id)
+
+    def update_class(self, class_name: str, values: dict[str, int]) -> dict[str, int]:
+        with self.db.write() as session:
+            self.quotas.update_class(session, class_name, values)
+            session.flush()
+            return self.quotas.class_limits(session, class_name)

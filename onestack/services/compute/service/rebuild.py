@@ -14,7 +14,7 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest
 from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
-from onestack.services.compute.service.servers import check_user_data, hostname_for
+from onestack.services.compute.service.servers import Servers, check_user_data, hostname_for
 
 OLD_VM_STATE = "old_vm_state"
 REBUILD_STATES = (st.ACTIVE, st.STOPPED, st.ERROR)
@@ -24,19 +24,19 @@ CHANGES = {"name": "name", "accessIPv4": "access_ip_v4", "accessIPv6": "access_i
            "hostname": "hostname"}
 
 
-def request(compute, session: Session, ctx: Context, instance: Instance, args: dict, request_id: str) -> None:
+def request(servers: Servers, session: Session, ctx: Context, instance: Instance, args: dict, request_id: str) -> None:
     image_ref = str(args.get("imageRef") or "").rstrip("/").rsplit("/", 1)[-1]
     if not image_ref:
         raise BadRequest("Invalid imageRef provided.")
-    compute.check_image(ctx, image_ref, instance.flavor)
+    servers.admission.check_image(ctx, image_ref, instance.flavor)
     if args.get("user_data") is not None:
         check_user_data(args["user_data"])
     if "key_name" in args:  # 2.54: a new key, or none (null)
         key_name = args["key_name"]
         instance.key_name = key_name
-        instance.key_data = None if key_name is None else compute.keypair_for_boot(session, ctx, key_name)
+        instance.key_data = None if key_name is None else servers.admission.keypair_for_boot(session, ctx, key_name)
     old_vm_state = instance.vm_state
-    compute.servers.start_task(session, ctx, instance, "rebuild", st.REBUILDING, request_id, REBUILD_STATES,
+    servers.start_task(session, ctx, instance, "rebuild", st.REBUILDING, request_id, REBUILD_STATES,
                                task_args={OLD_VM_STATE: old_vm_state})
     instance.image_ref = image_ref
     for field, column in CHANGES.items():
@@ -47,29 +47,3 @@ def request(compute, session: Session, ctx: Context, instance: Instance, args: d
     if "metadata" in args:
         instance.metadata_ = args["metadata"]
     instance.progress = 0
-
-
-class RebuildSteps:
-    def __init__(self, engine):
-        self.engine = engine
-        self.compute = engine.compute
-
-    def destroy(self, instance: Instance) -> None:
-        self.compute.hosts.driver(instance.host).destroy(instance.id)
-        self.engine._advance(instance.id, st.REBUILDING, task_state=st.REBUILD_SPAWNING)
-
-    def spawn(self, instance: Instance) -> None:
-        driver = self.compute.hosts.driver(instance.host)
-        driver.spawn(self.engine.spec(instance))
-        stopped = instance.task_args.get(OLD_VM_STATE) == st.STOPPED
-        if stopped:
-            driver.power_off(instance.id)
-        power = driver.instance_info(instance.id).power_state
-        self.engine._advance(instance.id, st.REBUILD_SPAWNING, vm_state=st.STOPPED if stopped else st.ACTIVE,
-                             task_state=None, power_state=int(power), progress=100, fault=None)
-        self.engine._event(instance.id, "rebuild", "compute_rebuild_instance", "Success")
-
-
-def steps(engine) -> dict:
-    rebuild = RebuildSteps(engine)
-    return {st.REBUILDING: rebuild.destroy, st.REBUILD_SPAWNING: rebuild.spawn}

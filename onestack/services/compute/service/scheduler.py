@@ -4,7 +4,7 @@ Candidates come from placement (enough VCPU, MEMORY_MB and DISK_GB); the filters
 down hosts, hosts outside the requested availability zone and hosts the server group's policy
 forbids; the weighers prefer hosts with the most free memory (Nova's default spread) and, for the
 soft policies, the group's preference.  Boots read placement through the scheduler's host view
-(``host_view.py``: placement's providers as last read, less what was claimed since); resizes ask
+(``host_capacity.py``: placement's providers as last read, less what was claimed since); resizes ask
 placement afresh.  The claim is placement's: if another claim took the room first, the next host is
 tried, and a boot that finds no room in a view not read just now reads it again before giving up.
 Scheduling holds one lock so that two members of an anti-affinity group placed at the same moment see
@@ -18,9 +18,11 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from onestack.db.engine import Database
 from onestack.services.compute.models import ComputeHost, Instance, ServerGroup, ServerGroupMember
 from onestack.services.compute.models import states as st
-from onestack.services.compute.service.host_capacity import HostView
+from onestack.services.compute.service.host_capacity import CapacityView
+from onestack.services.compute.service.placement_client import PlacementClient
 
 
 class NoValidHost(Exception):
@@ -37,11 +39,11 @@ def resources_of(flavor: dict) -> dict[str, int]:
 
 
 class Scheduler:
-    def __init__(self, db, placement):
+    def __init__(self, db: Database, placement: PlacementClient):
         self.db = db
         self.placement = placement
         self._lock = threading.Lock()
-        self.view = HostView(lambda: self.placement.providers())
+        self.view = CapacityView(placement.providers)
 
     def place(self, instance: Instance, record: Callable[[str], bool]) -> str:
         """Claim room for ``instance`` on a host and ``record`` the host, under the scheduling lock (so the
@@ -104,6 +106,10 @@ class Scheduler:
 
     def release(self, instance: Instance) -> None:
         self.placement.release(instance.id)
+
+    def release_migration(self, migration: str) -> None:
+        """A resize confirmed (or its server deleted): the old flavor's room ``migration`` held goes back."""
+        self.placement.release(migration)
 
     @staticmethod
     def _group(session, instance: Instance) -> tuple[ServerGroup | None, dict[str, int]]:

@@ -10,14 +10,10 @@ from __future__ import annotations
 import ipaddress
 import uuid
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
-from onestack.services.compute.service import network_changes as neutron
-from onestack.services.network.models import Port, SecurityGroup, SecurityGroupRule
-from onestack.services.network.service import NetworkService
+from onestack.services.compute.service.servers import Servers
+from onestack.services.network.public import Network, SecurityGroupInfo, SecurityGroupRuleInfo
 
 # Nova's rule protocols; anything else is refused before Neutron sees it.
 NOVA_PROTOCOLS = ("tcp", "udp", "icmp")
@@ -42,148 +38,101 @@ def check_text(value, field: str) -> str:
     return value
 
 
-# -- views -------------------------------------------------------------------------------------
-def rule_view(session: Session, rule: SecurityGroupRule) -> dict:
-    low, high = rule.port_range_min, rule.port_range_max
-    if rule.protocol and low is None and high is None:
-        # A Neutron rule without ports covers them all: Nova spells that 1-65535, or -1 for ICMP's type/code.
-        low, high = (1, 65535) if rule.protocol.lower() in ("tcp", "udp") else (-1, -1)
-    body = {"id": rule.id, "parent_group_id": rule.security_group_id, "ip_protocol": rule.protocol,
-            "from_port": low, "to_port": high, "group": {}, "ip_range": {}}
-    if rule.remote_group_id:
-        remote = session.get(SecurityGroup, rule.remote_group_id)
-        if remote is not None:
-            body["group"] = {"name": remote.name, "tenant_id": remote.project_id}
-    else:
-        body["ip_range"] = {"cidr": rule.remote_ip_prefix}
-    return body
-
-
-def group_view(session: Session, group: SecurityGroup) -> dict:
-    # Nova shows only what enters: Neutron's egress rules have no Nova equivalent.
-    return {"id": group.id, "name": group.name, "description": group.description, "tenant_id": group.project_id,
-            "rules": [rule_view(session, r) for r in group.rules if r.direction == "ingress"]}
-
-
 # -- groups --------------------------------------------------------------------------------------
 class SecurityGroupProxy:
-    def __init__(self, net: NetworkService):
-        self.net = net
-        self.groups = net.security_groups
-        self.rules = net.security_group_rules
+    """Answers the network service's groups and rules (``views.proxied_group`` shows them as Nova does)."""
 
-    def list(self, ctx: Context, all_projects: bool) -> list[dict]:
+    def __init__(self, network: Network, servers: Servers):
+        self.network = network
+        self.servers = servers
+
+    def list(self, ctx: Context, all_projects: bool) -> list[SecurityGroupInfo]:
         """The caller's project's groups (every project's for an admin asking ``all_tenants``), as Nova
         asks Neutron for them."""
-        self.groups.before_list(ctx)
-        with self.net.db.read() as session:
-            stmt = select(SecurityGroup).order_by(SecurityGroup.created_at, SecurityGroup.id)
-            if not (all_projects and ctx.is_admin):
-                stmt = stmt.where(SecurityGroup.project_id == ctx.project_id)
-            return [group_view(session, g) for g in session.scalars(stmt)]
+        return self.network.security_groups(ctx, all_projects=all_projects)
 
-    def show(self, ctx: Context, group_id: str) -> dict:
-        with self.net.db.read() as session:
-            return group_view(session, self.groups.get(session, ctx, check_id(group_id)))
+    def show(self, ctx: Context, group_id: str) -> SecurityGroupInfo:
+        return self.network.security_group(ctx, check_id(group_id))
 
-    def create(self, ctx: Context, name, description) -> dict:
+    def create(self, ctx: Context, name, description) -> SecurityGroupInfo:
         body = {"name": check_text(name, "name"), "description": check_text(description, "description")}
         try:
-            return neutron.create(self.groups, ctx, body, group_view)
+            return self.network.create_security_group(ctx, body)
         except Conflict as exc:  # Nova reads any 409 on create as the group quota
             raise Forbidden(f"Quota exceeded, too many security groups. ({exc.message})") from None
 
-    def update(self, ctx: Context, group_id: str, name, description) -> dict:
+    def update(self, ctx: Context, group_id: str, name, description) -> SecurityGroupInfo:
         changes = {"name": check_text(name, "name"), "description": check_text(description, "description")}
         try:
-            return neutron.update(self.groups, ctx, check_id(group_id), changes, group_view)
+            return self.network.update_security_group(ctx, check_id(group_id), changes)
         except Conflict as exc:
             raise BadRequest(exc.message) from None
 
     def delete(self, ctx: Context, group_id: str) -> None:
         try:
-            neutron.delete(self.groups, ctx, check_id(group_id))
+            self.network.delete_security_group(ctx, check_id(group_id))
         except Conflict as exc:  # in use, or the project's default group
             raise BadRequest(exc.message) from None
 
     # -- rules -------------------------------------------------------------------------------
-    def add_rule(self, ctx: Context, args: dict) -> dict:
+    def add_rule(self, ctx: Context, args: dict) -> SecurityGroupRuleInfo:
         parent = check_id(args.get("parent_group_id"))
         remote_group = args.get("group_id")
-        with self.net.db.read() as session:
-            self.groups.get(session, ctx, parent)
-            if remote_group is not None:
-                self.groups.get(session, ctx, check_id(remote_group))
+        self.network.security_group(ctx, parent)
+        if remote_group is not None:
+            self.network.security_group(ctx, check_id(remote_group))
         body = {"security_group_id": parent, "direction": "ingress",
                 **neutron_rule(args.get("ip_protocol"), args.get("from_port"), args.get("to_port"),
                                args.get("cidr"), remote_group)}
         try:
-            return neutron.create(self.rules, ctx, body, rule_view)
+            return self.network.create_security_group_rule(ctx, body)
         except Conflict as exc:
             if exc.kind == "OverQuota":
                 raise Forbidden(f"Quota exceeded, too many security group rules. ({exc.message})") from None
             raise BadRequest(f"This rule already exists in group {parent}") from None
 
     def delete_rule(self, ctx: Context, rule_id: str) -> None:
-        neutron.delete(self.rules, ctx, check_id(rule_id, "Security group rule"))
+        self.network.delete_security_group_rule(ctx, check_id(rule_id, "Security group rule"))
 
     # -- a server's groups: those of its ports -------------------------------------------------
-    def _ports(self, session: Session, instance_id: str) -> list[Port]:
-        return list(session.scalars(select(Port).where(Port.device_id == instance_id).order_by(Port.created_at)))
+    def of_server(self, instance_id: str) -> list[SecurityGroupInfo]:
+        ports = self.network.device_ports([instance_id])
+        return self.network.security_groups_by_id([g for p in ports for g in p.security_group_ids])
 
-    def of_server(self, ctx: Context, instance_id: str) -> list[dict]:
-        with self.net.db.read() as session:
-            ports = self._ports(session, instance_id)
-            ids = [ps.security_group_id for p in ports for ps in p.security_groups]
-            groups = session.scalars(select(SecurityGroup).where(SecurityGroup.id.in_(ids))
-                                     .order_by(SecurityGroup.created_at))
-            return [group_view(session, g) for g in groups]
-
-    def _by_name(self, session: Session, ctx: Context, name: str) -> SecurityGroup:
+    def _by_name(self, ctx: Context, name: str) -> SecurityGroupInfo:
         """The caller's project's group called ``name`` (or with that id), as Nova looks it up."""
-        self.groups.default_id(session, ctx.project_id)  # Neutron makes "default" on first need
-        found = list(session.scalars(select(SecurityGroup).where(SecurityGroup.project_id == ctx.project_id,
-                                                                 SecurityGroup.name == name)))
-        if not found:
-            group = session.get(SecurityGroup, name)
-            if group is not None and self.groups.visible(session, ctx, group):
-                found = [group]
+        found = self.network.security_groups_named(ctx, name)
         if not found:
             raise NotFound(f"Security group {name} not found for project {ctx.project_id}.")
         if len(found) > 1:
             raise Conflict(f"Multiple security groups found matching '{name}'. Use an ID to be more specific.")
         return found[0]
 
-    def add_to_server(self, ctx: Context, instance_id: str, name: str) -> None:
-        with self.net.db.write() as session:
-            group = self._by_name(session, ctx, name)
-            ports = self._ports(session, instance_id)
-            if not ports:
-                raise NotFound(f"instance_id {instance_id} could not be found as device id on any ports")
-            for port in ports:
-                if not port.port_security_enabled or not port.fixed_ips:
-                    raise BadRequest(f"Network requires port_security_enabled and subnet associated in order to "
-                                     f"apply security groups. (port {port.id})")
-                current = [ps.security_group_id for ps in port.security_groups]
-                if group.id not in current:
-                    self._set(session, ctx, port, [*current, group.id])
+    def add_to_server(self, ctx: Context, server_id: str, name: str) -> None:
+        instance = self.servers.show(ctx, server_id, "os_compute_api:os-security-groups:add")
+        group = self._by_name(ctx, name)
+        ports = self.network.device_ports([instance.id])
+        if not ports:
+            raise NotFound(f"instance_id {instance.id} could not be found as device id on any ports")
+        changes = {}
+        for port in ports:
+            if not port.port_security_enabled or not port.fixed_ips:
+                raise BadRequest(f"Network requires port_security_enabled and subnet associated in order to "
+                                 f"apply security groups. (port {port.id})")
+            if group.id not in port.security_group_ids:
+                changes[port.id] = [*port.security_group_ids, group.id]
+        self.network.set_port_security_groups(ctx, changes)
+        self.servers.change_security_groups(instance.id, lambda names: names if name in names else [*names, name])
 
-    def remove_from_server(self, ctx: Context, instance_id: str, name: str) -> None:
-        with self.net.db.write() as session:
-            group = self._by_name(session, ctx, name)
-            found = False
-            for port in self._ports(session, instance_id):
-                current = [ps.security_group_id for ps in port.security_groups]
-                if group.id in current:
-                    self._set(session, ctx, port, [g for g in current if g != group.id])
-                    found = True
-            if not found:
-                raise NotFound(f"Security group {name} not associated with the instance {instance_id}")
-
-    def _set(self, session: Session, ctx: Context, port: Port, group_ids: list[str]) -> None:
-        ports = self.net.ports
-        neutron.apply_update(ports, session, ctx, port,
-                             ports.table.check({"security_groups": group_ids}, creating=False, is_admin=ctx.is_admin))
+    def remove_from_server(self, ctx: Context, server_id: str, name: str) -> None:
+        instance = self.servers.show(ctx, server_id, "os_compute_api:os-security-groups:remove")
+        group = self._by_name(ctx, name)
+        changes = {port.id: [g for g in port.security_group_ids if g != group.id]
+                   for port in self.network.device_ports([instance.id]) if group.id in port.security_group_ids}
+        if not changes:
+            raise NotFound(f"Security group {name} not associated with the instance {instance.id}")
+        self.network.set_port_security_groups(ctx, changes)
+        self.servers.change_security_groups(instance.id, lambda names: [n for n in names if n != name])
 
 
 def neutron_rule(protocol, from_port, to_port, cidr, remote_group) -> dict:

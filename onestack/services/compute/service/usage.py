@@ -12,8 +12,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from onestack.db.base import utcnow
+from onestack.db.engine import Database
 from onestack.http.errors import BadRequest
-from onestack.services.compute.models import Instance
+from onestack.services.compute.models import ComputeHost, Instance
 
 # The forms Nova accepts for start and end.
 TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f")
@@ -95,3 +96,18 @@ def audit_log(hosts: list[str], before: datetime.datetime) -> dict:
             "num_hosts_not_run": len(hosts), "num_hosts_running": 0,
             "overall_status": f"0 of {len(hosts)} hosts done. 0 errors.",
             "period_beginning": str(start), "period_ending": str(end), "total_errors": 0, "total_instances": 0}
+
+
+class UsageReports:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def servers_in_period(self, start: datetime.datetime, end: datetime.datetime,
+                          project_id: str | None = None) -> list[Instance]:
+        with self.db.read() as session:
+            return servers_in_period(session, start, end, project_id)
+
+    def audit_log(self, before: datetime.datetime) -> dict:
+        with self.db.read() as session:
+            hosts = list(session.scalars(select(ComputeHost.host).order_by(ComputeHost.host)))
+        return audit_log(hosts, before)
