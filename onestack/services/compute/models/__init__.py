@@ -3,7 +3,7 @@ hosts, instances and what happened to them.
 
 An instance row holds the desired spec (flavor, image, networks, metadata) and the observed state
 (``vm_state``, ``task_state``, ``power_state``, host, fault).  The API writes a ``task_state`` and the
-engine converges the host to it, then writes what it saw.
+reconciler converges the host to it, then writes what it saw.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ RESIZED, RESCUED, ERROR, DELETED, SHELVED, SHELVED_OFFLOADED = ("resized", "resc
 # Nova's deferred delete; onestack deletes at once, so no instance is ever in it
 SOFT_DELETED = "soft-delete"
 
-# task states in the order the engine walks them
+# task states in the order the reconciler walks them
 SCHEDULING, NETWORKING, SPAWNING = "scheduling", "networking", "spawning"
 POWERING_OFF, POWERING_ON = "powering-off", "powering-on"
 REBOOTING, REBOOTING_HARD = "rebooting", "rebooting_hard"

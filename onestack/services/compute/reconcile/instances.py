@@ -40,7 +40,7 @@ from onestack.services.compute.service.shelving import SHELVED_IMAGE
 from onestack.services.compute.service.snapshots import Snapshots
 from onestack.services.image.public import Images
 
-LOG = logging.getLogger("onestack.compute.engine")
+LOG = logging.getLogger("onestack.compute.reconcile")
 
 # task state -> (driver call, vm_state after, event name)
 POWER_TASKS = {

@@ -16,7 +16,7 @@ from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
 from onestack.services.compute.service.host_drivers import HostDrivers
 
-LOG = logging.getLogger("onestack.compute.engine")
+LOG = logging.getLogger("onestack.compute.reconcile")
 SYNC_KEY, SYNC_EVERY = "hosts", 10.0
 
 

@@ -27,6 +27,7 @@ from onestack.drivers.remote import server as link_server
 from onestack.drivers.remote.client import RemoteDriver
 from onestack.drivers.remote.wire import LinkError
 from onestack.services.compute.models import ComputeHost
+from onestack.services.compute.service.placement_client import PlacementClient
 
 
 class HostDrivers:
@@ -79,7 +80,7 @@ class HostDrivers:
         found = session.scalars(select(ComputeHost.tunnel_ip).where(ComputeHost.tunnel_ip.is_not(None)))
         return tuple(sorted(set(found) - {self.tunnel_ip, ""}))
 
-    def start(self, placement) -> None:
+    def start(self, placement: PlacementClient) -> None:
         """Create this process's drivers, open their link and register their hosts (idempotent across
         restarts)."""
         base = self.settings.host or socket.gethostname()

@@ -1,7 +1,7 @@
 """Rebuild: the same server (id, ports, flavor) started again from a fresh disk of a given image.
 
 The API checks the image as a boot does, writes the new image (and name, metadata, access
-addresses, description if given) and the task; the engine destroys the guest (rebuilding), then
+addresses, description if given) and the task; the reconciler destroys the guest (rebuilding), then
 spawns it from the new image (rebuild_spawning).  A stopped server is stopped again afterwards, as
 Nova leaves it.
 """

@@ -1,5 +1,5 @@
 """Server rules: what a create request must hold, who sees which servers, and which action each
-state allows.  Every change here is a row written in one transaction and a wake-up for the engine;
+state allows.  Every change here is a row written in one transaction and a wake-up for the reconciler;
 nothing here waits for a guest."""
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ class Servers:
     def start_task(self, session: Session, ctx: Context, instance: Instance, action: str, task: str,
                    request_id: str, vm_states: tuple[str, ...], record_as: str | None = None,
                    task_args: dict | None = None) -> None:
-        """Check the state allows ``action``, then hand the instance to the engine with ``task`` (and what
+        """Check the state allows ``action``, then hand the instance to the reconciler with ``task`` (and what
         its steps need to know, ``task_args``)."""
         self.check_lock(ctx, instance)
         st.require(instance, action, vm_states)
