@@ -11,7 +11,7 @@ from onestack.http.middleware import RequestMiddleware
 from onestack.http.routing import json_response
 from onestack.registry import services as all_services
 from onestack.runtime import Runtime
-from onestack.services.compute import console_proxy
+from onestack.services.compute.api import console_proxy
 
 
 async def _root(request: Request) -> Response:

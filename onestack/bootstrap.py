@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from onestack.db.base import new_id
 from onestack.runtime import Runtime
-from onestack.services.compute.flavors import seed_defaults as seed_flavors
+from onestack.services.compute.service.flavors import seed_defaults as seed_flavors
 from onestack.services.identity.models import (
     ROOT_DOMAIN,
     Assignment,

@@ -13,15 +13,19 @@ from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.drivers.netns import availability
 from onestack.http.context import Context
-from onestack.services.compute.placement_client import PlacementClient
+from onestack.services.compute.reconcile.instances import InstanceReconciler
+from onestack.services.compute.reconcile.power_sync import PowerSync
 from onestack.services.compute.service import ComputeService
 from onestack.services.identity.service import IdentityService
 from onestack.services.image.service import ImageService
+from onestack.services.image.service.facade import ImageFacade
 from onestack.services.network.reconcile.agent import Agent
 from onestack.services.network.service import NetworkService
+from onestack.services.network.service.facade import NetworkFacade
 from onestack.services.object.reconcile import Upkeep
 from onestack.services.object.service import ObjectService
 from onestack.services.placement.service import PlacementService
+from onestack.services.placement.service.facade import PlacementFacade
 from onestack.services.volume.reconcile import Reconciler as VolumeReconciler
 from onestack.services.volume.service import VolumeService
 
@@ -39,8 +43,12 @@ class Runtime:
         self.object = ObjectService(self.db, settings)
         # Object data live in the controller's data dir: a joined host's sweep would find every blob missing.
         self.object_upkeep = Upkeep(self.object) if network_node else None
-        self.compute = ComputeService(self.db, settings, network=self.network, image=self.image,
-                                      placement=PlacementClient(self.placement), schedules=network_node)
+        # Compute reaches the other services through their public facades only.
+        self.compute = ComputeService(self.db, settings, network=NetworkFacade(self.network),
+                                      images=ImageFacade(self.image), placement=PlacementFacade(self.placement),
+                                      schedules=network_node)
+        self.compute_reconciler = InstanceReconciler.of(self.compute)
+        self.power_sync = PowerSync(self.db, self.compute.hosts)
         self.volume = VolumeService(self.db, settings)
         # Volume files live in the controller's data dir: joined hosts leave them to it.
         self.volume_files = VolumeReconciler(self.db, self.volume.files) if network_node else None
@@ -51,12 +59,14 @@ class Runtime:
             self.dataplane = Agent(self.db, settings, guests=guests, network_node=network_node,
                                    remotes=self.compute.hosts.tunnel_remotes)
             if guests:  # their ports go ACTIVE when the data plane has wired them, not when QEMU starts
-                self.compute.networking.wired_hosts.add(self.dataplane.host)
+                self.compute.networking.wired_by_data_plane(self.dataplane.host)
 
     def start(self) -> None:
         """The background work of this process: converging compute hosts, volume files and the network data
         plane."""
         self.compute.start()
+        self.compute_reconciler.start()
+        self.power_sync.start()
         if self.volume_files is not None:
             self.volume_files.start()
         if self.object_upkeep is not None:
@@ -71,6 +81,8 @@ class Runtime:
             self.volume_files.stop()
         if self.object_upkeep is not None:
             self.object_upkeep.stop()
+        self.compute_reconciler.stop()
+        self.power_sync.stop()
         self.compute.stop()
 
     def authenticate(self, token: str) -> Context:

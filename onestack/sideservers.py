@@ -13,7 +13,7 @@ from pathlib import Path
 import uvicorn
 
 from onestack.runtime import Runtime
-from onestack.services.compute import metadata_api
+from onestack.services.compute.api import metadata_service
 
 LOG = logging.getLogger("onestack.sideservers")
 SOCKET_PATH_MAX = 107  # Linux's sun_path less its terminating zero
@@ -51,10 +51,10 @@ class SideServers:
 
     def start(self) -> None:
         settings = self.runtime.settings
-        wanted = [(metadata_api.build(self.runtime.compute, trust_proxy_headers=True),
+        wanted = [(metadata_service.build(self.runtime.compute, trust_proxy_headers=True),
                    metadata_socket(settings.data_dir), None)]
         if settings.metadata.bind:
-            wanted.append((metadata_api.build(self.runtime.compute, trust_proxy_headers=False), None,
+            wanted.append((metadata_service.build(self.runtime.compute, trust_proxy_headers=False), None,
                            settings.metadata.bind))
         for app, path, bind in wanted:
             try:

@@ -147,11 +147,15 @@ def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | V
 class Service:
     def __init__(self, name: str, prefix: str, fault: errors.FaultFormat, endpoints: list[Endpoint],
                  microversions: Microversions | None = None, body_limit: int | None = None,
-                 trailing_slash_ok: bool = False, check_body_on_read: bool = False):
+                 trailing_slash_ok: bool = False, check_body_on_read: bool = False,
+                 validate: Callable[[Any, dict], None] = validate):
         """``trailing_slash_ok``: ``/things/`` means ``/things`` (Keystone's routing); otherwise it is
         a 404, as Glance, Nova and Neutron answer.  ``check_body_on_read``: a route's schema is checked
         when its handler first reads ``call.body``, after the handler's own gates (Placement answers a
-        route newer than the microversion, the policy and a malformed path before a bad body)."""
+        route newer than the microversion, the policy and a malformed path before a bad body).
+        ``validate(body, schema)`` raises the service's 400 for a body a route's schema refuses before the
+        handler runs (Keystone's wording unless the service words it its own way)."""
+        self.validate = validate
         self.trailing_slash_ok = trailing_slash_ok
         self.check_body_on_read = check_body_on_read
         self.name = name
@@ -196,7 +200,7 @@ class Service:
                 body = parse_json(raw)
                 schema = pick(ep.schema, version) if isinstance(ep.schema, Versioned) else ep.schema
                 if schema is not None and not self.check_body_on_read:
-                    validate(body, schema)
+                    self.validate(body, schema)
                     schema = None
             call = Call(request, body, version, schema)
             result = ep.fast(call) if ep.fast is not None else None

@@ -82,12 +82,14 @@ class KeyedQueue:
 
 
 class Loop:
-    """``workers`` threads handling keys from one queue; ``resync`` lists the keys that need work."""
+    """``workers`` threads handling keys from one queue; ``resync`` lists the keys that need work.  ``queue``:
+    one the loop's owner hands keys to without knowing the loop (a service waking its reconciler)."""
 
     def __init__(self, name: str, handle: Callable[[str], float | None], resync: Callable[[], Iterable[str]],
-                 workers: int = 4, resync_every: float = 1.0, max_backoff: float = 30.0):
+                 workers: int = 4, resync_every: float = 1.0, max_backoff: float = 30.0,
+                 queue: KeyedQueue | None = None):
         self.name = name
-        self.queue = KeyedQueue()
+        self.queue = queue if queue is not None else KeyedQueue()
         self._handle = handle
         self._resync = resync
         self._workers = workers

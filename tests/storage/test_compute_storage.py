@@ -35,22 +35,22 @@ def test_default_flavors_once(database_url, tmp_path):
 def test_check_quota_for_the_server_code(db, tmp_path):
     """The seam the server code calls: Nova's 403 wording, and the project's and the user's limits both."""
     upgrade(db)
-    compute = ComputeService(db, Settings(data_dir=tmp_path), network=None, image=None, placement=None)
+    quotas = ComputeService(db, Settings(data_dir=tmp_path), network=None, images=None, placement=None).quotas
     with db.write() as session:
         session.add_all([Quota(project_id="p", user_id="", resource="instances", hard_limit=2),
                          Quota(project_id="p", user_id="u", resource="cores", hard_limit=1)])
     with db.read() as session:
-        assert compute.quota_limits(session, "p")["instances"] == 2
-        assert compute.quota_limits(session, "p", "u")["cores"] == 1
-        assert compute.quota_limits(session, "p")["cores"] == 20
-        assert compute.usage(session, "p", "u")["key_pairs"] == 0
+        assert quotas.limits(session, "p")["instances"] == 2
+        assert quotas.limits(session, "p", "u")["cores"] == 1
+        assert quotas.limits(session, "p")["cores"] == 20
+        assert quotas.usage(session, "p", "u")["key_pairs"] == 0
     with db.write() as session:
-        compute.check_quota(session, "p", "u", {"instances": 2, "cores": 1, "ram": 512})
+        quotas.check(session, "p", "u", {"instances": 2, "cores": 1, "ram": 512})
         with pytest.raises(Forbidden) as err:
-            compute.check_quota(session, "p", None, {"instances": 3})
+            quotas.check(session, "p", None, {"instances": 3})
         assert err.value.message == "Quota exceeded for instances: Requested 3, but already used 0 of 2 instances"
         with pytest.raises(Forbidden) as err:
-            compute.check_quota(session, "p", "u", {"cores": 2, "instances": 5})
+            quotas.check(session, "p", "u", {"cores": 2, "instances": 5})
         assert err.value.message == ("Quota exceeded for cores, instances: Requested 2, 5, but already used 0, 0 "
                                      "of 1, 2 cores, instances")
 
@@ -60,11 +60,11 @@ def test_console_tokens_expire_and_die_with_their_instance(db, tmp_path):
     import datetime
 
     from onestack.db.base import utcnow
-    from onestack.services.compute import consoles
     from onestack.services.compute.models import ConsoleToken, Instance
+    from onestack.services.compute.service import consoles
 
     upgrade(db)
-    compute = ComputeService(db, Settings(data_dir=tmp_path), network=None, image=None, placement=None)
+    consoles_of = ComputeService(db, Settings(data_dir=tmp_path), network=None, images=None, placement=None).consoles
     now = utcnow()
     with db.write() as session:
         session.add(Instance(id="i-1", number=1, project_id="p", user_id="u", name="a", hostname="a",
@@ -75,8 +75,8 @@ def test_console_tokens_expire_and_die_with_their_instance(db, tmp_path):
                                      host="h1", created_at=now, expires_at=now + datetime.timedelta(seconds=seconds)))
     with db.read() as session:
         assert all(row.token_hash not in ("live", "old") for row in session.scalars(select(ConsoleToken)))
-    assert consoles.find(compute, "live").instance_uuid == "i-1"
-    assert consoles.find(compute, "old") is None and consoles.find(compute, "made-up") is None
+    assert consoles_of.find("live").instance_uuid == "i-1"
+    assert consoles_of.find("old") is None and consoles_of.find("made-up") is None
     with db.write() as session:
         session.get(Instance, "i-1").deleted = True
-    assert consoles.find(compute, "live") is None
+    assert consoles_of.find("live") is None

@@ -11,9 +11,10 @@ import pytest
 
 from onestack.db.migrate import upgrade
 from onestack.services.compute.models import ComputeHost
-from onestack.services.compute.placement_client import PlacementClient
-from onestack.services.compute.scheduler import NoValidHost, Scheduler
+from onestack.services.compute.service.placement_client import PlacementClient
+from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
 from onestack.services.placement.service import PlacementService
+from onestack.services.placement.service_facade import PlacementFacade
 
 FLAVOR = {"vcpus": 1, "ram": 512, "disk": 1}
 WANTED = {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}
@@ -34,7 +35,7 @@ def cloud(db):
         session.add(ComputeHost(id=host_id, number=1, host="h1", driver="fake"))
     placement.ensure_provider("h1", host_id, {"VCPU": {"total": 2}, "MEMORY_MB": {"total": 4096},
                                               "DISK_GB": {"total": 100}}, ["COMPUTE_NODE"])
-    scheduler = Scheduler(db, PlacementClient(placement))
+    scheduler = Scheduler(db, PlacementClient(PlacementFacade(placement)))
     scheduler.view._max_age = 3600  # only the scheduler's own rules may make it read placement again
     return types.SimpleNamespace(placement=placement, scheduler=scheduler, host_id=host_id)
 

@@ -1,6 +1,6 @@
 """Which browser pages may open a console websocket: Nova's proxies' Origin check."""
 
-from onestack.services.compute.console_proxy import origin_allowed
+from onestack.services.compute.api.console_proxy import origin_allowed
 
 
 def test_a_client_that_is_no_browser_sends_no_origin_and_is_let_through():

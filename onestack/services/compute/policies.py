@@ -5,6 +5,8 @@ projects' servers; project members act on their servers, readers read; a keypair
 As in Nova's defaults, ``ADMIN`` is the admin role on any project (``role:admin``).
 """
 
+from typing import Protocol
+
 from onestack.http.context import Context
 from onestack.http.policy import ADMIN, ALWAYS, OWNER, PROJECT_MEMBER, PROJECT_READER, Rule, enforce, role
 
@@ -13,6 +15,15 @@ ADMIN_OR_MEMBER = ADMIN | PROJECT_MEMBER
 ADMIN_OR_OWNER = ADMIN | OWNER
 # Nova lets the service role (Neutron, Cinder) post external events; admins could before it existed.
 SERVICE_OR_ADMIN = role("service") | ADMIN
+
+
+
+class Owned(Protocol):
+    """What a policy target is made of."""
+
+    project_id: str
+    user_id: str
+
 
 RULES: dict[str, Rule] = {
     "os_compute_api:os-flavor-manage:create": ADMIN,
@@ -146,10 +157,14 @@ RULES: dict[str, Rule] = {
 }
 
 
-def authorize(ctx: Context, action: str, project_id: str | None = None, user_id: str | None = None) -> None:
-    """Check ``action`` against a target that is, unless told otherwise, the caller's own project and user
-    (Nova's default target)."""
-    target = {"project_id": project_id or ctx.project_id, "user_id": user_id or ctx.user_id}
+def authorize(ctx: Context, action: str, owner: Owned | None = None, *, project_id: str | None = None,
+              user_id: str | None = None) -> None:
+    """Check ``action`` against what it acts on: ``owner`` (a server, say: its project and user), or the
+    ``project_id`` and ``user_id`` given, or else the caller's own project and user (Nova's default target)."""
+    if owner is not None:
+        target = {"project_id": owner.project_id, "user_id": owner.user_id}
+    else:
+        target = {"project_id": project_id or ctx.project_id, "user_id": user_id or ctx.user_id}
     enforce(ctx, action, RULES[action], target)
 
 

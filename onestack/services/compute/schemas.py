@@ -1,12 +1,20 @@
-"""Request bodies as Nova's JSON schemas accept them, and 400s worded as Nova words them."""
+"""Request bodies as Nova's JSON schemas accept them, and 400s worded as Nova words them.
+
+Routes name their schema (``route(..., schema=...)``); a ``Versioned`` map holds the schema each microversion
+range accepts.  ``GONE`` past a route's last microversion leaves the body to the handler, which answers 404.
+"""
 
 from __future__ import annotations
 
 from onestack.http.errors import BadRequest
 from onestack.http.jsonbody import first_error
-from onestack.http.microversion import Version
-from onestack.services.compute.quota_resources import MAX_LIMIT, quota_class_resources, quota_set_resources
-from onestack.services.compute.versions import at_least
+from onestack.http.microversion import Version, at_least, pick
+from onestack.http.routing import Versioned
+from onestack.services.compute.models.quota_resources import (
+    MAX_LIMIT,
+    quota_class_resources,
+    quota_set_resources,
+)
 
 
 def check(body, schema: dict) -> None:
@@ -19,6 +27,9 @@ def check(body, schema: dict) -> None:
                          f"{error.message}")
     raise BadRequest(error.message)
 
+
+# Any body at all: what a route checks past the microversion that removed it (its handler answers 404).
+GONE: dict = {}
 
 # Nova's parameter_types.boolean: what ``strutils.bool_from_string`` reads, as an enum.
 TRUE_WORDS = ("True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes")
@@ -60,13 +71,11 @@ _FLAVOR = {
     "os-flavor-access:is_public": BOOLEAN,
 }
 FLAVOR_REQUIRED = ["name", "ram", "vcpus", "disk"]
-FLAVOR_CREATE = _object("flavor", _FLAVOR, FLAVOR_REQUIRED)
-FLAVOR_CREATE_255 = _object("flavor", {**_FLAVOR, "description": FLAVOR_DESCRIPTION}, FLAVOR_REQUIRED)
-FLAVOR_UPDATE = _object("flavor", {"description": FLAVOR_DESCRIPTION}, ["description"])
-
-
-def flavor_create(version: Version | None) -> dict:
-    return FLAVOR_CREATE_255 if at_least(version, "2.55") else FLAVOR_CREATE
+FLAVOR_CREATE = Versioned({
+    "2.1": _object("flavor", _FLAVOR, FLAVOR_REQUIRED),
+    "2.55": _object("flavor", {**_FLAVOR, "description": FLAVOR_DESCRIPTION}, FLAVOR_REQUIRED)})
+# PUT /flavors/{id} came with descriptions (2.55)
+FLAVOR_UPDATE = Versioned({"2.55": _object("flavor", {"description": FLAVOR_DESCRIPTION}, ["description"])})
 
 
 EXTRA_SPECS = {"type": "object", "additionalProperties": False, "patternProperties": {
@@ -86,18 +95,12 @@ KEYPAIR_NAME_292 = {"allOf": [NAME, {"pattern": r"^[a-zA-Z0-9 _@.-]+$"}]}
 _KEYPAIR = {"name": KEYPAIR_NAME, "public_key": {"type": "string"}}
 _KEYPAIR_22 = {**_KEYPAIR, "type": {"type": "string", "enum": ["ssh", "x509"]}}
 _KEYPAIR_210 = {**_KEYPAIR_22, "user_id": {"type": "string", "minLength": 1, "maxLength": 255}}
-KEYPAIR_CREATE = _object("keypair", _KEYPAIR, ["name"])
-KEYPAIR_CREATE_22 = _object("keypair", _KEYPAIR_22, ["name"])
-KEYPAIR_CREATE_210 = _object("keypair", _KEYPAIR_210, ["name"])
-# 2.92: Nova no longer generates keys (import only); names may hold '@' and '.'.
-KEYPAIR_CREATE_292 = _object("keypair", {**_KEYPAIR_210, "name": KEYPAIR_NAME_292}, ["name", "public_key"])
-
-
-def keypair_create(version: Version | None) -> dict:
-    for since, schema in (("2.92", KEYPAIR_CREATE_292), ("2.10", KEYPAIR_CREATE_210), ("2.2", KEYPAIR_CREATE_22)):
-        if at_least(version, since):
-            return schema
-    return KEYPAIR_CREATE
+KEYPAIR_CREATE = Versioned({
+    "2.1": _object("keypair", _KEYPAIR, ["name"]),
+    "2.2": _object("keypair", _KEYPAIR_22, ["name"]),
+    "2.10": _object("keypair", _KEYPAIR_210, ["name"]),
+    # 2.92: Nova no longer generates keys (import only); names may hold '@' and '.'.
+    "2.92": _object("keypair", {**_KEYPAIR_210, "name": KEYPAIR_NAME_292}, ["name", "public_key"])})
 
 
 # -- quotas ----------------------------------------------------------------------------
@@ -111,22 +114,10 @@ def _limits_body(key: str, resources: tuple[str, ...], extra: dict) -> dict:
     return _object(key, {**dict.fromkeys(resources, QUOTA_LIMIT), **extra}, [])
 
 
-QUOTA_SET_UPDATE = {step: _limits_body("quota_set", quota_set_resources(Version.parse(step)), {"force": BOOLEAN})
-                    for step in _QUOTA_SET_STEPS}
-QUOTA_CLASS_UPDATE = {step: _limits_body("quota_class_set", quota_class_resources(Version.parse(step)), {})
-                      for step in _QUOTA_CLASS_STEPS}
-
-
-def _step(version: Version | None, steps: tuple[str, ...]) -> str:
-    return [s for s in steps if at_least(version, s)][-1]
-
-
-def quota_set_update(version: Version | None) -> dict:
-    return QUOTA_SET_UPDATE[_step(version, _QUOTA_SET_STEPS)]
-
-
-def quota_class_update(version: Version | None) -> dict:
-    return QUOTA_CLASS_UPDATE[_step(version, _QUOTA_CLASS_STEPS)]
+QUOTA_SET_UPDATE = Versioned({step: _limits_body("quota_set", quota_set_resources(Version.parse(step)),
+                                                 {"force": BOOLEAN}) for step in _QUOTA_SET_STEPS})
+QUOTA_CLASS_UPDATE = Versioned({step: _limits_body("quota_class_set", quota_class_resources(Version.parse(step)), {})
+                                for step in _QUOTA_CLASS_STEPS})
 
 
 # -- servers --------------------------------------------------------------------------------
@@ -234,18 +225,14 @@ REBUILD_DELTAS = (
 )
 
 
-def _versions(base: dict, deltas: tuple, build) -> list[tuple[str, dict]]:
+def _versions(base: dict, deltas: tuple, build) -> Versioned:
     """The schema at 2.1 and after each delta, built once."""
-    steps, props = [("2.1", build(base, "2.1"))], dict(base)
+    steps, props = {"2.1": build(base, "2.1")}, dict(base)
     for since, change in deltas:
         props = dict(props)
         change(props)
-        steps.append((since, build(props, since)))
-    return steps
-
-
-def _pick(steps: list[tuple[str, dict]], version: Version | None) -> dict:
-    return [schema for since, schema in steps if at_least(version, since) or since == "2.1"][-1]
+        steps[since] = build(props, since)
+    return Versioned(steps)
 
 
 SERVER_CREATE = _versions(_SERVER, SERVER_CREATE_DELTAS, lambda props, since: _server_body(
@@ -254,18 +241,6 @@ SERVER_UPDATE = _versions({"name": NAME, **_ACCESS_IPS}, SERVER_UPDATE_DELTAS, l
     "type": "object", "properties": {"server": {"type": "object", "properties": props, "additionalProperties": False}},
     "required": ["server"], "additionalProperties": False})
 REBUILD = _versions(_REBUILD, REBUILD_DELTAS, lambda props, since: _object("rebuild", props, ["imageRef"]))
-
-
-def server_create(version: Version | None) -> dict:
-    return _pick(SERVER_CREATE, version)
-
-
-def server_update(version: Version | None) -> dict:
-    return _pick(SERVER_UPDATE, version)
-
-
-def rebuild(version: Version | None) -> dict:
-    return _pick(REBUILD, version)
 
 
 metadata_all = {"type": "object", "properties": {"metadata": METADATA}, "required": ["metadata"],
@@ -333,32 +308,93 @@ _INTERFACE = {"port_id": {"type": ["string", "null"], "format": "uuid"}, "net_id
               "fixed_ips": {"type": "array", "minItems": 1, "maxItems": 1, "items": {
                   "type": "object", "properties": {"ip_address": {"type": "string", "format": "ip-address"}},
                   "required": ["ip_address"], "additionalProperties": False}}}
-INTERFACE_ATTACH = {"type": "object", "properties": {"interfaceAttachment": {
-    "type": "object", "properties": _INTERFACE, "additionalProperties": False}}, "additionalProperties": False}
-# 2.49: the attached device may carry a tag
-INTERFACE_ATTACH_249 = {"type": "object", "properties": {"interfaceAttachment": {
-    "type": "object", "properties": {**_INTERFACE, "tag": TAG}, "additionalProperties": False}},
-    "additionalProperties": False}
-
-
-def interface_attach(version: Version | None) -> dict:
-    return INTERFACE_ATTACH_249 if at_least(version, "2.49") else INTERFACE_ATTACH
+INTERFACE_ATTACH = Versioned({
+    "2.1": {"type": "object", "properties": {"interfaceAttachment": {
+        "type": "object", "properties": _INTERFACE, "additionalProperties": False}}, "additionalProperties": False},
+    # 2.49: the attached device may carry a tag
+    "2.49": {"type": "object", "properties": {"interfaceAttachment": {
+        "type": "object", "properties": {**_INTERFACE, "tag": TAG}, "additionalProperties": False}},
+        "additionalProperties": False}})
 
 
 # -- unshelve: where an offloaded server goes ------------------------------------------------------------
 _ZONE = {"type": "string", "minLength": 1, "maxLength": 255}
-UNSHELVE = {"type": "object", "properties": {"unshelve": _NONE}}
-# 2.77: an availability zone
-UNSHELVE_277 = {"type": "object", "properties": {"unshelve": {"type": ["null", "object"], "properties": {
-    "availability_zone": _ZONE}, "additionalProperties": False}}}
-# 2.91: or a host (admins), and a null zone unpins the server
-UNSHELVE_291 = {"type": "object", "properties": {"unshelve": {"type": ["null", "object"], "properties": {
-    "availability_zone": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
-    "host": {"type": "string", "minLength": 1, "maxLength": 255}}, "additionalProperties": False}}}
+UNSHELVE = Versioned({
+    "2.1": {"type": "object", "properties": {"unshelve": _NONE}},
+    # 2.77: an availability zone
+    "2.77": {"type": "object", "properties": {"unshelve": {"type": ["null", "object"], "properties": {
+        "availability_zone": _ZONE}, "additionalProperties": False}}},
+    # 2.91: or a host (admins), and a null zone unpins the server
+    "2.91": {"type": "object", "properties": {"unshelve": {"type": ["null", "object"], "properties": {
+        "availability_zone": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+        "host": {"type": "string", "minLength": 1, "maxLength": 255}}, "additionalProperties": False}}}})
 
 
-def unshelve(version: Version | None) -> dict:
-    for since, schema in (("2.91", UNSHELVE_291), ("2.77", UNSHELVE_277)):
-        if at_least(version, since):
-            return schema
-    return UNSHELVE
+def _action_body(version: str) -> dict:
+    """POST /servers/{id}/action: whichever action the body names is checked against that action's schema
+    at ``version`` (actions without one are checked by their handler)."""
+    bodies = {**ACTIONS, "rebuild": pick(REBUILD, Version.parse(version)),
+              "unshelve": pick(UNSHELVE, Version.parse(version))}
+    return {"type": "object", "properties": {name: body["properties"][name] for name, body in bodies.items()}}
+
+
+SERVER_ACTION = Versioned({since: _action_body(since) for since in sorted({*REBUILD, *UNSHELVE}, key=Version.parse)})
+
+
+# -- external events (os-server-external-events) ------------------------------------------------------------
+EVENT_NAMES = ["network-changed", "network-vif-plugged", "network-vif-unplugged", "network-vif-deleted"]
+# Event names later microversions add, as Nova's schemas do.
+LATER_EVENTS = {"2.51": "volume-extended", "2.76": "power-update", "2.82": "accelerator-request-bound",
+                "2.93": "volume-reimaged"}
+
+
+def _events(names: list[str]) -> dict:
+    event = {"type": "object", "required": ["server_uuid", "name"], "additionalProperties": False, "properties": {
+        "server_uuid": {"type": "string", "format": "uuid"}, "name": {"type": "string", "enum": names},
+        "status": {"type": "string", "enum": ["failed", "completed", "in-progress"]},
+        "tag": {"type": "string", "maxLength": 255}}}
+    return {"type": "object", "required": ["events"], "additionalProperties": False,
+            "properties": {"events": {"type": "array", "minItems": 1, "items": event}}}
+
+
+EXTERNAL_EVENTS = Versioned({since: _events(EVENT_NAMES + [n for v, n in LATER_EVENTS.items()
+                                                           if Version.parse(v) <= Version.parse(since)])
+                             for since in ("2.1", *LATER_EVENTS)})
+
+# -- server tags (2.26) ----------------------------------------------------------------------------------
+SERVER_TAGS = {"type": "object", "properties": {"tags": {"type": "array", "items": TAG, "maxItems": 50}},
+               "required": ["tags"], "additionalProperties": False}
+
+# -- aggregates -----------------------------------------------------------------------------------------
+# Nova's zone names: like a name, and no ':' (it separates zone and host in a boot request).
+_AGGREGATE_ZONE = {"type": ["string", "null"], "minLength": 1, "maxLength": 255,
+                   "pattern": r"^(?!\s)[^:\x00-\x1f\x7f]*(?<!\s)$"}
+AGGREGATE_CREATE = {"type": "object", "required": ["aggregate"], "additionalProperties": False, "properties": {
+    "aggregate": {"type": "object", "required": ["name"], "additionalProperties": False,
+                  "properties": {"name": NAME, "availability_zone": _AGGREGATE_ZONE}}}}
+AGGREGATE_UPDATE = {"type": "object", "required": ["aggregate"], "additionalProperties": False, "properties": {
+    "aggregate": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                  "properties": {"name": NAME, "availability_zone": _AGGREGATE_ZONE}}}}
+_AGGREGATE_HOST = {"type": "object", "required": ["host"], "additionalProperties": False,
+                   "properties": {"host": {"type": "string", "minLength": 1, "maxLength": 255}}}
+AGGREGATE_ACTIONS = {"add_host": _AGGREGATE_HOST, "remove_host": _AGGREGATE_HOST, "set_metadata": {
+    "type": "object", "required": ["metadata"], "additionalProperties": False, "properties": {
+        "metadata": {"type": "object", "patternProperties": {"^[a-zA-Z0-9-_:. ]{1,255}$": {
+            "type": ["string", "null"], "maxLength": 255}}, "additionalProperties": False}}}}
+# POST /os-aggregates/{id}/action: the named action's arguments checked against its schema
+AGGREGATE_ACTION = {"type": "object", "properties": AGGREGATE_ACTIONS}
+
+# -- services (PUT /os-services/{id}, 2.53), os-hosts ------------------------------------------------------
+SERVICE_UPDATE = Versioned({"2.53": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                                     "properties": {"status": {"type": "string", "enum": ["enabled", "disabled"]},
+                                                    "disabled_reason": {"type": "string", "minLength": 1,
+                                                                        "maxLength": 255},
+                                                    "forced_down": BOOLEAN}}})
+# PUT /os-services/force-down (2.11 to 2.52): the flag, checked when it is there
+FORCE_DOWN = Versioned({"2.11": {"type": "object", "properties": {"forced_down": BOOLEAN}}, "2.53": GONE})
+_SWITCH = {"type": "string", "enum": ["enable", "disable", "Enable", "Disable", "ENABLE", "DISABLE"]}
+# os-hosts went at 2.43
+HOST_UPDATE = Versioned({"2.1": {"type": "object", "additionalProperties": False,
+                                 "anyOf": [{"required": ["status"]}, {"required": ["maintenance_mode"]}],
+                                 "properties": {"status": _SWITCH, "maintenance_mode": _SWITCH}},
+                         "2.43": GONE})

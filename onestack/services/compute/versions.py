@@ -2,11 +2,12 @@
 
 Like Nova's ``rest_api_version_history.rst``, every version onestack serves is listed with the
 behaviour it brings; a version is only added here when that behaviour is built (Tempest runs every
-test up to the maximum).  Views and schemas ask ``at_least(call, "2.x")``.
+test up to the maximum).  Views, schemas and routes ask ``http.microversion.at_least(version, "2.x")``.
 """
 
 from __future__ import annotations
 
+from onestack.http.errors import NotFound
 from onestack.http.microversion import Microversions, Version
 
 HISTORY: dict[str, str] = {
@@ -67,5 +68,14 @@ MICROVERSIONS = Microversions("compute", Version(2, 1), Version.parse(max(HISTOR
                               legacy_headers=("x-openstack-nova-api-version",))
 
 
-def at_least(version: Version | None, text: str) -> bool:
-    return version is not None and version >= Version.parse(text)
+# Nova's proxy APIs (images, security groups, floating IPs, networks) went at 2.36, image metadata at 2.39
+# and the floating IP server actions at 2.44: the last microversion that serves each.
+PROXY_LAST = "2.35"
+IMAGE_METADATA_LAST = "2.38"
+FLOATING_IP_ACTIONS_LAST = "2.43"
+
+
+def served_until(version: Version | None, last: str) -> None:
+    """404 for a request past the last microversion that served the API (Nova's answer, not a 410)."""
+    if version is not None and version > Version.parse(last):
+        raise NotFound("The resource could not be found.")

@@ -10,15 +10,30 @@ import datetime
 import hashlib
 import ipaddress
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 from onestack.http.context import Context
-from onestack.http.microversion import Version
+from onestack.http.microversion import Version, at_least
 from onestack.http.routing import Reply
-from onestack.services.compute import states as st
-from onestack.services.compute.models import ComputeHost, Flavor, Instance, KeyPair
-from onestack.services.compute.quota_resources import quota_set_resources
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.models import (
+    Aggregate,
+    ComputeHost,
+    Flavor,
+    Instance,
+    InstanceAction,
+    InstanceActionEvent,
+    KeyPair,
+    Migration,
+    ServerGroup,
+)
+from onestack.services.compute.models import states as st
+from onestack.services.compute.models.quota_resources import quota_set_resources
+from onestack.services.image.public import ImageInfo
+from onestack.services.network.public import (
+    FloatingIPInfo,
+    NetworkInfo,
+    SecurityGroupInfo,
+    SecurityGroupRuleInfo,
+)
 
 Url = Callable[[str], str]
 
@@ -26,12 +41,6 @@ Url = Callable[[str], str]
 def links(url: Url, collection: str, ident: str) -> list[dict]:
     return [{"rel": "self", "href": url(f"/v2.1/{collection}/{ident}")},
             {"rel": "bookmark", "href": url(f"/{collection}/{ident}")}]
-
-
-def next_link(url: Url, path: str, query, marker: str) -> list[dict]:
-    """``*_links`` for a full page: the same query, continued after ``marker``."""
-    kept = [(k, v) for k, v in query.multi_items() if k != "marker"]
-    return [{"rel": "next", "href": url(f"/v2.1/{path}?" + urlencode([*kept, ("marker", marker)]))}]
 
 
 def stamp(value: datetime.datetime | None) -> str | None:
@@ -159,7 +168,7 @@ def _canonical_ipv6(address: str | None) -> str:
         return address
 
 
-def _plain_addresses(addresses: dict) -> dict:
+def plain_addresses(addresses: dict) -> dict:
     """Addresses without their OS-EXT-IPS type and MAC, as Nova's basic view has them."""
     return {net: [{"version": a["version"], "addr": a["addr"]} for a in entries] for net, entries in addresses.items()}
 
@@ -176,7 +185,7 @@ def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict,
         "user_id": instance.user_id, "metadata": instance.metadata_, "hostId": host_id(instance),
         "image": _image(instance, url), "flavor": _flavor(instance, url, version),
         "created": zulu(instance.created_at), "updated": zulu(instance.updated_at),
-        "addresses": addresses if detail else _plain_addresses(addresses),
+        "addresses": addresses if detail else plain_addresses(addresses),
         "accessIPv4": instance.access_ip_v4 or "", "accessIPv6": _canonical_ipv6(instance.access_ip_v6),
         "links": links(url, "servers", instance.id), "OS-DCF:diskConfig": "MANUAL",
     }
@@ -280,3 +289,253 @@ def image_created(image_id: str, base_url: str, version: Version | None) -> Repl
     if at_least(version, "2.45"):
         return Reply({"image_id": image_id}, 202)
     return Reply(None, 202, {"Location": f"{base_url}/image/v2/images/{image_id}"})
+
+
+# -- diagnostics (2.48's standard format, and the driver's own before) ------------------------------------
+# Power states as Nova's standard diagnostics name them (the values of ``drivers.compute.PowerState``).
+STATE_NAMES = {0: "pending", 1: "running", 3: "paused", 4: "shutdown", 6: "crashed", 7: "suspended"}
+# Nova's API names the driver among a fixed few; onestack's drivers run (or, the fake one, stand in for)
+# QEMU guests, which is libvirt's family; ``hypervisor`` says which driver it is.
+API_DRIVER = "libvirt"
+_COUNTERS = ("rx_octets", "rx_errors", "rx_drop", "rx_packets", "rx_rate", "tx_octets", "tx_errors", "tx_drop",
+             "tx_packets", "tx_rate")
+
+
+def legacy_diagnostics(found) -> dict:
+    """Before 2.48, the driver's own keys: memory (KiB) is all onestack's drivers report."""
+    return {"memory": (found.info.memory_mb or found.instance.flavor["ram"]) * 1024}
+
+
+def diagnostics(found) -> dict:
+    """``found``: the guest's instance, what its driver says of it (``info``), the driver's name and its MACs."""
+    instance, info = found.instance, found.info
+    vcpus = info.vcpus or instance.flavor["vcpus"]
+    memory_mb = info.memory_mb or instance.flavor["ram"]
+    flavor = instance.flavor
+    disks = [size for size in (flavor["disk"], flavor.get("ephemeral", 0), flavor.get("swap", 0)) if size]
+    uptime = int((datetime.datetime.now(datetime.UTC) - instance.launched_at).total_seconds()) \
+        if instance.launched_at else None
+    return {
+        "state": STATE_NAMES.get(int(info.power_state), "pending"), "driver": API_DRIVER,
+        "hypervisor": found.hypervisor, "hypervisor_os": "linux", "uptime": uptime,
+        "config_drive": instance.config_drive, "num_cpus": vcpus, "num_nics": len(found.macs),
+        "num_disks": len(disks),
+        "cpu_details": [{"id": i, "time": None, "utilisation": None} for i in range(vcpus)],
+        "nic_details": [{"mac_address": mac, **dict.fromkeys(_COUNTERS)} for mac in found.macs],
+        "disk_details": [{"read_bytes": None, "read_requests": None, "write_bytes": None, "write_requests": None,
+                          "errors_count": None} for _ in disks],
+        "memory_details": {"maximum": memory_mb, "used": None},
+    }
+
+
+# -- what hangs off a server -----------------------------------------------------------------------------
+def instance_action(action: InstanceAction, events: list[InstanceActionEvent] | None = None) -> dict:
+    body = {"action": action.action, "instance_uuid": action.instance_uuid, "request_id": action.request_id,
+            "user_id": action.user_id, "project_id": action.project_id, "start_time": zulu(action.start_time),
+            "message": action.message}
+    if events is not None:
+        body["events"] = [{"event": e.event, "start_time": zulu(e.start_time),
+                           "finish_time": zulu(e.finish_time), "result": e.result, "traceback": e.traceback}
+                          for e in events]
+    return body
+
+
+def server_group(group: ServerGroup, members: list[str], version: Version | None) -> dict:
+    body = {"id": group.id, "name": group.name, "members": members}
+    if at_least(version, "2.64"):
+        body.update(policy=group.policy, rules=group.rules or {})
+    else:
+        body.update(policies=[group.policy], metadata={})
+    if at_least(version, "2.13"):
+        body.update(project_id=group.project_id, user_id=group.user_id)
+    return body
+
+
+# -- hosts: aggregates, services, hypervisors, os-hosts, zones --------------------------------------------
+def aggregate(found: Aggregate, version: Version | None, full: bool = True) -> dict:
+    body = {"id": found.id, "name": found.name, "availability_zone": found.availability_zone,
+            "created_at": stamp(found.created_at), "updated_at": stamp(found.updated_at),
+            "deleted": False, "deleted_at": None}
+    if full:  # create answers without hosts and metadata, as Nova does
+        body.update({"hosts": found.hosts, "metadata": found.metadata_})
+    if at_least(version, "2.41"):
+        body["uuid"] = found.uuid
+    return body
+
+
+def public_id(host: ComputeHost, version: Version | None) -> int | str:
+    """Services and hypervisors are named by integer ids before 2.53, by uuid from it."""
+    return host.id if at_least(version, "2.53") else host.number
+
+
+def service(state, version: Version | None) -> dict:
+    """``state``: a host's record (``row``) and whether it is ``up``."""
+    host = state.row
+    body = {"id": public_id(host, version), "binary": "nova-compute", "host": host.host,
+            "zone": host.availability_zone, "status": "disabled" if host.disabled else "enabled",
+            "state": "up" if state.up else "down", "updated_at": zulu(host.heartbeat_at),
+            "disabled_reason": host.disabled_reason}
+    if at_least(version, "2.11"):
+        body["forced_down"] = host.forced_down
+    return body
+
+
+# What 2.88 dropped from hypervisor bodies (placement is where resources are read now).
+HYPERVISOR_RESOURCES = ("vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used", "local_gb_used",
+                        "free_ram_mb", "free_disk_gb", "current_workload", "running_vms", "disk_available_least")
+
+
+def hypervisor(state, detail: bool, version: Version | None, uptime: str | None = None) -> dict:
+    """``state``: a host's record (``row``), whether it is ``up``, what its servers use and, if asked for,
+    its ``servers`` (Nova leaves ``servers`` out when the host has none); ``uptime``: the machine's line."""
+    host, mine = state.row, state.used
+    body = {"id": public_id(host, version), "hypervisor_hostname": host.host,
+            "state": "up" if state.up else "down", "status": "disabled" if host.disabled else "enabled"}
+    if detail:
+        body.update({
+            "vcpus": host.vcpus, "memory_mb": host.memory_mb, "local_gb": host.disk_gb, "vcpus_used": mine["vcpus"],
+            "memory_mb_used": mine["ram"], "local_gb_used": mine["disk"], "free_ram_mb": host.memory_mb - mine["ram"],
+            "free_disk_gb": host.disk_gb - mine["disk"], "current_workload": 0, "running_vms": mine["running"],
+            "disk_available_least": host.disk_gb - mine["disk"], "hypervisor_type": "QEMU" if host.driver == "qemu"
+            else "fake", "hypervisor_version": 1000, "host_ip": host.host_ip,
+            # A JSON string before 2.28, an object after.
+            "cpu_info": {} if at_least(version, "2.28") else "{}",
+            "service": {"host": host.host, "id": public_id(host, version), "disabled_reason": host.disabled_reason}})
+        if at_least(version, "2.88"):
+            for field in HYPERVISOR_RESOURCES:
+                del body[field]
+            body["uptime"] = uptime
+    if state.servers:
+        body["servers"] = [{"uuid": ident, "name": f"instance-{number:08x}"} for ident, number in state.servers]
+    return body
+
+
+def host_resources(host: ComputeHost, used: dict[str, int], per_project: dict[str, list[int]]) -> list[dict]:
+    """os-hosts' show: the host's capacity, what its servers use (now, and at most), then each project's."""
+    def resource(project: str, cpu: int, memory_mb: int, disk_gb: int) -> dict:
+        return {"resource": {"host": host.host, "project": project, "cpu": cpu, "memory_mb": memory_mb,
+                             "disk_gb": disk_gb}}
+
+    return [resource("(total)", host.vcpus, host.memory_mb, host.disk_gb),
+            resource("(used_now)", used["vcpus"], used["ram"], used["disk"]),
+            resource("(used_max)", used["vcpus"], used["ram"], used["disk"]),
+            *(resource(project, *sums) for project, sums in per_project.items())]
+
+
+def zones(found: dict[str, list[ComputeHost]]) -> list[dict]:
+    return [{"zoneName": name, "zoneState": {"available": any(not h.disabled for h in hosts)}, "hosts": None}
+            for name, hosts in found.items()]
+
+
+def zones_detail(found: dict[str, list[ComputeHost]]) -> list[dict]:
+    shown = [{"zoneName": "internal", "zoneState": {"available": True}, "hosts": {}}]
+    for name, hosts in found.items():
+        shown.append({"zoneName": name, "zoneState": {"available": any(not h.disabled for h in hosts)},
+                      "hosts": {h.host: {"nova-compute": {"available": not h.forced_down, "active": not h.disabled,
+                                                          "updated_at": zulu(h.heartbeat_at)}} for h in hosts}})
+    return shown
+
+
+def migration(row: Migration, url: Url, version: Version | None) -> dict:
+    body = {"id": row.id, "status": row.status, "instance_uuid": row.instance_uuid, "source_node": row.source_node,
+            "source_compute": row.source_compute, "dest_node": row.dest_node, "dest_compute": row.dest_compute,
+            "dest_host": row.dest_host, "old_instance_type_id": row.old_instance_type_id,
+            "new_instance_type_id": row.new_instance_type_id, "created_at": stamp(row.created_at),
+            "updated_at": stamp(row.updated_at)}
+    if at_least(version, "2.23"):
+        body["migration_type"] = row.migration_type
+        if row.migration_type == "live-migration" and row.status in ("queued", "preparing", "running"):
+            path = f"servers/{row.instance_uuid}/migrations/{row.id}"
+            body["links"] = [{"rel": "self", "href": url(f"/v2.1/{path}")}, {"rel": "bookmark", "href": url(f"/{path}")}]
+    if at_least(version, "2.59"):
+        body["uuid"] = row.uuid
+    if at_least(version, "2.80"):
+        body["user_id"], body["project_id"] = row.user_id, row.project_id
+    return body
+
+
+# -- Nova's proxy APIs: images, security groups, floating IPs, networks as Nova v2.1 showed them -----------
+# Nova knows Glance's v1 statuses only: uploading, importing and deactivated are UNKNOWN to it.
+IMAGE_STATUS = {"active": "ACTIVE", "queued": "SAVING", "saving": "SAVING", "deleted": "DELETED",
+                "pending_delete": "DELETED", "killed": "ERROR"}
+IMAGE_PROGRESS = {"queued": 25, "saving": 50, "active": 100}
+
+
+def _image_links(image_id: str, url: Url, glance: str) -> list[dict]:
+    """``url`` is the compute API's (links under ``/v2.1`` and bookmarks without it); ``glance`` is the
+    image service's root, for the ``alternate`` link Nova gives."""
+    return [{"rel": "self", "href": url(f"/v2.1/images/{image_id}")},
+            {"rel": "bookmark", "href": url(f"/images/{image_id}")},
+            {"rel": "alternate", "type": "application/vnd.openstack.image", "href": f"{glance}/images/{image_id}"}]
+
+
+def proxied_image_brief(image: ImageInfo, url: Url, glance: str) -> dict:
+    return {"id": image.id, "name": image.name, "links": _image_links(image.id, url, glance)}
+
+
+def proxied_image(image: ImageInfo, url: Url, glance: str) -> dict:
+    """A Glance image as Nova shows it: ``minRam``, the custom properties as ``metadata``, a v1 status, a
+    ``server`` for snapshots."""
+    meta = image.properties
+    body = {"id": image.id, "name": image.name, "minRam": image.min_ram, "minDisk": image.min_disk,
+            "metadata": meta, "created": zulu(image.created_at), "updated": zulu(image.updated_at),
+            "status": IMAGE_STATUS.get(image.status, "UNKNOWN"), "progress": IMAGE_PROGRESS.get(image.status, 0),
+            "OS-EXT-IMG-SIZE:size": image.size, "links": _image_links(image.id, url, glance)}
+    server_id = meta.get("instance_uuid")
+    if server_id is not None:
+        body["server"] = {"id": server_id, "links": [
+            {"rel": "self", "href": url(f"/v2.1/servers/{server_id}")},
+            {"rel": "bookmark", "href": url(f"/servers/{server_id}")}]}
+    disk_config = meta.get("auto_disk_config")
+    if disk_config is not None:
+        body["OS-DCF:diskConfig"] = "AUTO" if str(disk_config).lower() in ("true", "1", "yes", "on") else "MANUAL"
+    return body
+
+
+def proxied_rule(rule: SecurityGroupRuleInfo) -> dict:
+    low, high = rule.port_range_min, rule.port_range_max
+    if rule.protocol and low is None and high is None:
+        # A Neutron rule without ports covers them all: Nova spells that 1-65535, or -1 for ICMP's type/code.
+        low, high = (1, 65535) if rule.protocol.lower() in ("tcp", "udp") else (-1, -1)
+    body = {"id": rule.id, "parent_group_id": rule.security_group_id, "ip_protocol": rule.protocol,
+            "from_port": low, "to_port": high, "group": {}, "ip_range": {}}
+    if rule.remote_group_id:
+        if rule.remote_group_name is not None:
+            body["group"] = {"name": rule.remote_group_name, "tenant_id": rule.remote_group_project_id}
+    else:
+        body["ip_range"] = {"cidr": rule.remote_ip_prefix}
+    return body
+
+
+def proxied_group(group: SecurityGroupInfo) -> dict:
+    # Nova shows only what enters: Neutron's egress rules have no Nova equivalent.
+    return {"id": group.id, "name": group.name, "description": group.description, "tenant_id": group.project_id,
+            "rules": [proxied_rule(r) for r in group.rules if r.direction == "ingress"]}
+
+
+def proxied_floating_ip(fip: FloatingIPInfo) -> dict:
+    return {"id": fip.id, "ip": fip.floating_ip_address, "pool": fip.pool, "fixed_ip": fip.fixed_ip_address,
+            "instance_id": fip.device_id}
+
+
+# What os-networks shows everyone, and what it adds for admins (all null but id and label).
+NETWORK_FIELDS = ("id", "cidr", "netmask", "gateway", "broadcast", "dns1", "dns2", "cidr_v6", "gateway_v6", "label",
+                  "netmask_v6")
+NETWORK_ADMIN_FIELDS = ("created_at", "updated_at", "deleted_at", "deleted", "injected", "bridge", "vlan",
+                        "vpn_public_address", "vpn_public_port", "vpn_private_address", "dhcp_start", "project_id",
+                        "host", "bridge_interface", "multi_host", "priority", "rxtx_base", "mtu", "dhcp_server",
+                        "enable_dhcp", "share_address")
+
+
+def proxied_network(network: NetworkInfo, is_admin: bool) -> dict:
+    """Since nova-network is gone Nova fills only two of a network's fields (``id``, and the name as
+    ``label``) and shows the rest as null."""
+    body = dict.fromkeys(NETWORK_FIELDS + (NETWORK_ADMIN_FIELDS if is_admin else ()))
+    body.update(id=network.id, label=network.name)
+    return body
+
+
+def tenant_network(network: NetworkInfo) -> dict:
+    """``os-tenant-networks`` shows ``cidr`` as the string "None" (Nova stringifies a value Neutron's networks
+    never had)."""
+    return {"id": network.id, "cidr": "None", "label": network.name}

@@ -2,6 +2,7 @@
 
 from onestack.http.errors import nova_fault
 from onestack.http.routing import Service
+from onestack.services.compute import schemas
 from onestack.services.compute.api import (
     actions,
     aggregates,
@@ -11,7 +12,7 @@ from onestack.services.compute.api import (
     extensions,
     flavors,
     floating_ips,
-    hosts,
+    hypervisors,
     images,
     interfaces,
     keypairs,
@@ -27,6 +28,7 @@ from onestack.services.compute.api import (
     server_password,
     server_tags,
     servers,
+    services,
     usage,
 )
 from onestack.services.compute.versions import MICROVERSIONS
@@ -36,11 +38,11 @@ def service() -> Service:
     routes = [*discovery.ROUTES, *servers.ROUTES, *actions.ROUTES, *server_details.ROUTES, *server_tags.ROUTES,
               *interfaces.ROUTES,
               *server_groups.ROUTES,
-              *availability_zones.ROUTES, *hosts.ROUTES, *flavors.ROUTES, *keypairs.ROUTES, *quotas.ROUTES,
+              *availability_zones.ROUTES, *services.ROUTES, *hypervisors.ROUTES, *flavors.ROUTES, *keypairs.ROUTES, *quotas.ROUTES,
               *limits.ROUTES,
               # Nova's proxy APIs (images, security groups, floating IPs, networks)
               *images.ROUTES, *security_groups.ROUTES, *floating_ips.ROUTES, *networks.ROUTES]
     # The admin APIs: aggregates, os-hosts, usage, migrations, diagnostics and events, extensions.
     routes += [*aggregates.ROUTES, *os_hosts.ROUTES, *usage.ROUTES, *migrations.ROUTES, *server_admin.ROUTES,
                *extensions.ROUTES, *consoles.ROUTES, *server_password.ROUTES]
-    return Service("compute", "/compute", nova_fault, routes, microversions=MICROVERSIONS)
+    return Service("compute", "/compute", nova_fault, routes, microversions=MICROVERSIONS, validate=schemas.check)

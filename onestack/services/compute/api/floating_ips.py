@@ -7,32 +7,34 @@ import ipaddress
 
 from onestack.http.errors import BadRequest
 from onestack.http.routing import Call, Reply, route
-from onestack.services.compute.api.proxy_common import server
+from onestack.services.compute import views
+from onestack.services.compute.api.servers import compute
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.proxies import FLOATING_IP_ACTIONS_LAST, PROXY_LAST, served_until
-from onestack.services.compute.proxies.floating_ips import FloatingIPProxy
+from onestack.services.compute.service.floating_ip_proxy import FloatingIPProxy
+from onestack.services.compute.versions import FLOATING_IP_ACTIONS_LAST, PROXY_LAST, served_until
 
 
 def _proxy(call: Call, policy: str | None = None, last: str = PROXY_LAST) -> FloatingIPProxy:
     served_until(call.version, last)
     if policy is not None:
         authorize(call.ctx, policy)
-    svc = call.runtime.compute
-    return FloatingIPProxy(svc.networking.network, svc.settings.compute.default_floating_pool)
+    return compute(call).floating_ip_proxy
 
 
 def list_floating_ips(call: Call) -> dict:
-    return {"floating_ips": _proxy(call, "os_compute_api:os-floating-ips:list").list(call.ctx)}
+    found = _proxy(call, "os_compute_api:os-floating-ips:list").list(call.ctx)
+    return {"floating_ips": [views.proxied_floating_ip(f) for f in found]}
 
 
 def show_floating_ip(call: Call) -> dict:
-    return {"floating_ip": _proxy(call, "os_compute_api:os-floating-ips:show").show(call.ctx, call.path["fip_id"])}
+    found = _proxy(call, "os_compute_api:os-floating-ips:show").show(call.ctx, call.path["fip_id"])
+    return {"floating_ip": views.proxied_floating_ip(found)}
 
 
 def allocate_floating_ip(call: Call) -> dict:
     proxy = _proxy(call, "os_compute_api:os-floating-ips:create")
     pool = call.body.get("pool") if isinstance(call.body, dict) else None
-    return {"floating_ip": proxy.allocate(call.ctx, pool)}
+    return {"floating_ip": views.proxied_floating_ip(proxy.allocate(call.ctx, pool))}
 
 
 def release_floating_ip(call: Call) -> Reply:
@@ -41,7 +43,8 @@ def release_floating_ip(call: Call) -> Reply:
 
 
 def list_pools(call: Call) -> dict:
-    return {"floating_ip_pools": _proxy(call, "os_compute_api:os-floating-ip-pools").pools(call.ctx)}
+    pools = _proxy(call, "os_compute_api:os-floating-ip-pools").pools(call.ctx)
+    return {"floating_ip_pools": [{"name": n.name} for n in pools]}
 
 
 # -- server actions ------------------------------------------------------------------------------
@@ -59,7 +62,7 @@ def _address(args, key: str, required: bool = True) -> str | None:
 def add_floating_ip(call: Call, args) -> Reply:
     served_until(call.version, FLOATING_IP_ACTIONS_LAST)
     address, fixed = _address(args, "address"), _address(args, "fixed_address", required=False)
-    instance = server(call, "os_compute_api:os-floating-ips:add")
+    instance = compute(call).servers.show(call.ctx, call.path["server_id"], "os_compute_api:os-floating-ips:add")
     _proxy(call, last=FLOATING_IP_ACTIONS_LAST).associate(call.ctx, instance.id, address, fixed)
     return Reply(status=202)
 
@@ -67,7 +70,7 @@ def add_floating_ip(call: Call, args) -> Reply:
 def remove_floating_ip(call: Call, args) -> Reply:
     served_until(call.version, FLOATING_IP_ACTIONS_LAST)
     address = _address(args, "address")
-    instance = server(call, "os_compute_api:os-floating-ips:remove")
+    instance = compute(call).servers.show(call.ctx, call.path["server_id"], "os_compute_api:os-floating-ips:remove")
     _proxy(call, last=FLOATING_IP_ACTIONS_LAST).disassociate(call.ctx, instance.id, address)
     return Reply(status=202)
 

@@ -4,31 +4,31 @@ metadata at 2.39)."""
 from __future__ import annotations
 
 from onestack.http.errors import BadRequest, NotFound
-from onestack.http.listing import parse_limit
-from onestack.http.routing import Call, Reply, route
+from onestack.http.listing import next_link, parse_limit
+from onestack.http.routing import Call, Reply, Versioned, route
 from onestack.services.compute import schemas, views
-from onestack.services.compute.proxies import IMAGE_METADATA_LAST, PROXY_LAST, served_until
-from onestack.services.compute.proxies.images import ImageProxy, ImageViews
+from onestack.services.compute.api.servers import compute
+from onestack.services.compute.service.image_proxy import ImageProxy
+from onestack.services.compute.versions import IMAGE_METADATA_LAST, PROXY_LAST, served_until
 
 
 def _proxy(call: Call, last: str = PROXY_LAST) -> ImageProxy:
     served_until(call.version, last)
-    return ImageProxy(call.runtime.compute.image)
+    return compute(call).image_proxy
 
 
-def _views(call: Call) -> ImageViews:
-    return ImageViews(call.url, f"{call.runtime.base_url(call.request)}/image")
+def _glance(call: Call) -> str:
+    return f"{call.runtime.base_url(call.request)}/image"
 
 
 def _list(call: Call, detail: bool) -> dict:
     proxy = _proxy(call)
-    limit = parse_limit(call.query)
-    shown, full = proxy.list(call.ctx, call.query, limit)
-    render = _views(call).detail if detail else _views(call).brief
-    body = {"images": [render(i) for i in shown]}
+    shown, full = proxy.list(call.ctx, call.query, parse_limit(call.query))
+    render = views.proxied_image if detail else views.proxied_image_brief
+    body = {"images": [render(i, call.url, _glance(call)) for i in shown]}
     if full:
-        body["images_links"] = views.next_link(call.url, "images/detail" if detail else "images", call.query,
-                                               shown[-1].id)
+        path = "/v2.1/images/detail" if detail else "/v2.1/images"
+        body["images_links"] = [next_link(call.url, path, call.query, shown[-1].id)]
     return body
 
 
@@ -41,8 +41,7 @@ def list_images_detail(call: Call) -> dict:
 
 
 def show_image(call: Call) -> dict:
-    image = _proxy(call).get(call.ctx, call.path["image_id"])
-    return {"image": _views(call).detail(image)}
+    return {"image": views.proxied_image(_proxy(call).get(call.ctx, call.path["image_id"]), call.url, _glance(call))}
 
 
 def delete_image(call: Call) -> Reply:
@@ -52,9 +51,7 @@ def delete_image(call: Call) -> Reply:
 
 # -- metadata ------------------------------------------------------------------------------------
 def _metadata_limit(call: Call) -> int:
-    svc = call.runtime.compute
-    with svc.db.read() as session:
-        return svc.quota_limits(session, call.ctx.project_id)["metadata_items"]
+    return compute(call).quota_sets.limits(call.ctx.project_id)["metadata_items"]
 
 
 def list_metadata(call: Call) -> dict:
@@ -63,14 +60,12 @@ def list_metadata(call: Call) -> dict:
 
 def merge_metadata(call: Call) -> dict:
     proxy = _proxy(call, IMAGE_METADATA_LAST)
-    schemas.check(call.body, schemas.metadata_all)
     return {"metadata": proxy.change_metadata(call.ctx, call.path["image_id"], call.body["metadata"],
                                               limit=_metadata_limit(call))}
 
 
 def replace_metadata(call: Call) -> dict:
     proxy = _proxy(call, IMAGE_METADATA_LAST)
-    schemas.check(call.body, schemas.metadata_all)
     proxy.change_metadata(call.ctx, call.path["image_id"], call.body["metadata"], replace_all=True,
                           limit=_metadata_limit(call))
     # Nova answers with what was asked for, which is now the whole metadata.
@@ -87,7 +82,6 @@ def show_item(call: Call) -> dict:
 
 def set_item(call: Call) -> dict:
     proxy = _proxy(call, IMAGE_METADATA_LAST)
-    schemas.check(call.body, schemas.metadata_item)
     key = call.path["key"]
     if key not in call.body["meta"]:
         raise BadRequest("Request body and URI mismatch")
@@ -100,15 +94,18 @@ def delete_item(call: Call) -> Reply:
     return Reply(status=204)
 
 
+# Past the metadata API's last microversion any body is the handler's 404.
+_ALL = Versioned({"2.1": schemas.metadata_all, "2.39": schemas.GONE})
+_ITEM = Versioned({"2.1": schemas.metadata_item, "2.39": schemas.GONE})
 ROUTES = [
     route("/v2.1/images", "GET", list_images),
     route("/v2.1/images/detail", "GET", list_images_detail),
     route("/v2.1/images/{image_id}", "GET", show_image),
     route("/v2.1/images/{image_id}", "DELETE", delete_image),
     route("/v2.1/images/{image_id}/metadata", "GET", list_metadata),
-    route("/v2.1/images/{image_id}/metadata", "POST", merge_metadata),
-    route("/v2.1/images/{image_id}/metadata", "PUT", replace_metadata),
+    route("/v2.1/images/{image_id}/metadata", "POST", merge_metadata, schema=_ALL),
+    route("/v2.1/images/{image_id}/metadata", "PUT", replace_metadata, schema=_ALL),
     route("/v2.1/images/{image_id}/metadata/{key}", "GET", show_item),
-    route("/v2.1/images/{image_id}/metadata/{key}", "PUT", set_item),
+    route("/v2.1/images/{image_id}/metadata/{key}", "PUT", set_item, schema=_ITEM),
     route("/v2.1/images/{image_id}/metadata/{key}", "DELETE", delete_item),
 ]

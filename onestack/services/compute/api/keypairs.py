@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from onestack.http.listing import parse_limit
+from onestack.http.listing import next_link, parse_limit
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
-from onestack.services.compute import keypairs, schemas, views
+from onestack.services.compute import schemas, views
+from onestack.services.compute.api.servers import compute
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.service import ComputeService
-from onestack.services.compute.versions import at_least
-
-
-def compute(call: Call) -> ComputeService:
-    return call.runtime.compute
 
 
 def _owner(call: Call, action: str, asked: str | None = None) -> str:
@@ -28,43 +24,36 @@ def list_keypairs(call: Call) -> dict:
     user_id = _owner(call, "index")
     paged = at_least(call.version, "2.35")
     limit = parse_limit(call.query) if paged else None
-    query = call.query if paged else {}
-    with compute(call).db.read() as session:
-        shown = keypairs.listing(session, user_id, query, limit)
-        body = {"keypairs": [{"keypair": views.keypair_summary(k, call.version)} for k in shown]}
+    shown = compute(call).keypairs.listing(user_id, call.query if paged else {}, limit)
+    body = {"keypairs": [{"keypair": views.keypair_summary(k, call.version)} for k in shown]}
     if shown and limit and len(shown) == limit:
-        body["keypairs_links"] = views.next_link(call.url, "os-keypairs", call.query, shown[-1].name)
+        body["keypairs_links"] = [next_link(call.url, "/v2.1/os-keypairs", call.query, shown[-1].name)]
     return body
 
 
 def create_keypair(call: Call) -> Reply:
-    schemas.check(call.body, schemas.keypair_create(call.version))
     asked = call.body["keypair"]
     user_id = _owner(call, "create", asked.get("user_id"))
-    svc = compute(call)
-    with svc.db.write() as session:
-        keypair, private_key = keypairs.create(session, svc.quotas, call.ctx.project_id, user_id, asked["name"],
-                                               asked.get("type", "ssh"), asked.get("public_key"))
-        body = {"keypair": views.keypair_created(keypair, call.version, private_key)}
+    keypair, private_key = compute(call).keypairs.create(call.ctx.project_id, user_id, asked["name"],
+                                                         asked.get("type", "ssh"), asked.get("public_key"))
+    body = {"keypair": views.keypair_created(keypair, call.version, private_key)}
     return Reply(body, 201 if at_least(call.version, "2.2") else 200)
 
 
 def show_keypair(call: Call) -> dict:
     user_id = _owner(call, "show")
-    with compute(call).db.read() as session:
-        return {"keypair": views.keypair(keypairs.get(session, user_id, call.path["name"]), call.version)}
+    return {"keypair": views.keypair(compute(call).keypairs.get(user_id, call.path["name"]), call.version)}
 
 
 def delete_keypair(call: Call) -> Reply:
     user_id = _owner(call, "delete")
-    with compute(call).db.write() as session:
-        session.delete(keypairs.get(session, user_id, call.path["name"]))
+    compute(call).keypairs.delete(user_id, call.path["name"])
     return Reply(status=204 if at_least(call.version, "2.2") else 202)
 
 
 ROUTES = [
     route("/v2.1/os-keypairs", "GET", list_keypairs),
-    route("/v2.1/os-keypairs", "POST", create_keypair),
+    route("/v2.1/os-keypairs", "POST", create_keypair, schema=schemas.KEYPAIR_CREATE),
     route("/v2.1/os-keypairs/{name}", "GET", show_keypair),
     route("/v2.1/os-keypairs/{name}", "DELETE", delete_keypair),
 ]

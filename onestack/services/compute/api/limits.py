@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from onestack.http.routing import Call, route
 from onestack.services.compute import views
+from onestack.services.compute.api.servers import compute
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.service import ComputeService
 
 
 def show_limits(call: Call) -> dict:
@@ -14,11 +14,7 @@ def show_limits(call: Call) -> dict:
     project_id = call.query.get("tenant_id") or ctx.project_id or ""
     if project_id != ctx.project_id:
         authorize(ctx, "os_compute_api:limits:other_project", project_id=project_id)
-    svc: ComputeService = call.runtime.compute
-    with svc.db.read() as session:
-        limits = svc.quotas.limits(session, project_id)
-        used = svc.usage(session, project_id)
-    return views.limits(limits, used, call.version)
+    return views.limits(*compute(call).quota_sets.limits_and_usage(project_id), call.version)
 
 
 ROUTES = [route("/v2.1/limits", "GET", show_limits)]

@@ -6,36 +6,38 @@ from __future__ import annotations
 
 from onestack.http.errors import Gone
 from onestack.http.routing import Call, route
+from onestack.services.compute import views
+from onestack.services.compute.api.servers import compute
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.proxies import PROXY_LAST, served_until
-from onestack.services.compute.proxies.networks import NetworkProxy, network_view, tenant_network_view
+from onestack.services.compute.service.network_proxy import NetworkProxy
+from onestack.services.compute.versions import PROXY_LAST, served_until
 
 
 def _proxy(call: Call, policy: str | None = None) -> NetworkProxy:
     served_until(call.version, PROXY_LAST)
     if policy is not None:
         authorize(call.ctx, policy)
-    return NetworkProxy(call.runtime.compute.networking.network)
+    return compute(call).network_proxy
 
 
 def list_networks(call: Call) -> dict:
     networks = _proxy(call, "os_compute_api:os-networks:list").visible(call.ctx)
-    return {"networks": [network_view(n, call.ctx.is_admin) for n in networks]}
+    return {"networks": [views.proxied_network(n, call.ctx.is_admin) for n in networks]}
 
 
 def show_network(call: Call) -> dict:
     network = _proxy(call, "os_compute_api:os-networks:view").get(call.ctx, call.path["network_id"])
-    return {"network": network_view(network, call.ctx.is_admin)}
+    return {"network": views.proxied_network(network, call.ctx.is_admin)}
 
 
 def list_tenant_networks(call: Call) -> dict:
     networks = _proxy(call, "os_compute_api:os-tenant-networks:list").visible(call.ctx)
-    return {"networks": [tenant_network_view(n) for n in networks]}
+    return {"networks": [views.tenant_network(n) for n in networks]}
 
 
 def show_tenant_network(call: Call) -> dict:
     network = _proxy(call, "os_compute_api:os-tenant-networks:show").get(call.ctx, call.path["network_id"])
-    return {"network": tenant_network_view(network)}
+    return {"network": views.tenant_network(network)}
 
 
 def gone(call: Call) -> None:

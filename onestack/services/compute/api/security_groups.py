@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from onestack.http.errors import BadRequest
 from onestack.http.routing import Call, Reply, route
-from onestack.services.compute.api.proxy_common import member, server
-from onestack.services.compute.models import Instance
+from onestack.services.compute import views
+from onestack.services.compute.api.servers import compute
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.proxies import PROXY_LAST, served_until
-from onestack.services.compute.proxies.security_groups import SecurityGroupProxy
+from onestack.services.compute.service.security_group_proxy import SecurityGroupProxy
+from onestack.services.compute.versions import PROXY_LAST, served_until
 
 
 def _proxy(call: Call, action: str | None = None, *, deprecated: bool = True) -> SecurityGroupProxy:
@@ -18,30 +18,41 @@ def _proxy(call: Call, action: str | None = None, *, deprecated: bool = True) ->
         served_until(call.version, PROXY_LAST)
     if action is not None:
         authorize(call.ctx, f"os_compute_api:os-security-groups:{action}")
-    return SecurityGroupProxy(call.runtime.compute.networking.network)
+    return compute(call).security_group_proxy
+
+
+def member(body, key: str) -> dict:
+    """``body[key]``, which must be an object; Nova's 400s for an empty body or a missing member (these
+    legacy APIs had no schema)."""
+    if not body:
+        raise BadRequest("The request body can't be empty")
+    value = body.get(key) if isinstance(body, dict) else None
+    if not isinstance(value, dict):
+        raise BadRequest(f"Missing parameter {key}")
+    return value
 
 
 def list_groups(call: Call) -> dict:
     proxy = _proxy(call, "get")
     all_projects = call.query.get("all_tenants", "0").lower() not in ("0", "false", "no", "off")
-    return {"security_groups": proxy.list(call.ctx, all_projects)}
+    return {"security_groups": [views.proxied_group(g) for g in proxy.list(call.ctx, all_projects)]}
 
 
 def show_group(call: Call) -> dict:
-    return {"security_group": _proxy(call, "show").show(call.ctx, call.path["group_id"])}
+    return {"security_group": views.proxied_group(_proxy(call, "show").show(call.ctx, call.path["group_id"]))}
 
 
 def create_group(call: Call) -> dict:
     proxy = _proxy(call, "create")
     args = member(call.body, "security_group")
-    return {"security_group": proxy.create(call.ctx, args.get("name"), args.get("description"))}
+    return {"security_group": views.proxied_group(proxy.create(call.ctx, args.get("name"), args.get("description")))}
 
 
 def update_group(call: Call) -> dict:
     proxy = _proxy(call, "update")
     args = member(call.body, "security_group")
-    return {"security_group": proxy.update(call.ctx, call.path["group_id"], args.get("name"),
-                                           args.get("description"))}
+    return {"security_group": views.proxied_group(proxy.update(call.ctx, call.path["group_id"], args.get("name"),
+                                                               args.get("description")))}
 
 
 def delete_group(call: Call) -> Reply:
@@ -51,7 +62,8 @@ def delete_group(call: Call) -> Reply:
 
 def create_rule(call: Call) -> dict:
     proxy = _proxy(call, "rule:create")
-    return {"security_group_rule": proxy.add_rule(call.ctx, member(call.body, "security_group_rule"))}
+    return {"security_group_rule": views.proxied_rule(proxy.add_rule(call.ctx,
+                                                                     member(call.body, "security_group_rule")))}
 
 
 def delete_rule(call: Call) -> Reply:
@@ -61,8 +73,9 @@ def delete_rule(call: Call) -> Reply:
 
 # -- a server's groups ---------------------------------------------------------------------------
 def list_server_groups(call: Call) -> dict:
-    instance = server(call, "os_compute_api:os-security-groups:list")
-    return {"security_groups": _proxy(call, deprecated=False).of_server(call.ctx, instance.id)}
+    instance = compute(call).servers.show(call.ctx, call.path["server_id"], "os_compute_api:os-security-groups:list")
+    return {"security_groups": [views.proxied_group(g)
+                                for g in _proxy(call, deprecated=False).of_server(instance.id)]}
 
 
 def _group_name(args) -> str:
@@ -74,27 +87,14 @@ def _group_name(args) -> str:
 
 def add_security_group(call: Call, args) -> Reply:
     name = _group_name(args)
-    instance = server(call, "os_compute_api:os-security-groups:add")
-    _proxy(call, deprecated=False).add_to_server(call.ctx, instance.id, name)
-    _remember_groups(call, instance.id, lambda names: names if name in names else [*names, name])
+    _proxy(call, deprecated=False).add_to_server(call.ctx, call.path["server_id"], name)
     return Reply(status=202)
 
 
 def remove_security_group(call: Call, args) -> Reply:
     name = _group_name(args)
-    instance = server(call, "os_compute_api:os-security-groups:remove")
-    _proxy(call, deprecated=False).remove_from_server(call.ctx, instance.id, name)
-    _remember_groups(call, instance.id, lambda names: [n for n in names if n != name])
+    _proxy(call, deprecated=False).remove_from_server(call.ctx, call.path["server_id"], name)
     return Reply(status=202)
-
-
-def _remember_groups(call: Call, instance_id: str, change) -> None:
-    """The server's own list of groups follows its ports': the server shows it, and ports made later
-    (an attach, an unshelve) get it."""
-    svc = call.runtime.compute
-    with svc.db.write() as session:
-        instance = session.get(Instance, instance_id)
-        instance.security_groups = change(list(instance.security_groups or []))
 
 
 ROUTES = [

@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.routing import Call, Reply, route
-from onestack.services.compute import schemas
+from onestack.services.compute import schemas, views
 from onestack.services.compute.api.servers import compute
-from onestack.services.compute.models import InstanceAction, InstanceActionEvent
-from onestack.services.compute.servers import authorize
-from onestack.services.compute.views import zulu as stamp
-
-
-def _server(session, call: Call, write: bool):
-    svc = compute(call)
-    instance = svc.servers.get(session, call.ctx, call.path["server_id"])
-    authorize(call.ctx, "os_compute_api:server-metadata:update" if write else "os_compute_api:server-metadata:index", instance)
-    if write:
-        svc.servers.check_lock(call.ctx, instance)
-    return instance
 
 
 def _change_metadata(call: Call, change) -> dict:
-    svc = compute(call)
-    with svc.db.write() as session:
-        instance = _server(session, call, write=True)
-        changed = change(dict(instance.metadata_ or {}))
-        svc.check_metadata_quota(session, instance.project_id, changed)
-        instance.metadata_ = changed
-        return instance.metadata_
+    return compute(call).details.change_metadata(call.ctx, call.path["server_id"], change)
 
 
 def list_metadata(call: Call) -> dict:
-    with compute(call).db.read() as session:
-        return {"metadata": _server(session, call, write=False).metadata_}
+    return {"metadata": compute(call).details.metadata(call.ctx, call.path["server_id"])}
 
 
 def replace_metadata(call: Call) -> dict:
@@ -47,8 +26,7 @@ def merge_metadata(call: Call) -> dict:
 
 def show_item(call: Call) -> dict:
     key = call.path["key"]
-    with compute(call).db.read() as session:
-        metadata = _server(session, call, write=False).metadata_
+    metadata = compute(call).details.metadata(call.ctx, call.path["server_id"])
     if key not in metadata:
         raise NotFound("Metadata item was not found")
     return {"meta": {key: metadata[key]}}
@@ -76,11 +54,7 @@ def delete_item(call: Call) -> Reply:
 
 
 def list_ips(call: Call) -> dict:
-    svc = compute(call)
-    with svc.db.read() as session:
-        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
-        authorize(call.ctx, "os_compute_api:ips:index", instance)
-    return {"addresses": _plain(svc.networking.addresses([instance.id])[instance.id])}
+    return {"addresses": views.plain_addresses(compute(call).details.addresses(call.ctx, call.path["server_id"]))}
 
 
 def show_ips(call: Call) -> dict:
@@ -91,46 +65,14 @@ def show_ips(call: Call) -> dict:
     return {network: found[network]}
 
 
-def _plain(addresses: dict) -> dict:
-    """/ips shows only version and address, not the extended attributes of the server body."""
-    return {net: [{"version": a["version"], "addr": a["addr"]} for a in entries] for net, entries in addresses.items()}
-
-
-def _action_view(action: InstanceAction, events: list[InstanceActionEvent] | None = None) -> dict:
-    body = {"action": action.action, "instance_uuid": action.instance_uuid, "request_id": action.request_id,
-            "user_id": action.user_id, "project_id": action.project_id, "start_time": stamp(action.start_time),
-            "message": action.message}
-    if events is not None:
-        body["events"] = [{"event": e.event, "start_time": stamp(e.start_time),
-                           "finish_time": stamp(e.finish_time), "result": e.result, "traceback": e.traceback}
-                          for e in events]
-    return body
-
-
 def list_actions(call: Call) -> dict:
-    svc = compute(call)
-    with svc.db.read() as session:
-        instance = svc.servers.get(session, call.ctx, call.path["server_id"], deleted_ok=True)
-        authorize(call.ctx, "os_compute_api:os-instance-actions:list", instance)
-        actions = session.scalars(select(InstanceAction).where(InstanceAction.instance_uuid == instance.id)
-                                  .order_by(InstanceAction.id.desc()))
-        return {"instanceActions": [_action_view(a) for a in actions]}
+    actions = compute(call).details.actions(call.ctx, call.path["server_id"])
+    return {"instanceActions": [views.instance_action(a) for a in actions]}
 
 
 def show_action(call: Call) -> dict:
-    svc = compute(call)
-    with svc.db.read() as session:
-        instance = svc.servers.get(session, call.ctx, call.path["server_id"], deleted_ok=True)
-        authorize(call.ctx, "os_compute_api:os-instance-actions:list", instance)
-        action = session.scalars(select(InstanceAction).where(
-            InstanceAction.instance_uuid == instance.id, InstanceAction.request_id == call.path["request_id"])).first()
-        if action is None:
-            raise NotFound(f"Action for request_id {call.path['request_id']} on instance {instance.id} not found")
-        events = list(session.scalars(select(InstanceActionEvent).where(InstanceActionEvent.action_id == action.id)))
-        if not call.ctx.is_admin:
-            for event in events:
-                event.traceback = None
-        return {"instanceAction": _action_view(action, events)}
+    action, events = compute(call).details.action(call.ctx, call.path["server_id"], call.path["request_id"])
+    return {"instanceAction": views.instance_action(action, events)}
 
 
 ROUTES = [

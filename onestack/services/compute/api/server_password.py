@@ -6,23 +6,14 @@ from __future__ import annotations
 
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute.api.servers import compute
-from onestack.services.compute.servers import authorize
 
 
 def show(call: Call) -> dict:
-    svc = compute(call)
-    with svc.db.read() as session:
-        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
-        authorize(call.ctx, "os_compute_api:os-server-password:show", instance)
-        return {"password": instance.password or ""}
+    return {"password": compute(call).details.password(call.ctx, call.path["server_id"])}
 
 
 def clear(call: Call) -> Reply:
-    svc = compute(call)
-    with svc.db.write() as session:
-        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
-        authorize(call.ctx, "os_compute_api:os-server-password:clear", instance)
-        instance.password = None
+    compute(call).details.clear_password(call.ctx, call.path["server_id"])
     return Reply(status=204)
 
 

@@ -5,20 +5,11 @@ while the server is in a settled state, as Nova allows."""
 
 from __future__ import annotations
 
-from onestack.http.errors import BadRequest, NotFound
+from onestack.http.errors import NotFound
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas
-from onestack.services.compute import states as st
 from onestack.services.compute.api.servers import compute
-from onestack.services.compute.servers import authorize
-from onestack.services.compute.versions import at_least
-
-MAX_TAGS = 50
-TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
-REPLACE = {"type": "object", "properties": {"tags": {"type": "array", "items": TAG, "maxItems": MAX_TAGS}},
-           "required": ["tags"], "additionalProperties": False}
-# vm_states in which Nova lets tags change
-SETTLED = (st.ACTIVE, st.PAUSED, st.RESCUED, st.RESIZED, st.STOPPED, st.SUSPENDED, st.SHELVED, st.SHELVED_OFFLOADED)
 
 
 def _require_version(call: Call) -> None:
@@ -28,27 +19,12 @@ def _require_version(call: Call) -> None:
 
 def _read(call: Call, policy: str) -> list[str]:
     _require_version(call)
-    svc = compute(call)
-    with svc.db.read() as session:
-        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
-        authorize(call.ctx, policy, instance)
-        return list(instance.tags or [])
+    return compute(call).details.tags(call.ctx, call.path["server_id"], policy)
 
 
-def _change(call: Call, policy: str, change) -> list[str]:
-    """Apply ``change(tags) -> tags`` to a settled server's tags; returns the tags before the change."""
+def _change(call: Call, policy: str, change, adding: str | None = None) -> list[str]:
     _require_version(call)
-    svc = compute(call)
-    with svc.db.write() as session:
-        instance = svc.servers.get(session, call.ctx, call.path["server_id"])
-        authorize(call.ctx, policy, instance)
-        st.require(instance, "update tags", SETTLED, (instance.task_state,))  # Nova looks at vm_state only
-        before = list(instance.tags or [])
-        after = list(dict.fromkeys(change(before)))
-        if len(after) > MAX_TAGS:
-            raise BadRequest(f"The number of tags exceeded the per-server limit {MAX_TAGS}")
-        instance.tags = after
-        return before
+    return compute(call).details.change_tags(call.ctx, call.path["server_id"], policy, change, adding)
 
 
 def list_tags(call: Call) -> dict:
@@ -56,7 +32,6 @@ def list_tags(call: Call) -> dict:
 
 
 def replace_tags(call: Call) -> dict:
-    schemas.check(call.body, REPLACE)
     new = call.body["tags"]
     _change(call, "os_compute_api:os-server-tags:update_all", lambda _: new)
     return {"tags": list(dict.fromkeys(new))}
@@ -75,8 +50,7 @@ def check_tag(call: Call) -> Reply:
 
 def add_tag(call: Call) -> Reply:
     tag = call.path["tag"]
-    schemas.check({"tag": tag}, {"type": "object", "properties": {"tag": TAG}})
-    before = _change(call, "os_compute_api:os-server-tags:update", lambda tags: [*tags, tag])
+    before = _change(call, "os_compute_api:os-server-tags:update", lambda tags: [*tags, tag], adding=tag)
     if tag in before:
         return Reply(status=204)
     return Reply(None, 201, {"Location": call.url(f"/v2.1/servers/{call.path['server_id']}/tags/{tag}")})
@@ -92,7 +66,7 @@ def delete_tag(call: Call) -> Reply:
 
 ROUTES = [
     route("/v2.1/servers/{server_id}/tags", "GET", list_tags),
-    route("/v2.1/servers/{server_id}/tags", "PUT", replace_tags),
+    route("/v2.1/servers/{server_id}/tags", "PUT", replace_tags, schema=schemas.SERVER_TAGS),
     route("/v2.1/servers/{server_id}/tags", "DELETE", delete_tags, status=204),
     route("/v2.1/servers/{server_id}/tags/{tag}", "GET", check_tag, status=204),
     route("/v2.1/servers/{server_id}/tags/{tag}", "PUT", add_tag, status=201),

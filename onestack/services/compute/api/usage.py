@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from onestack.http.errors import BadRequest, NotFound
-from onestack.http.listing import page, parse_limit
+from onestack.http.listing import next_link, page, parse_limit
+from onestack.http.microversion import at_least
 from onestack.http.routing import Call, route
-from onestack.services.compute import schemas, usage, views
+from onestack.services.compute import schemas
 from onestack.services.compute.api.servers import compute
-from onestack.services.compute.models import ComputeHost
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.versions import at_least
+from onestack.services.compute.service import usage
 
 
 def _period(call: Call):
@@ -31,39 +29,32 @@ def _page(call: Call, instances: list, path: str, links_key: str) -> tuple[list,
         raise BadRequest(exc.message) from None
     if next_marker is None:
         return instances, {}
-    return instances, {links_key: views.next_link(call.url, path, call.query, next_marker)}
+    return instances, {links_key: [next_link(call.url, f"/v2.1/{path}", call.query, next_marker)]}
 
 
 def list_usages(call: Call) -> dict:
     authorize(call.ctx, "os_compute_api:os-simple-tenant-usage:list")
     start, end = _period(call)
     detailed = schemas.as_bool(call.query.get("detailed", "0"))
-    with compute(call).db.read() as session:
-        instances, links = _page(call, usage.servers_in_period(session, start, end), "os-simple-tenant-usage",
-                                 "tenant_usages_links")
-        return {"tenant_usages": usage.tenant_usages(instances, start, end, detailed), **links}
+    instances, links = _page(call, compute(call).usage_reports.servers_in_period(start, end),
+                             "os-simple-tenant-usage", "tenant_usages_links")
+    return {"tenant_usages": usage.tenant_usages(instances, start, end, detailed), **links}
 
 
 def show_usage(call: Call) -> dict:
     project_id = call.path["tenant_id"]
     authorize(call.ctx, "os_compute_api:os-simple-tenant-usage:show", project_id=project_id)
     start, end = _period(call)
-    with compute(call).db.read() as session:
-        instances, links = _page(call, usage.servers_in_period(session, start, end, project_id),
-                                 f"os-simple-tenant-usage/{project_id}", "tenant_usage_links")
-        found = usage.tenant_usages(instances, start, end, detailed=True)
+    instances, links = _page(call, compute(call).usage_reports.servers_in_period(start, end, project_id),
+                             f"os-simple-tenant-usage/{project_id}", "tenant_usage_links")
+    found = usage.tenant_usages(instances, start, end, detailed=True)
     # A project without servers in the period has an empty usage, as Nova answers.
     return {"tenant_usage": found[0] if found else {}, **links}
 
 
-def _hosts(call: Call) -> list[str]:
-    with compute(call).db.read() as session:
-        return list(session.scalars(select(ComputeHost.host).order_by(ComputeHost.host)))
-
-
 def list_audit_logs(call: Call) -> dict:
     authorize(call.ctx, "os_compute_api:os-instance-usage-audit-log:list")
-    return {"instance_usage_audit_logs": usage.audit_log(_hosts(call), usage.parse_time(None))}
+    return {"instance_usage_audit_logs": compute(call).usage_reports.audit_log(usage.parse_time(None))}
 
 
 def show_audit_log(call: Call) -> dict:
@@ -73,7 +64,7 @@ def show_audit_log(call: Call) -> dict:
         before = usage.parse_time(text, ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f"))
     except BadRequest:
         raise BadRequest(f"Invalid timestamp for date {text}") from None
-    return {"instance_usage_audit_log": usage.audit_log(_hosts(call), before)}
+    return {"instance_usage_audit_log": compute(call).usage_reports.audit_log(before)}
 
 
 ROUTES = [

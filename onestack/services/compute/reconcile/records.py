@@ -1,0 +1,69 @@
+"""How the reconciler writes back what it did: the instance's next state, and the events that close the
+actions the API recorded (``os-instance-actions``)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onestack.db.base import utcnow
+from onestack.db.engine import Database
+from onestack.services.compute.models import Instance, InstanceAction, InstanceActionEvent
+from onestack.services.compute.models import states as st
+
+LOG = logging.getLogger("onestack.compute.reconcile")
+
+
+class InstanceRecords:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def advance(self, instance_id: str, expected_task: str | None, *,
+                event: tuple[str | None, str, str] | None = None, **changes) -> bool:
+        """Write the outcome unless the task changed meanwhile (a delete overtook a boot, say); ``event``
+        (action or None for the latest, event, result) closes the action in the same transaction."""
+        with self.db.write() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None or instance.task_state != expected_task:
+                return False
+            for key, value in changes.items():
+                setattr(instance, key, value)
+            if event is not None:
+                self._record_event(session, instance, *event)
+            return True
+
+    def error(self, instance_id: str, message: str, details: str, code: int = 500) -> None:
+        LOG.info("instance %s failed: %s", instance_id, message)
+        with self.db.write() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is None:
+                return
+            instance.vm_state, instance.task_state = st.ERROR, None
+            instance.fault = {"code": code, "message": message, "details": details,
+                              "created": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
+            self._record_event(session, instance, None, "compute_error", "Error", details)
+
+    def event(self, instance_id: str, action: str | None, event: str, result: str, details: str = "") -> None:
+        """Close the instance's latest action (or the latest of kind ``action``) with one event."""
+        with self.db.write() as session:
+            instance = session.get(Instance, instance_id)
+            if instance is not None:
+                self._record_event(session, instance, action, event, result, details)
+
+    @staticmethod
+    def _record_event(session: Session, instance: Instance, action: str | None, event: str, result: str,
+                      details: str = "") -> None:
+        stmt = select(InstanceAction).where(InstanceAction.instance_uuid == instance.id)
+        if action is not None:
+            stmt = stmt.where(InstanceAction.action == action)
+        record = session.scalars(stmt.order_by(InstanceAction.id.desc()).limit(1)).first()
+        if record is None:
+            return
+        now = utcnow()
+        session.add(InstanceActionEvent(action_id=record.id, event=event, host=instance.host, result=result,
+                                        traceback=details or None, start_time=record.start_time, finish_time=now))
+        record.finish_time = now
+        if result == "Error":
+            record.message = "Error"

@@ -1,0 +1,137 @@
+"""The resize steps: resize_prep (claim) -> resize_migrating (the source guest stops if it moves) ->
+resize_migrated (the row switches host and flavor) -> resize_finish (the driver) -> VERIFY_RESIZE; then
+resize_confirming or resize_reverting.  ``service/resize.py`` says what a resize is."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from onestack.db.engine import Database
+from onestack.services.compute.models import Instance, Migration
+from onestack.services.compute.models import states as st
+from onestack.services.compute.reconcile.records import InstanceRecords
+from onestack.services.compute.reconcile.specs import GuestSpecs
+from onestack.services.compute.service.host_drivers import HostDrivers
+from onestack.services.compute.service.networking import InstanceNetworking
+from onestack.services.compute.service.resize import MIGRATION, OLD_VM_STATE, latest
+from onestack.services.compute.service.scheduler import Scheduler
+
+
+class ResizeSteps:
+    def __init__(self, db: Database, records: InstanceRecords, specs: GuestSpecs, hosts: HostDrivers,
+                 scheduler: Scheduler, networking: InstanceNetworking):
+        self.db = db
+        self.records = records
+        self.specs = specs
+        self.hosts = hosts
+        self.scheduler = scheduler
+        self.networking = networking
+
+    def steps(self) -> dict:
+        return {st.RESIZE_PREP: self.prep, st.RESIZE_MIGRATING: self.migrate, st.RESIZE_MIGRATED: self.migrated,
+                st.RESIZE_FINISH: self.finish, st.RESIZE_CONFIRMING: self.confirm,
+                st.RESIZE_REVERTING: self.revert}
+
+    def _migration(self, instance: Instance) -> Migration:
+        with self.db.read() as session:
+            return session.scalars(select(Migration).where(
+                Migration.uuid == instance.task_args[MIGRATION])).one()
+
+    def _set(self, instance: Instance, expected_task: str, migration: dict, **changes) -> bool:
+        """Advance the instance and its migration row in one transaction."""
+        with self.db.write() as session:
+            row = session.get(Instance, instance.id)
+            if row is None or row.task_state != expected_task:
+                return False
+            for key, value in changes.items():
+                setattr(row, key, value)
+            record = session.scalars(select(Migration).where(Migration.uuid == row.task_args[MIGRATION])).one()
+            for key, value in migration.items():
+                setattr(record, key, value)
+            return True
+
+    def prep(self, instance: Instance) -> None:
+        """Claim the new flavor (moving the old allocation to the migration): a repeat rewrites the same."""
+        migration = self._migration(instance)
+        dest = self.scheduler.place_resize(instance, migration.new_flavor, migration.uuid)
+        self._set(instance, st.RESIZE_PREP, {"status": "migrating", "dest_compute": dest, "dest_node": dest,
+                                             "dest_host": self.hosts.address(dest)},
+                  task_state=st.RESIZE_MIGRATING)
+
+    def migrate(self, instance: Instance) -> None:
+        migration = self._migration(instance)
+        if migration.dest_compute != migration.source_compute:
+            self.hosts.driver(migration.source_compute).power_off(instance.id)
+        self._set(instance, st.RESIZE_MIGRATING, {"status": "post-migrating"}, task_state=st.RESIZE_MIGRATED)
+
+    def migrated(self, instance: Instance) -> None:
+        """The row now describes the guest on its destination with the new flavor; its ports follow it."""
+        migration = self._migration(instance)
+        self.networking.ensure_ports(_moved(instance, migration.dest_compute))
+        self._set(instance, st.RESIZE_MIGRATED, {}, host=migration.dest_compute, flavor=migration.new_flavor,
+                  task_state=st.RESIZE_FINISH)
+
+    def finish(self, instance: Instance) -> None:
+        migration = self._migration(instance)
+        driver = self.hosts.driver(migration.dest_compute)
+        spec = self.specs.spec(instance)
+        if migration.dest_compute == migration.source_compute:
+            driver.resize(spec)
+        else:
+            driver.spawn(spec)
+        if instance.task_args.get(OLD_VM_STATE) == st.STOPPED:
+            driver.power_off(instance.id)  # a stopped server stays stopped, as in Nova
+        power = driver.instance_info(instance.id).power_state
+        self._set(instance, st.RESIZE_FINISH, {"status": "finished"}, vm_state=st.RESIZED, task_state=None,
+                  power_state=int(power), progress=100)
+        self.records.event(instance.id, "resize", "compute_finish_resize", "Success")
+
+    def confirm(self, instance: Instance) -> None:
+        migration = self._migration(instance)
+        if migration.dest_compute != migration.source_compute:
+            self.hosts.driver(migration.source_compute).destroy(instance.id)
+        self.scheduler.release_migration(migration.uuid)
+        self._set(instance, st.RESIZE_CONFIRMING, {"status": "confirmed"}, task_state=None,
+                  vm_state=_settled_state(instance))
+        self.records.event(instance.id, "confirmResize", "compute_confirm_resize", "Success")
+
+    def revert(self, instance: Instance) -> None:
+        """Old allocation back to the instance, then the guest back to the old flavor on the source."""
+        migration = self._migration(instance)
+        source, dest = migration.source_compute, migration.dest_compute
+        self.scheduler.revert_resize(instance, source, migration.old_flavor, migration.uuid)
+        spec = self.specs.spec(instance, flavor=migration.old_flavor)
+        driver = self.hosts.driver(source)
+        if source == dest:
+            driver.resize(spec)
+        else:
+            self.hosts.driver(dest).destroy(instance.id)
+            driver.power_on(spec)
+        if instance.task_args.get(OLD_VM_STATE) == st.STOPPED:
+            driver.power_off(instance.id)
+        power = driver.instance_info(instance.id).power_state
+        self._set(instance, st.RESIZE_REVERTING, {"status": "reverted"}, host=source, flavor=migration.old_flavor,
+                  task_state=None, vm_state=_settled_state(instance), power_state=int(power))
+        self.networking.ensure_ports(_moved(instance, source))
+        self.records.event(instance.id, "revertResize", "compute_revert_resize", "Success")
+
+    def forget(self, instance: Instance) -> None:
+        """At delete: a resize waiting for its confirmation leaves a guest and room on the source."""
+        with self.db.read() as session:
+            migration = latest(session, instance.id)
+        if migration is None or migration.status in ("confirmed", "reverted"):
+            return
+        if migration.source_compute and migration.source_compute != instance.host \
+                and migration.source_compute in self.hosts.names():
+            self.hosts.driver(migration.source_compute).destroy(instance.id)
+        self.scheduler.release_migration(migration.uuid)
+
+
+def _settled_state(instance: Instance) -> str:
+    return st.STOPPED if instance.task_args.get(OLD_VM_STATE) == st.STOPPED else st.ACTIVE
+
+
+def _moved(instance: Instance, host: str) -> Instance:
+    """The (detached) row as it will be on ``host``: what its ports are bound to."""
+    instance.host = host
+    return instance

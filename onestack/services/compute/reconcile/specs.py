@@ -1,0 +1,46 @@
+"""What a driver is told about a guest: the instance row as an ``InstanceSpec``, with its NICs, the file of
+the image it boots from and its config drive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from onestack.drivers import configdrive
+from onestack.drivers.compute import InstanceSpec
+from onestack.services.compute.models import Instance
+from onestack.services.compute.service import guest_metadata
+from onestack.services.compute.service.networking import InstanceNetworking
+from onestack.services.compute.service.shelving import SHELVED_IMAGE
+from onestack.services.image.public import Images
+
+
+class GuestSpecs:
+    def __init__(self, networking: InstanceNetworking, images: Images, config_drives: Path):
+        self.networking = networking
+        self.images = images
+        self.config_drives = config_drives
+
+    def spec(self, instance: Instance, flavor: dict | None = None, image_ref: str | None = None) -> InstanceSpec:
+        """The guest as the instance row describes it; ``flavor`` and ``image_ref`` override the row's
+        (a resize reverting to the old flavor, a rescue booting another image)."""
+        flavor = flavor or instance.flavor
+        nics = self.networking.nics(instance)
+        image_ref = image_ref or (instance.task_args or {}).get(SHELVED_IMAGE) or instance.image_ref
+        return InstanceSpec(
+            uuid=instance.id, name=f"instance-{instance.number:08x}", hostname=instance.hostname,
+            vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
+            ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
+            image_path=self.images.file_path(image_ref), image_format=None,
+            nics=tuple(nics), config_drive=self._config_drive(instance), metadata=instance.metadata_)
+
+    def _config_drive(self, instance: Instance) -> str | None:
+        """The instance's config-2 ISO, written afresh (cheap, and always what the row says now)."""
+        if not instance.config_drive:
+            return None
+        path = self.config_drive_path(instance.id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        configdrive.build(path, guest_metadata.config_drive_files(guest_metadata.guest(self.networking, instance)))
+        return str(path)
+
+    def config_drive_path(self, instance_id: str) -> Path:
+        return self.config_drives / f"{instance_id}.iso"

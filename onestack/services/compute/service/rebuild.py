@@ -1,0 +1,49 @@
+"""Rebuild: the same server (id, ports, flavor) started again from a fresh disk of a given image.
+
+The API checks the image as a boot does, writes the new image (and name, metadata, access
+addresses, description if given) and the task; the reconciler destroys the guest (rebuilding), then
+spawns it from the new image (rebuild_spawning).  A stopped server is stopped again afterwards, as
+Nova leaves it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from onestack.http.context import Context
+from onestack.http.errors import BadRequest
+from onestack.services.compute.models import Instance
+from onestack.services.compute.models import states as st
+from onestack.services.compute.service.servers import Servers, check_user_data, hostname_for
+
+OLD_VM_STATE = "old_vm_state"
+REBUILD_STATES = (st.ACTIVE, st.STOPPED, st.ERROR)
+# request field -> instance column, for what a rebuild may change besides the image
+CHANGES = {"name": "name", "accessIPv4": "access_ip_v4", "accessIPv6": "access_ip_v6", "description": "description",
+           "user_data": "user_data", "trusted_image_certificates": "trusted_image_certificates",
+           "hostname": "hostname"}
+
+
+def request(servers: Servers, session: Session, ctx: Context, instance: Instance, args: dict, request_id: str) -> None:
+    image_ref = str(args.get("imageRef") or "").rstrip("/").rsplit("/", 1)[-1]
+    if not image_ref:
+        raise BadRequest("Invalid imageRef provided.")
+    servers.admission.check_image(ctx, image_ref, instance.flavor)
+    if args.get("user_data") is not None:
+        check_user_data(args["user_data"])
+    if "key_name" in args:  # 2.54: a new key, or none (null)
+        key_name = args["key_name"]
+        instance.key_name = key_name
+        instance.key_data = None if key_name is None else servers.admission.keypair_for_boot(session, ctx, key_name)
+    old_vm_state = instance.vm_state
+    servers.start_task(session, ctx, instance, "rebuild", st.REBUILDING, request_id, REBUILD_STATES,
+                               task_args={OLD_VM_STATE: old_vm_state})
+    instance.image_ref = image_ref
+    for field, column in CHANGES.items():
+        if field in args:
+            setattr(instance, column, args[field])
+    if "name" in args and "hostname" not in args:
+        instance.hostname = hostname_for(args["name"])
+    if "metadata" in args:
+        instance.metadata_ = args["metadata"]
+    instance.progress = 0

@@ -1,0 +1,113 @@
+"""The server actions (POST /servers/{id}/action): each checks what Nova checks and writes the task the
+reconciler carries out, or (lock, reset state) changes the record alone."""
+
+from __future__ import annotations
+
+from onestack.http.context import Context
+from onestack.http.errors import BadRequest
+from onestack.services.compute.models import Instance
+from onestack.services.compute.models import states as st
+from onestack.services.compute.service import rebuild, rescue, resize, shelving
+from onestack.services.compute.service.networking import InstanceNetworking
+from onestack.services.compute.service.servers import Servers
+
+# action -> (policy, task to start, vm_states that allow it, action record name)
+POWER = {
+    "os-start": ("os_compute_api:servers:start", st.POWERING_ON, (st.STOPPED,), "start"),
+    "os-stop": ("os_compute_api:servers:stop", st.POWERING_OFF,
+                (st.ACTIVE, st.PAUSED, st.SUSPENDED, st.RESCUED, st.ERROR), "stop"),
+    "pause": ("os_compute_api:os-pause-server:pause", st.PAUSING, (st.ACTIVE,), "pause"),
+    "unpause": ("os_compute_api:os-pause-server:pause", st.UNPAUSING, (st.PAUSED,), "unpause"),
+    "suspend": ("os_compute_api:os-suspend-server:suspend", st.SUSPENDING, (st.ACTIVE,), "suspend"),
+    "resume": ("os_compute_api:os-suspend-server:suspend", st.RESUMING, (st.SUSPENDED,), "resume"),
+}
+
+
+class ServerActions:
+    def __init__(self, servers: Servers, networking: InstanceNetworking):
+        self.servers = servers
+        self.networking = networking
+
+    def power(self, ctx: Context, server_id: str, action: str, request_id: str) -> None:
+        policy, task, allowed, record = POWER[action]
+        self.servers.act(ctx, server_id, policy, lambda session, instance: self.servers.start_task(
+            session, ctx, instance, action, task, request_id, allowed, record))
+
+    def reboot(self, ctx: Context, server_id: str, kind, request_id: str) -> None:
+        def rebooting(session, instance: Instance) -> None:
+            if kind not in ("SOFT", "HARD"):
+                raise BadRequest("Invalid input for field/attribute type. Value should be 'SOFT' or 'HARD'.")
+            allowed = (st.ACTIVE,) if kind == "SOFT" else (st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED, st.ERROR)
+            task = st.REBOOTING if kind == "SOFT" else st.REBOOTING_HARD
+            self.servers.start_task(session, ctx, instance, "reboot", task, request_id, allowed)
+
+        self.servers.act(ctx, server_id, "os_compute_api:servers:reboot", rebooting)
+
+    def lock(self, ctx: Context, server_id: str, reason: str | None, request_id: str) -> None:
+        def locking(session, instance: Instance) -> None:
+            self.servers.lock(session, ctx, instance, reason)
+            self.servers.record(session, ctx, instance, "lock", request_id)
+
+        self.servers.act(ctx, server_id, "os_compute_api:os-lock-server:lock", locking)
+
+    def unlock(self, ctx: Context, server_id: str, request_id: str) -> None:
+        def unlocking(session, instance: Instance) -> None:
+            self.servers.unlock(session, ctx, instance)
+            self.servers.record(session, ctx, instance, "unlock", request_id)
+
+        self.servers.act(ctx, server_id, "os_compute_api:os-lock-server:unlock", unlocking)
+
+    def reset_state(self, ctx: Context, server_id: str, state: str, request_id: str) -> None:
+        """An admin's repair: the server's vm_state written as given, its task dropped; nothing on the host
+        changes (Nova's os-resetState)."""
+        def resetting(session, instance: Instance) -> None:
+            instance.vm_state = st.ACTIVE if state == "active" else st.ERROR
+            instance.task_state = None
+            self.servers.record(session, ctx, instance, "resetState", request_id)
+
+        self.servers.act(ctx, server_id, "os_compute_api:os-admin-actions:reset_state", resetting, wake=False)
+
+    def inject_network_info(self, ctx: Context, server_id: str) -> None:
+        """Re-assert the server's network on its host: its ports made or claimed and bound again (guests take
+        their addresses by DHCP and the config drive, so nothing is written inside them)."""
+        instance = self.servers.show(ctx, server_id, "os_compute_api:os-admin-actions:inject_network_info")
+        if instance.host is not None:
+            self.networking.ensure_ports(instance)
+
+    def require_soft_deleted(self, ctx: Context, server_id: str, action: str, policy: str) -> None:
+        """restore and forceDelete act on soft-deleted servers; onestack deletes at once (Nova's default
+        reclaim_instance_interval of 0), so no server is ever in that state and both answer Nova's 409."""
+        st.require(self.servers.show(ctx, server_id, policy), action, (st.SOFT_DELETED,))
+
+    # -- the actions with a module of their own --------------------------------------------------------
+    def resize(self, ctx: Context, server_id: str, flavor_ref: str, request_id: str) -> None:
+        self.servers.act(ctx, server_id, "os_compute_api:servers:resize", lambda session, instance: resize.request(
+            self.servers, session, ctx, instance, flavor_ref, request_id))
+
+    def confirm_resize(self, ctx: Context, server_id: str, request_id: str) -> None:
+        self.servers.act(ctx, server_id, "os_compute_api:servers:confirm_resize",
+                         lambda session, instance: resize.confirm(self.servers, session, ctx, instance, request_id))
+
+    def revert_resize(self, ctx: Context, server_id: str, request_id: str) -> None:
+        self.servers.act(ctx, server_id, "os_compute_api:servers:revert_resize",
+                         lambda session, instance: resize.revert(self.servers, session, ctx, instance, request_id))
+
+    def rebuild(self, ctx: Context, server_id: str, args: dict, request_id: str) -> Instance:
+        return self.servers.act(ctx, server_id, "os_compute_api:servers:rebuild", lambda session, instance:
+                                rebuild.request(self.servers, session, ctx, instance, args, request_id))
+
+    def shelve_offload(self, ctx: Context, server_id: str, request_id: str) -> None:
+        self.servers.act(ctx, server_id, "os_compute_api:os-shelve:shelve_offload", lambda session, instance:
+                         shelving.offload(self.servers, session, ctx, instance, request_id))
+
+    def unshelve(self, ctx: Context, server_id: str, where: dict, request_id: str) -> None:
+        self.servers.act(ctx, server_id, "os_compute_api:os-shelve:unshelve", lambda session, instance:
+                         shelving.unshelve(self.servers, session, ctx, instance, request_id, where))
+
+    def rescue(self, ctx: Context, server_id: str, image_ref: str | None, request_id: str) -> None:
+        self.servers.act(ctx, server_id, "os_compute_api:os-rescue", lambda session, instance: rescue.rescue(
+            self.servers, session, ctx, instance, image_ref, request_id))
+
+    def unrescue(self, ctx: Context, server_id: str, request_id: str) -> None:
+        self.servers.act(ctx, server_id, "os_compute_api:os-unrescue", lambda session, instance: rescue.unrescue(
+            self.servers, session, ctx, instance, request_id))

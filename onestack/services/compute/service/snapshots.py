@@ -1,0 +1,116 @@
+"""Snapshots: a server's root disk saved as an image in the image service (createImage, createBackup, shelve).
+
+The API creates the image record at once (queued, owned by the server's project, with Nova's snapshot
+properties) and hands the instance to the reconciler, which has the driver write the disk and stores it
+as the image's data (``reconcile/snapshots.py``).  A snapshot that fails, or whose image was deleted
+meanwhile, ends the task and leaves the server as it was, as in Nova.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from onestack.db.engine import Database
+from onestack.http.context import Context
+from onestack.http.errors import APIError, BadRequest, NotFound
+from onestack.services.compute.models import Instance
+from onestack.services.compute.models import states as st
+from onestack.services.compute.policies import authorize
+from onestack.services.compute.service.admission import Admission
+from onestack.services.compute.service.networking import service_context
+from onestack.services.compute.service.quotas import QuotaExceeded
+from onestack.services.compute.service.servers import Servers
+from onestack.services.image.public import ImageInfo, Images
+
+IMAGE_ID, DISK_FORMAT = "image_id", "disk_format"
+# createBackup's task arguments: how many backups of its type to keep once this one is stored
+ROTATION, BACKUP_TYPE = "rotation", "backup_type"
+# vm_states a snapshot may be taken in (Nova's createImage)
+SNAPSHOT_STATES = (st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED)
+
+
+class Snapshots:
+    def __init__(self, db: Database, servers: Servers, admission: Admission, images: Images):
+        self.db = db
+        self.servers = servers
+        self.admission = admission
+        self.images = images
+
+    # -- createImage (and createBackup, shelve): the image first, then the task ---------------------------
+    def request(self, ctx: Context, server_id: str, policy: str, action: str, task: str,
+                vm_states: tuple[str, ...], name: str | Callable[[Instance], str], metadata: dict, request_id: str,
+                task_args: dict | None = None) -> tuple[Instance, str]:
+        """Check, create the queued image, then start ``task``; the image goes again if the task cannot start
+        (the server changed in between)."""
+        with self.db.read() as session:
+            instance = self.servers.get(session, ctx, server_id)
+            authorize(ctx, policy, instance)
+            self._check(session, ctx, instance, action, metadata, vm_states)
+        image_id = self._create_image(ctx, instance, name(instance) if callable(name) else name, metadata)
+        try:
+            with self.db.write() as session:
+                instance = self.servers.get(session, ctx, server_id)
+                self.servers.start_task(session, ctx, instance, action, task, request_id, vm_states,
+                                        task_args={**(task_args or {}), IMAGE_ID: image_id})
+        except BaseException:
+            self.images.purge(image_id)
+            raise
+        self.servers.wake(instance.id)
+        return instance, image_id
+
+    def _check(self, session: Session, ctx: Context, instance: Instance, action: str, metadata: dict,
+               vm_states: tuple[str, ...]) -> None:
+        """What Nova refuses before it creates the image: a locked server, a wrong state, too much metadata."""
+        self.servers.check_lock(ctx, instance)
+        st.require(instance, action, vm_states)
+        limit = self.admission.quotas.limits(session, instance.project_id)["metadata_items"]
+        if limit != -1 and len(metadata) > limit:
+            raise QuotaExceeded(["metadata_items"], [len(metadata)], [0], [limit])
+
+    def _create_image(self, ctx: Context, instance: Instance, name: str, metadata: dict) -> str:
+        """The queued snapshot image, checked against the caller's image rights and quotas."""
+        base: ImageInfo | None = None
+        if instance.image_ref:
+            try:
+                base = self.images.image(service_context(instance), instance.image_ref)
+            except NotFound:
+                base = None
+        body = {
+            "name": name, "visibility": "private",
+            "disk_format": (base.disk_format if base is not None else None) or "raw",
+            "container_format": (base.container_format if base is not None else None) or "bare",
+            "min_disk": max(instance.flavor.get("disk", 0), base.min_disk if base is not None else 0),
+            "min_ram": base.min_ram if base is not None else 0,
+            # properties Nova gives a snapshot; the base image's own properties are inherited first
+            **{k: v for k, v in (base.properties if base is not None else {}).items()
+               if not k.startswith("os_glance") and k not in ("image_location", "image_state", "owner_id")},
+            "image_type": "snapshot", "instance_uuid": instance.id, "base_image_ref": instance.image_ref or "",
+            "user_id": ctx.user_id, "owner_user_name": ctx.user_name or "",
+            "owner_project_name": ctx.project_name or "",
+            **{str(k): str(v) for k, v in metadata.items()},
+        }
+        # an admin's snapshot of another project's server belongs to that project
+        owner = instance.project_id if instance.project_id != ctx.project_id else None
+        try:
+            return self.images.create(ctx, body, owner=owner).id
+        except APIError as exc:
+            if exc.status in (400,):
+                raise BadRequest(exc.message) from None
+            raise
+
+    # -- after the upload, and when a server or its shelved image goes --------------------------------------
+    def delete_image(self, image_id: str) -> None:
+        self.images.purge(image_id)
+
+    def rotate_backups(self, instance: Instance, backup_type: str, rotation: int) -> None:
+        """Keep the ``rotation`` newest backups of the server of this type; delete the older ones (Nova's
+        rotation, after each backup is stored)."""
+        backups = [image for image in self.images.owned_by(instance.project_id)
+                   if image.properties.get("image_type") == "backup"
+                   and image.properties.get("instance_uuid") == instance.id
+                   and image.properties.get(BACKUP_TYPE) == backup_type]
+        backups.sort(key=lambda image: image.created_at, reverse=True)
+        for image in backups[rotation:]:
+            self.images.purge(image.id)
