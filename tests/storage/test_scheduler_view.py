@@ -14,7 +14,7 @@ from onestack.services.compute.models import ComputeHost
 from onestack.services.compute.service.placement_client import PlacementClient
 from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
 from onestack.services.placement.service import PlacementService
-from onestack.services.placement.service_facade import PlacementFacade
+from onestack.services.placement.service.facade import PlacementFacade
 
 FLAVOR = {"vcpus": 1, "ram": 512, "disk": 1}
 WANTED = {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}

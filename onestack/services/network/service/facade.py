@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from onestack.http.context import Context
-from onestack.services.network.service.collection import Collection
 from onestack.services.network.models import (
     FloatingIP,
     IPAllocation,
@@ -33,6 +32,7 @@ from onestack.services.network.public import (
     SecurityGroupRuleInfo,
 )
 from onestack.services.network.service import NetworkService
+from onestack.services.network.service.collection import Collection
 
 # As many attempts as the network API gives a create whose address a racing transaction took.
 CREATE_ATTEMPTS = 5

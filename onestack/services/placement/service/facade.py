@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from onestack.services.placement.service.allocations import ConsumerWrite
 from onestack.services.placement.public import Allocations, Candidate, ProviderRoom
 from onestack.services.placement.service import PlacementService
+from onestack.services.placement.service.allocations import ConsumerWrite
 from onestack.services.placement.service.snapshot import capacity
 
 
