@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 from email.utils import format_datetime
 
-from onestack.db.base import utcnow
 from onestack.http.errors import NotFound
 from onestack.http.routing import Call, Reply
 from onestack.services.placement.service import PlacementService
@@ -30,7 +30,7 @@ def reply(call: Call, content, when=None, status: int = 200, headers: dict | Non
     """From 1.15 responses with bodies say when their data last changed and that it is not to be cached."""
     headers = dict(headers or {})
     if call.version.at_least("1.15"):
-        headers["last-modified"] = format_datetime(when or utcnow(), usegmt=True)
+        headers["last-modified"] = format_datetime(when or datetime.datetime.now(datetime.UTC), usegmt=True)
         headers["cache-control"] = "no-cache"
     return Reply(content, status, headers)
 
