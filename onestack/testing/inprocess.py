@@ -5,6 +5,10 @@ it fast and self-contained: the database starts as a copy of one migrated once p
 (``schema.py``), passwords are hashed at bcrypt's lowest cost, the compute driver is the fake one, the
 kernel data plane is off, and uvicorn serves from a thread on a socket bound before anything else, so the
 catalog already holds the real port.  The metadata service is not started: no guest runs to ask it.
+
+SQLite lives in a file of the cloud's temporary directory rather than in memory: an in-memory database is
+one per connection unless it uses a shared cache, whose table locks fail at once where the API's threads
+and the reconcilers' need to wait for each other.
 """
 
 from __future__ import annotations
