@@ -215,18 +215,20 @@ class InProcessCloud:
             with contextlib.suppress(Exception):
                 conn.close()
         self._connections.clear()
-        if self._server is not None:
-            self._server.should_exit = True  # uvicorn notices within a tick; the runtime stops meanwhile
-        if self._runtime is not None:
-            self._runtime.stop()
-        if self._thread is not None:
-            self._thread.join(STOP_TIMEOUT)
-            if self._thread.is_alive():
-                raise RuntimeError(f"the test cloud's API on {self.settings.bind} did not stop")
-        if self._socket is not None:
-            self._socket.close()
-        if self._runtime is not None:
-            self._runtime.close()
-        if self.data_dir is not None:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-        self._server = self._thread = self._socket = self._runtime = None
+        try:
+            if self._server is not None:
+                self._server.should_exit = True  # uvicorn notices within a tick; the runtime stops meanwhile
+            if self._runtime is not None:
+                self._runtime.stop()
+            if self._thread is not None:
+                self._thread.join(STOP_TIMEOUT)
+                if self._thread.is_alive():
+                    raise RuntimeError(f"the test cloud's API on {self.settings.bind} did not stop")
+        finally:
+            if self._socket is not None:
+                self._socket.close()
+            if self._runtime is not None:
+                self._runtime.close()
+            if self.data_dir is not None:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
+            self._server = self._thread = self._socket = self._runtime = None
