@@ -11,11 +11,14 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from onestack.drivers.compute import DriverError
+
 LABEL = "config-2"
 
 
-class ConfigDriveError(RuntimeError):
-    pass
+class ConfigDriveError(DriverError):
+    """Final, as any driver error: a build whose drive cannot be made ends in ERROR with this as its fault
+    (no ISO tool installed does not mend itself by retrying)."""
 
 
 def _iso_tool() -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from onestack.drivers.compute import (
@@ -43,6 +44,8 @@ class FakeDriver:
         self.resources = resources or HostResources(vcpus=64, memory_mb=256 * 1024, disk_gb=10 * 1024)
         self._guests: dict[str, _Guest] = {}
         self._lock = threading.Lock()
+        # A test cloud's armed build failures (onestack.testing): the fault a spawn fails with, or None.
+        self.spawn_fault: Callable[[InstanceSpec], str | None] = lambda _spec: None
 
     def _guest(self, uuid: str) -> _Guest:
         guest = self._guests.get(uuid)
@@ -61,6 +64,9 @@ class FakeDriver:
         with self._lock:
             if spec.uuid in self._guests:
                 return
+            fault = self.spawn_fault(spec)
+            if fault:
+                raise DriverError(fault)
             guest = _Guest(spec, PowerState.NOSTATE)
             guest.boot()
             self._guests[spec.uuid] = guest

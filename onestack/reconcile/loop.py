@@ -26,6 +26,7 @@ class KeyedQueue:
         self._again: set[str] = set()
         self._delayed: dict[str, float] = {}
         self._cond = threading.Condition()
+        self._closed = False
 
     def put(self, key: str, delay: float = 0.0) -> None:
         with self._cond:
@@ -40,10 +41,10 @@ class KeyedQueue:
             self._cond.notify()
 
     def get(self, timeout: float) -> str | None:
-        """The next key to handle (marked busy until ``done``), or None after ``timeout``."""
+        """The next key to handle (marked busy until ``done``), or None after ``timeout`` or once closed."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while True:
+            while not self._closed:
                 self._promote_due()
                 if self._order:
                     key = self._order.pop(0)
@@ -56,6 +57,13 @@ class KeyedQueue:
                 next_due = min(self._delayed.values(), default=None)
                 wait = left if next_due is None else max(0.0, min(left, next_due - time.monotonic()))
                 self._cond.wait(wait)
+            return None
+
+    def close(self) -> None:
+        """Wake every waiting ``get`` with None, now and from now on (a stopping loop's workers end at once)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
 
     def done(self, key: str) -> None:
         with self._cond:
@@ -110,6 +118,7 @@ class Loop:
 
     def stop(self) -> None:
         self._stop.set()
+        self.queue.close()
         for thread in self._threads:
             thread.join(timeout=5)
 

@@ -50,3 +50,15 @@ def test_loop_retries_failures_and_resync_finds_work():
     finally:
         loop.stop()
     assert succeeded_at[0] == 3  # two failures, each retried after a backoff
+
+
+def test_stop_wakes_idle_workers_at_once():
+    """Workers waiting for a key end when the loop stops, not when their wait times out (a test cloud
+    stops in a fraction of a second)."""
+    loop = Loop("idle", lambda key: None, lambda: [], workers=4, resync_every=60)
+    loop.start()
+    time.sleep(0.05)  # every worker is inside its wait
+    started = time.monotonic()
+    loop.stop()
+    assert time.monotonic() - started < 0.2
+    assert not any(t.is_alive() for t in loop._threads)

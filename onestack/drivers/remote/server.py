@@ -80,10 +80,11 @@ class LinkServer:
 
     def start(self, timeout: float = 10.0) -> None:
         self.thread.start()
-        for _ in range(int(timeout / 0.05)):
+        # uvicorn starts within milliseconds; a fine poll keeps a start (a test cloud's too) from waiting longer
+        for _ in range(int(timeout / 0.005)):
             if self.server.started or not self.thread.is_alive():
                 break
-            threading.Event().wait(0.05)
+            threading.Event().wait(0.005)
         if not self.server.started:
             raise wire.LinkError(f"the host link cannot listen on {self.bind} (an address of this host, free?)")
 
