@@ -17,6 +17,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from onestack.drivers import pidfiles
 from onestack.drivers.compute import (
     NIC,
     ConsoleUnavailable,
@@ -119,15 +120,15 @@ class QemuDriver:
                     qmp.execute("system_powerdown")
             except QMPError:
                 pass
-            if process.wait_gone(pid, graceful_seconds):
+            if pidfiles.wait_gone(pid, graceful_seconds):
                 return
         try:
             with self._qmp(uuid) as qmp:
                 qmp.execute("quit")
         except QMPError:
             pass
-        if not process.wait_gone(pid, 5.0):
-            process.kill(pid)
+        if not pidfiles.wait_gone(pid, 5.0):
+            pidfiles.kill(pid)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -231,8 +232,8 @@ class QemuDriver:
                     qmp.execute("quit")
             except QMPError as exc:
                 raise DriverError(f"suspend failed: {exc}") from exc
-            if not process.wait_gone(pid, 10.0):
-                process.kill(pid)
+            if not pidfiles.wait_gone(pid, 10.0):
+                pidfiles.kill(pid)
 
     def resume(self, spec: InstanceSpec) -> None:
         """Start QEMU with the hardware the state was saved from, load the state, continue."""

@@ -100,7 +100,7 @@ def _read_docker(archive: tarfile.TarFile) -> Image:
     diff_ids = config.get("rootfs", {}).get("diff_ids", [])
     if len(diff_ids) != len(entry.get("Layers", [])):
         raise ImageError("the config's diff_ids do not match the manifest's layers")
-    return Image("docker", config, tuple(Layer(name, digest) for name, digest in zip(entry["Layers"], diff_ids)))
+    return Image("docker", config, tuple(Layer(name, digest) for name, digest in zip(entry["Layers"], diff_ids, strict=True)))
 
 
 def _pick_manifest(archive: tarfile.TarFile, descriptors: list[dict]) -> dict:
