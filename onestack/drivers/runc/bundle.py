@@ -144,7 +144,6 @@ def runtime_config(spec: InstanceSpec, image_config: dict, rootfs: Path, netns_p
             "terminal": False, "user": {"uid": uid, "gid": gid}, "args": command(image_config, metadata),
             "env": environment(image_config, metadata, home), "cwd": cwd,
             "capabilities": {kind: CAPABILITIES for kind in ("bounding", "effective", "permitted")},
-            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1048576, "soft": 1048576}],
             "noNewPrivileges": False,
         },
         "root": {"path": "rootfs", "readonly": False},

@@ -39,9 +39,10 @@ bound|renew)
     set -- $staticroutes
     while [ $# -ge 2 ]; do ip route replace "$1" via "$2" dev "$interface"; shift 2; done
     for gw in $router; do ip route replace default via "$gw" dev "$interface" && break; done
+    # written in place: the container sees this very file (a bind mount), a new one it would not
     if [ -n "$dns" ] && [ -n "$RESOLV_CONF" ]; then
         { [ -n "$domain" ] && echo "search $domain"; for s in $dns; do echo "nameserver $s"; done; } \\
-            > "$RESOLV_CONF.new" && mv "$RESOLV_CONF.new" "$RESOLV_CONF"
+            > "$RESOLV_CONF"
     fi
     ;;
 esac
