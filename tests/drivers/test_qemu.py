@@ -23,10 +23,11 @@ import pytest
 
 from onestack.drivers import configdrive
 from onestack.drivers.compute import NIC, DriverError, InstanceSpec, PowerState
+from onestack.drivers.pidfiles import wait_gone
 from onestack.drivers.qemu import QemuDriver, accel
 from onestack.drivers.qemu.disks import info as disk_info
 from onestack.drivers.qemu.layout import InstanceDir
-from onestack.drivers.qemu.process import running_pid, wait_gone
+from onestack.drivers.qemu.process import running_pid
 
 pytestmark = pytest.mark.qemu
 

@@ -9,7 +9,6 @@ state dir sees the same guests and talks to their running QEMUs, and never stops
 from __future__ import annotations
 
 import dataclasses
-import os
 import shlex
 import shutil
 import threading
@@ -17,6 +16,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from onestack.drivers import consolelog, hostresources, pidfiles
 from onestack.drivers.compute import (
     NIC,
     ConsoleUnavailable,
@@ -64,10 +64,7 @@ class QemuDriver:
     # -- host -----------------------------------------------------------------------------------
 
     def host_resources(self) -> HostResources:
-        meminfo = Path("/proc/meminfo").read_text().splitlines()
-        mem_kb = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal:")))
-        disk = shutil.disk_usage(self.state_dir)
-        return HostResources(vcpus=os.cpu_count() or 1, memory_mb=mem_kb // 1024, disk_gb=disk.free // 1024**3)
+        return hostresources.measure(self.state_dir)
 
     def list_instances(self) -> list[str]:
         return sorted(p.name for p in self.instances_dir.iterdir() if InstanceDir(p).exists())
@@ -119,15 +116,15 @@ class QemuDriver:
                     qmp.execute("system_powerdown")
             except QMPError:
                 pass
-            if process.wait_gone(pid, graceful_seconds):
+            if pidfiles.wait_gone(pid, graceful_seconds):
                 return
         try:
             with self._qmp(uuid) as qmp:
                 qmp.execute("quit")
         except QMPError:
             pass
-        if not process.wait_gone(pid, 5.0):
-            process.kill(pid)
+        if not pidfiles.wait_gone(pid, 5.0):
+            pidfiles.kill(pid)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -231,8 +228,8 @@ class QemuDriver:
                     qmp.execute("quit")
             except QMPError as exc:
                 raise DriverError(f"suspend failed: {exc}") from exc
-            if not process.wait_gone(pid, 10.0):
-                process.kill(pid)
+            if not pidfiles.wait_gone(pid, 10.0):
+                pidfiles.kill(pid)
 
     def resume(self, spec: InstanceSpec) -> None:
         """Start QEMU with the hardware the state was saved from, load the state, continue."""
@@ -333,16 +330,11 @@ class QemuDriver:
         raise DriverError("Set admin password is not supported by this driver: the guest runs no agent.")
 
     def console_output(self, uuid: str, length: int | None = None) -> str:
-        log = self._dir(uuid).console_log
-        try:
-            text = log.read_bytes().decode(errors="replace")
-        except FileNotFoundError:
+        text = consolelog.read(self._dir(uuid).console_log, length)
+        if text is None:
             if self._dir(uuid).exists():
                 return ""
-            raise DriverError(f"instance {uuid} does not exist") from None
-        if length is not None:
-            lines = text.splitlines(keepends=True)
-            text = "".join(lines[-length:]) if length > 0 else ""
+            raise DriverError(f"instance {uuid} does not exist")
         return text
 
     def console_socket(self, uuid: str, kind: str) -> str:

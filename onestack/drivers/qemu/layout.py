@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
 from pathlib import Path
 
-from onestack.drivers import sockets
-from onestack.drivers.compute import NIC, InstanceSpec
+from onestack.drivers import sockets, specfile
+from onestack.drivers.compute import InstanceSpec
 
 # Linux's sun_path holds 108 bytes including the terminating zero.
 LONGEST_SOCKET = "serial.sock"
@@ -86,12 +85,7 @@ class InstanceDir:
         return self.spec_file.exists()
 
     def save_spec(self, spec: InstanceSpec) -> None:
-        body = dataclasses.asdict(spec)
-        tmp = self.spec_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(body, indent=1, default=str))  # paths given as Path
-        tmp.replace(self.spec_file)
+        specfile.save(self.spec_file, spec)
 
     def load_spec(self) -> InstanceSpec:
-        body = json.loads(self.spec_file.read_text())
-        body["nics"] = tuple(NIC(**nic) for nic in body.get("nics", ()))
-        return InstanceSpec(**body)
+        return specfile.load(self.spec_file)

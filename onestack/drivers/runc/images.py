@@ -1,0 +1,60 @@
+"""Per-image cached root filesystems: an image is unpacked once, then every container of it shares the
+tree read-only as the lower layer of its own overlay.
+
+``<state dir>/_images/<key>/rootfs`` holds the tree and ``image.json`` the image's configuration.  The
+key names the image file (its path, size and modification time) rather than hashing its contents on
+every spawn: the image service never rewrites an image's data.  An unpack goes to a partial directory
+renamed into place, so a crash or a concurrent spawn of the same image never leaves half a tree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from onestack.drivers.compute import DriverError
+from onestack.drivers.runc import archive
+
+
+@dataclasses.dataclass(frozen=True)
+class CachedImage:
+    rootfs: Path
+    config: dict  # the image configuration's "config" (Entrypoint, Cmd, Env, WorkingDir, User ...)
+    format: str  # "docker" or "oci"
+
+
+def _key(source: Path) -> str:
+    st = source.stat()
+    return hashlib.sha256(f"{source.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:32]
+
+
+def cached(image_path: str, cache_dir: Path) -> CachedImage:
+    source = Path(image_path)
+    try:
+        key = _key(source)
+    except OSError as exc:
+        raise DriverError(f"image data {image_path} is not readable: {exc}") from exc
+    folder = cache_dir / key
+    if not (folder / "image.json").exists():
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        partial = cache_dir / f".{key}.{os.getpid()}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        (partial / "rootfs").mkdir(parents=True)
+        try:
+            image = archive.unpack(source, partial / "rootfs")
+            (partial / "image.json").write_text(json.dumps({"format": image.format, "config": image.config}))
+            try:
+                partial.rename(folder)
+            except OSError:
+                if not (folder / "image.json").exists():  # not another spawn's tree that won the race
+                    raise
+        except archive.ImageError as exc:
+            raise DriverError(f"cannot use the image as a container image: {exc}") from exc
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+    described = json.loads((folder / "image.json").read_text())
+    return CachedImage(folder / "rootfs", described["config"].get("config") or {}, described["format"])
