@@ -6,7 +6,7 @@ DATA_DIR ?=
 AREA ?= identity
 APT_PACKAGES := postgresql postgresql-contrib qemu-utils qemu-system-x86 seabios linux-image-cloud-amd64 \
 	busybox-static dropbear-bin genisoimage syslinux syslinux-common mtools dosfstools iproute2 \
-	dnsmasq-base radvd nftables iptables conntrack novnc
+	dnsmasq-base radvd nftables iptables conntrack novnc chromium
 STAMP := $(VENV)/.installed
 
 .PHONY: install up down purge status test test-unit check conformance bench clean postgres

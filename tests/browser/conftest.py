@@ -1,0 +1,86 @@
+"""The dashboard driven in Debian's headless Chromium through Playwright: one browser per test module.
+
+``make install`` installs the ``chromium`` package; Playwright only drives it (no browser download).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Polls run every 3 s; a change must show within a few of them.
+LIVE_TIMEOUT_MS = 15_000
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright (the test extra) is not installed")
+
+
+def pytest_collection_modifyitems(items):
+    if CHROMIUM.exists() or shutil.which("chromium"):
+        return
+    skip = pytest.mark.skip(reason="Debian's chromium (/usr/bin/chromium) is not installed; `make install` installs it")
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield chromium
+        chromium.close()
+
+
+class Dashboard:
+    """The dashboard of the test cloud, and a way to sign a fresh browser context in."""
+
+    def __init__(self, cloud, browser):
+        self.cloud = cloud
+        self.browser = browser
+        self.url = f"{cloud.url}/dashboard"
+
+    def sign_in(self, user: str = "demo", password: str | None = None, domain: str = "Default"):
+        if password is None:
+            password = self.cloud.password("onestack-admin" if user == "admin" else "onestack")
+        context = self.browser.new_context(base_url=self.cloud.url)
+        page = context.new_page()
+        page.goto("/dashboard/")
+        page.fill("input[name=username]", user)
+        page.fill("input[name=password]", password)
+        page.fill("input[name=domain]", domain)
+        page.click("button:has-text('Sign in')")
+        page.wait_for_selector("header .who")
+        return page
+
+    def session_tokens(self) -> list[str]:
+        """Tokens the server keeps for the dashboard's sessions (read from its session files, as an
+        operator could), so a test can check what sign-out did to them."""
+        found = []
+        for path in (self.cloud.data_dir / "dashboard").glob("*.json"):
+            data = json.loads(path.read_text())
+            found += [data["token"], data["login_token"]]
+        return found
+
+
+@pytest.fixture(scope="module")
+def dashboard(cloud, browser):
+    return Dashboard(cloud, browser)
+
+
+def api(cloud, token: str, service: str) -> httpx.Client:
+    return httpx.Client(base_url=f"{cloud.url}/{service}", headers={"X-Auth-Token": token}, timeout=30)
+
+
+def wait_until(check, timeout: float = 30.0, every: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(every)
