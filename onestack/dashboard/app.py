@@ -11,7 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from onestack.dashboard.pages import auth, overview
+from onestack.dashboard.pages import auth, images, instances, keypairs, overview
 from onestack.dashboard.web import Dashboard, DashboardConfig, SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
@@ -24,7 +24,8 @@ async def _not_found(request: Request, exc: HTTPException) -> Response:
 
 
 def build(config: DashboardConfig):
-    routes = [*auth.routes(), *overview.routes(), Mount("/static", app=StaticFiles(directory=STATIC))]
+    routes = [*auth.routes(), *overview.routes(), *instances.routes(), *images.routes(), *keypairs.routes(),
+              Mount("/static", app=StaticFiles(directory=STATIC))]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
     app.state.dashboard = Dashboard(config)
     return SecurityHeaders(app)

@@ -49,6 +49,7 @@ class Dashboard:
         if password is None:
             password = self.cloud.password("onestack-admin" if user == "admin" else "onestack")
         context = self.browser.new_context(base_url=self.cloud.url)
+        context.set_default_timeout(10_000)
         page = context.new_page()
         page.goto("/dashboard/")
         page.fill("input[name=username]", user)

@@ -33,7 +33,10 @@ document.addEventListener("change", (event) => {
 });
 
 async function refresh(element) {
-  if (document.hidden || element.contains(document.activeElement) && document.activeElement.matches("select, input, textarea")) {
+  // not while the user is using something inside: an open menu or a field would be swept away
+  const busy = element.querySelector("details[open]") ||
+    element.contains(document.activeElement) && document.activeElement.matches("select, input, textarea");
+  if (document.hidden || busy) {
     return;
   }
   let response;
