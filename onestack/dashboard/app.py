@@ -11,7 +11,17 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from onestack.dashboard.pages import auth, images, instances, keypairs, overview
+from onestack.dashboard.pages import (
+    auth,
+    floating_ips,
+    images,
+    instances,
+    keypairs,
+    network,
+    overview,
+    security_groups,
+    topology,
+)
 from onestack.dashboard.web import Dashboard, DashboardConfig, SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
@@ -25,6 +35,7 @@ async def _not_found(request: Request, exc: HTTPException) -> Response:
 
 def build(config: DashboardConfig):
     routes = [*auth.routes(), *overview.routes(), *instances.routes(), *images.routes(), *keypairs.routes(),
+              *network.routes(), *floating_ips.routes(), *security_groups.routes(), *topology.routes(),
               Mount("/static", app=StaticFiles(directory=STATIC))]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
     app.state.dashboard = Dashboard(config)

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.api.helpers import name, ok
+
 CHROMIUM = Path("/usr/bin/chromium")
+IMAGE_BYTES = b"\0" * 65536  # a raw disk image: the fake compute driver boots anything
 # Polls run every 3 s; a change must show within a few of them.
 LIVE_TIMEOUT_MS = 15_000
 
@@ -78,10 +80,20 @@ def api(cloud, token: str, service: str) -> httpx.Client:
     return httpx.Client(base_url=f"{cloud.url}/{service}", headers={"X-Auth-Token": token}, timeout=30)
 
 
-def wait_until(check, timeout: float = 30.0, every: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
+@pytest.fixture(scope="module")
+def tiny_image(cloud):
+    """A public raw image uploaded by the admin, for servers the tests make through the API."""
+    with api(cloud, cloud.token(), "image/v2") as glance:
+        image = ok(glance.post("/images", json={"name": name("tiny"), "disk_format": "raw", "container_format": "bare",
+                                                "visibility": "public"}), 201)
+        ok(glance.put(f"/images/{image['id']}/file", content=IMAGE_BYTES,
+                      headers={"Content-Type": "application/octet-stream"}), 204)
+    return image["id"]
+
+
+def boot(cloud, token: str, image_id: str, server_name: str, networks: str | list = "none") -> dict:
+    with api(cloud, token, "compute/v2.1") as nova:
+        nova.headers["OpenStack-API-Version"] = "compute 2.79"
+        flavor = ok(nova.get("/flavors"))["flavors"][0]["id"]
+        body = {"server": {"name": server_name, "flavorRef": flavor, "imageRef": image_id, "networks": networks}}
+        return ok(nova.post("/servers", json=body), 202)["server"]

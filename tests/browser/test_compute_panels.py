@@ -12,11 +12,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tests.api.helpers import member_of_new_project, name, ok
-from tests.browser.conftest import LIVE_TIMEOUT_MS, api
+from tests.browser.conftest import IMAGE_BYTES, LIVE_TIMEOUT_MS, api, boot
 
 pytestmark = pytest.mark.browser
 
-IMAGE_BYTES = b"\0" * 65536  # a raw disk image: the fake compute driver boots anything
 
 
 class SlowFiles(http.server.BaseHTTPRequestHandler):
@@ -56,25 +55,6 @@ def demo_network(cloud, demo_token):
         ok(neutron.post("/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
                                                      "cidr": "10.42.0.0/24"}}), 201)
     return net
-
-
-@pytest.fixture(scope="module")
-def tiny_image(cloud):
-    """A public raw image uploaded by the admin, for servers the tests make through the API."""
-    with api(cloud, cloud.token(), "image/v2") as glance:
-        image = ok(glance.post("/images", json={"name": name("tiny"), "disk_format": "raw", "container_format": "bare",
-                                                "visibility": "public"}), 201)
-        ok(glance.put(f"/images/{image['id']}/file", content=IMAGE_BYTES,
-                      headers={"Content-Type": "application/octet-stream"}), 204)
-    return image["id"]
-
-
-def _boot(cloud, token: str, image_id: str, server_name: str) -> dict:
-    with api(cloud, token, "compute/v2.1") as nova:
-        nova.headers["OpenStack-API-Version"] = "compute 2.79"
-        flavor = ok(nova.get("/flavors"))["flavors"][0]["id"]
-        body = {"server": {"name": server_name, "flavorRef": flavor, "imageRef": image_id, "networks": "none"}}
-        return ok(nova.post("/servers", json=body), 202)["server"]
 
 
 def _public_key() -> str:
@@ -172,7 +152,7 @@ def test_an_image_url_the_cloud_refuses_leaves_no_image(cloud, dashboard):
 
 def test_markup_in_names_renders_as_text(cloud, dashboard, demo_token, tiny_image):
     markup = "<script>alert(1)</script>"
-    server = _boot(cloud, demo_token, tiny_image, markup)
+    server = boot(cloud, demo_token, tiny_image, markup)
     page = dashboard.sign_in("demo")
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -190,7 +170,7 @@ def test_markup_in_names_renders_as_text(cloud, dashboard, demo_token, tiny_imag
 
 def test_demo_never_sees_another_projects_instances(cloud, admin, dashboard, tiny_image):
     _, _, other_token = member_of_new_project(cloud, admin)
-    hidden = _boot(cloud, other_token, tiny_image, name("hidden"))
+    hidden = boot(cloud, other_token, tiny_image, name("hidden"))
     page = dashboard.sign_in("demo")
     page.goto("/dashboard/instances")
     assert page.locator(f"tr[data-id='{hidden['id']}']").count() == 0
