@@ -12,6 +12,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from onestack.dashboard.pages import (
+    admin,
     auth,
     floating_ips,
     images,
@@ -36,7 +37,7 @@ async def _not_found(request: Request, exc: HTTPException) -> Response:
 def build(config: DashboardConfig):
     routes = [*auth.routes(), *overview.routes(), *instances.routes(), *images.routes(), *keypairs.routes(),
               *network.routes(), *floating_ips.routes(), *security_groups.routes(), *topology.routes(),
-              Mount("/static", app=StaticFiles(directory=STATIC))]
+              *admin.routes(), Mount("/static", app=StaticFiles(directory=STATIC))]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
     app.state.dashboard = Dashboard(config)
     return SecurityHeaders(app)
