@@ -9,7 +9,7 @@ APT_PACKAGES := postgresql postgresql-contrib qemu-utils qemu-system-x86 seabios
 	dnsmasq-base radvd nftables iptables conntrack novnc chromium
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down purge status test test-unit check conformance bench clean postgres
+.PHONY: install up down purge status test test-unit check conformance bench clean postgres screenshots
 
 install: $(STAMP)
 
@@ -48,6 +48,10 @@ conformance: install
 
 bench: install
 	$(PY) bench/run.py
+
+# A PNG of each dashboard panel into docs/dashboard/, from a throwaway cloud (Debian's chromium, headless).
+screenshots: install
+	$(PY) scripts/dashboard_screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
