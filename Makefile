@@ -6,10 +6,10 @@ DATA_DIR ?=
 AREA ?= identity
 APT_PACKAGES := postgresql postgresql-contrib qemu-utils qemu-system-x86 seabios linux-image-cloud-amd64 \
 	busybox-static dropbear-bin genisoimage syslinux syslinux-common mtools dosfstools iproute2 \
-	dnsmasq-base radvd nftables iptables conntrack novnc runc
+	dnsmasq-base radvd nftables iptables conntrack novnc runc chromium
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down purge status test test-unit check conformance bench docs clean postgres audit
+.PHONY: install up down purge status test test-unit check conformance bench docs clean postgres audit screenshots
 
 install: $(STAMP)
 
@@ -56,6 +56,10 @@ bench: install
 # the site from docs/ into site/; --strict turns every warning (a broken link or anchor) into a failure
 docs: install
 	$(VENV)/bin/mkdocs build --strict --site-dir site
+
+# A PNG of each dashboard panel into docs/dashboard/, from a throwaway cloud (Debian's chromium, headless).
+screenshots: install
+	$(PY) scripts/dashboard_screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build site *.egg-info

@@ -1,12 +1,17 @@
-"""The one ASGI application: every service mounted under its DevStack prefix."""
+"""The one ASGI application: every service mounted under its DevStack prefix, and the dashboard."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 
+from onestack.config import Settings
+from onestack.dashboard.app import build as build_dashboard
+from onestack.dashboard.web import DashboardConfig
 from onestack.http.middleware import RequestMiddleware
 from onestack.http.routing import json_response
 from onestack.registry import services as all_services
@@ -14,11 +19,34 @@ from onestack.runtime import Runtime
 from onestack.services.compute.api import console_proxy
 
 
+def _wants_page(request: Request) -> bool:
+    """A browser navigating here (it asks for HTML before JSON); API clients keep the JSON list."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "application/json" not in accept
+
+
 async def _root(request: Request) -> Response:
-    base = request.scope["onestack.runtime"].base_url(request)
+    runtime = request.scope["onestack.runtime"]
+    if runtime.settings.dashboard.enabled and _wants_page(request):
+        return RedirectResponse("/dashboard/", 303)
+    base = runtime.base_url(request)
     return json_response({"services": {s.name: f"{base}{s.prefix}" for s in all_services()}})
+
+
+def dashboard_config(settings: Settings) -> DashboardConfig:
+    """This cloud's dashboard signs into this cloud over loopback, unless told to use another Keystone."""
+    options = settings.dashboard
+    session_dir = Path(options.session_dir) if options.session_dir else settings.data_dir / "dashboard"
+    if options.auth_url:
+        return DashboardConfig(auth_url=options.auth_url, session_dir=session_dir)
+    host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    local = f"http://{'[' + host + ']' if ':' in host else host}:{settings.port}"
+    rewrite = (settings.base_url, local) if settings.base_url != local else None
+    return DashboardConfig(auth_url=f"{local}/identity", session_dir=session_dir, rewrite=rewrite)
 
 
 def build(runtime: Runtime):
     routes = [Route("/", _root), *console_proxy.routes()] + [Mount(s.prefix, app=s.asgi()) for s in all_services()]
+    if runtime.settings.dashboard.enabled:
+        routes.append(Mount("/dashboard", app=build_dashboard(dashboard_config(runtime.settings))))
     return RequestMiddleware(Starlette(routes=routes), runtime)

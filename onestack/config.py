@@ -149,6 +149,18 @@ class ConsoleSettings:
 
 
 @dataclasses.dataclass
+class DashboardSettings:
+    """The web dashboard at ``/dashboard``, a client of the public APIs like any other."""
+
+    enabled: bool = True
+    # The Keystone it signs people into; "": this cloud, reached over loopback.  Any OpenStack cloud's
+    # auth URL works: the dashboard finds every other service in the signed-in user's catalog.
+    auth_url: str = ""
+    # Where sessions are kept (they hold Keystone tokens, so the directory is private); "": DATA_DIR/dashboard
+    session_dir: str = ""
+
+
+@dataclasses.dataclass
 class Settings:
     data_dir: Path
     bind: str = "127.0.0.1:8080"
@@ -171,6 +183,7 @@ class Settings:
     image_import: ImageImport = dataclasses.field(default_factory=ImageImport)
     metadata: MetadataSettings = dataclasses.field(default_factory=MetadataSettings)
     consoles: ConsoleSettings = dataclasses.field(default_factory=ConsoleSettings)
+    dashboard: DashboardSettings = dataclasses.field(default_factory=DashboardSettings)
 
     @property
     def host(self) -> str:
@@ -206,7 +219,8 @@ class Settings:
 
 
 SECTIONS = {"security_compliance": SecurityCompliance, "image_import": ImageImport, "network": NetworkSettings,
-            "compute": ComputeSettings, "metadata": MetadataSettings, "consoles": ConsoleSettings}
+            "compute": ComputeSettings, "metadata": MetadataSettings, "consoles": ConsoleSettings,
+            "dashboard": DashboardSettings}
 
 
 def load(data_dir: Path) -> Settings:

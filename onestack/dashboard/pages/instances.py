@@ -1,0 +1,185 @@
+"""Instances: a paged table whose status, task and power state refresh themselves, the launch form,
+row actions, and the console log.  The admin panel's "all instances" is the same table across projects."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from onestack.dashboard.client import ApiError, Cloud
+from onestack.dashboard.web import Page, panel
+
+PAGE_SIZE = 50
+POWER_STATES = {0: "No state", 1: "Running", 3: "Paused", 4: "Shut down", 6: "Crashed", 7: "Suspended"}
+# Each row action: the label, and the compute API action body (None: DELETE the server).
+ACTIONS: dict[str, tuple[str, dict | None]] = {
+    "start": ("Start", {"os-start": None}),
+    "stop": ("Stop", {"os-stop": None}),
+    "reboot": ("Reboot", {"reboot": {"type": "SOFT"}}),
+    "hard-reboot": ("Hard reboot", {"reboot": {"type": "HARD"}}),
+    "pause": ("Pause", {"pause": None}),
+    "unpause": ("Unpause", {"unpause": None}),
+    "suspend": ("Suspend", {"suspend": None}),
+    "resume": ("Resume", {"resume": None}),
+    "lock": ("Lock", {"lock": None}),
+    "unlock": ("Unlock", {"unlock": None}),
+    "delete": ("Delete", None),
+}
+# The actions that make sense in each status (Nova refuses the others with a 409 anyway).
+BY_STATUS = {
+    "ACTIVE": ["stop", "reboot", "hard-reboot", "pause", "suspend"],
+    "SHUTOFF": ["start"],
+    "PAUSED": ["unpause"],
+    "SUSPENDED": ["resume"],
+    "ERROR": ["hard-reboot"],
+}
+
+
+def status_class(status: str) -> str:
+    status = (status or "").upper()
+    if status in ("ACTIVE", "AVAILABLE", "UP", "IN-USE"):
+        return "ok"
+    if status in ("ERROR", "DOWN", "KILLED", "DELETED"):
+        return "bad"
+    if status in ("SHUTOFF", "SUSPENDED", "PAUSED", "SHELVED", "SHELVED_OFFLOADED", "DEACTIVATED", "INACTIVE"):
+        return "off"
+    return "busy"
+
+
+def _addresses(server: dict) -> list[str]:
+    return [f"{net}: {', '.join(a['addr'] for a in addrs)}" for net, addrs in (server.get("addresses") or {}).items()]
+
+
+def row(server: dict, image_names: dict[str, str]) -> dict:
+    image = server.get("image") or {}
+    status = server.get("status", "")
+    actions = [*BY_STATUS.get(status, [])]
+    actions.append("unlock" if server.get("locked") else "lock")
+    actions.append("delete")
+    return {
+        "id": server["id"], "name": server.get("name", ""), "status": status, "status_class": status_class(status),
+        "task": server.get("OS-EXT-STS:task_state") or "", "project_id": server.get("tenant_id", ""),
+        "power": POWER_STATES.get(server.get("OS-EXT-STS:power_state"), ""),
+        "image": image_names.get(image.get("id", ""), image.get("id", "")) if image else "(volume)",
+        "flavor": (server.get("flavor") or {}).get("original_name", ""), "addresses": _addresses(server),
+        "fault": (server.get("fault") or {}).get("message", ""), "locked": bool(server.get("locked")),
+        "actions": [(a, ACTIONS[a][0]) for a in actions],
+    }
+
+
+async def image_names(cloud: Cloud) -> dict[str, str]:
+    try:
+        images = (await cloud.get("image", "/images", limit=1000))["images"]
+    except ApiError:
+        return {}
+    return {i["id"]: i.get("name") or i["id"] for i in images}
+
+
+async def servers_page(page: Page, *, all_projects: bool = False) -> dict:
+    """One page of servers as table rows, and the marker of the next page if there is one."""
+    marker = page.request.query_params.get("marker") or None
+    listing, names = await asyncio.gather(
+        page.cloud.get("compute", "/servers/detail", limit=PAGE_SIZE, marker=marker,
+                       all_tenants="1" if all_projects else None),
+        image_names(page.cloud))
+    servers = listing["servers"]
+    more = any(link.get("rel") == "next" for link in listing.get("servers_links", []))
+    return {"rows": [row(s, names) for s in servers], "next_marker": servers[-1]["id"] if more and servers else "",
+            "marker": marker or "", "all_projects": all_projects}
+
+
+@panel()
+async def instances(page: Page) -> Response:
+    return page.render("instances.html", title="Instances", **await servers_page(page))
+
+
+@panel()
+async def instance_rows(page: Page) -> Response:
+    return page.fragment("_instance_rows.html", **await servers_page(page))
+
+
+@panel(back="/instances")
+async def instance_action(page: Page) -> Response:
+    server_id, action = page.request.path_params["id"], page.request.path_params["action"]
+    if action not in ACTIONS:
+        raise ApiError(404, f"There is no action {action}.")
+    label, body = ACTIONS[action]
+    if body is None:
+        await page.cloud.delete("compute", f"/servers/{server_id}")
+        return page.done("Deleting the instance.", "/instances")
+    await page.cloud.post("compute", f"/servers/{server_id}/action", body)
+    return page.done(f"{label}: requested.", "/instances")
+
+
+@panel()
+async def console_log(page: Page) -> Response:
+    server_id = page.request.path_params["id"]
+    server, output = await asyncio.gather(
+        page.cloud.get("compute", f"/servers/{server_id}"),
+        page.cloud.post("compute", f"/servers/{server_id}/action", {"os-getConsoleOutput": {"length": 200}}))
+    return page.render("console_log.html", title="Console log", server=server["server"],
+                       output=(output or {}).get("output", ""))
+
+
+async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
+    images, flavors, networks, groups, keypairs, limits = await asyncio.gather(
+        cloud.get("image", "/images", status="active", limit=1000),
+        cloud.get("compute", "/flavors/detail"),
+        cloud.get("network", "/networks"),
+        cloud.get("network", "/security-groups", project_id=project_id),
+        cloud.get("compute", "/os-keypairs"),
+        cloud.get("compute", "/limits"))
+    absolute = limits["limits"]["absolute"]
+    room_cores = absolute["maxTotalCores"] - absolute["totalCoresUsed"] if absolute["maxTotalCores"] >= 0 else None
+    room_ram = absolute["maxTotalRAMSize"] - absolute["totalRAMUsed"] if absolute["maxTotalRAMSize"] >= 0 else None
+    flavor_rows = []
+    for f in sorted(flavors["flavors"], key=lambda f: (f["vcpus"], f["ram"], f["name"])):
+        fits = (room_cores is None or f["vcpus"] <= room_cores) and (room_ram is None or f["ram"] <= room_ram)
+        flavor_rows.append({**f, "fits": fits})
+    return {
+        "images": sorted(images["images"], key=lambda i: i.get("name") or ""), "flavors": flavor_rows,
+        "networks": [n for n in networks["networks"] if not n.get("router:external")],
+        "groups": groups["security_groups"], "keypairs": [k["keypair"] for k in keypairs["keypairs"]],
+    }
+
+
+@panel()
+async def launch_form(page: Page) -> Response:
+    choices = await _launch_choices(page.cloud, page.project_id)
+    return page.render("launch.html", title="Launch instance", chosen_image=page.request.query_params.get("image", ""),
+                       chosen_network=page.request.query_params.get("network", ""), **choices)
+
+
+@panel(back="/instances/launch")
+async def launch(page: Page) -> Response:
+    form = page.form
+    server: dict = {"name": form.get("name"), "flavorRef": form.get("flavor"),
+                    "min_count": form.int("count", 1), "max_count": form.int("count", 1)}
+    if form.get("image"):
+        server["imageRef"] = form.get("image")
+    networks = form.getlist("network")
+    server["networks"] = [{"uuid": n} for n in networks] if networks else "none"
+    groups = form.getlist("security_group")
+    if groups:
+        server["security_groups"] = [{"name": g} for g in groups]
+    if form.get("key_name"):
+        server["key_name"] = form.get("key_name")
+    if form.get("user_data"):
+        server["user_data"] = base64.b64encode(form.get("user_data").encode()).decode()
+    if form.get("config_drive"):
+        server["config_drive"] = True
+    if not server["name"] or not server["flavorRef"]:
+        raise ApiError(400, "An instance needs a name and a flavor.")
+    await page.cloud.post("compute", "/servers", {"server": server})
+    return page.done(f"Launching {server['name']}.", "/instances")
+
+
+def routes() -> list[Route]:
+    return [Route("/instances", instances, methods=["GET"]), Route("/instances", launch, methods=["POST"]),
+            Route("/instances/rows", instance_rows, methods=["GET"]),
+            Route("/instances/launch", launch_form, methods=["GET"]),
+            Route("/instances/{id}/console", console_log, methods=["GET"]),
+            Route("/instances/{id}/{action}", instance_action, methods=["POST"])]

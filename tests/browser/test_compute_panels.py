@@ -1,0 +1,185 @@
+"""Images from a URL, launching an instance and watching it change without a reload, console log,
+escaping and tenant walls, in a real Chromium."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from tests.api.helpers import member_of_new_project, name, ok
+from tests.browser.conftest import IMAGE_BYTES, LIVE_TIMEOUT_MS, api, boot
+
+pytestmark = pytest.mark.browser
+
+
+
+class SlowFiles(http.server.BaseHTTPRequestHandler):
+    """Serves one image, holding its body back a moment so the import is seen while it runs."""
+
+    delay = 2.0
+
+    def do_GET(self):  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(IMAGE_BYTES)))
+        self.end_headers()
+        time.sleep(self.delay)
+        self.wfile.write(IMAGE_BYTES)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def image_url():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowFiles)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/tiny.raw"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def demo_token(cloud):
+    return cloud.token("demo", project="demo")
+
+
+@pytest.fixture(scope="module")
+def demo_network(cloud, demo_token):
+    """A network of the demo project (the test cloud makes no DevStack networks)."""
+    with api(cloud, demo_token, "network/v2.0") as neutron:
+        net = ok(neutron.post("/networks", json={"network": {"name": name("dash-net")}}), 201)["network"]
+        ok(neutron.post("/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                     "cidr": "10.42.0.0/24"}}), 201)
+    return net
+
+
+def _public_key() -> str:
+    key = ed25519.Ed25519PrivateKey.generate().public_key()
+    return key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+
+
+def _row(page, row_name: str):
+    return page.locator("tbody tr", has=page.locator("td.name", has_text=row_name))
+
+
+def test_image_from_a_url_then_launch_from_its_row_and_watch_it_change_live(cloud, dashboard, image_url,
+                                                                             demo_network, demo_token):
+    page = dashboard.sign_in("demo")
+    # a key pair, imported in its panel
+    key_name = name("key")
+    page.goto("/dashboard/keypairs")
+    page.fill("input[name=name]", key_name)
+    page.fill("textarea[name=public_key]", _public_key())
+    page.click("button:has-text('Import key pair')")
+    page.wait_for_selector(f"text=Key pair {key_name} imported.")
+
+    # Images > Create image from a URL: the row goes importing, then active, while the page stays
+    image_name = name("img")
+    page.goto("/dashboard/images")
+    page.locator("#create-image").evaluate("details => { details.open = true; }")
+    page.fill("#create-image input[name=name]", image_name)
+    page.fill("#create-image input[name=url]", image_url)
+    page.select_option("#create-image select[name=disk_format]", "raw")
+    page.click("button:has-text('Create image')")
+    page.wait_for_selector(f"text=Importing {image_name}")
+    page.evaluate("window.stayedOnPage = true")
+    status = _row(page, image_name).locator("[data-field=status]")
+    assert status.inner_text() in ("queued", "importing")
+    _row(page, image_name).locator("[data-field=status]:has-text('active')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    assert page.evaluate("window.stayedOnPage") is True
+
+    # Launch from the image's row: the form comes with the image chosen
+    _row(page, image_name).locator("a:has-text('Launch')").click()
+    page.wait_for_selector("#launch")
+    assert page.locator("select[name=image] option:checked").inner_text().startswith(image_name)
+    server_name = name("vm")
+    page.fill("input[name=name]", server_name)
+    page.select_option("select[name=network]", demo_network["id"])
+    page.select_option("select[name=key_name]", key_name)
+    page.click("#launch button:has-text('Launch')")
+    page.wait_for_selector(f"text=Launching {server_name}.")
+    page.evaluate("window.stayedOnPage = true")
+    row = _row(page, server_name)
+    row.locator("[data-field=status]:has-text('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    assert row.locator("[data-field=power]").inner_text() == "Running"
+    assert "10.42.0." in row.inner_text()
+
+    # a change made elsewhere (the API) shows in the open page without a reload
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        server_id = row.get_attribute("data-id")
+        assert ok(nova.get(f"/servers/{server_id}"))["server"]["key_name"] == key_name
+        ok(nova.post(f"/servers/{server_id}/action", json={"os-stop": None}), 202)
+    row.locator("[data-field=status]:has-text('SHUTOFF')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    assert row.locator("[data-field=power]").inner_text() == "Shut down"
+    assert page.evaluate("window.stayedOnPage") is True
+
+    # row actions: start it again from its menu
+    row.locator("summary:has-text('More')").click()
+    row.locator("button[data-action=start]").click()
+    page.wait_for_selector("text=Start: requested.")
+    _row(page, server_name).locator("[data-field=status]:has-text('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+
+    # the console log, in the page
+    _row(page, server_name).locator("a:has-text('Console log')").click()
+    assert f"up hostname={server_name}" in page.inner_text("pre.console")
+
+    # delete, confirmed in the browser's dialog
+    page.goto("/dashboard/instances")
+    page.once("dialog", lambda dialog: dialog.accept())
+    _row(page, server_name).locator("summary:has-text('More')").click()
+    _row(page, server_name).locator("button[data-action=delete]").click()
+    page.wait_for_selector("text=Deleting the instance.")
+    _row(page, server_name).wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)
+    page.context.close()
+
+
+def test_an_image_url_the_cloud_refuses_leaves_no_image(cloud, dashboard):
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/images")
+    page.locator("#create-image").evaluate("details => { details.open = true; }")
+    image_name = name("refused")
+    page.fill("#create-image input[name=name]", image_name)
+    page.fill("#create-image input[name=url]", "http://169.254.169.254/latest/meta-data/")
+    page.click("button:has-text('Create image')")
+    assert "filtering" in page.inner_text(".flash.error")
+    assert _row(page, image_name).count() == 0
+    page.context.close()
+
+
+def test_markup_in_names_renders_as_text(cloud, dashboard, demo_token, tiny_image):
+    markup = "<script>alert(1)</script>"
+    server = boot(cloud, demo_token, tiny_image, markup)
+    page = dashboard.sign_in("demo")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto("/dashboard/instances")
+    cell = page.locator(f"tr[data-id='{server['id']}'] td.name")
+    assert cell.inner_text().strip().startswith(markup)
+    page.wait_for_timeout(3500)  # one live refresh of the table goes by too
+    assert page.locator(f"tr[data-id='{server['id']}'] td.name").inner_text().strip().startswith(markup)
+    assert dialogs == []
+    assert page.locator("td.name script").count() == 0
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        nova.delete(f"/servers/{server['id']}")
+    page.context.close()
+
+
+def test_demo_never_sees_another_projects_instances(cloud, admin, dashboard, tiny_image):
+    _, _, other_token = member_of_new_project(cloud, admin)
+    hidden = boot(cloud, other_token, tiny_image, name("hidden"))
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/instances")
+    assert page.locator(f"tr[data-id='{hidden['id']}']").count() == 0
+    # nor may it act on it, even with a good CSRF token: the API answers for the tenant wall
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    resp = page.request.post(f"/dashboard/instances/{hidden['id']}/delete", form={"csrf_token": token})
+    assert "could not be found" in resp.text()
+    page.goto(f"/dashboard/instances/{hidden['id']}/console")
+    assert "could not be found" in page.inner_text(".flash.error")
+    with api(cloud, other_token, "compute/v2.1") as nova:
+        assert nova.get(f"/servers/{hidden['id']}").status_code == 200
+    page.context.close()

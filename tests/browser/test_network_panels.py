@@ -1,0 +1,131 @@
+"""Networks, routers, floating IPs, the security group rule editor and the live topology picture,
+in a real Chromium."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.helpers import name, ok
+from tests.browser.conftest import LIVE_TIMEOUT_MS, api, boot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def public_network(cloud):
+    """An external network the admin offers (the test cloud makes no DevStack networks)."""
+    with api(cloud, cloud.token(), "network/v2.0") as neutron:
+        net = ok(neutron.post("/networks", json={"network": {
+            "name": name("public"), "router:external": True, "provider:network_type": "flat",
+            "provider:physical_network": "public"}}), 201)["network"]
+        ok(neutron.post("/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4, "enable_dhcp": False,
+                                                     "cidr": "172.30.9.0/24"}}), 201)
+    return net
+
+
+def _row(page, row_name: str):
+    return page.locator("tbody tr", has=page.locator("td.name", has_text=row_name))
+
+
+def test_build_a_network_and_router_from_the_topology_and_watch_an_instance_join(
+        cloud, dashboard, public_network, tiny_image):
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/topology")
+    # create network from the picture's toolbar
+    page.click("a:has-text('Create network')")
+    page.locator("#create-network").evaluate("details => { details.open = true; }")
+    net_name = name("net")
+    page.fill("#create-network input[name=name]", net_name)
+    page.fill("#create-network input[name=cidr]", "10.77.0.0/24")
+    page.click("button:has-text('Create network')")
+    page.wait_for_selector(f"text=Network {net_name} created.")
+    net_id = _row(page, net_name).get_attribute("data-id")
+    assert "10.77.0.0/24" in _row(page, net_name).inner_text()
+
+    # and a router with its gateway on the external network, then an interface on the new subnet
+    page.goto("/dashboard/topology")
+    page.click("a:has-text('Create router')")
+    page.locator("#create-router").evaluate("details => { details.open = true; }")
+    router_name = name("router")
+    page.fill("#create-router input[name=name]", router_name)
+    page.select_option("#create-router select[name=external_network]", public_network["id"])
+    page.click("button:has-text('Create router')")
+    page.wait_for_selector(f"text=Router {router_name} created.")
+    _row(page, router_name).locator("a").click()
+    option = page.locator("#add-interface select[name=subnet] option", has_text="10.77.0.0/24")
+    page.select_option("#add-interface select[name=subnet]", option.get_attribute("value"))
+    page.click("button:has-text('Add interface')")
+    page.wait_for_selector("text=Interface added.")
+    assert "10.77.0.1" in page.inner_text("#interfaces")
+
+    # the picture: the router sits on both networks
+    page.goto("/dashboard/topology")
+    router = page.locator("#topology a.device[data-kind=router]", has_text=router_name)
+    assert set(router.get_attribute("data-networks").split()) == {public_network["id"], net_id}
+    page.evaluate("window.stayedOnPage = true")
+
+    # an instance launched elsewhere appears on its network, and its colour follows its state
+    token = cloud.token("demo", project="demo")
+    vm_name = name("vm")
+    server = boot(cloud, token, tiny_image, vm_name, [{"uuid": net_id}])
+    device = page.locator(f"#topology a.device[data-id='{server['id']}']")
+    page.locator(f"#topology a.device.ok[data-id='{server['id']}'][data-status=ACTIVE]").wait_for(
+        timeout=LIVE_TIMEOUT_MS)
+    assert device.get_attribute("data-networks") == net_id
+    with api(cloud, token, "compute/v2.1") as nova:
+        ok(nova.post(f"/servers/{server['id']}/action", json={"os-stop": None}), 202)
+    page.locator(f"#topology a.device.off[data-id='{server['id']}'][data-status=SHUTOFF]").wait_for(
+        timeout=LIVE_TIMEOUT_MS)
+    assert page.evaluate("window.stayedOnPage") is True
+
+    # click-through from the picture to the network
+    page.locator(f"#topology a.net[data-id='{net_id}']").click()
+    page.wait_for_selector(f"h1:has-text('{net_name}')")
+
+    # a floating IP from the external network, associated with the instance
+    page.goto("/dashboard/floating-ips")
+    page.select_option("#allocate select[name=pool]", public_network["id"])
+    target = page.locator("#allocate select[name=port] option", has_text="10.77.0.")
+    page.select_option("#allocate select[name=port]", target.get_attribute("value"))
+    page.click("button:has-text('Allocate IP')")
+    page.wait_for_selector("text=allocated.")
+    row = page.locator("#floating-ips tbody tr", has_text="172.30.9.")
+    assert row.locator("[data-field=attached]").inner_text().startswith(f"{vm_name}: 10.77.0.")
+    row.locator("button:has-text('Disassociate')").click()
+    page.wait_for_selector("text=Floating IP disassociated.")
+    page.context.close()
+
+
+def test_security_group_rules_from_templates_and_by_hand(dashboard):
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/security-groups")
+    page.click("summary:has-text('Create security group')")
+    group = name("web")
+    page.fill("input[name=name]", group)
+    page.click("button:has-text('Create security group')")
+    page.wait_for_selector(f"text=Security group {group} created.")
+    for template in ("ssh", "icmp"):
+        page.select_option("#add-rule select[name=template]", template)
+        page.click("button:has-text('Add rule')")
+        page.wait_for_selector("text=Rule added.")
+    # the template fills the fields (script); by hand: a custom TCP range from one network
+    page.select_option("#add-rule select[name=template]", "http")
+    assert page.input_value("#add-rule input[name=port_range_min]") == "80"
+    page.select_option("#add-rule select[name=template]", "custom")
+    page.select_option("#add-rule select[name=protocol]", "tcp")
+    page.fill("#add-rule input[name=port_range_min]", "8080")
+    page.fill("#add-rule input[name=port_range_max]", "8090")
+    page.fill("#add-rule input[name=remote_ip_prefix]", "192.0.2.0/24")
+    page.click("button:has-text('Add rule')")
+    page.wait_for_selector("text=Rule added.")
+    ingress = [r.inner_text() for r in page.locator("#rules tbody tr", has_text="ingress").all()]
+    assert any("tcp" in r and "22" in r for r in ingress)
+    assert any("icmp" in r for r in ingress)
+    assert any("8080–8090" in r and "192.0.2.0/24" in r for r in ingress)
+    # a bad rule is the API's message, not a crash
+    page.select_option("#add-rule select[name=template]", "custom")
+    page.fill("#add-rule input[name=port_range_min]", "9000")
+    page.fill("#add-rule input[name=port_range_max]", "8000")
+    page.click("button:has-text('Add rule')")
+    assert page.locator(".flash.error").count() == 1
+    page.context.close()
