@@ -16,13 +16,16 @@ from onestack.services.image import api as image_api
 from onestack.services.image import models as image_models
 from onestack.services.network import api as network_api
 from onestack.services.network import models as network_models
+from onestack.services.orchestration import api as orchestration_api
+from onestack.services.orchestration import models as orchestration_models
 from onestack.services.placement import api as placement_api
 from onestack.services.placement import models as placement_models
 from onestack.services.volume import api as volume_api
 from onestack.services.volume import models as volume_models
 
-MODELS = (identity_models, image_models, network_models, placement_models, compute_models, volume_models)
-APIS = (identity_api, image_api, network_api, compute_api, placement_api, volume_api)
+MODELS = (identity_models, image_models, network_models, placement_models, compute_models, volume_models,
+          orchestration_models)
+APIS = (identity_api, image_api, network_api, compute_api, placement_api, volume_api, orchestration_api)
 
 
 def services() -> list[Service]:

@@ -14,20 +14,11 @@ from onestack.http import errors
 from onestack.http.routing import Call, Reply, Service, route
 
 
-def _link(call: Call, path: str) -> list[dict]:
-    return [{"rel": "self", "href": call.url(path)}]
-
-
-def _orchestration(call: Call) -> Reply:
-    return Reply({"versions": [{"id": "v1.0", "status": "CURRENT", "links": _link(call, "/v1/")}]}, 300)
-
-
 def _object_store(call: Call) -> Reply:
     return Reply({"swift": {"version": "onestack", "max_file_size": 5368709122}})
 
 
 PENDING: dict[str, tuple[str, errors.FaultFormat, str, Callable[[Call], Reply]]] = {
-    "orchestration": ("/orchestration", errors.generic_fault, "/", _orchestration),
     "object-store": ("/object-store", errors.generic_fault, "/info", _object_store),
 }
 
