@@ -192,13 +192,9 @@ class Engine:
             raise self._failure(stack, row, name, definition, "CREATE" if row is None else "UPDATE", exc) from None
         snapshot = _snapshot(definition, name)
         if row is not None and row.type == resource.type and row.status == "COMPLETE" \
-                and row.action not in ("DELETE", "INIT"):
-            if row.properties == properties and row.definition == snapshot:
-                self._save(stack, row.id, generation=gen)
-                return
-            if not behaviour.needs_replacement(row.properties, properties):
-                self._update(stack, cloud, definition, row, properties)
-                return
+                and row.properties == properties and row.definition == snapshot:
+            self._save(stack, row.id, generation=gen)
+            return
         if replaced is not None and replaced.type == resource.type and replaced.properties == properties \
                 and replaced.definition == snapshot:
             with self._writing(stack) as session:
@@ -206,6 +202,10 @@ class Engine:
                 session.get(StackResource, replaced.id).generation = gen
                 if row is not None:
                     session.get(StackResource, row.id).current = False
+            return
+        if row is not None and row.type == resource.type and row.status == "COMPLETE" \
+                and not behaviour.needs_replacement(row.properties, properties):
+            self._update(stack, cloud, definition, row, properties)
             return
         if row is not None:  # replaced: the new one is made first, the old one removed at the end
             self._save(stack, row.id, current=False)
