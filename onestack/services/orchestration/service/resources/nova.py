@@ -366,4 +366,29 @@ class Server(ResourceType):
         return {n["name"]: n["id"] for n in networks}
 
 
-TYPES = (KeyPair, Server)
+class ServerGroup(ResourceType):
+    name = "OS::Nova::ServerGroup"
+    description = "A resource for managing a Nova server group."
+    properties = {
+        "name": Prop("string", "Server Group name."),
+        "policies": Prop("list", "A list of exactly one policy to apply.", default=["anti-affinity"],
+                         schema=Prop("string", allowed=("anti-affinity", "affinity", "soft-anti-affinity",
+                                                        "soft-affinity")), min=1, max=1),
+        "rules": Prop("map", "Rules for the policy (max_server_per_host with anti-affinity)."),
+    }
+
+    def create(self, h: Handle) -> None:
+        group = {"name": h.name_or_physical(), "policies": h.properties["policies"]}
+        h.physical_id = h.cloud.post("compute", "/os-server-groups", {"server_group": group})["server_group"]["id"]
+
+    def delete(self, h: Handle) -> None:
+        if h.physical_id:
+            ignore_missing(lambda: h.cloud.delete("compute", f"/os-server-groups/{h.physical_id}"))
+
+    def attribute(self, h: Handle, name: str):
+        if name == "show" and h.physical_id:
+            return h.cloud.get("compute", f"/os-server-groups/{h.physical_id}")["server_group"]
+        return None
+
+
+TYPES = (KeyPair, Server, ServerGroup)
