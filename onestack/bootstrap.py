@@ -30,6 +30,7 @@ from onestack.services.identity.models import (
     User,
 )
 from onestack.services.identity.service.passwords import store_password
+from onestack.services.orchestration.service.cloud import ServiceUser
 
 SECRETS_FILE = "bootstrap-secrets.yaml"
 NETWORK_DEFAULTS_MARKER = "network-defaults-made"
@@ -59,12 +60,19 @@ def write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+SECRETS = ("admin_password", "demo_password", "heat_password")
+# The cloud's orchestration user: the trustee every stack owner delegates to (Heat's service user).
+ORCHESTRATION_USER = "heat"
+
+
 def load_secrets(data_dir: Path) -> dict:
+    """The generated passwords; one a newer onestack needs and an older cloud lacks is added."""
     path = data_dir / SECRETS_FILE
-    if path.exists():
-        return yaml.safe_load(path.read_text())
-    found = {"admin_password": secrets.token_urlsafe(18), "demo_password": secrets.token_urlsafe(18)}
-    write_private(path, yaml.safe_dump(found))
+    found = yaml.safe_load(path.read_text()) if path.exists() else {}
+    missing = [name for name in SECRETS if name not in found]
+    if missing:
+        found.update({name: secrets.token_urlsafe(18) for name in missing})
+        write_private(path, yaml.safe_dump(found))
     return found
 
 
@@ -122,12 +130,32 @@ def seed(runtime: Runtime) -> dict:
             if name == "admin":
                 _grant(session, "UserSystem", user.id, "system", roles["admin"].id)
                 _grant(session, "UserDomain", user.id, "default", roles["admin"].id)
+        heat = _service_user(session, roles["service"], found["heat_password"], settings)
         _ensure(session, Region, {"description": "", "extra": {}}, id=settings.region)
         _sync_catalog(session, settings.base_url, settings.region)
         seed_flavors(session)
     if settings.network.defaults:
         _network_defaults(runtime)
+    runtime.orchestration.use_service_user(ServiceUser(heat, ORCHESTRATION_USER, found["heat_password"]))
     return found
+
+
+def _service_user(session, service_role: Role, password: str, settings) -> str:
+    """The orchestration user in the ``service`` project (as DevStack makes Heat's): it holds no role on
+    any tenant's project and acts only through the trusts stack owners give it."""
+    project = _ensure(session, Project, {"id": new_id(), "parent_id": "default", "tags": [], "options": {},
+                                         "extra": {}, "description": "The cloud's services"},
+                      name="service", domain_id="default")
+    user = _one(session, User, name=ORCHESTRATION_USER, domain_id="default")
+    if user is None:
+        user = User(id=new_id(), name=ORCHESTRATION_USER, domain_id="default", default_project_id=project.id,
+                    options={"ignore_password_expiry": True, "ignore_change_password_upon_first_use": True,
+                             "ignore_lockout_failure_attempts": True}, extra={})
+        session.add(user)
+        session.flush()
+        store_password(session, user, password, settings)
+    _grant(session, "UserProject", user.id, project.id, service_role.id)
+    return user.id
 
 
 def _network_defaults(runtime: Runtime) -> None:

@@ -7,7 +7,6 @@ side effect of declaring them on ``db.base.Base``).  A new service adds one line
 from __future__ import annotations
 
 from onestack.http.routing import Service
-from onestack.services import discovery
 from onestack.services.compute import api as compute_api
 from onestack.services.compute import models as compute_models
 from onestack.services.identity import api as identity_api
@@ -18,15 +17,18 @@ from onestack.services.network import api as network_api
 from onestack.services.network import models as network_models
 from onestack.services.object import api as object_api
 from onestack.services.object import models as object_models
+from onestack.services.orchestration import api as orchestration_api
+from onestack.services.orchestration import models as orchestration_models
 from onestack.services.placement import api as placement_api
 from onestack.services.placement import models as placement_models
 from onestack.services.volume import api as volume_api
 from onestack.services.volume import models as volume_models
 
 MODELS = (identity_models, image_models, network_models, placement_models, compute_models, volume_models,
-          object_models)
-APIS = (identity_api, image_api, network_api, compute_api, placement_api, volume_api, object_api)
+          object_models, orchestration_models)
+APIS = (identity_api, image_api, network_api, compute_api, placement_api, volume_api, object_api,
+        orchestration_api)
 
 
 def services() -> list[Service]:
-    return [api.service() for api in APIS] + discovery.services()
+    return [api.service() for api in APIS]

@@ -24,6 +24,8 @@ from onestack.services.network.service import NetworkService
 from onestack.services.network.service.facade import NetworkFacade
 from onestack.services.object.reconcile import Upkeep
 from onestack.services.object.service import ObjectService
+from onestack.services.orchestration.reconcile.engine import Engine as OrchestrationEngine
+from onestack.services.orchestration.service import OrchestrationService
 from onestack.services.placement.service import PlacementService
 from onestack.services.placement.service.facade import PlacementFacade
 from onestack.services.volume.reconcile import Reconciler as VolumeReconciler
@@ -52,6 +54,9 @@ class Runtime:
         self.volume = VolumeService(self.db, settings)
         # Volume files live in the controller's data dir: joined hosts leave them to it.
         self.volume_files = VolumeReconciler(self.db, self.volume.files) if network_node else None
+        self.orchestration = OrchestrationService(self.db, settings)
+        # Stacks are converged by the controller only (joined hosts have no API for it to call).
+        self.orchestration_engine = OrchestrationEngine(self.db, self.orchestration) if network_node else None
         self.dataplane_on, self.dataplane_reason = availability.choose(settings.network.dataplane)
         self.dataplane: Agent | None = None
         if self.dataplane_on:
@@ -62,8 +67,8 @@ class Runtime:
                 self.compute.networking.wired_by_data_plane(self.dataplane.host)
 
     def start(self) -> None:
-        """The background work of this process: converging compute hosts, volume files and the network data
-        plane."""
+        """The background work of this process: converging compute hosts, volume files, stacks and the
+        network data plane."""
         self.compute.start()
         self.compute_reconciler.start()
         self.power_sync.start()
@@ -71,12 +76,16 @@ class Runtime:
             self.volume_files.start()
         if self.object_upkeep is not None:
             self.object_upkeep.start()
+        if self.orchestration_engine is not None:
+            self.orchestration_engine.start()
         if self.dataplane is not None:
             self.dataplane.start()
 
     def stop(self) -> None:
         if self.dataplane is not None:
             self.dataplane.stop()
+        if self.orchestration_engine is not None:
+            self.orchestration_engine.stop()
         if self.volume_files is not None:
             self.volume_files.stop()
         if self.object_upkeep is not None:

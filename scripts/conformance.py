@@ -50,6 +50,10 @@ AREAS = {
     "scenario": {"regex": r"^tempest\.scenario\.(test_network_basic_ops|test_security_groups_basic_ops|"
                           r"test_network_advanced_server_ops)\.",
                  "services": {"nova", "neutron", "glance", "placement"}, "real": True},
+    # heat-tempest-plugin's API tests (gabbi, one process: they share the stacks they make), on the fake
+    # compute driver.
+    "orchestration": {"regex": r"^heat_tempest_plugin\.tests\.api\.",
+                      "services": {"heat", "nova", "neutron", "glance", "cinder", "placement"}, "concurrency": "1"},
 }
 ALL_SERVICES = ("nova", "neutron", "glance", "cinder", "swift", "heat", "placement")
 
@@ -198,6 +202,20 @@ def object_sections() -> dict:
                                                "object_versioning": "false", "discoverable_apis": ""}}
 
 
+def orchestration_sections(data_dir: Path) -> dict:
+    """heat-tempest-plugin's own section: it acts as the cloud's demo user (and admin where it must)."""
+    clouds = yaml.safe_load((data_dir / "clouds.yaml").read_text())["clouds"]
+    demo, admin = clouds["onestack"]["auth"], clouds["onestack-admin"]["auth"]
+    return {"heat_plugin": {"auth_url": f"{demo['auth_url']}/v3", "auth_version": "3", "region": "RegionOne",
+                            "username": demo["username"], "password": demo["password"],
+                            "project_name": demo["project_name"], "user_domain_name": "Default",
+                            "project_domain_name": "Default", "admin_username": admin["username"],
+                            "admin_password": admin["password"], "admin_project_name": admin["project_name"],
+                            "minimal_instance_type": "m1.tiny", "instance_type": "m1.small",
+                            "floating_network_name": "public", "fixed_network_name": "private",
+                            "skip_scenario_tests": "true", "skip_functional_tests": "true"}}
+
+
 def tempest_conf(admin: dict, area: dict, image_url: str = "", extra: dict | None = None) -> str:
     auth = admin["auth"]
     available = {name: ("true" if name in area["services"] else "false") for name in ALL_SERVICES}
@@ -237,7 +255,7 @@ def tempest_conf(admin: dict, area: dict, image_url: str = "", extra: dict | Non
 def listed_tests(workspace: Path, regex: str) -> list[str]:
     out = subprocess.run([str(VENV / "tempest"), "run", "--list-tests", "--regex", regex], cwd=workspace,
                          capture_output=True, text=True, check=True).stdout
-    return sorted({_bare(line) for line in out.splitlines() if line.startswith("tempest.")})
+    return sorted({_bare(line) for line in out.splitlines() if line.startswith(("tempest.", "heat_tempest_plugin."))})
 
 
 def _bare(test_id: str) -> str:
@@ -312,6 +330,8 @@ def main(area_name: str, narrower: str | None = None) -> int:
             extra.update(compute_sections(admin))
         if "cinder" in area["services"]:
             extra.update(volume_sections())
+        if "heat" in area["services"]:
+            extra.update(orchestration_sections(data_dir))
         if area.get("real"):
             for name, values in scenario_sections(admin).items():
                 extra[name] = {**extra.get(name, {}), **values}

@@ -10,6 +10,10 @@ if [ ! -x "$VENV/bin/tempest" ]; then
     "$VENV/bin/pip" install --quiet --upgrade pip
     "$VENV/bin/pip" install --quiet "tempest==47.0.0"
 fi
+# orchestration's tests are heat-tempest-plugin's, a Tempest plugin from PyPI
+if [ "$AREA" = orchestration ] && [ ! -d "$(echo "$VENV"/lib/python3*/site-packages/heat_tempest_plugin)" ]; then
+    "$VENV/bin/pip" install --quiet heat-tempest-plugin
+fi
 # the scenarios ping guests' floating IPs from this host, with the system's ping
 [ "$AREA" = scenario ] && scripts/install-system.sh iputils-ping
 exec .venv/bin/python scripts/conformance.py "$AREA" ${2:+"$2"}

@@ -137,3 +137,28 @@ def generic_fault(err: APIError) -> dict:
 def glance_fault(err: APIError) -> dict:
     """webob's JSON error page, which is what Glance answers a JSON client."""
     return {"code": f"{err.status} {err.title}", "title": err.title, "message": err.message}
+
+
+# webob's explanation of each status, which Heat's fault bodies carry.
+_EXPLANATIONS = {
+    400: "The server could not comply with the request since it is either malformed or otherwise incorrect.",
+    401: "This server could not verify that you are authorized to access the document you requested. Either you "
+         "supplied the wrong credentials (e.g., bad password), or your browser does not understand how to supply "
+         "the credentials required.",
+    403: "Access was denied to this resource.",
+    404: "The resource could not be found.",
+    405: "The method specified is not allowed for this resource.",
+    409: "There was a conflict when trying to complete your request.",
+    413: "The request is larger than the server is willing or able to process.",
+    415: "The request media type is not supported by this server.",
+    500: "The server has either erred or is incapable of performing the requested operation.",
+    501: "The server has not implemented the requested functionality.",
+    503: "The server is currently unavailable. Please try again at a later time.",
+}
+
+
+def heat_fault(err: APIError) -> dict:
+    """Heat's fault: the error's type and message inside webob's code, title and explanation."""
+    kind = err.kind or "HTTP" + err.title.replace(" ", "").replace("-", "")
+    return {"code": err.status, "title": err.title, "explanation": _EXPLANATIONS.get(err.status, err.title),
+            "error": {"message": err.message, "traceback": None, "type": kind}}

@@ -1,0 +1,1 @@
+"""Orchestration: orchestration under /orchestration."""

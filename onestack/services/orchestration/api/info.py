@@ -1,0 +1,57 @@
+"""What a cloud's orchestration offers: template validation, resource types, template versions and their
+functions, and the build."""
+
+from __future__ import annotations
+
+from onestack.http.routing import Call
+from onestack.services.orchestration import schemas, views
+from onestack.services.orchestration.api.paths import orchestration, project, v1
+from onestack.services.orchestration.policies import authorize
+from onestack.services.orchestration.service.hot.versions import VERSIONS
+
+
+def validate(call: Call) -> dict:
+    return views.validated(orchestration(call).validate(call.ctx, project(call), call.body))
+
+
+def resource_types(call: Call) -> dict:
+    kinds = orchestration(call).resource_types(call.ctx)
+    name = call.query.get("name")
+    if name:
+        kinds = [k for k in kinds if name in k.name]
+    support = call.query.get("support_status")
+    if support and support != "SUPPORTED":
+        kinds = []
+    if str(call.query.get("with_description", "")).lower() in ("true", "1", "yes"):
+        return {"resource_types": [{"resource_type": k.name, "description": k.description} for k in kinds]}
+    return {"resource_types": [k.name for k in kinds]}
+
+
+def resource_type(call: Call) -> dict:
+    return views.resource_type(orchestration(call).resource_type(call.ctx, call.path["type_name"]))
+
+
+def template_versions(call: Call) -> dict:
+    authorize(call.ctx, "stacks:list_template_versions")
+    return {"template_versions": [{"version": f"heat_template_version.{v}", "type": "hot", "aliases": []}
+                                  for v in VERSIONS]}
+
+
+def template_functions(call: Call) -> dict:
+    found = orchestration(call).template_functions(call.ctx, call.path["template_version"])
+    return {"template_functions": [{"functions": name, "description": text} for name, text in found.items()]}
+
+
+def build_info(call: Call) -> dict:
+    authorize(call.ctx, "build_info:build_info")
+    return {"api": {"revision": views.BUILD}, "engine": {"revision": views.BUILD}}
+
+
+ROUTES = [
+    v1("/validate", "POST", validate, schema=schemas.template_validate),
+    v1("/resource_types", "GET", resource_types),
+    v1("/resource_types/{type_name}", "GET", resource_type),
+    v1("/template_versions", "GET", template_versions),
+    v1("/template_versions/{template_version}/functions", "GET", template_functions),
+    v1("/build_info", "GET", build_info),
+]

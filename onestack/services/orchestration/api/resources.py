@@ -1,0 +1,105 @@
+"""A stack's resources and events."""
+
+from __future__ import annotations
+
+from onestack.http.errors import BadRequest, NotFound
+from onestack.http.listing import page, parse_limit
+from onestack.http.routing import Call, route
+from onestack.services.orchestration.api.paths import STACK, orchestration, stack, views
+from onestack.services.orchestration.models import StackResource
+
+RESOURCE_FILTERS = {"name": lambda r: r.name, "status": lambda r: r.status, "action": lambda r: r.action,
+                    "type": lambda r: r.type, "id": lambda r: r.id,
+                    "physical_resource_id": lambda r: r.physical_id}
+EVENT_FILTERS = {"resource_status": lambda e: e.status, "resource_action": lambda e: e.action,
+                 "resource_name": lambda e: e.resource_name, "resource_type": lambda e: e.resource_type,
+                 "physical_resource_id": lambda e: e.physical_resource_id}
+
+
+def _required_by(rows: list[StackResource]) -> dict[str, list[str]]:
+    needed: dict[str, list[str]] = {r.name: [] for r in rows}
+    for row in rows:
+        for dep in row.requires or []:
+            needed.setdefault(dep, []).append(row.name)
+    return {name: sorted(names) for name, names in needed.items()}
+
+
+def _kept(item, query, filters) -> bool:
+    for key, read in filters.items():
+        wanted = query.getlist(key)
+        if wanted and str(read(item)) not in wanted:
+            return False
+    return True
+
+
+def list_resources(call: Call) -> dict:
+    found = stack(call, "resource:index")
+    rows = orchestration(call).resources(found)
+    required = _required_by(rows)
+    detail = str(call.query.get("with_detail", "false")).lower() in ("true", "1", "yes")
+    v = views(call)
+    return {"resources": [v.resource(found, r, required.get(r.name, []), detail=detail)
+                          for r in rows if _kept(r, call.query, RESOURCE_FILTERS)]}
+
+
+def show_resource(call: Call) -> dict:
+    found = stack(call, "resource:show")
+    svc = orchestration(call)
+    row = svc.resource(found, call.path["resource_name"])
+    required = _required_by(svc.resources(found))
+    return {"resource": views(call).resource(found, row, required.get(row.name, []), detail=True)}
+
+
+def resource_metadata(call: Call) -> dict:
+    found = stack(call, "resource:metadata")
+    row = orchestration(call).resource(found, call.path["resource_name"])
+    return {"metadata": (row.definition or {}).get("metadata") or {}}
+
+
+def _events(call: Call, resource_name: str | None):
+    found = stack(call, "events:index")
+    svc = orchestration(call)
+    if resource_name is not None and resource_name != found.name:
+        names = {r.name for r in svc.resources(found)} | {e.resource_name for e in svc.events(found)}
+        if resource_name not in names:
+            raise NotFound(f"The Resource ({resource_name}) could not be found in Stack {found.name}.",
+                           kind="EntityNotFound")
+    return found, svc.events(found, resource_name)
+
+
+def list_events(call: Call, resource_name: str | None = None) -> dict:
+    found, events = _events(call, resource_name)
+    events = [e for e in events if _kept(e, call.query, EVENT_FILTERS)]
+    direction = call.query.get("sort_dir", "asc")
+    if direction not in ("asc", "desc"):
+        raise BadRequest(f"Invalid sort direction: {direction}; one of asc, desc")
+    for key in call.query.getlist("sort_keys"):
+        if key not in ("event_time", "created_at", "resource_type", "resource_name", "resource_status"):
+            raise BadRequest(f"Invalid sort key: {key}")
+    if direction == "desc":
+        events.reverse()
+    events, _ = page(events, call.query, parse_limit(call.query))
+    v = views(call)
+    return {"events": [v.event(found, e) for e in events]}
+
+
+def resource_events(call: Call) -> dict:
+    return list_events(call, call.path["resource_name"])
+
+
+def show_event(call: Call) -> dict:
+    found, events = _events(call, call.path["resource_name"])
+    for e in events:
+        if e.id == call.path["event_id"]:
+            return {"event": views(call).event(found, e, detail=True)}
+    raise NotFound(f"The Event ({call.path['event_id']}) could not be found.", kind="EntityNotFound")
+
+
+ROUTES = [
+    route(f"{STACK}/resources", "GET", list_resources),
+    route(f"{STACK}/resources/{{resource_name}}", "GET", show_resource),
+    route(f"{STACK}/resources/{{resource_name}}/metadata", "GET", resource_metadata),
+    route(f"{STACK}/events", "GET", list_events),
+    route(f"{STACK}/resources/{{resource_name}}/events", "GET", resource_events),
+    route(f"{STACK}/resources/{{resource_name}}/events/{{event_id}}", "GET", show_event),
+]

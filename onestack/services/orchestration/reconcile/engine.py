@@ -1,0 +1,466 @@
+"""The orchestration engine: a reconcile loop keyed by stack.
+
+A stack with ``status IN_PROGRESS`` is work.  Each step re-reads the stack and its resources and moves
+every resource it can one step on, in parallel: a resource whose prerequisites are done is started, one
+already started is asked whether it is done.  Nothing is remembered between steps but the database, so a
+restart (after ``kill -9`` too) simply carries on: the resync finds every stack in progress, a resource
+started but not recorded is looked up by the physical name it was given first (or started again), and a
+stack past its timeout fails and rolls back like any other failure.  Every write of a step is guarded by
+the stack's ``generation``: once a newer action begins (a delete during a create), an older step writes
+nothing more.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onestack.db.base import new_id, utcnow
+from onestack.db.engine import Database
+from onestack.http.errors import APIError
+from onestack.reconcile.loop import Loop
+from onestack.services.orchestration.models import Stack, StackResource
+from onestack.services.orchestration.service import OrchestrationService
+from onestack.services.orchestration.service.cloud import CloudError
+from onestack.services.orchestration.service.cloud import Session as Cloud
+from onestack.services.orchestration.service.definition import Definition
+from onestack.services.orchestration.service.resources import known
+from onestack.services.orchestration.service.resources.base import Handle, ResourceFailure, StackInfo
+from onestack.services.orchestration.service.resources.heat import NoneResource
+from onestack.services.orchestration.service.stacks import begin, definition_of, event, restore_previous
+
+LOG = logging.getLogger("onestack.orchestration")
+# How soon to look again at a stack with resources still on their way.
+POLL = 0.2
+# Heat's stack_action_timeout: an action without its own timeout_mins gives up after an hour.
+DEFAULT_TIMEOUT_MINS = 60
+
+
+class Superseded(Exception):
+    """A newer action began on the stack: this step's work is no longer wanted."""
+
+
+class Failed(Exception):
+    """A resource failed; ``reason`` is its status reason."""
+
+    def __init__(self, row: StackResource, action: str, reason: str):
+        self.row, self.action, self.reason = row, action, reason
+        super().__init__(reason)
+
+
+def reason_of(name: str, exc: Exception) -> str:
+    """A resource's failure as Heat words it: ``Kind: resources.<name>: message``."""
+    if isinstance(exc, ResourceFailure):
+        return f"{exc.kind}: resources.{name}: {exc.message}"
+    if isinstance(exc, CloudError):
+        return f"{exc.kind}: resources.{name}: {exc}"
+    if isinstance(exc, APIError):
+        return f"{exc.kind or type(exc).__name__}: resources.{name}: {exc.message}"
+    return f"{type(exc).__name__}: resources.{name}: {exc}"
+
+
+class Engine:
+    def __init__(self, db: Database, service: OrchestrationService, workers: int = 8):
+        self.db = db
+        self.service = service
+        self.cloud = service.cloud
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="orchestration-step")
+        self.loop = Loop("orchestration", self.step, self.pending, workers=4)
+        service.on_change(self.loop.wake)
+
+    def start(self) -> None:
+        resumed = self.pending()
+        if resumed:
+            LOG.info("resuming %d stacks in progress", len(resumed))
+        self.loop.start()
+
+    def stop(self) -> None:
+        self.loop.stop()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def pending(self) -> list[str]:
+        with self.db.read() as session:
+            return list(session.scalars(select(Stack.id).where(Stack.status == "IN_PROGRESS")))
+
+    # -- one step of one stack ---------------------------------------------------------------------------
+    def step(self, stack_id: str) -> float | None:
+        with self.db.read() as session:
+            stack = session.get(Stack, stack_id)
+        if stack is None or stack.status != "IN_PROGRESS":
+            return None
+        try:
+            try:
+                return self._step(stack)
+            except Failed as exc:
+                self._fail(stack, f"Resource {exc.action} failed: {exc.reason}")
+                return 0.0
+        except Superseded:
+            return 0.0
+
+    def _step(self, stack: Stack) -> float | None:
+        limit = datetime.timedelta(minutes=stack.timeout_mins or DEFAULT_TIMEOUT_MINS)
+        if utcnow() - stack.action_started_at > limit:
+            self._fail(stack, f"{stack.action.capitalize()} timed out")
+            return 0.0
+        try:
+            cloud = self.cloud.for_trust(stack.trust_id)
+        except CloudError as exc:
+            if exc.status in (401, 403, 404):  # the owner's delegation is gone: nothing can be done as them
+                self._fail(stack, f"The stack owner's trust cannot be used: {exc}")
+                return None
+            raise
+        rows = self._rows(stack.id)
+        if stack.action == "DELETE" or (stack.action == "ROLLBACK" and stack.rollback_of == "CREATE"):
+            return self._remove(stack, cloud, rows, finish=True)
+        try:
+            definition = definition_of(stack)
+        except APIError as exc:
+            self._fail(stack, f"The stack's definition cannot be used: {exc.message}")
+            return None
+        return self._converge(stack, cloud, definition, rows)
+
+    def _rows(self, stack_id: str) -> list[StackResource]:
+        with self.db.read() as session:
+            return list(session.scalars(select(StackResource).where(StackResource.stack_id == stack_id)
+                                        .order_by(StackResource.created_at)))
+
+    # -- create and update -------------------------------------------------------------------------------
+    def _converge(self, stack: Stack, cloud: Cloud, definition: Definition, rows: list[StackResource]
+                  ) -> float | None:
+        gen = stack.generation
+        current = {r.name: r for r in rows if r.current}
+        replaced = {r.name: r for r in rows if not r.current and r.status == "COMPLETE"}
+        scope = definition.scope(current)
+        active = definition.active(scope)
+        done = {name for name in active if (row := current.get(name)) is not None
+                and row.generation == gen and row.status == "COMPLETE"}
+        work = []
+        for name in active:
+            row = current.get(name)
+            if name in done:
+                continue
+            if row is not None and row.generation == gen and row.status == "IN_PROGRESS":
+                work.append((self._poll, (stack, cloud, definition, row)))
+            elif row is not None and row.generation == gen and row.status == "FAILED":
+                raise Failed(row, row.action, row.status_reason)
+            elif definition.requires[name] & set(active) <= done:
+                work.append((self._start, (stack, cloud, definition, scope, name, row, replaced.get(name))))
+        self._run(work)
+        if work:
+            return POLL
+        # Every resource the template means is there: what it no longer means goes, dependents first.
+        stale = [r for r in rows if not r.current or r.name not in active]
+        if stale:
+            return self._remove(stack, cloud, stale, finish=False)
+        self._refresh_outputs(stack, cloud, definition)
+        self._complete(stack)
+        return None
+
+    def _run(self, work: list) -> None:
+        """Run a step's resource actions side by side; the first failure (or supersession) wins."""
+        futures = [self.pool.submit(fn, *args) for fn, args in work]
+        first: Exception | None = None
+        for future in futures:
+            exc = future.exception()
+            if exc is not None and first is None:
+                first = exc
+        if first is not None:
+            raise first
+
+    def _handle(self, stack: Stack, cloud: Cloud, row: StackResource, properties: dict | None = None) -> Handle:
+        return Handle(row.name, StackInfo(stack.id, stack.name, stack.project_id),
+                      row.properties if properties is None else properties, row.physical_id, dict(row.data),
+                      cloud, signal_base=self.service.settings.base_url)
+
+    def _start(self, stack: Stack, cloud: Cloud, definition: Definition, scope, name: str,
+               row: StackResource | None, replaced: StackResource | None) -> None:
+        """Bring resource ``name`` to its definition: make it, update it in place, or replace it (the
+        one an update replaced comes back when a rollback wants it again)."""
+        gen = stack.generation
+        behaviour = definition.behaviours[name]()
+        resource = definition.template.resources[name]
+        try:
+            properties = definition.properties(name, scope)
+        except APIError as exc:
+            raise self._failure(stack, row, name, definition, "CREATE" if row is None else "UPDATE", exc) from None
+        snapshot = _snapshot(definition, name)
+        if row is not None and row.type == resource.type and row.status == "COMPLETE" \
+                and row.properties == properties and row.definition == snapshot:
+            self._save(stack, row.id, generation=gen)
+            return
+        if replaced is not None and replaced.type == resource.type and replaced.properties == properties \
+                and replaced.definition == snapshot:
+            with self._writing(stack) as session:
+                session.get(StackResource, replaced.id).current = True
+                session.get(StackResource, replaced.id).generation = gen
+                if row is not None:
+                    session.get(StackResource, row.id).current = False
+            return
+        if row is not None and row.type == resource.type and row.status == "COMPLETE" \
+                and not behaviour.needs_replacement(row.properties, properties):
+            self._update(stack, cloud, definition, row, properties)
+            return
+        if row is not None:  # replaced: the new one is made first, the old one removed at the end
+            self._save(stack, row.id, current=False)
+        new = StackResource(id=new_id(), stack_id=stack.id, name=name, type=resource.type, action="CREATE",
+                            status="IN_PROGRESS", status_reason="state changed", current=True, generation=gen,
+                            properties=properties, definition=snapshot,
+                            requires=sorted(definition.requires[name]), data={}, attributes={},
+                            created_at=utcnow())
+        handle = self._handle(stack, cloud, new, properties)
+        handle.physical_name()
+        new.data = dict(handle.data)
+        self._insert(stack, new)
+        try:
+            behaviour.create(handle)
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong is the resource's failure
+            self._save(stack, new.id, physical_id=handle.physical_id, data=handle.data)
+            raise self._failure(stack, new, name, definition, "CREATE", exc) from None
+        self._save(stack, new.id, physical_id=handle.physical_id, data=handle.data)
+        new.physical_id, new.data = handle.physical_id, handle.data
+        self._poll(stack, cloud, definition, new)
+
+    def _update(self, stack: Stack, cloud: Cloud, definition: Definition, row: StackResource,
+                properties: dict) -> None:
+        old = row.properties
+        self._save(stack, row.id, event_as=("UPDATE", "IN_PROGRESS", "state changed"), action="UPDATE",
+                   status="IN_PROGRESS", status_reason="state changed", generation=stack.generation,
+                   properties=properties, definition=_snapshot(definition, row.name),
+                   requires=sorted(definition.requires[row.name]), data={**row.data, "updating_from": old})
+        row.properties, row.action, row.status = properties, "UPDATE", "IN_PROGRESS"
+        handle = self._handle(stack, cloud, row, properties)
+        try:
+            definition.behaviours[row.name]().update(handle, old, properties)
+        except Exception as exc:  # noqa: BLE001
+            raise self._failure(stack, row, row.name, definition, "UPDATE", exc) from None
+        handle.data.pop("updating_from", None)
+        self._save(stack, row.id, physical_id=handle.physical_id, data=handle.data)
+        row.data = handle.data
+        self._poll(stack, cloud, definition, row)
+
+    def _poll(self, stack: Stack, cloud: Cloud, definition: Definition, row: StackResource) -> None:
+        behaviour = definition.behaviours[row.name]()
+        handle = self._handle(stack, cloud, row)
+        try:
+            if row.action == "CREATE":
+                if not row.physical_id:
+                    # Started before a crash but never recorded: find what it made, or make it now.
+                    handle.physical_id = behaviour.find(handle)
+                    if handle.physical_id is None:
+                        behaviour.create(handle)
+                    self._save(stack, row.id, physical_id=handle.physical_id, data=handle.data)
+                finished = behaviour.create_done(handle)
+            elif row.action == "UPDATE":
+                if "updating_from" in row.data:  # interrupted between recording and sending the update
+                    behaviour.update(handle, row.data["updating_from"], row.properties)
+                    handle.data.pop("updating_from", None)
+                finished = behaviour.update_done(handle)
+            else:
+                finished = True
+        except Exception as exc:  # noqa: BLE001
+            self._save(stack, row.id, data=handle.data)
+            raise self._failure(stack, row, row.name, definition, row.action, exc) from None
+        if not finished:
+            if handle.data != row.data:
+                self._save(stack, row.id, data=handle.data)
+            return
+        attributes = self._attributes(definition, behaviour, handle)
+        changed = {"updated_at": utcnow()} if row.action != "CREATE" else {}
+        self._save(stack, row.id, event_as=(row.action, "COMPLETE", "state changed"), status="COMPLETE",
+                   status_reason="state changed", data=handle.data, attributes=attributes,
+                   physical_id=handle.physical_id, **changed)
+
+    def _attributes(self, definition: Definition, behaviour, handle: Handle) -> dict:
+        """The attributes anything in the template reads, cached on the row for later evaluation."""
+        wanted = definition.referenced_attributes().get(handle.name, set())
+        names = set(behaviour.attributes) | {"show"} if None in wanted else {w for w in wanted if w}
+        values: dict[str, Any] = {}
+        for name in sorted(names):
+            try:
+                values[name] = behaviour.attribute(handle, name)
+            except (CloudError, ResourceFailure) as exc:
+                LOG.warning("stack %s resource %s: attribute %s: %s", handle.stack.id, handle.name, name, exc)
+                values[name] = None
+        return values
+
+    def _refresh_outputs(self, stack: Stack, cloud: Cloud, definition: Definition) -> None:
+        """Attributes outputs read may have changed since their resource completed (a server's addresses
+        once a floating IP is associated): read them once more as the stack completes."""
+        referenced = definition.referenced_attributes()
+        outputs = set()
+        for output in definition.template.outputs.values():
+            outputs |= _names_in(output.get("value"))
+        for row in self._rows(stack.id):
+            if row.current and row.name in outputs and row.name in referenced and row.physical_id:
+                behaviour = definition.behaviours[row.name]()
+                attributes = self._attributes(definition, behaviour, self._handle(stack, cloud, row))
+                if attributes != row.attributes:
+                    self._save(stack, row.id, attributes=attributes)
+
+    # -- removing ----------------------------------------------------------------------------------------
+    def _remove(self, stack: Stack, cloud: Cloud, rows: list[StackResource], *, finish: bool) -> float | None:
+        """Delete ``rows``, each once nothing else among them still needs it.  ``finish``: the stack's action
+        is this removal (DELETE, or the ROLLBACK of a CREATE), so its end completes the stack."""
+        if not rows:
+            self._complete(stack)
+            return None
+        gen = stack.generation
+        work = []
+        for row in rows:
+            needed = any(row.name in other.requires and other.name != row.name for other in rows)
+            if row.action == "DELETE" and row.status == "IN_PROGRESS" and row.generation == gen:
+                work.append((self._poll_delete, (stack, cloud, row)))
+            elif row.action == "DELETE" and row.status == "FAILED" and row.generation == gen:
+                raise Failed(row, "DELETE", row.status_reason)
+            elif not needed:
+                work.append((self._start_delete, (stack, cloud, row)))
+        self._run(work)
+        return POLL
+
+    @staticmethod
+    def _behaviour(row: StackResource):
+        """The type that made a row (recorded when it was made: the environment may map types)."""
+        made_by = known((row.definition or {}).get("implementation") or row.type)
+        return (made_by or NoneResource)()
+
+    def _start_delete(self, stack: Stack, cloud: Cloud, row: StackResource) -> None:
+        self._save(stack, row.id, event_as=("DELETE", "IN_PROGRESS", "state changed"), action="DELETE",
+                   status="IN_PROGRESS", status_reason="state changed", generation=stack.generation)
+        row.action, row.status = "DELETE", "IN_PROGRESS"
+        if (row.definition or {}).get("deletion_policy") == "Retain" or not row.physical_id:
+            self._poll_delete(stack, cloud, row, retain=True)
+            return
+        handle = self._handle(stack, cloud, row)
+        try:
+            self._behaviour(row).delete(handle)
+        except Exception as exc:  # noqa: BLE001
+            raise self._delete_failure(stack, row, exc) from None
+        self._save(stack, row.id, data=handle.data)
+        row.data = handle.data
+        self._poll_delete(stack, cloud, row)
+
+    def _poll_delete(self, stack: Stack, cloud: Cloud, row: StackResource, retain: bool = False) -> None:
+        if not retain and row.physical_id:
+            handle = self._handle(stack, cloud, row)
+            try:
+                finished = self._behaviour(row).delete_done(handle)
+            except Exception as exc:  # noqa: BLE001
+                raise self._delete_failure(stack, row, exc) from None
+            if not finished:
+                return
+        with self._writing(stack) as session:
+            found = session.get(StackResource, row.id)
+            if found is not None:
+                event(session, stack, "DELETE", "COMPLETE", "state changed", resource=found)
+                session.delete(found)
+
+    def _delete_failure(self, stack: Stack, row: StackResource, exc: Exception) -> Failed:
+        reason = reason_of(row.name, exc)
+        self._save(stack, row.id, event_as=("DELETE", "FAILED", reason), status="FAILED", status_reason=reason)
+        return Failed(row, "DELETE", reason)
+
+    # -- writing -----------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _writing(self, stack: Stack) -> Iterator[Session]:
+        """A write transaction that goes ahead only while ``stack`` is still at this step's generation."""
+        with self.db.write() as session:
+            found = session.get(Stack, stack.id)
+            if found is None or found.generation != stack.generation:
+                raise Superseded()
+            yield session
+
+    def _insert(self, stack: Stack, row: StackResource) -> None:
+        with self._writing(stack) as session:
+            session.add(row)
+            event(session, stack, row.action, row.status, "state changed", resource=row)
+
+    def _save(self, stack: Stack, row_id: str, event_as: tuple[str, str, str] | None = None, **values) -> None:
+        with self._writing(stack) as session:
+            row = session.get(StackResource, row_id)
+            if row is None:
+                return
+            for key, value in values.items():
+                setattr(row, key, value)
+            if event_as is not None:
+                event(session, stack, *event_as, resource=row)
+
+    def _failure(self, stack: Stack, row: StackResource | None, name: str, definition: Definition,
+                 action: str, exc: Exception) -> Failed:
+        """Record a resource's failure (a row is made for one that failed before it existed)."""
+        reason = reason_of(name, exc)
+        if row is None:
+            resource = definition.template.resources[name]
+            row = StackResource(id=new_id(), stack_id=stack.id, name=name, type=resource.type, action=action,
+                                status="FAILED", status_reason=reason, current=True, generation=stack.generation,
+                                definition=_snapshot(definition, name), requires=sorted(definition.requires[name]),
+                                properties={}, data={}, attributes={}, created_at=utcnow())
+            with self._writing(stack) as session:
+                session.add(row)
+                event(session, stack, action, "FAILED", reason, resource=row)
+        else:
+            self._save(stack, row.id, event_as=(action, "FAILED", reason), action=action, status="FAILED",
+                       status_reason=reason, generation=stack.generation)
+        return Failed(row, action, reason)
+
+    # -- the stack's end ---------------------------------------------------------------------------------
+    def _complete(self, stack: Stack) -> None:
+        trust = None
+        with self._writing(stack) as session:
+            row = session.get(Stack, stack.id)
+            reason = f"Stack {row.action} completed successfully"
+            if row.action == "ROLLBACK" and row.status_reason and "failed" in row.status_reason:
+                reason = f"{reason} after: {row.status_reason.removeprefix('Stack ROLLBACK started after: ')}"
+            row.status, row.status_reason = "COMPLETE", reason
+            row.previous = None
+            if row.action == "DELETE":
+                row.deleted_at = utcnow()
+                trust, row.trust_id = row.trust_id, None
+            event(session, row, row.action, "COMPLETE", reason)
+        if trust:
+            try:
+                self.cloud.delete_trust(trust)
+            except CloudError as exc:
+                LOG.warning("stack %s: its trust %s could not be deleted: %s", stack.id, trust, exc)
+
+    def _fail(self, stack: Stack, reason: str) -> None:
+        """The action failed: record why on the stack and its unfinished resources; roll back when wanted."""
+        with self._writing(stack) as session:
+            row = session.get(Stack, stack.id)
+            action = row.action
+            row.status, row.status_reason = "FAILED", reason
+            event(session, row, action, "FAILED", reason)
+            for resource in session.scalars(select(StackResource).where(
+                    StackResource.stack_id == row.id, StackResource.status == "IN_PROGRESS")):
+                resource.status = "FAILED"
+                resource.status_reason = f"{resource.action} aborted: {reason}"
+                event(session, row, resource.action, "FAILED", resource.status_reason, resource=resource)
+            if action in ("CREATE", "UPDATE") and not row.disable_rollback:
+                if action == "UPDATE":
+                    restore_previous(row)
+                begin(session, row, "ROLLBACK", rollback_of=action)
+                row.status_reason = f"Stack ROLLBACK started after: {reason}"
+
+
+def _snapshot(definition: Definition, name: str) -> dict:
+    """What a row keeps of its definition besides properties, with the type that implements it."""
+    return {**definition.template.resources[name].snapshot(), "implementation": definition.behaviours[name].name}
+
+
+def _names_in(value) -> set[str]:
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if len(value) == 1 and isinstance(value.get("get_attr"), list) and value["get_attr"]:
+            found.add(str(value["get_attr"][0]))
+        for item in value.values():
+            found |= _names_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _names_in(item)
+    return found

@@ -1,0 +1,156 @@
+"""``OrchestrationService``: Orchestration's domain rules, the only layer that opens transactions.
+
+Stacks are desired state: a request writes the definition and the action (``stacks``); the engine
+(``reconcile``) converges the stack's resources to it through the other services' public HTTP APIs,
+acting with the owner's trust.  Reads answer from the database alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from onestack.config import Settings
+from onestack.db.engine import Database
+from onestack.http.context import Context
+from onestack.http.errors import NotFound
+from onestack.services.orchestration.models import Stack, StackEvent, StackResource
+from onestack.services.orchestration.policies import authorize
+from onestack.services.orchestration.service.cloud import Cloud, ServiceUser
+from onestack.services.orchestration.service.definition import Definition
+from onestack.services.orchestration.service.hot import versions
+from onestack.services.orchestration.service.listing import flag
+from onestack.services.orchestration.service.resources import TYPES
+from onestack.services.orchestration.service.stacks import Stacks, check_template_only, definition_of
+
+
+class OrchestrationService:
+    def __init__(self, db: Database, settings: Settings):
+        self.db = db
+        self.settings = settings
+        self.cloud = Cloud(f"{settings.base_url}/identity", settings.region)
+        self._wakers: list[Callable[[str], None]] = []
+        self.stacks = Stacks(db, self.cloud, self.wake)
+
+    # -- wiring ------------------------------------------------------------------------------------------
+    def use_service_user(self, user: ServiceUser) -> None:
+        """The cloud's orchestration user, the trustee of every stack (bootstrap makes it)."""
+        self.cloud.user = user
+
+    def on_change(self, waker: Callable[[str], None]) -> None:
+        """Call ``waker(stack_id)`` after every commit that gives a stack an action (the engine listens)."""
+        self._wakers.append(waker)
+
+    def wake(self, stack_id: str) -> None:
+        for waker in self._wakers:
+            waker(stack_id)
+
+    # -- finding stacks ----------------------------------------------------------------------------------
+    def find(self, ctx: Context, project_id: str, ref: str, action: str, *, deleted: bool = False) -> Stack:
+        """The stack named or identified by ``ref`` in ``project_id``; another project's is a 404."""
+        authorize(ctx, action, project_id)
+        with self.db.read() as session:
+            stmt = select(Stack).where(Stack.project_id == project_id, (Stack.id == ref) | (Stack.name == ref))
+            if not deleted:
+                stmt = stmt.where(Stack.deleted_at.is_(None))
+            stack = session.scalars(stmt.order_by(Stack.created_at.desc())).first()
+        if stack is None:
+            raise NotFound(f"The Stack ({ref}) could not be found.", kind="EntityNotFound")
+        return stack
+
+    def get(self, ctx: Context, project_id: str, name: str, stack_id: str, action: str) -> Stack:
+        stack = self.find(ctx, project_id, stack_id, action, deleted=True)
+        if stack.id != stack_id or stack.name != name:
+            raise NotFound(f"The Stack ({name}) could not be found.", kind="EntityNotFound")
+        return stack
+
+    def listing(self, ctx: Context, project_id: str, query) -> list[Stack]:
+        authorize(ctx, "stacks:index", project_id)
+        everyone = flag(query.get("global_tenant"))
+        if everyone:
+            authorize(ctx, "stacks:global_index", project_id)
+        with self.db.read() as session:
+            stmt = select(Stack)
+            if not everyone:
+                stmt = stmt.where(Stack.project_id == project_id)
+            if not flag(query.get("show_deleted")):
+                stmt = stmt.where(Stack.deleted_at.is_(None))
+            return list(session.scalars(stmt))
+
+    # -- changing stacks ---------------------------------------------------------------------------------
+    def create(self, ctx: Context, project_id: str, body: dict, *, preview: bool = False) -> Stack:
+        authorize(ctx, "stacks:preview" if preview else "stacks:create", project_id)
+        return self.stacks.create(ctx, body, preview=preview)
+
+    def update(self, ctx: Context, stack: Stack, body: dict, *, patch: bool) -> None:
+        authorize(ctx, "stacks:update_patch" if patch else "stacks:update", stack.project_id)
+        self.stacks.update(stack, body, patch=patch)
+
+    def delete(self, ctx: Context, stack: Stack) -> None:
+        authorize(ctx, "stacks:delete", stack.project_id)
+        if stack.deleted_at is not None:
+            raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
+        self.stacks.delete(stack)
+
+    def cancel_update(self, ctx: Context, stack: Stack, rollback: bool) -> None:
+        authorize(ctx, "stacks:update", stack.project_id)
+        self.stacks.cancel_update(stack, rollback)
+
+    # -- a stack's parts -----------------------------------------------------------------------------------
+    def definition(self, stack: Stack) -> Definition:
+        return definition_of(stack)
+
+    def resources(self, stack: Stack) -> list[StackResource]:
+        """The stack's resources as the template now means them (a replaced one's old row is not shown)."""
+        with self.db.read() as session:
+            rows = session.scalars(select(StackResource).where(StackResource.stack_id == stack.id)
+                                   .order_by(StackResource.created_at)).all()
+        current = {r.name: r for r in rows if r.current}
+        for row in rows:  # a resource whose replacement has not started yet is still the one shown
+            current.setdefault(row.name, row)
+        return list(current.values())
+
+    def resource(self, stack: Stack, name: str) -> StackResource:
+        for row in self.resources(stack):
+            if row.name == name:
+                return row
+        raise NotFound(f"The Resource ({name}) could not be found in Stack {stack.name}.",
+                       kind="EntityNotFound")
+
+    def outputs(self, stack: Stack) -> list[dict]:
+        if stack.action == "DELETE" and stack.status == "COMPLETE":
+            return []
+        definition = definition_of(stack)
+        rows = {r.name: r for r in self.resources(stack)}
+        return definition.outputs(definition.scope(rows))
+
+    def events(self, stack: Stack, resource_name: str | None = None) -> list[StackEvent]:
+        with self.db.read() as session:
+            stmt = select(StackEvent).where(StackEvent.stack_id == stack.id)
+            if resource_name is not None:
+                stmt = stmt.where(StackEvent.resource_name == resource_name)
+            return list(session.scalars(stmt.order_by(StackEvent.seq)))
+
+    # -- templates and types -------------------------------------------------------------------------------
+    def validate(self, ctx: Context, project_id: str, body: dict) -> Definition:
+        authorize(ctx, "stacks:validate_template", project_id)
+        return check_template_only(body, project_id)
+
+    def resource_type(self, ctx: Context, name: str):
+        authorize(ctx, "stacks:resource_schema")
+        if name not in TYPES:
+            raise NotFound(f"The Resource Type ({name}) could not be found.", kind="EntityNotFound")
+        return TYPES[name]
+
+    def resource_types(self, ctx: Context) -> list:
+        authorize(ctx, "stacks:list_resource_types")
+        return [TYPES[name] for name in sorted(TYPES)]
+
+    def template_functions(self, ctx: Context, version: str) -> dict[str, str]:
+        authorize(ctx, "stacks:list_template_functions")
+        kind, _, date = version.partition(".")
+        if kind != "heat_template_version" or date not in versions.VERSIONS:
+            raise NotFound(f"Template with version {version} not found", kind="NotFound")
+        return versions.functions(date)
+

@@ -1,0 +1,230 @@
+"""A stack's definition as a whole: its template, environment, files and parameter values, and the scope
+its functions are evaluated in (the parameters, and the resources as the database knows them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from onestack.services.orchestration.models import StackResource
+from onestack.services.orchestration.service.hot.functions import UNKNOWN, Evaluator, TemplateError
+from onestack.services.orchestration.service.hot.parameters import PSEUDO, resolve_values
+from onestack.services.orchestration.service.hot.template import Template, as_error, invalid, load
+from onestack.services.orchestration.service.resources import known
+from onestack.services.orchestration.service.resources.base import Handle, ResourceType, StackInfo
+
+ENVIRONMENT_SECTIONS = {"parameters", "parameter_defaults", "resource_registry", "event_sinks",
+                        "encrypted_param_names", "parameter_merge_strategies"}
+
+
+def environment(raw, files: dict, names: list | None = None) -> dict:
+    """The environment a stack runs with: the ``environment_files`` (from ``files``) in order, then the
+    request's own ``environment`` over them."""
+    merged: dict = {"parameters": {}, "parameter_defaults": {}, "resource_registry": {}}
+    layers = []
+    for name in names or []:
+        if name not in files:
+            raise invalid(f"Environment file {name} is not in the request's files")
+        layers.append(load(files[name], f"environment file {name}"))
+    layers.append(load(raw or {}, "environment"))
+    for layer in layers:
+        for section, value in layer.items():
+            if section not in ENVIRONMENT_SECTIONS:
+                raise invalid(f'environment has wrong section "{section}"', "InvalidEnvironment")
+            if isinstance(value, dict) and isinstance(merged.get(section), dict):
+                merged[section] = {**merged[section], **value}
+            else:
+                merged[section] = value
+    for section in ("parameters", "parameter_defaults", "resource_registry"):
+        if not isinstance(merged.get(section), dict):
+            raise invalid(f'environment section "{section}" must be a map', "InvalidEnvironment")
+    return merged
+
+
+class Definition:
+    def __init__(self, raw_template: dict, files: dict, env: dict, given: dict, stack: StackInfo, *,
+                 require_parameters: bool = True):
+        """``require_parameters``: a parameter without a value is refused (a stack), or unknown (a template
+        being validated)."""
+        self.raw = raw_template
+        self.template = Template(raw_template)
+        self.files = files or {}
+        self.environment = env
+        self.stack = stack
+        self.values = resolve_values(self.template.parameters, {**env.get("parameters", {}), **(given or {})},
+                                     env.get("parameter_defaults", {}), required=require_parameters)
+        self.registry = {k: v for k, v in env.get("resource_registry", {}).items() if k != "resources"}
+        self.behaviours: dict[str, type[ResourceType]] = {}
+        for name, definition in self.template.resources.items():
+            self.behaviours[name] = self._behaviour(name, definition.type)
+            if definition.deletion_policy == "Snapshot":
+                raise invalid(f"resources.{name}: {definition.type} does not support deletion_policy Snapshot "
+                              "in onestack (Delete and Retain are supported)")
+        self.requires = self._with_implied(self.template.requires)
+
+    def _behaviour(self, name: str, kind: str) -> type[ResourceType]:
+        mapped = self.registry.get(kind, kind)
+        if not isinstance(mapped, str):
+            raise invalid(f"resource_registry: {kind} must map to a type name")
+        if mapped.endswith((".yaml", ".yml", ".template")) or mapped in self.files:
+            raise invalid(f"resources.{name}: provider templates ({mapped}) are not supported by onestack yet",
+                          "NotSupported")
+        behaviour = known(mapped)
+        if behaviour is None:
+            raise invalid(f"resources.{name}: The Resource Type ({kind}) could not be found.",
+                          "StackValidationFailed")
+        return behaviour
+
+    def _with_implied(self, requires: dict[str, set[str]]) -> dict[str, set[str]]:
+        """The template's dependencies plus those each type implies, except an implied one that would close
+        a cycle (an explicit dependency the other way wins)."""
+        others = {name: (self.behaviours[name].name, d.properties) for name, d in self.template.resources.items()}
+        out = {name: set(deps) for name, deps in requires.items()}
+        for name, definition in self.template.resources.items():
+            for dep in self.behaviours[name].implied_requires(name, definition.properties, others):
+                if dep != name and not _reaches(out, dep, name):
+                    out[name].add(dep)
+        return out
+
+    # -- evaluation --------------------------------------------------------------------------------------
+    def scope(self, rows: dict[str, StackResource] | None = None) -> StackScope:
+        return StackScope(self, rows)
+
+    def check(self) -> None:
+        """Everything that can be checked before any resource exists (see ``Template.check``)."""
+
+        def type_check(definition, properties) -> None:
+            self.behaviours[definition.name].schema_apply(properties, f"resources.{definition.name}.properties")
+
+        self.template.check(self.scope(), type_check)
+
+    def properties(self, name: str, scope: StackScope) -> dict:
+        """Resource ``name``'s properties, resolved now and checked against its type."""
+        definition = self.template.resources[name]
+        where = f"resources.{name}.properties"
+        try:
+            values = scope.evaluator.resolve(definition.properties, where)
+            return self.behaviours[name].schema_apply(values, where)
+        except TemplateError as exc:
+            raise as_error(exc) from None
+
+    def active(self, scope: StackScope) -> list[str]:
+        """The resources whose condition holds."""
+        try:
+            return self.template.active_resources(scope.evaluator)
+        except TemplateError as exc:
+            raise as_error(exc) from None
+
+    def outputs(self, scope: StackScope) -> list[dict]:
+        """Each output's value, or its error (Heat shows ``output_error`` instead of failing the call)."""
+        shown = []
+        for key, output in self.template.outputs.items():
+            entry: dict[str, Any] = {"output_key": key, "description": output.get("description") or "No description given"}
+            try:
+                if self.template.enabled(scope.evaluator, output.get("condition")) is False:
+                    continue
+                entry["output_value"] = scope.evaluator.resolve(output.get("value"), f"outputs.{key}.value")
+            except TemplateError as exc:
+                entry["output_value"] = None
+                entry["output_error"] = exc.message
+            shown.append(entry)
+        return shown
+
+    def referenced_attributes(self) -> dict[str, set[str | None]]:
+        """Per resource, the attributes anything reads with get_attr (None: all of them)."""
+        found: dict[str, set[str | None]] = {}
+
+        def walk(value) -> None:
+            if isinstance(value, dict):
+                if len(value) == 1 and isinstance(value.get("get_attr"), list) and value["get_attr"]:
+                    args = value["get_attr"]
+                    attr = args[1] if len(args) > 1 and isinstance(args[1], str) else None
+                    found.setdefault(str(args[0]), set()).add(attr)
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, list):
+                for item in value:
+                    walk(item)
+
+        for definition in self.template.resources.values():
+            walk([definition.properties, definition.metadata])
+        for output in self.template.outputs.values():
+            walk(output.get("value"))
+        return found
+
+    def shown_parameters(self) -> dict[str, str]:
+        shown = {name: param.shown(self.values.get(name)) for name, param in self.template.parameters.items()}
+        shown.update({"OS::stack_name": self.stack.name, "OS::stack_id": self.stack.id,
+                      "OS::project_id": self.stack.project_id})
+        return shown
+
+
+class StackScope:
+    """What functions read: parameters, files, conditions, and the resources' rows (UNKNOWN before they
+    exist, so the same evaluation checks a template and computes its values)."""
+
+    def __init__(self, definition: Definition, rows: dict[str, StackResource] | None):
+        self.definition = definition
+        self.rows = rows
+        self.evaluator = Evaluator(definition.template.version, self)
+        self._conditions: dict[str, Any] = {}
+        self._evaluating: set[str] = set()
+
+    def param(self, name: str) -> Any:
+        stack = self.definition.stack
+        pseudo = {"OS::stack_name": stack.name, "OS::stack_id": stack.id, "OS::project_id": stack.project_id}
+        if name in PSEUDO:
+            return pseudo[name]
+        if name not in self.definition.values:
+            raise TemplateError("", f"The Parameter ({name}) was not defined in template.")
+        return self.definition.values[name]
+
+    def has_resource(self, name: str) -> bool:
+        return name in self.definition.template.resources
+
+    def _row(self, name: str) -> StackResource | None:
+        return None if self.rows is None else self.rows.get(name)
+
+    def resource_id(self, name: str) -> Any:
+        row = self._row(name)
+        if row is None:
+            return UNKNOWN if self.rows is None else None
+        handle = Handle(row.name, self.definition.stack, row.properties, row.physical_id, dict(row.data), None)
+        return self.definition.behaviours[name]().reference(handle)
+
+    def attribute(self, name: str, attribute: str | None) -> Any:
+        row = self._row(name)
+        if row is None:
+            return UNKNOWN if self.rows is None else None
+        if attribute is None:
+            return dict(row.attributes)
+        return row.attributes.get(attribute)
+
+    def condition(self, name: str) -> bool:
+        conditions = self.definition.template.conditions
+        if name not in conditions:
+            raise TemplateError("conditions", f'Invalid condition "{name}"')
+        if name not in self._conditions:
+            if name in self._evaluating:
+                raise TemplateError(f"conditions.{name}", "Circular definition of condition")
+            self._evaluating.add(name)
+            self._conditions[name] = self.evaluator.condition(conditions[name], f"conditions.{name}")
+            self._evaluating.discard(name)
+        return self._conditions[name]
+
+    def file(self, name: str) -> str:
+        if name not in self.definition.files:
+            raise TemplateError("", f"Could not fetch remote template \"{name}\": not in the stack's files")
+        return self.definition.files[name]
+
+
+def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
+    seen, todo = set(), [start]
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph.get(node, ()))
+    return False
+

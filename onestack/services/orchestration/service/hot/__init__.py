@@ -1,0 +1,1 @@
+"""HOT, Heat's template language: its versions, sections, parameters and intrinsic functions."""

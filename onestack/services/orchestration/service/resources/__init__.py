@@ -1,0 +1,14 @@
+"""The resource types a template may use, by name."""
+
+from __future__ import annotations
+
+from onestack.services.orchestration.service.resources import cinder, heat, neutron, nova
+from onestack.services.orchestration.service.resources.base import ResourceType
+
+TYPES: dict[str, type[ResourceType]] = {
+    t.name: t for t in (heat.RandomString, heat.Value, heat.NoneResource, heat.TestResource,
+                        *neutron.TYPES, *nova.TYPES, *cinder.TYPES)}
+
+
+def known(name: str) -> type[ResourceType] | None:
+    return TYPES.get(name)

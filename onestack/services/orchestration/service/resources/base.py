@@ -1,0 +1,252 @@
+"""What every resource type is: a properties schema, its attributes, and the steps that make, change and
+remove the thing it stands for through the cloud's APIs.
+
+Each step is safe to repeat (the engine may run it again after a crash) and never waits: ``create``
+starts the work and ``create_done`` is asked again until the thing is ready, so one engine thread keeps
+many resources moving at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from onestack.services.orchestration.service.cloud import CloudError, Session
+from onestack.services.orchestration.service.hot.functions import UNKNOWN, TemplateError
+
+
+class PropertyError(TemplateError):
+    """A property its type does not accept; shown as Heat shows it (``Property error: ...``)."""
+
+    def __init__(self, path: str, message: str):
+        super().__init__(f"Property error: {path}", message)
+
+
+class ResourceFailure(Exception):
+    """A step that cannot succeed: ``kind`` and ``message`` make the resource's status reason."""
+
+    def __init__(self, message: str, kind: str = "ResourceFailure"):
+        self.kind = kind
+        self.message = message
+        super().__init__(message)
+
+
+@dataclasses.dataclass(frozen=True)
+class Prop:
+    """One property: ``type`` is string, integer, number, boolean, map, list or any.  ``update``: it
+    changes in place (otherwise a change replaces the resource).  ``schema``: a map's keys or a list's
+    item."""
+
+    type: str
+    description: str = ""
+    required: bool = False
+    default: Any = None
+    update: bool = False
+    immutable: bool = False
+    allowed: tuple = ()
+    min: float | None = None
+    max: float | None = None
+    schema: Any = None
+
+    def shown(self) -> dict:
+        """The property as ``resource_types/{type}`` shows it."""
+        out: dict[str, Any] = {"type": self.type, "description": self.description, "required": self.required,
+                               "update_allowed": self.update, "immutable": self.immutable}
+        if self.default is not None:
+            out["default"] = self.default
+        constraints = []
+        if self.allowed:
+            constraints.append({"allowed_values": list(self.allowed)})
+        if self.min is not None or self.max is not None:
+            bounds = {k: v for k, v in (("min", self.min), ("max", self.max)) if v is not None}
+            constraints.append({"length" if self.type in ("string", "list") else "range": bounds})
+        if constraints:
+            out["constraints"] = constraints
+        if isinstance(self.schema, dict):
+            out["schema"] = {k: p.shown() for k, p in self.schema.items()}
+        elif isinstance(self.schema, Prop):
+            out["schema"] = {"*": self.schema.shown()}
+        return out
+
+
+def coerce(prop: Prop, value, path: str):
+    """``value`` as ``prop`` takes it (numbers from strings, strings from numbers), or a PropertyError."""
+    if value is UNKNOWN or value is None:
+        return value
+    kind = prop.type
+    if kind == "string":
+        if isinstance(value, dict | list):
+            raise PropertyError(path, f"Value must be a string; got {value!r}")
+        value = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    elif kind in ("integer", "number"):
+        if isinstance(value, bool):
+            raise PropertyError(path, f"Value '{value}' is not an integer")
+        try:
+            number = float(value) if kind == "number" else int(str(value).strip())
+        except ValueError:
+            raise PropertyError(path, f"Value '{value}' is not an {'number' if kind == 'number' else 'integer'}") \
+                from None
+        value = int(number) if kind == "number" and float(number).is_integer() else number
+    elif kind == "boolean":
+        if not isinstance(value, bool):
+            text = str(value).lower()
+            if text not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                raise PropertyError(path, f'Unrecognized value "{value}", acceptable values are: true, false.')
+            value = text in ("true", "1", "yes", "on")
+    elif kind == "map":
+        if not isinstance(value, dict):
+            raise PropertyError(path, f'"{value}" is not a map')
+        if isinstance(prop.schema, dict):
+            value = apply_schema(prop.schema, value, path)
+    elif kind == "list":
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",")] if value else []
+        if not isinstance(value, list):
+            raise PropertyError(path, f'"{value}" is not a list')
+        if isinstance(prop.schema, Prop):
+            value = [coerce(prop.schema, item, f"{path}[{i}]") for i, item in enumerate(value)]
+    if prop.allowed and value not in prop.allowed:
+        raise PropertyError(path, f'"{value}" is not an allowed value [{", ".join(map(str, prop.allowed))}]')
+    if prop.min is not None or prop.max is not None:
+        measure = len(value) if isinstance(value, str | list | dict) else value
+        if (prop.min is not None and measure < prop.min) or (prop.max is not None and measure > prop.max):
+            raise PropertyError(path, f"{measure} is out of range (min: {prop.min}, max: {prop.max})")
+    return value
+
+
+def apply_schema(schema: dict[str, Prop], values, path: str) -> dict:
+    """The properties a resource is made with: each checked and coerced, defaults filled in."""
+    if values is UNKNOWN:
+        return values
+    if not isinstance(values, dict):
+        raise PropertyError(path, "Properties must be a map")
+    for key in values:
+        if key not in schema:
+            raise PropertyError(path, f"Unknown Property {key}")
+    out = {}
+    for key, prop in schema.items():
+        value = values.get(key)
+        if value is None:
+            if prop.required:
+                raise PropertyError(path, f"Property {key} not assigned")
+            value = prop.default
+        out[key] = coerce(prop, value, f"{path}.{key}")
+    return out
+
+
+@dataclasses.dataclass
+class StackInfo:
+    id: str
+    name: str
+    project_id: str
+
+
+@dataclasses.dataclass
+class Handle:
+    """One resource as its type acts on it.  ``data`` is the type's own record, saved after each step."""
+
+    name: str
+    stack: StackInfo
+    properties: dict
+    physical_id: str | None
+    data: dict
+    cloud: Session
+    # The cloud's URL under which a resource's signal lands (WaitConditionHandle's curl target).
+    signal_base: str = ""
+    # Answers read during one step (a show read once for several attributes); never saved.
+    cache: dict = dataclasses.field(default_factory=dict)
+
+    def physical_name(self) -> str:
+        """``<stack>-<resource>-<random>``: chosen once and kept, so a step repeated after a crash finds
+        what the first try made."""
+        if "physical_name" not in self.data:
+            self.data["physical_name"] = f"{self.stack.name}-{self.name}-{secrets.token_hex(6)}"[:255]
+        return self.data["physical_name"]
+
+    def name_or_physical(self, key: str = "name") -> str:
+        return self.properties.get(key) or self.physical_name()
+
+
+class ResourceType:
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    properties: ClassVar[dict[str, Prop]] = {}
+    # attribute -> description; every type also answers ``show``.
+    attributes: ClassVar[dict[str, str]] = {}
+    # Free-form properties (OS::Heat::None takes anything).
+    free_properties: ClassVar[bool] = False
+
+    # -- checking ------------------------------------------------------------------------------------
+    @classmethod
+    def schema_apply(cls, values, path: str) -> dict:
+        if cls.free_properties:
+            return values if isinstance(values, dict) or values is UNKNOWN else {}
+        return apply_schema(cls.properties, values, path)
+
+    @classmethod
+    def implied_requires(cls, name: str, properties: dict, others: dict[str, tuple[str, dict]]) -> set[str]:
+        """Resources of the same stack this one needs though its properties name them only indirectly
+        (a port needs the subnets of its network).  ``others``: name -> (type, raw properties)."""
+        return set()
+
+    def needs_replacement(self, old: dict, new: dict) -> bool:
+        """Whether going from ``old`` to ``new`` properties replaces the resource."""
+        return any(old.get(key) != new.get(key) and not (prop.update or self.free_properties)
+                   for key, prop in self.properties.items())
+
+    # -- acting --------------------------------------------------------------------------------------
+    def create(self, h: Handle) -> None:
+        """Start making the thing; set ``h.physical_id``."""
+
+    def create_done(self, h: Handle) -> bool:
+        return True
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        """Change the thing in place from ``old`` to ``new`` properties (``h.properties`` is ``new``)."""
+
+    def update_done(self, h: Handle) -> bool:
+        return True
+
+    def delete(self, h: Handle) -> None:
+        """Start removing the thing (a thing already gone is not an error)."""
+
+    def delete_done(self, h: Handle) -> bool:
+        return True
+
+    def find(self, h: Handle) -> str | None:
+        """The id of what an interrupted ``create`` made under ``h.physical_name()``, if it can be found."""
+        return None
+
+    def reference(self, h: Handle) -> Any:
+        """What ``get_resource`` gives."""
+        return h.physical_id
+
+    def attribute(self, h: Handle, name: str) -> Any:
+        """The value of attribute ``name`` (``show`` included); None when the thing has no such value."""
+        return None
+
+    def snapshot(self, h: Handle) -> None:
+        """What deletion_policy Snapshot does before the delete (nothing by default)."""
+
+
+def gone(call: Callable[[], Any]) -> bool:
+    """Run a read that answers 404 once the thing is gone: True when it is."""
+    try:
+        call()
+    except CloudError as exc:
+        if exc.status == 404:
+            return True
+        raise
+    return False
+
+
+def ignore_missing(call: Callable[[], Any]) -> Any:
+    """Run a delete; a thing already gone is what was wanted."""
+    try:
+        return call()
+    except CloudError as exc:
+        if exc.status != 404:
+            raise
+        return None

@@ -1,0 +1,200 @@
+"""Block Storage types, made through the Block Storage API (``/volume/v3``): volumes and their attachment
+to servers (the attachment goes through Compute's ``os-volume_attachments``, as Heat's does)."""
+
+from __future__ import annotations
+
+from onestack.services.orchestration.service.cloud import CloudError
+from onestack.services.orchestration.service.resources.base import (
+    Handle,
+    Prop,
+    ResourceFailure,
+    ResourceType,
+    gone,
+    ignore_missing,
+)
+
+
+class Volume(ResourceType):
+    name = "OS::Cinder::Volume"
+    description = "A resource that implements Cinder volumes."
+    properties = {
+        "size": Prop("integer", "The size of the volume in GB. On update only increase in size is supported.",
+                     update=True, min=1),
+        "name": Prop("string", "A name used to distinguish the volume.", update=True),
+        "description": Prop("string", "A description of the volume.", update=True),
+        "volume_type": Prop("string", "If specified, the type of volume to use, mapping to a specific backend."),
+        "metadata": Prop("map", "Key/value pairs to associate with the volume.", default={}, update=True),
+        "availability_zone": Prop("string", "The availability zone in which the volume will be created."),
+        "snapshot_id": Prop("string", "If specified, the snapshot to create the volume from."),
+        "source_volid": Prop("string", "If specified, the volume to use as source."),
+        "image": Prop("string", "If specified, the name or ID of the image to create the volume from."),
+        "scheduler_hints": Prop("map", "Arbitrary key-value pairs specified by the client to help the Cinder "
+                                "scheduler creating a volume."),
+        "multiattach": Prop("boolean", "Whether allow the volume to be attached more than once."),
+        "read_only": Prop("boolean", "Enables or disables read-only access mode of volume.", update=True),
+    }
+    attributes = {"availability_zone": "The availability zone in which the volume is located.",
+                  "size": "The size of the volume in GB.", "snapshot_id": "The snapshot the volume was created "
+                  "from, if any.", "display_name": "Name of the volume.", "display_description": "Description "
+                  "of the volume.", "volume_type": "The type of the volume mapping to a backend, if any.",
+                  "metadata": "Key/value pairs associated with the volume.", "source_volid": "The volume used "
+                  "as source, if any.", "status": "The current status of the volume.", "created_at": "The "
+                  "timestamp indicating volume creation.", "bootable": "Boolean indicating if the volume can "
+                  "be booted or not.", "attachments": "A string representation of the list of attachments of "
+                  "the volume.", "attachments_list": "The list of attachments of the volume.", "encrypted":
+                  "Boolean indicating if the volume is encrypted or not.", "multiattach": "Boolean indicating "
+                  "whether allow the volume to be attached more than once."}
+
+    def create(self, h: Handle) -> None:
+        p = h.properties
+        if p.get("image"):
+            raise ResourceFailure("Volumes from images are not provided by onestack's Block Storage yet",
+                                  "NotSupported")
+        if not p.get("size") and not p.get("snapshot_id") and not p.get("source_volid"):
+            raise ResourceFailure("One of the properties size, snapshot_id or source_volid is required",
+                                  "StackValidationFailed")
+        volume = {"name": h.name_or_physical(), "metadata": p.get("metadata") or {}}
+        for key in ("size", "description", "volume_type", "availability_zone", "snapshot_id", "source_volid",
+                    "multiattach"):
+            if p.get(key) is not None:
+                volume[key] = p[key]
+        body = {"volume": volume}
+        if p.get("scheduler_hints"):
+            body["OS-SCH-HNT:scheduler_hints"] = p["scheduler_hints"]
+        h.physical_id = h.cloud.post("block-storage", "/volumes", body)["volume"]["id"]
+
+    def _volume(self, h: Handle) -> dict:
+        h.cache.pop("volume", None)
+        h.cache["volume"] = h.cloud.get("block-storage", f"/volumes/{h.physical_id}")["volume"]
+        return h.cache["volume"]
+
+    def _ready(self, h: Handle) -> bool:
+        status = self._volume(h)["status"]
+        if status.startswith("error"):
+            raise ResourceFailure(f"Went to status {status} due to \"Unknown\"", "ResourceInError")
+        return status in ("available", "in-use")
+
+    def create_done(self, h: Handle) -> bool:
+        if not self._ready(h):
+            return False
+        if h.properties.get("read_only") is not None:
+            h.cloud.post("block-storage", f"/volumes/{h.physical_id}/action",
+                         {"os-update_readonly_flag": {"readonly": h.properties["read_only"]}})
+        return True
+
+    def find(self, h: Handle) -> str | None:
+        if h.properties.get("name") or "physical_name" not in h.data:
+            return None
+        found = h.cloud.get("block-storage", "/volumes", params={"name": h.data["physical_name"]})["volumes"]
+        return found[0]["id"] if len(found) == 1 else None
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        path = f"/volumes/{h.physical_id}"
+        changes = {}
+        if old.get("name") != new.get("name"):
+            changes["name"] = h.name_or_physical()
+        if old.get("description") != new.get("description"):
+            changes["description"] = new.get("description") or ""
+        if changes:
+            h.cloud.put("block-storage", path, {"volume": changes})
+        if old.get("metadata") != new.get("metadata"):
+            h.cloud.put("block-storage", f"{path}/metadata", {"metadata": new.get("metadata") or {}})
+        if old.get("read_only") != new.get("read_only") and new.get("read_only") is not None:
+            h.cloud.post("block-storage", f"{path}/action", {"os-update_readonly_flag": {"readonly": new["read_only"]}})
+        if (new.get("size") or 0) < (old.get("size") or 0):
+            raise ResourceFailure(f"The new size {new['size']} must be larger than the volume's {old['size']} GB",
+                                  "NotSupported")
+        if new.get("size") != old.get("size"):
+            h.cloud.post("block-storage", f"{path}/action", {"os-extend": {"new_size": new["size"]}})
+
+    def update_done(self, h: Handle) -> bool:
+        return self._ready(h)
+
+    def delete(self, h: Handle) -> None:
+        if h.physical_id:
+            ignore_missing(lambda: h.cloud.delete("block-storage", f"/volumes/{h.physical_id}"))
+
+    def delete_done(self, h: Handle) -> bool:
+        if not h.physical_id:
+            return True
+        if gone(lambda: self._volume(h)):
+            return True
+        if h.cache["volume"]["status"] == "error_deleting":
+            raise ResourceFailure("Volume could not be deleted: it went to status error_deleting",
+                                  "ResourceInError")
+        return False
+
+    def attribute(self, h: Handle, name: str):
+        if not h.physical_id:
+            return None
+        volume = h.cache.get("volume") or self._volume(h)
+        aliases = {"display_name": "name", "display_description": "description", "attachments_list": "attachments"}
+        if name == "show":
+            return volume
+        if name == "attachments":
+            return str(volume.get("attachments", []))
+        return volume.get(aliases.get(name, name))
+
+
+class VolumeAttachment(ResourceType):
+    name = "OS::Cinder::VolumeAttachment"
+    description = "Resource for associating volume to instance."
+    properties = {
+        "instance_uuid": Prop("string", "The ID of the server to which the volume attaches.", required=True,
+                              update=True),
+        "volume_id": Prop("string", "The ID of the volume to be attached.", required=True, update=True),
+        "mountpoint": Prop("string", "The location where the volume is exposed on the instance.", update=True),
+    }
+
+    def _attach(self, h: Handle) -> None:
+        attachment = {"volumeId": h.properties["volume_id"]}
+        if h.properties.get("mountpoint"):
+            attachment["device"] = h.properties["mountpoint"]
+        made = h.cloud.post("compute", f"/servers/{h.properties['instance_uuid']}/os-volume_attachments",
+                            {"volumeAttachment": attachment})["volumeAttachment"]
+        h.physical_id = f"{h.properties['instance_uuid']}:{made['volumeId']}"
+
+    def _volume_status(self, h: Handle) -> str:
+        _, _, volume = (h.physical_id or "").partition(":")
+        return h.cloud.get("block-storage", f"/volumes/{volume}")["volume"]["status"]
+
+    def create(self, h: Handle) -> None:
+        self._attach(h)
+
+    def create_done(self, h: Handle) -> bool:
+        status = self._volume_status(h)
+        if status.startswith("error"):
+            raise ResourceFailure(f"Went to status {status} due to \"attaching failed\"", "ResourceInError")
+        return status == "in-use"
+
+    def delete(self, h: Handle) -> None:
+        if h.physical_id:
+            server, _, volume = h.physical_id.partition(":")
+            ignore_missing(lambda: h.cloud.delete("compute", f"/servers/{server}/os-volume_attachments/{volume}"))
+
+    def delete_done(self, h: Handle) -> bool:
+        if not h.physical_id:
+            return True
+        try:
+            status = self._volume_status(h)
+        except CloudError as exc:
+            if exc.status == 404:  # the volume is gone, so detached
+                return True
+            raise
+        return status not in ("detaching", "in-use")
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        # A different server, volume or mount point is a detach of the old and an attach of the new.
+        self.delete(h)
+        h.data["reattach"] = True
+
+    def update_done(self, h: Handle) -> bool:
+        if h.data.get("reattach"):
+            if not self.delete_done(h):
+                return False
+            self._attach(h)
+            h.data["reattach"] = False
+        return self.create_done(h)
+
+
+TYPES = (Volume, VolumeAttachment)

@@ -1,0 +1,250 @@
+"""Stacks as requests change them: create, update and delete write the desired definition and the action
+the engine is to converge it to; nothing here calls another service except Identity, for the trust."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from onestack.db.base import utcnow
+from onestack.db.engine import Database
+from onestack.http.context import Context
+from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
+from onestack.services.orchestration.models import Stack, StackEvent, StackResource
+from onestack.services.orchestration.service.cloud import Cloud, CloudError
+from onestack.services.orchestration.service.definition import Definition, environment
+from onestack.services.orchestration.service.hot.template import load
+from onestack.services.orchestration.service.resources.base import StackInfo
+
+NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$")
+STACK_TYPE = "OS::Heat::Stack"
+
+
+def definition_of(stack: Stack) -> Definition:
+    return Definition(stack.template, stack.files, stack.environment, stack.parameters,
+                      StackInfo(stack.id, stack.name, stack.project_id))
+
+
+def event(session, stack: Stack, action: str, status: str, reason: str, *, resource: StackResource | None = None
+          ) -> None:
+    """One transition, of the stack itself or of one of its resources."""
+    if resource is None:
+        name, physical, kind = stack.name, stack.id, STACK_TYPE
+    else:
+        name, physical, kind = resource.name, resource.physical_id or "", resource.type
+    session.add(StackEvent(id=str(uuid.uuid4()), stack_id=stack.id, resource_name=name,
+                           physical_resource_id=physical, resource_type=kind, action=action, status=status,
+                           reason=reason, created_at=utcnow()))
+
+
+def begin(session, stack: Stack, action: str, rollback_of: str | None = None) -> None:
+    """Start ``action``: a new generation, so steps of the one before write nothing more.  A ROLLBACK
+    names the action it undoes."""
+    stack.action, stack.status, stack.rollback_of = action, "IN_PROGRESS", rollback_of
+    stack.status_reason = f"Stack {action} started"
+    stack.generation += 1
+    stack.action_started_at = utcnow()
+    if action != "CREATE":
+        stack.updated_at = utcnow()
+    event(session, stack, action, "IN_PROGRESS", stack.status_reason)
+
+
+def _tags(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [t.strip() for t in value.split(",") if t.strip()]
+    if isinstance(value, list) and all(isinstance(t, str) for t in value):
+        return value
+    raise BadRequest("tags must be a comma-separated string or a list of strings")
+
+
+def _timeout(value) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        minutes = int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"Invalid timeout value {value!r}: a number of minutes") from None
+    if minutes <= 0:
+        raise BadRequest(f"Invalid timeout value {value!r}: a positive number of minutes")
+    return minutes
+
+
+def _flag(value, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text in ("true", "1", "yes", "on", "t", "y"):
+        return True
+    if text in ("false", "0", "no", "off", "f", "n"):
+        return False
+    raise BadRequest(f"Unrecognized value \"{value}\", acceptable values are: true, false")
+
+
+def _template(body: dict) -> dict:
+    if body.get("template") is None:
+        if body.get("template_url"):
+            raise BadRequest("template_url is not supported by onestack: send the template itself",
+                             kind="NotSupported")
+        raise BadRequest("No template specified", kind="HTTPBadRequest")
+    return load(body["template"])
+
+
+def _files(body: dict) -> dict:
+    files = body.get("files") or {}
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise BadRequest("files must be a map of names to their contents")
+    return files
+
+
+def _parameters(body: dict) -> dict:
+    params = body.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise BadRequest("parameters must be a map")
+    return params
+
+
+class Stacks:
+    def __init__(self, db: Database, cloud: Cloud, wake: Callable[[str], None]):
+        self.db = db
+        self.cloud = cloud
+        self.wake = wake
+
+    def _trust(self, ctx: Context) -> str:
+        try:
+            return self.cloud.create_trust(ctx.token, ctx.user_id, ctx.project_id, sorted(ctx.roles))
+        except CloudError as exc:
+            if exc.status in (401, 403):
+                raise Forbidden(f"The stack's trust could not be created: {exc.message}") from None
+            raise BadRequest(f"The stack's trust could not be created: {exc.message}") from None
+
+    def create(self, ctx: Context, body: dict, *, preview: bool = False) -> Stack:
+        name = body.get("stack_name")
+        if not isinstance(name, str) or not NAME.match(name):
+            raise BadRequest(f'Invalid stack name {name} must contain only alphanumeric or "_-." characters, '
+                             'must start with alpha and must be 255 characters or less.', kind="StackValidationFailed")
+        if ctx.project_id is None:
+            raise Forbidden("Stacks belong to a project: use a project-scoped token")
+        template, files = _template(body), _files(body)
+        env = environment(body.get("environment"), files, body.get("environment_files"))
+        params = _parameters(body)
+        stack = Stack(id=str(uuid.uuid4()), name=name, project_id=ctx.project_id, user_id=ctx.user_id,
+                      username=ctx.user_name, template=template, files=files, environment=env, parameters=params,
+                      action="CREATE", status="IN_PROGRESS", generation=0,
+                      disable_rollback=_flag(body.get("disable_rollback"), True),
+                      timeout_mins=_timeout(body.get("timeout_mins")), tags=_tags(body.get("tags")),
+                      created_at=utcnow())
+        definition_of(stack).check()
+        if preview:
+            return stack
+        with self.db.read() as session:
+            if self._named(session, ctx.project_id, name) is not None:
+                raise Conflict(f"The Stack ({name}) already exists.", kind="StackExists")
+        stack.trust_id = self._trust(ctx)
+        with self.db.write() as session:
+            if self._named(session, ctx.project_id, name) is not None:
+                raise Conflict(f"The Stack ({name}) already exists.", kind="StackExists")
+            session.add(stack)
+            begin(session, stack, "CREATE")
+        self.wake(stack.id)
+        return stack
+
+    @staticmethod
+    def _named(session, project_id: str, name: str) -> Stack | None:
+        return session.scalars(select(Stack).where(Stack.project_id == project_id, Stack.name == name,
+                                                   Stack.deleted_at.is_(None))).first()
+
+    def update(self, stack: Stack, body: dict, *, patch: bool) -> None:
+        """PUT replaces the definition; PATCH (``existing``) keeps what the request leaves out."""
+        if stack.status == "IN_PROGRESS":
+            raise Conflict(f"Stack {stack.name} [{stack.id}] is {stack.action}_IN_PROGRESS: updating a stack "
+                           "while an action is in progress is not supported.", kind="ActionInProgress")
+        if patch and body.get("template") is None and not body.get("template_url"):
+            template = stack.template
+        else:
+            template = _template(body)
+        files = {**(stack.files if patch else {}), **_files(body)}
+        env = environment(body.get("environment"), files, body.get("environment_files"))
+        if patch:
+            env = {section: {**(stack.environment.get(section) or {}), **(env.get(section) or {})}
+                   if isinstance(env.get(section), dict) else env.get(section) for section in
+                   {*stack.environment, *env}}
+        params = {**(stack.parameters if patch else {}), **_parameters(body)}
+        for cleared in body.get("clear_parameters") or []:
+            params.pop(cleared, None)
+        known = set((template.get("parameters") or {}) if isinstance(template, dict) else {})
+        if patch:  # parameters of the old template that the new one no longer has are dropped, not refused
+            params = {k: v for k, v in params.items() if k in known or k in _parameters(body)}
+        candidate = Stack(id=stack.id, name=stack.name, project_id=stack.project_id, template=template,
+                          files=files, environment=env, parameters=params)
+        definition_of(candidate).check()
+        with self.db.write() as session:
+            row = session.get(Stack, stack.id)
+            if row is None or row.deleted_at is not None:
+                raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
+            if row.status == "IN_PROGRESS":
+                raise Conflict(f"Stack {row.name} [{row.id}] is {row.action}_IN_PROGRESS.", kind="ActionInProgress")
+            row.previous = {"template": row.template, "files": row.files, "environment": row.environment,
+                            "parameters": row.parameters}
+            row.template, row.files, row.environment, row.parameters = template, files, env, params
+            if "timeout_mins" in body:
+                row.timeout_mins = _timeout(body["timeout_mins"])
+            if "disable_rollback" in body:
+                row.disable_rollback = _flag(body["disable_rollback"], row.disable_rollback)
+            if "tags" in body:
+                row.tags = _tags(body["tags"])
+            begin(session, row, "UPDATE")
+        self.wake(stack.id)
+
+    def delete(self, stack: Stack) -> None:
+        with self.db.write() as session:
+            row = session.get(Stack, stack.id)
+            if row is None or row.deleted_at is not None:
+                raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
+            if row.action == "DELETE" and row.status == "IN_PROGRESS":
+                return
+            begin(session, row, "DELETE")
+        self.wake(stack.id)
+
+    def cancel_update(self, stack: Stack, rollback: bool) -> None:
+        """Stop an update under way: roll back to the definition before it, or just stop (FAILED)."""
+        with self.db.write() as session:
+            row = session.get(Stack, stack.id)
+            if row is None or row.action != "UPDATE" or row.status != "IN_PROGRESS":
+                raise BadRequest(f"Cancelling update when stack is {row.action}_{row.status}" if row else
+                                 "The stack is gone", kind="NotSupported")
+            if rollback and row.previous:
+                restore_previous(row)
+                begin(session, row, "ROLLBACK", rollback_of="UPDATE")
+            else:
+                row.generation += 1
+                row.status, row.status_reason = "FAILED", "Stack UPDATE cancelled"
+                event(session, row, "UPDATE", "FAILED", row.status_reason)
+        self.wake(stack.id)
+
+
+def restore_previous(row: Stack) -> None:
+    """Put back the definition an update replaced (its rollback converges to it)."""
+    previous = row.previous or {}
+    row.template = previous.get("template", row.template)
+    row.files = previous.get("files", row.files)
+    row.environment = previous.get("environment", row.environment)
+    row.parameters = previous.get("parameters", row.parameters)
+    row.previous = None
+
+
+def check_template_only(body: dict, project_id: str) -> Definition:
+    """A template (with its environment and files) checked as a stack would be, for template validate:
+    parameters nobody gave are simply unknown."""
+    template, files = _template(body), _files(body)
+    env = environment(body.get("environment"), files, body.get("environment_files"))
+    definition = Definition(template, files, env, _parameters(body), StackInfo("None", "None", project_id),
+                            require_parameters=False)
+    definition.check()
+    return definition

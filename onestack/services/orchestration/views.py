@@ -1,0 +1,152 @@
+"""Stacks, resources, events and outputs as Heat's API shows them."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+
+from onestack.services.orchestration.models import Stack, StackEvent, StackResource
+
+BUILD = "onestack"
+
+
+def version(href: str) -> dict:
+    return {"id": "v1.0", "status": "CURRENT", "links": [{"rel": "self", "href": href}]}
+
+
+def when(moment: datetime.datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment is not None else None
+
+
+class Views:
+    """Bodies with links: ``url(path)`` makes a path under ``/orchestration`` absolute."""
+
+    def __init__(self, url: Callable[[str], str]):
+        self.url = url
+
+    def stack_path(self, stack: Stack) -> str:
+        return f"/v1/{stack.project_id}/stacks/{stack.name}/{stack.id}"
+
+    def stack_links(self, stack: Stack) -> list[dict]:
+        return [{"href": self.url(self.stack_path(stack)), "rel": "self"}]
+
+    def stack_ref(self, stack: Stack) -> dict:
+        return {"id": stack.id, "links": self.stack_links(stack)}
+
+    def stack_summary(self, stack: Stack, *, with_project: bool = False) -> dict:
+        body = {
+            "id": stack.id,
+            "stack_name": stack.name,
+            "description": (stack.template or {}).get("description") or "",
+            "creation_time": when(stack.created_at),
+            "updated_time": when(stack.updated_at),
+            "deletion_time": when(stack.deleted_at),
+            "stack_status": f"{stack.action}_{stack.status}",
+            "stack_status_reason": stack.status_reason,
+            "stack_owner": stack.username or None,
+            "parent": None,
+            "stack_user_project_id": stack.project_id,
+            "tags": stack.tags or None,
+            "links": self.stack_links(stack),
+        }
+        if with_project:
+            body["project"] = stack.project_id
+        return body
+
+    def stack(self, stack: Stack, parameters: dict, outputs: list[dict] | None) -> dict:
+        body = self.stack_summary(stack)
+        body.update({
+            "capabilities": [],
+            "disable_rollback": stack.disable_rollback,
+            "notification_topics": [],
+            "parameters": parameters,
+            "template_description": body["description"],
+            "timeout_mins": stack.timeout_mins,
+        })
+        if outputs is not None:
+            body["outputs"] = outputs
+        return body
+
+    # -- resources -------------------------------------------------------------------------------------------
+    def resource_path(self, stack: Stack, name: str) -> str:
+        return f"{self.stack_path(stack)}/resources/{name}"
+
+    def resource(self, stack: Stack, row: StackResource, required_by: list[str], *, detail: bool = False) -> dict:
+        body = {
+            "resource_name": row.name,
+            "logical_resource_id": row.name,
+            "physical_resource_id": row.physical_id or "",
+            "resource_status": f"{row.action}_{row.status}",
+            "resource_status_reason": row.status_reason,
+            "resource_type": row.type,
+            "creation_time": when(row.created_at),
+            "updated_time": when(row.updated_at or row.created_at),
+            "required_by": required_by,
+            "links": [{"href": self.url(self.resource_path(stack, row.name)), "rel": "self"},
+                      {"href": self.url(self.stack_path(stack)), "rel": "stack"}],
+        }
+        if detail:
+            body["description"] = ""
+            body["attributes"] = dict(row.attributes or {})
+            body["metadata"] = (row.definition or {}).get("metadata") or {}
+        return body
+
+    # -- events ----------------------------------------------------------------------------------------------
+    def event(self, stack: Stack, row: StackEvent, *, detail: bool = False) -> dict:
+        resource = stack.name if row.resource_type == "OS::Heat::Stack" else row.resource_name
+        resource_path = self.resource_path(stack, resource)
+        body = {
+            "id": row.id,
+            "event_time": when(row.created_at),
+            "resource_name": row.resource_name,
+            "logical_resource_id": row.resource_name,
+            "physical_resource_id": row.physical_resource_id,
+            "resource_status": f"{row.action}_{row.status}",
+            "resource_status_reason": row.reason,
+            "links": [{"href": self.url(f"{resource_path}/events/{row.id}"), "rel": "self"},
+                      {"href": self.url(resource_path), "rel": "resource"},
+                      {"href": self.url(self.stack_path(stack)), "rel": "stack"}],
+        }
+        if detail:
+            body["resource_type"] = row.resource_type
+            body["resource_properties"] = {}
+        return body
+
+
+def resource_type(kind) -> dict:
+    return {
+        "resource_type": kind.name,
+        "description": kind.description,
+        "properties": {name: prop.shown() for name, prop in kind.properties.items()},
+        "attributes": {name: {"description": text} for name, text in
+                       {**kind.attributes, "show": "Detailed information about resource."}.items()},
+        "support_status": {"status": "SUPPORTED", "version": None, "message": None, "previous_status": None},
+    }
+
+
+def validated(definition) -> dict:
+    """What template validate answers: the description and each parameter as Heat describes it."""
+    parameters = {}
+    for name, param in definition.template.parameters.items():
+        shown = {"Type": {"string": "String", "number": "Number", "json": "Json", "boolean": "Boolean",
+                          "comma_delimited_list": "CommaDelimitedList"}[param.type],
+                 "Description": param.description, "Label": param.label or name,
+                 "NoEcho": "true" if param.hidden else "false"}
+        if param.has_default:
+            shown["Default"] = param.default
+        for constraint in param.constraints:
+            if "allowed_values" in constraint:
+                shown["AllowedValues"] = constraint["allowed_values"]
+            if "allowed_pattern" in constraint:
+                shown["AllowedPattern"] = constraint["allowed_pattern"]
+            for key, (low, high) in (("length", ("MinLength", "MaxLength")), ("range", ("MinValue", "MaxValue"))):
+                if key in constraint:
+                    bounds = constraint[key] or {}
+                    if "min" in bounds:
+                        shown[low] = bounds["min"]
+                    if "max" in bounds:
+                        shown[high] = bounds["max"]
+        parameters[name] = shown
+    return {"Description": definition.template.description or "No description", "Parameters": parameters,
+            **({"ParameterGroups": definition.template.parameter_groups}
+               if definition.template.parameter_groups else {})}

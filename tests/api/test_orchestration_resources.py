@@ -1,0 +1,236 @@
+"""Stacks of real onestack resources, made by the engine through the Network, Compute and Block Storage
+APIs with the owner's trust (servers on the fake compute driver): a whole environment comes up, its outputs
+say where, updates touch only what changed, a failure names the service's reason, and delete leaves nothing."""
+
+import itertools
+
+import httpx
+import pytest
+
+from tests.api.helpers import name, ok, upload_image, wait
+from tests.api.network_helpers import external_network
+
+_CIDRS = itertools.count(40)
+
+ENVIRONMENT = """
+heat_template_version: 2018-08-31
+description: a network behind a router to the public network, a guarded port, a server and a floating IP
+parameters:
+  public_net: {type: string}
+  image: {type: string}
+  flavor: {type: string, default: m1.tiny}
+  cidr: {type: string, default: 10.10.0.0/24}
+resources:
+  key:
+    type: OS::Nova::KeyPair
+    properties:
+      name: {list_join: ["-", [key, {get_param: "OS::stack_name"}]]}
+  net: {type: OS::Neutron::Net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: {get_param: cidr}, dns_nameservers: [192.0.2.53]}
+  router:
+    type: OS::Neutron::Router
+    properties: {external_gateway_info: {network: {get_param: public_net}}}
+  iface:
+    type: OS::Neutron::RouterInterface
+    properties: {router: {get_resource: router}, subnet: {get_resource: subnet}}
+  guard:
+    type: OS::Neutron::SecurityGroup
+    properties:
+      description: ssh and ping
+      rules:
+        - {protocol: tcp, port_range_min: 22, port_range_max: 22, remote_ip_prefix: 0.0.0.0/0}
+        - {protocol: icmp, remote_ip_prefix: 0.0.0.0/0}
+  port:
+    type: OS::Neutron::Port
+    properties: {network: {get_resource: net}, security_groups: [{get_resource: guard}]}
+  server:
+    type: OS::Nova::Server
+    properties:
+      image: {get_param: image}
+      flavor: {get_param: flavor}
+      key_name: {get_resource: key}
+      networks: [{port: {get_resource: port}}]
+      metadata: {role: web}
+      user_data_format: RAW
+      user_data: |
+        #cloud-config
+        runcmd: [echo made-by-heat]
+  fip:
+    type: OS::Neutron::FloatingIP
+    properties: {floating_network: {get_param: public_net}, port_id: {get_resource: port}}
+outputs:
+  floating_ip: {value: {get_attr: [fip, floating_ip_address]}}
+  fixed_ip: {value: {get_attr: [port, fixed_ips, 0, ip_address]}}
+  first_address: {value: {get_attr: [server, first_address]}}
+  server_networks: {value: {get_attr: [server, networks]}}
+"""
+
+
+@pytest.fixture(scope="module")
+def public(nadmin):
+    network, _ = external_network(nadmin, "198.51.100.0/24", ("198.51.100.10", "198.51.100.200"))
+    return network
+
+
+@pytest.fixture(scope="module")
+def image(cloud):
+    with httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": cloud.token()}, timeout=60) as http:
+        made = upload_image(http, image_name=name("img"))
+        ok(http.patch(f"/image/v2/images/{made['id']}", json=[{"op": "replace", "path": "/visibility",
+                                                                  "value": "public"}],
+                      headers={"Content-Type": "application/openstack-images-v2.1-json-patch"}))
+        return made
+
+
+def leftovers(heat) -> dict:
+    """What the project still has, service by service (the default security group aside)."""
+    net = heat.root
+    found = {kind: ok(net.get(f"/network/v2.0/{kind}", params={"project_id": heat.project_id}))[kind.replace("-", "_")]
+             for kind in ("networks", "subnets", "ports", "routers", "floatingips", "security-groups")}
+    found["security-groups"] = [g for g in found["security-groups"] if g["name"] != "default"]
+    found["servers"] = ok(net.get("/compute/v2.1/servers"))["servers"]
+    found["keypairs"] = ok(net.get("/compute/v2.1/os-keypairs"))["keypairs"]
+    found["volumes"] = ok(net.get(f"/volume/v3/{heat.project_id}/volumes"))["volumes"]
+    return {kind: items for kind, items in found.items() if items}
+
+
+def params(public, image, **more) -> dict:
+    return {"public_net": public["name"], "image": image["id"], "cidr": f"10.{next(_CIDRS)}.0.0/24", **more}
+
+
+def test_a_whole_environment_comes_up_and_goes_away(heat, public, image):
+    stack = heat.created(ENVIRONMENT, parameters=params(public, image), timeout_mins=5)
+    resources = heat.resources(stack)
+    assert {r["resource_status"] for r in resources.values()} == {"CREATE_COMPLETE"}
+
+    server_id = resources["server"]["physical_resource_id"]
+    server = ok(heat.root.get(f"/compute/v2.1/servers/{server_id}"))["server"]
+    assert server["status"] == "ACTIVE" and server["metadata"] == {"role": "web"}
+    assert server["key_name"] == f"key-{stack['stack_name']}"
+    assert server["tenant_id"] == heat.project_id and server["user_id"] == heat.user["id"]  # the owner's own
+
+    fip = heat.output(stack, "floating_ip")
+    assert fip.startswith("198.51.100.")
+    floating = ok(heat.root.get("/network/v2.0/floatingips", params={"floating_ip_address": fip}))["floatingips"]
+    assert floating[0]["port_id"] == resources["port"]["physical_resource_id"]
+    fixed = heat.output(stack, "fixed_ip")
+    assert heat.output(stack, "first_address") == fixed
+    net_name = ok(heat.root.get(f"/network/v2.0/networks/{resources['net']['physical_resource_id']}"))["network"]["name"]
+    assert fixed in heat.output(stack, "server_networks")[net_name]
+
+    group = ok(heat.root.get(f"/network/v2.0/security-groups/{resources['guard']['physical_resource_id']}"))
+    ingress = {(r["protocol"], r["port_range_min"]) for r in group["security_group"]["security_group_rules"]
+               if r["direction"] == "ingress"}
+    assert ingress == {("tcp", 22), ("icmp", None)}
+
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    assert leftovers(heat) == {}
+
+
+def test_updates_resize_in_place_and_replace_only_the_server(heat, public, image, cloud):
+    template = """
+heat_template_version: 2018-08-31
+parameters:
+  image: {type: string}
+  flavor: {type: string, default: m1.tiny}
+  cidr: {type: string}
+  public_net: {type: string}
+resources:
+  net: {type: OS::Neutron::Net}
+  subnet: {type: OS::Neutron::Subnet, properties: {network: {get_resource: net}, cidr: {get_param: cidr}}}
+  server:
+    type: OS::Nova::Server
+    properties:
+      image: {get_param: image}
+      flavor: {get_param: flavor}
+      networks: [{network: {get_resource: net}}]
+"""
+    stack = heat.created(template, parameters=params(public, image))
+    before = heat.resources(stack)
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"flavor": "m1.small"}}), 202)
+    stack = heat.settle(stack, 120)
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    after = heat.resources(stack)
+    server_id = before["server"]["physical_resource_id"]
+    assert after["server"]["physical_resource_id"] == server_id
+    assert after["server"]["resource_status"] == "UPDATE_COMPLETE"
+    assert after["net"]["resource_status"] == "CREATE_COMPLETE"
+    server = ok(heat.root.get(f"/compute/v2.1/servers/{server_id}"))["server"]
+    assert server["status"] == "ACTIVE" and server["flavor"]["id"] in ("2", "m1.small")
+
+    with httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": cloud.token()}, timeout=60) as http:
+        other = upload_image(http, image_name=name("img2"))
+        ok(http.patch(f"/image/v2/images/{other['id']}", json=[{"op": "replace", "path": "/visibility",
+                                                                  "value": "public"}],
+                      headers={"Content-Type": "application/openstack-images-v2.1-json-patch"}))
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"image": other["id"]}}), 202)
+    stack = heat.settle(stack, 120)
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    replaced = heat.resources(stack)
+    assert replaced["server"]["physical_resource_id"] != server_id
+    assert replaced["net"]["physical_resource_id"] == before["net"]["physical_resource_id"]
+    assert replaced["subnet"]["physical_resource_id"] == before["subnet"]["physical_resource_id"]
+    wait(lambda: heat.root.get(f"/compute/v2.1/servers/{server_id}").status_code == 404, 30, "the old server to go")
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    assert leftovers(heat) == {}
+
+
+def test_a_service_refusal_is_the_stacks_reason_and_rollback_leaves_nothing(heat, public, image):
+    failing = params(public, image, flavor="no-such-flavor")
+    stack = heat.settle(heat.create(ENVIRONMENT, parameters=failing, disable_rollback=False), 120)
+    assert stack["stack_status"] == "ROLLBACK_COMPLETE"
+    assert "Resource CREATE failed: NotFound: resources.server: Flavor no-such-flavor could not be found." in \
+        stack["stack_status_reason"]
+    assert heat.resources(stack) == {}
+    assert leftovers(heat) == {}
+
+
+def test_a_server_that_cannot_be_scheduled_fails_with_novas_reason(heat, image):
+    """Three servers kept apart on a cloud of two hosts: the third has nowhere to go."""
+    apart = {"group": {"get_resource": "apart"}}
+    server = {"type": "OS::Nova::Server", "properties": {"image": image["id"], "flavor": "m1.tiny",
+                                                         "networks": [{"allocate_network": "none"}],
+                                                         "scheduler_hints": apart}}
+    template = {"heat_template_version": "2018-08-31", "resources": {
+        "apart": {"type": "OS::Nova::ServerGroup", "properties": {"policies": ["anti-affinity"]}},
+        "one": server, "two": server, "three": server}}
+    stack = heat.settle(heat.create(template, disable_rollback=False), 120)
+    assert stack["stack_status"] == "ROLLBACK_COMPLETE"
+    assert "ResourceInError: resources." in stack["stack_status_reason"]
+    assert "Went to status ERROR due to \"Message: No valid host was found" in stack["stack_status_reason"]
+    assert leftovers(heat) == {}
+
+
+def test_volumes_are_made_extended_and_removed(heat):
+    template = {"heat_template_version": "2018-08-31",
+                "parameters": {"size": {"type": "number", "default": 1}},
+                "resources": {"disk": {"type": "OS::Cinder::Volume",
+                                       "properties": {"size": {"get_param": "size"}, "metadata": {"a": "b"}}}},
+                "outputs": {"size": {"value": {"get_attr": ["disk", "size"]}},
+                            "status": {"value": {"get_attr": ["disk", "status"]}}}}
+    stack = heat.created(template)
+    volume_id = heat.resources(stack)["disk"]["physical_resource_id"]
+    volume = ok(heat.root.get(f"/volume/v3/{heat.project_id}/volumes/{volume_id}"))["volume"]
+    assert volume["status"] == "available" and volume["metadata"] == {"a": "b"} and volume["size"] == 1
+    assert heat.output(stack, "status") == "available"
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"size": 2}}), 202)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    assert heat.resources(stack)["disk"]["physical_resource_id"] == volume_id
+    assert heat.output(stack, "size") == 2
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    assert leftovers(heat) == {}
+
+
+def test_retained_resources_outlive_their_stack(heat):
+    template = {"heat_template_version": "2018-08-31", "resources": {
+        "kept": {"type": "OS::Neutron::Net", "deletion_policy": "Retain"},
+        "gone": {"type": "OS::Neutron::Net"}}}
+    stack = heat.created(template)
+    kept = heat.resources(stack)["kept"]["physical_resource_id"]
+    heat.delete(stack)
+    remaining = leftovers(heat)
+    assert [n["id"] for n in remaining["networks"]] == [kept]
+    ok(heat.root.delete(f"/network/v2.0/networks/{kept}"), 204)
