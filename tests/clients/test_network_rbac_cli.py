@@ -55,6 +55,9 @@ def test_external_vlans_one_public_one_for_a_single_project(cloud, admin):
     assert (private_sub["enable_dhcp"], private_sub["allocation_pools"]) == (
         False, [{"start": "198.51.100.10", "end": "198.51.100.100"}])
     chosen, other = Project(cloud, admin), Project(cloud, admin)
+    # The admin project owns the RBAC entries of every external network the session's other tests left, and
+    # Neutron's default quota allows ten: this story should not depend on how many came before it.
+    cloud.openstack("quota", "set", "--rbac-policies", "-1", "admin")
 
     # Give the second network to one project, then withdraw it from everyone else.
     policy = as_admin(cloud, "network", "rbac", "create", "--target-project", chosen.id, "--action",

@@ -9,12 +9,15 @@ also answers other processes' calls for its hosts' guests on the host link (``dr
 
 from __future__ import annotations
 
+import random
 import secrets
 import socket
+import time
 import uuid
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from onestack.config import ComputeSettings
 from onestack.db.base import utcnow
@@ -28,6 +31,8 @@ from onestack.drivers.remote.client import RemoteDriver
 from onestack.drivers.remote.wire import LinkError
 from onestack.services.compute.models import ComputeHost
 from onestack.services.compute.service.placement_client import PlacementClient
+
+REGISTER_ATTEMPTS = 5
 
 
 class HostDrivers:
@@ -95,6 +100,21 @@ class HostDrivers:
         else:
             raise ValueError(f"unknown compute driver {self.kind!r}")
         link_url = self._open_link()
+        # Two hosts joining at once may both pick the next free number; the database keeps one, the other
+        # picks again.
+        for attempt in range(REGISTER_ATTEMPTS):
+            try:
+                registered = self._register(link_url)
+                break
+            except IntegrityError:
+                if attempt == REGISTER_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0.05, 0.2))
+        for row in registered:
+            placement.register_host(row, self.settings)
+
+    def _register(self, link_url: str) -> list[ComputeHost]:
+        """This process's hosts as rows, each with its number, resources and link (one transaction)."""
         registered = []
         with self.db.write() as session:
             for name, driver in self._drivers.items():
@@ -112,8 +132,7 @@ class HostDrivers:
                 row.tunnel_ip = self.tunnel_ip or None
                 row.link_url, row.link_secret = link_url, self._secrets[name]
                 registered.append(row)
-        for row in registered:
-            placement.register_host(row, self.settings)
+        return registered
 
     def _open_link(self) -> str:
         """Serve the link on ``compute.link_bind`` (``HOST:PORT``), or on a Unix socket in the state dir
