@@ -12,7 +12,7 @@ from onestack.http.listing import apply_filters
 from onestack.services.identity import schemas
 from onestack.services.identity.models import CatalogService, Endpoint, Region
 from onestack.services.identity.service.endpoint_filter import project_endpoint_ids
-from onestack.services.identity.service.rows import extra_attributes, get, merge_extra
+from onestack.services.identity.service.rows import assign, extra_attributes, get, merge_extra
 from onestack.services.identity.service.transactions import Transactions
 
 REGION_FIELDS = schemas.region_create["properties"]["region"]["properties"]
@@ -173,9 +173,7 @@ class Catalog:
     def update_service(self, service_id: str, body: dict) -> CatalogService:
         with self.transactions.write() as session:
             row = get(session, CatalogService, service_id, "service")
-            for key in SERVICE_FIELDS:
-                if key in body:
-                    setattr(row, key, body[key])
+            assign(row, body, SERVICE_FIELDS)
             merge_extra(row, body, SERVICE_FIELDS)
         return row
 
@@ -213,9 +211,7 @@ class Catalog:
             region = _endpoint_refs(session, body)
             if "region_id" in body or "region" in body:
                 row.region_id = region
-            for key in ("service_id", "interface", "url", "enabled"):
-                if key in body:
-                    setattr(row, key, body[key])
+            assign(row, body, ("service_id", "interface", "url", "enabled"))
             merge_extra(row, body, ENDPOINT_FIELDS)
         return row
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from onestack.db.base import new_id
 from onestack.services.identity.models import Policy
-from onestack.services.identity.service.rows import extra_attributes, get, merge_extra
+from onestack.services.identity.service.rows import assign, extra_attributes, get, merge_extra
 from onestack.services.identity.service.transactions import Transactions
 
 FIELDS = ("blob", "type")
@@ -37,9 +37,7 @@ class PolicyBlobs:
     def update(self, policy_id: str, body: dict) -> Policy:
         with self.transactions.write() as session:
             row = get(session, Policy, policy_id, "policy")
-            for key in FIELDS:
-                if key in body:
-                    setattr(row, key, body[key])
+            assign(row, body, FIELDS)
             merge_extra(row, body, FIELDS)
         return row
 

@@ -51,6 +51,13 @@ def conflict(kind: str, field: str, value) -> Conflict:
     return Conflict(f"Conflict occurred attempting to store {kind} - Duplicate entry found with {field} {value}.")
 
 
+def assign(row, body: dict, fields) -> None:
+    """An update: each of ``fields`` the body carries replaces the row's value."""
+    for key in fields:
+        if key in body:
+            setattr(row, key, body[key])
+
+
 def extra_attributes(body: dict, known, reserved=ALWAYS_RESERVED) -> dict:
     return {k: v for k, v in body.items() if k not in known and k not in reserved}
 
