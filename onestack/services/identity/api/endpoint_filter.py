@@ -99,10 +99,12 @@ def endpoint_projects(call: Call) -> dict:
 GROUP = f"{BASE}/endpoint_groups/{{group_id}}"
 PROJECT = f"{BASE}/projects/{{project_id}}"
 ROUTES = [
-    GROUPS.create("identity:manage_endpoint_groups", EndpointFilter.create_group, schemas.endpoint_group_create),
+    GROUPS.create("identity:manage_endpoint_groups", EndpointFilter.create_group,
+                  schemas.endpoint_group_create),
     route(f"{BASE}/endpoint_groups", "GET", list_groups),
     GROUPS.show("identity:get_endpoint_group", EndpointFilter.get_group),
-    GROUPS.update("identity:manage_endpoint_groups", EndpointFilter.update_group, schemas.endpoint_group_update),
+    GROUPS.update("identity:manage_endpoint_groups", EndpointFilter.update_group,
+                  schemas.endpoint_group_update),
     GROUPS.delete("identity:manage_endpoint_groups", EndpointFilter.delete_group),
     route(f"{GROUP}/endpoints", "GET", group_endpoints),
     route(f"{GROUP}/projects", "GET", group_projects),
