@@ -12,6 +12,17 @@ from typing import Any
 from onestack.http.routing import Call, Endpoint, Reply, route
 
 
+def summary_and_detail(path: str, listing: Callable[[Call, bool], Any]) -> list[Endpoint]:
+    """Nova's and Cinder's two lists of one collection, ``listing(call, detail)``: ``path`` answers summaries
+    and ``path/detail`` whole views.  They go before the member's routes, whose id would match "detail"."""
+    def summaries(call: Call) -> Any:
+        return listing(call, False)
+
+    def details(call: Call) -> Any:
+        return listing(call, True)
+    return [route(path, "GET", summaries), route(f"{path}/detail", "GET", details)]
+
+
 @dataclasses.dataclass(frozen=True)
 class Resource:
     """A collection at ``path`` whose members are ``path/{<id>}``.  ``service(call)`` is the object the
