@@ -136,3 +136,8 @@ def next_link(href_of_path, path: str, query, marker: str, limit: int | None = N
     """The ``{"rel": "next", "href": ...}`` link of Nova's and Neutron's ``*_links`` (``href_of_path`` makes
     an absolute URL of a path under the service, e.g. ``call.url``)."""
     return {"rel": "next", "href": href_of_path(f"{path}?{next_query(query, marker, limit)}")}
+
+
+def page_links(key: str, href_of_path, path: str, query, marker: str | None) -> dict:
+    """A page's ``{key}_links`` holding the next page's link, or nothing when no ``marker`` says more follow."""
+    return {} if marker is None else {f"{key}_links": [next_link(href_of_path, path, query, marker)]}

@@ -3,10 +3,22 @@
 Revision ID: 0002
 Revises: 0001
 """
-import sqlalchemy as sa
 from alembic import op
 
-import onestack.db.base
+from onestack.db.migrations.columns import (
+    boolean,
+    create_table,
+    description,
+    extra,
+    foreign_key,
+    integer,
+    json,
+    project_id,
+    string,
+    string_id,
+    text,
+    timestamp,
+)
 
 revision = '0002'
 down_revision = '0001'
@@ -15,57 +27,52 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('identity_endpoint_group',
-    sa.Column('id', sa.String(length=64), nullable=False),
-    sa.Column('name', sa.String(length=255), nullable=False),
-    sa.Column('description', sa.Text(), nullable=True),
-    sa.Column('filters', sa.JSON(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_endpoint_group'))
+    create_table(
+        'identity_endpoint_group',
+        string_id(64),
+        string('name', 255),
+        description(),
+        json('filters'),
     )
-    op.create_table('identity_policy',
-    sa.Column('id', sa.String(length=64), nullable=False),
-    sa.Column('type', sa.String(length=255), nullable=False),
-    sa.Column('blob', sa.Text(), nullable=False),
-    sa.Column('extra', sa.JSON(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_policy'))
+    create_table(
+        'identity_policy',
+        string_id(64),
+        string('type', 255),
+        text('blob'),
+        extra(),
     )
-    op.create_table('identity_trust',
-    sa.Column('id', sa.String(length=64), nullable=False),
-    sa.Column('trustor_user_id', sa.String(length=64), nullable=False),
-    sa.Column('trustee_user_id', sa.String(length=64), nullable=False),
-    sa.Column('project_id', sa.String(length=64), nullable=True),
-    sa.Column('impersonation', sa.Boolean(), nullable=False),
-    sa.Column('expires_at', onestack.db.base.UTCDateTime(), nullable=True),
-    sa.Column('remaining_uses', sa.Integer(), nullable=True),
-    sa.Column('role_ids', sa.JSON(), nullable=False),
-    sa.Column('extra', sa.JSON(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_trust'))
+    create_table(
+        'identity_trust',
+        string_id(64),
+        string('trustor_user_id', 64),
+        string('trustee_user_id', 64),
+        string('project_id', 64, nullable=True),
+        boolean('impersonation'),
+        timestamp('expires_at', nullable=True),
+        integer('remaining_uses', nullable=True),
+        json('role_ids'),
+        extra(),
+        indexes=['trustee_user_id', 'trustor_user_id'],
     )
-    with op.batch_alter_table('identity_trust', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_identity_trust_trustee_user_id'), ['trustee_user_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_identity_trust_trustor_user_id'), ['trustor_user_id'], unique=False)
-
-    op.create_table('identity_project_endpoint_group',
-    sa.Column('project_id', sa.String(length=64), nullable=False),
-    sa.Column('endpoint_group_id', sa.String(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['endpoint_group_id'], ['identity_endpoint_group.id'], name=op.f('fk_identity_project_endpoint_group_endpoint_group_id_identity_endpoint_group'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('project_id', 'endpoint_group_id', name=op.f('pk_identity_project_endpoint_group'))
+    create_table(
+        'identity_project_endpoint_group',
+        project_id(),
+        string('endpoint_group_id', 64),
+        foreign_key('endpoint_group_id', 'identity_endpoint_group.id', ondelete='CASCADE'),
+        primary_key=('project_id', 'endpoint_group_id'),
     )
-    op.create_table('identity_project_endpoint',
-    sa.Column('project_id', sa.String(length=64), nullable=False),
-    sa.Column('endpoint_id', sa.String(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['endpoint_id'], ['identity_endpoint.id'], name=op.f('fk_identity_project_endpoint_endpoint_id_identity_endpoint'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('project_id', 'endpoint_id', name=op.f('pk_identity_project_endpoint'))
+    create_table(
+        'identity_project_endpoint',
+        project_id(),
+        string('endpoint_id', 64),
+        foreign_key('endpoint_id', 'identity_endpoint.id', ondelete='CASCADE'),
+        primary_key=('project_id', 'endpoint_id'),
     )
 
 
 def downgrade() -> None:
     op.drop_table('identity_project_endpoint')
     op.drop_table('identity_project_endpoint_group')
-    with op.batch_alter_table('identity_trust', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_identity_trust_trustor_user_id'))
-        batch_op.drop_index(batch_op.f('ix_identity_trust_trustee_user_id'))
-
     op.drop_table('identity_trust')
     op.drop_table('identity_policy')
     op.drop_table('identity_endpoint_group')

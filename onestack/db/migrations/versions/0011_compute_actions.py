@@ -3,10 +3,19 @@
 Revision ID: 0011
 Revises: 0010
 """
-import sqlalchemy as sa
 from alembic import op
 
-import onestack.db.base
+from onestack.db.migrations.columns import (
+    create_table,
+    foreign_key,
+    json,
+    project_id,
+    serial_id,
+    string,
+    timestamps,
+    unique,
+    user_id,
+)
 
 revision = '0011'
 down_revision = '0010'
@@ -15,33 +24,28 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('compute_migration',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('uuid', sa.String(length=36), nullable=False),
-    sa.Column('instance_uuid', sa.String(length=36), nullable=False),
-    sa.Column('migration_type', sa.String(length=32), nullable=False),
-    sa.Column('status', sa.String(length=32), nullable=False),
-    sa.Column('source_compute', sa.String(length=255), nullable=True),
-    sa.Column('source_node', sa.String(length=255), nullable=True),
-    sa.Column('dest_compute', sa.String(length=255), nullable=True),
-    sa.Column('dest_node', sa.String(length=255), nullable=True),
-    sa.Column('dest_host', sa.String(length=255), nullable=True),
-    sa.Column('old_flavor', sa.JSON(), nullable=False),
-    sa.Column('new_flavor', sa.JSON(), nullable=False),
-    sa.Column('project_id', sa.String(length=64), nullable=False),
-    sa.Column('user_id', sa.String(length=64), nullable=False),
-    sa.Column('created_at', onestack.db.base.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', onestack.db.base.UTCDateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['instance_uuid'], ['compute_instance.id'],
-                            name=op.f('fk_compute_migration_instance_uuid_compute_instance'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_compute_migration')),
-    sa.UniqueConstraint('uuid', name=op.f('uq_compute_migration_uuid'))
+    create_table(
+        'compute_migration',
+        serial_id(),
+        string('uuid', 36),
+        string('instance_uuid', 36),
+        string('migration_type', 32),
+        string('status', 32),
+        string('source_compute', 255, nullable=True),
+        string('source_node', 255, nullable=True),
+        string('dest_compute', 255, nullable=True),
+        string('dest_node', 255, nullable=True),
+        string('dest_host', 255, nullable=True),
+        json('old_flavor'),
+        json('new_flavor'),
+        project_id(),
+        user_id(),
+        *timestamps(updated_nullable=True),
+        foreign_key('instance_uuid', 'compute_instance.id', ondelete='CASCADE'),
+        unique('uuid'),
+        indexes=['instance_uuid'],
     )
-    with op.batch_alter_table('compute_migration', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_compute_migration_instance_uuid'), ['instance_uuid'], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('compute_migration', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_compute_migration_instance_uuid'))
     op.drop_table('compute_migration')

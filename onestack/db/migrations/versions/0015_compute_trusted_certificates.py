@@ -3,8 +3,9 @@
 Revision ID: 0015
 Revises: 0014
 """
-import sqlalchemy as sa
 from alembic import op
+
+from onestack.db.migrations.columns import json
 
 revision = '0015'
 down_revision = '0014'
@@ -14,7 +15,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('compute_instance', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('trusted_image_certificates', sa.JSON(), nullable=True))
+        batch_op.add_column(json('trusted_image_certificates', nullable=True))
 
 
 def downgrade() -> None:

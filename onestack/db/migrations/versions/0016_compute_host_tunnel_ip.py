@@ -3,8 +3,9 @@
 Revision ID: 0016
 Revises: 0015
 """
-import sqlalchemy as sa
 from alembic import op
+
+from onestack.db.migrations.columns import string
 
 revision = '0016'
 down_revision = '0015'
@@ -14,7 +15,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('compute_host', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('tunnel_ip', sa.String(length=64), nullable=True))
+        batch_op.add_column(string('tunnel_ip', 64, nullable=True))
 
 
 def downgrade() -> None:

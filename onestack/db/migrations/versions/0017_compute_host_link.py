@@ -3,8 +3,9 @@
 Revision ID: 0017
 Revises: 0016
 """
-import sqlalchemy as sa
 from alembic import op
+
+from onestack.db.migrations.columns import string
 
 revision = '0017'
 down_revision = '0016'
@@ -14,8 +15,8 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('compute_host', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('link_url', sa.String(length=255), nullable=True))
-        batch_op.add_column(sa.Column('link_secret', sa.String(length=64), nullable=True))
+        batch_op.add_column(string('link_url', 255, nullable=True))
+        batch_op.add_column(string('link_secret', 64, nullable=True))
 
 
 def downgrade() -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from onestack.http.errors import BadRequest, NotFound
-from onestack.http.listing import next_link
+from onestack.http.listing import page_links
 from onestack.http.microversion import at_least
+from onestack.http.resource import summary_and_detail
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas, views
 from onestack.services.compute.policies import allowed, authorize
@@ -29,19 +30,10 @@ def _listing(call: Call, detail: bool) -> dict:
         items = [views.flavor(f, call.url, call.version, show_specs) for f in shown]
     else:
         items = [views.flavor_summary(f, call.url, call.version) for f in shown]
-    body = {"flavors": items}
-    if shown and len(shown) == limit:  # Nova links on from every full page
-        path = "/v2.1/flavors/detail" if detail else "/v2.1/flavors"
-        body["flavors_links"] = [next_link(call.url, path, call.query, shown[-1].flavorid)]
-    return body
-
-
-def list_flavors(call: Call) -> dict:
-    return _listing(call, detail=False)
-
-
-def list_flavors_detail(call: Call) -> dict:
-    return _listing(call, detail=True)
+    # Nova links on from every full page
+    marker = shown[-1].flavorid if shown and len(shown) == limit else None
+    path = "/v2.1/flavors/detail" if detail else "/v2.1/flavors"
+    return {"flavors": items, **page_links("flavors", call.url, path, call.query, marker)}
 
 
 def show_flavor(call: Call) -> dict:
@@ -119,10 +111,8 @@ def flavor_action(call: Call) -> dict:
 
 _SPECS = "/v2.1/flavors/{flavor_id}/os-extra_specs"
 ROUTES = [
-    route("/v2.1/flavors", "GET", list_flavors),
+    *summary_and_detail("/v2.1/flavors", _listing),
     route("/v2.1/flavors", "POST", create_flavor, schema=schemas.FLAVOR_CREATE),
-    # before /flavors/{flavor_id}, which would take "detail" for an id
-    route("/v2.1/flavors/detail", "GET", list_flavors_detail),
     route("/v2.1/flavors/{flavor_id}", "GET", show_flavor),
     route("/v2.1/flavors/{flavor_id}", "PUT", update_flavor, schema=schemas.FLAVOR_UPDATE),
     route("/v2.1/flavors/{flavor_id}", "DELETE", delete_flavor),

@@ -4,7 +4,8 @@ metadata at 2.39)."""
 from __future__ import annotations
 
 from onestack.http.errors import BadRequest, NotFound
-from onestack.http.listing import next_link, parse_limit
+from onestack.http.listing import page_links, parse_limit
+from onestack.http.resource import summary_and_detail
 from onestack.http.routing import Call, Reply, Versioned, route
 from onestack.services.compute import schemas, views
 from onestack.services.compute.api.servers import compute
@@ -25,19 +26,9 @@ def _list(call: Call, detail: bool) -> dict:
     proxy = _proxy(call)
     shown, full = proxy.list(call.ctx, call.query, parse_limit(call.query))
     render = views.proxied_image if detail else views.proxied_image_brief
-    body = {"images": [render(i, call.url, _glance(call)) for i in shown]}
-    if full:
-        path = "/v2.1/images/detail" if detail else "/v2.1/images"
-        body["images_links"] = [next_link(call.url, path, call.query, shown[-1].id)]
-    return body
-
-
-def list_images(call: Call) -> dict:
-    return _list(call, detail=False)
-
-
-def list_images_detail(call: Call) -> dict:
-    return _list(call, detail=True)
+    path = "/v2.1/images/detail" if detail else "/v2.1/images"
+    return {"images": [render(i, call.url, _glance(call)) for i in shown],
+            **page_links("images", call.url, path, call.query, shown[-1].id if full else None)}
 
 
 def show_image(call: Call) -> dict:
@@ -98,8 +89,7 @@ def delete_item(call: Call) -> Reply:
 _ALL = Versioned({"2.1": schemas.metadata_all, "2.39": schemas.GONE})
 _ITEM = Versioned({"2.1": schemas.metadata_item, "2.39": schemas.GONE})
 ROUTES = [
-    route("/v2.1/images", "GET", list_images),
-    route("/v2.1/images/detail", "GET", list_images_detail),
+    *summary_and_detail("/v2.1/images", _list),
     route("/v2.1/images/{image_id}", "GET", show_image),
     route("/v2.1/images/{image_id}", "DELETE", delete_image),
     route("/v2.1/images/{image_id}/metadata", "GET", list_metadata),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onestack.http.listing import next_link, parse_limit
+from onestack.http.listing import page_links, parse_limit
 from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas, views
@@ -25,10 +25,9 @@ def list_keypairs(call: Call) -> dict:
     paged = at_least(call.version, "2.35")
     limit = parse_limit(call.query) if paged else None
     shown = compute(call).keypairs.listing(user_id, call.query if paged else {}, limit)
-    body = {"keypairs": [{"keypair": views.keypair_summary(k, call.version)} for k in shown]}
-    if shown and limit and len(shown) == limit:
-        body["keypairs_links"] = [next_link(call.url, "/v2.1/os-keypairs", call.query, shown[-1].name)]
-    return body
+    marker = shown[-1].name if shown and limit and len(shown) == limit else None
+    return {"keypairs": [{"keypair": views.keypair_summary(k, call.version)} for k in shown],
+            **page_links("keypairs", call.url, "/v2.1/os-keypairs", call.query, marker)}
 
 
 def create_keypair(call: Call) -> Reply:

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from onestack.http.listing import next_link
+from onestack.http.listing import page_links
 from onestack.http.routing import Call, route
 from onestack.services.compute import views
 from onestack.services.compute.api.servers import compute
@@ -16,10 +16,8 @@ from onestack.services.compute.policies import authorize
 def list_migrations(call: Call) -> dict:
     authorize(call.ctx, "os_compute_api:os-migrations:index")
     rows, next_marker = compute(call).migrations.page(call.query, call.version)
-    body = {"migrations": [views.migration(r, call.url, call.version) for r in rows]}
-    if next_marker is not None:
-        body["migrations_links"] = [next_link(call.url, "/v2.1/os-migrations", call.query, next_marker)]
-    return body
+    return {"migrations": [views.migration(r, call.url, call.version) for r in rows],
+            **page_links("migrations", call.url, "/v2.1/os-migrations", call.query, next_marker)}
 
 
 ROUTES = [route("/v2.1/os-migrations", "GET", list_migrations)]

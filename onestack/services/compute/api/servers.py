@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 
-from onestack.http.listing import next_link
+from onestack.http.listing import page_links
 from onestack.http.microversion import at_least
+from onestack.http.resource import summary_and_detail
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas, views
 from onestack.services.compute.models import Instance
@@ -63,19 +64,9 @@ def create_server(call: Call) -> Reply:
 
 def _list(call: Call, detail: bool) -> dict:
     shown, next_marker = compute(call).listing.page(call.ctx, call.query, call.version)
-    out = {"servers": render(call, shown, detail) if detail else [views.brief(i, call.url) for i in shown]}
-    if next_marker:
-        path = "/v2.1/servers/detail" if detail else "/v2.1/servers"
-        out["servers_links"] = [next_link(call.url, path, call.query, next_marker)]
-    return out
-
-
-def list_servers(call: Call) -> dict:
-    return _list(call, detail=False)
-
-
-def list_servers_detail(call: Call) -> dict:
-    return _list(call, detail=True)
+    path = "/v2.1/servers/detail" if detail else "/v2.1/servers"
+    return {"servers": render(call, shown, detail) if detail else [views.brief(i, call.url) for i in shown],
+            **page_links("servers", call.url, path, call.query, next_marker or None)}
 
 
 def show_server(call: Call) -> dict:
@@ -95,8 +86,7 @@ def delete_server(call: Call) -> Reply:
 
 ROUTES = [
     route("/v2.1/servers", "POST", create_server, schema=schemas.SERVER_CREATE, status=202),
-    route("/v2.1/servers", "GET", list_servers),
-    route("/v2.1/servers/detail", "GET", list_servers_detail),
+    *summary_and_detail("/v2.1/servers", _list),
     route("/v2.1/servers/{server_id}", "GET", show_server),
     route("/v2.1/servers/{server_id}", "PUT", update_server, schema=schemas.SERVER_UPDATE),
     route("/v2.1/servers/{server_id}", "DELETE", delete_server),

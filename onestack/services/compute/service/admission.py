@@ -3,6 +3,8 @@ fit, its zone is one of the cloud's, and the project's quotas have room."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,10 +16,10 @@ from onestack.services.compute.service.quotas import QuotaExceeded, Quotas
 from onestack.services.image.public import Images
 
 
+@dataclasses.dataclass(eq=False)
 class Admission:
-    def __init__(self, quotas: Quotas, images: Images):
-        self.quotas = quotas
-        self.images = images
+    quotas: Quotas
+    images: Images
 
     # -- quotas ------------------------------------------------------------------------------------
     def check_quota(self, session: Session, project_id: str, user_id: str | None, deltas: dict[str, int]) -> None:

@@ -9,6 +9,7 @@ report client does, so ``member_of`` requests see it.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from sqlalchemy import func, select
@@ -186,13 +187,12 @@ def _move_hosts(session: Session, host_names: list[str], refuse=None) -> None:
         host.availability_zone = zone
 
 
+@dataclasses.dataclass(eq=False)
 class Aggregates:
     """The aggregate API's transactions; membership is mirrored into placement after each is committed
     (placement writes in its own transaction: one writer at a time on SQLite)."""
-
-    def __init__(self, db: Database, placement: PlacementClient):
-        self.db = db
-        self.placement = placement
+    db: Database
+    placement: PlacementClient
 
     def listing(self) -> list[Aggregate]:
         with self.db.read() as session:

@@ -80,12 +80,12 @@ def available(protocol: str, console_type: str) -> None:
         raise BadRequest(f"Unavailable console type {console_type}.")
 
 
+@dataclasses.dataclass(eq=False)
 class Consoles:
-    def __init__(self, db: Database, servers: Servers, hosts: HostDrivers, token_ttl: int):
-        self.db = db
-        self.servers = servers
-        self.hosts = hosts
-        self.token_ttl = token_ttl
+    db: Database
+    servers: Servers
+    hosts: HostDrivers
+    token_ttl: int
 
     def url(self, ctx: Context, server_id: str, protocol: str, console_type: str, base_url: str) -> str:
         """A new token for the server's console, and the URL that uses it."""

@@ -32,12 +32,12 @@ class Diagnostics:
     macs: list[str]  # one per port
 
 
+@dataclasses.dataclass(eq=False)
 class GuestCalls:
-    def __init__(self, db: Database, servers: Servers, hosts: HostDrivers, networking: InstanceNetworking):
-        self.db = db
-        self.servers = servers
-        self.hosts = hosts
-        self.networking = networking
+    db: Database
+    servers: Servers
+    hosts: HostDrivers
+    networking: InstanceNetworking
 
     def _driver(self, instance: Instance, not_served: str) -> ComputeDriver:
         try:

@@ -93,10 +93,10 @@ def by_id(session: Session, ident: str, by_uuid: bool, kind: str = "Hypervisor")
     return host
 
 
+@dataclasses.dataclass(eq=False)
 class HostRecords:
-    def __init__(self, db: Database, hosts: HostDrivers):
-        self.db = db
-        self.hosts = hosts
+    db: Database
+    hosts: HostDrivers
 
     def _state(self, row: ComputeHost, used: dict | None = None) -> HostState:
         return HostState(row, is_up(row, set(self.hosts.names())), (used or {}).get(row.host, dict(NO_USE)))

@@ -8,6 +8,8 @@ instance, which its delete still frees (``release_ports`` frees every port the i
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy.orm import Session
 
 from onestack.db.engine import Database
@@ -31,12 +33,12 @@ def tags(instance: Instance) -> dict[str, str | None]:
     return {e["port_id"]: e.get("tag") for e in instance.requested_networks or [] if "port_id" in e}
 
 
+@dataclasses.dataclass(eq=False)
 class Interfaces:
-    def __init__(self, db: Database, servers: Servers, networking: InstanceNetworking, hosts: HostDrivers):
-        self.db = db
-        self.servers = servers
-        self.networking = networking
-        self.hosts = hosts
+    db: Database
+    servers: Servers
+    networking: InstanceNetworking
+    hosts: HostDrivers
 
     def listing(self, ctx: Context, server_id: str) -> tuple[Instance, list[PortInfo]]:
         instance = self.servers.show(ctx, server_id, "os_compute_api:os-attach-interfaces:list")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime
 import hashlib
 
@@ -133,12 +134,11 @@ def create(session: Session, quotas: Quotas, project_id: str | None, user_id: st
     return keypair, private_key
 
 
+@dataclasses.dataclass(eq=False)
 class Keypairs:
     """The keypair API's transactions, for one user's keypairs."""
-
-    def __init__(self, db: Database, quotas: Quotas):
-        self.db = db
-        self.quotas = quotas
+    db: Database
+    quotas: Quotas
 
     def listing(self, user_id: str, query, limit: int | None) -> list[KeyPair]:
         with self.db.read() as session:

@@ -3,6 +3,7 @@ actions taken on it."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -24,12 +25,12 @@ SETTLED = (st.ACTIVE, st.PAUSED, st.RESCUED, st.RESIZED, st.STOPPED, st.SUSPENDE
 TAG_SCHEMA = {"type": "object", "properties": {"tag": schemas.TAG}}
 
 
+@dataclasses.dataclass(eq=False)
 class ServerDetails:
-    def __init__(self, db: Database, servers: Servers, admission: Admission, networking: InstanceNetworking):
-        self.db = db
-        self.servers = servers
-        self.admission = admission
-        self.networking = networking
+    db: Database
+    servers: Servers
+    admission: Admission
+    networking: InstanceNetworking
 
     # -- metadata ------------------------------------------------------------------------------------
     def metadata(self, ctx: Context, server_id: str) -> dict:

@@ -8,6 +8,7 @@ meanwhile, ends the task and leaves the server as it was, as in Nova.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session
@@ -31,12 +32,12 @@ ROTATION, BACKUP_TYPE = "rotation", "backup_type"
 SNAPSHOT_STATES = (st.ACTIVE, st.STOPPED, st.PAUSED, st.SUSPENDED)
 
 
+@dataclasses.dataclass(eq=False)
 class Snapshots:
-    def __init__(self, db: Database, servers: Servers, admission: Admission, images: Images):
-        self.db = db
-        self.servers = servers
-        self.admission = admission
-        self.images = images
+    db: Database
+    servers: Servers
+    admission: Admission
+    images: Images
 
     # -- createImage (and createBackup, shelve): the image first, then the task ---------------------------
     def request(self, ctx: Context, server_id: str, policy: str, action: str, task: str,

@@ -5,8 +5,14 @@ from __future__ import annotations
 from onestack.http.errors import BadRequest
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import identity, views
+from onestack.services.identity.api.common import identity, resource, views
 from onestack.services.identity.policies import authorize
+from onestack.services.identity.service.catalog import Catalog
+from onestack.services.identity.views import Views
+
+REGIONS = resource("/v3/regions", "region", "region_id", lambda i: i.catalog, Views.region)
+SERVICES = resource("/v3/services", "service", "service_id", lambda i: i.catalog, Views.service)
+ENDPOINTS = resource("/v3/endpoints", "endpoint", "endpoint_id", lambda i: i.catalog, Views.endpoint)
 
 
 # -- regions -----------------------------------------------------------------
@@ -34,58 +40,12 @@ def list_regions(call: Call) -> dict:
     return v.collection("regions", [v.region(r) for r in rows], "regions", str(call.query))
 
 
-def get_region(call: Call) -> dict:
-    authorize(call.ctx, "identity:get_region")
-    return {"region": views(call).region(identity(call).catalog.region(call.path["region_id"]))}
-
-
-def update_region(call: Call) -> dict:
-    authorize(call.ctx, "identity:manage_regions")
-    row = identity(call).catalog.update_region(call.path["region_id"], call.body["region"])
-    return {"region": views(call).region(row)}
-
-
-def delete_region(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_regions")
-    identity(call).catalog.delete_region(call.path["region_id"])
-    return Reply(status=204)
-
-
-# -- services ----------------------------------------------------------------
-def create_service(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_services")
-    return Reply({"service": views(call).service(identity(call).catalog.create_service(call.body["service"]))}, 201)
-
-
+# -- services and endpoints ----------------------------------------------------
 def list_services(call: Call) -> dict:
     authorize(call.ctx, "identity:list_services")
     v = views(call)
     rows = identity(call).catalog.services(call.query)
     return v.collection("services", [v.service(s) for s in rows], "services", str(call.query))
-
-
-def get_service(call: Call) -> dict:
-    authorize(call.ctx, "identity:get_service")
-    return {"service": views(call).service(identity(call).catalog.service(call.path["service_id"]))}
-
-
-def update_service(call: Call) -> dict:
-    authorize(call.ctx, "identity:manage_services")
-    row = identity(call).catalog.update_service(call.path["service_id"], call.body["service"])
-    return {"service": views(call).service(row)}
-
-
-def delete_service(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_services")
-    identity(call).catalog.delete_service(call.path["service_id"])
-    return Reply(status=204)
-
-
-# -- endpoints ---------------------------------------------------------------
-def create_endpoint(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_endpoints")
-    row = identity(call).catalog.create_endpoint(call.body["endpoint"])
-    return Reply({"endpoint": views(call).endpoint(row)}, 201)
 
 
 def list_endpoints(call: Call) -> dict:
@@ -95,38 +55,21 @@ def list_endpoints(call: Call) -> dict:
     return v.collection("endpoints", [v.endpoint(e) for e in rows], "endpoints", str(call.query))
 
 
-def get_endpoint(call: Call) -> dict:
-    authorize(call.ctx, "identity:get_endpoint")
-    return {"endpoint": views(call).endpoint(identity(call).catalog.endpoint(call.path["endpoint_id"]))}
-
-
-def update_endpoint(call: Call) -> dict:
-    authorize(call.ctx, "identity:manage_endpoints")
-    row = identity(call).catalog.update_endpoint(call.path["endpoint_id"], call.body["endpoint"])
-    return {"endpoint": views(call).endpoint(row)}
-
-
-def delete_endpoint(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_endpoints")
-    identity(call).catalog.delete_endpoint(call.path["endpoint_id"])
-    return Reply(status=204)
-
-
 ROUTES = [
     route("/v3/regions", "POST", create_region, schema=schemas.region_create),
     route("/v3/regions", "GET", list_regions),
     route("/v3/regions/{region_id}", "PUT", create_region_with_id, schema=schemas.region_create),
-    route("/v3/regions/{region_id}", "GET", get_region),
-    route("/v3/regions/{region_id}", "PATCH", update_region, schema=schemas.region_update),
-    route("/v3/regions/{region_id}", "DELETE", delete_region),
-    route("/v3/services", "POST", create_service, schema=schemas.service_create),
+    REGIONS.show("identity:get_region", Catalog.region),
+    REGIONS.update("identity:manage_regions", Catalog.update_region, schemas.region_update),
+    REGIONS.delete("identity:manage_regions", Catalog.delete_region),
+    SERVICES.create("identity:manage_services", Catalog.create_service, schemas.service_create),
     route("/v3/services", "GET", list_services),
-    route("/v3/services/{service_id}", "GET", get_service),
-    route("/v3/services/{service_id}", "PATCH", update_service, schema=schemas.service_update),
-    route("/v3/services/{service_id}", "DELETE", delete_service),
-    route("/v3/endpoints", "POST", create_endpoint, schema=schemas.endpoint_create),
+    SERVICES.show("identity:get_service", Catalog.service),
+    SERVICES.update("identity:manage_services", Catalog.update_service, schemas.service_update),
+    SERVICES.delete("identity:manage_services", Catalog.delete_service),
+    ENDPOINTS.create("identity:manage_endpoints", Catalog.create_endpoint, schemas.endpoint_create),
     route("/v3/endpoints", "GET", list_endpoints),
-    route("/v3/endpoints/{endpoint_id}", "GET", get_endpoint),
-    route("/v3/endpoints/{endpoint_id}", "PATCH", update_endpoint, schema=schemas.endpoint_update),
-    route("/v3/endpoints/{endpoint_id}", "DELETE", delete_endpoint),
+    ENDPOINTS.show("identity:get_endpoint", Catalog.endpoint),
+    ENDPOINTS.update("identity:manage_endpoints", Catalog.update_endpoint, schemas.endpoint_update),
+    ENDPOINTS.delete("identity:manage_endpoints", Catalog.delete_endpoint),
 ]

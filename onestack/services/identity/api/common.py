@@ -1,8 +1,12 @@
 """What every identity handler needs: its service, the views for this request, checks for rows the
-service loads, and Keystone's reading of boolean query flags."""
+service loads, the resources served the standard way, and Keystone's reading of boolean query flags."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from onestack.http.resource import Resource
 from onestack.http.routing import Call
 from onestack.services.identity.policies import Check, authorize
 from onestack.services.identity.service import IdentityService
@@ -15,6 +19,15 @@ def identity(call: Call) -> IdentityService:
 
 def views(call: Call) -> Views:
     return Views(call.url())
+
+
+def resource(path: str, key: str, id_: str, service: Callable[[IdentityService], Any],
+             view: Callable[[Views, Any], dict]) -> Resource:
+    """A resource whose create, show, update and delete authorize an action up front (``http.resource``):
+    ``service`` picks the family of the identity service that holds it, ``view`` is its ``Views`` method."""
+    return Resource(path, key, id_, service=lambda call: service(identity(call)),
+                    view=lambda call, row: view(views(call), row),
+                    authorize=lambda call, action: authorize(call.ctx, action))
 
 
 def check(call: Call, action: str) -> Check:

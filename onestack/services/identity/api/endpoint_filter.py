@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import identity, views
+from onestack.services.identity.api.common import identity, resource, views
 from onestack.services.identity.policies import authorize
+from onestack.services.identity.service.endpoint_filter import EndpointFilter
 from onestack.services.identity.views import EP_FILTER as BASE
+from onestack.services.identity.views import Views
+
+GROUPS = resource(f"{BASE}/endpoint_groups", "endpoint_group", "group_id", lambda i: i.endpoint_filter,
+                  Views.endpoint_group)
 
 
 def _here(call: Call) -> str:
     return call.url(call.request.url.path)
-
-
-def create_group(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_endpoint_groups")
-    row = identity(call).endpoint_filter.create_group(call.body["endpoint_group"])
-    return Reply({"endpoint_group": views(call).endpoint_group(row)}, 201)
 
 
 def list_groups(call: Call) -> dict:
@@ -24,24 +23,6 @@ def list_groups(call: Call) -> dict:
     v = views(call)
     rows = identity(call).endpoint_filter.list_groups(call.query.get("name"))
     return v.listing("endpoint_groups", [v.endpoint_group(g) for g in rows], call.url(f"{BASE}/endpoint_groups"))
-
-
-def get_group(call: Call) -> dict:
-    authorize(call.ctx, "identity:get_endpoint_group")
-    return {"endpoint_group": views(call).endpoint_group(identity(call).endpoint_filter.get_group(
-        call.path["group_id"]))}
-
-
-def update_group(call: Call) -> dict:
-    authorize(call.ctx, "identity:manage_endpoint_groups")
-    row = identity(call).endpoint_filter.update_group(call.path["group_id"], call.body["endpoint_group"])
-    return {"endpoint_group": views(call).endpoint_group(row)}
-
-
-def delete_group(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_endpoint_groups")
-    identity(call).endpoint_filter.delete_group(call.path["group_id"])
-    return Reply(status=204)
 
 
 def group_endpoints(call: Call) -> dict:
@@ -118,11 +99,13 @@ def endpoint_projects(call: Call) -> dict:
 GROUP = f"{BASE}/endpoint_groups/{{group_id}}"
 PROJECT = f"{BASE}/projects/{{project_id}}"
 ROUTES = [
-    route(f"{BASE}/endpoint_groups", "POST", create_group, schema=schemas.endpoint_group_create),
+    GROUPS.create("identity:manage_endpoint_groups", EndpointFilter.create_group,
+                  schemas.endpoint_group_create),
     route(f"{BASE}/endpoint_groups", "GET", list_groups),
-    route(GROUP, "GET", get_group),
-    route(GROUP, "PATCH", update_group, schema=schemas.endpoint_group_update),
-    route(GROUP, "DELETE", delete_group),
+    GROUPS.show("identity:get_endpoint_group", EndpointFilter.get_group),
+    GROUPS.update("identity:manage_endpoint_groups", EndpointFilter.update_group,
+                  schemas.endpoint_group_update),
+    GROUPS.delete("identity:manage_endpoint_groups", EndpointFilter.delete_group),
     route(f"{GROUP}/endpoints", "GET", group_endpoints),
     route(f"{GROUP}/projects", "GET", group_projects),
     route(f"{GROUP}/projects/{{project_id}}", "PUT", add_group_to_project),

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import check, identity, views
+from onestack.services.identity.api.common import check, identity, resource, views
 from onestack.services.identity.policies import authorize
-from onestack.services.identity.service.limits import MODEL
+from onestack.services.identity.service.limits import MODEL, Limits
+from onestack.services.identity.views import Views
+
+REGISTERED = resource("/v3/registered_limits", "registered_limit", "limit_id", lambda i: i.limits,
+                      Views.registered_limit)
+LIMITS = resource("/v3/limits", "limit", "limit_id", lambda i: i.limits, Views.limit)
 
 
 def create_registered_limits(call: Call) -> Reply:
@@ -22,24 +27,6 @@ def list_registered_limits(call: Call) -> dict:
     v = views(call)
     rows = identity(call).limits.registered(call.query)
     return v.listing("registered_limits", [v.registered_limit(r) for r in rows], call.url("/v3/registered_limits"))
-
-
-def get_registered_limit(call: Call) -> dict:
-    authorize(call.ctx, "identity:get_registered_limit")
-    return {"registered_limit": views(call).registered_limit(identity(call).limits.get_registered(
-        call.path["limit_id"]))}
-
-
-def update_registered_limit(call: Call) -> dict:
-    authorize(call.ctx, "identity:manage_registered_limits")
-    row = identity(call).limits.update_registered(call.path["limit_id"], call.body["registered_limit"])
-    return {"registered_limit": views(call).registered_limit(row)}
-
-
-def delete_registered_limit(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_registered_limits")
-    identity(call).limits.delete_registered(call.path["limit_id"])
-    return Reply(status=204)
 
 
 def create_limits(call: Call) -> Reply:
@@ -60,18 +47,6 @@ def get_limit(call: Call) -> dict:
     return {"limit": views(call).limit(row)}
 
 
-def update_limit(call: Call) -> dict:
-    authorize(call.ctx, "identity:manage_limits")
-    row = identity(call).limits.update(call.path["limit_id"], call.body["limit"])
-    return {"limit": views(call).limit(row)}
-
-
-def delete_limit(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_limits")
-    identity(call).limits.delete(call.path["limit_id"])
-    return Reply(status=204)
-
-
 def limit_model(call: Call) -> dict:
     authorize(call.ctx, "identity:get_limit_model")
     return {"model": MODEL}
@@ -80,14 +55,14 @@ def limit_model(call: Call) -> dict:
 ROUTES = [
     route("/v3/registered_limits", "POST", create_registered_limits, schema=schemas.registered_limits_create),
     route("/v3/registered_limits", "GET", list_registered_limits),
-    route("/v3/registered_limits/{limit_id}", "GET", get_registered_limit),
-    route("/v3/registered_limits/{limit_id}", "PATCH", update_registered_limit,
-          schema=schemas.registered_limit_update),
-    route("/v3/registered_limits/{limit_id}", "DELETE", delete_registered_limit),
+    REGISTERED.show("identity:get_registered_limit", Limits.get_registered),
+    REGISTERED.update("identity:manage_registered_limits", Limits.update_registered,
+                      schemas.registered_limit_update),
+    REGISTERED.delete("identity:manage_registered_limits", Limits.delete_registered),
     route("/v3/limits", "POST", create_limits, schema=schemas.limits_create),
     route("/v3/limits", "GET", list_limits),
     route("/v3/limits/model", "GET", limit_model),
     route("/v3/limits/{limit_id}", "GET", get_limit),
-    route("/v3/limits/{limit_id}", "PATCH", update_limit, schema=schemas.limit_update),
-    route("/v3/limits/{limit_id}", "DELETE", delete_limit),
+    LIMITS.update("identity:manage_limits", Limits.update, schemas.limit_update),
+    LIMITS.delete("identity:manage_limits", Limits.delete),
 ]

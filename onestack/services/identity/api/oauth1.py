@@ -8,11 +8,14 @@ from starlette.responses import Response
 
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import identity, owner, views
+from onestack.services.identity.api.common import identity, owner, resource, views
 from onestack.services.identity.policies import authorize
+from onestack.services.identity.service.oauth1 import OAuth1
 from onestack.services.identity.service.oauth_signature import SignedRequest
 from onestack.services.identity.views import OAUTH as BASE
-from onestack.services.identity.views import iso, user_access_tokens
+from onestack.services.identity.views import Views, iso, user_access_tokens
+
+CONSUMERS = resource(f"{BASE}/consumers", "consumer", "consumer_id", lambda i: i.oauth1, Views.consumer)
 
 
 def signed(call: Call, path: str) -> SignedRequest:
@@ -38,23 +41,6 @@ def list_consumers(call: Call) -> dict:
     v = views(call)
     return v.collection("consumers", [v.consumer(c) for c in identity(call).oauth1.consumers()],
                         "OS-OAUTH1/consumers")
-
-
-def get_consumer(call: Call) -> dict:
-    authorize(call.ctx, "identity:get_consumer")
-    return {"consumer": views(call).consumer(identity(call).oauth1.consumer(call.path["consumer_id"]))}
-
-
-def update_consumer(call: Call) -> dict:
-    authorize(call.ctx, "identity:manage_consumers")
-    row = identity(call).oauth1.update_consumer(call.path["consumer_id"], call.body["consumer"])
-    return {"consumer": views(call).consumer(row)}
-
-
-def delete_consumer(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_consumers")
-    identity(call).oauth1.delete_consumer(call.path["consumer_id"])
-    return Reply(status=204)
 
 
 # -- the flow ------------------------------------------------------------------
@@ -115,9 +101,9 @@ USER_TOKENS = "/v3/users/{user_id}/OS-OAUTH1/access_tokens"
 ROUTES = [
     route(f"{BASE}/consumers", "POST", create_consumer, schema=schemas.oauth_consumer_create),
     route(f"{BASE}/consumers", "GET", list_consumers),
-    route(f"{BASE}/consumers/{{consumer_id}}", "GET", get_consumer),
-    route(f"{BASE}/consumers/{{consumer_id}}", "PATCH", update_consumer, schema=schemas.oauth_consumer_update),
-    route(f"{BASE}/consumers/{{consumer_id}}", "DELETE", delete_consumer),
+    CONSUMERS.show("identity:get_consumer", OAuth1.consumer),
+    CONSUMERS.update("identity:manage_consumers", OAuth1.update_consumer, schemas.oauth_consumer_update),
+    CONSUMERS.delete("identity:manage_consumers", OAuth1.delete_consumer),
     route(f"{BASE}/request_token", "POST", create_request_token),
     route(f"{BASE}/authorize/{{request_token_id}}", "PUT", authorize_request_token, schema=schemas.oauth_authorize),
     route(f"{BASE}/access_token", "POST", create_access_token),

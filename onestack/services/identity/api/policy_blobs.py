@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from onestack.http.routing import Call, Reply, route
+from onestack.http.routing import Call, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import identity, views
+from onestack.services.identity.api.common import identity, resource, views
 from onestack.services.identity.policies import authorize
+from onestack.services.identity.service.policy_blobs import PolicyBlobs
+from onestack.services.identity.views import Views
 
-
-def create_policy(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_policies")
-    row = identity(call).policy_blobs.create(call.body["policy"])
-    return Reply({"policy": views(call).policy(row)}, 201)
+POLICIES = resource("/v3/policies", "policy", "policy_id", lambda i: i.policy_blobs, Views.policy)
 
 
 def list_policies(call: Call) -> dict:
@@ -21,27 +19,10 @@ def list_policies(call: Call) -> dict:
     return v.listing("policies", [v.policy(p) for p in rows], call.url("/v3/policies"))
 
 
-def get_policy(call: Call) -> dict:
-    authorize(call.ctx, "identity:get_policy")
-    return {"policy": views(call).policy(identity(call).policy_blobs.get(call.path["policy_id"]))}
-
-
-def update_policy(call: Call) -> dict:
-    authorize(call.ctx, "identity:manage_policies")
-    row = identity(call).policy_blobs.update(call.path["policy_id"], call.body["policy"])
-    return {"policy": views(call).policy(row)}
-
-
-def delete_policy(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_policies")
-    identity(call).policy_blobs.delete(call.path["policy_id"])
-    return Reply(status=204)
-
-
 ROUTES = [
-    route("/v3/policies", "POST", create_policy, schema=schemas.policy_create),
+    POLICIES.create("identity:manage_policies", PolicyBlobs.create, schemas.policy_create),
     route("/v3/policies", "GET", list_policies),
-    route("/v3/policies/{policy_id}", "GET", get_policy),
-    route("/v3/policies/{policy_id}", "PATCH", update_policy, schema=schemas.policy_update),
-    route("/v3/policies/{policy_id}", "DELETE", delete_policy),
+    POLICIES.show("identity:get_policy", PolicyBlobs.get),
+    POLICIES.update("identity:manage_policies", PolicyBlobs.update, schemas.policy_update),
+    POLICIES.delete("identity:manage_policies", PolicyBlobs.delete),
 ]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import check, identity, views
+from onestack.services.identity.api.common import check, identity, resource, views
 from onestack.services.identity.policies import authorize
 from onestack.services.identity.service.grants import Grant
+from onestack.services.identity.service.roles import Roles
+from onestack.services.identity.views import Views
 
-
-def create_role(call: Call) -> Reply:
-    authorize(call.ctx, "identity:create_role")
-    return Reply({"role": views(call).role(identity(call).roles.create(call.body["role"]))}, 201)
+ROLES = resource("/v3/roles", "role", "role_id", lambda i: i.roles, Views.role)
 
 
 def list_roles(call: Call) -> dict:
@@ -19,22 +18,6 @@ def list_roles(call: Call) -> dict:
     v = views(call)
     return v.collection("roles", [v.role(r) for r in identity(call).roles.list(call.query)], "roles",
                         str(call.query))
-
-
-def get_role(call: Call) -> dict:
-    authorize(call.ctx, "identity:get_role")
-    return {"role": views(call).role(identity(call).roles.get(call.path["role_id"]))}
-
-
-def update_role(call: Call) -> dict:
-    authorize(call.ctx, "identity:update_role")
-    return {"role": views(call).role(identity(call).roles.update(call.path["role_id"], call.body["role"]))}
-
-
-def delete_role(call: Call) -> Reply:
-    authorize(call.ctx, "identity:delete_role")
-    identity(call).roles.delete(call.path["role_id"])
-    return Reply(status=204)
 
 
 # -- implied roles -----------------------------------------------------------
@@ -122,11 +105,11 @@ def _grant_routes() -> list:
 
 
 ROUTES = [
-    route("/v3/roles", "POST", create_role, schema=schemas.role_create),
+    ROLES.create("identity:create_role", Roles.create, schemas.role_create),
     route("/v3/roles", "GET", list_roles),
-    route("/v3/roles/{role_id}", "GET", get_role),
-    route("/v3/roles/{role_id}", "PATCH", update_role, schema=schemas.role_update),
-    route("/v3/roles/{role_id}", "DELETE", delete_role),
+    ROLES.show("identity:get_role", Roles.get),
+    ROLES.update("identity:update_role", Roles.update, schemas.role_update),
+    ROLES.delete("identity:delete_role", Roles.delete),
     route("/v3/roles/{prior_role_id}/implies", "GET", list_implied),
     route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "PUT", create_implied),
     # HEAD first: Starlette lets a GET route answer HEAD too.

@@ -12,7 +12,7 @@ from onestack.http.listing import apply_filters
 from onestack.services.identity import schemas
 from onestack.services.identity.models import CatalogService, Endpoint, Region
 from onestack.services.identity.service.endpoint_filter import project_endpoint_ids
-from onestack.services.identity.service.rows import extra_attributes, get, merge_extra
+from onestack.services.identity.service.rows import assign, extra_attributes, get, merge_extra, one
 from onestack.services.identity.service.transactions import Transactions
 
 REGION_FIELDS = schemas.region_create["properties"]["region"]["properties"]
@@ -127,8 +127,7 @@ class Catalog:
             return list(session.scalars(stmt.order_by(Region.id)))
 
     def region(self, region_id: str) -> Region:
-        with self.transactions.read() as session:
-            return get(session, Region, region_id, "region")
+        return one(self.transactions, Region, region_id, "region")
 
     def update_region(self, region_id: str, body: dict) -> Region:
         with self.transactions.write() as session:
@@ -167,15 +166,12 @@ class Catalog:
         return rows
 
     def service(self, service_id: str) -> CatalogService:
-        with self.transactions.read() as session:
-            return get(session, CatalogService, service_id, "service")
+        return one(self.transactions, CatalogService, service_id, "service")
 
     def update_service(self, service_id: str, body: dict) -> CatalogService:
         with self.transactions.write() as session:
             row = get(session, CatalogService, service_id, "service")
-            for key in SERVICE_FIELDS:
-                if key in body:
-                    setattr(row, key, body[key])
+            assign(row, body, SERVICE_FIELDS)
             merge_extra(row, body, SERVICE_FIELDS)
         return row
 
@@ -204,8 +200,7 @@ class Catalog:
             return list(session.scalars(stmt.order_by(Endpoint.id)))
 
     def endpoint(self, endpoint_id: str) -> Endpoint:
-        with self.transactions.read() as session:
-            return get(session, Endpoint, endpoint_id, "endpoint")
+        return one(self.transactions, Endpoint, endpoint_id, "endpoint")
 
     def update_endpoint(self, endpoint_id: str, body: dict) -> Endpoint:
         with self.transactions.write() as session:
@@ -213,9 +208,7 @@ class Catalog:
             region = _endpoint_refs(session, body)
             if "region_id" in body or "region" in body:
                 row.region_id = region
-            for key in ("service_id", "interface", "url", "enabled"):
-                if key in body:
-                    setattr(row, key, body[key])
+            assign(row, body, ("service_id", "interface", "url", "enabled"))
             merge_extra(row, body, ENDPOINT_FIELDS)
         return row
 

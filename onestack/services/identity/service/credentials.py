@@ -15,7 +15,7 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest, NotFound
 from onestack.services.identity.models import Credential, Project, User
 from onestack.services.identity.policies import Check
-from onestack.services.identity.service.rows import conflict, get
+from onestack.services.identity.service.rows import assign, conflict, get
 from onestack.services.identity.service.transactions import Transactions
 
 FIELDS = ("blob", "project_id", "type", "user_id")
@@ -81,9 +81,7 @@ class Credentials:
     def update(self, credential_id: str, body: dict, check: Check) -> Credential:
         with self.transactions.write() as session:
             row = _credential(session, credential_id, check)
-            for key in FIELDS:
-                if key in body:
-                    setattr(row, key, body[key])
+            assign(row, body, FIELDS)
             if row.type == "ec2" and not row.project_id:
                 raise BadRequest("An ec2 credential needs a project_id.")
         return row

@@ -19,7 +19,7 @@ from onestack.services.identity.models import (
     ProjectEndpoint,
     ProjectEndpointGroup,
 )
-from onestack.services.identity.service.rows import get
+from onestack.services.identity.service.rows import assign, get
 from onestack.services.identity.service.transactions import Transactions
 
 
@@ -94,9 +94,7 @@ class EndpointFilter:
     def update_group(self, group_id: str, body: dict) -> EndpointGroup:
         with self.transactions.write() as session:
             row = _group(session, group_id)
-            for key in ("name", "description", "filters"):
-                if key in body:
-                    setattr(row, key, body[key])
+            assign(row, body, ("name", "description", "filters"))
         return row
 
     def delete_group(self, group_id: str) -> None:

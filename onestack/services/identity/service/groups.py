@@ -15,7 +15,13 @@ from onestack.services.identity.models import Assignment, Group, Membership, Use
 from onestack.services.identity.policies import Check
 from onestack.services.identity.service.hierarchy import require_domain
 from onestack.services.identity.service.passwords import password_expiry
-from onestack.services.identity.service.rows import extra_attributes, get, merge_extra, refuse_taken_name
+from onestack.services.identity.service.rows import (
+    assign,
+    extra_attributes,
+    get,
+    merge_extra,
+    refuse_taken_name,
+)
 from onestack.services.identity.service.transactions import Transactions
 
 FIELDS = schemas.group_create["properties"]["group"]["properties"]
@@ -68,9 +74,7 @@ class Groups:
                 raise BadRequest("A group cannot move to another domain.")
             if "name" in body and body["name"] != row.name:
                 refuse_taken_name(session, Group, row.domain_id, body["name"], "group")
-            for key in ("name", "description"):
-                if key in body:
-                    setattr(row, key, body[key])
+            assign(row, body, ("name", "description"))
             merge_extra(row, body, FIELDS)
         return row
 

@@ -11,7 +11,7 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Forbidden, NotFound
 from onestack.services.identity.models import CatalogService, Limit, Project, Region, RegisteredLimit
 from onestack.services.identity.policies import Check
-from onestack.services.identity.service.rows import conflict, get
+from onestack.services.identity.service.rows import assign, conflict, get, one
 from onestack.services.identity.service.transactions import Transactions
 
 MODEL = {"name": "flat", "description": "Limit enforcement and validation does not take project hierarchy "
@@ -89,8 +89,7 @@ class Limits:
             return list(session.scalars(stmt.order_by(RegisteredLimit.resource_name)))
 
     def get_registered(self, limit_id: str) -> RegisteredLimit:
-        with self.transactions.read() as session:
-            return get(session, RegisteredLimit, limit_id, "registered limit")
+        return one(self.transactions, RegisteredLimit, limit_id, "registered limit")
 
     def update_registered(self, limit_id: str, body: dict) -> RegisteredLimit:
         with self.transactions.write() as session:
@@ -100,9 +99,7 @@ class Limits:
                 raise Forbidden("A registered limit that project limits refer to cannot change what it limits.")
             if moves:
                 row.region_id = _check_refs(session, {"service_id": row.service_id, **body})
-            for key in ("service_id", "resource_name", "default_limit", "description"):
-                if key in body:
-                    setattr(row, key, body[key])
+            assign(row, body, ("service_id", "resource_name", "default_limit", "description"))
         return row
 
     def delete_registered(self, limit_id: str) -> None:
@@ -164,9 +161,7 @@ class Limits:
     def update(self, limit_id: str, body: dict) -> Limit:
         with self.transactions.write() as session:
             row = _limit(session, limit_id)
-            for key in ("resource_limit", "description"):
-                if key in body:
-                    setattr(row, key, body[key])
+            assign(row, body, ("resource_limit", "description"))
         return row
 
     def delete(self, limit_id: str) -> None:

@@ -26,7 +26,7 @@ from onestack.services.identity.models import (
 )
 from onestack.services.identity.service import held_roles
 from onestack.services.identity.service.oauth_signature import SignedRequest, new_secret, verify
-from onestack.services.identity.service.rows import extra_attributes, get, merge_extra, owned
+from onestack.services.identity.service.rows import extra_attributes, get, merge_extra, one, owned
 from onestack.services.identity.service.transactions import Transactions
 
 # Keystone's default lifetimes.
@@ -73,8 +73,7 @@ class OAuth1:
             return list(session.scalars(select(OAuthConsumer).order_by(OAuthConsumer.id)))
 
     def consumer(self, consumer_id: str) -> OAuthConsumer:
-        with self.transactions.read() as session:
-            return get(session, OAuthConsumer, consumer_id, "consumer")
+        return one(self.transactions, OAuthConsumer, consumer_id, "consumer")
 
     def update_consumer(self, consumer_id: str, body: dict) -> OAuthConsumer:
         with self.transactions.write() as session:

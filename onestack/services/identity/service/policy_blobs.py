@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from onestack.db.base import new_id
 from onestack.services.identity.models import Policy
-from onestack.services.identity.service.rows import extra_attributes, get, merge_extra
+from onestack.services.identity.service.rows import assign, extra_attributes, get, merge_extra, one
 from onestack.services.identity.service.transactions import Transactions
 
 FIELDS = ("blob", "type")
@@ -31,15 +31,12 @@ class PolicyBlobs:
             return list(session.scalars(stmt.order_by(Policy.id)))
 
     def get(self, policy_id: str) -> Policy:
-        with self.transactions.read() as session:
-            return get(session, Policy, policy_id, "policy")
+        return one(self.transactions, Policy, policy_id, "policy")
 
     def update(self, policy_id: str, body: dict) -> Policy:
         with self.transactions.write() as session:
             row = get(session, Policy, policy_id, "policy")
-            for key in FIELDS:
-                if key in body:
-                    setattr(row, key, body[key])
+            assign(row, body, FIELDS)
             merge_extra(row, body, FIELDS)
         return row
 

@@ -11,7 +11,7 @@ from onestack.http.listing import apply_filters
 from onestack.services.identity import schemas
 from onestack.services.identity.models import Assignment, ImpliedRole, Project, Role
 from onestack.services.identity.service.held_roles import implied_closure
-from onestack.services.identity.service.rows import get, merged_options, refuse_taken_name
+from onestack.services.identity.service.rows import assign, get, merged_options, refuse_taken_name
 from onestack.services.identity.service.transactions import Transactions
 
 FIELDS = schemas.role_create["properties"]["role"]["properties"]
@@ -77,9 +77,7 @@ class Roles:
                 _immutable(row)
             if "name" in body and body["name"] != row.name:
                 refuse_taken_name(session, Role, row.domain_id, body["name"], "role")
-            for key in ("name", "description"):
-                if key in body:
-                    setattr(row, key, body[key])
+            assign(row, body, ("name", "description"))
             if "options" in body:
                 row.options = merged_options(row.options, body["options"])
         return row

@@ -4,6 +4,7 @@ attributes a client sent that the resource does not define (Keystone stores and 
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Session
 from onestack.db.base import utcnow
 from onestack.http.errors import BadRequest, Conflict, NotFound
 from onestack.http.times import parse_time
+
+if TYPE_CHECKING:
+    from onestack.services.identity.service.transactions import Transactions
 
 ALWAYS_RESERVED = ("id", "links")
 
@@ -20,6 +24,12 @@ def get(session: Session, model, key, kind: str):
     if row is None:
         raise NotFound(f"Could not find {kind}: {key}.")
     return row
+
+
+def one(transactions: Transactions, model, key, kind: str):
+    """``get`` in a read transaction of its own."""
+    with transactions.read() as session:
+        return get(session, model, key, kind)
 
 
 def owned(session: Session, model, key: str, user_id: str, kind: str, owner: str = "user_id"):
@@ -49,6 +59,13 @@ def merged_options(current: dict | None, changes: dict) -> dict:
 
 def conflict(kind: str, field: str, value) -> Conflict:
     return Conflict(f"Conflict occurred attempting to store {kind} - Duplicate entry found with {field} {value}.")
+
+
+def assign(row, body: dict, fields) -> None:
+    """An update: each of ``fields`` the body carries replaces the row's value."""
+    for key in fields:
+        if key in body:
+            setattr(row, key, body[key])
 
 
 def extra_attributes(body: dict, known, reserved=ALWAYS_RESERVED) -> dict:

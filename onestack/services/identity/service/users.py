@@ -30,6 +30,7 @@ from onestack.services.identity.service.held_roles import projects_with_roles
 from onestack.services.identity.service.hierarchy import require_domain
 from onestack.services.identity.service.passwords import check_password, password_expiry, store_password
 from onestack.services.identity.service.rows import (
+    assign,
     extra_attributes,
     get,
     merge_extra,
@@ -114,9 +115,7 @@ class Users:
                 raise BadRequest("A user cannot move to another domain.")
             if "name" in body and body["name"] != row.name:
                 refuse_taken_name(session, User, row.domain_id, body["name"], "user")
-            for key in ("name", "enabled", "default_project_id", "description", "email"):
-                if key in body:
-                    setattr(row, key, body[key])
+            assign(row, body, ("name", "enabled", "default_project_id", "description", "email"))
             if "options" in body:
                 row.options = merged_options(row.options, body["options"])
             merge_extra(row, body, FIELDS)
