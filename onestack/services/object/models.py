@@ -13,6 +13,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from onestack.db.base import Base
 
+# The object-server metadata the service keeps on a row and never shows (Swift's sysmeta).
+SYSMETA = "X-Object-Sysmeta-"
+MANIFEST_BYTES = SYSMETA + "Slo-Manifest-Bytes"
+
 
 def name_type(length: int) -> String:
     return String(length).with_variant(String(length, collation="C"), "postgresql")
@@ -59,3 +63,9 @@ class Object(Base):
     blocks: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     meta: Mapped[dict] = mapped_column(default=dict)
     delete_at: Mapped[int | None] = mapped_column(BigInteger)
+
+    @property
+    def blob_size(self) -> int:
+        """The bytes of its blob: ``size`` (what it is listed and counted at), except for a static large
+        object, listed at its segments' size while its blob is the manifest."""
+        return int(self.meta.get(MANIFEST_BYTES, self.size))

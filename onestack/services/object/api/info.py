@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from onestack.http.routing import Call
 from onestack.services.object import schemas
+from onestack.services.object.service import manifest
 
 
 def capabilities() -> dict:
@@ -20,6 +21,7 @@ def capabilities() -> dict:
             "account_autocreate": True,
             "valid_api_versions": ["v1", "v1.0"],
         },
+        "slo": manifest.CAPABILITIES,
     }
 
 

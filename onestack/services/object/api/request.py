@@ -13,7 +13,7 @@ from starlette.responses import Response
 from onestack.http import errors
 from onestack.http.context import Context
 from onestack.http.routing import Call
-from onestack.services.object import policies, schemas
+from onestack.services.object import policies, schemas, views
 from onestack.services.object.public import Query
 from onestack.services.object.service import ObjectService
 
@@ -168,6 +168,35 @@ class Swift:
             if (key.startswith("x-object-meta-") or key in kept) and value.strip():
                 out[key.title()] = value.strip()
         return schemas.check_meta(out, "object")
+
+    def bulk_type(self) -> str:
+        """The type of a many-object report the client accepts (Swift's bulk middleware's choice)."""
+        for part in self.headers.get("accept", "").split(","):
+            wanted = part.split(";")[0].strip().lower()
+            if wanted in views.BULK_TYPES:
+                return wanted
+        return "text/plain"
+
+    def read_body(self, limit: int, too_large: str) -> bytes:
+        """The whole (small) body; 413 with ``too_large`` once it passes ``limit`` bytes."""
+        data = bytearray()
+        for chunk in self.call.chunks():
+            data += chunk
+            if len(data) > limit:
+                raise errors.PayloadTooLarge(too_large)
+        return bytes(data)
+
+    def client_etag(self) -> str | None:
+        etag = self.headers.get("etag")
+        return etag.strip().strip('"').lower() if etag else None
+
+    def if_none_match_star(self) -> bool:
+        value = self.headers.get("if-none-match")
+        if value is None:
+            return False
+        if value.strip() != "*":
+            raise errors.BadRequest("If-None-Match only supports *")
+        return True
 
     def content_type(self) -> str:
         given = self.headers.get("content-type", "").strip()

@@ -25,7 +25,8 @@ from onestack.drivers.objectstore.files import FileStore
 from onestack.http import errors
 from onestack.services.object import schemas
 from onestack.services.object.models import Account, Container, Object
-from onestack.services.object.service import large, listing
+from onestack.services.object.service import large, listing, manifest
+from onestack.services.object.service.slo import StaticLargeObjects
 
 LOG = logging.getLogger("onestack.object")
 
@@ -61,6 +62,7 @@ class ObjectService:
     def __init__(self, db: Database, settings: Settings, store: BlobStore | None = None):
         self.db = db
         self.store: BlobStore = store or FileStore(Path(settings.data_dir) / "objects")
+        self.slo = StaticLargeObjects(self)
 
     # accounts
 
@@ -154,7 +156,7 @@ class ObjectService:
         """The object's bytes ``start``..``end``; its first block is checked before this returns, so a
         damaged or vanished blob is an error the caller can still answer with a status."""
         try:
-            chunks = self.store.get(obj.blob_id, obj.blocks, obj.size, start, end)
+            chunks = self.store.get(obj.blob_id, obj.blocks, obj.blob_size, start, end)
             first = next(chunks, None)
         except (Missing, Corrupt) as exc:
             LOG.error("object data of %s (blob %s) is damaged or missing: %r", obj.name, obj.blob_id, exc)
@@ -163,8 +165,10 @@ class ObjectService:
             return iter(())
         return _prepend(first, chunks)
 
-    def pieces(self, account: str, obj: Object) -> tuple[str, list[large.Piece]] | None:
-        """A large object's segment container and pieces; None for an ordinary object."""
+    def assembly(self, account: str, obj: Object) -> large.Assembly | None:
+        """What a large object reads as; None for an ordinary object."""
+        if manifest.FLAG in obj.meta:
+            return self.slo.assemble(account, obj)
         location = large.dlo_location(obj)
         if location is None:
             return None
@@ -176,16 +180,37 @@ class ObjectService:
             except errors.NotFound:
                 return []
 
-        return container, large.dlo_pieces(list_page, container, prefix)
+        pieces = large.dlo_pieces(list_page, container, prefix)
+        return large.Assembly(large.dlo_etag(pieces), pieces)
 
     def read_pieces(self, pieces: list[large.Piece], start: int, end: int) -> Iterator[bytes]:
         return large.read(self.read, pieces, start, end)
+
+    def rows_named(self, account: str, paths: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Object]:
+        """The live objects of ``account`` at each (container, name), read in one transaction."""
+        wanted: dict[str, set[str]] = {}
+        for container, name in paths:
+            wanted.setdefault(container, set()).add(name)
+        found: dict[tuple[str, str], Object] = {}
+        with self.db.read() as session:
+            for container, names in wanted.items():
+                owner = session.scalars(select(Container.id).where(Container.account == account,
+                                                                   Container.name == container)).first()
+                if owner is None:
+                    continue
+                ordered = sorted(names)
+                for i in range(0, len(ordered), 500):
+                    for row in session.scalars(select(Object).where(Object.container_id == owner,
+                                                                    Object.name.in_(ordered[i:i + 500]))):
+                        if not _expired(row):
+                            found[(container, row.name)] = row
+        return found
 
     def put_object(self, account: str, container: str, name: str, chunks: Iterable[bytes], spec: ObjectSpec,
                    max_size: int = schemas.MAX_FILE_SIZE) -> Object:
         self.container(account, container)  # a missing container is a 404 before any byte is read
         if spec.if_none_match:
-            self._refuse_existing(account, container, name)
+            self.refuse_existing(account, container, name)
         try:
             stored = self.store.put(chunks, max_size)
         except TooLarge:
@@ -196,8 +221,9 @@ class ObjectService:
         return self.commit_object(account, container, name, stored, spec)
 
     def commit_object(self, account: str, container: str, name: str, stored: Stored, spec: ObjectSpec,
-                      etag: str | None = None) -> Object:
-        """Point the object's row at ``stored`` (already durable); the blob it replaces goes after commit."""
+                      etag: str | None = None, size: int | None = None) -> Object:
+        """Point the object's row at ``stored`` (already durable); the blob it replaces goes after commit.
+        ``size``: what the object is listed and counted at, when not its blob's size (a manifest)."""
         try:
             with self.db.write() as session:
                 owner = _container(session, account, container, lock=True)
@@ -210,11 +236,11 @@ class ObjectService:
                     _count(session, owner, -1, -old.size)
                 else:
                     session.add(row)
-                row.blob_id, row.size, row.blocks = stored.blob_id, stored.size, stored.blocks
+                row.blob_id, row.size, row.blocks = stored.blob_id, stored.size if size is None else size, stored.blocks
                 row.etag = etag or stored.md5
                 row.content_type, row.meta, row.delete_at = spec.content_type, spec.meta, spec.delete_at
                 row.timestamp = now()
-                _count(session, owner, 1, stored.size)
+                _count(session, owner, 1, row.size)
         except BaseException:
             self.store.delete(stored.blob_id)
             raise
@@ -230,7 +256,7 @@ class ObjectService:
             row = session.get(Object, (owner.id, name))
             if row is None or _expired(row):
                 raise errors.NotFound()
-            kept = {k: v for k, v in row.meta.items() if k in schemas.SYSTEM_META}
+            kept = {k: v for k, v in row.meta.items() if schemas.is_system(k)}
             row.meta = {**kept, **meta}
             if content_type:
                 row.content_type = content_type
@@ -254,13 +280,13 @@ class ObjectService:
         object's copy holds the concatenation of its segments."""
         self.container(account, container)
         if spec.if_none_match:
-            self._refuse_existing(account, container, name)
-        found = self.pieces(source_account, source)
-        chunks = self.read(source) if found is None else self.read_pieces(found[1], 0, sum(p.size for p in found[1]) - 1)
+            self.refuse_existing(account, container, name)
+        found = self.assembly(source_account, source)
+        chunks = self.read(source) if found is None else self.read_pieces(found.pieces, 0, found.size - 1)
         stored = self.store.put(chunks, schemas.MAX_FILE_SIZE)
         return self.commit_object(account, container, name, stored, spec)
 
-    def _refuse_existing(self, account: str, container: str, name: str) -> None:
+    def refuse_existing(self, account: str, container: str, name: str) -> None:
         try:
             self.object(account, container, name)
         except errors.NotFound:
