@@ -36,6 +36,10 @@ DEFAULT_MESSAGES = {"The request you have made requires authentication."}
 HTML = "text/html; charset=UTF-8"
 PLAIN = "text/plain; charset=utf-8"
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "application/xml; charset=utf-8", "plain": PLAIN}
+# Headers only an account's operators see.
+OWNER_ONLY = frozenset({"X-Container-Read", "X-Container-Write", "X-Account-Meta-Temp-Url-Key",
+                        "X-Account-Meta-Temp-Url-Key-2", "X-Container-Meta-Temp-Url-Key",
+                        "X-Container-Meta-Temp-Url-Key-2"})
 BULK_TYPES = ("text/plain", "application/json", "application/xml", "text/xml")
 
 
@@ -64,7 +68,7 @@ def iso(value: float) -> str:
     return datetime.datetime.fromtimestamp(value, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def account_headers(account: Account) -> dict[str, str]:
+def account_headers(account: Account, owner: bool) -> dict[str, str]:
     headers = {
         "X-Account-Container-Count": str(account.container_count),
         "X-Account-Object-Count": str(account.object_count),
@@ -75,7 +79,7 @@ def account_headers(account: Account) -> dict[str, str]:
         "X-Timestamp": timestamp(account.created_at),
         "X-Put-Timestamp": timestamp(account.put_timestamp),
     }
-    headers.update(account.meta)
+    headers.update((k, v) for k, v in account.meta.items() if owner or k not in OWNER_ONLY)
     return headers
 
 
@@ -90,8 +94,8 @@ def container_headers(container: Container, owner: bool) -> dict[str, str]:
         "Accept-Ranges": "bytes",
     }
     for key, value in container.meta.items():
-        # ACLs are the owner's business (Swift hides them from those the ACLs let in)
-        if owner or key not in ("X-Container-Read", "X-Container-Write"):
+        # ACLs and temp URL keys are the owner's business (Swift hides them from those the ACLs let in)
+        if owner or key not in OWNER_ONLY:
             headers[key] = value
     return headers
 

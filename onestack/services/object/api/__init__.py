@@ -17,6 +17,7 @@ from onestack.http.routing import Call, Endpoint, Service
 from onestack.services.object import views
 from onestack.services.object.api import accounts, containers, info, objects
 from onestack.services.object.api.request import Swift
+from onestack.services.object.service import tempurl
 
 LOG = logging.getLogger("onestack.object")
 METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE", "COPY", "OPTIONS")
@@ -28,6 +29,8 @@ def dispatch(call: Call) -> Response:
     handler = HANDLERS[req.level].get(call.request.method)
     if handler is None:
         raise errors.MethodNotAllowed(headers={"Allow": ", ".join(sorted(HANDLERS[req.level]))})
+    if "temp_url_sig" in req.query and req.level == "object" and req.method in tempurl.METHODS:
+        req.accept_temp_url()
     response = handler(req)
     response.headers["X-Trans-Id"] = req.trans_id
     return response

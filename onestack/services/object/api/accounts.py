@@ -10,18 +10,18 @@ from onestack.services.object.api.request import Swift, reply
 
 
 def get(req: Swift) -> Response:
-    req.authorize("list")
+    grant = req.authorize("list")
     query, fmt = req.listing_query(schemas.ACCOUNT_LISTING_LIMIT)
     account, entries = req.svc.list_containers(req.account, query)
-    headers = views.account_headers(account)
+    headers = views.account_headers(account, grant.owner)
     if not entries and fmt == "plain":
         return reply(204, headers, content_type=views.PLAIN)
     return reply(200, headers, views.account_listing(req.account, entries, fmt), views.FORMATS[fmt])
 
 
 def head(req: Swift) -> Response:
-    req.authorize("read")
-    headers = views.account_headers(req.svc.account(req.account))
+    grant = req.authorize("read")
+    headers = views.account_headers(req.svc.account(req.account), grant.owner)
     return reply(204, headers, content_type=views.FORMATS[req.listing_format()])
 
 

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from onestack.http.routing import Call
 from onestack.services.object import schemas
-from onestack.services.object.service import manifest
+from onestack.services.object.service import manifest, tempurl
 
 
 def capabilities() -> dict:
@@ -22,6 +22,7 @@ def capabilities() -> dict:
             "valid_api_versions": ["v1", "v1.0"],
         },
         "slo": manifest.CAPABILITIES,
+        "tempurl": tempurl.CAPABILITIES,
     }
 
 

@@ -12,7 +12,7 @@ from onestack.http import errors
 from onestack.services.object import schemas, views
 from onestack.services.object.api import conditions, large
 from onestack.services.object.api.request import Swift, reply
-from onestack.services.object.service import ObjectSpec
+from onestack.services.object.service import ObjectSpec, tempurl
 from onestack.services.object.service.slo import is_slo, slo_etag
 
 SMALL = 1 << 20  # read whole and checked before the response starts
@@ -95,6 +95,11 @@ def get(req: Swift) -> Response:
     req.authorize("read")
     obj = req.svc.object(req.account, req.container, req.obj)
     headers = views.object_headers(obj)
+    if req.temp_url:
+        headers = tempurl.shown(headers)
+        shown_as = tempurl.disposition(req.query, req.obj, headers.get("Content-Disposition"))
+        if shown_as:
+            headers["Content-Disposition"] = shown_as
     size = obj.size
 
     def read(start: int, end: int) -> Iterator[bytes]:
