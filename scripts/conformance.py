@@ -199,7 +199,7 @@ def object_sections() -> dict:
     """Swift's keystoneauth roles as onestack applies them and the middleware it provides."""
     return {"object-storage": {"operator_role": "member", "reseller_admin_role": "ResellerAdmin"},
             "object-storage-feature-enabled": {"discoverability": "true", "container_sync": "false",
-                                               "object_versioning": "false",
+                                               "object_versioning": "true",
                                                "discoverable_apis": ",".join(OBJECT_MIDDLEWARE)}}
 
 

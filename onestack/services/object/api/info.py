@@ -23,6 +23,7 @@ def capabilities() -> dict:
         },
         "slo": manifest.CAPABILITIES,
         "tempurl": tempurl.CAPABILITIES,
+        "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
     }
 
 

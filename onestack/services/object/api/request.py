@@ -15,7 +15,7 @@ from onestack.http.context import Context
 from onestack.http.routing import Call
 from onestack.services.object import policies, schemas, views
 from onestack.services.object.public import Query
-from onestack.services.object.service import ObjectService, tempurl
+from onestack.services.object.service import ObjectService, tempurl, versions
 
 VERSIONS = ("v1", "v1.0")
 FORMATS = {"application/json": "json", "application/xml": "xml", "text/xml": "xml", "text/plain": "plain"}
@@ -131,8 +131,12 @@ class Swift:
             return held
         container = container or self.container
         found = self.svc.find_container(account, container) if container else None
-        return policies.authorize(self.ctx, account, action, found.meta if found else None,
-                                  self.headers.get("referer"))
+        granted = policies.authorize(self.ctx, account, action, found.meta if found else None,
+                                     self.headers.get("referer"))
+        archive = versions.mode(found) if found is not None and action == "write" else None
+        if archive is not None:  # a write that archives a version writes there too
+            self.authorize("write", account, archive[1])
+        return granted
 
     def listing_query(self, limit_max: int) -> tuple[Query, str]:
         """The listing parameters and the format asked for (``format=`` or the Accept header)."""

@@ -25,7 +25,7 @@ from onestack.drivers.objectstore.files import FileStore
 from onestack.http import errors
 from onestack.services.object import schemas
 from onestack.services.object.models import Account, Container, Object
-from onestack.services.object.service import large, listing, manifest
+from onestack.services.object.service import large, listing, manifest, versions
 from onestack.services.object.service.slo import StaticLargeObjects
 
 LOG = logging.getLogger("onestack.object")
@@ -116,12 +116,12 @@ class ObjectService:
             found = session.scalars(select(Container).where(Container.account == account,
                                                             Container.name == name)).first()
             if found is not None:
-                found.meta = schemas.check_meta(apply(found.meta, changes), "container")
+                found.meta = versions.check(schemas.check_meta(apply(found.meta, changes), "container"))
                 found.put_timestamp = now()
                 return False
             stamp = now()
             session.add(Container(account=account, name=name, created_at=stamp, put_timestamp=stamp,
-                                  meta=schemas.check_meta(apply({}, changes), "container"),
+                                  meta=versions.check(schemas.check_meta(apply({}, changes), "container")),
                                   object_count=0, bytes_used=0))
             owner.container_count += 1
             return True
@@ -129,7 +129,7 @@ class ObjectService:
     def post_container(self, account: str, name: str, changes: dict[str, str | None]) -> None:
         with self.db.write() as session:
             container = _container(session, account, name)
-            container.meta = schemas.check_meta(apply(container.meta, changes), "container")
+            container.meta = versions.check(schemas.check_meta(apply(container.meta, changes), "container"))
 
     def delete_container(self, account: str, name: str) -> None:
         with self.db.write() as session:
@@ -230,16 +230,18 @@ class ObjectService:
                 old = session.get(Object, (owner.id, name))
                 if old is not None and spec.if_none_match and not _expired(old):
                     raise errors.PreconditionFailed()
-                replaced = old.blob_id if old is not None else None
-                row = old or Object(container_id=owner.id, name=name)
+                replaced = None
                 if old is not None:
                     _count(session, owner, -1, -old.size)
-                else:
-                    session.add(row)
-                row.blob_id, row.size, row.blocks = stored.blob_id, stored.size if size is None else size, stored.blocks
-                row.etag = etag or stored.md5
-                row.content_type, row.meta, row.delete_at = spec.content_type, spec.meta, spec.delete_at
-                row.timestamp = now()
+                    if not self._archive(session, owner, old):
+                        replaced = old.blob_id
+                        session.delete(old)
+                        session.flush()
+                row = Object(container_id=owner.id, name=name, blob_id=stored.blob_id,
+                             size=stored.size if size is None else size, blocks=stored.blocks,
+                             etag=etag or stored.md5, content_type=spec.content_type, meta=spec.meta,
+                             delete_at=spec.delete_at, timestamp=now())
+                session.add(row)
                 _count(session, owner, 1, row.size)
         except BaseException:
             self.store.delete(stored.blob_id)
@@ -263,16 +265,55 @@ class ObjectService:
             row.delete_at = delete_at
             row.timestamp = now()
 
-    def delete_object(self, account: str, container: str, name: str) -> Object:
+    def delete_object(self, account: str, container: str, name: str) -> None:
+        """Remove the object; in a versioned container, as its mode says (``versions.py``)."""
         with self.db.write() as session:
             owner = _container(session, account, container, lock=True)
             row = session.get(Object, (owner.id, name))
-            if row is None or _expired(row):
+            if self._restore(session, owner, name, row):  # an expired row is replaced all the same
+                freed = row.blob_id if row is not None else None
+            elif row is None or _expired(row):
                 raise errors.NotFound()
-            session.delete(row)
-            _count(session, owner, -1, -row.size)
-        self.store.delete(row.blob_id)
-        return row
+            else:
+                _count(session, owner, -1, -row.size)
+                freed = None if self._archive(session, owner, row, deleting=True) else row.blob_id
+                if freed is not None:
+                    session.delete(row)
+        self.store.delete(freed)
+
+    @staticmethod
+    def _archive(session: Session, owner: Container, row: Object, deleting: bool = False) -> bool:
+        """Move ``row`` (already uncounted) to its container's archive if it has one (and, when it is being
+        deleted in history mode, leave a delete marker after it)."""
+        found = versions.mode(owner)
+        if found is None or _expired(row) or (deleting and found[0] != versions.HISTORY):
+            return False
+        target = versions.archive(session, owner, found[1])
+        versions.move(session, row, target, versions.archived_name(row))
+        _count(session, target, 1, row.size)
+        if deleting:
+            session.add(versions.marker(target, row.name, now()))
+            _count(session, target, 1, 0)
+        return True
+
+    @staticmethod
+    def _restore(session: Session, owner: Container, name: str, current: Object | None) -> bool:
+        """Stack mode's DELETE: the newest archived version takes the current one's place (True), if any."""
+        found = versions.mode(owner)
+        if found is None or found[0] != versions.STACK:
+            return False
+        target = versions.find_archive(session, owner, found[1])
+        previous = versions.newest(session, target, name) if target is not None else None
+        if previous is None:
+            return False
+        if current is not None:
+            _count(session, owner, -1, -current.size)
+            session.delete(current)
+            session.flush()
+        _count(session, target, -1, -previous.size)
+        versions.move(session, previous, owner, name)
+        _count(session, owner, 1, previous.size)
+        return True
 
     def copy_object(self, source: Object, source_account: str, account: str, container: str, name: str,
                     spec: ObjectSpec) -> Object:
