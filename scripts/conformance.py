@@ -192,7 +192,7 @@ def volume_sections() -> dict:
     }
 # The middleware onestack provides besides the core API and DLO, as Tempest names them in requires_ext
 # (it skips the tests of the rest).
-OBJECT_MIDDLEWARE = ("slo", "tempurl")
+OBJECT_MIDDLEWARE = ("slo", "tempurl", "bulk_delete", "bulk_upload")
 
 
 def object_sections() -> dict:

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from onestack.http.routing import Call
 from onestack.services.object import schemas
+from onestack.services.object.api import bulk
 from onestack.services.object.service import manifest, tempurl
 
 
@@ -22,6 +23,7 @@ def capabilities() -> dict:
             "valid_api_versions": ["v1", "v1.0"],
         },
         "slo": manifest.CAPABILITIES,
+        **bulk.CAPABILITIES,
         "tempurl": tempurl.CAPABILITIES,
         "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
     }
