@@ -192,7 +192,8 @@ def volume_sections() -> dict:
     }
 # The middleware onestack provides besides the core API and DLO, as Tempest names them in requires_ext
 # (it skips the tests of the rest).
-OBJECT_MIDDLEWARE = ("slo", "tempurl", "bulk_delete", "bulk_upload")
+OBJECT_MIDDLEWARE = ("slo", "tempurl", "bulk_delete", "bulk_upload", "staticweb", "account_quotas",
+                     "container_quotas")
 
 
 def object_sections() -> dict:

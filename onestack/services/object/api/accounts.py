@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from onestack.http import errors
-from onestack.services.object import schemas, views
+from onestack.services.object import policies, schemas, views
 from onestack.services.object.api.request import Swift, reply
+from onestack.services.object.service import quotas
 
 
 def get(req: Swift) -> Response:
@@ -27,7 +28,10 @@ def head(req: Swift) -> Response:
 
 def post(req: Swift) -> Response:
     req.authorize("own")
-    req.svc.post_account(req.account, req.changes("account"))
+    changes = req.changes("account")
+    if quotas.ACCOUNT_BYTES in changes and not policies.is_reseller(req.ctx):
+        raise errors.Forbidden()  # the account's quota is the reseller's, not its owner's
+    req.svc.post_account(req.account, changes)
     return reply(204)
 
 

@@ -24,6 +24,9 @@ def capabilities() -> dict:
         },
         "slo": manifest.CAPABILITIES,
         **bulk.CAPABILITIES,
+        "staticweb": {},
+        "account_quotas": {},
+        "container_quotas": {},
         "tempurl": tempurl.CAPABILITIES,
         "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
     }

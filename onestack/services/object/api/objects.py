@@ -43,7 +43,8 @@ def put(req: Swift) -> Response:
     spec = _meta_headers(req)
     spec.etag = req.client_etag()
     spec.if_none_match = req.if_none_match_star()
-    obj = req.svc.put_object(req.account, req.container, req.obj, req.call.chunks(), spec)
+    obj = req.svc.put_object(req.account, req.container, req.obj, req.call.chunks(), spec,
+                             length=None if chunked else int(length))
     return reply(201, {"ETag": obj.etag, "Last-Modified": views.http_date(obj.timestamp)})
 
 

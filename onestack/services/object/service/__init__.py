@@ -25,7 +25,7 @@ from onestack.drivers.objectstore.files import FileStore
 from onestack.http import errors
 from onestack.services.object import schemas
 from onestack.services.object.models import Account, Container, Object
-from onestack.services.object.service import large, listing, manifest, versions
+from onestack.services.object.service import large, listing, manifest, quotas, versions
 from onestack.services.object.service.slo import StaticLargeObjects
 
 LOG = logging.getLogger("onestack.object")
@@ -83,6 +83,7 @@ class ObjectService:
             return account, listing.page(fetch, query)
 
     def post_account(self, name: str, changes: dict[str, str | None]) -> None:
+        quotas.check(changes)
         with self.db.write() as session:
             account = _ensure_account(session, name)
             account.meta = schemas.check_meta(apply(account.meta, changes), "account")
@@ -111,6 +112,7 @@ class ObjectService:
 
     def put_container(self, account: str, name: str, changes: dict[str, str | None]) -> bool:
         """Create the container (True) or update its metadata (False)."""
+        quotas.check(changes)
         with self.db.write() as session:
             owner = _ensure_account(session, account)
             found = session.scalars(select(Container).where(Container.account == account,
@@ -127,6 +129,7 @@ class ObjectService:
             return True
 
     def post_container(self, account: str, name: str, changes: dict[str, str | None]) -> None:
+        quotas.check(changes)
         with self.db.write() as session:
             container = _container(session, account, name)
             container.meta = versions.check(schemas.check_meta(apply(container.meta, changes), "container"))
@@ -206,15 +209,26 @@ class ObjectService:
                             found[(container, row.name)] = row
         return found
 
+    def room(self, account: str, container: str) -> int | None:
+        """The bytes the account's and the container's quotas leave (None: no quota); 413 when the
+        container's count quota is full, 404 when the container does not exist."""
+        with self.db.read() as session:
+            found = _container(session, account, container)
+            return quotas.room(session.get(Account, account) or _blank_account(account), found)
+
     def put_object(self, account: str, container: str, name: str, chunks: Iterable[bytes], spec: ObjectSpec,
-                   max_size: int = schemas.MAX_FILE_SIZE) -> Object:
-        self.container(account, container)  # a missing container is a 404 before any byte is read
+                   max_size: int = schemas.MAX_FILE_SIZE, length: int | None = None) -> Object:
+        """``length``: the size the client announced, refused before any byte is read if over a quota."""
+        room = self.room(account, container)  # a missing container is a 404 before any byte is read
+        if room is not None and length is not None and length > room:
+            raise errors.PayloadTooLarge(quotas.EXCEEDED)
         if spec.if_none_match:
             self.refuse_existing(account, container, name)
         try:
-            stored = self.store.put(chunks, max_size)
+            stored = self.store.put(chunks, max_size if room is None else min(room, max_size))
         except TooLarge:
-            raise errors.PayloadTooLarge("Your request is too large.") from None
+            over_quota = room is not None and room < max_size
+            raise errors.PayloadTooLarge(quotas.EXCEEDED if over_quota else "Your request is too large.") from None
         if spec.etag is not None and spec.etag != stored.md5:
             self.store.delete(stored.blob_id)
             raise errors.UnprocessableEntity("The ETag you sent does not match the MD5 of the object's content.")
@@ -319,10 +333,12 @@ class ObjectService:
                     spec: ObjectSpec) -> Object:
         """A new object of ``source``'s bytes (read and checked, then written as a blob of its own); a large
         object's copy holds the concatenation of its segments."""
-        self.container(account, container)
+        room = self.room(account, container)
         if spec.if_none_match:
             self.refuse_existing(account, container, name)
         found = self.assembly(source_account, source)
+        if room is not None and (found.size if found is not None else source.size) > room:
+            raise errors.PayloadTooLarge(quotas.EXCEEDED)
         chunks = self.read(source) if found is None else self.read_pieces(found.pieces, 0, found.size - 1)
         stored = self.store.put(chunks, schemas.MAX_FILE_SIZE)
         return self.commit_object(account, container, name, stored, spec)
