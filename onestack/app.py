@@ -19,6 +19,22 @@ async def _root(request: Request) -> Response:
     return json_response({"services": {s.name: f"{base}{s.prefix}" for s in all_services()}})
 
 
+class _Bare:
+    """A service's app answering its bare prefix as ``<prefix>/`` (the path as sent stays in raw_path)."""
+
+    def __init__(self, prefix: str, app):
+        self.prefix, self.app = prefix, app
+
+    async def __call__(self, scope, receive, send):
+        root = scope.get("root_path", "") + self.prefix
+        await self.app({**scope, "path": self.prefix + "/", "root_path": root}, receive, send)
+
+
 def build(runtime: Runtime):
-    routes = [Route("/", _root), *console_proxy.routes()] + [Mount(s.prefix, app=s.asgi()) for s in all_services()]
+    routes = [Route("/", _root), *console_proxy.routes()]
+    for service in all_services():
+        app = service.asgi()
+        if service.bare_prefix:
+            routes.append(Route(service.prefix, _Bare(service.prefix, app)))
+        routes.append(Mount(service.prefix, app=app))
     return RequestMiddleware(Starlette(routes=routes), runtime)

@@ -18,6 +18,7 @@ from onestack.services.network import api as network_api
 from onestack.services.network import models as network_models
 from onestack.services.object import api as object_api
 from onestack.services.object import models as object_models
+from onestack.services.object.api import s3 as object_s3_api
 from onestack.services.placement import api as placement_api
 from onestack.services.placement import models as placement_models
 from onestack.services.volume import api as volume_api
@@ -25,7 +26,7 @@ from onestack.services.volume import models as volume_models
 
 MODELS = (identity_models, image_models, network_models, placement_models, compute_models, volume_models,
           object_models)
-APIS = (identity_api, image_api, network_api, compute_api, placement_api, volume_api, object_api)
+APIS = (identity_api, image_api, network_api, compute_api, placement_api, volume_api, object_api, object_s3_api)
 
 
 def services() -> list[Service]:

@@ -13,9 +13,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from onestack.db.base import Base
 
-# The object-server metadata the service keeps on a row and never shows (Swift's sysmeta).
+# The object-server metadata the service keeps on a row and never shows (Swift's sysmeta): a static large
+# object's flag (shown), ETag and manifest size, and the ETag S3 gave an object it assembled from parts.
 SYSMETA = "X-Object-Sysmeta-"
+SLO_FLAG = "X-Static-Large-Object"
+SLO_ETAG = SYSMETA + "Slo-Etag"
 MANIFEST_BYTES = SYSMETA + "Slo-Manifest-Bytes"
+S3_ETAG = SYSMETA + "S3-Etag"
 
 
 def name_type(length: int) -> String:

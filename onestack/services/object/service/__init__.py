@@ -9,7 +9,6 @@ reconciler removes on the next start.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -24,9 +23,11 @@ from onestack.drivers.objectstore import BlobStore, Corrupt, Missing, Stored, To
 from onestack.drivers.objectstore.files import FileStore
 from onestack.http import errors
 from onestack.services.object import schemas
-from onestack.services.object.models import Account, Container, Object
-from onestack.services.object.service import large, listing, manifest, quotas, versions
+from onestack.services.object.models import SLO_FLAG, Account, Container, Object
+from onestack.services.object.service import large, listing, quotas, versions
+from onestack.services.object.service.multipart import Multipart
 from onestack.services.object.service.slo import StaticLargeObjects
+from onestack.services.object.service.spec import ObjectSpec
 
 LOG = logging.getLogger("onestack.object")
 
@@ -34,17 +35,6 @@ LOG = logging.getLogger("onestack.object")
 def now() -> float:
     """A Swift timestamp: seconds with five decimals."""
     return round(time.time(), 5)
-
-
-@dataclasses.dataclass
-class ObjectSpec:
-    """What a PUT says about the object besides its bytes."""
-
-    content_type: str
-    meta: dict[str, str]
-    delete_at: int | None = None
-    etag: str | None = None
-    if_none_match: bool = False  # "If-None-Match: *": only if nothing of that name exists
 
 
 def apply(meta: dict[str, str], changes: dict[str, str | None]) -> dict[str, str]:
@@ -63,6 +53,7 @@ class ObjectService:
         self.db = db
         self.store: BlobStore = store or FileStore(Path(settings.data_dir) / "objects")
         self.slo = StaticLargeObjects(self)
+        self.multipart = Multipart(self)
 
     # accounts
 
@@ -170,7 +161,7 @@ class ObjectService:
 
     def assembly(self, account: str, obj: Object) -> large.Assembly | None:
         """What a large object reads as; None for an ordinary object."""
-        if manifest.FLAG in obj.meta:
+        if SLO_FLAG in obj.meta:
             return self.slo.assemble(account, obj)
         location = large.dlo_location(obj)
         if location is None:
@@ -290,8 +281,9 @@ class ObjectService:
                 raise errors.NotFound()
             else:
                 _count(session, owner, -1, -row.size)
-                freed = None if self._archive(session, owner, row, deleting=True) else row.blob_id
-                if freed is not None:
+                archived = self._archive(session, owner, row, deleting=True)
+                freed = None if archived else row.blob_id
+                if not archived:
                     session.delete(row)
         self.store.delete(freed)
 

@@ -17,7 +17,6 @@ import re
 import orjson
 
 from onestack.http import errors
-from onestack.services.object.models import SYSMETA
 
 MAX_SEGMENTS = 1000
 MAX_MANIFEST_SIZE = 8 * 1024 * 1024
@@ -28,9 +27,6 @@ CAPABILITIES = {"max_manifest_segments": MAX_SEGMENTS, "max_manifest_size": MAX_
 KEYS = frozenset({"path", "etag", "size_bytes", "range"})
 RANGE = re.compile(r"^(\d*)-(\d*)$")
 
-# What the manifest's row keeps besides its bytes (never shown as headers: ``X-Object-Sysmeta-`` is hidden).
-FLAG = "X-Static-Large-Object"
-SLO_ETAG = SYSMETA + "Slo-Etag"
 
 
 class SegmentProblems(errors.BadRequest):

@@ -13,19 +13,20 @@ from typing import TYPE_CHECKING
 
 from onestack.http import errors
 from onestack.services.object import views
-from onestack.services.object.models import MANIFEST_BYTES, Object
+from onestack.services.object.models import MANIFEST_BYTES, SLO_ETAG, SLO_FLAG, Object
 from onestack.services.object.service import large, manifest
 
 if TYPE_CHECKING:
-    from onestack.services.object.service import ObjectService, ObjectSpec
+    from onestack.services.object.service import ObjectService
+    from onestack.services.object.service.spec import ObjectSpec
 
 
 def is_slo(obj: Object) -> bool:
-    return manifest.FLAG in obj.meta
+    return SLO_FLAG in obj.meta
 
 
 def slo_etag(obj: Object) -> str:
-    return obj.meta.get(manifest.SLO_ETAG, "")
+    return obj.meta.get(SLO_ETAG, "")
 
 
 class StaticLargeObjects:
@@ -51,7 +52,7 @@ class StaticLargeObjects:
             raise errors.UnprocessableEntity("The ETag you sent does not match the manifest's.")
         body = manifest.encode(entries)
         stored = self.svc.store.put([body], manifest.MAX_MANIFEST_SIZE)
-        meta = {**spec.meta, manifest.FLAG: "True", manifest.SLO_ETAG: tag, MANIFEST_BYTES: str(stored.size)}
+        meta = {**spec.meta, SLO_FLAG: "True", SLO_ETAG: tag, MANIFEST_BYTES: str(stored.size)}
         kept = dataclasses.replace(spec, meta=meta, etag=None)
         if spec.if_none_match:
             self.svc.refuse_existing(account, container, name)
