@@ -19,7 +19,7 @@ from onestack.http import errors
 from onestack.services.object import views
 from onestack.services.object.api import objects
 from onestack.services.object.api.request import Swift, reply
-from onestack.services.object.models import Container, Object
+from onestack.services.object.models import Container
 from onestack.services.object.public import Query, Subdir
 
 INDEX, LISTINGS, ERROR = "X-Container-Meta-Web-Index", "X-Container-Meta-Web-Listings", "X-Container-Meta-Web-Error"
@@ -116,7 +116,7 @@ def _listing(req: Swift, site: Container, prefix: str) -> Response:
     if prefix:
         rows.append('   <tr id="parent" class="item"><td class="colname"><a href="../">../</a></td>'
                     '<td class="colsize">&nbsp;</td><td class="coldate">&nbsp;</td></tr>')
-    for entry in [e for e in entries if isinstance(e, Subdir)] + [e for e in entries if isinstance(e, Object)]:
+    for entry in [e for e in entries if isinstance(e, Subdir)] + [e for e in entries if not isinstance(e, Subdir)]:
         shown = entry.name[len(prefix):]
         link = html.escape(quote(shown), quote=True)
         if isinstance(entry, Subdir):

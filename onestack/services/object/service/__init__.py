@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, delete, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from onestack.config import Settings
@@ -24,12 +24,15 @@ from onestack.drivers.objectstore.files import FileStore
 from onestack.http import errors
 from onestack.services.object import schemas
 from onestack.services.object.models import SLO_FLAG, Account, Container, Object
+from onestack.services.object.public import Listed
 from onestack.services.object.service import large, listing, quotas, versions
 from onestack.services.object.service.multipart import Multipart
 from onestack.services.object.service.slo import StaticLargeObjects
 from onestack.services.object.service.spec import ObjectSpec
 
 LOG = logging.getLogger("onestack.object")
+LISTED_COLUMNS = (Object.name, Object.etag, Object.size, Object.content_type, Object.timestamp,
+                  type_coerce(Object.meta, Text))
 
 
 def now() -> float:
@@ -90,14 +93,19 @@ class ObjectService:
             return session.scalars(select(Container).where(Container.account == account,
                                                            Container.name == name)).first()
 
-    def list_objects(self, account: str, name: str, query: listing.Query) -> tuple[Container, list]:
+    def list_objects(self, account: str, name: str, query: listing.Query, full: bool = False) -> tuple[Container, list]:
+        """A page of the container's listing: ``Listed`` entries (``full``: the objects' rows, to read them)
+        and ``Subdir``s."""
         with self.db.read() as session:
             container = _container(session, account, name)
 
             def fetch(bound, end_marker, low, high, reverse, count):
-                stmt = select(Object).where(Object.container_id == container.id)
-                return session.scalars(_ranged(stmt, Object.name, bound, end_marker, low, high, reverse)
-                                       .limit(count)).all()
+                stmt = select(Object) if full else select(*LISTED_COLUMNS)
+                stmt = _ranged(stmt.where(Object.container_id == container.id), Object.name, bound, end_marker,
+                               low, high, reverse).limit(count)
+                if full:
+                    return session.scalars(stmt).all()
+                return [Listed(*row) for row in session.execute(stmt)]
 
             return container, listing.page(fetch, query)
 
@@ -170,7 +178,8 @@ class ObjectService:
 
         def list_page(query: listing.Query) -> list:
             try:
-                return [e for e in self.list_objects(account, container, query)[1] if isinstance(e, Object)]
+                return [e for e in self.list_objects(account, container, query, full=True)[1]
+                        if isinstance(e, Object)]
             except errors.NotFound:
                 return []
 
@@ -417,10 +426,12 @@ def _container(session: Session, account: str, name: str, lock: bool = False) ->
 
 
 def _count(session: Session, container: Container, objects: int, size: int) -> None:
-    session.execute(update(Container).where(Container.id == container.id).values(
-        object_count=Container.object_count + objects, bytes_used=Container.bytes_used + size))
-    session.execute(update(Account).where(Account.name == container.account).values(
-        object_count=Account.object_count + objects, bytes_used=Account.bytes_used + size))
+    # table updates, not ORM ones: the counters of rows the session holds are never read after this
+    containers, accounts = Container.__table__, Account.__table__
+    session.execute(update(containers).where(containers.c.id == container.id).values(
+        object_count=containers.c.object_count + objects, bytes_used=containers.c.bytes_used + size))
+    session.execute(update(accounts).where(accounts.c.name == container.account).values(
+        object_count=accounts.c.object_count + objects, bytes_used=accounts.c.bytes_used + size))
 
 
 def _expired(row: Object) -> bool:
