@@ -45,8 +45,24 @@ def dashboard_config(settings: Settings) -> DashboardConfig:
     return DashboardConfig(auth_url=f"{local}/identity", session_dir=session_dir, rewrite=rewrite)
 
 
+class _Bare:
+    """A service's app answering its bare prefix as ``<prefix>/`` (the path as sent stays in raw_path)."""
+
+    def __init__(self, prefix: str, app):
+        self.prefix, self.app = prefix, app
+
+    async def __call__(self, scope, receive, send):
+        root = scope.get("root_path", "") + self.prefix
+        await self.app({**scope, "path": self.prefix + "/", "root_path": root}, receive, send)
+
+
 def build(runtime: Runtime):
-    routes = [Route("/", _root), *console_proxy.routes()] + [Mount(s.prefix, app=s.asgi()) for s in all_services()]
+    routes = [Route("/", _root), *console_proxy.routes()]
+    for service in all_services():
+        app = service.asgi()
+        if service.bare_prefix:
+            routes.append(Route(service.prefix, _Bare(service.prefix, app)))
+        routes.append(Mount(service.prefix, app=app))
     if runtime.settings.dashboard.enabled:
         routes.append(Mount("/dashboard", app=build_dashboard(dashboard_config(runtime.settings))))
     return RequestMiddleware(Starlette(routes=routes), runtime)

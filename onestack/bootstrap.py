@@ -46,6 +46,7 @@ CATALOG = (
     ("image", "glance", "/image"),
     ("block-storage", "cinder", "/volume/v3/$(project_id)s"),
     ("object-store", "swift", "/object-store/v1/AUTH_$(project_id)s"),
+    ("s3", "s3", "/s3"),  # the object store's S3 API (Ceph RGW registers its S3 endpoint so)
     ("orchestration", "heat", "/orchestration/v1/$(project_id)s"),
 )
 

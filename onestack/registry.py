@@ -17,6 +17,7 @@ from onestack.services.network import api as network_api
 from onestack.services.network import models as network_models
 from onestack.services.object import api as object_api
 from onestack.services.object import models as object_models
+from onestack.services.object.api import s3 as object_s3_api
 from onestack.services.orchestration import api as orchestration_api
 from onestack.services.orchestration import models as orchestration_models
 from onestack.services.placement import api as placement_api
@@ -27,7 +28,7 @@ from onestack.services.volume import models as volume_models
 MODELS = (identity_models, image_models, network_models, placement_models, compute_models, volume_models,
           object_models, orchestration_models)
 APIS = (identity_api, image_api, network_api, compute_api, placement_api, volume_api, object_api,
-        orchestration_api)
+        object_s3_api, orchestration_api)
 
 
 def services() -> list[Service]:

@@ -194,12 +194,18 @@ def volume_sections() -> dict:
                                    "consistency_group": "false", "cluster_active_active": "false",
                                    "api_extensions": ""},
     }
+# The middleware onestack provides besides the core API and DLO, as Tempest names them in requires_ext
+# (it skips the tests of the rest).
+OBJECT_MIDDLEWARE = ("slo", "tempurl", "bulk_delete", "bulk_upload", "staticweb", "account_quotas",
+                     "container_quotas")
+
+
 def object_sections() -> dict:
-    """Swift's keystoneauth roles as onestack applies them.  ``discoverable_apis`` lists the middleware
-    onestack provides (Tempest skips the tests of the rest): none yet besides the core API and DLO."""
+    """Swift's keystoneauth roles as onestack applies them and the middleware it provides."""
     return {"object-storage": {"operator_role": "member", "reseller_admin_role": "ResellerAdmin"},
             "object-storage-feature-enabled": {"discoverability": "true", "container_sync": "false",
-                                               "object_versioning": "false", "discoverable_apis": ""}}
+                                               "object_versioning": "true",
+                                               "discoverable_apis": ",".join(OBJECT_MIDDLEWARE)}}
 
 
 def orchestration_sections(data_dir: Path) -> dict:

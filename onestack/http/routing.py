@@ -147,16 +147,19 @@ def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | V
 class Service:
     def __init__(self, name: str, prefix: str, fault: errors.FaultFormat, endpoints: list[Endpoint],
                  microversions: Microversions | None = None, body_limit: int | None = None,
-                 trailing_slash_ok: bool = False, check_body_on_read: bool = False,
+                 trailing_slash_ok: bool = False, check_body_on_read: bool = False, bare_prefix: bool = False,
                  validate: Callable[[Any, dict], None] = validate):
         """``trailing_slash_ok``: ``/things/`` means ``/things`` (Keystone's routing); otherwise it is
         a 404, as Glance, Nova and Neutron answer.  ``check_body_on_read``: a route's schema is checked
         when its handler first reads ``call.body``, after the handler's own gates (Placement answers a
         route newer than the microversion, the policy and a malformed path before a bad body).
         ``validate(body, schema)`` raises the service's 400 for a body a route's schema refuses before the
-        handler runs (Keystone's wording unless the service words it its own way)."""
+        handler runs (Keystone's wording unless the service words it its own way).  ``bare_prefix``: the prefix
+        itself (no ``/`` after it) is answered as ``<prefix>/`` rather than redirected there (S3 clients list
+        buckets at the bare endpoint and follow no redirect)."""
         self.validate = validate
         self.trailing_slash_ok = trailing_slash_ok
+        self.bare_prefix = bare_prefix
         self.check_body_on_read = check_body_on_read
         self.name = name
         self.prefix = prefix

@@ -149,6 +149,9 @@ def test_empty_object(swift):
     assert put.headers["ETag"] == hashlib.md5(b"").hexdigest()
     got = swift.http.get(f"/{c}/empty")
     assert got.status_code == 200 and got.content == b"" and got.headers["Content-Length"] == "0"
+    assert swift.http.delete(f"/{c}/empty").status_code == 204
+    assert swift.http.head(f"/{c}/empty").status_code == 404
+    assert swift.http.head(f"/{c}").headers["X-Container-Object-Count"] == "0"
 
 
 def test_unknown_method_is_405(swift):

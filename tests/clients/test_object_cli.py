@@ -3,6 +3,7 @@ uploads included) and `openstack container/object`."""
 
 import hashlib
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -83,9 +84,47 @@ def test_swift_cli_upload_list_download_and_segments(cloud, member, tmp_path):
     swift_cli(env, "download", "backup", cwd=out)
     assert md5s(out) == md5s(tree)
     stat = swift_cli(env, "stat", "backup", "big.bin")
-    assert "Manifest: backup_segments/big.bin/" in stat
+    assert "X-Static-Large-Object: True" in stat  # /info lists slo: swift uploads a static large object
     swift_cli(env, "delete", "backup", "big.bin")
     assert swift_cli(env, "list", "backup_segments") == ""
+
+
+def seeded_file(path: Path, mib: int, seed: int) -> str:
+    """``mib`` MiB of seeded pseudo-random bytes (each MiB distinct) written to ``path``; their MD5."""
+    block = random.Random(seed).randbytes(1 << 20)
+    md5 = hashlib.md5()
+    with path.open("wb") as fh:
+        for i in range(mib):
+            chunk = i.to_bytes(8, "big") + block[8:]
+            md5.update(chunk)
+            fh.write(chunk)
+    return md5.hexdigest()
+
+
+def md5_of(path: Path) -> str:
+    md5 = hashlib.md5()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            md5.update(chunk)
+    return md5.hexdigest()
+
+
+def test_swift_uploads_200_mb_as_a_static_large_object(cloud, member, tmp_path):
+    env = env_for(cloud, *member)
+    source = tmp_path / "big"
+    source.mkdir()
+    expected = seeded_file(source / "200mb.bin", 200, seed=15)
+    swift_cli(env, "upload", "-S", str(10 << 20), "large", "200mb.bin", cwd=source)
+    assert len(swift_cli(env, "list", "large_segments").split()) == 20
+    stat = swift_cli(env, "stat", "large", "200mb.bin")
+    assert "X-Static-Large-Object: True" in stat and f"Content Length: {200 << 20}" in stat
+    source.joinpath("200mb.bin").unlink()  # room for the download
+    out = tmp_path / "out"
+    out.mkdir()
+    swift_cli(env, "download", "large", "200mb.bin", cwd=out)
+    assert md5_of(out / "200mb.bin") == expected
+    swift_cli(env, "delete", "large", "200mb.bin")
+    assert swift_cli(env, "list", "large_segments") == ""
 
 
 def test_openstack_container_and_object_commands(cloud, admin, tmp_path):

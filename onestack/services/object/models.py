@@ -13,6 +13,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from onestack.db.base import Base
 
+# The object-server metadata the service keeps on a row and never shows (Swift's sysmeta): a static large
+# object's flag (shown), ETag and manifest size, and the ETag S3 gave an object it assembled from parts.
+SYSMETA = "X-Object-Sysmeta-"
+SLO_FLAG = "X-Static-Large-Object"
+SLO_ETAG = SYSMETA + "Slo-Etag"
+MANIFEST_BYTES = SYSMETA + "Slo-Manifest-Bytes"
+S3_ETAG = SYSMETA + "S3-Etag"
+
 
 def name_type(length: int) -> String:
     return String(length).with_variant(String(length, collation="C"), "postgresql")
@@ -59,3 +67,9 @@ class Object(Base):
     blocks: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     meta: Mapped[dict] = mapped_column(default=dict)
     delete_at: Mapped[int | None] = mapped_column(BigInteger)
+
+    @property
+    def blob_size(self) -> int:
+        """The bytes of its blob: ``size`` (what it is listed and counted at), except for a static large
+        object, listed at its segments' size while its blob is the manifest."""
+        return int(self.meta.get(MANIFEST_BYTES, self.size))

@@ -34,11 +34,15 @@ def project_of(account: str) -> str | None:
     return account[len(RESELLER_PREFIX):] if account.startswith(RESELLER_PREFIX) else None
 
 
+def is_reseller(ctx: Context | None) -> bool:
+    return ctx is not None and RESELLER_ADMIN.lower() in {r.lower() for r in ctx.roles}
+
+
 def grant(ctx: Context | None, account: str) -> Grant:
     if ctx is None:
         return Grant()
     roles = {r.lower() for r in ctx.roles}
-    if RESELLER_ADMIN.lower() in roles:
+    if is_reseller(ctx):
         return Grant(owner=True, reader=True)
     if ctx.project_id is not None and ctx.project_id == project_of(account):
         if roles & OPERATOR_ROLES:

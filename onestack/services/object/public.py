@@ -4,6 +4,7 @@ Orchestration's containers will reach objects through the service's methods taki
 from __future__ import annotations
 
 import dataclasses
+import json
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,3 +33,20 @@ class Bound:
 
     name: str
     inclusive: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Listed:
+    """An object as a listing shows it: read as plain columns (a page of 10,000 costs no ORM objects), its
+    metadata kept as the stored JSON text and decoded only when asked for."""
+
+    name: str
+    etag: str
+    size: int
+    content_type: str
+    timestamp: float
+    meta_json: str | None
+
+    @property
+    def meta(self) -> dict:
+        return json.loads(self.meta_json) if self.meta_json else {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from onestack.http.errors import BadRequest
+from onestack.services.object.models import SYSMETA
 
 MAX_FILE_SIZE = 5368709122
 MAX_META_NAME_LENGTH = 128
@@ -35,7 +36,7 @@ CONSTRAINTS = {
 # object server ``allowed_headers``).
 OBJECT_HEADERS = frozenset({"Content-Disposition", "Content-Encoding", "X-Object-Manifest", "Cache-Control",
                             "Content-Language", "Expires", "X-Robots-Tag"})
-# Kept across a POST: what makes the object what it is, not metadata the user replaces.
+# Kept across a POST and never set by a client: what makes the object what it is.
 SYSTEM_META = frozenset({"X-Static-Large-Object"})
 # Container settings stored with its metadata.
 CONTAINER_HEADERS = frozenset({"X-Container-Read", "X-Container-Write", "X-Versions-Location",
@@ -69,3 +70,9 @@ def check_meta(meta: dict[str, str], kind: str) -> dict[str, str]:
     if size > MAX_META_OVERALL_SIZE:
         raise BadRequest(f"Total metadata too large; max {MAX_META_OVERALL_SIZE}")
     return meta
+
+
+def is_system(key: str) -> bool:
+    """Whether an object's metadata key is the service's own (kept across POST, not copied, not shown
+    when it is sysmeta)."""
+    return key in SYSTEM_META or key.startswith(SYSMETA)

@@ -60,6 +60,9 @@ class IdentityService:
         data = self.tokens.peek(token)
         return data.context if data is not None else None
 
+    def ec2_credential(self, access: str) -> tuple[str, Context] | None:
+        return self.credentials.ec2_caller(self.tokens, access)
+
     def context(self, token: str) -> Context:
         try:
             return self.tokens.validate(token).context

@@ -16,6 +16,7 @@ from onestack.http.errors import BadRequest, NotFound
 from onestack.services.identity.models import Credential, Project, User
 from onestack.services.identity.policies import Check
 from onestack.services.identity.service.rows import assign, conflict, get
+from onestack.services.identity.service.tokens import InvalidToken, TokenService
 from onestack.services.identity.service.transactions import Transactions
 
 FIELDS = ("blob", "project_id", "type", "user_id")
@@ -117,3 +118,24 @@ class Credentials:
     def delete_ec2(self, user_id: str, access: str) -> None:
         with self.transactions.write() as session:
             session.delete(_ec2(session, user_id, access))
+
+    def ec2_caller(self, tokens: TokenService, access: str) -> tuple[str, Context] | None:
+        """An EC2 credential's secret and its caller, as Keystone's ec2tokens/s3tokens check one: a token
+        of its user scoped to its project is issued (and validated) here, so a disabled user or project or
+        a withdrawn role reaches nothing."""
+        with self.transactions.read() as session:
+            row = session.get(Credential, hashlib.sha256(access.encode()).hexdigest())
+            if row is None or row.type != "ec2" or not row.project_id:
+                return None
+            try:
+                secret = json.loads(row.blob).get("secret")
+            except (ValueError, AttributeError):
+                return None
+            user, project = session.get(User, row.user_id), session.get(Project, row.project_id)
+            if not secret or user is None or project is None:
+                return None
+            try:
+                _, data = tokens.issue(session, user, ["ec2credential"], project=project)
+            except InvalidToken:
+                return None
+        return secret, data.context

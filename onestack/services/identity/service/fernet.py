@@ -22,7 +22,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 PAYLOAD_VERSION = 1
 MAX_ACTIVE_KEYS = 3
-METHODS = ("password", "token", "application_credential", "totp", "mapped", "oauth1")
+METHODS = ("password", "token", "application_credential", "totp", "mapped", "oauth1", "ec2credential")
 
 
 class BadToken(Exception):

@@ -15,8 +15,9 @@ from starlette.responses import Response
 from onestack.http import errors
 from onestack.http.routing import Call, Endpoint, Service
 from onestack.services.object import views
-from onestack.services.object.api import accounts, containers, info, objects
+from onestack.services.object.api import accounts, bulk, containers, cors, info, objects, staticweb
 from onestack.services.object.api.request import Swift
+from onestack.services.object.service import tempurl
 
 LOG = logging.getLogger("onestack.object")
 METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE", "COPY", "OPTIONS")
@@ -26,9 +27,19 @@ HANDLERS = {"account": accounts.HANDLERS, "container": containers.HANDLERS, "obj
 def dispatch(call: Call) -> Response:
     req = Swift.parse(call)
     handler = HANDLERS[req.level].get(call.request.method)
+    if req.method == "OPTIONS":
+        handler = cors.preflight
+    elif "bulk-delete" in req.query and req.method in ("POST", "DELETE") and req.level != "object":
+        handler = bulk.bulk_delete
+    elif "extract-archive" in req.query and req.method == "PUT":
+        handler = bulk.extract_archive
     if handler is None:
         raise errors.MethodNotAllowed(headers={"Allow": ", ".join(sorted(HANDLERS[req.level]))})
-    response = handler(req)
+    if "temp_url_sig" in req.query and req.level == "object" and req.method in tempurl.METHODS:
+        req.accept_temp_url()
+    site = staticweb.site_of(req)
+    response = handler(req) if site is None else staticweb.serve(req, site)
+    cors.decorate(req, response)
     response.headers["X-Trans-Id"] = req.trans_id
     return response
 

@@ -5,29 +5,33 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from onestack.http import errors
-from onestack.services.object import schemas, views
+from onestack.services.object import policies, schemas, views
 from onestack.services.object.api.request import Swift, reply
+from onestack.services.object.service import quotas
 
 
 def get(req: Swift) -> Response:
-    req.authorize("list")
+    grant = req.authorize("list")
     query, fmt = req.listing_query(schemas.ACCOUNT_LISTING_LIMIT)
     account, entries = req.svc.list_containers(req.account, query)
-    headers = views.account_headers(account)
+    headers = views.account_headers(account, grant.owner)
     if not entries and fmt == "plain":
         return reply(204, headers, content_type=views.PLAIN)
     return reply(200, headers, views.account_listing(req.account, entries, fmt), views.FORMATS[fmt])
 
 
 def head(req: Swift) -> Response:
-    req.authorize("read")
-    headers = views.account_headers(req.svc.account(req.account))
+    grant = req.authorize("read")
+    headers = views.account_headers(req.svc.account(req.account), grant.owner)
     return reply(204, headers, content_type=views.FORMATS[req.listing_format()])
 
 
 def post(req: Swift) -> Response:
     req.authorize("own")
-    req.svc.post_account(req.account, req.changes("account"))
+    changes = req.changes("account")
+    if quotas.ACCOUNT_BYTES in changes and not policies.is_reseller(req.ctx):
+        raise errors.Forbidden()  # the account's quota is the reseller's, not its owner's
+    req.svc.post_account(req.account, changes)
     return reply(204)
 
 

@@ -7,6 +7,8 @@ from starlette.responses import Response
 
 from onestack.http.routing import Call
 from onestack.services.object import schemas
+from onestack.services.object.api import bulk
+from onestack.services.object.service import manifest, tempurl
 
 
 def capabilities() -> dict:
@@ -20,6 +22,13 @@ def capabilities() -> dict:
             "account_autocreate": True,
             "valid_api_versions": ["v1", "v1.0"],
         },
+        "slo": manifest.CAPABILITIES,
+        **bulk.CAPABILITIES,
+        "staticweb": {},
+        "account_quotas": {},
+        "container_quotas": {},
+        "tempurl": tempurl.CAPABILITIES,
+        "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
     }
 
 

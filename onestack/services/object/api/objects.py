@@ -10,9 +10,10 @@ from starlette.responses import Response, StreamingResponse
 
 from onestack.http import errors
 from onestack.services.object import schemas, views
-from onestack.services.object.api import conditions
+from onestack.services.object.api import conditions, large
 from onestack.services.object.api.request import Swift, reply
-from onestack.services.object.service import ObjectSpec, large
+from onestack.services.object.service import ObjectSpec, tempurl
+from onestack.services.object.service.slo import is_slo, slo_etag
 
 SMALL = 1 << 20  # read whole and checked before the response starts
 
@@ -22,6 +23,11 @@ def _meta_headers(req: Swift) -> ObjectSpec:
 
 
 def put(req: Swift) -> Response:
+    if req.query.get("multipart-manifest") == "put":
+        return large.put(req)
+    if "x-static-large-object" in req.headers:
+        raise errors.BadRequest("X-Static-Large-Object is a reserved header. To create a static large object "
+                                "add query param multipart-manifest=put.")
     if "x-copy-from" in req.headers:
         return _copy_into(req, req.account, req.container, req.obj, *_source_of(req))
     req.authorize("write")
@@ -35,24 +41,11 @@ def put(req: Swift) -> Response:
         if int(length) > schemas.MAX_FILE_SIZE:
             raise errors.PayloadTooLarge("Your request is too large.")
     spec = _meta_headers(req)
-    spec.etag = _client_etag(req)
-    spec.if_none_match = _if_none_match_star(req)
-    obj = req.svc.put_object(req.account, req.container, req.obj, req.call.chunks(), spec)
+    spec.etag = req.client_etag()
+    spec.if_none_match = req.if_none_match_star()
+    obj = req.svc.put_object(req.account, req.container, req.obj, req.call.chunks(), spec,
+                             length=None if chunked else int(length))
     return reply(201, {"ETag": obj.etag, "Last-Modified": views.http_date(obj.timestamp)})
-
-
-def _client_etag(req: Swift) -> str | None:
-    etag = req.headers.get("etag")
-    return etag.strip().strip('"').lower() if etag else None
-
-
-def _if_none_match_star(req: Swift) -> bool:
-    value = req.headers.get("if-none-match")
-    if value is None:
-        return False
-    if value.strip() != "*":
-        raise errors.BadRequest("If-None-Match only supports *")
-    return True
 
 
 def _source_of(req: Swift) -> tuple[str, str, str]:
@@ -83,12 +76,13 @@ def _copy_into(req: Swift, account: str, container: str, name: str,
     req.authorize("write", account, container)
     source = req.svc.object(src_account, src_container, src_name)
     fresh = req.headers.get("x-fresh-metadata", "").lower() in ("true", "1", "yes", "on")
-    dropped = schemas.SYSTEM_META | {"X-Object-Manifest"}  # a copy holds the bytes, not the manifest
-    meta = {} if fresh else {k: v for k, v in source.meta.items() if k not in dropped}
+    # a copy holds the bytes, not the manifest
+    meta = {} if fresh else {k: v for k, v in source.meta.items()
+                             if not schemas.is_system(k) and k != "X-Object-Manifest"}
     meta = schemas.check_meta({**meta, **req.object_meta()}, "object")
     content_type = req.headers.get("content-type") or source.content_type
     spec = ObjectSpec(content_type=content_type, meta=meta, delete_at=req.delete_at(),
-                      if_none_match=_if_none_match_star(req))
+                      if_none_match=req.if_none_match_star())
     obj = req.svc.copy_object(source, src_account, account, container, name, spec)
     headers = {"ETag": obj.etag, "Last-Modified": views.http_date(obj.timestamp),
                "X-Copied-From": quote(f"{src_container}/{src_name}"),
@@ -102,19 +96,31 @@ def get(req: Swift) -> Response:
     req.authorize("read")
     obj = req.svc.object(req.account, req.container, req.obj)
     headers = views.object_headers(obj)
+    if req.temp_url:
+        headers = tempurl.shown(headers)
+        shown_as = tempurl.disposition(req.query, req.obj, headers.get("Content-Disposition"))
+        if shown_as:
+            headers["Content-Disposition"] = shown_as
     size = obj.size
 
     def read(start: int, end: int) -> Iterator[bytes]:
         return req.svc.read(obj, start, end)
 
-    found = req.svc.pieces(req.account, obj) if req.query.get("multipart-manifest") != "get" else None
+    as_manifest = req.query.get("multipart-manifest") == "get"
+    if is_slo(obj) and as_manifest:
+        return large.show(req, obj, headers)
+    found = None
+    if is_slo(obj) and req.method == "HEAD":
+        headers["ETag"] = f'"{slo_etag(obj)}"'  # the row holds the whole's size: a HEAD reads no segment
+    elif not as_manifest:
+        found = req.svc.assembly(req.account, obj)
     if found is not None:
-        container, pieces = found
-        req.authorize("read", req.account, container)
-        size, headers["ETag"] = sum(p.size for p in pieces), large.etag(pieces)
+        for container in found.containers:
+            req.authorize("read", req.account, container)
+        size, headers["ETag"] = found.size, found.etag
 
         def read(start: int, end: int) -> Iterator[bytes]:
-            return req.svc.read_pieces(pieces, start, end)
+            return req.svc.read_pieces(found.pieces, start, end)
 
     failed = conditions.evaluate(req.headers, headers["ETag"], obj.timestamp)
     if failed == 304:
@@ -173,6 +179,10 @@ def post(req: Swift) -> Response:
 
 def delete(req: Swift) -> Response:
     req.authorize("write")
+    if req.query.get("multipart-manifest") == "delete":
+        obj = req.svc.object(req.account, req.container, req.obj)
+        if is_slo(obj):
+            return large.delete(req, obj)
     req.svc.delete_object(req.account, req.container, req.obj)
     return reply(204)
 

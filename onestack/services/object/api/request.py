@@ -13,9 +13,9 @@ from starlette.responses import Response
 from onestack.http import errors
 from onestack.http.context import Context
 from onestack.http.routing import Call
-from onestack.services.object import policies, schemas
+from onestack.services.object import policies, schemas, views
 from onestack.services.object.public import Query
-from onestack.services.object.service import ObjectService
+from onestack.services.object.service import ObjectService, tempurl, versions
 
 VERSIONS = ("v1", "v1.0")
 FORMATS = {"application/json": "json", "application/xml": "xml", "text/xml": "xml", "text/plain": "plain"}
@@ -24,13 +24,15 @@ FORMATS = {"application/json": "json", "application/xml": "xml", "text/xml": "xm
 class Swift:
     """The call, the service, the path's account/container/object and the caller (None: no token)."""
 
-    __slots__ = ("call", "svc", "account", "container", "obj", "trans_id", "_ctx", "_authenticated")
+    __slots__ = ("call", "svc", "version", "account", "container", "obj", "trans_id", "temp_url", "_ctx",
+                 "_authenticated")
 
-    def __init__(self, call: Call, account: str, container: str | None, obj: str | None):
+    def __init__(self, call: Call, version: str, account: str, container: str | None, obj: str | None):
         self.call = call
         self.svc: ObjectService = call.runtime.object
-        self.account, self.container, self.obj = account, container, obj
+        self.version, self.account, self.container, self.obj = version, account, container, obj
         self.trans_id = self.trans_id_of(call.request)
+        self.temp_url = False  # the request is let in by a valid temp URL, not by a token
         self._ctx: Context | None = None
         self._authenticated = False
 
@@ -69,7 +71,7 @@ class Swift:
             schemas.check_name("Container", container, schemas.MAX_CONTAINER_NAME_LENGTH)
         if obj is not None:
             schemas.check_name("Object", obj, schemas.MAX_OBJECT_NAME_LENGTH)
-        return cls(call, account, container, obj)
+        return cls(call, segments[1], account, container, obj)
 
     @property
     def level(self) -> str:
@@ -100,17 +102,41 @@ class Swift:
                     self._ctx = None
         return self._ctx
 
+    def accept_temp_url(self) -> None:
+        """Let the request in by its temp URL (the signature checked against the account's and container's
+        keys), or answer 401."""
+        signed = tempurl.Signed.of(self.query)
+        if "x-copy-from" in self.headers:
+            raise tempurl.Invalid()
+        container = self.svc.find_container(self.account, self.container)
+        keys = tempurl.keys(self.svc.account(self.account).meta, container.meta if container else {})
+        inner = f"/{self.version}/{self.account}/{self.container}"
+        root = self.call.request.scope.get("root_path", "")
+        client = self.call.request.client
+        tempurl.verify(signed, keys, self.method, [inner, root + inner], self.obj, client.host if client else None)
+        self.temp_url = True
+
     def authorize(self, action: str, account: str | None = None, container: str | None = None) -> policies.Grant:
         """``action`` on ``account``/``container`` (default: this request's); the container's ACLs are read
         only when the caller's roles do not already decide."""
         account = account or self.account
+        if self.temp_url:
+            # what the URL was signed for, and the segments of a large object it reads
+            if account == self.account and (container in (None, self.container) or
+                                            (action == "read" and self.method in ("GET", "HEAD"))):
+                return policies.Grant()
+            raise tempurl.Invalid()
         held = policies.grant(self.ctx, account)
         if held.owner or (held.reader and action in ("read", "list")):
             return held
         container = container or self.container
         found = self.svc.find_container(account, container) if container else None
-        return policies.authorize(self.ctx, account, action, found.meta if found else None,
-                                  self.headers.get("referer"))
+        granted = policies.authorize(self.ctx, account, action, found.meta if found else None,
+                                     self.headers.get("referer"))
+        archive = versions.mode(found) if found is not None and action == "write" else None
+        if archive is not None:  # a write that archives a version writes there too
+            self.authorize("write", account, archive[1])
+        return granted
 
     def listing_query(self, limit_max: int) -> tuple[Query, str]:
         """The listing parameters and the format asked for (``format=`` or the Accept header)."""
@@ -168,6 +194,35 @@ class Swift:
             if (key.startswith("x-object-meta-") or key in kept) and value.strip():
                 out[key.title()] = value.strip()
         return schemas.check_meta(out, "object")
+
+    def bulk_type(self) -> str:
+        """The type of a many-object report the client accepts (Swift's bulk middleware's choice)."""
+        for part in self.headers.get("accept", "").split(","):
+            wanted = part.split(";")[0].strip().lower()
+            if wanted in views.BULK_TYPES:
+                return wanted
+        return "text/plain"
+
+    def read_body(self, limit: int, too_large: str) -> bytes:
+        """The whole (small) body; 413 with ``too_large`` once it passes ``limit`` bytes."""
+        data = bytearray()
+        for chunk in self.call.chunks():
+            data += chunk
+            if len(data) > limit:
+                raise errors.PayloadTooLarge(too_large)
+        return bytes(data)
+
+    def client_etag(self) -> str | None:
+        etag = self.headers.get("etag")
+        return etag.strip().strip('"').lower() if etag else None
+
+    def if_none_match_star(self) -> bool:
+        value = self.headers.get("if-none-match")
+        if value is None:
+            return False
+        if value.strip() != "*":
+            raise errors.BadRequest("If-None-Match only supports *")
+        return True
 
     def content_type(self) -> str:
         given = self.headers.get("content-type", "").strip()

@@ -29,7 +29,7 @@ def audit(svc: ObjectService) -> list[str]:
         if not rows:
             return bad
         for row in rows:
-            if row.blob_id is not None and not svc.store.verify(row.blob_id, row.blocks, row.size, row.etag):
+            if row.blob_id is not None and not svc.store.verify(row.blob_id, row.blocks, row.blob_size, row.etag):
                 LOG.warning("object %r: blob %s is damaged; quarantined", row.name, row.blob_id)
                 svc.store.quarantine(row.blob_id)
                 svc.drop_lost(row)

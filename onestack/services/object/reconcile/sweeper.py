@@ -33,7 +33,7 @@ def sweep(svc: ObjectService, before: float) -> tuple[int, int, int]:
         if not rows:
             break
         for row in rows:
-            if row.blob_id is not None and svc.store.stat(row.blob_id) != row.size:
+            if row.blob_id is not None and svc.store.stat(row.blob_id) != row.blob_size:
                 LOG.warning("object %r has lost its data (blob %s); dropping it", row.name, row.blob_id)
                 svc.drop_lost(row)
                 lost += 1

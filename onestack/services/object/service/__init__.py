@@ -9,13 +9,12 @@ reconciler removes on the next start.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Text, delete, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from onestack.config import Settings
@@ -24,26 +23,21 @@ from onestack.drivers.objectstore import BlobStore, Corrupt, Missing, Stored, To
 from onestack.drivers.objectstore.files import FileStore
 from onestack.http import errors
 from onestack.services.object import schemas
-from onestack.services.object.models import Account, Container, Object
-from onestack.services.object.service import large, listing
+from onestack.services.object.models import SLO_FLAG, Account, Container, Object
+from onestack.services.object.public import Listed
+from onestack.services.object.service import large, listing, quotas, versions
+from onestack.services.object.service.multipart import Multipart
+from onestack.services.object.service.slo import StaticLargeObjects
+from onestack.services.object.service.spec import ObjectSpec
 
 LOG = logging.getLogger("onestack.object")
+LISTED_COLUMNS = (Object.name, Object.etag, Object.size, Object.content_type, Object.timestamp,
+                  type_coerce(Object.meta, Text))
 
 
 def now() -> float:
     """A Swift timestamp: seconds with five decimals."""
     return round(time.time(), 5)
-
-
-@dataclasses.dataclass
-class ObjectSpec:
-    """What a PUT says about the object besides its bytes."""
-
-    content_type: str
-    meta: dict[str, str]
-    delete_at: int | None = None
-    etag: str | None = None
-    if_none_match: bool = False  # "If-None-Match: *": only if nothing of that name exists
 
 
 def apply(meta: dict[str, str], changes: dict[str, str | None]) -> dict[str, str]:
@@ -61,6 +55,8 @@ class ObjectService:
     def __init__(self, db: Database, settings: Settings, store: BlobStore | None = None):
         self.db = db
         self.store: BlobStore = store or FileStore(Path(settings.data_dir) / "objects")
+        self.slo = StaticLargeObjects(self)
+        self.multipart = Multipart(self)
 
     # accounts
 
@@ -81,6 +77,7 @@ class ObjectService:
             return account, listing.page(fetch, query)
 
     def post_account(self, name: str, changes: dict[str, str | None]) -> None:
+        quotas.check(changes)
         with self.db.write() as session:
             account = _ensure_account(session, name)
             account.meta = schemas.check_meta(apply(account.meta, changes), "account")
@@ -96,38 +93,45 @@ class ObjectService:
             return session.scalars(select(Container).where(Container.account == account,
                                                            Container.name == name)).first()
 
-    def list_objects(self, account: str, name: str, query: listing.Query) -> tuple[Container, list]:
+    def list_objects(self, account: str, name: str, query: listing.Query, full: bool = False) -> tuple[Container, list]:
+        """A page of the container's listing: ``Listed`` entries (``full``: the objects' rows, to read them)
+        and ``Subdir``s."""
         with self.db.read() as session:
             container = _container(session, account, name)
 
             def fetch(bound, end_marker, low, high, reverse, count):
-                stmt = select(Object).where(Object.container_id == container.id)
-                return session.scalars(_ranged(stmt, Object.name, bound, end_marker, low, high, reverse)
-                                       .limit(count)).all()
+                stmt = select(Object) if full else select(*LISTED_COLUMNS)
+                stmt = _ranged(stmt.where(Object.container_id == container.id), Object.name, bound, end_marker,
+                               low, high, reverse).limit(count)
+                if full:
+                    return session.scalars(stmt).all()
+                return [Listed(*row) for row in session.execute(stmt)]
 
             return container, listing.page(fetch, query)
 
     def put_container(self, account: str, name: str, changes: dict[str, str | None]) -> bool:
         """Create the container (True) or update its metadata (False)."""
+        quotas.check(changes)
         with self.db.write() as session:
             owner = _ensure_account(session, account)
             found = session.scalars(select(Container).where(Container.account == account,
                                                             Container.name == name)).first()
             if found is not None:
-                found.meta = schemas.check_meta(apply(found.meta, changes), "container")
+                found.meta = versions.check(schemas.check_meta(apply(found.meta, changes), "container"))
                 found.put_timestamp = now()
                 return False
             stamp = now()
             session.add(Container(account=account, name=name, created_at=stamp, put_timestamp=stamp,
-                                  meta=schemas.check_meta(apply({}, changes), "container"),
+                                  meta=versions.check(schemas.check_meta(apply({}, changes), "container")),
                                   object_count=0, bytes_used=0))
             owner.container_count += 1
             return True
 
     def post_container(self, account: str, name: str, changes: dict[str, str | None]) -> None:
+        quotas.check(changes)
         with self.db.write() as session:
             container = _container(session, account, name)
-            container.meta = schemas.check_meta(apply(container.meta, changes), "container")
+            container.meta = versions.check(schemas.check_meta(apply(container.meta, changes), "container"))
 
     def delete_container(self, account: str, name: str) -> None:
         with self.db.write() as session:
@@ -154,7 +158,7 @@ class ObjectService:
         """The object's bytes ``start``..``end``; its first block is checked before this returns, so a
         damaged or vanished blob is an error the caller can still answer with a status."""
         try:
-            chunks = self.store.get(obj.blob_id, obj.blocks, obj.size, start, end)
+            chunks = self.store.get(obj.blob_id, obj.blocks, obj.blob_size, start, end)
             first = next(chunks, None)
         except (Missing, Corrupt) as exc:
             LOG.error("object data of %s (blob %s) is damaged or missing: %r", obj.name, obj.blob_id, exc)
@@ -163,8 +167,10 @@ class ObjectService:
             return iter(())
         return _prepend(first, chunks)
 
-    def pieces(self, account: str, obj: Object) -> tuple[str, list[large.Piece]] | None:
-        """A large object's segment container and pieces; None for an ordinary object."""
+    def assembly(self, account: str, obj: Object) -> large.Assembly | None:
+        """What a large object reads as; None for an ordinary object."""
+        if SLO_FLAG in obj.meta:
+            return self.slo.assemble(account, obj)
         location = large.dlo_location(obj)
         if location is None:
             return None
@@ -172,49 +178,85 @@ class ObjectService:
 
         def list_page(query: listing.Query) -> list:
             try:
-                return [e for e in self.list_objects(account, container, query)[1] if isinstance(e, Object)]
+                return [e for e in self.list_objects(account, container, query, full=True)[1]
+                        if isinstance(e, Object)]
             except errors.NotFound:
                 return []
 
-        return container, large.dlo_pieces(list_page, container, prefix)
+        pieces = large.dlo_pieces(list_page, container, prefix)
+        return large.Assembly(large.dlo_etag(pieces), pieces)
 
     def read_pieces(self, pieces: list[large.Piece], start: int, end: int) -> Iterator[bytes]:
         return large.read(self.read, pieces, start, end)
 
+    def rows_named(self, account: str, paths: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Object]:
+        """The live objects of ``account`` at each (container, name), read in one transaction."""
+        wanted: dict[str, set[str]] = {}
+        for container, name in paths:
+            wanted.setdefault(container, set()).add(name)
+        found: dict[tuple[str, str], Object] = {}
+        with self.db.read() as session:
+            for container, names in wanted.items():
+                owner = session.scalars(select(Container.id).where(Container.account == account,
+                                                                   Container.name == container)).first()
+                if owner is None:
+                    continue
+                ordered = sorted(names)
+                for i in range(0, len(ordered), 500):
+                    for row in session.scalars(select(Object).where(Object.container_id == owner,
+                                                                    Object.name.in_(ordered[i:i + 500]))):
+                        if not _expired(row):
+                            found[(container, row.name)] = row
+        return found
+
+    def room(self, account: str, container: str) -> int | None:
+        """The bytes the account's and the container's quotas leave (None: no quota); 413 when the
+        container's count quota is full, 404 when the container does not exist."""
+        with self.db.read() as session:
+            found = _container(session, account, container)
+            return quotas.room(session.get(Account, account) or _blank_account(account), found)
+
     def put_object(self, account: str, container: str, name: str, chunks: Iterable[bytes], spec: ObjectSpec,
-                   max_size: int = schemas.MAX_FILE_SIZE) -> Object:
-        self.container(account, container)  # a missing container is a 404 before any byte is read
+                   max_size: int = schemas.MAX_FILE_SIZE, length: int | None = None) -> Object:
+        """``length``: the size the client announced, refused before any byte is read if over a quota."""
+        room = self.room(account, container)  # a missing container is a 404 before any byte is read
+        if room is not None and length is not None and length > room:
+            raise errors.PayloadTooLarge(quotas.EXCEEDED)
         if spec.if_none_match:
-            self._refuse_existing(account, container, name)
+            self.refuse_existing(account, container, name)
         try:
-            stored = self.store.put(chunks, max_size)
+            stored = self.store.put(chunks, max_size if room is None else min(room, max_size))
         except TooLarge:
-            raise errors.PayloadTooLarge("Your request is too large.") from None
+            over_quota = room is not None and room < max_size
+            raise errors.PayloadTooLarge(quotas.EXCEEDED if over_quota else "Your request is too large.") from None
         if spec.etag is not None and spec.etag != stored.md5:
             self.store.delete(stored.blob_id)
             raise errors.UnprocessableEntity("The ETag you sent does not match the MD5 of the object's content.")
         return self.commit_object(account, container, name, stored, spec)
 
     def commit_object(self, account: str, container: str, name: str, stored: Stored, spec: ObjectSpec,
-                      etag: str | None = None) -> Object:
-        """Point the object's row at ``stored`` (already durable); the blob it replaces goes after commit."""
+                      etag: str | None = None, size: int | None = None) -> Object:
+        """Point the object's row at ``stored`` (already durable); the blob it replaces goes after commit.
+        ``size``: what the object is listed and counted at, when not its blob's size (a manifest)."""
         try:
             with self.db.write() as session:
                 owner = _container(session, account, container, lock=True)
                 old = session.get(Object, (owner.id, name))
                 if old is not None and spec.if_none_match and not _expired(old):
                     raise errors.PreconditionFailed()
-                replaced = old.blob_id if old is not None else None
-                row = old or Object(container_id=owner.id, name=name)
+                replaced = None
                 if old is not None:
                     _count(session, owner, -1, -old.size)
-                else:
-                    session.add(row)
-                row.blob_id, row.size, row.blocks = stored.blob_id, stored.size, stored.blocks
-                row.etag = etag or stored.md5
-                row.content_type, row.meta, row.delete_at = spec.content_type, spec.meta, spec.delete_at
-                row.timestamp = now()
-                _count(session, owner, 1, stored.size)
+                    if not self._archive(session, owner, old):
+                        replaced = old.blob_id
+                        session.delete(old)
+                        session.flush()
+                row = Object(container_id=owner.id, name=name, blob_id=stored.blob_id,
+                             size=stored.size if size is None else size, blocks=stored.blocks,
+                             etag=etag or stored.md5, content_type=spec.content_type, meta=spec.meta,
+                             delete_at=spec.delete_at, timestamp=now())
+                session.add(row)
+                _count(session, owner, 1, row.size)
         except BaseException:
             self.store.delete(stored.blob_id)
             raise
@@ -230,37 +272,79 @@ class ObjectService:
             row = session.get(Object, (owner.id, name))
             if row is None or _expired(row):
                 raise errors.NotFound()
-            kept = {k: v for k, v in row.meta.items() if k in schemas.SYSTEM_META}
+            kept = {k: v for k, v in row.meta.items() if schemas.is_system(k)}
             row.meta = {**kept, **meta}
             if content_type:
                 row.content_type = content_type
             row.delete_at = delete_at
             row.timestamp = now()
 
-    def delete_object(self, account: str, container: str, name: str) -> Object:
+    def delete_object(self, account: str, container: str, name: str) -> None:
+        """Remove the object; in a versioned container, as its mode says (``versions.py``)."""
         with self.db.write() as session:
             owner = _container(session, account, container, lock=True)
             row = session.get(Object, (owner.id, name))
-            if row is None or _expired(row):
+            if self._restore(session, owner, name, row):  # an expired row is replaced all the same
+                freed = row.blob_id if row is not None else None
+            elif row is None or _expired(row):
                 raise errors.NotFound()
-            session.delete(row)
-            _count(session, owner, -1, -row.size)
-        self.store.delete(row.blob_id)
-        return row
+            else:
+                _count(session, owner, -1, -row.size)
+                archived = self._archive(session, owner, row, deleting=True)
+                freed = None if archived else row.blob_id
+                if not archived:
+                    session.delete(row)
+        self.store.delete(freed)
+
+    @staticmethod
+    def _archive(session: Session, owner: Container, row: Object, deleting: bool = False) -> bool:
+        """Move ``row`` (already uncounted) to its container's archive if it has one (and, when it is being
+        deleted in history mode, leave a delete marker after it)."""
+        found = versions.mode(owner)
+        if found is None or _expired(row) or (deleting and found[0] != versions.HISTORY):
+            return False
+        target = versions.archive(session, owner, found[1])
+        versions.move(session, row, target, versions.archived_name(row))
+        _count(session, target, 1, row.size)
+        if deleting:
+            session.add(versions.marker(target, row.name, now()))
+            _count(session, target, 1, 0)
+        return True
+
+    @staticmethod
+    def _restore(session: Session, owner: Container, name: str, current: Object | None) -> bool:
+        """Stack mode's DELETE: the newest archived version takes the current one's place (True), if any."""
+        found = versions.mode(owner)
+        if found is None or found[0] != versions.STACK:
+            return False
+        target = versions.find_archive(session, owner, found[1])
+        previous = versions.newest(session, target, name) if target is not None else None
+        if previous is None:
+            return False
+        if current is not None:
+            _count(session, owner, -1, -current.size)
+            session.delete(current)
+            session.flush()
+        _count(session, target, -1, -previous.size)
+        versions.move(session, previous, owner, name)
+        _count(session, owner, 1, previous.size)
+        return True
 
     def copy_object(self, source: Object, source_account: str, account: str, container: str, name: str,
                     spec: ObjectSpec) -> Object:
         """A new object of ``source``'s bytes (read and checked, then written as a blob of its own); a large
         object's copy holds the concatenation of its segments."""
-        self.container(account, container)
+        room = self.room(account, container)
         if spec.if_none_match:
-            self._refuse_existing(account, container, name)
-        found = self.pieces(source_account, source)
-        chunks = self.read(source) if found is None else self.read_pieces(found[1], 0, sum(p.size for p in found[1]) - 1)
+            self.refuse_existing(account, container, name)
+        found = self.assembly(source_account, source)
+        if room is not None and (found.size if found is not None else source.size) > room:
+            raise errors.PayloadTooLarge(quotas.EXCEEDED)
+        chunks = self.read(source) if found is None else self.read_pieces(found.pieces, 0, found.size - 1)
         stored = self.store.put(chunks, schemas.MAX_FILE_SIZE)
         return self.commit_object(account, container, name, stored, spec)
 
-    def _refuse_existing(self, account: str, container: str, name: str) -> None:
+    def refuse_existing(self, account: str, container: str, name: str) -> None:
         try:
             self.object(account, container, name)
         except errors.NotFound:
@@ -342,10 +426,12 @@ def _container(session: Session, account: str, name: str, lock: bool = False) ->
 
 
 def _count(session: Session, container: Container, objects: int, size: int) -> None:
-    session.execute(update(Container).where(Container.id == container.id).values(
-        object_count=Container.object_count + objects, bytes_used=Container.bytes_used + size))
-    session.execute(update(Account).where(Account.name == container.account).values(
-        object_count=Account.object_count + objects, bytes_used=Account.bytes_used + size))
+    # table updates, not ORM ones: the counters of rows the session holds are never read after this
+    containers, accounts = Container.__table__, Account.__table__
+    session.execute(update(containers).where(containers.c.id == container.id).values(
+        object_count=containers.c.object_count + objects, bytes_used=containers.c.bytes_used + size))
+    session.execute(update(accounts).where(accounts.c.name == container.account).values(
+        object_count=accounts.c.object_count + objects, bytes_used=accounts.c.bytes_used + size))
 
 
 def _expired(row: Object) -> bool:

@@ -1,7 +1,8 @@
 """Large objects: a manifest object stands for the concatenation of segment objects.
 
 A dynamic large object (DLO) names ``<container>/<prefix>`` in ``X-Object-Manifest``: its segments are
-whatever objects carry that prefix when it is read, in listing order.  Reading either kind walks
+whatever objects carry that prefix when it is read, in listing order.  A static large object (SLO) keeps
+the list of its segments, checked when it was put (``manifest.py``).  Reading either kind walks
 ``Piece``s, so a range that crosses segments reads only the parts of them it needs.
 """
 
@@ -21,8 +22,9 @@ PAGE = 1000
 
 @dataclasses.dataclass(frozen=True)
 class Piece:
-    """Bytes ``first``..``last`` (inclusive) of a segment object."""
+    """Bytes ``first``..``last`` (inclusive) of a segment object in ``container``."""
 
+    container: str
     row: Object
     first: int
     last: int
@@ -30,6 +32,22 @@ class Piece:
     @property
     def size(self) -> int:
         return self.last - self.first + 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Assembly:
+    """What a large object reads as: its pieces, in order, and its ETag (quoted, as Swift answers it)."""
+
+    etag: str
+    pieces: list[Piece]
+
+    @property
+    def size(self) -> int:
+        return sum(p.size for p in self.pieces)
+
+    @property
+    def containers(self) -> set[str]:
+        return {p.container for p in self.pieces}
 
 
 def dlo_location(obj: Object) -> tuple[str, str] | None:
@@ -48,28 +66,35 @@ def dlo_pieces(list_page: Callable[[Query], list], container: str, prefix: str) 
     pieces, marker = [], ""
     while True:
         rows = list_page(Query(limit=PAGE, prefix=prefix, marker=marker))
-        pieces += [Piece(row, 0, row.size - 1) for row in rows if row.size > 0]
+        pieces += [Piece(container, row, 0, row.size - 1) for row in rows if row.size > 0]
         if len(rows) < PAGE:
             return pieces
         marker = rows[-1].name
 
 
-def etag(pieces: list[Piece]) -> str:
-    """A manifest's ETag: the quoted MD5 of its segments' ETags, concatenated."""
+def dlo_etag(pieces: list[Piece]) -> str:
+    """A DLO's ETag: the quoted MD5 of its segments' ETags, concatenated."""
     digest = hashlib.md5(usedforsecurity=False)
     for piece in pieces:
         digest.update(piece.row.etag.strip('"').encode())
     return f'"{digest.hexdigest()}"'
 
 
-def read(read_one: Callable[[Object, int, int], Iterator[bytes]], pieces: list[Piece], start: int,
-         end: int) -> Iterator[bytes]:
-    """Bytes ``start``..``end`` of the concatenation, each segment opened only when it is reached."""
-    offset = 0
+def cut(pieces: list[Piece], start: int, end: int) -> list[Piece]:
+    """The pieces that bytes ``start``..``end`` of their concatenation come from, trimmed to them."""
+    out, offset = [], 0
     for piece in pieces:
         lo, hi = max(start, offset), min(end, offset + piece.size - 1)
         if lo <= hi:
-            yield from read_one(piece.row, piece.first + lo - offset, piece.first + hi - offset)
+            out.append(Piece(piece.container, piece.row, piece.first + lo - offset, piece.first + hi - offset))
         offset += piece.size
         if offset > end:
-            return
+            break
+    return out
+
+
+def read(read_one: Callable[[Object, int, int], Iterator[bytes]], pieces: list[Piece], start: int,
+         end: int) -> Iterator[bytes]:
+    """Bytes ``start``..``end`` of the concatenation, each segment opened only when it is reached."""
+    for piece in cut(pieces, start, end):
+        yield from read_one(piece.row, piece.first, piece.last)

@@ -6,13 +6,14 @@ import datetime
 import email.utils
 import math
 from http import HTTPStatus
+from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 import orjson
 from starlette.responses import Response
 
 from onestack.http.errors import APIError
-from onestack.services.object.models import Account, Container, Object
+from onestack.services.object.models import SYSMETA, Account, Container, Object
 from onestack.services.object.public import Subdir
 
 # swob's explanations, which Swift puts in its HTML error pages.
@@ -35,6 +36,11 @@ DEFAULT_MESSAGES = {"The request you have made requires authentication."}
 HTML = "text/html; charset=UTF-8"
 PLAIN = "text/plain; charset=utf-8"
 FORMATS = {"json": "application/json; charset=utf-8", "xml": "application/xml; charset=utf-8", "plain": PLAIN}
+# Headers only an account's operators see.
+OWNER_ONLY = frozenset({"X-Container-Read", "X-Container-Write", "X-Account-Meta-Temp-Url-Key",
+                        "X-Account-Meta-Temp-Url-Key-2", "X-Container-Meta-Temp-Url-Key",
+                        "X-Container-Meta-Temp-Url-Key-2"})
+BULK_TYPES = ("text/plain", "application/json", "application/xml", "text/xml")
 
 
 def fault(err: APIError, headers: dict | None = None) -> Response:
@@ -62,7 +68,7 @@ def iso(value: float) -> str:
     return datetime.datetime.fromtimestamp(value, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def account_headers(account: Account) -> dict[str, str]:
+def account_headers(account: Account, owner: bool) -> dict[str, str]:
     headers = {
         "X-Account-Container-Count": str(account.container_count),
         "X-Account-Object-Count": str(account.object_count),
@@ -73,7 +79,7 @@ def account_headers(account: Account) -> dict[str, str]:
         "X-Timestamp": timestamp(account.created_at),
         "X-Put-Timestamp": timestamp(account.put_timestamp),
     }
-    headers.update(account.meta)
+    headers.update((k, v) for k, v in account.meta.items() if owner or k not in OWNER_ONLY)
     return headers
 
 
@@ -88,8 +94,8 @@ def container_headers(container: Container, owner: bool) -> dict[str, str]:
         "Accept-Ranges": "bytes",
     }
     for key, value in container.meta.items():
-        # ACLs are the owner's business (Swift hides them from those the ACLs let in)
-        if owner or key not in ("X-Container-Read", "X-Container-Write"):
+        # ACLs and temp URL keys are the owner's business (Swift hides them from those the ACLs let in)
+        if owner or key not in OWNER_ONLY:
             headers[key] = value
     return headers
 
@@ -102,7 +108,7 @@ def object_headers(obj: Object) -> dict[str, str]:
         "X-Timestamp": timestamp(obj.timestamp),
         "Accept-Ranges": "bytes",
     }
-    headers.update(obj.meta)
+    headers.update((k, v) for k, v in obj.meta.items() if not k.startswith(SYSMETA))
     if obj.delete_at is not None:
         headers["X-Delete-At"] = str(obj.delete_at)
     return headers
@@ -145,3 +151,30 @@ def account_listing(account: str, entries: list, fmt: str) -> bytes:
         parts.append("</account>")
         return "".join(parts).encode()
     return "".join(e.name + "\n" for e in entries).encode()
+
+
+def status_line(status: int) -> str:
+    return f"{status} {HTTPStatus(status).phrase}"
+
+
+def quote_path(path: str) -> str:
+    return quote(path, safe="/")
+
+
+def bulk_body(content_type: str, fields: dict, problems: list[tuple[str, str]], root: str) -> bytes:
+    """The report of a request acting on many objects (SLO, bulk delete, extract-archive): ``fields``
+    and the ``(name, status)`` of each failure, in the type the client accepts (one of ``BULK_TYPES``)."""
+    if content_type == "application/json":
+        return orjson.dumps({**fields, "Errors": [list(p) for p in problems]})
+    if content_type.endswith("/xml"):
+        parts = [f"<{root}>\n"]
+        for key in sorted(fields):
+            tag = key.replace(" ", "_").lower()
+            parts.append(f"<{tag}>{escape(str(fields[key]))}</{tag}>\n")
+        parts.append("<errors>\n")
+        parts += [f"<object><name>{escape(n)}</name><status>{escape(st)}</status></object>\n" for n, st in problems]
+        parts.append(f"</errors>\n</{root}>\n")
+        return "".join(parts).encode()
+    lines = [f"{key}: {fields[key]}\n" for key in sorted(fields)] + ["Errors:\n"]
+    lines += [f"{name}, {status}\n" for name, status in problems]
+    return "".join(lines).encode()

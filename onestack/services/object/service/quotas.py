@@ -1,0 +1,39 @@
+"""Account and container quotas: a write that would take an account or a container past its quota is a 413.
+
+``X-Account-Meta-Quota-Bytes`` is the reseller's to set (only ``ResellerAdmin`` may change it);
+``X-Container-Meta-Quota-Bytes`` and ``-Quota-Count`` are the container owner's.
+"""
+
+from __future__ import annotations
+
+from onestack.http import errors
+from onestack.services.object.models import Account, Container
+
+ACCOUNT_BYTES = "X-Account-Meta-Quota-Bytes"
+CONTAINER_BYTES = "X-Container-Meta-Quota-Bytes"
+CONTAINER_COUNT = "X-Container-Meta-Quota-Count"
+EXCEEDED = "Upload exceeds quota."
+
+
+def check(changes: dict[str, str | None]) -> None:
+    """400 when a quota the request sets is not a count of bytes or objects."""
+    for key, what in ((ACCOUNT_BYTES, "quota"), (CONTAINER_BYTES, "bytes quota"), (CONTAINER_COUNT, "count quota")):
+        value = changes.get(key)
+        if value and not value.strip().isdigit():
+            raise errors.BadRequest(f"Invalid {what}.")
+
+
+def _limit(meta: dict, key: str) -> int | None:
+    value = meta.get(key, "")
+    return int(value) if value.isdigit() else None
+
+
+def room(account: Account, container: Container) -> int | None:
+    """The bytes the quotas leave for one more write (None: no quota); 413 when the count quota is full."""
+    count = _limit(container.meta, CONTAINER_COUNT)
+    if count is not None and container.object_count + 1 > count:
+        raise errors.PayloadTooLarge(EXCEEDED)
+    left = [limit - used for limit, used in ((_limit(account.meta, ACCOUNT_BYTES), account.bytes_used),
+                                             (_limit(container.meta, CONTAINER_BYTES), container.bytes_used))
+            if limit is not None]
+    return max(min(left), 0) if left else None

@@ -1,0 +1,100 @@
+"""Object versioning: X-Versions-Location (stack) and X-History-Location (history), Swift's way."""
+
+from tests.api.helpers import grant, make_user
+from tests.api.object_helpers import client
+
+
+def versions_of(swift, archive, name):
+    listed = swift.http.get(f"/{archive}", params={"format": "json", "prefix": f"{len(name.encode()):03x}{name}/"})
+    return [(e["name"], e["bytes"], e["content_type"]) for e in listed.json()] if listed.status_code == 200 else []
+
+
+def test_stack_mode_keeps_and_restores_versions(swift):
+    archive = swift.container()
+    c = swift.container(**{"X-Versions-Location": archive})
+    assert swift.http.head(f"/{c}").headers["X-Versions-Location"] == archive
+    swift.put(f"/{c}/o", b"one", **{"Content-Type": "text/one", "X-Object-Meta-N": "1"})
+    assert versions_of(swift, archive, "o") == []
+    stamp = swift.http.head(f"/{c}/o").headers["X-Timestamp"]
+    swift.put(f"/{c}/o", b"two!")
+    swift.put(f"/{c}/o", b"three")
+    kept = versions_of(swift, archive, "o")
+    assert [(b, t) for _, b, t in kept] == [(3, "text/one"), (4, "application/octet-stream")]
+    assert kept[0][0] == f"001o/{stamp}"
+    first = swift.http.get(f"/{archive}/{kept[0][0]}")
+    assert first.content == b"one" and first.headers["X-Object-Meta-N"] == "1"
+    # counters moved with the versions
+    assert swift.http.head(f"/{archive}").headers["X-Container-Object-Count"] == "2"
+    assert swift.http.head(f"/{c}").headers["X-Container-Bytes-Used"] == "5"
+    # DELETE brings the previous version back, one at a time
+    assert swift.http.delete(f"/{c}/o").status_code == 204
+    assert swift.http.get(f"/{c}/o").content == b"two!"
+    assert swift.http.delete(f"/{c}/o").status_code == 204
+    back = swift.http.get(f"/{c}/o")
+    assert back.content == b"one" and back.headers["X-Object-Meta-N"] == "1"
+    assert swift.http.delete(f"/{c}/o").status_code == 204
+    assert swift.http.head(f"/{c}/o").status_code == 404
+    assert swift.http.delete(f"/{c}/o").status_code == 404
+    assert swift.http.head(f"/{archive}").headers["X-Container-Object-Count"] == "0"
+    assert swift.http.head("").headers["X-Account-Object-Count"] == "0"
+
+
+def test_history_mode_keeps_everything_and_marks_deletes(swift):
+    archive = swift.container()
+    c = swift.container(**{"X-History-Location": archive})
+    swift.put(f"/{c}/doc", b"v1")
+    swift.put(f"/{c}/doc", b"v2")
+    assert swift.http.delete(f"/{c}/doc").status_code == 204
+    assert swift.http.head(f"/{c}/doc").status_code == 404
+    kept = versions_of(swift, archive, "doc")
+    assert [(b, t) for _, b, t in kept] == [(2, "application/octet-stream"), (2, "application/octet-stream"),
+                                            (0, "application/x-deleted;swift_versions_deleted=1")]
+    # restore by copy
+    restored = swift.http.put(f"/{c}/doc", content=b"", headers={"X-Copy-From": f"{archive}/{kept[0][0]}"})
+    assert restored.status_code == 201
+    assert swift.http.get(f"/{c}/doc").content == b"v1"
+    assert len(versions_of(swift, archive, "doc")) == 3  # nothing was current to archive
+
+
+def test_versioning_settings_are_checked_and_removable(swift):
+    archive = swift.container()
+    both = swift.http.put(f"/{swift.container()}", headers={"X-Versions-Location": archive,
+                                                            "X-History-Location": archive})
+    assert both.status_code == 400
+    c = swift.container(**{"X-Versions-Location": archive})
+    assert swift.http.post(f"/{c}", headers={"X-History-Location": archive}).status_code == 400
+    assert swift.http.post(f"/{c}", headers={"X-Versions-Location": "a/b"}).status_code == 412
+    assert swift.http.post(f"/{c}", headers={"X-Remove-Versions-Location": "x"}).status_code == 204
+    assert "X-Versions-Location" not in swift.http.head(f"/{c}").headers
+    swift.put(f"/{c}/o", b"1")
+    swift.put(f"/{c}/o", b"2")
+    assert versions_of(swift, archive, "o") == []
+    # an archive that does not exist: nothing is overwritten unkept
+    d = swift.container(**{"X-Versions-Location": "nowhere"})
+    swift.put(f"/{d}/o", b"1")
+    assert swift.http.put(f"/{d}/o", content=b"2").status_code == 412
+    assert swift.http.get(f"/{d}/o").content == b"1"
+
+
+def test_versions_of_large_objects_and_names_with_slashes(swift):
+    archive = swift.container()
+    c = swift.container(**{"X-Versions-Location": archive})
+    swift.put(f"/{c}/a/b/ü", b"first")
+    swift.put(f"/{c}/a/b/ü", b"second")
+    (name, size, _), = versions_of(swift, archive, "a/b/ü")
+    assert name.startswith(f"{len('a/b/ü'.encode()):03x}a/b/ü/") and size == 5
+    assert swift.http.delete(f"/{c}/a/b/ü").status_code == 204
+    assert swift.http.get(f"/{c}/a/b/ü").content == b"first"
+
+
+def test_an_acl_writer_must_reach_the_archive_too(cloud, admin, swift):
+    archive = swift.container()
+    user = make_user(admin)
+    grant(admin, swift.project["id"], user["id"], "reader")
+    writer_token = cloud.token(user["name"], "secret-pass-1", swift.project["name"])
+    c = swift.container(**{"X-Versions-Location": archive, "X-Container-Write": f"{swift.project['id']}:{user['id']}"})
+    swift.put(f"/{c}/o", b"1")
+    writer = client(cloud, swift.name, writer_token)
+    assert writer.put(f"/{c}/o", content=b"2").status_code == 403
+    swift.http.post(f"/{archive}", headers={"X-Container-Write": f"{swift.project['id']}:{user['id']}"})
+    assert writer.put(f"/{c}/o", content=b"2").status_code == 201
