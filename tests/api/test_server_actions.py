@@ -215,3 +215,12 @@ def test_restore_and_force_delete_need_a_soft_deleted_server(tenant, nova_admin,
     assert tenant.post(act, json={"injectNetworkInfo": None}).status_code == 403
     ok(nova_admin.post(act, json={"injectNetworkInfo": None}), 202)
     assert wait(tenant, server_id, "ACTIVE")["addresses"]
+
+
+def test_an_action_onestack_does_not_serve_is_a_404_for_a_missing_server_and_a_400_for_a_real_one(tenant, image_id):
+    """Nova looks the server up before it reads the action (Tempest's test_migrate_non_existent_server)."""
+    missing = tenant.post("/servers/00000000-0000-0000-0000-000000000000/action", json={"migrate": None})
+    assert missing.status_code == 404, missing.text
+    server_id, act = active_server(tenant, image_id)
+    unknown = tenant.post(act, json={"no-such-action": None})
+    assert unknown.status_code == 400 and "no such action" in unknown.json()["badRequest"]["message"]

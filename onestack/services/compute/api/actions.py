@@ -29,6 +29,8 @@ def server_action(call: Call) -> Reply | dict:
         return HANDLERS[name](call, args if name in PASSED_AS_GIVEN else args or {})
     if name in schemas.CONSOLE_ACTIONS:
         return consoles.console_action(call, name, args)
+    # Nova finds the server before it reads the action: a missing server is a 404 whatever the body names.
+    compute(call).servers.show(call.ctx, _server_id(call), "os_compute_api:servers:show")
     raise BadRequest(f"There is no such action: {name}")
 
 
