@@ -2,8 +2,8 @@
 (registered by ``onestack image register``) on a tenant network behind a router runs an OCI container under
 runc on the QEMU host, which gets its address from the network's DHCP server and serves its page to the
 outside through its floating IP only while its security group lets TCP 80 in.  Stop and start, suspend
-refused, an onestack restart that re-adopts the running containers, and a delete that leaves nothing of
-the container in the kernel.
+refused, an onestack restart that re-adopts the running containers, and a delete (and a ``down --purge``)
+that leaves nothing of the container in the kernel.
 
 The outside world is a namespace of the test's own on the external bridge, holding the external subnet's
 gateway address and no route to the tenant subnet.  One test, so the steps run in order.
@@ -61,9 +61,18 @@ def container_state(cloud: Cloud, server_id: str) -> dict | None:
     return json.loads(done.stdout) if done.returncode == 0 else None
 
 
-def leftovers(server_id: str, port_ids: list[str]) -> list[str]:
-    """What of the container is still in the kernel: processes, mounts, cgroups, veths, its namespace."""
-    found = []
+def _state(pid: int) -> str:
+    """A process's state letter; "Z" for a zombie, killed and waiting for its reaper (pid 1 here)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+def leftovers(server_id: str, port_ids: list[str], pid: int) -> list[str]:
+    """What of the container is still in the kernel: its init (``pid``) and processes naming it (the DHCP
+    clients), mounts, cgroups, veths, its namespace."""
+    found = [f"process {pid}"] if Path(f"/proc/{pid}").exists() and _state(pid) != "Z" else []
     if any(server_id in line for line in Path("/proc/mounts").read_text().splitlines()):
         found.append("mount")
     found += [str(p) for p in Path("/sys/fs/cgroup").glob(f"*/onestack/{server_id}")]
@@ -191,17 +200,24 @@ def test_a_container_server_on_a_routed_network_serves_its_page_through_its_floa
         wait(lambda: ok(http.get(f"/compute/v2.1/servers/{second}"))["server"]["status"] == "SHUTOFF", 60,
              "the re-adopted container to stop")
         assert container_state(cloud, second) is None
+        ok(http.post(f"/compute/v2.1/servers/{second}/action", json={"os-start": None}), 202)
+        wait(lambda: ok(http.get(f"/compute/v2.1/servers/{second}"))["server"]["status"] == "ACTIVE", 60,
+             "the re-adopted container to start again")
+        first_answer(outside, fip2["floating_ip_address"], 30)
 
-        # -- delete: nothing of either container is left in the kernel ------------------------------------
-        for s in pids:
-            ok(http.delete(f"/compute/v2.1/servers/{s}"), 204)
-        for s in pids:
-            wait(lambda s=s: http.get(f"/compute/v2.1/servers/{s}").status_code == 404, 60, "the server to go")
-        for s, ports in ((server_id, [port["id"]]), (second, [port2["id"]])):
-            assert leftovers(s, ports) == [], leftovers(s, ports)
-            assert not (cloud.data_dir / "compute" / "runc" / "instances" / s).exists()
+        # -- delete: nothing of the container is left in the kernel -----------------------------------------
+        ok(http.delete(f"/compute/v2.1/servers/{server_id}"), 204)
+        wait(lambda: http.get(f"/compute/v2.1/servers/{server_id}").status_code == 404, 60, "the server to go")
+        assert leftovers(server_id, [port["id"]], pids[server_id]) == []
+        assert not (cloud.data_dir / "compute" / "runc" / "instances" / server_id).exists()
         # the cached image stays for the next container
         assert any((cloud.data_dir / "compute" / "runc" / "_images").iterdir())
+        # -- `down --purge` takes the running one with it ----------------------------------------------------
+        running = container_state(cloud, second)
+        assert running["status"] == "running"
+        purged = cloud.onestack("down", "--purge")
+        assert leftovers(second, [port2["id"]], running["pid"]) == [], purged.stdout + purged.stderr
+        assert not cloud.data_dir.exists()
         print(f"container: POST -> ACTIVE {to_active:.2f}s, POST -> first HTTP answer on its floating IP "
               f"{to_answer:.2f}s; security group rule create -> first HTTP answer {rule_to_answer:.2f}s")
     finally:
