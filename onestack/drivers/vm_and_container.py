@@ -3,18 +3,18 @@
 The compute service and the host link ask a host's driver, not a driver per kind; this picks the one an
 instance belongs to.  A call with a spec goes by the spec's ``guest_kind`` (the compute service records
 it when the server is created); a call with only a uuid goes to the container driver when that driver
-has the instance (its files say so, across restarts too), else to the VM driver.  ``destroy`` asks both:
-a container whose spawn failed early may have left files that the container driver does not count as an
-instance yet.
+has files of the instance (across restarts too, and after a spawn that failed early), else to the VM
+driver.
 """
 
 from __future__ import annotations
 
 from onestack.drivers.compute import CONTAINER, NIC, ComputeDriver, HostResources, InstanceInfo, InstanceSpec
+from onestack.drivers.runc import RuncDriver
 
 
 class VmAndContainerDriver:
-    def __init__(self, vms: ComputeDriver, containers: ComputeDriver):
+    def __init__(self, vms: ComputeDriver, containers: RuncDriver):
         self.vms = vms
         self.containers = containers
         self.name = vms.name  # the hypervisor the host reports
@@ -23,7 +23,7 @@ class VmAndContainerDriver:
         return self.containers if spec.guest_kind == CONTAINER else self.vms
 
     def _by_uuid(self, uuid: str) -> ComputeDriver:
-        return self.containers if uuid in self.containers.list_instances() else self.vms
+        return self.containers if self.containers.has_files(uuid) else self.vms
 
     # -- host -----------------------------------------------------------------------------------
 
@@ -53,8 +53,7 @@ class VmAndContainerDriver:
     # -- by uuid --------------------------------------------------------------------------------
 
     def destroy(self, uuid: str) -> None:
-        self.containers.destroy(uuid)
-        self.vms.destroy(uuid)
+        self._by_uuid(uuid).destroy(uuid)
 
     def power_off(self, uuid: str, timeout: float = 60.0) -> None:
         self._by_uuid(uuid).power_off(uuid, timeout)
