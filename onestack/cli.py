@@ -94,6 +94,8 @@ def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
     console.print(f"  data dir   {settings.data_dir}")
     kind, why = choice.choose(settings.compute.driver)
     console.print(f"  compute    {kind} driver ({why})")
+    containers, why = choice.containers(settings.compute.containers, kind)
+    console.print(f"  containers {'on' if containers else 'off'} ({why})")
     on, why = availability.choose(settings.network.dataplane)
     console.print(f"  network    data plane {'on' if on else 'off'} ({why})")
     metadata = settings.data_dir / "metadata.sock"
@@ -216,16 +218,19 @@ def diagnose_server(
 
 @image_app.command("register")
 def image_register(data_dir: DataDir) -> None:
-    """Build onestack-tiny if needed and register it in the running cloud as a public image (once)."""
-    from onestack.guestimage import build, register
+    """Build onestack-tiny and onestack-tiny-container if needed and register them in the running cloud as
+    public images (once)."""
+    import subprocess
 
-    try:
-        image = build.build()
-        image_id, made = register.register(data_dir.resolve(), image.path)
-    except (build.BuildError, OSError) as exc:
-        console.print(f"[red]cannot register {register.IMAGE_NAME}: {exc}[/red]")
-        raise typer.Exit(1) from None
-    console.print(f"image {register.IMAGE_NAME} {'registered' if made else 'already registered'}: {image_id}")
+    from onestack.guestimage import build, container, register
+
+    for name, make in ((register.IMAGE_NAME, build.build), (register.CONTAINER_IMAGE_NAME, container.build)):
+        try:
+            image_id, made = register.register(data_dir.resolve(), make().path, name)
+        except (build.BuildError, OSError, subprocess.CalledProcessError) as exc:
+            console.print(f"[red]cannot register {name}: {exc}[/red]")
+            raise typer.Exit(1) from None
+        console.print(f"image {name} {'registered' if made else 'already registered'}: {image_id}")
 
 
 @compute_app.command("join")

@@ -103,6 +103,12 @@ class ComputeSettings:
     # "auto": the real driver where it can run, else the fake one (``up`` says which and why)
     driver: str = "auto"
     fake_hosts: int = 1
+    # Container instances (images whose container_format is docker or oci) beside VMs: true, false, or
+    # "auto" (under runc where it is installed and the process is root; always on fake hosts).  Hosts that
+    # run them report the placement trait CUSTOM_COMPUTE_CONTAINER.
+    containers: bool | str = "auto"
+    # How many of the fake hosts (the first ones) run containers; null: every one (scheduling tests).
+    fake_container_hosts: int | None = None
     host: str = ""  # this host's name; empty: the machine's hostname
     engine_workers: int = 4
     cpu_allocation_ratio: float = 4.0

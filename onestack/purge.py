@@ -13,19 +13,24 @@ from collections.abc import Callable
 
 from onestack.config import CONFIG_FILE, Settings
 from onestack.drivers.qemu.driver import QemuDriver
+from onestack.drivers.runc import RuncDriver
 from onestack.services.network.reconcile import agent as dataplane
 
 LOG = logging.getLogger("onestack.purge")
 
 
 def guests(settings: Settings) -> None:
-    """Every guest of the cloud's QEMU driver: its process, taps, disks, config drive and sockets."""
-    instances = settings.data_dir / "compute" / "instances"
-    if not instances.is_dir():
-        return
-    driver = QemuDriver(settings.data_dir / "compute", accel="tcg")  # no probe: nothing is started
-    for uuid in driver.list_instances():
-        driver.destroy(uuid)
+    """Every guest of the cloud's QEMU driver (its process, taps, disks, config drive and sockets) and every
+    container of its runc driver (process, cgroups, overlay mount, veths, namespace, DHCP clients)."""
+    compute = settings.data_dir / "compute"
+    if (compute / "instances").is_dir():
+        vms = QemuDriver(compute, accel="tcg")  # no probe: nothing is started
+        for uuid in vms.list_instances():
+            vms.destroy(uuid)
+    if (compute / "runc" / "instances").is_dir():
+        containers = RuncDriver(compute / "runc")
+        for uuid in containers.list_instances():
+            containers.destroy(uuid)
 
 
 def network(settings: Settings) -> None:

@@ -35,7 +35,8 @@ from onestack.services.volume.service import VolumeService
 class Runtime:
     def __init__(self, settings: Settings, *, network_node: bool = True, guests: bool | None = None):
         """``network_node``: this host runs DHCP and routers (the controller; ``onestack compute join`` hosts
-        do not).  ``guests``: plug guests' taps and report their ports (default: with the QEMU driver)."""
+        do not).  ``guests``: plug guests' taps (and containers' veths) and report their ports (default: with the QEMU
+        driver, beside which runc runs containers)."""
         self.settings = settings
         self.db = Database(settings.database_url)
         self.identity = IdentityService(self.db, settings)
@@ -60,7 +61,7 @@ class Runtime:
         self.dataplane_on, self.dataplane_reason = availability.choose(settings.network.dataplane)
         self.dataplane: Agent | None = None
         if self.dataplane_on:
-            guests = self.compute.hosts.kind == "qemu" if guests is None else guests
+            guests = self.compute.hosts.plugs_guests if guests is None else guests
             self.dataplane = Agent(self.db, settings, guests=guests, network_node=network_node,
                                    remotes=self.compute.hosts.tunnel_remotes)
             if guests:  # their ports go ACTIVE when the data plane has wired them, not when QEMU starts

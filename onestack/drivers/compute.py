@@ -13,6 +13,9 @@ import dataclasses
 import enum
 from typing import Protocol
 
+# What kind of guest an instance is: a virtual machine (QEMU, or the fake driver) or an OCI container (runc).
+VM, CONTAINER = "vm", "container"
+
 
 class PowerState(enum.IntEnum):
     """Nova's power states, as the API reports them (``OS-EXT-STS:power_state``)."""
@@ -48,6 +51,7 @@ class InstanceSpec:
     nics: tuple[NIC, ...] = ()
     config_drive: str | None = None  # path of an ISO9660 image labelled config-2, if any
     metadata: dict = dataclasses.field(default_factory=dict)
+    guest_kind: str = VM  # VM or CONTAINER: which of a host's drivers runs it
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Register onestack-tiny in a running cloud as a public image (``onestack image register``, run by
-``make up``), so ``openstack server create --image onestack-tiny`` works on a fresh install.
+"""Register onestack-tiny and onestack-tiny-container in a running cloud as public images (``onestack image
+register``, run by ``make up``), so ``openstack server create --image onestack-tiny`` (a VM) and ``--image
+onestack-tiny-container`` (a container) work on a fresh install.
 
 It goes through the cloud's own API as its admin (the credentials ``up`` wrote to ``DATA_DIR/clouds.yaml``),
 like any client, and only with the standard library: it does nothing when an image of that name exists.
@@ -15,6 +16,10 @@ from pathlib import Path
 import yaml
 
 IMAGE_NAME = "onestack-tiny"
+CONTAINER_IMAGE_NAME = "onestack-tiny-container"
+# name -> how the image service is told what it is
+FORMATS = {IMAGE_NAME: {"disk_format": "qcow2", "container_format": "bare", "min_disk": 1},
+           CONTAINER_IMAGE_NAME: {"disk_format": "raw", "container_format": "oci"}}
 
 
 def _call(method: str, url: str, token: str | None = None, body: dict | None = None, data=None,
@@ -41,16 +46,16 @@ def _admin_token(data_dir: Path) -> tuple[str, str]:
     return token, image.rstrip("/")
 
 
-def register(data_dir: Path, disk: Path) -> tuple[str, bool]:
-    """(the image's id, whether it was made now) for the public image ``onestack-tiny``."""
+def register(data_dir: Path, disk: Path, name: str = IMAGE_NAME) -> tuple[str, bool]:
+    """(the image's id, whether it was made now) for the public image ``name`` (one of ``FORMATS``) with the
+    data of ``disk``."""
     token, glance = _admin_token(data_dir)
-    query = urllib.parse.urlencode({"name": IMAGE_NAME})
+    query = urllib.parse.urlencode({"name": name})
     with _call("GET", f"{glance}/v2/images?{query}", token) as reply:
         found = json.load(reply)["images"]
     if found:
         return found[0]["id"], False
-    body = {"name": IMAGE_NAME, "disk_format": "qcow2", "container_format": "bare", "visibility": "public",
-            "min_disk": 1}
+    body = {"name": name, "visibility": "public", **FORMATS[name]}
     with _call("POST", f"{glance}/v2/images", token, body=body) as reply:
         image_id = json.load(reply)["id"]
     with open(disk, "rb") as data:

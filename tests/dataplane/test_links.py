@@ -11,6 +11,7 @@ import pytest
 
 from onestack.drivers.netns import converge, links
 from onestack.drivers.netns.ip import query
+from onestack.drivers.netns.plan import HostPlan
 from tests.dataplane.kernel import link_index, require_dataplane, sh
 
 pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
@@ -57,3 +58,30 @@ def test_a_vxlan_device_in_its_bridge_floods_to_exactly_the_remote_hosts_and_is_
         assert link_index(other) is not None
     finally:
         sh("ip", "link", "del", other, check=False)
+
+
+def test_a_stale_veth_is_unplugged_when_a_guest_owns_it_and_removed_when_the_data_plane_made_it(owner, tmp_path):
+    """A container's veth (its other end in the container's namespace) whose port is no longer wanted is
+    left to the compute driver, as a VM's tap is; a DHCP server's or router's veth (its other end in a
+    qdhcp-/qrouter- namespace) is the data plane's to delete."""
+    bridge = f"brs{owner}"
+    container_ns, dhcp_ns = f"ctr-t{owner}", f"qdhcp-t{owner}"
+    container_veth, dhcp_veth, tap = f"tapc{owner}", f"tapd{owner}", f"tapt{owner}"
+    try:
+        sh("ip", "link", "add", bridge, "type", "bridge")  # unmarked: not the plan's to remove
+        for ns, veth in ((container_ns, container_veth), (dhcp_ns, dhcp_veth)):
+            sh("ip", "netns", "add", ns)
+            sh("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns)
+        sh("ip", "tuntap", "add", "dev", tap, "mode", "tap")
+        for device in (container_veth, dhcp_veth, tap):
+            sh("ip", "link", "set", device, "master", bridge, "alias", f"onestack:{owner}", "up")
+        converge.converge(HostPlan(owner=owner), tmp_path)  # wants none of them
+        found = links.snapshot()
+        assert dhcp_veth not in found
+        assert found[container_veth].master == "" and found[tap].master == ""
+        assert found[container_veth].kind == "veth" and found[tap].kind == "tun"
+    finally:
+        for device in (container_veth, dhcp_veth, tap, bridge):
+            sh("ip", "link", "del", device, check=False)
+        for ns in (container_ns, dhcp_ns):
+            sh("ip", "netns", "del", ns, check=False)

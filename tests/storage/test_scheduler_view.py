@@ -22,7 +22,8 @@ WANTED = {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}
 
 def _instance():
     return types.SimpleNamespace(id=str(uuid.uuid4()), flavor=FLAVOR, project_id="p", user_id="u",
-                                 server_group_id=None, requested_availability_zone=None, task_args=None)
+                                 server_group_id=None, requested_availability_zone=None, task_args=None,
+                                 guest_kind="vm")
 
 
 @pytest.fixture

@@ -165,14 +165,26 @@ def _remove_stale(plan: HostPlan, state: Path, existing: set[str]) -> None:
         | {s.vlan.name for s in plan.segments if s.vlan} \
         | {d.veth.outer for d in plan.dhcp} | {t.name for t in plan.taps} \
         | {v.outer for r in plan.routers for v in (*r.interfaces, *([r.gateway] if r.gateway else []))}
+    peers: dict[int, str] | None = None
     for name, link in links.owned(links.snapshot(), plan.owner).items():
         if name in wanted_links:
             continue
-        if link.kind == "tun":
-            links.unplug(link)  # a guest's tap is the compute driver's to delete
+        if link.kind == "veth" and peers is None:
+            peers = namespaces.by_id()
+        if _a_guests(link, peers):
+            links.unplug(link)  # a VM's tap or a container's veth is the compute driver's to delete
         else:
             LOG.info("removing %s %s: nothing wants it", link.kind or "link", name)
             links.remove(name)
+
+
+def _a_guests(link: links.Link, peers: dict[int, str] | None) -> bool:
+    """A VM's tap, or a container's veth: its other end in a namespace that is none of the data plane's
+    (those of DHCP servers and routers, whose veths the data plane makes and deletes itself)."""
+    if link.kind == "tun":
+        return True
+    peer = (peers or {}).get(link.peer_netnsid) if link.peer_netnsid is not None else None
+    return link.kind == "veth" and peer is not None and not peer.startswith(namespaces.PREFIXES)
 
 
 def taps_astray(plan: HostPlan, root: dict[str, links.Link], wired: set[str]) -> bool:

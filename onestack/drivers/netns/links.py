@@ -26,6 +26,7 @@ class Link:
     up: bool
     alias: str
     mac: str
+    peer_netnsid: int | None = None  # a veth's: the namespace of its other end, when not this one
 
 
 def snapshot(netns: str | None = None) -> dict[str, Link]:
@@ -34,7 +35,8 @@ def snapshot(netns: str | None = None) -> dict[str, Link]:
     for item in query("-d", "link", "show", netns=netns):
         kind = (item.get("linkinfo") or {}).get("info_kind", "")
         found[item["ifname"]] = Link(item["ifindex"], item["ifname"], kind, item.get("master", ""), item["mtu"],
-                                     "UP" in item.get("flags", []), item.get("ifalias", ""), item.get("address", ""))
+                                     "UP" in item.get("flags", []), item.get("ifalias", ""), item.get("address", ""),
+                                     item.get("link_netnsid"))
     return found
 
 

@@ -11,6 +11,11 @@ def names() -> set[str]:
     return {item["name"] for item in query("netns", "list")}
 
 
+def by_id() -> dict[int, str]:
+    """Named namespaces by the id this namespace knows them by (a veth's ``link_netnsid``)."""
+    return {item["id"]: item["name"] for item in query("netns", "list") if "id" in item}
+
+
 def owner_of(name: str) -> str:
     """The mark on ``name``'s ``lo``; "" when unmarked or when the namespace has just gone."""
     try:

@@ -63,6 +63,11 @@ class RuncDriver:
     def list_instances(self) -> list[str]:
         return sorted(p.name for p in self.instances_dir.iterdir() if ContainerDir(p).exists())
 
+    def has_files(self, uuid: str) -> bool:
+        """Whether anything of instance ``uuid`` is here (its directory), even from a spawn that failed
+        early: one look, not a listing."""
+        return self._dir(uuid).root.exists()
+
     # -- helpers --------------------------------------------------------------------------------
 
     def _dir(self, uuid: str) -> ContainerDir:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 DISK_FORMATS = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
-CONTAINER_FORMATS = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
+# Glance's default container_formats, and "oci" (an OCI image layout in a tar), which the container
+# compute driver runs beside docker archives (Glance takes it once an operator adds it to the list).
+CONTAINER_FORMATS = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed", "oci"]
 VISIBILITIES = ["public", "private", "shared", "community"]
 UUID = {"type": "string", "pattern": "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-"
                                      "([0-9a-fA-F]){12}$"}

@@ -47,8 +47,10 @@ class Placement(Protocol):
     def register_provider(self, name: str, uuid: str, inventories: dict[str, dict], traits: list[str]) -> None:
         """The provider made if missing, its inventories and traits set to exactly these."""
 
-    def candidates(self, wanted: dict[str, int], required: tuple[str, ...] = ()) -> list[Candidate]:
-        """Providers (one tree each) that can take ``wanted`` and have the ``required`` traits."""
+    def candidates(self, wanted: dict[str, int], required: tuple[str, ...] = (),
+                   forbidden: tuple[str, ...] = ()) -> list[Candidate]:
+        """Providers (one tree each) that can take ``wanted``, have the ``required`` traits and lack the
+        ``forbidden`` ones."""
 
     def capacity(self) -> dict[str, ProviderRoom]:
         """Every provider's room by uuid, from one consistent read."""

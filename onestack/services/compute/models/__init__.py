@@ -155,6 +155,9 @@ class Instance(Base):
     reservation_id: Mapped[str] = mapped_column(String(255))
     launch_index: Mapped[int] = mapped_column(Integer, default=0)
     image_ref: Mapped[str] = mapped_column(String(255), default="")
+    # "vm" or "container" (a docker or oci image, or hypervisor_type=container): which driver of its host
+    # runs it, and whether its host must run containers; decided at create and kept (drivers.compute)
+    guest_kind: Mapped[str] = mapped_column(String(16), default="vm", server_default="vm")
     flavor: Mapped[dict] = mapped_column(default=dict)
     # The flavor's vCPUs and memory again, as columns, so quota usage is a SUM rather than a scan.
     vcpus: Mapped[int] = mapped_column(Integer, default=0)

@@ -31,7 +31,8 @@ class GuestSpecs:
             vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
             ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
             image_path=self.images.file_path(image_ref), image_format=None,
-            nics=tuple(nics), config_drive=self._config_drive(instance), metadata=instance.metadata_)
+            nics=tuple(nics), config_drive=self._config_drive(instance), metadata=instance.metadata_,
+            guest_kind=instance.guest_kind)
 
     def _config_drive(self, instance: Instance) -> str | None:
         """The instance's config-2 ISO, written afresh (cheap, and always what the row says now)."""

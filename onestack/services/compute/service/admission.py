@@ -13,7 +13,7 @@ from onestack.http.errors import BadRequest, Forbidden, NotFound
 from onestack.services.compute.models import ComputeHost
 from onestack.services.compute.service import flavors, keypairs
 from onestack.services.compute.service.quotas import QuotaExceeded, Quotas
-from onestack.services.image.public import Images
+from onestack.services.image.public import ImageInfo, Images
 
 
 @dataclasses.dataclass(eq=False)
@@ -75,14 +75,14 @@ class Admission:
         except NotFound:
             raise BadRequest("Invalid key_name provided.") from None
 
-    def check_image(self, ctx: Context, image_id: str, flavor: dict, missing_ok: bool = False) -> None:
+    def check_image(self, ctx: Context, image_id: str, flavor: dict, missing_ok: bool = False) -> ImageInfo | None:
         """A boot's (or rebuild's) image must exist and fit the flavor; a resize only checks the fit of an
-        image still there (``missing_ok``: the image may have gone since the boot)."""
+        image still there (``missing_ok``: the image may have gone since the boot, then None)."""
         try:
             image = self.images.image(ctx, image_id)
         except NotFound:
             if missing_ok:
-                return
+                return None
             raise BadRequest(f"Image {image_id} could not be found.") from None
         if image.status != "active":
             raise BadRequest(f"Image {image_id} is not active.")
@@ -90,6 +90,7 @@ class Admission:
             raise BadRequest("Flavor's memory is too small for requested image.")
         if flavor["disk"] and image.min_disk > flavor["disk"]:
             raise BadRequest("Flavor's disk is too small for requested image.")
+        return image
 
     @staticmethod
     def availability_zones(session: Session) -> set[str]:

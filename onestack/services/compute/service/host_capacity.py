@@ -14,10 +14,10 @@ import threading
 import time
 from collections.abc import Callable
 
+from onestack.services.compute.service.placement_client import COMPUTE_TRAIT
 from onestack.services.placement.public import ProviderRoom
 
 MAX_AGE = 1.0
-COMPUTE_TRAIT = "COMPUTE_NODE"
 
 
 class CapacityView:
@@ -29,15 +29,19 @@ class CapacityView:
         self._read_at = 0.0
         self._lock = threading.Lock()
 
-    def fitting(self, wanted: dict[str, int], fresh: bool = False) -> tuple[dict[str, int], bool]:
-        """Compute hosts (provider uuids) with room for ``wanted`` on the provider itself, each with its free
-        memory in MB; and whether that answer comes from a read made just now."""
+    def fitting(self, wanted: dict[str, int], fresh: bool = False, required: frozenset[str] = frozenset(),
+                forbidden: frozenset[str] = frozenset()) -> tuple[dict[str, int], bool]:
+        """Compute hosts (provider uuids) with room for ``wanted`` on the provider itself, the ``required``
+        traits and none of the ``forbidden`` ones, each with its free memory in MB; and whether that answer
+        comes from a read made just now."""
         with self._lock:
             renewed = fresh or self._rooms is None or time.monotonic() - self._read_at > self._max_age
             if renewed:
                 self._rooms, self._read_at = self._read(), time.monotonic()
+            required = required | {COMPUTE_TRAIT}
             found = {room.uuid: _free_memory(room) for room in self._rooms.values()
-                     if COMPUTE_TRAIT in room.traits and all(room.can_take(rc, n) for rc, n in wanted.items())}
+                     if required <= room.traits and not forbidden & room.traits
+                     and all(room.can_take(rc, n) for rc, n in wanted.items())}
             return found, renewed
 
     def consumed(self, provider: str, wanted: dict[str, int]) -> None:

@@ -5,6 +5,10 @@ and its resource provider in placement with what its driver says the machine off
 also answers other processes' calls for its hosts' guests on the host link (``drivers/remote``):
 ``driver(host)`` of a host run elsewhere (another API worker's supervisor, a joined host) is a
 ``RemoteDriver`` to the link address and secret its row holds.
+
+A host runs VMs and, where ``compute.containers`` allows, container instances: a QEMU host then has one
+driver for both (``VmAndContainerDriver``: QEMU, and runc with a state dir of its own) and reports the
+placement trait ``CUSTOM_COMPUTE_CONTAINER``, which the scheduler requires of a container's host.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ from onestack.drivers.qemu.driver import QemuDriver
 from onestack.drivers.remote import server as link_server
 from onestack.drivers.remote.client import RemoteDriver
 from onestack.drivers.remote.wire import LinkError
+from onestack.drivers.runc import RuncDriver
+from onestack.drivers.vm_and_container import VmAndContainerDriver
 from onestack.services.compute.models import ComputeHost
-from onestack.services.compute.service.placement_client import PlacementClient
+from onestack.services.compute.service.placement_client import CONTAINER_TRAIT, PlacementClient
 
 REGISTER_ATTEMPTS = 5
 
@@ -45,6 +51,13 @@ class HostDrivers:
         self._secrets: dict[str, str] = {}
         self._link: link_server.LinkServer | None = None
         self.kind, self.reason = choice.choose(settings.driver)
+        self.containers, self.containers_reason = choice.containers(settings.containers, self.kind)
+        self._with_containers: set[str] = set()  # the hosts that run containers
+
+    @property
+    def plugs_guests(self) -> bool:
+        """Whether this process's guests have real taps or veths for the data plane to plug."""
+        return self.kind == "qemu"
 
     def names(self) -> list[str]:
         return list(self._drivers)
@@ -93,10 +106,19 @@ class HostDrivers:
             offered = HostResources(self.settings.fake_vcpus, self.settings.fake_memory_mb, self.settings.fake_disk_gb)
             count = max(1, self.settings.fake_hosts)
             names = [base] if count == 1 else [f"{base}-fake-{i}" for i in range(1, count + 1)]
-            for name in names:
-                self._drivers[name] = FakeDriver(offered)
+            with_containers = len(names) if self.settings.fake_container_hosts is None \
+                else self.settings.fake_container_hosts
+            for number, name in enumerate(names):
+                self._drivers[name] = FakeDriver(offered)  # it runs either kind of guest
+                if self.containers and number < with_containers:
+                    self._with_containers.add(name)
         elif self.kind == "qemu":
-            self._drivers[base] = QemuDriver(self.state_dir)
+            vms = QemuDriver(self.state_dir)
+            # its own state dir: the QEMU driver counts every directory of its instances/ as a guest
+            self._drivers[base] = VmAndContainerDriver(vms, RuncDriver(self.state_dir / "runc")) \
+                if self.containers else vms
+            if self.containers:
+                self._with_containers.add(base)
         else:
             raise ValueError(f"unknown compute driver {self.kind!r}")
         link_url = self._open_link()
@@ -111,7 +133,8 @@ class HostDrivers:
                     raise
                 time.sleep(random.uniform(0.05, 0.2))
         for row in registered:
-            placement.register_host(row, self.settings)
+            placement.register_host(row, self.settings,
+                                    extra_traits=(CONTAINER_TRAIT,) if row.host in self._with_containers else ())
 
     def _register(self, link_url: str) -> list[ComputeHost]:
         """This process's hosts as rows, each with its number, resources and link (one transaction)."""

@@ -11,13 +11,16 @@ from onestack.services.compute.models import ComputeHost
 from onestack.services.placement.public import Placement, ProviderRoom
 
 LOG = logging.getLogger("onestack.compute.placement")
+COMPUTE_TRAIT = "COMPUTE_NODE"
+# A host that runs container instances.  os-traits has no standard trait for it, hence a custom one.
+CONTAINER_TRAIT = "CUSTOM_COMPUTE_CONTAINER"
 
 
 class PlacementClient:
     def __init__(self, placement: Placement):
         self.placement = placement
 
-    def register_host(self, host: ComputeHost, settings: ComputeSettings) -> None:
+    def register_host(self, host: ComputeHost, settings: ComputeSettings, extra_traits: tuple[str, ...] = ()) -> None:
         memory_reserved = settings.reserved_host_memory_mb if settings.reserved_host_memory_mb < host.memory_mb else 0
         inventories = {
             "VCPU": {"total": host.vcpus, "allocation_ratio": settings.cpu_allocation_ratio, "max_unit": host.vcpus},
@@ -26,13 +29,16 @@ class PlacementClient:
             "DISK_GB": {"total": host.disk_gb, "allocation_ratio": settings.disk_allocation_ratio,
                         "max_unit": host.disk_gb},
         }
-        self.placement.register_provider(host.host, host.id, inventories, ["COMPUTE_NODE"])
+        self.placement.register_provider(host.host, host.id, inventories, [COMPUTE_TRAIT, *extra_traits])
 
-    def candidates(self, wanted: dict[str, int]) -> list[tuple[str, int]]:
-        """Hosts (provider uuids) that can take ``wanted``, each with its free memory in MB."""
+    def candidates(self, wanted: dict[str, int], required: frozenset[str] = frozenset(),
+                   forbidden: frozenset[str] = frozenset()) -> list[tuple[str, int]]:
+        """Hosts (provider uuids) that can take ``wanted`` and have the ``required`` traits and none of the
+        ``forbidden`` ones, each with its free memory in MB."""
         # Only compute nodes, and only requests served by one provider: a host has no nested providers here.
         hosts = []
-        for candidate in self.placement.candidates(wanted, required=("COMPUTE_NODE",)):
+        for candidate in self.placement.candidates(wanted, required=(COMPUTE_TRAIT, *sorted(required)),
+                                                   forbidden=tuple(sorted(forbidden))):
             if len(candidate.allocations) != 1:
                 continue
             (provider,) = candidate.allocations

@@ -14,6 +14,7 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest
 from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
+from onestack.services.compute.service import guest_kinds
 from onestack.services.compute.service.servers import Servers, check_user_data, hostname_for
 
 OLD_VM_STATE = "old_vm_state"
@@ -28,7 +29,7 @@ def request(servers: Servers, session: Session, ctx: Context, instance: Instance
     image_ref = str(args.get("imageRef") or "").rstrip("/").rsplit("/", 1)[-1]
     if not image_ref:
         raise BadRequest("Invalid imageRef provided.")
-    servers.admission.check_image(ctx, image_ref, instance.flavor)
+    guest_kinds.require_same_kind(instance, servers.admission.check_image(ctx, image_ref, instance.flavor))
     if args.get("user_data") is not None:
         check_user_data(args["user_data"])
     if "key_name" in args:  # 2.54: a new key, or none (null)

@@ -1,6 +1,8 @@
 """Choosing a host: placement's candidates, then Nova's filters and weighers, then an atomic claim.
 
-Candidates come from placement (enough VCPU, MEMORY_MB and DISK_GB); the filters drop disabled or
+Candidates come from placement (enough VCPU, MEMORY_MB and DISK_GB, and the traits the instance needs:
+a container's host reports ``CUSTOM_COMPUTE_CONTAINER``, and a flavor's ``trait:<NAME>`` extra specs
+require or forbid others, as Nova's); the filters drop disabled or
 down hosts, hosts outside the requested availability zone and hosts the server group's policy
 forbids; the weighers prefer hosts with the most free memory (Nova's default spread) and, for the
 soft policies, the group's preference.  Boots read placement through the scheduler's host view
@@ -19,10 +21,11 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from onestack.db.engine import Database
+from onestack.drivers.compute import CONTAINER
 from onestack.services.compute.models import ComputeHost, Instance, ServerGroup, ServerGroupMember
 from onestack.services.compute.models import states as st
 from onestack.services.compute.service.host_capacity import CapacityView
-from onestack.services.compute.service.placement_client import PlacementClient
+from onestack.services.compute.service.placement_client import CONTAINER_TRAIT, PlacementClient
 
 
 class NoValidHost(Exception):
@@ -38,6 +41,19 @@ def resources_of(flavor: dict) -> dict[str, int]:
     return wanted
 
 
+def traits_of(instance: Instance, flavor: dict | None = None) -> tuple[frozenset[str], frozenset[str]]:
+    """The traits a host must have and must not have to take ``instance`` (with ``flavor``, a resize's new
+    one, instead of its own): the container trait for a container, then the flavor's
+    ``trait:<NAME>=required|forbidden`` extra specs."""
+    required, forbidden = set(), set()
+    if instance.guest_kind == CONTAINER:
+        required.add(CONTAINER_TRAIT)
+    for key, value in ((flavor or instance.flavor).get("extra_specs") or {}).items():
+        if key.startswith("trait:"):
+            {"required": required, "forbidden": forbidden}.get(value, set()).add(key[len("trait:"):])
+    return frozenset(required), frozenset(forbidden)
+
+
 class Scheduler:
     def __init__(self, db: Database, placement: PlacementClient):
         self.db = db
@@ -50,6 +66,7 @@ class Scheduler:
         next member of its group sees it); a record refused (the instance changed meanwhile) gives the
         room back."""
         wanted = resources_of(instance.flavor)
+        required, forbidden = traits_of(instance)
         with self._lock:
             with self.db.read() as session:
                 # Columns only: loading a hundred host rows as objects on every boot costs more than the claim.
@@ -59,7 +76,7 @@ class Scheduler:
                 group, members_on = self._group(session, instance)
             refused: set[str] = set()
             for again in (False, True):  # a view not read just now is read again before "no valid host"
-                free, fresh = self.view.fitting(wanted, fresh=again)
+                free, fresh = self.view.fitting(wanted, fresh=again, required=required, forbidden=forbidden)
                 candidates = [hosts[p] for p in free if p in hosts and p not in refused
                               and self._passes(hosts[p], instance, group, members_on)]
                 for host in self._weigh(candidates, free, group, members_on):
@@ -87,7 +104,7 @@ class Scheduler:
             source = next((h for h in hosts.values() if h.host == instance.host), None)
             if source is None:
                 raise NoValidHost(f"The instance's host {instance.host} is unknown.")
-            free = dict(self.placement.candidates(wanted))
+            free = dict(self.placement.candidates(wanted, *traits_of(instance, new_flavor)))
             candidates = [hosts[p] for p in free if p in hosts and self._passes(hosts[p], instance, group, members_on)]
             ordered = sorted(self._weigh(candidates, free, group, members_on), key=lambda h: h.id != source.id)
             for host in ordered:

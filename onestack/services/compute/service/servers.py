@@ -26,6 +26,7 @@ from onestack.services.compute.models import (
 )
 from onestack.services.compute.models import states as st
 from onestack.services.compute.policies import authorize
+from onestack.services.compute.service import guest_kinds
 from onestack.services.compute.service.admission import Admission
 from onestack.services.compute.service.networking import InstanceNetworking
 
@@ -98,7 +99,7 @@ class Servers:
         image_ref = image_ref.rstrip("/").rsplit("/", 1)[-1]
         if not image_ref:
             raise BadRequest("Missing imageRef attribute")
-        admission.check_image(ctx, image_ref, flavor)
+        guest_kind = guest_kinds.of_image(admission.check_image(ctx, image_ref, flavor))
         key_name, key_data = server.get("key_name"), None
         with self.db.read() as session:
             if key_name is not None:
@@ -134,7 +135,8 @@ class Servers:
                     id=str(uuid.uuid4()), number=self._next_number(session), project_id=ctx.project_id or "",
                     user_id=ctx.user_id, name=name, description=server.get("description"),
                     hostname=server.get("hostname") or hostname_for(name),
-                    reservation_id=reservation, launch_index=index, image_ref=image_ref, flavor=flavor,
+                    reservation_id=reservation, launch_index=index, image_ref=image_ref, guest_kind=guest_kind,
+                    flavor=flavor,
                     vcpus=flavor["vcpus"], memory_mb=flavor["ram"],
                     key_name=key_name, key_data=key_data, user_data=user_data,
                     config_drive=bool(server.get("config_drive")), metadata_=server.get("metadata") or {},
@@ -189,6 +191,7 @@ class Servers:
         its steps need to know, ``task_args``)."""
         self.check_lock(ctx, instance)
         st.require(instance, action, vm_states)
+        guest_kinds.require_supported(instance, action)
         instance.task_state = task
         if task_args is not None:
             instance.task_args = task_args

@@ -19,6 +19,7 @@ from onestack.http.errors import APIError, BadRequest, NotFound
 from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
 from onestack.services.compute.policies import authorize
+from onestack.services.compute.service import guest_kinds
 from onestack.services.compute.service.admission import Admission
 from onestack.services.compute.service.networking import service_context
 from onestack.services.compute.service.quotas import QuotaExceeded
@@ -66,6 +67,7 @@ class Snapshots:
         """What Nova refuses before it creates the image: a locked server, a wrong state, too much metadata."""
         self.servers.check_lock(ctx, instance)
         st.require(instance, action, vm_states)
+        guest_kinds.require_supported(instance, action)  # before the image is made
         limit = self.admission.quotas.limits(session, instance.project_id)["metadata_items"]
         if limit != -1 and len(metadata) > limit:
             raise QuotaExceeded(["metadata_items"], [len(metadata)], [0], [limit])

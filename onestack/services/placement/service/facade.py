@@ -15,8 +15,9 @@ class PlacementFacade:
     def register_provider(self, name: str, uuid: str, inventories: dict[str, dict], traits: list[str]) -> None:
         self.placement.ensure_provider(name, uuid, inventories, traits)
 
-    def candidates(self, wanted: dict[str, int], required: tuple[str, ...] = ()) -> list[Candidate]:
-        found = self.placement.candidates(wanted, required=required)
+    def candidates(self, wanted: dict[str, int], required: tuple[str, ...] = (),
+                   forbidden: tuple[str, ...] = ()) -> list[Candidate]:
+        found = self.placement.candidates(wanted, required=required, forbidden=forbidden)
         summaries = found["provider_summaries"]
         return [Candidate(allocations={p: dict(a["resources"]) for p, a in request["allocations"].items()},
                           free={p: {rc: r.get("capacity", 0) - r.get("used", 0)

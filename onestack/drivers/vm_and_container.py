@@ -1,0 +1,89 @@
+"""One host that runs both kinds of guest: its VM driver and its container driver, seen as one driver.
+
+The compute service and the host link ask a host's driver, not a driver per kind; this picks the one an
+instance belongs to.  A call with a spec goes by the spec's ``guest_kind`` (the compute service records
+it when the server is created); a call with only a uuid goes to the container driver when that driver
+has files of the instance (across restarts too, and after a spawn that failed early), else to the VM
+driver.
+"""
+
+from __future__ import annotations
+
+from onestack.drivers.compute import CONTAINER, NIC, ComputeDriver, HostResources, InstanceInfo, InstanceSpec
+from onestack.drivers.runc import RuncDriver
+
+
+class VmAndContainerDriver:
+    def __init__(self, vms: ComputeDriver, containers: RuncDriver):
+        self.vms = vms
+        self.containers = containers
+        self.name = vms.name  # the hypervisor the host reports
+
+    def _by_spec(self, spec: InstanceSpec) -> ComputeDriver:
+        return self.containers if spec.guest_kind == CONTAINER else self.vms
+
+    def _by_uuid(self, uuid: str) -> ComputeDriver:
+        return self.containers if self.containers.has_files(uuid) else self.vms
+
+    # -- host -----------------------------------------------------------------------------------
+
+    def host_resources(self) -> HostResources:
+        return self.vms.host_resources()  # one machine: both kinds share its CPUs, memory and disk
+
+    def list_instances(self) -> list[str]:
+        return sorted({*self.vms.list_instances(), *self.containers.list_instances()})
+
+    # -- by spec --------------------------------------------------------------------------------
+
+    def spawn(self, spec: InstanceSpec) -> None:
+        self._by_spec(spec).spawn(spec)
+
+    def power_on(self, spec: InstanceSpec) -> None:
+        self._by_spec(spec).power_on(spec)
+
+    def reboot(self, spec: InstanceSpec, hard: bool) -> None:
+        self._by_spec(spec).reboot(spec, hard)
+
+    def resume(self, spec: InstanceSpec) -> None:
+        self._by_spec(spec).resume(spec)
+
+    def resize(self, spec: InstanceSpec) -> None:
+        self._by_spec(spec).resize(spec)
+
+    # -- by uuid --------------------------------------------------------------------------------
+
+    def destroy(self, uuid: str) -> None:
+        self._by_uuid(uuid).destroy(uuid)
+
+    def power_off(self, uuid: str, timeout: float = 60.0) -> None:
+        self._by_uuid(uuid).power_off(uuid, timeout)
+
+    def pause(self, uuid: str) -> None:
+        self._by_uuid(uuid).pause(uuid)
+
+    def unpause(self, uuid: str) -> None:
+        self._by_uuid(uuid).unpause(uuid)
+
+    def suspend(self, uuid: str) -> None:
+        self._by_uuid(uuid).suspend(uuid)
+
+    def snapshot(self, uuid: str, target_path: str) -> str:
+        return self._by_uuid(uuid).snapshot(uuid, target_path)
+
+    def attach_interface(self, uuid: str, nic: NIC) -> None:
+        self._by_uuid(uuid).attach_interface(uuid, nic)
+
+    def detach_interface(self, uuid: str, nic: NIC) -> None:
+        self._by_uuid(uuid).detach_interface(uuid, nic)
+
+    def set_admin_password(self, uuid: str, password: str) -> None:
+        self._by_uuid(uuid).set_admin_password(uuid, password)
+
+    def console_output(self, uuid: str, length: int | None = None) -> str:
+        return self._by_uuid(uuid).console_output(uuid, length)
+
+    def console_socket(self, uuid: str, kind: str) -> str:
+        return self._by_uuid(uuid).console_socket(uuid, kind)
+
+    def instance_info(self, uuid: str) -> InstanceInfo:
+        return self._by_uuid(uuid).instance_info(uuid)
