@@ -128,3 +128,41 @@ def test_openstacksdk_block_storage(cloud):
         assert conn.block_storage.find_snapshot(snapshot.id) is None
     finally:
         conn.close()
+
+
+def wait_image(cloud, ident: str, status: str = "active") -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        shown = cli(cloud, "image", "show", ident)
+        if shown["status"] == status:
+            return shown
+        time.sleep(0.3)
+    raise AssertionError(f"image {ident} never became {status}")
+
+
+def test_volumes_from_and_to_images_with_the_clis(cloud, tmp_path):
+    source = tmp_path / "tiny.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(source), "1G"], check=True)
+    img = name("cli-img")
+    cli(cloud, "image", "create", "--file", str(source), "--disk-format", "qcow2", "--container-format", "bare",
+        "--property", "os_distro=tiny", img)
+    vol = name("cli-bootable")
+    cli(cloud, "volume", "create", "--image", img, "--size", "1", "--bootable", vol)
+    shown = wait_status(cloud, "volume", vol, "available")
+    assert shown["bootable"] in (True, "true") and "tiny" in json.dumps(shown["volume_image_metadata"])
+    uploaded = name("cli-uploaded")
+    cli(cloud, "image", "create", "--volume", vol, "--disk-format", "qcow2", uploaded)
+    assert wait_image(cloud, uploaded)["disk_format"] == "qcow2"
+    wait_status(cloud, "volume", vol, "available")
+    # python-cinderclient: image metadata and upload-to-image.
+    assert cinder_cli(cloud, "image-metadata", vol, "set", "hw_rng_model=virtio").returncode == 0
+    shown = cinder_cli(cloud, "image-metadata-show", vol)
+    assert shown.returncode == 0 and "hw_rng_model" in shown.stdout and "os_distro" in shown.stdout
+    again = name("cinder-uploaded")
+    done = cinder_cli(cloud, "upload-to-image", "--disk-format", "raw", vol, again)
+    assert done.returncode == 0 and again in done.stdout, done.stderr
+    assert wait_image(cloud, again)["disk_format"] == "raw"
+    wait_status(cloud, "volume", vol, "available")
+    cloud.openstack("volume", "delete", vol, cloud="onestack")
+    for image in (img, uploaded, again):
+        cloud.openstack("image", "delete", image, cloud="onestack")

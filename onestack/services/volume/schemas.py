@@ -74,6 +74,17 @@ VOLUME_ACTIONS: dict[str, dict] = {
                                                                    "connector": {"type": ["object", "null"]}}},
     "os-initialize_connection": {"type": "object", "properties": {"connector": {"type": "object"}},
                                  "required": ["connector"]},
+    "os-volume_upload_image": {"type": "object", "required": ["image_name"], "properties": {
+        "image_name": {"type": "string", "minLength": 1, "maxLength": 255}, "force": BOOLEAN,
+        "disk_format": {"enum": ["raw", "qcow2", "vmdk", "vdi", "vhd", "vhdx"]},
+        "container_format": {"enum": ["bare"]}, "visibility": {"enum": ["public", "private", "shared",
+                                                                        "community"]},
+        "protected": BOOLEAN}},
+    "os-set_image_metadata": {"type": "object", "properties": {"metadata": METADATA}, "required": ["metadata"]},
+    "os-unset_image_metadata": {"type": "object", "properties": {"key": {"type": "string", "minLength": 1,
+                                                                         "maxLength": 255}},
+                                "required": ["key"]},
+    "os-show_image_metadata": {"type": ["object", "null"]},
     "os-terminate_connection": {"type": "object", "properties": {"connector": {"type": ["object", "null"]}},
                                 "required": ["connector"]},
 }

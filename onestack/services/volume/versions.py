@@ -9,6 +9,7 @@ from onestack.http.microversion import Microversions, Version
 HISTORY: dict[str, str] = {
     "3.0": "The v3 API: volumes with metadata and actions, snapshots, volume types with extra specs and "
            "access, quota sets, limits, availability zones, services.",
+    "3.1": "os-volume_upload_image takes the image's visibility and protected flag.",
     "3.2": "The volume list filters on bootable as a boolean.",
     "3.7": "Services show their cluster (none here).",
     "3.12": "/volumes/summary counts the volumes and their gigabytes.",

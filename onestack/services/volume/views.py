@@ -103,6 +103,16 @@ def volume_type(row: VolumeType, admin: bool) -> dict:
     return body
 
 
+def upload(volume: Volume, image: dict) -> dict:
+    """What os-volume_upload_image answers: the volume, now uploading, and the image it fills."""
+    return {"id": volume.id, "updated_at": when(volume.updated_at), "status": volume.status,
+            "display_description": volume.description, "size": volume.size,
+            "volume_type": volume_type(volume.volume_type, admin=True), "image_id": image["id"],
+            "container_format": image.get("container_format"), "disk_format": image.get("disk_format"),
+            "image_name": image.get("name"), "protected": image.get("protected", False),
+            "visibility": image.get("visibility")}
+
+
 def default_type(row: DefaultType) -> dict:
     return {"project_id": row.project_id, "volume_type_id": row.type_id}
 

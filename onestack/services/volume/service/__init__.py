@@ -17,6 +17,8 @@ from onestack.services.volume.public import Connection, VolumeRef
 from onestack.services.volume.service import quotas, types
 from onestack.services.volume.service.access import load
 from onestack.services.volume.service.attachments import Attachments
+from onestack.services.volume.service.catalog import Catalog
+from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.snapshots import Snapshots
 from onestack.services.volume.service.volumes import Volumes
 
@@ -25,7 +27,10 @@ class VolumeService:
     def __init__(self, db: Database, settings: Settings):
         self.db = db
         self.files = VolumeFiles(settings.data_dir / "volumes")
-        self.volumes = Volumes(db)
+        # Other services' APIs, reached over HTTP with the caller's token at the catalog's endpoints.
+        self.catalog = Catalog(f"{settings.base_url}/identity", settings.region)
+        self.image_api = ImageAPI(self.catalog)
+        self.volumes = Volumes(db, self.image_api)
         self.snapshots = Snapshots(db)
         self.attachments = Attachments(db, self.files)
 
