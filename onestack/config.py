@@ -149,6 +149,16 @@ class ConsoleSettings:
 
 
 @dataclasses.dataclass
+class VolumeSettings:
+    """Block Storage: where backups go (Cinder's ``backup_driver``): ``posix``, files under
+    ``DATA_DIR/backups``, or ``swift``, the Object Storage API with the caller's token; and the container
+    a backup goes to when the request names none (``backup_swift_container``)."""
+
+    backup_driver: str = "posix"
+    backup_container: str = "volumebackups"
+
+
+@dataclasses.dataclass
 class Settings:
     data_dir: Path
     bind: str = "127.0.0.1:8080"
@@ -171,6 +181,7 @@ class Settings:
     image_import: ImageImport = dataclasses.field(default_factory=ImageImport)
     metadata: MetadataSettings = dataclasses.field(default_factory=MetadataSettings)
     consoles: ConsoleSettings = dataclasses.field(default_factory=ConsoleSettings)
+    volume: VolumeSettings = dataclasses.field(default_factory=VolumeSettings)
 
     @property
     def host(self) -> str:
@@ -206,7 +217,8 @@ class Settings:
 
 
 SECTIONS = {"security_compliance": SecurityCompliance, "image_import": ImageImport, "network": NetworkSettings,
-            "compute": ComputeSettings, "metadata": MetadataSettings, "consoles": ConsoleSettings}
+            "compute": ComputeSettings, "metadata": MetadataSettings, "consoles": ConsoleSettings,
+            "volume": VolumeSettings}
 
 
 def load(data_dir: Path) -> Settings:

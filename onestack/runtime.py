@@ -43,7 +43,8 @@ class Runtime:
                                       placement=PlacementClient(self.placement), schedules=network_node)
         self.volume = VolumeService(self.db, settings)
         # Volume files live in the controller's data dir: joined hosts leave them to it.
-        self.volume_files = VolumeReconciler(self.db, self.volume.files, self.volume.image_api) if network_node else None
+        self.volume_files = VolumeReconciler(self.db, self.volume.files, self.volume.image_api,
+                                             self.volume.backup_stores) if network_node else None
         self.dataplane_on, self.dataplane_reason = availability.choose(settings.network.dataplane)
         self.dataplane: Agent | None = None
         if self.dataplane_on:

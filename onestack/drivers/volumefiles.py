@@ -167,9 +167,24 @@ class VolumeFiles:
         _run("qemu-img", "convert", "-q", "-U", "-f", "qcow2", "-O", IMAGE_FORMATS[disk_format],
              str(self.volume(volume_id)), str(dest))
 
-    def upload_target(self, volume_id: str) -> Path:
-        """Where a volume's data wait to be uploaded to an image (removed once sent)."""
-        return self.root / f".volume-{volume_id}.upload.partial"
+    def export_raw(self, source: Path, dest: Path) -> None:
+        """The data of a volume or snapshot file, its chain flattened, as a sparse raw file (for a backup)."""
+        if not source.exists():
+            raise VolumeFileError(f"the data of {source.name} are missing")
+        _run("qemu-img", "convert", "-q", "-U", "-f", "qcow2", "-O", "raw", str(source), str(dest))
+
+    def import_raw(self, volume_id: str, raw: Path, size_gb: int) -> None:
+        """Replace the volume's data with a raw file's (a restore), as a thin qcow2 of ``size_gb``."""
+        tmp = self._partial(self.volume(volume_id))
+        _run("qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", str(raw), str(tmp))
+        if virtual_size(tmp) < size_gb * GiB:
+            _run("qemu-img", "resize", "-q", "-f", "qcow2", str(tmp), str(size_gb * GiB))
+        tmp.replace(self.volume(volume_id))
+
+    def work_file(self, volume_id: str, purpose: str) -> Path:
+        """A temporary file of the volume's for ``purpose`` (backup, restore, upload), gone after a crash."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self.root / f".volume-{volume_id}.{purpose}.partial"
 
     def discard_temporaries(self, kind: str, ident: str) -> None:
         """Every temporary file of the volume, snapshot or image ``ident`` (what a crash leaves)."""

@@ -166,3 +166,54 @@ def test_volumes_from_and_to_images_with_the_clis(cloud, tmp_path):
     cloud.openstack("volume", "delete", vol, cloud="onestack")
     for image in (img, uploaded, again):
         cloud.openstack("image", "delete", image, cloud="onestack")
+
+
+def wait_backup(cloud, ident: str, status: str = "available") -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        shown = cli(cloud, "volume", "backup", "show", ident)
+        if shown["status"] == status:
+            return shown
+        time.sleep(0.3)
+    raise AssertionError(f"backup {ident} never became {status}")
+
+
+def test_backup_delete_and_restore_with_the_clis(cloud):
+    vol = name("cli-backed")
+    cli(cloud, "volume", "create", "--size", "1", vol)
+    shown = wait_status(cloud, "volume", vol, "available")
+    data = cloud.data_dir / "volumes" / f"volume-{shown['id']}.qcow2"
+    subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x4d 0 1M", str(data)], check=True,
+                   capture_output=True)
+    full = name("cli-full")
+    cli(cloud, "volume", "backup", "create", "--name", full, vol)
+    wait_backup(cloud, full)
+    incr = name("cli-incr")
+    cli(cloud, "volume", "backup", "create", "--incremental", "--name", incr, vol)
+    assert wait_backup(cloud, incr)["is_incremental"] in (True, "True")
+    cloud.openstack("volume", "delete", vol, cloud="onestack")
+    deadline = time.monotonic() + 30
+    while vol in {v["Name"] for v in cli(cloud, "volume", "list")} and time.monotonic() < deadline:
+        time.sleep(0.3)
+    restored = name("cli-restored")
+    cli(cloud, "volume", "backup", "restore", incr, restored)
+    back = wait_status(cloud, "volume", restored, "available")
+    out = subprocess.run(["qemu-io", "-r", "-U", "-f", "qcow2", "-c", "read -P 0x4d 0 1M",
+                          str(cloud.data_dir / "volumes" / f"volume-{back['id']}.qcow2")], capture_output=True,
+                         text=True).stdout
+    assert "Pattern verification failed" not in out and "read 1048576/1048576" in out
+    # python-cinderclient: restore into the existing volume, list, delete.
+    restore = cinder_cli(cloud, "backup-restore", "--volume", restored, full)
+    assert restore.returncode == 0, restore.stderr
+    wait_status(cloud, "volume", restored, "available")
+    listed = cinder_cli(cloud, "backup-list")
+    assert listed.returncode == 0 and full in listed.stdout and incr in listed.stdout
+    refused = cinder_cli(cloud, "backup-delete", full)
+    assert "Incremental backups exist" in refused.stdout + refused.stderr
+    for backup in (incr, full):
+        wait_backup(cloud, backup)
+        assert cinder_cli(cloud, "backup-delete", backup).returncode == 0
+        deadline = time.monotonic() + 30
+        while backup in cinder_cli(cloud, "backup-list").stdout and time.monotonic() < deadline:
+            time.sleep(0.3)
+    cloud.openstack("volume", "delete", restored, cloud="onestack")

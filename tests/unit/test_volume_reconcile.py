@@ -9,7 +9,7 @@ import pytest
 from onestack.db import migrate
 from onestack.db.engine import Database
 from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles, backing_of, inspect_image
-from onestack.services.volume.models import DEFAULT_TYPE_ID, Snapshot, Volume
+from onestack.services.volume.models import DEFAULT_TYPE_ID, Backup, Snapshot, Volume
 from onestack.services.volume.reconcile import Reconciler
 
 
@@ -169,7 +169,7 @@ def test_an_upload_cut_by_a_restart_goes_back_to_the_status_it_left(world):
         volume = session.get(Volume, volume_id)
         volume.status, volume.previous_status, volume.task = "uploading", "in-use", "upload"
         volume.task_args, volume.task_token = {"image_id": image_id, "disk_format": "raw"}, "a-token"
-    files.upload_target(volume_id).write_bytes(b"part of the data")
+    files.work_file(volume_id, "upload").write_bytes(b"part of the data")
     reconciler.recover()
     ended = row(db, Volume, volume_id)
     assert (ended.status, ended.task, ended.task_token, ended.previous_status) == ("in-use", None, None, None)
@@ -208,3 +208,62 @@ def test_image_data_that_are_not_what_they_claim_are_refused(tmp_path, declared,
     subprocess.run(["qemu-img", "create", "-q", *make, str(path), "1M"], check=True)
     with pytest.raises(VolumeFileError, match=refusal):
         inspect_image(path, declared)
+
+
+def add_backup(db: Database, volume_id: str, **fields) -> str:
+    ident = str(uuid.uuid4())
+    values = {"status": "creating", "task": "create", **fields}
+    with db.write() as session:
+        session.add(Backup(id=ident, project_id="p", user_id="u", volume_id=volume_id, size=1,
+                           availability_zone="nova", driver="posix", container="volumebackups",
+                           object_prefix=f"volume_{volume_id}/20240101000000/az_nova_backup_{ident}",
+                           metadata_={}, **values))
+    return ident
+
+
+def test_a_backup_cut_by_a_restart_ends_in_error_and_its_objects_go(world):
+    db, files, reconciler = world
+    volume_id = add_volume(db)
+    settle(reconciler)
+    subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 64k", str(files.volume(volume_id))],
+                   check=True, capture_output=True)
+    done = add_backup(db, volume_id)
+    settle(reconciler)
+    assert row(db, Backup, done).status == "available"
+    with db.write() as session:
+        volume = session.get(Volume, volume_id)
+        volume.status, volume.previous_status = "backing-up", "available"
+    cut = add_backup(db, volume_id)
+    # What the kill left: a chunk stored, one half written, the volume's data half exported.
+    store = files.root.parent / "backups" / "volumebackups" / f"volume_{volume_id}" / "20240101000000"
+    (store / f"az_nova_backup_{cut}-00001").write_bytes(b"a stored chunk")
+    (store / f".az_nova_backup_{cut}-00002.partial").write_bytes(b"half a chunk")
+    files.work_file(volume_id, f"backup-{cut}").write_bytes(b"half the data")
+    reconciler.recover()
+    ended = row(db, Backup, cut)
+    assert (ended.status, ended.task) == ("error", "purge") and "restarted while making it" in ended.fault
+    assert row(db, Volume, volume_id).status == "available"
+    settle(reconciler)
+    assert row(db, Backup, cut).task is None
+    assert sorted(p.name for p in store.iterdir()) == sorted(
+        [f"az_nova_backup_{done}-00001", f"az_nova_backup_{done}_metadata"])
+    assert [p.name for p in files.root.iterdir()] == [f"volume-{volume_id}.qcow2"]
+
+
+def test_a_restore_cut_by_a_restart_leaves_the_backup_and_an_error_restoring_volume(world):
+    db, files, reconciler = world
+    source = add_volume(db)
+    settle(reconciler)
+    backup_id = add_backup(db, source)
+    settle(reconciler)
+    target = add_volume(db)
+    settle(reconciler)
+    with db.write() as session:
+        session.get(Volume, target).status = "restoring-backup"
+        backup = session.get(Backup, backup_id)
+        backup.status, backup.task, backup.restore_volume_id = "restoring", "restore", target
+    files.work_file(target, "restore").write_bytes(b"half restored")
+    reconciler.recover()
+    assert row(db, Volume, target).status == "error_restoring"
+    assert (row(db, Backup, backup_id).status, row(db, Backup, backup_id).task) == ("available", None)
+    assert not files.work_file(target, "restore").exists()

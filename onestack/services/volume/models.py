@@ -23,6 +23,8 @@ from onestack.db.base import Base, UTCDateTime, utcnow
 # The type every cloud has from the start, as Cinder's database migration makes it.
 DEFAULT_TYPE_ID = "5a1a6d32-7bd7-4d3f-8fbf-9a5d2a1b8f0e"
 DEFAULT_TYPE_NAME = "__DEFAULT__"
+# The one availability zone of this cloud's Block Storage.
+AVAILABILITY_ZONE = "nova"
 
 
 class VolumeType(Base):
@@ -195,8 +197,10 @@ class Backup(Base):
     # Cinder's fail_reason: shown to the owner.
     fault: Mapped[str | None] = mapped_column(Text)
     availability_zone: Mapped[str] = mapped_column(String(255))
-    # Which store holds it (``posix`` or ``swift``) and where in it.
+    # Which store holds it (``posix`` or ``swift``) and where in it: for ``swift`` the account's URL (the
+    # owner's Object Storage endpoint when it was made), a container and the objects' prefix.
     driver: Mapped[str] = mapped_column(String(16))
+    store_url: Mapped[str | None] = mapped_column(Text)
     container: Mapped[str | None] = mapped_column(String(255))
     object_prefix: Mapped[str | None] = mapped_column(String(255))
     object_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from onestack.http.microversion import Version, at_least
-from onestack.services.volume.models import Attachment, DefaultType, Snapshot, Volume, VolumeType
+from onestack.services.volume.models import Attachment, Backup, DefaultType, Snapshot, Volume, VolumeType
 from onestack.services.volume.public import Connection
 from onestack.services.volume.versions import MICROVERSIONS
 
@@ -95,6 +95,28 @@ def snapshot(snapshot: Snapshot, version: Version | None, detail: bool = True) -
     return body
 
 
+def backup_summary(row: Backup, url) -> dict:
+    return {"id": row.id, "name": row.name, "links": links(url, row.project_id, "backups", row.id)}
+
+
+def backup(row: Backup, url, version: Version | None, admin: bool, has_dependents: bool) -> dict:
+    body = {**backup_summary(row, url), "description": row.description, "status": row.status,
+            "availability_zone": row.availability_zone, "container": row.container,
+            "created_at": when(row.created_at), "updated_at": when(row.updated_at), "fail_reason": row.fault,
+            "volume_id": row.volume_id, "is_incremental": row.is_incremental,
+            "has_dependent_backups": has_dependents, "size": row.size, "object_count": row.object_count,
+            "snapshot_id": row.snapshot_id, "data_timestamp": when(row.data_timestamp)}
+    if admin and at_least(version, "3.18"):
+        body["os-backup-project-attr:project_id"] = row.project_id
+    if at_least(version, "3.43"):
+        body["metadata"] = dict(row.metadata_)
+    if at_least(version, "3.56"):
+        body["user_id"] = row.user_id
+    if at_least(version, "3.64"):
+        body["encryption_key_id"] = None
+    return body
+
+
 def volume_type(row: VolumeType, admin: bool) -> dict:
     body = {"id": row.id, "name": row.name, "description": row.description, "is_public": row.is_public,
             "os-volume-type-access:is_public": row.is_public}
@@ -137,7 +159,7 @@ def absolute_limits(limits: dict, used: dict) -> dict:
         "maxTotalVolumeGigabytes": limits["gigabytes"], "maxTotalBackups": limits["backups"],
         "maxTotalBackupGigabytes": limits["backup_gigabytes"], "totalVolumesUsed": used["volumes"],
         "totalGigabytesUsed": used["gigabytes"], "totalSnapshotsUsed": used["snapshots"],
-        "totalBackupsUsed": 0, "totalBackupGigabytesUsed": 0}}
+        "totalBackupsUsed": used["backups"], "totalBackupGigabytesUsed": used["backup_gigabytes"]}}
 
 
 # The one volume service of this cloud (Cinder's service_uuid names the cinder-volume service).

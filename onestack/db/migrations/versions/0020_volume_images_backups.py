@@ -47,6 +47,7 @@ def upgrade() -> None:
     sa.Column('fault', sa.Text(), nullable=True),
     sa.Column('availability_zone', sa.String(length=255), nullable=False),
     sa.Column('driver', sa.String(length=16), nullable=False),
+    sa.Column('store_url', sa.Text(), nullable=True),
     sa.Column('container', sa.String(length=255), nullable=True),
     sa.Column('object_prefix', sa.String(length=255), nullable=True),
     sa.Column('object_count', sa.Integer(), nullable=False),

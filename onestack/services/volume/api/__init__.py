@@ -5,6 +5,7 @@ from onestack.http.routing import Service
 from onestack.services.volume.api import (
     actions,
     attachments,
+    backups,
     discovery,
     quotas,
     services,
@@ -19,4 +20,4 @@ def service() -> Service:
     # Cinder's fault bodies have Nova's shape: {"itemNotFound": {"code": 404, "message": ...}}.
     return Service("block-storage", "/volume", nova_fault, [
         *discovery.ROUTES, *volumes.ROUTES, *actions.ROUTES, *snapshots.ROUTES, *types.ROUTES, *quotas.ROUTES,
-        *services.ROUTES, *attachments.ROUTES], microversions=MICROVERSIONS)
+        *services.ROUTES, *attachments.ROUTES, *backups.ROUTES], microversions=MICROVERSIONS)

@@ -1,7 +1,7 @@
 """``VolumeService``: Block Storage's domain rules, the only layer that opens transactions.
 
 It is what the runtime builds (``runtime.volume``) and what other services receive as a
-``public.BlockStorage``: volumes, snapshots, types, quotas and attachments are its parts.
+``public.BlockStorage``: volumes, snapshots, backups, types, quotas and attachments are its parts.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from onestack.services.volume.public import Connection, VolumeRef
 from onestack.services.volume.service import quotas, types
 from onestack.services.volume.service.access import load
 from onestack.services.volume.service.attachments import Attachments
+from onestack.services.volume.service.backups import Backups, BackupStores
 from onestack.services.volume.service.catalog import Catalog
 from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.snapshots import Snapshots
@@ -31,6 +32,8 @@ class VolumeService:
         self.catalog = Catalog(f"{settings.base_url}/identity", settings.region)
         self.image_api = ImageAPI(self.catalog)
         self.volumes = Volumes(db, self.image_api)
+        self.backup_stores = BackupStores(settings.data_dir / "backups")
+        self.backups = Backups(db, settings.volume, self.catalog)
         self.snapshots = Snapshots(db)
         self.attachments = Attachments(db, self.files)
 

@@ -19,15 +19,14 @@ from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.microversion import Version
-from onestack.services.volume.models import Snapshot, Volume
+from onestack.services.volume.models import AVAILABILITY_ZONE, Snapshot, Volume
 from onestack.services.volume.policies import authorize
-from onestack.services.volume.service import images, quotas, types
+from onestack.services.volume.service import backups, images, quotas, types
 from onestack.services.volume.service.access import load, scoped
 from onestack.services.volume.service.catalog import PeerError
 from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.lists import Page, listing
 
-AVAILABILITY_ZONE = "nova"
 # Statuses os-reset_status may set (Cinder's list).
 RESETTABLE = ("available", "error", "creating", "deleting", "in-use", "attaching", "detaching", "error_deleting",
               "maintenance", "reserved", "extending", "error_extending", "downloading", "uploading",
@@ -87,13 +86,12 @@ class Volumes:
             ["imageRef"] if image_ref is not None else [])
         if len(sources) > 1:
             raise BadRequest(f"Invalid input received: a volume has one source, not {' and '.join(sources)}.")
-        if asked.get("backup_id"):
-            raise BadRequest("Invalid input received: volumes from backups are not provided yet.")
         image = images.usable(self.image_api, ctx, image_ref) if image_ref is not None else None
         with self.db.write() as session:
             source_snapshot = self._source_snapshot(session, ctx, asked.get("snapshot_id"))
             source_volume = self._source_volume(session, ctx, asked.get("source_volid"))
-            origin = source_snapshot or source_volume
+            source_backup = backups.source(session, ctx, asked["backup_id"]) if asked.get("backup_id") else None
+            origin = source_snapshot or source_volume or source_backup
             size = _size(asked.get("size"), origin.size if origin else None)
             if image is not None:
                 size = images.volume_size(image, size)
@@ -125,6 +123,9 @@ class Volumes:
                 volume.task_token = ctx.token
             if source_volume is not None:
                 volume.clone_of = self._freeze_for_clone(session, source_volume).id
+            if source_backup is not None:
+                volume.task = None  # the backup's restore makes the data
+                backups.restore_into(ctx, source_backup, volume)
             session.add(volume)
             session.flush()
             return volume

@@ -1,5 +1,6 @@
 """Makes the files follow the rows: each volume or snapshot with a ``task`` is converged by key, one at a
-time (a snapshot and its volume share files), and its status written when done.
+time (a snapshot and its volume share files), and its status written when done; backups move their data
+in a loop of their own (``backups``).
 
 Wake-ups come from every commit that sets a task in this process; the resync picks up other processes'
 and anything a failure left.  ``recover`` runs once before the loop: tasks a crash interrupted are simply
@@ -17,7 +18,9 @@ from sqlalchemy import select, update
 from onestack.db.engine import Database
 from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles
 from onestack.reconcile.loop import Loop
-from onestack.services.volume.models import Snapshot, Volume
+from onestack.services.volume.models import Backup, Snapshot, Volume
+from onestack.services.volume.reconcile.backups import BackupSteps
+from onestack.services.volume.service.backups import BackupStores
 from onestack.services.volume.service.catalog import PeerError
 from onestack.services.volume.service.imageapi import ImageAPI
 
@@ -31,37 +34,49 @@ TASK_ERRORS = (VolumeFileError, PeerError)
 
 
 class Reconciler:
-    def __init__(self, db: Database, files: VolumeFiles, image_api: ImageAPI | None = None):
+    def __init__(self, db: Database, files: VolumeFiles, image_api: ImageAPI | None = None,
+                 backup_stores: BackupStores | None = None):
         self.db = db
         self.files = files
         self.image_api = image_api
-        self.loop = Loop("volume", self.step, self.pending, workers=1)
+        self.backups = BackupSteps(db, files, backup_stores or BackupStores(files.root.parent / "backups"))
+        self.loop = Loop("volume", self.step, self._volume_pending, workers=1)
+        self.backup_loop = Loop("volume-backup", self.step, self.backups.pending, workers=1)
 
     def start(self) -> None:
         self.recover()
         self._listen_for_tasks()
         self.loop.start()
+        self.backup_loop.start()
 
     def stop(self) -> None:
+        self.backup_loop.stop()
         self.loop.stop()
+
+    def wake(self, key: str) -> None:
+        (self.backup_loop if key.startswith("backup:") else self.loop).wake(key)
 
     # -- wake-ups --------------------------------------------------------------------------------------
     def _listen_for_tasks(self) -> None:
         def flushed(session, _context):
             keys = session.info.setdefault("volume_tasks", set())
             for row in (*session.new, *session.dirty):
-                if isinstance(row, Volume | Snapshot) and row.task is not None:
+                if isinstance(row, Volume | Snapshot | Backup) and row.task is not None:
                     keys.add(_key(row))
 
         def committed(session):
             for key in session.info.pop("volume_tasks", ()):
-                self.loop.wake(key)
+                self.wake(key)
 
         self.db.listen("after_flush", flushed)
         self.db.listen("after_commit", committed)
         self.db.listen("after_soft_rollback", lambda session, _previous: session.info.pop("volume_tasks", None))
 
     def pending(self) -> list[str]:
+        """Every key with work left, volumes', snapshots' and backups'."""
+        return self._volume_pending() + self.backups.pending()
+
+    def _volume_pending(self) -> list[str]:
         with self.db.read() as session:
             volumes = session.scalars(select(Volume.id).where(Volume.task.is_not(None))).all()
             snapshots = session.scalars(select(Snapshot.id).where(Snapshot.task.is_not(None))).all()
@@ -70,6 +85,8 @@ class Reconciler:
     # -- one key ---------------------------------------------------------------------------------------
     def step(self, key: str) -> float | None:
         kind, _, ident = key.partition(":")
+        if kind == "backup":
+            return self.backups.step(ident)
         model = Volume if kind == "volume" else Snapshot
         with self.db.read() as session:
             row = session.get(model, ident)
@@ -147,7 +164,7 @@ class Reconciler:
         self._done(Volume, volume, "available")
 
     def _upload(self, volume: Volume) -> None:
-        target = self.files.upload_target(volume.id)
+        target = self.files.work_file(volume.id, "upload")
         try:
             self.files.export(volume.id, volume.task_args["disk_format"], target)
             self.image_api.upload(volume.task_token, volume.task_args["image_id"], target)
@@ -224,13 +241,17 @@ class Reconciler:
         (rows lost with a database restored from a backup, say; the loop itself removes a file before its
         row); other interrupted tasks are left to the loop, which resumes them."""
         self._end_interrupted()
+        self.backups.recover()
         present = self.files.owners()
         with self.db.read() as session:
             volumes = set(session.scalars(select(Volume.id)))
             snapshots = set(session.scalars(select(Snapshot.id)))
         for path, (kind, ident) in present.items():
-            if kind == "image":
-                if path.name.startswith("."):  # a download or conversion no task continues
+            if path.name.startswith(".") and not path.name.endswith(".qcow2.partial"):
+                # The work file of a download, upload, backup or restore: no task continues it.
+                self.files.remove(path)
+            elif kind == "image":
+                if path.name.startswith("."):  # a conversion no task continues
                     self.files.remove(path)
             elif ident not in (volumes if kind == "volume" else snapshots):
                 LOG.warning("removing %s: no %s %s exists", path, kind, ident)
@@ -263,5 +284,5 @@ class Reconciler:
                 self.files.delete_volume(volume.id)
 
 
-def _key(row: Volume | Snapshot) -> str:
-    return f"{'volume' if isinstance(row, Volume) else 'snapshot'}:{row.id}"
+def _key(row: Volume | Snapshot | Backup) -> str:
+    return f"{type(row).__name__.lower()}:{row.id}"
