@@ -217,3 +217,45 @@ def test_backup_delete_and_restore_with_the_clis(cloud):
         while backup in cinder_cli(cloud, "backup-list").stdout and time.monotonic() < deadline:
             time.sleep(0.3)
     cloud.openstack("volume", "delete", restored, cloud="onestack")
+
+
+def test_retype_transfers_and_qos_with_the_clis(cloud):
+    kind = name("cli-gold")
+    cli(cloud, "volume", "type", "create", kind, os_cloud="onestack-admin")
+    qos = name("cli-qos")
+    made = cli(cloud, "volume", "qos", "create", "--consumer", "front-end", "--property", "total_iops_sec=200",
+               qos, os_cloud="onestack-admin")
+    assert made["consumer"] == "front-end" and "200" in json.dumps(made["properties"])
+    cloud.openstack("volume", "qos", "associate", qos, kind, cloud="onestack-admin")
+    shown = cli(cloud, "volume", "qos", "show", qos, os_cloud="onestack-admin")
+    assert kind in json.dumps(shown["associations"])
+    vol = name("cli-retyped")
+    cli(cloud, "volume", "create", "--size", "1", vol)
+    wait_status(cloud, "volume", vol, "available")
+    cloud.openstack("volume", "set", "--type", kind, "--retype-policy", "never", vol, cloud="onestack")
+    assert wait_status(cloud, "volume", vol, "available")["type"] == kind
+    # The demo project gives the volume away; the admin project takes it.
+    offer = cli(cloud, "volume", "transfer", "request", "create", vol)
+    assert offer["auth_key"] and offer["volume_id"]
+    listed = cli(cloud, "volume", "transfer", "request", "list")
+    assert offer["id"] in {t["ID"] for t in listed}
+    cli(cloud, "volume", "transfer", "request", "accept", "--auth-key", offer["auth_key"], offer["id"],
+        os_cloud="onestack-admin")
+    assert vol not in {v["Name"] for v in cli(cloud, "volume", "list")}
+    assert cli(cloud, "volume", "show", vol, os_cloud="onestack-admin")["status"] == "available"
+    # python-cinderclient: retype back, a transfer back to demo, QoS keys.
+    assert cinder_cli(cloud, "retype", vol, "__DEFAULT__", os_cloud="onestack-admin").returncode == 0
+    created = cinder_cli(cloud, "transfer-create", vol, os_cloud="onestack-admin")
+    assert created.returncode == 0, created.stderr
+    fields = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in created.stdout.splitlines()
+              if line.startswith("|") and line.count("|") >= 3}
+    accepted = cinder_cli(cloud, "transfer-accept", fields["id"], fields["auth_key"])
+    assert accepted.returncode == 0, accepted.stderr
+    assert vol in {v["Name"] for v in cli(cloud, "volume", "list")}
+    keys = cinder_cli(cloud, "qos-key", made["id"], "set", "read_bytes_sec=1024", os_cloud="onestack-admin")
+    assert keys.returncode == 0, keys.stderr
+    assert "read_bytes_sec" in cinder_cli(cloud, "qos-show", made["id"], os_cloud="onestack-admin").stdout
+    cloud.openstack("volume", "qos", "disassociate", "--volume-type", kind, qos, cloud="onestack-admin")
+    cloud.openstack("volume", "qos", "delete", qos, cloud="onestack-admin")
+    cloud.openstack("volume", "delete", vol, cloud="onestack")
+    cloud.openstack("volume", "type", "delete", kind, cloud="onestack-admin")

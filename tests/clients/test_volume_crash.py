@@ -48,7 +48,11 @@ def test_kill_9_during_a_create_from_an_image(crash_cloud):
     ended = ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]
     assert ended["status"] == "error"
     assert list(store.iterdir()) == []
-    # The reason is kept where an operator finds it: the log names the volume and what was cut.
+    # The reason is kept where the project finds it (a user message, 3.3) and an operator too (the log).
+    (message,) = ok(volumes.get("/messages", params={"resource_uuid": volume["id"]},
+                                headers={"OpenStack-API-Version": "volume 3.3"}))["messages"]
+    assert message["event_id"] == "VOLUME_VOLUME_005_001"
+    assert f"restarted while creating it from image {image['id']}" in message["user_message"]
     log = (cloud.data_dir / "onestack.log").read_text()
     assert f"volume {volume['id']}: Block Storage restarted while creating it from image {image['id']}" in log
     # The error volume deletes, and the image still makes a volume.

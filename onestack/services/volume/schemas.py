@@ -86,6 +86,9 @@ VOLUME_ACTIONS: dict[str, dict] = {
                                                                          "maxLength": 255}},
                                 "required": ["key"]},
     "os-show_image_metadata": {"type": ["object", "null"]},
+    "os-retype": {"type": "object", "required": ["new_type"], "properties": {
+        "new_type": {"type": "string", "minLength": 1, "maxLength": 255},
+        "migration_policy": {"enum": ["never", "on-demand", None]}}},
     "os-terminate_connection": {"type": "object", "properties": {"connector": {"type": ["object", "null"]}},
                                 "required": ["connector"]},
 }
@@ -156,3 +159,23 @@ BACKUP_IMPORT = {"type": "object", "required": ["backup-record"], "properties": 
     "type": "object", "required": ["backup_service", "backup_url"], "properties": {
         "backup_service": {"type": "string", "minLength": 1, "maxLength": 255},
         "backup_url": {"type": "string", "minLength": 1, "maxLength": 65536}}}}}
+
+TRANSFER_CREATE = {"type": "object", "required": ["transfer"], "properties": {"transfer": {
+    "type": "object", "required": ["volume_id"], "additionalProperties": False, "properties": {
+        "volume_id": UUID, "name": NAME, "no_snapshots": BOOLEAN}}}}
+TRANSFER_ACCEPT = {"type": "object", "required": ["accept"], "properties": {"accept": {
+    "type": "object", "required": ["auth_key"], "properties": {
+        "auth_key": {"type": "string", "minLength": 1, "maxLength": 255}}}}}
+
+QOS_VALUE = {"type": ["string", "integer", "number"]}
+QOS_KEY = "^[\\w\\.\\-:]{1,255}$"
+QOS_CREATE = {"type": "object", "required": ["qos_specs"], "properties": {"qos_specs": {
+    "type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!\\s*$).+"},
+        "consumer": {"type": "string"}},
+    "patternProperties": {QOS_KEY: QOS_VALUE}, "additionalProperties": False}}}
+QOS_SET = {"type": "object", "required": ["qos_specs"], "properties": {"qos_specs": {
+    "type": "object", "minProperties": 1, "properties": {"consumer": {"type": "string"}},
+    "patternProperties": {QOS_KEY: QOS_VALUE}, "additionalProperties": False}}}
+QOS_UNSET = {"type": "object", "required": ["keys"], "properties": {"keys": {
+    "type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1, "maxLength": 255}}}}

@@ -7,9 +7,13 @@ from onestack.services.volume.api import (
     attachments,
     backups,
     discovery,
+    info,
+    messages,
+    qos,
     quotas,
     services,
     snapshots,
+    transfers,
     types,
     volumes,
 )
@@ -20,4 +24,5 @@ def service() -> Service:
     # Cinder's fault bodies have Nova's shape: {"itemNotFound": {"code": 404, "message": ...}}.
     return Service("block-storage", "/volume", nova_fault, [
         *discovery.ROUTES, *volumes.ROUTES, *actions.ROUTES, *snapshots.ROUTES, *types.ROUTES, *quotas.ROUTES,
-        *services.ROUTES, *attachments.ROUTES, *backups.ROUTES], microversions=MICROVERSIONS)
+        *services.ROUTES, *attachments.ROUTES, *backups.ROUTES, *transfers.ROUTES, *qos.ROUTES,
+        *messages.ROUTES, *info.ROUTES], microversions=MICROVERSIONS)

@@ -81,6 +81,7 @@ ACTIONS = {
     "os-set_image_metadata": _set_image_metadata,
     "os-unset_image_metadata": _unset_image_metadata,
     "os-show_image_metadata": _show_image_metadata,
+    "os-retype": lambda svc, call, v, args: svc.volumes.retype(call.ctx, v, args["new_type"]),
 }
 
 

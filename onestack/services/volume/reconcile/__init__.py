@@ -20,6 +20,7 @@ from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles
 from onestack.reconcile.loop import Loop
 from onestack.services.volume.models import Backup, Snapshot, Volume
 from onestack.services.volume.reconcile.backups import BackupSteps
+from onestack.services.volume.service import messages
 from onestack.services.volume.service.backups import BackupStores
 from onestack.services.volume.service.catalog import PeerError
 from onestack.services.volume.service.imageapi import ImageAPI
@@ -114,7 +115,10 @@ class Reconciler:
         else:
             values["status"] = FAILED[row.task]
         with self.db.write() as session:
-            session.execute(update(model).where(model.id == row.id, model.task == row.task).values(**values))
+            changed = session.execute(update(model).where(model.id == row.id, model.task == row.task)
+                                      .values(**values)).rowcount
+            if changed and not getattr(row, "hidden", False):
+                messages.record(session, row.project_id, *_what(row), reason)
 
     def _forget_image(self, volume: Volume) -> None:
         """The image a failed upload was to fill goes, as Cinder deletes it (it would stay queued)."""
@@ -280,8 +284,16 @@ class Reconciler:
                           "status": "error" if volume.task == "create" else volume.previous_status or "available"}
                 session.execute(update(Volume).where(Volume.id == volume.id, Volume.task == volume.task)
                                 .values(**values))
+                messages.record(session, volume.project_id, *_what(volume), reason)
             if volume.task == "create":
                 self.files.delete_volume(volume.id)
+
+
+def _what(row: Volume | Snapshot) -> tuple[str, str, str]:
+    """(resource type, its id, the message action) of a failed task, as Cinder's user messages name them."""
+    if isinstance(row, Snapshot):
+        return "VOLUME_SNAPSHOT", row.id, f"snapshot_{row.task}"
+    return "VOLUME", row.id, "image" if row.task == "create" and row.image_id else row.task
 
 
 def _key(row: Volume | Snapshot | Backup) -> str:

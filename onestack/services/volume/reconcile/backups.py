@@ -17,6 +17,7 @@ from onestack.db.engine import Database
 from onestack.drivers.backups import BackupError, chunked
 from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles
 from onestack.services.volume.models import Backup, Snapshot, Volume
+from onestack.services.volume.service import messages
 from onestack.services.volume.service.backups import BackupStores
 from onestack.services.volume.service.catalog import PeerError
 
@@ -90,6 +91,7 @@ class BackupSteps:
         with self.db.write() as session:
             session.execute(update(Backup).where(Backup.id == backup.id, Backup.task == "create")
                             .values(status="error", fault=reason, task="purge"))
+            messages.record(session, backup.project_id, "VOLUME_BACKUP", backup.id, "backup_create", reason)
         self._release_source(backup)
 
     def _purge(self, backup: Backup) -> None:
@@ -129,6 +131,7 @@ class BackupSteps:
             if volume is not None and volume.status in RESTORING:
                 volume.status = "error" if volume.status == "creating" else "error_restoring"
                 volume.fault = f"restoring backup {backup.id}: {reason}"
+            messages.record(session, backup.project_id, "VOLUME_BACKUP", backup.id, "backup_restore", reason)
         self._finish(backup, status="available", restore_volume_id=None)
 
     # -- delete and import -----------------------------------------------------------------------------
@@ -141,7 +144,9 @@ class BackupSteps:
                 session.delete(row)
 
     def _delete_failed(self, backup: Backup, reason: str) -> None:
-        self._finish(backup, status="error_deleting", fault=reason)
+        if self._finish(backup, status="error_deleting", fault=reason):
+            with self.db.write() as session:
+                messages.record(session, backup.project_id, "VOLUME_BACKUP", backup.id, "backup_delete", reason)
 
     def _import(self, backup: Backup) -> None:
         """An imported record becomes available once its manifest is found and agrees with it."""

@@ -76,6 +76,16 @@ def check(session: Session, project_id: str, type_name: str, *, volumes: int = 0
                 raise _exceeded(resource, kind, limit, used.get(resource, 0), delta)
 
 
+def check_retype(session: Session, project_id: str, type_name: str, size: int) -> None:
+    """Raise Cinder's 413 when a volume of ``size`` GB moving to the type would pass its per-type limits."""
+    allowed, used = limits(session, project_id), usage(session, project_id)
+    for kind, delta in (("volumes", 1), ("gigabytes", size)):
+        resource = f"{kind}_{type_name}"
+        limit = allowed.get(resource, -1)
+        if limit >= 0 and used.get(resource, 0) + delta > limit:
+            raise _exceeded(resource, kind, limit, used.get(resource, 0), delta)
+
+
 def check_backup(session: Session, project_id: str, size: int) -> None:
     """Raise Cinder's 413 when one more backup of ``size`` GB would pass the project's backup limits."""
     allowed, used = limits(session, project_id), usage(session, project_id)

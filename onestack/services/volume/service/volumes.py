@@ -263,6 +263,25 @@ class Volumes:
                 raise NotFound(f"Volume {volume.id} has no metadata with key {key}.")
             volume.metadata_ = {k: v for k, v in volume.metadata_.items() if k != key}
 
+    def retype(self, ctx: Context, volume_id: str, new_type: str) -> None:
+        """Give the volume another type.  Every type here lives on the one file backend, so the data never
+        move: a retype is done in place whatever the migration policy asked (Cinder's driver-side retype)."""
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume", lock=True)
+            authorize(ctx, "volume:retype", volume.project_id)
+            if volume.status not in ("available", "in-use") or volume.task is not None:
+                raise BadRequest(f"Invalid volume: Volume {volume.id} status must be available or in-use to "
+                                 f"retype, but the current status is {volume.status}.")
+            target = types.find(session, ctx, new_type)
+            if target.id == volume.type_id:
+                raise BadRequest("Invalid input received: Retype requires a different volume type.")
+            multiattach = is_multiattach(target.extra_specs)
+            if volume.status == "in-use" and multiattach != volume.multiattach:
+                raise BadRequest("Invalid input received: an in-use volume cannot change between multiattach and "
+                                 "single attach types.")
+            quotas.check_retype(session, volume.project_id, target.name, volume.size)
+            volume.type_id, volume.volume_type, volume.multiattach = target.id, target, multiattach
+
     # -- image metadata and images ----------------------------------------------------------------------
     def image_metadata(self, ctx: Context, volume_id: str) -> dict[str, str]:
         with self.db.read() as session:
