@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import compute, dataplane, guest, load, network  # noqa: E402
+from bench import compute, dataplane, guest, load, network, volume  # noqa: E402
 from bench.targets import BCRYPT_ROUNDS, ROOT, Keystone, Onestack, password_body, rss_mb  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -124,6 +124,7 @@ PARTS = {
     "guest": (lambda args: {"guest": guest.measure(args.quick)}, ("guest",), lambda r: guest.table(r["guest"])),
     "dataplane": (lambda args: {"dataplane": dataplane.measure(args.quick)}, ("dataplane",),
                   lambda r: dataplane.table(r["dataplane"])),
+    "volume": (lambda args: {"volume": volume.measure(args.quick)}, ("volume",), lambda r: volume.table(r["volume"])),
 }
 
 

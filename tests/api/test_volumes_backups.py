@@ -79,12 +79,13 @@ def test_restore_into_an_existing_volume_and_a_volume_from_a_backup(cloud, stora
     write(cloud, target["id"], 0x99, 0)
     ok(storage.http.post(f"/backups/{backup['id']}/restore", json={"restore": {"volume_id": target["id"]}}), 202)
     restored = storage.wait(target["id"], "available")
-    assert restored["size"] == 2 and restored["bootable"] == "true"
+    assert restored["size"] == 2 and restored["bootable"] == "true" and restored["metadata"] == {"role": "db"}
     assert holds_pattern(volume_file(cloud, target["id"]), 0x44)
     made = ok(storage.http.post("/volumes", json={"volume": {"backup_id": backup["id"], "name": "from-backup"}}),
               202)["volume"]
     made = storage.wait(made["id"], "available")
     assert made["size"] == 1 and holds_pattern(volume_file(cloud, made["id"]), 0x44)
+    assert made["metadata"] == {"role": "db"} and made["bootable"] == "true"
     small = storage.volume(size=1)
     big = storage.volume(size=2)
     big_backup = storage.backup(big["id"])

@@ -6,6 +6,10 @@ length and the SHA-256 of its data, or nothing where the data are all zeros (no 
 those).  The manifest
 is written last, so a backup without one is unfinished.
 
+Chunks are zlib-compressed where that pays: a sample of each is compressed first, and a chunk whose sample
+does not shrink (encrypted or already compressed data) is stored as it is, since zlib would spend most
+of the backup's time on it for nothing; the manifest says which.
+
 An incremental backup stores only the chunks whose SHA-256 differs from its parent's; its manifest names
 the parent's objects for the others, so a restore reads one manifest whatever the chain, and a backup
 cannot go while a later one names its objects.
@@ -28,6 +32,9 @@ CHUNK = 4 * 1024 * 1024
 FORMAT = 1
 # zlib's fastest level: backups are read far less often than written, and most cost is in the bytes.
 LEVEL = 1
+# A chunk is compressed when the sample at its start compresses below this share of its size.
+SAMPLE = 128 * 1024
+WORTH_IT = 0.9
 # Chunks in flight at once (compressing or being stored), which bounds memory to a few chunks.
 WINDOW = 4
 _ZEROS = bytes(CHUNK)
@@ -52,6 +59,22 @@ def _data_at(fd: int, offset: int, length: int) -> bytes | None:
     if len(data) != length:
         raise BackupError(f"the volume's data ended early at {offset + len(data)}")
     return None if data == _ZEROS[:length] else data
+
+
+def _packed(data: bytes) -> tuple[bytes, str]:
+    """The chunk as stored and how: zlib-compressed if a sample says it shrinks, else as it is."""
+    if len(zlib.compress(data[:SAMPLE], LEVEL)) > WORTH_IT * min(SAMPLE, len(data)):
+        return data, "none"
+    return zlib.compress(data, LEVEL), "zlib"
+
+
+def _unpacked(stored: bytes, entry: dict) -> bytes:
+    if entry.get("compression", "zlib") == "none":
+        return stored
+    try:
+        return zlib.decompress(stored)
+    except zlib.error as exc:
+        raise BackupError(f"backup object {entry['object']} is damaged: {exc}") from exc
 
 
 def _chunks(source: Path) -> Iterator[tuple[int, bytes | None]]:
@@ -89,14 +112,16 @@ def back_up(store: BackupStore, container: str, prefix: str, source: Path, paren
         if previous and previous["sha256"] == digest and previous["length"] == len(data):
             return previous
         name = chunk_name(prefix, index + 1)
-        store.put(container, name, zlib.compress(data, LEVEL))
-        return {"container": container, "object": name, "sha256": digest, "length": len(data)}
+        stored, compression = _packed(data)
+        store.put(container, name, stored)
+        return {"container": container, "object": name, "sha256": digest, "length": len(data),
+                "compression": compression}
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         chunks = list(_windowed(pool, _chunks(source), keep))
     manifest = {"format": FORMAT, **identity, "parent": parent.get("prefix") if parent else None,
                 "prefix": prefix, "size_bytes": source.stat().st_size, "chunk_size": CHUNK,
-                "compression": "zlib", "created_at": datetime.datetime.now(datetime.UTC).isoformat(),
+                "created_at": datetime.datetime.now(datetime.UTC).isoformat(),
                 "chunks": chunks}
     store.put(container, manifest_name(prefix), json.dumps(manifest).encode())
     return manifest
@@ -123,10 +148,7 @@ def restore(store: BackupStore, container: str, manifest: dict, dest: Path) -> N
     size, chunk_size = manifest["size_bytes"], manifest["chunk_size"]
 
     def fetch(index: int, entry: dict) -> tuple[int, bytes]:
-        try:
-            data = zlib.decompress(store.get(entry.get("container", container), entry["object"]))
-        except zlib.error as exc:
-            raise BackupError(f"backup object {entry['object']} is damaged: {exc}") from exc
+        data = _unpacked(store.get(entry.get("container", container), entry["object"]), entry)
         if len(data) != entry["length"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise BackupError(f"backup object {entry['object']} does not match its checksum")
         return index, data

@@ -64,7 +64,7 @@ class BackupSteps:
         source = self.files.snapshot(backup.snapshot_id) if backup.snapshot_id else self.files.volume(volume.id)
         raw = self.files.work_file(volume.id, f"backup-{backup.id}")
         identity = {"backup_id": backup.id, "volume_id": volume.id, "bootable": volume.bootable,
-                    "volume_image_metadata": dict(volume.image_metadata)}
+                    "volume_metadata": dict(volume.metadata_), "volume_image_metadata": dict(volume.image_metadata)}
         try:
             self.files.export_raw(source, raw)
             with self.stores.open(backup, backup.task_token) as store:
@@ -121,7 +121,9 @@ class BackupSteps:
             row = session.get(Volume, volume.id)
             if row is not None and row.status in RESTORING:
                 row.status, row.fault = "available", None
+                # What the volume was travels with its data, as Cinder restores a backup's volume metadata.
                 row.bootable = bool(manifest.get("bootable", row.bootable))
+                row.metadata_ = {**row.metadata_, **(manifest.get("volume_metadata") or {})}
                 row.image_metadata = dict(manifest.get("volume_image_metadata") or row.image_metadata)
         self._finish(backup, status="available", restore_volume_id=None)
 

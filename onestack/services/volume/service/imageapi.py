@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from onestack.services.volume.service.catalog import TIMEOUT, Catalog, PeerError
+from onestack.services.volume.service.catalog import Catalog, PeerError
 
 CHUNK = 1024 * 1024
 
@@ -24,8 +24,8 @@ class ImageAPI:
 
     def _call(self, method: str, token: str, path: str, **kw) -> httpx.Response:
         try:
-            return httpx.request(method, self._url(token, path), headers={"X-Auth-Token": token, **kw.pop(
-                "headers", {})}, timeout=TIMEOUT, **kw)
+            return self.catalog.http.request(method, self._url(token, path), headers={
+                "X-Auth-Token": token, **kw.pop("headers", {})}, **kw)
         except httpx.HTTPError as exc:
             raise PeerError(f"the image service could not be reached: {exc}") from exc
 
@@ -48,8 +48,8 @@ class ImageAPI:
         algorithm = image.get("os_hash_algo") or "sha512"
         digest = hashlib.new(algorithm)
         try:
-            with httpx.stream("GET", self._url(token, f"/images/{image['id']}/file"),
-                              headers={"X-Auth-Token": token}, timeout=TIMEOUT) as resp:
+            with self.catalog.http.stream("GET", self._url(token, f"/images/{image['id']}/file"),
+                                          headers={"X-Auth-Token": token}) as resp:
                 if resp.status_code != 200:
                     resp.read()
                     _expect(resp, 200, f"downloading image {image['id']}")
