@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import compute, dataplane, guest, load, network, testcloud  # noqa: E402
+from bench import compute, dataplane, guest, load, network, testcloud, volume  # noqa: E402
 from bench import object as object_bench  # noqa: E402
 from bench.targets import BCRYPT_ROUNDS, ROOT, Keystone, Onestack, password_body, rss_mb  # noqa: E402
 
@@ -129,6 +129,7 @@ PARTS = {
                   lambda r: testcloud.table(r["testcloud"])),
     "object": (lambda args: {"object": object_bench.measure(args.quick)}, ("object",),
                lambda r: object_bench.table(r["object"])),
+    "volume": (lambda args: {"volume": volume.measure(args.quick)}, ("volume",), lambda r: volume.table(r["volume"])),
 }
 
 

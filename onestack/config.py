@@ -167,6 +167,16 @@ class DashboardSettings:
 
 
 @dataclasses.dataclass
+class VolumeSettings:
+    """Block Storage: where backups go (Cinder's ``backup_driver``): ``posix``, files under
+    ``DATA_DIR/backups``, or ``swift``, the Object Storage API with the caller's token; and the container
+    a backup goes to when the request names none (``backup_swift_container``)."""
+
+    backup_driver: str = "posix"
+    backup_container: str = "volumebackups"
+
+
+@dataclasses.dataclass
 class Settings:
     data_dir: Path
     bind: str = "127.0.0.1:8080"
@@ -190,6 +200,7 @@ class Settings:
     metadata: MetadataSettings = dataclasses.field(default_factory=MetadataSettings)
     consoles: ConsoleSettings = dataclasses.field(default_factory=ConsoleSettings)
     dashboard: DashboardSettings = dataclasses.field(default_factory=DashboardSettings)
+    volume: VolumeSettings = dataclasses.field(default_factory=VolumeSettings)
 
     @property
     def host(self) -> str:
@@ -226,7 +237,7 @@ class Settings:
 
 SECTIONS = {"security_compliance": SecurityCompliance, "image_import": ImageImport, "network": NetworkSettings,
             "compute": ComputeSettings, "metadata": MetadataSettings, "consoles": ConsoleSettings,
-            "dashboard": DashboardSettings}
+            "dashboard": DashboardSettings, "volume": VolumeSettings}
 
 
 def load(data_dir: Path) -> Settings:

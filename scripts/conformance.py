@@ -39,9 +39,9 @@ AREAS = {
     "image": {"regex": r"^tempest\.api\.image\.", "services": {"glance"}},
     "network": {"regex": r"^tempest\.api\.network\.", "services": {"neutron", "nova", "glance", "placement"}},
     "compute": {"regex": r"^tempest\.api\.compute\.", "services": {"nova", "neutron", "glance", "placement"}},
-    # Block Storage alone: tests that attach to servers or make volumes from images skip until compute and
-    # the image service are wired to it.  One worker: volume files are made by one reconciler.
-    "volume": {"regex": r"^tempest\.api\.volume\.", "services": {"cinder"}, "concurrency": "1"},
+    # Block Storage with the image service (volumes from images, uploads to images): tests that attach to
+    # servers skip until compute is wired to it.  One worker: volume files are made by one reconciler.
+    "volume": {"regex": r"^tempest\.api\.volume\.", "services": {"cinder", "glance"}, "concurrency": "1"},
     # Swift behind Keystone: tests of middleware onestack does not provide are skipped by configuration.
     "object": {"regex": r"^tempest\.api\.object_storage\.", "services": {"swift"}},
     # Real guests on the kernel data plane: Tempest pings and SSHes into onestack-tiny through floating IPs
@@ -180,19 +180,27 @@ def scenario_sections(admin: dict) -> dict:
     }
 
 
-def volume_sections() -> dict:
-    """What onestack's Block Storage provides, and what it does not (yet): backups, manage/unmanage,
-    revert to snapshot, consistency groups, extending an attached volume."""
+def volume_sections(admin: dict) -> dict:
+    """What onestack's Block Storage provides, and what it does not (yet): manage/unmanage, revert to
+    snapshot, consistency groups, extending an attached volume.  A small public image is what volumes are
+    made from (Tempest reads it from [compute] image_ref)."""
+    with admin_session(admin) as http:
+        image = http.post("/image/v2/images", json={"name": "tempest-volume-image", "disk_format": "raw",
+                                                   "container_format": "bare", "visibility": "public"}
+                          ).raise_for_status().json()
+        http.put(f"/image/v2/images/{image['id']}/file", content=b"\0" * 65536,
+                 headers={"Content-Type": "application/octet-stream"}).raise_for_status()
     return {
+        "compute": {"image_ref": image["id"], "image_ref_alt": image["id"]},
         "volume": {"catalog_type": "block-storage", "min_microversion": "3.0", "max_microversion": "3.67",
                    "volume_size": "1", "build_interval": "1", "build_timeout": "60", "storage_protocol": "file",
                    "vendor_name": "Open Source"},
-        "volume-feature-enabled": {"api_v3": "true", "snapshot": "true", "clone": "true", "backup": "false",
+        "volume-feature-enabled": {"api_v3": "true", "snapshot": "true", "clone": "true", "backup": "true",
                                    "manage_volume": "false", "manage_snapshot": "false",
                                    "volume_revert": "false", "extend_attached_volume": "false",
                                    "extend_volume_with_snapshot": "true", "multi_backend": "false",
                                    "consistency_group": "false", "cluster_active_active": "false",
-                                   "api_extensions": ""},
+                                   "api_extensions": "all"},
     }
 # The middleware onestack provides besides the core API and DLO, as Tempest names them in requires_ext
 # (it skips the tests of the rest).
@@ -335,7 +343,8 @@ def main(area_name: str, narrower: str | None = None) -> int:
         if "nova" in area["services"]:
             extra.update(compute_sections(admin))
         if "cinder" in area["services"]:
-            extra.update(volume_sections())
+            for name, values in volume_sections(admin).items():
+                extra[name] = {**extra.get(name, {}), **values}
         if "heat" in area["services"]:
             extra.update(orchestration_sections(data_dir))
         if area.get("real"):

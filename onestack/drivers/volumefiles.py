@@ -5,6 +5,10 @@ taken by turning the volume's file into the snapshot's and giving the volume a n
 a volume made from a snapshot is another overlay on the snapshot's file.  Either costs the same whatever
 the size.  Backing names are relative, so the directory can move.
 
+``image-<id>.qcow2`` is an image's data converted once (Cinder's image-volume cache): every volume made
+from that image is an overlay on it, so a volume from a 10 GiB image costs what one from a 20 MB image
+does.  It goes when no file backs on it any more.
+
 Deleting a snapshot whose file others back on would break their chains: those files are first rebased
 onto the snapshot's own backing (qemu-img copies in what they read through it), which is the only place
 data are ever copied.  Volume files are always leaves: nothing backs on them.
@@ -15,12 +19,21 @@ renamed into place), so a reconciler may simply call the same function again.
 
 from __future__ import annotations
 
+import json
+import re
 import struct
 import subprocess
 from pathlib import Path
 
 GiB = 1024**3
 _QCOW2_MAGIC = b"QFI\xfb"
+# kind-<uuid> at the start of every name this directory holds (temporary ones start with a dot).
+_OWNER = re.compile(r"^\.?(volume|snapshot|image)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+# Image formats a volume may be made from (as the image service declares them) and qemu-img's names.
+IMAGE_FORMATS = {"raw": "raw", "qcow2": "qcow2", "vmdk": "vmdk", "vdi": "vdi", "vhd": "vpc", "vhdx": "vhdx",
+                 "iso": "raw"}
+# Formats a volume may be uploaded to an image as.
+UPLOAD_FORMATS = ("raw", "qcow2", "vmdk", "vdi", "vhd", "vhdx")
 
 
 class VolumeFileError(Exception):
@@ -50,6 +63,26 @@ def backing_of(path: Path) -> str | None:
         return f.read(size).decode()
 
 
+def inspect_image(path: Path, disk_format: str) -> int:
+    """The virtual size of image data declared as ``disk_format``, after the checks that keep a hostile
+    image from reading host files: no backing or external data file, single-file VMDK only, and the data
+    really in the declared format."""
+    if disk_format not in IMAGE_FORMATS:
+        raise VolumeFileError(f"image disk_format {disk_format} cannot be made a volume")
+    # Probed, not told: data that only claim a format must be seen for what they are.
+    info = json.loads(_run("qemu-img", "info", "--output=json", str(path)))
+    detected = info.get("format")
+    if detected != IMAGE_FORMATS[disk_format]:
+        raise VolumeFileError(f"the image data are {detected}, not the declared {disk_format}")
+    specific = (info.get("format-specific") or {}).get("data") or {}
+    if info.get("backing-filename") or specific.get("data-file"):
+        raise VolumeFileError("the image names a backing or data file: refused for safety")
+    if detected == "vmdk" and (specific.get("create-type") not in ("monolithicSparse", "streamOptimized")
+                               or len(specific.get("extents") or []) > 1):
+        raise VolumeFileError("only single-file VMDK images (monolithicSparse, streamOptimized) are taken")
+    return int(info["virtual-size"])
+
+
 def virtual_size(path: Path) -> int:
     with open(path, "rb") as f:
         header = f.read(32)
@@ -67,6 +100,14 @@ class VolumeFiles:
 
     def snapshot(self, snapshot_id: str) -> Path:
         return self.root / f"snapshot-{snapshot_id}.qcow2"
+
+    def image(self, image_id: str) -> Path:
+        return self.root / f"image-{image_id}.qcow2"
+
+    def download_target(self, image_id: str) -> Path:
+        """Where an image's data are downloaded before they are converted (removed once cached)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self.root / f".image-{image_id}.download.partial"
 
     def _partial(self, final: Path) -> Path:
         return final.with_name(f".{final.name}.partial")
@@ -96,14 +137,79 @@ class VolumeFiles:
             raise VolumeFileError(f"the data of snapshot {snapshot_id} are missing")
         self._create(self.volume(volume_id), size_gb, backing=source)
 
+    def cache_image(self, image_id: str, downloaded: Path, disk_format: str) -> None:
+        """Turn downloaded image data into the image's qcow2 file (once; the download is removed)."""
+        final = self.image(image_id)
+        if not final.exists():
+            inspect_image(downloaded, disk_format)
+            tmp = self._partial(final)
+            _run("qemu-img", "convert", "-q", "-f", IMAGE_FORMATS[disk_format], "-O", "qcow2", str(downloaded),
+                 str(tmp))
+            tmp.replace(final)
+        downloaded.unlink(missing_ok=True)
+
+    def create_from_image(self, volume_id: str, image_id: str, size_gb: int) -> None:
+        """An overlay on the image's cached file, ``size_gb`` large (at least the image's virtual size)."""
+        if self.volume(volume_id).exists():
+            return
+        source = self.image(image_id)
+        if not source.exists():
+            raise VolumeFileError(f"the data of image {image_id} are not cached")
+        if virtual_size(source) > size_gb * GiB:
+            raise VolumeFileError(f"image {image_id} is larger ({virtual_size(source)} bytes) than the volume "
+                                  f"({size_gb} GiB)")
+        self._create(self.volume(volume_id), size_gb, backing=source)
+
+    def export(self, volume_id: str, disk_format: str, dest: Path) -> None:
+        """The volume's data, its chain flattened, as one file in ``disk_format`` (for an image upload)."""
+        if disk_format not in UPLOAD_FORMATS:
+            raise VolumeFileError(f"a volume cannot be uploaded as {disk_format}")
+        _run("qemu-img", "convert", "-q", "-U", "-f", "qcow2", "-O", IMAGE_FORMATS[disk_format],
+             str(self.volume(volume_id)), str(dest))
+
+    def export_raw(self, source: Path, dest: Path) -> None:
+        """The data of a volume or snapshot file, its chain flattened, as a sparse raw file (for a backup)."""
+        if not source.exists():
+            raise VolumeFileError(f"the data of {source.name} are missing")
+        _run("qemu-img", "convert", "-q", "-U", "-f", "qcow2", "-O", "raw", str(source), str(dest))
+
+    def import_raw(self, volume_id: str, raw: Path, size_gb: int) -> None:
+        """Replace the volume's data with a raw file's (a restore), as a thin qcow2 of ``size_gb``."""
+        tmp = self._partial(self.volume(volume_id))
+        _run("qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", str(raw), str(tmp))
+        if virtual_size(tmp) < size_gb * GiB:
+            _run("qemu-img", "resize", "-q", "-f", "qcow2", str(tmp), str(size_gb * GiB))
+        tmp.replace(self.volume(volume_id))
+
+    def work_file(self, volume_id: str, purpose: str) -> Path:
+        """A temporary file of the volume's for ``purpose`` (backup, restore, upload), gone after a crash."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self.root / f".volume-{volume_id}.{purpose}.partial"
+
+    def discard_temporaries(self, kind: str, ident: str) -> None:
+        """Every temporary file of the volume, snapshot or image ``ident`` (what a crash leaves)."""
+        if self.root.exists():
+            for path in self.root.glob(f".{kind}-{ident}*"):
+                path.unlink(missing_ok=True)
+
+    def prune_images(self) -> list[str]:
+        """Remove cached images no file backs on any more; their ids."""
+        used = {backing_of(path) for path in self.files()}
+        pruned = []
+        for path in self.files():
+            if path.name.startswith("image-") and path.name not in used:
+                path.unlink(missing_ok=True)
+                pruned.append(path.name.removeprefix("image-").removesuffix(".qcow2"))
+        return pruned
+
     def extend(self, volume_id: str, size_gb: int) -> None:
         path = self.volume(volume_id)
         if virtual_size(path) < size_gb * GiB:
             _run("qemu-img", "resize", "-q", "-f", "qcow2", str(path), str(size_gb * GiB))
 
     def delete_volume(self, volume_id: str) -> None:
-        for path in (self.volume(volume_id), self._partial(self.volume(volume_id))):
-            path.unlink(missing_ok=True)
+        self.volume(volume_id).unlink(missing_ok=True)
+        self.discard_temporaries("volume", volume_id)
 
     # -- snapshots -------------------------------------------------------------------------------------
     def take_snapshot(self, volume_id: str, snapshot_id: str) -> None:
@@ -144,15 +250,14 @@ class VolumeFiles:
         return sorted(p for p in self.root.iterdir() if p.suffix == ".qcow2" and not p.name.startswith("."))
 
     def owners(self) -> dict[Path, tuple[str, str]]:
-        """Each file present, temporary ones included, with its (kind, id): ``("volume", id)`` or
-        ``("snapshot", id)``."""
+        """Each file present, temporary ones included, with its (kind, id): ``("volume", id)``,
+        ``("snapshot", id)`` or ``("image", id)``."""
         found = {}
         if self.root.exists():
             for path in self.root.iterdir():
-                stem = path.name.lstrip(".").removesuffix(".partial").removesuffix(".qcow2")
-                kind, _, ident = stem.partition("-")
-                if kind in ("volume", "snapshot") and ident:
-                    found[path] = (kind, ident)
+                match = _OWNER.match(path.name)
+                if match:
+                    found[path] = (match.group(1), match.group(2))
         return found
 
     def remove(self, path: Path) -> None:

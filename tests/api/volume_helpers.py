@@ -55,6 +55,17 @@ class Project:
             return snapshot if snapshot["status"] == status else None
         return wait(reached, 30, f"snapshot {snapshot_id} {status}")
 
+    def backup(self, volume_id: str, status: str = "available", **asked) -> dict:
+        created = ok(self.http.post("/backups", json={"backup": {"volume_id": volume_id, **asked}}), 202)["backup"]
+        return self.wait_backup(created["id"], status) if status else created
+
+    def wait_backup(self, backup_id: str, status: str) -> dict:
+        def reached():
+            backup = ok(self.http.get(f"/backups/{backup_id}"))["backup"]
+            assert backup["status"] != "error" or status == "error", backup
+            return backup if backup["status"] == status else None
+        return wait(reached, 60, f"backup {backup_id} {status}")
+
     def gone(self, path: str) -> None:
         wait(lambda: self.http.get(path).status_code == 404, 30, f"{path} gone")
 

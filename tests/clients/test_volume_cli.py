@@ -128,3 +128,134 @@ def test_openstacksdk_block_storage(cloud):
         assert conn.block_storage.find_snapshot(snapshot.id) is None
     finally:
         conn.close()
+
+
+def wait_image(cloud, ident: str, status: str = "active") -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        shown = cli(cloud, "image", "show", ident)
+        if shown["status"] == status:
+            return shown
+        time.sleep(0.3)
+    raise AssertionError(f"image {ident} never became {status}")
+
+
+def test_volumes_from_and_to_images_with_the_clis(cloud, tmp_path):
+    source = tmp_path / "tiny.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(source), "1G"], check=True)
+    img = name("cli-img")
+    cli(cloud, "image", "create", "--file", str(source), "--disk-format", "qcow2", "--container-format", "bare",
+        "--property", "os_distro=tiny", img)
+    vol = name("cli-bootable")
+    cli(cloud, "volume", "create", "--image", img, "--size", "1", "--bootable", vol)
+    shown = wait_status(cloud, "volume", vol, "available")
+    assert shown["bootable"] in (True, "true") and "tiny" in json.dumps(shown["volume_image_metadata"])
+    uploaded = name("cli-uploaded")
+    cli(cloud, "image", "create", "--volume", vol, "--disk-format", "qcow2", uploaded)
+    assert wait_image(cloud, uploaded)["disk_format"] == "qcow2"
+    wait_status(cloud, "volume", vol, "available")
+    # python-cinderclient: image metadata and upload-to-image.
+    assert cinder_cli(cloud, "image-metadata", vol, "set", "hw_rng_model=virtio").returncode == 0
+    shown = cinder_cli(cloud, "image-metadata-show", vol)
+    assert shown.returncode == 0 and "hw_rng_model" in shown.stdout and "os_distro" in shown.stdout
+    again = name("cinder-uploaded")
+    done = cinder_cli(cloud, "upload-to-image", "--disk-format", "raw", vol, again)
+    assert done.returncode == 0 and again in done.stdout, done.stderr
+    assert wait_image(cloud, again)["disk_format"] == "raw"
+    wait_status(cloud, "volume", vol, "available")
+    cloud.openstack("volume", "delete", vol, cloud="onestack")
+    for image in (img, uploaded, again):
+        cloud.openstack("image", "delete", image, cloud="onestack")
+
+
+def wait_backup(cloud, ident: str, status: str = "available") -> dict:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        shown = cli(cloud, "volume", "backup", "show", ident)
+        if shown["status"] == status:
+            return shown
+        time.sleep(0.3)
+    raise AssertionError(f"backup {ident} never became {status}")
+
+
+def test_backup_delete_and_restore_with_the_clis(cloud):
+    vol = name("cli-backed")
+    cli(cloud, "volume", "create", "--size", "1", vol)
+    shown = wait_status(cloud, "volume", vol, "available")
+    data = cloud.data_dir / "volumes" / f"volume-{shown['id']}.qcow2"
+    subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x4d 0 1M", str(data)], check=True,
+                   capture_output=True)
+    full = name("cli-full")
+    cli(cloud, "volume", "backup", "create", "--name", full, vol)
+    wait_backup(cloud, full)
+    incr = name("cli-incr")
+    cli(cloud, "volume", "backup", "create", "--incremental", "--name", incr, vol)
+    assert wait_backup(cloud, incr)["is_incremental"] in (True, "True")
+    cloud.openstack("volume", "delete", vol, cloud="onestack")
+    deadline = time.monotonic() + 30
+    while vol in {v["Name"] for v in cli(cloud, "volume", "list")} and time.monotonic() < deadline:
+        time.sleep(0.3)
+    restored = name("cli-restored")
+    cli(cloud, "volume", "backup", "restore", incr, restored)
+    back = wait_status(cloud, "volume", restored, "available")
+    out = subprocess.run(["qemu-io", "-r", "-U", "-f", "qcow2", "-c", "read -P 0x4d 0 1M",
+                          str(cloud.data_dir / "volumes" / f"volume-{back['id']}.qcow2")], capture_output=True,
+                         text=True).stdout
+    assert "Pattern verification failed" not in out and "read 1048576/1048576" in out
+    # python-cinderclient: restore into the existing volume, list, delete.
+    restore = cinder_cli(cloud, "backup-restore", "--volume", restored, full)
+    assert restore.returncode == 0, restore.stderr
+    wait_status(cloud, "volume", restored, "available")
+    listed = cinder_cli(cloud, "backup-list")
+    assert listed.returncode == 0 and full in listed.stdout and incr in listed.stdout
+    refused = cinder_cli(cloud, "backup-delete", full)
+    assert "Incremental backups exist" in refused.stdout + refused.stderr
+    for backup in (incr, full):
+        wait_backup(cloud, backup)
+        assert cinder_cli(cloud, "backup-delete", backup).returncode == 0
+        deadline = time.monotonic() + 30
+        while backup in cinder_cli(cloud, "backup-list").stdout and time.monotonic() < deadline:
+            time.sleep(0.3)
+    cloud.openstack("volume", "delete", restored, cloud="onestack")
+
+
+def test_retype_transfers_and_qos_with_the_clis(cloud):
+    kind = name("cli-gold")
+    cli(cloud, "volume", "type", "create", kind, os_cloud="onestack-admin")
+    qos = name("cli-qos")
+    made = cli(cloud, "volume", "qos", "create", "--consumer", "front-end", "--property", "total_iops_sec=200",
+               qos, os_cloud="onestack-admin")
+    assert made["consumer"] == "front-end" and "200" in json.dumps(made["properties"])
+    cloud.openstack("volume", "qos", "associate", qos, kind, cloud="onestack-admin")
+    shown = cli(cloud, "volume", "qos", "show", qos, os_cloud="onestack-admin")
+    assert kind in json.dumps(shown["associations"])
+    vol = name("cli-retyped")
+    cli(cloud, "volume", "create", "--size", "1", vol)
+    wait_status(cloud, "volume", vol, "available")
+    cloud.openstack("volume", "set", "--type", kind, "--retype-policy", "never", vol, cloud="onestack")
+    assert wait_status(cloud, "volume", vol, "available")["type"] == kind
+    # The demo project gives the volume away; the admin project takes it.
+    offer = cli(cloud, "volume", "transfer", "request", "create", vol)
+    assert offer["auth_key"] and offer["volume_id"]
+    listed = cli(cloud, "volume", "transfer", "request", "list")
+    assert offer["id"] in {t["ID"] for t in listed}
+    cli(cloud, "volume", "transfer", "request", "accept", "--auth-key", offer["auth_key"], offer["id"],
+        os_cloud="onestack-admin")
+    assert vol not in {v["Name"] for v in cli(cloud, "volume", "list")}
+    assert cli(cloud, "volume", "show", vol, os_cloud="onestack-admin")["status"] == "available"
+    # python-cinderclient: retype back, a transfer back to demo, QoS keys.
+    assert cinder_cli(cloud, "retype", vol, "__DEFAULT__", os_cloud="onestack-admin").returncode == 0
+    created = cinder_cli(cloud, "transfer-create", vol, os_cloud="onestack-admin")
+    assert created.returncode == 0, created.stderr
+    fields = {line.split("|")[1].strip(): line.split("|")[2].strip() for line in created.stdout.splitlines()
+              if line.startswith("|") and line.count("|") >= 3}
+    accepted = cinder_cli(cloud, "transfer-accept", fields["id"], fields["auth_key"])
+    assert accepted.returncode == 0, accepted.stderr
+    assert vol in {v["Name"] for v in cli(cloud, "volume", "list")}
+    keys = cinder_cli(cloud, "qos-key", made["id"], "set", "read_bytes_sec=1024", os_cloud="onestack-admin")
+    assert keys.returncode == 0, keys.stderr
+    assert "read_bytes_sec" in cinder_cli(cloud, "qos-show", made["id"], os_cloud="onestack-admin").stdout
+    cloud.openstack("volume", "qos", "disassociate", "--volume-type", kind, qos, cloud="onestack-admin")
+    cloud.openstack("volume", "qos", "delete", qos, cloud="onestack-admin")
+    cloud.openstack("volume", "delete", vol, cloud="onestack")
+    cloud.openstack("volume", "type", "delete", kind, cloud="onestack-admin")

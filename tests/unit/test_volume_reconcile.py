@@ -1,14 +1,15 @@
 """The volume reconciler after a crash, against a real database and real qcow2 files: interrupted tasks
 are finished, a failure ends in an error status with its reason, and files no row owns are removed."""
 
+import subprocess
 import uuid
 
 import pytest
 
 from onestack.db import migrate
 from onestack.db.engine import Database
-from onestack.drivers.volumefiles import VolumeFiles, backing_of
-from onestack.services.volume.models import DEFAULT_TYPE_ID, Snapshot, Volume
+from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles, backing_of, inspect_image
+from onestack.services.volume.models import DEFAULT_TYPE_ID, Backup, Snapshot, Volume
 from onestack.services.volume.reconcile import Reconciler
 
 
@@ -130,3 +131,139 @@ def test_a_clone_waits_for_its_frozen_copy_and_takes_it_away_when_deleted(world)
     settle(reconciler)
     assert row(db, Snapshot, frozen) is None and not files.snapshot(frozen).exists()
     assert backing_of(files.volume(source)) is None
+
+
+def cache_image(files: VolumeFiles, image_id: str) -> None:
+    """An image's cached file, as a finished download leaves it."""
+    downloaded = files.download_target(image_id)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(downloaded), "64M"], check=True)
+    files.cache_image(image_id, downloaded, "qcow2")
+
+
+def test_a_create_from_an_image_cut_by_a_restart_ends_in_error_and_leaves_no_file(world):
+    db, files, reconciler = world
+    image_id, other_image = str(uuid.uuid4()), str(uuid.uuid4())
+    half_done = add_volume(db, image_id=image_id, task_token="a-token")
+    not_started = add_volume(db, image_id=other_image, task_token="a-token")
+    # What a kill -9 left: the image cached, the volume's overlay made but its row not yet told, and the
+    # other image half downloaded and half converted.
+    cache_image(files, image_id)
+    files.create_from_image(half_done, image_id, 1)
+    files.download_target(other_image).write_bytes(b"half an image")
+    (files.root / f".image-{other_image}.qcow2.partial").write_bytes(b"half converted")
+    reconciler.recover()
+    for volume_id in (half_done, not_started):
+        ended = row(db, Volume, volume_id)
+        assert (ended.status, ended.task, ended.task_token) == ("error", None, None)
+        assert "restarted while creating it from image" in ended.fault
+    assert list(files.root.iterdir()) == []
+    assert reconciler.pending() == []
+
+
+def test_an_upload_cut_by_a_restart_goes_back_to_the_status_it_left(world):
+    db, files, reconciler = world
+    volume_id = add_volume(db)
+    settle(reconciler)
+    image_id = str(uuid.uuid4())
+    with db.write() as session:
+        volume = session.get(Volume, volume_id)
+        volume.status, volume.previous_status, volume.task = "uploading", "in-use", "upload"
+        volume.task_args, volume.task_token = {"image_id": image_id, "disk_format": "raw"}, "a-token"
+    files.work_file(volume_id, "upload").write_bytes(b"part of the data")
+    reconciler.recover()
+    ended = row(db, Volume, volume_id)
+    assert (ended.status, ended.task, ended.task_token, ended.previous_status) == ("in-use", None, None, None)
+    assert image_id in ended.fault
+    assert [p.name for p in files.root.iterdir()] == [f"volume-{volume_id}.qcow2"]
+
+
+def test_a_cached_image_stays_while_a_file_backs_on_it(world):
+    db, files, reconciler = world
+    image_id = str(uuid.uuid4())
+    cache_image(files, image_id)
+    user = add_volume(db, image_id=image_id)
+    files.create_from_image(user, image_id, 1)
+    with db.write() as session:
+        session.get(Volume, user).task = None
+    snapshot_id = add_snapshot(db, user)
+    settle(reconciler)  # the volume's file is frozen as the snapshot, still on the image
+    reconciler.recover()
+    assert files.image(image_id).exists()
+    with db.write() as session:
+        session.get(Volume, user).task = "delete"
+        session.get(Volume, user).cascade = True
+        session.get(Snapshot, snapshot_id).task = "delete"
+    settle(reconciler)
+    assert list(files.root.iterdir()) == []
+
+
+@pytest.mark.parametrize("declared, make, refusal", [
+    ("qcow2", ["-f", "raw"], "not the declared qcow2"),
+    ("raw", ["-f", "qcow2"], "not the declared raw"),
+    ("qcow2", ["-f", "qcow2", "-b", "/etc/passwd", "-F", "raw"], "backing"),
+    ("ami", ["-f", "raw"], "cannot be made a volume"),
+])
+def test_image_data_that_are_not_what_they_claim_are_refused(tmp_path, declared, make, refusal):
+    path = tmp_path / "image"
+    subprocess.run(["qemu-img", "create", "-q", *make, str(path), "1M"], check=True)
+    with pytest.raises(VolumeFileError, match=refusal):
+        inspect_image(path, declared)
+
+
+def add_backup(db: Database, volume_id: str, **fields) -> str:
+    ident = str(uuid.uuid4())
+    values = {"status": "creating", "task": "create", **fields}
+    with db.write() as session:
+        session.add(Backup(id=ident, project_id="p", user_id="u", volume_id=volume_id, size=1,
+                           availability_zone="nova", driver="posix", container="volumebackups",
+                           object_prefix=f"volume_{volume_id}/20240101000000/az_nova_backup_{ident}",
+                           metadata_={}, **values))
+    return ident
+
+
+def test_a_backup_cut_by_a_restart_ends_in_error_and_its_objects_go(world):
+    db, files, reconciler = world
+    volume_id = add_volume(db)
+    settle(reconciler)
+    subprocess.run(["qemu-io", "-f", "qcow2", "-c", "write -P 0x11 0 64k", str(files.volume(volume_id))],
+                   check=True, capture_output=True)
+    done = add_backup(db, volume_id)
+    settle(reconciler)
+    assert row(db, Backup, done).status == "available"
+    with db.write() as session:
+        volume = session.get(Volume, volume_id)
+        volume.status, volume.previous_status = "backing-up", "available"
+    cut = add_backup(db, volume_id)
+    # What the kill left: a chunk stored, one half written, the volume's data half exported.
+    store = files.root.parent / "backups" / "volumebackups" / f"volume_{volume_id}" / "20240101000000"
+    (store / f"az_nova_backup_{cut}-00001").write_bytes(b"a stored chunk")
+    (store / f".az_nova_backup_{cut}-00002.partial").write_bytes(b"half a chunk")
+    files.work_file(volume_id, f"backup-{cut}").write_bytes(b"half the data")
+    reconciler.recover()
+    ended = row(db, Backup, cut)
+    assert (ended.status, ended.task) == ("error", "purge") and "restarted while making it" in ended.fault
+    assert row(db, Volume, volume_id).status == "available"
+    settle(reconciler)
+    assert row(db, Backup, cut).task is None
+    assert sorted(p.name for p in store.iterdir()) == sorted(
+        [f"az_nova_backup_{done}-00001", f"az_nova_backup_{done}_metadata"])
+    assert [p.name for p in files.root.iterdir()] == [f"volume-{volume_id}.qcow2"]
+
+
+def test_a_restore_cut_by_a_restart_leaves_the_backup_and_an_error_restoring_volume(world):
+    db, files, reconciler = world
+    source = add_volume(db)
+    settle(reconciler)
+    backup_id = add_backup(db, source)
+    settle(reconciler)
+    target = add_volume(db)
+    settle(reconciler)
+    with db.write() as session:
+        session.get(Volume, target).status = "restoring-backup"
+        backup = session.get(Backup, backup_id)
+        backup.status, backup.task, backup.restore_volume_id = "restoring", "restore", target
+    files.work_file(target, "restore").write_bytes(b"half restored")
+    reconciler.recover()
+    assert row(db, Volume, target).status == "error_restoring"
+    assert (row(db, Backup, backup_id).status, row(db, Backup, backup_id).task) == ("available", None)
+    assert not files.work_file(target, "restore").exists()

@@ -1,8 +1,14 @@
-"""Block Storage records: volume types and who may use them, volumes, snapshots, attachments and quotas.
+"""Block Storage records: volume types and who may use them, volumes, snapshots, attachments, backups,
+transfers, QoS specs and quotas.
 
-A volume or snapshot row holds the desired state and the observed one in ``status``: the API writes a
-transitional status (``creating``, ``extending``, ``deleting``) and the reconciler makes the file match,
-then writes the status it reached (or ``error`` with the reason in ``fault``).
+A volume, snapshot or backup row holds the desired state and the observed one in ``status``: the API writes
+a transitional status (``creating``, ``extending``, ``deleting``, ``uploading``, ``backing-up``...) and the
+reconciler makes the files match, then writes the status it reached (or ``error`` with the reason in
+``fault``).
+
+A task that talks to another service's API (an image download or upload, a backup into Object Storage)
+does so with the caller's token, as Cinder carries the request context to its volume and backup services:
+it is kept with the task (``task_token``) and cleared when the task ends.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from onestack.db.base import Base, UTCDateTime, utcnow
 # The type every cloud has from the start, as Cinder's database migration makes it.
 DEFAULT_TYPE_ID = "5a1a6d32-7bd7-4d3f-8fbf-9a5d2a1b8f0e"
 DEFAULT_TYPE_NAME = "__DEFAULT__"
+# The one availability zone of this cloud's Block Storage.
+AVAILABILITY_ZONE = "nova"
 
 
 class VolumeType(Base):
@@ -27,6 +35,20 @@ class VolumeType(Base):
     description: Mapped[str | None] = mapped_column(Text)
     is_public: Mapped[bool] = mapped_column(Boolean, default=True)
     extra_specs: Mapped[dict] = mapped_column(JSON, default=dict)
+    qos_specs_id: Mapped[str | None] = mapped_column(ForeignKey("volume_qos_specs.id"))
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+
+
+class QosSpecs(Base):
+    """Named QoS keys (``total_iops_sec``...) for a consumer (front-end, back-end or both), given to types."""
+
+    __tablename__ = "volume_qos_specs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    consumer: Mapped[str] = mapped_column(String(16))
+    specs: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 
@@ -74,9 +96,16 @@ class Volume(Base):
     source_volid: Mapped[str | None] = mapped_column(String(36))
     # A clone of a volume backs on a frozen copy of it: a hidden snapshot that goes with the last user.
     clone_of: Mapped[str | None] = mapped_column(String(36))
-    # What the reconciler is to do with the file (create, extend, delete), apart from the status an admin
-    # may reset; None once done.  A delete with cascade takes the volume's snapshots too.
+    # The image the data came from (its file, cached once, is what the volume's file backs on).
+    image_id: Mapped[str | None] = mapped_column(String(36))
+    # What the reconciler is to do with the file (create, extend, delete, upload, restore), apart from the
+    # status an admin may reset; None once done.  A delete with cascade takes the volume's snapshots too.
     task: Mapped[str | None] = mapped_column(String(16), index=True)
+    # The task's arguments (the image an upload fills, the backup a restore reads...).
+    task_args: Mapped[dict | None] = mapped_column(JSON)
+    task_token: Mapped[str | None] = mapped_column(Text)
+    # The status to go back to when an upload or a backup ends (Cinder's previous_status).
+    previous_status: Mapped[str | None] = mapped_column(String(32))
     cascade: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
@@ -144,3 +173,82 @@ class QuotaClass(Base):
     class_name: Mapped[str] = mapped_column(String(255), primary_key=True)
     resource: Mapped[str] = mapped_column(String(255), primary_key=True)
     hard_limit: Mapped[int] = mapped_column(Integer)
+
+
+class Backup(Base):
+    """A copy of a volume's data in a backup store: compressed, checksummed chunks and a manifest.
+
+    An incremental backup stores only the chunks that changed since its parent and names the parent's for
+    the others, so a backup with dependents cannot be deleted.
+    """
+
+    __tablename__ = "volume_backup"
+    __table_args__ = (Index("ix_volume_backup_project_created", "project_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(64))
+    volume_id: Mapped[str] = mapped_column(String(36), index=True)
+    snapshot_id: Mapped[str | None] = mapped_column(String(36))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    # Cinder's fail_reason: shown to the owner.
+    fault: Mapped[str | None] = mapped_column(Text)
+    availability_zone: Mapped[str] = mapped_column(String(255))
+    # Which store holds it (``posix`` or ``swift``) and where in it: for ``swift`` the account's URL (the
+    # owner's Object Storage endpoint when it was made), a container and the objects' prefix.
+    driver: Mapped[str] = mapped_column(String(16))
+    store_url: Mapped[str | None] = mapped_column(Text)
+    container: Mapped[str | None] = mapped_column(String(255))
+    object_prefix: Mapped[str | None] = mapped_column(String(255))
+    object_count: Mapped[int] = mapped_column(Integer, default=0)
+    parent_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    is_incremental: Mapped[bool] = mapped_column(Boolean, default=False)
+    metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    data_timestamp: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    # create, restore or delete; a restore writes the volume ``restore_volume_id``.
+    task: Mapped[str | None] = mapped_column(String(16), index=True)
+    restore_volume_id: Mapped[str | None] = mapped_column(String(36))
+    task_token: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+
+
+class Transfer(Base):
+    """A volume offered to another project: whoever presents the id and the auth key takes it."""
+
+    __tablename__ = "volume_transfer"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(String(36), index=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    # The key is shown once, at creation; only a salted hash of it is kept.
+    salt: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    no_snapshots: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The project giving the volume away (Cinder's source_project_id): the transfer is its to see.
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    destination_project_id: Mapped[str | None] = mapped_column(String(64))
+    accepted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+
+
+class Message(Base):
+    """A user message (3.3): what went wrong with one of the project's resources, in words, for a while."""
+
+    __tablename__ = "volume_message"
+    __table_args__ = (Index("ix_volume_message_project_created", "project_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(255))
+    resource_type: Mapped[str] = mapped_column(String(36))
+    resource_uuid: Mapped[str | None] = mapped_column(String(36))
+    # Cinder's event id: VOLUME_<resource>_<action>_<detail>, and the words for it.
+    event_id: Mapped[str] = mapped_column(String(255))
+    user_message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, index=True)

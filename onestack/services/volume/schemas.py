@@ -12,6 +12,7 @@ UUID_OR_NULL = {"type": ["string", "null"], "format": "uuid"}
 SIZE = {"type": ["integer", "string", "null"], "pattern": "^[0-9]+$", "minimum": 1, "maximum": 2147483647}
 BOOLEAN = {"type": ["boolean", "string"], "enum": [True, False, "true", "false", "True", "False", "1", "0",
                                                     "yes", "no", "on", "off"]}
+BOOLEAN_OR_NULL = {"type": ["boolean", "string", "null"], "enum": [*BOOLEAN["enum"], None]}
 METADATA = {"type": "object", "maxProperties": 128,
             "patternProperties": {"^.{1,255}$": {"type": "string", "maxLength": 255}},
             "additionalProperties": False}
@@ -74,6 +75,20 @@ VOLUME_ACTIONS: dict[str, dict] = {
                                                                    "connector": {"type": ["object", "null"]}}},
     "os-initialize_connection": {"type": "object", "properties": {"connector": {"type": "object"}},
                                  "required": ["connector"]},
+    "os-volume_upload_image": {"type": "object", "required": ["image_name"], "properties": {
+        "image_name": {"type": "string", "minLength": 1, "maxLength": 255}, "force": BOOLEAN,
+        "disk_format": {"enum": ["raw", "qcow2", "vmdk", "vdi", "vhd", "vhdx"]},
+        "container_format": {"enum": ["bare"]}, "visibility": {"enum": ["public", "private", "shared",
+                                                                        "community"]},
+        "protected": BOOLEAN}},
+    "os-set_image_metadata": {"type": "object", "properties": {"metadata": METADATA}, "required": ["metadata"]},
+    "os-unset_image_metadata": {"type": "object", "properties": {"key": {"type": "string", "minLength": 1,
+                                                                         "maxLength": 255}},
+                                "required": ["key"]},
+    "os-show_image_metadata": {"type": ["object", "null"]},
+    "os-retype": {"type": "object", "required": ["new_type"], "properties": {
+        "new_type": {"type": "string", "minLength": 1, "maxLength": 255},
+        "migration_policy": {"enum": ["never", "on-demand", None]}}},
     "os-terminate_connection": {"type": "object", "properties": {"connector": {"type": ["object", "null"]}},
                                 "required": ["connector"]},
 }
@@ -124,3 +139,43 @@ ATTACHMENT_CREATE = {"type": "object", "required": ["attachment"], "properties":
 ATTACHMENT_UPDATE = {"type": "object", "required": ["attachment"], "properties": {"attachment": {
     "type": "object", "required": ["connector"], "properties": {"connector": {"type": "object"}}}}}
 ATTACHMENT_ACTION = one_action({"os-complete": {"type": ["object", "null"]}})
+
+CONTAINER = {"type": ["string", "null"], "minLength": 1, "maxLength": 255, "pattern": "^[^/]+$"}
+BACKUP_CREATE = _by_version("backup", {
+    "volume_id": UUID, "container": CONTAINER, "name": NAME, "description": DESCRIPTION,
+    "incremental": BOOLEAN_OR_NULL, "force": BOOLEAN_OR_NULL, "snapshot_id": UUID_OR_NULL, "metadata": METADATA_OR_NULL,
+    "availability_zone": {"type": ["string", "null"], "maxLength": 255}}, ("volume_id",))
+BACKUP_UPDATE = {"type": "object", "required": ["backup"], "properties": {"backup": {
+    "type": "object", "additionalProperties": False, "properties": {
+        "name": NAME, "description": DESCRIPTION, "metadata": METADATA_OR_NULL}}}}
+BACKUP_RESTORE = {"type": "object", "required": ["restore"], "properties": {"restore": {
+    "type": ["object", "null"], "additionalProperties": False, "properties": {
+        "volume_id": UUID_OR_NULL, "name": NAME}}}}
+BACKUP_ACTIONS = one_action({
+    "os-reset_status": {"type": "object", "properties": {"status": {"type": "string", "maxLength": 255}},
+                        "required": ["status"]},
+    "os-force_delete": {"type": ["object", "null"]}})
+BACKUP_IMPORT = {"type": "object", "required": ["backup-record"], "properties": {"backup-record": {
+    "type": "object", "required": ["backup_service", "backup_url"], "properties": {
+        "backup_service": {"type": "string", "minLength": 1, "maxLength": 255},
+        "backup_url": {"type": "string", "minLength": 1, "maxLength": 65536}}}}}
+
+TRANSFER_CREATE = {"type": "object", "required": ["transfer"], "properties": {"transfer": {
+    "type": "object", "required": ["volume_id"], "additionalProperties": False, "properties": {
+        "volume_id": UUID, "name": NAME, "no_snapshots": BOOLEAN}}}}
+TRANSFER_ACCEPT = {"type": "object", "required": ["accept"], "properties": {"accept": {
+    "type": "object", "required": ["auth_key"], "properties": {
+        "auth_key": {"type": "string", "minLength": 1, "maxLength": 255}}}}}
+
+QOS_VALUE = {"type": ["string", "integer", "number"]}
+QOS_KEY = "^[\\w\\.\\-:]{1,255}$"
+QOS_CREATE = {"type": "object", "required": ["qos_specs"], "properties": {"qos_specs": {
+    "type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^(?!\\s*$).+"},
+        "consumer": {"type": "string"}},
+    "patternProperties": {QOS_KEY: QOS_VALUE}, "additionalProperties": False}}}
+QOS_SET = {"type": "object", "required": ["qos_specs"], "properties": {"qos_specs": {
+    "type": "object", "minProperties": 1, "properties": {"consumer": {"type": "string"}},
+    "patternProperties": {QOS_KEY: QOS_VALUE}, "additionalProperties": False}}}
+QOS_UNSET = {"type": "object", "required": ["keys"], "properties": {"keys": {
+    "type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1, "maxLength": 255}}}}

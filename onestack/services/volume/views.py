@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime
 
 from onestack.http.microversion import Version, at_least
-from onestack.services.volume.models import Attachment, DefaultType, Snapshot, Volume, VolumeType
+from onestack.services.volume.models import (
+    Attachment,
+    Backup,
+    DefaultType,
+    Message,
+    QosSpecs,
+    Snapshot,
+    Transfer,
+    Volume,
+    VolumeType,
+)
 from onestack.services.volume.public import Connection
 from onestack.services.volume.versions import MICROVERSIONS
 
@@ -95,12 +105,76 @@ def snapshot(snapshot: Snapshot, version: Version | None, detail: bool = True) -
     return body
 
 
+def backup_summary(row: Backup, url) -> dict:
+    return {"id": row.id, "name": row.name, "links": links(url, row.project_id, "backups", row.id)}
+
+
+def backup(row: Backup, url, version: Version | None, admin: bool, has_dependents: bool) -> dict:
+    body = {**backup_summary(row, url), "description": row.description, "status": row.status,
+            "availability_zone": row.availability_zone, "container": row.container,
+            "created_at": when(row.created_at), "updated_at": when(row.updated_at), "fail_reason": row.fault,
+            "volume_id": row.volume_id, "is_incremental": row.is_incremental,
+            "has_dependent_backups": has_dependents, "size": row.size, "object_count": row.object_count,
+            "snapshot_id": row.snapshot_id, "data_timestamp": when(row.data_timestamp)}
+    if admin and at_least(version, "3.18"):
+        body["os-backup-project-attr:project_id"] = row.project_id
+    if at_least(version, "3.43"):
+        body["metadata"] = dict(row.metadata_)
+    if at_least(version, "3.56"):
+        body["user_id"] = row.user_id
+    if at_least(version, "3.64"):
+        body["encryption_key_id"] = None
+    return body
+
+
 def volume_type(row: VolumeType, admin: bool) -> dict:
     body = {"id": row.id, "name": row.name, "description": row.description, "is_public": row.is_public,
             "os-volume-type-access:is_public": row.is_public}
     if admin:
-        body.update({"extra_specs": {k: str(v) for k, v in row.extra_specs.items()}, "qos_specs_id": None})
+        body.update({"extra_specs": {k: str(v) for k, v in row.extra_specs.items()},
+                     "qos_specs_id": row.qos_specs_id})
     return body
+
+
+def upload(volume: Volume, image: dict) -> dict:
+    """What os-volume_upload_image answers: the volume, now uploading, and the image it fills."""
+    return {"id": volume.id, "updated_at": when(volume.updated_at), "status": volume.status,
+            "display_description": volume.description, "size": volume.size,
+            "volume_type": volume_type(volume.volume_type, admin=True), "image_id": image["id"],
+            "container_format": image.get("container_format"), "disk_format": image.get("disk_format"),
+            "image_name": image.get("name"), "protected": image.get("protected", False),
+            "visibility": image.get("visibility")}
+
+
+def transfer(row: Transfer, url, version: Version | None, detail: bool = True, auth_key: str | None = None) -> dict:
+    """A transfer; ``auth_key`` only in the answer to its creation."""
+    body = {"id": row.id, "name": row.name, "volume_id": row.volume_id,
+            "links": links(url, row.project_id, "volume-transfers", row.id)}
+    if detail:
+        body["created_at"] = when(row.created_at)
+        if at_least(version, "3.55"):
+            body["no_snapshots"] = row.no_snapshots
+        if at_least(version, "3.57"):
+            body.update({"source_project_id": row.project_id, "destination_project_id": row.destination_project_id,
+                         "accepted": row.accepted})
+    if auth_key is not None:
+        body["auth_key"] = auth_key
+    return body
+
+
+def qos_specs(row: QosSpecs) -> dict:
+    return {"id": row.id, "name": row.name, "consumer": row.consumer, "specs": dict(row.specs)}
+
+
+def qos_links(url, project_id: str, row: QosSpecs) -> list[dict]:
+    return links(url, project_id, "qos-specs", row.id)
+
+
+def message(row: Message, url) -> dict:
+    return {"id": row.id, "message_level": "ERROR", "user_message": row.user_message, "event_id": row.event_id,
+            "resource_type": row.resource_type, "resource_uuid": row.resource_uuid, "request_id": row.request_id,
+            "created_at": when(row.created_at), "guaranteed_until": when(row.expires_at),
+            "links": links(url, row.project_id, "messages", row.id)}
 
 
 def default_type(row: DefaultType) -> dict:
@@ -127,7 +201,7 @@ def absolute_limits(limits: dict, used: dict) -> dict:
         "maxTotalVolumeGigabytes": limits["gigabytes"], "maxTotalBackups": limits["backups"],
         "maxTotalBackupGigabytes": limits["backup_gigabytes"], "totalVolumesUsed": used["volumes"],
         "totalGigabytesUsed": used["gigabytes"], "totalSnapshotsUsed": used["snapshots"],
-        "totalBackupsUsed": 0, "totalBackupGigabytesUsed": 0}}
+        "totalBackupsUsed": used["backups"], "totalBackupGigabytesUsed": used["backup_gigabytes"]}}
 
 
 # The one volume service of this cloud (Cinder's service_uuid names the cinder-volume service).

@@ -5,10 +5,15 @@ from onestack.http.routing import Service
 from onestack.services.volume.api import (
     actions,
     attachments,
+    backups,
     discovery,
+    info,
+    messages,
+    qos,
     quotas,
     services,
     snapshots,
+    transfers,
     types,
     volumes,
 )
@@ -19,4 +24,5 @@ def service() -> Service:
     # Cinder's fault bodies have Nova's shape: {"itemNotFound": {"code": 404, "message": ...}}.
     return Service("block-storage", "/volume", nova_fault, [
         *discovery.ROUTES, *volumes.ROUTES, *actions.ROUTES, *snapshots.ROUTES, *types.ROUTES, *quotas.ROUTES,
-        *services.ROUTES, *attachments.ROUTES], microversions=MICROVERSIONS)
+        *services.ROUTES, *attachments.ROUTES, *backups.ROUTES, *transfers.ROUTES, *qos.ROUTES,
+        *messages.ROUTES, *info.ROUTES], microversions=MICROVERSIONS)

@@ -1,11 +1,11 @@
 """POST /v3/{project_id}/volumes/{volume_id}/action: one action per body (extend, admin resets, bootable
-and read-only flags, and the older attach and detach actions)."""
+and read-only flags, image metadata, upload to an image, and the older attach and detach actions)."""
 
 from __future__ import annotations
 
 from onestack.http.errors import BadRequest
 from onestack.http.routing import Call, Reply
-from onestack.services.volume import schemas
+from onestack.services.volume import schemas, views
 from onestack.services.volume.api.paths import flag, v3
 from onestack.services.volume.service import VolumeService
 from onestack.services.volume.service.volumes import RESETTABLE
@@ -35,6 +35,30 @@ def _set_bootable(svc: VolumeService, call: Call, volume_id: str, args: dict) ->
     return Reply(status=200)  # Cinder answers this one 200, the others 202
 
 
+def _upload_image(svc: VolumeService, call: Call, volume_id: str, args: dict) -> Reply:
+    asked = {"image_name": args["image_name"], "force": flag(args.get("force", False)),
+             "disk_format": args.get("disk_format", "raw"), "container_format": args.get("container_format", "bare"),
+             "visibility": "private", "protected": None}
+    if call.version.at_least("3.1"):  # before it, every uploaded image is private
+        asked["visibility"] = args.get("visibility", "private")
+        asked["protected"] = flag(args["protected"]) if "protected" in args else None
+    volume, image = svc.volumes.upload_to_image(call.ctx, volume_id, asked)
+    return Reply({"os-volume_upload_image": views.upload(volume, image)}, 202)
+
+
+def _set_image_metadata(svc: VolumeService, call: Call, volume_id: str, args: dict) -> Reply:
+    return Reply({"metadata": svc.volumes.set_image_metadata(call.ctx, volume_id, args["metadata"])}, 200)
+
+
+def _unset_image_metadata(svc: VolumeService, call: Call, volume_id: str, args: dict) -> Reply:
+    svc.volumes.unset_image_metadata(call.ctx, volume_id, args["key"])
+    return Reply(status=200)
+
+
+def _show_image_metadata(svc: VolumeService, call: Call, volume_id: str, args: dict) -> Reply:
+    return Reply({"metadata": svc.volumes.image_metadata(call.ctx, volume_id)}, 200)
+
+
 ACTIONS = {
     "os-extend": lambda svc, call, v, args: svc.volumes.extend(call.ctx, v, args["new_size"]),
     "os-reset_status": _reset_status,
@@ -53,6 +77,11 @@ ACTIONS = {
         call.ctx, v, (args or {}).get("attachment_id"), force=True),
     "os-initialize_connection": _initialize_connection,
     "os-terminate_connection": _terminate_connection,
+    "os-volume_upload_image": _upload_image,
+    "os-set_image_metadata": _set_image_metadata,
+    "os-unset_image_metadata": _unset_image_metadata,
+    "os-show_image_metadata": _show_image_metadata,
+    "os-retype": lambda svc, call, v, args: svc.volumes.retype(call.ctx, v, args["new_type"]),
 }
 
 

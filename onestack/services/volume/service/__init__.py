@@ -1,7 +1,8 @@
 """``VolumeService``: Block Storage's domain rules, the only layer that opens transactions.
 
 It is what the runtime builds (``runtime.volume``) and what other services receive as a
-``public.BlockStorage``: volumes, snapshots, types, quotas and attachments are its parts.
+``public.BlockStorage``: volumes, snapshots, backups, transfers, types and QoS specs, quotas, attachments
+and user messages are its parts.
 """
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from onestack.services.volume.public import Connection, VolumeRef
 from onestack.services.volume.service import quotas, types
 from onestack.services.volume.service.access import load
 from onestack.services.volume.service.attachments import Attachments
+from onestack.services.volume.service.backups import Backups, BackupStores
+from onestack.services.volume.service.catalog import Catalog
+from onestack.services.volume.service.imageapi import ImageAPI
+from onestack.services.volume.service.messages import Messages
+from onestack.services.volume.service.qos import Qos
 from onestack.services.volume.service.snapshots import Snapshots
+from onestack.services.volume.service.transfers import Transfers
 from onestack.services.volume.service.volumes import Volumes
 
 
@@ -25,7 +32,15 @@ class VolumeService:
     def __init__(self, db: Database, settings: Settings):
         self.db = db
         self.files = VolumeFiles(settings.data_dir / "volumes")
-        self.volumes = Volumes(db)
+        # Other services' APIs, reached over HTTP with the caller's token at the catalog's endpoints.
+        self.catalog = Catalog(f"{settings.base_url}/identity", settings.region)
+        self.image_api = ImageAPI(self.catalog)
+        self.volumes = Volumes(db, self.image_api)
+        self.backup_stores = BackupStores(settings.data_dir / "backups")
+        self.backups = Backups(db, settings.volume, self.catalog)
+        self.transfers = Transfers(db)
+        self.qos = Qos(db)
+        self.messages = Messages(db)
         self.snapshots = Snapshots(db)
         self.attachments = Attachments(db, self.files)
 

@@ -26,6 +26,10 @@ from onestack.services.volume.policies import authorize
 from onestack.services.volume.public import Connection
 from onestack.services.volume.service.access import load, scoped
 
+# What the attachment list filters on: a query name and the column it compares.
+FILTERS = {"volume_id": Attachment.volume_id, "instance_uuid": Attachment.instance_uuid,
+           "status": Attachment.attach_status}
+
 
 def _reservable(volume: Volume) -> None:
     allowed = ("available", "in-use", "reserved") if volume.multiattach else ("available",)
@@ -96,11 +100,9 @@ class Attachments:
         with self.db.read() as session:
             stmt = scoped(select(Attachment), Attachment, ctx, all_projects).order_by(Attachment.created_at.desc(),
                                                                                      Attachment.id)
-            for field in ("volume_id", "instance_uuid"):
+            for field, column in FILTERS.items():
                 if field in query:
-                    stmt = stmt.where(getattr(Attachment, field) == query[field])
-            if "status" in query:
-                stmt = stmt.where(Attachment.attach_status == query["status"])
+                    stmt = stmt.where(column == query[field])
             return page(list(session.scalars(stmt)), query, parse_limit(query))
 
     def update(self, ctx: Context, attachment_id: str, connector: dict,

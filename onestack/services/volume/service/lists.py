@@ -33,14 +33,15 @@ def _metadata_filter(text: str) -> dict[str, str]:
 
 
 def listing(session: Session, stmt: Select, model, query, version: Version | None, *, filters: dict[str, str],
-            sortable: dict[str, str]) -> Page:
+            sortable: dict[str, str], metadata: bool = True) -> Page:
+    """``metadata``: whether the rows have metadata to filter on."""
     stmt = apply_filters(stmt, model, query, filters)
     if at_least(version, "3.34"):
         for key, value in query.multi_items():
             if key.endswith("~") and key[:-1] in filters:
                 column = getattr(model, filters[key[:-1]])
                 stmt = stmt.where(column.contains(value, autoescape=True))
-    wanted = _metadata_filter(query["metadata"]) if "metadata" in query else {}
+    wanted = _metadata_filter(query["metadata"]) if metadata and "metadata" in query else {}
     keys, dirs = sort_params(query)
     stmt = apply_sort(stmt, model, keys, dirs, sortable, default="created_at", default_dir="desc")
     rows = [row for row in session.scalars(stmt).unique()

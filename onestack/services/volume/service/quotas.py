@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from onestack.http.errors import BadRequest, PayloadTooLarge
-from onestack.services.volume.models import Quota, QuotaClass, Snapshot, Volume, VolumeType
+from onestack.services.volume.models import Backup, Quota, QuotaClass, Snapshot, Volume, VolumeType
 
 DEFAULT_CLASS = "default"
 DEFAULTS = {"volumes": 10, "snapshots": 10, "gigabytes": 1000, "backups": 10, "backup_gigabytes": 1000,
@@ -39,7 +39,7 @@ def limits(session: Session, project_id: str) -> dict[str, int]:
 
 
 def usage(session: Session, project_id: str) -> dict[str, int]:
-    """In-use counts of every limited resource (backups and groups: none exist here)."""
+    """In-use counts of every limited resource (groups: none exist here)."""
     used = {resource: 0 for resource in limits(session, project_id)}
     volumes = session.execute(select(VolumeType.name, func.count(), func.coalesce(func.sum(Volume.size), 0))
                               .join(Volume.volume_type).where(Volume.project_id == project_id)
@@ -54,6 +54,9 @@ def usage(session: Session, project_id: str) -> dict[str, int]:
             used["gigabytes"] += gigabytes
             used[f"{kind}_{type_name}"] = used.get(f"{kind}_{type_name}", 0) + count
             used[f"gigabytes_{type_name}"] = used.get(f"gigabytes_{type_name}", 0) + gigabytes
+    backups, backup_gigabytes = session.execute(
+        select(func.count(), func.coalesce(func.sum(Backup.size), 0)).where(Backup.project_id == project_id)).one()
+    used["backups"], used["backup_gigabytes"] = backups, backup_gigabytes
     used["per_volume_gigabytes"] = 0
     return used
 
@@ -71,6 +74,28 @@ def check(session: Session, project_id: str, type_name: str, *, volumes: int = 0
             limit = allowed.get(resource, -1)
             if delta and limit >= 0 and used.get(resource, 0) + delta > limit:
                 raise _exceeded(resource, kind, limit, used.get(resource, 0), delta)
+
+
+def check_retype(session: Session, project_id: str, type_name: str, size: int) -> None:
+    """Raise Cinder's 413 when a volume of ``size`` GB moving to the type would pass its per-type limits."""
+    allowed, used = limits(session, project_id), usage(session, project_id)
+    for kind, delta in (("volumes", 1), ("gigabytes", size)):
+        resource = f"{kind}_{type_name}"
+        limit = allowed.get(resource, -1)
+        if limit >= 0 and used.get(resource, 0) + delta > limit:
+            raise _exceeded(resource, kind, limit, used.get(resource, 0), delta)
+
+
+def check_backup(session: Session, project_id: str, size: int) -> None:
+    """Raise Cinder's 413 when one more backup of ``size`` GB would pass the project's backup limits."""
+    allowed, used = limits(session, project_id), usage(session, project_id)
+    if 0 <= allowed["backups"] < used["backups"] + 1:
+        raise PayloadTooLarge(f"BackupLimitExceeded: Maximum number of backups allowed ({allowed['backups']}) "
+                              f"exceeded.")
+    if 0 <= allowed["backup_gigabytes"] < used["backup_gigabytes"] + size:
+        raise PayloadTooLarge(f"VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup "
+                              f"gigabytes quota. Requested {size}G, quota is {allowed['backup_gigabytes']}G and "
+                              f"{used['backup_gigabytes']}G has been consumed.")
 
 
 def _exceeded(resource: str, kind: str, limit: int, used: int, delta: int) -> PayloadTooLarge:

@@ -1,8 +1,11 @@
-"""Volumes: create (blank, from a snapshot, from another volume), read, update, extend, delete, metadata
-and the admin and owner actions that only change records.
+"""Volumes: create (blank, from a snapshot, another volume, an image or a backup), read, update, extend,
+delete, metadata and image metadata, upload to an image, and the admin and owner actions that only change
+records.
 
-Each call is one transaction; a change the files must follow sets ``task`` (create, extend, delete) and the
-reconciler makes it so, then writes the status it reached.
+Each call is one transaction; a change the files must follow sets ``task`` (create, extend, delete,
+upload) and the reconciler makes it so, then writes the status it reached.  What another service must
+answer (the image a volume is made from, the image an upload fills) is asked over HTTP before the
+transaction opens, never while it holds the database.
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.microversion import Version
-from onestack.services.volume.models import Snapshot, Volume
+from onestack.services.volume.models import AVAILABILITY_ZONE, Snapshot, Volume
 from onestack.services.volume.policies import authorize
-from onestack.services.volume.service import quotas, types
+from onestack.services.volume.service import backups, images, quotas, types
 from onestack.services.volume.service.access import load, scoped
+from onestack.services.volume.service.catalog import PeerError
+from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.lists import Page, listing
 
-AVAILABILITY_ZONE = "nova"
 # Statuses os-reset_status may set (Cinder's list).
 RESETTABLE = ("available", "error", "creating", "deleting", "in-use", "attaching", "detaching", "error_deleting",
               "maintenance", "reserved", "extending", "error_extending", "downloading", "uploading",
@@ -70,19 +74,27 @@ def is_multiattach(extra_specs: dict) -> bool:
 
 
 class Volumes:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, image_api: ImageAPI):
         self.db = db
+        self.image_api = image_api
 
     # -- create ----------------------------------------------------------------------------------------
     def create(self, ctx: Context, asked: dict) -> Volume:
         authorize(ctx, "volume:create")
-        if asked.get("imageRef") or asked.get("backup_id"):
-            raise BadRequest("Invalid input received: volumes from images and backups are not provided yet.")
+        image_ref = asked["imageRef"] if asked.get("imageRef") is not None else asked.get("image_id")
+        sources = [k for k in ("snapshot_id", "source_volid", "backup_id") if asked.get(k)] + (
+            ["imageRef"] if image_ref is not None else [])
+        if len(sources) > 1:
+            raise BadRequest(f"Invalid input received: a volume has one source, not {' and '.join(sources)}.")
+        image = images.usable(self.image_api, ctx, image_ref) if image_ref is not None else None
         with self.db.write() as session:
             source_snapshot = self._source_snapshot(session, ctx, asked.get("snapshot_id"))
             source_volume = self._source_volume(session, ctx, asked.get("source_volid"))
-            origin = source_snapshot or source_volume
+            source_backup = backups.source(session, ctx, asked["backup_id"]) if asked.get("backup_id") else None
+            origin = source_snapshot or source_volume or source_backup
             size = _size(asked.get("size"), origin.size if origin else None)
+            if image is not None:
+                size = images.volume_size(image, size)
             if size is None:
                 raise BadRequest("Invalid input received: size is required for a blank volume.")
             # A snapshot's volume stays while the snapshot does (a delete takes its snapshots or waits).
@@ -103,9 +115,17 @@ class Volumes:
                 multiattach=bool(asked.get("multiattach")) or is_multiattach(volume_type.extra_specs),
                 snapshot_id=source_snapshot.id if source_snapshot else None,
                 source_volid=source_volume.id if source_volume else None,
-                bootable=bool(origin_volume and origin_volume.bootable))
+                bootable=bool(origin_volume and origin_volume.bootable),
+                image_metadata=dict(origin_volume.image_metadata) if origin_volume else {})
+            if image is not None:
+                volume.image_id, volume.bootable = image["id"], True
+                volume.image_metadata = images.volume_image_metadata(image)
+                volume.task_token = ctx.token
             if source_volume is not None:
                 volume.clone_of = self._freeze_for_clone(session, source_volume).id
+            if source_backup is not None:
+                volume.task = None  # the backup's restore makes the data
+                backups.restore_into(ctx, source_backup, volume)
             session.add(volume)
             session.flush()
             return volume
@@ -243,6 +263,77 @@ class Volumes:
                 raise NotFound(f"Volume {volume.id} has no metadata with key {key}.")
             volume.metadata_ = {k: v for k, v in volume.metadata_.items() if k != key}
 
+    def retype(self, ctx: Context, volume_id: str, new_type: str) -> None:
+        """Give the volume another type.  Every type here lives on the one file backend, so the data never
+        move: a retype is done in place whatever the migration policy asked (Cinder's driver-side retype)."""
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume", lock=True)
+            authorize(ctx, "volume:retype", volume.project_id)
+            if volume.status not in ("available", "in-use") or volume.task is not None:
+                raise BadRequest(f"Invalid volume: Volume {volume.id} status must be available or in-use to "
+                                 f"retype, but the current status is {volume.status}.")
+            target = types.find(session, ctx, new_type)
+            if target.id == volume.type_id:
+                raise BadRequest("Invalid input received: Retype requires a different volume type.")
+            multiattach = is_multiattach(target.extra_specs)
+            if volume.status == "in-use" and multiattach != volume.multiattach:
+                raise BadRequest("Invalid input received: an in-use volume cannot change between multiattach and "
+                                 "single attach types.")
+            quotas.check_retype(session, volume.project_id, target.name, volume.size)
+            volume.type_id, volume.volume_type, volume.multiattach = target.id, target, multiattach
+
+    # -- image metadata and images ----------------------------------------------------------------------
+    def image_metadata(self, ctx: Context, volume_id: str) -> dict[str, str]:
+        with self.db.read() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume_extension:volume_image_metadata:show", volume.project_id)
+            return dict(volume.image_metadata)
+
+    def set_image_metadata(self, ctx: Context, volume_id: str, values: dict[str, str]) -> dict[str, str]:
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume_extension:volume_image_metadata:set", volume.project_id)
+            _no_change_while_busy(volume)
+            volume.image_metadata = {**volume.image_metadata, **values}
+            return dict(volume.image_metadata)
+
+    def unset_image_metadata(self, ctx: Context, volume_id: str, key: str) -> None:
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume_extension:volume_image_metadata:remove", volume.project_id)
+            _no_change_while_busy(volume)
+            if key not in volume.image_metadata:
+                raise NotFound(f"Glance metadata for volume {volume.id} with key {key} could not be found.")
+            volume.image_metadata = {k: v for k, v in volume.image_metadata.items() if k != key}
+
+    def upload_to_image(self, ctx: Context, volume_id: str, asked: dict) -> tuple[Volume, dict]:
+        """Make an image of the volume's data: the image record now (queued), its data by the reconciler
+        while the volume is ``uploading``; (the volume, the image record)."""
+        with self.db.read() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume_extension:volume_actions:upload_image", volume.project_id)
+            _uploadable(volume, asked["force"])
+            record = images.upload_record(asked["image_name"], volume.size, volume.image_metadata,
+                                          asked["disk_format"], asked["container_format"], asked.get("visibility"),
+                                          asked.get("protected"))
+        if asked.get("visibility") == "public":
+            authorize(ctx, "volume_extension:volume_actions:upload_public", volume.project_id)
+        try:
+            image = self.image_api.create(ctx.token, record)
+        except PeerError as exc:
+            raise images.peer_error(exc, "image") from exc
+        try:
+            with self.db.write() as session:
+                volume = load(session, Volume, volume_id, ctx, "Volume", lock=True)
+                _uploadable(volume, asked["force"])
+                volume.previous_status, volume.status, volume.task = volume.status, "uploading", "upload"
+                volume.task_args = {"image_id": image["id"], "disk_format": asked["disk_format"]}
+                volume.task_token = ctx.token
+                return volume, image
+        except BadRequest:
+            self.image_api.delete(ctx.token, image["id"])  # the volume changed meanwhile: nothing to fill
+            raise
+
     # -- record-only actions ---------------------------------------------------------------------------
     def reset_status(self, ctx: Context, volume_id: str, status: str | None, attach_status: str | None) -> None:
         with self.db.write() as session:
@@ -265,6 +356,14 @@ class Volumes:
             authorize(ctx, "volume:update_readonly_flag", volume.project_id)
             _no_change_while_busy(volume)
             volume.readonly = readonly
+
+
+def _uploadable(volume: Volume, force: bool) -> None:
+    allowed = ("available", "in-use") if force else ("available",)
+    if volume.status not in allowed or volume.task is not None:
+        raise BadRequest(f"Invalid volume: Volume {volume.id} status must be {' or '.join(allowed)} to upload "
+                         f"to an image{'' if force else ' (or in-use with force)'}, but the current status is "
+                         f"{volume.status}.")
 
 
 def _no_change_while_busy(volume: Volume) -> None:

@@ -1,0 +1,300 @@
+"""Makes the files follow the rows: each volume or snapshot with a ``task`` is converged by key, one at a
+time (a snapshot and its volume share files), and its status written when done; backups move their data
+in a loop of their own (``backups``).
+
+Wake-ups come from every commit that sets a task in this process; the resync picks up other processes'
+and anything a failure left.  ``recover`` runs once before the loop: tasks a crash interrupted are simply
+resumed where every step is safe to repeat (file steps), and end as Cinder's start-up cleanup ends them
+where they are not (an image download or upload: the volume in ``error``, or back where it was, with the
+reason); files no row owns are removed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, update
+
+from onestack.db.engine import Database
+from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles
+from onestack.reconcile.loop import Loop
+from onestack.services.volume.models import Backup, Snapshot, Volume
+from onestack.services.volume.reconcile.backups import BackupSteps
+from onestack.services.volume.service import messages
+from onestack.services.volume.service.backups import BackupStores
+from onestack.services.volume.service.catalog import PeerError
+from onestack.services.volume.service.imageapi import ImageAPI
+
+LOG = logging.getLogger("onestack.volume")
+# How soon to look again at a row waiting on another (a clone on its source's frozen copy, say).
+WAIT = 0.2
+# The status a failed task leaves, as Cinder names them (an upload goes back to the status it left).
+FAILED = {"create": "error", "extend": "error_extending", "delete": "error_deleting"}
+# What makes a task fail for good: a file step or another service said no.
+TASK_ERRORS = (VolumeFileError, PeerError)
+
+
+class Reconciler:
+    def __init__(self, db: Database, files: VolumeFiles, image_api: ImageAPI | None = None,
+                 backup_stores: BackupStores | None = None):
+        self.db = db
+        self.files = files
+        self.image_api = image_api
+        self.backups = BackupSteps(db, files, backup_stores or BackupStores(files.root.parent / "backups"))
+        self.loop = Loop("volume", self.step, self._volume_pending, workers=1)
+        self.backup_loop = Loop("volume-backup", self.step, self.backups.pending, workers=1)
+
+    def start(self) -> None:
+        self.recover()
+        self._listen_for_tasks()
+        self.loop.start()
+        self.backup_loop.start()
+
+    def stop(self) -> None:
+        self.backup_loop.stop()
+        self.loop.stop()
+
+    def wake(self, key: str) -> None:
+        (self.backup_loop if key.startswith("backup:") else self.loop).wake(key)
+
+    # -- wake-ups --------------------------------------------------------------------------------------
+    def _listen_for_tasks(self) -> None:
+        def flushed(session, _context):
+            keys = session.info.setdefault("volume_tasks", set())
+            for row in (*session.new, *session.dirty):
+                if isinstance(row, Volume | Snapshot | Backup) and row.task is not None:
+                    keys.add(_key(row))
+
+        def committed(session):
+            for key in session.info.pop("volume_tasks", ()):
+                self.wake(key)
+
+        self.db.listen("after_flush", flushed)
+        self.db.listen("after_commit", committed)
+        self.db.listen("after_soft_rollback", lambda session, _previous: session.info.pop("volume_tasks", None))
+
+    def pending(self) -> list[str]:
+        """Every key with work left, volumes', snapshots' and backups'."""
+        return self._volume_pending() + self.backups.pending()
+
+    def _volume_pending(self) -> list[str]:
+        with self.db.read() as session:
+            volumes = session.scalars(select(Volume.id).where(Volume.task.is_not(None))).all()
+            snapshots = session.scalars(select(Snapshot.id).where(Snapshot.task.is_not(None))).all()
+        return [f"volume:{i}" for i in volumes] + [f"snapshot:{i}" for i in snapshots]
+
+    # -- one key ---------------------------------------------------------------------------------------
+    def step(self, key: str) -> float | None:
+        kind, _, ident = key.partition(":")
+        if kind == "backup":
+            return self.backups.step(ident)
+        model = Volume if kind == "volume" else Snapshot
+        with self.db.read() as session:
+            row = session.get(model, ident)
+        if row is None or row.task is None:
+            return None
+        try:
+            again = (self._volume if kind == "volume" else self._snapshot)(row)
+        except TASK_ERRORS as exc:
+            LOG.warning("%s %s: %s failed: %s", kind, ident, row.task, exc)
+            self._failed(model, row, str(exc))
+            return None
+        return again
+
+    def _failed(self, model, row, reason: str) -> None:
+        values = {"task": None, "fault": reason}
+        if model is Volume:
+            values.update(task_token=None, task_args=None, previous_status=None)
+            if row.task == "upload":
+                values["status"] = row.previous_status or "available"
+                self._forget_image(row)
+            else:
+                values["status"] = FAILED[row.task]
+            if row.task == "create":
+                self.files.delete_volume(row.id)
+        else:
+            values["status"] = FAILED[row.task]
+        with self.db.write() as session:
+            changed = session.execute(update(model).where(model.id == row.id, model.task == row.task)
+                                      .values(**values)).rowcount
+            if changed and not getattr(row, "hidden", False):
+                messages.record(session, row.project_id, *_what(row), reason)
+
+    def _forget_image(self, volume: Volume) -> None:
+        """The image a failed upload was to fill goes, as Cinder deletes it (it would stay queued)."""
+        try:
+            self.image_api.delete(volume.task_token, volume.task_args["image_id"])
+        except PeerError as exc:
+            LOG.warning("volume %s: the image of a failed upload stays: %s", volume.id, exc)
+
+    def _volume(self, volume: Volume) -> float | None:
+        if volume.task == "create":
+            if volume.image_id is not None:
+                self._create_from_image(volume)
+            elif volume.clone_of is not None:
+                frozen = self._snapshot_row(volume.clone_of)
+                if frozen is None or frozen.status == "error":
+                    raise VolumeFileError("the frozen copy of the source volume could not be made")
+                if frozen.task is not None:
+                    return WAIT
+                self.files.create_from_snapshot(volume.id, frozen.id, volume.size)
+            elif volume.snapshot_id is not None:
+                self.files.create_from_snapshot(volume.id, volume.snapshot_id, volume.size)
+            else:
+                self.files.create_blank(volume.id, volume.size)
+            self._done(Volume, volume, "available")
+        elif volume.task == "extend":
+            self.files.extend(volume.id, volume.size)
+            self._done(Volume, volume, "available")
+        elif volume.task == "delete":
+            self._delete_volume(volume)
+        elif volume.task == "upload":
+            self._upload(volume)
+        return None
+
+    def _create_from_image(self, volume: Volume) -> None:
+        # Asked again with the caller's token even when the image is cached: it may be gone or hidden now.
+        image = self.image_api.show(volume.task_token, volume.image_id)
+        if image is None:
+            raise PeerError(f"image {volume.image_id} can no longer be read")
+        if not self.files.image(volume.image_id).exists():
+            downloaded = self.files.download_target(volume.image_id)
+            try:
+                self.image_api.download(volume.task_token, image, downloaded)
+                self.files.cache_image(volume.image_id, downloaded, image["disk_format"])
+            finally:
+                self.files.discard_temporaries("image", volume.image_id)
+        self.files.create_from_image(volume.id, volume.image_id, volume.size)
+        self._done(Volume, volume, "available")
+
+    def _upload(self, volume: Volume) -> None:
+        target = self.files.work_file(volume.id, "upload")
+        try:
+            self.files.export(volume.id, volume.task_args["disk_format"], target)
+            self.image_api.upload(volume.task_token, volume.task_args["image_id"], target)
+        finally:
+            target.unlink(missing_ok=True)
+        self._done(Volume, volume, volume.previous_status or "available")
+
+    def _delete_volume(self, volume: Volume) -> None:
+        # The volume's own file first: it is a leaf, so its snapshots then have fewer files to rebase.
+        self.files.delete_volume(volume.id)
+        if volume.cascade:
+            with self.db.read() as session:
+                snapshots = session.scalars(select(Snapshot).where(Snapshot.volume_id == volume.id,
+                                                                   Snapshot.task == "delete")).all()
+            for snapshot in snapshots:
+                self._delete_snapshot(snapshot)
+        with self.db.write() as session:
+            row = session.get(Volume, volume.id)
+            if row is not None:
+                session.delete(row)
+            if volume.clone_of is not None:
+                still_used = session.scalars(select(Volume.id).where(Volume.clone_of == volume.clone_of,
+                                                                     Volume.id != volume.id)).first()
+                if still_used is None:
+                    session.execute(update(Snapshot).where(Snapshot.id == volume.clone_of)
+                                    .values(status="deleting", task="delete"))
+        if volume.clone_of is not None:
+            self.loop.wake(f"snapshot:{volume.clone_of}")
+        self.files.prune_images()
+
+    def _snapshot(self, snapshot: Snapshot) -> float | None:
+        if snapshot.task == "create":
+            with self.db.read() as session:
+                volume = session.get(Volume, snapshot.volume_id)
+            if volume is None:
+                raise VolumeFileError(f"volume {snapshot.volume_id} is gone")
+            if volume.task == "create":
+                return WAIT
+            self.files.take_snapshot(volume.id, snapshot.id)
+            self._done(Snapshot, snapshot, "available")
+        elif snapshot.task == "delete":
+            with self.db.read() as session:
+                waiting = session.scalars(select(Volume.id).where(
+                    (Volume.snapshot_id == snapshot.id) | (Volume.clone_of == snapshot.id),
+                    Volume.task == "create")).first()
+            if waiting is not None:  # a volume is still being made from it
+                return WAIT
+            self._delete_snapshot(snapshot)
+        return None
+
+    def _delete_snapshot(self, snapshot: Snapshot) -> None:
+        self.files.delete_snapshot(snapshot.id)
+        self.files.prune_images()
+        with self.db.write() as session:
+            row = session.get(Snapshot, snapshot.id)
+            if row is not None:
+                session.delete(row)
+
+    def _snapshot_row(self, snapshot_id: str) -> Snapshot | None:
+        with self.db.read() as session:
+            return session.get(Snapshot, snapshot_id)
+
+    def _done(self, model, row, status: str) -> None:
+        """The task is done: the status it leads to, unless the row was given another task meanwhile."""
+        values = {"status": status, "task": None, "fault": None}
+        if model is Volume:
+            values.update(task_token=None, task_args=None, previous_status=None)
+        with self.db.write() as session:
+            session.execute(update(model).where(model.id == row.id, model.task == row.task).values(**values))
+
+    # -- after a crash ---------------------------------------------------------------------------------
+    def recover(self) -> None:
+        """End the tasks a restart cannot resume (they talk to other services), remove files no row owns
+        (rows lost with a database restored from a backup, say; the loop itself removes a file before its
+        row); other interrupted tasks are left to the loop, which resumes them."""
+        self._end_interrupted()
+        self.backups.recover()
+        present = self.files.owners()
+        with self.db.read() as session:
+            volumes = set(session.scalars(select(Volume.id)))
+            snapshots = set(session.scalars(select(Snapshot.id)))
+        for path, (kind, ident) in present.items():
+            if path.name.startswith(".") and not path.name.endswith(".qcow2.partial"):
+                # The work file of a download, upload, backup or restore: no task continues it.
+                self.files.remove(path)
+            elif kind == "image":
+                if path.name.startswith("."):  # a conversion no task continues
+                    self.files.remove(path)
+            elif ident not in (volumes if kind == "volume" else snapshots):
+                LOG.warning("removing %s: no %s %s exists", path, kind, ident)
+                self.files.remove(path)
+        self.files.prune_images()
+        resumed = self.pending()
+        if resumed:
+            LOG.info("resuming %d interrupted volume and snapshot tasks", len(resumed))
+
+
+    def _end_interrupted(self) -> None:
+        with self.db.read() as session:
+            stopped = session.scalars(select(Volume).where(
+                (Volume.task == "upload") | ((Volume.task == "create") & Volume.image_id.is_not(None)))).all()
+        for volume in stopped:
+            what = (f"creating it from image {volume.image_id}" if volume.task == "create"
+                    else f"uploading it to image {volume.task_args['image_id']}")
+            reason = f"Block Storage restarted while {what}; the work was not finished"
+            LOG.warning("volume %s: %s", volume.id, reason)
+            if volume.task == "upload":
+                self.files.discard_temporaries("volume", volume.id)
+            # No image API call here: the API is not served yet; the image an upload made stays queued.
+            with self.db.write() as session:
+                values = {"task": None, "fault": reason, "task_token": None, "task_args": None,
+                          "previous_status": None,
+                          "status": "error" if volume.task == "create" else volume.previous_status or "available"}
+                session.execute(update(Volume).where(Volume.id == volume.id, Volume.task == volume.task)
+                                .values(**values))
+                messages.record(session, volume.project_id, *_what(volume), reason)
+            if volume.task == "create":
+                self.files.delete_volume(volume.id)
+
+
+def _what(row: Volume | Snapshot) -> tuple[str, str, str]:
+    """(resource type, its id, the message action) of a failed task, as Cinder's user messages name them."""
+    if isinstance(row, Snapshot):
+        return "VOLUME_SNAPSHOT", row.id, f"snapshot_{row.task}"
+    return "VOLUME", row.id, "image" if row.task == "create" and row.image_id else row.task
+
+
+def _key(row: Volume | Snapshot | Backup) -> str:
+    return f"{type(row).__name__.lower()}:{row.id}"
