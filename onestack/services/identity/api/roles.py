@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import check, identity, resource, views
+from onestack.services.identity.api.common import check, identity, no_content, resource, views
 from onestack.services.identity.policies import authorize
 from onestack.services.identity.service.grants import Grant
 from onestack.services.identity.service.roles import Roles
 from onestack.services.identity.views import Views
 
-ROLES = resource("/v3/roles", "role", "role_id", lambda i: i.roles, Views.role)
+FAMILY = attrgetter("roles")
+ROLES = resource("/v3/roles", "role", "role_id", FAMILY, Views.role)
 
 
 def list_roles(call: Call) -> dict:
@@ -31,18 +34,6 @@ def get_implied(call: Call) -> dict:
     authorize(call.ctx, "identity:implied_roles")
     return views(call).implication(*identity(call).roles.implication(call.path["prior_role_id"],
                                                                      call.path["implied_role_id"]))
-
-
-def check_implied(call: Call) -> Reply:
-    authorize(call.ctx, "identity:implied_roles")
-    identity(call).roles.implication(call.path["prior_role_id"], call.path["implied_role_id"])
-    return Reply(status=204)
-
-
-def delete_implied(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_implied_roles")
-    identity(call).roles.unimply(call.path["prior_role_id"], call.path["implied_role_id"])
-    return Reply(status=204)
 
 
 def list_implied(call: Call) -> dict:
@@ -113,9 +104,11 @@ ROUTES = [
     route("/v3/roles/{prior_role_id}/implies", "GET", list_implied),
     route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "PUT", create_implied),
     # HEAD first: Starlette lets a GET route answer HEAD too.
-    route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "HEAD", check_implied),
+    route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "HEAD",
+          no_content(FAMILY, "identity:implied_roles", Roles.implication, "prior_role_id", "implied_role_id")),
     route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "GET", get_implied),
-    route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "DELETE", delete_implied),
+    route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "DELETE",
+          no_content(FAMILY, "identity:manage_implied_roles", Roles.unimply, "prior_role_id", "implied_role_id")),
     route("/v3/role_inferences", "GET", role_inferences),
     *_grant_routes(),
 ]
