@@ -20,8 +20,8 @@ class AddressScopes(rbac.Shareable):
     standard_attributes = False
     table = schemas.ADDRESS_SCOPES
     shown_as = staticmethod(views.address_scope)
-    used_by = SubnetPool.address_scope_id
-    in_use = ("Unable to complete operation on address scope {id}. There are one or more subnet pools in use on the "
+    in_use = (SubnetPool.address_scope_id,
+              "Unable to complete operation on address scope {id}. There are one or more subnet pools in use on the "
               "address scope.", "AddressScopeInUse")
 
     def create(self, session: Session, ctx: Context, body: dict) -> AddressScope:

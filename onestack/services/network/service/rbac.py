@@ -80,12 +80,11 @@ def revoke(session: Session, object_type: str, object_id: str, action: str | Non
 class Shareable(Collection):
     """A resource shared only through its ``shared`` flag and RBAC grants (subnet pools, address scopes): a
     project sees what it owns or what is shared with it, and the grants go with the row.  ``shown_as(row,
-    shared=...)`` renders one; ``used_by`` is the column of other rows that refer to one, which then cannot
-    go (409 ``in_use``: the text, with ``{id}``, and the fault's type)."""
+    shared=...)`` renders one.  ``in_use`` keeps one that other rows refer to: the column of those rows that
+    holds its id, and the text (with ``{id}``) and type of the 409 its deletion then gets."""
 
     shown_as: Callable[..., dict]
-    used_by: Any
-    in_use: tuple[str, str]
+    in_use: tuple[Any, str, str]
 
     def project_scope(self, session: Session, ctx: Context):
         return owned_or_shared(self.model, self.singular, ctx.project_id)
@@ -102,8 +101,8 @@ class Shareable(Collection):
         return row
 
     def delete(self, session: Session, ctx: Context, row) -> None:
-        if session.scalar(select(self.used_by).where(self.used_by == row.id).limit(1)) is not None:
-            text, kind = self.in_use
+        column, text, kind = self.in_use
+        if session.scalar(select(column).where(column == row.id).limit(1)) is not None:
             raise Conflict(text.format(id=row.id), kind=kind)
         revoke(session, self.singular, row.id, target=None)
         session.delete(row)

@@ -37,8 +37,8 @@ class SubnetPools(rbac.Shareable):
     singular, plural, kind, model = "subnetpool", "subnetpools", "Subnet pool", SubnetPool
     table = schemas.SUBNETPOOLS
     shown_as = staticmethod(views.subnetpool)
-    used_by = Subnet.subnetpool_id
-    in_use = ("Unable to complete operation on subnet pool {id}. Subnet pool has existing allocations.",
+    in_use = (Subnet.subnetpool_id,
+              "Unable to complete operation on subnet pool {id}. Subnet pool has existing allocations.",
               "SubnetPoolInUse")
 
     def __init__(self, db: Database, quotas: Quotas, address_scopes: AddressScopes):
