@@ -51,6 +51,18 @@ def no_content(family: Callable[[IdentityService], Any], action: str, method: Ca
     return _named(handler, method)
 
 
+def listing(family: Callable[[IdentityService], Any], action: str, key: str, view: Callable[[Views, Any], dict],
+            method: Callable[[Any, Any], list]) -> Callable[[Call], dict]:
+    """GET ``/v3/<key>``: authorize ``action``, list ``method(family, query)``, render each with ``view``."""
+    def handler(call: Call) -> dict:
+        authorize(call.ctx, action)
+        v = views(call)
+        rows = method(family(identity(call)), call.query)
+        return v.collection(key, [view(v, row) for row in rows], key, str(call.query))
+    handler.__name__ = f"list_{key}"
+    return handler
+
+
 def checked_no_content(family: Callable[[IdentityService], Any], action: str, method: Callable[..., Any],
                        *ids: str) -> Callable[[Call], Reply]:
     """``method(family, *the path's ids, check)``, which checks ``action`` against the row it loads; 204."""

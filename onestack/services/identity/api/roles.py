@@ -6,7 +6,7 @@ from operator import attrgetter
 
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import check, identity, no_content, resource, views
+from onestack.services.identity.api.common import check, identity, listing, no_content, resource, views
 from onestack.services.identity.policies import authorize
 from onestack.services.identity.service.grants import Grant
 from onestack.services.identity.service.roles import Roles
@@ -14,13 +14,6 @@ from onestack.services.identity.views import Views
 
 FAMILY = attrgetter("roles")
 ROLES = resource("/v3/roles", "role", "role_id", FAMILY, Views.role)
-
-
-def list_roles(call: Call) -> dict:
-    authorize(call.ctx, "identity:list_roles")
-    v = views(call)
-    return v.collection("roles", [v.role(r) for r in identity(call).roles.list(call.query)], "roles",
-                        str(call.query))
 
 
 # -- implied roles -----------------------------------------------------------
@@ -97,7 +90,7 @@ def _grant_routes() -> list:
 
 ROUTES = [
     ROLES.create("identity:create_role", Roles.create, schemas.role_create),
-    route("/v3/roles", "GET", list_roles),
+    route("/v3/roles", "GET", listing(FAMILY, "identity:list_roles", "roles", Views.role, Roles.list)),
     ROLES.show("identity:get_role", Roles.get),
     ROLES.update("identity:update_role", Roles.update, schemas.role_update),
     ROLES.delete("identity:delete_role", Roles.delete),
