@@ -1,5 +1,6 @@
 """What every identity handler needs: its service, the views for this request, checks for rows the
-service loads, the resources served the standard way, and Keystone's reading of boolean query flags."""
+service loads, the resources served the standard way, the handlers that only call one service method
+(plain lists, 204s, a user's own rows), and Keystone's reading of boolean query flags."""
 
 from __future__ import annotations
 
