@@ -59,7 +59,21 @@ DOMAIN_MANAGER = role("manager") & target_matches("domain_id", "domain_id")
 DOMAIN_READER = role("reader") & target_matches("domain_id", "domain_id")
 OWNER = target_matches("user_id", "user_id")
 
+# Cinder's and Heat's secure-RBAC defaults: the admin role anywhere, or a system reader or the project's own
+# reader for reads, its own member for changes.
+ADMIN_OR_PROJECT_READER = ADMIN | SYSTEM_READER | PROJECT_READER
+ADMIN_OR_PROJECT_MEMBER = ADMIN | PROJECT_MEMBER
+
 
 def enforce(ctx: Context, action: str, rule: Rule, target: Mapping[str, Any] | None = None) -> None:
     if not rule(ctx, target):
         raise Forbidden(f"You are not authorized to perform the requested action: {action}.")
+
+
+def project_authorizer(rules: Mapping[str, Rule]) -> Callable[[Context, str, str | None], None]:
+    """A service's ``authorize(ctx, action, project_id=None)`` over its table of ``rules``, for services whose
+    every target is a project's resource."""
+    def authorize(ctx: Context, action: str, project_id: str | None = None) -> None:
+        """Raise Forbidden unless ``ctx`` may do ``action`` on a resource of ``project_id`` (default: its own)."""
+        enforce(ctx, action, rules[action], {"project_id": project_id or ctx.project_id})
+    return authorize

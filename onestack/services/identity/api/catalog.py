@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from onestack.http.errors import BadRequest
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import identity, resource, views
+from onestack.services.identity.api.common import identity, listing, resource, views
 from onestack.services.identity.policies import authorize
 from onestack.services.identity.service.catalog import Catalog
 from onestack.services.identity.views import Views
 
-REGIONS = resource("/v3/regions", "region", "region_id", lambda i: i.catalog, Views.region)
-SERVICES = resource("/v3/services", "service", "service_id", lambda i: i.catalog, Views.service)
-ENDPOINTS = resource("/v3/endpoints", "endpoint", "endpoint_id", lambda i: i.catalog, Views.endpoint)
+CATALOG = attrgetter("catalog")
+REGIONS = resource("/v3/regions", "region", "region_id", CATALOG, Views.region)
+SERVICES = resource("/v3/services", "service", "service_id", CATALOG, Views.service)
+ENDPOINTS = resource("/v3/endpoints", "endpoint", "endpoint_id", CATALOG, Views.endpoint)
 
 
 # -- regions -----------------------------------------------------------------
@@ -33,42 +36,23 @@ def create_region_with_id(call: Call) -> Reply:
     return _create_region(call, call.path["region_id"])
 
 
-def list_regions(call: Call) -> dict:
-    authorize(call.ctx, "identity:list_regions")
-    v = views(call)
-    rows = identity(call).catalog.regions(call.query)
-    return v.collection("regions", [v.region(r) for r in rows], "regions", str(call.query))
-
-
 # -- services and endpoints ----------------------------------------------------
-def list_services(call: Call) -> dict:
-    authorize(call.ctx, "identity:list_services")
-    v = views(call)
-    rows = identity(call).catalog.services(call.query)
-    return v.collection("services", [v.service(s) for s in rows], "services", str(call.query))
-
-
-def list_endpoints(call: Call) -> dict:
-    authorize(call.ctx, "identity:list_endpoints")
-    v = views(call)
-    rows = identity(call).catalog.endpoints(call.query)
-    return v.collection("endpoints", [v.endpoint(e) for e in rows], "endpoints", str(call.query))
-
-
 ROUTES = [
     route("/v3/regions", "POST", create_region, schema=schemas.region_create),
-    route("/v3/regions", "GET", list_regions),
+    route("/v3/regions", "GET", listing(CATALOG, "identity:list_regions", "regions", Views.region, Catalog.regions)),
     route("/v3/regions/{region_id}", "PUT", create_region_with_id, schema=schemas.region_create),
     REGIONS.show("identity:get_region", Catalog.region),
     REGIONS.update("identity:manage_regions", Catalog.update_region, schemas.region_update),
     REGIONS.delete("identity:manage_regions", Catalog.delete_region),
     SERVICES.create("identity:manage_services", Catalog.create_service, schemas.service_create),
-    route("/v3/services", "GET", list_services),
+    route("/v3/services", "GET",
+          listing(CATALOG, "identity:list_services", "services", Views.service, Catalog.services)),
     SERVICES.show("identity:get_service", Catalog.service),
     SERVICES.update("identity:manage_services", Catalog.update_service, schemas.service_update),
     SERVICES.delete("identity:manage_services", Catalog.delete_service),
     ENDPOINTS.create("identity:manage_endpoints", Catalog.create_endpoint, schemas.endpoint_create),
-    route("/v3/endpoints", "GET", list_endpoints),
+    route("/v3/endpoints", "GET",
+          listing(CATALOG, "identity:list_endpoints", "endpoints", Views.endpoint, Catalog.endpoints)),
     ENDPOINTS.show("identity:get_endpoint", Catalog.endpoint),
     ENDPOINTS.update("identity:manage_endpoints", Catalog.update_endpoint, schemas.endpoint_update),
     ENDPOINTS.delete("identity:manage_endpoints", Catalog.delete_endpoint),

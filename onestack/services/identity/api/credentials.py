@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import check, identity, owner, views
+from onestack.services.identity.api.common import check, identity, owned_delete, owned_show, owner, views
 from onestack.services.identity.policies import authorize
+from onestack.services.identity.service.application_credentials import ApplicationCredentials
+from onestack.services.identity.service.credentials import Credentials
+from onestack.services.identity.views import Views
+
+APP_CREDS, CREDENTIALS = attrgetter("app_creds"), attrgetter("credentials")
 
 
 # -- application credentials and access rules ------------------------------------
@@ -41,17 +48,6 @@ def list_access_rules(call: Call) -> dict:
     v = views(call)
     rows = identity(call).app_creds.access_rules(uid)
     return v.collection("access_rules", [v.access_rule(r) for r in rows], f"users/{uid}/access_rules")
-
-
-def get_access_rule(call: Call) -> dict:
-    uid = owner(call, "identity:access_rules")
-    return {"access_rule": views(call).access_rule(identity(call).app_creds.access_rule(uid, call.path["rule_id"]))}
-
-
-def delete_access_rule(call: Call) -> Reply:
-    uid = owner(call, "identity:delete_access_rule")
-    identity(call).app_creds.delete_access_rule(uid, call.path["rule_id"])
-    return Reply(status=204)
 
 
 # -- /v3/credentials -----------------------------------------------------------
@@ -97,25 +93,18 @@ def list_ec2(call: Call) -> dict:
                         f"users/{uid}/credentials/OS-EC2")
 
 
-def get_ec2(call: Call) -> dict:
-    uid = owner(call, "identity:get_credential")
-    return {"credential": views(call).ec2(identity(call).credentials.get_ec2(uid, call.path["access"]))}
-
-
-def delete_ec2(call: Call) -> Reply:
-    uid = owner(call, "identity:manage_credential")
-    identity(call).credentials.delete_ec2(uid, call.path["access"])
-    return Reply(status=204)
-
-
 ROUTES = [
     route("/v3/users/{user_id}/application_credentials", "POST", create_app_cred, schema=schemas.app_cred_create),
     route("/v3/users/{user_id}/application_credentials", "GET", list_app_creds),
     route("/v3/users/{user_id}/application_credentials/{cred_id}", "GET", get_app_cred),
     route("/v3/users/{user_id}/application_credentials/{cred_id}", "DELETE", delete_app_cred),
     route("/v3/users/{user_id}/access_rules", "GET", list_access_rules),
-    route("/v3/users/{user_id}/access_rules/{rule_id}", "GET", get_access_rule),
-    route("/v3/users/{user_id}/access_rules/{rule_id}", "DELETE", delete_access_rule),
+    route("/v3/users/{user_id}/access_rules/{rule_id}", "GET",
+          owned_show(APP_CREDS, "access_rule", Views.access_rule, "identity:access_rules",
+                     ApplicationCredentials.access_rule, "rule_id")),
+    route("/v3/users/{user_id}/access_rules/{rule_id}", "DELETE",
+          owned_delete(APP_CREDS, "identity:delete_access_rule", ApplicationCredentials.delete_access_rule,
+                       "rule_id")),
     route("/v3/credentials", "POST", create_credential, schema=schemas.credential_create),
     route("/v3/credentials", "GET", list_credentials),
     route("/v3/credentials/{credential_id}", "GET", get_credential),
@@ -123,6 +112,8 @@ ROUTES = [
     route("/v3/credentials/{credential_id}", "DELETE", delete_credential),
     route("/v3/users/{user_id}/credentials/OS-EC2", "POST", create_ec2, schema=schemas.ec2_create),
     route("/v3/users/{user_id}/credentials/OS-EC2", "GET", list_ec2),
-    route("/v3/users/{user_id}/credentials/OS-EC2/{access}", "GET", get_ec2),
-    route("/v3/users/{user_id}/credentials/OS-EC2/{access}", "DELETE", delete_ec2),
+    route("/v3/users/{user_id}/credentials/OS-EC2/{access}", "GET",
+          owned_show(CREDENTIALS, "credential", Views.ec2, "identity:get_credential", Credentials.get_ec2, "access")),
+    route("/v3/users/{user_id}/credentials/OS-EC2/{access}", "DELETE",
+          owned_delete(CREDENTIALS, "identity:manage_credential", Credentials.delete_ec2, "access")),
 ]

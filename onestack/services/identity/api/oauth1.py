@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from urllib.parse import urlencode
 
 from starlette.responses import Response
 
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import identity, owner, resource, views
+from onestack.services.identity.api.common import identity, owned_delete, owned_show, owner, resource, views
 from onestack.services.identity.policies import authorize
 from onestack.services.identity.service.oauth1 import OAuth1
 from onestack.services.identity.service.oauth_signature import SignedRequest
 from onestack.services.identity.views import OAUTH as BASE
 from onestack.services.identity.views import Views, iso, user_access_tokens
 
-CONSUMERS = resource(f"{BASE}/consumers", "consumer", "consumer_id", lambda i: i.oauth1, Views.consumer)
+OAUTH1 = attrgetter("oauth1")
+CONSUMERS = resource(f"{BASE}/consumers", "consumer", "consumer_id", OAUTH1, Views.consumer)
 
 
 def signed(call: Call, path: str) -> SignedRequest:
@@ -71,18 +73,6 @@ def list_access_tokens(call: Call) -> dict:
                         user_access_tokens(user_id).removeprefix("/v3/"))
 
 
-def get_access_token(call: Call) -> dict:
-    user_id = owner(call, "identity:access_tokens")
-    token = identity(call).oauth1.get_access_token(user_id, call.path["access_token_id"])
-    return {"access_token": views(call).access_token(token)}
-
-
-def delete_access_token(call: Call) -> Reply:
-    user_id = owner(call, "identity:delete_access_token")
-    identity(call).oauth1.delete_access_token(user_id, call.path["access_token_id"])
-    return Reply(status=204)
-
-
 def list_access_token_roles(call: Call) -> dict:
     user_id = owner(call, "identity:access_tokens")
     v = views(call)
@@ -108,8 +98,11 @@ ROUTES = [
     route(f"{BASE}/authorize/{{request_token_id}}", "PUT", authorize_request_token, schema=schemas.oauth_authorize),
     route(f"{BASE}/access_token", "POST", create_access_token),
     route(USER_TOKENS, "GET", list_access_tokens),
-    route(USER_TOKENS + "/{access_token_id}", "GET", get_access_token),
-    route(USER_TOKENS + "/{access_token_id}", "DELETE", delete_access_token),
+    route(USER_TOKENS + "/{access_token_id}", "GET",
+          owned_show(OAUTH1, "access_token", Views.access_token, "identity:access_tokens", OAuth1.get_access_token,
+                     "access_token_id")),
+    route(USER_TOKENS + "/{access_token_id}", "DELETE",
+          owned_delete(OAUTH1, "identity:delete_access_token", OAuth1.delete_access_token, "access_token_id")),
     route(USER_TOKENS + "/{access_token_id}/roles", "GET", list_access_token_roles),
     route(USER_TOKENS + "/{access_token_id}/roles/{role_id}", "GET", get_access_token_role),
 ]

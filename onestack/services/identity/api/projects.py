@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import check, identity, truthy, views
+from onestack.services.identity.api.common import check, identity, listing, truthy, views
 from onestack.services.identity.policies import authorize
-from onestack.services.identity.views import nested_ids
+from onestack.services.identity.service.projects import Projects
+from onestack.services.identity.views import Views, nested_ids
 
 
 # -- domains ---------------------------------------------------------------
 def create_domain(call: Call) -> Reply:
     authorize(call.ctx, "identity:create_domain")
     return Reply({"domain": views(call).domain(identity(call).projects.create_domain(call.body["domain"]))}, 201)
-
-
-def list_domains(call: Call) -> dict:
-    authorize(call.ctx, "identity:list_domains")
-    v = views(call)
-    rows = identity(call).projects.domains(call.query)
-    return v.collection("domains", [v.domain(d) for d in rows], "domains", str(call.query))
 
 
 def get_domain(call: Call) -> dict:
@@ -149,7 +145,8 @@ def remove_tag(call: Call) -> Reply:
 
 ROUTES = [
     route("/v3/domains", "POST", create_domain, schema=schemas.domain_create),
-    route("/v3/domains", "GET", list_domains),
+    route("/v3/domains", "GET",
+          listing(attrgetter("projects"), "identity:list_domains", "domains", Views.domain, Projects.domains)),
     route("/v3/domains/{domain_id}", "GET", get_domain),
     route("/v3/domains/{domain_id}", "PATCH", update_domain, schema=schemas.domain_update),
     route("/v3/domains/{domain_id}", "DELETE", delete_domain),

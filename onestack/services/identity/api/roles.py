@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import check, identity, resource, views
+from onestack.services.identity.api.common import check, identity, listing, no_content, resource, views
 from onestack.services.identity.policies import authorize
 from onestack.services.identity.service.grants import Grant
 from onestack.services.identity.service.roles import Roles
 from onestack.services.identity.views import Views
 
-ROLES = resource("/v3/roles", "role", "role_id", lambda i: i.roles, Views.role)
-
-
-def list_roles(call: Call) -> dict:
-    authorize(call.ctx, "identity:list_roles")
-    v = views(call)
-    return v.collection("roles", [v.role(r) for r in identity(call).roles.list(call.query)], "roles",
-                        str(call.query))
+FAMILY = attrgetter("roles")
+ROLES = resource("/v3/roles", "role", "role_id", FAMILY, Views.role)
 
 
 # -- implied roles -----------------------------------------------------------
@@ -31,18 +27,6 @@ def get_implied(call: Call) -> dict:
     authorize(call.ctx, "identity:implied_roles")
     return views(call).implication(*identity(call).roles.implication(call.path["prior_role_id"],
                                                                      call.path["implied_role_id"]))
-
-
-def check_implied(call: Call) -> Reply:
-    authorize(call.ctx, "identity:implied_roles")
-    identity(call).roles.implication(call.path["prior_role_id"], call.path["implied_role_id"])
-    return Reply(status=204)
-
-
-def delete_implied(call: Call) -> Reply:
-    authorize(call.ctx, "identity:manage_implied_roles")
-    identity(call).roles.unimply(call.path["prior_role_id"], call.path["implied_role_id"])
-    return Reply(status=204)
 
 
 def list_implied(call: Call) -> dict:
@@ -106,16 +90,18 @@ def _grant_routes() -> list:
 
 ROUTES = [
     ROLES.create("identity:create_role", Roles.create, schemas.role_create),
-    route("/v3/roles", "GET", list_roles),
+    route("/v3/roles", "GET", listing(FAMILY, "identity:list_roles", "roles", Views.role, Roles.list)),
     ROLES.show("identity:get_role", Roles.get),
     ROLES.update("identity:update_role", Roles.update, schemas.role_update),
     ROLES.delete("identity:delete_role", Roles.delete),
     route("/v3/roles/{prior_role_id}/implies", "GET", list_implied),
     route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "PUT", create_implied),
     # HEAD first: Starlette lets a GET route answer HEAD too.
-    route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "HEAD", check_implied),
+    route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "HEAD",
+          no_content(FAMILY, "identity:implied_roles", Roles.implication, "prior_role_id", "implied_role_id")),
     route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "GET", get_implied),
-    route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "DELETE", delete_implied),
+    route("/v3/roles/{prior_role_id}/implies/{implied_role_id}", "DELETE",
+          no_content(FAMILY, "identity:manage_implied_roles", Roles.unimply, "prior_role_id", "implied_role_id")),
     route("/v3/role_inferences", "GET", role_inferences),
     *_grant_routes(),
 ]

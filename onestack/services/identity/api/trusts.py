@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import check, identity, views
+from onestack.services.identity.api.common import check, checked_no_content, identity, views
 from onestack.services.identity.policies import authorize
+from onestack.services.identity.service.trusts import Trusts
 from onestack.services.identity.views import TRUSTS as BASE
 
 
@@ -30,11 +33,6 @@ def get_trust(call: Call) -> dict:
     return {"trust": views(call).trust(trust, roles)}
 
 
-def delete_trust(call: Call) -> Reply:
-    identity(call).trusts.delete(call.path["trust_id"], check(call, "identity:delete_trust"))
-    return Reply(status=204)
-
-
 def trust_roles(call: Call) -> dict:
     v = views(call)
     trust, roles = identity(call).trusts.get(call.path["trust_id"], check(call, "identity:get_trust"))
@@ -50,7 +48,8 @@ ROUTES = [
     route(BASE, "POST", create_trust, schema=schemas.trust_create),
     route(BASE, "GET", list_trusts),
     route(f"{BASE}/{{trust_id}}", "GET", get_trust),
-    route(f"{BASE}/{{trust_id}}", "DELETE", delete_trust),
+    route(f"{BASE}/{{trust_id}}", "DELETE",
+          checked_no_content(attrgetter("trusts"), "identity:delete_trust", Trusts.delete, "trust_id")),
     route(f"{BASE}/{{trust_id}}/roles", "GET", trust_roles),
     route(f"{BASE}/{{trust_id}}/roles/{{role_id}}", "GET", trust_role),
 ]

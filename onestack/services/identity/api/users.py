@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
-from onestack.services.identity.api.common import check, identity, truthy, views
+from onestack.services.identity.api.common import check, checked_no_content, identity, truthy, views
 from onestack.services.identity.policies import authorize
+from onestack.services.identity.service.groups import Groups
+from onestack.services.identity.service.users import Users
 
 
 def _domain_for(call: Call, body: dict) -> str:
@@ -54,11 +58,6 @@ def update_user(call: Call) -> dict:
     return {"user": views(call).user(*described)}
 
 
-def delete_user(call: Call) -> Reply:
-    identity(call).users.delete(call.path["user_id"], check(call, "identity:delete_user"))
-    return Reply(status=204)
-
-
 def user_groups(call: Call) -> dict:
     v = views(call)
     user, groups = identity(call).users.groups(call.path["user_id"], check(call, "identity:list_groups_for_user"))
@@ -101,41 +100,20 @@ def update_group(call: Call) -> dict:
     return {"group": views(call).group(row)}
 
 
-def delete_group(call: Call) -> Reply:
-    identity(call).groups.delete(call.path["group_id"], check(call, "identity:delete_group"))
-    return Reply(status=204)
-
-
 def group_users(call: Call) -> dict:
     v = views(call)
     group, users = identity(call).groups.users(call.path["group_id"], check(call, "identity:list_users_in_group"))
     return v.collection("users", [v.user(*d) for d in users], f"groups/{group.id}/users")
 
 
-def add_member(call: Call) -> Reply:
-    identity(call).groups.add_member(call.path["group_id"], call.path["user_id"],
-                                     check(call, "identity:add_user_to_group"))
-    return Reply(status=204)
-
-
-def check_member(call: Call) -> Reply:
-    identity(call).groups.check_member(call.path["group_id"], call.path["user_id"],
-                                       check(call, "identity:check_user_in_group"))
-    return Reply(status=204)
-
-
-def remove_member(call: Call) -> Reply:
-    identity(call).groups.remove_member(call.path["group_id"], call.path["user_id"],
-                                        check(call, "identity:remove_user_from_group"))
-    return Reply(status=204)
-
-
+USERS, GROUPS = attrgetter("users"), attrgetter("groups")
+MEMBER, MEMBER_IDS = "/v3/groups/{group_id}/users/{user_id}", ("group_id", "user_id")
 ROUTES = [
     route("/v3/users", "POST", create_user, schema=schemas.user_create),
     route("/v3/users", "GET", list_users),
     route("/v3/users/{user_id}", "GET", get_user),
     route("/v3/users/{user_id}", "PATCH", update_user, schema=schemas.user_update),
-    route("/v3/users/{user_id}", "DELETE", delete_user),
+    route("/v3/users/{user_id}", "DELETE", checked_no_content(USERS, "identity:delete_user", Users.delete, "user_id")),
     route("/v3/users/{user_id}/password", "POST", change_password, schema=schemas.password_change),
     route("/v3/users/{user_id}/groups", "GET", user_groups),
     route("/v3/users/{user_id}/projects", "GET", user_projects),
@@ -143,9 +121,12 @@ ROUTES = [
     route("/v3/groups", "GET", list_groups),
     route("/v3/groups/{group_id}", "GET", get_group),
     route("/v3/groups/{group_id}", "PATCH", update_group, schema=schemas.group_update),
-    route("/v3/groups/{group_id}", "DELETE", delete_group),
+    route("/v3/groups/{group_id}", "DELETE",
+          checked_no_content(GROUPS, "identity:delete_group", Groups.delete, "group_id")),
     route("/v3/groups/{group_id}/users", "GET", group_users),
-    route("/v3/groups/{group_id}/users/{user_id}", "PUT", add_member),
-    route("/v3/groups/{group_id}/users/{user_id}", "HEAD", check_member),
-    route("/v3/groups/{group_id}/users/{user_id}", "DELETE", remove_member),
+    route(MEMBER, "PUT", checked_no_content(GROUPS, "identity:add_user_to_group", Groups.add_member, *MEMBER_IDS)),
+    route(MEMBER, "HEAD",
+          checked_no_content(GROUPS, "identity:check_user_in_group", Groups.check_member, *MEMBER_IDS)),
+    route(MEMBER, "DELETE",
+          checked_no_content(GROUPS, "identity:remove_user_from_group", Groups.remove_member, *MEMBER_IDS)),
 ]

@@ -13,7 +13,7 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Forbidden
 from onestack.services.identity.models import AccessRule, ApplicationCredential, Role, User
 from onestack.services.identity.service.passwords import hash_secret
-from onestack.services.identity.service.rows import conflict, future_expiry, get, owned
+from onestack.services.identity.service.rows import conflict, future_expiry, get, listed, owned
 from onestack.services.identity.service.transactions import Transactions
 
 # Application credential secrets are long random strings: a few bcrypt rounds are plenty.
@@ -103,8 +103,7 @@ class ApplicationCredentials:
 
     # -- access rules ------------------------------------------------------------------
     def access_rules(self, user_id: str) -> list[AccessRule]:
-        with self.transactions.read() as session:
-            return list(session.scalars(select(AccessRule).where(AccessRule.user_id == user_id)))
+        return listed(self.transactions, select(AccessRule).where(AccessRule.user_id == user_id))
 
     def access_rule(self, user_id: str, rule_id: str) -> AccessRule:
         with self.transactions.read() as session:

@@ -180,10 +180,7 @@ class Authenticator:
             raise BadRequest("An application credential needs an id, or a name and its user.")
         if cred is None or not check_secret(secret, cred.secret_hash):
             raise Unauthorized("The request you have made requires authentication.")
-        if cred.expires_at is not None and cred.expires_at <= utcnow():
-            raise Unauthorized("The application credential has expired.")
-        user = session.get(User, cred.user_id)
-        self._check_user_usable(session, user)
+        user = self._delegating_user(session, cred.expires_at, "application credential", cred.user_id)
         return Authenticated(user, ["application_credential"], app_cred=cred)
 
     def _oauth1(self, session: Session, signed: SignedRequest | None) -> Authenticated:
@@ -196,11 +193,16 @@ class Authenticator:
         if token is None or consumer is None or token.consumer_id != consumer.id:
             raise Unauthorized("Unknown OAuth access token for this consumer.")
         verify(signed, params, consumer.secret, token.secret)
-        if token.expires_at is not None and token.expires_at <= utcnow():
-            raise Unauthorized("The OAuth access token has expired.")
-        user = session.get(User, token.authorizing_user_id)
-        self._check_user_usable(session, user)
+        user = self._delegating_user(session, token.expires_at, "OAuth access token", token.authorizing_user_id)
         return Authenticated(user, ["oauth1"], access_token=token)
+
+    def _delegating_user(self, session: Session, expires_at, what: str, user_id: str) -> User:
+        """The user an application credential or OAuth access token acts for, while it lasts."""
+        if expires_at is not None and expires_at <= utcnow():
+            raise Unauthorized(f"The {what} has expired.")
+        user = session.get(User, user_id)
+        self._check_user_usable(session, user)
+        return user
 
     def _check_user_usable(self, session: Session, user: User | None) -> None:
         if user is None or not user.enabled:

@@ -12,7 +12,15 @@ from onestack.http.listing import apply_filters
 from onestack.services.identity import schemas
 from onestack.services.identity.models import CatalogService, Endpoint, Region
 from onestack.services.identity.service.endpoint_filter import project_endpoint_ids
-from onestack.services.identity.service.rows import assign, extra_attributes, get, merge_extra, one
+from onestack.services.identity.service.rows import (
+    assign,
+    extra_attributes,
+    get,
+    listed,
+    merge_extra,
+    one,
+    updated,
+)
 from onestack.services.identity.service.transactions import Transactions
 
 REGION_FIELDS = schemas.region_create["properties"]["region"]["properties"]
@@ -122,9 +130,8 @@ class Catalog:
         return row
 
     def regions(self, query) -> list[Region]:
-        with self.transactions.read() as session:
-            stmt = apply_filters(select(Region), Region, query, {"parent_region_id": "parent_region_id"})
-            return list(session.scalars(stmt.order_by(Region.id)))
+        stmt = apply_filters(select(Region), Region, query, {"parent_region_id": "parent_region_id"})
+        return listed(self.transactions, stmt.order_by(Region.id))
 
     def region(self, region_id: str) -> Region:
         return one(self.transactions, Region, region_id, "region")
@@ -158,9 +165,8 @@ class Catalog:
         return row
 
     def services(self, query) -> list[CatalogService]:
-        with self.transactions.read() as session:
-            stmt = apply_filters(select(CatalogService), CatalogService, query, {"type": "type"})
-            rows = list(session.scalars(stmt.order_by(CatalogService.type)))
+        stmt = apply_filters(select(CatalogService), CatalogService, query, {"type": "type"})
+        rows = listed(self.transactions, stmt.order_by(CatalogService.type))
         if "name" in query:
             rows = [r for r in rows if (r.extra or {}).get("name") == query["name"]]
         return rows
@@ -169,11 +175,7 @@ class Catalog:
         return one(self.transactions, CatalogService, service_id, "service")
 
     def update_service(self, service_id: str, body: dict) -> CatalogService:
-        with self.transactions.write() as session:
-            row = get(session, CatalogService, service_id, "service")
-            assign(row, body, SERVICE_FIELDS)
-            merge_extra(row, body, SERVICE_FIELDS)
-        return row
+        return updated(self.transactions, CatalogService, service_id, "service", body, SERVICE_FIELDS)
 
     def delete_service(self, service_id: str) -> None:
         with self.transactions.write() as session:
@@ -193,11 +195,10 @@ class Catalog:
         return row
 
     def endpoints(self, query) -> list[Endpoint]:
-        with self.transactions.read() as session:
-            stmt = apply_filters(select(Endpoint), Endpoint, query, {"service_id": "service_id",
-                                                                     "interface": "interface",
-                                                                     "region_id": "region_id"})
-            return list(session.scalars(stmt.order_by(Endpoint.id)))
+        stmt = apply_filters(select(Endpoint), Endpoint, query, {"service_id": "service_id",
+                                                                 "interface": "interface",
+                                                                 "region_id": "region_id"})
+        return listed(self.transactions, stmt.order_by(Endpoint.id))
 
     def endpoint(self, endpoint_id: str) -> Endpoint:
         return one(self.transactions, Endpoint, endpoint_id, "endpoint")

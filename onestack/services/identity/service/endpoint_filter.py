@@ -19,7 +19,7 @@ from onestack.services.identity.models import (
     ProjectEndpoint,
     ProjectEndpointGroup,
 )
-from onestack.services.identity.service.rows import assign, get
+from onestack.services.identity.service.rows import assign, get, listed
 from onestack.services.identity.service.transactions import Transactions
 
 
@@ -60,6 +60,12 @@ def _endpoint_link(session: Session, project_id: str, endpoint_id: str) -> tuple
     return project, endpoint, session.get(ProjectEndpoint, (project.id, endpoint.id))
 
 
+def _linked(session: Session, model, link_column, given) -> list:
+    """The rows of ``model`` a link table ties to one given row: ``link_column`` is the link's column
+    holding ``model``'s id, ``given`` the condition on its other column."""
+    return list(session.scalars(select(model).join(link_column.class_, link_column == model.id).where(given)))
+
+
 def _not_given(endpoint: Endpoint, project: Project) -> NotFound:
     return NotFound(f"Endpoint {endpoint.id} is not associated with project {project.id}.")
 
@@ -81,11 +87,10 @@ class EndpointFilter:
         return row
 
     def list_groups(self, name: str | None) -> list[EndpointGroup]:
-        with self.transactions.read() as session:
-            stmt = select(EndpointGroup).order_by(EndpointGroup.name)
-            if name is not None:
-                stmt = stmt.where(EndpointGroup.name == name)
-            return list(session.scalars(stmt))
+        stmt = select(EndpointGroup).order_by(EndpointGroup.name)
+        if name is not None:
+            stmt = stmt.where(EndpointGroup.name == name)
+        return listed(self.transactions, stmt)
 
     def get_group(self, group_id: str) -> EndpointGroup:
         with self.transactions.read() as session:
@@ -110,9 +115,7 @@ class EndpointFilter:
     def group_projects(self, group_id: str) -> list[Project]:
         with self.transactions.read() as session:
             group = _group(session, group_id)
-            return list(session.scalars(select(Project).join(
-                ProjectEndpointGroup, ProjectEndpointGroup.project_id == Project.id).where(
-                ProjectEndpointGroup.endpoint_group_id == group.id)))
+            return _linked(session, Project, ProjectEndpointGroup.project_id, ProjectEndpointGroup.endpoint_group_id == group.id)
 
     # -- groups given to projects ----------------------------------------------------
     def add_group_to_project(self, group_id: str, project_id: str) -> None:
@@ -140,9 +143,7 @@ class EndpointFilter:
     def project_groups(self, project_id: str) -> list[EndpointGroup]:
         with self.transactions.read() as session:
             project = _project(session, project_id)
-            return list(session.scalars(select(EndpointGroup).join(
-                ProjectEndpointGroup, ProjectEndpointGroup.endpoint_group_id == EndpointGroup.id).where(
-                ProjectEndpointGroup.project_id == project.id)))
+            return _linked(session, EndpointGroup, ProjectEndpointGroup.endpoint_group_id, ProjectEndpointGroup.project_id == project.id)
 
     # -- endpoints given to projects -------------------------------------------------
     def add_endpoint_to_project(self, project_id: str, endpoint_id: str) -> None:
@@ -167,13 +168,9 @@ class EndpointFilter:
     def project_endpoints(self, project_id: str) -> list[Endpoint]:
         with self.transactions.read() as session:
             project = _project(session, project_id)
-            return list(session.scalars(select(Endpoint).join(
-                ProjectEndpoint, ProjectEndpoint.endpoint_id == Endpoint.id).where(
-                ProjectEndpoint.project_id == project.id)))
+            return _linked(session, Endpoint, ProjectEndpoint.endpoint_id, ProjectEndpoint.project_id == project.id)
 
     def endpoint_projects(self, endpoint_id: str) -> list[Project]:
         with self.transactions.read() as session:
             endpoint = get(session, Endpoint, endpoint_id, "endpoint")
-            return list(session.scalars(select(Project).join(
-                ProjectEndpoint, ProjectEndpoint.project_id == Project.id).where(
-                ProjectEndpoint.endpoint_id == endpoint.id)))
+            return _linked(session, Project, ProjectEndpoint.project_id, ProjectEndpoint.endpoint_id == endpoint.id)

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from onestack.db.base import new_id
-from onestack.http.errors import BadRequest, NotFound
+from onestack.http.errors import NotFound
 from onestack.http.listing import apply_filters
 from onestack.services.identity import schemas
 from onestack.services.identity.models import Assignment, Group, Membership, User
@@ -19,6 +19,8 @@ from onestack.services.identity.service.rows import (
     assign,
     extra_attributes,
     get,
+    keep_domain_and_unique_name,
+    listed,
     merge_extra,
     refuse_taken_name,
 )
@@ -54,11 +56,10 @@ class Groups:
         return row
 
     def list(self, domain_id: str | None, query) -> list[Group]:
-        with self.transactions.read() as session:
-            stmt = select(Group)
-            if domain_id is not None:
-                stmt = stmt.where(Group.domain_id == domain_id)
-            return list(session.scalars(apply_filters(stmt, Group, query, {"name": "name"}).order_by(Group.name)))
+        stmt = select(Group)
+        if domain_id is not None:
+            stmt = stmt.where(Group.domain_id == domain_id)
+        return listed(self.transactions, apply_filters(stmt, Group, query, {"name": "name"}).order_by(Group.name))
 
     def get(self, group_id: str, check: Check) -> Group:
         with self.transactions.read() as session:
@@ -70,10 +71,7 @@ class Groups:
         with self.transactions.write() as session:
             row = _group(session, group_id)
             check(_target(row))
-            if "domain_id" in body and body["domain_id"] != row.domain_id:
-                raise BadRequest("A group cannot move to another domain.")
-            if "name" in body and body["name"] != row.name:
-                refuse_taken_name(session, Group, row.domain_id, body["name"], "group")
+            keep_domain_and_unique_name(session, Group, row, body, "group")
             assign(row, body, ("name", "description"))
             merge_extra(row, body, FIELDS)
         return row

@@ -11,7 +11,7 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Forbidden, NotFound
 from onestack.services.identity.models import CatalogService, Limit, Project, Region, RegisteredLimit
 from onestack.services.identity.policies import Check
-from onestack.services.identity.service.rows import assign, conflict, get, one
+from onestack.services.identity.service.rows import assign, conflict, get, listed, one
 from onestack.services.identity.service.transactions import Transactions
 
 MODEL = {"name": "flat", "description": "Limit enforcement and validation does not take project hierarchy "
@@ -84,9 +84,8 @@ class Limits:
         return rows
 
     def registered(self, query) -> list[RegisteredLimit]:
-        with self.transactions.read() as session:
-            stmt = _filtered(select(RegisteredLimit), RegisteredLimit, query)
-            return list(session.scalars(stmt.order_by(RegisteredLimit.resource_name)))
+        stmt = _filtered(select(RegisteredLimit), RegisteredLimit, query)
+        return listed(self.transactions, stmt.order_by(RegisteredLimit.resource_name))
 
     def get_registered(self, limit_id: str) -> RegisteredLimit:
         return one(self.transactions, RegisteredLimit, limit_id, "registered limit")
@@ -145,11 +144,10 @@ class Limits:
             wanted = ctx.project_id or ctx.domain_id
             if wanted is None:
                 raise Forbidden("Listing limits needs a project- or domain-scoped token.")
-        with self.transactions.read() as session:
-            stmt = _filtered(select(Limit), Limit, query)
-            if wanted is not None:
-                stmt = stmt.where(Limit.target_id == wanted)
-            return list(session.scalars(stmt.order_by(Limit.resource_name)))
+        stmt = _filtered(select(Limit), Limit, query)
+        if wanted is not None:
+            stmt = stmt.where(Limit.target_id == wanted)
+        return listed(self.transactions, stmt.order_by(Limit.resource_name))
 
     def get(self, limit_id: str, check: Check) -> Limit:
         with self.transactions.read() as session:

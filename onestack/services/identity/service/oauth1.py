@@ -26,7 +26,15 @@ from onestack.services.identity.models import (
 )
 from onestack.services.identity.service import held_roles
 from onestack.services.identity.service.oauth_signature import SignedRequest, new_secret, verify
-from onestack.services.identity.service.rows import extra_attributes, get, merge_extra, one, owned
+from onestack.services.identity.service.rows import (
+    deleted,
+    extra_attributes,
+    get,
+    listed,
+    merge_extra,
+    one,
+    owned,
+)
 from onestack.services.identity.service.transactions import Transactions
 
 # Keystone's default lifetimes.
@@ -69,8 +77,7 @@ class OAuth1:
         return row
 
     def consumers(self) -> list[OAuthConsumer]:
-        with self.transactions.read() as session:
-            return list(session.scalars(select(OAuthConsumer).order_by(OAuthConsumer.id)))
+        return listed(self.transactions, select(OAuthConsumer).order_by(OAuthConsumer.id))
 
     def consumer(self, consumer_id: str) -> OAuthConsumer:
         return one(self.transactions, OAuthConsumer, consumer_id, "consumer")
@@ -84,9 +91,8 @@ class OAuth1:
         return row
 
     def delete_consumer(self, consumer_id: str) -> None:
-        with self.transactions.write() as session:
-            # Its request and access tokens go with it (foreign keys), and so every token issued through them.
-            session.delete(get(session, OAuthConsumer, consumer_id, "consumer"))
+        # Its request and access tokens go with it (foreign keys), and so every token issued through them.
+        deleted(self.transactions, OAuthConsumer, consumer_id, "consumer")
 
     # -- the flow ------------------------------------------------------------------
     def request_token(self, req: SignedRequest, project_id: str | None) -> OAuthRequestToken:
@@ -156,9 +162,8 @@ class OAuth1:
     def access_tokens(self, ctx: Context, user_id: str) -> list[OAuthAccessToken]:
         if ctx.oauth_access_token_id:
             raise Forbidden("A token issued through OAuth cannot list access tokens.")
-        with self.transactions.read() as session:
-            return list(session.scalars(select(OAuthAccessToken).where(
-                OAuthAccessToken.authorizing_user_id == user_id).order_by(OAuthAccessToken.id)))
+        return listed(self.transactions, select(OAuthAccessToken).where(
+            OAuthAccessToken.authorizing_user_id == user_id).order_by(OAuthAccessToken.id))
 
     def get_access_token(self, user_id: str, token_id: str) -> OAuthAccessToken:
         with self.transactions.read() as session:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from onestack.db.base import new_id
 from onestack.services.identity.models import Policy
-from onestack.services.identity.service.rows import assign, extra_attributes, get, merge_extra, one
+from onestack.services.identity.service.rows import deleted, extra_attributes, listed, one, updated
 from onestack.services.identity.service.transactions import Transactions
 
 FIELDS = ("blob", "type")
@@ -24,22 +24,16 @@ class PolicyBlobs:
         return row
 
     def list(self, type_: str | None) -> list[Policy]:
-        with self.transactions.read() as session:
-            stmt = select(Policy)
-            if type_ is not None:
-                stmt = stmt.where(Policy.type == type_)
-            return list(session.scalars(stmt.order_by(Policy.id)))
+        stmt = select(Policy)
+        if type_ is not None:
+            stmt = stmt.where(Policy.type == type_)
+        return listed(self.transactions, stmt.order_by(Policy.id))
 
     def get(self, policy_id: str) -> Policy:
         return one(self.transactions, Policy, policy_id, "policy")
 
     def update(self, policy_id: str, body: dict) -> Policy:
-        with self.transactions.write() as session:
-            row = get(session, Policy, policy_id, "policy")
-            assign(row, body, FIELDS)
-            merge_extra(row, body, FIELDS)
-        return row
+        return updated(self.transactions, Policy, policy_id, "policy", body, FIELDS)
 
     def delete(self, policy_id: str) -> None:
-        with self.transactions.write() as session:
-            session.delete(get(session, Policy, policy_id, "policy"))
+        deleted(self.transactions, Policy, policy_id, "policy")

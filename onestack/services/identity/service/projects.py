@@ -14,7 +14,7 @@ from onestack.services.identity import schemas
 from onestack.services.identity.models import ROOT_DOMAIN, Assignment, Group, Membership, Project, Role, User
 from onestack.services.identity.policies import Check
 from onestack.services.identity.service.hierarchy import ancestors, subtree
-from onestack.services.identity.service.rows import conflict, extra_attributes, merge_extra
+from onestack.services.identity.service.rows import conflict, extra_attributes, listed, merge_extra
 from onestack.services.identity.service.tokens import TokenService
 from onestack.services.identity.service.transactions import Transactions
 
@@ -112,10 +112,9 @@ class Projects:
             return _create_domain(session, body)
 
     def domains(self, query) -> list[Project]:
-        with self.transactions.read() as session:
-            stmt = apply_filters(select(Project).where(Project.is_domain), Project, query,
-                                 {"name": "name", "enabled": "enabled"})
-            return list(session.scalars(stmt.order_by(Project.name)))
+        stmt = apply_filters(select(Project).where(Project.is_domain), Project, query,
+                             {"name": "name", "enabled": "enabled"})
+        return listed(self.transactions, stmt.order_by(Project.name))
 
     def domain(self, domain_id: str) -> Project:
         with self.transactions.read() as session:

@@ -11,7 +11,7 @@ from onestack.http.listing import apply_filters
 from onestack.services.identity import schemas
 from onestack.services.identity.models import Assignment, ImpliedRole, Project, Role
 from onestack.services.identity.service.held_roles import implied_closure
-from onestack.services.identity.service.rows import assign, get, merged_options, refuse_taken_name
+from onestack.services.identity.service.rows import assign, get, listed, merged_options, refuse_taken_name
 from onestack.services.identity.service.transactions import Transactions
 
 FIELDS = schemas.role_create["properties"]["role"]["properties"]
@@ -62,9 +62,8 @@ class Roles:
 
     def list(self, query) -> list[Role]:
         """Global roles, or a domain's own (``domain_id``)."""
-        with self.transactions.read() as session:
-            stmt = select(Role).where(Role.domain_id == (query.get("domain_id") or ""))
-            return list(session.scalars(apply_filters(stmt, Role, query, {"name": "name"}).order_by(Role.name)))
+        stmt = select(Role).where(Role.domain_id == (query.get("domain_id") or ""))
+        return listed(self.transactions, apply_filters(stmt, Role, query, {"name": "name"}).order_by(Role.name))
 
     def get(self, role_id: str) -> Role:
         with self.transactions.read() as session:

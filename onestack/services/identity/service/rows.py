@@ -32,6 +32,28 @@ def one(transactions: Transactions, model, key, kind: str):
         return get(session, model, key, kind)
 
 
+def listed(transactions: Transactions, stmt) -> list:
+    """The rows ``stmt`` selects, in a read transaction of its own."""
+    with transactions.read() as session:
+        return list(session.scalars(stmt))
+
+
+def updated(transactions: Transactions, model, key, kind: str, body: dict, fields) -> object:
+    """The usual update of a row: each of ``fields`` the body carries replaces the row's value and whatever
+    else it carries is kept as an extra attribute."""
+    with transactions.write() as session:
+        row = get(session, model, key, kind)
+        assign(row, body, fields)
+        merge_extra(row, body, fields)
+    return row
+
+
+def deleted(transactions: Transactions, model, key, kind: str) -> None:
+    """Delete one row, or 404, in a write transaction of its own."""
+    with transactions.write() as session:
+        session.delete(get(session, model, key, kind))
+
+
 def owned(session: Session, model, key: str, user_id: str, kind: str, owner: str = "user_id"):
     """A row that belongs to ``user_id``; someone else's is as not found as a missing one."""
     row = session.get(model, key)
@@ -44,6 +66,14 @@ def refuse_taken_name(session: Session, model, domain_id: str, name: str, kind: 
     """Users, groups and roles are unique by name within their domain."""
     if session.scalars(select(model.id).where(model.domain_id == domain_id, model.name == name)).first():
         raise conflict(kind, "name", name)
+
+
+def keep_domain_and_unique_name(session: Session, model, row, body: dict, kind: str) -> None:
+    """An update may rename a user or group within its domain, never move it to another."""
+    if "domain_id" in body and body["domain_id"] != row.domain_id:
+        raise BadRequest(f"A {kind} cannot move to another domain.")
+    if "name" in body and body["name"] != row.name:
+        refuse_taken_name(session, model, row.domain_id, body["name"], kind)
 
 
 def merged_options(current: dict | None, changes: dict) -> dict:

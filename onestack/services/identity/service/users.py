@@ -33,6 +33,7 @@ from onestack.services.identity.service.rows import (
     assign,
     extra_attributes,
     get,
+    keep_domain_and_unique_name,
     merge_extra,
     merged_options,
     refuse_taken_name,
@@ -111,10 +112,7 @@ class Users:
         with self.transactions.write() as session:
             row = user(session, user_id)
             check(_target(row))
-            if "domain_id" in body and body["domain_id"] != row.domain_id:
-                raise BadRequest("A user cannot move to another domain.")
-            if "name" in body and body["name"] != row.name:
-                refuse_taken_name(session, User, row.domain_id, body["name"], "user")
+            keep_domain_and_unique_name(session, User, row, body, "user")
             assign(row, body, ("name", "enabled", "default_project_id", "description", "email"))
             if "options" in body:
                 row.options = merged_options(row.options, body["options"])

@@ -166,6 +166,11 @@ class Collection:
     def delete(self, session: Session, ctx: Context, row) -> None:
         session.delete(row)
 
+    def admit(self, session: Session, ctx: Context, row) -> None:
+        """May the caller create ``row``, and has its project quota for one more."""
+        self.authorize(ctx, "create", {"project_id": row.project_id})
+        self.quotas.check(session, row.project_id, self.singular)
+
     def new_row(self, ctx: Context, body: dict, **values):
         """A row with the standard attributes from ``body`` and the given values."""
         row = self.model(id=new_uuid(), project_id=self.owner(ctx, body), description=body.pop("description", ""),

@@ -70,8 +70,7 @@ class FloatingIPs(Collection):
             raise bad_floatingip(f"Network {network.id} is not a valid external network")
         row = self.new_row(ctx, body, floating_network_id=network.id, status="DOWN", dns_name=body["dns_name"],
                            dns_domain=body["dns_domain"])
-        self.authorize(ctx, "create", {"project_id": row.project_id})
-        self.quotas.check(session, row.project_id, "floatingip")
+        self.admit(session, ctx, row)
         port = self._hold_address(session, network, row.id, body.get("subnet_id"), body.get("floating_ip_address"))
         row.floating_port_id, row.floating_ip_address = port.id, port.fixed_ips[0].ip_address
         if body.get("port_id"):

@@ -46,8 +46,7 @@ class Networks(Collection):
 
     def create(self, session: Session, ctx: Context, body: dict) -> Network:
         row = self.new_row(ctx, body)
-        self.authorize(ctx, "create", {"project_id": row.project_id})
-        self.quotas.check(session, row.project_id, "network")
+        self.admit(session, ctx, row)
         seg_id = body.get("provider:segmentation_id")
         row.network_type, row.physical_network, row.segmentation_id, claim = segments.allocate(
             session, self.settings, row.id, body.get("provider:network_type"),

@@ -3,11 +3,16 @@ address scope or security group, and as what."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from onestack.http.context import Context
+from onestack.http.errors import Conflict
 from onestack.services.network.models import RBACPolicy
-from onestack.services.network.service.collection import new_uuid
+from onestack.services.network.service.collection import Collection, new_uuid
 
 SHARED = "access_as_shared"
 EXTERNAL = "access_as_external"
@@ -70,3 +75,34 @@ def revoke(session: Session, object_type: str, object_id: str, action: str | Non
     if target is not None:
         stmt = stmt.where(RBACPolicy.target_project == target)
     session.execute(stmt)
+
+
+class Shareable(Collection):
+    """A resource shared only through its ``shared`` flag and RBAC grants (subnet pools, address scopes): a
+    project sees what it owns or what is shared with it, and the grants go with the row.  ``shown_as(row,
+    shared=...)`` renders one.  ``in_use`` keeps one that other rows refer to: the column of those rows that
+    holds its id, and the text (with ``{id}``) and type of the 409 its deletion then gets."""
+
+    shown_as: Callable[..., dict]
+    in_use: tuple[Any, str, str]
+
+    def project_scope(self, session: Session, ctx: Context):
+        return owned_or_shared(self.model, self.singular, ctx.project_id)
+
+    def render(self, session: Session, ctx: Context, row) -> dict:
+        return self.shown_as(row, shared=shared_with(session, self.singular, row, ctx.project_id))
+
+    def insert(self, session: Session, row, shared: bool):
+        """Store a new row, shared with everyone when asked."""
+        session.add(row)
+        session.flush()
+        if shared:
+            share(session, self.singular, row, True)
+        return row
+
+    def delete(self, session: Session, ctx: Context, row) -> None:
+        column, text, kind = self.in_use
+        if session.scalar(select(column).where(column == row.id).limit(1)) is not None:
+            raise Conflict(text.format(id=row.id), kind=kind)
+        revoke(session, self.singular, row.id, target=None)
+        session.delete(row)

@@ -44,8 +44,7 @@ class Routers(Collection):
     def create(self, session: Session, ctx: Context, body: dict) -> Router:
         row = self.new_row(ctx, body, admin_state_up=body["admin_state_up"], status="ACTIVE", routes=[],
                            enable_snat=True, availability_zone_hints=self._zones(body["availability_zone_hints"]))
-        self.authorize(ctx, "create", {"project_id": row.project_id})
-        self.quotas.check(session, row.project_id, "router")
+        self.admit(session, ctx, row)
         session.add(row)
         session.flush()
         if body.get("external_gateway_info"):

@@ -13,7 +13,6 @@ from onestack.services.network import schemas, views
 from onestack.services.network.models import Subnet, SubnetPool
 from onestack.services.network.service import ipam, prefixes, rbac
 from onestack.services.network.service.address_scopes import AddressScopes
-from onestack.services.network.service.collection import Collection
 from onestack.services.network.service.ipam import Network
 from onestack.services.network.service.quotas import Quotas
 
@@ -34,26 +33,23 @@ def _bounds_error(kind: str, value: int, base_kind: str, base: int) -> BadReques
                       kind="IllegalSubnetPoolPrefixBounds")
 
 
-class SubnetPools(Collection):
+class SubnetPools(rbac.Shareable):
     singular, plural, kind, model = "subnetpool", "subnetpools", "Subnet pool", SubnetPool
     table = schemas.SUBNETPOOLS
+    shown_as = staticmethod(views.subnetpool)
+    in_use = (Subnet.subnetpool_id,
+              "Unable to complete operation on subnet pool {id}. Subnet pool has existing allocations.",
+              "SubnetPoolInUse")
 
     def __init__(self, db: Database, quotas: Quotas, address_scopes: AddressScopes):
         super().__init__(db, quotas)
         self.address_scopes = address_scopes
 
-    def project_scope(self, session: Session, ctx: Context):
-        return rbac.owned_or_shared(SubnetPool, "subnetpool", ctx.project_id)
-
-    def render(self, session: Session, ctx: Context, row: SubnetPool) -> dict:
-        return views.subnetpool(row, shared=rbac.shared_with(session, "subnetpool", row, ctx.project_id))
-
     # -- create and update ------------------------------------------------------------
     def create(self, session: Session, ctx: Context, body: dict) -> SubnetPool:
         cidrs = self._prefixes(body["prefixes"])
         row = self.new_row(ctx, body, ip_version=cidrs[0].version, prefixes=[str(c) for c in cidrs], shared=False)
-        self.authorize(ctx, "create", {"project_id": row.project_id})
-        self.quotas.check(session, row.project_id, "subnetpool")
+        self.admit(session, ctx, row)
         self._set_bounds(row, body)
         row.default_quota = self._default_quota(body.get("default_quota"))
         row.is_default = False
@@ -62,11 +58,7 @@ class SubnetPools(Collection):
         row.address_scope_id = None
         if body.get("address_scope_id"):
             self._join_scope(session, ctx, row, body["address_scope_id"])
-        session.add(row)
-        session.flush()
-        if body["shared"]:
-            rbac.share(session, "subnetpool", row, True)
-        return row
+        return self.insert(session, row, body["shared"])
 
     def update(self, session: Session, ctx: Context, row: SubnetPool, changes: dict) -> None:
         if "prefixes" in changes:
@@ -174,14 +166,6 @@ class SubnetPools(Collection):
             if any(a.overlaps(ipam.parse_cidr(b)) for a in mine for b in other.prefixes):
                 raise Conflict("Failed to associate address scope: subnetpools within an address scope must have "
                                "unique prefixes.", kind="AddressScopePrefixConflict")
-
-    def delete(self, session: Session, ctx: Context, row: SubnetPool) -> None:
-        in_use = session.scalar(select(Subnet.id).where(Subnet.subnetpool_id == row.id).limit(1))
-        if in_use is not None:
-            raise Conflict(f"Unable to complete operation on subnet pool {row.id}. Subnet pool has existing "
-                           "allocations.", kind="SubnetPoolInUse")
-        rbac.revoke(session, "subnetpool", row.id, target=None)
-        session.delete(row)
 
     # -- allocation (called by Subnets.create) ----------------------------------------------
     def default_id(self, session: Session, ip_version: int) -> str | None:

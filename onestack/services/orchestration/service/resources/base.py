@@ -168,6 +168,19 @@ class Handle:
     def name_or_physical(self, key: str = "name") -> str:
         return self.properties.get(key) or self.physical_name()
 
+    def found_by_physical_name(self, service: str, path: str, key: str, *, exact: bool = False,
+                               **params: str) -> str | None:
+        """``find`` for a type listed at ``path`` under ``key``: the id of the one item carrying the physical
+        name a create chose (none when the template names it).  ``exact``: the API matches names loosely
+        (Nova's regex), so keep only the items named exactly."""
+        if self.properties.get("name") or "physical_name" not in self.data:
+            return None
+        name = self.data["physical_name"]
+        found = self.cloud.get(service, path, params={"name": name, **params})[key]
+        if exact:
+            found = [item for item in found if item["name"] == name]
+        return found[0]["id"] if len(found) == 1 else None
+
 
 class ResourceType:
     name: ClassVar[str] = ""

@@ -83,10 +83,7 @@ class Volume(ResourceType):
         return True
 
     def find(self, h: Handle) -> str | None:
-        if h.properties.get("name") or "physical_name" not in h.data:
-            return None
-        found = h.cloud.get("block-storage", "/volumes", params={"name": h.data["physical_name"]})["volumes"]
-        return found[0]["id"] if len(found) == 1 else None
+        return h.found_by_physical_name("block-storage", "/volumes", "volumes")
 
     def update(self, h: Handle, old: dict, new: dict) -> None:
         path = f"/volumes/{h.physical_id}"

@@ -95,11 +95,9 @@ class NeutronResource(ResourceType):
         return not h.physical_id or gone(lambda: h.cloud.get("network", self.path(h)))
 
     def find(self, h: Handle) -> str | None:
-        if "name" not in self.properties or h.properties.get("name") or "physical_name" not in h.data:
+        if "name" not in self.properties:
             return None
-        found = h.cloud.get("network", f"/v2.0/{self.collection}",
-                            params={"name": h.data["physical_name"], "fields": "id"})[self.collection]
-        return found[0]["id"] if len(found) == 1 else None
+        return h.found_by_physical_name("network", f"/v2.0/{self.collection}", self.collection, fields="id")
 
     def show(self, h: Handle) -> dict:
         if "show" not in h.cache:

@@ -276,11 +276,7 @@ class Server(ResourceType):
         return True
 
     def find(self, h: Handle) -> str | None:
-        if h.properties.get("name") or "physical_name" not in h.data:
-            return None
-        found = h.cloud.get("compute", "/servers", params={"name": h.data["physical_name"]})["servers"]
-        exact = [s for s in found if s["name"] == h.data["physical_name"]]
-        return exact[0]["id"] if len(exact) == 1 else None
+        return h.found_by_physical_name("compute", "/servers", "servers", exact=True)
 
     # -- changing ----------------------------------------------------------------------------------------
     def update(self, h: Handle, old: dict, new: dict) -> None:
