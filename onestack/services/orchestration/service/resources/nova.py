@@ -293,7 +293,7 @@ class Server(ResourceType):
         if old.get("flavor") != new.get("flavor"):
             flavor = self._flavor(h, new["flavor"])
             h.cloud.post("compute", f"{path}/action", {"resize": {"flavorRef": flavor}})
-            h.data["resizing"] = True
+            h.data["resizing"], h.data["confirmed"] = True, False
 
     def update_done(self, h: Handle) -> bool:
         if not h.data.get("resizing"):
@@ -301,12 +301,15 @@ class Server(ResourceType):
         h.cache.pop("server", None)
         server = self._server(h)
         if server.get("status") == "VERIFY_RESIZE":
-            h.cloud.post("compute", f"/servers/{h.physical_id}/action", {"confirmResize": None})
+            # Once only: a second confirm racing the first one's completion is Nova's 409.
+            if not h.data.get("confirmed"):
+                h.cloud.post("compute", f"/servers/{h.physical_id}/action", {"confirmResize": None})
+                h.data["confirmed"] = True
             return False
         if server.get("status") == "ERROR":
             raise ResourceFailure("Resizing to flavor failed: the server went to status ERROR", "ResourceInError")
         if server.get("status") == "ACTIVE" and server.get("OS-EXT-STS:task_state") is None:
-            h.data["resizing"] = False
+            h.data["resizing"] = h.data["confirmed"] = False
             return True
         return False
 
