@@ -63,10 +63,10 @@ def cached_base(image_path: str, image_format: str | None, base_dir: Path) -> tu
 
 
 def create_root(spec: InstanceSpec, where: InstanceDir, base_dir: Path) -> None:
-    if where.root_disk.exists():
+    if where.root_disk.exists() or spec.boot_volume is not None:
         return
     if not spec.image_path:
-        raise DriverError("no image to boot from (boot from volume is not supported by this driver)")
+        raise DriverError("no image and no volume to boot from")
     base, fmt = cached_base(spec.image_path, spec.image_format, base_dir)
     virtual = int(info(base)["virtual-size"])
     wanted = spec.root_gb * GiB
