@@ -317,6 +317,28 @@ INTERFACE_ATTACH = Versioned({
         "additionalProperties": False}})
 
 
+# -- volume attachments (os-volume_attachments) ------------------------------------------------------------
+# Nova's pattern for a device name; the name is a hint the drivers do not follow (as libvirt's does not)
+_DEVICE = {"type": ["string", "null"], "pattern": "(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$"}
+_VOLUME_ATTACH = {"volumeId": UUID, "device": _DEVICE}
+VOLUME_ATTACH = Versioned({
+    "2.1": _object("volumeAttachment", _VOLUME_ATTACH, ["volumeId"]),
+    # 2.49: a device tag
+    "2.49": _object("volumeAttachment", {**_VOLUME_ATTACH, "tag": TAG}, ["volumeId"]),
+    # 2.79: whether deleting the server deletes the volume
+    "2.79": _object("volumeAttachment", {**_VOLUME_ATTACH, "tag": TAG, "delete_on_termination": {"type": "boolean"}},
+                    ["volumeId"])})
+VOLUME_ATTACHMENT_UPDATE = Versioned({
+    "2.1": _object("volumeAttachment", _VOLUME_ATTACH, ["volumeId"]),
+    # 2.85: the whole attachment may be given back, with delete_on_termination changed
+    "2.85": _object("volumeAttachment", {**_VOLUME_ATTACH, "id": UUID, "serverId": UUID, "tag": TAG,
+                                         "delete_on_termination": {"type": "boolean"}}, ["volumeId"]),
+    # 2.89: and the fields 2.89 shows
+    "2.89": _object("volumeAttachment", {**_VOLUME_ATTACH, "id": UUID, "serverId": UUID, "tag": TAG,
+                                         "delete_on_termination": {"type": "boolean"}, "attachment_id": UUID,
+                                         "bdm_uuid": UUID}, ["volumeId"])})
+
+
 # -- unshelve: where an offloaded server goes ------------------------------------------------------------
 _ZONE = {"type": "string", "minLength": 1, "maxLength": 255}
 UNSHELVE = Versioned({

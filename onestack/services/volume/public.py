@@ -2,8 +2,10 @@
 
 Compute attaches a volume the way Nova does with Cinder's attachments API: ``attachment_create``
 reserves the volume for a server, ``attachment_update`` with the host's connector answers how to reach
-the data, ``attachment_complete`` marks it in use, ``attachment_delete`` lets it go.  A ``file``
-connection names a qcow2 file the guest's QEMU opens directly.
+the data, ``attachment_complete`` marks it in use, ``attachment_delete`` lets it go; ``begin_detaching``
+(and ``roll_detaching`` when the guest would not let go) frames a detach.  A ``file`` connection names a
+qcow2 file the guest's QEMU opens directly.  A boot from a volume makes the volume first
+(``create_volume``), and a server deleted with ``delete_on_termination`` takes it with it (``delete_volume``).
 """
 
 from __future__ import annotations
@@ -55,3 +57,16 @@ class BlockStorage(Protocol):
     def attachment_complete(self, ctx: Context, attachment_id: str) -> None: ...
 
     def attachment_delete(self, ctx: Context, attachment_id: str) -> None: ...
+
+    def begin_detaching(self, ctx: Context, volume_id: str) -> None:
+        """in-use -> detaching, before the guest is asked to let go."""
+
+    def roll_detaching(self, ctx: Context, volume_id: str) -> None:
+        """detaching -> in-use again, when the detach failed."""
+
+    def create_volume(self, ctx: Context, size: int | None, *, name: str | None = None, image_id: str | None = None,
+                      snapshot_id: str | None = None, source_volid: str | None = None,
+                      volume_type: str | None = None, availability_zone: str | None = None) -> VolumeRef:
+        """A new volume (``creating`` until its data are there), blank or from what is named."""
+
+    def delete_volume(self, ctx: Context, volume_id: str) -> None: ...

@@ -38,6 +38,7 @@ from onestack.services.compute.service.networking import InstanceNetworking
 from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
 from onestack.services.compute.service.shelving import SHELVED_IMAGE
 from onestack.services.compute.service.snapshots import Snapshots
+from onestack.services.compute.service.volume_attachments import VolumeAttachments
 from onestack.services.image.public import Images
 
 LOG = logging.getLogger("onestack.compute.reconcile")
@@ -60,7 +61,7 @@ NEEDS_SPEC = {"power_on", "reboot", "resume"}
 class InstanceReconciler:
     def __init__(self, db: Database, hosts: HostDrivers, scheduler: Scheduler, networking: InstanceNetworking,
                  images: Images, snapshots: Snapshots, wakeups: KeyedQueue, *, config_drives: Path, workers: int,
-                 schedules: bool):
+                 schedules: bool, volumes: VolumeAttachments | None = None):
         """``wakeups``: the instances the service hands over; ``schedules``: this process places new
         instances (a joined host only converges its own)."""
         self.db = db
@@ -70,7 +71,8 @@ class InstanceReconciler:
         self.snapshots = snapshots
         self.schedules = schedules
         self.records = InstanceRecords(db)
-        self.specs = GuestSpecs(networking, images, config_drives)
+        self.volumes = volumes
+        self.specs = GuestSpecs(networking, images, config_drives, *([volumes.guest_disks] if volumes else []))
         self.loop = Loop("compute", self.step, self.pending, workers=workers, queue=wakeups)
         self.resizes = ResizeSteps(db, self.records, self.specs, hosts, scheduler, networking)
         # task state -> the step that moves it on; each action contributes its own steps
@@ -91,7 +93,8 @@ class InstanceReconciler:
         settings = compute.settings
         return cls(compute.db, compute.hosts, compute.scheduler, compute.networking, compute.images,
                    compute.snapshots, compute.wakeups, config_drives=settings.data_dir / "compute" / "config-drives",
-                   workers=settings.compute.engine_workers, schedules=compute.schedules)
+                   workers=settings.compute.engine_workers, schedules=compute.schedules,
+                   volumes=compute.volume_attachments)
 
     def start(self) -> None:
         self.loop.start()
@@ -177,6 +180,8 @@ class InstanceReconciler:
         self.resizes.forget(instance)  # a resize waiting for confirmation holds a guest and room elsewhere
         if instance.vm_state in (st.SHELVED, st.SHELVED_OFFLOADED):
             forget_shelved_image(self.snapshots, instance)
+        if self.volumes is not None:
+            self.volumes.release_all(instance)
         self.networking.release_ports(instance)
         self.scheduler.release(instance)
         self.specs.config_drive_path(instance.id).unlink(missing_ok=True)
