@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 import uuid
@@ -32,8 +33,8 @@ class Shell:
     """onestack-tiny's root shell on its serial console, over ``send``/``recv`` (bytes; ``recv`` raises
     TimeoutError after ``timeout`` seconds with nothing): a command runs once, its output comes back."""
 
-    def __init__(self, send, recv):
-        self.send, self.recv = send, recv
+    def __init__(self, send, recv, close):
+        self.send, self.recv, self.close = send, recv, close
         self.seen = b""
 
     def _until(self, wanted: bytes, seconds: float, nudge: bytes = b"") -> bytes:
@@ -64,11 +65,15 @@ class Shell:
 
 
 def unix_shell(path: str) -> Shell:
-    """The shell on a guest's serial socket (the QEMU driver's ``console_socket``); the caller closes
-    ``shell.sock``."""
+    """The shell on a guest's serial socket (the QEMU driver's ``console_socket``)."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path)
     sock.settimeout(1)  # a quiet second is socket's TimeoutError
-    shell = Shell(sock.sendall, lambda _timeout: sock.recv(65536))
-    shell.sock = sock
-    return shell
+    return Shell(sock.sendall, lambda _timeout: sock.recv(65536), sock.close)
+
+
+def websocket_shell(url: str) -> Shell:
+    """The shell behind a serial console URL of the compute API (``remote-consoles``)."""
+    opened = contextlib.ExitStack()
+    ws = opened.enter_context(connect(url, open_timeout=30))
+    return Shell(ws.send, lambda timeout: ws.recv(timeout=timeout), opened.close)

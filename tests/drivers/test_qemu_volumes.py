@@ -100,7 +100,7 @@ def test_hot_plug_write_detach_reboot_and_throttle(driver, tiny_image, tmp_path)
 
         # attached again, and kept by a hard reboot (a new QEMU from the spec the driver keeps)
         driver.attach_volume(spec.uuid, disk)
-        shell.sock.close()
+        shell.close()
         kept = driver.instances_dir / spec.uuid / "spec.json"
         assert volume_id in kept.read_text()
         driver.reboot(specfile.load(kept), hard=True)
@@ -123,7 +123,7 @@ def test_hot_plug_write_detach_reboot_and_throttle(driver, tiny_image, tmp_path)
         assert shell.run("ls /sys/block").split() == ["vda", "vdb"]
     finally:
         if shell is not None:
-            shell.sock.close()
+            shell.close()
         driver.destroy(spec.uuid)
 
 
@@ -139,7 +139,7 @@ def test_boot_from_a_volume(driver, tiny_image, tmp_path):
     try:
         shell = shell_of(driver, spec.uuid)
         assert shell.run("cat /sys/block/vda/serial") == root_id[:20]
-        shell.sock.close()
+        shell.close()
         assert not (driver.instances_dir / spec.uuid / "disk").exists()
         with pytest.raises(DriverError):
             driver.detach_volume(spec.uuid, root_id)
