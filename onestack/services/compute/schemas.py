@@ -129,6 +129,20 @@ _ACCESS_IPS = {"accessIPv4": {"type": "string", "format": "ipv4"}, "accessIPv6":
                "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]}}
 _NETWORK = {"uuid": {"type": "string"}, "port": {"type": ["string", "null"]}, "fixed_ip": {"type": "string"}}
 _HINTS = {"type": "object", "properties": {"group": UUID}}
+TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
+# One block device mapping (v2) as Nova takes it; what it means is checked by the boot's volumes.
+_BLOCK_DEVICE = {"type": "object", "additionalProperties": False, "properties": {
+    "source_type": {"type": "string", "enum": ["volume", "image", "snapshot", "blank"]},
+    "destination_type": {"type": "string", "enum": ["local", "volume"]},
+    "uuid": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[a-zA-Z0-9._-]*$"},
+    "device_name": {"type": ["string", "null"], "maxLength": 255, "pattern": "^[a-zA-Z0-9._/-]*$"},
+    "volume_size": {"type": ["integer", "string", "null"], "pattern": "^[0-9]+$", "minimum": 1},
+    "boot_index": {"type": ["integer", "string", "null"], "pattern": "^-?[0-9]+$"},
+    "delete_on_termination": {"type": ["boolean", "string"], "enum": [True, False, "True", "False", "true",
+                                                                       "false", "1", "0"]},
+    "guest_format": {"type": ["string", "null"], "maxLength": 255}, "disk_bus": {"type": ["string", "null"]},
+    "device_type": {"type": ["string", "null"]}, "no_device": {}, "connection_info": {"type": ["string", "null"]},
+    "tag": TAG, "volume_type": {"type": ["string", "null"], "maxLength": 255}}}
 _SERVER = {
     "name": NAME,
     "imageRef": {"type": "string", "maxLength": 255},
@@ -147,7 +161,7 @@ _SERVER = {
     "max_count": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1},
     "return_reservation_id": {"type": ["boolean", "string"]},
     **_ACCESS_IPS,
-    "block_device_mapping_v2": {"type": "array"},
+    "block_device_mapping_v2": {"type": "array", "items": _BLOCK_DEVICE},
     "block_device_mapping": {"type": "array"},
     "personality": {"type": "array"},
 }
@@ -166,7 +180,6 @@ def _server_body(properties: dict, required: list[str]) -> dict:
 # What later microversions accept beyond 2.1, each a small change of the request's fields.
 DESCRIPTION = {"type": ["string", "null"], "minLength": 0, "maxLength": 255,
                "pattern": r"^[^\x00-\x1f\x7f]*$"}
-TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
 TRUSTED_CERTS = {"type": ["array", "null"], "minItems": 1, "maxItems": 50, "uniqueItems": True,
                  "items": {"type": "string", "minLength": 1}}
 HOSTNAME = {"type": "string", "minLength": 2, "maxLength": 63, "pattern": "^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$"}

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column('source_type', sa.String(length=16), nullable=False),
         sa.Column('source_id', sa.String(length=36), nullable=True),
         sa.Column('volume_size', sa.Integer(), nullable=True),
+        sa.Column('volume_type', sa.String(length=255), nullable=True),
         sa.Column('status', sa.String(length=16), nullable=False),
         sa.Column('connection', sa.JSON(), nullable=True),
         sa.Column('created_at', onestack.db.base.UTCDateTime(), nullable=False),

@@ -198,7 +198,7 @@ class Instance(Base):
 class BlockDevice(Base):
     """A volume given to an instance (Nova's block device mapping): attached while it runs, or its root disk
     when it boots from a volume (``boot_index`` 0).  ``status`` is compute's side of the attachment
-    (``attaching``, ``attached``, ``detaching``); ``connection`` is what the block storage service answered,
+    (``pending`` until a boot connects it, ``attaching``, ``attached``, ``detaching``); ``connection`` is what the block storage service answered,
     which the guest's spec is built from."""
 
     __tablename__ = "compute_block_device"
@@ -216,6 +216,7 @@ class BlockDevice(Base):
     source_type: Mapped[str] = mapped_column(String(16), default="volume")  # volume, image, snapshot, blank
     source_id: Mapped[str | None] = mapped_column(String(36))  # the image or snapshot a boot volume is made from
     volume_size: Mapped[int | None] = mapped_column(Integer)
+    volume_type: Mapped[str | None] = mapped_column(String(255))  # of a volume the boot makes (2.67)
     status: Mapped[str] = mapped_column(String(16), default="attaching")
     connection: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -18,6 +18,7 @@ from onestack.services.compute.models import Instance
 from onestack.services.compute.service import guest_metadata, in_use
 from onestack.services.compute.service.admission import Admission
 from onestack.services.compute.service.aggregates import Aggregates
+from onestack.services.compute.service.boot_volumes import BootVolumes
 from onestack.services.compute.service.consoles import Consoles
 from onestack.services.compute.service.flavors import Flavors
 from onestack.services.compute.service.floating_ip_proxy import FloatingIPProxy
@@ -65,7 +66,8 @@ class ComputeService:
         self.scheduler = Scheduler(db, self.placement)
         self.networking = InstanceNetworking(network)
         admission = Admission(self.quotas, images)
-        self.servers = Servers(db, admission, self.networking, self.wakeups.put)
+        self.boot_volumes = BootVolumes(db, admission, volumes)
+        self.servers = Servers(db, admission, self.networking, self.wakeups.put, self.boot_volumes)
         self.listing = ServerListing(db, self.networking)
         self.actions = ServerActions(self.servers, self.networking)
         self.details = ServerDetails(db, self.servers, admission, self.networking)

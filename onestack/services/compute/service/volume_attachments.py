@@ -11,7 +11,6 @@ back what the steps before it did, so the volume and the server never disagree.
 from __future__ import annotations
 
 import logging
-import string
 import uuid
 
 from sqlalchemy import select
@@ -24,6 +23,7 @@ from onestack.http.microversion import Version, at_least
 from onestack.services.compute.models import BlockDevice, Instance
 from onestack.services.compute.models import states as st
 from onestack.services.compute.policies import authorize
+from onestack.services.compute.service.devices import connector, next_device
 from onestack.services.compute.service.host_drivers import HostDrivers
 from onestack.services.compute.service.networking import service_context
 from onestack.services.compute.service.servers import Servers
@@ -34,27 +34,6 @@ LOG = logging.getLogger("onestack.compute.volumes")
 # Nova attaches and detaches volumes of a server in these states (shelved ones from 2.20).
 STATES = (st.ACTIVE, st.PAUSED, st.STOPPED, st.RESIZED)
 SHELVED_STATES = (st.SHELVED, st.SHELVED_OFFLOADED)
-ROOT = "/dev/vda"
-
-
-def connector(host: str | None) -> dict:
-    """What the host tells the block storage service about itself (os-brick's connector, in short)."""
-    return {"host": host, "platform": "x86_64", "os_type": "linux", "multipath": False, "initiator": None,
-            "do_local_attach": False}
-
-
-def next_device(instance: Instance, taken: list[str]) -> str:
-    """Nova's choice: the first letter after those in use on the virtio bus; the root disk is vda, then the
-    flavor's ephemeral disk and swap, as the drivers give them to the guest."""
-    used = {name.removeprefix("/dev/")[2:] for name in taken if name.startswith("/dev/vd")} | {"a"}
-    flavor = instance.flavor or {}
-    for extra in ("ephemeral", "swap"):
-        if flavor.get(extra):
-            used.add(next(letter for letter in string.ascii_lowercase if letter not in used))
-    free = next((letter for letter in string.ascii_lowercase if letter not in used), None)
-    if free is None:
-        raise BadRequest("No free disk device names for prefix 'vd'")
-    return f"/dev/vd{free}"
 
 
 class VolumeAttachments:
@@ -151,13 +130,14 @@ class VolumeAttachments:
             session.expunge(row)
             return row
 
-    def connect(self, ctx: Context, instance: Instance, row: BlockDevice) -> None:
-        """Connect the volume for the instance's host, give it to the guest, mark it in use.  A server with no
-        guest now (shelved and offloaded) gets it when it starts again."""
+    def connect(self, ctx: Context, instance: Instance, row: BlockDevice, *, plug: bool = True) -> None:
+        """Connect the volume for the instance's host, give it to the guest (``plug``: the guest exists; a boot
+        gives it the volume when it spawns), mark it in use.  A server with no guest now (shelved and
+        offloaded) gets it when it starts again."""
         connection = self.volumes.attachment_update(ctx, row.attachment_id, connector(instance.host),
                                                     mountpoint=row.device_name).as_dict()
         disk = VolumeDisk.from_connection(connection, boot=row.boot_index == 0)
-        if instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED:
+        if plug and instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED:
             self._driver(instance).attach_volume(instance.id, disk)
         self.volumes.attachment_complete(ctx, row.attachment_id)
         with self.db.write() as session:
@@ -218,11 +198,13 @@ class VolumeAttachments:
         if self.volumes is None:
             return
         ctx = service_context(instance)
-        for row in self.rows([instance.id])[instance.id]:
+        with self.db.read() as session:
+            rows = list(session.scalars(select(BlockDevice).where(BlockDevice.instance_uuid == instance.id)))
+        for row in rows:
             try:
                 if row.attachment_id:
                     self.volumes.attachment_delete(ctx, row.attachment_id)
-                if row.delete_on_termination:
+                if row.delete_on_termination and row.volume_id:
                     self.volumes.delete_volume(ctx, row.volume_id)
             except NotFound:
                 pass  # gone already
