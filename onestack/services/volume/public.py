@@ -36,12 +36,15 @@ class Connection:
     volume_id: str
     format: str = "qcow2"
     driver_volume_type: str = "file"
+    # the volume type's front-end QoS keys (``total_iops_sec``...; any ``_per_gb`` one already times the size),
+    # which the guest's host enforces
+    qos_specs: dict | None = None
 
     def as_dict(self) -> dict:
         return {"driver_volume_type": self.driver_volume_type,
                 "data": {"path": self.path, "name": self.path.rsplit("/", 1)[-1], "format": self.format,
                          "access_mode": self.access_mode, "volume_id": self.volume_id, "encrypted": False,
-                         "qos_specs": None, "discard": True}}
+                         "qos_specs": self.qos_specs, "discard": True}}
 
 
 class BlockStorage(Protocol):
