@@ -226,6 +226,13 @@ def test_boot_from_an_existing_volume(tenant, volumes):
                                                                                                "/dev/vda")]
     refused = tenant.delete(f"{path}/{root['id']}")
     assert refused.status_code == 400 and "root device" in refused.text
+    # what needs a root disk of the host's own is refused, not failed
+    base = f"/servers/{server['id']}/action"
+    assert tenant.post(base, json={"createImage": {"name": "snap"}}).status_code == 409
+    assert tenant.post(base, json={"shelve": None}).status_code == 409
+    assert tenant.post(base, json={"rescue": None}).status_code == 400
+    assert tenant.post(base, json={"rebuild": {"imageRef": server["id"]}}).status_code == 400
+    assert ok(tenant.get(f"/servers/{server['id']}"))["server"]["status"] == "ACTIVE"
     # an attached volume comes after the root one
     extra = new_volume(volumes)
     assert attach(tenant, server["id"], extra["id"])["volumeAttachment"]["device"] == "/dev/vdb"

@@ -105,6 +105,8 @@ def copy_config_drive(spec: InstanceSpec, where: InstanceDir) -> None:
 def grow_root(spec: InstanceSpec, where: InstanceDir) -> None:
     """Grow (never shrink: the guest's filesystem would be cut) the root disk to the flavor's size."""
     wanted = spec.root_gb * GiB
+    if spec.boot_volume is not None:
+        return  # the root disk is the volume's: a flavor's root_gb does not apply (as in Nova)
     if wanted and wanted > int(info(where.root_disk)["virtual-size"]):
         _run("qemu-img", "resize", "-q", str(where.root_disk), str(wanted))
 
