@@ -137,9 +137,15 @@ class VolumeAttachments:
         connection = self.volumes.attachment_update(ctx, row.attachment_id, connector(instance.host),
                                                     mountpoint=row.device_name).as_dict()
         disk = VolumeDisk.from_connection(connection, boot=row.boot_index == 0)
-        if plug and instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED:
+        plugged = plug and instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED
+        if plugged:
             self._driver(instance).attach_volume(instance.id, disk)
-        self.volumes.attachment_complete(ctx, row.attachment_id)
+        try:
+            self.volumes.attachment_complete(ctx, row.attachment_id)
+        except APIError:
+            if plugged:  # the guest must not keep a disk the block storage service does not count as in use
+                self._driver(instance).detach_volume(instance.id, disk.volume_id)
+            raise
         with self.db.write() as session:
             found = session.get(BlockDevice, row.id)
             found.connection, found.status = connection, "attached"
