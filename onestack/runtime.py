@@ -46,13 +46,13 @@ class Runtime:
         self.object = ObjectService(self.db, settings)
         # Object data live in the controller's data dir: a joined host's sweep would find every blob missing.
         self.object_upkeep = Upkeep(self.object) if network_node else None
+        self.volume = VolumeService(self.db, settings)
         # Compute reaches the other services through their public facades only.
         self.compute = ComputeService(self.db, settings, network=NetworkFacade(self.network),
                                       images=ImageFacade(self.image), placement=PlacementFacade(self.placement),
-                                      schedules=network_node)
+                                      volumes=self.volume, schedules=network_node)
         self.compute_reconciler = InstanceReconciler.of(self.compute)
         self.power_sync = PowerSync(self.db, self.compute.hosts)
-        self.volume = VolumeService(self.db, settings)
         # Volume files live in the controller's data dir: joined hosts leave them to it.
         self.volume_files = VolumeReconciler(self.db, self.volume.files, self.volume.image_api,
                                              self.volume.backup_stores) if network_node else None

@@ -36,6 +36,43 @@ class NIC:
     mtu: int = 1500
 
 
+# Cinder's front-end QoS keys (as a connection's ``qos_specs`` carries them) -> QEMU's throttle limits
+QOS_LIMITS = {
+    "total_bytes_sec": "bps-total", "read_bytes_sec": "bps-read", "write_bytes_sec": "bps-write",
+    "total_iops_sec": "iops-total", "read_iops_sec": "iops-read", "write_iops_sec": "iops-write",
+    "total_bytes_sec_max": "bps-total-max", "read_bytes_sec_max": "bps-read-max",
+    "write_bytes_sec_max": "bps-write-max", "total_iops_sec_max": "iops-total-max",
+    "read_iops_sec_max": "iops-read-max", "write_iops_sec_max": "iops-write-max", "size_iops_sec": "iops-size",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class VolumeDisk:
+    """A volume given to the guest as a virtio disk, from the connection the block storage service answered
+    (Cinder's ``connection_info``); the guest sees ``volume_id`` as the disk's serial."""
+
+    volume_id: str
+    path: str
+    format: str = "qcow2"
+    read_only: bool = False
+    boot: bool = False  # the guest's root disk (booted from the volume)
+    throttle: dict = dataclasses.field(default_factory=dict)  # QEMU's limits, e.g. {"iops-total": 100}
+
+    @classmethod
+    def from_connection(cls, connection: dict, *, boot: bool = False) -> VolumeDisk:
+        """The disk a ``file`` connection names; ``DriverError`` for a connection this host cannot use."""
+        kind, data = connection.get("driver_volume_type"), connection.get("data") or {}
+        if kind != "file" or not data.get("path") or data.get("format", "qcow2") not in ("qcow2", "raw"):
+            raise DriverError(f"cannot connect a volume of type {kind!r} (only qcow2 or raw files)")
+        throttle = {}
+        for key, value in (data.get("qos_specs") or {}).items():
+            limit = QOS_LIMITS.get(key)
+            if limit is not None and int(value) > 0:  # other keys (consumer, per-GB ones...) are not limits
+                throttle[limit] = int(value)
+        return cls(volume_id=data["volume_id"], path=data["path"], format=data.get("format", "qcow2"),
+                   read_only=data.get("access_mode") == "ro", boot=boot, throttle=throttle)
+
+
 @dataclasses.dataclass(frozen=True)
 class InstanceSpec:
     uuid: str
@@ -52,6 +89,11 @@ class InstanceSpec:
     config_drive: str | None = None  # path of an ISO9660 image labelled config-2, if any
     metadata: dict = dataclasses.field(default_factory=dict)
     guest_kind: str = VM  # VM or CONTAINER: which of a host's drivers runs it
+    volumes: tuple[VolumeDisk, ...] = ()  # after the instance's own disks; a ``boot`` one instead of the image
+
+    @property
+    def boot_volume(self) -> VolumeDisk | None:
+        return next((v for v in self.volumes if v.boot), None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +164,15 @@ class ComputeDriver(Protocol):
     def attach_interface(self, uuid: str, nic: NIC) -> None: ...
 
     def detach_interface(self, uuid: str, nic: NIC) -> None: ...
+
+    def attach_volume(self, uuid: str, disk: VolumeDisk) -> None:
+        """Give the guest the volume as a virtio disk, hot-plugged if it runs; kept in the guest's spec."""
+        ...
+
+    def detach_volume(self, uuid: str, volume_id: str) -> None:
+        """Take the volume's disk away once the running guest has let go of it (``DriverError`` if it will
+        not); dropped from the guest's spec."""
+        ...
 
     def set_admin_password(self, uuid: str, password: str) -> None:
         """Set the guest's administrator password; DriverError if the driver cannot reach inside the guest."""

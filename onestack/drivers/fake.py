@@ -19,6 +19,7 @@ from onestack.drivers.compute import (
     InstanceInfo,
     InstanceSpec,
     PowerState,
+    VolumeDisk,
 )
 
 
@@ -142,6 +143,22 @@ class FakeDriver:
             guest = self._guest(uuid)
             guest.spec = dataclasses.replace(guest.spec, nics=tuple(n for n in guest.spec.nics
                                                                     if n.port_id != nic.port_id))
+
+    def attach_volume(self, uuid: str, disk: VolumeDisk) -> None:
+        with self._lock:
+            guest = self._guest(uuid)
+            kept = tuple(v for v in guest.spec.volumes if v.volume_id != disk.volume_id)
+            guest.spec = dataclasses.replace(guest.spec, volumes=kept + (disk,))
+
+    def detach_volume(self, uuid: str, volume_id: str) -> None:
+        with self._lock:
+            guest = self._guests.get(uuid)
+            if guest is None:
+                return
+            if any(v.boot and v.volume_id == volume_id for v in guest.spec.volumes):
+                raise DriverError(f"volume {volume_id} is the guest's root disk")
+            guest.spec = dataclasses.replace(guest.spec, volumes=tuple(v for v in guest.spec.volumes
+                                                                       if v.volume_id != volume_id))
 
     def set_admin_password(self, uuid: str, password: str) -> None:
         with self._lock:

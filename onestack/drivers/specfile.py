@@ -7,7 +7,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from onestack.drivers.compute import NIC, InstanceSpec
+from onestack.drivers.compute import NIC, InstanceSpec, VolumeDisk
 
 
 def save(path: Path, spec: InstanceSpec) -> None:
@@ -19,4 +19,5 @@ def save(path: Path, spec: InstanceSpec) -> None:
 def load(path: Path) -> InstanceSpec:
     body = json.loads(path.read_text())
     body["nics"] = tuple(NIC(**nic) for nic in body.get("nics", ()))
+    body["volumes"] = tuple(VolumeDisk(**volume) for volume in body.get("volumes", ()))
     return InstanceSpec(**body)

@@ -9,7 +9,15 @@ driver.
 
 from __future__ import annotations
 
-from onestack.drivers.compute import CONTAINER, NIC, ComputeDriver, HostResources, InstanceInfo, InstanceSpec
+from onestack.drivers.compute import (
+    CONTAINER,
+    NIC,
+    ComputeDriver,
+    HostResources,
+    InstanceInfo,
+    InstanceSpec,
+    VolumeDisk,
+)
 from onestack.drivers.runc import RuncDriver
 
 
@@ -72,6 +80,12 @@ class VmAndContainerDriver:
 
     def attach_interface(self, uuid: str, nic: NIC) -> None:
         self._by_uuid(uuid).attach_interface(uuid, nic)
+
+    def attach_volume(self, uuid: str, disk: VolumeDisk) -> None:
+        self._by_uuid(uuid).attach_volume(uuid, disk)
+
+    def detach_volume(self, uuid: str, volume_id: str) -> None:
+        self._by_uuid(uuid).detach_volume(uuid, volume_id)
 
     def detach_interface(self, uuid: str, nic: NIC) -> None:
         self._by_uuid(uuid).detach_interface(uuid, nic)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import time
+import uuid
 
 from websockets.sync.client import connect
 
@@ -24,3 +27,53 @@ def shell_answers(url: str, seconds: float = 60) -> bool:
             except TimeoutError:
                 pass
     return True
+
+
+class Shell:
+    """onestack-tiny's root shell on its serial console, over ``send``/``recv`` (bytes; ``recv`` raises
+    TimeoutError after ``timeout`` seconds with nothing): a command runs once, its output comes back."""
+
+    def __init__(self, send, recv, close):
+        self.send, self.recv, self.close = send, recv, close
+        self.seen = b""
+
+    def _until(self, wanted: bytes, seconds: float, nudge: bytes = b"") -> bytes:
+        deadline, nudged = time.monotonic() + seconds, 0.0
+        while wanted not in self.seen:
+            assert time.monotonic() < deadline, f"no {wanted!r} on the serial console: {self.seen[-500:]!r}"
+            if nudge and time.monotonic() - nudged > 5:
+                self.send(nudge)
+                nudged = time.monotonic()
+            try:
+                self.seen += self.recv(1)
+            except TimeoutError:
+                pass
+        before, _, self.seen = self.seen.partition(wanted)
+        return before
+
+    def ready(self, seconds: float = 90) -> Shell:
+        # Enter wakes the console's shell; the sum is answered only once a shell reads it
+        self._until(b"ready42", seconds, nudge=b"\necho ready$((6*7))\n")
+        return self
+
+    def run(self, command: str, seconds: float = 60) -> str:
+        """``command``'s output (the markers are made by the shell, so the echoed line never matches)."""
+        tag = uuid.uuid4().hex[:8]
+        self.send(f"t={tag}; echo \"$t\"-begin; {command}; echo \"$t\"-end\n".encode())
+        self._until(f"{tag}-begin".encode(), seconds)
+        return self._until(f"{tag}-end".encode(), seconds).decode(errors="replace").replace("\r", "").strip()
+
+
+def unix_shell(path: str) -> Shell:
+    """The shell on a guest's serial socket (the QEMU driver's ``console_socket``)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(path)
+    sock.settimeout(1)  # a quiet second is socket's TimeoutError
+    return Shell(sock.sendall, lambda _timeout: sock.recv(65536), sock.close)
+
+
+def websocket_shell(url: str) -> Shell:
+    """The shell behind a serial console URL of the compute API (``remote-consoles``)."""
+    opened = contextlib.ExitStack()
+    ws = opened.enter_context(connect(url, open_timeout=30))
+    return Shell(ws.send, lambda timeout: ws.recv(timeout=timeout), opened.close)

@@ -1,6 +1,6 @@
 """The host link's signatures: a call is taken only with the host's secret, unchanged and fresh."""
 
-from onestack.drivers.compute import NIC, InstanceInfo, PowerState
+from onestack.drivers.compute import NIC, InstanceInfo, PowerState, VolumeDisk
 from onestack.drivers.remote import wire
 
 SECRET = "s" * 64
@@ -28,5 +28,8 @@ def test_arguments_and_answers_come_back_as_the_driver_gave_them():
     nic = NIC("port-1", "fa:16:3e:00:00:01", "tapport-1", 1450)
     assert wire.decode_args("attach_interface", wire.encode_args("attach_interface", (nic,))) == (nic,)
     assert wire.decode_args("console_output", wire.encode_args("console_output", (None,))) == (None,)
+    disk = VolumeDisk("vol-1", "/data/volumes/volume-vol-1.qcow2", read_only=True, throttle={"iops-total": 100})
+    assert wire.decode_args("attach_volume", wire.encode_args("attach_volume", (disk,))) == (disk,)
+    assert wire.decode_args("detach_volume", wire.encode_args("detach_volume", ("vol-1",))) == ("vol-1",)
     info = InstanceInfo(PowerState.PAUSED, 2, 256)
     assert wire.decode_result("instance_info", wire.encode_result(info)) == info

@@ -6,6 +6,7 @@ import shlex
 from pathlib import Path
 
 from onestack.drivers.compute import NIC, InstanceSpec
+from onestack.drivers.qemu import volumes
 from onestack.drivers.qemu.accel import QEMU
 from onestack.drivers.qemu.layout import InstanceDir
 
@@ -44,7 +45,12 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | No
         "-device", "VGA,vgamem_mb=4", "-vnc", f"unix:{where.vnc_socket}",
         "-pidfile", str(where.pidfile), "-daemonize",
     ]
-    disks = [(where.root_disk, "qcow2", False)]
+    # A guest booted from a volume has that volume as its first disk instead of a root disk of its own; other
+    # volumes come after the instance's disks, in the order they were attached, as hot-plugging adds them.
+    boot = spec.boot_volume
+    if boot is not None:
+        args += volumes.argv(boot)
+    disks = [] if boot is not None else [(where.root_disk, "qcow2", False)]
     if where.ephemeral_disk.exists():
         disks.append((where.ephemeral_disk, "raw", False))
     if where.swap_disk.exists():
@@ -56,9 +62,12 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | No
         if read_only:
             drive["readonly"] = "on"
         device = {"driver": "virtio-blk-pci", "drive": f"drive{index}", "id": f"disk{index}"}
-        if index == 0:
+        if index == 0 and boot is None:
             device["bootindex"] = 0
         args += ["-drive", _options(drive), "-device", _options(device)]
+    for disk in spec.volumes:
+        if not disk.boot:
+            args += volumes.argv(disk)
     for nic in spec.nics:
         netdev_id, _ = nic_ids(nic)
         # no vhost: this host's kernel has no vhost-net, and TCG gains nothing from it

@@ -63,10 +63,10 @@ def cached_base(image_path: str, image_format: str | None, base_dir: Path) -> tu
 
 
 def create_root(spec: InstanceSpec, where: InstanceDir, base_dir: Path) -> None:
-    if where.root_disk.exists():
+    if where.root_disk.exists() or spec.boot_volume is not None:
         return
     if not spec.image_path:
-        raise DriverError("no image to boot from (boot from volume is not supported by this driver)")
+        raise DriverError("no image and no volume to boot from")
     base, fmt = cached_base(spec.image_path, spec.image_format, base_dir)
     virtual = int(info(base)["virtual-size"])
     wanted = spec.root_gb * GiB
@@ -105,6 +105,8 @@ def copy_config_drive(spec: InstanceSpec, where: InstanceDir) -> None:
 def grow_root(spec: InstanceSpec, where: InstanceDir) -> None:
     """Grow (never shrink: the guest's filesystem would be cut) the root disk to the flavor's size."""
     wanted = spec.root_gb * GiB
+    if spec.boot_volume is not None:
+        return  # the root disk is the volume's: a flavor's root_gb does not apply (as in Nova)
     if wanted and wanted > int(info(where.root_disk)["virtual-size"]):
         _run("qemu-img", "resize", "-q", str(where.root_disk), str(wanted))
 

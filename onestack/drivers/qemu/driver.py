@@ -25,9 +25,10 @@ from onestack.drivers.compute import (
     InstanceInfo,
     InstanceSpec,
     PowerState,
+    VolumeDisk,
 )
 from onestack.drivers.qemu import accel as accel_probe
-from onestack.drivers.qemu import command, disks, process, taps
+from onestack.drivers.qemu import command, disks, process, taps, volumes
 from onestack.drivers.qemu.layout import InstanceDir
 from onestack.drivers.qemu.qmp import QMP, QMPError
 
@@ -321,6 +322,44 @@ class QemuDriver:
                         pass  # already gone
             taps.remove(nic.tap_name)
             where.save_spec(_with_nics(spec, tuple(n for n in spec.nics if n.port_id != nic.port_id)))
+
+    # -- volumes --------------------------------------------------------------------------------
+
+    def attach_volume(self, uuid: str, disk: VolumeDisk) -> None:
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            if not where.exists():
+                raise DriverError(f"instance {uuid} does not exist")
+            spec = where.load_spec()
+            if self._pid(uuid):
+                try:
+                    with self._qmp(uuid) as qmp:
+                        volumes.plug(qmp, disk)
+                except QMPError as exc:
+                    raise DriverError(f"cannot attach volume {disk.volume_id}: {exc}") from exc
+            if disk not in spec.volumes:
+                kept = tuple(v for v in spec.volumes if v.volume_id != disk.volume_id)
+                where.save_spec(dataclasses.replace(spec, volumes=kept + (disk,)))
+
+    def detach_volume(self, uuid: str, volume_id: str) -> None:
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            if not where.exists():
+                return
+            spec = where.load_spec()
+            if any(v.boot and v.volume_id == volume_id for v in spec.volumes):
+                raise DriverError(f"volume {volume_id} is the guest's root disk")
+            if self._pid(uuid):
+                try:
+                    with self._qmp(uuid, timeout=30) as qmp:
+                        # under TCG a guest busy booting takes seconds to answer the eject
+                        released = volumes.unplug(qmp, volume_id, timeout=30.0)
+                except QMPError as exc:
+                    raise DriverError(f"cannot detach volume {volume_id}: {exc}") from exc
+                if not released:
+                    raise DriverError(f"guest did not release volume {volume_id}")
+            where.save_spec(dataclasses.replace(spec, volumes=tuple(v for v in spec.volumes
+                                                                    if v.volume_id != volume_id)))
 
     # -- observation ----------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect, unix_connect
 
-from onestack.drivers.compute import NIC, InstanceInfo
+from onestack.drivers.compute import NIC, InstanceInfo, VolumeDisk
 from onestack.drivers.remote import wire
 
 
@@ -74,6 +74,12 @@ class RemoteDriver:
 
     def detach_interface(self, uuid: str, nic: NIC) -> None:
         self._call("detach_interface", uuid, nic)
+
+    def attach_volume(self, uuid: str, disk: VolumeDisk) -> None:
+        self._call("attach_volume", uuid, disk)
+
+    def detach_volume(self, uuid: str, volume_id: str) -> None:
+        self._call("detach_volume", uuid, volume_id)
 
     def console_socket(self, uuid: str, kind: str) -> str:
         """The link's URL of the guest's console (``ConsoleUnavailable`` if it has none now)."""

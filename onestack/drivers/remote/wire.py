@@ -12,7 +12,14 @@ import hashlib
 import hmac
 import time
 
-from onestack.drivers.compute import NIC, ConsoleUnavailable, DriverError, InstanceInfo, PowerState
+from onestack.drivers.compute import (
+    NIC,
+    ConsoleUnavailable,
+    DriverError,
+    InstanceInfo,
+    PowerState,
+    VolumeDisk,
+)
 
 TIME_HEADER = "X-Onestack-Link-Time"
 SIGNATURE_HEADER = "X-Onestack-Link-Signature"
@@ -20,7 +27,7 @@ MAX_SKEW = 60.0
 
 # the calls one process may make on another's drivers: everything else a host's own engine does
 CALLS = ("console_output", "set_admin_password", "instance_info", "attach_interface", "detach_interface",
-         "console_socket")
+         "attach_volume", "detach_volume", "console_socket")
 ERRORS: dict[str, type[Exception]] = {"DriverError": DriverError, "ConsoleUnavailable": ConsoleUnavailable}
 
 
@@ -59,6 +66,10 @@ def console_path(host: str, uuid: str, kind: str) -> str:
 def encode_args(method: str, args: tuple) -> dict:
     if method in ("attach_interface", "detach_interface"):
         return {"nic": dataclasses.asdict(args[0])}
+    if method == "attach_volume":
+        return {"disk": dataclasses.asdict(args[0])}
+    if method == "detach_volume":
+        return {"volume_id": args[0]}
     if method == "console_output":
         return {"length": args[0]}
     if method == "set_admin_password":
@@ -71,6 +82,10 @@ def encode_args(method: str, args: tuple) -> dict:
 def decode_args(method: str, body: dict) -> tuple:
     if method in ("attach_interface", "detach_interface"):
         return (NIC(**body["nic"]),)
+    if method == "attach_volume":
+        return (VolumeDisk(**body["disk"]),)
+    if method == "detach_volume":
+        return (body["volume_id"],)
     if method == "console_output":
         return (body.get("length"),)
     if method == "set_admin_password":

@@ -31,6 +31,7 @@ from onestack.drivers.compute import (
     InstanceInfo,
     InstanceSpec,
     PowerState,
+    VolumeDisk,
 )
 from onestack.drivers.runc import bundle, images, network, overlay
 from onestack.drivers.runc.layout import ContainerDir
@@ -215,6 +216,12 @@ class RuncDriver:
 
     def snapshot(self, uuid: str, target_path: str) -> str:
         raise DriverError("Snapshots of containers are not supported yet.")
+
+    def attach_volume(self, uuid: str, disk: VolumeDisk) -> None:
+        raise DriverError("Volumes are not attached to containers: a container has no block devices of its own.")
+
+    def detach_volume(self, uuid: str, volume_id: str) -> None:
+        """Nothing to detach: no volume is ever attached to a container."""
 
     def resize(self, spec: InstanceSpec) -> None:
         """The new flavor's limits, applied to the running container at once (no restart)."""

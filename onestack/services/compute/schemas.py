@@ -129,6 +129,20 @@ _ACCESS_IPS = {"accessIPv4": {"type": "string", "format": "ipv4"}, "accessIPv6":
                "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]}}
 _NETWORK = {"uuid": {"type": "string"}, "port": {"type": ["string", "null"]}, "fixed_ip": {"type": "string"}}
 _HINTS = {"type": "object", "properties": {"group": UUID}}
+TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
+# One block device mapping (v2) as Nova takes it; what it means is checked by the boot's volumes.
+_BLOCK_DEVICE = {"type": "object", "additionalProperties": False, "properties": {
+    "source_type": {"type": "string", "enum": ["volume", "image", "snapshot", "blank"]},
+    "destination_type": {"type": "string", "enum": ["local", "volume"]},
+    "uuid": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[a-zA-Z0-9._-]*$"},
+    "device_name": {"type": ["string", "null"], "maxLength": 255, "pattern": "^[a-zA-Z0-9._/-]*$"},
+    "volume_size": {"type": ["integer", "string", "null"], "pattern": "^[0-9]+$", "minimum": 1},
+    "boot_index": {"type": ["integer", "string", "null"], "pattern": "^-?[0-9]+$"},
+    "delete_on_termination": {"type": ["boolean", "string"], "enum": [True, False, "True", "False", "true",
+                                                                       "false", "1", "0"]},
+    "guest_format": {"type": ["string", "null"], "maxLength": 255}, "disk_bus": {"type": ["string", "null"]},
+    "device_type": {"type": ["string", "null"]}, "no_device": {}, "connection_info": {"type": ["string", "null"]},
+    "tag": TAG, "volume_type": {"type": ["string", "null"], "maxLength": 255}}}
 _SERVER = {
     "name": NAME,
     "imageRef": {"type": "string", "maxLength": 255},
@@ -147,7 +161,7 @@ _SERVER = {
     "max_count": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1},
     "return_reservation_id": {"type": ["boolean", "string"]},
     **_ACCESS_IPS,
-    "block_device_mapping_v2": {"type": "array"},
+    "block_device_mapping_v2": {"type": "array", "items": _BLOCK_DEVICE},
     "block_device_mapping": {"type": "array"},
     "personality": {"type": "array"},
 }
@@ -166,7 +180,6 @@ def _server_body(properties: dict, required: list[str]) -> dict:
 # What later microversions accept beyond 2.1, each a small change of the request's fields.
 DESCRIPTION = {"type": ["string", "null"], "minLength": 0, "maxLength": 255,
                "pattern": r"^[^\x00-\x1f\x7f]*$"}
-TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
 TRUSTED_CERTS = {"type": ["array", "null"], "minItems": 1, "maxItems": 50, "uniqueItems": True,
                  "items": {"type": "string", "minLength": 1}}
 HOSTNAME = {"type": "string", "minLength": 2, "maxLength": 63, "pattern": "^[a-zA-Z0-9]+[a-zA-Z0-9-]*[a-zA-Z0-9]+$"}
@@ -315,6 +328,28 @@ INTERFACE_ATTACH = Versioned({
     "2.49": {"type": "object", "properties": {"interfaceAttachment": {
         "type": "object", "properties": {**_INTERFACE, "tag": TAG}, "additionalProperties": False}},
         "additionalProperties": False}})
+
+
+# -- volume attachments (os-volume_attachments) ------------------------------------------------------------
+# Nova's pattern for a device name; the name is a hint the drivers do not follow (as libvirt's does not)
+_DEVICE = {"type": ["string", "null"], "pattern": "(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$"}
+_VOLUME_ATTACH = {"volumeId": UUID, "device": _DEVICE}
+VOLUME_ATTACH = Versioned({
+    "2.1": _object("volumeAttachment", _VOLUME_ATTACH, ["volumeId"]),
+    # 2.49: a device tag
+    "2.49": _object("volumeAttachment", {**_VOLUME_ATTACH, "tag": TAG}, ["volumeId"]),
+    # 2.79: whether deleting the server deletes the volume
+    "2.79": _object("volumeAttachment", {**_VOLUME_ATTACH, "tag": TAG, "delete_on_termination": {"type": "boolean"}},
+                    ["volumeId"])})
+VOLUME_ATTACHMENT_UPDATE = Versioned({
+    "2.1": _object("volumeAttachment", _VOLUME_ATTACH, ["volumeId"]),
+    # 2.85: the whole attachment may be given back, with delete_on_termination changed
+    "2.85": _object("volumeAttachment", {**_VOLUME_ATTACH, "id": UUID, "serverId": UUID, "tag": TAG,
+                                         "delete_on_termination": {"type": "boolean"}}, ["volumeId"]),
+    # 2.89: and the fields 2.89 shows
+    "2.89": _object("volumeAttachment", {**_VOLUME_ATTACH, "id": UUID, "serverId": UUID, "tag": TAG,
+                                         "delete_on_termination": {"type": "boolean"}, "attachment_id": UUID,
+                                         "bdm_uuid": UUID}, ["volumeId"])})
 
 
 # -- unshelve: where an offloaded server goes ------------------------------------------------------------

@@ -16,6 +16,7 @@ from onestack.http.microversion import Version, at_least
 from onestack.http.routing import Reply
 from onestack.services.compute.models import (
     Aggregate,
+    BlockDevice,
     ComputeHost,
     Flavor,
     Instance,
@@ -174,11 +175,12 @@ def plain_addresses(addresses: dict) -> dict:
 
 
 def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict, *, detail: bool = True,
-           single: bool = False, host_status: str | None = None, groups: list[str] | None = None) -> dict:
+           single: bool = False, host_status: str | None = None, groups: list[str] | None = None,
+           volumes: list[BlockDevice] | None = None) -> dict:
     """A server as Nova shows it: ``detail`` adds the extended attributes of show and list detail (update
     and rebuild answer without them until 2.75); ``single`` is one server shown by itself (show, update,
     rebuild), which alone carries its server groups; ``host_status`` is shown to admins from 2.16;
-    ``groups``: the security groups of its ports."""
+    ``groups``: the security groups of its ports; ``volumes``: its block device rows."""
     status = st.status(instance.vm_state, instance.task_state)
     body = {
         "id": instance.id, "name": instance.name, "status": status, "tenant_id": instance.project_id,
@@ -198,6 +200,7 @@ def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict,
         body["fault"] = fault
     if detail:
         body.update(_extended(instance, ctx, version, host_status, groups or []))
+        body["os-extended-volumes:volumes_attached"] = volumes_attached(volumes or [], version)
     if at_least(version, "2.9"):
         body["locked"] = instance.locked
     if at_least(version, "2.19"):
@@ -225,7 +228,6 @@ def _extended(instance: Instance, ctx: Context, version: Version | None, host_st
         "OS-EXT-AZ:availability_zone": instance.availability_zone or "nova",
         "OS-EXT-STS:task_state": instance.task_state, "OS-EXT-STS:vm_state": instance.vm_state,
         "OS-EXT-STS:power_state": instance.power_state,
-        "os-extended-volumes:volumes_attached": [],
         "config_drive": "True" if instance.config_drive else "",
     }
     if groups:  # its ports' groups, as Nova shows them; the key is left out for a server without any
@@ -269,6 +271,29 @@ def interface(port, tag: str | None, version: Version | None) -> dict:
     if at_least(version, "2.70"):
         body["tag"] = tag
     return body
+
+
+# -- volume attachments ------------------------------------------------------------------------------------
+def volume_attachment(row: BlockDevice, version: Version | None, *, made: bool = False) -> dict:
+    """An attachment as os-volume_attachments shows it; ``made``: the attach's own reply, which keeps ``id``
+    after 2.89."""
+    body = {"device": row.device_name, "serverId": row.instance_uuid, "volumeId": row.volume_id}
+    if made or not at_least(version, "2.89"):
+        body["id"] = row.volume_id
+    if at_least(version, "2.70"):
+        body["tag"] = row.tag
+    if at_least(version, "2.79"):
+        body["delete_on_termination"] = row.delete_on_termination
+    if at_least(version, "2.89") and not made:
+        body.update(attachment_id=row.attachment_id, bdm_uuid=row.id)
+    return body
+
+
+def volumes_attached(rows: list[BlockDevice], version: Version | None) -> list[dict]:
+    """``os-extended-volumes:volumes_attached`` of a server: its volumes, with ``delete_on_termination`` from
+    2.3."""
+    return [{"id": row.volume_id, **({"delete_on_termination": row.delete_on_termination}
+                                     if at_least(version, "2.3") else {})} for row in rows]
 
 
 # -- server action replies ------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 Compute attaches a volume the way Nova does with Cinder's attachments API: ``attachment_create``
 reserves the volume for a server, ``attachment_update`` with the host's connector answers how to reach
-the data, ``attachment_complete`` marks it in use, ``attachment_delete`` lets it go.  A ``file``
-connection names a qcow2 file the guest's QEMU opens directly.
+the data, ``attachment_complete`` marks it in use, ``attachment_delete`` lets it go; ``begin_detaching``
+(and ``roll_detaching`` when the guest would not let go) frames a detach.  A ``file`` connection names a
+qcow2 file the guest's QEMU opens directly.  A boot from a volume makes the volume first
+(``create_volume``), and a server deleted with ``delete_on_termination`` takes it with it (``delete_volume``).
 """
 
 from __future__ import annotations
@@ -34,12 +36,15 @@ class Connection:
     volume_id: str
     format: str = "qcow2"
     driver_volume_type: str = "file"
+    # the volume type's front-end QoS keys (``total_iops_sec``...; any ``_per_gb`` one already times the size),
+    # which the guest's host enforces
+    qos_specs: dict | None = None
 
     def as_dict(self) -> dict:
         return {"driver_volume_type": self.driver_volume_type,
                 "data": {"path": self.path, "name": self.path.rsplit("/", 1)[-1], "format": self.format,
                          "access_mode": self.access_mode, "volume_id": self.volume_id, "encrypted": False,
-                         "qos_specs": None, "discard": True}}
+                         "qos_specs": self.qos_specs, "discard": True}}
 
 
 class BlockStorage(Protocol):
@@ -55,3 +60,16 @@ class BlockStorage(Protocol):
     def attachment_complete(self, ctx: Context, attachment_id: str) -> None: ...
 
     def attachment_delete(self, ctx: Context, attachment_id: str) -> None: ...
+
+    def begin_detaching(self, ctx: Context, volume_id: str) -> None:
+        """in-use -> detaching, before the guest is asked to let go."""
+
+    def roll_detaching(self, ctx: Context, volume_id: str) -> None:
+        """detaching -> in-use again, when the detach failed."""
+
+    def create_volume(self, ctx: Context, size: int | None, *, name: str | None = None, image_id: str | None = None,
+                      snapshot_id: str | None = None, source_volid: str | None = None,
+                      volume_type: str | None = None, availability_zone: str | None = None) -> VolumeRef:
+        """A new volume (``creating`` until its data are there), blank or from what is named."""
+
+    def delete_volume(self, ctx: Context, volume_id: str) -> None: ...

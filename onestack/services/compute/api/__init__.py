@@ -30,13 +30,14 @@ from onestack.services.compute.api import (
     servers,
     services,
     usage,
+    volume_attachments,
 )
 from onestack.services.compute.versions import MICROVERSIONS
 
 
 def service() -> Service:
     routes = [*discovery.ROUTES, *servers.ROUTES, *actions.ROUTES, *server_details.ROUTES, *server_tags.ROUTES,
-              *interfaces.ROUTES,
+              *interfaces.ROUTES, *volume_attachments.ROUTES,
               *server_groups.ROUTES,
               *availability_zones.ROUTES, *services.ROUTES, *hypervisors.ROUTES, *flavors.ROUTES, *keypairs.ROUTES, *quotas.ROUTES,
               *limits.ROUTES,

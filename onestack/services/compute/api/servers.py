@@ -26,8 +26,10 @@ def render(call: Call, instances: list[Instance], detail: bool = True, single: b
     ids = [i.id for i in instances]
     addresses, groups = svc.networking.addresses_and_groups(ids) if detail else (svc.networking.addresses(ids), {})
     statuses = _host_statuses(call, instances) if detail else {}
+    volumes = svc.volume_attachments.rows(ids) if detail else {}
     return [views.server(i, call.ctx, call.url, call.version, addresses[i.id], detail=detail, single=single,
-                         host_status=statuses.get(i.host), groups=groups.get(i.id, [])) for i in instances]
+                         host_status=statuses.get(i.host), groups=groups.get(i.id, []),
+                         volumes=volumes.get(i.id)) for i in instances]
 
 
 def _host_statuses(call: Call, instances: list[Instance]) -> dict[str, str]:

@@ -198,6 +198,33 @@ class Instance(Base):
     deleted_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
 
 
+class BlockDevice(Base):
+    """A volume given to an instance (Nova's block device mapping): attached while it runs, or its root disk
+    when it boots from a volume (``boot_index`` 0).  ``status`` is compute's side of the attachment
+    (``pending`` until a boot connects it, ``attaching``, ``attached``, ``detaching``); ``connection`` is what the block storage service answered,
+    which the guest's spec is built from."""
+
+    __tablename__ = "compute_block_device"
+    __table_args__ = (UniqueConstraint("instance_uuid", "volume_id", name="uq_compute_block_device_volume"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # Nova's bdm_uuid
+    instance_uuid: Mapped[str] = mapped_column(ForeignKey("compute_instance.id", ondelete="CASCADE"), index=True)
+    # None until the boot made the volume (a boot from an image, a snapshot or a blank one)
+    volume_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    attachment_id: Mapped[str | None] = mapped_column(String(36))  # the block storage service's attachment
+    device_name: Mapped[str] = mapped_column(String(255))
+    tag: Mapped[str | None] = mapped_column(String(60))
+    delete_on_termination: Mapped[bool] = mapped_column(Boolean, default=False)
+    boot_index: Mapped[int | None] = mapped_column(Integer)
+    source_type: Mapped[str] = mapped_column(String(16), default="volume")  # volume, image, snapshot, blank
+    source_id: Mapped[str | None] = mapped_column(String(36))  # the image or snapshot a boot volume is made from
+    volume_size: Mapped[int | None] = mapped_column(Integer)
+    volume_type: Mapped[str | None] = mapped_column(String(255))  # of a volume the boot makes (2.67)
+    status: Mapped[str] = mapped_column(String(16), default="attaching")
+    connection: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class InstanceAction(Base):
     __tablename__ = "compute_instance_action"
 

@@ -33,11 +33,13 @@ from onestack.services.compute.reconcile.shelving import ShelveSteps, forget_she
 from onestack.services.compute.reconcile.snapshots import SnapshotSteps
 from onestack.services.compute.reconcile.specs import GuestSpecs
 from onestack.services.compute.service import ComputeService
+from onestack.services.compute.service.boot_volumes import BootVolumes
 from onestack.services.compute.service.host_drivers import HostDrivers
 from onestack.services.compute.service.networking import InstanceNetworking
 from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
 from onestack.services.compute.service.shelving import SHELVED_IMAGE
 from onestack.services.compute.service.snapshots import Snapshots
+from onestack.services.compute.service.volume_attachments import VolumeAttachments
 from onestack.services.image.public import Images
 
 LOG = logging.getLogger("onestack.compute.reconcile")
@@ -60,7 +62,7 @@ NEEDS_SPEC = {"power_on", "reboot", "resume"}
 class InstanceReconciler:
     def __init__(self, db: Database, hosts: HostDrivers, scheduler: Scheduler, networking: InstanceNetworking,
                  images: Images, snapshots: Snapshots, wakeups: KeyedQueue, *, config_drives: Path, workers: int,
-                 schedules: bool):
+                 schedules: bool, volumes: VolumeAttachments | None = None, boot_volumes: BootVolumes | None = None):
         """``wakeups``: the instances the service hands over; ``schedules``: this process places new
         instances (a joined host only converges its own)."""
         self.db = db
@@ -70,11 +72,13 @@ class InstanceReconciler:
         self.snapshots = snapshots
         self.schedules = schedules
         self.records = InstanceRecords(db)
-        self.specs = GuestSpecs(networking, images, config_drives)
+        self.volumes = volumes
+        self.boot_volumes = boot_volumes
+        self.specs = GuestSpecs(networking, images, config_drives, *([volumes.guest_disks] if volumes else []))
         self.loop = Loop("compute", self.step, self.pending, workers=workers, queue=wakeups)
         self.resizes = ResizeSteps(db, self.records, self.specs, hosts, scheduler, networking)
         # task state -> the step that moves it on; each action contributes its own steps
-        self.steps: dict[str, Callable[[Instance], None]] = {
+        self.steps: dict[str, Callable[[Instance], float | None]] = {
             st.SCHEDULING: self._schedule, st.NETWORKING: self._network, st.SPAWNING: self._spawn,
             st.DELETING: self._delete,
             **{task: functools.partial(self._power, task=task) for task in POWER_TASKS},
@@ -91,7 +95,8 @@ class InstanceReconciler:
         settings = compute.settings
         return cls(compute.db, compute.hosts, compute.scheduler, compute.networking, compute.images,
                    compute.snapshots, compute.wakeups, config_drives=settings.data_dir / "compute" / "config-drives",
-                   workers=settings.compute.engine_workers, schedules=compute.schedules)
+                   workers=settings.compute.engine_workers, schedules=compute.schedules,
+                   volumes=compute.volume_attachments, boot_volumes=compute.boot_volumes)
 
     def start(self) -> None:
         self.loop.start()
@@ -122,13 +127,15 @@ class InstanceReconciler:
             LOG.warning("instance %s: no step for task %s", instance_id, task)
             return None
         try:
-            run(instance)
+            again = run(instance)
         except DriverError as exc:
             self.records.error(instance_id, str(exc), traceback.format_exc())
             return None
         except NoValidHost as exc:
             self.records.error(instance_id, str(exc), "", code=500)
             return None
+        if again is not None:  # waiting for something else (a volume being made): the same step later
+            return again
         self.loop.wake(instance_id)  # the next step, if any
         return None
 
@@ -144,9 +151,14 @@ class InstanceReconciler:
                               f"{exc}") from None
         self.records.advance(instance.id, st.NETWORKING, task_state=st.SPAWNING)
 
-    def _spawn(self, instance: Instance) -> None:
-        """The guest's first start, or its start again after an unshelve (from the shelved snapshot).  Its
-        ports are up before the server says ACTIVE."""
+    def _spawn(self, instance: Instance) -> float | None:
+        """The guest's first start, or its start again after an unshelve (from the shelved snapshot), once the
+        volumes it is built with are connected (seconds to look again while one is being made).  Its ports are
+        up before the server says ACTIVE."""
+        if self.volumes is not None and self.boot_volumes is not None:
+            waiting = self.boot_volumes.connect_for_boot(instance, self.volumes)
+            if waiting is not None:
+                return waiting
         driver = self.hosts.driver(instance.host)
         driver.spawn(self.specs.spec(instance))
         unshelving = SHELVED_IMAGE in (instance.task_args or {})
@@ -158,6 +170,7 @@ class InstanceReconciler:
                              **({"task_args": {}} if unshelving else {"launched_at": utcnow()}))
         if unshelving:
             forget_shelved_image(self.snapshots, instance)
+        return None
 
     def _power(self, instance: Instance, task: str) -> None:
         call, vm_state, event = POWER_TASKS[task]
@@ -177,6 +190,8 @@ class InstanceReconciler:
         self.resizes.forget(instance)  # a resize waiting for confirmation holds a guest and room elsewhere
         if instance.vm_state in (st.SHELVED, st.SHELVED_OFFLOADED):
             forget_shelved_image(self.snapshots, instance)
+        if self.volumes is not None:
+            self.volumes.release_all(instance)
         self.networking.release_ports(instance)
         self.scheduler.release(instance)
         self.specs.config_drive_path(instance.id).unlink(missing_ok=True)

@@ -1,12 +1,13 @@
 """What a driver is told about a guest: the instance row as an ``InstanceSpec``, with its NICs, the file of
-the image it boots from and its config drive."""
+the image it boots from (or its boot volume), its config drive and its volumes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from onestack.drivers import configdrive
-from onestack.drivers.compute import InstanceSpec
+from onestack.drivers.compute import InstanceSpec, VolumeDisk
 from onestack.services.compute.models import Instance
 from onestack.services.compute.service import guest_metadata
 from onestack.services.compute.service.networking import InstanceNetworking
@@ -15,10 +16,13 @@ from onestack.services.image.public import Images
 
 
 class GuestSpecs:
-    def __init__(self, networking: InstanceNetworking, images: Images, config_drives: Path):
+    def __init__(self, networking: InstanceNetworking, images: Images, config_drives: Path,
+                 volumes: Callable[[str], tuple[VolumeDisk, ...]] = lambda _instance_id: ()):
+        """``volumes``: an instance's volume disks, its boot volume first."""
         self.networking = networking
         self.images = images
         self.config_drives = config_drives
+        self.volumes = volumes
 
     def spec(self, instance: Instance, flavor: dict | None = None, image_ref: str | None = None) -> InstanceSpec:
         """The guest as the instance row describes it; ``flavor`` and ``image_ref`` override the row's
@@ -26,13 +30,14 @@ class GuestSpecs:
         flavor = flavor or instance.flavor
         nics = self.networking.nics(instance)
         image_ref = image_ref or (instance.task_args or {}).get(SHELVED_IMAGE) or instance.image_ref
+        volumes = self.volumes(instance.id)
         return InstanceSpec(
             uuid=instance.id, name=f"instance-{instance.number:08x}", hostname=instance.hostname,
             vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
             ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
-            image_path=self.images.file_path(image_ref), image_format=None,
+            image_path=self.images.file_path(image_ref) if image_ref else None, image_format=None,
             nics=tuple(nics), config_drive=self._config_drive(instance), metadata=instance.metadata_,
-            guest_kind=instance.guest_kind)
+            guest_kind=instance.guest_kind, volumes=volumes)
 
     def _config_drive(self, instance: Instance) -> str | None:
         """The instance's config-2 ISO, written afresh (cheap, and always what the row says now)."""

@@ -18,6 +18,7 @@ from onestack.services.compute.models import Instance
 from onestack.services.compute.service import guest_metadata, in_use
 from onestack.services.compute.service.admission import Admission
 from onestack.services.compute.service.aggregates import Aggregates
+from onestack.services.compute.service.boot_volumes import BootVolumes
 from onestack.services.compute.service.consoles import Consoles
 from onestack.services.compute.service.flavors import Flavors
 from onestack.services.compute.service.floating_ip_proxy import FloatingIPProxy
@@ -41,15 +42,18 @@ from onestack.services.compute.service.server_listing import ServerListing
 from onestack.services.compute.service.servers import Servers
 from onestack.services.compute.service.snapshots import Snapshots
 from onestack.services.compute.service.usage import UsageReports
+from onestack.services.compute.service.volume_attachments import VolumeAttachments
 from onestack.services.image.public import Images
 from onestack.services.network.public import Network
 from onestack.services.placement.public import Placement
+from onestack.services.volume.public import BlockStorage
 
 
 class ComputeService:
     def __init__(self, db: Database, settings: Settings, *, network: Network, images: Images, placement: Placement,
-                 schedules: bool = True):
-        """``schedules``: this process places new instances (a joined host only converges its own)."""
+                 volumes: BlockStorage | None = None, schedules: bool = True):
+        """``schedules``: this process places new instances (a joined host only converges its own);
+        ``volumes``: the block storage service, if the cloud has one."""
         self.db = db
         self.settings = settings
         self.schedules = schedules
@@ -62,13 +66,15 @@ class ComputeService:
         self.scheduler = Scheduler(db, self.placement)
         self.networking = InstanceNetworking(network)
         admission = Admission(self.quotas, images)
-        self.servers = Servers(db, admission, self.networking, self.wakeups.put)
+        self.boot_volumes = BootVolumes(db, admission, volumes)
+        self.servers = Servers(db, admission, self.networking, self.wakeups.put, self.boot_volumes)
         self.listing = ServerListing(db, self.networking)
         self.actions = ServerActions(self.servers, self.networking)
         self.details = ServerDetails(db, self.servers, admission, self.networking)
         self.guest_calls = GuestCalls(db, self.servers, self.hosts, self.networking)
         self.snapshots = Snapshots(db, self.servers, admission, images)
         self.interfaces = Interfaces(db, self.servers, self.networking, self.hosts)
+        self.volume_attachments = VolumeAttachments(db, self.servers, self.hosts, volumes)
         self.consoles = Consoles(db, self.servers, self.hosts, settings.consoles.token_ttl)
         self.flavors = Flavors(db)
         self.keypairs = Keypairs(db, self.quotas)

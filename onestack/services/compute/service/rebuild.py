@@ -29,6 +29,8 @@ def request(servers: Servers, session: Session, ctx: Context, instance: Instance
     image_ref = str(args.get("imageRef") or "").rstrip("/").rsplit("/", 1)[-1]
     if not image_ref:
         raise BadRequest("Invalid imageRef provided.")
+    if not instance.image_ref:  # Nova before 2.93 (onestack does not reimage volumes)
+        raise BadRequest("Unable to rebuild with a different image for a volume-backed server.")
     guest_kinds.require_same_kind(instance, servers.admission.check_image(ctx, image_ref, instance.flavor))
     if args.get("user_data") is not None:
         check_user_data(args["user_data"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from onestack.http.context import Context
+from onestack.http.errors import BadRequest
 from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
 from onestack.services.compute.service.servers import Servers
@@ -20,6 +21,8 @@ RESCUE_STATES = (st.ACTIVE, st.STOPPED, st.ERROR)
 
 def rescue(servers: Servers, session: Session, ctx: Context, instance: Instance, image_ref: str | None,
            request_id: str) -> None:
+    if not instance.image_ref:  # Nova before 2.87 (stable device rescue is not provided)
+        raise BadRequest(f"Cannot rescue a volume-backed instance {instance.id}")
     if image_ref:
         image_ref = image_ref.rstrip("/").rsplit("/", 1)[-1]
         servers.admission.check_image(ctx, image_ref, instance.flavor)

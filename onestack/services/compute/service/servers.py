@@ -28,6 +28,7 @@ from onestack.services.compute.models import states as st
 from onestack.services.compute.policies import authorize
 from onestack.services.compute.service import guest_kinds
 from onestack.services.compute.service.admission import Admission
+from onestack.services.compute.service.boot_volumes import BootVolumes
 from onestack.services.compute.service.networking import InstanceNetworking
 
 HOSTNAME_BAD = re.compile(r"[^a-z0-9-]+")
@@ -48,12 +49,14 @@ def check_user_data(user_data: str) -> None:
 
 class Servers:
     def __init__(self, db: Database, admission: Admission, networking: InstanceNetworking,
-                 wake: Callable[[str], None]):
-        """``wake``: hands an instance to the reconciler once its row says what to do."""
+                 wake: Callable[[str], None], boot_volumes: BootVolumes | None = None):
+        """``wake``: hands an instance to the reconciler once its row says what to do; ``boot_volumes``: the
+        volumes servers are built with (``block_device_mapping_v2``)."""
         self.db = db
         self.admission = admission
         self.networking = networking
         self.wake = wake
+        self.boot_volumes = boot_volumes or BootVolumes(db, admission, None)
 
     # -- reading -------------------------------------------------------------------------
     def get(self, session: Session, ctx: Context, server_id: str, *, deleted_ok: bool = False) -> Instance:
@@ -96,10 +99,10 @@ class Servers:
         with self.db.read() as session:
             flavor = admission.flavor_for_boot(session, ctx, str(server["flavorRef"]).rstrip("/").rsplit("/", 1)[-1])
         image_ref = server.get("imageRef") or ""
-        image_ref = image_ref.rstrip("/").rsplit("/", 1)[-1]
-        if not image_ref:
-            raise BadRequest("Missing imageRef attribute")
-        guest_kind = guest_kinds.of_image(admission.check_image(ctx, image_ref, flavor))
+        image_ref, volumes = self.boot_volumes.requested(ctx, server, flavor, image_ref.rstrip("/").rsplit("/", 1)[-1],
+                                                         int(server.get("max_count", server.get("min_count", 1))))
+        guest_kind = (guest_kinds.of_image(admission.check_image(ctx, image_ref, flavor)) if image_ref
+                      else guest_kinds.VM)
         key_name, key_data = server.get("key_name"), None
         with self.db.read() as session:
             if key_name is not None:
@@ -147,11 +150,16 @@ class Servers:
                     trusted_image_certificates=server.get("trusted_image_certificates"), task_args=destination)
                 session.add(instance)
                 session.flush()
+                devices = self.boot_volumes.rows(instance.id, volumes)
+                self.boot_volumes.name_devices(instance, devices)
+                session.add_all(devices)
                 if group_id is not None:
                     session.add(ServerGroupMember(group_id=group_id, instance_uuid=instance.id))
                 self.record(session, ctx, instance, "create", request_id)
                 made.append(instance)
         for instance in made:
+            if volumes:
+                self.boot_volumes.provision(ctx, instance.id)
             self.wake(instance.id)
         return made
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from onestack.db.engine import Database
 from onestack.http.context import Context
-from onestack.http.errors import APIError, BadRequest, NotFound
+from onestack.http.errors import APIError, BadRequest, Conflict, NotFound
 from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
 from onestack.services.compute.policies import authorize
@@ -68,6 +68,9 @@ class Snapshots:
         self.servers.check_lock(ctx, instance)
         st.require(instance, action, vm_states)
         guest_kinds.require_supported(instance, action)  # before the image is made
+        if not instance.image_ref:  # booted from a volume: its root disk is the volume's, not the host's
+            raise Conflict(f"Cannot '{action}' instance {instance.id}: snapshots of volume-backed servers are not "
+                           "provided yet.")
         limit = self.admission.quotas.limits(session, instance.project_id)["metadata_items"]
         if limit != -1 and len(metadata) > limit:
             raise QuotaExceeded(["metadata_items"], [len(metadata)], [0], [limit])

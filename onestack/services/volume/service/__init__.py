@@ -169,3 +169,20 @@ class VolumeService:
 
     def attachment_delete(self, ctx: Context, attachment_id: str) -> None:
         self.attachments.delete(ctx, attachment_id)
+
+    def begin_detaching(self, ctx: Context, volume_id: str) -> None:
+        self.attachments.begin_detaching(ctx, volume_id)
+
+    def roll_detaching(self, ctx: Context, volume_id: str) -> None:
+        self.attachments.roll_detaching(ctx, volume_id)
+
+    def create_volume(self, ctx: Context, size: int | None, *, name: str | None = None, image_id: str | None = None,
+                      snapshot_id: str | None = None, source_volid: str | None = None,
+                      volume_type: str | None = None, availability_zone: str | None = None) -> VolumeRef:
+        asked = {"size": size, "name": name, "imageRef": image_id, "snapshot_id": snapshot_id,
+                 "source_volid": source_volid, "volume_type": volume_type, "availability_zone": availability_zone}
+        row = self.volumes.create(ctx, {key: value for key, value in asked.items() if value is not None})
+        return VolumeRef(row.id, row.project_id, row.size, row.status, row.bootable, row.multiattach, row.readonly)
+
+    def delete_volume(self, ctx: Context, volume_id: str) -> None:
+        self.volumes.delete(ctx, volume_id)

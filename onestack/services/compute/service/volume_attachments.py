@@ -1,0 +1,234 @@
+"""Volumes attached to servers (Nova's os-volume_attachments), with the block storage service's attachments
+API as Nova uses it: the volume is reserved for the server (``reserved``), connected for its host
+(``attaching``), hot-plugged into the guest by the host's driver and then marked in use (``in-use``); a detach
+marks it ``detaching``, has the guest let the disk go, and deletes the attachment (``available``).
+
+Each volume is a ``BlockDevice`` row holding the connection the block storage service answered, so every
+later start of the guest (reboot, resize, rebuild, unshelve) gives it the same disks.  A step that fails puts
+back what the steps before it did, so the volume and the server never disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy import select
+
+from onestack.db.engine import Database
+from onestack.drivers.compute import ComputeDriver, DriverError, VolumeDisk
+from onestack.http.context import Context
+from onestack.http.errors import APIError, BadRequest, Conflict, NotFound
+from onestack.http.microversion import Version, at_least
+from onestack.services.compute.models import BlockDevice, Instance
+from onestack.services.compute.models import states as st
+from onestack.services.compute.policies import authorize
+from onestack.services.compute.service.devices import connector, next_device
+from onestack.services.compute.service.host_drivers import HostDrivers
+from onestack.services.compute.service.networking import service_context
+from onestack.services.compute.service.servers import Servers
+from onestack.services.volume.public import BlockStorage
+
+LOG = logging.getLogger("onestack.compute.volumes")
+
+# Nova attaches and detaches volumes of a server in these states (shelved ones from 2.20).
+STATES = (st.ACTIVE, st.PAUSED, st.STOPPED, st.RESIZED)
+SHELVED_STATES = (st.SHELVED, st.SHELVED_OFFLOADED)
+
+
+class VolumeAttachments:
+    def __init__(self, db: Database, servers: Servers, hosts: HostDrivers, volumes: BlockStorage | None):
+        self.db = db
+        self.servers = servers
+        self.hosts = hosts
+        self.volumes = volumes
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def listing(self, ctx: Context, server_id: str, limit: int | None, offset: int) -> tuple[Instance,
+                                                                                          list[BlockDevice]]:
+        instance = self.servers.show(ctx, server_id, "os_compute_api:os-volumes-attachments:index")
+        rows = self.rows([instance.id])[instance.id]
+        return instance, rows[offset:offset + limit if limit is not None else None]
+
+    def show(self, ctx: Context, server_id: str, volume_id: str) -> BlockDevice:
+        instance = self.servers.show(ctx, server_id, "os_compute_api:os-volumes-attachments:show")
+        return self._find(instance, volume_id)
+
+    def rows(self, instance_ids: list[str]) -> dict[str, list[BlockDevice]]:
+        """Each instance's volumes, its boot volume first, then in the order they were attached."""
+        found: dict[str, list[BlockDevice]] = {instance_id: [] for instance_id in instance_ids}
+        if not instance_ids:
+            return found
+        with self.db.read() as session:
+            for row in session.scalars(select(BlockDevice).where(
+                    BlockDevice.instance_uuid.in_(instance_ids), BlockDevice.volume_id.is_not(None))
+                    .order_by(BlockDevice.boot_index.is_(None), BlockDevice.created_at, BlockDevice.id)):
+                found[row.instance_uuid].append(row)
+        return found
+
+    def guest_disks(self, instance_id: str) -> tuple[VolumeDisk, ...]:
+        """The volumes the guest has (or is being given back) as its driver takes them."""
+        return tuple(VolumeDisk.from_connection(row.connection, boot=row.boot_index == 0)
+                     for row in self.rows([instance_id])[instance_id] if row.connection is not None)
+
+    def _find(self, instance: Instance, volume_id: str) -> BlockDevice:
+        row = next((r for r in self.rows([instance.id])[instance.id] if r.volume_id == volume_id), None)
+        if row is None:
+            raise NotFound(f"Volume {volume_id} is not attached to the instance {instance.id}")
+        return row
+
+    def _changeable(self, ctx: Context, server_id: str, action: str, policy: str, version: Version | None) -> Instance:
+        with self.db.read() as session:
+            instance = self.servers.get(session, ctx, server_id)
+        authorize(ctx, policy, instance)
+        self.servers.check_lock(ctx, instance)
+        st.require(instance, action, STATES + (SHELVED_STATES if at_least(version, "2.20") else ()))
+        if self.volumes is None:
+            raise Conflict("There is no Block Storage service in this cloud.")
+        return instance
+
+    # -- attach ----------------------------------------------------------------------------------------
+    def attach(self, ctx: Context, server_id: str, request: dict, version: Version | None,
+               request_id: str) -> BlockDevice:
+        instance = self._changeable(ctx, server_id, "attach_volume", "os_compute_api:os-volumes-attachments:create",
+                                    version)
+        volume = self.volumes.volume(ctx, request["volumeId"])
+        if volume.multiattach and not at_least(version, "2.60"):
+            raise BadRequest("Multiattach volumes are only supported starting with compute API version 2.60.")
+        if any(r.volume_id == volume.id for r in self.rows([instance.id])[instance.id]):
+            raise BadRequest(f"Invalid volume: volume {volume.id} already attached")
+        attachment_id = self.volumes.attachment_create(ctx, volume.id, instance.id)
+        try:
+            row = self._reserve(ctx, instance, volume.id, attachment_id, request, request_id)
+        except Exception:
+            self.volumes.attachment_delete(ctx, attachment_id)
+            raise
+        try:
+            self.connect(ctx, instance, row)
+        except (DriverError, APIError) as error:
+            self._forget(row.id)
+            self.volumes.attachment_delete(ctx, attachment_id)
+            if isinstance(error, APIError):
+                raise
+            raise Conflict(f"Failed to attach volume {volume.id} to instance {instance.id}: {error}") from None
+        return row
+
+    def _reserve(self, ctx: Context, instance: Instance, volume_id: str, attachment_id: str, request: dict,
+                 request_id: str) -> BlockDevice:
+        """The server's row for the volume, with the next free device name (under the write lock, so two
+        attaches in parallel take two names)."""
+        with self.db.write() as session:
+            taken = list(session.scalars(select(BlockDevice.device_name)
+                                         .where(BlockDevice.instance_uuid == instance.id)))
+            row = BlockDevice(id=str(uuid.uuid4()), instance_uuid=instance.id, volume_id=volume_id,
+                              attachment_id=attachment_id, device_name=next_device(instance, taken),
+                              tag=request.get("tag"), delete_on_termination=bool(request.get("delete_on_termination")),
+                              source_type="volume", status="attaching")
+            session.add(row)
+            self.servers.record(session, ctx, session.get(Instance, instance.id), "attach_volume", request_id)
+            session.flush()
+            session.expunge(row)
+            return row
+
+    def connect(self, ctx: Context, instance: Instance, row: BlockDevice, *, plug: bool = True) -> None:
+        """Connect the volume for the instance's host, give it to the guest (``plug``: the guest exists; a boot
+        gives it the volume when it spawns), mark it in use.  A server with no guest now (shelved and
+        offloaded) gets it when it starts again."""
+        connection = self.volumes.attachment_update(ctx, row.attachment_id, connector(instance.host),
+                                                    mountpoint=row.device_name).as_dict()
+        disk = VolumeDisk.from_connection(connection, boot=row.boot_index == 0)
+        plugged = plug and instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED
+        if plugged:
+            self._driver(instance).attach_volume(instance.id, disk)
+        try:
+            self.volumes.attachment_complete(ctx, row.attachment_id)
+        except APIError:
+            if plugged:  # the guest must not keep a disk the block storage service does not count as in use
+                self._driver(instance).detach_volume(instance.id, disk.volume_id)
+            raise
+        with self.db.write() as session:
+            found = session.get(BlockDevice, row.id)
+            found.connection, found.status = connection, "attached"
+
+    # -- update (2.85) ---------------------------------------------------------------------------------
+    def update(self, ctx: Context, server_id: str, volume_id: str, request: dict, version: Version | None) -> None:
+        """Only what 2.85 lets change (``delete_on_termination``); moving the data to another volume (swap) is
+        not provided."""
+        with self.db.read() as session:
+            instance = self.servers.get(session, ctx, server_id)
+        row = self._find(instance, volume_id)
+        if request["volumeId"] != volume_id:
+            authorize(ctx, "os_compute_api:os-volumes-attachments:swap", instance)
+            raise Conflict("Swapping a server's volume for another is not supported by this cloud's compute "
+                           "driver.")
+        if not at_least(version, "2.85"):
+            raise BadRequest(f"The volume {volume_id} is already attached: nothing to update before 2.85.")
+        authorize(ctx, "os_compute_api:os-volumes-attachments:update", instance)
+        self.servers.check_lock(ctx, instance)
+        for key, current in (("id", volume_id), ("serverId", instance.id), ("device", row.device_name),
+                             ("tag", row.tag), ("attachment_id", row.attachment_id), ("bdm_uuid", row.id)):
+            if key in request and request[key] != current:
+                raise BadRequest(f"The {key} of a volume attachment cannot be changed.")
+        with self.db.write() as session:
+            found = session.get(BlockDevice, row.id)
+            if "delete_on_termination" in request:
+                found.delete_on_termination = request["delete_on_termination"]
+
+    # -- detach ----------------------------------------------------------------------------------------
+    def detach(self, ctx: Context, server_id: str, volume_id: str, version: Version | None, request_id: str) -> None:
+        instance = self._changeable(ctx, server_id, "detach_volume", "os_compute_api:os-volumes-attachments:delete",
+                                    version)
+        row = self._find(instance, volume_id)
+        if row.boot_index == 0:
+            raise BadRequest("Cannot detach a root device volume")
+        if row.status != "attached":
+            raise Conflict(f"Volume {volume_id} is {row.status} on instance {instance.id}.")
+        self.volumes.begin_detaching(ctx, volume_id)
+        self._set_status(row.id, "detaching")
+        try:
+            if instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED:
+                self._driver(instance).detach_volume(instance.id, volume_id)
+        except DriverError as error:
+            self._set_status(row.id, "attached")
+            self.volumes.roll_detaching(ctx, volume_id)
+            raise Conflict(f"Failed to detach volume {volume_id} from instance {instance.id}: {error}") from None
+        self.volumes.attachment_delete(ctx, row.attachment_id)
+        with self.db.write() as session:
+            self.servers.record(session, ctx, session.get(Instance, instance.id), "detach_volume", request_id)
+        self._forget(row.id)
+
+    def release_all(self, instance: Instance) -> None:
+        """A deleted server's volumes: each attachment deleted (the volume ``available`` again) and the volumes
+        asked for with ``delete_on_termination`` deleted.  What the block storage service refuses is logged and
+        left (the server goes all the same, as in Nova)."""
+        if self.volumes is None:
+            return
+        ctx = service_context(instance)
+        with self.db.read() as session:
+            rows = list(session.scalars(select(BlockDevice).where(BlockDevice.instance_uuid == instance.id)))
+        for row in rows:
+            try:
+                if row.attachment_id:
+                    self.volumes.attachment_delete(ctx, row.attachment_id)
+                if row.delete_on_termination and row.volume_id:
+                    self.volumes.delete_volume(ctx, row.volume_id)
+            except NotFound:
+                pass  # gone already
+            except APIError as error:
+                LOG.warning("instance %s: volume %s was not let go cleanly: %s", instance.id, row.volume_id, error)
+            self._forget(row.id)
+
+    # -- helpers ---------------------------------------------------------------------------------------
+    def _driver(self, instance: Instance) -> ComputeDriver:
+        """The driver of the instance's host (``LinkError``, a ``DriverError``, when no process serves it)."""
+        return self.hosts.driver(instance.host)
+
+    def _set_status(self, row_id: str, status: str) -> None:
+        with self.db.write() as session:
+            session.get(BlockDevice, row_id).status = status
+
+    def _forget(self, row_id: str) -> None:
+        with self.db.write() as session:
+            row = session.get(BlockDevice, row_id)
+            if row is not None:
+                session.delete(row)

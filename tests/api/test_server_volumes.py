@@ -1,0 +1,328 @@
+"""Volumes attached to servers (os-volume_attachments) on the fake driver: Nova and Cinder agree on every
+status, device names, tags and delete_on_termination by microversion, a server's delete letting its volumes
+go, tenant walls, and malformed requests answered 400."""
+
+import httpx
+import pytest
+
+from tests.api import test_servers
+from tests.api.helpers import grant, make_user, member_of_new_project, ok
+from tests.api.helpers import wait as settle
+from tests.api.test_servers import boot, wait
+from tests.api.volume_helpers import cinder
+
+tenant, image_id = test_servers.tenant, test_servers.image_id
+
+
+def at(version: str) -> dict:
+    return {"X-OpenStack-Nova-API-Version": version}
+
+
+@pytest.fixture
+def volumes(cloud, tenant):
+    """The tenant's Block Storage client."""
+    with cinder(cloud, tenant.headers["X-Auth-Token"], tenant.project_id) as client:
+        yield client
+
+
+def new_volume(volumes, **asked) -> dict:
+    made = ok(volumes.post("/volumes", json={"volume": {"size": 1, **asked}}), 202)["volume"]
+    return wait_volume(volumes, made["id"], "available")
+
+
+def wait_volume(volumes, volume_id: str, status: str) -> dict:
+    def reached():
+        volume = ok(volumes.get(f"/volumes/{volume_id}"))["volume"]
+        return volume if volume["status"] == status else None
+    return settle(reached, 30, f"volume {volume_id} {status}")
+
+
+@pytest.fixture
+def server(tenant, image_id) -> dict:
+    return wait(tenant, boot(tenant, image_id)["id"], "ACTIVE")
+
+
+def attach(tenant, server_id: str, volume_id: str, version: str = "2.1", status: int = 200, **extra) -> dict:
+    reply = tenant.post(f"/servers/{server_id}/os-volume_attachments",
+                        json={"volumeAttachment": {"volumeId": volume_id, **extra}}, headers=at(version))
+    return ok(reply, status)
+
+
+def test_attach_show_list_and_detach_walk_the_statuses(tenant, volumes, server):
+    first, second = new_volume(volumes, name="v1"), new_volume(volumes, name="v2")
+    path = f"/servers/{server['id']}/os-volume_attachments"
+    made = attach(tenant, server["id"], first["id"], "2.79", tag="data", delete_on_termination=True)
+    assert made["volumeAttachment"] == {"id": first["id"], "serverId": server["id"], "volumeId": first["id"],
+                                        "device": "/dev/vdb", "tag": "data", "delete_on_termination": True}
+    shown = ok(volumes.get(f"/volumes/{first['id']}"))["volume"]
+    assert shown["status"] == "in-use"
+    (attachment,) = shown["attachments"]
+    assert (attachment["server_id"], attachment["device"]) == (server["id"], "/dev/vdb")
+    assert ok(volumes.get(f"/attachments/{attachment['attachment_id']}"))["attachment"]["status"] == "attached"
+
+    assert attach(tenant, server["id"], second["id"])["volumeAttachment"]["device"] == "/dev/vdc"
+    listed = ok(tenant.get(path))["volumeAttachments"]
+    assert [(a["volumeId"], a["device"]) for a in listed] == [(first["id"], "/dev/vdb"), (second["id"], "/dev/vdc")]
+    assert [a["volumeId"] for a in ok(tenant.get(path, params={"limit": 1, "offset": 1}))["volumeAttachments"]] \
+        == [second["id"]]
+    one = ok(tenant.get(f"{path}/{first['id']}", headers=at("2.89")))["volumeAttachment"]
+    assert "id" not in one and one["attachment_id"] == attachment["attachment_id"] and one["bdm_uuid"]
+    assert one["tag"] == "data" and one["delete_on_termination"] is True
+    assert ok(tenant.get(f"{path}/{first['id']}"))["volumeAttachment"] == {
+        "id": first["id"], "serverId": server["id"], "volumeId": first["id"], "device": "/dev/vdb"}
+    body = ok(tenant.get(f"/servers/{server['id']}", headers=at("2.3")))["server"]
+    assert body["os-extended-volumes:volumes_attached"] == [{"id": first["id"], "delete_on_termination": True},
+                                                            {"id": second["id"], "delete_on_termination": False}]
+    assert ok(tenant.get(f"/servers/{server['id']}"))["server"]["os-extended-volumes:volumes_attached"] == [
+        {"id": first["id"]}, {"id": second["id"]}]
+
+    # the same volume again, or a volume in use elsewhere: Cinder's 400
+    assert tenant.post(path, json={"volumeAttachment": {"volumeId": first["id"]}}).status_code == 400
+    assert tenant.delete(f"{path}/{first['id']}").status_code == 202
+    assert ok(volumes.get(f"/volumes/{first['id']}"))["volume"]["status"] == "available"
+    assert ok(volumes.get(f"/volumes/{first['id']}"))["volume"]["attachments"] == []
+    assert [a["volumeId"] for a in ok(tenant.get(path))["volumeAttachments"]] == [second["id"]]
+    assert tenant.get(f"{path}/{first['id']}").status_code == 404
+    assert tenant.delete(f"{path}/{first['id']}").status_code == 404
+    # the freed name is the next one given
+    assert attach(tenant, server["id"], first["id"])["volumeAttachment"]["device"] == "/dev/vdb"
+    actions = [a["action"] for a in ok(tenant.get(f"/servers/{server['id']}/os-instance-actions"))["instanceActions"]]
+    assert actions.count("attach_volume") == 3 and actions.count("detach_volume") == 1
+
+
+def test_a_deleted_server_lets_its_volumes_go(tenant, volumes, server):
+    kept, doomed = new_volume(volumes), new_volume(volumes)
+    attach(tenant, server["id"], kept["id"])
+    attach(tenant, server["id"], doomed["id"], "2.79", delete_on_termination=True)
+    ok(tenant.delete(f"/servers/{server['id']}"), 204)
+    wait_volume(volumes, kept["id"], "available")
+    settle(lambda: volumes.get(f"/volumes/{doomed['id']}").status_code == 404, 30, "the volume deleted")
+
+
+def test_stopped_and_locked_servers_and_updates(tenant, volumes, server):
+    volume = new_volume(volumes)
+    path = f"/servers/{server['id']}/os-volume_attachments"
+    ok(tenant.post(f"/servers/{server['id']}/action", json={"os-stop": None}), 202)
+    wait(tenant, server["id"], "SHUTOFF")
+    attach(tenant, server["id"], volume["id"])
+    assert wait_volume(volumes, volume["id"], "in-use")
+    # 2.85: delete_on_termination may change, nothing else; before 2.85 there is nothing to update
+    same = {"volumeAttachment": {"volumeId": volume["id"], "delete_on_termination": True}}
+    assert tenant.put(f"{path}/{volume['id']}", json=same).status_code == 400
+    ok(tenant.put(f"{path}/{volume['id']}", json=same, headers=at("2.85")), 202)
+    assert ok(tenant.get(f"{path}/{volume['id']}", headers=at("2.85")))["volumeAttachment"][
+        "delete_on_termination"] is True
+    moved = {"volumeAttachment": {"volumeId": volume["id"], "device": "/dev/vdz"}}
+    assert tenant.put(f"{path}/{volume['id']}", json=moved, headers=at("2.85")).status_code == 400
+    # swapping for another volume is an admin's, and not provided
+    other = new_volume(volumes)
+    swap = {"volumeAttachment": {"volumeId": other["id"]}}
+    assert tenant.put(f"{path}/{volume['id']}", json=swap).status_code == 403
+    ok(tenant.post(f"/servers/{server['id']}/action", json={"lock": None}), 202)
+    # Nova's lock holds off the owner too
+    assert tenant.delete(f"{path}/{volume['id']}").status_code == 409
+    assert tenant.post(path, json={"volumeAttachment": {"volumeId": other["id"]}}).status_code == 409
+    ok(tenant.post(f"/servers/{server['id']}/action", json={"unlock": None}), 202)
+    assert tenant.delete(f"{path}/{volume['id']}").status_code == 202
+    assert ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available"
+
+
+def test_tenants_are_walls(cloud, admin, tenant, volumes, server):
+    mine = new_volume(volumes)
+    project, _, token = member_of_new_project(cloud, admin)
+    with cinder(cloud, token, project["id"]) as theirs_cinder, \
+            httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": token}, timeout=60) as theirs:
+        theirs_volume = ok(theirs_cinder.post("/volumes", json={"volume": {"size": 1}}), 202)["volume"]
+        # a volume of another project is not found, nor is another project's server
+        reply = tenant.post(f"/servers/{server['id']}/os-volume_attachments",
+                            json={"volumeAttachment": {"volumeId": theirs_volume["id"]}})
+        assert reply.status_code == 404 and "itemNotFound" in reply.json()
+        assert theirs.get(f"/servers/{server['id']}/os-volume_attachments").status_code == 404
+        assert theirs.post(f"/servers/{server['id']}/os-volume_attachments",
+                           json={"volumeAttachment": {"volumeId": mine["id"]}}).status_code == 404
+    assert ok(volumes.get(f"/volumes/{mine['id']}"))["volume"]["status"] == "available"
+
+
+def test_a_reader_may_look_but_not_attach(cloud, admin, tenant, volumes, server):
+    volume = new_volume(volumes)
+    attach(tenant, server["id"], volume["id"])
+    reader = make_user(admin)
+    grant(admin, tenant.project_id, reader["id"], "reader")
+    project_name = ok(admin.get(f"/projects/{tenant.project_id}"))["project"]["name"]
+    token = cloud.token(reader["name"], "secret-pass-1", project_name)
+    with httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": token}, timeout=60) as reader:
+        path = f"/servers/{server['id']}/os-volume_attachments"
+        assert [a["volumeId"] for a in ok(reader.get(path))["volumeAttachments"]] == [volume["id"]]
+        assert reader.delete(f"{path}/{volume['id']}").status_code == 403
+
+
+@pytest.mark.parametrize(("version", "body"), [
+    ("2.1", {}),
+    ("2.1", {"volumeAttachment": {}}),
+    ("2.1", {"volumeAttachment": {"volumeId": "not-a-uuid"}}),
+    ("2.1", {"volumeAttachment": {"volumeId": 42}}),
+    ("2.1", {"volumeAttachment": {"volumeId": "8a1f8f0e-3a4c-4b7e-9a55-0e6f8f3f5a11", "device": "sdb; rm"}}),
+    ("2.1", {"volumeAttachment": {"volumeId": "8a1f8f0e-3a4c-4b7e-9a55-0e6f8f3f5a11", "tag": "t"}}),
+    ("2.49", {"volumeAttachment": {"volumeId": "8a1f8f0e-3a4c-4b7e-9a55-0e6f8f3f5a11", "tag": "a/b"}}),
+    ("2.78", {"volumeAttachment": {"volumeId": "8a1f8f0e-3a4c-4b7e-9a55-0e6f8f3f5a11",
+                                   "delete_on_termination": True}}),
+    ("2.79", {"volumeAttachment": {"volumeId": "8a1f8f0e-3a4c-4b7e-9a55-0e6f8f3f5a11",
+                                   "delete_on_termination": "yes"}}),
+    ("2.79", {"volumeAttachment": {"volumeId": "8a1f8f0e-3a4c-4b7e-9a55-0e6f8f3f5a11", "extra": 1}}),
+    ("2.79", [1, 2]),
+])
+def test_malformed_attach_requests_are_400(tenant, server, version, body):
+    reply = tenant.post(f"/servers/{server['id']}/os-volume_attachments", json=body, headers=at(version))
+    assert reply.status_code == 400 and "badRequest" in reply.json()
+
+
+def test_bad_listing_parameters_and_unknown_volumes(tenant, server):
+    path = f"/servers/{server['id']}/os-volume_attachments"
+    assert tenant.get(path, params={"offset": "-1"}).status_code == 400
+    assert tenant.get(path, params={"limit": "x"}).status_code == 400
+    assert tenant.post(path, content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    missing = "8a1f8f0e-3a4c-4b7e-9a55-0e6f8f3f5a11"
+    assert tenant.post(path, json={"volumeAttachment": {"volumeId": missing}}).status_code == 404
+    assert tenant.get(f"{path}/{missing}").status_code == 404
+    assert tenant.get(f"/servers/{missing}/os-volume_attachments").status_code == 404
+
+
+def test_multiattach_volumes_need_2_60(tenant, volumes, server, cinder_admin):
+    kind = ok(cinder_admin.post("/types", json={"volume_type": {
+        "name": f"multi-{server['id'][:8]}", "extra_specs": {"multiattach": "<is> True"}}}))["volume_type"]
+    volume = new_volume(volumes, volume_type=kind["id"])
+    reply = tenant.post(f"/servers/{server['id']}/os-volume_attachments",
+                        json={"volumeAttachment": {"volumeId": volume["id"]}}, headers=at("2.59"))
+    assert reply.status_code == 400 and "2.60" in reply.text
+    attach(tenant, server["id"], volume["id"], "2.60")
+
+
+# -- servers built with volumes (block_device_mapping_v2) ------------------------------------------------------
+def boot_with(tenant, mappings: list[dict], image: str = "", status: int = 202, **extra) -> dict:
+    body = {"server": {"name": "bfv", "imageRef": image, "flavorRef": "1", "networks": [{"uuid": tenant.network_id}],
+                       "block_device_mapping_v2": mappings, **extra}}
+    return ok(tenant.post("/servers", json=body, headers=at("2.67")), status)
+
+
+def bootable_volume(volumes, **asked) -> dict:
+    volume = new_volume(volumes, **asked)
+    ok(volumes.post(f"/volumes/{volume['id']}/action", json={"os-set_bootable": {"bootable": True}}))
+    return volume
+
+
+def test_boot_from_an_existing_volume(tenant, volumes):
+    root = bootable_volume(volumes)
+    made = boot_with(tenant, [{"source_type": "volume", "destination_type": "volume", "uuid": root["id"],
+                               "boot_index": 0}])["server"]
+    server = wait(tenant, made["id"], "ACTIVE", "ERROR")
+    assert server["status"] == "ACTIVE", server.get("fault")
+    assert server["image"] == ""  # booted from a volume: no image, as Nova shows it
+    server = ok(tenant.get(f"/servers/{server['id']}", headers=at("2.3")))["server"]
+    assert server["os-extended-volumes:volumes_attached"] == [{"id": root["id"], "delete_on_termination": False}]
+    shown = ok(volumes.get(f"/volumes/{root['id']}"))["volume"]
+    assert shown["status"] == "in-use" and shown["attachments"][0]["device"] == "/dev/vda"
+    path = f"/servers/{server['id']}/os-volume_attachments"
+    assert [(a["volumeId"], a["device"]) for a in ok(tenant.get(path))["volumeAttachments"]] == [(root["id"],
+                                                                                               "/dev/vda")]
+    refused = tenant.delete(f"{path}/{root['id']}")
+    assert refused.status_code == 400 and "root device" in refused.text
+    # what needs a root disk of the host's own is refused, not failed
+    base = f"/servers/{server['id']}/action"
+    assert tenant.post(base, json={"createImage": {"name": "snap"}}).status_code == 409
+    assert tenant.post(base, json={"shelve": None}).status_code == 409
+    assert tenant.post(base, json={"rescue": None}).status_code == 400
+    assert tenant.post(base, json={"rebuild": {"imageRef": server["id"]}}).status_code == 400
+    assert ok(tenant.get(f"/servers/{server['id']}"))["server"]["status"] == "ACTIVE"
+    # an attached volume comes after the root one
+    extra = new_volume(volumes)
+    assert attach(tenant, server["id"], extra["id"])["volumeAttachment"]["device"] == "/dev/vdb"
+    ok(tenant.delete(f"/servers/{server['id']}"), 204)
+    wait_volume(volumes, root["id"], "available")
+    wait_volume(volumes, extra["id"], "available")
+
+
+def test_boot_makes_volumes_from_a_snapshot_and_blank(tenant, volumes):
+    origin = bootable_volume(volumes)
+    snapshot = ok(volumes.post("/snapshots", json={"snapshot": {"volume_id": origin["id"]}}), 202)["snapshot"]
+    settle(lambda: ok(volumes.get(f"/snapshots/{snapshot['id']}"))["snapshot"]["status"] == "available", 30,
+           "the snapshot")
+    made = boot_with(tenant, [
+        {"source_type": "snapshot", "destination_type": "volume", "uuid": snapshot["id"], "boot_index": 0,
+         "delete_on_termination": True},
+        {"source_type": "blank", "destination_type": "volume", "volume_size": 2, "boot_index": -1}])["server"]
+    server = wait(tenant, made["id"], "ACTIVE", "ERROR")
+    assert server["status"] == "ACTIVE", server.get("fault")
+    server = ok(tenant.get(f"/servers/{server['id']}", headers=at("2.3")))["server"]
+    root, blank = server["os-extended-volumes:volumes_attached"]
+    assert (root["delete_on_termination"], blank["delete_on_termination"]) == (True, False)
+    root_volume = ok(volumes.get(f"/volumes/{root['id']}"))["volume"]
+    assert root_volume["snapshot_id"] == snapshot["id"] and root_volume["status"] == "in-use"
+    blank_volume = ok(volumes.get(f"/volumes/{blank['id']}"))["volume"]
+    assert (blank_volume["size"], blank_volume["status"], blank_volume["name"]) == (2, "in-use",
+                                                                                    f"{server['id']}-blank-vol")
+    ok(tenant.delete(f"/servers/{server['id']}"), 204)
+    settle(lambda: volumes.get(f"/volumes/{root['id']}").status_code == 404, 30, "the root volume deleted")
+    wait_volume(volumes, blank["id"], "available")
+
+
+def test_a_volume_the_boot_cannot_make_is_the_servers_fault(tenant, volumes, cinder_admin):
+    # a snapshot of another project is not the caller's: the block storage service refuses, the build aborts
+    project_volume = ok(cinder_admin.post("/volumes", json={"volume": {"size": 1}}), 202)["volume"]
+    settle(lambda: ok(cinder_admin.get(f"/volumes/{project_volume['id']}"))["volume"]["status"] == "available", 30,
+           "the admin's volume")
+    snapshot = ok(cinder_admin.post("/snapshots", json={"snapshot": {"volume_id": project_volume["id"]}}),
+                  202)["snapshot"]
+    made = boot_with(tenant, [{"source_type": "snapshot", "destination_type": "volume", "uuid": snapshot["id"],
+                               "boot_index": 0}])["server"]
+    server = wait(tenant, made["id"], "ERROR")
+    assert "aborted" in server["fault"]["message"]
+    ok(tenant.delete(f"/servers/{server['id']}"), 204)
+
+
+def test_boot_from_an_image_into_a_volume(tenant, volumes, image_id):
+    probe = volumes.post("/volumes", json={"volume": {"size": 1, "imageRef": image_id}})
+    if probe.status_code == 400 and "not provided" in probe.text:
+        pytest.skip("the block storage service makes no volumes from images yet")
+    made = boot_with(tenant, [{"source_type": "image", "destination_type": "volume", "uuid": image_id,
+                               "boot_index": 0, "volume_size": 1, "delete_on_termination": True}])["server"]
+    server = wait(tenant, made["id"], "ACTIVE", "ERROR", timeout=60)
+    assert server["status"] == "ACTIVE", server.get("fault")
+    assert server["image"] == ""
+    (root,) = server["os-extended-volumes:volumes_attached"]
+    assert ok(volumes.get(f"/volumes/{root['id']}"))["volume"]["bootable"] == "true"
+
+
+@pytest.mark.parametrize("mappings", [
+    [{"source_type": "volume", "destination_type": "volume", "boot_index": 0}],
+    [{"source_type": "blank", "destination_type": "volume", "uuid": "8a1f8f0e-3a4c-4b7e-9a55-0e6f8f3f5a11",
+      "volume_size": 1}],
+    [{"source_type": "image", "destination_type": "volume", "uuid": "8a1f8f0e-3a4c-4b7e-9a55-0e6f8f3f5a11",
+      "boot_index": 0}],
+    [{"source_type": "floppy", "destination_type": "volume", "uuid": "8a1f8f0e-3a4c-4b7e-9a55-0e6f8f3f5a11"}],
+    [{"source_type": "volume", "destination_type": "volume", "uuid": "8a1f8f0e-3a4c-4b7e-9a55-0e6f8f3f5a11",
+      "boot_index": 0}],
+    [{"source_type": "blank", "destination_type": "volume", "volume_size": "big"}],
+    [{"source_type": "blank", "destination_type": "local", "volume_size": 1}],
+    [{"source_type": "blank", "destination_type": "volume", "volume_size": 1, "boot_index": "first"}],
+    [{"source_type": "volume", "destination_type": "volume", "uuid": "x", "unknown": 1}],
+    "not-a-list",
+])
+def test_malformed_block_device_mappings_are_400(tenant, mappings):
+    reply = boot_with(tenant, mappings, status=400)
+    assert "badRequest" in reply
+
+
+def test_bootable_checks_and_no_image_at_all(tenant, volumes, image_id):
+    plain = new_volume(volumes)
+    reply = boot_with(tenant, [{"source_type": "volume", "destination_type": "volume", "uuid": plain["id"],
+                                "boot_index": 0}], status=400)
+    assert "not bootable" in reply["badRequest"]["message"]
+    assert "imageRef" in boot_with(tenant, [], status=400)["badRequest"]["message"]
+    two_roots = [{"source_type": "blank", "destination_type": "volume", "volume_size": 1, "boot_index": 0}] * 2
+    assert boot_with(tenant, two_roots, status=400)
+    # one existing volume cannot go to several servers at once
+    root = bootable_volume(volumes)
+    many = boot_with(tenant, [{"source_type": "volume", "destination_type": "volume", "uuid": root["id"],
+                               "boot_index": 0}], status=400, min_count=2)
+    assert "multiple instances" in many["badRequest"]["message"]
+    assert ok(volumes.get(f"/volumes/{plain['id']}"))["volume"]["status"] == "available"
