@@ -10,8 +10,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import re
-import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import hypothesis
@@ -63,8 +62,12 @@ def insides(text: str, data_dir: str) -> str | None:
 
 
 def fuzz_service(base: str, prefix: str, callers: dict[str, str], examples: int, data_dir: str,
+                 known: Callable[[str, str], str | None] = lambda before, param: None,
                  skip: Iterable[str] = (), session: requests.Session | None = None) -> Report:
-    """Fuzz every operation of the service served at ``base + prefix`` (its description read from there)."""
+    """Fuzz every operation of the service served at ``base + prefix`` (its description read from there).
+    ``known(segment before the parameter, parameter)`` names a real object for a path parameter: half the
+    cases of an operation whose every parameter is known go to those objects, so the handlers behind the
+    lookup get the fuzzed bodies too."""
     schema = schemathesis.openapi.from_url(f"{base}{prefix}/openapi.json")
     session = session or requests.Session()
     report = Report()
@@ -76,33 +79,47 @@ def fuzz_service(base: str, prefix: str, callers: dict[str, str], examples: int,
             report.skipped.append(label)
             continue
         report.operations += 1
-        strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                             operation.as_strategy(GenerationMode.NEGATIVE))
-
-        @hypothesis.settings(max_examples=examples, deadline=None, database=None, derandomize=False,
-                             phases=[hypothesis.Phase.generate], suppress_health_check=list(hypothesis.HealthCheck))
-        @hypothesis.given(case=strategy, caller=st.sampled_from(sorted(callers)))
-        def send(case, caller):
-            # sent as drawn, but always with the caller's token (a negative case may drop the header)
-            request = case.as_transport_kwargs(base_url=f"{base}{prefix}")
-            request["headers"]["X-Auth-Token"] = callers[caller]
-            response = session.request(**request, timeout=60, allow_redirects=False)
-            report.cases += 1
-            report.statuses[response.status_code] += 1
-            why = f"status {response.status_code}" if response.status_code >= 500 else insides(
-                response.text, data_dir)
-            if why:
-                report.findings.append(Finding(label, caller, response.status_code, f"{why}: {response.text[:300]}",
-                                               case.as_curl_command(headers={"X-Auth-Token": caller})))
-
         try:
-            send()
+            _fuzz_operation(operation, label, _known_path(operation.path, known), base + prefix, callers, examples,
+                            data_dir, session, report)
         except HypothesisException as exc:
             # a schema Hypothesis cannot draw from (it says which); the operation counts as skipped
             report.skipped.append(f"{label}: {exc}")
     return report
 
 
-def timed(fn, *args, **kwargs):
-    started = time.monotonic()
-    return fn(*args, **kwargs), time.monotonic() - started
+def _known_path(path: str, known: Callable[[str, str], str | None]) -> dict[str, str] | None:
+    segments = path.split("/")
+    found = {}
+    for i, segment in enumerate(segments):
+        if segment.startswith("{"):
+            value = known(segments[i - 1], segment[1:-1])
+            if value is None:
+                return None
+            found[segment[1:-1]] = value
+    return found or None
+
+
+def _fuzz_operation(operation, label: str, known: dict[str, str] | None, base: str, callers: dict[str, str],
+                    examples: int, data_dir: str, session: requests.Session, report: Report) -> None:
+    modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    strategies = [operation.as_strategy(mode) for mode in modes]
+    if known:
+        strategies += [operation.as_strategy(mode, path_parameters=known) for mode in modes]
+
+    @hypothesis.settings(max_examples=examples, deadline=None, database=None, phases=[hypothesis.Phase.generate],
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(case=st.one_of(strategies), caller=st.sampled_from(sorted(callers)))
+    def send(case, caller):
+        # sent as drawn, but always with the caller's token (a negative case may drop the header)
+        request = case.as_transport_kwargs(base_url=base)
+        request["headers"]["X-Auth-Token"] = callers[caller]
+        response = session.request(**request, timeout=60, allow_redirects=False)
+        report.cases += 1
+        report.statuses[response.status_code] += 1
+        why = f"status {response.status_code}" if response.status_code >= 500 else insides(response.text, data_dir)
+        if why:
+            report.findings.append(Finding(label, caller, response.status_code, f"{why}: {response.text[:300]}",
+                                           case.as_curl_command(headers={"X-Auth-Token": caller})))
+
+    send()
