@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import json
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -54,11 +55,31 @@ class Report:
 
 
 def insides(text: str, data_dir: str) -> str | None:
-    for pattern in [*_INSIDES, re.compile(re.escape(data_dir))]:
+    for pattern in _INSIDES:
         found = pattern.search(text)
         if found:
             return found.group(0)
+    if data_dir in _without_connection_info(text):
+        return data_dir
     return None
+
+
+def _without_connection_info(text: str) -> str:
+    """The body less any ``connection_info``: a volume attachment's tells the compute host where the volume
+    is (for a file-backed volume its path, as Cinder's NFS driver says its export), which is its purpose."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+
+    def strip(value):
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "connection_info"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    return json.dumps(strip(body))
 
 
 def fuzz_service(base: str, prefix: str, callers: dict[str, str], examples: int, data_dir: str,
