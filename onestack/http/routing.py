@@ -32,6 +32,7 @@ from onestack.http.microversion import Microversions, Version, pick
 
 LOG = logging.getLogger("onestack.http")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+OPENAPI_PATH = "/openapi.json"
 
 
 @dataclasses.dataclass
@@ -167,9 +168,12 @@ class Service:
         self.endpoints = endpoints
         self.microversions = microversions
         self.body_limit = body_limit
+        self._description: bytes | None = None
 
     def asgi(self) -> Starlette:
-        routes = [Route(e.path, self._wrap(e), methods=list(e.methods)) for e in self.endpoints]
+        # The description first, so that no route of the service (Swift's catch-all, say) takes its path.
+        routes = [Route(OPENAPI_PATH, self._describe, methods=["GET"])]
+        routes += [Route(e.path, self._wrap(e), methods=list(e.methods)) for e in self.endpoints]
         app = Starlette(
             routes=routes,
             exception_handlers={errors.APIError: self._api_error, HTTPException: self._http_error,
@@ -220,6 +224,15 @@ class Service:
 
         endpoint.__name__ = ep.fn.__name__
         return endpoint
+
+    async def _describe(self, request: Request) -> Response:
+        """``<prefix>/openapi.json``: the OpenAPI description of this service's routes, built on first ask."""
+        if self._description is None:
+            # openapi reads this module's route tables, so it is imported where it is needed
+            from onestack.http.openapi import document
+
+            self._description = orjson.dumps(document(self))
+        return Response(self._description, media_type="application/json")
 
     def render(self, err: errors.APIError, request: Request | None = None) -> Response:
         headers = dict(err.headers)

@@ -10,6 +10,7 @@ ADMIN_OR_READER = ADMIN | PROJECT_READER | SYSTEM_READER
 
 # Operations whose rule differs from the default for their verb.
 SPECIAL: dict[str, Rule] = {
+    "get_agent": ADMIN,
     "update_quota": ADMIN,
     "delete_quota": ADMIN,
     "get_quota": ADMIN_OR_READER,

@@ -1,6 +1,9 @@
 """The identity service's routes, one module per group of resources."""
 
-from onestack.http.errors import keystone_fault
+from starlette.requests import Request
+from starlette.responses import Response
+
+from onestack.http.errors import APIError, Forbidden, NotFound, keystone_fault
 from onestack.http.routing import Service
 from onestack.services.identity.api import (
     auth,
@@ -18,6 +21,23 @@ from onestack.services.identity.api import (
     trusts,
     users,
 )
+from onestack.services.identity.policies import authorize
+
+
+class IdentityAPI(Service):
+    """A row a handler looked for under ``common.check`` and did not find is a 404 only to a caller whom
+    the rule would let see it; anyone else gets the 403 an existing row would give, so that a refused
+    caller learns nothing of which identifiers exist."""
+
+    async def _api_error(self, request: Request, exc: APIError) -> Response:
+        unchecked = getattr(request.state, "unchecked", None)
+        if isinstance(exc, NotFound) and unchecked:
+            ctx, action = unchecked
+            try:
+                authorize(ctx, action, {})
+            except Forbidden as refused:
+                exc = refused
+        return self.render(exc, request)
 
 
 def service() -> Service:
@@ -25,4 +45,4 @@ def service() -> Service:
                  *role_assignments.ROUTES, *catalog.ROUTES, *credentials.ROUTES, *policy_blobs.ROUTES,
                  *endpoint_filter.ROUTES, *trusts.ROUTES, *limits.ROUTES,
                  *domain_config.ROUTES, *oauth1.ROUTES]
-    return Service("identity", "/identity", keystone_fault, endpoints, trailing_slash_ok=True)
+    return IdentityAPI("identity", "/identity", keystone_fault, endpoints, trailing_slash_ok=True)

@@ -90,9 +90,20 @@ def owned_delete(family: Callable[[IdentityService], Any], action: str, method: 
     return _named(handler, method)
 
 
-def check(call: Call, action: str) -> Check:
-    """``authorize`` against the target of a row the service loads first (404 before 403, as Keystone)."""
-    return lambda target: authorize(call.ctx, action, target)
+def check(call: Call, action: str, *, missing_is_404: bool = False) -> Check:
+    """``authorize`` against the target of a row the service loads first.  The caller is authenticated at
+    once, so that no answer without a valid token depends on whether the row exists; a row that is not
+    found is a 404 only to callers the rule lets through with no target, 403 to the rest (Keystone defers
+    existence the same way: see ``api.IdentityAPI``).  ``missing_is_404``: a missing row is a 404 to anyone
+    authenticated, as Keystone answers for trusts."""
+    ctx = call.ctx
+    call.request.state.unchecked = None if missing_is_404 else (ctx, action)
+
+    def checked(target: dict) -> None:
+        call.request.state.unchecked = None
+        authorize(ctx, action, target)
+
+    return checked
 
 
 def owner(call: Call, action: str) -> str:

@@ -15,6 +15,7 @@ def validate(call: Call) -> dict:
 
 
 def resource_types(call: Call) -> dict:
+    project(call)
     kinds = orchestration(call).resource_types(call.ctx)
     name = call.query.get("name")
     if name:
@@ -28,21 +29,25 @@ def resource_types(call: Call) -> dict:
 
 
 def resource_type(call: Call) -> dict:
+    project(call)
     return views.resource_type(orchestration(call).resource_type(call.ctx, call.path["type_name"]))
 
 
 def template_versions(call: Call) -> dict:
+    project(call)
     authorize(call.ctx, "stacks:list_template_versions")
     return {"template_versions": [{"version": f"heat_template_version.{v}", "type": "hot", "aliases": []}
                                   for v in VERSIONS]}
 
 
 def template_functions(call: Call) -> dict:
+    project(call)
     found = orchestration(call).template_functions(call.ctx, call.path["template_version"])
     return {"template_functions": [{"functions": name, "description": text} for name, text in found.items()]}
 
 
 def build_info(call: Call) -> dict:
+    project(call)
     authorize(call.ctx, "build_info:build_info")
     return {"api": {"revision": views.BUILD}, "engine": {"revision": views.BUILD}}
 

@@ -13,11 +13,14 @@ from onestack.http.routing import Call, Endpoint, Versioned, route
 
 
 def _checking_project(fn: Callable[[Call], Any]) -> Callable[[Call], Any]:
+    """Every call but version discovery needs a valid token, whether or not the handler reads the caller."""
     def checked(call: Call):
+        named = call.path.get("project_id")
         # A project-scoped caller naming another project in the URL has a malformed URL, as Cinder says.
-        if call.ctx.project_id is not None and call.path["project_id"] != call.ctx.project_id:
-            raise BadRequest(f"Malformed request url: the URL's project_id '{call.path['project_id']}' does not "
+        if named is not None and call.ctx.project_id is not None and named != call.ctx.project_id:
+            raise BadRequest(f"Malformed request url: the URL's project_id '{named}' does not "
                              f"match the token's project_id '{call.ctx.project_id}'.")
+        call.ctx  # noqa: B018 - authenticates the caller
         return fn(call)
 
     checked.__name__ = fn.__name__
@@ -27,7 +30,7 @@ def _checking_project(fn: Callable[[Call], Any]) -> Callable[[Call], Any]:
 def v3(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | Versioned | None = None,
        status: int = 200) -> list[Endpoint]:
     return [route(f"/v3/{{project_id}}{path}", method, _checking_project(fn), schema=schema, status=status),
-            route(f"/v3{path}", method, fn, schema=schema, status=status)]
+            route(f"/v3{path}", method, _checking_project(fn), schema=schema, status=status)]
 
 
 def project(call: Call) -> str:

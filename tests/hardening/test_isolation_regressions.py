@@ -1,0 +1,64 @@
+"""The leaks the isolation sweep found, each held by a test of its own."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.api.helpers import member_of_new_project, ok
+
+
+def test_identity_answers_no_one_whether_an_id_exists(cloud, admin):
+    """Users and projects: without a valid token 401 (it was 404 for a missing row, 401 for a real one);
+    a caller the rule refuses gets 403 for both; the admin still gets 404 for what is missing."""
+    project, user, token = member_of_new_project(cloud, admin)
+    _, _, stranger = member_of_new_project(cloud, admin)
+    missing = uuid.uuid4().hex
+    for path in (f"/users/{user['id']}", f"/projects/{project['id']}", f"/users/{user['id']}/projects"):
+        twin = path.replace(user["id"], missing).replace(project["id"], missing)
+        for headers in ({}, {"X-Auth-Token": "not-a-token"}):
+            answers = {httpx.get(f"{cloud.auth_url}/v3{p}", headers=headers, timeout=30).status_code
+                       for p in (path, twin)}
+            assert answers == {401}, (path, headers, answers)
+        with cloud.client(stranger) as them:
+            assert (them.get(path).status_code, them.get(twin).status_code) == (403, 403), path
+        assert admin.get(twin).status_code == 404
+    with cloud.client(token) as mine:
+        ok(mine.get(f"/users/{user['id']}"))
+
+
+def test_trusts_keep_keystones_404_for_the_missing(cloud, admin):
+    """Keystone answers a trust that is gone with 404, even to a caller who may not see it."""
+    _, _, token = member_of_new_project(cloud, admin)
+    with cloud.client(token) as them:
+        assert them.get(f"/OS-TRUST/trusts/{uuid.uuid4().hex}").status_code == 404
+    assert httpx.get(f"{cloud.auth_url}/v3/OS-TRUST/trusts/{uuid.uuid4().hex}", timeout=30).status_code == 401
+
+
+def test_network_agents_are_the_admins(cloud, admin):
+    _, _, token = member_of_new_project(cloud, admin)
+    agents = f"{cloud.url}/network/v2.0/agents"
+    assert httpx.get(agents, headers={"X-Auth-Token": token}, timeout=30).status_code == 403
+    assert httpx.get(agents, headers={"X-Auth-Token": cloud.token()}, timeout=30).status_code == 200
+
+
+def test_orchestration_refuses_another_projects_url_everywhere(cloud, admin):
+    """Resource types, template versions and functions and the build info name a project in their URL too:
+    another project's is refused (Heat's tenant check), one's own answers."""
+    mine, _, token = member_of_new_project(cloud, admin)
+    theirs, _, _ = member_of_new_project(cloud, admin)
+    for tail in ("resource_types", "resource_types/OS::Heat::RandomString", "template_versions",
+                 "template_versions/heat_template_version.2018-08-31/functions", "build_info"):
+        headers = {"X-Auth-Token": token}
+        own = httpx.get(f"{cloud.url}/orchestration/v1/{mine['id']}/{tail}", headers=headers, timeout=30)
+        assert own.status_code == 200, (tail, own.text)
+        other = httpx.get(f"{cloud.url}/orchestration/v1/{theirs['id']}/{tail}", headers=headers, timeout=30)
+        assert other.status_code == 403, (tail, other.text)
+
+
+def test_image_schemas_need_a_token(cloud):
+    for name in ("image", "images", "member", "members", "task", "tasks", "metadefs/namespace"):
+        url = f"{cloud.url}/image/v2/schemas/{name}"
+        assert httpx.get(url, timeout=30).status_code == 401, name
+        assert httpx.get(url, headers={"X-Auth-Token": cloud.token()}, timeout=30).status_code == 200, name
