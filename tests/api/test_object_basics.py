@@ -121,6 +121,31 @@ def test_object_post_replaces_metadata(swift):
     assert swift.http.post(f"/{c}/missing", headers={"X-Object-Meta-C": "3"}).status_code == 404
 
 
+def test_object_metadata_sent_blank_is_kept_blank(swift):
+    c = swift.container()
+    swift.put(f"/{c}/o", **{"X-Object-Meta-Empty": "", "X-Object-Meta-Full": "1"})
+    head = swift.http.head(f"/{c}/o").headers
+    assert head["X-Object-Meta-Empty"] == "" and head["X-Object-Meta-Full"] == "1"
+    assert swift.http.post(f"/{c}/o", headers={"X-Object-Meta-Later": ""}).status_code == 202
+    head = swift.http.head(f"/{c}/o").headers
+    assert head["X-Object-Meta-Later"] == "" and "X-Object-Meta-Empty" not in head
+
+
+def test_a_copy_answers_with_the_new_objects_metadata(swift):
+    c = swift.container()
+    swift.put(f"/{c}/src", **{"X-Object-Meta-Src": "s"})
+    copied = swift.http.request("COPY", f"/{c}/src", headers={"Destination": f"{c}/dst", "X-Object-Meta-New": "n"})
+    assert copied.status_code == 201
+    assert copied.headers["X-Object-Meta-Src"] == "s" and copied.headers["X-Object-Meta-New"] == "n"
+    assert copied.headers["X-Copied-From"] == f"{c}/src"
+
+
+def test_healthcheck_answers_without_a_token(cloud):
+    resp = httpx.get(f"{cloud.url}/object-store/healthcheck")
+    assert resp.status_code == 200 and resp.text == "OK"
+    assert httpx.head(f"{cloud.url}/object-store/healthcheck").status_code == 200
+
+
 def test_metadata_limits(swift):
     c = swift.container()
     too_many = {f"X-Container-Meta-K{i}": "v" for i in range(91)}

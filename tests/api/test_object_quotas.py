@@ -31,6 +31,20 @@ def test_account_quota_is_set_by_the_reseller_and_enforced(cloud, admin, swift):
     assert swift.http.put(f"/{c}/more", content=b"x" * 11).status_code == 201
 
 
+def test_account_object_count_quota_is_the_resellers(cloud, admin, swift):
+    c = swift.container()
+    swift.put(f"/{c}/one", b"1")
+    assert swift.http.post("", headers={"X-Account-Quota-Count": "1"}).status_code == 403
+    boss = reseller(cloud, admin, swift)
+    assert boss.post("", headers={"X-Account-Quota-Count": "one"}).status_code == 400
+    assert boss.post("", headers={"X-Account-Quota-Count": "1"}).status_code == 204
+    full = swift.http.put(f"/{c}/two", content=b"2")
+    assert full.status_code == 413 and "Upload exceeds quota." in full.text
+    assert swift.http.head("").headers["X-Account-Object-Count"] == "1"
+    assert boss.post("", headers={"X-Remove-Account-Quota-Count": "x"}).status_code == 204
+    assert swift.http.put(f"/{c}/two", content=b"2").status_code == 201
+
+
 def test_container_quotas_on_bytes_and_count(swift):
     assert swift.http.put(f"/{swift.container()}x", headers={"X-Container-Meta-Quota-Bytes": "-1"}).status_code == 400
     c = swift.container(**{"X-Container-Meta-Quota-Bytes": "10", "X-Container-Meta-Quota-Count": "2"})

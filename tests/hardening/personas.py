@@ -128,7 +128,8 @@ DEFAULTS = {
         url_project_refused=False,
     ),
     "placement": Defaults(foreign=403, open=(r"GET /",), refused=(r".*",)),
-    "object-store": Defaults(foreign=403, open=(r"(GET|HEAD|OPTIONS) /info", r"OPTIONS /.*")),
+    "object-store": Defaults(foreign=403, open=(r"(GET|HEAD|OPTIONS) /info", r"(GET|HEAD) /healthcheck",
+                                                r"OPTIONS /.*")),
     "orchestration": Defaults(
         foreign=403,
         open=DISCOVERY,

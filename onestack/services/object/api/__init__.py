@@ -64,6 +64,7 @@ class SwiftService(Service):
 def service() -> Service:
     return SwiftService("object-store", "/object-store", errors.generic_fault, [
         Endpoint("/info", ("GET", "HEAD", "OPTIONS"), info.show),
+        Endpoint("/healthcheck", ("GET", "HEAD"), info.healthcheck),
         Endpoint("/v1/{rest:path}", METHODS, dispatch, stream_body=True),
         Endpoint("/v1.0/{rest:path}", METHODS, dispatch, stream_body=True),
     ])

@@ -28,9 +28,9 @@ def head(req: Swift) -> Response:
 
 def post(req: Swift) -> Response:
     req.authorize("own")
-    changes = req.changes("account")
-    if quotas.ACCOUNT_BYTES in changes and not policies.is_reseller(req.ctx):
-        raise errors.Forbidden()  # the account's quota is the reseller's, not its owner's
+    changes = req.changes("account", frozenset({quotas.ACCOUNT_COUNT}))
+    if any(key in changes for key in quotas.RESELLER_ONLY) and not policies.is_reseller(req.ctx):
+        raise errors.Forbidden()  # the account's quotas are the reseller's, not its owner's
     req.svc.post_account(req.account, changes)
     return reply(204)
 

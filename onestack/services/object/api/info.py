@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import orjson
 from starlette.responses import Response
 
@@ -10,11 +12,18 @@ from onestack.services.object import schemas
 from onestack.services.object.api import bulk
 from onestack.services.object.service import manifest, tempurl
 
+LOG = logging.getLogger("onestack.object")
+
+
+# The Swift release whose API this store answers as: clients gate features on it (Tempest reads 2.34 as
+# "the account object-count quota exists").
+SWIFT_VERSION = "2.34.0"
+
 
 def capabilities() -> dict:
     return {
         "swift": {
-            "version": "onestack",
+            "version": SWIFT_VERSION,
             **schemas.CONSTRAINTS,
             "policies": [{"name": "Policy-0", "aliases": "Policy-0", "default": True}],
             "strict_cors_mode": True,
@@ -37,3 +46,13 @@ def show(call: Call) -> Response:
     if call.request.method == "OPTIONS":
         return Response(status_code=200, headers={"Allow": "GET, HEAD, OPTIONS", "Content-Length": "0"})
     return Response(orjson.dumps(capabilities()), headers=headers)
+
+
+def healthcheck(call: Call) -> Response:
+    """Swift's ``/healthcheck``: ``OK`` while the store can read its database, 503 when it cannot."""
+    try:
+        call.runtime.object.account("")
+    except Exception:  # any failure to read means unhealthy; the reason is in the server's log
+        LOG.exception("object store health check failed")
+        return Response("DOWN", status_code=503, media_type="text/plain")
+    return Response("OK" if call.request.method == "GET" else b"", media_type="text/plain")

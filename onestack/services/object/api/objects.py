@@ -89,6 +89,8 @@ def _copy_into(req: Swift, account: str, container: str, name: str,
                "X-Copied-From-Last-Modified": views.http_date(source.timestamp)}
     if src_account != account:
         headers["X-Copied-From-Account"] = quote(src_account)
+    # Swift answers a copy with the new object's user metadata, so a client sees what it got
+    headers.update({k: v for k, v in obj.meta.items() if k.startswith("X-Object-Meta-")})
     return reply(201, headers)
 
 

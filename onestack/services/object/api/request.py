@@ -187,11 +187,12 @@ class Swift:
         return out
 
     def object_meta(self) -> dict[str, str]:
-        """An object's user metadata and kept headers, exactly as sent (POST and PUT replace them whole)."""
+        """An object's user metadata and kept headers, exactly as sent (POST and PUT replace them whole).
+        A user key sent blank is kept blank, as Swift keeps it; a blank kept header is left out."""
         out = {}
         kept = {h.lower() for h in schemas.OBJECT_HEADERS}
         for key, value in self.headers.items():
-            if (key.startswith("x-object-meta-") or key in kept) and value.strip():
+            if key.startswith("x-object-meta-") or (key in kept and value.strip()):
                 out[key.title()] = value.strip()
         return schemas.check_meta(out, "object")
 

@@ -1,7 +1,8 @@
 """Account and container quotas: a write that would take an account or a container past its quota is a 413.
 
-``X-Account-Meta-Quota-Bytes`` is the reseller's to set (only ``ResellerAdmin`` may change it);
-``X-Container-Meta-Quota-Bytes`` and ``-Quota-Count`` are the container owner's.
+``X-Account-Meta-Quota-Bytes`` and ``X-Account-Quota-Count`` (Swift 2.34's object-count quota) are the
+reseller's to set (only ``ResellerAdmin`` may change them); ``X-Container-Meta-Quota-Bytes`` and
+``-Quota-Count`` are the container owner's.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from onestack.http import errors
 from onestack.services.object.models import Account, Container
 
 ACCOUNT_BYTES = "X-Account-Meta-Quota-Bytes"
+ACCOUNT_COUNT = "X-Account-Quota-Count"
+RESELLER_ONLY = (ACCOUNT_BYTES, ACCOUNT_COUNT)
 CONTAINER_BYTES = "X-Container-Meta-Quota-Bytes"
 CONTAINER_COUNT = "X-Container-Meta-Quota-Count"
 EXCEEDED = "Upload exceeds quota."
@@ -17,7 +20,8 @@ EXCEEDED = "Upload exceeds quota."
 
 def check(changes: dict[str, str | None]) -> None:
     """400 when a quota the request sets is not a count of bytes or objects."""
-    for key, what in ((ACCOUNT_BYTES, "quota"), (CONTAINER_BYTES, "bytes quota"), (CONTAINER_COUNT, "count quota")):
+    for key, what in ((ACCOUNT_BYTES, "quota"), (ACCOUNT_COUNT, "count quota"), (CONTAINER_BYTES, "bytes quota"),
+                      (CONTAINER_COUNT, "count quota")):
         value = changes.get(key)
         if value and not value.strip().isdigit():
             raise errors.BadRequest(f"Invalid {what}.")
@@ -29,10 +33,11 @@ def _limit(meta: dict, key: str) -> int | None:
 
 
 def room(account: Account, container: Container) -> int | None:
-    """The bytes the quotas leave for one more write (None: no quota); 413 when the count quota is full."""
-    count = _limit(container.meta, CONTAINER_COUNT)
-    if count is not None and container.object_count + 1 > count:
-        raise errors.PayloadTooLarge(EXCEEDED)
+    """The bytes the quotas leave for one more write (None: no quota); 413 when a count quota is full."""
+    for limit, used in ((_limit(container.meta, CONTAINER_COUNT), container.object_count),
+                        (_limit(account.meta, ACCOUNT_COUNT), account.object_count)):
+        if limit is not None and used + 1 > limit:
+            raise errors.PayloadTooLarge(EXCEEDED)
     left = [limit - used for limit, used in ((_limit(account.meta, ACCOUNT_BYTES), account.bytes_used),
                                              (_limit(container.meta, CONTAINER_BYTES), container.bytes_used))
             if limit is not None]
