@@ -42,7 +42,7 @@ def status_class(status: str) -> str:
     status = (status or "").upper()
     if status in ("ACTIVE", "AVAILABLE", "UP", "IN-USE"):
         return "ok"
-    if status in ("ERROR", "DOWN", "KILLED", "DELETED"):
+    if status in ("ERROR", "DOWN", "KILLED", "DELETED") or status.startswith("ERROR") or status.endswith("_FAILED"):
         return "bad"
     if status in ("SHUTOFF", "SUSPENDED", "PAUSED", "SHELVED", "SHELVED_OFFLOADED", "DEACTIVATED", "INACTIVE"):
         return "off"

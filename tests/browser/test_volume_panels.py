@@ -1,0 +1,156 @@
+"""Volumes, snapshots and backups in a real Chromium: create, extend, attach to an instance and detach,
+snapshot and a volume from it, back up and restore, delete; status seen changing without a reload;
+escaping, CSRF and the tenant wall."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.helpers import member_of_new_project, name, ok, wait
+from tests.browser.conftest import LIVE_TIMEOUT_MS, api, boot
+
+pytestmark = pytest.mark.browser
+
+
+def _row(page, row_name: str):
+    return page.locator("tbody tr", has=page.locator("td.name", has_text=row_name))
+
+
+def _act(row, action: str):
+    row.locator("summary:has-text('Actions')").click()
+    return row.locator(f"form:has(button[data-action={action}])")
+
+
+def _status(row, status: str):
+    row.locator(f"[data-field=status]:text-is('{status}')").wait_for(timeout=LIVE_TIMEOUT_MS)
+
+
+@pytest.fixture(scope="module")
+def demo_token(cloud):
+    return cloud.token("demo", project="demo")
+
+
+def test_a_volume_through_its_life(cloud, dashboard, demo_token, tiny_image):
+    server_name = name("vm")
+    server = boot(cloud, demo_token, tiny_image, server_name)
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/volumes")
+    page.locator("#create-volume").evaluate("details => { details.open = true; }")
+    vol = name("vol")
+    page.fill("#create-volume input[name=name]", vol)
+    page.fill("#create-volume input[name=size]", "1")
+    page.click("button:has-text('Create volume')")
+    page.wait_for_selector(f"text=Creating volume {vol}.")
+    page.evaluate("window.stayedOnPage = true")
+    _status(_row(page, vol), "available")
+
+    # extend it, from its row's menu
+    form = _act(_row(page, vol), "extend")
+    form.locator("input[name=new_size]").fill("2")
+    form.locator("button").click()
+    page.wait_for_selector("text=Extending the volume to 2 GB.")
+    _row(page, vol).locator("td:text-is('2 GB')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    _status(_row(page, vol), "available")
+
+    # attach to the instance (through compute), and watch it become in-use without a reload
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        wait(lambda: ok(nova.get(f"/servers/{server['id']}"))["server"]["status"] == "ACTIVE", 60, "the server")
+    page.goto("/dashboard/volumes")
+    form = _act(_row(page, vol), "attach")
+    form.locator("select[name=server_id]").select_option(server["id"])
+    form.locator("button").click()
+    page.wait_for_selector("text=Attaching the volume.")
+    page.evaluate("window.stayedOnPage = true")
+    _status(_row(page, vol), "in-use")
+    assert page.evaluate("window.stayedOnPage") is True
+    assert server_name in _row(page, vol).locator("[data-field=attached]").inner_text()
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        attached = ok(nova.get(f"/servers/{server['id']}/os-volume_attachments"))["volumeAttachments"]
+    assert [a["volumeId"] for a in attached] == [_row(page, vol).get_attribute("data-id")]
+    _act(_row(page, vol), "detach").locator("button").click()
+    page.wait_for_selector("text=Detaching the volume.")
+    _status(_row(page, vol), "available")
+
+    # a snapshot, and a new volume from it
+    form = _act(_row(page, vol), "snapshot")
+    snap = name("snap")
+    form.locator("input[name=name]").fill(snap)
+    form.locator("button").click()
+    page.wait_for_selector("text=Creating a snapshot of the volume.")
+    _status(_row(page, snap), "available")
+    _row(page, snap).locator("a:has-text('Create volume')").click()
+    assert page.locator("#create-volume select[name=source] option:checked").inner_text().startswith(snap)
+    from_snap = name("fromsnap")
+    page.fill("#create-volume input[name=name]", from_snap)
+    page.fill("#create-volume input[name=size]", "2")
+    page.click("button:has-text('Create volume')")
+    _status(_row(page, from_snap), "available")
+
+    # a backup, restored to a new volume
+    form = _act(_row(page, vol), "backup")
+    backup = name("backup")
+    form.locator("input[name=name]").fill(backup)
+    form.locator("button").click()
+    page.wait_for_selector("text=Backing up the volume.")
+    _status(_row(page, backup), "available")
+    _row(page, backup).locator("button[data-action=restore]").click()
+    page.wait_for_selector("text=Restoring the backup to a new volume.")
+    restored = page.locator("tbody tr", has=page.locator("td.name", has_text="restore_backup_"))
+    restored.locator("[data-field=status]:text-is('available')").wait_for(timeout=LIVE_TIMEOUT_MS)
+
+    # delete what was made, each confirmed in the browser's dialog
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto("/dashboard/backups")
+    _row(page, backup).locator("button[data-action=delete]").click()
+    page.wait_for_selector("text=Deleting the backup.")
+    _row(page, backup).wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)
+    page.goto("/dashboard/volumes")
+    for label in (from_snap, "restore_backup_"):
+        _act(_row(page, label), "delete").locator("button").click()
+        page.wait_for_selector("text=Deleting the volume.")
+        _row(page, label).wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)
+    page.goto("/dashboard/snapshots")
+    _row(page, snap).locator("button[data-action=delete]").click()
+    _row(page, snap).wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)
+    page.goto("/dashboard/volumes")
+    _act(_row(page, vol), "delete").locator("button").click()
+    _row(page, vol).wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        nova.delete(f"/servers/{server['id']}")
+    page.context.close()
+
+
+def test_volume_errors_markup_csrf_and_the_tenant_wall(cloud, admin, dashboard, demo_token):
+    _, _, other_token = member_of_new_project(cloud, admin)
+    other_project = ok(cloud.client(other_token).get("/auth/projects"))["projects"][0]["id"]
+    with api(cloud, other_token, f"volume/v3/{other_project}") as cinder:
+        hidden = ok(cinder.post("/volumes", json={"volume": {"size": 1, "name": name("hidden")}}), 202)["volume"]
+    markup = "<img src=x onerror=alert(1)>"
+    with api(cloud, demo_token, "volume/v3") as cinder:
+        mine = ok(cinder.post("/volumes", json={"volume": {"size": 1, "name": markup}}), 202)["volume"]
+    page = dashboard.sign_in("demo")
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto("/dashboard/volumes")
+    assert page.locator(f"tr[data-id='{mine['id']}'] td.name").inner_text().strip() == markup
+    assert page.locator("td.name img").count() == 0
+    assert page.locator(f"tr[data-id='{hidden['id']}']").count() == 0
+
+    # the API's own message for a bad size, shown on the page
+    page.locator("#create-volume").evaluate("details => { details.open = true; }")
+    page.fill("#create-volume input[name=size]", "100000")
+    page.click("button:has-text('Create volume')")
+    assert "quota" in page.inner_text(".flash.error").lower()
+
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    resp = page.request.post(f"/dashboard/volumes/{mine['id']}/delete", form={"name": "x"})
+    assert resp.status == 403
+    resp = page.request.post(f"/dashboard/volumes/{hidden['id']}/delete", form={"csrf_token": token})
+    assert "could not be found" in resp.text()
+    with api(cloud, other_token, f"volume/v3/{other_project}") as cinder:
+        assert ok(cinder.get(f"/volumes/{hidden['id']}"))["volume"]["status"] in ("creating", "available")
+    with api(cloud, demo_token, "volume/v3") as cinder:
+        wait(lambda: ok(cinder.get(f"/volumes/{mine['id']}"))["volume"]["status"] == "available", 30, "the volume")
+        ok(cinder.delete(f"/volumes/{mine['id']}"), 202)
+    assert dialogs == []
+    page.context.close()
