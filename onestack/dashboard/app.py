@@ -22,6 +22,7 @@ from onestack.dashboard.pages import (
     objects,
     overview,
     security_groups,
+    stacks,
     topology,
     volumes,
 )
@@ -39,7 +40,7 @@ async def _not_found(request: Request, exc: HTTPException) -> Response:
 def build(config: DashboardConfig):
     routes = [*auth.routes(), *overview.routes(), *instances.routes(), *images.routes(), *keypairs.routes(),
               *network.routes(), *floating_ips.routes(), *security_groups.routes(), *topology.routes(),
-              *volumes.routes(), *objects.routes(),
+              *volumes.routes(), *objects.routes(), *stacks.routes(),
               *admin.routes(), Mount("/static", app=StaticFiles(directory=STATIC))]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
     app.state.dashboard = Dashboard(config)

@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from onestack.dashboard.client import ApiError, Cloud, Keystone, SignedOut
 from onestack.dashboard.sessions import COOKIE, Session, SessionStore
 
-MAX_FORM_BYTES = 256 * 1024
+MAX_FORM_BYTES = 1024 * 1024  # a stack template (Heat takes up to 512 KiB) fits, urlencoded
 MAX_FILES = 4
 LOGIN_COOKIE = "onestack_dashboard_login"
 # No inline script or style anywhere: every script and stylesheet is a file this package serves.
