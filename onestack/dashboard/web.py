@@ -189,9 +189,12 @@ class Page:
         return self.session.project["id"] if self.session.project else ""
 
     def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
-        flash, self.session.flash = self.session.flash, []
-        if flash:
-            self.dash.store.save(self.session)
+        flash = self.session.flash
+        # the upload script reads the page a form led to and then shows it: the messages wait for that
+        if not self.request.headers.get("x-dashboard-keep-flash"):
+            self.session.flash = []
+            if flash:
+                self.dash.store.save(self.session)
         return self.dash.render(self.request, name, status, session=self.session, csrf=self.session.csrf,
                                 flash=flash, path=self.request.url.path, **context)
 

@@ -46,8 +46,12 @@ def test_containers_folders_upload_download_public_and_delete(cloud, dashboard, 
     (tmp_path / "upload.bin").write_bytes(CONTENT)
     page.set_input_files("#upload input[type=file]", str(tmp_path / "upload.bin"))
     page.fill("#upload input[name=object_name]", MARKUP)
+    sent = []
+    page.on("request", lambda request: sent.append(request.headers) if request.url.endswith("/upload") else None)
     page.click("#upload button:has-text('Upload to docs/')")
     page.wait_for_selector("text=Uploaded docs/")
+    # the script sent it (for its progress bar), and the outcome's message still reached the page shown after
+    assert [headers.get("x-dashboard-keep-flash") for headers in sent] == ["1"]
     assert _row(page, MARKUP).locator("td.name").inner_text().strip() == MARKUP
     assert page.locator("td.name img").count() == 0
     with api(cloud, token, account) as swift:
@@ -61,8 +65,18 @@ def test_containers_folders_upload_download_public_and_delete(cloud, dashboard, 
     assert resp.headers["content-type"] == "application/octet-stream"
     assert resp.headers["content-disposition"].startswith("attachment;")
 
-    # public access, as an anonymous client sees it
+    # a temporary URL: anyone holding it reads the object, with no token
     anonymous = httpx.Client(base_url=f"{cloud.url}/{account}", timeout=30)
+    _row(page, MARKUP).locator("summary:has-text('Temporary URL')").click()
+    _row(page, MARKUP).locator("select[name=lifetime]").select_option("3600")
+    _row(page, MARKUP).locator("button[data-action=tempurl]").click()
+    url = page.input_value("#tempurl")
+    assert "temp_url_sig=" in url and "temp_url_expires=" in url
+    assert httpx.get(url, timeout=30).content == CONTENT
+    assert httpx.get(url.replace("temp_url_sig=", "temp_url_sig=0"), timeout=30).status_code == 401
+    page.click("a:has-text('Back to')")
+
+    # public access, as an anonymous client sees it
     assert anonymous.get(f"/{box}/docs/{MARKUP}").status_code in (401, 403)
     page.click("button[data-action=access]:has-text('Make public')")
     page.wait_for_selector(f"text=Container {box} is now public")

@@ -86,6 +86,21 @@ def test_a_volume_through_its_life(cloud, dashboard, demo_token, tiny_image):
     page.click("button:has-text('Create volume')")
     _status(_row(page, from_snap), "available")
 
+    # uploaded to an image: the Images panel follows it to active
+    form = _act(_row(page, from_snap), "upload")
+    image = name("volimg")
+    form.locator("input[name=image_name]").fill(image)
+    form.locator("select[name=disk_format]").select_option("qcow2")
+    form.locator("button").click()
+    page.wait_for_selector(f"text=Uploading the volume to image {image}.")
+    _status(_row(page, image), "active")
+    with api(cloud, demo_token, "image/v2") as glance:
+        made = ok(glance.get("/images", params={"name": image}))["images"][0]
+        assert made["disk_format"] == "qcow2"
+        ok(glance.delete(f"/images/{made['id']}"), 204)
+    page.goto("/dashboard/volumes")
+    _status(_row(page, from_snap), "available")
+
     # a backup, restored to a new volume
     form = _act(_row(page, vol), "backup")
     backup = name("backup")

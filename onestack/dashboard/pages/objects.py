@@ -4,7 +4,11 @@ file is streamed on to Swift by ``PUT``), new folder, download, delete."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import hashlib
+import hmac
+import secrets
+import time
+from urllib.parse import quote, urlsplit
 
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
@@ -14,6 +18,7 @@ from onestack.dashboard.pages.images import _size
 from onestack.dashboard.web import Page, panel
 
 PAGE_SIZE = 200
+TEMPURL_LIFETIMES = {"3600": "1 hour", "86400": "1 day", "604800": "7 days"}
 PUBLIC_READ = ".r:*,.rlistings"
 CHUNK = 1 << 20
 
@@ -80,7 +85,8 @@ async def container(page: Page) -> Response:
                        public_url=page.cloud.endpoints.get("object-store", "") + _path(name),
                        count=head.headers.get("x-container-object-count", "0"),
                        size=_size(int(head.headers.get("x-container-bytes-used", 0))), marker=marker,
-                       next_marker=(last.get("name") or last.get("subdir")) if last else "")
+                       next_marker=(last.get("name") or last.get("subdir")) if last else "",
+                       lifetimes=TEMPURL_LIFETIMES)
 
 
 def _back(page: Page, name: str) -> str:
@@ -135,6 +141,30 @@ async def delete_object(page: Page) -> Response:
     return page.done(f"Deleted {obj}.", _back(page, name))
 
 
+@panel(back="/containers")
+async def tempurl(page: Page) -> Response:
+    """A temporary URL for one object (GET, SHA-256), signed with the account's ``Temp-URL-Key`` as
+    ``swift tempurl`` signs one; an account without a key is given a random one first."""
+    name, obj = page.request.path_params["container"], page.form.get("object")
+    lifetime = page.form.get("lifetime")
+    if not obj or lifetime not in TEMPURL_LIFETIMES:
+        raise ApiError(400, "A temporary URL needs an object and one of the offered lifetimes.")
+    account = await page.cloud.call("HEAD", "object-store", "")
+    key = account.headers.get("x-account-meta-temp-url-key")
+    made_key = key is None
+    if made_key:
+        key = secrets.token_hex(24)
+        await page.cloud.call("POST", "object-store", "", headers={"X-Account-Meta-Temp-URL-Key": key})
+    await page.cloud.call("HEAD", "object-store", _path(name, obj))  # the object is there (and ours)
+    endpoint = page.cloud.endpoints["object-store"]
+    expires = int(time.time()) + int(lifetime)
+    signed_path = urlsplit(endpoint).path + f"/{name}/{obj}"
+    signature = hmac.new(key.encode(), f"GET\n{expires}\n{signed_path}".encode(), hashlib.sha256).hexdigest()
+    url = f"{endpoint}{_path(name, obj)}?temp_url_sig={signature}&temp_url_expires={expires}"
+    return page.render("tempurl.html", title="Temporary URL", container=name, object=obj, url=url,
+                       lifetime=TEMPURL_LIFETIMES[lifetime], made_key=made_key, prefix=page.form.get("prefix"))
+
+
 @panel()
 async def download(page: Page) -> Response:
     """The object's bytes as an attachment of a neutral type: never rendered in the dashboard's origin."""
@@ -164,4 +194,5 @@ def routes() -> list[Route]:
             Route("/containers/{container}/upload", upload, methods=["POST"]),
             Route("/containers/{container}/folder", create_folder, methods=["POST"]),
             Route("/containers/{container}/delete-object", delete_object, methods=["POST"]),
+            Route("/containers/{container}/tempurl", tempurl, methods=["POST"]),
             Route("/containers/{container}/objects/{object:path}", download, methods=["GET"])]

@@ -17,7 +17,7 @@ from onestack.dashboard.web import Page, panel
 PAGE_SIZE = 50
 # What a volume in each status may be asked to do (Cinder refuses the rest with a 400 anyway).
 BY_STATUS = {
-    "available": ["extend", "snapshot", "backup", "attach", "delete"],
+    "available": ["extend", "snapshot", "backup", "upload", "attach", "delete"],
     "in-use": ["snapshot", "backup", "detach"],
     "error": ["delete"],
     "error_extending": ["delete"],
@@ -114,6 +114,14 @@ async def volume_action(page: Page) -> Response:
             "volume_id": volume_id, "name": form.get("name") or None, "force": True,
             "incremental": bool(form.get("incremental"))}})
         return page.done("Backing up the volume.", "/backups")
+    if action == "upload":
+        image_name = form.get("image_name")
+        if not image_name:
+            raise ApiError(400, "The image needs a name.")
+        await cloud.post("block-storage", f"/volumes/{volume_id}/action", {"os-volume_upload_image": {
+            "image_name": image_name, "disk_format": form.get("disk_format") or "raw",
+            "container_format": "bare", "force": False}})
+        return page.done(f"Uploading the volume to image {image_name}.", "/images")
     if action == "attach":
         server_id = form.get("server_id")
         if not server_id:
