@@ -56,9 +56,10 @@ def test_a_volume_through_its_life(cloud, dashboard, demo_token, tiny_image):
     with api(cloud, demo_token, "compute/v2.1") as nova:
         wait(lambda: ok(nova.get(f"/servers/{server['id']}"))["server"]["status"] == "ACTIVE", 60, "the server")
     page.goto("/dashboard/volumes")
-    form = _act(_row(page, vol), "attach")
-    form.locator("select[name=server_id]").select_option(server["id"])
-    form.locator("button").click()
+    _row(page, vol).locator("summary:has-text('Actions')").click()
+    _row(page, vol).locator("a[data-action=attach]").click()
+    page.select_option("#attach select[name=server_id]", server["id"])
+    page.click("#attach button:has-text('Attach volume')")
     page.wait_for_selector("text=Attaching the volume.")
     page.evaluate("window.stayedOnPage = true")
     _status(_row(page, vol), "in-use")

@@ -25,12 +25,16 @@ BY_STATUS = {
 }
 
 
-async def _server_names(cloud: Cloud) -> dict[str, str]:
-    try:
-        servers = (await cloud.get("compute", "/servers", limit=1000))["servers"]
-    except ApiError:
-        return {}
-    return {s["id"]: s.get("name") or s["id"] for s in servers}
+async def _server_names(cloud: Cloud, ids: set[str]) -> dict[str, str]:
+    """The names of the instances some volumes are attached to (one page's worth at most)."""
+
+    async def one(server_id: str) -> tuple[str, str]:
+        try:
+            return server_id, (await cloud.get("compute", f"/servers/{server_id}"))["server"].get("name") or server_id
+        except ApiError:
+            return server_id, server_id
+
+    return dict(await asyncio.gather(*(one(i) for i in sorted(ids))))
 
 
 def _volume_row(volume: dict, servers: dict[str, str]) -> dict:
@@ -40,24 +44,27 @@ def _volume_row(volume: dict, servers: dict[str, str]) -> dict:
     return {"id": volume["id"], "name": volume.get("name") or "", "size": volume.get("size"), "status": status,
             "status_class": status_class(status), "type": volume.get("volume_type") or "",
             "bootable": volume.get("bootable") == "true", "attached": attached,
-            "actions": BY_STATUS.get(status, [])}
+            "project_id": volume.get("os-vol-tenant-attr:tenant_id", ""), "actions": BY_STATUS.get(status, [])}
 
 
-async def _volumes(page: Page) -> dict:
+async def volumes_page(page: Page, *, all_projects: bool = False) -> dict:
+    """One page of volumes as table rows (every project's for the admin panel), and the next page's marker."""
     marker = page.request.query_params.get("marker") or None
-    listing, servers = await asyncio.gather(
-        page.cloud.get("block-storage", "/volumes/detail", limit=PAGE_SIZE, marker=marker),
-        _server_names(page.cloud))
+    listing = await page.cloud.get("block-storage", "/volumes/detail", limit=PAGE_SIZE, marker=marker,
+                                   all_tenants="1" if all_projects else None)
     volumes = listing["volumes"]
+    attached = {a["server_id"] for v in volumes for a in v.get("attachments") or [] if a.get("server_id")}
+    # another project's instance is not the admin's to look up by name here: its id is shown
+    servers = await _server_names(page.cloud, attached) if attached and not all_projects else {}
     more = any(link.get("rel") == "next" for link in listing.get("volumes_links", []))
-    return {"rows": [_volume_row(v, servers) for v in volumes], "servers": servers, "marker": marker or "",
+    return {"rows": [_volume_row(v, servers) for v in volumes], "marker": marker or "", "all_projects": all_projects,
             "next_marker": volumes[-1]["id"] if more and volumes else ""}
 
 
 @panel()
 async def volumes(page: Page) -> Response:
     listing, types, images, snapshots = await asyncio.gather(
-        _volumes(page), page.cloud.get("block-storage", "/types"),
+        volumes_page(page), page.cloud.get("block-storage", "/types"),
         page.cloud.get("image", "/images", status="active", limit=1000),
         page.cloud.get("block-storage", "/snapshots", status="available"))
     return page.render("volumes.html", title="Volumes", types=types["volume_types"],
@@ -68,7 +75,16 @@ async def volumes(page: Page) -> Response:
 
 @panel()
 async def volume_rows(page: Page) -> Response:
-    return page.fragment("_volume_rows.html", **await _volumes(page))
+    return page.fragment("_volume_rows.html", **await volumes_page(page))
+
+
+@panel()
+async def attach_form(page: Page) -> Response:
+    volume_id = page.request.path_params["id"]
+    volume, servers = await asyncio.gather(page.cloud.get("block-storage", f"/volumes/{volume_id}"),
+                                           page.cloud.get("compute", "/servers", limit=1000))
+    return page.render("volume_attach.html", title="Attach volume", volume=volume["volume"],
+                       servers=sorted(servers["servers"], key=lambda s: s.get("name") or ""))
 
 
 @panel(back="/volumes")
@@ -196,6 +212,7 @@ async def backup_action(page: Page) -> Response:
 def routes() -> list[Route]:
     return [Route("/volumes", volumes, methods=["GET"]), Route("/volumes", create_volume, methods=["POST"]),
             Route("/volumes/rows", volume_rows, methods=["GET"]),
+            Route("/volumes/{id}/attach", attach_form, methods=["GET"]),
             Route("/volumes/{id}/{action}", volume_action, methods=["POST"]),
             Route("/snapshots", snapshots, methods=["GET"]), Route("/snapshots/rows", snapshot_rows, methods=["GET"]),
             Route("/snapshots/{id}/delete", delete_snapshot, methods=["POST"]),
