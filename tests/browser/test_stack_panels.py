@@ -27,7 +27,7 @@ TEMPLATE = {
     },
     "resources": {
         "word": {"type": "OS::Heat::RandomString", "properties": {"length": {"get_param": "length"}}},
-        "note": {"type": "OS::Heat::Value", "properties": {"value": {"list_join": [
+        "note": {"type": "OS::Heat::Value", "depends_on": ["word"], "properties": {"value": {"list_join": [
             "-", [{"get_param": "greeting"}, {"get_param": "flavor"}]]}}},
     },
     "outputs": {"word": {"value": {"get_attr": ["word", "value"]}},
@@ -93,6 +93,21 @@ def test_launch_a_stack_from_pasted_text_through_its_parameter_form(cloud, dashb
         assert page.inner_text(f"#resources tr[data-name={resource}] [data-field=status]") == "CREATE_COMPLETE"
     assert page.locator("#events td:has-text('CREATE_COMPLETE')").count() >= 3
     assert page.locator("p.muted b").count() == 0 and "<b>words</b>" in page.inner_text("main")
+    # the picture: what needs another stands right of it, joined by a line, coloured by status
+    word, note = (page.locator(f".stack-picture g[data-name={n}]") for n in ("word", "note"))
+    assert float(note.locator("rect").get_attribute("x")) > float(word.locator("rect").get_attribute("x"))
+    assert page.locator(".stack-picture line").count() == 1
+    assert "ok" in note.get_attribute("class").split()
+
+    # update a parameter: Heat updates in place, the page follows, the output changes
+    page.click("a:has-text('Update parameters')")
+    assert _param(page, "greeting").locator("input").input_value() == "hi"
+    assert _param(page, "secret").locator("input").input_value() == ""
+    _param(page, "greeting").locator("input").fill("bye")
+    page.click("#stack-parameters button:has-text('Update')")
+    page.wait_for_selector(f"text=Updating stack {stack_name}.")
+    page.locator("#stack-status:text-is('UPDATE_COMPLETE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    page.locator("#outputs tr[data-key=note] code:text-is('bye-m1.small')").wait_for(timeout=LIVE_TIMEOUT_MS)
 
     # listed, and deleted from its page
     page.on("dialog", lambda dialog: dialog.accept())

@@ -1,7 +1,8 @@
 """Orchestration: stacks whose status refreshes itself; launch from pasted template text or an uploaded
 file, in two steps: the template is checked by Heat's ``POST /validate`` and its parameters become a form
 (types, defaults, allowed values, ranges and lengths, hidden ones as password fields, in the template's
-parameter groups' order); a stack's page with its resources, events and outputs, live; delete."""
+parameter groups' order); a stack's page with a picture of its resources by dependency, its resources,
+events and outputs, live; an update of its parameters (PATCH); delete."""
 
 from __future__ import annotations
 
@@ -148,16 +149,51 @@ async def launch(page: Page) -> Response:
     return page.done(f"Launching stack {stack_name}.", _stack_path(stack))
 
 
+BOX_W, BOX_H, GAP_X, GAP_Y = 190, 44, 60, 16
+
+
+def picture(resources: list[dict]) -> dict:
+    """The resources laid out left to right by dependency (a resource right of everything it needs),
+    with a line from each to what requires it: boxes and lines for the SVG."""
+    names = {r["resource_name"] for r in resources}
+    needs: dict[str, set[str]] = {n: set() for n in names}
+    for r in resources:
+        for later in r.get("required_by") or []:
+            if later in needs:
+                needs[later].add(r["resource_name"])
+    depth: dict[str, int] = {}
+
+    def level(name: str, seen: frozenset = frozenset()) -> int:
+        if name not in depth:
+            depth[name] = 1 + max((level(n, seen | {name}) for n in needs[name] if n not in seen), default=-1)
+        return depth[name]
+
+    columns: dict[int, list[dict]] = {}
+    for r in sorted(resources, key=lambda r: r["resource_name"]):
+        columns.setdefault(level(r["resource_name"]), []).append(r)
+    boxes = {}
+    for col, members in columns.items():
+        for row, r in enumerate(members):
+            boxes[r["resource_name"]] = {"name": r["resource_name"], "type": r["resource_type"],
+                                         "status": r["resource_status"], "status_class": r["status_class"],
+                                         "x": 10 + col * (BOX_W + GAP_X), "y": 10 + row * (BOX_H + GAP_Y)}
+    lines = [{"x1": boxes[a]["x"] + BOX_W, "y1": boxes[a]["y"] + BOX_H // 2, "x2": boxes[b]["x"],
+              "y2": boxes[b]["y"] + BOX_H // 2} for b in sorted(needs) for a in sorted(needs[b])]
+    return {"boxes": list(boxes.values()), "lines": lines, "box_w": BOX_W, "box_h": BOX_H,
+            "width": 20 + len(columns) * (BOX_W + GAP_X) - GAP_X if columns else 400,
+            "height": 20 + max((len(m) for m in columns.values()), default=1) * (BOX_H + GAP_Y) - GAP_Y}
+
+
 async def _detail(page: Page) -> dict:
     path = f"/stacks/{quote(page.request.path_params['name'], safe='')}/{page.request.path_params['id']}"
     shown, resources, events = await asyncio.gather(
         page.cloud.get("orchestration", path), page.cloud.get("orchestration", f"{path}/resources"),
         page.cloud.get("orchestration", f"{path}/events", sort_dir="desc", limit=EVENTS_SHOWN))
     stack = shown["stack"]
-    return {
+    rows = [{**r, "status_class": stack_class(r["resource_status"])} for r in resources["resources"]]
+    return {"picture": picture(rows),
         "stack": stack, "status_class": stack_class(stack["stack_status"]), "stack_path": _stack_path(stack),
-        "resources": [{**r, "status_class": stack_class(r["resource_status"])}
-                      for r in sorted(resources["resources"], key=lambda r: r["resource_name"])],
+        "resources": sorted(rows, key=lambda r: r["resource_name"]),
         "events": [{**e, "status_class": stack_class(e["resource_status"])} for e in events["events"]],
         "outputs": [{**o, "shown": o["output_value"] if isinstance(o.get("output_value"), str)
                      else json.dumps(o.get("output_value"))} for o in stack.get("outputs") or []],
@@ -176,6 +212,46 @@ async def stack_live(page: Page) -> Response:
     return page.fragment("_stack_live.html", **await _detail(page))
 
 
+def _stack_api_path(page: Page) -> str:
+    return f"/stacks/{quote(page.request.path_params['name'], safe='')}/{page.request.path_params['id']}"
+
+
+async def _update_fields(page: Page) -> tuple[dict, list[dict]]:
+    """The stack, and its template's parameters as a form filled with the values it has now."""
+    path = _stack_api_path(page)
+    shown, template = await asyncio.gather(page.cloud.get("orchestration", path),
+                                           page.cloud.get("orchestration", f"{path}/template"))
+    fields = await _fields(page, json.dumps(template))
+    current = shown["stack"].get("parameters") or {}
+    for field in fields:
+        if field["name"] in current and not field["hidden"]:
+            field["value"] = str(current[field["name"]])
+        field["required"] = False  # what is left empty keeps its value (PATCH)
+    return shown["stack"], fields
+
+
+@panel()
+async def update_form(page: Page) -> Response:
+    stack, fields = await _update_fields(page)
+    return page.render("stack_update.html", title=f"Update stack {stack['stack_name']}", stack=stack, fields=fields,
+                       stack_path=_stack_path(stack), values={}, error="")
+
+
+@panel(back="/stacks")
+async def update(page: Page) -> Response:
+    """A PATCH update: the same template, the parameters changed; Heat keeps what is not sent."""
+    stack, fields = await _update_fields(page)
+    parameters = {f["name"]: page.form.get(f"param.{f['name']}") for f in fields
+                  if page.form.get(f"param.{f['name']}") != ""}
+    try:
+        await page.cloud.call("PATCH", "orchestration", _stack_api_path(page), json={"parameters": parameters})
+    except ApiError as err:
+        values = {f["name"]: page.form.get(f"param.{f['name']}") for f in fields if not f["hidden"]}
+        return page.render("stack_update.html", 400, title=f"Update stack {stack['stack_name']}", stack=stack,
+                           fields=fields, stack_path=_stack_path(stack), values=values, error=err.message)
+    return page.done(f"Updating stack {stack['stack_name']}.", _stack_path(stack))
+
+
 @panel(back="/stacks")
 async def delete_stack(page: Page) -> Response:
     name, stack_id = page.request.path_params["name"], page.request.path_params["id"]
@@ -190,4 +266,6 @@ def routes() -> list[Route]:
             Route("/stacks/launch", parameters_step, methods=["POST"]),
             Route("/stacks/{name}/{id}", stack, methods=["GET"]),
             Route("/stacks/{name}/{id}/live", stack_live, methods=["GET"]),
+            Route("/stacks/{name}/{id}/update", update_form, methods=["GET"]),
+            Route("/stacks/{name}/{id}/update", update, methods=["POST"]),
             Route("/stacks/{name}/{id}/delete", delete_stack, methods=["POST"])]
