@@ -149,7 +149,7 @@ async def launch(page: Page) -> Response:
     return page.done(f"Launching stack {stack_name}.", _stack_path(stack))
 
 
-BOX_W, BOX_H, GAP_X, GAP_Y = 190, 44, 60, 16
+BOX_W, BOX_H, GAP_X, GAP_Y = 230, 58, 60, 16
 
 
 def picture(resources: list[dict]) -> dict:
