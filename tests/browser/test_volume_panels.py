@@ -170,3 +170,61 @@ def test_volume_errors_markup_csrf_and_the_tenant_wall(cloud, admin, dashboard, 
         ok(cinder.delete(f"/volumes/{mine['id']}"), 202)
     assert dialogs == []
     page.context.close()
+
+
+def test_launch_an_instance_on_a_new_volume_and_from_a_volumes_row(cloud, dashboard, demo_token, tiny_image):
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/instances/launch")
+    server_name = name("onvol")
+    page.fill("#launch input[name=name]", server_name)
+    page.select_option("#launch select[name=image]", tiny_image)
+    page.check("#launch input[name=new_volume]")
+    page.fill("#launch input[name=volume_size]", "2")
+    page.check("#launch input[name=delete_on_termination]")
+    page.select_option("#launch select[name=network]", "")
+    page.click("#launch button:has-text('Launch')")
+    page.wait_for_selector(f"text=Launching {server_name}.")
+    row = page.locator("tbody tr", has=page.locator("td.name", has_text=server_name))
+    row.locator("[data-field=status]:has-text('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    assert row.locator("td").nth(1).inner_text() == "(volume)"
+    server_id = row.get_attribute("data-id")
+    # the volume it boots from: in-use, bootable, attached to it
+    page.goto("/dashboard/volumes")
+    boot = page.locator("tbody tr", has=page.locator("[data-field=attached]", has_text=server_name))
+    _status(boot, "in-use")
+    assert "2 GB" in boot.inner_text() and "Yes" in boot.inner_text()
+    volume_id = boot.get_attribute("data-id")
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        ok(nova.delete(f"/servers/{server_id}"), 204)
+    boot.wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)  # deleted with the instance
+
+    # a volume's row launches an instance from it; asking for both an image and a volume is refused
+    with api(cloud, demo_token, "volume/v3") as cinder:
+        made = ok(cinder.post("/volumes", json={"volume": {"size": 1, "name": name("bootable"),
+                                                           "imageRef": tiny_image}}), 202)["volume"]
+        wait(lambda: ok(cinder.get(f"/volumes/{made['id']}"))["volume"]["status"] == "available", 30, "the volume")
+    page.goto("/dashboard/volumes")
+    page.locator(f"tr[data-id='{made['id']}'] a[data-action=launch]").click()
+    assert page.input_value("#launch select[name=boot_volume]") == f"volume:{made['id']}"
+    from_volume = name("fromvol")
+    page.fill("#launch input[name=name]", from_volume)
+    page.select_option("#launch select[name=network]", "")
+    page.select_option("#launch select[name=image]", tiny_image)
+    page.click("#launch button:has-text('Launch')")
+    assert "not both" in page.inner_text(".flash.error")
+    page.select_option("#launch select[name=boot_volume]", f"volume:{made['id']}")
+    page.fill("#launch input[name=name]", from_volume)
+    page.select_option("#launch select[name=network]", "")
+    page.click("#launch button:has-text('Launch')")
+    page.wait_for_selector(f"text=Launching {from_volume}.")
+    row = page.locator("tbody tr", has=page.locator("td.name", has_text=from_volume))
+    row.locator("[data-field=status]:has-text('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        attached = ok(nova.get(f"/servers/{row.get_attribute('data-id')}/os-volume_attachments"))["volumeAttachments"]
+        assert [a["volumeId"] for a in attached] == [made["id"]]
+        ok(nova.delete(f"/servers/{row.get_attribute('data-id')}"), 204)
+    with api(cloud, demo_token, "volume/v3") as cinder:
+        wait(lambda: ok(cinder.get(f"/volumes/{made['id']}"))["volume"]["status"] == "available", 30, "detached")
+        ok(cinder.delete(f"/volumes/{made['id']}"), 202)
+        assert volume_id not in {v["id"] for v in ok(cinder.get("/volumes"))["volumes"]}
+    page.context.close()

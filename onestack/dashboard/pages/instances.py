@@ -132,6 +132,7 @@ async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
         cloud.get("network", "/security-groups", project_id=project_id),
         cloud.get("compute", "/os-keypairs"),
         cloud.get("compute", "/limits"))
+    volumes, snapshots = await _boot_volumes(cloud)
     absolute = limits["limits"]["absolute"]
     room_cores = absolute["maxTotalCores"] - absolute["totalCoresUsed"] if absolute["maxTotalCores"] >= 0 else None
     room_ram = absolute["maxTotalRAMSize"] - absolute["totalRAMUsed"] if absolute["maxTotalRAMSize"] >= 0 else None
@@ -143,14 +144,53 @@ async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
         "images": sorted(images["images"], key=lambda i: i.get("name") or ""), "flavors": flavor_rows,
         "networks": [n for n in networks["networks"] if not n.get("router:external")],
         "groups": groups["security_groups"], "keypairs": [k["keypair"] for k in keypairs["keypairs"]],
+        "volumes": volumes, "snapshots": snapshots, "has_volumes": cloud.has("block-storage"),
     }
+
+
+async def _boot_volumes(cloud: Cloud) -> tuple[list[dict], list[dict]]:
+    """The project's available volumes and volume snapshots to boot from (none when the cloud has no
+    Block Storage)."""
+    if not cloud.has("block-storage"):
+        return [], []
+    volumes, snapshots = await asyncio.gather(cloud.get("block-storage", "/volumes/detail", status="available"),
+                                              cloud.get("block-storage", "/snapshots", status="available"))
+    return (sorted(volumes["volumes"], key=lambda v: v.get("name") or v["id"]),
+            sorted(snapshots["snapshots"], key=lambda s: s.get("name") or s["id"]))
+
+
+def boot_source(form) -> dict:
+    """What the form boots from, as the server body's ``imageRef`` or ``block_device_mapping_v2``: an image
+    (on the host's disk, or copied into a new volume), a volume, or a new volume from a volume snapshot."""
+    image, kind, _, volume_source = form.get("image"), *form.get("boot_volume").partition(":")
+    delete_on_termination = bool(form.get("delete_on_termination"))
+    if volume_source:
+        if image:
+            raise ApiError(400, "Boot from an image or from a volume, not both.")
+        if kind not in ("volume", "snapshot"):
+            raise ApiError(400, "Choose a volume or a volume snapshot to boot from.")
+        mapping = {"boot_index": 0, "uuid": volume_source, "source_type": kind, "destination_type": "volume",
+                   "delete_on_termination": delete_on_termination}
+        return {"block_device_mapping_v2": [mapping]}
+    if not image:
+        raise ApiError(400, "Choose an image, a volume or a volume snapshot to boot from.")
+    if form.get("new_volume"):
+        size = form.int("volume_size")
+        if not size or size < 1:
+            raise ApiError(400, "A new volume needs a size in GB.")
+        return {"block_device_mapping_v2": [{
+            "boot_index": 0, "uuid": image, "source_type": "image", "destination_type": "volume",
+            "volume_size": size, "delete_on_termination": delete_on_termination}]}
+    return {"imageRef": image}
 
 
 @panel()
 async def launch_form(page: Page) -> Response:
     choices = await _launch_choices(page.cloud, page.project_id)
     return page.render("launch.html", title="Launch instance", chosen_image=page.request.query_params.get("image", ""),
-                       chosen_network=page.request.query_params.get("network", ""), **choices)
+                       chosen_network=page.request.query_params.get("network", ""),
+                       chosen_volume=f"volume:{page.request.query_params['volume']}"
+                       if page.request.query_params.get("volume") else "", **choices)
 
 
 @panel(back="/instances/launch")
@@ -158,8 +198,7 @@ async def launch(page: Page) -> Response:
     form = page.form
     server: dict = {"name": form.get("name"), "flavorRef": form.get("flavor"),
                     "min_count": form.int("count", 1), "max_count": form.int("count", 1)}
-    if form.get("image"):
-        server["imageRef"] = form.get("image")
+    server.update(boot_source(form))
     networks = form.getlist("network")
     server["networks"] = [{"uuid": n} for n in networks] if networks else "none"
     groups = form.getlist("security_group")
