@@ -23,9 +23,14 @@ PUBLIC_READ = ".r:*,.rlistings"
 CHUNK = 1 << 20
 
 
+def _segment(part: str) -> str:
+    # "." and ".." are names here, not steps up: quoted, so no URL parser on the way resolves them away
+    return part.replace(".", "%2E") if part in (".", "..") else quote(part, safe="")
+
+
 def _path(container: str, obj: str | None = None) -> str:
-    path = "/" + quote(container, safe="")
-    return path + "/" + quote(obj, safe="/") if obj is not None else path
+    path = "/" + _segment(container)
+    return path + "/" + "/".join(_segment(p) for p in obj.split("/")) if obj is not None else path
 
 
 async def _list(page: Page, path: str, **params) -> tuple[list[dict], dict]:
@@ -47,8 +52,8 @@ async def containers(page: Page) -> Response:
 @panel(back="/containers")
 async def create_container(page: Page) -> Response:
     name = page.form.get("name")
-    if not name or "/" in name:
-        raise ApiError(400, "A container needs a name without '/'.")
+    if not name or "/" in name or name in (".", ".."):
+        raise ApiError(400, "A container needs a name without '/' (and not '.' or '..').")
     headers = {"X-Container-Read": PUBLIC_READ} if page.form.get("public") else {}
     await page.cloud.call("PUT", "object-store", _path(name), headers=headers)
     return page.done(f"Container {name} created.", f"/containers/{quote(name, safe='')}")
@@ -168,7 +173,9 @@ async def tempurl(page: Page) -> Response:
 @panel()
 async def download(page: Page) -> Response:
     """The object's bytes as an attachment of a neutral type: never rendered in the dashboard's origin."""
-    name, obj = page.request.path_params["container"], page.request.path_params["object"]
+    name, obj = page.request.path_params["container"], page.request.query_params.get("object", "")
+    if not obj:
+        raise ApiError(400, "Which object? (?object=name)")
     resp = await page.cloud.open("object-store", _path(name, obj))
     filename = obj.rsplit("/", 1)[-1] or "download"
     headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}",
@@ -195,4 +202,4 @@ def routes() -> list[Route]:
             Route("/containers/{container}/folder", create_folder, methods=["POST"]),
             Route("/containers/{container}/delete-object", delete_object, methods=["POST"]),
             Route("/containers/{container}/tempurl", tempurl, methods=["POST"]),
-            Route("/containers/{container}/objects/{object:path}", download, methods=["GET"])]
+            Route("/containers/{container}/download", download, methods=["GET"])]
