@@ -144,3 +144,21 @@ def test_another_projects_containers_stay_out_of_sight_and_forms_need_the_token(
     with api(cloud, other_token, _account(cloud, other_token)) as swift:
         assert swift.get(f"/{other}/secret.txt").content == b"theirs"
     page.context.close()
+
+
+def test_the_overview_counts_the_object_store(cloud, admin, dashboard):
+    _, user, token = member_of_new_project(cloud, admin)
+    with api(cloud, token, _account(cloud, token)) as swift:
+        for container in ("a", "b"):
+            ok(swift.put(f"/{container}"), 201)
+        ok(swift.put("/a/blob", content=b"x" * 3000), 201)
+    page = dashboard.sign_in(user["name"], "secret-pass-1")
+    card = page.locator("section.card", has=page.locator("h2:text-is('Object store')"))
+    assert [label.split()[0] for label in card.locator(".usage-label").all_inner_texts()] == [
+        "Containers", "Objects", "Stored"]
+    assert "2 of unlimited" in card.locator(".usage", has_text="Containers").inner_text()
+    assert "1 of unlimited" in card.locator(".usage", has_text="Objects").inner_text()
+    assert "3 KiB of unlimited" in card.locator(".usage", has_text="Stored data").inner_text()
+    stacks = page.locator("section.card", has=page.locator("h2:text-is('Orchestration')"))
+    assert "0 of unlimited" in stacks.inner_text()
+    page.context.close()
