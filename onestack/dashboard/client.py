@@ -18,6 +18,8 @@ import httpx
 COMPUTE_VERSION = "2.79"
 # What each service's catalog URL lacks before its resource paths, when its catalog entry is unversioned.
 _VERSION_SUFFIX = {"identity": "/v3", "network": "/v2.0", "image": "/v2", "compute": "", "placement": ""}
+# Older names other clouds' catalogs may use for a service, when the current one is missing.
+_ALIASES = {"block-storage": ("volumev3", "volume")}
 
 
 class ApiError(Exception):
@@ -131,6 +133,10 @@ class Cloud:
             url = url.rstrip("/")
             suffix = _VERSION_SUFFIX.get(service["type"], "")
             self.endpoints[service["type"]] = url if url.endswith(suffix) else url + suffix
+        for current, older in _ALIASES.items():
+            found = next((self.endpoints[o] for o in older if o in self.endpoints), None)
+            if current not in self.endpoints and found:
+                self.endpoints[current] = found
 
     def has(self, service: str) -> bool:
         return service in self.endpoints

@@ -196,7 +196,8 @@ class Page:
             if flash:
                 self.dash.store.save(self.session)
         return self.dash.render(self.request, name, status, session=self.session, csrf=self.session.csrf,
-                                flash=flash, path=self.request.url.path, **context)
+                                flash=flash, path=self.request.url.path, services=set(self.cloud.endpoints),
+                                **context)
 
     def fragment(self, name: str, **context) -> HTMLResponse:
         """Part of a page, for the live poll: no layout and no messages."""

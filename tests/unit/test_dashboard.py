@@ -135,3 +135,16 @@ def test_swift_html_faults_read_as_their_text():
     heat = httpx.Response(400, json={"code": 400, "title": "Bad Request", "explanation": "x",
                                      "error": {"message": "The Parameter (length) was invalid", "type": "X"}})
     assert _fault_message(heat) == "The Parameter (length) was invalid"
+
+
+def test_an_older_catalog_name_for_block_storage_is_used_when_the_current_one_is_missing():
+    from onestack.dashboard.client import Cloud
+
+    def entry(kind, url):
+        return {"type": kind, "endpoints": [{"interface": "public", "url": url}]}
+
+    old = Cloud(None, "t", [entry("volumev3", "http://c/volume/v3/p")], None)
+    assert old.has("block-storage") and old.endpoints["block-storage"] == "http://c/volume/v3/p"
+    both = Cloud(None, "t", [entry("volumev3", "http://old/v3/p"), entry("block-storage", "http://new/v3/p")], None)
+    assert both.endpoints["block-storage"] == "http://new/v3/p"
+    assert not Cloud(None, "t", [entry("image", "http://c/image")], None).has("block-storage")
