@@ -72,6 +72,25 @@ def test_a_volume_through_its_life(cloud, dashboard, demo_token, tiny_image):
     page.wait_for_selector("text=Detaching the volume.")
     _status(_row(page, vol), "available")
 
+    # the same from the instance's row: attach from its menu, then detach
+    volume_id = _row(page, vol).get_attribute("data-id")
+    page.goto("/dashboard/instances")
+    vm = page.locator(f"tr[data-id='{server['id']}']")
+    vm.locator("summary:has-text('More')").click()
+    vm.locator("a[data-action=attach-volume]").click()
+    page.select_option("#attach-volume select[name=volume_id]", volume_id)
+    page.click("#attach-volume button:has-text('Attach volume')")
+    page.wait_for_selector("text=Attaching the volume.")
+    vm = page.locator(f"tr[data-id='{server['id']}']")
+    vm.locator(f"button[data-action=detach-volume][title='{volume_id}']").wait_for(state="attached",
+                                                                                 timeout=LIVE_TIMEOUT_MS)
+    vm.locator("summary:has-text('More')").click()
+    vm.locator(f"button[data-action=detach-volume][title='{volume_id}']").click()
+    page.wait_for_selector("text=Detaching the volume.")
+    with api(cloud, demo_token, "volume/v3") as cinder:
+        wait(lambda: ok(cinder.get(f"/volumes/{volume_id}"))["volume"]["status"] == "available", 30, "detached")
+    page.goto("/dashboard/volumes")
+
     # a snapshot, and a new volume from it
     form = _act(_row(page, vol), "snapshot")
     snap = name("snap")

@@ -67,6 +67,7 @@ def row(server: dict, image_names: dict[str, str]) -> dict:
         "flavor": (server.get("flavor") or {}).get("original_name", ""), "addresses": _addresses(server),
         "fault": (server.get("fault") or {}).get("message", ""), "locked": bool(server.get("locked")),
         "actions": [(a, ACTIONS[a][0]) for a in actions],
+        "volumes": [v["id"] for v in server.get("os-extended-volumes:volumes_attached") or []],
     }
 
 
@@ -112,6 +113,32 @@ async def instance_action(page: Page) -> Response:
         return page.done("Deleting the instance.", "/instances")
     await page.cloud.post("compute", f"/servers/{server_id}/action", body)
     return page.done(f"{label}: requested.", "/instances")
+
+
+@panel()
+async def attach_volume_form(page: Page) -> Response:
+    server_id = page.request.path_params["id"]
+    server, volumes = await asyncio.gather(page.cloud.get("compute", f"/servers/{server_id}"),
+                                           page.cloud.get("block-storage", "/volumes/detail", status="available"))
+    return page.render("instance_attach_volume.html", title="Attach volume", server=server["server"],
+                       volumes=sorted(volumes["volumes"], key=lambda v: v.get("name") or v["id"]))
+
+
+@panel(back="/instances")
+async def attach_volume(page: Page) -> Response:
+    volume_id = page.form.get("volume_id")
+    if not volume_id:
+        raise ApiError(400, "Choose the volume to attach.")
+    await page.cloud.post("compute", f"/servers/{page.request.path_params['id']}/os-volume_attachments",
+                          {"volumeAttachment": {"volumeId": volume_id}})
+    return page.done("Attaching the volume.", "/instances")
+
+
+@panel(back="/instances")
+async def detach_volume(page: Page) -> Response:
+    await page.cloud.delete("compute", f"/servers/{page.request.path_params['id']}/os-volume_attachments/"
+                                       f"{page.form.get('volume_id')}")
+    return page.done("Detaching the volume.", "/instances")
 
 
 @panel()
@@ -221,4 +248,7 @@ def routes() -> list[Route]:
             Route("/instances/rows", instance_rows, methods=["GET"]),
             Route("/instances/launch", launch_form, methods=["GET"]),
             Route("/instances/{id}/console", console_log, methods=["GET"]),
+            Route("/instances/{id}/attach-volume", attach_volume_form, methods=["GET"]),
+            Route("/instances/{id}/attach-volume", attach_volume, methods=["POST"]),
+            Route("/instances/{id}/detach-volume", detach_volume, methods=["POST"]),
             Route("/instances/{id}/{action}", instance_action, methods=["POST"])]
