@@ -183,3 +183,26 @@ def test_demo_never_sees_another_projects_instances(cloud, admin, dashboard, tin
     with api(cloud, other_token, "compute/v2.1") as nova:
         assert nova.get(f"/servers/{hidden['id']}").status_code == 200
     page.context.close()
+
+
+def test_an_image_from_a_file_with_its_progress(cloud, dashboard, demo_token, tmp_path):
+    (tmp_path / "disk.raw").write_bytes(IMAGE_BYTES * 16)  # 1 MiB
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/images")
+    page.locator("#upload-image").evaluate("details => { details.open = true; }")
+    page.set_input_files("#upload-image input[name=file]", str(tmp_path / "disk.raw"))
+    image_name = name("uploaded")
+    page.fill("#upload-image input[name=name]", image_name)
+    page.select_option("#upload-image select[name=disk_format]", "raw")
+    sent = []
+    page.on("request", lambda r: sent.append(r.headers) if r.url.endswith("/images/upload") else None)
+    page.click("#upload-image button:has-text('Upload image')")
+    page.wait_for_selector(f"text=Image {image_name} uploaded.")
+    assert [headers.get("x-dashboard-keep-flash") for headers in sent] == ["1"]  # sent by the progress script
+    _row(page, image_name).locator("[data-field=status]:has-text('active')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    with api(cloud, demo_token, "image/v2") as glance:
+        image = ok(glance.get("/images", params={"name": image_name}))["images"][0]
+        assert image["size"] == len(IMAGE_BYTES) * 16
+        assert glance.get(f"/images/{image['id']}/file").content == IMAGE_BYTES * 16
+        ok(glance.delete(f"/images/{image['id']}"), 204)
+    page.context.close()

@@ -1,5 +1,6 @@
 """Images: the project's images with live status, create from a URL (Glance's interoperable import,
-``web-download``, fetched on the cloud's side: queued, importing, then active), delete."""
+``web-download``, fetched on the cloud's side: queued, importing, then active) or from a file the browser
+uploads (with a progress bar), delete."""
 
 from __future__ import annotations
 
@@ -78,6 +79,38 @@ async def create_from_url(page: Page) -> Response:
 
 
 @panel(back="/images")
+async def create_from_file(page: Page) -> Response:
+    """An image from a file the browser sends (a multipart form, spooled by Starlette), streamed on to
+    Glance's ``PUT /images/{id}/file``; if the upload fails, the empty image record goes too."""
+    form = page.form
+    upload = form.files.get("file")
+    name = form.get("name") or (upload.filename if upload else "")
+    if upload is None or not name:
+        raise ApiError(400, "An image from a file needs the file (and a name).")
+    body = {"name": name, "disk_format": form.get("disk_format") or "qcow2",
+            "container_format": form.get("container_format") or "bare",
+            "visibility": form.get("visibility") or "private"}
+    for field in ("min_disk", "min_ram"):
+        if form.get(field):
+            body[field] = form.int(field)
+    image = await page.cloud.post("image", "/images", body)
+
+    async def chunks():
+        while chunk := await upload.read(1 << 20):
+            yield chunk
+
+    headers = {"Content-Type": "application/octet-stream"}
+    if upload.size is not None:
+        headers["Content-Length"] = str(upload.size)
+    try:
+        await page.cloud.call("PUT", "image", f"/images/{image['id']}/file", content=chunks(), headers=headers)
+    except ApiError:
+        await page.cloud.delete("image", f"/images/{image['id']}")
+        raise
+    return page.done(f"Image {name} uploaded.", "/images")
+
+
+@panel(back="/images")
 async def delete_image(page: Page) -> Response:
     await page.cloud.delete("image", f"/images/{page.request.path_params['id']}")
     return page.done("Image deleted.", "/images")
@@ -85,5 +118,6 @@ async def delete_image(page: Page) -> Response:
 
 def routes() -> list[Route]:
     return [Route("/images", images, methods=["GET"]), Route("/images", create_from_url, methods=["POST"]),
+            Route("/images/upload", create_from_file, methods=["POST"]),
             Route("/images/rows", image_rows, methods=["GET"]),
             Route("/images/{id}/delete", delete_image, methods=["POST"])]
