@@ -206,3 +206,57 @@ def test_an_image_from_a_file_with_its_progress(cloud, dashboard, demo_token, tm
         assert glance.get(f"/images/{image['id']}/file").content == IMAGE_BYTES * 16
         ok(glance.delete(f"/images/{image['id']}"), 204)
     page.context.close()
+
+
+def test_snapshot_resize_shelve_and_rebuild_from_the_row(cloud, dashboard, demo_token, tiny_image):
+    server_name = name("ops")
+    server = boot(cloud, demo_token, tiny_image, server_name)
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/instances")
+    row = page.locator(f"tr[data-id='{server['id']}']")
+
+    def status(value: str):
+        row.locator(f"[data-field=status]:text-is('{value}')").wait_for(timeout=LIVE_TIMEOUT_MS)
+
+    def menu(action: str):
+        row.locator("summary:has-text('More')").click()
+        row.locator(f"[data-action={action}]").click()
+
+    status("ACTIVE")
+    menu("snapshot")
+    snapshot = name("snap")
+    page.fill("#instance-form input[name=name]", snapshot)
+    page.click("#instance-form button.primary")
+    page.wait_for_selector(f"text=Snapshot {snapshot} requested")
+    with api(cloud, demo_token, "image/v2") as glance:
+        assert ok(glance.get("/images", params={"name": snapshot}))["images"]
+
+    status("ACTIVE")
+    menu("resize")
+    flavor = page.locator("#instance-form select[name=flavor] option:not([disabled])").first
+    new_flavor = flavor.inner_text().split(" — ")[0]
+    page.select_option("#instance-form select[name=flavor]", flavor.get_attribute("value"))
+    page.click("#instance-form button.primary")
+    page.wait_for_selector("text=Resizing")
+    status("VERIFY_RESIZE")
+    menu("confirm-resize")
+    page.wait_for_selector("text=Confirm resize: requested.")
+    status("ACTIVE")
+    assert new_flavor in row.inner_text()
+
+    menu("shelve")
+    row.locator("[data-field=status]:text-matches('^SHELVED')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    menu("unshelve")
+    status("ACTIVE")
+
+    menu("rebuild")
+    page.select_option("#instance-form select[name=image]", tiny_image)
+    page.click("#instance-form button.primary")
+    page.wait_for_selector("text=Rebuilding the instance.")
+    status("ACTIVE")
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        ok(nova.delete(f"/servers/{server['id']}"), 204)
+    with api(cloud, demo_token, "image/v2") as glance:
+        for image in ok(glance.get("/images", params={"name": snapshot}))["images"]:
+            glance.delete(f"/images/{image['id']}")
+    page.context.close()

@@ -24,18 +24,27 @@ ACTIONS: dict[str, tuple[str, dict | None]] = {
     "unpause": ("Unpause", {"unpause": None}),
     "suspend": ("Suspend", {"suspend": None}),
     "resume": ("Resume", {"resume": None}),
+    "shelve": ("Shelve", {"shelve": None}),
+    "unshelve": ("Unshelve", {"unshelve": None}),
+    "confirm-resize": ("Confirm resize", {"confirmResize": None}),
+    "revert-resize": ("Revert resize", {"revertResize": None}),
     "lock": ("Lock", {"lock": None}),
     "unlock": ("Unlock", {"unlock": None}),
     "delete": ("Delete", None),
 }
 # The actions that make sense in each status (Nova refuses the others with a 409 anyway).
 BY_STATUS = {
-    "ACTIVE": ["stop", "reboot", "hard-reboot", "pause", "suspend"],
-    "SHUTOFF": ["start"],
+    "ACTIVE": ["stop", "reboot", "hard-reboot", "pause", "suspend", "shelve"],
+    "SHUTOFF": ["start", "shelve"],
     "PAUSED": ["unpause"],
     "SUSPENDED": ["resume"],
+    "SHELVED": ["unshelve"],
+    "SHELVED_OFFLOADED": ["unshelve"],
+    "VERIFY_RESIZE": ["confirm-resize", "revert-resize"],
     "ERROR": ["hard-reboot"],
 }
+# Actions that need a choice first (their own small page): snapshot, resize, rebuild.
+FORMS_BY_STATUS = {"ACTIVE": ["snapshot", "resize", "rebuild"], "SHUTOFF": ["snapshot", "resize", "rebuild"]}
 
 
 def status_class(status: str) -> str:
@@ -68,6 +77,7 @@ def row(server: dict, image_names: dict[str, str]) -> dict:
         "fault": (server.get("fault") or {}).get("message", ""), "locked": bool(server.get("locked")),
         "actions": [(a, ACTIONS[a][0]) for a in actions],
         "volumes": [v["id"] for v in server.get("os-extended-volumes:volumes_attached") or []],
+        "forms": FORMS_BY_STATUS.get(status, []),
     }
 
 
@@ -139,6 +149,39 @@ async def detach_volume(page: Page) -> Response:
     await page.cloud.delete("compute", f"/servers/{page.request.path_params['id']}/os-volume_attachments/"
                                        f"{page.form.get('volume_id')}")
     return page.done("Detaching the volume.", "/instances")
+
+
+@panel()
+async def server_form(page: Page) -> Response:
+    """The page of an action that needs a choice: a snapshot's name, a flavor to resize to, an image to
+    rebuild from."""
+    server_id, kind = page.request.path_params["id"], page.request.path_params["form"]
+    if kind not in ("snapshot", "resize", "rebuild"):
+        raise ApiError(404, f"There is no instance form {kind}.")
+    server, flavors, images = await asyncio.gather(
+        page.cloud.get("compute", f"/servers/{server_id}"),
+        page.cloud.get("compute", "/flavors/detail") if kind == "resize" else asyncio.sleep(0, {}),
+        page.cloud.get("image", "/images", status="active", limit=1000) if kind == "rebuild" else asyncio.sleep(0, {}))
+    return page.render("instance_form.html", title=kind.capitalize(), kind=kind, server=server["server"],
+                       flavors=sorted((flavors or {}).get("flavors", []), key=lambda f: (f["vcpus"], f["ram"])),
+                       images=sorted((images or {}).get("images", []), key=lambda i: i.get("name") or ""))
+
+
+@panel(back="/instances")
+async def server_form_post(page: Page) -> Response:
+    server_id, kind, form = page.request.path_params["id"], page.request.path_params["form"], page.form
+    if kind == "snapshot":
+        if not form.get("name"):
+            raise ApiError(400, "The snapshot needs a name.")
+        await page.cloud.post("compute", f"/servers/{server_id}/action", {"createImage": {"name": form.get("name")}})
+        return page.done(f"Snapshot {form.get('name')} requested: it shows in Images.", "/instances")
+    if kind == "resize":
+        await page.cloud.post("compute", f"/servers/{server_id}/action", {"resize": {"flavorRef": form.get("flavor")}})
+        return page.done("Resizing: confirm or revert it from the row once it waits for you.", "/instances")
+    if kind == "rebuild":
+        await page.cloud.post("compute", f"/servers/{server_id}/action", {"rebuild": {"imageRef": form.get("image")}})
+        return page.done("Rebuilding the instance.", "/instances")
+    raise ApiError(404, f"There is no instance form {kind}.")
 
 
 @panel()
@@ -251,4 +294,6 @@ def routes() -> list[Route]:
             Route("/instances/{id}/attach-volume", attach_volume_form, methods=["GET"]),
             Route("/instances/{id}/attach-volume", attach_volume, methods=["POST"]),
             Route("/instances/{id}/detach-volume", detach_volume, methods=["POST"]),
+            Route("/instances/{id}/do/{form}", server_form, methods=["GET"]),
+            Route("/instances/{id}/do/{form}", server_form_post, methods=["POST"]),
             Route("/instances/{id}/{action}", instance_action, methods=["POST"])]
