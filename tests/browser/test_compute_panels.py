@@ -260,3 +260,42 @@ def test_snapshot_resize_shelve_and_rebuild_from_the_row(cloud, dashboard, demo_
         for image in ok(glance.get("/images", params={"name": snapshot}))["images"]:
             glance.delete(f"/images/{image['id']}")
     page.context.close()
+
+
+def test_edit_an_image_and_share_it_with_another_project(cloud, admin, dashboard, demo_token):
+    with api(cloud, demo_token, "image/v2") as glance:
+        image = ok(glance.post("/images", json={"name": name("mine"), "disk_format": "raw",
+                                                "container_format": "bare"}), 201)
+    other_project, _, other_token = member_of_new_project(cloud, admin)
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/images")
+    page.click(f"tr[data-id='{image['id']}'] td.name a")
+    renamed = name("renamed")
+    page.fill("#edit-image input[name=name]", renamed)
+    page.select_option("#edit-image select[name=visibility]", "shared")
+    page.fill("#edit-image input[name=min_ram]", "128")
+    page.click("#edit-image button:has-text('Save')")
+    page.wait_for_selector("text=Image saved.")
+    page.fill("#share-image input[name=member]", other_project["id"])
+    page.click("#share-image button:has-text('Share')")
+    page.wait_for_selector(f"text=Shared with project {other_project['id']}")
+    assert "pending" in page.inner_text("#members")
+    with api(cloud, other_token, "image/v2") as theirs:
+        shown = ok(theirs.get(f"/images/{image['id']}"))
+        assert (shown["name"], shown["min_ram"], shown["visibility"]) == (renamed, 128, "shared")
+    page.click("button[data-action=unshare]")
+    page.wait_for_selector("text=No longer shared with that project.")
+    with api(cloud, other_token, "image/v2") as theirs:
+        assert theirs.get(f"/images/{image['id']}").status_code == 404
+    # another project's image page offers no edit, and a forged edit gets Glance's answer
+    with api(cloud, other_token, "image/v2") as theirs:
+        hidden = ok(theirs.post("/images", json={"name": name("theirs"), "disk_format": "raw",
+                                                 "container_format": "bare"}), 201)
+    page.goto(f"/dashboard/images/{hidden['id']}")
+    assert page.locator("h1").inner_text() == "Error"
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    resp = page.request.post(f"/dashboard/images/{hidden['id']}", form={"csrf_token": token, "name": "x"})
+    assert "No image found" in resp.text() or "not found" in resp.text().lower()
+    with api(cloud, demo_token, "image/v2") as glance:
+        ok(glance.delete(f"/images/{image['id']}"), 204)
+    page.context.close()
