@@ -3,6 +3,7 @@ escaping and tenant walls, in a real Chromium."""
 
 from __future__ import annotations
 
+import base64
 import http.server
 import threading
 import time
@@ -298,4 +299,45 @@ def test_edit_an_image_and_share_it_with_another_project(cloud, admin, dashboard
     assert "No image found" in resp.text() or "not found" in resp.text().lower()
     with api(cloud, demo_token, "image/v2") as glance:
         ok(glance.delete(f"/images/{image['id']}"), 204)
+    page.context.close()
+
+
+def test_launch_with_user_data_from_a_file_metadata_and_a_server_group(cloud, dashboard, demo_token, tiny_image,
+                                                                       tmp_path):
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        group = ok(nova.post("/os-server-groups", json={"server_group": {"name": name("grp"),
+                                                                         "policies": ["anti-affinity"]}}))
+    group = group["server_group"]
+    (tmp_path / "init.yaml").write_bytes(b"#cloud-config\nruncmd: [echo from-a-file]\n")
+    page = dashboard.sign_in("demo")
+    page.goto(f"/dashboard/instances/launch?image={tiny_image}")
+    server_name = name("wizard")
+    page.fill("#launch input[name=name]", server_name)
+    page.select_option("#launch select[name=network]", "")
+    page.select_option("#launch select[name=server_group]", group["id"])
+    page.set_input_files("#launch input[name=user_data_file]", str(tmp_path / "init.yaml"))
+    page.fill("#launch textarea[name=metadata]", "role=web\nowner = <b>me</b>")
+    page.click("#launch button:has-text('Launch')")
+    page.wait_for_selector(f"text=Launching {server_name}.")
+    row = page.locator("tbody tr", has=page.locator("td.name", has_text=server_name))
+    row.locator("[data-field=status]:has-text('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    server_id = row.get_attribute("data-id")
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        nova.headers["OpenStack-API-Version"] = "compute 2.79"
+        shown = ok(nova.get(f"/servers/{server_id}"))["server"]
+        assert shown["metadata"] == {"role": "web", "owner": "<b>me</b>"}
+        assert server_id in ok(nova.get(f"/os-server-groups/{group['id']}"))["server_group"]["members"]
+    with api(cloud, cloud.token(), "compute/v2.1") as nova:  # user data shows to the admin only
+        nova.headers["OpenStack-API-Version"] = "compute 2.79"
+        shown = ok(nova.get(f"/servers/{server_id}"))["server"]
+        assert base64.b64decode(shown["OS-EXT-SRV-ATTR:user_data"]) == (tmp_path / "init.yaml").read_bytes()
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        ok(nova.delete(f"/servers/{server_id}"), 204)
+    # a malformed metadata line: the dashboard's own message, nothing launched
+    page.goto(f"/dashboard/instances/launch?image={tiny_image}")
+    page.fill("#launch input[name=name]", name("bad"))
+    page.select_option("#launch select[name=network]", "")
+    page.fill("#launch textarea[name=metadata]", "no equals sign")
+    page.click("#launch button:has-text('Launch')")
+    assert "key=value" in page.inner_text(".flash.error")
     page.context.close()

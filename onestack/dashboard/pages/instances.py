@@ -13,6 +13,8 @@ from onestack.dashboard.client import ApiError, Cloud
 from onestack.dashboard.web import Page, panel
 
 PAGE_SIZE = 50
+# Nova takes at most 65535 bytes of base64: this much before encoding
+MAX_USER_DATA = 49149
 POWER_STATES = {0: "No state", 1: "Running", 3: "Paused", 4: "Shut down", 6: "Crashed", 7: "Suspended"}
 # Each row action: the label, and the compute API action body (None: DELETE the server).
 ACTIONS: dict[str, tuple[str, dict | None]] = {
@@ -195,14 +197,15 @@ async def console_log(page: Page) -> Response:
 
 
 async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
-    images, flavors, networks, groups, keypairs, limits = await asyncio.gather(
+    images, flavors, networks, groups, keypairs, limits, server_groups, (volumes, snapshots) = await asyncio.gather(
         cloud.get("image", "/images", status="active", limit=1000),
         cloud.get("compute", "/flavors/detail"),
         cloud.get("network", "/networks"),
         cloud.get("network", "/security-groups", project_id=project_id),
         cloud.get("compute", "/os-keypairs"),
-        cloud.get("compute", "/limits"))
-    volumes, snapshots = await _boot_volumes(cloud)
+        cloud.get("compute", "/limits"),
+        cloud.get("compute", "/os-server-groups"),
+        _boot_volumes(cloud))
     absolute = limits["limits"]["absolute"]
     room_cores = absolute["maxTotalCores"] - absolute["totalCoresUsed"] if absolute["maxTotalCores"] >= 0 else None
     room_ram = absolute["maxTotalRAMSize"] - absolute["totalRAMUsed"] if absolute["maxTotalRAMSize"] >= 0 else None
@@ -215,6 +218,7 @@ async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
         "networks": [n for n in networks["networks"] if not n.get("router:external")],
         "groups": groups["security_groups"], "keypairs": [k["keypair"] for k in keypairs["keypairs"]],
         "volumes": volumes, "snapshots": snapshots, "has_volumes": cloud.has("block-storage"),
+        "server_groups": server_groups["server_groups"],
     }
 
 
@@ -276,13 +280,30 @@ async def launch(page: Page) -> Response:
         server["security_groups"] = [{"name": g} for g in groups]
     if form.get("key_name"):
         server["key_name"] = form.get("key_name")
-    if form.get("user_data"):
-        server["user_data"] = base64.b64encode(form.get("user_data").encode()).decode()
+    user_data = form.get("user_data").encode()
+    if form.files.get("user_data_file"):
+        user_data = await form.files["user_data_file"].read(MAX_USER_DATA + 1)
+    if len(user_data) > MAX_USER_DATA:
+        raise ApiError(400, f"User data is limited to {MAX_USER_DATA} bytes (65535 once base64-encoded).")
+    if user_data:
+        server["user_data"] = base64.b64encode(user_data).decode()
+    metadata = {}
+    for line in form.get("metadata").splitlines():
+        if line.strip():
+            key, sep, value = line.partition("=")
+            if not sep or not key.strip():
+                raise ApiError(400, f"Metadata lines are key=value: {line.strip()!r} is not.")
+            metadata[key.strip()] = value.strip()
+    if metadata:
+        server["metadata"] = metadata
     if form.get("config_drive"):
         server["config_drive"] = True
     if not server["name"] or not server["flavorRef"]:
         raise ApiError(400, "An instance needs a name and a flavor.")
-    await page.cloud.post("compute", "/servers", {"server": server})
+    body: dict = {"server": server}
+    if form.get("server_group"):
+        body["os:scheduler_hints"] = {"group": form.get("server_group")}
+    await page.cloud.post("compute", "/servers", body)
     return page.done(f"Launching {server['name']}.", "/instances")
 
 
