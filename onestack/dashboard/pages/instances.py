@@ -46,7 +46,10 @@ BY_STATUS = {
     "ERROR": ["hard-reboot"],
 }
 # Actions that need a choice first (their own small page): snapshot, resize, rebuild.
-FORMS_BY_STATUS = {"ACTIVE": ["snapshot", "resize", "rebuild"], "SHUTOFF": ["snapshot", "resize", "rebuild"]}
+FORMS_BY_STATUS = {"ACTIVE": ["snapshot", "resize", "rebuild", "floating-ip"],
+                   "SHUTOFF": ["snapshot", "resize", "rebuild", "floating-ip"]}
+FORM_LABELS = {"snapshot": "Create snapshot", "resize": "Resize", "rebuild": "Rebuild",
+               "floating-ip": "Floating IPs"}
 
 
 def status_class(status: str) -> str:
@@ -158,15 +161,51 @@ async def server_form(page: Page) -> Response:
     """The page of an action that needs a choice: a snapshot's name, a flavor to resize to, an image to
     rebuild from."""
     server_id, kind = page.request.path_params["id"], page.request.path_params["form"]
-    if kind not in ("snapshot", "resize", "rebuild"):
+    if kind not in FORM_LABELS:
         raise ApiError(404, f"There is no instance form {kind}.")
+    if kind == "floating-ip":
+        return await _floating_ip_form(page, server_id)
     server, flavors, images = await asyncio.gather(
         page.cloud.get("compute", f"/servers/{server_id}"),
         page.cloud.get("compute", "/flavors/detail") if kind == "resize" else asyncio.sleep(0, {}),
         page.cloud.get("image", "/images", status="active", limit=1000) if kind == "rebuild" else asyncio.sleep(0, {}))
-    return page.render("instance_form.html", title=kind.capitalize(), kind=kind, server=server["server"],
+    return page.render("instance_form.html", title=FORM_LABELS[kind], kind=kind, labels=FORM_LABELS,
+                       server=server["server"],
                        flavors=sorted((flavors or {}).get("flavors", []), key=lambda f: (f["vcpus"], f["ram"])),
                        images=sorted((images or {}).get("images", []), key=lambda i: i.get("name") or ""))
+
+
+async def _floating_ip_form(page: Page, server_id: str) -> Response:
+    """The instance's ports, the floating IPs on them (to disassociate), and the free ones and external
+    networks to associate one from."""
+    server, ports, fips, networks = await asyncio.gather(
+        page.cloud.get("compute", f"/servers/{server_id}"), page.cloud.get("network", "/ports", device_id=server_id),
+        page.cloud.get("network", "/floatingips", project_id=page.project_id),
+        page.cloud.get("network", "/networks", **{"router:external": "true"}))
+    mine = {p["id"] for p in ports["ports"]}
+    return page.render("instance_floating_ip.html", title="Floating IPs", server=server["server"],
+                       ports=[{"id": p["id"], "ips": ", ".join(ip["ip_address"] for ip in p.get("fixed_ips", []))}
+                              for p in ports["ports"]],
+                       attached=[f for f in fips["floatingips"] if f.get("port_id") in mine],
+                       free=[f for f in fips["floatingips"] if not f.get("port_id")],
+                       pools=networks["networks"])
+
+
+async def _floating_ip_post(page: Page, server_id: str) -> Response:
+    form = page.form
+    if form.get("disassociate"):
+        await page.cloud.put("network", f"/floatingips/{form.get('disassociate')}", {"floatingip": {"port_id": None}})
+        return page.done("Floating IP disassociated.", "/instances")
+    port, choice = form.get("port"), form.get("floating_ip")
+    if not port or not choice:
+        raise ApiError(400, "Choose the port and a floating IP (or a pool to allocate one from).")
+    kind, _, ident = choice.partition(":")
+    if kind == "pool":
+        fip = (await page.cloud.post("network", "/floatingips", {"floatingip": {
+            "floating_network_id": ident, "port_id": port}}))["floatingip"]
+    else:
+        fip = (await page.cloud.put("network", f"/floatingips/{ident}", {"floatingip": {"port_id": port}}))["floatingip"]
+    return page.done(f"Floating IP {fip['floating_ip_address']} associated.", "/instances")
 
 
 @panel(back="/instances")
@@ -183,6 +222,8 @@ async def server_form_post(page: Page) -> Response:
     if kind == "rebuild":
         await page.cloud.post("compute", f"/servers/{server_id}/action", {"rebuild": {"imageRef": form.get("image")}})
         return page.done("Rebuilding the instance.", "/instances")
+    if kind == "floating-ip":
+        return await _floating_ip_post(page, server_id)
     raise ApiError(404, f"There is no instance form {kind}.")
 
 
