@@ -22,9 +22,23 @@ sys.path.insert(0, str(ROOT))
 
 from tests.cloudfixture import Cloud  # noqa: E402 — the same throwaway cloud the tests start
 
-PROJECT_PANELS = ["/", "/instances", "/instances/launch", "/images", "/keypairs", "/topology", "/networks",
-                  "/routers", "/floating-ips", "/security-groups"]
-ADMIN_PANELS = ["/admin/projects", "/admin/users", "/admin/hypervisors", "/admin/instances"]
+PROJECT_PANELS = ["/", "/instances", "/instances/launch", "/images", "/keypairs", "/api-access", "/topology",
+                  "/networks", "/routers", "/floating-ips", "/security-groups", "/volumes", "/snapshots", "/backups",
+                  "/containers", "/containers/website", "/stacks", "/stacks/launch"]
+# A stack with parameters, resources and outputs, for the Orchestration panels' pictures.
+STACK_TEMPLATE = """heat_template_version: 2018-08-31
+description: A password and a greeting
+parameters:
+  length: {type: number, default: 16, label: Password length, constraints: [{range: {min: 8, max: 64}}]}
+  greeting: {type: string, default: hello, constraints: [{allowed_values: [hello, bonjour, hallo]}]}
+resources:
+  password: {type: OS::Heat::RandomString, properties: {length: {get_param: length}}}
+  message: {type: OS::Heat::Value, depends_on: [password], properties: {value: {list_join: [' ', [{get_param: greeting}, world]]}}}
+outputs:
+  password: {value: {get_attr: [password, value]}, description: the generated password}
+  message: {value: {get_attr: [message, value]}}
+"""
+ADMIN_PANELS = ["/admin/projects", "/admin/users", "/admin/hypervisors", "/admin/instances", "/admin/volumes"]
 PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDXx3Xb8+7X0eHfY3Xc0Jv2dV0kq8Qm1rD0tV9n1W2pZ demo@laptop"
 
 
@@ -94,12 +108,44 @@ def seed(cloud: Cloud, servers: int) -> None:
                 raise SystemExit("the instances did not finish building in 10 minutes")
             time.sleep(1)
         print(f"the demo project has {used} instances, none building")
+    _seed_storage(cloud, demo, project_id, image["id"])
     with _client(cloud, "network/v2.0", demo) as neutron:
         ports = neutron.get("/ports", params={"network_id": private["id"], "device_owner": "compute:nova"}).json()
         fip = neutron.post("/floatingips", json={"floatingip": {"floating_network_id": public["id"]}}).json()
         if ports["ports"]:
             neutron.put(f"/floatingips/{fip['floatingip']['id']}",
                         json={"floatingip": {"port_id": ports["ports"][0]["id"]}})
+
+
+def _wait(check, what: str) -> None:
+    deadline = time.monotonic() + 120
+    while not check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} did not settle in 2 minutes")
+        time.sleep(0.5)
+
+
+def _seed_storage(cloud: Cloud, demo: str, project_id: str, image_id: str) -> None:
+    """Volumes (one from the image, a snapshot, a backup), a container with a folder, and a stack."""
+    with _client(cloud, f"volume/v3/{project_id}", demo) as cinder:
+        data = cinder.post("/volumes", json={"volume": {"name": "data", "size": 2}}).json()["volume"]
+        cinder.post("/volumes", json={"volume": {"name": "boot", "size": 1, "imageRef": image_id}})
+        _wait(lambda: cinder.get(f"/volumes/{data['id']}").json()["volume"]["status"] == "available", "a volume")
+        cinder.post("/snapshots", json={"snapshot": {"volume_id": data["id"], "name": "data-before-upgrade"}})
+        backup = cinder.post("/backups", json={"backup": {"volume_id": data["id"], "name": "data-nightly"}}).json()
+        _wait(lambda: cinder.get(f"/backups/{backup['backup']['id']}").json()["backup"]["status"] == "available",
+              "a backup")
+    with _client(cloud, f"object-store/v1/AUTH_{project_id}", demo) as swift:
+        swift.put("/website", headers={"X-Container-Read": ".r:*,.rlistings"})
+        swift.put("/website/index.html", content=b"<h1>hello</h1>", headers={"Content-Type": "text/html"})
+        swift.put("/website/css/site.css", content=b"h1 { color: teal }", headers={"Content-Type": "text/css"})
+        swift.put("/website/logo.svg", content=b"<svg/>" * 200, headers={"Content-Type": "image/svg+xml"})
+        swift.put("/backups")
+    with _client(cloud, f"orchestration/v1/{project_id}", demo) as heat:
+        stack = heat.post("/stacks", json={"stack_name": "greeter", "template": STACK_TEMPLATE}).json()["stack"]
+        _wait(lambda: heat.get(f"/stacks/greeter/{stack['id']}").json()["stack"]["stack_status"] != "CREATE_IN_PROGRESS",
+              "the stack")
+    PROJECT_PANELS.append(f"/stacks/greeter/{stack['id']}")
 
 
 def shoot(cloud: Cloud, out: Path | None) -> list[tuple[str, float, float]]:
@@ -124,7 +170,8 @@ def shoot(cloud: Cloud, out: Path | None) -> list[tuple[str, float, float]]:
                 server, paint = (statistics.median(s[i] for s in samples) for i in (0, 1))
                 timings.append((f"{user} {path}", server, paint))
                 if out is not None:
-                    stem = path.strip("/").replace("/", "-") or "overview"
+                    stem = ("stack" if path.startswith("/stacks/greeter/") else
+                            path.strip("/").replace("/", "-").replace(".", "-") or "overview")
                     page.screenshot(path=str(out / f"{stem}.png"), full_page=False)
             page.close()
         browser.close()

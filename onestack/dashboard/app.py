@@ -13,15 +13,19 @@ from starlette.staticfiles import StaticFiles
 
 from onestack.dashboard.pages import (
     admin,
+    api_access,
     auth,
     floating_ips,
     images,
     instances,
     keypairs,
     network,
+    objects,
     overview,
     security_groups,
+    stacks,
     topology,
+    volumes,
 )
 from onestack.dashboard.web import Dashboard, DashboardConfig, SecurityHeaders
 
@@ -37,6 +41,8 @@ async def _not_found(request: Request, exc: HTTPException) -> Response:
 def build(config: DashboardConfig):
     routes = [*auth.routes(), *overview.routes(), *instances.routes(), *images.routes(), *keypairs.routes(),
               *network.routes(), *floating_ips.routes(), *security_groups.routes(), *topology.routes(),
+              *volumes.routes(), *objects.routes(), *stacks.routes(),
+              *api_access.routes(),
               *admin.routes(), Mount("/static", app=StaticFiles(directory=STATIC))]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
     app.state.dashboard = Dashboard(config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 from typing import Any
 
 import httpx
@@ -17,6 +18,8 @@ import httpx
 COMPUTE_VERSION = "2.79"
 # What each service's catalog URL lacks before its resource paths, when its catalog entry is unversioned.
 _VERSION_SUFFIX = {"identity": "/v3", "network": "/v2.0", "image": "/v2", "compute": "", "placement": ""}
+# Older names other clouds' catalogs may use for a service, when the current one is missing.
+_ALIASES = {"block-storage": ("volumev3", "volume")}
 
 
 class ApiError(Exception):
@@ -35,7 +38,9 @@ def _fault_message(resp: httpx.Response) -> str:
     try:
         body = resp.json()
     except ValueError:
-        return resp.text.strip()[:300] or resp.reason_phrase
+        # Swift answers its faults as a line of HTML (``<html><h1>Conflict</h1><p>...</p></html>``)
+        text = " ".join(re.sub(r"<[^>]*>", " ", resp.text).split())
+        return text[:300] or resp.reason_phrase
     if isinstance(body, dict):
         if isinstance(body.get("message"), str):
             return body["message"]
@@ -128,6 +133,10 @@ class Cloud:
             url = url.rstrip("/")
             suffix = _VERSION_SUFFIX.get(service["type"], "")
             self.endpoints[service["type"]] = url if url.endswith(suffix) else url + suffix
+        for current, older in _ALIASES.items():
+            found = next((self.endpoints[o] for o in older if o in self.endpoints), None)
+            if current not in self.endpoints and found:
+                self.endpoints[current] = found
 
     def has(self, service: str) -> bool:
         return service in self.endpoints
@@ -145,12 +154,25 @@ class Cloud:
         return headers
 
     async def call(self, method: str, service: str, path: str, *, params: dict | None = None,
-                   json: Any = None, headers: dict | None = None) -> httpx.Response:
+                   json: Any = None, headers: dict | None = None, content: Any = None) -> httpx.Response:
         try:
             resp = await self.http.request(method, self._url(service, path), params=params, json=json,
+                                           content=content,
                                            headers={**self._headers(service), **(headers or {})})
         except httpx.HTTPError as exc:
             raise ApiError(502, f"The {service} service did not answer: {exc}") from None
+        return _check(resp)
+
+    async def open(self, service: str, path: str) -> httpx.Response:
+        """A GET whose body is read as it comes (a download): the caller closes it (``aclose``)."""
+        try:
+            request = self.http.build_request("GET", self._url(service, path), headers=self._headers(service))
+            resp = await self.http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise ApiError(502, f"The {service} service did not answer: {exc}") from None
+        if resp.status_code >= 400:
+            await resp.aread()
+            await resp.aclose()
         return _check(resp)
 
     async def get(self, service: str, path: str, **params) -> dict:

@@ -18,13 +18,16 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import httpx
 import jinja2
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from onestack.dashboard.client import ApiError, Cloud, Keystone, SignedOut
 from onestack.dashboard.sessions import COOKIE, Session, SessionStore
 
-MAX_FORM_BYTES = 256 * 1024
+MAX_FORM_BYTES = 1024 * 1024  # a stack template (Heat takes up to 512 KiB) fits, urlencoded
+MAX_FILES = 4
 LOGIN_COOKIE = "onestack_dashboard_login"
 # No inline script or style anywhere: every script and stylesheet is a file this package serves.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -81,8 +84,10 @@ def is_tls(request: Request) -> bool:
 
 
 class Form:
-    def __init__(self, pairs: list[tuple[str, str]]):
+    def __init__(self, pairs: list[tuple[str, str]], files: dict[str, UploadFile] | None = None):
         self.pairs = pairs
+        # a multipart form's files, by field name (an object upload, a template file)
+        self.files = files or {}
 
     def get(self, name: str, default: str = "") -> str:
         return next((v for k, v in self.pairs if k == name), default).strip()
@@ -99,7 +104,21 @@ class Form:
 
 
 async def read_form(request: Request) -> Form:
-    """An ``application/x-www-form-urlencoded`` body, bounded in size (every form here is one)."""
+    """A form body: ``application/x-www-form-urlencoded`` bounded in size, or ``multipart/form-data`` whose
+    files are spooled to disk by Starlette (fields still bounded) and handed on as they are."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        try:
+            parsed = await request.form(max_files=MAX_FILES, max_fields=100, max_part_size=MAX_FORM_BYTES)
+        except HTTPException as exc:
+            raise ApiError(400, f"The form could not be read: {exc.detail}") from None
+        pairs, files = [], {}
+        for key, value in parsed.multi_items():
+            if isinstance(value, UploadFile):
+                if value.filename:
+                    files[key] = value
+            else:
+                pairs.append((key, value))
+        return Form(pairs, files)
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -170,11 +189,15 @@ class Page:
         return self.session.project["id"] if self.session.project else ""
 
     def render(self, name: str, status: int = 200, **context) -> HTMLResponse:
-        flash, self.session.flash = self.session.flash, []
-        if flash:
-            self.dash.store.save(self.session)
+        flash = self.session.flash
+        # the upload script reads the page a form led to and then shows it: the messages wait for that
+        if not self.request.headers.get("x-dashboard-keep-flash"):
+            self.session.flash = []
+            if flash:
+                self.dash.store.save(self.session)
         return self.dash.render(self.request, name, status, session=self.session, csrf=self.session.csrf,
-                                flash=flash, path=self.request.url.path, **context)
+                                flash=flash, path=self.request.url.path, services=set(self.cloud.endpoints),
+                                **context)
 
     def fragment(self, name: str, **context) -> HTMLResponse:
         """Part of a page, for the live poll: no layout and no messages."""
@@ -223,6 +246,9 @@ def panel(*, admin: bool = False, back: str = "/") -> Callable[[Handler], Callab
                 session.say("error", err.message)
                 dash.store.save(session)
                 return RedirectResponse(safe_next(request, form.get("next"), base(request) + back), 303)
+            finally:
+                for upload in form.files.values():
+                    await upload.close()
 
         endpoint.__name__ = handler.__name__
         return endpoint

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import name
-from tests.browser.conftest import boot
+from tests.api.helpers import name, ok
+from tests.browser.conftest import api, boot
 
 pytestmark = pytest.mark.browser
 
 ADMIN_PAGES = ["/dashboard/admin/projects", "/dashboard/admin/users", "/dashboard/admin/hypervisors",
-               "/dashboard/admin/instances"]
+               "/dashboard/admin/instances", "/dashboard/admin/volumes"]
 
 
 def test_admin_pages_answer_403_to_the_demo_user(dashboard):
@@ -27,7 +27,7 @@ def test_admin_pages_answer_403_to_the_demo_user(dashboard):
     page.context.close()
 
 
-def test_admin_sees_projects_users_hypervisors_and_every_projects_instances(cloud, dashboard, tiny_image):
+def test_admin_sees_projects_users_hypervisors_and_every_projects_instances_and_volumes(cloud, dashboard, tiny_image):
     hidden = boot(cloud, cloud.token("demo", project="demo"), tiny_image, name("demo-vm"))
     page = dashboard.sign_in("admin")
     page.goto("/dashboard/admin/projects")
@@ -54,6 +54,16 @@ def test_admin_sees_projects_users_hypervisors_and_every_projects_instances(clou
     page.goto("/dashboard/admin/instances")
     row = page.locator(f"tr[data-id='{hidden['id']}']")
     assert row.locator("td.project").inner_text() == "demo"
+
+    demo = cloud.token("demo", project="demo")
+    with api(cloud, demo, "volume/v3") as cinder:
+        volume = ok(cinder.post("/volumes", json={"volume": {"size": 1, "name": name("demo-vol")}}), 202)["volume"]
+    page.goto("/dashboard/admin/volumes")
+    row = page.locator(f"tr[data-id='{volume['id']}']")
+    assert row.locator("td.project").inner_text() == "demo"
+    row.locator("[data-field=status]:text-is('available')").wait_for(timeout=15_000)
+    with api(cloud, demo, "volume/v3") as cinder:
+        ok(cinder.delete(f"/volumes/{volume['id']}"), 202)
     page.context.close()
 
     # the new user signs in to the new project

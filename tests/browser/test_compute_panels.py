@@ -3,6 +3,7 @@ escaping and tenant walls, in a real Chromium."""
 
 from __future__ import annotations
 
+import base64
 import http.server
 import threading
 import time
@@ -182,4 +183,161 @@ def test_demo_never_sees_another_projects_instances(cloud, admin, dashboard, tin
     assert "could not be found" in page.inner_text(".flash.error")
     with api(cloud, other_token, "compute/v2.1") as nova:
         assert nova.get(f"/servers/{hidden['id']}").status_code == 200
+    page.context.close()
+
+
+def test_an_image_from_a_file_with_its_progress(cloud, dashboard, demo_token, tmp_path):
+    (tmp_path / "disk.raw").write_bytes(IMAGE_BYTES * 16)  # 1 MiB
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/images")
+    page.locator("#upload-image").evaluate("details => { details.open = true; }")
+    page.set_input_files("#upload-image input[name=file]", str(tmp_path / "disk.raw"))
+    image_name = name("uploaded")
+    page.fill("#upload-image input[name=name]", image_name)
+    page.select_option("#upload-image select[name=disk_format]", "raw")
+    sent = []
+    page.on("request", lambda r: sent.append(r.headers) if r.url.endswith("/images/upload") else None)
+    page.click("#upload-image button:has-text('Upload image')")
+    page.wait_for_selector(f"text=Image {image_name} uploaded.")
+    assert [headers.get("x-dashboard-keep-flash") for headers in sent] == ["1"]  # sent by the progress script
+    _row(page, image_name).locator("[data-field=status]:has-text('active')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    with api(cloud, demo_token, "image/v2") as glance:
+        image = ok(glance.get("/images", params={"name": image_name}))["images"][0]
+        assert image["size"] == len(IMAGE_BYTES) * 16
+        assert glance.get(f"/images/{image['id']}/file").content == IMAGE_BYTES * 16
+        ok(glance.delete(f"/images/{image['id']}"), 204)
+    page.context.close()
+
+
+def test_snapshot_resize_shelve_and_rebuild_from_the_row(cloud, dashboard, demo_token, tiny_image):
+    server_name = name("ops")
+    server = boot(cloud, demo_token, tiny_image, server_name)
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/instances")
+    row = page.locator(f"tr[data-id='{server['id']}']")
+
+    def status(value: str):
+        row.locator(f"[data-field=status]:text-is('{value}')").wait_for(timeout=LIVE_TIMEOUT_MS)
+
+    def menu(action: str):
+        row.locator("summary:has-text('More')").click()
+        row.locator(f"[data-action={action}]").click()
+
+    status("ACTIVE")
+    menu("snapshot")
+    snapshot = name("snap")
+    page.fill("#instance-form input[name=name]", snapshot)
+    page.click("#instance-form button.primary")
+    page.wait_for_selector(f"text=Snapshot {snapshot} requested")
+    with api(cloud, demo_token, "image/v2") as glance:
+        assert ok(glance.get("/images", params={"name": snapshot}))["images"]
+
+    status("ACTIVE")
+    menu("resize")
+    flavor = page.locator("#instance-form select[name=flavor] option:not([disabled])").first
+    new_flavor = flavor.inner_text().split(" — ")[0]
+    page.select_option("#instance-form select[name=flavor]", flavor.get_attribute("value"))
+    page.click("#instance-form button.primary")
+    page.wait_for_selector("text=Resizing")
+    status("VERIFY_RESIZE")
+    menu("confirm-resize")
+    page.wait_for_selector("text=Confirm resize: requested.")
+    status("ACTIVE")
+    assert new_flavor in row.inner_text()
+
+    menu("shelve")
+    row.locator("[data-field=status]:text-matches('^SHELVED')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    menu("unshelve")
+    status("ACTIVE")
+
+    menu("rebuild")
+    page.select_option("#instance-form select[name=image]", tiny_image)
+    page.click("#instance-form button.primary")
+    page.wait_for_selector("text=Rebuilding the instance.")
+    status("ACTIVE")
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        ok(nova.delete(f"/servers/{server['id']}"), 204)
+    with api(cloud, demo_token, "image/v2") as glance:
+        for image in ok(glance.get("/images", params={"name": snapshot}))["images"]:
+            glance.delete(f"/images/{image['id']}")
+    page.context.close()
+
+
+def test_edit_an_image_and_share_it_with_another_project(cloud, admin, dashboard, demo_token):
+    with api(cloud, demo_token, "image/v2") as glance:
+        image = ok(glance.post("/images", json={"name": name("mine"), "disk_format": "raw",
+                                                "container_format": "bare"}), 201)
+    other_project, _, other_token = member_of_new_project(cloud, admin)
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/images")
+    page.click(f"tr[data-id='{image['id']}'] td.name a")
+    renamed = name("renamed")
+    page.fill("#edit-image input[name=name]", renamed)
+    page.select_option("#edit-image select[name=visibility]", "shared")
+    page.fill("#edit-image input[name=min_ram]", "128")
+    page.click("#edit-image button:has-text('Save')")
+    page.wait_for_selector("text=Image saved.")
+    page.fill("#share-image input[name=member]", other_project["id"])
+    page.click("#share-image button:has-text('Share')")
+    page.wait_for_selector(f"text=Shared with project {other_project['id']}")
+    assert "pending" in page.inner_text("#members")
+    with api(cloud, other_token, "image/v2") as theirs:
+        shown = ok(theirs.get(f"/images/{image['id']}"))
+        assert (shown["name"], shown["min_ram"], shown["visibility"]) == (renamed, 128, "shared")
+    page.click("button[data-action=unshare]")
+    page.wait_for_selector("text=No longer shared with that project.")
+    with api(cloud, other_token, "image/v2") as theirs:
+        assert theirs.get(f"/images/{image['id']}").status_code == 404
+    # another project's image page offers no edit, and a forged edit gets Glance's answer
+    with api(cloud, other_token, "image/v2") as theirs:
+        hidden = ok(theirs.post("/images", json={"name": name("theirs"), "disk_format": "raw",
+                                                 "container_format": "bare"}), 201)
+    page.goto(f"/dashboard/images/{hidden['id']}")
+    assert page.locator("h1").inner_text() == "Error"
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    resp = page.request.post(f"/dashboard/images/{hidden['id']}", form={"csrf_token": token, "name": "x"})
+    assert "No image found" in resp.text() or "not found" in resp.text().lower()
+    with api(cloud, demo_token, "image/v2") as glance:
+        ok(glance.delete(f"/images/{image['id']}"), 204)
+    page.context.close()
+
+
+def test_launch_with_user_data_from_a_file_metadata_and_a_server_group(cloud, dashboard, demo_token, tiny_image,
+                                                                       tmp_path):
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        group = ok(nova.post("/os-server-groups", json={"server_group": {"name": name("grp"),
+                                                                         "policies": ["anti-affinity"]}}))
+    group = group["server_group"]
+    (tmp_path / "init.yaml").write_bytes(b"#cloud-config\nruncmd: [echo from-a-file]\n")
+    page = dashboard.sign_in("demo")
+    page.goto(f"/dashboard/instances/launch?image={tiny_image}")
+    server_name = name("wizard")
+    page.fill("#launch input[name=name]", server_name)
+    page.select_option("#launch select[name=network]", "")
+    page.select_option("#launch select[name=server_group]", group["id"])
+    page.set_input_files("#launch input[name=user_data_file]", str(tmp_path / "init.yaml"))
+    page.fill("#launch textarea[name=metadata]", "role=web\nowner = <b>me</b>")
+    page.click("#launch button:has-text('Launch')")
+    page.wait_for_selector(f"text=Launching {server_name}.")
+    row = page.locator("tbody tr", has=page.locator("td.name", has_text=server_name))
+    row.locator("[data-field=status]:has-text('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    server_id = row.get_attribute("data-id")
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        nova.headers["OpenStack-API-Version"] = "compute 2.79"
+        shown = ok(nova.get(f"/servers/{server_id}"))["server"]
+        assert shown["metadata"] == {"role": "web", "owner": "<b>me</b>"}
+        assert server_id in ok(nova.get(f"/os-server-groups/{group['id']}"))["server_group"]["members"]
+    with api(cloud, cloud.token(), "compute/v2.1") as nova:  # user data shows to the admin only
+        nova.headers["OpenStack-API-Version"] = "compute 2.79"
+        shown = ok(nova.get(f"/servers/{server_id}"))["server"]
+        assert base64.b64decode(shown["OS-EXT-SRV-ATTR:user_data"]) == (tmp_path / "init.yaml").read_bytes()
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        ok(nova.delete(f"/servers/{server_id}"), 204)
+    # a malformed metadata line: the dashboard's own message, nothing launched
+    page.goto(f"/dashboard/instances/launch?image={tiny_image}")
+    page.fill("#launch input[name=name]", name("bad"))
+    page.select_option("#launch select[name=network]", "")
+    page.fill("#launch textarea[name=metadata]", "no equals sign")
+    page.click("#launch button:has-text('Launch')")
+    assert "key=value" in page.inner_text(".flash.error")
     page.context.close()

@@ -93,6 +93,23 @@ def test_build_a_network_and_router_from_the_topology_and_watch_an_instance_join
     assert row.locator("[data-field=attached]").inner_text().startswith(f"{vm_name}: 10.77.0.")
     row.locator("button:has-text('Disassociate')").click()
     page.wait_for_selector("text=Floating IP disassociated.")
+    address = row.locator("td").first.inner_text().strip()
+
+    # the same from the instance's row: the free address associated, seen in the row, then disassociated
+    page.goto("/dashboard/instances")
+    vm = page.locator(f"tr[data-id='{server['id']}']")
+    vm.locator("summary:has-text('More')").click()
+    vm.locator("[data-action=floating-ip]").click()
+    page.select_option("#associate-fip select[name=floating_ip]", label=address)
+    page.click("#associate-fip button:has-text('Associate')")
+    page.wait_for_selector(f"text=Floating IP {address} associated.")
+    page.locator(f"tr[data-id='{server['id']}'] td:has-text('{address}')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    page.goto(f"/dashboard/instances/{server['id']}/do/floating-ip")
+    assert address in page.inner_text("#attached-fips")
+    page.click("button[data-action=disassociate]")
+    page.wait_for_selector("text=Floating IP disassociated.")
+    with api(cloud, token, "network/v2.0") as neutron:
+        assert not ok(neutron.get("/floatingips", params={"floating_ip_address": address}))["floatingips"][0]["port_id"]
     page.context.close()
 
 

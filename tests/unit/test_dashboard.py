@@ -91,3 +91,60 @@ def test_topology_puts_external_networks_first_and_joins_devices_to_their_networ
     assert devices["s1"].href == "/dashboard/instances/s1/console"
     assert [d.id for d in picture["devices"]] == ["r1", "s1", "s2"]  # routers first, each on its own row
     assert len({d.y for d in picture["devices"]}) == 3
+
+
+def test_a_validate_answer_becomes_form_fields():
+    from onestack.dashboard.pages.stacks import _field
+
+    length = _field("length", {"Type": "Number", "Default": 8, "MinValue": 4, "MaxValue": 32, "Label": "Length",
+                               "NoEcho": "false"})
+    assert (length["type"], length["value"], length["min"], length["max"], length["required"]) == (
+        "Number", "8", 4, 32, False)
+    flavor = _field("flavor", {"Type": "String", "AllowedValues": ["m1.tiny", "m1.small"], "NoEcho": "false"})
+    assert flavor["choices"] == ["m1.tiny", "m1.small"] and flavor["required"] and flavor["label"] == "flavor"
+    secret = _field("secret", {"Type": "String", "Default": "s3cret", "NoEcho": "true"})
+    assert secret["hidden"] and secret["value"] == "" and not secret["required"]
+    assert _field("on", {"Type": "Boolean", "Default": "True"})["value"] == "true"
+    assert _field("doc", {"Type": "Json", "Default": {"a": [1]}})["value"] == '{"a": [1]}'
+    assert _field("l", {"Type": "CommaDelimitedList", "Default": ["a", "b"]})["value"] == "a,b"
+
+
+def test_stack_resources_are_drawn_right_of_what_they_need():
+    from onestack.dashboard.pages.stacks import picture
+
+    def res(name, required_by=()):
+        return {"resource_name": name, "resource_type": "OS::Heat::None", "resource_status": "CREATE_COMPLETE",
+                "status_class": "ok", "required_by": list(required_by)}
+
+    drawn = picture([res("net", ["subnet", "port"]), res("subnet", ["port"]), res("port"), res("alone")])
+    x = {b["name"]: b["x"] for b in drawn["boxes"]}
+    assert x["net"] == x["alone"] < x["subnet"] < x["port"]
+    assert len(drawn["lines"]) == 3
+    # a dependency loop (which Heat refuses anyway) still draws, rather than recursing forever
+    assert len(picture([res("a", ["b"]), res("b", ["a"])])["boxes"]) == 2
+    assert picture([])["boxes"] == []
+
+
+def test_swift_html_faults_read_as_their_text():
+    import httpx
+
+    from onestack.dashboard.client import _fault_message
+
+    resp = httpx.Response(409, text="<html><h1>Conflict</h1><p>There was a conflict.</p></html>")
+    assert _fault_message(resp) == "Conflict There was a conflict."
+    heat = httpx.Response(400, json={"code": 400, "title": "Bad Request", "explanation": "x",
+                                     "error": {"message": "The Parameter (length) was invalid", "type": "X"}})
+    assert _fault_message(heat) == "The Parameter (length) was invalid"
+
+
+def test_an_older_catalog_name_for_block_storage_is_used_when_the_current_one_is_missing():
+    from onestack.dashboard.client import Cloud
+
+    def entry(kind, url):
+        return {"type": kind, "endpoints": [{"interface": "public", "url": url}]}
+
+    old = Cloud(None, "t", [entry("volumev3", "http://c/volume/v3/p")], None)
+    assert old.has("block-storage") and old.endpoints["block-storage"] == "http://c/volume/v3/p"
+    both = Cloud(None, "t", [entry("volumev3", "http://old/v3/p"), entry("block-storage", "http://new/v3/p")], None)
+    assert both.endpoints["block-storage"] == "http://new/v3/p"
+    assert not Cloud(None, "t", [entry("image", "http://c/image")], None).has("block-storage")

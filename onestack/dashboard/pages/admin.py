@@ -1,5 +1,5 @@
 """Admin panels, for users with the admin role in the current project (others get 403): projects,
-users, hypervisors and every project's instances.  The APIs enforce their own policies as well."""
+users, hypervisors and every project's instances and volumes.  The APIs enforce their own policies as well."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from onestack.dashboard.client import ApiError
 from onestack.dashboard.pages.instances import servers_page
+from onestack.dashboard.pages.volumes import volumes_page
 from onestack.dashboard.web import Page, panel
 
 
@@ -99,6 +100,24 @@ async def all_instance_rows(page: Page) -> Response:
     return page.fragment("_instance_rows.html", **await _all_instances(page))
 
 
+async def _all_volumes(page: Page) -> dict:
+    listing, found = await asyncio.gather(volumes_page(page, all_projects=True), page.cloud.get("identity", "/projects"))
+    names = {p["id"]: p["name"] for p in found["projects"]}
+    for row in listing["rows"]:
+        row["project_id"] = names.get(row["project_id"], row["project_id"])
+    return listing
+
+
+@panel(admin=True)
+async def all_volumes(page: Page) -> Response:
+    return page.render("admin_volumes.html", title="All volumes", **await _all_volumes(page))
+
+
+@panel(admin=True)
+async def all_volume_rows(page: Page) -> Response:
+    return page.fragment("_volume_rows.html", **await _all_volumes(page))
+
+
 def routes() -> list[Route]:
     return [Route("/admin/projects", projects, methods=["GET"]),
             Route("/admin/projects", create_project, methods=["POST"]),
@@ -107,4 +126,6 @@ def routes() -> list[Route]:
             Route("/admin/users/{id}/delete", delete_user, methods=["POST"]),
             Route("/admin/hypervisors", hypervisors, methods=["GET"]),
             Route("/admin/instances", all_instances, methods=["GET"]),
-            Route("/admin/instances/rows", all_instance_rows, methods=["GET"])]
+            Route("/admin/instances/rows", all_instance_rows, methods=["GET"]),
+            Route("/admin/volumes", all_volumes, methods=["GET"]),
+            Route("/admin/volumes/rows", all_volume_rows, methods=["GET"])]

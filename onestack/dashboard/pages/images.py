@@ -1,7 +1,10 @@
 """Images: the project's images with live status, create from a URL (Glance's interoperable import,
-``web-download``, fetched on the cloud's side: queued, importing, then active), delete."""
+``web-download``, fetched on the cloud's side: queued, importing, then active) or from a file the browser
+uploads (with a progress bar), delete."""
 
 from __future__ import annotations
+
+import json
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -78,6 +81,84 @@ async def create_from_url(page: Page) -> Response:
 
 
 @panel(back="/images")
+async def create_from_file(page: Page) -> Response:
+    """An image from a file the browser sends (a multipart form, spooled by Starlette), streamed on to
+    Glance's ``PUT /images/{id}/file``; if the upload fails, the empty image record goes too."""
+    form = page.form
+    upload = form.files.get("file")
+    name = form.get("name") or (upload.filename if upload else "")
+    if upload is None or not name:
+        raise ApiError(400, "An image from a file needs the file (and a name).")
+    body = {"name": name, "disk_format": form.get("disk_format") or "qcow2",
+            "container_format": form.get("container_format") or "bare",
+            "visibility": form.get("visibility") or "private"}
+    for field in ("min_disk", "min_ram"):
+        if form.get(field):
+            body[field] = form.int(field)
+    image = await page.cloud.post("image", "/images", body)
+
+    async def chunks():
+        while chunk := await upload.read(1 << 20):
+            yield chunk
+
+    headers = {"Content-Type": "application/octet-stream"}
+    if upload.size is not None:
+        headers["Content-Length"] = str(upload.size)
+    try:
+        await page.cloud.call("PUT", "image", f"/images/{image['id']}/file", content=chunks(), headers=headers)
+    except ApiError:
+        await page.cloud.delete("image", f"/images/{image['id']}")
+        raise
+    return page.done(f"Image {name} uploaded.", "/images")
+
+
+@panel()
+async def image(page: Page) -> Response:
+    """An image's page: edit its name, visibility, minimums and protection; share it with projects."""
+    image_id = page.request.path_params["id"]
+    found = await page.cloud.get("image", f"/images/{image_id}")
+    members = []
+    if found.get("visibility") == "shared" and found.get("owner") == page.project_id:
+        members = (await page.cloud.get("image", f"/images/{image_id}/members"))["members"]
+    return page.render("image.html", title=f"Image {found.get('name') or image_id}", image=found,
+                       row=_row(found, page.project_id), members=members)
+
+
+_PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
+
+
+@panel(back="/images")
+async def edit_image(page: Page) -> Response:
+    """The changed fields as one JSON-patch (``replace``), as Glance takes them."""
+    image_id, form = page.request.path_params["id"], page.form
+    found = await page.cloud.get("image", f"/images/{image_id}")
+    wanted = {"name": form.get("name"), "visibility": form.get("visibility"), "min_disk": form.int("min_disk", 0),
+              "min_ram": form.int("min_ram", 0), "protected": bool(form.get("protected"))}
+    ops = [{"op": "replace", "path": f"/{key}", "value": value} for key, value in wanted.items()
+           if value != found.get(key) and not (key in ("name", "visibility") and not value)]
+    if ops:
+        await page.cloud.call("PATCH", "image", f"/images/{image_id}", content=json.dumps(ops).encode(),
+                              headers=_PATCH)
+    return page.done("Image saved." if ops else "Nothing to change.", f"/images/{image_id}")
+
+
+@panel(back="/images")
+async def add_member(page: Page) -> Response:
+    image_id, project = page.request.path_params["id"], page.form.get("member")
+    if not project:
+        raise ApiError(400, "Name the project (its id) to share the image with.")
+    await page.cloud.post("image", f"/images/{image_id}/members", {"member": project})
+    return page.done(f"Shared with project {project}: it accepts the image to see it listed.", f"/images/{image_id}")
+
+
+@panel(back="/images")
+async def remove_member(page: Page) -> Response:
+    image_id = page.request.path_params["id"]
+    await page.cloud.delete("image", f"/images/{image_id}/members/{page.form.get('member')}")
+    return page.done("No longer shared with that project.", f"/images/{image_id}")
+
+
+@panel(back="/images")
 async def delete_image(page: Page) -> Response:
     await page.cloud.delete("image", f"/images/{page.request.path_params['id']}")
     return page.done("Image deleted.", "/images")
@@ -85,5 +166,9 @@ async def delete_image(page: Page) -> Response:
 
 def routes() -> list[Route]:
     return [Route("/images", images, methods=["GET"]), Route("/images", create_from_url, methods=["POST"]),
+            Route("/images/upload", create_from_file, methods=["POST"]),
             Route("/images/rows", image_rows, methods=["GET"]),
+            Route("/images/{id}", image, methods=["GET"]), Route("/images/{id}", edit_image, methods=["POST"]),
+            Route("/images/{id}/members", add_member, methods=["POST"]),
+            Route("/images/{id}/members/remove", remove_member, methods=["POST"]),
             Route("/images/{id}/delete", delete_image, methods=["POST"])]

@@ -13,6 +13,8 @@ from onestack.dashboard.client import ApiError, Cloud
 from onestack.dashboard.web import Page, panel
 
 PAGE_SIZE = 50
+# Nova takes at most 65535 bytes of base64: this much before encoding
+MAX_USER_DATA = 49149
 POWER_STATES = {0: "No state", 1: "Running", 3: "Paused", 4: "Shut down", 6: "Crashed", 7: "Suspended"}
 # Each row action: the label, and the compute API action body (None: DELETE the server).
 ACTIONS: dict[str, tuple[str, dict | None]] = {
@@ -24,25 +26,37 @@ ACTIONS: dict[str, tuple[str, dict | None]] = {
     "unpause": ("Unpause", {"unpause": None}),
     "suspend": ("Suspend", {"suspend": None}),
     "resume": ("Resume", {"resume": None}),
+    "shelve": ("Shelve", {"shelve": None}),
+    "unshelve": ("Unshelve", {"unshelve": None}),
+    "confirm-resize": ("Confirm resize", {"confirmResize": None}),
+    "revert-resize": ("Revert resize", {"revertResize": None}),
     "lock": ("Lock", {"lock": None}),
     "unlock": ("Unlock", {"unlock": None}),
     "delete": ("Delete", None),
 }
 # The actions that make sense in each status (Nova refuses the others with a 409 anyway).
 BY_STATUS = {
-    "ACTIVE": ["stop", "reboot", "hard-reboot", "pause", "suspend"],
-    "SHUTOFF": ["start"],
+    "ACTIVE": ["stop", "reboot", "hard-reboot", "pause", "suspend", "shelve"],
+    "SHUTOFF": ["start", "shelve"],
     "PAUSED": ["unpause"],
     "SUSPENDED": ["resume"],
+    "SHELVED": ["unshelve"],
+    "SHELVED_OFFLOADED": ["unshelve"],
+    "VERIFY_RESIZE": ["confirm-resize", "revert-resize"],
     "ERROR": ["hard-reboot"],
 }
+# Actions that need a choice first (their own small page): snapshot, resize, rebuild.
+FORMS_BY_STATUS = {"ACTIVE": ["snapshot", "resize", "rebuild", "floating-ip"],
+                   "SHUTOFF": ["snapshot", "resize", "rebuild", "floating-ip"]}
+FORM_LABELS = {"snapshot": "Create snapshot", "resize": "Resize", "rebuild": "Rebuild",
+               "floating-ip": "Floating IPs"}
 
 
 def status_class(status: str) -> str:
     status = (status or "").upper()
     if status in ("ACTIVE", "AVAILABLE", "UP", "IN-USE"):
         return "ok"
-    if status in ("ERROR", "DOWN", "KILLED", "DELETED"):
+    if status in ("ERROR", "DOWN", "KILLED", "DELETED") or status.startswith("ERROR") or status.endswith("_FAILED"):
         return "bad"
     if status in ("SHUTOFF", "SUSPENDED", "PAUSED", "SHELVED", "SHELVED_OFFLOADED", "DEACTIVATED", "INACTIVE"):
         return "off"
@@ -67,6 +81,8 @@ def row(server: dict, image_names: dict[str, str]) -> dict:
         "flavor": (server.get("flavor") or {}).get("original_name", ""), "addresses": _addresses(server),
         "fault": (server.get("fault") or {}).get("message", ""), "locked": bool(server.get("locked")),
         "actions": [(a, ACTIONS[a][0]) for a in actions],
+        "volumes": [v["id"] for v in server.get("os-extended-volumes:volumes_attached") or []],
+        "forms": FORMS_BY_STATUS.get(status, []),
     }
 
 
@@ -115,6 +131,103 @@ async def instance_action(page: Page) -> Response:
 
 
 @panel()
+async def attach_volume_form(page: Page) -> Response:
+    server_id = page.request.path_params["id"]
+    server, volumes = await asyncio.gather(page.cloud.get("compute", f"/servers/{server_id}"),
+                                           page.cloud.get("block-storage", "/volumes/detail", status="available"))
+    return page.render("instance_attach_volume.html", title="Attach volume", server=server["server"],
+                       volumes=sorted(volumes["volumes"], key=lambda v: v.get("name") or v["id"]))
+
+
+@panel(back="/instances")
+async def attach_volume(page: Page) -> Response:
+    volume_id = page.form.get("volume_id")
+    if not volume_id:
+        raise ApiError(400, "Choose the volume to attach.")
+    await page.cloud.post("compute", f"/servers/{page.request.path_params['id']}/os-volume_attachments",
+                          {"volumeAttachment": {"volumeId": volume_id}})
+    return page.done("Attaching the volume.", "/instances")
+
+
+@panel(back="/instances")
+async def detach_volume(page: Page) -> Response:
+    await page.cloud.delete("compute", f"/servers/{page.request.path_params['id']}/os-volume_attachments/"
+                                       f"{page.form.get('volume_id')}")
+    return page.done("Detaching the volume.", "/instances")
+
+
+@panel()
+async def server_form(page: Page) -> Response:
+    """The page of an action that needs a choice: a snapshot's name, a flavor to resize to, an image to
+    rebuild from."""
+    server_id, kind = page.request.path_params["id"], page.request.path_params["form"]
+    if kind not in FORM_LABELS:
+        raise ApiError(404, f"There is no instance form {kind}.")
+    if kind == "floating-ip":
+        return await _floating_ip_form(page, server_id)
+    server, flavors, images = await asyncio.gather(
+        page.cloud.get("compute", f"/servers/{server_id}"),
+        page.cloud.get("compute", "/flavors/detail") if kind == "resize" else asyncio.sleep(0, {}),
+        page.cloud.get("image", "/images", status="active", limit=1000) if kind == "rebuild" else asyncio.sleep(0, {}))
+    return page.render("instance_form.html", title=FORM_LABELS[kind], kind=kind, labels=FORM_LABELS,
+                       server=server["server"],
+                       flavors=sorted((flavors or {}).get("flavors", []), key=lambda f: (f["vcpus"], f["ram"])),
+                       images=sorted((images or {}).get("images", []), key=lambda i: i.get("name") or ""))
+
+
+async def _floating_ip_form(page: Page, server_id: str) -> Response:
+    """The instance's ports, the floating IPs on them (to disassociate), and the free ones and external
+    networks to associate one from."""
+    server, ports, fips, networks = await asyncio.gather(
+        page.cloud.get("compute", f"/servers/{server_id}"), page.cloud.get("network", "/ports", device_id=server_id),
+        page.cloud.get("network", "/floatingips", project_id=page.project_id),
+        page.cloud.get("network", "/networks", **{"router:external": "true"}))
+    mine = {p["id"] for p in ports["ports"]}
+    return page.render("instance_floating_ip.html", title="Floating IPs", server=server["server"],
+                       ports=[{"id": p["id"], "ips": ", ".join(ip["ip_address"] for ip in p.get("fixed_ips", []))}
+                              for p in ports["ports"]],
+                       attached=[f for f in fips["floatingips"] if f.get("port_id") in mine],
+                       free=[f for f in fips["floatingips"] if not f.get("port_id")],
+                       pools=networks["networks"])
+
+
+async def _floating_ip_post(page: Page, server_id: str) -> Response:
+    form = page.form
+    if form.get("disassociate"):
+        await page.cloud.put("network", f"/floatingips/{form.get('disassociate')}", {"floatingip": {"port_id": None}})
+        return page.done("Floating IP disassociated.", "/instances")
+    port, choice = form.get("port"), form.get("floating_ip")
+    if not port or not choice:
+        raise ApiError(400, "Choose the port and a floating IP (or a pool to allocate one from).")
+    kind, _, ident = choice.partition(":")
+    if kind == "pool":
+        fip = (await page.cloud.post("network", "/floatingips", {"floatingip": {
+            "floating_network_id": ident, "port_id": port}}))["floatingip"]
+    else:
+        fip = (await page.cloud.put("network", f"/floatingips/{ident}", {"floatingip": {"port_id": port}}))["floatingip"]
+    return page.done(f"Floating IP {fip['floating_ip_address']} associated.", "/instances")
+
+
+@panel(back="/instances")
+async def server_form_post(page: Page) -> Response:
+    server_id, kind, form = page.request.path_params["id"], page.request.path_params["form"], page.form
+    if kind == "snapshot":
+        if not form.get("name"):
+            raise ApiError(400, "The snapshot needs a name.")
+        await page.cloud.post("compute", f"/servers/{server_id}/action", {"createImage": {"name": form.get("name")}})
+        return page.done(f"Snapshot {form.get('name')} requested: it shows in Images.", "/instances")
+    if kind == "resize":
+        await page.cloud.post("compute", f"/servers/{server_id}/action", {"resize": {"flavorRef": form.get("flavor")}})
+        return page.done("Resizing: confirm or revert it from the row once it waits for you.", "/instances")
+    if kind == "rebuild":
+        await page.cloud.post("compute", f"/servers/{server_id}/action", {"rebuild": {"imageRef": form.get("image")}})
+        return page.done("Rebuilding the instance.", "/instances")
+    if kind == "floating-ip":
+        return await _floating_ip_post(page, server_id)
+    raise ApiError(404, f"There is no instance form {kind}.")
+
+
+@panel()
 async def console_log(page: Page) -> Response:
     server_id = page.request.path_params["id"]
     server, output = await asyncio.gather(
@@ -125,13 +238,15 @@ async def console_log(page: Page) -> Response:
 
 
 async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
-    images, flavors, networks, groups, keypairs, limits = await asyncio.gather(
+    images, flavors, networks, groups, keypairs, limits, server_groups, (volumes, snapshots) = await asyncio.gather(
         cloud.get("image", "/images", status="active", limit=1000),
         cloud.get("compute", "/flavors/detail"),
         cloud.get("network", "/networks"),
         cloud.get("network", "/security-groups", project_id=project_id),
         cloud.get("compute", "/os-keypairs"),
-        cloud.get("compute", "/limits"))
+        cloud.get("compute", "/limits"),
+        cloud.get("compute", "/os-server-groups"),
+        _boot_volumes(cloud))
     absolute = limits["limits"]["absolute"]
     room_cores = absolute["maxTotalCores"] - absolute["totalCoresUsed"] if absolute["maxTotalCores"] >= 0 else None
     room_ram = absolute["maxTotalRAMSize"] - absolute["totalRAMUsed"] if absolute["maxTotalRAMSize"] >= 0 else None
@@ -143,14 +258,54 @@ async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
         "images": sorted(images["images"], key=lambda i: i.get("name") or ""), "flavors": flavor_rows,
         "networks": [n for n in networks["networks"] if not n.get("router:external")],
         "groups": groups["security_groups"], "keypairs": [k["keypair"] for k in keypairs["keypairs"]],
+        "volumes": volumes, "snapshots": snapshots, "has_volumes": cloud.has("block-storage"),
+        "server_groups": server_groups["server_groups"],
     }
+
+
+async def _boot_volumes(cloud: Cloud) -> tuple[list[dict], list[dict]]:
+    """The project's available volumes and volume snapshots to boot from (none when the cloud has no
+    Block Storage)."""
+    if not cloud.has("block-storage"):
+        return [], []
+    volumes, snapshots = await asyncio.gather(cloud.get("block-storage", "/volumes/detail", status="available"),
+                                              cloud.get("block-storage", "/snapshots", status="available"))
+    return (sorted(volumes["volumes"], key=lambda v: v.get("name") or v["id"]),
+            sorted(snapshots["snapshots"], key=lambda s: s.get("name") or s["id"]))
+
+
+def boot_source(form) -> dict:
+    """What the form boots from, as the server body's ``imageRef`` or ``block_device_mapping_v2``: an image
+    (on the host's disk, or copied into a new volume), a volume, or a new volume from a volume snapshot."""
+    image, kind, _, volume_source = form.get("image"), *form.get("boot_volume").partition(":")
+    delete_on_termination = bool(form.get("delete_on_termination"))
+    if volume_source:
+        if image:
+            raise ApiError(400, "Boot from an image or from a volume, not both.")
+        if kind not in ("volume", "snapshot"):
+            raise ApiError(400, "Choose a volume or a volume snapshot to boot from.")
+        mapping = {"boot_index": 0, "uuid": volume_source, "source_type": kind, "destination_type": "volume",
+                   "delete_on_termination": delete_on_termination}
+        return {"block_device_mapping_v2": [mapping]}
+    if not image:
+        raise ApiError(400, "Choose an image, a volume or a volume snapshot to boot from.")
+    if form.get("new_volume"):
+        size = form.int("volume_size")
+        if not size or size < 1:
+            raise ApiError(400, "A new volume needs a size in GB.")
+        return {"block_device_mapping_v2": [{
+            "boot_index": 0, "uuid": image, "source_type": "image", "destination_type": "volume",
+            "volume_size": size, "delete_on_termination": delete_on_termination}]}
+    return {"imageRef": image}
 
 
 @panel()
 async def launch_form(page: Page) -> Response:
     choices = await _launch_choices(page.cloud, page.project_id)
     return page.render("launch.html", title="Launch instance", chosen_image=page.request.query_params.get("image", ""),
-                       chosen_network=page.request.query_params.get("network", ""), **choices)
+                       chosen_network=page.request.query_params.get("network", ""),
+                       chosen_volume=f"volume:{page.request.query_params['volume']}"
+                       if page.request.query_params.get("volume") else "", **choices)
 
 
 @panel(back="/instances/launch")
@@ -158,8 +313,7 @@ async def launch(page: Page) -> Response:
     form = page.form
     server: dict = {"name": form.get("name"), "flavorRef": form.get("flavor"),
                     "min_count": form.int("count", 1), "max_count": form.int("count", 1)}
-    if form.get("image"):
-        server["imageRef"] = form.get("image")
+    server.update(boot_source(form))
     networks = form.getlist("network")
     server["networks"] = [{"uuid": n} for n in networks] if networks else "none"
     groups = form.getlist("security_group")
@@ -167,13 +321,30 @@ async def launch(page: Page) -> Response:
         server["security_groups"] = [{"name": g} for g in groups]
     if form.get("key_name"):
         server["key_name"] = form.get("key_name")
-    if form.get("user_data"):
-        server["user_data"] = base64.b64encode(form.get("user_data").encode()).decode()
+    user_data = form.get("user_data").encode()
+    if form.files.get("user_data_file"):
+        user_data = await form.files["user_data_file"].read(MAX_USER_DATA + 1)
+    if len(user_data) > MAX_USER_DATA:
+        raise ApiError(400, f"User data is limited to {MAX_USER_DATA} bytes (65535 once base64-encoded).")
+    if user_data:
+        server["user_data"] = base64.b64encode(user_data).decode()
+    metadata = {}
+    for line in form.get("metadata").splitlines():
+        if line.strip():
+            key, sep, value = line.partition("=")
+            if not sep or not key.strip():
+                raise ApiError(400, f"Metadata lines are key=value: {line.strip()!r} is not.")
+            metadata[key.strip()] = value.strip()
+    if metadata:
+        server["metadata"] = metadata
     if form.get("config_drive"):
         server["config_drive"] = True
     if not server["name"] or not server["flavorRef"]:
         raise ApiError(400, "An instance needs a name and a flavor.")
-    await page.cloud.post("compute", "/servers", {"server": server})
+    body: dict = {"server": server}
+    if form.get("server_group"):
+        body["os:scheduler_hints"] = {"group": form.get("server_group")}
+    await page.cloud.post("compute", "/servers", body)
     return page.done(f"Launching {server['name']}.", "/instances")
 
 
@@ -182,4 +353,9 @@ def routes() -> list[Route]:
             Route("/instances/rows", instance_rows, methods=["GET"]),
             Route("/instances/launch", launch_form, methods=["GET"]),
             Route("/instances/{id}/console", console_log, methods=["GET"]),
+            Route("/instances/{id}/attach-volume", attach_volume_form, methods=["GET"]),
+            Route("/instances/{id}/attach-volume", attach_volume, methods=["POST"]),
+            Route("/instances/{id}/detach-volume", detach_volume, methods=["POST"]),
+            Route("/instances/{id}/do/{form}", server_form, methods=["GET"]),
+            Route("/instances/{id}/do/{form}", server_form_post, methods=["POST"]),
             Route("/instances/{id}/{action}", instance_action, methods=["POST"])]

@@ -53,8 +53,37 @@ async def _network(cloud: Cloud, project_id: str) -> list[Usage]:
 
 async def _volume(cloud: Cloud, project_id: str) -> list[Usage]:
     quota = (await cloud.get("block-storage", f"/os-quota-sets/{project_id}", usage="True"))["quota_set"]
-    return [Usage("Volumes", quota["volumes"]["in_use"], quota["volumes"]["limit"]),
-            Usage("Volume storage", quota["gigabytes"]["in_use"], quota["gigabytes"]["limit"], "GB")]
+    found = [Usage("Volumes", quota["volumes"]["in_use"], quota["volumes"]["limit"]),
+             Usage("Volume storage", quota["gigabytes"]["in_use"], quota["gigabytes"]["limit"], "GB")]
+    found += [Usage(label, quota[key]["in_use"], quota[key]["limit"]) for key, label in
+              (("snapshots", "Volume snapshots"), ("backups", "Volume backups")) if key in quota]
+    return found
+
+
+def _bytes_unit(*amounts: float) -> tuple[float, str]:
+    """The unit the larger of the amounts reads best in: (bytes in one unit, its name)."""
+    top = max(amounts)
+    for size, unit in ((1 << 30, "GiB"), (1 << 20, "MiB")):
+        if top >= size:
+            return size, unit
+    return 1 << 10, "KiB"
+
+
+async def _object_store(cloud: Cloud) -> list[Usage]:
+    """The account's containers and stored bytes, against its quota (``X-Account-Meta-Quota-Bytes``) if it
+    has one: Swift keeps no other usage API."""
+    head = (await cloud.call("HEAD", "object-store", "")).headers
+    used = int(head.get("x-account-bytes-used", 0))
+    quota = int(head["x-account-meta-quota-bytes"]) if head.get("x-account-meta-quota-bytes", "").isdigit() else -1
+    size, unit = _bytes_unit(used, quota)
+    return [Usage("Containers", int(head.get("x-account-container-count", 0)), None),
+            Usage("Objects", int(head.get("x-account-object-count", 0)), None),
+            Usage("Stored data", round(used / size), quota / size if quota >= 0 else None, unit)]
+
+
+async def _orchestration(cloud: Cloud) -> list[Usage]:
+    stacks = (await cloud.get("orchestration", "/stacks"))["stacks"]
+    return [Usage("Stacks", len(stacks), None)]
 
 
 async def _image(cloud: Cloud) -> list[Usage]:
@@ -75,7 +104,8 @@ async def overview(page: Page) -> Response:
     cloud = page.cloud
     sections = await asyncio.gather(
         _section("Compute", _compute(cloud)), _section("Block Storage", _volume(cloud, page.project_id)),
-        _section("Network", _network(cloud, page.project_id)), _section("Image", _image(cloud)))
+        _section("Network", _network(cloud, page.project_id)), _section("Image", _image(cloud)),
+        _section("Object store", _object_store(cloud)), _section("Orchestration", _orchestration(cloud)))
     return page.render("overview.html", title="Overview", sections=sections)
 
 

@@ -66,3 +66,59 @@ for (const element of document.querySelectorAll("[data-poll]")) {
   const every = Number(element.getAttribute("data-interval") || 3000);
   window.setInterval(() => refresh(element), every);
 }
+
+// A form marked data-progress (a file upload) is sent by XMLHttpRequest so its <progress> shows how much
+// has gone; then the browser goes where the form led (the page with the outcome's message).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const bar = form.matches("[data-progress]") && form.querySelector("progress");
+  if (event.defaultPrevented || !bar) {
+    return;
+  }
+  event.preventDefault();
+  const label = form.querySelector("[data-progress-label]");
+  const request = new XMLHttpRequest();
+  request.open("POST", form.action);
+  request.setRequestHeader("X-Dashboard-Keep-Flash", "1");
+  bar.hidden = false;
+  for (const button of form.querySelectorAll("button")) {
+    button.disabled = true;
+  }
+  request.upload.addEventListener("progress", (progress) => {
+    if (progress.lengthComputable) {
+      bar.max = progress.total;
+      bar.value = progress.loaded;
+      if (label) {
+        label.textContent = `${Math.floor(100 * progress.loaded / progress.total)}%`;
+      }
+    }
+  });
+  request.addEventListener("load", () => {
+    window.location.assign(request.responseURL || window.location.href);
+  });
+  request.addEventListener("error", () => {
+    if (label) {
+      label.textContent = "The upload failed: the connection was lost.";
+    }
+    for (const button of form.querySelectorAll("button")) {
+      button.disabled = false;
+    }
+  });
+  request.send(new FormData(form));
+});
+
+// A button marked data-copy puts the named field's text on the clipboard (the temporary URL).
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) {
+    return;
+  }
+  const field = document.querySelector(button.getAttribute("data-copy"));
+  field.select();
+  try {
+    await navigator.clipboard.writeText(field.value);
+    button.textContent = "Copied";
+  } catch (error) {
+    button.textContent = "Press Ctrl+C";
+  }
+});
