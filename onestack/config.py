@@ -174,6 +174,26 @@ class VolumeSettings:
 
     backup_driver: str = "posix"
     backup_container: str = "volumebackups"
+    # The backend of a volume whose type names none in its ``volume_backend_name`` extra spec: ``file``
+    # (qcow2 files under DATA_DIR/volumes) or the Ceph backend's name (``ceph.volume_backend_name``).
+    default_backend: str = "file"
+
+
+@dataclasses.dataclass
+class CephSettings:
+    """A Ceph cluster onestack keeps bytes in (none while ``conf`` is empty): its ``ceph.conf``, the client
+    onestack is (``onestack`` for ``client.onestack``) and that client's keyring ("": the one ceph.conf
+    names), the pools per use, and the name a volume type's ``volume_backend_name`` gives the RBD volume
+    backend.  Every call to the cluster gives up after ``timeout`` seconds.  ``onestack down --purge``
+    never touches the cluster's data."""
+
+    conf: str = ""
+    client: str = "onestack"
+    keyring: str = ""
+    timeout: int = 60
+    pools: dict = dataclasses.field(default_factory=lambda: {"volumes": "volumes", "images": "images",
+                                                             "vms": "vms"})
+    volume_backend_name: str = "ceph"
 
 
 @dataclasses.dataclass
@@ -201,6 +221,7 @@ class Settings:
     consoles: ConsoleSettings = dataclasses.field(default_factory=ConsoleSettings)
     dashboard: DashboardSettings = dataclasses.field(default_factory=DashboardSettings)
     volume: VolumeSettings = dataclasses.field(default_factory=VolumeSettings)
+    ceph: CephSettings = dataclasses.field(default_factory=CephSettings)
 
     @property
     def host(self) -> str:
@@ -237,7 +258,8 @@ class Settings:
 
 SECTIONS = {"security_compliance": SecurityCompliance, "image_import": ImageImport, "network": NetworkSettings,
             "compute": ComputeSettings, "metadata": MetadataSettings, "consoles": ConsoleSettings,
-            "dashboard": DashboardSettings, "volume": VolumeSettings}
+            "dashboard": DashboardSettings, "volume": VolumeSettings,
+            "ceph": CephSettings}
 
 
 def load(data_dir: Path) -> Settings:
