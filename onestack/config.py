@@ -194,6 +194,9 @@ class CephSettings:
     pools: dict = dataclasses.field(default_factory=lambda: {"volumes": "volumes", "images": "images",
                                                              "vms": "vms"})
     volume_backend_name: str = "ceph"
+    # Raw images are also kept in the images pool (Glance's RBD store layout, <pool>/<id>@snap), so RBD
+    # volumes from them are clones of it and nothing is copied.
+    image_store: bool = True
 
 
 @dataclasses.dataclass

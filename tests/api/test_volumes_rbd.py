@@ -199,3 +199,38 @@ def test_retype_between_backends_is_refused(rbd_cloud, rbd_project):
     assert resp.status_code == 400 and "backend" in resp.json()["badRequest"]["message"]
     ok(rbd_project.http.delete(f"/volumes/{volume['id']}"), 202)
     rbd_project.gone(f"/volumes/{volume['id']}")
+
+
+def test_a_raw_image_lives_in_the_rbd_store_and_volumes_clone_it(rbd_cloud, ceph_cluster, rbd_project, tmp_path):
+    http = rbd_project.http
+    data = tmp_path / "image.raw"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(data), "32M"], check=True)
+    subprocess.run(["qemu-io", "-f", "raw", "-c", "write -P 0x7c 0 64k", str(data)], check=True,
+                   capture_output=True)
+    with httpx.Client(base_url=f"{rbd_cloud.url}/image/v2", headers={"X-Auth-Token": rbd_project.token},
+                      timeout=60) as glance:
+        stores = {s["id"] for s in ok(glance.get("/info/stores"))["stores"]}
+        assert stores == {"file", "rbd"}
+        image = ok(glance.post("/images", json={"name": name("raw"), "disk_format": "raw",
+                                                "container_format": "bare"}), 201)
+        ok(glance.put(f"/images/{image['id']}/file", content=data.read_bytes(),
+                      headers={"Content-Type": "application/octet-stream"}), 204)
+        shown = ok(glance.get(f"/images/{image['id']}"))
+        assert shown["stores"] == "file,rbd" and "os_onestack_rbd_location" not in shown
+        snaps = json.loads(ceph_cluster.rbd("snap", "ls", "--format", "json", f"images/{image['id']}"))
+        assert [(s["name"], s["protected"]) for s in snaps] == [("snap", "true")]
+
+        before = ceph_cluster.images("volumes")
+        volume = rbd_project.volume(volume_type="rbd", imageRef=image["id"])
+        parent = rbd_info(ceph_cluster, f"volume-{volume['id']}")["parent"]
+        # a clone of the image store's snapshot: nothing downloaded, nothing imported into the volumes pool
+        assert (parent["pool"], parent["image"], parent["snapshot"]) == ("images", image["id"], "snap")
+        assert ceph_cluster.images("volumes") - before == {f"volume-{volume['id']}"}
+        assert holds(ceph_cluster, f"volume-{volume['id']}", 0x7C)
+
+        # the image cannot go while a volume is its clone (Glance's RBD store answers the same)
+        assert glance.delete(f"/images/{image['id']}").status_code == 409
+        ok(http.delete(f"/volumes/{volume['id']}"), 202)
+        rbd_project.gone(f"/volumes/{volume['id']}")
+        ok(glance.delete(f"/images/{image['id']}"), 204)
+    assert image["id"] not in ceph_cluster.images("images")

@@ -85,6 +85,7 @@ class ImageFacade:
         # The data goes after the row, as the image API's own delete does.
         self.service.store.delete(image_id)
         self.service.staging.delete(image_id)
+        self.service.delete_rbd_copy(image_id)
 
     def purge(self, image_id: str) -> None:
         with self.db.write() as session:
@@ -110,3 +111,4 @@ class ImageFacade:
             image = session.get(Image, image_id)
             disk_format = image.disk_format if image is not None else None
         self.service.finish_upload(image_id, disk_format, written)
+        self.service.copy_to_rbd(image_id)

@@ -169,6 +169,9 @@ class Reconciler:
         image = self.image_api.show(volume.task_token, volume.image_id)
         if image is None:
             raise PeerError(f"image {volume.image_id} can no longer be read")
+        if self._clone_from_image_store(store, volume, image):
+            self._done(Volume, volume, "available")
+            return
         if not store.has_image(volume.image_id):
             downloaded = store.download_target(volume.image_id)
             try:
@@ -178,6 +181,14 @@ class Reconciler:
                 store.discard_temporaries("image", volume.image_id)
         store.create_from_image(volume.id, volume.image_id, volume.size)
         self._done(Volume, volume, "available")
+
+    def _clone_from_image_store(self, store, volume: Volume, image: dict) -> bool:
+        """An RBD volume from a raw image the image service keeps in the same cluster is a clone of its
+        ``<images pool>/<id>@snap`` (Cinder's RBD driver with Glance's RBD store): nothing is downloaded."""
+        if store is not self.stores.rbd or image.get("disk_format") != "raw" \
+                or "rbd" not in (image.get("stores") or "").split(","):
+            return False
+        return store.clone_image_store(volume.id, self.stores.image_pool, volume.image_id, volume.size)
 
     def _upload(self, store, volume: Volume) -> None:
         target = store.work_file(volume.id, "upload")
