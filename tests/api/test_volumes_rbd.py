@@ -12,10 +12,11 @@ import subprocess
 
 import httpx
 import pytest
+import yaml
 
 from tests.api.helpers import name, ok, wait
 from tests.api.volume_helpers import Project, write_pattern
-from tests.cloudfixture import Cloud
+from tests.cloudfixture import Cloud, free_port
 
 pytestmark = [pytest.mark.ceph, pytest.mark.xdist_group("ceph")]
 GiB = 1024**3
@@ -234,3 +235,18 @@ def test_a_raw_image_lives_in_the_rbd_store_and_volumes_clone_it(rbd_cloud, ceph
         rbd_project.gone(f"/volumes/{volume['id']}")
         ok(glance.delete(f"/images/{image['id']}"), 204)
     assert image["id"] not in ceph_cluster.images("images")
+
+
+def test_up_refuses_a_ceph_cluster_that_does_not_answer(tmp_path):
+    """A ceph section whose monitors do not answer stops ``onestack up`` with the reason, before serving."""
+    conf = tmp_path / "ceph.conf"
+    conf.write_text(f"[global]\nfsid = {'0' * 8}-0000-0000-0000-{'0' * 12}\nmon host = v2:127.0.0.1:{free_port()}\n")
+    keyring = tmp_path / "ceph.client.onestack.keyring"
+    keyring.write_text("[client.onestack]\n\tkey = AQBvtGVnAAAAABAAk3bSNWLDMJ7A7dRX8gArxw==\n")
+    cloud = Cloud(tmp_path / "cloud", settings={"ceph": {"conf": str(conf), "keyring": str(keyring), "timeout": 3}})
+    cloud.home.mkdir(parents=True)
+    (cloud.data_dir / "onestack.yaml").write_text(yaml.safe_dump(cloud.settings))
+    started = cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds", check=False)
+    assert started.returncode == 1
+    assert "Ceph cluster" in started.stdout and "cannot be reached" in started.stdout
+    assert not (cloud.data_dir / "onestack.pid").exists()

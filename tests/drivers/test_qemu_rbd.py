@@ -14,6 +14,7 @@ import pytest
 
 from onestack.drivers.compute import VolumeDisk
 from onestack.drivers.qemu import QemuDriver, accel
+from tests.cephcluster import long_test
 from tests.drivers.test_qemu_volumes import shell_of, spec_of, wait_for
 
 pytestmark = [pytest.mark.qemu, pytest.mark.ceph, pytest.mark.xdist_group("ceph")]
@@ -69,6 +70,7 @@ def test_an_rbd_volume_is_attached_written_and_detached(ceph_cluster, driver, ti
         ceph_cluster.rbd("rm", "--no-progress", f"volumes/{image}")
 
 
+@long_test
 def test_a_guest_boots_from_an_rbd_clone_of_its_image(ceph_cluster, driver, tiny_image, tmp_path):
     base, root_id = f"image-{uuid.uuid4()}", str(uuid.uuid4())
     root = f"volume-{root_id}"
