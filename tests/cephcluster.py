@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,27 @@ class CephCluster:
 
     def images(self, pool: str) -> set[str]:
         return set(self.rbd("ls", pool).split())
+
+    def stop_osd(self) -> None:
+        """Stop the OSD (SIGTERM, waited for): the monitors answer, no data can be read or written."""
+        pid = int((self.directory / "run" / "osd.0.pid").read_text())
+        os.kill(pid, 15)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        subprocess.run(["ceph", "-c", self.conf, "osd", "down", "0"], capture_output=True, timeout=30)
+
+    def start_osd(self) -> None:
+        """Start the OSD again and wait for HEALTH_OK."""
+        subprocess.run(["ceph-osd", "-c", self.conf, "-i", "0"], check=True, capture_output=True, timeout=60)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            health = subprocess.run(["ceph", "-c", self.conf, "health"], capture_output=True, text=True,
+                                    timeout=30).stdout.strip()
+            if health == "HEALTH_OK":
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"no HEALTH_OK after the OSD restarted: {health}")
 
     def settings(self) -> dict:
         """onestack.yaml's ``ceph`` section for this cluster."""

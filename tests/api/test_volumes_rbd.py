@@ -16,6 +16,7 @@ import yaml
 
 from tests.api.helpers import name, ok, wait
 from tests.api.volume_helpers import Project, write_pattern
+from tests.cephcluster import long_test
 from tests.cloudfixture import Cloud, free_port
 
 pytestmark = [pytest.mark.ceph, pytest.mark.xdist_group("ceph")]
@@ -250,3 +251,40 @@ def test_up_refuses_a_ceph_cluster_that_does_not_answer(tmp_path):
     assert started.returncode == 1
     assert "Ceph cluster" in started.stdout and "cannot be reached" in started.stdout
     assert not (cloud.data_dir / "onestack.pid").exists()
+
+
+@long_test
+def test_an_osd_outage_fails_a_create_with_the_reason_and_leaves_nothing(ceph_cluster, tmp_path):
+    """The OSD stopped: an RBD volume's create ends in ``error`` within the configured timeout with the
+    reason (a user message for the project), and once the OSD is back the pool holds nothing of it and a new
+    volume is made as usual."""
+    settings = {"ceph": {**ceph_cluster.settings(), "timeout": 8}}
+    cloud = Cloud(tmp_path / "outage-cloud", settings=settings).start()
+    try:
+        cloud.openstack("volume", "type", "create", "--property", "volume_backend_name=ceph", "rbd")
+        with cloud.client() as admin:
+            project = Project(cloud, admin)
+        before = ceph_cluster.images("volumes")
+        ceph_cluster.stop_osd()
+        try:
+            created = ok(project.http.post("/volumes", json={"volume": {"size": 1, "volume_type": "rbd"}}),
+                         202)["volume"]
+
+            def errored():
+                volume = ok(project.http.get(f"/volumes/{created['id']}"))["volume"]
+                return volume if volume["status"] == "error" else None
+            wait(errored, 60, "the create to fail while the OSD is down")
+            messages = ok(project.http.get("/messages"))["messages"]
+            assert [m for m in messages if m["resource_uuid"] == created["id"]]
+        finally:
+            ceph_cluster.start_osd()
+        assert ceph_cluster.images("volumes") == before
+        again = project.volume(volume_type="rbd")
+        assert f"volume-{again['id']}" in ceph_cluster.images("volumes")
+        ok(project.http.delete(f"/volumes/{again['id']}"), 202)
+        ok(project.http.delete(f"/volumes/{created['id']}"), 202)
+        project.gone(f"/volumes/{again['id']}")
+        project.gone(f"/volumes/{created['id']}")
+        assert ceph_cluster.images("volumes") == before
+    finally:
+        cloud.stop()
