@@ -126,6 +126,9 @@ class ComputeSettings:
     # interfaces): ``HOST:PORT``, which ``onestack compute join`` sets to its tunnel address; empty: a Unix
     # socket in the data dir, for this machine's other processes (API workers).
     link_bind: str = ""
+    # Nova's [libvirt] images_type: "default" (a qcow2 overlay file per guest) or "rbd" (the root disk of a
+    # guest whose image the image service keeps in Ceph is a clone of it in the ceph section's vms pool).
+    images_type: str = "default"
 
 
 @dataclasses.dataclass

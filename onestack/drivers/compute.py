@@ -95,6 +95,9 @@ class InstanceSpec:
     swap_mb: int = 0
     image_path: str | None = None  # a local copy of the image's data (raw or qcow2)
     image_format: str | None = None
+    # The image's snapshot in a Ceph cluster (``images/<id>@snap``) when the image service keeps it there:
+    # a driver with RBD guest disks makes the root disk a clone of it instead of a file.
+    image_rbd: str | None = None
     nics: tuple[NIC, ...] = ()
     config_drive: str | None = None  # path of an ISO9660 image labelled config-2, if any
     metadata: dict = dataclasses.field(default_factory=dict)

@@ -5,6 +5,7 @@ it, lets it go, and the bytes are in the cluster; a guest also boots from an RBD
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import uuid
@@ -14,6 +15,8 @@ import pytest
 
 from onestack.drivers.compute import VolumeDisk
 from onestack.drivers.qemu import QemuDriver, accel
+from onestack.drivers.qemu.rbddisks import RBDDisks
+from onestack.drivers.volumerbd import Ceph
 from tests.cephcluster import long_test
 from tests.drivers.test_qemu_volumes import shell_of, spec_of, wait_for
 
@@ -92,3 +95,43 @@ def test_a_guest_boots_from_an_rbd_clone_of_its_image(ceph_cluster, driver, tiny
         ceph_cluster.rbd("snap", "unprotect", f"volumes/{base}@snap")
         ceph_cluster.rbd("snap", "rm", "--no-progress", f"volumes/{base}@snap")
         ceph_cluster.rbd("rm", "--no-progress", f"volumes/{base}")
+
+
+def test_a_guest_root_disk_is_an_rbd_clone_of_its_image(ceph_cluster, tiny_image, tmp_path):
+    """Nova's images_type rbd: the root disk is vms/<uuid>_disk, a clone of the image's images/<id>@snap
+    grown to the flavor; the guest boots and writes it; a snapshot reads it; destroy removes it."""
+    image_id = str(uuid.uuid4())
+    subprocess.run(["qemu-img", "convert", "-q", "-O", "raw", str(tiny_image.path),
+                    f"rbd:images/{image_id}:id={ceph_cluster.client}:conf={ceph_cluster.conf}"], check=True)
+    ceph_cluster.rbd("snap", "create", "--no-progress", f"images/{image_id}@snap")
+    ceph_cluster.rbd("snap", "protect", f"images/{image_id}@snap")
+    ceph = Ceph(ceph_cluster.conf, ceph_cluster.client, ceph_cluster.keyring)
+    chosen, _ = accel.choose(Path.home() / ".cache" / "onestack")
+    driver = QemuDriver(tmp_path / "state", accel=chosen, rbd_disks=RBDDisks(ceph, "vms"))
+    spec = spec_of(tiny_image, image_path=None, image_rbd=f"images/{image_id}@snap", root_gb=1)
+    try:
+        driver.spawn(spec)
+        info = json.loads(ceph_cluster.rbd("info", "--format", "json", f"vms/{spec.uuid}_disk"))
+        assert (info["parent"]["pool"], info["parent"]["image"], info["parent"]["snapshot"]) == \
+            ("images", image_id, "snap")
+        assert info["size"] == 1024**3
+        assert not (driver.instances_dir / spec.uuid / "disk").exists()
+        shell = shell_of(driver, spec.uuid)
+        assert shell.run("ls /sys/block").split() == ["vda"]
+        shell.run("echo on-rbd > /marker; sync; echo ok")
+        shell.close()
+        target = tmp_path / "snapshot.qcow2"
+        assert driver.snapshot(spec.uuid, str(target)) == "qcow2"
+        assert json.loads(subprocess.run(["qemu-img", "info", "--output=json", str(target)], check=True,
+                                         capture_output=True, text=True).stdout)["format"] == "qcow2"
+        # a hard reboot starts a new QEMU on the same RBD disk
+        driver.reboot(spec, hard=True)
+        shell = shell_of(driver, spec.uuid)
+        assert shell.run("ls /sys/block").split() == ["vda"]
+        shell.close()
+    finally:
+        driver.destroy(spec.uuid)
+        assert f"{spec.uuid}_disk" not in ceph_cluster.images("vms")
+        ceph_cluster.rbd("snap", "unprotect", f"images/{image_id}@snap")
+        ceph_cluster.rbd("snap", "rm", "--no-progress", f"images/{image_id}@snap")
+        ceph_cluster.rbd("rm", "--no-progress", f"images/{image_id}")

@@ -1,13 +1,18 @@
 """The pieces between Block Storage's backends and QEMU, without a cluster: which backend a type chooses,
 the ``rbd`` connection Block Storage answers, and the QEMU block nodes compute's driver makes of it."""
 
+import json
+import shutil
+
 import pytest
 
-from onestack.config import CephSettings, Settings, VolumeSettings
-from onestack.drivers.compute import DriverError, VolumeDisk
-from onestack.drivers.qemu import volumes
+from onestack.config import CephSettings, ComputeSettings, Settings, VolumeSettings
+from onestack.drivers.compute import DriverError, InstanceSpec, VolumeDisk
+from onestack.drivers.qemu import command, volumes
+from onestack.drivers.qemu.layout import InstanceDir
 from onestack.drivers.volumefiles import VolumeFileError
 from onestack.drivers.volumerbd import Ceph, CephError
+from onestack.services.compute.service.host_drivers import rbd_disks
 from onestack.services.volume.public import Connection
 from onestack.services.volume.service.stores import VolumeStores
 
@@ -53,8 +58,25 @@ def test_a_connection_this_host_cannot_use_is_refused():
         VolumeDisk.from_connection({"driver_volume_type": "rbd", "data": {"name": "volumes/v", "volume_id": "x"}})
 
 
+@pytest.mark.skipif(not shutil.which("ceph"), reason="Ceph's tools are not installed: make ceph-packages")
 def test_a_cluster_that_cannot_be_reached_is_a_clear_error(tmp_path):
     conf = tmp_path / "ceph.conf"
     conf.write_text("[global]\nmon host = v2:127.0.0.1:9\n")
     with pytest.raises(CephError, match="did not answer ceph fsid within 3 s"):
         Ceph(str(conf), "onestack", timeout=3).check()
+
+
+def test_root_disks_go_to_ceph_only_with_images_type_rbd_and_a_cluster(tmp_path):
+    assert rbd_disks(Settings(data_dir=tmp_path, compute=ComputeSettings(images_type="rbd"))) is None
+    assert rbd_disks(Settings(data_dir=tmp_path, ceph=CephSettings(conf="/c/ceph.conf"))) is None
+    chosen = rbd_disks(Settings(data_dir=tmp_path, ceph=CephSettings(conf="/c/ceph.conf"),
+                                compute=ComputeSettings(images_type="rbd")))
+    assert chosen.pool == "vms" and chosen.name("u1") == "vms/u1_disk"
+    where = InstanceDir(tmp_path / "i1")
+    spec = InstanceSpec(uuid="u1", name="instance-1", hostname="h", vcpus=1, memory_mb=64, root_gb=1)
+    args = command.argv(spec, where, "tcg", rbd_root=chosen.block_node("vms/u1_disk", "root-disk"))
+    root = json.loads(args[args.index("-blockdev") + 1])
+    assert root["file"] == {"driver": "rbd", "pool": "vms", "image": "u1_disk", "conf": "/c/ceph.conf",
+                            "user": "onestack"}
+    assert "drive=root-disk" in args[args.index("-blockdev") + 3] and "bootindex=0" in args[args.index("-blockdev") + 3]
+    assert str(where.root_disk) not in " ".join(args)

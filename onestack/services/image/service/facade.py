@@ -11,7 +11,7 @@ from onestack.http.context import Context
 from onestack.services.image.models import Image
 from onestack.services.image.public import ImageInfo
 from onestack.services.image.service import ImageService
-from onestack.services.image.views import HIDDEN
+from onestack.services.image.views import HIDDEN, RBD_LOCATION
 
 # A snapshot's data has no size limit of its own: the image service's quotas decide.
 UNBOUNDED = 1 << 62
@@ -63,6 +63,11 @@ class ImageFacade:
     def file_path(self, image_id: str) -> str | None:
         path = self.service.store.path(image_id)
         return str(path) if path.exists() else None
+
+    def rbd_location(self, image_id: str) -> str | None:
+        with self.db.read() as session:
+            image = session.get(Image, image_id)
+            return (image.properties or {}).get(RBD_LOCATION) if image is not None else None
 
     def create(self, ctx: Context, body: dict, owner: str | None = None) -> ImageInfo:
         with self.db.write() as session:
