@@ -97,6 +97,7 @@ def test_a_guest_boots_from_an_rbd_clone_of_its_image(ceph_cluster, driver, tiny
         ceph_cluster.rbd("rm", "--no-progress", f"volumes/{base}")
 
 
+@long_test
 def test_a_guest_root_disk_is_an_rbd_clone_of_its_image(ceph_cluster, tiny_image, tmp_path):
     """Nova's images_type rbd: the root disk is vms/<uuid>_disk, a clone of the image's images/<id>@snap
     grown to the flavor; the guest boots and writes it; a snapshot reads it; destroy removes it."""
