@@ -240,16 +240,26 @@ class ImageService:
         authorize(ctx, "delete_image", image)
         if image.protected:
             raise Forbidden(f"Image {image.id} is protected and cannot be deleted.")
-        if self.rbd is not None and (image.properties or {}).get(RBD_LOCATION):
-            try:
-                clones = self.rbd.clones(image.id)
-            except CephError as exc:
-                raise Conflict(f"Image {image.id} cannot be deleted now: its RBD copy cannot be checked "
-                               f"({exc}).") from None
-            if clones:
-                # Glance's RBD store refuses as well: the volumes made from it are its copy-on-write clones.
-                raise Conflict(f"Image {image.id} is in use by {len(clones)} RBD clones and cannot be deleted.")
         session.delete(image)
+
+    def check_rbd_clones(self, ctx: Context, image_id: str) -> None:
+        """Before a delete, outside any transaction (a call to the cluster may take a while): an image whose
+        RBD copy has clones cannot go, as Glance's RBD store refuses (the volumes made from it are its
+        copy-on-write clones)."""
+        if self.rbd is None:
+            return
+        with self.db.read() as session:
+            image = self.get(session, ctx, image_id)
+            authorize(ctx, "delete_image", image)  # a caller who may not delete hears that first
+            if not (image.properties or {}).get(RBD_LOCATION):
+                return
+        try:
+            clones = self.rbd.clones(image_id)
+        except CephError as exc:
+            raise Conflict(f"Image {image_id} cannot be deleted now: its RBD copy cannot be checked ({exc}).") \
+                from None
+        if clones:
+            raise Conflict(f"Image {image_id} is in use by {len(clones)} RBD clones and cannot be deleted.")
 
     def delete_rbd_copy(self, image_id: str) -> None:
         """The image's RBD copy, after its row went (a clone made in between keeps it, reported)."""
@@ -332,6 +342,7 @@ class ImageService:
 
     def delete_image(self, ctx: Context, image_id: str) -> None:
         """The row, then the data (and any staged data)."""
+        self.check_rbd_clones(ctx, image_id)
         with self.db.write() as session:
             self.delete(session, ctx, self.get(session, ctx, image_id))
         self.store.delete(image_id)
@@ -562,6 +573,12 @@ class ImageService:
         ``uploading`` so it can be imported again), and data of images that are gone is removed."""
         for image_id in self.store.discard_partials() + self.staging.discard_partials():
             LOG.info("removed the partial data of image %s", image_id)
+        if self.rbd is not None:
+            try:
+                for image_id in self.rbd.discard_partials():
+                    LOG.info("removed the partial RBD copy of image %s", image_id)
+            except CephError as exc:
+                LOG.error("the Ceph cluster could not be checked at start-up: %s", exc)
         with self.db.write() as session:
             stuck = session.execute(update(Image).where(Image.status == "saving").values(status="queued"))
             if stuck.rowcount:

@@ -85,6 +85,7 @@ class ImageFacade:
             return _info(image)
 
     def delete(self, ctx: Context, image_id: str) -> None:
+        self.service.check_rbd_clones(ctx, image_id)
         with self.db.write() as session:
             self.service.delete(session, ctx, self.service.get(session, ctx, image_id))
         # The data goes after the row, as the image API's own delete does.
