@@ -28,7 +28,13 @@ import re
 import subprocess
 from pathlib import Path
 
-from onestack.drivers.volumefiles import IMAGE_FORMATS, UPLOAD_FORMATS, VolumeFileError, inspect_image
+from onestack.drivers.volumefiles import (
+    IMAGE_FORMATS,
+    UPLOAD_FORMATS,
+    VolumeFileError,
+    VolumeFiles,
+    inspect_image,
+)
 
 GiB = 1024**3
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -99,7 +105,8 @@ class VolumeRBD:
     def __init__(self, ceph: Ceph, pool: str, work: Path):
         self.ceph = ceph
         self.pool = pool
-        self.root = work
+        # what passes through this host is kept as the file backend keeps its temporary files
+        self.local = VolumeFiles(work)
 
     # -- names -----------------------------------------------------------------------------------------
     def _spec(self, name: str, snapshot: str | None = None) -> str:
@@ -160,14 +167,7 @@ class VolumeRBD:
 
     def delete_volume(self, volume_id: str) -> None:
         """The volume's image, after the snapshots it still holds (their clones flattened first)."""
-        name = self.volume_name(volume_id)
-        for snap in self._snaps(name):
-            self._drop_snapshot(name, snap)
-        try:
-            self.ceph.rbd("rm", "--no-progress", self._spec(name))
-        except CephError as exc:
-            if "No such file or directory" not in str(exc):
-                raise
+        self._remove_image(self.volume_name(volume_id))
         self.discard_temporaries("volume", volume_id)
 
     # -- snapshots -------------------------------------------------------------------------------------
@@ -212,8 +212,7 @@ class VolumeRBD:
         return IMAGE_SNAP in self._snaps(f"image-{image_id}")
 
     def download_target(self, image_id: str) -> Path:
-        self.root.mkdir(parents=True, exist_ok=True)
-        return self.root / f".image-{image_id}.download.partial"
+        return self.local.download_target(image_id)
 
     def cache_image(self, image_id: str, downloaded: Path, disk_format: str) -> None:
         """Import downloaded image data as ``image-<id>`` (raw) with its protected snapshot ``snap``."""
@@ -299,13 +298,10 @@ class VolumeRBD:
         _qemu_img("convert", "-q", "-n", "-f", "raw", "-O", "raw", str(raw), self.source(volume_id))
 
     def work_file(self, volume_id: str, purpose: str) -> Path:
-        self.root.mkdir(parents=True, exist_ok=True)
-        return self.root / f".volume-{volume_id}.{purpose}.partial"
+        return self.local.work_file(volume_id, purpose)
 
     def discard_temporaries(self, kind: str, ident: str) -> None:
-        if self.root.exists():
-            for path in self.root.glob(f".{kind}-{ident}*"):
-                path.unlink(missing_ok=True)
+        self.local.discard_temporaries(kind, ident)
         if kind == "image":
             self._remove_image(f"image-{ident}.partial")
 

@@ -62,6 +62,20 @@ def rbd_snaps(cluster, image: str) -> dict[str, dict]:
     return {s["name"]: s for s in json.loads(cluster.rbd("snap", "ls", "--format", "json", f"volumes/{image}"))}
 
 
+def create_fails(project: Project, volume_type: str, seconds: float) -> dict:
+    """A volume of ``volume_type`` whose create ends in ``error``, with a user message for the project."""
+    created = ok(project.http.post("/volumes", json={"volume": {"size": 1, "volume_type": volume_type}}),
+                 202)["volume"]
+
+    def errored():
+        volume = ok(project.http.get(f"/volumes/{created['id']}"))["volume"]
+        return volume if volume["status"] == "error" else None
+    wait(errored, seconds, f"the create of a {volume_type} volume to fail")
+    messages = ok(project.http.get("/messages"))["messages"]
+    assert [m["event_id"] for m in messages if m["resource_uuid"] == created["id"]]
+    return created
+
+
 def test_volumes_snapshots_and_clones_are_rbd_images_the_database_names(rbd_cloud, ceph_cluster):
     cli = rbd_cloud.openstack
     before = ceph_cluster.images("volumes")
@@ -183,15 +197,7 @@ def test_volume_from_an_image_clones_the_imported_image_and_backups_round_trip(r
 
 def test_a_type_naming_no_backend_fails_the_create_with_the_reason(rbd_cloud, rbd_project):
     rbd_cloud.openstack("volume", "type", "create", "--property", "volume_backend_name=nowhere", "nowhere")
-    created = ok(rbd_project.http.post("/volumes", json={"volume": {"size": 1, "volume_type": "nowhere"}}),
-                 202)["volume"]
-
-    def errored():
-        volume = ok(rbd_project.http.get(f"/volumes/{created['id']}"))["volume"]
-        return volume if volume["status"] == "error" else None
-    wait(errored, 30, "volume error")
-    messages = ok(rbd_project.http.get("/messages"))["messages"]
-    assert [m["event_id"] for m in messages if m["resource_uuid"] == created["id"]]
+    create_fails(rbd_project, "nowhere", 30)
 
 
 def test_retype_between_backends_is_refused(rbd_cloud, rbd_project):
@@ -267,15 +273,7 @@ def test_an_osd_outage_fails_a_create_with_the_reason_and_leaves_nothing(ceph_cl
         before = ceph_cluster.images("volumes")
         ceph_cluster.stop_osd()
         try:
-            created = ok(project.http.post("/volumes", json={"volume": {"size": 1, "volume_type": "rbd"}}),
-                         202)["volume"]
-
-            def errored():
-                volume = ok(project.http.get(f"/volumes/{created['id']}"))["volume"]
-                return volume if volume["status"] == "error" else None
-            wait(errored, 60, "the create to fail while the OSD is down")
-            messages = ok(project.http.get("/messages"))["messages"]
-            assert [m for m in messages if m["resource_uuid"] == created["id"]]
+            created = create_fails(project, "rbd", 60)
         finally:
             ceph_cluster.start_osd()
         assert ceph_cluster.images("volumes") == before
