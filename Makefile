@@ -7,9 +7,13 @@ AREA ?= identity
 APT_PACKAGES := postgresql postgresql-contrib qemu-utils qemu-system-x86 seabios linux-image-cloud-amd64 \
 	busybox-static dropbear-bin genisoimage syslinux syslinux-common mtools dosfstools iproute2 \
 	dnsmasq-base radvd nftables iptables conntrack novnc runc chromium
+# A throwaway Ceph cluster (make ceph) and the tests against one: installed apart, as they are larger.
+CEPH_PACKAGES := ceph-mon ceph-osd ceph-mgr ceph-common python3-rados python3-rbd qemu-block-extra
+CEPH_DIR ?= .ceph
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down purge status test test-unit check conformance bench docs clean postgres audit screenshots fuzz
+.PHONY: install up down purge status test test-unit check conformance bench docs clean postgres audit screenshots fuzz \
+	ceph ceph-down ceph-packages ceph-test
 
 install: $(STAMP)
 
@@ -36,7 +40,10 @@ status:
 postgres: install
 	scripts/postgres-up.sh
 
+# The Ceph tests start their own throwaway cluster (about 20 s) and skip, saying why, where Ceph cannot run;
+# a failed package install (no apt) only leaves them skipped.
 test: install postgres check
+	-scripts/install-system.sh $(CEPH_PACKAGES)
 	ONESTACK_TEST_POSTGRES=$$(scripts/postgres-up.sh --url) $(PY) -m pytest -n 2 --dist loadgroup -q
 
 check: install
@@ -58,6 +65,21 @@ conformance: install
 
 bench: install
 	$(PY) bench/run.py
+
+# A one-node cluster (mon, mgr, one BlueStore OSD on a sparse file) under CEPH_DIR on 127.0.0.1; prints the
+# ceph.conf, client and keyring to put in onestack.yaml's ceph section.  `make ceph-down` removes it all.
+ceph-packages:
+	scripts/install-system.sh $(CEPH_PACKAGES)
+
+ceph: install ceph-packages
+	scripts/ceph-up.sh $(CEPH_DIR)
+
+ceph-down:
+	scripts/ceph-down.sh $(CEPH_DIR)
+
+# Every Ceph test (make test runs the short ones too), against a throwaway cluster of their own.
+ceph-test: install ceph-packages
+	ONESTACK_CEPH_ALL=1 $(PY) -m pytest -n 0 -q -m ceph tests
 
 # the site from docs/ into site/; --strict turns every warning (a broken link or anchor) into a failure
 docs: install

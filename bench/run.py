@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import compute, dataplane, guest, load, network, testcloud, volume  # noqa: E402
+from bench import ceph, compute, dataplane, guest, load, network, testcloud, volume  # noqa: E402
 from bench import object as object_bench  # noqa: E402
 from bench.targets import BCRYPT_ROUNDS, ROOT, Keystone, Onestack, password_body, rss_mb  # noqa: E402
 
@@ -130,6 +130,7 @@ PARTS = {
     "object": (lambda args: {"object": object_bench.measure(args.quick)}, ("object",),
                lambda r: object_bench.table(r["object"])),
     "volume": (lambda args: {"volume": volume.measure(args.quick)}, ("volume",), lambda r: volume.table(r["volume"])),
+    "ceph": (lambda args: {"ceph": ceph.measure(args.quick)}, ("ceph",), lambda r: ceph.table(r["ceph"])),
 }
 
 

@@ -73,6 +73,7 @@ def up(
         raise typer.Exit(0 if daemon.answers(settings.base_url) else 1)
     config.save(settings)
     started = time.monotonic()
+    _check_ceph(settings)
     if detach:
         argv = ["up", "--data-dir", str(settings.data_dir)] + ([] if user_clouds else ["--no-user-clouds"])
         try:
@@ -89,6 +90,21 @@ def up(
     server.serve(settings, runtime)
 
 
+def _check_ceph(settings: config.Settings) -> None:
+    """A configured Ceph cluster must answer before the cloud starts: every RBD volume depends on it."""
+    if not settings.ceph.conf:
+        return
+    from onestack.drivers.volumerbd import Ceph, CephError
+
+    ceph = settings.ceph
+    try:
+        Ceph(ceph.conf, ceph.client, ceph.keyring, min(ceph.timeout, 20)).check()
+    except CephError as exc:
+        console.print(f"[red]the Ceph cluster of onestack.yaml's ceph section ({ceph.conf}, client.{ceph.client}) "
+                      f"cannot be reached: {exc}[/red]")
+        raise typer.Exit(1) from None
+
+
 def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
     console.print(f"[green]onestack is up[/green] at {settings.base_url} (pid {pid}, ready in {seconds:.2f}s)")
     console.print(f"  data dir   {settings.data_dir}")
@@ -98,6 +114,9 @@ def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
     console.print(f"  containers {'on' if containers else 'off'} ({why})")
     on, why = availability.choose(settings.network.dataplane)
     console.print(f"  network    data plane {'on' if on else 'off'} ({why})")
+    if settings.ceph.conf:
+        console.print(f"  ceph       {settings.ceph.conf} as client.{settings.ceph.client} (volume backend "
+                      f"{settings.ceph.volume_backend_name!r}, pool {settings.ceph.pools['volumes']})")
     metadata = settings.data_dir / "metadata.sock"
     console.print(f"  metadata   {metadata}" + (f" and {settings.metadata.bind} (signed requests)"
                                                  if settings.metadata.bind else ""))

@@ -126,6 +126,9 @@ class ComputeSettings:
     # interfaces): ``HOST:PORT``, which ``onestack compute join`` sets to its tunnel address; empty: a Unix
     # socket in the data dir, for this machine's other processes (API workers).
     link_bind: str = ""
+    # Nova's [libvirt] images_type: "default" (a qcow2 overlay file per guest) or "rbd" (the root disk of a
+    # guest whose image the image service keeps in Ceph is a clone of it in the ceph section's vms pool).
+    images_type: str = "default"
 
 
 @dataclasses.dataclass
@@ -174,6 +177,29 @@ class VolumeSettings:
 
     backup_driver: str = "posix"
     backup_container: str = "volumebackups"
+    # The backend of a volume whose type names none in its ``volume_backend_name`` extra spec: ``file``
+    # (qcow2 files under DATA_DIR/volumes) or the Ceph backend's name (``ceph.volume_backend_name``).
+    default_backend: str = "file"
+
+
+@dataclasses.dataclass
+class CephSettings:
+    """A Ceph cluster onestack keeps bytes in (none while ``conf`` is empty): its ``ceph.conf``, the client
+    onestack is (``onestack`` for ``client.onestack``) and that client's keyring ("": the one ceph.conf
+    names), the pools per use, and the name a volume type's ``volume_backend_name`` gives the RBD volume
+    backend.  Every call to the cluster gives up after ``timeout`` seconds.  ``onestack down --purge``
+    never touches the cluster's data."""
+
+    conf: str = ""
+    client: str = "onestack"
+    keyring: str = ""
+    timeout: int = 60
+    pools: dict = dataclasses.field(default_factory=lambda: {"volumes": "volumes", "images": "images",
+                                                             "vms": "vms"})
+    volume_backend_name: str = "ceph"
+    # Raw images are also kept in the images pool (Glance's RBD store layout, <pool>/<id>@snap), so RBD
+    # volumes from them are clones of it and nothing is copied.
+    image_store: bool = True
 
 
 @dataclasses.dataclass
@@ -201,6 +227,7 @@ class Settings:
     consoles: ConsoleSettings = dataclasses.field(default_factory=ConsoleSettings)
     dashboard: DashboardSettings = dataclasses.field(default_factory=DashboardSettings)
     volume: VolumeSettings = dataclasses.field(default_factory=VolumeSettings)
+    ceph: CephSettings = dataclasses.field(default_factory=CephSettings)
 
     @property
     def host(self) -> str:
@@ -237,7 +264,8 @@ class Settings:
 
 SECTIONS = {"security_compliance": SecurityCompliance, "image_import": ImageImport, "network": NetworkSettings,
             "compute": ComputeSettings, "metadata": MetadataSettings, "consoles": ConsoleSettings,
-            "dashboard": DashboardSettings, "volume": VolumeSettings}
+            "dashboard": DashboardSettings, "volume": VolumeSettings,
+            "ceph": CephSettings}
 
 
 def load(data_dir: Path) -> Settings:

@@ -54,7 +54,7 @@ class Runtime:
         self.compute_reconciler = InstanceReconciler.of(self.compute)
         self.power_sync = PowerSync(self.db, self.compute.hosts)
         # Volume files live in the controller's data dir: joined hosts leave them to it.
-        self.volume_files = VolumeReconciler(self.db, self.volume.files, self.volume.image_api,
+        self.volume_files = VolumeReconciler(self.db, self.volume.stores, self.volume.image_api,
                                              self.volume.backup_stores) if network_node else None
         self.orchestration = OrchestrationService(self.db, settings)
         # Stacks are converged by the controller only (joined hosts have no API for it to call).

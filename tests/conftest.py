@@ -8,7 +8,7 @@ from tests.cloudfixture import Cloud
 # Network (nadmin, tenant, other_tenant, make_tenant), volume (storage, cinder_admin), object (swift) and
 # orchestration (heat, make_heat) fixtures.
 pytest_plugins = ["tests.api.network_helpers", "tests.api.volume_helpers", "tests.api.object_helpers",
-                  "tests.api.orchestration_helpers"]
+                  "tests.api.orchestration_helpers", "tests.cephcluster"]
 
 
 @pytest.fixture(scope="session")

@@ -57,20 +57,30 @@ class VolumeDisk:
     read_only: bool = False
     boot: bool = False  # the guest's root disk (booted from the volume)
     throttle: dict = dataclasses.field(default_factory=dict)  # QEMU's limits, e.g. {"iops-total": 100}
+    # An RBD image (``path`` is pool/image), opened by QEMU through librbd as this Ceph client:
+    # {"conf", "user", "keyring"}; None for a file.
+    rbd: dict | None = None
 
     @classmethod
     def from_connection(cls, connection: dict, *, boot: bool = False) -> VolumeDisk:
-        """The disk a ``file`` connection names; ``DriverError`` for a connection this host cannot use."""
+        """The disk a ``file`` or ``rbd`` connection names; ``DriverError`` for a connection this host
+        cannot use."""
         kind, data = connection.get("driver_volume_type"), connection.get("data") or {}
-        if kind != "file" or not data.get("path") or data.get("format", "qcow2") not in ("qcow2", "raw"):
-            raise DriverError(f"cannot connect a volume of type {kind!r} (only qcow2 or raw files)")
+        rbd = None
+        if kind == "rbd" and "/" in (data.get("name") or "") and data.get("conf"):
+            rbd = {"conf": data["conf"], "user": data.get("auth_username") or "admin",
+                   "keyring": data.get("keyring") or ""}
+            data = {**data, "path": data["name"], "format": "raw"}
+        elif kind != "file" or not data.get("path") or data.get("format", "qcow2") not in ("qcow2", "raw"):
+            raise DriverError(f"cannot connect a volume of type {kind!r} (only qcow2 or raw files and RBD "
+                              f"images)")
         throttle = {}
         for key, value in (data.get("qos_specs") or {}).items():
             limit = QOS_LIMITS.get(key)
             if limit is not None and int(value) > 0:  # other keys (consumer, per-GB ones...) are not limits
                 throttle[limit] = int(value)
         return cls(volume_id=data["volume_id"], path=data["path"], format=data.get("format", "qcow2"),
-                   read_only=data.get("access_mode") == "ro", boot=boot, throttle=throttle)
+                   read_only=data.get("access_mode") == "ro", boot=boot, throttle=throttle, rbd=rbd)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +95,9 @@ class InstanceSpec:
     swap_mb: int = 0
     image_path: str | None = None  # a local copy of the image's data (raw or qcow2)
     image_format: str | None = None
+    # The image's snapshot in a Ceph cluster (``images/<id>@snap``) when the image service keeps it there:
+    # a driver with RBD guest disks makes the root disk a clone of it instead of a file.
+    image_rbd: str | None = None
     nics: tuple[NIC, ...] = ()
     config_drive: str | None = None  # path of an ISO9660 image labelled config-2, if any
     metadata: dict = dataclasses.field(default_factory=dict)

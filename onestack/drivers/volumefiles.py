@@ -128,14 +128,19 @@ class VolumeFiles:
         if not self.volume(volume_id).exists():
             self._create(self.volume(volume_id), size_gb)
 
-    def create_from_snapshot(self, volume_id: str, snapshot_id: str, size_gb: int) -> None:
-        """An overlay on the snapshot's file, ``size_gb`` large (at least the snapshot's size)."""
+    def create_from_snapshot(self, volume_id: str, snapshot_id: str, size_gb: int, *,
+                             source_volume: str | None = None) -> None:
+        """An overlay on the snapshot's file, ``size_gb`` large (at least the snapshot's size); the
+        snapshot's volume (``source_volume``) does not matter here: the file stands alone."""
         if self.volume(volume_id).exists():
             return
         source = self.snapshot(snapshot_id)
         if not source.exists():
             raise VolumeFileError(f"the data of snapshot {snapshot_id} are missing")
         self._create(self.volume(volume_id), size_gb, backing=source)
+
+    def has_image(self, image_id: str) -> bool:
+        return self.image(image_id).exists()
 
     def cache_image(self, image_id: str, downloaded: Path, disk_format: str) -> None:
         """Turn downloaded image data into the image's qcow2 file (once; the download is removed)."""
@@ -166,6 +171,10 @@ class VolumeFiles:
             raise VolumeFileError(f"a volume cannot be uploaded as {disk_format}")
         _run("qemu-img", "convert", "-q", "-U", "-f", "qcow2", "-O", IMAGE_FORMATS[disk_format],
              str(self.volume(volume_id)), str(dest))
+
+    def source(self, volume_id: str, snapshot_id: str | None = None) -> Path:
+        """The file a volume's (or one of its snapshots') data are read from."""
+        return self.snapshot(snapshot_id) if snapshot_id else self.volume(volume_id)
 
     def export_raw(self, source: Path, dest: Path) -> None:
         """The data of a volume or snapshot file, its chain flattened, as a sparse raw file (for a backup)."""
@@ -227,7 +236,7 @@ class VolumeFiles:
         volume.replace(frozen)
         overlay.replace(volume)
 
-    def delete_snapshot(self, snapshot_id: str) -> None:
+    def delete_snapshot(self, snapshot_id: str, *, volume_id: str | None = None) -> None:
         """Remove the snapshot's file after every file backing on it is rebased onto its own backing."""
         frozen = self.snapshot(snapshot_id)
         if not frozen.exists():

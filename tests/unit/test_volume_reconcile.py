@@ -6,19 +6,22 @@ import uuid
 
 import pytest
 
+from onestack.config import Settings
 from onestack.db import migrate
 from onestack.db.engine import Database
 from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles, backing_of, inspect_image
 from onestack.services.volume.models import DEFAULT_TYPE_ID, Backup, Snapshot, Volume
 from onestack.services.volume.reconcile import Reconciler
+from onestack.services.volume.service.stores import VolumeStores
 
 
 @pytest.fixture
 def world(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'cloud.db'}")
     migrate.upgrade(db)
-    files = VolumeFiles(tmp_path / "volumes")
-    yield db, files, Reconciler(db, files)
+    stores = VolumeStores(Settings(data_dir=tmp_path))
+    files = stores.files
+    yield db, files, Reconciler(db, stores)
     db.dispose()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
 
@@ -28,7 +29,9 @@ def _options(values: dict) -> str:
     return ",".join(f"{k}={v}" for k, v in values.items())
 
 
-def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | None = None) -> list[str]:
+def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | None = None,
+         rbd_root: dict | None = None) -> list[str]:
+    """``rbd_root``: the block node of a root disk in Ceph (opened through librbd) instead of the file."""
     args = [
         QEMU, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
         "-machine", f"pc,accel={accel}", *(["-cpu", "host"] if accel == "kvm" else []),
@@ -50,7 +53,11 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | No
     boot = spec.boot_volume
     if boot is not None:
         args += volumes.argv(boot)
-    disks = [] if boot is not None else [(where.root_disk, "qcow2", False)]
+    if boot is None and rbd_root is not None:
+        args += ["-blockdev", json.dumps(rbd_root), "-device",
+                 _options({"driver": "virtio-blk-pci", "drive": rbd_root["node-name"], "id": "disk-root",
+                           "bootindex": 0})]
+    disks = [] if boot is not None or rbd_root is not None else [(where.root_disk, "qcow2", False)]
     if where.ephemeral_disk.exists():
         disks.append((where.ephemeral_disk, "raw", False))
     if where.swap_disk.exists():
@@ -62,7 +69,7 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | No
         if read_only:
             drive["readonly"] = "on"
         device = {"driver": "virtio-blk-pci", "drive": f"drive{index}", "id": f"disk{index}"}
-        if index == 0 and boot is None:
+        if index == 0 and boot is None and rbd_root is None:
             device["bootindex"] = 0
         args += ["-drive", _options(drive), "-device", _options(device)]
     for disk in spec.volumes:

@@ -114,6 +114,11 @@ def grow_root(spec: InstanceSpec, where: InstanceDir) -> None:
 def snapshot(where: InstanceDir, target: Path) -> None:
     """Overlay and base flattened into one standalone qcow2 (``-U``: QEMU may hold the disk open;
     the caller pauses the guest so the data is consistent)."""
+    snapshot_of(str(where.root_disk), target, share=True)
+
+
+def snapshot_of(source: str, target: Path, share: bool = False) -> None:
+    """A disk (a file, or an ``rbd:`` name qemu-img opens through librbd) as one standalone qcow2."""
     tmp = target.with_name(f".{target.name}.partial")
-    _run("qemu-img", "convert", "-U", "-O", "qcow2", str(where.root_disk), str(tmp))
+    _run("qemu-img", "convert", *(["-U"] if share else []), "-O", "qcow2", source, str(tmp))
     tmp.replace(target)

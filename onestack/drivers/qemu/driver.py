@@ -31,6 +31,7 @@ from onestack.drivers.qemu import accel as accel_probe
 from onestack.drivers.qemu import command, disks, process, taps, volumes
 from onestack.drivers.qemu.layout import InstanceDir
 from onestack.drivers.qemu.qmp import QMP, QMPError
+from onestack.drivers.qemu.rbddisks import RBDDisks
 
 # query-status "status" → power state; anything unlisted (prelaunch, debug, ...) counts as paused
 _STATUS = {
@@ -50,7 +51,9 @@ _STATUS = {
 class QemuDriver:
     name = "qemu"
 
-    def __init__(self, state_dir: Path | str, accel: str | None = None):
+    def __init__(self, state_dir: Path | str, accel: str | None = None, rbd_disks: RBDDisks | None = None):
+        """``rbd_disks``: root disks of images kept in Ceph go there, as clones (Nova's images_type rbd)."""
+        self.rbd = rbd_disks
         self.state_dir = Path(state_dir).resolve()
         self.instances_dir = self.state_dir / "instances"
         self.base_dir = self.state_dir / "_base"
@@ -104,7 +107,17 @@ class QemuDriver:
             taps.ensure(nic)
         for sock in where.sockets():
             sock.unlink(missing_ok=True)
-        process.start(command.argv(spec, where, self.accel, incoming), where)
+        process.start(command.argv(spec, where, self.accel, incoming, rbd_root=self._rbd_root(where)), where)
+
+    def _rbd_root(self, where: InstanceDir) -> dict | None:
+        """The block node of the guest's root disk when it is in Ceph (the marker says so)."""
+        marker = RBDDisks.marker(where.root)
+        if not marker.exists():
+            return None
+        name = marker.read_text().strip()
+        if self.rbd is None:
+            raise DriverError(f"the root disk {name} is in Ceph, and this host has no Ceph cluster configured")
+        return self.rbd.block_node(name, "root-disk")
 
     def _stop(self, uuid: str, graceful_seconds: float) -> None:
         """Power-button first when ``graceful_seconds`` > 0; then QMP quit; then SIGKILL."""
@@ -136,7 +149,11 @@ class QemuDriver:
                 return
             where.root.mkdir(parents=True, exist_ok=True)
             try:
-                disks.create_root(spec, where, self.base_dir)
+                if self.rbd is not None and spec.image_rbd and spec.boot_volume is None \
+                        and not where.root_disk.exists():
+                    self.rbd.create_root(spec, where.root)
+                else:
+                    disks.create_root(spec, where, self.base_dir)
                 disks.create_ephemeral_and_swap(spec, where)
                 disks.copy_config_drive(spec, where)
                 where.save_spec(spec)
@@ -154,6 +171,8 @@ class QemuDriver:
             for nic in nics:
                 taps.remove(nic.tap_name)
             where.remove_sockets()  # they may not be beside the files
+            if self.rbd is not None:
+                self.rbd.remove(where.root)  # before the directory: a failure is retried, nothing is lost
             shutil.rmtree(where.root, ignore_errors=True)
         self._locks.pop(uuid, None)
 
@@ -257,7 +276,8 @@ class QemuDriver:
     def snapshot(self, uuid: str, target_path: str) -> str:
         with self._locks[uuid]:
             where = self._dir(uuid)
-            if not where.root_disk.exists():
+            rbd_root = self.rbd.root_of(where.root) if self.rbd is not None else None
+            if not where.root_disk.exists() and rbd_root is None:
                 raise DriverError(f"instance {uuid} has no root disk")
             resume_after = False
             if self._status(uuid) == "running":
@@ -266,7 +286,10 @@ class QemuDriver:
                     qmp.execute("stop")
                 resume_after = True
             try:
-                disks.snapshot(where, Path(target_path))
+                if rbd_root is not None:
+                    disks.snapshot_of(self.rbd.qemu_uri(rbd_root), Path(target_path))
+                else:
+                    disks.snapshot(where, Path(target_path))
             finally:
                 if resume_after:
                     with self._qmp(uuid) as qmp:
@@ -280,7 +303,11 @@ class QemuDriver:
                 raise DriverError(f"instance {spec.uuid} does not exist")
             self._stop(spec.uuid, graceful_seconds=30)
             where.saved_state.unlink(missing_ok=True)  # its RAM size no longer fits
-            disks.grow_root(spec, where)
+            rbd_root = self.rbd.root_of(where.root) if self.rbd is not None else None
+            if rbd_root is not None and spec.boot_volume is None:
+                self.rbd.grow(rbd_root, spec.root_gb)
+            else:
+                disks.grow_root(spec, where)
             disks.create_ephemeral_and_swap(spec, where)
             where.save_spec(spec)
             self._start(spec)

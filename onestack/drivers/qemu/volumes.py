@@ -1,4 +1,4 @@
-"""A volume as QEMU objects: its file opened as a block node (with a throttle filter over it when the
+"""A volume as QEMU objects: its file (or RBD image, through librbd) opened as a block node (with a throttle filter over it when the
 volume has QoS limits) and a virtio-blk device whose serial is the volume id.
 
 The same dictionaries are given on the command line (``-object``/``-blockdev``/``-device`` in JSON) and to
@@ -37,11 +37,21 @@ def group_object(disk: VolumeDisk) -> dict | None:
     return {"qom-type": "throttle-group", "id": Names.of(disk.volume_id).group, "limits": dict(disk.throttle)}
 
 
+def protocol_node(disk: VolumeDisk) -> dict:
+    """Where the bytes are: a file, or an RBD image QEMU opens through librbd (no host block device)."""
+    if disk.rbd is None:
+        return {"driver": "file", "filename": disk.path}
+    pool, image = disk.path.split("/", 1)
+    node = {"driver": "rbd", "pool": pool, "image": image, "conf": disk.rbd["conf"], "user": disk.rbd["user"]}
+    return node
+
+
 def block_nodes(disk: VolumeDisk) -> list[dict]:
-    """The nodes to add in order: the file with its format, then the throttle filter if limited."""
+    """The nodes to add in order: the file (or RBD image) with its format, then the throttle filter if
+    limited."""
     names = Names.of(disk.volume_id)
     nodes = [{"driver": disk.format, "node-name": names.node, "read-only": disk.read_only, "discard": "unmap",
-              "file": {"driver": "file", "filename": disk.path}}]
+              "file": protocol_node(disk)}]
     if disk.throttle:
         nodes.append({"driver": "throttle", "node-name": names.throttled, "throttle-group": names.group,
                       "file": names.node})

@@ -50,6 +50,9 @@ class Images(Protocol):
     def file_path(self, image_id: str) -> str | None:
         """Where the image's data is on this machine, if it has any."""
 
+    def rbd_location(self, image_id: str) -> str | None:
+        """The image's snapshot in the Ceph cluster (``pool/id@snap``) when the image service keeps it there."""
+
     def create(self, ctx: Context, body: dict, owner: str | None = None) -> ImageInfo:
         """A queued image from an image API create body, made as ``ctx`` (owned by ``owner`` if given)."""
 

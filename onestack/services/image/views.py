@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from onestack.services.image.service.metadefs import Contents
 
 # Glance keeps where data was staged to itself (it routes imports to that worker).
-HIDDEN = ("os_glance_stage_host",)
+# where an image's RBD copy is (``pool/id@snap``): the service's own bookkeeping, shown as a store only
+RBD_LOCATION = "os_onestack_rbd_location"
+HIDDEN = ("os_glance_stage_host", RBD_LOCATION)
 
 
 def stamp(value) -> str | None:
@@ -36,7 +38,7 @@ def image(i: Image) -> dict:
         "schema": "/v2/schemas/image",
     })
     if i.status == "active":
-        body["stores"] = "file"
+        body["stores"] = "file,rbd" if (i.properties or {}).get(RBD_LOCATION) else "file"
     return body
 
 

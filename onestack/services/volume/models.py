@@ -107,6 +107,9 @@ class Volume(Base):
     # The status to go back to when an upload or a backup ends (Cinder's previous_status).
     previous_status: Mapped[str | None] = mapped_column(String(32))
     cascade: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where the data live, chosen at creation from the type's volume_backend_name: None or "file" for
+    # qcow2 files, the Ceph backend's name for an RBD image.
+    backend: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 
@@ -131,6 +134,8 @@ class Snapshot(Base):
     # A frozen copy made for a volume clone: never listed, never counted, gone when no clone needs it.
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     task: Mapped[str | None] = mapped_column(String(16), index=True)
+    # Its volume's backend (kept here too: a hidden snapshot outlives its volume's row).
+    backend: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 

@@ -4,7 +4,7 @@ Compute attaches a volume the way Nova does with Cinder's attachments API: ``att
 reserves the volume for a server, ``attachment_update`` with the host's connector answers how to reach
 the data, ``attachment_complete`` marks it in use, ``attachment_delete`` lets it go; ``begin_detaching``
 (and ``roll_detaching`` when the guest would not let go) frames a detach.  A ``file`` connection names a
-qcow2 file the guest's QEMU opens directly.  A boot from a volume makes the volume first
+qcow2 file the guest's QEMU opens directly; an ``rbd`` one an RBD image it opens through librbd.  A boot from a volume makes the volume first
 (``create_volume``), and a server deleted with ``delete_on_termination`` takes it with it (``delete_volume``).
 """
 
@@ -39,12 +39,19 @@ class Connection:
     # the volume type's front-end QoS keys (``total_iops_sec``...; any ``_per_gb`` one already times the size),
     # which the guest's host enforces
     qos_specs: dict | None = None
+    # an ``rbd`` connection's Ceph client: {"conf", "auth_username", "keyring"}; ``path`` is pool/image
+    rbd: dict | None = None
 
     def as_dict(self) -> dict:
-        return {"driver_volume_type": self.driver_volume_type,
-                "data": {"path": self.path, "name": self.path.rsplit("/", 1)[-1], "format": self.format,
-                         "access_mode": self.access_mode, "volume_id": self.volume_id, "encrypted": False,
-                         "qos_specs": self.qos_specs, "discard": True}}
+        data = {"path": self.path, "name": self.path.rsplit("/", 1)[-1], "format": self.format,
+                "access_mode": self.access_mode, "volume_id": self.volume_id, "encrypted": False,
+                "qos_specs": self.qos_specs, "discard": True}
+        if self.rbd is not None:
+            # Cinder's rbd connection_info names the image as pool/image; the Ceph client's conf and
+            # keyring are this cloud's (every host of one cloud is configured alike).
+            data.update(name=self.path, auth_enabled=True, cluster_name="ceph", hosts=[], ports=[], **self.rbd)
+            del data["path"]
+        return {"driver_volume_type": self.driver_volume_type, "data": data}
 
 
 class BlockStorage(Protocol):

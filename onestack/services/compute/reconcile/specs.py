@@ -36,6 +36,7 @@ class GuestSpecs:
             vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
             ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
             image_path=self.images.file_path(image_ref) if image_ref else None, image_format=None,
+            image_rbd=self.images.rbd_location(image_ref) if image_ref else None,
             nics=tuple(nics), config_drive=self._config_drive(instance), metadata=instance.metadata_,
             guest_kind=instance.guest_kind, volumes=volumes)
 

@@ -23,7 +23,7 @@ from onestack.services.compute.service.consoles import Consoles
 from onestack.services.compute.service.flavors import Flavors
 from onestack.services.compute.service.floating_ip_proxy import FloatingIPProxy
 from onestack.services.compute.service.guest_calls import GuestCalls
-from onestack.services.compute.service.host_drivers import HostDrivers
+from onestack.services.compute.service.host_drivers import HostDrivers, rbd_disks
 from onestack.services.compute.service.host_records import HostRecords
 from onestack.services.compute.service.image_proxy import ImageProxy
 from onestack.services.compute.service.interfaces import Interfaces
@@ -61,7 +61,8 @@ class ComputeService:
         # the instances whose rows ask the reconciler for work
         self.wakeups = KeyedQueue()
         self.quotas = Quotas(in_use.usage)
-        self.hosts = HostDrivers(db, settings.compute, settings.data_dir / "compute", settings.network.tunnel_ip)
+        self.hosts = HostDrivers(db, settings.compute, settings.data_dir / "compute", settings.network.tunnel_ip,
+                                 rbd_disks=rbd_disks(settings))
         self.placement = PlacementClient(placement)
         self.scheduler = Scheduler(db, self.placement)
         self.networking = InstanceNetworking(network)

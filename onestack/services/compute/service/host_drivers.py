@@ -23,28 +23,41 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from onestack.config import ComputeSettings
+from onestack.config import ComputeSettings, Settings
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
 from onestack.drivers import choice, sockets
 from onestack.drivers.compute import ComputeDriver, HostResources
 from onestack.drivers.fake import FakeDriver
 from onestack.drivers.qemu.driver import QemuDriver
+from onestack.drivers.qemu.rbddisks import RBDDisks
 from onestack.drivers.remote import server as link_server
 from onestack.drivers.remote.client import RemoteDriver
 from onestack.drivers.remote.wire import LinkError
 from onestack.drivers.runc import RuncDriver
 from onestack.drivers.vm_and_container import VmAndContainerDriver
+from onestack.drivers.volumerbd import Ceph
 from onestack.services.compute.models import ComputeHost
 from onestack.services.compute.service.placement_client import CONTAINER_TRAIT, PlacementClient
 
 REGISTER_ATTEMPTS = 5
 
 
+def rbd_disks(settings: Settings) -> RBDDisks | None:
+    """Guests' root disks in Ceph when ``compute.images_type`` is ``rbd`` and a cluster is configured."""
+    if settings.compute.images_type != "rbd" or not settings.ceph.conf:
+        return None
+    ceph = settings.ceph
+    return RBDDisks(Ceph(ceph.conf, ceph.client, ceph.keyring, ceph.timeout), ceph.pools["vms"])
+
+
 class HostDrivers:
-    def __init__(self, db: Database, settings: ComputeSettings, state_dir: Path, tunnel_ip: str = ""):
+    def __init__(self, db: Database, settings: ComputeSettings, state_dir: Path, tunnel_ip: str = "",
+                 rbd_disks: RBDDisks | None = None):
+        """``rbd_disks``: where guests' root disks go with ``images_type: rbd`` (None: files)."""
         self.db = db
         self.settings = settings
+        self.rbd_disks = rbd_disks
         self.tunnel_ip = tunnel_ip
         self.state_dir = state_dir
         self._drivers: dict[str, ComputeDriver] = {}
@@ -113,7 +126,7 @@ class HostDrivers:
                 if self.containers and number < with_containers:
                     self._with_containers.add(name)
         elif self.kind == "qemu":
-            vms = QemuDriver(self.state_dir)
+            vms = QemuDriver(self.state_dir, rbd_disks=self.rbd_disks)
             # its own state dir: the QEMU driver counts every directory of its instances/ as a guest
             self._drivers[base] = VmAndContainerDriver(vms, RuncDriver(self.state_dir / "runc")) \
                 if self.containers else vms

@@ -68,7 +68,11 @@ def members_schema(call: Call) -> dict:
 
 def stores(call: Call) -> dict:
     authorize(call.ctx, "get_images")  # for authenticated callers only
-    return {"stores": [{"id": "file", "description": "Files in the cloud's data dir", "default": True}]}
+    found = [{"id": "file", "description": "Files in the cloud's data dir", "default": True}]
+    if call.runtime.image.rbd is not None:
+        found.append({"id": "rbd", "description": "Raw images copied into the Ceph cluster's images pool "
+                                                  "(for RBD volumes to clone)"})
+    return {"stores": found}
 
 
 def usage(call: Call) -> dict:

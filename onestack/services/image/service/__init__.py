@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from onestack.config import Settings
 from onestack.db.engine import Database
+from onestack.drivers.rbdimages import RBDImages
+from onestack.drivers.volumerbd import Ceph, CephError
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
 from onestack.http.jsonbody import validate
@@ -39,6 +41,7 @@ from onestack.services.image.service.inspect import inspect
 from onestack.services.image.service.metadefs import Metadefs
 from onestack.services.image.service.quotas import LimitLookup, Quotas
 from onestack.services.image.service.webdownload import check as check_uri
+from onestack.services.image.views import RBD_LOCATION
 
 LOG = logging.getLogger("onestack.image")
 SORTABLE = {k: k for k in ("name", "status", "container_format", "disk_format", "size", "id", "created_at",
@@ -59,7 +62,13 @@ class ImageService:
         self.quotas = Quotas(limits)
         self.import_rules = settings.image_import
         self.stage_host = settings.base_url
-        self.importer = Importer(db, self.store, self.staging, self.quotas, settings.image_import)
+        # With a Ceph cluster, raw images are also kept in its images pool, for RBD volumes to clone.
+        self.rbd = None
+        if settings.ceph.conf and settings.ceph.image_store:
+            ceph = settings.ceph
+            self.rbd = RBDImages(Ceph(ceph.conf, ceph.client, ceph.keyring, ceph.timeout), ceph.pools["images"])
+        self.importer = Importer(db, self.store, self.staging, self.quotas, settings.image_import,
+                                 on_active=self.copy_to_rbd)
         self.metadefs = Metadefs(db)
 
     # -- visibility ------------------------------------------------------------
@@ -233,6 +242,55 @@ class ImageService:
             raise Forbidden(f"Image {image.id} is protected and cannot be deleted.")
         session.delete(image)
 
+    def check_rbd_clones(self, ctx: Context, image_id: str) -> None:
+        """Before a delete, outside any transaction (a call to the cluster may take a while): an image whose
+        RBD copy has clones cannot go, as Glance's RBD store refuses (the volumes made from it are its
+        copy-on-write clones)."""
+        if self.rbd is None:
+            return
+        with self.db.read() as session:
+            image = self.get(session, ctx, image_id)
+            authorize(ctx, "delete_image", image)  # a caller who may not delete hears that first
+            if not (image.properties or {}).get(RBD_LOCATION):
+                return
+        try:
+            clones = self.rbd.clones(image_id)
+        except CephError as exc:
+            raise Conflict(f"Image {image_id} cannot be deleted now: its RBD copy cannot be checked ({exc}).") \
+                from None
+        if clones:
+            raise Conflict(f"Image {image_id} is in use by {len(clones)} RBD clones and cannot be deleted.")
+
+    def delete_rbd_copy(self, image_id: str) -> None:
+        """The image's RBD copy, after its row went (a clone made in between keeps it, reported)."""
+        if self.rbd is None:
+            return
+        try:
+            self.rbd.delete(image_id)
+        except CephError as exc:
+            LOG.warning("image %s: its RBD copy stays: %s", image_id, exc)
+
+    def copy_to_rbd(self, image_id: str) -> None:
+        """An active raw image's data also into the images pool, as ``<id>@snap`` (Glance's RBD layout);
+        a failure leaves the image in the file store alone, as it was."""
+        if self.rbd is None:
+            return
+        with self.db.read() as session:
+            image = session.get(Image, image_id)
+            if image is None or image.status != "active" or image.disk_format != "raw":
+                return
+        try:
+            self.rbd.put(image_id, self.store.path(image_id))
+        except CephError as exc:
+            LOG.warning("image %s stays in the file store only: %s", image_id, exc)
+            return
+        with self.db.write() as session:
+            image = session.get(Image, image_id)
+            if image is not None:
+                set_properties(image, **{RBD_LOCATION: self.rbd.location(image_id)})
+        if image is None:
+            self.delete_rbd_copy(image_id)
+
     # -- the image API's transactions ---------------------------------------------
     def create_image(self, ctx: Context, body: dict) -> Image:
         with self.db.write() as session:
@@ -284,10 +342,12 @@ class ImageService:
 
     def delete_image(self, ctx: Context, image_id: str) -> None:
         """The row, then the data (and any staged data)."""
+        self.check_rbd_clones(ctx, image_id)
         with self.db.write() as session:
             self.delete(session, ctx, self.get(session, ctx, image_id))
         self.store.delete(image_id)
         self.staging.delete(image_id)
+        self.delete_rbd_copy(image_id)
 
     def _change_tags(self, ctx: Context, image_id: str, change: Callable[[list], list]) -> None:
         with self.db.write() as session:
@@ -335,6 +395,7 @@ class ImageService:
             disk_format = image.disk_format
         written = _receive(self.store, image_id, chunks, allowed, self.abort_upload)
         self.finish_upload(image_id, disk_format, written)
+        self.copy_to_rbd(image_id)
 
     def stage(self, ctx: Context, image_id: str, chunks: Iterable[bytes]) -> None:
         """glance-direct's first half: the data waits in the staging area until the import is asked for."""
@@ -512,6 +573,12 @@ class ImageService:
         ``uploading`` so it can be imported again), and data of images that are gone is removed."""
         for image_id in self.store.discard_partials() + self.staging.discard_partials():
             LOG.info("removed the partial data of image %s", image_id)
+        if self.rbd is not None:
+            try:
+                for image_id in self.rbd.discard_partials():
+                    LOG.info("removed the partial RBD copy of image %s", image_id)
+            except CephError as exc:
+                LOG.error("the Ceph cluster could not be checked at start-up: %s", exc)
         with self.db.write() as session:
             stuck = session.execute(update(Image).where(Image.status == "saving").values(status="queued"))
             if stuck.rowcount:

@@ -11,7 +11,7 @@ from onestack.http.context import Context
 from onestack.services.image.models import Image
 from onestack.services.image.public import ImageInfo
 from onestack.services.image.service import ImageService
-from onestack.services.image.views import HIDDEN
+from onestack.services.image.views import HIDDEN, RBD_LOCATION
 
 # A snapshot's data has no size limit of its own: the image service's quotas decide.
 UNBOUNDED = 1 << 62
@@ -64,6 +64,11 @@ class ImageFacade:
         path = self.service.store.path(image_id)
         return str(path) if path.exists() else None
 
+    def rbd_location(self, image_id: str) -> str | None:
+        with self.db.read() as session:
+            image = session.get(Image, image_id)
+            return (image.properties or {}).get(RBD_LOCATION) if image is not None else None
+
     def create(self, ctx: Context, body: dict, owner: str | None = None) -> ImageInfo:
         with self.db.write() as session:
             image = self.service.create(session, ctx, body)
@@ -80,11 +85,13 @@ class ImageFacade:
             return _info(image)
 
     def delete(self, ctx: Context, image_id: str) -> None:
+        self.service.check_rbd_clones(ctx, image_id)
         with self.db.write() as session:
             self.service.delete(session, ctx, self.service.get(session, ctx, image_id))
         # The data goes after the row, as the image API's own delete does.
         self.service.store.delete(image_id)
         self.service.staging.delete(image_id)
+        self.service.delete_rbd_copy(image_id)
 
     def purge(self, image_id: str) -> None:
         with self.db.write() as session:
@@ -110,3 +117,4 @@ class ImageFacade:
             image = session.get(Image, image_id)
             disk_format = image.disk_format if image is not None else None
         self.service.finish_upload(image_id, disk_format, written)
+        self.service.copy_to_rbd(image_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from onestack.config import ImageImport
 from onestack.db.base import utcnow
@@ -63,12 +63,15 @@ def requested_method(task: ImageTask) -> dict:
 
 
 class Importer:
-    def __init__(self, db: Database, store: FileStore, staging: FileStore, quotas: Quotas, rules: ImageImport):
+    def __init__(self, db: Database, store: FileStore, staging: FileStore, quotas: Quotas, rules: ImageImport,
+                 on_active: Callable[[str], None] | None = None):
         self.db = db
         self.store = store
         self.staging = staging
         self.quotas = quotas
         self.rules = rules
+        # told when an import made an image active (the copy into the RBD store)
+        self.on_active = on_active
 
     def submit(self, task_id: str) -> None:
         # A daemon thread: stopping the server never waits for a download; reconcile settles what it cut.
@@ -99,6 +102,8 @@ class Importer:
                 set_properties(image, **{LOCK: None, IMPORTING: ""})
                 finish_task(task, "success", result={"image_id": image_id})
         self.staging.delete(image_id)
+        if image is not None and self.on_active is not None:
+            self.on_active(image_id)
 
     def _source(self, image_id: str, method: dict) -> Iterator[bytes]:
         if method["name"] == "glance-direct":

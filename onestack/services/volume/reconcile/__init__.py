@@ -16,7 +16,7 @@ import logging
 from sqlalchemy import select, update
 
 from onestack.db.engine import Database
-from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles
+from onestack.drivers.volumefiles import VolumeFileError
 from onestack.reconcile.loop import Loop
 from onestack.services.volume.models import Backup, Snapshot, Volume
 from onestack.services.volume.reconcile.backups import BackupSteps
@@ -24,6 +24,7 @@ from onestack.services.volume.service import messages
 from onestack.services.volume.service.backups import BackupStores
 from onestack.services.volume.service.catalog import PeerError
 from onestack.services.volume.service.imageapi import ImageAPI
+from onestack.services.volume.service.stores import VolumeStores
 
 LOG = logging.getLogger("onestack.volume")
 # How soon to look again at a row waiting on another (a clone on its source's frozen copy, say).
@@ -35,12 +36,13 @@ TASK_ERRORS = (VolumeFileError, PeerError)
 
 
 class Reconciler:
-    def __init__(self, db: Database, files: VolumeFiles, image_api: ImageAPI | None = None,
+    def __init__(self, db: Database, stores: VolumeStores, image_api: ImageAPI | None = None,
                  backup_stores: BackupStores | None = None):
         self.db = db
-        self.files = files
+        self.stores = stores
+        self.files = stores.files
         self.image_api = image_api
-        self.backups = BackupSteps(db, files, backup_stores or BackupStores(files.root.parent / "backups"))
+        self.backups = BackupSteps(db, stores, backup_stores or BackupStores(self.files.root.parent / "backups"))
         self.loop = Loop("volume", self.step, self._volume_pending, workers=1)
         self.backup_loop = Loop("volume-backup", self.step, self.backups.pending, workers=1)
 
@@ -111,7 +113,7 @@ class Reconciler:
             else:
                 values["status"] = FAILED[row.task]
             if row.task == "create":
-                self.files.delete_volume(row.id)
+                self._discard(row)
         else:
             values["status"] = FAILED[row.task]
         with self.db.write() as session:
@@ -127,58 +129,81 @@ class Reconciler:
         except PeerError as exc:
             LOG.warning("volume %s: the image of a failed upload stays: %s", volume.id, exc)
 
+    def _discard(self, volume: Volume) -> None:
+        """The data of a volume whose create failed, on whichever backend they are (if it exists)."""
+        try:
+            self.stores.of(volume.backend).delete_volume(volume.id)
+        except VolumeFileError as exc:
+            LOG.warning("volume %s: what a failed create made stays: %s", volume.id, exc)
+
     def _volume(self, volume: Volume) -> float | None:
+        store = self.stores.of(volume.backend)
         if volume.task == "create":
             if volume.image_id is not None:
-                self._create_from_image(volume)
+                self._create_from_image(store, volume)
             elif volume.clone_of is not None:
                 frozen = self._snapshot_row(volume.clone_of)
                 if frozen is None or frozen.status == "error":
                     raise VolumeFileError("the frozen copy of the source volume could not be made")
                 if frozen.task is not None:
                     return WAIT
-                self.files.create_from_snapshot(volume.id, frozen.id, volume.size)
+                store.create_from_snapshot(volume.id, frozen.id, volume.size, source_volume=frozen.volume_id)
             elif volume.snapshot_id is not None:
-                self.files.create_from_snapshot(volume.id, volume.snapshot_id, volume.size)
+                source = self._snapshot_row(volume.snapshot_id)
+                store.create_from_snapshot(volume.id, volume.snapshot_id, volume.size,
+                                           source_volume=source.volume_id if source else None)
             else:
-                self.files.create_blank(volume.id, volume.size)
+                store.create_blank(volume.id, volume.size)
             self._done(Volume, volume, "available")
         elif volume.task == "extend":
-            self.files.extend(volume.id, volume.size)
+            store.extend(volume.id, volume.size)
             self._done(Volume, volume, "available")
         elif volume.task == "delete":
             self._delete_volume(volume)
         elif volume.task == "upload":
-            self._upload(volume)
+            self._upload(store, volume)
         return None
 
-    def _create_from_image(self, volume: Volume) -> None:
+    def _create_from_image(self, store, volume: Volume) -> None:
         # Asked again with the caller's token even when the image is cached: it may be gone or hidden now.
         image = self.image_api.show(volume.task_token, volume.image_id)
         if image is None:
             raise PeerError(f"image {volume.image_id} can no longer be read")
-        if not self.files.image(volume.image_id).exists():
-            downloaded = self.files.download_target(volume.image_id)
+        if self._clone_from_image_store(store, volume, image):
+            self._done(Volume, volume, "available")
+            return
+        if not store.has_image(volume.image_id):
+            downloaded = store.download_target(volume.image_id)
             try:
                 self.image_api.download(volume.task_token, image, downloaded)
-                self.files.cache_image(volume.image_id, downloaded, image["disk_format"])
+                store.cache_image(volume.image_id, downloaded, image["disk_format"])
             finally:
-                self.files.discard_temporaries("image", volume.image_id)
-        self.files.create_from_image(volume.id, volume.image_id, volume.size)
+                store.discard_temporaries("image", volume.image_id)
+        store.create_from_image(volume.id, volume.image_id, volume.size)
         self._done(Volume, volume, "available")
 
-    def _upload(self, volume: Volume) -> None:
-        target = self.files.work_file(volume.id, "upload")
+    def _clone_from_image_store(self, store, volume: Volume, image: dict) -> bool:
+        """An RBD volume from a raw image the image service keeps in the same cluster is a clone of its
+        ``<images pool>/<id>@snap`` (Cinder's RBD driver with Glance's RBD store): nothing is downloaded."""
+        if store is not self.stores.rbd or image.get("disk_format") != "raw" \
+                or "rbd" not in (image.get("stores") or "").split(","):
+            return False
+        return store.clone_image_store(volume.id, self.stores.image_pool, volume.image_id, volume.size)
+
+    def _upload(self, store, volume: Volume) -> None:
+        target = store.work_file(volume.id, "upload")
         try:
-            self.files.export(volume.id, volume.task_args["disk_format"], target)
+            store.export(volume.id, volume.task_args["disk_format"], target)
             self.image_api.upload(volume.task_token, volume.task_args["image_id"], target)
         finally:
             target.unlink(missing_ok=True)
         self._done(Volume, volume, volume.previous_status or "available")
 
     def _delete_volume(self, volume: Volume) -> None:
-        # The volume's own file first: it is a leaf, so its snapshots then have fewer files to rebase.
-        self.files.delete_volume(volume.id)
+        # The volume's own file first: it is a leaf, so its snapshots then have fewer files to rebase (an
+        # RBD image takes its RBD snapshots with it, their clones flattened first).
+        store = self.stores.of(volume.backend)
+        store.delete_volume(volume.id)
         if volume.cascade:
             with self.db.read() as session:
                 snapshots = session.scalars(select(Snapshot).where(Snapshot.volume_id == volume.id,
@@ -197,7 +222,7 @@ class Reconciler:
                                     .values(status="deleting", task="delete"))
         if volume.clone_of is not None:
             self.loop.wake(f"snapshot:{volume.clone_of}")
-        self.files.prune_images()
+        store.prune_images()
 
     def _snapshot(self, snapshot: Snapshot) -> float | None:
         if snapshot.task == "create":
@@ -207,7 +232,7 @@ class Reconciler:
                 raise VolumeFileError(f"volume {snapshot.volume_id} is gone")
             if volume.task == "create":
                 return WAIT
-            self.files.take_snapshot(volume.id, snapshot.id)
+            self.stores.of(snapshot.backend).take_snapshot(volume.id, snapshot.id)
             self._done(Snapshot, snapshot, "available")
         elif snapshot.task == "delete":
             with self.db.read() as session:
@@ -220,8 +245,9 @@ class Reconciler:
         return None
 
     def _delete_snapshot(self, snapshot: Snapshot) -> None:
-        self.files.delete_snapshot(snapshot.id)
-        self.files.prune_images()
+        store = self.stores.of(snapshot.backend)
+        store.delete_snapshot(snapshot.id, volume_id=snapshot.volume_id)
+        store.prune_images()
         with self.db.write() as session:
             row = session.get(Snapshot, snapshot.id)
             if row is not None:
@@ -261,10 +287,27 @@ class Reconciler:
                 LOG.warning("removing %s: no %s %s exists", path, kind, ident)
                 self.files.remove(path)
         self.files.prune_images()
+        if self.stores.rbd is not None:
+            self._recover_rbd(volumes)
         resumed = self.pending()
         if resumed:
             LOG.info("resuming %d interrupted volume and snapshot tasks", len(resumed))
 
+
+    def _recover_rbd(self, volumes: set[str]) -> None:
+        """An image import a crash cut short goes; an RBD volume image no row owns is only reported, as
+        the pool may be shared with another cloud (Cinder does not sweep its pool either)."""
+        rbd = self.stores.rbd
+        try:
+            for name, (kind, ident) in rbd.owners().items():
+                if name.endswith(".partial"):
+                    rbd.discard_temporaries(kind, ident)
+                elif kind == "volume" and ident not in volumes:
+                    LOG.warning("RBD image %s/%s: no volume %s exists here", rbd.pool, name, ident)
+            rbd.prune_images()
+        except VolumeFileError as exc:
+            LOG.error("the Ceph cluster could not be checked at start-up (RBD volumes will fail until it "
+                      "answers): %s", exc)
 
     def _end_interrupted(self) -> None:
         with self.db.read() as session:
@@ -276,7 +319,7 @@ class Reconciler:
             reason = f"Block Storage restarted while {what}; the work was not finished"
             LOG.warning("volume %s: %s", volume.id, reason)
             if volume.task == "upload":
-                self.files.discard_temporaries("volume", volume.id)
+                self.stores.of(volume.backend).discard_temporaries("volume", volume.id)
             # No image API call here: the API is not served yet; the image an upload made stays queued.
             with self.db.write() as session:
                 values = {"task": None, "fault": reason, "task_token": None, "task_args": None,
@@ -286,7 +329,7 @@ class Reconciler:
                                 .values(**values))
                 messages.record(session, volume.project_id, *_what(volume), reason)
             if volume.task == "create":
-                self.files.delete_volume(volume.id)
+                self._discard(volume)
 
 
 def _what(row: Volume | Snapshot) -> tuple[str, str, str]:

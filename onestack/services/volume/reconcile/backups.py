@@ -15,11 +15,12 @@ from sqlalchemy import select, update
 
 from onestack.db.engine import Database
 from onestack.drivers.backups import BackupError, chunked
-from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles
+from onestack.drivers.volumefiles import VolumeFileError
 from onestack.services.volume.models import Backup, Snapshot, Volume
 from onestack.services.volume.service import messages
 from onestack.services.volume.service.backups import BackupStores
 from onestack.services.volume.service.catalog import PeerError
+from onestack.services.volume.service.stores import VolumeStores
 
 LOG = logging.getLogger("onestack.volume.backup")
 TASK_ERRORS = (BackupError, VolumeFileError, PeerError)
@@ -27,9 +28,9 @@ RESTORING = ("restoring-backup", "creating")
 
 
 class BackupSteps:
-    def __init__(self, db: Database, files: VolumeFiles, stores: BackupStores):
+    def __init__(self, db: Database, volumes: VolumeStores, stores: BackupStores):
         self.db = db
-        self.files = files
+        self.volumes = volumes
         self.stores = stores
 
     def pending(self) -> list[str]:
@@ -61,12 +62,13 @@ class BackupSteps:
             parent = session.get(Backup, backup.parent_id) if backup.parent_id else None
         if volume is None:
             raise BackupError(f"volume {backup.volume_id} is gone")
-        source = self.files.snapshot(backup.snapshot_id) if backup.snapshot_id else self.files.volume(volume.id)
-        raw = self.files.work_file(volume.id, f"backup-{backup.id}")
+        data = self.volumes.of(volume.backend)
+        source = data.source(volume.id, backup.snapshot_id)
+        raw = data.work_file(volume.id, f"backup-{backup.id}")
         identity = {"backup_id": backup.id, "volume_id": volume.id, "bootable": volume.bootable,
                     "volume_metadata": dict(volume.metadata_), "volume_image_metadata": dict(volume.image_metadata)}
         try:
-            self.files.export_raw(source, raw)
+            data.export_raw(source, raw)
             with self.stores.open(backup, backup.task_token) as store:
                 before = chunked.read_manifest(store, parent.container, parent.object_prefix) if parent else None
                 manifest = chunked.back_up(store, backup.container, backup.object_prefix, raw, before, identity)
@@ -109,12 +111,13 @@ class BackupSteps:
             volume = session.get(Volume, backup.restore_volume_id)
         if volume is None or volume.status not in RESTORING:
             raise BackupError(f"the volume to restore into ({backup.restore_volume_id}) is gone or was changed")
-        raw = self.files.work_file(volume.id, "restore")
+        data = self.volumes.of(volume.backend)
+        raw = data.work_file(volume.id, "restore")
         try:
             with self.stores.open(backup, backup.task_token) as store:
                 manifest = chunked.read_manifest(store, backup.container, backup.object_prefix)
                 chunked.restore(store, backup.container, manifest, raw)
-            self.files.import_raw(volume.id, raw, volume.size)
+            data.import_raw(volume.id, raw, volume.size)
         finally:
             raw.unlink(missing_ok=True)
         with self.db.write() as session:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from onestack.config import Settings
 from onestack.db.engine import Database
-from onestack.drivers.volumefiles import VolumeFiles
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest
 from onestack.services.volume.models import DefaultType, Volume, VolumeType, VolumeTypeAccess
@@ -24,6 +23,7 @@ from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.messages import Messages
 from onestack.services.volume.service.qos import Qos
 from onestack.services.volume.service.snapshots import Snapshots
+from onestack.services.volume.service.stores import VolumeStores
 from onestack.services.volume.service.transfers import Transfers
 from onestack.services.volume.service.volumes import Volumes
 
@@ -31,18 +31,20 @@ from onestack.services.volume.service.volumes import Volumes
 class VolumeService:
     def __init__(self, db: Database, settings: Settings):
         self.db = db
-        self.files = VolumeFiles(settings.data_dir / "volumes")
+        # The file backend, and the RBD one when a Ceph cluster is configured.
+        self.stores = VolumeStores(settings)
+        self.files = self.stores.files
         # Other services' APIs, reached over HTTP with the caller's token at the catalog's endpoints.
         self.catalog = Catalog(f"{settings.base_url}/identity", settings.region)
         self.image_api = ImageAPI(self.catalog)
-        self.volumes = Volumes(db, self.image_api)
+        self.volumes = Volumes(db, self.image_api, self.stores)
         self.backup_stores = BackupStores(settings.data_dir / "backups")
         self.backups = Backups(db, settings.volume, self.catalog)
         self.transfers = Transfers(db)
         self.qos = Qos(db)
         self.messages = Messages(db)
         self.snapshots = Snapshots(db)
-        self.attachments = Attachments(db, self.files)
+        self.attachments = Attachments(db, self.stores)
 
     # -- types -----------------------------------------------------------------------------------------
     def show_type(self, ctx: Context, ref: str) -> VolumeType:

@@ -3,7 +3,8 @@
 (3.27+) and the older actions (os-reserve, os-attach, os-begin_detaching, os-detach...).
 
 Only records change here: the data stay in the volume's file, which a ``file`` connection names for the
-host that attaches it.
+host that attaches it, or in its RBD image, which an ``rbd`` connection names (pool/image and the Ceph
+client) for QEMU to open through librbd.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
-from onestack.drivers.volumefiles import VolumeFiles
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import page, parse_limit
@@ -25,6 +25,7 @@ from onestack.services.volume.models import Attachment, Volume
 from onestack.services.volume.policies import authorize
 from onestack.services.volume.public import Connection
 from onestack.services.volume.service.access import load, scoped
+from onestack.services.volume.service.stores import VolumeStores
 
 # What the attachment list filters on: a query name and the column it compares.
 FILTERS = {"volume_id": Attachment.volume_id, "instance_uuid": Attachment.instance_uuid,
@@ -52,13 +53,23 @@ def _settle(volume: Volume) -> None:
 
 
 class Attachments:
-    def __init__(self, db: Database, files: VolumeFiles):
+    def __init__(self, db: Database, stores: VolumeStores):
         self.db = db
-        self.files = files
+        self.stores = stores
 
     def connection(self, volume: Volume, mode: str = "rw") -> Connection:
-        return Connection(path=str(self.files.volume(volume.id)), volume_id=volume.id,
-                          access_mode="ro" if volume.readonly else mode)
+        access = "ro" if volume.readonly else mode
+        if self.stores.is_rbd(volume.backend):
+            # Cinder's rbd connection: QEMU opens pool/image through librbd as this cloud's Ceph client.
+            ceph = self.stores.ceph
+            return Connection(path=f"{self.stores.rbd.pool}/{self.stores.rbd.volume_name(volume.id)}",
+                              volume_id=volume.id, access_mode=access, format="raw", driver_volume_type="rbd",
+                              rbd={"conf": ceph.conf, "auth_username": ceph.client, "keyring": ceph.keyring})
+        return Connection(path=str(self.files.volume(volume.id)), volume_id=volume.id, access_mode=access)
+
+    @property
+    def files(self):
+        return self.stores.files
 
     def _attachment(self, session: Session, ctx: Context, attachment_id: str, action: str) -> Attachment:
         found = session.get(Attachment, attachment_id)

@@ -33,7 +33,7 @@ from onestack.http.errors import BadRequest
 from onestack.http.microversion import Version
 from onestack.services.volume.models import AVAILABILITY_ZONE, Backup, Snapshot, Volume
 from onestack.services.volume.policies import authorize
-from onestack.services.volume.service import images, quotas, types
+from onestack.services.volume.service import images, quotas, stores, types
 from onestack.services.volume.service.access import load, scoped
 from onestack.services.volume.service.catalog import Catalog, PeerError
 from onestack.services.volume.service.lists import Page, listing
@@ -250,7 +250,8 @@ class Backups:
         volume = Volume(id=str(uuid.uuid4()), project_id=ctx.project_id, user_id=ctx.user_id,
                         name=name or f"restore_backup_{backup.id}", size=backup.size, status=status,
                         availability_zone=AVAILABILITY_ZONE, volume_type=volume_type, type_id=volume_type.id,
-                        metadata_={}, image_metadata={}, attachments=[])
+                        metadata_={}, image_metadata={}, attachments=[],
+                        backend=stores.backend_for(volume_type.extra_specs, self.settings.default_backend))
         session.add(volume)
         return volume
 

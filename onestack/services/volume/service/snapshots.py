@@ -41,7 +41,7 @@ class Snapshots:
             snapshot = Snapshot(id=str(uuid.uuid4()), project_id=volume.project_id, user_id=ctx.user_id,
                                 volume_id=volume.id, name=asked.get("name"), description=asked.get("description"),
                                 size=volume.size, status="creating", task="create",
-                                metadata_=dict(asked.get("metadata") or {}))
+                                metadata_=dict(asked.get("metadata") or {}), backend=volume.backend)
             session.add(snapshot)
             session.flush()
             return snapshot

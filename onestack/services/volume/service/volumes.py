@@ -26,6 +26,7 @@ from onestack.services.volume.service.access import load, scoped
 from onestack.services.volume.service.catalog import PeerError
 from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.lists import Page, listing
+from onestack.services.volume.service.stores import FILE, VolumeStores
 
 # Statuses os-reset_status may set (Cinder's list).
 RESETTABLE = ("available", "error", "creating", "deleting", "in-use", "attaching", "detaching", "error_deleting",
@@ -74,9 +75,10 @@ def is_multiattach(extra_specs: dict) -> bool:
 
 
 class Volumes:
-    def __init__(self, db: Database, image_api: ImageAPI):
+    def __init__(self, db: Database, image_api: ImageAPI, stores: VolumeStores):
         self.db = db
         self.image_api = image_api
+        self.stores = stores
 
     # -- create ----------------------------------------------------------------------------------------
     def create(self, ctx: Context, asked: dict) -> Volume:
@@ -105,6 +107,11 @@ class Volumes:
                 volume_type = origin_volume.volume_type
             else:
                 volume_type = types.default_for(session, ctx.project_id)
+            backend = self.stores.backend_for(volume_type.extra_specs)
+            if origin_volume is not None and backend != (origin_volume.backend or FILE):
+                raise BadRequest(f"Invalid input received: a volume on backend {backend} cannot be made from a "
+                                 f"source on backend {origin_volume.backend or FILE} (choose a type of that "
+                                 f"backend).")
             quotas.check(session, ctx.project_id, volume_type.name, volumes=1, gigabytes=size, size=size)
             volume = Volume(
                 id=str(uuid.uuid4()), project_id=ctx.project_id, user_id=ctx.user_id, name=asked.get("name"),
@@ -116,7 +123,7 @@ class Volumes:
                 snapshot_id=source_snapshot.id if source_snapshot else None,
                 source_volid=source_volume.id if source_volume else None,
                 bootable=bool(origin_volume and origin_volume.bootable),
-                image_metadata=dict(origin_volume.image_metadata) if origin_volume else {})
+                image_metadata=dict(origin_volume.image_metadata) if origin_volume else {}, backend=backend)
             if image is not None:
                 volume.image_id, volume.bootable = image["id"], True
                 volume.image_metadata = images.volume_image_metadata(image)
@@ -155,7 +162,7 @@ class Volumes:
         """A hidden snapshot of the source, which the clone's file backs on (and goes with its last clone)."""
         frozen = Snapshot(id=str(uuid.uuid4()), project_id=source.project_id, user_id=source.user_id,
                           volume_id=source.id, name=f"clone source of {source.id}", size=source.size,
-                          status="creating", task="create", hidden=True, metadata_={})
+                          status="creating", task="create", hidden=True, metadata_={}, backend=source.backend)
         session.add(frozen)
         return frozen
 
@@ -264,8 +271,9 @@ class Volumes:
             volume.metadata_ = {k: v for k, v in volume.metadata_.items() if k != key}
 
     def retype(self, ctx: Context, volume_id: str, new_type: str) -> None:
-        """Give the volume another type.  Every type here lives on the one file backend, so the data never
-        move: a retype is done in place whatever the migration policy asked (Cinder's driver-side retype)."""
+        """Give the volume another type of the same backend: the data never move, so a retype is done in
+        place whatever the migration policy asked (Cinder's driver-side retype); another backend's type is
+        refused (no migration between backends)."""
         with self.db.write() as session:
             volume = load(session, Volume, volume_id, ctx, "Volume", lock=True)
             authorize(ctx, "volume:retype", volume.project_id)
@@ -279,6 +287,10 @@ class Volumes:
             if volume.status == "in-use" and multiattach != volume.multiattach:
                 raise BadRequest("Invalid input received: an in-use volume cannot change between multiattach and "
                                  "single attach types.")
+            backend = self.stores.backend_for(target.extra_specs)
+            if backend != (volume.backend or FILE):
+                raise BadRequest(f"Invalid volume: type {target.name} lives on backend {backend}, the volume on "
+                                 f"{volume.backend or FILE}; moving data between backends is not provided.")
             quotas.check_retype(session, volume.project_id, target.name, volume.size)
             volume.type_id, volume.volume_type, volume.multiattach = target.id, target, multiattach
 

@@ -1,0 +1,53 @@
+"""Where volumes' data live: the file backend (qcow2 files under DATA_DIR/volumes, always there) and, when
+``ceph.conf`` is set, the RBD backend (images in the Ceph pool ``ceph.pools.volumes``).
+
+A volume's backend is chosen once, at creation, from its type's ``volume_backend_name`` extra spec (or
+``volume.default_backend`` when the type names none), and kept on the row: a volume made from a snapshot
+or another volume lives where its source does, so a clone is always a copy-on-write child on the same
+backend.  A name no backend answers to fails the create as Cinder's scheduler does ("No valid backend").
+"""
+
+from __future__ import annotations
+
+from onestack.config import Settings
+from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles
+from onestack.drivers.volumerbd import Ceph, VolumeRBD
+
+FILE = "file"
+
+
+def backend_for(extra_specs: dict, default: str) -> str:
+    """The backend a new volume of a type with these extra specs is made on."""
+    return extra_specs.get("volume_backend_name") or default or FILE
+
+
+class VolumeStores:
+    def __init__(self, settings: Settings):
+        self.files = VolumeFiles(settings.data_dir / "volumes")
+        self.default = settings.volume.default_backend or FILE
+        self.ceph: Ceph | None = None
+        self.rbd: VolumeRBD | None = None
+        self.rbd_name = settings.ceph.volume_backend_name
+        if settings.ceph.conf:
+            self.ceph = Ceph(settings.ceph.conf, settings.ceph.client, settings.ceph.keyring,
+                             settings.ceph.timeout)
+            self.rbd = VolumeRBD(self.ceph, settings.ceph.pools["volumes"], settings.data_dir / "volumes")
+            self.image_pool = settings.ceph.pools.get("images", "images")
+
+    def names(self) -> list[str]:
+        return [FILE] + ([self.rbd_name] if self.rbd is not None else [])
+
+    def backend_for(self, extra_specs: dict) -> str:
+        return backend_for(extra_specs, self.default)
+
+    def of(self, backend: str | None) -> VolumeFiles | VolumeRBD:
+        """The driver of ``backend`` (None: the file backend of rows made before backends existed)."""
+        if backend in (None, FILE):
+            return self.files
+        if self.rbd is not None and backend == self.rbd_name:
+            return self.rbd
+        raise VolumeFileError(f"No valid backend was found: no volume backend is named {backend!r} "
+                              f"(this cloud has {', '.join(self.names())})")
+
+    def is_rbd(self, backend: str | None) -> bool:
+        return self.rbd is not None and backend == self.rbd_name

@@ -1,0 +1,288 @@
+"""Block Storage on Ceph RBD, against the throwaway one-node cluster (``tests/cephcluster.py``) through the
+real server and the real clients: a volume type whose ``volume_backend_name`` is the cluster's puts
+volumes in the pool as RBD images, beside file volumes of the default type; snapshots are RBD snapshots and
+volumes from them copy-on-write clones; the pool holds exactly the images the database says; the data
+written reach the cluster and come back (qemu-io through librbd), through a snapshot, a clone, an image, a
+backup and its restore; an attachment's connection names the image for QEMU's librbd."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import httpx
+import pytest
+import yaml
+
+from tests.api.helpers import name, ok, wait
+from tests.api.volume_helpers import Project, write_pattern
+from tests.cephcluster import long_test
+from tests.cloudfixture import Cloud, free_port
+
+pytestmark = [pytest.mark.ceph, pytest.mark.xdist_group("ceph")]
+GiB = 1024**3
+
+
+@pytest.fixture(scope="module")
+def rbd_cloud(ceph_cluster, tmp_path_factory):
+    """A server of its own whose ceph section names the cluster, with a type ``rbd`` on it."""
+    cloud = Cloud(tmp_path_factory.mktemp("rbd-cloud"), settings={"ceph": ceph_cluster.settings()}).start()
+    cloud.openstack("volume", "type", "create", "--property", "volume_backend_name=ceph", "rbd")
+    yield cloud
+    cloud.stop()
+
+
+@pytest.fixture
+def rbd_project(rbd_cloud):
+    with rbd_cloud.client() as admin:
+        yield Project(rbd_cloud, admin)
+
+
+def uri(cluster, image: str) -> str:
+    return f"rbd:volumes/{image}:id={cluster.client}:conf={cluster.conf}"
+
+
+def write_rbd(cluster, image: str, byte: int, offset: int = 0) -> None:
+    done = subprocess.run(["qemu-io", "-f", "raw", "-c", f"write -P {byte} {offset} 64k", uri(cluster, image)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "wrote 65536/65536" in done.stdout, done.stderr
+
+
+def holds(cluster, image: str, byte: int, offset: int = 0) -> bool:
+    out = subprocess.run(["qemu-io", "-r", "-f", "raw", "-c", f"read -P {byte} {offset} 64k", uri(cluster, image)],
+                         capture_output=True, text=True, timeout=60).stdout
+    return "read 65536/65536" in out and "Pattern verification failed" not in out
+
+
+def rbd_info(cluster, image: str) -> dict:
+    return json.loads(cluster.rbd("info", "--format", "json", f"volumes/{image}"))
+
+
+def rbd_snaps(cluster, image: str) -> dict[str, dict]:
+    return {s["name"]: s for s in json.loads(cluster.rbd("snap", "ls", "--format", "json", f"volumes/{image}"))}
+
+
+def create_fails(project: Project, volume_type: str, seconds: float) -> dict:
+    """A volume of ``volume_type`` whose create ends in ``error``, with a user message for the project."""
+    created = ok(project.http.post("/volumes", json={"volume": {"size": 1, "volume_type": volume_type}}),
+                 202)["volume"]
+
+    def errored():
+        volume = ok(project.http.get(f"/volumes/{created['id']}"))["volume"]
+        return volume if volume["status"] == "error" else None
+    wait(errored, seconds, f"the create of a {volume_type} volume to fail")
+    messages = ok(project.http.get("/messages"))["messages"]
+    assert [m["event_id"] for m in messages if m["resource_uuid"] == created["id"]]
+    return created
+
+
+def test_volumes_snapshots_and_clones_are_rbd_images_the_database_names(rbd_cloud, ceph_cluster):
+    cli = rbd_cloud.openstack
+    before = ceph_cluster.images("volumes")
+    source = json.loads(cli("volume", "create", "--type", "rbd", "--size", "1", "-f", "json", name("v")).stdout)
+    wait(lambda: json.loads(cli("volume", "show", source["id"], "-f", "json").stdout)["status"] == "available",
+         60, "rbd volume available")
+    image = f"volume-{source['id']}"
+    assert ceph_cluster.images("volumes") - before == {image}
+    assert rbd_info(ceph_cluster, image)["size"] == GiB
+    write_rbd(ceph_cluster, image, 0x11)
+
+    snap = json.loads(cli("volume", "snapshot", "create", "--volume", source["id"], "-f", "json", name("s")).stdout)
+    wait(lambda: json.loads(cli("volume", "snapshot", "show", snap["id"], "-f", "json").stdout)["status"]
+         == "available", 60, "snapshot available")
+    assert rbd_snaps(ceph_cluster, image)[f"snapshot-{snap['id']}"]["protected"] == "true"
+
+    clone = json.loads(cli("volume", "create", "--snapshot", snap["id"], "--size", "2", "-f", "json",
+                           name("c")).stdout)
+    wait(lambda: json.loads(cli("volume", "show", clone["id"], "-f", "json").stdout)["status"] == "available",
+         60, "clone available")
+    clone_info = rbd_info(ceph_cluster, f"volume-{clone['id']}")
+    # copy-on-write: a child of the snapshot, nothing copied, and as large as asked
+    assert clone_info["parent"]["image"] == image and clone_info["parent"]["snapshot"] == f"snapshot-{snap['id']}"
+    assert clone_info["size"] == 2 * GiB
+    write_rbd(ceph_cluster, image, 0x22)  # the source changes after the snapshot: the clone does not
+    assert holds(ceph_cluster, f"volume-{clone['id']}", 0x11) and holds(ceph_cluster, image, 0x22)
+
+    # the file backend stays beside it: a default-type volume is a qcow2 file, not an RBD image
+    plain = json.loads(cli("volume", "create", "--size", "1", "-f", "json", name("f")).stdout)
+    wait(lambda: json.loads(cli("volume", "show", plain["id"], "-f", "json").stdout)["status"] == "available",
+         60, "file volume available")
+    assert (rbd_cloud.data_dir / "volumes" / f"volume-{plain['id']}.qcow2").exists()
+    assert ceph_cluster.images("volumes") - before == {image, f"volume-{clone['id']}"}
+
+    # extend: the RBD image grows
+    cli("volume", "set", "--size", "3", clone["id"])
+    wait(lambda: rbd_info(ceph_cluster, f"volume-{clone['id']}")["size"] == 3 * GiB, 60, "rbd image extended")
+
+    # deleting the snapshot first flattens its clone (which keeps its data), then the snapshot goes
+    wait(lambda: json.loads(cli("volume", "show", clone["id"], "-f", "json").stdout)["status"] == "available",
+         60, "clone available after extend")
+    cli("volume", "snapshot", "delete", snap["id"])
+    wait(lambda: f"snapshot-{snap['id']}" not in rbd_snaps(ceph_cluster, image), 60, "rbd snapshot gone")
+    assert "parent" not in rbd_info(ceph_cluster, f"volume-{clone['id']}")
+    assert holds(ceph_cluster, f"volume-{clone['id']}", 0x11)
+
+    for volume in (source, clone, plain):
+        cli("volume", "delete", volume["id"])
+    wait(lambda: ceph_cluster.images("volumes") == before, 60, "rbd images gone with their volumes")
+    wait(lambda: not (rbd_cloud.data_dir / "volumes" / f"volume-{plain['id']}.qcow2").exists(), 30, "file gone")
+
+
+def test_a_clone_of_a_volume_then_deleting_the_source_keeps_the_clone(rbd_cloud, ceph_cluster, rbd_project):
+    http = rbd_project.http
+    source = rbd_project.volume(volume_type="rbd")
+    write_rbd(ceph_cluster, f"volume-{source['id']}", 0x33, offset=GiB - 65536)
+    clone = rbd_project.volume(source_volid=source["id"])
+    assert rbd_info(ceph_cluster, f"volume-{clone['id']}")["parent"]["image"] == f"volume-{source['id']}"
+    ok(http.delete(f"/volumes/{source['id']}"), 202)
+    rbd_project.gone(f"/volumes/{source['id']}")
+    assert f"volume-{source['id']}" not in ceph_cluster.images("volumes")
+    assert holds(ceph_cluster, f"volume-{clone['id']}", 0x33, offset=GiB - 65536)
+    ok(http.delete(f"/volumes/{clone['id']}"), 202)
+    rbd_project.gone(f"/volumes/{clone['id']}")
+    assert f"volume-{clone['id']}" not in ceph_cluster.images("volumes")
+
+
+def test_volume_from_an_image_clones_the_imported_image_and_backups_round_trip(rbd_cloud, ceph_cluster,
+                                                                               rbd_project, tmp_path):
+    http = rbd_project.http
+    data = tmp_path / "image.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(data), "64M"], check=True)
+    write_pattern(data, 0x5A)
+    with httpx.Client(base_url=f"{rbd_cloud.url}/image/v2", headers={"X-Auth-Token": rbd_project.token},
+                      timeout=60) as glance:
+        image = ok(glance.post("/images", json={"name": name("img"), "disk_format": "qcow2",
+                                                "container_format": "bare"}), 201)
+        ok(glance.put(f"/images/{image['id']}/file", content=data.read_bytes(),
+                      headers={"Content-Type": "application/octet-stream"}), 204)
+    first = rbd_project.volume(volume_type="rbd", imageRef=image["id"])
+    second = rbd_project.volume(volume_type="rbd", imageRef=image["id"])
+    assert first["bootable"] == "true"
+    cached = f"image-{image['id']}"
+    for volume in (first, second):
+        parent = rbd_info(ceph_cluster, f"volume-{volume['id']}")["parent"]
+        assert (parent["image"], parent["snapshot"]) == (cached, "snap")
+        assert holds(ceph_cluster, f"volume-{volume['id']}", 0x5A)
+
+    # a backup reads the RBD image; its restore writes into another RBD volume
+    write_rbd(ceph_cluster, f"volume-{first['id']}", 0x6B, offset=1024 * 1024)
+    backup = rbd_project.backup(first["id"])
+    target = rbd_project.volume(volume_type="rbd")
+    restored = ok(http.post(f"/backups/{backup['id']}/restore", json={"restore": {"volume_id": target["id"]}}),
+                  202)["restore"]
+    assert restored["volume_id"] == target["id"]
+    rbd_project.wait(restored["volume_id"], "available")
+    assert f"volume-{restored['volume_id']}" in ceph_cluster.images("volumes")
+    assert holds(ceph_cluster, f"volume-{restored['volume_id']}", 0x5A)
+    assert holds(ceph_cluster, f"volume-{restored['volume_id']}", 0x6B, offset=1024 * 1024)
+
+    # an attachment's connection names the image for QEMU's librbd
+    attachment = ok(http.post("/attachments", json={"attachment": {
+        "volume_uuid": first["id"], "instance_uuid": None,
+        "connector": {"host": "h1", "mountpoint": "/dev/vdb"}}}), 200)["attachment"]
+    connection = attachment["connection_info"]
+    assert connection["driver_volume_type"] == "rbd"
+    assert connection["name"] == f"volumes/volume-{first['id']}"
+    assert connection["conf"] == ceph_cluster.conf and connection["auth_username"] == ceph_cluster.client
+    ok(http.delete(f"/attachments/{attachment['id']}"), 200)
+
+    for volume_id in (first["id"], second["id"], restored["volume_id"]):
+        ok(http.delete(f"/volumes/{volume_id}"), 202)
+    for volume_id in (first["id"], second["id"], restored["volume_id"]):
+        rbd_project.gone(f"/volumes/{volume_id}")
+    ok(http.delete(f"/backups/{backup['id']}"), 202)
+    # the cached image goes with its last clone
+    wait(lambda: cached not in ceph_cluster.images("volumes"), 30, "cached image pruned")
+
+
+def test_a_type_naming_no_backend_fails_the_create_with_the_reason(rbd_cloud, rbd_project):
+    rbd_cloud.openstack("volume", "type", "create", "--property", "volume_backend_name=nowhere", "nowhere")
+    create_fails(rbd_project, "nowhere", 30)
+
+
+def test_retype_between_backends_is_refused(rbd_cloud, rbd_project):
+    volume = rbd_project.volume(volume_type="rbd")
+    resp = rbd_project.http.post(f"/volumes/{volume['id']}/action",
+                                 json={"os-retype": {"new_type": "__DEFAULT__", "migration_policy": "on-demand"}})
+    assert resp.status_code == 400 and "backend" in resp.json()["badRequest"]["message"]
+    ok(rbd_project.http.delete(f"/volumes/{volume['id']}"), 202)
+    rbd_project.gone(f"/volumes/{volume['id']}")
+
+
+def test_a_raw_image_lives_in_the_rbd_store_and_volumes_clone_it(rbd_cloud, ceph_cluster, rbd_project, tmp_path):
+    http = rbd_project.http
+    data = tmp_path / "image.raw"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(data), "32M"], check=True)
+    subprocess.run(["qemu-io", "-f", "raw", "-c", "write -P 0x7c 0 64k", str(data)], check=True,
+                   capture_output=True)
+    with httpx.Client(base_url=f"{rbd_cloud.url}/image/v2", headers={"X-Auth-Token": rbd_project.token},
+                      timeout=60) as glance:
+        stores = {s["id"] for s in ok(glance.get("/info/stores"))["stores"]}
+        assert stores == {"file", "rbd"}
+        image = ok(glance.post("/images", json={"name": name("raw"), "disk_format": "raw",
+                                                "container_format": "bare"}), 201)
+        ok(glance.put(f"/images/{image['id']}/file", content=data.read_bytes(),
+                      headers={"Content-Type": "application/octet-stream"}), 204)
+        shown = ok(glance.get(f"/images/{image['id']}"))
+        assert shown["stores"] == "file,rbd" and "os_onestack_rbd_location" not in shown
+        snaps = json.loads(ceph_cluster.rbd("snap", "ls", "--format", "json", f"images/{image['id']}"))
+        assert [(s["name"], s["protected"]) for s in snaps] == [("snap", "true")]
+
+        before = ceph_cluster.images("volumes")
+        volume = rbd_project.volume(volume_type="rbd", imageRef=image["id"])
+        parent = rbd_info(ceph_cluster, f"volume-{volume['id']}")["parent"]
+        # a clone of the image store's snapshot: nothing downloaded, nothing imported into the volumes pool
+        assert (parent["pool"], parent["image"], parent["snapshot"]) == ("images", image["id"], "snap")
+        assert ceph_cluster.images("volumes") - before == {f"volume-{volume['id']}"}
+        assert holds(ceph_cluster, f"volume-{volume['id']}", 0x7C)
+
+        # the image cannot go while a volume is its clone (Glance's RBD store answers the same)
+        assert glance.delete(f"/images/{image['id']}").status_code == 409
+        ok(http.delete(f"/volumes/{volume['id']}"), 202)
+        rbd_project.gone(f"/volumes/{volume['id']}")
+        ok(glance.delete(f"/images/{image['id']}"), 204)
+    assert image["id"] not in ceph_cluster.images("images")
+
+
+def test_up_refuses_a_ceph_cluster_that_does_not_answer(tmp_path):
+    """A ceph section whose monitors do not answer stops ``onestack up`` with the reason, before serving."""
+    conf = tmp_path / "ceph.conf"
+    conf.write_text(f"[global]\nfsid = {'0' * 8}-0000-0000-0000-{'0' * 12}\nmon host = v2:127.0.0.1:{free_port()}\n")
+    keyring = tmp_path / "ceph.client.onestack.keyring"
+    keyring.write_text("[client.onestack]\n\tkey = AQBvtGVnAAAAABAAk3bSNWLDMJ7A7dRX8gArxw==\n")
+    cloud = Cloud(tmp_path / "cloud", settings={"ceph": {"conf": str(conf), "keyring": str(keyring), "timeout": 3}})
+    cloud.home.mkdir(parents=True)
+    (cloud.data_dir / "onestack.yaml").write_text(yaml.safe_dump(cloud.settings))
+    started = cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds", check=False)
+    assert started.returncode == 1
+    assert "Ceph cluster" in started.stdout and "cannot be reached" in started.stdout
+    assert not (cloud.data_dir / "onestack.pid").exists()
+
+
+@long_test
+def test_an_osd_outage_fails_a_create_with_the_reason_and_leaves_nothing(ceph_cluster, tmp_path):
+    """The OSD stopped: an RBD volume's create ends in ``error`` within the configured timeout with the
+    reason (a user message for the project), and once the OSD is back the pool holds nothing of it and a new
+    volume is made as usual."""
+    settings = {"ceph": {**ceph_cluster.settings(), "timeout": 8}}
+    cloud = Cloud(tmp_path / "outage-cloud", settings=settings).start()
+    try:
+        cloud.openstack("volume", "type", "create", "--property", "volume_backend_name=ceph", "rbd")
+        with cloud.client() as admin:
+            project = Project(cloud, admin)
+        before = ceph_cluster.images("volumes")
+        ceph_cluster.stop_osd()
+        try:
+            created = create_fails(project, "rbd", 60)
+        finally:
+            ceph_cluster.start_osd()
+        assert ceph_cluster.images("volumes") == before
+        again = project.volume(volume_type="rbd")
+        assert f"volume-{again['id']}" in ceph_cluster.images("volumes")
+        ok(project.http.delete(f"/volumes/{again['id']}"), 202)
+        ok(project.http.delete(f"/volumes/{created['id']}"), 202)
+        project.gone(f"/volumes/{again['id']}")
+        project.gone(f"/volumes/{created['id']}")
+        assert ceph_cluster.images("volumes") == before
+    finally:
+        cloud.stop()

@@ -1,0 +1,64 @@
+"""Everything in Ceph, through the openstack CLI and real guests: a raw image uploaded to the image service is
+kept in the cluster (``images/<id>@snap``); a server booted from it with ``compute.images_type: rbd`` has
+its root disk as a clone of it (``vms/<uuid>_disk``); an RBD volume added to the server is written by the
+guest, removed, and its bytes are in the cluster; deleting the server and the volume leaves the pools as
+they were."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import httpx
+import pytest
+
+from tests.api.helpers import wait
+from tests.cephcluster import long_test
+from tests.cloudfixture import Cloud
+from tests.drivers.test_qemu_server_volumes import CLI_VERSION, active, cli, shell, volume_status
+
+pytestmark = [pytest.mark.qemu, pytest.mark.ceph, pytest.mark.xdist_group("ceph"), long_test]
+
+
+def test_a_server_on_an_rbd_root_disk_writes_an_rbd_volume(ceph_cluster, tiny_image, tmp_path):
+    settings = {"compute": {"driver": "qemu", "images_type": "rbd"}, "ceph": ceph_cluster.settings()}
+    cloud = Cloud(tmp_path / "data", settings=settings).start()
+    nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()}, timeout=120)
+    vms_before, volumes_before = ceph_cluster.images("vms"), ceph_cluster.images("volumes")
+    console = None
+    try:
+        raw = tmp_path / "tiny.raw"
+        subprocess.run(["qemu-img", "convert", "-q", "-O", "raw", str(tiny_image.path), str(raw)], check=True)
+        image = cli(cloud, "image", "create", "--disk-format", "raw", "--container-format", "bare", "--public",
+                    "--file", str(raw), "tiny-raw")
+        shown = httpx.get(f"{cloud.url}/image/v2/images/{image['id']}", headers={"X-Auth-Token": cloud.token()})
+        assert shown.json()["stores"] == "file,rbd"
+        server = cli(cloud, *CLI_VERSION, "server", "create", "--image", "tiny-raw", "--flavor", "m1.nano",
+                     "--nic", "none", "vm1")
+        active(nova, server["id"])
+        root = json.loads(ceph_cluster.rbd("info", "--format", "json", f"vms/{server['id']}_disk"))
+        assert (root["parent"]["pool"], root["parent"]["image"]) == ("images", image["id"])
+
+        cloud.openstack("volume", "type", "create", "--property", "volume_backend_name=ceph", "rbd")
+        volume = cli(cloud, "volume", "create", "--type", "rbd", "--size", "1", "v1")
+        wait(lambda: volume_status(cloud, "v1") == "available", 60, "v1 available")
+        console = shell(nova, server["id"])
+        assert console.run("ls /sys/block").split() == ["vda"]
+        cloud.openstack(*CLI_VERSION, "server", "add", "volume", "vm1", "v1")
+        wait(lambda: "vdb" in console.run("ls /sys/block"), 60, "the guest to see the RBD volume")
+        assert console.run("echo carried-by-rbd | dd of=/dev/vdb conv=fsync 2>/dev/null && echo written") \
+            == "written"
+        cloud.openstack(*CLI_VERSION, "server", "remove", "volume", "vm1", "v1")
+        wait(lambda: volume_status(cloud, "v1") == "available", 60, "v1 available after the detach")
+        exported = tmp_path / "v1.raw"
+        ceph_cluster.rbd("export", "--no-progress", f"volumes/volume-{volume['id']}", str(exported))
+        assert exported.read_bytes()[:15] == b"carried-by-rbd\n"
+    finally:
+        if console is not None:
+            console.close()
+        cloud.openstack("server", "delete", "--wait", "vm1", check=False)
+        cloud.openstack("volume", "delete", "v1", check=False)
+        wait(lambda: ceph_cluster.images("volumes") == volumes_before, 60, "the volume's image gone")
+        wait(lambda: ceph_cluster.images("vms") == vms_before, 60, "the root disk gone")
+        cloud.openstack("image", "delete", "tiny-raw", check=False)
+        cloud.stop()
