@@ -143,6 +143,7 @@ def test_a_copy_answers_with_the_new_objects_metadata(swift):
 def test_healthcheck_answers_without_a_token(cloud):
     resp = httpx.get(f"{cloud.url}/object-store/healthcheck")
     assert resp.status_code == 200 and resp.text == "OK"
+    assert resp.headers["X-Trans-Id"].startswith("tx")
     assert httpx.head(f"{cloud.url}/object-store/healthcheck").status_code == 200
 
 

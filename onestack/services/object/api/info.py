@@ -10,6 +10,7 @@ from starlette.responses import Response
 from onestack.http.routing import Call
 from onestack.services.object import schemas
 from onestack.services.object.api import bulk
+from onestack.services.object.api.request import Swift
 from onestack.services.object.service import manifest, tempurl
 
 LOG = logging.getLogger("onestack.object")
@@ -50,9 +51,10 @@ def show(call: Call) -> Response:
 
 def healthcheck(call: Call) -> Response:
     """Swift's ``/healthcheck``: ``OK`` while the store can read its database, 503 when it cannot."""
+    headers = {"X-Trans-Id": Swift.trans_id_of(call.request)}
     try:
         call.runtime.object.account("")
     except Exception:  # any failure to read means unhealthy; the reason is in the server's log
         LOG.exception("object store health check failed")
-        return Response("DOWN", status_code=503, media_type="text/plain")
-    return Response("OK" if call.request.method == "GET" else b"", media_type="text/plain")
+        return Response("DOWN", status_code=503, headers=headers, media_type="text/plain")
+    return Response("OK" if call.request.method == "GET" else b"", headers=headers, media_type="text/plain")
