@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import page, parse_limit
-from onestack.http.routing import Call, route
+from onestack.http.routing import Call, Reply, route
 from onestack.services.orchestration.api.paths import STACK, orchestration, stack, views
 from onestack.services.orchestration.models import StackResource
 
@@ -56,6 +56,24 @@ def resource_metadata(call: Call) -> dict:
     return {"metadata": (row.definition or {}).get("metadata") or {}}
 
 
+def mark_unhealthy(call: Call) -> dict:
+    found = stack(call, "resource:show")
+    body = call.body if isinstance(call.body, dict) else {}
+    orchestration(call).mark_unhealthy(call.ctx, found, call.path["resource_name"], body)
+    return {}
+
+
+def signal(call: Call) -> Reply:
+    """A signal with the caller's token, or with the resource's own signal token (a guest's curl)."""
+    svc = orchestration(call)
+    p = call.path
+    body = call.body
+    if not svc.signal_with_token(p["project_id"], p["stack_name"], p["stack_id"], p["resource_name"],
+                                 call.headers.get("x-auth-token"), body):
+        svc.signal(call.ctx, stack(call, "resource:show"), p["resource_name"], body)
+    return Reply(None, 200)
+
+
 def _events(call: Call, resource_name: str | None):
     found = stack(call, "events:index")
     svc = orchestration(call)
@@ -98,7 +116,9 @@ def show_event(call: Call) -> dict:
 ROUTES = [
     route(f"{STACK}/resources", "GET", list_resources),
     route(f"{STACK}/resources/{{resource_name}}", "GET", show_resource),
+    route(f"{STACK}/resources/{{resource_name}}", "PATCH", mark_unhealthy),
     route(f"{STACK}/resources/{{resource_name}}/metadata", "GET", resource_metadata),
+    route(f"{STACK}/resources/{{resource_name}}/signal", "POST", signal),
     route(f"{STACK}/events", "GET", list_events),
     route(f"{STACK}/resources/{{resource_name}}/events", "GET", resource_events),
     route(f"{STACK}/resources/{{resource_name}}/events/{{event_id}}", "GET", show_event),

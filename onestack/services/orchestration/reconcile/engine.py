@@ -280,7 +280,11 @@ class Engine:
     def _attributes(self, definition: Definition, behaviour, handle: Handle) -> dict:
         """The attributes anything in the template reads, cached on the row for later evaluation."""
         wanted = definition.referenced_attributes().get(handle.name, set())
-        names = set(behaviour.attributes) | {"show"} if None in wanted else {w for w in wanted if w}
+        names = {w for w in wanted if w}
+        if None in wanted:
+            names |= set(behaviour.attributes) | {"show"}
+        elif behaviour.local_attributes:
+            names |= set(behaviour.attributes)
         values: dict[str, Any] = {}
         for name in sorted(names):
             try:

@@ -12,3 +12,12 @@ TYPES: dict[str, type[ResourceType]] = {
 
 def known(name: str) -> type[ResourceType] | None:
     return TYPES.get(name)
+
+
+# Types that only the engine chooses (a provider template's resource), found again by the name a row records.
+INTERNAL: dict[str, type[ResourceType]] = {}
+
+
+def implementation(name: str) -> type[ResourceType] | None:
+    """The type that made a resource, by the implementation name its row records."""
+    return TYPES.get(name) or INTERNAL.get(name)

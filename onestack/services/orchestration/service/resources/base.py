@@ -190,6 +190,11 @@ class ResourceType:
     attributes: ClassVar[dict[str, str]] = {}
     # Free-form properties (OS::Heat::None takes anything).
     free_properties: ClassVar[bool] = False
+    # Its attributes come from its own record, not from a service: all of them are cached (resource show
+    # gives them), not only those the template reads.
+    local_attributes: ClassVar[bool] = False
+    # Takes signals (``POST .../resources/{name}/signal``): ``take_signal`` records one in the row's data.
+    signalable: ClassVar[bool] = False
 
     # -- checking ------------------------------------------------------------------------------------
     @classmethod
@@ -239,6 +244,15 @@ class ResourceType:
     def attribute(self, h: Handle, name: str) -> Any:
         """The value of attribute ``name`` (``show`` included); None when the thing has no such value."""
         return None
+
+    @classmethod
+    def take_signal(cls, data: dict, body) -> dict:
+        """The resource's data once signal ``body`` is recorded in it."""
+        return {**data, "signals": [*data.get("signals", []), body]}
+
+    @classmethod
+    def signal_reason(cls, body) -> str:
+        return "Signal: resource signalled"
 
     def snapshot(self, h: Handle) -> None:
         """What deletion_policy Snapshot does before the delete (nothing by default)."""
