@@ -44,7 +44,7 @@ class Views:
             "stack_status": f"{stack.action}_{stack.status}",
             "stack_status_reason": stack.status_reason,
             "stack_owner": stack.username or None,
-            "parent": None,
+            "parent": stack.owner_id,
             "stack_user_project_id": stack.project_id,
             "tags": stack.tags or None,
             "links": self.stack_links(stack),
@@ -85,6 +85,12 @@ class Views:
             "links": [{"href": self.url(self.resource_path(stack, row.name)), "rel": "self"},
                       {"href": self.url(self.stack_path(stack)), "rel": "stack"}],
         }
+        data = row.data or {}
+        if data.get("nested") and row.physical_id:
+            body["links"].append({"href": self.url(f"/v1/{stack.project_id}/stacks/{data.get('nested_name')}/"
+                                                   f"{row.physical_id}"), "rel": "nested"})
+        if stack.parent_resource:
+            body["parent_resource"] = stack.parent_resource
         if detail:
             body["description"] = ""
             body["attributes"] = dict(row.attributes or {})

@@ -32,14 +32,36 @@ def _kept(item, query, filters) -> bool:
     return True
 
 
+def _nested_depth(call: Call) -> int:
+    raw = call.query.get("nested_depth", "0")
+    try:
+        depth = int(raw)
+    except ValueError:
+        raise BadRequest("Only integer is acceptable by 'nested_depth'.", kind="HTTPBadRequest") from None
+    if depth < 0:
+        raise BadRequest("nested_depth must be 0 or more", kind="HTTPBadRequest")
+    return min(depth, 5)
+
+
 def list_resources(call: Call) -> dict:
+    """A stack's resources; with ``nested_depth``, those of its nested stacks too (each names its
+    ``parent_resource`` and links to its own stack), as deep as asked."""
     found = stack(call, "resource:index")
-    rows = orchestration(call).resources(found)
-    required = _required_by(rows)
+    svc = orchestration(call)
     detail = str(call.query.get("with_detail", "false")).lower() in ("true", "1", "yes")
     v = views(call)
-    return {"resources": [v.resource(found, r, required.get(r.name, []), detail=detail)
-                          for r in rows if _kept(r, call.query, RESOURCE_FILTERS)]}
+    shown = []
+    level = [found]
+    for depth in range(_nested_depth(call) + 1):
+        below = []
+        for current in level:
+            rows = svc.resources(current)
+            required = _required_by(rows)
+            shown += [v.resource(current, r, required.get(r.name, []), detail=detail)
+                      for r in rows if _kept(r, call.query, RESOURCE_FILTERS)]
+            below += svc.children(current) if depth < 5 else []
+        level = below
+    return {"resources": shown}
 
 
 def show_resource(call: Call) -> dict:

@@ -79,7 +79,15 @@ class OrchestrationService:
                 stmt = stmt.where(Stack.project_id == project_id)
             if not flag(query.get("show_deleted")):
                 stmt = stmt.where(Stack.deleted_at.is_(None))
+            if not flag(query.get("show_nested")) and not query.get("owner_id"):
+                stmt = stmt.where(Stack.owner_id.is_(None))
             return list(session.scalars(stmt))
+
+    def children(self, stack: Stack) -> list[Stack]:
+        """The stacks that stand for ``stack``'s resources (nested stacks), by the resource's name."""
+        with self.db.read() as session:
+            return list(session.scalars(select(Stack).where(Stack.owner_id == stack.id,
+                                                            Stack.deleted_at.is_(None))))
 
     # -- changing stacks ---------------------------------------------------------------------------------
     def create(self, ctx: Context, project_id: str, body: dict, *, preview: bool = False) -> Stack:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from onestack.services.orchestration.service.resources import cinder, heat, neutron, nova
+from onestack.services.orchestration.service.resources import cinder, heat, nested, neutron, nova
 from onestack.services.orchestration.service.resources.base import ResourceType
 
 TYPES: dict[str, type[ResourceType]] = {
     t.name: t for t in (heat.RandomString, heat.Value, heat.NoneResource, heat.TestResource,
-                        *neutron.TYPES, *nova.TYPES, *cinder.TYPES)}
+                        *neutron.TYPES, *nova.TYPES, *cinder.TYPES, *nested.TYPES)}
 
 
 def known(name: str) -> type[ResourceType] | None:
@@ -15,7 +15,7 @@ def known(name: str) -> type[ResourceType] | None:
 
 
 # Types that only the engine chooses (a provider template's resource), found again by the name a row records.
-INTERNAL: dict[str, type[ResourceType]] = {}
+INTERNAL: dict[str, type[ResourceType]] = {nested.TemplateResource.name: nested.TemplateResource}
 
 
 def implementation(name: str) -> type[ResourceType] | None:

@@ -155,6 +155,10 @@ class Handle:
     cloud: Session
     # The cloud's URL under which a resource's signal lands (WaitConditionHandle's curl target).
     signal_base: str = ""
+    # The stack's child stacks and sibling records (``service.nested.NestedStacks``), for nested stack types.
+    stacks: Any = None
+    # Per attribute the template reads, the path elements read beyond it (a group's ``attributes``).
+    attribute_paths: dict = dataclasses.field(default_factory=dict)
     # Answers read during one step (a show read once for several attributes); never saved.
     cache: dict = dataclasses.field(default_factory=dict)
 
