@@ -23,6 +23,7 @@ from onestack.services.orchestration.service.definition import Definition
 from onestack.services.orchestration.service.hot import versions
 from onestack.services.orchestration.service.listing import flag
 from onestack.services.orchestration.service.resources import TYPES, implementation
+from onestack.services.orchestration.service.resources.base import ResourceFailure
 from onestack.services.orchestration.service.software import Software
 from onestack.services.orchestration.service.stacks import Stacks, check_template_only, definition_of, event
 
@@ -194,7 +195,10 @@ class OrchestrationService:
                              kind="ResourceActionNotSupported")
         with self.db.write() as session:
             found = session.get(StackResource, row.id)
-            found.data = behaviour.take_signal(dict(found.data or {}), body)
+            try:
+                found.data = behaviour.take_signal(dict(found.data or {}), body)
+            except ResourceFailure as exc:
+                raise BadRequest(exc.message, kind=exc.kind) from None
             event(session, stack, "SIGNAL", "COMPLETE", behaviour.signal_reason(body), resource=found)
         self.wake(stack.owner_id or stack.id)
         if stack.owner_id:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from onestack.services.orchestration.service.resources import cinder, heat, nested, neutron, nova
+from onestack.services.orchestration.service.resources import cinder, heat, nested, neutron, nova, software
 from onestack.services.orchestration.service.resources.base import ResourceType
 
 TYPES: dict[str, type[ResourceType]] = {
     t.name: t for t in (heat.RandomString, heat.Value, heat.NoneResource, heat.TestResource,
-                        *neutron.TYPES, *nova.TYPES, *cinder.TYPES, *nested.TYPES)}
+                        *neutron.TYPES, *nova.TYPES, *cinder.TYPES, *nested.TYPES,
+                        *software.TYPES)}
 
 
 def known(name: str) -> type[ResourceType] | None:

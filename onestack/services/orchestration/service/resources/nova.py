@@ -14,6 +14,7 @@ from onestack.services.orchestration.service.resources.base import (
     ignore_missing,
 )
 from onestack.services.orchestration.service.resources.neutron import Subnet, find_id, same_stack_refs
+from onestack.services.orchestration.service.resources.software import config_content
 
 
 class KeyPair(ResourceType):
@@ -102,8 +103,8 @@ class Server(ResourceType):
         "networks": Prop("list", "An ordered list of nics to be added to this server, with information about "
                          "connected networks, fixed ips, port etc.", schema=NETWORK),
         "metadata": Prop("map", "Arbitrary key/value metadata to store for this server.", update=True),
-        "user_data_format": Prop("string", "How the user_data should be formatted for the server. RAW and "
-                                 "HEAT_CFNTOOLS pass it as it is; SOFTWARE_CONFIG too.", default="HEAT_CFNTOOLS",
+        "user_data_format": Prop("string", "How the user_data should be formatted for the server. Each passes "
+                                 "it as it is, or the config of the software config it names.", default="HEAT_CFNTOOLS",
                                  allowed=("HEAT_CFNTOOLS", "RAW", "SOFTWARE_CONFIG")),
         "user_data": Prop("string", "User data script to be executed by cloud-init.", default=""),
         "config_drive": Prop("boolean", "If True, enable config drive on the server."),
@@ -231,7 +232,9 @@ class Server(ResourceType):
             if p.get(key) is not None:
                 server[field] = p[key]
         if p.get("user_data"):
-            server["user_data"] = base64.b64encode(p["user_data"].encode()).decode()
+            # A software config's id (CloudConfig, MultipartMime, SoftwareConfig) gives its config.
+            user_data = config_content(h, p["user_data"])
+            server["user_data"] = base64.b64encode(user_data.encode()).decode()
         if p.get("security_groups"):
             server["security_groups"] = [{"name": g} for g in p["security_groups"]]
         headers = {}
