@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from onestack.services.orchestration.service.resources import cinder, heat, nested, neutron, nova, software
+from onestack.services.orchestration.service.resources import (
+    cinder,
+    heat,
+    keystone,
+    nested,
+    neutron,
+    nova,
+    software,
+    swift,
+)
 from onestack.services.orchestration.service.resources.base import ResourceType
 
 TYPES: dict[str, type[ResourceType]] = {
     t.name: t for t in (heat.RandomString, heat.Value, heat.NoneResource, heat.TestResource,
                         *neutron.TYPES, *nova.TYPES, *cinder.TYPES, *nested.TYPES,
-                        *software.TYPES)}
+                        *software.TYPES, *swift.TYPES, *keystone.TYPES)}
 
 
 def known(name: str) -> type[ResourceType] | None:
