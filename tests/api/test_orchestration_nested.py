@@ -4,7 +4,7 @@ shrinking, each shown as Heat shows nested stacks (parent, nested_depth)."""
 
 import yaml
 
-from tests.api.helpers import ok
+from tests.api.helpers import ok, wait
 from tests.api.orchestration_helpers import fault
 
 MEMBER = {
@@ -146,3 +146,22 @@ def test_os_heat_stack_and_nested_failures(heat):
     looped = heat.settle(heat.create(loop, files={"loop.yaml": yaml.safe_dump(loop)}))
     assert looped["stack_status"] == "CREATE_FAILED" and "Recursion depth exceeds" in looped["stack_status_reason"]
     assert heat.delete(looped, 90)["stack_status"] == "DELETE_COMPLETE"
+
+
+def test_a_failed_parent_rolls_its_nested_stacks_back(heat):
+    stack = heat.settle(heat.create({"heat_template_version": "2018-08-31", "resources": {
+        "group": {"type": "OS::Heat::ResourceGroup", "properties": {"count": 2, "resource_def": {
+            "type": "OS::Heat::TestResource", "properties": {"value": "x"}}}},
+        "bad": {"type": "OS::Heat::TestResource", "depends_on": "group", "properties": {"fail": True}}}},
+        disable_rollback=False))
+    assert stack["stack_status"] == "ROLLBACK_COMPLETE", stack["stack_status_reason"]
+    assert heat.resources(stack) == {}
+    assert nested_stacks(heat, stack) == []
+
+    # A delete while the nested stack is still being made stops it and removes both.
+    slow = heat.create({"heat_template_version": "2018-08-31", "resources": {"group": {
+        "type": "OS::Heat::ResourceGroup", "properties": {"count": 2, "resource_def": {
+            "type": "OS::Heat::TestResource", "properties": {"action_wait_secs": {"create": 30}}}}}}})
+    wait(lambda: nested_stacks(heat, slow), 30, "the nested stack")
+    assert heat.delete(slow)["stack_status"] == "DELETE_COMPLETE"
+    assert nested_stacks(heat, slow) == []
