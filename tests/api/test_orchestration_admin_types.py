@@ -1,5 +1,6 @@
 """Resource types of the cloud's admin-side services, made by a stack through their APIs: a flavor, a
-volume type, an Object Storage container, an Identity project and role; a member's stack gets the
+volume type, an Object Storage container, Identity's project, role, domain, group, user (in the group,
+with the role on the project), region, service and endpoint; a member's stack gets the
 services' own 403 for those an admin must make."""
 
 import httpx
@@ -19,6 +20,17 @@ TEMPLATE = {
                                                                   "PurgeOnDelete": True}},
         "project": {"type": "OS::Keystone::Project", "properties": {"description": "made by a stack"}},
         "role": {"type": "OS::Keystone::Role"},
+        "domain": {"type": "OS::Keystone::Domain", "properties": {"description": "a stack's"}},
+        "group": {"type": "OS::Keystone::Group"},
+        "user": {"type": "OS::Keystone::User", "properties": {
+            "password": "secret-1234", "default_project": {"get_resource": "project"},
+            "groups": [{"get_resource": "group"}],
+            "roles": [{"role": {"get_resource": "role"}, "project": {"get_resource": "project"}}]}},
+        "region": {"type": "OS::Keystone::Region", "properties": {"description": "far away"}},
+        "service": {"type": "OS::Keystone::Service", "properties": {"type": "thing"}},
+        "endpoint": {"type": "OS::Keystone::Endpoint", "properties": {
+            "service": {"get_resource": "service"}, "region": {"get_resource": "region"},
+            "interface": "public", "url": "http://thing.example/v1"}},
     },
     "outputs": {"flavor_specs": {"value": {"get_attr": ["flavor", "extra_specs"]}},
                 "url": {"value": {"get_attr": ["bucket", "WebsiteURL"]}},
@@ -61,6 +73,13 @@ def test_admin_types_come_and_go(admin_heat, heat):
     assert head.status_code == 204 and head.headers["x-container-meta-owner"] == "heat"
     assert outputs["project"] == ok(root.get(f"/identity/v3/projects/{made['project']}"))["project"]["name"]
     assert ok(root.get(f"/identity/v3/roles/{made['role']}"))["role"]["id"] == made["role"]
+    assert ok(root.get(f"/identity/v3/users/{made['user']}"))["user"]["default_project_id"] == made["project"]
+    assert [u["id"] for u in ok(root.get(f"/identity/v3/groups/{made['group']}/users"))["users"]] == [made["user"]]
+    assert root.head(f"/identity/v3/projects/{made['project']}/users/{made['user']}/roles/{made['role']}"
+                     ).status_code == 204
+    endpoint = ok(root.get(f"/identity/v3/endpoints/{made['endpoint']}"))["endpoint"]
+    assert (endpoint["service_id"], endpoint["region_id"]) == (made["service"], made["region"])
+    assert ok(root.get(f"/identity/v3/domains/{made['domain']}"))["domain"]["description"] == "a stack's"
     # An object put into the container goes with it (PurgeOnDelete).
     assert root.put(f"/object-store/v1/AUTH_{project}/{made['bucket']}/note", content=b"hi").status_code == 201
 
@@ -71,6 +90,8 @@ def test_admin_types_come_and_go(admin_heat, heat):
     assert root.head(f"/object-store/v1/AUTH_{project}/{made['bucket']}").status_code == 404
     assert root.get(f"/identity/v3/projects/{made['project']}").status_code == 404
     assert root.get(f"/identity/v3/roles/{made['role']}").status_code == 404
+    for kind in ("domains", "groups", "users", "regions", "services", "endpoints"):
+        assert root.get(f"/identity/v3/{kind}/{made[kind[:-1]]}").status_code == 404, kind
 
     # A member's stack acts with the member's rights: Nova refuses it a flavor.
     failed = heat.settle(heat.create({"heat_template_version": "2018-08-31", "resources": {"flavor": {
