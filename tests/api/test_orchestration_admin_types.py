@@ -1,5 +1,5 @@
 """Resource types of the cloud's admin-side services, made by a stack through their APIs: a flavor, a
-volume type, an Object Storage container, Identity's project, role, domain, group, user (in the group,
+volume type and QoS specs, an Object Storage container, Identity's project, role, domain, group, user (in the group,
 with the role on the project), region, service and endpoint; a member's stack gets the
 services' own 403 for those an admin must make."""
 
@@ -20,6 +20,7 @@ TEMPLATE = {
                                                                   "PurgeOnDelete": True}},
         "project": {"type": "OS::Keystone::Project", "properties": {"description": "made by a stack"}},
         "role": {"type": "OS::Keystone::Role"},
+        "qos": {"type": "OS::Cinder::QoSSpecs", "properties": {"specs": {"total_iops_sec": 100}}},
         "domain": {"type": "OS::Keystone::Domain", "properties": {"description": "a stack's"}},
         "group": {"type": "OS::Keystone::Group"},
         "user": {"type": "OS::Keystone::User", "properties": {
@@ -80,6 +81,8 @@ def test_admin_types_come_and_go(admin_heat, heat):
     endpoint = ok(root.get(f"/identity/v3/endpoints/{made['endpoint']}"))["endpoint"]
     assert (endpoint["service_id"], endpoint["region_id"]) == (made["service"], made["region"])
     assert ok(root.get(f"/identity/v3/domains/{made['domain']}"))["domain"]["description"] == "a stack's"
+    assert ok(root.get(f"/volume/v3/{project}/qos-specs/{made['qos']}"))["qos_specs"]["specs"] == {
+        "total_iops_sec": "100"}
     # An object put into the container goes with it (PurgeOnDelete).
     assert root.put(f"/object-store/v1/AUTH_{project}/{made['bucket']}/note", content=b"hi").status_code == 201
 
@@ -90,6 +93,7 @@ def test_admin_types_come_and_go(admin_heat, heat):
     assert root.head(f"/object-store/v1/AUTH_{project}/{made['bucket']}").status_code == 404
     assert root.get(f"/identity/v3/projects/{made['project']}").status_code == 404
     assert root.get(f"/identity/v3/roles/{made['role']}").status_code == 404
+    assert root.get(f"/volume/v3/{project}/qos-specs/{made['qos']}").status_code == 404
     for kind in ("domains", "groups", "users", "regions", "services", "endpoints"):
         assert root.get(f"/identity/v3/{kind}/{made[kind[:-1]]}").status_code == 404, kind
 

@@ -254,4 +254,36 @@ class VolumeType(ResourceType):
         return None
 
 
-TYPES = (Volume, VolumeAttachment, VolumeType)
+class QoSSpecs(ResourceType):
+    name = "OS::Cinder::QoSSpecs"
+    description = "A resource for creating cinder QoS specs (admin only, as in Block Storage)."
+    properties = {
+        "name": Prop("string", "Name of the QoS."),
+        "specs": Prop("map", "The specs key and value pairs of the QoS.", required=True, update=True),
+    }
+
+    def create(self, h: Handle) -> None:
+        specs = {k: str(v) for k, v in h.properties["specs"].items()}
+        made = h.cloud.post("block-storage", "/qos-specs", {"qos_specs": {"name": h.name_or_physical(), **specs}})
+        h.physical_id = made["qos_specs"]["id"]
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        path = f"/qos-specs/{h.physical_id}"
+        gone_keys = sorted(set(old.get("specs") or {}) - set(new.get("specs") or {}))
+        if gone_keys:
+            h.cloud.put("block-storage", f"{path}/delete_keys", {"keys": gone_keys})
+        if new.get("specs"):
+            h.cloud.put("block-storage", path, {"qos_specs": {k: str(v) for k, v in new["specs"].items()}})
+
+    def find(self, h: Handle) -> str | None:
+        return h.found_by_physical_name("block-storage", "/qos-specs", "qos_specs", exact=True)
+
+    def delete(self, h: Handle) -> None:
+        ignore_missing(lambda: h.cloud.delete("block-storage", f"/qos-specs/{h.physical_id}",
+                                              params={"force": "true"}))
+
+    def attribute(self, h: Handle, name: str):
+        return h.cloud.get("block-storage", f"/qos-specs/{h.physical_id}")["qos_specs"] if name == "show" else None
+
+
+TYPES = (Volume, VolumeAttachment, VolumeType, QoSSpecs)
