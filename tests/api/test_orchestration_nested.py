@@ -102,6 +102,11 @@ def test_resource_group_grows_and_shrinks(heat):
         ["0", "1"]
     deep = ok(heat.http.get(f"{heat.path(stack)}/resources", params={"nested_depth": 2}))["resources"]
     assert sorted(r["resource_name"] for r in deep) == ["0", "1", "group"]
+    # Events with nested_depth: the nested stack's own events too, linked to their stack.
+    events = ok(heat.http.get(f"{heat.path(stack)}/events", params={"nested_depth": 1}))["events"]
+    inner = [e for e in events if e["resource_name"] in ("3", "4") and e["resource_status"] == "DELETE_COMPLETE"]
+    assert len(inner) == 2 and all(child["id"] in e["links"][-1]["href"] for e in inner)
+    assert len(heat.events(stack)) < len(events)
     assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
     assert ok(heat.http.get(child_path))["stack"]["stack_status"] == "DELETE_COMPLETE"
 

@@ -107,8 +107,23 @@ def _events(call: Call, resource_name: str | None):
     return found, svc.events(found, resource_name)
 
 
+def _nested_events(call: Call, found) -> list:
+    """``nested_depth``: the events of the stack's nested stacks too, each with its own stack."""
+    svc = orchestration(call)
+    pairs, level = [], [found]
+    for _ in range(_nested_depth(call)):
+        level = [child for current in level for child in svc.children(current)]
+        pairs += [(child, e) for child in level for e in svc.events(child)]
+    return pairs
+
+
 def list_events(call: Call, resource_name: str | None = None) -> dict:
     found, events = _events(call, resource_name)
+    owner = {e.id: found for e in events}
+    if resource_name is None and call.query.get("nested_depth"):
+        nested = _nested_events(call, found)
+        owner.update({e.id: child for child, e in nested})
+        events = sorted([*events, *(e for _, e in nested)], key=lambda e: e.seq)
     events = [e for e in events if _kept(e, call.query, EVENT_FILTERS)]
     direction = call.query.get("sort_dir", "asc")
     if direction not in ("asc", "desc"):
@@ -120,7 +135,7 @@ def list_events(call: Call, resource_name: str | None = None) -> dict:
         events.reverse()
     events, _ = page(events, call.query, parse_limit(call.query))
     v = views(call)
-    return {"events": [v.event(found, e) for e in events]}
+    return {"events": [v.event(owner[e.id], e) for e in events]}
 
 
 def resource_events(call: Call) -> dict:
