@@ -170,3 +170,43 @@ def test_a_failed_parent_rolls_its_nested_stacks_back(heat):
     wait(lambda: nested_stacks(heat, slow), 30, "the nested stack")
     assert heat.delete(slow)["stack_status"] == "DELETE_COMPLETE"
     assert nested_stacks(heat, slow) == []
+
+
+def test_scaling_policies_resize_an_autoscaling_group(heat):
+    def template(desired: int) -> dict:
+        return {"heat_template_version": "2018-08-31", "resources": {
+            "asg": {"type": "OS::Heat::AutoScalingGroup", "properties": {
+                "min_size": 1, "max_size": 4, "desired_capacity": desired,
+                "resource": {"type": "OS::Heat::TestResource", "properties": {"value": "m"}}}},
+            "up": {"type": "OS::Heat::ScalingPolicy", "properties": {
+                "auto_scaling_group_id": {"get_resource": "asg"}, "adjustment_type": "change_in_capacity",
+                "scaling_adjustment": 1}},
+            "exact": {"type": "OS::Heat::ScalingPolicy", "properties": {
+                "auto_scaling_group_id": {"get_resource": "asg"}, "adjustment_type": "exact_capacity",
+                "scaling_adjustment": 1}}},
+            "outputs": {"size": {"value": {"get_attr": ["asg", "current_size"]}},
+                        "values": {"value": {"get_attr": ["asg", "outputs_list", "output"]}},
+                        "url": {"value": {"get_attr": ["up", "signal_url"]}}}}
+
+    stack = heat.created(template(2))
+    assert heat.output(stack, "size") == 2 and heat.output(stack, "values") == ["m", "m"]
+    url = heat.output(stack, "url")
+    assert url.endswith(f"{heat.path(stack)}/resources/up/signal")
+
+    def signal(policy: str, size: int) -> None:
+        ok(heat.http.post(f"{heat.path(stack)}/resources/{policy}/signal", json={}))
+        settled = heat.settle(stack)
+        assert settled["stack_status"] in ("UPDATE_COMPLETE", "CREATE_COMPLETE"), settled["stack_status_reason"]
+        assert heat.output(stack, "size") == size
+
+    signal("up", 3)
+    signal("up", 4)
+    signal("up", 4)  # max_size holds
+    signal("exact", 1)
+    assert any(e["resource_name"] == "up" and e["resource_status"] == "SIGNAL_COMPLETE" and
+               "from 2 to 3" in e["resource_status_reason"] for e in heat.events(stack))
+    # A new desired capacity in the template wins over the last policy.
+    ok(heat.http.put(heat.path(stack), json={"template": template(3)}), 202)
+    assert heat.settle(stack)["stack_status"] == "UPDATE_COMPLETE"
+    assert heat.output(stack, "size") == 3
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"

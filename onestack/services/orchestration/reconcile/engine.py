@@ -198,7 +198,8 @@ class Engine:
             raise self._failure(stack, row, name, definition, "CREATE" if row is None else "UPDATE", exc) from None
         snapshot = _snapshot(definition, name)
         if row is not None and row.type == resource.type and row.status == "COMPLETE" \
-                and row.properties == properties and row.definition == snapshot:
+                and row.properties == properties and row.definition == snapshot \
+                and not behaviour.pending_change(row.data or {}):
             self._save(stack, row.id, generation=gen)
             return
         if replaced is not None and replaced.type == resource.type and replaced.properties == properties \

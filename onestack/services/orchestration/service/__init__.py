@@ -8,6 +8,7 @@ acting with the owner's trust.  Reads answer from the database alone.
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -24,8 +25,15 @@ from onestack.services.orchestration.service.hot import versions
 from onestack.services.orchestration.service.listing import flag
 from onestack.services.orchestration.service.resources import TYPES, implementation
 from onestack.services.orchestration.service.resources.base import ResourceFailure
+from onestack.services.orchestration.service.resources.nested import AutoScalingGroup, ScalingPolicy
 from onestack.services.orchestration.service.software import Software
-from onestack.services.orchestration.service.stacks import Stacks, check_template_only, definition_of, event
+from onestack.services.orchestration.service.stacks import (
+    Stacks,
+    begin,
+    check_template_only,
+    definition_of,
+    event,
+)
 
 
 class OrchestrationService:
@@ -199,10 +207,42 @@ class OrchestrationService:
                 found.data = behaviour.take_signal(dict(found.data or {}), body)
             except ResourceFailure as exc:
                 raise BadRequest(exc.message, kind=exc.kind) from None
-            event(session, stack, "SIGNAL", "COMPLETE", behaviour.signal_reason(body), resource=found)
+            reason = behaviour.signal_reason(body)
+            if behaviour.scales:
+                reason = self._scale(session, found)
+            event(session, stack, "SIGNAL", "COMPLETE", reason, resource=found)
         self.wake(stack.owner_id or stack.id)
         if stack.owner_id:
             self.wake(stack.id)
+
+    def _scale(self, session, policy: StackResource) -> str:
+        """A scaling policy's signal: the group's new capacity is recorded on it and the stack converges to
+        it as an UPDATE of its unchanged definition (so a kill -9 mid-way resumes like any update)."""
+        stack = session.get(Stack, policy.stack_id)
+        if stack.status == "IN_PROGRESS":
+            raise Conflict(f"Stack {stack.name} [{stack.id}] is {stack.action}_IN_PROGRESS: the group cannot "
+                           "scale now.", kind="ActionInProgress")
+        group = session.scalars(select(StackResource).where(
+            StackResource.stack_id == stack.id, StackResource.current.is_(True),
+            StackResource.physical_id == policy.properties["auto_scaling_group_id"])).first()
+        if group is None or group.type != AutoScalingGroup.name:
+            raise BadRequest(f"The auto_scaling_group_id of {policy.name} is no OS::Heat::AutoScalingGroup of "
+                             "this stack", kind="ResourceActionNotSupported")
+        now = time.time()
+        cooldown = policy.properties.get("cooldown") or group.properties.get("cooldown") or 0
+        if now - (policy.data or {}).get("last_scaled", 0) < cooldown:
+            return f"Signal: {policy.name} in its cooldown: no change"
+        current = AutoScalingGroup.capacity(group.properties, group.data or {})
+        wanted = ScalingPolicy.adjusted(policy.properties, current)
+        wanted = max(group.properties["min_size"], min(group.properties["max_size"], wanted))
+        policy.data = {**(policy.data or {}), "last_scaled": now}
+        if wanted == current:
+            return f"Signal: {group.name} stays at {current}"
+        group.data = {**(group.data or {}), "capacity": wanted}
+        stack.previous = {"template": stack.template, "files": stack.files, "environment": stack.environment,
+                          "parameters": stack.parameters}
+        begin(session, stack, "UPDATE")
+        return f"Signal: {group.name} from {current} to {wanted}"
 
     def outputs(self, stack: Stack) -> list[dict]:
         if stack.action == "DELETE" and stack.status == "COMPLETE":

@@ -199,6 +199,8 @@ class ResourceType:
     local_attributes: ClassVar[bool] = False
     # Takes signals (``POST .../resources/{name}/signal``): ``take_signal`` records one in the row's data.
     signalable: ClassVar[bool] = False
+    # A signal resizes a scaling group of the stack (a ScalingPolicy): see ``OrchestrationService.signal``.
+    scales: ClassVar[bool] = False
 
     # -- checking ------------------------------------------------------------------------------------
     @classmethod
@@ -217,6 +219,11 @@ class ResourceType:
         """Whether going from ``old`` to ``new`` properties replaces the resource."""
         return any(old.get(key) != new.get(key) and not (prop.update or self.free_properties)
                    for key, prop in self.properties.items())
+
+    def pending_change(self, data: dict) -> bool:
+        """Whether the thing must be updated though its properties did not change (a scaling group whose
+        capacity a policy changed)."""
+        return False
 
     # -- acting --------------------------------------------------------------------------------------
     def create(self, h: Handle) -> None:

@@ -248,4 +248,121 @@ class ResourceGroup(NestedStack):
         return [stacks.member_attribute(child, m, name, h.cloud) for m in members]
 
 
-TYPES = [RemoteStack, ResourceGroup]
+class AutoScalingGroup(ResourceGroup):
+    name = "OS::Heat::AutoScalingGroup"
+    description = "An autoscaling group that can scale arbitrary resources (resized by ScalingPolicy signals)."
+    properties = {
+        "resource": Prop("map", "Resource definition for the resources in the group, in HOT format.",
+                         required=True, update=True, schema={
+                             "type": Prop("string", "The type of the resources in the group.", required=True),
+                             "properties": Prop("map", "Property values for the resources in the group."),
+                             "metadata": Prop("map", "Supplied metadata for the resources in the group."),
+                         }),
+        "max_size": Prop("integer", "Maximum number of resources in the group.", required=True, update=True,
+                         min=0),
+        "min_size": Prop("integer", "Minimum number of resources in the group.", required=True, update=True,
+                         min=0),
+        "desired_capacity": Prop("integer", "Desired initial number of resources.", update=True),
+        "cooldown": Prop("integer", "Cooldown period, in seconds.", update=True),
+        "rolling_updates": Prop("map", "Policy for rolling updates for this scaling group (members change all "
+                                "at once in onestack).", update=True),
+    }
+    attributes = {
+        "current_size": "The current size of AutoscalingResourceGroup.",
+        "outputs": "A map of resource names to the specified attribute of each individual resource.",
+        "outputs_list": "A list of the specified attribute of each individual resource.",
+        "refs": "A list of resource IDs for the resources in the group.",
+        "refs_map": "A map of resource names to IDs for the resources in the group.",
+    }
+
+    @staticmethod
+    def capacity(properties: dict, data: dict) -> int:
+        """The size now: what the last policy made it, else the desired capacity, else the minimum."""
+        wanted = data.get("capacity")
+        if wanted is None:
+            wanted = properties.get("desired_capacity")
+        if wanted is None:
+            wanted = properties["min_size"]
+        return max(properties["min_size"], min(properties["max_size"], int(wanted)))
+
+    def pending_change(self, data: dict) -> bool:
+        return data.get("capacity") is not None and data.get("capacity") != data.get("applied")
+
+    def create(self, h: Handle) -> None:
+        if h.properties["min_size"] > h.properties["max_size"]:
+            raise ResourceFailure("min_size can not be greater than max_size", "StackValidationFailed")
+        super().create(h)
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        if old.get("desired_capacity") != new.get("desired_capacity") and new.get("desired_capacity") is not None:
+            h.data.pop("capacity", None)  # a new desired capacity in the template wins over the last policy
+        super().update(h, old, new)
+
+    def nested_template(self, h: Handle) -> dict:
+        size = self.capacity(h.properties, h.data)
+        h.data["applied"] = h.data.get("capacity")
+        h.data["size"] = size
+        as_group = {**h.properties, "count": size, "resource_def": h.properties["resource"], "index_var": "%index%",
+                    "removal_policies": [], "removal_policies_mode": "update"}
+        return super().nested_template(Handle(h.name, h.stack, as_group, h.physical_id, h.data, h.cloud))
+
+    def member_names(self, h: Handle) -> list[str]:
+        return [str(i) for i in range(h.properties["count"])]
+
+    def attribute(self, h: Handle, name: str) -> Any:
+        if name == "current_size":
+            return len(h.stacks.members(h.physical_id))
+        if name in ("outputs", "outputs_list"):
+            members = self._members(h)
+            attrs = [a for a in h.attribute_paths.get(name, ()) if isinstance(a, str)]
+            read = h.stacks.member_attribute
+            if name == "outputs":
+                return {a: {m.name: read(h.physical_id, m, a, h.cloud) for m in members} for a in attrs}
+            return {a: [read(h.physical_id, m, a, h.cloud) for m in members] for a in attrs}
+        return super().attribute(h, name)
+
+
+class ScalingPolicy(ResourceType):
+    name = "OS::Heat::ScalingPolicy"
+    description = "A resource to manage scaling of OS::Heat::AutoScalingGroup: each signal adjusts its size."
+    signalable = True
+    scales = True
+    properties = {
+        "auto_scaling_group_id": Prop("string", "AutoScaling group ID to apply policy to.", required=True),
+        "adjustment_type": Prop("string", "Type of adjustment (absolute or percentage).", required=True,
+                                update=True, allowed=("change_in_capacity", "exact_capacity",
+                                                      "percent_change_in_capacity")),
+        "scaling_adjustment": Prop("number", "Size of adjustment.", required=True, update=True),
+        "cooldown": Prop("integer", "Cooldown period, in seconds.", update=True),
+        "min_adjustment_step": Prop("integer", "Minimum number of resources that are added or removed when the "
+                                    "AutoScaling group scales up or down.", update=True, min=0),
+    }
+    attributes = {"signal_url": "A URL to signal this policy (POST with a token of the stack's project).",
+                  "alarm_url": "The same URL: onestack has no pre-signed alarm URLs."}
+
+    def create(self, h: Handle) -> None:
+        h.physical_id = h.physical_name()
+
+    def attribute(self, h: Handle, name: str) -> Any:
+        if name in ("signal_url", "alarm_url"):
+            return (f"{h.signal_base}/orchestration/v1/{h.stack.project_id}/stacks/{h.stack.name}/{h.stack.id}"
+                    f"/resources/{h.name}/signal")
+        return None
+
+    @staticmethod
+    def adjusted(properties: dict, current: int) -> int:
+        """The group's new size after one signal, as Heat's adjustment types compute it."""
+        kind, step = properties["adjustment_type"], properties["scaling_adjustment"]
+        if kind == "exact_capacity":
+            return int(step)
+        if kind == "change_in_capacity":
+            return current + int(step)
+        delta = current * step / 100.0
+        least = properties.get("min_adjustment_step") or 0
+        change = int(delta) if abs(delta) >= 1 else (1 if delta > 0 else -1 if delta < 0 else 0)
+        if abs(change) < least:
+            change = least if change > 0 else -least
+        return current + change
+
+
+TYPES = [RemoteStack, ResourceGroup, AutoScalingGroup, ScalingPolicy]
