@@ -113,3 +113,24 @@ def test_a_nested_stack_across_a_kill_9_completes(tmp_path):
         heat.close()
     finally:
         cloud.stop()
+
+
+def test_a_wait_condition_signalled_with_the_cli(cloud, tmp_path):
+    (tmp_path / "wait.yaml").write_text(yaml.safe_dump({
+        "heat_template_version": "2018-08-31",
+        "resources": {"handle": {"type": "OS::Heat::WaitConditionHandle"},
+                      "wait": {"type": "OS::Heat::WaitCondition",
+                               "properties": {"handle": {"get_resource": "handle"}, "timeout": 120}}},
+        "outputs": {"data": {"value": {"get_attr": ["wait", "data"]}}}}))
+    stack = name("cli-wait")
+    cli(cloud, "stack", "create", "-t", str(tmp_path / "wait.yaml"), stack)
+    wait(lambda: any(r["resource_name"] == "wait" for r in cli(cloud, "stack", "resource", "list", stack)), 60,
+         "the wait condition to start")
+    cloud.openstack("stack", "resource", "signal", stack, "handle", "--data",
+                    '{"status": "SUCCESS", "data": "ready", "id": "guest"}', cloud="onestack")
+    done = wait(lambda: (s := cli(cloud, "stack", "show", stack))["stack_status"] != "CREATE_IN_PROGRESS" and s,
+                60, "the stack to complete")
+    assert done["stack_status"] == "CREATE_COMPLETE", done["stack_status_reason"]
+    data = cli(cloud, "stack", "output", "show", stack, "data")["output_value"]
+    assert yaml.safe_load(data) == {"guest": "ready"}
+    cloud.openstack("stack", "delete", "--wait", "-y", stack, cloud="onestack")
