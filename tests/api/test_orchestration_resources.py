@@ -74,16 +74,6 @@ def public(nadmin):
     return network
 
 
-@pytest.fixture(scope="module")
-def image(cloud):
-    with httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": cloud.token()}, timeout=60) as http:
-        made = upload_image(http, image_name=name("img"))
-        ok(http.patch(f"/image/v2/images/{made['id']}", json=[{"op": "replace", "path": "/visibility",
-                                                                  "value": "public"}],
-                      headers={"Content-Type": "application/openstack-images-v2.1-json-patch"}))
-        return made
-
-
 def leftovers(heat) -> dict:
     """What the project still has, service by service (the default security group aside)."""
     net = heat.root
@@ -99,6 +89,11 @@ def leftovers(heat) -> dict:
 def params(public, image, **more) -> dict:
     return {"public_net": public["name"], "image": image["id"], "cidr": f"10.{next(_CIDRS)}.0.0/24", **more}
 
+
+
+@pytest.fixture(scope="module")
+def image(heat_image):
+    return heat_image
 
 def test_a_whole_environment_comes_up_and_goes_away(heat, public, image):
     stack = heat.created(ENVIRONMENT, parameters=params(public, image), timeout_mins=5)

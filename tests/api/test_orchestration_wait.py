@@ -10,7 +10,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.api.helpers import name, ok, upload_image, wait
+from tests.api.helpers import ok, wait
 from tests.api.orchestration_helpers import fault
 
 
@@ -34,6 +34,11 @@ def curl(command: str, body: dict) -> str:
     assert done.returncode == 0, done.stderr
     return done.stdout
 
+
+
+@pytest.fixture(scope="module")
+def image(heat_image):
+    return heat_image
 
 def test_a_wait_condition_completes_on_curl_signals(heat):
     stack = heat.create(waiting(count=2))
@@ -75,16 +80,6 @@ def test_a_failure_signal_or_a_timeout_fails_the_stack(heat):
     assert late["stack_status"] == "CREATE_FAILED"
     assert "WaitConditionTimeout: resources.wait: 0 of 1 received" in late["stack_status_reason"]
     heat.delete(late)
-
-
-@pytest.fixture(scope="module")
-def image(cloud):
-    with httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": cloud.token()}, timeout=60) as http:
-        made = upload_image(http, image_name=name("img"))
-        ok(http.patch(f"/image/v2/images/{made['id']}", json=[{"op": "replace", "path": "/visibility",
-                                                                  "value": "public"}],
-                      headers={"Content-Type": "application/openstack-images-v2.1-json-patch"}))
-        return made
 
 
 def test_software_configs_become_a_servers_user_data(cloud, heat, image):

@@ -143,16 +143,14 @@ class Definition:
             shown.append(entry)
         return shown
 
-    def referenced_attributes(self) -> dict[str, set[str | None]]:
-        """Per resource, the attributes anything reads with get_attr (None: all of them)."""
-        found: dict[str, set[str | None]] = {}
+    def _get_attrs(self) -> list[list]:
+        """The arguments of every get_attr in the resources' definitions and the outputs."""
+        found: list[list] = []
 
         def walk(value) -> None:
             if isinstance(value, dict):
                 if len(value) == 1 and isinstance(value.get("get_attr"), list) and value["get_attr"]:
-                    args = value["get_attr"]
-                    attr = args[1] if len(args) > 1 and isinstance(args[1], str) else None
-                    found.setdefault(str(args[0]), set()).add(attr)
+                    found.append(value["get_attr"])
                 for item in value.values():
                     walk(item)
             elif isinstance(value, list):
@@ -165,28 +163,23 @@ class Definition:
             walk(output.get("value"))
         return found
 
+    def referenced_attributes(self) -> dict[str, set[str | None]]:
+        """Per resource, the attributes anything reads with get_attr (None: all of them)."""
+        found: dict[str, set[str | None]] = {}
+        for args in self._get_attrs():
+            attr = args[1] if len(args) > 1 and isinstance(args[1], str) else None
+            found.setdefault(str(args[0]), set()).add(attr)
+        return found
+
     def attribute_paths(self) -> dict[str, dict[str, set]]:
         """Per resource and attribute read with get_attr, the literal path elements read right after it
         (``get_attr: [group, attributes, name]`` gives ``{"group": {"attributes": {"name"}}}``)."""
         found: dict[str, dict[str, set]] = {}
-
-        def walk(value) -> None:
-            if isinstance(value, dict):
-                args = value.get("get_attr") if len(value) == 1 else None
-                if isinstance(args, list) and len(args) > 1 and isinstance(args[1], str):
-                    paths = found.setdefault(str(args[0]), {}).setdefault(args[1], set())
-                    if len(args) > 2 and isinstance(args[2], str | int):
-                        paths.add(str(args[2]))
-                for item in value.values():
-                    walk(item)
-            elif isinstance(value, list):
-                for item in value:
-                    walk(item)
-
-        for definition in self.template.resources.values():
-            walk([definition.properties, definition.metadata])
-        for output in self.template.outputs.values():
-            walk(output.get("value"))
+        for args in self._get_attrs():
+            if len(args) > 1 and isinstance(args[1], str):
+                paths = found.setdefault(str(args[0]), {}).setdefault(args[1], set())
+                if len(args) > 2 and isinstance(args[2], str | int):
+                    paths.add(str(args[2]))
         return found
 
     def shown_parameters(self) -> dict[str, str]:

@@ -37,6 +37,15 @@ def _typed(body: dict, key: str, kind: type, default):
     return value
 
 
+def _owned(session, model, row_id: str, project_id: str):
+    """The config or deployment ``row_id`` of ``project_id``; another project's is as missing as none."""
+    row = session.get(model, row_id)
+    if row is None or row.project_id != project_id:
+        what = "Software config" if model is SoftwareConfig else "Deployment"
+        raise NotFound(f"{what} with id {row_id} not found", kind="NotFound")
+    return row
+
+
 class Software:
     def __init__(self, db: Database):
         self.db = db
@@ -66,19 +75,13 @@ class Software:
         if ctx is not None:
             authorize(ctx, "software_configs:show", project_id)
         with self.db.read() as session:
-            row = session.get(SoftwareConfig, config_id)
-        if row is None or row.project_id != project_id:
-            raise NotFound(f"Software config with id {config_id} not found", kind="NotFound")
-        return row
+            return _owned(session, SoftwareConfig, config_id, project_id)
 
     def delete_config(self, ctx: Context | None, project_id: str, config_id: str) -> None:
         if ctx is not None:
             authorize(ctx, "software_configs:delete", project_id)
         with self.db.write() as session:
-            row = session.get(SoftwareConfig, config_id)
-            if row is None or row.project_id != project_id:
-                raise NotFound(f"Software config with id {config_id} not found", kind="NotFound")
-            session.delete(row)
+            session.delete(_owned(session, SoftwareConfig, config_id, project_id))
 
     # -- deployments -----------------------------------------------------------------------------------------
     def create_deployment(self, ctx: Context, project_id: str, body: dict) -> SoftwareDeployment:
@@ -111,10 +114,7 @@ class Software:
     def deployment(self, ctx: Context, project_id: str, deployment_id: str) -> SoftwareDeployment:
         authorize(ctx, "software_deployments:show", project_id)
         with self.db.read() as session:
-            row = session.get(SoftwareDeployment, deployment_id)
-        if row is None or row.project_id != project_id:
-            raise NotFound(f"Deployment with id {deployment_id} not found", kind="NotFound")
-        return row
+            return _owned(session, SoftwareDeployment, deployment_id, project_id)
 
     def update_deployment(self, ctx: Context, project_id: str, deployment_id: str, body: dict
                           ) -> SoftwareDeployment:
@@ -122,9 +122,7 @@ class Software:
         if body.get("config_id") is not None:
             self.config(None, project_id, body["config_id"])
         with self.db.write() as session:
-            row = session.get(SoftwareDeployment, deployment_id)
-            if row is None or row.project_id != project_id:
-                raise NotFound(f"Deployment with id {deployment_id} not found", kind="NotFound")
+            row = _owned(session, SoftwareDeployment, deployment_id, project_id)
             for key in ("action", "status", "status_reason", "config_id"):
                 if body.get(key) is not None:
                     setattr(row, key, _string(body, key))
@@ -137,10 +135,7 @@ class Software:
     def delete_deployment(self, ctx: Context, project_id: str, deployment_id: str) -> None:
         authorize(ctx, "software_deployments:delete", project_id)
         with self.db.write() as session:
-            row = session.get(SoftwareDeployment, deployment_id)
-            if row is None or row.project_id != project_id:
-                raise NotFound(f"Deployment with id {deployment_id} not found", kind="NotFound")
-            session.delete(row)
+            session.delete(_owned(session, SoftwareDeployment, deployment_id, project_id))
 
     def metadata(self, ctx: Context, project_id: str, server_id: str) -> list[tuple[SoftwareDeployment,
                                                                                      SoftwareConfig]]:

@@ -134,7 +134,14 @@ class Domain(Entity):
         ignore_missing(lambda: h.cloud.delete("identity", path))
 
 
-class Group(Entity):
+class InDomain(Entity):
+    """A record made in a domain, given once: Keystone does not move a group or user to another domain."""
+
+    def body(self, h: Handle) -> dict:
+        return {k: v for k, v in super().body(h).items() if k != "domain_id" or not h.physical_id}
+
+
+class Group(InDomain):
     name = "OS::Keystone::Group"
     description = "Heat Template Resource for Keystone Group."
     collection, key = "/v3/groups", "group"
@@ -145,15 +152,13 @@ class Group(Entity):
         "description": Prop("string", "Description of keystone group.", default="", update=True),
     }
 
-    def body(self, h: Handle) -> dict:
-        return {k: v for k, v in super().body(h).items() if k != "domain_id" or not h.physical_id}
 
 
 ROLE_ON_PROJECT = Prop("map", schema={"role": Prop("string", "Keystone role.", required=True),
                                       "project": Prop("string", "Keystone project.", required=True)})
 
 
-class User(Entity):
+class User(InDomain):
     name = "OS::Keystone::User"
     description = "Heat Template Resource for Keystone User."
     collection, key = "/v3/users", "user"
@@ -173,9 +178,6 @@ class User(Entity):
     attributes = {"name": "User name.", "default_project_id": "Default project id for user.",
                   "domain_id": "Domain id for user.", "enabled": "Flag of enable user.",
                   "password_expires_at": "Show user password expiration time."}
-
-    def body(self, h: Handle) -> dict:
-        return {k: v for k, v in super().body(h).items() if k != "domain_id" or not h.physical_id}
 
     def _memberships(self, h: Handle, old: dict, new: dict) -> None:
         user = h.physical_id
