@@ -3,15 +3,11 @@ client sends from the environment's resource_registry, a ResourceGroup resized b
 resources listed with --nested-depth; and a group whose nested stack is being made when the cloud is
 killed with kill -9, which completes after the restart."""
 
-import os
-import signal
-import time
-
 import httpx
 import yaml
 
 from tests.api.helpers import ok, wait
-from tests.clients.test_stack_cli import cli, name
+from tests.clients.test_stack_cli import cli, kill_9_and_restart, name
 from tests.cloudfixture import Cloud
 
 MEMBER = {
@@ -92,10 +88,7 @@ def test_a_nested_stack_across_a_kill_9_completes(tmp_path):
         wait(lambda: children() and ok(heat.get(
             f"/stacks/{children()[0]['stack_name']}/{children()[0]['id']}/resources"))["resources"], 60,
             "the nested stack's members to start")
-        os.kill(int((cloud.data_dir / "onestack.pid").read_text()), signal.SIGKILL)
-        time.sleep(0.5)
-        cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
-        heat.headers["X-Auth-Token"] = cloud.token("demo", project="demo")
+        kill_9_and_restart(cloud, heat)
 
         done = wait(lambda: (s := ok(heat.get(path))["stack"])["stack_status"] != "CREATE_IN_PROGRESS" and s, 60,
                     "the stack to finish after the restart")
