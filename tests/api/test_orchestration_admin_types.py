@@ -1,4 +1,4 @@
-"""Resource types of the cloud's admin-side services, made by a stack through their APIs: a flavor, a
+"""Resource types of the cloud's admin-side services, made by a stack through their APIs: a provider network, a flavor, a
 volume type and QoS specs, an Object Storage container, Identity's project, role, domain, group, user (in the group,
 with the role on the project), region, service and endpoint; a member's stack gets the
 services' own 403 for those an admin must make."""
@@ -20,6 +20,9 @@ TEMPLATE = {
                                                                   "PurgeOnDelete": True}},
         "project": {"type": "OS::Keystone::Project", "properties": {"description": "made by a stack"}},
         "role": {"type": "OS::Keystone::Role"},
+        "provider": {"type": "OS::Neutron::ProviderNet", "properties": {
+            "network_type": "vxlan", "segmentation_id": "3001",
+            "router_external": True}},
         "qos": {"type": "OS::Cinder::QoSSpecs", "properties": {"specs": {"total_iops_sec": 100}}},
         "domain": {"type": "OS::Keystone::Domain", "properties": {"description": "a stack's"}},
         "group": {"type": "OS::Keystone::Group"},
@@ -81,6 +84,10 @@ def test_admin_types_come_and_go(admin_heat, heat):
     endpoint = ok(root.get(f"/identity/v3/endpoints/{made['endpoint']}"))["endpoint"]
     assert (endpoint["service_id"], endpoint["region_id"]) == (made["service"], made["region"])
     assert ok(root.get(f"/identity/v3/domains/{made['domain']}"))["domain"]["description"] == "a stack's"
+    provider = ok(root.get(f"/network/v2.0/networks/{made['provider']}"))["network"]
+    assert (provider["provider:network_type"], provider["provider:physical_network"],
+            provider["provider:segmentation_id"], provider["router:external"], provider["shared"]) == (
+        "vxlan", None, 3001, True, True)
     assert ok(root.get(f"/volume/v3/{project}/qos-specs/{made['qos']}"))["qos_specs"]["specs"] == {
         "total_iops_sec": "100"}
     # An object put into the container goes with it (PurgeOnDelete).
@@ -94,6 +101,7 @@ def test_admin_types_come_and_go(admin_heat, heat):
     assert root.get(f"/identity/v3/projects/{made['project']}").status_code == 404
     assert root.get(f"/identity/v3/roles/{made['role']}").status_code == 404
     assert root.get(f"/volume/v3/{project}/qos-specs/{made['qos']}").status_code == 404
+    assert root.get(f"/network/v2.0/networks/{made['provider']}").status_code == 404
     for kind in ("domains", "groups", "users", "regions", "services", "endpoints"):
         assert root.get(f"/identity/v3/{kind}/{made[kind[:-1]]}").status_code == 404, kind
 
