@@ -56,6 +56,16 @@ class SoftwareConfigBase(ResourceType):
         h.physical_id = h.cloud.post("orchestration", "/software_configs", body)["software_config"]["id"]
         h.data["config"] = body.get("config", "")
 
+    def find(self, h: Handle) -> str | None:
+        name = h.data.get("physical_name")
+        found = [c for c in h.cloud.get("orchestration", "/software_configs")["software_configs"]
+                 if name and c["name"] == name]
+        if len(found) != 1:
+            return None
+        h.data["config"] = h.cloud.get("orchestration", f"/software_configs/{found[0]['id']}")[
+            "software_config"]["config"]
+        return found[0]["id"]
+
     def delete(self, h: Handle) -> None:
         ignore_missing(lambda: h.cloud.delete("orchestration", f"/software_configs/{h.physical_id}"))
 
