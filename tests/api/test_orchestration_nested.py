@@ -146,6 +146,12 @@ def test_os_heat_stack_and_nested_failures(heat):
         "m.yaml": yaml.safe_dump(MEMBER)}, "template": {"heat_template_version": "2018-08-31", "resources": {
             "x": {"type": "m.yaml", "properties": {"value": "v", "colour": "red"}}}}}), 400)
     assert "colour" in message
+    # A group of a type nobody knows is refused before anything is made.
+    message = fault(heat.http.post("/stacks", json={"stack_name": "nope", "template": {
+        "heat_template_version": "2018-08-31", "resources": {"g": {"type": "OS::Heat::ResourceGroup",
+                                                                   "properties": {"resource_def": {
+                                                                       "type": "OS::Nope::Thing"}}}}}}), 400)
+    assert "resources.g" in message and "OS::Nope::Thing" in message
     # A template that nests itself stops at Heat's depth limit instead of going on forever.
     loop = {"heat_template_version": "2018-08-31", "resources": {"again": {"type": "loop.yaml"}}}
     looped = heat.settle(heat.create(loop, files={"loop.yaml": yaml.safe_dump(loop)}))

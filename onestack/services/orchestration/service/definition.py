@@ -107,7 +107,10 @@ class Definition:
         """Everything that can be checked before any resource exists (see ``Template.check``)."""
 
         def type_check(definition, properties) -> None:
-            self.behaviours[definition.name].schema_apply(properties, f"resources.{definition.name}.properties")
+            behaviour = self.behaviours[definition.name]
+            checked = behaviour.schema_apply(properties, f"resources.{definition.name}.properties")
+            for kind in behaviour.member_types(checked):  # a group's members' type must exist too
+                self._behaviour(definition.name, kind)
 
         self.template.check(self.scope(), type_check)
 

@@ -215,6 +215,11 @@ class ResourceType:
         (a port needs the subnets of its network).  ``others``: name -> (type, raw properties)."""
         return set()
 
+    @classmethod
+    def member_types(cls, properties) -> list[str]:
+        """The types of the resources this one makes in a nested stack of its own (a group's members)."""
+        return []
+
     def needs_replacement(self, old: dict, new: dict) -> bool:
         """Whether going from ``old`` to ``new`` properties replaces the resource."""
         return any(old.get(key) != new.get(key) and not (prop.update or self.free_properties)

@@ -184,6 +184,14 @@ class ResourceGroup(NestedStack):
         "removed_rsrc_list": "A list of removed resource names.",
     }
 
+    definition_key: ClassVar[str] = "resource_def"
+
+    @classmethod
+    def member_types(cls, properties) -> list[str]:
+        definition = properties.get(cls.definition_key) if isinstance(properties, dict) else None
+        kind = definition.get("type") if isinstance(definition, dict) else None
+        return [kind] if isinstance(kind, str) else []
+
     def _removed(self, h: Handle) -> list[str]:
         """Names never to use again: those the removal policies name (kept across updates in ``append``)."""
         named = [str(n) for policy in h.properties.get("removal_policies") or []
@@ -250,6 +258,7 @@ class ResourceGroup(NestedStack):
 
 class AutoScalingGroup(ResourceGroup):
     name = "OS::Heat::AutoScalingGroup"
+    definition_key = "resource"
     description = "An autoscaling group that can scale arbitrary resources (resized by ScalingPolicy signals)."
     properties = {
         "resource": Prop("map", "Resource definition for the resources in the group, in HOT format.",
