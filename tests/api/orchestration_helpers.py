@@ -6,7 +6,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.api.helpers import member_of_new_project, name, ok, wait
+from tests.api.helpers import member_of_new_project, name, ok, upload_image, wait
 
 SETTLED = ("COMPLETE", "FAILED")
 
@@ -91,3 +91,14 @@ def make_heat(cloud, admin):
 @pytest.fixture
 def heat(make_heat) -> Heat:
     return make_heat()
+
+
+@pytest.fixture(scope="module")
+def heat_image(cloud):
+    """A public image (4 KiB of zeros: all the fake driver needs) for stacks with servers."""
+    with httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": cloud.token()}, timeout=60) as http:
+        made = upload_image(http, image_name=name("img"))
+        ok(http.patch(f"/image/v2/images/{made['id']}", json=[{"op": "replace", "path": "/visibility",
+                                                                  "value": "public"}],
+                      headers={"Content-Type": "application/openstack-images-v2.1-json-patch"}))
+        return made

@@ -74,16 +74,6 @@ def public(nadmin):
     return network
 
 
-@pytest.fixture(scope="module")
-def image(cloud):
-    with httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": cloud.token()}, timeout=60) as http:
-        made = upload_image(http, image_name=name("img"))
-        ok(http.patch(f"/image/v2/images/{made['id']}", json=[{"op": "replace", "path": "/visibility",
-                                                                  "value": "public"}],
-                      headers={"Content-Type": "application/openstack-images-v2.1-json-patch"}))
-        return made
-
-
 def leftovers(heat) -> dict:
     """What the project still has, service by service (the default security group aside)."""
     net = heat.root
@@ -99,6 +89,11 @@ def leftovers(heat) -> dict:
 def params(public, image, **more) -> dict:
     return {"public_net": public["name"], "image": image["id"], "cidr": f"10.{next(_CIDRS)}.0.0/24", **more}
 
+
+
+@pytest.fixture(scope="module")
+def image(heat_image):
+    return heat_image
 
 def test_a_whole_environment_comes_up_and_goes_away(heat, public, image):
     stack = heat.created(ENVIRONMENT, parameters=params(public, image), timeout_mins=5)
@@ -234,3 +229,36 @@ def test_retained_resources_outlive_their_stack(heat):
     remaining = leftovers(heat)
     assert [n["id"] for n in remaining["networks"]] == [kept]
     ok(heat.root.delete(f"/network/v2.0/networks/{kept}"), 204)
+
+
+def test_a_resource_group_of_twenty_servers(heat, image, cloud):
+    """Twenty servers on one network as one ResourceGroup (fake compute driver): all ACTIVE, each named by
+    its index, their addresses through the group's attributes, and nothing left after the delete."""
+    with httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": cloud.token()}, timeout=60) as admin:
+        ok(admin.put(f"/compute/v2.1/os-quota-sets/{heat.project_id}", json={"quota_set": {
+            "instances": 20, "cores": 20}}))
+    template = {
+        "heat_template_version": "2018-08-31",
+        "parameters": {"image": {"type": "string"}},
+        "resources": {
+            "net": {"type": "OS::Neutron::Net"},
+            "subnet": {"type": "OS::Neutron::Subnet", "properties": {"network": {"get_resource": "net"},
+                                                                     "cidr": f"10.{next(_CIDRS)}.0.0/24"}},
+            "servers": {"type": "OS::Heat::ResourceGroup", "depends_on": "subnet", "properties": {
+                "count": 20, "resource_def": {"type": "OS::Nova::Server", "properties": {
+                    "name": "web-%index%", "image": {"get_param": "image"}, "flavor": "m1.tiny",
+                    "networks": [{"network": {"get_resource": "net"}}]}}}},
+        },
+        "outputs": {"addresses": {"value": {"get_attr": ["servers", "first_address"]}},
+                    "ids": {"value": {"get_attr": ["servers", "refs"]}}},
+    }
+    stack = heat.created(template, parameters={"image": image["id"]}, timeout_mins=5)
+    ids = heat.output(stack, "ids")
+    servers = {s["id"]: s for s in ok(heat.root.get("/compute/v2.1/servers/detail"))["servers"]}
+    assert len(ids) == 20 and set(ids) == set(servers)
+    assert {s["status"] for s in servers.values()} == {"ACTIVE"}
+    assert {s["name"] for s in servers.values()} == {f"web-{i}" for i in range(20)}
+    addresses = heat.output(stack, "addresses")
+    assert len(set(addresses)) == 20 and all(a.startswith("10.") for a in addresses)
+    assert heat.delete(stack, 120)["stack_status"] == "DELETE_COMPLETE"
+    assert leftovers(heat) == {}

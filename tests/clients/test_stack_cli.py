@@ -121,6 +121,14 @@ def test_a_failed_stack_says_why_on_the_cli(cloud, tmp_path):
     cloud.openstack("stack", "delete", "--wait", "-y", stack, cloud="onestack")
 
 
+def kill_9_and_restart(cloud, heat: httpx.Client) -> None:
+    """kill -9 of the cloud's process, then the same cloud up again; ``heat`` gets demo's new token."""
+    os.kill(int((cloud.data_dir / "onestack.pid").read_text()), signal.SIGKILL)
+    time.sleep(0.5)
+    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+    heat.headers["X-Auth-Token"] = cloud.token("demo", project="demo")
+
+
 def test_a_stack_created_across_a_kill_9_completes_and_deletes_cleanly(tmp_path):
     """kill -9 of the cloud while a stack is being made: after the restart the engine resumes it (nothing
     stays IN_PROGRESS without a worker), it completes, and its delete leaves nothing behind."""
@@ -143,10 +151,7 @@ def test_a_stack_created_across_a_kill_9_completes_and_deletes_cleanly(tmp_path)
             return {r["resource_name"]: r["resource_status"] for r in ok(heat.get(f"{path}/resources"))["resources"]}
 
         wait(lambda: resources().get("slow") == "CREATE_IN_PROGRESS", 60, "the slow resource to start")
-        os.kill(int((cloud.data_dir / "onestack.pid").read_text()), signal.SIGKILL)
-        time.sleep(0.5)
-        cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
-        heat.headers["X-Auth-Token"] = cloud.token("demo", project="demo")
+        kill_9_and_restart(cloud, heat)
 
         done = wait(lambda: (s := ok(heat.get(path))["stack"])["stack_status"] != "CREATE_IN_PROGRESS" and s, 60,
                     "the stack to finish after the restart")

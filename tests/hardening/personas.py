@@ -134,5 +134,8 @@ DEFAULTS = {
         foreign=403,
         open=DISCOVERY,
         reader_writes=(r"POST /v1/\{project_id\}/validate", r"POST /v1/\{project_id\}/stacks/preview"),
+        # A server's deployment metadata is a query of the caller's own project by server id: for another
+        # project's server it is the empty list any unknown id gives (as Heat answers), nothing of A's.
+        foreign_ok=(r"GET /v1/\{project_id\}/software_deployments/metadata/\{server_id\}",),
     ),
 }

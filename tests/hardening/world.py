@@ -263,6 +263,12 @@ def _orchestration(mine: httpx.Client, pid: str, values: dict, own) -> None:
     values[(p, "resources")] = "word"
     event = ok(mine.get(f"{o}/stacks/{stack_name}/{stack['id']}/events"))["events"][0]
     own(p, "events", event["id"])
+    config = ok(mine.post(f"{o}/software_configs", json={"name": "c", "config": "echo a"}))["software_config"]
+    own(p, "software_configs", config["id"])
+    deployment = ok(mine.post(f"{o}/software_deployments", json={
+        "config_id": config["id"], "server_id": name("server-a")}))["software_deployment"]
+    own(p, "software_deployments", deployment["id"])
+    own(p, "metadata", deployment["server_id"])
     values[(p, "resource_types")] = "OS::Heat::RandomString"
     values[(p, "template_versions")] = "heat_template_version.2018-08-31"
 

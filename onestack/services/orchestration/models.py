@@ -44,6 +44,9 @@ class Stack(Base):
     disable_rollback: Mapped[bool] = mapped_column(Boolean, default=True)
     timeout_mins: Mapped[int | None] = mapped_column(Integer)
     tags: Mapped[list] = mapped_column(JSON, default=list)
+    # A nested stack's parent stack and the parent's resource it stands for (None for a top-level stack).
+    owner_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    parent_resource: Mapped[str | None] = mapped_column(String(255))
     # The owner's delegation to the cloud's orchestration user; the engine acts through it.
     trust_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -94,3 +97,37 @@ class StackEvent(Base):
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SoftwareConfig(Base):
+    """A software config: immutable once made (Heat's configs are replaced, never changed)."""
+
+    __tablename__ = "orchestration_software_config"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    group: Mapped[str] = mapped_column(String(255), default="Heat::Ungrouped")
+    config: Mapped[str] = mapped_column(Text, default="")
+    inputs: Mapped[list] = mapped_column(JSON, default=list)
+    outputs: Mapped[list] = mapped_column(JSON, default=list)
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SoftwareDeployment(Base):
+    """A config deployed to a server: the server's agent reads its metadata and reports back."""
+
+    __tablename__ = "orchestration_software_deployment"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    config_id: Mapped[str] = mapped_column(String(36))
+    server_id: Mapped[str] = mapped_column(String(255), index=True)
+    action: Mapped[str] = mapped_column(String(255), default="INIT")
+    status: Mapped[str] = mapped_column(String(255), default="COMPLETE")
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    input_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    output_values: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)

@@ -19,7 +19,14 @@ stack_create = {
     "required": ["stack_name"],
 }
 
-stack_update = {**stack_create, "required": []}
+# PATCH (``existing``) from heatclient sends what it leaves unchanged as null (``"template": null``).
+stack_update = {"type": "object", "required": [], "properties": {
+    **stack_create["properties"],
+    "template": {"type": ["object", "string", "null"]},
+    "files": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+    "environment": {"type": ["object", "string", "null"]},
+    "parameters": {"type": ["object", "null"]},
+}}
 
 template_validate = {
     "type": "object",

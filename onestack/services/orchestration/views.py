@@ -44,7 +44,7 @@ class Views:
             "stack_status": f"{stack.action}_{stack.status}",
             "stack_status_reason": stack.status_reason,
             "stack_owner": stack.username or None,
-            "parent": None,
+            "parent": stack.owner_id,
             "stack_user_project_id": stack.project_id,
             "tags": stack.tags or None,
             "links": self.stack_links(stack),
@@ -85,6 +85,12 @@ class Views:
             "links": [{"href": self.url(self.resource_path(stack, row.name)), "rel": "self"},
                       {"href": self.url(self.stack_path(stack)), "rel": "stack"}],
         }
+        data = row.data or {}
+        if data.get("nested") and row.physical_id:
+            body["links"].append({"href": self.url(f"/v1/{stack.project_id}/stacks/{data.get('nested_name')}/"
+                                                   f"{row.physical_id}"), "rel": "nested"})
+        if stack.parent_resource:
+            body["parent_resource"] = stack.parent_resource
         if detail:
             body["description"] = ""
             body["attributes"] = dict(row.attributes or {})
@@ -150,3 +156,53 @@ def validated(definition) -> dict:
     return {"Description": definition.template.description or "No description", "Parameters": parameters,
             **({"ParameterGroups": definition.template.parameter_groups}
                if definition.template.parameter_groups else {})}
+
+
+def software_config(row, *, summary: bool = False) -> dict:
+    body = {"id": row.id, "name": row.name, "group": row.group, "creation_time": when(row.created_at)}
+    if not summary:
+        body.update({"config": row.config, "inputs": row.inputs or [], "outputs": row.outputs or [],
+                     "options": row.options or {}, "project": row.project_id})
+    return body
+
+
+def software_deployment(row) -> dict:
+    return {"id": row.id, "config_id": row.config_id, "server_id": row.server_id,
+            "input_values": row.input_values or {}, "output_values": row.output_values or {},
+            "action": row.action, "status": row.status, "status_reason": row.status_reason,
+            "creation_time": when(row.created_at), "updated_time": when(row.updated_at)}
+
+
+def deployed_config(deployment, config) -> dict:
+    """One entry of a server's deployment metadata: the config with the deployment's input values."""
+    values = deployment.input_values or {}
+    inputs = [{**i, "value": values.get(i.get("name"), i.get("default"))} if isinstance(i, dict) else i
+              for i in config.inputs or []]
+    return {"id": deployment.id, "name": config.name, "group": config.group, "config": config.config,
+            "inputs": inputs, "outputs": config.outputs or [], "options": config.options or {},
+            "creation_time": when(config.created_at), "updated_time": when(deployment.updated_at)}
+
+
+PARAMETER_TYPES = {"string": "string", "integer": "number", "number": "number", "boolean": "boolean",
+                   "map": "json", "list": "comma_delimited_list", "any": "json"}
+
+
+def resource_type_template(kind) -> dict:
+    """A HOT template that makes one resource of ``kind`` from parameters named after its properties and
+    gives every attribute as an output (``resource_types/{type}/template``)."""
+    resource = kind.name.split("::")[-1]
+    parameters = {}
+    for name, prop in kind.properties.items():
+        param = {"type": PARAMETER_TYPES.get(prop.type, "string"), "description": prop.description}
+        if prop.default is not None:
+            param["default"] = prop.default
+        parameters[name] = param
+    return {
+        "heat_template_version": "2016-10-14",
+        "description": f"Initial template of {resource}",
+        "parameters": parameters,
+        "resources": {resource: {"type": kind.name,
+                                 "properties": {name: {"get_param": name} for name in kind.properties}}},
+        "outputs": {name: {"description": text, "value": {"get_attr": [resource, name]}}
+                    for name, text in {**kind.attributes, "show": "Detailed information about resource."}.items()},
+    }

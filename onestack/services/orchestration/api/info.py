@@ -3,6 +3,7 @@ functions, and the build."""
 
 from __future__ import annotations
 
+from onestack.http.errors import BadRequest
 from onestack.http.routing import Call
 from onestack.services.orchestration import schemas, views
 from onestack.services.orchestration.api.paths import orchestration, project, v1
@@ -33,6 +34,19 @@ def resource_type(call: Call) -> dict:
     return views.resource_type(orchestration(call).resource_type(call.ctx, call.path["type_name"]))
 
 
+def resource_type_template(call: Call) -> dict:
+    project(call)
+    authorize(call.ctx, "resource_types:template")
+    kind = orchestration(call).resource_type(call.ctx, call.path["type_name"])
+    template_type = call.query.get("template_type", "cfn")
+    if template_type not in ("hot", "cfn"):
+        raise BadRequest(f"Template type is not supported: {template_type}", kind="HTTPBadRequest")
+    if template_type == "cfn":
+        raise BadRequest("CloudFormation templates are not supported by onestack: ask for template_type=hot",
+                         kind="NotSupported")
+    return views.resource_type_template(kind)
+
+
 def template_versions(call: Call) -> dict:
     project(call)
     authorize(call.ctx, "stacks:list_template_versions")
@@ -56,6 +70,7 @@ ROUTES = [
     v1("/validate", "POST", validate, schema=schemas.template_validate),
     v1("/resource_types", "GET", resource_types),
     v1("/resource_types/{type_name}", "GET", resource_type),
+    v1("/resource_types/{type_name}/template", "GET", resource_type_template),
     v1("/template_versions", "GET", template_versions),
     v1("/template_versions/{template_version}/functions", "GET", template_functions),
     v1("/build_info", "GET", build_info),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import page, parse_limit
-from onestack.http.routing import Call, route
+from onestack.http.routing import Call, Reply, route
 from onestack.services.orchestration.api.paths import STACK, orchestration, stack, views
 from onestack.services.orchestration.models import StackResource
 
@@ -32,14 +32,36 @@ def _kept(item, query, filters) -> bool:
     return True
 
 
+def _nested_depth(call: Call) -> int:
+    raw = call.query.get("nested_depth", "0")
+    try:
+        depth = int(raw)
+    except ValueError:
+        raise BadRequest("Only integer is acceptable by 'nested_depth'.", kind="HTTPBadRequest") from None
+    if depth < 0:
+        raise BadRequest("nested_depth must be 0 or more", kind="HTTPBadRequest")
+    return min(depth, 5)
+
+
 def list_resources(call: Call) -> dict:
+    """A stack's resources; with ``nested_depth``, those of its nested stacks too (each names its
+    ``parent_resource`` and links to its own stack), as deep as asked."""
     found = stack(call, "resource:index")
-    rows = orchestration(call).resources(found)
-    required = _required_by(rows)
+    svc = orchestration(call)
     detail = str(call.query.get("with_detail", "false")).lower() in ("true", "1", "yes")
     v = views(call)
-    return {"resources": [v.resource(found, r, required.get(r.name, []), detail=detail)
-                          for r in rows if _kept(r, call.query, RESOURCE_FILTERS)]}
+    shown = []
+    level = [found]
+    for depth in range(_nested_depth(call) + 1):
+        below = []
+        for current in level:
+            rows = svc.resources(current)
+            required = _required_by(rows)
+            shown += [v.resource(current, r, required.get(r.name, []), detail=detail)
+                      for r in rows if _kept(r, call.query, RESOURCE_FILTERS)]
+            below += svc.children(current) if depth < 5 else []
+        level = below
+    return {"resources": shown}
 
 
 def show_resource(call: Call) -> dict:
@@ -56,6 +78,24 @@ def resource_metadata(call: Call) -> dict:
     return {"metadata": (row.definition or {}).get("metadata") or {}}
 
 
+def mark_unhealthy(call: Call) -> dict:
+    found = stack(call, "resource:show")
+    body = call.body if isinstance(call.body, dict) else {}
+    orchestration(call).mark_unhealthy(call.ctx, found, call.path["resource_name"], body)
+    return {}
+
+
+def signal(call: Call) -> Reply:
+    """A signal with the caller's token, or with the resource's own signal token (a guest's curl)."""
+    svc = orchestration(call)
+    p = call.path
+    body = call.body
+    if not svc.signal_with_token(p["project_id"], p["stack_name"], p["stack_id"], p["resource_name"],
+                                 call.headers.get("x-auth-token"), body):
+        svc.signal(call.ctx, stack(call, "resource:show"), p["resource_name"], body)
+    return Reply(None, 200)
+
+
 def _events(call: Call, resource_name: str | None):
     found = stack(call, "events:index")
     svc = orchestration(call)
@@ -67,8 +107,23 @@ def _events(call: Call, resource_name: str | None):
     return found, svc.events(found, resource_name)
 
 
+def _nested_events(call: Call, found) -> list:
+    """``nested_depth``: the events of the stack's nested stacks too, each with its own stack."""
+    svc = orchestration(call)
+    pairs, level = [], [found]
+    for _ in range(_nested_depth(call)):
+        level = [child for current in level for child in svc.children(current)]
+        pairs += [(child, e) for child in level for e in svc.events(child)]
+    return pairs
+
+
 def list_events(call: Call, resource_name: str | None = None) -> dict:
     found, events = _events(call, resource_name)
+    owner = {e.id: found for e in events}
+    if resource_name is None and call.query.get("nested_depth"):
+        nested = _nested_events(call, found)
+        owner.update({e.id: child for child, e in nested})
+        events = sorted([*events, *(e for _, e in nested)], key=lambda e: e.seq)
     events = [e for e in events if _kept(e, call.query, EVENT_FILTERS)]
     direction = call.query.get("sort_dir", "asc")
     if direction not in ("asc", "desc"):
@@ -80,7 +135,7 @@ def list_events(call: Call, resource_name: str | None = None) -> dict:
         events.reverse()
     events, _ = page(events, call.query, parse_limit(call.query))
     v = views(call)
-    return {"events": [v.event(found, e) for e in events]}
+    return {"events": [v.event(owner[e.id], e) for e in events]}
 
 
 def resource_events(call: Call) -> dict:
@@ -98,7 +153,9 @@ def show_event(call: Call) -> dict:
 ROUTES = [
     route(f"{STACK}/resources", "GET", list_resources),
     route(f"{STACK}/resources/{{resource_name}}", "GET", show_resource),
+    route(f"{STACK}/resources/{{resource_name}}", "PATCH", mark_unhealthy),
     route(f"{STACK}/resources/{{resource_name}}/metadata", "GET", resource_metadata),
+    route(f"{STACK}/resources/{{resource_name}}/signal", "POST", signal),
     route(f"{STACK}/events", "GET", list_events),
     route(f"{STACK}/resources/{{resource_name}}/events", "GET", resource_events),
     route(f"{STACK}/resources/{{resource_name}}/events/{{event_id}}", "GET", show_event),

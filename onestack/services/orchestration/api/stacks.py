@@ -37,7 +37,8 @@ def list_stacks(call: Call) -> dict:
 
 def create_stack(call: Call) -> Reply:
     created = orchestration(call).create(call.ctx, project(call), call.body)
-    return Reply({"stack": views(call).stack_ref(created)}, 201)
+    v = views(call)
+    return Reply({"stack": v.stack_ref(created)}, 201, {"Location": call.url(v.stack_path(created))})
 
 
 def preview_stack(call: Call) -> dict:

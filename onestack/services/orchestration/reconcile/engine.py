@@ -31,7 +31,8 @@ from onestack.services.orchestration.service import OrchestrationService
 from onestack.services.orchestration.service.cloud import CloudError
 from onestack.services.orchestration.service.cloud import Session as Cloud
 from onestack.services.orchestration.service.definition import Definition
-from onestack.services.orchestration.service.resources import known
+from onestack.services.orchestration.service.nested import NestedStacks
+from onestack.services.orchestration.service.resources import implementation
 from onestack.services.orchestration.service.resources.base import Handle, ResourceFailure, StackInfo
 from onestack.services.orchestration.service.resources.heat import NoneResource
 from onestack.services.orchestration.service.stacks import begin, definition_of, event, restore_previous
@@ -174,10 +175,15 @@ class Engine:
         if first is not None:
             raise first
 
-    def _handle(self, stack: Stack, cloud: Cloud, row: StackResource, properties: dict | None = None) -> Handle:
+    def _handle(self, stack: Stack, cloud: Cloud, row: StackResource, properties: dict | None = None,
+                definition: Definition | None = None) -> Handle:
+        paths = definition.attribute_paths().get(row.name, {}) if definition is not None else {}
         return Handle(row.name, StackInfo(stack.id, stack.name, stack.project_id),
                       row.properties if properties is None else properties, row.physical_id, dict(row.data),
-                      cloud, signal_base=self.service.settings.base_url)
+                      cloud, signal_base=self.service.settings.base_url,
+                      stacks=NestedStacks(self.db, stack.id, self.service.wake, self.service.outputs,
+                                          self.service.settings.region),
+                      attribute_paths=paths)
 
     def _start(self, stack: Stack, cloud: Cloud, definition: Definition, scope, name: str,
                row: StackResource | None, replaced: StackResource | None) -> None:
@@ -192,7 +198,8 @@ class Engine:
             raise self._failure(stack, row, name, definition, "CREATE" if row is None else "UPDATE", exc) from None
         snapshot = _snapshot(definition, name)
         if row is not None and row.type == resource.type and row.status == "COMPLETE" \
-                and row.properties == properties and row.definition == snapshot:
+                and row.properties == properties and row.definition == snapshot \
+                and not behaviour.pending_change(row.data or {}):
             self._save(stack, row.id, generation=gen)
             return
         if replaced is not None and replaced.type == resource.type and replaced.properties == properties \
@@ -214,7 +221,7 @@ class Engine:
                             properties=properties, definition=snapshot,
                             requires=sorted(definition.requires[name]), data={}, attributes={},
                             created_at=utcnow())
-        handle = self._handle(stack, cloud, new, properties)
+        handle = self._handle(stack, cloud, new, properties, definition)
         handle.physical_name()
         new.data = dict(handle.data)
         self._insert(stack, new)
@@ -235,7 +242,7 @@ class Engine:
                    properties=properties, definition=_snapshot(definition, row.name),
                    requires=sorted(definition.requires[row.name]), data={**row.data, "updating_from": old})
         row.properties, row.action, row.status = properties, "UPDATE", "IN_PROGRESS"
-        handle = self._handle(stack, cloud, row, properties)
+        handle = self._handle(stack, cloud, row, properties, definition)
         try:
             definition.behaviours[row.name]().update(handle, old, properties)
         except Exception as exc:  # noqa: BLE001
@@ -247,7 +254,7 @@ class Engine:
 
     def _poll(self, stack: Stack, cloud: Cloud, definition: Definition, row: StackResource) -> None:
         behaviour = definition.behaviours[row.name]()
-        handle = self._handle(stack, cloud, row)
+        handle = self._handle(stack, cloud, row, definition=definition)
         try:
             if row.action == "CREATE":
                 if not row.physical_id:
@@ -280,7 +287,11 @@ class Engine:
     def _attributes(self, definition: Definition, behaviour, handle: Handle) -> dict:
         """The attributes anything in the template reads, cached on the row for later evaluation."""
         wanted = definition.referenced_attributes().get(handle.name, set())
-        names = set(behaviour.attributes) | {"show"} if None in wanted else {w for w in wanted if w}
+        names = {w for w in wanted if w}
+        if None in wanted:
+            names |= set(behaviour.attributes) | {"show"}
+        elif behaviour.local_attributes:
+            names |= set(behaviour.attributes)
         values: dict[str, Any] = {}
         for name in sorted(names):
             try:
@@ -300,7 +311,7 @@ class Engine:
         for row in self._rows(stack.id):
             if row.current and row.name in outputs and row.name in referenced and row.physical_id:
                 behaviour = definition.behaviours[row.name]()
-                attributes = self._attributes(definition, behaviour, self._handle(stack, cloud, row))
+                attributes = self._attributes(definition, behaviour, self._handle(stack, cloud, row, definition=definition))
                 if attributes != row.attributes:
                     self._save(stack, row.id, attributes=attributes)
 
@@ -327,7 +338,7 @@ class Engine:
     @staticmethod
     def _behaviour(row: StackResource):
         """The type that made a row (recorded when it was made: the environment may map types)."""
-        made_by = known((row.definition or {}).get("implementation") or row.type)
+        made_by = implementation((row.definition or {}).get("implementation") or row.type)
         return (made_by or NoneResource)()
 
     def _start_delete(self, stack: Stack, cloud: Cloud, row: StackResource) -> None:
@@ -421,7 +432,9 @@ class Engine:
             row.previous = None
             if row.action == "DELETE":
                 row.deleted_at = utcnow()
-                trust, row.trust_id = row.trust_id, None
+                if row.owner_id is None:  # a nested stack acts through its root's trust, which stays
+                    trust = row.trust_id
+                row.trust_id = None
             event(session, row, row.action, "COMPLETE", reason)
         if trust:
             try:
@@ -450,7 +463,12 @@ class Engine:
 
 def _snapshot(definition: Definition, name: str) -> dict:
     """What a row keeps of its definition besides properties, with the type that implements it."""
-    return {**definition.template.resources[name].snapshot(), "implementation": definition.behaviours[name].name}
+    behaviour = definition.behaviours[name]
+    shown = {**definition.template.resources[name].snapshot(), "implementation": behaviour.name}
+    fingerprint = getattr(behaviour, "fingerprint", "")
+    if fingerprint:  # a provider template's resource changes with its template
+        shown["provider"] = fingerprint
+    return shown
 
 
 def _names_in(value) -> set[str]:

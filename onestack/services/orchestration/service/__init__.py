@@ -7,6 +7,8 @@ acting with the owner's trust.  Reads answer from the database alone.
 
 from __future__ import annotations
 
+import hmac
+import time
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -14,15 +16,24 @@ from sqlalchemy import select
 from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.http.context import Context
-from onestack.http.errors import NotFound
+from onestack.http.errors import BadRequest, Conflict, NotFound, Unauthorized
 from onestack.services.orchestration.models import Stack, StackEvent, StackResource
 from onestack.services.orchestration.policies import authorize
 from onestack.services.orchestration.service.cloud import Cloud, ServiceUser
 from onestack.services.orchestration.service.definition import Definition
 from onestack.services.orchestration.service.hot import versions
 from onestack.services.orchestration.service.listing import flag
-from onestack.services.orchestration.service.resources import TYPES
-from onestack.services.orchestration.service.stacks import Stacks, check_template_only, definition_of
+from onestack.services.orchestration.service.resources import TYPES, implementation
+from onestack.services.orchestration.service.resources.base import ResourceFailure
+from onestack.services.orchestration.service.resources.nested import AutoScalingGroup, ScalingPolicy
+from onestack.services.orchestration.service.software import Software
+from onestack.services.orchestration.service.stacks import (
+    Stacks,
+    begin,
+    check_template_only,
+    definition_of,
+    event,
+)
 
 
 class OrchestrationService:
@@ -32,6 +43,7 @@ class OrchestrationService:
         self.cloud = Cloud(f"{settings.base_url}/identity", settings.region)
         self._wakers: list[Callable[[str], None]] = []
         self.stacks = Stacks(db, self.cloud, self.wake)
+        self.software = Software(db)
 
     # -- wiring ------------------------------------------------------------------------------------------
     def use_service_user(self, user: ServiceUser) -> None:
@@ -76,7 +88,15 @@ class OrchestrationService:
                 stmt = stmt.where(Stack.project_id == project_id)
             if not flag(query.get("show_deleted")):
                 stmt = stmt.where(Stack.deleted_at.is_(None))
+            if not flag(query.get("show_nested")) and not query.get("owner_id"):
+                stmt = stmt.where(Stack.owner_id.is_(None))
             return list(session.scalars(stmt))
+
+    def children(self, stack: Stack) -> list[Stack]:
+        """The stacks that stand for ``stack``'s resources (nested stacks), by the resource's name."""
+        with self.db.read() as session:
+            return list(session.scalars(select(Stack).where(Stack.owner_id == stack.id,
+                                                            Stack.deleted_at.is_(None))))
 
     # -- changing stacks ---------------------------------------------------------------------------------
     def create(self, ctx: Context, project_id: str, body: dict, *, preview: bool = False) -> Stack:
@@ -117,6 +137,112 @@ class OrchestrationService:
                 return row
         raise NotFound(f"The Resource ({name}) could not be found in Stack {stack.name}.",
                        kind="EntityNotFound")
+
+    def mark_unhealthy(self, ctx: Context, stack: Stack, name: str, body: dict) -> None:
+        """Mark a resource unhealthy (``CHECK_FAILED``: the next update replaces it), or healthy again."""
+        authorize(ctx, "resource:mark_unhealthy", stack.project_id)
+        mark = body.get("mark_unhealthy")
+        if not isinstance(mark, bool):
+            mark = str(mark).lower() in ("true", "1", "yes") if mark is not None else None
+        if mark is None:
+            raise BadRequest("mark_unhealthy (a boolean) is required", kind="HTTPBadRequest")
+        reason = body.get("resource_status_reason") or ""
+        if not isinstance(reason, str):
+            raise BadRequest("resource_status_reason must be a string", kind="HTTPBadRequest")
+        row = self.resource(stack, name)
+        with self.db.write() as session:
+            found = session.get(StackResource, row.id)
+            if found is None:
+                raise NotFound(f"The Resource ({name}) could not be found in Stack {stack.name}.",
+                               kind="EntityNotFound")
+            if found.status == "IN_PROGRESS":
+                raise Conflict(f"Resource {name} is {found.action}_IN_PROGRESS", kind="ActionInProgress")
+            if mark:
+                found.action, found.status = "CHECK", "FAILED"
+                found.status_reason = reason or "Marked unhealthy"
+            elif found.action == "CHECK" and found.status == "FAILED":
+                found.status, found.status_reason = "COMPLETE", reason or "Marked healthy"
+            else:
+                return
+            event(session, stack, found.action, found.status, found.status_reason, resource=found)
+
+    def signal_with_token(self, project_id: str, name: str, stack_id: str, resource: str, token: str | None,
+                          body) -> bool:
+        """Deliver a signal that presents the resource's own signal token; False when it does not (the
+        caller's token is then checked as any other)."""
+        if not token:
+            return False
+        with self.db.read() as session:
+            stack = session.get(Stack, stack_id)
+        if stack is None or stack.project_id != project_id or stack.name != name or stack.deleted_at is not None:
+            return False
+        rows = [r for r in self.resources(stack) if r.name == resource]
+        secret = (rows[0].data or {}).get("signal_token") if rows else None
+        if not secret or not hmac.compare_digest(secret, token):
+            return False
+        self.signal(None, stack, resource, body, token=token)
+        return True
+
+    def signal(self, ctx: Context | None, stack: Stack, name: str, body, token: str | None = None) -> None:
+        """A signal to a resource: with the caller's rights (``ctx``), or with the resource's own signal
+        ``token`` (a wait condition handle's, which a guest presents)."""
+        row = self.resource(stack, name)
+        data = dict(row.data or {})
+        if ctx is None:
+            secret = data.get("signal_token")
+            if not secret or not token or not hmac.compare_digest(secret, token):
+                raise Unauthorized("The request you have made requires authentication.")
+        else:
+            authorize(ctx, "resource:signal", stack.project_id)
+        behaviour = implementation((row.definition or {}).get("implementation") or row.type)
+        if behaviour is None or not behaviour.signalable:
+            raise BadRequest(f"Signal resource during {row.action} is not supported: {row.type} takes no "
+                             "signals.", kind="ResourceActionNotSupported")
+        if row.action == "DELETE" or stack.deleted_at is not None:
+            raise BadRequest(f"Signal resource during {row.action} is not supported.",
+                             kind="ResourceActionNotSupported")
+        with self.db.write() as session:
+            found = session.get(StackResource, row.id)
+            try:
+                found.data = behaviour.take_signal(dict(found.data or {}), body)
+            except ResourceFailure as exc:
+                raise BadRequest(exc.message, kind=exc.kind) from None
+            reason = behaviour.signal_reason(body)
+            if behaviour.scales:
+                reason = self._scale(session, found)
+            event(session, stack, "SIGNAL", "COMPLETE", reason, resource=found)
+        self.wake(stack.owner_id or stack.id)
+        if stack.owner_id:
+            self.wake(stack.id)
+
+    def _scale(self, session, policy: StackResource) -> str:
+        """A scaling policy's signal: the group's new capacity is recorded on it and the stack converges to
+        it as an UPDATE of its unchanged definition (so a kill -9 mid-way resumes like any update)."""
+        stack = session.get(Stack, policy.stack_id)
+        if stack.status == "IN_PROGRESS":
+            raise Conflict(f"Stack {stack.name} [{stack.id}] is {stack.action}_IN_PROGRESS: the group cannot "
+                           "scale now.", kind="ActionInProgress")
+        group = session.scalars(select(StackResource).where(
+            StackResource.stack_id == stack.id, StackResource.current.is_(True),
+            StackResource.physical_id == policy.properties["auto_scaling_group_id"])).first()
+        if group is None or group.type != AutoScalingGroup.name:
+            raise BadRequest(f"The auto_scaling_group_id of {policy.name} is no OS::Heat::AutoScalingGroup of "
+                             "this stack", kind="ResourceActionNotSupported")
+        now = time.time()
+        cooldown = policy.properties.get("cooldown") or group.properties.get("cooldown") or 0
+        if now - (policy.data or {}).get("last_scaled", 0) < cooldown:
+            return f"Signal: {policy.name} in its cooldown: no change"
+        current = AutoScalingGroup.capacity(group.properties, group.data or {})
+        wanted = ScalingPolicy.adjusted(policy.properties, current)
+        wanted = max(group.properties["min_size"], min(group.properties["max_size"], wanted))
+        policy.data = {**(policy.data or {}), "last_scaled": now}
+        if wanted == current:
+            return f"Signal: {group.name} stays at {current}"
+        group.data = {**(group.data or {}), "capacity": wanted}
+        stack.previous = {"template": stack.template, "files": stack.files, "environment": stack.environment,
+                          "parameters": stack.parameters}
+        begin(session, stack, "UPDATE")
+        return f"Signal: {group.name} from {current} to {wanted}"
 
     def outputs(self, stack: Stack) -> list[dict]:
         if stack.action == "DELETE" and stack.status == "COMPLETE":

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from onestack.http.errors import BadRequest
 from onestack.services.orchestration.models import StackResource
 from onestack.services.orchestration.service.hot.functions import UNKNOWN, Evaluator, TemplateError
 from onestack.services.orchestration.service.hot.parameters import PSEUDO, resolve_values
 from onestack.services.orchestration.service.hot.template import Template, as_error, invalid, load
 from onestack.services.orchestration.service.resources import known
 from onestack.services.orchestration.service.resources.base import Handle, ResourceType, StackInfo
+from onestack.services.orchestration.service.resources.nested import provider
 
 ENVIRONMENT_SECTIONS = {"parameters", "parameter_defaults", "resource_registry", "event_sinks",
                         "encrypted_param_names", "parameter_merge_strategies"}
@@ -65,14 +67,26 @@ class Definition:
         mapped = self.registry.get(kind, kind)
         if not isinstance(mapped, str):
             raise invalid(f"resource_registry: {kind} must map to a type name")
-        if mapped.endswith((".yaml", ".yml", ".template")) or mapped in self.files:
-            raise invalid(f"resources.{name}: provider templates ({mapped}) are not supported by onestack yet",
-                          "NotSupported")
+        if mapped in self.files or mapped.endswith((".yaml", ".yml", ".template")):
+            return self._provider(name, mapped)
         behaviour = known(mapped)
         if behaviour is None:
             raise invalid(f"resources.{name}: The Resource Type ({kind}) could not be found.",
                           "StackValidationFailed")
         return behaviour
+
+    def _provider(self, name: str, source: str) -> type[ResourceType]:
+        """The type a provider template in the request's files defines."""
+        if source not in self.files:
+            raise invalid(f'resources.{name}: Could not fetch remote template "{source}": it is not in the '
+                          "request's files (onestack fetches no URLs)", "NotFound")
+        try:
+            template = load(self.files[source], f"provider template {source}")
+            Template(template)
+        except BadRequest as exc:
+            raise invalid(f"resources.{name}: {source}: {exc.message}", exc.kind or "StackValidationFailed") \
+                from None
+        return provider(source, template)
 
     def _with_implied(self, requires: dict[str, set[str]]) -> dict[str, set[str]]:
         """The template's dependencies plus those each type implies, except an implied one that would close
@@ -93,7 +107,10 @@ class Definition:
         """Everything that can be checked before any resource exists (see ``Template.check``)."""
 
         def type_check(definition, properties) -> None:
-            self.behaviours[definition.name].schema_apply(properties, f"resources.{definition.name}.properties")
+            behaviour = self.behaviours[definition.name]
+            checked = behaviour.schema_apply(properties, f"resources.{definition.name}.properties")
+            for kind in behaviour.member_types(checked):  # a group's members' type must exist too
+                self._behaviour(definition.name, kind)
 
         self.template.check(self.scope(), type_check)
 
@@ -129,16 +146,14 @@ class Definition:
             shown.append(entry)
         return shown
 
-    def referenced_attributes(self) -> dict[str, set[str | None]]:
-        """Per resource, the attributes anything reads with get_attr (None: all of them)."""
-        found: dict[str, set[str | None]] = {}
+    def _get_attrs(self) -> list[list]:
+        """The arguments of every get_attr in the resources' definitions and the outputs."""
+        found: list[list] = []
 
         def walk(value) -> None:
             if isinstance(value, dict):
                 if len(value) == 1 and isinstance(value.get("get_attr"), list) and value["get_attr"]:
-                    args = value["get_attr"]
-                    attr = args[1] if len(args) > 1 and isinstance(args[1], str) else None
-                    found.setdefault(str(args[0]), set()).add(attr)
+                    found.append(value["get_attr"])
                 for item in value.values():
                     walk(item)
             elif isinstance(value, list):
@@ -149,6 +164,25 @@ class Definition:
             walk([definition.properties, definition.metadata])
         for output in self.template.outputs.values():
             walk(output.get("value"))
+        return found
+
+    def referenced_attributes(self) -> dict[str, set[str | None]]:
+        """Per resource, the attributes anything reads with get_attr (None: all of them)."""
+        found: dict[str, set[str | None]] = {}
+        for args in self._get_attrs():
+            attr = args[1] if len(args) > 1 and isinstance(args[1], str) else None
+            found.setdefault(str(args[0]), set()).add(attr)
+        return found
+
+    def attribute_paths(self) -> dict[str, dict[str, set]]:
+        """Per resource and attribute read with get_attr, the literal path elements read right after it
+        (``get_attr: [group, attributes, name]`` gives ``{"group": {"attributes": {"name"}}}``)."""
+        found: dict[str, dict[str, set]] = {}
+        for args in self._get_attrs():
+            if len(args) > 1 and isinstance(args[1], str):
+                paths = found.setdefault(str(args[0]), {}).setdefault(args[1], set())
+                if len(args) > 2 and isinstance(args[2], str | int):
+                    paths.add(str(args[2]))
         return found
 
     def shown_parameters(self) -> dict[str, str]:

@@ -41,7 +41,7 @@ def _matches(stack: Stack, query) -> bool:
         return False
     if not (any_of("name", stack.name) and any_of("action", stack.action) and any_of("id", stack.id)
             and any_of("tenant", stack.project_id) and any_of("username", stack.username)
-            and any_of("owner_id", stack.user_id)):
+            and any_of("owner_id", stack.owner_id or "")):
         return False
     tags = set(stack.tags or [])
     every, some = _tags(query, "tags"), _tags(query, "tags_any")

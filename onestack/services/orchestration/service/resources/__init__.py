@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
-from onestack.services.orchestration.service.resources import cinder, heat, neutron, nova
+from onestack.services.orchestration.service.resources import (
+    cinder,
+    heat,
+    keystone,
+    nested,
+    neutron,
+    nova,
+    software,
+    swift,
+)
 from onestack.services.orchestration.service.resources.base import ResourceType
 
 TYPES: dict[str, type[ResourceType]] = {
     t.name: t for t in (heat.RandomString, heat.Value, heat.NoneResource, heat.TestResource,
-                        *neutron.TYPES, *nova.TYPES, *cinder.TYPES)}
+                        *neutron.TYPES, *nova.TYPES, *cinder.TYPES, *nested.TYPES,
+                        *software.TYPES, *swift.TYPES, *keystone.TYPES)}
 
 
 def known(name: str) -> type[ResourceType] | None:
     return TYPES.get(name)
+
+
+# Types that only the engine chooses (a provider template's resource), found again by the name a row records.
+INTERNAL: dict[str, type[ResourceType]] = {nested.TemplateResource.name: nested.TemplateResource}
+
+
+def implementation(name: str) -> type[ResourceType] | None:
+    """The type that made a resource, by the implementation name its row records."""
+    return TYPES.get(name) or INTERNAL.get(name)

@@ -155,6 +155,10 @@ class Handle:
     cloud: Session
     # The cloud's URL under which a resource's signal lands (WaitConditionHandle's curl target).
     signal_base: str = ""
+    # The stack's child stacks and sibling records (``service.nested.NestedStacks``), for nested stack types.
+    stacks: Any = None
+    # Per attribute the template reads, the path elements read beyond it (a group's ``attributes``).
+    attribute_paths: dict = dataclasses.field(default_factory=dict)
     # Answers read during one step (a show read once for several attributes); never saved.
     cache: dict = dataclasses.field(default_factory=dict)
 
@@ -190,6 +194,13 @@ class ResourceType:
     attributes: ClassVar[dict[str, str]] = {}
     # Free-form properties (OS::Heat::None takes anything).
     free_properties: ClassVar[bool] = False
+    # Its attributes come from its own record, not from a service: all of them are cached (resource show
+    # gives them), not only those the template reads.
+    local_attributes: ClassVar[bool] = False
+    # Takes signals (``POST .../resources/{name}/signal``): ``take_signal`` records one in the row's data.
+    signalable: ClassVar[bool] = False
+    # A signal resizes a scaling group of the stack (a ScalingPolicy): see ``OrchestrationService.signal``.
+    scales: ClassVar[bool] = False
 
     # -- checking ------------------------------------------------------------------------------------
     @classmethod
@@ -204,10 +215,20 @@ class ResourceType:
         (a port needs the subnets of its network).  ``others``: name -> (type, raw properties)."""
         return set()
 
+    @classmethod
+    def member_types(cls, properties) -> list[str]:
+        """The types of the resources this one makes in a nested stack of its own (a group's members)."""
+        return []
+
     def needs_replacement(self, old: dict, new: dict) -> bool:
         """Whether going from ``old`` to ``new`` properties replaces the resource."""
         return any(old.get(key) != new.get(key) and not (prop.update or self.free_properties)
                    for key, prop in self.properties.items())
+
+    def pending_change(self, data: dict) -> bool:
+        """Whether the thing must be updated though its properties did not change (a scaling group whose
+        capacity a policy changed)."""
+        return False
 
     # -- acting --------------------------------------------------------------------------------------
     def create(self, h: Handle) -> None:
@@ -239,6 +260,15 @@ class ResourceType:
     def attribute(self, h: Handle, name: str) -> Any:
         """The value of attribute ``name`` (``show`` included); None when the thing has no such value."""
         return None
+
+    @classmethod
+    def take_signal(cls, data: dict, body) -> dict:
+        """The resource's data once signal ``body`` is recorded in it."""
+        return {**data, "signals": [*data.get("signals", []), body]}
+
+    @classmethod
+    def signal_reason(cls, body) -> str:
+        return "Signal: resource signalled"
 
     def snapshot(self, h: Handle) -> None:
         """What deletion_policy Snapshot does before the delete (nothing by default)."""

@@ -194,4 +194,96 @@ class VolumeAttachment(ResourceType):
         return self.create_done(h)
 
 
-TYPES = (Volume, VolumeAttachment)
+class VolumeType(ResourceType):
+    name = "OS::Cinder::VolumeType"
+    description = "A resource for creating cinder volume types (admin only, as in Block Storage)."
+    properties = {
+        "name": Prop("string", "Name of the volume type.", required=True, update=True),
+        "description": Prop("string", "Description of the volume type.", update=True),
+        "metadata": Prop("map", "The extra specs key and value pairs of the volume type.", default={},
+                         update=True),
+        "is_public": Prop("boolean", "Whether the volume type is accessible to the public.", default=True,
+                          update=True),
+        "projects": Prop("list", "Projects to add volume type access to (a private type).", default=[],
+                         update=True, schema=Prop("string")),
+    }
+
+    def create(self, h: Handle) -> None:
+        p = h.properties
+        body = {"name": p["name"], "os-volume-type-access:is_public": p["is_public"],
+                "extra_specs": {k: str(v) for k, v in (p["metadata"] or {}).items()}}
+        if p.get("description") is not None:
+            body["description"] = p["description"]
+        h.physical_id = h.cloud.post("block-storage", "/types", {"volume_type": body})["volume_type"]["id"]
+        self._access(h, [], p["projects"])
+
+    def _access(self, h: Handle, before: list, after: list) -> None:
+        if h.properties.get("is_public"):
+            return
+        path = f"/types/{h.physical_id}/action"
+        for project in sorted(set(after) - set(before)):
+            h.cloud.post("block-storage", path, {"addProjectAccess": {"project": project}})
+        for project in sorted(set(before) - set(after)):
+            h.cloud.post("block-storage", path, {"removeProjectAccess": {"project": project}})
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        path = f"/types/{h.physical_id}"
+        changes = {key: new.get(key) for key in ("name", "description") if old.get(key) != new.get(key)}
+        if old.get("is_public") != new.get("is_public"):
+            changes["is_public"] = new["is_public"]
+        if changes:
+            h.cloud.put("block-storage", path, {"volume_type": changes})
+        specs = {k: str(v) for k, v in (new.get("metadata") or {}).items()}
+        for key in set(old.get("metadata") or {}) - set(specs):
+            ignore_missing(lambda key=key: h.cloud.delete("block-storage", f"{path}/extra_specs/{key}"))
+        if specs:
+            h.cloud.post("block-storage", f"{path}/extra_specs", {"extra_specs": specs})
+        self._access(h, old.get("projects") or [], new.get("projects") or [])
+
+    def find(self, h: Handle) -> str | None:
+        found = [t for t in h.cloud.get("block-storage", "/types", params={"is_public": "None"})["volume_types"]
+                 if t["name"] == h.properties["name"]]
+        return found[0]["id"] if len(found) == 1 else None
+
+    def delete(self, h: Handle) -> None:
+        ignore_missing(lambda: h.cloud.delete("block-storage", f"/types/{h.physical_id}"))
+
+    def attribute(self, h: Handle, name: str):
+        if name == "show":
+            return h.cloud.get("block-storage", f"/types/{h.physical_id}")["volume_type"]
+        return None
+
+
+class QoSSpecs(ResourceType):
+    name = "OS::Cinder::QoSSpecs"
+    description = "A resource for creating cinder QoS specs (admin only, as in Block Storage)."
+    properties = {
+        "name": Prop("string", "Name of the QoS."),
+        "specs": Prop("map", "The specs key and value pairs of the QoS.", required=True, update=True),
+    }
+
+    def create(self, h: Handle) -> None:
+        specs = {k: str(v) for k, v in h.properties["specs"].items()}
+        made = h.cloud.post("block-storage", "/qos-specs", {"qos_specs": {"name": h.name_or_physical(), **specs}})
+        h.physical_id = made["qos_specs"]["id"]
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        path = f"/qos-specs/{h.physical_id}"
+        gone_keys = sorted(set(old.get("specs") or {}) - set(new.get("specs") or {}))
+        if gone_keys:
+            h.cloud.put("block-storage", f"{path}/delete_keys", {"keys": gone_keys})
+        if new.get("specs"):
+            h.cloud.put("block-storage", path, {"qos_specs": {k: str(v) for k, v in new["specs"].items()}})
+
+    def find(self, h: Handle) -> str | None:
+        return h.found_by_physical_name("block-storage", "/qos-specs", "qos_specs", exact=True)
+
+    def delete(self, h: Handle) -> None:
+        ignore_missing(lambda: h.cloud.delete("block-storage", f"/qos-specs/{h.physical_id}",
+                                              params={"force": "true"}))
+
+    def attribute(self, h: Handle, name: str):
+        return h.cloud.get("block-storage", f"/qos-specs/{h.physical_id}")["qos_specs"] if name == "show" else None
+
+
+TYPES = (Volume, VolumeAttachment, VolumeType, QoSSpecs)

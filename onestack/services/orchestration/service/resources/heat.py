@@ -14,6 +14,7 @@ CLASSES = {"lettersdigits": string.ascii_letters + string.digits, "letters": str
 
 
 class RandomString(ResourceType):
+    local_attributes = True
     name = "OS::Heat::RandomString"
     description = "A resource which generates a random string."
     properties = {
@@ -59,6 +60,7 @@ class RandomString(ResourceType):
 
 
 class Value(ResourceType):
+    local_attributes = True
     name = "OS::Heat::Value"
     description = "A resource which exposes its value property as an attribute."
     properties = {
@@ -85,6 +87,7 @@ class NoneResource(ResourceType):
 
 
 class TestResource(ResourceType):
+    local_attributes = True
     name = "OS::Heat::TestResource"
     description = "A resource which stores the string value that was provided; for testing templates."
     properties = {

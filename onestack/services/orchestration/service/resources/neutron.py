@@ -510,4 +510,42 @@ class SecurityGroupRule(NeutronResource):
                                      {"security_group_rule": body})["security_group_rule"]["id"]
 
 
-TYPES = (Net, Subnet, Port, Router, RouterInterface, FloatingIP, SecurityGroup, SecurityGroupRule)
+class ProviderNet(Net):
+    name = "OS::Neutron::ProviderNet"
+    description = "A resource for managing Neutron provider networks (admin only, as in Neutron)."
+    plain = ("admin_state_up", "shared", "port_security_enabled", "dns_domain", "mtu")
+    # Template property -> Neutron's provider extension field.
+    provider = {"network_type": "provider:network_type", "physical_network": "provider:physical_network",
+                "segmentation_id": "provider:segmentation_id", "router_external": "router:external"}
+    properties = {
+        "name": Net.properties["name"],
+        "network_type": Prop("string", "A string specifying the provider network type for the network.",
+                             required=True, allowed=("local", "vlan", "vxlan", "gre", "geneve", "flat")),
+        "physical_network": Prop("string", "A string specifying physical network mapping for the network."),
+        "segmentation_id": Prop("string", "A string specifying the segmentation id for the network."),
+        "admin_state_up": Net.properties["admin_state_up"],
+        "shared": Prop("boolean", "Whether this network should be shared across all tenants.", default=True,
+                       update=True),
+        "port_security_enabled": Net.properties["port_security_enabled"],
+        "router_external": Prop("boolean", "Whether the network is an external network.", default=False,
+                                update=True),
+        "dns_domain": Net.properties["dns_domain"],
+        "mtu": Net.properties["mtu"],
+        "tags": TAGS,
+    }
+
+    def body(self, h: Handle) -> dict:
+        body = super().body(h)
+        for prop, field in self.provider.items():
+            if h.properties.get(prop) is not None:
+                value = h.properties[prop]
+                body[field] = int(value) if prop == "segmentation_id" and str(value).isdigit() else value
+        return body
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        super().update(h, old, new)
+        if old.get("router_external") != new.get("router_external"):
+            h.cloud.put("network", self.path(h), {"network": {"router:external": new["router_external"]}})
+
+
+TYPES = (Net, Subnet, Port, Router, RouterInterface, FloatingIP, SecurityGroup, SecurityGroupRule, ProviderNet)

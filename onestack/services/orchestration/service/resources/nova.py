@@ -14,6 +14,7 @@ from onestack.services.orchestration.service.resources.base import (
     ignore_missing,
 )
 from onestack.services.orchestration.service.resources.neutron import Subnet, find_id, same_stack_refs
+from onestack.services.orchestration.service.resources.software import config_content
 
 
 class KeyPair(ResourceType):
@@ -102,8 +103,8 @@ class Server(ResourceType):
         "networks": Prop("list", "An ordered list of nics to be added to this server, with information about "
                          "connected networks, fixed ips, port etc.", schema=NETWORK),
         "metadata": Prop("map", "Arbitrary key/value metadata to store for this server.", update=True),
-        "user_data_format": Prop("string", "How the user_data should be formatted for the server. RAW and "
-                                 "HEAT_CFNTOOLS pass it as it is; SOFTWARE_CONFIG too.", default="HEAT_CFNTOOLS",
+        "user_data_format": Prop("string", "How the user_data should be formatted for the server. Each passes "
+                                 "it as it is, or the config of the software config it names.", default="HEAT_CFNTOOLS",
                                  allowed=("HEAT_CFNTOOLS", "RAW", "SOFTWARE_CONFIG")),
         "user_data": Prop("string", "User data script to be executed by cloud-init.", default=""),
         "config_drive": Prop("boolean", "If True, enable config drive on the server."),
@@ -231,7 +232,9 @@ class Server(ResourceType):
             if p.get(key) is not None:
                 server[field] = p[key]
         if p.get("user_data"):
-            server["user_data"] = base64.b64encode(p["user_data"].encode()).decode()
+            # A software config's id (CloudConfig, MultipartMime, SoftwareConfig) gives its config.
+            user_data = config_content(h, p["user_data"])
+            server["user_data"] = base64.b64encode(user_data.encode()).decode()
         if p.get("security_groups"):
             server["security_groups"] = [{"name": g} for g in p["security_groups"]]
         headers = {}
@@ -390,4 +393,72 @@ class ServerGroup(ResourceType):
         return None
 
 
-TYPES = (KeyPair, Server, ServerGroup)
+class Flavor(ResourceType):
+    name = "OS::Nova::Flavor"
+    description = "A resource for creating OpenStack virtual hardware templates (admin only, as in Nova)."
+    properties = {
+        "name": Prop("string", "Name of the flavor."),
+        "ram": Prop("integer", "Memory in MB for the flavor.", required=True, min=1),
+        "vcpus": Prop("integer", "Number of VCPUs for the flavor.", required=True, min=1),
+        "disk": Prop("integer", "Size of local disk in GB.", default=0, min=0),
+        "swap": Prop("integer", "Swap space in MB.", default=0, min=0),
+        "ephemeral": Prop("integer", "Size of a secondary ephemeral data disk in GB.", default=0, min=0),
+        "rxtx_factor": Prop("number", "RX/TX factor.", default=1.0),
+        "is_public": Prop("boolean", "Scope of flavor accessibility.", default=True),
+        "flavorid": Prop("string", "Unique ID of the flavor; generated when not given."),
+        "tenants": Prop("list", "List of tenants with access to a private flavor.", default=[], update=True,
+                        schema=Prop("string")),
+        "extra_specs": Prop("map", "Key/Value pairs to extend the capabilities of the flavor.", default={},
+                            update=True),
+    }
+    attributes = {"is_public": "Whether the flavor is shared across all projects.",
+                  "extra_specs": "Extra specs of the flavor in key-value pairs."}
+
+    def create(self, h: Handle) -> None:
+        p = h.properties
+        flavor = {"name": h.name_or_physical(), "ram": p["ram"], "vcpus": p["vcpus"], "disk": p["disk"],
+                  "swap": p["swap"], "OS-FLV-EXT-DATA:ephemeral": p["ephemeral"], "rxtx_factor": p["rxtx_factor"],
+                  "os-flavor-access:is_public": p["is_public"]}
+        if p.get("flavorid"):
+            flavor["id"] = p["flavorid"]
+        h.physical_id = h.cloud.post("compute", "/flavors", {"flavor": flavor})["flavor"]["id"]
+        self._extras(h, {}, p)
+
+    def _extras(self, h: Handle, old: dict, new: dict) -> None:
+        path = f"/flavors/{h.physical_id}"
+        specs = new.get("extra_specs") or {}
+        for key in set(old.get("extra_specs") or {}) - set(specs):
+            ignore_missing(lambda key=key: h.cloud.delete("compute", f"{path}/os-extra_specs/{key}"))
+        if specs:
+            h.cloud.post("compute", f"{path}/os-extra_specs", {"extra_specs": {k: str(v) for k, v in specs.items()}})
+        if not new.get("is_public", True):
+            before, after = set(old.get("tenants") or []), set(new.get("tenants") or [])
+            for tenant in sorted(after - before):
+                h.cloud.post("compute", f"{path}/action", {"addTenantAccess": {"tenant": tenant}})
+            for tenant in sorted(before - after):
+                h.cloud.post("compute", f"{path}/action", {"removeTenantAccess": {"tenant": tenant}})
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        self._extras(h, old, new)
+
+    def find(self, h: Handle) -> str | None:
+        if h.properties.get("name") or "physical_name" not in h.data:
+            return None
+        found = [f for f in h.cloud.get("compute", "/flavors", params={"is_public": "None"})["flavors"]
+                 if f["name"] == h.data["physical_name"]]
+        return found[0]["id"] if len(found) == 1 else None
+
+    def delete(self, h: Handle) -> None:
+        ignore_missing(lambda: h.cloud.delete("compute", f"/flavors/{h.physical_id}"))
+
+    def attribute(self, h: Handle, name: str):
+        if name == "is_public":
+            return h.properties.get("is_public")
+        if name == "extra_specs":
+            return h.cloud.get("compute", f"/flavors/{h.physical_id}/os-extra_specs")["extra_specs"]
+        if name == "show":
+            return h.cloud.get("compute", f"/flavors/{h.physical_id}")["flavor"]
+        return None
+
+
+TYPES = (KeyPair, Server, ServerGroup, Flavor)

@@ -1,0 +1,275 @@
+"""Software configs as resources (``SoftwareConfig``, ``CloudConfig``, ``MultipartMime``), kept by
+Orchestration's own ``/software_configs`` API (called over HTTP with the owner's trust like any other
+service), and wait conditions: ``WaitConditionHandle`` gives a URL and a token a guest signals with
+``curl``; ``WaitCondition`` is done once its handle has ``count`` successes."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from typing import Any
+
+import yaml
+
+from onestack.services.orchestration.service.cloud import CloudError
+from onestack.services.orchestration.service.resources.base import (
+    Handle,
+    Prop,
+    ResourceFailure,
+    ResourceType,
+    gone,
+    ignore_missing,
+)
+
+UNGROUPED = "Heat::Ungrouped"
+
+
+def config_content(h: Handle, value: str) -> str:
+    """``value`` itself, or the config of the software config it names (as Heat resolves user_data)."""
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError):
+        return value
+    try:
+        return h.cloud.get("orchestration", f"/software_configs/{value}")["software_config"]["config"]
+    except CloudError as exc:
+        if exc.status == 404:
+            return value
+        raise
+
+
+class SoftwareConfigBase(ResourceType):
+    """A config made once (a change makes a new one: configs are immutable)."""
+
+    local_attributes = True
+    attributes = {"config": "The config value of the software config."}
+
+    def body(self, h: Handle) -> dict:
+        raise NotImplementedError
+
+    def create(self, h: Handle) -> None:
+        body = {"name": h.physical_name(), **self.body(h)}
+        h.physical_id = h.cloud.post("orchestration", "/software_configs", body)["software_config"]["id"]
+        h.data["config"] = body.get("config", "")
+
+    def find(self, h: Handle) -> str | None:
+        name = h.data.get("physical_name")
+        found = [c for c in h.cloud.get("orchestration", "/software_configs")["software_configs"]
+                 if name and c["name"] == name]
+        if len(found) != 1:
+            return None
+        h.data["config"] = h.cloud.get("orchestration", f"/software_configs/{found[0]['id']}")[
+            "software_config"]["config"]
+        return found[0]["id"]
+
+    def delete(self, h: Handle) -> None:
+        ignore_missing(lambda: h.cloud.delete("orchestration", f"/software_configs/{h.physical_id}"))
+
+    def delete_done(self, h: Handle) -> bool:
+        return gone(lambda: h.cloud.get("orchestration", f"/software_configs/{h.physical_id}"))
+
+    def attribute(self, h: Handle, name: str) -> Any:
+        if name == "config":
+            return h.data.get("config")
+        if name == "show":
+            return {"id": h.physical_id, "config": h.data.get("config")}
+        return None
+
+
+IO = Prop("map", schema={
+    "name": Prop("string", "Name of the input or output.", required=True),
+    "description": Prop("string", "Description of the input or output."),
+    "type": Prop("string", "Type of the value.", default="String",
+                 allowed=("String", "Number", "CommaDelimitedList", "Json", "Boolean")),
+    "default": Prop("any", "Default value for the input if none is specified."),
+    "replace_on_change": Prop("boolean", "Replace the deployment when this input changes.", default=False),
+    "error_output": Prop("boolean", "Denotes that the deployment is in an error state if this output has a "
+                         "value.", default=False),
+})
+
+
+class SoftwareConfig(SoftwareConfigBase):
+    name = "OS::Heat::SoftwareConfig"
+    description = "A resource for describing and storing software configuration."
+    properties = {
+        "group": Prop("string", "Namespace to group this software config by when delivered to a server.",
+                      default=UNGROUPED),
+        "config": Prop("string", "Configuration script or manifest which specifies what actual configuration "
+                       "is performed.", default=""),
+        "options": Prop("map", "Map containing options specific to the configuration management tool used by "
+                        "this resource."),
+        "inputs": Prop("list", "Schema representing the inputs that this software config is expecting.",
+                       default=[], schema=IO),
+        "outputs": Prop("list", "Schema representing the outputs that this software config will produce.",
+                        default=[], schema=IO),
+    }
+
+    def body(self, h: Handle) -> dict:
+        p = h.properties
+        return {"group": p["group"], "config": p["config"], "options": p.get("options") or {},
+                "inputs": p["inputs"], "outputs": p["outputs"]}
+
+
+class CloudConfig(SoftwareConfigBase):
+    name = "OS::Heat::CloudConfig"
+    description = "A configuration resource for representing cloud-init cloud-config."
+    properties = {"cloud_config": Prop("map", "Map representing the cloud-config data structure which will "
+                                       "be formatted as YAML.", default={})}
+
+    def body(self, h: Handle) -> dict:
+        text = yaml.safe_dump(h.properties["cloud_config"] or {}, default_flow_style=False, sort_keys=False)
+        return {"group": UNGROUPED, "config": f"#cloud-config\n{text}"}
+
+
+class MultipartMime(SoftwareConfigBase):
+    name = "OS::Heat::MultipartMime"
+    description = "Assembles a collection of software configurations as a multi-part mime message."
+    properties = {
+        "parts": Prop("list", "Parts belonging to this message.", default=[], schema=Prop("map", schema={
+            "config": Prop("string", "Content of part to attach, either inline or by referencing the ID of "
+                           "another software config resource.", required=True),
+            "filename": Prop("string", "Optional filename to associate with part."),
+            "type": Prop("string", "Whether the part content is text or multipart.", default="text",
+                         allowed=("text", "multipart")),
+            "subtype": Prop("string", "Optional subtype to specify with the type."),
+        })),
+        "group": Prop("string", "Namespace to group this software config by when delivered to a server.",
+                      default=UNGROUPED),
+    }
+
+    def body(self, h: Handle) -> dict:
+        message = MIMEMultipart()
+        for part in h.properties["parts"]:
+            content = config_content(h, part["config"])
+            if part["type"] == "multipart":
+                sub = MIMEText(content, part.get("subtype") or "mixed")
+                sub.replace_header("Content-Type", f"multipart/{part.get('subtype') or 'mixed'}")
+            else:
+                subtype = part.get("subtype") or ("cloud-config" if content.startswith("#cloud-config")
+                                                  else "x-shellscript" if content.startswith("#!") else "plain")
+                # Plain text stays readable in the guest's metadata; only non-ASCII is base64-encoded.
+                sub = MIMEText(content, subtype, "us-ascii" if content.isascii() else "utf-8")
+            if part.get("filename"):
+                sub.add_header("Content-Disposition", "attachment", filename=part["filename"])
+            message.attach(sub)
+        return {"group": h.properties["group"], "config": message.as_string()}
+
+
+class WaitConditionHandle(ResourceType):
+    name = "OS::Heat::WaitConditionHandle"
+    description = ("Resource for managing token-signalled wait conditions: a guest POSTs its status to the "
+                   "endpoint with the token (see curl_cli).")
+    properties = {"signal_transport": Prop("string", "How the client will signal the wait condition.",
+                                           default="TOKEN_SIGNAL", allowed=("TOKEN_SIGNAL",))}
+    attributes = {
+        "token": "Token for stack-user which can be used for signalling handle.",
+        "endpoint": "Endpoint/url which can be used for signalling handle.",
+        "curl_cli": "Convenience attribute, provides curl CLI command prefix, which can be used for signalling "
+                    "handle completion or failure.  You can signal success by adding --data-binary "
+                    "'{\"status\": \"SUCCESS\"}' , or signal failure by adding --data-binary "
+                    "'{\"status\": \"FAILURE\"}'.",
+        "signal": "JSON serialized map that includes the endpoint, token and/or other attributes the client "
+                  "must use for signalling this handle.",
+    }
+    local_attributes = True
+    signalable = True
+
+    def create(self, h: Handle) -> None:
+        h.data.setdefault("signal_token", secrets.token_urlsafe(32))
+        h.physical_id = h.physical_name()
+
+    def reference(self, h: Handle):
+        return h.physical_id
+
+    def attribute(self, h: Handle, name: str) -> Any:
+        token = h.data.get("signal_token", "")
+        endpoint = (f"{h.signal_base}/orchestration/v1/{h.stack.project_id}/stacks/{h.stack.name}/{h.stack.id}"
+                    f"/resources/{h.name}/signal")
+        if name == "token":
+            return token
+        if name == "endpoint":
+            return endpoint
+        if name == "curl_cli":
+            return (f"curl -i -X POST -H 'X-Auth-Token: {token}' -H 'Content-Type: application/json' "
+                    f"-H 'Accept: application/json' {endpoint}")
+        if name == "signal":
+            return json.dumps({"endpoint": endpoint, "token": token})
+        return None
+
+    @classmethod
+    def take_signal(cls, data: dict, body) -> dict:
+        signals = list(data.get("signals", []))
+        if body is None or body == {}:
+            body = {}
+        if not isinstance(body, dict):
+            raise ResourceFailure("Metadata format invalid: the signal must be a JSON object", "BadRequest")
+        status = body.get("status", "SUCCESS")
+        if status not in ("SUCCESS", "FAILURE"):
+            raise ResourceFailure(f"Metadata format invalid: status {status!r} is not SUCCESS or FAILURE",
+                                  "BadRequest")
+        number = str(len(signals) + 1)
+        signal = {"status": status, "reason": str(body.get("reason") or f"Signal {number} received"),
+                  "data": body.get("data"), "id": str(body.get("id") or number)}
+        signals = [s for s in signals if s.get("id") != signal["id"]] + [signal]
+        return {**data, "signals": signals}
+
+    @classmethod
+    def signal_reason(cls, body) -> str:
+        status = body.get("status", "SUCCESS") if isinstance(body, dict) else "SUCCESS"
+        return f"Signal: status:{status} reason:{(body or {}).get('reason') if isinstance(body, dict) else ''}"
+
+
+class WaitCondition(ResourceType):
+    name = "OS::Heat::WaitCondition"
+    description = "Resource for handling signals received by WaitConditionHandle."
+    properties = {
+        "handle": Prop("string", "A reference to the wait condition handle used to signal this wait condition.",
+                       required=True),
+        "timeout": Prop("number", "The number of seconds to wait for the correct number of signals to arrive.",
+                        required=True, min=1, max=43200),
+        "count": Prop("integer", "The number of success signals that must be received before the stack "
+                      "creation process continues.", default=1, min=1, update=True),
+    }
+    attributes = {"data": "JSON string containing data associated with wait condition signals sent to the "
+                          "handle."}
+
+    def _signals(self, h: Handle) -> list[dict]:
+        record = h.stacks.sibling_data(h.properties["handle"])
+        if record is None:
+            raise ResourceFailure(f"The wait condition handle {h.properties['handle']} is not a resource of "
+                                  "this stack", "StackValidationFailed")
+        return record.get("signals", [])
+
+    def create(self, h: Handle) -> None:
+        h.data["waiting_since"] = time.time()
+        h.physical_id = h.physical_name()
+
+    def create_done(self, h: Handle) -> bool:
+        signals = self._signals(h)
+        failures = [s["reason"] for s in signals if s["status"] == "FAILURE"]
+        if failures:
+            raise ResourceFailure("; ".join(failures), "WaitConditionFailure")
+        successes = sum(1 for s in signals if s["status"] == "SUCCESS")
+        if successes >= h.properties["count"]:
+            return True
+        if time.time() - h.data.get("waiting_since", time.time()) > h.properties["timeout"]:
+            raise ResourceFailure(f"{successes} of {h.properties['count']} received", "WaitConditionTimeout")
+        return False
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        h.data["waiting_since"] = time.time()
+
+    def update_done(self, h: Handle) -> bool:
+        return self.create_done(h)
+
+    def attribute(self, h: Handle, name: str) -> Any:
+        if name == "data":
+            return json.dumps({s["id"]: s.get("data") for s in self._signals(h)})
+        return None
+
+
+TYPES = [SoftwareConfig, CloudConfig, MultipartMime, WaitConditionHandle, WaitCondition]
