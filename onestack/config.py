@@ -111,6 +111,9 @@ class ComputeSettings:
     fake_container_hosts: int | None = None
     host: str = ""  # this host's name; empty: the machine's hostname
     engine_workers: int = 4
+    # Nova's allow_resize_to_same_host (on, as DevStack sets it): a resize may stay on its host, which the
+    # scheduler then prefers.  A cold migration always leaves it.
+    allow_resize_to_same_host: bool = True
     cpu_allocation_ratio: float = 4.0
     ram_allocation_ratio: float = 1.0
     disk_allocation_ratio: float = 1.0

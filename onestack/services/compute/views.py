@@ -39,6 +39,10 @@ from onestack.services.network.public import (
 Url = Callable[[str], str]
 
 
+def disk_config(instance: Instance) -> str:
+    return "AUTO" if instance.auto_disk_config else "MANUAL"
+
+
 def links(url: Url, collection: str, ident: str) -> list[dict]:
     return [{"rel": "self", "href": url(f"/v2.1/{collection}/{ident}")},
             {"rel": "bookmark", "href": url(f"/{collection}/{ident}")}]
@@ -189,7 +193,7 @@ def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict,
         "created": zulu(instance.created_at), "updated": zulu(instance.updated_at),
         "addresses": addresses if detail else plain_addresses(addresses),
         "accessIPv4": instance.access_ip_v4 or "", "accessIPv6": _canonical_ipv6(instance.access_ip_v6),
-        "links": links(url, "servers", instance.id), "OS-DCF:diskConfig": "MANUAL",
+        "links": links(url, "servers", instance.id), "OS-DCF:diskConfig": disk_config(instance),
     }
     if status in ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE"):
         body["progress"] = instance.progress if status != "BUILD" else 0

@@ -13,8 +13,8 @@ from onestack.services.compute.reconcile.records import InstanceRecords
 from onestack.services.compute.reconcile.specs import GuestSpecs
 from onestack.services.compute.service.host_drivers import HostDrivers
 from onestack.services.compute.service.networking import InstanceNetworking
-from onestack.services.compute.service.resize import MIGRATION, OLD_VM_STATE, latest
-from onestack.services.compute.service.scheduler import Scheduler
+from onestack.services.compute.service.resize import ACTION, MIGRATION, OLD_VM_STATE, SAME_HOST, latest
+from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
 
 
 class ResizeSteps:
@@ -53,7 +53,15 @@ class ResizeSteps:
     def prep(self, instance: Instance) -> None:
         """Claim the new flavor (moving the old allocation to the migration): a repeat rewrites the same."""
         migration = self._migration(instance)
-        dest = self.scheduler.place_resize(instance, migration.new_flavor, migration.uuid)
+        try:
+            dest = self.scheduler.place_resize(instance, migration.new_flavor, migration.uuid,
+                                               same_host=instance.task_args.get(SAME_HOST, True))
+        except NoValidHost as exc:
+            # As Nova's conductor: nothing moved, so the server is back as it was and the migration failed.
+            if self._set(instance, st.RESIZE_PREP, {"status": "error"}, task_state=None,
+                         vm_state=_settled_state(instance)):
+                self.records.event(instance.id, _action(instance), "conductor_migrate_server", "Error", str(exc))
+            return
         self._set(instance, st.RESIZE_PREP, {"status": "migrating", "dest_compute": dest, "dest_node": dest,
                                              "dest_host": self.hosts.address(dest)},
                   task_state=st.RESIZE_MIGRATING)
@@ -84,7 +92,7 @@ class ResizeSteps:
         power = driver.instance_info(instance.id).power_state
         self._set(instance, st.RESIZE_FINISH, {"status": "finished"}, vm_state=st.RESIZED, task_state=None,
                   power_state=int(power), progress=100)
-        self.records.event(instance.id, "resize", "compute_finish_resize", "Success")
+        self.records.event(instance.id, _action(instance), "compute_finish_resize", "Success")
 
     def confirm(self, instance: Instance) -> None:
         migration = self._migration(instance)
@@ -125,6 +133,10 @@ class ResizeSteps:
                 and migration.source_compute in self.hosts.names():
             self.hosts.driver(migration.source_compute).destroy(instance.id)
         self.scheduler.release_migration(migration.uuid)
+
+
+def _action(instance: Instance) -> str:
+    return instance.task_args.get(ACTION, "resize")
 
 
 def _settled_state(instance: Instance) -> str:

@@ -7,6 +7,7 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest
 from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
+from onestack.services.compute.policies import authorize
 from onestack.services.compute.service import rebuild, rescue, resize, shelving
 from onestack.services.compute.service.networking import InstanceNetworking
 from onestack.services.compute.service.servers import Servers
@@ -24,9 +25,10 @@ POWER = {
 
 
 class ServerActions:
-    def __init__(self, servers: Servers, networking: InstanceNetworking):
+    def __init__(self, servers: Servers, networking: InstanceNetworking, allow_resize_to_same_host: bool = True):
         self.servers = servers
         self.networking = networking
+        self.allow_resize_to_same_host = allow_resize_to_same_host
 
     def power(self, ctx: Context, server_id: str, action: str, request_id: str) -> None:
         policy, task, allowed, record = POWER[action]
@@ -80,9 +82,15 @@ class ServerActions:
         st.require(self.servers.show(ctx, server_id, policy), action, (st.SOFT_DELETED,))
 
     # -- the actions with a module of their own --------------------------------------------------------
-    def resize(self, ctx: Context, server_id: str, flavor_ref: str, request_id: str) -> None:
+    def resize(self, ctx: Context, server_id: str, args: dict, request_id: str) -> None:
         self.servers.act(ctx, server_id, "os_compute_api:servers:resize", lambda session, instance: resize.request(
-            self.servers, session, ctx, instance, flavor_ref, request_id))
+            self.servers, session, ctx, instance, args, request_id, self.allow_resize_to_same_host))
+
+    def migrate(self, ctx: Context, server_id: str, host: str | None, request_id: str) -> None:
+        if host is not None:
+            authorize(ctx, "os_compute_api:os-migrate-server:migrate:host")
+        self.servers.act(ctx, server_id, "os_compute_api:os-migrate-server:migrate", lambda session, instance:
+                         resize.migrate(self.servers, session, ctx, instance, host, request_id))
 
     def confirm_resize(self, ctx: Context, server_id: str, request_id: str) -> None:
         self.servers.act(ctx, server_id, "os_compute_api:servers:confirm_resize",
