@@ -1,6 +1,8 @@
 """Moving servers between hosts over HTTP: cold migration (confirm and revert), resize keeping its disk
 config, and the checks around them (fake driver, the test cloud's two fake hosts)."""
 
+import time
+
 import httpx
 import pytest
 
@@ -133,3 +135,103 @@ def test_disk_config_is_kept_through_resize_rebuild_and_update(tenant, image_id)
     assert ok(tenant.put(f"/servers/{server_id}", json={"server": {"name": "x"}}))["server"]["OS-DCF:diskConfig"] \
         == "MANUAL"
     assert tenant.put(f"/servers/{server_id}", json={"server": {"OS-DCF:diskConfig": "SOMETIMES"}}).status_code == 400
+
+
+# -- live migration ---------------------------------------------------------------------------------------
+V225 = {"X-OpenStack-Nova-API-Version": "2.25"}
+V265 = {"X-OpenStack-Nova-API-Version": "2.65"}
+LIVE = {"os-migrateLive": {"host": None, "block_migration": "auto"}}
+
+
+def port_host(cloud, server_id) -> str:
+    with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": cloud.token()}) as neutron:
+        (port,) = ok(neutron.get("/ports", params={"device_id": server_id}))["ports"]
+        return port["binding:host_id"]
+
+
+def running_migration(nova_admin, server_id, timeout=30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = ok(nova_admin.get(f"/servers/{server_id}/migrations", headers=V280))["migrations"]
+        if found and found[0]["status"] == "running" and found[0]["memory_processed_bytes"]:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError(f"no running live migration of {server_id}")
+
+
+def test_live_migration_of_an_idle_guest_moves_it_its_port_and_its_room(cloud, tenant, image_id, nova_admin):
+    server_id, act = active_server(tenant, image_id)
+    source = host_of(nova_admin, server_id)
+    assert tenant.post(act, json=LIVE, headers=V225).status_code == 403  # admins only
+    same = {"os-migrateLive": {"host": source, "block_migration": "auto"}}
+    assert nova_admin.post(act, json=same, headers=V225).status_code == 400
+    assert nova_admin.post(act, json={"os-migrateLive": {"host": "nowhere", "block_migration": "auto"}},
+                           headers=V225).status_code == 400
+    assert nova_admin.post(act, json={"os-migrateLive": {"block_migration": "auto"}}, headers=V225).status_code == 400
+    assert nova_admin.post(act, json={"os-migrateLive": {"host": None, "block_migration": "auto", "force": False}},
+                           headers={"X-OpenStack-Nova-API-Version": "2.68"}).status_code == 400  # force gone
+    assert nova_admin.post(act, json={"os-migrateLive": {"host": None, "block_migration": False}},
+                           headers={"X-OpenStack-Nova-API-Version": "2.1"}).status_code == 400  # needs 2.1's keys
+
+    ok(nova_admin.post(act, json=LIVE, headers=V225), 202)
+    moved = wait(nova_admin, server_id, "ACTIVE")
+    dest = moved["OS-EXT-SRV-ATTR:host"]
+    assert dest != source and moved["OS-EXT-STS:power_state"] == 1
+    (migration,) = migrations_of(nova_admin, server_id)
+    assert (migration["migration_type"], migration["status"]) == ("live-migration", "completed")
+    assert (migration["source_compute"], migration["dest_compute"]) == (source, dest)
+    assert "links" not in migration  # only while it runs
+    assert held_on(cloud, server_id) == {dest: 512} and usages(cloud, migration["uuid"]) == {}
+    assert port_host(cloud, server_id) == dest
+    output = ok(tenant.post(act, json={"os-getConsoleOutput": {}}))["output"]
+    assert "carries on after a live migration" in output
+    assert ok(nova_admin.get(f"/servers/{server_id}/migrations", headers=V280))["migrations"] == []
+    events = ok(tenant.get(f"/servers/{server_id}/os-instance-actions"))["instanceActions"]
+    assert events[0]["action"] == "live-migration"
+
+
+def test_a_guest_dirtying_memory_faster_than_the_link_still_completes(cloud, tenant, image_id, nova_admin):
+    """Pre-copy alone never ends (the fake guest dirties 4 GB/s over a 1 GB/s link): the cloud's policy
+    switches the migration to post-copy after its passes, and it completes."""
+    server_id, act = active_server(tenant, image_id, metadata={"fake:dirty_mb_per_s": "4096"})
+    source = host_of(nova_admin, server_id)
+    ok(nova_admin.post(act, json=LIVE, headers=V225), 202)
+    moved = wait(nova_admin, server_id, "ACTIVE", timeout=60)
+    assert moved["OS-EXT-SRV-ATTR:host"] != source
+    (migration,) = migrations_of(nova_admin, server_id)
+    assert migration["status"] == "completed"
+
+
+def test_abort_leaves_the_guest_on_the_source_and_force_complete_finishes(cloud, tenant, image_id, nova_admin):
+    server_id, act = active_server(tenant, image_id, flavorRef="4")  # 8 GB: a pass takes 8 s
+    source = host_of(nova_admin, server_id)
+    ok(nova_admin.post(act, json=LIVE, headers=V225), 202)
+    running = running_migration(nova_admin, server_id)
+    assert wait(nova_admin, server_id, "MIGRATING")["OS-EXT-SRV-ATTR:host"] == source
+    assert running["memory_total_bytes"] == 8192 * 1024 * 1024 and running["dest_compute"] != source
+    shown = ok(nova_admin.get(f"/servers/{server_id}/migrations/{running['id']}", headers=V280))["migration"]
+    assert shown["server_uuid"] == server_id and shown["memory_remaining_bytes"] > 0
+    listed = [m for m in migrations_of(nova_admin, server_id) if m["id"] == running["id"]]
+    assert listed[0]["links"][0]["href"].endswith(f"/servers/{server_id}/migrations/{running['id']}")
+    assert tenant.delete(f"/servers/{server_id}/migrations/{running['id']}", headers=V280).status_code == 403
+    assert nova_admin.delete(f"/servers/{server_id}/migrations/99999", headers=V280).status_code == 404
+    ok(nova_admin.delete(f"/servers/{server_id}/migrations/{running['id']}", headers=V280), 202)
+    back = wait(nova_admin, server_id, "ACTIVE")
+    assert back["OS-EXT-SRV-ATTR:host"] == source
+    assert migrations_of(nova_admin, server_id)[0]["status"] == "cancelled"
+    assert held_on(cloud, server_id) == {source: 8192} and usages(cloud, running["uuid"]) == {}
+    assert port_host(cloud, server_id) == source
+    # the same migration is over: neither abort nor force-complete applies any more
+    assert nova_admin.delete(f"/servers/{server_id}/migrations/{running['id']}", headers=V280).status_code == 400
+
+    ok(nova_admin.post(act, json=LIVE, headers=V225), 202)
+    second = running_migration(nova_admin, server_id)
+    force = {"force_complete": None}
+    assert nova_admin.post(f"/servers/{server_id}/migrations/{second['id']}/action", json=force,
+                           headers={"X-OpenStack-Nova-API-Version": "2.21"}).status_code == 404
+    ok(nova_admin.post(f"/servers/{server_id}/migrations/{second['id']}/action", json=force, headers=V265), 202)
+    moved = wait(nova_admin, server_id, "ACTIVE", timeout=15)  # well before the 8 s pass would end
+    assert moved["OS-EXT-SRV-ATTR:host"] == second["dest_compute"]
+    assert migrations_of(nova_admin, server_id)[0]["status"] == "completed"
+    assert nova_admin.post(f"/servers/{server_id}/migrations/{second['id']}/action", json=force,
+                           headers=V265).status_code == 400

@@ -44,3 +44,28 @@ def test_cold_migration_with_the_cli_and_openstacksdk(cloud):
     finally:
         conn.close()
     cloud.openstack("server", "delete", "--wait", server["id"])
+
+
+def test_live_migration_with_the_cli_and_openstacksdk(cloud):
+    """`openstack server migrate --live-migration --wait` moves the running server; openstacksdk's
+    live_migrate_server moves it back."""
+    server, _ = cli_server(cloud, "10.45.2.0/24")
+    source = cli_json(cloud, "server", "show", server["id"])["OS-EXT-SRV-ATTR:host"]
+    cloud.openstack("--os-compute-api-version", "2.30", "server", "migrate", "--live-migration",
+                    "--wait", server["id"])
+    shown = cli_json(cloud, "server", "show", server["id"])
+    assert shown["status"] == "ACTIVE" and shown["OS-EXT-SRV-ATTR:host"] != source
+    listed = cli_json(cloud, "--os-compute-api-version", "2.59", "server", "migration", "list", "--server",
+                      server["id"], "--type", "live-migration")
+    assert [(m["Status"], m["Source Compute"]) for m in listed] == [("completed", source)]
+    config = OpenStackConfig(config_files=[str(cloud.data_dir / "clouds.yaml")], vendor_files=[],
+                             load_envvars=False)
+    conn = openstack.connection.Connection(config=config.get_one(cloud="onestack-admin"),
+                                           compute_api_version="2.68")
+    try:
+        conn.compute.live_migrate_server(server["id"], host=source, block_migration="auto")
+        back = conn.compute.wait_for_server(conn.compute.get_server(server["id"]), status="ACTIVE", wait=60)
+        assert back.compute_host == source
+    finally:
+        conn.close()
+    cloud.openstack("server", "delete", "--wait", server["id"])

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect, unix_connect
 
-from onestack.drivers.compute import NIC, InstanceInfo, VolumeDisk
+from onestack.drivers.compute import NIC, InstanceInfo, InstanceSpec, VolumeDisk
 from onestack.drivers.remote import wire
 
 
@@ -80,6 +80,15 @@ class RemoteDriver:
 
     def detach_volume(self, uuid: str, volume_id: str) -> None:
         self._call("detach_volume", uuid, volume_id)
+
+    def prepare_incoming(self, spec: InstanceSpec, address: str) -> str:
+        return self._call("prepare_incoming", spec.uuid, spec, address)
+
+    def finish_incoming(self, uuid: str) -> None:
+        self._call("finish_incoming", uuid)
+
+    def abort_incoming(self, uuid: str) -> None:
+        self._call("abort_incoming", uuid)
 
     def console_socket(self, uuid: str, kind: str) -> str:
         """The link's URL of the guest's console (``ConsoleUnavailable`` if it has none now)."""

@@ -483,6 +483,22 @@ def migration(row: Migration, url: Url, version: Version | None) -> dict:
     return body
 
 
+def server_migration(row: Migration, version: Version | None) -> dict:
+    """A live migration in progress as ``/servers/{id}/migrations`` shows it, with its bytes moved so far."""
+    body = {"id": row.id, "server_uuid": row.instance_uuid, "status": row.status,
+            "source_compute": row.source_compute, "source_node": row.source_node, "dest_compute": row.dest_compute,
+            "dest_node": row.dest_node, "dest_host": row.dest_host, "created_at": stamp(row.created_at),
+            "updated_at": stamp(row.updated_at)}
+    for kind in ("memory", "disk"):
+        for part in ("total", "processed", "remaining"):
+            body[f"{kind}_{part}_bytes"] = getattr(row, f"{kind}_{part}")
+    if at_least(version, "2.59"):
+        body["uuid"] = row.uuid
+    if at_least(version, "2.80"):
+        body["user_id"], body["project_id"] = row.user_id, row.project_id
+    return body
+
+
 # -- Nova's proxy APIs: images, security groups, floating IPs, networks as Nova v2.1 showed them -----------
 # Nova knows Glance's v1 statuses only: uploading, importing and deactivated are UNKNOWN to it.
 IMAGE_STATUS = {"active": "ACTIVE", "queued": "SAVING", "saving": "SAVING", "deleted": "DELETED",

@@ -25,6 +25,7 @@ from onestack.http.errors import APIError
 from onestack.reconcile.loop import KeyedQueue, Loop
 from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
+from onestack.services.compute.reconcile.live_migration import LiveMigrationSteps
 from onestack.services.compute.reconcile.rebuild import RebuildSteps
 from onestack.services.compute.reconcile.records import InstanceRecords
 from onestack.services.compute.reconcile.rescue import RescueSteps
@@ -35,6 +36,7 @@ from onestack.services.compute.reconcile.specs import GuestSpecs
 from onestack.services.compute.service import ComputeService
 from onestack.services.compute.service.boot_volumes import BootVolumes
 from onestack.services.compute.service.host_drivers import HostDrivers
+from onestack.services.compute.service.live_migration import Policy
 from onestack.services.compute.service.networking import InstanceNetworking
 from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
 from onestack.services.compute.service.shelving import SHELVED_IMAGE
@@ -62,7 +64,8 @@ NEEDS_SPEC = {"power_on", "reboot", "resume"}
 class InstanceReconciler:
     def __init__(self, db: Database, hosts: HostDrivers, scheduler: Scheduler, networking: InstanceNetworking,
                  images: Images, snapshots: Snapshots, wakeups: KeyedQueue, *, config_drives: Path, workers: int,
-                 schedules: bool, volumes: VolumeAttachments | None = None, boot_volumes: BootVolumes | None = None):
+                 schedules: bool, volumes: VolumeAttachments | None = None, boot_volumes: BootVolumes | None = None,
+                 migration_policy: Policy | None = None):
         """``wakeups``: the instances the service hands over; ``schedules``: this process places new
         instances (a joined host only converges its own)."""
         self.db = db
@@ -77,12 +80,15 @@ class InstanceReconciler:
         self.specs = GuestSpecs(networking, images, config_drives, *([volumes.guest_disks] if volumes else []))
         self.loop = Loop("compute", self.step, self.pending, workers=workers, queue=wakeups)
         self.resizes = ResizeSteps(db, self.records, self.specs, hosts, scheduler, networking)
+        self.live_migrations = LiveMigrationSteps(db, self.records, self.specs, hosts, scheduler, networking,
+                                                  migration_policy or Policy())
         # task state -> the step that moves it on; each action contributes its own steps
         self.steps: dict[str, Callable[[Instance], float | None]] = {
             st.SCHEDULING: self._schedule, st.NETWORKING: self._network, st.SPAWNING: self._spawn,
             st.DELETING: self._delete,
             **{task: functools.partial(self._power, task=task) for task in POWER_TASKS},
             **self.resizes.steps(),
+            **self.live_migrations.steps(),
             **RebuildSteps(self.records, self.specs, hosts).steps(),
             **SnapshotSteps.create_image(self.records, hosts, images, snapshots).steps(),
             **ShelveSteps(self.records, self.specs, hosts, scheduler, networking, images, snapshots).steps(),
@@ -96,7 +102,11 @@ class InstanceReconciler:
         return cls(compute.db, compute.hosts, compute.scheduler, compute.networking, compute.images,
                    compute.snapshots, compute.wakeups, config_drives=settings.data_dir / "compute" / "config-drives",
                    workers=settings.compute.engine_workers, schedules=compute.schedules,
-                   volumes=compute.volume_attachments, boot_volumes=compute.boot_volumes)
+                   volumes=compute.volume_attachments, boot_volumes=compute.boot_volumes,
+                   migration_policy=Policy(settings.compute.live_migration_downtime_ms,
+                                           settings.compute.live_migration_downtime_step_ms,
+                                           settings.compute.live_migration_max_downtime_ms,
+                                           settings.compute.live_migration_switch_after))
 
     def start(self) -> None:
         self.loop.start()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from onestack.db.engine import Database
+from onestack.drivers.compute import DriverError
 from onestack.services.compute.models import Instance, Migration
 from onestack.services.compute.models import states as st
 from onestack.services.compute.reconcile.records import InstanceRecords
@@ -127,8 +128,14 @@ class ResizeSteps:
         """At delete: a resize waiting for its confirmation leaves a guest and room on the source."""
         with self.db.read() as session:
             migration = latest(session, instance.id)
-        if migration is None or migration.status in ("confirmed", "reverted"):
+        if migration is None or migration.status in ("confirmed", "reverted", "completed", "failed", "cancelled", "error"):
             return
+        if migration.migration_type == "live-migration" and migration.dest_compute \
+                and migration.status in ("preparing", "running"):  # a guest waiting on the destination
+            try:
+                self.hosts.driver(migration.dest_compute).abort_incoming(instance.id)
+            except DriverError:
+                pass  # that host is gone, and its guests with it
         if migration.source_compute and migration.source_compute != instance.host \
                 and migration.source_compute in self.hosts.names():
             self.hosts.driver(migration.source_compute).destroy(instance.id)
