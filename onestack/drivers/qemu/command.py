@@ -28,7 +28,27 @@ def _options(values: dict) -> str:
     return ",".join(f"{k}={v}" for k, v in values.items())
 
 
-def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | None = None) -> list[str]:
+def _local_disks(spec: InstanceSpec, where: InstanceDir) -> list[tuple[Path, str, bool]]:
+    """The instance's own disks in the guest's order: (file, format, read-only)."""
+    disks = [] if spec.boot_volume is not None else [(where.root_disk, "qcow2", False)]
+    if where.ephemeral_disk.exists():
+        disks.append((where.ephemeral_disk, "raw", False))
+    if where.swap_disk.exists():
+        disks.append((where.swap_disk, "raw", False))
+    if where.config_drive.exists():
+        disks.append((where.config_drive, "raw", True))
+    return disks
+
+
+def writable_drives(spec: InstanceSpec, where: InstanceDir) -> list[str]:
+    """The drive ids of the instance's own writable disks: what a live migration mirrors (volumes live on
+    storage both hosts reach; the config drive is written again on the destination)."""
+    return [f"drive{index}" for index, (_, _, read_only) in enumerate(_local_disks(spec, where)) if not read_only]
+
+
+def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | str | None = None) -> list[str]:
+    """``incoming``: a saved state's file to load, or ``"defer"`` (a live migration's destination: the state
+    comes once ``migrate-incoming`` says from where)."""
     args = [
         QEMU, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
         "-machine", f"pc,accel={accel}", *(["-cpu", "host"] if accel == "kvm" else []),
@@ -50,13 +70,7 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | No
     boot = spec.boot_volume
     if boot is not None:
         args += volumes.argv(boot)
-    disks = [] if boot is not None else [(where.root_disk, "qcow2", False)]
-    if where.ephemeral_disk.exists():
-        disks.append((where.ephemeral_disk, "raw", False))
-    if where.swap_disk.exists():
-        disks.append((where.swap_disk, "raw", False))
-    if where.config_drive.exists():
-        disks.append((where.config_drive, "raw", True))
+    disks = _local_disks(spec, where)
     for index, (path, fmt, read_only) in enumerate(disks):
         drive = {"file": path, "format": fmt, "if": "none", "id": f"drive{index}", "discard": "unmap"}
         if read_only:
@@ -73,6 +87,8 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | No
         # no vhost: this host's kernel has no vhost-net, and TCG gains nothing from it
         args += ["-netdev", f"tap,id={netdev_id},ifname={nic.tap_name},script=no,downscript=no",
                  "-device", _options(nic_device(nic))]
-    if incoming:
+    if incoming == "defer":
+        args += ["-incoming", "defer"]
+    elif incoming:
         args += ["-incoming", f"exec:cat {shlex.quote(str(incoming))}"]
     return args

@@ -30,6 +30,7 @@ from onestack.drivers.compute import (
 from onestack.drivers.qemu import accel as accel_probe
 from onestack.drivers.qemu import command, disks, process, taps, volumes
 from onestack.drivers.qemu.layout import InstanceDir
+from onestack.drivers.qemu.migrating import MigratingGuests
 from onestack.drivers.qemu.qmp import QMP, QMPError
 
 # query-status "status" → power state; anything unlisted (prelaunch, debug, ...) counts as paused
@@ -47,7 +48,7 @@ _STATUS = {
 }
 
 
-class QemuDriver:
+class QemuDriver(MigratingGuests):
     name = "qemu"
 
     def __init__(self, state_dir: Path | str, accel: str | None = None):
@@ -98,7 +99,7 @@ class QemuDriver:
         if self._pid(uuid) is None:
             raise DriverError(f"instance {uuid} is not running")
 
-    def _start(self, spec: InstanceSpec, incoming: Path | None = None) -> None:
+    def _start(self, spec: InstanceSpec, incoming: Path | str | None = None) -> None:
         where = self._dir(spec.uuid)
         for nic in spec.nics:
             taps.ensure(nic)

@@ -1,0 +1,111 @@
+"""Live migration between two real QEMUs on this machine: two QEMU drivers with state dirs of their own are
+two "hosts"; memory goes over TCP on 127.0.0.1 and the root disk is mirrored over NBD.  The guest keeps its
+memory (a marker in its RAM, its uptime carrying on) and what it wrote to its disk; a destination killed
+mid-migration leaves it running on the source.  The policy is the cloud's, applied as the engine does."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from onestack.drivers.compute import InstanceSpec, PowerState
+from onestack.drivers.qemu import QemuDriver, accel
+from onestack.services.compute.service.live_migration import Policy, steer
+from tests.drivers.serial import unix_shell
+
+pytestmark = pytest.mark.qemu
+
+if os.geteuid() != 0:
+    pytest.skip("QEMU's sockets and taps need root here", allow_module_level=True)
+if not shutil.which(accel.QEMU):
+    pytest.skip("qemu-system-x86 is not installed (make install installs it)", allow_module_level=True)
+
+SECTOR = 1_500_000  # past the tiny image's filesystem, inside its 1 GiB disk
+
+
+def migrate(source: QemuDriver, dest: QemuDriver, spec: InstanceSpec, timeout: float = 240) -> list[str]:
+    """The engine's loop: prepare the destination, start, steer by the policy until the source says done;
+    the statuses seen."""
+    uri = dest.prepare_incoming(spec, "127.0.0.1")
+    source.live_migrate(spec.uuid, uri, Policy().first_downtime_ms)
+    seen, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        progress = source.migration_progress(spec.uuid)
+        seen.append(progress.status)
+        if progress.status != "active":
+            return seen
+        downtime, mode = steer(progress, Policy(switch_after=8))
+        if downtime is not None or mode is not None:
+            source.steer_migration(spec.uuid, downtime, mode)
+        time.sleep(0.25)
+    raise AssertionError(f"the migration did not end within {timeout}s: {seen[-5:]}")
+
+
+def uptime(shell) -> float:
+    return float(shell.run("cut -d' ' -f1 /proc/uptime"))
+
+
+def test_a_running_guest_moves_between_two_qemus_and_a_dead_destination_leaves_it_home(tmp_path, tiny_image):
+    choice = accel.choose(tmp_path / "accel")[0]
+    host_a, host_b = QemuDriver(tmp_path / "host-a", accel=choice), QemuDriver(tmp_path / "host-b", accel=choice)
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-0000000a", hostname="mover", vcpus=1,
+                        memory_mb=128, root_gb=1, image_path=str(tiny_image.path), image_format="qcow2")
+    host_a.spawn(spec)
+    try:
+        shell = unix_shell(host_a.console_socket(spec.uuid, "serial")).ready(180)
+        shell.run("echo memory-$((6*7)) > /tmp/marker")
+        shell.run(f"echo disk-marker-{spec.uuid[:8]} | dd of=/dev/vda bs=512 seek={SECTOR} conv=fsync,notrunc")
+        # a guest that keeps dirtying 16 MB of its memory while it moves
+        shell.run("(while true; do dd if=/dev/zero of=/tmp/buf bs=1M count=16 2>/dev/null; done) & true")
+        before = uptime(shell)
+        shell.close()
+
+        statuses = migrate(host_a, host_b, spec)
+        assert statuses[-1] == "completed", statuses
+        host_b.finish_incoming(spec.uuid)
+        assert host_b.instance_info(spec.uuid).power_state == PowerState.RUNNING
+        host_a.destroy(spec.uuid)
+        assert host_a.list_instances() == []
+
+        try:
+            shell = unix_shell(host_b.console_socket(spec.uuid, "serial")).ready(120)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the migration went {statuses[-3:]}; console on B: "
+                                 f"{host_b.console_output(spec.uuid, 10)!r}") from None
+        assert shell.run("cat /tmp/marker") == "memory-42"  # its memory came along
+        assert uptime(shell) > before  # and it never rebooted
+        shell.run("kill $! 2>/dev/null; true")
+        shell.close()
+        host_b.power_off(spec.uuid, timeout=0)
+        disk = host_b.instances_dir / spec.uuid / "disk"
+        raw = tmp_path / "disk.raw"
+        subprocess.run(["qemu-img", "convert", "-U", "-O", "raw", str(disk), str(raw)], check=True, capture_output=True)
+        with open(raw, "rb") as image:
+            image.seek(SECTOR * 512)
+            assert image.read(32).startswith(f"disk-marker-{spec.uuid[:8]}".encode())  # its disk came along
+        raw.unlink()
+
+        # back to host A, but A's QEMU dies mid-way: the guest carries on on host B
+        host_b.power_on(spec)
+        unix_shell(host_b.console_socket(spec.uuid, "serial")).ready(180).close()
+        uri = host_a.prepare_incoming(spec, "127.0.0.1")
+        host_b.live_migrate(spec.uuid, uri, 1)  # 1 ms: pre-copy cannot end before the kill
+        os.kill(int((host_a.instances_dir / spec.uuid / "qemu.pid").read_text()), signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while (status := host_b.migration_progress(spec.uuid).status) == "active":
+            assert time.monotonic() < deadline, "the source never noticed its destination died"
+            time.sleep(0.2)
+        assert status == "failed"
+        host_a.abort_incoming(spec.uuid)
+        assert host_a.list_instances() == []
+        assert host_b.instance_info(spec.uuid).power_state == PowerState.RUNNING
+        assert unix_shell(host_b.console_socket(spec.uuid, "serial")).ready(60).run("echo alive") == "alive"
+    finally:
+        for host in (host_a, host_b):
+            host.destroy(spec.uuid)
