@@ -235,3 +235,53 @@ def test_abort_leaves_the_guest_on_the_source_and_force_complete_finishes(cloud,
     assert migrations_of(nova_admin, server_id)[0]["status"] == "completed"
     assert nova_admin.post(f"/servers/{server_id}/migrations/{second['id']}/action", json=force,
                            headers=V265).status_code == 400
+
+
+# -- evacuate -------------------------------------------------------------------------------------------
+V253 = {"X-OpenStack-Nova-API-Version": "2.53"}
+
+
+def force_down(nova_admin, host: str, down: bool) -> None:
+    (service,) = [s for s in ok(nova_admin.get("/os-services", params={"binary": "nova-compute"},
+                                               headers=V253))["services"] if s["host"] == host]
+    ok(nova_admin.put(f"/os-services/{service['id']}", json={"forced_down": down}, headers=V253))
+
+
+def test_evacuate_rebuilds_a_server_of_a_down_host_on_another(cloud, tenant, image_id, nova_admin):
+    server_id, act = active_server(tenant, image_id)
+    stopped_id, stopped_act = active_server(tenant, image_id)
+    ok(tenant.post(stopped_act, json={"os-stop": None}), 202)
+    wait(tenant, stopped_id, "SHUTOFF")
+    source = host_of(nova_admin, server_id)
+    assert nova_admin.post(act, json={"evacuate": {}}, headers=V253).status_code == 400  # its host is up
+    if host_of(nova_admin, stopped_id) != source:
+        ok(nova_admin.post(stopped_act, json={"migrate": {"host": source}}, headers=V256), 202)
+        wait(nova_admin, stopped_id, "VERIFY_RESIZE")
+        ok(nova_admin.post(stopped_act, json={"confirmResize": None}), 204)
+        wait(nova_admin, stopped_id, "SHUTOFF")
+    force_down(nova_admin, source, True)
+    try:
+        assert tenant.post(act, json={"evacuate": {}}, headers=V253).status_code == 403  # admins only
+        assert nova_admin.post(act, json={"evacuate": {"host": "nowhere"}}, headers=V253).status_code == 404
+        assert nova_admin.post(act, json={"evacuate": {"onSharedStorage": False}},
+                               headers=V253).status_code == 400  # gone at 2.14
+        answer = nova_admin.post(act, json={"evacuate": {}}, headers=V253)
+        assert answer.status_code == 200 and not answer.content  # nothing to say from 2.14
+        moved = wait(nova_admin, server_id, "ACTIVE")
+        dest = moved["OS-EXT-SRV-ATTR:host"]
+        assert dest != source
+        (migration,) = migrations_of(nova_admin, server_id)
+        assert (migration["migration_type"], migration["status"]) == ("evacuation", "done")
+        assert held_on(cloud, server_id) == {dest: 512} and usages(cloud, migration["uuid"]) == {}
+        assert port_host(cloud, server_id) == dest
+        events = ok(tenant.get(f"/servers/{server_id}/os-instance-actions"))["instanceActions"]
+        assert events[0]["action"] == "evacuate"
+        # before 2.14 onSharedStorage is required and the admin password answered
+        old = nova_admin.post(stopped_act, json={"evacuate": {"onSharedStorage": False, "adminPass": "pw"}},
+                              headers={"X-OpenStack-Nova-API-Version": "2.1"})
+        assert ok(old) == {"adminPass": "pw"}
+        evacuated = wait(nova_admin, stopped_id, "SHUTOFF")  # a stopped server stays stopped
+        assert evacuated["OS-EXT-SRV-ATTR:host"] != source
+        assert migrations_of(nova_admin, stopped_id)[0]["status"] == "done"
+    finally:
+        force_down(nova_admin, source, False)

@@ -25,6 +25,7 @@ from onestack.http.errors import APIError
 from onestack.reconcile.loop import KeyedQueue, Loop
 from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
+from onestack.services.compute.reconcile.evacuate import EvacuateSteps
 from onestack.services.compute.reconcile.live_migration import LiveMigrationSteps
 from onestack.services.compute.reconcile.rebuild import RebuildSteps
 from onestack.services.compute.reconcile.records import InstanceRecords
@@ -89,6 +90,7 @@ class InstanceReconciler:
             **{task: functools.partial(self._power, task=task) for task in POWER_TASKS},
             **self.resizes.steps(),
             **self.live_migrations.steps(),
+            **EvacuateSteps(db, self.records, self.specs, hosts, scheduler, networking).steps(),
             **RebuildSteps(self.records, self.specs, hosts).steps(),
             **SnapshotSteps.create_image(self.records, hosts, images, snapshots).steps(),
             **ShelveSteps(self.records, self.specs, hosts, scheduler, networking, images, snapshots).steps(),
@@ -117,8 +119,9 @@ class InstanceReconciler:
     def pending(self) -> list[str]:
         """Instances with work to do on the hosts this process runs (or waiting for a host)."""
         hosts = list(self.hosts.names())
-        mine = or_(Instance.host.in_(hosts), Instance.host.is_(None)) if self.schedules \
-            else Instance.host.in_(hosts)
+        # a scheduling process also evacuates servers off hosts that are down (their own process is gone)
+        mine = or_(Instance.host.in_(hosts), Instance.host.is_(None),
+                   Instance.task_state == st.REBUILDING_ELSEWHERE) if self.schedules else Instance.host.in_(hosts)
         with self.db.read() as session:
             return list(session.scalars(select(Instance.id).where(
                 Instance.deleted.is_(False), Instance.task_state.is_not(None), mine)))
@@ -130,8 +133,9 @@ class InstanceReconciler:
         if instance is None or instance.deleted or instance.task_state is None:
             return None
         task = instance.task_state
-        if instance.host not in self.hosts.names() and (instance.host is not None or not self.schedules):
-            return None  # another process's host converges it, or the controller places it
+        if instance.host not in self.hosts.names() and (instance.host is not None or not self.schedules) \
+                and not (self.schedules and task == st.REBUILDING_ELSEWHERE):
+            return None  # another process's host converges it, or the controller places (or evacuates) it
         run = self.steps.get(task)
         if run is None:
             LOG.warning("instance %s: no step for task %s", instance_id, task)

@@ -19,7 +19,7 @@ from onestack.services.compute.service.host_drivers import HostDrivers
 LOG = logging.getLogger("onestack.compute.reconcile")
 SYNC_KEY, SYNC_EVERY = "hosts", 10.0
 # a migration's statuses once it is over: it keeps no guest anywhere but on the instance's host
-SETTLED = ("confirmed", "reverted", "completed", "failed", "cancelled", "error")
+SETTLED = ("confirmed", "reverted", "completed", "failed", "cancelled", "error", "done")
 
 
 class PowerSync:

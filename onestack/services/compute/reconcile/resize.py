@@ -10,6 +10,7 @@ from onestack.db.engine import Database
 from onestack.drivers.compute import DriverError
 from onestack.services.compute.models import Instance, Migration
 from onestack.services.compute.models import states as st
+from onestack.services.compute.reconcile.power_sync import SETTLED
 from onestack.services.compute.reconcile.records import InstanceRecords
 from onestack.services.compute.reconcile.specs import GuestSpecs
 from onestack.services.compute.service.host_drivers import HostDrivers
@@ -128,7 +129,7 @@ class ResizeSteps:
         """At delete: a resize waiting for its confirmation leaves a guest and room on the source."""
         with self.db.read() as session:
             migration = latest(session, instance.id)
-        if migration is None or migration.status in ("confirmed", "reverted", "completed", "failed", "cancelled", "error"):
+        if migration is None or migration.status in SETTLED:
             return
         if migration.migration_type == "live-migration" and migration.dest_compute \
                 and migration.status in ("preparing", "running"):  # a guest waiting on the destination

@@ -3,6 +3,8 @@ reconciler carries out, or (lock, reset state) changes the record alone."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 
 from onestack.http.context import Context
@@ -10,7 +12,7 @@ from onestack.http.errors import BadRequest, NotFound
 from onestack.services.compute.models import Instance, Migration
 from onestack.services.compute.models import states as st
 from onestack.services.compute.policies import authorize
-from onestack.services.compute.service import live_migration, rebuild, rescue, resize, shelving
+from onestack.services.compute.service import evacuate, live_migration, rebuild, rescue, resize, shelving
 from onestack.services.compute.service.networking import InstanceNetworking
 from onestack.services.compute.service.servers import Servers
 
@@ -27,10 +29,13 @@ POWER = {
 
 
 class ServerActions:
-    def __init__(self, servers: Servers, networking: InstanceNetworking, allow_resize_to_same_host: bool = True):
+    def __init__(self, servers: Servers, networking: InstanceNetworking, allow_resize_to_same_host: bool = True,
+                 running_hosts: Callable[[], list[str]] = list):
+        """``running_hosts``: the hosts this process runs (up by definition, for evacuate)."""
         self.servers = servers
         self.networking = networking
         self.allow_resize_to_same_host = allow_resize_to_same_host
+        self.running_hosts = running_hosts
 
     def power(self, ctx: Context, server_id: str, action: str, request_id: str) -> None:
         policy, task, allowed, record = POWER[action]
@@ -93,6 +98,11 @@ class ServerActions:
             authorize(ctx, "os_compute_api:os-migrate-server:migrate:host")
         self.servers.act(ctx, server_id, "os_compute_api:os-migrate-server:migrate", lambda session, instance:
                          resize.migrate(self.servers, session, ctx, instance, host, request_id))
+
+    def evacuate(self, ctx: Context, server_id: str, host: str | None, stopped_after: bool, request_id: str) -> None:
+        running = set(self.running_hosts())
+        self.servers.act(ctx, server_id, "os_compute_api:os-evacuate", lambda session, instance: evacuate.request(
+            self.servers, session, ctx, instance, host, running, stopped_after, request_id))
 
     def live_migrate(self, ctx: Context, server_id: str, host: str | None, request_id: str) -> None:
         self.servers.act(ctx, server_id, "os_compute_api:os-migrate-server:migrate_live", lambda session, instance:
