@@ -7,50 +7,24 @@ nothing, the last write is one transaction."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from onestack.db.engine import Database
 from onestack.drivers.compute import PowerState
-from onestack.services.compute.models import Instance, Migration
+from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
-from onestack.services.compute.reconcile.records import InstanceRecords
-from onestack.services.compute.reconcile.specs import GuestSpecs
+from onestack.services.compute.reconcile.moves import MoveSteps
 from onestack.services.compute.service.evacuate import STOPPED_AFTER
-from onestack.services.compute.service.host_drivers import HostDrivers
-from onestack.services.compute.service.networking import InstanceNetworking
-from onestack.services.compute.service.resize import MIGRATION, OLD_VM_STATE
-from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
+from onestack.services.compute.service.resize import OLD_VM_STATE
+from onestack.services.compute.service.scheduler import NoValidHost
 
 
-class EvacuateSteps:
-    def __init__(self, db: Database, records: InstanceRecords, specs: GuestSpecs, hosts: HostDrivers,
-                 scheduler: Scheduler, networking: InstanceNetworking):
-        self.db = db
-        self.records = records
-        self.specs = specs
-        self.hosts = hosts
-        self.scheduler = scheduler
-        self.networking = networking
-
+class EvacuateSteps(MoveSteps):
     def steps(self) -> dict:
         return {st.REBUILDING_ELSEWHERE: self.step}
 
     def _set(self, instance: Instance, migration: dict, **changes) -> bool:
-        with self.db.write() as session:
-            row = session.get(Instance, instance.id)
-            if row is None or row.task_state != st.REBUILDING_ELSEWHERE:
-                return False
-            record = session.scalars(select(Migration).where(Migration.uuid == row.task_args[MIGRATION])).one()
-            for key, value in changes.items():
-                setattr(row, key, value)
-            for key, value in migration.items():
-                setattr(record, key, value)
-            return True
+        return self._advance(instance, st.REBUILDING_ELSEWHERE, migration, **changes)
 
     def step(self, instance: Instance) -> None:
-        with self.db.read() as session:
-            migration = session.scalars(select(Migration).where(
-                Migration.uuid == instance.task_args[MIGRATION])).one()
+        migration = self._migration(instance)
         if migration.status == "accepted":
             try:
                 dest = self.scheduler.place_resize(instance, instance.flavor, migration.uuid, same_host=False)

@@ -12,54 +12,33 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-
 from onestack.db.engine import Database
 from onestack.drivers.compute import DriverError, MigrationProgress, PowerState
 from onestack.services.compute.models import Instance, Migration
 from onestack.services.compute.models import states as st
+from onestack.services.compute.reconcile.moves import MoveSteps
 from onestack.services.compute.reconcile.records import InstanceRecords
 from onestack.services.compute.reconcile.specs import GuestSpecs
 from onestack.services.compute.service import live_migration as live
 from onestack.services.compute.service.host_drivers import HostDrivers
 from onestack.services.compute.service.networking import InstanceNetworking
-from onestack.services.compute.service.resize import MIGRATION
 from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
 
 LOG = logging.getLogger("onestack.compute.reconcile")
 POLL_SECONDS = 0.25  # how often a running migration's progress is read and steered
 
 
-class LiveMigrationSteps:
+class LiveMigrationSteps(MoveSteps):
     def __init__(self, db: Database, records: InstanceRecords, specs: GuestSpecs, hosts: HostDrivers,
                  scheduler: Scheduler, networking: InstanceNetworking, policy: live.Policy):
-        self.db = db
-        self.records = records
-        self.specs = specs
-        self.hosts = hosts
-        self.scheduler = scheduler
-        self.networking = networking
+        super().__init__(db, records, specs, hosts, scheduler, networking)
         self.policy = policy
 
     def steps(self) -> dict:
         return {st.MIGRATING: self.step}
 
-    def _migration(self, instance: Instance) -> Migration:
-        with self.db.read() as session:
-            return session.scalars(select(Migration).where(Migration.uuid == instance.task_args[MIGRATION])).one()
-
     def _set(self, instance: Instance, migration: dict, **changes) -> bool:
-        """Advance the migration row (and the instance) in one transaction, unless the task ended meanwhile."""
-        with self.db.write() as session:
-            row = session.get(Instance, instance.id)
-            if row is None or row.task_state != st.MIGRATING:
-                return False
-            record = session.scalars(select(Migration).where(Migration.uuid == row.task_args[MIGRATION])).one()
-            for key, value in changes.items():
-                setattr(row, key, value)
-            for key, value in migration.items():
-                setattr(record, key, value)
-            return True
+        return self._advance(instance, st.MIGRATING, migration, **changes)
 
     def step(self, instance: Instance) -> float | None:
         migration = self._migration(instance)
