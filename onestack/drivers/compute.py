@@ -217,6 +217,20 @@ class ComputeDriver(Protocol):
         """The guest's power state now (NOSTATE if it does not exist)."""
         ...
 
+    # -- cold migration: a stopped guest's disks to another host -----------------------------------------
+    def export_disks(self, uuid: str, address: str) -> str:
+        """Serve the stopped guest's own disks at ``address`` (this host's) for another host to copy; the URI
+        ``import_disks`` takes there ("" when nothing needs to travel)."""
+        ...
+
+    def end_export(self, uuid: str) -> None:
+        """Stop serving the guest's disks (nothing if they are not served)."""
+        ...
+
+    def import_disks(self, spec: InstanceSpec, uri: str) -> None:
+        """Copy the disks served at ``uri`` as this host's disks of the guest, before ``spawn`` starts it."""
+        ...
+
     # -- live migration: the destination's half, then the source's --------------------------------------
     def prepare_incoming(self, spec: InstanceSpec, address: str) -> str:
         """A guest for ``spec`` that waits for the source's state, listening on ``address`` (this host's

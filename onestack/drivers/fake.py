@@ -243,6 +243,17 @@ class FakeDriver:
                 return InstanceInfo(PowerState.NOSTATE)
             return InstanceInfo(guest.state, vcpus=guest.spec.vcpus, memory_mb=guest.spec.memory_mb)
 
+    # -- cold migration: nothing is on disk ----------------------------------------------------------------
+    def export_disks(self, uuid: str, address: str) -> str:
+        self._guest(uuid)
+        return ""
+
+    def end_export(self, uuid: str) -> None:
+        return None
+
+    def import_disks(self, spec: InstanceSpec, uri: str) -> None:
+        return None
+
     # -- live migration --------------------------------------------------------------------------------
     def prepare_incoming(self, spec: InstanceSpec, address: str) -> str:
         with self._lock:

@@ -103,6 +103,19 @@ class VmAndContainerDriver:
     def instance_info(self, uuid: str) -> InstanceInfo:
         return self._by_uuid(uuid).instance_info(uuid)
 
+    # -- cold migration: a container's root is made from its image again where it goes ---------------------
+
+    def export_disks(self, uuid: str, address: str) -> str:
+        return "" if self.containers.has_files(uuid) else self.vms.export_disks(uuid, address)
+
+    def end_export(self, uuid: str) -> None:
+        if not self.containers.has_files(uuid):
+            self.vms.end_export(uuid)
+
+    def import_disks(self, spec: InstanceSpec, uri: str) -> None:
+        if spec.guest_kind != CONTAINER:
+            self.vms.import_disks(spec, uri)
+
     # -- live migration: VMs only (the API refuses it for containers) ---------------------------------
 
     def prepare_incoming(self, spec: InstanceSpec, address: str) -> str:

@@ -1,7 +1,8 @@
 """Live migration through the API between two joined QEMU hosts (namespaces of this machine running
 `onestack compute join`, as in test_multihost): the guest's memory moves over the underlay between the
 hosts' tunnel addresses, its disk is mirrored, its port's binding follows it, and its serial console (through
-the controller's proxy and the new host's link) shows the same running system."""
+the controller's proxy and the new host's link) shows the same running system.  Then a cold migration back
+copies its disk over NBD: what it wrote there is there after it boots on the first host."""
 
 import uuid
 
@@ -17,6 +18,7 @@ from tests.pgtools import scratch_database
 
 pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane"), pytest.mark.qemu]
 V280 = {"X-OpenStack-Nova-API-Version": "2.80"}
+SECTOR = 1_500_000  # past the tiny image's filesystem, inside its 1 GiB disk
 
 
 def shell_of(nova: httpx.Client, server_id: str) -> serial.Shell:
@@ -62,6 +64,7 @@ def test_a_qemu_guest_live_migrates_between_two_joined_hosts(tmp_path, tiny_imag
             source = wait(settled, 120, "the server ACTIVE")["OS-EXT-SRV-ATTR:host"]
             shell = shell_of(nova, server_id).ready(300)
             shell.run("echo kept-$((6*7)) > /tmp/marker")
+            shell.run(f"echo on-disk-$((6*7)) | dd of=/dev/vda bs=512 seek={SECTOR} conv=fsync,notrunc")
             before = float(shell.run("cut -d' ' -f1 /proc/uptime"))
             shell.close()
 
@@ -81,6 +84,19 @@ def test_a_qemu_guest_live_migrates_between_two_joined_hosts(tmp_path, tiny_imag
             shell = shell_of(nova, server_id).ready(120)  # now through the destination's link
             assert shell.run("cat /tmp/marker") == "kept-42"
             assert float(shell.run("cut -d' ' -f1 /proc/uptime")) > before  # the same boot, carried on
+            shell.close()
+
+            # cold, back to the first host: its disk copied over NBD, the guest booted there, then confirmed
+            ok(nova.post(f"/servers/{server_id}/action", json={"migrate": {"host": source}},
+                         headers={"X-OpenStack-Nova-API-Version": "2.56"}), 202)
+            resized = wait(lambda: (s := ok(nova.get(f"/servers/{server_id}"))["server"])["status"]
+                           in ("VERIFY_RESIZE", "ERROR") and s, 300, "the cold migration")
+            assert resized["status"] == "VERIFY_RESIZE", resized.get("fault")
+            assert resized["OS-EXT-SRV-ATTR:host"] == source
+            ok(nova.post(f"/servers/{server_id}/action", json={"confirmResize": None}), 204)
+            wait(settled, 120, "the server ACTIVE after the confirmation")
+            shell = shell_of(nova, server_id).ready(300)
+            assert shell.run(f"dd if=/dev/vda bs=512 skip={SECTOR} count=1 2>/dev/null | head -c 9") == "on-disk-4"
             shell.close()
             ok(nova.delete(f"/servers/{server_id}"), 204)
             wait(lambda: nova.get(f"/servers/{server_id}").status_code == 404, 120, "the server to go")

@@ -28,7 +28,7 @@ from onestack.drivers.compute import (
     VolumeDisk,
 )
 from onestack.drivers.qemu import accel as accel_probe
-from onestack.drivers.qemu import command, disks, process, taps, volumes
+from onestack.drivers.qemu import coldmove, command, disks, process, taps, volumes
 from onestack.drivers.qemu.layout import InstanceDir
 from onestack.drivers.qemu.migrating import MigratingGuests
 from onestack.drivers.qemu.qmp import QMP, QMPError
@@ -151,6 +151,7 @@ class QemuDriver(MigratingGuests):
         with self._locks[uuid]:
             where = self._dir(uuid)
             self._stop(uuid, graceful_seconds=0)
+            coldmove.stop(where)
             nics = where.load_spec().nics if where.exists() else ()
             for nic in nics:
                 taps.remove(nic.tap_name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from onestack.drivers.compute import PRE_COPY, DriverError, InstanceSpec, MigrationProgress
-from onestack.drivers.qemu import command, disks, migration
+from onestack.drivers.qemu import coldmove, command, disks, migration
 from onestack.drivers.qemu.qmp import QMPError
 
 
@@ -13,6 +13,35 @@ class MigratingGuests:
 
     def _migration(self, uuid: str) -> migration.State:
         return migration.State(self._dir(uuid).root / "migration.json")
+
+    # -- cold: a stopped guest's disks ------------------------------------------------------------------
+
+    def export_disks(self, uuid: str, address: str) -> str:
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            if not where.exists():
+                raise DriverError(f"instance {uuid} does not exist")
+            if self._pid(uuid):
+                raise DriverError(f"instance {uuid} runs: only a stopped guest's disks are copied")
+            return coldmove.serve(where.load_spec(), where, address or "127.0.0.1")
+
+    def end_export(self, uuid: str) -> None:
+        with self._locks[uuid]:
+            coldmove.stop(self._dir(uuid))
+
+    def import_disks(self, spec: InstanceSpec, uri: str) -> None:
+        with self._locks[spec.uuid]:
+            where = self._dir(spec.uuid)
+            if where.exists() or not uri:  # made here already (spawn writes the spec last)
+                return
+            where.root.mkdir(parents=True, exist_ok=True)
+            try:
+                coldmove.fetch(spec, where, self.base_dir, uri)
+                disks.grow_root(spec, where)  # a resize to a larger flavor, on the copy
+            except OSError as exc:
+                raise DriverError(f"cannot copy instance {spec.uuid}'s disks: {exc}") from exc
+
+    # -- live -------------------------------------------------------------------------------------------
 
     def prepare_incoming(self, spec: InstanceSpec, address: str) -> str:
         with self._locks[spec.uuid]:

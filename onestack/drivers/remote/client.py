@@ -90,6 +90,12 @@ class RemoteDriver:
     def abort_incoming(self, uuid: str) -> None:
         self._call("abort_incoming", uuid)
 
+    def export_disks(self, uuid: str, address: str) -> str:
+        return self._call("export_disks", uuid, address)
+
+    def end_export(self, uuid: str) -> None:
+        self._call("end_export", uuid)
+
     def console_socket(self, uuid: str, kind: str) -> str:
         """The link's URL of the guest's console (``ConsoleUnavailable`` if it has none now)."""
         self._call("console_socket", uuid, kind)

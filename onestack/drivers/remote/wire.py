@@ -30,7 +30,9 @@ MAX_SKEW = 60.0
 CALLS = ("console_output", "set_admin_password", "instance_info", "attach_interface", "detach_interface",
          "attach_volume", "detach_volume", "console_socket",
          # a live migration's destination half, which the source's engine drives
-         "prepare_incoming", "finish_incoming", "abort_incoming")
+         "prepare_incoming", "finish_incoming", "abort_incoming",
+         # a cold migration's source half, which the destination's engine asks for
+         "export_disks", "end_export")
 # calls whose arguments name the instance themselves (a spec), so the path's uuid is not passed again
 SPEC_CALLS = ("prepare_incoming",)
 ERRORS: dict[str, type[Exception]] = {"DriverError": DriverError, "ConsoleUnavailable": ConsoleUnavailable}
@@ -83,6 +85,8 @@ def encode_args(method: str, args: tuple) -> dict:
         return {"kind": args[0]}
     if method == "prepare_incoming":
         return {"spec": specfile.as_dict(args[0]), "address": args[1]}
+    if method == "export_disks":
+        return {"address": args[0]}
     return {}
 
 
@@ -101,6 +105,8 @@ def decode_args(method: str, body: dict) -> tuple:
         return (body["kind"],)
     if method == "prepare_incoming":
         return (specfile.from_dict(body["spec"]), body["address"])
+    if method == "export_disks":
+        return (body["address"],)
     return ()
 
 

@@ -4,8 +4,8 @@ resize_confirming or resize_reverting.  ``service/resize.py`` says what a resize
 
 from __future__ import annotations
 
-from onestack.drivers.compute import DriverError
-from onestack.services.compute.models import Instance
+from onestack.drivers.compute import DriverError, PowerState
+from onestack.services.compute.models import Instance, Migration
 from onestack.services.compute.models import states as st
 from onestack.services.compute.reconcile.moves import MoveSteps
 from onestack.services.compute.reconcile.power_sync import SETTLED
@@ -55,6 +55,7 @@ class ResizeSteps(MoveSteps):
         if migration.dest_compute == migration.source_compute:
             driver.resize(spec)
         else:
+            self._copy_disks(instance, migration, spec)
             driver.spawn(spec)
         if instance.task_args.get(OLD_VM_STATE) == st.STOPPED:
             driver.power_off(instance.id)  # a stopped server stays stopped, as in Nova
@@ -62,6 +63,17 @@ class ResizeSteps(MoveSteps):
         self._advance(instance, st.RESIZE_FINISH, {"status": "finished"}, vm_state=st.RESIZED, task_state=None,
                   power_state=int(power), progress=100)
         self.records.event(instance.id, _action(instance), "compute_finish_resize", "Success")
+
+    def _copy_disks(self, instance: Instance, migration: Migration, spec) -> None:
+        """The stopped source's disks served to the destination, copied there, no longer served."""
+        if self.hosts.driver(migration.dest_compute).instance_info(instance.id).power_state != PowerState.NOSTATE:
+            return  # made there already: a repeated step
+        source = self.hosts.driver(migration.source_compute)
+        uri = source.export_disks(instance.id, self.hosts.address(migration.source_compute) or "127.0.0.1")
+        try:
+            self.hosts.driver(migration.dest_compute).import_disks(spec, uri)
+        finally:
+            source.end_export(instance.id)
 
     def confirm(self, instance: Instance) -> None:
         migration = self._migration(instance)
