@@ -45,3 +45,4 @@ def test_a_live_migrations_destination_half_travels_with_its_spec():
     assert wire.decode_args("prepare_incoming", body) == (spec, "192.0.2.2")
     assert {"prepare_incoming", "finish_incoming", "abort_incoming"} <= set(wire.CALLS)
     assert "live_migrate" not in wire.CALLS  # the source's half is its own engine's
+    assert wire.decode_args("power_on", wire.encode_args("power_on", (spec,))) == (spec,)

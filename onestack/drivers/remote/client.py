@@ -26,7 +26,8 @@ class _UnixConnection(http.client.HTTPConnection):
 
 class RemoteDriver:
     """The calls of ``wire.CALLS`` on ``host``, whose process answers at ``url`` (``http://HOST:PORT`` or
-    ``unix:PATH``).  Its guests' lifecycles are that process's engine's, never a caller's."""
+    ``unix:PATH``).  Its guests' lifecycles are that process's engine's, but for the halves of a move between
+    hosts that the other host's engine drives (a live migration's destination, a cold one's source)."""
 
     name = "remote"
 
@@ -95,6 +96,12 @@ class RemoteDriver:
 
     def end_export(self, uuid: str) -> None:
         self._call("end_export", uuid)
+
+    def destroy(self, uuid: str) -> None:
+        self._call("destroy", uuid)
+
+    def power_on(self, spec: InstanceSpec) -> None:
+        self._call("power_on", spec.uuid, spec)
 
     def console_socket(self, uuid: str, kind: str) -> str:
         """The link's URL of the guest's console (``ConsoleUnavailable`` if it has none now)."""

@@ -31,10 +31,11 @@ CALLS = ("console_output", "set_admin_password", "instance_info", "attach_interf
          "attach_volume", "detach_volume", "console_socket",
          # a live migration's destination half, which the source's engine drives
          "prepare_incoming", "finish_incoming", "abort_incoming",
-         # a cold migration's source half, which the destination's engine asks for
-         "export_disks", "end_export")
+         # a cold migration's source half, which the destination's engine asks for, and the source's copy
+         # destroyed at confirm or started again at revert
+         "export_disks", "end_export", "destroy", "power_on")
 # calls whose arguments name the instance themselves (a spec), so the path's uuid is not passed again
-SPEC_CALLS = ("prepare_incoming",)
+SPEC_CALLS = ("prepare_incoming", "power_on")
 ERRORS: dict[str, type[Exception]] = {"DriverError": DriverError, "ConsoleUnavailable": ConsoleUnavailable}
 
 
@@ -87,6 +88,8 @@ def encode_args(method: str, args: tuple) -> dict:
         return {"spec": specfile.as_dict(args[0]), "address": args[1]}
     if method == "export_disks":
         return {"address": args[0]}
+    if method == "power_on":
+        return {"spec": specfile.as_dict(args[0])}
     return {}
 
 
@@ -107,6 +110,8 @@ def decode_args(method: str, body: dict) -> tuple:
         return (specfile.from_dict(body["spec"]), body["address"])
     if method == "export_disks":
         return (body["address"],)
+    if method == "power_on":
+        return (specfile.from_dict(body["spec"]),)
     return ()
 
 
