@@ -122,7 +122,8 @@ PRE_COPY, POST_COPY, AUTO_CONVERGE, PAUSED_COPY = "pre-copy", "post-copy", "auto
 class MigrationProgress:
     """A live migration as the source's driver sees it now.  ``status``: ``active``, ``completed``,
     ``failed``, ``cancelled``, or ``none`` (no migration of that guest here); ``iteration``: the memory
-    passes made; ``postcopy_possible``: post-copy was armed at the start (the kernels have userfaultfd)."""
+    passes made; ``postcopy_possible``: post-copy was armed at the start (the kernels have userfaultfd);
+    ``converge_possible``: auto-converge was."""
 
     status: str
     mode: str = PRE_COPY
@@ -136,6 +137,7 @@ class MigrationProgress:
     disk_processed: int = 0
     disk_remaining: int = 0
     error: str = ""
+    converge_possible: bool = True
 
 
 class DriverError(Exception):

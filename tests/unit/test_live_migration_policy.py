@@ -27,6 +27,8 @@ def test_pre_copy_downtime_rises_step_by_step_up_to_its_ceiling():
 def test_after_its_passes_post_copy_where_armed_else_auto_converge_and_never_compression():
     assert steer(MigrationProgress("active", PRE_COPY, 4, 300, True), POLICY) == (None, POST_COPY)
     assert steer(MigrationProgress("active", PRE_COPY, 4, 300, False), POLICY) == (None, AUTO_CONVERGE)
+    unarmed = MigrationProgress("active", PRE_COPY, 4, 300, False, converge_possible=False)
+    assert steer(unarmed, POLICY) == (None, PAUSED_COPY)  # nothing armed (TCG): one last pass, paused
     for mode in (POST_COPY, AUTO_CONVERGE):  # once switched it finishes on its own
         assert steer(MigrationProgress("active", mode, 9, 300, True), POLICY) == (None, None)
     assert forced_mode(MigrationProgress("active", postcopy_possible=False)) == PAUSED_COPY

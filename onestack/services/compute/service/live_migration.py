@@ -10,8 +10,8 @@ the destination, its ports bound there, the source's copy and room gone) or ``fa
 claim are dropped).
 
 The policy is the cloud's, never the operator's: pre-copy with a small allowed downtime raised step by
-step; after ``switch_after`` passes, post-copy where the driver armed it (userfaultfd), else auto-converge;
-never compression.  ``force_complete`` switches at once (post-copy, or the source paused);
+step; after ``switch_after`` passes, post-copy where the driver armed it (userfaultfd), else auto-converge
+where it armed that, else the source paused for one last pass; never compression.  ``force_complete`` switches at once (post-copy, or the source paused);
 ``DELETE /servers/{id}/migrations/{id}`` cancels.  Both are flags on the instance's task that its engine
 acts on at its next look.
 """
@@ -55,7 +55,9 @@ def steer(progress: MigrationProgress, policy: Policy) -> tuple[int | None, str 
     if progress.status != "active" or progress.mode != PRE_COPY:
         return None, None
     if progress.iteration >= policy.switch_after:
-        return None, POST_COPY if progress.postcopy_possible else AUTO_CONVERGE
+        if progress.postcopy_possible:
+            return None, POST_COPY
+        return None, AUTO_CONVERGE if progress.converge_possible else PAUSED_COPY
     wanted = min(policy.max_downtime_ms, policy.first_downtime_ms + policy.downtime_step_ms * progress.iteration)
     return (wanted, None) if wanted > progress.downtime_ms else (None, None)
 
