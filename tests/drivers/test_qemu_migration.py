@@ -29,8 +29,8 @@ if not shutil.which(accel.QEMU):
 
 SECTOR = 1_500_000  # past the tiny image's filesystem, inside its 1 GiB disk
 # Under TCG (QEMU 7.2) about one guest in four that dirties memory in a loop while it moves hangs on the
-# destination (soft lockups in the looping process; a bare QEMU pair migrating the same guest did not, 5 of 5:
-# the difference is not found yet).  Until it is, the suite moves a guest that is idle once booted, and
+# destination (soft lockups in the looping process; a bare QEMU pair migrating it by hand with plain QMP did
+# too, 1 of 8, so it looks like QEMU's TCG, not pinned down yet).  Until it is, the suite moves a guest that is idle once booted, and
 # ONESTACK_MIGRATION_DIRTYING=1 runs the dirtying guest that shows it.
 DIRTYING = os.environ.get("ONESTACK_MIGRATION_DIRTYING") == "1"
 
