@@ -111,6 +111,16 @@ class ComputeSettings:
     fake_container_hosts: int | None = None
     host: str = ""  # this host's name; empty: the machine's hostname
     engine_workers: int = 4
+    # Nova's allow_resize_to_same_host (on, as DevStack sets it): a resize may stay on its host, which the
+    # scheduler then prefers.  A cold migration always leaves it.
+    allow_resize_to_same_host: bool = True
+    # The cloud's live-migration policy: pre-copy allowing this downtime first, raised by the step on each
+    # pass up to the maximum; after ``switch_after`` passes, post-copy where both hosts' kernels offer
+    # userfaultfd, else auto-converge.  Never compression.
+    live_migration_downtime_ms: int = 100
+    live_migration_downtime_step_ms: int = 100
+    live_migration_max_downtime_ms: int = 500
+    live_migration_switch_after: int = 5
     cpu_allocation_ratio: float = 4.0
     ram_allocation_ratio: float = 1.0
     disk_allocation_ratio: float = 1.0

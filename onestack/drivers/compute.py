@@ -125,6 +125,34 @@ class HostResources:
     disk_gb: int
 
 
+# A live migration's modes: pre-copy (memory sent while the guest runs, then a short stop), post-copy (the guest
+# runs on the destination and pulls what it lacks), auto-converge (the source's vCPUs throttled until pre-copy
+# catches up), paused (the source stopped, so the rest is sent at once).
+PRE_COPY, POST_COPY, AUTO_CONVERGE, PAUSED_COPY = "pre-copy", "post-copy", "auto-converge", "paused"
+
+
+@dataclasses.dataclass(frozen=True)
+class MigrationProgress:
+    """A live migration as the source's driver sees it now.  ``status``: ``active``, ``completed``,
+    ``failed``, ``cancelled``, or ``none`` (no migration of that guest here); ``iteration``: the memory
+    passes made; ``postcopy_possible``: post-copy was armed at the start (the kernels have userfaultfd);
+    ``converge_possible``: auto-converge was."""
+
+    status: str
+    mode: str = PRE_COPY
+    iteration: int = 0
+    downtime_ms: int = 0
+    postcopy_possible: bool = False
+    memory_total: int = 0
+    memory_processed: int = 0
+    memory_remaining: int = 0
+    disk_total: int = 0
+    disk_processed: int = 0
+    disk_remaining: int = 0
+    error: str = ""
+    converge_possible: bool = True
+
+
 class DriverError(Exception):
     """A permanent failure: the instance goes to ERROR with this message as its fault."""
 
@@ -202,4 +230,48 @@ class ComputeDriver(Protocol):
 
     def instance_info(self, uuid: str) -> InstanceInfo:
         """The guest's power state now (NOSTATE if it does not exist)."""
+        ...
+
+    # -- cold migration: a stopped guest's disks to another host -----------------------------------------
+    def export_disks(self, uuid: str, address: str) -> str:
+        """Serve the stopped guest's own disks at ``address`` (this host's) for another host to copy; the URI
+        ``import_disks`` takes there ("" when nothing needs to travel)."""
+        ...
+
+    def end_export(self, uuid: str) -> None:
+        """Stop serving the guest's disks (nothing if they are not served)."""
+        ...
+
+    def import_disks(self, spec: InstanceSpec, uri: str) -> None:
+        """Copy the disks served at ``uri`` as this host's disks of the guest, before ``spawn`` starts it."""
+        ...
+
+    # -- live migration: the destination's half, then the source's --------------------------------------
+    def prepare_incoming(self, spec: InstanceSpec, address: str) -> str:
+        """A guest for ``spec`` that waits for the source's state, listening on ``address`` (this host's
+        tunnel address); the URI the source sends to.  Repeating it answers the same URI."""
+        ...
+
+    def finish_incoming(self, uuid: str) -> None:
+        """The source has sent everything: the guest runs here (its NICs announced on the network)."""
+        ...
+
+    def abort_incoming(self, uuid: str) -> None:
+        """Remove a guest that was waiting for a migration that will not come (nothing if it is not one)."""
+        ...
+
+    def live_migrate(self, uuid: str, uri: str, downtime_ms: int) -> None:
+        """Start sending the running guest (and its local disks) to ``uri`` in pre-copy, allowing
+        ``downtime_ms`` of stop at the end; returns at once.  Post-copy is armed where both ends can."""
+        ...
+
+    def migration_progress(self, uuid: str) -> MigrationProgress: ...
+
+    def steer_migration(self, uuid: str, downtime_ms: int | None = None, mode: str | None = None) -> None:
+        """Raise the allowed downtime, or switch the running migration to ``POST_COPY``, ``AUTO_CONVERGE``
+        or ``PAUSED_COPY``."""
+        ...
+
+    def abort_migration(self, uuid: str) -> None:
+        """Cancel the running migration: the guest carries on here (nothing if none runs)."""
         ...

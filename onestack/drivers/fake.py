@@ -8,19 +8,69 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from onestack.drivers.compute import (
+    AUTO_CONVERGE,
     NIC,
+    PAUSED_COPY,
+    POST_COPY,
+    PRE_COPY,
     ConsoleUnavailable,
     DriverError,
     HostResources,
     InstanceInfo,
     InstanceSpec,
+    MigrationProgress,
     PowerState,
     VolumeDisk,
 )
+
+MIB = 1024 * 1024
+# What a fake guest dirties per second while it migrates, from its metadata (0: an idle guest).
+DIRTY_RATE_KEY = "fake:dirty_mb_per_s"
+
+
+@dataclasses.dataclass
+class _Migration:
+    """A live migration simulated in memory: passes over the guest's memory at the host's bandwidth while
+    the guest dirties pages at its rate; it ends when what is left fits in the allowed downtime."""
+
+    total: int
+    dirty_rate: float  # bytes per second
+    downtime_ms: int
+    last: float
+    status: str = "active"
+    mode: str = PRE_COPY
+    iteration: int = 0
+    processed: int = 0
+    pass_left: int = 0
+    pass_size: int = 0
+
+    def advance(self, now: float, bandwidth: float) -> None:
+        budget, self.last = (now - self.last) * bandwidth, now
+        if self.status != "active":
+            return
+        if self.mode in (POST_COPY, PAUSED_COPY):  # the rest goes at once: pulled on demand, or the guest stopped
+            self.processed += self.pass_left
+            self.pass_left, self.status = 0, "completed"
+            return
+        while budget > 0 and self.status == "active":
+            sent = min(budget, self.pass_left)
+            self.pass_left -= int(sent)
+            self.processed += int(sent)
+            budget -= sent
+            if self.pass_left <= 0:  # a pass ended: what the guest dirtied meanwhile is the next one
+                self.iteration += 1
+                rate = self.dirty_rate / (2 ** self.iteration if self.mode == AUTO_CONVERGE else 1)
+                dirty = int(min(self.total, rate * self.pass_size / bandwidth))
+                if dirty / bandwidth * 1000 <= self.downtime_ms:
+                    self.processed += dirty
+                    self.pass_left, self.status = 0, "completed"
+                else:
+                    self.pass_left = self.pass_size = dirty
 
 
 @dataclasses.dataclass
@@ -28,6 +78,7 @@ class _Guest:
     spec: InstanceSpec
     state: PowerState
     console: list[str] = dataclasses.field(default_factory=list)
+    incoming: bool = False  # waiting for a live migration's state
 
     def boot(self) -> None:
         self.state = PowerState.RUNNING
@@ -47,6 +98,9 @@ class FakeDriver:
         self._lock = threading.Lock()
         # A test cloud's armed build failures (onestack.testing): the fault a spawn fails with, or None.
         self.spawn_fault: Callable[[InstanceSpec], str | None] = lambda _spec: None
+        self.migration_bandwidth = 1024 * MIB  # bytes per second between fake hosts
+        self._migrations: dict[str, _Migration] = {}
+        self._clock = time.monotonic
 
     def _guest(self, uuid: str) -> _Guest:
         guest = self._guests.get(uuid)
@@ -75,6 +129,7 @@ class FakeDriver:
     def destroy(self, uuid: str) -> None:
         with self._lock:
             self._guests.pop(uuid, None)
+            self._migrations.pop(uuid, None)
 
     def power_on(self, spec: InstanceSpec) -> None:
         with self._lock:
@@ -187,3 +242,79 @@ class FakeDriver:
             if guest is None:
                 return InstanceInfo(PowerState.NOSTATE)
             return InstanceInfo(guest.state, vcpus=guest.spec.vcpus, memory_mb=guest.spec.memory_mb)
+
+    # -- cold migration: nothing is on disk ----------------------------------------------------------------
+    def export_disks(self, uuid: str, address: str) -> str:
+        self._guest(uuid)
+        return ""
+
+    def end_export(self, uuid: str) -> None:
+        return None
+
+    def import_disks(self, spec: InstanceSpec, uri: str) -> None:
+        return None
+
+    # -- live migration --------------------------------------------------------------------------------
+    def prepare_incoming(self, spec: InstanceSpec, address: str) -> str:
+        with self._lock:
+            guest = self._guests.get(spec.uuid)
+            if guest is None:
+                self._guests[spec.uuid] = _Guest(spec, PowerState.PAUSED, incoming=True)
+            elif not guest.incoming:
+                raise DriverError(f"instance {spec.uuid} already runs on this host")
+            return f"fake://{address}/{spec.uuid}"
+
+    def finish_incoming(self, uuid: str) -> None:
+        with self._lock:
+            guest = self._guest(uuid)
+            if guest.incoming:
+                guest.incoming, guest.state = False, PowerState.RUNNING
+                guest.console.append(f"fake: {guest.spec.name} carries on after a live migration")
+
+    def abort_incoming(self, uuid: str) -> None:
+        with self._lock:
+            guest = self._guests.get(uuid)
+            if guest is not None and guest.incoming:
+                del self._guests[uuid]
+
+    def live_migrate(self, uuid: str, uri: str, downtime_ms: int) -> None:
+        with self._lock:
+            guest = self._guest(uuid)
+            if guest.state not in (PowerState.RUNNING, PowerState.PAUSED):
+                raise DriverError(f"instance {uuid} is not running")
+            if uuid in self._migrations and self._migrations[uuid].status == "active":
+                return
+            total = guest.spec.memory_mb * MIB
+            rate = float(guest.spec.metadata.get(DIRTY_RATE_KEY, 0) or 0) * MIB
+            self._migrations[uuid] = _Migration(total=total, dirty_rate=rate, downtime_ms=downtime_ms,
+                                                last=self._clock(), pass_left=total, pass_size=total)
+
+    def migration_progress(self, uuid: str) -> MigrationProgress:
+        with self._lock:
+            migration = self._migrations.get(uuid)
+            if migration is None:
+                return MigrationProgress("none")
+            migration.advance(self._clock(), self.migration_bandwidth)
+            if migration.status == "completed" and uuid in self._guests:
+                self._guests[uuid].state = PowerState.PAUSED  # as QEMU's source after a migration
+            return MigrationProgress(
+                migration.status, migration.mode, migration.iteration, migration.downtime_ms, True,
+                memory_total=migration.total, memory_processed=min(migration.processed, migration.total),
+                memory_remaining=migration.pass_left)
+
+    def steer_migration(self, uuid: str, downtime_ms: int | None = None, mode: str | None = None) -> None:
+        with self._lock:
+            migration = self._migrations.get(uuid)
+            if migration is None or migration.status != "active":
+                return
+            migration.advance(self._clock(), self.migration_bandwidth)
+            if downtime_ms is not None:
+                migration.downtime_ms = downtime_ms
+            if mode is not None:
+                migration.mode = mode
+
+    def abort_migration(self, uuid: str) -> None:
+        with self._lock:
+            migration = self._migrations.get(uuid)
+            if migration is not None and migration.status == "active":
+                migration.status = "cancelled"

@@ -12,12 +12,21 @@ from onestack.drivers.compute import NIC, InstanceSpec, VolumeDisk
 
 def save(path: Path, spec: InstanceSpec) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(dataclasses.asdict(spec), indent=1, default=str))  # paths given as Path
+    tmp.write_text(json.dumps(as_dict(spec), indent=1))
     tmp.replace(path)
 
 
 def load(path: Path) -> InstanceSpec:
-    body = json.loads(path.read_text())
+    return from_dict(json.loads(path.read_text()))
+
+
+def as_dict(spec: InstanceSpec) -> dict:
+    """The spec as JSON takes it (also what the host link sends)."""
+    return json.loads(json.dumps(dataclasses.asdict(spec), default=str))  # paths given as Path
+
+
+def from_dict(body: dict) -> InstanceSpec:
+    body = dict(body)
     body["nics"] = tuple(NIC(**nic) for nic in body.get("nics", ()))
     body["volumes"] = tuple(VolumeDisk(**volume) for volume in body.get("volumes", ()))
     return InstanceSpec(**body)

@@ -16,6 +16,7 @@ from onestack.drivers.compute import (
     HostResources,
     InstanceInfo,
     InstanceSpec,
+    MigrationProgress,
     VolumeDisk,
 )
 from onestack.drivers.runc import RuncDriver
@@ -101,3 +102,39 @@ class VmAndContainerDriver:
 
     def instance_info(self, uuid: str) -> InstanceInfo:
         return self._by_uuid(uuid).instance_info(uuid)
+
+    # -- cold migration: a container's root is made from its image again where it goes ---------------------
+
+    def export_disks(self, uuid: str, address: str) -> str:
+        return "" if self.containers.has_files(uuid) else self.vms.export_disks(uuid, address)
+
+    def end_export(self, uuid: str) -> None:
+        if not self.containers.has_files(uuid):
+            self.vms.end_export(uuid)
+
+    def import_disks(self, spec: InstanceSpec, uri: str) -> None:
+        if spec.guest_kind != CONTAINER:
+            self.vms.import_disks(spec, uri)
+
+    # -- live migration: VMs only (the API refuses it for containers) ---------------------------------
+
+    def prepare_incoming(self, spec: InstanceSpec, address: str) -> str:
+        return self.vms.prepare_incoming(spec, address)
+
+    def finish_incoming(self, uuid: str) -> None:
+        self.vms.finish_incoming(uuid)
+
+    def abort_incoming(self, uuid: str) -> None:
+        self.vms.abort_incoming(uuid)
+
+    def live_migrate(self, uuid: str, uri: str, downtime_ms: int) -> None:
+        self.vms.live_migrate(uuid, uri, downtime_ms)
+
+    def migration_progress(self, uuid: str) -> MigrationProgress:
+        return self.vms.migration_progress(uuid)
+
+    def steer_migration(self, uuid: str, downtime_ms: int | None = None, mode: str | None = None) -> None:
+        self.vms.steer_migration(uuid, downtime_ms, mode)
+
+    def abort_migration(self, uuid: str) -> None:
+        self.vms.abort_migration(uuid)

@@ -33,3 +33,16 @@ def test_arguments_and_answers_come_back_as_the_driver_gave_them():
     assert wire.decode_args("detach_volume", wire.encode_args("detach_volume", ("vol-1",))) == ("vol-1",)
     info = InstanceInfo(PowerState.PAUSED, 2, 256)
     assert wire.decode_result("instance_info", wire.encode_result(info)) == info
+
+
+def test_a_live_migrations_destination_half_travels_with_its_spec():
+    from onestack.drivers.compute import NIC, InstanceSpec
+    from onestack.drivers.remote import wire
+
+    spec = InstanceSpec(uuid="u1", name="instance-1", hostname="vm", vcpus=1, memory_mb=64, root_gb=1,
+                        nics=(NIC("p1", "fa:16:3e:00:00:01", "tapp1"),), metadata={"k": "v"})
+    body = wire.encode_args("prepare_incoming", (spec, "192.0.2.2"))
+    assert wire.decode_args("prepare_incoming", body) == (spec, "192.0.2.2")
+    assert {"prepare_incoming", "finish_incoming", "abort_incoming"} <= set(wire.CALLS)
+    assert "live_migrate" not in wire.CALLS  # the source's half is its own engine's
+    assert wire.decode_args("power_on", wire.encode_args("power_on", (spec,))) == (spec,)

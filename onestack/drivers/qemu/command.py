@@ -29,9 +29,32 @@ def _options(values: dict) -> str:
     return ",".join(f"{k}={v}" for k, v in values.items())
 
 
-def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | None = None,
+def _local_disks(spec: InstanceSpec, where: InstanceDir, rbd_root: bool = False) -> list[tuple[Path, str, bool]]:
+    """The instance's own disk files in the guest's order: (file, format, read-only); ``rbd_root``: the
+    root disk is in Ceph, not a file."""
+    disks = [] if spec.boot_volume is not None or rbd_root else [(where.root_disk, "qcow2", False)]
+    if where.ephemeral_disk.exists():
+        disks.append((where.ephemeral_disk, "raw", False))
+    if where.swap_disk.exists():
+        disks.append((where.swap_disk, "raw", False))
+    if where.config_drive.exists():
+        disks.append((where.config_drive, "raw", True))
+    return disks
+
+
+def writable_drives(spec: InstanceSpec, where: InstanceDir) -> list[str]:
+    """The drive ids of the instance's own writable disk files: what a live migration mirrors (volumes and a
+    root disk in Ceph live on storage both hosts reach; the config drive is written again on the
+    destination)."""
+    local = _local_disks(spec, where, rbd_root=not where.root_disk.exists())
+    return [f"drive{index}" for index, (_, _, read_only) in enumerate(local) if not read_only]
+
+
+def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | str | None = None,
          rbd_root: dict | None = None) -> list[str]:
-    """``rbd_root``: the block node of a root disk in Ceph (opened through librbd) instead of the file."""
+    """``incoming``: a saved state's file to load, or ``"defer"`` (a live migration's destination: the state
+    comes once ``migrate-incoming`` says from where).  ``rbd_root``: the block node of a root disk in Ceph
+    (opened through librbd) instead of the file."""
     args = [
         QEMU, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
         "-machine", f"pc,accel={accel}", *(["-cpu", "host"] if accel == "kvm" else []),
@@ -57,13 +80,7 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | No
         args += ["-blockdev", json.dumps(rbd_root), "-device",
                  _options({"driver": "virtio-blk-pci", "drive": rbd_root["node-name"], "id": "disk-root",
                            "bootindex": 0})]
-    disks = [] if boot is not None or rbd_root is not None else [(where.root_disk, "qcow2", False)]
-    if where.ephemeral_disk.exists():
-        disks.append((where.ephemeral_disk, "raw", False))
-    if where.swap_disk.exists():
-        disks.append((where.swap_disk, "raw", False))
-    if where.config_drive.exists():
-        disks.append((where.config_drive, "raw", True))
+    disks = _local_disks(spec, where, rbd_root=rbd_root is not None)
     for index, (path, fmt, read_only) in enumerate(disks):
         drive = {"file": path, "format": fmt, "if": "none", "id": f"drive{index}", "discard": "unmap"}
         if read_only:
@@ -80,6 +97,8 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | No
         # no vhost: this host's kernel has no vhost-net, and TCG gains nothing from it
         args += ["-netdev", f"tap,id={netdev_id},ifname={nic.tap_name},script=no,downscript=no",
                  "-device", _options(nic_device(nic))]
-    if incoming:
+    if incoming == "defer":
+        args += ["-incoming", "defer"]
+    elif incoming:
         args += ["-incoming", f"exec:cat {shlex.quote(str(incoming))}"]
     return args

@@ -19,7 +19,7 @@ from onestack.drivers.qemu.layout import InstanceDir
 GiB = 1024**3
 
 
-def _run(*argv: str) -> str:
+def run(*argv: str) -> str:
     try:
         done = subprocess.run(argv, capture_output=True, text=True)
     except FileNotFoundError as exc:
@@ -31,7 +31,7 @@ def _run(*argv: str) -> str:
 
 def info(path: Path, force_share: bool = False) -> dict:
     argv = ["qemu-img", "info", "--output=json"] + (["-U"] if force_share else []) + [str(path)]
-    return json.loads(_run(*argv))
+    return json.loads(run(*argv))
 
 
 def cached_base(image_path: str, image_format: str | None, base_dir: Path) -> tuple[Path, str]:
@@ -75,7 +75,7 @@ def create_root(spec: InstanceSpec, where: InstanceDir, base_dir: Path) -> None:
                           f"({virtual / GiB:.1f} GB)")
     tmp = where.root_disk.with_suffix(".partial")
     argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b", str(base), str(tmp)]
-    _run(*(argv + ([str(wanted)] if wanted else [])))
+    run(*(argv + ([str(wanted)] if wanted else [])))
     tmp.replace(where.root_disk)
 
 
@@ -86,13 +86,13 @@ def create_ephemeral_and_swap(spec: InstanceSpec, where: InstanceDir) -> None:
         tmp = where.ephemeral_disk.with_suffix(".partial")
         with open(tmp, "wb") as f:
             f.truncate(spec.ephemeral_gb * GiB)
-        _run("mkfs.ext4", "-q", "-F", "-L", "ephemeral0", "-E", "lazy_itable_init=1,lazy_journal_init=1", str(tmp))
+        run("mkfs.ext4", "-q", "-F", "-L", "ephemeral0", "-E", "lazy_itable_init=1,lazy_journal_init=1", str(tmp))
         tmp.replace(where.ephemeral_disk)
     if spec.swap_mb and not where.swap_disk.exists():
         tmp = where.swap_disk.with_suffix(".partial")
         with open(tmp, "wb") as f:
             f.truncate(spec.swap_mb * 1024 * 1024)
-        _run("mkswap", "-L", "swap0", str(tmp))
+        run("mkswap", "-L", "swap0", str(tmp))
         tmp.replace(where.swap_disk)
 
 
@@ -108,7 +108,7 @@ def grow_root(spec: InstanceSpec, where: InstanceDir) -> None:
     if spec.boot_volume is not None:
         return  # the root disk is the volume's: a flavor's root_gb does not apply (as in Nova)
     if wanted and wanted > int(info(where.root_disk)["virtual-size"]):
-        _run("qemu-img", "resize", "-q", str(where.root_disk), str(wanted))
+        run("qemu-img", "resize", "-q", str(where.root_disk), str(wanted))
 
 
 def snapshot(where: InstanceDir, target: Path) -> None:
@@ -120,5 +120,5 @@ def snapshot(where: InstanceDir, target: Path) -> None:
 def snapshot_of(source: str, target: Path, share: bool = False) -> None:
     """A disk (a file, or an ``rbd:`` name qemu-img opens through librbd) as one standalone qcow2."""
     tmp = target.with_name(f".{target.name}.partial")
-    _run("qemu-img", "convert", *(["-U"] if share else []), "-O", "qcow2", source, str(tmp))
+    run("qemu-img", "convert", *(["-U"] if share else []), "-O", "qcow2", source, str(tmp))
     tmp.replace(target)

@@ -28,8 +28,9 @@ from onestack.drivers.compute import (
     VolumeDisk,
 )
 from onestack.drivers.qemu import accel as accel_probe
-from onestack.drivers.qemu import command, disks, process, taps, volumes
+from onestack.drivers.qemu import coldmove, command, disks, process, taps, volumes
 from onestack.drivers.qemu.layout import InstanceDir
+from onestack.drivers.qemu.migrating import MigratingGuests
 from onestack.drivers.qemu.qmp import QMP, QMPError
 from onestack.drivers.qemu.rbddisks import RBDDisks
 
@@ -48,7 +49,7 @@ _STATUS = {
 }
 
 
-class QemuDriver:
+class QemuDriver(MigratingGuests):
     name = "qemu"
 
     def __init__(self, state_dir: Path | str, accel: str | None = None, rbd_disks: RBDDisks | None = None):
@@ -101,7 +102,7 @@ class QemuDriver:
         if self._pid(uuid) is None:
             raise DriverError(f"instance {uuid} is not running")
 
-    def _start(self, spec: InstanceSpec, incoming: Path | None = None) -> None:
+    def _start(self, spec: InstanceSpec, incoming: Path | str | None = None) -> None:
         where = self._dir(spec.uuid)
         for nic in spec.nics:
             taps.ensure(nic)
@@ -167,6 +168,7 @@ class QemuDriver:
         with self._locks[uuid]:
             where = self._dir(uuid)
             self._stop(uuid, graceful_seconds=0)
+            coldmove.stop(where)
             nics = where.load_spec().nics if where.exists() else ()
             for nic in nics:
                 taps.remove(nic.tap_name)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect, unix_connect
 
-from onestack.drivers.compute import NIC, InstanceInfo, VolumeDisk
+from onestack.drivers.compute import NIC, InstanceInfo, InstanceSpec, VolumeDisk
 from onestack.drivers.remote import wire
 
 
@@ -26,7 +26,8 @@ class _UnixConnection(http.client.HTTPConnection):
 
 class RemoteDriver:
     """The calls of ``wire.CALLS`` on ``host``, whose process answers at ``url`` (``http://HOST:PORT`` or
-    ``unix:PATH``).  Its guests' lifecycles are that process's engine's, never a caller's."""
+    ``unix:PATH``).  Its guests' lifecycles are that process's engine's, but for the halves of a move between
+    hosts that the other host's engine drives (a live migration's destination, a cold one's source)."""
 
     name = "remote"
 
@@ -80,6 +81,27 @@ class RemoteDriver:
 
     def detach_volume(self, uuid: str, volume_id: str) -> None:
         self._call("detach_volume", uuid, volume_id)
+
+    def prepare_incoming(self, spec: InstanceSpec, address: str) -> str:
+        return self._call("prepare_incoming", spec.uuid, spec, address)
+
+    def finish_incoming(self, uuid: str) -> None:
+        self._call("finish_incoming", uuid)
+
+    def abort_incoming(self, uuid: str) -> None:
+        self._call("abort_incoming", uuid)
+
+    def export_disks(self, uuid: str, address: str) -> str:
+        return self._call("export_disks", uuid, address)
+
+    def end_export(self, uuid: str) -> None:
+        self._call("end_export", uuid)
+
+    def destroy(self, uuid: str) -> None:
+        self._call("destroy", uuid)
+
+    def power_on(self, spec: InstanceSpec) -> None:
+        self._call("power_on", spec.uuid, spec)
 
     def console_socket(self, uuid: str, kind: str) -> str:
         """The link's URL of the guest's console (``ConsoleUnavailable`` if it has none now)."""

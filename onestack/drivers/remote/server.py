@@ -41,7 +41,8 @@ def app(drivers: dict[str, ComputeDriver], secrets: dict[str, str]) -> Starlette
         except (ValueError, KeyError, TypeError) as exc:
             return JSONResponse({"error": "BadRequest", "message": str(exc)}, 400)
         try:
-            result = await run_in_threadpool(getattr(drivers[host], method), uuid, *args)
+            leading = () if method in wire.SPEC_CALLS else (uuid,)
+            result = await run_in_threadpool(getattr(drivers[host], method), *leading, *args)
         except tuple(wire.ERRORS.values()) as exc:
             return JSONResponse({"error": type(exc).__name__, "message": str(exc)}, 409)
         return JSONResponse({"result": wire.encode_result(result)})

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import time
 
+from onestack.drivers import specfile
 from onestack.drivers.compute import (
     NIC,
     ConsoleUnavailable,
@@ -27,7 +28,14 @@ MAX_SKEW = 60.0
 
 # the calls one process may make on another's drivers: everything else a host's own engine does
 CALLS = ("console_output", "set_admin_password", "instance_info", "attach_interface", "detach_interface",
-         "attach_volume", "detach_volume", "console_socket")
+         "attach_volume", "detach_volume", "console_socket",
+         # a live migration's destination half, which the source's engine drives
+         "prepare_incoming", "finish_incoming", "abort_incoming",
+         # a cold migration's source half, which the destination's engine asks for, and the source's copy
+         # destroyed at confirm or started again at revert
+         "export_disks", "end_export", "destroy", "power_on")
+# calls whose arguments name the instance themselves (a spec), so the path's uuid is not passed again
+SPEC_CALLS = ("prepare_incoming", "power_on")
 ERRORS: dict[str, type[Exception]] = {"DriverError": DriverError, "ConsoleUnavailable": ConsoleUnavailable}
 
 
@@ -76,6 +84,12 @@ def encode_args(method: str, args: tuple) -> dict:
         return {"password": args[0]}
     if method == "console_socket":
         return {"kind": args[0]}
+    if method == "prepare_incoming":
+        return {"spec": specfile.as_dict(args[0]), "address": args[1]}
+    if method == "export_disks":
+        return {"address": args[0]}
+    if method == "power_on":
+        return {"spec": specfile.as_dict(args[0])}
     return {}
 
 
@@ -92,6 +106,12 @@ def decode_args(method: str, body: dict) -> tuple:
         return (body["password"],)
     if method == "console_socket":
         return (body["kind"],)
+    if method == "prepare_incoming":
+        return (specfile.from_dict(body["spec"]), body["address"])
+    if method == "export_disks":
+        return (body["address"],)
+    if method == "power_on":
+        return (specfile.from_dict(body["spec"]),)
     return ()
 
 

@@ -365,15 +365,54 @@ UNSHELVE = Versioned({
         "host": {"type": "string", "minLength": 1, "maxLength": 255}}, "additionalProperties": False}}}})
 
 
+# -- moving servers: cold and live migration, evacuation (admins) ----------------------------------------------
+_HOST = {"type": "string", "minLength": 1, "maxLength": 255}
+_BOOL = {"type": ["boolean", "string"], "enum": [  # Nova's parameter_types.boolean
+    True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes",
+    False, "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no"]}
+MIGRATE = Versioned({
+    "2.1": {"type": "object", "properties": {"migrate": _NONE}},
+    # 2.56: the destination may be named
+    "2.56": {"type": "object", "properties": {"migrate": {"type": ["null", "object"], "properties": {
+        "host": {**_HOST, "type": ["string", "null"]}}, "additionalProperties": False}}}})
+_LIVE = {"host": {**_HOST, "type": ["string", "null"]}}
+LIVE_MIGRATE = Versioned({
+    "2.1": _object("os-migrateLive", {**_LIVE, "block_migration": _BOOL, "disk_over_commit": _BOOL},
+                   ["block_migration", "disk_over_commit", "host"]),
+    # 2.25: block_migration may be "auto"; disk_over_commit is gone
+    "2.25": _object("os-migrateLive", {**_LIVE, "block_migration": {"enum": [*_BOOL["enum"], "auto"]}},
+                    ["block_migration", "host"]),
+    # 2.30: force (skip the scheduler's checks of a named host)
+    "2.30": _object("os-migrateLive", {**_LIVE, "block_migration": {"enum": [*_BOOL["enum"], "auto"]},
+                                       "force": _BOOL}, ["block_migration", "host"]),
+    # 2.68: force is gone again
+    "2.68": _object("os-migrateLive", {**_LIVE, "block_migration": {"enum": [*_BOOL["enum"], "auto"]}},
+                    ["block_migration", "host"])})
+_EVACUATE = {"host": _HOST, "adminPass": {"type": "string"}}
+EVACUATE = Versioned({
+    "2.1": _object("evacuate", {**_EVACUATE, "onSharedStorage": _BOOL}, ["onSharedStorage"]),
+    # 2.14: onSharedStorage is gone (Nova finds out itself)
+    "2.14": _object("evacuate", _EVACUATE, []),
+    # 2.29: force
+    "2.29": _object("evacuate", {**_EVACUATE, "force": _BOOL}, []),
+    # 2.68: force is gone again
+    "2.68": _object("evacuate", _EVACUATE, [])})
+FORCE_COMPLETE = {"type": "object", "properties": {"force_complete": {"type": "null"}},
+                  "required": ["force_complete"], "additionalProperties": False}
+_MOVES = {"migrate": MIGRATE, "os-migrateLive": LIVE_MIGRATE, "evacuate": EVACUATE}
+
+
 def _action_body(version: str) -> dict:
     """POST /servers/{id}/action: whichever action the body names is checked against that action's schema
     at ``version`` (actions without one are checked by their handler)."""
-    bodies = {**ACTIONS, "rebuild": pick(REBUILD, Version.parse(version)),
-              "unshelve": pick(UNSHELVE, Version.parse(version))}
+    at = Version.parse(version)
+    bodies = {**ACTIONS, "rebuild": pick(REBUILD, at), "unshelve": pick(UNSHELVE, at),
+              **{name: pick(schema, at) for name, schema in _MOVES.items()}}
     return {"type": "object", "properties": {name: body["properties"][name] for name, body in bodies.items()}}
 
 
-SERVER_ACTION = Versioned({since: _action_body(since) for since in sorted({*REBUILD, *UNSHELVE}, key=Version.parse)})
+_STEPS = {*REBUILD, *UNSHELVE, *(since for schema in _MOVES.values() for since in schema)}
+SERVER_ACTION = Versioned({since: _action_body(since) for since in sorted(_STEPS, key=Version.parse)})
 
 
 # -- external events (os-server-external-events) ------------------------------------------------------------

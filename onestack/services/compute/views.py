@@ -39,6 +39,10 @@ from onestack.services.network.public import (
 Url = Callable[[str], str]
 
 
+def disk_config(instance: Instance) -> str:
+    return "AUTO" if instance.auto_disk_config else "MANUAL"
+
+
 def links(url: Url, collection: str, ident: str) -> list[dict]:
     return [{"rel": "self", "href": url(f"/v2.1/{collection}/{ident}")},
             {"rel": "bookmark", "href": url(f"/{collection}/{ident}")}]
@@ -189,7 +193,7 @@ def server(instance: Instance, ctx: Context, url: Url, version, addresses: dict,
         "created": zulu(instance.created_at), "updated": zulu(instance.updated_at),
         "addresses": addresses if detail else plain_addresses(addresses),
         "accessIPv4": instance.access_ip_v4 or "", "accessIPv6": _canonical_ipv6(instance.access_ip_v6),
-        "links": links(url, "servers", instance.id), "OS-DCF:diskConfig": "MANUAL",
+        "links": links(url, "servers", instance.id), "OS-DCF:diskConfig": disk_config(instance),
     }
     if status in ("ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE"):
         body["progress"] = instance.progress if status != "BUILD" else 0
@@ -472,6 +476,22 @@ def migration(row: Migration, url: Url, version: Version | None) -> dict:
         if row.migration_type == "live-migration" and row.status in ("queued", "preparing", "running"):
             path = f"servers/{row.instance_uuid}/migrations/{row.id}"
             body["links"] = [{"rel": "self", "href": url(f"/v2.1/{path}")}, {"rel": "bookmark", "href": url(f"/{path}")}]
+    if at_least(version, "2.59"):
+        body["uuid"] = row.uuid
+    if at_least(version, "2.80"):
+        body["user_id"], body["project_id"] = row.user_id, row.project_id
+    return body
+
+
+def server_migration(row: Migration, version: Version | None) -> dict:
+    """A live migration in progress as ``/servers/{id}/migrations`` shows it, with its bytes moved so far."""
+    body = {"id": row.id, "server_uuid": row.instance_uuid, "status": row.status,
+            "source_compute": row.source_compute, "source_node": row.source_node, "dest_compute": row.dest_compute,
+            "dest_node": row.dest_node, "dest_host": row.dest_host, "created_at": stamp(row.created_at),
+            "updated_at": stamp(row.updated_at)}
+    for kind in ("memory", "disk"):
+        for part in ("total", "processed", "remaining"):
+            body[f"{kind}_{part}_bytes"] = getattr(row, f"{kind}_{part}")
     if at_least(version, "2.59"):
         body["uuid"] = row.uuid
     if at_least(version, "2.80"):

@@ -78,8 +78,28 @@ def _console_output(call: Call, args) -> Reply:
 
 
 def _resize(call: Call, args: dict) -> Reply:
-    compute(call).actions.resize(call.ctx, _server_id(call), args["flavorRef"], request_id(call))
+    compute(call).actions.resize(call.ctx, _server_id(call), args, request_id(call))
     return Reply(status=202)
+
+
+def _migrate(call: Call, args) -> Reply:
+    host = args.get("host") if at_least(call.version, "2.56") else None  # named from 2.56
+    compute(call).actions.migrate(call.ctx, _server_id(call), host, request_id(call))
+    return Reply(status=202)
+
+
+def _live_migrate(call: Call, args: dict) -> Reply:
+    compute(call).actions.live_migrate(call.ctx, _server_id(call), args.get("host"), request_id(call))
+    return Reply(status=202)
+
+
+def _evacuate(call: Call, args: dict) -> Reply:
+    """Nova answers the admin password until 2.14, and nothing after."""
+    compute(call).actions.evacuate(call.ctx, _server_id(call), args.get("host"), at_least(call.version, "2.95"),
+                                   request_id(call))
+    if at_least(call.version, "2.14"):
+        return Reply(status=200)
+    return Reply({"adminPass": args.get("adminPass") or secrets.token_urlsafe(9)}, 200)
 
 
 def _confirm_resize(call: Call, args) -> Reply:
@@ -173,7 +193,7 @@ def _unrescue(call: Call, args) -> Reply:
 HANDLERS: dict[str, Callable[[Call, dict], Reply]] = {
     **{action: _power(action) for action in POWER}, "reboot": _reboot, "lock": _lock, "unlock": _unlock,
     "os-getConsoleOutput": _console_output,
-    "resize": _resize, "confirmResize": _confirm_resize, "revertResize": _revert_resize, "rebuild": _rebuild,
+    "resize": _resize, "migrate": _migrate, "os-migrateLive": _live_migrate, "evacuate": _evacuate, "confirmResize": _confirm_resize, "revertResize": _revert_resize, "rebuild": _rebuild,
     "createImage": _create_image, "createBackup": _create_backup, "changePassword": _change_password,
     "os-resetState": _reset_state, "injectNetworkInfo": _inject_network_info,
     "restore": _soft_deleted_only("restore", "os_compute_api:os-deferred-delete:restore"),

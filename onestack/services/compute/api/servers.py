@@ -58,7 +58,7 @@ def create_server(call: Call) -> Reply:
     first = made[0]
     # Nova answers with the groups as asked (its ports are not made yet): an empty list stays empty
     asked = server.get("security_groups")
-    reply = {"id": first.id, "links": views.links(call.url, "servers", first.id), "OS-DCF:diskConfig": "MANUAL",
+    reply = {"id": first.id, "links": views.links(call.url, "servers", first.id), "OS-DCF:diskConfig": views.disk_config(first),
              "security_groups": [{"name": g["name"]} for g in asked] if asked is not None else [{"name": "default"}],
              "adminPass": server.get("adminPass") or secrets.token_urlsafe(9)}
     return Reply({"server": reply}, 202, {"Location": call.url(f"/v2.1/servers/{first.id}")})

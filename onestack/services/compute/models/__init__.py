@@ -10,7 +10,18 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from onestack.db.base import Base, UTCDateTime, utcnow
@@ -187,6 +198,8 @@ class Instance(Base):
     # The guest's password, encrypted with its key (Nova's os-server-password), as the metadata service got it.
     password: Mapped[str | None] = mapped_column(Text)
     progress: Mapped[int] = mapped_column(Integer, default=0)
+    # OS-DCF:diskConfig as asked at create, resize or rebuild (AUTO: true); kept through every move
+    auto_disk_config: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # What the next step needs that the row does not otherwise say (the resize target, the
     # snapshot image id...), cleared when the task ends.
     task_args: Mapped[dict] = mapped_column(default=dict)
@@ -324,8 +337,8 @@ class AggregateMetadata(Base):
 
 
 class Migration(Base):
-    """A move of an instance between hosts or flavors (here: resizes), as Nova's ``migrations`` table;
-    ``/os-migrations`` lists these rows.  ``uuid`` is also the placement consumer that holds the old
+    """A move of an instance between hosts or flavors (resizes, cold and live migrations, evacuations), as
+    Nova's ``migrations`` table; ``/os-migrations`` lists these rows.  ``uuid`` is also the placement consumer that holds the old
     flavor's resources until the resize is confirmed or reverted."""
 
     __tablename__ = "compute_migration"
@@ -349,6 +362,13 @@ class Migration(Base):
     old_instance_type_id: Mapped[int | None] = mapped_column(Integer)
     new_instance_type_id: Mapped[int | None] = mapped_column(Integer)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # a live migration's progress in bytes, as the driver last reported it (null before it runs)
+    memory_total: Mapped[int | None] = mapped_column(BigInteger)
+    memory_processed: Mapped[int | None] = mapped_column(BigInteger)
+    memory_remaining: Mapped[int | None] = mapped_column(BigInteger)
+    disk_total: Mapped[int | None] = mapped_column(BigInteger)
+    disk_processed: Mapped[int | None] = mapped_column(BigInteger)
+    disk_remaining: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 

@@ -25,6 +25,8 @@ from onestack.http.errors import APIError
 from onestack.reconcile.loop import KeyedQueue, Loop
 from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
+from onestack.services.compute.reconcile.evacuate import EvacuateSteps
+from onestack.services.compute.reconcile.live_migration import LiveMigrationSteps
 from onestack.services.compute.reconcile.rebuild import RebuildSteps
 from onestack.services.compute.reconcile.records import InstanceRecords
 from onestack.services.compute.reconcile.rescue import RescueSteps
@@ -35,6 +37,7 @@ from onestack.services.compute.reconcile.specs import GuestSpecs
 from onestack.services.compute.service import ComputeService
 from onestack.services.compute.service.boot_volumes import BootVolumes
 from onestack.services.compute.service.host_drivers import HostDrivers
+from onestack.services.compute.service.live_migration import Policy
 from onestack.services.compute.service.networking import InstanceNetworking
 from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
 from onestack.services.compute.service.shelving import SHELVED_IMAGE
@@ -62,7 +65,8 @@ NEEDS_SPEC = {"power_on", "reboot", "resume"}
 class InstanceReconciler:
     def __init__(self, db: Database, hosts: HostDrivers, scheduler: Scheduler, networking: InstanceNetworking,
                  images: Images, snapshots: Snapshots, wakeups: KeyedQueue, *, config_drives: Path, workers: int,
-                 schedules: bool, volumes: VolumeAttachments | None = None, boot_volumes: BootVolumes | None = None):
+                 schedules: bool, volumes: VolumeAttachments | None = None, boot_volumes: BootVolumes | None = None,
+                 migration_policy: Policy | None = None):
         """``wakeups``: the instances the service hands over; ``schedules``: this process places new
         instances (a joined host only converges its own)."""
         self.db = db
@@ -77,12 +81,16 @@ class InstanceReconciler:
         self.specs = GuestSpecs(networking, images, config_drives, *([volumes.guest_disks] if volumes else []))
         self.loop = Loop("compute", self.step, self.pending, workers=workers, queue=wakeups)
         self.resizes = ResizeSteps(db, self.records, self.specs, hosts, scheduler, networking)
+        self.live_migrations = LiveMigrationSteps(db, self.records, self.specs, hosts, scheduler, networking,
+                                                  migration_policy or Policy())
         # task state -> the step that moves it on; each action contributes its own steps
         self.steps: dict[str, Callable[[Instance], float | None]] = {
             st.SCHEDULING: self._schedule, st.NETWORKING: self._network, st.SPAWNING: self._spawn,
             st.DELETING: self._delete,
             **{task: functools.partial(self._power, task=task) for task in POWER_TASKS},
             **self.resizes.steps(),
+            **self.live_migrations.steps(),
+            **EvacuateSteps(db, self.records, self.specs, hosts, scheduler, networking).steps(),
             **RebuildSteps(self.records, self.specs, hosts).steps(),
             **SnapshotSteps.create_image(self.records, hosts, images, snapshots).steps(),
             **ShelveSteps(self.records, self.specs, hosts, scheduler, networking, images, snapshots).steps(),
@@ -96,7 +104,11 @@ class InstanceReconciler:
         return cls(compute.db, compute.hosts, compute.scheduler, compute.networking, compute.images,
                    compute.snapshots, compute.wakeups, config_drives=settings.data_dir / "compute" / "config-drives",
                    workers=settings.compute.engine_workers, schedules=compute.schedules,
-                   volumes=compute.volume_attachments, boot_volumes=compute.boot_volumes)
+                   volumes=compute.volume_attachments, boot_volumes=compute.boot_volumes,
+                   migration_policy=Policy(settings.compute.live_migration_downtime_ms,
+                                           settings.compute.live_migration_downtime_step_ms,
+                                           settings.compute.live_migration_max_downtime_ms,
+                                           settings.compute.live_migration_switch_after))
 
     def start(self) -> None:
         self.loop.start()
@@ -107,8 +119,9 @@ class InstanceReconciler:
     def pending(self) -> list[str]:
         """Instances with work to do on the hosts this process runs (or waiting for a host)."""
         hosts = list(self.hosts.names())
-        mine = or_(Instance.host.in_(hosts), Instance.host.is_(None)) if self.schedules \
-            else Instance.host.in_(hosts)
+        # a scheduling process also evacuates servers off hosts that are down (their own process is gone)
+        mine = or_(Instance.host.in_(hosts), Instance.host.is_(None),
+                   Instance.task_state == st.REBUILDING_ELSEWHERE) if self.schedules else Instance.host.in_(hosts)
         with self.db.read() as session:
             return list(session.scalars(select(Instance.id).where(
                 Instance.deleted.is_(False), Instance.task_state.is_not(None), mine)))
@@ -120,8 +133,9 @@ class InstanceReconciler:
         if instance is None or instance.deleted or instance.task_state is None:
             return None
         task = instance.task_state
-        if instance.host not in self.hosts.names() and (instance.host is not None or not self.schedules):
-            return None  # another process's host converges it, or the controller places it
+        if instance.host not in self.hosts.names() and (instance.host is not None or not self.schedules) \
+                and not (self.schedules and task == st.REBUILDING_ELSEWHERE):
+            return None  # another process's host converges it, or the controller places (or evacuates) it
         run = self.steps.get(task)
         if run is None:
             LOG.warning("instance %s: no step for task %s", instance_id, task)

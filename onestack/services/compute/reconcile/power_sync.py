@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, or_, select
 
 from onestack.db.engine import Database
 from onestack.drivers.compute import PowerState
 from onestack.reconcile.loop import Loop
-from onestack.services.compute.models import Instance
+from onestack.services.compute.models import Instance, Migration
 from onestack.services.compute.models import states as st
 from onestack.services.compute.service.host_drivers import HostDrivers
 
 LOG = logging.getLogger("onestack.compute.reconcile")
 SYNC_KEY, SYNC_EVERY = "hosts", 10.0
+# a migration's statuses once it is over: it keeps no guest anywhere but on the instance's host
+SETTLED = ("confirmed", "reverted", "completed", "failed", "cancelled", "error", "done")
 
 
 class PowerSync:
@@ -45,10 +47,11 @@ class PowerSync:
                                               Instance.power_state).where(Instance.host.in_(names),
                                                                           Instance.deleted.is_(False))):
                 on_host[row.host][row.id] = row
+            moving = self._moving(session, names)
         for host, known in on_host.items():
             driver = self.hosts.driver(host)
             for uuid in guests[host]:
-                if uuid not in known:
+                if uuid not in known and (host, uuid) not in moving:
                     LOG.warning("destroying guest %s on %s: no instance record wants it", uuid, host)
                     driver.destroy(uuid)
             for instance in known.values():
@@ -56,6 +59,16 @@ class PowerSync:
                                                                          st.SUSPENDED):
                     self._sync_power(instance, driver.instance_info(instance.id).power_state)
         return SYNC_EVERY
+
+    @staticmethod
+    def _moving(session, names: list[str]) -> set[tuple[str, str]]:
+        """(host, instance) of the guests a move not yet over keeps on a host the row does not name: a
+        resize's or cold migration's source copy until confirmed, a live migration's destination."""
+        rows = session.execute(select(Migration.source_compute, Migration.dest_compute, Migration.instance_uuid)
+                               .join(Instance, Instance.id == Migration.instance_uuid)
+                               .where(Instance.deleted.is_(False), Migration.status.not_in(SETTLED),
+                                      or_(Migration.source_compute.in_(names), Migration.dest_compute.in_(names))))
+        return {(host, row.instance_uuid) for row in rows for host in (row.source_compute, row.dest_compute)}
 
     def _sync_power(self, instance: Row, seen: PowerState) -> None:
         if seen == instance.power_state:

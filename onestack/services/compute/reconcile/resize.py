@@ -4,57 +4,34 @@ resize_confirming or resize_reverting.  ``service/resize.py`` says what a resize
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from onestack.db.engine import Database
+from onestack.drivers.compute import DriverError, PowerState
 from onestack.services.compute.models import Instance, Migration
 from onestack.services.compute.models import states as st
-from onestack.services.compute.reconcile.records import InstanceRecords
-from onestack.services.compute.reconcile.specs import GuestSpecs
-from onestack.services.compute.service.host_drivers import HostDrivers
-from onestack.services.compute.service.networking import InstanceNetworking
-from onestack.services.compute.service.resize import MIGRATION, OLD_VM_STATE, latest
-from onestack.services.compute.service.scheduler import Scheduler
+from onestack.services.compute.reconcile.moves import MoveSteps
+from onestack.services.compute.reconcile.power_sync import SETTLED
+from onestack.services.compute.service.resize import ACTION, OLD_VM_STATE, SAME_HOST, latest
+from onestack.services.compute.service.scheduler import NoValidHost
 
 
-class ResizeSteps:
-    def __init__(self, db: Database, records: InstanceRecords, specs: GuestSpecs, hosts: HostDrivers,
-                 scheduler: Scheduler, networking: InstanceNetworking):
-        self.db = db
-        self.records = records
-        self.specs = specs
-        self.hosts = hosts
-        self.scheduler = scheduler
-        self.networking = networking
-
+class ResizeSteps(MoveSteps):
     def steps(self) -> dict:
         return {st.RESIZE_PREP: self.prep, st.RESIZE_MIGRATING: self.migrate, st.RESIZE_MIGRATED: self.migrated,
                 st.RESIZE_FINISH: self.finish, st.RESIZE_CONFIRMING: self.confirm,
                 st.RESIZE_REVERTING: self.revert}
 
-    def _migration(self, instance: Instance) -> Migration:
-        with self.db.read() as session:
-            return session.scalars(select(Migration).where(
-                Migration.uuid == instance.task_args[MIGRATION])).one()
-
-    def _set(self, instance: Instance, expected_task: str, migration: dict, **changes) -> bool:
-        """Advance the instance and its migration row in one transaction."""
-        with self.db.write() as session:
-            row = session.get(Instance, instance.id)
-            if row is None or row.task_state != expected_task:
-                return False
-            for key, value in changes.items():
-                setattr(row, key, value)
-            record = session.scalars(select(Migration).where(Migration.uuid == row.task_args[MIGRATION])).one()
-            for key, value in migration.items():
-                setattr(record, key, value)
-            return True
-
     def prep(self, instance: Instance) -> None:
         """Claim the new flavor (moving the old allocation to the migration): a repeat rewrites the same."""
         migration = self._migration(instance)
-        dest = self.scheduler.place_resize(instance, migration.new_flavor, migration.uuid)
-        self._set(instance, st.RESIZE_PREP, {"status": "migrating", "dest_compute": dest, "dest_node": dest,
+        try:
+            dest = self.scheduler.place_resize(instance, migration.new_flavor, migration.uuid,
+                                               same_host=instance.task_args.get(SAME_HOST, True))
+        except NoValidHost as exc:
+            # As Nova's conductor: nothing moved, so the server is back as it was and the migration failed.
+            if self._advance(instance, st.RESIZE_PREP, {"status": "error"}, task_state=None,
+                         vm_state=_settled_state(instance)):
+                self.records.event(instance.id, _action(instance), "conductor_migrate_server", "Error", str(exc))
+            return
+        self._advance(instance, st.RESIZE_PREP, {"status": "migrating", "dest_compute": dest, "dest_node": dest,
                                              "dest_host": self.hosts.address(dest)},
                   task_state=st.RESIZE_MIGRATING)
 
@@ -62,13 +39,13 @@ class ResizeSteps:
         migration = self._migration(instance)
         if migration.dest_compute != migration.source_compute:
             self.hosts.driver(migration.source_compute).power_off(instance.id)
-        self._set(instance, st.RESIZE_MIGRATING, {"status": "post-migrating"}, task_state=st.RESIZE_MIGRATED)
+        self._advance(instance, st.RESIZE_MIGRATING, {"status": "post-migrating"}, task_state=st.RESIZE_MIGRATED)
 
     def migrated(self, instance: Instance) -> None:
         """The row now describes the guest on its destination with the new flavor; its ports follow it."""
         migration = self._migration(instance)
         self.networking.ensure_ports(_moved(instance, migration.dest_compute))
-        self._set(instance, st.RESIZE_MIGRATED, {}, host=migration.dest_compute, flavor=migration.new_flavor,
+        self._advance(instance, st.RESIZE_MIGRATED, {}, host=migration.dest_compute, flavor=migration.new_flavor,
                   task_state=st.RESIZE_FINISH)
 
     def finish(self, instance: Instance) -> None:
@@ -78,20 +55,32 @@ class ResizeSteps:
         if migration.dest_compute == migration.source_compute:
             driver.resize(spec)
         else:
+            self._copy_disks(instance, migration, spec)
             driver.spawn(spec)
         if instance.task_args.get(OLD_VM_STATE) == st.STOPPED:
             driver.power_off(instance.id)  # a stopped server stays stopped, as in Nova
         power = driver.instance_info(instance.id).power_state
-        self._set(instance, st.RESIZE_FINISH, {"status": "finished"}, vm_state=st.RESIZED, task_state=None,
+        self._advance(instance, st.RESIZE_FINISH, {"status": "finished"}, vm_state=st.RESIZED, task_state=None,
                   power_state=int(power), progress=100)
-        self.records.event(instance.id, "resize", "compute_finish_resize", "Success")
+        self.records.event(instance.id, _action(instance), "compute_finish_resize", "Success")
+
+    def _copy_disks(self, instance: Instance, migration: Migration, spec) -> None:
+        """The stopped source's disks served to the destination, copied there, no longer served."""
+        if self.hosts.driver(migration.dest_compute).instance_info(instance.id).power_state != PowerState.NOSTATE:
+            return  # made there already: a repeated step
+        source = self.hosts.driver(migration.source_compute)
+        uri = source.export_disks(instance.id, self.hosts.address(migration.source_compute) or "127.0.0.1")
+        try:
+            self.hosts.driver(migration.dest_compute).import_disks(spec, uri)
+        finally:
+            source.end_export(instance.id)
 
     def confirm(self, instance: Instance) -> None:
         migration = self._migration(instance)
         if migration.dest_compute != migration.source_compute:
             self.hosts.driver(migration.source_compute).destroy(instance.id)
         self.scheduler.release_migration(migration.uuid)
-        self._set(instance, st.RESIZE_CONFIRMING, {"status": "confirmed"}, task_state=None,
+        self._advance(instance, st.RESIZE_CONFIRMING, {"status": "confirmed"}, task_state=None,
                   vm_state=_settled_state(instance))
         self.records.event(instance.id, "confirmResize", "compute_confirm_resize", "Success")
 
@@ -110,7 +99,7 @@ class ResizeSteps:
         if instance.task_args.get(OLD_VM_STATE) == st.STOPPED:
             driver.power_off(instance.id)
         power = driver.instance_info(instance.id).power_state
-        self._set(instance, st.RESIZE_REVERTING, {"status": "reverted"}, host=source, flavor=migration.old_flavor,
+        self._advance(instance, st.RESIZE_REVERTING, {"status": "reverted"}, host=source, flavor=migration.old_flavor,
                   task_state=None, vm_state=_settled_state(instance), power_state=int(power))
         self.networking.ensure_ports(_moved(instance, source))
         self.records.event(instance.id, "revertResize", "compute_revert_resize", "Success")
@@ -119,12 +108,22 @@ class ResizeSteps:
         """At delete: a resize waiting for its confirmation leaves a guest and room on the source."""
         with self.db.read() as session:
             migration = latest(session, instance.id)
-        if migration is None or migration.status in ("confirmed", "reverted"):
+        if migration is None or migration.status in SETTLED:
             return
+        if migration.migration_type == "live-migration" and migration.dest_compute \
+                and migration.status in ("preparing", "running"):  # a guest waiting on the destination
+            try:
+                self.hosts.driver(migration.dest_compute).abort_incoming(instance.id)
+            except DriverError:
+                pass  # that host is gone, and its guests with it
         if migration.source_compute and migration.source_compute != instance.host \
                 and migration.source_compute in self.hosts.names():
             self.hosts.driver(migration.source_compute).destroy(instance.id)
         self.scheduler.release_migration(migration.uuid)
+
+
+def _action(instance: Instance) -> str:
+    return instance.task_args.get(ACTION, "resize")
 
 
 def _settled_state(instance: Instance) -> str:

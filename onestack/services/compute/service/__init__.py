@@ -70,7 +70,8 @@ class ComputeService:
         self.boot_volumes = BootVolumes(db, admission, volumes)
         self.servers = Servers(db, admission, self.networking, self.wakeups.put, self.boot_volumes)
         self.listing = ServerListing(db, self.networking)
-        self.actions = ServerActions(self.servers, self.networking)
+        self.actions = ServerActions(self.servers, self.networking, settings.compute.allow_resize_to_same_host,
+                                     self.hosts.names)
         self.details = ServerDetails(db, self.servers, admission, self.networking)
         self.guest_calls = GuestCalls(db, self.servers, self.hosts, self.networking)
         self.snapshots = Snapshots(db, self.servers, admission, images)

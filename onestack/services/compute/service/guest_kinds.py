@@ -24,6 +24,7 @@ NOT_FOR_CONTAINERS = {
     "createBackup": "snapshots of containers are not supported yet",
     "shelve": "shelving snapshots the server, and snapshots of containers are not supported yet",
     "rescue": "a container has no disk to rescue",
+    "live-migration": "runc saves no state without CRIU",
 }
 
 

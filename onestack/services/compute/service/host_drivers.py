@@ -96,9 +96,12 @@ class HostDrivers:
             return session.scalar(select(ComputeHost.link_secret).where(ComputeHost.host == host)) or ""
 
     def address(self, host: str) -> str | None:
-        """The host's IP address (a migration's ``dest_host``)."""
+        """The host's IP address (a migration's ``dest_host``, where a live migration's destination listens):
+        its tunnel address when it has one (a joined host), else its own."""
         with self.db.read() as session:
-            return session.scalar(select(ComputeHost.host_ip).where(ComputeHost.host == host))
+            found = session.execute(select(ComputeHost.tunnel_ip, ComputeHost.host_ip)
+                                    .where(ComputeHost.host == host)).first()
+        return None if found is None else found.tunnel_ip or found.host_ip
 
     def heartbeat(self) -> None:
         """Say this process's hosts are alive (the services API calls a host up within ``SERVICE_DOWN_TIME``)."""

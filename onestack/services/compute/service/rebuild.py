@@ -15,7 +15,7 @@ from onestack.http.errors import BadRequest
 from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
 from onestack.services.compute.service import guest_kinds
-from onestack.services.compute.service.servers import Servers, check_user_data, hostname_for
+from onestack.services.compute.service.servers import Servers, auto_disk_config, check_user_data, hostname_for
 
 OLD_VM_STATE = "old_vm_state"
 REBUILD_STATES = (st.ACTIVE, st.STOPPED, st.ERROR)
@@ -42,6 +42,7 @@ def request(servers: Servers, session: Session, ctx: Context, instance: Instance
     servers.start_task(session, ctx, instance, "rebuild", st.REBUILDING, request_id, REBUILD_STATES,
                                task_args={OLD_VM_STATE: old_vm_state})
     instance.image_ref = image_ref
+    instance.auto_disk_config = auto_disk_config(args, instance.auto_disk_config)
     for field, column in CHANGES.items():
         if field in args:
             setattr(instance, column, args[field])

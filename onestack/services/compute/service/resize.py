@@ -1,5 +1,5 @@
-"""Resize: a server moves to another flavor, then the user confirms (the old flavor's room is freed) or
-reverts (back to the old flavor).
+"""Resize and cold migration: a server moves to another flavor (resize) or to another host with its own
+flavor (migrate, admins), then the user confirms (the old room is freed) or reverts (back where it was).
 
 As in Nova, the resize is recorded as a migration whose uuid becomes a placement consumer: when the
 new flavor is claimed, the instance's old allocation moves to the migration in the same write, so
@@ -7,7 +7,9 @@ both flavors' room is held while the server waits in VERIFY_RESIZE.  Confirm dro
 allocation; revert gives it back to the instance.  The scheduler may keep the server on its own
 host (Nova's ``allow_resize_to_same_host``, on here) and prefers it: the driver then resizes the
 guest in place; on another host the guest is spawned there and the source's copy stays, powered
-off, until the resize is confirmed (destroyed) or reverted (started again).
+off, until the resize is confirmed (destroyed) or reverted (started again).  ``allow_resize_to_same_host``
+off keeps a resize off its own host; a cold migration never stays (libvirt's answer to a migration to the
+same host), and an admin may name its destination from 2.56.
 
 The reconciler's steps are in ``reconcile/resize.py``.
 """
@@ -21,16 +23,18 @@ from sqlalchemy.orm import Session
 
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest
-from onestack.services.compute.models import Instance, Migration
+from onestack.services.compute.models import ComputeHost, Instance, Migration
 from onestack.services.compute.models import states as st
-from onestack.services.compute.service.servers import Servers
+from onestack.services.compute.service.servers import Servers, auto_disk_config
 
-# What the row remembers between the steps (``Instance.task_args``).
-MIGRATION, OLD_VM_STATE = "migration", "old_vm_state"
+# What the row remembers between the steps (``Instance.task_args``): the migration, the vm_state to come
+# back to, the action recorded (resize or migrate) and whether the guest may stay on its host.
+MIGRATION, OLD_VM_STATE, ACTION, SAME_HOST = "migration", "old_vm_state", "action", "same_host"
 
 
-def request(servers: Servers, session: Session, ctx: Context, instance: Instance, flavor_ref: str, request_id: str) -> None:
-    new = servers.admission.flavor_for_boot(session, ctx, str(flavor_ref).rstrip("/").rsplit("/", 1)[-1])
+def request(servers: Servers, session: Session, ctx: Context, instance: Instance, args: dict, request_id: str,
+            same_host: bool = True) -> None:
+    new = servers.admission.flavor_for_boot(session, ctx, str(args["flavorRef"]).rstrip("/").rsplit("/", 1)[-1])
     old = instance.flavor
     if str(new["id"]) == str(old.get("id")):
         raise BadRequest("When resizing, instances must change flavor!")
@@ -46,7 +50,30 @@ def request(servers: Servers, session: Session, ctx: Context, instance: Instance
                           project_id=instance.project_id, user_id=instance.user_id)
     old_vm_state = instance.vm_state
     servers.start_task(session, ctx, instance, "resize", st.RESIZE_PREP, request_id, (st.ACTIVE, st.STOPPED),
-                               task_args={MIGRATION: migration.uuid, OLD_VM_STATE: old_vm_state})
+                       task_args={MIGRATION: migration.uuid, OLD_VM_STATE: old_vm_state, ACTION: "resize",
+                                  SAME_HOST: same_host})
+    instance.auto_disk_config = auto_disk_config(args, instance.auto_disk_config)
+    session.add(migration)
+
+
+def migrate(servers: Servers, session: Session, ctx: Context, instance: Instance, host: str | None,
+            request_id: str) -> None:
+    """A cold migration: the same flavor on another host (``host`` if an admin names one, 2.56), through
+    the resize's steps, to be confirmed or reverted as a resize is."""
+    if host is not None:
+        if session.scalar(select(ComputeHost.id).where(ComputeHost.host == host)) is None:
+            raise BadRequest(f"Compute host {host} could not be found.")
+        if host == instance.host:
+            raise BadRequest("The target host can't be the same one.")
+    migration = Migration(uuid=str(uuid.uuid4()), instance_uuid=instance.id, status="pre-migrating",
+                          migration_type="migration", source_compute=instance.host, source_node=instance.host,
+                          old_flavor=instance.flavor, new_flavor=instance.flavor,
+                          project_id=instance.project_id, user_id=instance.user_id)
+    args = {MIGRATION: migration.uuid, OLD_VM_STATE: instance.vm_state, ACTION: "migrate", SAME_HOST: False}
+    if host is not None:
+        args[st.REQUESTED_HOST] = host
+    servers.start_task(session, ctx, instance, "migrate", st.RESIZE_PREP, request_id, (st.ACTIVE, st.STOPPED),
+                       task_args=args)
     session.add(migration)
 
 

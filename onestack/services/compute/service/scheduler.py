@@ -92,10 +92,11 @@ class Scheduler:
             raise NoValidHost()
         raise NoValidHost("Every candidate host was claimed by another request first.")
 
-    def place_resize(self, instance: Instance, new_flavor: dict, migration: str) -> str:
-        """Choose the host for a resize and claim ``new_flavor`` there for the instance while its old
-        allocation moves to ``migration``.  The current host may be chosen (Nova's
-        ``allow_resize_to_same_host``) and is preferred: the guest is then resized in place."""
+    def place_resize(self, instance: Instance, new_flavor: dict, migration: str, *, same_host: bool = True) -> str:
+        """Choose the host for a resize or cold migration and claim ``new_flavor`` there for the instance while
+        its old allocation moves to ``migration`` (as Nova's migration-based allocations).  With
+        ``same_host`` (Nova's ``allow_resize_to_same_host``) the current host may be chosen and is preferred:
+        the guest is then resized in place; without, only another host will do."""
         wanted, old = resources_of(new_flavor), resources_of(instance.flavor)
         with self._lock:
             with self.db.read() as session:
@@ -105,7 +106,8 @@ class Scheduler:
             if source is None:
                 raise NoValidHost(f"The instance's host {instance.host} is unknown.")
             free = dict(self.placement.candidates(wanted, *traits_of(instance, new_flavor)))
-            candidates = [hosts[p] for p in free if p in hosts and self._passes(hosts[p], instance, group, members_on)]
+            candidates = [hosts[p] for p in free if p in hosts and (same_host or p != source.id)
+                          and self._passes(hosts[p], instance, group, members_on)]
             ordered = sorted(self._weigh(candidates, free, group, members_on), key=lambda h: h.id != source.id)
             for host in ordered:
                 writes = {migration: {source.id: old}, instance.id: {host.id: wanted}}

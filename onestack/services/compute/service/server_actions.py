@@ -3,11 +3,16 @@ reconciler carries out, or (lock, reset state) changes the record alone."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from sqlalchemy import select
+
 from onestack.http.context import Context
-from onestack.http.errors import BadRequest
-from onestack.services.compute.models import Instance
+from onestack.http.errors import BadRequest, NotFound
+from onestack.services.compute.models import Instance, Migration
 from onestack.services.compute.models import states as st
-from onestack.services.compute.service import rebuild, rescue, resize, shelving
+from onestack.services.compute.policies import authorize
+from onestack.services.compute.service import evacuate, live_migration, rebuild, rescue, resize, shelving
 from onestack.services.compute.service.networking import InstanceNetworking
 from onestack.services.compute.service.servers import Servers
 
@@ -24,9 +29,13 @@ POWER = {
 
 
 class ServerActions:
-    def __init__(self, servers: Servers, networking: InstanceNetworking):
+    def __init__(self, servers: Servers, networking: InstanceNetworking, allow_resize_to_same_host: bool = True,
+                 running_hosts: Callable[[], list[str]] = list):
+        """``running_hosts``: the hosts this process runs (up by definition, for evacuate)."""
         self.servers = servers
         self.networking = networking
+        self.allow_resize_to_same_host = allow_resize_to_same_host
+        self.running_hosts = running_hosts
 
     def power(self, ctx: Context, server_id: str, action: str, request_id: str) -> None:
         policy, task, allowed, record = POWER[action]
@@ -80,9 +89,63 @@ class ServerActions:
         st.require(self.servers.show(ctx, server_id, policy), action, (st.SOFT_DELETED,))
 
     # -- the actions with a module of their own --------------------------------------------------------
-    def resize(self, ctx: Context, server_id: str, flavor_ref: str, request_id: str) -> None:
+    def resize(self, ctx: Context, server_id: str, args: dict, request_id: str) -> None:
         self.servers.act(ctx, server_id, "os_compute_api:servers:resize", lambda session, instance: resize.request(
-            self.servers, session, ctx, instance, flavor_ref, request_id))
+            self.servers, session, ctx, instance, args, request_id, self.allow_resize_to_same_host))
+
+    def migrate(self, ctx: Context, server_id: str, host: str | None, request_id: str) -> None:
+        if host is not None:
+            authorize(ctx, "os_compute_api:os-migrate-server:migrate:host")
+        self.servers.act(ctx, server_id, "os_compute_api:os-migrate-server:migrate", lambda session, instance:
+                         resize.migrate(self.servers, session, ctx, instance, host, request_id))
+
+    def evacuate(self, ctx: Context, server_id: str, host: str | None, stopped_after: bool, request_id: str) -> None:
+        running = set(self.running_hosts())
+        self.servers.act(ctx, server_id, "os_compute_api:os-evacuate", lambda session, instance: evacuate.request(
+            self.servers, session, ctx, instance, host, running, stopped_after, request_id))
+
+    def live_migrate(self, ctx: Context, server_id: str, host: str | None, request_id: str) -> None:
+        self.servers.act(ctx, server_id, "os_compute_api:os-migrate-server:migrate_live", lambda session, instance:
+                         live_migration.request(self.servers, session, ctx, instance, host, request_id))
+
+    def server_migrations(self, ctx: Context, server_id: str) -> list[Migration]:
+        """The server's live migrations in progress (``GET /servers/{id}/migrations``)."""
+        self.servers.show(ctx, server_id, "os_compute_api:servers:migrations:index")
+        with self.servers.db.read() as session:
+            return list(session.scalars(select(Migration).where(
+                Migration.instance_uuid == server_id, Migration.migration_type == "live-migration",
+                Migration.status.in_(live_migration.IN_PROGRESS)).order_by(Migration.id)))
+
+    def server_migration(self, ctx: Context, server_id: str, migration_id: int) -> Migration:
+        instance = self.servers.show(ctx, server_id, "os_compute_api:servers:migrations:show")
+        with self.servers.db.read() as session:
+            row = session.scalars(select(Migration).where(Migration.id == migration_id,
+                                                          Migration.instance_uuid == server_id)).first()
+        if row is None or row.migration_type != "live-migration" or row.status not in live_migration.IN_PROGRESS:
+            raise NotFound(f"In-progress live migration {migration_id} is not found for server {instance.id}.")
+        return row
+
+    def force_complete(self, ctx: Context, server_id: str, migration_id: int, request_id: str) -> None:
+        def forcing(session, instance: Instance) -> None:
+            self.servers.check_lock(ctx, instance)
+            row = live_migration.running(session, instance, migration_id)
+            live_migration.flag(session, instance, row, live_migration.FORCE_COMPLETE, ("running",))
+            self.servers.record(session, ctx, instance, "live_migration_force_complete", request_id)
+
+        self.servers.act(ctx, server_id, "os_compute_api:servers:migrations:force_complete", forcing)
+
+    def abort_migration(self, ctx: Context, server_id: str, migration_id: int, also_before_running: bool,
+                        request_id: str) -> None:
+        """Cancel a live migration: while it runs, and (from 2.65) while it is queued or being prepared."""
+        allowed = ("accepted", "queued", "preparing", "running") if also_before_running else ("running",)
+
+        def aborting(session, instance: Instance) -> None:
+            self.servers.check_lock(ctx, instance)
+            row = live_migration.running(session, instance, migration_id)
+            live_migration.flag(session, instance, row, live_migration.ABORT, allowed)
+            self.servers.record(session, ctx, instance, "live_migration_abort", request_id)
+
+        self.servers.act(ctx, server_id, "os_compute_api:servers:migrations:delete", aborting)
 
     def confirm_resize(self, ctx: Context, server_id: str, request_id: str) -> None:
         self.servers.act(ctx, server_id, "os_compute_api:servers:confirm_resize",

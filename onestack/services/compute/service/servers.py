@@ -47,6 +47,13 @@ def check_user_data(user_data: str) -> None:
         raise BadRequest("User data needs to be valid base 64.") from None
 
 
+def auto_disk_config(body: dict, current: bool) -> bool:
+    """``OS-DCF:diskConfig`` as a create, update, resize or rebuild body asks it (AUTO: the root partition
+    grows to the disk), or ``current`` when the body does not say."""
+    asked = body.get("OS-DCF:diskConfig")
+    return current if asked is None else asked == "AUTO"
+
+
 class Servers:
     def __init__(self, db: Database, admission: Admission, networking: InstanceNetworking,
                  wake: Callable[[str], None], boot_volumes: BootVolumes | None = None):
@@ -147,7 +154,8 @@ class Servers:
                     requested_networks=networks, vm_state=st.BUILDING, task_state=st.SCHEDULING,
                     requested_availability_zone=az, availability_zone=az or "nova", server_group_id=group_id,
                     access_ip_v4=server.get("accessIPv4"), access_ip_v6=server.get("accessIPv6"),
-                    trusted_image_certificates=server.get("trusted_image_certificates"), task_args=destination)
+                    trusted_image_certificates=server.get("trusted_image_certificates"), task_args=destination,
+                    auto_disk_config=auto_disk_config(server, False))
                 session.add(instance)
                 session.flush()
                 devices = self.boot_volumes.rows(instance.id, volumes)
@@ -223,6 +231,7 @@ class Servers:
                                 ("description", "description"), ("hostname", "hostname")):
                 if api in changes:
                     setattr(instance, column, changes[api])
+            instance.auto_disk_config = auto_disk_config(changes, instance.auto_disk_config)
             instance.updated_at = utcnow()
 
         return self.act(ctx, server_id, "os_compute_api:servers:update", updating, wake=False)
