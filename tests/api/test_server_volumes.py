@@ -326,3 +326,31 @@ def test_bootable_checks_and_no_image_at_all(tenant, volumes, image_id):
                                "boot_index": 0}], status=400, min_count=2)
     assert "multiple instances" in many["badRequest"]["message"]
     assert ok(volumes.get(f"/volumes/{plain['id']}"))["volume"]["status"] == "available"
+
+
+# -- a type's front-end QoS reaches the host ----------------------------
+def qos_type(cinder_admin, name: str, consumer: str, **specs) -> dict:
+    qos = ok(cinder_admin.post("/qos-specs", json={"qos_specs": {"name": name, "consumer": consumer, **specs}}))
+    kind = ok(cinder_admin.post("/types", json={"volume_type": {"name": name}}))["volume_type"]
+    ok(cinder_admin.get(f"/qos-specs/{qos['qos_specs']['id']}/associate", params={"vol_type_id": kind["id"]}), 202)
+    return kind
+
+
+def test_a_types_front_end_qos_reaches_the_guests_host(tenant, volumes, server, cinder_admin):
+    suffix = server["id"][:8]
+    limited = qos_type(cinder_admin, f"fe-{suffix}", "front-end", total_iops_sec="500",
+                       read_bytes_sec_per_gb="1048576", write_bytes_sec_per_gb="1", write_bytes_sec_per_gb_min="4096")
+    backend = qos_type(cinder_admin, f"be-{suffix}", "back-end", total_iops_sec="500")
+    first = new_volume(volumes, size=3, volume_type=limited["id"])
+    second = new_volume(volumes, volume_type=backend["id"])
+    attach(tenant, server["id"], first["id"])
+    attach(tenant, server["id"], second["id"])
+
+    def connection(volume_id: str) -> dict:
+        (attachment,) = ok(volumes.get("/attachments", params={"volume_id": volume_id}))["attachments"]
+        return ok(volumes.get(f"/attachments/{attachment['id']}"))["attachment"]["connection_info"]
+
+    # per-GB keys become the volume's own limit (at least their _min), as Cinder computes them
+    assert connection(first["id"])["qos_specs"] == {"total_iops_sec": "500", "read_bytes_sec": str(3 * 1048576),
+                                                    "write_bytes_sec": "4096"}
+    assert connection(second["id"])["qos_specs"] is None  # the storage's limits, not the host's

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
@@ -25,6 +25,7 @@ from onestack.services.volume.models import Attachment, Volume
 from onestack.services.volume.policies import authorize
 from onestack.services.volume.public import Connection
 from onestack.services.volume.service.access import load, scoped
+from onestack.services.volume.service.qos import front_end_limits
 
 # What the attachment list filters on: a query name and the column it compares.
 FILTERS = {"volume_id": Attachment.volume_id, "instance_uuid": Attachment.instance_uuid,
@@ -57,8 +58,9 @@ class Attachments:
         self.files = files
 
     def connection(self, volume: Volume, mode: str = "rw") -> Connection:
+        qos_specs = front_end_limits(object_session(volume), volume.volume_type, volume.size)
         return Connection(path=str(self.files.volume(volume.id)), volume_id=volume.id,
-                          access_mode="ro" if volume.readonly else mode)
+                          access_mode="ro" if volume.readonly else mode, qos_specs=qos_specs)
 
     def _attachment(self, session: Session, ctx: Context, attachment_id: str, action: str) -> Attachment:
         found = session.get(Attachment, attachment_id)

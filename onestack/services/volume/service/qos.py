@@ -1,8 +1,9 @@
 """QoS specs: named limits (``total_iops_sec``, ``read_bytes_sec``...) for a consumer (``front-end``: the
 hypervisor; ``back-end``: the storage; ``both``), associated with volume types.
 
-They are kept and shown as Cinder does.  Nothing throttles here yet: a front-end spec takes effect when
-compute attaches volumes to guests (QEMU's throttle groups); the file backend has no back-end limits.
+They are kept and shown as Cinder does.  A ``front-end`` (or ``both``) spec of a volume's type goes into the
+connection compute is given (``front_end_limits``), whose host makes it a QEMU throttle group on the guest's
+disk; the file backend has no back-end limits.
 """
 
 from __future__ import annotations
@@ -20,6 +21,32 @@ from onestack.services.volume.policies import authorize
 from onestack.services.volume.service import types
 
 CONSUMERS = ("front-end", "back-end", "both")
+# A per-GB key's limit is its value times the volume's size, and at least its ``_min`` key when there is one.
+PER_GB, PER_GB_MIN = "_per_gb", "_per_gb_min"
+
+
+def front_end_limits(session: Session, volume_type: VolumeType, size_gb: int) -> dict[str, str] | None:
+    """The QoS keys the guest's host enforces on a volume of the type and size (Cinder's ``qos_specs`` of a
+    connection): the type's spec when it is for the front end, each ``<key>_per_gb`` turned into ``<key>``;
+    None when the type has none."""
+    row = session.get(QosSpecs, volume_type.qos_specs_id) if volume_type.qos_specs_id else None
+    if row is None or row.consumer not in ("front-end", "both"):
+        return None
+    limits: dict[str, str] = {}
+    for key, value in row.specs.items():
+        if key.endswith(PER_GB_MIN):
+            continue
+        if key.endswith(PER_GB):
+            base = key.removesuffix(PER_GB)
+            try:
+                found = int(value) * size_gb
+                floor = int(row.specs.get(base + PER_GB_MIN, 0))
+            except ValueError:
+                continue  # not a number: no limit (Cinder keeps keys as strings and checks none)
+            limits.setdefault(base, str(max(found, floor)))
+        else:
+            limits[key] = str(value)
+    return limits or None
 
 
 def _consumer(value) -> str:
