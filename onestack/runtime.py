@@ -55,7 +55,7 @@ class Runtime:
         self.power_sync = PowerSync(self.db, self.compute.hosts)
         # Volume files live in the controller's data dir: joined hosts leave them to it.
         self.volume_files = VolumeReconciler(self.db, self.volume.files, self.volume.image_api,
-                                             self.volume.backup_stores) if network_node else None
+                                             self.volume.backup_stores, guests=self.compute) if network_node else None
         self.orchestration = OrchestrationService(self.db, settings)
         # Stacks are converged by the controller only (joined hosts have no API for it to call).
         self.orchestration_engine = OrchestrationEngine(self.db, self.orchestration) if network_node else None

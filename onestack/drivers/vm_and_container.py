@@ -87,6 +87,9 @@ class VmAndContainerDriver:
     def detach_volume(self, uuid: str, volume_id: str) -> None:
         self._by_uuid(uuid).detach_volume(uuid, volume_id)
 
+    def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
+        return self._by_uuid(uuid).extend_volume(uuid, volume_id, size_bytes)
+
     def detach_interface(self, uuid: str, nic: NIC) -> None:
         self._by_uuid(uuid).detach_interface(uuid, nic)
 

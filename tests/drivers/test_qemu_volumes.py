@@ -5,6 +5,7 @@ The guest is driven through its serial console's shell."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
@@ -32,6 +33,12 @@ def volume_file(path: Path, size: str = "64M", backing: Path | None = None) -> P
         argv += ["-F", "qcow2", "-b", str(backing)]
     subprocess.run([*argv, str(path), *([] if backing else [size])], check=True)
     return path
+
+
+def virtual_size(path: Path) -> int:
+    out = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(path)], check=True, capture_output=True,
+                         text=True).stdout
+    return json.loads(out)["virtual-size"]
 
 
 def first_bytes(path: Path, count: int) -> bytes:
@@ -92,6 +99,15 @@ def test_hot_plug_write_detach_reboot_and_throttle(driver, tiny_image, tmp_path)
         assert shell.run("cat /sys/block/vdb/serial") == volume_id[:20]
         assert shell.run("ls /dev/vdb") == "/dev/vdb"
         shell.run("echo onestack-volume-marker | dd of=/dev/vdb conv=fsync 2>/dev/null; echo written")
+
+        # grown online (QMP block_resize): the running guest sees the new capacity, and the file has it
+        assert shell.run("cat /sys/block/vdb/size") == str(64 * MiB // 512)
+        assert driver.extend_volume(spec.uuid, volume_id, 128 * MiB) is True
+        wait_for(lambda: shell.run("cat /sys/block/vdb/size") == str(128 * MiB // 512), 30,
+                 "the guest to see the grown disk")
+        assert virtual_size(Path(disk.path)) == 128 * MiB
+        assert driver.extend_volume(spec.uuid, volume_id, 128 * MiB) is True  # asked again: nothing changes
+        assert driver.extend_volume(spec.uuid, str(uuid.uuid4()), 128 * MiB) is False  # not this guest's
         driver.detach_volume(spec.uuid, volume_id)
         driver.detach_volume(spec.uuid, volume_id)  # repeated: nothing more
         assert shell.run("ls /sys/block").split() == ["vda"]

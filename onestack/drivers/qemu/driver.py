@@ -201,6 +201,20 @@ class QemuDriver:
             with self._qmp(uuid) as qmp:
                 qmp.execute("cont")
 
+    def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            if not where.exists() or not self._pid(uuid):
+                return False
+            if not any(v.volume_id == volume_id for v in where.load_spec().volumes):
+                return False
+            try:
+                with self._qmp(uuid) as qmp:
+                    volumes.resize(qmp, volume_id, size_bytes)
+            except QMPError as exc:
+                raise DriverError(f"cannot extend volume {volume_id}: {exc}") from exc
+            return True
+
     def suspend(self, uuid: str) -> None:
         """Pause, write RAM and device state to ``suspended.state`` (migration to a file), quit."""
         with self._locks[uuid]:

@@ -100,6 +100,12 @@ def unplug(qmp: QMP, volume_id: str, timeout: float) -> bool:
     return True
 
 
+def resize(qmp: QMP, volume_id: str, size_bytes: int) -> None:
+    """Grow the volume's format node (the file with it) as the guest runs; virtio tells the guest its new
+    capacity.  Asking again for the size it has is harmless."""
+    qmp.execute("block_resize", **{"node-name": Names.of(volume_id).node, "size": size_bytes})
+
+
 def _release(qmp: QMP, volume_id: str) -> None:
     """Remove the volume's block nodes and throttle group, those that exist."""
     names = Names.of(volume_id)

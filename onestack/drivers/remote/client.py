@@ -81,6 +81,9 @@ class RemoteDriver:
     def detach_volume(self, uuid: str, volume_id: str) -> None:
         self._call("detach_volume", uuid, volume_id)
 
+    def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
+        return bool(self._call("extend_volume", uuid, volume_id, size_bytes))
+
     def console_socket(self, uuid: str, kind: str) -> str:
         """The link's URL of the guest's console (``ConsoleUnavailable`` if it has none now)."""
         self._call("console_socket", uuid, kind)

@@ -110,6 +110,10 @@ class ComputeService:
     def guest(self, instance: Instance) -> guest_metadata.Guest:
         return guest_metadata.guest(self.networking, instance)
 
+    # -- Block Storage's events (compute's public GuestVolumes) ---------------------------------------
+    def volume_extended(self, volume_id: str, size_gb: int) -> bool:
+        return self.volume_attachments.extended(volume_id, size_gb)
+
     def set_guest_password(self, instance_id: str, password: str) -> bool:
         """The password a guest posts, kept once: False if it was set already."""
         with self.db.write() as session:

@@ -15,12 +15,13 @@ import uuid
 
 from sqlalchemy import select
 
+from onestack.db.base import utcnow
 from onestack.db.engine import Database
 from onestack.drivers.compute import ComputeDriver, DriverError, VolumeDisk
 from onestack.http.context import Context
 from onestack.http.errors import APIError, BadRequest, Conflict, NotFound
 from onestack.http.microversion import Version, at_least
-from onestack.services.compute.models import BlockDevice, Instance
+from onestack.services.compute.models import BlockDevice, Instance, InstanceAction, InstanceActionEvent
 from onestack.services.compute.models import states as st
 from onestack.services.compute.policies import authorize
 from onestack.services.compute.service.devices import connector, next_device
@@ -30,6 +31,11 @@ from onestack.services.compute.service.servers import Servers
 from onestack.services.volume.public import BlockStorage
 
 LOG = logging.getLogger("onestack.compute.volumes")
+GiB = 1024 ** 3
+
+
+def _request_id() -> str:
+    return f"req-{uuid.uuid4()}"
 
 # Nova attaches and detaches volumes of a server in these states (shelved ones from 2.20).
 STATES = (st.ACTIVE, st.PAUSED, st.STOPPED, st.RESIZED)
@@ -196,6 +202,41 @@ class VolumeAttachments:
         with self.db.write() as session:
             self.servers.record(session, ctx, session.get(Instance, instance.id), "detach_volume", request_id)
         self._forget(row.id)
+
+    # -- extend (Cinder's volume-extended event) -------------------------------------------------------
+    def extended(self, volume_id: str, size_gb: int) -> bool:
+        """Block Storage grew the volume: each server it is attached to records an ``extend_volume`` action
+        closed by a ``compute_extend_volume`` event (what Tempest waits for), and a running guest grows the disk
+        it holds.  True when a guest grew it."""
+        with self.db.read() as session:
+            rows = list(session.scalars(select(BlockDevice).where(BlockDevice.volume_id == volume_id,
+                                                                  BlockDevice.status == "attached")))
+            instances = [session.get(Instance, row.instance_uuid) for row in rows]
+        grown, failure = False, None
+        for instance in instances:
+            if instance is None or instance.deleted:
+                continue
+            result, details = "Success", ""
+            try:
+                if instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED:
+                    grown = self._driver(instance).extend_volume(instance.id, volume_id, size_gb * GiB) or grown
+            except DriverError as error:
+                result, details, failure = "Error", str(error), error
+                LOG.warning("instance %s: volume %s was not extended: %s", instance.id, volume_id, error)
+            with self.db.write() as session:
+                found = session.get(Instance, instance.id)
+                ctx = service_context(found)
+                action = InstanceAction(instance_uuid=found.id, action="extend_volume", request_id=_request_id(),
+                                        user_id=ctx.user_id, project_id=found.project_id, finish_time=utcnow(),
+                                        message="Error" if result == "Error" else None)
+                session.add(action)
+                session.flush()
+                session.add(InstanceActionEvent(action_id=action.id, event="compute_extend_volume",
+                                                host=found.host, result=result, traceback=details or None,
+                                                start_time=action.start_time, finish_time=action.finish_time))
+        if failure is not None:
+            raise Conflict(f"Failed to extend volume {volume_id}: {failure}")
+        return grown
 
     def release_all(self, instance: Instance) -> None:
         """A deleted server's volumes: each attachment deleted (the volume ``available`` again) and the volumes

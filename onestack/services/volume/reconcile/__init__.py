@@ -17,7 +17,9 @@ from sqlalchemy import select, update
 
 from onestack.db.engine import Database
 from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles
+from onestack.http.errors import APIError
 from onestack.reconcile.loop import Loop
+from onestack.services.compute.public import GuestVolumes
 from onestack.services.volume.models import Backup, Snapshot, Volume
 from onestack.services.volume.reconcile.backups import BackupSteps
 from onestack.services.volume.service import messages
@@ -36,8 +38,10 @@ TASK_ERRORS = (VolumeFileError, PeerError)
 
 class Reconciler:
     def __init__(self, db: Database, files: VolumeFiles, image_api: ImageAPI | None = None,
-                 backup_stores: BackupStores | None = None):
+                 backup_stores: BackupStores | None = None, guests: GuestVolumes | None = None):
+        """``guests``: compute, which grows the disks of running guests that hold an extended volume."""
         self.db = db
+        self.guests = guests
         self.files = files
         self.image_api = image_api
         self.backups = BackupSteps(db, files, backup_stores or BackupStores(files.root.parent / "backups"))
@@ -144,13 +148,26 @@ class Reconciler:
                 self.files.create_blank(volume.id, volume.size)
             self._done(Volume, volume, "available")
         elif volume.task == "extend":
-            self.files.extend(volume.id, volume.size)
-            self._done(Volume, volume, "available")
+            self._extend(volume)
         elif volume.task == "delete":
             self._delete_volume(volume)
         elif volume.task == "upload":
             self._upload(volume)
         return None
+
+    def _extend(self, volume: Volume) -> None:
+        """An attached volume (3.42) grows through the guests that hold its file open (compute's
+        ``volume_extended``, Cinder's event to Nova); a file no running guest holds grows as it lies."""
+        if volume.previous_status == "in-use" and self.guests is not None:
+            try:
+                grown = self.guests.volume_extended(volume.id, volume.size)
+            except APIError as exc:
+                raise VolumeFileError(exc.message) from None
+            if not grown:
+                self.files.extend(volume.id, volume.size)
+        else:
+            self.files.extend(volume.id, volume.size)
+        self._done(Volume, volume, volume.previous_status or "available")
 
     def _create_from_image(self, volume: Volume) -> None:
         # Asked again with the caller's token even when the image is cached: it may be gone or hidden now.

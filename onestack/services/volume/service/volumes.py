@@ -199,18 +199,24 @@ class Volumes:
                 volume.metadata_ = dict(changes["metadata"])
             return volume
 
-    def extend(self, ctx: Context, volume_id: str, new_size) -> None:
+    def extend(self, ctx: Context, volume_id: str, new_size, *, attached: bool = False) -> None:
+        """``attached`` (3.42): an ``in-use`` volume may grow too, through the guests that hold it (the
+        reconciler asks compute), and goes back to ``in-use``."""
         with self.db.write() as session:
-            volume = load(session, Volume, volume_id, ctx, "Volume")
-            authorize(ctx, "volume:extend", volume.project_id)
-            if volume.status != "available" or volume.task is not None:
-                raise BadRequest(f"Invalid volume: Volume {volume.id} status must be available to extend, "
+            volume = load(session, Volume, volume_id, ctx, "Volume", lock=True)
+            online = attached and volume.status == "in-use"
+            authorize(ctx, "volume:extend_attached_volume" if online else "volume:extend", volume.project_id)
+            if volume.status not in (("available", "in-use") if attached else ("available",)) or \
+                    volume.task is not None:
+                raise BadRequest(f"Invalid volume: Volume {volume.id} status must be "
+                                 f"{'available or in-use' if attached else 'available'} to extend, "
                                  f"but current status is: {volume.status}.")
             size = _size(new_size)
             if size <= volume.size:
                 raise BadRequest(f"Invalid input received: New size for extend must be greater than current size. "
                                  f"(current: {volume.size}, extended: {size}).")
             quotas.check(session, volume.project_id, volume.volume_type.name, gigabytes=size - volume.size, size=size)
+            volume.previous_status = volume.status if online else None
             volume.size, volume.status, volume.task = size, "extending", "extend"
 
     def delete(self, ctx: Context, volume_id: str, *, cascade: bool = False, force: bool = False) -> None:

@@ -1,0 +1,17 @@
+"""What other services may ask of Compute: the only module of it they import.
+
+Block Storage tells compute that a volume attached to servers grew, as Cinder sends Nova the
+``volume-extended`` external event: each server holding the volume records an ``extend_volume`` action, and
+a running guest grows its disk (it holds the volume's file open, so the file grows through it).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class GuestVolumes(Protocol):
+    def volume_extended(self, volume_id: str, size_gb: int) -> bool:
+        """The volume now has ``size_gb``: True when a running guest grew its disk (and the file with it); False
+        when no running guest holds the file (the caller grows it); an ``APIError`` (409) when a guest could
+        not grow it."""
