@@ -1,6 +1,7 @@
-"""A volume between two real guests through the openstack CLI: `volume create`, `server add volume`, the guest
-writes a marker to /dev/vdb, `server remove volume`, the volume added to a second server holds the marker; a
-hard reboot keeps an attached volume; deleting the servers leaves the volume available.  The guests are driven
+"""A volume between two real guests through the openstack CLI: `volume create` of a type with front-end QoS,
+`server add volume` (QEMU throttles the disk with the type's limits), the guest writes a marker to /dev/vdb,
+`server remove volume`, the volume added to a second server holds the marker and grows while attached (the guest
+sees the new size); a hard reboot keeps an attached volume; deleting the servers leaves the volume available.  The guests are driven
 through their serial consoles, as a user at the console would."""
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ import time
 import httpx
 import pytest
 
+from onestack.drivers.qemu.layout import InstanceDir
+from onestack.drivers.qemu.qmp import QMP
+from onestack.drivers.qemu.volumes import Names
 from tests.api.helpers import ok, wait
 from tests.api.volume_helpers import volume_file
 from tests.cloudfixture import Cloud
 from tests.drivers import serial
 
 pytestmark = pytest.mark.qemu
+GiB = 1024 ** 3
 CLI_VERSION = ("--os-compute-api-version", "2.79")
 
 
@@ -49,6 +54,14 @@ def active(nova: httpx.Client, server_id: str) -> None:
     assert found["status"] == "ACTIVE", found.get("fault")
 
 
+def throttle_limits(cloud: Cloud, server_id: str, volume_id: str) -> dict:
+    """The limits QEMU enforces on the volume's disk (its throttle group's), asked over the guest's QMP."""
+    where = InstanceDir(cloud.data_dir / "compute" / "instances" / server_id)
+    with QMP(where.qmp_socket) as qmp:
+        limits = qmp.execute("qom-get", path=f"/objects/{Names.of(volume_id).group}", property="limits")
+    return {key: value for key, value in limits.items() if value and not key.endswith("-length")}
+
+
 def test_a_volume_carries_a_marker_from_one_guest_to_another(tmp_path, tiny_image):
     cloud = Cloud(tmp_path / "data", settings={"compute": {"driver": "qemu"}}).start()
     nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()}, timeout=120)
@@ -56,7 +69,12 @@ def test_a_volume_carries_a_marker_from_one_guest_to_another(tmp_path, tiny_imag
     try:
         cloud.onestack("image", "register")
         first, second = boot(cloud, "vm1"), boot(cloud, "vm2")
-        cli(cloud, "volume", "create", "--size", "1", "v1")
+        # a type whose front-end QoS the guest's QEMU enforces (limits high enough not to slow the test)
+        cloud.openstack("volume", "qos", "create", "--consumer", "front-end", "--property", "total_bytes_sec=104857600",
+                        "--property", "total_iops_sec_per_gb=1000", "fe-limits")
+        cloud.openstack("volume", "type", "create", "limited")
+        cloud.openstack("volume", "qos", "associate", "fe-limits", "limited")
+        cli(cloud, "volume", "create", "--size", "1", "--type", "limited", "v1")
         wait(lambda: volume_status(cloud, "v1") == "available", 60, "v1 available")
         active(nova, first)
         one = shell(nova, first)
@@ -72,6 +90,8 @@ def test_a_volume_carries_a_marker_from_one_guest_to_another(tmp_path, tiny_imag
         assert (attached["server_id"], attached["device"]) == (first, "/dev/vdb")
         volume_id = attached["volume_id"]
         assert one.run("cat /sys/block/vdb/serial") == volume_id[:20]
+        # what QEMU itself holds: the disk goes through a throttle group with the type's limits
+        assert throttle_limits(cloud, first, volume_id) == {"bps-total": 104857600, "iops-total": 1000}
         assert one.run("echo carried-by-v1 | dd of=/dev/vdb conv=fsync 2>/dev/null && echo written") == "written"
 
         # a hard reboot is a new QEMU from the spec: the volume is still there, with the data
@@ -95,6 +115,16 @@ def test_a_volume_carries_a_marker_from_one_guest_to_another(tmp_path, tiny_imag
         wait(lambda: "vdb" in two.run("ls /sys/block"), 30, "vm2 to see /dev/vdb")
         print(f"POST os-volume_attachments until the guest sees /dev/vdb: {time.monotonic() - started:.2f}s")
         assert two.run("head -c 13 /dev/vdb") == "carried-by-v1"
+
+        # grown while attached (3.42): the running guest sees 2 GiB, the data stay
+        assert two.run("cat /sys/block/vdb/size") == str(GiB // 512)
+        cloud.openstack("--os-volume-api-version", "3.42", "volume", "set", "--size", "2", "v1")
+        wait(lambda: (v := cli(cloud, "volume", "show", "v1"))["status"] == "in-use" and v["size"] == 2, 60,
+             "v1 in-use at 2 GiB")
+        wait(lambda: two.run("cat /sys/block/vdb/size") == str(2 * GiB // 512), 30, "vm2 to see 2 GiB")
+        assert two.run("head -c 13 /dev/vdb") == "carried-by-v1"
+        # per-GB limits follow the size at the next attach, as in Cinder; the running guest keeps its own
+        assert throttle_limits(cloud, second, volume_id) == {"bps-total": 104857600, "iops-total": 1000}
         listed = cli(cloud, "server", "volume", "list", "vm2")
         assert [(v["Volume ID"], v["Device"]) for v in listed] == [(volume_id, "/dev/vdb")]
 

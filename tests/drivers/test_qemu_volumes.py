@@ -135,6 +135,10 @@ def test_hot_plug_write_detach_reboot_and_throttle(driver, tiny_image, tmp_path)
                          " echo $(( $(date +%s) - s ))", seconds=120)
         print(f"4 MiB written: {took}s limited to 1 MiB/s, {fast}s unlimited")
         assert int(took) >= 3 and int(fast) <= 2
+        # a limited disk grows through its throttle filter, and the guest sees it too
+        assert driver.extend_volume(spec.uuid, limited_id, 128 * MiB) is True
+        wait_for(lambda: shell.run("cat /sys/block/vdc/size") == str(128 * MiB // 512), 30,
+                 "the guest to see the grown limited disk")
         driver.detach_volume(spec.uuid, limited_id)
         assert shell.run("ls /sys/block").split() == ["vda", "vdb"]
     finally:

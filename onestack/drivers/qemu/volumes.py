@@ -101,9 +101,14 @@ def unplug(qmp: QMP, volume_id: str, timeout: float) -> bool:
 
 
 def resize(qmp: QMP, volume_id: str, size_bytes: int) -> None:
-    """Grow the volume's format node (the file with it) as the guest runs; virtio tells the guest its new
-    capacity.  Asking again for the size it has is harmless."""
-    qmp.execute("block_resize", **{"node-name": Names.of(volume_id).node, "size": size_bytes})
+    """Grow the volume's disk (the file with it) as the guest runs; virtio tells the guest its new capacity.
+    Asked of the node the device reads, the throttle filter when there is one: QEMU tells a node's parents
+    of a new size, not their parents.  Asking again for the size it has is harmless."""
+    names = Names.of(volume_id)
+    try:
+        qmp.execute("block_resize", **{"node-name": names.throttled, "size": size_bytes})
+    except QMPError:  # not limited: the device reads the format node
+        qmp.execute("block_resize", **{"node-name": names.node, "size": size_bytes})
 
 
 def _release(qmp: QMP, volume_id: str) -> None:
