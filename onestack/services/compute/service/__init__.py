@@ -93,6 +93,7 @@ class ComputeService:
     def start(self) -> None:
         """Register this process's hosts (their drivers, their link, their providers in placement)."""
         self.hosts.start(self.placement)
+        self.volume_attachments.recover(self.hosts.names())
 
     def stop(self) -> None:
         self.hosts.stop()

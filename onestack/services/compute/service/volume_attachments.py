@@ -259,6 +259,78 @@ class VolumeAttachments:
                 LOG.warning("instance %s: volume %s was not let go cleanly: %s", instance.id, row.volume_id, error)
             self._forget(row.id)
 
+    # -- after a restart ---------------------------------------------------------------------------------
+    def recover(self, hosts: list[str]) -> None:
+        """What a killed process left half-done for the guests of ``hosts`` (this process's): an attach is
+        finished (every step is safe to repeat, and a disk the guest has already is adopted, not plugged
+        again) or, if it cannot be, put back; a detach is finished or, if the guest keeps the disk, rolled
+        back to ``in-use``; an attachment the block storage service holds for a server with no row for it
+        (the process died between reserving the volume and writing the row) is deleted.  So no volume stays
+        ``reserved``, ``attaching`` or ``detaching``."""
+        if self.volumes is None or not hosts:
+            return
+        with self.db.read() as session:
+            instances = list(session.scalars(select(Instance).where(Instance.host.in_(hosts),
+                                                                    Instance.deleted.is_(False))))
+        for instance in instances:
+            rows = self.rows([instance.id])[instance.id]
+            ctx = service_context(instance)
+            for row in rows:
+                if row.status in ("attaching", "detaching"):
+                    LOG.warning("instance %s: finishing the %s of volume %s that a restart cut short",
+                                instance.id, row.status.removesuffix("ing") + "ment", row.volume_id)
+                    (self._finish_attach if row.status == "attaching" else self._finish_detach)(ctx, instance, row)
+            known = {row.attachment_id for row in rows}
+            try:
+                held = self.volumes.attachments_of(ctx, instance.id)
+            except APIError as error:
+                LOG.warning("instance %s: its volume attachments could not be listed: %s", instance.id, error)
+                continue
+            for attachment in held:
+                if attachment.id not in known and attachment.status != "attached":
+                    LOG.warning("instance %s: letting go of volume %s, reserved by an attach a restart cut short",
+                                instance.id, attachment.volume_id)
+                    self._let_go(ctx, attachment.id)
+
+    def _finish_attach(self, ctx: Context, instance: Instance, row: BlockDevice) -> None:
+        try:
+            self.connect(ctx, instance, row)
+        except (DriverError, APIError) as error:
+            LOG.warning("instance %s: volume %s could not be attached, so it is let go: %s", instance.id,
+                        row.volume_id, error)
+            try:
+                if instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED:
+                    self._driver(instance).detach_volume(instance.id, row.volume_id)
+            except DriverError as stuck:
+                LOG.warning("instance %s: the guest keeps volume %s: %s", instance.id, row.volume_id, stuck)
+                return  # left attaching rather than give the volume to another server while a guest holds it
+            self._let_go(ctx, row.attachment_id)
+            self._forget(row.id)
+
+    def _finish_detach(self, ctx: Context, instance: Instance, row: BlockDevice) -> None:
+        try:
+            if instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED:
+                self._driver(instance).detach_volume(instance.id, row.volume_id)
+        except DriverError as error:
+            LOG.warning("instance %s: the guest keeps volume %s, so it stays attached: %s", instance.id,
+                        row.volume_id, error)
+            self._set_status(row.id, "attached")
+            try:
+                self.volumes.roll_detaching(ctx, row.volume_id)
+            except APIError:
+                pass  # the volume is gone or no longer detaching: nothing to roll back
+            return
+        self._let_go(ctx, row.attachment_id)
+        self._forget(row.id)
+
+    def _let_go(self, ctx: Context, attachment_id: str | None) -> None:
+        if attachment_id is None:
+            return
+        try:
+            self.volumes.attachment_delete(ctx, attachment_id)
+        except NotFound:
+            pass  # deleted before the process died
+
     # -- helpers ---------------------------------------------------------------------------------------
     def _driver(self, instance: Instance) -> ComputeDriver:
         """The driver of the instance's host (``LinkError``, a ``DriverError``, when no process serves it)."""

@@ -14,7 +14,7 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest
 from onestack.services.volume.models import DefaultType, Volume, VolumeType, VolumeTypeAccess
 from onestack.services.volume.policies import authorize
-from onestack.services.volume.public import Connection, VolumeRef
+from onestack.services.volume.public import AttachmentRef, Connection, VolumeRef
 from onestack.services.volume.service import quotas, types
 from onestack.services.volume.service.access import load
 from onestack.services.volume.service.attachments import Attachments
@@ -169,6 +169,10 @@ class VolumeService:
 
     def attachment_delete(self, ctx: Context, attachment_id: str) -> None:
         self.attachments.delete(ctx, attachment_id)
+
+    def attachments_of(self, ctx: Context, instance_uuid: str) -> list[AttachmentRef]:
+        found, _ = self.attachments.listing(ctx, {"instance_uuid": instance_uuid, "all_tenants": "1"})
+        return [AttachmentRef(a.id, a.volume_id, a.attach_status) for a in found]
 
     def begin_detaching(self, ctx: Context, volume_id: str) -> None:
         self.attachments.begin_detaching(ctx, volume_id)
