@@ -39,9 +39,10 @@ AREAS = {
     "image": {"regex": r"^tempest\.api\.image\.", "services": {"glance"}},
     "network": {"regex": r"^tempest\.api\.network\.", "services": {"neutron", "nova", "glance", "placement"}},
     "compute": {"regex": r"^tempest\.api\.compute\.", "services": {"nova", "neutron", "glance", "placement"}},
-    # Block Storage with the image service (volumes from images, uploads to images): tests that attach to
-    # servers skip until compute is wired to it.  One worker: volume files are made by one reconciler.
-    "volume": {"regex": r"^tempest\.api\.volume\.", "services": {"cinder", "glance"}, "concurrency": "1"},
+    # Block Storage with the image service (volumes from images, uploads to images) and compute on the fake
+    # driver (attaching to servers, boot from volume).  One worker: volume files are made by one reconciler.
+    "volume": {"regex": r"^tempest\.api\.volume\.", "services": {"cinder", "glance", "nova", "neutron", "placement"},
+               "concurrency": "1"},
     # Swift behind Keystone: tests of middleware onestack does not provide are skipped by configuration.
     "object": {"regex": r"^tempest\.api\.object_storage\.", "services": {"swift"}},
     # Real guests on the kernel data plane: Tempest pings and SSHes into onestack-tiny through floating IPs
@@ -197,7 +198,7 @@ def volume_sections(admin: dict) -> dict:
                    "vendor_name": "Open Source"},
         "volume-feature-enabled": {"api_v3": "true", "snapshot": "true", "clone": "true", "backup": "true",
                                    "manage_volume": "false", "manage_snapshot": "false",
-                                   "volume_revert": "false", "extend_attached_volume": "false",
+                                   "volume_revert": "false", "extend_attached_volume": "true",
                                    "extend_volume_with_snapshot": "true", "multi_backend": "false",
                                    "consistency_group": "false", "cluster_active_active": "false",
                                    "api_extensions": "all"},

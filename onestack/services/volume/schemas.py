@@ -45,7 +45,7 @@ VOLUME_UPDATE = _by_version("volume", {
 
 SNAPSHOT_CREATE = _by_version("snapshot", {
     "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION,
-    "volume_id": UUID, "force": BOOLEAN, "metadata": METADATA_OR_NULL}, ("volume_id",))
+    "volume_id": UUID_OR_NULL, "force": BOOLEAN, "metadata": METADATA_OR_NULL}, ("volume_id",))
 SNAPSHOT_UPDATE = _by_version("snapshot", {
     "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION})
 

@@ -54,7 +54,9 @@ def volume_summary(volume: Volume, url) -> dict:
     return {"id": volume.id, "name": volume.name, "links": links(url, volume.project_id, "volumes", volume.id)}
 
 
-def volume(volume: Volume, url, version: Version | None, admin: bool) -> dict:
+def volume(volume: Volume, url, version: Version | None, admin: bool, extended: bool = True) -> dict:
+    """``extended``: show and list/detail add what Cinder's extensions add (the owner, image metadata, an
+    admin's host and migration fields); a create or update answer has none of them."""
     body = {
         "id": volume.id, "name": volume.name, "description": volume.description, "size": volume.size,
         "status": volume.status, "availability_zone": volume.availability_zone,
@@ -65,18 +67,19 @@ def volume(volume: Volume, url, version: Version | None, admin: bool) -> dict:
         "encrypted": False, "multiattach": volume.multiattach, "replication_status": None,
         "consistencygroup_id": None, "migration_status": None, "snapshot_id": volume.snapshot_id,
         "source_volid": volume.source_volid, "user_id": volume.user_id,
-        "volume_type": volume.volume_type.name, "os-vol-tenant-attr:tenant_id": volume.project_id,
-        "group_id": None,
+        "volume_type": volume.volume_type.name, "group_id": None,
     }
-    if volume.image_metadata:
-        body["volume_image_metadata"] = dict(volume.image_metadata)
-    if admin:
+    if extended:
+        body["os-vol-tenant-attr:tenant_id"] = volume.project_id
+        if volume.image_metadata:
+            body["volume_image_metadata"] = dict(volume.image_metadata)
+    if admin and extended:
         body.update({"os-vol-host-attr:host": HOST, "os-vol-mig-status-attr:migstat": None,
                      "os-vol-mig-status-attr:name_id": None})
-        if at_least(version, "3.21"):
-            body["provider_id"] = None
         if at_least(version, "3.61"):
             body["cluster_name"] = None
+    if admin and at_least(version, "3.21"):
+        body["provider_id"] = None
     if at_least(version, "3.48"):
         body.update({"shared_targets": False, "service_uuid": SERVICE_UUID})
     if at_least(version, "3.63"):
@@ -127,12 +130,16 @@ def backup(row: Backup, url, version: Version | None, admin: bool, has_dependent
     return body
 
 
-def volume_type(row: VolumeType, admin: bool) -> dict:
-    body = {"id": row.id, "name": row.name, "description": row.description, "is_public": row.is_public,
-            "os-volume-type-access:is_public": row.is_public}
+def volume_type(row: VolumeType, admin: bool, answer: str = "show") -> dict:
+    """``answer``: "show" (show and list), "create" or "update": Cinder's create answer has no
+    ``qos_specs_id``, its update answer neither that nor the type-access attribute (Tempest's schemas)."""
+    body = {"id": row.id, "name": row.name, "description": row.description, "is_public": row.is_public}
+    if answer != "update":
+        body["os-volume-type-access:is_public"] = row.is_public
     if admin:
-        body.update({"extra_specs": {k: str(v) for k, v in row.extra_specs.items()},
-                     "qos_specs_id": row.qos_specs_id})
+        body["extra_specs"] = {k: str(v) for k, v in row.extra_specs.items()}
+        if answer == "show":
+            body["qos_specs_id"] = row.qos_specs_id
     return body
 
 

@@ -177,6 +177,8 @@ class Attachments:
     def detach(self, ctx: Context, volume_id: str, attachment_id: str | None, *, force: bool = False) -> None:
         with self._volume(ctx, volume_id, force) as volume:
             attached = [a for a in volume.attachments if attachment_id in (None, a.id)]
+            if not volume.attachments and attachment_id is None:
+                return  # nothing attached: Cinder lets the call pass
             if not attached or (attachment_id is None and len(attached) > 1):
                 raise BadRequest(f"Invalid volume: Volume {volume.id} has no attachment"
                                  f"{' ' + attachment_id if attachment_id else ''} to detach"

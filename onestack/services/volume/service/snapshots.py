@@ -20,7 +20,7 @@ from onestack.services.volume.service.lists import Page, listing
 RESETTABLE = ("available", "error", "creating", "deleting", "error_deleting")
 FILTERS = {"name": "name", "status": "status", "volume_id": "volume_id", "id": "id"}
 SORTABLE = {"id": "id", "status": "status", "size": "size", "created_at": "created_at",
-            "updated_at": "updated_at", "volume_id": "volume_id", "name": "name"}
+            "updated_at": "updated_at", "volume_id": "volume_id", "name": "name", "display_name": "name"}
 
 
 class Snapshots:
@@ -28,6 +28,8 @@ class Snapshots:
         self.db = db
 
     def create(self, ctx: Context, asked: dict, version: Version | None) -> Snapshot:
+        if asked["volume_id"] is None:
+            raise NotFound("Volume None could not be found.")
         with self.db.write() as session:
             volume = load(session, Volume, asked["volume_id"], ctx, "Volume")
             authorize(ctx, "volume:create_snapshot", volume.project_id)
