@@ -82,6 +82,10 @@ RULES: dict[str, Rule] = {
     "limits_extension:used_limits": ALWAYS,
     "volume_extension:availability_zone_list": ALWAYS,
     "volume_extension:services:index": ADMIN,
+    "volume_extension:services:update": ADMIN,
+    "scheduler_extension:scheduler_stats:get_pools": ADMIN,
+    "volume_extension:capabilities": ADMIN,
+    "volume_extension:hosts": ADMIN,
 }
 
 

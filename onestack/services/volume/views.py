@@ -15,12 +15,14 @@ from onestack.services.volume.models import (
     Transfer,
     Volume,
     VolumeType,
+    host_name,
+    host_of,
+    volume_host,
 )
 from onestack.services.volume.public import Connection
 from onestack.services.volume.versions import MICROVERSIONS
 
 UPDATED = "2024-09-01T00:00:00Z"
-HOST = "onestack@file#file"
 
 
 def when(moment: datetime.datetime | None) -> str | None:
@@ -74,7 +76,7 @@ def volume(volume: Volume, url, version: Version | None, admin: bool, extended: 
         if volume.image_metadata:
             body["volume_image_metadata"] = dict(volume.image_metadata)
     if admin and extended:
-        body.update({"os-vol-host-attr:host": HOST, "os-vol-mig-status-attr:migstat": None,
+        body.update({"os-vol-host-attr:host": volume_host(), "os-vol-mig-status-attr:migstat": None,
                      "os-vol-mig-status-attr:name_id": None})
         if at_least(version, "3.61"):
             body["cluster_name"] = None
@@ -215,9 +217,16 @@ def absolute_limits(limits: dict, used: dict) -> dict:
 SERVICE_UUID = "0b1c6e5e-7a2f-4c36-9d0e-5d1c0f7e9a11"
 
 
-def services(host: str, started: datetime.datetime, version: Version | None) -> list[dict]:
+def services(started: datetime.datetime, version: Version | None, host: str | None = None,
+             binary_asked: str | None = None) -> list[dict]:
+    """This cloud's scheduler and volume service; ``host`` matches a service's host or, as in Cinder, the host
+    of its host@backend."""
     rows = []
-    for binary, where in (("cinder-scheduler", host), ("cinder-volume", f"{host}@file")):
+    for binary, where in (("cinder-scheduler", host_name()), ("cinder-volume", f"{host_name()}@file")):
+        if host is not None and host not in (where, host_of(where)):
+            continue
+        if binary_asked is not None and binary != binary_asked:
+            continue
         row = {"binary": binary, "host": where, "zone": "nova", "status": "enabled", "state": "up",
                "updated_at": when(started), "disabled_reason": None}
         if at_least(version, "3.7"):
@@ -226,3 +235,35 @@ def services(host: str, started: datetime.datetime, version: Version | None) -> 
             row.update({"replication_status": "disabled", "active_backend_id": None, "frozen": False})
         rows.append(row)
     return rows
+
+
+def pool(name: str, capabilities: dict, detail: bool) -> dict:
+    if not detail:
+        return {"name": name}
+    return {"name": name, "capabilities": {**capabilities, "timestamp": when(capabilities["timestamp"]),
+                                           "updated": when(capabilities["timestamp"])}}
+
+
+def backend_capabilities(capabilities: dict) -> dict:
+    """Cinder's answer for a host's capabilities: the backend's, with the properties a type may ask of it."""
+    return {"namespace": f"OS::Storage::Capabilities::{capabilities['volume_backend_name']}",
+            "vendor_name": capabilities["vendor_name"], "volume_backend_name": capabilities["volume_backend_name"],
+            "pool_name": None, "driver_version": capabilities["driver_version"],
+            "storage_protocol": capabilities["storage_protocol"], "display_name": None, "description": None,
+            "visibility": None, "replication_targets": [],
+            "properties": {"thin_provisioning": {"title": "Thin Provisioning", "type": "boolean",
+                                                 "description": "Sets thin provisioning."},
+                           "qos": {"title": "QoS", "type": "boolean",
+                                   "description": "Enables QoS (front-end specs: QEMU throttles the guest's disk)."}}}
+
+
+def host(binary: str, name: str, started: datetime.datetime) -> dict:
+    return {"service": binary, "host_name": name, "zone": "nova", "service-status": "available",
+            "service-state": "enabled", "last-update": when(started)}
+
+
+def host_usage(row: dict, host_name: str) -> dict:
+    """One line of a host's usage; Cinder gives every number as a string."""
+    return {"host": host_name, "project": row["project"], "volume_count": str(row["volume_count"]),
+            "total_volume_gb": str(row["total_volume_gb"]), "snapshot_count": str(row["snapshot_count"]),
+            "total_snapshot_gb": str(row["total_snapshot_gb"])}

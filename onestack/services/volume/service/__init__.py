@@ -18,6 +18,7 @@ from onestack.services.volume.public import AttachmentRef, Connection, VolumeRef
 from onestack.services.volume.service import quotas, types
 from onestack.services.volume.service.access import load
 from onestack.services.volume.service.attachments import Attachments
+from onestack.services.volume.service.backend import Backend
 from onestack.services.volume.service.backups import Backups, BackupStores
 from onestack.services.volume.service.catalog import Catalog
 from onestack.services.volume.service.imageapi import ImageAPI
@@ -40,6 +41,7 @@ class VolumeService:
         self.backups = Backups(db, settings.volume, self.catalog)
         self.transfers = Transfers(db)
         self.qos = Qos(db)
+        self.backend = Backend(db, self.files)
         self.messages = Messages(db)
         self.snapshots = Snapshots(db)
         self.attachments = Attachments(db, self.files)
