@@ -175,6 +175,12 @@ class ComputeDriver(Protocol):
         not); dropped from the guest's spec."""
         ...
 
+    def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
+        """Make the empty qcow2 at ``overlay_path`` (backed by the volume's current data) the layer the running
+        guest writes the volume to, atomically, so the data below it are frozen; False when no running guest
+        holds the volume, ``DriverError`` when the guest could not."""
+        ...
+
     def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
         """Grow an attached volume's disk to ``size_bytes`` through the running guest, which holds its file open
         and sees the new size at once; False when no running guest holds it (the file may be grown as it

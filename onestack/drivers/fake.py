@@ -160,6 +160,12 @@ class FakeDriver:
             guest.spec = dataclasses.replace(guest.spec, volumes=tuple(v for v in guest.spec.volumes
                                                                        if v.volume_id != volume_id))
 
+    def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
+        """A fake guest holds no file open: the volume's file is frozen as it lies."""
+        with self._lock:
+            self._guest(uuid)
+        return False
+
     def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
         """A fake guest holds no file open: the volume's file is grown as it lies."""
         with self._lock:

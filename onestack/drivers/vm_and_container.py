@@ -90,6 +90,9 @@ class VmAndContainerDriver:
     def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
         return self._by_uuid(uuid).extend_volume(uuid, volume_id, size_bytes)
 
+    def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
+        return self._by_uuid(uuid).snapshot_volume(uuid, volume_id, overlay_path)
+
     def detach_interface(self, uuid: str, nic: NIC) -> None:
         self._by_uuid(uuid).detach_interface(uuid, nic)
 

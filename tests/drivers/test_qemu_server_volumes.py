@@ -17,12 +17,12 @@ from onestack.drivers.qemu.layout import InstanceDir
 from onestack.drivers.qemu.qmp import QMP
 from onestack.drivers.qemu.volumes import Names
 from tests.api.helpers import ok, wait
-from tests.api.volume_helpers import volume_file
+from tests.api.volume_helpers import read_at, volume_file
 from tests.cloudfixture import Cloud
 from tests.drivers import serial
 
 pytestmark = pytest.mark.qemu
-GiB = 1024 ** 3
+GiB, MiB = 1024 ** 3, 1024 ** 2
 CLI_VERSION = ("--os-compute-api-version", "2.79")
 
 
@@ -125,12 +125,29 @@ def test_a_volume_carries_a_marker_from_one_guest_to_another(tmp_path, tiny_imag
         assert two.run("head -c 13 /dev/vdb") == "carried-by-v1"
         # per-GB limits follow the size at the next attach, as in Cinder; the running guest keeps its own
         assert throttle_limits(cloud, second, volume_id) == {"bps-total": 104857600, "iops-total": 1000}
+
+        # a snapshot of the attached volume is taken live (QMP): what the guest writes next is not in it
+        cli(cloud, "--os-volume-api-version", "3.66", "volume", "snapshot", "create", "--volume", "v1", "s1")
+        wait(lambda: cli(cloud, "volume", "snapshot", "show", "s1")["status"] == "available", 60, "s1 available")
+        assert two.run("echo after-the-snapshot | dd of=/dev/vdb bs=1M seek=1 conv=fsync 2>/dev/null; "
+                       "echo written") == "written"
+        cli(cloud, "volume", "create", "--snapshot", "s1", "v2")
+        wait(lambda: volume_status(cloud, "v2") == "available", 60, "v2 available")
+        v2 = volume_file(cloud, cli(cloud, "volume", "show", "v2")["id"])
+        assert read_at(v2, 0, 13) == b"carried-by-v1" and read_at(v2, MiB, 18) != b"after-the-snapshot"
+        assert read_at(volume_file(cloud, volume_id), MiB, 18) == b"after-the-snapshot"
+        assert two.run("head -c 13 /dev/vdb") == "carried-by-v1"
         listed = cli(cloud, "server", "volume", "list", "vm2")
         assert [(v["Volume ID"], v["Device"]) for v in listed] == [(volume_id, "/dev/vdb")]
 
         cloud.openstack("server", "delete", "--wait", "vm1", "vm2")
         assert volume_status(cloud, "v1") == "available"
         assert cli(cloud, "volume", "show", "v1")["attachments"] == []
+        # the snapshot goes once no guest holds the files backing on it (its data copied into them)
+        cloud.openstack("volume", "snapshot", "delete", "s1")
+        wait(lambda: not cli(cloud, "volume", "snapshot", "list"), 60, "s1 gone")
+        assert read_at(v2, 0, 13) == b"carried-by-v1"
+        assert read_at(volume_file(cloud, volume_id), MiB, 18) == b"after-the-snapshot"
     finally:
         for one_shell in shells:
             one_shell.close()

@@ -17,6 +17,7 @@ import pytest
 from onestack.drivers import specfile
 from onestack.drivers.compute import DriverError, InstanceSpec, VolumeDisk
 from onestack.drivers.qemu import QemuDriver, accel
+from tests.api.volume_helpers import read_at
 from tests.drivers import serial
 
 pytestmark = pytest.mark.qemu
@@ -108,6 +109,26 @@ def test_hot_plug_write_detach_reboot_and_throttle(driver, tiny_image, tmp_path)
         assert virtual_size(Path(disk.path)) == 128 * MiB
         assert driver.extend_volume(spec.uuid, volume_id, 128 * MiB) is True  # asked again: nothing changes
         assert driver.extend_volume(spec.uuid, str(uuid.uuid4()), 128 * MiB) is False  # not this guest's
+
+        # a live snapshot, named as the volume service names its files: the guest switches to an empty overlay
+        # (backed by the snapshot's name), then the files are renamed under it; later writes miss the snapshot
+        volume_path = Path(disk.path)
+        for number in (1, 2):
+            overlay, frozen = tmp_path / f".v1.qcow2.partial{number}", tmp_path / f"snap{number}.qcow2"
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", frozen.name, "-u",
+                            str(overlay), str(128 * MiB)], check=True)
+            assert driver.snapshot_volume(spec.uuid, volume_id, str(overlay)) is True
+            assert driver.snapshot_volume(spec.uuid, volume_id, str(overlay)) is True  # repeated: nothing more
+            volume_path.rename(frozen)
+            overlay.rename(volume_path)
+            assert shell.run(f"echo after-snapshot-{number} | dd of=/dev/vdb bs=1M seek={number} conv=fsync "
+                             "2>/dev/null; echo written") == "written"
+        assert read_at(tmp_path / "snap1.qcow2", MiB, 16) != b"after-snapshot-1"
+        assert read_at(tmp_path / "snap2.qcow2", MiB, 16) == b"after-snapshot-1"  # what came before it
+        assert read_at(tmp_path / "snap2.qcow2", 2 * MiB, 16) != b"after-snapshot-2"
+        assert read_at(volume_path, 2 * MiB, 16) == b"after-snapshot-2"
+        assert read_at(volume_path, 0, 22) == b"onestack-volume-marker"
+        assert driver.snapshot_volume(spec.uuid, str(uuid.uuid4()), str(overlay)) is False  # not this guest's
         driver.detach_volume(spec.uuid, volume_id)
         driver.detach_volume(spec.uuid, volume_id)  # repeated: nothing more
         assert shell.run("ls /sys/block").split() == ["vda"]

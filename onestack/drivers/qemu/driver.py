@@ -202,6 +202,14 @@ class QemuDriver:
                 qmp.execute("cont")
 
     def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
+        return self._on_volume(uuid, volume_id, "extend", lambda qmp: volumes.resize(qmp, volume_id, size_bytes))
+
+    def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
+        return self._on_volume(uuid, volume_id, "snapshot",
+                               lambda qmp: volumes.snapshot(qmp, volume_id, overlay_path))
+
+    def _on_volume(self, uuid: str, volume_id: str, what: str, act) -> bool:
+        """``act`` on the running guest's QMP when the guest has the volume; False when none runs with it."""
         with self._locks[uuid]:
             where = self._dir(uuid)
             if not where.exists() or not self._pid(uuid):
@@ -210,9 +218,9 @@ class QemuDriver:
                 return False
             try:
                 with self._qmp(uuid) as qmp:
-                    volumes.resize(qmp, volume_id, size_bytes)
+                    act(qmp)
             except QMPError as exc:
-                raise DriverError(f"cannot extend volume {volume_id}: {exc}") from exc
+                raise DriverError(f"cannot {what} volume {volume_id}: {exc}") from exc
             return True
 
     def suspend(self, uuid: str) -> None:

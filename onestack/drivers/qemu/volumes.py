@@ -100,25 +100,78 @@ def unplug(qmp: QMP, volume_id: str, timeout: float) -> bool:
     return True
 
 
+def _layer_name(volume_id: str, number: int) -> str:
+    """The node of the ``number``th overlay a live snapshot put over the volume's first file."""
+    return f"s{number}-{Names.of(volume_id).node.removeprefix('vol-')}"
+
+
+def _chain(qmp: QMP, volume_id: str) -> list[dict]:
+    """The volume's named nodes from the top (the throttle filter, then the newest overlay) down to the first
+    file's format node, those that exist."""
+    names = Names.of(volume_id)
+    nodes = {n["node-name"]: n for n in qmp.execute("query-named-block-nodes", flat=True)}
+    layers = []
+    number = 1
+    while _layer_name(volume_id, number) in nodes:
+        layers.append(nodes[_layer_name(volume_id, number)])
+        number += 1
+    top = [nodes[names.throttled]] if names.throttled in nodes else []
+    bottom = [nodes[names.node]] if names.node in nodes else []
+    return top + layers[::-1] + bottom
+
+
+def _filename(node: dict) -> str | None:
+    """The file a format node reads (QEMU writes a node with a backing chain as ``json:{...}``)."""
+    name = node.get("file") or ""
+    if name.startswith("json:"):
+        try:
+            return (json.loads(name[5:]).get("file") or {}).get("filename")
+        except ValueError:
+            return None
+    return name
+
+
 def resize(qmp: QMP, volume_id: str, size_bytes: int) -> None:
     """Grow the volume's disk (the file with it) as the guest runs; virtio tells the guest its new capacity.
-    Asked of the node the device reads, the throttle filter when there is one: QEMU tells a node's parents
+    Asked of the node the device reads (the throttle filter when there is one): QEMU tells a node's parents
     of a new size, not their parents.  Asking again for the size it has is harmless."""
-    names = Names.of(volume_id)
+    chain = _chain(qmp, volume_id)
+    if not chain:
+        raise QMPError(f"volume {volume_id} has no block node in this guest")
+    qmp.execute("block_resize", **{"node-name": chain[0]["node-name"], "size": size_bytes})
+
+
+def snapshot(qmp: QMP, volume_id: str, overlay_path: str) -> None:
+    """Freeze what the guest has written so far: the qcow2 at ``overlay_path`` (made by the caller, with no
+    data and the frozen file as its backing) becomes the layer the guest writes to, atomically
+    (``blockdev-snapshot``); the file below it is no longer written.  Nothing if that overlay is the guest's
+    already (a repeated call)."""
+    chain = _chain(qmp, volume_id)
+    layers = [n for n in chain if n["node-name"] != Names.of(volume_id).throttled]
+    if not layers:
+        raise QMPError(f"volume {volume_id} has no block node in this guest")
+    if _filename(layers[0]) == overlay_path:
+        return
+    number = len(layers)  # the first file's node and each earlier overlay
+    new = _layer_name(volume_id, number)
+    qmp.execute("blockdev-add", **{"driver": "qcow2", "node-name": new, "discard": "unmap", "backing": None,
+                                   "file": {"driver": "file", "filename": overlay_path}})
     try:
-        qmp.execute("block_resize", **{"node-name": names.throttled, "size": size_bytes})
-    except QMPError:  # not limited: the device reads the format node
-        qmp.execute("block_resize", **{"node-name": names.node, "size": size_bytes})
+        qmp.execute("blockdev-snapshot", node=layers[0]["node-name"], overlay=new)
+    except QMPError:
+        qmp.execute("blockdev-del", **{"node-name": new})
+        raise
 
 
 def _release(qmp: QMP, volume_id: str) -> None:
-    """Remove the volume's block nodes and throttle group, those that exist."""
+    """Remove the volume's block nodes (from the top: filter, overlays, first file) and throttle group, those
+    that exist."""
     names = Names.of(volume_id)
-    for node in (names.throttled, names.node):
+    for node in [n["node-name"] for n in _chain(qmp, volume_id)]:
         try:
             qmp.execute("blockdev-del", **{"node-name": node})
         except QMPError:
-            pass  # never added, or gone already
+            pass  # gone already
     try:
         qmp.execute("object-del", id=names.group)
     except QMPError:

@@ -2,7 +2,9 @@
 
 Block Storage tells compute that a volume attached to servers grew, as Cinder sends Nova the
 ``volume-extended`` external event: each server holding the volume records an ``extend_volume`` action, and
-a running guest grows its disk (it holds the volume's file open, so the file grows through it).
+a running guest grows its disk (it holds the volume's file open, so the file grows through it).  A
+snapshot of a volume a running guest holds is taken by that guest (``snapshot_volume``), so what it writes
+next goes to a new layer and the snapshot is a consistent copy.
 """
 
 from __future__ import annotations
@@ -15,3 +17,8 @@ class GuestVolumes(Protocol):
         """The volume now has ``size_gb``: True when a running guest grew its disk (and the file with it); False
         when no running guest holds the file (the caller grows it); an ``APIError`` (409) when a guest could
         not grow it."""
+
+    def snapshot_volume(self, volume_id: str, overlay_path: str) -> bool:
+        """Freeze the volume's data under the running guest that has it: the empty qcow2 at ``overlay_path``
+        becomes what the guest writes to (QMP ``blockdev-snapshot``).  True when a guest did; False when no
+        running guest holds the file; an ``APIError`` (409) when the guest could not, or several hold it."""

@@ -115,6 +115,9 @@ class ComputeService:
     def volume_extended(self, volume_id: str, size_gb: int) -> bool:
         return self.volume_attachments.extended(volume_id, size_gb)
 
+    def snapshot_volume(self, volume_id: str, overlay_path: str) -> bool:
+        return self.volume_attachments.snapshot(volume_id, overlay_path)
+
     def set_guest_password(self, instance_id: str, password: str) -> bool:
         """The password a guest posts, kept once: False if it was set already."""
         with self.db.write() as session:

@@ -238,6 +238,27 @@ class VolumeAttachments:
             raise Conflict(f"Failed to extend volume {volume_id}: {failure}")
         return grown
 
+    # -- a live snapshot of an attached volume ----------------------------------------------------------
+    def snapshot(self, volume_id: str, overlay_path: str) -> bool:
+        """Have the running guest holding the volume write to ``overlay_path`` from now on (the data below it
+        frozen); True when one did."""
+        with self.db.read() as session:
+            rows = list(session.scalars(select(BlockDevice).where(BlockDevice.volume_id == volume_id,
+                                                                  BlockDevice.status.in_(("attached", "detaching")))))
+            instances = [session.get(Instance, row.instance_uuid) for row in rows]
+        holding = [i for i in instances if i is not None and not i.deleted and i.host is not None
+                   and i.vm_state != st.SHELVED_OFFLOADED]
+        done = False
+        for instance in holding:
+            try:
+                if self._driver(instance).snapshot_volume(instance.id, volume_id, overlay_path):
+                    if done:  # the same file written by two guests: no consistent snapshot to take
+                        raise Conflict(f"Volume {volume_id} is written by several running guests.")
+                    done = True
+            except DriverError as error:
+                raise Conflict(f"Failed to snapshot volume {volume_id} in instance {instance.id}: {error}") from None
+        return done
+
     def release_all(self, instance: Instance) -> None:
         """A deleted server's volumes: each attachment deleted (the volume ``available`` again) and the volumes
         asked for with ``delete_on_termination`` deleted.  What the block storage service refuses is logged and

@@ -224,7 +224,7 @@ class Reconciler:
                 raise VolumeFileError(f"volume {snapshot.volume_id} is gone")
             if volume.task == "create":
                 return WAIT
-            self.files.take_snapshot(volume.id, snapshot.id)
+            self._take_snapshot(volume, snapshot)
             self._done(Snapshot, snapshot, "available")
         elif snapshot.task == "delete":
             with self.db.read() as session:
@@ -235,6 +235,19 @@ class Reconciler:
                 return WAIT
             self._delete_snapshot(snapshot)
         return None
+
+    def _take_snapshot(self, volume: Volume, snapshot: Snapshot) -> None:
+        """A running guest holding the volume switches to the new overlay itself (a live snapshot through QMP),
+        so nothing it writes lands in the frozen file; a file no guest holds is frozen as it lies."""
+        overlay = self.files.snapshot_overlay(volume.id, snapshot.id)
+        if overlay is None:
+            return  # taken already
+        if self.guests is not None:
+            try:
+                self.guests.snapshot_volume(volume.id, str(overlay))
+            except APIError as exc:
+                raise VolumeFileError(exc.message) from None
+        self.files.freeze(volume.id, snapshot.id)
 
     def _delete_snapshot(self, snapshot: Snapshot) -> None:
         self.files.delete_snapshot(snapshot.id)
