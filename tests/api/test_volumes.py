@@ -281,7 +281,7 @@ def test_a_type_no_backend_offers_makes_a_volume_in_error_with_a_message(storage
               202)["volume"]
     assert ok(storage.http.get(f"/volumes/{made['id']}"))["volume"]["status"] == "error"
     (message,) = ok(storage.http.get("/messages", params={"resource_uuid": made["id"]}))["messages"]
-    assert "No valid backend" in message["user_message"]
+    assert "No valid backend" in message["user_message"] and message["request_id"].startswith("req-")
     # what the backend offers places volumes as before
     fine = ok(cinder_admin.post("/types", json={"volume_type": {
         "name": f"file-{storage.id[:8]}", "extra_specs": {"storage_protocol": "file", "vendor_name": "Open Source"}}}))
