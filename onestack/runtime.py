@@ -51,6 +51,7 @@ class Runtime:
         self.compute = ComputeService(self.db, settings, network=NetworkFacade(self.network),
                                       images=ImageFacade(self.image), placement=PlacementFacade(self.placement),
                                       volumes=self.volume, schedules=network_node)
+        self.volume.guests = self.compute  # a QoS change reaches the guests that have the volume
         self.compute_reconciler = InstanceReconciler.of(self.compute)
         self.power_sync = PowerSync(self.db, self.compute.hosts)
         # Volume files live in the controller's data dir: joined hosts leave them to it.

@@ -175,6 +175,11 @@ class ComputeDriver(Protocol):
         not); dropped from the guest's spec."""
         ...
 
+    def set_volume_limits(self, uuid: str, volume_id: str, throttle: dict) -> bool:
+        """New QoS limits for an attached volume (QEMU's, as ``VolumeDisk.throttle``), kept in the guest's spec
+        and applied to the running guest; False when the guest does not have the volume."""
+        ...
+
     def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
         """Make the empty qcow2 at ``overlay_path`` (backed by the volume's current data) the layer the running
         guest writes the volume to, atomically, so the data below it are frozen; False when no running guest

@@ -92,6 +92,12 @@ def test_a_volume_carries_a_marker_from_one_guest_to_another(tmp_path, tiny_imag
         assert one.run("cat /sys/block/vdb/serial") == volume_id[:20]
         # what QEMU itself holds: the disk goes through a throttle group with the type's limits
         assert throttle_limits(cloud, first, volume_id) == {"bps-total": 104857600, "iops-total": 1000}
+        # a change of the type's QoS reaches the running guest at once
+        cloud.openstack("volume", "qos", "set", "--property", "total_bytes_sec=52428800", "fe-limits")
+        assert throttle_limits(cloud, first, volume_id) == {"bps-total": 52428800, "iops-total": 1000}
+        cloud.openstack("volume", "qos", "unset", "--property", "total_bytes_sec", "fe-limits")
+        assert throttle_limits(cloud, first, volume_id) == {"iops-total": 1000}
+        cloud.openstack("volume", "qos", "set", "--property", "total_bytes_sec=104857600", "fe-limits")
         assert one.run("echo carried-by-v1 | dd of=/dev/vdb conv=fsync 2>/dev/null && echo written") == "written"
 
         # a hard reboot is a new QEMU from the spec: the volume is still there, with the data

@@ -160,6 +160,17 @@ def test_hot_plug_write_detach_reboot_and_throttle(driver, tiny_image, tmp_path)
         assert driver.extend_volume(spec.uuid, limited_id, 128 * MiB) is True
         wait_for(lambda: shell.run("cat /sys/block/vdc/size") == str(128 * MiB // 512), 30,
                  "the guest to see the grown limited disk")
+        # limits changed while the guest runs: lifted on the limited disk, set on the other
+        assert driver.set_volume_limits(spec.uuid, limited_id, {}) is True
+        assert driver.set_volume_limits(spec.uuid, volume_id, {"bps-write": MiB}) is True
+        lifted = shell.run("s=$(date +%s); dd if=/dev/zero of=/dev/vdc bs=64k count=64 conv=fsync 2>/dev/null;"
+                           " echo $(( $(date +%s) - s ))", seconds=120)
+        slowed = shell.run("s=$(date +%s); dd if=/dev/zero of=/dev/vdb bs=64k count=64 conv=fsync 2>/dev/null;"
+                           " echo $(( $(date +%s) - s ))", seconds=120)
+        print(f"4 MiB written after the change: {lifted}s lifted, {slowed}s limited to 1 MiB/s")
+        assert int(lifted) <= 2 and int(slowed) >= 3
+        assert '"bps-write": 1048576' in kept.read_text()  # a later start of the guest keeps them
+        assert driver.set_volume_limits(spec.uuid, str(uuid.uuid4()), {}) is False  # not this guest's
         driver.detach_volume(spec.uuid, limited_id)
         assert shell.run("ls /sys/block").split() == ["vda", "vdb"]
     finally:

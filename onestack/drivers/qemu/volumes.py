@@ -1,5 +1,6 @@
-"""A volume as QEMU objects: its file opened as a block node (with a throttle filter over it when the
-volume has QoS limits) and a virtio-blk device whose serial is the volume id.
+"""A volume as QEMU objects: its file opened as a block node with a throttle filter over it (its throttle
+group holds the volume's QoS limits, none when unlimited, so limits can change while the guest runs) and a
+virtio-blk device whose serial is the volume id.
 
 The same dictionaries are given on the command line (``-object``/``-blockdev``/``-device`` in JSON) and to
 QMP (``object-add``/``blockdev-add``/``device_add``), so a volume started with the guest and one hot-plugged
@@ -11,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from onestack.drivers.compute import VolumeDisk
+from onestack.drivers.compute import QOS_LIMITS, VolumeDisk
 from onestack.drivers.qemu.qmp import QMP, QMPError
 
 
@@ -30,22 +31,28 @@ class Names:
         return cls(node=f"vol-{short}", throttled=f"thr-{short}", group=f"tg-{short}", device=f"vol-{volume_id}")
 
 
-def group_object(disk: VolumeDisk) -> dict | None:
-    """The throttle group holding the volume's limits (None: unlimited)."""
-    if not disk.throttle:
-        return None
+def group_object(disk: VolumeDisk) -> dict:
+    """The throttle group holding the volume's limits (empty: unlimited)."""
     return {"qom-type": "throttle-group", "id": Names.of(disk.volume_id).group, "limits": dict(disk.throttle)}
 
 
 def block_nodes(disk: VolumeDisk) -> list[dict]:
-    """The nodes to add in order: the file with its format, then the throttle filter if limited."""
+    """The nodes to add in order: the file with its format, then the throttle filter the device reads."""
     names = Names.of(disk.volume_id)
-    nodes = [{"driver": disk.format, "node-name": names.node, "read-only": disk.read_only, "discard": "unmap",
-              "file": {"driver": "file", "filename": disk.path}}]
-    if disk.throttle:
-        nodes.append({"driver": "throttle", "node-name": names.throttled, "throttle-group": names.group,
-                      "file": names.node})
-    return nodes
+    return [{"driver": disk.format, "node-name": names.node, "read-only": disk.read_only, "discard": "unmap",
+             "file": {"driver": "file", "filename": disk.path}},
+            {"driver": "throttle", "node-name": names.throttled, "throttle-group": names.group, "file": names.node}]
+
+
+def set_limits(qmp: QMP, volume_id: str, throttle: dict) -> bool:
+    """Give the running disk new limits (each one not named is lifted); False when the disk has no throttle
+    group (plugged before every disk had one: the limits apply when the guest next starts)."""
+    group = f"/objects/{Names.of(volume_id).group}"
+    if not any(o["name"] == Names.of(volume_id).group for o in qmp.execute("qom-list", path="/objects")):
+        return False
+    qmp.execute("qom-set", path=group, property="limits",
+                value={limit: int(throttle.get(limit, 0)) for limit in QOS_LIMITS.values()})
+    return True
 
 
 def device(disk: VolumeDisk) -> dict:
@@ -59,8 +66,7 @@ def device(disk: VolumeDisk) -> dict:
 
 
 def argv(disk: VolumeDisk) -> list[str]:
-    group = group_object(disk)
-    args = ["-object", json.dumps(group)] if group else []
+    args = ["-object", json.dumps(group_object(disk))]
     for node in block_nodes(disk):
         args += ["-blockdev", json.dumps(node)]
     return args + ["-device", json.dumps(device(disk))]
@@ -77,9 +83,7 @@ def plug(qmp: QMP, disk: VolumeDisk) -> None:
         return
     _release(qmp, disk.volume_id)
     try:
-        group = group_object(disk)
-        if group:
-            qmp.execute("object-add", **group)
+        qmp.execute("object-add", **group_object(disk))
         for node in block_nodes(disk):
             qmp.execute("blockdev-add", **node)
         qmp.execute("device_add", **device(disk))

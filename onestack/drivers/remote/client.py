@@ -87,6 +87,9 @@ class RemoteDriver:
     def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
         return bool(self._call("snapshot_volume", uuid, volume_id, overlay_path))
 
+    def set_volume_limits(self, uuid: str, volume_id: str, throttle: dict) -> bool:
+        return bool(self._call("set_volume_limits", uuid, volume_id, throttle))
+
     def console_socket(self, uuid: str, kind: str) -> str:
         """The link's URL of the guest's console (``ConsoleUnavailable`` if it has none now)."""
         self._call("console_socket", uuid, kind)

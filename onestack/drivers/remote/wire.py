@@ -27,7 +27,8 @@ MAX_SKEW = 60.0
 
 # the calls one process may make on another's drivers: everything else a host's own engine does
 CALLS = ("console_output", "set_admin_password", "instance_info", "attach_interface", "detach_interface",
-         "attach_volume", "detach_volume", "extend_volume", "snapshot_volume", "console_socket")
+         "attach_volume", "detach_volume", "extend_volume", "snapshot_volume", "set_volume_limits",
+         "console_socket")
 ERRORS: dict[str, type[Exception]] = {"DriverError": DriverError, "ConsoleUnavailable": ConsoleUnavailable}
 
 
@@ -74,6 +75,8 @@ def encode_args(method: str, args: tuple) -> dict:
         return {"volume_id": args[0], "size_bytes": args[1]}
     if method == "snapshot_volume":
         return {"volume_id": args[0], "overlay_path": args[1]}
+    if method == "set_volume_limits":
+        return {"volume_id": args[0], "throttle": dict(args[1])}
     if method == "console_output":
         return {"length": args[0]}
     if method == "set_admin_password":
@@ -94,6 +97,8 @@ def decode_args(method: str, body: dict) -> tuple:
         return (body["volume_id"], int(body["size_bytes"]))
     if method == "snapshot_volume":
         return (body["volume_id"], str(body["overlay_path"]))
+    if method == "set_volume_limits":
+        return (body["volume_id"], {str(k): int(v) for k, v in dict(body["throttle"]).items()})
     if method == "console_output":
         return (body.get("length"),)
     if method == "set_admin_password":

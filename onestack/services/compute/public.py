@@ -18,6 +18,10 @@ class GuestVolumes(Protocol):
         when no running guest holds the file (the caller grows it); an ``APIError`` (409) when a guest could
         not grow it."""
 
+    def volume_limits_changed(self, volume_id: str, qos_specs: dict | None) -> None:
+        """The volume's front-end QoS keys changed (its type's spec or association did): the guests that have
+        it take them at once, and keep them across restarts."""
+
     def snapshot_volume(self, volume_id: str, overlay_path: str) -> bool:
         """Freeze the volume's data under the running guest that has it: the empty qcow2 at ``overlay_path``
         becomes what the guest writes to (QMP ``blockdev-snapshot``).  True when a guest did; False when no

@@ -118,6 +118,9 @@ class ComputeService:
     def snapshot_volume(self, volume_id: str, overlay_path: str) -> bool:
         return self.volume_attachments.snapshot(volume_id, overlay_path)
 
+    def volume_limits_changed(self, volume_id: str, qos_specs: dict | None) -> None:
+        self.volume_attachments.limits_changed(volume_id, qos_specs)
+
     def set_guest_password(self, instance_id: str, password: str) -> bool:
         """The password a guest posts, kept once: False if it was set already."""
         with self.db.write() as session:

@@ -238,6 +238,30 @@ class VolumeAttachments:
             raise Conflict(f"Failed to extend volume {volume_id}: {failure}")
         return grown
 
+    # -- new QoS limits of an attached volume ----------------------------------------------------------
+    def limits_changed(self, volume_id: str, qos_specs: dict | None) -> None:
+        """Each server's connection of the volume takes the new limits (what every later start of the guest
+        reads), then the running guest takes them; a guest that cannot is logged and gets them at its next
+        start."""
+        changed = []
+        with self.db.write() as session:
+            for row in session.scalars(select(BlockDevice).where(BlockDevice.volume_id == volume_id,
+                                                                 BlockDevice.connection.is_not(None))):
+                connection = dict(row.connection)
+                connection["data"] = {**(connection.get("data") or {}), "qos_specs": qos_specs}
+                row.connection = connection
+                changed.append((row.instance_uuid, VolumeDisk.from_connection(connection).throttle))
+        for instance_id, throttle in changed:
+            with self.db.read() as session:
+                instance = session.get(Instance, instance_id)
+            if instance is None or instance.host is None or instance.vm_state == st.SHELVED_OFFLOADED:
+                continue
+            try:
+                self._driver(instance).set_volume_limits(instance.id, volume_id, throttle)
+            except DriverError as error:
+                LOG.warning("instance %s: new limits of volume %s wait for its next start: %s", instance.id,
+                            volume_id, error)
+
     # -- a live snapshot of an attached volume ----------------------------------------------------------
     def snapshot(self, volume_id: str, overlay_path: str) -> bool:
         """Have the running guest holding the volume write to ``overlay_path`` from now on (the data below it

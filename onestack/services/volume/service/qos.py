@@ -9,6 +9,7 @@ disk; the file backend has no back-end limits.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,8 +57,14 @@ def _consumer(value) -> str:
 
 
 class Qos:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, changed: Callable[[set[str]], None] = lambda type_ids: None):
+        """``changed``: told the types whose front-end limits a change may have moved, after it is written."""
         self.db = db
+        self.changed = changed
+
+    @staticmethod
+    def _types_of(session: Session, row: QosSpecs) -> set[str]:
+        return set(session.scalars(select(VolumeType.id).where(VolumeType.qos_specs_id == row.id)))
 
     @staticmethod
     def _load(session: Session, ident: str) -> QosSpecs:
@@ -95,6 +102,8 @@ class Qos:
             if "consumer" in keys:
                 row.consumer = _consumer(keys.pop("consumer"))
             row.specs = {**row.specs, **keys}
+            moved = self._types_of(session, row)
+        self.changed(moved)
         return dict(specs)
 
     def unset_keys(self, ctx: Context, ident: str, keys: list[str]) -> None:
@@ -105,6 +114,8 @@ class Qos:
             if missing:
                 raise NotFound(f"QoS spec {', '.join(missing)} not found in QoS Specs {row.id}.")
             row.specs = {k: v for k, v in row.specs.items() if k not in keys}
+            moved = self._types_of(session, row)
+        self.changed(moved)
 
     def delete(self, ctx: Context, ident: str, force: bool) -> None:
         authorize(ctx, "volume_extension:qos_specs_manage:delete")
@@ -116,6 +127,7 @@ class Qos:
             for volume_type in associated:
                 volume_type.qos_specs_id = None
             session.delete(row)
+        self.changed({t.id for t in associated})
 
     def associations(self, ctx: Context, ident: str) -> list[VolumeType]:
         authorize(ctx, "volume_extension:qos_specs_manage:get")
@@ -134,15 +146,21 @@ class Qos:
             if not associate:
                 if volume_type.qos_specs_id == row.id:
                     volume_type.qos_specs_id = None
-                return
-            if volume_type.qos_specs_id not in (None, row.id):
+                moved = {volume_type.id}
+            elif volume_type.qos_specs_id not in (None, row.id):
                 raise BadRequest(f"Invalid input received: Type {volume_type.id} is already associated with "
                                  f"another qos specs: {volume_type.qos_specs_id}.")
-            volume_type.qos_specs_id = row.id
+            else:
+                volume_type.qos_specs_id = row.id
+                moved = {volume_type.id}
+        self.changed(moved)
 
     def disassociate_all(self, ctx: Context, ident: str) -> None:
         authorize(ctx, "volume_extension:qos_specs_manage:update")
         with self.db.write() as session:
             row = self._load(session, ident)
+            moved = set()
             for volume_type in session.scalars(select(VolumeType).where(VolumeType.qos_specs_id == row.id)):
                 volume_type.qos_specs_id = None
+                moved.add(volume_type.id)
+        self.changed(moved)
