@@ -38,7 +38,8 @@ AREAS = {
     "identity": {"regex": r"^tempest\.api\.identity\.", "services": set()},
     "image": {"regex": r"^tempest\.api\.image\.", "services": {"glance"}},
     "network": {"regex": r"^tempest\.api\.network\.", "services": {"neutron", "nova", "glance", "placement"}},
-    "compute": {"regex": r"^tempest\.api\.compute\.", "services": {"nova", "neutron", "glance", "placement"}},
+    # with Block Storage, so the volume tests of compute (attach, boot from volume, volume snapshots) run
+    "compute": {"regex": r"^tempest\.api\.compute\.", "services": {"nova", "neutron", "glance", "placement", "cinder"}},
     # Block Storage with the image service (volumes from images, uploads to images) and compute on the fake
     # driver (attaching to servers, boot from volume).  One worker: volume files are made by one reconciler.
     "volume": {"regex": r"^tempest\.api\.volume\.", "services": {"cinder", "glance", "nova", "neutron", "placement"},
@@ -150,11 +151,11 @@ def compute_sections(admin: dict) -> dict:
         # every test up to the microversion the cloud declares runs
         current = [v for v in http.get("/compute/").json()["versions"] if v["id"] == "v2.1"][0]
     built = ("pause", "suspend", "console_output", "config_drive", "metadata_service", "resize", "snapshot", "rescue",
-             "shelve", "interface_attach", "change_password")
+             "shelve", "interface_attach", "change_password", "boot_from_volume", "volume_multiattach")
     not_built = ("cold_migration", "live_migration", "shelve_migrate",
                  "vnc_console", "spice_console", "serial_console",
                  "personality", "attach_encrypted_volume", "block_migration_for_live_migration", "stable_rescue",
-                 "volume_multiattach", "boot_from_volume", "cinder", "disk_config", "hostname_fqdn_sanitization",
+                 "disk_config", "hostname_fqdn_sanitization",
                  "unified_limits", "volume_backed_live_migration", "swap_volume", "ide_bus", "rdp_console")
     return {
         "compute": {"image_ref": images[0], "image_ref_alt": images[1], "flavor_ref": "42", "flavor_ref_alt": "84",
