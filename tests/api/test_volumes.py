@@ -301,3 +301,25 @@ def test_full_pages_link_the_next_and_bad_values_are_400_or_404(storage):
     # detaching a volume with nothing attached passes, as in Cinder
     ok(storage.http.post(f"/volumes/{first['id']}/action", json={"os-detach": {}}), 202)
     assert ok(storage.http.get(f"/volumes/{first['id']}"))["volume"]["status"] == "available"
+
+
+def test_readonly_shows_in_metadata_and_a_snapshot_status_update(storage, cinder_admin):
+    volume = storage.volume(metadata={"k": "v"})
+    assert ok(storage.http.get(f"/volumes/{volume['id']}"))["volume"]["metadata"] == {"k": "v"}
+    for flag in (True, False):
+        ok(storage.http.post(f"/volumes/{volume['id']}/action",
+                             json={"os-update_readonly_flag": {"readonly": flag}}), 202)
+        assert ok(storage.http.get(f"/volumes/{volume['id']}"))["volume"]["metadata"] == {"k": "v",
+                                                                                          "readonly": str(flag)}
+    assert ok(storage.http.get(f"/volumes/{volume['id']}/metadata"))["metadata"] == {"k": "v"}  # the user's own
+    snapshot = storage.snapshot(volume["id"])
+    action = f"/snapshots/{snapshot['id']}/action"
+    # only from creating (to available or error) or deleting, as Cinder allows
+    reply = storage.http.post(action, json={"os-update_snapshot_status": {"status": "error"}})
+    assert reply.status_code == 400 and "not allowed" in reply.text
+    ok(cinder_admin.post(action, json={"os-reset_status": {"status": "creating"}}), 202)
+    ok(storage.http.post(action, json={"os-update_snapshot_status": {"status": "error", "progress": "80%"}}), 202)
+    shown = ok(cinder_admin.get(f"/snapshots/{snapshot['id']}"))["snapshot"]
+    assert (shown["status"], shown["os-extended-snapshot-attributes:progress"]) == ("error", "80%")
+    reply = storage.http.post(action, json={"os-update_snapshot_status": {"status": "available"}})
+    assert reply.status_code == 400  # from error: nothing

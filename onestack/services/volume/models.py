@@ -104,6 +104,8 @@ class Volume(Base):
     type_id: Mapped[str] = mapped_column(ForeignKey("volume_type.id"))
     bootable: Mapped[bool] = mapped_column(Boolean, default=False)
     readonly: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Cinder's admin metadata a volume shows among its metadata once set ("readonly": "True"/"False")
+    admin_metadata: Mapped[dict | None] = mapped_column(JSON)
     multiattach: Mapped[bool] = mapped_column(Boolean, default=False)
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     image_metadata: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -147,6 +149,8 @@ class Snapshot(Base):
     # A frozen copy made for a volume clone: never listed, never counted, gone when no clone needs it.
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     task: Mapped[str | None] = mapped_column(String(16), index=True)
+    # what os-update_snapshot_status last said ("80%"); None: shown from the status
+    progress: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 

@@ -83,6 +83,7 @@ RULES: dict[str, Rule] = {
     "volume_extension:availability_zone_list": ALWAYS,
     "volume_extension:services:index": ADMIN,
     "volume_extension:services:update": ADMIN,
+    "snapshot_extension:snapshot_actions:update_snapshot_status": ADMIN_OR_MEMBER,
     "scheduler_extension:scheduler_stats:get_pools": ADMIN,
     "volume_extension:capabilities": ADMIN,
     "volume_extension:hosts": ADMIN,

@@ -95,6 +95,9 @@ VOLUME_ACTIONS: dict[str, dict] = {
 SNAPSHOT_ACTIONS: dict[str, dict] = {
     "os-reset_status": {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]},
     "os-force_delete": {"type": ["object", "null"]},
+    "os-update_snapshot_status": {"type": "object", "properties": {
+        "status": {"type": "string", "maxLength": 32}, "progress": {"type": "string", "maxLength": 8}},
+        "required": ["status"]},
 }
 
 

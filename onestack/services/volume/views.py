@@ -65,7 +65,9 @@ def volume(volume: Volume, url, version: Version | None, admin: bool, extended: 
         "created_at": when(volume.created_at), "updated_at": when(volume.updated_at),
         "attachments": [attachment_summary(a) for a in volume.attachments if a.attach_status == "attached"],
         "links": links(url, volume.project_id, "volumes", volume.id),
-        "metadata": dict(volume.metadata_), "bootable": "true" if volume.bootable else "false",
+        # the admin metadata Cinder shows with a volume's own (readonly, once set)
+        "metadata": {**volume.metadata_, **(volume.admin_metadata or {})},
+        "bootable": "true" if volume.bootable else "false",
         "encrypted": False, "multiattach": volume.multiattach, "replication_status": None,
         "consistencygroup_id": None, "migration_status": None, "snapshot_id": volume.snapshot_id,
         "source_volid": volume.source_volid, "user_id": volume.user_id,
@@ -99,7 +101,8 @@ def snapshot(snapshot: Snapshot, version: Version | None, detail: bool = True) -
             "metadata": dict(snapshot.metadata_), "created_at": when(snapshot.created_at),
             "updated_at": when(snapshot.updated_at)}
     if detail:
-        body["os-extended-snapshot-attributes:progress"] = "100%" if snapshot.status == "available" else "0%"
+        body["os-extended-snapshot-attributes:progress"] = snapshot.progress or (
+            "100%" if snapshot.status == "available" else "0%")
         body["os-extended-snapshot-attributes:project_id"] = snapshot.project_id
     if at_least(version, "3.14"):
         body["group_snapshot_id"] = None

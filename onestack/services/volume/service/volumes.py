@@ -373,6 +373,7 @@ class Volumes:
             authorize(ctx, "volume:update_readonly_flag", volume.project_id)
             _no_change_while_busy(volume)
             volume.readonly = readonly
+            volume.admin_metadata = {**(volume.admin_metadata or {}), "readonly": str(readonly)}
 
 
 def _uploadable(volume: Volume, force: bool) -> None:
