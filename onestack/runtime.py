@@ -51,11 +51,12 @@ class Runtime:
         self.compute = ComputeService(self.db, settings, network=NetworkFacade(self.network),
                                       images=ImageFacade(self.image), placement=PlacementFacade(self.placement),
                                       volumes=self.volume, schedules=network_node)
+        self.volume.guests = self.compute  # a QoS change reaches the guests that have the volume
         self.compute_reconciler = InstanceReconciler.of(self.compute)
         self.power_sync = PowerSync(self.db, self.compute.hosts)
         # Volume files live in the controller's data dir: joined hosts leave them to it.
         self.volume_files = VolumeReconciler(self.db, self.volume.stores, self.volume.image_api,
-                                             self.volume.backup_stores) if network_node else None
+                                             self.volume.backup_stores, guests=self.compute) if network_node else None
         self.orchestration = OrchestrationService(self.db, settings)
         # Stacks are converged by the controller only (joined hosts have no API for it to call).
         self.orchestration_engine = OrchestrationEngine(self.db, self.orchestration) if network_node else None

@@ -38,10 +38,12 @@ AREAS = {
     "identity": {"regex": r"^tempest\.api\.identity\.", "services": set()},
     "image": {"regex": r"^tempest\.api\.image\.", "services": {"glance"}},
     "network": {"regex": r"^tempest\.api\.network\.", "services": {"neutron", "nova", "glance", "placement"}},
-    "compute": {"regex": r"^tempest\.api\.compute\.", "services": {"nova", "neutron", "glance", "placement"}},
-    # Block Storage with the image service (volumes from images, uploads to images): tests that attach to
-    # servers skip until compute is wired to it.  One worker: volume files are made by one reconciler.
-    "volume": {"regex": r"^tempest\.api\.volume\.", "services": {"cinder", "glance"}, "concurrency": "1"},
+    # with Block Storage, so the volume tests of compute (attach, boot from volume, volume snapshots) run
+    "compute": {"regex": r"^tempest\.api\.compute\.", "services": {"nova", "neutron", "glance", "placement", "cinder"}},
+    # Block Storage with the image service (volumes from images, uploads to images) and compute on the fake
+    # driver (attaching to servers, boot from volume).  One worker: volume files are made by one reconciler.
+    "volume": {"regex": r"^tempest\.api\.volume\.", "services": {"cinder", "glance", "nova", "neutron", "placement"},
+               "concurrency": "1"},
     # Swift behind Keystone: tests of middleware onestack does not provide are skipped by configuration.
     "object": {"regex": r"^tempest\.api\.object_storage\.", "services": {"swift"}},
     # Real guests on the kernel data plane: Tempest pings and SSHes into onestack-tiny through floating IPs
@@ -149,13 +151,13 @@ def compute_sections(admin: dict) -> dict:
         # every test up to the microversion the cloud declares runs
         current = [v for v in http.get("/compute/").json()["versions"] if v["id"] == "v2.1"][0]
     built = ("pause", "suspend", "console_output", "config_drive", "metadata_service", "resize", "snapshot", "rescue",
-             "shelve", "interface_attach", "change_password",
+             "shelve", "interface_attach", "change_password", "boot_from_volume", "volume_multiattach",
              # moving servers: across the cloud's two fake hosts (block migration: the disks are local)
              "cold_migration", "live_migration", "block_migration_for_live_migration", "disk_config")
     not_built = ("shelve_migrate",
                  "vnc_console", "spice_console", "serial_console",
                  "personality", "attach_encrypted_volume", "stable_rescue",
-                 "volume_multiattach", "boot_from_volume", "cinder", "hostname_fqdn_sanitization",
+                 "hostname_fqdn_sanitization",
                  "unified_limits", "volume_backed_live_migration", "swap_volume", "ide_bus", "rdp_console")
     return {
         "compute": {"image_ref": images[0], "image_ref_alt": images[1], "flavor_ref": "42", "flavor_ref_alt": "84",
@@ -192,14 +194,18 @@ def volume_sections(admin: dict) -> dict:
                           ).raise_for_status().json()
         http.put(f"/image/v2/images/{image['id']}/file", content=b"\0" * 65536,
                  headers={"Content-Type": "application/octet-stream"}).raise_for_status()
+        # DevStack's multiattach type, which Tempest's multiattach tests make their volumes of
+        http.post("/volume/v3/types", json={"volume_type": {"name": "multiattach",
+                                                             "extra_specs": {"multiattach": "<is> True"}}},
+                  headers={"OpenStack-API-Version": "volume 3.67"}).raise_for_status()
     return {
         "compute": {"image_ref": image["id"], "image_ref_alt": image["id"]},
         "volume": {"catalog_type": "block-storage", "min_microversion": "3.0", "max_microversion": "3.67",
                    "volume_size": "1", "build_interval": "1", "build_timeout": "60", "storage_protocol": "file",
-                   "vendor_name": "Open Source"},
+                   "vendor_name": "Open Source", "volume_type_multiattach": "multiattach"},
         "volume-feature-enabled": {"api_v3": "true", "snapshot": "true", "clone": "true", "backup": "true",
                                    "manage_volume": "false", "manage_snapshot": "false",
-                                   "volume_revert": "false", "extend_attached_volume": "false",
+                                   "volume_revert": "false", "extend_attached_volume": "true",
                                    "extend_volume_with_snapshot": "true", "multi_backend": "false",
                                    "consistency_group": "false", "cluster_active_active": "false",
                                    "api_extensions": "all"},

@@ -77,7 +77,8 @@ class VolumeDisk:
         throttle = {}
         for key, value in (data.get("qos_specs") or {}).items():
             limit = QOS_LIMITS.get(key)
-            if limit is not None and int(value) > 0:  # other keys (consumer, per-GB ones...) are not limits
+            # other keys (consumer, per-GB ones...) are not limits, nor is what is not a positive whole number
+            if limit is not None and str(value).strip().isdigit() and int(value) > 0:
                 throttle[limit] = int(value)
         return cls(volume_id=data["volume_id"], path=data["path"], format=data.get("format", "qcow2"),
                    read_only=data.get("access_mode") == "ro", boot=boot, throttle=throttle, rbd=rbd)
@@ -213,6 +214,23 @@ class ComputeDriver(Protocol):
     def detach_volume(self, uuid: str, volume_id: str) -> None:
         """Take the volume's disk away once the running guest has let go of it (``DriverError`` if it will
         not); dropped from the guest's spec."""
+        ...
+
+    def set_volume_limits(self, uuid: str, volume_id: str, throttle: dict) -> bool:
+        """New QoS limits for an attached volume (QEMU's, as ``VolumeDisk.throttle``), kept in the guest's spec
+        and applied to the running guest; False when the guest does not have the volume."""
+        ...
+
+    def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
+        """Make the empty qcow2 at ``overlay_path`` (backed by the volume's current data) the layer the running
+        guest writes the volume to, atomically, so the data below it are frozen; False when no running guest
+        holds the volume, ``DriverError`` when the guest could not."""
+        ...
+
+    def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
+        """Grow an attached volume's disk to ``size_bytes`` through the running guest, which holds its file open
+        and sees the new size at once; False when no running guest holds it (the file may be grown as it
+        lies), ``DriverError`` when the guest could not grow it."""
         ...
 
     def set_admin_password(self, uuid: str, password: str) -> None:

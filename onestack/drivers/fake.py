@@ -215,6 +215,28 @@ class FakeDriver:
             guest.spec = dataclasses.replace(guest.spec, volumes=tuple(v for v in guest.spec.volumes
                                                                        if v.volume_id != volume_id))
 
+    def set_volume_limits(self, uuid: str, volume_id: str, throttle: dict) -> bool:
+        with self._lock:
+            guest = self._guests.get(uuid)
+            if guest is None or not any(v.volume_id == volume_id for v in guest.spec.volumes):
+                return False
+            guest.spec = dataclasses.replace(guest.spec, volumes=tuple(
+                dataclasses.replace(v, throttle=dict(throttle)) if v.volume_id == volume_id else v
+                for v in guest.spec.volumes))
+            return True
+
+    def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
+        """A fake guest holds no file open: the volume's file is frozen as it lies."""
+        with self._lock:
+            self._guest(uuid)
+        return False
+
+    def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
+        """A fake guest holds no file open: the volume's file is grown as it lies."""
+        with self._lock:
+            self._guest(uuid)
+        return False
+
     def set_admin_password(self, uuid: str, password: str) -> None:
         with self._lock:
             guest = self._guest(uuid)

@@ -88,6 +88,15 @@ class VmAndContainerDriver:
     def detach_volume(self, uuid: str, volume_id: str) -> None:
         self._by_uuid(uuid).detach_volume(uuid, volume_id)
 
+    def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
+        return self._by_uuid(uuid).extend_volume(uuid, volume_id, size_bytes)
+
+    def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
+        return self._by_uuid(uuid).snapshot_volume(uuid, volume_id, overlay_path)
+
+    def set_volume_limits(self, uuid: str, volume_id: str, throttle: dict) -> bool:
+        return self._by_uuid(uuid).set_volume_limits(uuid, volume_id, throttle)
+
     def detach_interface(self, uuid: str, nic: NIC) -> None:
         self._by_uuid(uuid).detach_interface(uuid, nic)
 

@@ -83,6 +83,13 @@ def inspect_image(path: Path, disk_format: str) -> int:
     return int(info["virtual-size"])
 
 
+def _backing_or_none(path: Path) -> str | None:
+    try:
+        return backing_of(path)
+    except VolumeFileError:
+        return None  # not a whole qcow2 file
+
+
 def virtual_size(path: Path) -> int:
     with open(path, "rb") as f:
         header = f.read(32)
@@ -223,18 +230,36 @@ class VolumeFiles:
     # -- snapshots -------------------------------------------------------------------------------------
     def take_snapshot(self, volume_id: str, snapshot_id: str) -> None:
         """Freeze the volume's data as the snapshot; the volume goes on in a new overlay on it."""
+        if self.snapshot_overlay(volume_id, snapshot_id) is not None:
+            self.freeze(volume_id, snapshot_id)
+
+    def snapshot_overlay(self, volume_id: str, snapshot_id: str) -> Path | None:
+        """The empty overlay, backed by the snapshot's file-to-be, that the volume goes on in once its data are
+        frozen as the snapshot (made whole under another name first, and kept if it exists: a guest may write
+        to it already); None when the snapshot is taken already."""
         volume, frozen = self.volume(volume_id), self.snapshot(snapshot_id)
         overlay = self._partial(volume)
         if frozen.exists():
-            if not volume.exists():  # a crash came between the two renames
-                overlay.replace(volume)
-            return
+            self.freeze(volume_id, snapshot_id)  # a crash came between the two renames
+            return None
         if not volume.exists():
             raise VolumeFileError(f"the data of volume {volume_id} are missing")
-        _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", frozen.name, "-u", str(overlay),
-             str(virtual_size(volume)))
-        volume.replace(frozen)
-        overlay.replace(volume)
+        if not overlay.exists() or _backing_or_none(overlay) != frozen.name:  # else: what another task left
+            made = overlay.with_name(overlay.name + ".new")
+            _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", frozen.name, "-u", str(made),
+                 str(virtual_size(volume)))
+            made.replace(overlay)
+        return overlay
+
+    def freeze(self, volume_id: str, snapshot_id: str) -> None:
+        """The volume's file becomes the snapshot's and the overlay the volume's (a guest that has them open
+        keeps writing to the overlay under its new name).  Safe to repeat."""
+        volume, frozen = self.volume(volume_id), self.snapshot(snapshot_id)
+        overlay = self._partial(volume)
+        if not frozen.exists():
+            volume.replace(frozen)
+        if overlay.exists():
+            overlay.replace(volume)
 
     def delete_snapshot(self, snapshot_id: str, *, volume_id: str | None = None) -> None:
         """Remove the snapshot's file after every file backing on it is rebased onto its own backing."""

@@ -9,7 +9,7 @@ from tests.api import test_servers
 from tests.api.helpers import grant, make_user, member_of_new_project, ok
 from tests.api.helpers import wait as settle
 from tests.api.test_servers import boot, wait
-from tests.api.volume_helpers import cinder
+from tests.api.volume_helpers import cinder, image_info, volume_file
 
 tenant, image_id = test_servers.tenant, test_servers.image_id
 
@@ -326,3 +326,58 @@ def test_bootable_checks_and_no_image_at_all(tenant, volumes, image_id):
                                "boot_index": 0}], status=400, min_count=2)
     assert "multiple instances" in many["badRequest"]["message"]
     assert ok(volumes.get(f"/volumes/{plain['id']}"))["volume"]["status"] == "available"
+
+
+# -- an attached volume grows (3.42), and its type's front-end QoS reaches the host ----------------------------
+def test_an_attached_volume_grows_online_from_3_42(cloud, tenant, volumes, server):
+    volume = new_volume(volumes)
+    attach(tenant, server["id"], volume["id"])
+    action = f"/volumes/{volume['id']}/action"
+    # before 3.42 only an available volume grows, as Cinder's
+    reply = volumes.post(action, json={"os-extend": {"new_size": 2}}, headers={"OpenStack-API-Version": "volume 3.41"})
+    assert reply.status_code == 400 and "must be available" in reply.text
+    ok(volumes.post(action, json={"os-extend": {"new_size": 2}}, headers={"OpenStack-API-Version": "volume 3.42"}),
+       202)
+    grown = wait_volume(volumes, volume["id"], "in-use")
+    assert grown["size"] == 2 and grown["attachments"][0]["server_id"] == server["id"]
+    # the fake guest holds no file open: the file itself grew
+    assert image_info(volume_file(cloud, volume["id"]))["virtual-size"] == 2 * 1024 ** 3
+    # compute records the event as Nova does for Cinder's volume-extended (what Tempest waits for)
+    actions = ok(tenant.get(f"/servers/{server['id']}/os-instance-actions"))["instanceActions"]
+    (extended,) = [a for a in actions if a["action"] == "extend_volume"]
+    shown = ok(tenant.get(f"/servers/{server['id']}/os-instance-actions/{extended['request_id']}",
+                          headers=at("2.51")))["instanceAction"]
+    assert [(e["event"], e["result"]) for e in shown["events"]] == [("compute_extend_volume", "Success")]
+    assert shown["events"][0]["finish_time"]
+    # not smaller, and not while another task runs
+    reply = volumes.post(action, json={"os-extend": {"new_size": 1}}, headers={"OpenStack-API-Version": "volume 3.42"})
+    assert reply.status_code == 400
+    ok(tenant.delete(f"/servers/{server['id']}/os-volume_attachments/{volume['id']}"), 202)
+    wait_volume(volumes, volume["id"], "available")
+
+
+def qos_type(cinder_admin, name: str, consumer: str, **specs) -> dict:
+    qos = ok(cinder_admin.post("/qos-specs", json={"qos_specs": {"name": name, "consumer": consumer, **specs}}))
+    kind = ok(cinder_admin.post("/types", json={"volume_type": {"name": name}}))["volume_type"]
+    ok(cinder_admin.get(f"/qos-specs/{qos['qos_specs']['id']}/associate", params={"vol_type_id": kind["id"]}), 202)
+    return kind
+
+
+def test_a_types_front_end_qos_reaches_the_guests_host(tenant, volumes, server, cinder_admin):
+    suffix = server["id"][:8]
+    limited = qos_type(cinder_admin, f"fe-{suffix}", "front-end", total_iops_sec="500",
+                       read_bytes_sec_per_gb="1048576", write_bytes_sec_per_gb="1", write_bytes_sec_per_gb_min="4096")
+    backend = qos_type(cinder_admin, f"be-{suffix}", "back-end", total_iops_sec="500")
+    first = new_volume(volumes, size=3, volume_type=limited["id"])
+    second = new_volume(volumes, volume_type=backend["id"])
+    attach(tenant, server["id"], first["id"])
+    attach(tenant, server["id"], second["id"])
+
+    def connection(volume_id: str) -> dict:
+        (attachment,) = ok(volumes.get("/attachments", params={"volume_id": volume_id}))["attachments"]
+        return ok(volumes.get(f"/attachments/{attachment['id']}"))["attachment"]["connection_info"]
+
+    # per-GB keys become the volume's own limit (at least their _min), as Cinder computes them
+    assert connection(first["id"])["qos_specs"] == {"total_iops_sec": "500", "read_bytes_sec": str(3 * 1048576),
+                                                    "write_bytes_sec": "4096"}
+    assert connection(second["id"])["qos_specs"] is None  # the storage's limits, not the host's

@@ -252,3 +252,74 @@ def test_unknown_ids_are_404(storage):
         resp = storage.http.get(path)
         assert resp.status_code == 404 and resp.json()["itemNotFound"]["code"] == 404
     assert storage.http.delete("/volumes/nope").status_code == 404
+
+
+# -- what Tempest's volume area found (each with the answer Cinder gives) -------------------------------------
+def test_create_and_update_answers_carry_no_extension_fields(storage, cinder_admin):
+    made = ok(storage.http.post("/volumes", json={"volume": {"size": 1}}), 202)["volume"]
+    assert "os-vol-tenant-attr:tenant_id" not in made and "volume_image_metadata" not in made
+    storage.wait(made["id"], "available")
+    updated = ok(storage.http.put(f"/volumes/{made['id']}", json={"volume": {"name": "renamed"}}))["volume"]
+    assert updated["name"] == "renamed" and "os-vol-tenant-attr:tenant_id" not in updated
+    shown = ok(storage.http.get(f"/volumes/{made['id']}"))["volume"]
+    assert shown["os-vol-tenant-attr:tenant_id"] == storage.id
+    kind = ok(cinder_admin.post("/types", json={"volume_type": {"name": f"answers-{made['id'][:8]}",
+                                                                "extra_specs": {"spec1": "v1"}}}))["volume_type"]
+    assert "qos_specs_id" not in kind and kind["os-volume-type-access:is_public"] is True
+    changed = ok(cinder_admin.put(f"/types/{kind['id']}", json={"volume_type": {"description": "d"}}))["volume_type"]
+    assert "qos_specs_id" not in changed and "os-volume-type-access:is_public" not in changed
+    assert "qos_specs_id" in ok(cinder_admin.get(f"/types/{kind['id']}"))["volume_type"]
+    # setting specs answers the ones set, not every spec of the type
+    assert ok(cinder_admin.post(f"/types/{kind['id']}/extra_specs", json={"extra_specs": {"spec2": "v2"}})) == {
+        "extra_specs": {"spec2": "v2"}}
+
+
+def test_a_type_no_backend_offers_makes_a_volume_in_error_with_a_message(storage, cinder_admin):
+    kind = ok(cinder_admin.post("/types", json={"volume_type": {
+        "name": f"nowhere-{storage.id[:8]}", "extra_specs": {"storage_protocol": "fibre", "vendor_name": "x"}}}))
+    made = ok(storage.http.post("/volumes", json={"volume": {"size": 1, "volume_type": kind["volume_type"]["id"]}}),
+              202)["volume"]
+    assert ok(storage.http.get(f"/volumes/{made['id']}"))["volume"]["status"] == "error"
+    (message,) = ok(storage.http.get("/messages", params={"resource_uuid": made["id"]}))["messages"]
+    assert "No valid backend" in message["user_message"] and message["request_id"].startswith("req-")
+    # what the backend offers places volumes as before
+    fine = ok(cinder_admin.post("/types", json={"volume_type": {
+        "name": f"file-{storage.id[:8]}", "extra_specs": {"storage_protocol": "file", "vendor_name": "Open Source"}}}))
+    storage.volume(volume_type=fine["volume_type"]["id"])
+
+
+def test_full_pages_link_the_next_and_bad_values_are_400_or_404(storage):
+    first, second = storage.volume(name="p1"), storage.volume(name="p2")
+    listed = ok(storage.http.get("/volumes", params={"limit": 2}))
+    assert {v["id"] for v in listed["volumes"]} == {first["id"], second["id"]}
+    assert any(link["rel"] == "next" for link in listed["volumes_links"])  # full: Cinder links a next page
+    assert ok(storage.http.get("/snapshots", params={"sort": "display_name:asc"}))["snapshots"] == []
+    assert ok(storage.http.get("/volumes", params={"sort_key": "display_name"}))["volumes"]
+    reply = storage.http.post(f"/volumes/{first['id']}/action", json={"os-extend": {"new_size": None}})
+    assert reply.status_code == 400 and "must be specified" in reply.text
+    assert storage.http.post("/snapshots", json={"snapshot": {"volume_id": None}}).status_code == 404
+    # detaching a volume with nothing attached passes, as in Cinder
+    ok(storage.http.post(f"/volumes/{first['id']}/action", json={"os-detach": {}}), 202)
+    assert ok(storage.http.get(f"/volumes/{first['id']}"))["volume"]["status"] == "available"
+
+
+def test_readonly_shows_in_metadata_and_a_snapshot_status_update(storage, cinder_admin):
+    volume = storage.volume(metadata={"k": "v"})
+    assert ok(storage.http.get(f"/volumes/{volume['id']}"))["volume"]["metadata"] == {"k": "v"}
+    for flag in (True, False):
+        ok(storage.http.post(f"/volumes/{volume['id']}/action",
+                             json={"os-update_readonly_flag": {"readonly": flag}}), 202)
+        assert ok(storage.http.get(f"/volumes/{volume['id']}"))["volume"]["metadata"] == {"k": "v",
+                                                                                          "readonly": str(flag)}
+    assert ok(storage.http.get(f"/volumes/{volume['id']}/metadata"))["metadata"] == {"k": "v"}  # the user's own
+    snapshot = storage.snapshot(volume["id"])
+    action = f"/snapshots/{snapshot['id']}/action"
+    # only from creating (to available or error) or deleting, as Cinder allows
+    reply = storage.http.post(action, json={"os-update_snapshot_status": {"status": "error"}})
+    assert reply.status_code == 400 and "not allowed" in reply.text
+    ok(cinder_admin.post(action, json={"os-reset_status": {"status": "creating"}}), 202)
+    ok(storage.http.post(action, json={"os-update_snapshot_status": {"status": "error", "progress": "80%"}}), 202)
+    shown = ok(cinder_admin.get(f"/snapshots/{snapshot['id']}"))["snapshot"]
+    assert (shown["status"], shown["os-extended-snapshot-attributes:progress"]) == ("error", "80%")
+    reply = storage.http.post(action, json={"os-update_snapshot_status": {"status": "available"}})
+    assert reply.status_code == 400  # from error: nothing

@@ -137,3 +137,48 @@ def test_zones_and_services(storage, cinder_admin):
     assert all(s["state"] == "up" and s["status"] == "enabled" for s in services)
     (volume_service,) = ok(cinder_admin.get("/os-services", params={"binary": "cinder-volume"}))["services"]
     assert volume_service["host"].endswith("@file")
+
+
+def test_the_backend_its_pool_capabilities_hosts_and_services(storage, cinder_admin):
+    volume = storage.volume()
+    shown = ok(cinder_admin.get(f"/volumes/{volume['id']}"))["volume"]
+    pool_name = shown["os-vol-host-attr:host"]
+    host = pool_name.split("@")[0]
+    (pool,) = ok(cinder_admin.get("/scheduler-stats/get_pools"))["pools"]
+    assert pool == {"name": pool_name}
+    (pool,) = ok(cinder_admin.get("/scheduler-stats/get_pools", params={"detail": "True"}))["pools"]
+    caps = pool["capabilities"]
+    assert (caps["volume_backend_name"], caps["storage_protocol"], caps["vendor_name"]) == ("file", "file",
+                                                                                            "Open Source")
+    assert 0 < caps["free_capacity_gb"] <= caps["total_capacity_gb"]
+    backend = ok(cinder_admin.get(f"/capabilities/{pool_name}"))
+    assert (backend["volume_backend_name"], backend["namespace"]) == ("file", "OS::Storage::Capabilities::file")
+    assert cinder_admin.get("/capabilities/elsewhere@file").status_code == 404
+    hosts = ok(cinder_admin.get("/os-hosts"))["hosts"]
+    assert {(h["service"], h["host_name"]) for h in hosts} == {("cinder-scheduler", host),
+                                                               ("cinder-volume", f"{host}@file")}
+    usage = ok(cinder_admin.get(f"/os-hosts/{host}@file"))["host"]
+    total = usage[0]["resource"]
+    assert total["project"] == "(total)" and int(total["volume_count"]) >= 1
+    mine = next(r["resource"] for r in usage if r["resource"]["project"] == storage.id)
+    assert (mine["volume_count"], mine["total_volume_gb"]) == ("1", "1")
+    # a host filter matches the volume service on host@file too, as Cinder's does
+    services = ok(cinder_admin.get("/os-services", params={"host": host}))["services"]
+    assert sorted(s["binary"] for s in services) == ["cinder-scheduler", "cinder-volume"]
+    assert ok(cinder_admin.get("/os-services", params={"host": host, "binary": "cinder-volume"}))["services"][0][
+        "host"] == f"{host}@file"
+    # service changes: checked as Cinder checks them; only enabling (a no-op) is provided
+    put = cinder_admin.put
+    assert put("/os-services/enable", json={"host": "nowhere", "binary": "cinder-volume"}).status_code == 404
+    assert put("/os-services/disable", json={"host": host, "binary": "cinder-x"}).status_code == 404
+    assert put("/os-services/disable-log-reason", json={"host": host, "binary": "cinder-scheduler",
+                                                        "disabled_reason": None}).status_code == 400
+    assert put("/os-services/freeze", json={"host": "nowhere"}).status_code == 400
+    assert put("/os-services/thaw", json={"host": "nowhere"}).status_code == 400
+    assert ok(put("/os-services/enable", json={"host": host, "binary": "cinder-scheduler"}))["status"] == "enabled"
+    assert put("/os-services/disable", json={"host": host, "binary": "cinder-scheduler"}).status_code == 409
+    # admins only
+    assert storage.http.get("/scheduler-stats/get_pools").status_code == 403
+    assert storage.http.get("/os-hosts").status_code == 403
+    assert storage.http.get(f"/capabilities/{pool_name}").status_code == 403
+    assert storage.http.put("/os-services/enable", json={"host": host, "binary": "cinder-volume"}).status_code == 403

@@ -4,6 +4,7 @@ volumes and snapshots are."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -81,6 +82,18 @@ def snapshot_file(cloud, snapshot_id: str) -> Path:
 def image_info(path: Path) -> dict:
     return json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", str(path)], check=True,
                                      capture_output=True, text=True).stdout)
+
+
+def read_at(path, offset: int, count: int) -> bytes:
+    """What a volume's chain holds at ``offset``, read from the host (``-U``: a guest may have it open)."""
+    out = subprocess.run(["qemu-io", "-r", "-U", "-f", "qcow2", "-c", f"read -v {offset} {count}", str(path)],
+                         check=True, capture_output=True, text=True).stdout
+    found = b""
+    for line in out.splitlines():
+        dumped = re.match(r"^[0-9a-f]{8}:\s+((?:[0-9a-f]{2} )+)", line)
+        if dumped:
+            found += bytes.fromhex(dumped.group(1))
+    return found[:count]
 
 
 def write_pattern(path: Path, byte: int, offset: int = 0) -> None:

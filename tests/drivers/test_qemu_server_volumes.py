@@ -1,6 +1,7 @@
-"""A volume between two real guests through the openstack CLI: `volume create`, `server add volume`, the guest
-writes a marker to /dev/vdb, `server remove volume`, the volume added to a second server holds the marker; a
-hard reboot keeps an attached volume; deleting the servers leaves the volume available.  The guests are driven
+"""A volume between two real guests through the openstack CLI: `volume create` of a type with front-end QoS,
+`server add volume` (QEMU throttles the disk with the type's limits), the guest writes a marker to /dev/vdb,
+`server remove volume`, the volume added to a second server holds the marker and grows while attached (the guest
+sees the new size); a hard reboot keeps an attached volume; deleting the servers leaves the volume available.  The guests are driven
 through their serial consoles, as a user at the console would."""
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ import time
 import httpx
 import pytest
 
+from onestack.drivers.qemu.layout import InstanceDir
+from onestack.drivers.qemu.qmp import QMP
+from onestack.drivers.qemu.volumes import Names
 from tests.api.helpers import ok, wait
-from tests.api.volume_helpers import volume_file
+from tests.api.volume_helpers import read_at, volume_file
 from tests.cloudfixture import Cloud
 from tests.drivers import serial
 
 pytestmark = pytest.mark.qemu
+GiB, MiB = 1024 ** 3, 1024 ** 2
 CLI_VERSION = ("--os-compute-api-version", "2.79")
 
 
@@ -49,6 +54,14 @@ def active(nova: httpx.Client, server_id: str) -> None:
     assert found["status"] == "ACTIVE", found.get("fault")
 
 
+def throttle_limits(cloud: Cloud, server_id: str, volume_id: str) -> dict:
+    """The limits QEMU enforces on the volume's disk (its throttle group's), asked over the guest's QMP."""
+    where = InstanceDir(cloud.data_dir / "compute" / "instances" / server_id)
+    with QMP(where.qmp_socket) as qmp:
+        limits = qmp.execute("qom-get", path=f"/objects/{Names.of(volume_id).group}", property="limits")
+    return {key: value for key, value in limits.items() if value and not key.endswith("-length")}
+
+
 def test_a_volume_carries_a_marker_from_one_guest_to_another(tmp_path, tiny_image):
     cloud = Cloud(tmp_path / "data", settings={"compute": {"driver": "qemu"}}).start()
     nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()}, timeout=120)
@@ -56,7 +69,12 @@ def test_a_volume_carries_a_marker_from_one_guest_to_another(tmp_path, tiny_imag
     try:
         cloud.onestack("image", "register")
         first, second = boot(cloud, "vm1"), boot(cloud, "vm2")
-        cli(cloud, "volume", "create", "--size", "1", "v1")
+        # a type whose front-end QoS the guest's QEMU enforces (limits high enough not to slow the test)
+        cloud.openstack("volume", "qos", "create", "--consumer", "front-end", "--property", "total_bytes_sec=104857600",
+                        "--property", "total_iops_sec_per_gb=1000", "fe-limits")
+        cloud.openstack("volume", "type", "create", "limited")
+        cloud.openstack("volume", "qos", "associate", "fe-limits", "limited")
+        cli(cloud, "volume", "create", "--size", "1", "--type", "limited", "v1")
         wait(lambda: volume_status(cloud, "v1") == "available", 60, "v1 available")
         active(nova, first)
         one = shell(nova, first)
@@ -72,6 +90,14 @@ def test_a_volume_carries_a_marker_from_one_guest_to_another(tmp_path, tiny_imag
         assert (attached["server_id"], attached["device"]) == (first, "/dev/vdb")
         volume_id = attached["volume_id"]
         assert one.run("cat /sys/block/vdb/serial") == volume_id[:20]
+        # what QEMU itself holds: the disk goes through a throttle group with the type's limits
+        assert throttle_limits(cloud, first, volume_id) == {"bps-total": 104857600, "iops-total": 1000}
+        # a change of the type's QoS reaches the running guest at once
+        cloud.openstack("volume", "qos", "set", "--property", "total_bytes_sec=52428800", "fe-limits")
+        assert throttle_limits(cloud, first, volume_id) == {"bps-total": 52428800, "iops-total": 1000}
+        cloud.openstack("volume", "qos", "unset", "--property", "total_bytes_sec", "fe-limits")
+        assert throttle_limits(cloud, first, volume_id) == {"iops-total": 1000}
+        cloud.openstack("volume", "qos", "set", "--property", "total_bytes_sec=104857600", "fe-limits")
         assert one.run("echo carried-by-v1 | dd of=/dev/vdb conv=fsync 2>/dev/null && echo written") == "written"
 
         # a hard reboot is a new QEMU from the spec: the volume is still there, with the data
@@ -95,12 +121,39 @@ def test_a_volume_carries_a_marker_from_one_guest_to_another(tmp_path, tiny_imag
         wait(lambda: "vdb" in two.run("ls /sys/block"), 30, "vm2 to see /dev/vdb")
         print(f"POST os-volume_attachments until the guest sees /dev/vdb: {time.monotonic() - started:.2f}s")
         assert two.run("head -c 13 /dev/vdb") == "carried-by-v1"
+
+        # grown while attached (3.42): the running guest sees 2 GiB, the data stay
+        assert two.run("cat /sys/block/vdb/size") == str(GiB // 512)
+        cloud.openstack("--os-volume-api-version", "3.42", "volume", "set", "--size", "2", "v1")
+        wait(lambda: (v := cli(cloud, "volume", "show", "v1"))["status"] == "in-use" and v["size"] == 2, 60,
+             "v1 in-use at 2 GiB")
+        wait(lambda: two.run("cat /sys/block/vdb/size") == str(2 * GiB // 512), 30, "vm2 to see 2 GiB")
+        assert two.run("head -c 13 /dev/vdb") == "carried-by-v1"
+        # per-GB limits follow the size at the next attach, as in Cinder; the running guest keeps its own
+        assert throttle_limits(cloud, second, volume_id) == {"bps-total": 104857600, "iops-total": 1000}
+
+        # a snapshot of the attached volume is taken live (QMP): what the guest writes next is not in it
+        cli(cloud, "--os-volume-api-version", "3.66", "volume", "snapshot", "create", "--volume", "v1", "s1")
+        wait(lambda: cli(cloud, "volume", "snapshot", "show", "s1")["status"] == "available", 60, "s1 available")
+        assert two.run("echo after-the-snapshot | dd of=/dev/vdb bs=1M seek=1 conv=fsync 2>/dev/null; "
+                       "echo written") == "written"
+        cli(cloud, "volume", "create", "--snapshot", "s1", "v2")
+        wait(lambda: volume_status(cloud, "v2") == "available", 60, "v2 available")
+        v2 = volume_file(cloud, cli(cloud, "volume", "show", "v2")["id"])
+        assert read_at(v2, 0, 13) == b"carried-by-v1" and read_at(v2, MiB, 18) != b"after-the-snapshot"
+        assert read_at(volume_file(cloud, volume_id), MiB, 18) == b"after-the-snapshot"
+        assert two.run("head -c 13 /dev/vdb") == "carried-by-v1"
         listed = cli(cloud, "server", "volume", "list", "vm2")
         assert [(v["Volume ID"], v["Device"]) for v in listed] == [(volume_id, "/dev/vdb")]
 
         cloud.openstack("server", "delete", "--wait", "vm1", "vm2")
         assert volume_status(cloud, "v1") == "available"
         assert cli(cloud, "volume", "show", "v1")["attachments"] == []
+        # the snapshot goes once no guest holds the files backing on it (its data copied into them)
+        cloud.openstack("volume", "snapshot", "delete", "s1")
+        wait(lambda: not cli(cloud, "volume", "snapshot", "list"), 60, "s1 gone")
+        assert read_at(v2, 0, 13) == b"carried-by-v1"
+        assert read_at(volume_file(cloud, volume_id), MiB, 18) == b"after-the-snapshot"
     finally:
         for one_shell in shells:
             one_shell.close()

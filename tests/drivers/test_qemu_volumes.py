@@ -5,6 +5,7 @@ The guest is driven through its serial console's shell."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import time
@@ -16,6 +17,7 @@ import pytest
 from onestack.drivers import specfile
 from onestack.drivers.compute import DriverError, InstanceSpec, VolumeDisk
 from onestack.drivers.qemu import QemuDriver, accel
+from tests.api.volume_helpers import read_at
 from tests.drivers import serial
 
 pytestmark = pytest.mark.qemu
@@ -32,6 +34,12 @@ def volume_file(path: Path, size: str = "64M", backing: Path | None = None) -> P
         argv += ["-F", "qcow2", "-b", str(backing)]
     subprocess.run([*argv, str(path), *([] if backing else [size])], check=True)
     return path
+
+
+def virtual_size(path: Path) -> int:
+    out = subprocess.run(["qemu-img", "info", "-U", "--output=json", str(path)], check=True, capture_output=True,
+                         text=True).stdout
+    return json.loads(out)["virtual-size"]
 
 
 def first_bytes(path: Path, count: int) -> bytes:
@@ -92,6 +100,35 @@ def test_hot_plug_write_detach_reboot_and_throttle(driver, tiny_image, tmp_path)
         assert shell.run("cat /sys/block/vdb/serial") == volume_id[:20]
         assert shell.run("ls /dev/vdb") == "/dev/vdb"
         shell.run("echo onestack-volume-marker | dd of=/dev/vdb conv=fsync 2>/dev/null; echo written")
+
+        # grown online (QMP block_resize): the running guest sees the new capacity, and the file has it
+        assert shell.run("cat /sys/block/vdb/size") == str(64 * MiB // 512)
+        assert driver.extend_volume(spec.uuid, volume_id, 128 * MiB) is True
+        wait_for(lambda: shell.run("cat /sys/block/vdb/size") == str(128 * MiB // 512), 30,
+                 "the guest to see the grown disk")
+        assert virtual_size(Path(disk.path)) == 128 * MiB
+        assert driver.extend_volume(spec.uuid, volume_id, 128 * MiB) is True  # asked again: nothing changes
+        assert driver.extend_volume(spec.uuid, str(uuid.uuid4()), 128 * MiB) is False  # not this guest's
+
+        # a live snapshot, named as the volume service names its files: the guest switches to an empty overlay
+        # (backed by the snapshot's name), then the files are renamed under it; later writes miss the snapshot
+        volume_path = Path(disk.path)
+        for number in (1, 2):
+            overlay, frozen = tmp_path / f".v1.qcow2.partial{number}", tmp_path / f"snap{number}.qcow2"
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", frozen.name, "-u",
+                            str(overlay), str(128 * MiB)], check=True)
+            assert driver.snapshot_volume(spec.uuid, volume_id, str(overlay)) is True
+            assert driver.snapshot_volume(spec.uuid, volume_id, str(overlay)) is True  # repeated: nothing more
+            volume_path.rename(frozen)
+            overlay.rename(volume_path)
+            assert shell.run(f"echo after-snapshot-{number} | dd of=/dev/vdb bs=1M seek={number} conv=fsync "
+                             "2>/dev/null; echo written") == "written"
+        assert read_at(tmp_path / "snap1.qcow2", MiB, 16) != b"after-snapshot-1"
+        assert read_at(tmp_path / "snap2.qcow2", MiB, 16) == b"after-snapshot-1"  # what came before it
+        assert read_at(tmp_path / "snap2.qcow2", 2 * MiB, 16) != b"after-snapshot-2"
+        assert read_at(volume_path, 2 * MiB, 16) == b"after-snapshot-2"
+        assert read_at(volume_path, 0, 22) == b"onestack-volume-marker"
+        assert driver.snapshot_volume(spec.uuid, str(uuid.uuid4()), str(overlay)) is False  # not this guest's
         driver.detach_volume(spec.uuid, volume_id)
         driver.detach_volume(spec.uuid, volume_id)  # repeated: nothing more
         assert shell.run("ls /sys/block").split() == ["vda"]
@@ -119,6 +156,21 @@ def test_hot_plug_write_detach_reboot_and_throttle(driver, tiny_image, tmp_path)
                          " echo $(( $(date +%s) - s ))", seconds=120)
         print(f"4 MiB written: {took}s limited to 1 MiB/s, {fast}s unlimited")
         assert int(took) >= 3 and int(fast) <= 2
+        # a limited disk grows through its throttle filter, and the guest sees it too
+        assert driver.extend_volume(spec.uuid, limited_id, 128 * MiB) is True
+        wait_for(lambda: shell.run("cat /sys/block/vdc/size") == str(128 * MiB // 512), 30,
+                 "the guest to see the grown limited disk")
+        # limits changed while the guest runs: lifted on the limited disk, set on the other
+        assert driver.set_volume_limits(spec.uuid, limited_id, {}) is True
+        assert driver.set_volume_limits(spec.uuid, volume_id, {"bps-write": MiB}) is True
+        lifted = shell.run("s=$(date +%s); dd if=/dev/zero of=/dev/vdc bs=64k count=64 conv=fsync 2>/dev/null;"
+                           " echo $(( $(date +%s) - s ))", seconds=120)
+        slowed = shell.run("s=$(date +%s); dd if=/dev/zero of=/dev/vdb bs=64k count=64 conv=fsync 2>/dev/null;"
+                           " echo $(( $(date +%s) - s ))", seconds=120)
+        print(f"4 MiB written after the change: {lifted}s lifted, {slowed}s limited to 1 MiB/s")
+        assert int(slowed) >= 3 and int(lifted) < int(slowed)  # relative: the guest shares a loaded CPU
+        assert '"bps-write": 1048576' in kept.read_text()  # a later start of the guest keeps them
+        assert driver.set_volume_limits(spec.uuid, str(uuid.uuid4()), {}) is False  # not this guest's
         driver.detach_volume(spec.uuid, limited_id)
         assert shell.run("ls /sys/block").split() == ["vda", "vdb"]
     finally:

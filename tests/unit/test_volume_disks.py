@@ -38,7 +38,7 @@ def test_connections_a_host_cannot_open_are_driver_errors(bad):
         VolumeDisk.from_connection(bad)
 
 
-def test_a_limited_disk_is_a_throttle_group_a_filter_and_a_device_with_the_volume_as_serial():
+def test_every_disk_is_a_throttle_group_a_filter_and_a_device_with_the_volume_as_serial():
     disk = VolumeDisk(VOLUME, "/v/volume.qcow2", throttle={"bps-write": 1048576})
     names = volumes.Names.of(VOLUME)
     assert all(len(name) <= 31 for name in (names.node, names.throttled, names.group))
@@ -50,8 +50,10 @@ def test_a_limited_disk_is_a_throttle_group_a_filter_and_a_device_with_the_volum
     assert (throttle["file"], throttle["throttle-group"]) == (names.node, names.group)
     assert (device["drive"], device["serial"], device["id"]) == (names.throttled, VOLUME, names.device)
     assert "bootindex" not in device
+    # an unlimited disk has its (empty) group and filter too, so limits can come while the guest runs
     plain = [json.loads(value) for value in volumes.argv(VolumeDisk(VOLUME, "/v/v.qcow2", boot=True))[1::2]]
-    assert plain[-1]["drive"] == names.node and plain[-1]["bootindex"] == 0
+    assert plain[0] == {"qom-type": "throttle-group", "id": names.group, "limits": {}}
+    assert plain[-1]["drive"] == names.throttled and plain[-1]["bootindex"] == 0
 
 
 def test_the_spec_file_keeps_the_volumes(tmp_path):

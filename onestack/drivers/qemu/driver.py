@@ -222,6 +222,48 @@ class QemuDriver(MigratingGuests):
             with self._qmp(uuid) as qmp:
                 qmp.execute("cont")
 
+    def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
+        return self._on_volume(uuid, volume_id, "extend", lambda qmp: volumes.resize(qmp, volume_id, size_bytes))
+
+    def set_volume_limits(self, uuid: str, volume_id: str, throttle: dict) -> bool:
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            if not where.exists():
+                return False
+            spec = where.load_spec()
+            disk = next((v for v in spec.volumes if v.volume_id == volume_id), None)
+            if disk is None:
+                return False
+            if self._pid(uuid):
+                try:
+                    with self._qmp(uuid) as qmp:
+                        volumes.set_limits(qmp, volume_id, throttle)
+                except QMPError as exc:
+                    raise DriverError(f"cannot limit volume {volume_id}: {exc}") from exc
+            changed = dataclasses.replace(disk, throttle=dict(throttle))
+            where.save_spec(dataclasses.replace(spec, volumes=tuple(changed if v is disk else v
+                                                                    for v in spec.volumes)))
+            return True
+
+    def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
+        return self._on_volume(uuid, volume_id, "snapshot",
+                               lambda qmp: volumes.snapshot(qmp, volume_id, overlay_path))
+
+    def _on_volume(self, uuid: str, volume_id: str, what: str, act) -> bool:
+        """``act`` on the running guest's QMP when the guest has the volume; False when none runs with it."""
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            if not where.exists() or not self._pid(uuid):
+                return False
+            if not any(v.volume_id == volume_id for v in where.load_spec().volumes):
+                return False
+            try:
+                with self._qmp(uuid) as qmp:
+                    act(qmp)
+            except QMPError as exc:
+                raise DriverError(f"cannot {what} volume {volume_id}: {exc}") from exc
+            return True
+
     def suspend(self, uuid: str) -> None:
         """Pause, write RAM and device state to ``suspended.state`` (migration to a file), quit."""
         with self._locks[uuid]:

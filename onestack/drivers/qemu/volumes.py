@@ -1,5 +1,6 @@
-"""A volume as QEMU objects: its file (or RBD image, through librbd) opened as a block node (with a throttle filter over it when the
-volume has QoS limits) and a virtio-blk device whose serial is the volume id.
+"""A volume as QEMU objects: its file (or RBD image, through librbd) opened as a block node with a throttle
+filter over it (its throttle group holds the volume's QoS limits, none when unlimited, so limits can change
+while the guest runs) and a virtio-blk device whose serial is the volume id.
 
 The same dictionaries are given on the command line (``-object``/``-blockdev``/``-device`` in JSON) and to
 QMP (``object-add``/``blockdev-add``/``device_add``), so a volume started with the guest and one hot-plugged
@@ -11,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from onestack.drivers.compute import VolumeDisk
+from onestack.drivers.compute import QOS_LIMITS, VolumeDisk
 from onestack.drivers.qemu.qmp import QMP, QMPError
 
 
@@ -30,10 +31,8 @@ class Names:
         return cls(node=f"vol-{short}", throttled=f"thr-{short}", group=f"tg-{short}", device=f"vol-{volume_id}")
 
 
-def group_object(disk: VolumeDisk) -> dict | None:
-    """The throttle group holding the volume's limits (None: unlimited)."""
-    if not disk.throttle:
-        return None
+def group_object(disk: VolumeDisk) -> dict:
+    """The throttle group holding the volume's limits (empty: unlimited)."""
     return {"qom-type": "throttle-group", "id": Names.of(disk.volume_id).group, "limits": dict(disk.throttle)}
 
 
@@ -47,15 +46,23 @@ def protocol_node(disk: VolumeDisk) -> dict:
 
 
 def block_nodes(disk: VolumeDisk) -> list[dict]:
-    """The nodes to add in order: the file (or RBD image) with its format, then the throttle filter if
-    limited."""
+    """The nodes to add in order: the file (or RBD image) with its format, then the throttle filter the device
+    reads."""
     names = Names.of(disk.volume_id)
-    nodes = [{"driver": disk.format, "node-name": names.node, "read-only": disk.read_only, "discard": "unmap",
-              "file": protocol_node(disk)}]
-    if disk.throttle:
-        nodes.append({"driver": "throttle", "node-name": names.throttled, "throttle-group": names.group,
-                      "file": names.node})
-    return nodes
+    return [{"driver": disk.format, "node-name": names.node, "read-only": disk.read_only, "discard": "unmap",
+             "file": protocol_node(disk)},
+            {"driver": "throttle", "node-name": names.throttled, "throttle-group": names.group, "file": names.node}]
+
+
+def set_limits(qmp: QMP, volume_id: str, throttle: dict) -> bool:
+    """Give the running disk new limits (each one not named is lifted); False when the disk has no throttle
+    group (plugged before every disk had one: the limits apply when the guest next starts)."""
+    group = f"/objects/{Names.of(volume_id).group}"
+    if not any(o["name"] == Names.of(volume_id).group for o in qmp.execute("qom-list", path="/objects")):
+        return False
+    qmp.execute("qom-set", path=group, property="limits",
+                value={limit: int(throttle.get(limit, 0)) for limit in QOS_LIMITS.values()})
+    return True
 
 
 def device(disk: VolumeDisk) -> dict:
@@ -69,8 +76,7 @@ def device(disk: VolumeDisk) -> dict:
 
 
 def argv(disk: VolumeDisk) -> list[str]:
-    group = group_object(disk)
-    args = ["-object", json.dumps(group)] if group else []
+    args = ["-object", json.dumps(group_object(disk))]
     for node in block_nodes(disk):
         args += ["-blockdev", json.dumps(node)]
     return args + ["-device", json.dumps(device(disk))]
@@ -87,9 +93,7 @@ def plug(qmp: QMP, disk: VolumeDisk) -> None:
         return
     _release(qmp, disk.volume_id)
     try:
-        group = group_object(disk)
-        if group:
-            qmp.execute("object-add", **group)
+        qmp.execute("object-add", **group_object(disk))
         for node in block_nodes(disk):
             qmp.execute("blockdev-add", **node)
         qmp.execute("device_add", **device(disk))
@@ -110,14 +114,78 @@ def unplug(qmp: QMP, volume_id: str, timeout: float) -> bool:
     return True
 
 
-def _release(qmp: QMP, volume_id: str) -> None:
-    """Remove the volume's block nodes and throttle group, those that exist."""
+def _layer_name(volume_id: str, number: int) -> str:
+    """The node of the ``number``th overlay a live snapshot put over the volume's first file."""
+    return f"s{number}-{Names.of(volume_id).node.removeprefix('vol-')}"
+
+
+def _chain(qmp: QMP, volume_id: str) -> list[dict]:
+    """The volume's named nodes from the top (the throttle filter, then the newest overlay) down to the first
+    file's format node, those that exist."""
     names = Names.of(volume_id)
-    for node in (names.throttled, names.node):
+    nodes = {n["node-name"]: n for n in qmp.execute("query-named-block-nodes", flat=True)}
+    layers = []
+    number = 1
+    while _layer_name(volume_id, number) in nodes:
+        layers.append(nodes[_layer_name(volume_id, number)])
+        number += 1
+    top = [nodes[names.throttled]] if names.throttled in nodes else []
+    bottom = [nodes[names.node]] if names.node in nodes else []
+    return top + layers[::-1] + bottom
+
+
+def _filename(node: dict) -> str | None:
+    """The file a format node reads (QEMU writes a node with a backing chain as ``json:{...}``)."""
+    name = node.get("file") or ""
+    if name.startswith("json:"):
+        try:
+            return (json.loads(name[5:]).get("file") or {}).get("filename")
+        except ValueError:
+            return None
+    return name
+
+
+def resize(qmp: QMP, volume_id: str, size_bytes: int) -> None:
+    """Grow the volume's disk (the file with it) as the guest runs; virtio tells the guest its new capacity.
+    Asked of the node the device reads (the throttle filter when there is one): QEMU tells a node's parents
+    of a new size, not their parents.  Asking again for the size it has is harmless."""
+    chain = _chain(qmp, volume_id)
+    if not chain:
+        raise QMPError(f"volume {volume_id} has no block node in this guest")
+    qmp.execute("block_resize", **{"node-name": chain[0]["node-name"], "size": size_bytes})
+
+
+def snapshot(qmp: QMP, volume_id: str, overlay_path: str) -> None:
+    """Freeze what the guest has written so far: the qcow2 at ``overlay_path`` (made by the caller, with no
+    data and the frozen file as its backing) becomes the layer the guest writes to, atomically
+    (``blockdev-snapshot``); the file below it is no longer written.  Nothing if that overlay is the guest's
+    already (a repeated call)."""
+    chain = _chain(qmp, volume_id)
+    layers = [n for n in chain if n["node-name"] != Names.of(volume_id).throttled]
+    if not layers:
+        raise QMPError(f"volume {volume_id} has no block node in this guest")
+    if _filename(layers[0]) == overlay_path:
+        return
+    number = len(layers)  # the first file's node and each earlier overlay
+    new = _layer_name(volume_id, number)
+    qmp.execute("blockdev-add", **{"driver": "qcow2", "node-name": new, "discard": "unmap", "backing": None,
+                                   "file": {"driver": "file", "filename": overlay_path}})
+    try:
+        qmp.execute("blockdev-snapshot", node=layers[0]["node-name"], overlay=new)
+    except QMPError:
+        qmp.execute("blockdev-del", **{"node-name": new})
+        raise
+
+
+def _release(qmp: QMP, volume_id: str) -> None:
+    """Remove the volume's block nodes (from the top: filter, overlays, first file) and throttle group, those
+    that exist."""
+    names = Names.of(volume_id)
+    for node in [n["node-name"] for n in _chain(qmp, volume_id)]:
         try:
             qmp.execute("blockdev-del", **{"node-name": node})
         except QMPError:
-            pass  # never added, or gone already
+            pass  # gone already
     try:
         qmp.execute("object-del", id=names.group)
     except QMPError:

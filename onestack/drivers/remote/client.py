@@ -103,6 +103,15 @@ class RemoteDriver:
     def power_on(self, spec: InstanceSpec) -> None:
         self._call("power_on", spec.uuid, spec)
 
+    def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
+        return bool(self._call("extend_volume", uuid, volume_id, size_bytes))
+
+    def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
+        return bool(self._call("snapshot_volume", uuid, volume_id, overlay_path))
+
+    def set_volume_limits(self, uuid: str, volume_id: str, throttle: dict) -> bool:
+        return bool(self._call("set_volume_limits", uuid, volume_id, throttle))
+
     def console_socket(self, uuid: str, kind: str) -> str:
         """The link's URL of the guest's console (``ConsoleUnavailable`` if it has none now)."""
         self._call("console_socket", uuid, kind)

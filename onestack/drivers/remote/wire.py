@@ -28,7 +28,8 @@ MAX_SKEW = 60.0
 
 # the calls one process may make on another's drivers: everything else a host's own engine does
 CALLS = ("console_output", "set_admin_password", "instance_info", "attach_interface", "detach_interface",
-         "attach_volume", "detach_volume", "console_socket",
+         "attach_volume", "detach_volume", "extend_volume", "snapshot_volume", "set_volume_limits",
+         "console_socket",
          # a live migration's destination half, which the source's engine drives
          "prepare_incoming", "finish_incoming", "abort_incoming",
          # a cold migration's source half, which the destination's engine asks for, and the source's copy
@@ -78,6 +79,12 @@ def encode_args(method: str, args: tuple) -> dict:
         return {"disk": dataclasses.asdict(args[0])}
     if method == "detach_volume":
         return {"volume_id": args[0]}
+    if method == "extend_volume":
+        return {"volume_id": args[0], "size_bytes": args[1]}
+    if method == "snapshot_volume":
+        return {"volume_id": args[0], "overlay_path": args[1]}
+    if method == "set_volume_limits":
+        return {"volume_id": args[0], "throttle": dict(args[1])}
     if method == "console_output":
         return {"length": args[0]}
     if method == "set_admin_password":
@@ -100,6 +107,12 @@ def decode_args(method: str, body: dict) -> tuple:
         return (VolumeDisk(**body["disk"]),)
     if method == "detach_volume":
         return (body["volume_id"],)
+    if method == "extend_volume":
+        return (body["volume_id"], int(body["size_bytes"]))
+    if method == "snapshot_volume":
+        return (body["volume_id"], str(body["overlay_path"]))
+    if method == "set_volume_limits":
+        return (body["volume_id"], {str(k): int(v) for k, v in dict(body["throttle"]).items()})
     if method == "console_output":
         return (body.get("length"),)
     if method == "set_admin_password":

@@ -223,6 +223,15 @@ class RuncDriver:
     def detach_volume(self, uuid: str, volume_id: str) -> None:
         """Nothing to detach: no volume is ever attached to a container."""
 
+    def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
+        return False  # no volume is ever attached to a container
+
+    def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
+        return False  # no volume is ever attached to a container
+
+    def set_volume_limits(self, uuid: str, volume_id: str, throttle: dict) -> bool:
+        return False  # no volume is ever attached to a container
+
     def resize(self, spec: InstanceSpec) -> None:
         """The new flavor's limits, applied to the running container at once (no restart)."""
         with self._locks[spec.uuid]:

@@ -14,6 +14,7 @@ it is kept with the task (``task_token``) and cleared when the task ends.
 from __future__ import annotations
 
 import datetime
+import socket
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -25,6 +26,21 @@ DEFAULT_TYPE_ID = "5a1a6d32-7bd7-4d3f-8fbf-9a5d2a1b8f0e"
 DEFAULT_TYPE_NAME = "__DEFAULT__"
 # The one availability zone of this cloud's Block Storage.
 AVAILABILITY_ZONE = "nova"
+
+
+def host_name() -> str:
+    """This host, as Cinder names a volume service's host (before ``@backend``)."""
+    return socket.gethostname()
+
+
+def volume_host() -> str:
+    """A volume's ``os-vol-host-attr:host``: host@backend#pool, the one file backend's one pool."""
+    return f"{host_name()}@file#file"
+
+
+def host_of(name: str) -> str:
+    """The host of a host@backend#pool name."""
+    return name.split("@")[0].split("#")[0]
 
 
 class VolumeType(Base):
@@ -88,6 +104,8 @@ class Volume(Base):
     type_id: Mapped[str] = mapped_column(ForeignKey("volume_type.id"))
     bootable: Mapped[bool] = mapped_column(Boolean, default=False)
     readonly: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Cinder's admin metadata a volume shows among its metadata once set ("readonly": "True"/"False")
+    admin_metadata: Mapped[dict | None] = mapped_column(JSON)
     multiattach: Mapped[bool] = mapped_column(Boolean, default=False)
     metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
     image_metadata: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -136,6 +154,8 @@ class Snapshot(Base):
     task: Mapped[str | None] = mapped_column(String(16), index=True)
     # Its volume's backend (kept here too: a hidden snapshot outlives its volume's row).
     backend: Mapped[str | None] = mapped_column(String(64))
+    # what os-update_snapshot_status last said ("80%"); None: shown from the status
+    progress: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 

@@ -17,6 +17,7 @@ RULES: dict[str, Rule] = {
     "volume:update": ADMIN_OR_MEMBER,
     "volume:delete": ADMIN_OR_MEMBER,
     "volume:extend": ADMIN_OR_MEMBER,
+    "volume:extend_attached_volume": ADMIN_OR_MEMBER,
     "volume:retype": ADMIN_OR_MEMBER,
     "volume:get_volume_metadata": ADMIN_OR_READER,
     "volume:update_volume_metadata": ADMIN_OR_MEMBER,
@@ -81,6 +82,11 @@ RULES: dict[str, Rule] = {
     "limits_extension:used_limits": ALWAYS,
     "volume_extension:availability_zone_list": ALWAYS,
     "volume_extension:services:index": ADMIN,
+    "volume_extension:services:update": ADMIN,
+    "snapshot_extension:snapshot_actions:update_snapshot_status": ADMIN_OR_MEMBER,
+    "scheduler_extension:scheduler_stats:get_pools": ADMIN,
+    "volume_extension:capabilities": ADMIN,
+    "volume_extension:hosts": ADMIN,
 }
 
 

@@ -1,7 +1,7 @@
 """What other services may ask of Block Storage: the only module of it they import.
 
 Compute attaches a volume the way Nova does with Cinder's attachments API: ``attachment_create``
-reserves the volume for a server, ``attachment_update`` with the host's connector answers how to reach
+reserves the volume for a server (``attachments_of`` lists a server's), ``attachment_update`` with the host's connector answers how to reach
 the data, ``attachment_complete`` marks it in use, ``attachment_delete`` lets it go; ``begin_detaching``
 (and ``roll_detaching`` when the guest would not let go) frames a detach.  A ``file`` connection names a
 qcow2 file the guest's QEMU opens directly; an ``rbd`` one an RBD image it opens through librbd.  A boot from a volume makes the volume first
@@ -54,6 +54,13 @@ class Connection:
         return {"driver_volume_type": self.driver_volume_type, "data": data}
 
 
+@dataclasses.dataclass(frozen=True)
+class AttachmentRef:
+    id: str
+    volume_id: str
+    status: str  # reserved, attaching, attached
+
+
 class BlockStorage(Protocol):
     def volume(self, ctx: Context, volume_id: str) -> VolumeRef: ...
 
@@ -67,6 +74,9 @@ class BlockStorage(Protocol):
     def attachment_complete(self, ctx: Context, attachment_id: str) -> None: ...
 
     def attachment_delete(self, ctx: Context, attachment_id: str) -> None: ...
+
+    def attachments_of(self, ctx: Context, instance_uuid: str) -> list[AttachmentRef]:
+        """The attachments held for a server, whatever their status (for compute's start-up cleanup)."""
 
     def begin_detaching(self, ctx: Context, volume_id: str) -> None:
         """in-use -> detaching, before the guest is asked to let go."""

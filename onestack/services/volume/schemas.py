@@ -45,7 +45,7 @@ VOLUME_UPDATE = _by_version("volume", {
 
 SNAPSHOT_CREATE = _by_version("snapshot", {
     "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION,
-    "volume_id": UUID, "force": BOOLEAN, "metadata": METADATA_OR_NULL}, ("volume_id",))
+    "volume_id": UUID_OR_NULL, "force": BOOLEAN, "metadata": METADATA_OR_NULL}, ("volume_id",))
 SNAPSHOT_UPDATE = _by_version("snapshot", {
     "name": NAME, "description": DESCRIPTION, "display_name": NAME, "display_description": DESCRIPTION})
 
@@ -95,6 +95,9 @@ VOLUME_ACTIONS: dict[str, dict] = {
 SNAPSHOT_ACTIONS: dict[str, dict] = {
     "os-reset_status": {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]},
     "os-force_delete": {"type": ["object", "null"]},
+    "os-update_snapshot_status": {"type": "object", "properties": {
+        "status": {"type": "string", "maxLength": 32}, "progress": {"type": "string", "maxLength": 8}},
+        "required": ["status"]},
 }
 
 

@@ -15,12 +15,14 @@ from onestack.services.volume.models import (
     Transfer,
     Volume,
     VolumeType,
+    host_name,
+    host_of,
+    volume_host,
 )
 from onestack.services.volume.public import Connection
 from onestack.services.volume.versions import MICROVERSIONS
 
 UPDATED = "2024-09-01T00:00:00Z"
-HOST = "onestack@file#file"
 
 
 def when(moment: datetime.datetime | None) -> str | None:
@@ -54,29 +56,34 @@ def volume_summary(volume: Volume, url) -> dict:
     return {"id": volume.id, "name": volume.name, "links": links(url, volume.project_id, "volumes", volume.id)}
 
 
-def volume(volume: Volume, url, version: Version | None, admin: bool) -> dict:
+def volume(volume: Volume, url, version: Version | None, admin: bool, extended: bool = True) -> dict:
+    """``extended``: show and list/detail add what Cinder's extensions add (the owner, image metadata, an
+    admin's host and migration fields); a create or update answer has none of them."""
     body = {
         "id": volume.id, "name": volume.name, "description": volume.description, "size": volume.size,
         "status": volume.status, "availability_zone": volume.availability_zone,
         "created_at": when(volume.created_at), "updated_at": when(volume.updated_at),
         "attachments": [attachment_summary(a) for a in volume.attachments if a.attach_status == "attached"],
         "links": links(url, volume.project_id, "volumes", volume.id),
-        "metadata": dict(volume.metadata_), "bootable": "true" if volume.bootable else "false",
+        # the admin metadata Cinder shows with a volume's own (readonly, once set)
+        "metadata": {**volume.metadata_, **(volume.admin_metadata or {})},
+        "bootable": "true" if volume.bootable else "false",
         "encrypted": False, "multiattach": volume.multiattach, "replication_status": None,
         "consistencygroup_id": None, "migration_status": None, "snapshot_id": volume.snapshot_id,
         "source_volid": volume.source_volid, "user_id": volume.user_id,
-        "volume_type": volume.volume_type.name, "os-vol-tenant-attr:tenant_id": volume.project_id,
-        "group_id": None,
+        "volume_type": volume.volume_type.name, "group_id": None,
     }
-    if volume.image_metadata:
-        body["volume_image_metadata"] = dict(volume.image_metadata)
-    if admin:
-        body.update({"os-vol-host-attr:host": HOST, "os-vol-mig-status-attr:migstat": None,
+    if extended:
+        body["os-vol-tenant-attr:tenant_id"] = volume.project_id
+        if volume.image_metadata:
+            body["volume_image_metadata"] = dict(volume.image_metadata)
+    if admin and extended:
+        body.update({"os-vol-host-attr:host": volume_host(), "os-vol-mig-status-attr:migstat": None,
                      "os-vol-mig-status-attr:name_id": None})
-        if at_least(version, "3.21"):
-            body["provider_id"] = None
         if at_least(version, "3.61"):
             body["cluster_name"] = None
+    if admin and at_least(version, "3.21"):
+        body["provider_id"] = None
     if at_least(version, "3.48"):
         body.update({"shared_targets": False, "service_uuid": SERVICE_UUID})
     if at_least(version, "3.63"):
@@ -94,7 +101,8 @@ def snapshot(snapshot: Snapshot, version: Version | None, detail: bool = True) -
             "metadata": dict(snapshot.metadata_), "created_at": when(snapshot.created_at),
             "updated_at": when(snapshot.updated_at)}
     if detail:
-        body["os-extended-snapshot-attributes:progress"] = "100%" if snapshot.status == "available" else "0%"
+        body["os-extended-snapshot-attributes:progress"] = snapshot.progress or (
+            "100%" if snapshot.status == "available" else "0%")
         body["os-extended-snapshot-attributes:project_id"] = snapshot.project_id
     if at_least(version, "3.14"):
         body["group_snapshot_id"] = None
@@ -127,12 +135,16 @@ def backup(row: Backup, url, version: Version | None, admin: bool, has_dependent
     return body
 
 
-def volume_type(row: VolumeType, admin: bool) -> dict:
-    body = {"id": row.id, "name": row.name, "description": row.description, "is_public": row.is_public,
-            "os-volume-type-access:is_public": row.is_public}
+def volume_type(row: VolumeType, admin: bool, answer: str = "show") -> dict:
+    """``answer``: "show" (show and list), "create" or "update": Cinder's create answer has no
+    ``qos_specs_id``, its update answer neither that nor the type-access attribute (Tempest's schemas)."""
+    body = {"id": row.id, "name": row.name, "description": row.description, "is_public": row.is_public}
+    if answer != "update":
+        body["os-volume-type-access:is_public"] = row.is_public
     if admin:
-        body.update({"extra_specs": {k: str(v) for k, v in row.extra_specs.items()},
-                     "qos_specs_id": row.qos_specs_id})
+        body["extra_specs"] = {k: str(v) for k, v in row.extra_specs.items()}
+        if answer == "show":
+            body["qos_specs_id"] = row.qos_specs_id
     return body
 
 
@@ -208,9 +220,16 @@ def absolute_limits(limits: dict, used: dict) -> dict:
 SERVICE_UUID = "0b1c6e5e-7a2f-4c36-9d0e-5d1c0f7e9a11"
 
 
-def services(host: str, started: datetime.datetime, version: Version | None) -> list[dict]:
+def services(started: datetime.datetime, version: Version | None, host: str | None = None,
+             binary_asked: str | None = None) -> list[dict]:
+    """This cloud's scheduler and volume service; ``host`` matches a service's host or, as in Cinder, the host
+    of its host@backend."""
     rows = []
-    for binary, where in (("cinder-scheduler", host), ("cinder-volume", f"{host}@file")):
+    for binary, where in (("cinder-scheduler", host_name()), ("cinder-volume", f"{host_name()}@file")):
+        if host is not None and host not in (where, host_of(where)):
+            continue
+        if binary_asked is not None and binary != binary_asked:
+            continue
         row = {"binary": binary, "host": where, "zone": "nova", "status": "enabled", "state": "up",
                "updated_at": when(started), "disabled_reason": None}
         if at_least(version, "3.7"):
@@ -219,3 +238,35 @@ def services(host: str, started: datetime.datetime, version: Version | None) -> 
             row.update({"replication_status": "disabled", "active_backend_id": None, "frozen": False})
         rows.append(row)
     return rows
+
+
+def pool(name: str, capabilities: dict, detail: bool) -> dict:
+    if not detail:
+        return {"name": name}
+    return {"name": name, "capabilities": {**capabilities, "timestamp": when(capabilities["timestamp"]),
+                                           "updated": when(capabilities["timestamp"])}}
+
+
+def backend_capabilities(capabilities: dict) -> dict:
+    """Cinder's answer for a host's capabilities: the backend's, with the properties a type may ask of it."""
+    return {"namespace": f"OS::Storage::Capabilities::{capabilities['volume_backend_name']}",
+            "vendor_name": capabilities["vendor_name"], "volume_backend_name": capabilities["volume_backend_name"],
+            "pool_name": None, "driver_version": capabilities["driver_version"],
+            "storage_protocol": capabilities["storage_protocol"], "display_name": None, "description": None,
+            "visibility": None, "replication_targets": [],
+            "properties": {"thin_provisioning": {"title": "Thin Provisioning", "type": "boolean",
+                                                 "description": "Sets thin provisioning."},
+                           "qos": {"title": "QoS", "type": "boolean",
+                                   "description": "Enables QoS (front-end specs: QEMU throttles the guest's disk)."}}}
+
+
+def host(binary: str, name: str, started: datetime.datetime) -> dict:
+    return {"service": binary, "host_name": name, "zone": "nova", "service-status": "available",
+            "service-state": "enabled", "last-update": when(started)}
+
+
+def host_usage(row: dict, host_name: str) -> dict:
+    """One line of a host's usage; Cinder gives every number as a string."""
+    return {"host": host_name, "project": row["project"], "volume_count": str(row["volume_count"]),
+            "total_volume_gb": str(row["total_volume_gb"]), "snapshot_count": str(row["snapshot_count"]),
+            "total_snapshot_gb": str(row["total_snapshot_gb"])}

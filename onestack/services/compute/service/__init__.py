@@ -95,6 +95,7 @@ class ComputeService:
     def start(self) -> None:
         """Register this process's hosts (their drivers, their link, their providers in placement)."""
         self.hosts.start(self.placement)
+        self.volume_attachments.recover(self.hosts.names())
 
     def stop(self) -> None:
         self.hosts.stop()
@@ -111,6 +112,16 @@ class ComputeService:
 
     def guest(self, instance: Instance) -> guest_metadata.Guest:
         return guest_metadata.guest(self.networking, instance)
+
+    # -- Block Storage's events (compute's public GuestVolumes) ---------------------------------------
+    def volume_extended(self, volume_id: str, size_gb: int) -> bool:
+        return self.volume_attachments.extended(volume_id, size_gb)
+
+    def snapshot_volume(self, volume_id: str, overlay_path: str) -> bool:
+        return self.volume_attachments.snapshot(volume_id, overlay_path)
+
+    def volume_limits_changed(self, volume_id: str, qos_specs: dict | None) -> None:
+        self.volume_attachments.limits_changed(volume_id, qos_specs)
 
     def set_guest_password(self, instance_id: str, password: str) -> bool:
         """The password a guest posts, kept once: False if it was set already."""

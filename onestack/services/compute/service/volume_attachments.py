@@ -15,12 +15,13 @@ import uuid
 
 from sqlalchemy import select
 
+from onestack.db.base import utcnow
 from onestack.db.engine import Database
 from onestack.drivers.compute import ComputeDriver, DriverError, VolumeDisk
 from onestack.http.context import Context
 from onestack.http.errors import APIError, BadRequest, Conflict, NotFound
 from onestack.http.microversion import Version, at_least
-from onestack.services.compute.models import BlockDevice, Instance
+from onestack.services.compute.models import BlockDevice, Instance, InstanceAction, InstanceActionEvent
 from onestack.services.compute.models import states as st
 from onestack.services.compute.policies import authorize
 from onestack.services.compute.service.devices import connector, next_device
@@ -30,6 +31,11 @@ from onestack.services.compute.service.servers import Servers
 from onestack.services.volume.public import BlockStorage
 
 LOG = logging.getLogger("onestack.compute.volumes")
+GiB = 1024 ** 3
+
+
+def _request_id() -> str:
+    return f"req-{uuid.uuid4()}"
 
 # Nova attaches and detaches volumes of a server in these states (shelved ones from 2.20).
 STATES = (st.ACTIVE, st.PAUSED, st.STOPPED, st.RESIZED)
@@ -197,6 +203,86 @@ class VolumeAttachments:
             self.servers.record(session, ctx, session.get(Instance, instance.id), "detach_volume", request_id)
         self._forget(row.id)
 
+    # -- extend (Cinder's volume-extended event) -------------------------------------------------------
+    def extended(self, volume_id: str, size_gb: int) -> bool:
+        """Block Storage grew the volume: each server it is attached to records an ``extend_volume`` action
+        closed by a ``compute_extend_volume`` event (what Tempest waits for), and a running guest grows the disk
+        it holds.  True when a guest grew it."""
+        with self.db.read() as session:
+            rows = list(session.scalars(select(BlockDevice).where(BlockDevice.volume_id == volume_id,
+                                                                  BlockDevice.status == "attached")))
+            instances = [session.get(Instance, row.instance_uuid) for row in rows]
+        grown, failure = False, None
+        for instance in instances:
+            if instance is None or instance.deleted:
+                continue
+            result, details = "Success", ""
+            try:
+                if instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED:
+                    grown = self._driver(instance).extend_volume(instance.id, volume_id, size_gb * GiB) or grown
+            except DriverError as error:
+                result, details, failure = "Error", str(error), error
+                LOG.warning("instance %s: volume %s was not extended: %s", instance.id, volume_id, error)
+            with self.db.write() as session:
+                found = session.get(Instance, instance.id)
+                ctx = service_context(found)
+                action = InstanceAction(instance_uuid=found.id, action="extend_volume", request_id=_request_id(),
+                                        user_id=ctx.user_id, project_id=found.project_id, finish_time=utcnow(),
+                                        message="Error" if result == "Error" else None)
+                session.add(action)
+                session.flush()
+                session.add(InstanceActionEvent(action_id=action.id, event="compute_extend_volume",
+                                                host=found.host, result=result, traceback=details or None,
+                                                start_time=action.start_time, finish_time=action.finish_time))
+        if failure is not None:
+            raise Conflict(f"Failed to extend volume {volume_id}: {failure}")
+        return grown
+
+    # -- new QoS limits of an attached volume ----------------------------------------------------------
+    def limits_changed(self, volume_id: str, qos_specs: dict | None) -> None:
+        """Each server's connection of the volume takes the new limits (what every later start of the guest
+        reads), then the running guest takes them; a guest that cannot is logged and gets them at its next
+        start."""
+        changed = []
+        with self.db.write() as session:
+            for row in session.scalars(select(BlockDevice).where(BlockDevice.volume_id == volume_id,
+                                                                 BlockDevice.connection.is_not(None))):
+                connection = dict(row.connection)
+                connection["data"] = {**(connection.get("data") or {}), "qos_specs": qos_specs}
+                row.connection = connection
+                changed.append((row.instance_uuid, VolumeDisk.from_connection(connection).throttle))
+        for instance_id, throttle in changed:
+            with self.db.read() as session:
+                instance = session.get(Instance, instance_id)
+            if instance is None or instance.host is None or instance.vm_state == st.SHELVED_OFFLOADED:
+                continue
+            try:
+                self._driver(instance).set_volume_limits(instance.id, volume_id, throttle)
+            except DriverError as error:
+                LOG.warning("instance %s: new limits of volume %s wait for its next start: %s", instance.id,
+                            volume_id, error)
+
+    # -- a live snapshot of an attached volume ----------------------------------------------------------
+    def snapshot(self, volume_id: str, overlay_path: str) -> bool:
+        """Have the running guest holding the volume write to ``overlay_path`` from now on (the data below it
+        frozen); True when one did."""
+        with self.db.read() as session:
+            rows = list(session.scalars(select(BlockDevice).where(BlockDevice.volume_id == volume_id,
+                                                                  BlockDevice.status.in_(("attached", "detaching")))))
+            instances = [session.get(Instance, row.instance_uuid) for row in rows]
+        holding = [i for i in instances if i is not None and not i.deleted and i.host is not None
+                   and i.vm_state != st.SHELVED_OFFLOADED]
+        done = False
+        for instance in holding:
+            try:
+                if self._driver(instance).snapshot_volume(instance.id, volume_id, overlay_path):
+                    if done:  # the same file written by two guests: no consistent snapshot to take
+                        raise Conflict(f"Volume {volume_id} is written by several running guests.")
+                    done = True
+            except DriverError as error:
+                raise Conflict(f"Failed to snapshot volume {volume_id} in instance {instance.id}: {error}") from None
+        return done
+
     def release_all(self, instance: Instance) -> None:
         """A deleted server's volumes: each attachment deleted (the volume ``available`` again) and the volumes
         asked for with ``delete_on_termination`` deleted.  What the block storage service refuses is logged and
@@ -217,6 +303,78 @@ class VolumeAttachments:
             except APIError as error:
                 LOG.warning("instance %s: volume %s was not let go cleanly: %s", instance.id, row.volume_id, error)
             self._forget(row.id)
+
+    # -- after a restart ---------------------------------------------------------------------------------
+    def recover(self, hosts: list[str]) -> None:
+        """What a killed process left half-done for the guests of ``hosts`` (this process's): an attach is
+        finished (every step is safe to repeat, and a disk the guest has already is adopted, not plugged
+        again) or, if it cannot be, put back; a detach is finished or, if the guest keeps the disk, rolled
+        back to ``in-use``; an attachment the block storage service holds for a server with no row for it
+        (the process died between reserving the volume and writing the row) is deleted.  So no volume stays
+        ``reserved``, ``attaching`` or ``detaching``."""
+        if self.volumes is None or not hosts:
+            return
+        with self.db.read() as session:
+            instances = list(session.scalars(select(Instance).where(Instance.host.in_(hosts),
+                                                                    Instance.deleted.is_(False))))
+        for instance in instances:
+            rows = self.rows([instance.id])[instance.id]
+            ctx = service_context(instance)
+            for row in rows:
+                if row.status in ("attaching", "detaching"):
+                    LOG.warning("instance %s: finishing the %s of volume %s that a restart cut short",
+                                instance.id, row.status.removesuffix("ing") + "ment", row.volume_id)
+                    (self._finish_attach if row.status == "attaching" else self._finish_detach)(ctx, instance, row)
+            known = {row.attachment_id for row in rows}
+            try:
+                held = self.volumes.attachments_of(ctx, instance.id)
+            except APIError as error:
+                LOG.warning("instance %s: its volume attachments could not be listed: %s", instance.id, error)
+                continue
+            for attachment in held:
+                if attachment.id not in known and attachment.status != "attached":
+                    LOG.warning("instance %s: letting go of volume %s, reserved by an attach a restart cut short",
+                                instance.id, attachment.volume_id)
+                    self._let_go(ctx, attachment.id)
+
+    def _finish_attach(self, ctx: Context, instance: Instance, row: BlockDevice) -> None:
+        try:
+            self.connect(ctx, instance, row)
+        except (DriverError, APIError) as error:
+            LOG.warning("instance %s: volume %s could not be attached, so it is let go: %s", instance.id,
+                        row.volume_id, error)
+            try:
+                if instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED:
+                    self._driver(instance).detach_volume(instance.id, row.volume_id)
+            except DriverError as stuck:
+                LOG.warning("instance %s: the guest keeps volume %s: %s", instance.id, row.volume_id, stuck)
+                return  # left attaching rather than give the volume to another server while a guest holds it
+            self._let_go(ctx, row.attachment_id)
+            self._forget(row.id)
+
+    def _finish_detach(self, ctx: Context, instance: Instance, row: BlockDevice) -> None:
+        try:
+            if instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED:
+                self._driver(instance).detach_volume(instance.id, row.volume_id)
+        except DriverError as error:
+            LOG.warning("instance %s: the guest keeps volume %s, so it stays attached: %s", instance.id,
+                        row.volume_id, error)
+            self._set_status(row.id, "attached")
+            try:
+                self.volumes.roll_detaching(ctx, row.volume_id)
+            except APIError:
+                pass  # the volume is gone or no longer detaching: nothing to roll back
+            return
+        self._let_go(ctx, row.attachment_id)
+        self._forget(row.id)
+
+    def _let_go(self, ctx: Context, attachment_id: str | None) -> None:
+        if attachment_id is None:
+            return
+        try:
+            self.volumes.attachment_delete(ctx, attachment_id)
+        except NotFound:
+            pass  # deleted before the process died
 
     # -- helpers ---------------------------------------------------------------------------------------
     def _driver(self, instance: Instance) -> ComputeDriver:

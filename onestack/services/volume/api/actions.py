@@ -60,7 +60,8 @@ def _show_image_metadata(svc: VolumeService, call: Call, volume_id: str, args: d
 
 
 ACTIONS = {
-    "os-extend": lambda svc, call, v, args: svc.volumes.extend(call.ctx, v, args["new_size"]),
+    "os-extend": lambda svc, call, v, args: svc.volumes.extend(call.ctx, v, args["new_size"],
+                                                               attached=call.version.at_least("3.42")),
     "os-reset_status": _reset_status,
     "os-force_delete": lambda svc, call, v, args: svc.volumes.delete(call.ctx, v, force=True),
     "os-set_bootable": _set_bootable,

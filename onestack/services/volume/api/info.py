@@ -12,6 +12,9 @@ UPDATED = "2024-09-01T00:00:00+00:00"
 # alias -> (name, description)
 EXTENSIONS = {
     "os-admin-actions": ("AdminActions", "Enable admin actions."),
+    "capabilities": ("Capabilities", "Capabilities support."),
+    "os-hosts": ("Hosts", "Admin-only host administration."),
+    "scheduler-stats": ("Scheduler_stats", "Scheduler stats support."),
     "os-availability-zone": ("AvailabilityZones", "Describe Availability Zones."),
     "backups": ("Backups", "Backups support."),
     "os-backup-project-attr": ("BackupProjectAttribute", "Expose project attribute for backups."),

@@ -63,6 +63,8 @@ def act(call: Call) -> Reply:
         if args["status"] not in RESETTABLE:
             raise BadRequest(f"Invalid input received: '{args['status']}' is not a valid snapshot status.")
         snapshots.reset_status(call.ctx, call.path["snapshot_id"], args["status"])
+    elif name == "os-update_snapshot_status":
+        snapshots.update_status(call.ctx, call.path["snapshot_id"], args["status"], args.get("progress"))
     else:
         snapshots.delete(call.ctx, call.path["snapshot_id"], force=True)
     return Reply(status=202)

@@ -14,8 +14,8 @@ def service(call: Call) -> VolumeService:
     return call.runtime.volume
 
 
-def _shown(call: Call, row) -> dict:
-    return {"volume_type": views.volume_type(row, sees_every_project(call.ctx))}
+def _shown(call: Call, row, answer: str = "show") -> dict:
+    return {"volume_type": views.volume_type(row, sees_every_project(call.ctx), answer)}
 
 
 def index(call: Call) -> dict:
@@ -38,7 +38,7 @@ def create(call: Call) -> dict:
     public = flag(asked.get("os-volume-type-access:is_public", asked.get("is_public", True)))
     row = service(call).create_type(call.ctx, asked["name"].strip(), asked.get("description"), public,
                                     _specs(asked.get("extra_specs") or {}))
-    return _shown(call, row)
+    return _shown(call, row, "create")
 
 
 def update(call: Call) -> dict:
@@ -47,7 +47,7 @@ def update(call: Call) -> dict:
         asked["is_public"] = flag(asked["is_public"])
     if "name" in asked:
         asked["name"] = asked["name"].strip()
-    return _shown(call, service(call).update_type(call.ctx, call.path["type_id"], asked))
+    return _shown(call, service(call).update_type(call.ctx, call.path["type_id"], asked), "update")
 
 
 def delete(call: Call) -> Reply:
@@ -61,8 +61,10 @@ def extra_specs(call: Call) -> dict:
 
 
 def set_extra_specs(call: Call) -> dict:
-    return {"extra_specs": _specs(service(call).set_extra_specs(call.ctx, call.path["type_id"],
-                                                                _specs(call.body["extra_specs"])))}
+    """Cinder answers with the specs the request set, not every spec the type has."""
+    asked = _specs(call.body["extra_specs"])
+    kept = service(call).set_extra_specs(call.ctx, call.path["type_id"], asked)
+    return {"extra_specs": {key: str(kept[key]) for key in asked}}
 
 
 def extra_spec(call: Call) -> dict:

@@ -24,13 +24,13 @@ def _named(asked: dict) -> dict:
     return found
 
 
-def _shown(call: Call, row) -> dict:
-    return {"volume": views.volume(row, call.url, call.version, sees_every_project(call.ctx))}
+def _shown(call: Call, row, extended: bool = True) -> dict:
+    return {"volume": views.volume(row, call.url, call.version, sees_every_project(call.ctx), extended)}
 
 
 def create(call: Call) -> Reply:
     row = volumes(call).volumes.create(call.ctx, _named(call.body["volume"]))
-    return Reply(_shown(call, row), 202)
+    return Reply(_shown(call, row, extended=False), 202)
 
 
 def _listing(call: Call, detail: bool) -> dict:
@@ -57,7 +57,8 @@ def show(call: Call) -> dict:
 
 
 def update(call: Call) -> dict:
-    return _shown(call, volumes(call).volumes.update(call.ctx, call.path["volume_id"], _named(call.body["volume"])))
+    return _shown(call, volumes(call).volumes.update(call.ctx, call.path["volume_id"], _named(call.body["volume"])),
+                  extended=False)
 
 
 def delete(call: Call) -> Reply:

@@ -17,7 +17,9 @@ from sqlalchemy import select, update
 
 from onestack.db.engine import Database
 from onestack.drivers.volumefiles import VolumeFileError
+from onestack.http.errors import APIError
 from onestack.reconcile.loop import Loop
+from onestack.services.compute.public import GuestVolumes
 from onestack.services.volume.models import Backup, Snapshot, Volume
 from onestack.services.volume.reconcile.backups import BackupSteps
 from onestack.services.volume.service import messages
@@ -37,8 +39,11 @@ TASK_ERRORS = (VolumeFileError, PeerError)
 
 class Reconciler:
     def __init__(self, db: Database, stores: VolumeStores, image_api: ImageAPI | None = None,
-                 backup_stores: BackupStores | None = None):
+                 backup_stores: BackupStores | None = None, guests: GuestVolumes | None = None):
+        """``guests``: compute, which grows the disks of running guests that hold an extended volume and
+        snapshots the ones they hold live."""
         self.db = db
+        self.guests = guests
         self.stores = stores
         self.files = stores.files
         self.image_api = image_api
@@ -156,13 +161,26 @@ class Reconciler:
                 store.create_blank(volume.id, volume.size)
             self._done(Volume, volume, "available")
         elif volume.task == "extend":
-            store.extend(volume.id, volume.size)
-            self._done(Volume, volume, "available")
+            self._extend(store, volume)
         elif volume.task == "delete":
             self._delete_volume(volume)
         elif volume.task == "upload":
             self._upload(store, volume)
         return None
+
+    def _extend(self, store, volume: Volume) -> None:
+        """An attached volume (3.42) grows through the guests that hold it open (compute's
+        ``volume_extended``, Cinder's event to Nova); a volume no running guest holds grows as it lies."""
+        if volume.previous_status == "in-use" and self.guests is not None:
+            try:
+                grown = self.guests.volume_extended(volume.id, volume.size)
+            except APIError as exc:
+                raise VolumeFileError(exc.message) from None
+            if not grown:
+                store.extend(volume.id, volume.size)
+        else:
+            store.extend(volume.id, volume.size)
+        self._done(Volume, volume, volume.previous_status or "available")
 
     def _create_from_image(self, store, volume: Volume) -> None:
         # Asked again with the caller's token even when the image is cached: it may be gone or hidden now.
@@ -232,7 +250,7 @@ class Reconciler:
                 raise VolumeFileError(f"volume {snapshot.volume_id} is gone")
             if volume.task == "create":
                 return WAIT
-            self.stores.of(snapshot.backend).take_snapshot(volume.id, snapshot.id)
+            self._take_snapshot(volume, snapshot)
             self._done(Snapshot, snapshot, "available")
         elif snapshot.task == "delete":
             with self.db.read() as session:
@@ -243,6 +261,24 @@ class Reconciler:
                 return WAIT
             self._delete_snapshot(snapshot)
         return None
+
+    def _take_snapshot(self, volume: Volume, snapshot: Snapshot) -> None:
+        """A running guest holding a file volume switches to the new overlay itself (a live snapshot through
+        QMP), so nothing it writes lands in the frozen file; a file no guest holds is frozen as it lies.  An RBD
+        snapshot is taken by the cluster, consistent whoever writes."""
+        store = self.stores.of(snapshot.backend)
+        if store is not self.files:
+            store.take_snapshot(volume.id, snapshot.id)
+            return
+        overlay = self.files.snapshot_overlay(volume.id, snapshot.id)
+        if overlay is None:
+            return  # taken already
+        if self.guests is not None:
+            try:
+                self.guests.snapshot_volume(volume.id, str(overlay))
+            except APIError as exc:
+                raise VolumeFileError(exc.message) from None
+        self.files.freeze(volume.id, snapshot.id)
 
     def _delete_snapshot(self, snapshot: Snapshot) -> None:
         store = self.stores.of(snapshot.backend)

@@ -7,25 +7,33 @@ and user messages are its parts.
 
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy import select
+
 from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.http.context import Context
-from onestack.http.errors import BadRequest
+from onestack.http.errors import APIError, BadRequest
+from onestack.services.compute.public import GuestVolumes
 from onestack.services.volume.models import DefaultType, Volume, VolumeType, VolumeTypeAccess
 from onestack.services.volume.policies import authorize
-from onestack.services.volume.public import Connection, VolumeRef
+from onestack.services.volume.public import AttachmentRef, Connection, VolumeRef
 from onestack.services.volume.service import quotas, types
 from onestack.services.volume.service.access import load
 from onestack.services.volume.service.attachments import Attachments
+from onestack.services.volume.service.backend import Backend
 from onestack.services.volume.service.backups import Backups, BackupStores
 from onestack.services.volume.service.catalog import Catalog
 from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.messages import Messages
-from onestack.services.volume.service.qos import Qos
+from onestack.services.volume.service.qos import Qos, front_end_limits
 from onestack.services.volume.service.snapshots import Snapshots
 from onestack.services.volume.service.stores import VolumeStores
 from onestack.services.volume.service.transfers import Transfers
 from onestack.services.volume.service.volumes import Volumes
+
+LOG = logging.getLogger("onestack.volume")
 
 
 class VolumeService:
@@ -41,10 +49,28 @@ class VolumeService:
         self.backup_stores = BackupStores(settings.data_dir / "backups")
         self.backups = Backups(db, settings.volume, self.catalog)
         self.transfers = Transfers(db)
-        self.qos = Qos(db)
+        # compute, once the runtime has built it: told when a QoS change moves an attached volume's limits
+        self.guests: GuestVolumes | None = None
+        self.qos = Qos(db, self._limits_changed)
+        self.backend = Backend(db, self.files)
         self.messages = Messages(db)
         self.snapshots = Snapshots(db)
         self.attachments = Attachments(db, self.stores)
+
+    def _limits_changed(self, type_ids: set[str]) -> None:
+        """Each attached volume of these types gets its type's front-end limits now, in the guests that have
+        it (a guest that cannot is logged: it gets them at its next start or attach)."""
+        if self.guests is None or not type_ids:
+            return
+        with self.db.read() as session:
+            attached = list(session.scalars(select(Volume).where(Volume.type_id.in_(type_ids),
+                                                                 Volume.status.in_(("in-use", "detaching")))))
+            limits = {v.id: front_end_limits(session, v.volume_type, v.size) for v in attached}
+        for volume_id, qos_specs in limits.items():
+            try:
+                self.guests.volume_limits_changed(volume_id, qos_specs)
+            except APIError as error:
+                LOG.warning("volume %s: its new QoS limits did not reach its guest: %s", volume_id, error)
 
     # -- types -----------------------------------------------------------------------------------------
     def show_type(self, ctx: Context, ref: str) -> VolumeType:
@@ -171,6 +197,10 @@ class VolumeService:
 
     def attachment_delete(self, ctx: Context, attachment_id: str) -> None:
         self.attachments.delete(ctx, attachment_id)
+
+    def attachments_of(self, ctx: Context, instance_uuid: str) -> list[AttachmentRef]:
+        found, _ = self.attachments.listing(ctx, {"instance_uuid": instance_uuid, "all_tenants": "1"})
+        return [AttachmentRef(a.id, a.volume_id, a.attach_status) for a in found]
 
     def begin_detaching(self, ctx: Context, volume_id: str) -> None:
         self.attachments.begin_detaching(ctx, volume_id)

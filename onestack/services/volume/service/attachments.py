@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
@@ -25,6 +25,7 @@ from onestack.services.volume.models import Attachment, Volume
 from onestack.services.volume.policies import authorize
 from onestack.services.volume.public import Connection
 from onestack.services.volume.service.access import load, scoped
+from onestack.services.volume.service.qos import front_end_limits
 from onestack.services.volume.service.stores import VolumeStores
 
 # What the attachment list filters on: a query name and the column it compares.
@@ -59,13 +60,16 @@ class Attachments:
 
     def connection(self, volume: Volume, mode: str = "rw") -> Connection:
         access = "ro" if volume.readonly else mode
+        qos_specs = front_end_limits(object_session(volume), volume.volume_type, volume.size)
         if self.stores.is_rbd(volume.backend):
             # Cinder's rbd connection: QEMU opens pool/image through librbd as this cloud's Ceph client.
             ceph = self.stores.ceph
             return Connection(path=f"{self.stores.rbd.pool}/{self.stores.rbd.volume_name(volume.id)}",
                               volume_id=volume.id, access_mode=access, format="raw", driver_volume_type="rbd",
-                              rbd={"conf": ceph.conf, "auth_username": ceph.client, "keyring": ceph.keyring})
-        return Connection(path=str(self.files.volume(volume.id)), volume_id=volume.id, access_mode=access)
+                              rbd={"conf": ceph.conf, "auth_username": ceph.client, "keyring": ceph.keyring},
+                              qos_specs=qos_specs)
+        return Connection(path=str(self.files.volume(volume.id)), volume_id=volume.id, access_mode=access,
+                          qos_specs=qos_specs)
 
     @property
     def files(self):
@@ -186,6 +190,8 @@ class Attachments:
     def detach(self, ctx: Context, volume_id: str, attachment_id: str | None, *, force: bool = False) -> None:
         with self._volume(ctx, volume_id, force) as volume:
             attached = [a for a in volume.attachments if attachment_id in (None, a.id)]
+            if not volume.attachments and attachment_id is None:
+                return  # nothing attached: Cinder lets the call pass
             if not attached or (attachment_id is None and len(attached) > 1):
                 raise BadRequest(f"Invalid volume: Volume {volume.id} has no attachment"
                                  f"{' ' + attachment_id if attachment_id else ''} to detach"

@@ -36,14 +36,17 @@ SORTABLE = {"id": "id", "event_id": "event_id", "created_at": "created_at", "res
 
 
 def record(session: Session, project_id: str, resource_type: str, resource_uuid: str, action: str,
-           reason: str) -> None:
-    """Tell the project that ``action`` on the resource failed, and why (expired messages go meanwhile)."""
+           reason: str, request_id: str | None = None) -> None:
+    """Tell the project that ``action`` on the resource failed, and why (expired messages go meanwhile).
+    ``request_id``: the request that asked for it, else one of the task's own (Cinder's messages always
+    name one)."""
     action_id, doing = ACTIONS[action]
     now = utcnow()
     session.execute(delete(Message).where(Message.expires_at <= now))
     session.add(Message(id=str(uuid.uuid4()), project_id=project_id, resource_type=resource_type,
                         resource_uuid=resource_uuid, event_id=f"VOLUME_{resource_type}_{action_id}_{DETAIL[0]}",
-                        user_message=f"{doing}: {reason}", created_at=now, expires_at=now + TTL))
+                        user_message=f"{doing}: {reason}", created_at=now, expires_at=now + TTL,
+                        request_id=request_id or f"req-{uuid.uuid4()}"))
 
 
 class Messages:

@@ -18,9 +18,11 @@ from onestack.services.volume.service.access import load, scoped
 from onestack.services.volume.service.lists import Page, listing
 
 RESETTABLE = ("available", "error", "creating", "deleting", "error_deleting")
+# os-update_snapshot_status: the statuses a snapshot may be moved to from each
+UPDATABLE = {"creating": ("available", "error"), "deleting": ("deleting", "error_deleting")}
 FILTERS = {"name": "name", "status": "status", "volume_id": "volume_id", "id": "id"}
 SORTABLE = {"id": "id", "status": "status", "size": "size", "created_at": "created_at",
-            "updated_at": "updated_at", "volume_id": "volume_id", "name": "name"}
+            "updated_at": "updated_at", "volume_id": "volume_id", "name": "name", "display_name": "name"}
 
 
 class Snapshots:
@@ -28,6 +30,8 @@ class Snapshots:
         self.db = db
 
     def create(self, ctx: Context, asked: dict, version: Version | None) -> Snapshot:
+        if asked["volume_id"] is None:
+            raise NotFound("Volume None could not be found.")
         with self.db.write() as session:
             volume = load(session, Volume, asked["volume_id"], ctx, "Volume")
             authorize(ctx, "volume:create_snapshot", volume.project_id)
@@ -87,6 +91,23 @@ class Snapshots:
             snapshot = load(session, Snapshot, snapshot_id, ctx, "Snapshot")
             authorize(ctx, "volume_extension:snapshot_admin_actions:reset_status", snapshot.project_id)
             snapshot.status = status
+
+    def update_status(self, ctx: Context, snapshot_id: str, status: str, progress: str | None) -> None:
+        """What a backend reports of a snapshot it is making or deleting (Cinder's os-update_snapshot_status):
+        only the moves Cinder allows from ``creating`` and ``deleting``."""
+        with self.db.write() as session:
+            snapshot = load(session, Snapshot, snapshot_id, ctx, "Snapshot")
+            authorize(ctx, "snapshot_extension:snapshot_actions:update_snapshot_status", snapshot.project_id)
+            allowed = UPDATABLE.get(snapshot.status)
+            if allowed is None:
+                raise BadRequest(f"Invalid snapshot: Snapshot status {snapshot.status} not allowed for "
+                                 f"update_snapshot_status.")
+            if status not in allowed:
+                raise BadRequest(f"Invalid snapshot: Provided snapshot status {status} not allowed for snapshot "
+                                 f"with status {snapshot.status}.")
+            snapshot.status = status
+            if progress:
+                snapshot.progress = progress
 
     def metadata(self, ctx: Context, snapshot_id: str) -> dict[str, str]:
         """Read with the snapshot's own rule, as Cinder does."""

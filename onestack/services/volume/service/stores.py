@@ -12,6 +12,7 @@ from __future__ import annotations
 from onestack.config import Settings
 from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles
 from onestack.drivers.volumerbd import Ceph, VolumeRBD
+from onestack.services.volume.service.types import BACKEND_CAPABILITIES
 
 FILE = "file"
 
@@ -48,6 +49,13 @@ class VolumeStores:
             return self.rbd
         raise VolumeFileError(f"No valid backend was found: no volume backend is named {backend!r} "
                               f"(this cloud has {', '.join(self.names())})")
+
+    def capabilities(self, backend: str) -> dict:
+        """What the scheduler matches a type's extra specs against on ``backend`` (one the cloud lacks is
+        refused when its volume is made, naming it)."""
+        if self.is_rbd(backend):
+            return {**BACKEND_CAPABILITIES, "volume_backend_name": backend, "storage_protocol": "ceph"}
+        return {**BACKEND_CAPABILITIES, "volume_backend_name": backend}
 
     def is_rbd(self, backend: str | None) -> bool:
         return self.rbd is not None and backend == self.rbd_name

@@ -15,6 +15,31 @@ from onestack.services.volume.policies import authorize
 from onestack.services.volume.service import quotas
 from onestack.services.volume.service.access import sees_every_project
 
+# What the one file backend reports of itself (Cinder's volume stats).  A type's extra spec naming one of these
+# (bare or scoped ``capabilities:``) must match it for the scheduler to place a volume of the type, as
+# Cinder's capabilities filter has it; other extra specs place nothing.
+BACKEND_CAPABILITIES = {"volume_backend_name": "file", "storage_protocol": "file", "vendor_name": "Open Source"}
+
+
+def unmet_capabilities(extra_specs: dict, capabilities: dict) -> list[str]:
+    """The extra specs of a type the backend with ``capabilities`` does not satisfy (an exact value, or
+    ``<in>`` a part of it)."""
+    unmet = []
+    for key, wanted in extra_specs.items():
+        have = capabilities.get(key.removeprefix("capabilities:"))
+        if have is None:
+            continue
+        wanted = str(wanted).strip()
+        if wanted.startswith("<in>"):
+            met = wanted.removeprefix("<in>").strip() in have
+        elif wanted.startswith("<") or wanted[:2] in (">=", "<=", "==", "!="):
+            met = True  # an operator this backend's string capabilities do not compare: not held against it
+        else:
+            met = wanted == have
+        if not met:
+            unmet.append(f"{key}={wanted} (the backend has {have})")
+    return unmet
+
 
 def _usable(ctx: Context) -> object:
     """The condition on types a caller may use: public ones and private ones given to its project."""

@@ -21,7 +21,7 @@ from onestack.http.errors import BadRequest, NotFound
 from onestack.http.microversion import Version
 from onestack.services.volume.models import AVAILABILITY_ZONE, Snapshot, Volume
 from onestack.services.volume.policies import authorize
-from onestack.services.volume.service import backups, images, quotas, types
+from onestack.services.volume.service import backups, images, messages, quotas, types
 from onestack.services.volume.service.access import load, scoped
 from onestack.services.volume.service.catalog import PeerError
 from onestack.services.volume.service.imageapi import ImageAPI
@@ -36,7 +36,7 @@ RESETTABLE = ("available", "error", "creating", "deleting", "in-use", "attaching
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
 FILTERS = {"name": "name", "status": "status", "availability_zone": "availability_zone",
            "bootable": "bootable", "id": "id", "user_id": "user_id", "size": "size"}
-SORTABLE = {"id": "id", "name": "name", "status": "status", "size": "size", "created_at": "created_at",
+SORTABLE = {"id": "id", "name": "name", "display_name": "name", "status": "status", "size": "size", "created_at": "created_at",
             "updated_at": "updated_at", "availability_zone": "availability_zone", "bootable": "bootable",
             "project_id": "project_id"}
 
@@ -124,6 +124,15 @@ class Volumes:
                 source_volid=source_volume.id if source_volume else None,
                 bootable=bool(origin_volume and origin_volume.bootable),
                 image_metadata=dict(origin_volume.image_metadata) if origin_volume else {}, backend=backend)
+            unmet = types.unmet_capabilities(volume_type.extra_specs, self.stores.capabilities(backend))
+            if unmet:
+                # the scheduler finds no backend for the type: Cinder's volume in error, with a message
+                reason = f"No valid backend was found: none offers {', '.join(unmet)}."
+                volume.status, volume.task, volume.fault = "error", None, reason
+                session.add(volume)
+                session.flush()
+                messages.record(session, volume.project_id, "VOLUME", volume.id, "create", reason)
+                return volume
             if image is not None:
                 volume.image_id, volume.bootable = image["id"], True
                 volume.image_metadata = images.volume_image_metadata(image)
@@ -206,18 +215,26 @@ class Volumes:
                 volume.metadata_ = dict(changes["metadata"])
             return volume
 
-    def extend(self, ctx: Context, volume_id: str, new_size) -> None:
+    def extend(self, ctx: Context, volume_id: str, new_size, *, attached: bool = False) -> None:
+        """``attached`` (3.42): an ``in-use`` volume may grow too, through the guests that hold it (the
+        reconciler asks compute), and goes back to ``in-use``."""
         with self.db.write() as session:
-            volume = load(session, Volume, volume_id, ctx, "Volume")
-            authorize(ctx, "volume:extend", volume.project_id)
-            if volume.status != "available" or volume.task is not None:
-                raise BadRequest(f"Invalid volume: Volume {volume.id} status must be available to extend, "
+            volume = load(session, Volume, volume_id, ctx, "Volume", lock=True)
+            online = attached and volume.status == "in-use"
+            authorize(ctx, "volume:extend_attached_volume" if online else "volume:extend", volume.project_id)
+            if volume.status not in (("available", "in-use") if attached else ("available",)) or \
+                    volume.task is not None:
+                raise BadRequest(f"Invalid volume: Volume {volume.id} status must be "
+                                 f"{'available or in-use' if attached else 'available'} to extend, "
                                  f"but current status is: {volume.status}.")
+            if new_size is None:
+                raise BadRequest("Invalid input received: New size for extend must be specified as an integer.")
             size = _size(new_size)
             if size <= volume.size:
                 raise BadRequest(f"Invalid input received: New size for extend must be greater than current size. "
                                  f"(current: {volume.size}, extended: {size}).")
             quotas.check(session, volume.project_id, volume.volume_type.name, gigabytes=size - volume.size, size=size)
+            volume.previous_status = volume.status if online else None
             volume.size, volume.status, volume.task = size, "extending", "extend"
 
     def delete(self, ctx: Context, volume_id: str, *, cascade: bool = False, force: bool = False) -> None:
@@ -368,6 +385,7 @@ class Volumes:
             authorize(ctx, "volume:update_readonly_flag", volume.project_id)
             _no_change_while_busy(volume)
             volume.readonly = readonly
+            volume.admin_metadata = {**(volume.admin_metadata or {}), "readonly": str(readonly)}
 
 
 def _uploadable(volume: Volume, force: bool) -> None:

@@ -1,0 +1,89 @@
+"""kill -9 in the middle of attaching a volume to a real guest and in the middle of detaching it: after the
+restart nothing stays `attaching` or `detaching`.  The guest's QEMU is held still (SIGSTOP) so the attach or
+detach is caught half-done, as a slow guest would leave it; the guests outlive the API process.  The
+restart finishes each: the attach ends `in-use` with the disk in the guest (adopted, not plugged twice), the
+detach ends `available` with the disk gone from the guest."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import httpx
+import pytest
+
+from onestack.drivers.qemu.layout import InstanceDir
+from tests.api.helpers import ok, wait
+from tests.cloudfixture import Cloud
+from tests.drivers.test_qemu_server_volumes import active, boot, cli, shell, volume_status
+
+pytestmark = pytest.mark.qemu
+
+
+def kill_while(cloud: Cloud, qemu_pid: int, request, volume: str, status: str) -> None:
+    """Hold the guest's QEMU still, send ``request`` (it hangs on the guest), kill -9 the API once the volume is
+    ``status``, let the guest go on, start the API again."""
+    os.kill(qemu_pid, signal.SIGSTOP)
+    try:
+        threading.Thread(target=request, daemon=True).start()
+        wait(lambda: volume_status(cloud, volume) == status, 30, f"{volume} {status}")
+        os.kill(int((cloud.data_dir / "onestack.pid").read_text()), signal.SIGKILL)
+        time.sleep(0.2)
+    finally:
+        os.kill(qemu_pid, signal.SIGCONT)
+    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+
+
+def quietly(call):
+    def run():
+        try:
+            call()
+        except httpx.HTTPError:
+            pass  # the API died under it, as meant
+    return run
+
+
+def test_kill_9_mid_attach_and_mid_detach(tmp_path, tiny_image):
+    cloud = Cloud(tmp_path / "data", settings={"compute": {"driver": "qemu"}}).start()
+    console = None
+    try:
+        cloud.onestack("image", "register")
+        server_id = boot(cloud, "vm1")
+        volume_id = cli(cloud, "volume", "create", "--size", "1", "v1")["id"]
+        wait(lambda: volume_status(cloud, "v1") == "available", 60, "v1 available")
+        nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()},
+                            timeout=120)
+        active(nova, server_id)
+        qemu_pid = int(InstanceDir(cloud.data_dir / "compute" / "instances" / server_id).pidfile.read_text())
+        path = f"/servers/{server_id}/os-volume_attachments"
+
+        kill_while(cloud, qemu_pid, quietly(lambda: nova.post(path, json={"volumeAttachment": {"volumeId": volume_id}})),
+                   "v1", "attaching")
+        assert volume_status(cloud, "v1") == "in-use"  # finished as the API started again
+        nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()},
+                            timeout=120)
+        assert [a["volumeId"] for a in ok(nova.get(path))["volumeAttachments"]] == [volume_id]
+        console = shell(nova, server_id)
+        wait(lambda: "vdb" in console.run("ls /sys/block"), 30, "the guest to have /dev/vdb")
+        assert console.run("cat /sys/block/vdb/serial") == volume_id[:20]
+        (attachment,) = cli(cloud, "volume", "show", "v1")["attachments"]
+        assert attachment["server_id"] == server_id
+        console.close()  # the console is proxied by the API process, which is about to die
+        console = None
+
+        kill_while(cloud, qemu_pid, quietly(lambda: nova.delete(f"{path}/{volume_id}")), "v1", "detaching")
+        assert volume_status(cloud, "v1") == "available"
+        nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()},
+                            timeout=120)
+        assert ok(nova.get(path))["volumeAttachments"] == []
+        assert cli(cloud, "volume", "show", "v1")["attachments"] == []
+        console = shell(nova, server_id)
+        wait(lambda: console.run("ls /sys/block").split() == ["vda"], 30, "the guest to have let /dev/vdb go")
+        # the guest never restarted: the same QEMU all along
+        assert int(InstanceDir(cloud.data_dir / "compute" / "instances" / server_id).pidfile.read_text()) == qemu_pid
+    finally:
+        if console is not None:
+            console.close()
+        cloud.onestack("down", "--purge", check=False)
