@@ -256,6 +256,17 @@ SERVER_UPDATE = _versions({"name": NAME, **_ACCESS_IPS}, SERVER_UPDATE_DELTAS, l
 REBUILD = _versions(_REBUILD, REBUILD_DELTAS, lambda props, since: _object("rebuild", props, ["imageRef"]))
 
 
+# Nova's os-volumes and os-snapshots proxies (to 2.35)
+_PROXY_TEXT = {"type": "string"}
+VOLUME_CREATE = Versioned({"2.1": _object("volume", {
+    "volume_type": _PROXY_TEXT, "metadata": METADATA, "snapshot_id": _PROXY_TEXT,
+    "size": {"type": ["integer", "string"], "pattern": "^[0-9]+$", "minimum": 1},
+    "availability_zone": _PROXY_TEXT, "display_name": _PROXY_TEXT, "display_description": _PROXY_TEXT}, ["size"]),
+    "2.36": GONE})
+SNAPSHOT_CREATE = Versioned({"2.1": _object("snapshot", {
+    "volume_id": _PROXY_TEXT, "force": BOOLEAN, "display_name": _PROXY_TEXT,
+    "display_description": _PROXY_TEXT}, ["volume_id"]), "2.36": GONE})
+
 metadata_all = {"type": "object", "properties": {"metadata": METADATA}, "required": ["metadata"],
                 "additionalProperties": False}
 metadata_item = {"type": "object", "properties": {"meta": {**METADATA, "minProperties": 1, "maxProperties": 1}},

@@ -35,6 +35,7 @@ from onestack.services.network.public import (
     SecurityGroupInfo,
     SecurityGroupRuleInfo,
 )
+from onestack.services.volume.public import SnapshotInfo, VolumeInfo
 
 Url = Callable[[str], str]
 
@@ -535,6 +536,23 @@ def proxied_image(image: ImageInfo, url: Url, glance: str) -> dict:
     if disk_config is not None:
         body["OS-DCF:diskConfig"] = "AUTO" if str(disk_config).lower() in ("true", "1", "yes", "on") else "MANUAL"
     return body
+
+
+def proxied_volume(volume: VolumeInfo) -> dict:
+    """A Cinder volume as Nova's os-volumes shows it: an unattached volume's attachments are ``[{}]``."""
+    attachments = [{"id": volume.id, "volumeId": volume.id, "serverId": server_id,
+                    **({"device": device} if device else {})} for server_id, device in volume.attached_to]
+    return {"id": volume.id, "status": volume.status, "size": volume.size,
+            "availabilityZone": volume.availability_zone, "createdAt": zulu(volume.created_at),
+            "attachments": attachments or [{}], "displayName": volume.name,
+            "displayDescription": volume.description, "volumeType": volume.volume_type,
+            "snapshotId": volume.snapshot_id, "metadata": volume.metadata}
+
+
+def proxied_snapshot(snapshot: SnapshotInfo) -> dict:
+    return {"id": snapshot.id, "volumeId": snapshot.volume_id, "status": snapshot.status, "size": snapshot.size,
+            "createdAt": zulu(snapshot.created_at), "displayName": snapshot.name,
+            "displayDescription": snapshot.description}
 
 
 def proxied_rule(rule: SecurityGroupRuleInfo) -> dict:

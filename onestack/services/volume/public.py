@@ -6,11 +6,14 @@ the data, ``attachment_complete`` marks it in use, ``attachment_delete`` lets it
 (and ``roll_detaching`` when the guest would not let go) frames a detach.  A ``file`` connection names a
 qcow2 file the guest's QEMU opens directly; an ``rbd`` one an RBD image it opens through librbd.  A boot from a volume makes the volume first
 (``create_volume``), and a server deleted with ``delete_on_termination`` takes it with it (``delete_volume``).
+Nova's deprecated ``os-volumes`` and ``os-snapshots`` proxies read and change volumes and snapshots through
+``volume_info``, ``snapshot_info`` and their kin.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from typing import Protocol
 
 from onestack.http.context import Context
@@ -25,6 +28,34 @@ class VolumeRef:
     bootable: bool
     multiattach: bool
     readonly: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class VolumeInfo:
+    """A volume as Nova's ``os-volumes`` proxy shows it."""
+
+    id: str
+    name: str | None
+    description: str | None
+    size: int
+    status: str
+    availability_zone: str
+    created_at: datetime.datetime
+    volume_type: str
+    snapshot_id: str | None
+    metadata: dict
+    attached_to: tuple[tuple[str, str | None], ...]  # (server id, device) of each attached server
+
+
+@dataclasses.dataclass(frozen=True)
+class SnapshotInfo:
+    id: str
+    volume_id: str
+    name: str | None
+    description: str | None
+    size: int
+    status: str
+    created_at: datetime.datetime
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +117,24 @@ class BlockStorage(Protocol):
 
     def create_volume(self, ctx: Context, size: int | None, *, name: str | None = None, image_id: str | None = None,
                       snapshot_id: str | None = None, source_volid: str | None = None,
-                      volume_type: str | None = None, availability_zone: str | None = None) -> VolumeRef:
+                      volume_type: str | None = None, availability_zone: str | None = None,
+                      description: str | None = None, metadata: dict | None = None) -> VolumeRef:
         """A new volume (``creating`` until its data are there), blank or from what is named."""
 
     def delete_volume(self, ctx: Context, volume_id: str) -> None: ...
+
+    # -- Nova's os-volumes and os-snapshots proxies (to 2.35), always as the caller ---------------------
+    def volume_info(self, ctx: Context, volume_id: str) -> VolumeInfo: ...
+
+    def volume_infos(self, ctx: Context) -> list[VolumeInfo]:
+        """The caller's project's volumes, newest first."""
+
+    def snapshot_info(self, ctx: Context, snapshot_id: str) -> SnapshotInfo: ...
+
+    def snapshot_infos(self, ctx: Context) -> list[SnapshotInfo]:
+        """The caller's project's snapshots, newest first."""
+
+    def create_snapshot(self, ctx: Context, volume_id: str, *, name: str | None = None,
+                        description: str | None = None, force: bool = False) -> SnapshotInfo: ...
+
+    def delete_snapshot(self, ctx: Context, snapshot_id: str) -> None: ...

@@ -31,6 +31,7 @@ from onestack.services.compute.api import (
     services,
     usage,
     volume_attachments,
+    volumes,
 )
 from onestack.services.compute.versions import MICROVERSIONS
 
@@ -41,8 +42,8 @@ def service() -> Service:
               *server_groups.ROUTES,
               *availability_zones.ROUTES, *services.ROUTES, *hypervisors.ROUTES, *flavors.ROUTES, *keypairs.ROUTES, *quotas.ROUTES,
               *limits.ROUTES,
-              # Nova's proxy APIs (images, security groups, floating IPs, networks)
-              *images.ROUTES, *security_groups.ROUTES, *floating_ips.ROUTES, *networks.ROUTES]
+              # Nova's proxy APIs (images, volumes and snapshots, security groups, floating IPs, networks)
+              *images.ROUTES, *volumes.ROUTES, *security_groups.ROUTES, *floating_ips.ROUTES, *networks.ROUTES]
     # The admin APIs: aggregates, os-hosts, usage, migrations, diagnostics and events, extensions.
     routes += [*aggregates.ROUTES, *os_hosts.ROUTES, *usage.ROUTES, *migrations.ROUTES, *server_admin.ROUTES,
                *extensions.ROUTES, *consoles.ROUTES, *server_password.ROUTES]

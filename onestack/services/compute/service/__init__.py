@@ -43,6 +43,7 @@ from onestack.services.compute.service.servers import Servers
 from onestack.services.compute.service.snapshots import Snapshots
 from onestack.services.compute.service.usage import UsageReports
 from onestack.services.compute.service.volume_attachments import VolumeAttachments
+from onestack.services.compute.service.volume_proxy import VolumeProxy
 from onestack.services.image.public import Images
 from onestack.services.network.public import Network
 from onestack.services.placement.public import Placement
@@ -91,6 +92,7 @@ class ComputeService:
         self.security_group_proxy = SecurityGroupProxy(network, self.servers)
         self.floating_ip_proxy = FloatingIPProxy(network, settings.compute.default_floating_pool)
         self.network_proxy = NetworkProxy(network)
+        self.volume_proxy = VolumeProxy(volumes)
 
     def start(self) -> None:
         """Register this process's hosts (their drivers, their link, their providers in placement)."""

@@ -16,11 +16,11 @@ from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import APIError, BadRequest
 from onestack.services.compute.public import GuestVolumes
-from onestack.services.volume.models import DefaultType, Volume, VolumeType, VolumeTypeAccess
+from onestack.services.volume.models import DefaultType, Snapshot, Volume, VolumeType, VolumeTypeAccess
 from onestack.services.volume.policies import authorize
-from onestack.services.volume.public import AttachmentRef, Connection, VolumeRef
+from onestack.services.volume.public import AttachmentRef, Connection, SnapshotInfo, VolumeInfo, VolumeRef
 from onestack.services.volume.service import quotas, types
-from onestack.services.volume.service.access import load
+from onestack.services.volume.service.access import load, scoped
 from onestack.services.volume.service.attachments import Attachments
 from onestack.services.volume.service.backend import Backend
 from onestack.services.volume.service.backups import Backups, BackupStores
@@ -210,11 +210,51 @@ class VolumeService:
 
     def create_volume(self, ctx: Context, size: int | None, *, name: str | None = None, image_id: str | None = None,
                       snapshot_id: str | None = None, source_volid: str | None = None,
-                      volume_type: str | None = None, availability_zone: str | None = None) -> VolumeRef:
+                      volume_type: str | None = None, availability_zone: str | None = None,
+                      description: str | None = None, metadata: dict | None = None) -> VolumeRef:
         asked = {"size": size, "name": name, "imageRef": image_id, "snapshot_id": snapshot_id,
-                 "source_volid": source_volid, "volume_type": volume_type, "availability_zone": availability_zone}
+                 "source_volid": source_volid, "volume_type": volume_type, "availability_zone": availability_zone,
+                 "description": description, "metadata": metadata}
         row = self.volumes.create(ctx, {key: value for key, value in asked.items() if value is not None})
         return VolumeRef(row.id, row.project_id, row.size, row.status, row.bootable, row.multiattach, row.readonly)
 
     def delete_volume(self, ctx: Context, volume_id: str) -> None:
         self.volumes.delete(ctx, volume_id)
+
+    def volume_info(self, ctx: Context, volume_id: str) -> VolumeInfo:
+        return _volume_info(self.volumes.show(ctx, volume_id))
+
+    def volume_infos(self, ctx: Context) -> list[VolumeInfo]:
+        authorize(ctx, "volume:get_all")
+        with self.db.read() as session:
+            rows = session.scalars(scoped(select(Volume), Volume, ctx).order_by(Volume.created_at.desc())).unique()
+            return [_volume_info(row) for row in rows]
+
+    def snapshot_info(self, ctx: Context, snapshot_id: str) -> SnapshotInfo:
+        return _snapshot_info(self.snapshots.show(ctx, snapshot_id))
+
+    def snapshot_infos(self, ctx: Context) -> list[SnapshotInfo]:
+        authorize(ctx, "volume:get_all_snapshots")
+        with self.db.read() as session:
+            stmt = scoped(select(Snapshot), Snapshot, ctx).where(Snapshot.hidden.is_(False))
+            return [_snapshot_info(row) for row in session.scalars(stmt.order_by(Snapshot.created_at.desc()))]
+
+    def create_snapshot(self, ctx: Context, volume_id: str, *, name: str | None = None,
+                        description: str | None = None, force: bool = False) -> SnapshotInfo:
+        asked = {"volume_id": volume_id, "name": name, "description": description, "force": force}
+        return _snapshot_info(self.snapshots.create(ctx, asked, None))
+
+    def delete_snapshot(self, ctx: Context, snapshot_id: str) -> None:
+        self.snapshots.delete(ctx, snapshot_id)
+
+
+def _volume_info(row: Volume) -> VolumeInfo:
+    attached = tuple((a.instance_uuid, a.mountpoint) for a in row.attachments
+                     if a.attach_status == "attached" and a.instance_uuid)
+    return VolumeInfo(row.id, row.name, row.description, row.size, row.status, row.availability_zone,
+                      row.created_at, row.volume_type.name, row.snapshot_id,
+                      {**row.metadata_, **(row.admin_metadata or {})}, attached)
+
+
+def _snapshot_info(row: Snapshot) -> SnapshotInfo:
+    return SnapshotInfo(row.id, row.volume_id, row.name, row.description, row.size, row.status, row.created_at)
