@@ -2,6 +2,8 @@
 status, device names, tags and delete_on_termination by microversion, a server's delete letting its volumes
 go, tenant walls, and malformed requests answered 400."""
 
+import json
+
 import httpx
 import pytest
 
@@ -228,7 +230,8 @@ def test_boot_from_an_existing_volume(tenant, volumes):
     assert refused.status_code == 400 and "root device" in refused.text
     # what needs a root disk of the host's own is refused, not failed
     base = f"/servers/{server['id']}/action"
-    assert tenant.post(base, json={"createImage": {"name": "snap"}}).status_code == 409
+    assert tenant.post(base, json={"createBackup": {"name": "b", "backup_type": "daily",
+                                                    "rotation": 1}}).status_code == 409
     assert tenant.post(base, json={"shelve": None}).status_code == 409
     assert tenant.post(base, json={"rescue": None}).status_code == 400
     assert tenant.post(base, json={"rebuild": {"imageRef": server["id"]}}).status_code == 400
@@ -239,6 +242,43 @@ def test_boot_from_an_existing_volume(tenant, volumes):
     ok(tenant.delete(f"/servers/{server['id']}"), 204)
     wait_volume(volumes, root["id"], "available")
     wait_volume(volumes, extra["id"], "available")
+
+
+def test_a_volume_backed_servers_snapshot_is_an_image_that_boots_from_new_volumes(cloud, tenant, volumes):
+    root = bootable_volume(volumes, name="root")
+    made = boot_with(tenant, [{"source_type": "volume", "destination_type": "volume", "uuid": root["id"],
+                               "boot_index": 0, "delete_on_termination": False}])["server"]
+    server = wait(tenant, made["id"], "ACTIVE", "ERROR")
+    reply = tenant.post(f"/servers/{server['id']}/action", json={"createImage": {"name": "bfv-snap",
+                                                                                  "metadata": {"kind": "test"}}},
+                        headers=at("2.45"))
+    image_id = ok(reply, 202)["image_id"]
+    with httpx.Client(base_url=f"{cloud.url}/image/v2", headers={"X-Auth-Token": tenant.headers["X-Auth-Token"]},
+                      timeout=60) as glance:
+        image = ok(glance.get(f"/images/{image_id}"))
+    # Nova's shape: no data, active at once, the volume snapshots named in block_device_mapping
+    assert (image["status"], image["size"], image["bdm_v2"], image["root_device_name"]) == ("active", 0, "True",
+                                                                                           "/dev/vda")
+    assert (image["kind"], image["image_type"], image["instance_uuid"]) == ("test", "snapshot", server["id"])
+    (mapping,) = json.loads(image["block_device_mapping"])
+    assert (mapping["source_type"], mapping["boot_index"], mapping["volume_size"]) == ("snapshot", 0, 1)
+    snapshot = ok(volumes.get(f"/snapshots/{mapping['snapshot_id']}"))["snapshot"]
+    assert (snapshot["volume_id"], snapshot["name"]) == (root["id"], "snapshot for bfv-snap")
+    assert ok(tenant.get(f"/servers/{server['id']}"))["server"]["status"] == "ACTIVE"
+    settle(lambda: ok(volumes.get(f"/snapshots/{snapshot['id']}"))["snapshot"]["status"] == "available", 30,
+           "the root volume's snapshot")
+
+    # a boot from the image boots from a new volume made from the snapshot, as if the mapping were asked for
+    again = ok(tenant.post("/servers", json={"server": {"name": "from-bfv-snap", "imageRef": image_id,
+                                                        "flavorRef": "1",
+                                                        "networks": [{"uuid": tenant.network_id}]}}), 202)
+    second = wait(tenant, again["server"]["id"], "ACTIVE", "ERROR")
+    assert second["status"] == "ACTIVE", second.get("fault")
+    assert second["image"] == ""
+    second = ok(tenant.get(f"/servers/{second['id']}", headers=at("2.3")))["server"]
+    (new_root,) = second["os-extended-volumes:volumes_attached"]
+    made_from = ok(volumes.get(f"/volumes/{new_root['id']}"))["volume"]
+    assert made_from["snapshot_id"] == snapshot["id"] and made_from["id"] != root["id"]
 
 
 def test_boot_makes_volumes_from_a_snapshot_and_blank(tenant, volumes):

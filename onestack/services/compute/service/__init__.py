@@ -75,7 +75,7 @@ class ComputeService:
                                      self.hosts.names)
         self.details = ServerDetails(db, self.servers, admission, self.networking)
         self.guest_calls = GuestCalls(db, self.servers, self.hosts, self.networking)
-        self.snapshots = Snapshots(db, self.servers, admission, images)
+        self.snapshots = Snapshots(db, self.servers, admission, images, volumes)
         self.interfaces = Interfaces(db, self.servers, self.networking, self.hosts)
         self.volume_attachments = VolumeAttachments(db, self.servers, self.hosts, volumes)
         self.consoles = Consoles(db, self.servers, self.hosts, settings.consoles.token_ttl)

@@ -10,6 +10,7 @@ new volumes to be ``available``, connects each for the host and gives them to th
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from typing import TYPE_CHECKING
 
@@ -97,6 +98,11 @@ class BootVolumes:
                                  "volume_size.")
             wanted.append(Wanted(source, ident, size, boot_index, _flag(entry.get("delete_on_termination")),
                                  entry.get("tag"), entry.get("volume_type")))
+        if image_ref and not any(w.boot_index == 0 for w in wanted):
+            # a snapshot of a volume-backed server: the image names the volume snapshots to boot from
+            from_image = self._image_mapping(ctx, image_ref)
+            if from_image:
+                wanted, image_ref = from_image + wanted, ""
         boots = [w for w in wanted if w.boot_index == 0]
         if len(boots) > 1 or (boots and image_ref and boots[0].source_type != "image"):
             raise BadRequest("Boot sequence for the instance and image/block device mapping combination is not "
@@ -112,6 +118,26 @@ class BootVolumes:
         for want in wanted:
             self._check(ctx, want, flavor)
         return image_ref, wanted
+
+    def _image_mapping(self, ctx: Context, image_ref: str) -> list[Wanted]:
+        """The volumes an image's ``block_device_mapping`` property asks for (Nova's snapshot of a volume-backed
+        server); none for an ordinary image, or one this caller cannot see (the boot's own check says so)."""
+        try:
+            image = self.admission.images.image(ctx, image_ref)
+        except NotFound:
+            return []
+        raw = image.properties.get("block_device_mapping")
+        if not raw or not _flag(image.properties.get("bdm_v2")):
+            return []
+        try:
+            entries = json.loads(raw)
+        except ValueError:
+            raise BadRequest(f"Image {image_ref} has a block_device_mapping that is not JSON.") from None
+        return [Wanted(entry["source_type"], entry.get("snapshot_id") or entry.get("volume_id"),
+                       _int(entry.get("volume_size"), "volume_size"), _int(entry.get("boot_index"), "boot_index"),
+                       _flag(entry.get("delete_on_termination")), entry.get("tag"), entry.get("volume_type"))
+                for entry in entries if isinstance(entry, dict) and entry.get("source_type") in ("snapshot", "volume")
+                and entry.get("destination_type", "volume") == "volume"]
 
     def _check(self, ctx: Context, want: Wanted, flavor: dict) -> None:
         if want.source_type == "image":

@@ -9,22 +9,26 @@ meanwhile, ends the task and leaves the server as it was, as in Nova.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import APIError, BadRequest, Conflict, NotFound
-from onestack.services.compute.models import Instance
+from onestack.services.compute.models import BlockDevice, Instance
 from onestack.services.compute.models import states as st
 from onestack.services.compute.policies import authorize
 from onestack.services.compute.service import guest_kinds
 from onestack.services.compute.service.admission import Admission
+from onestack.services.compute.service.devices import ROOT
 from onestack.services.compute.service.networking import service_context
 from onestack.services.compute.service.quotas import QuotaExceeded
 from onestack.services.compute.service.servers import Servers
 from onestack.services.image.public import ImageInfo, Images
+from onestack.services.volume.public import BlockStorage
 
 IMAGE_ID, DISK_FORMAT = "image_id", "disk_format"
 # createBackup's task arguments: how many backups of its type to keep once this one is stored
@@ -39,6 +43,7 @@ class Snapshots:
     servers: Servers
     admission: Admission
     images: Images
+    volumes: BlockStorage | None = None
 
     # -- createImage (and createBackup, shelve): the image first, then the task ---------------------------
     def request(self, ctx: Context, server_id: str, policy: str, action: str, task: str,
@@ -50,6 +55,8 @@ class Snapshots:
             instance = self.servers.get(session, ctx, server_id)
             authorize(ctx, policy, instance)
             self._check(session, ctx, instance, action, metadata, vm_states)
+        if not instance.image_ref:
+            return instance, self._volume_backed(ctx, instance, name, metadata)
         image_id = self._create_image(ctx, instance, name(instance) if callable(name) else name, metadata)
         try:
             with self.db.write() as session:
@@ -68,12 +75,35 @@ class Snapshots:
         self.servers.check_lock(ctx, instance)
         st.require(instance, action, vm_states)
         guest_kinds.require_supported(instance, action)  # before the image is made
-        if not instance.image_ref:  # booted from a volume: its root disk is the volume's, not the host's
-            raise Conflict(f"Cannot '{action}' instance {instance.id}: snapshots of volume-backed servers are not "
-                           "provided yet.")
+        if not instance.image_ref and action != "createImage":  # booted from a volume: no disk of the host's
+            raise Conflict(f"Cannot '{action}' instance {instance.id}: only createImage snapshots a volume-backed "
+                           "server.")
         limit = self.admission.quotas.limits(session, instance.project_id)["metadata_items"]
         if limit != -1 and len(metadata) > limit:
             raise QuotaExceeded(["metadata_items"], [len(metadata)], [0], [limit])
+
+    def _volume_backed(self, ctx: Context, instance: Instance, name: str, metadata: dict) -> str:
+        """Nova's snapshot of a volume-backed server: a snapshot of each of its volumes (forced: they are in
+        use), and an image without data, active at once, whose ``block_device_mapping`` names them, so that
+        a boot from the image boots from new volumes made from those snapshots."""
+        with self.db.read() as session:
+            devices = list(session.scalars(select(BlockDevice).where(
+                BlockDevice.instance_uuid == instance.id, BlockDevice.volume_id.is_not(None)).order_by(
+                BlockDevice.created_at)))
+        mapping = []
+        for device in devices:
+            snapshot = self.volumes.create_snapshot(ctx, device.volume_id, name=f"snapshot for {name}", force=True)
+            mapping.append({"source_type": "snapshot", "destination_type": "volume", "snapshot_id": snapshot.id,
+                            "volume_id": None, "image_id": None, "volume_size": snapshot.size,
+                            "boot_index": device.boot_index, "device_name": device.device_name,
+                            "delete_on_termination": device.delete_on_termination, "tag": device.tag,
+                            "volume_type": device.volume_type, "device_type": "disk", "disk_bus": None,
+                            "guest_format": None, "no_device": None})
+        image_id = self._create_image(ctx, instance, name, {
+            **metadata, "block_device_mapping": json.dumps(mapping), "bdm_v2": "True", "root_device_name": ROOT})
+        self.images.start_upload(ctx, image_id, "raw")
+        self.images.store_data(image_id, [])
+        return image_id
 
     def _create_image(self, ctx: Context, instance: Instance, name: str, metadata: dict) -> str:
         """The queued snapshot image, checked against the caller's image rights and quotas."""
