@@ -153,12 +153,13 @@ def compute_sections(admin: dict) -> dict:
     built = ("pause", "suspend", "console_output", "config_drive", "metadata_service", "resize", "snapshot", "rescue",
              "shelve", "interface_attach", "change_password", "boot_from_volume", "volume_multiattach",
              # moving servers: across the cloud's two fake hosts (block migration: the disks are local)
-             "cold_migration", "live_migration", "block_migration_for_live_migration", "disk_config")
+             "cold_migration", "live_migration", "block_migration_for_live_migration", "disk_config",
+             "volume_backed_live_migration")
     not_built = ("shelve_migrate",
                  "vnc_console", "spice_console", "serial_console",
                  "personality", "attach_encrypted_volume", "stable_rescue",
                  "hostname_fqdn_sanitization",
-                 "unified_limits", "volume_backed_live_migration", "swap_volume", "ide_bus", "rdp_console")
+                 "unified_limits", "swap_volume", "ide_bus", "rdp_console")
     return {
         "compute": {"image_ref": images[0], "image_ref_alt": images[1], "flavor_ref": "42", "flavor_ref_alt": "84",
                     "min_compute_nodes": "2", "build_timeout": "60",

@@ -9,7 +9,9 @@ import pytest
 from tests.api import test_servers
 from tests.api.helpers import ok
 from tests.api.test_server_actions import active_server, usages
+from tests.api.test_server_volumes import attach, new_volume
 from tests.api.test_servers import wait
+from tests.api.volume_helpers import cinder
 
 tenant, image_id = test_servers.tenant, test_servers.image_id
 V256 = {"X-OpenStack-Nova-API-Version": "2.56"}
@@ -285,3 +287,27 @@ def test_evacuate_rebuilds_a_server_of_a_down_host_on_another(cloud, tenant, ima
         assert migrations_of(nova_admin, stopped_id)[0]["status"] == "done"
     finally:
         force_down(nova_admin, source, False)
+
+
+def test_an_attached_volumes_attachment_follows_the_guest_to_each_host(cloud, tenant, image_id, nova_admin):
+    server_id, act = active_server(tenant, image_id)
+    with cinder(cloud, tenant.headers["X-Auth-Token"], tenant.project_id) as volumes:
+        volume = new_volume(volumes)
+        attach(tenant, server_id, volume["id"])
+        source = host_of(nova_admin, server_id)
+
+        def attached_host() -> str:
+            (attachment,) = ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["attachments"]
+            return attachment["host_name"]
+
+        assert attached_host() == source
+        ok(nova_admin.post(act, json=LIVE, headers=V225), 202)
+        dest = wait(nova_admin, server_id, "ACTIVE")["OS-EXT-SRV-ATTR:host"]
+        assert dest != source and attached_host() == dest
+        ok(nova_admin.post(act, json={"migrate": {"host": source}}), 202)
+        wait(nova_admin, server_id, "VERIFY_RESIZE")
+        assert attached_host() == source
+        ok(nova_admin.post(act, json={"revertResize": None}), 202)
+        wait(nova_admin, server_id, "ACTIVE")
+        assert attached_host() == dest  # back where it was
+        assert ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "in-use"

@@ -37,7 +37,7 @@ class EvacuateSteps(MoveSteps):
             return
         dest = migration.dest_compute
         instance.host = dest  # what its ports are bound to and its guest made from
-        self.networking.ensure_ports(instance)
+        self._bind(instance)
         driver = self.hosts.driver(dest)
         driver.spawn(self.specs.spec(instance))
         stopped = instance.task_args.get(STOPPED_AFTER) or instance.task_args.get(OLD_VM_STATE) == st.STOPPED

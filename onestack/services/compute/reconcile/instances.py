@@ -80,9 +80,9 @@ class InstanceReconciler:
         self.boot_volumes = boot_volumes
         self.specs = GuestSpecs(networking, images, config_drives, *([volumes.guest_disks] if volumes else []))
         self.loop = Loop("compute", self.step, self.pending, workers=workers, queue=wakeups)
-        self.resizes = ResizeSteps(db, self.records, self.specs, hosts, scheduler, networking)
+        self.resizes = ResizeSteps(db, self.records, self.specs, hosts, scheduler, networking, volumes)
         self.live_migrations = LiveMigrationSteps(db, self.records, self.specs, hosts, scheduler, networking,
-                                                  migration_policy or Policy())
+                                                  migration_policy or Policy(), volumes)
         # task state -> the step that moves it on; each action contributes its own steps
         self.steps: dict[str, Callable[[Instance], float | None]] = {
             st.SCHEDULING: self._schedule, st.NETWORKING: self._network, st.SPAWNING: self._spawn,
@@ -90,7 +90,7 @@ class InstanceReconciler:
             **{task: functools.partial(self._power, task=task) for task in POWER_TASKS},
             **self.resizes.steps(),
             **self.live_migrations.steps(),
-            **EvacuateSteps(db, self.records, self.specs, hosts, scheduler, networking).steps(),
+            **EvacuateSteps(db, self.records, self.specs, hosts, scheduler, networking, volumes).steps(),
             **RebuildSteps(self.records, self.specs, hosts).steps(),
             **SnapshotSteps.create_image(self.records, hosts, images, snapshots).steps(),
             **ShelveSteps(self.records, self.specs, hosts, scheduler, networking, images, snapshots).steps(),

@@ -23,6 +23,7 @@ from onestack.services.compute.service import live_migration as live
 from onestack.services.compute.service.host_drivers import HostDrivers
 from onestack.services.compute.service.networking import InstanceNetworking
 from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
+from onestack.services.compute.service.volume_attachments import VolumeAttachments
 
 LOG = logging.getLogger("onestack.compute.reconcile")
 POLL_SECONDS = 0.25  # how often a running migration's progress is read and steered
@@ -30,8 +31,9 @@ POLL_SECONDS = 0.25  # how often a running migration's progress is read and stee
 
 class LiveMigrationSteps(MoveSteps):
     def __init__(self, db: Database, records: InstanceRecords, specs: GuestSpecs, hosts: HostDrivers,
-                 scheduler: Scheduler, networking: InstanceNetworking, policy: live.Policy):
-        super().__init__(db, records, specs, hosts, scheduler, networking)
+                 scheduler: Scheduler, networking: InstanceNetworking, policy: live.Policy,
+                 volumes: VolumeAttachments | None = None):
+        super().__init__(db, records, specs, hosts, scheduler, networking, volumes)
         self.policy = policy
 
     def steps(self) -> dict:
@@ -110,7 +112,7 @@ class LiveMigrationSteps(MoveSteps):
         dest = migration.dest_compute
         self.hosts.driver(dest).finish_incoming(instance.id)
         instance.host = dest
-        self.networking.ensure_ports(instance)
+        self._bind(instance)
         self.scheduler.release_migration(migration.uuid)
         self.hosts.driver(migration.source_compute).destroy(instance.id)
         done = {"status": "completed"}
@@ -140,7 +142,7 @@ class LiveMigrationSteps(MoveSteps):
                 LOG.info("live migration of %s: destination %s: %s", instance.id, migration.dest_compute, exc)
         if claimed:
             self.scheduler.revert_resize(instance, migration.source_compute, instance.flavor, migration.uuid)
-        self.networking.ensure_ports(instance)
+        self._bind(instance)
         power = self.hosts.driver(instance.host).instance_info(instance.id).power_state
         if self._set(instance, {"status": status}, task_state=None, power_state=int(power), task_args={}):
             result = "Success" if status == "cancelled" else "Error"

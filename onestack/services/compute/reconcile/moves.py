@@ -14,17 +14,26 @@ from onestack.services.compute.service.host_drivers import HostDrivers
 from onestack.services.compute.service.networking import InstanceNetworking
 from onestack.services.compute.service.resize import MIGRATION
 from onestack.services.compute.service.scheduler import Scheduler
+from onestack.services.compute.service.volume_attachments import VolumeAttachments
 
 
 class MoveSteps:
     def __init__(self, db: Database, records: InstanceRecords, specs: GuestSpecs, hosts: HostDrivers,
-                 scheduler: Scheduler, networking: InstanceNetworking):
+                 scheduler: Scheduler, networking: InstanceNetworking, volumes: VolumeAttachments | None = None):
         self.db = db
         self.records = records
         self.specs = specs
         self.hosts = hosts
         self.scheduler = scheduler
         self.networking = networking
+        self.volumes = volumes
+
+    def _bind(self, instance: Instance) -> None:
+        """Where the guest runs now (``instance.host``): its ports bound there and its volumes' attachments
+        naming that host, as Nova updates them with the destination's connector."""
+        self.networking.ensure_ports(instance)
+        if self.volumes is not None:
+            self.volumes.rehome(instance)
 
     def _migration(self, instance: Instance) -> Migration:
         with self.db.read() as session:

@@ -44,7 +44,7 @@ class ResizeSteps(MoveSteps):
     def migrated(self, instance: Instance) -> None:
         """The row now describes the guest on its destination with the new flavor; its ports follow it."""
         migration = self._migration(instance)
-        self.networking.ensure_ports(_moved(instance, migration.dest_compute))
+        self._bind(_moved(instance, migration.dest_compute))
         self._advance(instance, st.RESIZE_MIGRATED, {}, host=migration.dest_compute, flavor=migration.new_flavor,
                   task_state=st.RESIZE_FINISH)
 
@@ -101,7 +101,7 @@ class ResizeSteps(MoveSteps):
         power = driver.instance_info(instance.id).power_state
         self._advance(instance, st.RESIZE_REVERTING, {"status": "reverted"}, host=source, flavor=migration.old_flavor,
                   task_state=None, vm_state=_settled_state(instance), power_state=int(power))
-        self.networking.ensure_ports(_moved(instance, source))
+        self._bind(_moved(instance, source))
         self.records.event(instance.id, "revertResize", "compute_revert_resize", "Success")
 
     def forget(self, instance: Instance) -> None:

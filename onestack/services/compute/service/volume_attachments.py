@@ -283,6 +283,24 @@ class VolumeAttachments:
                 raise Conflict(f"Failed to snapshot volume {volume_id} in instance {instance.id}: {error}") from None
         return done
 
+    def rehome(self, instance: Instance) -> None:
+        """After a move: each attached volume's attachment names the instance's new host (the connector of
+        ``instance.host``); the connection it answers is the one the guest there was given."""
+        if self.volumes is None:
+            return
+        with self.db.read() as session:
+            rows = list(session.scalars(select(BlockDevice).where(
+                BlockDevice.instance_uuid == instance.id, BlockDevice.status == "attached",
+                BlockDevice.attachment_id.is_not(None))))
+        ctx = service_context(instance)
+        for row in rows:
+            try:
+                self.volumes.attachment_update(ctx, row.attachment_id, connector(instance.host),
+                                               mountpoint=row.device_name)
+            except APIError as exc:  # the guest has the volume; only the record of where lags
+                LOG.warning("instance %s: volume %s's attachment not moved to %s: %s", instance.id, row.volume_id,
+                            instance.host, exc.message)
+
     def release_all(self, instance: Instance) -> None:
         """A deleted server's volumes: each attachment deleted (the volume ``available`` again) and the volumes
         asked for with ``delete_on_termination`` deleted.  What the block storage service refuses is logged and
