@@ -12,7 +12,7 @@ CEPH_PACKAGES := ceph-mon ceph-osd ceph-mgr ceph-common python3-rados python3-rb
 CEPH_DIR ?= .ceph
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down purge status test test-unit check conformance bench docs clean postgres audit screenshots fuzz \
+.PHONY: install up down purge status test test-unit test-workers check conformance bench docs clean postgres audit screenshots fuzz \
 	ceph ceph-down ceph-packages ceph-test
 
 install: $(STAMP)
@@ -45,6 +45,10 @@ postgres: install
 test: install postgres check
 	-scripts/install-system.sh $(CEPH_PACKAGES)
 	ONESTACK_TEST_POSTGRES=$$(scripts/postgres-up.sh --url) $(PY) -m pytest -n 2 --dist loadgroup -q
+
+# The API suites again, against clouds of two serving processes on PostgreSQL (each test worker its own).
+test-workers: install postgres
+	ONESTACK_TEST_WORKERS=2 ONESTACK_TEST_POSTGRES=$$(scripts/postgres-up.sh --url) $(PY) -m pytest -n 2 -q tests/api
 
 check: install
 	$(VENV)/bin/ruff check onestack tests bench scripts

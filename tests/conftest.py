@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import os
+
 import httpx
 import pytest
 
 from tests.cloudfixture import Cloud
+from tests.pgtools import scratch_database
+
+# `make test-workers`: the API suites against a cloud of this many serving processes on PostgreSQL
+WORKERS = int(os.environ.get("ONESTACK_TEST_WORKERS", "1"))
 
 # Network (nadmin, tenant, other_tenant, make_tenant), volume (storage, cinder_admin), object (swift) and
 # orchestration (heat, make_heat) fixtures.
@@ -14,6 +20,12 @@ pytest_plugins = ["tests.api.network_helpers", "tests.api.volume_helpers", "test
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory):
     """One real server per test worker; tests create their own projects and users in it."""
+    if WORKERS > 1:
+        with scratch_database() as url:
+            c = Cloud(tmp_path_factory.mktemp("cloud"), database=url, settings={"workers": WORKERS}).start()
+            yield c
+            c.stop()
+        return
     c = Cloud(tmp_path_factory.mktemp("cloud")).start()
     yield c
     c.stop()

@@ -24,7 +24,7 @@ from onestack.services.identity.service.policy_blobs import PolicyBlobs
 from onestack.services.identity.service.projects import Projects
 from onestack.services.identity.service.roles import Roles
 from onestack.services.identity.service.tokens import InvalidToken, TokenService
-from onestack.services.identity.service.transactions import Transactions
+from onestack.services.identity.service.transactions import POLL_SECONDS, Transactions
 from onestack.services.identity.service.trusts import Trusts
 from onestack.services.identity.service.users import Users
 
@@ -32,7 +32,7 @@ from onestack.services.identity.service.users import Users
 class IdentityService:
     def __init__(self, db: Database, settings: Settings):
         self.settings = settings
-        self.transactions = Transactions(db)
+        self.transactions = Transactions(db, 0.0 if settings.workers > 1 else POLL_SECONDS)
         self.keys = KeyRepository(settings.data_dir / "fernet-keys")
         self.tokens = TokenService(self.transactions, settings, self.keys)
         self.authenticator = Authenticator(self.transactions, self.tokens, settings.security_compliance)

@@ -3,7 +3,10 @@
 Every identity write goes through ``Transactions.write``: it bumps one
 counter row in the same transaction.  Caches (validated tokens, the catalog,
 role trees) are keyed by that counter: the process that wrote drops them at
-once, other processes sharing the database notice within ``POLL_SECONDS``.
+once, other processes sharing the database notice within ``poll_seconds``: ``POLL_SECONDS`` when one
+process serves the API (the others, joined hosts and the CLI, write identity rarely), none with several
+serving workers, where a client's next request may reach another worker and must see what it just wrote
+(the revision is then one single-row read a request).
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ POLL_SECONDS = 1.0
 
 
 class Transactions:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, poll_seconds: float = POLL_SECONDS):
         self.db = db
+        self.poll_seconds = poll_seconds
         self._lock = threading.Lock()
         self._revision = -1
         self._checked = 0.0
@@ -42,14 +46,14 @@ class Transactions:
 
     def fresh_revision(self) -> int | None:
         """The revision if it is known to be current without asking the database, else None."""
-        if time.monotonic() - self._checked >= POLL_SECONDS:
+        if time.monotonic() - self._checked >= self.poll_seconds:
             return None
         return self._revision
 
     def revision(self) -> int:
         """The database revision, re-read when our writes or time say it may have moved."""
         now = time.monotonic()
-        if now - self._checked >= POLL_SECONDS:
+        if now - self._checked >= self.poll_seconds:
             with self.db.engine.connect() as conn:
                 value = conn.execute(select(Revision.value).where(Revision.id == 1)).scalar_one_or_none()
                 conn.rollback()

@@ -24,7 +24,9 @@ def scoped(stmt: Select, model, ctx: Context, all_projects: bool = False) -> Sel
 def load(session: Session, model, ident: str, ctx: Context, what: str, *, lock: bool = False):
     """The row ``ident`` of ``model`` if the caller may see it; Cinder's 404 otherwise (another project's
     row is as absent as one that never was)."""
-    row = session.get(model, ident, with_for_update=lock) if isinstance(ident, str) else None
+    # FOR UPDATE of the row alone: PostgreSQL refuses to lock the outer-joined rows eager loading brings
+    row = (session.get(model, ident, with_for_update={"of": model} if lock else None)
+           if isinstance(ident, str) else None)
     if row is None or getattr(row, "hidden", False) or not (
             sees_every_project(ctx) or row.project_id == ctx.project_id):
         raise NotFound(f"{what} {ident} could not be found.")

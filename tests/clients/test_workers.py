@@ -1,0 +1,196 @@
+"""Two serving processes on PostgreSQL, each reached on purpose: a connection's worker is the process that
+owns the server side of it (read with ``ss``).  What one worker changes, the other honours at once: a revoked
+token, a removed role, a server made there; a worker killed with ``kill -9`` in the middle of requests is
+replaced, and what it was doing is whole or absent."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.api.helpers import make_project, member_of_new_project, name, role_id
+from tests.cloudfixture import Cloud
+from tests.pgtools import scratch_database
+
+pytestmark = pytest.mark.postgres
+PID = re.compile(r"pid=(\d+)")
+
+
+class Link:
+    """One keep-alive connection and the worker that took it."""
+
+    def __init__(self, port: int):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.conn.connect()
+        local = self.conn.sock.getsockname()[1]
+        for _ in range(100):  # a connection still in the listen backlog belongs to no worker yet
+            out = subprocess.run(["ss", "-tnpH", "state", "established", f"( dport = :{local} )"],
+                                 capture_output=True, text=True, check=True).stdout
+            found = PID.search(out)
+            if found:
+                break
+            time.sleep(0.05)
+        assert found, f"no worker took the connection from port {local}"
+        self.pid = int(found.group(1))
+
+    def call(self, method: str, path: str, token: str | None = None, body: dict | None = None,
+             headers: dict | None = None) -> tuple[int, dict]:
+        sent = {"Content-Type": "application/json", **({"X-Auth-Token": token} if token else {}), **(headers or {})}
+        self.conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=sent)
+        reply = self.conn.getresponse()
+        data = reply.read()
+        return reply.status, json.loads(data) if data.strip().startswith(b"{") else {}
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def children(parent: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        found.update(int(pid) for pid in (task / "children").read_text().split())
+    return found
+
+
+def one_link_per_worker(cloud: Cloud, count: int = 2) -> dict[int, Link]:
+    links: dict[int, Link] = {}
+    for _ in range(200):
+        link = Link(cloud.port)
+        if link.pid in links:
+            link.close()
+        else:
+            links[link.pid] = link
+        if len(links) == count:
+            return links
+    raise AssertionError(f"the kernel gave every connection to the same worker(s): {sorted(links)}")
+
+
+def within(seconds: float, check) -> float:
+    """How long ``check`` took to hold, failing after ``seconds``."""
+    start = time.monotonic()
+    while not check():
+        assert time.monotonic() - start < seconds, "not honoured in time"
+        time.sleep(0.02)
+    return time.monotonic() - start
+
+
+@pytest.fixture(scope="module")
+def cloud2(tmp_path_factory):
+    with scratch_database() as url:
+        cloud = Cloud(tmp_path_factory.mktemp("workers"), database=url, settings={"workers": 2}).start()
+        try:
+            yield cloud
+        finally:
+            cloud.stop()
+
+
+@pytest.fixture
+def workers(cloud2):
+    links = one_link_per_worker(cloud2)
+    yield list(links.values())
+    for link in links.values():
+        link.close()
+
+
+def test_a_revoked_token_and_a_removed_role_are_refused_by_the_other_worker_at_once(cloud2, workers):
+    one, other = workers
+    assert one.pid != other.pid
+    with cloud2.client() as admin:
+        project, user, token = member_of_new_project(cloud2, admin)
+        for link in workers:
+            assert link.call("GET", "/compute/v2.1/servers", token)[0] == 200
+        assert one.call("DELETE", "/identity/v3/auth/tokens", cloud2.token(),
+                        headers={"X-Subject-Token": token})[0] == 204
+        took = within(1.0, lambda: other.call("GET", "/compute/v2.1/servers", token)[0] == 401)
+        print(f"revocation honoured by the other worker after {took * 1000:.0f} ms")
+
+        token = cloud2.token(user["name"], "secret-pass-1", project["name"])
+        assert other.call("GET", "/network/v2.0/networks", token)[0] == 200
+        member = role_id(admin, "member")
+        assert one.call("DELETE", f"/identity/v3/projects/{project['id']}/users/{user['id']}/roles/{member}",
+                        cloud2.token())[0] == 204
+        took = within(1.0, lambda: other.call("GET", "/network/v2.0/networks", token)[0] == 401)
+        print(f"role removal honoured by the other worker after {took * 1000:.0f} ms")
+
+
+def test_what_one_worker_makes_the_other_shows_and_the_engine_builds(cloud2, workers):
+    one, other = workers
+    token = cloud2.token()
+    status, net = one.call("POST", "/network/v2.0/networks", token, {"network": {"name": name("net")}})
+    assert status == 201
+    status, shown = other.call("GET", f"/network/v2.0/networks/{net['network']['id']}", token)
+    assert (status, shown["network"]["name"]) == (200, net["network"]["name"])
+    status, made = one.call("POST", "/compute/v2.1/servers", token, {"server": {
+        "name": name("vm"), "flavorRef": "1", "imageRef": _image(cloud2, other, token), "networks": "none"}},
+        headers={"X-OpenStack-Nova-API-Version": "2.37"})
+    assert status == 202, made
+
+    def active() -> bool:
+        return other.call("GET", f"/compute/v2.1/servers/{made['server']['id']}", token)[1]["server"][
+            "status"] == "ACTIVE"
+    print(f"built and seen ACTIVE through the other worker after {within(30, active):.2f} s")
+
+
+def _image(cloud: Cloud, link: Link, token: str) -> str:
+    status, image = link.call("POST", "/image/v2/images", token, {
+        "name": name("img"), "disk_format": "raw", "container_format": "bare", "visibility": "public"})
+    assert status == 201
+    link.conn.request("PUT", f"/image/v2/images/{image['id']}/file", body=b"\0" * 4096,
+                      headers={"X-Auth-Token": token, "Content-Type": "application/octet-stream"})
+    reply = link.conn.getresponse()
+    reply.read()
+    assert reply.status == 204
+    return image["id"]
+
+
+def test_a_worker_killed_mid_requests_is_replaced_and_leaves_nothing_half_made(cloud2):
+    parent = int((cloud2.data_dir / "onestack.pid").read_text())
+    before = children(parent)
+    assert len(before) == 2
+    token = cloud2.token()
+    with cloud2.client() as admin:
+        project_id = make_project(admin)["id"]
+    victim = one_link_per_worker(cloud2)
+    answered: list[tuple[int, str]] = []
+    stop = threading.Event()
+
+    def burst(link: Link) -> None:
+        # each answered create must be there afterwards; one the kill cut short is there whole or not at all
+        while not stop.is_set():
+            try:
+                status, made = link.call("POST", "/network/v2.0/networks", token,
+                                         {"network": {"name": name("burst"), "project_id": project_id}})
+            except (OSError, http.client.HTTPException):
+                return  # the worker died under this request
+            answered.append((status, made.get("network", {}).get("id", "")))
+
+    pid, link = next(iter(victim.items()))
+    thread = threading.Thread(target=burst, args=(link,))
+    thread.start()
+    time.sleep(0.5)
+    os.kill(pid, signal.SIGKILL)
+    stop.set()
+    thread.join(30)
+    for other in victim.values():
+        other.close()
+    within(15, lambda: len(children(parent)) == 2 and pid not in children(parent))
+    assert children(parent) - before  # a new worker took the dead one's place
+    # both workers answer again, and every answered create is there, whole
+    for fresh in one_link_per_worker(cloud2).values():
+        status, nets = fresh.call("GET", f"/network/v2.0/networks?project_id={project_id}", token)
+        assert status == 200
+        listed = {n["id"]: n for n in nets["networks"]}
+        created = [ident for status, ident in answered if status == 201]
+        assert created and set(created) <= set(listed)
+        assert all(n["status"] == "ACTIVE" and n["project_id"] == project_id for n in listed.values())
+        fresh.close()
+    print(f"{len(answered)} creates answered before the kill; {len(listed)} networks listed after")
