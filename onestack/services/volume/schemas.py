@@ -182,3 +182,16 @@ QOS_SET = {"type": "object", "required": ["qos_specs"], "properties": {"qos_spec
     "patternProperties": {QOS_KEY: QOS_VALUE}, "additionalProperties": False}}}
 QOS_UNSET = {"type": "object", "required": ["keys"], "properties": {"keys": {
     "type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1, "maxLength": 255}}}}
+
+# -- volume types' encryption -------------------------------------------------------------------------------
+_ENCRYPTION = {
+    "provider": {"type": "string", "minLength": 1, "maxLength": 255},
+    "cipher": {"type": ["string", "null"], "maxLength": 255},
+    "key_size": {"type": ["integer", "string", "null"], "pattern": "^[0-9]+$", "minimum": 0},
+    "control_location": {"type": "string", "enum": ["front-end", "back-end"]},
+}
+ENCRYPTION_CREATE = {"type": "object", "required": ["encryption"], "additionalProperties": False, "properties": {
+    "encryption": {"type": "object", "required": ["provider"], "additionalProperties": False,
+                   "properties": _ENCRYPTION}}}
+ENCRYPTION_UPDATE = {"type": "object", "required": ["encryption"], "additionalProperties": False, "properties": {
+    "encryption": {"type": "object", "additionalProperties": False, "properties": _ENCRYPTION}}}

@@ -13,6 +13,7 @@ from onestack.services.volume.models import (
     QosSpecs,
     Snapshot,
     Transfer,
+    TypeEncryption,
     Volume,
     VolumeType,
     host_name,
@@ -68,7 +69,7 @@ def volume(volume: Volume, url, version: Version | None, admin: bool, extended: 
         # the admin metadata Cinder shows with a volume's own (readonly, once set)
         "metadata": {**volume.metadata_, **(volume.admin_metadata or {})},
         "bootable": "true" if volume.bootable else "false",
-        "encrypted": False, "multiattach": volume.multiattach, "replication_status": None,
+        "encrypted": volume.volume_type.encryption is not None, "multiattach": volume.multiattach, "replication_status": None,
         "consistencygroup_id": None, "migration_status": None, "snapshot_id": volume.snapshot_id,
         "source_volid": volume.source_volid, "user_id": volume.user_id,
         "volume_type": volume.volume_type.name, "group_id": None,
@@ -145,6 +146,17 @@ def volume_type(row: VolumeType, admin: bool, answer: str = "show") -> dict:
         body["extra_specs"] = {k: str(v) for k, v in row.extra_specs.items()}
         if answer == "show":
             body["qos_specs_id"] = row.qos_specs_id
+    return body
+
+
+def encryption(row: TypeEncryption, detail: bool = False) -> dict:
+    """A type's encryption; ``detail``: as its show answers (with the record's dates and Cinder's
+    soft-delete fields)."""
+    body = {"volume_type_id": row.type_id, "encryption_id": row.id, "provider": row.provider,
+            "cipher": row.cipher, "key_size": row.key_size, "control_location": row.control_location}
+    if detail:
+        body.update({"deleted": False, "created_at": when(row.created_at), "updated_at": when(row.updated_at),
+                     "deleted_at": None})
     return body
 
 

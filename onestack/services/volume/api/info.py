@@ -34,6 +34,7 @@ EXTENSIONS = {
     "os-vol-tenant-attr": ("VolumeTenantAttribute", "Expose the internal project_id as an attribute of a volume."),
     "os-volume-transfer": ("VolumeTransfer", "Volume transfer management support."),
     "os-volume-type-access": ("VolumeTypeAccess", "Volume type access support."),
+    "encryption": ("VolumeTypeEncryption", "Encryption support for volume types."),
 }
 # What each list filters on, from the lists themselves (metadata where the rows have it).
 RESOURCE_FILTERS = {
