@@ -259,3 +259,43 @@ def test_retype_transfers_and_qos_with_the_clis(cloud):
     cloud.openstack("volume", "qos", "delete", qos, cloud="onestack-admin")
     cloud.openstack("volume", "delete", vol, cloud="onestack")
     cloud.openstack("volume", "type", "delete", kind, cloud="onestack-admin")
+
+
+def kind_id(cloud, kind: str) -> str:
+    return cli(cloud, "volume", "type", "show", kind, os_cloud="onestack-admin")["id"]
+
+
+def test_encryption_types_and_groups_with_the_openstack_cli(cloud):
+    admin = "onestack-admin"
+    kind = name("cli-enc")
+    cli(cloud, "volume", "type", "create", "--encryption-provider", "luks", "--encryption-cipher", "aes-xts-plain64",
+        "--encryption-key-size", "256", "--encryption-control-location", "front-end", kind, os_cloud=admin)
+    shown = cli(cloud, "volume", "type", "show", "--encryption-type", kind, os_cloud=admin)
+    assert "aes-xts-plain64" in json.dumps(shown["encryption"]) and "luks" in json.dumps(shown["encryption"])
+    cloud.openstack("volume", "type", "set", "--encryption-key-size", "128", kind, cloud=admin)
+    assert "128" in json.dumps(cli(cloud, "volume", "type", "show", "--encryption-type", kind,
+                                   os_cloud=admin)["encryption"])
+    cloud.openstack("volume", "type", "unset", "--encryption-type", kind, cloud=admin)
+    assert not cli(cloud, "volume", "type", "show", "--encryption-type", kind, os_cloud=admin).get("encryption")
+    # a group of this type's volumes (group snapshots: tests/api/test_volumes_groups.py), deleted with them
+    v314 = ("--os-volume-api-version", "3.14")
+    group_type = name("cli-gt")
+    cli(cloud, *v314, "volume", "group", "type", "create", group_type, os_cloud=admin)
+    group = cli(cloud, *v314, "volume", "group", "create", "--volume-group-type", group_type, "--volume-type", kind,
+                "--name", name("cli-group"), os_cloud=admin)
+    group = {k.lower(): v for k, v in group.items()}  # this command's columns are headed "ID", "Status"...
+    assert group["status"] == "available" and group["volume types"] == [kind_id(cloud, kind)]
+    volume = cli(cloud, *v314, "volume", "create", "--size", "1", "--type", kind, name("cli-gvol"), os_cloud=admin)
+    wait_status(cloud, "volume", volume["id"], "available", os_cloud=admin)
+    # the openstack CLI adds no volume to a group: python-cinderclient does
+    added = cinder_cli(cloud, "group-update", "--add-volumes", volume["id"], group["id"], os_cloud=admin)
+    assert added.returncode == 0, added.stderr
+    assert cli(cloud, *v314, "volume", "show", volume["id"], os_cloud=admin)["group_id"] == group["id"]
+    deadline = time.monotonic() + 30
+    cloud.openstack(*v314, "volume", "group", "delete", "--force", group["id"], cloud=admin)
+    while group["id"] in cloud.openstack(*v314, "volume", "group", "list", cloud=admin).stdout:
+        assert time.monotonic() < deadline, "the group never went"
+        time.sleep(0.3)
+    assert cloud.openstack("volume", "show", volume["id"], cloud=admin, check=False).returncode != 0
+    cloud.openstack(*v314, "volume", "group", "type", "delete", group_type, cloud=admin)
+    cloud.openstack("volume", "type", "delete", kind, cloud=admin)

@@ -270,3 +270,52 @@ def test_a_restore_cut_by_a_restart_leaves_the_backup_and_an_error_restoring_vol
     assert row(db, Volume, target).status == "error_restoring"
     assert (row(db, Backup, backup_id).status, row(db, Backup, backup_id).task) == ("available", None)
     assert not files.work_file(target, "restore").exists()
+
+
+def _group_rows(db: Database, **fields) -> tuple[str, str]:
+    """A group type and a group of it."""
+    from onestack.services.volume.models import Group, GroupType
+
+    type_id, group_id = str(uuid.uuid4()), str(uuid.uuid4())
+    with db.write() as session:
+        session.add(GroupType(id=type_id, name=type_id, is_public=True, group_specs={}))
+        session.flush()
+        session.add(Group(id=group_id, project_id="p", user_id="u", availability_zone="nova",
+                          group_type_id=type_id, volume_type_ids=[DEFAULT_TYPE_ID], **fields))
+    return type_id, group_id
+
+
+def test_groups_follow_their_members_across_a_restart(world):
+    from onestack.services.volume.models import Group, GroupSnapshot
+
+    db, files, reconciler = world
+    # a group being filled when the process died ends in error, keeping what was made
+    _, filling = _group_rows(db, status="creating", task="fill")
+    made = add_volume(db, group_id=filling)
+    # a group made from a source is available once its volumes are
+    _, creating = _group_rows(db, status="creating", task="create")
+    member = add_volume(db, group_id=creating)
+    # a group snapshot is available once its snapshots are; a deleted one goes with its last snapshot
+    type_id, holder = _group_rows(db, status="available")
+    volume = add_volume(db, group_id=holder)
+    taking, going = str(uuid.uuid4()), str(uuid.uuid4())
+    with db.write() as session:
+        session.add(GroupSnapshot(id=taking, project_id="p", user_id="u", group_id=holder, group_type_id=type_id,
+                                  status="creating", task="create"))
+    taken = add_snapshot(db, volume, group_snapshot_id=taking)
+    doomed = add_snapshot(db, volume)
+    settle(reconciler)  # the volumes and snapshots are made: the group snapshot is available
+    assert row(db, GroupSnapshot, taking).status == "available" and files.snapshot(taken).exists()
+    with db.write() as session:
+        session.add(GroupSnapshot(id=going, project_id="p", user_id="u", group_id=holder, group_type_id=type_id,
+                                  status="deleting", task="delete"))
+        snapshot = session.get(Snapshot, doomed)
+        snapshot.group_snapshot_id, snapshot.status, snapshot.task = going, "deleting", "delete"
+    reconciler.recover()
+    settle(reconciler)
+    assert (row(db, Group, filling).status, row(db, Group, filling).task) == ("error", None)
+    assert row(db, Volume, made).group_id == filling and row(db, Volume, made).status == "available"
+    assert (row(db, Group, creating).status, row(db, Volume, member).status) == ("available", "available")
+    assert (row(db, GroupSnapshot, taking).status, row(db, GroupSnapshot, taking).task) == ("available", None)
+    assert row(db, Snapshot, doomed) is None and row(db, GroupSnapshot, going) is None
+    assert files.volume(volume).exists() and not files.snapshot(doomed).exists()

@@ -55,6 +55,84 @@ class VolumeType(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 
+    # How volumes of the type are to be encrypted (Cinder's encryption type), if they are.
+    encryption: Mapped[TypeEncryption | None] = relationship(lazy="selectin", uselist=False,
+                                                             cascade="all, delete-orphan")
+
+
+class TypeEncryption(Base):
+    """A volume type's encryption: the provider (LUKS...), cipher, key size and where it is done.  Kept and
+    shown as Cinder does; volumes of the type show ``encrypted`` (see docs/services/block-storage.md)."""
+
+    __tablename__ = "volume_type_encryption"
+
+    type_id: Mapped[str] = mapped_column(ForeignKey("volume_type.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
+    provider: Mapped[str] = mapped_column(String(255))
+    cipher: Mapped[str | None] = mapped_column(String(255))
+    key_size: Mapped[int | None] = mapped_column(Integer)
+    control_location: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+
+
+class GroupType(Base):
+    """A generic volume group's type (3.11) with its group specs."""
+
+    __tablename__ = "volume_group_type"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    is_public: Mapped[bool] = mapped_column(Boolean, default=True)
+    group_specs: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+
+
+class Group(Base):
+    """A generic volume group (3.13): a record over volumes (their ``group_id``), snapshotted together.
+
+    ``task`` ``create`` (made from a source: it is ``available`` once its volumes are) or ``delete`` (its
+    volumes are being deleted: it goes with the last of them); None otherwise.
+    """
+
+    __tablename__ = "volume_group"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    availability_zone: Mapped[str] = mapped_column(String(255))
+    group_type_id: Mapped[str] = mapped_column(ForeignKey("volume_group_type.id"))
+    volume_type_ids: Mapped[list] = mapped_column(JSON, default=list)
+    group_snapshot_id: Mapped[str | None] = mapped_column(String(36))
+    source_group_id: Mapped[str | None] = mapped_column(String(36))
+    task: Mapped[str | None] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+
+
+class GroupSnapshot(Base):
+    """A snapshot of every volume of a group at once (3.14): its snapshots carry its id.  ``task`` as a
+    group's: ``create`` until its snapshots are available, ``delete`` until they are gone."""
+
+    __tablename__ = "volume_group_snapshot"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    group_id: Mapped[str] = mapped_column(String(36), index=True)
+    group_type_id: Mapped[str] = mapped_column(String(36))
+    name: Mapped[str | None] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))
+    task: Mapped[str | None] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
+
 
 class QosSpecs(Base):
     """Named QoS keys (``total_iops_sec``...) for a consumer (front-end, back-end or both), given to types."""
@@ -128,6 +206,8 @@ class Volume(Base):
     # Where the data live, chosen at creation from the type's volume_backend_name: None or "file" for
     # qcow2 files, the Ceph backend's name for an RBD image.
     backend: Mapped[str | None] = mapped_column(String(64))
+    # The generic volume group it belongs to (3.13), if any.
+    group_id: Mapped[str | None] = mapped_column(String(36), index=True)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 
@@ -156,6 +236,8 @@ class Snapshot(Base):
     backend: Mapped[str | None] = mapped_column(String(64))
     # what os-update_snapshot_status last said ("80%"); None: shown from the status
     progress: Mapped[str | None] = mapped_column(String(8))
+    # The group snapshot it was taken for (3.14), if any.
+    group_snapshot_id: Mapped[str | None] = mapped_column(String(36), index=True)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 

@@ -182,3 +182,50 @@ QOS_SET = {"type": "object", "required": ["qos_specs"], "properties": {"qos_spec
     "patternProperties": {QOS_KEY: QOS_VALUE}, "additionalProperties": False}}}
 QOS_UNSET = {"type": "object", "required": ["keys"], "properties": {"keys": {
     "type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1, "maxLength": 255}}}}
+
+# -- volume types' encryption -------------------------------------------------------------------------------
+_ENCRYPTION = {
+    "provider": {"type": "string", "minLength": 1, "maxLength": 255},
+    "cipher": {"type": ["string", "null"], "maxLength": 255},
+    "key_size": {"type": ["integer", "string", "null"], "pattern": "^[0-9]+$", "minimum": 0},
+    "control_location": {"type": "string", "enum": ["front-end", "back-end"]},
+}
+ENCRYPTION_CREATE = {"type": "object", "required": ["encryption"], "additionalProperties": False, "properties": {
+    "encryption": {"type": "object", "required": ["provider"], "additionalProperties": False,
+                   "properties": _ENCRYPTION}}}
+ENCRYPTION_UPDATE = {"type": "object", "required": ["encryption"], "additionalProperties": False, "properties": {
+    "encryption": {"type": "object", "additionalProperties": False, "properties": _ENCRYPTION}}}
+
+# -- generic volume groups (3.11-3.20) ----------------------------------------------------------------------
+GROUP_TYPE_CREATE = {"type": "object", "required": ["group_type"], "properties": {"group_type": {
+    "type": "object", "required": ["name"], "additionalProperties": False, "properties": {
+        "name": TYPE_NAME, "description": DESCRIPTION, "is_public": BOOLEAN, "group_specs": EXTRA_SPECS}}}}
+GROUP_TYPE_UPDATE = {"type": "object", "required": ["group_type"], "properties": {"group_type": {
+    "type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
+        "name": TYPE_NAME, "description": DESCRIPTION, "is_public": BOOLEAN}}}}
+GROUP_SPECS_BODY = {"type": "object", "required": ["group_specs"], "properties": {"group_specs": EXTRA_SPECS}}
+GROUP_SPEC_ITEM = EXTRA_SPEC_ITEM
+GROUP_CREATE = {"type": "object", "required": ["group"], "properties": {"group": {
+    "type": "object", "required": ["group_type", "volume_types"], "additionalProperties": False, "properties": {
+        "name": NAME, "description": DESCRIPTION, "availability_zone": {"type": ["string", "null"], "maxLength": 255},
+        "group_type": {"type": "string", "minLength": 1, "maxLength": 255},
+        "volume_types": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1,
+                                                                    "maxLength": 255}}}}}}
+VOLUME_IDS = {"type": ["string", "null"], "pattern": "^[0-9a-fA-F, -]*$"}
+GROUP_UPDATE = {"type": "object", "required": ["group"], "properties": {"group": {
+    "type": "object", "additionalProperties": False, "properties": {
+        "name": NAME, "description": DESCRIPTION, "add_volumes": VOLUME_IDS, "remove_volumes": VOLUME_IDS}}}}
+RESET_STATUS = {"type": "object", "required": ["status"], "properties": {"status": {"type": "string",
+                                                                                   "minLength": 1}}}
+GROUP_ACTIONS = one_action({
+    "delete": {"type": ["object", "null"], "properties": {"delete-volumes": BOOLEAN}},
+    "reset_status": RESET_STATUS})
+GROUP_FROM_SOURCE = {"type": "object", "required": ["create-from-src"], "additionalProperties": False,
+                     "properties": {"create-from-src": {
+                         "type": "object", "additionalProperties": False, "properties": {
+                             "name": NAME, "description": DESCRIPTION, "group_snapshot_id": UUID_OR_NULL,
+                             "source_group_id": UUID_OR_NULL}}}}
+GROUP_SNAPSHOT_CREATE = {"type": "object", "required": ["group_snapshot"], "properties": {"group_snapshot": {
+    "type": "object", "required": ["group_id"], "additionalProperties": False, "properties": {
+        "group_id": UUID, "name": NAME, "description": DESCRIPTION}}}}
+GROUP_SNAPSHOT_ACTIONS = one_action({"reset_status": RESET_STATUS})

@@ -7,6 +7,8 @@ from onestack.services.volume.api import (
     attachments,
     backups,
     discovery,
+    encryption,
+    groups,
     info,
     messages,
     qos,
@@ -25,4 +27,5 @@ def service() -> Service:
     return Service("block-storage", "/volume", nova_fault, [
         *discovery.ROUTES, *volumes.ROUTES, *actions.ROUTES, *snapshots.ROUTES, *types.ROUTES, *quotas.ROUTES,
         *services.ROUTES, *attachments.ROUTES, *backups.ROUTES, *transfers.ROUTES, *qos.ROUTES,
-        *messages.ROUTES, *info.ROUTES], microversions=MICROVERSIONS)
+        *messages.ROUTES, *info.ROUTES, *encryption.ROUTES,
+        *groups.ROUTES], microversions=MICROVERSIONS)

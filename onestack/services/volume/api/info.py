@@ -6,7 +6,7 @@ from __future__ import annotations
 from onestack.http.errors import NotFound
 from onestack.http.routing import Call
 from onestack.services.volume.api.paths import v3
-from onestack.services.volume.service import attachments, backups, messages, snapshots, volumes
+from onestack.services.volume.service import attachments, backups, groups, messages, snapshots, volumes
 
 UPDATED = "2024-09-01T00:00:00+00:00"
 # alias -> (name, description)
@@ -34,6 +34,7 @@ EXTENSIONS = {
     "os-vol-tenant-attr": ("VolumeTenantAttribute", "Expose the internal project_id as an attribute of a volume."),
     "os-volume-transfer": ("VolumeTransfer", "Volume transfer management support."),
     "os-volume-type-access": ("VolumeTypeAccess", "Volume type access support."),
+    "encryption": ("VolumeTypeEncryption", "Encryption support for volume types."),
 }
 # What each list filters on, from the lists themselves (metadata where the rows have it).
 RESOURCE_FILTERS = {
@@ -43,6 +44,8 @@ RESOURCE_FILTERS = {
     "attachment": [*attachments.FILTERS],
     "message": list(messages.FILTERS),
     "volume_type": ["is_public"],
+    "group": list(groups.FILTERS),
+    "group_snapshot": list(groups.SNAPSHOT_FILTERS),
 }
 
 

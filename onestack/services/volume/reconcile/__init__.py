@@ -20,8 +20,9 @@ from onestack.drivers.volumefiles import VolumeFileError
 from onestack.http.errors import APIError
 from onestack.reconcile.loop import Loop
 from onestack.services.compute.public import GuestVolumes
-from onestack.services.volume.models import Backup, Snapshot, Volume
+from onestack.services.volume.models import Backup, Group, GroupSnapshot, Snapshot, Volume
 from onestack.services.volume.reconcile.backups import BackupSteps
+from onestack.services.volume.reconcile.groups import KINDS, GroupSteps
 from onestack.services.volume.service import messages
 from onestack.services.volume.service.backups import BackupStores
 from onestack.services.volume.service.catalog import PeerError
@@ -48,6 +49,7 @@ class Reconciler:
         self.files = stores.files
         self.image_api = image_api
         self.backups = BackupSteps(db, stores, backup_stores or BackupStores(self.files.root.parent / "backups"))
+        self.groups = GroupSteps(db, WAIT)
         self.loop = Loop("volume", self.step, self._volume_pending, workers=1)
         self.backup_loop = Loop("volume-backup", self.step, self.backups.pending, workers=1)
 
@@ -69,7 +71,7 @@ class Reconciler:
         def flushed(session, _context):
             keys = session.info.setdefault("volume_tasks", set())
             for row in (*session.new, *session.dirty):
-                if isinstance(row, Volume | Snapshot | Backup) and row.task is not None:
+                if isinstance(row, Volume | Snapshot | Backup | Group | GroupSnapshot) and row.task is not None:
                     keys.add(_key(row))
 
         def committed(session):
@@ -88,13 +90,15 @@ class Reconciler:
         with self.db.read() as session:
             volumes = session.scalars(select(Volume.id).where(Volume.task.is_not(None))).all()
             snapshots = session.scalars(select(Snapshot.id).where(Snapshot.task.is_not(None))).all()
-        return [f"volume:{i}" for i in volumes] + [f"snapshot:{i}" for i in snapshots]
+        return [f"volume:{i}" for i in volumes] + [f"snapshot:{i}" for i in snapshots] + self.groups.pending()
 
     # -- one key ---------------------------------------------------------------------------------------
     def step(self, key: str) -> float | None:
         kind, _, ident = key.partition(":")
         if kind == "backup":
             return self.backups.step(ident)
+        if kind in KINDS:
+            return self.groups.step(kind, ident)
         model = Volume if kind == "volume" else Snapshot
         with self.db.read() as session:
             row = session.get(model, ident)
@@ -308,6 +312,7 @@ class Reconciler:
         row); other interrupted tasks are left to the loop, which resumes them."""
         self._end_interrupted()
         self.backups.recover()
+        self.groups.recover()
         present = self.files.owners()
         with self.db.read() as session:
             volumes = set(session.scalars(select(Volume.id)))
@@ -375,5 +380,5 @@ def _what(row: Volume | Snapshot) -> tuple[str, str, str]:
     return "VOLUME", row.id, "image" if row.task == "create" and row.image_id else row.task
 
 
-def _key(row: Volume | Snapshot | Backup) -> str:
+def _key(row: Volume | Snapshot | Backup | Group | GroupSnapshot) -> str:
     return f"{type(row).__name__.lower()}:{row.id}"

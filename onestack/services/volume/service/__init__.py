@@ -25,6 +25,9 @@ from onestack.services.volume.service.attachments import Attachments
 from onestack.services.volume.service.backend import Backend
 from onestack.services.volume.service.backups import Backups, BackupStores
 from onestack.services.volume.service.catalog import Catalog
+from onestack.services.volume.service.encryption import Encryption
+from onestack.services.volume.service.groups import Groups, GroupSnapshots
+from onestack.services.volume.service.grouptypes import GroupTypes
 from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.messages import Messages
 from onestack.services.volume.service.qos import Qos, front_end_limits
@@ -49,6 +52,10 @@ class VolumeService:
         self.backup_stores = BackupStores(settings.data_dir / "backups")
         self.backups = Backups(db, settings.volume, self.catalog)
         self.transfers = Transfers(db)
+        self.encryption = Encryption(db)
+        self.group_types = GroupTypes(db)
+        self.groups = Groups(db, self.volumes)
+        self.group_snapshots = GroupSnapshots(db)
         # compute, once the runtime has built it: told when a QoS change moves an attached volume's limits
         self.guests: GuestVolumes | None = None
         self.qos = Qos(db, self._limits_changed)

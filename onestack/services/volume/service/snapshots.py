@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from onestack.db.engine import Database
 from onestack.http.context import Context
@@ -25,6 +26,28 @@ SORTABLE = {"id": "id", "status": "status", "size": "size", "created_at": "creat
             "updated_at": "updated_at", "volume_id": "volume_id", "name": "name", "display_name": "name"}
 
 
+def take(session: Session, ctx: Context, volume: Volume, asked: dict, version: Version | None,
+         group_snapshot_id: str | None = None) -> Snapshot:
+    """A snapshot of ``volume`` to be made (``creating``; the reconciler takes it), checked as Cinder checks
+    one; ``group_snapshot_id``: the group snapshot it is part of."""
+    authorize(ctx, "volume:create_snapshot", volume.project_id)
+    force = asked.get("force", False)
+    in_use_ok = force or at_least(version, "3.66")
+    if volume.task is not None or volume.status not in (("available", "in-use") if in_use_ok
+                                                        else ("available",)):
+        raise BadRequest(f"Invalid volume: Volume {volume.id} status must be available"
+                         f"{' or in-use' if in_use_ok else ''}, but current status is: {volume.status}.")
+    quotas.check(session, volume.project_id, volume.volume_type.name, snapshots=1, gigabytes=volume.size)
+    snapshot = Snapshot(id=str(uuid.uuid4()), project_id=volume.project_id, user_id=ctx.user_id,
+                        volume_id=volume.id, name=asked.get("name"), description=asked.get("description"),
+                        size=volume.size, status="creating", task="create",
+                        metadata_=dict(asked.get("metadata") or {}), backend=volume.backend,
+                        group_snapshot_id=group_snapshot_id)
+    session.add(snapshot)
+    session.flush()
+    return snapshot
+
+
 class Snapshots:
     def __init__(self, db: Database):
         self.db = db
@@ -34,21 +57,7 @@ class Snapshots:
             raise NotFound("Volume None could not be found.")
         with self.db.write() as session:
             volume = load(session, Volume, asked["volume_id"], ctx, "Volume")
-            authorize(ctx, "volume:create_snapshot", volume.project_id)
-            force = asked.get("force", False)
-            in_use_ok = force or at_least(version, "3.66")
-            if volume.task is not None or volume.status not in (("available", "in-use") if in_use_ok
-                                                                else ("available",)):
-                raise BadRequest(f"Invalid volume: Volume {volume.id} status must be available"
-                                 f"{' or in-use' if in_use_ok else ''}, but current status is: {volume.status}.")
-            quotas.check(session, volume.project_id, volume.volume_type.name, snapshots=1, gigabytes=volume.size)
-            snapshot = Snapshot(id=str(uuid.uuid4()), project_id=volume.project_id, user_id=ctx.user_id,
-                                volume_id=volume.id, name=asked.get("name"), description=asked.get("description"),
-                                size=volume.size, status="creating", task="create",
-                                metadata_=dict(asked.get("metadata") or {}), backend=volume.backend)
-            session.add(snapshot)
-            session.flush()
-            return snapshot
+            return take(session, ctx, volume, asked, version)
 
     def show(self, ctx: Context, snapshot_id: str) -> Snapshot:
         with self.db.read() as session:
@@ -81,6 +90,9 @@ class Snapshots:
             authorize(ctx, action, snapshot.project_id)
             if snapshot.task == "delete":
                 return
+            if snapshot.group_snapshot_id is not None and not force:
+                raise BadRequest(f"Invalid snapshot: Snapshot {snapshot.id} is part of group snapshot "
+                                 f"{snapshot.group_snapshot_id}: delete the group snapshot instead.")
             if not force and (snapshot.status not in ("available", "error") or snapshot.task is not None):
                 raise BadRequest(f"Invalid snapshot: Volume Snapshot status must be available or error "
                                  f"(it is {snapshot.status}).")

@@ -19,7 +19,7 @@ from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.microversion import Version
-from onestack.services.volume.models import AVAILABILITY_ZONE, Snapshot, Volume
+from onestack.services.volume.models import AVAILABILITY_ZONE, Group, Snapshot, Volume
 from onestack.services.volume.policies import authorize
 from onestack.services.volume.service import backups, images, messages, quotas, types
 from onestack.services.volume.service.access import load, scoped
@@ -70,6 +70,20 @@ def _zone(asked: str | None) -> str:
     return AVAILABILITY_ZONE
 
 
+def _group_for(session: Session, ctx: Context, group_id: str | None, volume_type, filling: bool) -> Group | None:
+    """The group a new volume joins: the caller's, available (or being filled from its source), and made
+    for the volume's type."""
+    if not group_id:
+        return None
+    group = load(session, Group, group_id, ctx, "Group")
+    if group.status != ("creating" if filling else "available"):
+        raise BadRequest(f"Invalid group: Group {group.id} status must be available (it is {group.status}).")
+    if volume_type.id not in group.volume_type_ids:
+        raise BadRequest(f"Invalid input received: Invalid volume_type provided: {volume_type.id} (the group "
+                         f"{group.id} takes {', '.join(group.volume_type_ids)}).")
+    return group
+
+
 def is_multiattach(extra_specs: dict) -> bool:
     return extra_specs.get("multiattach", "").strip().lower() == "<is> true"
 
@@ -81,7 +95,8 @@ class Volumes:
         self.stores = stores
 
     # -- create ----------------------------------------------------------------------------------------
-    def create(self, ctx: Context, asked: dict) -> Volume:
+    def create(self, ctx: Context, asked: dict, *, filling_group: bool = False) -> Volume:
+        """``filling_group``: made for a group being created from a source (which is ``creating``)."""
         authorize(ctx, "volume:create")
         image_ref = asked["imageRef"] if asked.get("imageRef") is not None else asked.get("image_id")
         sources = [k for k in ("snapshot_id", "source_volid", "backup_id") if asked.get(k)] + (
@@ -107,6 +122,7 @@ class Volumes:
                 volume_type = origin_volume.volume_type
             else:
                 volume_type = types.default_for(session, ctx.project_id)
+            group = _group_for(session, ctx, asked.get("group_id"), volume_type, filling_group)
             backend = self.stores.backend_for(volume_type.extra_specs)
             if origin_volume is not None and backend != (origin_volume.backend or FILE):
                 raise BadRequest(f"Invalid input received: a volume on backend {backend} cannot be made from a "
@@ -123,7 +139,8 @@ class Volumes:
                 snapshot_id=source_snapshot.id if source_snapshot else None,
                 source_volid=source_volume.id if source_volume else None,
                 bootable=bool(origin_volume and origin_volume.bootable),
-                image_metadata=dict(origin_volume.image_metadata) if origin_volume else {}, backend=backend)
+                image_metadata=dict(origin_volume.image_metadata) if origin_volume else {}, backend=backend,
+                group_id=group.id if group else None)
             unmet = types.unmet_capabilities(volume_type.extra_specs, self.stores.capabilities(backend))
             if unmet:
                 # the scheduler finds no backend for the type: Cinder's volume in error, with a message
@@ -251,6 +268,9 @@ class Volumes:
                                  f"or error_extending or error_managing and must not be migrating, attached, "
                                  f"belong to a group, have snapshots, awaiting a transfer, or be disassociated "
                                  f"from snapshots after volume transfer (it is {volume.status}).")
+            if volume.group_id is not None and not force:
+                raise BadRequest(f"Invalid volume: Volume {volume.id} belongs to group {volume.group_id}: remove "
+                                 f"it from the group or delete the group with its volumes.")
             if any(a.attach_status != "detached" for a in volume.attachments) and not force:
                 raise BadRequest("Invalid volume: Volume must not be attached to be deleted.")
             snapshots = list(session.scalars(select(Snapshot).where(Snapshot.volume_id == volume.id,
