@@ -89,6 +89,35 @@ def test_swift_cli_upload_list_download_and_segments(cloud, member, tmp_path):
     assert swift_cli(env, "list", "backup_segments") == ""
 
 
+def test_symlinks_through_swiftclient(cloud, member, tmp_path):
+    project, user = member
+    conn = swiftclient.Connection(authurl=f"{cloud.auth_url}/v3", user=user["name"], key="secret-pass-1",
+                                  auth_version="3", os_options={"project_name": project["name"],
+                                                                "user_domain_name": "Default",
+                                                                "project_domain_name": "Default"})
+    conn.put_container("links")
+    etag = conn.put_object("links", "data/report.csv", contents=b"a,b\n1,2\n", content_type="text/csv")
+    conn.put_object("links", "latest", contents=b"", headers={"X-Symlink-Target": "links/data/report.csv"})
+    conn.put_object("links", "pinned", contents=b"",
+                    headers={"X-Symlink-Target": "links/data/report.csv", "X-Symlink-Target-Etag": etag})
+    headers, body = conn.get_object("links", "latest")
+    assert body == b"a,b\n1,2\n" and headers["content-location"].endswith("/links/data/report.csv")
+    headers, body = conn.get_object("links", "pinned", query_string="symlink=get")
+    assert body == b"" and headers["x-symlink-target-etag"] == etag and headers["content-type"] == "text/csv"
+    _, listing = conn.get_container("links")
+    paths = {e["name"]: e.get("symlink_path") for e in listing}
+    assert paths["latest"] == paths["pinned"] == f"/v1/AUTH_{project['id']}/links/data/report.csv"
+    # the swift CLI downloads what a link points at, its ETag checked against the target's
+    out = tmp_path / "out"
+    out.mkdir()
+    swift_cli(env_for(cloud, project, user), "download", "links", "latest", cwd=out)
+    assert (out / "latest").read_bytes() == b"a,b\n1,2\n"
+    conn.put_object("links", "data/report.csv", contents=b"changed")
+    with pytest.raises(ClientException) as stale:
+        conn.get_object("links", "pinned")
+    assert stale.value.http_status == 409
+
+
 def seeded_file(path: Path, mib: int, seed: int) -> str:
     """``mib`` MiB of seeded pseudo-random bytes (each MiB distinct) written to ``path``; their MD5."""
     block = random.Random(seed).randbytes(1 << 20)

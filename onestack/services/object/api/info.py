@@ -11,7 +11,7 @@ from onestack.http.routing import Call
 from onestack.services.object import schemas
 from onestack.services.object.api import bulk
 from onestack.services.object.api.request import Swift
-from onestack.services.object.service import manifest, tempurl
+from onestack.services.object.service import manifest, symlinks, tempurl
 
 LOG = logging.getLogger("onestack.object")
 
@@ -37,6 +37,7 @@ def capabilities() -> dict:
         "staticweb": {},
         "account_quotas": {},
         "container_quotas": {},
+        "symlink": symlinks.CAPABILITIES,
         "tempurl": tempurl.CAPABILITIES,
         "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
     }

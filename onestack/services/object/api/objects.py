@@ -10,10 +10,12 @@ from starlette.responses import Response, StreamingResponse
 
 from onestack.http import errors
 from onestack.services.object import schemas, views
-from onestack.services.object.api import conditions, large
+from onestack.services.object.api import conditions, large, symlinks
 from onestack.services.object.api.request import Swift, reply
+from onestack.services.object.models import SYMLINK_TARGET
 from onestack.services.object.service import ObjectSpec, tempurl
 from onestack.services.object.service.slo import is_slo, slo_etag
+from onestack.services.object.service.symlinks import shown as symlink_headers
 
 SMALL = 1 << 20  # read whole and checked before the response starts
 
@@ -28,6 +30,8 @@ def put(req: Swift) -> Response:
     if "x-static-large-object" in req.headers:
         raise errors.BadRequest("X-Static-Large-Object is a reserved header. To create a static large object "
                                 "add query param multipart-manifest=put.")
+    if "x-symlink-target" in req.headers:
+        return symlinks.put(req)
     if "x-copy-from" in req.headers:
         return _copy_into(req, req.account, req.container, req.obj, *_source_of(req))
     req.authorize("write")
@@ -75,11 +79,17 @@ def _copy_into(req: Swift, account: str, container: str, name: str,
     req.authorize("read", src_account, src_container)
     req.authorize("write", account, container)
     source = req.svc.object(src_account, src_container, src_name)
+    link = {}  # a symlink copied as itself (``?symlink=get``) keeps its target
+    if SYMLINK_TARGET in source.meta:
+        if req.query.get("symlink") == "get":
+            link = {k: v for k, v in source.meta.items() if k.startswith("X-Object-Sysmeta-Symlink-")}
+        else:
+            src_account, source, _ = symlinks.follow(req, src_account, source)
     fresh = req.headers.get("x-fresh-metadata", "").lower() in ("true", "1", "yes", "on")
     # a copy holds the bytes, not the manifest
     meta = {} if fresh else {k: v for k, v in source.meta.items()
                              if not schemas.is_system(k) and k != "X-Object-Manifest"}
-    meta = schemas.check_meta({**meta, **req.object_meta()}, "object")
+    meta = {**schemas.check_meta({**meta, **req.object_meta()}, "object"), **link}
     content_type = req.headers.get("content-type") or source.content_type
     spec = ObjectSpec(content_type=content_type, meta=meta, delete_at=req.delete_at(),
                       if_none_match=req.if_none_match_star())
@@ -96,8 +106,12 @@ def _copy_into(req: Swift, account: str, container: str, name: str,
 
 def get(req: Swift) -> Response:
     req.authorize("read")
-    obj = req.svc.object(req.account, req.container, req.obj)
-    headers = views.object_headers(obj)
+    account, obj, location = req.account, req.svc.object(req.account, req.container, req.obj), None
+    if SYMLINK_TARGET in obj.meta and req.query.get("symlink") != "get":
+        account, obj, location = symlinks.follow(req, account, obj)
+    headers = {**views.object_headers(obj), **symlink_headers(obj)}
+    if location is not None:
+        headers["Content-Location"] = location
     if req.temp_url:
         headers = tempurl.shown(headers)
         shown_as = tempurl.disposition(req.query, req.obj, headers.get("Content-Disposition"))
@@ -115,10 +129,10 @@ def get(req: Swift) -> Response:
     if is_slo(obj) and req.method == "HEAD":
         headers["ETag"] = f'"{slo_etag(obj)}"'  # the row holds the whole's size: a HEAD reads no segment
     elif not as_manifest:
-        found = req.svc.assembly(req.account, obj)
+        found = req.svc.assembly(account, obj)
     if found is not None:
         for container in found.containers:
-            req.authorize("read", req.account, container)
+            req.authorize("read", account, container)
         size, headers["ETag"] = found.size, found.etag
 
         def read(start: int, end: int) -> Iterator[bytes]:
@@ -174,8 +188,13 @@ def _multirange(read: Reader, content_type: str, size: int, headers: dict, wante
 
 def post(req: Swift) -> Response:
     req.authorize("write")
+    if "x-symlink-target" in req.headers:
+        raise errors.BadRequest("A PUT request is required to set a symlink target")
     content_type = req.headers.get("content-type")
-    req.svc.post_object(req.account, req.container, req.obj, content_type, req.object_meta(), req.delete_at())
+    obj = req.svc.post_object(req.account, req.container, req.obj, content_type, req.object_meta(),
+                              req.delete_at())
+    if SYMLINK_TARGET in obj.meta:
+        return symlinks.redirect(req, obj)
     return reply(202, body=b"<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>")
 
 

@@ -265,8 +265,8 @@ class ObjectService:
         return row
 
     def post_object(self, account: str, container: str, name: str, content_type: str | None,
-                    meta: dict[str, str], delete_at: int | None) -> None:
-        """Swift's POST: the object's metadata becomes exactly what the request sends."""
+                    meta: dict[str, str], delete_at: int | None) -> Object:
+        """Swift's POST: the object's metadata becomes exactly what the request sends (its row returned)."""
         with self.db.write() as session:
             owner = _container(session, account, container)
             row = session.get(Object, (owner.id, name))
@@ -278,6 +278,7 @@ class ObjectService:
                 row.content_type = content_type
             row.delete_at = delete_at
             row.timestamp = now()
+        return row
 
     def delete_object(self, account: str, container: str, name: str) -> None:
         """Remove the object; in a versioned container, as its mode says (``versions.py``)."""

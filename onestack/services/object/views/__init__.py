@@ -13,8 +13,17 @@ import orjson
 from starlette.responses import Response
 
 from onestack.http.errors import APIError
-from onestack.services.object.models import SYSMETA, Account, Container, Object
-from onestack.services.object.public import Subdir
+from onestack.services.object.models import (
+    SYMLINK_ACCOUNT,
+    SYMLINK_BYTES,
+    SYMLINK_ETAG,
+    SYMLINK_TARGET,
+    SYSMETA,
+    Account,
+    Container,
+    Object,
+)
+from onestack.services.object.public import Listed, Subdir
 
 # swob's explanations, which Swift puts in its HTML error pages.
 EXPLANATIONS = {
@@ -114,11 +123,23 @@ def object_headers(obj: Object) -> dict[str, str]:
     return headers
 
 
+def _symlink_fields(entry: Listed, account: str) -> dict:
+    """What a JSON listing adds for a symlink: ``symlink_path``, and for a static link ``symlink_etag`` and
+    ``symlink_bytes`` (the stored text is searched before it is decoded: most entries are no link)."""
+    if not isinstance(entry, Listed) or not entry.meta_json or SYMLINK_TARGET not in entry.meta_json:
+        return {}
+    meta = entry.meta
+    fields = {"symlink_path": f"/v1/{meta.get(SYMLINK_ACCOUNT) or quote(account)}/{meta[SYMLINK_TARGET]}"}
+    if SYMLINK_ETAG in meta:
+        fields.update(symlink_etag=meta[SYMLINK_ETAG], symlink_bytes=int(meta.get(SYMLINK_BYTES, 0)))
+    return fields
+
+
 def container_listing(account: str, container: str, entries: list, fmt: str) -> bytes:
     if fmt == "json":
         return orjson.dumps([{"subdir": e.name} if isinstance(e, Subdir) else {
             "name": e.name, "hash": e.etag.strip('"'), "bytes": e.size, "content_type": e.content_type,
-            "last_modified": iso(e.timestamp)} for e in entries])
+            "last_modified": iso(e.timestamp), **_symlink_fields(e, account)} for e in entries])
     if fmt == "xml":
         parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<container name={quoteattr(container)}>']
         for e in entries:
