@@ -11,7 +11,7 @@ from onestack.http.routing import Call
 from onestack.services.object import schemas
 from onestack.services.object.api import bulk
 from onestack.services.object.api.request import Swift
-from onestack.services.object.service import manifest, symlinks, tempurl
+from onestack.services.object.service import formpost, manifest, symlinks, tempurl
 
 LOG = logging.getLogger("onestack.object")
 
@@ -35,6 +35,7 @@ def capabilities() -> dict:
         "slo": manifest.CAPABILITIES,
         **bulk.CAPABILITIES,
         "staticweb": {},
+        "formpost": formpost.CAPABILITIES,
         "account_quotas": {},
         "container_quotas": {},
         "symlink": symlinks.CAPABILITIES,

@@ -24,13 +24,14 @@ FORMATS = {"application/json": "json", "application/xml": "xml", "text/xml": "xm
 class Swift:
     """The call, the service, the path's account/container/object and the caller (None: no token)."""
 
-    __slots__ = ("call", "svc", "version", "account", "container", "obj", "trans_id", "temp_url", "_ctx",
+    __slots__ = ("call", "svc", "version", "account", "container", "obj", "path", "trans_id", "temp_url", "_ctx",
                  "_authenticated")
 
     def __init__(self, call: Call, version: str, account: str, container: str | None, obj: str | None):
         self.call = call
         self.svc: ObjectService = call.runtime.object
         self.version, self.account, self.container, self.obj = version, account, container, obj
+        self.path = f"/{version}/{account}"  # the path as the client sent it, decoded (set by ``parse``)
         self.trans_id = self.trans_id_of(call.request)
         self.temp_url = False  # the request is let in by a valid temp URL, not by a token
         self._ctx: Context | None = None
@@ -71,7 +72,9 @@ class Swift:
             schemas.check_name("Container", container, schemas.MAX_CONTAINER_NAME_LENGTH)
         if obj is not None:
             schemas.check_name("Object", obj, schemas.MAX_OBJECT_NAME_LENGTH)
-        return cls(call, segments[1], account, container, obj)
+        req = cls(call, segments[1], account, container, obj)
+        req.path = path
+        return req
 
     @property
     def level(self) -> str:
