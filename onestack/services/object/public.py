@@ -50,3 +50,12 @@ class Listed:
     @property
     def meta(self) -> dict:
         return json.loads(self.meta_json) if self.meta_json else {}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Versioned:
+    """One version of an object in a listing of versions (``?versions``)."""
+
+    entry: Listed
+    version_id: str
+    is_latest: bool

@@ -41,6 +41,7 @@ def capabilities() -> dict:
         "symlink": symlinks.CAPABILITIES,
         "tempurl": tempurl.CAPABILITIES,
         "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
+        "object_versioning": {},
     }
 
 
