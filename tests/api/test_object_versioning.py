@@ -106,6 +106,11 @@ def test_versioning_requests_are_checked(swift):
     assert swift.http.get(f"/{v}/o", params={"version-id": "not-a-version"}).status_code == 400
     assert swift.http.get(f"/{v}/o", params={"version-id": "1234567890.12345"}).status_code == 404
     assert swift.http.get(f"/{v}", params={"versions": "", "version_marker": "1"}).status_code == 400
+    # a name is kept with its version id: one too long to be versioned is refused, nothing written
+    long = "n" * 1020
+    assert swift.http.put(f"/{v}/{long}", content=b"x").status_code == 400
+    assert swift.http.put(f"/{legacy}/{long}", content=b"x").status_code == 201  # unversioned: fine
+    assert swift.http.head(f"/{v}").headers["X-Container-Object-Count"] == "1"
 
 
 def test_versions_listing_pages_by_marker_and_version_marker(swift):

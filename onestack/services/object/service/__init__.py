@@ -268,6 +268,7 @@ class ObjectService:
                 stamp, meta = now(), spec.meta
                 if versioning.state(owner):  # a version of its own, its id its timestamp
                     stamp = versioning.stamp_for(old, stamp)
+                    versioning.archived_name(name, views.timestamp(stamp))  # it can be kept once overwritten
                     meta = {**meta, versioning.VERSION_ID: views.timestamp(stamp)}
                 row = Object(container_id=owner.id, name=name, blob_id=stored.blob_id,
                              size=stored.size if size is None else size, blocks=stored.blocks,

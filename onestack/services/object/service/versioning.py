@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.http import errors
-from onestack.services.object import views
+from onestack.services.object import schemas, views
 from onestack.services.object.models import SYSMETA, Container, Object
 from onestack.services.object.public import Listed, Subdir, Versioned
 from onestack.services.object.service import versions
@@ -101,8 +101,14 @@ def _units(version_id: str) -> int:
 
 
 def archived_name(name: str, version_id: str) -> str:
+    """The name ``name``'s version ``version_id`` is kept under; 400 when it would pass the name limit (the
+    object's name is too long to be versioned)."""
     inverted = TOP - _units(version_id)
-    return f"{name}{SEPARATOR}{inverted // UNITS:010d}.{inverted % UNITS:05d}"
+    archived = f"{name}{SEPARATOR}{inverted // UNITS:010d}.{inverted % UNITS:05d}"
+    if len(archived.encode()) > schemas.MAX_OBJECT_NAME_LENGTH:
+        raise errors.BadRequest(f"Object name too long to be versioned; max "
+                                f"{schemas.MAX_OBJECT_NAME_LENGTH - len(archived) + len(name)}")
+    return archived
 
 
 def parse_archived(hidden_name: str) -> tuple[str, str]:
