@@ -3,6 +3,8 @@
 
 import hashlib
 
+import pytest
+
 from tests.api.object_helpers import account, client
 
 EMPTY = hashlib.md5(b"").hexdigest()
@@ -141,3 +143,20 @@ def test_a_link_is_no_way_around_the_target_accounts_walls(cloud, admin, swift):
     # anonymous reads of a link in a private container stay refused
     assert client(cloud, swift.name, None).get(f"/{mine}/l").status_code == 401
     theirs.http.close()
+
+
+def test_s3_reads_through_a_symlink(cloud, admin):
+    from tests.api.s3_helpers import s3_member
+
+    s3, project, user, _, _ = s3_member(cloud, admin)
+    token = cloud.token(user["name"], "secret-pass-1", project["name"])
+    swift = client(cloud, f"AUTH_{project['id']}", token)
+    s3.create_bucket(Bucket="linked")
+    s3.put_object(Bucket="linked", Key="data.txt", Body=b"through s3")
+    assert swift.put("/linked/alias", content=b"", headers={"X-Symlink-Target": "linked/data.txt"}).status_code == 201
+    assert s3.get_object(Bucket="linked", Key="alias")["Body"].read() == b"through s3"
+    assert swift.put("/linked/dangling", content=b"",
+                     headers={"X-Symlink-Target": "linked/none"}).status_code == 201
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket="linked", Key="dangling")
+    swift.close()
