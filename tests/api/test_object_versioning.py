@@ -136,3 +136,17 @@ def test_versions_listing_pages_by_marker_and_version_marker(swift):
     folded = swift.http.get(f"/{c}", params={"versions": "", "format": "json", "delimiter": "/"}).json()
     assert [e.get("subdir") or e["name"] for e in folded] == ["a", "a", "b", "b", "b", "dir/"]
     assert versions(swift, c, prefix="dir/") == everything[5:]
+
+
+def test_an_expiring_object_leaves_its_version(swift):
+    from tests.api.helpers import wait
+
+    c = swift.container(**{"X-Versions-Enabled": "true"})
+    first = swift.put(f"/{c}/o", b"kept", **{"X-Delete-After": "1000"}).headers["X-Object-Version-Id"]
+    soon = swift.put(f"/{c}/o", b"soon", **{"X-Delete-After": "1"}).headers["X-Object-Version-Id"]
+    # the expirer removes the current object; its version stays, and versions never expire
+    wait(lambda: swift.http.head(f"/{c}").headers["X-Container-Object-Count"] == "0", 10, "the expirer")
+    assert swift.http.get(f"/{c}/o").status_code == 404
+    assert [(v[1], v[2]) for v in versions(swift, c)] == [(soon, False), (first, False)]
+    kept = swift.http.get(f"/{c}/o", params={"version-id": soon})
+    assert kept.content == b"soon" and "X-Delete-At" not in kept.headers

@@ -339,7 +339,7 @@ class ObjectService:
         deleted in history mode, leave a delete marker after it)."""
         if versioning.state(owner) is not None:
             target = versioning.hidden(session, owner, lock=True)
-            if _expired(row) or target is None or not versioning.keeps(owner, row):
+            if target is None or not versioning.keeps(owner, row):  # even expired: versions outlive it
                 return False
             versioning.archive(session, target, row)
             _count(session, target, 1, row.size)
@@ -476,8 +476,14 @@ class ObjectService:
             row = session.get(Object, (owner.id, name)) if owner is not None else None
             if row is None or not _expired(row):
                 return False
-            session.delete(row)
             _count(session, owner, -1, -row.size)
+            # in a versioned container the version outlives its expiry: only the current object goes
+            target = versioning.hidden(session, owner, lock=True) if versioning.keeps(owner, row) else None
+            if target is not None:
+                versioning.archive(session, target, row)
+                _count(session, target, 1, row.size)
+                return True
+            session.delete(row)
         self.store.delete(row.blob_id)
         return True
 

@@ -132,11 +132,12 @@ def keeps(container: Container, row: Object) -> bool:
 
 
 def archive(session: Session, hidden_container: Container, row: Object) -> Object:
-    """Move the current ``row`` among the versions (a null version takes its timestamp as its id); the caller
-    counts."""
+    """Move the current ``row`` among the versions (a null version takes its timestamp as its id, and no
+    ``X-Delete-At`` goes with it); the caller counts."""
     version_id = row.meta.get(VERSION_ID) or views.timestamp(row.timestamp)
     moved = versions.move(session, row, hidden_container, archived_name(row.name, version_id))
     moved.meta = {**moved.meta, VERSION_ID: version_id}
+    moved.delete_at = None  # a version kept never expires (only the current object does)
     return moved
 
 
