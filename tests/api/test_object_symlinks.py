@@ -2,7 +2,10 @@
 307, copies, and the walls between accounts."""
 
 import hashlib
+import hmac
+import time
 
+import httpx
 import pytest
 
 from tests.api.object_helpers import account, client
@@ -160,3 +163,22 @@ def test_s3_reads_through_a_symlink(cloud, admin):
     with pytest.raises(s3.exceptions.NoSuchKey):
         s3.get_object(Bucket="linked", Key="dangling")
     swift.close()
+
+
+def test_temp_urls_read_links_within_their_keys_reach(swift):
+    c, other = swift.container(**{"X-Container-Meta-Temp-URL-Key": "ckey"}), swift.container()
+    swift.put(f"/{c}/here", b"same container")
+    swift.put(f"/{other}/there", b"other container")
+    link(swift, f"/{c}/near", f"{c}/here")
+    link(swift, f"/{c}/far", f"{other}/there")
+
+    def signed(name: str, key: str) -> httpx.Response:
+        expires = int(time.time()) + 60
+        path = f"/v1/{swift.name}/{c}/{name}"
+        sig = hmac.new(key.encode(), f"GET\n{expires}\n{path}".encode(), hashlib.sha256).hexdigest()
+        return httpx.get(f"{swift.url}/{c}/{name}", params={"temp_url_sig": sig, "temp_url_expires": expires})
+
+    assert signed("near", "ckey").content == b"same container"
+    assert signed("far", "ckey").status_code == 401  # a container's key reaches that container only
+    assert swift.http.post("", headers={"X-Account-Meta-Temp-URL-Key": "akey"}).status_code == 204
+    assert signed("far", "akey").content == b"other container"  # the account's key reaches the account
