@@ -12,7 +12,7 @@ from onestack.http import errors
 from onestack.services.object import schemas, views
 from onestack.services.object.api import conditions, large, symlinks
 from onestack.services.object.api.request import Swift, reply
-from onestack.services.object.models import SYMLINK_TARGET
+from onestack.services.object.models import SYMLINK_TARGET, Object
 from onestack.services.object.service import ObjectSpec, tempurl, versioning
 from onestack.services.object.service.slo import is_slo, slo_etag
 from onestack.services.object.service.symlinks import shown as symlink_headers
@@ -125,8 +125,9 @@ def _copy_into(req: Swift, account: str, container: str, name: str,
     return reply(201, headers)
 
 
-def get(req: Swift) -> Response:
-    req.authorize("read")
+def _answering(req: Swift) -> tuple[str, Object, dict[str, str]]:
+    """What a GET or HEAD answers with: (its account, its row, its headers): the object, the version
+    ``version-id`` names, or what a symlink leads to (``Content-Location`` saying where)."""
     version_id = _version_id(req)
     account, location = req.account, None
     if version_id is None:
@@ -145,6 +146,12 @@ def get(req: Swift) -> Response:
         shown_as = tempurl.disposition(req.query, req.obj, headers.get("Content-Disposition"))
         if shown_as:
             headers["Content-Disposition"] = shown_as
+    return account, obj, headers
+
+
+def get(req: Swift) -> Response:
+    req.authorize("read")
+    account, obj, headers = _answering(req)
     size = obj.size
 
     def read(start: int, end: int) -> Iterator[bytes]:
