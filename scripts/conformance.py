@@ -214,7 +214,7 @@ def volume_sections(admin: dict) -> dict:
 # The middleware onestack provides besides the core API and DLO, as Tempest names them in requires_ext
 # (it skips the tests of the rest).
 OBJECT_MIDDLEWARE = ("slo", "tempurl", "bulk_delete", "bulk_upload", "staticweb", "account_quotas",
-                     "container_quotas")
+                     "container_quotas", "symlink", "formpost")
 
 
 def object_sections() -> dict:

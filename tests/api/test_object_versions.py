@@ -98,3 +98,13 @@ def test_an_acl_writer_must_reach_the_archive_too(cloud, admin, swift):
     assert writer.put(f"/{c}/o", content=b"2").status_code == 403
     swift.http.post(f"/{archive}", headers={"X-Container-Write": f"{swift.project['id']}:{user['id']}"})
     assert writer.put(f"/{c}/o", content=b"2").status_code == 201
+
+
+def test_a_name_too_long_to_archive_is_refused_not_lost(swift):
+    archive = swift.container()
+    c = swift.container(**{"X-Versions-Location": archive})
+    long = "n" * 1010  # fits as a name, not with the archive's length prefix and timestamp
+    swift.put(f"/{c}/{long}", b"first")
+    assert swift.http.put(f"/{c}/{long}", content=b"second").status_code == 400
+    assert swift.http.get(f"/{c}/{long}").content == b"first"
+    assert swift.http.head(f"/{archive}").headers["X-Container-Object-Count"] == "0"

@@ -89,6 +89,64 @@ def test_swift_cli_upload_list_download_and_segments(cloud, member, tmp_path):
     assert swift_cli(env, "list", "backup_segments") == ""
 
 
+def test_symlinks_through_swiftclient(cloud, member, tmp_path):
+    project, user = member
+    conn = swiftclient.Connection(authurl=f"{cloud.auth_url}/v3", user=user["name"], key="secret-pass-1",
+                                  auth_version="3", os_options={"project_name": project["name"],
+                                                                "user_domain_name": "Default",
+                                                                "project_domain_name": "Default"})
+    conn.put_container("links")
+    etag = conn.put_object("links", "data/report.csv", contents=b"a,b\n1,2\n", content_type="text/csv")
+    conn.put_object("links", "latest", contents=b"", headers={"X-Symlink-Target": "links/data/report.csv"})
+    conn.put_object("links", "pinned", contents=b"",
+                    headers={"X-Symlink-Target": "links/data/report.csv", "X-Symlink-Target-Etag": etag})
+    headers, body = conn.get_object("links", "latest")
+    assert body == b"a,b\n1,2\n" and headers["content-location"].endswith("/links/data/report.csv")
+    headers, body = conn.get_object("links", "pinned", query_string="symlink=get")
+    assert body == b"" and headers["x-symlink-target-etag"] == etag and headers["content-type"] == "text/csv"
+    _, listing = conn.get_container("links")
+    paths = {e["name"]: e.get("symlink_path") for e in listing}
+    assert paths["latest"] == paths["pinned"] == f"/v1/AUTH_{project['id']}/links/data/report.csv"
+    # the swift CLI downloads what a link points at, its ETag checked against the target's
+    out = tmp_path / "out"
+    out.mkdir()
+    swift_cli(env_for(cloud, project, user), "download", "links", "latest", cwd=out)
+    assert (out / "latest").read_bytes() == b"a,b\n1,2\n"
+    conn.put_object("links", "data/report.csv", contents=b"changed")
+    with pytest.raises(ClientException) as stale:
+        conn.get_object("links", "pinned")
+    assert stale.value.http_status == 409
+
+
+def test_versioned_container_through_the_swift_cli(cloud, member, tmp_path):
+    env = env_for(cloud, *member)
+    swift_cli(env, "post", "-H", "X-Versions-Enabled: true", "kept")
+    for text in ("draft", "final"):
+        (tmp_path / "doc.txt").write_text(text)
+        swift_cli(env, "upload", "kept", "doc.txt", cwd=tmp_path)
+
+    def listed() -> list[tuple[str, str, str]]:
+        """(bytes, version id, name) of each line of ``swift list --long --versions``."""
+        lines = swift_cli(env, "list", "--long", "--versions", "kept").splitlines()
+        return [(f[0], f[3], f[-1]) for f in (line.split() for line in lines) if len(f) == 6]
+
+    kept = listed()
+    assert [(b, n) for b, _, n in kept] == [("5", "doc.txt"), ("5", "doc.txt")]
+    stat = swift_cli(env, "stat", "kept", "doc.txt")
+    assert f"X-Object-Version-Id: {kept[0][1]}" in stat  # the newest is current
+    out = tmp_path / "out"
+    out.mkdir()
+    swift_cli(env, "download", "kept", "doc.txt", "--version-id", kept[1][1], "-o", str(out / "old.txt"))
+    assert (out / "old.txt").read_text() == "draft"
+    swift_cli(env, "delete", "kept", "doc.txt")  # leaves a delete marker
+    assert swift_cli(env, "list", "kept") == ""
+    assert [n for _, _, n in listed()] == ["doc.txt"] * 3
+    swift_cli(env, "delete", "kept", "doc.txt", "--version-id", kept[1][1])
+    assert [v for _, v, _ in listed()][1:] == [kept[0][1]]
+    swift_cli(env, "delete", "--versions", "kept")  # every version, markers too, then the container
+    assert "kept" not in swift_cli(env, "list")
+
+
 def seeded_file(path: Path, mib: int, seed: int) -> str:
     """``mib`` MiB of seeded pseudo-random bytes (each MiB distinct) written to ``path``; their MD5."""
     block = random.Random(seed).randbytes(1 << 20)

@@ -14,12 +14,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from onestack.db.base import Base
 
 # The object-server metadata the service keeps on a row and never shows (Swift's sysmeta): a static large
-# object's flag (shown), ETag and manifest size, and the ETag S3 gave an object it assembled from parts.
+# object's flag (shown), ETag and manifest size, the ETag S3 gave an object it assembled from parts, and a
+# symlink's target.
 SYSMETA = "X-Object-Sysmeta-"
 SLO_FLAG = "X-Static-Large-Object"
 SLO_ETAG = SYSMETA + "Slo-Etag"
 MANIFEST_BYTES = SYSMETA + "Slo-Manifest-Bytes"
 S3_ETAG = SYSMETA + "S3-Etag"
+# A symlink's target (``<container>/<object>``, URL-quoted), its account when another, and for a static link
+# the ETag and size its target had when the link was made.
+SYMLINK_TARGET = SYSMETA + "Symlink-Target"
+SYMLINK_ACCOUNT = SYSMETA + "Symlink-Target-Account"
+SYMLINK_ETAG = SYSMETA + "Symlink-Target-Etag"
+SYMLINK_BYTES = SYSMETA + "Symlink-Target-Bytes"
 
 
 def name_type(length: int) -> String:

@@ -45,8 +45,19 @@ class Listed:
     size: int
     content_type: str
     timestamp: float
-    meta_json: str | None
+    meta_json: str | dict | None  # PostgreSQL's driver hands the JSON column over decoded
 
     @property
     def meta(self) -> dict:
+        if isinstance(self.meta_json, dict):
+            return self.meta_json
         return json.loads(self.meta_json) if self.meta_json else {}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Versioned:
+    """One version of an object in a listing of versions (``?versions``)."""
+
+    entry: Listed
+    version_id: str
+    is_latest: bool

@@ -40,7 +40,7 @@ OBJECT_HEADERS = frozenset({"Content-Disposition", "Content-Encoding", "X-Object
 SYSTEM_META = frozenset({"X-Static-Large-Object"})
 # Container settings stored with its metadata.
 CONTAINER_HEADERS = frozenset({"X-Container-Read", "X-Container-Write", "X-Versions-Location",
-                               "X-History-Location"})
+                               "X-History-Location", "X-Versions-Enabled"})
 
 
 def check_name(kind: str, name: str, limit: int) -> None:

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from onestack.http import errors
 from onestack.http.routing import Call, Endpoint, Service
 from onestack.services.object import views
-from onestack.services.object.api import accounts, bulk, containers, cors, info, objects, staticweb
+from onestack.services.object.api import accounts, bulk, containers, cors, formpost, info, objects, staticweb
 from onestack.services.object.api.request import Swift
 from onestack.services.object.service import tempurl
 
@@ -33,9 +33,11 @@ def dispatch(call: Call) -> Response:
         handler = bulk.bulk_delete
     elif "extract-archive" in req.query and req.method == "PUT":
         handler = bulk.extract_archive
+    elif formpost.is_form(req):
+        handler = formpost.post
     if handler is None:
         raise errors.MethodNotAllowed(headers={"Allow": ", ".join(sorted(HANDLERS[req.level]))})
-    if "temp_url_sig" in req.query and req.level == "object" and req.method in tempurl.METHODS:
+    if handler is not formpost.post and "temp_url_sig" in req.query and req.level == "object" and req.method in tempurl.METHODS:
         req.accept_temp_url()
     site = staticweb.site_of(req)
     response = handler(req) if site is None else staticweb.serve(req, site)

@@ -11,7 +11,7 @@ from onestack.http.routing import Call
 from onestack.services.object import schemas
 from onestack.services.object.api import bulk
 from onestack.services.object.api.request import Swift
-from onestack.services.object.service import manifest, tempurl
+from onestack.services.object.service import formpost, manifest, symlinks, tempurl
 
 LOG = logging.getLogger("onestack.object")
 
@@ -35,10 +35,13 @@ def capabilities() -> dict:
         "slo": manifest.CAPABILITIES,
         **bulk.CAPABILITIES,
         "staticweb": {},
+        "formpost": formpost.CAPABILITIES,
         "account_quotas": {},
         "container_quotas": {},
+        "symlink": symlinks.CAPABILITIES,
         "tempurl": tempurl.CAPABILITIES,
         "versioned_writes": {"allowed_flags": ["x-versions-location", "x-history-location"]},
+        "object_versioning": {},
     }
 
 

@@ -10,10 +10,12 @@ from starlette.responses import Response, StreamingResponse
 
 from onestack.http import errors
 from onestack.services.object import schemas, views
-from onestack.services.object.api import conditions, large
+from onestack.services.object.api import conditions, large, symlinks
 from onestack.services.object.api.request import Swift, reply
-from onestack.services.object.service import ObjectSpec, tempurl
+from onestack.services.object.models import SYMLINK_TARGET, Object
+from onestack.services.object.service import ObjectSpec, tempurl, versioning
 from onestack.services.object.service.slo import is_slo, slo_etag
+from onestack.services.object.service.symlinks import shown as symlink_headers
 
 SMALL = 1 << 20  # read whole and checked before the response starts
 
@@ -22,12 +24,30 @@ def _meta_headers(req: Swift) -> ObjectSpec:
     return ObjectSpec(content_type=req.content_type(), meta=req.object_meta(), delete_at=req.delete_at())
 
 
+def _version_id(req: Swift) -> str | None:
+    """The ``version-id`` the request names (normal form), None when it names none; 400 on a PUT or POST."""
+    if "version-id" not in req.query:
+        return None
+    if req.method in ("PUT", "POST"):
+        raise errors.BadRequest(f"{req.method} to a specific version is not allowed")
+    return versioning.normal(req.query["version-id"])
+
+
+def _versioned(headers: dict[str, str], obj) -> dict[str, str]:
+    if versioning.VERSION_ID in obj.meta:
+        headers["X-Object-Version-Id"] = obj.meta[versioning.VERSION_ID]
+    return headers
+
+
 def put(req: Swift) -> Response:
+    _version_id(req)
     if req.query.get("multipart-manifest") == "put":
         return large.put(req)
     if "x-static-large-object" in req.headers:
         raise errors.BadRequest("X-Static-Large-Object is a reserved header. To create a static large object "
                                 "add query param multipart-manifest=put.")
+    if "x-symlink-target" in req.headers:
+        return symlinks.put(req)
     if "x-copy-from" in req.headers:
         return _copy_into(req, req.account, req.container, req.obj, *_source_of(req))
     req.authorize("write")
@@ -45,7 +65,7 @@ def put(req: Swift) -> Response:
     spec.if_none_match = req.if_none_match_star()
     obj = req.svc.put_object(req.account, req.container, req.obj, req.call.chunks(), spec,
                              length=None if chunked else int(length))
-    return reply(201, {"ETag": obj.etag, "Last-Modified": views.http_date(obj.timestamp)})
+    return reply(201, _versioned({"ETag": obj.etag, "Last-Modified": views.http_date(obj.timestamp)}, obj))
 
 
 def _source_of(req: Swift) -> tuple[str, str, str]:
@@ -74,12 +94,20 @@ def _copy_into(req: Swift, account: str, container: str, name: str,
     schemas.check_name("Object", name, schemas.MAX_OBJECT_NAME_LENGTH)
     req.authorize("read", src_account, src_container)
     req.authorize("write", account, container)
-    source = req.svc.object(src_account, src_container, src_name)
+    version_id = _version_id(req) if req.method == "COPY" else None
+    source = req.svc.object(src_account, src_container, src_name) if version_id is None else \
+        req.svc.version(src_account, src_container, src_name, version_id)
+    link = {}  # a symlink copied as itself (``?symlink=get``) keeps its target
+    if SYMLINK_TARGET in source.meta:
+        if req.query.get("symlink") == "get":
+            link = {k: v for k, v in source.meta.items() if k.startswith("X-Object-Sysmeta-Symlink-")}
+        else:
+            src_account, source, _ = symlinks.follow(req, src_account, source)
     fresh = req.headers.get("x-fresh-metadata", "").lower() in ("true", "1", "yes", "on")
     # a copy holds the bytes, not the manifest
     meta = {} if fresh else {k: v for k, v in source.meta.items()
                              if not schemas.is_system(k) and k != "X-Object-Manifest"}
-    meta = schemas.check_meta({**meta, **req.object_meta()}, "object")
+    meta = {**schemas.check_meta({**meta, **req.object_meta()}, "object"), **link}
     content_type = req.headers.get("content-type") or source.content_type
     spec = ObjectSpec(content_type=content_type, meta=meta, delete_at=req.delete_at(),
                       if_none_match=req.if_none_match_star())
@@ -89,20 +117,41 @@ def _copy_into(req: Swift, account: str, container: str, name: str,
                "X-Copied-From-Last-Modified": views.http_date(source.timestamp)}
     if src_account != account:
         headers["X-Copied-From-Account"] = quote(src_account)
+    if version_id is not None:
+        headers["X-Copied-From-Version-Id"] = version_id
+    _versioned(headers, obj)
     # Swift answers a copy with the new object's user metadata, so a client sees what it got
     headers.update({k: v for k, v in obj.meta.items() if k.startswith("X-Object-Meta-")})
     return reply(201, headers)
 
 
-def get(req: Swift) -> Response:
-    req.authorize("read")
-    obj = req.svc.object(req.account, req.container, req.obj)
-    headers = views.object_headers(obj)
+def _answering(req: Swift) -> tuple[str, Object, dict[str, str]]:
+    """What a GET or HEAD answers with: (its account, its row, its headers): the object, the version
+    ``version-id`` names, or what a symlink leads to (``Content-Location`` saying where)."""
+    version_id = _version_id(req)
+    account, location = req.account, None
+    if version_id is None:
+        obj = req.svc.object(req.account, req.container, req.obj)
+    else:
+        obj = req.svc.version(req.account, req.container, req.obj, version_id)
+    if SYMLINK_TARGET in obj.meta and req.query.get("symlink") != "get":
+        account, obj, location = symlinks.follow(req, account, obj)
+    headers = _versioned({**views.object_headers(obj), **symlink_headers(obj)}, obj)
+    if version_id == versioning.NULL:
+        headers["X-Object-Version-Id"] = versioning.NULL
+    if location is not None:
+        headers["Content-Location"] = location
     if req.temp_url:
         headers = tempurl.shown(headers)
         shown_as = tempurl.disposition(req.query, req.obj, headers.get("Content-Disposition"))
         if shown_as:
             headers["Content-Disposition"] = shown_as
+    return account, obj, headers
+
+
+def get(req: Swift) -> Response:
+    req.authorize("read")
+    account, obj, headers = _answering(req)
     size = obj.size
 
     def read(start: int, end: int) -> Iterator[bytes]:
@@ -115,10 +164,10 @@ def get(req: Swift) -> Response:
     if is_slo(obj) and req.method == "HEAD":
         headers["ETag"] = f'"{slo_etag(obj)}"'  # the row holds the whole's size: a HEAD reads no segment
     elif not as_manifest:
-        found = req.svc.assembly(req.account, obj)
+        found = req.svc.assembly(account, obj)
     if found is not None:
         for container in found.containers:
-            req.authorize("read", req.account, container)
+            req.authorize("read", account, container)
         size, headers["ETag"] = found.size, found.etag
 
         def read(start: int, end: int) -> Iterator[bytes]:
@@ -174,19 +223,29 @@ def _multirange(read: Reader, content_type: str, size: int, headers: dict, wante
 
 def post(req: Swift) -> Response:
     req.authorize("write")
+    _version_id(req)
+    if "x-symlink-target" in req.headers:
+        raise errors.BadRequest("A PUT request is required to set a symlink target")
     content_type = req.headers.get("content-type")
-    req.svc.post_object(req.account, req.container, req.obj, content_type, req.object_meta(), req.delete_at())
+    obj = req.svc.post_object(req.account, req.container, req.obj, content_type, req.object_meta(),
+                              req.delete_at())
+    if SYMLINK_TARGET in obj.meta:
+        return symlinks.redirect(req, obj)
     return reply(202, body=b"<html><h1>Accepted</h1><p>The request is accepted for processing.</p></html>")
 
 
 def delete(req: Swift) -> Response:
     req.authorize("write")
+    version_id = _version_id(req)
+    if version_id is not None:
+        req.svc.delete_version(req.account, req.container, req.obj, version_id)
+        return reply(204, {"X-Object-Version-Id": version_id})
     if req.query.get("multipart-manifest") == "delete":
         obj = req.svc.object(req.account, req.container, req.obj)
         if is_slo(obj):
             return large.delete(req, obj)
-    req.svc.delete_object(req.account, req.container, req.obj)
-    return reply(204)
+    marker = req.svc.delete_object(req.account, req.container, req.obj)
+    return reply(204, {"X-Object-Version-Id": marker} if marker else None)
 
 
 HANDLERS = {"GET": get, "HEAD": get, "PUT": put, "POST": post, "DELETE": delete, "COPY": copy}

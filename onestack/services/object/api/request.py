@@ -24,15 +24,16 @@ FORMATS = {"application/json": "json", "application/xml": "xml", "text/xml": "xm
 class Swift:
     """The call, the service, the path's account/container/object and the caller (None: no token)."""
 
-    __slots__ = ("call", "svc", "version", "account", "container", "obj", "trans_id", "temp_url", "_ctx",
+    __slots__ = ("call", "svc", "version", "account", "container", "obj", "path", "trans_id", "temp_url", "_ctx",
                  "_authenticated")
 
     def __init__(self, call: Call, version: str, account: str, container: str | None, obj: str | None):
         self.call = call
         self.svc: ObjectService = call.runtime.object
         self.version, self.account, self.container, self.obj = version, account, container, obj
+        self.path = f"/{version}/{account}"  # the path as the client sent it, decoded (set by ``parse``)
         self.trans_id = self.trans_id_of(call.request)
-        self.temp_url = False  # the request is let in by a valid temp URL, not by a token
+        self.temp_url = ""  # "account" or "container": the request is let in by a temp URL under that key
         self._ctx: Context | None = None
         self._authenticated = False
 
@@ -71,7 +72,9 @@ class Swift:
             schemas.check_name("Container", container, schemas.MAX_CONTAINER_NAME_LENGTH)
         if obj is not None:
             schemas.check_name("Object", obj, schemas.MAX_OBJECT_NAME_LENGTH)
-        return cls(call, segments[1], account, container, obj)
+        req = cls(call, segments[1], account, container, obj)
+        req.path = path
+        return req
 
     @property
     def level(self) -> str:
@@ -109,21 +112,30 @@ class Swift:
         if "x-copy-from" in self.headers:
             raise tempurl.Invalid()
         container = self.svc.find_container(self.account, self.container)
-        keys = tempurl.keys(self.svc.account(self.account).meta, container.meta if container else {})
         inner = f"/{self.version}/{self.account}/{self.container}"
         root = self.call.request.scope.get("root_path", "")
         client = self.call.request.client
-        tempurl.verify(signed, keys, self.method, [inner, root + inner], self.obj, client.host if client else None)
-        self.temp_url = True
+        # an account's key reaches the whole account, a container's only that container (as in Swift)
+        for scope, keys in (("account", tempurl.keys(self.svc.account(self.account).meta, {})),
+                            ("container", tempurl.keys({}, container.meta if container else {}))):
+            try:
+                tempurl.verify(signed, keys, self.method, [inner, root + inner], self.obj,
+                               client.host if client else None)
+            except tempurl.Invalid:
+                continue
+            self.temp_url = scope
+            return
+        raise tempurl.Invalid()
 
     def authorize(self, action: str, account: str | None = None, container: str | None = None) -> policies.Grant:
         """``action`` on ``account``/``container`` (default: this request's); the container's ACLs are read
         only when the caller's roles do not already decide."""
         account = account or self.account
         if self.temp_url:
-            # what the URL was signed for, and the segments of a large object it reads
-            if account == self.account and (container in (None, self.container) or
-                                            (action == "read" and self.method in ("GET", "HEAD"))):
+            # what the URL was signed for, and (with the account's key) what its GET reads in other
+            # containers: a large object's segments, a symlink's target
+            if account == self.account and (container in (None, self.container) or (
+                    self.temp_url == "account" and action == "read" and self.method in ("GET", "HEAD"))):
                 return policies.Grant()
             raise tempurl.Invalid()
         held = policies.grant(self.ctx, account)

@@ -9,6 +9,7 @@ reconciler removes on the next start.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -22,10 +23,10 @@ from onestack.db.engine import Database
 from onestack.drivers.objectstore import BlobStore, Corrupt, Missing, Stored, TooLarge
 from onestack.drivers.objectstore.files import FileStore
 from onestack.http import errors
-from onestack.services.object import schemas
+from onestack.services.object import schemas, views
 from onestack.services.object.models import SLO_FLAG, Account, Container, Object
 from onestack.services.object.public import Listed
-from onestack.services.object.service import large, listing, quotas, versions
+from onestack.services.object.service import large, listing, quotas, versioning, versions
 from onestack.services.object.service.multipart import Multipart
 from onestack.services.object.service.slo import StaticLargeObjects
 from onestack.services.object.service.spec import ObjectSpec
@@ -70,7 +71,9 @@ class ObjectService:
             account = session.get(Account, name) or _blank_account(name)
 
             def fetch(bound, end_marker, low, high, reverse, count):
-                stmt = select(Container).where(Container.account == name)
+                # the hidden containers of versioning are no client's to list
+                stmt = select(Container).where(Container.account == name,
+                                               Container.name.not_like(versioning.HIDDEN_PREFIX[0] + "%"))
                 return session.scalars(_ranged(stmt, Container.name, bound, end_marker, low, high, reverse)
                                        .limit(count)).all()
 
@@ -117,13 +120,17 @@ class ObjectService:
             found = session.scalars(select(Container).where(Container.account == account,
                                                             Container.name == name)).first()
             if found is not None:
+                before = found.meta
                 found.meta = versions.check(schemas.check_meta(apply(found.meta, changes), "container"))
+                versioning.settle(session, found, before)
                 found.put_timestamp = now()
                 return False
             stamp = now()
-            session.add(Container(account=account, name=name, created_at=stamp, put_timestamp=stamp,
-                                  meta=versions.check(schemas.check_meta(apply({}, changes), "container")),
-                                  object_count=0, bytes_used=0))
+            created = Container(account=account, name=name, created_at=stamp, put_timestamp=stamp,
+                                meta=versions.check(schemas.check_meta(apply({}, changes), "container")),
+                                object_count=0, bytes_used=0)
+            session.add(created)
+            versioning.settle(session, created, {})
             owner.container_count += 1
             return True
 
@@ -131,13 +138,20 @@ class ObjectService:
         quotas.check(changes)
         with self.db.write() as session:
             container = _container(session, account, name)
+            before = container.meta
             container.meta = versions.check(schemas.check_meta(apply(container.meta, changes), "container"))
+            versioning.settle(session, container, before)
 
     def delete_container(self, account: str, name: str) -> None:
         with self.db.write() as session:
             container = _container(session, account, name, lock=True)
             if session.scalars(select(Object.name).where(Object.container_id == container.id).limit(1)).first():
                 raise errors.Conflict()
+            archive = versioning.hidden(session, container, lock=True)
+            if archive is not None:  # its versions must be gone first, then they go with it (as in Swift)
+                if session.scalars(select(Object.name).where(Object.container_id == archive.id).limit(1)).first():
+                    raise errors.Conflict("Delete all versions before deleting container.")
+                session.delete(archive)
             session.delete(container)
             session.execute(update(Account).where(Account.name == account)
                             .values(container_count=Account.container_count - 1))
@@ -251,10 +265,15 @@ class ObjectService:
                         replaced = old.blob_id
                         session.delete(old)
                         session.flush()
+                stamp, meta = now(), spec.meta
+                if versioning.state(owner):  # a version of its own, its id its timestamp
+                    stamp = versioning.stamp_for(old, stamp)
+                    versioning.archived_name(name, views.timestamp(stamp))  # it can be kept once overwritten
+                    meta = {**meta, versioning.VERSION_ID: views.timestamp(stamp)}
                 row = Object(container_id=owner.id, name=name, blob_id=stored.blob_id,
                              size=stored.size if size is None else size, blocks=stored.blocks,
-                             etag=etag or stored.md5, content_type=spec.content_type, meta=spec.meta,
-                             delete_at=spec.delete_at, timestamp=now())
+                             etag=etag or stored.md5, content_type=spec.content_type, meta=meta,
+                             delete_at=spec.delete_at, timestamp=stamp)
                 session.add(row)
                 _count(session, owner, 1, row.size)
         except BaseException:
@@ -265,8 +284,8 @@ class ObjectService:
         return row
 
     def post_object(self, account: str, container: str, name: str, content_type: str | None,
-                    meta: dict[str, str], delete_at: int | None) -> None:
-        """Swift's POST: the object's metadata becomes exactly what the request sends."""
+                    meta: dict[str, str], delete_at: int | None) -> Object:
+        """Swift's POST: the object's metadata becomes exactly what the request sends (its row returned)."""
         with self.db.write() as session:
             owner = _container(session, account, container)
             row = session.get(Object, (owner.id, name))
@@ -278,13 +297,30 @@ class ObjectService:
                 row.content_type = content_type
             row.delete_at = delete_at
             row.timestamp = now()
+        return row
 
-    def delete_object(self, account: str, container: str, name: str) -> None:
-        """Remove the object; in a versioned container, as its mode says (``versions.py``)."""
+    def delete_object(self, account: str, container: str, name: str) -> str | None:
+        """Remove the object; in a versioned container, as its mode says (``versions.py``, ``versioning.py``).
+        Returns the id of the delete marker left, if one was."""
+        marker = None
         with self.db.write() as session:
             owner = _container(session, account, container, lock=True)
             row = session.get(Object, (owner.id, name))
-            if self._restore(session, owner, name, row):  # an expired row is replaced all the same
+            enabled = versioning.state(owner)
+            if enabled is not None:
+                if row is None or _expired(row):
+                    raise errors.NotFound()
+                _count(session, owner, -1, -row.size)
+                freed = None if self._archive(session, owner, row) else row.blob_id
+                if freed is not None:
+                    session.delete(row)
+                if enabled:
+                    target = versioning.hidden(session, owner, lock=True)
+                    placed = versioning.marker(target, name, versioning.stamp_for(row, now()))
+                    session.add(placed)
+                    _count(session, target, 1, 0)
+                    marker = placed.meta[versioning.VERSION_ID]
+            elif self._restore(session, owner, name, row):  # an expired row is replaced all the same
                 freed = row.blob_id if row is not None else None
             elif row is None or _expired(row):
                 raise errors.NotFound()
@@ -295,11 +331,19 @@ class ObjectService:
                 if not archived:
                     session.delete(row)
         self.store.delete(freed)
+        return marker
 
     @staticmethod
     def _archive(session: Session, owner: Container, row: Object, deleting: bool = False) -> bool:
         """Move ``row`` (already uncounted) to its container's archive if it has one (and, when it is being
         deleted in history mode, leave a delete marker after it)."""
+        if versioning.state(owner) is not None:
+            target = versioning.hidden(session, owner, lock=True)
+            if target is None or not versioning.keeps(owner, row):  # even expired: versions outlive it
+                return False
+            versioning.archive(session, target, row)
+            _count(session, target, 1, row.size)
+            return True
         found = versions.mode(owner)
         if found is None or _expired(row) or (deleting and found[0] != versions.HISTORY):
             return False
@@ -329,6 +373,66 @@ class ObjectService:
         versions.move(session, previous, owner, name)
         _count(session, owner, 1, previous.size)
         return True
+
+    # object versions (X-Versions-Enabled)
+
+    def version(self, account: str, container: str, name: str, version_id: str) -> Object:
+        """The version ``version_id`` (normal form, or ``null``) of the object: the current row or a kept one;
+        404 for a delete marker (which says its id) or none."""
+        with self.db.read() as session:
+            owner = _container(session, account, container)
+            current = session.get(Object, (owner.id, name))
+            if current is not None and not _expired(current) and versioning.version_of(current) == version_id:
+                return current
+            target = versioning.hidden(session, owner) if version_id != versioning.NULL else None
+            row = session.get(Object, (target.id, versioning.archived_name(name, version_id))) if target else None
+        if row is None:
+            raise errors.NotFound()
+        if row.content_type == versioning.DELETE_MARKER:
+            raise errors.NotFound(headers={"X-Object-Version-Id": version_id})
+        return row
+
+    def delete_version(self, account: str, container: str, name: str, version_id: str) -> None:
+        """Remove one version for good: the current one (no other takes its place) or a kept one or marker."""
+        with self.db.write() as session:
+            owner = _container(session, account, container, lock=True)
+            row = session.get(Object, (owner.id, name))
+            home = owner
+            if row is None or versioning.version_of(row) != version_id:
+                target = versioning.hidden(session, owner, lock=True) if version_id != versioning.NULL else None
+                home = target
+                row = session.get(Object, (target.id, versioning.archived_name(name, version_id))) if target else None
+            if row is None:
+                raise errors.NotFound()
+            _count(session, home, -1, -row.size)
+            session.delete(row)
+        self.store.delete(row.blob_id)
+
+    def list_versions(self, account: str, container: str, query: listing.Query,
+                      version_marker: str | None = None) -> tuple[Container, list]:
+        """A page of every version of the container's objects (``Versioned`` entries and ``Subdir``s): by name,
+        each name's newest first, the current one ``is_latest`` (or a delete marker that is newest)."""
+        query = dataclasses.replace(query, reverse=False)
+        with self.db.read() as session:
+            owner = _container(session, account, container)
+            target = versioning.hidden(session, owner)
+
+            def fetcher(container_id: int):
+                def fetch(bound, end_marker, low, high, reverse, count):
+                    stmt = _ranged(select(*LISTED_COLUMNS).where(Object.container_id == container_id), Object.name,
+                                   bound, end_marker, low, high, reverse).limit(count)
+                    return [Listed(*row) for row in session.execute(stmt)]
+                return fetch
+
+            current = listing.page(fetcher(owner.id), query)
+            kept = []
+            if target is not None:
+                after = query.marker
+                if after:  # past the marker's versions, or past its version_marker among them
+                    after = versioning.archived_name(after, version_marker) if version_marker else \
+                        after + versioning.SEPARATOR + "\x7f"
+                kept = listing.page(fetcher(target.id), dataclasses.replace(query, marker=after))
+        return owner, versioning.merge(current, kept, query.limit, query.marker if version_marker else None)
 
     def copy_object(self, source: Object, source_account: str, account: str, container: str, name: str,
                     spec: ObjectSpec) -> Object:
@@ -372,8 +476,14 @@ class ObjectService:
             row = session.get(Object, (owner.id, name)) if owner is not None else None
             if row is None or not _expired(row):
                 return False
-            session.delete(row)
             _count(session, owner, -1, -row.size)
+            # in a versioned container the version outlives its expiry: only the current object goes
+            target = versioning.hidden(session, owner, lock=True) if versioning.keeps(owner, row) else None
+            if target is not None:
+                versioning.archive(session, target, row)
+                _count(session, target, 1, row.size)
+                return True
+            session.delete(row)
         self.store.delete(row.blob_id)
         return True
 

@@ -105,17 +105,20 @@ def verify(signed: Signed, keys: list[str], method: str, containers: list[str], 
         if client_ip is None or ipaddress.ip_address(client_ip) not in ipaddress.ip_network(signed.ip_range,
                                                                                              strict=False):
             raise Invalid()
-    found = _digest(signed.signature)
-    if found is None or found[0] not in DIGESTS:
-        raise Invalid()
-    name, given = found
     methods = ("GET", "HEAD", "PUT") if method == "HEAD" else (method,)
-    for key in keys:
-        for each in methods:
-            for text in signed.texts(each, containers, object_name):
-                if hmac.compare_digest(hmac.new(key.encode(), text, DIGESTS[name]).digest(), given):
-                    return
-    raise Invalid()
+    if not signs(signed.signature, keys, [t for each in methods for t in signed.texts(each, containers, object_name)]):
+        raise Invalid()
+
+
+def signs(signature: str, keys: list[str], texts: list[bytes]) -> bool:
+    """Whether ``signature`` (hex, its length telling the digest, or ``<digest>:<base64>``; one of ``DIGESTS``)
+    is the HMAC of one of ``texts`` under one of ``keys``: the check temp URLs and form posts share."""
+    found = _digest(signature)
+    if found is None or found[0] not in DIGESTS:
+        return False
+    name, given = found
+    return any(hmac.compare_digest(hmac.new(key.encode(), text, DIGESTS[name]).digest(), given)
+               for key in keys for text in texts)
 
 
 def keys(account_meta: dict, container_meta: dict) -> list[str]:

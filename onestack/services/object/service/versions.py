@@ -79,7 +79,12 @@ def move(session: Session, row: Object, to: Container, name: str) -> Object:
 
 
 def archived_name(row: Object) -> str:
-    return prefix(row.name) + views.timestamp(row.timestamp)
+    """The name ``row`` is archived under; 400 when it would pass the name limit (a database would refuse
+    it): an object whose name is that long cannot be versioned."""
+    name = prefix(row.name) + views.timestamp(row.timestamp)
+    if len(name.encode()) > schemas.MAX_OBJECT_NAME_LENGTH:
+        raise errors.BadRequest("Object name too long to be versioned")
+    return name
 
 
 def newest(session: Session, archive_container: Container, name: str) -> Object | None:

@@ -13,8 +13,17 @@ import orjson
 from starlette.responses import Response
 
 from onestack.http.errors import APIError
-from onestack.services.object.models import SYSMETA, Account, Container, Object
-from onestack.services.object.public import Subdir
+from onestack.services.object.models import (
+    SYMLINK_ACCOUNT,
+    SYMLINK_BYTES,
+    SYMLINK_ETAG,
+    SYMLINK_TARGET,
+    SYSMETA,
+    Account,
+    Container,
+    Object,
+)
+from onestack.services.object.public import Listed, Subdir
 
 # swob's explanations, which Swift puts in its HTML error pages.
 EXPLANATIONS = {
@@ -41,6 +50,7 @@ OWNER_ONLY = frozenset({"X-Container-Read", "X-Container-Write", "X-Account-Meta
                         "X-Account-Meta-Temp-Url-Key-2", "X-Container-Meta-Temp-Url-Key",
                         "X-Container-Meta-Temp-Url-Key-2"})
 BULK_TYPES = ("text/plain", "application/json", "application/xml", "text/xml")
+CONTAINER_SYSMETA = "X-Container-Sysmeta-"
 
 
 def fault(err: APIError, headers: dict | None = None) -> Response:
@@ -95,7 +105,7 @@ def container_headers(container: Container, owner: bool) -> dict[str, str]:
     }
     for key, value in container.meta.items():
         # ACLs and temp URL keys are the owner's business (Swift hides them from those the ACLs let in)
-        if owner or key not in OWNER_ONLY:
+        if (owner or key not in OWNER_ONLY) and not key.startswith(CONTAINER_SYSMETA):
             headers[key] = value
     return headers
 
@@ -114,11 +124,23 @@ def object_headers(obj: Object) -> dict[str, str]:
     return headers
 
 
+def _symlink_fields(entry: Listed, account: str) -> dict:
+    """What a JSON listing adds for a symlink: ``symlink_path``, and for a static link ``symlink_etag`` and
+    ``symlink_bytes`` (the stored text is searched before it is decoded: most entries are no link)."""
+    if not isinstance(entry, Listed) or not entry.meta_json or SYMLINK_TARGET not in entry.meta_json:
+        return {}
+    meta = entry.meta
+    fields = {"symlink_path": f"/v1/{meta.get(SYMLINK_ACCOUNT) or quote(account)}/{meta[SYMLINK_TARGET]}"}
+    if SYMLINK_ETAG in meta:
+        fields.update(symlink_etag=meta[SYMLINK_ETAG], symlink_bytes=int(meta.get(SYMLINK_BYTES, 0)))
+    return fields
+
+
 def container_listing(account: str, container: str, entries: list, fmt: str) -> bytes:
     if fmt == "json":
         return orjson.dumps([{"subdir": e.name} if isinstance(e, Subdir) else {
             "name": e.name, "hash": e.etag.strip('"'), "bytes": e.size, "content_type": e.content_type,
-            "last_modified": iso(e.timestamp)} for e in entries])
+            "last_modified": iso(e.timestamp), **_symlink_fields(e, account)} for e in entries])
     if fmt == "xml":
         parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<container name={quoteattr(container)}>']
         for e in entries:
@@ -132,6 +154,30 @@ def container_listing(account: str, container: str, entries: list, fmt: str) -> 
         parts.append("</container>")
         return "".join(parts).encode()
     return "".join(e.name + "\n" for e in entries).encode()
+
+
+def versions_listing(container: str, account: str, entries: list, fmt: str) -> bytes:
+    """A listing of versions (``?versions``): each entry's ``version_id`` and ``is_latest`` besides the rest."""
+    if fmt == "json":
+        return orjson.dumps([{"subdir": e.name} if isinstance(e, Subdir) else {
+            "name": e.entry.name, "hash": e.entry.etag.strip('"'), "bytes": e.entry.size,
+            "content_type": e.entry.content_type, "last_modified": iso(e.entry.timestamp),
+            "version_id": e.version_id, "is_latest": e.is_latest, **_symlink_fields(e.entry, account)}
+            for e in entries])
+    if fmt == "xml":
+        parts = [f'<?xml version="1.0" encoding="UTF-8"?>\n<container name={quoteattr(container)}>']
+        for e in entries:
+            if isinstance(e, Subdir):
+                parts.append(f"<subdir name={quoteattr(e.name)}><name>{escape(e.name)}</name></subdir>")
+                continue
+            o = e.entry
+            parts.append(f"<object><name>{escape(o.name)}</name><hash>{o.etag.strip(chr(34))}</hash>"
+                         f"<bytes>{o.size}</bytes><content_type>{escape(o.content_type)}</content_type>"
+                         f"<last_modified>{iso(o.timestamp)}</last_modified><version_id>{e.version_id}"
+                         f"</version_id><is_latest>{str(e.is_latest).lower()}</is_latest></object>")
+        parts.append("</container>")
+        return "".join(parts).encode()
+    return "".join((e.name if isinstance(e, Subdir) else e.entry.name) + "\n" for e in entries).encode()
 
 
 def account_listing(account: str, entries: list, fmt: str) -> bytes:

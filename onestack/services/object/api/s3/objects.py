@@ -14,8 +14,8 @@ from onestack.services.object.api import conditions
 from onestack.services.object.api.s3 import bodies, buckets
 from onestack.services.object.api.s3.faults import S3Error
 from onestack.services.object.api.s3.request import S3, reply
-from onestack.services.object.models import SLO_FLAG, Object
-from onestack.services.object.service import ObjectSpec
+from onestack.services.object.models import SLO_FLAG, SYMLINK_TARGET, Object
+from onestack.services.object.service import ObjectSpec, symlinks
 from onestack.services.object.views import s3 as xml
 
 SMALL = 1 << 20
@@ -104,6 +104,8 @@ def get(req: S3) -> Response:
     req.need_bucket()
     try:
         obj = req.svc.object(req.account, req.bucket, req.key)
+        if SYMLINK_TARGET in obj.meta:  # s3api reads through Swift's symlinks too
+            obj = symlinks.walk(lambda target: _linked(req, target), req.account, obj)[1]
     except errors.NotFound:
         raise S3Error("NoSuchKey", "The specified key does not exist.", extra={"Key": req.key}) from None
     headers = _headers(obj)
@@ -137,6 +139,13 @@ def get(req: S3) -> Response:
     if end - start < SMALL:
         return Response(b"".join(chunks), status_code=status, headers=headers)
     return StreamingResponse(chunks, status_code=status, headers=headers)
+
+
+def _linked(req: S3, target: symlinks.Target) -> Object:
+    """A symlink's target, for an S3 caller: in its own account only (its roles there are its rights)."""
+    if target.account != req.account:
+        raise S3Error("AccessDenied", "Access Denied")
+    return req.svc.object(target.account, target.container, target.name)
 
 
 def _headers(obj: Object) -> dict[str, str]:
