@@ -89,5 +89,8 @@ def test_rclone_s3_backend_with_an_ec2_credential(cloud, admin, tmp_path):
     # the bucket is the project's Swift container: the Swift API sees the same objects
     env.update(RCLONE_CONFIG_OS_TYPE="swift", RCLONE_CONFIG_OS_ENV_AUTH="true")
     rclone(env, "check", str(tree), "os:artifacts/build-1", "--size-only")
+    # big.bin went up in parts, kept (as s3api keeps them) in the bucket's segments container
+    parts = rclone(env, "lsf", "-R", "--files-only", "os:artifacts+segments").split()
+    assert len(parts) == 1 and parts[0].startswith("build-1/big.bin/") and parts[0].endswith("/00001")
     rclone(env, "purge", "s3:artifacts")
     assert "artifacts" not in rclone(env, "lsd", "s3:")
