@@ -60,7 +60,7 @@ def test_rclone_swift_backend_syncs_a_tree_both_ways(cloud, admin, tmp_path):
     assert (about["count"], about["bytes"]) == (len(md5s(tree)),
                                                 sum(p.stat().st_size for p in tree.rglob("*") if p.is_file()))
     rclone(env, "purge", "os:backup")
-    assert "backup" not in rclone(env, "lsd", "os:")
+    assert "backup" not in rclone(env, "lsd", "os:").split()
 
 
 def test_rclone_s3_backend_with_an_ec2_credential(cloud, admin, tmp_path):
@@ -93,4 +93,4 @@ def test_rclone_s3_backend_with_an_ec2_credential(cloud, admin, tmp_path):
     parts = rclone(env, "lsf", "-R", "--files-only", "os:artifacts+segments").split()
     assert len(parts) == 1 and parts[0].startswith("build-1/big.bin/") and parts[0].endswith("/00001")
     rclone(env, "purge", "s3:artifacts")
-    assert "artifacts" not in rclone(env, "lsd", "s3:")
+    assert "artifacts" not in rclone(env, "lsd", "s3:").split()
