@@ -1,10 +1,15 @@
-"""Object Storage through the Swift API: 4 KiB PUTs (each a new object) and GETs with 8 clients (wrk:
-ops/s, p50/p99), a 256 MiB object PUT and GET by one client (MiB/s, the median of three), and a container
-listing at 10,000 objects (the whole 10,000-name page and a 1,000-name page from its middle; p50/p99 over
-one keep-alive connection).  One serving process, the data dir on the machine's disk."""
+"""Object Storage through the Swift API, onestack beside a real Swift (PyPI's ``swift``: a proxy and one
+account, container and object server, one worker each, on the same disk), one after the other in one run.
+
+For each: 4 KiB PUTs (each a new object) and GETs with 8 clients (wrk: ops/s, p50/p99), a 256 MiB object
+PUT and GET by one client (MiB/s, the median of three), and a container filled with 10,000 objects (2,000
+with ``--quick``) by 8 concurrent extract-archive requests, listed whole and by a 1,000-name page from its
+middle (p50/p99 over one keep-alive connection).  onestack alone: 1,000-name pages at 1,000,000 objects
+(100,000 with ``--quick``), the rows written in batches through the service's own tables (``_populate``)."""
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import io
 import json
@@ -16,14 +21,14 @@ import tempfile
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
 from bench import load
-from bench.targets import Onestack, password_body, rss_mb
+from bench.targets import Onestack, Swift, password_body, rss_mb
 
 SMALL = 4096
 LARGE_MIB = 256
 LISTED = 10_000
+MILLION = 1_000_000
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 PERCENTILE = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
@@ -38,9 +43,9 @@ def _session(target: Onestack) -> tuple[str, str]:
         return resp.headers["X-Subject-Token"], f"/object-store/v1/AUTH_{project}"
 
 
-def _call(target: Onestack, method: str, path: str, token: str, body=None, headers: dict | None = None,
-          expect: tuple[int, ...] = (200, 201, 202, 204)) -> bytes:
-    conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=300)
+def _call(port: int, method: str, path: str, token: str, body=None, headers: dict | None = None,
+          expect: tuple[int, ...] = (200, 201, 202, 204)) -> tuple[bytes, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     try:
         conn.request(method, path, body=body, headers={"X-Auth-Token": token, **(headers or {})})
         resp = conn.getresponse()
@@ -49,7 +54,7 @@ def _call(target: Onestack, method: str, path: str, token: str, body=None, heade
         conn.close()
     if resp.status not in expect:
         raise RuntimeError(f"{method} {path} answered {resp.status}: {data[:200]!r}")
-    return data
+    return data, {k.lower(): v for k, v in resp.getheaders()}
 
 
 def _wrk(url: str, token: str, method: str, paths: str, body: str, seconds: int) -> dict:
@@ -77,7 +82,7 @@ end
             "p99_ms": round(found["99"], 3), "connections": 8, "seconds": seconds, "generator": "wrk -t2 -c8"}
 
 
-def _large(target: Onestack, token: str, path: str, runs: int) -> dict:
+def _large(port: int, token: str, path: str, runs: int) -> dict:
     block = bytes(range(256)) * 4096  # 1 MiB
     puts, gets = [], []
     for run in range(runs):
@@ -86,9 +91,9 @@ def _large(target: Onestack, token: str, path: str, runs: int) -> dict:
                 yield i.to_bytes(8, "big") + block[8:]
 
         started = time.perf_counter()
-        _call(target, "PUT", f"{path}/large-{run}", token, body(), {"Content-Length": str(LARGE_MIB << 20)})
+        _call(port, "PUT", f"{path}/large-{run}", token, body(), {"Content-Length": str(LARGE_MIB << 20)})
         puts.append(LARGE_MIB / (time.perf_counter() - started))
-        conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=300)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         started = time.perf_counter()
         conn.request("GET", f"{path}/large-{run}", headers={"X-Auth-Token": token})
         resp = conn.getresponse()
@@ -99,7 +104,7 @@ def _large(target: Onestack, token: str, path: str, runs: int) -> dict:
         conn.close()
         if size != LARGE_MIB << 20:
             raise RuntimeError(f"GET of the large object gave {size} bytes")
-        _call(target, "DELETE", f"{path}/large-{run}", token)
+        _call(port, "DELETE", f"{path}/large-{run}", token)
     return {"put_mib_per_second": round(statistics.median(puts), 1),
             "get_mib_per_second": round(statistics.median(gets), 1),
             "runs": runs, "object_mib": LARGE_MIB}
@@ -115,59 +120,163 @@ def _archive(names: range) -> bytes:
     return out.getvalue()
 
 
-def _listing(target: Onestack, token: str, account: str, count: int) -> dict:
+def _pages(port: int, token: str, path: str, count: int, requests: int) -> dict:
+    """p50/p99 of a 1,000-name page from the middle of ``count`` objects named obj-0000000..."""
+    return load.sequential(f"http://127.0.0.1:{port}{path}?format=json&limit=1000&marker=obj-{count // 2:07}",
+                           "GET", {"X-Auth-Token": token}, None, requests, 200)
+
+
+def _listing(port: int, token: str, account: str, count: int) -> dict:
     """Fill a container with ``count`` objects (8 extract-archive requests at once), then time listings."""
-    _call(target, "PUT", f"{account}/listing", token)
+    _call(port, "PUT", f"{account}/listing", token)
     step = count // 8
     archives = [_archive(range(i, min(i + step, count))) for i in range(0, count, step)]
     started = time.perf_counter()
     with ThreadPoolExecutor(8) as pool:
-        reports = list(pool.map(lambda a: json.loads(_call(target, "PUT", f"{account}/listing?extract-archive=tar",
-                                                             token, a, {"Accept": "application/json"})), archives))
+        reports = list(pool.map(lambda a: json.loads(_call(port, "PUT", f"{account}/listing?extract-archive=tar",
+                                                           token, a, {"Accept": "application/json"})[0]),
+                                archives))
     made = sum(r["Number Files Created"] for r in reports)
     if made != count:
         raise RuntimeError(f"extract-archive made {made} of {count}: {reports}")
     fill = time.perf_counter() - started
-    base = f"http://127.0.0.1:{target.port}{account}/listing?format=json"
-    headers = {"X-Auth-Token": token}
-    whole = load.sequential(base, "GET", headers, None, 20, 200)
-    page = load.sequential(f"{base}&limit=1000&marker=obj-{count // 2:07}", "GET", headers, None, 50, 200)
-    return {"objects": count, "fill_objects_per_second": round(count / fill, 1), "whole_10000_page": whole,
-            "page_of_1000": page}
+    whole = load.sequential(f"http://127.0.0.1:{port}{account}/listing?format=json", "GET", {"X-Auth-Token": token},
+                            None, 20, 200)
+    return {"objects": count, "fill_objects_per_second": round(count / fill, 1), "whole_page": whole,
+            "page_of_1000": _pages(port, token, f"{account}/listing", count, 50)}
+
+
+def _populate(target: Onestack, account: str, container: str, count: int) -> float:
+    """``count`` zero-byte objects in ``container`` (made by a PUT first), written as the service writes a
+    zero-byte PUT (a row with no blob, the ETag of nothing, the container's and the account's counters moved
+    in the same transaction), 20,000 rows a transaction, into the running server's database.  Listing reads
+    those same rows through the name index, so the page timed after this is the one a client would get
+    after a million PUTs (which, at a few hundred a second, would take an hour).  Seconds taken."""
+    from sqlalchemy import insert, select, update
+
+    from onestack.config import load as load_settings
+    from onestack.db.engine import Database
+    from onestack.services.object.models import Account, Container, Object
+
+    db = Database(load_settings(target.data_dir).database_url)
+    empty = hashlib.md5(b"", usedforsecurity=False).hexdigest()
+    started = time.perf_counter()
+    try:
+        with db.read() as session:
+            owner = session.scalars(select(Container.id).where(Container.account == account,
+                                                               Container.name == container)).one()
+        batch = 20_000
+        for first in range(0, count, batch):
+            stamp = round(time.time(), 5)
+            rows = [{"container_id": owner, "name": f"obj-{i:07}", "blob_id": None, "size": 0, "etag": empty,
+                     "content_type": "application/octet-stream", "timestamp": stamp, "blocks": b"", "meta": {},
+                     "delete_at": None} for i in range(first, min(first + batch, count))]
+            with db.write() as session:
+                session.execute(insert(Object), rows)
+                session.execute(update(Container).where(Container.id == owner)
+                                .values(object_count=Container.object_count + len(rows)))
+                session.execute(update(Account).where(Account.name == account)
+                                .values(object_count=Account.object_count + len(rows)))
+    finally:
+        db.dispose()
+    return time.perf_counter() - started
+
+
+def _million(target: Onestack, token: str, account: str, count: int) -> dict:
+    path = f"{account}/million"
+    _call(target.port, "PUT", path, token)
+    seconds = _populate(target, account.rsplit("/", 1)[1], "million", count)
+    _, headers = _call(target.port, "HEAD", path, token)
+    if int(headers["x-container-object-count"]) != count:
+        raise RuntimeError(f"the container counts {headers['x-container-object-count']} objects, not {count}")
+    body, _ = _call(target.port, "GET", f"{path}/obj-{count - 1:07}", token)  # an ordinary object to GET
+    if body != b"":
+        raise RuntimeError("a populated object is not empty")
+    first = load.sequential(f"http://127.0.0.1:{target.port}{path}?format=json&limit=1000", "GET",
+                            {"X-Auth-Token": token}, None, 50, 200)
+    last = load.sequential(f"http://127.0.0.1:{target.port}{path}?format=json&limit=1000"
+                           f"&marker=obj-{count - 1000:07}", "GET", {"X-Auth-Token": token}, None, 50, 200)
+    return {"objects": count, "populate_seconds": round(seconds, 1), "first_page_of_1000": first,
+            "middle_page_of_1000": _pages(target.port, token, path, count, 50), "last_page_of_1000": last}
 
 
 def measure(quick: bool) -> dict:
-    target = Onestack(name="onestack-object")
-    target.start()
+    """Both systems up at once, each figure taken on onestack and then on Swift straight after, so that
+    the load others put on a shared machine weighs on both alike."""
+    onestack, swift = Onestack(name="onestack-object"), Swift()
+    onestack.start()
     try:
-        token, account = _session(target)
-        _call(target, "PUT", f"{account}/bench", token)
-        seconds = 5 if quick else 15
-        url = f"http://127.0.0.1:{target.port}{account}/bench"
-        small = "x" * SMALL
-        result: dict = {"workers": 1}
-        result["put_4k"] = _wrk(url, token, "PUT", f'"{urlsplit(url).path}/new-" .. math.random(1, 2000000000)',
-                                small, seconds)
-        with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda i: _call(target, "PUT", f"{account}/bench/get-{i}", token, small.encode()),
-                          range(1000)))
-        result["get_4k"] = _wrk(url, token, "GET", f'"{urlsplit(url).path}/get-" .. math.random(0, 999)', "", seconds)
-        result["large"] = _large(target, token, f"{account}/bench", 1 if quick else 3)
-        result["listing"] = _listing(target, token, account, LISTED)
-        result["rss_mb_after"] = rss_mb(target.pids())
-        return result
+        swift.start()
+        try:
+            return _both(onestack, swift, quick)
+        finally:
+            swift.stop()
     finally:
-        target.stop()
+        onestack.stop()
+
+
+def _both(onestack: Onestack, swift: Swift, quick: bool) -> dict:
+    sides = {"onestack": (onestack.port, *_session(onestack)), "swift": (swift.port, *swift.session())}
+    found: dict = {"onestack": {"workers": 1}, "swift": {"version": swift.version, "server": swift.description}}
+    seconds = 5 if quick else 15
+    small = "x" * SMALL
+    for port, token, account in sides.values():
+        _call(port, "PUT", f"{account}/bench", token)
+    for name, (port, token, account) in sides.items():
+        url = f"http://127.0.0.1:{port}{account}/bench"
+        found[name]["put_4k"] = _wrk(url, token, "PUT", f'"{account}/bench/new-" .. math.random(1, 2000000000)',
+                                     small, seconds)
+    for name, (port, token, account) in sides.items():
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i, port=port, token=token, account=account: _call(
+                port, "PUT", f"{account}/bench/get-{i}", token, small.encode()), range(1000)))
+        url = f"http://127.0.0.1:{port}{account}/bench"
+        found[name]["get_4k"] = _wrk(url, token, "GET", f'"{account}/bench/get-" .. math.random(0, 999)', "",
+                                     seconds)
+    for name, (port, token, account) in sides.items():
+        found[name]["large"] = _large(port, token, f"{account}/bench", 1 if quick else 3)
+    for name, (port, token, account) in sides.items():
+        found[name]["listing"] = _listing(port, token, account, LISTED // 5 if quick else LISTED)
+    found["onestack"]["listing_million"] = _million(onestack, *sides["onestack"][1:],
+                                                    MILLION // 10 if quick else MILLION)
+    found["onestack"]["rss_mb_after"] = rss_mb(onestack.pids())
+    found["swift"]["rss_mb_after"] = rss_mb(swift.pids())
+    return found
 
 
 def table(found: dict) -> str:
-    lines = [f"{'object storage (Swift API)':34}{'ops/s':>10}{'p50 ms':>10}{'p99 ms':>10}"]
-    for key, label in (("put_4k", "4 KiB PUT, 8 clients"), ("get_4k", "4 KiB GET, 8 clients")):
-        row = found[key]
-        lines.append(f"{label:34}{row['ops_per_second']:>10}{row['p50_ms']:>10}{row['p99_ms']:>10}")
-    large = found["large"]
-    lines.append(f"{'256 MiB PUT / GET (MiB/s)':34}{large['put_mib_per_second']:>10}{large['get_mib_per_second']:>10}")
-    listing = found["listing"]
-    for key, label in (("whole_10000_page", "listing 10,000 of 10,000"), ("page_of_1000", "listing 1,000 of 10,000")):
-        lines.append(f"{label:34}{'':>10}{listing[key]['p50_ms']:>10}{listing[key]['p99_ms']:>10}")
+    one, swift = found.get("onestack", {}), found.get("swift", {})
+    lines = [f"{'object storage (Swift API)':34}{'onestack':>10}{'swift':>10}{'ratio':>8}"
+             f"{'p50 ms':>9}{'p99 ms':>9}{'swift p50':>11}{'p99':>9}"]
+
+    def row(label: str, mine, theirs, higher_better: bool = True, latency: tuple = ()) -> None:
+        ratio = ""
+        if isinstance(mine, (int, float)) and isinstance(theirs, (int, float)) and mine and theirs:
+            ratio = f"{(mine / theirs) if higher_better else (theirs / mine):.1f}x"
+        cells = "".join(f"{v if v is not None else '-':>{w}}" for v, w in zip(latency, (9, 9, 11, 9), strict=False))
+        lines.append(f"{label:34}{mine if mine is not None else '-':>10}{theirs if theirs is not None else '-':>10}"
+                     f"{ratio:>8}{cells}")
+
+    for key, label in (("put_4k", "4 KiB PUT ops/s, 8 clients"), ("get_4k", "4 KiB GET ops/s, 8 clients")):
+        a, b = one.get(key, {}), swift.get(key, {})
+        row(label, a.get("ops_per_second"), b.get("ops_per_second"),
+            latency=(a.get("p50_ms"), a.get("p99_ms"), b.get("p50_ms"), b.get("p99_ms")))
+    for key, label in (("put_mib_per_second", "256 MiB PUT MiB/s"), ("get_mib_per_second", "256 MiB GET MiB/s")):
+        row(label, one.get("large", {}).get(key), swift.get("large", {}).get(key))
+    listed = one.get("listing", {}).get("objects", LISTED)
+    for key, label in (("whole_page", f"list {listed:,} of {listed:,}, p50 ms"),
+                       ("page_of_1000", f"list 1,000 of {listed:,}, p50 ms")):
+        a, b = one.get("listing", {}).get(key, {}), swift.get("listing", {}).get(key, {})
+        row(label, a.get("p50_ms"), b.get("p50_ms"), higher_better=False,
+            latency=(a.get("p50_ms"), a.get("p99_ms"), b.get("p50_ms"), b.get("p99_ms")))
+    row("fill by extract-archive, objects/s", one.get("listing", {}).get("fill_objects_per_second"),
+        swift.get("listing", {}).get("fill_objects_per_second"))
+    million = one.get("listing_million")
+    if million:
+        for key, label in (("first_page_of_1000", "first"), ("middle_page_of_1000", "middle"),
+                           ("last_page_of_1000", "last")):
+            page = million[key]
+            row(f"list 1,000 of {million['objects']:,} ({label})", page["p50_ms"], None,
+                latency=(page["p50_ms"], page["p99_ms"]))
+    row("RSS after (MB)", one.get("rss_mb_after"), swift.get("rss_mb_after"), higher_better=False)
     return "\n".join(lines)

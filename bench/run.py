@@ -141,7 +141,8 @@ def main() -> int:
     parser.add_argument("--only", choices=list(PARTS), action="append",
                         help="run these parts only (repeatable); the others keep the last run's figures")
     args = parser.parse_args()
-    subprocess.run([str(ROOT / "scripts/install-system.sh"), "wrk"], check=True)
+    # wrk generates load; memcached serves the Swift proxy the object part runs beside onestack
+    subprocess.run([str(ROOT / "scripts/install-system.sh"), "wrk", "memcached"], check=True)
     previous = json.loads((RESULTS / "latest.json").read_text()) if (RESULTS / "latest.json").exists() else {}
     chosen = args.only or list(PARTS)
     results: dict = {"machine": machine(), "bcrypt_rounds": BCRYPT_ROUNDS,

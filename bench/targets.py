@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import shutil
@@ -12,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 from urllib.error import URLError
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 import yaml
 
@@ -195,3 +196,117 @@ backend = dogpile.cache.memory
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.proc = None
+
+
+class Swift:
+    """Swift from PyPI on loopback: a proxy (tempauth, the memcache middleware over a memcached of its own,
+    bulk, SLO and DLO) and one account, one container and one object server, one worker each, one replica,
+    on one device: a plain directory under .bench/ (Swift keeps its metadata in user xattrs, which the
+    machine's ext4 has; ``mount_check = false``).  Per-request logging is off, as onestack's is."""
+
+    name = "swift"
+    version = "2.38.3"
+    description = ("proxy (tempauth, memcache, bulk, slo, dlo) + account, container, object servers, 1 worker each, "
+                   "1 replica, 1 device on the same ext4 disk")
+    user, key = "bench:bench", "bench-swift-secret"
+
+    def __init__(self):
+        self.dir = WORK / "swift"
+        self.venv = WORK / "swift-venv"
+        self.port = free_port()
+        self.ports = {"account": free_port(), "container": free_port(), "object": free_port()}
+        self.memcached_port = free_port()
+        self.procs: list[subprocess.Popen] = []
+
+    def install(self) -> None:
+        if not (self.venv / "bin" / "swift-proxy-server").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(self.venv)], check=True)
+            subprocess.run([str(self.venv / "bin/pip"), "install", "--quiet", f"swift=={self.version}"], check=True)
+
+    def _conf(self, server: str, port: int, pipeline: str, extra: str) -> Path:
+        path = self.dir / "etc" / f"{server}-server.conf"
+        path.write_text(f"""[DEFAULT]
+bind_ip = 127.0.0.1
+bind_port = {port}
+workers = 1
+user = {getpass.getuser()}
+swift_dir = {self.dir / 'etc'}
+devices = {self.dir / 'devices'}
+mount_check = false
+log_level = WARNING
+log_name = swift-{server}
+
+[pipeline:main]
+pipeline = {pipeline}
+{extra}""")
+        return path
+
+    def _ring(self, kind: str) -> None:
+        builder = str(self.dir / "etc" / f"{kind}.builder")
+        tool = str(self.venv / "bin/swift-ring-builder")
+        for args in (["create", "10", "1", "1"],
+                     ["add", f"r1z1-127.0.0.1:{self.ports[kind]}/d1", "100"], ["rebalance"]):
+            done = subprocess.run([tool, builder, *args], capture_output=True, text=True)
+            if done.returncode not in (0, 1):  # 1: a warning (one replica, one device)
+                raise RuntimeError(f"swift-ring-builder {kind} {args}: {done.stdout}{done.stderr}")
+
+    def start(self) -> None:
+        self.install()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        (self.dir / "etc").mkdir(parents=True)
+        (self.dir / "devices" / "d1").mkdir(parents=True)
+        (self.dir / "etc" / "swift.conf").write_text(
+            "[swift-hash]\nswift_hash_path_suffix = bench\n\n[storage-policy:0]\nname = gold\ndefault = yes\n")
+        for kind in self.ports:
+            self._ring(kind)
+        confs = [self._conf(kind, port, f"{kind}-server",
+                            f"\n[app:{kind}-server]\nuse = egg:swift#{kind}\nlog_requests = false\n")
+                 for kind, port in self.ports.items()]
+        middlewares = ("catch_errors", "gatekeeper", "healthcheck", "cache", "listing_formats", "bulk", "slo",
+                       "dlo", "tempauth", "copy")
+        filters = "".join(f"\n[filter:{m}]\nuse = egg:swift#{'memcache' if m == 'cache' else m}\n"
+                          for m in middlewares)
+        confs.append(self._conf("proxy", self.port, " ".join(middlewares) + " proxy-server", f"""
+[app:proxy-server]
+use = egg:swift#proxy
+account_autocreate = true
+{filters.replace('use = egg:swift#memcache', f'use = egg:swift#memcache{chr(10)}memcache_servers = 127.0.0.1:{self.memcached_port}')
+          .replace('use = egg:swift#tempauth', f'use = egg:swift#tempauth{chr(10)}user_bench_bench = {self.key} .admin')}"""))
+        user = ["-u", "root"] if os.getuid() == 0 else []
+        self.procs.append(subprocess.Popen(["memcached", "-l", "127.0.0.1", "-p", str(self.memcached_port), "-U", "0",
+                                            "-m", "64", *user], start_new_session=True,
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        log = (self.dir / "servers.log").open("ab")
+        for conf, kind in zip(confs, [*self.ports, "proxy"], strict=True):
+            self.procs.append(subprocess.Popen([str(self.venv / f"bin/swift-{kind}-server"), str(conf)],
+                                               start_new_session=True, stdout=log, stderr=log))
+        wait_for(f"http://127.0.0.1:{self.port}/healthcheck")
+        for port in self.ports.values():
+            wait_for(f"http://127.0.0.1:{port}/", 30)
+
+    def session(self) -> tuple[str, str]:
+        """(tempauth token, the account's URL path)."""
+        req = Request(f"http://127.0.0.1:{self.port}/auth/v1.0",
+                      headers={"X-Auth-User": self.user, "X-Auth-Key": self.key})
+        with urlopen(req, timeout=30) as resp:
+            storage = resp.headers["X-Storage-Url"]
+            return resp.headers["X-Auth-Token"], "/" + storage.split("/", 3)[3]
+
+    def pids(self) -> list[int]:
+        found = []
+        for proc in self.procs:
+            found.append(proc.pid)
+            found += map(int, Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split())
+        return found
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.procs = []

