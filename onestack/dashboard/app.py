@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 
 from onestack.dashboard.pages import (
     admin,
+    admin_resources,
     api_access,
     auth,
     floating_ips,
@@ -43,7 +44,7 @@ def build(config: DashboardConfig):
               *network.routes(), *floating_ips.routes(), *security_groups.routes(), *topology.routes(),
               *volumes.routes(), *objects.routes(), *stacks.routes(),
               *api_access.routes(),
-              *admin.routes(), Mount("/static", app=StaticFiles(directory=STATIC))]
+              *admin.routes(), *admin_resources.routes(), Mount("/static", app=StaticFiles(directory=STATIC))]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
     app.state.dashboard = Dashboard(config)
     return SecurityHeaders(app)
