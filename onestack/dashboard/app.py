@@ -16,6 +16,7 @@ from onestack.dashboard.pages import (
     admin_resources,
     api_access,
     auth,
+    consoles,
     floating_ips,
     images,
     instances,
@@ -43,7 +44,7 @@ def build(config: DashboardConfig):
     routes = [*auth.routes(), *overview.routes(), *instances.routes(), *images.routes(), *keypairs.routes(),
               *network.routes(), *floating_ips.routes(), *security_groups.routes(), *topology.routes(),
               *volumes.routes(), *objects.routes(), *stacks.routes(),
-              *api_access.routes(),
+              *api_access.routes(), *consoles.routes(),
               *admin.routes(), *admin_resources.routes(), Mount("/static", app=StaticFiles(directory=STATIC))]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
     app.state.dashboard = Dashboard(config)
