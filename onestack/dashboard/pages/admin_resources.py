@@ -11,7 +11,8 @@ from starlette.routing import Route
 
 from onestack.dashboard.client import ApiError
 from onestack.dashboard.pages.admin import project_names
-from onestack.dashboard.pages.instances import PAGE_SIZE, status_class
+from onestack.dashboard.pages.instances import status_class
+from onestack.dashboard.pages.paging import api_page
 from onestack.dashboard.web import Page, panel
 
 # Each across-projects panel: the service, its collection path, the body's list key, the page's title.
@@ -28,15 +29,6 @@ QUOTA_KEYS = {
     "block-storage": ["volumes", "gigabytes", "snapshots", "backups", "backup_gigabytes", "per_volume_gigabytes"],
 }
 SERVICE_LABELS = {"compute": "Compute", "network": "Network", "block-storage": "Block Storage"}
-
-
-async def api_page(page: Page, service: str, path: str, key: str, **params) -> dict:
-    """One page of a collection, by ``limit`` and ``marker`` as the API pages, and the next page's marker."""
-    marker = page.request.query_params.get("marker") or None
-    body = await page.cloud.get(service, path, limit=PAGE_SIZE, marker=marker, **params)
-    items = body[key]
-    more = bool(body.get("next")) or any(link.get("rel") == "next" for link in body.get(f"{key}_links", []))
-    return {"items": items, "marker": marker or "", "next_marker": items[-1]["id"] if more and items else ""}
 
 
 @panel(admin=True)

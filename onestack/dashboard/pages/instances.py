@@ -357,6 +357,7 @@ async def launch_form(page: Page) -> Response:
     choices = await _launch_choices(page.cloud, page.project_id)
     return page.render("launch.html", title="Launch instance", chosen_image=page.request.query_params.get("image", ""),
                        chosen_network=page.request.query_params.get("network", ""),
+                       chosen_port=page.request.query_params.get("port", ""),
                        chosen_volume=f"volume:{page.request.query_params['volume']}"
                        if page.request.query_params.get("volume") else "", **choices)
 
