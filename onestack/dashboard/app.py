@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from onestack.dashboard.pages import (
     admin,
     admin_resources,
+    admin_volumes,
     api_access,
     auth,
     consoles,
@@ -45,7 +46,7 @@ def build(config: DashboardConfig):
               *network.routes(), *floating_ips.routes(), *security_groups.routes(), *topology.routes(),
               *volumes.routes(), *objects.routes(), *stacks.routes(),
               *api_access.routes(), *consoles.routes(),
-              *admin.routes(), *admin_resources.routes(), Mount("/static", app=StaticFiles(directory=STATIC))]
+              *admin.routes(), *admin_volumes.routes(), *admin_resources.routes(), Mount("/static", app=StaticFiles(directory=STATIC))]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
     app.state.dashboard = Dashboard(config)
     return SecurityHeaders(app)

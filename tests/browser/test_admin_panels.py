@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 ADMIN_PAGES = ["/dashboard/admin/" + p for p in (
     "projects", "users", "groups", "roles", "assignments", "hypervisors", "instances", "volumes", "images", "networks",
-    "routers", "floating-ips", "flavors", "flavors/1", "services", "quotas")]
+    "routers", "floating-ips", "flavors", "flavors/1", "services", "quotas", "volume-types", "qos")]
 
 
 def test_admin_pages_answer_403_to_the_demo_user(dashboard):
