@@ -10,19 +10,7 @@ from starlette.routing import Route
 
 from onestack.dashboard.client import ApiError
 from onestack.dashboard.pages.admin import project_names
-from onestack.dashboard.web import Form, Page, panel
-
-
-def key_values(form: Form, field: str) -> dict[str, str]:
-    """``key=value`` lines (extra specs, QoS keys) as a dict; a line without ``=`` is refused."""
-    found = {}
-    for line in form.get(field).splitlines():
-        if line.strip():
-            key, sep, value = line.partition("=")
-            if not sep or not key.strip():
-                raise ApiError(400, f"Each line is key=value: {line.strip()!r} is not.")
-            found[key.strip()] = value.strip()
-    return found
+from onestack.dashboard.web import Page, panel
 
 
 @panel(admin=True)
@@ -41,7 +29,7 @@ async def create_volume_type(page: Page) -> Response:
     body = {"name": form.get("name"), "os-volume-type-access:is_public": form.get("public", "yes") == "yes"}
     if form.get("description"):
         body["description"] = form.get("description")
-    specs = key_values(form, "extra_specs")
+    specs = form.key_values("extra_specs")
     if specs:
         body["extra_specs"] = specs
     made = (await page.cloud.post("block-storage", "/types", {"volume_type": body}))["volume_type"]
@@ -76,7 +64,7 @@ async def volume_type_change(page: Page) -> Response:
     type_id, what, form = page.request.path_params["id"], page.request.path_params["what"], page.form
     here = f"/admin/volume-types/{type_id}"
     if what == "set-specs":
-        specs = key_values(form, "extra_specs")
+        specs = form.key_values("extra_specs")
         if not specs:
             raise ApiError(400, "Give at least one key=value line.")
         await page.cloud.post("block-storage", f"/types/{type_id}/extra_specs", {"extra_specs": specs})
@@ -118,7 +106,7 @@ async def create_qos(page: Page) -> Response:
     consumer = page.form.get("consumer") or "back-end"
     if consumer not in ("front-end", "back-end", "both"):
         raise ApiError(400, "The consumer is front-end, back-end or both.")
-    body = {"name": page.form.get("name"), "consumer": consumer, **key_values(page.form, "specs")}
+    body = {"name": page.form.get("name"), "consumer": consumer, **page.form.key_values("specs")}
     made = (await page.cloud.post("block-storage", "/qos-specs", {"qos_specs": body}))["qos_specs"]
     return page.done(f"QoS spec {made['name']} created.", "/admin/qos")
 

@@ -385,13 +385,7 @@ async def launch(page: Page) -> Response:
         raise ApiError(400, f"User data is limited to {MAX_USER_DATA} bytes (65535 once base64-encoded).")
     if user_data:
         server["user_data"] = base64.b64encode(user_data).decode()
-    metadata = {}
-    for line in form.get("metadata").splitlines():
-        if line.strip():
-            key, sep, value = line.partition("=")
-            if not sep or not key.strip():
-                raise ApiError(400, f"Metadata lines are key=value: {line.strip()!r} is not.")
-            metadata[key.strip()] = value.strip()
+    metadata = form.key_values("metadata")
     if metadata:
         server["metadata"] = metadata
     if form.get("config_drive"):
