@@ -203,3 +203,44 @@ def test_ports_panel_and_router_static_routes(cloud, dashboard):
         ok(neutron.delete(f"/routers/{router['id']}"), 204)
         ok(neutron.delete(f"/networks/{net['id']}"), 204)
     page.context.close()
+
+
+def test_create_here_from_inside_the_topology_picture(cloud, dashboard, public_network):
+    demo = cloud.token("demo", project="demo")
+    with api(cloud, demo, "network/v2.0") as neutron:
+        net = ok(neutron.post("/networks", json={"network": {"name": name("here")}}), 201)["network"]
+        subnet = ok(neutron.post("/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                              "cidr": "10.89.0.0/24"}}), 201)["subnet"]
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/topology")
+    # an instance on this network
+    page.locator(f"#topology a[data-create=instance][data-network='{net['id']}']").click()
+    page.wait_for_selector("#launch")
+    assert page.locator("#launch select[name=network]").input_value() == net["id"]
+    # a router with an interface on its subnet, and its gateway on the external network
+    page.goto("/dashboard/topology")
+    page.locator(f"#topology a[data-create=router][data-network='{net['id']}']").click()
+    assert page.locator("#create-router").evaluate("details => details.open")
+    assert page.locator("#create-router select[name=subnet]").input_value() == subnet["id"]
+    router_name = name("here-rtr")
+    page.fill("#create-router input[name=name]", router_name)
+    page.select_option("#create-router select[name=external_network]", public_network["id"])
+    page.click("button:has-text('Create router')")
+    page.wait_for_selector(f"text=Router {router_name} created.")
+    page.goto("/dashboard/topology")
+    router = page.locator("#topology a.device[data-kind=router]", has_text=router_name)
+    assert set(router.get_attribute("data-networks").split()) == {net["id"], public_network["id"]}
+    # the external network's button fills in the gateway
+    page.locator(f"#topology a[data-create=router][data-network='{public_network['id']}']").click()
+    assert page.locator("#create-router select[name=external_network]").input_value() == public_network["id"]
+    # and a new network (no instance goes straight onto the external one)
+    page.goto("/dashboard/topology")
+    assert page.locator(f"#topology a[data-create=instance][data-network='{public_network['id']}']").count() == 0
+    page.locator("#topology a[data-create=network]").click()
+    assert page.locator("#create-network").evaluate("details => details.open")
+    page.context.close()
+    with api(cloud, demo, "network/v2.0") as neutron:
+        router_id = ok(neutron.get("/routers", params={"name": router_name}))["routers"][0]["id"]
+        ok(neutron.put(f"/routers/{router_id}/remove_router_interface", json={"subnet_id": subnet["id"]}))
+        ok(neutron.delete(f"/routers/{router_id}"), 204)
+        ok(neutron.delete(f"/networks/{net['id']}"), 204)

@@ -50,7 +50,7 @@ async def collection(page: Page) -> Response:
                        externals={n["id"]: n.get("name") or n["id"] for n in externals})
 
 
-@panel(admin=True, back="/admin")
+@panel(admin=True, back="/admin/networks")
 async def delete_in_collection(page: Page) -> Response:
     kind, item_id = page.request.path_params["kind"], page.request.path_params["id"]
     if kind not in COLLECTIONS:

@@ -40,7 +40,8 @@ async def networks(page: Page) -> Response:
         cidrs.setdefault(s["network_id"], []).append(f"{s.get('name') or s['id'][:8]} {s['cidr']}")
     rows = [{**n, "cidrs": cidrs.get(n["id"], []), "status_class": status_class(n.get("status")),
              "mine": n.get("project_id") == page.project_id} for n in nets["networks"]]
-    return page.render("networks.html", title="Networks", rows=sorted(rows, key=lambda n: n.get("name") or ""))
+    return page.render("networks.html", title="Networks", rows=sorted(rows, key=lambda n: n.get("name") or ""),
+                       create=bool(page.request.query_params.get("create")))
 
 
 @panel(back="/networks")
@@ -136,11 +137,17 @@ async def delete_port(page: Page) -> Response:
 
 @panel()
 async def routers(page: Page) -> Response:
-    found, externals = await asyncio.gather(page.cloud.get("network", "/routers"), external_networks(page.cloud))
+    """The routers; ``?gateway=`` (an external network) or ``?network=`` (a subnet of it for a first interface)
+    fill in and open the create form, as the topology picture's buttons ask."""
+    network, gateway = page.request.query_params.get("network"), page.request.query_params.get("gateway", "")
+    found, externals, subnets = await asyncio.gather(
+        page.cloud.get("network", "/routers"), external_networks(page.cloud),
+        page.cloud.get("network", "/subnets", network_id=network) if network else asyncio.sleep(0, {"subnets": []}))
     names = {n["id"]: n.get("name") or n["id"] for n in externals}
     rows = [{**r, "gateway": names.get((r.get("external_gateway_info") or {}).get("network_id"), ""),
              "status_class": status_class(r.get("status"))} for r in found["routers"]]
-    return page.render("routers.html", title="Routers", rows=rows, externals=externals)
+    return page.render("routers.html", title="Routers", rows=rows, externals=externals, gateway=gateway,
+                       subnets=subnets["subnets"], create=bool(network or gateway))
 
 
 def _gateway(form: Form) -> dict:
