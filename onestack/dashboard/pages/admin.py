@@ -5,6 +5,7 @@ and volumes.  The APIs enforce their own policies as well."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -183,6 +184,9 @@ def _grant_path(form) -> str:
         raise ApiError(400, "Choose a user or a group, a role and a project.")
     if not form.get("role") or (scope_kind != "system" and not form.get("scope_id")):
         raise ApiError(400, "Choose a user or a group, a role and a project.")
+    ids = [actor_id, form.get("role")] + ([form.get("scope_id")] if scope_kind != "system" else [])
+    if not all(re.fullmatch(r"[A-Za-z0-9_.-]+", i) for i in ids):
+        raise ApiError(400, "That is not the id of a user, group, role or project.")
     where = "/system" if scope_kind == "system" else f"/{scope_kind}s/{form.get('scope_id')}"
     return f"{where}/{actor_kind}s/{actor_id}/roles/{form.get('role')}"
 
