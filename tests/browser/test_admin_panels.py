@@ -156,6 +156,13 @@ def test_admin_private_flavor_and_its_access_list(cloud, dashboard):
     page.click("button:has-text('Create flavor')")
     page.wait_for_selector(f"text=Flavor {flavor} created.")  # on the flavor's page, for its access list
     flavor_id = page.url.rsplit("/", 1)[1]
+    page.fill("#set-flavor-specs textarea[name=extra_specs]", "hw:cpu_policy=dedicated\nquota:disk_read_iops_sec=100")
+    page.click("#set-flavor-specs button:has-text('Set')")
+    page.wait_for_selector("text=Extra specs set.")
+    page.locator("#flavor-specs tr", has=page.locator("td.name", has_text="hw:cpu_policy")).locator("button").click()
+    page.wait_for_selector("text=Extra spec hw:cpu_policy removed.")
+    with api(cloud, cloud.token(), "compute/v2.1") as nova:
+        assert ok(nova.get(f"/flavors/{flavor_id}/os-extra_specs"))["extra_specs"] == {"quota:disk_read_iops_sec": "100"}
     with api(cloud, demo, "compute/v2.1") as nova:
         assert nova.get(f"/flavors/{flavor_id}").status_code == 404
         page.select_option("#add-access select[name=project]", label="demo")

@@ -281,7 +281,14 @@ def test_admin_volume_types_and_qos_then_a_volume_page_and_retype(cloud, dashboa
     page.click("#type-qos button:has-text('Associate')")
     page.wait_for_selector("text=QoS associated.")
     page.goto("/dashboard/admin/qos")
-    assert page.locator("#qos tr", has_text=qos).locator("td.types").inner_text() == vtype
+    row = page.locator("#qos tr", has_text=qos)
+    assert row.locator("td.types").inner_text() == vtype
+    row.locator("input[name=specs]").fill("read_iops_sec=50")
+    row.locator("button:has-text('Set')").click()
+    page.wait_for_selector("text=QoS keys set.")
+    row.locator("form:has(input[value=total_iops_sec]) button").click()
+    page.wait_for_selector("text=QoS key total_iops_sec removed.")
+    assert row.locator("code").all_inner_texts() == ["read_iops_sec=50"]
     page.goto("/dashboard/admin/volume-types")
     assert page.locator(f"#volume-types tr[data-id='{type_id}'] td.qos").inner_text() == qos
 
@@ -297,6 +304,12 @@ def test_admin_volume_types_and_qos_then_a_volume_page_and_retype(cloud, dashboa
     mine.click("#edit-volume button:has-text('Save')")
     mine.wait_for_selector("text=Volume updated.")
     assert mine.locator("p.muted", has_text="<i>kept as text</i>").count() == 1
+    mine.fill("#set-metadata textarea[name=metadata]", "owner=ops\ntier=gold")
+    mine.click("#set-metadata button:has-text('Set')")
+    mine.wait_for_selector("text=Metadata set.")
+    mine.locator("#volume-metadata tr", has=mine.locator("td.name", has_text="owner")).locator("button").click()
+    mine.wait_for_selector("text=Metadata owner removed.")
+    assert mine.locator("#volume-metadata td.name").all_inner_texts() == ["tier"]
     mine.select_option("#retype select[name=new_type]", vtype)
     mine.click("#retype button:has-text('Retype')")
     mine.wait_for_selector(f"text=Changing the volume's type to {vtype}.")

@@ -5,6 +5,7 @@ state; default and per-project quotas of compute, network and Block Storage."""
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -216,11 +217,28 @@ async def update_quotas(page: Page) -> Response:
     return page.done(f"{SERVICE_LABELS[service]} quotas {'of the project' if project else 'defaults'} saved.", to)
 
 
+@panel(admin=True, back="/admin/flavors")
+async def flavor_specs(page: Page) -> Response:
+    """Set extra specs from key=value lines, or remove one."""
+    flavor_id, verb = page.request.path_params["id"], page.request.path_params["verb"]
+    if verb == "set":
+        specs = page.form.key_values("extra_specs")
+        if not specs:
+            raise ApiError(400, "Give at least one key=value line.")
+        await page.cloud.post("compute", f"/flavors/{flavor_id}/os-extra_specs", {"extra_specs": specs})
+        return page.done("Extra specs set.", f"/admin/flavors/{flavor_id}")
+    if verb == "unset" and page.form.get("key"):
+        await page.cloud.delete("compute", f"/flavors/{flavor_id}/os-extra_specs/{quote(page.form.get('key'), safe='')}")
+        return page.done(f"Extra spec {page.form.get('key')} removed.", f"/admin/flavors/{flavor_id}")
+    raise ApiError(404, f"There is no extra spec action {verb}.")
+
+
 def routes() -> list[Route]:
     return [Route("/admin/flavors", flavors, methods=["GET"]), Route("/admin/flavors", create_flavor, methods=["POST"]),
             Route("/admin/flavors/{id}", flavor_detail, methods=["GET"]),
             Route("/admin/flavors/{id}/delete", delete_flavor, methods=["POST"]),
             Route("/admin/flavors/{id}/access/{verb}", flavor_access, methods=["POST"]),
+            Route("/admin/flavors/{id}/specs/{verb}", flavor_specs, methods=["POST"]),
             Route("/admin/services", services, methods=["GET"]),
             Route("/admin/services/compute/{id}", compute_service, methods=["POST"]),
             Route("/admin/quotas", quotas, methods=["GET"]),

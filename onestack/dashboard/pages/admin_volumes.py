@@ -118,6 +118,22 @@ async def delete_qos(page: Page) -> Response:
     return page.done("QoS spec deleted.", "/admin/qos")
 
 
+@panel(admin=True, back="/admin/qos")
+async def qos_keys(page: Page) -> Response:
+    """Set keys of a QoS spec from key=value lines, or remove one (Cinder's ``delete_keys``)."""
+    qos_id, verb = page.request.path_params["id"], page.request.path_params["verb"]
+    if verb == "set":
+        keys = page.form.key_values("specs")
+        if not keys:
+            raise ApiError(400, "Give at least one key=value line.")
+        await page.cloud.put("block-storage", f"/qos-specs/{qos_id}", {"qos_specs": keys})
+        return page.done("QoS keys set.", "/admin/qos")
+    if verb == "unset" and page.form.get("key"):
+        await page.cloud.put("block-storage", f"/qos-specs/{qos_id}/delete_keys", {"keys": [page.form.get("key")]})
+        return page.done(f"QoS key {page.form.get('key')} removed.", "/admin/qos")
+    raise ApiError(404, f"There is no QoS key action {verb}.")
+
+
 def routes() -> list[Route]:
     return [Route("/admin/volume-types", volume_types, methods=["GET"]),
             Route("/admin/volume-types", create_volume_type, methods=["POST"]),
@@ -125,4 +141,5 @@ def routes() -> list[Route]:
             Route("/admin/volume-types/{id}/delete", delete_volume_type, methods=["POST"]),
             Route("/admin/volume-types/{id}/{what}", volume_type_change, methods=["POST"]),
             Route("/admin/qos", qos_specs, methods=["GET"]), Route("/admin/qos", create_qos, methods=["POST"]),
-            Route("/admin/qos/{id}/delete", delete_qos, methods=["POST"])]
+            Route("/admin/qos/{id}/delete", delete_qos, methods=["POST"]),
+            Route("/admin/qos/{id}/keys/{verb}", qos_keys, methods=["POST"])]

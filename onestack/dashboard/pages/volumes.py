@@ -7,6 +7,7 @@ types a volume can be made with."""
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -171,6 +172,15 @@ async def volume_action(page: Page) -> Response:
         body = {"name": form.get("name"), "description": form.get("description")}
         await cloud.call("PUT", "block-storage", f"/volumes/{volume_id}", json={"volume": body})
         return page.done("Volume updated.", f"/volumes/{volume_id}")
+    if action == "set-metadata":
+        metadata = form.key_values("metadata")
+        if not metadata:
+            raise ApiError(400, "Give at least one key=value line.")
+        await cloud.post("block-storage", f"/volumes/{volume_id}/metadata", {"metadata": metadata})
+        return page.done("Metadata set.", f"/volumes/{volume_id}")
+    if action == "unset-metadata" and form.get("key"):
+        await cloud.delete("block-storage", f"/volumes/{volume_id}/metadata/{quote(form.get('key'), safe='')}")
+        return page.done(f"Metadata {form.get('key')} removed.", f"/volumes/{volume_id}")
     if action == "detach":
         await cloud.delete("compute", f"/servers/{form.get('server_id')}/os-volume_attachments/{volume_id}")
         return page.done("Detaching the volume.", "/volumes")
