@@ -126,6 +126,23 @@ def test_admin_groups_members_roles_and_assignments(cloud, dashboard):
     page.locator("#assignments tr", has=page.locator("td.role", has_text=role)).locator("button:has-text('Revoke')").click()
     page.wait_for_selector("text=Role revoked.")
     assert (role, demo["id"]) not in effective()
+    # a domain-scoped grant to the user, and its revocation from its row
+    page.select_option("#grant-role select[name=actor_kind]", "user")
+    page.select_option("#grant-role select[name=user]", label=user["name"])
+    page.select_option("#grant-role select[name=role]", label=role)
+    page.select_option("#grant-role select[name=scope_kind]", "domain")
+    page.select_option("#grant-role select[name=domain_id]", label="Default")
+    page.click("button:has-text('Grant')")
+    page.wait_for_selector("text=Role granted.")
+    with cloud.client() as keystone:
+        assert ok(keystone.get(f"/domains/default/users/{user['id']}/roles"))["roles"][0]["name"] == role
+    row = page.locator("#assignments tr", has=page.locator("td.role", has_text=role))
+    assert row.locator("td.scope").inner_text() == "domain: Default"
+    page.once("dialog", lambda d: d.accept())
+    row.locator("button:has-text('Revoke')").click()
+    page.wait_for_selector("text=Role revoked.")
+    with cloud.client() as keystone:
+        assert ok(keystone.get(f"/domains/default/users/{user['id']}/roles"))["roles"] == []
 
     page.goto("/dashboard/admin/groups")
     page.click(f"a:has-text('{group}')")

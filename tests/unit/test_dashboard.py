@@ -215,6 +215,9 @@ def test_role_assignments_read_as_rows_and_grants_as_paths():
     assert _grant_path(form) == "/projects/p1/groups/g1/roles/r1"
     assert _grant_path(Form([("actor_kind", "user"), ("user", "u1"), ("role", "r1"), ("scope_kind", "system")])) == \
         "/system/users/u1/roles/r1"
+    domain = Form([("actor_kind", "user"), ("user", "u1"), ("role", "r1"), ("scope_kind", "domain"), ("scope_id", "p1"),
+                   ("domain_id", "default")])
+    assert _grant_path(domain) == "/domains/default/users/u1/roles/r1"
     for bad in ([("actor_kind", "robot"), ("user", "u1"), ("role", "r1"), ("scope_id", "p1")],
                 [("actor_kind", "user"), ("user", "u1"), ("role", "r1")],
                 [("actor_kind", "user"), ("user", "u1"), ("role", "r1"), ("scope_kind", "../x"), ("scope_id", "p")],

@@ -165,29 +165,33 @@ def _assignment_row(a: dict) -> dict:
 @panel(admin=True)
 async def assignments(page: Page) -> Response:
     project = page.request.query_params.get("project") or None
-    found, projects_, users_, groups_, roles_ = await asyncio.gather(
+    found, projects_, users_, groups_, roles_, domains = await asyncio.gather(
         page.cloud.get("identity", "/role_assignments", include_names="true", **{"scope.project.id": project}),
         page.cloud.get("identity", "/projects"), page.cloud.get("identity", "/users"),
-        page.cloud.get("identity", "/groups"), page.cloud.get("identity", "/roles"))
+        page.cloud.get("identity", "/groups"), page.cloud.get("identity", "/roles"), page.cloud.get("identity", "/domains"))
     rows = sorted((_assignment_row(a) for a in found["role_assignments"]),
                   key=lambda r: (r["scope_kind"], r["scope"], r["actor"], r["role"]))
     by_name = lambda items: sorted(items, key=lambda i: i["name"])  # noqa: E731
     return page.render("admin_assignments.html", title="Role assignments", rows=rows, project=project or "",
                        projects=by_name(projects_["projects"]), users=by_name(users_["users"]),
-                       groups=by_name(groups_["groups"]), roles=by_name(roles_["roles"]))
+                       groups=by_name(groups_["groups"]), roles=by_name(roles_["roles"]),
+                       domains=by_name(domains["domains"]))
 
 
 def _grant_path(form) -> str:
-    actor_kind, scope_kind = form.get("actor_kind"), form.get("scope_kind", "project")
+    """The Keystone grant a form names: a user or group, a role, and a project, a domain or the system
+    (the grant form names its domain in ``domain_id``, a row's revoke form in ``scope_id``)."""
+    actor_kind, scope_kind = form.get("actor_kind"), form.get("scope_kind") or "project"
     actor_id = form.get("user") if actor_kind == "user" else form.get("group")
+    scope_id = (form.get("domain_id") or form.get("scope_id")) if scope_kind == "domain" else form.get("scope_id")
     if actor_kind not in ("user", "group") or scope_kind not in ("project", "domain", "system") or not actor_id:
-        raise ApiError(400, "Choose a user or a group, a role and a project.")
-    if not form.get("role") or (scope_kind != "system" and not form.get("scope_id")):
-        raise ApiError(400, "Choose a user or a group, a role and a project.")
-    ids = [actor_id, form.get("role")] + ([form.get("scope_id")] if scope_kind != "system" else [])
+        raise ApiError(400, "Choose a user or a group, a role and where it applies.")
+    if not form.get("role") or (scope_kind != "system" and not scope_id):
+        raise ApiError(400, "Choose a user or a group, a role and where it applies.")
+    ids = [actor_id, form.get("role")] + ([scope_id] if scope_kind != "system" else [])
     if not all(re.fullmatch(r"[A-Za-z0-9_.-]+", i) for i in ids):
-        raise ApiError(400, "That is not the id of a user, group, role or project.")
-    where = "/system" if scope_kind == "system" else f"/{scope_kind}s/{form.get('scope_id')}"
+        raise ApiError(400, "That is not the id of a user, group, role, project or domain.")
+    where = "/system" if scope_kind == "system" else f"/{scope_kind}s/{scope_id}"
     return f"{where}/{actor_kind}s/{actor_id}/roles/{form.get('role')}"
 
 
