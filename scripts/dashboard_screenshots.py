@@ -39,7 +39,7 @@ outputs:
   message: {value: {get_attr: [message, value]}}
 """
 ADMIN_PANELS = ["/admin/" + p for p in (
-    "projects", "users", "groups", "roles", "assignments", "hypervisors", "instances", "volumes", "volume-types", "qos",
+    "domains", "projects", "users", "groups", "roles", "assignments", "hypervisors", "instances", "volumes", "volume-types", "qos",
     "images", "networks", "routers", "floating-ips", "flavors", "services", "quotas")]
 PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDXx3Xb8+7X0eHfY3Xc0Jv2dV0kq8Qm1rD0tV9n1W2pZ demo@laptop"
 

@@ -10,7 +10,7 @@ from tests.browser.conftest import api, boot
 pytestmark = pytest.mark.browser
 
 ADMIN_PAGES = ["/dashboard/admin/" + p for p in (
-    "projects", "users", "groups", "roles", "assignments", "hypervisors", "instances", "volumes", "images", "networks",
+    "domains", "projects", "users", "groups", "roles", "assignments", "hypervisors", "instances", "volumes", "images", "networks",
     "routers", "floating-ips", "flavors", "flavors/1", "services", "quotas", "volume-types", "qos")]
 
 
@@ -40,6 +40,20 @@ def test_admin_sees_projects_users_hypervisors_and_every_projects_instances_and_
     page.fill("#create-project input[name=name]", project)
     page.click("button:has-text('Create project')")
     page.wait_for_selector(f"text=Project {project} created.")
+
+    page.goto("/dashboard/admin/domains")
+    domain = name("dom")
+    page.fill("#create-domain input[name=name]", domain)
+    page.click("button:has-text('Create domain')")
+    page.wait_for_selector(f"text=Domain {domain} created.")
+    row = page.locator("#domains tr", has=page.locator("td.name", has_text=domain))
+    row.locator("button:has-text('Disable')").click()
+    page.wait_for_selector("text=Domain disabled.")
+    assert row.locator("td.enabled").inner_text() == "No"
+    page.once("dialog", lambda d: d.accept())
+    row.locator("button:has-text('Delete')").click()
+    page.wait_for_selector("text=Domain deleted.")
+    assert row.count() == 0
 
     page.goto("/dashboard/admin/users")
     page.locator("#create-user").evaluate("details => { details.open = true; }")

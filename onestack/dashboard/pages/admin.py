@@ -1,5 +1,5 @@
 """Admin panels, for users with the admin role in the current project (others get 403): projects,
-users, groups and their members, roles and role assignments, hypervisors and every project's instances
+users, groups and their members, roles and role assignments, domains, hypervisors and every project's instances
 and volumes.  The APIs enforce their own policies as well."""
 
 from __future__ import annotations
@@ -208,6 +208,29 @@ async def revoke(page: Page) -> Response:
 
 
 @panel(admin=True)
+async def domains(page: Page) -> Response:
+    found = (await page.cloud.get("identity", "/domains"))["domains"]
+    return page.render("admin_domains.html", title="Domains", rows=sorted(found, key=lambda d: d["name"]))
+
+
+@panel(admin=True, back="/admin/domains")
+async def domain_action(page: Page) -> Response:
+    """Create a domain; enable or disable one; delete one (Keystone deletes only a disabled domain)."""
+    domain_id, verb = page.request.path_params.get("id"), page.request.path_params.get("verb", "create")
+    if verb == "create":
+        body = {"name": page.form.get("name"), "description": page.form.get("description"), "enabled": True}
+        made = (await page.cloud.post("identity", "/domains", {"domain": body}))["domain"]
+        return page.done(f"Domain {made['name']} created.", "/admin/domains")
+    if verb in ("enable", "disable"):
+        await page.cloud.call("PATCH", "identity", f"/domains/{domain_id}", json={"domain": {"enabled": verb == "enable"}})
+        return page.done(f"Domain {verb}d.", "/admin/domains")
+    if verb == "delete":
+        await page.cloud.delete("identity", f"/domains/{domain_id}")
+        return page.done("Domain deleted.", "/admin/domains")
+    raise ApiError(404, f"There is no domain action {verb}.")
+
+
+@panel(admin=True)
 async def hypervisors(page: Page) -> Response:
     found = (await page.cloud.get("compute", "/os-hypervisors/detail"))["hypervisors"]
     return page.render("admin_hypervisors.html", title="Hypervisors",
@@ -254,6 +277,8 @@ def routes() -> list[Route]:
             Route("/admin/projects/{id}/delete", delete_project, methods=["POST"]),
             Route("/admin/users", users, methods=["GET"]), Route("/admin/users", create_user, methods=["POST"]),
             Route("/admin/users/{id}/delete", delete_user, methods=["POST"]),
+            Route("/admin/domains", domains, methods=["GET"]), Route("/admin/domains", domain_action, methods=["POST"]),
+            Route("/admin/domains/{id}/{verb}", domain_action, methods=["POST"]),
             Route("/admin/groups", groups, methods=["GET"]), Route("/admin/groups", create_group, methods=["POST"]),
             Route("/admin/groups/{id}", group_detail, methods=["GET"]),
             Route("/admin/groups/{id}/delete", delete_group, methods=["POST"]),
