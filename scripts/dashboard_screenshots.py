@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from tests.cloudfixture import Cloud  # noqa: E402 — the same throwaway cloud the tests start
 
 PROJECT_PANELS = ["/", "/instances", "/instances/launch", "/images", "/keypairs", "/api-access", "/topology",
-                  "/networks", "/routers", "/floating-ips", "/security-groups", "/volumes", "/snapshots", "/backups",
+                  "/networks", "/ports", "/routers", "/floating-ips", "/security-groups", "/volumes", "/snapshots", "/backups",
                   "/containers", "/containers/website", "/stacks", "/stacks/launch"]
 # A stack with parameters, resources and outputs, for the Orchestration panels' pictures.
 STACK_TEMPLATE = """heat_template_version: 2018-08-31
@@ -38,7 +38,9 @@ outputs:
   password: {value: {get_attr: [password, value]}, description: the generated password}
   message: {value: {get_attr: [message, value]}}
 """
-ADMIN_PANELS = ["/admin/projects", "/admin/users", "/admin/hypervisors", "/admin/instances", "/admin/volumes"]
+ADMIN_PANELS = ["/admin/" + p for p in (
+    "domains", "projects", "users", "groups", "roles", "assignments", "hypervisors", "instances", "volumes", "volume-types", "qos",
+    "images", "networks", "routers", "floating-ips", "flavors", "services", "quotas")]
 PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDXx3Xb8+7X0eHfY3Xc0Jv2dV0kq8Qm1rD0tV9n1W2pZ demo@laptop"
 
 
@@ -78,6 +80,9 @@ def seed(cloud: Cloud, servers: int) -> None:
         router = neutron.post("/routers", json={"router": {"name": "router1", "external_gateway_info": {
             "network_id": public["id"]}}}).json()["router"]
         neutron.put(f"/routers/{router['id']}/add_router_interface", json={"subnet_id": subnet["id"]})
+        neutron.put(f"/routers/{router['id']}/add_extraroutes", json={"router": {"routes": [
+            {"destination": "192.168.50.0/24", "nexthop": "10.0.0.5"}]}})
+        PROJECT_PANELS.append(f"/routers/{router['id']}")
         group = neutron.post("/security-groups", json={"security_group": {"name": "web"}}).json()["security_group"]
         for port in (22, 80, 443):
             neutron.post("/security-group-rules", json={"security_group_rule": {
@@ -132,6 +137,7 @@ def _seed_storage(cloud: Cloud, demo: str, project_id: str, image_id: str) -> No
         cinder.post("/volumes", json={"volume": {"name": "boot", "size": 1, "imageRef": image_id}})
         _wait(lambda: cinder.get(f"/volumes/{data['id']}").json()["volume"]["status"] == "available", "a volume")
         cinder.post("/snapshots", json={"snapshot": {"volume_id": data["id"], "name": "data-before-upgrade"}})
+        PROJECT_PANELS.append(f"/volumes/{data['id']}")
         backup = cinder.post("/backups", json={"backup": {"volume_id": data["id"], "name": "data-nightly"}}).json()
         _wait(lambda: cinder.get(f"/backups/{backup['backup']['id']}").json()["backup"]["status"] == "available",
               "a backup")
@@ -170,7 +176,8 @@ def shoot(cloud: Cloud, out: Path | None) -> list[tuple[str, float, float]]:
                 server, paint = (statistics.median(s[i] for s in samples) for i in (0, 1))
                 timings.append((f"{user} {path}", server, paint))
                 if out is not None:
-                    stem = ("stack" if path.startswith("/stacks/greeter/") else
+                    stem = ("stack" if path.startswith("/stacks/greeter/") else "volume" if path.startswith("/volumes/")
+                            else "router" if path.startswith("/routers/") else
                             path.strip("/").replace("/", "-").replace(".", "-") or "overview")
                     page.screenshot(path=str(out / f"{stem}.png"), full_page=False)
             page.close()

@@ -13,8 +13,11 @@ from starlette.staticfiles import StaticFiles
 
 from onestack.dashboard.pages import (
     admin,
+    admin_resources,
+    admin_volumes,
     api_access,
     auth,
+    consoles,
     floating_ips,
     images,
     instances,
@@ -42,8 +45,8 @@ def build(config: DashboardConfig):
     routes = [*auth.routes(), *overview.routes(), *instances.routes(), *images.routes(), *keypairs.routes(),
               *network.routes(), *floating_ips.routes(), *security_groups.routes(), *topology.routes(),
               *volumes.routes(), *objects.routes(), *stacks.routes(),
-              *api_access.routes(),
-              *admin.routes(), Mount("/static", app=StaticFiles(directory=STATIC))]
+              *api_access.routes(), *consoles.routes(),
+              *admin.routes(), *admin_volumes.routes(), *admin_resources.routes(), Mount("/static", app=StaticFiles(directory=STATIC))]
     app = Starlette(routes=routes, exception_handlers={HTTPException: _not_found})
     app.state.dashboard = Dashboard(config)
     return SecurityHeaders(app)

@@ -32,6 +32,8 @@ class Session:
     roles: list[str]
     catalog: list[dict]
     flash: list[list[str]] = dataclasses.field(default_factory=list)
+    # private keys Nova generated for this user, by key pair name, until downloaded once (Nova keeps none)
+    private_keys: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def is_admin(self) -> bool:

@@ -95,6 +95,17 @@ class Form:
     def getlist(self, name: str) -> list[str]:
         return [v for k, v in self.pairs if k == name and v]
 
+    def key_values(self, name: str) -> dict[str, str]:
+        """A text area of ``key=value`` lines (metadata, extra specs, QoS keys); a line without ``=`` is refused."""
+        found = {}
+        for line in self.get(name).splitlines():
+            if line.strip():
+                key, sep, value = line.partition("=")
+                if not sep or not key.strip():
+                    raise ApiError(400, f"Each line is key=value: {line.strip()!r} is not.")
+                found[key.strip()] = value.strip()
+        return found
+
     def int(self, name: str, default: int | None = None) -> int | None:
         value = self.get(name)
         try:

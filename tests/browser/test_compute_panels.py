@@ -75,7 +75,7 @@ def test_image_from_a_url_then_launch_from_its_row_and_watch_it_change_live(clou
     page.goto("/dashboard/keypairs")
     page.fill("input[name=name]", key_name)
     page.fill("textarea[name=public_key]", _public_key())
-    page.click("button:has-text('Import key pair')")
+    page.click("button:has-text('Create key pair')")
     page.wait_for_selector(f"text=Key pair {key_name} imported.")
 
     # Images > Create image from a URL: the row goes importing, then active, while the page stays
@@ -340,4 +340,59 @@ def test_launch_with_user_data_from_a_file_metadata_and_a_server_group(cloud, da
     page.fill("#launch textarea[name=metadata]", "no equals sign")
     page.click("#launch button:has-text('Launch')")
     assert "key=value" in page.inner_text(".flash.error")
+    page.context.close()
+
+
+def test_launch_on_a_port_with_a_key_pair_made_in_place_then_attach_and_detach_interfaces(
+        cloud, dashboard, demo_token, demo_network, tiny_image):
+    with api(cloud, demo_token, "network/v2.0") as neutron:
+        port = ok(neutron.post("/ports", json={"port": {"network_id": demo_network["id"], "name": name("port")}}),
+                  201)["port"]
+    page = dashboard.sign_in("demo")
+    page.goto(f"/dashboard/instances/launch?image={tiny_image}")
+    server_name, key_name = name("onport"), name("newkey")
+    page.fill("#launch input[name=name]", server_name)
+    page.select_option("#launch select[name=network]", "")
+    page.select_option("#launch select[name=port]", port["id"])
+    page.click("#new-keypair summary")
+    page.fill("#launch input[name=new_key_name]", key_name)
+    page.click("#launch button:has-text('Launch')")
+    page.wait_for_selector(f"text=Launching {server_name}.")
+    assert f"Key pair {key_name} created" in page.inner_text("main")
+    with page.expect_download() as download:
+        page.click(f"a:has-text('Download {key_name}.pem')")
+    assert download.value.suggested_filename == f"{key_name}.pem"
+    assert open(download.value.path()).read().startswith("-----BEGIN")
+    # offered once: the server keeps no copy after the download
+    assert page.request.get(f"/dashboard/keypairs/{key_name}/private-key").status == 404
+
+    row = _row(page, server_name)
+    row.locator("[data-field=status]:has-text('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    server_id = row.get_attribute("data-id")
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        nova.headers["OpenStack-API-Version"] = "compute 2.79"
+        assert ok(nova.get(f"/servers/{server_id}"))["server"]["key_name"] == key_name
+        attached = ok(nova.get(f"/servers/{server_id}/os-interface"))["interfaceAttachments"]
+        assert [a["port_id"] for a in attached] == [port["id"]]
+
+        row.locator("summary:has-text('More')").click()
+        row.locator("a[data-action=interfaces]").click()
+        page.wait_for_selector("h1:has-text('Interfaces')")
+        assert page.locator("#interfaces tbody tr").count() == 1
+        page.select_option("#attach-network select[name=network]", demo_network["id"])
+        page.click("button:has-text('Attach to network')")
+        page.wait_for_selector("text=Interface attached: 10.42.0.")
+        assert page.locator("#interfaces tbody tr[data-id]").count() == 2
+        page.once("dialog", lambda d: d.accept())
+        page.locator(f"#interfaces tr[data-id='{port['id']}'] button:has-text('Detach')").click()
+        page.wait_for_selector("text=Detaching the interface.")
+        deadline = time.monotonic() + 15
+        while port["id"] in [a["port_id"] for a in ok(nova.get(f"/servers/{server_id}/os-interface"))["interfaceAttachments"]]:
+            assert time.monotonic() < deadline, "the interface was not detached"
+            time.sleep(0.5)
+        # the port is free again: the wizard and the attach form offer it
+        page.reload()
+        assert page.locator(f"#attach-port option[value='{port['id']}']").count() == 1
+        ok(nova.delete(f"/servers/{server_id}"), 204)
+        ok(nova.delete(f"/os-keypairs/{key_name}"), 204)
     page.context.close()

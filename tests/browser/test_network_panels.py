@@ -148,3 +148,99 @@ def test_security_group_rules_from_templates_and_by_hand(dashboard):
     assert "port_range_min must be <= port_range_max" in page.inner_text(".flash.error")
     assert page.locator(".flash.error").count() == 1
     page.context.close()
+
+
+def test_ports_panel_and_router_static_routes(cloud, dashboard):
+    demo = cloud.token("demo", project="demo")
+    with api(cloud, demo, "network/v2.0") as neutron:
+        net = ok(neutron.post("/networks", json={"network": {"name": name("portnet")}}), 201)["network"]
+        subnet = ok(neutron.post("/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                              "cidr": "10.88.0.0/24"}}), 201)["subnet"]
+        router = ok(neutron.post("/routers", json={"router": {"name": name("rtr")}}), 201)["router"]
+        ok(neutron.put(f"/routers/{router['id']}/add_router_interface", json={"subnet_id": subnet["id"]}))
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/ports")
+    page.locator("#create-port").evaluate("details => { details.open = true; }")
+    port_name = name("port")
+    page.fill("#create-port input[name=name]", port_name)
+    page.select_option("#create-port select[name=network]", net["id"])
+    page.fill("#create-port input[name=fixed_ip]", "10.88.0.50")
+    page.click("button:has-text('Create port')")
+    page.wait_for_selector(f"text=Port {port_name} created: 10.88.0.50.")
+    row = _row(page, port_name)
+    port_id = row.get_attribute("data-id")
+    assert row.locator("td.ips").inner_text() == "10.88.0.50"
+    # the router's interface is listed too, leading to its router
+    interface = page.locator("#ports tr", has=page.locator("td.ips", has_text="10.88.0.1"))
+    assert interface.locator("td.device").inner_text().startswith("router ")
+    row.locator("a:has-text('Launch on it')").click()
+    assert page.locator(f"#launch select[name=port] option[value='{port_id}']").evaluate("o => o.selected")
+
+    page.goto(f"/dashboard/routers/{router['id']}")
+    page.fill("#add-route input[name=destination]", "192.168.77.0/24")
+    page.fill("#add-route input[name=nexthop]", "10.88.0.50")
+    page.click("button:has-text('Add route')")
+    page.wait_for_selector("text=Route to 192.168.77.0/24 added.")
+    assert page.locator("#routes td.nexthop").all_inner_texts() == ["10.88.0.50"]
+    page.fill("#add-route input[name=destination]", "192.168.78.0/24")
+    page.fill("#add-route input[name=nexthop]", "10.99.0.1")  # on no subnet of the router: Neutron's 400
+    page.click("button:has-text('Add route')")
+    page.wait_for_selector(".flash.error")
+    with api(cloud, demo, "network/v2.0") as neutron:
+        assert ok(neutron.get(f"/routers/{router['id']}"))["router"]["routes"] == [
+            {"destination": "192.168.77.0/24", "nexthop": "10.88.0.50"}]
+        page.once("dialog", lambda d: d.accept())
+        page.click("#routes button:has-text('Remove')")
+        page.wait_for_selector("text=Route to 192.168.77.0/24 removed.")
+        assert ok(neutron.get(f"/routers/{router['id']}"))["router"]["routes"] == []
+
+        page.goto("/dashboard/ports")
+        page.once("dialog", lambda d: d.accept())
+        _row(page, port_name).locator("button:has-text('Delete')").click()
+        page.wait_for_selector("text=Port deleted.")
+        assert neutron.get(f"/ports/{port_id}").status_code == 404
+        ok(neutron.put(f"/routers/{router['id']}/remove_router_interface", json={"subnet_id": subnet["id"]}))
+        ok(neutron.delete(f"/routers/{router['id']}"), 204)
+        ok(neutron.delete(f"/networks/{net['id']}"), 204)
+    page.context.close()
+
+
+def test_create_here_from_inside_the_topology_picture(cloud, dashboard, public_network):
+    demo = cloud.token("demo", project="demo")
+    with api(cloud, demo, "network/v2.0") as neutron:
+        net = ok(neutron.post("/networks", json={"network": {"name": name("here")}}), 201)["network"]
+        subnet = ok(neutron.post("/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                              "cidr": "10.89.0.0/24"}}), 201)["subnet"]
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/topology")
+    # an instance on this network
+    page.locator(f"#topology a[data-create=instance][data-network='{net['id']}']").click()
+    page.wait_for_selector("#launch")
+    assert page.locator("#launch select[name=network]").input_value() == net["id"]
+    # a router with an interface on its subnet, and its gateway on the external network
+    page.goto("/dashboard/topology")
+    page.locator(f"#topology a[data-create=router][data-network='{net['id']}']").click()
+    assert page.locator("#create-router").evaluate("details => details.open")
+    assert page.locator("#create-router select[name=subnet]").input_value() == subnet["id"]
+    router_name = name("here-rtr")
+    page.fill("#create-router input[name=name]", router_name)
+    page.select_option("#create-router select[name=external_network]", public_network["id"])
+    page.click("button:has-text('Create router')")
+    page.wait_for_selector(f"text=Router {router_name} created.")
+    page.goto("/dashboard/topology")
+    router = page.locator("#topology a.device[data-kind=router]", has_text=router_name)
+    assert set(router.get_attribute("data-networks").split()) == {net["id"], public_network["id"]}
+    # the external network's button fills in the gateway
+    page.locator(f"#topology a[data-create=router][data-network='{public_network['id']}']").click()
+    assert page.locator("#create-router select[name=external_network]").input_value() == public_network["id"]
+    # and a new network (no instance goes straight onto the external one)
+    page.goto("/dashboard/topology")
+    assert page.locator(f"#topology a[data-create=instance][data-network='{public_network['id']}']").count() == 0
+    page.locator("#topology a[data-create=network]").click()
+    assert page.locator("#create-network").evaluate("details => details.open")
+    page.context.close()
+    with api(cloud, demo, "network/v2.0") as neutron:
+        router_id = ok(neutron.get("/routers", params={"name": router_name}))["routers"][0]["id"]
+        ok(neutron.put(f"/routers/{router_id}/remove_router_interface", json={"subnet_id": subnet["id"]}))
+        ok(neutron.delete(f"/routers/{router_id}"), 204)
+        ok(neutron.delete(f"/networks/{net['id']}"), 204)

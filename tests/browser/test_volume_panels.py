@@ -247,3 +247,86 @@ def test_launch_an_instance_on_a_new_volume_and_from_a_volumes_row(cloud, dashbo
         ok(cinder.delete(f"/volumes/{made['id']}"), 202)
         assert volume_id not in {v["id"] for v in ok(cinder.get("/volumes"))["volumes"]}
     page.context.close()
+
+
+def test_admin_volume_types_and_qos_then_a_volume_page_and_retype(cloud, dashboard, demo_token):
+    page = dashboard.sign_in("admin")
+    page.goto("/dashboard/admin/volume-types")
+    page.locator("#create-volume-type").evaluate("details => { details.open = true; }")
+    vtype = name("type")
+    page.fill("#create-volume-type input[name=name]", vtype)
+    page.select_option("#create-volume-type select[name=public]", "no")
+    page.fill("#create-volume-type textarea[name=extra_specs]", "volume_backend_name=file")
+    page.click("button:has-text('Create volume type')")
+    page.wait_for_selector(f"text=Volume type {vtype} created.")  # on the type's own page
+    type_id = page.url.rsplit("/", 1)[1]
+    page.fill("#set-specs textarea[name=extra_specs]", "color=blue\nsize=large")
+    page.click("#set-specs button:has-text('Set')")
+    page.wait_for_selector("text=Extra specs set.")
+    page.locator("#extra-specs tr", has=page.locator("td.name", has_text="size")).locator("button").click()
+    page.wait_for_selector("text=Extra spec size removed.")
+    assert page.locator("#extra-specs td.name").all_inner_texts() == ["color", "volume_backend_name"]
+    page.select_option("#add-type-access select[name=project]", label="demo")
+    page.click("button:has-text('Give access')")
+    page.wait_for_selector("text=Access granted.")
+
+    page.goto("/dashboard/admin/qos")
+    qos = name("qos")
+    page.fill("#create-qos input[name=name]", qos)
+    page.fill("#create-qos textarea[name=specs]", "total_iops_sec=100")
+    page.click("button:has-text('Create QoS spec')")
+    page.wait_for_selector(f"text=QoS spec {qos} created.")
+    page.goto(f"/dashboard/admin/volume-types/{type_id}")
+    page.select_option("#type-qos select[name=qos]", label=f"{qos} (front-end)")
+    page.click("#type-qos button:has-text('Associate')")
+    page.wait_for_selector("text=QoS associated.")
+    page.goto("/dashboard/admin/qos")
+    row = page.locator("#qos tr", has_text=qos)
+    assert row.locator("td.types").inner_text() == vtype
+    row.locator("input[name=specs]").fill("read_iops_sec=50")
+    row.locator("button:has-text('Set')").click()
+    page.wait_for_selector("text=QoS keys set.")
+    row.locator("form:has(input[value=total_iops_sec]) button").click()
+    page.wait_for_selector("text=QoS key total_iops_sec removed.")
+    assert row.locator("code").all_inner_texts() == ["read_iops_sec=50"]
+    page.goto("/dashboard/admin/volume-types")
+    assert page.locator(f"#volume-types tr[data-id='{type_id}'] td.qos").inner_text() == qos
+
+    # the demo project, given access, retypes its volume from the volume's own page
+    with api(cloud, demo_token, "volume/v3") as cinder:
+        volume = ok(cinder.post("/volumes", json={"volume": {"size": 1, "name": name("retype")}}), 202)["volume"]
+        wait(lambda: ok(cinder.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available", 30, "available")
+    mine = dashboard.sign_in("demo")
+    mine.goto("/dashboard/volumes")
+    mine.click(f"a:has-text('{volume['name']}')")
+    mine.wait_for_selector("#volume-facts")
+    mine.fill("#edit-volume input[name=description]", "<i>kept as text</i>")
+    mine.click("#edit-volume button:has-text('Save')")
+    mine.wait_for_selector("text=Volume updated.")
+    assert mine.locator("p.muted", has_text="<i>kept as text</i>").count() == 1
+    mine.fill("#set-metadata textarea[name=metadata]", "owner=ops\ntier=gold")
+    mine.click("#set-metadata button:has-text('Set')")
+    mine.wait_for_selector("text=Metadata set.")
+    mine.locator("#volume-metadata tr", has=mine.locator("td.name", has_text="owner")).locator("button").click()
+    mine.wait_for_selector("text=Metadata owner removed.")
+    assert mine.locator("#volume-metadata td.name").all_inner_texts() == ["tier"]
+    mine.select_option("#retype select[name=new_type]", vtype)
+    mine.click("#retype button:has-text('Retype')")
+    mine.wait_for_selector(f"text=Changing the volume's type to {vtype}.")
+    with api(cloud, demo_token, "volume/v3") as cinder:
+        wait(lambda: ok(cinder.get(f"/volumes/{volume['id']}"))["volume"]["volume_type"] == vtype, 30, "retyped")
+        mine.reload()
+        assert mine.inner_text("#volume-facts td.type") == vtype
+        ok(cinder.delete(f"/volumes/{volume['id']}"), 202)
+        wait(lambda: cinder.get(f"/volumes/{volume['id']}").status_code == 404, 30, "the volume to go")
+    mine.context.close()
+
+    page.goto("/dashboard/admin/volume-types")
+    page.once("dialog", lambda d: d.accept())
+    page.locator(f"#volume-types tr[data-id='{type_id}'] button:has-text('Delete')").click()
+    page.wait_for_selector("text=Volume type deleted.")
+    page.goto("/dashboard/admin/qos")
+    page.once("dialog", lambda d: d.accept())
+    page.locator("#qos tr", has_text=qos).locator("button:has-text('Delete')").click()
+    page.wait_for_selector("text=QoS spec deleted.")
+    page.context.close()

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import stat
 import time
+from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 from starlette.requests import Request
 
 from onestack.dashboard.client import ApiError
+from onestack.dashboard.pages.admin import _assignment_row, _grant_path
+from onestack.dashboard.pages.consoles import for_browser
 from onestack.dashboard.pages.security_groups import rule_body
 from onestack.dashboard.pages.topology import layout
 from onestack.dashboard.sessions import SessionStore
@@ -148,3 +153,79 @@ def test_an_older_catalog_name_for_block_storage_is_used_when_the_current_one_is
     both = Cloud(None, "t", [entry("volumev3", "http://old/v3/p"), entry("block-storage", "http://new/v3/p")], None)
     assert both.endpoints["block-storage"] == "http://new/v3/p"
     assert not Cloud(None, "t", [entry("image", "http://c/image")], None).has("block-storage")
+
+
+def test_key_value_lines_are_read_once_and_a_line_without_equals_is_refused():
+    form = Form([("specs", "a = 1\n\n b=x=y \n")])
+    assert form.key_values("specs") == {"a": "1", "b": "x=y"}
+    assert Form([]).key_values("specs") == {}
+    for bad in ("no equals", "=value"):
+        with pytest.raises(ApiError) as err:
+            Form([("specs", bad)]).key_values("specs")
+        assert err.value.status == 400 and "key=value" in err.value.message
+
+
+def test_a_generated_private_key_waits_in_the_session_and_older_sessions_still_load(tmp_path):
+    store = SessionStore(tmp_path)
+    key, session = store.create(**_session_fields(60))
+    session.private_keys["laptop"] = "-----BEGIN PRIVATE KEY-----"
+    store.save(session)
+    assert store.load(key).private_keys == {"laptop": "-----BEGIN PRIVATE KEY-----"}
+    (path,) = tmp_path.glob("*.json")
+    data = json.loads(path.read_text())
+    del data["private_keys"]  # a session written before the field existed
+    path.write_text(json.dumps(data))
+    assert store.load(key).private_keys == {}
+
+
+def _console_page(url: str, compute: str, rewrite=None):
+    return SimpleNamespace(cloud=SimpleNamespace(endpoints={"compute": compute}),
+                           dash=SimpleNamespace(config=SimpleNamespace(rewrite=rewrite)),
+                           request=SimpleNamespace(url=urlsplit(url)))
+
+
+@pytest.mark.parametrize(("console", "compute", "rewrite", "shown", "same"), [
+    # this cloud, reached over loopback by the dashboard, seen by the browser under its public name
+    ("ws://127.0.0.1:8774/console/websocket?token=t", "http://127.0.0.1:8774/compute/v2.1", None,
+     "wss://cloud.example/console/websocket?token=t", True),
+    ("http://cloud.example:8774/console/novnc/vnc_auto.html?path=x", "http://127.0.0.1:8774/compute/v2.1",
+     ("http://cloud.example:8774", "http://127.0.0.1:8774"), "https://cloud.example/console/novnc/vnc_auto.html?path=x",
+     True),
+    # another cloud's console proxy on another site: left as it is, and not framed
+    ("wss://consoles.other/websocket?token=t", "https://nova.other/v2.1", None, "wss://consoles.other/websocket?token=t",
+     False),
+])
+def test_console_urls_are_rebased_on_the_browsers_address_when_the_cloud_serves_the_dashboard(
+        console, compute, rewrite, shown, same):
+    assert for_browser(_console_page("https://cloud.example/dashboard/x", compute, rewrite), console) == (shown, same)
+
+
+def test_role_assignments_read_as_rows_and_grants_as_paths():
+    row = _assignment_row({"group": {"id": "g1", "name": "ops"}, "role": {"id": "r1", "name": "reader"},
+                           "scope": {"project": {"id": "p1", "name": "demo"}}})
+    assert (row["actor_kind"], row["actor"], row["role"], row["scope_kind"], row["scope"]) == (
+        "group", "ops", "reader", "project", "demo")
+    system = _assignment_row({"user": {"id": "u1"}, "role": {"id": "r1"}, "scope": {"system": {"all": True}}})
+    assert (system["scope_kind"], system["scope"], system["actor"]) == ("system", "system", "u1")
+    inherited = _assignment_row({"user": {"id": "u1"}, "role": {"id": "r1"},
+                                 "scope": {"project": {"id": "p1"}, "OS-INHERIT:inherited_to": "projects"}})
+    assert inherited["inherited"]
+    form = Form([("actor_kind", "group"), ("group", "g1"), ("role", "r1"), ("scope_kind", "project"),
+                 ("scope_id", "p1")])
+    assert _grant_path(form) == "/projects/p1/groups/g1/roles/r1"
+    assert _grant_path(Form([("actor_kind", "user"), ("user", "u1"), ("role", "r1"), ("scope_kind", "system")])) == \
+        "/system/users/u1/roles/r1"
+    domain = Form([("actor_kind", "user"), ("user", "u1"), ("role", "r1"), ("scope_kind", "domain"), ("scope_id", "p1"),
+                   ("domain_id", "default")])
+    assert _grant_path(domain) == "/domains/default/users/u1/roles/r1"
+    for bad in ([("actor_kind", "robot"), ("user", "u1"), ("role", "r1"), ("scope_id", "p1")],
+                [("actor_kind", "user"), ("user", "u1"), ("role", "r1")],
+                [("actor_kind", "user"), ("user", "u1"), ("role", "r1"), ("scope_kind", "../x"), ("scope_id", "p")],
+                [("actor_kind", "user"), ("user", "u1"), ("role", "r1"), ("scope_id", "p1/../../x")]):
+        with pytest.raises(ApiError):
+            _grant_path(Form(bad))
+
+
+def test_topology_leaves_room_for_create_here_buttons_and_a_new_network_bar():
+    picture = layout([{"id": "n1", "name": "private", "status": "ACTIVE"}], [], [], [], "/dashboard")
+    assert picture["bars_end"] < picture["height"] and picture["new_network_x"] > picture["bars"][0].x

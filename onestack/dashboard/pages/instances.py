@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from onestack.dashboard.client import ApiError, Cloud
+from onestack.dashboard.pages.keypairs import create_keypair
 from onestack.dashboard.web import Page, panel
 
 PAGE_SIZE = 50
@@ -46,10 +47,11 @@ BY_STATUS = {
     "ERROR": ["hard-reboot"],
 }
 # Actions that need a choice first (their own small page): snapshot, resize, rebuild.
-FORMS_BY_STATUS = {"ACTIVE": ["snapshot", "resize", "rebuild", "floating-ip"],
-                   "SHUTOFF": ["snapshot", "resize", "rebuild", "floating-ip"]}
+FORMS_BY_STATUS = {"ACTIVE": ["snapshot", "resize", "rebuild", "floating-ip", "interfaces"],
+                   "SHUTOFF": ["snapshot", "resize", "rebuild", "floating-ip", "interfaces"],
+                   "PAUSED": ["interfaces"], "SUSPENDED": ["interfaces"]}
 FORM_LABELS = {"snapshot": "Create snapshot", "resize": "Resize", "rebuild": "Rebuild",
-               "floating-ip": "Floating IPs"}
+               "floating-ip": "Floating IPs", "interfaces": "Interfaces"}
 
 
 def status_class(status: str) -> str:
@@ -82,7 +84,7 @@ def row(server: dict, image_names: dict[str, str]) -> dict:
         "fault": (server.get("fault") or {}).get("message", ""), "locked": bool(server.get("locked")),
         "actions": [(a, ACTIONS[a][0]) for a in actions],
         "volumes": [v["id"] for v in server.get("os-extended-volumes:volumes_attached") or []],
-        "forms": FORMS_BY_STATUS.get(status, []),
+        "forms": [(f, FORM_LABELS[f]) for f in FORMS_BY_STATUS.get(status, [])],
     }
 
 
@@ -165,6 +167,8 @@ async def server_form(page: Page) -> Response:
         raise ApiError(404, f"There is no instance form {kind}.")
     if kind == "floating-ip":
         return await _floating_ip_form(page, server_id)
+    if kind == "interfaces":
+        return await _interfaces_form(page, server_id)
     server, flavors, images = await asyncio.gather(
         page.cloud.get("compute", f"/servers/{server_id}"),
         page.cloud.get("compute", "/flavors/detail") if kind == "resize" else asyncio.sleep(0, {}),
@@ -189,6 +193,51 @@ async def _floating_ip_form(page: Page, server_id: str) -> Response:
                        attached=[f for f in fips["floatingips"] if f.get("port_id") in mine],
                        free=[f for f in fips["floatingips"] if not f.get("port_id")],
                        pools=networks["networks"])
+
+
+async def free_ports(cloud: Cloud, project_id: str) -> list[dict]:
+    """The project's ports that no instance, router or DHCP server holds: an instance may take them."""
+    found = (await cloud.get("network", "/ports", device_id="", project_id=project_id))["ports"]
+    return sorted((p for p in found if not p.get("device_owner")), key=lambda p: p.get("name") or p["id"])
+
+
+def port_label(port: dict, network_names: dict[str, str]) -> str:
+    ips = ", ".join(ip["ip_address"] for ip in port.get("fixed_ips", []))
+    net = network_names.get(port["network_id"], port["network_id"])
+    return f"{port.get('name') or port['id'][:8]} — {net}{': ' + ips if ips else ''}"
+
+
+async def _interfaces_form(page: Page, server_id: str) -> Response:
+    """The instance's interfaces (to detach), and the networks and free ports to attach one from."""
+    server, attached, networks, ports = await asyncio.gather(
+        page.cloud.get("compute", f"/servers/{server_id}"), page.cloud.get("compute", f"/servers/{server_id}/os-interface"),
+        page.cloud.get("network", "/networks"), free_ports(page.cloud, page.project_id))
+    names = {n["id"]: n.get("name") or n["id"] for n in networks["networks"]}
+    interfaces = [{"port_id": i["port_id"], "network": names.get(i["net_id"], i["net_id"]), "mac": i.get("mac_addr", ""),
+                   "ips": ", ".join(ip["ip_address"] for ip in i.get("fixed_ips", [])), "state": i.get("port_state", ""),
+                   "status_class": status_class(i.get("port_state"))} for i in attached["interfaceAttachments"]]
+    return page.render("instance_interfaces.html", title="Interfaces", server=server["server"], interfaces=interfaces,
+                       networks=[n for n in networks["networks"] if not n.get("router:external")],
+                       ports=[{"id": p["id"], "label": port_label(p, names)} for p in ports])
+
+
+async def _interfaces_post(page: Page, server_id: str) -> Response:
+    form = page.form
+    path = f"/servers/{server_id}/os-interface"
+    if form.get("detach"):
+        await page.cloud.delete("compute", f"{path}/{form.get('detach')}")
+        return page.done("Detaching the interface.", f"/instances/{server_id}/do/interfaces")
+    if form.get("port"):
+        body = {"port_id": form.get("port")}
+    elif form.get("network"):
+        body = {"net_id": form.get("network")}
+        if form.get("fixed_ip"):
+            body["fixed_ips"] = [{"ip_address": form.get("fixed_ip")}]
+    else:
+        raise ApiError(400, "Choose a network or a port to attach.")
+    attached = (await page.cloud.post("compute", path, {"interfaceAttachment": body}))["interfaceAttachment"]
+    ips = ", ".join(ip["ip_address"] for ip in attached.get("fixed_ips", []))
+    return page.done(f"Interface attached{': ' + ips if ips else ''}.", f"/instances/{server_id}/do/interfaces")
 
 
 async def _floating_ip_post(page: Page, server_id: str) -> Response:
@@ -224,6 +273,8 @@ async def server_form_post(page: Page) -> Response:
         return page.done("Rebuilding the instance.", "/instances")
     if kind == "floating-ip":
         return await _floating_ip_post(page, server_id)
+    if kind == "interfaces":
+        return await _interfaces_post(page, server_id)
     raise ApiError(404, f"There is no instance form {kind}.")
 
 
@@ -238,7 +289,7 @@ async def console_log(page: Page) -> Response:
 
 
 async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
-    images, flavors, networks, groups, keypairs, limits, server_groups, (volumes, snapshots) = await asyncio.gather(
+    images, flavors, networks, groups, keypairs, limits, server_groups, (volumes, snapshots), ports = await asyncio.gather(
         cloud.get("image", "/images", status="active", limit=1000),
         cloud.get("compute", "/flavors/detail"),
         cloud.get("network", "/networks"),
@@ -246,7 +297,7 @@ async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
         cloud.get("compute", "/os-keypairs"),
         cloud.get("compute", "/limits"),
         cloud.get("compute", "/os-server-groups"),
-        _boot_volumes(cloud))
+        _boot_volumes(cloud), free_ports(cloud, project_id))
     absolute = limits["limits"]["absolute"]
     room_cores = absolute["maxTotalCores"] - absolute["totalCoresUsed"] if absolute["maxTotalCores"] >= 0 else None
     room_ram = absolute["maxTotalRAMSize"] - absolute["totalRAMUsed"] if absolute["maxTotalRAMSize"] >= 0 else None
@@ -260,6 +311,8 @@ async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
         "groups": groups["security_groups"], "keypairs": [k["keypair"] for k in keypairs["keypairs"]],
         "volumes": volumes, "snapshots": snapshots, "has_volumes": cloud.has("block-storage"),
         "server_groups": server_groups["server_groups"],
+        "ports": [{"id": p["id"], "label": port_label(p, {n["id"]: n.get("name") or n["id"] for n in networks["networks"]})}
+                  for p in ports],
     }
 
 
@@ -304,6 +357,7 @@ async def launch_form(page: Page) -> Response:
     choices = await _launch_choices(page.cloud, page.project_id)
     return page.render("launch.html", title="Launch instance", chosen_image=page.request.query_params.get("image", ""),
                        chosen_network=page.request.query_params.get("network", ""),
+                       chosen_port=page.request.query_params.get("port", ""),
                        chosen_volume=f"volume:{page.request.query_params['volume']}"
                        if page.request.query_params.get("volume") else "", **choices)
 
@@ -314,12 +368,15 @@ async def launch(page: Page) -> Response:
     server: dict = {"name": form.get("name"), "flavorRef": form.get("flavor"),
                     "min_count": form.int("count", 1), "max_count": form.int("count", 1)}
     server.update(boot_source(form))
-    networks = form.getlist("network")
-    server["networks"] = [{"uuid": n} for n in networks] if networks else "none"
+    networks = [{"uuid": n} for n in form.getlist("network")] + [{"port": p} for p in form.getlist("port")]
+    server["networks"] = networks or "none"
     groups = form.getlist("security_group")
     if groups:
         server["security_groups"] = [{"name": g} for g in groups]
-    if form.get("key_name"):
+    if form.get("new_key_name"):
+        # a key pair made in place: the launch then uses it (a generated one's private key waits for download)
+        server["key_name"] = await create_keypair(page, form.get("new_key_name"), form.get("new_public_key"))
+    elif form.get("key_name"):
         server["key_name"] = form.get("key_name")
     user_data = form.get("user_data").encode()
     if form.files.get("user_data_file"):
@@ -328,13 +385,7 @@ async def launch(page: Page) -> Response:
         raise ApiError(400, f"User data is limited to {MAX_USER_DATA} bytes (65535 once base64-encoded).")
     if user_data:
         server["user_data"] = base64.b64encode(user_data).decode()
-    metadata = {}
-    for line in form.get("metadata").splitlines():
-        if line.strip():
-            key, sep, value = line.partition("=")
-            if not sep or not key.strip():
-                raise ApiError(400, f"Metadata lines are key=value: {line.strip()!r} is not.")
-            metadata[key.strip()] = value.strip()
+    metadata = form.key_values("metadata")
     if metadata:
         server["metadata"] = metadata
     if form.get("config_drive"):

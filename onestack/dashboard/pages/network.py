@@ -1,4 +1,5 @@
-"""Networks with their subnets and ports, and routers with their gateway and interfaces."""
+"""Networks with their subnets and ports, the project's ports, and routers with their gateway,
+interfaces and static routes."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.routing import Route
 
 from onestack.dashboard.client import ApiError, Cloud
 from onestack.dashboard.pages.instances import status_class
+from onestack.dashboard.pages.paging import api_page
 from onestack.dashboard.web import Form, Page, panel
 
 
@@ -38,7 +40,8 @@ async def networks(page: Page) -> Response:
         cidrs.setdefault(s["network_id"], []).append(f"{s.get('name') or s['id'][:8]} {s['cidr']}")
     rows = [{**n, "cidrs": cidrs.get(n["id"], []), "status_class": status_class(n.get("status")),
              "mine": n.get("project_id") == page.project_id} for n in nets["networks"]]
-    return page.render("networks.html", title="Networks", rows=sorted(rows, key=lambda n: n.get("name") or ""))
+    return page.render("networks.html", title="Networks", rows=sorted(rows, key=lambda n: n.get("name") or ""),
+                       create=bool(page.request.query_params.get("create")))
 
 
 @panel(back="/networks")
@@ -84,13 +87,67 @@ async def delete_network(page: Page) -> Response:
     return page.done("Network deleted.", "/networks")
 
 
+def _device(port: dict) -> str:
+    owner, device = port.get("device_owner") or "", port.get("device_id") or ""
+    if owner.startswith("compute:"):
+        return f"instance {device[:8]}"
+    if owner == "network:router_interface" or owner == "network:router_gateway":
+        return f"router {device[:8]}"
+    if owner == "network:dhcp":
+        return "DHCP"
+    return owner or ("" if not device else device[:8])
+
+
+@panel()
+async def ports(page: Page) -> Response:
+    listing, nets = await asyncio.gather(api_page(page, "network", "/ports", "ports", project_id=page.project_id),
+                                         page.cloud.get("network", "/networks"))
+    names = {n["id"]: n.get("name") or n["id"] for n in nets["networks"]}
+    rows = [{**p, "network": names.get(p["network_id"], p["network_id"]), "device": _device(p),
+             "ips": ", ".join(ip["ip_address"] for ip in p.get("fixed_ips", [])),
+             "free": not p.get("device_id") and not p.get("device_owner"),
+             "router_id": p["device_id"] if (p.get("device_owner") or "").startswith("network:router") else "",
+             "status_class": status_class(p.get("status"))} for p in listing["items"]]
+    return page.render("ports.html", title="Ports", rows=rows, marker=listing["marker"],
+                       next_marker=listing["next_marker"],
+                       networks=[n for n in nets["networks"] if not n.get("router:external")])
+
+
+@panel(back="/ports")
+async def create_port(page: Page) -> Response:
+    form = page.form
+    body = {"network_id": form.get("network"), "admin_state_up": form.get("admin_state", "up") == "up"}
+    if form.get("name"):
+        body["name"] = form.get("name")
+    if form.get("fixed_ip"):
+        body["fixed_ips"] = [{"ip_address": form.get("fixed_ip")}]
+    if form.get("port_security") == "off":
+        body["port_security_enabled"] = False
+        body["security_groups"] = []
+    port = (await page.cloud.post("network", "/ports", {"port": body}))["port"]
+    ips = ", ".join(ip["ip_address"] for ip in port.get("fixed_ips", []))
+    return page.done(f"Port {port.get('name') or port['id']} created{': ' + ips if ips else ''}.", "/ports")
+
+
+@panel(back="/ports")
+async def delete_port(page: Page) -> Response:
+    await page.cloud.delete("network", f"/ports/{page.request.path_params['id']}")
+    return page.done("Port deleted.", "/ports")
+
+
 @panel()
 async def routers(page: Page) -> Response:
-    found, externals = await asyncio.gather(page.cloud.get("network", "/routers"), external_networks(page.cloud))
+    """The routers; ``?gateway=`` (an external network) or ``?network=`` (a subnet of it for a first interface)
+    fill in and open the create form, as the topology picture's buttons ask."""
+    network, gateway = page.request.query_params.get("network"), page.request.query_params.get("gateway", "")
+    found, externals, subnets = await asyncio.gather(
+        page.cloud.get("network", "/routers"), external_networks(page.cloud),
+        page.cloud.get("network", "/subnets", network_id=network) if network else asyncio.sleep(0, {"subnets": []}))
     names = {n["id"]: n.get("name") or n["id"] for n in externals}
     rows = [{**r, "gateway": names.get((r.get("external_gateway_info") or {}).get("network_id"), ""),
              "status_class": status_class(r.get("status"))} for r in found["routers"]]
-    return page.render("routers.html", title="Routers", rows=rows, externals=externals)
+    return page.render("routers.html", title="Routers", rows=rows, externals=externals, gateway=gateway,
+                       subnets=subnets["subnets"], create=bool(network or gateway))
 
 
 def _gateway(form: Form) -> dict:
@@ -142,6 +199,21 @@ async def router_gateway(page: Page) -> Response:
 
 
 @panel(back="/routers")
+async def router_route(page: Page) -> Response:
+    """A static route (Neutron's extra routes): added or removed on its own, so a concurrent change to
+    another route is never overwritten."""
+    router_id, verb = page.request.path_params["id"], page.request.path_params["verb"]
+    destination, nexthop = page.form.get("destination"), page.form.get("nexthop")
+    if verb not in ("add", "remove"):
+        raise ApiError(404, f"There is no router route action {verb}.")
+    if not destination or not nexthop:
+        raise ApiError(400, "A static route needs a destination CIDR and a next hop address.")
+    await page.cloud.put("network", f"/routers/{router_id}/{verb}_extraroutes",
+                         {"router": {"routes": [{"destination": destination, "nexthop": nexthop}]}})
+    return page.done(f"Route to {destination} {'added' if verb == 'add' else 'removed'}.", f"/routers/{router_id}")
+
+
+@panel(back="/routers")
 async def delete_router(page: Page) -> Response:
     await page.cloud.delete("network", f"/routers/{page.request.path_params['id']}")
     return page.done("Router deleted.", "/routers")
@@ -153,6 +225,9 @@ def routes() -> list[Route]:
             Route("/networks/{id}/subnets", add_subnet, methods=["POST"]),
             Route("/networks/{id}/delete", delete_network, methods=["POST"]),
             Route("/subnets/{id}/delete", delete_subnet, methods=["POST"]),
+            Route("/ports", ports, methods=["GET"]), Route("/ports", create_port, methods=["POST"]),
+            Route("/ports/{id}/delete", delete_port, methods=["POST"]),
+            Route("/routers/{id}/routes/{verb}", router_route, methods=["POST"]),
             Route("/routers", routers, methods=["GET"]), Route("/routers", create_router, methods=["POST"]),
             Route("/routers/{id}", router_detail, methods=["GET"]),
             Route("/routers/{id}/gateway", router_gateway, methods=["POST"]),

@@ -1,6 +1,8 @@
 """The network topology as an SVG drawn on the server: networks are vertical bars (external ones
 first), routers and instances are boxes in rows to their left, and a line from a box ends in a dot on
-each network it has a port on.  The page polls the picture, so status colours follow the cloud.
+each network it has a port on.  Under each bar, buttons create things there: an instance on the network
+and a router on it (an interface on its subnet, or its gateway on an external network); right of the
+bars, a new network.  The page polls the picture, so status colours follow the cloud.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from onestack.dashboard.pages.instances import status_class
 from onestack.dashboard.web import Page, panel
 
 TOP, ROW, BOX_W, BOX_H = 60, 56, 170, 40
+BUTTONS_H = 64  # room under the bars for their "create here" buttons
 BARS_X, BAR_GAP, BAR_W = 230, 64, 22
 MAX_INSTANCES = 200  # past this the picture is no help; the table pages through the rest
 
@@ -67,10 +70,11 @@ def layout(networks: list[dict], routers: list[dict], servers: list[dict], ports
     placed = [Device(d["id"], _short(d.get("name") or d["id"]), kind, d.get("status") or "", href, TOP + i * ROW,
                      sorted(bars[n].x + BAR_W // 2 for n in ids), sorted(ids))
               for i, (d, kind, href, ids) in enumerate(devices)]
-    height = TOP + max(len(placed), 1) * ROW + 20
-    width = BARS_X + max(len(bars), 1) * BAR_GAP + 20
+    height = TOP + max(len(placed), 1) * ROW + 20 + BUTTONS_H
+    width = BARS_X + len(bars) * BAR_GAP + 120
     return {"bars": list(bars.values()), "devices": placed, "width": width, "height": height, "box_w": BOX_W,
-            "box_h": BOX_H, "bar_w": BAR_W, "status_class": status_class}
+            "box_h": BOX_H, "bar_w": BAR_W, "status_class": status_class,
+            "bars_end": height - BUTTONS_H, "new_network_x": BARS_X + len(bars) * BAR_GAP}
 
 
 async def _picture(page: Page) -> dict:

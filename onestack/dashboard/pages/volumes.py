@@ -1,11 +1,13 @@
 """Block Storage: volumes whose status refreshes itself, created blank, from an image or from a snapshot;
 extend, snapshot, back up, attach to and detach from an instance (through compute's
-``os-volume_attachments``, as Nova attaches), delete; snapshots and backups (restore to a new volume);
-the volume types a volume can be made with."""
+``os-volume_attachments``, as Nova attaches), retype, delete; a volume's own page (its facts, metadata,
+attachments and snapshots; edit, retype); snapshots and backups (restore to a new volume); the volume
+types a volume can be made with."""
 
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import quote
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -17,8 +19,8 @@ from onestack.dashboard.web import Page, panel
 PAGE_SIZE = 50
 # What a volume in each status may be asked to do (Cinder refuses the rest with a 400 anyway).
 BY_STATUS = {
-    "available": ["extend", "snapshot", "backup", "upload", "attach", "delete"],
-    "in-use": ["snapshot", "backup", "detach"],
+    "available": ["extend", "snapshot", "backup", "upload", "attach", "retype", "delete"],
+    "in-use": ["snapshot", "backup", "detach", "retype"],
     "error": ["delete"],
     "error_extending": ["delete"],
     "error_restoring": ["delete"],
@@ -76,6 +78,20 @@ async def volumes(page: Page) -> Response:
 @panel()
 async def volume_rows(page: Page) -> Response:
     return page.fragment("_volume_rows.html", **await volumes_page(page))
+
+
+@panel()
+async def volume_detail(page: Page) -> Response:
+    volume_id = page.request.path_params["id"]
+    volume, snaps, types = await asyncio.gather(
+        page.cloud.get("block-storage", f"/volumes/{volume_id}"),
+        page.cloud.get("block-storage", "/snapshots", volume_id=volume_id), page.cloud.get("block-storage", "/types"))
+    volume = volume["volume"]
+    attached = {a["server_id"] for a in volume.get("attachments") or [] if a.get("server_id")}
+    row = _volume_row(volume, await _server_names(page.cloud, attached) if attached else {})
+    return page.render("volume.html", title="Volume", volume=volume, row=row,
+                       snapshots=[{**sn, "status_class": status_class(sn.get("status"))} for sn in snaps["snapshots"]],
+                       types=[t for t in types["volume_types"] if t["name"] != volume.get("volume_type")])
 
 
 @panel()
@@ -145,6 +161,26 @@ async def volume_action(page: Page) -> Response:
         await cloud.post("compute", f"/servers/{server_id}/os-volume_attachments",
                          {"volumeAttachment": {"volumeId": volume_id}})
         return page.done("Attaching the volume.", "/volumes")
+    if action == "retype":
+        if not form.get("new_type"):
+            raise ApiError(400, "Choose the volume type to change to.")
+        policy = "on-demand" if form.get("migration_policy") == "on-demand" else "never"
+        await cloud.post("block-storage", f"/volumes/{volume_id}/action", {"os-retype": {
+            "new_type": form.get("new_type"), "migration_policy": policy}})
+        return page.done(f"Changing the volume's type to {form.get('new_type')}.", f"/volumes/{volume_id}")
+    if action == "update":
+        body = {"name": form.get("name"), "description": form.get("description")}
+        await cloud.call("PUT", "block-storage", f"/volumes/{volume_id}", json={"volume": body})
+        return page.done("Volume updated.", f"/volumes/{volume_id}")
+    if action == "set-metadata":
+        metadata = form.key_values("metadata")
+        if not metadata:
+            raise ApiError(400, "Give at least one key=value line.")
+        await cloud.post("block-storage", f"/volumes/{volume_id}/metadata", {"metadata": metadata})
+        return page.done("Metadata set.", f"/volumes/{volume_id}")
+    if action == "unset-metadata" and form.get("key"):
+        await cloud.delete("block-storage", f"/volumes/{volume_id}/metadata/{quote(form.get('key'), safe='')}")
+        return page.done(f"Metadata {form.get('key')} removed.", f"/volumes/{volume_id}")
     if action == "detach":
         await cloud.delete("compute", f"/servers/{form.get('server_id')}/os-volume_attachments/{volume_id}")
         return page.done("Detaching the volume.", "/volumes")
@@ -212,6 +248,7 @@ async def backup_action(page: Page) -> Response:
 def routes() -> list[Route]:
     return [Route("/volumes", volumes, methods=["GET"]), Route("/volumes", create_volume, methods=["POST"]),
             Route("/volumes/rows", volume_rows, methods=["GET"]),
+            Route("/volumes/{id}", volume_detail, methods=["GET"]),
             Route("/volumes/{id}/attach", attach_form, methods=["GET"]),
             Route("/volumes/{id}/{action}", volume_action, methods=["POST"]),
             Route("/snapshots", snapshots, methods=["GET"]), Route("/snapshots/rows", snapshot_rows, methods=["GET"]),

@@ -122,3 +122,62 @@ document.addEventListener("click", async (event) => {
     button.textContent = "Press Ctrl+C";
   }
 });
+
+// The serial console: a websocket to the cloud's console proxy.  What the guest writes is shown as text
+// (terminal escape sequences dropped, backspace honoured); keys typed in it go to the guest as bytes.
+const KEYS = {Enter: "\r", Backspace: "\x7f", Tab: "\t", Escape: "\x1b", ArrowUp: "\x1b[A", ArrowDown: "\x1b[B",
+  ArrowRight: "\x1b[C", ArrowLeft: "\x1b[D", Delete: "\x1b[3~", Home: "\x1b[H", End: "\x1b[F"};
+
+for (const console_ of document.querySelectorAll("[data-serial]")) {
+  const screen = console_.querySelector("pre");
+  const state = console_.querySelector("[data-serial-state]");
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  const socket = new WebSocket(console_.getAttribute("data-serial"));
+  socket.binaryType = "arraybuffer";
+  const send = (text) => {
+    if (socket.readyState === WebSocket.OPEN) {
+      socket.send(encoder.encode(text));
+    }
+  };
+  socket.addEventListener("open", () => {
+    state.textContent = "Connected: click the console and type (Enter wakes a quiet shell).";
+    screen.focus();
+  });
+  socket.addEventListener("close", () => {
+    state.textContent = "Disconnected. Reload the page for a new console.";
+  });
+  socket.addEventListener("message", (event) => {
+    const text = (typeof event.data === "string" ? event.data : decoder.decode(event.data, {stream: true}))
+      .replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, "").replace(/\x1b[()][0-9A-Za-z]|\x1b[=>78]/g, "")
+      .replace(/\r\n/g, "\n").replace(/\r/g, "");
+    let shown = screen.textContent;
+    for (const char of text) {
+      if (char === "\b") {
+        shown = shown.slice(0, -1);
+      } else if (char !== "\x07") {
+        shown += char;
+      }
+    }
+    screen.textContent = shown.slice(-100000);
+    screen.scrollTop = screen.scrollHeight;
+  });
+  screen.addEventListener("keydown", (event) => {
+    let bytes = null;
+    if (event.ctrlKey && event.key.length === 1 && /[a-z@\[\\\]^_]/i.test(event.key)) {
+      bytes = String.fromCharCode(event.key.toUpperCase().charCodeAt(0) & 31);
+    } else if (KEYS[event.key]) {
+      bytes = KEYS[event.key];
+    } else if (event.key.length === 1 && !event.metaKey && !event.altKey) {
+      bytes = event.key;
+    }
+    if (bytes !== null) {
+      event.preventDefault();
+      send(bytes);
+    }
+  });
+  screen.addEventListener("paste", (event) => {
+    event.preventDefault();
+    send(event.clipboardData.getData("text"));
+  });
+}
