@@ -68,7 +68,7 @@ def reason_of(name: str, exc: Exception) -> str:
 
 
 class Engine:
-    def __init__(self, db: Database, service: OrchestrationService, workers: int = 8):
+    def __init__(self, db: Database, service: OrchestrationService, workers: int = 16):
         self.db = db
         self.service = service
         self.cloud = service.cloud
