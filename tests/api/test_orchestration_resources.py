@@ -262,3 +262,54 @@ def test_a_resource_group_of_twenty_servers(heat, image, cloud):
     assert len(set(addresses)) == 20 and all(a.startswith("10.") for a in addresses)
     assert heat.delete(stack, 120)["stack_status"] == "DELETE_COMPLETE"
     assert leftovers(heat) == {}
+
+
+def test_a_volume_attached_to_a_server_moves_and_is_detached_before_its_delete(heat, image):
+    """A server, two volumes and an attachment (Compute's os-volume_attachments on the fake driver): the
+    volume is in-use on the server; an update naming the other volume detaches the first and attaches the
+    second in place; the stack's delete detaches, then deletes the volumes and the server."""
+    template = {
+        "heat_template_version": "2018-08-31",
+        "parameters": {"image": {"type": "string"}, "which": {"type": "string", "default": "one"}},
+        "conditions": {"first": {"equals": [{"get_param": "which"}, "one"]}},
+        "resources": {
+            "net": {"type": "OS::Neutron::Net"},
+            "subnet": {"type": "OS::Neutron::Subnet", "properties": {"network": {"get_resource": "net"},
+                                                                     "cidr": f"10.{next(_CIDRS)}.0.0/24"}},
+            "server": {"type": "OS::Nova::Server", "properties": {
+                "image": {"get_param": "image"}, "flavor": "m1.tiny",
+                "networks": [{"network": {"get_resource": "net"}}]}},
+            "one": {"type": "OS::Cinder::Volume", "properties": {"size": 1}},
+            "two": {"type": "OS::Cinder::Volume", "properties": {"size": 1}},
+            "attachment": {"type": "OS::Cinder::VolumeAttachment", "properties": {
+                "instance_uuid": {"get_resource": "server"}, "mountpoint": "/dev/vdb",
+                "volume_id": {"if": ["first", {"get_resource": "one"}, {"get_resource": "two"}]}}},
+        },
+    }
+    stack = heat.created(template, parameters={"image": image["id"]}, timeout_mins=5)
+    resources = heat.resources(stack)
+    server = resources["server"]["physical_resource_id"]
+    one, two = resources["one"]["physical_resource_id"], resources["two"]["physical_resource_id"]
+    cinder = f"/volume/v3/{heat.project_id}/volumes"
+
+    def attached(volume_id: str) -> list:
+        volume = ok(heat.root.get(f"{cinder}/{volume_id}"))["volume"]
+        return volume["status"], [(a["server_id"], a["device"]) for a in volume["attachments"]]
+
+    assert attached(one) == ("in-use", [(server, "/dev/vdb")])
+    assert attached(two) == ("available", [])
+    listed = ok(heat.root.get(f"/compute/v2.1/servers/{server}/os-volume_attachments"))["volumeAttachments"]
+    assert [(a["volumeId"], a["device"]) for a in listed] == [(one, "/dev/vdb")]
+
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"which": "two"}}), 202)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    assert attached(one) == ("available", [])
+    assert attached(two) == ("in-use", [(server, "/dev/vdb")])
+    assert heat.resources(stack)["attachment"]["resource_status"] == "UPDATE_COMPLETE"
+
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    events = [(e["resource_name"], e["resource_status"]) for e in heat.events(stack)]
+    assert events.index(("attachment", "DELETE_COMPLETE")) < events.index(("one", "DELETE_IN_PROGRESS"))
+    assert events.index(("attachment", "DELETE_COMPLETE")) < events.index(("server", "DELETE_IN_PROGRESS"))
+    assert leftovers(heat) == {}
