@@ -142,7 +142,7 @@ class Engine:
         active = definition.active(scope)
         done = {name for name in active if (row := current.get(name)) is not None
                 and row.generation == gen and row.status == "COMPLETE"}
-        work = []
+        work, unchanged = [], []
         for name in active:
             row = current.get(name)
             if name in done:
@@ -152,7 +152,16 @@ class Engine:
             elif row is not None and row.generation == gen and row.status == "FAILED":
                 raise Failed(row, row.action, row.status_reason)
             elif definition.requires[name] & set(active) <= done:
-                work.append((self._start, (stack, cloud, definition, scope, name, row, replaced.get(name))))
+                if self._unchanged(definition, scope, name, row):
+                    unchanged.append(row.id)
+                else:
+                    work.append((self._start, (stack, cloud, definition, scope, name, row, replaced.get(name))))
+        if unchanged:  # what the update leaves as it is joins the new generation in one write, untouched
+            with self._writing(stack) as session:
+                for row_id in unchanged:
+                    session.get(StackResource, row_id).generation = gen
+            if not work:
+                return 0.0
         self._run(work)
         if work:
             return POLL
@@ -197,9 +206,7 @@ class Engine:
         except APIError as exc:
             raise self._failure(stack, row, name, definition, "CREATE" if row is None else "UPDATE", exc) from None
         snapshot = _snapshot(definition, name)
-        if row is not None and row.type == resource.type and row.status == "COMPLETE" \
-                and row.properties == properties and row.definition == snapshot \
-                and not behaviour.pending_change(row.data or {}):
+        if self._same(definition, name, row, properties, snapshot, behaviour):
             self._save(stack, row.id, generation=gen)
             return
         if replaced is not None and replaced.type == resource.type and replaced.properties == properties \
@@ -233,6 +240,26 @@ class Engine:
         self._save(stack, new.id, physical_id=handle.physical_id, data=handle.data)
         new.physical_id, new.data = handle.physical_id, handle.data
         self._poll(stack, cloud, definition, new)
+
+    @staticmethod
+    def _same(definition: Definition, name: str, row: StackResource | None, properties: dict, snapshot: dict,
+              behaviour) -> bool:
+        """Whether ``row`` already is resource ``name`` as the definition means it (nothing to do)."""
+        return row is not None and row.type == definition.template.resources[name].type \
+            and row.status == "COMPLETE" and row.properties == properties and row.definition == snapshot \
+            and not behaviour.pending_change(row.data or {})
+
+    def _unchanged(self, definition: Definition, scope, name: str, row: StackResource | None) -> bool:
+        """The same check, made before any work is handed out (a property that cannot be resolved is for
+        ``_start`` to report)."""
+        if row is None or row.status != "COMPLETE":
+            return False
+        try:
+            properties = definition.properties(name, scope)
+        except APIError:
+            return False
+        return self._same(definition, name, row, properties, _snapshot(definition, name),
+                          definition.behaviours[name]())
 
     def _update(self, stack: Stack, cloud: Cloud, definition: Definition, row: StackResource,
                 properties: dict) -> None:
