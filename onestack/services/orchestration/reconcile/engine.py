@@ -187,12 +187,16 @@ class Engine:
     def _handle(self, stack: Stack, cloud: Cloud, row: StackResource, properties: dict | None = None,
                 definition: Definition | None = None) -> Handle:
         paths = definition.attribute_paths().get(row.name, {}) if definition is not None else {}
+        policy = {}
+        if definition is not None and row.name in definition.behaviours \
+                and definition.behaviours[row.name].update_policy_schema:
+            policy = definition.update_policy(row.name, definition.scope())
         return Handle(row.name, StackInfo(stack.id, stack.name, stack.project_id),
                       row.properties if properties is None else properties, row.physical_id, dict(row.data),
                       cloud, signal_base=self.service.settings.base_url,
                       stacks=NestedStacks(self.db, stack.id, self.service.wake, self.service.outputs,
                                           self.service.settings.region),
-                      attribute_paths=paths)
+                      attribute_paths=paths, update_policy=policy)
 
     def _start(self, stack: Stack, cloud: Cloud, definition: Definition, scope, name: str,
                row: StackResource | None, replaced: StackResource | None) -> None:
