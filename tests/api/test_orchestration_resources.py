@@ -6,9 +6,11 @@ import itertools
 
 import httpx
 import pytest
+import yaml
 
 from tests.api.helpers import name, ok, upload_image, wait
 from tests.api.network_helpers import external_network
+from tests.api.orchestration_helpers import fault
 
 _CIDRS = itertools.count(40)
 
@@ -313,3 +315,51 @@ def test_a_volume_attached_to_a_server_moves_and_is_detached_before_its_delete(h
     assert events.index(("attachment", "DELETE_COMPLETE")) < events.index(("one", "DELETE_IN_PROGRESS"))
     assert events.index(("attachment", "DELETE_COMPLETE")) < events.index(("server", "DELETE_IN_PROGRESS"))
     assert leftovers(heat) == {}
+
+
+def test_an_external_resource_is_used_never_made_changed_or_deleted(heat):
+    """``external_id``: the stack stands a resource for a network it did not make (checked to exist, its
+    attributes read, others built on it), cannot change that id by an update, and leaves it at delete."""
+    made = ok(heat.root.post("/network/v2.0/networks", json={"network": {"name": name("kept")}}), 201)["network"]
+    template = {
+        "heat_template_version": "2018-08-31",
+        "parameters": {"net": {"type": "string"}},
+        "resources": {
+            "existing": {"type": "OS::Neutron::Net", "external_id": {"get_param": "net"}},
+            "subnet": {"type": "OS::Neutron::Subnet", "properties": {"network": {"get_resource": "existing"},
+                                                                     "cidr": f"10.{next(_CIDRS)}.0.0/24"}},
+        },
+        "outputs": {"name": {"value": {"get_attr": ["existing", "name"]}},
+                    "subnets": {"value": {"get_attr": ["existing", "subnets"]}}},
+    }
+    stack = heat.created(template, parameters={"net": made["id"]})
+    resources = heat.resources(stack)
+    assert resources["existing"]["physical_resource_id"] == made["id"]
+    assert heat.output(stack, "name") == made["name"]
+    subnet = ok(heat.root.get(f"/network/v2.0/subnets/{resources['subnet']['physical_resource_id']}"))["subnet"]
+    assert subnet["network_id"] == made["id"]
+
+    other = ok(heat.root.post("/network/v2.0/networks", json={"network": {"name": name("other")}}), 201)["network"]
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"net": other["id"]}}), 202)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "UPDATE_FAILED"
+    assert "NotSupported: resources.existing: Update to property external_id of existing (OS::Neutron::Net) " \
+           "is not supported" in stack["stack_status_reason"]
+
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    assert sorted(n["id"] for n in leftovers(heat)["networks"]) == sorted([made["id"], other["id"]])
+    assert "subnets" not in leftovers(heat)
+
+    # one that is not there fails the create with the service's answer; one cannot wait for others
+    missing = heat.settle(heat.create(template, parameters={"net": "0b0e5a3c-0000-4000-8000-000000000000"}))
+    assert missing["stack_status"] == "CREATE_FAILED"
+    assert "NotFound: resources.existing: The external resource 0b0e5a3c-0000-4000-8000-000000000000 could " \
+           "not be found" in missing["stack_status_reason"]
+    heat.delete(missing)
+    waiting = {**template, "resources": {**template["resources"], "existing": {
+        "type": "OS::Neutron::Net", "external_id": {"get_param": "net"}, "depends_on": "subnet"}}}
+    message = fault(heat.http.post("/stacks", json={"stack_name": name("bad"), "template": yaml.safe_dump(waiting),
+                                                    "parameters": {"net": made["id"]}}), 400)
+    assert "resources.existing: an external resource (external_id) cannot depend on other resources" in message
+    for net in (made, other):
+        ok(heat.root.delete(f"/network/v2.0/networks/{net['id']}"), 204)

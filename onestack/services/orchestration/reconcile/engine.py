@@ -210,6 +210,13 @@ class Engine:
         except APIError as exc:
             raise self._failure(stack, row, name, definition, "CREATE" if row is None else "UPDATE", exc) from None
         snapshot = _snapshot(definition, name)
+        try:
+            external = definition.external_id(name, scope)
+        except APIError as exc:
+            raise self._failure(stack, row, name, definition, "CREATE" if row is None else "UPDATE", exc) from None
+        if external is not None or (row is not None and (row.data or {}).get("external_id")):
+            self._external(stack, cloud, definition, name, row, external, snapshot)
+            return
         if self._same(definition, name, row, properties, snapshot, behaviour):
             self._save(stack, row.id, generation=gen)
             return
@@ -260,10 +267,33 @@ class Engine:
             return False
         try:
             properties = definition.properties(name, scope)
+            external = definition.external_id(name, scope)
         except APIError:
+            return False
+        if external != (row.data or {}).get("external_id"):
             return False
         return self._same(definition, name, row, properties, _snapshot(definition, name),
                           definition.behaviours[name]())
+
+    def _external(self, stack: Stack, cloud: Cloud, definition: Definition, name: str, row: StackResource | None,
+                  external: str | None, snapshot: dict) -> None:
+        """A resource standing for a thing the stack did not make (``external_id``): checked to exist, never
+        made, changed or deleted by the stack; its id cannot change."""
+        kind = definition.template.resources[name].type
+        if row is not None:
+            if (row.data or {}).get("external_id") != external:
+                exc = ResourceFailure(f"Update to property external_id of {name} ({kind}) is not supported",
+                                      "NotSupported")
+                raise self._failure(stack, row, name, definition, "UPDATE", exc)
+            self._save(stack, row.id, generation=stack.generation, definition=snapshot)
+            return
+        new = StackResource(id=new_id(), stack_id=stack.id, name=name, type=kind, action="CREATE",
+                            status="IN_PROGRESS", status_reason="state changed", current=True,
+                            generation=stack.generation, properties={}, definition=snapshot, requires=[],
+                            physical_id=external, data={"external_id": external}, attributes={},
+                            created_at=utcnow())
+        self._insert(stack, new)
+        self._poll(stack, cloud, definition, new)
 
     def _update(self, stack: Stack, cloud: Cloud, definition: Definition, row: StackResource,
                 properties: dict) -> None:
@@ -287,7 +317,17 @@ class Engine:
         behaviour = definition.behaviours[row.name]()
         handle = self._handle(stack, cloud, row, definition=definition)
         try:
-            if row.action == "CREATE":
+            if row.action == "CREATE" and (row.data or {}).get("external_id"):
+                # an existing thing: it must be there (its show answers), nothing is made
+                try:
+                    behaviour.attribute(handle, "show")
+                except CloudError as exc:
+                    if exc.status == 404:
+                        raise ResourceFailure(f"The external resource {row.physical_id} could not be found: "
+                                              f"{exc}", "NotFound") from None
+                    raise
+                finished = True
+            elif row.action == "CREATE":
                 if not row.physical_id:
                     # Started before a crash but never recorded: find what it made, or make it now.
                     handle.physical_id = behaviour.find(handle)
@@ -376,7 +416,8 @@ class Engine:
         self._save(stack, row.id, event_as=("DELETE", "IN_PROGRESS", "state changed"), action="DELETE",
                    status="IN_PROGRESS", status_reason="state changed", generation=stack.generation)
         row.action, row.status = "DELETE", "IN_PROGRESS"
-        if (row.definition or {}).get("deletion_policy") == "Retain" or not row.physical_id:
+        if (row.definition or {}).get("deletion_policy") == "Retain" or not row.physical_id \
+                or (row.data or {}).get("external_id"):  # an external resource is left as it is
             self._poll_delete(stack, cloud, row, retain=True)
             return
         handle = self._handle(stack, cloud, row)

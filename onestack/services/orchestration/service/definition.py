@@ -125,12 +125,25 @@ class Definition:
     def properties(self, name: str, scope: StackScope) -> dict:
         """Resource ``name``'s properties, resolved now and checked against its type."""
         definition = self.template.resources[name]
+        if definition.external_id is not None:
+            return {}  # an external resource's properties are not used
         where = f"resources.{name}.properties"
         try:
             values = scope.evaluator.resolve(definition.properties, where)
             return self.behaviours[name].schema_apply(values, where)
         except TemplateError as exc:
             raise as_error(exc) from None
+
+    def external_id(self, name: str, scope: StackScope) -> str | None:
+        """The id of the existing thing resource ``name`` stands for (``external_id``), if it has one."""
+        raw = self.template.resources[name].external_id
+        if raw is None:
+            return None
+        try:
+            value = scope.evaluator.resolve(raw, f"resources.{name}.external_id")
+        except TemplateError as exc:
+            raise as_error(exc) from None
+        return None if value is None else str(value)
 
     def update_policy(self, name: str, scope: StackScope) -> dict:
         """Resource ``name``'s update_policy, resolved and checked against its type's schema (a type without

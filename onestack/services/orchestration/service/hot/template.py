@@ -79,8 +79,11 @@ class ResourceDefinition:
 
     def snapshot(self) -> dict:
         """What a resource row keeps of its definition besides properties."""
-        return {"depends_on": self.depends_on, "deletion_policy": self.deletion_policy,
-                "metadata": self.metadata, "update_policy": self.update_policy}
+        shown = {"depends_on": self.depends_on, "deletion_policy": self.deletion_policy,
+                 "metadata": self.metadata, "update_policy": self.update_policy}
+        if self.external_id is not None:
+            shown["external_id"] = self.external_id
+        return shown
 
 
 class Template:
@@ -149,6 +152,11 @@ class Template:
         properties = spec.get("properties") or {}
         if not isinstance(properties, dict):
             raise invalid(f"{where}.properties: the properties must be a map")
+        if spec.get("external_id") is not None:
+            if depends:
+                raise invalid(f"{where}: an external resource (external_id) cannot depend on other resources")
+            if references(spec["external_id"], versions.functions(self.version)):
+                raise invalid(f"{where}.external_id: an external resource cannot refer to other resources")
         return ResourceDefinition(name, kind, properties, spec.get("metadata") or {}, depends, policy,
                                   spec.get("update_policy") or {}, spec.get("external_id"), spec.get("condition"))
 
@@ -158,6 +166,8 @@ class Template:
         for name, definition in self.resources.items():
             found = set(definition.depends_on) | references(
                 [definition.properties, definition.metadata], self.functions)
+            if definition.external_id is not None:  # its properties are not used: it waits for nothing
+                found = set()
             for other in found:
                 if other not in self.resources:
                     raise invalid(f'resources.{name}: The specified reference "{other}" (in {name}) is '
@@ -201,6 +211,9 @@ class Template:
                 evaluator.condition(expr, f"conditions.{name}")
             for name, definition in self.resources.items():
                 if self.enabled(evaluator, definition.condition) is False:
+                    continue
+                if definition.external_id is not None:  # an existing thing: its properties are not used
+                    evaluator.resolve(definition.external_id, f"resources.{name}.external_id")
                     continue
                 properties = evaluator.resolve(definition.properties, f"resources.{name}.properties")
                 evaluator.resolve(definition.metadata, f"resources.{name}.metadata")
