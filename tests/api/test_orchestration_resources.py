@@ -363,3 +363,60 @@ def test_an_external_resource_is_used_never_made_changed_or_deleted(heat):
     assert "resources.existing: an external resource (external_id) cannot depend on other resources" in message
     for net in (made, other):
         ok(heat.root.delete(f"/network/v2.0/networks/{net['id']}"), 204)
+
+
+def test_subnet_pools_rbac_policies_and_floating_ip_associations(heat, make_heat, public):
+    """A subnet pool a subnet takes its prefix from, an RBAC policy sharing the stack's network with another
+    project, and a floating IP associated with a port by its own resource (moved to another port in place);
+    the stack's delete takes them all away."""
+    other = make_heat()
+    template = {
+        "heat_template_version": "2018-08-31",
+        "parameters": {"public_net": {"type": "string"}, "target": {"type": "string"},
+                       "which": {"type": "string", "default": "a"}},
+        "conditions": {"on_a": {"equals": [{"get_param": "which"}, "a"]}},
+        "resources": {
+            "pool": {"type": "OS::Neutron::SubnetPool", "properties": {
+                "prefixes": [f"10.{next(_CIDRS)}.0.0/16"], "default_prefixlen": 26}},
+            "net": {"type": "OS::Neutron::Net"},
+            "subnet": {"type": "OS::Neutron::Subnet", "properties": {
+                "network": {"get_resource": "net"}, "subnetpool": {"get_resource": "pool"}, "prefixlen": 28}},
+            "share": {"type": "OS::Neutron::RBACPolicy", "properties": {
+                "object_type": "network", "object_id": {"get_resource": "net"}, "action": "access_as_shared",
+                "target_tenant": {"get_param": "target"}}},
+            "router": {"type": "OS::Neutron::Router",
+                       "properties": {"external_gateway_info": {"network": {"get_param": "public_net"}}}},
+            "iface": {"type": "OS::Neutron::RouterInterface",
+                      "properties": {"router": {"get_resource": "router"}, "subnet": {"get_resource": "subnet"}}},
+            "a": {"type": "OS::Neutron::Port", "depends_on": "subnet",
+                  "properties": {"network": {"get_resource": "net"}}},
+            "b": {"type": "OS::Neutron::Port", "depends_on": "subnet",
+                  "properties": {"network": {"get_resource": "net"}}},
+            "fip": {"type": "OS::Neutron::FloatingIP", "properties": {"floating_network": {"get_param": "public_net"}}},
+            "assoc": {"type": "OS::Neutron::FloatingIPAssociation", "properties": {
+                "floatingip_id": {"get_resource": "fip"},
+                "port_id": {"if": ["on_a", {"get_resource": "a"}, {"get_resource": "b"}]}}},
+        },
+    }
+    parameters = {"public_net": public["name"], "target": other.project_id}
+    stack = heat.created(template, parameters=parameters, timeout_mins=5)
+    resources = heat.resources(stack)
+    ids = {n: r["physical_resource_id"] for n, r in resources.items()}
+    subnet = ok(heat.root.get(f"/network/v2.0/subnets/{ids['subnet']}"))["subnet"]
+    assert subnet["subnetpool_id"] == ids["pool"] and subnet["cidr"].endswith("/28")
+    # the other project now sees the network, shared with it alone
+    seen = ok(other.root.get("/network/v2.0/networks"))["networks"]
+    assert [n["id"] for n in seen if not n["router:external"]] == [ids["net"]]
+    fip = ok(heat.root.get(f"/network/v2.0/floatingips/{ids['fip']}"))["floatingip"]
+    assert fip["port_id"] == ids["a"]
+
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"which": "b"}}), 202)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    assert ok(heat.root.get(f"/network/v2.0/floatingips/{ids['fip']}"))["floatingip"]["port_id"] == ids["b"]
+    assert heat.resources(stack)["assoc"]["resource_status"] == "UPDATE_COMPLETE"
+
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    assert leftovers(heat) == {}
+    assert ok(heat.root.get("/network/v2.0/subnetpools", params={"project_id": heat.project_id}))["subnetpools"] == []
+    assert [n for n in ok(other.root.get("/network/v2.0/networks"))["networks"] if not n["router:external"]] == []
