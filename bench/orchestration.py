@@ -140,3 +140,145 @@ def table(found: dict) -> str:
     lines.append(f"  delete -> DELETE_COMPLETE: {found['delete_seconds']} s")
     lines.append(f"  RSS after: {found['rss_mb_after']} MB")
     return "\n".join(lines)
+
+
+# -- a real guest: stack create -> first ping, beside the same resources made one by one with the CLI -------
+GUEST_TEMPLATE = """
+heat_template_version: 2018-08-31
+parameters:
+  public_net: {type: string}
+  image: {type: string}
+  cidr: {type: string}
+  address: {type: string}
+resources:
+  net: {type: OS::Neutron::Net}
+  subnet:
+    type: OS::Neutron::Subnet
+    properties: {network: {get_resource: net}, cidr: {get_param: cidr}}
+  router:
+    type: OS::Neutron::Router
+    properties: {external_gateway_info: {network: {get_param: public_net}}}
+  iface:
+    type: OS::Neutron::RouterInterface
+    properties: {router: {get_resource: router}, subnet: {get_resource: subnet}}
+  guard:
+    type: OS::Neutron::SecurityGroup
+    properties: {rules: [{protocol: icmp}]}
+  port:
+    type: OS::Neutron::Port
+    properties: {network: {get_resource: net}, security_groups: [{get_resource: guard}]}
+  server:
+    type: OS::Nova::Server
+    properties: {image: {get_param: image}, flavor: m1.nano, networks: [{port: {get_resource: port}}]}
+  fip:
+    type: OS::Neutron::FloatingIP
+    properties: {floating_network: {get_param: public_net}, port_id: {get_resource: port},
+                 floating_ip_address: {get_param: address}}
+"""
+
+
+def _openstack(target: Onestack, *args: str) -> str:
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = shutil.which("openstack", path=str(Path(sys.executable).parent)) or "openstack"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    env["OS_CLIENT_CONFIG_FILE"] = str(target.data_dir / "clouds.yaml")
+    done = subprocess.run([exe, "--os-cloud", "onestack-admin", *args], env=env, capture_output=True, text=True,
+                          timeout=300)
+    if done.returncode:
+        raise RuntimeError(f"openstack {' '.join(args)}: {done.stderr}")
+    return done.stdout.strip()
+
+
+def _by_hand(target: Onestack, image: str, cidr: str, address: str, tag: str) -> None:
+    """The stack's resources, one `openstack` command each, as a user without Heat would make them."""
+    o = _openstack
+    o(target, "network", "create", f"net-{tag}")
+    o(target, "subnet", "create", "--network", f"net-{tag}", "--subnet-range", cidr, f"subnet-{tag}")
+    o(target, "router", "create", "--external-gateway", "public", f"router-{tag}")
+    o(target, "router", "add", "subnet", f"router-{tag}", f"subnet-{tag}")
+    o(target, "security", "group", "create", f"guard-{tag}")
+    o(target, "security", "group", "rule", "create", "--protocol", "icmp", f"guard-{tag}")
+    o(target, "port", "create", "--network", f"net-{tag}", "--security-group", f"guard-{tag}", f"port-{tag}")
+    o(target, "server", "create", "--image", image, "--flavor", "m1.nano", "--port", f"port-{tag}", f"vm-{tag}")
+    o(target, "floating", "ip", "create", "--floating-ip-address", address, "--port", f"port-{tag}", "public")
+
+
+def measure_guest(quick: bool) -> dict:
+    """A cloud with QEMU guests and the kernel data plane; the outside world is a namespace on the external
+    bridge.  Each round: `openstack stack create` (no --wait) of the template above -> the first ping reply
+    on its floating IP; then the same resources made one by one with the CLI -> the first reply."""
+    import random
+    import statistics
+    import subprocess
+    import tempfile
+    import uuid
+
+    from bench.compute import Client as Nova
+    from bench.compute import _token
+    from bench.dataplane import OUTSIDE
+    from tests.dataplane.kernel import Namespace
+
+    rounds = 1 if quick else 2
+    tag = uuid.uuid4().hex[:6]
+    vni = random.randrange(100000, 16000000)
+    bridge = f"brs{tag}"
+    target = Onestack({"compute": {"driver": "qemu"}, "network": {
+        "dataplane": True, "defaults": False, "physical_networks": {"public": bridge},
+        "vni_ranges": [[vni, vni + 49]]}}, name="onestack-stack-guest")
+    target.start()
+    outside = None
+    stack_runs, cli_runs = [], []
+    try:
+        target._run("image", "register")
+        api = Nova(target.base, _token(target))
+        image = api.call("GET", "/image/v2/images?name=onestack-tiny")["images"][0]["id"]
+        ext = api.call("POST", "/network/v2.0/networks", {"network": {
+            "name": "public", "router:external": True, "provider:network_type": "flat",
+            "provider:physical_network": "public"}})["network"]
+        api.call("POST", "/network/v2.0/subnets", {"subnet": {
+            "network_id": ext["id"], "cidr": "203.0.113.0/24", "ip_version": 4, "enable_dhcp": False,
+            "gateway_ip": OUTSIDE, "allocation_pools": [{"start": "203.0.113.10", "end": "203.0.113.200"}]}})
+        # the external bridge, made now as an operator makes br-ex (the data plane uses it as it is): the
+        # outside's namespace must be on it before the first router is
+        subprocess.run(["ip", "link", "add", bridge, "type", "bridge", "forward_delay", "0", "stp_state", "0"],
+                       check=True)
+        subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
+        outside = Namespace(bridge)
+        outside.address(f"{OUTSIDE}/24")
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write(GUEST_TEMPLATE)
+        for i in range(rounds):
+            address = f"203.0.113.{150 + 2 * i}"
+            stack_runs.append(outside.first_reply(address, lambda i=i, address=address: _openstack(
+                target, "stack", "create", "-t", f.name, "--parameter", "public_net=public", "--parameter",
+                f"image={image}", "--parameter", f"cidr=10.{100 + 2 * i}.0.0/24", "--parameter",
+                f"address={address}", f"guest-{i}"), seconds=400))
+            address = f"203.0.113.{151 + 2 * i}"
+            cli_runs.append(outside.first_reply(address, lambda i=i, address=address: _by_hand(
+                target, image, f"10.{101 + 2 * i}.0.0/24", address, f"{tag}{i}"), seconds=400))
+    finally:
+        if outside is not None:
+            outside.close()
+        target.purge()
+        subprocess.run(["ip", "link", "del", bridge], capture_output=True)
+    return {"rounds": rounds,
+            "stack_create_to_first_ping_seconds": [round(s, 2) for s in stack_runs],
+            "stack_create_to_first_ping_median": round(statistics.median(stack_runs), 2),
+            "cli_one_by_one_to_first_ping_seconds": [round(s, 2) for s in cli_runs],
+            "cli_one_by_one_to_first_ping_median": round(statistics.median(cli_runs), 2)}
+
+
+def guest_table(found: dict) -> str:
+    return "\n".join([
+        "orchestration with a real guest (TCG, kernel data plane; network, subnet, router, group, port, server, "
+        "floating IP)",
+        f"  `openstack stack create` -> first ping reply on the floating IP (s)  "
+        f"{found['stack_create_to_first_ping_median']:>8}",
+        f"  the same, one `openstack` command per resource (s)                    "
+        f"{found['cli_one_by_one_to_first_ping_median']:>8}",
+    ])

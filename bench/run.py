@@ -133,6 +133,8 @@ PARTS = {
     "ceph": (lambda args: {"ceph": ceph.measure(args.quick)}, ("ceph",), lambda r: ceph.table(r["ceph"])),
     "orchestration": (lambda args: {"orchestration": orchestration.measure(args.quick)}, ("orchestration",),
                       lambda r: orchestration.table(r["orchestration"])),
+    "stackguest": (lambda args: {"stackguest": orchestration.measure_guest(args.quick)}, ("stackguest",),
+                   lambda r: orchestration.guest_table(r["stackguest"])),
 }
 
 
