@@ -420,3 +420,52 @@ def test_subnet_pools_rbac_policies_and_floating_ip_associations(heat, make_heat
     assert leftovers(heat) == {}
     assert ok(heat.root.get("/network/v2.0/subnetpools", params={"project_id": heat.project_id}))["subnetpools"] == []
     assert [n for n in ok(other.root.get("/network/v2.0/networks"))["networks"] if not n["router:external"]] == []
+
+
+def test_custom_constraints_refuse_what_the_owner_cannot_find(heat, image, cloud):
+    """``custom_constraint``: a flavor, image, key pair, network or volume the owner cannot see is a 400
+    naming the parameter and the value, at create and at update, before anything is made; real ones pass."""
+    net = ok(heat.root.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
+    template = {
+        "heat_template_version": "2018-08-31",
+        "parameters": {
+            "flavor": {"type": "string", "default": "m1.tiny", "constraints": [{"custom_constraint": "nova.flavor"}]},
+            "image": {"type": "string", "constraints": [{"custom_constraint": "glance.image"}]},
+            "net": {"type": "string", "constraints": [{"custom_constraint": "neutron.network"}]},
+            "key": {"type": "string", "default": "", "constraints": [{"custom_constraint": "nova.keypair"}]},
+            "volumes": {"type": "comma_delimited_list", "default": [],
+                        "constraints": [{"custom_constraint": "cinder.volume"}]},
+        },
+        "resources": {"v": {"type": "OS::Heat::Value", "properties": {"value": {"get_param": "flavor"}}}},
+    }
+    good = {"image": image["id"], "net": net["name"]}
+
+    def refused(**params) -> str:
+        resp = heat.http.post("/stacks", json={"stack_name": name("c"), "template": yaml.safe_dump(template),
+                                               "parameters": {**good, **params}})
+        return fault(resp, 400, "StackValidationFailed")
+
+    assert refused(flavor="m9.huge") == \
+        "Parameter 'flavor' is invalid: Error validating value 'm9.huge': The Flavor ID (m9.huge) could not be found."
+    assert refused(image="no-such-image") == ("Parameter 'image' is invalid: Error validating value "
+                                              "'no-such-image': No images matching {'name': 'no-such-image'}.")
+    assert refused(net="nowhere") == ("Parameter 'net' is invalid: Error validating value 'nowhere': Unable to "
+                                      "find network with name or id 'nowhere'")
+    assert refused(key="lost") == \
+        "Parameter 'key' is invalid: Error validating value 'lost': The Key (lost) could not be found."
+    assert "Error validating value 'gone': The Volume (gone) could not be found." in refused(volumes="gone")
+    # another project's network is not the owner's to name
+    with httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": cloud.token()}, timeout=60) as admin:
+        theirs = ok(admin.post("/network/v2.0/networks", json={"network": {"name": name("x")}}), 201)["network"]
+        assert f"Unable to find network with name or id '{theirs['id']}'" in refused(net=theirs["id"])
+        ok(admin.delete(f"/network/v2.0/networks/{theirs['id']}"), 204)
+    assert ok(heat.http.get("/stacks"))["stacks"] == []  # nothing was made, no trust left behind
+    trusts = ok(heat.root.get("/identity/v3/OS-TRUST/trusts", params={"trustor_user_id": heat.user["id"]}))
+    assert trusts["trusts"] == []
+
+    stack = heat.created(template, parameters=good)
+    resp = heat.http.patch(heat.path(stack), json={"parameters": {"flavor": "m9.huge"}})
+    assert "The Flavor ID (m9.huge) could not be found." in fault(resp, 400, "StackValidationFailed")
+    assert heat.show(stack)["stack_status"] == "CREATE_COMPLETE"
+    heat.delete(stack)
+    ok(heat.root.delete(f"/network/v2.0/networks/{net['id']}"), 204)
