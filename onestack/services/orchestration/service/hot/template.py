@@ -104,6 +104,7 @@ class Template:
             raise invalid("The template's description must be a string")
         self.parameters = self._parameters(raw.get("parameters") or {})
         self.parameter_groups = raw.get("parameter_groups") or []
+        self._check_groups()
         self.conditions = self._section(raw, "conditions")
         self.resources = {name: self._resource(name, spec)
                           for name, spec in self._section(raw, "resources").items()}
@@ -116,6 +117,33 @@ class Template:
                 raise invalid(f'outputs.{name}: "{sorted(unknown)[0]}" is not a valid output keyword')
         self.functions = versions.functions(self.version)
         self.requires = self._dependencies()
+
+    def _check_groups(self) -> None:
+        """``parameter_groups``: a list of groups, each listing parameters of the template, each parameter in
+        one group at most (Heat's checks and words)."""
+        if not isinstance(self.parameter_groups, list):
+            raise invalid("Parameter Groups error: parameter_groups: The parameter_groups should be a list.")
+        grouped: set[str] = set()
+        for group in self.parameter_groups:
+            if not isinstance(group, dict):
+                raise invalid("Parameter Groups error: parameter_groups: The parameter_groups should be a list "
+                              "of maps.")
+            where = f"parameter_groups.{group.get('label') or '<unlabelled>'}"
+            names = group.get("parameters")
+            if names is None:
+                raise invalid(f"Parameter Groups error: {where}: The parameters must be provided for each "
+                              "parameter group.")
+            if not isinstance(names, list):
+                raise invalid(f"Parameter Groups error: {where}: The parameters of parameter group should be "
+                              "a list.")
+            for param in names:
+                if not isinstance(param, str) or param not in self.parameters:
+                    raise invalid(f"Parameter Groups error: {where}: The grouped parameter {param} does not "
+                                  "reference a valid parameter.")
+                if param in grouped:
+                    raise invalid(f"Parameter Groups error: {where}: The {param} parameter must be assigned to "
+                                  "one parameter group only.")
+                grouped.add(param)
 
     @staticmethod
     def _section(raw: dict, name: str) -> dict:
