@@ -270,3 +270,21 @@ def test_resource_group_update_policy_rolls_members_in_batches(heat):
     message = fault(heat.http.patch(heat.path(stack), json={"template": bad}), 400)
     assert "resources.group.update_policy.rolling_update" in message and "max_batch" in message, message
     assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+
+
+def test_autoscaling_group_rolling_updates_one_member_at_a_time(heat):
+    def template(value: str) -> dict:
+        return {"heat_template_version": "2018-08-31", "resources": {"asg": {
+            "type": "OS::Heat::AutoScalingGroup", "properties": {
+                "min_size": 3, "max_size": 3, "rolling_updates": {"max_batch_size": 1},
+                "resource": {"type": "OS::Heat::TestResource", "properties": {"value": value}}}}}}
+
+    stack = heat.created(template("a"))
+    [child] = nested_stacks(heat, stack)
+    before = len(_child_events(heat, child))
+    ok(heat.http.put(heat.path(stack), json={"template": template("b")}), 202)
+    assert heat.settle(stack)["stack_status"] == "UPDATE_COMPLETE"
+    events = _child_events(heat, child)[before:]
+    assert events.count((child["stack_name"], "UPDATE_COMPLETE")) == 3  # one member per batch
+    for first, second in (("0", "1"), ("1", "2")):
+        assert events.index((first, "UPDATE_COMPLETE")) < events.index((second, "UPDATE_IN_PROGRESS"))
