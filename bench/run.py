@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import ceph, compute, dataplane, guest, load, network, testcloud, volume  # noqa: E402
+from bench import ceph, compute, dataplane, guest, load, network, orchestration, testcloud, volume  # noqa: E402
 from bench import object as object_bench  # noqa: E402
 from bench.targets import BCRYPT_ROUNDS, ROOT, Keystone, Onestack, password_body, rss_mb  # noqa: E402
 
@@ -131,6 +131,10 @@ PARTS = {
                lambda r: object_bench.table(r["object"])),
     "volume": (lambda args: {"volume": volume.measure(args.quick)}, ("volume",), lambda r: volume.table(r["volume"])),
     "ceph": (lambda args: {"ceph": ceph.measure(args.quick)}, ("ceph",), lambda r: ceph.table(r["ceph"])),
+    "orchestration": (lambda args: {"orchestration": orchestration.measure(args.quick)}, ("orchestration",),
+                      lambda r: orchestration.table(r["orchestration"])),
+    "stackguest": (lambda args: {"stackguest": orchestration.measure_guest(args.quick)}, ("stackguest",),
+                   lambda r: orchestration.guest_table(r["stackguest"])),
 }
 
 

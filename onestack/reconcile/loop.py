@@ -54,7 +54,10 @@ class KeyedQueue:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return None
-                next_due = min(self._delayed.values(), default=None)
+                # a busy key's turn comes at its ``done`` (which wakes the waiters), not before: counting
+                # it here would make every idle worker spin while a long step runs
+                next_due = min((due for key, due in self._delayed.items() if key not in self._busy),
+                               default=None)
                 wait = left if next_due is None else max(0.0, min(left, next_due - time.monotonic()))
                 self._cond.wait(wait)
             return None
@@ -68,6 +71,8 @@ class KeyedQueue:
     def done(self, key: str) -> None:
         with self._cond:
             self._busy.discard(key)
+            if key in self._delayed:
+                self._cond.notify()  # a delay that ran out while the key was busy is due now
             if key in self._again:
                 self._again.discard(key)
                 if key not in self._waiting:

@@ -326,6 +326,22 @@ def test_validate_types_versions_and_build_info(heat):
     assert validated["Parameters"]["length"] == {"Type": "Number", "Description": "", "Label": "length",
                                                  "NoEcho": "false", "Default": 12, "MinValue": 4, "MaxValue": 64}
     fault(heat.http.post("/validate", json={"template": "heat_template_version: 2018-08-31\nresources: {a: 1}"}), 400)
+    # parameter groups: shown as given, and each must list the template's own parameters, each once
+    grouped = {"heat_template_version": "2018-08-31", "parameters": {"a": {"type": "string"}, "b": {"type": "string"}},
+               "parameter_groups": [{"label": "first", "parameters": ["a"]}, {"label": "second", "parameters": ["b"]}]}
+    assert ok(heat.http.post("/validate", json={"template": grouped}))["ParameterGroups"] == grouped["parameter_groups"]
+    for groups, problem in (
+            ([{"label": "first", "parameters": ["a", "c"]}],
+             "Parameter Groups error: parameter_groups.first: The grouped parameter c does not reference a valid "
+             "parameter."),
+            ([{"label": "first", "parameters": ["a"]}, {"label": "again", "parameters": ["a"]}],
+             "Parameter Groups error: parameter_groups.again: The a parameter must be assigned to one parameter "
+             "group only."),
+            ([{"label": "empty"}],
+             "Parameter Groups error: parameter_groups.empty: The parameters must be provided for each parameter "
+             "group.")):
+        assert fault(heat.http.post("/validate", json={"template": {**grouped, "parameter_groups": groups}}),
+                     400) == problem
 
     kinds = ok(heat.http.get("/resource_types"))["resource_types"]
     assert {"OS::Nova::Server", "OS::Neutron::Net", "OS::Cinder::Volume", "OS::Heat::RandomString"} <= set(kinds)

@@ -2,6 +2,8 @@
 the resource_registry or named directly), OS::Heat::Stack, and OS::Heat::ResourceGroup growing and
 shrinking, each shown as Heat shows nested stacks (parent, nested_depth)."""
 
+import time
+
 import yaml
 
 from tests.api.helpers import ok, wait
@@ -216,3 +218,73 @@ def test_scaling_policies_resize_an_autoscaling_group(heat):
     assert heat.settle(stack)["stack_status"] == "UPDATE_COMPLETE"
     assert heat.output(stack, "size") == 3
     assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+
+
+def _child_events(heat, child: dict) -> list[tuple[str, str]]:
+    path = f"/stacks/{child['stack_name']}/{child['id']}/events"
+    return [(e["resource_name"], e["resource_status"]) for e in ok(heat.http.get(path))["events"]]
+
+
+def test_resource_group_update_policy_rolls_members_in_batches(heat):
+    """``rolling_update`` (max_batch_size 2, a pause between batches) updates five members two at a time:
+    the second pair starts only once the first is done, the child stack takes one UPDATE per batch.
+    ``batch_create`` (max_batch_size 3) creates them in batches too.  A policy key the type does not know is
+    a 400 naming it."""
+    def template(value: str, pause: float = 0.5) -> dict:
+        return {
+            "heat_template_version": "2018-08-31",
+            "parameters": {"value": {"type": "string", "default": value}},
+            "resources": {"group": {
+                "type": "OS::Heat::ResourceGroup",
+                "update_policy": {"rolling_update": {"max_batch_size": 2, "pause_time": pause},
+                                  "batch_create": {"max_batch_size": 3}},
+                "properties": {"count": 5, "resource_def": {"type": "OS::Heat::TestResource", "properties": {
+                    "value": {"str_replace": {"template": "%index%-V", "params": {"V": {"get_param": "value"}}}}}}}}},
+            "outputs": {"values": {"value": {"get_attr": ["group", "output"]}}},
+        }
+
+    stack = heat.created(template("a"))
+    assert heat.output(stack, "values") == [f"{i}-a" for i in range(5)]
+    [child] = nested_stacks(heat, stack)
+    created = _child_events(heat, child)
+    # batch_create: members 3 and 4 start only after 0, 1 and 2 are complete (a CREATE, then an UPDATE)
+    assert max(created.index((n, "CREATE_COMPLETE")) for n in "012") < \
+        min(created.index((n, "CREATE_IN_PROGRESS")) for n in "34")
+    assert (child["stack_name"], "UPDATE_COMPLETE") in created
+
+    started = time.monotonic()
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"value": "b"}}), 202)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    assert time.monotonic() - started >= 1.0  # two pauses of 0.5 s between three batches
+    assert heat.output(stack, "values") == [f"{i}-b" for i in range(5)]
+    events = _child_events(heat, child)[len(created):]
+    first = {("0", "UPDATE_COMPLETE"), ("1", "UPDATE_COMPLETE")}
+    assert max(events.index(e) for e in first) < min(events.index((n, "UPDATE_IN_PROGRESS")) for n in "23")
+    assert max(events.index((n, "UPDATE_COMPLETE")) for n in "23") < events.index(("4", "UPDATE_IN_PROGRESS"))
+    assert events.count((child["stack_name"], "UPDATE_COMPLETE")) == 3  # batches of 2, 2 and 1
+
+    # an update policy its type does not have is refused before anything changes
+    bad = template("c")
+    bad["resources"]["group"]["update_policy"]["rolling_update"]["max_batch"] = 2
+    message = fault(heat.http.patch(heat.path(stack), json={"template": bad}), 400)
+    assert "resources.group.update_policy.rolling_update" in message and "max_batch" in message, message
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+
+
+def test_autoscaling_group_rolling_updates_one_member_at_a_time(heat):
+    def template(value: str) -> dict:
+        return {"heat_template_version": "2018-08-31", "resources": {"asg": {
+            "type": "OS::Heat::AutoScalingGroup", "properties": {
+                "min_size": 3, "max_size": 3, "rolling_updates": {"max_batch_size": 1},
+                "resource": {"type": "OS::Heat::TestResource", "properties": {"value": value}}}}}}
+
+    stack = heat.created(template("a"))
+    [child] = nested_stacks(heat, stack)
+    before = len(_child_events(heat, child))
+    ok(heat.http.put(heat.path(stack), json={"template": template("b")}), 202)
+    assert heat.settle(stack)["stack_status"] == "UPDATE_COMPLETE"
+    events = _child_events(heat, child)[before:]
+    assert events.count((child["stack_name"], "UPDATE_COMPLETE")) == 3  # one member per batch
+    for first, second in (("0", "1"), ("1", "2")):
+        assert events.index((first, "UPDATE_COMPLETE")) < events.index((second, "UPDATE_IN_PROGRESS"))

@@ -6,9 +6,11 @@ import itertools
 
 import httpx
 import pytest
+import yaml
 
 from tests.api.helpers import name, ok, upload_image, wait
 from tests.api.network_helpers import external_network
+from tests.api.orchestration_helpers import fault
 
 _CIDRS = itertools.count(40)
 
@@ -262,3 +264,208 @@ def test_a_resource_group_of_twenty_servers(heat, image, cloud):
     assert len(set(addresses)) == 20 and all(a.startswith("10.") for a in addresses)
     assert heat.delete(stack, 120)["stack_status"] == "DELETE_COMPLETE"
     assert leftovers(heat) == {}
+
+
+def test_a_volume_attached_to_a_server_moves_and_is_detached_before_its_delete(heat, image):
+    """A server, two volumes and an attachment (Compute's os-volume_attachments on the fake driver): the
+    volume is in-use on the server; an update naming the other volume detaches the first and attaches the
+    second in place; the stack's delete detaches, then deletes the volumes and the server."""
+    template = {
+        "heat_template_version": "2018-08-31",
+        "parameters": {"image": {"type": "string"}, "which": {"type": "string", "default": "one"}},
+        "conditions": {"first": {"equals": [{"get_param": "which"}, "one"]}},
+        "resources": {
+            "net": {"type": "OS::Neutron::Net"},
+            "subnet": {"type": "OS::Neutron::Subnet", "properties": {"network": {"get_resource": "net"},
+                                                                     "cidr": f"10.{next(_CIDRS)}.0.0/24"}},
+            "server": {"type": "OS::Nova::Server", "properties": {
+                "image": {"get_param": "image"}, "flavor": "m1.tiny",
+                "networks": [{"network": {"get_resource": "net"}}]}},
+            "one": {"type": "OS::Cinder::Volume", "properties": {"size": 1}},
+            "two": {"type": "OS::Cinder::Volume", "properties": {"size": 1}},
+            "attachment": {"type": "OS::Cinder::VolumeAttachment", "properties": {
+                "instance_uuid": {"get_resource": "server"}, "mountpoint": "/dev/vdb",
+                "volume_id": {"if": ["first", {"get_resource": "one"}, {"get_resource": "two"}]}}},
+        },
+    }
+    stack = heat.created(template, parameters={"image": image["id"]}, timeout_mins=5)
+    resources = heat.resources(stack)
+    server = resources["server"]["physical_resource_id"]
+    one, two = resources["one"]["physical_resource_id"], resources["two"]["physical_resource_id"]
+    cinder = f"/volume/v3/{heat.project_id}/volumes"
+
+    def attached(volume_id: str) -> list:
+        volume = ok(heat.root.get(f"{cinder}/{volume_id}"))["volume"]
+        return volume["status"], [(a["server_id"], a["device"]) for a in volume["attachments"]]
+
+    assert attached(one) == ("in-use", [(server, "/dev/vdb")])
+    assert attached(two) == ("available", [])
+    listed = ok(heat.root.get(f"/compute/v2.1/servers/{server}/os-volume_attachments"))["volumeAttachments"]
+    assert [(a["volumeId"], a["device"]) for a in listed] == [(one, "/dev/vdb")]
+
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"which": "two"}}), 202)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    assert attached(one) == ("available", [])
+    assert attached(two) == ("in-use", [(server, "/dev/vdb")])
+    assert heat.resources(stack)["attachment"]["resource_status"] == "UPDATE_COMPLETE"
+
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    events = [(e["resource_name"], e["resource_status"]) for e in heat.events(stack)]
+    assert events.index(("attachment", "DELETE_COMPLETE")) < events.index(("one", "DELETE_IN_PROGRESS"))
+    assert events.index(("attachment", "DELETE_COMPLETE")) < events.index(("server", "DELETE_IN_PROGRESS"))
+    assert leftovers(heat) == {}
+
+
+def test_an_external_resource_is_used_never_made_changed_or_deleted(heat):
+    """``external_id``: the stack stands a resource for a network it did not make (checked to exist, its
+    attributes read, others built on it), cannot change that id by an update, and leaves it at delete."""
+    made = ok(heat.root.post("/network/v2.0/networks", json={"network": {"name": name("kept")}}), 201)["network"]
+    template = {
+        "heat_template_version": "2018-08-31",
+        "parameters": {"net": {"type": "string"}},
+        "resources": {
+            "existing": {"type": "OS::Neutron::Net", "external_id": {"get_param": "net"}},
+            "subnet": {"type": "OS::Neutron::Subnet", "properties": {"network": {"get_resource": "existing"},
+                                                                     "cidr": f"10.{next(_CIDRS)}.0.0/24"}},
+        },
+        "outputs": {"name": {"value": {"get_attr": ["existing", "name"]}},
+                    "subnets": {"value": {"get_attr": ["existing", "subnets"]}}},
+    }
+    stack = heat.created(template, parameters={"net": made["id"]})
+    resources = heat.resources(stack)
+    assert resources["existing"]["physical_resource_id"] == made["id"]
+    assert heat.output(stack, "name") == made["name"]
+    subnet = ok(heat.root.get(f"/network/v2.0/subnets/{resources['subnet']['physical_resource_id']}"))["subnet"]
+    assert subnet["network_id"] == made["id"]
+
+    other = ok(heat.root.post("/network/v2.0/networks", json={"network": {"name": name("other")}}), 201)["network"]
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"net": other["id"]}}), 202)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "UPDATE_FAILED"
+    assert "NotSupported: resources.existing: Update to property external_id of existing (OS::Neutron::Net) " \
+           "is not supported" in stack["stack_status_reason"]
+
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    assert sorted(n["id"] for n in leftovers(heat)["networks"]) == sorted([made["id"], other["id"]])
+    assert "subnets" not in leftovers(heat)
+
+    # one that is not there fails the create with the service's answer; one cannot wait for others
+    missing = heat.settle(heat.create(template, parameters={"net": "0b0e5a3c-0000-4000-8000-000000000000"}))
+    assert missing["stack_status"] == "CREATE_FAILED"
+    assert "NotFound: resources.existing: The external resource 0b0e5a3c-0000-4000-8000-000000000000 could " \
+           "not be found" in missing["stack_status_reason"]
+    heat.delete(missing)
+    waiting = {**template, "resources": {**template["resources"], "existing": {
+        "type": "OS::Neutron::Net", "external_id": {"get_param": "net"}, "depends_on": "subnet"}}}
+    message = fault(heat.http.post("/stacks", json={"stack_name": name("bad"), "template": yaml.safe_dump(waiting),
+                                                    "parameters": {"net": made["id"]}}), 400)
+    assert "resources.existing: an external resource (external_id) cannot depend on other resources" in message
+    for net in (made, other):
+        ok(heat.root.delete(f"/network/v2.0/networks/{net['id']}"), 204)
+
+
+def test_subnet_pools_rbac_policies_and_floating_ip_associations(heat, make_heat, public):
+    """A subnet pool a subnet takes its prefix from, an RBAC policy sharing the stack's network with another
+    project, and a floating IP associated with a port by its own resource (moved to another port in place);
+    the stack's delete takes them all away."""
+    other = make_heat()
+    template = {
+        "heat_template_version": "2018-08-31",
+        "parameters": {"public_net": {"type": "string"}, "target": {"type": "string"},
+                       "which": {"type": "string", "default": "a"}},
+        "conditions": {"on_a": {"equals": [{"get_param": "which"}, "a"]}},
+        "resources": {
+            "pool": {"type": "OS::Neutron::SubnetPool", "properties": {
+                "prefixes": [f"10.{next(_CIDRS)}.0.0/16"], "default_prefixlen": 26}},
+            "net": {"type": "OS::Neutron::Net"},
+            "subnet": {"type": "OS::Neutron::Subnet", "properties": {
+                "network": {"get_resource": "net"}, "subnetpool": {"get_resource": "pool"}, "prefixlen": 28}},
+            "share": {"type": "OS::Neutron::RBACPolicy", "properties": {
+                "object_type": "network", "object_id": {"get_resource": "net"}, "action": "access_as_shared",
+                "target_tenant": {"get_param": "target"}}},
+            "router": {"type": "OS::Neutron::Router",
+                       "properties": {"external_gateway_info": {"network": {"get_param": "public_net"}}}},
+            "iface": {"type": "OS::Neutron::RouterInterface",
+                      "properties": {"router": {"get_resource": "router"}, "subnet": {"get_resource": "subnet"}}},
+            "a": {"type": "OS::Neutron::Port", "depends_on": "subnet",
+                  "properties": {"network": {"get_resource": "net"}}},
+            "b": {"type": "OS::Neutron::Port", "depends_on": "subnet",
+                  "properties": {"network": {"get_resource": "net"}}},
+            "fip": {"type": "OS::Neutron::FloatingIP", "properties": {"floating_network": {"get_param": "public_net"}}},
+            "assoc": {"type": "OS::Neutron::FloatingIPAssociation", "properties": {
+                "floatingip_id": {"get_resource": "fip"},
+                "port_id": {"if": ["on_a", {"get_resource": "a"}, {"get_resource": "b"}]}}},
+        },
+    }
+    parameters = {"public_net": public["name"], "target": other.project_id}
+    stack = heat.created(template, parameters=parameters, timeout_mins=5)
+    resources = heat.resources(stack)
+    ids = {n: r["physical_resource_id"] for n, r in resources.items()}
+    subnet = ok(heat.root.get(f"/network/v2.0/subnets/{ids['subnet']}"))["subnet"]
+    assert subnet["subnetpool_id"] == ids["pool"] and subnet["cidr"].endswith("/28")
+    # the other project now sees the network, shared with it alone
+    seen = ok(other.root.get("/network/v2.0/networks"))["networks"]
+    assert [n["id"] for n in seen if not n["router:external"]] == [ids["net"]]
+    fip = ok(heat.root.get(f"/network/v2.0/floatingips/{ids['fip']}"))["floatingip"]
+    assert fip["port_id"] == ids["a"]
+
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"which": "b"}}), 202)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    assert ok(heat.root.get(f"/network/v2.0/floatingips/{ids['fip']}"))["floatingip"]["port_id"] == ids["b"]
+    assert heat.resources(stack)["assoc"]["resource_status"] == "UPDATE_COMPLETE"
+
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    assert leftovers(heat) == {}
+    assert ok(heat.root.get("/network/v2.0/subnetpools", params={"project_id": heat.project_id}))["subnetpools"] == []
+    assert [n for n in ok(other.root.get("/network/v2.0/networks"))["networks"] if not n["router:external"]] == []
+
+
+def test_custom_constraints_refuse_what_the_owner_cannot_find(heat, image, cloud):
+    """``custom_constraint``: a flavor, image, key pair, network or volume the owner cannot see is a 400
+    naming the parameter and the value, at create and at update, before anything is made; real ones pass."""
+    net = ok(heat.root.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
+    template = {
+        "heat_template_version": "2018-08-31",
+        "parameters": {
+            "flavor": {"type": "string", "default": "m1.tiny", "constraints": [{"custom_constraint": "nova.flavor"}]},
+            "image": {"type": "string", "constraints": [{"custom_constraint": "glance.image"}]},
+            "net": {"type": "string", "constraints": [{"custom_constraint": "neutron.network"}]},
+            "key": {"type": "string", "default": "", "constraints": [{"custom_constraint": "nova.keypair"}]},
+            "volumes": {"type": "comma_delimited_list", "default": [],
+                        "constraints": [{"custom_constraint": "cinder.volume"}]},
+        },
+        "resources": {"v": {"type": "OS::Heat::Value", "properties": {"value": {"get_param": "flavor"}}}},
+    }
+    good = {"image": image["id"], "net": net["name"]}
+
+    def refused(**params) -> str:
+        resp = heat.http.post("/stacks", json={"stack_name": name("c"), "template": yaml.safe_dump(template),
+                                               "parameters": {**good, **params}})
+        return fault(resp, 400, "StackValidationFailed")
+
+    assert refused(flavor="m9.huge") == \
+        "Parameter 'flavor' is invalid: Error validating value 'm9.huge': The Flavor ID (m9.huge) could not be found."
+    assert refused(image="no-such-image") == ("Parameter 'image' is invalid: Error validating value "
+                                              "'no-such-image': No images matching {'name': 'no-such-image'}.")
+    assert refused(net="nowhere") == ("Parameter 'net' is invalid: Error validating value 'nowhere': Unable to "
+                                      "find network with name or id 'nowhere'")
+    assert refused(key="lost") == \
+        "Parameter 'key' is invalid: Error validating value 'lost': The Key (lost) could not be found."
+    assert "Error validating value 'gone': The Volume (gone) could not be found." in refused(volumes="gone")
+    # another project's network is not the owner's to name
+    with httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": cloud.token()}, timeout=60) as admin:
+        theirs = ok(admin.post("/network/v2.0/networks", json={"network": {"name": name("x")}}), 201)["network"]
+        assert f"Unable to find network with name or id '{theirs['id']}'" in refused(net=theirs["id"])
+        ok(admin.delete(f"/network/v2.0/networks/{theirs['id']}"), 204)
+    assert ok(heat.http.get("/stacks"))["stacks"] == []  # nothing was made, no trust left behind
+    trusts = ok(heat.root.get("/identity/v3/OS-TRUST/trusts", params={"trustor_user_id": heat.user["id"]}))
+    assert trusts["trusts"] == []
+
+    stack = heat.created(template, parameters=good)
+    resp = heat.http.patch(heat.path(stack), json={"parameters": {"flavor": "m9.huge"}})
+    assert "The Flavor ID (m9.huge) could not be found." in fault(resp, 400, "StackValidationFailed")
+    assert heat.show(stack)["stack_status"] == "CREATE_COMPLETE"
+    heat.delete(stack)
+    ok(heat.root.delete(f"/network/v2.0/networks/{net['id']}"), 204)

@@ -30,6 +30,31 @@ def test_delayed_keys_wait_their_turn():
     assert q.get(1.0) == "late" and time.monotonic() - started >= 0.1
 
 
+def test_a_delay_that_runs_out_while_its_key_is_busy_waits_for_done_without_spinning():
+    """A key woken while a delayed turn of it is pending is handled at once; the delay running out during
+    that long handling must not make idle workers spin (each ``get`` waits), and the key comes back right
+    after its ``done``."""
+    q = KeyedQueue()
+    q.put("k", delay=0.05)
+    q.put("k")
+    assert q.get(0.1) == "k"  # busy from now on; its delayed turn falls due meanwhile
+    time.sleep(0.06)
+    spins = 0
+    original = q._promote_due
+
+    def counted():
+        nonlocal spins
+        spins += 1
+        original()
+
+    q._promote_due = counted
+    assert q.get(0.2) is None  # nothing else to do: one wait until the timeout, not a busy loop
+    assert spins < 5, spins
+    threading.Timer(0.05, q.done, ("k",)).start()
+    started = time.monotonic()
+    assert q.get(1.0) == "k" and time.monotonic() - started < 0.5
+
+
 def test_loop_retries_failures_and_resync_finds_work():
     attempts: dict[str, int] = {}
     succeeded_at: list[int] = []

@@ -68,7 +68,7 @@ def reason_of(name: str, exc: Exception) -> str:
 
 
 class Engine:
-    def __init__(self, db: Database, service: OrchestrationService, workers: int = 8):
+    def __init__(self, db: Database, service: OrchestrationService, workers: int = 16):
         self.db = db
         self.service = service
         self.cloud = service.cloud
@@ -142,7 +142,7 @@ class Engine:
         active = definition.active(scope)
         done = {name for name in active if (row := current.get(name)) is not None
                 and row.generation == gen and row.status == "COMPLETE"}
-        work = []
+        work, unchanged = [], []
         for name in active:
             row = current.get(name)
             if name in done:
@@ -152,7 +152,16 @@ class Engine:
             elif row is not None and row.generation == gen and row.status == "FAILED":
                 raise Failed(row, row.action, row.status_reason)
             elif definition.requires[name] & set(active) <= done:
-                work.append((self._start, (stack, cloud, definition, scope, name, row, replaced.get(name))))
+                if self._unchanged(definition, scope, name, row):
+                    unchanged.append(row.id)
+                else:
+                    work.append((self._start, (stack, cloud, definition, scope, name, row, replaced.get(name))))
+        if unchanged:  # what the update leaves as it is joins the new generation in one write, untouched
+            with self._writing(stack) as session:
+                for row_id in unchanged:
+                    session.get(StackResource, row_id).generation = gen
+            if not work:
+                return 0.0
         self._run(work)
         if work:
             return POLL
@@ -178,12 +187,16 @@ class Engine:
     def _handle(self, stack: Stack, cloud: Cloud, row: StackResource, properties: dict | None = None,
                 definition: Definition | None = None) -> Handle:
         paths = definition.attribute_paths().get(row.name, {}) if definition is not None else {}
+        policy = {}
+        if definition is not None and row.name in definition.behaviours \
+                and definition.behaviours[row.name].update_policy_schema:
+            policy = definition.update_policy(row.name, definition.scope())
         return Handle(row.name, StackInfo(stack.id, stack.name, stack.project_id),
                       row.properties if properties is None else properties, row.physical_id, dict(row.data),
                       cloud, signal_base=self.service.settings.base_url,
                       stacks=NestedStacks(self.db, stack.id, self.service.wake, self.service.outputs,
                                           self.service.settings.region),
-                      attribute_paths=paths)
+                      attribute_paths=paths, update_policy=policy)
 
     def _start(self, stack: Stack, cloud: Cloud, definition: Definition, scope, name: str,
                row: StackResource | None, replaced: StackResource | None) -> None:
@@ -197,9 +210,14 @@ class Engine:
         except APIError as exc:
             raise self._failure(stack, row, name, definition, "CREATE" if row is None else "UPDATE", exc) from None
         snapshot = _snapshot(definition, name)
-        if row is not None and row.type == resource.type and row.status == "COMPLETE" \
-                and row.properties == properties and row.definition == snapshot \
-                and not behaviour.pending_change(row.data or {}):
+        try:
+            external = definition.external_id(name, scope)
+        except APIError as exc:
+            raise self._failure(stack, row, name, definition, "CREATE" if row is None else "UPDATE", exc) from None
+        if external is not None or (row is not None and (row.data or {}).get("external_id")):
+            self._external(stack, cloud, definition, name, row, external, snapshot)
+            return
+        if self._same(definition, name, row, properties, snapshot, behaviour):
             self._save(stack, row.id, generation=gen)
             return
         if replaced is not None and replaced.type == resource.type and replaced.properties == properties \
@@ -234,6 +252,49 @@ class Engine:
         new.physical_id, new.data = handle.physical_id, handle.data
         self._poll(stack, cloud, definition, new)
 
+    @staticmethod
+    def _same(definition: Definition, name: str, row: StackResource | None, properties: dict, snapshot: dict,
+              behaviour) -> bool:
+        """Whether ``row`` already is resource ``name`` as the definition means it (nothing to do)."""
+        return row is not None and row.type == definition.template.resources[name].type \
+            and row.status == "COMPLETE" and row.properties == properties and row.definition == snapshot \
+            and not behaviour.pending_change(row.data or {})
+
+    def _unchanged(self, definition: Definition, scope, name: str, row: StackResource | None) -> bool:
+        """The same check, made before any work is handed out (a property that cannot be resolved is for
+        ``_start`` to report)."""
+        if row is None or row.status != "COMPLETE":
+            return False
+        try:
+            properties = definition.properties(name, scope)
+            external = definition.external_id(name, scope)
+        except APIError:
+            return False
+        if external != (row.data or {}).get("external_id"):
+            return False
+        return self._same(definition, name, row, properties, _snapshot(definition, name),
+                          definition.behaviours[name]())
+
+    def _external(self, stack: Stack, cloud: Cloud, definition: Definition, name: str, row: StackResource | None,
+                  external: str | None, snapshot: dict) -> None:
+        """A resource standing for a thing the stack did not make (``external_id``): checked to exist, never
+        made, changed or deleted by the stack; its id cannot change."""
+        kind = definition.template.resources[name].type
+        if row is not None:
+            if (row.data or {}).get("external_id") != external:
+                exc = ResourceFailure(f"Update to property external_id of {name} ({kind}) is not supported",
+                                      "NotSupported")
+                raise self._failure(stack, row, name, definition, "UPDATE", exc)
+            self._save(stack, row.id, generation=stack.generation, definition=snapshot)
+            return
+        new = StackResource(id=new_id(), stack_id=stack.id, name=name, type=kind, action="CREATE",
+                            status="IN_PROGRESS", status_reason="state changed", current=True,
+                            generation=stack.generation, properties={}, definition=snapshot, requires=[],
+                            physical_id=external, data={"external_id": external}, attributes={},
+                            created_at=utcnow())
+        self._insert(stack, new)
+        self._poll(stack, cloud, definition, new)
+
     def _update(self, stack: Stack, cloud: Cloud, definition: Definition, row: StackResource,
                 properties: dict) -> None:
         old = row.properties
@@ -256,7 +317,17 @@ class Engine:
         behaviour = definition.behaviours[row.name]()
         handle = self._handle(stack, cloud, row, definition=definition)
         try:
-            if row.action == "CREATE":
+            if row.action == "CREATE" and (row.data or {}).get("external_id"):
+                # an existing thing: it must be there (its show answers), nothing is made
+                try:
+                    behaviour.attribute(handle, "show")
+                except CloudError as exc:
+                    if exc.status == 404:
+                        raise ResourceFailure(f"The external resource {row.physical_id} could not be found: "
+                                              f"{exc}", "NotFound") from None
+                    raise
+                finished = True
+            elif row.action == "CREATE":
                 if not row.physical_id:
                     # Started before a crash but never recorded: find what it made, or make it now.
                     handle.physical_id = behaviour.find(handle)
@@ -345,7 +416,8 @@ class Engine:
         self._save(stack, row.id, event_as=("DELETE", "IN_PROGRESS", "state changed"), action="DELETE",
                    status="IN_PROGRESS", status_reason="state changed", generation=stack.generation)
         row.action, row.status = "DELETE", "IN_PROGRESS"
-        if (row.definition or {}).get("deletion_policy") == "Retain" or not row.physical_id:
+        if (row.definition or {}).get("deletion_policy") == "Retain" or not row.physical_id \
+                or (row.data or {}).get("external_id"):  # an external resource is left as it is
             self._poll_delete(stack, cloud, row, retain=True)
             return
         handle = self._handle(stack, cloud, row)

@@ -11,7 +11,12 @@ from onestack.services.orchestration.service.hot.functions import UNKNOWN, Evalu
 from onestack.services.orchestration.service.hot.parameters import PSEUDO, resolve_values
 from onestack.services.orchestration.service.hot.template import Template, as_error, invalid, load
 from onestack.services.orchestration.service.resources import known
-from onestack.services.orchestration.service.resources.base import Handle, ResourceType, StackInfo
+from onestack.services.orchestration.service.resources.base import (
+    Handle,
+    ResourceType,
+    StackInfo,
+    apply_schema,
+)
 from onestack.services.orchestration.service.resources.nested import provider
 
 ENVIRONMENT_SECTIONS = {"parameters", "parameter_defaults", "resource_registry", "event_sinks",
@@ -106,21 +111,50 @@ class Definition:
     def check(self) -> None:
         """Everything that can be checked before any resource exists (see ``Template.check``)."""
 
+        scope = self.scope()
+
         def type_check(definition, properties) -> None:
             behaviour = self.behaviours[definition.name]
             checked = behaviour.schema_apply(properties, f"resources.{definition.name}.properties")
+            self.update_policy(definition.name, scope)
             for kind in behaviour.member_types(checked):  # a group's members' type must exist too
                 self._behaviour(definition.name, kind)
 
-        self.template.check(self.scope(), type_check)
+        self.template.check(scope, type_check)
 
     def properties(self, name: str, scope: StackScope) -> dict:
         """Resource ``name``'s properties, resolved now and checked against its type."""
         definition = self.template.resources[name]
+        if definition.external_id is not None:
+            return {}  # an external resource's properties are not used
         where = f"resources.{name}.properties"
         try:
             values = scope.evaluator.resolve(definition.properties, where)
             return self.behaviours[name].schema_apply(values, where)
+        except TemplateError as exc:
+            raise as_error(exc) from None
+
+    def external_id(self, name: str, scope: StackScope) -> str | None:
+        """The id of the existing thing resource ``name`` stands for (``external_id``), if it has one."""
+        raw = self.template.resources[name].external_id
+        if raw is None:
+            return None
+        try:
+            value = scope.evaluator.resolve(raw, f"resources.{name}.external_id")
+        except TemplateError as exc:
+            raise as_error(exc) from None
+        return None if value is None else str(value)
+
+    def update_policy(self, name: str, scope: StackScope) -> dict:
+        """Resource ``name``'s update_policy, resolved and checked against its type's schema (a type without
+        one ignores it, as before)."""
+        schema = self.behaviours[name].update_policy_schema
+        if not schema:
+            return {}
+        where = f"resources.{name}.update_policy"
+        try:
+            values = scope.evaluator.resolve(self.template.resources[name].update_policy or {}, where)
+            return apply_schema(schema, values, where)
         except TemplateError as exc:
             raise as_error(exc) from None
 

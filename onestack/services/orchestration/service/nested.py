@@ -156,6 +156,12 @@ class NestedStacks:
         return True
 
     # -- reading a child -----------------------------------------------------------------------------------
+    def template(self, child_id: str) -> dict:
+        """The child's template as last given (a group's members as they are now meant)."""
+        with self.db.read() as session:
+            row = session.get(Stack, child_id)
+        return dict(row.template or {}) if row is not None else {}
+
     def outputs(self, child_id: str) -> dict[str, Any]:
         with self.db.read() as session:
             row = session.get(Stack, child_id)

@@ -1,5 +1,6 @@
 """Stacks as requests change them: create, update and delete write the desired definition and the action
-the engine is to converge it to; nothing here calls another service except Identity, for the trust."""
+the engine is to converge it to.  Besides Identity, for the trust, other services are asked (with that
+trust) only whether the things parameters' custom constraints name exist."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
 from onestack.services.orchestration.models import Stack, StackEvent, StackResource
+from onestack.services.orchestration.service import constraints
 from onestack.services.orchestration.service.cloud import Cloud, CloudError
 from onestack.services.orchestration.service.definition import Definition, environment
 from onestack.services.orchestration.service.hot.template import load
@@ -124,6 +126,13 @@ class Stacks:
                 raise Forbidden(f"The stack's trust could not be created: {exc.message}") from None
             raise BadRequest(f"The stack's trust could not be created: {exc.message}") from None
 
+    def _constraints(self, definition, trust_id: str) -> None:
+        try:
+            session = self.cloud.for_trust(trust_id)
+        except CloudError:
+            return  # the engine reports an unusable trust on the stack itself
+        constraints.check(definition, session)
+
     def create(self, ctx: Context, body: dict, *, preview: bool = False) -> Stack:
         name = body.get("stack_name")
         if not isinstance(name, str) or not NAME.match(name):
@@ -140,13 +149,22 @@ class Stacks:
                       disable_rollback=_flag(body.get("disable_rollback"), True),
                       timeout_mins=_timeout(body.get("timeout_mins")), tags=_tags(body.get("tags")),
                       created_at=utcnow())
-        definition_of(stack).check()
+        definition = definition_of(stack)
+        definition.check()
         if preview:
             return stack
         with self.db.read() as session:
             if self._named(session, ctx.project_id, name) is not None:
                 raise Conflict(f"The Stack ({name}) already exists.", kind="StackExists")
         stack.trust_id = self._trust(ctx)
+        try:
+            self._constraints(definition, stack.trust_id)
+        except BadRequest:
+            try:
+                self.cloud.delete_trust(stack.trust_id)
+            except CloudError:
+                pass  # an unused delegation; the refusal is what the caller must hear
+            raise
         with self.db.write() as session:
             if self._named(session, ctx.project_id, name) is not None:
                 raise Conflict(f"The Stack ({name}) already exists.", kind="StackExists")
@@ -183,7 +201,10 @@ class Stacks:
             params = {k: v for k, v in params.items() if k in known or k in _parameters(body)}
         candidate = Stack(id=stack.id, name=stack.name, project_id=stack.project_id, template=template,
                           files=files, environment=env, parameters=params)
-        definition_of(candidate).check()
+        definition = definition_of(candidate)
+        definition.check()
+        if stack.trust_id:
+            self._constraints(definition, stack.trust_id)
         with self.db.write() as session:
             row = session.get(Stack, stack.id)
             if row is None or row.deleted_at is not None:

@@ -79,8 +79,11 @@ class ResourceDefinition:
 
     def snapshot(self) -> dict:
         """What a resource row keeps of its definition besides properties."""
-        return {"depends_on": self.depends_on, "deletion_policy": self.deletion_policy,
-                "metadata": self.metadata, "update_policy": self.update_policy}
+        shown = {"depends_on": self.depends_on, "deletion_policy": self.deletion_policy,
+                 "metadata": self.metadata, "update_policy": self.update_policy}
+        if self.external_id is not None:
+            shown["external_id"] = self.external_id
+        return shown
 
 
 class Template:
@@ -101,6 +104,7 @@ class Template:
             raise invalid("The template's description must be a string")
         self.parameters = self._parameters(raw.get("parameters") or {})
         self.parameter_groups = raw.get("parameter_groups") or []
+        self._check_groups()
         self.conditions = self._section(raw, "conditions")
         self.resources = {name: self._resource(name, spec)
                           for name, spec in self._section(raw, "resources").items()}
@@ -113,6 +117,33 @@ class Template:
                 raise invalid(f'outputs.{name}: "{sorted(unknown)[0]}" is not a valid output keyword')
         self.functions = versions.functions(self.version)
         self.requires = self._dependencies()
+
+    def _check_groups(self) -> None:
+        """``parameter_groups``: a list of groups, each listing parameters of the template, each parameter in
+        one group at most (Heat's checks and words)."""
+        if not isinstance(self.parameter_groups, list):
+            raise invalid("Parameter Groups error: parameter_groups: The parameter_groups should be a list.")
+        grouped: set[str] = set()
+        for group in self.parameter_groups:
+            if not isinstance(group, dict):
+                raise invalid("Parameter Groups error: parameter_groups: The parameter_groups should be a list "
+                              "of maps.")
+            where = f"parameter_groups.{group.get('label') or '<unlabelled>'}"
+            names = group.get("parameters")
+            if names is None:
+                raise invalid(f"Parameter Groups error: {where}: The parameters must be provided for each "
+                              "parameter group.")
+            if not isinstance(names, list):
+                raise invalid(f"Parameter Groups error: {where}: The parameters of parameter group should be "
+                              "a list.")
+            for param in names:
+                if not isinstance(param, str) or param not in self.parameters:
+                    raise invalid(f"Parameter Groups error: {where}: The grouped parameter {param} does not "
+                                  "reference a valid parameter.")
+                if param in grouped:
+                    raise invalid(f"Parameter Groups error: {where}: The {param} parameter must be assigned to "
+                                  "one parameter group only.")
+                grouped.add(param)
 
     @staticmethod
     def _section(raw: dict, name: str) -> dict:
@@ -149,6 +180,11 @@ class Template:
         properties = spec.get("properties") or {}
         if not isinstance(properties, dict):
             raise invalid(f"{where}.properties: the properties must be a map")
+        if spec.get("external_id") is not None:
+            if depends:
+                raise invalid(f"{where}: an external resource (external_id) cannot depend on other resources")
+            if references(spec["external_id"], versions.functions(self.version)):
+                raise invalid(f"{where}.external_id: an external resource cannot refer to other resources")
         return ResourceDefinition(name, kind, properties, spec.get("metadata") or {}, depends, policy,
                                   spec.get("update_policy") or {}, spec.get("external_id"), spec.get("condition"))
 
@@ -158,6 +194,8 @@ class Template:
         for name, definition in self.resources.items():
             found = set(definition.depends_on) | references(
                 [definition.properties, definition.metadata], self.functions)
+            if definition.external_id is not None:  # its properties are not used: it waits for nothing
+                found = set()
             for other in found:
                 if other not in self.resources:
                     raise invalid(f'resources.{name}: The specified reference "{other}" (in {name}) is '
@@ -201,6 +239,9 @@ class Template:
                 evaluator.condition(expr, f"conditions.{name}")
             for name, definition in self.resources.items():
                 if self.enabled(evaluator, definition.condition) is False:
+                    continue
+                if definition.external_id is not None:  # an existing thing: its properties are not used
+                    evaluator.resolve(definition.external_id, f"resources.{name}.external_id")
                     continue
                 properties = evaluator.resolve(definition.properties, f"resources.{name}.properties")
                 evaluator.resolve(definition.metadata, f"resources.{name}.metadata")

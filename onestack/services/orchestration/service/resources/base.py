@@ -161,6 +161,8 @@ class Handle:
     attribute_paths: dict = dataclasses.field(default_factory=dict)
     # Answers read during one step (a show read once for several attributes); never saved.
     cache: dict = dataclasses.field(default_factory=dict)
+    # The resource's update_policy, checked against its type's ``update_policy_schema`` (empty without one).
+    update_policy: dict = dataclasses.field(default_factory=dict)
 
     def physical_name(self) -> str:
         """``<stack>-<resource>-<random>``: chosen once and kept, so a step repeated after a crash finds
@@ -192,6 +194,8 @@ class ResourceType:
     properties: ClassVar[dict[str, Prop]] = {}
     # attribute -> description; every type also answers ``show``.
     attributes: ClassVar[dict[str, str]] = {}
+    # The update_policy sections the type honours (Heat's update_policy_schema); others have none.
+    update_policy_schema: ClassVar[dict[str, Prop]] = {}
     # Free-form properties (OS::Heat::None takes anything).
     free_properties: ClassVar[bool] = False
     # Its attributes come from its own record, not from a service: all of them are cached (resource show

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from typing import Any, ClassVar
 
 from onestack.http.errors import APIError
@@ -184,6 +185,21 @@ class ResourceGroup(NestedStack):
         "removed_rsrc_list": "A list of removed resource names.",
     }
 
+    update_policy_schema = {
+        "rolling_update": Prop("map", "Policy for rolling updates: members are updated in batches.", schema={
+            "min_in_service": Prop("integer", "The minimum number of resources in service while rolling updates "
+                                   "are being executed.", default=0, min=0),
+            "max_batch_size": Prop("integer", "The maximum number of resources to replace at once.", default=1,
+                                   min=1),
+            "pause_time": Prop("number", "The number of seconds to wait between batches of updates.", default=0,
+                               min=0),
+        }),
+        "batch_create": Prop("map", "Policy for creating members in batches.", schema={
+            "max_batch_size": Prop("integer", "The maximum number of resources to create at once.", default=1,
+                                   min=1),
+            "pause_time": Prop("number", "The number of seconds to wait between batches.", default=0, min=0),
+        }),
+    }
     definition_key: ClassVar[str] = "resource_def"
 
     @classmethod
@@ -222,6 +238,97 @@ class ResourceGroup(NestedStack):
                 member["metadata"] = _replace_index(definition["metadata"], var, name)
             resources[name] = member
         return {"heat_template_version": "2015-04-30", "resources": resources}
+
+    # -- batches (update_policy) ---------------------------------------------------------------------------
+    # A batched action gives the child its members a batch at a time: each batch is an UPDATE of the child
+    # whose template holds the members done so far as they are meant and the others as they were (or not
+    # yet there), so a batch touches only its own members.  ``data["batches"]`` says where it is: the final
+    # template, the members that change in order, those given so far, the batch size and the pause.
+
+    def rolling(self, h: Handle) -> dict | None:
+        return (h.update_policy or {}).get("rolling_update")
+
+    def _batch_size(self, policy: dict, members: int) -> int:
+        """``max_batch_size``, less what ``min_in_service`` keeps out of a batch (never under one: onestack
+        adds no temporary members to keep more in service)."""
+        size = policy.get("max_batch_size") or 1
+        if policy.get("min_in_service"):
+            size = min(size, members - policy["min_in_service"])
+        return max(1, size)
+
+    @staticmethod
+    def _mixed(current: dict, target: dict, given: list[str]) -> dict:
+        """``target`` with each member not yet ``given`` as it is in the ``current`` template (left out if it is
+        not there)."""
+        now = current.get("resources") or {}
+        resources = {name: member if name in given or name not in now else now[name]
+                     for name, member in target["resources"].items() if name in given or name in now}
+        return {**target, "resources": resources}
+
+    def _start_batches(self, h: Handle, target: dict, current: dict, changing: list[str], size: int,
+                       pause: float) -> dict:
+        h.data["batches"] = {"target": target, "changing": changing, "given": changing[:size], "size": size,
+                             "pause": pause}
+        return self._mixed(current, target, changing[:size])
+
+    def _next_batch(self, h: Handle) -> bool:
+        """Once the child has finished a batch: give it the next one (after the pause); False while any
+        batch remains, True when every member is as it is meant."""
+        batches = h.data.get("batches")
+        if not batches:
+            return True
+        left = [n for n in batches["changing"] if n not in batches["given"]]
+        if not left:
+            h.data.pop("batches", None)
+            h.data.pop("pause_until", None)
+            return True
+        if batches["pause"]:
+            if "pause_until" not in h.data:
+                h.data["pause_until"] = time.time() + batches["pause"]
+            if time.time() < h.data["pause_until"]:
+                return False
+            h.data.pop("pause_until")
+        given = [*batches["given"], *left[:batches["size"]]]
+        h.data["batches"] = {**batches, "given": given}
+        current = h.stacks.template(h.physical_id)
+        h.stacks.update(h.physical_id, self._mixed(current, batches["target"], given), self.nested_parameters(h),
+                        self.timeout(h))
+        return False
+
+    def create(self, h: Handle) -> None:
+        policy = (h.update_policy or {}).get("batch_create")
+        target = self.nested_template(h)
+        names = list(target["resources"])
+        if not policy or len(names) <= (policy.get("max_batch_size") or 1):
+            h.physical_id = h.stacks.create(h, target, self.nested_parameters(h), self.timeout(h))
+            return
+        first = self._start_batches(h, target, {"resources": {}}, names, policy.get("max_batch_size") or 1,
+                                    policy.get("pause_time") or 0)
+        h.physical_id = h.stacks.create(h, first, self.nested_parameters(h), self.timeout(h))
+
+    def create_done(self, h: Handle) -> bool:
+        return super().create_done(h) and self._next_batch(h)
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        policy = self.rolling(h)
+        h.data.pop("batches", None)
+        h.data.pop("pause_until", None)
+        target = self.nested_template(h)
+        current = h.stacks.template(h.physical_id)
+        members = current.get("resources") or {}
+        changing = [n for n in target["resources"] if n in members and members[n] != target["resources"][n]]
+        size = self._batch_size(policy or {}, len(members))
+        if not policy or len(changing) <= size:
+            h.stacks.update(h.physical_id, target, self.nested_parameters(h), self.timeout(h))
+            return
+        # members added or removed by the same update go with the first batch
+        added = [n for n in target["resources"] if n not in members]
+        first = self._start_batches(h, target, current, changing, size, policy.get("pause_time") or 0)
+        first["resources"].update({n: target["resources"][n] for n in added})
+        h.stacks.update(h.physical_id, first, self.nested_parameters(h), self.timeout(h))
+
+    def update_done(self, h: Handle) -> bool:
+        return super().update_done(h) and self._next_batch(h)
 
     def _members(self, h: Handle) -> list:
         rows = {r.name: r for r in h.stacks.members(h.physical_id)}
@@ -273,9 +380,18 @@ class AutoScalingGroup(ResourceGroup):
                          min=0),
         "desired_capacity": Prop("integer", "Desired initial number of resources.", update=True),
         "cooldown": Prop("integer", "Cooldown period, in seconds.", update=True),
-        "rolling_updates": Prop("map", "Policy for rolling updates for this scaling group (members change all "
-                                "at once in onestack).", update=True),
+        "rolling_updates": Prop("map", "Policy for rolling updates for this scaling group.", update=True,
+                                schema={
+                                    "min_in_service": Prop("integer", "The minimum number of resources in service "
+                                                           "while rolling updates are being executed.", default=0,
+                                                           min=0),
+                                    "max_batch_size": Prop("integer", "The maximum number of resources to replace "
+                                                           "at once.", default=1, min=1),
+                                    "pause_time": Prop("number", "The number of seconds to wait between batches "
+                                                       "of updates.", default=0, min=0),
+                                }),
     }
+    update_policy_schema = {}
     attributes = {
         "current_size": "The current size of AutoscalingResourceGroup.",
         "outputs": "A map of resource names to the specified attribute of each individual resource.",
@@ -296,6 +412,9 @@ class AutoScalingGroup(ResourceGroup):
 
     def pending_change(self, data: dict) -> bool:
         return data.get("capacity") is not None and data.get("capacity") != data.get("applied")
+
+    def rolling(self, h: Handle) -> dict | None:
+        return h.properties.get("rolling_updates")
 
     def create(self, h: Handle) -> None:
         if h.properties["min_size"] > h.properties["max_size"]:

@@ -548,4 +548,116 @@ class ProviderNet(Net):
             h.cloud.put("network", self.path(h), {"network": {"router:external": new["router_external"]}})
 
 
-TYPES = (Net, Subnet, Port, Router, RouterInterface, FloatingIP, SecurityGroup, SecurityGroupRule, ProviderNet)
+class FloatingIPAssociation(ResourceType):
+    name = "OS::Neutron::FloatingIPAssociation"
+    description = "A resource for associating floating ips and ports."
+    properties = {
+        "floatingip_id": Prop("string", "ID of the floating IP to associate.", required=True, update=True),
+        "port_id": Prop("string", "ID of an existing port with at least one IP address to associate with "
+                        "this floating IP.", required=True, update=True),
+        "fixed_ip_address": Prop("string", "IP address to use if the port has multiple addresses.", update=True),
+    }
+
+    @classmethod
+    def implied_requires(cls, name, properties, others):
+        return FloatingIP.implied_requires(name, properties, others)
+
+    @staticmethod
+    def _associate(h: Handle, fip: str, port: str | None, fixed: str | None = None) -> None:
+        body = {"port_id": port, **({"fixed_ip_address": fixed} if port and fixed else {})}
+        h.cloud.put("network", f"/v2.0/floatingips/{fip}", {"floatingip": body})
+
+    def create(self, h: Handle) -> None:
+        p = h.properties
+        fip = find_id(h, "floatingips", "floatingip", p["floatingip_id"])
+        self._associate(h, fip, find_id(h, "ports", "port", p["port_id"]), p.get("fixed_ip_address"))
+        h.physical_id = f"{fip}:{p['port_id']}"
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        if old.get("floatingip_id") != new.get("floatingip_id"):  # the old address lets go of the port
+            ignore_missing(lambda: self._associate(h, old["floatingip_id"], None))
+        self._associate(h, new["floatingip_id"], find_id(h, "ports", "port", new["port_id"]),
+                        new.get("fixed_ip_address"))
+        h.physical_id = f"{new['floatingip_id']}:{new['port_id']}"
+
+    def delete(self, h: Handle) -> None:
+        fip = (h.physical_id or "").partition(":")[0]
+        if fip:
+            ignore_missing(lambda: self._associate(h, fip, None))
+
+    def attribute(self, h: Handle, name: str):
+        fip = (h.physical_id or "").partition(":")[0]
+        if name == "show" and fip:
+            return h.cloud.get("network", f"/v2.0/floatingips/{fip}")["floatingip"]
+        return None
+
+
+class SubnetPool(NeutronResource):
+    name = "OS::Neutron::SubnetPool"
+    description = "A resource that implements neutron subnet pool."
+    collection, singular = "subnetpools", "subnetpool"
+    plain = ("prefixes", "default_quota", "default_prefixlen", "min_prefixlen", "max_prefixlen", "is_default",
+             "shared")
+    properties = {
+        "name": Prop("string", "Name of the subnet pool.", update=True),
+        "prefixes": Prop("list", "List of subnet prefixes to assign.", required=True, update=True,
+                         schema=Prop("string")),
+        "address_scope": Prop("string", "An address scope ID to assign to the subnet pool.", update=True),
+        "default_quota": Prop("integer", "A per-tenant quota on the prefix space that can be allocated from "
+                              "the subnet pool for tenant subnets.", update=True, min=0),
+        "default_prefixlen": Prop("integer", "The size of the prefix to allocate when the cidr or prefixlen "
+                                  "attributes are not specified while creating a subnet.", update=True, min=0),
+        "min_prefixlen": Prop("integer", "Smallest prefix size that can be allocated from the subnet pool.",
+                              update=True, min=0),
+        "max_prefixlen": Prop("integer", "Maximum prefix size that can be allocated from the subnet pool.",
+                              update=True, min=0),
+        "is_default": Prop("boolean", "Whether this is default IPv4/IPv6 subnet pool.", default=False,
+                           update=True),
+        "shared": Prop("boolean", "Whether the subnet pool will be shared across all tenants.", default=False),
+        "value_specs": VALUE_SPECS,
+        "tags": TAGS,
+    }
+
+    def body(self, h: Handle) -> dict:
+        body = super().body(h)
+        for key in ("is_default", "shared"):  # only an admin may set them: false is left out, as unset
+            if not body.get(key):
+                body.pop(key, None)
+        if h.properties.get("address_scope"):
+            body["address_scope_id"] = h.properties["address_scope"]
+        return body
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        super().update(h, old, new)
+        if old.get("address_scope") != new.get("address_scope"):
+            h.cloud.put("network", self.path(h), {"subnetpool": {"address_scope_id": new.get("address_scope")}})
+
+
+class RBACPolicy(NeutronResource):
+    name = "OS::Neutron::RBACPolicy"
+    description = "A Resource for managing RBAC policies in Neutron: share an object with another project."
+    collection, singular = "rbac-policies", "rbac_policy"
+    plain = ("object_type", "object_id", "action", "target_tenant")
+    properties = {
+        "object_type": Prop("string", "Type of the object that RBAC policy affects.", required=True,
+                            allowed=("network", "qos_policy", "security_group", "address_scope", "subnetpool",
+                                     "address_group")),
+        "target_tenant": Prop("string", "ID of the tenant to which the RBAC policy will be enforced.",
+                              required=True, update=True),
+        "action": Prop("string", "Action for the RBAC policy.", required=True,
+                       allowed=("access_as_shared", "access_as_external")),
+        "object_id": Prop("string", "ID or name of the RBAC object.", required=True),
+        "tenant_id": Prop("string", "The owner tenant ID of the RBAC policy."),
+    }
+
+    def body(self, h: Handle) -> dict:
+        body = super().body(h)
+        if h.properties["object_type"] == "network":
+            body["object_id"] = find_id(h, "networks", "network", h.properties["object_id"])
+        if h.properties.get("tenant_id"):
+            body["tenant_id"] = h.properties["tenant_id"]
+        return body
+
+
+TYPES = (Net, Subnet, Port, Router, RouterInterface, FloatingIP, FloatingIPAssociation, SecurityGroup,
+         SecurityGroupRule, ProviderNet, SubnetPool, RBACPolicy)

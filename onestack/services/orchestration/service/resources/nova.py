@@ -160,14 +160,18 @@ class Server(ResourceType):
         return found[0]["id"]
 
     def _flavor(self, h: Handle, ref: str) -> str:
+        # One list answers the usual case (a public flavor by id or name); a private flavor the project
+        # may use is not listed to an admin, so an id is then looked up by itself.
+        listed = h.cloud.get("compute", "/flavors")["flavors"]
+        for key in ("id", "name"):
+            for flavor in listed:
+                if flavor[key] == ref:
+                    return flavor["id"]
         try:
             return h.cloud.get("compute", f"/flavors/{ref}")["flavor"]["id"]
         except CloudError as exc:
             if exc.status != 404:
                 raise
-        for flavor in h.cloud.get("compute", "/flavors/detail")["flavors"]:
-            if flavor["name"] == ref:
-                return flavor["id"]
         raise ResourceFailure(f"Flavor {ref} could not be found.", "NotFound")
 
     def _nics(self, h: Handle) -> list | str | None:

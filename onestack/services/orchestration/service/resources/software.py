@@ -272,4 +272,129 @@ class WaitCondition(ResourceType):
         return None
 
 
-TYPES = [SoftwareConfig, CloudConfig, MultipartMime, WaitConditionHandle, WaitCondition]
+class SoftwareDeployment(ResourceType):
+    """A software config deployed to a server: a record of the ``/software_deployments`` API, which an agent
+    on the server reads (``/software_deployments/metadata/{server}``) and reports back to.  With
+    ``NO_SIGNAL`` it is complete once recorded; with ``HEAT_SIGNAL`` it waits until the agent reports, by a
+    signal to the resource (``deploy_stdout``, ``deploy_stderr``, ``deploy_status_code``) or by setting the
+    deployment's status through the API."""
+
+    name = "OS::Heat::SoftwareDeployment"
+    description = "This resource associates a server with some configuration."
+    signalable = True
+    properties = {
+        "config": Prop("string", "ID of software configuration resource to execute when applying to the "
+                       "server.", update=True),
+        "server": Prop("string", "ID of resource to apply configuration to.", required=True),
+        "input_values": Prop("map", "Input values to apply to the software configuration on this server.",
+                             default={}, update=True),
+        "actions": Prop("list", "Which lifecycle actions of the deployment resource will result in this "
+                        "deployment being triggered.", default=["CREATE", "UPDATE"], update=True,
+                        schema=Prop("string", allowed=("CREATE", "UPDATE", "DELETE", "SUSPEND", "RESUME"))),
+        "name": Prop("string", "Name of the derived config associated with this deployment."),
+        "signal_transport": Prop("string", "How the server should signal to heat with the deployment output "
+                                 "values (onestack: NO_SIGNAL, or HEAT_SIGNAL: a signal to this resource or "
+                                 "the deployment's status set through the API).", default="NO_SIGNAL",
+                                 allowed=("NO_SIGNAL", "HEAT_SIGNAL")),
+    }
+    attributes = {"deploy_stdout": "Captured stdout from the configuration execution.",
+                  "deploy_stderr": "Captured stderr from the configuration execution.",
+                  "deploy_status_code": "Returned status code from the configuration execution."}
+
+    def _path(self, h: Handle) -> str:
+        return f"/software_deployments/{h.physical_id}"
+
+    def _waits(self, h: Handle, action: str) -> bool:
+        return h.properties["signal_transport"] != "NO_SIGNAL" and action in (h.properties.get("actions") or [])
+
+    def _server(self, h: Handle) -> str:
+        ref = h.properties["server"]
+        try:
+            return h.cloud.get("compute", f"/servers/{ref}")["server"]["id"]
+        except CloudError as exc:
+            if exc.status == 404:
+                raise ResourceFailure(f"The server ({ref}) could not be found.", "NotFound") from None
+            raise
+
+    def _config(self, h: Handle) -> str:
+        if h.properties.get("config"):
+            return h.properties["config"]
+        # no config: an empty one, as Heat deploys inputs alone
+        made = h.cloud.post("orchestration", "/software_configs", {"name": h.physical_name(), "group": UNGROUPED,
+                                                                   "config": ""})["software_config"]
+        h.data["own_config"] = made["id"]
+        return made["id"]
+
+    def create(self, h: Handle) -> None:
+        waits = self._waits(h, "CREATE")
+        h.data["signal_action"] = "CREATE"
+        body = {"config_id": self._config(h), "server_id": self._server(h), "action": "CREATE",
+                "input_values": h.properties.get("input_values") or {},
+                "status": "IN_PROGRESS" if waits else "COMPLETE",
+                "status_reason": "Deploy data available" if waits else "Not waiting for outputs signal"}
+        h.physical_id = h.cloud.post("orchestration", "/software_deployments", body)["software_deployment"]["id"]
+
+    def _done(self, h: Handle, action: str) -> bool:
+        if not self._waits(h, action):
+            return True
+        signals = [s for s in h.data.get("signals", []) if s.get("action") == action]
+        if signals:  # the agent's report, through the resource's signal
+            report = signals[-1]
+            code = report.get("deploy_status_code") or 0
+            outputs = {k: v for k, v in report.items() if k != "action"}
+            failed = str(code) not in ("0", "")
+            reason = (f"deploy_status_code : Deployment exited with non-zero status code: {code}" if failed
+                      else "Outputs received")
+            h.cloud.put("orchestration", self._path(h), {"status": "FAILED" if failed else "COMPLETE",
+                                                         "status_reason": reason, "output_values": outputs})
+        deployment = h.cloud.get("orchestration", self._path(h))["software_deployment"]
+        if deployment["status"] == "FAILED":
+            raise ResourceFailure(f"Deployment to server failed: {deployment.get('status_reason') or 'Unknown'}",
+                                  "Error")
+        return deployment["status"] == "COMPLETE"
+
+    def create_done(self, h: Handle) -> bool:
+        return self._done(h, "CREATE")
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        waits = self._waits(h, "UPDATE")
+        h.data["signals"] = [s for s in h.data.get("signals", []) if s.get("action") != "UPDATE"]
+        h.data["signal_action"] = "UPDATE"
+        h.cloud.put("orchestration", self._path(h), {
+            "config_id": new.get("config") or h.data.get("own_config") or old.get("config"), "action": "UPDATE",
+            "input_values": new.get("input_values") or {}, "status": "IN_PROGRESS" if waits else "COMPLETE",
+            "status_reason": "Deploy data available" if waits else "Not waiting for outputs signal"})
+
+    def update_done(self, h: Handle) -> bool:
+        return self._done(h, "UPDATE")
+
+    def delete(self, h: Handle) -> None:
+        ignore_missing(lambda: h.cloud.delete("orchestration", self._path(h)))
+        if h.data.get("own_config"):
+            ignore_missing(lambda: h.cloud.delete("orchestration", f"/software_configs/{h.data['own_config']}"))
+
+    def delete_done(self, h: Handle) -> bool:
+        return gone(lambda: h.cloud.get("orchestration", self._path(h)))
+
+    @classmethod
+    def take_signal(cls, data: dict, body) -> dict:
+        if body is not None and not isinstance(body, dict):
+            raise ResourceFailure("Metadata format invalid: the signal must be a JSON object", "BadRequest")
+        action = data.get("signal_action") or "CREATE"
+        return {**data, "signals": [*data.get("signals", []), {**(body or {}), "action": action}]}
+
+    @classmethod
+    def signal_reason(cls, body) -> str:
+        code = (body or {}).get("deploy_status_code", 0) if isinstance(body, dict) else 0
+        return f"Signal: deployment {'succeeded' if str(code) in ('0', '') else 'failed (' + str(code) + ')'}"
+
+    def attribute(self, h: Handle, name: str) -> Any:
+        if not h.physical_id:
+            return None
+        deployment = h.cloud.get("orchestration", self._path(h))["software_deployment"]
+        if name == "show":
+            return deployment
+        return (deployment.get("output_values") or {}).get(name)
+
+
+TYPES = [SoftwareConfig, CloudConfig, MultipartMime, WaitConditionHandle, WaitCondition, SoftwareDeployment]
