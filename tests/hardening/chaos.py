@@ -406,6 +406,9 @@ class Chaos:
     def op_volume(self, rng: random.Random, c: httpx.Client, tenant: dict) -> None:
         pid = tenant["project"]["id"]
         v = f"/volume/v3/{pid}"
+        if rng.random() < 0.25:
+            self.drop_volume(c, tenant, v)
+            return
         body = {"size": 1, "name": "chaos-vol"}
         if rng.random() < 0.5:
             body["imageRef"] = self.image
@@ -413,7 +416,7 @@ class Chaos:
         if r.status_code != 202:
             return
         vid = r.json()["volume"]["id"]
-        self.note("volume", vid, "ok", extra={"image": body.get("imageRef")})
+        self.note("volume", vid, "ok", extra={"image": body.get("imageRef"), "owner": c.headers["X-Auth-Token"]})
         if self.wait_for(c, f"{v}/volumes/{vid}", lambda b: b["volume"]["status"], {"available"},
                          {"error"}) != "available":
             return
@@ -431,11 +434,32 @@ class Chaos:
             if rng.random() < 0.4:
                 self.send(c, "DELETE", f"{v}/snapshots/{snap}")
 
+    def drop_volume(self, c: httpx.Client, tenant: dict, v: str) -> None:
+        """Detaches one of the project's volumes if attached, deletes its snapshots, then deletes it."""
+        volumes = self.read(c, f"{v}/volumes/detail").json()["volumes"]
+        settled = [vol for vol in volumes if vol["status"] in ("available", "in-use", "error")]
+        if not settled:
+            return
+        vol = settled[len(settled) // 2]
+        for a in vol["attachments"]:
+            self.send(c, "DELETE", f"/compute/v2.1/servers/{a['server_id']}/os-volume_attachments/{vol['id']}")
+            self.wait_for(c, f"{v}/volumes/{vol['id']}", lambda b: b["volume"]["status"], {"available"}, {"error"})
+        for snap in self.read(c, f"{v}/snapshots", params={"volume_id": vol["id"]}).json()["snapshots"]:
+            self.send(c, "DELETE", f"{v}/snapshots/{snap['id']}")
+        self.wait_for(c, f"{v}/snapshots?volume_id={vol['id']}",
+                      lambda b: "none" if not b["snapshots"] else "some", {"none"}, set(), timeout=30)
+        try:
+            r = self.send(c, "DELETE", f"{v}/volumes/{vol['id']}")
+        except Cut:
+            self.note("volume-delete", vol["id"], "cut")
+            raise
+        self.note("volume-delete", vol["id"], "ok" if r.status_code == 202 else "failed", status=r.status_code)
+
     def op_object(self, rng: random.Random, c: httpx.Client, tenant: dict) -> None:
         base = f"/object-store/v1/AUTH_{tenant['project']['id']}/{tenant['container']}"
         name = f"o-{rng.getrandbits(48):x}"
         if rng.random() < 0.15:
-            self.delete_one(c, "object", base + "/{}", 204)
+            self.delete_one(c, "object", "{}", 204)
             return
         if rng.random() < 0.3:
             parts = [rng.randbytes(rng.randint(64, 512) * 1024) for _ in range(3)]

@@ -158,6 +158,8 @@ def _check_volume(c: ch.Chaos, t: ch.Told, gone: str | None) -> None:
             c.violation(f"volume {t.key} (create told ok) is gone")
         return
     volume = r.json()["volume"]
+    if gone == "ok" and volume["status"] != "error_deleting":
+        c.violation(f"volume {t.key} deleted (told 202) is {volume['status']}")
     if volume["status"] not in ("available", "in-use") or not t.extra.get("image"):
         return
     path = c.cloud.data_dir / "volumes" / f"volume-{t.key}.qcow2"
@@ -173,11 +175,15 @@ def _check_grant(c: ch.Chaos, t: ch.Told, deleted: dict) -> None:
     c.report.checked["role grants"] += 1
     project, user, role = t.key.split("/")
     r = c.read(c.admin, f"/identity/v3/projects/{project}/users/{user}/roles/{role}")
-    if deleted.get(("user", user)) == "ok":
+    gone = deleted.get(("user", user))
+    if gone is not None:
         u = c.read(c.admin, f"/identity/v3/users/{user}")
-        if u.status_code != 404:
+        if gone == "ok" and u.status_code != 404:
             c.violation(f"user {user} deleted (told ok) is still there")
-        return
+        if u.status_code == 404:
+            if r.status_code != 404:
+                c.violation(f"grant {t.key} of a deleted user answers {r.status_code}")
+            return
     if t.told == "ok" and r.status_code != 204:
         c.violation(f"grant {t.key} told ok but answers {r.status_code}")
 
@@ -306,7 +312,7 @@ def check_processes(c: ch.Chaos) -> None:
     server = c.pid()
     family = {server}
     helpers = set()
-    for pidfile in (c.cloud.data_dir / "dataplane").rglob("pid*") if c.dataplane else ():
+    for pidfile in (c.cloud.data_dir / "dataplane").rglob("*pid") if c.dataplane else ():
         try:
             helpers.add(int(pidfile.read_text().strip()))
         except (OSError, ValueError):
