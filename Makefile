@@ -12,7 +12,7 @@ CEPH_PACKAGES := ceph-mon ceph-osd ceph-mgr ceph-common python3-rados python3-rb
 CEPH_DIR ?= .ceph
 STAMP := $(VENV)/.installed
 
-.PHONY: install up down purge status test test-unit test-workers check conformance bench docs clean postgres audit screenshots fuzz \
+.PHONY: install up down purge status test test-unit test-workers check conformance bench docs clean postgres audit screenshots fuzz chaos \
 	ceph ceph-down ceph-packages ceph-test
 
 install: $(STAMP)
@@ -59,6 +59,16 @@ check: install
 FUZZ_EXAMPLES ?= 25
 fuzz: install
 	ONESTACK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ONESTACK_FUZZ_ALL=1 $(PY) -m pytest -n 0 -q -s tests/hardening/test_fuzz.py
+
+# kill -9 of the server at random moments under a mixed workload, CHAOS_KILLS times over CHAOS_SECONDS, then
+# the invariants (docs/hardening.md#chaos); `make test` runs the same with 3 kills over about 20 s.
+CHAOS_KILLS ?= 25
+CHAOS_SECONDS ?= 240
+CHAOS_SEED ?= 19
+CHAOS_DATAPLANE ?= 1
+chaos: install
+	CHAOS_KILLS=$(CHAOS_KILLS) CHAOS_SECONDS=$(CHAOS_SECONDS) CHAOS_SEED=$(CHAOS_SEED) CHAOS_DATAPLANE=$(CHAOS_DATAPLANE) \
+		$(PY) -m pytest -n 0 -q -s tests/hardening/test_chaos.py
 
 # re-read every stored object; damaged ones are quarantined and reported (exit status 1 if any)
 audit:

@@ -570,7 +570,8 @@ class ImageService:
     def reconcile(self) -> None:
         """After a crash no upload or import is running here: partial data goes, interrupted uploads wait for
         data again, interrupted imports fail (a glance-direct image whose staged data is whole goes back to
-        ``uploading`` so it can be imported again), and data of images that are gone is removed."""
+        ``uploading`` so it can be imported again), and data of images that are not active (gone, or back to
+        waiting for data) is removed."""
         for image_id in self.store.discard_partials() + self.staging.discard_partials():
             LOG.info("removed the partial data of image %s", image_id)
         if self.rbd is not None:
@@ -598,10 +599,13 @@ class ImageService:
                 if not self.store.path(image.id).exists():
                     LOG.error("image %s lost its data: marked killed", image.id)
                     image.status = "killed"
-            known = set(session.scalars(select(Image.id)))
+            published = set(session.scalars(select(Image.id).where(Image.status.in_(("active", "deactivated")))))
             staged_for = set(session.scalars(select(Image.id).where(Image.status == "uploading")))
-        # Data whose image row is gone (a crash between deleting the row and the file) is removed too.
-        for store, keep in ((self.store, known), (self.staging, staged_for)):
+        # Only a published image owns data in the store: a crash between the data's rename into place and the
+        # row's turn to active leaves whole data beside a row now back to queued, whose client was never told
+        # the upload succeeded; that data goes, as does data whose row is gone (a crash between deleting the
+        # row and the file).
+        for store, keep in ((self.store, published), (self.staging, staged_for)):
             for image_id in store.ids():
                 if image_id not in keep:
                     LOG.info("removed leftover data of image %s from %s", image_id, store.root.name)

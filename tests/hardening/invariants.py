@@ -1,0 +1,382 @@
+"""What must hold after any number of `kill -9`s, once the reconcilers have settled (see chaos.py).
+
+Each check adds to ``report.checked`` what it looked at and to ``report.violations`` what it found wrong.
+The world is read through the public APIs as the admin; the data dir and the database (read-only) only to
+find files no row owns and processes no row wants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.hardening import chaos as ch
+
+
+def admin_project(c: ch.Chaos) -> str:
+    if not hasattr(c, "_admin_pid"):
+        r = c.read(c.admin, "/identity/v3/projects", params={"name": "admin"})
+        c._admin_pid = r.json()["projects"][0]["id"]
+    return c._admin_pid
+
+
+def servers(c: ch.Chaos) -> list[dict]:
+    return c.read(c.admin, "/compute/v2.1/servers/detail", params={"all_tenants": 1, "limit": 1000}
+                  ).json()["servers"]
+
+
+def volumes(c: ch.Chaos) -> list[dict]:
+    return c.read(c.admin, f"/volume/v3/{admin_project(c)}/volumes/detail",
+                  params={"all_tenants": 1, "limit": 1000}).json()["volumes"]
+
+
+def snapshots(c: ch.Chaos) -> list[dict]:
+    return c.read(c.admin, f"/volume/v3/{admin_project(c)}/snapshots/detail",
+                  params={"all_tenants": 1, "limit": 1000}).json()["snapshots"]
+
+
+def images(c: ch.Chaos) -> list[dict]:
+    return c.read(c.admin, "/image/v2/images", params={"limit": 1000}).json()["images"]
+
+
+def stacks(c: ch.Chaos) -> list[dict]:
+    return c.read(c.admin, f"/orchestration/v1/{admin_project(c)}/stacks",
+                  params={"global_tenant": "true", "show_nested": "true"}).json()["stacks"]
+
+
+def transitional(c: ch.Chaos) -> list[str]:
+    """Everything in a transitional state now."""
+    found = []
+    for s in servers(c):
+        if s["status"] in ch.SERVER_TRANSITIONAL or s.get("OS-EXT-STS:task_state"):
+            found.append(f"server {s['id']} {s['status']}/{s.get('OS-EXT-STS:task_state')}")
+    found += [f"volume {v['id']} {v['status']}" for v in volumes(c) if v["status"] in ch.VOLUME_TRANSITIONAL]
+    found += [f"snapshot {s['id']} {s['status']}" for s in snapshots(c) if s["status"] in ch.SNAPSHOT_TRANSITIONAL]
+    found += [f"image {i['id']} {i['status']}" for i in images(c) if i["status"] in ch.IMAGE_TRANSITIONAL]
+    found += [f"stack {s['stack_name']} {s['stack_status']}" for s in stacks(c)
+              if s["stack_status"].endswith("_IN_PROGRESS")]
+    ports = c.read(c.admin, "/network/v2.0/ports").json()["ports"]
+    found += [f"port {p['id']} {p['status']}" for p in ports if p["status"] == "BUILD"]
+    return found
+
+
+def check(c: ch.Chaos) -> None:
+    for name, fn in (("transitional", check_transitional), ("data", check_data), ("placement", check_placement),
+                     ("quotas", check_quotas), ("files", check_files), ("processes", check_processes), ("kernel", check_kernel),
+                     ("database", check_database)):
+        try:
+            fn(c)
+        except Exception as exc:  # noqa: BLE001 - a check that cannot run is itself a finding
+            c.violation(f"{name} check could not run: {exc!r}")
+
+
+def check_transitional(c: ch.Chaos) -> None:
+    left = transitional(c)
+    c.report.checked["resources out of transitional states"] += (
+        len(servers(c)) + len(volumes(c)) + len(snapshots(c)) + len(images(c)) + len(stacks(c)))
+    for item in left:
+        c.violation(f"still transitional after {c.report.settle_seconds:.0f}s: {item}")
+
+
+def _sha(resp: httpx.Response) -> str:
+    return hashlib.sha256(resp.content).hexdigest()
+
+
+def check_data(c: ch.Chaos) -> None:
+    # two clients of one project may delete the same thing: the one told "ok" says what must hold
+    rank = {"ok": 2, "cut": 1, "failed": 0}
+    deleted: dict[tuple[str, str], str] = {}
+    for t in c.told:
+        if t.kind.endswith("-delete"):
+            key = (t.kind.removesuffix("-delete"), t.key)
+            if rank[t.told] >= rank.get(deleted.get(key, "failed"), 0):
+                deleted[key] = t.told
+    for t in c.told:
+        gone = deleted.get((t.kind, t.key))
+        if t.kind == "image":
+            _check_image(c, t, gone)
+        elif t.kind == "object":
+            _check_object(c, t, gone)
+        elif t.kind == "volume":
+            _check_volume(c, t, gone)
+        elif t.kind == "grant":
+            _check_grant(c, t, deleted)
+        elif t.kind == "server":
+            _check_server(c, t, gone)
+
+
+def _check_image(c: ch.Chaos, t: ch.Told, gone: str | None) -> None:
+    c.report.checked["images whole or absent"] += 1
+    r = c.read(c.admin, f"/image/v2/images/{t.key}")
+    if gone == "ok" or (gone == "cut" and r.status_code == 404):
+        if r.status_code != 404:
+            c.violation(f"image {t.key} deleted (told {gone}) is still there: {r.json()['status']}")
+        return
+    if r.status_code == 404:
+        c.violation(f"image {t.key} (upload told {t.told}) is gone")
+        return
+    image = r.json()
+    if image["status"] != "active":
+        if t.told == "ok":
+            c.violation(f"image {t.key}: upload told ok, image {image['status']}")
+        return
+    data = c.read(c.admin, f"/image/v2/images/{t.key}/file")
+    if data.status_code != 200 or _sha(data) != t.sha256 or image["size"] != t.size:
+        c.violation(f"image {t.key} active (upload told {t.told}) but its data is not what was sent: "
+                    f"{data.status_code}, {len(data.content)} bytes of {t.size}")
+    if image.get("os_hash_value") != hashlib.sha512(data.content).hexdigest():
+        c.violation(f"image {t.key}: os_hash_value does not match its data")
+
+
+def _check_object(c: ch.Chaos, t: ch.Told, gone: str | None) -> None:
+    c.report.checked["objects whole or absent"] += 1
+    with c.client(t.extra["owner"]) as mine:
+        r = c.read(mine, t.key)
+    if gone == "ok" or t.told == "failed":
+        if r.status_code != 404:
+            c.violation(f"object {t.key} (told {t.told}, delete told {gone}) answers {r.status_code}")
+        return
+    if r.status_code == 404:
+        if t.told == "ok" and gone is None:
+            c.violation(f"object {t.key} (upload told ok) is gone")
+        return
+    if r.status_code != 200 or _sha(r) != t.sha256:
+        c.violation(f"object {t.key} (told {t.told}) answers {r.status_code} with {len(r.content)} bytes "
+                    f"that are not the {t.size} sent")
+
+
+def _check_volume(c: ch.Chaos, t: ch.Told, gone: str | None) -> None:
+    c.report.checked["volumes whole or failed"] += 1
+    r = c.read(c.admin, f"/volume/v3/{admin_project(c)}/volumes/{t.key}")
+    if r.status_code == 404:
+        if gone is None:
+            c.violation(f"volume {t.key} (create told ok) is gone")
+        return
+    volume = r.json()["volume"]
+    if gone == "ok" and volume["status"] != "error_deleting":
+        c.violation(f"volume {t.key} deleted (told 202) is {volume['status']}")
+    if volume["status"] not in ("available", "in-use") or not t.extra.get("image"):
+        return
+    path = c.cloud.data_dir / "volumes" / f"volume-{t.key}.qcow2"
+    image = c.cloud.data_dir / "images" / t.extra["image"]
+    result = subprocess.run(["qemu-img", "compare", "-q", "-f", "qcow2", "-F", "raw", str(path), str(image)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        c.violation(f"volume {t.key} from image {volume['status']} but its data differs from the image "
+                    f"({result.returncode}: {result.stderr.strip()})")
+
+
+def _check_grant(c: ch.Chaos, t: ch.Told, deleted: dict) -> None:
+    c.report.checked["role grants"] += 1
+    project, user, role = t.key.split("/")
+    r = c.read(c.admin, f"/identity/v3/projects/{project}/users/{user}/roles/{role}")
+    gone = deleted.get(("user", user))
+    if gone is not None:
+        u = c.read(c.admin, f"/identity/v3/users/{user}")
+        if gone == "ok" and u.status_code != 404:
+            c.violation(f"user {user} deleted (told ok) is still there")
+        if u.status_code == 404:
+            if r.status_code != 404:
+                c.violation(f"grant {t.key} of a deleted user answers {r.status_code}")
+            return
+    if t.told == "ok" and r.status_code != 204:
+        c.violation(f"grant {t.key} told ok but answers {r.status_code}")
+
+
+def _check_server(c: ch.Chaos, t: ch.Told, gone: str | None) -> None:
+    c.report.checked["servers"] += 1
+    r = c.read(c.admin, f"/compute/v2.1/servers/{t.key}")
+    if gone == "ok" and r.status_code != 404:
+        c.violation(f"server {t.key} deleted (told ok) answers {r.status_code} {r.json()['server']['status']}")
+
+
+def check_placement(c: ch.Chaos) -> None:
+    existing = {s["id"]: s for s in servers(c)}
+    hosted = {sid for sid, s in existing.items() if s.get("OS-EXT-SRV-ATTR:host")}
+    consumers: dict[str, int] = {}
+    for rp in c.read(c.admin, "/placement/resource_providers").json()["resource_providers"]:
+        allocs = c.read(c.admin, f"/placement/resource_providers/{rp['uuid']}/allocations").json()["allocations"]
+        for consumer in allocs:
+            consumers[consumer] = consumers.get(consumer, 0) + 1
+    c.report.checked["placement consumers"] += len(set(consumers) | hosted)
+    for consumer in set(consumers) - set(existing):
+        c.violation(f"placement allocation of consumer {consumer}, which is no server")
+    for sid in hosted - set(consumers):
+        c.violation(f"server {sid} ({existing[sid]['status']}) on a host has no placement allocation")
+
+
+def check_quotas(c: ch.Chaos) -> None:
+    mine = {s["id"]: s for s in servers(c)}
+    vols, snaps = volumes(c), snapshots(c)
+    for t in c.tenants:
+        pid = t["project"]["id"]
+        own = [s for s in mine.values() if s["tenant_id"] == pid]
+        detail = c.read(c.admin, f"/compute/v2.1/os-quota-sets/{pid}/detail").json()["quota_set"]
+        _compare(c, f"compute {pid[:8]} instances", detail["instances"]["in_use"], len(own))
+        flavor = c.read(c.admin, "/compute/v2.1/flavors/1").json()["flavor"]
+        _compare(c, f"compute {pid[:8]} cores", detail["cores"]["in_use"], len(own) * flavor["vcpus"])
+        _compare(c, f"compute {pid[:8]} ram", detail["ram"]["in_use"], len(own) * flavor["ram"])
+        used = c.read(c.admin, f"/network/v2.0/quotas/{pid}/details").json()["quota"]
+        for resource, plural in (("network", "networks"), ("subnet", "subnets"), ("port", "ports"),
+                                 ("router", "routers"), ("floatingip", "floatingips")):
+            real = len(c.read(c.admin, f"/network/v2.0/{plural}", params={"project_id": pid}).json()[plural])
+            _compare(c, f"network {pid[:8]} {resource}", used[resource]["used"], real)
+        q = c.read(c.admin, f"/volume/v3/{admin_project(c)}/os-quota-sets/{pid}", params={"usage": "True"}
+                   ).json()["quota_set"]
+        own_vols = [v for v in vols if v["os-vol-tenant-attr:tenant_id"] == pid]
+        own_snaps = [s for s in snaps if s["os-extended-snapshot-attributes:project_id"] == pid]
+        _compare(c, f"volume {pid[:8]} volumes", q["volumes"]["in_use"], len(own_vols))
+        _compare(c, f"volume {pid[:8]} snapshots", q["snapshots"]["in_use"], len(own_snaps))
+        _compare(c, f"volume {pid[:8]} gigabytes", q["gigabytes"]["in_use"],
+                 sum(v["size"] for v in own_vols) + sum(s["size"] for s in own_snaps))
+        with c.client(t["token"]) as client:
+            account = f"/object-store/v1/AUTH_{pid}"
+            head = c.read(client, account, params={"format": "json"})
+            listing = head.json()
+            _compare(c, f"object {pid[:8]} bytes", int(head.headers["X-Account-Bytes-Used"]),
+                     sum(x["bytes"] for x in listing))
+            _compare(c, f"object {pid[:8]} objects", int(head.headers["X-Account-Object-Count"]),
+                     sum(x["count"] for x in listing))
+            for container in listing:
+                objs = c.read(client, f"{account}/{container['name']}", params={"format": "json"}).json()
+                _compare(c, f"object {pid[:8]} {container['name']} bytes", container["bytes"],
+                         sum(o["bytes"] for o in objs))
+                _compare(c, f"object {pid[:8]} {container['name']} count", container["count"], len(objs))
+
+
+def _compare(c: ch.Chaos, what: str, counted: int, real: int) -> None:
+    c.report.checked["quota usages"] += 1
+    if counted != real:
+        c.violation(f"quota usage {what}: counted {counted}, real {real}")
+
+
+def check_files(c: ch.Chaos) -> None:
+    root = c.cloud.data_dir
+    with ch.db(c.cloud) as conn:
+        image_rows = dict(conn.execute("select id, status from image_image").fetchall())
+        blobs = {b for (b,) in conn.execute("select blob_id from object_object where blob_id is not null")}
+        vols = {v for (v,) in conn.execute("select id from volume")}
+        snaps = {s for (s,) in conn.execute("select id from volume_snapshot")}
+    checked = 0
+    for f in (root / "images").iterdir():
+        checked += 1
+        if image_rows.get(f.name) not in ("active", "deactivated"):
+            c.violation(f"file images/{f.name}: image {image_rows.get(f.name, 'row missing')}")
+    for iid, status in image_rows.items():
+        if status in ("active", "deactivated") and not (root / "images" / iid).exists():
+            img = c.read(c.admin, f"/image/v2/images/{iid}").json()
+            if img.get("size"):
+                c.violation(f"image {iid} active without its file")
+    for f in (root / "staging").iterdir():
+        checked += 1
+        c.violation(f"file staging/{f.name} left after settling (image {image_rows.get(f.name, 'row missing')})")
+    for d in (root / "objects" / "data").iterdir():
+        for f in d.iterdir():
+            checked += 1
+            if f.name not in blobs:
+                c.violation(f"file objects/data/{d.name}/{f.name} is no object's blob")
+    for f in (root / "objects" / "tmp").iterdir():
+        checked += 1
+        c.violation(f"partial upload objects/tmp/{f.name} left after restart")
+    for b in blobs:
+        if not (root / "objects" / "data" / b[:2] / b).exists():
+            c.violation(f"object blob {b} has a row but no file")
+    volumes_dir = root / "volumes"
+    for f in volumes_dir.iterdir() if volumes_dir.exists() else ():
+        checked += 1
+        kind, _, rest = f.name.partition("-")
+        ident = rest.removesuffix(".qcow2")
+        if f.name.startswith(".") or f.name.endswith(".partial"):
+            c.violation(f"partial file volumes/{f.name} left after settling")
+        elif kind == "volume" and ident not in vols:
+            c.violation(f"file volumes/{f.name}: no volume row")
+        elif kind == "snapshot" and ident not in snaps:
+            c.violation(f"file volumes/{f.name}: no snapshot row")
+        elif kind == "image" and ident not in image_rows:
+            c.violation(f"cached volumes/{f.name}: no image row")
+    for v in volumes(c):
+        if v["status"] in ("available", "in-use") and not (volumes_dir / f"volume-{v['id']}.qcow2").exists():
+            c.violation(f"volume {v['id']} {v['status']} without its file")
+    c.report.checked["files owned by a row"] += checked
+
+
+def check_processes(c: ch.Chaos) -> None:
+    """Every process that names the data dir is the server or one of its children, or a helper of the data
+    plane (dnsmasq, the metadata proxy, radvd) that its pidfile names; none survived a kill unowned.  (The
+    fake driver runs no QEMU.)"""
+    server = c.pid()
+    family = {server}
+    helpers = set()
+    for pidfile in (c.cloud.data_dir / "dataplane").rglob("*pid") if c.dataplane else ():
+        try:
+            helpers.add(int(pidfile.read_text().strip()))
+        except (OSError, ValueError):
+            pass
+    procs = {}
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            cmdline = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        procs[int(p.name)] = (ppid, cmdline)
+    changed = True
+    while changed:
+        changed = False
+        for pid, (ppid, _) in procs.items():
+            if ppid in family and pid not in family:
+                family.add(pid)
+                changed = True
+    data_dir = str(c.cloud.data_dir)
+    for pid, (_, cmdline) in procs.items():
+        if data_dir in cmdline and pid != os.getpid():
+            c.report.checked["processes"] += 1
+            if pid not in family and pid not in helpers:
+                c.violation(f"process {pid} outlived its server: {cmdline[:200]}")
+
+
+def check_database(c: ch.Chaos) -> None:
+    with ch.db(c.cloud) as conn:
+        result = conn.execute("pragma integrity_check").fetchall()
+    c.report.checked["database integrity"] += 1
+    if result != [("ok",)]:
+        c.violation(f"database integrity_check: {result[:5]}")
+
+
+def check_kernel(c: ch.Chaos) -> None:
+    """With the data plane on: the cloud's namespaces are exactly a ``qdhcp-`` per network with a DHCP port
+    and a ``qrouter-`` per router, and a dnsmasq runs for each such network, no other."""
+    if not c.dataplane:
+        return
+    from onestack.drivers.netns import converge
+
+    state = c.cloud.data_dir / "dataplane"
+    owner = (state / "owner").read_text().strip()
+    dhcp = {p["network_id"] for p in c.read(c.admin, "/network/v2.0/ports",
+                                            params={"device_owner": "network:dhcp"}).json()["ports"]
+            if p["fixed_ips"]}
+    routers = {r["id"] for r in c.read(c.admin, "/network/v2.0/routers").json()["routers"]}
+    want = {f"qdhcp-{n}" for n in dhcp} | {f"qrouter-{r}" for r in routers}
+    # the agent converges within a tick or two of the last change
+    for _ in range(30):
+        found = converge.owned_objects(owner, state)
+        if found["namespaces"] == want and found["dnsmasq"] == dhcp:
+            break
+        time.sleep(1)
+    c.report.checked["namespaces"] += len(want | found["namespaces"])
+    c.report.checked["dnsmasq processes"] += len(dhcp | found["dnsmasq"])
+    for extra in sorted(found["namespaces"] - want):
+        c.violation(f"namespace {extra}: no row wants it")
+    for missing in sorted(want - found["namespaces"]):
+        c.violation(f"namespace {missing} missing")
+    for extra in sorted(found["dnsmasq"] - dhcp):
+        c.violation(f"dnsmasq of network {extra}, which has no DHCP port")
+    for missing in sorted(dhcp - found["dnsmasq"]):
+        c.violation(f"no dnsmasq for network {missing}")
