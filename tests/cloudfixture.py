@@ -45,8 +45,23 @@ class Cloud:
             for key, value in (settings or {}).items()}}
 
     @property
+    def tls(self) -> bool:
+        """Whether it serves HTTPS (``settings={"tls": {"enabled": True}}`` or ``start("--tls")``)."""
+        return bool((self.settings.get("tls") or {}).get("enabled"))
+
+    @property
+    def ca(self) -> Path:
+        """The CA a TLS cloud made for itself, which its clouds.yaml names as ``cacert``."""
+        return self.data_dir / "tls" / "ca.pem"
+
+    @property
+    def verify(self) -> str | bool:
+        """httpx's ``verify`` for this cloud."""
+        return str(self.ca) if self.tls else True
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def auth_url(self) -> str:
@@ -62,10 +77,14 @@ class Cloud:
         cmd = [sys.executable, "-m", "onestack", *args, "--data-dir", str(self.data_dir)]
         return subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=check, timeout=120)
 
-    def start(self) -> Cloud:
+    def start(self, *extra: str) -> Cloud:
+        """``onestack up --detach`` with these settings (written to onestack.yaml) and ``extra`` options of
+        ``up`` (``--tls`` is then kept in the settings, as ``up`` keeps it in onestack.yaml)."""
         self.home.mkdir(parents=True, exist_ok=True)
+        if "--tls" in extra:
+            self.settings = {**self.settings, "tls": {**(self.settings.get("tls") or {}), "enabled": True}}
         (self.data_dir / "onestack.yaml").write_text(yaml.safe_dump(self.settings))
-        args = ["up", "--bind", f"127.0.0.1:{self.port}", "--detach", "--no-user-clouds"]
+        args = ["up", "--bind", f"127.0.0.1:{self.port}", "--detach", "--no-user-clouds", *extra]
         if self.database:
             args += ["--database", self.database]
         self.onestack(*args)
@@ -95,11 +114,11 @@ class Cloud:
             body["auth"]["scope"] = scope
         elif project is not None:
             body["auth"]["scope"] = {"project": {"name": project, "domain": {"name": domain}}}
-        return httpx.post(f"{self.auth_url}/v3/auth/tokens", json=body, timeout=30)
+        return httpx.post(f"{self.auth_url}/v3/auth/tokens", json=body, timeout=30, verify=self.verify)
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"X-Auth-Token": token or self.token()}
-        return httpx.Client(base_url=f"{self.auth_url}/v3", headers=headers, timeout=30)
+        return httpx.Client(base_url=f"{self.auth_url}/v3", headers=headers, timeout=30, verify=self.verify)
 
     def openstack(self, *args: str, cloud: str = "onestack-admin", check: bool = True) -> subprocess.CompletedProcess:
         exe = shutil.which("openstack", path=str(Path(sys.executable).parent)) or "openstack"
