@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,7 @@ class Cloud:
         self.home = data_dir / "home"
         self.port = free_port()
         self.database = database
+        self.tls_flag = False
         # a section given by a test is laid over the same section of TEST_SETTINGS
         self.settings = {**TEST_SETTINGS, **{
             key: {**TEST_SETTINGS[key], **value} if isinstance(value, dict) and key in TEST_SETTINGS else value
@@ -47,7 +49,7 @@ class Cloud:
     @property
     def tls(self) -> bool:
         """Whether it serves HTTPS (``settings={"tls": {"enabled": True}}`` or ``start("--tls")``)."""
-        return bool((self.settings.get("tls") or {}).get("enabled"))
+        return self.tls_flag or bool((self.settings.get("tls") or {}).get("enabled"))
 
     @property
     def ca(self) -> Path:
@@ -55,9 +57,9 @@ class Cloud:
         return self.data_dir / "tls" / "ca.pem"
 
     @property
-    def verify(self) -> str | bool:
+    def verify(self) -> ssl.SSLContext | bool:
         """httpx's ``verify`` for this cloud."""
-        return str(self.ca) if self.tls else True
+        return ssl.create_default_context(cafile=str(self.ca)) if self.tls else True
 
     @property
     def url(self) -> str:
@@ -79,10 +81,9 @@ class Cloud:
 
     def start(self, *extra: str) -> Cloud:
         """``onestack up --detach`` with these settings (written to onestack.yaml) and ``extra`` options of
-        ``up`` (``--tls`` is then kept in the settings, as ``up`` keeps it in onestack.yaml)."""
+        ``up``: with ``--tls`` it serves HTTPS (give it again to a later ``start``, which rewrites onestack.yaml)."""
         self.home.mkdir(parents=True, exist_ok=True)
-        if "--tls" in extra:
-            self.settings = {**self.settings, "tls": {**(self.settings.get("tls") or {}), "enabled": True}}
+        self.tls_flag = "--tls" in extra
         (self.data_dir / "onestack.yaml").write_text(yaml.safe_dump(self.settings))
         args = ["up", "--bind", f"127.0.0.1:{self.port}", "--detach", "--no-user-clouds", *extra]
         if self.database:
