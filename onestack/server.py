@@ -58,7 +58,7 @@ def serve(settings: Settings, runtime: Runtime) -> None:
             workers.run(config, runtime, settings.workers, then=start_host)
         else:
             start_host()
-            uvicorn.Server(config).run()
+            tls.Server(config).run()
     finally:
         side.stop()
         runtime.stop()

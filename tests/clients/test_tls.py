@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import socket
 import ssl
 import stat
@@ -131,3 +132,14 @@ def test_the_ca_outlives_a_restart_and_a_new_name_renews_only_the_server_certifi
     assert (tls_dir / "server.pem").read_bytes() != before["server.pem"]
     with handshake(cloud.port, "cloud.example", ssl.create_default_context(cafile=str(cloud.ca))) as tls:
         assert tls.getpeercert()["subjectAltName"][:1] == (("IP Address", "127.0.0.1"),)
+
+
+def test_the_dashboard_signs_in_through_the_clouds_https(cloud):
+    """The dashboard calls Keystone at the cloud's https URL, trusting its CA (the process's trust bundle)."""
+    with httpx.Client(base_url=f"{cloud.url}/dashboard", verify=cloud.verify, timeout=30) as browser:
+        page = browser.get("/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        signed = browser.post("/login", data={"username": "demo", "password": cloud.password("onestack"),
+                                              "csrf_token": csrf, "domain": "Default"})
+        assert signed.status_code == 303, signed.text
+        assert browser.get("/").status_code == 200
