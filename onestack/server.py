@@ -8,7 +8,7 @@ import sys
 
 import uvicorn
 
-from onestack import bootstrap, tls, workers
+from onestack import bootstrap, redact, tls, workers
 from onestack.app import build
 from onestack.config import Settings
 from onestack.daemon import pid_path, running_pid
@@ -34,6 +34,7 @@ def prepare(settings: Settings, *, user_clouds: bool) -> Runtime:
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s",
                         stream=sys.stderr)
+    redact.install()  # no secret a message quotes (a signed URL, a header) reaches the log
 
 
 def serving_tls(settings: Settings) -> dict:
