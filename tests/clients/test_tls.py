@@ -10,6 +10,7 @@ import re
 import socket
 import ssl
 import stat
+import time
 
 import httpx
 import openstack
@@ -143,3 +144,19 @@ def test_the_dashboard_signs_in_through_the_clouds_https(cloud):
                                               "csrf_token": csrf, "domain": "Default"})
         assert signed.status_code == 303, signed.text
         assert browser.get("/").status_code == 200
+
+
+def test_orchestration_calls_the_other_services_over_the_clouds_https(cloud):
+    """The engine makes a stack's resources through the catalog's https URLs, trusting the cloud's CA."""
+    reply = cloud.issue()
+    token, project = reply.headers["X-Subject-Token"], reply.json()["token"]["project"]["id"]
+    template = {"heat_template_version": "2018-08-31", "resources": {"net": {"type": "OS::Neutron::Net"}}}
+    with httpx.Client(base_url=f"{cloud.url}/orchestration/v1/{project}", verify=cloud.verify, timeout=30,
+                      headers={"X-Auth-Token": token}) as heat:
+        created = heat.post("/stacks", json={"stack_name": "over-tls", "template": yaml.safe_dump(template)})
+        assert created.status_code == 201, created.text
+        deadline = time.monotonic() + 60
+        while (stack := heat.get(f"/stacks/over-tls/{created.json()['stack']['id']}").json()["stack"])[
+                "stack_status"].endswith("IN_PROGRESS") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
