@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -26,6 +27,12 @@ TEST_SETTINGS = {
     "image_import": {"enabled_methods": ["glance-direct", "web-download"], "allowed_ports": [],
                      "allowed_networks": ["127.0.0.1/32"], "download_timeout": 10},
 }
+
+
+# the passwords tests give the users they make (tests/api/helpers.make_user and its kin)
+TEST_PASSWORDS = ("secret-pass-1",)
+# a Fernet token (Keystone's), or a signature parameter whose value the log's filter did not mask
+SECRET_SHAPES = re.compile(r"gAAAAA[A-Za-z0-9_-]{40,}|(?i:temp_url_sig|x-amz-signature|signature)=(?!\*\*\*)[^&\s\"']+")
 
 
 def free_port() -> int:
@@ -93,6 +100,21 @@ class Cloud:
 
     def stop(self) -> None:
         self.onestack("down", check=False)
+        self.check_log()
+
+    def check_log(self) -> None:
+        """Whatever the tests did with this cloud, its log (the server's captured output) holds none of the
+        passwords it knows (its generated ones, the tests' own), no token, no unmasked signature."""
+        log = self.data_dir / "onestack.log"
+        if not log.exists():
+            return
+        text = log.read_text(errors="replace")
+        known = set(TEST_PASSWORDS)
+        if (self.data_dir / "clouds.yaml").exists():
+            known |= {entry["auth"]["password"] for entry in self.clouds.values()}
+        found = [f"password {p[:3]}..." for p in known if p in text]
+        found += [f"secret-shaped {m.group(0)[:24]}..." for m in SECRET_SHAPES.finditer(text)]
+        assert not found, f"secrets in {log}: {found}"
 
     @property
     def clouds(self) -> dict:
