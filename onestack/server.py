@@ -14,6 +14,7 @@ from onestack.config import Settings
 from onestack.daemon import pid_path, running_pid
 from onestack.db.migrate import upgrade
 from onestack.runtime import Runtime
+from onestack.serving import Server
 from onestack.sideservers import SideServers
 
 
@@ -59,7 +60,7 @@ def serve(settings: Settings, runtime: Runtime) -> None:
             workers.run(config, runtime, settings.workers, then=start_host)
         else:
             start_host()
-            tls.Server(config).run()
+            Server(config).run()
     finally:
         side.stop()
         runtime.stop()

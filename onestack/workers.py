@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import uvicorn
 
-from onestack.tls import Server
+from onestack.serving import Server
 
 LOG = logging.getLogger("onestack.workers")
 PR_SET_PDEATHSIG = 1

@@ -28,10 +28,11 @@ from pathlib import Path
 import uvicorn
 import yaml
 
-from onestack import server, tls
+from onestack import server
 from onestack.app import build
 from onestack.config import SECTIONS, Settings
 from onestack.drivers.fake import FakeDriver
+from onestack.serving import Server
 from onestack.testing import schema
 from onestack.testing.faults import FaultLayer, Faults
 
@@ -184,7 +185,7 @@ class InProcessCloud:
         config = uvicorn.Config(FaultLayer(build(self._runtime), self.faults), log_config=None, access_log=False,
                                 lifespan="off", server_header=False, timeout_graceful_shutdown=STOP_TIMEOUT / 2,
                                 **server.serving_tls(self.settings))
-        self._server = tls.Server(config)
+        self._server = Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
                                         name=f"onestack-cloud-{self.port}", daemon=True)
         self._thread.start()
