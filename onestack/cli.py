@@ -76,6 +76,9 @@ def up(
     if daemon.running_pid(settings.data_dir):
         console.print(f"onestack is already running from {settings.data_dir}")
         raise typer.Exit(0 if daemon.answers(settings.base_url, cafile=tls.ca_path(settings)) else 1)
+    if settings.tls.enabled and settings.public_url.startswith("http:"):
+        console.print(f"[red]tls: public_url {settings.public_url} must be https:// when the cloud serves HTTPS[/red]")
+        raise typer.Exit(2)
     if settings.tls.enabled and settings.tls.cert_file:
         given = tls.files(settings)
         missing = [p for p in (given.cert, given.key, given.ca) if p is not None and not p.is_file()]
