@@ -29,5 +29,6 @@ class Server(uvicorn.Server):
             await asyncio.sleep(0.2)
             for connection in list(self.server_state.connections):
                 transport = getattr(connection, "transport", None)
-                if transport is not None and transport.is_closing():
+                # closing with nothing left to send: only the peer's close_notify is awaited
+                if transport is not None and transport.is_closing() and not transport.get_write_buffer_size():
                     transport.abort()

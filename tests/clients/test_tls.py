@@ -137,6 +137,7 @@ def test_the_ca_outlives_a_restart_and_a_new_name_renews_only_the_server_certifi
 
 def test_the_dashboard_signs_in_through_the_clouds_https(cloud):
     """The dashboard calls Keystone at the cloud's https URL, trusting its CA (the process's trust bundle)."""
+    pid = int((cloud.data_dir / "onestack.pid").read_text())
     with httpx.Client(base_url=f"{cloud.url}/dashboard", verify=cloud.verify, timeout=30) as browser:
         page = browser.get("/login")
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
@@ -144,6 +145,12 @@ def test_the_dashboard_signs_in_through_the_clouds_https(cloud):
                                               "csrf_token": csrf, "domain": "Default"})
         assert signed.status_code == 303, signed.text
         assert browser.get("/").status_code == 200
+    # The dashboard's own connection to the API stays open, idle: `down` still ends the server gracefully,
+    # not by the SIGKILL it sends one that has not stopped in 15 s.
+    cloud.stop()
+    assert cloud.data_dir.joinpath("onestack.log").read_text().rstrip().endswith("Finished server process "
+                                                                                 f"[{pid}]")
+    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
 
 
 def test_orchestration_calls_the_other_services_over_the_clouds_https(cloud):
