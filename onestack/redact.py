@@ -23,7 +23,7 @@ _NAMED = re.compile(
     r"(?i)((?:x-auth-token|x-subject-token|x-service-token|x-auth-key|x-storage-token|x-amz-security-token|"
     r"x-account-meta-temp-url-key(?:-2)?|x-container-meta-temp-url-key(?:-2)?|temp_url_sig|x-amz-signature|"
     r"x-amz-credential|signature|awsaccesskeyid|original_password|password|secret|passcode|token)"
-    r"[\"']?\s*[=:]\s*[\"']?)([^\s\"'&,;}\]]+)")
+    r"[\"']?\s*(?:[=:]|,(?=\s*b?[\"']))\s*b?[\"']?)([^\s\"'&,;}\]]+)")
 _AUTHORIZATION = re.compile(r"(?i)(authorization[\"']?\s*[=:]\s*[\"']?)([^\"'\n]+)")
 _FERNET = re.compile(r"gAAAAA[A-Za-z0-9_-]{40,}")
 

@@ -5,6 +5,7 @@ among them, is searched for each of those exact values."""
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -121,6 +122,14 @@ def test_no_secret_reaches_a_log(cloud):
         assert only_task(images, image["id"], outcome)["status"] == outcome
     assert wait_for(images, image["id"], "queued")["status"] == "queued"
 
+    # the dashboard's sign-in form, once wrong and once right, and a page it shows with the session's token
+    with httpx.Client(base_url=f"{cloud.url}/dashboard", timeout=30) as browser:
+        for password, outcome in ((wrong, 401), (second, 303)):
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get("/login").text).group(1)
+            answer = browser.post("/login", data={"username": "leaky", "password": password, "csrf_token": csrf})
+            assert answer.status_code == outcome
+        assert browser.get("/").status_code == 200
+
     # what a revoked token and a forged TempURL leave
     assert identity.delete("/auth/tokens", headers={"X-Subject-Token": user_token}).status_code == 204
     assert swift.get(account).status_code == 401
@@ -131,7 +140,7 @@ def test_no_secret_reaches_a_log(cloud):
     found = logs(cloud)
     everything = "\n".join(found.values())
     # the logs saw these requests: the search below is not of an empty file
-    for path in ("/identity/v3/auth/tokens", "/application_credentials", "/s3/leaky/k", account):
+    for path in ("/identity/v3/auth/tokens", "/application_credentials", "/s3/leaky/k", account, "/dashboard/login"):
         assert path in everything, path
     leaks = [(what, name) for what, value in secrets.items() for name, text in found.items() if value in text]
     assert leaks == [], f"secrets in logs: {leaks}"

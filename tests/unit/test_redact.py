@@ -25,6 +25,8 @@ FERNET = "gAAAAABnZ2tva2VuLXRoYXQtaXMtbG9uZy1lbm91Z2gtdG8tYmUtYS1mZXJuZXQtdG9rZW
     ("X-Account-Meta-Temp-URL-Key: k3y-value", "k3y-value", "X-Account-Meta-Temp-URL-Key: ***"),
     (f"token {FERNET} refused", FERNET, "token *** refused"),
     ("secret=s3cr3t-ec2&access=AKID", "s3cr3t-ec2", "access=AKID"),
+    ("headers [(b'x-account-meta-temp-url-key', b'k3y-in-bytes'), (b'date', b'today')]", "k3y-in-bytes",
+     "(b'date', b'today')"),
 ])
 def test_secrets_are_masked_and_the_rest_kept(line, secret, kept):
     clean = redact(line)
