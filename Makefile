@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml scripts/install-system.sh Makefile
 	touch $(STAMP)
 
 up: install
-	$(VENV)/bin/onestack up --detach $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+	$(VENV)/bin/onestack up --detach $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(TLS),--tls)
 	$(VENV)/bin/onestack image register $(if $(DATA_DIR),--data-dir $(DATA_DIR))
 
 down:

@@ -39,8 +39,12 @@ def dashboard_config(settings: Settings) -> DashboardConfig:
     session_dir = Path(options.session_dir) if options.session_dir else settings.data_dir / "dashboard"
     if options.auth_url:
         return DashboardConfig(auth_url=options.auth_url, session_dir=session_dir)
+    if settings.tls.enabled and settings.tls.cert_file:
+        # an operator's certificate need not name the loopback address: go where it is valid
+        return DashboardConfig(auth_url=f"{settings.base_url}/identity", session_dir=session_dir)
     host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-    local = f"http://{'[' + host + ']' if ':' in host else host}:{settings.port}"
+    scheme = "https" if settings.tls.enabled else "http"  # the cloud's own certificate names 127.0.0.1
+    local = f"{scheme}://{'[' + host + ']' if ':' in host else host}:{settings.port}"
     rewrite = (settings.base_url, local) if settings.base_url != local else None
     return DashboardConfig(auth_url=f"{local}/identity", session_dir=session_dir, rewrite=rewrite)
 

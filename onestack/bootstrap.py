@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
+from onestack import tls
 from onestack.db.base import new_id
 from onestack.runtime import Runtime
 from onestack.services.compute.service.flavors import seed_defaults as seed_flavors
@@ -198,8 +199,11 @@ def clouds(settings, found: dict) -> dict:
     def entry(user: str, password: str, **scope) -> dict:
         auth = {"auth_url": auth_url, "username": user, "password": password, "user_domain_name": "Default",
                 **scope}
-        return {"auth": auth, "region_name": settings.region, "interface": "public", "identity_api_version": 3}
+        made = {"auth": auth, "region_name": settings.region, "interface": "public", "identity_api_version": 3}
+        # a cloud serving HTTPS with its own CA: clients verify it with that CA (openstacksdk's ``cacert``)
+        return {**made, "cacert": str(ca)} if ca else made
 
+    ca = tls.ca_path(settings)
     project = {"project_name": None, "project_domain_name": "Default"}
     return {
         "onestack": entry("demo", found["demo_password"], **{**project, "project_name": "demo"}),
@@ -215,6 +219,8 @@ def openrc(entry: dict) -> str:
              f"export OS_PROJECT_NAME={auth['project_name']}", "export OS_PROJECT_DOMAIN_NAME=Default",
              f"export OS_REGION_NAME={entry['region_name']}", "export OS_IDENTITY_API_VERSION=3",
              "export OS_INTERFACE=public"]
+    if entry.get("cacert"):
+        lines.append(f"export OS_CACERT={entry['cacert']}")
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from onestack import config, daemon
+from onestack import config, daemon, tls
 from onestack.drivers import choice
 from onestack.drivers.netns import availability
 
@@ -33,7 +33,7 @@ DataDir = Annotated[Path, typer.Option("--data-dir", help="Where the cloud keeps
 
 def _settings(data_dir: Path, bind: str | None = None, database: str | None = None,
               workers: int | None = None, compute_driver: str | None = None,
-              fake_hosts: int | None = None) -> config.Settings:
+              fake_hosts: int | None = None, serve_tls: bool | None = None) -> config.Settings:
     settings = config.load(data_dir.resolve())
     if bind:
         settings.bind = bind
@@ -45,6 +45,8 @@ def _settings(data_dir: Path, bind: str | None = None, database: str | None = No
         settings.compute.driver = compute_driver
     if fake_hosts:
         settings.compute.fake_hosts = fake_hosts
+    if serve_tls is not None:
+        settings.tls.enabled = serve_tls
     return settings
 
 
@@ -60,6 +62,9 @@ def up(
     compute_driver: Annotated[str | None, typer.Option(help="auto, qemu or fake (default auto: QEMU where it "
                                                             "can run; kept in onestack.yaml).")] = None,
     fake_hosts: Annotated[int | None, typer.Option(min=1, help="Compute hosts the fake driver runs.")] = None,
+    serve_tls: Annotated[bool | None, typer.Option("--tls/--no-tls", help="Serve HTTPS, with a certificate of the "
+                                                   "cloud's own CA unless onestack.yaml's tls section names one "
+                                                   "(kept in onestack.yaml).")] = None,
     user_clouds: Annotated[bool, typer.Option(help="Merge our entries into ~/.config/openstack/clouds.yaml.")]
     = True,
 ) -> None:
@@ -67,17 +72,26 @@ def up(
     if compute_driver not in (None, "auto", "qemu", "fake"):
         console.print(f"[red]unknown compute driver {compute_driver}: choose auto, qemu or fake[/red]")
         raise typer.Exit(2)
-    settings = _settings(data_dir, bind, database, workers, compute_driver, fake_hosts)
+    settings = _settings(data_dir, bind, database, workers, compute_driver, fake_hosts, serve_tls)
     if daemon.running_pid(settings.data_dir):
         console.print(f"onestack is already running from {settings.data_dir}")
-        raise typer.Exit(0 if daemon.answers(settings.base_url) else 1)
+        raise typer.Exit(0 if daemon.answers(settings.base_url, cafile=tls.ca_path(settings)) else 1)
+    if settings.tls.enabled and settings.public_url.startswith("http:"):
+        console.print(f"[red]tls: public_url {settings.public_url} must be https:// when the cloud serves HTTPS[/red]")
+        raise typer.Exit(2)
+    if settings.tls.enabled and settings.tls.cert_file:
+        given = tls.files(settings)
+        missing = [p for p in (given.cert, given.key, given.ca) if p is not None and not p.is_file()]
+        if missing:
+            console.print(f"[red]tls: {', '.join(map(str, missing))} (named in onestack.yaml) does not exist[/red]")
+            raise typer.Exit(2)
     config.save(settings)
     started = time.monotonic()
     _check_ceph(settings)
     if detach:
         argv = ["up", "--data-dir", str(settings.data_dir)] + ([] if user_clouds else ["--no-user-clouds"])
         try:
-            pid = daemon.detach(argv, settings.data_dir, settings.base_url)
+            pid = daemon.detach(argv, settings.data_dir, settings.base_url, cafile=tls.ca_path(settings))
         except RuntimeError as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from None
@@ -120,6 +134,9 @@ def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
     metadata = settings.data_dir / "metadata.sock"
     console.print(f"  metadata   {metadata}" + (f" and {settings.metadata.bind} (signed requests)"
                                                  if settings.metadata.bind else ""))
+    if settings.tls.enabled:
+        ca = tls.ca_path(settings)
+        console.print(f"  tls        serving {tls.files(settings).cert}" + (f", clients trust {ca}" if ca else ""))
     console.print(f"  clouds     {settings.data_dir / 'clouds.yaml'} (entries onestack, onestack-admin)")
     console.print("  try        openstack --os-cloud onestack-admin catalog list")
     console.print(f"             source {settings.data_dir / 'openrc-admin'}; openstack token issue")
@@ -158,7 +175,7 @@ def status(data_dir: DataDir) -> None:
     if pid is None:
         console.print("onestack is not running")
         raise typer.Exit(3)
-    if not daemon.answers(settings.base_url):
+    if not daemon.answers(settings.base_url, cafile=tls.ca_path(settings)):
         console.print(f"onestack (pid {pid}) is running but does not answer at {settings.base_url}")
         raise typer.Exit(1)
     console.print(f"onestack (pid {pid}) is up at {settings.base_url}")

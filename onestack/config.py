@@ -213,6 +213,22 @@ class CephSettings:
 
 
 @dataclasses.dataclass
+class TLSSettings:
+    """HTTPS on the API port (``onestack up --tls``).  Without ``cert_file`` the cloud makes its own CA and a
+    server certificate under ``DATA_DIR/tls`` (see ``onestack.tls``), valid for the bind address, 127.0.0.1,
+    ::1, localhost, the host's names, the public URL's host and ``names``.  ``cert_file`` and ``key_file``
+    (PEM; the certificate file may hold the chain) serve an operator's own certificate instead, and
+    ``ca_file`` is then the CA the written ``clouds.yaml`` and ``openrc`` files point clients at ("": the
+    system's CAs verify it)."""
+
+    enabled: bool = False
+    cert_file: str = ""
+    key_file: str = ""
+    ca_file: str = ""
+    names: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
 class Settings:
     data_dir: Path
     bind: str = "127.0.0.1:8080"
@@ -238,6 +254,7 @@ class Settings:
     dashboard: DashboardSettings = dataclasses.field(default_factory=DashboardSettings)
     volume: VolumeSettings = dataclasses.field(default_factory=VolumeSettings)
     ceph: CephSettings = dataclasses.field(default_factory=CephSettings)
+    tls: TLSSettings = dataclasses.field(default_factory=TLSSettings)
 
     @property
     def host(self) -> str:
@@ -260,7 +277,7 @@ class Settings:
         if self.public_url:
             return self.public_url.rstrip("/")
         host = self.host if self.host not in ("0.0.0.0", "::") else "127.0.0.1"
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls.enabled else 'http'}://{host}:{self.port}"
 
     @property
     def config_path(self) -> Path:
@@ -275,7 +292,7 @@ class Settings:
 SECTIONS = {"security_compliance": SecurityCompliance, "image_import": ImageImport, "network": NetworkSettings,
             "compute": ComputeSettings, "metadata": MetadataSettings, "consoles": ConsoleSettings,
             "dashboard": DashboardSettings, "volume": VolumeSettings,
-            "ceph": CephSettings}
+            "ceph": CephSettings, "tls": TLSSettings}
 
 
 def load(data_dir: Path) -> Settings:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -35,15 +36,20 @@ def running_pid(data_dir: Path) -> int | None:
     return None if state in ("Z", "X") else pid
 
 
-def answers(base_url: str, timeout: float = 1.0) -> bool:
+def answers(base_url: str, timeout: float = 1.0, cafile: Path | None = None) -> bool:
+    """Whether the API answers; over HTTPS verified with ``cafile`` when given (an operator's certificate
+    with no CA file named is only asked whether it answers: it may not name this host)."""
     try:
-        with urllib.request.urlopen(f"{base_url}/identity/v3", timeout=timeout) as resp:
+        context = None
+        if base_url.startswith("https:"):
+            context = ssl.create_default_context(cafile=str(cafile)) if cafile else ssl._create_unverified_context()  # noqa: S323
+        with urllib.request.urlopen(f"{base_url}/identity/v3", timeout=timeout, context=context) as resp:
             return resp.status == 200
-    except (urllib.error.URLError, OSError):
+    except (urllib.error.URLError, OSError, ssl.SSLError):
         return False
 
 
-def detach(argv: list[str], data_dir: Path, base_url: str, wait: float = 30.0) -> int:
+def detach(argv: list[str], data_dir: Path, base_url: str, wait: float = 30.0, cafile: Path | None = None) -> int:
     """Start ``onestack <argv>`` in a new session; return its pid once the API answers."""
     log = open(data_dir / LOG_FILE, "ab")
     proc = subprocess.Popen([sys.executable, "-m", "onestack", *argv], stdout=log, stderr=log,
@@ -52,7 +58,7 @@ def detach(argv: list[str], data_dir: Path, base_url: str, wait: float = 30.0) -
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"onestack exited with {proc.returncode}; see {data_dir / LOG_FILE}")
-        if answers(base_url, timeout=0.5):
+        if answers(base_url, timeout=0.5, cafile=cafile):
             return proc.pid
         time.sleep(0.02)
     proc.terminate()

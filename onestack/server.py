@@ -8,18 +8,22 @@ import sys
 
 import uvicorn
 
-from onestack import bootstrap, workers
+from onestack import bootstrap, redact, tls, workers
 from onestack.app import build
 from onestack.config import Settings
 from onestack.daemon import pid_path, running_pid
 from onestack.db.migrate import upgrade
 from onestack.runtime import Runtime
+from onestack.serving import Server
 from onestack.sideservers import SideServers
 
 
 def prepare(settings: Settings, *, user_clouds: bool) -> Runtime:
     """Migrate, seed and write client files; the returned runtime is ready to serve."""
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if settings.tls.enabled:
+        # before the services start: their clients of the cloud's own HTTPS URLs trust its CA
+        tls.trust_in_process(settings, tls.ensure(settings))
     runtime = Runtime(settings)
     upgrade(runtime.db)
     found = bootstrap.seed(runtime)
@@ -31,6 +35,12 @@ def prepare(settings: Settings, *, user_clouds: bool) -> Runtime:
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s",
                         stream=sys.stderr)
+    redact.install()  # no secret a message quotes (a signed URL, a header) reaches the log
+
+
+def serving_tls(settings: Settings) -> dict:
+    """uvicorn's options for HTTPS when ``tls.enabled`` (the files ``prepare`` made), else none."""
+    return tls.uvicorn_options(tls.files(settings)) if settings.tls.enabled else {}
 
 
 def serve(settings: Settings, runtime: Runtime) -> None:
@@ -44,13 +54,13 @@ def serve(settings: Settings, runtime: Runtime) -> None:
     try:
         config = uvicorn.Config(build(runtime), host=settings.host, port=settings.port, log_config=None,
                                 access_log=False, loop="auto", http="auto", lifespan="off",
-                                server_header=False, timeout_keep_alive=30)
+                                server_header=False, timeout_keep_alive=30, **serving_tls(settings))
         if settings.workers > 1:
             # The serving processes take requests; this one supervises them and converges the compute hosts.
             workers.run(config, runtime, settings.workers, then=start_host)
         else:
             start_host()
-            uvicorn.Server(config).run()
+            Server(config).run()
     finally:
         side.stop()
         runtime.stop()

@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 import uvicorn
 
+from onestack.serving import Server
+
 LOG = logging.getLogger("onestack.workers")
 PR_SET_PDEATHSIG = 1
 
@@ -37,7 +39,7 @@ def _spawn(config: uvicorn.Config, sockets: list, parent: int) -> int:
         _die_with_parent(parent)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        uvicorn.Server(config).run(sockets=sockets)
+        Server(config).run(sockets=sockets)
     except BaseException:  # noqa: BLE001 - a worker reports and exits, whatever happened
         LOG.exception("worker %d failed", os.getpid())
         code = 1

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +29,12 @@ TEST_SETTINGS = {
 }
 
 
+# the passwords tests give the users they make (tests/api/helpers.make_user and its kin)
+TEST_PASSWORDS = ("secret-pass-1",)
+# a Fernet token (Keystone's), or a signature parameter whose value the log's filter did not mask
+SECRET_SHAPES = re.compile(r"gAAAAA[A-Za-z0-9_-]{40,}|(?i:temp_url_sig|x-amz-signature|signature)=(?!\*\*\*)[^&\s\"']+")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -39,14 +47,30 @@ class Cloud:
         self.home = data_dir / "home"
         self.port = free_port()
         self.database = database
+        self.tls_flag = False
         # a section given by a test is laid over the same section of TEST_SETTINGS
         self.settings = {**TEST_SETTINGS, **{
             key: {**TEST_SETTINGS[key], **value} if isinstance(value, dict) and key in TEST_SETTINGS else value
             for key, value in (settings or {}).items()}}
 
     @property
+    def tls(self) -> bool:
+        """Whether it serves HTTPS (``settings={"tls": {"enabled": True}}`` or ``start("--tls")``)."""
+        return self.tls_flag or bool((self.settings.get("tls") or {}).get("enabled"))
+
+    @property
+    def ca(self) -> Path:
+        """The CA a TLS cloud made for itself, which its clouds.yaml names as ``cacert``."""
+        return self.data_dir / "tls" / "ca.pem"
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """httpx's ``verify`` for this cloud."""
+        return ssl.create_default_context(cafile=str(self.ca)) if self.tls else True
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def auth_url(self) -> str:
@@ -62,10 +86,13 @@ class Cloud:
         cmd = [sys.executable, "-m", "onestack", *args, "--data-dir", str(self.data_dir)]
         return subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=check, timeout=120)
 
-    def start(self) -> Cloud:
+    def start(self, *extra: str) -> Cloud:
+        """``onestack up --detach`` with these settings (written to onestack.yaml) and ``extra`` options of
+        ``up``: with ``--tls`` it serves HTTPS (give it again to a later ``start``, which rewrites onestack.yaml)."""
         self.home.mkdir(parents=True, exist_ok=True)
+        self.tls_flag = "--tls" in extra
         (self.data_dir / "onestack.yaml").write_text(yaml.safe_dump(self.settings))
-        args = ["up", "--bind", f"127.0.0.1:{self.port}", "--detach", "--no-user-clouds"]
+        args = ["up", "--bind", f"127.0.0.1:{self.port}", "--detach", "--no-user-clouds", *extra]
         if self.database:
             args += ["--database", self.database]
         self.onestack(*args)
@@ -73,6 +100,21 @@ class Cloud:
 
     def stop(self) -> None:
         self.onestack("down", check=False)
+        self.check_log()
+
+    def check_log(self) -> None:
+        """Whatever the tests did with this cloud, its log (the server's captured output) holds none of the
+        passwords it knows (its generated ones, the tests' own), no token, no unmasked signature."""
+        log = self.data_dir / "onestack.log"
+        if not log.exists():
+            return
+        text = log.read_text(errors="replace")
+        known = set(TEST_PASSWORDS)
+        if (self.data_dir / "clouds.yaml").exists():
+            known |= {entry["auth"]["password"] for entry in self.clouds.values()}
+        found = [f"password {p[:3]}..." for p in known if p in text]
+        found += [f"secret-shaped {m.group(0)[:24]}..." for m in SECRET_SHAPES.finditer(text)]
+        assert not found, f"secrets in {log}: {found}"
 
     @property
     def clouds(self) -> dict:
@@ -95,11 +137,11 @@ class Cloud:
             body["auth"]["scope"] = scope
         elif project is not None:
             body["auth"]["scope"] = {"project": {"name": project, "domain": {"name": domain}}}
-        return httpx.post(f"{self.auth_url}/v3/auth/tokens", json=body, timeout=30)
+        return httpx.post(f"{self.auth_url}/v3/auth/tokens", json=body, timeout=30, verify=self.verify)
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"X-Auth-Token": token or self.token()}
-        return httpx.Client(base_url=f"{self.auth_url}/v3", headers=headers, timeout=30)
+        return httpx.Client(base_url=f"{self.auth_url}/v3", headers=headers, timeout=30, verify=self.verify)
 
     def openstack(self, *args: str, cloud: str = "onestack-admin", check: bool = True) -> subprocess.CompletedProcess:
         exe = shutil.which("openstack", path=str(Path(sys.executable).parent)) or "openstack"

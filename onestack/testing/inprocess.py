@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import shutil
 import socket
 import tempfile
@@ -31,6 +32,7 @@ from onestack import server
 from onestack.app import build
 from onestack.config import SECTIONS, Settings
 from onestack.drivers.fake import FakeDriver
+from onestack.serving import Server
 from onestack.testing import schema
 from onestack.testing.faults import FaultLayer, Faults
 
@@ -93,11 +95,13 @@ class InProcessCloud:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._connections: list = []
+        self._trust: tuple[str | None] | None = None
 
     # -- what a test uses -------------------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        """The cloud's root, ``http://127.0.0.1:PORT``."""
+        """The cloud's root, ``http://127.0.0.1:PORT`` (``https`` with ``tls.enabled``: its CA is
+        ``clouds_yaml``'s ``cacert``)."""
         return self.settings.base_url
 
     @property
@@ -164,6 +168,8 @@ class InProcessCloud:
         self.settings = _settings(self.data_dir, bind, self._given)
         if not self.settings.database:
             schema.write(self.data_dir / "onestack.db")
+        # A cloud with ``tls.enabled`` makes this process trust its CA (``SSL_CERT_FILE``) while it runs.
+        self._trust = (os.environ.get("SSL_CERT_FILE"),)
         self._runtime = server.prepare(self.settings, user_clouds=False)
         self.clouds_yaml = yaml.safe_load(self.clouds_yaml_path.read_text())
         self._runtime.start()
@@ -177,8 +183,9 @@ class InProcessCloud:
 
     def _serve(self) -> None:
         config = uvicorn.Config(FaultLayer(build(self._runtime), self.faults), log_config=None, access_log=False,
-                                lifespan="off", server_header=False, timeout_graceful_shutdown=STOP_TIMEOUT / 2)
-        self._server = uvicorn.Server(config)
+                                lifespan="off", server_header=False, timeout_graceful_shutdown=STOP_TIMEOUT / 2,
+                                **server.serving_tls(self.settings))
+        self._server = Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
                                         name=f"onestack-cloud-{self.port}", daemon=True)
         self._thread.start()
@@ -229,6 +236,10 @@ class InProcessCloud:
                 self._socket.close()
             if self._runtime is not None:
                 self._runtime.close()
+            if self._trust is not None:
+                os.environ.pop("SSL_CERT_FILE", None)
+                if self._trust[0] is not None:
+                    os.environ["SSL_CERT_FILE"] = self._trust[0]
             if self.data_dir is not None:
                 shutil.rmtree(self.data_dir, ignore_errors=True)
             self._server = self._thread = self._socket = self._runtime = None

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -148,3 +149,13 @@ def test_teardown_leaves_no_port_thread_or_file():
     assert not accepts_connections(port)
     assert not data_dir.exists()
     assert set(threading.enumerate()) - threads_before == set()
+
+
+def test_a_tls_cloud_serves_https_to_its_connections_and_trusts_its_ca_only_while_it_runs(monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    with onestack.testing.cloud(settings={"tls": {"enabled": True}}) as cloud:
+        assert cloud.url.startswith("https://127.0.0.1:")
+        assert cloud.clouds_yaml["clouds"]["onestack"]["cacert"] == str(cloud.data_dir / "tls" / "ca.pem")
+        assert cloud.connection.image.find_image("onestack-tiny", ignore_missing=False).status == "active"
+        assert Path(os.environ["SSL_CERT_FILE"]).is_file()  # the cloud's own clients trust its CA
+    assert "SSL_CERT_FILE" not in os.environ
