@@ -107,6 +107,9 @@ def test_gone_at_2_36(tenant):
     nova_error(tenant.get("/os-volumes", headers=later), 404)
     nova_error(tenant.post("/os-volumes", json={"volume": {"size": 1}}, headers=later), 404)
     nova_error(tenant.get("/os-snapshots/detail", headers=later), 404)
+    for path in ("/os-volumes", "/os-snapshots"):  # any body, or none: no longer served
+        nova_error(tenant.post(path, json={}, headers=later), 404)
+        nova_error(tenant.post(path, headers=later), 404)
 
 
 def test_projects_are_walls_and_readers_only_read(cloud, admin, tenant):
