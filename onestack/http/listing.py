@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from sqlalchemy import Boolean, Select, and_, asc, desc, func, or_
+from sqlalchemy import Boolean, Integer, Select, and_, asc, desc, func, or_
 
 from onestack.http.errors import BadRequest, NotFound
 
@@ -17,8 +17,14 @@ OPERATORS = ("contains", "icontains", "startswith", "istartswith", "endswith", "
 MAX_LIMIT = 1000
 
 
-def _coerce(column, value: str):
-    if isinstance(column.type, Boolean):
+def coerce_filter(column, value: str):
+    """A query string's value as the column's type: PostgreSQL compares no integer or boolean with text."""
+    if isinstance(column.type, Integer) and not isinstance(value, int):
+        try:
+            return int(value)
+        except ValueError:
+            raise BadRequest(f"Expected an integer for filter, got '{value}'.") from None
+    if isinstance(column.type, Boolean) and isinstance(value, str):
         lowered = value.lower()
         if lowered in ("true", "1", "yes", "on"):
             return True
@@ -35,7 +41,7 @@ def apply_filters(stmt: Select, model, query, fields: dict[str, str]) -> Select:
             continue
         column = getattr(model, fields[name])
         if not op:
-            stmt = stmt.where(column == _coerce(column, value))
+            stmt = stmt.where(column == coerce_filter(column, value))
             continue
         insensitive = op.startswith("i")
         col = func.lower(column) if insensitive else column

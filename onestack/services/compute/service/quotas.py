@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from onestack.db.engine import Database
+from onestack.db.locks import lock_or_create
 from onestack.http.errors import BadRequest, Forbidden
 from onestack.services.compute.models import Quota, QuotaClass, QuotaLock
 from onestack.services.compute.models.quota_resources import DEFAULT_CLASS, DEFAULTS, UNLIMITED
@@ -91,9 +92,7 @@ class Quotas:
 
     @staticmethod
     def _lock(session: Session, scope: str) -> None:
-        if session.get(QuotaLock, scope, with_for_update=True) is None:
-            session.add(QuotaLock(scope=scope))
-            session.flush()
+        lock_or_create(session, QuotaLock, scope, scope=scope)
 
     # -- changing ------------------------------------------------------------------
     def update(self, session: Session, project_id: str, user_id: str | None, values: dict[str, int],

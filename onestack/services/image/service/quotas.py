@@ -32,8 +32,9 @@ class Quotas:
 
     @staticmethod
     def _bytes_used(session: Session, project_id: str, *where) -> int:
-        return session.scalar(select(func.coalesce(func.sum(Image.size), 0))
-                              .where(Image.owner == project_id, *where)) or 0
+        # int(): PostgreSQL sums a bigint column as numeric (a Decimal, which JSON does not take)
+        return int(session.scalar(select(func.coalesce(func.sum(Image.size), 0))
+                                  .where(Image.owner == project_id, *where)) or 0)
 
     def usage(self, session: Session, project_id: str) -> dict[str, int]:
         mine = Image.owner == project_id

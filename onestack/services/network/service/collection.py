@@ -23,7 +23,7 @@ from onestack.db.engine import Database
 from onestack.http.attrmap import RENDERED, Table, matches
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, NotFound, PreconditionFailed
-from onestack.http.listing import page
+from onestack.http.listing import coerce_filter, page
 from onestack.services.network import policies, views
 from onestack.services.network.service import tags as tagging
 from onestack.services.network.service.quotas import Quotas
@@ -196,7 +196,7 @@ class Collection:
                 if custom is not None:
                     stmt = stmt.where(*custom)
                 elif column is not None and name != "tags":
-                    stmt = stmt.where(column.in_(values))
+                    stmt = stmt.where(column.in_([coerce_filter(column, value) for value in values]))
                 else:
                     in_python.add(name)
             stmt = tagging.filtered(stmt, self.model, listing.tags)

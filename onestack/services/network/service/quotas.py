@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from onestack.config import NetworkSettings
 from onestack.db.engine import Database
+from onestack.db.locks import lock_or_create
 from onestack.http.errors import Conflict
 from onestack.services.network.models import Quota, QuotaLock
 
@@ -31,9 +32,7 @@ class Quotas:
         limit = self._limits(session, project_id).get(resource, UNLIMITED)
         if limit == UNLIMITED:
             return
-        if session.get(QuotaLock, project_id, with_for_update=True) is None:
-            session.add(QuotaLock(project_id=project_id))
-            session.flush()
+        lock_or_create(session, QuotaLock, project_id, project_id=project_id)
         if self._used(session, project_id, resource) + adding > limit:
             raise Conflict(f"Quota exceeded for resources: ['{resource}'].", kind="OverQuota")
 

@@ -69,6 +69,15 @@ class SecurityGroups(Collection):
         found = session.get(DefaultSecurityGroup, project_id)
         if found is not None:
             return found.security_group_id
+        try:
+            with session.begin_nested():
+                return self._make_default(session, project_id)
+        except IntegrityError:
+            # a concurrent transaction made it first (PostgreSQL runs writers side by side): use theirs
+            return session.scalars(select(DefaultSecurityGroup.security_group_id).where(
+                DefaultSecurityGroup.project_id == project_id)).one()
+
+    def _make_default(self, session: Session, project_id: str) -> str:
         group = SecurityGroup(id=new_uuid(), project_id=project_id, name="default",
                               description="Default security group", stateful=True)
         session.add(group)
