@@ -7,12 +7,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from sqlalchemy import select
+
 from onestack.db.engine import Database
 from onestack.drivers.compute import ComputeDriver, DriverError, InstanceInfo
 from onestack.drivers.remote.wire import LinkError
 from onestack.http.context import Context
 from onestack.http.errors import Conflict, NotFound
-from onestack.services.compute.models import Instance
+from onestack.services.compute.models import ComputeHost, Instance
 from onestack.services.compute.models import states as st
 from onestack.services.compute.policies import authorize
 from onestack.services.compute.service.host_drivers import HostDrivers
@@ -74,6 +76,8 @@ class GuestCalls:
             instance = self.servers.get(session, ctx, server_id)
             authorize(ctx, "os_compute_api:os-server-diagnostics", project_id=instance.project_id)
             session.expunge(instance)
+            # the host's own driver: an API worker reaches the guest through the host link's client
+            hypervisor = session.scalar(select(ComputeHost.driver).where(ComputeHost.host == instance.host))
         driver = self._driver(instance, f"Cannot 'get_diagnostics' instance {instance.id} while it is in vm_state "
                                         f"{instance.vm_state}")
         try:
@@ -82,7 +86,7 @@ class GuestCalls:
             raise Conflict(f"Cannot 'get_diagnostics' instance {instance.id}: {exc}") from None
         found = self.networking.addresses([instance.id])[instance.id]
         macs = sorted({entry["OS-EXT-IPS-MAC:mac_addr"] for entries in found.values() for entry in entries})
-        return Diagnostics(instance, info, driver.name, macs)
+        return Diagnostics(instance, info, hypervisor or driver.name, macs)
 
     def external_events(self, events: list[dict]) -> tuple[list[dict], int]:
         """Each event answered for itself: 200 accepted, 404 unknown server, 422 server on no host; and how

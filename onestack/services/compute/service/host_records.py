@@ -159,12 +159,14 @@ class HostRecords:
         return state
 
     def host_states(self, names: set[str]) -> dict[str, tuple[ComputeHost, bool]]:
-        """host -> its record and whether this process runs it (what a server's host_status is made of)."""
+        """host -> its record and whether it is up: this process runs it or another one heartbeats for it (a
+        joined host, or the supervisor when the API is served by workers); what a server's host_status is made
+        of."""
         if not names:
             return {}
         running = set(self.hosts.names())
         with self.db.read() as session:
-            return {row.host: (row, row.host in running)
+            return {row.host: (row, is_up(row, running))
                     for row in session.scalars(select(ComputeHost).where(ComputeHost.host.in_(names)))}
 
     # -- os-hosts --------------------------------------------------------------------------------------
