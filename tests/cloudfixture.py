@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import yaml
+from sqlalchemy import create_engine, text
 
 # Tempest's own compliance settings: tests of lockout and history rely on them.
 TEST_SETTINGS = {
@@ -97,6 +98,16 @@ class Cloud:
             args += ["--database", self.database]
         self.onestack(*args)
         return self
+
+    def execute(self, statement: str, **params) -> None:
+        """Change the cloud's database behind its back, SQLite or PostgreSQL (what a test simulates: a clock
+        moved, a row lost)."""
+        engine = create_engine(self.database or f"sqlite:///{self.data_dir / 'onestack.db'}")
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(statement), params)
+        finally:
+            engine.dispose()
 
     def stop(self) -> None:
         self.onestack("down", check=False)

@@ -1,7 +1,7 @@
 """Orchestration over HTTP against the real cloud: stacks of Heat's own types, their resources, events and
 outputs, lookups, listing, updates, failures and rollback, and the walls between projects."""
 
-import sqlite3
+import datetime
 
 import httpx
 import pytest
@@ -369,9 +369,8 @@ def test_a_stack_times_out_and_fails_cleanly(cloud, heat):
     stack = heat.create(template, timeout_mins=1)
     wait(lambda: heat.resources(stack).get("slow", {}).get("resource_status") == "CREATE_IN_PROGRESS", 30,
          "the slow resource to start")
-    with sqlite3.connect(cloud.data_dir / "onestack.db", timeout=30) as db:
-        db.execute("UPDATE orchestration_stack SET action_started_at = datetime('now', '-2 minutes') WHERE id = ?",
-                   (stack["id"],))
+    cloud.execute("UPDATE orchestration_stack SET action_started_at = :when WHERE id = :id",
+                  when=datetime.datetime.utcnow() - datetime.timedelta(minutes=2), id=stack["id"])
     stack = heat.settle(stack)
     assert stack["stack_status"] == "CREATE_FAILED" and stack["stack_status_reason"] == "Create timed out"
     assert heat.resources(stack)["slow"]["resource_status"] == "CREATE_FAILED"

@@ -4,7 +4,6 @@ imported records, damaged data, and what another project sees."""
 
 import hashlib
 import json
-import sqlite3
 import zlib
 
 import pytest
@@ -180,8 +179,7 @@ def test_export_and_import_a_backup_record(cloud, storage, cinder_admin):
     record = ok(cinder_admin.get(f"/backups/{backup['id']}/export_record"))["backup-record"]
     assert record["backup_service"] == "cinder.backup.drivers.posix"
     # The record is all that is left of the backup in the database (as after losing it): import brings it back.
-    with sqlite3.connect(cloud.data_dir / "onestack.db") as db:
-        db.execute("DELETE FROM volume_backup WHERE id = ?", (backup["id"],))
+    cloud.execute("DELETE FROM volume_backup WHERE id = :id", id=backup["id"])
     assert storage.http.get(f"/backups/{backup['id']}").status_code == 404
     imported = ok(cinder_admin.post("/backups/import_record", json={"backup-record": record}), 201)["backup"]
     assert imported["id"] == backup["id"]
