@@ -88,6 +88,14 @@ def apply_sort(stmt: Select, model, keys: list[str], dirs: list[str], sortable: 
     return stmt
 
 
+def parse_offset(query) -> int:
+    """Nova's and Cinder's ``offset``: how many rows of the list to skip."""
+    raw = query.get("offset", "0")
+    if not raw.isdigit():
+        raise BadRequest(f"Invalid offset: {raw}.")
+    return int(raw)
+
+
 def parse_limit(query, default: int | None = None) -> int | None:
     raw = query.get("limit")
     if raw is None:

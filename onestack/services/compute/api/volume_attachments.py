@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from onestack.http.errors import BadRequest
-from onestack.http.listing import parse_limit
+from onestack.http.listing import parse_limit, parse_offset
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas, views
 from onestack.services.compute.api.servers import compute, request_id
 
 
-def _offset(call: Call) -> int:
-    raw = call.query.get("offset", "0")
-    if not raw.isdigit():
-        raise BadRequest(f"Invalid offset: {raw}.")
-    return int(raw)
-
-
 def list_attachments(call: Call) -> dict:
     _, rows = compute(call).volume_attachments.listing(call.ctx, call.path["server_id"], parse_limit(call.query),
-                                                       _offset(call))
+                                                       parse_offset(call.query))
     return {"volumeAttachments": [views.volume_attachment(row, call.version) for row in rows]}
 
 

@@ -5,8 +5,7 @@ Both lists show whole volumes (Nova's summary and detail views are the same), cu
 
 from __future__ import annotations
 
-from onestack.http.errors import BadRequest
-from onestack.http.listing import parse_limit
+from onestack.http.listing import parse_limit, parse_offset
 from onestack.http.resource import summary_and_detail
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas, views
@@ -23,11 +22,8 @@ def _proxy(call: Call, rule: str) -> VolumeProxy:
 
 
 def _cut(call: Call, rows: list) -> list:
-    offset = call.query.get("offset", "0")
-    if not offset.isdigit():
-        raise BadRequest(f"Invalid offset: {offset}.")
     limit = parse_limit(call.query)
-    rows = rows[int(offset):]
+    rows = rows[parse_offset(call.query):]
     return rows if limit is None else rows[:limit]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from onestack.http.errors import BadRequest
-from onestack.http.listing import apply_filters, apply_sort, page, parse_limit, sort_params
+from onestack.http.listing import apply_filters, apply_sort, page, parse_limit, parse_offset, sort_params
 from onestack.http.microversion import Version, at_least
 
 
@@ -47,11 +47,7 @@ def listing(session: Session, stmt: Select, model, query, version: Version | Non
     rows = [row for row in session.scalars(stmt).unique()
             if all(row.metadata_.get(k) == v for k, v in wanted.items())]
     count = len(rows) if at_least(version, "3.45") and _true(query.get("with_count")) else None
-    offset = query.get("offset")
-    if offset is not None:
-        if not offset.isdigit():
-            raise BadRequest(f"Invalid offset: {offset}.")
-        rows = rows[int(offset):]
+    rows = rows[parse_offset(query):]
     limit = parse_limit(query)
     shown, marker = page(rows, query, limit)
     if marker is None and limit and shown and len(shown) == limit:
