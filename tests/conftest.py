@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 
 import httpx
@@ -20,15 +21,11 @@ pytest_plugins = ["tests.api.network_helpers", "tests.api.volume_helpers", "test
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory):
     """One real server per test worker; tests create their own projects and users in it."""
-    if WORKERS > 1:
-        with scratch_database() as url:
-            c = Cloud(tmp_path_factory.mktemp("cloud"), database=url, settings={"workers": WORKERS}).start()
-            yield c
-            c.stop()
-        return
-    c = Cloud(tmp_path_factory.mktemp("cloud")).start()
-    yield c
-    c.stop()
+    with scratch_database() if WORKERS > 1 else contextlib.nullcontext() as url:
+        c = Cloud(tmp_path_factory.mktemp("cloud"), database=url,
+                  settings={"workers": WORKERS} if WORKERS > 1 else None).start()
+        yield c
+        c.stop()
 
 
 @pytest.fixture
