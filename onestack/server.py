@@ -57,7 +57,7 @@ def serve(settings: Settings, runtime: Runtime) -> None:
                                 server_header=False, timeout_keep_alive=30, **serving_tls(settings))
         if settings.workers > 1:
             # The serving processes take requests; this one supervises them and converges the compute hosts.
-            workers.run(config, runtime, settings.workers, then=start_host)
+            workers.run(config, settings.workers, then=start_host)
         else:
             start_host()
             Server(config).run()

@@ -3,7 +3,8 @@
 The parent binds the socket, forks the workers and stays their supervisor: it restarts one that
 dies and, on SIGTERM or SIGINT, stops them all.  Each worker asks the kernel to kill it when the
 parent goes (``PR_SET_PDEATHSIG``), so even ``kill -9`` of the parent leaves no worker behind.
-The database connections opened before the fork are dropped first; each worker opens its own.
+Pools of connections the supervisor opened are dropped in each new worker, which opens its own
+(``onestack.forksafe``): the supervisor goes on converging the cloud while it forks replacements.
 """
 
 from __future__ import annotations
@@ -46,10 +47,9 @@ def _spawn(config: uvicorn.Config, sockets: list, parent: int) -> int:
     os._exit(code)
 
 
-def run(config: uvicorn.Config, runtime, count: int, then: Callable[[], None] | None = None) -> None:
+def run(config: uvicorn.Config, count: int, then: Callable[[], None] | None = None) -> None:
     """Serve with ``count`` workers; ``then`` runs in this supervising process once they are forked."""
     sockets = [config.bind_socket()]
-    runtime.db.dispose()
     parent = os.getpid()
     stopping = False
 

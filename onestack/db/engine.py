@@ -15,6 +15,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from onestack.forksafe import renew_in_children
+
 
 def normalise_url(url: str) -> str:
     """``postgresql://`` means psycopg 3 here, the driver onestack ships with (SQLAlchemy would pick psycopg2)."""
@@ -40,6 +42,8 @@ class Database:
             event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        # the parent's pooled connections stay the parent's (psycopg does not close them when collected here)
+        renew_in_children(self, lambda db: db.engine.dispose(close=False))
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:

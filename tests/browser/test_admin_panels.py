@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.helpers import name, ok
+from tests.api.helpers import member_of_new_project, name, ok
 from tests.browser.conftest import api, boot
 
 pytestmark = pytest.mark.browser
@@ -213,7 +213,7 @@ def test_admin_private_flavor_and_its_access_list(cloud, dashboard):
     page.context.close()
 
 
-def test_admin_sees_and_removes_every_projects_images_networks_routers_and_floating_ips(cloud, dashboard):
+def test_admin_sees_and_removes_every_projects_images_networks_routers_and_floating_ips(cloud, admin, dashboard):
     page = dashboard.sign_in("admin")
     # an external network made from the admin panel, for the demo project's floating IP
     page.goto("/dashboard/admin/networks")
@@ -228,7 +228,9 @@ def test_admin_sees_and_removes_every_projects_images_networks_routers_and_float
         assert ext["router:external"] is True
         ok(neutron.post("/subnets", json={"subnet": {"network_id": ext["id"], "ip_version": 4, "enable_dhcp": False,
                                                      "cidr": "172.30.19.0/24"}}), 201)
-    demo = cloud.token("demo", project="demo")
+    # a project of its own, so that filtering by it finds this test's rows on the first page however
+    # many other tests have made
+    project, _, demo = member_of_new_project(cloud, admin)
     with api(cloud, demo, "network/v2.0") as neutron:
         net = ok(neutron.post("/networks", json={"network": {"name": name("demo-net")}}), 201)["network"]
         router = ok(neutron.post("/routers", json={"router": {"name": name("demo-rtr"), "external_gateway_info": {
@@ -238,16 +240,21 @@ def test_admin_sees_and_removes_every_projects_images_networks_routers_and_float
         image = ok(glance.post("/images", json={"name": name("demo-img"), "disk_format": "raw",
                                                 "container_format": "bare"}), 201)
 
+    page.goto("/dashboard/admin/images")
+    page.select_option("#project-filter select[name=project]", project["id"])
+    page.click("#project-filter button")
+    page.wait_for_url(f"**/admin/images?project={project['id']}")
+    assert page.locator("#images tbody tr").count() == 1
     for kind, item in (("images", image), ("networks", net), ("routers", router), ("floating-ips", fip)):
-        page.goto(f"/dashboard/admin/{kind}")
+        page.goto(f"/dashboard/admin/{kind}?project={project['id']}")
         row = page.locator(f"tr[data-id='{item['id']}']")
-        assert row.locator("td.project").inner_text() == "demo", kind
+        assert row.locator("td.project").inner_text() == project["name"], kind
         if kind == "routers":
             assert public in row.inner_text()
     # removed by the admin, in the order Neutron allows
     for kind, item, said in (("floating-ips", fip, "Released."), ("routers", router, "Deleted."),
                              ("networks", net, "Deleted."), ("images", image, "Deleted.")):
-        page.goto(f"/dashboard/admin/{kind}")
+        page.goto(f"/dashboard/admin/{kind}?project={project['id']}")
         page.once("dialog", lambda d: d.accept())
         page.locator(f"tr[data-id='{item['id']}'] .actions button").click()
         page.wait_for_selector(f"text={said}")

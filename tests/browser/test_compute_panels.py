@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from tests.api.helpers import member_of_new_project, name, ok
+from tests.api.helpers import member_of_new_project, name, ok, wait
 from tests.browser.conftest import IMAGE_BYTES, LIVE_TIMEOUT_MS, api, boot
 
 pytestmark = pytest.mark.browser
@@ -231,6 +231,10 @@ def test_snapshot_resize_shelve_and_rebuild_from_the_row(cloud, dashboard, demo_
     page.wait_for_selector(f"text=Snapshot {snapshot} requested")
     with api(cloud, demo_token, "image/v2") as glance:
         assert ok(glance.get("/images", params={"name": snapshot}))["images"]
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        # ACTIVE shows while the snapshot still uploads; Nova refuses a resize until its task is done
+        wait(lambda: ok(nova.get(f"/servers/{server['id']}"))["server"]["OS-EXT-STS:task_state"] is None,
+             60, "the snapshot's task to finish")
 
     status("ACTIVE")
     menu("resize")

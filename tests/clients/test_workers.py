@@ -55,9 +55,15 @@ class Link:
 
 
 def children(parent: int) -> set[int]:
+    # (/proc/PID/task/TID/children is only reliable while the children are stopped: it missed a running one)
     found = set()
-    for task in Path(f"/proc/{parent}/task").iterdir():
-        found.update(int(pid) for pid in (task / "children").read_text().split())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process has gone
+            continue
+        if int(fields[1]) == parent and fields[0] != "Z":
+            found.add(int(stat.parent.name))
     return found
 
 

@@ -16,12 +16,13 @@ from onestack.dashboard.pages.instances import status_class
 from onestack.dashboard.pages.paging import api_page
 from onestack.dashboard.web import Page, panel
 
-# Each across-projects panel: the service, its collection path, the body's list key, the page's title.
+# Each across-projects panel: the service, its collection path, the body's list key, the page's title
+# and the filter naming a project (Glance calls the project an image's owner).
 COLLECTIONS = {
-    "images": ("image", "/images", "images", "All images"),
-    "networks": ("network", "/networks", "networks", "All networks"),
-    "routers": ("network", "/routers", "routers", "All routers"),
-    "floating-ips": ("network", "/floatingips", "floatingips", "All floating IPs"),
+    "images": ("image", "/images", "images", "All images", "owner"),
+    "networks": ("network", "/networks", "networks", "All networks", "project_id"),
+    "routers": ("network", "/routers", "routers", "All routers", "project_id"),
+    "floating-ips": ("network", "/floatingips", "floatingips", "All floating IPs", "project_id"),
 }
 # Quota keys a person sets; the rest (Cinder's per-type keys, Nova's legacy ones) stay as they are.
 QUOTA_KEYS = {
@@ -37,8 +38,10 @@ async def collection(page: Page) -> Response:
     kind = page.request.path_params["kind"]
     if kind not in COLLECTIONS:
         raise ApiError(404, f"There is no admin panel {kind}.")
-    service, path, key, title = COLLECTIONS[kind]
-    listing, names = await asyncio.gather(api_page(page, service, path, key), project_names(page))
+    service, path, key, title, by_project = COLLECTIONS[kind]
+    project = page.request.query_params.get("project") or ""
+    filters = {by_project: project} if project else {}
+    listing, names = await asyncio.gather(api_page(page, service, path, key, **filters), project_names(page))
     rows = [{**item, "project": names.get(item.get("owner") or item.get("project_id") or "", item.get("owner") or
                                           item.get("project_id") or ""),
              "status_class": status_class(item.get("status"))} for item in listing["items"]]
@@ -46,7 +49,7 @@ async def collection(page: Page) -> Response:
     if kind == "routers":  # to name each router's gateway network
         externals = (await page.cloud.get("network", "/networks", **{"router:external": "true"}))["networks"]
     return page.render(f"admin_{kind.replace('-', '_')}.html", title=title, kind=kind, rows=rows,
-                       marker=listing["marker"], next_marker=listing["next_marker"],
+                       marker=listing["marker"], next_marker=listing["next_marker"], project=project,
                        projects=sorted(({"id": i, "name": n} for i, n in names.items()), key=lambda p: p["name"]),
                        externals={n["id"]: n.get("name") or n["id"] for n in externals})
 
@@ -56,7 +59,7 @@ async def delete_in_collection(page: Page) -> Response:
     kind, item_id = page.request.path_params["kind"], page.request.path_params["id"]
     if kind not in COLLECTIONS:
         raise ApiError(404, f"There is no admin panel {kind}.")
-    service, path, _, _ = COLLECTIONS[kind]
+    service, path = COLLECTIONS[kind][:2]
     await page.cloud.delete(service, f"{path}/{item_id}")
     return page.done("Released." if kind == "floating-ips" else "Deleted.", f"/admin/{kind}")
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from onestack.forksafe import renew_in_children
+
 # How each status is named in a resource's failure reason (the client exception names Heat shows).
 KINDS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
          409: "Conflict", 413: "OverLimit", 500: "InternalServerError", 501: "NotImplemented",
@@ -122,10 +124,14 @@ class Cloud:
         self.identity_url = identity_url.rstrip("/")
         self.region = region
         self.user: ServiceUser | None = None
-        self.http = httpx.Client(timeout=60.0)
         # One line per call the engine makes would drown the cloud's own access log.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        self._sessions: dict[str, Session] = {}
+        self._reconnect()
+        renew_in_children(self, Cloud._reconnect)
+
+    def _reconnect(self) -> None:
+        self.http = httpx.Client(timeout=60.0)
+        self._sessions: dict[str, Session] = {}  # each holds the client it was made with
         self._lock = threading.Lock()
 
     def _issue(self, body: dict) -> Session:

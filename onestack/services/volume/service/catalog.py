@@ -12,6 +12,8 @@ import time
 
 import httpx
 
+from onestack.forksafe import renew_in_children
+
 # The interfaces a service inside the cloud prefers, best first.
 INTERFACES = ("internal", "public")
 TIMEOUT = httpx.Timeout(30.0, read=300.0)
@@ -32,6 +34,10 @@ class Catalog:
     def __init__(self, identity_url: str, region: str):
         self.identity_url = identity_url.rstrip("/")
         self.region = region
+        self._reconnect()
+        renew_in_children(self, Catalog._reconnect)
+
+    def _reconnect(self) -> None:
         # One client for every call to the cloud's APIs: its connections are kept alive and reused.
         self.http = httpx.Client(timeout=TIMEOUT)
         self._seen: dict[str, tuple[float, list]] = {}
