@@ -121,6 +121,9 @@ def test_volumes_snapshots_and_clones_are_rbd_images_the_database_names(rbd_clou
     wait(lambda: f"snapshot-{snap['id']}" not in rbd_snaps(ceph_cluster, image), 60, "rbd snapshot gone")
     assert "parent" not in rbd_info(ceph_cluster, f"volume-{clone['id']}")
     assert holds(ceph_cluster, f"volume-{clone['id']}", 0x11)
+    # the RBD snapshot goes before the snapshot's row: the source is deletable once the API no longer lists it
+    wait(lambda: snap["id"] not in cli("volume", "snapshot", "list", "-f", "value", "-c", "ID").stdout, 60,
+         "snapshot gone from the API")
 
     for volume in (source, clone, plain):
         cli("volume", "delete", volume["id"])
