@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
@@ -29,6 +30,7 @@ def join(data_dir, url: str, host: str, tunnel_ip: str) -> subprocess.Popen:
                             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": os.getcwd()})
 
 
+@pytest.mark.postgres
 def test_a_joined_host_registers_heartbeats_runs_its_instances_and_stops_on_sigterm(tmp_path):
     with scratch_database() as url:
         cloud = Cloud(tmp_path / "controller", database=url,

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 
 from tests.api.helpers import upload_image, wait
@@ -67,6 +68,7 @@ def test_key_rotation_keeps_issued_tokens_valid(cloud):
         assert resp.status_code == 200
 
 
+@pytest.mark.postgres
 def test_server_on_postgresql(tmp_path):
     with scratch_database() as url:
         cloud = Cloud(tmp_path / "data", database=url)
@@ -127,6 +129,7 @@ def test_kill_9_during_writes_loses_no_committed_row_and_leaves_no_half_row(tmp_
         cloud.stop()
 
 
+@pytest.mark.postgres
 def test_two_api_processes_share_one_postgresql(tmp_path):
     """Scale-out: a revocation made through one process is honoured by the other within its poll interval."""
     with scratch_database() as url:

@@ -126,6 +126,7 @@ def only_joined_hosts_schedule(nova: httpx.Client, hosts: list[Host], seconds: f
     ok(nova.put(f"/os-services/{services()['controller']['id']}", json={"status": "disabled"}))
 
 
+@pytest.mark.postgres
 def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
     require_dataplane()
     underlay, (controller, tunnel_a, tunnel_b) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:3]
@@ -194,6 +195,7 @@ def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
 
 
 @pytest.mark.qemu
+@pytest.mark.postgres
 def test_real_guests_on_two_joined_hosts_reach_each_other_and_the_controllers_dhcp_and_metadata(tmp_path,
                                                                                                  tiny_image):
     """QEMU guests on hosts A and B: each gets its address from the controller's dnsmasq and its identity

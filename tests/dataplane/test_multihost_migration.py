@@ -16,7 +16,7 @@ from tests.dataplane.test_multihost import V253, Host, only_joined_hosts_schedul
 from tests.drivers import serial
 from tests.pgtools import scratch_database
 
-pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane"), pytest.mark.qemu]
+pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane"), pytest.mark.qemu, pytest.mark.postgres]
 V280 = {"X-OpenStack-Nova-API-Version": "2.80"}
 SECTOR = 1_500_000  # past the tiny image's filesystem, inside its 1 GiB disk
 

@@ -10,12 +10,18 @@ from __future__ import annotations
 import os
 import random
 
+import pytest
+
 from onestack.drivers.netns import converge
 from tests.cloudfixture import Cloud
 from tests.dataplane.kernel import require_dataplane
 from tests.hardening.chaos import Chaos
 
+SECONDS = float(os.environ.get("CHAOS_SECONDS", "20"))
 
+
+# make chaos runs for CHAOS_SECONDS, then restarts and checks: more than the suite's 10-minute default
+@pytest.mark.timeout(max(600, int(SECONDS) + 600))
 def test_kill_9_anywhere_loses_nothing(tmp_path, capsys):
     dataplane = os.environ.get("CHAOS_DATAPLANE") == "1"
     settings = {}
@@ -28,7 +34,7 @@ def test_kill_9_anywhere_loses_nothing(tmp_path, capsys):
     try:
         run = Chaos(cloud, seed=int(os.environ.get("CHAOS_SEED", "19")),
                     kills=int(os.environ.get("CHAOS_KILLS", "3")),
-                    seconds=float(os.environ.get("CHAOS_SECONDS", "20")),
+                    seconds=SECONDS,
                     threads=int(os.environ.get("CHAOS_THREADS", "3")), dataplane=dataplane)
         report = run.run()
         with capsys.disabled():
