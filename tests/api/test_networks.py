@@ -193,6 +193,9 @@ def test_projects_are_walls_and_sharing_opens_one(cloud, admin, nadmin, tenant):
         assert error(other.put(f"/networks/{shared['id']}", json={"network": {"name": "mine"}}), 403)["type"]
         unshare = nadmin.put(f"/networks/{shared['id']}", json={"network": {"shared": False}})
         assert error(unshare, 409)["type"] == "InvalidSharedSetting"
+        # gone again: a shared network left on the worker's cloud is one more every later project may use
+        ok(other.delete(f"/ports/{theirs['id']}"), 204)
+        ok(nadmin.delete(f"/networks/{shared['id']}"), 204)
 
 
 def test_readers_read_only(cloud, admin, tenant):

@@ -135,6 +135,8 @@ def test_wildcard_share_is_the_shared_flag_and_bumps_revision(nadmin, tenant, ot
     ok(nadmin.put(f"/networks/{net['id']}", json={"network": {"shared": True}}))
     found = ok(nadmin.get("/rbac-policies", params={"object_id": net["id"], "target_tenant": "*"}))["rbac_policies"]
     assert [p["action"] for p in found] == ["access_as_shared"]
+    # gone again: a shared network left on the worker's cloud is one more every later project may use
+    ok(nadmin.delete(f"/networks/{net['id']}"), 204)
 
 
 def test_external_access_for_one_project(nadmin, tenant, other_tenant):

@@ -39,15 +39,6 @@ def image_id(cloud):
         return image["id"]
 
 
-def ambiguous(cloud, nova) -> bool:
-    """Whether the project sees networks besides its own: other tests' shared networks on this worker's
-    cloud make a request that names no network ambiguous, which Nova answers with a 409."""
-    with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": nova.headers["X-Auth-Token"]},
-                      timeout=60) as neutron:
-        visible = ok(neutron.get("/networks", params={"router:external": "false"}))["networks"]
-    return [n["id"] for n in visible] != [nova.network_id]
-
-
 def boot(nova, image_id, **extra) -> dict:
     body = {"server": {"name": name("vm"), "imageRef": image_id, "flavorRef": "1",
                        "networks": [{"uuid": nova.network_id}], **extra}}

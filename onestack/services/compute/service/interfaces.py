@@ -20,7 +20,7 @@ from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
 from onestack.services.compute.policies import authorize
 from onestack.services.compute.service.host_drivers import HostDrivers
-from onestack.services.compute.service.networking import InstanceNetworking
+from onestack.services.compute.service.networking import InstanceNetworking, NetworkAmbiguous, NetworkMissing
 from onestack.services.compute.service.servers import Servers
 from onestack.services.network.public import PortInfo
 
@@ -61,7 +61,12 @@ class Interfaces:
             wanted = [{"uuid": net_id, **({"fixed_ip": fixed_ips[0]["ip_address"]} if fixed_ips else {})}]
         else:
             wanted = None  # the one network the project may use, as a boot without networks
-        entries = self.networking.requested(ctx, wanted)
+        try:
+            entries = self.networking.requested(ctx, wanted)
+        except NetworkAmbiguous as error:  # Nova's attach answers 400 where its boot answers 409
+            raise BadRequest(error.message) from None
+        except NetworkMissing as error:  # and 404 (NetworkNotFound) where its boot answers 400
+            raise NotFound(error.message) from None
         if not entries:
             raise BadRequest("No network is available to attach an interface to.")
         return entries[0]

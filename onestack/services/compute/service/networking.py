@@ -16,6 +16,21 @@ from onestack.services.network.public import Network, PortInfo
 OWNER = "compute:nova"
 
 
+class NetworkAmbiguous(Conflict):
+    """A request that names no network while the project may use several: a boot answers 409 (Nova's), an
+    interface attach turns it into 400, as Nova does."""
+
+    def __init__(self):
+        super().__init__("Multiple possible networks found, use a Network ID to be more specific.")
+
+
+class NetworkMissing(BadRequest):
+    """A requested network the caller cannot see: 400 on boot, 404 (NetworkNotFound) on interface attach."""
+
+    def __init__(self, network_id: str):
+        super().__init__(f"Network {network_id} could not be found.")
+
+
 def service_context(instance: Instance) -> Context:
     return Context(user_id=instance.user_id, user_domain_id="default", project_id=instance.project_id,
                    roles=frozenset({"admin", "member", "reader"}))
@@ -44,7 +59,7 @@ class InstanceNetworking:
         if networks is None or networks == "auto":
             visible = self.network.networks(ctx, external=False)
             if len(visible) > 1:
-                raise Conflict("Multiple possible networks found, use a Network ID to be more specific.")
+                raise NetworkAmbiguous
             return [{"network_id": visible[0].id}] if visible else []
         found = []
         for entry in networks:
@@ -57,7 +72,7 @@ class InstanceNetworking:
             try:
                 network = self.network.network(ctx, entry["uuid"])
             except NotFound:
-                raise BadRequest(f"Network {entry['uuid']} could not be found.") from None
+                raise NetworkMissing(entry["uuid"]) from None
             item = {"network_id": network.id}
             if entry.get("fixed_ip"):
                 item["fixed_ip"] = entry["fixed_ip"]
