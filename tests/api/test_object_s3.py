@@ -2,10 +2,12 @@
 every bad request, and the catalog entry."""
 
 import base64
+import datetime
 import email.utils
 import hashlib
 import hmac
 import time
+from unittest import mock
 
 import httpx
 from botocore.auth import SigV4Auth, SigV4QueryAuth
@@ -75,11 +77,18 @@ def test_who_signed_is_checked(cloud, admin):
                                                        "X-Amz-Date": "20240101T000000Z"})
     assert malformed.status_code == 400 and code(malformed) == "AuthorizationHeaderMalformed"
     assert code(httpx.get(f"{cloud.url}/s3/", headers={"Authorization": "Bearer x"})) == "AccessDenied"
-    # a presigned URL past its expiry
+    # a presigned URL past its expiry (signed an hour ago, valid for a minute), and one whose expiry is
+    # out of S3's range (1 s to 7 days)
+    request = AWSRequest(method="GET", url=f"{cloud.url}/s3/", headers={})
+    an_hour_ago = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(hours=1)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=an_hour_ago):
+        SigV4QueryAuth(Credentials(access, secret), "s3", "RegionOne", expires=60).add_auth(request)
+    expired = httpx.get(request.url)
+    assert expired.status_code == 403 and code(expired) == "AccessDenied" and "expired" in expired.text
     request = AWSRequest(method="GET", url=f"{cloud.url}/s3/", headers={})
     SigV4QueryAuth(Credentials(access, secret), "s3", "RegionOne", expires=1).add_auth(request)
-    url = request.url.replace("X-Amz-Expires=1", "X-Amz-Expires=0")
-    assert httpx.get(url).status_code in (400, 403)
+    zero = httpx.get(request.url.replace("X-Amz-Expires=1", "X-Amz-Expires=0"))
+    assert zero.status_code == 400 and code(zero) == "AuthorizationQueryParametersError"
     # deleting the credential in Identity stops it at once
     user_id = admin.get("/credentials", params={"type": "ec2"}).json()["credentials"]
     owner = next(c["user_id"] for c in user_id if access in c["blob"])

@@ -191,6 +191,10 @@ def test_reset_state_is_an_admins_repair(tenant, image_id, nova_admin):
 
 def test_unshelve_to_a_zone_from_2_77_and_to_a_host_from_2_91(tenant, nova_admin, image_id):
     server_id, act = active_server(tenant, image_id)
+    # a server still on its host goes nowhere else (asked before the shelve: once shelved, it is offloaded
+    # at once, so the window in which it is shelved but on its host is too short to test)
+    assert tenant.post(act, json={"unshelve": {"availability_zone": "nova"}},
+                       headers={"X-OpenStack-Nova-API-Version": "2.77"}).status_code == 409
     ok(tenant.post(act, json={"shelve": None}), 202)
     wait(tenant, server_id, "SHELVED_OFFLOADED")
     hosts = [h["hypervisor_hostname"] for h in ok(nova_admin.get("/os-hypervisors"))["hypervisors"]]
@@ -202,10 +206,6 @@ def test_unshelve_to_a_zone_from_2_77_and_to_a_host_from_2_91(tenant, nova_admin
     ok(nova_admin.post(act, json=to_host, headers={"X-OpenStack-Nova-API-Version": "2.91"}), 202)
     wait(tenant, server_id, "ACTIVE")
     assert ok(nova_admin.get(f"/servers/{server_id}"))["server"]["OS-EXT-SRV-ATTR:host"] == hosts[-1]
-    # a server still on its host goes nowhere else
-    ok(tenant.post(act, json={"shelve": None}), 202)
-    assert tenant.post(act, json={"unshelve": {"availability_zone": "nova"}},
-                       headers={"X-OpenStack-Nova-API-Version": "2.77"}).status_code in (202, 409)
 
 
 def test_restore_and_force_delete_need_a_soft_deleted_server(tenant, nova_admin, image_id):

@@ -247,7 +247,7 @@ def test_tenants_are_walls_for_backups(cloud, admin, storage):
     assert resp.status_code == 404
     reader = Project(cloud, admin, role="reader")
     resp = reader.http.post("/backups", json={"backup": {"volume_id": volume["id"]}})
-    assert resp.status_code in (403, 404)
+    assert resp.status_code == 403, resp.text  # the reader sees the volume, but backup:create wants a member
 
 
 @pytest.mark.parametrize("body", [
@@ -271,6 +271,6 @@ def test_malformed_restores_and_actions_are_400(storage, cinder_admin):
     path = f"/backups/{backup['id']}/action"
     assert storage.http.post(path, json={"os-reset_status": {"status": "error"}}).status_code == 403
     for body in ({}, {"os-reset_status": {}}, {"os-reset_status": {"status": "restoring"}}, {"os-bogus": {}}):
-        assert cinder_admin.post(path, json=body).status_code in (400, 404), body
+        assert cinder_admin.post(path, json=body).status_code == 400, body
     assert storage.http.get("/backups/not-a-uuid").status_code == 404
     assert storage.http.get("/backups/detail", params={"sort": "nope:asc"}).status_code == 400
