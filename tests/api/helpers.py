@@ -34,6 +34,16 @@ def grant(admin: httpx.Client, project_id: str, user_id: str, role: str = "membe
     ok(admin.put(f"/projects/{project_id}/users/{user_id}/roles/{role_id(admin, role)}"), 204)
 
 
+def network_access(cloud, token: str) -> tuple[int, int]:
+    """What ``token`` may really do in its project, asked of another service than the one that granted it:
+    the statuses of listing networks and of creating one (a member's (200, 201), a reader's (200, 403), a
+    token that no longer counts (401, 401))."""
+    with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": token}, timeout=60) as neutron:
+        listed = neutron.get("/networks").status_code
+        made = neutron.post("/networks", json={"network": {"name": name("access")}}).status_code
+    return listed, made
+
+
 def member_of_new_project(cloud, admin: httpx.Client, role: str = "member") -> tuple[dict, dict, str]:
     """A fresh project and user holding ``role`` on it, and a token scoped to it."""
     project = make_project(admin)

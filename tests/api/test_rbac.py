@@ -37,6 +37,13 @@ def test_share_a_network_with_one_project(tenant, other_tenant, make_tenant):
     listed = ok(tenant.http.get("/rbac-policies", params={"object_id": net["id"], "fields": ["id", "action"]}))
     assert listed["rbac_policies"] == [{"id": pol["id"], "action": "access_as_shared"}]
 
+    # Revoked (once the target's port, which holds it, is gone), the share takes the access with it.
+    ok(other_tenant.http.delete(f"/ports/{port['id']}"), 204)
+    ok(tenant.http.delete(f"/rbac-policies/{pol['id']}"), 204)
+    assert error(other_tenant.http.get(f"/networks/{net['id']}"), 404)["type"] == "NetworkNotFound"
+    assert sub["id"] not in ids(other_tenant.http.get("/subnets"), "subnets")
+    assert error(other_tenant.http.post("/ports", json={"port": {"network_id": net["id"]}}), 404)
+
 
 def test_only_owners_share_and_only_admins_share_with_everyone(nadmin, tenant, other_tenant):
     net = network(tenant.http)

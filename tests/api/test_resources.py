@@ -1,6 +1,6 @@
 import httpx
 
-from tests.api.helpers import grant, make_project, make_user, name, ok, role_id
+from tests.api.helpers import grant, make_project, make_user, name, network_access, ok, role_id
 
 
 def test_project_crud_and_conflict(admin):
@@ -73,8 +73,10 @@ def test_groups_and_group_roles(cloud, admin):
     assert [g["id"] for g in ok(admin.get(f"/users/{user['id']}/groups"))["groups"]] == [group["id"]]
     member = role_id(admin, "member")
     ok(admin.put(f"/projects/{project['id']}/groups/{group['id']}/roles/{member}"), 204)
-    token = ok(cloud.issue(user["name"], "secret-pass-1", project["name"]), 201)["token"]
-    assert "member" in {r["name"] for r in token["roles"]}
+    issued = cloud.issue(user["name"], "secret-pass-1", project["name"])
+    assert issued.status_code == 201, issued.text
+    assert "member" in {r["name"] for r in issued.json()["token"]["roles"]}
+    assert network_access(cloud, issued.headers["X-Subject-Token"]) == (200, 201)  # the group's role works
     ok(admin.delete(f"/groups/{group['id']}/users/{user['id']}"), 204)
     assert cloud.issue(user["name"], "secret-pass-1", project["name"]).status_code == 401
 
@@ -87,8 +89,10 @@ def test_inherited_roles_reach_child_projects(cloud, admin):
     ok(admin.put(f"/OS-INHERIT/projects/{parent['id']}/users/{user['id']}/roles/{reader}/inherited_to_projects"),
        204)
     assert cloud.issue(user["name"], "secret-pass-1", parent["name"]).status_code == 401
-    token = ok(cloud.issue(user["name"], "secret-pass-1", child["name"]), 201)["token"]
-    assert [r["name"] for r in token["roles"]] == ["reader"]
+    issued = cloud.issue(user["name"], "secret-pass-1", child["name"])
+    assert issued.status_code == 201, issued.text
+    assert [r["name"] for r in issued.json()["token"]["roles"]] == ["reader"]
+    assert network_access(cloud, issued.headers["X-Subject-Token"]) == (200, 403)  # it reads, it cannot write
     listed = ok(admin.get(f"/users/{user['id']}/projects"))["projects"]
     assert [p["id"] for p in listed] == [child["id"]]
     grandchild = make_project(admin, parent_id=child["id"])
@@ -177,8 +181,16 @@ def test_system_grants_and_role_inferences(cloud, admin):
     assert [r["name"] for r in ok(admin.get(f"/system/users/{user['id']}/roles"))["roles"]] == ["reader"]
     scoped = cloud.issue(user["name"], "secret-pass-1", None, scope={"system": {"all": True}})
     assert ok(scoped, 201)["token"]["system"] == {"all": True}
+    system = httpx.Client(base_url=f"{cloud.auth_url}/v3", headers={"X-Auth-Token": scoped.headers["X-Subject-Token"]})
+    # the grant works: the system reader lists every project, and changes none
+    someone_elses = make_project(admin)
+    assert someone_elses["id"] in {p["id"] for p in ok(system.get("/projects"))["projects"]}
+    assert system.post("/projects", json={"project": {"name": name("p")}}).status_code == 403
     ok(admin.delete(f"/system/users/{user['id']}/roles/{reader}"), 204)
     assert admin.get(f"/system/users/{user['id']}/roles/{reader}").status_code == 404
+    # revoked: the token it had counts no more, and no new one is issued
+    assert system.get("/projects").status_code == 401
+    assert cloud.issue(user["name"], "secret-pass-1", None, scope={"system": {"all": True}}).status_code == 401
     inferences = {i["prior_role"]["name"]: {r["name"] for r in i["implies"]}
                   for i in ok(admin.get("/role_inferences"))["role_inferences"]}
     assert inferences["admin"] == {"member"} and inferences["member"] == {"reader"}

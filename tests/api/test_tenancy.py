@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.api.helpers import make_project, make_user, member_of_new_project, name, ok
+from tests.api.helpers import make_project, make_user, member_of_new_project, name, network_access, ok
 
 
 @pytest.fixture
@@ -111,6 +111,8 @@ def test_domain_manager_runs_its_domain_but_cannot_hand_out_admin(cloud, admin):
     member = ok(admin.get("/roles", params={"name": "member"}))["roles"][0]["id"]
     admin_role = ok(admin.get("/roles", params={"name": "admin"}))["roles"][0]["id"]
     ok(http.put(f"/projects/{project['id']}/users/{staff['id']}/roles/{member}"), 204)
+    staff_token = cloud.token("staff", "staff-pass-1", project["name"], domain=domain["name"])
+    assert network_access(cloud, staff_token) == (200, 201)  # the manager's grant makes a working member
     assert http.put(f"/projects/{project['id']}/users/{staff['id']}/roles/{admin_role}").status_code == 403
     assert http.post("/projects", json={"project": {"name": "elsewhere", "domain_id": "default"}}).status_code == 403
     assert http.post("/users", json={"user": {"name": "x", "domain_id": "default"}}).status_code == 403

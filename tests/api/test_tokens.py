@@ -2,7 +2,7 @@ import time
 
 import httpx
 
-from tests.api.helpers import grant, make_project, make_user, member_of_new_project, name, ok
+from tests.api.helpers import grant, make_project, make_user, member_of_new_project, name, network_access, ok
 
 
 def test_issue_project_token(cloud):
@@ -97,9 +97,11 @@ def test_removing_the_role_invalidates_the_scoped_token(cloud, admin):
     project, user, token = member_of_new_project(cloud, admin)
     headers = {"X-Auth-Token": cloud.token(), "X-Subject-Token": token}
     assert httpx.get(f"{cloud.auth_url}/v3/auth/tokens", headers=headers).status_code == 200
+    assert network_access(cloud, token) == (200, 201)
     roles = ok(admin.get(f"/projects/{project['id']}/users/{user['id']}/roles"))["roles"]
     ok(admin.delete(f"/projects/{project['id']}/users/{user['id']}/roles/{roles[0]['id']}"), 204)
     assert httpx.get(f"{cloud.auth_url}/v3/auth/tokens", headers=headers).status_code == 404
+    assert network_access(cloud, token) == (401, 401)  # other services refuse it too, not only Identity
 
 
 def test_lockout_after_failed_attempts(cloud, admin):
