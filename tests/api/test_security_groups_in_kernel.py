@@ -14,7 +14,7 @@ from onestack.drivers.netns import firewall
 from onestack.services.network.reconcile.security import port_rules
 from tests.api.helpers import name, ok
 from tests.api.network_helpers import create
-from tests.drivers.lab import Guest, random_net, sh, skip_unless_able
+from tests.drivers.lab import Guest, prove_paths, random_net, sh, skip_unless_able
 
 pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("firewall")]
 skip_unless_able()
@@ -45,6 +45,7 @@ def lab(cloud, tenant):
         sh("ip", "link", "set", BRIDGE, "up")
         for guest in guests:
             guest.create(BRIDGE)
+        prove_paths(guests)  # before the filter: a refusal later is the security groups' doing
         yield converge, groups, guests
     finally:
         firewall.purge(SCOPE)

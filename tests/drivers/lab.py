@@ -11,6 +11,7 @@ import random
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -112,6 +113,16 @@ class Guest:
         sh("ip", "-n", self.netns, "link", "set", "lo", "up")
         host_ip(self.host, "link", "set", self.device, "master", bridge, "up")
         self.server = subprocess.Popen(["ip", "netns", "exec", self.netns, sys.executable, "-c", SERVER, str(TCP_PORT)])
+        self.wait_listening()
+
+    def wait_listening(self, seconds: float = 15) -> None:
+        """Until the echo server listens: a connect refused because it has not bound yet would pass for a
+        filter's drop."""
+        deadline = time.monotonic() + seconds
+        while not sh("ip", "netns", "exec", self.netns, "ss", "-Hltn", f"sport = :{TCP_PORT}").stdout.strip():
+            assert self.server.poll() is None, f"the echo server in {self.netns} exited ({self.server.returncode})"
+            assert time.monotonic() < deadline, f"the echo server in {self.netns} did not listen in {seconds} s"
+            time.sleep(0.02)
 
     def destroy(self) -> None:
         if self.server:
@@ -150,6 +161,16 @@ class Guest:
 
     def forget_neighbours(self) -> None:
         sh("ip", "-n", self.netns, "neigh", "flush", "all")
+
+
+def prove_paths(guests: list[Guest]) -> None:
+    """Before any filter: every guest pings every other and reaches its echo server, so a later refusal is
+    the filter's doing, not a broken lab."""
+    for source in guests:
+        for target in guests:
+            if source is not target:
+                assert source.pings(target), f"{source.netns} cannot ping {target.netns} with no filter"
+                assert source.connects(target), f"{source.netns} cannot reach {target.netns}'s server with no filter"
 
 
 def scope_lines(scope: str) -> list[str]:

@@ -17,6 +17,7 @@ import pytest
 
 from onestack.drivers.netns import firewall
 from onestack.drivers.netns.firewall import PortRules, Rule
+from tests.drivers import lab
 from tests.drivers.lab import TCP_PORT, Guest, host_ip, random_net, scope_lines, sh, skip_unless_able
 
 pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("firewall")]
@@ -44,6 +45,7 @@ def guests():
         sh("ip", "link", "set", BRIDGE, "up")
         for guest in made:
             guest.create(BRIDGE)
+        lab.prove_paths(made)
         yield made
     finally:
         for scope in (SCOPE, OTHER_SCOPE, BENCH_SCOPE):
@@ -55,6 +57,11 @@ def guests():
 
 def test_ingress_is_denied_by_default(guests):
     a, b, _ = guests
+    # through the filter, the path works while b admits it...
+    firewall.converge(SCOPE, [a.rules(EGRESS), b.rules(EGRESS, ICMP_IN, Rule("ingress", "IPv4", "tcp", TCP_PORT,
+                                                                            TCP_PORT))])
+    assert a.pings(b) and a.connects(b)
+    # ...and without a rule admitting it, nothing comes in
     firewall.converge(SCOPE, [a.rules(EGRESS), b.rules(EGRESS)])
     assert not a.pings(b)
     assert not a.connects(b)
@@ -142,6 +149,8 @@ def test_spoofed_source_ip_is_dropped_unless_an_allowed_address_pair(guests):
 def test_spoofed_mac_is_dropped_unless_an_allowed_address_pair(guests):
     a, b, _ = guests
     other_mac = "fa:16:3e:ee:ee:01"
+    firewall.converge(SCOPE, [a.rules(EGRESS), b.rules(EGRESS, ICMP_IN)])
+    assert a.pings(b)  # with its own MAC, a gets through
     sh("ip", "-n", a.netns, "link", "set", "eth0", "address", other_mac)
     try:
         b.forget_neighbours()
@@ -241,7 +250,7 @@ def test_in_a_host_namespace_the_filter_stays_there():
         for guest in made:
             guest.create(BRIDGE)
         x, y = made
-        assert x.pings(y)
+        lab.prove_paths(made)
         ports = repr([x.rules(EGRESS), y.rules(EGRESS)])
         sh("ip", "netns", "exec", host, sys.executable, "-c",
            f"from onestack.drivers.netns.firewall import PortRules, Rule, converge; converge({HOST_SCOPE!r}, {ports})")
@@ -255,7 +264,7 @@ def test_in_a_host_namespace_the_filter_stays_there():
 
 
 def test_a_rule_change_takes_effect_within_a_second(guests):
-    a, b, _ = guests
+    a, b, _ = guests  # (the guests fixture proved the path works unfiltered)
     firewall.converge(SCOPE, [a.rules(EGRESS), b.rules(EGRESS)])
     assert not a.pings(b)
     start = time.monotonic()
