@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -34,6 +36,14 @@ TEST_SETTINGS = {
 TEST_PASSWORDS = ("secret-pass-1",)
 # a Fernet token (Keystone's), or a signature parameter whose value the log's filter did not mask
 SECRET_SHAPES = re.compile(r"gAAAAA[A-Za-z0-9_-]{40,}|(?i:temp_url_sig|x-amz-signature|signature)=(?!\*\*\*)[^&\s\"']+")
+
+
+def gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie has: it holds no port, file or lock any more)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
 
 
 def free_port() -> int:
@@ -98,6 +108,17 @@ class Cloud:
             args += ["--database", self.database]
         self.onestack(*args)
         return self
+
+    def kill_9(self, seconds: float = 30) -> int:
+        """``kill -9`` of the serving process; returns its pid once it is gone, so a restart finds its port
+        free and no process left to take for a running server."""
+        pid = int((self.data_dir / "onestack.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + seconds
+        while not gone(pid):
+            assert time.monotonic() < deadline, f"process {pid} outlived kill -9 by {seconds} s"
+            time.sleep(0.01)
+        return pid
 
     def execute(self, statement: str, **params) -> None:
         """Change the cloud's database behind its back, SQLite or PostgreSQL (what a test simulates: a clock

@@ -2,9 +2,6 @@
 through a kill -9 of the cloud."""
 
 import json
-import os
-import signal
-import time
 import uuid
 
 import httpx
@@ -123,8 +120,7 @@ def test_a_failed_stack_says_why_on_the_cli(cloud, tmp_path):
 
 def kill_9_and_restart(cloud, heat: httpx.Client) -> None:
     """kill -9 of the cloud's process, then the same cloud up again; ``heat`` gets demo's new token."""
-    os.kill(int((cloud.data_dir / "onestack.pid").read_text()), signal.SIGKILL)
-    time.sleep(0.5)
+    cloud.kill_9()
     cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
     heat.headers["X-Auth-Token"] = cloud.token("demo", project="demo")
 

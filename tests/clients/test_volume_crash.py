@@ -2,7 +2,6 @@
 with the reason after restart, and no file of it is left (Cinder's start-up cleanup)."""
 
 import os
-import signal
 import time
 
 import httpx
@@ -41,8 +40,7 @@ def test_kill_9_during_a_create_from_an_image(crash_cloud):
                                                    (store.iterdir() if store.exists() else ())):
         time.sleep(0.005)
     assert any(p.name.startswith(".image-") for p in store.iterdir()), "the download never started"
-    os.kill(int((cloud.data_dir / "onestack.pid").read_text()), signal.SIGKILL)
-    time.sleep(0.2)
+    cloud.kill_9()
     cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
     volumes, images = admin_clients(cloud)
     ended = ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]

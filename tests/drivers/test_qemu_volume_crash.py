@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import threading
-import time
 
 import httpx
 import pytest
@@ -29,8 +28,7 @@ def kill_while(cloud: Cloud, qemu_pid: int, request, volume: str, status: str) -
     try:
         threading.Thread(target=request, daemon=True).start()
         wait(lambda: volume_status(cloud, volume) == status, 30, f"{volume} {status}")
-        os.kill(int((cloud.data_dir / "onestack.pid").read_text()), signal.SIGKILL)
-        time.sleep(0.2)
+        cloud.kill_9()
     finally:
         os.kill(qemu_pid, signal.SIGCONT)
     cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")

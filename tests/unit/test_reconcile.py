@@ -38,7 +38,7 @@ def test_a_delay_that_runs_out_while_its_key_is_busy_waits_for_done_without_spin
     q.put("k", delay=0.05)
     q.put("k")
     assert q.get(0.1) == "k"  # busy from now on; its delayed turn falls due meanwhile
-    time.sleep(0.06)
+    time.sleep(0.06)  # the 0.05 s delay runs out: the time itself is what is tested
     spins = 0
     original = q._promote_due
 
