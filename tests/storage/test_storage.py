@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from onestack.config import Settings
@@ -103,3 +103,15 @@ def test_revision_is_seen_by_another_process_view(db):
         pass
     reader._checked = 0.0  # the poll interval has passed
     assert reader.revision() == before + 1
+
+
+def test_an_acknowledged_commit_is_on_the_disk(db):
+    """SQLite: WAL, fsynced at every commit (synchronous=FULL), so a write the API acknowledged survives a
+    power cut. PostgreSQL keeps its defaults, which are already so (fsync and synchronous_commit on)."""
+    with db.read() as session:
+        if db.is_sqlite:
+            assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert session.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        else:
+            assert session.execute(text("SHOW fsync")).scalar() == "on"
+            assert session.execute(text("SHOW synchronous_commit")).scalar() == "on"
