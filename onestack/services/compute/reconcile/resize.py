@@ -37,8 +37,9 @@ class ResizeSteps(MoveSteps):
 
     def migrate(self, instance: Instance) -> None:
         migration = self._migration(instance)
-        if migration.dest_compute != migration.source_compute:
-            self.hosts.driver(migration.source_compute).power_off(instance.id)
+        source = self.hosts.driver(migration.source_compute)
+        if migration.dest_compute != migration.source_compute and _exists(source, instance.id):
+            source.power_off(instance.id)  # (a guest its host lost has nothing to stop)
         self._advance(instance, st.RESIZE_MIGRATING, {"status": "post-migrating"}, task_state=st.RESIZE_MIGRATED)
 
     def migrated(self, instance: Instance) -> None:
@@ -53,7 +54,7 @@ class ResizeSteps(MoveSteps):
         driver = self.hosts.driver(migration.dest_compute)
         spec = self.specs.spec(instance)
         if migration.dest_compute == migration.source_compute:
-            driver.resize(spec)
+            _resized(driver, spec)
         else:
             self._copy_disks(instance, migration, spec)
             driver.spawn(spec)
@@ -66,9 +67,11 @@ class ResizeSteps(MoveSteps):
 
     def _copy_disks(self, instance: Instance, migration: Migration, spec) -> None:
         """The stopped source's disks served to the destination, copied there, no longer served."""
-        if self.hosts.driver(migration.dest_compute).instance_info(instance.id).power_state != PowerState.NOSTATE:
+        if _exists(self.hosts.driver(migration.dest_compute), instance.id):
             return  # made there already: a repeated step
         source = self.hosts.driver(migration.source_compute)
+        if not _exists(source, instance.id):
+            return  # the source lost the guest and its disks: the destination makes it anew
         uri = source.export_disks(instance.id, self.hosts.address(migration.source_compute) or "127.0.0.1")
         try:
             self.hosts.driver(migration.dest_compute).import_disks(spec, uri)
@@ -92,10 +95,13 @@ class ResizeSteps(MoveSteps):
         spec = self.specs.spec(instance, flavor=migration.old_flavor)
         driver = self.hosts.driver(source)
         if source == dest:
-            driver.resize(spec)
+            _resized(driver, spec)
         else:
             self.hosts.driver(dest).destroy(instance.id)
-            driver.power_on(spec)
+            if _exists(driver, instance.id):
+                driver.power_on(spec)
+            else:
+                driver.spawn(spec)  # the source lost the guest while the resize waited: made again there
         if instance.task_args.get(OLD_VM_STATE) == st.STOPPED:
             driver.power_off(instance.id)
         power = driver.instance_info(instance.id).power_state
@@ -120,6 +126,20 @@ class ResizeSteps(MoveSteps):
                 and migration.source_compute in self.hosts.names():
             self.hosts.driver(migration.source_compute).destroy(instance.id)
         self.scheduler.release_migration(migration.uuid)
+
+
+def _exists(driver, instance_id: str) -> bool:
+    return driver.instance_info(instance_id).power_state != PowerState.NOSTATE
+
+
+def _resized(driver, spec) -> None:
+    """The guest on this host with ``spec``'s flavor: resized in place, or made anew if the host no longer has
+    it (a kill -9 takes a fake host's guests with the process; a real host may have lost its disks), so a
+    resize cut by a crash completes after the restart instead of failing on a guest that is not there."""
+    if _exists(driver, spec.uuid):
+        driver.resize(spec)
+    else:
+        driver.spawn(spec)
 
 
 def _action(instance: Instance) -> str:
