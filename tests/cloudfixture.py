@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
@@ -182,3 +183,17 @@ class Cloud:
         if check and result.returncode != 0:
             raise AssertionError(f"openstack {' '.join(args)} failed: {result.stderr}")
         return result
+
+
+def own_cloud(label: str):
+    """A module-scoped ``cloud`` fixture on a cloud of the module's own: ``cloud = own_cloud("label")`` in a
+    test module overrides the worker's shared cloud for every fixture its tests use, for tests whose outcome
+    other tests' leftovers there (shared networks, servers on a host) would change."""
+
+    @pytest.fixture(scope="module")
+    def cloud(tmp_path_factory):
+        c = Cloud(tmp_path_factory.mktemp(label)).start()
+        yield c
+        c.stop()
+
+    return cloud

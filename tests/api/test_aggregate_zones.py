@@ -1,22 +1,13 @@
 """Host aggregates' availability zones, on a cloud of this module's own: whether a zone may be renamed
 depends on whether servers run on its hosts, and on the worker's shared cloud other tests' servers may."""
 
-import pytest
-
 from tests.api import test_compute_admin
 from tests.api.helpers import name, nova, nova_error, ok
 from tests.api.test_compute_admin import HOST1, HOST2, act, provider_aggregates, zone_of
-from tests.cloudfixture import Cloud
+from tests.cloudfixture import own_cloud
 
 admin_nova, aggregate = test_compute_admin.admin_nova, test_compute_admin.aggregate
-
-
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory):
-    """This module's own cloud (it overrides the worker's): no server of another test runs on its hosts."""
-    c = Cloud(tmp_path_factory.mktemp("aggregate-zones")).start()
-    yield c
-    c.stop()
+cloud = own_cloud("aggregate-zones")  # no server of another test runs on its hosts
 
 
 def test_aggregate_zone_moves_its_hosts_and_is_mirrored_into_placement(cloud, admin_nova, aggregate):

@@ -13,18 +13,11 @@ import pytest
 from tests.api import test_servers
 from tests.api.helpers import name, nova_error, ok
 from tests.api.test_servers import boot, wait
-from tests.cloudfixture import Cloud
+from tests.cloudfixture import own_cloud
 
 # the servers module's fixtures (a project with one network of its own, a public image), on this cloud
 tenant, image_id = test_servers.tenant, test_servers.image_id
-
-
-@pytest.fixture(scope="module")
-def cloud(tmp_path_factory):
-    """This module's own cloud: it overrides the worker's, for every fixture these tests use."""
-    c = Cloud(tmp_path_factory.mktemp("network-choice")).start()
-    yield c
-    c.stop()
+cloud = own_cloud("network-choice")
 
 
 @pytest.fixture
