@@ -11,6 +11,7 @@ import json
 import os
 import random
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -180,6 +181,36 @@ def test_a_proxy_whose_configuration_was_changed_is_restarted_with_the_planned_o
     assert config.read_text() == planned
     assert guest.meta_data()["uuid"] == guest.server
     assert metadata_proxy.pid(guest.folder, guest.netns) == again
+
+
+# What an earlier version's Python proxy looked like to its successor: a process in the namespace holding
+# port 80, whose command line names its pidfile, which it wrote.
+LEGACY = """
+import os, socket, sys, time
+listener = socket.create_server(("169.254.169.254", 80))
+open(sys.argv[1], "w").write(str(os.getpid()))
+time.sleep(600)
+"""
+
+
+def test_a_python_proxy_left_by_an_earlier_version_gives_way_to_haproxy(guests, cloud):
+    guest = guests()
+    cloud.stop()  # the proxy keeps running, as dnsmasq does
+    os.kill(guest.proxy, signal.SIGKILL)
+    pidfile = guest.folder / "metadata-proxy.pid"
+    legacy = subprocess.Popen(["ip", "netns", "exec", guest.netns, sys.executable, "-c", LEGACY, str(pidfile)],
+                              start_new_session=True)
+    try:
+        wait(lambda: pidfile.exists(), 10, "the old proxy to listen")
+        cloud.start()
+        assert legacy.wait(timeout=30) == -signal.SIGTERM
+        again = wait(lambda: metadata_proxy.pid(guest.folder, guest.netns), 30, "haproxy in its place")
+        assert again != guest.proxy and not pidfile.exists()
+        assert guest.meta_data()["uuid"] == guest.server
+    finally:
+        if legacy.poll() is None:
+            legacy.kill()
+            legacy.wait()
 
 
 def test_deleting_the_network_stops_its_proxy(guests, api, cloud):
