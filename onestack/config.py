@@ -56,7 +56,7 @@ class NetworkSettings:
     # extra routes per router (Neutron's max_routes)
     max_routes: int = 30
     # The kernel data plane (bridges, namespaces, dnsmasq, router NAT): true, false, or "auto" (on when
-    # running as root with iproute2, dnsmasq and nftables installed).
+    # running as root with iproute2, dnsmasq, haproxy and nftables installed).
     dataplane: bool | str = "auto"
     # This host's VXLAN tunnel address ("": the kernel picks the source) and the VXLAN UDP port.
     tunnel_ip: str = ""

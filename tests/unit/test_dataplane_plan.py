@@ -1,8 +1,10 @@
 """The data plane's desired state, computed from network rows without a database or a kernel, and the
-files and rules it renders (dnsmasq's, the router's nftables table, the metadata proxy's request head)."""
+files and rules it renders (dnsmasq's, the router's nftables table, the metadata proxy's haproxy configuration)."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 from onestack.drivers.netns import dnsmasq, metadata_proxy, nat, radvd
@@ -118,13 +120,21 @@ def test_a_port_forwarding_is_a_dnat_of_one_protocol_and_port_with_no_snat_of_it
     assert "snat" not in text
 
 
-def test_the_metadata_proxy_replaces_identity_headers_and_closes_each_connection():
-    head = (b"GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\nX-Forwarded-For: 10.9.9.9\r\n"
-            b"x-neutron-network-id: other\r\nConnection: keep-alive\r\n\r\n")
-    out = metadata_proxy.rewrite_head(head, "10.0.0.5", NET).decode()
-    assert out.startswith("GET /latest/meta-data/ HTTP/1.1\r\nHost: 169.254.169.254\r\n")
-    assert "10.9.9.9" not in out and "other" not in out and "keep-alive" not in out
-    assert out.endswith(f"X-Forwarded-For: 10.0.0.5\r\nX-Neutron-Network-ID: {NET}\r\nConnection: close\r\n\r\n")
+def test_the_metadata_proxy_config_drops_the_guests_identity_headers_then_sets_its_own(tmp_path):
+    text = metadata_proxy.render(NET, Path("/data/metadata.sock"), tmp_path)
+    lines = [line.strip() for line in text.splitlines()]
+    assert "bind 169.254.169.254:80" in lines and "server metadata /data/metadata.sock" in lines
+    assert f"pidfile {tmp_path / 'haproxy.pid'}" in lines
+    dropped = {line.split()[-1].lower(): n for n, line in enumerate(lines) if "del-header" in line}
+    assert set(dropped) == {"x-forwarded-for", "x-neutron-network-id", "x-neutron-router-id", "x-instance-id",
+                            "x-instance-id-signature", "x-tenant-id"}
+    set_at = lines.index("http-request set-header X-Forwarded-For %[src]")
+    assert lines[set_at + 1] == f"http-request set-header X-Neutron-Network-ID {NET}"
+    assert max(dropped.values()) < set_at, "haproxy applies its rules in order: drop first, then set"
+    if shutil.which("haproxy"):  # installed with the data plane's packages (make install)
+        (tmp_path / "haproxy.cfg").write_text(text)
+        checked = subprocess.run(["haproxy", "-c", "-f", str(tmp_path / "haproxy.cfg")], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_the_other_hosts_tunnel_addresses_are_the_vxlan_devices_flooding_entries():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 
-TOOLS = ("ip", "bridge", "dnsmasq", "nft", "busybox")
+TOOLS = ("ip", "bridge", "dnsmasq", "haproxy", "nft", "busybox")
 
 
 def choose(wanted) -> tuple[bool, str]:
@@ -16,7 +16,7 @@ def choose(wanted) -> tuple[bool, str]:
     missing = [t for t in TOOLS if shutil.which(t) is None]
     if missing:
         return False, f"missing {', '.join(missing)}"
-    return True, "running as root with iproute2, dnsmasq and nftables"
+    return True, "running as root with iproute2, dnsmasq, haproxy and nftables"
 
 
 def vlan() -> bool:

@@ -218,7 +218,7 @@ def broken(plan: HostPlan, state: Path, root: dict[str, links.Link]) -> bool:
         folder = dhcp_folder(state, dhcp.network_id)
         if dhcp.server is not None and dnsmasq.pid(folder, dhcp.namespace) is None:
             return True
-        if dhcp.metadata and plan.metadata_socket and metadata_proxy.pid(folder) is None:
+        if dhcp.metadata and plan.metadata_socket and metadata_proxy.pid(folder, dhcp.namespace) is None:
             return True
     return any(r.advertised and radvd.pid(radvd_folder(state, r.router_id), r.namespace) is None
                for r in plan.routers)
