@@ -51,7 +51,8 @@ class Dashboard:
         if password is None:
             password = self.cloud.password("onestack-admin" if user == "admin" else "onestack")
         context = self.browser.new_context(base_url=self.cloud.url)
-        context.set_default_timeout(10_000)
+        # a page answer waits on a server sharing two cores with the other test worker and its guests
+        context.set_default_timeout(20_000)
         page = context.new_page()
         page.goto("/dashboard/")
         page.fill("input[name=username]", user)

@@ -292,7 +292,12 @@ def test_what_is_broken_behind_its_back_is_repaired_within_seconds(cloud, neutro
 
     os.kill(first, signal.SIGKILL)
     sh("ip", "netns", "del", qr)
-    again = wait(lambda: dnsmasq.pid(folder, ns), 30, "dnsmasq to be started again")
+    # SIGKILL lands asynchronously: until the victim is gone its pid still answers, so wait for another one
+    def restarted() -> int | None:
+        now = dnsmasq.pid(folder, ns)
+        return now if now != first else None
+
+    again = wait(restarted, 30, "dnsmasq to be started again")
     assert again != first
     wait(lambda: link_index(f"qr-{router_interface(neutron, router['id'])[:11]}", qr), 30,
          "the router's namespace to be made again")
