@@ -164,3 +164,39 @@ def test_a_stack_created_across_a_kill_9_completes_and_deletes_cleanly(tmp_path)
         heat.close()
     finally:
         cloud.stop()
+
+
+def test_a_delete_cut_before_its_request_went_out_is_sent_after_the_restart(tmp_path):
+    """The engine records a resource's DELETE_IN_PROGRESS, then asks for the delete: a kill -9 between the
+    two leaves a row deleting a thing no one was asked to delete.  After the restart the engine makes the
+    request (it is safe to repeat) instead of waiting forever for the thing to go."""
+    cloud = Cloud(tmp_path / "data")
+    cloud.start()
+    try:
+        demo = cloud.issue("demo", project="demo").json()["token"]["project"]["id"]
+        heat = httpx.Client(base_url=f"{cloud.url}/orchestration/v1/{demo}",
+                            headers={"X-Auth-Token": cloud.token("demo", project="demo")}, timeout=60)
+        template = {"heat_template_version": "2018-08-31", "resources": {"net": {"type": "OS::Neutron::Net"}}}
+        stack_name = name("cut")
+        ref = ok(heat.post("/stacks", json={"stack_name": stack_name, "template": template}), 201)["stack"]
+        path = f"/stacks/{stack_name}/{ref['id']}"
+        wait(lambda: ok(heat.get(path))["stack"]["stack_status"] == "CREATE_COMPLETE", 60, "the create")
+        net_id = ok(heat.get(f"{path}/resources/net"))["resource"]["physical_resource_id"]
+
+        cloud.kill_9()
+        # what the kill leaves between the engine's two steps: the delete begun and recorded, no request made
+        cloud.execute("UPDATE orchestration_stack SET action = 'DELETE', status = 'IN_PROGRESS', "
+                      "generation = generation + 1 WHERE id = :id", id=ref["id"])
+        cloud.execute("UPDATE orchestration_resource SET action = 'DELETE', status = 'IN_PROGRESS', generation = "
+                      "(SELECT generation FROM orchestration_stack WHERE id = :id) WHERE stack_id = :id", id=ref["id"])
+        cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+        heat.headers["X-Auth-Token"] = cloud.token("demo", project="demo")
+
+        done = wait(lambda: (s := ok(heat.get(path))["stack"])["stack_status"] != "DELETE_IN_PROGRESS" and s, 60,
+                    "the delete to finish after the restart")
+        assert done["stack_status"] == "DELETE_COMPLETE", done["stack_status_reason"]
+        with httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": cloud.token()}, timeout=60) as admin:
+            assert admin.get(f"/network/v2.0/networks/{net_id}").status_code == 404
+        heat.close()
+    finally:
+        cloud.stop()

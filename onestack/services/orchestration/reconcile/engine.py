@@ -42,6 +42,8 @@ LOG = logging.getLogger("onestack.orchestration")
 POLL = 0.2
 # Heat's stack_action_timeout: an action without its own timeout_mins gives up after an hour.
 DEFAULT_TIMEOUT_MINS = 60
+# Marks in a resource's data that its delete request was made (a resumed delete only waits for it).
+DELETE_SENT = "delete_sent"
 
 
 class Superseded(Exception):
@@ -413,25 +415,34 @@ class Engine:
         return (made_by or NoneResource)()
 
     def _start_delete(self, stack: Stack, cloud: Cloud, row: StackResource) -> None:
+        data = {key: value for key, value in (row.data or {}).items() if key != DELETE_SENT}  # a retried delete
         self._save(stack, row.id, event_as=("DELETE", "IN_PROGRESS", "state changed"), action="DELETE",
-                   status="IN_PROGRESS", status_reason="state changed", generation=stack.generation)
-        row.action, row.status = "DELETE", "IN_PROGRESS"
-        if (row.definition or {}).get("deletion_policy") == "Retain" or not row.physical_id \
-                or (row.data or {}).get("external_id"):  # an external resource is left as it is
-            self._poll_delete(stack, cloud, row, retain=True)
-            return
-        handle = self._handle(stack, cloud, row)
+                   status="IN_PROGRESS", status_reason="state changed", generation=stack.generation, data=data)
+        row.action, row.status, row.data = "DELETE", "IN_PROGRESS", data
+        self._poll_delete(stack, cloud, row)
+
+    @staticmethod
+    def _kept(row: StackResource) -> bool:
+        """A row whose thing stays when the row goes: retained, never made, or external."""
+        return ((row.definition or {}).get("deletion_policy") == "Retain" or not row.physical_id
+                or bool((row.data or {}).get("external_id")))
+
+    def _send_delete(self, stack: Stack, row: StackResource, handle: Handle) -> None:
         try:
             self._behaviour(row).delete(handle)
         except Exception as exc:  # noqa: BLE001
             raise self._delete_failure(stack, row, exc) from None
+        handle.data[DELETE_SENT] = True
         self._save(stack, row.id, data=handle.data)
         row.data = handle.data
-        self._poll_delete(stack, cloud, row)
 
-    def _poll_delete(self, stack: Stack, cloud: Cloud, row: StackResource, retain: bool = False) -> None:
-        if not retain and row.physical_id:
+    def _poll_delete(self, stack: Stack, cloud: Cloud, row: StackResource) -> None:
+        if not self._kept(row):
             handle = self._handle(stack, cloud, row)
+            if not handle.data.get(DELETE_SENT):
+                # Either this step began the delete, or the step that did died (kill -9) before recording
+                # that its request was made: (re)send it, deleting is safe to repeat.
+                self._send_delete(stack, row, handle)
             try:
                 finished = self._behaviour(row).delete_done(handle)
             except Exception as exc:  # noqa: BLE001
