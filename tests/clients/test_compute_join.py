@@ -20,7 +20,7 @@ V253 = {"X-OpenStack-Nova-API-Version": "2.53"}
 
 
 def join(data_dir, url: str, host: str, tunnel_ip: str) -> subprocess.Popen:
-    data_dir.mkdir(parents=True)
+    data_dir.mkdir(parents=True, exist_ok=True)  # a host that comes back keeps its data dir
     (data_dir / "onestack.yaml").write_text(yaml.safe_dump({"network": {"dataplane": False}}))
     log = open(data_dir / "join.log", "w")
     return subprocess.Popen([sys.executable, "-m", "onestack", "compute", "join", "--database", url, "--data-dir",
