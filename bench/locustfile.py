@@ -24,7 +24,8 @@ from locust import FastHttpUser, between, task
 
 CONTEXT = json.loads(open(os.environ["ONESTACK_LOAD_CONTEXT"]).read())  # noqa: SIM115 - read once at import
 NOVA = {"X-OpenStack-Nova-API-Version": "2.37"}  # 2.37: `networks: "none"`, a server with no port
-KEEP = 2  # resources of a kind a user holds at once; the oldest goes before another is made
+# resources of a kind a user holds at once; the oldest goes before another is made
+KEEP = CONTEXT.get("keep", 2)
 _tenants = itertools.cycle(CONTEXT["tenants"])
 
 

@@ -177,7 +177,7 @@ def run(args) -> dict:
 
 def measure(args, target: Onestack, data_dir: Path) -> dict:
     context = prepare(target, args.tenants or max(1, args.users // 5))
-    context["wait"] = [args.wait_min, args.wait_max]
+    context["wait"], context["keep"] = [args.wait_min, args.wait_max], args.keep
     (data_dir / "load-context.json").write_text(json.dumps(context))
     prefix = data_dir / "locust"
     cmd = [str(Path(sys.executable).with_name("locust")), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
@@ -246,6 +246,7 @@ def main() -> int:
     parser.add_argument("--tenants", type=int, default=0, help="projects the users share (default users/5)")
     parser.add_argument("--wait-min", type=float, default=0.5, help="a user's pause between operations, from")
     parser.add_argument("--wait-max", type=float, default=2.0, help="... to (seconds)")
+    parser.add_argument("--keep", type=int, default=2, help="servers, volumes, ports a user holds at once")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--postgres", help="a PostgreSQL server URL: a scratch database is made on it")
     parser.add_argument("--data-dir", help="the cloud's data dir (default .bench/load or .bench/load-pg)")

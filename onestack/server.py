@@ -8,7 +8,7 @@ import sys
 
 import uvicorn
 
-from onestack import bootstrap, redact, tls, workers
+from onestack import bootstrap, memtrace, redact, tls, workers
 from onestack.app import build
 from onestack.config import Settings
 from onestack.daemon import pid_path, running_pid
@@ -45,6 +45,7 @@ def serving_tls(settings: Settings) -> dict:
 
 def serve(settings: Settings, runtime: Runtime) -> None:
     pid_path(settings.data_dir).write_text(str(os.getpid()))
+    memtrace.start_if_asked(settings.data_dir)  # ONESTACK_TRACEMALLOC: leak hunting under load
     side = SideServers(runtime)
 
     def start_host() -> None:
