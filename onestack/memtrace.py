@@ -9,6 +9,7 @@ never for figures.
 
 from __future__ import annotations
 
+import linecache
 import os
 import threading
 import time
@@ -28,13 +29,19 @@ def start_if_asked(data_dir: Path) -> None:
     os.register_at_fork(after_in_child=lambda: _watch(data_dir, float(every)))
 
 
+def _snapshot() -> tracemalloc.Snapshot:
+    # not what this module's own reports allocate (the source lines linecache reads to print them)
+    return tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, linecache.__file__),
+                                                      tracemalloc.Filter(False, tracemalloc.__file__)])
+
+
 def _watch(data_dir: Path, every: float) -> None:
     def run() -> None:
         time.sleep(every)
-        first = tracemalloc.take_snapshot()
+        first = _snapshot()
         while True:
             time.sleep(every)
-            now = tracemalloc.take_snapshot()
+            now = _snapshot()
             grown = now.compare_to(first, "traceback")[:TOP]
             current, peak = tracemalloc.get_traced_memory()
             lines = [f"pid {os.getpid()}: traced {current / 1e6:.1f} MB (peak {peak / 1e6:.1f} MB); "
