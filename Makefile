@@ -13,6 +13,7 @@ CEPH_DIR ?= .ceph
 STAMP := $(VENV)/.installed
 
 .PHONY: install up down purge status test test-unit test-workers check conformance bench docs clean postgres audit screenshots fuzz chaos \
+	load load-workers \
 	ceph ceph-down ceph-packages ceph-test
 
 install: $(STAMP)
@@ -69,6 +70,19 @@ CHAOS_DATAPLANE ?= 1
 chaos: install
 	CHAOS_KILLS=$(CHAOS_KILLS) CHAOS_SECONDS=$(CHAOS_SECONDS) CHAOS_SEED=$(CHAOS_SEED) CHAOS_DATAPLANE=$(CHAOS_DATAPLANE) \
 		$(PY) -m pytest -n 0 -q -s tests/hardening/test_chaos.py
+
+# Sustained load (bench/sustained.py): LOAD_USERS Locust tenants on a mixed read/write workload across the
+# services for LOAD_SECONDS; p50/p95/p99 and errors per operation, the server's RSS drift and open fds.
+# `make load` runs on SQLite with one serving process, `make load-workers` on PostgreSQL with two;
+# `make test` runs 10 users for 25 s (tests/hardening/test_load.py).
+LOAD_USERS ?= 50
+LOAD_SECONDS ?= 600
+load: install
+	$(PY) bench/sustained.py --users $(LOAD_USERS) --seconds $(LOAD_SECONDS) --json bench/results/load-sqlite.json
+
+load-workers: install postgres
+	$(PY) bench/sustained.py --users $(LOAD_USERS) --seconds $(LOAD_SECONDS) --workers 2 \
+		--postgres $$(scripts/postgres-up.sh --url) --json bench/results/load-postgres-2workers.json
 
 # re-read every stored object; damaged ones are quarantined and reported (exit status 1 if any)
 audit:

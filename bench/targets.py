@@ -61,9 +61,10 @@ def password_body(user: str, password: str, project: str) -> bytes:
 class Onestack:
     name = "onestack"
 
-    def __init__(self, settings: dict | None = None, name: str = "onestack"):
-        """``settings``: onestack.yaml entries besides the bcrypt cost (workers, quotas...)."""
-        self.data_dir = WORK / name
+    def __init__(self, settings: dict | None = None, name: str = "onestack", data_dir: Path | None = None):
+        """``settings``: onestack.yaml entries besides the bcrypt cost (workers, quotas...); the data dir is
+        ``data_dir`` or ``.bench/<name>``."""
+        self.data_dir = data_dir or WORK / name
         self.port = free_port()
         self.cli = [sys.executable, "-m", "onestack"]
         settings = dict(settings or {})
@@ -79,15 +80,16 @@ class Onestack:
     def identity(self) -> str:
         return f"http://127.0.0.1:{self.port}/identity/v3"
 
-    def _run(self, *args: str) -> None:
+    def _run(self, *args: str, env: dict | None = None) -> None:
         subprocess.run([*self.cli, *args, "--data-dir", str(self.data_dir)], check=True, capture_output=True,
-                       env={**os.environ, "HOME": str(WORK)})
+                       env={**(env or os.environ), "HOME": str(WORK)})
 
-    def start(self) -> None:
+    def start(self, env: dict | None = None) -> None:
+        """A fresh data dir and ``onestack up --detach``; ``env``: the server's environment (default ours)."""
         shutil.rmtree(self.data_dir, ignore_errors=True)
         self.data_dir.mkdir(parents=True)
         (self.data_dir / "onestack.yaml").write_text(yaml.safe_dump(self.settings))
-        self._run("up", "--bind", f"127.0.0.1:{self.port}", "--detach", "--no-user-clouds")
+        self._run("up", "--bind", f"127.0.0.1:{self.port}", "--detach", "--no-user-clouds", env=env)
 
     def restart_seconds(self) -> float:
         """Wall time of ``onestack up --detach`` on the initialised data dir, until the API answers."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
 import sys
 
 import uvicorn
 
-from onestack import bootstrap, redact, tls, workers
+from onestack import bootstrap, memtrace, redact, tls, workers
 from onestack.app import build
 from onestack.config import Settings
 from onestack.daemon import pid_path, running_pid
@@ -17,9 +19,21 @@ from onestack.runtime import Runtime
 from onestack.serving import Server
 from onestack.sideservers import SideServers
 
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def fewer_malloc_arenas() -> None:
+    """At most two glibc malloc arenas, as ``MALLOC_ARENA_MAX=2`` would.  Each of the many threads that run
+    handlers otherwise gets an arena of its own, whose freed memory is fragmented and seldom returned: under
+    `make load` RSS grew 10.6% between the first and the fifth minute with the Python heap steady (tracemalloc),
+    and 1.7% with two arenas, at the same latencies."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 2)
+
 
 def prepare(settings: Settings, *, user_clouds: bool) -> Runtime:
     """Migrate, seed and write client files; the returned runtime is ready to serve."""
+    fewer_malloc_arenas()  # before any thread starts
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if settings.tls.enabled:
         # before the services start: their clients of the cloud's own HTTPS URLs trust its CA
@@ -45,6 +59,7 @@ def serving_tls(settings: Settings) -> dict:
 
 def serve(settings: Settings, runtime: Runtime) -> None:
     pid_path(settings.data_dir).write_text(str(os.getpid()))
+    memtrace.start_if_asked(settings.data_dir)  # ONESTACK_TRACEMALLOC: leak hunting under load
     side = SideServers(runtime)
 
     def start_host() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import select
 import signal
 import time
 from collections.abc import Callable
@@ -47,6 +48,28 @@ def _spawn(config: uvicorn.Config, sockets: list, parent: int) -> int:
     os._exit(code)
 
 
+def _reap(pid: int) -> int | None:
+    """The exit status of worker ``pid`` once it has ended (the zombie reaped), else None.
+
+    Only ever by pid: this process also has children that are not workers (``qemu-img``, QEMU, dnsmasq,
+    started by the engine ``then`` runs), and ``waitpid(-1)`` would take their exit from whoever waits for
+    them (their status read as 0) and count each as a worker lost (a worker too many started)."""
+    try:
+        reaped, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # already reaped (cannot happen when nobody else waits for our workers)
+        return 0
+    return status if reaped else None
+
+
+def _wait_for_one(pidfds: dict[int, int], timeout: float) -> list[int]:
+    """The workers that have ended within ``timeout`` seconds, woken by their pidfds rather than polling."""
+    try:
+        ready, _, _ = select.select(list(pidfds.values()), [], [], timeout)
+    except InterruptedError:  # a signal (SIGTERM): the caller looks at why
+        return []
+    return [pid for pid, fd in pidfds.items() if fd in ready]
+
+
 def run(config: uvicorn.Config, count: int, then: Callable[[], None] | None = None) -> None:
     """Serve with ``count`` workers; ``then`` runs in this supervising process once they are forked."""
     sockets = [config.bind_socket()]
@@ -59,33 +82,45 @@ def run(config: uvicorn.Config, count: int, then: Callable[[], None] | None = No
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    children = {_spawn(config, sockets, parent) for _ in range(count)}
-    LOG.info("serving with %d workers: %s", count, sorted(children))
+    pidfds: dict[int, int] = {}  # worker pid -> its pidfd, readable once it has ended
+
+    def start_one() -> None:
+        pid = _spawn(config, sockets, parent)
+        pidfds[pid] = os.pidfd_open(pid)
+
+    for _ in range(count):
+        start_one()
+    LOG.info("serving with %d workers: %s", count, sorted(pidfds))
     if then is not None:
         then()
-    while not stopping:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            break
-        if pid == 0:
-            time.sleep(0.2)
-            continue
-        children.discard(pid)
-        if not stopping:
-            LOG.warning("worker %d exited (status %d); starting another", pid, status)
-            children.add(_spawn(config, sockets, parent))
-    for pid in children:
+    try:
+        while not stopping:
+            for pid in _wait_for_one(pidfds, 0.5):
+                status = _reap(pid)
+                if status is None:
+                    continue
+                os.close(pidfds.pop(pid))
+                if not stopping:
+                    LOG.warning("worker %d exited (status %d); starting another", pid, status)
+                    start_one()
+    finally:
+        _stop_all(pidfds)
+
+
+def _stop_all(pidfds: dict[int, int]) -> None:
+    """SIGTERM every worker, give them 10 s to finish their requests, then SIGKILL those left."""
+    for pid in pidfds:
         try:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
     deadline = time.monotonic() + 10
-    while children and time.monotonic() < deadline:
-        pid, _ = os.waitpid(-1, os.WNOHANG)
-        if pid:
-            children.discard(pid)
-        else:
-            time.sleep(0.05)
-    for pid in children:
+    while pidfds and time.monotonic() < deadline:
+        for pid in _wait_for_one(pidfds, max(0.0, deadline - time.monotonic())):
+            if _reap(pid) is not None:
+                os.close(pidfds.pop(pid))
+    for pid, fd in pidfds.items():
         os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    pidfds.clear()

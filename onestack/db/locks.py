@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,3 +21,17 @@ def lock_or_create(session: Session, model, ident, **values) -> None:
             session.flush()
     except IntegrityError:
         session.get(model, ident, with_for_update=True, populate_existing=True)
+
+
+def serialise(session: Session, name: str) -> None:
+    """Let one transaction at a time past this point for ``name`` until it ends (commit or rollback).
+
+    For what is picked from the rows already there and then inserted — the next instance number, the first
+    free VNI — two PostgreSQL transactions would otherwise both read the same free value (neither sees the
+    other's uncommitted row) and one would fail on the unique key.  A transaction-scoped advisory lock holds
+    the second at this point until the first has committed; it then reads (READ COMMITTED: a fresh snapshot
+    per statement) the value the first took.  SQLite needs nothing: it has one writer at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

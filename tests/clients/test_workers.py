@@ -201,3 +201,81 @@ def test_a_worker_killed_mid_requests_is_replaced_and_leaves_nothing_half_made(c
         assert all(n["status"] == "ACTIVE" and n["project_id"] == project_id for n in listed.values())
         fresh.close()
     print(f"{len(answered)} creates answered before the kill; {len(listed)} networks listed after")
+
+
+def admin_project(cloud: Cloud) -> tuple[str, str]:
+    """The admin's token and project id."""
+    reply = cloud.issue("admin", None, "admin", "Default")
+    return reply.headers["X-Subject-Token"], reply.json()["token"]["project"]["id"]
+
+
+def links_on_each_worker(cloud: Cloud, per_worker: int, count: int = 2) -> list[Link]:
+    """``per_worker`` connections to each of the ``count`` workers."""
+    by_worker: dict[int, list[Link]] = {}
+    for _ in range(400):
+        link = Link(cloud.port)
+        mine = by_worker.setdefault(link.pid, [])
+        if len(mine) < per_worker:
+            mine.append(link)
+        else:
+            link.close()
+        if len(by_worker) == count and all(len(links) == per_worker for links in by_worker.values()):
+            return [link for links in by_worker.values() for link in links]
+    raise AssertionError(f"connections per worker: { {pid: len(ls) for pid, ls in by_worker.items()} }")
+
+
+def race(links: list[Link], rounds: int, one) -> list[tuple[int, dict]]:
+    """``one(link)`` ``rounds`` times on every link at once, each link from its own thread."""
+    answers: list[tuple[int, dict]] = []
+    start = threading.Barrier(len(links))
+
+    def run(link: Link) -> None:
+        start.wait()
+        for _ in range(rounds):
+            answers.append(one(link))
+
+    threads = [threading.Thread(target=run, args=(link,)) for link in links]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for link in links:
+        link.close()
+    return answers
+
+
+def test_networks_made_at_once_on_both_workers_each_get_a_segment_of_their_own(cloud2):
+    # Each create picks the first free VNI: on two workers two creates read the same one (409 TunnelIdInUse,
+    # or a duplicate key on the segment table) unless the pick is serialised.
+    token, project = admin_project(cloud2)
+    assert Link(cloud2.port).call("PUT", f"/network/v2.0/quotas/{project}", token, {"quota": {"network": -1}})[0] == 200
+    answers = race(links_on_each_worker(cloud2, 6), 10, lambda link: link.call(
+        "POST", "/network/v2.0/networks", token, {"network": {"name": name("race")}}))
+    refused = [(status, body) for status, body in answers if status != 201]
+    assert not refused, f"{len(refused)} of {len(answers)} refused: {refused[:3]}"
+    vnis = [body["network"]["provider:segmentation_id"] for _, body in answers]
+    assert len(vnis) == 120 and len(set(vnis)) == 120, sorted(vnis)
+
+
+def test_servers_made_at_once_on_both_workers_each_get_a_number_of_their_own(cloud2):
+    # A server's number (its hypervisor name, instance-%08x) is the highest so far plus one: two workers'
+    # creates read the same highest (a 409 on uq_compute_instance_number) unless the pick is serialised.
+    # One project per connection: a project's creates already queue on its quota lock.
+    admin_token, _ = admin_project(cloud2)
+    links = links_on_each_worker(cloud2, 4)
+    image = _image(cloud2, links[0], admin_token)
+    with cloud2.client() as admin:
+        tokens = {id(link): member_of_new_project(cloud2, admin)[2] for link in links}
+    nova = {"X-OpenStack-Nova-API-Version": "2.37"}
+    answers = race(links, 5, lambda link: link.call("POST", "/compute/v2.1/servers", tokens[id(link)], {"server": {
+        "name": name("race"), "flavorRef": "1", "imageRef": image, "networks": "none"}}, headers=nova))
+    refused = [(status, body) for status, body in answers if status != 202]
+    assert not refused, f"{len(refused)} of {len(answers)} refused: {refused[:3]}"
+    link = Link(cloud2.port)
+    names = set()
+    for _, body in answers:
+        status, shown = link.call("GET", f"/compute/v2.1/servers/{body['server']['id']}", admin_token, headers=nova)
+        assert status == 200
+        names.add(shown["server"]["OS-EXT-SRV-ATTR:instance_name"])
+    link.close()
+    assert len(names) == 40, sorted(names)

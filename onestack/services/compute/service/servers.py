@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
+from onestack.db.locks import serialise
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
 from onestack.services.compute.models import (
@@ -187,7 +188,9 @@ class Servers:
 
     @staticmethod
     def _next_number(session: Session) -> int:
-        # The hypervisor's name for a guest is "instance-%08x" % number, as Nova's instance id.
+        # The hypervisor's name for a guest is "instance-%08x" % number, as Nova's instance id.  Creates on
+        # several workers take numbers one transaction at a time, or two would read the same maximum.
+        serialise(session, "compute.instance.number")
         return (session.scalar(select(func.max(Instance.number))) or 0) + 1
 
     # -- changes -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.config import NetworkSettings
+from onestack.db.locks import serialise
 from onestack.http.errors import BadRequest, Conflict, ServiceUnavailable
 from onestack.services.network.models import SegmentAllocation
 
@@ -46,10 +47,14 @@ def allocate(session: Session, settings: NetworkSettings, network_id: str, netwo
             raise _invalid(f"segmentation_id not allowed for {network_type} provider network")
         claim = None
         if network_type == "flat":
+            serialise(session, "network.segment.flat")
             claim = _claim(session, network_id, "flat", physical_network, 0,
                            f"Unable to create the flat network. Physical network {physical_network} is in use.",
                            "FlatNetworkInUse")
         return network_type, physical_network, None, claim
+    # Until this transaction ends, no other takes a segment of this type: the free one read here stays free
+    # (two workers on PostgreSQL read the same VNI as free otherwise: a 409 TunnelIdInUse or a duplicate key).
+    serialise(session, f"network.segment.{network_type}")
     if segmentation_id is None:
         segmentation_id = _free(session, network_type, physical_network or "", _ranges(settings, network_type,
                                                                                        physical_network))
