@@ -21,7 +21,7 @@ from onestack.drivers.volumerbd import Ceph, CephError
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
 from onestack.http.jsonbody import validate
-from onestack.http.listing import after, apply_sort, sort_params
+from onestack.http.listing import apply_sort, seek, sort_params
 from onestack.http.times import time_filters
 from onestack.services.image import schemas
 from onestack.services.image.models import Image, ImageMember, ImageTask
@@ -328,25 +328,13 @@ class ImageService:
             if in_sql:
                 # Default order, every filter in SQL: read the marker row and the limit + 1 rows after it
                 # (a seek on created_at, id), not the whole table; the caller's paging cuts the same page.
-                return self._seek(session, stmt, q.get("marker"), limit)
+                return seek(session, stmt, Image, [(Image.created_at, "desc"), (Image.id, "asc")],
+                            q.get("marker"), limit)
             rows = session.scalars(stmt).all()
         rows = [r for r in rows if all(t in (r.tags or []) for t in wanted_tags)]
         # any other parameter filters on a custom property, as in Glance (Nova finds a server's backups so)
         wanted = {k: v for k, v in q.items() if k not in LIST_PARAMETERS}
         return [r for r in rows if all((r.properties or {}).get(k) == v for k, v in wanted.items())]
-
-    @staticmethod
-    def _seek(session, stmt, marker: str | None, limit: int) -> list[Image]:
-        """The marker's row (when there is one and the list shows it) then up to limit + 1 rows after it
-        in the default order (created_at newest first, id ascending)."""
-        head: list[Image] = []
-        if marker is not None:
-            found = session.scalars(stmt.where(Image.id == marker)).first()
-            if found is None:
-                return []  # the caller's paging finds no marker: Glance's 400
-            head = [found]
-            stmt = stmt.where(after([(Image.created_at, "desc"), (Image.id, "asc")], [found.created_at, found.id]))
-        return head + list(session.scalars(stmt.limit(limit + 1)).all())
 
     def show_image(self, ctx: Context, image_id: str) -> Image:
         with self.db.read() as session:
