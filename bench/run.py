@@ -20,7 +20,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import ceph, compute, dataplane, guest, load, network, orchestration, proxies, testcloud, volume  # noqa: E402
+from bench import (  # noqa: E402
+    ceph,
+    compute,
+    dataplane,
+    guest,
+    lists,
+    load,
+    network,
+    orchestration,
+    proxies,
+    testcloud,
+    volume,
+)
 from bench import object as object_bench  # noqa: E402
 from bench.targets import BCRYPT_ROUNDS, ROOT, Keystone, Onestack, password_body, rss_mb  # noqa: E402
 
@@ -122,6 +134,7 @@ PARTS = {
                 lambda r: network_table(r["network"])),
     "compute": (lambda args: {"compute": compute.measure(args.quick)}, ("compute",),
                 lambda r: compute.table(r["compute"])),
+    "lists": (lambda args: {"lists": lists.measure(args.quick)}, ("lists",), lambda r: lists.table(r["lists"])),
     "guest": (lambda args: {"guest": guest.measure(args.quick)}, ("guest",), lambda r: guest.table(r["guest"])),
     "dataplane": (lambda args: {"dataplane": dataplane.measure(args.quick)}, ("dataplane",),
                   lambda r: dataplane.table(r["dataplane"])),

@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from onestack.db.engine import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0031"
+HEAD = "0032"
 
 
 def alembic_config(db: Database):

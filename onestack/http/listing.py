@@ -135,6 +135,20 @@ def after(order: list[tuple], values: list):
     return and_(first <= values[0] if direction == "desc" else first >= values[0], or_(*clauses))
 
 
+def seek(session, stmt: Select, model, order: list[tuple], marker: str | None, limit: int) -> list:
+    """For a list in its default ``order`` (non-null columns, id last) filtered wholly in SQL: the marker's
+    row, when the list shows it, then up to ``limit + 1`` rows after it -- what :func:`page` needs to cut
+    the same page and see whether more follow, read without the whole table.  No marker row: []."""
+    head: list = []
+    if marker is not None:
+        found = session.scalars(stmt.where(model.id == marker)).first()
+        if found is None:
+            return []
+        head = [found]
+        stmt = stmt.where(after(order, [getattr(found, column.key) for column, _ in order]))
+    return head + list(session.scalars(stmt.limit(limit + 1)).unique())
+
+
 def next_query(query, marker: str, limit: int | None = None) -> str:
     """The query string of the page after this one: every filter and sort kept, ``marker`` moved on (and
     ``limit`` repeated where the service writes it back, as Neutron and Glance do)."""

@@ -12,7 +12,8 @@ from onestack.db.base import Base, UTCDateTime, utcnow
 
 class Image(Base):
     __tablename__ = "image_image"
-    __table_args__ = (Index("ix_image_image_owner_visibility", "owner", "visibility"),)
+    __table_args__ = (Index("ix_image_image_owner_visibility", "owner", "visibility"),
+                      Index("ix_image_image_created", "created_at", "id"))  # the list's default order
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str | None] = mapped_column(String(255))

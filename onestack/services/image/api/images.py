@@ -38,7 +38,8 @@ def list_images(call: Call) -> dict:
     if member_status not in ("all", *schemas.MEMBER_STATUSES):
         raise BadRequest(f"Invalid member_status value: {member_status}")
     limit = parse_limit(q, DEFAULT_LIMIT)
-    rows = images(call).list_images(ctx, q, None if visibility == "all" else visibility, member_status)
+    rows = images(call).list_images(ctx, q, None if visibility == "all" else visibility, member_status,
+                                        limit)
     try:
         shown, next_marker = page(rows, q, limit)
     except NotFound:

@@ -10,7 +10,15 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from onestack.http.errors import BadRequest
-from onestack.http.listing import apply_filters, apply_sort, page, parse_limit, parse_offset, sort_params
+from onestack.http.listing import (
+    apply_filters,
+    apply_sort,
+    page,
+    parse_limit,
+    parse_offset,
+    seek,
+    sort_params,
+)
 from onestack.http.microversion import Version, at_least
 
 
@@ -44,11 +52,16 @@ def listing(session: Session, stmt: Select, model, query, version: Version | Non
     wanted = _metadata_filter(query["metadata"]) if metadata and "metadata" in query else {}
     keys, dirs = sort_params(query)
     stmt = apply_sort(stmt, model, keys, dirs, sortable, default="created_at", default_dir="desc")
-    rows = [row for row in session.scalars(stmt).unique()
-            if all(row.metadata_.get(k) == v for k, v in wanted.items())]
+    limit = parse_limit(query)
+    if (limit is not None and not wanted and not keys and not dirs and parse_offset(query) == 0
+            and not _true(query.get("with_count"))):
+        # default order, filters all in SQL, no count: read the marker row and limit + 1 rows after it
+        rows = seek(session, stmt, model, [(model.created_at, "desc"), (model.id, "asc")], query.get("marker"), limit)
+    else:
+        rows = [row for row in session.scalars(stmt).unique()
+                if all(row.metadata_.get(k) == v for k, v in wanted.items())]
     count = len(rows) if at_least(version, "3.45") and _true(query.get("with_count")) else None
     rows = rows[parse_offset(query):]
-    limit = parse_limit(query)
     shown, marker = page(rows, query, limit)
     if marker is None and limit and shown and len(shown) == limit:
         # Cinder links a next page whenever this one is full, even if that one turns out empty (Tempest's
