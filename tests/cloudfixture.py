@@ -47,6 +47,20 @@ def gone(pid: int) -> bool:
         return True
 
 
+def children(parent: int) -> set[int]:
+    """The live (not zombie) children of process ``parent``, found by their parent pid in /proc."""
+    # (/proc/PID/task/TID/children is only reliable while the children are stopped: it missed a running one)
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process has gone
+            continue
+        if int(fields[1]) == parent and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

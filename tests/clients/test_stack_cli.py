@@ -118,11 +118,23 @@ def test_a_failed_stack_says_why_on_the_cli(cloud, tmp_path):
     cloud.openstack("stack", "delete", "--wait", "-y", stack, cloud="onestack")
 
 
+def demo_heat(cloud) -> httpx.Client:
+    """Orchestration as demo in its project."""
+    demo = cloud.issue("demo", project="demo").json()["token"]["project"]["id"]
+    return httpx.Client(base_url=f"{cloud.url}/orchestration/v1/{demo}",
+                        headers={"X-Auth-Token": cloud.token("demo", project="demo")}, timeout=60)
+
+
+def restart(cloud, heat: httpx.Client) -> None:
+    """The same cloud up again after its process ended; ``heat`` gets demo's new token."""
+    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+    heat.headers["X-Auth-Token"] = cloud.token("demo", project="demo")
+
+
 def kill_9_and_restart(cloud, heat: httpx.Client) -> None:
     """kill -9 of the cloud's process, then the same cloud up again; ``heat`` gets demo's new token."""
     cloud.kill_9()
-    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
-    heat.headers["X-Auth-Token"] = cloud.token("demo", project="demo")
+    restart(cloud, heat)
 
 
 def test_a_stack_created_across_a_kill_9_completes_and_deletes_cleanly(tmp_path):
@@ -135,9 +147,7 @@ def test_a_stack_created_across_a_kill_9_completes_and_deletes_cleanly(tmp_path)
         slow = {"type": "OS::Heat::TestResource", "depends_on": "server",
                 "properties": {"action_wait_secs": {"create": 4}}}
         template = {**TEMPLATE, "resources": {**TEMPLATE["resources"], "slow": slow}}
-        demo = cloud.issue("demo", project="demo").json()["token"]["project"]["id"]
-        heat = httpx.Client(base_url=f"{cloud.url}/orchestration/v1/{demo}",
-                            headers={"X-Auth-Token": cloud.token("demo", project="demo")}, timeout=60)
+        heat = demo_heat(cloud)
         stack_name = name("survivor")
         ref = ok(heat.post("/stacks", json={"stack_name": stack_name, "template": template,
                                             "parameters": {"public_net": public, "image": image}}), 201)["stack"]
@@ -173,9 +183,7 @@ def test_a_delete_cut_before_its_request_went_out_is_sent_after_the_restart(tmp_
     cloud = Cloud(tmp_path / "data")
     cloud.start()
     try:
-        demo = cloud.issue("demo", project="demo").json()["token"]["project"]["id"]
-        heat = httpx.Client(base_url=f"{cloud.url}/orchestration/v1/{demo}",
-                            headers={"X-Auth-Token": cloud.token("demo", project="demo")}, timeout=60)
+        heat = demo_heat(cloud)
         template = {"heat_template_version": "2018-08-31", "resources": {"net": {"type": "OS::Neutron::Net"}}}
         stack_name = name("cut")
         ref = ok(heat.post("/stacks", json={"stack_name": stack_name, "template": template}), 201)["stack"]
@@ -189,8 +197,7 @@ def test_a_delete_cut_before_its_request_went_out_is_sent_after_the_restart(tmp_
                       "generation = generation + 1 WHERE id = :id", id=ref["id"])
         cloud.execute("UPDATE orchestration_resource SET action = 'DELETE', status = 'IN_PROGRESS', generation = "
                       "(SELECT generation FROM orchestration_stack WHERE id = :id) WHERE stack_id = :id", id=ref["id"])
-        cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
-        heat.headers["X-Auth-Token"] = cloud.token("demo", project="demo")
+        restart(cloud, heat)
 
         done = wait(lambda: (s := ok(heat.get(path))["stack"])["stack_status"] != "DELETE_IN_PROGRESS" and s, 60,
                     "the delete to finish after the restart")

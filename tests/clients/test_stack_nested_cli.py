@@ -3,11 +3,10 @@ client sends from the environment's resource_registry, a ResourceGroup resized b
 resources listed with --nested-depth; and a group whose nested stack is being made when the cloud is
 killed with kill -9, which completes after the restart."""
 
-import httpx
 import yaml
 
 from tests.api.helpers import ok, wait
-from tests.clients.test_stack_cli import cli, kill_9_and_restart, name
+from tests.clients.test_stack_cli import cli, demo_heat, kill_9_and_restart, name
 from tests.cloudfixture import Cloud
 
 MEMBER = {
@@ -69,9 +68,7 @@ def test_a_nested_stack_across_a_kill_9_completes(tmp_path):
     cloud = Cloud(tmp_path / "data")
     cloud.start()
     try:
-        demo = cloud.issue("demo", project="demo").json()["token"]["project"]["id"]
-        heat = httpx.Client(base_url=f"{cloud.url}/orchestration/v1/{demo}",
-                            headers={"X-Auth-Token": cloud.token("demo", project="demo")}, timeout=60)
+        heat = demo_heat(cloud)
         template = {"heat_template_version": "2018-08-31", "resources": {"slow": {
             "type": "OS::Heat::ResourceGroup", "properties": {"count": 3, "resource_def": {
                 "type": "OS::Heat::TestResource", "properties": {"value": "m%index%",

@@ -13,12 +13,11 @@ import signal
 import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from tests.api.helpers import make_project, member_of_new_project, name, role_id
-from tests.cloudfixture import Cloud
+from tests.cloudfixture import Cloud, children
 from tests.pgtools import scratch_database
 
 pytestmark = pytest.mark.postgres
@@ -53,18 +52,6 @@ class Link:
     def close(self) -> None:
         self.conn.close()
 
-
-def children(parent: int) -> set[int]:
-    # (/proc/PID/task/TID/children is only reliable while the children are stopped: it missed a running one)
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process has gone
-            continue
-        if int(fields[1]) == parent and fields[0] != "Z":
-            found.add(int(stat.parent.name))
-    return found
 
 
 def one_link_per_worker(cloud: Cloud, count: int = 2) -> dict[int, Link]:

@@ -18,7 +18,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from tests.cloudfixture import free_port
+from tests.cloudfixture import children, free_port
 
 SUPERVISOR = textwrap.dedent("""
     import json, subprocess, sys, threading, time
@@ -48,17 +48,6 @@ SUPERVISOR = textwrap.dedent("""
     workers.run(config, 2, then=lambda: threading.Thread(target=others, daemon=True).start())
 """)
 
-
-def children(parent: int) -> set[int]:
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process has gone
-            continue
-        if int(fields[1]) == parent and fields[0] != "Z":
-            found.add(int(stat.parent.name))
-    return found
 
 
 def is_python(pid: int) -> bool:
