@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import ceph, compute, dataplane, guest, load, network, orchestration, testcloud, volume  # noqa: E402
+from bench import ceph, compute, dataplane, guest, load, network, orchestration, start, testcloud, volume  # noqa: E402
 from bench import object as object_bench  # noqa: E402
 from bench.targets import BCRYPT_ROUNDS, ROOT, Keystone, Onestack, password_body, rss_mb  # noqa: E402
 
@@ -125,6 +125,7 @@ PARTS = {
     "guest": (lambda args: {"guest": guest.measure(args.quick)}, ("guest",), lambda r: guest.table(r["guest"])),
     "dataplane": (lambda args: {"dataplane": dataplane.measure(args.quick)}, ("dataplane",),
                   lambda r: dataplane.table(r["dataplane"])),
+    "start": (lambda args: {"start": start.measure(args.quick)}, ("start",), lambda r: start.table(r["start"])),
     "testcloud": (lambda args: {"testcloud": testcloud.measure(args.quick)}, ("testcloud",),
                   lambda r: testcloud.table(r["testcloud"])),
     "object": (lambda args: {"object": object_bench.measure(args.quick)}, ("object",),
