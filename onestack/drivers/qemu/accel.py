@@ -5,7 +5,7 @@ sector even runs, but the Linux kernel stalls in its set-up code or QEMU stops w
 internal error".  So the probe boots a real kernel with no root filesystem and ``panic=-1
 -no-reboot``: QEMU exits by itself within a second on a working KVM; on a broken one it hangs
 or reports an internal error and we fall back to TCG.  The answer holds for the host's current boot: it
-is kept in ``/run/onestack`` (a tmpfs the next boot empties) where this process may write there, and in the
+is kept in ``/run/onestack`` (a tmpfs the next boot empties) when this process may write there, and in the
 state dir, so neither a restart nor a new cloud on the same host probes again (a probe of a KVM that hangs
 costs its whole ``PROBE_SECONDS``).
 """
