@@ -30,6 +30,7 @@ from bench import (  # noqa: E402
     network,
     orchestration,
     proxies,
+    start,
     testcloud,
     volume,
 )
@@ -140,6 +141,7 @@ PARTS = {
                   lambda r: dataplane.table(r["dataplane"])),
     "proxies": (lambda args: {"proxies": proxies.measure(args.quick)}, ("proxies",),
                 lambda r: proxies.table(r["proxies"])),
+    "start": (lambda args: {"start": start.measure(args.quick)}, ("start",), lambda r: start.table(r["start"])),
     "testcloud": (lambda args: {"testcloud": testcloud.measure(args.quick)}, ("testcloud",),
                   lambda r: testcloud.table(r["testcloud"])),
     "object": (lambda args: {"object": object_bench.measure(args.quick)}, ("object",),

@@ -1,7 +1,7 @@
 """The in-process test cloud (``onestack.testing.cloud()``, the ``onestack_cloud`` fixture): how long one
 takes to start and to stop, measured in a fresh Python process as a test session meets it.
 
-The child process imports the package, migrates the schema (once per process), starts a first cloud, then
+The child process imports the package, makes the schema at head (once per process), starts a first cloud, then
 ``runs`` more one after the other, each followed by one openstacksdk call as the demo member (a token and a
 flavor list) and its teardown.
 """

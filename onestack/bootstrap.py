@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import yaml
@@ -30,7 +31,7 @@ from onestack.services.identity.models import (
     Role,
     User,
 )
-from onestack.services.identity.service.passwords import store_password
+from onestack.services.identity.service.passwords import hash_password, store_password
 from onestack.services.orchestration.service.cloud import ServiceUser
 
 SECRETS_FILE = "bootstrap-secrets.yaml"
@@ -101,6 +102,7 @@ def seed(runtime: Runtime) -> dict:
     """Create the initial domain, roles, projects, users, catalog and flavors; returns the passwords."""
     settings = runtime.settings
     found = load_secrets(settings.data_dir)
+    hashes = _first_hashes(runtime, found)
     runtime.identity.keys.initialise()
     with runtime.db.write() as session:
         if session.get(Revision, 1) is None:
@@ -127,12 +129,12 @@ def seed(runtime: Runtime) -> dict:
                                      "ignore_change_password_upon_first_use": True}, extra={})
                 session.add(user)
                 session.flush()
-                store_password(session, user, found[f"{name}_password"], settings)
+                store_password(session, user, found[f"{name}_password"], settings, hashed=hashes.get(name))
             _grant(session, "UserProject", user.id, project.id, roles[role].id)
             if name == "admin":
                 _grant(session, "UserSystem", user.id, "system", roles["admin"].id)
                 _grant(session, "UserDomain", user.id, "default", roles["admin"].id)
-        heat = _service_user(session, roles["service"], found["heat_password"], settings)
+        heat = _service_user(session, roles["service"], found["heat_password"], settings, hashes.get(ORCHESTRATION_USER))
         _ensure(session, Region, {"description": "", "extra": {}}, id=settings.region)
         _sync_catalog(session, settings.base_url, settings.region)
         seed_flavors(session)
@@ -142,7 +144,22 @@ def seed(runtime: Runtime) -> dict:
     return found
 
 
-def _service_user(session, service_role: Role, password: str, settings) -> str:
+def _first_hashes(runtime: Runtime, found: dict) -> dict[str, str]:
+    """The bcrypt hashes of the passwords of the users ``seed`` is to make (none once they exist), made side
+    by side: bcrypt lets go of the GIL, so a first start on two cores waits for two hashes, not three."""
+    names = ("admin", "demo", ORCHESTRATION_USER)
+    with runtime.db.read() as session:
+        present = set(session.scalars(select(User.name).where(User.domain_id == "default", User.name.in_(names))))
+    missing = [name for name in names if name not in present]
+    if not missing:
+        return {}
+    rounds = runtime.settings.bcrypt_rounds
+    with ThreadPoolExecutor(len(missing), thread_name_prefix="bcrypt") as pool:
+        hashed = pool.map(lambda name: hash_password(found[f"{name}_password"], rounds), missing)
+        return dict(zip(missing, hashed, strict=True))
+
+
+def _service_user(session, service_role: Role, password: str, settings, hashed: str | None = None) -> str:
     """The orchestration user in the ``service`` project (as DevStack makes Heat's): it holds no role on
     any tenant's project and acts only through the trusts stack owners give it."""
     project = _ensure(session, Project, {"id": new_id(), "parent_id": "default", "tags": [], "options": {},
@@ -155,7 +172,7 @@ def _service_user(session, service_role: Role, password: str, settings) -> str:
                              "ignore_lockout_failure_attempts": True}, extra={})
         session.add(user)
         session.flush()
-        store_password(session, user, password, settings)
+        store_password(session, user, password, settings, hashed=hashed)
     _grant(session, "UserProject", user.id, project.id, service_role.id)
     return user.id
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from onestack import config, daemon, tls
+from onestack import config, daemon, serve, tls
 from onestack.drivers import choice
 from onestack.drivers.netns import availability
 
@@ -89,7 +89,7 @@ def up(
     started = time.monotonic()
     _check_ceph(settings)
     if detach:
-        argv = ["up", "--data-dir", str(settings.data_dir)] + ([] if user_clouds else ["--no-user-clouds"])
+        argv = ["-m", "onestack.serve", str(settings.data_dir)] + ([] if user_clouds else ["--no-user-clouds"])
         try:
             pid = daemon.detach(argv, settings.data_dir, settings.base_url, cafile=tls.ca_path(settings))
         except RuntimeError as exc:
@@ -97,11 +97,7 @@ def up(
             raise typer.Exit(1) from None
         _welcome(settings, pid, time.monotonic() - started)
         return
-    from onestack import server  # the serving process alone needs the whole application
-
-    server.configure_logging(settings.log_level)
-    runtime = server.prepare(settings, user_clouds=user_clouds)
-    server.serve(settings, runtime)
+    serve.run(settings, user_clouds=user_clouds)
 
 
 def _check_ceph(settings: config.Settings) -> None:

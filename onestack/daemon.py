@@ -50,9 +50,9 @@ def answers(base_url: str, timeout: float = 1.0, cafile: Path | None = None) -> 
 
 
 def detach(argv: list[str], data_dir: Path, base_url: str, wait: float = 30.0, cafile: Path | None = None) -> int:
-    """Start ``onestack <argv>`` in a new session; return its pid once the API answers."""
+    """Start ``python <argv>`` in a new session; return its pid once the API answers."""
     log = open(data_dir / LOG_FILE, "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "onestack", *argv], stdout=log, stderr=log,
+    proc = subprocess.Popen([sys.executable, *argv], stdout=log, stderr=log,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:

@@ -1,11 +1,13 @@
 """Every service onestack serves, named once.
 
 The app mounts their routes from here and Alembic sees their tables through ``MODELS`` (imported for the
-side effect of declaring them on ``db.base.Base``).  A new service adds one line to each tuple.
+side effect of declaring them on ``db.base.Base``); ``METADATA`` holds them all, from which a new database is
+made at head.  A new service adds one line to each tuple.
 """
 
 from __future__ import annotations
 
+from onestack.db.base import Base
 from onestack.http.routing import Service
 from onestack.services.compute import api as compute_api
 from onestack.services.compute import models as compute_models
@@ -29,6 +31,7 @@ MODELS = (identity_models, image_models, network_models, placement_models, compu
           object_models, orchestration_models)
 APIS = (identity_api, image_api, network_api, compute_api, placement_api, volume_api, object_api,
         object_s3_api, orchestration_api)
+METADATA = Base.metadata  # every table of MODELS
 
 
 def services() -> list[Service]:

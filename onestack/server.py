@@ -10,7 +10,7 @@ import sys
 
 import uvicorn
 
-from onestack import bootstrap, memtrace, redact, tls, workers
+from onestack import bootstrap, memtrace, redact, registry, tls, workers
 from onestack.app import build
 from onestack.config import Settings
 from onestack.daemon import pid_path, running_pid
@@ -39,7 +39,7 @@ def prepare(settings: Settings, *, user_clouds: bool) -> Runtime:
         # before the services start: their clients of the cloud's own HTTPS URLs trust its CA
         tls.trust_in_process(settings, tls.ensure(settings))
     runtime = Runtime(settings)
-    upgrade(runtime.db)
+    upgrade(runtime.db, registry.METADATA)  # a new database is made at head, an older one migrated
     found = bootstrap.seed(runtime)
     runtime.image.reconcile()
     bootstrap.write_client_files(settings, found, bootstrap.user_clouds_path() if user_clouds else None)

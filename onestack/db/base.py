@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Callable
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, Table, event
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import JSON, TypeDecorator
 
@@ -46,3 +47,10 @@ def new_id() -> str:
 
 def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
+
+
+def seeded(table: Table, rows: Callable[[], list[dict]]) -> None:
+    """``rows()`` go into ``table`` when ``create_all`` makes it, as a new database is made at head
+    (``db.migrate``).  The migration that made the table wrote the same rows in its day; a database built by
+    the migrations and one built at head are held equal, rows too, by tests/storage/test_schema_at_head.py."""
+    event.listen(table, "after_create", lambda target, connection, **_: connection.execute(target.insert(), rows()))

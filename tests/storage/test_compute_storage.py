@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select
 
+from onestack import registry
 from onestack.config import Settings
 from onestack.db.migrate import upgrade
 from onestack.http.errors import Forbidden
@@ -20,7 +21,7 @@ def test_default_flavors_once(database_url, tmp_path):
     settings.data_dir.mkdir()
     for start in range(3):
         runtime = Runtime(settings)
-        upgrade(runtime.db)
+        upgrade(runtime.db, registry.METADATA)
         bootstrap.seed(runtime)
         with runtime.db.write() as s:
             names = set(s.scalars(select(Flavor.name)))
@@ -34,7 +35,7 @@ def test_default_flavors_once(database_url, tmp_path):
 
 def test_check_quota_for_the_server_code(db, tmp_path):
     """The seam the server code calls: Nova's 403 wording, and the project's and the user's limits both."""
-    upgrade(db)
+    upgrade(db, registry.METADATA)
     quotas = ComputeService(db, Settings(data_dir=tmp_path), network=None, images=None, placement=None).quotas
     with db.write() as session:
         session.add_all([Quota(project_id="p", user_id="", resource="instances", hard_limit=2),
@@ -63,7 +64,7 @@ def test_console_tokens_expire_and_die_with_their_instance(db, tmp_path):
     from onestack.services.compute.models import ConsoleToken, Instance
     from onestack.services.compute.service import consoles
 
-    upgrade(db)
+    upgrade(db, registry.METADATA)
     consoles_of = ComputeService(db, Settings(data_dir=tmp_path), network=None, images=None, placement=None).consoles
     now = utcnow()
     with db.write() as session:

@@ -1,6 +1,7 @@
 """Object versions on both databases: the hidden container, kept names with their separator, the listing of
 versions and the counters, as the object service writes them (SQLite and PostgreSQL)."""
 
+from onestack import registry
 from onestack.config import Settings
 from onestack.db.migrate import upgrade
 from onestack.services.object.public import Query
@@ -14,7 +15,7 @@ def put(svc, container, name, data):
 
 
 def test_versions_round_trip(db, tmp_path):
-    upgrade(db)
+    upgrade(db, registry.METADATA)
     svc = ObjectService(db, Settings(data_dir=tmp_path))
     svc.put_container(ACCOUNT, "docs", {"X-Versions-Enabled": "yes"})
     ids = [put(svc, "docs", name, data).meta[versioning.VERSION_ID]
@@ -45,7 +46,7 @@ def test_a_symlink_lists_its_path(db, tmp_path):
 
     from onestack.services.object import views
 
-    upgrade(db)
+    upgrade(db, registry.METADATA)
     svc = ObjectService(db, Settings(data_dir=tmp_path))
     svc.put_container(ACCOUNT, "links", {})
     svc.put_object(ACCOUNT, "links", "l", iter(()), ObjectSpec("application/symlink", {

@@ -5,13 +5,14 @@ compare-and-swap keeps two transactions that both saw room from both committing)
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from onestack import registry
 from onestack.db.migrate import upgrade
 from onestack.http.errors import Conflict
 from onestack.services.placement.service import PlacementService
 
 
 def test_exactly_capacity_claims_win(db):
-    upgrade(db)
+    upgrade(db, registry.METADATA)
     svc = PlacementService(db)
     capacity = 6
     rp = svc.ensure_provider("host-1", inventories_by_class={"VCPU": {"total": capacity}},
@@ -34,7 +35,7 @@ def test_exactly_capacity_claims_win(db):
 
 
 def test_scheduler_calls(db):
-    upgrade(db)
+    upgrade(db, registry.METADATA)
     svc = PlacementService(db)
     rp = svc.ensure_provider("host-2", inventories_by_class={"VCPU": {"total": 4}, "MEMORY_MB": {"total": 2048}},
                              traits=["HW_CPU_X86_AVX2"])

@@ -7,13 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
+from onestack import registry
 from onestack.db.locks import lock_or_create
 from onestack.db.migrate import upgrade
 from onestack.services.compute.models import QuotaLock
 
 
 def test_concurrent_first_lockers_share_one_row(db):
-    upgrade(db)
+    upgrade(db, registry.METADATA)
     scopes = [f"project-{uuid.uuid4().hex}" for _ in range(10)]
     start = threading.Barrier(6)
 

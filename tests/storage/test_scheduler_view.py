@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from onestack import registry
 from onestack.db.migrate import upgrade
 from onestack.services.compute.models import ComputeHost
 from onestack.services.compute.service.placement_client import PlacementClient
@@ -29,7 +30,7 @@ def _instance():
 @pytest.fixture
 def cloud(db):
     """One compute host with room for two servers, its provider, and a scheduler whose view never ages."""
-    upgrade(db)
+    upgrade(db, registry.METADATA)
     placement = PlacementService(db)
     host_id = str(uuid.uuid4())
     with db.write() as session:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from onestack import registry
 from onestack.config import Settings
 from onestack.db.migrate import is_current, upgrade
 from onestack.runtime import Runtime
@@ -31,7 +32,7 @@ def test_bootstrap_is_idempotent(database_url, tmp_path):
     settings.data_dir.mkdir()
     for _ in range(2):
         runtime = Runtime(settings)
-        upgrade(runtime.db)
+        upgrade(runtime.db, registry.METADATA)
         bootstrap.seed(runtime)
         with runtime.db.read() as s:
             # the two bootstrap users and orchestration's service user, each made once
@@ -41,7 +42,7 @@ def test_bootstrap_is_idempotent(database_url, tmp_path):
 
 
 def test_unique_names_are_enforced_by_the_database(db):
-    upgrade(db)
+    upgrade(db, registry.METADATA)
     with db.write() as s:
         s.add(Project(id="d1", name="dom", domain_id="<<keystone.domain.root>>", is_domain=True, tags=[],
                       options={}, extra={}))
@@ -54,7 +55,7 @@ def test_unique_names_are_enforced_by_the_database(db):
 
 
 def test_failed_transaction_leaves_nothing(db):
-    upgrade(db)
+    upgrade(db, registry.METADATA)
     with pytest.raises(RuntimeError):
         with db.write() as s:
             s.add(Project(id="p1", name="half", domain_id="default", tags=[], options={}, extra={}))
@@ -66,7 +67,7 @@ def test_failed_transaction_leaves_nothing(db):
 
 def test_concurrent_writers_lose_nothing(db):
     """Tempest writes from many threads at once; SQLite must serialise rather than fail with 'locked'."""
-    upgrade(db)
+    upgrade(db, registry.METADATA)
     transactions = Transactions(db)
     with db.write() as s:
         s.add(Revision(id=1, value=0))
@@ -94,7 +95,7 @@ def test_concurrent_writers_lose_nothing(db):
 
 def test_revision_is_seen_by_another_process_view(db):
     """A second transactions object on the same database (another API process) sees writes after its poll interval."""
-    upgrade(db)
+    upgrade(db, registry.METADATA)
     with db.write() as s:
         s.add(Revision(id=1, value=0))
     writer, reader = Transactions(db), Transactions(db)

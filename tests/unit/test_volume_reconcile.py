@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+from onestack import registry
 from onestack.config import Settings
 from onestack.db import migrate
 from onestack.db.engine import Database
@@ -18,7 +19,7 @@ from onestack.services.volume.service.stores import VolumeStores
 @pytest.fixture
 def world(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'cloud.db'}")
-    migrate.upgrade(db)
+    migrate.upgrade(db, registry.METADATA)
     stores = VolumeStores(Settings(data_dir=tmp_path))
     files = stores.files
     yield db, files, Reconciler(db, stores)

@@ -4,13 +4,16 @@ On this kind of host (nested, restricted CPUID) KVM_CREATE_VM succeeds and a rea
 sector even runs, but the Linux kernel stalls in its set-up code or QEMU stops with "KVM
 internal error".  So the probe boots a real kernel with no root filesystem and ``panic=-1
 -no-reboot``: QEMU exits by itself within a second on a working KVM; on a broken one it hangs
-or reports an internal error and we fall back to TCG.  The answer is kept in the state dir for
-the host's current boot, so a driver restart does not probe again.
+or reports an internal error and we fall back to TCG.  The answer holds for the host's current boot: it
+is kept in ``/run/onestack`` (a tmpfs the next boot empties) when this process may write there, and in the
+state dir, so neither a restart nor a new cloud on the same host probes again (a probe of a KVM that hangs
+costs its whole ``PROBE_SECONDS``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import tempfile
 import time
@@ -18,6 +21,7 @@ from pathlib import Path
 
 QEMU = "qemu-system-x86_64"
 PROBE_SECONDS = 8.0
+HOST_STATE = Path("/run/onestack")
 
 
 def _boot_id() -> str:
@@ -67,19 +71,28 @@ def probe_kvm() -> tuple[bool, str]:
 
 
 def choose(state_dir: Path) -> tuple[str, str]:
-    """("kvm" | "tcg", why), probed once per host boot and remembered in ``state_dir``."""
-    record = state_dir / "accel.json"
+    """("kvm" | "tcg", why), probed once per host boot and remembered in ``/run/onestack`` and ``state_dir``."""
     boot_id = _boot_id()
-    try:
-        known = json.loads(record.read_text())
-        if known.get("boot_id") == boot_id:
-            return known["accel"], known["why"]
-    except (OSError, ValueError, KeyError):
-        pass
+    for place in (HOST_STATE, state_dir):
+        try:
+            known = json.loads((place / "accel.json").read_text())
+            if known.get("boot_id") == boot_id:
+                return known["accel"], known["why"]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
     usable, why = probe_kvm()
     accel = "kvm" if usable else "tcg"
-    state_dir.mkdir(parents=True, exist_ok=True)
-    tmp = record.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"boot_id": boot_id, "accel": accel, "why": why}))
-    tmp.replace(record)
+    for place in (state_dir, HOST_STATE):
+        try:
+            _remember(place, {"boot_id": boot_id, "accel": accel, "why": why})
+        except OSError:
+            if place == state_dir:
+                raise  # /run/onestack is a shortcut; the state dir is ours and must take it
     return accel, why
+
+
+def _remember(place: Path, record: dict) -> None:
+    place.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tmp = place / f"accel.json.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(record))
+    tmp.replace(place / "accel.json")

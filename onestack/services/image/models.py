@@ -7,7 +7,7 @@ import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from onestack.db.base import Base, UTCDateTime, utcnow
+from onestack.db.base import Base, UTCDateTime, seeded, utcnow
 
 
 class Image(Base):
@@ -100,6 +100,19 @@ class MetadefResourceType(Base):
     protected: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# The resource types Glance ships definitions for, in every cloud from the start (migration 0007).
+RESOURCE_TYPES = ("OS::Glance::Image", "OS::Cinder::Volume", "OS::Nova::Flavor", "OS::Nova::Aggregate", "OS::Nova::Server",
+                  "OS::Trove::Instance", "OS::Glance::Snapshot")
+
+
+def _resource_type_rows() -> list[dict]:
+    now = utcnow()
+    return [{"name": name, "protected": True, "created_at": now, "updated_at": now} for name in RESOURCE_TYPES]
+
+
+seeded(MetadefResourceType.__table__, _resource_type_rows)
 
 
 class MetadefAssociation(Base):

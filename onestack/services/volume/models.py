@@ -19,7 +19,7 @@ import socket
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from onestack.db.base import Base, UTCDateTime, utcnow
+from onestack.db.base import Base, UTCDateTime, seeded, utcnow
 
 # The type every cloud has from the start, as Cinder's database migration makes it.
 DEFAULT_TYPE_ID = "5a1a6d32-7bd7-4d3f-8fbf-9a5d2a1b8f0e"
@@ -58,6 +58,10 @@ class VolumeType(Base):
     # How volumes of the type are to be encrypted (Cinder's encryption type), if they are.
     encryption: Mapped[TypeEncryption | None] = relationship(lazy="selectin", uselist=False,
                                                              cascade="all, delete-orphan")
+
+
+seeded(VolumeType.__table__, lambda: [{"id": DEFAULT_TYPE_ID, "name": DEFAULT_TYPE_NAME, "description": "Default Volume Type",
+                                       "is_public": True, "extra_specs": {}, "created_at": utcnow()}])
 
 
 class TypeEncryption(Base):

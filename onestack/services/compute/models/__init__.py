@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -361,7 +362,7 @@ class Migration(Base):
     # what /os-migrations shows of the flavors (Nova's integer flavor ids, when the flavor has one)
     old_instance_type_id: Mapped[int | None] = mapped_column(Integer)
     new_instance_type_id: Mapped[int | None] = mapped_column(Integer)
-    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # as migration 0012 made it
     # a live migration's progress in bytes, as the driver last reported it (null before it runs)
     memory_total: Mapped[int | None] = mapped_column(BigInteger)
     memory_processed: Mapped[int | None] = mapped_column(BigInteger)

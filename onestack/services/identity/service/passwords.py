@@ -51,10 +51,11 @@ def check_strength(password: str, regex: str | None, description: str | None) ->
 
 
 def store_password(session: Session, user: User, password: str | None, settings: Settings, *,
-                   self_service: bool = False) -> None:
+                   self_service: bool = False, hashed: str | None = None) -> None:
     """Record a new current password, with the expiry the compliance rules give it.
 
-    ``None`` records a user without a password (who cannot authenticate with one).
+    ``None`` records a user without a password (who cannot authenticate with one).  ``hashed``: the
+    password's bcrypt hash, when the caller made it already (the first start hashes its users' side by side).
     """
     if password is None:
         session.add(Password(user_id=user.id, hash="", created_at=utcnow()))
@@ -69,7 +70,7 @@ def store_password(session: Session, user: User, password: str | None, settings:
     if (not self_service and rules.change_password_upon_first_use
             and not options.get("ignore_change_password_upon_first_use")):
         expires = now
-    session.add(Password(user_id=user.id, hash=hash_password(password, settings.bcrypt_rounds), created_at=now,
+    session.add(Password(user_id=user.id, hash=hashed or hash_password(password, settings.bcrypt_rounds), created_at=now,
                          expires_at=expires, self_service=self_service))
 
 
