@@ -212,6 +212,8 @@ class Volume(Base):
     backend: Mapped[str | None] = mapped_column(String(64))
     # The generic volume group it belongs to (3.13), if any.
     group_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # The key its data are encrypted with (a VolumeKey's id), when its type is encrypted.
+    encryption_key_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime, onupdate=utcnow)
 
@@ -297,6 +299,8 @@ class Backup(Base):
     __table_args__ = (Index("ix_volume_backup_project_created", "project_id", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # A copy of the encrypted volume's key (Cinder clones it): the backup holds the encrypted bytes.
+    encryption_key_id: Mapped[str | None] = mapped_column(String(36))
     project_id: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[str] = mapped_column(String(64))
     volume_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -363,3 +367,14 @@ class Message(Base):
     user_message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class VolumeKey(Base):
+    """An encryption key of a volume or backup (this cloud's stand-in for Barbican): the key wrapped with the
+    master key kept in DATA_DIR, never stored or shown in the clear (``service/keys.py``)."""
+
+    __tablename__ = "volume_encryption_key"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    wrapped: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)

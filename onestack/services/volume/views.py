@@ -72,7 +72,7 @@ def volume(volume: Volume, url, version: Version | None, admin: bool, extended: 
         # the admin metadata Cinder shows with a volume's own (readonly, once set)
         "metadata": {**volume.metadata_, **(volume.admin_metadata or {})},
         "bootable": "true" if volume.bootable else "false",
-        "encrypted": volume.volume_type.encryption is not None, "multiattach": volume.multiattach, "replication_status": None,
+        "encrypted": volume.encryption_key_id is not None, "multiattach": volume.multiattach, "replication_status": None,
         "consistencygroup_id": None, "migration_status": None, "snapshot_id": volume.snapshot_id,
         "source_volid": volume.source_volid, "user_id": volume.user_id,
         "volume_type": volume.volume_type.name, "group_id": volume.group_id,
@@ -93,7 +93,7 @@ def volume(volume: Volume, url, version: Version | None, admin: bool, extended: 
     if at_least(version, "3.63"):
         body["volume_type_id"] = volume.type_id
     if at_least(version, "3.64"):
-        body["encryption_key_id"] = None
+        body["encryption_key_id"] = volume.encryption_key_id
     if at_least(version, "3.65"):
         body["consumes_quota"] = True
     return body
@@ -135,7 +135,7 @@ def backup(row: Backup, url, version: Version | None, admin: bool, has_dependent
     if at_least(version, "3.56"):
         body["user_id"] = row.user_id
     if at_least(version, "3.64"):
-        body["encryption_key_id"] = None
+        body["encryption_key_id"] = row.encryption_key_id
     return body
 
 

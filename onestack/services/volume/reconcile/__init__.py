@@ -26,6 +26,7 @@ from onestack.services.volume.reconcile.groups import KINDS, GroupSteps
 from onestack.services.volume.service import messages
 from onestack.services.volume.service.backups import BackupStores
 from onestack.services.volume.service.catalog import PeerError
+from onestack.services.volume.service.encryption import luks_for
 from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.stores import VolumeStores
 
@@ -145,8 +146,12 @@ class Reconciler:
         except VolumeFileError as exc:
             LOG.warning("volume %s: what a failed create made stays: %s", volume.id, exc)
 
+    def _luks(self, volume: Volume) -> dict:
+        return luks_for(self.db, self.stores.keys, volume)
+
     def _volume(self, volume: Volume) -> float | None:
         store = self.stores.of(volume.backend)
+        key = self._luks(volume)
         if volume.task == "create":
             if volume.image_id is not None:
                 self._create_from_image(store, volume)
@@ -156,13 +161,13 @@ class Reconciler:
                     raise VolumeFileError("the frozen copy of the source volume could not be made")
                 if frozen.task is not None:
                     return WAIT
-                store.create_from_snapshot(volume.id, frozen.id, volume.size, source_volume=frozen.volume_id)
+                store.create_from_snapshot(volume.id, frozen.id, volume.size, source_volume=frozen.volume_id, **key)
             elif volume.snapshot_id is not None:
                 source = self._snapshot_row(volume.snapshot_id)
                 store.create_from_snapshot(volume.id, volume.snapshot_id, volume.size,
-                                           source_volume=source.volume_id if source else None)
+                                           source_volume=source.volume_id if source else None, **key)
             else:
-                store.create_blank(volume.id, volume.size)
+                store.create_blank(volume.id, volume.size, **key)
             self._done(Volume, volume, "available")
         elif volume.task == "extend":
             self._extend(store, volume)
@@ -181,9 +186,9 @@ class Reconciler:
             except APIError as exc:
                 raise VolumeFileError(exc.message) from None
             if not grown:
-                store.extend(volume.id, volume.size)
+                store.extend(volume.id, volume.size, **self._luks(volume))
         else:
-            store.extend(volume.id, volume.size)
+            store.extend(volume.id, volume.size, **self._luks(volume))
         self._done(Volume, volume, volume.previous_status or "available")
 
     def _create_from_image(self, store, volume: Volume) -> None:
@@ -201,7 +206,7 @@ class Reconciler:
                 store.cache_image(volume.image_id, downloaded, image["disk_format"])
             finally:
                 store.discard_temporaries("image", volume.image_id)
-        store.create_from_image(volume.id, volume.image_id, volume.size)
+        store.create_from_image(volume.id, volume.image_id, volume.size, **self._luks(volume))
         self._done(Volume, volume, "available")
 
     def _clone_from_image_store(self, store, volume: Volume, image: dict) -> bool:
@@ -236,6 +241,8 @@ class Reconciler:
             row = session.get(Volume, volume.id)
             if row is not None:
                 session.delete(row)
+            # the key goes with the data it opened (a clone's or backup's copy stays with its owner)
+            self.stores.keys.delete(session, volume.encryption_key_id)
             if volume.clone_of is not None:
                 still_used = session.scalars(select(Volume.id).where(Volume.clone_of == volume.clone_of,
                                                                      Volume.id != volume.id)).first()
@@ -273,6 +280,9 @@ class Reconciler:
         store = self.stores.of(snapshot.backend)
         if store is not self.files:
             store.take_snapshot(volume.id, snapshot.id)
+            return
+        if volume.encryption_key_id is not None:  # a whole copy, taken while no guest holds it
+            self.files.take_snapshot(volume.id, snapshot.id, **self._luks(volume))
             return
         overlay = self.files.snapshot_overlay(volume.id, snapshot.id)
         if overlay is None:

@@ -20,6 +20,7 @@ from onestack.services.volume.models import Backup, Snapshot, Volume
 from onestack.services.volume.service import messages
 from onestack.services.volume.service.backups import BackupStores
 from onestack.services.volume.service.catalog import PeerError
+from onestack.services.volume.service.encryption import luks_for
 from onestack.services.volume.service.stores import VolumeStores
 
 LOG = logging.getLogger("onestack.volume.backup")
@@ -68,7 +69,8 @@ class BackupSteps:
         identity = {"backup_id": backup.id, "volume_id": volume.id, "bootable": volume.bootable,
                     "volume_metadata": dict(volume.metadata_), "volume_image_metadata": dict(volume.image_metadata)}
         try:
-            data.export_raw(source, raw)
+            # an encrypted volume's bytes as they are (only its key opens the backup)
+            data.export_raw(source, raw, **({"encrypted": True} if volume.encryption_key_id else {}))
             with self.stores.open(backup, backup.task_token) as store:
                 before = chunked.read_manifest(store, parent.container, parent.object_prefix) if parent else None
                 manifest = chunked.back_up(store, backup.container, backup.object_prefix, raw, before, identity)
@@ -117,7 +119,7 @@ class BackupSteps:
             with self.stores.open(backup, backup.task_token) as store:
                 manifest = chunked.read_manifest(store, backup.container, backup.object_prefix)
                 chunked.restore(store, backup.container, manifest, raw)
-            data.import_raw(volume.id, raw, volume.size)
+            data.import_raw(volume.id, raw, volume.size, **luks_for(self.db, self.volumes.keys, volume))
         finally:
             raw.unlink(missing_ok=True)
         with self.db.write() as session:
@@ -147,6 +149,7 @@ class BackupSteps:
             row = session.get(Backup, backup.id)
             if row is not None and row.task == "delete":
                 session.delete(row)
+                self.volumes.keys.delete(session, row.encryption_key_id)
 
     def _delete_failed(self, backup: Backup, reason: str) -> None:
         if self._finish(backup, status="error_deleting", fault=reason):

@@ -50,7 +50,7 @@ class VolumeService:
         self.image_api = ImageAPI(self.catalog)
         self.volumes = Volumes(db, self.image_api, self.stores)
         self.backup_stores = BackupStores(settings.data_dir / "backups")
-        self.backups = Backups(db, settings.volume, self.catalog)
+        self.backups = Backups(db, settings.volume, self.catalog, self.stores.keys)
         self.transfers = Transfers(db)
         self.encryption = Encryption(db)
         self.group_types = GroupTypes(db)

@@ -36,6 +36,7 @@ from onestack.services.volume.policies import authorize
 from onestack.services.volume.service import images, quotas, stores, types
 from onestack.services.volume.service.access import load, scoped
 from onestack.services.volume.service.catalog import Catalog, PeerError
+from onestack.services.volume.service.keys import KeyManager
 from onestack.services.volume.service.lists import Page, listing
 
 DRIVERS = {"posix": "cinder.backup.drivers.posix", "swift": "cinder.backup.drivers.swift"}
@@ -84,10 +85,11 @@ def _prefix(volume_id: str, backup_id: str, when: datetime.datetime) -> str:
 
 
 class Backups:
-    def __init__(self, db: Database, settings: VolumeSettings, catalog: Catalog):
+    def __init__(self, db: Database, settings: VolumeSettings, catalog: Catalog, keys: KeyManager):
         self.db = db
         self.settings = settings
         self.catalog = catalog
+        self.keys = keys
 
     def _store_url(self, ctx: Context, driver: str) -> str | None:
         if driver != "swift":
@@ -127,6 +129,9 @@ class Backups:
                 parent_id=parent.id if parent else None, is_incremental=parent is not None,
                 metadata_=dict(asked.get("metadata") or {}),
                 data_timestamp=snapshot.created_at if snapshot else utcnow(), task_token=ctx.token)
+            if volume.encryption_key_id is not None:
+                # the backup holds the encrypted bytes: it keeps a copy of the key (Cinder clones it)
+                backup.encryption_key_id = self.keys.clone(session, volume.encryption_key_id)
             if snapshot is not None:
                 snapshot.status = "backing-up"
             else:
@@ -227,6 +232,8 @@ class Backups:
             authorize(ctx, "backup:restore", backup.project_id)
             _restorable(backup)
             volume = self._restore_target(session, ctx, backup, volume_id, name)
+            if volume_id is not None:
+                self._take_key(session, backup, volume)
             restore_into(ctx, backup, volume)
             session.flush()
             return backup, volume
@@ -245,15 +252,41 @@ class Backups:
                                  f"size {backup.size}GB.")
             volume.status = status
             return volume
-        volume_type = types.default_for(session, ctx.project_id)
+        volume_type = self._type_for_new(session, ctx, backup)
         quotas.check(session, ctx.project_id, volume_type.name, volumes=1, gigabytes=backup.size, size=backup.size)
         volume = Volume(id=str(uuid.uuid4()), project_id=ctx.project_id, user_id=ctx.user_id,
                         name=name or f"restore_backup_{backup.id}", size=backup.size, status=status,
                         availability_zone=AVAILABILITY_ZONE, volume_type=volume_type, type_id=volume_type.id,
                         metadata_={}, image_metadata={}, attachments=[],
                         backend=stores.backend_for(volume_type.extra_specs, self.settings.default_backend))
+        if backup.encryption_key_id is not None:
+            volume.encryption_key_id = self.keys.clone(session, backup.encryption_key_id)
         session.add(volume)
         return volume
+
+    @staticmethod
+    def _type_for_new(session: Session, ctx: Context, backup: Backup):
+        """The type of a volume a restore makes: the project's default, or for an encrypted backup the type of
+        the volume it was taken of (its data open only as an encrypted volume)."""
+        if backup.encryption_key_id is None:
+            return types.default_for(session, ctx.project_id)
+        source = session.get(Volume, backup.volume_id)
+        if source is None or source.volume_type.encryption is None:
+            raise BadRequest(f"Invalid backup: backup {backup.id} is of an encrypted volume; restore it into an "
+                             f"encrypted volume (name one, or make one from the backup with an encrypted type).")
+        return source.volume_type
+
+    def _take_key(self, session: Session, backup: Backup, volume: Volume) -> None:
+        """An existing volume a backup is restored into opens with the backup's key afterwards: its own goes
+        and a clone of the backup's takes its place (Cinder's restore of an encrypted backup)."""
+        if (backup.encryption_key_id is None) != (volume.encryption_key_id is None):
+            raise BadRequest(f"Invalid volume: backup {backup.id} is {'' if backup.encryption_key_id else 'not '}"
+                             f"encrypted and volume {volume.id} is {'' if volume.encryption_key_id else 'not '}: "
+                             f"encrypted and clear data do not mix.")
+        if backup.encryption_key_id is not None:
+            old = volume.encryption_key_id
+            volume.encryption_key_id = self.keys.clone(session, backup.encryption_key_id)
+            self.keys.delete(session, old)
 
     # -- records ---------------------------------------------------------------------------------------
     def _own_swift(self, ctx: Context, store_url) -> str:

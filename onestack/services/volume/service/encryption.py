@@ -10,13 +10,49 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onestack.db.engine import Database
+from onestack.drivers.secrets import LUKS_PROVIDERS, Luks, LuksError
+from onestack.drivers.volumefiles import VolumeFileError
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, NotFound
 from onestack.services.volume.models import TypeEncryption, Volume, VolumeType
 from onestack.services.volume.policies import authorize
 from onestack.services.volume.service import types
+from onestack.services.volume.service.keys import KeyManager
 
 FIELDS = ("provider", "cipher", "key_size", "control_location")
+
+
+def check_usable(encryption: TypeEncryption | None, backend: str, file_backend: str) -> None:
+    """A volume of a type with this encryption can be made here: on the file backend, with LUKS (QEMU opens
+    it, whatever the control location says), a cipher QEMU knows; 400 otherwise, before any data are made."""
+    if encryption is None:
+        return
+    if backend != file_backend:
+        raise BadRequest(f"Invalid volume type: encrypted volumes are made on the {file_backend} backend only, "
+                         f"not on {backend}.")
+    if encryption.provider not in LUKS_PROVIDERS:
+        raise BadRequest(f"Invalid volume type: encryption provider {encryption.provider} is not supported "
+                         f"(LUKS only: QEMU opens the volume itself, and plain dm-crypt it cannot).")
+    try:
+        Luks.of(b"", encryption.cipher, encryption.key_size)
+    except LuksError as exc:
+        raise BadRequest(f"Invalid volume type: {exc}.") from None
+
+
+def luks_for(db: Database, keys: KeyManager, volume: Volume) -> dict:
+    """``luks=`` for the file steps of an encrypted volume (its passphrase and its type's cipher), or nothing
+    for a volume that is not encrypted (so RBD steps, never encrypted, are called as before)."""
+    if volume.encryption_key_id is None:
+        return {}
+    with db.read() as session:
+        try:
+            secret = keys.secret_of(session, volume.encryption_key_id)
+        except KeyError:
+            raise VolumeFileError(f"the encryption key of volume {volume.id} is missing") from None
+    encryption = volume.volume_type.encryption
+    if encryption is None:  # an existing file's LUKS header names its own cipher
+        return {"luks": Luks(secret=secret)}
+    return {"luks": Luks.of(secret, encryption.cipher, encryption.key_size)}
 
 
 def _in_use(session: Session, row: VolumeType) -> bool:

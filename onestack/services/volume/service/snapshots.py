@@ -37,6 +37,10 @@ def take(session: Session, ctx: Context, volume: Volume, asked: dict, version: V
                                                         else ("available",)):
         raise BadRequest(f"Invalid volume: Volume {volume.id} status must be available"
                          f"{' or in-use' if in_use_ok else ''}, but current status is: {volume.status}.")
+    if volume.encryption_key_id is not None and volume.status != "available":
+        raise BadRequest(f"Invalid volume: Volume {volume.id} is encrypted and {volume.status}: an encrypted "
+                         f"volume's snapshot is a whole copy of its file, taken while no guest writes it (detach "
+                         f"it first).")
     quotas.check(session, volume.project_id, volume.volume_type.name, snapshots=1, gigabytes=volume.size)
     snapshot = Snapshot(id=str(uuid.uuid4()), project_id=volume.project_id, user_id=ctx.user_id,
                         volume_id=volume.id, name=asked.get("name"), description=asked.get("description"),

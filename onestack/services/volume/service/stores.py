@@ -12,6 +12,7 @@ from __future__ import annotations
 from onestack.config import Settings
 from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles
 from onestack.drivers.volumerbd import Ceph, VolumeRBD
+from onestack.services.volume.service.keys import KeyManager
 from onestack.services.volume.service.types import BACKEND_CAPABILITIES
 
 FILE = "file"
@@ -25,6 +26,8 @@ def backend_for(extra_specs: dict, default: str) -> str:
 class VolumeStores:
     def __init__(self, settings: Settings):
         self.files = VolumeFiles(settings.data_dir / "volumes")
+        # the keys of encrypted volumes and their backups, wrapped with a master key kept beside the data
+        self.keys = KeyManager(settings.data_dir / "volume-keys")
         self.default = settings.volume.default_backend or FILE
         self.ceph: Ceph | None = None
         self.rbd: VolumeRBD | None = None

@@ -24,6 +24,7 @@ from onestack.services.volume.policies import authorize
 from onestack.services.volume.service import backups, images, messages, quotas, types
 from onestack.services.volume.service.access import load, scoped
 from onestack.services.volume.service.catalog import PeerError
+from onestack.services.volume.service.encryption import check_usable
 from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.lists import Page, listing
 from onestack.services.volume.service.stores import FILE, VolumeStores
@@ -141,6 +142,7 @@ class Volumes:
                 bootable=bool(origin_volume and origin_volume.bootable),
                 image_metadata=dict(origin_volume.image_metadata) if origin_volume else {}, backend=backend,
                 group_id=group.id if group else None)
+            volume.encryption_key_id = self._key_for(session, volume_type, backend, origin_volume, source_backup)
             unmet = types.unmet_capabilities(volume_type.extra_specs, self.stores.capabilities(backend))
             if unmet:
                 # the scheduler finds no backend for the type: Cinder's volume in error, with a message
@@ -163,6 +165,24 @@ class Volumes:
             session.flush()
             return volume
 
+    def _key_for(self, session: Session, volume_type, backend: str, origin: Volume | None,
+                 backup) -> str | None:
+        """The new volume's encryption key, if its type is encrypted: a clone of its source's (Cinder clones
+        the key of the volume, snapshot or backup a volume is made from: same bytes, a new id), else a new
+        one.  Encrypted and clear data do not mix: a source of the other kind is refused (400)."""
+        encryption = volume_type.encryption
+        check_usable(encryption, backend, FILE)
+        source_key = origin.encryption_key_id if origin is not None else backup.encryption_key_id if backup else None
+        if (origin is not None or backup is not None) and bool(source_key) != (encryption is not None):
+            raise BadRequest("Invalid input received: an encrypted volume is made only from an encrypted source, "
+                             "and a volume that is not encrypted only from a source that is not "
+                             f"(type {volume_type.name} is {'' if encryption else 'not '}encrypted).")
+        if encryption is None:
+            return None
+        if source_key is not None:
+            return self.stores.keys.clone(session, source_key)
+        return self.stores.keys.create(session, encryption.key_size or 256)
+
     @staticmethod
     def _source_snapshot(session: Session, ctx: Context, snapshot_id: str | None) -> Snapshot | None:
         if snapshot_id is None:
@@ -181,6 +201,9 @@ class Volumes:
         if volume.status not in ("available", "in-use") or volume.task is not None:
             raise BadRequest(f"Invalid volume: Source volume status must be available or in-use "
                              f"(it is {volume.status}).")
+        if volume.encryption_key_id is not None and volume.status != "available":
+            raise BadRequest(f"Invalid volume: Source volume {volume.id} is encrypted and {volume.status}: it is "
+                             f"cloned by a whole copy of its file, taken while no guest writes it.")
         return volume
 
     @staticmethod
@@ -328,6 +351,10 @@ class Volumes:
             if backend != (volume.backend or FILE):
                 raise BadRequest(f"Invalid volume: type {target.name} lives on backend {backend}, the volume on "
                                  f"{volume.backend or FILE}; moving data between backends is not provided.")
+            if (target.encryption is None) != (volume.encryption_key_id is None):
+                raise BadRequest(f"Invalid input received: type {target.name} is {'not ' if target.encryption is None else ''}"
+                                 f"encrypted and the volume is {'' if volume.encryption_key_id else 'not '}: "
+                                 f"encrypting or decrypting the data in a retype is not provided.")
             quotas.check_retype(session, volume.project_id, target.name, volume.size)
             volume.type_id, volume.volume_type, volume.multiattach = target.id, target, multiattach
 
@@ -409,6 +436,9 @@ class Volumes:
 
 
 def _uploadable(volume: Volume, force: bool) -> None:
+    if volume.encryption_key_id is not None:
+        raise BadRequest(f"Invalid volume: Volume {volume.id} is encrypted; uploading an encrypted volume to an "
+                         f"image is not provided.")
     allowed = ("available", "in-use") if force else ("available",)
     if volume.status not in allowed or volume.task is not None:
         raise BadRequest(f"Invalid volume: Volume {volume.id} status must be {' or '.join(allowed)} to upload "
