@@ -205,6 +205,17 @@ class VolumeService:
     def attachment_delete(self, ctx: Context, attachment_id: str) -> None:
         self.attachments.delete(ctx, attachment_id)
 
+    def volume_secret(self, ctx: Context, volume_id: str) -> str:
+        with self.db.read() as session:
+            row = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume:get", row.project_id)
+            if row.encryption_key_id is None:
+                raise BadRequest(f"Invalid volume: Volume {volume_id} is not encrypted.")
+            try:
+                return self.stores.keys.secret_of(session, row.encryption_key_id).decode()
+            except KeyError:
+                raise BadRequest(f"Invalid volume: the encryption key of volume {volume_id} is missing.") from None
+
     def attachments_of(self, ctx: Context, instance_uuid: str) -> list[AttachmentRef]:
         found, _ = self.attachments.listing(ctx, {"instance_uuid": instance_uuid, "all_tenants": "1"})
         return [AttachmentRef(a.id, a.volume_id, a.attach_status) for a in found]
