@@ -31,6 +31,7 @@ from onestack.services.volume.service.grouptypes import GroupTypes
 from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.messages import Messages
 from onestack.services.volume.service.qos import Qos, front_end_limits
+from onestack.services.volume.service.revert import Reverts
 from onestack.services.volume.service.snapshots import Snapshots
 from onestack.services.volume.service.stores import VolumeStores
 from onestack.services.volume.service.transfers import Transfers
@@ -62,6 +63,7 @@ class VolumeService:
         self.backend = Backend(db, self.files)
         self.messages = Messages(db)
         self.snapshots = Snapshots(db)
+        self.reverts = Reverts(db)
         self.attachments = Attachments(db, self.stores)
 
     def _limits_changed(self, type_ids: set[str]) -> None:
