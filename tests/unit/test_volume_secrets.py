@@ -1,4 +1,4 @@
-"""An encrypted volume's passphrase on its way to QEMU: carried whole over the host link, never in a spec file,
+"""An encrypted volume's passphrase on its way to QEMU: carried sealed over the host link, never in a spec file,
 a repr, a command line or a log line."""
 
 import dataclasses
@@ -17,10 +17,18 @@ SECRET = "ab" * 32
 DISK = VolumeDisk(volume_id="0b5e8c52-1c1f-4a43-9a8e-2f3e0c6c2d11", path="/v/vol.qcow2", encrypted=True, secret=SECRET)
 
 
-def test_the_host_link_carries_the_secret_and_a_repr_never_shows_it():
-    body = json.loads(json.dumps(wire.encode_args("attach_volume", (DISK,))))
-    (decoded,) = wire.decode_args("attach_volume", body)
+def test_the_host_link_carries_the_secret_sealed_and_a_repr_never_shows_it():
+    body = json.dumps(wire.encode_args("attach_volume", (DISK,), "link-secret"))
+    assert SECRET not in body  # sealed with the host's link secret: the HTTP between hosts never shows it
+    (decoded,) = wire.decode_args("attach_volume", json.loads(body), "link-secret")
     assert decoded.secret == SECRET and decoded.encrypted
+    with pytest.raises(ValueError):
+        wire.decode_args("attach_volume", json.loads(body), "another-host's-secret")
+    spec = InstanceSpec("u", "n", "h", 1, 64, 1, volumes=(DISK,))
+    for method, args in (("power_on", (spec,)), ("prepare_incoming", (spec, "192.0.2.2"))):
+        sent = json.dumps(wire.encode_args(method, args, "link-secret"))
+        assert SECRET not in sent
+        assert wire.decode_args(method, json.loads(sent), "link-secret")[0].volumes[0].secret == SECRET
     assert SECRET not in repr(DISK) and SECRET not in repr(InstanceSpec("u", "n", "h", 1, 64, 1, volumes=(DISK,)))
 
 
@@ -52,3 +60,28 @@ def test_a_log_line_quoting_a_disk_as_sent_masks_the_secret():
     record = logging.LogRecord("x", logging.WARNING, __file__, 1, "sent %s", (dataclasses.asdict(DISK),), None)
     Redactor().filter(record)
     assert SECRET not in record.getMessage()
+
+
+def test_a_host_without_the_master_key_opens_no_key_and_makes_none(tmp_path):
+    """A joined host whose key directory is not the controller's: the key does not open, with the reason, and
+    no master key of its own appears (which would open nothing); given the controller's directory
+    (``volume.key_dir``), it opens."""
+    from onestack.db.base import Base
+    from onestack.db.engine import Database
+    from onestack.services.volume.service.keys import KeyManager
+
+    db = Database(f"sqlite:///{tmp_path / 'keys.db'}")
+    Base.metadata.create_all(db.engine)
+    try:
+        controller = KeyManager(tmp_path / "controller-keys")
+        with db.write() as session:
+            key_id = controller.create(session)
+        with db.read() as session:
+            passphrase = controller.secret_of(session, key_id)
+            joined = KeyManager(tmp_path / "joined-keys")
+            with pytest.raises(KeyError, match="no master key"):
+                joined.secret_of(session, key_id)
+            assert not (tmp_path / "joined-keys").exists()
+            assert KeyManager(tmp_path / "controller-keys").secret_of(session, key_id) == passphrase
+    finally:
+        db.dispose()
