@@ -1,7 +1,8 @@
 """An encrypted volume (LUKS inside its qcow2) in real guests: hot-plugged into a running guest (its key given to
 QEMU as a secret object over QMP), the guest writes a marker through the disk, a hard reboot (a new QEMU, the key
 read from an inherited pipe) reads it back, detached the file holds no plaintext while qemu-img with the key reads
-the marker and a wrong key opens nothing, and a second guest given the volume reads the marker.  The key is on
+the marker and a wrong key opens nothing, and a second guest given the volume reads the marker; a server boots
+from an encrypted volume made from the image.  The key is on
 no QEMU command line, in no spec file and in no log."""
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import json
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 
 from onestack.drivers.qemu.layout import InstanceDir
@@ -19,7 +19,14 @@ from tests.api.test_volumes_encryption import _passphrase
 from tests.api.volume_helpers import volume_file
 from tests.cloudfixture import Cloud
 from tests.drivers import serial
-from tests.drivers.test_qemu_server_volumes import CLI_VERSION, active, boot, cli, shell, volume_status
+from tests.drivers.test_qemu_server_volumes import (
+    CLI_VERSION,
+    active,
+    cli,
+    qemu_cloud_with_two_guests,
+    shell,
+    volume_status,
+)
 
 pytestmark = pytest.mark.qemu
 MARKER = "onestack-encrypted-marker"
@@ -47,12 +54,9 @@ def _qemu_cmdline(cloud: Cloud, server_id: str) -> str:
 
 
 def test_an_encrypted_volume_is_plaintext_to_guests_and_ciphertext_on_disk(tmp_path, tiny_image):
-    cloud = Cloud(tmp_path / "data", settings={"compute": {"driver": "qemu"}}).start()
-    nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()}, timeout=120)
+    cloud, nova, first, second = qemu_cloud_with_two_guests(tmp_path)
     shells: list[serial.Shell] = []
     try:
-        cloud.onestack("image", "register")
-        first, second = boot(cloud, "vm1"), boot(cloud, "vm2")
         cloud.openstack("volume", "type", "create", "--encryption-provider", "luks", "--encryption-cipher",
                         "aes-xts-plain64", "--encryption-key-size", "256", "--encryption-control-location",
                         "front-end", "luks")
@@ -110,7 +114,22 @@ def test_an_encrypted_volume_is_plaintext_to_guests_and_ciphertext_on_disk(tmp_p
         assert two.run(f"head -c {len(MARKER)} /dev/vdb") == MARKER
         assert passphrase not in _qemu_cmdline(cloud, second)
 
-        cloud.openstack("server", "delete", "--wait", "vm1", "vm2")
+        # a boot from an encrypted volume made from the image: QEMU starts with it as its root disk, the key from
+        # an inherited pipe
+        cloud.openstack("volume", "create", "--image", "onestack-tiny", "--size", "1", "--type", "luks",
+                        "--bootable", "bv")
+        wait(lambda: volume_status(cloud, "bv") == "available", 120, "bv available")
+        bootable = cli(cloud, "--os-volume-api-version", "3.64", "volume", "show", "bv")
+        assert b"LUKS\xba\xbe" in volume_file(cloud, bootable["id"]).read_bytes()[:4 * 1024 * 1024]
+        third = cli(cloud, *CLI_VERSION, "server", "create", "--volume", "bv", "--flavor", "m1.nano", "--nic", "none",
+                    "vm3")["id"]
+        active(nova, third)
+        booted = shell(nova, third)
+        shells.append(booted)
+        assert booted.run("cat /sys/block/vda/serial") == bootable["id"][:20]
+        assert _passphrase(cloud, bootable["encryption_key_id"]) not in _qemu_cmdline(cloud, third)
+
+        cloud.openstack("server", "delete", "--wait", "vm1", "vm2", "vm3")
         assert volume_status(cloud, "ev") == "available"
         for log in [cloud.data_dir / "onestack.log", *(cloud.data_dir / "compute").rglob("*.log")]:
             if log.exists():
@@ -119,5 +138,5 @@ def test_an_encrypted_volume_is_plaintext_to_guests_and_ciphertext_on_disk(tmp_p
         for one_shell in shells:
             one_shell.close()
         nova.close()
-        cloud.openstack("server", "delete", "--wait", "vm1", "vm2", check=False)
+        cloud.openstack("server", "delete", "--wait", "vm1", "vm2", "vm3", check=False)
         cloud.stop()
