@@ -18,6 +18,8 @@ import pytest
 
 from onestack.drivers.compute import InstanceSpec, PowerState, VolumeDisk
 from onestack.drivers.qemu import QemuDriver, accel
+from onestack.drivers.secrets import Luks
+from onestack.drivers.volumefiles import VolumeFiles
 from onestack.services.compute.service.live_migration import Policy, steer
 from tests.drivers.serial import unix_shell
 
@@ -149,13 +151,11 @@ def test_a_guest_with_an_encrypted_volume_moves_and_reads_it_there(tmp_path, tin
     """An encrypted volume hot-plugged into a guest (its key added over QMP) on host A; the guest moves live to
     host B, whose QEMU opens the volume with the key from an inherited pipe: the guest reads there what it wrote
     on A, through QEMU's decryption."""
-    passphrase = uuid.uuid4().hex
-    volume_path = tmp_path / "volume-luks.qcow2"
-    made = subprocess.run(["qemu-img", "create", "-q", "--object", f"secret,id=s,data={passphrase}", "-f", "qcow2",
-                           "-o", "encrypt.format=luks,encrypt.key-secret=s,encrypt.iter-time=10", str(volume_path),
-                           "64M"], capture_output=True, text=True)
-    assert made.returncode == 0, made.stderr
-    disk = VolumeDisk(volume_id=str(uuid.uuid4()), path=str(volume_path), encrypted=True, secret=passphrase)
+    passphrase, volume_id = uuid.uuid4().hex, str(uuid.uuid4())
+    files = VolumeFiles(tmp_path / "volumes")  # made as the volume service makes an encrypted volume
+    files.create_blank(volume_id, 1, luks=Luks(secret=passphrase.encode()))
+    volume_path = files.volume(volume_id)
+    disk = VolumeDisk(volume_id=volume_id, path=str(volume_path), encrypted=True, secret=passphrase)
     choice = accel.choose(tmp_path / "accel")[0]
     host_a, host_b = QemuDriver(tmp_path / "host-a", accel=choice), QemuDriver(tmp_path / "host-b", accel=choice)
     spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-0000000b", hostname="mover", vcpus=1,
@@ -176,6 +176,13 @@ def test_a_guest_with_an_encrypted_volume_moves_and_reads_it_there(tmp_path, tin
         host_b.finish_incoming(spec.uuid)
         host_a.destroy(spec.uuid)
         shell = unix_shell(host_b.console_socket(spec.uuid, "serial")).ready(60)
+        assert shell.run("head -c 15 /dev/vdb") == "moved-encrypted"
+        # grown while attached (an online extend): QEMU grows the encrypted file, the guest sees the new size
+        assert host_b.extend_volume(spec.uuid, disk.volume_id, 2 * 1024 ** 3)
+        deadline = time.monotonic() + 30
+        while shell.run("cat /sys/block/vdb/size") != str(2 * 1024 ** 3 // 512):
+            assert time.monotonic() < deadline, "the guest never saw the encrypted volume grow"
+            time.sleep(0.2)
         assert shell.run("head -c 15 /dev/vdb") == "moved-encrypted"
         shell.close()
         assert passphrase not in (host_b.instances_dir / spec.uuid / "spec.json").read_text()
