@@ -156,10 +156,10 @@ def compute_sections(admin: dict) -> dict:
              "shelve", "interface_attach", "change_password", "boot_from_volume", "volume_multiattach",
              # moving servers: across the cloud's two fake hosts (block migration: the disks are local)
              "cold_migration", "live_migration", "block_migration_for_live_migration", "disk_config",
-             "volume_backed_live_migration")
+             "volume_backed_live_migration", "attach_encrypted_volume")
     not_built = ("shelve_migrate",
                  "vnc_console", "spice_console", "serial_console",
-                 "personality", "attach_encrypted_volume", "stable_rescue",
+                 "personality", "stable_rescue",
                  "hostname_fqdn_sanitization",
                  "unified_limits", "swap_volume", "ide_bus", "rdp_console")
     return {
