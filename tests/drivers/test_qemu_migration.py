@@ -78,12 +78,18 @@ def uptime(shell) -> float:
     return float(shell.run("cut -d' ' -f1 /proc/uptime"))
 
 
-def test_a_running_guest_moves_between_two_qemus_and_a_dead_destination_leaves_it_home(tmp_path, tiny_image):
+def two_hosts_and_a_guest(tmp_path, tiny_image) -> tuple[QemuDriver, QemuDriver, InstanceSpec]:
+    """Two QEMU drivers with state dirs of their own ("hosts" A and B) and a guest spawned on A."""
     choice = accel.choose(tmp_path / "accel")[0]
     host_a, host_b = QemuDriver(tmp_path / "host-a", accel=choice), QemuDriver(tmp_path / "host-b", accel=choice)
     spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-0000000a", hostname="mover", vcpus=1,
                         memory_mb=128, root_gb=1, image_path=str(tiny_image.path), image_format="qcow2")
     host_a.spawn(spec)
+    return host_a, host_b, spec
+
+
+def test_a_running_guest_moves_between_two_qemus_and_a_dead_destination_leaves_it_home(tmp_path, tiny_image):
+    host_a, host_b, spec = two_hosts_and_a_guest(tmp_path, tiny_image)
     try:
         shell = unix_shell(host_a.console_socket(spec.uuid, "serial")).ready(180)
         shell.run("echo memory-$((6*7)) > /tmp/marker")
@@ -156,11 +162,7 @@ def test_a_guest_with_an_encrypted_volume_moves_and_reads_it_there(tmp_path, tin
     files.create_blank(volume_id, 1, luks=Luks(secret=passphrase.encode()))
     volume_path = files.volume(volume_id)
     disk = VolumeDisk(volume_id=volume_id, path=str(volume_path), encrypted=True, secret=passphrase)
-    choice = accel.choose(tmp_path / "accel")[0]
-    host_a, host_b = QemuDriver(tmp_path / "host-a", accel=choice), QemuDriver(tmp_path / "host-b", accel=choice)
-    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-0000000b", hostname="mover", vcpus=1,
-                        memory_mb=128, root_gb=1, image_path=str(tiny_image.path), image_format="qcow2")
-    host_a.spawn(spec)
+    host_a, host_b, spec = two_hosts_and_a_guest(tmp_path, tiny_image)
     try:
         shell = unix_shell(host_a.console_socket(spec.uuid, "serial")).ready(180)
         host_a.attach_volume(spec.uuid, disk)
