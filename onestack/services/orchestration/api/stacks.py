@@ -94,6 +94,46 @@ def patch_stack(call: Call) -> Reply:
     return Reply(None, 202)
 
 
+def _preview_update(call: Call, patch: bool) -> dict:
+    """``PUT|PATCH .../preview``: what the update would do, resource by resource, as Heat's
+    ``resource_changes`` (nothing changes)."""
+    svc = orchestration(call)
+    found = stack(call, "stacks:show")
+    definition, plan = svc.preview_update(call.ctx, found, call.body, patch=patch)
+    v = views(call)
+    rows = {row.name: row for row in svc.resources(found)}
+    required_by = {name: sorted(other for other, deps in definition.requires.items() if name in deps)
+                   for name in definition.template.resources}
+    changes: dict[str, list[dict]] = {}
+    for kind, names in plan.items():
+        entries = []
+        for name in names:
+            if kind == "added":  # not made yet: Heat shows it as a resource in INIT
+                entry = {"resource_name": name, "logical_resource_id": name, "physical_resource_id": "",
+                         "resource_type": definition.template.resources[name].type,
+                         "resource_status": "INIT_COMPLETE", "resource_status_reason": "",
+                         "required_by": required_by.get(name, []), "description": "", "attributes": {},
+                         "metadata": definition.template.resources[name].metadata or {}}
+            else:
+                entry = v.resource(found, rows[name], required_by.get(name, []), detail=True)
+            entry["resource_identity"] = {"tenant": found.project_id, "stack_name": found.name,
+                                          "stack_id": found.id, "path": f"/resources/{name}"}
+            entry["stack_identity"] = {"tenant": found.project_id, "stack_name": found.name,
+                                       "stack_id": found.id, "path": ""}
+            entry["stack_name"] = found.name
+            entries.append(entry)
+        changes[kind] = entries
+    return {"resource_changes": changes}
+
+
+def preview_update(call: Call) -> dict:
+    return _preview_update(call, patch=False)
+
+
+def preview_update_patch(call: Call) -> dict:
+    return _preview_update(call, patch=True)
+
+
 def delete_stack(call: Call) -> Reply:
     orchestration(call).delete(call.ctx, stack(call, "stacks:show"))
     return Reply(None, 204)
@@ -132,7 +172,8 @@ def actions(call: Call) -> Reply:
         orchestration(call).cancel_update(call.ctx, found, rollback=action == "cancel_update")
         return Reply(None, 200)
     if action in ("suspend", "resume", "check"):
-        raise BadRequest(f"The stack action {action} is not supported by onestack yet", kind="NotSupported")
+        orchestration(call).act(call.ctx, found, action)
+        return Reply(None, 200)
     raise BadRequest(f"Invalid action {action} specified")
 
 
@@ -148,6 +189,8 @@ ROUTES = [
     route(STACK, "PUT", update_stack, schema=schemas.stack_update, status=202),
     route(STACK, "PATCH", patch_stack, schema=schemas.stack_update, status=202),
     route(STACK, "DELETE", delete_stack, status=204),
+    route(f"{STACK}/preview", "PUT", preview_update, schema=schemas.stack_update),
+    route(f"{STACK}/preview", "PATCH", preview_update_patch, schema=schemas.stack_update),
     route(f"{STACK}/template", "GET", template),
     route(f"{STACK}/environment", "GET", environment),
     route(f"{STACK}/files", "GET", files),

@@ -19,6 +19,7 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound, Unauthorized
 from onestack.services.orchestration.models import Stack, StackEvent, StackResource
 from onestack.services.orchestration.policies import authorize
+from onestack.services.orchestration.service import changes
 from onestack.services.orchestration.service.cloud import Cloud, ServiceUser
 from onestack.services.orchestration.service.definition import Definition
 from onestack.services.orchestration.service.hot import versions
@@ -107,6 +108,19 @@ class OrchestrationService:
         authorize(ctx, "stacks:update_patch" if patch else "stacks:update", stack.project_id)
         self.stacks.update(stack, body, patch=patch)
 
+    def preview_update(self, ctx: Context, stack: Stack, body: dict, *, patch: bool
+                       ) -> tuple[Definition, dict[str, list[str]]]:
+        """What an update with ``body`` would do to each resource, by the engine's own comparison (nothing
+        is changed): the new definition and the names by ``changes.KINDS``."""
+        authorize(ctx, "stacks:preview_update_patch" if patch else "stacks:preview_update", stack.project_id)
+        if stack.deleted_at is not None:
+            raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
+        definition = definition_of(self.stacks.candidate(stack, body, patch=patch))
+        with self.db.read() as session:
+            rows = list(session.scalars(select(StackResource).where(StackResource.stack_id == stack.id)
+                                        .order_by(StackResource.created_at)))
+        return definition, changes.plan(definition, rows)
+
     def delete(self, ctx: Context, stack: Stack) -> None:
         authorize(ctx, "stacks:delete", stack.project_id)
         if stack.deleted_at is not None:
@@ -114,8 +128,14 @@ class OrchestrationService:
         self.stacks.delete(stack)
 
     def cancel_update(self, ctx: Context, stack: Stack, rollback: bool) -> None:
-        authorize(ctx, "stacks:update", stack.project_id)
+        authorize(ctx, "actions:cancel_update" if rollback else "actions:cancel_without_rollback",
+                  stack.project_id)
         self.stacks.cancel_update(stack, rollback)
+
+    def act(self, ctx: Context, stack: Stack, action: str) -> None:
+        """``suspend``, ``resume`` or ``check`` the stack."""
+        authorize(ctx, f"actions:{action}", stack.project_id)
+        self.stacks.walk(stack, action.upper())
 
     # -- a stack's parts -----------------------------------------------------------------------------------
     def definition(self, stack: Stack) -> Definition:

@@ -178,8 +178,9 @@ class Stacks:
         return session.scalars(select(Stack).where(Stack.project_id == project_id, Stack.name == name,
                                                    Stack.deleted_at.is_(None))).first()
 
-    def update(self, stack: Stack, body: dict, *, patch: bool) -> None:
-        """PUT replaces the definition; PATCH (``existing``) keeps what the request leaves out."""
+    def candidate(self, stack: Stack, body: dict, *, patch: bool) -> Stack:
+        """The stack as an update ``body`` would make it, checked (not saved): PUT replaces the definition;
+        PATCH (``existing``) keeps what the request leaves out."""
         if stack.status == "IN_PROGRESS":
             raise Conflict(f"Stack {stack.name} [{stack.id}] is {stack.action}_IN_PROGRESS: updating a stack "
                            "while an action is in progress is not supported.", kind="ActionInProgress")
@@ -205,6 +206,13 @@ class Stacks:
         definition.check()
         if stack.trust_id:
             self._constraints(definition, stack.trust_id)
+        return candidate
+
+    def update(self, stack: Stack, body: dict, *, patch: bool) -> None:
+        """Give the stack the definition ``candidate`` makes of ``body`` and begin its UPDATE."""
+        candidate = self.candidate(stack, body, patch=patch)
+        template, files, env, params = candidate.template, candidate.files, candidate.environment, \
+            candidate.parameters
         with self.db.write() as session:
             row = session.get(Stack, stack.id)
             if row is None or row.deleted_at is not None:
@@ -231,6 +239,20 @@ class Stacks:
             if row.action == "DELETE" and row.status == "IN_PROGRESS":
                 return
             begin(session, row, "DELETE")
+        self.wake(stack.id)
+
+    def walk(self, stack: Stack, action: str) -> None:
+        """Begin SUSPEND, RESUME or CHECK of every resource (the engine takes them through it).  A stack
+        already suspended (resumed) is left as it is, as Heat does."""
+        with self.db.write() as session:
+            row = session.get(Stack, stack.id)
+            if row is None or row.deleted_at is not None:
+                raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
+            if row.status == "IN_PROGRESS":
+                raise Conflict(f"Stack {row.name} [{row.id}] is {row.action}_IN_PROGRESS.", kind="ActionInProgress")
+            if action in ("SUSPEND", "RESUME") and (row.action, row.status) == (action, "COMPLETE"):
+                return
+            begin(session, row, action)
         self.wake(stack.id)
 
     def cancel_update(self, stack: Stack, rollback: bool) -> None:
