@@ -441,8 +441,9 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - whatever went wrong is the resource's failure
             self._walk_failure(stack, row, exc)
             return
+        handle.data.pop(ACTION_SENT, None)  # done: the mark must not make the next action's step skip its request
         self._save(stack, row.id, event_as=(row.action, "COMPLETE", reason), status="COMPLETE",
-                   status_reason=reason, updated_at=utcnow())
+                   status_reason=reason, data=handle.data, updated_at=utcnow())
 
     def _walk_failure(self, stack: Stack, row: StackResource, exc: Exception) -> None:
         """Record the resource's failure; the next step fails the stack (a CHECK once all are checked)."""
