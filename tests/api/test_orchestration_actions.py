@@ -1,6 +1,9 @@
 """Stack actions over HTTP against the real cloud (servers on the fake compute driver): suspend and resume
 take every resource through the action in Heat's order and the server through Nova's suspend, check finds
-the resource whose thing is gone, and update preview says what an update would do without doing it."""
+the resource whose thing is gone, update preview says what an update would do without doing it, and an
+abandoned stack's things are adopted by a new one."""
+
+import json
 
 from tests.api.helpers import ok
 from tests.api.orchestration_helpers import fault
@@ -130,3 +133,47 @@ def test_update_preview_says_what_an_update_would_do_and_does_nothing(heat):
     assert after["swapped"]["physical_resource_id"] != before["swapped"]["physical_resource_id"]
     assert after["same"]["resource_status"] == "CREATE_COMPLETE" and "dropped" not in after
     fault(heat.http.put(f"{heat.path(stack)}/preview", json={"template": "resources: [broken"}), 400)
+
+
+def test_abandon_keeps_the_things_and_adopt_takes_them_back(heat):
+    template = {"heat_template_version": "2018-08-31",
+                "parameters": {"cidr": {"type": "string"}},
+                "resources": {"net": {"type": "OS::Neutron::Net"},
+                              "subnet": {"type": "OS::Neutron::Subnet", "properties": {
+                                  "network": {"get_resource": "net"}, "cidr": {"get_param": "cidr"}}},
+                              "secret": {"type": "OS::Heat::RandomString"}},
+                "outputs": {"secret": {"value": {"get_attr": ["secret", "value"]}}}}
+    stack = heat.created(template, parameters={"cidr": "10.91.0.0/24"})
+    made = {name: r["physical_resource_id"] for name, r in heat.resources(stack).items()}
+    secret = heat.output(stack, "secret")
+
+    data = ok(heat.http.delete(f"{heat.path(stack)}/abandon"))
+    assert data["id"] == stack["id"] and data["name"] == stack["stack_name"]
+    assert data["template"]["resources"].keys() == template["resources"].keys()
+    assert {name: r["resource_id"] for name, r in data["resources"].items()} == made
+    assert data["environment"]["parameters"] == {"cidr": "10.91.0.0/24"}
+    # the stack is gone, what it made is not
+    assert stack["stack_name"] not in {s["stack_name"] for s in ok(heat.http.get("/stacks"))["stacks"]}
+    assert ok(heat.root.get(f"/network/v2.0/networks/{made['net']}"))["network"]["id"] == made["net"]
+    fault(heat.http.delete(f"{heat.path(stack)}/abandon"), 404)
+
+    again = stack["stack_name"] + "-again"
+    adopted = ok(heat.http.post("/stacks", json={"stack_name": again, "adopt_stack_data": json.dumps(data)}), 201)
+    adopted = heat.settle({**adopted["stack"], "stack_name": again})
+    assert adopted["stack_status"] == "ADOPT_COMPLETE", adopted["stack_status_reason"]
+    resources = heat.resources(adopted)
+    assert {name: r["physical_resource_id"] for name, r in resources.items()} == made
+    assert {r["resource_status"] for r in resources.values()} == {"ADOPT_COMPLETE"}
+    assert heat.output(adopted, "secret") == secret
+    assert len(ok(heat.root.get("/network/v2.0/networks", params={"tenant_id": heat.project_id}))["networks"]) == 1
+    # the adopted stack owns them now: its delete removes them
+    assert heat.delete(adopted)["stack_status"] == "DELETE_COMPLETE"
+    assert heat.root.get(f"/network/v2.0/networks/{made['net']}").status_code == 404
+
+    # adopting what no longer exists fails, naming the resource
+    gone = stack["stack_name"] + "-gone"
+    made_again = ok(heat.http.post("/stacks", json={"stack_name": gone, "adopt_stack_data": data}), 201)
+    failed = heat.settle({**made_again["stack"], "stack_name": gone})
+    assert failed["stack_status"] == "ADOPT_FAILED"
+    assert failed["stack_status_reason"].startswith("Resource ADOPT failed: NotFound: resources.net: ")
+    fault(heat.http.post("/stacks", json={"stack_name": "x", "adopt_stack_data": "{not json"}), 400)

@@ -1,5 +1,5 @@
-"""The real `openstack stack suspend/resume/check` and `stack update --dry-run` (python-heatclient) against
-Orchestration, and a suspend that lives through a kill -9 of the cloud."""
+"""The real `openstack stack suspend/resume/check`, `stack update --dry-run` and `stack abandon/adopt`
+(python-heatclient) against Orchestration, and a suspend that lives through a kill -9 of the cloud."""
 
 import httpx
 import yaml
@@ -26,7 +26,7 @@ def template(image: str, value: str = "one") -> dict:
             "image": image, "flavor": "m1.tiny", "networks": [{"allocate_network": "none"}]}}}}
 
 
-def test_suspend_resume_check_and_dry_run_with_the_openstack_cli(cloud, tmp_path):
+def test_suspend_resume_check_dry_run_abandon_and_adopt_with_the_openstack_cli(cloud, tmp_path):
     image = public_image(cloud)
     path = tmp_path / "stack.yaml"
     path.write_text(yaml.safe_dump(template(image)))
@@ -59,7 +59,18 @@ def test_suspend_resume_check_and_dry_run_with_the_openstack_cli(cloud, tmp_path
     assert changes["added"] == changes["deleted"] == changes["replaced"] == []
     assert cli(cloud, "stack", "show", stack)["stack_status"] == "CHECK_COMPLETE"  # a dry run changes nothing
 
-    cloud.openstack("stack", "delete", "--wait", "-y", stack, cloud="onestack")
+    # abandon forgets the stack and keeps its server; adopt makes a new stack of it
+    abandoned = tmp_path / "abandoned.json"
+    cloud.openstack("stack", "abandon", "--output-file", str(abandoned), stack, cloud="onestack")
+    assert stack not in {s["Stack Name"] for s in cli(cloud, "stack", "list")}
+    assert cli(cloud, "server", "show", server_id)["status"] == "ACTIVE"
+    again = name("cli-adopted")
+    adopted = cli(cloud, "stack", "adopt", "--adopt-file", str(abandoned), "--wait", again)
+    assert adopted["stack_status"] == "ADOPT_COMPLETE", adopted
+    assert {r["resource_name"]: r["physical_resource_id"] for r in cli(cloud, "stack", "resource", "list", again)
+            }["server"] == server_id
+
+    cloud.openstack("stack", "delete", "--wait", "-y", again, cloud="onestack")
     assert server_id not in {s["ID"] for s in cli(cloud, "server", "list")}
 
 

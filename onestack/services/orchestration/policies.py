@@ -28,6 +28,7 @@ RULES: dict[str, Rule] = {
     "stacks:update_patch": ADMIN_OR_PROJECT_MEMBER,
     "stacks:delete": ADMIN_OR_PROJECT_MEMBER,
     "stacks:preview_update": ADMIN_OR_PROJECT_MEMBER,
+    "stacks:abandon": ADMIN_OR_PROJECT_MEMBER,
     "stacks:preview_update_patch": ADMIN_OR_PROJECT_MEMBER,
     "actions:suspend": ADMIN_OR_PROJECT_MEMBER,
     "actions:resume": ADMIN_OR_PROJECT_MEMBER,

@@ -139,6 +139,12 @@ def delete_stack(call: Call) -> Reply:
     return Reply(None, 204)
 
 
+def abandon_stack(call: Call) -> dict:
+    """``DELETE .../abandon``: the stack's data (what ``adopt_stack_data`` takes); the stack is forgotten,
+    its resources' things stay."""
+    return orchestration(call).abandon(call.ctx, stack(call, "stacks:show"))
+
+
 def template(call: Call) -> dict:
     return stack(call, "stacks:template").template
 
@@ -191,6 +197,7 @@ ROUTES = [
     route(STACK, "DELETE", delete_stack, status=204),
     route(f"{STACK}/preview", "PUT", preview_update, schema=schemas.stack_update),
     route(f"{STACK}/preview", "PATCH", preview_update_patch, schema=schemas.stack_update),
+    route(f"{STACK}/abandon", "DELETE", abandon_stack),
     route(f"{STACK}/template", "GET", template),
     route(f"{STACK}/environment", "GET", environment),
     route(f"{STACK}/files", "GET", files),

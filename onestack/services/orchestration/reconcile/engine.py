@@ -157,7 +157,10 @@ class Engine:
             row = current.get(name)
             if name in done:
                 continue
-            if row is not None and row.generation == gen and row.status == "IN_PROGRESS":
+            if row is not None and row.generation == gen and row.status == "IN_PROGRESS" and row.action == "ADOPT":
+                if definition.requires[name] & set(active) <= done:  # in order: its properties may read others
+                    work.append((self._adopt, (stack, cloud, definition, scope, name, row)))
+            elif row is not None and row.generation == gen and row.status == "IN_PROGRESS":
                 work.append((self._poll, (stack, cloud, definition, row)))
             elif row is not None and row.generation == gen and row.status == "FAILED":
                 raise Failed(row, row.action, row.status_reason)
@@ -280,6 +283,34 @@ class Engine:
                             created_at=utcnow())
         self._insert(stack, new)
         self._poll(stack, cloud, definition, new)
+
+    def _adopt(self, stack: Stack, cloud: Cloud, definition: Definition, scope, name: str,
+               row: StackResource) -> None:
+        """A resource of an adopted stack (its row was written with the stack, from the abandoned stack's
+        data): nothing is made; the thing must exist (its service's show answers), and the row takes the
+        properties the template gives it now, so a later update compares against them."""
+        behaviour = definition.behaviours[name]()
+        try:
+            properties = definition.properties(name, scope)
+        except APIError as exc:
+            raise self._failure(stack, row, name, definition, "ADOPT", exc) from None
+        handle = self._handle(stack, cloud, row, properties, definition)
+        try:
+            if not row.physical_id:
+                raise ResourceFailure("Resource ID was not provided.", "Error")
+            try:
+                behaviour.attribute(handle, "show")
+            except CloudError as exc:
+                if exc.status == 404:
+                    raise ResourceFailure(f"The resource {row.physical_id} to adopt could not be found: {exc}",
+                                          "NotFound") from None
+                raise
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong is the resource's failure
+            raise self._failure(stack, row, name, definition, "ADOPT", exc) from None
+        self._save(stack, row.id, event_as=("ADOPT", "COMPLETE", "state changed"), status="COMPLETE",
+                   status_reason="state changed", properties=properties, definition=changes.snapshot(definition, name),
+                   requires=sorted(definition.requires[name]),
+                   attributes=self._attributes(definition, behaviour, handle))
 
     def _update(self, stack: Stack, cloud: Cloud, definition: Definition, row: StackResource,
                 properties: dict) -> None:

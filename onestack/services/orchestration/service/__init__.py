@@ -132,6 +132,12 @@ class OrchestrationService:
                   stack.project_id)
         self.stacks.cancel_update(stack, rollback)
 
+    def abandon(self, ctx: Context, stack: Stack) -> dict:
+        authorize(ctx, "stacks:abandon", stack.project_id)
+        if stack.deleted_at is not None:
+            raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
+        return self.stacks.abandon(stack)
+
     def act(self, ctx: Context, stack: Stack, action: str) -> None:
         """``suspend``, ``resume`` or ``check`` the stack."""
         authorize(ctx, f"actions:{action}", stack.project_id)
