@@ -177,3 +177,41 @@ def test_abandon_keeps_the_things_and_adopt_takes_them_back(heat):
     assert failed["stack_status"] == "ADOPT_FAILED"
     assert failed["stack_status_reason"].startswith("Resource ADOPT failed: NotFound: resources.net: ")
     fault(heat.http.post("/stacks", json={"stack_name": "x", "adopt_stack_data": "{not json"}), 400)
+
+
+def test_snapshots_are_taken_listed_restored_and_deleted(heat):
+    template = {"heat_template_version": "2018-08-31",
+                "parameters": {"value": {"type": "string", "default": "one"}},
+                "resources": {"kept": {"type": "OS::Heat::TestResource", "properties": {"value": {"get_param": "value"}}},
+                              "net": {"type": "OS::Neutron::Net"}},
+                "outputs": {"value": {"value": {"get_attr": ["kept", "output"]}}}}
+    stack = heat.created(template)
+    snapshots = f"{heat.path(stack)}/snapshots"
+    taken = ok(heat.http.post(snapshots, json={"name": "first"}))
+    assert taken["name"] == "first" and taken["status"] in ("IN_PROGRESS", "COMPLETE")
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "SNAPSHOT_COMPLETE", stack["stack_status_reason"]
+    assert {r["resource_status"] for r in heat.resources(stack).values()} == {"SNAPSHOT_COMPLETE"}
+    shown = ok(heat.http.get(f"{snapshots}/{taken['id']}"))["snapshot"]
+    assert shown["status"] == "COMPLETE" and shown["status_reason"] == "Stack SNAPSHOT completed successfully"
+    assert shown["data"]["environment"]["parameters"] == {}
+    assert set(shown["data"]["resources"]) == {"kept", "net"}
+    assert [s["id"] for s in ok(heat.http.get(snapshots))["snapshots"]] == [taken["id"]]
+
+    # the stack changes: a new parameter value, the network gone from the template
+    del template["resources"]["net"]
+    ok(heat.http.put(heat.path(stack), json={"template": template, "parameters": {"value": "two"}}), 202)
+    assert heat.settle(stack)["stack_status"] == "UPDATE_COMPLETE"
+    assert heat.output(stack, "value") == "two" and set(heat.resources(stack)) == {"kept"}
+
+    # restore: back to the snapshot's definition, as an update would go there
+    resp = heat.http.post(f"{snapshots}/{taken['id']}/restore")
+    assert resp.status_code == 202, resp.text
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "RESTORE_COMPLETE", stack["stack_status_reason"]
+    assert heat.output(stack, "value") == "one" and set(heat.resources(stack)) == {"kept", "net"}
+
+    fault(heat.http.get(f"{snapshots}/not-a-snapshot"), 404)
+    assert heat.http.delete(f"{snapshots}/{taken['id']}").status_code == 204
+    assert ok(heat.http.get(snapshots))["snapshots"] == []
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"

@@ -19,6 +19,7 @@ from onestack.services.orchestration.api.paths import (
     views,
 )
 from onestack.services.orchestration.service import listing as stack_listing
+from onestack.services.orchestration.views import snapshot as snapshot_view
 
 
 def list_stacks(call: Call) -> dict:
@@ -145,6 +146,34 @@ def abandon_stack(call: Call) -> dict:
     return orchestration(call).abandon(call.ctx, stack(call, "stacks:show"))
 
 
+def take_snapshot(call: Call) -> dict:
+    name = (call.body or {}).get("name")
+    if name is not None and not isinstance(name, str):
+        raise BadRequest("The snapshot's name must be a string")
+    taken = orchestration(call).take_snapshot(call.ctx, stack(call, "stacks:show"), name)
+    return snapshot_view(taken)
+
+
+def list_snapshots(call: Call) -> dict:
+    found = stack(call, "stacks:show")
+    return {"snapshots": [snapshot_view(t) for t in orchestration(call).snapshots(call.ctx, found)]}
+
+
+def show_snapshot(call: Call) -> dict:
+    found = stack(call, "stacks:show")
+    return {"snapshot": snapshot_view(orchestration(call).snapshot(call.ctx, found, call.path["snapshot_id"]))}
+
+
+def delete_snapshot(call: Call) -> Reply:
+    orchestration(call).delete_snapshot(call.ctx, stack(call, "stacks:show"), call.path["snapshot_id"])
+    return Reply(None, 204)
+
+
+def restore_snapshot(call: Call) -> Reply:
+    orchestration(call).restore_snapshot(call.ctx, stack(call, "stacks:show"), call.path["snapshot_id"])
+    return Reply(None, 202)
+
+
 def template(call: Call) -> dict:
     return stack(call, "stacks:template").template
 
@@ -198,6 +227,11 @@ ROUTES = [
     route(f"{STACK}/preview", "PUT", preview_update, schema=schemas.stack_update),
     route(f"{STACK}/preview", "PATCH", preview_update_patch, schema=schemas.stack_update),
     route(f"{STACK}/abandon", "DELETE", abandon_stack),
+    route(f"{STACK}/snapshots", "POST", take_snapshot),
+    route(f"{STACK}/snapshots", "GET", list_snapshots),
+    route(f"{STACK}/snapshots/{{snapshot_id}}", "GET", show_snapshot),
+    route(f"{STACK}/snapshots/{{snapshot_id}}", "DELETE", delete_snapshot, status=204),
+    route(f"{STACK}/snapshots/{{snapshot_id}}/restore", "POST", restore_snapshot, status=202),
     route(f"{STACK}/template", "GET", template),
     route(f"{STACK}/environment", "GET", environment),
     route(f"{STACK}/files", "GET", files),

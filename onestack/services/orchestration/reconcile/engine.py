@@ -26,7 +26,7 @@ from onestack.db.base import new_id, utcnow
 from onestack.db.engine import Database
 from onestack.http.errors import APIError
 from onestack.reconcile.loop import Loop
-from onestack.services.orchestration.models import Stack, StackResource
+from onestack.services.orchestration.models import Stack, StackResource, StackSnapshot
 from onestack.services.orchestration.service import OrchestrationService, changes
 from onestack.services.orchestration.service.cloud import CloudError
 from onestack.services.orchestration.service.cloud import Session as Cloud
@@ -49,7 +49,7 @@ ACTION_SENT = "action_sent"
 # The stack actions that take every resource through one step of its type and change no definition, and
 # the states a resource may be in to take it (Heat's); CHECK takes any resource.
 WALKS = {"SUSPEND": None, "RESUME": {("SUSPEND", "COMPLETE"), ("RESUME", "FAILED"), ("RESUME", "COMPLETE")},
-         "CHECK": None}
+         "CHECK": None, "SNAPSHOT": None}
 
 
 class Superseded(Exception):
@@ -460,6 +460,8 @@ class Engine:
             if row.action == "CHECK":
                 if not behaviour.check(handle):
                     reason = f"CHECK not supported for {row.type}"
+            elif row.action == "SNAPSHOT":
+                pass  # the stack's data was recorded as the snapshot began; no type keeps more (no images)
             else:
                 verb = row.action.lower()
                 if not handle.data.get(ACTION_SENT):
@@ -607,6 +609,8 @@ class Engine:
                 reason = f"{reason} after: {row.status_reason.removeprefix('Stack ROLLBACK started after: ')}"
             row.status, row.status_reason = "COMPLETE", reason
             row.previous = None
+            # a snapshot whose SNAPSHOT a delete superseded ends with the stack, failed
+            _settle_snapshots(session, row.id, "COMPLETE" if row.action == "SNAPSHOT" else "FAILED", reason)
             if row.action == "DELETE":
                 row.deleted_at = utcnow()
                 if row.owner_id is None:  # a nested stack acts through its root's trust, which stays
@@ -626,6 +630,7 @@ class Engine:
             action = row.action
             row.status, row.status_reason = "FAILED", reason
             event(session, row, action, "FAILED", reason)
+            _settle_snapshots(session, row.id, "FAILED", reason)
             for resource in session.scalars(select(StackResource).where(
                     StackResource.stack_id == row.id, StackResource.status == "IN_PROGRESS")):
                 resource.status = "FAILED"
@@ -636,6 +641,13 @@ class Engine:
                     restore_previous(row)
                 begin(session, row, "ROLLBACK", rollback_of=action)
                 row.status_reason = f"Stack ROLLBACK started after: {reason}"
+
+
+def _settle_snapshots(session, stack_id: str, status: str, reason: str) -> None:
+    """A SNAPSHOT's end is its snapshot's (only a SNAPSHOT leaves one IN_PROGRESS)."""
+    for taken in session.scalars(select(StackSnapshot).where(StackSnapshot.stack_id == stack_id,
+                                                             StackSnapshot.status == "IN_PROGRESS")):
+        taken.status, taken.status_reason = status, reason
 
 
 def _names_in(value) -> set[str]:

@@ -17,7 +17,7 @@ from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound, Unauthorized
-from onestack.services.orchestration.models import Stack, StackEvent, StackResource
+from onestack.services.orchestration.models import Stack, StackEvent, StackResource, StackSnapshot
 from onestack.services.orchestration.policies import authorize
 from onestack.services.orchestration.service import changes
 from onestack.services.orchestration.service.cloud import Cloud, ServiceUser
@@ -137,6 +137,39 @@ class OrchestrationService:
         if stack.deleted_at is not None:
             raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
         return self.stacks.abandon(stack)
+
+    # -- snapshots -----------------------------------------------------------------------------------------
+    def snapshots(self, ctx: Context, stack: Stack) -> list[StackSnapshot]:
+        authorize(ctx, "stacks:list_snapshots", stack.project_id)
+        with self.db.read() as session:
+            return list(session.scalars(select(StackSnapshot).where(StackSnapshot.stack_id == stack.id)
+                                        .order_by(StackSnapshot.created_at)))
+
+    def snapshot(self, ctx: Context, stack: Stack, snapshot_id: str, action: str = "stacks:show_snapshot"
+                 ) -> StackSnapshot:
+        authorize(ctx, action, stack.project_id)
+        with self.db.read() as session:
+            found = session.get(StackSnapshot, snapshot_id)
+        if found is None or found.stack_id != stack.id:
+            raise NotFound(f"The Snapshot ({snapshot_id}) for Stack ({stack.name}) could not be found.",
+                           kind="NotFound")
+        return found
+
+    def take_snapshot(self, ctx: Context, stack: Stack, name: str | None) -> StackSnapshot:
+        authorize(ctx, "stacks:snapshot", stack.project_id)
+        return self.stacks.snapshot(stack, name)
+
+    def delete_snapshot(self, ctx: Context, stack: Stack, snapshot_id: str) -> None:
+        found = self.snapshot(ctx, stack, snapshot_id, "stacks:delete_snapshot")
+        if found.status == "IN_PROGRESS":
+            raise Conflict(f"Snapshot {snapshot_id} is being taken", kind="ActionInProgress")
+        with self.db.write() as session:
+            row = session.get(StackSnapshot, found.id)
+            if row is not None:
+                session.delete(row)
+
+    def restore_snapshot(self, ctx: Context, stack: Stack, snapshot_id: str) -> None:
+        self.stacks.restore(stack, self.snapshot(ctx, stack, snapshot_id, "stacks:restore_snapshot"))
 
     def act(self, ctx: Context, stack: Stack, action: str) -> None:
         """``suspend``, ``resume`` or ``check`` the stack."""

@@ -15,7 +15,7 @@ from onestack.db.base import utcnow
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
-from onestack.services.orchestration.models import Stack, StackEvent, StackResource
+from onestack.services.orchestration.models import Stack, StackEvent, StackResource, StackSnapshot
 from onestack.services.orchestration.service import changes, constraints
 from onestack.services.orchestration.service.cloud import Cloud, CloudError
 from onestack.services.orchestration.service.definition import Definition, environment
@@ -189,22 +189,8 @@ class Stacks:
     def abandon(self, stack: Stack) -> dict:
         """Forget the stack, keeping every thing its resources stand for; the data ``adopt`` takes back."""
         with self.db.write() as session:
-            row = session.get(Stack, stack.id)
-            if row is None or row.deleted_at is not None:
-                raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
-            if row.status == "IN_PROGRESS":
-                raise Conflict(f"Stack {row.name} [{row.id}] is {row.action}_IN_PROGRESS.", kind="ActionInProgress")
-            resources = session.scalars(select(StackResource).where(StackResource.stack_id == row.id)
-                                        .order_by(StackResource.created_at)).all()
-            data = {"id": row.id, "name": row.name, "action": row.action, "status": row.status,
-                    "template": row.template, "files": row.files, "project_id": row.project_id,
-                    "stack_user_project_id": row.project_id, "tags": row.tags or None,
-                    "environment": {**row.environment, "parameters": {
-                        **(row.environment.get("parameters") or {}), **row.parameters}},
-                    "resources": {r.name: {"name": r.name, "type": r.type, "action": r.action, "status": r.status,
-                                           "resource_id": r.physical_id, "resource_data": r.data or {},
-                                           "metadata": (r.definition or {}).get("metadata") or {}}
-                                  for r in resources if r.current}}
+            row = self._idle(session, stack)
+            data = stack_data(session, row)
             begin(session, row, "DELETE")
             trust = row.trust_id if row.owner_id is None else None
             _forget(session, row)
@@ -283,15 +269,50 @@ class Stacks:
             begin(session, row, "DELETE")
         self.wake(stack.id)
 
+    def snapshot(self, stack: Stack, name: str | None) -> StackSnapshot:
+        """Record the stack's data now and begin its SNAPSHOT (each resource SNAPSHOT_COMPLETE; the
+        snapshot completes with it)."""
+        with self.db.write() as session:
+            row = self._idle(session, stack)
+            taken = StackSnapshot(id=str(uuid.uuid4()), stack_id=row.id, name=name, status="IN_PROGRESS",
+                                  status_reason="", data=stack_data(session, row), created_at=utcnow())
+            session.add(taken)
+            begin(session, row, "SNAPSHOT")
+        self.wake(stack.id)
+        return taken
+
+    def restore(self, stack: Stack, snapshot: StackSnapshot) -> None:
+        """Converge the stack back to the snapshot's definition (a RESTORE, run like an update)."""
+        if snapshot.status != "COMPLETE":
+            raise BadRequest(f"Snapshot {snapshot.id} is {snapshot.status}: only a COMPLETE one can be restored",
+                             kind="NotSupported")
+        data = snapshot.data or {}
+        env = dict(data.get("environment") or {})
+        params = env.pop("parameters", {}) or {}
+        with self.db.write() as session:
+            row = self._idle(session, stack)
+            row.previous = {"template": row.template, "files": row.files, "environment": row.environment,
+                            "parameters": row.parameters}
+            row.template, row.files, row.environment, row.parameters = \
+                data.get("template") or row.template, data.get("files") or {}, env, params
+            begin(session, row, "RESTORE")
+        self.wake(stack.id)
+
+    @staticmethod
+    def _idle(session, stack: Stack) -> Stack:
+        """The stack's row, for an action to begin on: it must exist and have none under way."""
+        row = session.get(Stack, stack.id)
+        if row is None or row.deleted_at is not None:
+            raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
+        if row.status == "IN_PROGRESS":
+            raise Conflict(f"Stack {row.name} [{row.id}] is {row.action}_IN_PROGRESS.", kind="ActionInProgress")
+        return row
+
     def walk(self, stack: Stack, action: str) -> None:
         """Begin SUSPEND, RESUME or CHECK of every resource (the engine takes them through it).  A stack
         already suspended (resumed) is left as it is, as Heat does."""
         with self.db.write() as session:
-            row = session.get(Stack, stack.id)
-            if row is None or row.deleted_at is not None:
-                raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
-            if row.status == "IN_PROGRESS":
-                raise Conflict(f"Stack {row.name} [{row.id}] is {row.action}_IN_PROGRESS.", kind="ActionInProgress")
+            row = self._idle(session, stack)
             if action in ("SUSPEND", "RESUME") and (row.action, row.status) == (action, "COMPLETE"):
                 return
             begin(session, row, action)
@@ -312,6 +333,22 @@ class Stacks:
                 row.status, row.status_reason = "FAILED", "Stack UPDATE cancelled"
                 event(session, row, "UPDATE", "FAILED", row.status_reason)
         self.wake(stack.id)
+
+
+def stack_data(session, row: Stack) -> dict:
+    """The stack as Heat's abandon and snapshot data give it: its definition and each resource's state,
+    physical id and data."""
+    resources = session.scalars(select(StackResource).where(StackResource.stack_id == row.id)
+                                .order_by(StackResource.created_at)).all()
+    return {"id": row.id, "name": row.name, "action": row.action, "status": row.status,
+            "template": row.template, "files": row.files, "project_id": row.project_id,
+            "stack_user_project_id": row.project_id, "tags": row.tags or None,
+            "environment": {**row.environment, "parameters": {
+                **(row.environment.get("parameters") or {}), **row.parameters}},
+            "resources": {r.name: {"name": r.name, "type": r.type, "action": r.action, "status": r.status,
+                                   "resource_id": r.physical_id, "resource_data": r.data or {},
+                                   "metadata": (r.definition or {}).get("metadata") or {}}
+                          for r in resources if r.current}}
 
 
 def _adopt_data(body: dict) -> dict | None:
