@@ -1,5 +1,5 @@
-"""The real `openstack stack suspend/resume/check`, `stack update --dry-run` and `stack abandon/adopt`
-(python-heatclient) against Orchestration, and a suspend that lives through a kill -9 of the cloud."""
+"""The real `openstack stack suspend/resume/check`, `stack update --dry-run`, `stack snapshot ...` and
+`stack abandon/adopt` (python-heatclient) against Orchestration, and a suspend that lives through a kill -9 of the cloud."""
 
 import httpx
 import yaml
@@ -58,6 +58,16 @@ def test_suspend_resume_check_dry_run_abandon_and_adopt_with_the_openstack_cli(c
     assert sorted(r["resource_name"] for r in changes["unchanged"]) == ["secret", "server"]
     assert changes["added"] == changes["deleted"] == changes["replaced"] == []
     assert cli(cloud, "stack", "show", stack)["stack_status"] == "CHECK_COMPLETE"  # a dry run changes nothing
+
+    # a snapshot, listed, restored (RESTORE_COMPLETE), deleted
+    taken = cli(cloud, "stack", "snapshot", "create", "--name", "first", stack)
+    wait(lambda: cli(cloud, "stack", "show", stack)["stack_status"] == "SNAPSHOT_COMPLETE", 60, "the snapshot")
+    listed = cli(cloud, "stack", "snapshot", "list", stack)
+    assert [(s["id"], s["name"], s["status"]) for s in listed] == [(taken["ID"], "first", "COMPLETE")]
+    cloud.openstack("stack", "snapshot", "restore", stack, taken["ID"], cloud="onestack")
+    wait(lambda: cli(cloud, "stack", "show", stack)["stack_status"] == "RESTORE_COMPLETE", 60, "the restore")
+    cloud.openstack("stack", "snapshot", "delete", "-y", stack, taken["ID"], cloud="onestack")
+    assert cli(cloud, "stack", "snapshot", "list", stack) == []
 
     # abandon forgets the stack and keeps its server; adopt makes a new stack of it
     abandoned = tmp_path / "abandoned.json"

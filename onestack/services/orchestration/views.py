@@ -160,8 +160,8 @@ def validated(definition) -> dict:
 
 def snapshot(taken) -> dict:
     """A stack snapshot as Heat shows it; its data once it is complete."""
-    return {"id": taken.id, "name": taken.name, "status": taken.status, "status_reason": taken.status_reason,
-            "data": taken.data if taken.status == "COMPLETE" else None, "creation_time": when(taken.created_at)}
+    return {"id": taken.id, "name": taken.name, "stack_id": taken.stack_id, "status": taken.status,
+            "status_reason": taken.status_reason, "data": taken.data if taken.status == "COMPLETE" else None, "creation_time": when(taken.created_at)}
 
 
 def software_config(row, *, summary: bool = False) -> dict:
