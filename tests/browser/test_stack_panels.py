@@ -1,7 +1,7 @@
 """Orchestration in a real Chromium: a stack launched from pasted template text through the parameter form
 generated from the template (types, defaults, constraints, hidden), Heat's messages shown with what was
 typed kept, the stack's status, resources, events and outputs changing without a reload, delete; a
-template from a file, escaping, CSRF and the tenant wall."""
+template from a file, suspended, resumed and checked from its page, escaping, CSRF and the tenant wall."""
 
 from __future__ import annotations
 
@@ -144,6 +144,13 @@ def test_a_template_file_and_the_tenant_wall(cloud, dashboard, make_heat, tmp_pa
     assert "no parameters" in page.inner_text("#stack-parameters")
     page.click("#stack-parameters button:has-text('Launch')")
     page.locator("#stack-status:text-is('CREATE_COMPLETE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    # suspend, resume and check from the stack's page: Heat's actions, the status following each
+    for verb, said, status in (("suspend", "Suspending", "SUSPEND_COMPLETE"), ("resume", "Resuming",
+                                                                             "RESUME_COMPLETE"),
+                               ("check", "Checking", "CHECK_COMPLETE")):
+        page.click(f"button[data-action={verb}]")
+        page.wait_for_selector(f"text={said} stack {stack_name}.")
+        page.locator(f"#stack-status:text-is('{status}')").wait_for(timeout=LIVE_TIMEOUT_MS)
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("button[data-action=delete]:has-text('Delete stack')")
     page.wait_for_selector(f"text=Deleting stack {stack_name}.")

@@ -252,6 +252,20 @@ async def update(page: Page) -> Response:
     return page.done(f"Updating stack {stack['stack_name']}.", _stack_path(stack))
 
 
+ACTIONS = {"suspend": "Suspending", "resume": "Resuming", "check": "Checking"}
+
+
+@panel(back="/stacks")
+async def stack_action(page: Page) -> Response:
+    """Suspend, resume or check: Heat's stack action; the page then follows its status."""
+    verb = page.request.path_params["verb"]
+    if verb not in ACTIONS:
+        raise ApiError(404, f"No stack action {verb}")
+    name, stack_id = page.request.path_params["name"], page.request.path_params["id"]
+    await page.cloud.post("orchestration", f"{_stack_api_path(page)}/actions", {verb: None})
+    return page.done(f"{ACTIONS[verb]} stack {name}.", f"/stacks/{quote(name, safe='')}/{stack_id}")
+
+
 @panel(back="/stacks")
 async def delete_stack(page: Page) -> Response:
     name, stack_id = page.request.path_params["name"], page.request.path_params["id"]
@@ -268,4 +282,5 @@ def routes() -> list[Route]:
             Route("/stacks/{name}/{id}/live", stack_live, methods=["GET"]),
             Route("/stacks/{name}/{id}/update", update_form, methods=["GET"]),
             Route("/stacks/{name}/{id}/update", update, methods=["POST"]),
+            Route("/stacks/{name}/{id}/action/{verb}", stack_action, methods=["POST"]),
             Route("/stacks/{name}/{id}/delete", delete_stack, methods=["POST"])]

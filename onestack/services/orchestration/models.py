@@ -99,6 +99,22 @@ class StackEvent(Base):
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class StackSnapshot(Base):
+    """A stack's data as it was when the snapshot was taken (the abandon data): restore converges the stack
+    back to its template, environment, files and parameters."""
+
+    __tablename__ = "orchestration_snapshot"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    stack_id: Mapped[str] = mapped_column(ForeignKey("orchestration_stack.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    # IN_PROGRESS while the stack's SNAPSHOT runs, then COMPLETE or FAILED with it.
+    status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class SoftwareConfig(Base):
     """A software config: immutable once made (Heat's configs are replaced, never changed)."""
 

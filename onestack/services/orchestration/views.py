@@ -158,6 +158,12 @@ def validated(definition) -> dict:
                if definition.template.parameter_groups else {})}
 
 
+def snapshot(taken) -> dict:
+    """A stack snapshot as Heat shows it; its data once it is complete."""
+    return {"id": taken.id, "name": taken.name, "stack_id": taken.stack_id, "status": taken.status,
+            "status_reason": taken.status_reason, "data": taken.data if taken.status == "COMPLETE" else None, "creation_time": when(taken.created_at)}
+
+
 def software_config(row, *, summary: bool = False) -> dict:
     body = {"id": row.id, "name": row.name, "group": row.group, "creation_time": when(row.created_at)}
     if not summary:

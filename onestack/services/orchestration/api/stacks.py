@@ -19,6 +19,7 @@ from onestack.services.orchestration.api.paths import (
     views,
 )
 from onestack.services.orchestration.service import listing as stack_listing
+from onestack.services.orchestration.views import snapshot as snapshot_view
 
 
 def list_stacks(call: Call) -> dict:
@@ -94,9 +95,83 @@ def patch_stack(call: Call) -> Reply:
     return Reply(None, 202)
 
 
+def _preview_update(call: Call, patch: bool) -> dict:
+    """``PUT|PATCH .../preview``: what the update would do, resource by resource, as Heat's
+    ``resource_changes`` (nothing changes)."""
+    svc = orchestration(call)
+    found = stack(call, "stacks:show")
+    definition, plan = svc.preview_update(call.ctx, found, call.body, patch=patch)
+    v = views(call)
+    rows = {row.name: row for row in svc.resources(found)}
+    required_by = {name: sorted(other for other, deps in definition.requires.items() if name in deps)
+                   for name in definition.template.resources}
+    changes: dict[str, list[dict]] = {}
+    for kind, names in plan.items():
+        entries = []
+        for name in names:
+            if kind == "added":  # not made yet: Heat shows it as a resource in INIT
+                entry = {"resource_name": name, "logical_resource_id": name, "physical_resource_id": "",
+                         "resource_type": definition.template.resources[name].type,
+                         "resource_status": "INIT_COMPLETE", "resource_status_reason": "",
+                         "required_by": required_by.get(name, []), "description": "", "attributes": {},
+                         "metadata": definition.template.resources[name].metadata or {}}
+            else:
+                entry = v.resource(found, rows[name], required_by.get(name, []), detail=True)
+            entry["resource_identity"] = {"tenant": found.project_id, "stack_name": found.name,
+                                          "stack_id": found.id, "path": f"/resources/{name}"}
+            entry["stack_identity"] = {"tenant": found.project_id, "stack_name": found.name,
+                                       "stack_id": found.id, "path": ""}
+            entry["stack_name"] = found.name
+            entries.append(entry)
+        changes[kind] = entries
+    return {"resource_changes": changes}
+
+
+def preview_update(call: Call) -> dict:
+    return _preview_update(call, patch=False)
+
+
+def preview_update_patch(call: Call) -> dict:
+    return _preview_update(call, patch=True)
+
+
 def delete_stack(call: Call) -> Reply:
     orchestration(call).delete(call.ctx, stack(call, "stacks:show"))
     return Reply(None, 204)
+
+
+def abandon_stack(call: Call) -> dict:
+    """``DELETE .../abandon``: the stack's data (what ``adopt_stack_data`` takes); the stack is forgotten,
+    its resources' things stay."""
+    return orchestration(call).abandon(call.ctx, stack(call, "stacks:show"))
+
+
+def take_snapshot(call: Call) -> dict:
+    name = (call.body or {}).get("name")
+    if name is not None and not isinstance(name, str):
+        raise BadRequest("The snapshot's name must be a string")
+    taken = orchestration(call).take_snapshot(call.ctx, stack(call, "stacks:show"), name)
+    return snapshot_view(taken)
+
+
+def list_snapshots(call: Call) -> dict:
+    found = stack(call, "stacks:show")
+    return {"snapshots": [snapshot_view(t) for t in orchestration(call).snapshots(call.ctx, found)]}
+
+
+def show_snapshot(call: Call) -> dict:
+    found = stack(call, "stacks:show")
+    return {"snapshot": snapshot_view(orchestration(call).snapshot(call.ctx, found, call.path["snapshot_id"]))}
+
+
+def delete_snapshot(call: Call) -> Reply:
+    orchestration(call).delete_snapshot(call.ctx, stack(call, "stacks:show"), call.path["snapshot_id"])
+    return Reply(None, 204)
+
+
+def restore_snapshot(call: Call) -> Reply:
+    orchestration(call).restore_snapshot(call.ctx, stack(call, "stacks:show"), call.path["snapshot_id"])
+    return Reply(None, 202)
 
 
 def template(call: Call) -> dict:
@@ -132,7 +207,8 @@ def actions(call: Call) -> Reply:
         orchestration(call).cancel_update(call.ctx, found, rollback=action == "cancel_update")
         return Reply(None, 200)
     if action in ("suspend", "resume", "check"):
-        raise BadRequest(f"The stack action {action} is not supported by onestack yet", kind="NotSupported")
+        orchestration(call).act(call.ctx, found, action)
+        return Reply(None, 200)
     raise BadRequest(f"Invalid action {action} specified")
 
 
@@ -148,6 +224,14 @@ ROUTES = [
     route(STACK, "PUT", update_stack, schema=schemas.stack_update, status=202),
     route(STACK, "PATCH", patch_stack, schema=schemas.stack_update, status=202),
     route(STACK, "DELETE", delete_stack, status=204),
+    route(f"{STACK}/preview", "PUT", preview_update, schema=schemas.stack_update),
+    route(f"{STACK}/preview", "PATCH", preview_update_patch, schema=schemas.stack_update),
+    route(f"{STACK}/abandon", "DELETE", abandon_stack),
+    route(f"{STACK}/snapshots", "POST", take_snapshot),
+    route(f"{STACK}/snapshots", "GET", list_snapshots),
+    route(f"{STACK}/snapshots/{{snapshot_id}}", "GET", show_snapshot),
+    route(f"{STACK}/snapshots/{{snapshot_id}}", "DELETE", delete_snapshot, status=204),
+    route(f"{STACK}/snapshots/{{snapshot_id}}/restore", "POST", restore_snapshot, status=202),
     route(f"{STACK}/template", "GET", template),
     route(f"{STACK}/environment", "GET", environment),
     route(f"{STACK}/files", "GET", files),

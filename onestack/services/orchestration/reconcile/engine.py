@@ -26,8 +26,8 @@ from onestack.db.base import new_id, utcnow
 from onestack.db.engine import Database
 from onestack.http.errors import APIError
 from onestack.reconcile.loop import Loop
-from onestack.services.orchestration.models import Stack, StackResource
-from onestack.services.orchestration.service import OrchestrationService
+from onestack.services.orchestration.models import Stack, StackResource, StackSnapshot
+from onestack.services.orchestration.service import OrchestrationService, changes
 from onestack.services.orchestration.service.cloud import CloudError
 from onestack.services.orchestration.service.cloud import Session as Cloud
 from onestack.services.orchestration.service.definition import Definition
@@ -44,6 +44,12 @@ POLL = 0.2
 DEFAULT_TIMEOUT_MINS = 60
 # Marks in a resource's data that its delete request was made (a resumed delete only waits for it).
 DELETE_SENT = "delete_sent"
+# Marks that a suspend or resume request was made (the same, for SUSPEND and RESUME).
+ACTION_SENT = "action_sent"
+# The stack actions that take every resource through one step of its type and change no definition, and
+# the states a resource may be in to take it (Heat's); CHECK takes any resource.
+WALKS = {"SUSPEND": None, "RESUME": {("SUSPEND", "COMPLETE"), ("RESUME", "FAILED"), ("RESUME", "COMPLETE")},
+         "CHECK": None, "SNAPSHOT": None}
 
 
 class Superseded(Exception):
@@ -122,6 +128,8 @@ class Engine:
         rows = self._rows(stack.id)
         if stack.action == "DELETE" or (stack.action == "ROLLBACK" and stack.rollback_of == "CREATE"):
             return self._remove(stack, cloud, rows, finish=True)
+        if stack.action in WALKS:
+            return self._walk(stack, cloud, rows)
         try:
             definition = definition_of(stack)
         except APIError as exc:
@@ -149,12 +157,15 @@ class Engine:
             row = current.get(name)
             if name in done:
                 continue
-            if row is not None and row.generation == gen and row.status == "IN_PROGRESS":
+            if row is not None and row.generation == gen and row.status == "IN_PROGRESS" and row.action == "ADOPT":
+                if definition.requires[name] & set(active) <= done:  # in order: its properties may read others
+                    work.append((self._adopt, (stack, cloud, definition, scope, name, row)))
+            elif row is not None and row.generation == gen and row.status == "IN_PROGRESS":
                 work.append((self._poll, (stack, cloud, definition, row)))
             elif row is not None and row.generation == gen and row.status == "FAILED":
                 raise Failed(row, row.action, row.status_reason)
             elif definition.requires[name] & set(active) <= done:
-                if self._unchanged(definition, scope, name, row):
+                if changes.unchanged(definition, scope, name, row):
                     unchanged.append(row.id)
                 else:
                     work.append((self._start, (stack, cloud, definition, scope, name, row, replaced.get(name))))
@@ -211,7 +222,7 @@ class Engine:
             properties = definition.properties(name, scope)
         except APIError as exc:
             raise self._failure(stack, row, name, definition, "CREATE" if row is None else "UPDATE", exc) from None
-        snapshot = _snapshot(definition, name)
+        snapshot = changes.snapshot(definition, name)
         try:
             external = definition.external_id(name, scope)
         except APIError as exc:
@@ -219,7 +230,7 @@ class Engine:
         if external is not None or (row is not None and (row.data or {}).get("external_id")):
             self._external(stack, cloud, definition, name, row, external, snapshot)
             return
-        if self._same(definition, name, row, properties, snapshot, behaviour):
+        if changes.same(definition, name, row, properties, snapshot, behaviour):
             self._save(stack, row.id, generation=gen)
             return
         if replaced is not None and replaced.type == resource.type and replaced.properties == properties \
@@ -230,8 +241,7 @@ class Engine:
                 if row is not None:
                     session.get(StackResource, row.id).current = False
             return
-        if row is not None and row.type == resource.type and row.status == "COMPLETE" \
-                and not behaviour.needs_replacement(row.properties, properties):
+        if changes.in_place(definition, name, row, properties, behaviour):
             self._update(stack, cloud, definition, row, properties)
             return
         if row is not None:  # replaced: the new one is made first, the old one removed at the end
@@ -254,29 +264,6 @@ class Engine:
         new.physical_id, new.data = handle.physical_id, handle.data
         self._poll(stack, cloud, definition, new)
 
-    @staticmethod
-    def _same(definition: Definition, name: str, row: StackResource | None, properties: dict, snapshot: dict,
-              behaviour) -> bool:
-        """Whether ``row`` already is resource ``name`` as the definition means it (nothing to do)."""
-        return row is not None and row.type == definition.template.resources[name].type \
-            and row.status == "COMPLETE" and row.properties == properties and row.definition == snapshot \
-            and not behaviour.pending_change(row.data or {})
-
-    def _unchanged(self, definition: Definition, scope, name: str, row: StackResource | None) -> bool:
-        """The same check, made before any work is handed out (a property that cannot be resolved is for
-        ``_start`` to report)."""
-        if row is None or row.status != "COMPLETE":
-            return False
-        try:
-            properties = definition.properties(name, scope)
-            external = definition.external_id(name, scope)
-        except APIError:
-            return False
-        if external != (row.data or {}).get("external_id"):
-            return False
-        return self._same(definition, name, row, properties, _snapshot(definition, name),
-                          definition.behaviours[name]())
-
     def _external(self, stack: Stack, cloud: Cloud, definition: Definition, name: str, row: StackResource | None,
                   external: str | None, snapshot: dict) -> None:
         """A resource standing for a thing the stack did not make (``external_id``): checked to exist, never
@@ -297,12 +284,40 @@ class Engine:
         self._insert(stack, new)
         self._poll(stack, cloud, definition, new)
 
+    def _adopt(self, stack: Stack, cloud: Cloud, definition: Definition, scope, name: str,
+               row: StackResource) -> None:
+        """A resource of an adopted stack (its row was written with the stack, from the abandoned stack's
+        data): nothing is made; the thing must exist (its service's show answers), and the row takes the
+        properties the template gives it now, so a later update compares against them."""
+        behaviour = definition.behaviours[name]()
+        try:
+            properties = definition.properties(name, scope)
+        except APIError as exc:
+            raise self._failure(stack, row, name, definition, "ADOPT", exc) from None
+        handle = self._handle(stack, cloud, row, properties, definition)
+        try:
+            if not row.physical_id:
+                raise ResourceFailure("Resource ID was not provided.", "Error")
+            try:
+                behaviour.attribute(handle, "show")
+            except CloudError as exc:
+                if exc.status == 404:
+                    raise ResourceFailure(f"The resource {row.physical_id} to adopt could not be found: {exc}",
+                                          "NotFound") from None
+                raise
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong is the resource's failure
+            raise self._failure(stack, row, name, definition, "ADOPT", exc) from None
+        self._save(stack, row.id, event_as=("ADOPT", "COMPLETE", "state changed"), status="COMPLETE",
+                   status_reason="state changed", properties=properties, definition=changes.snapshot(definition, name),
+                   requires=sorted(definition.requires[name]),
+                   attributes=self._attributes(definition, behaviour, handle))
+
     def _update(self, stack: Stack, cloud: Cloud, definition: Definition, row: StackResource,
                 properties: dict) -> None:
         old = row.properties
         self._save(stack, row.id, event_as=("UPDATE", "IN_PROGRESS", "state changed"), action="UPDATE",
                    status="IN_PROGRESS", status_reason="state changed", generation=stack.generation,
-                   properties=properties, definition=_snapshot(definition, row.name),
+                   properties=properties, definition=changes.snapshot(definition, row.name),
                    requires=sorted(definition.requires[row.name]), data={**row.data, "updating_from": old})
         row.properties, row.action, row.status = properties, "UPDATE", "IN_PROGRESS"
         handle = self._handle(stack, cloud, row, properties, definition)
@@ -387,6 +402,87 @@ class Engine:
                 attributes = self._attributes(definition, behaviour, self._handle(stack, cloud, row, definition=definition))
                 if attributes != row.attributes:
                     self._save(stack, row.id, attributes=attributes)
+
+    # -- suspend, resume, check -----------------------------------------------------------------------------
+    def _walk(self, stack: Stack, cloud: Cloud, rows: list[StackResource]) -> float | None:
+        """Take every current resource through the stack's action once: SUSPEND dependents first, RESUME and
+        CHECK prerequisites first (as Heat orders them).  A CHECK goes on past a failed resource so that
+        the stack's reason names every one whose thing is gone; the others stop at the first failure."""
+        gen, action = stack.generation, stack.action
+        current = {r.name: r for r in rows if r.current}
+        taken = {name: row for name, row in current.items() if row.generation == gen and row.action == action}
+        finished = {name for name, row in taken.items() if row.status in ("COMPLETE", "FAILED")}
+        failed = [row for row in taken.values() if row.status == "FAILED"]
+        if failed and action != "CHECK":
+            raise Failed(failed[0], action, failed[0].status_reason)
+        work = []
+        for name, row in current.items():
+            if name in finished:
+                continue
+            if name in taken:  # begun by an earlier step (before a restart too): carry on
+                work.append((self._poll_walk, (stack, cloud, row)))
+                continue
+            if action == "SUSPEND":
+                before = {other for other, r in current.items() if name in r.requires and other != name}
+            else:
+                before = set(row.requires) & set(current)
+            if before <= finished:
+                work.append((self._start_walk, (stack, cloud, row)))
+        if work:
+            self._run(work)
+            return POLL
+        if failed:
+            reasons = "; ".join(row.status_reason for row in sorted(failed, key=lambda r: r.name))
+            raise Failed(failed[0], action, reasons)
+        self._complete(stack)
+        return None
+
+    def _start_walk(self, stack: Stack, cloud: Cloud, row: StackResource) -> None:
+        action = stack.action
+        allowed = WALKS[action]
+        invalid = (allowed is not None and (row.action, row.status) not in allowed) or \
+            (action == "SUSPEND" and (row.action == "DELETE" or (row.action != "SUSPEND" and row.status != "COMPLETE")))
+        data = {key: value for key, value in (row.data or {}).items() if key != ACTION_SENT}
+        if invalid:
+            exc = ResourceFailure(f"State ('{row.action}', '{row.status}') invalid for {action.lower()}", "Error")
+            self._walk_failure(stack, row, exc)
+            return
+        self._save(stack, row.id, event_as=(action, "IN_PROGRESS", "state changed"), action=action,
+                   status="IN_PROGRESS", status_reason="state changed", generation=stack.generation, data=data)
+        row.action, row.status, row.data = action, "IN_PROGRESS", data
+        self._poll_walk(stack, cloud, row)
+
+    def _poll_walk(self, stack: Stack, cloud: Cloud, row: StackResource) -> None:
+        behaviour = self._behaviour(row)
+        handle = self._handle(stack, cloud, row)
+        reason = "state changed"
+        try:
+            if row.action == "CHECK":
+                if not behaviour.check(handle):
+                    reason = f"CHECK not supported for {row.type}"
+            elif row.action == "SNAPSHOT":
+                pass  # the stack's data was recorded as the snapshot began; no type keeps more (no images)
+            else:
+                verb = row.action.lower()
+                if not handle.data.get(ACTION_SENT):
+                    # this step's own start, or a request a kill -9 may have cut: both safe to (re)send
+                    getattr(behaviour, verb)(handle)
+                    handle.data[ACTION_SENT] = True
+                    self._save(stack, row.id, data=handle.data)
+                if not getattr(behaviour, f"{verb}_done")(handle):
+                    return
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong is the resource's failure
+            self._walk_failure(stack, row, exc)
+            return
+        handle.data.pop(ACTION_SENT, None)  # done: the mark must not make the next action's step skip its request
+        self._save(stack, row.id, event_as=(row.action, "COMPLETE", reason), status="COMPLETE",
+                   status_reason=reason, data=handle.data, updated_at=utcnow())
+
+    def _walk_failure(self, stack: Stack, row: StackResource, exc: Exception) -> None:
+        """Record the resource's failure; the next step fails the stack (a CHECK once all are checked)."""
+        reason = reason_of(row.name, exc)
+        self._save(stack, row.id, event_as=(stack.action, "FAILED", reason), action=stack.action, status="FAILED",
+                   status_reason=reason, generation=stack.generation)
 
     # -- removing ----------------------------------------------------------------------------------------
     def _remove(self, stack: Stack, cloud: Cloud, rows: list[StackResource], *, finish: bool) -> float | None:
@@ -493,7 +589,7 @@ class Engine:
             resource = definition.template.resources[name]
             row = StackResource(id=new_id(), stack_id=stack.id, name=name, type=resource.type, action=action,
                                 status="FAILED", status_reason=reason, current=True, generation=stack.generation,
-                                definition=_snapshot(definition, name), requires=sorted(definition.requires[name]),
+                                definition=changes.snapshot(definition, name), requires=sorted(definition.requires[name]),
                                 properties={}, data={}, attributes={}, created_at=utcnow())
             with self._writing(stack) as session:
                 session.add(row)
@@ -513,6 +609,8 @@ class Engine:
                 reason = f"{reason} after: {row.status_reason.removeprefix('Stack ROLLBACK started after: ')}"
             row.status, row.status_reason = "COMPLETE", reason
             row.previous = None
+            # a snapshot whose SNAPSHOT a delete superseded ends with the stack, failed
+            _settle_snapshots(session, row.id, "COMPLETE" if row.action == "SNAPSHOT" else "FAILED", reason)
             if row.action == "DELETE":
                 row.deleted_at = utcnow()
                 if row.owner_id is None:  # a nested stack acts through its root's trust, which stays
@@ -532,6 +630,7 @@ class Engine:
             action = row.action
             row.status, row.status_reason = "FAILED", reason
             event(session, row, action, "FAILED", reason)
+            _settle_snapshots(session, row.id, "FAILED", reason)
             for resource in session.scalars(select(StackResource).where(
                     StackResource.stack_id == row.id, StackResource.status == "IN_PROGRESS")):
                 resource.status = "FAILED"
@@ -544,14 +643,11 @@ class Engine:
                 row.status_reason = f"Stack ROLLBACK started after: {reason}"
 
 
-def _snapshot(definition: Definition, name: str) -> dict:
-    """What a row keeps of its definition besides properties, with the type that implements it."""
-    behaviour = definition.behaviours[name]
-    shown = {**definition.template.resources[name].snapshot(), "implementation": behaviour.name}
-    fingerprint = getattr(behaviour, "fingerprint", "")
-    if fingerprint:  # a provider template's resource changes with its template
-        shown["provider"] = fingerprint
-    return shown
+def _settle_snapshots(session, stack_id: str, status: str, reason: str) -> None:
+    """A SNAPSHOT's end is its snapshot's (only a SNAPSHOT leaves one IN_PROGRESS)."""
+    for taken in session.scalars(select(StackSnapshot).where(StackSnapshot.stack_id == stack_id,
+                                                             StackSnapshot.status == "IN_PROGRESS")):
+        taken.status, taken.status_reason = status, reason
 
 
 def _names_in(value) -> set[str]:

@@ -17,8 +17,9 @@ from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound, Unauthorized
-from onestack.services.orchestration.models import Stack, StackEvent, StackResource
+from onestack.services.orchestration.models import Stack, StackEvent, StackResource, StackSnapshot
 from onestack.services.orchestration.policies import authorize
+from onestack.services.orchestration.service import changes
 from onestack.services.orchestration.service.cloud import Cloud, ServiceUser
 from onestack.services.orchestration.service.definition import Definition
 from onestack.services.orchestration.service.hot import versions
@@ -107,6 +108,19 @@ class OrchestrationService:
         authorize(ctx, "stacks:update_patch" if patch else "stacks:update", stack.project_id)
         self.stacks.update(stack, body, patch=patch)
 
+    def preview_update(self, ctx: Context, stack: Stack, body: dict, *, patch: bool
+                       ) -> tuple[Definition, dict[str, list[str]]]:
+        """What an update with ``body`` would do to each resource, by the engine's own comparison (nothing
+        is changed): the new definition and the names by ``changes.KINDS``."""
+        authorize(ctx, "stacks:preview_update_patch" if patch else "stacks:preview_update", stack.project_id)
+        if stack.deleted_at is not None:
+            raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
+        definition = definition_of(self.stacks.candidate(stack, body, patch=patch))
+        with self.db.read() as session:
+            rows = list(session.scalars(select(StackResource).where(StackResource.stack_id == stack.id)
+                                        .order_by(StackResource.created_at)))
+        return definition, changes.plan(definition, rows)
+
     def delete(self, ctx: Context, stack: Stack) -> None:
         authorize(ctx, "stacks:delete", stack.project_id)
         if stack.deleted_at is not None:
@@ -114,8 +128,53 @@ class OrchestrationService:
         self.stacks.delete(stack)
 
     def cancel_update(self, ctx: Context, stack: Stack, rollback: bool) -> None:
-        authorize(ctx, "stacks:update", stack.project_id)
+        authorize(ctx, "actions:cancel_update" if rollback else "actions:cancel_without_rollback",
+                  stack.project_id)
         self.stacks.cancel_update(stack, rollback)
+
+    def abandon(self, ctx: Context, stack: Stack) -> dict:
+        authorize(ctx, "stacks:abandon", stack.project_id)
+        if stack.deleted_at is not None:
+            raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
+        return self.stacks.abandon(stack)
+
+    # -- snapshots -----------------------------------------------------------------------------------------
+    def snapshots(self, ctx: Context, stack: Stack) -> list[StackSnapshot]:
+        authorize(ctx, "stacks:list_snapshots", stack.project_id)
+        with self.db.read() as session:
+            return list(session.scalars(select(StackSnapshot).where(StackSnapshot.stack_id == stack.id)
+                                        .order_by(StackSnapshot.created_at)))
+
+    def snapshot(self, ctx: Context, stack: Stack, snapshot_id: str, action: str = "stacks:show_snapshot"
+                 ) -> StackSnapshot:
+        authorize(ctx, action, stack.project_id)
+        with self.db.read() as session:
+            found = session.get(StackSnapshot, snapshot_id)
+        if found is None or found.stack_id != stack.id:
+            raise NotFound(f"The Snapshot ({snapshot_id}) for Stack ({stack.name}) could not be found.",
+                           kind="NotFound")
+        return found
+
+    def take_snapshot(self, ctx: Context, stack: Stack, name: str | None) -> StackSnapshot:
+        authorize(ctx, "stacks:snapshot", stack.project_id)
+        return self.stacks.snapshot(stack, name)
+
+    def delete_snapshot(self, ctx: Context, stack: Stack, snapshot_id: str) -> None:
+        found = self.snapshot(ctx, stack, snapshot_id, "stacks:delete_snapshot")
+        if found.status == "IN_PROGRESS":
+            raise Conflict(f"Snapshot {snapshot_id} is being taken", kind="ActionInProgress")
+        with self.db.write() as session:
+            row = session.get(StackSnapshot, found.id)
+            if row is not None:
+                session.delete(row)
+
+    def restore_snapshot(self, ctx: Context, stack: Stack, snapshot_id: str) -> None:
+        self.stacks.restore(stack, self.snapshot(ctx, stack, snapshot_id, "stacks:restore_snapshot"))
+
+    def act(self, ctx: Context, stack: Stack, action: str) -> None:
+        """``suspend``, ``resume`` or ``check`` the stack."""
+        authorize(ctx, f"actions:{action}", stack.project_id)
+        self.stacks.walk(stack, action.upper())
 
     # -- a stack's parts -----------------------------------------------------------------------------------
     def definition(self, stack: Stack) -> Definition:

@@ -4,6 +4,7 @@ trust) only whether the things parameters' custom constraints name exist."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -14,8 +15,8 @@ from onestack.db.base import utcnow
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound
-from onestack.services.orchestration.models import Stack, StackEvent, StackResource
-from onestack.services.orchestration.service import constraints
+from onestack.services.orchestration.models import Stack, StackEvent, StackResource, StackSnapshot
+from onestack.services.orchestration.service import changes, constraints
 from onestack.services.orchestration.service.cloud import Cloud, CloudError
 from onestack.services.orchestration.service.definition import Definition, environment
 from onestack.services.orchestration.service.hot.template import load
@@ -134,6 +135,16 @@ class Stacks:
         constraints.check(definition, session)
 
     def create(self, ctx: Context, body: dict, *, preview: bool = False) -> Stack:
+        """A new stack, or with ``adopt_stack_data`` (an abandoned stack's data) one that adopts the things
+        that data names: ADOPT instead of CREATE, nothing made."""
+        adopt = _adopt_data(body)
+        if adopt is not None:
+            # the abandoned stack's template, and its files, environment and parameters unless the request
+            # gives its own (heatclient sends the file's text and what the command line adds)
+            body = {"files": adopt.get("files") or {},
+                    "environment": {k: v for k, v in (adopt.get("environment") or {}).items() if k != "parameters"},
+                    "parameters": (adopt.get("environment") or {}).get("parameters") or {},
+                    **{k: v for k, v in body.items() if v is not None and v != {}}, "template": adopt["template"]}
         name = body.get("stack_name")
         if not isinstance(name, str) or not NAME.match(name):
             raise BadRequest(f'Invalid stack name {name} must contain only alphanumeric or "_-." characters, '
@@ -145,7 +156,7 @@ class Stacks:
         params = _parameters(body)
         stack = Stack(id=str(uuid.uuid4()), name=name, project_id=ctx.project_id, user_id=ctx.user_id,
                       username=ctx.user_name, template=template, files=files, environment=env, parameters=params,
-                      action="CREATE", status="IN_PROGRESS", generation=0,
+                      action="CREATE" if adopt is None else "ADOPT", status="IN_PROGRESS", generation=0,
                       disable_rollback=_flag(body.get("disable_rollback"), True),
                       timeout_mins=_timeout(body.get("timeout_mins")), tags=_tags(body.get("tags")),
                       created_at=utcnow())
@@ -169,17 +180,35 @@ class Stacks:
             if self._named(session, ctx.project_id, name) is not None:
                 raise Conflict(f"The Stack ({name}) already exists.", kind="StackExists")
             session.add(stack)
-            begin(session, stack, "CREATE")
+            begin(session, stack, stack.action)
+            if adopt is not None:
+                _adopted_rows(session, stack, definition, adopt["resources"])
         self.wake(stack.id)
         return stack
+
+    def abandon(self, stack: Stack) -> dict:
+        """Forget the stack, keeping every thing its resources stand for; the data ``adopt`` takes back."""
+        with self.db.write() as session:
+            row = self._idle(session, stack)
+            data = stack_data(session, row)
+            begin(session, row, "DELETE")
+            trust = row.trust_id if row.owner_id is None else None
+            _forget(session, row)
+        if trust:
+            try:
+                self.cloud.delete_trust(trust)
+            except CloudError:
+                pass  # the stack is gone either way; an unused delegation is all that is left
+        return data
 
     @staticmethod
     def _named(session, project_id: str, name: str) -> Stack | None:
         return session.scalars(select(Stack).where(Stack.project_id == project_id, Stack.name == name,
                                                    Stack.deleted_at.is_(None))).first()
 
-    def update(self, stack: Stack, body: dict, *, patch: bool) -> None:
-        """PUT replaces the definition; PATCH (``existing``) keeps what the request leaves out."""
+    def candidate(self, stack: Stack, body: dict, *, patch: bool) -> Stack:
+        """The stack as an update ``body`` would make it, checked (not saved): PUT replaces the definition;
+        PATCH (``existing``) keeps what the request leaves out."""
         if stack.status == "IN_PROGRESS":
             raise Conflict(f"Stack {stack.name} [{stack.id}] is {stack.action}_IN_PROGRESS: updating a stack "
                            "while an action is in progress is not supported.", kind="ActionInProgress")
@@ -205,6 +234,13 @@ class Stacks:
         definition.check()
         if stack.trust_id:
             self._constraints(definition, stack.trust_id)
+        return candidate
+
+    def update(self, stack: Stack, body: dict, *, patch: bool) -> None:
+        """Give the stack the definition ``candidate`` makes of ``body`` and begin its UPDATE."""
+        candidate = self.candidate(stack, body, patch=patch)
+        template, files, env, params = candidate.template, candidate.files, candidate.environment, \
+            candidate.parameters
         with self.db.write() as session:
             row = session.get(Stack, stack.id)
             if row is None or row.deleted_at is not None:
@@ -233,6 +269,55 @@ class Stacks:
             begin(session, row, "DELETE")
         self.wake(stack.id)
 
+    def snapshot(self, stack: Stack, name: str | None) -> StackSnapshot:
+        """Record the stack's data now and begin its SNAPSHOT (each resource SNAPSHOT_COMPLETE; the
+        snapshot completes with it)."""
+        with self.db.write() as session:
+            row = self._idle(session, stack)
+            taken = StackSnapshot(id=str(uuid.uuid4()), stack_id=row.id, name=name, status="IN_PROGRESS",
+                                  status_reason="", data=stack_data(session, row), created_at=utcnow())
+            session.add(taken)
+            begin(session, row, "SNAPSHOT")
+        self.wake(stack.id)
+        return taken
+
+    def restore(self, stack: Stack, snapshot: StackSnapshot) -> None:
+        """Converge the stack back to the snapshot's definition (a RESTORE, run like an update)."""
+        if snapshot.status != "COMPLETE":
+            raise BadRequest(f"Snapshot {snapshot.id} is {snapshot.status}: only a COMPLETE one can be restored",
+                             kind="NotSupported")
+        data = snapshot.data or {}
+        env = dict(data.get("environment") or {})
+        params = env.pop("parameters", {}) or {}
+        with self.db.write() as session:
+            row = self._idle(session, stack)
+            row.previous = {"template": row.template, "files": row.files, "environment": row.environment,
+                            "parameters": row.parameters}
+            row.template, row.files, row.environment, row.parameters = \
+                data.get("template") or row.template, data.get("files") or {}, env, params
+            begin(session, row, "RESTORE")
+        self.wake(stack.id)
+
+    @staticmethod
+    def _idle(session, stack: Stack) -> Stack:
+        """The stack's row, for an action to begin on: it must exist and have none under way."""
+        row = session.get(Stack, stack.id)
+        if row is None or row.deleted_at is not None:
+            raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
+        if row.status == "IN_PROGRESS":
+            raise Conflict(f"Stack {row.name} [{row.id}] is {row.action}_IN_PROGRESS.", kind="ActionInProgress")
+        return row
+
+    def walk(self, stack: Stack, action: str) -> None:
+        """Begin SUSPEND, RESUME or CHECK of every resource (the engine takes them through it).  A stack
+        already suspended (resumed) is left as it is, as Heat does."""
+        with self.db.write() as session:
+            row = self._idle(session, stack)
+            if action in ("SUSPEND", "RESUME") and (row.action, row.status) == (action, "COMPLETE"):
+                return
+            begin(session, row, action)
+        self.wake(stack.id)
+
     def cancel_update(self, stack: Stack, rollback: bool) -> None:
         """Stop an update under way: roll back to the definition before it, or just stop (FAILED)."""
         with self.db.write() as session:
@@ -248,6 +333,67 @@ class Stacks:
                 row.status, row.status_reason = "FAILED", "Stack UPDATE cancelled"
                 event(session, row, "UPDATE", "FAILED", row.status_reason)
         self.wake(stack.id)
+
+
+def stack_data(session, row: Stack) -> dict:
+    """The stack as Heat's abandon and snapshot data give it: its definition and each resource's state,
+    physical id and data."""
+    resources = session.scalars(select(StackResource).where(StackResource.stack_id == row.id)
+                                .order_by(StackResource.created_at)).all()
+    return {"id": row.id, "name": row.name, "action": row.action, "status": row.status,
+            "template": row.template, "files": row.files, "project_id": row.project_id,
+            "stack_user_project_id": row.project_id, "tags": row.tags or None,
+            "environment": {**row.environment, "parameters": {
+                **(row.environment.get("parameters") or {}), **row.parameters}},
+            "resources": {r.name: {"name": r.name, "type": r.type, "action": r.action, "status": r.status,
+                                   "resource_id": r.physical_id, "resource_data": r.data or {},
+                                   "metadata": (r.definition or {}).get("metadata") or {}}
+                          for r in resources if r.current}}
+
+
+def _adopt_data(body: dict) -> dict | None:
+    """``adopt_stack_data`` (heatclient sends the abandon file's text), checked: a map with its
+    ``resources``."""
+    given = body.get("adopt_stack_data")
+    if given is None:
+        return None
+    if isinstance(given, str):
+        try:
+            given = json.loads(given)
+        except ValueError:
+            raise BadRequest("Invalid adopt data: it is not JSON", kind="HTTPBadRequest") from None
+    if not isinstance(given, dict) or not isinstance(given.get("resources"), dict):
+        raise BadRequest("Invalid adopt data: a map with the abandoned stack's resources is expected",
+                         kind="HTTPBadRequest")
+    if given.get("template") is None:
+        raise BadRequest("Invalid adopt data: it has no template", kind="HTTPBadRequest")
+    return given
+
+
+def _adopted_rows(session, stack: Stack, definition: Definition, given: dict) -> None:
+    """The rows an ADOPT starts from, written with the stack: each resource with the physical id and data
+    the abandoned stack had (the engine checks each thing exists and completes it)."""
+    for name, resource in definition.template.resources.items():
+        entry = given.get(name) if isinstance(given.get(name), dict) else {}
+        row = StackResource(id=str(uuid.uuid4()), stack_id=stack.id, name=name, type=resource.type, action="ADOPT",
+                            status="IN_PROGRESS", status_reason="state changed", current=True,
+                            generation=stack.generation, properties={}, definition=changes.snapshot(definition, name),
+                            requires=sorted(definition.requires[name]), physical_id=entry.get("resource_id") or None,
+                            data=dict(entry.get("resource_data") or {}), attributes={}, created_at=utcnow())
+        session.add(row)
+        event(session, stack, "ADOPT", "IN_PROGRESS", "state changed", resource=row)
+
+
+def _forget(session, stack: Stack) -> None:
+    """An abandoned stack (and its nested stacks) gone from the records, its resources' things left."""
+    for row in session.scalars(select(StackResource).where(StackResource.stack_id == stack.id)):
+        session.delete(row)
+    for child in session.scalars(select(Stack).where(Stack.owner_id == stack.id, Stack.deleted_at.is_(None))):
+        child.generation += 1
+        _forget(session, child)
+    stack.status, stack.status_reason = "COMPLETE", "Stack DELETE completed successfully"
+    stack.deleted_at, stack.trust_id = utcnow(), None
+    event(session, stack, "DELETE", "COMPLETE", stack.status_reason)
 
 
 def restore_previous(row: Stack) -> None:

@@ -253,6 +253,27 @@ class ResourceType:
     def delete_done(self, h: Handle) -> bool:
         return True
 
+    def suspend(self, h: Handle) -> None:
+        """Start suspending the thing (stack SUSPEND); a type with nothing to suspend does nothing.  Safe to
+        repeat: a thing already suspended (or suspending) is left as it is."""
+
+    def suspend_done(self, h: Handle) -> bool:
+        return True
+
+    def resume(self, h: Handle) -> None:
+        """Start resuming the thing (stack RESUME); the same rules as ``suspend``."""
+
+    def resume_done(self, h: Handle) -> bool:
+        return True
+
+    def check(self, h: Handle) -> bool:
+        """Stack CHECK: ask the service whether the thing is still there (its 404 is the resource's failure).
+        False when there is nothing to ask (Heat then says CHECK is not supported for the type): a type
+        whose ``show`` reads no service, or a resource that made nothing."""
+        if not h.physical_id:
+            return False
+        return self.attribute(h, "show") is not None
+
     def find(self, h: Handle) -> str | None:
         """The id of what an interrupted ``create`` made under ``h.physical_name()``, if it can be found."""
         return None

@@ -309,6 +309,39 @@ class Server(ResourceType):
             return True
         return False
 
+    # -- suspending and resuming (Nova's suspend: the guest's memory saved, its CPU and RAM freed) ----------
+    def _power(self, h: Handle, verb: str, settled: str) -> None:
+        """Ask Nova to ``verb`` the server unless it is already ``settled`` or on its way (a task under way)."""
+        if not h.physical_id:
+            return
+        h.cache.pop("server", None)
+        server = self._server(h)
+        if server.get("status") == settled or server.get("OS-EXT-STS:task_state"):
+            return
+        h.cloud.post("compute", f"/servers/{h.physical_id}/action", {verb: None})
+
+    def _reached(self, h: Handle, settled: str, verb: str) -> bool:
+        if not h.physical_id:
+            return True
+        h.cache.pop("server", None)
+        server = self._server(h)
+        if server.get("status") == "ERROR":
+            raise ResourceFailure(f"{verb.capitalize()} of server {server.get('name')} failed: it went to "
+                                  "status ERROR", "ResourceInError")
+        return server.get("status") == settled and not server.get("OS-EXT-STS:task_state")
+
+    def suspend(self, h: Handle) -> None:
+        self._power(h, "suspend", "SUSPENDED")
+
+    def suspend_done(self, h: Handle) -> bool:
+        return self._reached(h, "SUSPENDED", "suspend")
+
+    def resume(self, h: Handle) -> None:
+        self._power(h, "resume", "ACTIVE")
+
+    def resume_done(self, h: Handle) -> bool:
+        return self._reached(h, "ACTIVE", "resume")
+
     # -- removing ----------------------------------------------------------------------------------------
     def delete(self, h: Handle) -> None:
         if h.physical_id:
