@@ -3,7 +3,8 @@
 Why our own: Ceph's Python bindings are Debian packages built for ``/usr/bin/python3`` and absent from PyPI,
 and the ``rados`` tool costs a process (about 0.4 s) a call, far too slow for objects.  Only what the
 object store needs is bound: connect to a cluster, open a pool, whole-object writes (atomically with an
-xattr, as one write operation), reads at an offset, stat, xattrs, removes, and listing.  ctypes releases
+xattr, as one write operation), reads at an offset, asynchronous whole writes and reads (so the next stripe
+goes or comes while this one is handled), stat, xattrs, removes, and listing.  ctypes releases
 the GIL for the length of each call, so requests served by other threads go on while one waits for an OSD.
 
 Every call's error comes back as ``RadosError`` with the errno; ``ENOENT`` is ``NotFound`` and a call the
@@ -67,6 +68,12 @@ def _library() -> ctypes.CDLL:
             "rados_write_op_write_full": (None, [p, c, sz]),
             "rados_write_op_setxattr": (None, [p, c, c, sz]),
             "rados_write_op_operate": (i, [p, p, c, ctypes.POINTER(ctypes.c_long), i]),
+            "rados_aio_create_completion2": (i, [p, p, ctypes.POINTER(p)]),
+            "rados_aio_write_full": (i, [p, c, p, c, sz]),
+            "rados_aio_read": (i, [p, c, p, p, sz, u64]),
+            "rados_aio_wait_for_complete": (i, [p]),
+            "rados_aio_get_return_value": (i, [p]),
+            "rados_aio_release": (None, [p]),
             "rados_nobjects_list_open": (i, [p, ctypes.POINTER(p)]),
             "rados_nobjects_list_next": (i, [p, ctypes.POINTER(c), ctypes.POINTER(c), ctypes.POINTER(c)]),
             "rados_nobjects_list_close": (None, [p]),
@@ -121,6 +128,43 @@ class Cluster:
             self._handle = None
 
 
+class Pending:
+    """An asynchronous operation: holds its buffer and its completion until ``wait`` (which releases both)."""
+
+    def __init__(self, lib: ctypes.CDLL, call: str, buffer):
+        self.lib, self.call, self.buffer = lib, call, buffer
+        self.completion: ctypes.c_void_p | None = None
+        self.started = False
+        completion = ctypes.c_void_p()
+        _check("rados_aio_create_completion2", lib.rados_aio_create_completion2(None, None,
+                                                                              ctypes.byref(completion)))
+        self.completion = completion
+
+    def wait(self):
+        """The operation's outcome: the bytes read, or None for a write; ``RadosError`` if it failed."""
+        if self.completion is None:
+            raise RuntimeError(f"{self.call}: waited for twice")
+        try:
+            if self.started:
+                self.lib.rados_aio_wait_for_complete(self.completion)
+            ret = self.lib.rados_aio_get_return_value(self.completion) if self.started else 0
+        finally:
+            self.lib.rados_aio_release(self.completion)
+            self.completion = None
+        _check(self.call, ret)
+        if isinstance(self.buffer, bytes):
+            return None
+        return self.buffer.raw if ret == len(self.buffer) else self.buffer.raw[:ret]
+
+    def __del__(self):
+        # never dropped while librados may still use the buffer: wait, then release
+        if getattr(self, "completion", None) is not None:
+            try:
+                self.wait()
+            except RadosError:
+                pass
+
+
 class Pool:
     """An I/O context on one pool (and a namespace in it: "" is the default one)."""
 
@@ -159,6 +203,24 @@ class Pool:
                                                                                    None, 0))
         finally:
             self.lib.rados_release_write_op(op)
+
+    def write_full_async(self, oid: str, data: bytes) -> Pending:
+        """``write_full`` started; ``wait()`` on what it returns (always, even after an error elsewhere:
+        librados reads ``data`` until then)."""
+        pending = Pending(self.lib, f"rados_aio_write_full {oid}", data)
+        _check(pending.call, self.lib.rados_aio_write_full(self._io, oid.encode(), pending.completion, data,
+                                                           len(data)))
+        pending.started = True
+        return pending
+
+    def read_async(self, oid: str, length: int, offset: int = 0) -> Pending:
+        """``read`` started; ``wait()`` returns the bytes."""
+        buf = ctypes.create_string_buffer(length)
+        pending = Pending(self.lib, f"rados_aio_read {oid}", buf)
+        _check(pending.call, self.lib.rados_aio_read(self._io, oid.encode(), pending.completion, buf, length,
+                                                     offset))
+        pending.started = True
+        return pending
 
     def read(self, oid: str, length: int, offset: int = 0) -> bytes:
         """Up to ``length`` bytes from ``offset`` (fewer at the object's end)."""

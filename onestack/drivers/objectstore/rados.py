@@ -22,6 +22,7 @@ object requests answer 503 until the cluster is back).
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -34,6 +35,7 @@ from onestack.drivers.objectstore.blocks import Summer, check, verify
 LOG = logging.getLogger("onestack.object")
 BLOCK = 1 << 20
 STRIPE = 4 << 20
+IN_FLIGHT = 2  # stripes written or read ahead at once: one 4 MiB buffer more per request, not more
 SIZE_XATTR = "onestack.size"
 QUARANTINE = "quarantine"
 
@@ -91,7 +93,8 @@ class RadosStore:
         summer = Summer(self.block_size)
         head: bytes | None = None  # stripe 0, written last
         pending = bytearray()
-        written = 0  # stripes 1..written are in the pool
+        written = 0  # stripes 1..written are in the pool, or on their way
+        flying: collections.deque[librados.Pending] = collections.deque()
         try:
             for chunk in chunks:
                 if summer.size + len(chunk) > max_size:
@@ -105,7 +108,7 @@ class RadosStore:
                         head = data
                     else:
                         written += 1
-                        _call(pool.write_full, stripe_name(blob_id, written), data)
+                        self._send(flying, stripe_name(blob_id, written), data)
             md5, sums = summer.finish()
             size = summer.size
             if not size:
@@ -114,13 +117,24 @@ class RadosStore:
                 head = bytes(pending)
             elif pending:
                 written += 1
-                _call(pool.write_full, stripe_name(blob_id, written), bytes(pending))
+                self._send(flying, stripe_name(blob_id, written), bytes(pending))
+            _land(flying, 0)
             _call(pool.write_full_with_xattrs, blob_id, head, {SIZE_XATTR: str(size).encode()}, exclusive=True)
         except BaseException as exc:
-            if not isinstance(exc, Unavailable):  # with the cluster away, the sweeper removes them later
+            unavailable = isinstance(exc, Unavailable)
+            try:
+                _land(flying, 0)
+            except Unavailable:
+                unavailable = True
+            if not unavailable:  # with the cluster away, the sweeper removes them later
                 self._remove_stripes(blob_id, 1, written)
             raise
         return Stored(blob_id, size, md5, sums)
+
+    def _send(self, flying: collections.deque, name: str, data: bytes) -> None:
+        """Start writing a stripe; at most ``IN_FLIGHT`` at once, so the next arrives while they go."""
+        _land(flying, IN_FLIGHT - 1)
+        flying.append(_call(self.pool.write_full_async, name, data))
 
     def copy(self, blob_id: str | None, blocks: bytes, size: int, md5: str) -> Stored:
         """A new blob of the same bytes, stripe by stripe (each read once, its blocks checked, written back
@@ -188,27 +202,37 @@ class RadosStore:
         return self._read(blob_id, blocks, size, start, end)
 
     def _read(self, blob_id: str, blocks: bytes, size: int, start: int, end: int) -> Iterator[bytes]:
+        """One read a stripe, the next ones started before this one is checked and yielded."""
         per_stripe = self.stripe // self.block_size
-        first, last = start // self.block_size, end // self.block_size
-        index = first
+        spans = []  # (stripe, first block, last block) wanted
+        index, last = start // self.block_size, end // self.block_size
         while index <= last:
             stripe = index // per_stripe
-            upto = min(last, (stripe + 1) * per_stripe - 1)  # the last block wanted in this stripe
-            offset = index * self.block_size
-            length = min((upto + 1) * self.block_size, size) - offset
+            upto = min(last, (stripe + 1) * per_stripe - 1)
+            spans.append((stripe, index, upto))
+            index = upto + 1
+        ahead: collections.deque[librados.Pending] = collections.deque()
+        for number, (_, first, upto) in enumerate(spans):
+            while len(ahead) < IN_FLIGHT and number + len(ahead) < len(spans):
+                ahead.append(self._fetch(blob_id, size, spans[number + len(ahead)]))
             try:
-                data = _call(self.pool.read, stripe_name(blob_id, stripe), length,
-                             offset - stripe * self.stripe)
+                data = _call(ahead.popleft().wait)
             except librados.NotFound:
                 raise Missing(blob_id) from None
             view = memoryview(data)
-            for block in range(index, upto + 1):
-                at = (block - index) * self.block_size
+            for block in range(first, upto + 1):
+                at = (block - first) * self.block_size
                 check(blob_id, view[at:at + self.block_size], block, blocks,
                       min(self.block_size, size - block * self.block_size))
-            lo, hi = max(start - offset, 0), min(end - offset + 1, length)
+            offset = first * self.block_size
+            lo, hi = max(start - offset, 0), min(end - offset + 1, len(data))
             yield data if (lo, hi) == (0, len(data)) else data[lo:hi]
-            index = upto + 1
+
+    def _fetch(self, blob_id: str, size: int, span: tuple[int, int, int]) -> librados.Pending:
+        stripe, first, upto = span
+        offset = first * self.block_size
+        length = min((upto + 1) * self.block_size, size) - offset
+        return _call(self.pool.read_async, stripe_name(blob_id, stripe), length, offset - stripe * self.stripe)
 
     def _read_stripe(self, blob_id: str, blocks: bytes, size: int, stripe: int) -> bytes:
         start = stripe * self.stripe
@@ -278,6 +302,20 @@ class RadosStore:
             except librados.RadosError as exc:
                 LOG.warning("stripe %d of blob %s not removed now (the sweeper will): %s", index, blob_id, exc)
                 return
+
+
+def _land(flying: collections.deque, keep: int) -> None:
+    """Wait for the oldest writes in flight until at most ``keep`` remain; every one is waited for even when
+    one fails (librados reads their buffers until they complete)."""
+    failed: BaseException | None = None
+    while len(flying) > keep:
+        try:
+            _call(flying.popleft().wait)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, once all are done
+            failed = failed or exc
+            keep = 0
+    if failed is not None:
+        raise failed
 
 
 def _call(fn, *args, **kwargs):
