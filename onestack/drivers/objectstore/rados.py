@@ -9,7 +9,8 @@ Crash safety comes from the order of writes: stripes 1..n are written (each ackn
 durable) as the bytes arrive, while stripe 0 is held in memory; the head goes last, its bytes and its size
 xattr in one atomic write operation.  A blob therefore exists once its head does, and a head only ever
 names complete data.  An upload cut short (the server killed, an OSD gone) leaves stripes with no head,
-which ``discard_partials`` removes; a head no database row owns is an orphan the sweeper finds through
+which ``discard_partials`` removes (and which this process removes itself once the cluster takes a write
+again, for uploads it saw fail); a head no database row owns is an orphan the sweeper finds through
 ``blobs``.  Deletes go the other way: head first, so a half-deleted blob is a partial, never a short blob.
 
 Block checksums (CRC-32 per ``block_size``) are kept by the caller as with the file store and every read is
@@ -55,6 +56,8 @@ class RadosStore:
         self._lock = threading.Lock()
         self._cluster: librados.Cluster | None = None
         self._pool: librados.Pool | None = None
+        # uploads cut by an unavailable cluster: blob id -> the stripes that may have been written
+        self._abandoned: dict[str, int] = {}
 
     # -- the connection ------------------------------------------------------------------------------
 
@@ -126,9 +129,14 @@ class RadosStore:
                 _land(flying, 0)
             except Unavailable:
                 unavailable = True
-            if not unavailable:  # with the cluster away, the sweeper removes them later
+            if unavailable:  # removed once the cluster takes writes again (or by the next start's sweep)
+                with self._lock:
+                    self._abandoned[blob_id] = written
+            else:
                 self._remove_stripes(blob_id, 1, written)
             raise
+        if self._abandoned:
+            self._roll_back()
         return Stored(blob_id, size, md5, sums)
 
     def _send(self, flying: collections.deque, name: str, data: bytes) -> None:
@@ -152,7 +160,10 @@ class RadosStore:
             head = self._read_stripe(blob_id, blocks, size, 0)
             _call(pool.write_full_with_xattrs, new_id, head, {SIZE_XATTR: str(size).encode()}, exclusive=True)
         except BaseException as exc:
-            if not isinstance(exc, Unavailable):
+            if isinstance(exc, Unavailable):
+                with self._lock:
+                    self._abandoned[new_id] = written
+            else:
                 self._remove_stripes(new_id, 1, written)
             raise
         return Stored(new_id, size, md5, blocks)
@@ -290,16 +301,34 @@ class RadosStore:
 
     # -- helpers -------------------------------------------------------------------------------------
 
+    def _roll_back(self) -> None:
+        """Remove the stripes of uploads the cluster failed, now that it took a whole blob again."""
+        with self._lock:
+            abandoned, self._abandoned = self._abandoned, {}
+        for blob_id, written in abandoned.items():
+            try:
+                if self.stat(blob_id) is None:  # never a head: the upload's stripes are garbage
+                    self._remove_stripes(blob_id, 1, written, strict=True)
+                else:  # the head landed after the call gave up: whole, but no row will ever own it
+                    self.delete(blob_id)
+            except (librados.RadosError, Unavailable):
+                with self._lock:
+                    self._abandoned[blob_id] = written
+        if abandoned:
+            LOG.info("removed the stripes of %d upload(s) cut while the cluster was unavailable", len(abandoned))
+
     def _stripes(self, size: int) -> int:
         return max(1, -(-size // self.stripe))
 
-    def _remove_stripes(self, blob_id: str, first: int, last: int) -> None:
+    def _remove_stripes(self, blob_id: str, first: int, last: int, strict: bool = False) -> None:
         for index in range(first, last + 1):
             try:
                 self.pool.remove(stripe_name(blob_id, index))
             except librados.NotFound:
                 pass
             except librados.RadosError as exc:
+                if strict:
+                    raise
                 LOG.warning("stripe %d of blob %s not removed now (the sweeper will): %s", index, blob_id, exc)
                 return
 
