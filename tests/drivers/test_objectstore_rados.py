@@ -109,3 +109,30 @@ def test_an_unreachable_cluster_is_unavailable(tmp_path, ceph_cluster):
     with pytest.raises(Unavailable):
         store.get("0" * 32, b"", 4)
     assert time.monotonic() - started < 30
+
+
+def test_a_forked_serving_process_connects_anew(store):
+    """A worker forked by a supervisor whose sweeper already connected: the inherited librados handle (its
+    threads left behind in the parent) is dropped, so the child's writes and reads do not hang."""
+    kept = store.put([b"parent"], 100)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            made = store.put([b"child" * 50_000], 1 << 20)
+            if b"".join(store.get(kept.blob_id, kept.blocks, kept.size)) == b"parent" and \
+                    store.stat(made.blob_id) == 250_000:
+                code = 0
+            store.delete(made.blob_id)
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 60
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0:
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            raise AssertionError("the forked process hung on the cluster")
+        time.sleep(0.1)
+    assert os.waitstatus_to_exitcode(done[1]) == 0
+    assert b"".join(store.get(kept.blob_id, kept.blocks, kept.size)) == b"parent"
+    store.delete(kept.blob_id)

@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator
 
 from onestack.drivers.objectstore import Missing, Stored, TooLarge, Unavailable, librados
 from onestack.drivers.objectstore.blocks import Summer, check, verify
+from onestack.forksafe import renew_in_children
 
 LOG = logging.getLogger("onestack.object")
 BLOCK = 1 << 20
@@ -58,6 +59,14 @@ class RadosStore:
         self._pool: librados.Pool | None = None
         # uploads cut by an unavailable cluster: blob id -> the stripes that may have been written
         self._abandoned: dict[str, int] = {}
+        renew_in_children(self, RadosStore._forget_connection)
+
+    def _forget_connection(self) -> None:
+        """In a forked serving process: the parent's librados handle is dropped, never shut down (its
+        threads did not come along, so a shutdown would wait on them), and this process connects anew."""
+        self._lock = threading.Lock()
+        self._cluster = self._pool = None
+        self._abandoned = {}
 
     # -- the connection ------------------------------------------------------------------------------
 
