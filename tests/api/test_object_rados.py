@@ -272,3 +272,13 @@ def test_osd_stopped_mid_upload_is_a_503_and_nothing_appears(rados_cloud, ceph_c
     # what the cut upload wrote was never an object, and went once the cluster took a write again
     assert not headless(pool_names(ceph_cluster))
     assert_pool_matches_database(rados_cloud, ceph_cluster)
+
+
+def test_up_refuses_an_object_pool_it_cannot_open(ceph_cluster, tmp_path):
+    settings = {"ceph": {**ceph_cluster.settings(), "object_store": True, "pools": {"objects": "no-such-pool"}}}
+    cloud = Cloud(tmp_path / "cloud", settings=settings)
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        cloud.start()
+    said = refused.value.stdout + refused.value.stderr
+    assert "object store's pool cannot be used" in said and "no-such-pool" in said, said
+    assert not (tmp_path / "cloud" / "onestack.pid").exists()

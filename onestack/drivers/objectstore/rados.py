@@ -87,6 +87,13 @@ class RadosStore:
                     self._cluster, self._pool = cluster, pool
         return self._pool
 
+    def check(self) -> None:
+        """``Unavailable``, saying why, unless the pool opens and answers this client (a start-up check)."""
+        try:
+            _call(self.pool.stat, "onestack-start-check")
+        except librados.NotFound:
+            pass
+
     def close(self) -> None:
         with self._lock:
             if self._pool is not None:
