@@ -111,7 +111,8 @@ class RadosStore:
         blob_id = uuid.uuid4().hex
         summer = Summer(self.block_size)
         head: bytes | None = None  # stripe 0, written last
-        pending = bytearray()
+        parts: list[bytes] = []  # the bytes of the stripe being filled, joined once it is whole
+        filled = 0
         written = 0  # stripes 1..written are in the pool, or on their way
         flying: collections.deque[librados.Pending] = collections.deque()
         try:
@@ -119,10 +120,12 @@ class RadosStore:
                 if summer.size + len(chunk) > max_size:
                     raise TooLarge()
                 summer.update(chunk)
-                pending += chunk
-                while len(pending) >= self.stripe:
-                    data = bytes(pending[:self.stripe])
-                    del pending[:self.stripe]
+                parts.append(chunk)
+                filled += len(chunk)
+                while filled >= self.stripe:
+                    whole = b"".join(parts)
+                    data, rest = whole[:self.stripe], whole[self.stripe:]
+                    parts, filled = ([rest] if rest else []), len(rest)
                     if head is None:
                         head = data
                     else:
@@ -133,10 +136,10 @@ class RadosStore:
             if not size:
                 return Stored(None, 0, md5, b"")
             if head is None:
-                head = bytes(pending)
-            elif pending:
+                head = b"".join(parts)
+            elif filled:
                 written += 1
-                self._send(flying, stripe_name(blob_id, written), bytes(pending))
+                self._send(flying, stripe_name(blob_id, written), b"".join(parts))
             _land(flying, 0)
             _call(pool.write_full_with_xattrs, blob_id, head, {SIZE_XATTR: str(size).encode()}, exclusive=True)
         except BaseException as exc:
