@@ -250,6 +250,7 @@ def test_osd_stopped_mid_upload_is_a_503_and_nothing_appears(rados_cloud, ceph_c
     auth = {"X-Auth-Token": token}
     assert httpx.put(f"{url}/o", headers=auth).status_code == 201
     assert httpx.put(f"{url}/o/kept", content=b"kept", headers=auth).status_code == 201
+    assert httpx.put(f"{url}/o/gone", content=b"gone", headers=auth).status_code == 201
     before = pool_names(ceph_cluster)
     body = SlowBody(2 * STRIPE, 2 * STRIPE)
     upload = start_upload(rados_cloud, f"{url}/o/cut", token, body)
@@ -264,12 +265,15 @@ def test_osd_stopped_mid_upload_is_a_503_and_nothing_appears(rados_cloud, ceph_c
         # reads fail the same clean way while the OSD is away
         assert httpx.get(f"{url}/o/kept", headers=auth, timeout=60).status_code == 503
         assert httpx.head(f"{url}/o/cut", headers=auth).status_code == 404
+        # a delete needs only the database: its bytes wait for the cluster
+        assert httpx.delete(f"{url}/o/gone", headers=auth, timeout=60).status_code == 204
     finally:
         ceph_cluster.start_osd()
     assert httpx.get(f"{url}/o/kept", headers=auth, timeout=60).content == b"kept"
     assert httpx.put(f"{url}/o/after", content=b"after", headers=auth, timeout=60).status_code == 201
     assert [e["name"] for e in httpx.get(f"{url}/o?format=json", headers=auth).json()] == ["after", "kept"]
-    # what the cut upload wrote was never an object, and went once the cluster took a write again
+    # what the cut upload wrote was never an object, and it and the deleted object's bytes went once the
+    # cluster took a write again
     assert not headless(pool_names(ceph_cluster))
     assert_pool_matches_database(rados_cloud, ceph_cluster)
 

@@ -188,8 +188,8 @@ class RadosStore:
         return Stored(new_id, size, md5, blocks)
 
     def delete(self, blob_id: str | None) -> None:
-        """Head first (the blob is gone at once), then its other stripes; a failure leaves what the sweeper
-        removes later, so this never raises."""
+        """Head first (the blob is gone at once), then its other stripes; this never raises: what the
+        cluster did not remove goes once it takes a write again, or at the next start's sweep."""
         if blob_id is None:
             return
         try:
@@ -198,7 +198,9 @@ class RadosStore:
                 return
             self.pool.remove(blob_id)
         except (librados.RadosError, Unavailable) as exc:
-            LOG.warning("blob %s not removed now (the sweeper will): %s", blob_id, exc)
+            LOG.warning("blob %s not removed now (once the cluster takes a write again): %s", blob_id, exc)
+            with self._lock:
+                self._abandoned[blob_id] = 0  # its head is still there: _roll_back deletes it whole
             return
         self._remove_stripes(blob_id, 1, self._stripes(size) - 1)
 
