@@ -67,8 +67,10 @@ CHAOS_KILLS ?= 25
 CHAOS_SECONDS ?= 240
 CHAOS_SEED ?= 19
 CHAOS_DATAPLANE ?= 1
+CHAOS_QEMU ?= 1
 chaos: install
 	CHAOS_KILLS=$(CHAOS_KILLS) CHAOS_SECONDS=$(CHAOS_SECONDS) CHAOS_SEED=$(CHAOS_SEED) CHAOS_DATAPLANE=$(CHAOS_DATAPLANE) \
+		CHAOS_QEMU=$(CHAOS_QEMU) \
 		$(PY) -m pytest -n 0 -q -s tests/hardening/test_chaos.py
 
 # Sustained load (bench/sustained.py): LOAD_USERS Locust tenants on a mixed read/write workload across the

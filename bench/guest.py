@@ -1,12 +1,14 @@
 """Guest boot: onestack-tiny created through the compute API of a cloud on the QEMU driver (create →
 ACTIVE, create → marker line on the serial console) and spawned by the QemuDriver alone (spawn →
-marker), beside a bare qemu-system-x86_64 of the same image with the same machine flags, interleaved in
-the same run; and the RSS of an idle guest's QEMU.  No NIC and no config drive: only the boot path is
+marker), beside a bare qemu-system-x86_64 of the same image with the same machine flags, and beside
+onestack-tiny-container created through the same API (a container instance under runc: create → ACTIVE,
+create → its marker in its console log), interleaved in the same run; and the RSS of an idle guest's QEMU.  No NIC and no config drive: only the boot path is
 measured (a NIC would wait for DHCP, which is the network's to answer).
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import tempfile
@@ -18,16 +20,17 @@ from bench.compute import Client, _token
 from bench.targets import Onestack, rss_mb
 from onestack.drivers.compute import InstanceSpec
 from onestack.drivers.qemu import QemuDriver, accel
-from onestack.guestimage import build
+from onestack.drivers.runc import runtime
+from onestack.guestimage import build, container
 
 MARKER = b"onestack-tiny: up"
 MEMORY_MB = 256  # flavor 42, m1.nano
 API_VERSION = {"X-OpenStack-Nova-API-Version": "2.37"}  # networks "none"
 
 
-def _wait_marker(log: Path, started: float, timeout: float = 120) -> float:
+def _wait_marker(log: Path, started: float, timeout: float = 120, marker: bytes = MARKER) -> float:
     while time.monotonic() - started < timeout:
-        if log.exists() and MARKER in log.read_bytes():
+        if log.exists() and marker in log.read_bytes():
             return time.monotonic() - started
         time.sleep(0.02)
     raise TimeoutError(f"no marker in {log} after {timeout}s")
@@ -47,8 +50,9 @@ def _driver_boot(driver: QemuDriver, image: Path) -> tuple[float, float]:
         driver.destroy(spec.uuid)
 
 
-def _api_boot(api: Client, target: Onestack, image_id: str) -> tuple[float, float]:
-    """(create → ACTIVE, create → marker) in seconds; the marker is watched in the console log QEMU writes."""
+def _api_boot(api: Client, target: Onestack, image_id: str, is_container: bool = False) -> tuple[float, float]:
+    """(create → ACTIVE, create → marker) in seconds; the marker is watched in the console log QEMU (or the
+    container's runc) writes."""
     body = {"server": {"name": "bench", "imageRef": image_id, "flavorRef": "42", "networks": "none"}}
     started = time.monotonic()
     server_id = api.call("POST", "/compute/v2.1/servers", body, API_VERSION)["server"]["id"]
@@ -59,11 +63,13 @@ def _api_boot(api: Client, target: Onestack, image_id: str) -> tuple[float, floa
                 raise RuntimeError(f"server {server_id} is {status}")
             time.sleep(0.05)
         active = time.monotonic() - started
-        marker = _wait_marker(target.data_dir / "compute" / "instances" / server_id / "console.log", started)
+        instances = target.data_dir / "compute" / ("runc" if is_container else "") / "instances"
+        marker = _wait_marker(instances / server_id / "console.log", started,
+                              marker=container.MARKER.encode() if is_container else MARKER)
         return active, marker
     finally:
         api.call("DELETE", f"/compute/v2.1/servers/{server_id}", headers=API_VERSION)
-        while (target.data_dir / "compute" / "instances" / server_id).exists():
+        while (instances / server_id).exists():
             time.sleep(0.1)
 
 
@@ -98,15 +104,22 @@ def measure(quick: bool) -> dict:
         target._run("image", "register")  # what make up does
         api = Client(target.base, _token(target))
         image_id = api.call("GET", "/image/v2/images?name=onestack-tiny")["images"][0]["id"]
+        runs_containers = runtime.installed() and os.geteuid() == 0  # as compute.containers "auto" decides
+        container_id = api.call("GET", f"/image/v2/images?name={container.IMAGE_NAME}")["images"][0]["id"]
         with tempfile.TemporaryDirectory(prefix="onestack-bench-guest-") as tmp:
             work = Path(tmp)
             accel_name, why = accel.choose(Path.home() / ".cache" / "onestack")
             driver = QemuDriver(work / "state", accel=accel_name)
             api_active, api_marker, driver_runs, rss, bare_runs = [], [], [], [], []
+            container_active, container_marker = [], []
             for _ in range(rounds):  # interleaved so every side sees the same machine load
                 active, marker = _api_boot(api, target, image_id)
                 api_active.append(active)
                 api_marker.append(marker)
+                if runs_containers:
+                    active, marker = _api_boot(api, target, container_id, is_container=True)
+                    container_active.append(active)
+                    container_marker.append(marker)
                 seconds, resident = _driver_boot(driver, image.path)
                 driver_runs.append(seconds)
                 rss.append(resident)
@@ -126,6 +139,10 @@ def measure(quick: bool) -> dict:
         "api_over_bare": round(statistics.median(api_marker) / bare_median, 2),
         "driver_over_bare": round(statistics.median(driver_runs) / bare_median, 2),
         "idle_guest_rss_mb_median": statistics.median(rss),
+        **({**series("container_create_to_active_seconds", container_active),
+            **series("container_create_to_marker_seconds", container_marker),
+            "vm_over_container_marker": round(statistics.median(api_marker) / statistics.median(container_marker), 1)}
+           if container_marker else {"container": "runc cannot run containers on this machine"}),
     }
 
 
@@ -139,6 +156,10 @@ def table(found: dict) -> str:
         f"  API create → marker / bare           {found['api_over_bare']:>8}x",
         f"  driver / bare                        {found['driver_over_bare']:>8}x",
         f"  idle guest QEMU RSS (MB)             {found['idle_guest_rss_mb_median']:>8}",
+        *([f"  container: API create → ACTIVE (s)   {found['container_create_to_active_seconds_median']:>8}",
+           f"  container: API create → marker (s)   {found['container_create_to_marker_seconds_median']:>8}",
+           f"  VM marker / container marker         {found['vm_over_container_marker']:>8}x"]
+          if "container_create_to_marker_seconds_median" in found else [f"  container: {found.get('container')}"]),
     ])
 
 

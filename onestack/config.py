@@ -190,6 +190,10 @@ class VolumeSettings:
     # The backend of a volume whose type names none in its ``volume_backend_name`` extra spec: ``file``
     # (qcow2 files under DATA_DIR/volumes) or the Ceph backend's name (``ceph.volume_backend_name``).
     default_backend: str = "file"
+    # Where the master key that wraps encrypted volumes' keys is kept ("": DATA_DIR/volume-keys).  A host
+    # joined with ``onestack compute join`` starts guests with encrypted volumes only with that key, so give
+    # it the controller's directory (shared, readable by root only), as ``image_dir`` is shared.
+    key_dir: str = ""
 
 
 @dataclasses.dataclass

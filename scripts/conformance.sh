@@ -14,6 +14,10 @@ fi
 if [ "$AREA" = orchestration ] && [ ! -d "$(echo "$VENV"/lib/python3*/site-packages/heat_tempest_plugin)" ]; then
     "$VENV/bin/pip" install --quiet heat-tempest-plugin
 fi
+# the volume area also runs cinder-tempest-plugin's revert tests (Tempest has none of its own)
+if [ "$AREA" = volume ] && [ ! -d "$(echo "$VENV"/lib/python3*/site-packages/cinder_tempest_plugin)" ]; then
+    "$VENV/bin/pip" install --quiet cinder-tempest-plugin
+fi
 # the scenarios ping guests' floating IPs from this host, with the system's ping
 [ "$AREA" = scenario ] && scripts/install-system.sh iputils-ping
 exec .venv/bin/python scripts/conformance.py "$AREA" ${2:+"$2"}

@@ -60,6 +60,11 @@ class VolumeDisk:
     # An RBD image (``path`` is pool/image), opened by QEMU through librbd as this Ceph client:
     # {"conf", "user", "keyring"}; None for a file.
     rbd: dict | None = None
+    # LUKS inside the qcow2 (Cinder's ``encrypted: true``): QEMU opens it with ``secret``, the volume's
+    # passphrase, which compute asks of the block storage service for each start and attach.  The secret is
+    # never shown (``repr``), never compared, and never written into a spec file (``specfile.save``).
+    encrypted: bool = False
+    secret: str | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_connection(cls, connection: dict, *, boot: bool = False) -> VolumeDisk:
@@ -81,7 +86,8 @@ class VolumeDisk:
             if limit is not None and str(value).strip().isdigit() and int(value) > 0:
                 throttle[limit] = int(value)
         return cls(volume_id=data["volume_id"], path=data["path"], format=data.get("format", "qcow2"),
-                   read_only=data.get("access_mode") == "ro", boot=boot, throttle=throttle, rbd=rbd)
+                   read_only=data.get("access_mode") == "ro", boot=boot, throttle=throttle, rbd=rbd,
+                   encrypted=bool(data.get("encrypted")))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,8 +11,12 @@ from onestack.drivers.compute import NIC, InstanceSpec, VolumeDisk
 
 
 def save(path: Path, spec: InstanceSpec) -> None:
+    """Written without the volumes' secrets: a key is never kept in a file (the next start is given it again)."""
+    body = as_dict(spec)
+    for volume in body["volumes"]:
+        volume["secret"] = None
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(as_dict(spec), indent=1))
+    tmp.write_text(json.dumps(body, indent=1))
     tmp.replace(path)
 
 
@@ -21,7 +25,7 @@ def load(path: Path) -> InstanceSpec:
 
 
 def as_dict(spec: InstanceSpec) -> dict:
-    """The spec as JSON takes it (also what the host link sends)."""
+    """The spec as JSON takes it (also what the host link sends, the volumes' secrets with it)."""
     return json.loads(json.dumps(dataclasses.asdict(spec), default=str))  # paths given as Path
 
 

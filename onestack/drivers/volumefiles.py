@@ -311,6 +311,25 @@ class VolumeFiles:
         if self.snapshot_overlay(volume_id, snapshot_id) is not None:
             self.freeze(volume_id, snapshot_id)
 
+    def revert_to_snapshot(self, volume_id: str, snapshot_id: str, luks: Luks | None = None) -> None:
+        """The volume's data become the snapshot's again (Cinder's revert): a new file, an empty overlay on
+        the snapshot's file (or, encrypted, a whole copy of it), is made whole under a temporary name and
+        renamed over the volume's.  A crash before the rename leaves the old data whole, after it the
+        reverted ones, so repeating the step is always right.  Nothing backs on a volume's file, so nothing
+        else changes."""
+        source, final = self.snapshot(snapshot_id), self.volume(volume_id)
+        if not source.exists():
+            raise VolumeFileError(f"the data of snapshot {snapshot_id} are missing")
+        size = virtual_size(final) if final.exists() else virtual_size(source)
+        tmp = self.work_file(volume_id, "revert")
+        if luks is not None:
+            shutil.copyfile(source, tmp)
+            self._grow(tmp, -(-size // GiB), luks)
+        else:
+            _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", source.name, "-u", str(tmp),
+                 str(size))
+        tmp.replace(final)
+
     def snapshot_overlay(self, volume_id: str, snapshot_id: str) -> Path | None:
         """The empty overlay, backed by the snapshot's file-to-be, that the volume goes on in once its data are
         frozen as the snapshot (made whole under another name first, and kept if it exists: a guest may write

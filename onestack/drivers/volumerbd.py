@@ -182,6 +182,13 @@ class VolumeRBD:
         if snaps[snap].get("protected") != "true":
             self.ceph.rbd("snap", "protect", self._spec(name, snap))
 
+    def revert_to_snapshot(self, volume_id: str, snapshot_id: str) -> None:
+        """The volume's image rolled back to the snapshot's data (``rbd snap rollback``: safe to repeat)."""
+        name, snap = self.volume_name(volume_id), f"snapshot-{snapshot_id}"
+        if snap not in self._snaps(name):
+            raise VolumeFileError(f"the data of snapshot {snapshot_id} are missing")
+        self.ceph.rbd("snap", "rollback", "--no-progress", self._spec(name, snap))
+
     def delete_snapshot(self, snapshot_id: str, *, volume_id: str) -> None:
         name = self.volume_name(volume_id)
         if f"snapshot-{snapshot_id}" in self._snaps(name):

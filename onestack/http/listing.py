@@ -141,7 +141,7 @@ def seek(session, stmt: Select, model, order: list[tuple], marker: str | None, l
     the same page and see whether more follow, read without the whole table.  No marker row: []."""
     head: list = []
     if marker is not None:
-        found = session.scalars(stmt.where(model.id == marker)).first()
+        found = session.scalars(stmt.where(model.id == marker)).unique().first()
         if found is None:
             return []
         head = [found]

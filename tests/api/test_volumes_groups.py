@@ -247,3 +247,21 @@ def test_bad_group_bodies_are_refused(cinder_admin, storage):
     in_use = cinder_admin.delete(f"/group_types/{group_type['id']}")
     assert in_use.status_code == 400 and "groups present" in in_use.text
     ok(storage.http.post(f"/groups/{group['id']}/action", json={"delete": {}}), 202)
+
+
+def test_groups_count_against_the_projects_groups_quota(cinder_admin, storage):
+    volume_type, group_type = _kinds(cinder_admin)
+    ok(cinder_admin.put(f"/os-quota-sets/{storage.id}", json={"quota_set": {"groups": 1}}))
+    first = _group(storage, group_type, volume_type)
+    refused = storage.http.post("/groups", json={"group": {"group_type": group_type["id"],
+                                                           "volume_types": [volume_type["id"]]}})
+    assert refused.status_code == 413 and "GroupLimitExceeded" in refused.text, refused.text
+    # a group made from another is a group too
+    from_source = storage.http.post("/groups/action", json={"create-from-src": {"source_group_id": first["id"]}})
+    assert from_source.status_code == 413 and "GroupLimitExceeded" in from_source.text, from_source.text
+    usage = ok(storage.http.get(f"/os-quota-sets/{storage.id}", params={"usage": "true"}))["quota_set"]
+    assert usage["groups"] == {"limit": 1, "in_use": 1, "reserved": 0, "allocated": 0}
+    ok(storage.http.post(f"/groups/{first['id']}/action", json={"delete": {}}), 202)
+    assert ok(storage.http.get(f"/os-quota-sets/{storage.id}", params={"usage": "true"}))["quota_set"]["groups"][
+        "in_use"] == 0
+    _group(storage, group_type, volume_type)

@@ -68,7 +68,21 @@ def _row(page, row_name: str):
 
 
 def test_image_from_a_url_then_launch_from_its_row_and_watch_it_change_live(cloud, dashboard, image_url,
-                                                                             demo_network, demo_token):
+                                                                             demo_network, demo_token,
+                                                                             public_network):
+    # the demo project's network reaches the external one through a router, and a group lets ping in
+    with api(cloud, demo_token, "network/v2.0") as neutron:
+        router = ok(neutron.post("/routers", json={"router": {
+            "name": name("dash-router"), "external_gateway_info": {"network_id": public_network["id"]}}}),
+            201)["router"]
+        (subnet,) = ok(neutron.get("/subnets", params={"network_id": demo_network["id"]}))["subnets"]
+        ok(neutron.put(f"/routers/{router['id']}/add_router_interface", json={"subnet_id": subnet["id"]}))
+        group = ok(neutron.post("/security-groups", json={"security_group": {"name": name("ping")}}),
+                   201)["security_group"]
+        ok(neutron.post("/security-group-rules", json={"security_group_rule": {
+            "security_group_id": group["id"], "direction": "ingress", "protocol": "icmp"}}), 201)
+        address = ok(neutron.post("/floatingips", json={"floatingip": {
+            "floating_network_id": public_network["id"]}}), 201)["floatingip"]["floating_ip_address"]
     page = dashboard.sign_in("demo")
     # a key pair, imported in its panel
     key_name = name("key")
@@ -101,6 +115,7 @@ def test_image_from_a_url_then_launch_from_its_row_and_watch_it_change_live(clou
     page.fill("input[name=name]", server_name)
     page.select_option("select[name=network]", demo_network["id"])
     page.select_option("select[name=key_name]", key_name)
+    page.select_option("select[name=security_group]", [group["name"]])
     page.click("#launch button:has-text('Launch')")
     page.wait_for_selector(f"text=Launching {server_name}.")
     page.evaluate("window.stayedOnPage = true")
@@ -112,7 +127,29 @@ def test_image_from_a_url_then_launch_from_its_row_and_watch_it_change_live(clou
     # a change made elsewhere (the API) shows in the open page without a reload
     with api(cloud, demo_token, "compute/v2.1") as nova:
         server_id = row.get_attribute("data-id")
-        assert ok(nova.get(f"/servers/{server_id}"))["server"]["key_name"] == key_name
+        launched = ok(nova.get(f"/servers/{server_id}"))["server"]
+        assert launched["key_name"] == key_name
+        assert [g["name"] for g in launched["security_groups"]] == [group["name"]]
+
+    # a floating IP associated from the instance's row, seen in the row; the topology picture shows the
+    # instance on its network, which the router joins to the external one
+    row.locator("summary:has-text('More')").click()
+    row.locator("[data-action=floating-ip]").click()
+    page.select_option("#associate-fip select[name=floating_ip]", label=address)
+    page.click("#associate-fip button:has-text('Associate')")
+    page.wait_for_selector(f"text=Floating IP {address} associated.")
+    page.goto("/dashboard/instances")
+    page.locator(f"tr[data-id='{server_id}'] td:has-text('{address}')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    page.goto("/dashboard/topology")
+    device = page.locator(f"#topology a.device[data-id='{server_id}'][data-status=ACTIVE]")
+    device.wait_for(timeout=LIVE_TIMEOUT_MS)
+    assert device.get_attribute("data-networks") == demo_network["id"]
+    joined = page.locator(f"#topology a.device[data-kind=router][data-id='{router['id']}']")
+    assert set(joined.get_attribute("data-networks").split()) == {public_network["id"], demo_network["id"]}
+    page.goto("/dashboard/instances")
+    page.evaluate("window.stayedOnPage = true")
+    row = _row(page, server_name)
+    with api(cloud, demo_token, "compute/v2.1") as nova:
         ok(nova.post(f"/servers/{server_id}/action", json={"os-stop": None}), 202)
     row.locator("[data-field=status]:has-text('SHUTOFF')").wait_for(timeout=LIVE_TIMEOUT_MS)
     assert row.locator("[data-field=power]").inner_text() == "Shut down"
@@ -136,6 +173,9 @@ def test_image_from_a_url_then_launch_from_its_row_and_watch_it_change_live(clou
     page.wait_for_selector("text=Deleting the instance.")
     _row(page, server_name).wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)
     page.context.close()
+    with api(cloud, demo_token, "network/v2.0") as neutron:  # the external network's addresses are shared
+        (fip,) = ok(neutron.get("/floatingips", params={"floating_ip_address": address}))["floatingips"]
+        ok(neutron.delete(f"/floatingips/{fip['id']}"), 204)
 
 
 def test_an_image_url_the_cloud_refuses_leaves_no_image(cloud, dashboard):

@@ -11,18 +11,6 @@ from tests.browser.conftest import LIVE_TIMEOUT_MS, api, boot
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def public_network(cloud):
-    """An external network the admin offers (the test cloud makes no DevStack networks); of the tenant
-    type, because the one flat network on physnet "public" belongs to the CLI's provider-network test."""
-    with api(cloud, cloud.token(), "network/v2.0") as neutron:
-        net = ok(neutron.post("/networks", json={"network": {
-            "name": name("public"), "router:external": True}}), 201)["network"]
-        ok(neutron.post("/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4, "enable_dhcp": False,
-                                                     "cidr": "172.30.9.0/24"}}), 201)
-    return net
-
-
 def _row(page, row_name: str):
     return page.locator("tbody tr", has=page.locator("td.name", has_text=row_name))
 

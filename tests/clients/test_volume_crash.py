@@ -1,5 +1,8 @@
 """Block Storage across kill -9: a volume being made from an image when the process dies ends in error
-with the reason after restart, and no file of it is left (Cinder's start-up cleanup)."""
+with the reason after restart, and no file of it is left (Cinder's start-up cleanup); a revert to a snapshot
+cut short is finished after the restart (its step is safe to repeat), nothing stays ``reverting`` or
+``restoring``.  The reverted volume is encrypted and its snapshot holds 256 MiB, so the whole copy a revert
+makes takes long enough for the kill to land in it."""
 
 import os
 import time
@@ -8,6 +11,8 @@ import httpx
 import pytest
 
 from tests.api.helpers import ok, wait
+from tests.api.test_volumes_encryption import SPEC, _holds_mark, _passphrase, _qemu_io
+from tests.api.volume_helpers import volume_file
 from tests.cloudfixture import Cloud
 
 
@@ -58,3 +63,47 @@ def test_kill_9_during_a_create_from_an_image(crash_cloud):
     again = ok(volumes.post("/volumes", json={"volume": {"size": 1, "imageRef": image["id"]}}), 202)["volume"]
     wait(lambda: ok(volumes.get(f"/volumes/{again['id']}"))["volume"]["status"] == "available", 60,
          "a volume from the image after the restart")
+
+
+# -- a revert: the new data made whole under a temporary name, then renamed over the volume's --------------
+V340 = {"OpenStack-API-Version": "volume 3.40"}
+
+
+def test_kill_9_during_a_revert(crash_cloud):
+    cloud = crash_cloud
+    volumes, images = admin_clients(cloud)
+    images.close()
+    volumes.headers.update(V340)
+    kind = ok(volumes.post("/types", json={"volume_type": {"name": "luks"}}))["volume_type"]
+    ok(volumes.post(f"/types/{kind['id']}/encryption", json={"encryption": SPEC}))
+    volume = ok(volumes.post("/volumes", json={"volume": {"size": 1, "volume_type": "luks"}}), 202)["volume"]
+    wait(lambda: ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available", 60, "available")
+    volume = ok(volumes.get(f"/volumes/{volume['id']}", headers={"OpenStack-API-Version": "volume 3.64"}))["volume"]
+    path, passphrase = volume_file(cloud, volume["id"]), _passphrase(cloud, volume["encryption_key_id"])
+    assert _qemu_io(path, passphrase, "write -P 90 0 256M").returncode == 0
+    snapshot = ok(volumes.post("/snapshots", json={"snapshot": {"volume_id": volume["id"]}}), 202)["snapshot"]
+    wait(lambda: ok(volumes.get(f"/snapshots/{snapshot['id']}"))["snapshot"]["status"] == "available", 60,
+         "snapshot available")
+    assert _qemu_io(path, passphrase, "write -P 91 0 64k").returncode == 0
+
+    ok(volumes.post(f"/volumes/{volume['id']}/action", json={"revert": {"snapshot_id": snapshot["id"]}}), 202)
+    partial = path.with_name(f".volume-{volume['id']}.revert.partial")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not partial.exists():
+        time.sleep(0.001)
+    assert partial.exists(), "the revert's copy was never seen under way"
+    cloud.kill_9()
+    # killed mid-copy: the new data half made, the volume's own file untouched (what was written after the
+    # snapshot still there) until the rename
+    assert partial.exists() and _holds_mark(path, passphrase) is False
+    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+    volumes, images = admin_clients(cloud)
+    images.close()
+    volumes.headers.update(V340)
+    wait(lambda: ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] != "reverting", 60,
+         "the revert finished after the restart")
+    assert ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available"
+    assert ok(volumes.get(f"/snapshots/{snapshot['id']}"))["snapshot"]["status"] == "available"
+    assert _holds_mark(path, passphrase)  # the snapshot's data, not what was written after it
+    assert not partial.exists()
+    volumes.close()

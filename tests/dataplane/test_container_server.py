@@ -2,7 +2,8 @@
 (registered by ``onestack image register``) on a tenant network behind a router runs an OCI container under
 runc on the QEMU host, which gets its address from the network's DHCP server and serves its page to the
 outside through its floating IP only while its security group lets TCP 80 in.  Stop and start, suspend
-refused, an onestack restart that re-adopts the running containers, and a delete (and a ``down --purge``)
+refused, a VM on the same network fetching both containers' pages and pinged from one of them, an onestack
+restart that re-adopts the running containers, and a delete (and a ``down --purge``)
 that leaves nothing of the container in the kernel.
 
 The outside world is a namespace of the test's own on the external bridge, holding the external subnet's
@@ -28,6 +29,7 @@ from onestack.guestimage import build
 from tests.api.helpers import console_output, nova_error, ok, wait
 from tests.cloudfixture import Cloud
 from tests.dataplane.kernel import Namespace, link_index, require_dataplane, sh
+from tests.dataplane.test_multihost_migration import shell_of
 
 pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
 NOVA = {"X-OpenStack-Nova-API-Version": "2.1"}
@@ -185,6 +187,31 @@ def test_a_container_server_on_a_routed_network_serves_its_page_through_its_floa
         served, answered = first_answer(outside, fip2["floating_ip_address"], 60)
         to_answer = answered - posted
         assert MARKER.search(served).groups() == ("web2", port2["fixed_ips"][0]["ip_address"]), served
+
+        # -- a VM on the same network: it fetches both containers' pages, and a container pings it ---------
+        vm_port = create("ports", network_id=net["id"], security_groups=[default["id"]])
+        vm = ok(http.post("/compute/v2.1/servers", json={"server": {
+            "name": "vm1", "imageRef": ok(http.get("/image/v2/images", params={"name": "onestack-tiny"}))[
+                "images"][0]["id"], "flavorRef": "42", "networks": [{"port": vm_port["id"]}]}}), 202)["server"]["id"]
+        wait(lambda: ok(http.get(f"/compute/v2.1/servers/{vm}"))["server"]["status"] == "ACTIVE", 120, "the VM")
+        vm_address = vm_port["fixed_ips"][0]["ip_address"]
+        with httpx.Client(base_url=f"{cloud.url}/compute/v2.1", timeout=60, headers={
+                "X-Auth-Token": http.headers["X-Auth-Token"], "X-OpenStack-Nova-API-Version": "2.6"}) as nova:
+            shell = shell_of(nova, vm).ready(300)
+        wait(lambda: vm_address in shell.run("ip -4 addr show eth0"), 120, "the VM's address from DHCP")
+        for name, container_port in (("web1", port), ("web2", port2)):
+            container_address = container_port["fixed_ips"][0]["ip_address"]
+            # without -T: that option crashes Debian's static busybox wget
+            fetched = shell.run(f"timeout 5 wget -q -O - http://{container_address}/ || echo unanswered")
+            found = MARKER.search(fetched)
+            assert found and found.groups() == (name, container_address), f"{name}: {fetched}"
+        shell.close()
+        # web1 and the VM share the default group, which lets its members in
+        pinged = subprocess.run(["runc", "--root", str(cloud.data_dir / "compute" / "runc" / "runc"), "exec",
+                                 server_id, "busybox", "ping", "-c", "1", "-W", "5", vm_address],
+                                capture_output=True, text=True, timeout=30)
+        assert pinged.returncode == 0 and "1 packets received" in pinged.stdout, pinged.stdout + pinged.stderr
+        ok(http.delete(f"/compute/v2.1/servers/{vm}"), 204)
 
         # -- onestack restarts: both containers keep running and are its own again ------------------------
         pids = {s: container_state(cloud, s)["pid"] for s in (server_id, second)}

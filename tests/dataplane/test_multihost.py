@@ -61,11 +61,15 @@ class Host:
         data_dir.mkdir(parents=True)
         (data_dir / "onestack.yaml").write_text(yaml.safe_dump({"network": {"dataplane": True}}))
         self.log = open(data_dir / "join.log", "w")
-        self.process = subprocess.Popen(
-            ["ip", "netns", "exec", self.netns, sys.executable, "-m", "onestack", "compute", "join", "--database",
-             database, "--data-dir", str(data_dir), "--host", host, "--tunnel-ip", tunnel_ip, "--compute-driver",
-             driver, *(["--image-dir", image_dir] if image_dir else [])],
-            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": os.getcwd()})
+        self.argv = ["ip", "netns", "exec", self.netns, sys.executable, "-m", "onestack", "compute", "join",
+                     "--database", database, "--data-dir", str(data_dir), "--host", host, "--tunnel-ip", tunnel_ip,
+                     "--compute-driver", driver, *(["--image-dir", image_dir] if image_dir else [])]
+        self.restart()
+
+    def restart(self) -> None:
+        """Start its ``compute join`` process (again, after it stopped or was killed)."""
+        self.process = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                        env={**os.environ, "PYTHONPATH": os.getcwd()})
 
     def stop(self) -> int | None:
         """SIGTERM; the exit code (None if it had to be killed)."""

@@ -5,6 +5,7 @@ mid-migration leaves it running on the source.  A stopped guest's disks are copi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -15,8 +16,10 @@ import uuid
 
 import pytest
 
-from onestack.drivers.compute import InstanceSpec, PowerState
+from onestack.drivers.compute import InstanceSpec, PowerState, VolumeDisk
 from onestack.drivers.qemu import QemuDriver, accel
+from onestack.drivers.secrets import Luks
+from onestack.drivers.volumefiles import VolumeFiles
 from onestack.services.compute.service.live_migration import Policy, steer
 from tests.drivers.serial import unix_shell
 
@@ -75,12 +78,18 @@ def uptime(shell) -> float:
     return float(shell.run("cut -d' ' -f1 /proc/uptime"))
 
 
-def test_a_running_guest_moves_between_two_qemus_and_a_dead_destination_leaves_it_home(tmp_path, tiny_image):
+def two_hosts_and_a_guest(tmp_path, tiny_image) -> tuple[QemuDriver, QemuDriver, InstanceSpec]:
+    """Two QEMU drivers with state dirs of their own ("hosts" A and B) and a guest spawned on A."""
     choice = accel.choose(tmp_path / "accel")[0]
     host_a, host_b = QemuDriver(tmp_path / "host-a", accel=choice), QemuDriver(tmp_path / "host-b", accel=choice)
     spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-0000000a", hostname="mover", vcpus=1,
                         memory_mb=128, root_gb=1, image_path=str(tiny_image.path), image_format="qcow2")
     host_a.spawn(spec)
+    return host_a, host_b, spec
+
+
+def test_a_running_guest_moves_between_two_qemus_and_a_dead_destination_leaves_it_home(tmp_path, tiny_image):
+    host_a, host_b, spec = two_hosts_and_a_guest(tmp_path, tiny_image)
     try:
         shell = unix_shell(host_a.console_socket(spec.uuid, "serial")).ready(180)
         shell.run("echo memory-$((6*7)) > /tmp/marker")
@@ -142,3 +151,44 @@ def test_a_running_guest_moves_between_two_qemus_and_a_dead_destination_leaves_i
     finally:
         for host in (host_a, host_b):
             host.destroy(spec.uuid)
+
+
+def test_a_guest_with_an_encrypted_volume_moves_and_reads_it_there(tmp_path, tiny_image):
+    """An encrypted volume hot-plugged into a guest (its key added over QMP) on host A; the guest moves live to
+    host B, whose QEMU opens the volume with the key from an inherited pipe: the guest reads there what it wrote
+    on A, through QEMU's decryption."""
+    passphrase, volume_id = uuid.uuid4().hex, str(uuid.uuid4())
+    files = VolumeFiles(tmp_path / "volumes")  # made as the volume service makes an encrypted volume
+    files.create_blank(volume_id, 1, luks=Luks(secret=passphrase.encode()))
+    volume_path = files.volume(volume_id)
+    disk = VolumeDisk(volume_id=volume_id, path=str(volume_path), encrypted=True, secret=passphrase)
+    host_a, host_b, spec = two_hosts_and_a_guest(tmp_path, tiny_image)
+    try:
+        shell = unix_shell(host_a.console_socket(spec.uuid, "serial")).ready(180)
+        host_a.attach_volume(spec.uuid, disk)
+        deadline = time.monotonic() + 30
+        while "vdb" not in shell.run("ls /sys/block"):
+            assert time.monotonic() < deadline, "the guest never saw /dev/vdb"
+            time.sleep(0.2)
+        assert shell.run("echo moved-encrypted | dd of=/dev/vdb conv=fsync 2>/dev/null && echo ok") == "ok"
+        shell.close()
+        moving = dataclasses.replace(spec, volumes=(disk,))  # as the engine gives it: the key with the volume
+        statuses = migrate(host_a, host_b, moving)
+        assert statuses[-1].startswith("completed"), statuses
+        host_b.finish_incoming(spec.uuid)
+        host_a.destroy(spec.uuid)
+        shell = unix_shell(host_b.console_socket(spec.uuid, "serial")).ready(60)
+        assert shell.run("head -c 15 /dev/vdb") == "moved-encrypted"
+        # grown while attached (an online extend): QEMU grows the encrypted file, the guest sees the new size
+        assert host_b.extend_volume(spec.uuid, disk.volume_id, 2 * 1024 ** 3)
+        deadline = time.monotonic() + 30
+        while shell.run("cat /sys/block/vdb/size") != str(2 * 1024 ** 3 // 512):
+            assert time.monotonic() < deadline, "the guest never saw the encrypted volume grow"
+            time.sleep(0.2)
+        assert shell.run("head -c 15 /dev/vdb") == "moved-encrypted"
+        shell.close()
+        assert passphrase not in (host_b.instances_dir / spec.uuid / "spec.json").read_text()
+        assert b"moved-encrypted" not in volume_path.read_bytes()
+    finally:
+        host_a.destroy(spec.uuid)
+        host_b.destroy(spec.uuid)

@@ -62,13 +62,18 @@ def throttle_limits(cloud: Cloud, server_id: str, volume_id: str) -> dict:
     return {key: value for key, value in limits.items() if value and not key.endswith("-length")}
 
 
-def test_a_volume_carries_a_marker_from_one_guest_to_another(tmp_path, tiny_image):
+def qemu_cloud_with_two_guests(tmp_path) -> tuple[Cloud, httpx.Client, str, str]:
+    """A cloud on the QEMU driver, a compute client, and two servers of onestack-tiny being built (vm1, vm2)."""
     cloud = Cloud(tmp_path / "data", settings={"compute": {"driver": "qemu"}}).start()
     nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()}, timeout=120)
+    cloud.onestack("image", "register")
+    return cloud, nova, boot(cloud, "vm1"), boot(cloud, "vm2")
+
+
+def test_a_volume_carries_a_marker_from_one_guest_to_another(tmp_path, tiny_image):
+    cloud, nova, first, second = qemu_cloud_with_two_guests(tmp_path)
     shells: list[serial.Shell] = []
     try:
-        cloud.onestack("image", "register")
-        first, second = boot(cloud, "vm1"), boot(cloud, "vm2")
         # a type whose front-end QoS the guest's QEMU enforces (limits high enough not to slow the test)
         cloud.openstack("volume", "qos", "create", "--consumer", "front-end", "--property", "total_bytes_sec=104857600",
                         "--property", "total_iops_sec_per_gb=1000", "fe-limits")

@@ -5,6 +5,7 @@ The guest is driven through its serial console's shell."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -17,6 +18,8 @@ import pytest
 from onestack.drivers import specfile
 from onestack.drivers.compute import DriverError, InstanceSpec, VolumeDisk
 from onestack.drivers.qemu import QemuDriver, accel
+from onestack.drivers.secrets import Luks
+from onestack.drivers.volumefiles import VolumeFiles
 from tests.api.volume_helpers import read_at
 from tests.drivers import serial
 
@@ -201,3 +204,41 @@ def test_boot_from_a_volume(driver, tiny_image, tmp_path):
     finally:
         driver.destroy(spec.uuid)
     assert (tmp_path / "root.qcow2").exists()  # the volume outlives the guest
+
+
+def test_boot_from_an_encrypted_volume_and_resume_it(driver, tiny_image, tmp_path):
+    """The image converted into a LUKS-encrypted qcow2 (by the volume service's own file steps) boots as the root disk with its key read from an inherited pipe; a suspend and resume (the state
+    reloaded into a QEMU started from the spec file, which keeps no key) opens it again with the key given then;
+    without a key the guest is not started."""
+    passphrase, image_id, root_id = uuid.uuid4().hex, str(uuid.uuid4()), str(uuid.uuid4())
+    files = VolumeFiles(tmp_path / "volumes")
+    shutil.copyfile(tiny_image.path, files.download_target(image_id))
+    files.cache_image(image_id, files.download_target(image_id), "qcow2")
+    files.create_from_image(root_id, image_id, 1, luks=Luks(secret=passphrase.encode()))
+    root_path = files.volume(root_id)
+    root = VolumeDisk.from_connection({**connection(root_id, root_path),
+                                       "data": {**connection(root_id, root_path)["data"], "encrypted": True}},
+                                      boot=True)
+    assert root.encrypted and root.secret is None
+    spec = spec_of(tiny_image, image_path=None, volumes=(root,))
+    with pytest.raises(DriverError, match="no key"):
+        driver.spawn(spec)  # refused rather than started unable to read its disk
+    driver.destroy(spec.uuid)
+    keyed = spec_of(tiny_image, image_path=None, volumes=(dataclasses.replace(root, secret=passphrase),))
+    driver.spawn(keyed)
+    try:
+        shell = shell_of(driver, keyed.uuid)
+        assert shell.run("cat /sys/block/vda/serial") == root_id[:20]
+        assert shell.run("echo booted-encrypted > /root-marker && cat /root-marker") == "booted-encrypted"
+        shell.close()
+        assert passphrase not in (driver.instances_dir / keyed.uuid / "spec.json").read_text()
+        driver.suspend(keyed.uuid)
+        driver.resume(keyed)
+        shell = shell_of(driver, keyed.uuid)
+        assert shell.run("cat /root-marker") == "booted-encrypted"  # the same guest, memory and all
+        shell.close()
+    finally:
+        driver.destroy(keyed.uuid)
+    info = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", str(root_path)], check=True,
+                                     capture_output=True, text=True).stdout)
+    assert info["encrypted"] is True  # still LUKS inside: the guest's writes went through QEMU's encryption

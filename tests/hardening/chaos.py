@@ -33,6 +33,7 @@ import yaml
 from tests.api.helpers import grant, make_project, make_user, ok
 
 PASSWORD = "secret-pass-1"
+GUESTS_PER_TENANT = 2  # real QEMU guests alive at once per project (TCG on 2 cores)
 STACK = yaml.safe_dump({
     "heat_template_version": "2018-08-31",
     "resources": {"word": {"type": "OS::Heat::RandomString", "properties": {"length": 8}},
@@ -117,8 +118,11 @@ class Payloads(http.server.ThreadingHTTPServer):
 
 class Chaos:
     def __init__(self, cloud, seed: int = 19, kills: int = 3, seconds: float = 30.0, threads: int = 3,
-                 dataplane: bool = False):
+                 dataplane: bool = False, guest_image: Path | None = None):
+        """``guest_image``: the cloud runs real QEMU guests booted from it (a bootable image, so a volume
+        detach is answered by a guest kernel), at most ``GUESTS_PER_TENANT`` at a time per project."""
         self.dataplane = dataplane
+        self.guest_image = guest_image
         self.cloud, self.seed, self.kills, self.seconds, self.threads = cloud, seed, kills, seconds, threads
         self.report = Report()
         self.told: list[Told] = []
@@ -241,7 +245,13 @@ class Chaos:
                  headers={"Content-Type": "application/octet-stream"}), 204)
         self.note("image", image["id"], "ok", sha256=hashlib.sha256(self.image_data).hexdigest(),
                   size=len(self.image_data))
-        self.image = image["id"]
+        self.image = self.server_image = image["id"]
+        if self.guest_image is not None:
+            guest = ok(a.post("/image/v2/images", json={"name": "chaos-guest", "disk_format": "qcow2",
+                                                         "container_format": "bare", "visibility": "public"}), 201)
+            ok(a.put(f"/image/v2/images/{guest['id']}/file", content=self.guest_image.read_bytes(),
+                     headers={"Content-Type": "application/octet-stream"}), 204)
+            self.server_image = guest["id"]
         for t in self.tenants:
             with self.client(t["token"]) as c:
                 net = ok(c.post("/network/v2.0/networks", json={"network": {"name": "chaos-home"}}), 201)["network"]
@@ -384,7 +394,8 @@ class Chaos:
 
     def op_server(self, rng: random.Random, c: httpx.Client, tenant: dict) -> None:
         servers = tenant.setdefault("servers", [])
-        if rng.random() < 0.3 and servers:
+        crowded = self.guest_image is not None and len(servers) >= GUESTS_PER_TENANT
+        if servers and (crowded or rng.random() < 0.3):
             sid = servers.pop(rng.randrange(len(servers)))
             try:
                 r = self.send(c, "DELETE", f"/compute/v2.1/servers/{sid}")
@@ -394,13 +405,14 @@ class Chaos:
             self.note("server-delete", sid, "ok" if r.status_code == 204 else "failed", status=r.status_code)
             return
         r = self.send(c, "POST", "/compute/v2.1/servers", json={"server": {
-            "name": "chaos-vm", "imageRef": self.image, "flavorRef": "1", "networks": [{"uuid": tenant["net"]}]}})
+            "name": "chaos-vm", "imageRef": self.server_image, "flavorRef": "1" if self.guest_image is None else "42",
+            "networks": [{"uuid": tenant["net"]}]}})
         if r.status_code != 202:
             return
         sid = r.json()["server"]["id"]
         self.note("server", sid, "ok")
         if self.wait_for(c, f"/compute/v2.1/servers/{sid}", lambda b: b["server"]["status"], {"ACTIVE"},
-                         {"ERROR"}) == "ACTIVE":
+                         {"ERROR"}, timeout=60 if self.guest_image is None else 180) == "ACTIVE":
             servers.append(sid)
 
     def op_volume(self, rng: random.Random, c: httpx.Client, tenant: dict) -> None:

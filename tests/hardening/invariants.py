@@ -67,7 +67,8 @@ def transitional(c: ch.Chaos) -> list[str]:
 
 def check(c: ch.Chaos) -> None:
     for name, fn in (("transitional", check_transitional), ("data", check_data), ("placement", check_placement),
-                     ("quotas", check_quotas), ("files", check_files), ("processes", check_processes), ("kernel", check_kernel),
+                     ("quotas", check_quotas), ("files", check_files), ("processes", check_processes), ("guests", check_guests),
+                     ("kernel", check_kernel),
                      ("database", check_database)):
         try:
             fn(c)
@@ -218,9 +219,9 @@ def check_quotas(c: ch.Chaos) -> None:
         own = [s for s in mine.values() if s["tenant_id"] == pid]
         detail = c.read(c.admin, f"/compute/v2.1/os-quota-sets/{pid}/detail").json()["quota_set"]
         _compare(c, f"compute {pid[:8]} instances", detail["instances"]["in_use"], len(own))
-        flavor = c.read(c.admin, "/compute/v2.1/flavors/1").json()["flavor"]
-        _compare(c, f"compute {pid[:8]} cores", detail["cores"]["in_use"], len(own) * flavor["vcpus"])
-        _compare(c, f"compute {pid[:8]} ram", detail["ram"]["in_use"], len(own) * flavor["ram"])
+        flavors = [c.read(c.admin, f"/compute/v2.1/flavors/{s['flavor']['id']}").json()["flavor"] for s in own]
+        _compare(c, f"compute {pid[:8]} cores", detail["cores"]["in_use"], sum(f["vcpus"] for f in flavors))
+        _compare(c, f"compute {pid[:8]} ram", detail["ram"]["in_use"], sum(f["ram"] for f in flavors))
         used = c.read(c.admin, f"/network/v2.0/quotas/{pid}/details").json()["quota"]
         for resource, plural in (("network", "networks"), ("subnet", "subnets"), ("port", "ports"),
                                  ("router", "routers"), ("floatingip", "floatingips")):
@@ -305,10 +306,39 @@ def check_files(c: ch.Chaos) -> None:
     c.report.checked["files owned by a row"] += checked
 
 
+def _guests(c: ch.Chaos) -> dict[str, int]:
+    """The QEMU processes of this cloud's guests, by the server id QEMU was given (``-uuid``)."""
+    found = {}
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                argv = (p / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            except OSError:
+                continue
+            if argv[0].endswith("qemu-system-x86_64") and "-uuid" in argv and str(c.cloud.data_dir) in " ".join(argv):
+                found[argv[argv.index("-uuid") + 1]] = int(p.name)
+    return found
+
+
+def check_guests(c: ch.Chaos) -> None:
+    """With real guests: a QEMU runs for every server that is ACTIVE and for no server that is gone (a
+    kill between the row and the process must leave neither an orphan guest nor a server without one)."""
+    if c.guest_image is None:
+        return
+    running, existing = _guests(c), {s["id"]: s for s in servers(c)}
+    c.report.checked["guests"] += len(set(running) | set(existing))
+    for server_id, pid in running.items():
+        if server_id not in existing:
+            c.violation(f"QEMU {pid} runs a guest for server {server_id}, which does not exist")
+    for server_id, server in existing.items():
+        if server["status"] == "ACTIVE" and server_id not in running:
+            c.violation(f"server {server_id} is ACTIVE but no QEMU runs it")
+
+
 def check_processes(c: ch.Chaos) -> None:
     """Every process that names the data dir is the server or one of its children, or a helper of the data
-    plane (dnsmasq, the metadata proxy, radvd) that its pidfile names; none survived a kill unowned.  (The
-    fake driver runs no QEMU.)"""
+    plane (dnsmasq, the metadata proxy, radvd) that its pidfile names; none survived a kill unowned.  Guests'
+    QEMUs (daemons by design) are checked against the servers by ``check_guests``."""
     server = c.pid()
     family = {server}
     helpers = set()
@@ -335,8 +365,9 @@ def check_processes(c: ch.Chaos) -> None:
                 family.add(pid)
                 changed = True
     data_dir = str(c.cloud.data_dir)
+    guests = set(_guests(c).values())
     for pid, (_, cmdline) in procs.items():
-        if data_dir in cmdline and pid != os.getpid():
+        if data_dir in cmdline and pid != os.getpid() and pid not in guests:
             c.report.checked["processes"] += 1
             if pid not in family and pid not in helpers:
                 c.violation(f"process {pid} outlived its server: {cmdline[:200]}")

@@ -51,10 +51,12 @@ def writable_drives(spec: InstanceSpec, where: InstanceDir) -> list[str]:
 
 
 def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | str | None = None,
-         rbd_root: dict | None = None) -> list[str]:
+         rbd_root: dict | None = None, secret_fds: dict[str, int] | None = None) -> list[str]:
     """``incoming``: a saved state's file to load, or ``"defer"`` (a live migration's destination: the state
     comes once ``migrate-incoming`` says from where).  ``rbd_root``: the block node of a root disk in Ceph
-    (opened through librbd) instead of the file."""
+    (opened through librbd) instead of the file.  ``secret_fds``: each encrypted volume's passphrase pipe, by
+    volume id."""
+    fds = secret_fds or {}
     args = [
         QEMU, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
         "-machine", f"pc,accel={accel}", *(["-cpu", "host"] if accel == "kvm" else []),
@@ -75,7 +77,7 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | st
     # volumes come after the instance's disks, in the order they were attached, as hot-plugging adds them.
     boot = spec.boot_volume
     if boot is not None:
-        args += volumes.argv(boot)
+        args += volumes.argv(boot, fds.get(boot.volume_id))
     if boot is None and rbd_root is not None:
         args += ["-blockdev", json.dumps(rbd_root), "-device",
                  _options({"driver": "virtio-blk-pci", "drive": rbd_root["node-name"], "id": "disk-root",
@@ -91,7 +93,7 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | st
         args += ["-drive", _options(drive), "-device", _options(device)]
     for disk in spec.volumes:
         if not disk.boot:
-            args += volumes.argv(disk)
+            args += volumes.argv(disk, fds.get(disk.volume_id))
     for nic in spec.nics:
         netdev_id, _ = nic_ids(nic)
         # no vhost: this host's kernel has no vhost-net, and TCG gains nothing from it

@@ -8,6 +8,7 @@ state dir sees the same guests and talks to their running QEMUs, and never stops
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shlex
 import shutil
@@ -33,6 +34,7 @@ from onestack.drivers.qemu.layout import InstanceDir
 from onestack.drivers.qemu.migrating import MigratingGuests
 from onestack.drivers.qemu.qmp import QMP, QMPError
 from onestack.drivers.qemu.rbddisks import RBDDisks
+from onestack.drivers.secrets import secret_fd
 
 # query-status "status" → power state; anything unlisted (prelaunch, debug, ...) counts as paused
 _STATUS = {
@@ -108,7 +110,12 @@ class QemuDriver(MigratingGuests):
             taps.ensure(nic)
         for sock in where.sockets():
             sock.unlink(missing_ok=True)
-        process.start(command.argv(spec, where, self.accel, incoming, rbd_root=self._rbd_root(where)), where)
+        with contextlib.ExitStack() as pipes:
+            # each encrypted volume's passphrase in a pipe QEMU inherits, closed here once it has started
+            fds = {disk.volume_id: pipes.enter_context(secret_fd(volumes.secret_of(disk).encode()))
+                   for disk in spec.volumes if disk.encrypted}
+            process.start(command.argv(spec, where, self.accel, incoming, rbd_root=self._rbd_root(where),
+                                       secret_fds=fds), where, pass_fds=tuple(fds.values()))
 
     def _rbd_root(self, where: InstanceDir) -> dict | None:
         """The block node of the guest's root disk when it is in Ceph (the marker says so)."""
@@ -303,7 +310,9 @@ class QemuDriver(MigratingGuests):
                 if self._pid(spec.uuid):
                     return
                 raise DriverError(f"instance {spec.uuid} has no saved state to resume")
-            saved_spec = where.load_spec()  # the state only fits the machine it came from
+            # the state only fits the machine it came from; its volumes' keys are the ones given now (a spec
+            # file holds none)
+            saved_spec = _with_secrets(where.load_spec(), spec)
             self._start(saved_spec, incoming=where.saved_state)
             try:
                 with self._qmp(spec.uuid, timeout=30) as qmp:
@@ -473,3 +482,10 @@ class QemuDriver(MigratingGuests):
 
 def _with_nics(spec: InstanceSpec, nics: tuple[NIC, ...]) -> InstanceSpec:
     return dataclasses.replace(spec, nics=nics)
+
+
+def _with_secrets(saved: InstanceSpec, given: InstanceSpec) -> InstanceSpec:
+    """``saved`` (read from its file, which keeps no key) with the volumes' secrets ``given`` now."""
+    secrets = {disk.volume_id: disk.secret for disk in given.volumes if disk.secret}
+    return dataclasses.replace(saved, volumes=tuple(
+        dataclasses.replace(disk, secret=secrets.get(disk.volume_id, disk.secret)) for disk in saved.volumes))

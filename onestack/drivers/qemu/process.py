@@ -20,12 +20,13 @@ def running_pid(where: InstanceDir, uuid: str) -> int | None:
     return pidfiles.running(where.pidfile, uuid)
 
 
-def start(argv: list[str], where: InstanceDir, timeout: float = 60.0) -> None:
+def start(argv: list[str], where: InstanceDir, timeout: float = 60.0, pass_fds: tuple[int, ...] = ()) -> None:
+    """``pass_fds``: descriptors QEMU inherits (the pipes its secret objects read)."""
     where.pidfile.unlink(missing_ok=True)
     with open(where.qemu_log, "ab") as log:
         try:
             launcher = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                      start_new_session=True, timeout=timeout)
+                                      start_new_session=True, timeout=timeout, pass_fds=pass_fds)
         except FileNotFoundError as exc:
             raise DriverError(f"{argv[0]} is not installed") from exc
         except subprocess.TimeoutExpired as exc:

@@ -4,7 +4,9 @@ while the guest runs) and a virtio-blk device whose serial is the volume id.
 
 The same dictionaries are given on the command line (``-object``/``-blockdev``/``-device`` in JSON) and to
 QMP (``object-add``/``blockdev-add``/``device_add``), so a volume started with the guest and one hot-plugged
-later have the same names and come apart the same way.
+later have the same names and come apart the same way.  An encrypted volume (LUKS inside its qcow2) is opened
+with a ``secret`` object holding its passphrase: read from an inherited pipe on the command line, added over
+QMP for a hot-plug.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from onestack.drivers.compute import QOS_LIMITS, VolumeDisk
+from onestack.drivers.compute import QOS_LIMITS, DriverError, VolumeDisk
 from onestack.drivers.qemu.qmp import QMP, QMPError
+from onestack.drivers.secrets import secret_object
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,11 +27,25 @@ class Names:
     throttled: str  # the throttle filter over it, when limited
     group: str  # its throttle group
     device: str
+    secret: str  # the secret object holding an encrypted volume's passphrase
 
     @classmethod
     def of(cls, volume_id: str) -> Names:
         short = volume_id.replace("-", "")[:24]
-        return cls(node=f"vol-{short}", throttled=f"thr-{short}", group=f"tg-{short}", device=f"vol-{volume_id}")
+        return cls(node=f"vol-{short}", throttled=f"thr-{short}", group=f"tg-{short}", device=f"vol-{volume_id}",
+                   secret=f"sec-{short}")
+
+
+def secret_of(disk: VolumeDisk) -> str:
+    if not disk.secret:
+        raise DriverError(f"volume {disk.volume_id} is encrypted and no key was given for it")
+    return disk.secret
+
+
+def secret_argv(disk: VolumeDisk, fd: int) -> list[str]:
+    """The command line's secret object of an encrypted volume: read from ``fd`` (a pipe the QEMU process
+    inherits, ``secrets.secret_fd``), so the passphrase is on no command line and in no file."""
+    return ["-object", secret_object(Names.of(disk.volume_id).secret, fd)]
 
 
 def group_object(disk: VolumeDisk) -> dict:
@@ -49,8 +66,11 @@ def block_nodes(disk: VolumeDisk) -> list[dict]:
     """The nodes to add in order: the file (or RBD image) with its format, then the throttle filter the device
     reads."""
     names = Names.of(disk.volume_id)
-    return [{"driver": disk.format, "node-name": names.node, "read-only": disk.read_only, "discard": "unmap",
-             "file": protocol_node(disk)},
+    data = {"driver": disk.format, "node-name": names.node, "read-only": disk.read_only, "discard": "unmap",
+            "file": protocol_node(disk)}
+    if disk.encrypted:  # QEMU decrypts: the guest reads and writes plaintext, the file holds none
+        data["encrypt"] = {"format": "luks", "key-secret": names.secret}
+    return [data,
             {"driver": "throttle", "node-name": names.throttled, "throttle-group": names.group, "file": names.node}]
 
 
@@ -75,8 +95,13 @@ def device(disk: VolumeDisk) -> dict:
     return found
 
 
-def argv(disk: VolumeDisk) -> list[str]:
+def argv(disk: VolumeDisk, secret_fd: int | None = None) -> list[str]:
+    """``secret_fd``: where an encrypted volume's QEMU reads its passphrase (``secret_argv``)."""
     args = ["-object", json.dumps(group_object(disk))]
+    if disk.encrypted:
+        if secret_fd is None:
+            raise DriverError(f"volume {disk.volume_id} is encrypted and no key was given for it")
+        args += secret_argv(disk, secret_fd)
     for node in block_nodes(disk):
         args += ["-blockdev", json.dumps(node)]
     return args + ["-device", json.dumps(device(disk))]
@@ -93,6 +118,11 @@ def plug(qmp: QMP, disk: VolumeDisk) -> None:
         return
     _release(qmp, disk.volume_id)
     try:
+        if disk.encrypted:
+            # over the monitor's socket (the guest's own, readable by this host's root only), never on a
+            # command line or in a file; QMP's errors do not quote it back
+            qmp.execute("object-add", **{"qom-type": "secret", "id": Names.of(disk.volume_id).secret,
+                                         "data": secret_of(disk), "format": "raw"})
         qmp.execute("object-add", **group_object(disk))
         for node in block_nodes(disk):
             qmp.execute("blockdev-add", **node)
@@ -186,7 +216,8 @@ def _release(qmp: QMP, volume_id: str) -> None:
             qmp.execute("blockdev-del", **{"node-name": node})
         except QMPError:
             pass  # gone already
-    try:
-        qmp.execute("object-del", id=names.group)
-    except QMPError:
-        pass
+    for name in (names.group, names.secret):
+        try:
+            qmp.execute("object-del", id=name)
+        except QMPError:
+            pass  # none (a clear volume has no secret) or gone already

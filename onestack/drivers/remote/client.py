@@ -42,7 +42,7 @@ class RemoteDriver:
 
     def _call(self, method: str, uuid: str, *args):
         path = wire.call_path(self.host, uuid, method)
-        body = json.dumps(wire.encode_args(method, args)).encode()
+        body = json.dumps(wire.encode_args(method, args, self.secret)).encode()
         conn = self._connection()
         try:
             conn.request("POST", path, body, {"Content-Type": "application/json",

@@ -37,7 +37,7 @@ def app(drivers: dict[str, ComputeDriver], secrets: dict[str, str]) -> Starlette
         if host not in drivers or method not in wire.CALLS:
             return JSONResponse({"error": "NotFound", "message": f"no {method} on host {host}"}, 404)
         try:
-            args = wire.decode_args(method, json.loads(body or b"{}"))
+            args = wire.decode_args(method, json.loads(body or b"{}"), secrets[host])
         except (ValueError, KeyError, TypeError) as exc:
             return JSONResponse({"error": "BadRequest", "message": str(exc)}, 400)
         try:

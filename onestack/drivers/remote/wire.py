@@ -2,15 +2,22 @@
 
 A request carries the time it was made and an HMAC-SHA256, keyed with the host's link secret, of its
 method, path, time and body digest; the host takes it within ``MAX_SKEW`` seconds of its own clock.
-Only a process that can read the host's row in the cloud's database knows the secret.
+Only a process that can read the host's row in the cloud's database knows the secret.  An encrypted volume's
+passphrase in a call (a hot-plug, a spec to start) is sealed with a key derived from that secret (AES-GCM, the
+volume id bound in), so it never crosses the link in clear.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import hmac
+import os
 import time
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from onestack.drivers import specfile
 from onestack.drivers.compute import (
@@ -72,11 +79,51 @@ def console_path(host: str, uuid: str, kind: str) -> str:
     return f"/hosts/{host}/instances/{uuid}/console/{kind}"
 
 
-def encode_args(method: str, args: tuple) -> dict:
+def _volume_key(link_secret: str) -> AESGCM:
+    """The key sealing encrypted volumes' passphrases on the link (derived from the host's link secret, so
+    the plain HTTP between hosts never carries a passphrase in clear)."""
+    return AESGCM(hashlib.sha256(b"onestack volume secrets\0" + link_secret.encode()).digest())
+
+
+def _seal(disks: list[dict], link_secret: str) -> list[dict]:
+    for disk in disks:
+        if disk.get("secret"):
+            nonce = os.urandom(12)
+            sealed = _volume_key(link_secret).encrypt(nonce, disk["secret"].encode(), disk["volume_id"].encode())
+            disk["secret"] = {"sealed": base64.b64encode(nonce + sealed).decode()}
+    return disks
+
+
+def _unseal(disks: list[dict], link_secret: str) -> list[dict]:
+    for disk in disks:
+        if isinstance(disk.get("secret"), dict):
+            raw = base64.b64decode(disk["secret"]["sealed"])
+            try:
+                disk["secret"] = _volume_key(link_secret).decrypt(raw[:12], raw[12:], disk["volume_id"].encode()
+                                                                  ).decode()
+            except InvalidTag:
+                raise ValueError(f"the key of volume {disk['volume_id']} does not open with this link") from None
+    return disks
+
+
+def _spec_out(spec, link_secret: str) -> dict:
+    body = specfile.as_dict(spec)
+    _seal(body["volumes"], link_secret)
+    return body
+
+
+def _spec_in(body: dict, link_secret: str):
+    body = dict(body)
+    body["volumes"] = _unseal([dict(v) for v in body.get("volumes", ())], link_secret)
+    return specfile.from_dict(body)
+
+
+def encode_args(method: str, args: tuple, link_secret: str = "") -> dict:
+    """The call's arguments as JSON; encrypted volumes' passphrases sealed with ``link_secret``."""
     if method in ("attach_interface", "detach_interface"):
         return {"nic": dataclasses.asdict(args[0])}
     if method == "attach_volume":
-        return {"disk": dataclasses.asdict(args[0])}
+        return {"disk": _seal([dataclasses.asdict(args[0])], link_secret)[0]}
     if method == "detach_volume":
         return {"volume_id": args[0]}
     if method == "extend_volume":
@@ -92,19 +139,19 @@ def encode_args(method: str, args: tuple) -> dict:
     if method == "console_socket":
         return {"kind": args[0]}
     if method == "prepare_incoming":
-        return {"spec": specfile.as_dict(args[0]), "address": args[1]}
+        return {"spec": _spec_out(args[0], link_secret), "address": args[1]}
     if method == "export_disks":
         return {"address": args[0]}
     if method == "power_on":
-        return {"spec": specfile.as_dict(args[0])}
+        return {"spec": _spec_out(args[0], link_secret)}
     return {}
 
 
-def decode_args(method: str, body: dict) -> tuple:
+def decode_args(method: str, body: dict, link_secret: str = "") -> tuple:
     if method in ("attach_interface", "detach_interface"):
         return (NIC(**body["nic"]),)
     if method == "attach_volume":
-        return (VolumeDisk(**body["disk"]),)
+        return (VolumeDisk(**_unseal([dict(body["disk"])], link_secret)[0]),)
     if method == "detach_volume":
         return (body["volume_id"],)
     if method == "extend_volume":
@@ -120,11 +167,11 @@ def decode_args(method: str, body: dict) -> tuple:
     if method == "console_socket":
         return (body["kind"],)
     if method == "prepare_incoming":
-        return (specfile.from_dict(body["spec"]), body["address"])
+        return (_spec_in(body["spec"], link_secret), body["address"])
     if method == "export_disks":
         return (body["address"],)
     if method == "power_on":
-        return (specfile.from_dict(body["spec"]),)
+        return (_spec_in(body["spec"], link_secret),)
     return ()
 
 

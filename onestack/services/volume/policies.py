@@ -17,6 +17,7 @@ RULES: dict[str, Rule] = {
     "volume:update": ADMIN_OR_MEMBER,
     "volume:delete": ADMIN_OR_MEMBER,
     "volume:extend": ADMIN_OR_MEMBER,
+    "volume:revert_to_snapshot": ADMIN_OR_MEMBER,
     "volume:extend_attached_volume": ADMIN_OR_MEMBER,
     "volume:retype": ADMIN_OR_MEMBER,
     "volume:get_volume_metadata": ADMIN_OR_READER,

@@ -2,7 +2,8 @@
 
 Compute attaches a volume the way Nova does with Cinder's attachments API: ``attachment_create``
 reserves the volume for a server (``attachments_of`` lists a server's), ``attachment_update`` with the host's connector answers how to reach
-the data, ``attachment_complete`` marks it in use, ``attachment_delete`` lets it go; ``begin_detaching``
+the data, ``attachment_complete`` marks it in use, ``volume_secret`` gives the passphrase of an encrypted one's
+connection (``encrypted: true``), ``attachment_delete`` lets it go; ``begin_detaching``
 (and ``roll_detaching`` when the guest would not let go) frames a detach.  A ``file`` connection names a
 qcow2 file the guest's QEMU opens directly; an ``rbd`` one an RBD image it opens through librbd.  A boot from a volume makes the volume first
 (``create_volume``), and a server deleted with ``delete_on_termination`` takes it with it (``delete_volume``).
@@ -72,10 +73,13 @@ class Connection:
     qos_specs: dict | None = None
     # an ``rbd`` connection's Ceph client: {"conf", "auth_username", "keyring"}; ``path`` is pool/image
     rbd: dict | None = None
+    # the file is LUKS inside its qcow2: the host asks ``volume_secret`` for its passphrase (as Nova asks the
+    # key manager for the volume's ``encryption_key_id``); the connection itself never carries a key
+    encrypted: bool = False
 
     def as_dict(self) -> dict:
         data = {"path": self.path, "name": self.path.rsplit("/", 1)[-1], "format": self.format,
-                "access_mode": self.access_mode, "volume_id": self.volume_id, "encrypted": False,
+                "access_mode": self.access_mode, "volume_id": self.volume_id, "encrypted": self.encrypted,
                 "qos_specs": self.qos_specs, "discard": True}
         if self.rbd is not None:
             # Cinder's rbd connection_info names the image as pool/image; the Ceph client's conf and
@@ -103,6 +107,11 @@ class BlockStorage(Protocol):
                           mountpoint: str | None = None) -> Connection: ...
 
     def attachment_complete(self, ctx: Context, attachment_id: str) -> None: ...
+
+    def volume_secret(self, ctx: Context, volume_id: str) -> str:
+        """The passphrase of an encrypted volume's LUKS (its key from the key manager, in hex), for the QEMU that
+        opens it: to be handed to QEMU only, never logged nor written down.  ``BadRequest`` for a volume that is
+        not encrypted."""
 
     def attachment_delete(self, ctx: Context, attachment_id: str) -> None: ...
 

@@ -56,6 +56,7 @@ META_ITEM = {"type": "object", "properties": {"meta": {**METADATA, "minPropertie
 # /volumes/{id}/action: one action per body, each with its own arguments.
 VOLUME_ACTIONS: dict[str, dict] = {
     "os-extend": {"type": "object", "properties": {"new_size": SIZE}, "required": ["new_size"]},
+    "revert": {"type": "object", "properties": {"snapshot_id": {"type": ["string", "null"]}}},
     "os-reset_status": {"type": "object", "properties": {
         "status": {"type": "string", "maxLength": 255}, "attach_status": {"enum": ["attached", "detached"]},
         "migration_status": {"type": ["string", "null"]}}},

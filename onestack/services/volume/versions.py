@@ -34,6 +34,7 @@ HISTORY: dict[str, str] = {
     "3.36": "/volumes/summary shows the metadata values in use.",
     "3.38": "Groups show replication_status (disabled here).",
     "3.39": "An admin's /limits may name another project (project_id=).",
+    "3.40": "A volume is reverted to its latest snapshot (the revert action).",
     "3.41": "Snapshots show user_id.",
     "3.43": "Backups carry metadata.",
     "3.44": "Attachments complete (os-complete).",

@@ -1,6 +1,6 @@
-"""The evacuation's steps (task ``rebuilding_elsewhere``), run by a scheduling process: the migration goes
-accepted -> pre-migrating (a new host claimed) -> done (the guest made there); ``error`` when no host will
-take it, the server then left as it was on its down host.  ``service/evacuate.py`` says what it is.
+"""The evacuation's steps (task ``rebuilding_elsewhere``): a scheduling process claims a new host (the
+migration accepted -> pre-migrating, the server now that host's), then the new host's own process makes the
+guest (-> done); ``error`` when no host will take it, the server then left as it was on its down host.  ``service/evacuate.py`` says what it is.
 
 Each step may be repeated: the claim rewrites the same allocations, a spawn of a guest that runs does
 nothing, the last write is one transaction."""
@@ -11,7 +11,7 @@ from onestack.drivers.compute import PowerState
 from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
 from onestack.services.compute.reconcile.moves import MoveSteps
-from onestack.services.compute.service.evacuate import STOPPED_AFTER
+from onestack.services.compute.service.evacuate import PLACED, STOPPED_AFTER
 from onestack.services.compute.service.resize import OLD_VM_STATE
 from onestack.services.compute.service.scheduler import NoValidHost
 
@@ -33,10 +33,10 @@ class EvacuateSteps(MoveSteps):
                     self.records.event(instance.id, "evacuate", "conductor_rebuild_server", "Error", str(exc))
                 return
             self._set(instance, {"status": "pre-migrating", "dest_compute": dest, "dest_node": dest,
-                                 "dest_host": self.hosts.address(dest)})
+                                 "dest_host": self.hosts.address(dest)},
+                      host=dest, task_args={**instance.task_args, PLACED: dest})
             return
         dest = migration.dest_compute
-        instance.host = dest  # what its ports are bound to and its guest made from
         self._bind(instance)
         driver = self.hosts.driver(dest)
         driver.spawn(self.specs.spec(instance))

@@ -36,6 +36,7 @@ from onestack.services.compute.reconcile.snapshots import SnapshotSteps
 from onestack.services.compute.reconcile.specs import GuestSpecs
 from onestack.services.compute.service import ComputeService
 from onestack.services.compute.service.boot_volumes import BootVolumes
+from onestack.services.compute.service.evacuate import PLACED
 from onestack.services.compute.service.host_drivers import HostDrivers
 from onestack.services.compute.service.live_migration import Policy
 from onestack.services.compute.service.networking import InstanceNetworking
@@ -133,8 +134,10 @@ class InstanceReconciler:
         if instance is None or instance.deleted or instance.task_state is None:
             return None
         task = instance.task_state
+        # a scheduling process claims a new host for a server evacuated off a down one; that host makes it
+        placing = self.schedules and task == st.REBUILDING_ELSEWHERE and PLACED not in (instance.task_args or {})
         if instance.host not in self.hosts.names() and (instance.host is not None or not self.schedules) \
-                and not (self.schedules and task == st.REBUILDING_ELSEWHERE):
+                and not placing:
             return None  # another process's host converges it, or the controller places (or evacuates) it
         run = self.steps.get(task)
         if run is None:

@@ -4,8 +4,8 @@ Only a host the cloud sees down may be evacuated (its service ``forced_down``, o
 ``SERVICE_DOWN_TIME``): a host still up might be running the guest.  The request writes an ``evacuation``
 migration and the task ``rebuilding_elsewhere``; a scheduling process's engine (the down host's own cannot)
 places the server on another host (or the admin's ``host``) with the migration holding the old host's
-allocation, binds its ports there, spawns the guest from its image with its volumes attached again, and
-lets the old host's room go.  When the old host comes back, its power sync finds a guest no record wants
+allocation and hands the server to that host, whose process binds its ports there, spawns the guest from
+its image with its volumes attached again, and lets the old host's room go.  When the old host comes back, its power sync finds a guest no record wants
 there and destroys it.  From 2.95 an evacuated server is left stopped, as Nova leaves it.
 """
 
@@ -25,6 +25,9 @@ from onestack.services.compute.service.resize import MIGRATION, OLD_VM_STATE
 from onestack.services.compute.service.servers import Servers
 
 STOPPED_AFTER = "stopped_after"  # 2.95: the server stays stopped on its new host
+# Set with the new host once a scheduling process claimed it: from then on the server is that host's, and
+# that host's own process (the controller's or a joined host's) makes the guest there.
+PLACED = "placed"
 EVACUABLE = (st.ACTIVE, st.STOPPED, st.ERROR)
 
 

@@ -10,6 +10,7 @@ back what the steps before it did, so the volume and the server never disagree.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 
@@ -73,9 +74,27 @@ class VolumeAttachments:
         return found
 
     def guest_disks(self, instance_id: str) -> tuple[VolumeDisk, ...]:
-        """The volumes the guest has (or is being given back) as its driver takes them."""
-        return tuple(VolumeDisk.from_connection(row.connection, boot=row.boot_index == 0)
-                     for row in self.rows([instance_id])[instance_id] if row.connection is not None)
+        """The volumes the guest has (or is being given back) as its driver takes them, an encrypted one with
+        its key (asked again at every start: no key is kept with the server)."""
+        disks = tuple(VolumeDisk.from_connection(row.connection, boot=row.boot_index == 0)
+                      for row in self.rows([instance_id])[instance_id] if row.connection is not None)
+        if not any(disk.encrypted for disk in disks):
+            return disks
+        with self.db.read() as session:
+            instance = session.get(Instance, instance_id)
+            ctx = service_context(instance)
+        return tuple(self._keyed(ctx, disk) for disk in disks)
+
+    def _keyed(self, ctx: Context, disk: VolumeDisk) -> VolumeDisk:
+        """An encrypted volume's disk with its passphrase, which the block storage service gives (as Nova asks
+        the key manager for the volume's ``encryption_key_id``); ``DriverError`` when it cannot be had."""
+        if not disk.encrypted or self.volumes is None:
+            return disk
+        try:
+            return dataclasses.replace(disk, secret=self.volumes.volume_secret(ctx, disk.volume_id))
+        except APIError as error:
+            raise DriverError(f"the key of encrypted volume {disk.volume_id} could not be had: {error.message}") \
+                from None
 
     def _find(self, instance: Instance, volume_id: str) -> BlockDevice:
         row = next((r for r in self.rows([instance.id])[instance.id] if r.volume_id == volume_id), None)
@@ -145,7 +164,7 @@ class VolumeAttachments:
         disk = VolumeDisk.from_connection(connection, boot=row.boot_index == 0)
         plugged = plug and instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED
         if plugged:
-            self._driver(instance).attach_volume(instance.id, disk)
+            self._driver(instance).attach_volume(instance.id, self._keyed(ctx, disk))
         try:
             self.volumes.attachment_complete(ctx, row.attachment_id)
         except APIError:

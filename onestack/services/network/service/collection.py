@@ -23,7 +23,7 @@ from onestack.db.engine import Database
 from onestack.http.attrmap import RENDERED, Table, matches
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, NotFound, PreconditionFailed
-from onestack.http.listing import coerce_filter, page
+from onestack.http.listing import coerce_filter, page, seek
 from onestack.services.network import policies, views
 from onestack.services.network.service import tags as tagging
 from onestack.services.network.service.quotas import Quotas
@@ -206,24 +206,17 @@ class Collection:
                     raise BadRequest(f"{key} is invalid attribute for sort_keys", kind="HTTPBadRequest")
                 stmt = stmt.order_by(asc(column) if direction == "asc" else desc(column))
             stmt = stmt.order_by(asc(self.model.id))
-            marker = listing.marker
             if not in_python and not listing.order and listing.limit is not None:
-                # Sorted by id alone and filtered wholly in SQL: the marker and limit go to the database
-                # too, so a page reads limit + 1 rows, not the whole table (the marker must still be a
-                # row this list would show, or 404 as before).
-                if marker is not None:
-                    if session.scalar(stmt.with_only_columns(self.model.id).where(self.model.id == marker)
-                                      .order_by(None)) is None:
-                        raise NotFound(f"Marker {marker} could not be found.")
-                    stmt = stmt.where(self.model.id > marker)
-                    marker = None
-                stmt = stmt.limit(listing.limit + 1)
-            rows = session.scalars(stmt).unique().all()  # unique: joined eager loads repeat rows
+                # Sorted by id alone and filtered wholly in SQL: the page is read from the marker on, limit
+                # + 1 rows, not the whole table (a marker this list would not show still answers 404).
+                rows = seek(session, stmt, self.model, [(self.model.id, "asc")], listing.marker, listing.limit)
+            else:
+                rows = session.scalars(stmt).unique().all()  # unique: joined eager loads repeat rows
             found = tagging.by_id(session, [r.id for r in rows])
             bodies = [self.view(session, ctx, r, found[r.id]) for r in rows]
         if in_python:
             bodies = [b for b in bodies if matches(b, listing.filters, lambda n: n not in in_python)]
-        shown, next_marker = page(bodies, {"marker": marker}, listing.limit, key=lambda b: b["id"])
+        shown, next_marker = page(bodies, {"marker": listing.marker}, listing.limit, key=lambda b: b["id"])
         return Page([self.table.shown(b, listing.fields, ctx.is_admin) for b in shown], next_marker)
 
     def _column(self, name: str):

@@ -1,9 +1,10 @@
 """POST /v3/{project_id}/volumes/{volume_id}/action: one action per body (extend, admin resets, bootable
-and read-only flags, image metadata, upload to an image, and the older attach and detach actions)."""
+and read-only flags, image metadata, upload to an image, revert to the latest snapshot (3.40), and the older
+attach and detach actions)."""
 
 from __future__ import annotations
 
-from onestack.http.errors import BadRequest
+from onestack.http.errors import BadRequest, NotFound
 from onestack.http.routing import Call, Reply
 from onestack.services.volume import schemas, views
 from onestack.services.volume.api.paths import flag, v3
@@ -28,6 +29,12 @@ def _initialize_connection(svc: VolumeService, call: Call, volume_id: str, args:
 def _terminate_connection(svc: VolumeService, call: Call, volume_id: str, args: dict) -> None:
     # A file connection holds nothing on the storage side; asking is still checked like Cinder does.
     svc.volume(call.ctx, volume_id)
+
+
+def _revert(svc: VolumeService, call: Call, volume_id: str, args: dict) -> None:
+    if not call.version.at_least("3.40"):  # as Cinder answers an action newer than the version asked
+        raise NotFound(f"API version {call.version} is not supported on this method.")
+    svc.reverts.revert(call.ctx, volume_id, args.get("snapshot_id"))
 
 
 def _set_bootable(svc: VolumeService, call: Call, volume_id: str, args: dict) -> Reply:
@@ -83,6 +90,7 @@ ACTIONS = {
     "os-unset_image_metadata": _unset_image_metadata,
     "os-show_image_metadata": _show_image_metadata,
     "os-retype": lambda svc, call, v, args: svc.volumes.retype(call.ctx, v, args["new_type"]),
+    "revert": _revert,
 }
 
 

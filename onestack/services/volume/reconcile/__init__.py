@@ -34,7 +34,7 @@ LOG = logging.getLogger("onestack.volume")
 # How soon to look again at a row waiting on another (a clone on its source's frozen copy, say).
 WAIT = 0.2
 # The status a failed task leaves, as Cinder names them (an upload goes back to the status it left).
-FAILED = {"create": "error", "extend": "error_extending", "delete": "error_deleting"}
+FAILED = {"create": "error", "extend": "error_extending", "delete": "error_deleting", "revert": "error"}
 # What makes a task fail for good: a file step or another service said no.
 TASK_ERRORS = (VolumeFileError, PeerError)
 
@@ -124,6 +124,8 @@ class Reconciler:
                 values["status"] = FAILED[row.task]
             if row.task == "create":
                 self._discard(row)
+            if row.task == "revert":
+                self._snapshot_restored(row)
         else:
             values["status"] = FAILED[row.task]
         with self.db.write() as session:
@@ -175,7 +177,17 @@ class Reconciler:
             self._delete_volume(volume)
         elif volume.task == "upload":
             self._upload(store, volume)
+        elif volume.task == "revert":
+            store.revert_to_snapshot(volume.id, volume.task_args["snapshot_id"], **key)
+            self._done(Volume, volume, "available")
+            self._snapshot_restored(volume)
         return None
+
+    def _snapshot_restored(self, volume: Volume) -> None:
+        """The snapshot a revert read from is ``available`` again (the revert done or failed)."""
+        with self.db.write() as session:
+            session.execute(update(Snapshot).where(Snapshot.id == volume.task_args["snapshot_id"],
+                                                   Snapshot.status == "restoring").values(status="available"))
 
     def _extend(self, store, volume: Volume) -> None:
         """An attached volume (3.42) grows through the guests that hold it open (compute's

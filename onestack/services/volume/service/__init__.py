@@ -31,6 +31,7 @@ from onestack.services.volume.service.grouptypes import GroupTypes
 from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.messages import Messages
 from onestack.services.volume.service.qos import Qos, front_end_limits
+from onestack.services.volume.service.revert import Reverts
 from onestack.services.volume.service.snapshots import Snapshots
 from onestack.services.volume.service.stores import VolumeStores
 from onestack.services.volume.service.transfers import Transfers
@@ -62,6 +63,7 @@ class VolumeService:
         self.backend = Backend(db, self.files)
         self.messages = Messages(db)
         self.snapshots = Snapshots(db)
+        self.reverts = Reverts(db)
         self.attachments = Attachments(db, self.stores)
 
     def _limits_changed(self, type_ids: set[str]) -> None:
@@ -204,6 +206,17 @@ class VolumeService:
 
     def attachment_delete(self, ctx: Context, attachment_id: str) -> None:
         self.attachments.delete(ctx, attachment_id)
+
+    def volume_secret(self, ctx: Context, volume_id: str) -> str:
+        with self.db.read() as session:
+            row = load(session, Volume, volume_id, ctx, "Volume")
+            authorize(ctx, "volume:get", row.project_id)
+            if row.encryption_key_id is None:
+                raise BadRequest(f"Invalid volume: Volume {volume_id} is not encrypted.")
+            try:
+                return self.stores.keys.secret_of(session, row.encryption_key_id).decode()
+            except KeyError:
+                raise BadRequest(f"Invalid volume: the encryption key of volume {volume_id} is missing.") from None
 
     def attachments_of(self, ctx: Context, instance_uuid: str) -> list[AttachmentRef]:
         found, _ = self.attachments.listing(ctx, {"instance_uuid": instance_uuid, "all_tenants": "1"})

@@ -59,10 +59,6 @@ class Attachments:
         self.stores = stores
 
     def connection(self, volume: Volume, mode: str = "rw") -> Connection:
-        if volume.encryption_key_id is not None:
-            # QEMU would need the volume's key handed over as a secret object: not wired to compute yet
-            raise BadRequest(f"Invalid volume: Volume {volume.id} is encrypted; connecting encrypted volumes to "
-                             f"guests is not provided yet.")
         access = "ro" if volume.readonly else mode
         qos_specs = front_end_limits(object_session(volume), volume.volume_type, volume.size)
         if self.stores.is_rbd(volume.backend):
@@ -73,7 +69,7 @@ class Attachments:
                               rbd={"conf": ceph.conf, "auth_username": ceph.client, "keyring": ceph.keyring},
                               qos_specs=qos_specs)
         return Connection(path=str(self.files.volume(volume.id)), volume_id=volume.id, access_mode=access,
-                          qos_specs=qos_specs)
+                          qos_specs=qos_specs, encrypted=volume.encryption_key_id is not None)
 
     @property
     def files(self):

@@ -22,7 +22,7 @@ from onestack.http.errors import APIError, BadRequest
 from onestack.http.microversion import Version
 from onestack.services.volume.models import AVAILABILITY_ZONE, Group, GroupSnapshot, Snapshot, Volume
 from onestack.services.volume.policies import authorize
-from onestack.services.volume.service import grouptypes, snapshots, types
+from onestack.services.volume.service import grouptypes, quotas, snapshots, types
 from onestack.services.volume.service.access import load, scoped
 from onestack.services.volume.service.lists import Page, listing
 from onestack.services.volume.service.volumes import DELETABLE, Volumes
@@ -61,6 +61,7 @@ class Groups:
         with self.db.write() as session:
             group_type = grouptypes.find(session, ctx, asked["group_type"])
             volume_types = [types.find(session, ctx, ref).id for ref in asked["volume_types"]]
+            quotas.check_group(session, ctx.project_id)
             group = Group(id=str(uuid.uuid4()), project_id=ctx.project_id, user_id=ctx.user_id,
                           name=asked.get("name"), description=asked.get("description"), status="available",
                           availability_zone=AVAILABILITY_ZONE, group_type_id=group_type.id,
@@ -95,6 +96,7 @@ class Groups:
                                      f"{source.status}).")
                 plans = [{"source_volid": v.id, "size": v.size, "name": v.name, "volume_type": v.type_id}
                          for v in members(session, source)]
+            quotas.check_group(session, ctx.project_id)
             group = Group(id=str(uuid.uuid4()), project_id=ctx.project_id, user_id=ctx.user_id,
                           name=asked.get("name"), description=asked.get("description"), status="creating",
                           task="fill", availability_zone=AVAILABILITY_ZONE, group_type_id=source.group_type_id,

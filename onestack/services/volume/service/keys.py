@@ -89,5 +89,9 @@ class KeyManager:
         row = session.get(VolumeKey, key_id)
         if row is None:
             raise KeyError(f"encryption key {key_id} does not exist")
+        if self._master is None and not self.master_path.exists():
+            # a host without the cloud's master key (a joined host whose data dir does not hold it) must not
+            # make a master key of its own: no key it holds could open anything
+            raise KeyError(f"encryption key {key_id} cannot be opened here: no master key in {self.root}")
         sealed = base64.b64decode(row.wrapped)
         return self._aead().decrypt(sealed[:_NONCE], sealed[_NONCE:], key_id.encode())

@@ -40,6 +40,8 @@ def record(session: Session, project_id: str, resource_type: str, resource_uuid:
     """Tell the project that ``action`` on the resource failed, and why (expired messages go meanwhile).
     ``request_id``: the request that asked for it, else one of the task's own (Cinder's messages always
     name one)."""
+    if action not in ACTIONS:
+        return  # a task Cinder has no user message for (a revert's failure is the volume's fault)
     action_id, doing = ACTIONS[action]
     now = utcnow()
     session.execute(delete(Message).where(Message.expires_at <= now))

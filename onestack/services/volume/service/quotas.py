@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from onestack.http.errors import BadRequest, PayloadTooLarge
-from onestack.services.volume.models import Backup, Quota, QuotaClass, Snapshot, Volume, VolumeType
+from onestack.services.volume.models import Backup, Group, Quota, QuotaClass, Snapshot, Volume, VolumeType
 
 DEFAULT_CLASS = "default"
 DEFAULTS = {"volumes": 10, "snapshots": 10, "gigabytes": 1000, "backups": 10, "backup_gigabytes": 1000,
@@ -39,7 +39,7 @@ def limits(session: Session, project_id: str) -> dict[str, int]:
 
 
 def usage(session: Session, project_id: str) -> dict[str, int]:
-    """In-use counts of every limited resource (groups: none exist here)."""
+    """In-use counts of every limited resource."""
     used = {resource: 0 for resource in limits(session, project_id)}
     volumes = session.execute(select(VolumeType.name, func.count(), func.coalesce(func.sum(Volume.size), 0))
                               .join(Volume.volume_type).where(Volume.project_id == project_id)
@@ -57,6 +57,7 @@ def usage(session: Session, project_id: str) -> dict[str, int]:
     backups, backup_gigabytes = session.execute(
         select(func.count(), func.coalesce(func.sum(Backup.size), 0)).where(Backup.project_id == project_id)).one()
     used["backups"], used["backup_gigabytes"] = backups, backup_gigabytes
+    used["groups"] = session.scalar(select(func.count()).select_from(Group).where(Group.project_id == project_id))
     used["per_volume_gigabytes"] = 0
     return used
 
@@ -96,6 +97,13 @@ def check_backup(session: Session, project_id: str, size: int) -> None:
         raise PayloadTooLarge(f"VolumeBackupSizeExceedsAvailableQuota: Requested backup exceeds allowed Backup "
                               f"gigabytes quota. Requested {size}G, quota is {allowed['backup_gigabytes']}G and "
                               f"{used['backup_gigabytes']}G has been consumed.")
+
+
+def check_group(session: Session, project_id: str) -> None:
+    """Raise Cinder's 413 when one more group would pass the project's limit."""
+    allowed = limits(session, project_id)["groups"]
+    if allowed >= 0 and usage(session, project_id)["groups"] + 1 > allowed:
+        raise PayloadTooLarge(f"GroupLimitExceeded: Maximum number of groups allowed ({allowed}) exceeded")
 
 
 def _exceeded(resource: str, kind: str, limit: int, used: int, delta: int) -> PayloadTooLarge:

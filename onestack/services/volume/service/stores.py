@@ -9,6 +9,8 @@ backend.  A name no backend answers to fails the create as Cinder's scheduler do
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from onestack.config import Settings
 from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles
 from onestack.drivers.volumerbd import Ceph, VolumeRBD
@@ -27,7 +29,8 @@ class VolumeStores:
     def __init__(self, settings: Settings):
         self.files = VolumeFiles(settings.data_dir / "volumes")
         # the keys of encrypted volumes and their backups, wrapped with a master key kept beside the data
-        self.keys = KeyManager(settings.data_dir / "volume-keys")
+        self.keys = KeyManager(Path(settings.volume.key_dir) if settings.volume.key_dir
+                               else settings.data_dir / "volume-keys")
         self.default = settings.volume.default_backend or FILE
         self.ceph: Ceph | None = None
         self.rbd: VolumeRBD | None = None

@@ -278,6 +278,20 @@ class ResourceType:
         """What deletion_policy Snapshot does before the delete (nothing by default)."""
 
 
+def image_id(h: Handle, ref: str) -> str:
+    """The id of the image ``ref`` names, by id or else by its one name (Heat's glance constraint)."""
+    try:
+        return h.cloud.get("image", f"/v2/images/{ref}")["id"]
+    except CloudError as exc:
+        if exc.status not in (400, 404):
+            raise
+    found = h.cloud.get("image", "/v2/images", params={"name": ref})["images"]
+    if len(found) != 1:
+        raise ResourceFailure(f"Image {ref} could not be found." if not found else
+                              f"Multiple images named {ref}: use an ID", "NotFound")
+    return found[0]["id"]
+
+
 def gone(call: Callable[[], Any]) -> bool:
     """Run a read that answers 404 once the thing is gone: True when it is."""
     try:

@@ -11,6 +11,7 @@ from onestack.services.orchestration.service.resources.base import (
     ResourceType,
     gone,
     ignore_missing,
+    image_id,
 )
 
 
@@ -47,9 +48,6 @@ class Volume(ResourceType):
 
     def create(self, h: Handle) -> None:
         p = h.properties
-        if p.get("image"):
-            raise ResourceFailure("Volumes from images are not provided by onestack's Block Storage yet",
-                                  "NotSupported")
         if not p.get("size") and not p.get("snapshot_id") and not p.get("source_volid"):
             raise ResourceFailure("One of the properties size, snapshot_id or source_volid is required",
                                   "StackValidationFailed")
@@ -58,6 +56,8 @@ class Volume(ResourceType):
                     "multiattach"):
             if p.get(key) is not None:
                 volume[key] = p[key]
+        if p.get("image"):
+            volume["imageRef"] = image_id(h, p["image"])
         body = {"volume": volume}
         if p.get("scheduler_hints"):
             body["OS-SCH-HNT:scheduler_hints"] = p["scheduler_hints"]

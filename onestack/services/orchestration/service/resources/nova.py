@@ -12,6 +12,7 @@ from onestack.services.orchestration.service.resources.base import (
     ResourceType,
     gone,
     ignore_missing,
+    image_id,
 )
 from onestack.services.orchestration.service.resources.neutron import Subnet, find_id, same_stack_refs
 from onestack.services.orchestration.service.resources.software import config_content
@@ -147,18 +148,6 @@ class Server(ResourceType):
         return super().needs_replacement(old, new)
 
     # -- making ------------------------------------------------------------------------------------------
-    def _image(self, h: Handle, ref: str) -> str:
-        try:
-            return h.cloud.get("image", f"/v2/images/{ref}")["id"]
-        except CloudError as exc:
-            if exc.status not in (400, 404):
-                raise
-        found = h.cloud.get("image", "/v2/images", params={"name": ref})["images"]
-        if len(found) != 1:
-            raise ResourceFailure(f"Image {ref} could not be found." if not found else
-                                  f"Multiple images named {ref}: use an ID", "NotFound")
-        return found[0]["id"]
-
     def _flavor(self, h: Handle, ref: str) -> str:
         # One list answers the usual case (a public flavor by id or name); a private flavor the project
         # may use is not listed to an admin, so an id is then looked up by itself.
@@ -215,7 +204,7 @@ class Server(ResourceType):
             elif item.get("snapshot_id"):
                 entry.update(source_type="snapshot", destination_type="volume", uuid=item["snapshot_id"])
             elif image:
-                entry.update(source_type="image", uuid=self._image(h, image),
+                entry.update(source_type="image", uuid=image_id(h, image),
                              destination_type="volume" if item.get("volume_size") else "local")
             elif item.get("swap_size"):
                 entry.update(source_type="blank", destination_type="local", guest_format="swap",
@@ -229,7 +218,7 @@ class Server(ResourceType):
     def create(self, h: Handle) -> None:
         p = h.properties
         server = {"name": h.name_or_physical(), "flavorRef": self._flavor(h, p["flavor"])}
-        server["imageRef"] = self._image(h, p["image"]) if p.get("image") else ""
+        server["imageRef"] = image_id(h, p["image"]) if p.get("image") else ""
         for key, field in (("key_name", "key_name"), ("availability_zone", "availability_zone"),
                            ("admin_pass", "adminPass"), ("metadata", "metadata"),
                            ("config_drive", "config_drive"), ("diskConfig", "OS-DCF:diskConfig")):
