@@ -8,7 +8,7 @@ APT_PACKAGES := postgresql postgresql-contrib qemu-utils qemu-system-x86 seabios
 	busybox-static dropbear-bin genisoimage syslinux syslinux-common mtools dosfstools iproute2 \
 	dnsmasq-base haproxy radvd nftables iptables conntrack novnc runc chromium rclone
 # A throwaway Ceph cluster (make ceph) and the tests against one: installed apart, as they are larger.
-CEPH_PACKAGES := ceph-mon ceph-osd ceph-mgr ceph-common python3-rados python3-rbd qemu-block-extra
+CEPH_PACKAGES := ceph-mon ceph-osd ceph-mgr ceph-common librados2 python3-rados python3-rbd qemu-block-extra
 CEPH_DIR ?= .ceph
 STAMP := $(VENV)/.installed
 

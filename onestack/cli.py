@@ -101,8 +101,12 @@ def up(
 
 
 def _check_ceph(settings: config.Settings) -> None:
-    """A configured Ceph cluster must answer before the cloud starts: every RBD volume depends on it."""
+    """A configured Ceph cluster must answer before the cloud starts: every RBD volume depends on it, and
+    with ``object_store`` every object (its pool must open for the client)."""
     if not settings.ceph.conf:
+        if settings.ceph.object_store:
+            console.print("[red]onestack.yaml's ceph.object_store is on, but ceph.conf names no cluster[/red]")
+            raise typer.Exit(1)
         return
     from onestack.drivers.volumerbd import Ceph, CephError
 
@@ -113,6 +117,19 @@ def _check_ceph(settings: config.Settings) -> None:
         console.print(f"[red]the Ceph cluster of onestack.yaml's ceph section ({ceph.conf}, client.{ceph.client}) "
                       f"cannot be reached: {exc}[/red]")
         raise typer.Exit(1) from None
+    if ceph.object_store:
+        from onestack.drivers.objectstore import Unavailable
+        from onestack.drivers.objectstore.rados import RadosStore
+
+        store = RadosStore(ceph.conf, ceph.client, ceph.keyring, ceph.pools.get("objects", "objects"),
+                           timeout=min(ceph.timeout, 20))
+        try:
+            store.check()
+        except Unavailable as exc:
+            console.print(f"[red]the object store's pool cannot be used (ceph.object_store): {exc}[/red]")
+            raise typer.Exit(1) from None
+        finally:
+            store.close()
 
 
 def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
@@ -127,6 +144,8 @@ def _welcome(settings: config.Settings, pid: int, seconds: float) -> None:
     if settings.ceph.conf:
         console.print(f"  ceph       {settings.ceph.conf} as client.{settings.ceph.client} (volume backend "
                       f"{settings.ceph.volume_backend_name!r}, pool {settings.ceph.pools['volumes']})")
+        if settings.ceph.object_store:
+            console.print(f"  objects    RADOS, pool {settings.ceph.pools.get('objects', 'objects')}")
     metadata = settings.data_dir / "metadata.sock"
     console.print(f"  metadata   {metadata}" + (f" and {settings.metadata.bind} (signed requests)"
                                                  if settings.metadata.bind else ""))

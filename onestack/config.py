@@ -209,11 +209,15 @@ class CephSettings:
     keyring: str = ""
     timeout: int = 60
     pools: dict = dataclasses.field(default_factory=lambda: {"volumes": "volumes", "images": "images",
-                                                             "vms": "vms"})
+                                                             "vms": "vms", "objects": "objects"})
     volume_backend_name: str = "ceph"
     # Raw images are also kept in the images pool (Glance's RBD store layout, <pool>/<id>@snap), so RBD
     # volumes from them are clones of it and nothing is copied.
     image_store: bool = True
+    # The object service's bytes (Swift and S3) as RADOS objects in the objects pool, striped 4 MiB a RADOS
+    # object, instead of files under DATA_DIR/objects.  Off by default: objects already in files are not
+    # moved, so switching hides them.
+    object_store: bool = False
 
 
 @dataclasses.dataclass

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # A throwaway one-node Ceph cluster under DIR, for tests and local trials: one monitor on 127.0.0.1 (msgr2,
 # a free port), one manager, one BlueStore OSD on a sparse file (no loop device), pools of size 1 for
-# onestack (volumes, images, vms) and a client.onestack key with the rbd profile on them.  Daemons are plain
+# onestack (volumes, images, vms; objects for the object store) and a client.onestack key with the rbd
+# profile on the first three and read-write on objects.  Daemons are plain
 # processes (no systemd); each has its own keyring (one [global] keyring for all breaks the mgr's and OSD's
 # authentication).  Waits for HEALTH_OK, then prints what a client needs, one KEY=value a line:
 #   CEPH_CONF=DIR/ceph.conf  CEPH_ID=onestack  CEPH_KEYRING=DIR/ceph.client.onestack.keyring
-#   CEPH_POOLS=volumes,images,vms
+#   CEPH_POOLS=volumes,images,vms,objects
 # scripts/ceph-down.sh DIR stops every daemon and removes DIR.  Packages: `make ceph-packages`.
 #
 # usage: scripts/ceph-up.sh DIR [OSD_SIZE_GIB]
@@ -100,8 +101,11 @@ for pool in volumes images vms; do
     ceph "${CONF[@]}" osd pool create "$pool" 8 8 >/dev/null 2>&1
     rbd "${CONF[@]}" pool init "$pool"
 done
+# The object store's pool (ceph.object_store): plain RADOS objects, tagged so the cluster knows its use.
+ceph "${CONF[@]}" osd pool create objects 8 8 >/dev/null 2>&1
+ceph "${CONF[@]}" osd pool application enable objects onestack >/dev/null
 ceph "${CONF[@]}" auth get-or-create client.onestack mon 'profile rbd' mgr 'profile rbd' \
-    osd 'profile rbd pool=volumes, profile rbd pool=images, profile rbd pool=vms' \
+    osd 'profile rbd pool=volumes, profile rbd pool=images, profile rbd pool=vms, allow rwx pool=objects' \
     -o "$DIR/ceph.client.onestack.keyring"
 
 deadline=$(( $(date +%s) + TIMEOUT ))
@@ -115,5 +119,5 @@ done
 echo "CEPH_CONF=$DIR/ceph.conf"
 echo "CEPH_ID=onestack"
 echo "CEPH_KEYRING=$DIR/ceph.client.onestack.keyring"
-echo "CEPH_POOLS=volumes,images,vms"
+echo "CEPH_POOLS=volumes,images,vms,objects"
 echo "CEPH_UP_SECONDS=$(python3 -c "import time; print(round(time.time() - $started, 1))")"

@@ -1,4 +1,4 @@
-"""Where object bytes live: one interface, so that a distributed store can serve the object service later.
+"""Where object bytes live: one interface, served by files on a disk (``files``) or by a Ceph pool (``rados``).
 
 A driver keeps opaque blobs named by ids it chooses; it knows nothing of accounts, containers, object
 names, the database or HTTP.  ``put`` returns only once the blob is durable, and every read is checked
@@ -25,6 +25,11 @@ class Missing(Exception):
     """No blob of that id."""
 
 
+class Unavailable(Exception):
+    """The store could not be reached, or did not answer in time (a cluster's OSD down): nothing was
+    written, or what was is not visible."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Stored:
     """A durable blob: its id (None for an empty one, which keeps no file), size, MD5 and block checksums."""
@@ -44,6 +49,8 @@ class BlobStore(Protocol):
             end: int | None = None) -> Iterator[bytes]: ...
 
     def verify(self, blob_id: str | None, blocks: bytes, size: int, md5: str) -> bool: ...
+
+    def copy(self, blob_id: str | None, blocks: bytes, size: int, md5: str) -> Stored: ...
 
     def delete(self, blob_id: str | None) -> None: ...
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from onestack.drivers.objectstore import Unavailable
 from onestack.services.object.service import ObjectService
 
 LOG = logging.getLogger("onestack.object")
@@ -15,7 +16,16 @@ BATCH = 500
 
 
 def sweep(svc: ObjectService, before: float) -> tuple[int, int, int]:
-    """Returns (partials removed, orphan blobs removed, lost rows dropped)."""
+    """Returns (partials removed, orphan blobs removed, lost rows dropped); nothing when the store cannot
+    be reached (a Ceph cluster away): a row is never dropped for a blob that could not be looked at."""
+    try:
+        return _sweep(svc, before)
+    except Unavailable as exc:
+        LOG.warning("object store sweep skipped: %s", exc)
+        return 0, 0, 0
+
+
+def _sweep(svc: ObjectService, before: float) -> tuple[int, int, int]:
     partials = svc.store.discard_partials(before)
     orphans = 0
     batch: list[str] = []

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from onestack.config import Settings
 from onestack.db.engine import Database
-from onestack.drivers.objectstore import BlobStore, Corrupt, Missing, Stored, TooLarge
+from onestack.drivers.objectstore import BlobStore, Corrupt, Missing, Stored, TooLarge, Unavailable
 from onestack.drivers.objectstore.files import FileStore
+from onestack.drivers.objectstore.rados import RadosStore
 from onestack.http import errors
 from onestack.services.object import schemas, views
 from onestack.services.object.models import SLO_FLAG, Account, Container, Object
@@ -52,10 +53,24 @@ def apply(meta: dict[str, str], changes: dict[str, str | None]) -> dict[str, str
     return merged
 
 
+UNAVAILABLE = "The object storage is unavailable; try again later."
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """Files under DATA_DIR/objects, or the Ceph cluster's objects pool when ``ceph.object_store`` is on."""
+    ceph = settings.ceph
+    if not ceph.object_store:
+        return FileStore(Path(settings.data_dir) / "objects")
+    if not ceph.conf:
+        raise ValueError("ceph.object_store is on but ceph.conf names no cluster")
+    return RadosStore(ceph.conf, ceph.client, ceph.keyring, ceph.pools.get("objects", "objects"),
+                      timeout=ceph.timeout)
+
+
 class ObjectService:
     def __init__(self, db: Database, settings: Settings, store: BlobStore | None = None):
         self.db = db
-        self.store: BlobStore = store or FileStore(Path(settings.data_dir) / "objects")
+        self.store: BlobStore = store or blob_store(settings)
         self.slo = StaticLargeObjects(self)
         self.multipart = Multipart(self)
 
@@ -177,6 +192,9 @@ class ObjectService:
         except (Missing, Corrupt) as exc:
             LOG.error("object data of %s (blob %s) is damaged or missing: %r", obj.name, obj.blob_id, exc)
             raise errors.ServiceUnavailable("The object's data could not be read intact.") from None
+        except Unavailable as exc:
+            LOG.error("object data of %s (blob %s) could not be read: %s", obj.name, obj.blob_id, exc)
+            raise errors.ServiceUnavailable(UNAVAILABLE) from None
         if first is None:
             return iter(())
         return _prepend(first, chunks)
@@ -243,6 +261,9 @@ class ObjectService:
         except TooLarge:
             over_quota = room is not None and room < max_size
             raise errors.PayloadTooLarge(quotas.EXCEEDED if over_quota else "Your request is too large.") from None
+        except Unavailable as exc:
+            LOG.error("object %s/%s not stored: %s", container, name, exc)
+            raise errors.ServiceUnavailable(UNAVAILABLE) from None
         if spec.etag is not None and spec.etag != stored.md5:
             self.store.delete(stored.blob_id)
             raise errors.UnprocessableEntity("The ETag you sent does not match the MD5 of the object's content.")
@@ -444,8 +465,17 @@ class ObjectService:
         found = self.assembly(source_account, source)
         if room is not None and (found.size if found is not None else source.size) > room:
             raise errors.PayloadTooLarge(quotas.EXCEEDED)
-        chunks = self.read(source) if found is None else self.read_pieces(found.pieces, 0, found.size - 1)
-        stored = self.store.put(chunks, schemas.MAX_FILE_SIZE)
+        try:
+            if found is None:  # one blob: the store copies it as it can best (RADOS: stripe by stripe)
+                stored = self.store.copy(source.blob_id, source.blocks, source.blob_size, source.etag)
+            else:
+                stored = self.store.put(self.read_pieces(found.pieces, 0, found.size - 1), schemas.MAX_FILE_SIZE)
+        except (Missing, Corrupt) as exc:
+            LOG.error("object data of %s (blob %s) is damaged or missing: %r", source.name, source.blob_id, exc)
+            raise errors.ServiceUnavailable("The object's data could not be read intact.") from None
+        except Unavailable as exc:
+            LOG.error("object %s/%s not copied: %s", container, name, exc)
+            raise errors.ServiceUnavailable(UNAVAILABLE) from None
         return self.commit_object(account, container, name, stored, spec)
 
     def refuse_existing(self, account: str, container: str, name: str) -> None:
