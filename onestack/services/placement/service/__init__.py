@@ -308,7 +308,7 @@ class PlacementService:
 
     def search_at(self, request: Request, version) -> dict:
         with self.db.read() as session:
-            snap = Snapshot(session)
+            snap = Snapshot(session, candidates.roots_for(request))
             found = Search(snap, request).run()
             return views.candidates(snap, request, found, version)
 
