@@ -248,13 +248,18 @@ class Search:
     # -- one candidate ---------------------------------------------------------------------------------
     def _combine(self, root_id: int, combo) -> Candidate | None:
         request, nodes = self.request, self.snap.nodes
-        merged: dict[int, dict[str, int]] = {}
-        for allocation, _ in combo:
-            for nid, resources in allocation.items():
-                target = merged.setdefault(nid, {})
-                for rc, n in resources.items():
-                    target[rc] = target.get(rc, 0) + n
-        if len(combo) > 1:  # one group's options were each checked against capacity already
+        merged: dict[int, dict[str, int]]
+        if len(combo) == 1:
+            # One group: its option's allocation (made for that option alone), each part checked against
+            # capacity when the option was made.
+            merged = combo[0][0]
+        else:
+            merged = {}
+            for allocation, _ in combo:
+                for nid, resources in allocation.items():
+                    target = merged.setdefault(nid, {})
+                    for rc, n in resources.items():
+                        target[rc] = target.get(rc, 0) + n
             for nid, resources in merged.items():
                 node = nodes[nid]
                 if any(node.inventories[rc].room < node.used.get(rc, 0) + n for rc, n in resources.items()):
