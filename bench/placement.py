@@ -1,12 +1,14 @@
 """Placement side by side: onestack's placement and Placement 16 from PyPI, the same providers in both.
 
-Both run at once (one uWSGI worker for Placement, one serving process for onestack, SQLite each) and every
-figure is taken from one system right after the other, so machine load weighs on both alike.  The cloud:
+Both run at once (one uWSGI worker for Placement, one serving process for onestack, SQLite each); latencies
+are taken in rounds of ten requests alternating between the two, and the claims on one right after the
+other, so the machine's load weighs on both alike.  The cloud:
 compute nodes (100, then 1,000) with VCPU, MEMORY_MB and DISK_GB; half carry a custom trait, a quarter sit in
 one aggregate, and every tenth has a child provider holding a custom resource class (an accelerator), as
 Nova's nested providers do.  Figures: ``GET /allocation_candidates`` p50 and p99 for a plain request, one
 with a required trait, one with ``member_of`` and one with a granular group on the nested providers; then
-``PUT /allocations/{consumer}`` claims per second from 8 clients (wrk, a new consumer each request).
+``PUT /allocations/{consumer}`` claims per second from 8 clients (wrk, a new consumer each request), in
+rounds of 5 s on each system in turn.
 """
 
 from __future__ import annotations
@@ -102,12 +104,18 @@ def mirror(source: Side, target: Side) -> None:
                     {"resource_provider_generation": 1, "traits": traits})
 
 
-def candidates(side: Side, query: str, count: int) -> dict:
-    url = f"{side.base}/allocation_candidates?{query}"
-    found = side.call("GET", f"/allocation_candidates?{query}")
-    load.sequential(url, "GET", side.headers, None, 5, 200)  # warm-up
-    return {**load.sequential(url, "GET", side.headers, None, count, 200),
-            "candidates": len(found["allocation_requests"])}
+def candidates(sides: list[Side], query: str, count: int) -> dict[str, dict]:
+    """p50/p99 of ``count`` requests on each side, taken in rounds of 10 alternating between the sides, so a
+    change in the machine's load during the measure falls on both alike."""
+    found = {s.name: len(s.call("GET", f"/allocation_candidates?{query}")["allocation_requests"]) for s in sides}
+    samples: dict[str, list[float]] = {s.name: [] for s in sides}
+    for side in sides:
+        load.timed(f"{side.base}/allocation_candidates?{query}", "GET", side.headers, None, 5, 200)  # warm-up
+    for _ in range(0, count, 10):
+        for side in sides:
+            samples[side.name] += load.timed(f"{side.base}/allocation_candidates?{query}", "GET", side.headers,
+                                             None, 10, 200)
+    return {name: {**load.summary(taken), "candidates": found[name]} for name, taken in samples.items()}
 
 
 CLAIM_SCRIPT = """
@@ -165,15 +173,21 @@ def measure(quick: bool) -> dict:
             done = providers
             count = (60 if providers > 100 else 150) if quick else (200 if providers > 100 else 400)
             for name, query in QUERIES.items():
-                for side in sides:
-                    figures = candidates(side, query, count)
-                    result.setdefault(side.name, {}).setdefault(f"{providers}_providers", {})[name] = figures
+                for side, figures in candidates(sides, query, count).items():
+                    result.setdefault(side, {}).setdefault(f"{providers}_providers", {})[name] = figures
                 answers = {s.name: result[s.name][f"{providers}_providers"][name]["candidates"] for s in sides}
                 if len(set(answers.values())) != 1:
                     raise RuntimeError(f"{name} at {providers} providers: candidates differ {answers}")
         computes = [str(uuid.UUID(int=i + 1)) for i in range(done)]
-        for side in sides:
-            result[side.name]["claims_8_clients"] = claims(side, computes, 5 if quick else 15)
+        rounds: dict[str, list[dict]] = {side.name: [] for side in sides}
+        for _ in range(1 if quick else 3):  # 5 s on each in turn
+            for side in sides:
+                rounds[side.name].append(claims(side, computes, 5))
+        for name, taken in rounds.items():
+            result[name]["claims_8_clients"] = {
+                "claims_per_second": round(sum(r["requests"] for r in taken) / sum(r["seconds"] for r in taken), 1),
+                "requests": sum(r["requests"] for r in taken), "connections": 8,
+                "seconds": sum(r["seconds"] for r in taken), "rounds": len(taken)}
         result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         return result
     finally:
