@@ -13,6 +13,7 @@ rounds of 5 s on each system in turn.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -118,11 +119,13 @@ def candidates(sides: list[Side], query: str, count: int) -> dict[str, dict]:
     return {name: {**load.summary(taken), "candidates": found[name]} for name, taken in samples.items()}
 
 
+RUNS = itertools.count(os.getpid() % 1000 * 1000)
 CLAIM_SCRIPT = """
 local counter = 0
 local thread_id = 0
+local threads = 0
 local providers = {%(providers)s}
-function setup(thread) thread:set("tid", %(salt)d + math.random(0, 65535)) end
+function setup(thread) threads = threads + 1; thread:set("tid", %(salt)d * 16 + threads) end
 function init(args) thread_id = tid end
 request = function()
   counter = counter + 1
@@ -138,7 +141,8 @@ end
 def claims(side: Side, providers: list[str], seconds: int) -> dict:
     """New consumers claiming on the compute nodes in turn, 8 wrk connections (each answer must be 204)."""
     prefix = side.base.split("/", 3)[3] if side.base.count("/") > 2 else ""
-    script = CLAIM_SCRIPT % {"providers": ",".join(f'"{p}"' for p in providers), "salt": os.getpid() % 1000,
+    # consumers are <salt, thread>-<counter>: a salt of its own for each run keeps every consumer new
+    script = CLAIM_SCRIPT % {"providers": ",".join(f'"{p}"' for p in providers), "salt": next(RUNS),
                              "project": PROJECT, "user": USER, "prefix": "/" + prefix if prefix else ""}
     for name, value in {**side.headers, "Content-Type": "application/json",
                         "OpenStack-API-Version": "placement 1.28"}.items():
