@@ -20,6 +20,17 @@ def _percentile(samples: list[float], pct: float) -> float:
 
 def sequential(url: str, method: str, headers: dict, body: bytes | None, count: int, expect: int) -> dict:
     """``count`` requests one after another on one connection; latency in milliseconds."""
+    return summary(timed(url, method, headers, body, count, expect))
+
+
+def summary(samples: list[float]) -> dict:
+    """p50, p99 and mean of latencies in milliseconds."""
+    return {"requests": len(samples), "p50_ms": round(statistics.median(samples), 3),
+            "p99_ms": round(_percentile(samples, 99), 3), "mean_ms": round(statistics.fmean(samples), 3)}
+
+
+def timed(url: str, method: str, headers: dict, body: bytes | None, count: int, expect: int) -> list[float]:
+    """The latency of each of ``count`` requests one after another on one connection, in milliseconds."""
     parts = urlsplit(url)
     target = f"{parts.path}?{parts.query}" if parts.query else parts.path
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
@@ -44,8 +55,7 @@ def sequential(url: str, method: str, headers: dict, body: bytes | None, count: 
                 raise RuntimeError(f"{method} {url} answered {resp.status}, expected {expect}")
     finally:
         conn.close()
-    return {"requests": count, "p50_ms": round(statistics.median(samples), 3),
-            "p99_ms": round(_percentile(samples, 99), 3), "mean_ms": round(statistics.fmean(samples), 3)}
+    return samples
 
 
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")

@@ -115,7 +115,28 @@ class Onestack:
         subprocess.run([*self.cli, "down", "--purge", "--data-dir", str(self.data_dir)], capture_output=True)
 
 
-class Keystone:
+class UwsgiServer:
+    """A server run by uWSGI in a process group of its own (``self.proc``)."""
+
+    proc: subprocess.Popen | None = None
+
+    def pids(self) -> list[int]:
+        assert self.proc is not None
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        return [self.proc.pid, *map(int, children)]
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+
+class Keystone(UwsgiServer):
     """Keystone 30.0.0 from PyPI: SQLite, Fernet tokens, in-memory cache, one uWSGI worker, same bcrypt cost."""
 
     name = "keystone"
@@ -181,23 +202,57 @@ backend = dogpile.cache.memory
             env=env, start_new_session=True)
         wait_for(self.identity)
 
-    def pids(self) -> list[int]:
-        assert self.proc is not None
-        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-        return [self.proc.pid, *map(int, children)]
-
     def admin_password(self) -> str:
         return self.password
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self.proc = None
+
+class Placement(UwsgiServer):
+    """Placement 16.0.0 from PyPI: SQLite, one uWSGI worker with one thread, ``noauth2`` (no token check at
+    all: its best case, since onestack still validates a Keystone token on every request)."""
+
+    name = "placement"
+    version = "16.0.0"
+    description = "uWSGI, 1 process, 1 thread, SQLite, auth_strategy = noauth2"
+    token = "admin"  # noauth2 reads ``user:project`` from X-Auth-Token; ``admin`` has the admin role
+
+    def __init__(self):
+        self.dir = WORK / "placement"
+        self.venv = WORK / "placement-venv"
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def install(self) -> None:
+        if not (self.venv / "bin" / "uwsgi").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(self.venv)], check=True)
+            subprocess.run([str(self.venv / "bin/pip"), "install", "--quiet", f"openstack-placement=={self.version}",
+                            "uwsgi"], check=True)
+
+    def start(self) -> None:
+        self.install()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True)
+        (self.dir / "placement.conf").write_text(f"""[DEFAULT]
+log_file = {self.dir / 'placement.log'}
+[api]
+auth_strategy = noauth2
+[placement_database]
+connection = sqlite:///{self.dir / 'placement.db'}
+""")
+        env = {**os.environ, "OS_PLACEMENT_CONFIG_DIR": str(self.dir)}
+        subprocess.run([str(self.venv / "bin/placement-manage"), "--config-dir", str(self.dir), "db", "sync"],
+                       check=True, capture_output=True, env=env)
+        self.proc = subprocess.Popen(
+            # --http-socket as for Keystone (a connection per request; see Keystone.start)
+            [str(self.venv / "bin/uwsgi"), "--http-socket", f"127.0.0.1:{self.port}", "--master",
+             "--processes", "1", "--threads", "1", "--module", "placement.wsgi.api:application",
+             "--die-on-term", "--disable-logging", "--logto", str(self.dir / "uwsgi.log")],
+            env=env, start_new_session=True)
+        wait_for(self.base + "/")
+
 
 
 class Swift:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 from onestack.http.errors import BadRequest, NotAcceptable
@@ -26,8 +27,16 @@ class Version:
         return f"{self.major}.{self.minor}"
 
     def at_least(self, text: str) -> bool:
-        """``version.at_least("2.45")``: the one comparison every service's views and handlers use."""
-        return self >= Version.parse(text)
+        """``version.at_least("2.45")``: the one comparison every service's views and handlers use (views
+        ask it for every item of a list, so the literal is parsed once)."""
+        return (self.major, self.minor) >= _literal(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _literal(text: str) -> tuple[int, int]:
+    """A version literal of the code as (major, minor); the few hundred the code names stay cached."""
+    parsed = Version.parse(text)
+    return parsed.major, parsed.minor
 
 
 def at_least(version: Version | None, text: str) -> bool:

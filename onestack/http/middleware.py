@@ -12,6 +12,8 @@ import uuid
 
 import orjson
 
+from onestack.redact import redact_short
+
 ACCESS = logging.getLogger("onestack.access")
 
 
@@ -48,8 +50,8 @@ class RequestMiddleware:
                 ACCESS.info(orjson.dumps({
                     "request_id": request_id,
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": redact_short(scope["path"]),  # the one field a user chooses
                     "status": status,
                     "ms": round((time.perf_counter() - started) * 1000, 2),
                     "client": scope["client"][0] if scope.get("client") else None,
-                }).decode())
+                }).decode(), extra={"redacted": True})

@@ -113,6 +113,37 @@ def test_removing_the_role_invalidates_the_scoped_token(cloud, admin):
     assert network_access(cloud, token) == (401, 401)  # other services refuse it too, not only Identity
 
 
+def test_a_validation_answered_from_memory_follows_every_change_at_once(cloud, admin):
+    """The second validation of a token is answered from memory with the body the first one encoded; a
+    removed role, a disabled user and a revocation each answer 404 on the very next validation."""
+    url = f"{cloud.auth_url}/v3/auth/tokens"
+    checker = cloud.token()
+
+    def validate(token: str) -> httpx.Response:
+        return httpx.get(url, headers={"X-Auth-Token": checker, "X-Subject-Token": token})
+
+    def warmed() -> tuple[dict, dict, str]:
+        project, user, token = member_of_new_project(cloud, admin)
+        first, second = validate(token), validate(token)
+        assert first.status_code == second.status_code == 200 and first.content == second.content
+        assert first.json()["token"]["roles"]
+        return project, user, token
+
+    project, user, token = warmed()
+    roles = ok(admin.get(f"/projects/{project['id']}/users/{user['id']}/roles"))["roles"]
+    for role in roles:
+        ok(admin.delete(f"/projects/{project['id']}/users/{user['id']}/roles/{role['id']}"), 204)
+    assert validate(token).status_code == 404
+
+    _, user, token = warmed()
+    ok(admin.patch(f"/users/{user['id']}", json={"user": {"enabled": False}}))
+    assert validate(token).status_code == 404
+
+    _, _, token = warmed()
+    assert httpx.delete(url, headers={"X-Auth-Token": checker, "X-Subject-Token": token}).status_code == 204
+    assert validate(token).status_code == 404
+
+
 def test_lockout_after_failed_attempts(cloud, admin):
     """The test cloud locks after 2 failures for 5 seconds (Tempest's settings)."""
     user = make_user(admin)

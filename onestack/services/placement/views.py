@@ -97,36 +97,42 @@ def resource_class(name: str, prefix: str) -> dict:
 
 
 def allocation_request(candidate: Candidate, version: Version) -> dict:
-    if version.at_least("1.12"):
+    return _allocation_request(candidate, version.at_least("1.12"), version.at_least("1.34"))
+
+
+def _allocation_request(candidate: Candidate, keyed: bool, mappings: bool) -> dict:
+    if keyed:
         body = {"allocations": {uuid: {"resources": res} for uuid, res in candidate.allocations.items()}}
     else:
         body = {"allocations": [{"resource_provider": {"uuid": uuid}, "resources": res}
                                 for uuid, res in candidate.allocations.items()]}
-    if version.at_least("1.34"):
+    if mappings:
         body["mappings"] = candidate.mappings
-    return body
-
-
-def _summary(snap: Snapshot, node: Node, request: Request, version: Version) -> dict:
-    wanted = None if version.at_least("1.27") else request.requested_classes
-    resources = {rc: {"capacity": int(node.capacity(rc)), "used": node.used.get(rc, 0)}
-                 for rc in node.inventories if wanted is None or rc in wanted}
-    body: dict = {"resources": resources}
-    if version.at_least("1.17"):
-        body["traits"] = sorted(node.traits)
-    if version.at_least("1.29"):
-        parent = snap.nodes.get(node.parent_id) if node.parent_id else None
-        body["parent_provider_uuid"] = parent.uuid if parent else None
-        body["root_provider_uuid"] = snap.nodes[node.root_id].uuid
     return body
 
 
 def candidates(snap: Snapshot, request: Request, found: list[Candidate], version: Version) -> dict:
     """Summaries cover every provider of the trees the candidates come from (from 1.29; before, only
-    the providers the candidates use)."""
+    the providers the candidates use).  The version is read once, not per candidate: an answer may hold
+    thousands."""
     shown: dict[int, Node] = {}
     for c in found:
         nodes = snap.trees[c.root_id] if request.nested else [snap.nodes[i] for i in c.provider_ids]
         shown.update((n.id, n) for n in nodes)
-    return {"allocation_requests": [allocation_request(c, version) for c in found],
-            "provider_summaries": {n.uuid: _summary(snap, n, request, version) for n in shown.values()}}
+    keyed, mappings = version.at_least("1.12"), version.at_least("1.34")
+    wanted = None if version.at_least("1.27") else request.requested_classes
+    traits, tree = version.at_least("1.17"), version.at_least("1.29")
+    nodes = snap.nodes
+    summaries = {}
+    for node in shown.values():
+        used = node.used
+        body: dict = {"resources": {rc: {"capacity": int(inv.room), "used": used.get(rc, 0)}
+                                    for rc, inv in node.inventories.items() if wanted is None or rc in wanted}}
+        if traits:
+            body["traits"] = sorted(node.traits)
+        if tree:
+            body["parent_provider_uuid"] = nodes[node.parent_id].uuid if node.parent_id else None
+            body["root_provider_uuid"] = nodes[node.root_id].uuid
+        summaries[node.uuid] = body
+    return {"allocation_requests": [_allocation_request(c, keyed, mappings) for c in found],
+            "provider_summaries": summaries}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import orjson
+from starlette.responses import Response
+
 from onestack.http.errors import NotFound, Unauthorized
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
@@ -39,19 +42,50 @@ def validate_token(call: Call) -> Reply:
     return Reply(token_body(data, _catalog(call, data)), 200, {"X-Subject-Token": data.context.token})
 
 
-def validate_token_from_memory(call: Call) -> Reply | None:
+class RenderedBodies:
+    """Validation bodies already serialised, held beside the validation they render.
+
+    Keyed by the cached ``TokenData`` object itself: ``tokens.peek`` hands out the same object only while the
+    identity revision it was validated at is current, and any identity write (a revocation, a disabled user,
+    a removed role, a catalog change) moves the revision, so the next validation makes a new object and the
+    old body can never be served again.  What stays here is the JSON encoding and the catalog filtering,
+    most of an answer from memory."""
+
+    def __init__(self, limit: int = 20000):
+        self.limit = limit
+        self._bodies: dict[tuple[int, bool], tuple[TokenData, bytes]] = {}
+
+    def get(self, subject: TokenData, with_catalog: bool) -> bytes | None:
+        held = self._bodies.get((id(subject), with_catalog))
+        return held[1] if held is not None and held[0] is subject else None
+
+    def put(self, subject: TokenData, with_catalog: bool, body: bytes) -> None:
+        if len(self._bodies) >= self.limit:
+            self._bodies.clear()
+        self._bodies[(id(subject), with_catalog)] = (subject, body)
+
+
+RENDERED = RenderedBodies()
+
+
+def validate_token_from_memory(call: Call) -> Response | None:
     """The common case, answered on the event loop: both tokens and the catalog already validated."""
     svc = identity(call)
     subject = svc.tokens.peek(call.headers.get("x-subject-token") or "")
     if subject is None or call.cached_ctx() is None or "allow_expired" in call.query:
         return None
     authorize(call.ctx, "identity:validate_token", {"user_id": subject.payload.user_id})
-    catalog = None
-    if not truthy(call.query.get("nocatalog")):
-        catalog = svc.catalog.cached(subject.payload.project_id)
-        if catalog is None:
-            return None
-    return Reply(token_body(subject, catalog), 200, {"X-Subject-Token": subject.context.token})
+    with_catalog = not truthy(call.query.get("nocatalog"))
+    body = RENDERED.get(subject, with_catalog)
+    if body is None:
+        catalog = None
+        if with_catalog:
+            catalog = svc.catalog.cached(subject.payload.project_id)
+            if catalog is None:
+                return None
+        body = orjson.dumps(token_body(subject, catalog))
+        RENDERED.put(subject, with_catalog, body)
+    return Response(body, 200, {"X-Subject-Token": subject.context.token}, media_type="application/json")
 
 
 def revoke_token(call: Call) -> Reply:

@@ -261,8 +261,7 @@ class PlacementService:
         """GET /allocation_candidates: the query read as Placement reads it at ``version``, answered in
         that version's shape."""
         with self.db.read() as session:
-            request = candidates.parse(query, version, lambda rc: catalog.resource_class_exists(session, rc),
-                                       catalog.known_traits(session))
+            request = candidates.parse(query, version, catalog.known_classes(session), catalog.known_traits(session))
         return self.search_at(request, version)
 
     # -- allocations ---------------------------------------------------------------------------------
@@ -308,7 +307,7 @@ class PlacementService:
 
     def search_at(self, request: Request, version) -> dict:
         with self.db.read() as session:
-            snap = Snapshot(session)
+            snap = Snapshot(session, candidates.roots_for(request))
             found = Search(snap, request).run()
             return views.candidates(snap, request, found, version)
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from onestack.db.base import utcnow
 from onestack.http.errors import BadRequest, Conflict, NotFound
 from onestack.services.placement.models import Allocation, Consumer, Inventory, Provider
 from onestack.services.placement.service import codes, providers
@@ -104,13 +105,17 @@ def _check_capacity(session: Session, found: dict[str, Provider], totals: dict[t
 
 
 def replace(session: Session, writes: list[ConsumerWrite]) -> None:
-    """Replace the allocations of every consumer in ``writes`` at once (an empty map releases)."""
+    """Replace the allocations of every consumer in ``writes`` at once (an empty map releases).
+
+    The writes are plain statements, not the ORM's unit of work: a claim is the one write Nova makes for
+    every boot, and flushing objects cost as much as the rest of it."""
     rows = {w.consumer: session.get(Consumer, w.consumer) for w in writes}
     for w in writes:
         _check_consumer_generation(rows[w.consumer], w)
     found = _resolve(session, writes)
-    # What these consumers held no longer counts against capacity.
-    session.execute(delete(Allocation).where(Allocation.consumer_id.in_([w.consumer for w in writes])))
+    if any(row is not None for row in rows.values()):
+        # What these consumers held no longer counts against capacity (a consumer without a row holds nothing).
+        session.execute(delete(Allocation).where(Allocation.consumer_id.in_([w.consumer for w in writes])))
     totals: dict[tuple[str, str], int] = {}
     each = []
     for w in writes:
@@ -119,6 +124,7 @@ def replace(session: Session, writes: list[ConsumerWrite]) -> None:
                 totals[(uuid, rc)] = totals.get((uuid, rc), 0) + amount
                 each.append((uuid, rc, amount))
     _check_capacity(session, found, totals, each)
+    now = utcnow()
     for w in writes:
         row = rows[w.consumer]
         if not w.allocations:
@@ -127,21 +133,25 @@ def replace(session: Session, writes: list[ConsumerWrite]) -> None:
                 session.execute(delete(Consumer).where(Consumer.uuid == row.uuid))
             continue
         if row is None:
-            row = Consumer(uuid=w.consumer, project_id=w.project_id, user_id=w.user_id, generation=0,
-                           consumer_type=w.consumer_type)
-            session.add(row)
-            session.flush()
+            # Written at generation 1, where a first write leaves it; a concurrent writer creating the same
+            # consumer collides on its key (IntegrityError: the claim starts again).
+            session.execute(insert(Consumer).values(uuid=w.consumer, project_id=w.project_id, user_id=w.user_id,
+                                                    generation=1, consumer_type=w.consumer_type,
+                                                    created_at=now, updated_at=now))
         else:
-            row.project_id = w.project_id or row.project_id
-            row.user_id = w.user_id or row.user_id
-            row.consumer_type = w.consumer_type or row.consumer_type
-            session.flush()
-        _bump_consumer(session, row)
-        session.expire(row)
-        for uuid, resources in w.allocations.items():
-            session.add_all(Allocation(provider_id=found[uuid].id, consumer_id=w.consumer, resource_class=rc,
-                                       used=amount) for rc, amount in resources.items())
-    session.flush()
+            done = session.execute(
+                update(Consumer).where(Consumer.uuid == row.uuid, Consumer.generation == row.generation)
+                .values(generation=row.generation + 1, project_id=w.project_id or row.project_id,
+                        user_id=w.user_id or row.user_id, consumer_type=w.consumer_type or row.consumer_type,
+                        updated_at=now)
+                .execution_options(synchronize_session=False))
+            if done.rowcount != 1:
+                raise providers.GenerationRace("consumer")
+            session.expire(row)
+        session.execute(insert(Allocation), [
+            {"provider_id": found[uuid].id, "consumer_id": w.consumer, "resource_class": rc, "used": amount,
+             "created_at": now}
+            for uuid, resources in w.allocations.items() for rc, amount in resources.items()])
     for uuid in sorted({uuid for w in writes for uuid in w.allocations}):
         providers.bump(session, found[uuid])
 

@@ -16,7 +16,10 @@ import itertools
 import re
 from collections.abc import Iterator
 
+from sqlalchemy import Select, intersect, select
+
 from onestack.http.microversion import Version
+from onestack.services.placement.models import Inventory, Provider, ProviderAggregate, ProviderTrait
 from onestack.services.placement.service import codes
 from onestack.services.placement.service.queries import (
     AggregateClause,
@@ -29,7 +32,7 @@ from onestack.services.placement.service.queries import (
     parse_uuid,
     single,
 )
-from onestack.services.placement.service.snapshot import Node, Snapshot, capacity
+from onestack.services.placement.service.snapshot import Node, Snapshot
 
 GROUPED = re.compile(r"^(resources|required|member_of|in_tree)(.*)$")
 NUMERIC_SUFFIX = re.compile(r"^[1-9][0-9]*$")
@@ -130,6 +133,32 @@ def parse(query, version: Version, known_class, known_trait) -> Request:
                    nested=version.at_least("1.29"))
 
 
+def roots_for(request: Request) -> Select | None:
+    """The roots of the trees that might answer ``request``, as a select for ``Snapshot``: trees holding an
+    inventory of every requested class, a provider with one of each set of required traits, a provider in
+    one of each wanted aggregate, the ``in_tree`` anchor's tree.  Only ever a superset of the trees the
+    search keeps (the search still applies every rule), so narrowing changes the cost, never the answer.
+    None when nothing narrows (every tree is read)."""
+    wanted: list[Select] = []
+    for group in request.groups:
+        for rc in group.resources:
+            wanted.append(select(Provider.root_id).join(Inventory, Inventory.provider_id == Provider.id)
+                          .where(Inventory.resource_class == rc))
+        for any_of in group.traits.required:
+            wanted.append(select(Provider.root_id).join(ProviderTrait, ProviderTrait.provider_id == Provider.id)
+                          .where(ProviderTrait.trait.in_(sorted(any_of))))
+        for clause in group.member_of:
+            if not clause.negated:
+                wanted.append(select(Provider.root_id)
+                              .join(ProviderAggregate, ProviderAggregate.provider_id == Provider.id)
+                              .where(ProviderAggregate.aggregate.in_(sorted(clause.any_of))))
+        if group.in_tree is not None:
+            wanted.append(select(Provider.root_id).where(Provider.uuid == group.in_tree))
+    if not wanted:
+        return None
+    return wanted[0] if len(wanted) == 1 else select(intersect(*wanted).subquery().c[0])
+
+
 class Search:
     def __init__(self, snap: Snapshot, request: Request):
         self.snap = snap
@@ -137,14 +166,19 @@ class Search:
 
     def run(self) -> list[Candidate]:
         found, seen = [], set()
+        limit = self.request.limit
+        # One group cannot yield the same candidate twice (each pick puts a class on a different provider);
+        # several groups can (two groups' picks swapped), so only then is each candidate's key kept.
+        distinct = len(self.request.groups) == 1
         for candidate in self._all():
-            key = (tuple(sorted((u, tuple(sorted(r.items()))) for u, r in candidate.allocations.items())),
-                   tuple(sorted((s, tuple(p)) for s, p in candidate.mappings.items())))
-            if key in seen:
-                continue
-            seen.add(key)
+            if not distinct:
+                key = (tuple(sorted((u, tuple(sorted(r.items()))) for u, r in candidate.allocations.items())),
+                       tuple(sorted((s, tuple(p)) for s, p in candidate.mappings.items())))
+                if key in seen:
+                    continue
+                seen.add(key)
             found.append(candidate)
-            if self.request.limit is not None and len(found) >= self.request.limit:
+            if limit is not None and len(found) >= limit:
                 break
         return found
 
@@ -185,19 +219,27 @@ class Search:
             yield {}, []  # traits and aggregates of a resourceless unnumbered group apply to the whole candidate
             return
 
+        anchor = self.snap.by_uuid.get(group.in_tree) if group.in_tree is not None else None
+        forbidden, member_of, required = group.traits.forbidden, group.member_of, group.traits.required
+
         def usable(node: Node, rc: str, amount: int) -> bool:
+            if group.in_tree is not None and (anchor is None or anchor.root_id != node.root_id):
+                return False
+            if forbidden and forbidden & node.traits:
+                return False
             # An aggregate on the root spans its whole tree for the unnumbered group.
-            aggregates = node.aggregates | root.aggregates
-            return (self._in_tree(node, group) and not (group.traits.forbidden & node.traits)
-                    and all(c.satisfied_by(aggregates) for c in group.member_of) and node.can_take(rc, amount))
+            if member_of and not all(c.satisfied_by(node.aggregates | root.aggregates) for c in member_of):
+                return False
+            return node.can_take(rc, amount)
 
         choices = [[(node, rc, amount) for node in tree if usable(node, rc, amount)]
                    for rc, amount in group.resources.items()]
         for picks in itertools.product(*choices):
             used = {node.id: node for node, _, _ in picks}
-            union = set().union(*(n.traits for n in used.values()))
-            if not all(any_of & union for any_of in group.traits.required):
-                continue
+            if required:
+                union = set().union(*(n.traits for n in used.values()))
+                if not all(any_of & union for any_of in required):
+                    continue
             allocation: dict[int, dict[str, int]] = {}
             for node, rc, amount in picks:
                 allocation.setdefault(node.id, {})[rc] = amount
@@ -206,16 +248,22 @@ class Search:
     # -- one candidate ---------------------------------------------------------------------------------
     def _combine(self, root_id: int, combo) -> Candidate | None:
         request, nodes = self.request, self.snap.nodes
-        merged: dict[int, dict[str, int]] = {}
-        for allocation, _ in combo:
-            for nid, resources in allocation.items():
-                target = merged.setdefault(nid, {})
-                for rc, n in resources.items():
-                    target[rc] = target.get(rc, 0) + n
-        for nid, resources in merged.items():
-            node = nodes[nid]
-            if any(capacity(node.inventories[rc]) < node.used.get(rc, 0) + n for rc, n in resources.items()):
-                return None
+        merged: dict[int, dict[str, int]]
+        if len(combo) == 1:
+            # One group: its option's allocation (made for that option alone), each part checked against
+            # capacity when the option was made.
+            merged = combo[0][0]
+        else:
+            merged = {}
+            for allocation, _ in combo:
+                for nid, resources in allocation.items():
+                    target = merged.setdefault(nid, {})
+                    for rc, n in resources.items():
+                        target[rc] = target.get(rc, 0) + n
+            for nid, resources in merged.items():
+                node = nodes[nid]
+                if any(node.inventories[rc].room < node.used.get(rc, 0) + n for rc, n in resources.items()):
+                    return None
         by_suffix = {group.suffix: providers for group, (_, providers) in zip(request.groups, combo, strict=True)}
         if request.group_policy == "isolate":
             numbered = [p[0].id for s, p in by_suffix.items() if s and p]

@@ -24,6 +24,12 @@ def resource_class_exists(session: Session, name: str) -> bool:
     return name in standard.RESOURCE_CLASSES or session.get(CustomResourceClass, name) is not None
 
 
+def known_classes(session: Session):
+    """A predicate over resource class names with the custom ones read once (a request naming several)."""
+    custom = set(session.scalars(select(CustomResourceClass.name)))
+    return lambda name: name in standard.RESOURCE_CLASSES or name in custom
+
+
 def resource_classes(session: Session) -> list[str]:
     custom = session.scalars(select(CustomResourceClass.name).order_by(CustomResourceClass.name)).all()
     return [*standard.RESOURCE_CLASS_ORDER, *custom]
