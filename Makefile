@@ -42,10 +42,13 @@ postgres: install
 	scripts/postgres-up.sh
 
 # The Ceph tests start their own throwaway cluster (about 20 s) and skip, saying why, where Ceph cannot run;
-# a failed package install (no apt) only leaves them skipped.
+# a failed package install (no apt) only leaves them skipped.  The suite's temporary dirs (clouds' data dirs)
+# live in a base dir of its own: pytest started elsewhere on the machine prunes old runs under its default
+# base and would delete a running suite's clouds.
 test: install postgres check
 	-scripts/install-system.sh $(CEPH_PACKAGES)
-	ONESTACK_TEST_POSTGRES=$$(scripts/postgres-up.sh --url) $(PY) -m pytest -n 2 --dist loadgroup -q
+	ONESTACK_TEST_POSTGRES=$$(scripts/postgres-up.sh --url) $(PY) -m pytest -n 2 --dist loadgroup -q \
+		--basetemp=/tmp/onestack-make-test
 
 # The API suites again, against clouds of two serving processes on PostgreSQL (each test worker its own).
 test-workers: install postgres

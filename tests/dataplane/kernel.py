@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import random
 import subprocess
 import threading
 import time
@@ -47,10 +48,12 @@ def free_subnet() -> ipaddress.IPv4Network:
                 used.append(ipaddress.ip_network(item["dst"], strict=False))
             for info in item.get("addr_info", []):
                 used.append(ipaddress.ip_network(f"{info['local']}/{info['prefixlen']}", strict=False))
-    for candidate in ipaddress.ip_network("198.18.0.0/15").subnets(new_prefix=24):
-        if not any(candidate.overlaps(u) for u in used):
-            return candidate
-    raise AssertionError("no free /24 in 198.18.0.0/15 for a test underlay")
+    free = [candidate for candidate in ipaddress.ip_network("198.18.0.0/15").subnets(new_prefix=24)
+            if not any(candidate.overlaps(u) for u in used)]
+    if not free:
+        raise AssertionError("no free /24 in 198.18.0.0/15 for a test underlay")
+    # at random, not the first: two tests on two workers asking at once must not both get the same one
+    return random.choice(free)
 
 
 LEASE_FIELDS = ("ip", "mask", "router", "dns", "mtu", "staticroutes", "domain", "hostname", "serverid")
