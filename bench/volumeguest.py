@@ -8,7 +8,9 @@ its serial console (the remote-consoles websocket, as the tests and a user at th
   write then read of the same bytes, on a qcow2 volume (the file backend) attached through the API and on a
   raw file of the same size hot-plugged into the same guest by the bench with the driver's own QEMU objects
   (``drivers.qemu.volumes.plug``: the same node, throttle filter with no limits and virtio-blk device; only
-  the format differs), interleaved so both see the same machine load; MiB/s from the seconds dd reports.
+  the format differs); each disk is written once unmeasured (a thin disk's first write allocates), then the
+  rounds run interleaved, the order turned each round, so both see the same machine load; MiB/s from the
+  guest's own clock; the ratio is the median of the rounds' pairs.
   With Ceph installed, an RBD volume (librbd in QEMU) on a one-node cluster is measured the same way.
 Both QEMU disks go through the host's page cache (QEMU's default, the driver's), so reads after a write are
 mostly memory copies on the host; the guest's O_DIRECT only keeps its own cache out.  Under TCG every guest
