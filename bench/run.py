@@ -35,6 +35,7 @@ from bench import (  # noqa: E402
     start,
     testcloud,
     volume,
+    volumeguest,
 )
 from bench import object as object_bench  # noqa: E402
 from bench.targets import BCRYPT_ROUNDS, ROOT, Keystone, Onestack, password_body, rss_mb  # noqa: E402
@@ -151,6 +152,8 @@ PARTS = {
     "object": (lambda args: {"object": object_bench.measure(args.quick)}, ("object",),
                lambda r: object_bench.table(r["object"])),
     "volume": (lambda args: {"volume": volume.measure(args.quick)}, ("volume",), lambda r: volume.table(r["volume"])),
+    "volumeguest": (lambda args: {"volumeguest": volumeguest.measure(args.quick)}, ("volumeguest",),
+                    lambda r: volumeguest.table(r["volumeguest"])),
     "ceph": (lambda args: {"ceph": ceph.measure(args.quick)}, ("ceph",), lambda r: ceph.table(r["ceph"])),
     "objectrados": (lambda args: {"objectrados": objectrados.measure(args.quick)}, ("objectrados",),
                     lambda r: objectrados.table(r["objectrados"])),

@@ -58,9 +58,18 @@ class Shell:
 
     def run(self, command: str, seconds: float = 60) -> str:
         """``command``'s output (the markers are made by the shell, so the echoed line never matches)."""
+        return self.output(self.start(command, seconds), seconds)
+
+    def start(self, command: str, seconds: float = 60) -> str:
+        """Send ``command`` and return once the shell has begun it (its tag, for ``output``): what the host
+        does next happens while the command runs, e.g. a disk plugged under a loop waiting for it."""
         tag = uuid.uuid4().hex[:8]
         self.send(f"t={tag}; echo \"$t\"-begin; {command}; echo \"$t\"-end\n".encode())
         self._until(f"{tag}-begin".encode(), seconds)
+        return tag
+
+    def output(self, tag: str, seconds: float = 60) -> str:
+        """What the command ``start`` began printed, once it has ended."""
         return self._until(f"{tag}-end".encode(), seconds).decode(errors="replace").replace("\r", "").strip()
 
 
