@@ -21,9 +21,12 @@ def coerce_filter(column, value: str):
     """A query string's value as the column's type: PostgreSQL compares no integer or boolean with text."""
     if isinstance(column.type, Integer) and not isinstance(value, int):
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             raise BadRequest(f"Expected an integer for filter, got '{value}'.") from None
+        if not -(2**63) <= number < 2**63:  # SQLite binds no wider integer (an OverflowError, a 500)
+            raise BadRequest(f"Expected an integer for filter, got '{value}'.")
+        return number
     if isinstance(column.type, Boolean) and isinstance(value, str):
         lowered = value.lower()
         if lowered in ("true", "1", "yes", "on"):
@@ -91,7 +94,7 @@ def apply_sort(stmt: Select, model, keys: list[str], dirs: list[str], sortable: 
 def parse_offset(query) -> int:
     """Nova's and Cinder's ``offset``: how many rows of the list to skip."""
     raw = query.get("offset", "0")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # isdigit() alone takes "²", which int() refuses
         raise BadRequest(f"Invalid offset: {raw}.")
     return int(raw)
 
