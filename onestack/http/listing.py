@@ -19,9 +19,9 @@ MAX_LIMIT = 1000
 
 def coerce_filter(column, value: str):
     """A query string's value as the column's type: PostgreSQL compares no integer or boolean with text."""
-    if isinstance(column.type, Integer) and not isinstance(value, int):
+    if isinstance(column.type, Integer):
         try:
-            number = int(value)
+            number = value if isinstance(value, int) else int(value)
         except ValueError:
             raise BadRequest(f"Expected an integer for filter, got '{value}'.") from None
         if not -(2**63) <= number < 2**63:  # SQLite binds no wider integer (an OverflowError, a 500)
