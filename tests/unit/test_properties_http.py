@@ -17,6 +17,7 @@ from starlette.datastructures import Headers, QueryParams
 from onestack.http import listing
 from onestack.http.errors import APIError, BadRequest, NotAcceptable, NotFound
 from onestack.http.microversion import Microversions, Version
+from onestack.services.network import schemas as network_schemas
 from tests.unit.properties import bounded
 
 # Query-string text: any unicode a URL can carry once decoded (digits of every script included, since
@@ -202,3 +203,36 @@ def test_negotiation_gives_a_supported_version_or_4xx(headers):
     assert COMPUTE.minimum <= version <= COMPUTE.maximum
     shown = COMPUTE.response_headers(version)
     assert shown["OpenStack-API-Version"] == f"compute {version}"
+
+
+# -- Neutron's filters and sort keys, from a resource's attribute table (onestack/http/attrmap.py) -----
+
+TABLES = [network_schemas.NETWORKS, network_schemas.SUBNETS, network_schemas.PORTS, network_schemas.ROUTERS]
+attr_keys = st.one_of(st.sampled_from(sorted({name for t in TABLES for name in t.attrs})),
+                      st.sampled_from(["sort_key", "sort_dir", "fields", "limit"]), text)
+
+
+@given(st.sampled_from(TABLES), st.lists(st.tuples(attr_keys, numberish), max_size=4))
+@example(network_schemas.NETWORKS, [("mtu", "²")])  # isdigit() but not int(): was a ValueError, a 500
+@example(network_schemas.NETWORKS, [("mtu", "--5")])  # lstrip("-") took both signs: a ValueError too
+@example(network_schemas.NETWORKS, [("mtu", "1" * 5000)])  # beyond int()'s 4300 digits: a ValueError too
+@bounded(300)
+def test_neutron_filters_and_sort_keys_parse_or_answer_400(table, pairs):
+    query = QueryParams(pairs)
+    try:
+        found = table.filters(query)
+        order = table.sort(query)
+    except BadRequest as err:
+        assert err.status == 400
+        return
+    for name, values in found.items():  # only filterable, visible attributes, each value of its type
+        attr = table.attrs[name]
+        assert attr.filter and attr.visible
+        kinds = (attr.schema or {}).get("type")
+        kinds = kinds if isinstance(kinds, list) else [kinds]
+        for value in values:
+            assert isinstance(value, str | bool | int) or value is None
+            if isinstance(value, int) and not isinstance(value, bool):
+                assert "integer" in kinds
+    for key, direction in order:
+        assert table.attrs[key].sort and table.attrs[key].visible and direction in ("asc", "desc")
