@@ -84,7 +84,7 @@ def listing(session: Session, ctx: Context, query) -> tuple[list[Flavor], int]:
     for param, column in (("minRam", Flavor.memory_mb), ("minDisk", Flavor.root_gb)):
         if param in query:
             raw = query[param]
-            if not raw.isdigit():
+            if not raw.isdecimal():
                 raise BadRequest(f"Invalid {param} filter [{raw}]")
             stmt = stmt.where(column >= int(raw))
     keys, dirs = query.getlist("sort_key")[:1], query.getlist("sort_dir")[:1]

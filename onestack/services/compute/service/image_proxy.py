@@ -30,7 +30,7 @@ class ImageProxy:
         wanted = {}
         for param, key in (("minRam", "min_ram"), ("minDisk", "min_disk")):
             if param in query:
-                if not query[param].isdigit():
+                if not query[param].isdecimal():
                     raise BadRequest(f"Invalid {param} filter: {query[param]}")
                 wanted[key] = int(query[param])
         rows = self.images.images(

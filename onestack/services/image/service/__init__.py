@@ -312,7 +312,7 @@ class ImageService:
             stmt = stmt.where(Image.os_hidden.is_(False))
         for key, op in (("size_min", "__ge__"), ("size_max", "__le__")):
             if key in q:
-                if not q[key].isdigit():
+                if not q[key].isdecimal():
                     raise BadRequest(f"{key} must be a non-negative integer.")
                 stmt = stmt.where(getattr(Image.size, op)(int(q[key])))
         for key in ("created_at", "updated_at"):
