@@ -37,6 +37,14 @@ def coerce_filter(column, value: str):
     return value
 
 
+def count_param(raw: str, message: str) -> int:
+    """A non-negative count from a query parameter (``minRam``, ``size_min``): ASCII digits within what SQL
+    binds (64 bits); a 400 with ``message`` otherwise."""
+    if not (raw.isascii() and raw.isdigit()) or int(raw) >= 2**63:
+        raise BadRequest(message)
+    return int(raw)
+
+
 def apply_filters(stmt: Select, model, query, fields: dict[str, str]) -> Select:
     for key, value in query.multi_items():
         name, _, op = key.partition("__")

@@ -3,6 +3,9 @@ API: each of these requests was answered with a 500 before its fix."""
 
 from __future__ import annotations
 
+import httpx
+
+from tests.api.helpers import nova
 from tests.api.orchestration_helpers import fault
 
 
@@ -27,3 +30,15 @@ def test_hot_functions_given_the_wrong_types_are_400(heat):
         template = {"heat_template_version": "2021-04-16",
                     "resources": {"r": {"type": "OS::Heat::RandomString", "properties": {"salt": value}}}}
         fault(heat.http.post("/validate", json={"template": template}), 400)
+
+
+def test_huge_or_odd_minimum_filters_are_400(cloud):
+    with nova(cloud) as http:
+        for value in ("9" * 20, "²"):
+            for param in ("minRam", "minDisk"):
+                resp = http.get("/flavors", params={param: value})
+                assert resp.status_code == 400, f"{param}={value}: {resp.text}"
+    with httpx.Client(base_url=f"{cloud.url}/image/v2", headers={"X-Auth-Token": cloud.token()}, timeout=60) as http:
+        for value in ("9" * 20, "²"):
+            resp = http.get("/images", params={"size_min": value})
+            assert resp.status_code == 400, f"size_min={value}: {resp.text}"
