@@ -61,8 +61,13 @@ check: install
 # Schemathesis over every operation of every service (the object store's raw-body routes too), 25 cases an
 # operation as the admin, a member and a reader; `make test` runs the same with 3 cases and no object store.
 FUZZ_EXAMPLES ?= 25
+# It also runs the parsers' property tests (tests/unit/test_properties_*.py, tests/api/test_properties_*.py)
+# with PROPERTY_SCALE times their `make test` examples.
+PROPERTY_SCALE ?= 10
 fuzz: install
 	ONESTACK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) ONESTACK_FUZZ_ALL=1 $(PY) -m pytest -n 0 -q -s tests/hardening/test_fuzz.py
+	ONESTACK_PROPERTY_SCALE=$(PROPERTY_SCALE) $(PY) -m pytest -n 2 -q tests/unit/test_properties_*.py \
+		tests/api/test_properties_*.py
 
 # kill -9 of the server at random moments under a mixed workload, CHAOS_KILLS times over CHAOS_SECONDS, then
 # the invariants (docs/hardening.md#chaos); `make test` runs the same with 3 kills over about 20 s.

@@ -19,11 +19,14 @@ MAX_LIMIT = 1000
 
 def coerce_filter(column, value: str):
     """A query string's value as the column's type: PostgreSQL compares no integer or boolean with text."""
-    if isinstance(column.type, Integer) and not isinstance(value, int):
+    if isinstance(column.type, Integer):
         try:
-            return int(value)
+            number = value if isinstance(value, int) else int(value)
         except ValueError:
             raise BadRequest(f"Expected an integer for filter, got '{value}'.") from None
+        if not -(2**63) <= number < 2**63:  # SQLite binds no wider integer (an OverflowError, a 500)
+            raise BadRequest(f"Expected an integer for filter, got '{value}'.")
+        return number
     if isinstance(column.type, Boolean) and isinstance(value, str):
         lowered = value.lower()
         if lowered in ("true", "1", "yes", "on"):
@@ -32,6 +35,14 @@ def coerce_filter(column, value: str):
             return False
         raise BadRequest(f"Expected a boolean for filter, got '{value}'.")
     return value
+
+
+def count_param(raw: str, message: str) -> int:
+    """A non-negative count from a query parameter (``minRam``, ``size_min``): ASCII digits within what SQL
+    binds (64 bits); a 400 with ``message`` otherwise."""
+    if not (raw.isascii() and raw.isdigit()) or int(raw) >= 2**63:
+        raise BadRequest(message)
+    return int(raw)
 
 
 def apply_filters(stmt: Select, model, query, fields: dict[str, str]) -> Select:
@@ -91,7 +102,7 @@ def apply_sort(stmt: Select, model, keys: list[str], dirs: list[str], sortable: 
 def parse_offset(query) -> int:
     """Nova's and Cinder's ``offset``: how many rows of the list to skip."""
     raw = query.get("offset", "0")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # isdigit() alone takes "²", which int() refuses
         raise BadRequest(f"Invalid offset: {raw}.")
     return int(raw)
 

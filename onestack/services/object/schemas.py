@@ -44,7 +44,10 @@ CONTAINER_HEADERS = frozenset({"X-Container-Read", "X-Container-Write", "X-Versi
 
 
 def check_name(kind: str, name: str, limit: int) -> None:
-    size = len(name.encode())
+    try:
+        size = len(name.encode())
+    except UnicodeEncodeError:  # a name decoded with surrogateescape (a tar member's): its bytes were not UTF-8
+        raise BadRequest(f"{kind} name is not valid UTF-8") from None
     if size > limit:
         raise BadRequest(f"{kind} name length of {size} longer than {limit}")
 

@@ -39,7 +39,7 @@ MAX_ID = 2**31 - 1
 
 def get(session: Session, aggregate_id: str) -> Aggregate:
     found = None
-    if aggregate_id.isdigit() and int(aggregate_id) <= MAX_ID:
+    if aggregate_id.isdecimal() and int(aggregate_id) <= MAX_ID:
         found = session.get(Aggregate, int(aggregate_id))
     if found is None:
         raise NotFound(f"Aggregate {aggregate_id} could not be found.")

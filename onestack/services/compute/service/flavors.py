@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound
-from onestack.http.listing import apply_sort, page, parse_limit
+from onestack.http.listing import apply_sort, count_param, page, parse_limit
 from onestack.services.compute.models import Flavor, FlavorExtraSpec, FlavorProject
 from onestack.services.compute.models.quota_resources import MAX_LIMIT
 from onestack.services.compute.schemas import as_bool
@@ -84,9 +84,7 @@ def listing(session: Session, ctx: Context, query) -> tuple[list[Flavor], int]:
     for param, column in (("minRam", Flavor.memory_mb), ("minDisk", Flavor.root_gb)):
         if param in query:
             raw = query[param]
-            if not raw.isdigit():
-                raise BadRequest(f"Invalid {param} filter [{raw}]")
-            stmt = stmt.where(column >= int(raw))
+            stmt = stmt.where(column >= count_param(raw, f"Invalid {param} filter [{raw}]"))
     keys, dirs = query.getlist("sort_key")[:1], query.getlist("sort_dir")[:1]
     stmt = apply_sort(stmt, Flavor, keys, dirs, SORTABLE, default="flavorid")
     limit = min(parse_limit(query, MAX_PAGE), MAX_PAGE)

@@ -86,7 +86,7 @@ def by_id(session: Session, ident: str, by_uuid: bool, kind: str = "Hypervisor")
     else:
         # Integers beyond the column name nothing (and must not reach PostgreSQL out of range).
         host = session.scalar(select(ComputeHost).where(ComputeHost.number == int(ident))) \
-            if ident.isdigit() and int(ident) < 2**31 else None
+            if ident.isdecimal() and int(ident) < 2**31 else None
     if host is None:
         raise NotFound(f"{kind} with ID '{ident}' could not be found." if kind == "Hypervisor"
                        else f"Service {ident} could not be found.")

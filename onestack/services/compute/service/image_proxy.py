@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Forbidden, NotFound
-from onestack.http.listing import page
+from onestack.http.listing import count_param, page
 from onestack.http.times import parse_time
 from onestack.services.image.public import ImageInfo, Images
 
@@ -30,9 +30,7 @@ class ImageProxy:
         wanted = {}
         for param, key in (("minRam", "min_ram"), ("minDisk", "min_disk")):
             if param in query:
-                if not query[param].isdigit():
-                    raise BadRequest(f"Invalid {param} filter: {query[param]}")
-                wanted[key] = int(query[param])
+                wanted[key] = count_param(query[param], f"Invalid {param} filter: {query[param]}")
         rows = self.images.images(
             ctx, name=query.get("name"), status=query["status"].lower() if "status" in query else None,
             changed_since=parse_time(query["changes-since"], "changes-since") if "changes-since" in query else None,

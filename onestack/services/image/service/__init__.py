@@ -21,7 +21,7 @@ from onestack.drivers.volumerbd import Ceph, CephError
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
 from onestack.http.jsonbody import validate
-from onestack.http.listing import apply_sort, seek, sort_params
+from onestack.http.listing import apply_sort, count_param, seek, sort_params
 from onestack.http.times import time_filters
 from onestack.services.image import schemas
 from onestack.services.image.models import Image, ImageMember, ImageTask
@@ -312,9 +312,7 @@ class ImageService:
             stmt = stmt.where(Image.os_hidden.is_(False))
         for key, op in (("size_min", "__ge__"), ("size_max", "__le__")):
             if key in q:
-                if not q[key].isdigit():
-                    raise BadRequest(f"{key} must be a non-negative integer.")
-                stmt = stmt.where(getattr(Image.size, op)(int(q[key])))
+                stmt = stmt.where(getattr(Image.size, op)(count_param(q[key], f"{key} must be a non-negative integer.")))
         for key in ("created_at", "updated_at"):
             if key in q:
                 for op, moment in time_filters(q[key], key):

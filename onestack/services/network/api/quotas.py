@@ -28,7 +28,7 @@ def _project(call: Call) -> str:
 
 def _limit(resource: str, value) -> int:
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and
-                                                                  value.strip().lstrip("-").isdigit())):
+                                                                  value.strip().removeprefix("-").isdecimal())):
         raise BadRequest(f"Invalid input for {resource}. Reason: '{value}' is not an integer.", kind="HTTPBadRequest")
     limit = int(value)
     if limit < UNLIMITED:

@@ -290,6 +290,6 @@ def _check_revision(row, if_match: str | None) -> None:
         return
     for part in if_match.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "revision_number" and value.isdigit() and int(value) != row.revision_number:
+        if key == "revision_number" and value.isdecimal() and int(value) != row.revision_number:
             raise PreconditionFailed(f"Constrained to {if_match}, but current revision is {row.revision_number}",
                                      kind="RevisionNumberConstraintFailed")

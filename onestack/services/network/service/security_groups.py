@@ -198,7 +198,7 @@ class SecurityGroupRules(Collection):
         if protocol is None or protocol in ("", "any"):
             return None
         text = str(protocol).lower()
-        if text.isdigit():
+        if text.isdecimal():
             if not 0 <= int(text) <= 255:
                 raise _bad(f"Security group rule protocol {protocol} not supported. Only protocol values "
                            f"[{', '.join(sorted(PROTOCOLS))}] and integer representations [0 to 255] are "
@@ -217,7 +217,7 @@ class SecurityGroupRules(Collection):
         def number(value, what: str) -> int | None:
             if value is None:
                 return None
-            if isinstance(value, str) and not value.isdigit():
+            if isinstance(value, str) and not value.isdecimal():
                 raise _bad(f"Invalid value for port {value}", "SecurityGroupInvalidPortValue")
             return int(value)
 

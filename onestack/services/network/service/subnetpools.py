@@ -23,7 +23,7 @@ def _integer(name: str, value) -> int:
     """Neutron's convert_to_int: integers or their decimal strings."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and value.strip().removeprefix("-").isdecimal():
         return int(value)
     raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not an integer.", kind="HTTPBadRequest")
 

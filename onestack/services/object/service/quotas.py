@@ -23,13 +23,13 @@ def check(changes: dict[str, str | None]) -> None:
     for key, what in ((ACCOUNT_BYTES, "quota"), (ACCOUNT_COUNT, "count quota"), (CONTAINER_BYTES, "bytes quota"),
                       (CONTAINER_COUNT, "count quota")):
         value = changes.get(key)
-        if value and not value.strip().isdigit():
+        if value and not value.strip().isdecimal():
             raise errors.BadRequest(f"Invalid {what}.")
 
 
 def _limit(meta: dict, key: str) -> int | None:
     value = meta.get(key, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() else None
 
 
 def room(account: Account, container: Container) -> int | None:

@@ -73,7 +73,7 @@ class Signed:
 
 def _expiry(value: str) -> int | None:
     """Seconds since the epoch, given as such or as ISO 8601 in UTC (``2030-01-01T00:00:00Z``)."""
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # isdigit() alone takes "²", which int() refuses
         return int(value)
     try:
         return calendar.timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ"))

@@ -210,7 +210,8 @@ def status_line(status: int) -> str:
 
 
 def quote_path(path: str) -> str:
-    return quote(path, safe="/")
+    # surrogateescape: a tar member's name that was not UTF-8 is reported with its own bytes (%FF)
+    return quote(path, safe="/", errors="surrogateescape")
 
 
 def bulk_body(content_type: str, fields: dict, problems: list[tuple[str, str]], root: str) -> bytes:

@@ -169,6 +169,6 @@ def parse_uuid(text: str, key: str) -> str:
 
 
 def parse_limit(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not text.isdecimal() or int(text) < 1:
         raise bad(f"Invalid query string parameters: Failed validating 'pattern' in limit. Got: {text}")
     return int(text)

@@ -100,7 +100,7 @@ def upload_record(name: str, volume_size: int, image_metadata: dict, disk_format
               if key not in NOT_UPLOADED and not key.startswith("os_glance")}
     record.update({"name": name, "disk_format": disk_format, "container_format": container_format,
                    "min_disk": volume_size})
-    if image_metadata.get("min_ram", "").isdigit():
+    if image_metadata.get("min_ram", "").isdecimal():
         record["min_ram"] = int(image_metadata["min_ram"])
     if visibility is not None:
         record["visibility"] = visibility

@@ -54,7 +54,7 @@ def _size(value, floor: int | None = None) -> int | None:
     """Cinder takes a size as an integer or a string of digits; at least 1 GB (or the source's size)."""
     if value is None:
         return floor
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdigit())):
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdecimal())):
         raise BadRequest(f"Invalid input received: size must be an integer (and greater than 0), got {value!r}.")
     size = int(value)
     if size <= 0 or size > 2147483647:

@@ -192,7 +192,7 @@ def _complete(req: S3) -> Response:
         if bodies.local(part.tag) != "Part":
             continue
         number, etag = bodies.text(part, "PartNumber"), bodies.text(part, "ETag")
-        if number is None or etag is None or not number.strip().isdigit():
+        if number is None or etag is None or not number.strip().isdecimal():
             raise bodies.malformed()
         wanted.append((int(number), etag.strip()))
     _, s3_etag = req.svc.multipart.complete(req.account, req.bucket, req.key, req.query["uploadId"], wanted)

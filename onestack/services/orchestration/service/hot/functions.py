@@ -219,7 +219,7 @@ class Evaluator:
         if unknown_in(args):
             return UNKNOWN
         if not isinstance(args, list) or len(args) not in (2, 3) or not isinstance(args[0], str) \
-                or not isinstance(args[1], str):
+                or not isinstance(args[1], str) or not args[0]:
             raise TemplateError(path, 'Incorrect arguments to "str_split": a delimiter, a string and an '
                                       'optional index')
         parts = args[1].split(args[0])
@@ -227,7 +227,7 @@ class Evaluator:
             return parts
         try:
             return parts[int(args[2])]
-        except (ValueError, IndexError):
+        except (ValueError, IndexError, TypeError, OverflowError):
             raise TemplateError(path, f'Incorrect index to "str_split": {args[2]!r}') from None
 
     def _digest(self, args, path):
@@ -267,6 +267,8 @@ class Evaluator:
             url += f":{port}"
         url += "/" + quote(str(args.get("path", "")).lstrip("/"))
         if args.get("query"):
+            if not isinstance(args["query"], dict):
+                raise TemplateError(path, '"make_url": "query" must be a mapping')
             url += "?" + urlencode(args["query"])
         if args.get("fragment"):
             url += "#" + quote(str(args["fragment"]))
@@ -324,6 +326,8 @@ class Evaluator:
         out: dict = {}
         for key, value in source.items():
             new_key = keys.get(key, key)
+            if isinstance(new_key, dict | list):  # a key of the map it makes: a list or map cannot be one
+                raise TemplateError(path, f'"map_replace": {new_key!r} cannot be a key')
             if new_key in out:
                 raise TemplateError(path, f'"map_replace": key collision on {new_key!r}')
             out[new_key] = values.get(value, value) if isinstance(value, str | int | float) else value
@@ -360,7 +364,10 @@ class Evaluator:
             return UNKNOWN
         if not isinstance(args, list) or len(args) != 2 or not isinstance(args[1], list | str | dict):
             raise TemplateError(path, 'Incorrect arguments to "contains": a value and a sequence')
-        return args[0] in args[1]
+        try:
+            return args[0] in args[1]
+        except TypeError:  # a non-string in a string, a list or map among a map's keys
+            raise TemplateError(path, f'"contains": {args[0]!r} cannot be in {args[1]!r}') from None
 
     # -- conditions ------------------------------------------------------------------------------------
     def _equals(self, args, path):
@@ -416,6 +423,8 @@ def _dig(value, keys: list, path: str):
         if value is UNKNOWN or value is None:
             return value
         if isinstance(value, dict):
+            if isinstance(key, dict | list):
+                raise TemplateError(path, f"Cannot index {value!r} with {key!r}")
             value = value.get(key)
         elif isinstance(value, list):
             try:
