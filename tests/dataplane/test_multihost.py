@@ -3,12 +3,15 @@ driver, data plane on) and reaching PostgreSQL through its Unix socket; their tu
 underlay bridge of the test's own.  A "guest" on each (a veth `tap<port>` in the host namespace, its peer in
 a guest namespace with the port's MAC and address) pings the other across VXLAN."""
 
+import contextlib
+import dataclasses
 import os
 import random
 import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -114,6 +117,47 @@ class Guest:
 
     def close(self) -> None:
         sh("ip", "netns", "del", self.netns, check=False)
+
+
+@dataclasses.dataclass
+class TwoHosts:
+    """A controller (one fake host, disabled by ``only_joined_hosts_schedule``) and two joined QEMU hosts on an
+    underlay of their own, with admin clients of the compute API (2.53) and of the whole cloud."""
+
+    cloud: Cloud
+    hosts: list[Host]
+    tunnels: tuple[str, str]
+    nova: httpx.Client
+    http: httpx.Client
+
+
+@contextlib.contextmanager
+def two_qemu_hosts(tmp_path) -> Iterator[TwoHosts]:
+    require_dataplane()
+    underlay, (controller, tunnel_a, tunnel_b) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:3]
+    hosts: list[Host] = []
+    with scratch_database() as url:
+        database = socket_url(url)
+        cloud = Cloud(tmp_path / "controller", database=url,
+                      settings={"compute": {"driver": "fake", "fake_hosts": 1, "host": "controller"}})
+        sh("ip", "link", "add", underlay, "type", "bridge")
+        try:
+            sh("ip", "addr", "add", f"{controller}/24", "dev", underlay)
+            sh("ip", "link", "set", underlay, "up")
+            cloud.start()
+            for letter, address in (("a", tunnel_a), ("b", tunnel_b)):
+                hosts.append(Host(underlay, str(address), tmp_path / f"host-{letter}", database, f"host-{letter}",
+                                  driver="qemu", image_dir=str(cloud.data_dir / "images")))
+            headers = {"X-Auth-Token": cloud.token()}
+            with httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={**headers, **V253}, timeout=60) as nova, \
+                    httpx.Client(base_url=cloud.url, headers=headers, timeout=120) as http:
+                only_joined_hosts_schedule(nova, hosts, 90)
+                yield TwoHosts(cloud, hosts, (str(tunnel_a), str(tunnel_b)), nova, http)
+        finally:
+            for host in hosts:  # down --purge stops any guest left under a host's data dir
+                host.close()
+            cloud.onestack("down", "--purge", check=False)
+            sh("ip", "link", "del", underlay, check=False)
 
 
 def only_joined_hosts_schedule(nova: httpx.Client, hosts: list[Host], seconds: float) -> None:

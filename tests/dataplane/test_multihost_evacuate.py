@@ -4,18 +4,13 @@ the other joined host; when the dead host's process comes back, its power sync f
 wants there and stops that QEMU, so the server runs on exactly one host."""
 
 import signal
-import uuid
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.api.helpers import name, ok, upload_image, wait
-from tests.cloudfixture import Cloud
-from tests.dataplane.kernel import free_subnet, require_dataplane, sh
-from tests.dataplane.test_multihost import V253, Host, only_joined_hosts_schedule, socket_url
+from tests.dataplane.test_multihost import two_qemu_hosts
 from tests.dataplane.test_multihost_migration import shell_of
-from tests.pgtools import scratch_database
 
 pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane"), pytest.mark.qemu, pytest.mark.postgres]
 
@@ -36,79 +31,56 @@ def qemu_pids(server_id: str) -> set[int]:
 
 
 def test_a_dead_hosts_qemu_guest_is_evacuated_and_its_leftover_stopped_when_the_host_returns(tmp_path, tiny_image):
-    require_dataplane()
-    underlay, (controller, tunnel_a, tunnel_b) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:3]
-    hosts: list[Host] = []
-    with scratch_database() as url:
-        database = socket_url(url)
-        cloud = Cloud(tmp_path / "controller", database=url,
-                      settings={"compute": {"driver": "fake", "fake_hosts": 1, "host": "controller"}})
-        sh("ip", "link", "add", underlay, "type", "bridge")
-        try:
-            sh("ip", "addr", "add", f"{controller}/24", "dev", underlay)
-            sh("ip", "link", "set", underlay, "up")
-            cloud.start()
-            for letter, address in (("a", tunnel_a), ("b", tunnel_b)):
-                hosts.append(Host(underlay, str(address), tmp_path / f"host-{letter}", database, f"host-{letter}",
-                                  driver="qemu", image_dir=str(cloud.data_dir / "images")))
-            headers = {"X-Auth-Token": cloud.token()}
-            nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={**headers, **V253}, timeout=60)
-            http = httpx.Client(base_url=cloud.url, headers=headers, timeout=120)
-            only_joined_hosts_schedule(nova, hosts, 90)
-            image = upload_image(http, tiny_image.path)
-            server_id = ok(nova.post("/servers", json={"server": {
-                "name": name("evacuee"), "imageRef": image["id"], "flavorRef": "42", "networks": "none"}}),
-                202)["server"]["id"]
+    with two_qemu_hosts(tmp_path) as two:
+        nova, http, hosts = two.nova, two.http, two.hosts
+        image = upload_image(http, tiny_image.path)
+        server_id = ok(nova.post("/servers", json={"server": {
+            "name": name("evacuee"), "imageRef": image["id"], "flavorRef": "42", "networks": "none"}}),
+            202)["server"]["id"]
 
-            def shown() -> dict:
-                server = ok(nova.get(f"/servers/{server_id}"))["server"]
-                assert server["status"] != "ERROR", server.get("fault")
-                return server
+        def shown() -> dict:
+            server = ok(nova.get(f"/servers/{server_id}"))["server"]
+            assert server["status"] != "ERROR", server.get("fault")
+            return server
 
-            source = wait(lambda: (s := shown())["status"] == "ACTIVE" and s, 120, "the server ACTIVE")[
-                "OS-EXT-SRV-ATTR:host"]
-            dead, alive = (hosts[0], hosts[1]) if source == "host-a" else (hosts[1], hosts[0])
-            (leftover,) = qemu_pids(server_id)
-            shell = shell_of(nova, server_id).ready(300)
-            shell.run("echo before > /tmp/marker")
-            shell.close()
+        source = wait(lambda: (s := shown())["status"] == "ACTIVE" and s, 120, "the server ACTIVE")[
+            "OS-EXT-SRV-ATTR:host"]
+        dead, alive = (hosts[0], hosts[1]) if source == "host-a" else (hosts[1], hosts[0])
+        (leftover,) = qemu_pids(server_id)
+        shell = shell_of(nova, server_id).ready(300)
+        shell.run("echo before > /tmp/marker")
+        shell.close()
 
-            dead.process.send_signal(signal.SIGKILL)
-            dead.process.wait(timeout=30)
-            assert qemu_pids(server_id) == {leftover}, "a QEMU daemon outlives the process that started it"
-            services = {s["host"]: s for s in ok(nova.get("/os-services"))["services"]}
-            ok(nova.put(f"/os-services/{services[dead.host]['id']}", json={"forced_down": True}))
-            answer = nova.post(f"/servers/{server_id}/action", json={"evacuate": {}})
-            assert answer.status_code == 200, answer.text
+        dead.process.send_signal(signal.SIGKILL)
+        dead.process.wait(timeout=30)
+        assert qemu_pids(server_id) == {leftover}, "a QEMU daemon outlives the process that started it"
+        services = {s["host"]: s for s in ok(nova.get("/os-services"))["services"]}
+        ok(nova.put(f"/os-services/{services[dead.host]['id']}", json={"forced_down": True}))
+        answer = nova.post(f"/servers/{server_id}/action", json={"evacuate": {}})
+        assert answer.status_code == 200, answer.text
 
-            moved = wait(lambda: (s := shown())["status"] == "ACTIVE" and s["OS-EXT-SRV-ATTR:host"] == alive.host
-                         and s, 300, "the server ACTIVE on the other host")
-            assert moved["host_status"] == "UP"
-            (migration,) = ok(nova.get("/os-migrations", params={"instance_uuid": server_id}))["migrations"]
-            assert (migration["migration_type"], migration["status"], migration["dest_compute"]) == (
-                "evacuation", "done", alive.host)
-            # made again from its image on the new host: a new boot, without what the old guest wrote in RAM
-            shell = shell_of(nova, server_id).ready(300)
-            assert "before" not in shell.run("cat /tmp/marker 2>/dev/null || echo none")
-            shell.close()
-            both = qemu_pids(server_id)
-            assert leftover in both and len(both) == 2, "until its host returns, the old guest still runs"
+        moved = wait(lambda: (s := shown())["status"] == "ACTIVE" and s["OS-EXT-SRV-ATTR:host"] == alive.host
+                     and s, 300, "the server ACTIVE on the other host")
+        assert moved["host_status"] == "UP"
+        (migration,) = ok(nova.get("/os-migrations", params={"instance_uuid": server_id}))["migrations"]
+        assert (migration["migration_type"], migration["status"], migration["dest_compute"]) == (
+            "evacuation", "done", alive.host)
+        # made again from its image on the new host: a new boot, without what the old guest wrote in RAM
+        shell = shell_of(nova, server_id).ready(300)
+        assert "before" not in shell.run("cat /tmp/marker 2>/dev/null || echo none")
+        shell.close()
+        both = qemu_pids(server_id)
+        assert leftover in both and len(both) == 2, "until its host returns, the old guest still runs"
 
-            dead.restart()
-            ok(nova.put(f"/os-services/{services[dead.host]['id']}", json={"forced_down": False}))
-            wait(lambda: leftover not in qemu_pids(server_id), 120, "the returning host to stop the leftover guest")
-            assert len(qemu_pids(server_id)) == 1
-            server = shown()
-            assert (server["status"], server["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", alive.host)
-            hypervisors = {h["hypervisor_hostname"]: h for h in ok(nova.get(
-                "/os-hypervisors/detail", headers={"X-OpenStack-Nova-API-Version": "2.1"}))["hypervisors"]}
-            assert (hypervisors[dead.host]["running_vms"], hypervisors[alive.host]["running_vms"]) == (0, 1)
+        dead.restart()
+        ok(nova.put(f"/os-services/{services[dead.host]['id']}", json={"forced_down": False}))
+        wait(lambda: leftover not in qemu_pids(server_id), 120, "the returning host to stop the leftover guest")
+        assert len(qemu_pids(server_id)) == 1
+        server = shown()
+        assert (server["status"], server["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", alive.host)
+        hypervisors = {h["hypervisor_hostname"]: h for h in ok(nova.get(
+            "/os-hypervisors/detail", headers={"X-OpenStack-Nova-API-Version": "2.1"}))["hypervisors"]}
+        assert (hypervisors[dead.host]["running_vms"], hypervisors[alive.host]["running_vms"]) == (0, 1)
 
-            ok(nova.delete(f"/servers/{server_id}"), 204)
-            wait(lambda: not qemu_pids(server_id), 120, "the guest gone after delete")
-        finally:
-            for host in hosts:  # down --purge stops any guest left under the host's data dir
-                host.close()
-            cloud.stop()
-            sh("ip", "link", "del", underlay, check=False)
-
+        ok(nova.delete(f"/servers/{server_id}"), 204)
+        wait(lambda: not qemu_pids(server_id), 120, "the guest gone after delete")
