@@ -24,7 +24,7 @@ NOVA = {"X-OpenStack-Nova-API-Version": "2.37", "Content-Type": "application/jso
 SETTINGS = {"compute": {"driver": "fake", "fake_hosts": HOSTS}, "network": {"quotas": {"port": -1}}}
 PG_ROLE = "onestack"  # the role scripts/postgres-up.sh makes, which the cloud connects as
 # seconds of an idle cloud whose statements (resyncs, periodic loops) are counted to take them off a window's
-IDLE_WINDOW = 3.0
+IDLE_WINDOW = 5.0
 
 
 class Client:
@@ -149,8 +149,8 @@ def measure_sqlite(quick: bool) -> dict:
 
 
 def measure_workers(quick: bool, workers: int = 2) -> dict:
-    """``workers`` serving processes on a scratch PostgreSQL database: the same creates and pages, then the
-    statements and transactions per server."""
+    """``workers`` serving processes on a scratch PostgreSQL database: the same creates and pages; then, on a
+    second such cloud whose every statement the server logs, the statements and transactions per server."""
     subprocess.run([str(ROOT / "scripts/postgres-up.sh")], check=True, capture_output=True)
     server = subprocess.run([str(ROOT / "scripts/postgres-up.sh"), "--url"], check=True, capture_output=True,
                             text=True).stdout.strip()
@@ -165,33 +165,40 @@ def measure_workers(quick: bool, workers: int = 2) -> dict:
             result["create_to_active"] = _create_figure(api, image, sustained)
             result[f"detail_at_{sustained}"] = _pages(target.base, api.token, 50 if quick else 200)
             result["rss_mb_after"] = rss_mb(target.pids())
-            result["per_server"] = _counted(target, image, url.rsplit("/", 1)[1], 100 if quick else 200)
-            return result
         finally:
             target.stop()
+    with scratch_postgres(server, "onestack_compute") as url:
+        assert url is not None
+        result["per_server"] = _counted(url, workers, 100 if quick else 200)
+    return result
 
 
-def _counted(target: Onestack, image: str, database: str, count: int) -> dict:
-    """Statements and transactions per server, from ``count`` creates (8 clients) with every statement of the
-    cloud's role logged; the statements the idle cloud runs in as long are taken off.  The wait for ACTIVE
+def _counted(url: str, workers: int, count: int) -> dict:
+    """Statements and transactions per server, from ``count`` creates (8 clients) on a new cloud whose every
+    statement the server logs (logging slows it: the rate is measured on a cloud that does not log); the
+    statements the idle cloud runs in as long (its periodic resyncs) are taken off.  The wait for ACTIVE
     reads the table as the postgres superuser, whose statements are not logged."""
+    database = url.rsplit("/", 1)[1]
     with pgstatements.logging(PG_ROLE, database):
-        target.restart_seconds()  # new sessions, which log
-        api = Client(target.base, _token(target))
-        before = _in_use(api)
-        idle = pgstatements.Window(PG_ROLE, database)
-        time.sleep(IDLE_WINDOW)  # a window of the idle cloud, not a wait for anything
-        background = idle.counts()
-        window = pgstatements.Window(PG_ROLE, database)
-        started = time.perf_counter()
-        _post_creates(api, image, count, 1)
-        while int(pgstatements.psql("SELECT count(*) FROM compute_instance WHERE NOT deleted "
-                                    "AND task_state IS NOT NULL", database)):
-            time.sleep(0.25)
-        seconds = time.perf_counter() - started
-        found = window.counts()
-        _check_made(api, before, count)
-    target.restart_seconds()  # sessions that no longer log
+        target = Onestack({**SETTINGS, "workers": workers, "database": url}, name="onestack-compute-pg-counted")
+        target.start()
+        try:
+            api, _, image = _prepare(target)
+            before = _in_use(api)
+            idle = pgstatements.Window(PG_ROLE, database)
+            time.sleep(IDLE_WINDOW)  # a window of the idle cloud, not a wait for anything
+            background = idle.counts()
+            window = pgstatements.Window(PG_ROLE, database)
+            started = time.perf_counter()
+            _post_creates(api, image, count, 1)
+            while int(pgstatements.psql("SELECT count(*) FROM compute_instance WHERE NOT deleted "
+                                        "AND task_state IS NOT NULL", database)):
+                time.sleep(0.25)
+            seconds = time.perf_counter() - started
+            found = window.counts()
+            _check_made(api, before, count)
+        finally:
+            target.stop()
     scale = seconds / IDLE_WINDOW
     per_server = {key: round((found[key] - background[key] * scale) / count, 1) for key in found}
     return {"servers": count, "seconds": round(seconds, 1), "logged": found,
