@@ -25,6 +25,7 @@ SETTINGS = {"compute": {"driver": "fake", "fake_hosts": HOSTS}, "network": {"quo
 PG_ROLE = "onestack"  # the role scripts/postgres-up.sh makes, which the cloud connects as
 # seconds of an idle cloud whose statements (resyncs, periodic loops) are counted to take them off a window's
 IDLE_WINDOW = 5.0
+SETTLED = 30  # statements a second of an idle cloud stays under (about 8: its resyncs)
 
 
 class Client:
@@ -173,6 +174,18 @@ def measure_workers(quick: bool, workers: int = 2) -> dict:
     return result
 
 
+def _settle(database: str) -> None:
+    """Until a second passes with fewer than ``SETTLED`` statements: a new cloud registers its hosts and
+    converges for a while after it answers, which the idle window must not take for its resyncs."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        window = pgstatements.Window(PG_ROLE, database)
+        time.sleep(1)
+        if window.counts()["statements"] < SETTLED:
+            return
+    raise RuntimeError("the new cloud did not settle within 60 s")
+
+
 def _counted(url: str, workers: int, count: int) -> dict:
     """Statements and transactions per server, from ``count`` creates (8 clients) on a new cloud whose every
     statement the server logs (logging slows it: the rate is measured on a cloud that does not log); the
@@ -185,6 +198,7 @@ def _counted(url: str, workers: int, count: int) -> dict:
         try:
             api, _, image = _prepare(target)
             before = _in_use(api)
+            _settle(database)
             idle = pgstatements.Window(PG_ROLE, database)
             time.sleep(IDLE_WINDOW)  # a window of the idle cloud, not a wait for anything
             background = idle.counts()
