@@ -1,21 +1,31 @@
 """Compute at scale on the fake driver: servers created to ACTIVE per second, the latency of a
 100-server page of ``GET /servers/detail`` with 1,000 and with 10,000 servers, and placement's claim
-rate.  One cloud with 100 fake hosts; quotas lifted for the admin project so only speed limits it."""
+rate.  One cloud with 100 fake hosts; quotas lifted for the admin project so only speed limits it.
+
+The same creates and pages are then measured on a second cloud: two serving processes (``workers: 2``) on a
+scratch PostgreSQL database, with the SQL statements and transactions one server costs from ``POST`` to
+``ACTIVE`` counted in the server's log (``bench/pgstatements.py``)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from bench import load
-from bench.targets import Onestack, password_body, rss_mb
+from bench import load, pgstatements
+from bench.targets import ROOT, Onestack, password_body, rss_mb, scratch_postgres
 
 HOSTS = 100
 # 2.37: `networks: "none"`, servers without ports (the bench measures compute, not port creation)
 NOVA = {"X-OpenStack-Nova-API-Version": "2.37", "Content-Type": "application/json"}
+SETTINGS = {"compute": {"driver": "fake", "fake_hosts": HOSTS}, "network": {"quotas": {"port": -1}}}
+PG_ROLE = "onestack"  # the role scripts/postgres-up.sh makes, which the cloud connects as
+# seconds of an idle cloud whose statements (resyncs, periodic loops) are counted to take them off a window's
+IDLE_WINDOW = 5.0
+SETTLED = 30  # statements a second of an idle cloud stays under (about 8: its resyncs)
 
 
 class Client:
@@ -49,13 +59,8 @@ def _in_use(api: Client) -> int:
     return api.call("GET", "/compute/v2.1/limits", headers=NOVA)["limits"]["absolute"]["totalInstancesUsed"]
 
 
-def _create(api: Client, image: str, count: int, batch: int) -> float:
-    """Create ``count`` servers (``batch`` per request, 8 clients at once); seconds until all are ACTIVE.
-    Every create answers with its servers in BUILD, so once the requests are done and no server is in
-    BUILD (nor in ERROR), every one of them is ACTIVE."""
-    before = _in_use(api)
-    started = time.perf_counter()
-
+def _post_creates(api: Client, image: str, count: int, batch: int) -> None:
+    """``count`` servers asked for, ``batch`` per request, 8 clients at once."""
     def one(_):
         body = {"server": {"name": "bench", "imageRef": image, "flavorRef": "42", "networks": "none",
                            "min_count": batch, "max_count": batch}}
@@ -63,13 +68,26 @@ def _create(api: Client, image: str, count: int, batch: int) -> float:
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(one, range(count // batch)))
-    while _one(api, "BUILD"):
-        time.sleep(0.25)
-    seconds = time.perf_counter() - started
+
+
+def _check_made(api: Client, before: int, count: int) -> None:
     if _one(api, "ERROR"):
         raise RuntimeError("servers went to ERROR during the benchmark")
     if _in_use(api) != before + count:
         raise RuntimeError(f"expected {before + count} servers, the cloud counts {_in_use(api)}")
+
+
+def _create(api: Client, image: str, count: int, batch: int) -> float:
+    """Create ``count`` servers (``batch`` per request, 8 clients at once); seconds until all are ACTIVE.
+    Every create answers with its servers in BUILD, so once the requests are done and no server is in
+    BUILD (nor in ERROR), every one of them is ACTIVE."""
+    before = _in_use(api)
+    started = time.perf_counter()
+    _post_creates(api, image, count, batch)
+    while _one(api, "BUILD"):
+        time.sleep(0.25)
+    seconds = time.perf_counter() - started
+    _check_made(api, before, count)
     return seconds
 
 
@@ -81,39 +99,124 @@ def _pages(base: str, token: str, samples: int) -> dict:
             for size in (10, 100, 1000)}
 
 
+def _prepare(target: Onestack) -> tuple[Client, str, str]:
+    """A client of the admin project with its compute quotas lifted, the project's id and an image to boot."""
+    token = _token(target)
+    api = Client(target.base, token)
+    project = api.call("GET", "/identity/v3/auth/tokens", headers={"X-Subject-Token": token})["token"]["project"]
+    api.call("PUT", f"/compute/v2.1/os-quota-sets/{project['id']}",
+             {"quota_set": {"instances": -1, "cores": -1, "ram": -1}}, NOVA)
+    image = api.call("POST", "/image/v2/images", {"name": "bench", "disk_format": "raw",
+                                                  "container_format": "bare"})["id"]
+    req = urllib.request.Request(f"{target.base}/image/v2/images/{image}/file", data=b"\0" * 4096, method="PUT",
+                                 headers={"X-Auth-Token": token, "Content-Type": "application/octet-stream"})
+    urllib.request.urlopen(req, timeout=30).read()
+    return api, project["id"], image
+
+
+def _create_figure(api: Client, image: str, count: int) -> dict:
+    seconds = _create(api, image, count, batch=1)
+    return {"servers": count, "seconds": round(seconds, 1), "servers_per_second": round(count / seconds, 1),
+            "clients": 8, "per_request": 1}
+
+
 def measure(quick: bool) -> dict:
-    target = Onestack({"compute": {"driver": "fake", "fake_hosts": HOSTS}, "network": {"quotas": {"port": -1}}},
-                      name="onestack-compute")
+    result = measure_sqlite(quick)
+    result["postgresql_2_workers"] = measure_workers(quick)
+    return result
+
+
+def measure_sqlite(quick: bool) -> dict:
+    """One serving process on SQLite: creates, pages at 1,000 and 10,000 servers, placement claims."""
+    target = Onestack(SETTINGS, name="onestack-compute")
     target.start()
     try:
-        token = _token(target)
-        api = Client(target.base, token)
-        project = api.call("GET", "/identity/v3/auth/tokens", headers={"X-Subject-Token": token})["token"]["project"]
-        api.call("PUT", f"/compute/v2.1/os-quota-sets/{project['id']}",
-                 {"quota_set": {"instances": -1, "cores": -1, "ram": -1}}, NOVA)
-        image = api.call("POST", "/image/v2/images", {"name": "bench", "disk_format": "raw",
-                                                      "container_format": "bare"})["id"]
-        req = urllib.request.Request(f"{target.base}/image/v2/images/{image}/file", data=b"\0" * 4096, method="PUT",
-                                     headers={"X-Auth-Token": token, "Content-Type": "application/octet-stream"})
-        urllib.request.urlopen(req, timeout=30).read()
-        result: dict = {"hosts": HOSTS, "driver": "fake"}
+        api, project_id, image = _prepare(target)
+        result: dict = {"hosts": HOSTS, "driver": "fake", "workers": 1, "database": "sqlite"}
         sustained = 500 if quick else 1000
-        seconds = _create(api, image, sustained, batch=1)
-        result["create_to_active"] = {"servers": sustained, "seconds": round(seconds, 1),
-                                      "servers_per_second": round(sustained / seconds, 1),
-                                      "clients": 8, "per_request": 1}
-        result[f"detail_at_{sustained}"] = _pages(target.base, token, 50 if quick else 200)
+        result["create_to_active"] = _create_figure(api, image, sustained)
+        result[f"detail_at_{sustained}"] = _pages(target.base, api.token, 50 if quick else 200)
         if not quick:
             fill = 9000
             seconds = _create(api, image, fill, batch=50)
             result["fill_to_10000"] = {"servers": fill, "seconds": round(seconds, 1),
                                        "servers_per_second": round(fill / seconds, 1), "per_request": 50}
-            result["detail_at_10000"] = _pages(target.base, token, 200)
-        result["placement_claims"] = _claims(api, project["id"], 300 if quick else 1000)
+            result["detail_at_10000"] = _pages(target.base, api.token, 200)
+        result["placement_claims"] = _claims(api, project_id, 300 if quick else 1000)
         result["rss_mb_after"] = rss_mb(target.pids())
         return result
     finally:
         target.stop()
+
+
+def measure_workers(quick: bool, workers: int = 2) -> dict:
+    """``workers`` serving processes on a scratch PostgreSQL database: the same creates and pages; then, on a
+    second such cloud whose every statement the server logs, the statements and transactions per server."""
+    subprocess.run([str(ROOT / "scripts/postgres-up.sh")], check=True, capture_output=True)
+    server = subprocess.run([str(ROOT / "scripts/postgres-up.sh"), "--url"], check=True, capture_output=True,
+                            text=True).stdout.strip()
+    with scratch_postgres(server, "onestack_compute") as url:
+        assert url is not None
+        target = Onestack({**SETTINGS, "workers": workers, "database": url}, name="onestack-compute-pg")
+        target.start()
+        try:
+            api, _, image = _prepare(target)
+            result: dict = {"hosts": HOSTS, "driver": "fake", "workers": workers, "database": "postgresql"}
+            sustained = 500 if quick else 1000
+            result["create_to_active"] = _create_figure(api, image, sustained)
+            result[f"detail_at_{sustained}"] = _pages(target.base, api.token, 50 if quick else 200)
+            result["rss_mb_after"] = rss_mb(target.pids())
+        finally:
+            target.stop()
+    with scratch_postgres(server, "onestack_compute") as url:
+        assert url is not None
+        result["per_server"] = _counted(url, workers, 100 if quick else 200)
+    return result
+
+
+def _settle(database: str) -> None:
+    """Until a second passes with fewer than ``SETTLED`` statements: a new cloud registers its hosts and
+    converges for a while after it answers, which the idle window must not take for its resyncs."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        window = pgstatements.Window(PG_ROLE, database)
+        time.sleep(1)
+        if window.counts()["statements"] < SETTLED:
+            return
+    raise RuntimeError("the new cloud did not settle within 60 s")
+
+
+def _counted(url: str, workers: int, count: int) -> dict:
+    """Statements and transactions per server, from ``count`` creates (8 clients) on a new cloud whose every
+    statement the server logs (logging slows it: the rate is measured on a cloud that does not log); the
+    statements the idle cloud runs in as long (its periodic resyncs) are taken off.  The wait for ACTIVE
+    reads the table as the postgres superuser, whose statements are not logged."""
+    database = url.rsplit("/", 1)[1]
+    with pgstatements.logging(PG_ROLE, database):
+        target = Onestack({**SETTINGS, "workers": workers, "database": url}, name="onestack-compute-pg-counted")
+        target.start()
+        try:
+            api, _, image = _prepare(target)
+            before = _in_use(api)
+            _settle(database)
+            idle = pgstatements.Window(PG_ROLE, database)
+            time.sleep(IDLE_WINDOW)  # a window of the idle cloud, not a wait for anything
+            background = idle.counts()
+            window = pgstatements.Window(PG_ROLE, database)
+            started = time.perf_counter()
+            _post_creates(api, image, count, 1)
+            while int(pgstatements.psql("SELECT count(*) FROM compute_instance WHERE NOT deleted "
+                                        "AND task_state IS NOT NULL", database)):
+                time.sleep(0.25)
+            seconds = time.perf_counter() - started
+            found = window.counts()
+            _check_made(api, before, count)
+        finally:
+            target.stop()
+    scale = seconds / IDLE_WINDOW
+    per_server = {key: round((found[key] - background[key] * scale) / count, 1) for key in found}
+    return {"servers": count, "seconds": round(seconds, 1), "logged": found,
+            "idle_in_window": {key: round(value * scale) for key, value in background.items()}, **per_server}
 
 
 def _claims(api: Client, project_id: str, count: int) -> dict:
@@ -134,19 +237,32 @@ def _claims(api: Client, project_id: str, count: int) -> dict:
 
 
 def table(found: dict) -> str:
-    lines = [f"compute on {found['hosts']} fake hosts"]
-    create = found["create_to_active"]
-    lines.append(f"  create -> ACTIVE, 8 clients: {create['servers_per_second']} servers/s "
-                 f"({create['servers']} in {create['seconds']} s)")
+    lines = [f"compute on {found['hosts']} fake hosts, one serving process on SQLite"]
+    lines += _cloud_lines(found)
     if "fill_to_10000" in found:
         fill = found["fill_to_10000"]
         lines.append(f"  fill to 10,000 ({fill['per_request']} per request): {fill['servers_per_second']} servers/s")
+    claims = found["placement_claims"]
+    lines.append(f"  placement claims, 8 clients: {claims['claims_per_second']}/s")
+    pg = found.get("postgresql_2_workers")
+    if pg:
+        lines.append(f"compute on {pg['hosts']} fake hosts, {pg['workers']} serving processes on PostgreSQL")
+        lines += _cloud_lines(pg)
+        cost = pg["per_server"]
+        lines.append(f"  per server, POST to ACTIVE ({cost['servers']} servers, the idle cloud's own taken off): "
+                     f"{cost['statements']} statements ({cost['pings']} of them pool pings), "
+                     f"{cost['transactions']} transactions, {cost['write_transactions']} writing")
+    return "\n".join(lines)
+
+
+def _cloud_lines(found: dict) -> list[str]:
+    create = found["create_to_active"]
+    lines = [f"  create -> ACTIVE, 8 clients: {create['servers_per_second']} servers/s "
+             f"({create['servers']} in {create['seconds']} s)"]
     for key in (k for k in found if k.startswith("detail_at_")):
         label = f"{int(key.rsplit('_', 1)[1]):,}"
         for size, page in found[key].items():
             lines.append(f"  GET /servers/detail?{size.replace('_', '=')} with {label} servers: "
                          f"p50 {page['p50_ms']} ms, p99 {page['p99_ms']} ms")
-    claims = found["placement_claims"]
-    lines.append(f"  placement claims, 8 clients: {claims['claims_per_second']}/s")
     lines.append(f"  RSS after: {found['rss_mb_after']} MB")
-    return "\n".join(lines)
+    return lines

@@ -180,9 +180,9 @@ def main() -> int:
                      "load_generator": "sequential: Python http.client, one keep-alive connection; "
                                        "concurrent: wrk -t2 -c8 on the same machine",
                      "parts_measured": chosen}
-    for name, (_, keys, _) in PARTS.items():
-        if name not in chosen:
-            results.update({k: previous[k] for k in keys if k in previous})
+    # every figure of the last run that the chosen parts do not write is kept, whatever part wrote it
+    written = {key for name in chosen for key in PARTS[name][1]}
+    results.update({k: v for k, v in previous.items() if k not in results and k not in written})
     for name in chosen:
         run, _, show = PARTS[name]
         results.update(run(args))

@@ -24,7 +24,6 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: bench/ is a package of the checkout
     sys.path.insert(0, str(ROOT))
 
-from bench.targets import WORK, Onestack, password_body  # noqa: E402
+from bench.targets import WORK, Onestack, password_body, scratch_postgres  # noqa: E402
 
 PASSWORD = "load-tenant-secret"
 # what bench/locustfile.py names its requests: a run that did not do one of them did not test it
@@ -138,26 +137,6 @@ def failures(failures_csv: Path) -> list[dict]:
     with failures_csv.open() as fh:
         return [{"operation": row["Name"], "error": row["Error"][:300], "count": int(row["Occurrences"])}
                 for row in csv.DictReader(fh)]
-
-
-@contextlib.contextmanager
-def scratch_postgres(server: str | None) -> Iterator[str | None]:
-    """A new database on the PostgreSQL server ``server``, dropped afterwards (None: SQLite)."""
-    if not server:
-        yield None
-        return
-    from sqlalchemy import create_engine, text
-
-    name = f"onestack_load_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{server}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def run(args) -> dict:

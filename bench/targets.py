@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import os
@@ -11,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.error import URLError
 from urllib.request import Request, urlopen
@@ -56,6 +59,26 @@ def password_body(user: str, password: str, project: str) -> bytes:
     return json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
         "name": user, "domain": {"id": "default"}, "password": password}}},
         "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}).encode()
+
+
+@contextlib.contextmanager
+def scratch_postgres(server: str | None, prefix: str = "onestack_load") -> Iterator[str | None]:
+    """A new database on the PostgreSQL server ``server``, dropped afterwards (None: SQLite)."""
+    if not server:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{server}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 class Onestack:

@@ -177,11 +177,12 @@ class InstanceReconciler:
             if waiting is not None:
                 return waiting
         driver = self.hosts.driver(instance.host)
-        driver.spawn(self.specs.spec(instance))
+        ports = self.networking.ports(instance.id)  # read once: the guest's NICs, then the ports made ACTIVE
+        driver.spawn(self.specs.spec(instance, ports=ports))
         unshelving = SHELVED_IMAGE in (instance.task_args or {})
         event = (("unshelve", "compute_unshelve_instance", "Success") if unshelving
                  else ("create", "compute__do_build_and_run_instance", "Success"))
-        self.networking.mark_active(instance)
+        self.networking.mark_active(instance, ports)
         self.records.advance(instance.id, st.SPAWNING, event=event, vm_state=st.ACTIVE, task_state=None,
                              power_state=int(PowerState.RUNNING), progress=100,
                              **({"task_args": {}} if unshelving else {"launched_at": utcnow()}))

@@ -13,6 +13,7 @@ from onestack.services.compute.service import guest_metadata
 from onestack.services.compute.service.networking import InstanceNetworking
 from onestack.services.compute.service.shelving import SHELVED_IMAGE
 from onestack.services.image.public import Images
+from onestack.services.network.public import PortInfo
 
 
 class GuestSpecs:
@@ -24,11 +25,13 @@ class GuestSpecs:
         self.config_drives = config_drives
         self.volumes = volumes
 
-    def spec(self, instance: Instance, flavor: dict | None = None, image_ref: str | None = None) -> InstanceSpec:
+    def spec(self, instance: Instance, flavor: dict | None = None, image_ref: str | None = None,
+             ports: list[PortInfo] | None = None) -> InstanceSpec:
         """The guest as the instance row describes it; ``flavor`` and ``image_ref`` override the row's
-        (a resize reverting to the old flavor, a rescue booting another image)."""
+        (a resize reverting to the old flavor, a rescue booting another image); ``ports``: its ports, when the
+        caller has just read them."""
         flavor = flavor or instance.flavor
-        nics = self.networking.nics(instance)
+        nics = self.networking.nics(instance, ports)
         image_ref = image_ref or (instance.task_args or {}).get(SHELVED_IMAGE) or instance.image_ref
         volumes = self.volumes(instance.id)
         return InstanceSpec(

@@ -146,10 +146,10 @@ class InstanceNetworking:
         """An offloaded server keeps its ports (and addresses) but is bound to no host."""
         self.network.unbind_ports([p.id for p in self.ports(instance.id)])
 
-    def mark_active(self, instance: Instance) -> None:
-        """The instance's ports are up with it (on hosts the data plane wires, it reports them once plugged
-        instead)."""
-        self._up(instance, self.ports(instance.id))
+    def mark_active(self, instance: Instance, ports: list[PortInfo] | None = None) -> None:
+        """The instance's ports (``ports`` when the caller has just read them) are up with it (on hosts the data
+        plane wires, it reports them once plugged instead)."""
+        self._up(instance, self.ports(instance.id) if ports is None else ports)
 
     def _up(self, instance: Instance, ports: list[PortInfo]) -> None:
         if instance.host in self._wired_hosts:
@@ -163,8 +163,8 @@ class InstanceNetworking:
         self.network.let_go_ports([p.id for p in ports if p.id in given])
         self.network.delete_ports([p.id for p in ports if p.id not in given])
 
-    def nics(self, instance: Instance) -> list[NIC]:
-        return [nic(p) for p in self.ports(instance.id)]
+    def nics(self, instance: Instance, ports: list[PortInfo] | None = None) -> list[NIC]:
+        return [nic(p) for p in (self.ports(instance.id) if ports is None else ports)]
 
     def instance_at(self, address: str, network_id: str | None = None, router_id: str | None = None) -> str | None:
         """The instance whose port holds ``address`` on that network, or on a network attached to that
