@@ -187,6 +187,9 @@ def test_snapshots_are_taken_listed_restored_and_deleted(heat):
                 "outputs": {"value": {"value": {"get_attr": ["kept", "output"]}}}}
     stack = heat.created(template)
     snapshots = f"{heat.path(stack)}/snapshots"
+    # a body that is not an object, or a name that is not a string, is refused (the fuzz found a 500)
+    for bad in ([["a"], []], {"name": 5}):
+        assert heat.http.post(snapshots, json=bad).status_code == 400, bad
     taken = ok(heat.http.post(snapshots, json={"name": "first"}))
     assert taken["name"] == "first" and taken["status"] in ("IN_PROGRESS", "COMPLETE")
     stack = heat.settle(stack)

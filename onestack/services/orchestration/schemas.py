@@ -35,3 +35,4 @@ template_validate = {
 }
 
 stack_action = {"type": "object", "minProperties": 1, "maxProperties": 1}
+snapshot_create = {"type": "object", "properties": {"name": {"type": ["string", "null"], "maxLength": 255}}}

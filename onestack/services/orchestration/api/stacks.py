@@ -148,8 +148,6 @@ def abandon_stack(call: Call) -> dict:
 
 def take_snapshot(call: Call) -> dict:
     name = (call.body or {}).get("name")
-    if name is not None and not isinstance(name, str):
-        raise BadRequest("The snapshot's name must be a string")
     taken = orchestration(call).take_snapshot(call.ctx, stack(call, "stacks:show"), name)
     return snapshot_view(taken)
 
@@ -227,7 +225,7 @@ ROUTES = [
     route(f"{STACK}/preview", "PUT", preview_update, schema=schemas.stack_update),
     route(f"{STACK}/preview", "PATCH", preview_update_patch, schema=schemas.stack_update),
     route(f"{STACK}/abandon", "DELETE", abandon_stack),
-    route(f"{STACK}/snapshots", "POST", take_snapshot),
+    route(f"{STACK}/snapshots", "POST", take_snapshot, schema=schemas.snapshot_create),
     route(f"{STACK}/snapshots", "GET", list_snapshots),
     route(f"{STACK}/snapshots/{{snapshot_id}}", "GET", show_snapshot),
     route(f"{STACK}/snapshots/{{snapshot_id}}", "DELETE", delete_snapshot, status=204),
