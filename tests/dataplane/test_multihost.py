@@ -132,14 +132,20 @@ class TwoHosts:
 
 
 @contextlib.contextmanager
-def two_qemu_hosts(tmp_path) -> Iterator[TwoHosts]:
+def two_qemu_hosts(tmp_path, network_node: bool = False) -> Iterator[TwoHosts]:
+    """``network_node``: the controller runs the data plane too, DHCP and metadata for every host's guests
+    across VXLAN on the underlay."""
     require_dataplane()
     underlay, (controller, tunnel_a, tunnel_b) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:3]
+    settings: dict = {"compute": {"driver": "fake", "fake_hosts": 1, "host": "controller"}}
+    if network_node:
+        vni = random.randrange(100000, 16000000)
+        settings["network"] = {"dataplane": True, "physical_networks": {}, "vni_ranges": [[vni, vni + 9]],
+                               "tunnel_ip": str(controller)}
     hosts: list[Host] = []
     with scratch_database() as url:
         database = socket_url(url)
-        cloud = Cloud(tmp_path / "controller", database=url,
-                      settings={"compute": {"driver": "fake", "fake_hosts": 1, "host": "controller"}})
+        cloud = Cloud(tmp_path / "controller", database=url, settings=settings)
         sh("ip", "link", "add", underlay, "type", "bridge")
         try:
             sh("ip", "addr", "add", f"{controller}/24", "dev", underlay)
@@ -249,75 +255,49 @@ def test_real_guests_on_two_joined_hosts_reach_each_other_and_the_controllers_dh
                                                                                                  tiny_image):
     """QEMU guests on hosts A and B: each gets its address from the controller's dnsmasq and its identity
     from the controller's metadata proxy, both across VXLAN, and pings the other host's guest."""
-    require_dataplane()
-    underlay, (controller, tunnel_a, tunnel_b) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:3]
-    vni = random.randrange(100000, 16000000)
-    hosts: list[Host] = []
-    with scratch_database() as url:
-        database = socket_url(url)
-        # the controller is the network node: DHCP and metadata for every host's guests, on the underlay too
-        cloud = Cloud(tmp_path / "controller", database=url, settings={
-            "compute": {"driver": "fake", "fake_hosts": 1, "host": "controller"},
-            "network": {"dataplane": True, "physical_networks": {}, "vni_ranges": [[vni, vni + 9]],
-                        "tunnel_ip": str(controller)}})
-        sh("ip", "link", "add", underlay, "type", "bridge")
-        try:
-            sh("ip", "addr", "add", f"{controller}/24", "dev", underlay)
-            sh("ip", "link", "set", underlay, "up")
-            cloud.start()
-            for letter, address in (("a", tunnel_a), ("b", tunnel_b)):
-                hosts.append(Host(underlay, str(address), tmp_path / f"host-{letter}", database, f"host-{letter}",
-                                  driver="qemu", image_dir=str(cloud.data_dir / "images")))
-            headers = {"X-Auth-Token": cloud.token()}
-            nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={**headers, **V253}, timeout=60)
-            http = httpx.Client(base_url=cloud.url, headers=headers, timeout=120)
-            only_joined_hosts_schedule(nova, hosts, 90)
-            image = upload_image(http, tiny_image.path)
-            net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
-            ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
-                                                                  "cidr": "10.79.1.0/24"}}), 201)
-            ports = [ok(http.post("/network/v2.0/ports", json={"port": {"network_id": net["id"]}}), 201)["port"]
-                     for _ in hosts]
-            addresses = [p["fixed_ips"][0]["ip_address"] for p in ports]
-            group = ok(nova.post("/os-server-groups", json={"server_group": {"name": name("g"),
-                                                                             "policies": ["anti-affinity"]}}))
-            servers = [ok(nova.post("/servers", json={
-                "server": {"name": f"vm-{i}", "imageRef": image["id"], "flavorRef": "42",
-                           "networks": [{"port": port["id"]}],
-                           "user_data": probes.user_data((addresses[1 - i], 120))},
-                "os:scheduler_hints": {"group": group["server_group"]["id"]}}), 202)["server"]["id"]
-                for i, port in enumerate(ports)]
+    with two_qemu_hosts(tmp_path, network_node=True) as two:
+        hosts, nova, http = two.hosts, two.nova, two.http
+        image = upload_image(http, tiny_image.path)
+        net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
+        ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                              "cidr": "10.79.1.0/24"}}), 201)
+        ports = [ok(http.post("/network/v2.0/ports", json={"port": {"network_id": net["id"]}}), 201)["port"]
+                 for _ in hosts]
+        addresses = [p["fixed_ips"][0]["ip_address"] for p in ports]
+        group = ok(nova.post("/os-server-groups", json={"server_group": {"name": name("g"),
+                                                                         "policies": ["anti-affinity"]}}))
+        servers = [ok(nova.post("/servers", json={
+            "server": {"name": f"vm-{i}", "imageRef": image["id"], "flavorRef": "42",
+                       "networks": [{"port": port["id"]}],
+                       "user_data": probes.user_data((addresses[1 - i], 120))},
+            "os:scheduler_hints": {"group": group["server_group"]["id"]}}), 202)["server"]["id"]
+            for i, port in enumerate(ports)]
 
-            def placed(server_id):
-                shown = ok(nova.get(f"/servers/{server_id}"))["server"]
-                assert shown["status"] != "ERROR", shown.get("fault")
-                return shown["OS-EXT-SRV-ATTR:host"] if shown["status"] == "ACTIVE" else None
+        def placed(server_id):
+            shown = ok(nova.get(f"/servers/{server_id}"))["server"]
+            assert shown["status"] != "ERROR", shown.get("fault")
+            return shown["OS-EXT-SRV-ATTR:host"] if shown["status"] == "ACTIVE" else None
 
-            where = [wait(lambda s=s: placed(s), 120, "a server ACTIVE") for s in servers]
-            assert sorted(where) == ["host-a", "host-b"]
+        where = [wait(lambda s=s: placed(s), 120, "a server ACTIVE") for s in servers]
+        assert sorted(where) == ["host-a", "host-b"]
 
-            def console(server_id: str) -> str:  # the controller's API asks the guest's host over its link
-                return console_output(nova, server_id)
+        def console(server_id: str) -> str:  # the controller's API asks the guest's host over its link
+            return console_output(nova, server_id)
 
-            for i, (server_id, host) in enumerate(zip(servers, where, strict=True)):
-                try:
-                    log = wait(lambda s=server_id: probes.found(console(s), 1) and console(s), 300,
-                               f"vm-{i}'s probe on {host}", every=1)
-                except AssertionError as exc:
-                    raise AssertionError(f"{exc}; its console:\n{console(server_id)}") from None
-                assert f"hostname=vm-{i} addresses={addresses[i]} source=metadata-service" in log, log
-                assert probes.found(log, 1) == {f"reach {addresses[1 - i]}": "yes"}, log
-            # the serial console of a joined host's guest, through the controller's proxy and that host's link
-            url = ok(nova.post(f"/servers/{servers[1]}/remote-consoles", json={
-                "remote_console": {"protocol": "serial", "type": "serial"}}))["remote_console"]["url"]
-            assert serial.shell_answers(url)
-            for server_id in servers:
-                ok(nova.delete(f"/servers/{server_id}"), 204)
-            for server_id in servers:
-                wait(lambda s=server_id: nova.get(f"/servers/{s}").status_code == 404, 120, "the server to go")
-            assert [h.stop() for h in hosts] == [0, 0]
-        finally:
-            for host in hosts:
-                host.close()
-            cloud.onestack("down", "--purge", check=False)  # its agent's links and firewall rules too
-            sh("ip", "link", "del", underlay, check=False)
+        for i, (server_id, host) in enumerate(zip(servers, where, strict=True)):
+            try:
+                log = wait(lambda s=server_id: probes.found(console(s), 1) and console(s), 300,
+                           f"vm-{i}'s probe on {host}", every=1)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}; its console:\n{console(server_id)}") from None
+            assert f"hostname=vm-{i} addresses={addresses[i]} source=metadata-service" in log, log
+            assert probes.found(log, 1) == {f"reach {addresses[1 - i]}": "yes"}, log
+        # the serial console of a joined host's guest, through the controller's proxy and that host's link
+        url = ok(nova.post(f"/servers/{servers[1]}/remote-consoles", json={
+            "remote_console": {"protocol": "serial", "type": "serial"}}))["remote_console"]["url"]
+        assert serial.shell_answers(url)
+        for server_id in servers:
+            ok(nova.delete(f"/servers/{server_id}"), 204)
+        for server_id in servers:
+            wait(lambda s=server_id: nova.get(f"/servers/{s}").status_code == 404, 120, "the server to go")
+        assert [h.stop() for h in hosts] == [0, 0]
