@@ -39,6 +39,14 @@ FAILED = {"create": "error", "extend": "error_extending", "delete": "error_delet
 TASK_ERRORS = (VolumeFileError, PeerError)
 
 
+
+def _snapshot_restored(session, volume: Volume) -> None:
+    """The snapshot a revert read from is ``available`` again, in the transaction that ends the revert (done
+    or failed): apart, a reader or a crash between the two writes saw the volume done and the snapshot still
+    ``restoring``, a state no task would ever end."""
+    session.execute(update(Snapshot).where(Snapshot.id == volume.task_args["snapshot_id"],
+                                           Snapshot.status == "restoring").values(status="available"))
+
 class Reconciler:
     def __init__(self, db: Database, stores: VolumeStores, image_api: ImageAPI | None = None,
                  backup_stores: BackupStores | None = None, guests: GuestVolumes | None = None):
@@ -124,13 +132,13 @@ class Reconciler:
                 values["status"] = FAILED[row.task]
             if row.task == "create":
                 self._discard(row)
-            if row.task == "revert":
-                self._snapshot_restored(row)
         else:
             values["status"] = FAILED[row.task]
         with self.db.write() as session:
             changed = session.execute(update(model).where(model.id == row.id, model.task == row.task)
                                       .values(**values)).rowcount
+            if changed and model is Volume and row.task == "revert":
+                _snapshot_restored(session, row)
             if changed and not getattr(row, "hidden", False):
                 messages.record(session, row.project_id, *_what(row), reason)
 
@@ -180,14 +188,7 @@ class Reconciler:
         elif volume.task == "revert":
             store.revert_to_snapshot(volume.id, volume.task_args["snapshot_id"], **key)
             self._done(Volume, volume, "available")
-            self._snapshot_restored(volume)
         return None
-
-    def _snapshot_restored(self, volume: Volume) -> None:
-        """The snapshot a revert read from is ``available`` again (the revert done or failed)."""
-        with self.db.write() as session:
-            session.execute(update(Snapshot).where(Snapshot.id == volume.task_args["snapshot_id"],
-                                                   Snapshot.status == "restoring").values(status="available"))
 
     def _extend(self, store, volume: Volume) -> None:
         """An attached volume (3.42) grows through the guests that hold it open (compute's
@@ -325,7 +326,10 @@ class Reconciler:
         if model is Volume:
             values.update(task_token=None, task_args=None, previous_status=None)
         with self.db.write() as session:
-            session.execute(update(model).where(model.id == row.id, model.task == row.task).values(**values))
+            changed = session.execute(update(model).where(model.id == row.id, model.task == row.task)
+                                      .values(**values)).rowcount
+            if changed and model is Volume and row.task == "revert":
+                _snapshot_restored(session, row)
 
     # -- after a crash ---------------------------------------------------------------------------------
     def recover(self) -> None:
