@@ -104,6 +104,16 @@ def tiny_image(cloud):
     return image["id"]
 
 
+def said(page, text: str, timeout_ms: int = 20_000) -> None:
+    """Wait for the page to show a message with ``text``; when it does not, fail with the messages it shows
+    instead (a refused form answers with its error, which says why)."""
+    try:
+        page.locator(".flash", has_text=text).first.wait_for(timeout=timeout_ms)
+    except playwright_api.TimeoutError:
+        shown = [m.strip() for m in page.locator(".flash").all_inner_texts()]
+        pytest.fail(f"no message {text!r} on {page.url}; it shows {shown}")
+
+
 def boot(cloud, token: str, image_id: str, server_name: str, networks: str | list = "none") -> dict:
     with api(cloud, token, "compute/v2.1") as nova:
         nova.headers["OpenStack-API-Version"] = "compute 2.79"

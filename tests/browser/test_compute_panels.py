@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from tests.api.helpers import member_of_new_project, name, ok, wait
-from tests.browser.conftest import IMAGE_BYTES, LIVE_TIMEOUT_MS, api, boot
+from tests.browser.conftest import IMAGE_BYTES, LIVE_TIMEOUT_MS, api, boot, said
 
 pytestmark = pytest.mark.browser
 
@@ -268,7 +268,7 @@ def test_snapshot_resize_shelve_and_rebuild_from_the_row(cloud, dashboard, demo_
     snapshot = name("snap")
     page.fill("#instance-form input[name=name]", snapshot)
     page.click("#instance-form button.primary")
-    page.wait_for_selector(f"text=Snapshot {snapshot} requested")
+    said(page, f"Snapshot {snapshot} requested")
     with api(cloud, demo_token, "image/v2") as glance:
         assert ok(glance.get("/images", params={"name": snapshot}))["images"]
     with api(cloud, demo_token, "compute/v2.1") as nova:
@@ -282,10 +282,10 @@ def test_snapshot_resize_shelve_and_rebuild_from_the_row(cloud, dashboard, demo_
     new_flavor = flavor.inner_text().split(" — ")[0]
     page.select_option("#instance-form select[name=flavor]", flavor.get_attribute("value"))
     page.click("#instance-form button.primary")
-    page.wait_for_selector("text=Resizing")
+    said(page, "Resizing")
     status("VERIFY_RESIZE")
     menu("confirm-resize")
-    page.wait_for_selector("text=Confirm resize: requested.")
+    said(page, "Confirm resize: requested.")
     status("ACTIVE")
     assert new_flavor in row.inner_text()
 
@@ -297,7 +297,7 @@ def test_snapshot_resize_shelve_and_rebuild_from_the_row(cloud, dashboard, demo_
     menu("rebuild")
     page.select_option("#instance-form select[name=image]", tiny_image)
     page.click("#instance-form button.primary")
-    page.wait_for_selector("text=Rebuilding the instance.")
+    said(page, "Rebuilding the instance.")
     status("ACTIVE")
     with api(cloud, demo_token, "compute/v2.1") as nova:
         ok(nova.delete(f"/servers/{server['id']}"), 204)
