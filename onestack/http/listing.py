@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Boolean, Integer, Select, and_, asc, desc, func, or_
 
 from onestack.http.errors import BadRequest, NotFound
+from onestack.http.numbers import decimal
 
 OPERATORS = ("contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "equals", "iequals")
 MAX_LIMIT = 1000
@@ -40,9 +41,10 @@ def coerce_filter(column, value: str):
 def count_param(raw: str, message: str) -> int:
     """A non-negative count from a query parameter (``minRam``, ``size_min``): ASCII digits within what SQL
     binds (64 bits); a 400 with ``message`` otherwise."""
-    if not (raw.isascii() and raw.isdigit()) or int(raw) >= 2**63:
+    count = decimal(raw)
+    if count is None or count >= 2**63:
         raise BadRequest(message)
-    return int(raw)
+    return count
 
 
 def apply_filters(stmt: Select, model, query, fields: dict[str, str]) -> Select:
@@ -102,9 +104,10 @@ def apply_sort(stmt: Select, model, keys: list[str], dirs: list[str], sortable: 
 def parse_offset(query) -> int:
     """Nova's and Cinder's ``offset``: how many rows of the list to skip."""
     raw = query.get("offset", "0")
-    if not (raw.isascii() and raw.isdigit()):  # isdigit() alone takes "²", which int() refuses
+    offset = decimal(raw)
+    if offset is None:
         raise BadRequest(f"Invalid offset: {raw}.")
-    return int(raw)
+    return offset
 
 
 def parse_limit(query, default: int | None = None) -> int | None:

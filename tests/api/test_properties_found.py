@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.api.helpers import nova
+from tests.api.helpers import nova, nova_error
 from tests.api.orchestration_helpers import fault
 
 
@@ -42,3 +42,24 @@ def test_huge_or_odd_minimum_filters_are_400(cloud):
         for value in ("9" * 20, "²"):
             resp = http.get("/images", params={"size_min": value})
             assert resp.status_code == 400, f"size_min={value}: {resp.text}"
+
+
+def test_numbers_beyond_pythons_4300_digit_limit_are_answered(cloud):
+    """``int()`` refuses over 4,300 digits with a ValueError: each of these checks did ``isdecimal()`` then
+    ``int()`` and answered 500 (onestack.http.numbers saturates such a number instead)."""
+    huge = "9" * 5000
+    with nova(cloud) as http:
+        assert nova_error(http.get(f"/os-aggregates/{huge}"), 404)
+        assert nova_error(http.get(f"/os-hypervisors/{huge}", headers={"OpenStack-API-Version": "compute 2.1"}), 404)
+        assert nova_error(http.get("/flavors", params={"minRam": huge}), 400)
+    issued = cloud.issue()
+    project_id = issued.json()["token"]["project"]["id"]
+    with httpx.Client(base_url=cloud.url, headers={"X-Auth-Token": issued.headers["X-Subject-Token"]},
+                      timeout=60) as http:
+        resp = http.get("/placement/allocation_candidates", params={"resources": "VCPU:1", "limit": huge},
+                        headers={"OpenStack-API-Version": "placement 1.16"})
+        assert resp.status_code == 200, resp.text
+        resp = http.put(f"/network/v2.0/quotas/{project_id}", json={"quota": {"network": huge}})
+        assert resp.status_code == 400, resp.text
+        resp = http.get("/image/v2/images", params={"size_min": huge})
+        assert resp.status_code == 400, resp.text

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
 from onestack.http.errors import BadRequest, Conflict, NotFound
+from onestack.http.numbers import decimal
 from onestack.services.compute.models import (
     Aggregate,
     AggregateHost,
@@ -38,9 +39,9 @@ MAX_ID = 2**31 - 1
 
 
 def get(session: Session, aggregate_id: str) -> Aggregate:
-    found = None
-    if aggregate_id.isdecimal() and int(aggregate_id) <= MAX_ID:
-        found = session.get(Aggregate, int(aggregate_id))
+    found, number = None, decimal(aggregate_id)
+    if number is not None and number <= MAX_ID:
+        found = session.get(Aggregate, number)
     if found is None:
         raise NotFound(f"Aggregate {aggregate_id} could not be found.")
     return found

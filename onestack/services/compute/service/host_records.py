@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
 from onestack.http.errors import NotFound, NotImplemented_
+from onestack.http.numbers import decimal
 from onestack.services.compute.models import ComputeHost, Instance
 from onestack.services.compute.service.host_drivers import HostDrivers
 
@@ -85,8 +86,9 @@ def by_id(session: Session, ident: str, by_uuid: bool, kind: str = "Hypervisor")
         host = session.get(ComputeHost, ident)
     else:
         # Integers beyond the column name nothing (and must not reach PostgreSQL out of range).
-        host = session.scalar(select(ComputeHost).where(ComputeHost.number == int(ident))) \
-            if ident.isdecimal() and int(ident) < 2**31 else None
+        number = decimal(ident)
+        host = session.scalar(select(ComputeHost).where(ComputeHost.number == number)) \
+            if number is not None and number < 2**31 else None
     if host is None:
         raise NotFound(f"{kind} with ID '{ident}' could not be found." if kind == "Hypervisor"
                        else f"Service {ident} could not be found.")

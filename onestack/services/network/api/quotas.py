@@ -7,6 +7,7 @@ from the settings.  Enforcement happens where resources are created (``Quotas.ch
 from __future__ import annotations
 
 from onestack.http.errors import BadRequest
+from onestack.http.numbers import decimal
 from onestack.http.routing import Call, Reply, route
 from onestack.services.network import views
 from onestack.services.network.policies import authorize
@@ -27,10 +28,10 @@ def _project(call: Call) -> str:
 
 
 def _limit(resource: str, value) -> int:
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and
-                                                                  value.strip().removeprefix("-").isdecimal())):
+    limit = value if isinstance(value, int) and not isinstance(value, bool) else \
+        decimal(value.strip(), signed=True) if isinstance(value, str) else None
+    if limit is None:
         raise BadRequest(f"Invalid input for {resource}. Reason: '{value}' is not an integer.", kind="HTTPBadRequest")
-    limit = int(value)
     if limit < UNLIMITED:
         raise BadRequest(f"Invalid input for {resource}. Reason: '{limit}' is too small - must be at least "
                          f"'{UNLIMITED}'.", kind="HTTPBadRequest")

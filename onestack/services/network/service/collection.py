@@ -24,6 +24,7 @@ from onestack.http.attrmap import RENDERED, Table, matches
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, NotFound, PreconditionFailed
 from onestack.http.listing import coerce_filter, page, seek
+from onestack.http.numbers import decimal
 from onestack.services.network import policies, views
 from onestack.services.network.service import tags as tagging
 from onestack.services.network.service.quotas import Quotas
@@ -290,6 +291,6 @@ def _check_revision(row, if_match: str | None) -> None:
         return
     for part in if_match.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "revision_number" and value.isdecimal() and int(value) != row.revision_number:
+        if key == "revision_number" and decimal(value) not in (None, row.revision_number):
             raise PreconditionFailed(f"Constrained to {if_match}, but current revision is {row.revision_number}",
                                      kind="RevisionNumberConstraintFailed")

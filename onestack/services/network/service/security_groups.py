@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict
+from onestack.http.numbers import decimal
 from onestack.services.network import schemas, views
 from onestack.services.network.models import (
     DefaultSecurityGroup,
@@ -198,8 +199,9 @@ class SecurityGroupRules(Collection):
         if protocol is None or protocol in ("", "any"):
             return None
         text = str(protocol).lower()
-        if text.isdecimal():
-            if not 0 <= int(text) <= 255:
+        number = decimal(text)
+        if number is not None:
+            if not 0 <= number <= 255:
                 raise _bad(f"Security group rule protocol {protocol} not supported. Only protocol values "
                            f"[{', '.join(sorted(PROTOCOLS))}] and integer representations [0 to 255] are "
                            "supported.", "SecurityGroupRuleInvalidProtocol")

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict
+from onestack.http.numbers import decimal
 from onestack.services.network import schemas, views
 from onestack.services.network.models import Subnet, SubnetPool
 from onestack.services.network.service import ipam, prefixes, rbac
@@ -23,8 +24,9 @@ def _integer(name: str, value) -> int:
     """Neutron's convert_to_int: integers or their decimal strings."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().removeprefix("-").isdecimal():
-        return int(value)
+    number = decimal(value.strip(), signed=True) if isinstance(value, str) else None
+    if number is not None:
+        return number
     raise BadRequest(f"Invalid input for {name}. Reason: '{value}' is not an integer.", kind="HTTPBadRequest")
 
 

@@ -8,6 +8,7 @@ reseller's to set (only ``ResellerAdmin`` may change them); ``X-Container-Meta-Q
 from __future__ import annotations
 
 from onestack.http import errors
+from onestack.http.numbers import decimal
 from onestack.services.object.models import Account, Container
 
 ACCOUNT_BYTES = "X-Account-Meta-Quota-Bytes"
@@ -29,7 +30,7 @@ def check(changes: dict[str, str | None]) -> None:
 
 def _limit(meta: dict, key: str) -> int | None:
     value = meta.get(key, "")
-    return int(value) if value.isdecimal() else None
+    return decimal(value)
 
 
 def room(account: Account, container: Container) -> int | None:

@@ -11,6 +11,7 @@ import uuid as uuidlib
 
 from onestack.http.errors import BadRequest
 from onestack.http.microversion import Version
+from onestack.http.numbers import decimal
 from onestack.services.placement.service import codes
 
 
@@ -169,6 +170,7 @@ def parse_uuid(text: str, key: str) -> str:
 
 
 def parse_limit(text: str) -> int:
-    if not text.isdecimal() or int(text) < 1:
+    limit = decimal(text)
+    if limit is None or limit < 1:
         raise bad(f"Invalid query string parameters: Failed validating 'pattern' in limit. Got: {text}")
-    return int(text)
+    return limit

@@ -11,6 +11,7 @@ import uuid
 
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound, ServiceUnavailable
+from onestack.http.numbers import decimal
 from onestack.services.volume.service.catalog import PeerError
 from onestack.services.volume.service.imageapi import ImageAPI
 
@@ -100,8 +101,9 @@ def upload_record(name: str, volume_size: int, image_metadata: dict, disk_format
               if key not in NOT_UPLOADED and not key.startswith("os_glance")}
     record.update({"name": name, "disk_format": disk_format, "container_format": container_format,
                    "min_disk": volume_size})
-    if image_metadata.get("min_ram", "").isdecimal():
-        record["min_ram"] = int(image_metadata["min_ram"])
+    min_ram = decimal(str(image_metadata.get("min_ram", "")))
+    if min_ram is not None:
+        record["min_ram"] = min_ram
     if visibility is not None:
         record["visibility"] = visibility
     if protected is not None:

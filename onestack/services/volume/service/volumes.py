@@ -19,6 +19,7 @@ from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.microversion import Version
+from onestack.http.numbers import decimal
 from onestack.services.volume.models import AVAILABILITY_ZONE, Group, Snapshot, Volume
 from onestack.services.volume.policies import authorize
 from onestack.services.volume.service import backups, images, messages, quotas, types
@@ -54,9 +55,10 @@ def _size(value, floor: int | None = None) -> int | None:
     """Cinder takes a size as an integer or a string of digits; at least 1 GB (or the source's size)."""
     if value is None:
         return floor
-    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, str) and value.isdecimal())):
+    size = value if isinstance(value, int) and not isinstance(value, bool) else \
+        decimal(value) if isinstance(value, str) else None
+    if size is None:
         raise BadRequest(f"Invalid input received: size must be an integer (and greater than 0), got {value!r}.")
-    size = int(value)
     if size <= 0 or size > 2147483647:
         raise BadRequest(f"Invalid input received: Volume size '{value}' must be an integer and greater than 0.")
     if floor is not None and size < floor:

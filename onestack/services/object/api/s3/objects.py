@@ -9,6 +9,7 @@ from urllib.parse import unquote
 from starlette.responses import Response, StreamingResponse
 
 from onestack.http import errors
+from onestack.http.numbers import decimal
 from onestack.services.object import schemas, views
 from onestack.services.object.api import conditions
 from onestack.services.object.api.s3 import bodies, buckets
@@ -192,9 +193,10 @@ def _complete(req: S3) -> Response:
         if bodies.local(part.tag) != "Part":
             continue
         number, etag = bodies.text(part, "PartNumber"), bodies.text(part, "ETag")
-        if number is None or etag is None or not number.strip().isdecimal():
+        part_number = decimal(number.strip()) if number is not None else None
+        if part_number is None or etag is None:
             raise bodies.malformed()
-        wanted.append((int(number), etag.strip()))
+        wanted.append((part_number, etag.strip()))
     _, s3_etag = req.svc.multipart.complete(req.account, req.bucket, req.key, req.query["uploadId"], wanted)
     location = f"{req.call.runtime.base_url(req.call.request)}{req.call.request.scope.get('root_path', '')}{req.resource}"
     return reply(200, xml.upload_done(location, req.bucket, req.key, s3_etag))
