@@ -67,6 +67,21 @@ def test_resize_is_refused_over_quota(tenant, nova_admin, image_id):
     assert wait(tenant, server_id, "ACTIVE")["flavor"]["id"] == "1"
 
 
+def test_an_image_backed_servers_disk_may_not_shrink_or_vanish(tenant, nova_admin, image_id):
+    made = [ok(nova_admin.post("/flavors", json={"flavor": {"name": f"disk-{disk}-{image_id[:8]}", "ram": 128,
+                                                            "vcpus": 1, "disk": disk}}))["flavor"]["id"]
+            for disk in (0, 2)]
+    zero, two = made
+    server_id, act = active_server(tenant, image_id, flavorRef=two)
+    refused = tenant.post(act, json={"resize": {"flavorRef": zero}})
+    assert refused.status_code == 400 and "zero disk" in refused.json()["badRequest"]["message"]
+    refused = tenant.post(act, json={"resize": {"flavorRef": "42"}})  # 1 GB
+    assert refused.status_code == 400 and "down" in refused.json()["badRequest"]["message"]
+    assert wait(tenant, server_id, "ACTIVE")["flavor"]["id"] == two
+    for flavor_id in made:
+        ok(nova_admin.delete(f"/flavors/{flavor_id}"), 202)
+
+
 def test_rebuild_answers_the_server_and_keeps_a_stopped_server_stopped(tenant, image_id):
     server_id, act = active_server(tenant, image_id)
     ok(tenant.post(act, json={"os-stop": None}), 202)

@@ -244,6 +244,22 @@ def test_boot_from_an_existing_volume(tenant, volumes):
     wait_volume(volumes, extra["id"], "available")
 
 
+def test_a_volume_backed_server_resizes_to_a_flavor_without_a_disk(cloud, tenant, volumes):
+    """Its root disk is its volume, so the flavor's disk size does not bind it (Nova's rule)."""
+    root = bootable_volume(volumes)
+    made = boot_with(tenant, [{"source_type": "volume", "destination_type": "volume", "uuid": root["id"],
+                               "boot_index": 0}])["server"]
+    assert wait(tenant, made["id"], "ACTIVE")["flavor"]["id"] == "1"  # m1.tiny: 1 GB of disk
+    with httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()}) as admin:
+        flavor = ok(admin.post("/flavors", json={"flavor": {"name": f"no-disk-{made['id'][:8]}", "ram": 128,
+                                                            "vcpus": 1, "disk": 0}}))["flavor"]
+        ok(tenant.post(f"/servers/{made['id']}/action", json={"resize": {"flavorRef": flavor["id"]}}), 202)
+        resized = wait(tenant, made["id"], "VERIFY_RESIZE", "ERROR")
+        assert resized["status"] == "VERIFY_RESIZE" and resized["flavor"]["id"] == flavor["id"], resized.get("fault")
+        ok(tenant.delete(f"/servers/{made['id']}"), 204)
+        ok(admin.delete(f"/flavors/{flavor['id']}"), 202)
+
+
 def test_a_volume_backed_servers_snapshot_is_an_image_that_boots_from_new_volumes(cloud, tenant, volumes):
     root = bootable_volume(volumes, name="root")
     made = boot_with(tenant, [{"source_type": "volume", "destination_type": "volume", "uuid": root["id"],

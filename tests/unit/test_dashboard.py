@@ -14,6 +14,7 @@ from starlette.requests import Request
 from onestack.dashboard.client import ApiError
 from onestack.dashboard.pages.admin import _assignment_row, _grant_path
 from onestack.dashboard.pages.consoles import for_browser
+from onestack.dashboard.pages.instances import resize_refusal
 from onestack.dashboard.pages.security_groups import rule_body
 from onestack.dashboard.pages.topology import layout
 from onestack.dashboard.sessions import SessionStore
@@ -229,3 +230,13 @@ def test_role_assignments_read_as_rows_and_grants_as_paths():
 def test_topology_leaves_room_for_create_here_buttons_and_a_new_network_bar():
     picture = layout([{"id": "n1", "name": "private", "status": "ACTIVE"}], [], [], [], "/dashboard")
     assert picture["bars_end"] < picture["height"] and picture["new_network_x"] > picture["bars"][0].x
+
+
+def test_the_resize_form_disables_what_nova_would_refuse():
+    flavor = {"original_name": "m1.small", "disk": 20}
+    image_backed, volume_backed = {"flavor": flavor, "image": {"id": "i"}}, {"flavor": flavor, "image": ""}
+    offered = {"name": "m1.small", "disk": 20}, {"name": "none", "disk": 0}, {"name": "small", "disk": 1}, \
+        {"name": "big", "disk": 40}
+    assert [resize_refusal(image_backed, f) for f in offered] == ["the current flavor", "no root disk",
+                                                                   "a smaller root disk", None]
+    assert [resize_refusal(volume_backed, f) for f in offered] == ["the current flavor", None, None, None]

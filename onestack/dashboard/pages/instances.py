@@ -173,10 +173,26 @@ async def server_form(page: Page) -> Response:
         page.cloud.get("compute", f"/servers/{server_id}"),
         page.cloud.get("compute", "/flavors/detail") if kind == "resize" else asyncio.sleep(0, {}),
         page.cloud.get("image", "/images", status="active", limit=1000) if kind == "rebuild" else asyncio.sleep(0, {}))
+    ordered = sorted((flavors or {}).get("flavors", []), key=lambda f: (f["vcpus"], f["ram"]))
     return page.render("instance_form.html", title=FORM_LABELS[kind], kind=kind, labels=FORM_LABELS,
                        server=server["server"],
-                       flavors=sorted((flavors or {}).get("flavors", []), key=lambda f: (f["vcpus"], f["ram"])),
+                       flavors=[(f, resize_refusal(server["server"], f)) for f in ordered],
                        images=sorted((images or {}).get("images", []), key=lambda i: i.get("name") or ""))
+
+
+def resize_refusal(server: dict, flavor: dict) -> str | None:
+    """Why Nova would refuse to resize ``server`` to ``flavor``, or None: the form offers such a flavor
+    disabled, with the reason, rather than letting the request fail."""
+    now = server["flavor"]
+    if flavor["name"] == now["original_name"]:
+        return "the current flavor"
+    if not server.get("image"):  # volume-backed: its root disk is the volume, the flavor's disk does not bind
+        return None
+    if flavor["disk"] == 0 and now["disk"]:
+        return "no root disk"
+    if flavor["disk"] < now["disk"]:
+        return "a smaller root disk"
+    return None
 
 
 async def _floating_ip_form(page: Page, server_id: str) -> Response:

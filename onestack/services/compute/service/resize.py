@@ -38,9 +38,10 @@ def request(servers: Servers, session: Session, ctx: Context, instance: Instance
     old = instance.flavor
     if str(new["id"]) == str(old.get("id")):
         raise BadRequest("When resizing, instances must change flavor!")
-    if new["disk"] == 0 and old.get("disk"):
+    # A volume-backed guest's root disk is its volume: the flavor's disk does not apply to it (Nova's rule).
+    if instance.image_ref and new["disk"] == 0 and old.get("disk"):
         raise BadRequest("Resize to zero disk flavor is not allowed.")
-    if new["disk"] < old.get("disk", 0):
+    if instance.image_ref and new["disk"] < old.get("disk", 0):
         raise BadRequest("Resizing the root disk down is not allowed.")
     servers.admission.check_image(ctx, instance.image_ref, new, missing_ok=True)
     growth = {"cores": new["vcpus"] - old["vcpus"], "ram": new["ram"] - old["ram"]}
