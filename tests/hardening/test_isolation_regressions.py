@@ -7,6 +7,7 @@ import uuid
 import httpx
 
 from tests.api.helpers import member_of_new_project, ok
+from tests.hardening import cast
 
 
 def test_identity_answers_no_one_whether_an_id_exists(cloud, admin):
@@ -62,3 +63,27 @@ def test_image_schemas_need_a_token(cloud):
         url = f"{cloud.url}/image/v2/schemas/{name}"
         assert httpx.get(url, timeout=30).status_code == 401, name
         assert httpx.get(url, headers={"X-Auth-Token": cloud.token()}, timeout=30).status_code == 200, name
+
+
+def test_a_domain_reader_lists_only_its_domains_role_assignments(cloud, admin):
+    """GET /v3/role_assignments answered a reader scoped to one domain with every assignment of the cloud
+    (other domains' projects and users, the system's). Keystone's defaults show a domain's reader the
+    assignments on its domain and on the domain's projects; the admin still sees all."""
+    theirs, _, _ = member_of_new_project(cloud, admin)
+    for role in ("reader", "admin"):
+        d = cast.other_domain_user(cloud, admin, role)
+        with cloud.client(d.token) as them:
+            lines = ok(them.get("/role_assignments"))["role_assignments"]
+            effective = ok(them.get("/role_assignments", params={"effective": "", "include_names": "1"}))
+            asked = ok(them.get("/role_assignments", params={"scope.project.id": theirs["id"]}))
+        scopes = {(k, v["id"]) for line in lines + effective["role_assignments"] for k, v in line["scope"].items()
+                  if k in ("project", "domain")}
+        if role == "admin":  # the admin role anywhere is Keystone's cloud admin: it sees the other domain too
+            assert ("project", theirs["id"]) in scopes
+            continue
+        assert scopes == {("domain", d.domain["id"]), ("project", d.project["id"])}, lines
+        assert not any("system" in line["scope"] for line in lines)
+        assert asked["role_assignments"] == []
+        assert theirs["id"] not in str(effective)
+    everything = ok(admin.get("/role_assignments"))["role_assignments"]
+    assert any(line["scope"].get("project", {}).get("id") == theirs["id"] for line in everything)
