@@ -25,6 +25,9 @@ class Defaults:
     reader_writes: tuple[str, ...] = ()
     # routes an unscoped token may call (its own user's business)
     unscoped: tuple[str, ...] = ()
+    # routes a reader scoped to another domain may call (its own business and its domain's listings, whose
+    # answers hold nothing outside that domain); elsewhere it is an unscoped token's equal: it has no project
+    domain_reader: tuple[str, ...] = ()
     # routes that may name another project and answer: nothing in them is that project's
     foreign_ok: tuple[str, ...] = ()
     # whether a project id in the URL scopes the call (Heat refuses another's; Cinder scopes by the token)
@@ -47,6 +50,9 @@ class Defaults:
 
     def unscoped_may(self, route: str) -> bool:
         return self._any(self.unscoped, route)
+
+    def domain_reader_may(self, route: str) -> bool:
+        return self._any(self.domain_reader, route)
 
     def foreign_allowed(self, route: str) -> bool:
         return self._any(self.foreign_ok, route)
@@ -84,6 +90,8 @@ DEFAULTS = {
                  r"GET /v3/domains/\{domain_id\}"),
         reader_writes=_KEYSTONE_SELF,
         unscoped=_KEYSTONE_SELF,
+        # Keystone's domain reader: users, groups, projects, grants and limits of its own domain, the roles
+        domain_reader=(*_KEYSTONE_SELF, r"GET /v3/(users|groups|projects|role_assignments|roles|limits)"),
         reveals_missing=(r"(GET|DELETE) /v3/OS-TRUST/trusts/\{trust_id\}(/roles(/\{role_id\})?)?",),
     ),
     "compute": Defaults(

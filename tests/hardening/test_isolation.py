@@ -1,7 +1,8 @@
 """Tenant isolation, swept over every route and method from the route tables (see isolation.py).
 
-Project A owns one of each resource; project B's member and reader, an unscoped token, a revoked token,
-a token that is no token and no token at all call every route with A's identifiers in the path.
+Project A owns one of each resource; project B's member and reader, a reader scoped to another domain (with
+a role on it), an unscoped token, a revoked token, an expired token, a token that is no token and no token at
+all call every route with A's identifiers in the path.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ import collections
 import time
 
 from tests.hardening import cast, isolation
-from tests.hardening.conftest import revoked_token
+from tests.hardening.conftest import expired_token, revoked_token
 
 
 def test_no_tenant_sees_or_touches_another(own_cloud, estate, capsys):
     b = estate.b
+    with own_cloud.client() as keystone:
+        domain_reader = cast.other_domain_user(own_cloud, keystone, "reader")
     everyone = isolation.callers(estate, cast.unscoped_token(own_cloud, b.member),
-                                 revoked_token(own_cloud, b.member, b.project))
+                                 revoked_token(own_cloud, b.member, b.project),
+                                 expired_token(own_cloud, b.member, b.project), domain_reader.token)
     started = time.monotonic()
     calls, leaks = isolation.sweep(own_cloud.url, estate, everyone)
     seconds = time.monotonic() - started

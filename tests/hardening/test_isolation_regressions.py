@@ -8,6 +8,7 @@ import httpx
 
 from tests.api.helpers import member_of_new_project, ok
 from tests.hardening import cast
+from tests.hardening.conftest import expired_token
 
 
 def test_identity_answers_no_one_whether_an_id_exists(cloud, admin):
@@ -87,3 +88,17 @@ def test_a_domain_reader_lists_only_its_domains_role_assignments(cloud, admin):
         assert theirs["id"] not in str(effective)
     everything = ok(admin.get("/role_assignments"))["role_assignments"]
     assert any(line["scope"].get("project", {}).get("id") == theirs["id"] for line in everything)
+
+
+def test_a_token_that_no_longer_counts_learns_nothing_about_a_subject_token(cloud, admin):
+    """GET /v3/auth/tokens with an expired X-Auth-Token answered 404 for a subject token that is not valid
+    and 401 only for one that is: the subject was judged before the caller. Now 401 either way."""
+    project, user, token = member_of_new_project(cloud, admin)
+    expired = expired_token(cloud, user, project)
+    for subject in (token, expired, "not-a-token"):
+        for method in ("GET", "HEAD", "DELETE"):
+            resp = httpx.request(method, f"{cloud.auth_url}/v3/auth/tokens", timeout=30,
+                                 headers={"X-Auth-Token": expired, "X-Subject-Token": subject})
+            assert resp.status_code == 401, (method, subject[:12], resp.status_code)
+    with cloud.client(token) as mine:  # the subject token itself still counts
+        ok(mine.get("/auth/tokens", headers={"X-Subject-Token": token}))
