@@ -40,6 +40,11 @@ def snapshots(c: ch.Chaos) -> list[dict]:
                   params={"all_tenants": 1, "limit": 1000}).json()["snapshots"]
 
 
+def backups(c: ch.Chaos) -> list[dict]:
+    return c.read(c.admin, f"/volume/v3/{admin_project(c)}/backups/detail",
+                  params={"all_tenants": 1, "limit": 1000}).json()["backups"]
+
+
 def images(c: ch.Chaos) -> list[dict]:
     return c.read(c.admin, "/image/v2/images", params={"limit": 1000}).json()["images"]
 
@@ -57,6 +62,7 @@ def transitional(c: ch.Chaos) -> list[str]:
             found.append(f"server {s['id']} {s['status']}/{s.get('OS-EXT-STS:task_state')}")
     found += [f"volume {v['id']} {v['status']}" for v in volumes(c) if v["status"] in ch.VOLUME_TRANSITIONAL]
     found += [f"snapshot {s['id']} {s['status']}" for s in snapshots(c) if s["status"] in ch.SNAPSHOT_TRANSITIONAL]
+    found += [f"backup {b['id']} {b['status']}" for b in backups(c) if b["status"] in ch.BACKUP_TRANSITIONAL]
     found += [f"image {i['id']} {i['status']}" for i in images(c) if i["status"] in ch.IMAGE_TRANSITIONAL]
     found += [f"stack {s['stack_name']} {s['stack_status']}" for s in stacks(c)
               if s["stack_status"].endswith("_IN_PROGRESS")]
@@ -303,6 +309,11 @@ def check_files(c: ch.Chaos) -> None:
     for v in volumes(c):
         if v["status"] in ("available", "in-use") and not (volumes_dir / f"volume-{v['id']}.qcow2").exists():
             c.violation(f"volume {v['id']} {v['status']} without its file")
+    backups_dir = root / "backups"
+    for f in backups_dir.rglob("*") if backups_dir.exists() else ():
+        checked += 1
+        if f.is_file() and f.name.endswith(".partial"):
+            c.violation(f"partial backup object {f.relative_to(root)} left after settling")
     c.report.checked["files owned by a row"] += checked
 
 
