@@ -34,6 +34,7 @@ class Caller:
     reader: bool = False
     scoped: bool = True
     domain: bool = False  # scoped to a domain (another than A's), holding a role there
+    manager: bool = False  # ... the manager role
 
 
 @dataclasses.dataclass
@@ -74,11 +75,13 @@ class Leak:
 NOT_AUTHENTICATED = ("revoked", "expired", "invalid")
 
 
-def callers(world: World, unscoped: str, revoked: str, expired: str, domain_reader: str) -> list[Caller]:
+def callers(world: World, unscoped: str, revoked: str, expired: str, domain_reader: str,
+            domain_manager: str) -> list[Caller]:
     b = world.b
     return [Caller("b-member", b.member_token, b.project["id"]),
             Caller("b-reader", b.reader_token, b.project["id"], reader=True),
             Caller("d-reader", domain_reader, None, reader=True, scoped=False, domain=True),
+            Caller("d-manager", domain_manager, None, scoped=False, domain=True, manager=True),
             Caller("unscoped", unscoped, None, scoped=False),
             Caller("revoked", revoked), Caller("expired", expired),
             Caller("invalid", "not-a-token-" + uuid.uuid4().hex), Caller("none", None)]
@@ -243,7 +246,8 @@ def judge(call: Call, owned: set[str]) -> list[Leak]:
         # an unscoped token holds no role anywhere: its owner's own identity business, and what any
         # authenticated caller may read (public flavors, images, extensions), and nothing else; a token
         # scoped to another domain may also read that domain's identity listings (filtered to it)
-        identity_may = d.domain_reader_may if caller.domain else d.unscoped_may
+        identity_may = (d.domain_manager_may if caller.manager else d.domain_reader_may) if caller.domain \
+            else d.unscoped_may
         may = identity_may(route) if call.service.name == "identity" else (
             call.method in ("GET", "HEAD") and not d.refuses_project_personas(route))
         if call.foreign and not d.foreign_allowed(route) or not may:

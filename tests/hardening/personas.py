@@ -28,6 +28,9 @@ class Defaults:
     # routes a reader scoped to another domain may call (its own business and its domain's listings, whose
     # answers hold nothing outside that domain); elsewhere it is an unscoped token's equal: it has no project
     domain_reader: tuple[str, ...] = ()
+    # ... and what a manager of that domain may call besides (Keystone's manager persona: it makes users,
+    # groups and projects in its own domain)
+    domain_manager: tuple[str, ...] = ()
     # routes that may name another project and answer: nothing in them is that project's
     foreign_ok: tuple[str, ...] = ()
     # whether a project id in the URL scopes the call (Heat refuses another's; Cinder scopes by the token)
@@ -53,6 +56,9 @@ class Defaults:
 
     def domain_reader_may(self, route: str) -> bool:
         return self._any(self.domain_reader, route)
+
+    def domain_manager_may(self, route: str) -> bool:
+        return self.domain_reader_may(route) or self._any(self.domain_manager, route)
 
     def foreign_allowed(self, route: str) -> bool:
         return self._any(self.foreign_ok, route)
@@ -92,6 +98,7 @@ DEFAULTS = {
         unscoped=_KEYSTONE_SELF,
         # Keystone's domain reader: users, groups, projects, grants and limits of its own domain, the roles
         domain_reader=(*_KEYSTONE_SELF, r"GET /v3/(users|groups|projects|role_assignments|roles|limits)"),
+        domain_manager=(r"POST /v3/(users|groups|projects)",),
         reveals_missing=(r"(GET|DELETE) /v3/OS-TRUST/trusts/\{trust_id\}(/roles(/\{role_id\})?)?",),
     ),
     "compute": Defaults(

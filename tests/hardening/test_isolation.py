@@ -1,7 +1,7 @@
 """Tenant isolation, swept over every route and method from the route tables (see isolation.py).
 
-Project A owns one of each resource; project B's member and reader, a reader scoped to another domain (with
-a role on it), an unscoped token, a revoked token, an expired token, a token that is no token and no token at
+Project A owns one of each resource; project B's member and reader, a reader and a manager scoped to another
+domain (with that role on it), an unscoped token, a revoked token, an expired token, a token that is no token and no token at
 all call every route with A's identifiers in the path.
 """
 
@@ -18,9 +18,11 @@ def test_no_tenant_sees_or_touches_another(own_cloud, estate, capsys):
     b = estate.b
     with own_cloud.client() as keystone:
         domain_reader = cast.other_domain_user(own_cloud, keystone, "reader")
+        domain_manager = cast.other_domain_user(own_cloud, keystone, "manager")
     everyone = isolation.callers(estate, cast.unscoped_token(own_cloud, b.member),
                                  revoked_token(own_cloud, b.member, b.project),
-                                 expired_token(own_cloud, b.member, b.project), domain_reader.token)
+                                 expired_token(own_cloud, b.member, b.project), domain_reader.token,
+                                 domain_manager.token)
     started = time.monotonic()
     calls, leaks = isolation.sweep(own_cloud.url, estate, everyone)
     seconds = time.monotonic() - started
@@ -35,6 +37,10 @@ def test_no_tenant_sees_or_touches_another(own_cloud, estate, capsys):
     assert len(routes) == sum(len(e.methods) for s in isolation.services() for e in s.endpoints
                               if s.name not in isolation.NOT_SWEPT)
     assert not leaks, "\n".join(map(str, leaks))
+    # the domain's personas are real: each did its own domain's business in the sweep
+    done = {(c.caller.name, c.route) for c in calls if c.status < 300}
+    assert {("d-reader", "GET /v3/role_assignments"), ("d-reader", "GET /v3/users"),
+            ("d-manager", "POST /v3/users"), ("d-manager", "POST /v3/projects")} <= done
 
 
 def test_the_estate_is_real(own_cloud, estate):
