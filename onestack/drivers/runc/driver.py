@@ -226,6 +226,9 @@ class RuncDriver:
     def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
         return False  # no volume is ever attached to a container
 
+    def swap_volume(self, uuid: str, volume_id: str, disk: VolumeDisk) -> bool:
+        raise DriverError("Volumes are not attached to containers: there is no volume to swap.")
+
     def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
         return False  # no volume is ever attached to a container
 
