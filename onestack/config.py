@@ -194,6 +194,10 @@ class VolumeSettings:
     # joined with ``onestack compute join`` starts guests with encrypted volumes only with that key, so give
     # it the controller's directory (shared, readable by root only), as ``image_dir`` is shared.
     key_dir: str = ""
+    # Cinder's capacity filter on the file backend: how far the volumes' sizes may exceed the file system
+    # (thin files) and the share of it kept free
+    max_over_subscription_ratio: float = 20.0
+    reserved_percentage: int = 0
 
 
 @dataclasses.dataclass

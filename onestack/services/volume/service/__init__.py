@@ -60,7 +60,7 @@ class VolumeService:
         # compute, once the runtime has built it: told when a QoS change moves an attached volume's limits
         self.guests: GuestVolumes | None = None
         self.qos = Qos(db, self._limits_changed)
-        self.backend = Backend(db, self.files)
+        self.backend = Backend(db, self.files, settings.volume)
         self.messages = Messages(db)
         self.snapshots = Snapshots(db)
         self.reverts = Reverts(db)
