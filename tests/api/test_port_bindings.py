@@ -1,10 +1,14 @@
 """Neutron's ``binding-extended``: ``/v2.0/ports/{port_id}/bindings``, through the network API as an
-admin and as a project's member, with the port's own ``binding:host_id`` following the ACTIVE binding."""
+admin and as a project's member, with the port's own ``binding:host_id`` following the ACTIVE binding,
+and the data plane's plan (read from the same database) plugging a tap where a binding is inactive."""
 
 from __future__ import annotations
 
+from onestack.db.engine import Database
+from onestack.services.network.reconcile import desired
 from tests.api.helpers import ok
 from tests.api.network_helpers import error
+from tests.unit.test_dataplane_plan import facts
 
 
 def compute_port(tenant, nadmin, host: str | None = "host-a") -> dict:
@@ -113,3 +117,33 @@ def test_members_may_not_touch_bindings(tenant, other_tenant, nadmin):
     # another project's member does not even learn that the port exists
     assert error(other_tenant.http.get(f"/ports/{pid}/bindings"), 404)["type"] == "PortNotFound"
     assert bindings(nadmin, pid) == [("host-a", "ACTIVE"), ("host-b", "INACTIVE")]
+
+
+def plugged_on(db, host: str) -> tuple[set[str], set[str]]:
+    """What ``host``'s data plane would do with guests' ports: the taps it plugs, the ports it reports."""
+    with db.read() as session:
+        plan = desired.plan(session, facts(host=host, tunnel_ip="192.0.2.9"))
+        return {t.port_id for t in plan.taps}, {p.id for p in desired.managed_ports(session, host, False)}
+
+
+def test_the_data_plane_plugs_ahead_where_a_binding_is_inactive_and_reports_where_it_is_active(tenant, nadmin,
+                                                                                               cloud):
+    db = Database(cloud.database or f"sqlite:///{cloud.data_dir / 'onestack.db'}")
+    try:
+        network = tenant.network()
+        tenant.subnet(network)
+        port = tenant.port(network["id"], device_owner="compute:nova", device_id="vm-dp")
+        pid = port["id"]
+        ok(nadmin.put(f"/ports/{pid}", json={"port": {"binding:host_id": "dp-source"}}))
+        assert pid not in plugged_on(db, "dp-dest")[0]
+        ok(nadmin.post(f"/ports/{pid}/bindings", json={"binding": {"host": "dp-dest"}}), 201)
+        taps, reported = plugged_on(db, "dp-dest")
+        assert pid in taps and pid not in reported  # pre-plugged, but its status is still the source's to say
+        assert {pid} <= plugged_on(db, "dp-source")[1]
+        ok(nadmin.put(f"/ports/{pid}/bindings/dp-dest/activate"))
+        assert pid in plugged_on(db, "dp-dest")[1]
+        assert pid not in plugged_on(db, "dp-source")[1]
+        assert nadmin.delete(f"/ports/{pid}/bindings/dp-source").status_code == 204
+        assert pid not in plugged_on(db, "dp-source")[0]  # unplugged from the source once its binding is gone
+    finally:
+        db.dispose()
