@@ -4,7 +4,10 @@ and the data plane's plan (read from the same database) plugging a tap where a b
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from onestack.db.engine import Database
+from onestack.services.network.models import PortBinding
 from onestack.services.network.reconcile import desired
 from tests.api.helpers import ok
 from tests.api.network_helpers import error
@@ -145,5 +148,10 @@ def test_the_data_plane_plugs_ahead_where_a_binding_is_inactive_and_reports_wher
         assert pid not in plugged_on(db, "dp-source")[1]
         assert nadmin.delete(f"/ports/{pid}/bindings/dp-source").status_code == 204
         assert pid not in plugged_on(db, "dp-source")[0]  # unplugged from the source once its binding is gone
+        ok(nadmin.post(f"/ports/{pid}/bindings", json={"binding": {"host": "dp-next"}}), 201)
+        assert nadmin.delete(f"/ports/{pid}").status_code == 204  # its inactive bindings go with it
+        with db.read() as session:
+            assert session.scalars(select(PortBinding).where(PortBinding.port_id == pid)).all() == []
+        assert pid not in plugged_on(db, "dp-next")[0]
     finally:
         db.dispose()

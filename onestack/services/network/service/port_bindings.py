@@ -36,12 +36,12 @@ class PortBindings:
         self.db, self.ports = db, ports
 
     # -- the routes' operations: each one transaction, on a port the caller sees ----------------
-    def _on_port(self, ctx: Context, port_id: str, action: str, work: Callable[[Session, Port], object],
+    def _on_port(self, ctx: Context, port_id: str, verb: str, work: Callable[[Session, Port], object],
                  write: bool = True):
+        """``work`` on a port ``ctx`` may see (404 otherwise), if its policy ``<verb>_port_binding`` allows."""
         with (self.db.write() if write else self.db.read()) as session:
             port = self.ports.get(session, ctx, port_id)
-            policies.authorize(ctx, action.split("_")[0], "port_binding", {"project_id": port.project_id},
-                               action=action)
+            policies.authorize(ctx, verb, "port_binding", {"project_id": port.project_id})
             return work(session, port)
 
     def read_list(self, ctx: Context, port_id: str, query, fields: list[str]) -> list[dict]:
@@ -51,25 +51,25 @@ class PortBindings:
             found = [b for b in self.of(session, port) if matches(b, filters, lambda _: False)]
             return [self.table.shown(b, fields, ctx.is_admin) for b in found]
 
-        return self._on_port(ctx, port_id, "get_port_binding", work, write=False)
+        return self._on_port(ctx, port_id, "get", work, write=False)
 
     def read_one(self, ctx: Context, port_id: str, host: str, fields: list[str]) -> dict:
-        return self._on_port(ctx, port_id, "get_port_binding", lambda session, port: self.table.shown(
+        return self._on_port(ctx, port_id, "get", lambda session, port: self.table.shown(
             self.get(session, port, host), fields, ctx.is_admin), write=False)
 
     def create_one(self, ctx: Context, port_id: str, body: dict) -> dict:
-        return self._on_port(ctx, port_id, "create_port_binding",
+        return self._on_port(ctx, port_id, "create",
                              lambda session, port: self.create(session, port, body))
 
     def update_one(self, ctx: Context, port_id: str, host: str, changes: dict) -> dict:
-        return self._on_port(ctx, port_id, "update_port_binding",
+        return self._on_port(ctx, port_id, "update",
                              lambda session, port: self.update(session, port, host, changes))
 
     def delete_one(self, ctx: Context, port_id: str, host: str) -> None:
-        self._on_port(ctx, port_id, "delete_port_binding", lambda session, port: self.delete(session, port, host))
+        self._on_port(ctx, port_id, "delete", lambda session, port: self.delete(session, port, host))
 
     def activate_one(self, ctx: Context, port_id: str, host: str) -> dict:
-        return self._on_port(ctx, port_id, "activate_port_binding",
+        return self._on_port(ctx, port_id, "activate",
                              lambda session, port: self.activate(session, port, host))
 
     # -- rules, inside a transaction ---------------------------------------------------------
