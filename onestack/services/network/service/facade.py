@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -129,6 +129,8 @@ class NetworkFacade:
             for port in session.scalars(select(Port).where(Port.id.in_(port_ids))):
                 for key, value in values.items():
                     setattr(port, key, value)
+            if values.get("host_id") == "":  # bound nowhere now: no binding elsewhere either
+                session.execute(delete(PortBinding).where(PortBinding.port_id.in_(port_ids)))
 
     def move_ports(self, port_ids: list[str], host: str | None) -> None:
         if not port_ids:
