@@ -1,14 +1,14 @@
 """network: a port's inactive bindings (Neutron's binding-extended)
 
-Revision ID: 0035
-Revises: 0034
+Revision ID: 0036
+Revises: 0035
 """
 from alembic import op
 
 from onestack.db.migrations.columns import create_table, foreign_key, json, string, timestamp
 
-revision = '0035'
-down_revision = '0034'
+revision = '0036'
+down_revision = '0035'
 branch_labels = None
 depends_on = None
 
