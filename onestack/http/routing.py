@@ -268,16 +268,12 @@ class Service:
         return gated
 
     def _needs_token(self, scope, routes: list[tuple[Route, bool]]) -> bool:
-        method_elsewhere = False
         for candidate, public in routes:
-            match, _ = candidate.matches(scope)
-            if match is Match.FULL:
+            if candidate.matches(scope)[0] is Match.FULL:
                 return not public  # the route Starlette will take
-            if match is Match.PARTIAL and public:
-                method_elsewhere = True
-        # No route takes the path and method: keystonemiddleware knows no routes and asks a token of every
-        # path but the public ones; Keystone routes first.
-        return self.token_gate == "prefix" and not method_elsewhere
+        # No route takes the path and method: keystonemiddleware knows no routes and asks a token of
+        # everything but the public routes; Keystone routes first (its 404 or 405).
+        return self.token_gate == "prefix"
 
     def _wrap(self, ep: Endpoint):
         mv = self.microversions
