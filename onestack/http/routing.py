@@ -263,17 +263,21 @@ class Service:
                     scope[CONTEXT_KEY] = await _authenticate(request)
                 except errors.APIError as err:
                     return await self.render(err, request)(scope, receive, send)
+                except Exception as exc:  # outside the app's handlers: answered here in the service's shape
+                    return await (await self._crash(request, exc))(scope, receive, send)
             await app(scope, receive, send)
 
         return gated
 
     def _needs_token(self, scope, routes: list[tuple[Route, bool]]) -> bool:
-        for candidate, public in routes:
-            if candidate.matches(scope)[0] is Match.FULL:
-                return not public  # the route Starlette will take
-        # No route takes the path and method: keystonemiddleware knows no routes and asks a token of
-        # everything but the public routes; Keystone routes first (its 404 or 405).
-        return self.token_gate == "prefix"
+        # A public route's call passes (a handler that needs a caller still authenticates it on first use of
+        # ``call.ctx``); keystonemiddleware knows no other routes and asks a token of everything else.
+        if any(public and candidate.matches(scope)[0] is Match.FULL for candidate, public in routes):
+            return False
+        if self.token_gate == "prefix":
+            return True
+        # Keystone routes first: a path or method no route takes is its 404 or 405, without a token too.
+        return any(candidate.matches(scope)[0] is Match.FULL for candidate, _ in routes)
 
     def _wrap(self, ep: Endpoint):
         mv = self.microversions
