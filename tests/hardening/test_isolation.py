@@ -1,7 +1,8 @@
 """Tenant isolation, swept over every route and method from the route tables (see isolation.py).
 
 Project A owns one of each resource; project B's member and reader, an unscoped token, a revoked token,
-a token that is no token and no token at all call every route with A's identifiers in the path.
+a token that is no token and no token at all call every route with A's identifiers in the path; the last
+three also call, on every path, a method and a sub-path no route takes.
 """
 
 from __future__ import annotations
@@ -20,16 +21,21 @@ def test_no_tenant_sees_or_touches_another(own_cloud, estate, capsys):
     started = time.monotonic()
     calls, leaks = isolation.sweep(own_cloud.url, estate, everyone)
     seconds = time.monotonic() - started
-    routes = {(c.service.name, c.route) for c in calls}
-    foreign = [c for c in calls if c.foreign]
-    deviations = collections.Counter(c.status for c in calls if c.deviation)
+    routed = [c for c in calls if not c.unrouted]
+    routes = {(c.service.name, c.route) for c in routed}
+    foreign = [c for c in routed if c.foreign]
+    unrouted = collections.Counter(c.unrouted for c in calls if c.unrouted)
+    anonymous = [c for c in routed if c.caller.name in ("revoked", "invalid", "none")]
+    refused = collections.Counter(c.status for c in anonymous if not c.defaults.is_open(c.route))
     with capsys.disabled():
-        print(f"\nisolation: {len(routes)} routes x {len(everyone)} callers = {len(calls)} calls "
-              f"({len(foreign)} naming A's objects, each with a twin naming none) in {seconds:.0f}s; "
-              f"{len(leaks)} leaks; refused before authentication with another status than 401: "
-              f"{dict(sorted(deviations.items()))}")
+        print(f"\nisolation: {len(routes)} routes x {len(everyone)} callers = {len(routed)} calls "
+              f"({len(foreign)} naming A's objects, each with a twin naming none), and {sum(unrouted.values())} "
+              f"calls without a valid token to unrouted methods ({unrouted['method']}) and paths "
+              f"({unrouted['path']}), in {seconds:.0f}s; {len(leaks)} leaks; the non-open routes answered "
+              f"callers without a valid token {dict(sorted(refused.items()))}")
     assert len(routes) == sum(len(e.methods) for s in isolation.services() for e in s.endpoints
                               if s.name not in isolation.NOT_SWEPT)
+    assert unrouted["method"] > 100 and unrouted["path"] > 100
     assert not leaks, "\n".join(map(str, leaks))
 
 
