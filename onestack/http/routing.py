@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Match, Mount, Route
 
 from onestack.http import errors
@@ -162,6 +163,22 @@ def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | V
     a Starlette ``Response`` (a streamed download, say) instead of a JSON body.  ``public``: no token needed
     (see ``Endpoint``)."""
     return Endpoint(path, (method,), fn, schema, status, fast, stream_body, public)
+
+
+class AnyPathConvertor(Convertor):
+    """``{name:anypath}``: the rest of the path, newlines included (Starlette's ``path`` stops at one; Swift
+    takes any UTF-8 but NUL in an object name, so ``o%0A`` is an object of its own)."""
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", AnyPathConvertor())
 
 
 class WholePathRoute(Route):
