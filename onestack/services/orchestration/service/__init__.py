@@ -24,6 +24,7 @@ from onestack.services.orchestration.service.cloud import Cloud, ServiceUser
 from onestack.services.orchestration.service.definition import Definition
 from onestack.services.orchestration.service.hot import versions
 from onestack.services.orchestration.service.listing import flag
+from onestack.services.orchestration.service.remote import Remote
 from onestack.services.orchestration.service.resources import TYPES, implementation
 from onestack.services.orchestration.service.resources.base import ResourceFailure
 from onestack.services.orchestration.service.resources.nested import AutoScalingGroup, ScalingPolicy
@@ -43,7 +44,8 @@ class OrchestrationService:
         self.settings = settings
         self.cloud = Cloud(f"{settings.base_url}/identity", settings.region)
         self._wakers: list[Callable[[str], None]] = []
-        self.stacks = Stacks(db, self.cloud, self.wake)
+        self.remote = Remote(settings)
+        self.stacks = Stacks(db, self.cloud, self.wake, self.remote)
         self.software = Software(db)
 
     # -- wiring ------------------------------------------------------------------------------------------
@@ -320,7 +322,7 @@ class OrchestrationService:
     # -- templates and types -------------------------------------------------------------------------------
     def validate(self, ctx: Context, project_id: str, body: dict) -> Definition:
         authorize(ctx, "stacks:validate_template", project_id)
-        return check_template_only(body, project_id)
+        return check_template_only(body, project_id, self.remote)
 
     def resource_type(self, ctx: Context, name: str):
         authorize(ctx, "stacks:resource_schema")

@@ -84,7 +84,7 @@ class Definition:
         """The type a provider template in the request's files defines."""
         if source not in self.files:
             raise invalid(f'resources.{name}: Could not fetch remote template "{source}": it is not in the '
-                          "request's files (onestack fetches no URLs)", "NotFound")
+                          "request's files", "NotFound")
         try:
             template = load(self.files[source], f"provider template {source}")
             Template(template)
