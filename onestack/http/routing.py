@@ -27,10 +27,10 @@ import orjson
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Match, Mount, Route
 
 from onestack.http import errors
