@@ -124,9 +124,9 @@ resources:
                     "the group's nested stack")
     child = {"stack_name": children[0]["stack_name"], "id": children[0]["id"]}
     paused_at(heat, child, "1", "CREATE", "pre-create")
-    members = heat.resources(child)
-    assert members["0"]["resource_status"] == "CREATE_COMPLETE"
-    assert members["1"]["resource_status"] == "INIT_COMPLETE"
+    # the members are made side by side: the one without a hook goes on to its end while "1" waits
+    wait(lambda: heat.resources(child)["0"]["resource_status"] == "CREATE_COMPLETE", 30, "member 0 made")
+    assert heat.resources(child)["1"]["resource_status"] == "INIT_COMPLETE"
     assert heat.show(stack)["stack_status"] == "CREATE_IN_PROGRESS"
     ok(heat.http.post(f"{heat.path(child)}/resources/1/signal", json={"unset_hook": "pre-create"}))
     assert heat.settle(stack)["stack_status"] == "CREATE_COMPLETE"
