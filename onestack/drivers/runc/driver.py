@@ -10,7 +10,8 @@ and never stops them, as the QEMU driver re-adopts its guests.
 - **Network**: a namespace of its own with a veth pair per NIC and a DHCP client per NIC (``network.py``).
 - **Power**: stop is SIGTERM to the container's init, SIGKILL after the timeout, then ``runc delete``
   (its cgroups go) and the overlay unmounted; start builds the container again from the spec; pause
-  and unpause freeze and thaw its cgroup.  Suspend, snapshot and consoles other than the log are not done.
+  and unpause freeze and thaw its cgroup.  Suspend is not done (runc saves no state without CRIU).
+- **Snapshot**: the cached image tree and the upper layer as a two-layer image (``snapshot.py``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from onestack.drivers.compute import (
     PowerState,
     VolumeDisk,
 )
-from onestack.drivers.runc import bundle, images, network, overlay
+from onestack.drivers.runc import bundle, images, network, overlay, snapshot
 from onestack.drivers.runc.layout import ContainerDir
 from onestack.drivers.runc.runtime import Runc
 
@@ -215,7 +216,24 @@ class RuncDriver:
         raise DriverError("Resume is not supported for containers: they cannot be suspended.")
 
     def snapshot(self, uuid: str, target_path: str) -> str:
-        raise DriverError("Snapshots of containers are not supported yet.")
+        """The image the container came from with its upper layer on top (``snapshot.py``), in the same
+        container format; a running container is frozen meanwhile so its files hold still, as a VM is
+        stopped for its disk's copy.  The file is a tar: its disk format is raw."""
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            self._require_spec(uuid)
+            lower, _ = where.load_lower()
+            cached = images.described(lower)
+            thaw = self._status(uuid) == "running"
+            if thaw:
+                self.runc.pause(uuid)
+            try:
+                snapshot.write(lower, cached.config, cached.format, where.upper, Path(target_path),
+                               f"onestack: snapshot of instance {uuid}")
+            finally:
+                if thaw:
+                    self.runc.resume(uuid)
+            return "raw"
 
     def attach_volume(self, uuid: str, disk: VolumeDisk) -> None:
         raise DriverError("Volumes are not attached to containers: a container has no block devices of its own.")
