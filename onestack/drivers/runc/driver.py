@@ -11,6 +11,8 @@ and never stops them, as the QEMU driver re-adopts its guests.
 - **Power**: stop is SIGTERM to the container's init, SIGKILL after the timeout, then ``runc delete``
   (its cgroups go) and the overlay unmounted; start builds the container again from the spec; pause
   and unpause freeze and thaw its cgroup.  Suspend is not done (runc saves no state without CRIU).
+- **Console**: ``serial`` is a shell in the container on a terminal (``consoles.py``); its output is
+  not in the console log, which is the init's stdout and stderr.
 - **Snapshot**: the cached image tree and the upper layer as a two-layer image (``snapshot.py``).
 """
 
@@ -34,7 +36,7 @@ from onestack.drivers.compute import (
     PowerState,
     VolumeDisk,
 )
-from onestack.drivers.runc import bundle, images, network, overlay, snapshot
+from onestack.drivers.runc import bundle, consoles, images, network, overlay, snapshot
 from onestack.drivers.runc.layout import ContainerDir
 from onestack.drivers.runc.runtime import Runc
 
@@ -140,6 +142,7 @@ class RuncDriver:
             self.runc.delete(uuid)  # SIGKILL to whatever still runs; its cgroups go
         for nic in (where.load_spec().nics if where.exists() else ()):
             network.stop_dhcp(nic, where.root)
+        consoles.stop(where.console_socket, where.console_pidfile)
         overlay.unmount(where.rootfs)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -167,6 +170,8 @@ class RuncDriver:
             for nic in (where.load_spec().nics if where.exists() else ()):
                 network.remove_nic(nic)
             network.remove_namespace(uuid)
+            if where.console_socket.parent != where.root:  # the short directory of a deep state dir's socket
+                shutil.rmtree(where.console_socket.parent, ignore_errors=True)
             shutil.rmtree(where.root, ignore_errors=True)
         self._locks.pop(uuid, None)
 
@@ -298,8 +303,17 @@ class RuncDriver:
         return text
 
     def console_socket(self, uuid: str, kind: str) -> str:
-        self._require_spec(uuid)
-        raise ConsoleUnavailable(f"Unavailable console type {kind}.")
+        """``serial``: a shell in the running container on a terminal, one per connection, served by
+        ``console_server.py`` (started at the first ask, stopped with the container)."""
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            self._require_spec(uuid)
+            if kind != "serial":
+                raise ConsoleUnavailable(f"Unavailable console type {kind}.")
+            if self._status(uuid) not in ("running", "paused"):
+                raise ConsoleUnavailable(f"instance {uuid} is not running")
+            return str(consoles.ensure(where.console_socket, where.console_pidfile, self.runc, uuid,
+                                       where.root / "console.log"))
 
     def instance_info(self, uuid: str) -> InstanceInfo:
         where = self._dir(uuid)

@@ -22,6 +22,7 @@ import datetime
 import hashlib
 import json
 import os
+import shutil
 import stat
 import tarfile
 import tempfile
@@ -144,6 +145,8 @@ def write(lower: Path, base_config: dict, image_format: str, upper: Path, target
     """The snapshot of a container whose image tree is ``lower`` (configuration ``base_config``, read
     as ``image_format``) and whose own writes are ``upper``, as one image file at ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.*"):  # an earlier write's, cut short by a crash
+        shutil.rmtree(stale, ignore_errors=True)
     work = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
         layers = [_layer_file(lower, work, overlay_upper=False), _layer_file(upper, work, overlay_upper=True)]

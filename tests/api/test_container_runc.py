@@ -1,8 +1,12 @@
-"""createImage, createBackup and shelve of container servers under real runc (no data plane: the servers
-have no NICs).  The first server writes a file as it starts (its metadata's ``container_entrypoint``
+"""Container servers under real runc through the API (no data plane: the servers have no NICs).
+
+Snapshots: createImage, createBackup and shelve.  The first server writes a file as it starts (its metadata's ``container_entrypoint``
 runs a shell line before the image's init); its snapshot is an image of the same container format; a
 second server booted from it prints the file on its console.  Shelve then unshelve boots the same
-container again from the shelved image, with the file."""
+container again from the shelved image, with the file.
+
+The serial console: through the console proxy's websocket, a shell in the container.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from onestack.drivers.runc import runtime
 from onestack.guestimage import build
 from tests.api.helpers import console_output, name, ok, wait
 from tests.cloudfixture import Cloud
+from tests.drivers.serial import websocket_shell
 
 if os.geteuid() != 0:
     pytest.skip("containers and overlay mounts need root", allow_module_level=True)
@@ -114,3 +119,36 @@ def test_a_server_booted_from_a_container_snapshot_sees_the_files_the_first_one_
 
     for server_id in (first, second):
         ok(http.delete(f"/compute/v2.1/servers/{server_id}"), 204)
+
+
+def test_the_serial_console_of_a_container_is_a_shell_in_it_through_the_websocket(http):
+    [base] = ok(http.get("/image/v2/images", params={"name": "onestack-tiny-container"}))["images"]
+    server_id = boot(http, base["id"], WRITE)
+    wait(lambda: "onestack-tiny-container: up" in log(http, server_id), 60, "the container's init")
+    url = ok(http.post(f"/compute/v2.1/servers/{server_id}/remote-consoles", json={
+        "remote_console": {"protocol": "serial", "type": "serial"}}))["remote_console"]["url"]
+    assert url.startswith("ws://")
+    shell = websocket_shell(url).ready(60)
+    try:
+        assert shell.run("cat /data/note; hostname; tty") == \
+            f"written-before-the-snapshot\n{ok(http.get(f'/compute/v2.1/servers/{server_id}'))['server']['name']}" \
+            "\n/dev/pts/0"
+        shell.run("echo typed-on-the-console > /proof")
+    finally:
+        shell.close()
+    # the legacy action (before 2.6) gives a URL to the same console: a new shell sees the file
+    legacy = ok(http.post(f"/compute/v2.1/servers/{server_id}/action", json={"os-getSerialConsole": {"type": "serial"}},
+                          headers={"OpenStack-API-Version": "compute 2.1"}))["console"]
+    assert legacy["type"] == "serial"
+    again = websocket_shell(legacy["url"]).ready(60)
+    try:
+        assert again.run("cat /proof") == "typed-on-the-console"
+    finally:
+        again.close()
+    # no console for a stopped container: Nova's 409
+    ok(http.post(f"/compute/v2.1/servers/{server_id}/action", json={"os-stop": None}), 202)
+    status(http, server_id, "SHUTOFF")
+    refused = http.post(f"/compute/v2.1/servers/{server_id}/remote-consoles", json={
+        "remote_console": {"protocol": "serial", "type": "serial"}})
+    assert refused.status_code == 409, refused.text
+    ok(http.delete(f"/compute/v2.1/servers/{server_id}"), 204)
