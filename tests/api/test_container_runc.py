@@ -152,3 +152,150 @@ def test_the_serial_console_of_a_container_is_a_shell_in_it_through_the_websocke
         "remote_console": {"protocol": "serial", "type": "serial"}})
     assert refused.status_code == 409, refused.text
     ok(http.delete(f"/compute/v2.1/servers/{server_id}"), 204)
+
+
+# -- DockerInc::Docker::Container through python-heatclient ------------------------------------------------
+DOCKER_TEMPLATE = {
+    "heat_template_version": "2018-08-31",
+    "description": "Heat's Docker plugin's container, with a network added, beside a VM",
+    "parameters": {"public_net": {"type": "string"}},
+    "resources": {
+        "net": {"type": "OS::Neutron::Net"},
+        "subnet": {"type": "OS::Neutron::Subnet",
+                   "properties": {"network": {"get_resource": "net"}, "cidr": "10.78.0.0/24"}},
+        "router": {"type": "OS::Neutron::Router",
+                   "properties": {"external_gateway_info": {"network": {"get_param": "public_net"}}}},
+        "iface": {"type": "OS::Neutron::RouterInterface",
+                  "properties": {"router": {"get_resource": "router"}, "subnet": {"get_resource": "subnet"}}},
+        "web": {"type": "DockerInc::Docker::Container", "depends_on": ["iface"], "properties": {
+            "docker_endpoint": "tcp://192.0.2.10:2376", "image": "onestack-tiny-container",
+            "cmd": ["--from", "heat"], "env": ["PORT=8080", "ONESTACK_ADDRESS_WAIT=1"],
+            "memory": 100 * 1024 * 1024, "port_specs": ["8080/tcp"], "port_bindings": {"8080/tcp": [{"HostPort": "80"}]},
+            "networks": [{"network": {"get_resource": "net"}}], "floating_network": {"get_param": "public_net"}}},
+        "vm": {"type": "OS::Nova::Server", "depends_on": ["subnet"], "properties": {
+            "image": "onestack-tiny", "flavor": "m1.tiny", "networks": [{"network": {"get_resource": "net"}}]}},
+    },
+    "outputs": {
+        "web_ip": {"value": {"get_attr": ["web", "network_ip"]}},
+        "web_gateway": {"value": {"get_attr": ["web", "network_gateway"]}},
+        "web_tcp_ports": {"value": {"get_attr": ["web", "network_tcp_ports"]}},
+        "web_floating_ip": {"value": {"get_attr": ["web", "floating_ip"]}},
+        "web_id": {"value": {"get_resource": "web"}},
+        "web_logs_head": {"value": {"get_attr": ["web", "logs_head"]}},
+        "vm_ip": {"value": {"get_attr": ["vm", "first_address"]}},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def heat(cloud):
+    from heatclient import client as heat_client
+    from keystoneauth1 import session
+    from keystoneauth1.identity import v3
+
+    entry = cloud.clouds["onestack-admin"]["auth"]
+    auth = v3.Password(auth_url=entry["auth_url"], username=entry["username"], password=entry["password"],
+                       project_name=entry["project_name"], user_domain_name=entry.get("user_domain_name", "Default"),
+                       project_domain_name=entry.get("project_domain_name", "Default"))
+    return heat_client.Client("1", session=session.Session(auth=auth, verify=cloud.verify))
+
+
+def stack_settled(heat, stack_id: str, wanted: str):
+    def done():
+        stack = heat.stacks.get(stack_id)
+        assert not stack.stack_status.endswith("FAILED") or wanted.endswith("FAILED"), stack.stack_status_reason
+        return stack if stack.stack_status == wanted else None
+
+    return wait(done, 240, f"stack {stack_id} {wanted}", every=0.5)
+
+
+def stack_gone(heat, stack_id: str) -> bool:
+    from heatclient import exc
+
+    try:
+        return heat.stacks.get(stack_id).stack_status == "DELETE_COMPLETE"
+    except exc.HTTPNotFound:
+        return True
+
+
+def test_a_docker_plugin_template_runs_a_container_beside_a_vm_on_one_network(http, heat):
+    public = ok(http.post("/network/v2.0/networks", json={"network": {
+        "name": name("public"), "router:external": True}}), 201)["network"]
+    ok(http.post("/network/v2.0/subnets", json={"subnet": {
+        "network_id": public["id"], "ip_version": 4, "cidr": "203.0.113.0/24", "enable_dhcp": False}}), 201)
+    created = heat.stacks.create(stack_name=name("docker"), template=DOCKER_TEMPLATE,
+                                 parameters={"public_net": public["id"]})
+    stack = stack_settled(heat, created["stack"]["id"], "CREATE_COMPLETE")
+    outputs = {o["output_key"]: o["output_value"] for o in stack.outputs}
+    web = ok(http.get(f"/compute/v2.1/servers/{outputs['web_id']}"))["server"]
+    # a container server of this cloud: the Docker properties became its metadata, a flavor by memory
+    assert web["metadata"] == {"container_cmd": '["--from", "heat"]', "container_env_PORT": "8080",
+                               "container_env_ONESTACK_ADDRESS_WAIT": "1"}, web["metadata"]
+    flavors = ok(http.get("/compute/v2.1/flavors/detail"))["flavors"]
+    chosen = next(f for f in flavors if f["id"] == web["flavor"]["id"])
+    assert chosen["ram"] == min(f["ram"] for f in flavors if f["ram"] >= 100), chosen  # the smallest with 100 MiB
+    # both on the stack's network
+    assert outputs["web_ip"].startswith("10.78.0.") and outputs["vm_ip"].startswith("10.78.0.")
+    assert outputs["web_gateway"] == "10.78.0.1"
+    # port_specs: a floating IP forwarding its port 80 to the container's 8080, and a group letting 8080 in
+    assert outputs["web_tcp_ports"] == "80"
+    [fip] = ok(http.get("/network/v2.0/floatingips", params={"floating_ip_address": outputs["web_floating_ip"]}))[
+        "floatingips"]
+    [forwarding] = ok(http.get(f"/network/v2.0/floatingips/{fip['id']}/port_forwardings"))["port_forwardings"]
+    assert (forwarding["internal_ip_address"], forwarding["internal_port"], forwarding["external_port"],
+            forwarding["protocol"]) == (outputs["web_ip"], 8080, 80, "tcp"), forwarding
+    [port] = ok(http.get("/network/v2.0/ports", params={"device_id": web["id"]}))["ports"]
+    rules = [r for g in port["security_groups"]
+             for r in ok(http.get(f"/network/v2.0/security-groups/{g}"))["security_group"]["security_group_rules"]]
+    assert any(r["direction"] == "ingress" and r["port_range_min"] == 8080 and r["protocol"] == "tcp" for r in rules)
+    # the container runs: its init printed its marker (the env's short address wait), its cmd and env inside
+    wait(lambda: "onestack-tiny-container: up" in log(http, web["id"]), 60, "the container's marker")
+    url = ok(http.post(f"/compute/v2.1/servers/{web['id']}/remote-consoles", json={
+        "remote_console": {"protocol": "serial", "type": "serial"}}))["remote_console"]["url"]
+    shell = websocket_shell(url).ready(60)
+    try:
+        assert shell.run("tr '\\0' ' ' < /proc/1/cmdline; echo; echo port=$PORT") == \
+            "/bin/sh /sbin/onestack-init --from heat \nport=8080"
+    finally:
+        shell.close()
+    shown = {o["output_key"]: o["output_value"] for o in heat.stacks.get(stack.id).outputs}
+    assert "onestack-tiny-container: up" in shown["web_logs_head"], shown
+
+    # stack suspend stops the container (it cannot be suspended), resume starts it
+    heat.actions.suspend(stack.id)
+    stack_settled(heat, stack.id, "SUSPEND_COMPLETE")
+    assert ok(http.get(f"/compute/v2.1/servers/{web['id']}"))["server"]["status"] == "SHUTOFF"
+    heat.actions.resume(stack.id)
+    stack_settled(heat, stack.id, "RESUME_COMPLETE")
+    assert ok(http.get(f"/compute/v2.1/servers/{web['id']}"))["server"]["status"] == "ACTIVE"
+
+    # delete: the servers, the floating IP and the ports' group go
+    group_ids = set(port["security_groups"])
+    heat.stacks.delete(stack.id)
+    wait(lambda: stack_gone(heat, stack.id), 240, "the stack deleted", every=0.5)
+    assert http.get(f"/compute/v2.1/servers/{web['id']}").status_code == 404
+    assert http.get(f"/network/v2.0/floatingips/{fip['id']}").status_code == 404
+    remaining = {g["id"] for g in ok(http.get("/network/v2.0/security-groups"))["security_groups"]}
+    assert [g for g in group_ids & remaining
+            if ok(http.get(f"/network/v2.0/security-groups/{g}"))["security_group"]["name"] != "default"] == []
+
+
+def test_docker_properties_this_cloud_cannot_honour_are_refused_with_the_reason(http, heat):
+    from heatclient import exc
+
+    for key, value, why in (("privileged", True, "never privileged"), ("volumes", {"/data": "/srv"}, "host directory"),
+                            ("links", {"db": "db"}, "shared network"), ("dns", ["192.0.2.53"], "dns_nameservers"),
+                            ("restart_policy", {"Name": "always"}, "SHUTOFF"), ("env", ["NOVALUE"], "NAME=value"),
+                            ("port_specs", ["80/sctp"], "port/udp")):
+        template = {"heat_template_version": "2018-08-31", "resources": {"c": {
+            "type": "DockerInc::Docker::Container", "properties": {"image": "onestack-tiny-container", key: value}}}}
+        with pytest.raises(exc.HTTPBadRequest) as refused:
+            heat.stacks.create(stack_name=name("refused"), template=template)
+        assert key in str(refused.value) and why in str(refused.value), str(refused.value)
+    # an image that makes a VM: the resource fails, saying why
+    template = {"heat_template_version": "2018-08-31", "resources": {"c": {
+        "type": "DockerInc::Docker::Container", "properties": {"image": "onestack-tiny"}}}}
+    made = heat.stacks.create(stack_name=name("vm-image"), template=template)
+    failed = stack_settled(heat, made["stack"]["id"], "CREATE_FAILED")
+    assert "is not a container image" in failed.stack_status_reason, failed.stack_status_reason
+    heat.stacks.delete(made["stack"]["id"])
