@@ -299,3 +299,35 @@ def test_docker_properties_this_cloud_cannot_honour_are_refused_with_the_reason(
     failed = stack_settled(heat, made["stack"]["id"], "CREATE_FAILED")
     assert "is not a container image" in failed.stack_status_reason, failed.stack_status_reason
     heat.stacks.delete(made["stack"]["id"])
+
+
+def test_a_kill_9_during_a_container_snapshot_leaves_no_half_image_and_no_frozen_container(cloud, http):
+    """Last in the module: it restarts the cloud."""
+    [base] = ok(http.get("/image/v2/images", params={"name": "onestack-tiny-container"}))["images"]
+    big = json.dumps(["/bin/sh", "-c", "dd if=/dev/zero of=/big bs=1M count=200 2>/dev/null; "
+                                       "exec /sbin/onestack-init"])
+    server_id = boot(http, base["id"], big)
+    wait(lambda: "onestack-tiny-container: up" in log(http, server_id), 120, "the container's init")
+    made = http.post(f"/compute/v2.1/servers/{server_id}/action", json={"createImage": {"name": name("cut")}})
+    assert made.status_code == 202, made.text
+    image_id = made.headers["Location"].rsplit("/", 1)[1]
+    staging = cloud.data_dir / "compute" / "snapshots"
+    # kill -9 while the driver writes the image (its work directory beside the staged file)
+    wait(lambda: staging.is_dir() and any(p.name.startswith(f".{image_id}.") for p in staging.iterdir()), 60,
+         "the snapshot's work directory", every=0.002)
+    cloud.kill_9()
+    state = subprocess.run(["runc", "--root", str(cloud.data_dir / "compute" / "runc" / "runc"), "state", server_id],
+                           capture_output=True, text=True)
+    assert json.loads(state.stdout)["status"] == "paused", "the kill did not land while the container was frozen"
+
+    cloud.start()
+    http.headers["X-Auth-Token"] = cloud.token()
+    image = active_image(http, image_id)  # the snapshot taken again from the start
+    assert image["size"] > 200 * 1024 * 1024
+    status(http, server_id, "ACTIVE")
+    state = subprocess.run(["runc", "--root", str(cloud.data_dir / "compute" / "runc" / "runc"), "state", server_id],
+                           capture_output=True, text=True)
+    assert json.loads(state.stdout)["status"] == "running", "the container stayed frozen"
+    assert [p.name for p in staging.iterdir() if image_id in p.name] == [], "a half image was left behind"
+    ok(http.delete(f"/compute/v2.1/servers/{server_id}"), 204)
+    ok(http.delete(f"/image/v2/images/{image_id}"), 204)

@@ -125,3 +125,29 @@ def test_a_container_booted_from_a_snapshot_has_the_files_the_first_one_wrote(tm
             if spec is not None:
                 driver.destroy(spec.uuid)
                 subprocess.run(["ip", "netns", "del", network.netns_name(spec.uuid)], capture_output=True)
+
+
+@pytest.mark.skipif(not runtime.installed(), reason="runc is not installed (make install installs it)")
+def test_a_container_frozen_by_a_snapshot_whose_process_died_is_thawed(tmp_path):
+    from onestack.drivers.runc.driver import _process_token
+
+    driver = RuncDriver(tmp_path / "state")
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-000000d3", hostname="frozen", vcpus=1, memory_mb=64,
+                        root_gb=1, image_path=str(container.build().path))
+    try:
+        driver.spawn(spec)
+        marker = driver._dir(spec.uuid).frozen_for_snapshot
+        # frozen by this (live) process: a snapshot under way, left frozen
+        marker.write_text(_process_token(os.getpid()))
+        driver.runc.pause(spec.uuid)
+        assert driver.instance_info(spec.uuid).power_state == PowerState.PAUSED
+        # the freezing process is gone (a kill -9 mid-snapshot): the next look thaws it
+        marker.write_text("4194300 1")  # a pid above any the kernel hands out here, with a start time of its own
+        assert driver.instance_info(spec.uuid).power_state == PowerState.RUNNING
+        assert driver.runc.status(spec.uuid) == "running" and not marker.exists()
+        # a container the user paused (no marker) stays paused
+        driver.pause(spec.uuid)
+        assert driver.instance_info(spec.uuid).power_state == PowerState.PAUSED
+    finally:
+        driver.destroy(spec.uuid)
+        subprocess.run(["ip", "netns", "del", network.netns_name(spec.uuid)], capture_output=True)

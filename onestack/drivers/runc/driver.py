@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import threading
 from collections import defaultdict
@@ -46,6 +47,15 @@ SOFT_REBOOT_SECONDS = 10.0
 # Absolute, as Docker's /docker/<id>: outside the cgroup of the onestack process, so a service manager
 # stopping onestack's cgroup leaves the containers running for the next onestack to adopt.
 CGROUP_PARENT = "/onestack"
+
+
+def _process_token(pid: int) -> str:
+    """A process named so that a later one given the same pid is not taken for it: pid and start time."""
+    try:
+        started = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        started = "gone"
+    return f"{pid} {started}"
 
 
 class RuncDriver:
@@ -80,7 +90,25 @@ class RuncDriver:
         return ContainerDir(self.instances_dir / uuid)
 
     def _status(self, uuid: str) -> str | None:
-        return self.runc.status(uuid)
+        status = self.runc.status(uuid)
+        if status == "paused" and self._thaw_orphaned_freeze(uuid):
+            return "running"
+        return status
+
+    def _thaw_orphaned_freeze(self, uuid: str) -> bool:
+        """Thaw a container a snapshot froze in a process that died before it could thaw it (a kill -9 mid-
+        snapshot): nobody else paused it, and a snapshot taken again freezes it again."""
+        marker = self._dir(uuid).frozen_for_snapshot
+        try:
+            froze = marker.read_text().strip()
+        except OSError:
+            return False
+        pid = froze.split()[0] if froze else ""
+        if pid.isdigit() and froze == _process_token(int(pid)):
+            return False  # the snapshot is under way in that process
+        self.runc.resume(uuid)
+        marker.unlink(missing_ok=True)
+        return True
 
     def _require_spec(self, uuid: str) -> InstanceSpec:
         where = self._dir(uuid)
@@ -230,14 +258,20 @@ class RuncDriver:
             lower, _ = where.load_lower()
             cached = images.described(lower)
             thaw = self._status(uuid) == "running"
-            if thaw:
-                self.runc.pause(uuid)
+            if thaw:  # marked first: a new process thaws it if this one dies before it does (_status)
+                where.frozen_for_snapshot.write_text(_process_token(os.getpid()))
+                try:
+                    self.runc.pause(uuid)
+                except DriverError:
+                    where.frozen_for_snapshot.unlink(missing_ok=True)
+                    raise
             try:
                 snapshot.write(lower, cached.config, cached.format, where.upper, Path(target_path),
                                f"onestack: snapshot of instance {uuid}")
             finally:
                 if thaw:
                     self.runc.resume(uuid)
+                    where.frozen_for_snapshot.unlink(missing_ok=True)
             return "raw"
 
     def attach_volume(self, uuid: str, disk: VolumeDisk) -> None:

@@ -58,6 +58,10 @@ class ContainerDir:
         return self.root / "console.pid"
 
     @property
+    def frozen_for_snapshot(self) -> Path:  # which process froze the container to snapshot it
+        return self.root / "frozen-for-snapshot"
+
+    @property
     def spec_file(self) -> Path:
         return self.root / "spec.json"
 
