@@ -286,12 +286,16 @@ def test_docker_properties_this_cloud_cannot_honour_are_refused_with_the_reason(
     for key, value, why in (("privileged", True, "never privileged"), ("volumes", {"/data": "/srv"}, "host directory"),
                             ("links", {"db": "db"}, "shared network"), ("dns", ["192.0.2.53"], "dns_nameservers"),
                             ("restart_policy", {"Name": "always"}, "SHUTOFF"), ("env", ["NOVALUE"], "NAME=value"),
-                            ("port_specs", ["80/sctp"], "port/udp")):
+                            ("port_specs", ["80/sctp"], "port/udp"), ("hostname", "other", "follows its server")):
         template = {"heat_template_version": "2018-08-31", "resources": {"c": {
-            "type": "DockerInc::Docker::Container", "properties": {"image": "onestack-tiny-container", key: value}}}}
+            "type": "DockerInc::Docker::Container", "properties": {
+                "image": "onestack-tiny-container", "name": "web", key: value}}}}
         with pytest.raises(exc.HTTPBadRequest) as refused:
             heat.stacks.create(stack_name=name("refused"), template=template)
         assert key in str(refused.value) and why in str(refused.value), str(refused.value)
+        with pytest.raises(exc.HTTPBadRequest) as invalid:  # template validate says the same
+            heat.stacks.validate(template=template)
+        assert why in str(invalid.value), str(invalid.value)
     # an image that makes a VM: the resource fails, saying why
     template = {"heat_template_version": "2018-08-31", "resources": {"c": {
         "type": "DockerInc::Docker::Container", "properties": {"image": "onestack-tiny"}}}}

@@ -6,7 +6,7 @@ A template written for the plugin keeps its properties; what they become here:
 | property | here |
 | --- | --- |
 | ``image`` | a Glance image of a container format (``docker``, ``oci``, or ``hypervisor_type=container``), by name or id |
-| ``name`` | the server's name (its hostname follows it); else ``hostname``; else a generated name |
+| ``name`` | the server's name (its hostname follows it); else ``hostname`` (a ``hostname`` other than ``name`` is refused); else a generated name |
 | ``cmd`` | the image's Cmd replaced (metadata ``container_cmd``) |
 | ``env`` | ``NAME=value`` items, each the metadata ``container_env_NAME`` |
 | ``user`` | metadata ``container_user`` |
@@ -162,6 +162,10 @@ class DockerContainer(Server):
         if policy is not UNKNOWN and policy.get("Name") not in (None, "no", UNKNOWN):
             raise PropertyError(f"{path}.restart_policy", "only Name no is supported: an exited container stays "
                                 "SHUTOFF, as a VM that powers off (start it again with os-start)")
+        name, hostname = props.get("name"), props.get("hostname")
+        if name and hostname and UNKNOWN not in (name, hostname) and name != hostname:
+            raise PropertyError(f"{path}.hostname", "a container's hostname follows its server's name here: give "
+                                "name or hostname, or the same value to both")
         for i, item in enumerate(props.get("env") or [] if props.get("env") is not UNKNOWN else []):
             if item is not UNKNOWN and "=" not in item[1:]:
                 raise PropertyError(f"{path}.env[{i}]", f'"{item}" is not NAME=value')
