@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tarfile
 import uuid
 from pathlib import Path
 
@@ -83,3 +84,39 @@ def wait_for(what, seconds: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return bool(what())
+
+
+def test_a_container_without_a_shell_says_why_on_its_console_and_closes_it(tmp_path):
+    import socket
+    import time
+
+    from onestack.guestimage.initramfs import BUSYBOX
+    from tests.drivers.test_runc_image import docker_save, entry, tar
+
+    layer = tar(entry("bin", kind=tarfile.DIRTYPE),
+                entry("bin/busybox", BUSYBOX.read_bytes(), mode=0o755))  # no /bin/sh
+    image = tmp_path / "no-shell.tar"
+    image.write_bytes(docker_save(layer, config={"Entrypoint": ["/bin/busybox", "sleep", "3600"]}))
+    driver = RuncDriver(tmp_path / "state")
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-000000d4", hostname="no-shell", vcpus=1,
+                        memory_mb=64, root_gb=1, image_path=str(image))
+    try:
+        driver.spawn(spec)
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.connect(driver.console_socket(spec.uuid, "serial"))
+        client.settimeout(10)
+        seen, deadline = b"", time.monotonic() + 20
+        while time.monotonic() < deadline:
+            chunk = client.recv(65536)
+            if not chunk:  # closed by the server once runc gave up
+                break
+            seen += chunk
+        else:
+            raise AssertionError(f"the console stayed open: {seen!r}")
+        client.close()
+        assert b"/bin/sh" in seen, seen  # runc's reason: no such file
+        assert driver.runc.status(spec.uuid) == "running", "the container suffered from the failed shell"
+        assert wait_for(lambda: shells_in(spec.uuid) == [])
+    finally:
+        driver.destroy(spec.uuid)
+        subprocess.run(["ip", "netns", "del", network.netns_name(spec.uuid)], capture_output=True)

@@ -151,3 +151,36 @@ def test_a_container_frozen_by_a_snapshot_whose_process_died_is_thawed(tmp_path)
     finally:
         driver.destroy(spec.uuid)
         subprocess.run(["ip", "netns", "del", network.netns_name(spec.uuid)], capture_output=True)
+
+
+@pytest.mark.skipif(not runtime.installed(), reason="runc is not installed (make install installs it)")
+def test_the_snapshot_of_a_docker_save_container_is_a_docker_save_archive(tmp_path):
+    from onestack.guestimage.initramfs import BUSYBOX
+    from tests.drivers.test_runc_image import docker_save, entry, tar
+
+    layer = tar(entry("bin", kind=tarfile.DIRTYPE), entry("bin/busybox", BUSYBOX.read_bytes(), mode=0o755))
+    image = tmp_path / "docker.tar"
+    image.write_bytes(docker_save(layer, config={"Entrypoint": ["/bin/busybox", "sleep", "3600"], "Env": ["K=v"]}))
+    driver = RuncDriver(tmp_path / "state")
+    first = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-000000d5", hostname="docker-first", vcpus=1,
+                         memory_mb=64, root_gb=1, image_path=str(image))
+    second = None
+    try:
+        driver.spawn(first)
+        wrote = subprocess.run(driver.runc._argv("exec", first.uuid, "/bin/busybox", "sh", "-c",
+                                                 "echo from-docker > /note"), capture_output=True, text=True)
+        assert wrote.returncode == 0, wrote.stderr
+        target = tmp_path / "snapshot"
+        driver.snapshot(first.uuid, str(target))
+        with tarfile.open(target) as whole:
+            assert "manifest.json" in whole.getnames() and "index.json" not in whole.getnames()
+        second = InstanceSpec(**{**first.__dict__, "uuid": str(uuid.uuid4()), "image_path": str(target)})
+        driver.spawn(second)
+        read = subprocess.run(driver.runc._argv("exec", second.uuid, "/bin/busybox", "sh", "-c", "cat /note; echo $K"),
+                              capture_output=True, text=True)
+        assert read.stdout.split() == ["from-docker", "v"], read.stdout + read.stderr
+    finally:
+        for spec in (first, second):
+            if spec is not None:
+                driver.destroy(spec.uuid)
+                subprocess.run(["ip", "netns", "del", network.netns_name(spec.uuid)], capture_output=True)
