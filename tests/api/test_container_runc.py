@@ -29,6 +29,7 @@ if os.geteuid() != 0:
 if not runtime.installed():
     pytest.skip("runc is not installed (make install installs it)", allow_module_level=True)
 
+pytestmark = pytest.mark.qemu  # a cloud on the QEMU host's driver (its containers under runc, one VM in a stack)
 NOVA = {"OpenStack-API-Version": "compute 2.37"}  # 'networks': 'none'
 WRITE = json.dumps(["/bin/sh", "-c", "mkdir -p /data && echo written-before-the-snapshot > /data/note; "
                                      "exec /sbin/onestack-init"])
