@@ -347,7 +347,7 @@ class RuncDriver:
             if self._status(uuid) not in ("running", "paused"):
                 raise ConsoleUnavailable(f"instance {uuid} is not running")
             return str(consoles.ensure(where.console_socket, where.console_pidfile, self.runc, uuid,
-                                       where.root / "console.log"))
+                                       where.root / "console-server.log"))
 
     def instance_info(self, uuid: str) -> InstanceInfo:
         where = self._dir(uuid)
