@@ -5,7 +5,9 @@ behind; a new driver finds the running console server; stopping the container st
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
+import sys
 import tarfile
 import uuid
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 
 from onestack.drivers import pidfiles
 from onestack.drivers.compute import ConsoleUnavailable, InstanceSpec
-from onestack.drivers.runc import RuncDriver, network, runtime
+from onestack.drivers.runc import RuncDriver, consoles, network, runtime
 from onestack.guestimage import container
 from tests.drivers.serial import unix_shell
 
@@ -62,9 +64,19 @@ def test_the_serial_console_is_a_shell_in_the_container(tmp_path):
         assert RuncDriver(tmp_path / "state").console_socket(spec.uuid, "serial") == path
         assert pidfiles.running(where.console_pidfile, path) == server, "a second console server was started"
 
-        # power off: the console server and the shells go with the container
+        # a server whose starter died before writing the pidfile (its listening socket a spare one)
+        spare = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        spare.bind(str(tmp_path / "spare.sock"))
+        spare.listen(1)
+        orphan = subprocess.Popen([sys.executable, "-I", str(consoles.SERVER), path, str(spare.fileno()), "runc",
+                                   str(driver.runc.root), spec.uuid], pass_fds=(spare.fileno(),),
+                                  start_new_session=True)
+        spare.close()
+
+        # power off: the console servers and the shells go with the container
         driver.power_off(spec.uuid, timeout=5)
         assert not pidfiles.alive(server), "the console server outlived the container"
+        assert orphan.wait(5) is not None, "the orphaned console server outlived the container"
         assert not Path(path).exists()
         assert wait_for(lambda: shells_in(spec.uuid) == []), "a shell outlived the container"
         second.close()
@@ -87,7 +99,6 @@ def wait_for(what, seconds: float = 10.0) -> bool:
 
 
 def test_a_container_without_a_shell_says_why_on_its_console_and_closes_it(tmp_path):
-    import socket
     import time
 
     from onestack.guestimage.initramfs import BUSYBOX
