@@ -297,6 +297,11 @@ def test_docker_properties_this_cloud_cannot_honour_are_refused_with_the_reason(
         with pytest.raises(exc.HTTPBadRequest) as invalid:  # template validate says the same
             heat.stacks.validate(template=template)
         assert why in str(invalid.value), str(invalid.value)
+    # the type's schema, as `openstack orchestration resource type show` gives it, says what is ignored and refused
+    schema = heat.resource_types.get("DockerInc::Docker::Container")
+    assert schema["properties"]["docker_endpoint"]["description"].startswith("Docker daemon endpoint. Ignored")
+    assert "Refused" in schema["properties"]["privileged"]["description"]
+    assert {"network_ip", "logs", "floating_ip"} <= set(schema["attributes"])
     # an image that makes a VM: the resource fails, saying why
     template = {"heat_template_version": "2018-08-31", "resources": {"c": {
         "type": "DockerInc::Docker::Container", "properties": {"image": "onestack-tiny"}}}}
