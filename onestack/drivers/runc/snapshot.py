@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -109,17 +110,7 @@ def _layer_file(tree: Path, work: Path, overlay_upper: bool) -> tuple[Path, str]
 def _add_bytes(out: tarfile.TarFile, name: str, data: bytes) -> None:
     info = tarfile.TarInfo(name)
     info.size, info.mode, info.mtime = len(data), 0o644, int(datetime.datetime.now().timestamp())
-    out.addfile(info, _Bytes(data))
-
-
-class _Bytes:
-    def __init__(self, data: bytes):
-        self.data, self.offset = data, 0
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self.data) if size < 0 else self.offset + size
-        chunk, self.offset = self.data[self.offset:end], min(end, len(self.data))
-        return chunk
+    out.addfile(info, io.BytesIO(data))
 
 
 def _add_file(out: tarfile.TarFile, name: str, path: Path) -> None:
