@@ -154,9 +154,7 @@ def write(lower: Path, base_config: dict, image_format: str, upper: Path, target
     except OSError as exc:
         raise DriverError(f"cannot write the container's snapshot: {exc}") from exc
     finally:
-        for leftover in work.iterdir():
-            leftover.unlink()
-        work.rmdir()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _hex(digest: str) -> str:
