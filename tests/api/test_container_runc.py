@@ -311,6 +311,27 @@ def test_docker_properties_this_cloud_cannot_honour_are_refused_with_the_reason(
     heat.stacks.delete(made["stack"]["id"])
 
 
+def test_the_snapshot_of_a_container_whose_image_was_deleted_still_boots_a_container(http):
+    from onestack.guestimage import container
+
+    own = ok(http.post("/image/v2/images", json={"name": name("own-base"), "disk_format": "raw",
+                                                  "container_format": "oci"}), 201)
+    ok(http.put(f"/image/v2/images/{own['id']}/file", content=container.build().path.read_bytes(),
+                headers={"Content-Type": "application/octet-stream"}), 204)
+    first = boot(http, own["id"], WRITE)
+    wait(lambda: "onestack-tiny-container: up" in log(http, first), 60, "the container's init")
+    ok(http.delete(f"/image/v2/images/{own['id']}"), 204)  # Glance lets an image in use go
+    made = http.post(f"/compute/v2.1/servers/{first}/action", json={"createImage": {"name": name("orphan")}})
+    assert made.status_code == 202, made.text
+    snap = active_image(http, made.headers["Location"].rsplit("/", 1)[1])
+    # nothing to inherit the container format from: Nova's hypervisor_type says what it boots
+    assert (snap["container_format"], snap["hypervisor_type"]) == ("bare", "container"), snap
+    second = boot(http, snap["id"], READ)
+    assert "note=written-before-the-snapshot" in note_on_console(http, second)
+    for server_id in (first, second):
+        ok(http.delete(f"/compute/v2.1/servers/{server_id}"), 204)
+
+
 def test_a_kill_9_during_a_container_snapshot_leaves_no_half_image_and_no_frozen_container(cloud, http):
     """Last in the module: it restarts the cloud."""
     [base] = ok(http.get("/image/v2/images", params={"name": "onestack-tiny-container"}))["images"]
