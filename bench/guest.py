@@ -2,7 +2,8 @@
 ACTIVE, create → marker line on the serial console) and spawned by the QemuDriver alone (spawn →
 marker), beside a bare qemu-system-x86_64 of the same image with the same machine flags, and beside
 onestack-tiny-container created through the same API (a container instance under runc: create → ACTIVE,
-create → its marker in its console log), interleaved in the same run; and the RSS of an idle guest's QEMU.  No NIC and no config drive: only the boot path is
+create → its marker in its console log; createImage → the snapshot image active; the serial console asked
+for → a shell's first answer through the websocket proxy), interleaved in the same run; and the RSS of an idle guest's QEMU.  No NIC and no config drive: only the boot path is
 measured (a NIC would wait for DHCP, which is the network's to answer).
 """
 
@@ -73,6 +74,45 @@ def _api_boot(api: Client, target: Onestack, image_id: str, is_container: bool =
             time.sleep(0.1)
 
 
+def _container_snapshot_and_console(api: Client, image_id: str) -> tuple[float, float]:
+    """(createImage → the snapshot image active, remote console asked → a shell's first answer through the
+    websocket proxy) in seconds, on one running container."""
+    from websockets.sync.client import connect
+
+    body = {"server": {"name": "bench-container", "imageRef": image_id, "flavorRef": "42", "networks": "none"}}
+    server_id = api.call("POST", "/compute/v2.1/servers", body, API_VERSION)["server"]["id"]
+    snapshot_id = None
+    try:
+        started = time.monotonic()
+        while api.call("GET", f"/compute/v2.1/servers/{server_id}", headers=API_VERSION)["server"]["status"] != "ACTIVE":
+            if time.monotonic() - started > 120:
+                raise RuntimeError(f"container {server_id} is not ACTIVE")
+            time.sleep(0.05)
+        started = time.monotonic()
+        snapshot_id = api.call("POST", f"/compute/v2.1/servers/{server_id}/action", {"createImage": {
+            "name": "bench-snapshot"}}, {"X-OpenStack-Nova-API-Version": "2.45"})["image_id"]
+        while api.call("GET", f"/image/v2/images/{snapshot_id}")["status"] != "active":
+            if time.monotonic() - started > 120:
+                raise RuntimeError(f"snapshot {snapshot_id} is not active")
+            time.sleep(0.02)
+        snapshot = time.monotonic() - started
+        started = time.monotonic()
+        url = api.call("POST", f"/compute/v2.1/servers/{server_id}/remote-consoles", {"remote_console": {
+            "protocol": "serial", "type": "serial"}}, API_VERSION)["remote_console"]["url"]
+        with connect(url, open_timeout=30) as ws:
+            ws.send(b"echo con$((6*7))sole\n")
+            seen = b""
+            while b"con42sole" not in seen:
+                if time.monotonic() - started > 60:
+                    raise RuntimeError("no shell on the container's console")
+                seen += ws.recv(timeout=60)
+        return snapshot, time.monotonic() - started
+    finally:
+        api.call("DELETE", f"/compute/v2.1/servers/{server_id}", headers=API_VERSION)
+        if snapshot_id:
+            api.call("DELETE", f"/image/v2/images/{snapshot_id}")
+
+
 def _bare_boot(image: Path, accel_name: str, work: Path) -> float:
     """The same disk layout and flags as the driver's command line, QEMU in the foreground."""
     overlay = work / "bare.qcow2"
@@ -111,7 +151,7 @@ def measure(quick: bool) -> dict:
             accel_name, why = accel.choose(Path.home() / ".cache" / "onestack")
             driver = QemuDriver(work / "state", accel=accel_name)
             api_active, api_marker, driver_runs, rss, bare_runs = [], [], [], [], []
-            container_active, container_marker = [], []
+            container_active, container_marker, container_snapshot, container_console = [], [], [], []
             for _ in range(rounds):  # interleaved so every side sees the same machine load
                 active, marker = _api_boot(api, target, image_id)
                 api_active.append(active)
@@ -120,6 +160,9 @@ def measure(quick: bool) -> dict:
                     active, marker = _api_boot(api, target, container_id, is_container=True)
                     container_active.append(active)
                     container_marker.append(marker)
+                    snapshot, console = _container_snapshot_and_console(api, container_id)
+                    container_snapshot.append(snapshot)
+                    container_console.append(console)
                 seconds, resident = _driver_boot(driver, image.path)
                 driver_runs.append(seconds)
                 rss.append(resident)
@@ -141,6 +184,8 @@ def measure(quick: bool) -> dict:
         "idle_guest_rss_mb_median": statistics.median(rss),
         **({**series("container_create_to_active_seconds", container_active),
             **series("container_create_to_marker_seconds", container_marker),
+            **series("container_create_image_to_active_seconds", container_snapshot),
+            **series("container_console_to_shell_answer_seconds", container_console),
             "vm_over_container_marker": round(statistics.median(api_marker) / statistics.median(container_marker), 1)}
            if container_marker else {"container": "runc cannot run containers on this machine"}),
     }
@@ -158,7 +203,9 @@ def table(found: dict) -> str:
         f"  idle guest QEMU RSS (MB)             {found['idle_guest_rss_mb_median']:>8}",
         *([f"  container: API create → ACTIVE (s)   {found['container_create_to_active_seconds_median']:>8}",
            f"  container: API create → marker (s)   {found['container_create_to_marker_seconds_median']:>8}",
-           f"  VM marker / container marker         {found['vm_over_container_marker']:>8}x"]
+           f"  VM marker / container marker         {found['vm_over_container_marker']:>8}x",
+           f"  container: createImage → active (s)  {found['container_create_image_to_active_seconds_median']:>8}",
+           f"  container: console → shell (s)       {found['container_console_to_shell_answer_seconds_median']:>8}"]
           if "container_create_to_marker_seconds_median" in found else [f"  container: {found.get('container')}"]),
     ])
 

@@ -13,7 +13,7 @@ from onestack.config import Settings
 from onestack.dashboard.app import build as build_dashboard
 from onestack.dashboard.web import DashboardConfig
 from onestack.http.middleware import RequestMiddleware
-from onestack.http.routing import json_response
+from onestack.http.routing import WholePathMount, json_response
 from onestack.registry import services as all_services
 from onestack.runtime import Runtime
 from onestack.services.compute.api import console_proxy
@@ -66,7 +66,7 @@ def build(runtime: Runtime):
         app = service.asgi()
         if service.bare_prefix:
             routes.append(Route(service.prefix, _Bare(service.prefix, app)))
-        routes.append(Mount(service.prefix, app=app))
+        routes.append(WholePathMount(service.prefix, app=app))
     if runtime.settings.dashboard.enabled:
         routes.append(Mount("/dashboard", app=build_dashboard(dashboard_config(runtime.settings))))
     return RequestMiddleware(Starlette(routes=routes), runtime)

@@ -97,6 +97,27 @@ class ImageImport:
 
 
 @dataclasses.dataclass
+class OrchestrationSettings:
+    """Heat's fetching of templates named by URL (``template_url``, provider templates in a
+    ``resource_registry``): http and https only, at most ``max_template_size`` bytes (Heat's option of that
+    name) within ``fetch_timeout`` seconds.  The filters are those of ``ImageImport``: loopback,
+    link-local (the metadata service), unspecified, multicast and reserved addresses are refused unless
+    they lie in ``allowed_networks``; the cloud's own object store (a public container or a TempURL of
+    this cloud) is always reachable.
+    """
+
+    max_template_size: int = 524288
+    fetch_timeout: int = 30
+    allowed_schemes: list[str] = dataclasses.field(default_factory=lambda: ["http", "https"])
+    disallowed_schemes: list[str] = dataclasses.field(default_factory=list)
+    allowed_hosts: list[str] = dataclasses.field(default_factory=list)
+    disallowed_hosts: list[str] = dataclasses.field(default_factory=list)
+    allowed_ports: list[int] = dataclasses.field(default_factory=list)
+    disallowed_ports: list[int] = dataclasses.field(default_factory=list)
+    allowed_networks: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
 class ComputeSettings:
     """Which driver runs guests and how many hosts this process runs."""
 
@@ -194,6 +215,10 @@ class VolumeSettings:
     # joined with ``onestack compute join`` starts guests with encrypted volumes only with that key, so give
     # it the controller's directory (shared, readable by root only), as ``image_dir`` is shared.
     key_dir: str = ""
+    # Cinder's capacity filter on the file backend: how far the volumes' sizes may exceed the file system
+    # (thin files) and the share of it kept free
+    max_over_subscription_ratio: float = 20.0
+    reserved_percentage: int = 0
 
 
 @dataclasses.dataclass
@@ -257,6 +282,7 @@ class Settings:
     network: NetworkSettings = dataclasses.field(default_factory=NetworkSettings)
     compute: ComputeSettings = dataclasses.field(default_factory=ComputeSettings)
     image_import: ImageImport = dataclasses.field(default_factory=ImageImport)
+    orchestration: OrchestrationSettings = dataclasses.field(default_factory=OrchestrationSettings)
     metadata: MetadataSettings = dataclasses.field(default_factory=MetadataSettings)
     consoles: ConsoleSettings = dataclasses.field(default_factory=ConsoleSettings)
     dashboard: DashboardSettings = dataclasses.field(default_factory=DashboardSettings)
@@ -298,6 +324,7 @@ class Settings:
 
 
 SECTIONS = {"security_compliance": SecurityCompliance, "image_import": ImageImport, "network": NetworkSettings,
+            "orchestration": OrchestrationSettings,
             "compute": ComputeSettings, "metadata": MetadataSettings, "consoles": ConsoleSettings,
             "dashboard": DashboardSettings, "volume": VolumeSettings,
             "ceph": CephSettings, "tls": TLSSettings}

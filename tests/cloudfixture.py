@@ -31,6 +31,9 @@ TEST_SETTINGS = {
     # every other loopback and link-local address stays refused, as by default.
     "image_import": {"enabled_methods": ["glance-direct", "web-download"], "allowed_ports": [],
                      "allowed_networks": ["127.0.0.1/32"], "download_timeout": 10},
+    # template_url tests serve templates from 127.0.0.2: only that loopback address is let through (the
+    # cloud's own object store on 127.0.0.1 is reachable as this cloud's; any other 127.0.0.1 port is not).
+    "orchestration": {"allowed_networks": ["127.0.0.2/32"], "fetch_timeout": 3},
 }
 
 

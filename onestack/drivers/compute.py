@@ -65,6 +65,14 @@ class VolumeDisk:
     # never shown (``repr``), never compared, and never written into a spec file (``specfile.save``).
     encrypted: bool = False
     secret: str | None = dataclasses.field(default=None, repr=False, compare=False)
+    # After a swap the guest's disk keeps the names it was plugged with: those of the volume it was first
+    # given (its ``slot``), which every later start and move of the guest keeps too.  None: its own.
+    slot: str | None = None
+
+    @property
+    def qemu_key(self) -> str:
+        """The volume id the hypervisor's names for this disk are made from."""
+        return self.slot or self.volume_id
 
     @classmethod
     def from_connection(cls, connection: dict, *, boot: bool = False) -> VolumeDisk:
@@ -87,7 +95,7 @@ class VolumeDisk:
                 throttle[limit] = int(value)
         return cls(volume_id=data["volume_id"], path=data["path"], format=data.get("format", "qcow2"),
                    read_only=data.get("access_mode") == "ro", boot=boot, throttle=throttle, rbd=rbd,
-                   encrypted=bool(data.get("encrypted")))
+                   encrypted=bool(data.get("encrypted")), slot=data.get("slot"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,6 +239,14 @@ class ComputeDriver(Protocol):
         """Make the empty qcow2 at ``overlay_path`` (backed by the volume's current data) the layer the running
         guest writes the volume to, atomically, so the data below it are frozen; False when no running guest
         holds the volume, ``DriverError`` when the guest could not."""
+        ...
+
+    def swap_volume(self, uuid: str, volume_id: str, disk: VolumeDisk) -> bool:
+        """Move the guest's disk of ``volume_id`` onto ``disk`` (another volume, at least as large) while the
+        guest runs: its data copied, then the guest switched to it atomically, the device unchanged; the spec
+        keeps ``disk`` in its place.  False when no running guest holds the volume (only the spec changes),
+        ``DriverError`` when the guest could not (it stays on ``volume_id``).  Safe to repeat: a guest already
+        on ``disk`` is left there."""
         ...
 
     def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:

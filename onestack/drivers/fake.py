@@ -101,6 +101,7 @@ class FakeDriver:
         self.migration_bandwidth = 1024 * MIB  # bytes per second between fake hosts
         self._migrations: dict[str, _Migration] = {}
         self._clock = time.monotonic
+        self.swaps: list[tuple[str, str, str]] = []  # (instance, old volume, new volume) of each swap asked
 
     def _guest(self, uuid: str) -> _Guest:
         guest = self._guests.get(uuid)
@@ -214,6 +215,17 @@ class FakeDriver:
                 raise DriverError(f"volume {volume_id} is the guest's root disk")
             guest.spec = dataclasses.replace(guest.spec, volumes=tuple(v for v in guest.spec.volumes
                                                                        if v.volume_id != volume_id))
+
+    def swap_volume(self, uuid: str, volume_id: str, disk: VolumeDisk) -> bool:
+        """A fake guest holds no file open: the swap is recorded in its spec (and in ``swaps``)."""
+        with self._lock:
+            guest = self._guest(uuid)
+            if not any(v.volume_id in (volume_id, disk.volume_id) for v in guest.spec.volumes):
+                raise DriverError(f"volume {volume_id} is not attached to instance {uuid}")
+            guest.spec = dataclasses.replace(guest.spec, volumes=tuple(
+                disk if v.volume_id == volume_id else v for v in guest.spec.volumes))
+            self.swaps.append((uuid, volume_id, disk.volume_id))
+        return False
 
     def set_volume_limits(self, uuid: str, volume_id: str, throttle: dict) -> bool:
         with self._lock:

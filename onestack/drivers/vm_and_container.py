@@ -91,6 +91,9 @@ class VmAndContainerDriver:
     def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
         return self._by_uuid(uuid).extend_volume(uuid, volume_id, size_bytes)
 
+    def swap_volume(self, uuid: str, volume_id: str, disk: VolumeDisk) -> bool:
+        return self._by_uuid(uuid).swap_volume(uuid, volume_id, disk)
+
     def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
         return self._by_uuid(uuid).snapshot_volume(uuid, volume_id, overlay_path)
 

@@ -68,6 +68,8 @@ def _operation(service: Service, ep: Endpoint, method: str) -> dict[str, Any]:
     doc = (ep.fn.__doc__ or "").strip().split("\n\n")[0]
     if doc:
         op["description"] = " ".join(doc.split())
+    if ep.public:
+        op["security"] = []  # no token asked (version discovery, issuing a token)
     if service.microversions:
         op["parameters"].append(_version_header(service, ep))
     if method in BODY_METHODS:

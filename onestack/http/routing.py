@@ -6,24 +6,32 @@ so that the body is read with a size limit, parsed and schema-checked, the
 microversion negotiated, the function run in a worker thread (database and
 bcrypt work never block the event loop) and every error rendered once in the
 service's own fault shape.
+
+Before any of that, the service's token gate authenticates the caller, as
+keystonemiddleware does in front of every OpenStack service: without a valid
+token, a request that is not for one of the service's public routes is answered
+401 before its route, method, microversion or body is looked at (see
+``Service``'s ``token_gate``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio.from_thread
 import orjson
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Mount, Route
 
 from onestack.http import errors
 from onestack.http.context import Context
@@ -33,6 +41,10 @@ from onestack.http.microversion import Microversions, Version, pick
 LOG = logging.getLogger("onestack.http")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 OPENAPI_PATH = "/openapi.json"
+# where the token gate leaves the caller it authenticated, for ``Call.ctx``
+CONTEXT_KEY = "onestack.context"
+# what a service's token gate covers (see ``Service``)
+GATES = ("prefix", "routes", None)
 
 
 @dataclasses.dataclass
@@ -80,6 +92,8 @@ class Call:
     def ctx(self) -> Context:
         """The caller, authenticated from ``X-Auth-Token`` on first use."""
         if self._ctx is None:
+            self._ctx = self.request.scope.get(CONTEXT_KEY)
+        if self._ctx is None:
             token = self.request.headers.get("x-auth-token")
             if not token:
                 raise errors.Unauthorized()
@@ -88,6 +102,8 @@ class Call:
 
     def cached_ctx(self) -> Context | None:
         """The caller if its token is known without blocking I/O (see ``Endpoint.fast``), else None."""
+        if self._ctx is None:
+            self._ctx = self.request.scope.get(CONTEXT_KEY)
         token = self.request.headers.get("x-auth-token")
         if self._ctx is None and token:
             self._ctx = self.runtime.peek_context(token)
@@ -120,7 +136,8 @@ def json_response(body: Any, status: int = 200, headers: dict | None = None) -> 
 class Endpoint:
     """One operation.  ``fast``, if given, runs on the event loop first and answers from memory alone
     (returning None when it cannot); ``fn`` then runs in a worker thread.  Hot read paths use it to skip
-    the thread hop, which otherwise costs more than the work."""
+    the thread hop, which otherwise costs more than the work.  ``public``: callable without a token (version
+    discovery, issuing a token); its handler authenticates the caller itself if it needs one."""
 
     path: str
     methods: tuple[str, ...]
@@ -129,6 +146,7 @@ class Endpoint:
     status: int = 200
     fast: Callable[[Call], Any] | None = None
     stream_body: bool = False
+    public: bool = False
 
 
 class Versioned(dict):
@@ -138,18 +156,60 @@ class Versioned(dict):
 
 
 def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | Versioned | None = None,
-          status: int = 200, fast: Callable[[Call], Any] | None = None, stream_body: bool = False) -> Endpoint:
+          status: int = 200, fast: Callable[[Call], Any] | None = None, stream_body: bool = False,
+          public: bool = False) -> Endpoint:
     """``schema``: a JSON Schema, or a ``Versioned`` map of them, the body must satisfy before ``fn`` runs.
     ``stream_body``: leave the body unread; the handler consumes ``call.chunks()``.  A handler may return
-    a Starlette ``Response`` (a streamed download, say) instead of a JSON body."""
-    return Endpoint(path, (method,), fn, schema, status, fast, stream_body)
+    a Starlette ``Response`` (a streamed download, say) instead of a JSON body.  ``public``: no token needed
+    (see ``Endpoint``)."""
+    return Endpoint(path, (method,), fn, schema, status, fast, stream_body, public)
+
+
+# deadlock_detected and serialization_failure: the transaction was rolled back whole
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+class AnyPathConvertor(Convertor):
+    """``{name:anypath}``: the rest of the path, newlines included (Starlette's ``path`` stops at one; Swift
+    takes any UTF-8 but NUL in an object name, so ``o%0A`` is an object of its own)."""
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("anypath", AnyPathConvertor())
+
+
+class WholePathRoute(Route):
+    """A route whose pattern matches the whole path.  Starlette ends its patterns with ``$``, which also
+    matches before a final newline, so ``GET /servers%0A`` would list the servers and ``PUT /v1/a/c/o%0A``
+    would write object ``o``."""
+
+    def __init__(self, path: str, endpoint: Callable, **kwargs):
+        super().__init__(path, endpoint, **kwargs)
+        self.path_regex = re.compile(self.path_regex.pattern.removesuffix("$") + r"\Z")
+
+
+class WholePathMount(Mount):
+    """A mount that takes every path under its prefix, newlines included, so that its app answers them in
+    its own shape (Starlette's ``.*`` stops at a newline: ``/compute/a%0A/b`` reached no service and got a
+    plain-text 404, and ``/compute/a%0A`` reached it with a wrong root path)."""
+
+    def __init__(self, path: str, app: Callable, **kwargs):
+        super().__init__(path, app=app, **kwargs)
+        self.path_regex = re.compile(self.path_regex.pattern.removesuffix("$") + r"\Z", re.DOTALL)
 
 
 class Service:
     def __init__(self, name: str, prefix: str, fault: errors.FaultFormat, endpoints: list[Endpoint],
                  microversions: Microversions | None = None, body_limit: int | None = None,
                  trailing_slash_ok: bool = False, check_body_on_read: bool = False, bare_prefix: bool = False,
-                 validate: Callable[[Any, dict], None] = validate):
+                 validate: Callable[[Any, dict], None] = validate, token_gate: str | None = "prefix"):
         """``trailing_slash_ok``: ``/things/`` means ``/things`` (Keystone's routing); otherwise it is
         a 404, as Glance, Nova and Neutron answer.  ``check_body_on_read``: a route's schema is checked
         when its handler first reads ``call.body``, after the handler's own gates (Placement answers a
@@ -157,7 +217,23 @@ class Service:
         ``validate(body, schema)`` raises the service's 400 for a body a route's schema refuses before the
         handler runs (Keystone's wording unless the service words it its own way).  ``bare_prefix``: the prefix
         itself (no ``/`` after it) is answered as ``<prefix>/`` rather than redirected there (S3 clients list
-        buckets at the bare endpoint and follow no redirect)."""
+        buckets at the bare endpoint and follow no redirect).
+
+        ``token_gate``: which requests need a valid ``X-Auth-Token`` before anything else is looked at (a
+        missing, malformed, expired or revoked one is answered 401 in the service's fault shape, with
+        ``WWW-Authenticate``):
+
+        - ``"prefix"`` (keystonemiddleware in front of the service, as Nova, Neutron, Glance, Cinder,
+          Placement and Heat deploy it): every path under the prefix but a public route's, unknown paths and
+          wrong methods included;
+        - ``"routes"`` (Keystone, which authenticates in each resource after its router): a request that
+          matches a route and its method, unless the route is public; an unknown path or method is still
+          answered 404 or 405;
+        - ``None``: the handlers decide (Swift, whose ``delay_auth_decision`` lets ACLs and temp URLs in,
+          and S3, which checks its own signatures)."""
+        if token_gate not in GATES:
+            raise ValueError(f"token_gate must be one of {GATES}")
+        self.token_gate = token_gate
         self.validate = validate
         self.trailing_slash_ok = trailing_slash_ok
         self.bare_prefix = bare_prefix
@@ -172,16 +248,19 @@ class Service:
 
     def asgi(self) -> Starlette:
         # The description first, so that no route of the service (Swift's catch-all, say) takes its path.
-        routes = [Route(OPENAPI_PATH, self._describe, methods=["GET"])]
-        routes += [Route(e.path, self._wrap(e), methods=list(e.methods)) for e in self.endpoints]
+        routes = [WholePathRoute(OPENAPI_PATH, self._describe, methods=["GET"])]
+        routes += [WholePathRoute(e.path, self._wrap(e), methods=list(e.methods)) for e in self.endpoints]
+        # the description is public, as version discovery is
+        public = [True, *(e.public for e in self.endpoints)]
         app = Starlette(
             routes=routes,
             exception_handlers={errors.APIError: self._api_error, HTTPException: self._http_error,
                                 IntegrityError: self._integrity_error, DataError: self._data_error,
-                                Exception: self._crash},
+                                OperationalError: self._operational_error, Exception: self._crash},
         )
         # Never a redirect: clients such as Tempest's do not follow them.
         app.router.redirect_slashes = False
+        app = self._gate(app, list(zip(routes, public, strict=True)))
         if not self.trailing_slash_ok:
             return app
 
@@ -192,6 +271,34 @@ class Service:
             await app(scope, receive, send)
 
         return without_trailing_slash
+
+    def _gate(self, app, routes: list[tuple[Route, bool]]):
+        """``app`` behind the service's token gate (see ``token_gate``)."""
+        if self.token_gate is None:
+            return app
+
+        async def gated(scope, receive, send):
+            if scope["type"] == "http" and self._needs_token(scope, routes):
+                request = Request(scope)
+                try:
+                    scope[CONTEXT_KEY] = await _authenticate(request)
+                except errors.APIError as err:
+                    return await self.render(err, request)(scope, receive, send)
+                except Exception as exc:  # outside the app's handlers: answered here in the service's shape
+                    return await (await self._crash(request, exc))(scope, receive, send)
+            await app(scope, receive, send)
+
+        return gated
+
+    def _needs_token(self, scope, routes: list[tuple[Route, bool]]) -> bool:
+        # A public route's call passes (a handler that needs a caller still authenticates it on first use of
+        # ``call.ctx``); keystonemiddleware knows no other routes and asks a token of everything else.
+        if any(public and candidate.matches(scope)[0] is Match.FULL for candidate, public in routes):
+            return False
+        if self.token_gate == "prefix":
+            return True
+        # Keystone routes first: a path or method no route takes is its 404 or 405, without a token too.
+        return any(candidate.matches(scope)[0] is Match.FULL for candidate, _ in routes)
 
     def _wrap(self, ep: Endpoint):
         mv = self.microversions
@@ -262,10 +369,29 @@ class Service:
         LOG.info("data error on %s %s: %s", request.method, request.url.path, exc.orig)
         return self.render(errors.BadRequest("A value in the request does not fit its field."), request)
 
+    async def _operational_error(self, request: Request, exc: OperationalError) -> Response:
+        # PostgreSQL broke a deadlock, or could not serialise, by rolling this request's transaction back:
+        # the other one went through, this one changed nothing and may be sent again.
+        if getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES:
+            LOG.info("transaction given up on %s %s: %s", request.method, request.url.path, exc.orig)
+            return self.render(errors.Conflict("The request collided with a concurrent change and was not "
+                                               "applied; send it again."), request)
+        return await self._crash(request, exc)
+
     async def _crash(self, request: Request, exc: Exception) -> Response:
         LOG.exception("unexpected error in %s %s", request.method, request.url.path)
         err = errors.APIError("An unexpected error prevented the server from fulfilling your request.")
         return json_response(self.fault(err), 500)
+
+
+async def _authenticate(request: Request) -> Context:
+    token = request.headers.get("x-auth-token")
+    if not token:
+        raise errors.Unauthorized()
+    runtime = request.scope["onestack.runtime"]
+    # a token validated since the last identity write is known without the database
+    ctx = runtime.peek_context(token)
+    return ctx if ctx is not None else await run_in_threadpool(runtime.authenticate, token)
 
 
 def _identity_uri(request: Request | None) -> str:

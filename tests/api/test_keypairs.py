@@ -91,6 +91,18 @@ def test_bad_bodies_are_400(user, body):
     assert nova_error(client.post("/os-keypairs", json={"keypair": body}), 400)
 
 
+@pytest.mark.parametrize("version", ["2.2", "2.10", "2.92"])
+@pytest.mark.parametrize("kind", ["rsa", "SSH", "", 5])
+def test_an_unknown_type_is_400(cloud, user, version, kind):
+    """Nova's schema takes ``ssh`` and ``x509`` only; nothing is made."""
+    _, client = user
+    kname = name("kp")
+    with nova(cloud, client.token, version) as c:
+        body = {"name": kname, "type": kind, "public_key": ed25519_public()}
+        assert nova_error(c.post("/os-keypairs", json={"keypair": body}), 400)
+        nova_error(c.get(f"/os-keypairs/{kname}"), 404)
+
+
 def test_duplicate_name_is_409(user):
     _, client = user
     kname = name("kp")

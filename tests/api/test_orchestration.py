@@ -276,7 +276,8 @@ BROKEN = {
     "unknown parameter": ("heat_template_version: 2018-08-31\nresources: {a: {type: OS::Heat::Value, properties: "
                           "{value: {get_param: nope}}}}", "The Parameter (nope) was not defined in template."),
     "yaql": ("heat_template_version: 2018-08-31\nresources: {a: {type: OS::Heat::Value, properties: "
-             "{value: {yaql: {expression: '1', data: {}}}}}}", "yaql expressions are not evaluated by onestack"),
+             "{value: {yaql: {expression: '$.data.', data: {}}}}}}",
+             "resources.a.properties.value.yaql: Bad expression Parse error"),
     "bad keyword": ("heat_template_version: 2018-08-31\nresources: {a: {type: OS::Heat::None, propertes: {}}}",
                     '"propertes" is not a valid keyword inside a resource definition'),
 }

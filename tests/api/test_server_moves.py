@@ -239,6 +239,41 @@ def test_abort_leaves_the_guest_on_the_source_and_force_complete_finishes(cloud,
                            headers=V265).status_code == 400
 
 
+def port_bindings(cloud, server_id) -> list[tuple[str, str]]:
+    """The server's one port's bindings (binding-extended), as (host, status), the active one first."""
+    with httpx.Client(base_url=f"{cloud.url}/network/v2.0", headers={"X-Auth-Token": cloud.token()}) as neutron:
+        (port,) = ok(neutron.get("/ports", params={"device_id": server_id}))["ports"]
+        return [(b["host"], b["status"]) for b in ok(neutron.get(f"/ports/{port['id']}/bindings"))["bindings"]]
+
+
+def test_live_migration_binds_the_port_inactive_on_the_destination_then_activates_it(cloud, tenant, image_id,
+                                                                                      nova_admin):
+    """Neutron's port bindings through a live migration: while it runs the port is ACTIVE on the source and
+    INACTIVE on the destination; an abort drops the destination's binding; a completed one leaves the
+    destination's binding, activated, alone."""
+    server_id, act = active_server(tenant, image_id, flavorRef="4")  # 8 GB: a pass takes 8 s
+    source = host_of(nova_admin, server_id)
+    assert port_bindings(cloud, server_id) == [(source, "ACTIVE")]
+    ok(nova_admin.post(act, json=LIVE, headers=V225), 202)
+    running = running_migration(nova_admin, server_id)
+    dest = running["dest_compute"]
+    assert port_bindings(cloud, server_id) == [(source, "ACTIVE"), (dest, "INACTIVE")]
+    assert port_host(cloud, server_id) == source  # the port itself follows the ACTIVE binding only
+    ok(nova_admin.delete(f"/servers/{server_id}/migrations/{running['id']}", headers=V280), 202)
+    assert wait(nova_admin, server_id, "ACTIVE")["OS-EXT-SRV-ATTR:host"] == source
+    assert port_bindings(cloud, server_id) == [(source, "ACTIVE")]
+
+    ok(nova_admin.post(act, json=LIVE, headers=V225), 202)
+    second = running_migration(nova_admin, server_id)
+    assert port_bindings(cloud, server_id) == [(source, "ACTIVE"), (second["dest_compute"], "INACTIVE")]
+    ok(nova_admin.post(f"/servers/{server_id}/migrations/{second['id']}/action", json={"force_complete": None},
+                       headers=V265), 202)
+    moved = wait(nova_admin, server_id, "ACTIVE", timeout=15)
+    assert moved["OS-EXT-SRV-ATTR:host"] == second["dest_compute"]
+    assert port_bindings(cloud, server_id) == [(second["dest_compute"], "ACTIVE")]
+    assert port_host(cloud, server_id) == second["dest_compute"]
+
+
 # -- evacuate -------------------------------------------------------------------------------------------
 V253 = {"X-OpenStack-Nova-API-Version": "2.53"}
 

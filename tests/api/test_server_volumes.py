@@ -116,7 +116,7 @@ def test_stopped_and_locked_servers_and_updates(tenant, volumes, server):
         "delete_on_termination"] is True
     moved = {"volumeAttachment": {"volumeId": volume["id"], "device": "/dev/vdz"}}
     assert tenant.put(f"{path}/{volume['id']}", json=moved, headers=at("2.85")).status_code == 400
-    # swapping for another volume is an admin's, and not provided
+    # swapping for another volume is an admin's (tests/api/test_server_volume_swap.py)
     other = new_volume(volumes)
     swap = {"volumeAttachment": {"volumeId": other["id"]}}
     assert tenant.put(f"{path}/{volume['id']}", json=swap).status_code == 403

@@ -5,6 +5,9 @@ template from a file, suspended, resumed and checked from its page, escaping, CS
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 import yaml
 
@@ -155,3 +158,52 @@ def test_a_template_file_and_the_tenant_wall(cloud, dashboard, make_heat, tmp_pa
     page.click("button[data-action=delete]:has-text('Delete stack')")
     page.wait_for_selector(f"text=Deleting stack {stack_name}.")
     page.context.close()
+
+
+def test_launch_a_stack_from_a_template_url(cloud, dashboard):
+    """The URL goes to Heat (``template_url``), which fetches it: the parameter form comes from it, a URL
+    the cloud refuses to fetch is Heat's message with the URL kept."""
+    body = yaml.safe_dump({"heat_template_version": "2018-08-31",
+                           "parameters": {"word": {"type": "string", "default": "from-a-url"}},
+                           "resources": {"v": {"type": "OS::Heat::Value", "properties": {"value": {"get_param": "word"}}}},
+                           "outputs": {"word": {"value": {"get_attr": ["v", "value"]}}}}).encode()
+
+    class Serve(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    # 127.0.0.2: the one loopback address the test cloud lets templates come from
+    server = ThreadingHTTPServer(("127.0.0.2", 0), Serve)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = dashboard.sign_in("demo")
+        page.goto("/dashboard/stacks/launch")
+        stack_name = name("url")
+        page.fill("#stack-template input[name=stack_name]", stack_name)
+        page.fill("#stack-template input[name=template_url]", "http://169.254.169.254/latest/stack.yaml")
+        page.click("button:has-text('Next: parameters')")
+        assert "Could not retrieve template" in page.inner_text(".flash.error")
+        assert page.input_value("#stack-template input[name=template_url]").startswith("http://169.254.169.254/")
+
+        url = f"http://127.0.0.2:{server.server_address[1]}/stack.yaml"
+        page.fill("#stack-template input[name=template_url]", url)
+        page.click("button:has-text('Next: parameters')")
+        assert _param(page, "word").locator("input").input_value() == "from-a-url"
+        assert url in page.inner_text("#stack-parameters")
+        _param(page, "word").locator("input").fill("typed")
+        page.click("#stack-parameters button:has-text('Launch')")
+        page.locator("#stack-status:text-is('CREATE_COMPLETE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+        assert page.inner_text("#outputs tr[data-key=word] code") == "typed"
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.click("button[data-action=delete]:has-text('Delete stack')")
+        page.wait_for_selector(f"text=Deleting stack {stack_name}.")
+        page.context.close()
+    finally:
+        server.shutdown()
+        server.server_close()

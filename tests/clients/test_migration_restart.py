@@ -1,6 +1,6 @@
 """A live migration cut by a kill -9 of the cloud: after the restart the engine picks it up from its row and
-ends it (nothing stays MIGRATING); the guest is on exactly one host, where its port is bound and its room
-held."""
+ends it (nothing stays MIGRATING); the guest is on exactly one host, where its port is bound (the
+destination's inactive binding dropped) and its room held."""
 
 
 import httpx
@@ -29,8 +29,13 @@ def test_a_live_migration_cut_by_kill_9_ends_on_one_host_after_the_restart(tmp_p
         source = shown["OS-EXT-SRV-ATTR:host"]
         ok(nova.post(f"/servers/{server['id']}/action",
                      json={"os-migrateLive": {"host": None, "block_migration": "auto"}}), 202)
-        wait(lambda: [m for m in ok(nova.get(f"/servers/{server['id']}/migrations"))["migrations"]
-                      if m["status"] == "running"], 30, "the migration running")
+        (running,) = wait(lambda: [m for m in ok(nova.get(f"/servers/{server['id']}/migrations"))["migrations"]
+                                   if m["status"] == "running"], 30, "the migration running")
+        (port,) = ok(http.get("/network/v2.0/ports", params={"device_id": server["id"]}))["ports"]
+        bindings = f"/network/v2.0/ports/{port['id']}/bindings"
+        # cut while the port is bound on both hosts: ACTIVE on the source, INACTIVE on the destination
+        assert [(b["host"], b["status"]) for b in ok(http.get(bindings))["bindings"]] == [
+            (source, "ACTIVE"), (running["dest_compute"], "INACTIVE")]
 
         cloud.kill_9()
         cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
@@ -44,6 +49,7 @@ def test_a_live_migration_cut_by_kill_9_ends_on_one_host_after_the_restart(tmp_p
         assert ok(nova.get(f"/servers/{server['id']}/migrations"))["migrations"] == []
         (port,) = ok(http.get("/network/v2.0/ports", params={"device_id": server["id"]}))["ports"]
         assert port["binding:host_id"] == source
+        assert [(b["host"], b["status"]) for b in ok(http.get(bindings))["bindings"]] == [(source, "ACTIVE")]
         with httpx.Client(base_url=f"{cloud.url}/placement",
                           headers={**headers, "X-Auth-Token": cloud.token(),
                                    "OpenStack-API-Version": "placement 1.28"}) as placement:

@@ -51,3 +51,25 @@ def test_sdk_wrong_password(cloud):
                           load_yaml_config=False)
     with pytest.raises(SDKException, match="401"):
         c.authorize()
+
+
+def test_sdk_port_bindings_as_nova_uses_them(conn):
+    """openstacksdk's port binding calls (what a live migration's conductor does): an inactive binding on the
+    destination, activated, the source's then deleted; the port follows the active binding."""
+    network = conn.network.create_network(name=name("sdk-bind"))
+    try:
+        port = conn.network.create_port(network_id=network.id, device_owner="compute:nova", device_id="vm-sdk",
+                                        binding_host_id="sdk-source")
+        made = conn.network.create_port_binding(port, host="sdk-dest", profile={"migrating_to": "sdk-dest"})
+        assert (made.host, made.status, made.vif_type) == ("sdk-dest", "INACTIVE", "bridge")
+        listed = {b.host: b.status for b in conn.network.port_bindings(port)}
+        assert listed == {"sdk-source": "ACTIVE", "sdk-dest": "INACTIVE"}
+        conn.network.activate_port_binding(port, host="sdk-dest")
+        assert conn.network.get_port(port.id).binding_host_id == "sdk-dest"
+        conn.network.delete_port_binding(port, host="sdk-source", ignore_missing=False)
+        assert {b.host: b.status for b in conn.network.port_bindings(port)} == {"sdk-dest": "ACTIVE"}
+        assert [b.host for b in conn.network.port_bindings(port, status="INACTIVE")] == []
+    finally:
+        for p in conn.network.ports(network_id=network.id):
+            conn.network.delete_port(p)
+        conn.network.delete_network(network)

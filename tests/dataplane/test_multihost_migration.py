@@ -1,7 +1,8 @@
 """Live migration through the API between two joined QEMU hosts (namespaces of this machine running
 `onestack compute join`, as in test_multihost): the guest's memory moves over the underlay between the
-hosts' tunnel addresses, its disk is mirrored, its port's binding follows it, and its serial console (through
-the controller's proxy and the new host's link) shows the same running system.  Then a cold migration back
+hosts' tunnel addresses, its disk is mirrored, its port's binding follows it (an inactive binding on the
+destination, activated at switch-over), and its serial console (through the controller's proxy and the new
+host's link) shows the same running system.  Then a cold migration back
 copies its disk over NBD: what it wrote there is there after it boots on the first host."""
 
 import httpx
@@ -58,6 +59,9 @@ def test_a_qemu_guest_live_migrates_between_two_joined_hosts(tmp_path, tiny_imag
         assert migration["dest_host"] == str(tunnel_b if dest == "host-b" else tunnel_a)
         (port,) = ok(http.get("/network/v2.0/ports", params={"device_id": server_id}))["ports"]
         assert port["binding:host_id"] == dest
+        # the destination's binding, made INACTIVE before the move, activated; the source's gone
+        bindings = ok(http.get(f"/network/v2.0/ports/{port['id']}/bindings"))["bindings"]
+        assert [(b["host"], b["status"]) for b in bindings] == [(dest, "ACTIVE")]
 
         shell = shell_of(nova, server_id).ready(120)  # now through the destination's link
         assert shell.run("cat /tmp/marker") == "kept-42"

@@ -242,3 +242,49 @@ def test_boot_from_an_encrypted_volume_and_resume_it(driver, tiny_image, tmp_pat
     info = json.loads(subprocess.run(["qemu-img", "info", "-U", "--output=json", str(root_path)], check=True,
                                      capture_output=True, text=True).stdout)
     assert info["encrypted"] is True  # still LUKS inside: the guest's writes went through QEMU's encryption
+
+
+def test_swap_moves_the_running_guests_disk_to_another_volume(driver, tiny_image, tmp_path):
+    """blockdev-mirror then the pivot: what the guest wrote before is on the new volume, what it writes after
+    lands there only, the device (and its serial) unchanged; swapped back, then detached cleanly."""
+    spec = spec_of(tiny_image)
+    first_id, second_id = str(uuid.uuid4()), str(uuid.uuid4())
+    first_path, second_path = volume_file(tmp_path / "s1.qcow2"), volume_file(tmp_path / "s2.qcow2")
+    first = VolumeDisk.from_connection(connection(first_id, first_path))
+    second = VolumeDisk.from_connection(connection(second_id, second_path))
+    driver.spawn(spec)
+    try:
+        shell = shell_of(driver, spec.uuid)
+        driver.attach_volume(spec.uuid, first)
+        wait_for(lambda: "vdb" in shell.run("ls /sys/block"), 30, "the guest to see the hot-plugged disk")
+        shell.run("echo swap-marker-before | dd of=/dev/vdb conv=fsync 2>/dev/null; echo written")
+
+        started = time.monotonic()
+        assert driver.swap_volume(spec.uuid, first_id, second) is True
+        print(f"swap of a 64 MiB volume: {time.monotonic() - started:.2f}s")
+        assert driver.swap_volume(spec.uuid, first_id, second) is True  # repeated (a restart's redo): nothing
+        assert first_bytes(second_path, 18) == b"swap-marker-before"
+        # the guest goes on with the same device, now writing the new file only
+        assert shell.run("cat /sys/block/vdb/serial") == first_id[:20]
+        shell.run("echo swap-marker-after | dd of=/dev/vdb bs=512 seek=2048 conv=fsync 2>/dev/null; echo written")
+        assert read_at(second_path, 2048 * 512, 17) == b"swap-marker-after"
+        assert read_at(first_path, 2048 * 512, 17) != b"swap-marker-after"
+        assert shell.run("dd if=/dev/vdb bs=512 skip=2048 count=1 iflag=direct 2>/dev/null | head -c 17") \
+            == "swap-marker-after"
+        # the spec keeps the new volume in the slot named after the first
+        saved = driver._dir(spec.uuid).load_spec()
+        assert [(v.volume_id, v.slot) for v in saved.volumes] == [(second_id, first_id)]
+
+        # back to the first volume (a second generation of the slot), then a detach releases every node
+        moved_back = VolumeDisk.from_connection(connection(first_id, first_path))
+        assert driver.swap_volume(spec.uuid, second_id, moved_back) is True
+        assert read_at(first_path, 2048 * 512, 17) == b"swap-marker-after"
+        driver.detach_volume(spec.uuid, first_id)
+        wait_for(lambda: "vdb" not in shell.run("ls /sys/block"), 30, "the guest to let the disk go")
+        with driver._qmp(spec.uuid) as qmp:
+            names = [n["node-name"] for n in qmp.execute("query-named-block-nodes", flat=True)]
+        assert not [n for n in names if first_id.replace("-", "")[:24] in n]
+        with pytest.raises(DriverError):
+            driver.swap_volume(spec.uuid, first_id, second)  # no longer attached
+    finally:
+        driver.destroy(spec.uuid)

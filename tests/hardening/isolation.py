@@ -4,6 +4,10 @@ A's identifiers in its path.
 Each call is checked against ``personas.DEFAULTS`` (what OpenStack's defaults answer) and against a twin
 call that names fresh random identifiers instead of A's: an answer that differs from its twin's confirms that
 A's object exists, whatever its status.  No answer may show an identifier of A's that its URL did not carry.
+
+The callers without a valid token also try, on every path of the route tables, a method no route of that
+path takes and a path one segment longer than any route's (``unrouted``): keystonemiddleware answers those
+401 too, before the service knows they lead nowhere.
 """
 
 from __future__ import annotations
@@ -57,7 +61,8 @@ class Call:
     twin_status: int = 0
     text: str = ""
     location: str = ""
-    deviation: str = ""  # an answer that refuses as OpenStack does, with another status
+    # "method" or "path" for a call to a method or path no route takes (see ``unrouted``)
+    unrouted: str = ""
 
 
 @dataclasses.dataclass
@@ -159,6 +164,49 @@ def plan(world: World, everyone: list[Caller]) -> Iterator[Call]:
                                        names_object, version, _body(ep, method))
 
 
+UNROUTED_METHODS = ("DELETE", "PATCH", "PUT", "POST", "GET")
+# services whose every path and method reaches a handler (Swift and S3 route by the path's shape)
+ALL_ROUTED = frozenset({"object-store", "s3"})
+# Keystone routes first (``Defaults.routes_first``): which of its paths an unknown segment still matches
+# (``/v3/domains/no-such``) is its route table's business, so its unrouted calls are left to
+# tests/api/test_token_gate.py
+
+
+def unrouted(world: World, everyone: list[Caller]) -> Iterator[Call]:
+    """For every path of every route table, by each caller without a valid token: a method no route of that
+    path takes, and the path with one more segment that no route has."""
+    anonymous = [c for c in everyone if not _authenticated(c)]
+    for service in services():
+        if service.name in NOT_SWEPT or service.name in ALL_ROUTED:
+            continue
+        defaults = DEFAULTS[service.name]
+        if defaults.routes_first:
+            continue
+        taken: dict[str, set[str]] = {}
+        first: dict[str, Endpoint] = {}
+        for ep in service.endpoints:
+            taken.setdefault(ep.path, set()).update(ep.methods)
+            first.setdefault(ep.path, ep)
+        for path, methods in taken.items():
+            ep = first[path]
+            other = next((m for m in UNROUTED_METHODS if m not in methods), None)
+            probes = [("path", "GET", "/no-such-" + uuid.uuid4().hex[:8])]
+            # an open path is public whatever the method (the versions app answers it)
+            if other is not None and not any(defaults.is_open(f"{m} {openapi_path(path)}") for m in methods):
+                probes.append(("method", other, ""))
+            for caller in anonymous:
+                url, _, _, _ = next(_paths(world, service, defaults, ep, caller))
+                for kind, method, tail in probes:
+                    route = f"{method} {openapi_path(path)}{tail and '/no-such-thing'}"
+                    yield Call(service, defaults, ep, method, route, caller, url.rstrip("/") + tail if tail else url,
+                               None, False, False, _versions(service)[0], {} if method in BODY_METHODS else None,
+                               unrouted=kind)
+
+
+def _authenticated(caller: Caller) -> bool:
+    return caller.token is not None and caller.name not in NOT_AUTHENTICATED
+
+
 def _paths(world: World, service: Service, defaults: Defaults, ep: Endpoint,
            caller: Caller) -> Iterator[tuple[str, str | None, bool, bool]]:
     """(path with A's identifiers, its twin with random ones, whether it names anything of A's, whether that
@@ -232,15 +280,18 @@ def judge(call: Call, owned: set[str]) -> list[Leak]:
         return leak(f"shows A's {sorted(shown)}")
     if d.is_open(route):
         return []
-    authenticated = caller.token is not None and caller.name not in NOT_AUTHENTICATED
+    authenticated = _authenticated(caller)
+    if call.unrouted:
+        # keystonemiddleware asks every path for a token
+        return [] if status == 401 else leak(f"expected 401 for an unrouted {call.unrouted}")
     if call.foreign and call.twin_url and call.twin_status != status and not (
             authenticated and d.shows_missing(route)):
         return leak(f"answers differently ({call.twin_status}) for an object that does not exist")
     if not authenticated:
-        if status < 400:
-            return leak("expected 401")
-        if status != 401:
-            call.deviation = "refused before authentication"
+        expected = d.without_token(route)
+        if status not in expected:
+            return leak(f"expected {' or '.join(map(str, sorted(expected)))} without a valid token, before the "
+                        "route, method, microversion or body")
         return []
     if not caller.scoped:
         # an unscoped token holds no role anywhere: its owner's own identity business, and what any
@@ -268,7 +319,7 @@ def judge(call: Call, owned: set[str]) -> list[Leak]:
 
 
 def sweep(base_url: str, world: World, everyone: list[Caller], threads: int = 6) -> tuple[list[Call], list[Leak]]:
-    calls = list(plan(world, everyone))
+    calls = [*plan(world, everyone), *unrouted(world, everyone)]
     with httpx.Client(base_url=base_url, timeout=60) as http, ThreadPoolExecutor(threads) as pool:
         done = list(pool.map(lambda c: send(http, c), calls))
     leaks = [leak for call in done for leak in judge(call, world.owned)]

@@ -7,6 +7,13 @@ OpenStack's defaults refuse to a project's member and reader (the admin's, or th
 is the admin's).  ``foreign`` is the status another project's object answers: 404 where the service hides that
 it exists (Nova, Neutron, Glance, Cinder), 403 where the service refuses first (Keystone, Placement, Swift,
 Heat when the URL names another project).
+
+Without a valid token (none, a wrong one, an expired or revoked one) every route but the ``open`` ones is a
+401: keystonemiddleware sits in front of each service and answers before the service routes the call, checks
+its method, microversion or body.  Keystone has no such middleware (``routes_first``): an unknown path or
+method is its 404 or 405, a known route's 401 comes before the body.  Swift's middleware delays its decision
+(``delay_auth_decision``), so what its proxy refuses before it asks keystoneauth is listed in
+``before_auth``.
 """
 
 from __future__ import annotations
@@ -38,6 +45,10 @@ class Defaults:
     # routes where the service itself answers an authenticated caller 404 for a missing object and 403 for
     # another's (Keystone's trusts, by design)
     reveals_missing: tuple[str, ...] = ()
+    # the service routes before it authenticates (Keystone): unrouted paths and methods are 404 and 405
+    routes_first: bool = False
+    # (route, statuses) the service answers a caller without a valid token before it authenticates
+    before_auth: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     def _any(self, patterns: tuple[str, ...], route: str) -> bool:
         return any(re.fullmatch(p, route) for p in patterns)
@@ -66,6 +77,10 @@ class Defaults:
     def shows_missing(self, route: str) -> bool:
         return self._any(self.reveals_missing, route)
 
+    def without_token(self, route: str) -> set[int]:
+        """What a caller without a valid token gets from a route that is not open."""
+        return {401}.union(*(statuses for pattern, statuses in self.before_auth if re.fullmatch(pattern, route)))
+
 
 DISCOVERY = (r"GET /", r"GET /v[0-9.]+/?", r"GET /versions")
 _KEYSTONE_SELF = (
@@ -90,6 +105,7 @@ DEFAULTS = {
         foreign=403,
         open=(*DISCOVERY, r"POST /v3/auth/tokens", r"POST /v3/OS-OAUTH1/(request_token|access_token)"),
         refused_unless_listed=True,
+        routes_first=True,
         refused=(*_KEYSTONE_SELF,
                  # a project's own: its record, its tags, its limits, its domain
                  r"GET /v3/projects/\{project_id\}(/tags(/\{tag\})?)?", r"GET /v3/limits/\{limit_id\}",
@@ -121,7 +137,9 @@ DEFAULTS = {
     "network": Defaults(
         foreign=404,
         open=DISCOVERY,
-        refused=(r"GET /v2.0/agents", r"GET /v2.0/quotas", r"(PUT|DELETE) /v2.0/quotas/\{project_id\}"),
+        refused=(r"GET /v2.0/agents", r"GET /v2.0/quotas", r"(PUT|DELETE) /v2.0/quotas/\{project_id\}",
+                 # port bindings (binding-extended) are the admin's, as the binding:* attributes are
+                 r".* /v2.0/ports/\{port\}/bindings.*"),
         foreign_ok=(r"GET /v2.0/quotas/\{project_id\}/default",),
     ),
     "image": Defaults(
@@ -143,8 +161,12 @@ DEFAULTS = {
         url_project_refused=False,
     ),
     "placement": Defaults(foreign=403, open=(r"GET /",), refused=(r".*",)),
-    "object-store": Defaults(foreign=403, open=(r"(GET|HEAD|OPTIONS) /info", r"(GET|HEAD) /healthcheck",
-                                                r"OPTIONS /.*")),
+    "object-store": Defaults(
+        foreign=403, open=(r"(GET|HEAD|OPTIONS) /info", r"(GET|HEAD) /healthcheck", r"OPTIONS /.*"),
+        # The proxy has no COPY for an account or a container (405), and the copy middleware wants a
+        # Destination (412), before the proxy asks keystoneauth.
+        before_auth=((r"COPY /v1(\.0)?/\{rest\}", (405, 412)),),
+    ),
     "orchestration": Defaults(
         foreign=403,
         open=DISCOVERY,

@@ -1,5 +1,6 @@
-"""Orchestration: stacks whose status refreshes itself; launch from pasted template text or an uploaded
-file, in two steps: the template is checked by Heat's ``POST /validate`` and its parameters become a form
+"""Orchestration: stacks whose status refreshes itself; launch from pasted template text, an uploaded
+file or a URL (``template_url``: the cloud fetches it, with its own defences, never the dashboard), in two
+steps: the template is checked by Heat's ``POST /validate`` and its parameters become a form
 (types, defaults, allowed values, ranges and lengths, hidden ones as password fields, in the template's
 parameter groups' order); a stack's page with a picture of its resources by dependency, its resources,
 events and outputs, live; an update of its parameters (PATCH); delete."""
@@ -56,7 +57,7 @@ async def stack_rows(page: Page) -> Response:
 @panel()
 async def launch_form(page: Page) -> Response:
     return page.render("stack_launch.html", title="Launch stack", step=1, fields=[], template="", values={},
-                       stack_name="", error="")
+                       stack_name="", error="", template_url="")
 
 
 def _field(name: str, param: dict) -> dict:
@@ -85,8 +86,13 @@ def _field(name: str, param: dict) -> dict:
     return field
 
 
-async def _fields(page: Page, template: str) -> list[dict]:
-    answer = await page.cloud.post("orchestration", "/validate", {"template": template})
+def _source(template: str, template_url: str) -> dict:
+    """The template part of a request: the URL when one is given (Heat fetches it), else the text."""
+    return {"template_url": template_url} if template_url else {"template": template}
+
+
+async def _fields(page: Page, template: str, template_url: str = "") -> list[dict]:
+    answer = await page.cloud.post("orchestration", "/validate", _source(template, template_url))
     params = (answer or {}).get("Parameters") or {}
     order: list[str] = []
     for group in (answer or {}).get("ParameterGroups") or []:
@@ -112,29 +118,31 @@ async def _template_text(page: Page) -> str:
 async def parameters_step(page: Page) -> Response:
     """Step 2: the template checked by Heat, and its parameters as a form."""
     template, stack_name = await _template_text(page), page.form.get("stack_name")
-    if not template.strip():
-        raise ApiError(400, "Paste a template or choose a template file.")
+    template_url = "" if template.strip() else (page.form.get("template_url") or "").strip()
+    if not template.strip() and not template_url:
+        raise ApiError(400, "Paste a template, choose a template file or give its URL.")
     try:
-        fields = await _fields(page, template)
+        fields = await _fields(page, template, template_url)
     except ApiError as err:
         return page.render("stack_launch.html", 400, title="Launch stack", step=1, fields=[], template=template,
-                           stack_name=stack_name, values={}, error=err.message)
+                           stack_name=stack_name, values={}, error=err.message, template_url=template_url)
     return page.render("stack_launch.html", title="Launch stack", step=2, fields=fields, template=template,
-                       stack_name=stack_name, values={}, error="")
+                       stack_name=stack_name, values={}, error="", template_url=template_url)
 
 
 @panel(back="/stacks/launch")
 async def launch(page: Page) -> Response:
     form = page.form
     template, stack_name = form.get("template"), form.get("stack_name")
-    fields = await _fields(page, template)
+    template_url = "" if (template or "").strip() else (form.get("template_url") or "").strip()
+    fields = await _fields(page, template, template_url)
     parameters = {}
     for field in fields:
         value = form.get(f"param.{field['name']}")
         if value == "" and not field["required"]:
             continue  # the template's default
         parameters[field["name"]] = value
-    body = {"stack_name": stack_name, "template": template, "parameters": parameters,
+    body = {"stack_name": stack_name, **_source(template, template_url), "parameters": parameters,
             "disable_rollback": not form.get("rollback"), "timeout_mins": form.int("timeout_mins", 60)}
     try:
         if not stack_name:
@@ -144,7 +152,7 @@ async def launch(page: Page) -> Response:
         # back to the parameter form with what was typed (never the hidden values), and Heat's message
         values = {f["name"]: form.get(f"param.{f['name']}") for f in fields if not f["hidden"]}
         return page.render("stack_launch.html", 400, title="Launch stack", step=2, fields=fields, template=template,
-                           stack_name=stack_name, values=values, error=err.message)
+                           stack_name=stack_name, values=values, error=err.message, template_url=template_url)
     stack = {"stack_name": stack_name, "id": created["stack"]["id"]}
     return page.done(f"Launching stack {stack_name}.", _stack_path(stack))
 

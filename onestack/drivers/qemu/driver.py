@@ -230,7 +230,7 @@ class QemuDriver(MigratingGuests):
                 qmp.execute("cont")
 
     def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
-        return self._on_volume(uuid, volume_id, "extend", lambda qmp: volumes.resize(qmp, volume_id, size_bytes))
+        return self._on_volume(uuid, volume_id, "extend", lambda qmp, key: volumes.resize(qmp, key, size_bytes))
 
     def set_volume_limits(self, uuid: str, volume_id: str, throttle: dict) -> bool:
         with self._locks[uuid]:
@@ -244,7 +244,7 @@ class QemuDriver(MigratingGuests):
             if self._pid(uuid):
                 try:
                     with self._qmp(uuid) as qmp:
-                        volumes.set_limits(qmp, volume_id, throttle)
+                        volumes.set_limits(qmp, disk.qemu_key, throttle)
                 except QMPError as exc:
                     raise DriverError(f"cannot limit volume {volume_id}: {exc}") from exc
             changed = dataclasses.replace(disk, throttle=dict(throttle))
@@ -254,7 +254,32 @@ class QemuDriver(MigratingGuests):
 
     def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
         return self._on_volume(uuid, volume_id, "snapshot",
-                               lambda qmp: volumes.snapshot(qmp, volume_id, overlay_path))
+                               lambda qmp, key: volumes.snapshot(qmp, key, overlay_path))
+
+    def swap_volume(self, uuid: str, volume_id: str, disk: VolumeDisk) -> bool:
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            if not where.exists():
+                raise DriverError(f"instance {uuid} does not exist")
+            spec = where.load_spec()
+            current = next((v for v in spec.volumes if v.volume_id in (volume_id, disk.volume_id)), None)
+            if current is None:
+                raise DriverError(f"volume {volume_id} is not attached to instance {uuid}")
+            if current.boot:
+                raise DriverError(f"volume {volume_id} is the guest's root disk")
+            # the disk keeps its slot's names in this QEMU (and in every later start, see VolumeDisk.slot)
+            moved = dataclasses.replace(disk, slot=current.qemu_key if current.qemu_key != disk.volume_id else None)
+            running = bool(self._pid(uuid))
+            if running:
+                try:
+                    # a copy of a whole volume under TCG on a loaded host: minutes at worst
+                    with self._qmp(uuid, timeout=30) as qmp:
+                        volumes.swap(qmp, current.qemu_key, moved, timeout=600.0)
+                except QMPError as exc:
+                    raise DriverError(f"cannot swap volume {volume_id} for {disk.volume_id}: {exc}") from exc
+            where.save_spec(dataclasses.replace(spec, volumes=tuple(moved if v is current else v
+                                                                    for v in spec.volumes)))
+            return running
 
     def _on_volume(self, uuid: str, volume_id: str, what: str, act) -> bool:
         """``act`` on the running guest's QMP when the guest has the volume; False when none runs with it."""
@@ -262,11 +287,12 @@ class QemuDriver(MigratingGuests):
             where = self._dir(uuid)
             if not where.exists() or not self._pid(uuid):
                 return False
-            if not any(v.volume_id == volume_id for v in where.load_spec().volumes):
+            disk = next((v for v in where.load_spec().volumes if v.volume_id == volume_id), None)
+            if disk is None:
                 return False
             try:
                 with self._qmp(uuid) as qmp:
-                    act(qmp)
+                    act(qmp, disk.qemu_key)
             except QMPError as exc:
                 raise DriverError(f"cannot {what} volume {volume_id}: {exc}") from exc
             return True
@@ -429,11 +455,12 @@ class QemuDriver(MigratingGuests):
             spec = where.load_spec()
             if any(v.boot and v.volume_id == volume_id for v in spec.volumes):
                 raise DriverError(f"volume {volume_id} is the guest's root disk")
+            held = next((v for v in spec.volumes if v.volume_id == volume_id), None)
             if self._pid(uuid):
                 try:
                     with self._qmp(uuid, timeout=30) as qmp:
                         # under TCG a guest busy booting takes seconds to answer the eject
-                        released = volumes.unplug(qmp, volume_id, timeout=30.0)
+                        released = volumes.unplug(qmp, held.qemu_key if held else volume_id, timeout=30.0)
                 except QMPError as exc:
                     raise DriverError(f"cannot detach volume {volume_id}: {exc}") from exc
                 if not released:

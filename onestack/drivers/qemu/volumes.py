@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 
 from onestack.drivers.compute import QOS_LIMITS, DriverError, VolumeDisk
 from onestack.drivers.qemu.qmp import QMP, QMPError
@@ -45,12 +46,12 @@ def secret_of(disk: VolumeDisk) -> str:
 def secret_argv(disk: VolumeDisk, fd: int) -> list[str]:
     """The command line's secret object of an encrypted volume: read from ``fd`` (a pipe the QEMU process
     inherits, ``secrets.secret_fd``), so the passphrase is on no command line and in no file."""
-    return ["-object", secret_object(Names.of(disk.volume_id).secret, fd)]
+    return ["-object", secret_object(Names.of(disk.qemu_key).secret, fd)]
 
 
 def group_object(disk: VolumeDisk) -> dict:
     """The throttle group holding the volume's limits (empty: unlimited)."""
-    return {"qom-type": "throttle-group", "id": Names.of(disk.volume_id).group, "limits": dict(disk.throttle)}
+    return {"qom-type": "throttle-group", "id": Names.of(disk.qemu_key).group, "limits": dict(disk.throttle)}
 
 
 def protocol_node(disk: VolumeDisk) -> dict:
@@ -65,7 +66,7 @@ def protocol_node(disk: VolumeDisk) -> dict:
 def block_nodes(disk: VolumeDisk) -> list[dict]:
     """The nodes to add in order: the file (or RBD image) with its format, then the throttle filter the device
     reads."""
-    names = Names.of(disk.volume_id)
+    names = Names.of(disk.qemu_key)
     data = {"driver": disk.format, "node-name": names.node, "read-only": disk.read_only, "discard": "unmap",
             "file": protocol_node(disk)}
     if disk.encrypted:  # QEMU decrypts: the guest reads and writes plaintext, the file holds none
@@ -86,7 +87,7 @@ def set_limits(qmp: QMP, volume_id: str, throttle: dict) -> bool:
 
 
 def device(disk: VolumeDisk) -> dict:
-    names = Names.of(disk.volume_id)
+    names = Names.of(disk.qemu_key)
     found = {"driver": "virtio-blk-pci", "id": names.device, "drive": block_nodes(disk)[-1]["node-name"],
              # the guest reads the first 20 characters (virtio's limit) in /sys/block/vdX/serial
              "serial": disk.volume_id}
@@ -114,21 +115,21 @@ def _present_devices(qmp: QMP) -> set[str]:
 def plug(qmp: QMP, disk: VolumeDisk) -> None:
     """Hot-plug the volume into the running QEMU (nothing if its device is there already); what a failed or
     interrupted earlier try left behind is removed first, and what this one added goes again if it fails."""
-    if Names.of(disk.volume_id).device in _present_devices(qmp):
+    if Names.of(disk.qemu_key).device in _present_devices(qmp):
         return
-    _release(qmp, disk.volume_id)
+    _release(qmp, disk.qemu_key)
     try:
         if disk.encrypted:
             # over the monitor's socket (the guest's own, readable by this host's root only), never on a
             # command line or in a file; QMP's errors do not quote it back
-            qmp.execute("object-add", **{"qom-type": "secret", "id": Names.of(disk.volume_id).secret,
+            qmp.execute("object-add", **{"qom-type": "secret", "id": Names.of(disk.qemu_key).secret,
                                          "data": secret_of(disk), "format": "raw"})
         qmp.execute("object-add", **group_object(disk))
         for node in block_nodes(disk):
             qmp.execute("blockdev-add", **node)
         qmp.execute("device_add", **device(disk))
     except QMPError:
-        _release(qmp, disk.volume_id)
+        _release(qmp, disk.qemu_key)
         raise
 
 
@@ -149,6 +150,30 @@ def _layer_name(volume_id: str, number: int) -> str:
     return f"s{number}-{Names.of(volume_id).node.removeprefix('vol-')}"
 
 
+def _base_name(volume_id: str, generation: int) -> str:
+    """The node of the slot's first file: the volume's own (``vol-``), or the one the ``generation``th swap
+    moved the disk to."""
+    short = Names.of(volume_id).node.removeprefix("vol-")
+    return f"vol-{short}" if generation == 0 else f"w{generation}-{short}"
+
+
+def _generation(name: str, volume_id: str) -> int | None:
+    """Which base of the slot a node is (0: the volume's own), None for another node."""
+    short = Names.of(volume_id).node.removeprefix("vol-")
+    head, _, tail = name.partition("-")
+    if tail != short:
+        return None
+    if head == "vol":
+        return 0
+    return int(head[1:]) if head[:1] == "w" and head[1:].isdigit() else None
+
+
+def _bases(nodes: dict, volume_id: str) -> list[str]:
+    """The slot's base nodes that exist, oldest first (two only while a swap is under way)."""
+    found = [(g, name) for name in nodes if (g := _generation(name, volume_id)) is not None]
+    return [name for _, name in sorted(found)]
+
+
 def _chain(qmp: QMP, volume_id: str) -> list[dict]:
     """The volume's named nodes from the top (the throttle filter, then the newest overlay) down to the first
     file's format node, those that exist."""
@@ -160,7 +185,7 @@ def _chain(qmp: QMP, volume_id: str) -> list[dict]:
         layers.append(nodes[_layer_name(volume_id, number)])
         number += 1
     top = [nodes[names.throttled]] if names.throttled in nodes else []
-    bottom = [nodes[names.node]] if names.node in nodes else []
+    bottom = [nodes[name] for name in _bases(nodes, volume_id)[:1]]
     return top + layers[::-1] + bottom
 
 
@@ -205,6 +230,92 @@ def snapshot(qmp: QMP, volume_id: str, overlay_path: str) -> None:
     except QMPError:
         qmp.execute("blockdev-del", **{"node-name": new})
         raise
+
+
+def _child_file(node: dict) -> str | None:
+    """The file the node over the format node (the throttle filter) reads: QEMU writes it as ``json:{...}``."""
+    name = node.get("file") or ""
+    try:
+        child = json.loads(name[5:]).get("file") if name.startswith("json:") else None
+    except ValueError:
+        return None
+    if isinstance(child, dict):
+        inner = child.get("file")
+        return inner.get("filename") or inner.get("image") if isinstance(inner, dict) else inner
+    return child
+
+
+def _job_of(qmp: QMP, job: str) -> dict | None:
+    return next((j for j in qmp.execute("query-block-jobs") if j.get("device") == job), None)
+
+
+def swap(qmp: QMP, key: str, disk: VolumeDisk, timeout: float) -> None:
+    """Move the disk of slot ``key`` (the device and throttle filter keep their names) onto ``disk``'s file:
+    the file is opened as the slot's next base node, a mirror job (``blockdev-mirror``, sync full, from the
+    throttle filter, replacing the node under it) copies what the guest reads while the guest goes on
+    writing, and once the copy has caught up (the job ``ready``) completing the job switches the guest to the
+    new file atomically; the old file's nodes are then closed.  Safe to repeat: a job an interrupted call
+    left running is waited for, a guest already on the new file has only its old nodes closed."""
+    if disk.encrypted:
+        raise QMPError(f"volume {disk.volume_id} is encrypted: an encrypted volume is not swapped")
+    names = Names.of(key)
+    job = f"swap-{names.node.removeprefix('vol-')}"
+    nodes = {n["node-name"]: n for n in qmp.execute("query-named-block-nodes", flat=True)}
+    if names.throttled not in nodes:
+        raise QMPError(f"volume {key} has no block node in this guest")
+    target_file = disk.path.split("/", 1)[1] if disk.rbd else disk.path
+    if _child_file(nodes[names.throttled]) != target_file:
+        bases = _bases(nodes, key)
+        if _job_of(qmp, job) is None:
+            old_top = _chain(qmp, key)[1]["node-name"]
+            if len(bases) > 1:  # the new base an interrupted try opened, with no job copying to it
+                qmp.execute("blockdev-del", **{"node-name": bases[-1]})
+                bases = bases[:-1]
+            generation = 1 + max(int(b.split("-")[0][1:]) if b.startswith("w") else 0 for b in bases)
+            target = {**block_nodes(disk)[0], "node-name": _base_name(key, generation)}
+            target.pop("read-only", None)
+            qmp.execute("blockdev-add", **target)
+            qmp.execute("blockdev-mirror", **{"job-id": job, "device": names.throttled, "target": target["node-name"],
+                                              "replaces": old_top, "sync": "full"})
+        _complete(qmp, job, timeout)
+        nodes = {n["node-name"]: n for n in qmp.execute("query-named-block-nodes", flat=True)}
+        if _child_file(nodes[names.throttled]) != target_file:
+            raise QMPError(f"the guest did not move to volume {disk.volume_id}")
+    # the old file's nodes (its overlays, then its base), no longer under the throttle filter
+    nodes = {n["node-name"]: n for n in qmp.execute("query-named-block-nodes", flat=True)}
+    layers = sorted((n for n in nodes if _is_layer(n, key)), key=lambda n: -int(n.split("-")[0][1:]))
+    for name in layers + _bases(nodes, key)[:-1]:
+        try:
+            qmp.execute("blockdev-del", **{"node-name": name})
+        except QMPError:
+            pass  # gone already
+
+
+def _is_layer(name: str, key: str) -> bool:
+    short = Names.of(key).node.removeprefix("vol-")
+    head, _, tail = name.partition("-")
+    return tail == short and head[:1] == "s" and head[1:].isdigit()
+
+
+def _complete(qmp: QMP, job: str, timeout: float) -> None:
+    """Wait for the mirror job to have caught up, then complete it (the switch); ``QMPError`` if it failed or
+    did not catch up within ``timeout`` seconds (then it is cancelled: the guest stays where it was)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = _job_of(qmp, job)
+        if found is None:
+            raise QMPError(f"the copy job {job} ended before it was complete")
+        if found.get("ready"):
+            break
+        if time.monotonic() > deadline:
+            qmp.execute("block-job-cancel", device=job, force=True)
+            raise QMPError(f"the copy job {job} did not catch up within {timeout:.0f} s")
+        time.sleep(0.1)
+    qmp.execute("block-job-complete", device=job)
+    while _job_of(qmp, job) is not None:
+        if time.monotonic() > deadline + 30:
+            raise QMPError(f"the copy job {job} did not complete")
+        time.sleep(0.05)
 
 
 def _release(qmp: QMP, volume_id: str) -> None:

@@ -106,6 +106,9 @@ class RemoteDriver:
     def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
         return bool(self._call("extend_volume", uuid, volume_id, size_bytes))
 
+    def swap_volume(self, uuid: str, volume_id: str, disk: VolumeDisk) -> bool:
+        return bool(self._call("swap_volume", uuid, volume_id, disk))
+
     def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
         return bool(self._call("snapshot_volume", uuid, volume_id, overlay_path))
 

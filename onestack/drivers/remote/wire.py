@@ -36,6 +36,7 @@ MAX_SKEW = 60.0
 # the calls one process may make on another's drivers: everything else a host's own engine does
 CALLS = ("console_output", "set_admin_password", "instance_info", "attach_interface", "detach_interface",
          "attach_volume", "detach_volume", "extend_volume", "snapshot_volume", "set_volume_limits",
+         "swap_volume",
          "console_socket",
          # a live migration's destination half, which the source's engine drives
          "prepare_incoming", "finish_incoming", "abort_incoming",
@@ -130,6 +131,8 @@ def encode_args(method: str, args: tuple, link_secret: str = "") -> dict:
         return {"volume_id": args[0], "size_bytes": args[1]}
     if method == "snapshot_volume":
         return {"volume_id": args[0], "overlay_path": args[1]}
+    if method == "swap_volume":
+        return {"volume_id": args[0], "disk": _seal([dataclasses.asdict(args[1])], link_secret)[0]}
     if method == "set_volume_limits":
         return {"volume_id": args[0], "throttle": dict(args[1])}
     if method == "console_output":
@@ -158,6 +161,8 @@ def decode_args(method: str, body: dict, link_secret: str = "") -> tuple:
         return (body["volume_id"], int(body["size_bytes"]))
     if method == "snapshot_volume":
         return (body["volume_id"], str(body["overlay_path"]))
+    if method == "swap_volume":
+        return (body["volume_id"], VolumeDisk(**_unseal([dict(body["disk"])], link_secret)[0]))
     if method == "set_volume_limits":
         return (body["volume_id"], {str(k): int(v) for k, v in dict(body["throttle"]).items()})
     if method == "console_output":

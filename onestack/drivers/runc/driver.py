@@ -10,13 +10,17 @@ and never stops them, as the QEMU driver re-adopts its guests.
 - **Network**: a namespace of its own with a veth pair per NIC and a DHCP client per NIC (``network.py``).
 - **Power**: stop is SIGTERM to the container's init, SIGKILL after the timeout, then ``runc delete``
   (its cgroups go) and the overlay unmounted; start builds the container again from the spec; pause
-  and unpause freeze and thaw its cgroup.  Suspend, snapshot and consoles other than the log are not done.
+  and unpause freeze and thaw its cgroup.  Suspend is not done (runc saves no state without CRIU).
+- **Console**: ``serial`` is a shell in the container on a terminal (``consoles.py``); its output is
+  not in the console log, which is the init's stdout and stderr.
+- **Snapshot**: the cached image tree and the upper layer as a two-layer image (``snapshot.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import threading
 from collections import defaultdict
@@ -33,7 +37,7 @@ from onestack.drivers.compute import (
     PowerState,
     VolumeDisk,
 )
-from onestack.drivers.runc import bundle, images, network, overlay
+from onestack.drivers.runc import bundle, consoles, images, network, overlay, snapshot
 from onestack.drivers.runc.layout import ContainerDir
 from onestack.drivers.runc.runtime import Runc
 
@@ -43,6 +47,15 @@ SOFT_REBOOT_SECONDS = 10.0
 # Absolute, as Docker's /docker/<id>: outside the cgroup of the onestack process, so a service manager
 # stopping onestack's cgroup leaves the containers running for the next onestack to adopt.
 CGROUP_PARENT = "/onestack"
+
+
+def _process_token(pid: int) -> str:
+    """A process named so that a later one given the same pid is not taken for it: pid and start time."""
+    try:
+        started = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        started = "gone"
+    return f"{pid} {started}"
 
 
 class RuncDriver:
@@ -77,7 +90,25 @@ class RuncDriver:
         return ContainerDir(self.instances_dir / uuid)
 
     def _status(self, uuid: str) -> str | None:
-        return self.runc.status(uuid)
+        status = self.runc.status(uuid)
+        if status == "paused" and self._thaw_orphaned_freeze(uuid):
+            return "running"
+        return status
+
+    def _thaw_orphaned_freeze(self, uuid: str) -> bool:
+        """Thaw a container a snapshot froze in a process that died before it could thaw it (a kill -9 mid-
+        snapshot): nobody else paused it, and a snapshot taken again freezes it again."""
+        marker = self._dir(uuid).frozen_for_snapshot
+        try:
+            froze = marker.read_text().strip()
+        except OSError:
+            return False
+        pid = froze.split()[0] if froze else ""
+        if pid.isdigit() and froze == _process_token(int(pid)):
+            return False  # the snapshot is under way in that process
+        self.runc.resume(uuid)
+        marker.unlink(missing_ok=True)
+        return True
 
     def _require_spec(self, uuid: str) -> InstanceSpec:
         where = self._dir(uuid)
@@ -139,6 +170,7 @@ class RuncDriver:
             self.runc.delete(uuid)  # SIGKILL to whatever still runs; its cgroups go
         for nic in (where.load_spec().nics if where.exists() else ()):
             network.stop_dhcp(nic, where.root)
+        consoles.stop(where.console_socket, where.console_pidfile)
         overlay.unmount(where.rootfs)
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -166,6 +198,8 @@ class RuncDriver:
             for nic in (where.load_spec().nics if where.exists() else ()):
                 network.remove_nic(nic)
             network.remove_namespace(uuid)
+            if where.console_socket.parent != where.root:  # the short directory of a deep state dir's socket
+                shutil.rmtree(where.console_socket.parent, ignore_errors=True)
             shutil.rmtree(where.root, ignore_errors=True)
         self._locks.pop(uuid, None)
 
@@ -215,7 +249,30 @@ class RuncDriver:
         raise DriverError("Resume is not supported for containers: they cannot be suspended.")
 
     def snapshot(self, uuid: str, target_path: str) -> str:
-        raise DriverError("Snapshots of containers are not supported yet.")
+        """The image the container came from with its upper layer on top (``snapshot.py``), in the same
+        container format; a running container is frozen meanwhile so its files hold still, as a VM is
+        stopped for its disk's copy.  The file is a tar: its disk format is raw."""
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            self._require_spec(uuid)
+            lower, _ = where.load_lower()
+            cached = images.described(lower)
+            thaw = self._status(uuid) == "running"
+            if thaw:  # marked first: a new process thaws it if this one dies before it does (_status)
+                where.frozen_for_snapshot.write_text(_process_token(os.getpid()))
+                try:
+                    self.runc.pause(uuid)
+                except DriverError:
+                    where.frozen_for_snapshot.unlink(missing_ok=True)
+                    raise
+            try:
+                snapshot.write(lower, cached.config, cached.format, where.upper, Path(target_path),
+                               f"onestack: snapshot of instance {uuid}")
+            finally:
+                if thaw:
+                    self.runc.resume(uuid)
+                    where.frozen_for_snapshot.unlink(missing_ok=True)
+            return "raw"
 
     def attach_volume(self, uuid: str, disk: VolumeDisk) -> None:
         raise DriverError("Volumes are not attached to containers: a container has no block devices of its own.")
@@ -225,6 +282,9 @@ class RuncDriver:
 
     def extend_volume(self, uuid: str, volume_id: str, size_bytes: int) -> bool:
         return False  # no volume is ever attached to a container
+
+    def swap_volume(self, uuid: str, volume_id: str, disk: VolumeDisk) -> bool:
+        raise DriverError("Volumes are not attached to containers: there is no volume to swap.")
 
     def snapshot_volume(self, uuid: str, volume_id: str, overlay_path: str) -> bool:
         return False  # no volume is ever attached to a container
@@ -280,8 +340,17 @@ class RuncDriver:
         return text
 
     def console_socket(self, uuid: str, kind: str) -> str:
-        self._require_spec(uuid)
-        raise ConsoleUnavailable(f"Unavailable console type {kind}.")
+        """``serial``: a shell in the running container on a terminal, one per connection, served by
+        ``console_server.py`` (started at the first ask, stopped with the container)."""
+        with self._locks[uuid]:
+            where = self._dir(uuid)
+            self._require_spec(uuid)
+            if kind != "serial":
+                raise ConsoleUnavailable(f"Unavailable console type {kind}.")
+            if self._status(uuid) not in ("running", "paused"):
+                raise ConsoleUnavailable(f"instance {uuid} is not running")
+            return str(consoles.ensure(where.console_socket, where.console_pidfile, self.runc, uuid,
+                                       where.root / "console-server.log"))
 
     def instance_info(self, uuid: str) -> InstanceInfo:
         where = self._dir(uuid)

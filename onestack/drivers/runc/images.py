@@ -58,3 +58,18 @@ def cached(image_path: str, cache_dir: Path) -> CachedImage:
             shutil.rmtree(partial, ignore_errors=True)
     described = json.loads((folder / "image.json").read_text())
     return CachedImage(folder / "rootfs", described["config"].get("config") or {}, described["format"])
+
+
+@dataclasses.dataclass(frozen=True)
+class Described:
+    format: str  # "docker" or "oci"
+    config: dict  # the whole image configuration, as the image had it
+
+
+def described(rootfs: Path) -> Described:
+    """What the cached tree at ``rootfs`` was unpacked from (a snapshot writes it again)."""
+    try:
+        body = json.loads((rootfs.parent / "image.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise DriverError(f"the container's cached image is gone from the host: {exc}") from exc
+    return Described(body["format"], body["config"])

@@ -7,8 +7,10 @@ import dataclasses
 import json
 from pathlib import Path
 
-from onestack.drivers import specfile
+from onestack.drivers import sockets, specfile
 from onestack.drivers.compute import InstanceSpec
+
+CONSOLE_SOCKET = "console.sock"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +48,18 @@ class ContainerDir:
     @property
     def resources(self) -> Path:  # the limits handed to ``runc update`` on a resize
         return self.root / "resources.json"
+
+    @property
+    def console_socket(self) -> Path:  # the interactive console's server (console_server.py) listens here
+        return sockets.socket_dir(self.root, CONSOLE_SOCKET, "onestack-runc") / CONSOLE_SOCKET
+
+    @property
+    def console_pidfile(self) -> Path:
+        return self.root / "console.pid"
+
+    @property
+    def frozen_for_snapshot(self) -> Path:  # which process froze the container to snapshot it
+        return self.root / "frozen-for-snapshot"
 
     @property
     def spec_file(self) -> Path:

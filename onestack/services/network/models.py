@@ -122,6 +122,21 @@ class Port(Standard, Base):
                                                                     passive_deletes=True)
 
 
+class PortBinding(Base):
+    """A port's INACTIVE binding to another host (Neutron's ``binding-extended``): made on a live
+    migration's destination before the guest moves, activated at switch-over.  The ACTIVE binding is the
+    port's own ``host_id``, ``vnic_type`` and ``profile``, so everything that binds a port (and the data
+    plane that wires it) reads one place; activation swaps the two in one transaction."""
+
+    __tablename__ = "network_port_binding"
+
+    port_id: Mapped[str] = mapped_column(ForeignKey("network_port.id", ondelete="CASCADE"), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), primary_key=True, index=True)
+    vnic_type: Mapped[str] = mapped_column(String(64), default="normal")
+    profile: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class IPAllocation(Base):
     """One fixed IP of a port.  The primary key (subnet, address) is what keeps two ports created at
     the same moment from getting the same address: the loser's insert fails and it picks again."""

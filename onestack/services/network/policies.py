@@ -3,10 +3,12 @@ admins do everything and alone set provider, sharing and binding attributes (see
 in each attribute table)."""
 
 from onestack.http.context import Context
-from onestack.http.policy import ADMIN, PROJECT_MEMBER, PROJECT_READER, SYSTEM_READER, Rule, enforce
+from onestack.http.policy import ADMIN, PROJECT_MEMBER, PROJECT_READER, SYSTEM_READER, Rule, enforce, role
 
 ADMIN_OR_MEMBER = ADMIN | PROJECT_MEMBER
 ADMIN_OR_READER = ADMIN | PROJECT_READER | SYSTEM_READER
+# Neutron's port bindings are for the services that move guests (Nova), never for a project's members.
+ADMIN_OR_SERVICE = ADMIN | role("service")
 
 # Operations whose rule differs from the default for their verb.
 SPECIAL: dict[str, Rule] = {
@@ -17,6 +19,11 @@ SPECIAL: dict[str, Rule] = {
     "create_address_scope_shared": ADMIN,
     "create_subnetpool_shared": ADMIN,
     "create_subnetpool_is_default": ADMIN,
+    "get_port_binding": ADMIN_OR_SERVICE,
+    "create_port_binding": ADMIN_OR_SERVICE,
+    "update_port_binding": ADMIN_OR_SERVICE,
+    "delete_port_binding": ADMIN_OR_SERVICE,
+    "activate_port_binding": ADMIN_OR_SERVICE,
 }
 
 

@@ -111,6 +111,14 @@ class Network(Protocol):
     def move_ports(self, port_ids: list[str], host: str | None) -> None:
         """Ports a device already holds, bound to ``host`` now."""
 
+    def add_port_bindings(self, port_ids: list[str], host: str) -> None:
+        """An INACTIVE binding on ``host`` for each bound port that has none there (a live migration's
+        destination, made before the guest moves; idempotent)."""
+
+    def settle_port_bindings(self, port_ids: list[str], host: str | None) -> None:
+        """Each port bound on ``host`` alone: its inactive binding there activated (or the port bound there),
+        every other binding dropped (a move's end, or its roll-back; idempotent)."""
+
     def set_ports_status(self, port_ids: list[str], status: str) -> None:
         """Ports whose device runs (ACTIVE) where no data plane reports them."""
 

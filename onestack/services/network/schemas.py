@@ -245,5 +245,16 @@ PORT_FORWARDINGS = Table([
     Attr("description", DESCRIPTION, post=True, put=True, default=""),
 ])
 
+# ``/v2.0/ports/{port_id}/bindings`` (binding-extended): a port's binding to one host.
+PORT_BINDINGS = Table([
+    Attr("host", {"type": "string", "minLength": 1, "maxLength": 255}, post=True, required=True),
+    Attr("vnic_type", {"enum": VNIC_TYPES}, post=True, put=True, default="normal"),
+    Attr("profile", {"type": ["object", "null"]}, post=True, put=True, filter=False),
+    Attr("vif_type"),
+    Attr("vif_details", filter=False),
+    Attr("status", {"enum": ["ACTIVE", "INACTIVE"]}),
+    Attr("project_id"),
+])
+
 # ``PUT .../tags`` (standard-attr-tag).
 TAGS_BODY = {"type": "object", "required": ["tags"], "properties": {"tags": TAGS}}

@@ -69,6 +69,12 @@ def port(row: models.Port, *, dns_domain: str) -> dict:
             "dns_name": row.dns_name, "dns_assignment": assignment, "ip_allocation": "immediate"}
 
 
+def port_binding(port: models.Port, host: str, vnic_type: str, profile: dict, active: bool) -> dict:
+    """One of a port's bindings (``binding-extended``): the active one is the port's own binding."""
+    return {"host": host, "vif_type": "bridge", "vif_details": {"port_filter": True}, "vnic_type": vnic_type,
+            "profile": profile or {}, "status": "ACTIVE" if active else "INACTIVE", "project_id": port.project_id}
+
+
 def security_group(row: models.SecurityGroup, *, rules: list[dict]) -> dict:
     return {"stateful": row.stateful, "shared": row.shared, "security_group_rules": rules}
 

@@ -4,7 +4,8 @@ Compute attaches a volume the way Nova does with Cinder's attachments API: ``att
 reserves the volume for a server (``attachments_of`` lists a server's), ``attachment_update`` with the host's connector answers how to reach
 the data, ``attachment_complete`` marks it in use, ``volume_secret`` gives the passphrase of an encrypted one's
 connection (``encrypted: true``), ``attachment_delete`` lets it go; ``begin_detaching``
-(and ``roll_detaching`` when the guest would not let go) frames a detach.  A ``file`` connection names a
+(and ``roll_detaching`` when the guest would not let go) frames a detach, and a swap to another volume too,
+which ``migrate_volume_completion`` ends.  A ``file`` connection names a
 qcow2 file the guest's QEMU opens directly; an ``rbd`` one an RBD image it opens through librbd.  A boot from a volume makes the volume first
 (``create_volume``), and a server deleted with ``delete_on_termination`` takes it with it (``delete_volume``).
 Nova's deprecated ``os-volumes`` and ``os-snapshots`` proxies read and change volumes and snapshots through
@@ -29,6 +30,8 @@ class VolumeRef:
     bootable: bool
     multiattach: bool
     readonly: bool
+    # (server id, attach_status, attach_mode) of each attachment
+    attachments: tuple[tuple[str | None, str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +126,12 @@ class BlockStorage(Protocol):
 
     def roll_detaching(self, ctx: Context, volume_id: str) -> None:
         """detaching -> in-use again, when the detach failed."""
+
+    def migrate_volume_completion(self, ctx: Context, volume_id: str, new_volume_id: str, error: bool) -> str:
+        """The end of a swap (Cinder's ``os-migrate_volume_completion``): the server's attachment of
+        ``volume_id`` goes (``available`` again, or ``in-use`` for its other servers) and its attachment of
+        ``new_volume_id`` is attached (``in-use``); nothing changes with ``error``.  The id that now holds
+        the server's data (``save_volume_id``)."""
 
     def create_volume(self, ctx: Context, size: int | None, *, name: str | None = None, image_id: str | None = None,
                       snapshot_id: str | None = None, source_volid: str | None = None,

@@ -38,5 +38,6 @@ def legacy_version(call: Call) -> dict:
     return {"version": body}
 
 
-ROUTES = [route("/", "GET", versions), route("/v2.1", "GET", version), route("/v2.1/", "GET", version),
-          route("/v2", "GET", legacy_version), route("/v2/", "GET", legacy_version)]
+ROUTES = [route("/", "GET", versions, public=True), route("/v2.1", "GET", version, public=True),
+          route("/v2.1/", "GET", version, public=True),
+          route("/v2", "GET", legacy_version, public=True), route("/v2/", "GET", legacy_version, public=True)]

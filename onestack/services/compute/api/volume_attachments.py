@@ -27,7 +27,7 @@ def attach_volume(call: Call) -> dict:
 
 def update_attachment(call: Call) -> Reply:
     compute(call).volume_attachments.update(call.ctx, call.path["server_id"], call.path["volume_id"],
-                                            call.body["volumeAttachment"], call.version)
+                                            call.body["volumeAttachment"], call.version, request_id(call))
     return Reply(status=202)
 
 

@@ -215,7 +215,7 @@ class Instance(Base):
 class BlockDevice(Base):
     """A volume given to an instance (Nova's block device mapping): attached while it runs, or its root disk
     when it boots from a volume (``boot_index`` 0).  ``status`` is compute's side of the attachment
-    (``pending`` until a boot connects it, ``attaching``, ``attached``, ``detaching``); ``connection`` is what the block storage service answered,
+    (``pending`` until a boot connects it, ``attaching``, ``attached``, ``detaching``, ``swapping``); ``connection`` is what the block storage service answered,
     which the guest's spec is built from."""
 
     __tablename__ = "compute_block_device"
@@ -236,6 +236,10 @@ class BlockDevice(Base):
     volume_type: Mapped[str | None] = mapped_column(String(255))  # of a volume the boot makes (2.67)
     status: Mapped[str] = mapped_column(String(16), default="attaching")
     connection: Mapped[dict | None] = mapped_column(JSON)
+    # A swap under way (status ``swapping``): the volume the guest's disk moves to and its attachment (None
+    # until the block storage service reserved it), so a restart finishes or undoes it.
+    swap_volume_id: Mapped[str | None] = mapped_column(String(36))
+    swap_attachment_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -76,7 +76,9 @@ class LiveMigrationSteps(MoveSteps):
         return None
 
     def _prepare(self, instance: Instance, migration: Migration) -> None:
-        """A guest waiting on the destination, then the source starts sending."""
+        """The ports bound (INACTIVE) on the destination too, a guest waiting there, then the source starts
+        sending."""
+        self.networking.bind_also_on(instance, migration.dest_compute)
         dest = self.hosts.driver(migration.dest_compute)
         uri = dest.prepare_incoming(self.specs.spec(instance), migration.dest_host or "")
         self.hosts.driver(instance.host).live_migrate(instance.id, uri, self.policy.first_downtime_ms)
@@ -107,8 +109,8 @@ class LiveMigrationSteps(MoveSteps):
         return info.power_state == PowerState.RUNNING
 
     def _switch_over(self, instance: Instance, migration: Migration, progress: MigrationProgress) -> None:
-        """The guest runs on the destination from now: its ports bound there, the source's copy and the room
-        the migration held let go, then the row says so."""
+        """The guest runs on the destination from now: its ports' destination bindings activated (the
+        source's dropped), the source's copy and the room the migration held let go, then the row says so."""
         dest = migration.dest_compute
         self.hosts.driver(dest).finish_incoming(instance.id)
         instance.host = dest
@@ -134,7 +136,8 @@ class LiveMigrationSteps(MoveSteps):
     def _roll_back(self, instance: Instance, migration: Migration, status: str, reason: str, *,
                    claimed: bool = True) -> None:
         """The guest carries on on the source: the destination's copy and claim go, the ports stay (or are
-        bound again) on the source, and the migration ends as ``status``."""
+        bound again) on the source with the destination's inactive bindings dropped, and the migration ends
+        as ``status``."""
         if migration.dest_compute:
             try:
                 self.hosts.driver(migration.dest_compute).abort_incoming(instance.id)

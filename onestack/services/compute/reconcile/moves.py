@@ -30,7 +30,10 @@ class MoveSteps:
 
     def _bind(self, instance: Instance) -> None:
         """Where the guest runs now (``instance.host``): its ports bound there and its volumes' attachments
-        naming that host, as Nova updates them with the destination's connector."""
+        naming that host, as Nova updates them with the destination's connector.  A binding made on
+        another host beforehand (a live migration's) is activated rather than rewritten, and every other
+        binding dropped."""
+        self.networking.settle_bindings(instance)
         self.networking.ensure_ports(instance)
         if self.volumes is not None:
             self.volumes.rehome(instance)

@@ -20,9 +20,6 @@ CONTAINER_HYPERVISOR = "container"
 NOT_FOR_CONTAINERS = {
     "suspend": "runc saves no state without CRIU",
     "resume": "a container is never suspended",
-    "createImage": "snapshots of containers are not supported yet",
-    "createBackup": "snapshots of containers are not supported yet",
-    "shelve": "shelving snapshots the server, and snapshots of containers are not supported yet",
     "rescue": "a container has no disk to rescue",
     "live-migration": "runc saves no state without CRIU",
 }

@@ -127,6 +127,17 @@ class InstanceNetworking:
             body["fixed_ips"] = [{"ip_address": entry["fixed_ip"]}]
         return self.network.create_port(ctx, body)
 
+    def bind_also_on(self, instance: Instance, host: str) -> None:
+        """A live migration's destination: an INACTIVE binding of each port there, before the guest moves
+        (the destination's data plane plugs the guest's taps ahead of it); the source's stays ACTIVE."""
+        self.network.add_port_bindings([p.id for p in self.ports(instance.id)], host)
+
+    def settle_bindings(self, instance: Instance) -> None:
+        """Where the guest runs now (``instance.host``): each port's binding there active (a live
+        migration's inactive one activated at switch-over), every other binding dropped (the source's
+        after a move, the destination's after a roll-back), so a port is bound on exactly one host."""
+        self.network.settle_port_bindings([p.id for p in self.ports(instance.id)], instance.host)
+
     def attach_port(self, instance: Instance, entry: dict) -> NIC:
         """An interface attach: the port of ``entry`` (a checked request) made or claimed, bound and up."""
         port = self._ensure_port(service_context(instance), instance, entry, [])

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.db.engine import Database
+from onestack.drivers.compute import CONTAINER
 from onestack.http.context import Context
 from onestack.http.errors import APIError, BadRequest, Conflict, NotFound
 from onestack.services.compute.models import BlockDevice, Instance
@@ -127,6 +128,9 @@ class Snapshots:
             "owner_project_name": ctx.project_name or "",
             **{str(k): str(v) for k, v in metadata.items()},
         }
+        if instance.guest_kind == CONTAINER and guest_kinds.of_image(base) != CONTAINER:
+            # the base image is gone (or never said so): the snapshot must still boot a container
+            body["hypervisor_type"] = guest_kinds.CONTAINER_HYPERVISOR
         # an admin's snapshot of another project's server belongs to that project
         owner = instance.project_id if instance.project_id != ctx.project_id else None
         try:

@@ -1,7 +1,8 @@
 """Volumes attached to servers (Nova's os-volume_attachments), with the block storage service's attachments
 API as Nova uses it: the volume is reserved for the server (``reserved``), connected for its host
 (``attaching``), hot-plugged into the guest by the host's driver and then marked in use (``in-use``); a detach
-marks it ``detaching``, has the guest let the disk go, and deletes the attachment (``available``).
+marks it ``detaching``, has the guest let the disk go, and deletes the attachment (``available``).  A swap
+(admins) moves the guest's disk to another volume while it runs (``swap``).
 
 Each volume is a ``BlockDevice`` row holding the connection the block storage service answered, so every
 later start of the guest (reboot, resize, rebuild, unshelve) gives it the same disks.  A step that fails puts
@@ -175,17 +176,17 @@ class VolumeAttachments:
             found = session.get(BlockDevice, row.id)
             found.connection, found.status = connection, "attached"
 
-    # -- update (2.85) ---------------------------------------------------------------------------------
-    def update(self, ctx: Context, server_id: str, volume_id: str, request: dict, version: Version | None) -> None:
-        """Only what 2.85 lets change (``delete_on_termination``); moving the data to another volume (swap) is
-        not provided."""
+    # -- update (2.85) and swap ---------------------------------------------------------------------------
+    def update(self, ctx: Context, server_id: str, volume_id: str, request: dict, version: Version | None,
+               request_id: str = "") -> None:
+        """Only what 2.85 lets change (``delete_on_termination``), or, naming another volume, a swap (any
+        version, admins by default, as Nova's)."""
         with self.db.read() as session:
             instance = self.servers.get(session, ctx, server_id)
-        row = self._find(instance, volume_id)
         if request["volumeId"] != volume_id:
-            authorize(ctx, "os_compute_api:os-volumes-attachments:swap", instance)
-            raise Conflict("Swapping a server's volume for another is not supported by this cloud's compute "
-                           "driver.")
+            self.swap(ctx, instance, volume_id, request["volumeId"], request_id)
+            return
+        row = self._find(instance, volume_id)
         if not at_least(version, "2.85"):
             raise BadRequest(f"The volume {volume_id} is already attached: nothing to update before 2.85.")
         authorize(ctx, "os_compute_api:os-volumes-attachments:update", instance)
@@ -198,6 +199,101 @@ class VolumeAttachments:
             found = session.get(BlockDevice, row.id)
             if "delete_on_termination" in request:
                 found.delete_on_termination = request["delete_on_termination"]
+
+    def swap(self, ctx: Context, instance: Instance, old_id: str, new_id: str, request_id: str) -> None:
+        """Move the server's disk from one volume to another, as Nova's swap with Cinder's attachments: the old
+        volume ``detaching`` and the new one ``reserved`` then ``attaching`` while the guest's host copies the
+        data and switches the guest to the new volume; Cinder's ``os-migrate_volume_completion`` then makes the
+        old one ``available`` and the new one ``in-use``.  The intent is written on the server's row
+        (``swapping``) before anything changes, so a restart finishes or undoes it (``recover``)."""
+        authorize(ctx, "os_compute_api:os-volumes-attachments:swap", instance)
+        self.servers.check_lock(ctx, instance)
+        st.require(instance, "swap_volume", (st.ACTIVE, st.PAUSED, st.RESIZED))
+        if self.volumes is None:
+            raise Conflict("There is no Block Storage service in this cloud.")
+        row = self._find(instance, old_id)
+        old, new = self.volumes.volume(ctx, old_id), self.volumes.volume(ctx, new_id)
+        if row.boot_index == 0:
+            raise BadRequest("Invalid volume: swapping a server's root volume is not supported by this cloud.")
+        if row.status != "attached":
+            raise Conflict(f"Volume {old_id} is {row.status} on instance {instance.id}.")
+        if any(status == "attached" for _, status, _ in new.attachments) or new.status == "in-use":
+            raise BadRequest("Invalid volume: New volume must be detached in order to swap.")
+        if new.size < old.size:
+            raise BadRequest("Invalid volume: New volume must be the same size or larger.")
+        with self.db.write() as session:
+            found = session.get(BlockDevice, row.id)
+            found.status, found.swap_volume_id, found.swap_attachment_id = "swapping", new.id, None
+            self.servers.record(session, ctx, session.get(Instance, instance.id), "swap_volume", request_id)
+        try:
+            self.volumes.begin_detaching(ctx, old.id)
+            # Nova's rule: a multiattach volume written by other servers too is not swapped (their data would
+            # go on in the old volume); counted once the volume is ``detaching``, so no attach slips in.
+            if sum(mode == "rw" for _, _, mode in self.volumes.volume(ctx, old.id).attachments) > 1:
+                self.volumes.roll_detaching(ctx, old.id)
+                raise BadRequest("Swapping multi-attach volumes with more than one read/write attachment is not "
+                                 "supported.")
+            try:
+                attachment_id = self.volumes.attachment_create(ctx, new.id, instance.id)
+            except APIError:
+                self.volumes.roll_detaching(ctx, old.id)
+                raise
+        except APIError:
+            self._end_swap(row.id)
+            raise
+        with self.db.write() as session:
+            session.get(BlockDevice, row.id).swap_attachment_id = attachment_id
+        try:
+            self._finish_swap(ctx, instance, row.id)
+        except (DriverError, APIError) as error:
+            self._undo_swap(ctx, row.id)
+            if isinstance(error, APIError):
+                raise
+            raise Conflict(f"Failed to swap volume {old_id} for {new_id} on instance {instance.id}: {error}") \
+                from None
+
+    def _finish_swap(self, ctx: Context, instance: Instance, row_id: str) -> None:
+        """Every step safe to repeat: connect the new volume for the host, have the guest move to it (a guest
+        on it already stays), end the swap on the block storage side (unless done), then the row follows."""
+        with self.db.read() as session:
+            row = session.get(BlockDevice, row_id)
+            session.expunge(row)
+        connection = self.volumes.attachment_update(ctx, row.swap_attachment_id, connector(instance.host),
+                                                    mountpoint=row.device_name).as_dict()
+        # the guest's disk keeps the names of the volume it was first given (VolumeDisk.slot)
+        previous = VolumeDisk.from_connection(row.connection) if row.connection else None
+        slot = previous.qemu_key if previous is not None else row.volume_id
+        if slot != row.swap_volume_id:
+            connection["data"]["slot"] = slot
+        disk = VolumeDisk.from_connection(connection)
+        if instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED:
+            self._driver(instance).swap_volume(instance.id, row.volume_id, self._keyed(ctx, disk))
+        held = {a.id for a in self.volumes.attachments_of(ctx, instance.id)}
+        if row.attachment_id in held:
+            self.volumes.migrate_volume_completion(ctx, row.volume_id, row.swap_volume_id, False)
+        with self.db.write() as session:
+            found = session.get(BlockDevice, row_id)
+            found.volume_id, found.attachment_id, found.connection = row.swap_volume_id, row.swap_attachment_id, \
+                connection
+        self._end_swap(row_id)
+
+    def _undo_swap(self, ctx: Context, row_id: str) -> None:
+        """The guest stays on the old volume: the new one's attachment goes, the old one is ``in-use`` again."""
+        with self.db.read() as session:
+            row = session.get(BlockDevice, row_id)
+            session.expunge(row)
+        if row.swap_attachment_id is not None:
+            self._let_go(ctx, row.swap_attachment_id)
+        try:
+            self.volumes.roll_detaching(ctx, row.volume_id)
+        except APIError:
+            pass  # the volume is gone or no longer detaching: nothing to roll back
+        self._end_swap(row_id)
+
+    def _end_swap(self, row_id: str) -> None:
+        with self.db.write() as session:
+            found = session.get(BlockDevice, row_id)
+            found.status, found.swap_volume_id, found.swap_attachment_id = "attached", None, None
 
     # -- detach ----------------------------------------------------------------------------------------
     def detach(self, ctx: Context, server_id: str, volume_id: str, version: Version | None, request_id: str) -> None:
@@ -358,11 +454,16 @@ class VolumeAttachments:
             rows = self.rows([instance.id])[instance.id]
             ctx = service_context(instance)
             for row in rows:
-                if row.status in ("attaching", "detaching"):
+                if row.status == "swapping":
+                    LOG.warning("instance %s: finishing the swap of volume %s for %s that a restart cut short",
+                                instance.id, row.volume_id, row.swap_volume_id)
+                    self._recover_swap(ctx, instance, row)
+                elif row.status in ("attaching", "detaching"):
                     LOG.warning("instance %s: finishing the %s of volume %s that a restart cut short",
                                 instance.id, row.status.removesuffix("ing") + "ment", row.volume_id)
                     (self._finish_attach if row.status == "attaching" else self._finish_detach)(ctx, instance, row)
-            known = {row.attachment_id for row in rows}
+            rows = self.rows([instance.id])[instance.id]
+            known = {row.attachment_id for row in rows} | {row.swap_attachment_id for row in rows}
             try:
                 held = self.volumes.attachments_of(ctx, instance.id)
             except APIError as error:
@@ -373,6 +474,19 @@ class VolumeAttachments:
                     LOG.warning("instance %s: letting go of volume %s, reserved by an attach a restart cut short",
                                 instance.id, attachment.volume_id)
                     self._let_go(ctx, attachment.id)
+
+    def _recover_swap(self, ctx: Context, instance: Instance, row: BlockDevice) -> None:
+        """A swap cut short: finished when the new volume was reserved for the server (a guest moved already
+        stays on it), else, or if the guest cannot move, undone: the guest on exactly one volume, neither left
+        ``detaching``, ``reserved`` nor ``attaching``."""
+        if row.swap_attachment_id is not None:
+            try:
+                self._finish_swap(ctx, instance, row.id)
+                return
+            except (DriverError, APIError) as error:
+                LOG.warning("instance %s: the swap of volume %s could not be finished, so it is undone: %s",
+                            instance.id, row.volume_id, error)
+        self._undo_swap(ctx, row.id)
 
     def _finish_attach(self, ctx: Context, instance: Instance, row: BlockDevice) -> None:
         try:

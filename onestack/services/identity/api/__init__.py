@@ -45,4 +45,5 @@ def service() -> Service:
                  *role_assignments.ROUTES, *catalog.ROUTES, *credentials.ROUTES, *policy_blobs.ROUTES,
                  *endpoint_filter.ROUTES, *trusts.ROUTES, *limits.ROUTES,
                  *domain_config.ROUTES, *oauth1.ROUTES]
-    return IdentityAPI("identity", "/identity", keystone_fault, endpoints, trailing_slash_ok=True)
+    # Keystone routes first and authenticates in each resource: an unknown path is a 404 without a token
+    return IdentityAPI("identity", "/identity", keystone_fault, endpoints, trailing_slash_ok=True, token_gate="routes")

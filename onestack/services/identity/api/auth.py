@@ -125,7 +125,7 @@ def auth_system(call: Call) -> dict:
 
 
 ROUTES = [
-    route("/v3/auth/tokens", "POST", issue_token, schema=schemas.auth),
+    route("/v3/auth/tokens", "POST", issue_token, schema=schemas.auth, public=True),
     route("/v3/auth/tokens", "GET", validate_token, fast=validate_token_from_memory),
     route("/v3/auth/tokens", "DELETE", revoke_token),
     route("/v3/auth/catalog", "GET", auth_catalog),

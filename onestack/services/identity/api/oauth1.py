@@ -94,9 +94,10 @@ ROUTES = [
     CONSUMERS.show("identity:get_consumer", OAuth1.consumer),
     CONSUMERS.update("identity:manage_consumers", OAuth1.update_consumer, schemas.oauth_consumer_update),
     CONSUMERS.delete("identity:manage_consumers", OAuth1.delete_consumer),
-    route(f"{BASE}/request_token", "POST", create_request_token),
+    # signed by the consumer's secret (OAuth 1.0a), not a token
+    route(f"{BASE}/request_token", "POST", create_request_token, public=True),
     route(f"{BASE}/authorize/{{request_token_id}}", "PUT", authorize_request_token, schema=schemas.oauth_authorize),
-    route(f"{BASE}/access_token", "POST", create_access_token),
+    route(f"{BASE}/access_token", "POST", create_access_token, public=True),
     route(USER_TOKENS, "GET", list_access_tokens),
     route(USER_TOKENS + "/{access_token_id}", "GET",
           owned_show(OAUTH1, "access_token", Views.access_token, "identity:access_tokens", OAuth1.get_access_token,

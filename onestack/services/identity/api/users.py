@@ -114,7 +114,8 @@ ROUTES = [
     route("/v3/users/{user_id}", "GET", get_user),
     route("/v3/users/{user_id}", "PATCH", update_user, schema=schemas.user_update),
     route("/v3/users/{user_id}", "DELETE", checked_no_content(USERS, "identity:delete_user", Users.delete, "user_id")),
-    route("/v3/users/{user_id}/password", "POST", change_password, schema=schemas.password_change),
+    # the original password is the credential (a user whose password expired has no token)
+    route("/v3/users/{user_id}/password", "POST", change_password, schema=schemas.password_change, public=True),
     route("/v3/users/{user_id}/groups", "GET", user_groups),
     route("/v3/users/{user_id}/projects", "GET", user_projects),
     route("/v3/groups", "POST", create_group, schema=schemas.group_create),

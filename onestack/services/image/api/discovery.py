@@ -83,8 +83,8 @@ def usage(call: Call) -> dict:
 
 
 ROUTES = [
-    route("/", "GET", versions),
-    route("/versions", "GET", versions_list),
+    route("/", "GET", versions, public=True),
+    route("/versions", "GET", versions_list, public=True),
     route("/v2/schemas/image", "GET", image_schema),
     route("/v2/schemas/images", "GET", images_schema),
     route("/v2/schemas/member", "GET", member_schema),

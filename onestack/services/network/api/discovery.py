@@ -51,9 +51,9 @@ def agents(call: Call) -> dict:
 
 
 ROUTES = [
-    route("/", "GET", versions),
-    route("/v2.0", "GET", resources),
-    route("/v2.0/", "GET", resources),
+    route("/", "GET", versions, public=True),
+    route("/v2.0", "GET", resources, public=True),
+    route("/v2.0/", "GET", resources, public=True),
     route("/v2.0/extensions", "GET", list_extensions),
     route("/v2.0/extensions/{alias}", "GET", show_extension),
     route("/v2.0/availability_zones", "GET", availability_zones),

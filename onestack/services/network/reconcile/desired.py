@@ -37,6 +37,7 @@ from onestack.services.network.models import (
     ROUTER_INTERFACE_OWNER,
     Network,
     Port,
+    PortBinding,
     PortForwarding,
     Subnet,
 )
@@ -222,7 +223,13 @@ def plan(session: Session, facts: HostFacts) -> HostPlan:
     by_network: dict[str, list[Port]] = {}
     for port in ports:
         by_network.setdefault(port.network_id, []).append(port)
-    guest_ports = [p for p in ports if facts.guests and p.host_id == facts.host and p.device_owner.startswith("compute:")]
+    # A guest's port is wired where its binding is active and, ahead of a live migration, where it has an
+    # inactive one: the destination's tap is in its bridge (and filtered) before the guest resumes there, so
+    # the RARPs QEMU sends at resume reach the network at once.
+    arriving = set(session.scalars(select(PortBinding.port_id).where(PortBinding.host == facts.host))) \
+        if facts.guests else set()
+    guest_ports = [p for p in ports if facts.guests and (p.host_id == facts.host or p.id in arriving)
+                   and p.device_owner.startswith("compute:")]
     routers = [r for r in session.scalars(select(RouterRow)) if r.admin_state_up] if facts.network_node else []
     router_ports = {p.id: p for p in ports
                     if facts.network_node and p.device_owner in (ROUTER_INTERFACE_OWNER, ROUTER_GATEWAY_OWNER)}

@@ -22,6 +22,7 @@ from onestack.services.network.service.address_scopes import AddressScopes
 from onestack.services.network.service.collection import Collection
 from onestack.services.network.service.floatingips import FloatingIPs
 from onestack.services.network.service.networks import Networks
+from onestack.services.network.service.port_bindings import PortBindings
 from onestack.services.network.service.port_forwardings import PortForwardings
 from onestack.services.network.service.ports import Ports
 from onestack.services.network.service.quotas import Quotas
@@ -58,6 +59,7 @@ class NetworkService:
         self.routers = Routers(db, self.settings, quotas, self.router_gateway, self.router_interfaces)
         self.floatingips = FloatingIPs(db, quotas, self.networks, self.ports)
         self.port_forwardings = PortForwardings(db, self.floatingips, self.ports)
+        self.port_bindings = PortBindings(db, self.ports)
         self.rbac_policies = RBACPolicies(db, quotas, {
             "network": self.networks, "subnetpool": self.subnetpools, "address_scope": self.address_scopes,
             "security_group": self.security_groups})

@@ -12,6 +12,8 @@ EXTENSIONS: dict[str, tuple[str, str]] = {
     "network_availability_zone": ("Network Availability Zone", "Availability zone support for network."),
     "availability_zone": ("Availability Zone", "The availability zone extension."),
     "binding": ("Port Binding", "Expose port bindings of a virtual port to external application"),
+    "binding-extended": ("Port Bindings Extended", "Expose port bindings of a virtual port to external "
+                                                   "application"),
     "default-subnetpools": ("Default Subnetpools", "Provides ability to mark and use a subnetpool as the default."),
     "dns-integration": ("DNS Integration", "Provides integration with DNS."),
     "empty-string-filtering": ("Empty String Filtering Extension", "Allow filtering by attributes with empty "

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from onestack.services.network.models import (
     IPAllocation,
     Network,
     Port,
+    PortBinding,
     SecurityGroup,
     SecurityGroupRule,
 )
@@ -128,9 +129,40 @@ class NetworkFacade:
             for port in session.scalars(select(Port).where(Port.id.in_(port_ids))):
                 for key, value in values.items():
                     setattr(port, key, value)
+            if values.get("host_id") == "":  # bound nowhere now: no binding elsewhere either
+                session.execute(delete(PortBinding).where(PortBinding.port_id.in_(port_ids)))
 
     def move_ports(self, port_ids: list[str], host: str | None) -> None:
-        self._change_ports(port_ids, host_id=host or "")
+        if not port_ids:
+            return
+        with self.db.write() as session:
+            for port in session.scalars(select(Port).where(Port.id.in_(port_ids))):
+                port.host_id = host or ""
+                if host:
+                    self.net.ports.forget_binding(session, port.id, host)
+
+    def add_port_bindings(self, port_ids: list[str], host: str) -> None:
+        if not port_ids:
+            return
+        with self.db.write() as session:
+            for port in session.scalars(select(Port).where(Port.id.in_(port_ids))):
+                if port.host_id and port.host_id != host and session.get(PortBinding, (port.id, host)) is None:
+                    session.add(PortBinding(port_id=port.id, host=host, vnic_type=port.vnic_type,
+                                            profile=port.profile))
+
+    def settle_port_bindings(self, port_ids: list[str], host: str | None) -> None:
+        if not port_ids:
+            return
+        bindings = self.net.port_bindings
+        with self.db.write() as session:
+            for port in session.scalars(select(Port).where(Port.id.in_(port_ids))):
+                if host and port.host_id != host:
+                    if session.get(PortBinding, (port.id, host)) is not None:
+                        bindings.activate(session, port, host)
+                    else:
+                        port.host_id = host
+                for row in bindings.inactive(session, port.id):
+                    session.delete(row)
 
     def set_ports_status(self, port_ids: list[str], status: str) -> None:
         self._change_ports(port_ids, status=status)

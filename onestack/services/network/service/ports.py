@@ -9,7 +9,7 @@ import re
 import socket
 import uuid
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from onestack.config import NetworkSettings
@@ -23,6 +23,7 @@ from onestack.services.network.models import (
     IPAllocation,
     Network,
     Port,
+    PortBinding,
     PortSecurityGroup,
     SecurityGroup,
     Subnet,
@@ -281,7 +282,14 @@ class Ports(Collection):
             row.profile = changes.pop("binding:profile") or {}
         if "fixed_ips" in changes:
             self._reallocate(session, row, network, changes.pop("fixed_ips"))
+        if changes.get("binding:host_id"):
+            self.forget_binding(session, row.id, changes["binding:host_id"])
         super().update(session, ctx, row, changes)
+
+    @staticmethod
+    def forget_binding(session: Session, port_id: str, host: str) -> None:
+        """The port is bound to ``host`` now: an inactive binding there (``port_bindings``) would repeat it."""
+        session.execute(delete(PortBinding).where(PortBinding.port_id == port_id, PortBinding.host == host))
 
     @staticmethod
     def _merge_dhcp_opts(current: list[dict], changes: list[dict]) -> list[dict]:

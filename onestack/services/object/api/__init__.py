@@ -67,6 +67,8 @@ def service() -> Service:
     return SwiftService("object-store", "/object-store", errors.generic_fault, [
         Endpoint("/info", ("GET", "HEAD", "OPTIONS"), info.show),
         Endpoint("/healthcheck", ("GET", "HEAD"), info.healthcheck),
-        Endpoint("/v1/{rest:path}", METHODS, dispatch, stream_body=True),
-        Endpoint("/v1.0/{rest:path}", METHODS, dispatch, stream_body=True),
-    ])
+        Endpoint("/v1/{rest:anypath}", METHODS, dispatch, stream_body=True),
+        Endpoint("/v1.0/{rest:anypath}", METHODS, dispatch, stream_body=True),
+        # Swift's keystonemiddleware runs with delay_auth_decision: an anonymous request goes on, and the
+        # container's ACLs, a temp URL or a form post may still let it in (``Swift.authorize``)
+    ], token_gate=None)

@@ -36,7 +36,9 @@ def post(req: Swift) -> Response:
 
 
 def not_allowed(req: Swift) -> Response:
-    """Accounts come with projects: Swift's ``allow_account_management`` is off."""
+    """Accounts come with projects: Swift's ``allow_account_management`` is off.  Swift authorizes before
+    the handler looks at that, so an anonymous caller gets 401 and another account's user 403."""
+    req.authorize("own")
     raise errors.MethodNotAllowed(headers={"Allow": "GET, HEAD, POST"})
 
 

@@ -8,4 +8,4 @@ def versions(call: Call) -> Reply:
     return Reply({"versions": [views.version(call.url("/v1/"))]}, 300)
 
 
-ROUTES = [route("/", "GET", versions)]
+ROUTES = [route("/", "GET", versions, public=True)]

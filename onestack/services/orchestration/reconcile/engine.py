@@ -27,7 +27,7 @@ from onestack.db.engine import Database
 from onestack.http.errors import APIError
 from onestack.reconcile.loop import Loop
 from onestack.services.orchestration.models import Stack, StackResource, StackSnapshot
-from onestack.services.orchestration.service import OrchestrationService, changes
+from onestack.services.orchestration.service import OrchestrationService, changes, hooks
 from onestack.services.orchestration.service.cloud import CloudError
 from onestack.services.orchestration.service.cloud import Session as Cloud
 from onestack.services.orchestration.service.definition import Definition
@@ -40,6 +40,8 @@ from onestack.services.orchestration.service.stacks import begin, definition_of,
 LOG = logging.getLogger("onestack.orchestration")
 # How soon to look again at a stack with resources still on their way.
 POLL = 0.2
+# ... and at one whose only work is resources paused at hooks (the signal clearing one wakes it at once).
+PAUSED = 5.0
 # Heat's stack_action_timeout: an action without its own timeout_mins gives up after an hour.
 DEFAULT_TIMEOUT_MINS = 60
 # Marks in a resource's data that its delete request was made (a resumed delete only waits for it).
@@ -151,12 +153,14 @@ class Engine:
         scope = definition.scope(current)
         active = definition.active(scope)
         done = {name for name in active if (row := current.get(name)) is not None
-                and row.generation == gen and row.status == "COMPLETE"}
-        work, unchanged = [], []
+                and row.generation == gen and row.status == "COMPLETE" and row.action != "INIT"}
+        work, unchanged, paused = [], [], []
         for name in active:
             row = current.get(name)
             if name in done:
                 continue
+            # a resource not made yet that waits (or waited) at a pre-create hook: its row is a placeholder
+            placeholder = row if row is not None and row.action == "INIT" else None
             if row is not None and row.generation == gen and row.status == "IN_PROGRESS" and row.action == "ADOPT":
                 if definition.requires[name] & set(active) <= done:  # in order: its properties may read others
                     work.append((self._adopt, (stack, cloud, definition, scope, name, row)))
@@ -165,10 +169,19 @@ class Engine:
             elif row is not None and row.generation == gen and row.status == "FAILED":
                 raise Failed(row, row.action, row.status_reason)
             elif definition.requires[name] & set(active) <= done:
-                if changes.unchanged(definition, scope, name, row):
+                if placeholder is None and changes.unchanged(definition, scope, name, row):
                     unchanged.append(row.id)
-                else:
-                    work.append((self._start, (stack, cloud, definition, scope, name, row, replaced.get(name))))
+                    continue
+                hook = "pre-create" if row is None or placeholder is not None else "pre-update"
+                if self._hook_holds(stack, name, row, hook):
+                    if hooks.waiting(row.data if row is not None else None, gen) == hook:
+                        paused.append(name)
+                    else:
+                        work.append((self._pause, (stack, definition, name, row, hook)))
+                    continue
+                work.append((self._start, (stack, cloud, definition, scope, name,
+                                           None if placeholder is not None else row, replaced.get(name),
+                                           placeholder)))
         if unchanged:  # what the update leaves as it is joins the new generation in one write, untouched
             with self._writing(stack) as session:
                 for row_id in unchanged:
@@ -178,6 +191,8 @@ class Engine:
         self._run(work)
         if work:
             return POLL
+        if paused:
+            return PAUSED
         # Every resource the template means is there: what it no longer means goes, dependents first.
         stale = [r for r in rows if not r.current or r.name not in active]
         if stale:
@@ -212,23 +227,28 @@ class Engine:
                       attribute_paths=paths, update_policy=policy)
 
     def _start(self, stack: Stack, cloud: Cloud, definition: Definition, scope, name: str,
-               row: StackResource | None, replaced: StackResource | None) -> None:
+               row: StackResource | None, replaced: StackResource | None,
+               placeholder: StackResource | None = None) -> None:
         """Bring resource ``name`` to its definition: make it, update it in place, or replace it (the
-        one an update replaced comes back when a rollback wants it again)."""
+        one an update replaced comes back when a rollback wants it again).  ``placeholder``: the row of a
+        resource not made yet that waited at a pre-create hook, replaced by the real one as it is made."""
         gen = stack.generation
         behaviour = definition.behaviours[name]()
         resource = definition.template.resources[name]
+        failing = row if row is not None else placeholder
         try:
             properties = definition.properties(name, scope)
         except APIError as exc:
-            raise self._failure(stack, row, name, definition, "CREATE" if row is None else "UPDATE", exc) from None
+            raise self._failure(stack, failing, name, definition, "CREATE" if row is None else "UPDATE", exc) \
+                from None
         snapshot = changes.snapshot(definition, name)
         try:
             external = definition.external_id(name, scope)
         except APIError as exc:
-            raise self._failure(stack, row, name, definition, "CREATE" if row is None else "UPDATE", exc) from None
+            raise self._failure(stack, failing, name, definition, "CREATE" if row is None else "UPDATE", exc) \
+                from None
         if external is not None or (row is not None and (row.data or {}).get("external_id")):
-            self._external(stack, cloud, definition, name, row, external, snapshot)
+            self._external(stack, cloud, definition, name, row, external, snapshot, placeholder)
             return
         if changes.same(definition, name, row, properties, snapshot, behaviour):
             self._save(stack, row.id, generation=gen)
@@ -254,7 +274,7 @@ class Engine:
         handle = self._handle(stack, cloud, new, properties, definition)
         handle.physical_name()
         new.data = dict(handle.data)
-        self._insert(stack, new)
+        self._insert(stack, new, placeholder)
         try:
             behaviour.create(handle)
         except Exception as exc:  # noqa: BLE001 - whatever went wrong is the resource's failure
@@ -264,8 +284,32 @@ class Engine:
         new.physical_id, new.data = handle.physical_id, handle.data
         self._poll(stack, cloud, definition, new)
 
+    def _hook_holds(self, stack: Stack, name: str, row: StackResource | None, hook: str) -> bool:
+        """Whether resource ``name`` must stop at ``hook`` before this action goes on with it."""
+        return stack.action in hooks.ACTIONS and hooks.matches(stack.environment, name, hook) \
+            and not hooks.cleared(row.data if row is not None else None, hook, stack.generation)
+
+    def _pause(self, stack: Stack, definition: Definition | None, name: str, row: StackResource | None,
+               hook: str) -> None:
+        """Stop resource ``name`` at ``hook``: recorded on its row (a resource not made yet gets a row in
+        INIT_COMPLETE, as Heat shows it), with Heat's event."""
+        action = hook.removeprefix("pre-").upper()
+        reason = hooks.paused_reason(action, hook)
+        with self._writing(stack) as session:
+            found = session.get(StackResource, row.id) if row is not None else None
+            if found is None:
+                resource = definition.template.resources[name]
+                found = StackResource(id=new_id(), stack_id=stack.id, name=name, type=resource.type, action="INIT",
+                                      status="COMPLETE", status_reason="", current=True, generation=stack.generation,
+                                      definition=changes.snapshot(definition, name),
+                                      requires=sorted(definition.requires[name]), properties={}, data={},
+                                      attributes={}, created_at=utcnow())
+                session.add(found)
+            found.data = hooks.pause(found.data, hook, stack.generation)
+            event(session, stack, found.action, found.status, reason, resource=found)
+
     def _external(self, stack: Stack, cloud: Cloud, definition: Definition, name: str, row: StackResource | None,
-                  external: str | None, snapshot: dict) -> None:
+                  external: str | None, snapshot: dict, placeholder: StackResource | None = None) -> None:
         """A resource standing for a thing the stack did not make (``external_id``): checked to exist, never
         made, changed or deleted by the stack; its id cannot change."""
         kind = definition.template.resources[name].type
@@ -281,7 +325,7 @@ class Engine:
                             generation=stack.generation, properties={}, definition=snapshot, requires=[],
                             physical_id=external, data={"external_id": external}, attributes={},
                             created_at=utcnow())
-        self._insert(stack, new)
+        self._insert(stack, new, placeholder)
         self._poll(stack, cloud, definition, new)
 
     def _adopt(self, stack: Stack, cloud: Cloud, definition: Definition, scope, name: str,
@@ -492,17 +536,22 @@ class Engine:
             self._complete(stack)
             return None
         gen = stack.generation
-        work = []
+        work, paused = [], False
         for row in rows:
             needed = any(row.name in other.requires and other.name != row.name for other in rows)
             if row.action == "DELETE" and row.status == "IN_PROGRESS" and row.generation == gen:
                 work.append((self._poll_delete, (stack, cloud, row)))
             elif row.action == "DELETE" and row.status == "FAILED" and row.generation == gen:
                 raise Failed(row, "DELETE", row.status_reason)
+            elif not needed and row.action != "INIT" and self._hook_holds(stack, row.name, row, "pre-delete"):
+                if hooks.waiting(row.data, gen) == "pre-delete":
+                    paused = True
+                else:
+                    work.append((self._pause, (stack, None, row.name, row, "pre-delete")))
             elif not needed:
                 work.append((self._start_delete, (stack, cloud, row)))
         self._run(work)
-        return POLL
+        return PAUSED if paused and not work else POLL
 
     @staticmethod
     def _behaviour(row: StackResource):
@@ -566,8 +615,12 @@ class Engine:
                 raise Superseded()
             yield session
 
-    def _insert(self, stack: Stack, row: StackResource) -> None:
+    def _insert(self, stack: Stack, row: StackResource, placeholder: StackResource | None = None) -> None:
+        """Record a new resource row (in the same write, the placeholder it takes the place of goes)."""
         with self._writing(stack) as session:
+            if placeholder is not None and (gone := session.get(StackResource, placeholder.id)) is not None:
+                session.delete(gone)
+                session.flush()
             session.add(row)
             event(session, stack, row.action, row.status, "state changed", resource=row)
 

@@ -19,11 +19,12 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound, Unauthorized
 from onestack.services.orchestration.models import Stack, StackEvent, StackResource, StackSnapshot
 from onestack.services.orchestration.policies import authorize
-from onestack.services.orchestration.service import changes
+from onestack.services.orchestration.service import changes, hooks
 from onestack.services.orchestration.service.cloud import Cloud, ServiceUser
 from onestack.services.orchestration.service.definition import Definition
 from onestack.services.orchestration.service.hot import versions
 from onestack.services.orchestration.service.listing import flag
+from onestack.services.orchestration.service.remote import Remote
 from onestack.services.orchestration.service.resources import TYPES, implementation
 from onestack.services.orchestration.service.resources.base import ResourceFailure
 from onestack.services.orchestration.service.resources.nested import AutoScalingGroup, ScalingPolicy
@@ -43,7 +44,8 @@ class OrchestrationService:
         self.settings = settings
         self.cloud = Cloud(f"{settings.base_url}/identity", settings.region)
         self._wakers: list[Callable[[str], None]] = []
-        self.stacks = Stacks(db, self.cloud, self.wake)
+        self.remote = Remote(settings)
+        self.stacks = Stacks(db, self.cloud, self.wake, self.remote)
         self.software = Software(db)
 
     # -- wiring ------------------------------------------------------------------------------------------
@@ -253,6 +255,9 @@ class OrchestrationService:
                 raise Unauthorized("The request you have made requires authentication.")
         else:
             authorize(ctx, "resource:signal", stack.project_id)
+        if isinstance(body, dict) and "unset_hook" in body:
+            self._unset_hook(stack, row, body["unset_hook"])
+            return
         behaviour = implementation((row.definition or {}).get("implementation") or row.type)
         if behaviour is None or not behaviour.signalable:
             raise BadRequest(f"Signal resource during {row.action} is not supported: {row.type} takes no "
@@ -273,6 +278,24 @@ class OrchestrationService:
         self.wake(stack.owner_id or stack.id)
         if stack.owner_id:
             self.wake(stack.id)
+
+    def _unset_hook(self, stack: Stack, row: StackResource, hook) -> None:
+        """``{"unset_hook": hook}``: the resource waiting at ``hook`` goes on (any type, while the stack is
+        IN_PROGRESS: that is when hooks hold)."""
+        behaviour = implementation((row.definition or {}).get("implementation") or row.type)
+        kind = behaviour.__name__ if behaviour is not None else row.type
+        with self.db.write() as session:
+            found = session.get(StackResource, row.id)
+            current = session.get(Stack, stack.id)
+            if found is None or current is None:
+                raise NotFound(f"The Resource ({row.name}) could not be found.", kind="EntityNotFound")
+            hooks.known(hook)
+            if hooks.waiting(found.data, current.generation) != hook:
+                raise BadRequest(f'The "{hook}" hook is not defined on {kind} "{row.name}" Stack "{stack.name}" '
+                                 f"[{stack.id}]", kind="InvalidBreakPointHook")
+            found.data = hooks.clear(found.data, hook)
+            event(session, current, found.action, found.status, hooks.cleared_reason(hook), resource=found)
+        self.wake(stack.id)
 
     def _scale(self, session, policy: StackResource) -> str:
         """A scaling policy's signal: the group's new capacity is recorded on it and the stack converges to
@@ -320,7 +343,7 @@ class OrchestrationService:
     # -- templates and types -------------------------------------------------------------------------------
     def validate(self, ctx: Context, project_id: str, body: dict) -> Definition:
         authorize(ctx, "stacks:validate_template", project_id)
-        return check_template_only(body, project_id)
+        return check_template_only(body, project_id, self.remote)
 
     def resource_type(self, ctx: Context, name: str):
         authorize(ctx, "stacks:resource_schema")

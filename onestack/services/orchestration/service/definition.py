@@ -7,6 +7,7 @@ from typing import Any
 
 from onestack.http.errors import BadRequest
 from onestack.services.orchestration.models import StackResource
+from onestack.services.orchestration.service import hooks
 from onestack.services.orchestration.service.hot.functions import UNKNOWN, Evaluator, TemplateError
 from onestack.services.orchestration.service.hot.parameters import PSEUDO, resolve_values
 from onestack.services.orchestration.service.hot.template import Template, as_error, invalid, load
@@ -44,6 +45,7 @@ def environment(raw, files: dict, names: list | None = None) -> dict:
     for section in ("parameters", "parameter_defaults", "resource_registry"):
         if not isinstance(merged.get(section), dict):
             raise invalid(f'environment section "{section}" must be a map', "InvalidEnvironment")
+    hooks.check(merged)
     return merged
 
 
@@ -84,7 +86,7 @@ class Definition:
         """The type a provider template in the request's files defines."""
         if source not in self.files:
             raise invalid(f'resources.{name}: Could not fetch remote template "{source}": it is not in the '
-                          "request's files (onestack fetches no URLs)", "NotFound")
+                          "request's files", "NotFound")
         try:
             template = load(self.files[source], f"provider template {source}")
             Template(template)

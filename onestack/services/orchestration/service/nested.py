@@ -19,6 +19,7 @@ from onestack.db.base import utcnow
 from onestack.db.engine import Database
 from onestack.http.errors import APIError
 from onestack.services.orchestration.models import Stack, StackResource
+from onestack.services.orchestration.service import hooks
 from onestack.services.orchestration.service.resources import implementation
 from onestack.services.orchestration.service.resources.base import Handle, ResourceFailure, StackInfo
 from onestack.services.orchestration.service.stacks import begin, definition_of
@@ -27,10 +28,16 @@ from onestack.services.orchestration.service.stacks import begin, definition_of
 MAX_DEPTH = 5
 
 
-def child_environment(parent: Stack) -> dict:
+def child_environment(parent: Stack, resource_name: str) -> dict:
+    """The environment of the child stack of the parent's resource ``resource_name``: the parent's types
+    and parameter defaults, and of its registry's per-resource entries (hooks) those under that resource."""
     env = parent.environment or {}
+    registry = {k: v for k, v in (env.get("resource_registry") or {}).items() if k != "resources"}
+    inner = hooks.for_child(env, resource_name)
+    if inner:
+        registry["resources"] = inner
     return {"parameters": {}, "parameter_defaults": dict(env.get("parameter_defaults") or {}),
-            "resource_registry": dict(env.get("resource_registry") or {})}
+            "resource_registry": registry}
 
 
 class NestedStacks:
@@ -69,7 +76,7 @@ class NestedStacks:
             raise ResourceFailure(f"Recursion depth exceeds {MAX_DEPTH}.", "RecursionDepthExceeded")
         child = Stack(id=str(uuid.uuid4()), name=h.physical_name(), project_id=parent.project_id,
                       user_id=parent.user_id, username=parent.username, template=template,
-                      files=dict(parent.files or {}), environment=child_environment(parent), parameters=parameters,
+                      files=dict(parent.files or {}), environment=child_environment(parent, h.name), parameters=parameters,
                       action="CREATE", status="IN_PROGRESS", generation=0, disable_rollback=True,
                       timeout_mins=timeout_mins or parent.timeout_mins, tags=[], trust_id=parent.trust_id,
                       owner_id=parent.id, parent_resource=h.name, created_at=utcnow())
@@ -109,7 +116,8 @@ class NestedStacks:
         if child is None or child.deleted_at is not None:
             raise ResourceFailure(f"The nested stack {child_id} is gone", "NotFound")
         candidate = Stack(id=child.id, name=child.name, project_id=child.project_id, template=template,
-                          files=dict(parent.files or {}), environment=child_environment(parent),
+                          files=dict(parent.files or {}),
+                          environment=child_environment(parent, child.parent_resource or ""),
                           parameters=parameters)
         self._check(candidate)
         with self.db.write() as session:

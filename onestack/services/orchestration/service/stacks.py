@@ -20,6 +20,7 @@ from onestack.services.orchestration.service import changes, constraints
 from onestack.services.orchestration.service.cloud import Cloud, CloudError
 from onestack.services.orchestration.service.definition import Definition, environment
 from onestack.services.orchestration.service.hot.template import load
+from onestack.services.orchestration.service.remote import Remote
 from onestack.services.orchestration.service.resources.base import StackInfo
 
 NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_.-]{0,254}$")
@@ -90,11 +91,11 @@ def _flag(value, default: bool) -> bool:
     raise BadRequest(f"Unrecognized value \"{value}\", acceptable values are: true, false")
 
 
-def _template(body: dict) -> dict:
+def _template(body: dict, remote: Remote) -> dict:
+    """The request's template: given, or fetched from its ``template_url`` (Heat's order)."""
     if body.get("template") is None:
         if body.get("template_url"):
-            raise BadRequest("template_url is not supported by onestack: send the template itself",
-                             kind="NotSupported")
+            return load(remote.text(body["template_url"]), "template")
         raise BadRequest("No template specified", kind="HTTPBadRequest")
     return load(body["template"])
 
@@ -114,10 +115,11 @@ def _parameters(body: dict) -> dict:
 
 
 class Stacks:
-    def __init__(self, db: Database, cloud: Cloud, wake: Callable[[str], None]):
+    def __init__(self, db: Database, cloud: Cloud, wake: Callable[[str], None], remote: Remote):
         self.db = db
         self.cloud = cloud
         self.wake = wake
+        self.remote = remote
 
     def _trust(self, ctx: Context) -> str:
         try:
@@ -151,8 +153,9 @@ class Stacks:
                              'must start with alpha and must be 255 characters or less.', kind="StackValidationFailed")
         if ctx.project_id is None:
             raise Forbidden("Stacks belong to a project: use a project-scoped token")
-        template, files = _template(body), _files(body)
+        template, files = _template(body, self.remote), _files(body)
         env = environment(body.get("environment"), files, body.get("environment_files"))
+        files = self.remote.providers(template, env, files)
         params = _parameters(body)
         stack = Stack(id=str(uuid.uuid4()), name=name, project_id=ctx.project_id, user_id=ctx.user_id,
                       username=ctx.user_name, template=template, files=files, environment=env, parameters=params,
@@ -215,9 +218,10 @@ class Stacks:
         if patch and body.get("template") is None and not body.get("template_url"):
             template = stack.template
         else:
-            template = _template(body)
+            template = _template(body, self.remote)
         files = {**(stack.files if patch else {}), **_files(body)}
         env = environment(body.get("environment"), files, body.get("environment_files"))
+        files = self.remote.providers(template, env, files)
         if patch:
             env = {section: {**(stack.environment.get(section) or {}), **(env.get(section) or {})}
                    if isinstance(env.get(section), dict) else env.get(section) for section in
@@ -406,11 +410,12 @@ def restore_previous(row: Stack) -> None:
     row.previous = None
 
 
-def check_template_only(body: dict, project_id: str) -> Definition:
+def check_template_only(body: dict, project_id: str, remote: Remote) -> Definition:
     """A template (with its environment and files) checked as a stack would be, for template validate:
     parameters nobody gave are simply unknown."""
-    template, files = _template(body), _files(body)
+    template, files = _template(body, remote), _files(body)
     env = environment(body.get("environment"), files, body.get("environment_files"))
+    files = remote.providers(template, env, files)
     definition = Definition(template, files, env, _parameters(body), StackInfo("None", "None", project_id),
                             require_parameters=False)
     definition.check()

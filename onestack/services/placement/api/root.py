@@ -9,4 +9,4 @@ def versions(call: Call) -> Reply:
                                 "status": "CURRENT", "links": [{"rel": "self", "href": ""}]}]})
 
 
-ROUTES = [route("/", "GET", versions)]
+ROUTES = [route("/", "GET", versions, public=True)]

@@ -1,6 +1,6 @@
 """POST /v3/{project_id}/volumes/{volume_id}/action: one action per body (extend, admin resets, bootable
 and read-only flags, image metadata, upload to an image, revert to the latest snapshot (3.40), and the older
-attach and detach actions)."""
+attach and detach actions, and ``os-migrate_volume_completion``, which ends compute's swap of a volume)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,12 @@ def _revert(svc: VolumeService, call: Call, volume_id: str, args: dict) -> None:
     if not call.version.at_least("3.40"):  # as Cinder answers an action newer than the version asked
         raise NotFound(f"API version {call.version} is not supported on this method.")
     svc.reverts.revert(call.ctx, volume_id, args.get("snapshot_id"))
+
+
+def _migrate_volume_completion(svc: VolumeService, call: Call, volume_id: str, args: dict) -> Reply:
+    saved = svc.attachments.migrate_completion(call.ctx, volume_id, args["new_volume"],
+                                               flag(args.get("error") or False))
+    return Reply({"save_volume_id": saved}, 200)
 
 
 def _set_bootable(svc: VolumeService, call: Call, volume_id: str, args: dict) -> Reply:
@@ -91,6 +97,7 @@ ACTIONS = {
     "os-show_image_metadata": _show_image_metadata,
     "os-retype": lambda svc, call, v, args: svc.volumes.retype(call.ctx, v, args["new_type"]),
     "revert": _revert,
+    "os-migrate_volume_completion": _migrate_volume_completion,
 }
 
 

@@ -12,4 +12,5 @@ def v3(call: Call) -> dict:
     return {"versions": [views.version(call.url("/v3/"))]}
 
 
-ROUTES = [route("/", "GET", versions), route("/v3/", "GET", v3), route("/v3", "GET", v3)]
+ROUTES = [route("/", "GET", versions, public=True), route("/v3/", "GET", v3, public=True),
+          route("/v3", "GET", v3, public=True)]

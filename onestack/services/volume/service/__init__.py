@@ -60,7 +60,7 @@ class VolumeService:
         # compute, once the runtime has built it: told when a QoS change moves an attached volume's limits
         self.guests: GuestVolumes | None = None
         self.qos = Qos(db, self._limits_changed)
-        self.backend = Backend(db, self.files)
+        self.backend = Backend(db, self.files, settings.volume)
         self.messages = Messages(db)
         self.snapshots = Snapshots(db)
         self.reverts = Reverts(db)
@@ -189,7 +189,8 @@ class VolumeService:
             row = load(session, Volume, volume_id, ctx, "Volume")
             authorize(ctx, "volume:get", row.project_id)
             return VolumeRef(row.id, row.project_id, row.size, row.status, row.bootable, row.multiattach,
-                             row.readonly)
+                             row.readonly, tuple((a.instance_uuid, a.attach_status, a.attach_mode)
+                                                 for a in row.attachments))
 
     def attachment_create(self, ctx: Context, volume_id: str, instance_uuid: str, connector: dict | None = None,
                           mode: str = "rw") -> str:
@@ -227,6 +228,9 @@ class VolumeService:
 
     def roll_detaching(self, ctx: Context, volume_id: str) -> None:
         self.attachments.roll_detaching(ctx, volume_id)
+
+    def migrate_volume_completion(self, ctx: Context, volume_id: str, new_volume_id: str, error: bool) -> str:
+        return self.attachments.migrate_completion(ctx, volume_id, new_volume_id, error, checked=False)
 
     def create_volume(self, ctx: Context, size: int | None, *, name: str | None = None, image_id: str | None = None,
                       snapshot_id: str | None = None, source_volid: str | None = None,

@@ -151,6 +151,49 @@ class Attachments:
             _settle(volume)
             return list(volume.attachments)
 
+    # -- the end of compute's swap (Cinder's os-migrate_volume_completion) -------------------------------
+    def migrate_completion(self, ctx: Context, volume_id: str, new_volume_id: str, error: bool, *,
+                           checked: bool = True) -> str:
+        """Compute moved a guest's disk from ``volume_id`` to ``new_volume_id`` (a swap, not a migration of
+        Cinder's: no volume here is ever ``migrating``): as Cinder does for such a pair, the server's attachment
+        of the old volume goes and its attachment of the new one is attached, so neither stays ``detaching``
+        or ``attaching``; with ``error`` nothing changes.  The id whose record now holds the data (Cinder's
+        ``save_volume_id``): the new volume's.  ``checked``: the caller's policy is Cinder's (admins);
+        compute's own call is not checked again, as Nova calls with the context of the admin who swapped."""
+        with self.db.write() as session:
+            volume = load(session, Volume, volume_id, ctx, "Volume", lock=True)
+            if checked:
+                authorize(ctx, "volume_extension:volume_admin_actions:migrate_volume_completion",
+                          volume.project_id)
+            new = load(session, Volume, new_volume_id, ctx, "Volume", lock=True)
+            if error:
+                return new.id
+            if new.id == volume.id:
+                raise BadRequest("Invalid volume: a volume cannot be swapped with itself.")
+            servers = {a.instance_uuid: a for a in volume.attachments}
+            pending = [a for a in new.attachments if a.attach_status in ("reserved", "attaching")
+                       and a.instance_uuid in servers]
+            if not servers:
+                raise BadRequest(f"Invalid volume: volume {volume.id} is attached to no server.")
+            if not pending:  # an admin's own call: the first server moves, with a new attachment (Cinder's attach)
+                _reservable(new)
+                first = volume.attachments[0]
+                pending = [Attachment(id=str(uuid.uuid4()), volume_id=new.id, project_id=new.project_id,
+                                      instance_uuid=first.instance_uuid, attached_host=first.attached_host,
+                                      mountpoint=first.mountpoint, attach_mode=first.attach_mode,
+                                      connector=first.connector or {})]
+                new.attachments.append(pending[0])
+            for attachment in pending:
+                old = servers[attachment.instance_uuid]
+                attachment.attach_status, attachment.attach_time = "attached", utcnow()
+                attachment.mountpoint = attachment.mountpoint or old.mountpoint
+                if attachment.connector is None:
+                    attachment.connector = old.connector or {}
+                volume.attachments.remove(old)
+            _settle(volume)
+            _settle(new)
+            return new.id
+
     # -- the older actions -----------------------------------------------------------------------------
     def reserve(self, ctx: Context, volume_id: str) -> None:
         with self._volume(ctx, volume_id) as volume:

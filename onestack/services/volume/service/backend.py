@@ -4,10 +4,9 @@ host (``/capabilities/{host}``) and the hosts with what they hold (``/os-hosts``
 
 from __future__ import annotations
 
-import shutil
-
 from sqlalchemy import func, select
 
+from onestack.config import VolumeSettings
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
 from onestack.drivers.volumefiles import VolumeFiles
@@ -15,26 +14,25 @@ from onestack.http.context import Context
 from onestack.http.errors import NotFound
 from onestack.services.volume.models import Snapshot, Volume, host_name, host_of, volume_host
 from onestack.services.volume.policies import authorize
+from onestack.services.volume.service import capacity
 from onestack.services.volume.service.types import BACKEND_CAPABILITIES
 
-GiB = 1024 ** 3
 DRIVER_VERSION = "1.0.0"
 
 
 class Backend:
-    def __init__(self, db: Database, files: VolumeFiles):
+    def __init__(self, db: Database, files: VolumeFiles, settings: VolumeSettings):
         self.db = db
         self.files = files
+        self.settings = settings
 
     def capabilities(self) -> dict:
         """What the backend reports (Cinder's volume stats), its capacity that of the file system holding
-        the volume files."""
-        self.files.root.mkdir(parents=True, exist_ok=True)
-        usage = shutil.disk_usage(self.files.root)
-        return {**BACKEND_CAPABILITIES, "driver_version": DRIVER_VERSION, "QoS_support": True,
-                "total_capacity_gb": round(usage.total / GiB, 2), "free_capacity_gb": round(usage.free / GiB, 2),
-                "reserved_percentage": 0, "thin_provisioning_support": True, "multiattach": True,
-                "timestamp": utcnow()}
+        the volume files (``capacity.pool_stats``)."""
+        with self.db.read() as session:
+            stats = capacity.pool_stats(session, self.files.root, self.settings)
+        return {**BACKEND_CAPABILITIES, "driver_version": DRIVER_VERSION, "QoS_support": True, **stats,
+                "multiattach": True, "timestamp": utcnow()}
 
     def pools(self, ctx: Context) -> list[tuple[str, dict]]:
         authorize(ctx, "scheduler_extension:scheduler_stats:get_pools")

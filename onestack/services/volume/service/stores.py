@@ -32,6 +32,7 @@ class VolumeStores:
         self.keys = KeyManager(Path(settings.volume.key_dir) if settings.volume.key_dir
                                else settings.data_dir / "volume-keys")
         self.default = settings.volume.default_backend or FILE
+        self.settings = settings.volume
         self.ceph: Ceph | None = None
         self.rbd: VolumeRBD | None = None
         self.rbd_name = settings.ceph.volume_backend_name

@@ -22,7 +22,7 @@ from onestack.http.microversion import Version
 from onestack.http.numbers import decimal
 from onestack.services.volume.models import AVAILABILITY_ZONE, Group, Snapshot, Volume
 from onestack.services.volume.policies import authorize
-from onestack.services.volume.service import backups, images, messages, quotas, types
+from onestack.services.volume.service import backups, capacity, images, messages, quotas, types
 from onestack.services.volume.service.access import load, scoped
 from onestack.services.volume.service.catalog import PeerError
 from onestack.services.volume.service.encryption import check_usable
@@ -146,9 +146,13 @@ class Volumes:
                 group_id=group.id if group else None)
             volume.encryption_key_id = self._key_for(session, volume_type, backend, origin_volume, source_backup)
             unmet = types.unmet_capabilities(volume_type.extra_specs, self.stores.capabilities(backend))
-            if unmet:
-                # the scheduler finds no backend for the type: Cinder's volume in error, with a message
-                reason = f"No valid backend was found: none offers {', '.join(unmet)}."
+            too_big = None if unmet or backend != FILE else capacity.refusal(
+                capacity.pool_stats(session, self.stores.files.root, self.stores.settings, volume.id), size)
+            if unmet or too_big:
+                # the scheduler finds no backend for the type, or none with room (Cinder's capacity filter):
+                # Cinder's volume in error, with a message
+                reason = f"No valid backend was found: none offers {', '.join(unmet)}." if unmet else \
+                    f"No valid backend was found: {too_big}"
                 volume.status, volume.task, volume.fault = "error", None, reason
                 session.add(volume)
                 session.flush()

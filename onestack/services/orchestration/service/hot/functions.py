@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
-from onestack.services.orchestration.service.hot.versions import UNSUPPORTED, functions
+from onestack.services.orchestration.service.hot.versions import functions
+from onestack.services.orchestration.service.hot.yaql_sandbox import SANDBOX, YaqlError
 
 
 class TemplateError(Exception):
@@ -86,7 +87,7 @@ class Evaluator:
             "if": self._if, "not": self._not, "and": self._and, "or": self._or, "filter": self._filter,
             "make_url": self._make_url, "str_replace_strict": self._str_replace_strict,
             "str_replace_vstrict": self._str_replace_vstrict, "list_concat": self._list_concat,
-            "list_concat_unique": self._list_concat_unique, "contains": self._contains,
+            "list_concat_unique": self._list_concat_unique, "contains": self._contains, "yaql": self._yaql,
         }
 
     # -- walking -----------------------------------------------------------------------------------------
@@ -100,8 +101,6 @@ class Evaluator:
     def resolve(self, value, path: str = "") -> Any:
         name = self.function_of(value)
         if name is not None:
-            if name in UNSUPPORTED:
-                raise TemplateError(path, f"{name}: {UNSUPPORTED[name]}")
             return self._impl[name](value[name], f"{path}.{name}" if path else name)
         if isinstance(value, dict):
             out = {}
@@ -368,6 +367,29 @@ class Evaluator:
             return args[0] in args[1]
         except TypeError:  # a non-string in a string, a list or map among a map's keys
             raise TemplateError(path, f'"contains": {args[0]!r} cannot be in {args[1]!r}') from None
+
+    def _yaql(self, args, path):
+        """``yaql: {expression: ..., data: ...}``: the expression evaluated with ``$.data`` as the data
+        (in the bounded sandbox: a hostile expression fails, it never hangs the cloud).  While the data is
+        not known yet the expression is only parsed."""
+        if not isinstance(args, dict) or "expression" not in args or set(args) - {"expression", "data"}:
+            raise TemplateError(path, '"yaql" syntax should be a map of "expression" (a yaql expression, '
+                                      'such as "$.data.var1.sum()") and "data" (such as {var1: [3, 2, 1]})')
+        expression = self.resolve(args["expression"], f"{path}.expression")
+        data = self.resolve(args.get("data", {}), f"{path}.data")
+        if expression is UNKNOWN:
+            return UNKNOWN
+        if not isinstance(expression, str):
+            raise TemplateError(path, f'"yaql": the expression must be a string, not {expression!r}')
+        try:
+            if unknown_in(data):
+                SANDBOX.evaluate(expression, parse_only=True)
+                return UNKNOWN
+            return SANDBOX.evaluate(expression, data)
+        except YaqlError as exc:
+            if exc.parse:
+                raise TemplateError(path, f"Bad expression {exc}.") from None
+            raise TemplateError(path, f'"yaql": {exc}') from None
 
     # -- conditions ------------------------------------------------------------------------------------
     def _equals(self, args, path):

@@ -45,9 +45,6 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
 }
 # The functions a `conditions` section may use.
 CONDITION_FUNCTIONS = ("equals", "get_param", "not", "and", "or", "contains")
-# Functions HOT defines that onestack does not evaluate: a template using one is refused at validation.
-UNSUPPORTED = {"yaql": "yaql expressions are not evaluated by onestack"}
-
 # The template's top-level sections, per version.
 SECTIONS = ("heat_template_version", "description", "parameter_groups", "parameters", "resources", "outputs")
 CONDITIONS_SINCE = "2016-10-14"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from onestack.services.orchestration.service.resources import (
     cinder,
+    docker,
     glance,
     heat,
     keystone,
@@ -18,7 +19,8 @@ from onestack.services.orchestration.service.resources.base import ResourceType
 TYPES: dict[str, type[ResourceType]] = {
     t.name: t for t in (heat.RandomString, heat.Value, heat.NoneResource, heat.TestResource,
                         *neutron.TYPES, *nova.TYPES, *cinder.TYPES, *nested.TYPES,
-                        *software.TYPES, *swift.TYPES, *keystone.TYPES, *glance.TYPES)}
+                        *software.TYPES, *swift.TYPES, *keystone.TYPES, *glance.TYPES,
+                        *docker.TYPES)}
 
 
 def known(name: str) -> type[ResourceType] | None:
