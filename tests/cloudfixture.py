@@ -43,6 +43,9 @@ TEST_PASSWORDS = ("secret-pass-1",)
 # generated application credential secret (86 URL-safe characters: secrets.token_urlsafe(64))
 SECRET_SHAPES = re.compile(r"gAAAAA[A-Za-z0-9_-]{40,}|(?i:temp_url_sig|x-amz-signature|signature)=(?!\*\*\*)[^&\s\"']+"
                            r"|(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{86}(?![A-Za-z0-9_-])")
+# What a guest prints (its serial console) is searched for the exact secrets only: a guest's own base64 (a
+# host key) may hold a run of 86 such characters.
+GUEST_CONSOLE = "console.log"
 
 
 def _json(value) -> dict:
@@ -193,7 +196,8 @@ class Cloud:
             except OSError:  # gone under us (a guest's console log as its guest goes)
                 continue
             found += [f"{log.name}: {what} {value[:3]}..." for value, what in known.items() if value in text]
-            found += [f"{log.name}: secret-shaped {m.group(0)[:24]}..." for m in SECRET_SHAPES.finditer(text)]
+            if log.name != GUEST_CONSOLE:
+                found += [f"{log.name}: secret-shaped {m.group(0)[:24]}..." for m in SECRET_SHAPES.finditer(text)]
         assert not found, f"secrets in the logs of {self.data_dir}: {found}"
 
     def seen_secrets(self) -> dict[str, str]:
