@@ -25,7 +25,8 @@ renamed into place), so a reconciler may simply call the same function again.
 Temporary files start with a dot and end in ``.partial``: ``.<file>.<purpose>.partial`` while a file is made
 (removed when the step fails, and at start-up whatever a crash left: nothing continues them), and the one
 with a meaning of its own, ``.volume-<id>.qcow2.partial``, the overlay a snapshot being taken gives the
-volume (a guest may write to it already, so it stays while that snapshot's task does).
+volume (a guest may write to it already, so start-up keeps it while a snapshot of the volume is being
+taken or the volume is attached).
 """
 
 from __future__ import annotations
