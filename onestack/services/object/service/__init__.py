@@ -15,11 +15,12 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sqlalchemy import Text, delete, select, type_coerce, update
+from sqlalchemy import Text, bindparam, delete, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from onestack.config import Settings
 from onestack.db.engine import Database
+from onestack.db.group import GroupCommit
 from onestack.drivers.objectstore import BlobStore, Corrupt, Missing, Stored, TooLarge, Unavailable
 from onestack.drivers.objectstore.files import FileStore
 from onestack.drivers.objectstore.rados import RadosStore
@@ -33,6 +34,24 @@ from onestack.services.object.service.slo import StaticLargeObjects
 from onestack.services.object.service.spec import ObjectSpec
 
 LOG = logging.getLogger("onestack.object")
+_objects, _containers = Object.__table__, Container.__table__
+# prebuilt statements of the hot paths (an object's GET and PUT), compiled once and cached by SQLAlchemy
+OBJECT_BY_NAME = (select(_objects).join(_containers, _containers.c.id == _objects.c.container_id)
+                  .where(_containers.c.account == bindparam("account"), _containers.c.name == bindparam("container"),
+                         _objects.c.name == bindparam("name")))
+CONTAINER_BY_NAME = select(_containers).where(_containers.c.account == bindparam("account"),
+                                              _containers.c.name == bindparam("name"))
+OLD_ROW = select(_objects.c.size, _objects.c.blob_id, _objects.c.delete_at).where(
+    _objects.c.container_id == bindparam("container_id"), _objects.c.name == bindparam("name"))
+_accounts = Account.__table__
+# a container's counters and metadata beside its account's (none when the account has no row yet): its quotas
+ROOM = (select(_containers.c.meta, _containers.c.object_count, _containers.c.bytes_used,
+               _accounts.c.meta.label("account_meta"), _accounts.c.object_count.label("account_objects"),
+               _accounts.c.bytes_used.label("account_bytes"))
+        .outerjoin(_accounts, _accounts.c.name == _containers.c.account)
+        .where(_containers.c.account == bindparam("account"), _containers.c.name == bindparam("name")))
+# what a write sets on an object's row besides its key
+WRITTEN = ("blob_id", "size", "blocks", "etag", "content_type", "meta", "delete_at", "timestamp")
 LISTED_COLUMNS = (Object.name, Object.etag, Object.size, Object.content_type, Object.timestamp,
                   type_coerce(Object.meta, Text))
 
@@ -71,6 +90,7 @@ class ObjectService:
     def __init__(self, db: Database, settings: Settings, store: BlobStore | None = None):
         self.db = db
         self.store: BlobStore = store or blob_store(settings)
+        self.group = GroupCommit(db)
         self.slo = StaticLargeObjects(self)
         self.multipart = Multipart(self)
 
@@ -175,13 +195,10 @@ class ObjectService:
 
     def object(self, account: str, container: str, name: str) -> Object:
         """The object's row; an object past its X-Delete-At is gone even before the expirer removes it."""
-        with self.db.read() as session:
-            found = session.scalars(
-                select(Object).join(Container, Container.id == Object.container_id)
-                .where(Container.account == account, Container.name == container, Object.name == name)).first()
+        found = self.db.read_one(OBJECT_BY_NAME, {"account": account, "container": container, "name": name})
         if found is None or (found.delete_at is not None and found.delete_at <= time.time()):
             raise errors.NotFound()
-        return found
+        return Object(**found._mapping)
 
     def read(self, obj: Object, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """The object's bytes ``start``..``end``; its first block is checked before this returns, so a
@@ -244,9 +261,12 @@ class ObjectService:
     def room(self, account: str, container: str) -> int | None:
         """The bytes the account's and the container's quotas leave (None: no quota); 413 when the
         container's count quota is full, 404 when the container does not exist."""
-        with self.db.read() as session:
-            found = _container(session, account, container)
-            return quotas.room(session.get(Account, account) or _blank_account(account), found)
+        found = self.db.read_one(ROOM, {"account": account, "name": container})
+        if found is None:
+            raise errors.NotFound()
+        holder = _blank_account(account) if found.account_meta is None else \
+            Account(meta=found.account_meta, object_count=found.account_objects, bytes_used=found.account_bytes)
+        return quotas.room(holder, found)
 
     def put_object(self, account: str, container: str, name: str, chunks: Iterable[bytes], spec: ObjectSpec,
                    max_size: int = schemas.MAX_FILE_SIZE, length: int | None = None) -> Object:
@@ -272,37 +292,71 @@ class ObjectService:
     def commit_object(self, account: str, container: str, name: str, stored: Stored, spec: ObjectSpec,
                       etag: str | None = None, size: int | None = None) -> Object:
         """Point the object's row at ``stored`` (already durable); the blob it replaces goes after commit.
-        ``size``: what the object is listed and counted at, when not its blob's size (a manifest)."""
+        ``size``: what the object is listed and counted at, when not its blob's size (a manifest).  The rows
+        are written by a group commit (``onestack/db/group.py``): concurrent uploads share one transaction,
+        each in a savepoint of its own, and this returns once they are committed."""
         try:
-            with self.db.write() as session:
-                owner = _container(session, account, container, lock=True)
-                old = session.get(Object, (owner.id, name))
-                if old is not None and spec.if_none_match and not _expired(old):
-                    raise errors.PreconditionFailed()
-                replaced = None
-                if old is not None:
-                    _count(session, owner, -1, -old.size)
-                    if not self._archive(session, owner, old):
-                        replaced = old.blob_id
-                        session.delete(old)
-                        session.flush()
-                stamp, meta = now(), spec.meta
-                if versioning.state(owner):  # a version of its own, its id its timestamp
-                    stamp = versioning.stamp_for(old, stamp)
-                    versioning.archived_name(name, views.timestamp(stamp))  # it can be kept once overwritten
-                    meta = {**meta, versioning.VERSION_ID: views.timestamp(stamp)}
-                row = Object(container_id=owner.id, name=name, blob_id=stored.blob_id,
-                             size=stored.size if size is None else size, blocks=stored.blocks,
-                             etag=etag or stored.md5, content_type=spec.content_type, meta=meta,
-                             delete_at=spec.delete_at, timestamp=stamp)
-                session.add(row)
-                _count(session, owner, 1, row.size)
+            row, replaced = self.group.run(
+                lambda session: self._point(session, account, container, name, stored, spec, etag, size))
         except BaseException:
             self.store.delete(stored.blob_id)
             raise
         if replaced is not None and replaced != stored.blob_id:
             self.store.delete(replaced)
         return row
+
+    def _point(self, session: Session, account: str, container: str, name: str, stored: Stored, spec: ObjectSpec,
+               etag: str | None, size: int | None) -> tuple[Object, str | None]:
+        """The rows of ``commit_object`` in ``session``: (the object's row, the blob it no longer holds)."""
+        owner = session.execute(CONTAINER_BY_NAME.with_for_update(),
+                                {"account": account, "name": container}).first()
+        if owner is None:
+            raise errors.NotFound()
+        if versioning.state(owner) is not None or versions.mode(owner) is not None:
+            return self._point_versioned(session, account, container, name, stored, spec, etag, size)
+        # an unversioned container (nearly every write): table statements, no ORM unit of work
+        old = session.execute(OLD_ROW, {"container_id": owner.id, "name": name}).first()
+        if old is not None and spec.if_none_match and not _expired(old):
+            raise errors.PreconditionFailed()
+        row = Object(container_id=owner.id, name=name, blob_id=stored.blob_id,
+                     size=stored.size if size is None else size, blocks=stored.blocks,
+                     etag=etag or stored.md5, content_type=spec.content_type, meta=spec.meta,
+                     delete_at=spec.delete_at, timestamp=now())
+        values = {column: getattr(row, column) for column in WRITTEN}
+        objects = Object.__table__
+        if old is None:
+            session.execute(insert(objects).values(container_id=owner.id, name=name, **values))
+        else:
+            session.execute(update(objects).where(objects.c.container_id == owner.id, objects.c.name == name)
+                            .values(**values))
+        _count(session, owner, 0 if old is not None else 1, row.size - (old.size if old is not None else 0))
+        return row, old.blob_id if old is not None else None
+
+    def _point_versioned(self, session: Session, account: str, container: str, name: str, stored: Stored,
+                         spec: ObjectSpec, etag: str | None, size: int | None) -> tuple[Object, str | None]:
+        owner = _container(session, account, container, lock=True)
+        old = session.get(Object, (owner.id, name))
+        if old is not None and spec.if_none_match and not _expired(old):
+            raise errors.PreconditionFailed()
+        replaced = None
+        if old is not None:
+            _count(session, owner, -1, -old.size)
+            if not self._archive(session, owner, old):
+                replaced = old.blob_id
+                session.delete(old)
+                session.flush()
+        stamp, meta = now(), spec.meta
+        if versioning.state(owner):  # a version of its own, its id its timestamp
+            stamp = versioning.stamp_for(old, stamp)
+            versioning.archived_name(name, views.timestamp(stamp))  # it can be kept once overwritten
+            meta = {**meta, versioning.VERSION_ID: views.timestamp(stamp)}
+        row = Object(container_id=owner.id, name=name, blob_id=stored.blob_id,
+                     size=stored.size if size is None else size, blocks=stored.blocks,
+                     etag=etag or stored.md5, content_type=spec.content_type, meta=meta,
+                     delete_at=spec.delete_at, timestamp=stamp)
+        session.add(row)
+        _count(session, owner, 1, row.size)
+        return row, replaced
 
     def post_object(self, account: str, container: str, name: str, content_type: str | None,
                     meta: dict[str, str], delete_at: int | None) -> Object:
