@@ -203,6 +203,11 @@ class Service:
         self.body_limit = body_limit
         self._description: bytes | None = None
 
+    def claims(self, scope: dict, settings) -> dict | None:
+        """Whether this service takes a request whatever its path (by its ``Host``, say): the scope entries
+        to add before its app sees it, or None (the usual routing by prefix)."""
+        return None
+
     def asgi(self) -> Starlette:
         # The description first, so that no route of the service (Swift's catch-all, say) takes its path.
         routes = [Route(OPENAPI_PATH, self._describe, methods=["GET"])]

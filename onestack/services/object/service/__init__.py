@@ -39,8 +39,8 @@ _objects, _containers = Object.__table__, Container.__table__
 OBJECT_BY_NAME = (select(_objects).join(_containers, _containers.c.id == _objects.c.container_id)
                   .where(_containers.c.account == bindparam("account"), _containers.c.name == bindparam("container"),
                          _objects.c.name == bindparam("name")))
-CONTAINER_BY_NAME = select(_containers).where(_containers.c.account == bindparam("account"),
-                                              _containers.c.name == bindparam("name"))
+CONTAINER_TO_WRITE = select(_containers).where(_containers.c.account == bindparam("account"),
+                                               _containers.c.name == bindparam("name")).with_for_update()
 OLD_ROW = select(_objects.c.size, _objects.c.blob_id, _objects.c.delete_at).where(
     _objects.c.container_id == bindparam("container_id"), _objects.c.name == bindparam("name"))
 _accounts = Account.__table__
@@ -50,8 +50,17 @@ ROOM = (select(_containers.c.meta, _containers.c.object_count, _containers.c.byt
                _accounts.c.bytes_used.label("account_bytes"))
         .outerjoin(_accounts, _accounts.c.name == _containers.c.account)
         .where(_containers.c.account == bindparam("account"), _containers.c.name == bindparam("name")))
-# what a write sets on an object's row besides its key
-WRITTEN = ("blob_id", "size", "blocks", "etag", "content_type", "meta", "delete_at", "timestamp")
+# (bind names that are no column's: SQLAlchemy keeps those for the SET clause)
+COUNT_CONTAINER = update(_containers).where(_containers.c.id == bindparam("container_key")).values(
+    object_count=_containers.c.object_count + bindparam("objects"),
+    bytes_used=_containers.c.bytes_used + bindparam("size"))
+COUNT_ACCOUNT = update(_accounts).where(_accounts.c.name == bindparam("account_key")).values(
+    object_count=_accounts.c.object_count + bindparam("objects"), bytes_used=_accounts.c.bytes_used + bindparam("size"))
+# a new object's row, and an object's row written over (its key kept)
+INSERT_OBJECT = insert(_objects)
+# (its SET clause is made of the parameters' names: every column, the key's set to what it was)
+REWRITE_OBJECT = update(_objects).where(_objects.c.container_id == bindparam("container_key"),
+                                        _objects.c.name == bindparam("name_key"))
 LISTED_COLUMNS = (Object.name, Object.etag, Object.size, Object.content_type, Object.timestamp,
                   type_coerce(Object.meta, Text))
 
@@ -308,29 +317,26 @@ class ObjectService:
     def _point(self, session: Session, account: str, container: str, name: str, stored: Stored, spec: ObjectSpec,
                etag: str | None, size: int | None) -> tuple[Object, str | None]:
         """The rows of ``commit_object`` in ``session``: (the object's row, the blob it no longer holds)."""
-        owner = session.execute(CONTAINER_BY_NAME.with_for_update(),
-                                {"account": account, "name": container}).first()
+        conn = session.connection()
+        owner = conn.execute(CONTAINER_TO_WRITE, {"account": account, "name": container}).first()
         if owner is None:
             raise errors.NotFound()
         if versioning.state(owner) is not None or versions.mode(owner) is not None:
             return self._point_versioned(session, account, container, name, stored, spec, etag, size)
-        # an unversioned container (nearly every write): table statements, no ORM unit of work
-        old = session.execute(OLD_ROW, {"container_id": owner.id, "name": name}).first()
+        # an unversioned container (nearly every write): prebuilt table statements, no ORM unit of work
+        old = conn.execute(OLD_ROW, {"container_id": owner.id, "name": name}).first()
         if old is not None and spec.if_none_match and not _expired(old):
             raise errors.PreconditionFailed()
-        row = Object(container_id=owner.id, name=name, blob_id=stored.blob_id,
-                     size=stored.size if size is None else size, blocks=stored.blocks,
-                     etag=etag or stored.md5, content_type=spec.content_type, meta=spec.meta,
-                     delete_at=spec.delete_at, timestamp=now())
-        values = {column: getattr(row, column) for column in WRITTEN}
-        objects = Object.__table__
+        values = {"container_id": owner.id, "name": name, "blob_id": stored.blob_id,
+                  "size": stored.size if size is None else size, "blocks": stored.blocks,
+                  "etag": etag or stored.md5, "content_type": spec.content_type, "meta": spec.meta,
+                  "delete_at": spec.delete_at, "timestamp": now()}
         if old is None:
-            session.execute(insert(objects).values(container_id=owner.id, name=name, **values))
+            conn.execute(INSERT_OBJECT, values)
         else:
-            session.execute(update(objects).where(objects.c.container_id == owner.id, objects.c.name == name)
-                            .values(**values))
-        _count(session, owner, 0 if old is not None else 1, row.size - (old.size if old is not None else 0))
-        return row, old.blob_id if old is not None else None
+            conn.execute(REWRITE_OBJECT, {**values, "container_key": owner.id, "name_key": name})
+        _count(session, owner, 0 if old is not None else 1, values["size"] - (old.size if old is not None else 0))
+        return Object(**values), old.blob_id if old is not None else None
 
     def _point_versioned(self, session: Session, account: str, container: str, name: str, stored: Stored,
                          spec: ObjectSpec, etag: str | None, size: int | None) -> tuple[Object, str | None]:
@@ -619,13 +625,11 @@ def _container(session: Session, account: str, name: str, lock: bool = False) ->
     return found
 
 
-def _count(session: Session, container: Container, objects: int, size: int) -> None:
+def _count(session: Session, container, objects: int, size: int) -> None:
     # table updates, not ORM ones: the counters of rows the session holds are never read after this
-    containers, accounts = Container.__table__, Account.__table__
-    session.execute(update(containers).where(containers.c.id == container.id).values(
-        object_count=containers.c.object_count + objects, bytes_used=containers.c.bytes_used + size))
-    session.execute(update(accounts).where(accounts.c.name == container.account).values(
-        object_count=accounts.c.object_count + objects, bytes_used=accounts.c.bytes_used + size))
+    conn = session.connection()
+    conn.execute(COUNT_CONTAINER, {"container_key": container.id, "objects": objects, "size": size})
+    conn.execute(COUNT_ACCOUNT, {"account_key": container.account, "objects": objects, "size": size})
 
 
 def _expired(row: Object) -> bool:
