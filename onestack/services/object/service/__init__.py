@@ -25,6 +25,7 @@ from onestack.drivers.objectstore import BlobStore, Corrupt, Missing, Stored, To
 from onestack.drivers.objectstore.files import FileStore
 from onestack.drivers.objectstore.rados import RadosStore
 from onestack.http import errors
+from onestack.http.routing import SMALL_BODY
 from onestack.services.object import schemas, views
 from onestack.services.object.models import SLO_FLAG, Account, Container, Object
 from onestack.services.object.public import Listed
@@ -34,22 +35,22 @@ from onestack.services.object.service.slo import StaticLargeObjects
 from onestack.services.object.service.spec import ObjectSpec
 
 LOG = logging.getLogger("onestack.object")
+SMALL = SMALL_BODY  # an upload this small is already read whole when the service sees it
 _objects, _containers = Object.__table__, Container.__table__
 # prebuilt statements of the hot paths (an object's GET and PUT), compiled once and cached by SQLAlchemy
 OBJECT_BY_NAME = (select(_objects).join(_containers, _containers.c.id == _objects.c.container_id)
                   .where(_containers.c.account == bindparam("account"), _containers.c.name == bindparam("container"),
                          _objects.c.name == bindparam("name")))
-CONTAINER_TO_WRITE = select(_containers).where(_containers.c.account == bindparam("account"),
-                                               _containers.c.name == bindparam("name")).with_for_update()
 OLD_ROW = select(_objects.c.size, _objects.c.blob_id, _objects.c.delete_at).where(
     _objects.c.container_id == bindparam("container_id"), _objects.c.name == bindparam("name"))
 _accounts = Account.__table__
-# a container's counters and metadata beside its account's (none when the account has no row yet): its quotas
-ROOM = (select(_containers.c.meta, _containers.c.object_count, _containers.c.bytes_used,
-               _accounts.c.meta.label("account_meta"), _accounts.c.object_count.label("account_objects"),
-               _accounts.c.bytes_used.label("account_bytes"))
+# a container's row beside its account's quotas and counters (none when the account has no row yet)
+ROOM = (select(_containers, _accounts.c.meta.label("account_meta"),
+               _accounts.c.object_count.label("account_objects"), _accounts.c.bytes_used.label("account_bytes"))
         .outerjoin(_accounts, _accounts.c.name == _containers.c.account)
         .where(_containers.c.account == bindparam("account"), _containers.c.name == bindparam("name")))
+# ... in a write, the container's row locked (PostgreSQL; SQLite has one writer)
+CONTAINER_TO_WRITE = ROOM.with_for_update(of=_containers)
 # (bind names that are no column's: SQLAlchemy keeps those for the SET clause)
 COUNT_CONTAINER = update(_containers).where(_containers.c.id == bindparam("container_key")).values(
     object_count=_containers.c.object_count + bindparam("objects"),
@@ -273,14 +274,15 @@ class ObjectService:
         found = self.db.read_one(ROOM, {"account": account, "name": container})
         if found is None:
             raise errors.NotFound()
-        holder = _blank_account(account) if found.account_meta is None else \
-            Account(meta=found.account_meta, object_count=found.account_objects, bytes_used=found.account_bytes)
-        return quotas.room(holder, found)
+        return quotas.room(_account_of(found), found)
 
     def put_object(self, account: str, container: str, name: str, chunks: Iterable[bytes], spec: ObjectSpec,
                    max_size: int = schemas.MAX_FILE_SIZE, length: int | None = None) -> Object:
-        """``length``: the size the client announced, refused before any byte is read if over a quota."""
-        room = self.room(account, container)  # a missing container is a 404 before any byte is read
+        """``length``: the size the client announced, refused before any byte is read if over a quota.  A
+        body of at most ``SMALL`` bytes (read whole already) is checked against the quotas, and its container
+        found, in the commit's own transaction instead: one read less, and no answer raced by another write."""
+        small = length is not None and length <= SMALL
+        room = None if small else self.room(account, container)  # a missing container: 404 before any byte
         if room is not None and length is not None and length > room:
             raise errors.PayloadTooLarge(quotas.EXCEEDED)
         if spec.if_none_match:
@@ -296,17 +298,18 @@ class ObjectService:
         if spec.etag is not None and spec.etag != stored.md5:
             self.store.delete(stored.blob_id)
             raise errors.UnprocessableEntity("The ETag you sent does not match the MD5 of the object's content.")
-        return self.commit_object(account, container, name, stored, spec)
+        return self.commit_object(account, container, name, stored, spec, check_quota=small)
 
     def commit_object(self, account: str, container: str, name: str, stored: Stored, spec: ObjectSpec,
-                      etag: str | None = None, size: int | None = None) -> Object:
+                      etag: str | None = None, size: int | None = None, check_quota: bool = False) -> Object:
         """Point the object's row at ``stored`` (already durable); the blob it replaces goes after commit.
         ``size``: what the object is listed and counted at, when not its blob's size (a manifest).  The rows
         are written by a group commit (``onestack/db/group.py``): concurrent uploads share one transaction,
-        each in a savepoint of its own, and this returns once they are committed."""
+        each in a savepoint of its own, and this returns once they are committed.  ``check_quota``: refuse
+        (413) a write the quotas have no room for, in that transaction."""
         try:
             row, replaced = self.group.run(
-                lambda session: self._point(session, account, container, name, stored, spec, etag, size))
+                lambda session: self._point(session, account, container, name, stored, spec, etag, size, check_quota))
         except BaseException:
             self.store.delete(stored.blob_id)
             raise
@@ -315,12 +318,16 @@ class ObjectService:
         return row
 
     def _point(self, session: Session, account: str, container: str, name: str, stored: Stored, spec: ObjectSpec,
-               etag: str | None, size: int | None) -> tuple[Object, str | None]:
+               etag: str | None, size: int | None, check_quota: bool = False) -> tuple[Object, str | None]:
         """The rows of ``commit_object`` in ``session``: (the object's row, the blob it no longer holds)."""
         conn = session.connection()
         owner = conn.execute(CONTAINER_TO_WRITE, {"account": account, "name": container}).first()
         if owner is None:
             raise errors.NotFound()
+        if check_quota:
+            room = quotas.room(_account_of(owner), owner)
+            if room is not None and stored.size > room:
+                raise errors.PayloadTooLarge(quotas.EXCEEDED)
         if versioning.state(owner) is not None or versions.mode(owner) is not None:
             return self._point_versioned(session, account, container, name, stored, spec, etag, size)
         # an unversioned container (nearly every write): prebuilt table statements, no ORM unit of work
@@ -335,7 +342,8 @@ class ObjectService:
             conn.execute(INSERT_OBJECT, values)
         else:
             conn.execute(REWRITE_OBJECT, {**values, "container_key": owner.id, "name_key": name})
-        _count(session, owner, 0 if old is not None else 1, values["size"] - (old.size if old is not None else 0))
+        _count(session, owner, 0 if old is not None else 1, values["size"] - (old.size if old is not None else 0),
+               conn)
         return Object(**values), old.blob_id if old is not None else None
 
     def _point_versioned(self, session: Session, account: str, container: str, name: str, stored: Stored,
@@ -606,6 +614,13 @@ def _blank_account(name: str) -> Account:
                    bytes_used=0)
 
 
+def _account_of(row) -> Account:
+    """The account's quotas and counters as a row of ``ROOM`` or ``CONTAINER_TO_WRITE`` has them."""
+    if row.account_meta is None:
+        return _blank_account(row.account)
+    return Account(meta=row.account_meta, object_count=row.account_objects, bytes_used=row.account_bytes)
+
+
 def _ensure_account(session: Session, name: str) -> Account:
     account = session.get(Account, name)
     if account is None:
@@ -625,9 +640,9 @@ def _container(session: Session, account: str, name: str, lock: bool = False) ->
     return found
 
 
-def _count(session: Session, container, objects: int, size: int) -> None:
+def _count(session: Session, container, objects: int, size: int, conn=None) -> None:
     # table updates, not ORM ones: the counters of rows the session holds are never read after this
-    conn = session.connection()
+    conn = conn or session.connection()
     conn.execute(COUNT_CONTAINER, {"container_key": container.id, "objects": objects, "size": size})
     conn.execute(COUNT_ACCOUNT, {"account_key": container.account, "objects": objects, "size": size})
 
