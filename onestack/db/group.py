@@ -59,19 +59,20 @@ class GroupCommit:
         write = _Write(work)
         with self._cond:
             self._queue.append(write)
-            while not write.done and self._leading:
-                self._cond.wait()
-            if write.done:
-                return write.outcome()
-            self._leading = True
-            batch, self._queue = self._queue[:self.most], self._queue[self.most:]
-        try:
-            self._commit(batch)
-        finally:
+        while True:  # a leader whose write was past the batch's ``most`` leads the next one too
             with self._cond:
-                self._leading = False
-                self._cond.notify_all()
-        return write.outcome()
+                while not write.done and self._leading:
+                    self._cond.wait()
+                if write.done:
+                    return write.outcome()
+                self._leading = True
+                batch, self._queue = self._queue[:self.most], self._queue[self.most:]
+            try:
+                self._commit(batch)
+            finally:
+                with self._cond:
+                    self._leading = False
+                    self._cond.notify_all()
 
     def _commit(self, batch: list[_Write]) -> None:
         try:

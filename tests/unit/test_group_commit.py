@@ -20,10 +20,12 @@ def db(tmp_path):
     database.dispose()
 
 
-def test_concurrent_writes_share_commits_and_each_gets_its_own_outcome(db):
+@pytest.mark.parametrize("most", [64, 3])
+def test_concurrent_writes_share_commits_and_each_gets_its_own_outcome(db, most):
+    """(``most`` 3: batches smaller than the writes waiting, so leaders' own writes come in later batches.)"""
     commits = []
     event.listen(db.engine, "commit", lambda conn: commits.append(1))
-    group = GroupCommit(db)
+    group = GroupCommit(db, most=most)
     start = threading.Barrier(16)
     outcomes: dict[int, object] = {}
 
