@@ -83,6 +83,9 @@ class GroupCommit:
                             write.result = write.work(session)
                     except Exception as exc:  # that caller's own failure: its savepoint is rolled back
                         write.error = exc
+                    # the next write reads the database, not objects this one left in the session (its
+                    # results stay loaded, detached, as from a session of their own)
+                    session.expunge_all()
         except BaseException as exc:  # the commit itself failed: no write of the batch was kept
             for write in batch:
                 write.error = write.error or exc
