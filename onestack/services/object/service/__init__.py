@@ -354,8 +354,11 @@ class ObjectService:
             raise errors.PreconditionFailed()
         replaced = None
         if old is not None:
+            # the archive's row is locked before the account's (by the counters): one order for every
+            # writer, or a PUT into the archive at the same time deadlocks with this one on PostgreSQL
+            archived = self._archive(session, owner, old)
             _count(session, owner, -1, -old.size)
-            if not self._archive(session, owner, old):
+            if not archived:
                 replaced = old.blob_id
                 session.delete(old)
                 session.flush()
@@ -399,8 +402,8 @@ class ObjectService:
             if enabled is not None:
                 if row is None or _expired(row):
                     raise errors.NotFound()
+                freed = None if self._archive(session, owner, row) else row.blob_id  # (archive locked first)
                 _count(session, owner, -1, -row.size)
-                freed = None if self._archive(session, owner, row) else row.blob_id
                 if freed is not None:
                     session.delete(row)
                 if enabled:
@@ -414,8 +417,8 @@ class ObjectService:
             elif row is None or _expired(row):
                 raise errors.NotFound()
             else:
+                archived = self._archive(session, owner, row, deleting=True)  # (archive locked first)
                 _count(session, owner, -1, -row.size)
-                archived = self._archive(session, owner, row, deleting=True)
                 freed = None if archived else row.blob_id
                 if not archived:
                     session.delete(row)
@@ -574,9 +577,9 @@ class ObjectService:
             row = session.get(Object, (owner.id, name)) if owner is not None else None
             if row is None or not _expired(row):
                 return False
-            _count(session, owner, -1, -row.size)
             # in a versioned container the version outlives its expiry: only the current object goes
             target = versioning.hidden(session, owner, lock=True) if versioning.keeps(owner, row) else None
+            _count(session, owner, -1, -row.size)  # (the hidden container locked before the account)
             if target is not None:
                 versioning.archive(session, target, row)
                 _count(session, target, 1, row.size)
