@@ -21,7 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -38,6 +38,7 @@ SMALL_BODY = 64 << 10
 # A streamed body's chunks are handed to the worker thread up to this many bytes at a time (the server
 # delivers ~64 KiB chunks; a hop for each costs more than hashing and writing it).
 CHUNKS_PER_HOP = 1 << 20
+GATHER_WAIT = 0.002  # seconds
 OPENAPI_PATH = "/openapi.json"
 
 
@@ -109,11 +110,12 @@ class Call:
             if self._whole:
                 yield self._whole
             return
-        receiving = self.request.stream().__aiter__()
+        receive = self.request.receive
         while True:
-            chunks, more = anyio.from_thread.run(_gather, receiving)
+            chunks, more = anyio.from_thread.run(_gather, receive)
             yield from chunks
             if not more:
+                self._whole = b""  # read to its end: a second reader gets nothing, not a wait for more
                 return
 
     def url(self, path: str = "") -> str:
@@ -121,19 +123,30 @@ class Call:
         return f"{self.runtime.base_url(self.request)}{self.request.scope.get('root_path', '')}{path}"
 
 
-async def _gather(receiving) -> tuple[list[bytes], bool]:
-    """The chunks that arrive next, up to ``CHUNKS_PER_HOP`` bytes, and whether more may follow."""
+async def _gather(receive) -> tuple[list[bytes], bool]:
+    """The body's next chunks, and whether more may follow: at least one, then those that come within
+    ``GATHER_WAIT`` of each other, up to ``CHUNKS_PER_HOP`` bytes (a client that pauses has what it sent
+    handed on at once, not held until it sends more).  Read by the ASGI ``receive`` itself, whose wait can
+    be cut short without losing a byte."""
     chunks: list[bytes] = []
     size = 0
-    while size < CHUNKS_PER_HOP:
-        try:
-            chunk = await receiving.__anext__()
-        except StopAsyncIteration:
+    message = await receive()
+    while True:
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        body = message.get("body", b"")
+        if body:
+            chunks.append(body)
+            size += len(body)
+        if not message.get("more_body", False):
             return chunks, False
-        if chunk:
-            chunks.append(chunk)
-            size += len(chunk)
-    return chunks, True
+        if size >= CHUNKS_PER_HOP:
+            return chunks, True
+        message = None
+        with anyio.move_on_after(GATHER_WAIT):
+            message = await receive()
+        if message is None:
+            return chunks, True
 
 
 def _small_body(request: Request) -> bool:
