@@ -13,7 +13,7 @@ from onestack.config import Settings
 from onestack.dashboard.app import build as build_dashboard
 from onestack.dashboard.web import DashboardConfig
 from onestack.http.middleware import RequestMiddleware
-from onestack.http.routing import WholePathMount, json_response
+from onestack.http.routing import Service, WholePathMount, json_response
 from onestack.registry import services as all_services
 from onestack.runtime import Runtime
 from onestack.services.compute.api import console_proxy
@@ -60,13 +60,33 @@ class _Bare:
         await self.app({**scope, "path": self.prefix + "/", "root_path": root}, receive, send)
 
 
+class _Claimed:
+    """Requests a service claims whatever their path (S3's by their Host) go to that service's app."""
+
+    def __init__(self, app, claimants: list, settings: Settings):
+        self.app, self.claimants, self.settings = app, claimants, settings
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            for service, app in self.claimants:
+                extra = service.claims(scope, self.settings)
+                if extra is not None:
+                    await app({**scope, **extra}, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
 def build(runtime: Runtime):
     routes = [Route("/", _root), *console_proxy.routes()]
+    claimants = []
     for service in all_services():
         app = service.asgi()
         if service.bare_prefix:
             routes.append(Route(service.prefix, _Bare(service.prefix, app)))
         routes.append(WholePathMount(service.prefix, app=app))
+        if type(service).claims is not Service.claims:
+            claimants.append((service, app))
     if runtime.settings.dashboard.enabled:
         routes.append(Mount("/dashboard", app=build_dashboard(dashboard_config(runtime.settings))))
-    return RequestMiddleware(Starlette(routes=routes), runtime)
+    served = Starlette(routes=routes)
+    return RequestMiddleware(_Claimed(served, claimants, runtime.settings) if claimants else served, runtime)

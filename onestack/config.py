@@ -276,6 +276,9 @@ class Settings:
     allow_expired_window: int = 172800
     max_request_body_size: int = 114688
     log_level: str = "info"
+    # Host names whose requests are S3's (as Ceph RGW's rgw_dns_name): ``<bucket>.<name>`` is a virtual-hosted
+    # bucket, ``<name>`` itself path-style; the whole path is then S3's (no ``/s3`` prefix).
+    s3_domains: list[str] = dataclasses.field(default_factory=list)
     # Serving processes; more than one lets a busy cloud use more cores (writes still queue on SQLite).
     workers: int = 1
     security_compliance: SecurityCompliance = dataclasses.field(default_factory=SecurityCompliance)

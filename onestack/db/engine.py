@@ -35,6 +35,9 @@ class Database:
         kwargs: dict = {"future": True}
         if self.is_sqlite:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            # as many pooled connections as requests in flight (the server's worker threads): past the pool's
+            # size each checkout opens a new connection, running the pragmas again, and closes it after
+            kwargs.update(pool_size=16, max_overflow=48)
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: Engine = create_engine(url, **kwargs)
@@ -62,6 +65,13 @@ class Database:
         with self._sessions() as session:
             yield session
 
+    def read_one(self, stmt, params: dict | None = None):
+        """The first row (a Core ``Row``) of one read-only statement, or None.  On SQLite the statement is
+        its own read transaction (no ``BEGIN`` around it: one statement reads one snapshot anyway), which
+        saves a round of the driver on the hot read paths."""
+        with self.engine.connect().execution_options(single_statement=True) as conn:
+            return conn.execute(stmt, params or {}).first()
+
     def listen(self, name: str, handler) -> None:
         """A SQLAlchemy session event (``after_commit``...) on every session of this database."""
         event.listen(self._sessions, name, handler)
@@ -87,4 +97,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN")
+    options = conn.get_execution_options()
+    if options.get("single_statement"):
+        return  # autocommit: the driver's isolation_level is None, so the statement runs in its own transaction
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")

@@ -1,5 +1,7 @@
 """Object versioning: X-Versions-Location (stack) and X-History-Location (history), Swift's way."""
 
+import httpx
+
 from tests.api.helpers import grant, make_user
 from tests.api.object_helpers import client
 
@@ -108,3 +110,34 @@ def test_a_name_too_long_to_archive_is_refused_not_lost(swift):
     assert swift.http.put(f"/{c}/{long}", content=b"second").status_code == 400
     assert swift.http.get(f"/{c}/{long}").content == b"first"
     assert swift.http.head(f"/{archive}").headers["X-Container-Object-Count"] == "0"
+
+
+def test_concurrent_overwrites_in_versioned_and_plain_containers_keep_everything(swift):
+    """Writes committed together (the group commit) into a stack-mode container, its archive and a plain
+    container at once: every overwrite is kept as a version and every counter matches its listing."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    archive = swift.container()
+    versioned = swift.container(**{"X-Versions-Location": archive})
+    plain = swift.container()
+    headers = dict(swift.http.headers)
+
+    def write(i: int) -> int:
+        with httpx.Client(base_url=str(swift.http.base_url), headers=headers, timeout=60) as mine:
+            path = f"/{versioned}/same" if i % 3 == 0 else f"/{plain}/p{i % 5}" if i % 3 == 1 else f"/{archive}/a{i}"
+            return mine.put(path, content=b"x" * (i + 1)).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(write, range(60))) == {201}
+    kept = versions_of(swift, archive, "same")
+    assert len(kept) == 19  # 20 writes of "same": each overwrite archived the one before
+    for c in (versioned, plain, archive):
+        listing = swift.http.get(f"/{c}", params={"format": "json"}).json()
+        head = swift.http.head(f"/{c}").headers
+        assert head["X-Container-Object-Count"] == str(len(listing))
+        assert head["X-Container-Bytes-Used"] == str(sum(e["bytes"] for e in listing))
+    assert [e["name"] for e in swift.http.get(f"/{plain}", params={"format": "json"}).json()] == \
+        [f"p{n}" for n in range(5)]
+    account = swift.http.head("").headers
+    total = sum(int(swift.http.head(f"/{c}").headers["X-Container-Object-Count"]) for c in (versioned, plain, archive))
+    assert account["X-Account-Object-Count"] == str(total)

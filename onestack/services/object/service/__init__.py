@@ -15,15 +15,17 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sqlalchemy import Text, delete, select, type_coerce, update
+from sqlalchemy import Text, bindparam, delete, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from onestack.config import Settings
 from onestack.db.engine import Database
+from onestack.db.group import GroupCommit
 from onestack.drivers.objectstore import BlobStore, Corrupt, Missing, Stored, TooLarge, Unavailable
 from onestack.drivers.objectstore.files import FileStore
 from onestack.drivers.objectstore.rados import RadosStore
 from onestack.http import errors
+from onestack.http.routing import SMALL_BODY
 from onestack.services.object import schemas, views
 from onestack.services.object.models import SLO_FLAG, Account, Container, Object
 from onestack.services.object.public import Listed
@@ -33,6 +35,33 @@ from onestack.services.object.service.slo import StaticLargeObjects
 from onestack.services.object.service.spec import ObjectSpec
 
 LOG = logging.getLogger("onestack.object")
+SMALL = SMALL_BODY  # an upload this small is already read whole when the service sees it
+_objects, _containers = Object.__table__, Container.__table__
+# prebuilt statements of the hot paths (an object's GET and PUT), compiled once and cached by SQLAlchemy
+OBJECT_BY_NAME = (select(_objects).join(_containers, _containers.c.id == _objects.c.container_id)
+                  .where(_containers.c.account == bindparam("account"), _containers.c.name == bindparam("container"),
+                         _objects.c.name == bindparam("name")))
+OLD_ROW = select(_objects.c.size, _objects.c.blob_id, _objects.c.delete_at).where(
+    _objects.c.container_id == bindparam("container_id"), _objects.c.name == bindparam("name"))
+_accounts = Account.__table__
+# a container's row beside its account's quotas and counters (none when the account has no row yet)
+ROOM = (select(_containers, _accounts.c.meta.label("account_meta"),
+               _accounts.c.object_count.label("account_objects"), _accounts.c.bytes_used.label("account_bytes"))
+        .outerjoin(_accounts, _accounts.c.name == _containers.c.account)
+        .where(_containers.c.account == bindparam("account"), _containers.c.name == bindparam("name")))
+# ... in a write, the container's row locked (PostgreSQL; SQLite has one writer)
+CONTAINER_TO_WRITE = ROOM.with_for_update(of=_containers)
+# (bind names that are no column's: SQLAlchemy keeps those for the SET clause)
+COUNT_CONTAINER = update(_containers).where(_containers.c.id == bindparam("container_key")).values(
+    object_count=_containers.c.object_count + bindparam("objects"),
+    bytes_used=_containers.c.bytes_used + bindparam("size"))
+COUNT_ACCOUNT = update(_accounts).where(_accounts.c.name == bindparam("account_key")).values(
+    object_count=_accounts.c.object_count + bindparam("objects"), bytes_used=_accounts.c.bytes_used + bindparam("size"))
+# a new object's row, and an object's row written over (its key kept)
+INSERT_OBJECT = insert(_objects)
+# (its SET clause is made of the parameters' names: every column, the key's set to what it was)
+REWRITE_OBJECT = update(_objects).where(_objects.c.container_id == bindparam("container_key"),
+                                        _objects.c.name == bindparam("name_key"))
 LISTED_COLUMNS = (Object.name, Object.etag, Object.size, Object.content_type, Object.timestamp,
                   type_coerce(Object.meta, Text))
 
@@ -71,6 +100,7 @@ class ObjectService:
     def __init__(self, db: Database, settings: Settings, store: BlobStore | None = None):
         self.db = db
         self.store: BlobStore = store or blob_store(settings)
+        self.group = GroupCommit(db)
         self.slo = StaticLargeObjects(self)
         self.multipart = Multipart(self)
 
@@ -175,13 +205,10 @@ class ObjectService:
 
     def object(self, account: str, container: str, name: str) -> Object:
         """The object's row; an object past its X-Delete-At is gone even before the expirer removes it."""
-        with self.db.read() as session:
-            found = session.scalars(
-                select(Object).join(Container, Container.id == Object.container_id)
-                .where(Container.account == account, Container.name == container, Object.name == name)).first()
+        found = self.db.read_one(OBJECT_BY_NAME, {"account": account, "container": container, "name": name})
         if found is None or (found.delete_at is not None and found.delete_at <= time.time()):
             raise errors.NotFound()
-        return found
+        return Object(**found._mapping)
 
     def read(self, obj: Object, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """The object's bytes ``start``..``end``; its first block is checked before this returns, so a
@@ -244,14 +271,18 @@ class ObjectService:
     def room(self, account: str, container: str) -> int | None:
         """The bytes the account's and the container's quotas leave (None: no quota); 413 when the
         container's count quota is full, 404 when the container does not exist."""
-        with self.db.read() as session:
-            found = _container(session, account, container)
-            return quotas.room(session.get(Account, account) or _blank_account(account), found)
+        found = self.db.read_one(ROOM, {"account": account, "name": container})
+        if found is None:
+            raise errors.NotFound()
+        return quotas.room(_account_of(found), found)
 
     def put_object(self, account: str, container: str, name: str, chunks: Iterable[bytes], spec: ObjectSpec,
                    max_size: int = schemas.MAX_FILE_SIZE, length: int | None = None) -> Object:
-        """``length``: the size the client announced, refused before any byte is read if over a quota."""
-        room = self.room(account, container)  # a missing container is a 404 before any byte is read
+        """``length``: the size the client announced, refused before any byte is read if over a quota.  A
+        body of at most ``SMALL`` bytes (read whole already) is checked against the quotas, and its container
+        found, in the commit's own transaction instead: one read less, and no answer raced by another write."""
+        small = length is not None and length <= SMALL
+        room = None if small else self.room(account, container)  # a missing container: 404 before any byte
         if room is not None and length is not None and length > room:
             raise errors.PayloadTooLarge(quotas.EXCEEDED)
         if spec.if_none_match:
@@ -267,42 +298,82 @@ class ObjectService:
         if spec.etag is not None and spec.etag != stored.md5:
             self.store.delete(stored.blob_id)
             raise errors.UnprocessableEntity("The ETag you sent does not match the MD5 of the object's content.")
-        return self.commit_object(account, container, name, stored, spec)
+        return self.commit_object(account, container, name, stored, spec, check_quota=small)
 
     def commit_object(self, account: str, container: str, name: str, stored: Stored, spec: ObjectSpec,
-                      etag: str | None = None, size: int | None = None) -> Object:
+                      etag: str | None = None, size: int | None = None, check_quota: bool = False) -> Object:
         """Point the object's row at ``stored`` (already durable); the blob it replaces goes after commit.
-        ``size``: what the object is listed and counted at, when not its blob's size (a manifest)."""
+        ``size``: what the object is listed and counted at, when not its blob's size (a manifest).  The rows
+        are written by a group commit (``onestack/db/group.py``): concurrent uploads share one transaction,
+        each in a savepoint of its own, and this returns once they are committed.  ``check_quota``: refuse
+        (413) a write the quotas have no room for, in that transaction."""
         try:
-            with self.db.write() as session:
-                owner = _container(session, account, container, lock=True)
-                old = session.get(Object, (owner.id, name))
-                if old is not None and spec.if_none_match and not _expired(old):
-                    raise errors.PreconditionFailed()
-                replaced = None
-                if old is not None:
-                    _count(session, owner, -1, -old.size)
-                    if not self._archive(session, owner, old):
-                        replaced = old.blob_id
-                        session.delete(old)
-                        session.flush()
-                stamp, meta = now(), spec.meta
-                if versioning.state(owner):  # a version of its own, its id its timestamp
-                    stamp = versioning.stamp_for(old, stamp)
-                    versioning.archived_name(name, views.timestamp(stamp))  # it can be kept once overwritten
-                    meta = {**meta, versioning.VERSION_ID: views.timestamp(stamp)}
-                row = Object(container_id=owner.id, name=name, blob_id=stored.blob_id,
-                             size=stored.size if size is None else size, blocks=stored.blocks,
-                             etag=etag or stored.md5, content_type=spec.content_type, meta=meta,
-                             delete_at=spec.delete_at, timestamp=stamp)
-                session.add(row)
-                _count(session, owner, 1, row.size)
+            row, replaced = self.group.run(
+                lambda session: self._point(session, account, container, name, stored, spec, etag, size, check_quota))
         except BaseException:
             self.store.delete(stored.blob_id)
             raise
         if replaced is not None and replaced != stored.blob_id:
             self.store.delete(replaced)
         return row
+
+    def _point(self, session: Session, account: str, container: str, name: str, stored: Stored, spec: ObjectSpec,
+               etag: str | None, size: int | None, check_quota: bool = False) -> tuple[Object, str | None]:
+        """The rows of ``commit_object`` in ``session``: (the object's row, the blob it no longer holds)."""
+        conn = session.connection()
+        owner = conn.execute(CONTAINER_TO_WRITE, {"account": account, "name": container}).first()
+        if owner is None:
+            raise errors.NotFound()
+        if check_quota:
+            room = quotas.room(_account_of(owner), owner)
+            if room is not None and stored.size > room:
+                raise errors.PayloadTooLarge(quotas.EXCEEDED)
+        if versioning.state(owner) is not None or versions.mode(owner) is not None:
+            return self._point_versioned(session, account, container, name, stored, spec, etag, size)
+        # an unversioned container (nearly every write): prebuilt table statements, no ORM unit of work
+        old = conn.execute(OLD_ROW, {"container_id": owner.id, "name": name}).first()
+        if old is not None and spec.if_none_match and not _expired(old):
+            raise errors.PreconditionFailed()
+        values = {"container_id": owner.id, "name": name, "blob_id": stored.blob_id,
+                  "size": stored.size if size is None else size, "blocks": stored.blocks,
+                  "etag": etag or stored.md5, "content_type": spec.content_type, "meta": spec.meta,
+                  "delete_at": spec.delete_at, "timestamp": now()}
+        if old is None:
+            conn.execute(INSERT_OBJECT, values)
+        else:
+            conn.execute(REWRITE_OBJECT, {**values, "container_key": owner.id, "name_key": name})
+        _count(session, owner, 0 if old is not None else 1, values["size"] - (old.size if old is not None else 0),
+               conn)
+        return Object(**values), old.blob_id if old is not None else None
+
+    def _point_versioned(self, session: Session, account: str, container: str, name: str, stored: Stored,
+                         spec: ObjectSpec, etag: str | None, size: int | None) -> tuple[Object, str | None]:
+        owner = _container(session, account, container, lock=True)
+        old = session.get(Object, (owner.id, name))
+        if old is not None and spec.if_none_match and not _expired(old):
+            raise errors.PreconditionFailed()
+        replaced = None
+        if old is not None:
+            # the archive's row is locked before the account's (by the counters): one order for every
+            # writer, or a PUT into the archive at the same time deadlocks with this one on PostgreSQL
+            archived = self._archive(session, owner, old)
+            _count(session, owner, -1, -old.size)
+            if not archived:
+                replaced = old.blob_id
+                session.delete(old)
+                session.flush()
+        stamp, meta = now(), spec.meta
+        if versioning.state(owner):  # a version of its own, its id its timestamp
+            stamp = versioning.stamp_for(old, stamp)
+            versioning.archived_name(name, views.timestamp(stamp))  # it can be kept once overwritten
+            meta = {**meta, versioning.VERSION_ID: views.timestamp(stamp)}
+        row = Object(container_id=owner.id, name=name, blob_id=stored.blob_id,
+                     size=stored.size if size is None else size, blocks=stored.blocks,
+                     etag=etag or stored.md5, content_type=spec.content_type, meta=meta,
+                     delete_at=spec.delete_at, timestamp=stamp)
+        session.add(row)
+        _count(session, owner, 1, row.size)
+        return row, replaced
 
     def post_object(self, account: str, container: str, name: str, content_type: str | None,
                     meta: dict[str, str], delete_at: int | None) -> Object:
@@ -331,8 +402,8 @@ class ObjectService:
             if enabled is not None:
                 if row is None or _expired(row):
                     raise errors.NotFound()
+                freed = None if self._archive(session, owner, row) else row.blob_id  # (archive locked first)
                 _count(session, owner, -1, -row.size)
-                freed = None if self._archive(session, owner, row) else row.blob_id
                 if freed is not None:
                     session.delete(row)
                 if enabled:
@@ -346,8 +417,8 @@ class ObjectService:
             elif row is None or _expired(row):
                 raise errors.NotFound()
             else:
+                archived = self._archive(session, owner, row, deleting=True)  # (archive locked first)
                 _count(session, owner, -1, -row.size)
-                archived = self._archive(session, owner, row, deleting=True)
                 freed = None if archived else row.blob_id
                 if not archived:
                     session.delete(row)
@@ -506,9 +577,9 @@ class ObjectService:
             row = session.get(Object, (owner.id, name)) if owner is not None else None
             if row is None or not _expired(row):
                 return False
-            _count(session, owner, -1, -row.size)
             # in a versioned container the version outlives its expiry: only the current object goes
             target = versioning.hidden(session, owner, lock=True) if versioning.keeps(owner, row) else None
+            _count(session, owner, -1, -row.size)  # (the hidden container locked before the account)
             if target is not None:
                 versioning.archive(session, target, row)
                 _count(session, target, 1, row.size)
@@ -546,6 +617,13 @@ def _blank_account(name: str) -> Account:
                    bytes_used=0)
 
 
+def _account_of(row) -> Account:
+    """The account's quotas and counters as a row of ``ROOM`` or ``CONTAINER_TO_WRITE`` has them."""
+    if row.account_meta is None:
+        return _blank_account(row.account)
+    return Account(meta=row.account_meta, object_count=row.account_objects, bytes_used=row.account_bytes)
+
+
 def _ensure_account(session: Session, name: str) -> Account:
     account = session.get(Account, name)
     if account is None:
@@ -565,13 +643,11 @@ def _container(session: Session, account: str, name: str, lock: bool = False) ->
     return found
 
 
-def _count(session: Session, container: Container, objects: int, size: int) -> None:
+def _count(session: Session, container, objects: int, size: int, conn=None) -> None:
     # table updates, not ORM ones: the counters of rows the session holds are never read after this
-    containers, accounts = Container.__table__, Account.__table__
-    session.execute(update(containers).where(containers.c.id == container.id).values(
-        object_count=containers.c.object_count + objects, bytes_used=containers.c.bytes_used + size))
-    session.execute(update(accounts).where(accounts.c.name == container.account).values(
-        object_count=accounts.c.object_count + objects, bytes_used=accounts.c.bytes_used + size))
+    conn = conn or session.connection()
+    conn.execute(COUNT_CONTAINER, {"container_key": container.id, "objects": objects, "size": size})
+    conn.execute(COUNT_ACCOUNT, {"account_key": container.account, "objects": objects, "size": size})
 
 
 def _expired(row: Object) -> bool:

@@ -1,5 +1,6 @@
 """S3's API over the object store, as Swift's s3api middleware gives it, at ``/s3``: buckets are the
-containers of the caller's project's account (path-style, ``/s3/<bucket>/<key>``), objects its objects.
+containers of the caller's project's account (path-style, ``/s3/<bucket>/<key>``, or virtual-hosted,
+``<bucket>.<one of s3_domains>/<key>``: ``hosts.py``), objects its objects.
 
 Requests are signed (AWS Signature Version 4 or 2, in a header or a presigned URL) with a Keystone EC2
 credential; errors are S3's XML documents.
@@ -15,7 +16,7 @@ from starlette.responses import Response
 
 from onestack.http import errors
 from onestack.http.routing import Call, Endpoint, Service
-from onestack.services.object.api.s3 import buckets, objects
+from onestack.services.object.api.s3 import buckets, hosts, objects
 from onestack.services.object.api.s3.faults import S3Error, translate
 from onestack.services.object.api.s3.request import S3
 from onestack.services.object.views import s3 as xml
@@ -55,7 +56,12 @@ def dispatch(call: Call) -> Response:
 
 
 class S3Service(Service):
-    """Renders every error as S3's XML error document."""
+    """Renders every error as S3's XML error document; takes every request to a host named in
+    ``s3_domains`` (virtual-hosted buckets)."""
+
+    def claims(self, scope: dict, settings) -> dict | None:
+        bucket = hosts.bucket_of(scope, settings.s3_domains)
+        return None if bucket is None else {hosts.BUCKET: bucket, "root_path": ""}
 
     def render(self, err: errors.APIError, request: Request | None = None) -> Response:
         err = translate(err)

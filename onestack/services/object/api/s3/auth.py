@@ -56,6 +56,7 @@ class Raw:
     query: str  # as sent
     headers: dict[str, str]  # lower-cased names
     root: str = ""  # the service's prefix at the start of ``path``
+    bucket: str = ""  # the bucket its Host named (virtual-hosted): Version 2 signs ``/<bucket><path>``
 
     def params(self) -> list[tuple[str, str]]:
         out = []
@@ -209,7 +210,10 @@ def _v2_check(raw: Raw, signature: str, expires: str | None) -> Callable[[str], 
                       *(f"{k}:{v}" for k, v in amz))) + "\n"
     # clients sign the path as sent or decoded, with the endpoint's prefix or (botocore) without it
     inner = raw.path[len(raw.root):] if raw.root and raw.path.startswith(raw.root) else raw.path
-    texts = {head + path + query for path in (raw.path, unquote(raw.path), inner, unquote(inner))}
+    paths = (raw.path, unquote(raw.path), inner, unquote(inner))
+    if raw.bucket:
+        paths = tuple(f"/{raw.bucket}{path}" for path in paths)
+    texts = {head + path + query for path in paths}
 
     def check(secret: str) -> bytes:
         for text in texts:

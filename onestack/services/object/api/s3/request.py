@@ -19,7 +19,7 @@ from onestack.http.context import Context
 from onestack.http.routing import Call
 from onestack.services.identity.public import Identity
 from onestack.services.object import policies, schemas
-from onestack.services.object.api.s3 import auth
+from onestack.services.object.api.s3 import auth, hosts
 from onestack.services.object.api.s3.faults import S3Error
 from onestack.services.object.service import ObjectService
 from onestack.services.object.views import s3 as xml
@@ -53,17 +53,21 @@ class S3:
             raise S3Error("InvalidURI", "Couldn't parse the specified URI.", status=400) from None
         if "\x00" in path:
             raise S3Error("InvalidURI", "Couldn't parse the specified URI.", status=400)
-        bucket, _, key = path.lstrip("/").partition("/")
+        hosted = call.request.scope.get(hosts.BUCKET) or ""
+        if hosted:  # a virtual-hosted bucket: the whole path is its key
+            bucket, key = hosted, path[1:] if path.startswith("/") else path
+        else:
+            bucket, _, key = path.lstrip("/").partition("/")
         req = cls(call, bucket or None, key or None)
         if key and len(key.encode()) > schemas.MAX_OBJECT_NAME_LENGTH:
             raise S3Error("KeyTooLongError", "Your key is too long.")
-        req.authenticate(raw_path.decode("latin-1"), root.decode())
+        req.authenticate(raw_path.decode("latin-1"), root.decode(), hosted)
         return req
 
-    def authenticate(self, path: str, root: str) -> None:
+    def authenticate(self, path: str, root: str, hosted: str = "") -> None:
         request = self.call.request
         raw = auth.Raw(request.method, path, request.scope.get("query_string", b"").decode("latin-1"),
-                       {k.lower(): v for k, v in request.headers.items()}, root)
+                       {k.lower(): v for k, v in request.headers.items()}, root, hosted)
         signed = auth.parse(raw)
         if signed is None:
             raise S3Error("AccessDenied", "Anonymous access is not allowed.")

@@ -1,0 +1,71 @@
+"""Group commit on a real SQLite file: concurrent writes share transactions, each caller gets its own
+result or error, and a failed write leaves no row while the others of its batch are kept."""
+
+import threading
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, event, insert, select
+
+from onestack.db.engine import Database
+from onestack.db.group import GroupCommit
+
+rows = Table("rows", MetaData(), Column("id", Integer, primary_key=True), Column("name", String(20), unique=True))
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'group.db'}")
+    rows.metadata.create_all(database.engine)
+    yield database
+    database.dispose()
+
+
+@pytest.mark.parametrize("most", [64, 3])
+def test_concurrent_writes_share_commits_and_each_gets_its_own_outcome(db, most):
+    """(``most`` 3: batches smaller than the writes waiting, so leaders' own writes come in later batches.)"""
+    commits = []
+    event.listen(db.engine, "commit", lambda conn: commits.append(1))
+    group = GroupCommit(db, most=most)
+    start = threading.Barrier(16)
+    outcomes: dict[int, object] = {}
+
+    def writer(n: int) -> None:
+        start.wait()
+        for i in range(20):
+            name = "taken" if (n, i) == (3, 5) else f"w{n}-{i}"
+
+            def work(session, name=name):
+                session.connection().execute(insert(rows).values(name=name))
+                if name == "w7-7":
+                    raise ValueError("refused by its own writer")
+                return name
+            try:
+                outcomes[(n, i)] = group.run(work)
+            except Exception as exc:  # noqa: BLE001 - the outcome is what is checked
+                outcomes[(n, i)] = exc
+
+    with db.write() as session:
+        session.connection().execute(insert(rows).values(name="taken"))
+    commits.clear()
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    with db.read() as session:
+        stored = set(session.scalars(select(rows.c.name)))
+    assert "w7-7" not in stored and isinstance(outcomes[(7, 7)], ValueError)
+    assert "IntegrityError" in type(outcomes[(3, 5)]).__name__  # the unique name: that write alone failed
+    expected = {f"w{n}-{i}" for n in range(16) for i in range(20)} - {"w7-7", "w3-5"}
+    assert stored == expected | {"taken"}
+    assert all(outcomes[(n, i)] == f"w{n}-{i}" for n in range(16) for i in range(20) if f"w{n}-{i}" in expected)
+    assert len(commits) < len(expected)  # writes were grouped: fewer transactions than writes
+
+
+def test_a_lone_write_commits_at_once_and_errors_reach_their_caller(db):
+    group = GroupCommit(db)
+    assert group.run(lambda session: session.connection().execute(insert(rows).values(name="one")).rowcount) == 1
+    with pytest.raises(KeyError):
+        group.run(lambda session: {}["missing"])
+    with db.read() as session:
+        assert list(session.scalars(select(rows.c.name))) == ["one"]
