@@ -14,8 +14,10 @@ from typing import Any
 from onestack.http.microversion import Version
 from onestack.http.routing import BODY_METHODS, Endpoint, Service, Versioned
 
-# Starlette's converters as JSON Schema ("path" takes slashes; a description says so).
-_CONVERTERS = {"str": {"type": "string"}, "path": {"type": "string"}, "int": {"type": "integer", "minimum": 0},
+# Starlette's converters, and onestack's ``anypath``, as JSON Schema (the paths take slashes, ``anypath``
+# newlines too; a description says so).
+_CONVERTERS = {"str": {"type": "string"}, "path": {"type": "string"}, "anypath": {"type": "string"},
+               "int": {"type": "integer", "minimum": 0},
                "float": {"type": "number", "minimum": 0}, "uuid": {"type": "string", "format": "uuid"}}
 _PARAM = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)(?::([a-z]+))?}")
 # The methods an OpenAPI 3.1 path item holds; any other (Swift's COPY) goes under ``x-additional-operations``,
@@ -81,6 +83,8 @@ def _path_parameter(name: str, converter: str) -> dict[str, Any]:
     param = {"name": name, "in": "path", "required": True, "schema": dict(_CONVERTERS[converter or "str"])}
     if converter == "path":
         param["description"] = "The rest of the path; it may hold slashes."
+    elif converter == "anypath":
+        param["description"] = "The rest of the path; it may hold slashes and newlines."
     return param
 
 
