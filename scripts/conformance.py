@@ -203,10 +203,10 @@ def volume_sections(admin: dict) -> dict:
         # DevStack's multiattach type, which Tempest's multiattach tests make their volumes of
         http.post("/volume/v3/types", json={"volume_type": {"name": "multiattach",
                                                              "extra_specs": {"multiattach": "<is> True"}}},
-                  headers={"OpenStack-API-Version": "volume 3.67"}).raise_for_status()
+                  headers={"OpenStack-API-Version": "volume 3.68"}).raise_for_status()
     return {
         "compute": {"image_ref": image["id"], "image_ref_alt": image["id"]},
-        "volume": {"catalog_type": "block-storage", "min_microversion": "3.0", "max_microversion": "3.67",
+        "volume": {"catalog_type": "block-storage", "min_microversion": "3.0", "max_microversion": "3.68",
                    "volume_size": "1", "build_interval": "1", "build_timeout": "60", "storage_protocol": "file",
                    "vendor_name": "Open Source", "volume_type_multiattach": "multiattach"},
         "volume-feature-enabled": {"api_v3": "true", "snapshot": "true", "clone": "true", "backup": "true",

@@ -31,6 +31,7 @@ from onestack.services.volume.service.grouptypes import GroupTypes
 from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.messages import Messages
 from onestack.services.volume.service.qos import Qos, front_end_limits
+from onestack.services.volume.service.reimage import Reimages
 from onestack.services.volume.service.revert import Reverts
 from onestack.services.volume.service.snapshots import Snapshots
 from onestack.services.volume.service.stores import VolumeStores
@@ -64,6 +65,7 @@ class VolumeService:
         self.messages = Messages(db)
         self.snapshots = Snapshots(db)
         self.reverts = Reverts(db)
+        self.reimages = Reimages(db, self.image_api)
         self.attachments = Attachments(db, self.stores)
 
     def _limits_changed(self, type_ids: set[str]) -> None:
