@@ -231,6 +231,9 @@ class VolumeService:
     def roll_detaching(self, ctx: Context, volume_id: str) -> None:
         self.attachments.roll_detaching(ctx, volume_id)
 
+    def reimage_volume(self, ctx: Context, volume_id: str, image_id: str, reimage_reserved: bool = False) -> None:
+        self.reimages.reimage(ctx, volume_id, image_id, reimage_reserved)
+
     def migrate_volume_completion(self, ctx: Context, volume_id: str, new_volume_id: str, error: bool) -> str:
         return self.attachments.migrate_completion(ctx, volume_id, new_volume_id, error, checked=False)
 
