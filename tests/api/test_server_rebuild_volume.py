@@ -5,15 +5,15 @@ refuses leaves the server in ERROR and the volume in-use with its old data, neve
 
 import os
 
-from tests.api import test_servers
+from tests.api import test_server_volumes, test_servers
 from tests.api.helpers import ok
-from tests.api.test_server_volumes import at, boot_with, volumes, wait_volume  # noqa: F401 (fixture)
+from tests.api.test_server_volumes import at, boot_with, wait_volume
 from tests.api.test_servers import wait
 from tests.api.test_volumes_images import make_image
 from tests.api.test_volumes_reimage import volume_bytes
 from tests.api.volume_helpers import volume_file
 
-tenant = test_servers.tenant
+tenant, volumes = test_servers.tenant, test_server_volumes.volumes
 MiB = 1024**2
 
 
