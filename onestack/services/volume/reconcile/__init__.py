@@ -37,6 +37,8 @@ WAIT = 0.2
 # The status a failed task leaves, as Cinder names them (an upload goes back to the status it left).
 FAILED = {"create": "error", "extend": "error_extending", "delete": "error_deleting", "revert": "error",
           "reimage": "error"}
+# How soon a re-image looks again for an image service it could not reach (this process's own API, at start).
+RETRY_UNREACHED = 1.0
 # What makes a task fail for good: a file step or another service said no.
 TASK_ERRORS = (VolumeFileError, PeerError)
 
@@ -191,20 +193,26 @@ class Reconciler:
             store.revert_to_snapshot(volume.id, volume.task_args["snapshot_id"], **key)
             self._done(Volume, volume, "available")
         elif volume.task == "reimage":
-            self._reimage(store, volume)
+            return self._reimage(store, volume)
         return None
 
-    def _reimage(self, store, volume: Volume) -> None:
+    def _reimage(self, store, volume: Volume) -> float | None:
         """The volume's data become the image's (``os-reimage``): the image cached as for a volume made from
         it, then a new file renamed over the volume's (safe to repeat: a restart resumes it, with the token
         the task keeps; one that no longer opens the image fails the re-image).  Cinder's start-up cleanup
         would leave an interrupted re-image ``error``; resuming it instead keeps a server's root volume
         usable, and nothing of the old data is left half-replaced either way."""
         image_id = volume.task_args["image_id"]
-        image = self.image_api.show(volume.task_token, image_id)
-        if image is None:
-            raise PeerError(f"image {image_id} can no longer be read")
-        self._cache_image(store, volume.task_token, image)
+        try:
+            image = self.image_api.show(volume.task_token, image_id)
+            if image is None:
+                raise PeerError(f"image {image_id} can no longer be read", 404)
+            self._cache_image(store, volume.task_token, image)
+        except PeerError as exc:
+            if exc.status is None:  # not reached (right after a restart, before the APIs are served): again
+                LOG.info("volume %s: the image service is not reached yet, the re-image waits: %s", volume.id, exc)
+                return RETRY_UNREACHED
+            raise
         store.reimage(volume.id, image_id, volume.size, **self._luks(volume))
         with self.db.write() as session:
             session.execute(update(Volume).where(Volume.id == volume.id, Volume.task == "reimage").values(
@@ -212,6 +220,7 @@ class Reconciler:
                 task_args=None, previous_status=None, bootable=True,
                 image_metadata=volume.task_args["image_metadata"]))
         store.prune_images()
+        return None
 
     def _cache_image(self, store, token: str | None, image: dict) -> None:
         """The image's data in the backend's image cache (downloaded and converted once)."""
