@@ -7,6 +7,7 @@ import os
 
 from tests.api import test_server_volumes, test_servers
 from tests.api.helpers import ok
+from tests.api.helpers import wait as settle
 from tests.api.test_server_volumes import at, boot_with, wait_volume
 from tests.api.test_servers import wait
 from tests.api.test_volumes_images import make_image
@@ -99,3 +100,17 @@ def test_a_refused_reimage_leaves_the_volume_in_use_and_the_server_in_error(clou
     assert wait(tenant, server["id"], "ACTIVE", "ERROR")["status"] == "ACTIVE"
     assert ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["volume_image_metadata"]["image_id"] == fits["id"]
 
+
+
+def test_a_server_deleted_while_its_root_volume_is_reimaged_lets_the_volume_go(cloud, tenant, volumes):
+    server, volume = _root_from(cloud, tenant, volumes, os.urandom(MiB))
+    big = make_image(cloud, tenant.headers["X-Auth-Token"], os.urandom(MiB) * 128, disk_format="raw")
+    ok(tenant.post(f"/servers/{server['id']}/action", json={"rebuild": {"imageRef": big["id"]}},
+                   headers=at("2.93")), 202)
+    settle(lambda: ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "downloading", 60,
+           "the root volume downloading")
+    ok(tenant.delete(f"/servers/{server['id']}"), 204)
+    # the re-image ends, and with the server gone nothing holds the volume: available, not reserved
+    shown = wait_volume(volumes, volume["id"], "available")
+    assert shown["attachments"] == []
+    assert ok(volumes.get("/attachments", params={"volume_id": volume["id"]}))["attachments"] == []

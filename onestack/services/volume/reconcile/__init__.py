@@ -215,10 +215,11 @@ class Reconciler:
             raise
         store.reimage(volume.id, image_id, volume.size, **self._luks(volume))
         with self.db.write() as session:
-            session.execute(update(Volume).where(Volume.id == volume.id, Volume.task == "reimage").values(
-                status=status_after(volume.previous_status), task=None, fault=None, task_token=None,
-                task_args=None, previous_status=None, bootable=True,
-                image_metadata=volume.task_args["image_metadata"]))
+            row = session.get(Volume, volume.id, with_for_update={"of": Volume})
+            if row is not None and row.task == "reimage":
+                row.status = status_after(row.previous_status, {a.attach_status for a in row.attachments})
+                row.task = row.fault = row.task_token = row.task_args = row.previous_status = None
+                row.bootable, row.image_metadata = True, volume.task_args["image_metadata"]
         store.prune_images()
         return None
 

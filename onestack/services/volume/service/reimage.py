@@ -25,9 +25,12 @@ from onestack.services.volume.service.stores import FILE
 REIMAGEABLE = ("available", "error")
 
 
-def status_after(previous: str | None) -> str:
+def status_after(previous: str | None, attach_statuses: set[str]) -> str:
     """Where a finished re-image leaves the volume: where it was, an ``error`` volume ``available`` (its data
-    are whole again)."""
+    are whole again); a ``reserved`` one only while an attachment still holds it (the server may have gone
+    meanwhile, its attachment with it)."""
+    if previous == "reserved":
+        return "reserved" if "reserved" in attach_statuses else "available"
     return "available" if previous in (None, "error") else previous
 
 
