@@ -9,6 +9,7 @@ import subprocess
 import httpx
 
 from tests.api.helpers import grant, make_user, ok
+from tests.api.test_volumes_encryption import _encrypted_type, _passphrase, _qemu_io
 from tests.api.test_volumes_images import make_image, qcow2_image
 from tests.api.volume_helpers import Project, cinder, holds_pattern, volume_file, write_pattern
 
@@ -107,3 +108,17 @@ def _image_data(cloud, storage, image) -> bytes:
         resp = images.get(f"/images/{image['id']}/file")
         assert resp.status_code == 200
         return resp.content
+
+
+def test_an_encrypted_volume_is_reimaged_into_ciphertext(cloud, cinder_admin, storage, tmp_path):
+    image = make_image(cloud, storage.token, qcow2_image(tmp_path, 0x5A).read_bytes())
+    volume = storage.volume(volume_type=_encrypted_type(cinder_admin))
+    path = volume_file(cloud, volume["id"])
+    passphrase = _passphrase(cloud, volume["encryption_key_id"])
+    assert _qemu_io(path, passphrase, "write -P 33 0 64k").returncode == 0
+    assert _reimage(storage, volume["id"], image["id"]).status_code == 202
+    after = storage.wait(volume["id"], "available")
+    assert after["encryption_key_id"] == volume["encryption_key_id"] and after["encrypted"] is True
+    read = _qemu_io(path, passphrase, "read -P 90 0 64k").stdout  # 0x5A, the image's, through the volume's key
+    assert "read 65536/65536" in read and "Pattern verification failed" not in read, read
+    assert b"\x5a" * 4096 not in path.read_bytes()  # never in clear in the file
