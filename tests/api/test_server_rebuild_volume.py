@@ -1,6 +1,7 @@
 """Rebuild of a volume-backed server (2.93) on the fake driver, over HTTP: the root volume is re-imaged
 through Block Storage's os-reimage (its file then holds exactly the new image's bytes), the server keeps
-its volume, moved to a new attachment, and is ACTIVE again; below 2.93 Nova's 400; a re-image the volume
+its volume, moved to a new attachment, and is ACTIVE again; below 2.93 Nova's 400 (but for the image the
+volume holds: then rebuilt on the volume as it is); a re-image the volume
 refuses leaves the server in ERROR and the volume in-use with its old data, never reserved."""
 
 import os
@@ -49,6 +50,11 @@ def test_rebuild_reimages_the_root_volume(cloud, tenant, volumes):
     old = tenant.post(action, json={"rebuild": {"imageRef": new_image["id"]}}, headers=at("2.92"))
     assert old.status_code == 400 and "volume-backed" in old.text, old.text
     assert ok(tenant.get(f"/servers/{server['id']}"))["server"]["status"] == "ACTIVE"
+    # ... but on the image its volume holds, rebuilt on the volume as it is (no re-image)
+    own = volume["volume_image_metadata"]["image_id"]
+    ok(tenant.post(action, json={"rebuild": {"imageRef": own}}, headers=at("2.92")), 202)
+    assert wait(tenant, server["id"], "ACTIVE", "ERROR")["status"] == "ACTIVE"
+    assert _attachment_id(volumes, volume["id"]) == first_attachment and volume_bytes(path, MiB) == old_data
 
     reply = ok(tenant.post(action, json={"rebuild": {"imageRef": new_image["id"], "name": "rebuilt"}},
                            headers=at("2.93")), 202)["server"]

@@ -33,6 +33,8 @@ class VolumeRef:
     readonly: bool
     # (server id, attach_status, attach_mode) of each attachment
     attachments: tuple[tuple[str | None, str, str], ...] = ()
+    # the image its data came from (``volume_image_metadata``'s ``image_id``)
+    image_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

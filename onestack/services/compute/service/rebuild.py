@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from onestack.http.context import Context
-from onestack.http.errors import BadRequest
+from onestack.http.errors import APIError, BadRequest
 from onestack.http.microversion import Version, at_least
 from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
@@ -39,14 +39,15 @@ def request(servers: Servers, session: Session, ctx: Context, instance: Instance
     # a volume-backed server's root disk is its volume: the flavor's disk does not bind the image (Nova's rule)
     image = servers.admission.check_image(ctx, image_ref, {**instance.flavor, "disk": 0} if volume_backed
                                           else instance.flavor)
+    reimage = volume_backed and at_least(version, REIMAGE_SINCE)
     if volume_backed:
-        # Nova before 2.93 only rebuilds a volume-backed server on the image it has (onestack: not at all)
-        if not at_least(version, REIMAGE_SINCE):
-            raise BadRequest("Unable to rebuild with a different image for a volume-backed server.")
         root = volume_rebuild.root_of(session, instance.id)
         if root is None:
             raise BadRequest(f"Instance {instance.id} has no root volume to re-image.")
-        if root.volume_size and image.min_disk > root.volume_size:
+        # Nova before 2.93: only on the image the root volume holds, which stays as it is (no re-image)
+        if not reimage and _volume_image(servers, ctx, root.volume_id) != image.id:
+            raise BadRequest("Unable to rebuild with a different image for a volume-backed server.")
+        if reimage and root.volume_size and image.min_disk > root.volume_size:
             raise BadRequest(f"Volume is smaller than the minimum size specified in image metadata. Volume size "
                              f"is {root.volume_size * GiB} bytes, minimum size is {image.min_disk * GiB} bytes.")
     guest_kinds.require_same_kind(instance, image)
@@ -58,7 +59,7 @@ def request(servers: Servers, session: Session, ctx: Context, instance: Instance
         instance.key_data = None if key_name is None else servers.admission.keypair_for_boot(session, ctx, key_name)
     old_vm_state = instance.vm_state
     task_args = {OLD_VM_STATE: old_vm_state}
-    if volume_backed:  # the reconciler re-images the root volume as the caller (the image is read with its token)
+    if reimage:  # the reconciler re-images the root volume as the caller (the image is read with its token)
         task_args.update(volume_rebuild.task_args(image_ref, ctx.token))
     servers.start_task(session, ctx, instance, "rebuild", st.REBUILDING, request_id, REBUILD_STATES,
                        task_args=task_args)
@@ -73,3 +74,14 @@ def request(servers: Servers, session: Session, ctx: Context, instance: Instance
     if "metadata" in args:
         instance.metadata_ = args["metadata"]
     instance.progress = 0
+
+
+def _volume_image(servers: Servers, ctx: Context, volume_id: str) -> str | None:
+    """The image the volume was made from (its ``volume_image_metadata``), as Nova reads it from Cinder."""
+    volumes = servers.boot_volumes.volumes
+    if volumes is None:
+        return None
+    try:
+        return volumes.volume(ctx, volume_id).image_id
+    except APIError:
+        return None

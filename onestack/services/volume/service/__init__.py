@@ -192,7 +192,8 @@ class VolumeService:
             authorize(ctx, "volume:get", row.project_id)
             return VolumeRef(row.id, row.project_id, row.size, row.status, row.bootable, row.multiattach,
                              row.readonly, tuple((a.instance_uuid, a.attach_status, a.attach_mode)
-                                                 for a in row.attachments))
+                                                 for a in row.attachments),
+                             (row.image_metadata or {}).get("image_id"))
 
     def attachment_create(self, ctx: Context, volume_id: str, instance_uuid: str, connector: dict | None = None,
                           mode: str = "rw") -> str:
