@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -38,8 +39,24 @@ TEST_SETTINGS = {
 
 # the passwords tests give the users they make (tests/api/helpers.make_user and its kin)
 TEST_PASSWORDS = ("secret-pass-1",)
-# a Fernet token (Keystone's), or a signature parameter whose value the log's filter did not mask
-SECRET_SHAPES = re.compile(r"gAAAAA[A-Za-z0-9_-]{40,}|(?i:temp_url_sig|x-amz-signature|signature)=(?!\*\*\*)[^&\s\"']+")
+# a Fernet token (Keystone's), a signature parameter whose value the log's filter did not mask, or a
+# generated application credential secret (86 URL-safe characters: secrets.token_urlsafe(64))
+SECRET_SHAPES = re.compile(r"gAAAAA[A-Za-z0-9_-]{40,}|(?i:temp_url_sig|x-amz-signature|signature)=(?!\*\*\*)[^&\s\"']+"
+                           r"|(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{86}(?![A-Za-z0-9_-])")
+# What a guest prints (its serial console) is searched for the exact secrets only: a guest's own base64 (a
+# host key) may hold a run of 86 such characters.
+GUEST_CONSOLE = "console.log"
+
+
+def _json(value) -> dict:
+    """A JSON column as a dict, whichever way the driver hands it over (text from SQLite, parsed from
+    PostgreSQL)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return value if isinstance(value, dict) else {}
 
 
 def gone(pid: int) -> bool:
@@ -152,19 +169,79 @@ class Cloud:
         self.onestack("down", check=False)
         self.check_log()
 
+    def purge(self, check: bool = True) -> subprocess.CompletedProcess:
+        """Tear the cloud down for good (``onestack down --purge``: what it made on the host and its data dir
+        go), its logs searched for secrets first (``check_log``), while they still exist; the purge runs
+        whatever that finds."""
+        self.onestack("down", check=False)
+        try:
+            self.check_log()
+        finally:
+            purged = self.onestack("down", "--purge", check=check)
+        return purged
+
     def check_log(self) -> None:
-        """Whatever the tests did with this cloud, its log (the server's captured output) holds none of the
-        passwords it knows (its generated ones, the tests' own), no token, no unmasked signature."""
-        log = self.data_dir / "onestack.log"
-        if not log.exists():
+        """Whatever the tests did with this cloud, none of its log files (``*.log`` under the data dir: the
+        server's captured output, dnsmasq's and the like) holds a secret it saw (``seen_secrets``), a token
+        or an unmasked signature. Run when the cloud is stopped or torn down, so it fails the test (or the
+        last test of the module or worker) that owned the cloud."""
+        logs = sorted(self.data_dir.rglob("*.log")) if self.data_dir.exists() else []
+        if not logs:
             return
-        text = log.read_text(errors="replace")
-        known = set(TEST_PASSWORDS)
+        known = self.seen_secrets()
+        found = []
+        for log in logs:
+            try:
+                text = log.read_text(errors="replace")
+            except OSError:  # gone under us (a guest's console log as its guest goes)
+                continue
+            found += [f"{log.name}: {what} {value[:3]}..." for value, what in known.items() if value in text]
+            if log.name != GUEST_CONSOLE:
+                found += [f"{log.name}: secret-shaped {m.group(0)[:24]}..." for m in SECRET_SHAPES.finditer(text)]
+        assert not found, f"secrets in the logs of {self.data_dir}: {found}"
+
+    def seen_secrets(self) -> dict[str, str]:
+        """Every secret this cloud was given or made that it still knows, each with what it is: the tests'
+        passwords, its generated ones (clouds.yaml, bootstrap-secrets.yaml), and from its database (read
+        only, after the tests) the EC2 secrets in credential blobs, the TempURL keys in account and
+        container metadata and the OAuth secrets, which it keeps as given. Passwords and application
+        credentials' secrets are stored hashed: the generated ones are found by their shape
+        (``SECRET_SHAPES``), the tests' own are the passwords above. Values under 8 characters are left
+        out: a test's TempURL key ``akey`` is a word any log may hold."""
+        known = {p: "password" for p in TEST_PASSWORDS}
         if (self.data_dir / "clouds.yaml").exists():
-            known |= {entry["auth"]["password"] for entry in self.clouds.values()}
-        found = [f"password {p[:3]}..." for p in known if p in text]
-        found += [f"secret-shaped {m.group(0)[:24]}..." for m in SECRET_SHAPES.finditer(text)]
-        assert not found, f"secrets in {log}: {found}"
+            known |= {entry["auth"]["password"]: "generated password" for entry in self.clouds.values()}
+        bootstrap = self.data_dir / "bootstrap-secrets.yaml"
+        if bootstrap.exists():
+            known |= {str(v): f"bootstrap secret {k}" for k, v in (yaml.safe_load(bootstrap.read_text()) or {}).items()}
+        if self.database or (self.data_dir / "onestack.db").exists():
+            known |= self._stored_secrets()
+        return {value: what for value, what in known.items() if len(value) >= 8}
+
+    def _stored_secrets(self) -> dict[str, str]:
+        engine = create_engine(self.database or f"sqlite:///{self.data_dir / 'onestack.db'}")
+        known: dict[str, str] = {}
+
+        def rows(statement: str) -> list:
+            try:
+                with engine.connect() as conn:
+                    return list(conn.execute(text(statement)))
+            except Exception:  # noqa: BLE001 - a database from before that table: nothing of it to look for
+                return []
+
+        try:
+            for (blob,) in rows("select blob from identity_credential where type = 'ec2'"):
+                secret = _json(blob).get("secret")
+                if isinstance(secret, str):
+                    known[secret] = "EC2 secret"
+            for table in ("object_account", "object_container"):
+                for (meta,) in rows(f"select meta from {table}"):  # noqa: S608 - fixed table names
+                    known |= {str(v): "TempURL key" for k, v in _json(meta).items() if "temp-url-key" in k.lower()}
+            for table in ("identity_oauth_consumer", "identity_oauth_request_token", "identity_oauth_access_token"):
+                known |= {secret: "OAuth secret" for (secret,) in rows(f"select secret from {table}") if secret}  # noqa: S608
+        finally:
+            engine.dispose()
+        return known
 
     @property
     def clouds(self) -> dict:

@@ -21,15 +21,23 @@ chain.  A volume made from an image is the image's data converted into a new enc
 
 Every step is safe to repeat after a crash at any point (temporary files are made whole before they are
 renamed into place), so a reconciler may simply call the same function again.
+
+Temporary files start with a dot and end in ``.partial``: ``.<file>.<purpose>.partial`` while a file is made
+(removed when the step fails, and at start-up whatever a crash left: nothing continues them), and the one
+with a meaning of its own, ``.volume-<id>.qcow2.partial``, the overlay a snapshot being taken gives the
+volume (a guest may write to it already, so start-up keeps it while a snapshot of the volume is being
+taken or the volume is attached).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
 import struct
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from onestack.drivers.secrets import Luks, secret_fd, secret_object
@@ -151,30 +159,42 @@ class VolumeFiles:
         self.root.mkdir(parents=True, exist_ok=True)
         return self.root / f".image-{image_id}.download.partial"
 
-    def _partial(self, final: Path) -> Path:
-        return final.with_name(f".{final.name}.partial")
+    @staticmethod
+    def overlay(volume: Path) -> Path:
+        """The overlay a snapshot being taken gives the volume (see the module's docstring)."""
+        return volume.with_name(f".{volume.name}.partial")
+
+    @contextlib.contextmanager
+    def _making(self, final: Path, purpose: str) -> Iterator[Path]:
+        """A temporary name for ``final`` while it is made: renamed into place when the block ends, removed
+        when it fails (a qemu-img that failed leaves nothing behind; a crash's leftovers go at start-up)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(f".{final.stem}.{purpose}.partial")
+        try:
+            yield tmp
+            tmp.replace(final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def _create(self, final: Path, size_gb: int, backing: Path | None = None, luks: Luks | None = None) -> None:
         """A new qcow2 at ``final``, made whole under a temporary name first."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self._partial(final)
         argv = ["qemu-img", "create", "-q", "-f", "qcow2"]
         if backing is not None:
             # -u: the backing file need not be opened (it may be renamed into place just after).
             argv += ["-F", "qcow2", "-b", backing.name, "-u"]
         if luks is not None:
             argv += ["-o", luks.create_options("sec0")]
-        _run(*argv, str(tmp), str(size_gb * GiB), luks=luks)
-        tmp.replace(final)
+        with self._making(final, "create") as tmp:
+            _run(*argv, str(tmp), str(size_gb * GiB), luks=luks)
 
     def _copy(self, source: Path, final: Path, size_gb: int, luks: Luks) -> None:
         """An encrypted file as a whole copy of another (same passphrase), grown to ``size_gb`` if larger."""
         if not source.exists():
             raise VolumeFileError(f"the data of {source.name} are missing")
-        tmp = self._partial(final)
-        shutil.copyfile(source, tmp)
-        self._grow(tmp, size_gb, luks)
-        tmp.replace(final)
+        with self._making(final, "copy") as tmp:
+            shutil.copyfile(source, tmp)
+            self._grow(tmp, size_gb, luks)
 
     @staticmethod
     def _grow(path: Path, size_gb: int, luks: Luks | None) -> None:
@@ -212,10 +232,9 @@ class VolumeFiles:
         final = self.image(image_id)
         if not final.exists():
             inspect_image(downloaded, disk_format)
-            tmp = self._partial(final)
-            _run("qemu-img", "convert", "-q", "-f", IMAGE_FORMATS[disk_format], "-O", "qcow2", str(downloaded),
-                 str(tmp))
-            tmp.replace(final)
+            with self._making(final, "convert") as tmp:
+                _run("qemu-img", "convert", "-q", "-f", IMAGE_FORMATS[disk_format], "-O", "qcow2",
+                     str(downloaded), str(tmp))
         downloaded.unlink(missing_ok=True)
 
     def create_from_image(self, volume_id: str, image_id: str, size_gb: int, luks: Luks | None = None) -> None:
@@ -233,11 +252,10 @@ class VolumeFiles:
         if luks is None:
             self._create(self.volume(volume_id), size_gb, backing=source)
             return
-        tmp = self._partial(self.volume(volume_id))
-        _run("qemu-img", "convert", "-q", "-f", "qcow2", "-O", "qcow2", "-o", luks.create_options("sec0"),
-             str(source), str(tmp), luks=luks)
-        self._grow(tmp, size_gb, luks)
-        tmp.replace(self.volume(volume_id))
+        with self._making(self.volume(volume_id), "create") as tmp:
+            _run("qemu-img", "convert", "-q", "-f", "qcow2", "-O", "qcow2", "-o", luks.create_options("sec0"),
+                 str(source), str(tmp), luks=luks)
+            self._grow(tmp, size_gb, luks)
 
     def reimage(self, volume_id: str, image_id: str, size_gb: int, luks: Luks | None = None) -> None:
         """The volume's data become the image's (Cinder's re-image): a new file, as a volume made from the
@@ -285,14 +303,13 @@ class VolumeFiles:
     def import_raw(self, volume_id: str, raw: Path, size_gb: int, luks: Luks | None = None) -> None:
         """Replace the volume's data with a raw file's (a restore), as a thin qcow2 of ``size_gb``; with
         ``luks``, ``raw`` is an encrypted file's bytes (an encrypted backup), which open with its passphrase."""
-        tmp = self._partial(self.volume(volume_id))
-        if luks is not None:
-            shutil.copyfile(raw, tmp)
-            _run("qemu-img", "check", "-q", "--image-opts", _encrypted(tmp), luks=luks)  # opens: the key fits
-        else:
-            _run("qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", str(raw), str(tmp))
-        self._grow(tmp, size_gb, luks)
-        tmp.replace(self.volume(volume_id))
+        with self._making(self.volume(volume_id), "import") as tmp:
+            if luks is not None:
+                shutil.copyfile(raw, tmp)
+                _run("qemu-img", "check", "-q", "--image-opts", _encrypted(tmp), luks=luks)  # opens: the key fits
+            else:
+                _run("qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", str(raw), str(tmp))
+            self._grow(tmp, size_gb, luks)
 
     def work_file(self, volume_id: str, purpose: str) -> Path:
         """A temporary file of the volume's for ``purpose`` (backup, restore, upload), gone after a crash."""
@@ -343,38 +360,36 @@ class VolumeFiles:
         if not source.exists():
             raise VolumeFileError(f"the data of snapshot {snapshot_id} are missing")
         size = virtual_size(final) if final.exists() else virtual_size(source)
-        tmp = self.work_file(volume_id, "revert")
-        if luks is not None:
-            shutil.copyfile(source, tmp)
-            self._grow(tmp, -(-size // GiB), luks)
-        else:
-            _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", source.name, "-u", str(tmp),
-                 str(size))
-        tmp.replace(final)
+        with self._making(final, "revert") as tmp:
+            if luks is not None:
+                shutil.copyfile(source, tmp)
+                self._grow(tmp, -(-size // GiB), luks)
+            else:
+                _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", source.name, "-u", str(tmp),
+                     str(size))
 
     def snapshot_overlay(self, volume_id: str, snapshot_id: str) -> Path | None:
         """The empty overlay, backed by the snapshot's file-to-be, that the volume goes on in once its data are
         frozen as the snapshot (made whole under another name first, and kept if it exists: a guest may write
         to it already); None when the snapshot is taken already."""
         volume, frozen = self.volume(volume_id), self.snapshot(snapshot_id)
-        overlay = self._partial(volume)
+        overlay = self.overlay(volume)
         if frozen.exists():
             self.freeze(volume_id, snapshot_id)  # a crash came between the two renames
             return None
         if not volume.exists():
             raise VolumeFileError(f"the data of volume {volume_id} are missing")
         if not overlay.exists() or _backing_or_none(overlay) != frozen.name:  # else: what another task left
-            made = overlay.with_name(overlay.name + ".new")
-            _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", frozen.name, "-u", str(made),
-                 str(virtual_size(volume)))
-            made.replace(overlay)
+            with self._making(overlay, "new") as made:
+                _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", frozen.name, "-u", str(made),
+                     str(virtual_size(volume)))
         return overlay
 
     def freeze(self, volume_id: str, snapshot_id: str) -> None:
         """The volume's file becomes the snapshot's and the overlay the volume's (a guest that has them open
         keeps writing to the overlay under its new name).  Safe to repeat."""
         volume, frozen = self.volume(volume_id), self.snapshot(snapshot_id)
-        overlay = self._partial(volume)
+        overlay = self.overlay(volume)
         if not frozen.exists():
             volume.replace(frozen)
         if overlay.exists():

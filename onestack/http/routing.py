@@ -24,7 +24,7 @@ from typing import Any
 
 import anyio.from_thread
 import orjson
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
@@ -165,6 +165,10 @@ def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | V
     return Endpoint(path, (method,), fn, schema, status, fast, stream_body, public)
 
 
+# deadlock_detected and serialization_failure: the transaction was rolled back whole
+RETRY_SQLSTATES = frozenset({"40P01", "40001"})
+
+
 class AnyPathConvertor(Convertor):
     """``{name:anypath}``: the rest of the path, newlines included (Starlette's ``path`` stops at one; Swift
     takes any UTF-8 but NUL in an object name, so ``o%0A`` is an object of its own)."""
@@ -252,7 +256,7 @@ class Service:
             routes=routes,
             exception_handlers={errors.APIError: self._api_error, HTTPException: self._http_error,
                                 IntegrityError: self._integrity_error, DataError: self._data_error,
-                                Exception: self._crash},
+                                OperationalError: self._operational_error, Exception: self._crash},
         )
         # Never a redirect: clients such as Tempest's do not follow them.
         app.router.redirect_slashes = False
@@ -364,6 +368,15 @@ class Service:
         # A value the schema let through but the column cannot hold (e.g. too long for PostgreSQL).
         LOG.info("data error on %s %s: %s", request.method, request.url.path, exc.orig)
         return self.render(errors.BadRequest("A value in the request does not fit its field."), request)
+
+    async def _operational_error(self, request: Request, exc: OperationalError) -> Response:
+        # PostgreSQL broke a deadlock, or could not serialise, by rolling this request's transaction back:
+        # the other one went through, this one changed nothing and may be sent again.
+        if getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES:
+            LOG.info("transaction given up on %s %s: %s", request.method, request.url.path, exc.orig)
+            return self.render(errors.Conflict("The request collided with a concurrent change and was not "
+                                               "applied; send it again."), request)
+        return await self._crash(request, exc)
 
     async def _crash(self, request: Request, exc: Exception) -> Response:
         LOG.exception("unexpected error in %s %s", request.method, request.url.path)

@@ -44,7 +44,7 @@ def cloud(tmp_path_factory):
                                 env={**c.env, "ONESTACK_IMAGE_CACHE": str(build.default_cache_dir())})
     assert registered.returncode == 0, registered.stdout + registered.stderr
     yield c
-    c.onestack("down", "--purge", check=False)  # the containers outlive onestack: whatever a failure left
+    c.purge(check=False)  # the containers outlive onestack: whatever a failure left
 
 
 @pytest.fixture(scope="module")

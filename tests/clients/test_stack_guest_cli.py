@@ -197,5 +197,5 @@ def test_a_stack_with_a_real_guest_that_signals_answers_ping_on_its_floating_ip(
         assert not pings(fip)
     finally:
         if cloud is not None:
-            cloud.onestack("down", "--purge", check=False)
+            cloud.purge(check=False)
         sh("ip", "link", "del", bridge, check=False)

@@ -32,7 +32,7 @@ def cloud(tmp_path):
     c.settings["network"]["dataplane"] = True  # so purge knows the data plane is ours to clear
     c.start()
     owner = (c.data_dir / "dataplane" / "owner").read_text().strip()
-    c.onestack("down", "--purge")
+    c.purge()
     assert converge.owned_objects(owner, c.data_dir / "dataplane") == {
         "namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set(), "radvd": set()}
     assert f":os-{owner}-" not in sh("iptables-save").stdout

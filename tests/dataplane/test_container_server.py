@@ -242,7 +242,7 @@ def test_a_container_server_on_a_routed_network_serves_its_page_through_its_floa
         # -- `down --purge` takes the running one with it ----------------------------------------------------
         running = container_state(cloud, second)
         assert running["status"] == "running"
-        purged = cloud.onestack("down", "--purge")
+        purged = cloud.purge()
         assert leftovers(second, [port2["id"]], running["pid"]) == [], purged.stdout + purged.stderr
         assert not cloud.data_dir.exists()
         print(f"container: POST -> ACTIVE {to_active:.2f}s, POST -> first HTTP answer on its floating IP "
@@ -251,4 +251,4 @@ def test_a_container_server_on_a_routed_network_serves_its_page_through_its_floa
         if outside is not None:
             outside.close()
         http.close()
-        cloud.onestack("down", "--purge", check=False)  # containers too, whatever failed above
+        cloud.purge(check=False)  # containers too, whatever failed above

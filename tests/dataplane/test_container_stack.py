@@ -138,4 +138,4 @@ def test_the_docker_plugin_template_answers_on_its_floating_ip_beside_a_vm(tmp_p
         if outside is not None:
             outside.close()
         http.close()
-        cloud.onestack("down", "--purge", check=False)  # containers too, whatever failed above
+        cloud.purge(check=False)  # containers too, whatever failed above

@@ -70,7 +70,7 @@ def cloud(tmp_path_factory):
     c.ext_bridge, c.trunk, c.host = f"brx{tag}", f"vt{tag}", f"dp-{tag}"
     yield c
     owner = (c.data_dir / "dataplane" / "owner").read_text().strip()
-    c.onestack("down", "--purge")
+    c.purge()
     metadata.shutdown()
     assert converge.owned_objects(owner, c.data_dir / "dataplane") == {
         "namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set(), "radvd": set()}

@@ -74,4 +74,4 @@ def test_a_guest_gets_its_address_by_dhcp_and_answers_ping_once_its_group_allows
         if neighbour is not None:
             neighbour.close()
         http.close()
-        cloud.onestack("down", "--purge", check=False)  # guests too, whatever failed above
+        cloud.purge(check=False)  # guests too, whatever failed above

@@ -169,4 +169,4 @@ def test_guests_behind_a_router_reach_each_other_the_outside_and_are_reached_onl
             outside.close()
         for tenant in tenants:
             tenant.close()
-        cloud.onestack("down", "--purge", check=False)  # guests too, whatever failed above
+        cloud.purge(check=False)  # guests too, whatever failed above

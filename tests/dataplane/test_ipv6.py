@@ -40,7 +40,7 @@ def cloud(tmp_path_factory):
     c.ext_bridge = f"brx{tag}"
     yield c
     owner = (c.data_dir / "dataplane" / "owner").read_text().strip()
-    c.onestack("down", "--purge")
+    c.purge()
     assert converge.owned_objects(owner, c.data_dir / "dataplane") == {
         "namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set(), "radvd": set()}
 

@@ -64,7 +64,7 @@ def cloud(tmp_path_factory):
         "dataplane": True, "physical_networks": {}, "vni_ranges": [[vni, vni + 19]]}}).start()
     yield c
     owner = (c.data_dir / "dataplane" / "owner").read_text().strip()
-    c.onestack("down", "--purge")
+    c.purge()
     assert converge.owned_objects(owner, c.data_dir / "dataplane") == NOTHING
     assert not [p for p in data_dir_processes(c.data_dir) if "haproxy" in p or "dnsmasq" in p]
 

@@ -162,7 +162,7 @@ def two_qemu_hosts(tmp_path, network_node: bool = False) -> Iterator[TwoHosts]:
         finally:
             for host in hosts:  # down --purge stops any guest left under a host's data dir
                 host.close()
-            cloud.onestack("down", "--purge", check=False)
+            cloud.purge(check=False)
             sh("ip", "link", "del", underlay, check=False)
 
 
@@ -246,7 +246,7 @@ def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
             for host in hosts:
                 host.close()
             sh("ip", "link", "del", underlay, check=False)
-            cloud.onestack("down", "--purge", check=False)  # its agent's links and firewall rules too
+            cloud.purge(check=False)  # its agent's links and firewall rules too
 
 
 @pytest.mark.qemu

@@ -171,7 +171,7 @@ def test_registered_image_snapshot_reboot_and_purge(tmp_path, tiny_image):
         ports = ok(httpx.get(f"{cloud.url}/network/v2.0/ports", headers=headers))["ports"]
         taps = [f"tap{p['id'][:11]}" for p in ports if p["device_id"] in servers]
         assert len(taps) == 2 and all(tap in links() for tap in taps)
-        purged = cloud.onestack("down", "--purge")
+        purged = cloud.purge()
         assert "removed every guest" in purged.stdout, purged.stdout + purged.stderr
         assert not any(qemu_running(s) for s in servers)
         assert not any(tap in links() for tap in taps)
@@ -179,4 +179,4 @@ def test_registered_image_snapshot_reboot_and_purge(tmp_path, tiny_image):
     finally:
         nova.close()
         if data_dir.exists():
-            cloud.onestack("down", "--purge", check=False)
+            cloud.purge(check=False)

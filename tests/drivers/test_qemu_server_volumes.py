@@ -163,7 +163,7 @@ def test_a_volume_carries_a_marker_from_one_guest_to_another(tmp_path, tiny_imag
         for one_shell in shells:
             one_shell.close()
         nova.close()
-        cloud.onestack("down", "--purge", check=False)
+        cloud.purge(check=False)
 
 
 def bootable_volume(cloud: Cloud, name: str, tiny_image) -> str:
@@ -214,4 +214,4 @@ def test_a_server_boots_from_a_volume(tmp_path, tiny_image):
         if console is not None:
             console.close()
         nova.close()
-        cloud.onestack("down", "--purge", check=False)
+        cloud.purge(check=False)

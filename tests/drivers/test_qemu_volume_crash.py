@@ -84,4 +84,4 @@ def test_kill_9_mid_attach_and_mid_detach(tmp_path, tiny_image):
     finally:
         if console is not None:
             console.close()
-        cloud.onestack("down", "--purge", check=False)
+        cloud.purge(check=False)

@@ -45,6 +45,7 @@ VOLUME_TRANSITIONAL = {"creating", "deleting", "attaching", "detaching", "downlo
                        "extending", "reserved", "retyping", "backing-up", "restoring-backup",
                        "maintenance", "awaiting-transfer"}
 SNAPSHOT_TRANSITIONAL = {"creating", "deleting", "restoring", "unmanaging", "backing-up"}
+BACKUP_TRANSITIONAL = {"creating", "deleting", "restoring"}
 IMAGE_TRANSITIONAL = {"saving", "importing", "uploading", "pending_delete"}
 
 
@@ -445,6 +446,29 @@ class Chaos:
             self.wait_for(c, f"{v}/snapshots/{snap}", lambda b: b["snapshot"]["status"], {"available"}, {"error"})
             if rng.random() < 0.4:
                 self.send(c, "DELETE", f"{v}/snapshots/{snap}")
+        if rng.random() < 0.3:
+            self.backup_and_restore(c, v, vid, body.get("imageRef"))
+
+    def backup_and_restore(self, c: httpx.Client, v: str, vid: str, image: str | None) -> None:
+        """A backup of the volume (into the store on disk) restored into a new volume: the restore turns the
+        backup's data into that volume's file, which then holds the volume's data (the image's, for a
+        volume made from one, checked as any volume from an image is). The backup is deleted after."""
+        r = self.send(c, "POST", f"{v}/backups", json={"backup": {"volume_id": vid, "force": True}})
+        if r.status_code != 202:
+            return
+        bid = r.json()["backup"]["id"]
+        if self.wait_for(c, f"{v}/backups/{bid}", lambda b: b["backup"]["status"], {"available"}, {"error"},
+                         timeout=120) == "available":
+            r = self.send(c, "POST", f"{v}/backups/{bid}/restore", json={"restore": {"name": "chaos-restored"}})
+            if r.status_code == 202:
+                restored = r.json()["restore"]["volume_id"]
+                self.note("volume", restored, "ok", extra={"image": image, "owner": c.headers["X-Auth-Token"]})
+                with self.lock:
+                    self.report.outcomes["restore ok"] += 1
+                self.wait_for(c, f"{v}/volumes/{restored}", lambda b: b["volume"]["status"], {"available"},
+                              {"error", "error_restoring"}, timeout=120)
+                self.wait_for(c, f"{v}/backups/{bid}", lambda b: b["backup"]["status"], {"available"}, {"error"})
+        self.send(c, "DELETE", f"{v}/backups/{bid}")
 
     def drop_volume(self, c: httpx.Client, tenant: dict, v: str) -> None:
         """Detaches one of the project's volumes if attached, deletes its snapshots, then deletes it."""

@@ -40,6 +40,11 @@ def snapshots(c: ch.Chaos) -> list[dict]:
                   params={"all_tenants": 1, "limit": 1000}).json()["snapshots"]
 
 
+def backups(c: ch.Chaos) -> list[dict]:
+    return c.read(c.admin, f"/volume/v3/{admin_project(c)}/backups/detail",
+                  params={"all_tenants": 1, "limit": 1000}).json()["backups"]
+
+
 def images(c: ch.Chaos) -> list[dict]:
     return c.read(c.admin, "/image/v2/images", params={"limit": 1000}).json()["images"]
 
@@ -57,6 +62,7 @@ def transitional(c: ch.Chaos) -> list[str]:
             found.append(f"server {s['id']} {s['status']}/{s.get('OS-EXT-STS:task_state')}")
     found += [f"volume {v['id']} {v['status']}" for v in volumes(c) if v["status"] in ch.VOLUME_TRANSITIONAL]
     found += [f"snapshot {s['id']} {s['status']}" for s in snapshots(c) if s["status"] in ch.SNAPSHOT_TRANSITIONAL]
+    found += [f"backup {b['id']} {b['status']}" for b in backups(c) if b["status"] in ch.BACKUP_TRANSITIONAL]
     found += [f"image {i['id']} {i['status']}" for i in images(c) if i["status"] in ch.IMAGE_TRANSITIONAL]
     found += [f"stack {s['stack_name']} {s['stack_status']}" for s in stacks(c)
               if s["stack_status"].endswith("_IN_PROGRESS")]
@@ -303,6 +309,11 @@ def check_files(c: ch.Chaos) -> None:
     for v in volumes(c):
         if v["status"] in ("available", "in-use") and not (volumes_dir / f"volume-{v['id']}.qcow2").exists():
             c.violation(f"volume {v['id']} {v['status']} without its file")
+    backups_dir = root / "backups"
+    for f in backups_dir.rglob("*") if backups_dir.exists() else ():
+        checked += 1
+        if f.is_file() and f.name.endswith(".partial"):
+            c.violation(f"partial backup object {f.relative_to(root)} left after settling")
     c.report.checked["files owned by a row"] += checked
 
 
@@ -383,7 +394,8 @@ def check_database(c: ch.Chaos) -> None:
 
 def check_kernel(c: ch.Chaos) -> None:
     """With the data plane on: the cloud's namespaces are exactly a ``qdhcp-`` per network with a DHCP port
-    and a ``qrouter-`` per router, and a dnsmasq runs for each such network, no other."""
+    and a ``qrouter-`` per router, and a dnsmasq runs for each such network, no other; its links and
+    firewall chains are those of live rows (see ``_check_links`` and ``_check_firewall``)."""
     if not c.dataplane:
         return
     from onestack.drivers.netns import converge
@@ -411,3 +423,79 @@ def check_kernel(c: ch.Chaos) -> None:
         c.violation(f"dnsmasq of network {extra}, which has no DHCP port")
     for missing in sorted(dhcp - found["dnsmasq"]):
         c.violation(f"no dnsmasq for network {missing}")
+    _check_links(c, owner, state)
+    _check_firewall(c, owner)
+
+
+def _owned_chains(owner: str) -> set[str]:
+    """The cloud's iptables chains (IPv4 and IPv6 filter tables), without their ``os-<owner>-`` prefix; a
+    FORWARD hook counts as the chain ``FORWARD``."""
+    from onestack.drivers.netns import firewall
+
+    p = firewall.prefix(owner)
+    chains = set()
+    for tool in ("iptables-save", "ip6tables-save"):
+        saved = subprocess.run([tool, "-t", "filter"], capture_output=True, text=True, check=True).stdout
+        chains |= {line[1 + len(p):].split()[0] for line in saved.splitlines() if line.startswith(f":{p}")}
+        if any(line.split() == ["-A", "FORWARD", "-j", f"{p}fwd"] for line in saved.splitlines()):
+            chains.add("FORWARD")
+    return chains
+
+
+def _check_links(c: ch.Chaos, owner: str, state: Path) -> None:
+    """Every link the cloud marked as its own (root namespace) names a live object: a network's bridge
+    (``brq<network[:11]>``) or VXLAN device (``vxlan-<vni>``), a port's veth or a guest's tap
+    (``tap<port[:11]>``); and every DHCP and router port has its veth, every network they are on its
+    bridge (and VXLAN device)."""
+    from onestack.drivers.netns import converge
+
+    nets = {n["id"]: n for n in c.read(c.admin, "/network/v2.0/networks").json()["networks"]}
+    ports = c.read(c.admin, "/network/v2.0/ports").json()["ports"]
+    routers = {r["id"] for r in c.read(c.admin, "/network/v2.0/routers").json()["routers"]}
+
+    def network_links(net_id: str) -> set[str]:
+        net = nets.get(net_id)
+        if net is None:
+            return set()
+        vxlan = {f"vxlan-{net['provider:segmentation_id']}"} if net.get("provider:network_type") == "vxlan" else set()
+        return {f"brq{net_id[:11]}"} | vxlan
+
+    served = [p for p in ports if p["admin_state_up"] and (
+        p["device_owner"] == "network:dhcp" and p["fixed_ips"]
+        or p["device_owner"] in ("network:router_interface", "network:router_gateway") and p["device_id"] in routers)]
+    required = {f"tap{p['id'][:11]}" for p in served} | {name for p in served for name in network_links(p["network_id"])}
+    allowed = {f"tap{p['id'][:11]}" for p in ports} | {name for n in nets for name in network_links(n)}
+    for _ in range(30):  # the agent converges within a tick or two of the last change
+        links = converge.owned_objects(owner, state)["links"]
+        if required <= links <= allowed:
+            break
+        time.sleep(1)
+    c.report.checked["links"] += len(required | links)
+    for extra in sorted(links - allowed):
+        c.violation(f"link {extra}: no network or port of that name")
+    for missing in sorted(required - links):
+        c.violation(f"link {missing} missing")
+
+
+def _check_firewall(c: ch.Chaos, owner: str) -> None:
+    """The cloud's firewall chains are exactly its guests' ports': per port with port security its
+    spoofing, egress and ingress chains (``s``/``o``/``i`` + ``port[:11]``), the shared ``fwd``, ``pass``
+    and ``in`` chains and the FORWARD hook while any guest port is here, address-set chains (``r...``) only
+    beside them; nothing at all without real guests (the fake driver's ports have no tap to filter)."""
+    guests = [p for p in c.read(c.admin, "/network/v2.0/ports").json()["ports"]
+              if c.guest_image is not None and p["device_owner"].startswith("compute:")
+              and p.get("binding:host_id") and p["admin_state_up"]]
+    want = {f"{kind}{p['id'][:11]}" for p in guests if p["port_security_enabled"] for kind in "soi"}
+    if guests:
+        want |= {"fwd", "pass", "in", "FORWARD"}
+    for _ in range(30):
+        chains = _owned_chains(owner)
+        if {name for name in chains if not name.startswith("r")} == want and (guests or chains == set()):
+            break
+        time.sleep(1)
+    c.report.checked["firewall chains"] += len(want | chains)
+    for extra in sorted(chains - want):
+        if not (extra.startswith("r") and guests):
+            c.violation(f"firewall chain {extra}: no guest port wants it")
+    for missing in sorted(want - chains):
+        c.violation(f"firewall chain {missing} missing")

@@ -37,6 +37,8 @@ class Caller:
     project_id: str | None = None
     reader: bool = False
     scoped: bool = True
+    domain: bool = False  # scoped to a domain (another than A's), holding a role there
+    manager: bool = False  # ... the manager role
 
 
 @dataclasses.dataclass
@@ -74,12 +76,20 @@ class Leak:
         return f"{self.caller:10} {self.call} -> {self.status}: {self.why}"
 
 
-def callers(world: World, unscoped: str, revoked: str) -> list[Caller]:
+# Callers whose token no longer counts, or never did: each must get 401.
+NOT_AUTHENTICATED = ("revoked", "expired", "invalid")
+
+
+def callers(world: World, unscoped: str, revoked: str, expired: str, domain_reader: str,
+            domain_manager: str) -> list[Caller]:
     b = world.b
     return [Caller("b-member", b.member_token, b.project["id"]),
             Caller("b-reader", b.reader_token, b.project["id"], reader=True),
+            Caller("d-reader", domain_reader, None, reader=True, scoped=False, domain=True),
+            Caller("d-manager", domain_manager, None, scoped=False, domain=True, manager=True),
             Caller("unscoped", unscoped, None, scoped=False),
-            Caller("revoked", revoked), Caller("invalid", "not-a-token-" + uuid.uuid4().hex), Caller("none", None)]
+            Caller("revoked", revoked), Caller("expired", expired),
+            Caller("invalid", "not-a-token-" + uuid.uuid4().hex), Caller("none", None)]
 
 
 def minimal(schema, depth: int = 0):
@@ -194,7 +204,7 @@ def unrouted(world: World, everyone: list[Caller]) -> Iterator[Call]:
 
 
 def _authenticated(caller: Caller) -> bool:
-    return caller.token is not None and caller.name not in ("invalid", "revoked")
+    return caller.token is not None and caller.name not in NOT_AUTHENTICATED
 
 
 def _paths(world: World, service: Service, defaults: Defaults, ep: Endpoint,
@@ -285,8 +295,11 @@ def judge(call: Call, owned: set[str]) -> list[Leak]:
         return []
     if not caller.scoped:
         # an unscoped token holds no role anywhere: its owner's own identity business, and what any
-        # authenticated caller may read (public flavors, images, extensions), and nothing else
-        may = d.unscoped_may(route) if call.service.name == "identity" else (
+        # authenticated caller may read (public flavors, images, extensions), and nothing else; a token
+        # scoped to another domain may also read that domain's identity listings (filtered to it)
+        identity_may = (d.domain_manager_may if caller.manager else d.domain_reader_may) if caller.domain \
+            else d.unscoped_may
+        may = identity_may(route) if call.service.name == "identity" else (
             call.method in ("GET", "HEAD") and not d.refuses_project_personas(route))
         if call.foreign and not d.foreign_allowed(route) or not may:
             return [] if status >= 400 else leak("an unscoped token is refused here")

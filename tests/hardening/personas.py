@@ -32,6 +32,12 @@ class Defaults:
     reader_writes: tuple[str, ...] = ()
     # routes an unscoped token may call (its own user's business)
     unscoped: tuple[str, ...] = ()
+    # routes a reader scoped to another domain may call (its own business and its domain's listings, whose
+    # answers hold nothing outside that domain); elsewhere it is an unscoped token's equal: it has no project
+    domain_reader: tuple[str, ...] = ()
+    # ... and what a manager of that domain may call besides (Keystone's manager persona: it makes users,
+    # groups and projects in its own domain)
+    domain_manager: tuple[str, ...] = ()
     # routes that may name another project and answer: nothing in them is that project's
     foreign_ok: tuple[str, ...] = ()
     # whether a project id in the URL scopes the call (Heat refuses another's; Cinder scopes by the token)
@@ -58,6 +64,12 @@ class Defaults:
 
     def unscoped_may(self, route: str) -> bool:
         return self._any(self.unscoped, route)
+
+    def domain_reader_may(self, route: str) -> bool:
+        return self._any(self.domain_reader, route)
+
+    def domain_manager_may(self, route: str) -> bool:
+        return self.domain_reader_may(route) or self._any(self.domain_manager, route)
 
     def foreign_allowed(self, route: str) -> bool:
         return self._any(self.foreign_ok, route)
@@ -100,6 +112,9 @@ DEFAULTS = {
                  r"GET /v3/domains/\{domain_id\}"),
         reader_writes=_KEYSTONE_SELF,
         unscoped=_KEYSTONE_SELF,
+        # Keystone's domain reader: users, groups, projects, grants and limits of its own domain, the roles
+        domain_reader=(*_KEYSTONE_SELF, r"GET /v3/(users|groups|projects|role_assignments|roles|limits)"),
+        domain_manager=(r"POST /v3/(users|groups|projects)",),
         reveals_missing=(r"(GET|DELETE) /v3/OS-TRUST/trusts/\{trust_id\}(/roles(/\{role_id\})?)?",),
     ),
     "compute": Defaults(
@@ -122,7 +137,9 @@ DEFAULTS = {
     "network": Defaults(
         foreign=404,
         open=DISCOVERY,
-        refused=(r"GET /v2.0/agents", r"GET /v2.0/quotas", r"(PUT|DELETE) /v2.0/quotas/\{project_id\}"),
+        refused=(r"GET /v2.0/agents", r"GET /v2.0/quotas", r"(PUT|DELETE) /v2.0/quotas/\{project_id\}",
+                 # port bindings (binding-extended) are the admin's, as the binding:* attributes are
+                 r".* /v2.0/ports/\{port\}/bindings.*"),
         foreign_ok=(r"GET /v2.0/quotas/\{project_id\}/default",),
     ),
     "image": Defaults(

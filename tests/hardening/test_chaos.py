@@ -50,7 +50,7 @@ def test_kill_9_anywhere_loses_nothing(tmp_path, capsys):
     finally:
         if dataplane:
             owner = (cloud.data_dir / "dataplane" / "owner").read_text().strip()
-            cloud.onestack("down", "--purge")
+            cloud.purge()
             assert converge.owned_objects(owner, cloud.data_dir / "dataplane") == {
                 "namespaces": set(), "links": set(), "dnsmasq": set(), "proxies": set(), "radvd": set()}
         else:

@@ -9,7 +9,7 @@ import sqlite3
 import httpx
 import pytest
 
-from tests.api.helpers import ok
+from tests.api.helpers import ok, wait
 from tests.cloudfixture import Cloud
 
 
@@ -47,3 +47,34 @@ def test_an_upload_cut_after_its_data_was_in_place_leaves_no_file(cloud):
     ok(glance.put(f"/images/{image['id']}/file", content=b"y" * 4096,
                   headers={"Content-Type": "application/octet-stream"}), 204)
     assert glance.get(f"/images/{image['id']}/file").content == b"y" * 4096
+
+
+def test_a_restore_cut_while_it_imported_the_data_leaves_no_temporary_file(cloud):
+    """A `kill -9` while a backup's data were being turned into the volume's file (a restore, Cinder's
+    import of a backup) left that file's temporary, ``.volume-<id>.qcow2.partial``, under the data dir for
+    good: start-up took the name for a snapshot's overlay, and the volume existed. The temporary is named for
+    what it is now (``.volume-<id>.import.partial``) and start-up removes both; the restore is reported
+    failed (``error_restoring``), its backup is available again, and deleting the volume leaves nothing."""
+    from tests.api.volume_helpers import Project
+
+    with cloud.client() as admin:
+        storage = Project(cloud, admin)
+    source = storage.volume()
+    backup = storage.backup(source["id"])
+    target = storage.volume()
+    volumes = cloud.data_dir / "volumes"
+    left = [volumes / f".volume-{target['id']}.qcow2.partial", volumes / f".volume-{target['id']}.import.partial"]
+    cloud.stop()
+    for path in left:
+        path.write_bytes(b"QFI\xfb half imported")
+    restart_with(cloud, ("update volume set status = 'restoring-backup' where id = ?", (target["id"],)),
+                 ("update volume_backup set status = 'restoring', task = 'restore', restore_volume_id = ? where id = ?",
+                  (target["id"], backup["id"])))
+    storage.http.headers["X-Auth-Token"] = cloud.token(storage.user["name"], "secret-pass-1", storage.project["name"])
+    after = ok(storage.http.get(f"/volumes/{target['id']}"))["volume"]
+    assert after["status"] == "error_restoring"
+    assert sorted(p.name for p in volumes.iterdir() if p.name.startswith(".")) == []
+    assert ok(storage.http.get(f"/backups/{backup['id']}"))["backup"]["status"] == "available"
+    ok(storage.http.delete(f"/volumes/{target['id']}"), 202)
+    wait(lambda: storage.http.get(f"/volumes/{target['id']}").status_code == 404, 30, "the volume gone")
+    assert not [p for p in volumes.iterdir() if target["id"] in p.name]

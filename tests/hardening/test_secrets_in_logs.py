@@ -144,3 +144,37 @@ def test_no_secret_reaches_a_log(cloud):
         assert path in everything, path
     leaks = [(what, name) for what, value in secrets.items() for name, text in found.items() if value in text]
     assert leaks == [], f"secrets in logs: {leaks}"
+
+
+def test_every_cloud_searches_its_logs_for_the_secrets_it_saw_when_torn_down(tmp_path):
+    """What every test cloud does as it stops or is purged (tests/cloudfixture.py ``check_log``): the secrets
+    its database keeps as given (an EC2 secret, a TempURL key), its passwords and anything shaped like a token
+    or a generated application credential secret, searched for in every ``*.log`` under its data dir. A line
+    holding one, appended to a log the way a leak would write it, fails the teardown."""
+    cloud = Cloud(tmp_path / "leak").start()
+    try:
+        admin = cloud.client()
+        project = ok(admin.get("/projects", params={"name": "admin"}))["projects"][0]
+        user_id = ok(admin.get("/auth/tokens", headers={"X-Subject-Token": admin.headers["X-Auth-Token"]}))[
+            "token"]["user"]["id"]
+        ec2 = ok(admin.post(f"/users/{user_id}/credentials/OS-EC2", json={"tenant_id": project["id"]}), 201)
+        generated = ok(admin.post(f"/users/{user_id}/application_credentials",
+                                  json={"application_credential": {"name": "gen"}}), 201)["application_credential"]
+        key = "teardown-TempURL-Key-41d2"
+        account = f"{cloud.url}/object-store/v1/AUTH_{project['id']}"
+        assert httpx.post(account, headers={"X-Auth-Token": admin.headers["X-Auth-Token"],
+                                            "X-Account-Meta-Temp-URL-Key": key}, timeout=30).status_code == 204
+        seen = cloud.seen_secrets()
+        assert seen.get(ec2["credential"]["secret"]) == "EC2 secret" and seen.get(key) == "TempURL key"
+        assert cloud.password() in seen
+        cloud.check_log()  # nothing leaked so far
+        log = cloud.data_dir / "leaky.log"
+        for leaked, what in ((ec2["credential"]["secret"], "EC2 secret"), (key, "TempURL key"),
+                             (generated["secret"], "secret-shaped"), (admin.headers["X-Auth-Token"], "secret-shaped"),
+                             (cloud.password(), "password")):
+            log.write_text(f"INFO something said: {leaked}\n")
+            with pytest.raises(AssertionError, match=what):
+                cloud.check_log()
+        log.unlink()
+    finally:
+        cloud.purge()

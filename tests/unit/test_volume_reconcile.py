@@ -10,6 +10,7 @@ from onestack import registry
 from onestack.config import Settings
 from onestack.db import migrate
 from onestack.db.engine import Database
+from onestack.drivers.secrets import Luks
 from onestack.drivers.volumefiles import VolumeFileError, VolumeFiles, backing_of, inspect_image
 from onestack.services.volume.models import DEFAULT_TYPE_ID, Backup, Snapshot, Volume
 from onestack.services.volume.reconcile import Reconciler
@@ -63,7 +64,7 @@ def test_a_create_interrupted_with_a_partial_file_is_finished(world):
     db, files, reconciler = world
     volume_id = add_volume(db)
     files.root.mkdir(parents=True)
-    (files.root / f".volume-{volume_id}.qcow2.partial").write_bytes(b"half written")
+    (files.root / f".volume-{volume_id}.create.partial").write_bytes(b"half written")
     reconciler.recover()
     settle(reconciler)
     assert row(db, Volume, volume_id).status == "available"
@@ -320,3 +321,57 @@ def test_groups_follow_their_members_across_a_restart(world):
     assert (row(db, GroupSnapshot, taking).status, row(db, GroupSnapshot, taking).task) == ("available", None)
     assert row(db, Snapshot, doomed) is None and row(db, GroupSnapshot, going) is None
     assert files.volume(volume).exists() and not files.snapshot(doomed).exists()
+
+
+def test_a_restore_cut_while_its_data_were_imported_leaves_no_temporary_file(world):
+    """A kill -9 while a restore turned the backup's data into the volume's file left that file's temporary
+    (``.volume-<id>.qcow2.partial``, the name a snapshot's overlay also has) for good: the volume exists, so
+    start-up kept it. Temporaries now name their purpose and start-up removes them; the overlay name is kept
+    only while a guest may write to it."""
+    db, files, reconciler = world
+    source = add_volume(db)
+    settle(reconciler)
+    backup_id = add_backup(db, source)
+    settle(reconciler)
+    target = add_volume(db)
+    settle(reconciler)
+    with db.write() as session:
+        session.get(Volume, target).status = "restoring-backup"
+        backup = session.get(Backup, backup_id)
+        backup.status, backup.task, backup.restore_volume_id = "restoring", "restore", target
+    left = [files.root / f".volume-{target}.import.partial", files.root / f".volume-{target}.qcow2.partial",
+            files.root / f".snapshot-{str(uuid.uuid4())}.copy.partial"]
+    for path in left:
+        path.write_bytes(b"half imported")
+    reconciler.recover()
+    assert row(db, Volume, target).status == "error_restoring"
+    assert [p.name for p in files.root.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_overlay_of_a_snapshot_being_taken_stays_at_start(world):
+    db, files, reconciler = world
+    volume_id = add_volume(db)
+    settle(reconciler)
+    with db.write() as session:
+        session.get(Volume, volume_id).status = "in-use"
+    overlay = files.overlay(files.volume(volume_id))
+    overlay.write_bytes(b"a guest writes here")
+    reconciler.recover()
+    assert overlay.read_bytes() == b"a guest writes here"
+
+
+def test_a_qemu_img_that_fails_leaves_no_temporary_file(world):
+    """Restoring an encrypted backup whose bytes do not open with the volume's key, and making a volume from a
+    cached image that is not what its name says: qemu-img fails, and its half-made file goes with it."""
+    _, files, _ = world
+    files.root.mkdir(parents=True, exist_ok=True)
+    raw = files.root.parent / "not-luks.raw"
+    raw.write_bytes(b"\0" * 65536)
+    luks = Luks(secret=b"k" * 32)
+    with pytest.raises(VolumeFileError):
+        files.import_raw(str(uuid.uuid4()), raw, 1, luks)
+    image_id = str(uuid.uuid4())
+    files.image(image_id).write_bytes(b"QFI\xfb" + b"\0" * 20 + (1024).to_bytes(8, "big") + b"\0" * 4096)
+    with pytest.raises(VolumeFileError):
+        files.create_from_image(str(uuid.uuid4()), image_id, 1, luks)
+    assert sorted(p.name for p in files.root.iterdir()) == [f"image-{image_id}.qcow2"]

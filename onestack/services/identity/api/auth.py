@@ -27,6 +27,10 @@ def _catalog(call: Call, data: TokenData) -> list | None:
 
 
 def _subject(call: Call) -> TokenData:
+    """The token asked about, once the caller's own token has counted: an expired, revoked or invalid
+    X-Auth-Token is a 401 whatever the subject (Keystone's middleware answers before the handler), so a
+    caller who is no one never learns whether a subject token is valid."""
+    call.ctx  # noqa: B018 - authenticates the caller first
     subject = call.headers.get("x-subject-token")
     if not subject:
         raise NotFound("Could not find token: the X-Subject-Token header is missing.")

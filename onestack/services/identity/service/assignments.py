@@ -28,6 +28,8 @@ class Wanted:
     domain_id: str | None = None
     system: bool = False
     inherited_only: bool = False
+    # A domain-scoped reader's view (Keystone's default): only what is on that domain or on its projects.
+    within_domain: str | None = None
 
 
 def _stored(a: Assignment) -> AssignmentLine:
@@ -93,7 +95,17 @@ def _filter(session: Session, lines: list[AssignmentLine], wanted: Wanted) -> li
         lines = [r for r in lines if r.target_kind == "domain" and r.target_id == wanted.domain_id]
     if wanted.system:
         lines = [r for r in lines if r.target_kind == "system" and r.target_id == SYSTEM]
+    if wanted.within_domain:
+        lines = _within(session, lines, wanted.within_domain)
     return lines
+
+
+def _within(session: Session, lines: list[AssignmentLine], domain_id: str) -> list[AssignmentLine]:
+    """The lines on the domain itself or on a project of it; never the system's nor another domain's."""
+    projects = set(session.scalars(select(Project.id).where(Project.domain_id == domain_id,
+                                                           Project.is_domain.is_(False))))
+    return [r for r in lines if (r.target_kind == "domain" and r.target_id == domain_id)
+            or (r.target_kind == "project" and r.target_id in projects)]
 
 
 def _named(session: Session, model, rid: str) -> Named:

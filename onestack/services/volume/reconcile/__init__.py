@@ -381,13 +381,20 @@ class Reconciler:
         with self.db.read() as session:
             volumes = set(session.scalars(select(Volume.id)))
             snapshots = set(session.scalars(select(Snapshot.id)))
+            # an overlay a guest may be writing to: a snapshot of its volume is being taken, or it is attached
+            overlaid = set(session.scalars(select(Snapshot.volume_id).where(Snapshot.task == "create"))) \
+                | set(session.scalars(select(Volume.id).where(Volume.status == "in-use")))
         for path, (kind, ident) in present.items():
-            if path.name.startswith(".") and not path.name.endswith(".qcow2.partial"):
-                # The work file of a download, upload, backup or restore: no task continues it.
-                self.files.remove(path)
-            elif kind == "image":
-                if path.name.startswith("."):  # a conversion no task continues
+            if path.name.startswith("."):
+                # A temporary file: a download, conversion, create, copy, import, upload, backup or restore
+                # no task continues (each makes its file anew). The one kept is the overlay a snapshot being
+                # taken gave its volume while a guest may be writing to it (the snapshot's task renames it).
+                live_overlay = kind == "volume" and ident in overlaid \
+                    and path == self.files.overlay(self.files.volume(ident))
+                if not live_overlay:
                     self.files.remove(path)
+            elif kind == "image":
+                continue
             elif ident not in (volumes if kind == "volume" else snapshots):
                 LOG.warning("removing %s: no %s %s exists", path, kind, ident)
                 self.files.remove(path)
