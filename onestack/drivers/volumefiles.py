@@ -269,15 +269,14 @@ class VolumeFiles:
         if virtual_size(source) > size_gb * GiB:
             raise VolumeFileError(f"image {image_id} is larger ({virtual_size(source)} bytes) than the volume "
                                   f"({size_gb} GiB)")
-        tmp = self.work_file(volume_id, "reimage")
-        if luks is None:
-            _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", source.name, "-u", str(tmp),
-                 str(size_gb * GiB))
-        else:
-            _run("qemu-img", "convert", "-q", "-f", "qcow2", "-O", "qcow2", "-o", luks.create_options("sec0"),
-                 str(source), str(tmp), luks=luks)
-            self._grow(tmp, size_gb, luks)
-        tmp.replace(self.volume(volume_id))
+        with self._making(self.volume(volume_id), "reimage") as tmp:
+            if luks is None:
+                _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", source.name, "-u", str(tmp),
+                     str(size_gb * GiB))
+            else:
+                _run("qemu-img", "convert", "-q", "-f", "qcow2", "-O", "qcow2", "-o", luks.create_options("sec0"),
+                     str(source), str(tmp), luks=luks)
+                self._grow(tmp, size_gb, luks)
 
     def export(self, volume_id: str, disk_format: str, dest: Path) -> None:
         """The volume's data, its chain flattened, as one file in ``disk_format`` (for an image upload)."""
