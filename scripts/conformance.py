@@ -39,7 +39,9 @@ AREAS = {
     "image": {"regex": r"^tempest\.api\.image\.", "services": {"glance"}},
     "network": {"regex": r"^tempest\.api\.network\.", "services": {"neutron", "nova", "glance", "placement"}},
     # with Block Storage, so the volume tests of compute (attach, boot from volume, volume snapshots) run
-    "compute": {"regex": r"^tempest\.api\.compute\.", "services": {"nova", "neutron", "glance", "placement", "cinder"}},
+    # (but the volume-backed rebuild, which SSHes into its guest: the volume-rebuild area runs it on a real one)
+    "compute": {"regex": r"^tempest\.api\.compute\.(?!servers\.test_server_actions\.ServerActionsV293TestJSON\.)",
+                "services": {"nova", "neutron", "glance", "placement", "cinder"}},
     # Block Storage with the image service (volumes from images, uploads to images) and compute on the fake
     # driver (attaching to servers, boot from volume).  One worker: volume files are made by one reconciler.
     # cinder-tempest-plugin's VolumeRevertTests too (revert to a snapshot, 3.40: Tempest itself has none).
@@ -54,6 +56,10 @@ AREAS = {
     "scenario": {"regex": r"^tempest\.scenario\.(test_network_basic_ops|test_security_groups_basic_ops|"
                           r"test_network_advanced_server_ops)\.",
                  "services": {"nova", "neutron", "glance", "placement"}, "real": True},
+    # A volume-backed server's rebuild (2.93, Block Storage's os-reimage 3.68) on a real guest: Tempest SSHes
+    # into it through a floating IP before the rebuild and after it (so not in the fake-driver compute area).
+    "volume-rebuild": {"regex": r"^tempest\.api\.compute\.servers\.test_server_actions\.ServerActionsV293TestJSON\.",
+                       "services": {"nova", "neutron", "glance", "placement", "cinder"}, "real": True},
     # heat-tempest-plugin's API tests (gabbi, one process: they share the stacks they make), on the fake
     # compute driver.
     "orchestration": {"regex": r"^heat_tempest_plugin\.tests\.api\.",
@@ -203,10 +209,10 @@ def volume_sections(admin: dict) -> dict:
         # DevStack's multiattach type, which Tempest's multiattach tests make their volumes of
         http.post("/volume/v3/types", json={"volume_type": {"name": "multiattach",
                                                              "extra_specs": {"multiattach": "<is> True"}}},
-                  headers={"OpenStack-API-Version": "volume 3.67"}).raise_for_status()
+                  headers={"OpenStack-API-Version": "volume 3.68"}).raise_for_status()
     return {
         "compute": {"image_ref": image["id"], "image_ref_alt": image["id"]},
-        "volume": {"catalog_type": "block-storage", "min_microversion": "3.0", "max_microversion": "3.67",
+        "volume": {"catalog_type": "block-storage", "min_microversion": "3.0", "max_microversion": "3.68",
                    "volume_size": "1", "build_interval": "1", "build_timeout": "60", "storage_protocol": "file",
                    "vendor_name": "Open Source", "volume_type_multiattach": "multiattach"},
         "volume-feature-enabled": {"api_v3": "true", "snapshot": "true", "clone": "true", "backup": "true",

@@ -22,20 +22,20 @@ def test_discovery_at_the_root_and_at_v3(cloud):
     root = httpx.get(f"{cloud.url}/volume/")
     assert root.status_code == 300
     (version,) = root.json()["versions"]
-    assert (version["id"], version["min_version"], version["version"]) == ("v3.0", "3.0", "3.67")
+    assert (version["id"], version["min_version"], version["version"]) == ("v3.0", "3.0", "3.68")
     assert {"rel": "self", "href": f"{cloud.url}/volume/v3/"} in version["links"]
     assert ok(httpx.get(f"{cloud.url}/volume/v3/"))["versions"][0]["id"] == "v3.0"
 
 
 def test_microversions_are_negotiated_and_refused_out_of_range(cloud, storage):
-    assert storage.http.get("/volumes").headers["OpenStack-API-Version"] == "volume 3.67"
+    assert storage.http.get("/volumes").headers["OpenStack-API-Version"] == "volume 3.68"
     with cinder(cloud, storage.token, storage.id, version=None) as plain:
         assert plain.get("/volumes").headers["OpenStack-API-Version"] == "volume 3.0"
     with cinder(cloud, storage.token, storage.id, version="3.99") as future:
         resp = future.get("/volumes")
-        assert resp.status_code == 406 and "maximum is 3.67" in resp.text
+        assert resp.status_code == 406 and "maximum is 3.68" in resp.text
     with cinder(cloud, storage.token, storage.id, version="latest") as latest:
-        assert latest.get("/volumes").headers["OpenStack-API-Version"] == "volume 3.67"
+        assert latest.get("/volumes").headers["OpenStack-API-Version"] == "volume 3.68"
 
 
 def test_paths_with_and_without_the_project(cloud, storage):

@@ -14,7 +14,7 @@ import pytest
 from tests.api.helpers import member_of_new_project, ok, wait
 
 
-def cinder(cloud, token: str, project_id: str | None, version: str | None = "3.67") -> httpx.Client:
+def cinder(cloud, token: str, project_id: str | None, version: str | None = "3.68") -> httpx.Client:
     """A client at /volume/v3/{project_id} (or project-less with None) speaking ``version``."""
     headers = {"X-Auth-Token": token}
     if version:

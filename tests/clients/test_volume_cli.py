@@ -98,7 +98,7 @@ def test_python_cinderclient(cloud):
     extended = cinder_cli(cloud, "extend", vol, "2")
     assert extended.returncode == 0, extended.stderr
     version = cinder_cli(cloud, "version-list")
-    assert "3.67" in version.stdout, version.stderr
+    assert "3.68" in version.stdout, version.stderr
     bad = cinder_cli(cloud, "create", "--name", name("bad"), "0")
     assert bad.returncode != 0 and "500" not in bad.stderr
     cinder_cli(cloud, "delete", vol)

@@ -60,6 +60,8 @@ HISTORY: dict[str, str] = {
     "2.90": "A server's hostname is set at create, update and rebuild, and shown to every user.",
     "2.91": "Admins may unshelve an offloaded server to a host; a null availability zone unpins it.",
     "2.92": "Keypairs are imported only (public_key required, no private_key); names may hold '@' and '.'.",
+    "2.93": "A volume-backed server is rebuilt with a new image: its root volume is re-imaged (Block Storage's "
+            "os-reimage, 3.68) and the guest starts on the new content.",
     "2.94": "A hostname may be fully qualified.",
     "2.96": "Servers show pinned_availability_zone, the zone the create asked for.",
 }

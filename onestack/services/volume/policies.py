@@ -18,6 +18,8 @@ RULES: dict[str, Rule] = {
     "volume:delete": ADMIN_OR_MEMBER,
     "volume:extend": ADMIN_OR_MEMBER,
     "volume:revert_to_snapshot": ADMIN_OR_MEMBER,
+    "volume:reimage": ADMIN_OR_MEMBER,
+    "volume:reimage_reserved": ADMIN_OR_MEMBER,
     "volume:extend_attached_volume": ADMIN_OR_MEMBER,
     "volume:retype": ADMIN_OR_MEMBER,
     "volume:get_volume_metadata": ADMIN_OR_READER,

@@ -9,7 +9,8 @@ which ``migrate_volume_completion`` ends.  A ``file`` connection names a
 qcow2 file the guest's QEMU opens directly; an ``rbd`` one an RBD image it opens through librbd.  A boot from a volume makes the volume first
 (``create_volume``), and a server deleted with ``delete_on_termination`` takes it with it (``delete_volume``).
 Nova's deprecated ``os-volumes`` and ``os-snapshots`` proxies read and change volumes and snapshots through
-``volume_info``, ``snapshot_info`` and their kin.
+``volume_info``, ``snapshot_info`` and their kin.  A volume-backed server's rebuild (2.93) re-images its root
+volume with ``reimage_volume`` while the server's attachment of it is ``reserved``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class VolumeRef:
     readonly: bool
     # (server id, attach_status, attach_mode) of each attachment
     attachments: tuple[tuple[str | None, str, str], ...] = ()
+    # the image its data came from (``volume_image_metadata``'s ``image_id``)
+    image_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,6 +129,11 @@ class BlockStorage(Protocol):
 
     def roll_detaching(self, ctx: Context, volume_id: str) -> None:
         """detaching -> in-use again, when the detach failed."""
+
+    def reimage_volume(self, ctx: Context, volume_id: str, image_id: str, reimage_reserved: bool = False) -> None:
+        """Cinder's ``os-reimage``: the volume ``downloading`` until its data are the image's, then back to its
+        status (``reserved`` for a server's root volume being rebuilt), or ``error``.  ``BadRequest`` when the
+        volume or image does not allow it, ``NotFound`` for an unknown one."""
 
     def migrate_volume_completion(self, ctx: Context, volume_id: str, new_volume_id: str, error: bool) -> str:
         """The end of a swap (Cinder's ``os-migrate_volume_completion``): the server's attachment of

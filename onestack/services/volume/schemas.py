@@ -92,6 +92,8 @@ VOLUME_ACTIONS: dict[str, dict] = {
         "migration_policy": {"enum": ["never", "on-demand", None]}}},
     "os-terminate_connection": {"type": "object", "properties": {"connector": {"type": ["object", "null"]}},
                                 "required": ["connector"]},
+    "os-reimage": {"type": "object", "properties": {"image_id": UUID, "reimage_reserved": BOOLEAN},
+                   "required": ["image_id"], "additionalProperties": False},
     "os-migrate_volume_completion": {"type": "object", "properties": {"new_volume": UUID, "error": BOOLEAN_OR_NULL},
                                      "required": ["new_volume"]},
 }

@@ -55,6 +55,7 @@ HISTORY: dict[str, str] = {
     "3.65": "Volumes and snapshots show consumes_quota.",
     "3.66": "In-use volumes are snapshotted without force; force=false is no longer refused for them.",
     "3.67": "Every path may leave out the project id (/v3/volumes as well as /v3/{project_id}/volumes).",
+    "3.68": "A volume is re-imaged with another image (os-reimage), reserved ones too with reimage_reserved.",
 }
 
 MICROVERSIONS = Microversions("volume", Version(3, 0), Version.parse(max(HISTORY, key=Version.parse)))

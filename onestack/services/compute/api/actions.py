@@ -113,7 +113,7 @@ def _revert_resize(call: Call, args) -> Reply:
 
 
 def _rebuild(call: Call, args: dict) -> Reply:
-    instance = compute(call).actions.rebuild(call.ctx, _server_id(call), args, request_id(call))
+    instance = compute(call).actions.rebuild(call.ctx, _server_id(call), args, request_id(call), call.version)
     body = views.rebuilt(render(call, [instance], detail=full_reply(call), single=True)[0], instance, call.version)
     body["adminPass"] = args.get("adminPass") or secrets.token_urlsafe(9)
     return Reply({"server": body}, 202)

@@ -18,6 +18,8 @@ REBOOTING, REBOOTING_HARD = "rebooting", "rebooting_hard"
 PAUSING, UNPAUSING, SUSPENDING, RESUMING = "pausing", "unpausing", "suspending", "resuming"
 DELETING = "deleting"
 REBUILDING, REBUILD_SPAWNING = "rebuilding", "rebuild_spawning"
+# a volume-backed server's root volume re-imaged (2.93), between the two
+REBUILD_BLOCK_DEVICE_MAPPING = "rebuild_block_device_mapping"
 RESIZE_PREP, RESIZE_MIGRATING, RESIZE_MIGRATED, RESIZE_FINISH = ("resize_prep", "resize_migrating",
                                                                  "resize_migrated", "resize_finish")
 RESIZE_REVERTING, RESIZE_CONFIRMING = "resize_reverting", "resize_confirming"
@@ -31,7 +33,7 @@ MIGRATING = "migrating"  # a live migration
 REBUILDING_ELSEWHERE = "rebuilding_elsewhere"  # an evacuation: the guest made again on another host
 
 RESIZE_TASKS = (RESIZE_PREP, RESIZE_MIGRATING, RESIZE_MIGRATED, RESIZE_FINISH)
-REBUILD_TASKS = (REBUILDING, REBUILD_SPAWNING)
+REBUILD_TASKS = (REBUILDING, REBUILD_BLOCK_DEVICE_MAPPING, REBUILD_SPAWNING)
 
 _RESIZING = dict.fromkeys(RESIZE_TASKS, "RESIZE")
 _REBUILDING = dict.fromkeys(REBUILD_TASKS, "REBUILD")

@@ -44,6 +44,7 @@ from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
 from onestack.services.compute.service.shelving import SHELVED_IMAGE
 from onestack.services.compute.service.snapshots import Snapshots
 from onestack.services.compute.service.volume_attachments import VolumeAttachments
+from onestack.services.compute.service.volume_rebuild import RootVolumeRebuild
 from onestack.services.image.public import Images
 
 LOG = logging.getLogger("onestack.compute.reconcile")
@@ -92,7 +93,8 @@ class InstanceReconciler:
             **self.resizes.steps(),
             **self.live_migrations.steps(),
             **EvacuateSteps(db, self.records, self.specs, hosts, scheduler, networking, volumes).steps(),
-            **RebuildSteps(self.records, self.specs, hosts).steps(),
+            **RebuildSteps(self.records, self.specs, hosts,
+                           RootVolumeRebuild(db, volumes) if volumes is not None else None).steps(),
             **SnapshotSteps.create_image(self.records, hosts, images, snapshots).steps(),
             **ShelveSteps(self.records, self.specs, hosts, scheduler, networking, images, snapshots).steps(),
             **RescueSteps(self.records, self.specs, hosts).steps(),

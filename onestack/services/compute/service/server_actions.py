@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, NotFound
+from onestack.http.microversion import Version
 from onestack.services.compute.models import Instance, Migration
 from onestack.services.compute.models import states as st
 from onestack.services.compute.policies import authorize
@@ -155,9 +156,10 @@ class ServerActions:
         self.servers.act(ctx, server_id, "os_compute_api:servers:revert_resize",
                          lambda session, instance: resize.revert(self.servers, session, ctx, instance, request_id))
 
-    def rebuild(self, ctx: Context, server_id: str, args: dict, request_id: str) -> Instance:
+    def rebuild(self, ctx: Context, server_id: str, args: dict, request_id: str,
+                version: Version | None = None) -> Instance:
         return self.servers.act(ctx, server_id, "os_compute_api:servers:rebuild", lambda session, instance:
-                                rebuild.request(self.servers, session, ctx, instance, args, request_id))
+                                rebuild.request(self.servers, session, ctx, instance, args, request_id, version))
 
     def shelve_offload(self, ctx: Context, server_id: str, request_id: str) -> None:
         self.servers.act(ctx, server_id, "os_compute_api:os-shelve:shelve_offload", lambda session, instance:

@@ -425,6 +425,8 @@ class VolumeAttachments:
         ctx = service_context(instance)
         with self.db.read() as session:
             rows = list(session.scalars(select(BlockDevice).where(BlockDevice.instance_uuid == instance.id)))
+        # a rebuild's re-image cut by the delete may still hold the root volume's old attachment
+        self._let_go_quietly(ctx, instance, (instance.task_args or {}).get("reimage_old_attachment"))
         for row in rows:
             try:
                 if row.attachment_id:
@@ -436,6 +438,12 @@ class VolumeAttachments:
             except APIError as error:
                 LOG.warning("instance %s: volume %s was not let go cleanly: %s", instance.id, row.volume_id, error)
             self._forget(row.id)
+
+    def _let_go_quietly(self, ctx: Context, instance: Instance, attachment_id: str | None) -> None:
+        try:
+            self._let_go(ctx, attachment_id)
+        except APIError as error:
+            LOG.warning("instance %s: attachment %s was not let go: %s", instance.id, attachment_id, error)
 
     # -- after a restart ---------------------------------------------------------------------------------
     def recover(self, hosts: list[str]) -> None:

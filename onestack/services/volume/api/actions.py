@@ -1,5 +1,5 @@
 """POST /v3/{project_id}/volumes/{volume_id}/action: one action per body (extend, admin resets, bootable
-and read-only flags, image metadata, upload to an image, revert to the latest snapshot (3.40), and the older
+and read-only flags, image metadata, upload to an image, revert to the latest snapshot (3.40), re-image (3.68), and the older
 attach and detach actions, and ``os-migrate_volume_completion``, which ends compute's swap of a volume)."""
 
 from __future__ import annotations
@@ -35,6 +35,12 @@ def _revert(svc: VolumeService, call: Call, volume_id: str, args: dict) -> None:
     if not call.version.at_least("3.40"):  # as Cinder answers an action newer than the version asked
         raise NotFound(f"API version {call.version} is not supported on this method.")
     svc.reverts.revert(call.ctx, volume_id, args.get("snapshot_id"))
+
+
+def _reimage(svc: VolumeService, call: Call, volume_id: str, args: dict) -> None:
+    if not call.version.at_least("3.68"):  # as Cinder answers an action newer than the version asked
+        raise NotFound(f"API version {call.version} is not supported on this method.")
+    svc.reimages.reimage(call.ctx, volume_id, args["image_id"], flag(args.get("reimage_reserved", False)))
 
 
 def _migrate_volume_completion(svc: VolumeService, call: Call, volume_id: str, args: dict) -> Reply:
@@ -97,6 +103,7 @@ ACTIONS = {
     "os-show_image_metadata": _show_image_metadata,
     "os-retype": lambda svc, call, v, args: svc.volumes.retype(call.ctx, v, args["new_type"]),
     "revert": _revert,
+    "os-reimage": _reimage,
     "os-migrate_volume_completion": _migrate_volume_completion,
 }
 

@@ -28,13 +28,17 @@ from onestack.services.volume.service.backups import BackupStores
 from onestack.services.volume.service.catalog import PeerError
 from onestack.services.volume.service.encryption import luks_for
 from onestack.services.volume.service.imageapi import ImageAPI
+from onestack.services.volume.service.reimage import status_after
 from onestack.services.volume.service.stores import VolumeStores
 
 LOG = logging.getLogger("onestack.volume")
 # How soon to look again at a row waiting on another (a clone on its source's frozen copy, say).
 WAIT = 0.2
 # The status a failed task leaves, as Cinder names them (an upload goes back to the status it left).
-FAILED = {"create": "error", "extend": "error_extending", "delete": "error_deleting", "revert": "error"}
+FAILED = {"create": "error", "extend": "error_extending", "delete": "error_deleting", "revert": "error",
+          "reimage": "error"}
+# How soon a re-image looks again for an image service it could not reach (this process's own API, at start).
+RETRY_UNREACHED = 1.0
 # What makes a task fail for good: a file step or another service said no.
 TASK_ERRORS = (VolumeFileError, PeerError)
 
@@ -188,7 +192,47 @@ class Reconciler:
         elif volume.task == "revert":
             store.revert_to_snapshot(volume.id, volume.task_args["snapshot_id"], **key)
             self._done(Volume, volume, "available")
+        elif volume.task == "reimage":
+            return self._reimage(store, volume)
         return None
+
+    def _reimage(self, store, volume: Volume) -> float | None:
+        """The volume's data become the image's (``os-reimage``): the image cached as for a volume made from
+        it, then a new file renamed over the volume's (safe to repeat: a restart resumes it, with the token
+        the task keeps; one that no longer opens the image fails the re-image).  Cinder's start-up cleanup
+        would leave an interrupted re-image ``error``; resuming it instead keeps a server's root volume
+        usable, and nothing of the old data is left half-replaced either way."""
+        image_id = volume.task_args["image_id"]
+        try:
+            image = self.image_api.show(volume.task_token, image_id)
+            if image is None:
+                raise PeerError(f"image {image_id} can no longer be read", 404)
+            self._cache_image(store, volume.task_token, image)
+        except PeerError as exc:
+            if exc.status is None:  # not reached (right after a restart, before the APIs are served): again
+                LOG.info("volume %s: the image service is not reached yet, the re-image waits: %s", volume.id, exc)
+                return RETRY_UNREACHED
+            raise
+        store.reimage(volume.id, image_id, volume.size, **self._luks(volume))
+        with self.db.write() as session:
+            row = session.get(Volume, volume.id, with_for_update={"of": Volume})
+            if row is not None and row.task == "reimage":
+                row.status = status_after(row.previous_status, {a.attach_status for a in row.attachments})
+                row.task = row.fault = row.task_token = row.task_args = row.previous_status = None
+                row.bootable, row.image_metadata = True, volume.task_args["image_metadata"]
+        store.prune_images()
+        return None
+
+    def _cache_image(self, store, token: str | None, image: dict) -> None:
+        """The image's data in the backend's image cache (downloaded and converted once)."""
+        if store.has_image(image["id"]):
+            return
+        downloaded = store.download_target(image["id"])
+        try:
+            self.image_api.download(token, image, downloaded)
+            store.cache_image(image["id"], downloaded, image["disk_format"])
+        finally:
+            store.discard_temporaries("image", image["id"])
 
     def _extend(self, store, volume: Volume) -> None:
         """An attached volume (3.42) grows through the guests that hold it open (compute's
@@ -212,13 +256,7 @@ class Reconciler:
         if self._clone_from_image_store(store, volume, image):
             self._done(Volume, volume, "available")
             return
-        if not store.has_image(volume.image_id):
-            downloaded = store.download_target(volume.image_id)
-            try:
-                self.image_api.download(volume.task_token, image, downloaded)
-                store.cache_image(volume.image_id, downloaded, image["disk_format"])
-            finally:
-                store.discard_temporaries("image", volume.image_id)
+        self._cache_image(store, volume.task_token, image)
         store.create_from_image(volume.id, volume.image_id, volume.size, **self._luks(volume))
         self._done(Volume, volume, "available")
 

@@ -31,6 +31,7 @@ from onestack.services.volume.service.grouptypes import GroupTypes
 from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.messages import Messages
 from onestack.services.volume.service.qos import Qos, front_end_limits
+from onestack.services.volume.service.reimage import Reimages
 from onestack.services.volume.service.revert import Reverts
 from onestack.services.volume.service.snapshots import Snapshots
 from onestack.services.volume.service.stores import VolumeStores
@@ -64,6 +65,7 @@ class VolumeService:
         self.messages = Messages(db)
         self.snapshots = Snapshots(db)
         self.reverts = Reverts(db)
+        self.reimages = Reimages(db, self.image_api)
         self.attachments = Attachments(db, self.stores)
 
     def _limits_changed(self, type_ids: set[str]) -> None:
@@ -190,7 +192,8 @@ class VolumeService:
             authorize(ctx, "volume:get", row.project_id)
             return VolumeRef(row.id, row.project_id, row.size, row.status, row.bootable, row.multiattach,
                              row.readonly, tuple((a.instance_uuid, a.attach_status, a.attach_mode)
-                                                 for a in row.attachments))
+                                                 for a in row.attachments),
+                             (row.image_metadata or {}).get("image_id"))
 
     def attachment_create(self, ctx: Context, volume_id: str, instance_uuid: str, connector: dict | None = None,
                           mode: str = "rw") -> str:
@@ -228,6 +231,9 @@ class VolumeService:
 
     def roll_detaching(self, ctx: Context, volume_id: str) -> None:
         self.attachments.roll_detaching(ctx, volume_id)
+
+    def reimage_volume(self, ctx: Context, volume_id: str, image_id: str, reimage_reserved: bool = False) -> None:
+        self.reimages.reimage(ctx, volume_id, image_id, reimage_reserved)
 
     def migrate_volume_completion(self, ctx: Context, volume_id: str, new_volume_id: str, error: bool) -> str:
         return self.attachments.migrate_completion(ctx, volume_id, new_volume_id, error, checked=False)

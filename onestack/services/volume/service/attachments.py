@@ -33,8 +33,12 @@ FILTERS = {"volume_id": Attachment.volume_id, "instance_uuid": Attachment.instan
            "status": Attachment.attach_status}
 
 
-def _reservable(volume: Volume) -> None:
-    allowed = ("available", "in-use", "reserved") if volume.multiattach else ("available",)
+def _reservable(volume: Volume, instance_uuid: str | None = None) -> None:
+    """A volume is reserved when free, or when multiattach; or, as Cinder overrides its check, again for the one
+    server that already holds it (how Nova moves a server's volume to a new attachment: rebuild, migrations)."""
+    same_server = instance_uuid is not None and bool(volume.attachments) and all(
+        a.instance_uuid == instance_uuid for a in volume.attachments)
+    allowed = ("available", "in-use", "reserved") if volume.multiattach or same_server else ("available",)
     if volume.status not in allowed or volume.task is not None:
         raise BadRequest(f"Invalid volume: Volume {volume.id} status must be {' or '.join(allowed)} to reserve, "
                          f"but the current status is {volume.status}.")
@@ -90,7 +94,7 @@ class Attachments:
         with self.db.write() as session:
             volume = load(session, Volume, volume_id, ctx, "Volume", lock=True)
             authorize(ctx, "volume:attachment_create", volume.project_id)
-            _reservable(volume)
+            _reservable(volume, instance_uuid)
             attachment = Attachment(id=str(uuid.uuid4()), volume_id=volume.id, project_id=volume.project_id,
                                     instance_uuid=instance_uuid, attach_status="reserved", attach_mode=mode)
             volume.attachments.append(attachment)

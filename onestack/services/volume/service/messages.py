@@ -26,6 +26,7 @@ ACTIONS = {
     "snapshot_create": ("009", "create snapshot"), "snapshot_delete": ("010", "delete snapshot"),
     "delete": ("024", "delete volume"), "backup_create": ("013", "create backup"),
     "backup_delete": ("014", "delete backup"), "backup_restore": ("015", "restore backup"),
+    "reimage": ("022", "reimage volume"),
 }
 # Cinder's detail for a failure the words of which follow it.
 DETAIL = ("001", "An unknown error occurred.")
