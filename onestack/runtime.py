@@ -73,6 +73,7 @@ class Runtime:
         """The background work of this process: converging compute hosts, volume files, stacks and the
         network data plane."""
         self.compute.start()
+        self.image.start()
         self.compute_reconciler.start()
         self.power_sync.start()
         if self.volume_files is not None:

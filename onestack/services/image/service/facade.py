@@ -92,6 +92,7 @@ class ImageFacade:
         self.service.store.delete(image_id)
         self.service.staging.delete(image_id)
         self.service.delete_rbd_copy(image_id)
+        self.service.delete_swift_copy(image_id)
 
     def purge(self, image_id: str) -> None:
         with self.db.write() as session:
