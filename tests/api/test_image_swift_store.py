@@ -25,7 +25,8 @@ MiB = 1 << 20
 def cloud(tmp_path_factory):
     # 1 MiB segments above 1 MiB, so a few MiB show Glance's segmented layout
     made = Cloud(tmp_path_factory.mktemp("image-swift"), settings={"image_swift_store": {
-        "enabled": True, "large_object_size": 1, "large_object_chunk_size": 1}}).start()
+        "enabled": True, "large_object_size": 1, "large_object_chunk_size": 1},
+        "image_import": {"enabled_methods": ["glance-direct", "web-download", "copy-image"]}}).start()
     yield made
     made.stop()
 
@@ -35,6 +36,16 @@ def conn(cloud):
     auth = cloud.clouds["onestack"]["auth"]
     made = openstack.connection.Connection(auth_url=auth["auth_url"], username="demo", password=auth["password"],
                                            project_name="demo", user_domain_name="Default",
+                                           project_domain_name="Default", region_name="RegionOne")
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="module")
+def admin_conn(cloud):
+    auth = cloud.clouds["onestack-admin"]["auth"]
+    made = openstack.connection.Connection(auth_url=auth["auth_url"], username="admin", password=auth["password"],
+                                           project_name="admin", user_domain_name="Default",
                                            project_domain_name="Default", region_name="RegionOne")
     yield made
     made.close()
@@ -122,7 +133,7 @@ def test_small_image_is_one_object_and_unknown_store_is_refused(cloud, conn):
     assert conn.image.get_image(refused.id).status == "queued"
 
 
-def test_import_to_swift_and_copy_image_file_to_swift(cloud, conn):
+def test_import_to_swift_and_copy_image_file_to_swift(cloud, conn, admin_conn):
     data = os.urandom(3 * MiB + 7)
     imported = conn.image.create_image(name="imp", data=data, disk_format="raw", container_format="bare",
                                        use_import=True, stores=["swift"], wait=True, timeout=120)
@@ -131,18 +142,23 @@ def test_import_to_swift_and_copy_image_file_to_swift(cloud, conn):
     assert conn.image.download_image(imported).content == data
     in_file = upload(cloud, conn, data, None)
     assert stores_of(in_file) == "file" and names(cloud, in_file.id) == []
-    conn.image.import_image(in_file, method="copy-image", stores=["swift"])
+    # copy-image is an admin's (Glance's default copy_image policy)
+    asked = admin_conn.image.import_image(admin_conn.image.get_image(in_file.id), method="copy-image",
+                                          stores=["swift"])
+    assert asked.status_code == 202
     copied = wait_for(lambda: stores_of(i := conn.image.get_image(in_file.id)) == "file,swift" and i)
     assert copied.status == "active" and len(names(cloud, in_file.id)) == 5
     with contextlib.closing(glance_objects(cloud)) as swift:
         assert swift.get_object("glance", in_file.id)[1] == data
     # and back: an image only in swift copied into the file store
-    conn.image.import_image(imported, method="copy-image", stores=["file"])
+    asked = admin_conn.image.import_image(admin_conn.image.get_image(imported.id), method="copy-image",
+                                          stores=["file"])
+    assert asked.status_code == 202
     back = wait_for(lambda: stores_of(i := conn.image.get_image(imported.id)) == "file,swift" and i)
     assert (cloud.data_dir / "images" / back.id).read_bytes() == data
     # a store that already holds it: Glance's 400
     resp = httpx.post(f"{cloud.url}/image/v2/images/{in_file.id}/import", timeout=30,
-                      headers={"X-Auth-Token": conn.session.get_token()},
+                      headers={"X-Auth-Token": admin_conn.session.get_token()},
                       json={"method": {"name": "copy-image"}, "stores": ["swift"]})
     assert resp.status_code == 400
     conn.image.delete_image(in_file)
@@ -164,10 +180,10 @@ def test_kill_9_mid_upload_to_swift_leaves_nothing(cloud, conn):
     sender = threading.Thread(target=send)
     sender.start()
     # killed while the segments go into Object Storage: some are there, the manifest is not
-    wait_for(lambda: f"{image.id}-00002" in names(cloud, image.id), 120)
+    before = wait_for(lambda: (found := names(cloud, image.id)) and f"{image.id}-00002" in found and found, 120)
     cloud.kill_9()
     sender.join(60)
-    assert image.id not in names(cloud, image.id)
+    assert image.id not in before  # segments were there, the manifest was not yet
     cloud.start()
     conn.session.auth.invalidate()
     assert conn.image.get_image(image.id).status == "queued"

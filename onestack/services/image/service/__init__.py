@@ -683,7 +683,7 @@ class ImageService:
             if not isinstance(method.get("uri"), str):
                 raise BadRequest("The web-download method needs a 'uri'.")
             check_uri(method["uri"], self.import_rules)
-        elif not self.staging.path(image_id).exists():
+        elif name == "glance-direct" and not self.staging.path(image_id).exists():
             raise Conflict("Image needs to be staged before 'glance-direct' method can be used")
         # a copy leaves the image active (readable from the stores that hold it) while it runs, as in Glance
         claimed = session.execute(update(Image).where(Image.id == image_id, Image.status == wanted)
