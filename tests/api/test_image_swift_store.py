@@ -131,6 +131,13 @@ def test_small_image_is_one_object_and_unknown_store_is_refused(cloud, conn):
         "X-Image-Meta-Store": "nowhere"})
     assert resp.status_code == 400 and "nowhere" in resp.text
     assert conn.image.get_image(refused.id).status == "queued"
+    # where the data is, is the service's own bookkeeping: no client sets it
+    with pytest.raises(openstack.exceptions.ForbiddenException):
+        conn.image.update_image(image, os_onestack_stores="file")
+    with pytest.raises(openstack.exceptions.ForbiddenException):
+        conn.image.create_image(name="forged", disk_format="raw", container_format="bare",
+                                os_onestack_stores="swift")
+    assert stores_of(conn.image.get_image(image.id)) == "swift"
 
 
 def test_import_to_swift_and_copy_image_file_to_swift(cloud, conn, admin_conn):

@@ -49,7 +49,7 @@ from onestack.services.image.service.imports import (
 from onestack.services.image.service.inspect import inspect
 from onestack.services.image.service.metadefs import Metadefs
 from onestack.services.image.service.quotas import LimitLookup, Quotas
-from onestack.services.image.service.swift import SwiftImages, SwiftStoreError
+from onestack.services.image.service.swift import ID_LENGTH, SwiftImages, SwiftStoreError
 from onestack.services.image.service.webdownload import check as check_uri
 from onestack.services.image.views import RBD_LOCATION, STORES, stores_of
 
@@ -84,6 +84,9 @@ class ImageService:
         # images whose data this process is putting into the swift store (the sweep leaves them alone)
         self._placing: set[str] = set()
         self._placing_lock = threading.Lock()
+        # the sweep removes only what was written before this process started: an upload of another process
+        # (a worker, started later) is newer
+        self.started = time.time()
         self.importer = Importer(db, self.store, self.staging, self.quotas, settings.image_import,
                                  on_active=self.copy_to_rbd, place=self.place, placed=self.placed,
                                  copy=self.copy_between_stores)
@@ -389,13 +392,15 @@ class ImageService:
 
     def sweep_swift(self) -> list[str]:
         assert self.swift is not None
-        names = self.swift.names()  # listed before the rows are read: a later upload is not in it
+        listed = self.swift.listing()  # listed before the rows are read: a later upload is not in it
         with self.db.read() as session:
             keep = {image.id for image in session.scalars(select(Image).where(
                 Image.status.in_(("active", "deactivated")))) if "swift" in stores_of(image)}
         with self._placing_lock:
             keep |= self._placing
-        gone = sorted({name[:36] for name in names} - keep)
+        # an image with any object written since this process started is being written now: left alone
+        keep |= {name[:ID_LENGTH] for name, written in listed if written >= self.started - 1.0}
+        gone = sorted({name[:ID_LENGTH] for name, _ in listed} - keep)
         for image_id in gone:
             LOG.info("removed leftover objects of image %s from the swift store", image_id)
             self.swift.delete(image_id)
@@ -606,9 +611,15 @@ class ImageService:
                 if stores != ["file"]:
                     set_properties(image, **{STORES: ",".join(stores)})
             published = stores
-        except SwiftStoreError as exc:
+        except BaseException as exc:
+            # nothing of a refused or failed publication stays: the file, the objects, the claim
             self.abort_upload(image_id)
-            raise ServiceUnavailable(f"Image {image_id} could not be stored in the swift store: {exc}") from None
+            if "swift" in stores:
+                self.delete_swift_copy(image_id)
+            if isinstance(exc, SwiftStoreError):
+                raise ServiceUnavailable(f"Image {image_id} could not be stored in the swift store: {exc}") \
+                    from None
+            raise
         finally:
             self.placed(image_id, published)
 

@@ -175,6 +175,10 @@ class SwiftImages:
                                       f"({resp.status_code})")
 
     def names(self, prefix: str = "") -> list[str]:
+        return [name for name, _ in self.listing(prefix)]
+
+    def listing(self, prefix: str = "") -> list[tuple[str, float]]:
+        """The container's objects under ``prefix``: each name and when it was last written (epoch)."""
         found, marker = [], ""
         while True:
             resp = self._call("GET", params={"format": "json", "prefix": prefix, "marker": marker,
@@ -184,19 +188,10 @@ class SwiftImages:
             if resp.status_code not in (200, 204):
                 raise SwiftStoreError(f"Object Storage refused to list {self.container} ({resp.status_code})")
             page = resp.json() if resp.status_code == 200 else []
-            found.extend(entry["name"] for entry in page)
+            found.extend((entry["name"], _epoch(entry.get("last_modified"))) for entry in page)
             if len(page) < LISTING_PAGE:
                 return found
             marker = page[-1]["name"]
-
-    def sweep(self, keep: set[str]) -> list[str]:
-        """Remove every object (manifest or segment) of an image not in ``keep``: what a cut upload or copy
-        left, or a delete that could not finish. Returns the image ids cleared."""
-        gone = sorted({name[:ID_LENGTH] for name in self.names()} - keep)
-        for image_id in gone:
-            self._discard(image_id)
-        return gone
-
 
 def _read(path: Path, offset: int, count: int) -> Iterator[bytes]:
     with open(path, "rb") as fh:
@@ -218,6 +213,14 @@ def _object_store_url(catalog: list, region: str) -> str:
                 if endpoint.get("interface") == interface and endpoint.get("region_id", region) == region:
                     return endpoint["url"].rstrip("/")
     raise SwiftStoreError("no object-store endpoint in the image service's catalog")
+
+
+def _epoch(stamp: str | None) -> float:
+    """Swift's ``last_modified`` (ISO 8601 in UTC, no zone) as seconds since the epoch; unknown: now."""
+    try:
+        return datetime.datetime.fromisoformat(stamp).replace(tzinfo=datetime.UTC).timestamp()
+    except (TypeError, ValueError):
+        return time.time()
 
 
 def _seconds_until(stamp: str | None) -> float:
