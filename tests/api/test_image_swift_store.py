@@ -6,6 +6,7 @@ image service's user; a ``kill -9`` mid-upload leaves nothing behind after the r
 
 import contextlib
 import hashlib
+import json
 import os
 import threading
 import time
@@ -197,3 +198,23 @@ def test_kill_9_mid_upload_to_swift_leaves_nothing(cloud, conn):
     wait_for(lambda: names(cloud, image.id) == [], 60)  # the sweep removed the orphaned segments
     assert not (cloud.data_dir / "images" / image.id).exists()
     assert not list((cloud.data_dir / "images").glob(".*.partial"))
+
+
+def test_the_openstack_cli_copies_an_image_into_swift_and_back_out(cloud, tmp_path):
+    """``openstack image stores list``, ``image import --method copy-image --store swift``, ``image save``
+    and ``image delete``, as the admin (copy-image is an admin's)."""
+    listed = json.loads(cloud.openstack("image", "stores", "list", "-f", "json").stdout)
+    assert {s["ID"] for s in listed} == {"file", "swift"}
+    data = os.urandom(2 * MiB + 3)
+    (tmp_path / "in.raw").write_bytes(data)
+    made = json.loads(cloud.openstack("image", "create", "--file", str(tmp_path / "in.raw"), "--disk-format", "raw",
+                                      "--container-format", "bare", "cli-image", "-f", "json").stdout)
+    cloud.openstack("image", "import", made["id"], "--method", "copy-image", "--store", "swift")
+    wait_for(lambda: json.loads(cloud.openstack("image", "show", made["id"], "-f", "json").stdout)
+             ["properties"].get("stores") == "file,swift")
+    assert names(cloud, made["id"]) == [made["id"], f"{made['id']}-00001", f"{made['id']}-00002",
+                                        f"{made['id']}-00003"]
+    cloud.openstack("image", "save", "--file", str(tmp_path / "out.raw"), made["id"])
+    assert (tmp_path / "out.raw").read_bytes() == data
+    cloud.openstack("image", "delete", made["id"])
+    assert names(cloud, made["id"]) == []
