@@ -218,3 +218,20 @@ def test_the_openstack_cli_copies_an_image_into_swift_and_back_out(cloud, tmp_pa
     assert (tmp_path / "out.raw").read_bytes() == data
     cloud.openstack("image", "delete", made["id"])
     assert names(cloud, made["id"]) == []
+
+
+def test_a_server_boots_from_an_image_only_in_swift(cloud, conn):
+    """Compute builds guests from files: an image only in the swift store is fetched into the file store
+    when a server is built from it (a cache the image's stores do not name)."""
+    data = os.urandom(MiB + 5)
+    image = upload(cloud, conn, data, "swift")
+    assert not (cloud.data_dir / "images" / image.id).exists()
+    flavor = conn.compute.find_flavor("m1.tiny")
+    server = conn.compute.create_server(name="from-swift", image_id=image.id, flavor_id=flavor.id, networks="none")
+    server = conn.compute.wait_for_server(server, status="ACTIVE", wait=120)
+    assert (cloud.data_dir / "images" / image.id).read_bytes() == data
+    assert stores_of(conn.image.get_image(image.id)) == "swift"
+    conn.compute.delete_server(server)
+    conn.compute.wait_for_delete(server, wait=120)
+    conn.image.delete_image(image)
+    assert names(cloud, image.id) == [] and not (cloud.data_dir / "images" / image.id).exists()

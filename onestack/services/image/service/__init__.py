@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 from sqlalchemy import or_, select, true, update
 from sqlalchemy.orm import Session
@@ -87,6 +88,7 @@ class ImageService:
         # the sweep removes only what was written before this process started: an upload of another process
         # (a worker, started later) is newer
         self.started = time.time()
+        self._fetch_lock = threading.Lock()
         self.importer = Importer(db, self.store, self.staging, self.quotas, settings.image_import,
                                  on_active=self.copy_to_rbd, place=self.place, placed=self.placed,
                                  copy=self.copy_between_stores)
@@ -367,6 +369,29 @@ class ImageService:
                 self.store.delete(image_id)
             raise
         return [name for name in self.store_names() if name in held or name in stores]
+
+    def local_copy(self, image_id: str) -> Path | None:
+        """Where the image's data is on this machine (compute builds guests from files): the file store's
+        file, or, for an image only in the swift store, a copy fetched into the file store first (durably, as
+        any write there). The copy is a cache: its image's stores do not name ``file``, so the next start
+        removes it (a guest keeps its own base copy of the image)."""
+        path = self.store.path(image_id)
+        if path.exists() or self.swift is None:
+            return path if path.exists() else None
+        with self._fetch_lock:  # one fetch at a time: two would share the partial file
+            if path.exists():
+                return path
+            with self.db.read() as session:
+                image = session.get(Image, image_id)
+                if image is None or image.status not in ("active", "deactivated") or \
+                        "swift" not in stores_of(image):
+                    return None
+            try:
+                self.store.write(image_id, self.swift.read(image_id), 1 << 62)
+            except (SwiftStoreError, OSError) as exc:
+                LOG.warning("image %s could not be fetched from the swift store: %s", image_id, exc)
+                return None
+        return path
 
     def _read_swift(self, image_id: str, start: int, end: int) -> Iterator[bytes]:
         if self.swift is None:
