@@ -101,7 +101,7 @@ class SwiftImages:
                 resp = self.http.request(method, self._url(account, name), headers=headers, **kw)
             except httpx.HTTPError as exc:
                 raise SwiftStoreError(f"Object Storage could not be reached: {exc}") from None
-            if resp.status_code != 401:
+            if resp.status_code != 401 or "content" in kw:  # a body once sent cannot be sent again
                 return resp
             kw["headers"] = {k: v for k, v in headers.items() if k != "X-Auth-Token"}
         return resp
