@@ -86,14 +86,19 @@ class Importer:
         threading.Thread(target=self.run, args=(task_id,), name=f"import-{task_id}", daemon=True).start()
 
     def run(self, task_id: str) -> None:
-        with self.db.write() as session:
-            task = session.get(ImageTask, task_id)
-            image = session.get(Image, task.image_id)
-            task.status = "processing"
-            image_id, owner, disk_format = image.id, image.owner, image.disk_format
-            method = requested_method(task)
-            stores = list((task.input or {}).get("backend") or ["file"])
-            allowed = self.quotas.bytes_left(session, owner) + (image.size or 0)
+        try:
+            with self.db.write() as session:
+                task = session.get(ImageTask, task_id)
+                image = session.get(Image, task.image_id)
+                task.status = "processing"
+                image_id, owner, disk_format = image.id, image.owner, image.disk_format
+                method = requested_method(task)
+                stores = list((task.input or {}).get("backend") or ["file"])
+                allowed = self.quotas.bytes_left(session, owner) + (image.size or 0)
+        except Exception as exc:  # any failure is the task's outcome, reported to the client through it
+            LOG.info("import task %s failed: %s", task_id, exc)
+            self._failed(task_id, getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
+            return
         if method["name"] == "copy-image":
             self._copy(task_id, image_id, stores)
             return
@@ -162,7 +167,11 @@ class Importer:
             finish_task(task, "failure", message)
             image_id = task.image_id
             image = session.get(Image, image_id)
+            published = image is not None and image.status in ("active", "deactivated")
             if image is not None and image.status == "importing":
                 fail_import(image, self.store.name)
-        self.store.delete(image_id)
-        self.staging.delete(image_id)
+            elif published:  # a copy-image that failed before it began: the image keeps its data
+                set_properties(image, **{LOCK: None, IMPORTING: ""})
+        if not published:
+            self.store.delete(image_id)
+            self.staging.delete(image_id)
