@@ -63,9 +63,12 @@ def write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-SECRETS = ("admin_password", "demo_password", "heat_password")
+SECRETS = ("admin_password", "demo_password", "heat_password", "glance_password")
 # The cloud's orchestration user: the trustee every stack owner delegates to (Heat's service user).
 ORCHESTRATION_USER = "heat"
+# The image service's own user, made when its swift store is enabled: the swift store's objects live in
+# its project's account (Glance's single-tenant swift store), which it operates as a member.
+IMAGE_USER = "glance"
 
 
 def load_secrets(data_dir: Path) -> dict:
@@ -135,19 +138,27 @@ def seed(runtime: Runtime) -> dict:
                 _grant(session, "UserSystem", user.id, "system", roles["admin"].id)
                 _grant(session, "UserDomain", user.id, "default", roles["admin"].id)
         heat = _service_user(session, roles["service"], found["heat_password"], settings, hashes.get(ORCHESTRATION_USER))
+        glance = None
+        if settings.image_swift_store.enabled:
+            glance = _service_user(session, roles["service"], found["glance_password"], settings,
+                                   hashes.get(IMAGE_USER), name=IMAGE_USER)
+            _grant(session, "UserProject", glance, _one(session, Project, name="service", domain_id="default").id,
+                   roles["member"].id)
         _ensure(session, Region, {"description": "", "extra": {}}, id=settings.region)
         _sync_catalog(session, settings.base_url, settings.region)
         seed_flavors(session)
     if settings.network.defaults:
         _network_defaults(runtime)
     runtime.orchestration.use_service_user(ServiceUser(heat, ORCHESTRATION_USER, found["heat_password"]))
+    if glance is not None and runtime.image.swift is not None:
+        runtime.image.swift.use_identity(glance, found["glance_password"])
     return found
 
 
 def _first_hashes(runtime: Runtime, found: dict) -> dict[str, str]:
     """The bcrypt hashes of the passwords of the users ``seed`` is to make (none once they exist), made side
     by side: bcrypt lets go of the GIL, so a first start on two cores waits for two hashes, not three."""
-    names = ("admin", "demo", ORCHESTRATION_USER)
+    names = ("admin", "demo", ORCHESTRATION_USER) + ((IMAGE_USER,) if runtime.settings.image_swift_store.enabled else ())
     with runtime.db.read() as session:
         present = set(session.scalars(select(User.name).where(User.domain_id == "default", User.name.in_(names))))
     missing = [name for name in names if name not in present]
@@ -159,15 +170,16 @@ def _first_hashes(runtime: Runtime, found: dict) -> dict[str, str]:
         return dict(zip(missing, hashed, strict=True))
 
 
-def _service_user(session, service_role: Role, password: str, settings, hashed: str | None = None) -> str:
-    """The orchestration user in the ``service`` project (as DevStack makes Heat's): it holds no role on
-    any tenant's project and acts only through the trusts stack owners give it."""
+def _service_user(session, service_role: Role, password: str, settings, hashed: str | None = None,
+                  name: str = ORCHESTRATION_USER) -> str:
+    """A service's user in the ``service`` project (as DevStack makes Heat's and Glance's): it holds no role
+    on any tenant's project (the orchestration user acts only through the trusts stack owners give it)."""
     project = _ensure(session, Project, {"id": new_id(), "parent_id": "default", "tags": [], "options": {},
                                          "extra": {}, "description": "The cloud's services"},
                       name="service", domain_id="default")
-    user = _one(session, User, name=ORCHESTRATION_USER, domain_id="default")
+    user = _one(session, User, name=name, domain_id="default")
     if user is None:
-        user = User(id=new_id(), name=ORCHESTRATION_USER, domain_id="default", default_project_id=project.id,
+        user = User(id=new_id(), name=name, domain_id="default", default_project_id=project.id,
                     options={"ignore_password_expiry": True, "ignore_change_password_upon_first_use": True,
                              "ignore_lockout_failure_attempts": True}, extra={})
         session.add(user)

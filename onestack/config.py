@@ -97,6 +97,20 @@ class ImageImport:
 
 
 @dataclasses.dataclass
+class ImageSwiftStore:
+    """Glance's ``swift`` store: image data kept as objects of this cloud's Object Storage, in the account of
+    the image service's own user (``glance``, in the ``service`` project), as Glance's single-tenant swift
+    store keeps them (``swift_store_container``; images over ``large_object_size`` MiB go in segments of
+    ``large_object_chunk_size`` MiB, Glance's ``swift_store_large_object_size`` and ``_chunk_size``).
+    Off by default: the ``file`` store is then the only one."""
+
+    enabled: bool = False
+    container: str = "glance"
+    large_object_size: int = 5120
+    large_object_chunk_size: int = 200
+
+
+@dataclasses.dataclass
 class OrchestrationSettings:
     """Heat's fetching of templates named by URL (``template_url``, provider templates in a
     ``resource_registry``): http and https only, at most ``max_template_size`` bytes (Heat's option of that
@@ -285,6 +299,7 @@ class Settings:
     network: NetworkSettings = dataclasses.field(default_factory=NetworkSettings)
     compute: ComputeSettings = dataclasses.field(default_factory=ComputeSettings)
     image_import: ImageImport = dataclasses.field(default_factory=ImageImport)
+    image_swift_store: ImageSwiftStore = dataclasses.field(default_factory=ImageSwiftStore)
     orchestration: OrchestrationSettings = dataclasses.field(default_factory=OrchestrationSettings)
     metadata: MetadataSettings = dataclasses.field(default_factory=MetadataSettings)
     consoles: ConsoleSettings = dataclasses.field(default_factory=ConsoleSettings)
@@ -327,6 +342,7 @@ class Settings:
 
 
 SECTIONS = {"security_compliance": SecurityCompliance, "image_import": ImageImport, "network": NetworkSettings,
+            "image_swift_store": ImageSwiftStore,
             "orchestration": OrchestrationSettings,
             "compute": ComputeSettings, "metadata": MetadataSettings, "consoles": ConsoleSettings,
             "dashboard": DashboardSettings, "volume": VolumeSettings,

@@ -73,6 +73,8 @@ class Runtime:
         """The background work of this process: converging compute hosts, volume files, stacks and the
         network data plane."""
         self.compute.start()
+        if self.object_upkeep is not None:  # the controller: joined hosts leave the image store's sweep to it
+            self.image.start()
         self.compute_reconciler.start()
         self.power_sync.start()
         if self.volume_files is not None:

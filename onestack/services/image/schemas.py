@@ -27,8 +27,9 @@ CORE = {
     "tags": {"type": "array", "items": TAG, "maxItems": MAX_TAGS},
     "owner": {"type": ["null", "string"], "maxLength": 255},
 }
-# Glance keeps os_glance_* properties for itself (import progress and the like).
-RESERVED_PREFIX = "os_glance"
+# Glance keeps os_glance_* properties for itself (import progress and the like); onestack its os_onestack_*
+# ones (which stores hold the data, where its RBD copy is), which a client must not forge either.
+RESERVED_PREFIX = ("os_glance", "os_onestack_")
 # Glance computes these; a client may read them, never set them.
 READ_ONLY = frozenset({"status", "size", "virtual_size", "checksum", "os_hash_algo", "os_hash_value",
                        "created_at", "updated_at", "self", "file", "schema", "direct_url", "locations",

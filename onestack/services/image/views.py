@@ -19,7 +19,14 @@ if TYPE_CHECKING:
 # Glance keeps where data was staged to itself (it routes imports to that worker).
 # where an image's RBD copy is (``pool/id@snap``): the service's own bookkeeping, shown as a store only
 RBD_LOCATION = "os_onestack_rbd_location"
-HIDDEN = ("os_glance_stage_host", RBD_LOCATION)
+# the stores that hold the image's data (``file``, ``swift``), comma-separated; absent means ``file``
+STORES = "os_onestack_stores"
+HIDDEN = ("os_glance_stage_host", RBD_LOCATION, STORES)
+
+
+def stores_of(i: Image) -> list[str]:
+    named = (i.properties or {}).get(STORES)
+    return named.split(",") if named else ["file"]
 
 
 def stamp(value) -> str | None:
@@ -38,7 +45,8 @@ def image(i: Image) -> dict:
         "schema": "/v2/schemas/image",
     })
     if i.status == "active":
-        body["stores"] = "file,rbd" if (i.properties or {}).get(RBD_LOCATION) else "file"
+        rbd = ["rbd"] if (i.properties or {}).get(RBD_LOCATION) else []
+        body["stores"] = ",".join(stores_of(i) + rbd)
     return body
 
 

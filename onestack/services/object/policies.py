@@ -5,6 +5,12 @@ may do anything in it, set ACLs and account metadata; its ``reader``s may read i
 operates every account, a system-scoped reader reads every account.  Anyone else gets only what a
 container's ACLs grant: ``X-Container-Read`` reads objects (and lists the container if the grant is to
 a user or project, or to referrers together with ``.rlistings``), ``X-Container-Write`` writes objects.
+
+Service tokens (keystoneauth's ``reseller_prefix = AUTH_, SERVICE_`` with ``SERVICE_service_roles =
+service``): an account ``SERVICE_<project_id>`` holds data a service keeps for the project's users.  The
+user's roles on the project count there only when the request also carries an ``X-Service-Token`` whose
+roles include ``service``, so the user alone can neither read nor change it, and neither can the service
+alone (its token is not the project's).
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from onestack.http.context import Context
 from onestack.http.errors import Forbidden, Unauthorized
 
 RESELLER_PREFIX = "AUTH_"
+SERVICE_PREFIX = "SERVICE_"
+SERVICE_ROLES = frozenset({"service"})
 OPERATOR_ROLES = frozenset({"admin", "member"})
 READER_ROLES = frozenset({"reader"})
 RESELLER_ADMIN = "ResellerAdmin"
@@ -31,19 +39,25 @@ class Grant:
 
 
 def project_of(account: str) -> str | None:
-    return account[len(RESELLER_PREFIX):] if account.startswith(RESELLER_PREFIX) else None
+    for prefix in (RESELLER_PREFIX, SERVICE_PREFIX):
+        if account.startswith(prefix):
+            return account[len(prefix):]
+    return None
 
 
 def is_reseller(ctx: Context | None) -> bool:
     return ctx is not None and RESELLER_ADMIN.lower() in {r.lower() for r in ctx.roles}
 
 
-def grant(ctx: Context | None, account: str) -> Grant:
+def grant(ctx: Context | None, account: str, service_roles: frozenset[str] = frozenset()) -> Grant:
+    """``service_roles``: the roles of the request's ``X-Service-Token`` (none without one)."""
     if ctx is None:
         return Grant()
     roles = {r.lower() for r in ctx.roles}
     if is_reseller(ctx):
         return Grant(owner=True, reader=True)
+    if account.startswith(SERVICE_PREFIX) and not service_roles & SERVICE_ROLES:
+        return Grant()  # a service's account: the user's roles count only beside a service token
     if ctx.project_id is not None and ctx.project_id == project_of(account):
         if roles & OPERATOR_ROLES:
             return Grant(owner=True, reader=True)
@@ -112,10 +126,10 @@ def deny(ctx: Context | None) -> Exception:
 
 
 def authorize(ctx: Context | None, account: str, action: str, container_meta: dict | None = None,
-              referrer: str | None = None) -> Grant:
+              referrer: str | None = None, service_roles: frozenset[str] = frozenset()) -> Grant:
     """The one check: ``action`` is ``read`` or ``list`` (GET/HEAD), ``write`` (object changes) or ``own``
     (account and container changes, ACLs).  Returns the caller's grant; raises 401/403 when refused."""
-    held = grant(ctx, account)
+    held = grant(ctx, account, service_roles)
     if held.owner or (held.reader and action in ("read", "list")):
         return held
     meta = container_meta or {}

@@ -21,7 +21,8 @@ def _octet_stream(call: Call) -> None:
 
 def upload(call: Call) -> Reply:
     _octet_stream(call)
-    images(call).upload(call.ctx, call.path["image_id"], call.chunks())
+    # Glance's multi-store header names the store the data goes to (the default store without it)
+    images(call).upload(call.ctx, call.path["image_id"], call.chunks(), call.headers.get("x-image-meta-store"))
     return Reply(status=204)
 
 
@@ -48,7 +49,7 @@ def download(call: Call) -> Response:
     else:
         headers["Content-MD5"] = image.checksum
     headers["Content-Length"] = str(end - start + 1)
-    return StreamingResponse(svc.read_data(image.id, start, end), status_code=code, headers=headers)
+    return StreamingResponse(svc.read_data(image, start, end), status_code=code, headers=headers)
 
 
 class RangeNotSatisfiable(APIError):

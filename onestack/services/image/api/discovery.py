@@ -69,6 +69,9 @@ def members_schema(call: Call) -> dict:
 def stores(call: Call) -> dict:
     authorize(call.ctx, "get_images")  # for authenticated callers only
     found = [{"id": "file", "description": "Files in the cloud's data dir", "default": True}]
+    if call.runtime.image.swift is not None:
+        found.append({"id": "swift", "description": "Objects of the cloud's Object Storage (Glance's swift "
+                                                    "store layout)"})
     if call.runtime.image.rbd is not None:
         found.append({"id": "rbd", "description": "Raw images copied into the Ceph cluster's images pool "
                                                   "(for RBD volumes to clone)"})

@@ -18,7 +18,8 @@ def info_import(call: Call) -> dict:
 
 def import_image(call: Call) -> Reply:
     request_id = call.request.scope.get("onestack.request_id")
-    images(call).import_image(call.ctx, call.path["image_id"], call.body, request_id)
+    images(call).import_image(call.ctx, call.path["image_id"], call.body, request_id,
+                              call.headers.get("x-image-meta-store"))
     return Reply(status=202)
 
 

@@ -8,8 +8,11 @@ image proxy and snapshots use inside their own transactions.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 from sqlalchemy import or_, select, true, update
 from sqlalchemy.orm import Session
@@ -19,7 +22,14 @@ from onestack.db.engine import Database
 from onestack.drivers.rbdimages import RBDImages
 from onestack.drivers.volumerbd import Ceph, CephError
 from onestack.http.context import Context
-from onestack.http.errors import BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge
+from onestack.http.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
 from onestack.http.jsonbody import validate
 from onestack.http.listing import apply_sort, count_param, seek, sort_params
 from onestack.http.times import time_filters
@@ -40,8 +50,9 @@ from onestack.services.image.service.imports import (
 from onestack.services.image.service.inspect import inspect
 from onestack.services.image.service.metadefs import Metadefs
 from onestack.services.image.service.quotas import LimitLookup, Quotas
+from onestack.services.image.service.swift import ID_LENGTH, SwiftImages, SwiftStoreError
 from onestack.services.image.service.webdownload import check as check_uri
-from onestack.services.image.views import RBD_LOCATION
+from onestack.services.image.views import RBD_LOCATION, STORES, stores_of
 
 LOG = logging.getLogger("onestack.image")
 SORTABLE = {k: k for k in ("name", "status", "container_format", "disk_format", "size", "id", "created_at",
@@ -67,8 +78,20 @@ class ImageService:
         if settings.ceph.conf and settings.ceph.image_store:
             ceph = settings.ceph
             self.rbd = RBDImages(Ceph(ceph.conf, ceph.client, ceph.keyring, ceph.timeout), ceph.pools["images"])
+        # Glance's swift store, when enabled: image data as objects of this cloud's Object Storage.
+        self.swift: SwiftImages | None = None
+        if settings.image_swift_store.enabled:
+            self.swift = SwiftImages(f"{settings.base_url}/identity", settings.region, settings.image_swift_store)
+        # images whose data this process is putting into the swift store (the sweep leaves them alone)
+        self._placing: set[str] = set()
+        self._placing_lock = threading.Lock()
+        # the sweep removes only what was written before this process started: an upload of another process
+        # (a worker, started later) is newer
+        self.started = time.time()
+        self._fetch_lock = threading.Lock()
         self.importer = Importer(db, self.store, self.staging, self.quotas, settings.image_import,
-                                 on_active=self.copy_to_rbd)
+                                 on_active=self.copy_to_rbd, place=self.place, placed=self.placed,
+                                 copy=self.copy_between_stores)
         self.metadefs = Metadefs(db)
 
     # -- visibility ------------------------------------------------------------
@@ -277,7 +300,8 @@ class ImageService:
             return
         with self.db.read() as session:
             image = session.get(Image, image_id)
-            if image is None or image.status != "active" or image.disk_format != "raw":
+            if image is None or image.status != "active" or image.disk_format != "raw" or \
+                    "file" not in stores_of(image):
                 return
         try:
             self.rbd.put(image_id, self.store.path(image_id))
@@ -290,6 +314,122 @@ class ImageService:
                 set_properties(image, **{RBD_LOCATION: self.rbd.location(image_id)})
         if image is None:
             self.delete_rbd_copy(image_id)
+
+    # -- stores ----------------------------------------------------------------------
+    def store_names(self) -> list[str]:
+        """The stores data may be put in (``/v2/info/stores`` lists them, with ``rbd`` when it is on)."""
+        return ["file", "swift"] if self.swift is not None else ["file"]
+
+    def place(self, image_id: str, stores: list[str]) -> None:
+        """Before an image is published: its whole, inspected file also into the other stores asked for."""
+        if "swift" not in stores:
+            return
+        if self.swift is None:
+            raise SwiftStoreError("the swift store is not enabled")
+        with self._placing_lock:
+            self._placing.add(image_id)
+        self.swift.put(image_id, self.store.path(image_id))
+
+    def placed(self, image_id: str, stores: list[str] | None) -> None:
+        """After the row said where the data is (``stores``; None: it did not): the file goes when the file
+        store is not among them."""
+        with self._placing_lock:
+            self._placing.discard(image_id)
+        if stores is not None and "file" not in stores:
+            self.store.delete(image_id)
+
+    def delete_swift_copy(self, image_id: str) -> None:
+        """The image's objects, after its row went; a failure is left to the next sweep."""
+        if self.swift is None:
+            return
+        try:
+            self.swift.delete(image_id)
+        except SwiftStoreError as exc:
+            LOG.warning("image %s: its objects in the swift store stay until the next sweep: %s", image_id, exc)
+
+    def copy_between_stores(self, image_id: str, stores: list[str]) -> list[str]:
+        """copy-image's work: the active image's data into ``stores`` from a store that holds it; returns
+        every store that holds it now. A failure leaves the image as it was."""
+        with self.db.read() as session:
+            image = session.get(Image, image_id)
+            held = stores_of(image) if image is not None else []
+        if not held:
+            raise NotFound(f"Image {image_id} was deleted during the copy.")
+        wrote_file = False
+        try:
+            if "file" in stores and "file" not in held:
+                if self.swift is None:
+                    raise SwiftStoreError("the swift store is not enabled")
+                self.store.write(image_id, self.swift.read(image_id), 1 << 62)
+                wrote_file = True
+            if "swift" in stores and "swift" not in held:
+                self.place(image_id, ["swift"])
+        except BaseException:
+            if wrote_file:
+                self.store.delete(image_id)
+            raise
+        return [name for name in self.store_names() if name in held or name in stores]
+
+    def local_copy(self, image_id: str) -> Path | None:
+        """Where the image's data is on this machine (compute builds guests from files): the file store's
+        file, or, for an image only in the swift store, a copy fetched into the file store first (durably, as
+        any write there). The copy is a cache: its image's stores do not name ``file``, so the next start
+        removes it (a guest keeps its own base copy of the image)."""
+        path = self.store.path(image_id)
+        if path.exists() or self.swift is None:
+            return path if path.exists() else None
+        with self._fetch_lock:  # one fetch at a time: two would share the partial file
+            if path.exists():
+                return path
+            with self.db.read() as session:
+                image = session.get(Image, image_id)
+                if image is None or image.status not in ("active", "deactivated") or \
+                        "swift" not in stores_of(image):
+                    return None
+            try:
+                self.store.write(image_id, self.swift.read(image_id), 1 << 62)
+            except (SwiftStoreError, OSError) as exc:
+                LOG.warning("image %s could not be fetched from the swift store: %s", image_id, exc)
+                return None
+        return path
+
+    def _read_swift(self, image_id: str, start: int, end: int) -> Iterator[bytes]:
+        if self.swift is None:
+            raise ServiceUnavailable(f"Image {image_id} is in the swift store, which is not enabled.")
+        return self.swift.read(image_id, start, end)
+
+    def start(self) -> None:
+        """Background work at start-up: the swift store's sweep, once Object Storage answers."""
+        if self.swift is not None:
+            threading.Thread(target=self._sweep_swift, name="image-swift-sweep", daemon=True).start()
+
+    def _sweep_swift(self, attempts: int = 60) -> None:
+        """Remove the objects of images the swift store does not hold by their rows (a cut upload or copy,
+        a delete that could not finish). The server may still be starting: it is tried again for a while."""
+        for _ in range(attempts):
+            try:
+                self.sweep_swift()
+                return
+            except SwiftStoreError as exc:
+                LOG.info("the swift store's sweep waits for Object Storage: %s", exc)
+                time.sleep(2.0)
+        LOG.error("the swift store's sweep gave up: Object Storage did not answer")
+
+    def sweep_swift(self) -> list[str]:
+        assert self.swift is not None
+        listed = self.swift.listing()  # listed before the rows are read: a later upload is not in it
+        with self.db.read() as session:
+            keep = {image.id for image in session.scalars(select(Image).where(
+                Image.status.in_(("active", "deactivated")))) if "swift" in stores_of(image)}
+        with self._placing_lock:
+            keep |= self._placing
+        # an image with any object written since this process started is being written now: left alone
+        keep |= {name[:ID_LENGTH] for name, written in listed if written >= self.started - 1.0}
+        gone = sorted({name[:ID_LENGTH] for name, _ in listed} - keep)
+        for image_id in gone:
+            LOG.info("removed leftover objects of image %s from the swift store", image_id)
+            self.swift.delete(image_id)
+        return gone
 
     # -- the image API's transactions ---------------------------------------------
     def create_image(self, ctx: Context, body: dict) -> Image:
@@ -355,6 +495,7 @@ class ImageService:
         self.store.delete(image_id)
         self.staging.delete(image_id)
         self.delete_rbd_copy(image_id)
+        self.delete_swift_copy(image_id)
 
     def _change_tags(self, ctx: Context, image_id: str, change: Callable[[list], list]) -> None:
         with self.db.write() as session:
@@ -395,13 +536,17 @@ class ImageService:
         with self.db.read() as session:
             return self.quotas.report(session, project_id)
 
-    def upload(self, ctx: Context, image_id: str, chunks: Iterable[bytes]) -> None:
-        """PUT /file: claim the image, write the data durably, inspect it, publish it."""
+    def upload(self, ctx: Context, image_id: str, chunks: Iterable[bytes], store: str | None = None) -> None:
+        """PUT /file: claim the image, write the data durably, inspect it, put it in the store asked for
+        (``X-Image-Meta-Store``), publish it."""
+        target = store or "file"
+        if target not in self.store_names():
+            raise BadRequest(f"Store for identifier {target} not found")
         with self.db.write() as session:
             image, allowed = self.begin_upload(session, ctx, image_id)
             disk_format = image.disk_format
         written = _receive(self.store, image_id, chunks, allowed, self.abort_upload)
-        self.finish_upload(image_id, disk_format, written)
+        self.finish_upload(image_id, disk_format, written, [target])
         self.copy_to_rbd(image_id)
 
     def stage(self, ctx: Context, image_id: str, chunks: Iterable[bytes]) -> None:
@@ -419,12 +564,15 @@ class ImageService:
             raise Forbidden("The requested image has been deactivated. Image data download is forbidden.")
         return image
 
-    def read_data(self, image_id: str, start: int, end: int) -> Iterator[bytes]:
-        return self.store.read(image_id, start, end)
+    def read_data(self, image: Image, start: int, end: int) -> Iterator[bytes]:
+        if "file" in stores_of(image):
+            return self.store.read(image.id, start, end)
+        return self._read_swift(image.id, start, end)
 
-    def import_image(self, ctx: Context, image_id: str, body: dict, request_id: str | None) -> None:
+    def import_image(self, ctx: Context, image_id: str, body: dict, request_id: str | None,
+                     store: str | None = None) -> None:
         with self.db.write() as session:
-            task = self.start_import(session, ctx, image_id, body, request_id)
+            task = self.start_import(session, ctx, image_id, body, request_id, store)
         if task is not None:
             self.importer.submit(task.id)
 
@@ -466,19 +614,39 @@ class ImageService:
             raise Conflict(f"Image status transition from {image.status} to saving is not allowed")
         return image, left
 
-    def finish_upload(self, image_id: str, disk_format: str | None, written) -> None:
-        """Inspect the stored data, then publish it; on any refusal the data goes and the image is queued."""
+    def finish_upload(self, image_id: str, disk_format: str | None, written, stores: list[str] | None = None) -> None:
+        """Inspect the stored data, put it in its stores, then publish it; on any refusal the data goes and
+        the image is queued."""
+        stores = stores or ["file"]
         try:
             virtual_size = inspect(self.store.path(image_id), disk_format)
         except BadRequest:
             self.abort_upload(image_id)
             raise
-        with self.db.write() as session:
-            image = session.get(Image, image_id)
-            if image is None:  # deleted while its data was arriving
-                self.store.delete(image_id)
-                raise NotFound(f"Image {image_id} was deleted during the upload.")
-            image.publish(written.size, written.md5, written.sha512, virtual_size)
+        published = None
+        try:
+            self.place(image_id, stores)
+            with self.db.write() as session:
+                image = session.get(Image, image_id)
+                if image is None:  # deleted while its data was arriving
+                    self.store.delete(image_id)
+                    self.delete_swift_copy(image_id)
+                    raise NotFound(f"Image {image_id} was deleted during the upload.")
+                image.publish(written.size, written.md5, written.sha512, virtual_size)
+                if stores != ["file"]:
+                    set_properties(image, **{STORES: ",".join(stores)})
+            published = stores
+        except BaseException as exc:
+            # nothing of a refused or failed publication stays: the file, the objects, the claim
+            self.abort_upload(image_id)
+            if "swift" in stores:
+                self.delete_swift_copy(image_id)
+            if isinstance(exc, SwiftStoreError):
+                raise ServiceUnavailable(f"Image {image_id} could not be stored in the swift store: {exc}") \
+                    from None
+            raise
+        finally:
+            self.placed(image_id, published)
 
     def abort_upload(self, image_id: str) -> None:
         self.store.delete(image_id)
@@ -515,7 +683,7 @@ class ImageService:
                             .values(status="queued", size=None))
 
     def start_import(self, session: Session, ctx: Context, image_id: str, body: dict,
-                     request_id: str | None) -> ImageTask | None:
+                     request_id: str | None, store: str | None = None) -> ImageTask | None:
         """Check the request as Glance does and lock the image for one import task (None: nothing to do)."""
         method = body["method"]
         name = method["name"]
@@ -532,23 +700,30 @@ class ImageService:
         if LOCK in (image.properties or {}):
             raise Conflict(f"New operation on image '{image_id}' is not permitted as prior operation is still "
                            "in progress")
-        stores = body.get("stores") or [self.store.name]
-        unknown = [s for s in stores if s != self.store.name]
+        stores = list(body.get("stores") or ([store] if store else [self.store.name]))
+        if body.get("all_stores"):
+            stores = self.store_names()
+        unknown = [s for s in stores if s not in self.store_names()]
         if unknown:
             raise Conflict(f"Unknown store(s): {', '.join(unknown)}")
         if name == "copy-image":
-            # The one store already holds the data: Glance's answers for a store that has the image.
-            if body.get("all_stores"):
-                return None
-            raise BadRequest(f"Image is already present at store '{self.store.name}'")
+            held = stores_of(image)
+            missing = [s for s in stores if s not in held]
+            if body.get("all_stores") and not missing:
+                return None  # every store holds it already: Glance answers 202 and does nothing
+            present = [s for s in stores if s in held]
+            if present and not body.get("all_stores"):
+                raise BadRequest(f"Image is already present at store '{present[0]}'")
+            stores = missing
         if name == "web-download":
             if not isinstance(method.get("uri"), str):
                 raise BadRequest("The web-download method needs a 'uri'.")
             check_uri(method["uri"], self.import_rules)
-        elif not self.staging.path(image_id).exists():
+        elif name == "glance-direct" and not self.staging.path(image_id).exists():
             raise Conflict("Image needs to be staged before 'glance-direct' method can be used")
+        # a copy leaves the image active (readable from the stores that hold it) while it runs, as in Glance
         claimed = session.execute(update(Image).where(Image.id == image_id, Image.status == wanted)
-                                  .values(status="importing"))
+                                  .values(status="active" if name == "copy-image" else "importing"))
         if claimed.rowcount != 1:
             raise Conflict(f"Image {image_id} changed status during the request.")
         task = ImageTask(id=str(uuid.uuid4()), type="api_image_import", status="pending", owner=ctx.project_id,
@@ -603,10 +778,15 @@ class ImageService:
                 LOG.warning("image %s: interrupted import failed", image.id)
                 fail_import(image, self.store.name, "uploading" if staged else "queued")
             for image in session.scalars(select(Image).where(Image.status.in_(("active", "deactivated")))):
-                if not self.store.path(image.id).exists():
+                if LOCK in (image.properties or {}):  # a copy-image cut short: the image stays as it was
+                    LOG.warning("image %s: interrupted copy failed", image.id)
+                    failed = (image.properties or {}).get(IMPORTING) or ""
+                    set_properties(image, **{LOCK: None, IMPORTING: "", FAILED: failed})
+                if "file" in stores_of(image) and not self.store.path(image.id).exists():
                     LOG.error("image %s lost its data: marked killed", image.id)
                     image.status = "killed"
-            published = set(session.scalars(select(Image.id).where(Image.status.in_(("active", "deactivated")))))
+            published = {image.id for image in session.scalars(select(Image).where(
+                Image.status.in_(("active", "deactivated")))) if "file" in stores_of(image)}
             staged_for = set(session.scalars(select(Image.id).where(Image.status == "uploading")))
         # Only a published image owns data in the store: a crash between the data's rename into place and the
         # row's turn to active leaves whole data beside a row now back to queued, whose client was never told

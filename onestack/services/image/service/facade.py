@@ -61,8 +61,8 @@ class ImageFacade:
             return [_info(i) for i in session.scalars(select(Image).where(Image.owner == project_id))]
 
     def file_path(self, image_id: str) -> str | None:
-        path = self.service.store.path(image_id)
-        return str(path) if path.exists() else None
+        path = self.service.local_copy(image_id)
+        return str(path) if path is not None else None
 
     def rbd_location(self, image_id: str) -> str | None:
         with self.db.read() as session:
@@ -92,6 +92,7 @@ class ImageFacade:
         self.service.store.delete(image_id)
         self.service.staging.delete(image_id)
         self.service.delete_rbd_copy(image_id)
+        self.service.delete_swift_copy(image_id)
 
     def purge(self, image_id: str) -> None:
         with self.db.write() as session:

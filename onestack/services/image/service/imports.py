@@ -22,6 +22,7 @@ from onestack.services.image.service.files import FileStore
 from onestack.services.image.service.inspect import inspect
 from onestack.services.image.service.quotas import Quotas
 from onestack.services.image.service.webdownload import download
+from onestack.services.image.views import STORES
 
 LOG = logging.getLogger("onestack.image.import")
 TASK_TTL = datetime.timedelta(hours=48)  # Glance's task_time_to_live
@@ -64,7 +65,10 @@ def requested_method(task: ImageTask) -> dict:
 
 class Importer:
     def __init__(self, db: Database, store: FileStore, staging: FileStore, quotas: Quotas, rules: ImageImport,
-                 on_active: Callable[[str], None] | None = None):
+                 on_active: Callable[[str], None] | None = None,
+                 place: Callable[[str, list[str]], None] | None = None,
+                 placed: Callable[[str, list[str] | None], None] | None = None,
+                 copy: Callable[[str, list[str]], list[str]] | None = None):
         self.db = db
         self.store = store
         self.staging = staging
@@ -72,6 +76,10 @@ class Importer:
         self.rules = rules
         # told when an import made an image active (the copy into the RBD store)
         self.on_active = on_active
+        # the other stores (swift): put an inspected file there before publishing, settle after, copy-image
+        self.place = place or (lambda image_id, stores: None)
+        self.placed = placed or (lambda image_id, stores: None)
+        self.copy = copy
 
     def submit(self, task_id: str) -> None:
         # A daemon thread: stopping the server never waits for a download; reconcile settles what it cut.
@@ -85,25 +93,68 @@ class Importer:
                 task.status = "processing"
                 image_id, owner, disk_format = image.id, image.owner, image.disk_format
                 method = requested_method(task)
+                stores = list((task.input or {}).get("backend") or ["file"])
                 allowed = self.quotas.bytes_left(session, owner) + (image.size or 0)
-            written = self.store.write(image_id, self._source(image_id, method), allowed)
-            virtual_size = inspect(self.store.path(image_id), disk_format)
         except Exception as exc:  # any failure is the task's outcome, reported to the client through it
             LOG.info("import task %s failed: %s", task_id, exc)
             self._failed(task_id, getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
             return
-        with self.db.write() as session:
-            task, image = session.get(ImageTask, task_id), session.get(Image, image_id)
-            if image is None:  # deleted while importing
-                self.store.delete(image_id)
-                finish_task(task, "failure", f"Image {image_id} was deleted during the import.")
-            else:
-                image.publish(written.size, written.md5, written.sha512, virtual_size)
-                set_properties(image, **{LOCK: None, IMPORTING: ""})
-                finish_task(task, "success", result={"image_id": image_id})
+        if method["name"] == "copy-image":
+            self._copy(task_id, image_id, stores)
+            return
+        published = None
+        try:
+            try:
+                written = self.store.write(image_id, self._source(image_id, method), allowed)
+                virtual_size = inspect(self.store.path(image_id), disk_format)
+                self.place(image_id, stores)
+            except Exception as exc:  # any failure is the task's outcome, reported to the client through it
+                LOG.info("import task %s failed: %s", task_id, exc)
+                self._failed(task_id, getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
+                return
+            with self.db.write() as session:
+                task, image = session.get(ImageTask, task_id), session.get(Image, image_id)
+                if image is None:  # deleted while importing
+                    self.store.delete(image_id)
+                    finish_task(task, "failure", f"Image {image_id} was deleted during the import.")
+                else:
+                    image.publish(written.size, written.md5, written.sha512, virtual_size)
+                    set_properties(image, **{LOCK: None, IMPORTING: "",
+                                             STORES: None if stores == ["file"] else ",".join(stores)})
+                    finish_task(task, "success", result={"image_id": image_id})
+                    published = stores
+        finally:
+            self.placed(image_id, published)
         self.staging.delete(image_id)
         if image is not None and self.on_active is not None:
             self.on_active(image_id)
+
+    def _copy(self, task_id: str, image_id: str, stores: list[str]) -> None:
+        """copy-image: the active image's data into more stores; it stays active and readable throughout."""
+        held = None
+        try:
+            try:
+                if self.copy is None:
+                    raise RuntimeError("copy-image has no other store to copy to")
+                held = self.copy(image_id, stores)
+            except Exception as exc:
+                LOG.info("copy task %s failed: %s", task_id, exc)
+                with self.db.write() as session:
+                    task, image = session.get(ImageTask, task_id), session.get(Image, image_id)
+                    finish_task(task, "failure", getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
+                    if image is not None:
+                        set_properties(image, **{LOCK: None, IMPORTING: "", FAILED: ",".join(stores)})
+                return
+            with self.db.write() as session:
+                task, image = session.get(ImageTask, task_id), session.get(Image, image_id)
+                if image is None:
+                    finish_task(task, "failure", f"Image {image_id} was deleted during the copy.")
+                    held = None
+                else:
+                    set_properties(image, **{LOCK: None, IMPORTING: "", STORES: ",".join(held)})
+                    finish_task(task, "success", result={"image_id": image_id})
+        finally:
+            self.placed(image_id, held)
 
     def _source(self, image_id: str, method: dict) -> Iterator[bytes]:
         if method["name"] == "glance-direct":
@@ -116,7 +167,11 @@ class Importer:
             finish_task(task, "failure", message)
             image_id = task.image_id
             image = session.get(Image, image_id)
+            published = image is not None and image.status in ("active", "deactivated")
             if image is not None and image.status == "importing":
                 fail_import(image, self.store.name)
-        self.store.delete(image_id)
-        self.staging.delete(image_id)
+            elif published:  # a copy-image that failed before it began: the image keeps its data
+                set_properties(image, **{LOCK: None, IMPORTING: ""})
+        if not published:
+            self.store.delete(image_id)
+            self.staging.delete(image_id)

@@ -25,7 +25,7 @@ class Swift:
     """The call, the service, the path's account/container/object and the caller (None: no token)."""
 
     __slots__ = ("call", "svc", "version", "account", "container", "obj", "path", "trans_id", "temp_url", "_ctx",
-                 "_authenticated")
+                 "_authenticated", "_service_roles")
 
     def __init__(self, call: Call, version: str, account: str, container: str | None, obj: str | None):
         self.call = call
@@ -36,6 +36,7 @@ class Swift:
         self.temp_url = ""  # "account" or "container": the request is let in by a temp URL under that key
         self._ctx: Context | None = None
         self._authenticated = False
+        self._service_roles: frozenset[str] | None = None
 
     @staticmethod
     def trans_id_of(request: Request) -> str:
@@ -105,6 +106,23 @@ class Swift:
                     self._ctx = None
         return self._ctx
 
+    @property
+    def service_roles(self) -> frozenset[str]:
+        """The roles of the ``X-Service-Token`` (none without one, or when it is not valid), read only for
+        a ``SERVICE_`` account, the one place they count."""
+        if self._service_roles is None:
+            self._service_roles = frozenset()
+            token = self.headers.get("x-service-token")
+            if token:
+                try:
+                    self._service_roles = frozenset(r.lower() for r in self.call.runtime.authenticate(token).roles)
+                except errors.Unauthorized:
+                    pass
+        return self._service_roles
+
+    def _service_roles_for(self, account: str) -> frozenset[str]:
+        return self.service_roles if account.startswith(policies.SERVICE_PREFIX) else frozenset()
+
     def accept_temp_url(self) -> None:
         """Let the request in by its temp URL (the signature checked against the account's and container's
         keys), or answer 401."""
@@ -138,13 +156,14 @@ class Swift:
                     self.temp_url == "account" and action == "read" and self.method in ("GET", "HEAD"))):
                 return policies.Grant()
             raise tempurl.Invalid()
-        held = policies.grant(self.ctx, account)
+        service_roles = self._service_roles_for(account)
+        held = policies.grant(self.ctx, account, service_roles)
         if held.owner or (held.reader and action in ("read", "list")):
             return held
         container = container or self.container
         found = self.svc.find_container(account, container) if container else None
         granted = policies.authorize(self.ctx, account, action, found.meta if found else None,
-                                     self.headers.get("referer"))
+                                     self.headers.get("referer"), service_roles)
         archive = versions.mode(found) if found is not None and action == "write" else None
         if archive is not None:  # a write that archives a version writes there too
             self.authorize("write", account, archive[1])
