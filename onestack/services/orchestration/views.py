@@ -184,6 +184,10 @@ def deployed_config(deployment, config) -> dict:
     values = deployment.input_values or {}
     inputs = [{**i, "value": values.get(i.get("name"), i.get("default"))} if isinstance(i, dict) else i
               for i in config.inputs or []]
+    # Values the config does not declare (the deploy_* ones a stack adds: where to signal) are inputs too,
+    # as Heat's derived config lists them.
+    declared = {i.get("name") for i in inputs if isinstance(i, dict)}
+    inputs += [{"name": k, "type": "String", "value": v} for k, v in values.items() if k not in declared]
     return {"id": deployment.id, "name": config.name, "group": config.group, "config": config.config,
             "inputs": inputs, "outputs": config.outputs or [], "options": config.options or {},
             "creation_time": when(config.created_at), "updated_time": when(deployment.updated_at)}

@@ -16,16 +16,28 @@ from typing import Any
 import yaml
 
 from onestack.services.orchestration.service.cloud import CloudError
+from onestack.services.orchestration.service.resources import swiftsignal
 from onestack.services.orchestration.service.resources.base import (
     Handle,
     Prop,
+    PropertyError,
     ResourceFailure,
     ResourceType,
+    apply_schema,
     gone,
     ignore_missing,
 )
 
 UNGROUPED = "Heat::Ungrouped"
+# Heat's signal transports.  CFN_SIGNAL needs a CloudFormation API, ZAQAR_SIGNAL a messaging service:
+# onestack serves neither, so both are refused by name (a 400 saying why), never silently ignored.
+TRANSPORTS = ("CFN_SIGNAL", "TEMP_URL_SIGNAL", "HEAT_SIGNAL", "ZAQAR_SIGNAL", "NO_SIGNAL")
+REFUSED_TRANSPORTS = {
+    "CFN_SIGNAL": "it needs Heat's CloudFormation-compatible API (heat-api-cfn), which this cloud does not "
+                  "serve; use TEMP_URL_SIGNAL or HEAT_SIGNAL",
+    "ZAQAR_SIGNAL": "it needs a messaging service (Zaqar), which this cloud does not have; use "
+                    "TEMP_URL_SIGNAL or HEAT_SIGNAL",
+}
 
 
 def config_content(h: Handle, value: str) -> str:
@@ -293,9 +305,12 @@ class SoftwareDeployment(ResourceType):
                         schema=Prop("string", allowed=("CREATE", "UPDATE", "DELETE", "SUSPEND", "RESUME"))),
         "name": Prop("string", "Name of the derived config associated with this deployment."),
         "signal_transport": Prop("string", "How the server should signal to heat with the deployment output "
-                                 "values (onestack: NO_SIGNAL, or HEAT_SIGNAL: a signal to this resource or "
-                                 "the deployment's status set through the API).", default="NO_SIGNAL",
-                                 allowed=("NO_SIGNAL", "HEAT_SIGNAL")),
+                                 "values. TEMP_URL_SIGNAL will create a Swift TempURL to be signaled via HTTP "
+                                 "PUT. HEAT_SIGNAL will allow calls to the Heat API resource-signal (onestack: "
+                                 "with the deploy_signal_token input as X-Auth-Token). ZAQAR_SIGNAL needs a "
+                                 "messaging service, which this cloud does not have. NO_SIGNAL will result in "
+                                 "the resource going to the COMPLETE state without waiting for any signal.",
+                                 default="NO_SIGNAL", allowed=TRANSPORTS),
     }
     attributes = {"deploy_stdout": "Captured stdout from the configuration execution.",
                   "deploy_stderr": "Captured stderr from the configuration execution.",
@@ -325,18 +340,75 @@ class SoftwareDeployment(ResourceType):
         h.data["own_config"] = made["id"]
         return made["id"]
 
+    @classmethod
+    def schema_apply(cls, values, path: str) -> dict:
+        out = apply_schema(cls.properties, values, path)
+        transport = out.get("signal_transport") if isinstance(out, dict) else None
+        if transport in REFUSED_TRANSPORTS:
+            raise PropertyError(f"{path}.signal_transport",
+                                f"{transport} is not supported by this cloud: {REFUSED_TRANSPORTS[transport]}")
+        return out
+
+    def _signal_inputs(self, h: Handle, server_id: str, action: str) -> dict:
+        """The ``deploy_*`` inputs Heat adds for the agent: what is deployed, and where and how to report."""
+        transport = h.properties["signal_transport"]
+        inputs = {"deploy_server_id": server_id, "deploy_action": action,
+                  "deploy_stack_id": f"{h.stack.name}/{h.stack.id}", "deploy_resource_name": h.name,
+                  "deploy_signal_transport": transport}
+        if transport == "TEMP_URL_SIGNAL":
+            name = h.physical_name()
+            h.data["signal_url"] = swiftsignal.make_signal_object(h, name, name)
+            inputs.update(deploy_signal_id=h.data["signal_url"], deploy_signal_verb="PUT")
+        elif transport == "HEAT_SIGNAL":
+            # onestack's resource signal takes the resource's own secret as X-Auth-Token (as a wait
+            # condition handle's token): the agent needs no Keystone user of its own.
+            token = h.data.setdefault("signal_token", secrets.token_urlsafe(32))
+            inputs.update(deploy_signal_id=(f"{h.signal_base}/orchestration/v1/{h.stack.project_id}/stacks/"
+                                            f"{h.stack.name}/{h.stack.id}/resources/{h.name}/signal"),
+                          deploy_signal_verb="POST", deploy_signal_token=token,
+                          deploy_project_id=h.stack.project_id)
+        return inputs
+
+    def _reports_before(self, h: Handle, action: str) -> None:
+        """TEMP_URL_SIGNAL: how many bodies the object already holds, so the action waits for a new one."""
+        if h.properties["signal_transport"] == "TEMP_URL_SIGNAL":
+            name = h.physical_name()
+            h.data["reports_before"] = {"action": action,
+                                        "count": len(swiftsignal.read_signals(h, name, name))}
+
     def create(self, h: Handle) -> None:
         waits = self._waits(h, "CREATE")
         h.data["signal_action"] = "CREATE"
-        body = {"config_id": self._config(h), "server_id": self._server(h), "action": "CREATE",
-                "input_values": h.properties.get("input_values") or {},
+        server = self._server(h)
+        inputs = {**(h.properties.get("input_values") or {}), **self._signal_inputs(h, server, "CREATE")}
+        if "reports_before" not in h.data:
+            self._reports_before(h, "CREATE")
+        body = {"config_id": self._config(h), "server_id": server, "action": "CREATE",
+                "input_values": inputs,
                 "status": "IN_PROGRESS" if waits else "COMPLETE",
                 "status_reason": "Deploy data available" if waits else "Not waiting for outputs signal"}
         h.physical_id = h.cloud.post("orchestration", "/software_deployments", body)["software_deployment"]["id"]
 
+    def _object_report(self, h: Handle, action: str) -> None:
+        """TEMP_URL_SIGNAL: a body PUT since the action began is the agent's report, taken as a signal."""
+        name = h.physical_name()
+        bodies = swiftsignal.read_signals(h, name, name)
+        before = h.data.get("reports_before") or {}
+        if before.get("action") == action and len(bodies) > before.get("count", 0) and not any(
+                s.get("action") == action for s in h.data.get("signals", [])):
+            try:
+                report = json.loads(bodies[-1]) if bodies[-1].strip() else {}
+            except ValueError:
+                raise ResourceFailure(f"Failed to parse JSON data: {bodies[-1][:200]}", "Error") from None
+            if not isinstance(report, dict):
+                raise ResourceFailure(f"Failed to parse JSON data: {bodies[-1][:200]}", "Error")
+            h.data["signals"] = [*h.data.get("signals", []), {**report, "action": action}]
+
     def _done(self, h: Handle, action: str) -> bool:
         if not self._waits(h, action):
             return True
+        if h.properties["signal_transport"] == "TEMP_URL_SIGNAL":
+            self._object_report(h, action)
         signals = [s for s in h.data.get("signals", []) if s.get("action") == action]
         if signals:  # the agent's report, through the resource's signal
             report = signals[-1]
@@ -360,9 +432,12 @@ class SoftwareDeployment(ResourceType):
         waits = self._waits(h, "UPDATE")
         h.data["signals"] = [s for s in h.data.get("signals", []) if s.get("action") != "UPDATE"]
         h.data["signal_action"] = "UPDATE"
+        self._reports_before(h, "UPDATE")
+        server = h.cloud.get("orchestration", self._path(h))["software_deployment"]["server_id"]
+        inputs = {**(new.get("input_values") or {}), **self._signal_inputs(h, server, "UPDATE")}
         h.cloud.put("orchestration", self._path(h), {
             "config_id": new.get("config") or h.data.get("own_config") or old.get("config"), "action": "UPDATE",
-            "input_values": new.get("input_values") or {}, "status": "IN_PROGRESS" if waits else "COMPLETE",
+            "input_values": inputs, "status": "IN_PROGRESS" if waits else "COMPLETE",
             "status_reason": "Deploy data available" if waits else "Not waiting for outputs signal"})
 
     def update_done(self, h: Handle) -> bool:
@@ -372,6 +447,8 @@ class SoftwareDeployment(ResourceType):
         ignore_missing(lambda: h.cloud.delete("orchestration", self._path(h)))
         if h.data.get("own_config"):
             ignore_missing(lambda: h.cloud.delete("orchestration", f"/software_configs/{h.data['own_config']}"))
+        if h.data.get("signal_url"):
+            swiftsignal.remove_signal_object(h, h.physical_name())
 
     def delete_done(self, h: Handle) -> bool:
         return gone(lambda: h.cloud.get("orchestration", self._path(h)))

@@ -1,0 +1,200 @@
+"""Signal transports a guest can use, over HTTP against the real cloud: a Swift TempURL of this cloud's object
+store (``OS::Heat::SwiftSignalHandle``/``SwiftSignal`` and a SoftwareDeployment's ``TEMP_URL_SIGNAL``) PUT
+to by a plain HTTP client with no token, ``HEAT_SIGNAL`` with the deployment's own signal token, and the
+transports this cloud cannot offer refused by name."""
+
+import json
+import time
+
+import httpx
+import pytest
+from heatclient import client as heat_client
+
+from tests.api.helpers import ok, wait
+from tests.api.orchestration_helpers import fault
+
+HANDLE = {
+    "heat_template_version": "2018-08-31",
+    "resources": {
+        "handle": {"type": "OS::Heat::SwiftSignalHandle"},
+        "wait": {"type": "OS::Heat::SwiftSignal", "properties": {
+            "handle": {"get_resource": "handle"}, "timeout": 120, "count": 2}},
+    },
+    "outputs": {"url": {"value": {"get_attr": ["handle", "endpoint"]}},
+                "curl": {"value": {"get_attr": ["handle", "curl_cli"]}},
+                "data": {"value": {"get_attr": ["wait", "data"]}}},
+}
+
+
+def containers(heat) -> list[str]:
+    resp = heat.root.get(f"/object-store/v1/AUTH_{heat.project_id}", params={"format": "json"})
+    return [] if resp.status_code == 204 else [c["name"] for c in ok(resp)]
+
+
+def handle_url(heat, stack) -> str:
+    return wait(lambda: heat.resources(stack).get("handle", {}).get("resource_status") == "CREATE_COMPLETE"
+                and ok(heat.http.get(f"{heat.path(stack)}/resources/handle"))["resource"]["attributes"]["endpoint"],
+                60, "the handle's URL")
+
+
+def test_swift_signal_completes_from_plain_puts_to_the_handles_tempurl(heat):
+    stack = heat.create(HANDLE)
+    url = handle_url(heat, stack)
+    assert url.startswith(f"{heat.cloud.url}/object-store/v1/AUTH_{heat.project_id}/")
+    assert "temp_url_sig=" in url and "temp_url_expires=" in url
+    # The URL is a PUT of one object, nothing more: no token reads it or writes another.
+    assert httpx.get(url).status_code == 401
+    assert httpx.put(url.replace("?", "x?"), content=b"{}").status_code == 401
+
+    assert httpx.put(url, content=json.dumps({"status": "SUCCESS", "data": "first", "id": "a"})).status_code == 201
+    time.sleep(1)  # a span in which the engine could wrongly finish on one signal of two
+    assert heat.show(stack)["stack_status"] == "CREATE_IN_PROGRESS"
+    assert httpx.put(url, content=json.dumps({"status": "SUCCESS", "data": "second", "id": "b"})).status_code == 201
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    assert json.loads(heat.output(stack, "data")) == {"a": "first", "b": "second"}
+    assert heat.output(stack, "curl") == f"curl -i -X PUT '{url}'"
+
+    physical = heat.resources(stack)["handle"]["physical_resource_id"]
+    assert physical == url  # get_resource of a handle is its URL, as Heat's
+    assert len(containers(heat)) == 2  # the signal container and its versions archive
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    assert containers(heat) == []
+    assert httpx.put(url, content=b"{}").status_code in (401, 404)
+
+
+def test_swift_signal_failure_bad_json_and_timeout(heat):
+    failing = heat.create(HANDLE)
+    url = handle_url(heat, failing)
+    ok(httpx.put(url, content=json.dumps({"status": "FAILURE", "reason": "the guest gave up"})), 201)
+    failing = heat.settle(failing)
+    assert failing["stack_status"] == "CREATE_FAILED"
+    assert "SwiftSignalFailure: resources.wait: the guest gave up" in failing["stack_status_reason"]
+
+    garbled = heat.create(HANDLE)
+    ok(httpx.put(handle_url(heat, garbled), content=b"not json"), 201)
+    garbled = heat.settle(garbled)
+    assert "Failed to parse JSON data: not json" in garbled["stack_status_reason"]
+
+    quick = {**HANDLE, "resources": {**HANDLE["resources"], "wait": {
+        "type": "OS::Heat::SwiftSignal", "properties": {"handle": {"get_resource": "handle"}, "timeout": 1}}}}
+    timed_out = heat.settle(heat.create(quick))
+    assert "SwiftSignalTimeout: resources.wait: 0 of 1 received" in timed_out["stack_status_reason"]
+
+    elsewhere = {"heat_template_version": "2018-08-31", "resources": {"wait": {
+        "type": "OS::Heat::SwiftSignal", "properties": {"handle": "http://example.com/x/y", "timeout": 60}}}}
+    wrong = heat.settle(heat.create(elsewhere))
+    assert "is not a signal URL of this project's object store" in wrong["stack_status_reason"]
+    for stack in (failing, garbled, timed_out, wrong):
+        assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    assert containers(heat) == []
+
+
+def deployment_template(transport: str) -> dict:
+    return {
+        "heat_template_version": "2018-08-31",
+        "parameters": {"image": {"type": "string"}, "who": {"type": "string", "default": "world"}},
+        "resources": {
+            "net": {"type": "OS::Neutron::Net"},
+            "subnet": {"type": "OS::Neutron::Subnet", "properties": {"network": {"get_resource": "net"},
+                                                                     "cidr": "10.67.0.0/24"}},
+            "server": {"type": "OS::Nova::Server", "properties": {
+                "image": {"get_param": "image"}, "flavor": "m1.tiny", "user_data_format": "SOFTWARE_CONFIG",
+                "networks": [{"network": {"get_resource": "net"}}]}},
+            "config": {"type": "OS::Heat::SoftwareConfig", "properties": {
+                "group": "script", "config": "#!/bin/sh\necho hello $who", "inputs": [{"name": "who"}]}},
+            "deploy": {"type": "OS::Heat::SoftwareDeployment", "properties": {
+                "config": {"get_resource": "config"}, "server": {"get_resource": "server"},
+                "signal_transport": transport, "input_values": {"who": {"get_param": "who"}}}},
+        },
+        "outputs": {"stdout": {"value": {"get_attr": ["deploy", "deploy_stdout"]}}},
+    }
+
+
+def deployed_inputs(heat, stack, action: str) -> dict:
+    """The deploy inputs the server's agent reads, once the deployment of ``action`` is recorded."""
+    def inputs():
+        server = heat.resources(stack).get("server", {}).get("physical_resource_id")
+        metadata = ok(heat.http.get(f"/software_deployments/metadata/{server}"))["metadata"] if server else []
+        values = {i["name"]: i["value"] for m in metadata for i in m["inputs"]}
+        return values if values.get("deploy_action") == action else None
+    return wait(inputs, 60, f"the {action} deployment's inputs")
+
+
+def test_temp_url_signal_deployment_reported_by_a_plain_put(heat, heat_image):
+    stack = heat.create(deployment_template("TEMP_URL_SIGNAL"), parameters={"image": heat_image["id"]})
+    inputs = deployed_inputs(heat, stack, "CREATE")
+    assert inputs["who"] == "world" and inputs["deploy_signal_transport"] == "TEMP_URL_SIGNAL"
+    assert inputs["deploy_signal_verb"] == "PUT" and inputs["deploy_resource_name"] == "deploy"
+    assert inputs["deploy_stack_id"] == f"{stack['stack_name']}/{stack['id']}"
+    assert inputs["deploy_server_id"] == heat.resources(stack)["server"]["physical_resource_id"]
+    url = inputs["deploy_signal_id"]
+    assert url.startswith(f"{heat.cloud.url}/object-store/v1/AUTH_{heat.project_id}/") and "temp_url_sig=" in url
+    time.sleep(1)  # the engine must not finish without the report
+    assert heat.show(stack)["stack_status"] == "CREATE_IN_PROGRESS"
+
+    ok(httpx.put(url, content=json.dumps({"deploy_stdout": "hello world", "deploy_stderr": "",
+                                          "deploy_status_code": 0})), 201)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    assert heat.output(stack, "stdout") == "hello world"
+
+    # An update waits for a new report at the same URL; the old one does not count.
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"who": "again"}}), 202)
+    inputs = deployed_inputs(heat, stack, "UPDATE")
+    assert inputs["who"] == "again" and inputs["deploy_signal_id"] == url
+    time.sleep(1)
+    assert heat.show(stack)["stack_status"] == "UPDATE_IN_PROGRESS"
+    ok(httpx.put(url, content=json.dumps({"deploy_stdout": "hello again", "deploy_status_code": 0})), 201)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "UPDATE_COMPLETE", stack["stack_status_reason"]
+    assert heat.output(stack, "stdout") == "hello again"
+
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"who": "fails"}}), 202)
+    deployed_inputs(heat, stack, "UPDATE") and time.sleep(0.5)
+    ok(httpx.put(url, content=json.dumps({"deploy_stdout": "", "deploy_status_code": 4})), 201)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "UPDATE_FAILED"
+    assert "Deployment exited with non-zero status code: 4" in stack["stack_status_reason"]
+
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    assert containers(heat) == []
+    assert ok(heat.http.get("/software_deployments"))["software_deployments"] == []
+
+
+def test_heat_signal_deployment_reported_with_its_own_token(heat, heat_image):
+    stack = heat.create(deployment_template("HEAT_SIGNAL"), parameters={"image": heat_image["id"]})
+    inputs = deployed_inputs(heat, stack, "CREATE")
+    assert inputs["deploy_signal_verb"] == "POST" and inputs["deploy_signal_id"].endswith(
+        f"/stacks/{stack['stack_name']}/{stack['id']}/resources/deploy/signal")
+    # a wrong token is refused; the deployment's own token (no Keystone user) is taken
+    assert httpx.post(inputs["deploy_signal_id"], headers={"X-Auth-Token": "wrong"},
+                      json={"deploy_status_code": 0}).status_code == 401
+    ok(httpx.post(inputs["deploy_signal_id"], headers={"X-Auth-Token": inputs["deploy_signal_token"]},
+                  json={"deploy_stdout": "signalled", "deploy_status_code": 0}))
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    assert heat.output(stack, "stdout") == "signalled"
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+
+
+@pytest.mark.parametrize(("transport", "why"), [
+    ("ZAQAR_SIGNAL", "needs a messaging service (Zaqar), which this cloud does not have"),
+    ("CFN_SIGNAL", "needs Heat's CloudFormation-compatible API"),
+])
+def test_transports_this_cloud_cannot_offer_are_refused_by_name(heat, transport, why):
+    template = {"heat_template_version": "2018-08-31", "resources": {"deploy": {
+        "type": "OS::Heat::SoftwareDeployment", "properties": {"server": "x", "signal_transport": transport}}}}
+    for resp in (heat.http.post("/stacks", json={"stack_name": "refused", "template": template}),
+                 heat.http.post("/validate", json={"template": template})):
+        message = fault(resp, 400)
+        assert "resources.deploy.properties.signal_transport" in message and why in message, message
+
+
+def test_heatclient_sees_the_swift_signal_types(heat):
+    client = heat_client.Client("1", endpoint=f"{heat.cloud.url}/orchestration/v1/{heat.project_id}",
+                               token=heat.token)
+    names = {t.resource_type for t in client.resource_types.list()}
+    assert {"OS::Heat::SwiftSignal", "OS::Heat::SwiftSignalHandle"} <= names
+    schema = client.resource_types.get("OS::Heat::SwiftSignal")
+    assert schema["properties"]["handle"]["required"] is True and "data" in schema["attributes"]
