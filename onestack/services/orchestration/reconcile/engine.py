@@ -165,7 +165,10 @@ class Engine:
                 if definition.requires[name] & set(active) <= done:  # in order: its properties may read others
                     work.append((self._adopt, (stack, cloud, definition, scope, name, row)))
             elif row is not None and row.generation == gen and row.status == "IN_PROGRESS":
-                work.append((self._poll, (stack, cloud, definition, row)))
+                if hooks.waiting(row.data, gen) in hooks.POST:  # done by its service, held at a post-* hook
+                    paused.append(name)
+                else:
+                    work.append((self._poll, (stack, cloud, definition, row)))
             elif row is not None and row.generation == gen and row.status == "FAILED":
                 raise Failed(row, row.action, row.status_reason)
             elif definition.requires[name] & set(active) <= done:
@@ -293,8 +296,7 @@ class Engine:
                hook: str) -> None:
         """Stop resource ``name`` at ``hook``: recorded on its row (a resource not made yet gets a row in
         INIT_COMPLETE, as Heat shows it), with Heat's event."""
-        action = hook.removeprefix("pre-").upper()
-        reason = hooks.paused_reason(action, hook)
+        reason = hooks.paused_reason(hooks.action_of(hook), hook)
         with self._writing(stack) as session:
             found = session.get(StackResource, row.id) if row is not None else None
             if found is None:
@@ -409,6 +411,13 @@ class Engine:
         if not finished:
             if handle.data != row.data:
                 self._save(stack, row.id, data=handle.data)
+            return
+        post = f"post-{row.action.lower()}"
+        if row.action in ("CREATE", "UPDATE") and self._hook_holds(stack, row.name, row, post):
+            # made (or changed) by its service, held IN_PROGRESS until the hook is cleared
+            self._save(stack, row.id, data=handle.data, physical_id=handle.physical_id)
+            row.data = handle.data
+            self._pause(stack, definition, row.name, row, post)
             return
         attributes = self._attributes(definition, behaviour, handle)
         changed = {"updated_at": utcnow()} if row.action != "CREATE" else {}
@@ -540,7 +549,10 @@ class Engine:
         for row in rows:
             needed = any(row.name in other.requires and other.name != row.name for other in rows)
             if row.action == "DELETE" and row.status == "IN_PROGRESS" and row.generation == gen:
-                work.append((self._poll_delete, (stack, cloud, row)))
+                if hooks.waiting(row.data, gen) == "post-delete":
+                    paused = True
+                else:
+                    work.append((self._poll_delete, (stack, cloud, row)))
             elif row.action == "DELETE" and row.status == "FAILED" and row.generation == gen:
                 raise Failed(row, "DELETE", row.status_reason)
             elif not needed and row.action != "INIT" and self._hook_holds(stack, row.name, row, "pre-delete"):
@@ -594,6 +606,9 @@ class Engine:
                 raise self._delete_failure(stack, row, exc) from None
             if not finished:
                 return
+        if self._hook_holds(stack, row.name, row, "post-delete"):
+            self._pause(stack, None, row.name, row, "post-delete")  # gone from its service, row kept until cleared
+            return
         with self._writing(stack) as session:
             found = session.get(StackResource, row.id)
             if found is not None:
