@@ -1,7 +1,7 @@
 """Signal transports a guest can use, over HTTP against the real cloud: a Swift TempURL of this cloud's object
 store (``OS::Heat::SwiftSignalHandle``/``SwiftSignal`` and a SoftwareDeployment's ``TEMP_URL_SIGNAL``) PUT
-to by a plain HTTP client with no token, ``HEAT_SIGNAL`` with the deployment's own signal token, and the
-transports this cloud cannot offer refused by name."""
+to by a plain HTTP client with no token, ``HEAT_SIGNAL`` with the deployment's own signal token,
+``CFN_SIGNAL``'s pre-signed URL, and ``ZAQAR_SIGNAL`` (no messaging service here) refused by name."""
 
 import json
 import time
@@ -178,9 +178,27 @@ def test_heat_signal_deployment_reported_with_its_own_token(heat, heat_image):
     assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
 
 
+def test_cfn_signal_deployment_reported_to_its_presigned_url(heat, heat_image):
+    stack = heat.create(deployment_template("CFN_SIGNAL"), parameters={"image": heat_image["id"]})
+    inputs = deployed_inputs(heat, stack, "CREATE")
+    url = inputs["deploy_signal_id"]
+    assert inputs["deploy_signal_verb"] == "POST" and "deploy_signal_token" not in inputs
+    assert url.startswith(f"{heat.cloud.url}/orchestration/v1/{heat.project_id}/stacks/{stack['stack_name']}/"
+                          f"{stack['id']}/resources/deploy/signal?signature=")
+    # the signature opens this resource's signal alone, and only as signed
+    assert httpx.post(url[:-4] + "0000", json={"deploy_status_code": 0}).status_code == 401
+    assert httpx.post(url.replace("/resources/deploy/", "/resources/server/"),
+                      json={"deploy_status_code": 0}).status_code == 401
+    assert httpx.post(url.split("?")[0], json={"deploy_status_code": 0}).status_code == 401
+    ok(httpx.post(url, json={"deploy_stdout": "presigned", "deploy_status_code": 0}))
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    assert heat.output(stack, "stdout") == "presigned"
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+
+
 @pytest.mark.parametrize(("transport", "why"), [
     ("ZAQAR_SIGNAL", "needs a messaging service (Zaqar), which this cloud does not have"),
-    ("CFN_SIGNAL", "needs Heat's CloudFormation-compatible API"),
 ])
 def test_transports_this_cloud_cannot_offer_are_refused_by_name(heat, transport, why):
     template = {"heat_template_version": "2018-08-31", "resources": {"deploy": {

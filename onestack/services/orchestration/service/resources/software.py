@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from onestack.services.orchestration.service import presign
 from onestack.services.orchestration.service.cloud import CloudError
 from onestack.services.orchestration.service.resources import swiftsignal
 from onestack.services.orchestration.service.resources.base import (
@@ -29,12 +30,11 @@ from onestack.services.orchestration.service.resources.base import (
 )
 
 UNGROUPED = "Heat::Ungrouped"
-# Heat's signal transports.  CFN_SIGNAL needs a CloudFormation API, ZAQAR_SIGNAL a messaging service:
-# onestack serves neither, so both are refused by name (a 400 saying why), never silently ignored.
+# Heat's signal transports.  ZAQAR_SIGNAL needs a messaging service, which onestack does not have: it is
+# refused by name (a 400 saying why), never silently ignored.  CFN_SIGNAL's pre-signed URL is one of the
+# orchestration API's own (``service/presign.py``): onestack serves no CloudFormation API.
 TRANSPORTS = ("CFN_SIGNAL", "TEMP_URL_SIGNAL", "HEAT_SIGNAL", "ZAQAR_SIGNAL", "NO_SIGNAL")
 REFUSED_TRANSPORTS = {
-    "CFN_SIGNAL": "it needs Heat's CloudFormation-compatible API (heat-api-cfn), which this cloud does not "
-                  "serve; use TEMP_URL_SIGNAL or HEAT_SIGNAL",
     "ZAQAR_SIGNAL": "it needs a messaging service (Zaqar), which this cloud does not have; use "
                     "TEMP_URL_SIGNAL or HEAT_SIGNAL",
 }
@@ -305,7 +305,7 @@ class SoftwareDeployment(ResourceType):
                         schema=Prop("string", allowed=("CREATE", "UPDATE", "DELETE", "SUSPEND", "RESUME"))),
         "name": Prop("string", "Name of the derived config associated with this deployment."),
         "signal_transport": Prop("string", "How the server should signal to heat with the deployment output "
-                                 "values. TEMP_URL_SIGNAL will create a Swift TempURL to be signaled via HTTP "
+                                 "values. CFN_SIGNAL will allow an HTTP POST to a pre-signed URL (onestack: of the orchestration API). TEMP_URL_SIGNAL will create a Swift TempURL to be signaled via HTTP "
                                  "PUT. HEAT_SIGNAL will allow calls to the Heat API resource-signal (onestack: "
                                  "with the deploy_signal_token input as X-Auth-Token). ZAQAR_SIGNAL needs a "
                                  "messaging service, which this cloud does not have. NO_SIGNAL will result in "
@@ -349,6 +349,11 @@ class SoftwareDeployment(ResourceType):
                                 f"{transport} is not supported by this cloud: {REFUSED_TRANSPORTS[transport]}")
         return out
 
+    @staticmethod
+    def _signal_endpoint(h: Handle) -> str:
+        return (f"{h.signal_base}/orchestration/v1/{h.stack.project_id}/stacks/{h.stack.name}/{h.stack.id}"
+                f"/resources/{h.name}/signal")
+
     def _signal_inputs(self, h: Handle, server_id: str, action: str) -> dict:
         """The ``deploy_*`` inputs Heat adds for the agent: what is deployed, and where and how to report."""
         transport = h.properties["signal_transport"]
@@ -359,12 +364,16 @@ class SoftwareDeployment(ResourceType):
             name = h.physical_name()
             h.data["signal_url"] = swiftsignal.make_signal_object(h, name, name)
             inputs.update(deploy_signal_id=h.data["signal_url"], deploy_signal_verb="PUT")
+        elif transport == "CFN_SIGNAL":
+            token = h.data.setdefault("signal_token", secrets.token_urlsafe(32))
+            signed = presign.signature(token, h.stack.project_id, h.stack.name, h.stack.id, h.name)
+            inputs.update(deploy_signal_id=f"{self._signal_endpoint(h)}?signature={signed}",
+                          deploy_signal_verb="POST")
         elif transport == "HEAT_SIGNAL":
             # onestack's resource signal takes the resource's own secret as X-Auth-Token (as a wait
             # condition handle's token): the agent needs no Keystone user of its own.
             token = h.data.setdefault("signal_token", secrets.token_urlsafe(32))
-            inputs.update(deploy_signal_id=(f"{h.signal_base}/orchestration/v1/{h.stack.project_id}/stacks/"
-                                            f"{h.stack.name}/{h.stack.id}/resources/{h.name}/signal"),
+            inputs.update(deploy_signal_id=self._signal_endpoint(h),
                           deploy_signal_verb="POST", deploy_signal_token=token,
                           deploy_project_id=h.stack.project_id)
         return inputs
