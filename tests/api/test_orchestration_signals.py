@@ -216,3 +216,48 @@ def test_heatclient_sees_the_swift_signal_types(heat):
     assert {"OS::Heat::SwiftSignal", "OS::Heat::SwiftSignalHandle"} <= names
     schema = client.resource_types.get("OS::Heat::SwiftSignal")
     assert schema["properties"]["handle"]["required"] is True and "data" in schema["attributes"]
+
+
+def wait_template(transport: str, timeout: int = 120) -> dict:
+    return {"heat_template_version": "2018-08-31", "resources": {
+        "handle": {"type": "OS::Heat::WaitConditionHandle", "properties": {"signal_transport": transport}},
+        "wait": {"type": "OS::Heat::WaitCondition", "properties": {"handle": {"get_resource": "handle"},
+                                                                   "timeout": timeout}}},
+        "outputs": {"signal": {"value": {"get_attr": ["handle", "signal"]}},
+                    "curl": {"value": {"get_attr": ["handle", "curl_cli"]}},
+                    "data": {"value": {"get_attr": ["wait", "data"]}}}}
+
+
+def handle_attributes(heat, stack) -> dict:
+    return wait(lambda: heat.resources(stack).get("handle", {}).get("resource_status") == "CREATE_COMPLETE"
+                and ok(heat.http.get(f"{heat.path(stack)}/resources/handle"))["resource"]["attributes"],
+                60, "the handle")
+
+
+def test_wait_condition_handles_over_a_tempurl_a_presigned_url_or_no_signal(heat):
+    stack = heat.create(wait_template("TEMP_URL_SIGNAL"))
+    attributes = handle_attributes(heat, stack)
+    url = json.loads(attributes["signal"])["alarm_url"]
+    assert attributes["endpoint"] == url and attributes["curl_cli"] == f"curl -i -X PUT '{url}'"
+    assert url.startswith(f"{heat.cloud.url}/object-store/v1/AUTH_{heat.project_id}/")
+    ok(httpx.put(url, content=json.dumps({"status": "SUCCESS", "data": "from a PUT"})), 201)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    assert list(json.loads(heat.output(stack, "data")).values()) == ["from a PUT"]
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    assert containers(heat) == []
+
+    stack = heat.create(wait_template("CFN_SIGNAL"))
+    url = json.loads(handle_attributes(heat, stack)["signal"])["alarm_url"]
+    assert "/resources/handle/signal?signature=" in url
+    ok(httpx.post(url, json={"status": "FAILURE", "reason": "presigned failure"}))
+    stack = heat.settle(stack)
+    assert "WaitConditionFailure: resources.wait: presigned failure" in stack["stack_status_reason"]
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+
+    stack = heat.settle(heat.create(wait_template("NO_SIGNAL", timeout=600)))
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    heat.delete(stack)
+
+    message = fault(heat.http.post("/validate", json={"template": wait_template("ZAQAR_SIGNAL")}), 400)
+    assert "messaging service" in message

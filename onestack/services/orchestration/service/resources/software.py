@@ -174,9 +174,16 @@ class MultipartMime(SoftwareConfigBase):
 class WaitConditionHandle(ResourceType):
     name = "OS::Heat::WaitConditionHandle"
     description = ("Resource for managing token-signalled wait conditions: a guest POSTs its status to the "
-                   "endpoint with the token (see curl_cli).")
-    properties = {"signal_transport": Prop("string", "How the client will signal the wait condition.",
-                                           default="TOKEN_SIGNAL", allowed=("TOKEN_SIGNAL",))}
+                   "endpoint with the token (see curl_cli), or PUTs it to a TempURL (TEMP_URL_SIGNAL).")
+    properties = {"signal_transport": Prop(
+        "string", "How the client will signal the wait condition. CFN_SIGNAL will allow an HTTP POST to a "
+        "pre-signed URL (onestack: of the orchestration API). TEMP_URL_SIGNAL will create a Swift TempURL to be "
+        "signalled via HTTP PUT. HEAT_SIGNAL will allow calls to the Heat API resource-signal. ZAQAR_SIGNAL "
+        "needs a messaging service, which this cloud does not have. TOKEN_SIGNAL will allow an HTTP POST to a "
+        "Heat API endpoint with the provided keystone token (onestack: the handle's own token). NO_SIGNAL will "
+        "result in the resource going to a signalled state without waiting for any signal.",
+        default="TOKEN_SIGNAL", allowed=("CFN_SIGNAL", "TEMP_URL_SIGNAL", "HEAT_SIGNAL", "NO_SIGNAL",
+                                         "ZAQAR_SIGNAL", "TOKEN_SIGNAL"))}
     attributes = {
         "token": "Token for stack-user which can be used for signalling handle.",
         "endpoint": "Endpoint/url which can be used for signalling handle.",
@@ -190,17 +197,47 @@ class WaitConditionHandle(ResourceType):
     local_attributes = True
     signalable = True
 
+    @classmethod
+    def schema_apply(cls, values, path: str) -> dict:
+        out = apply_schema(cls.properties, values, path)
+        transport = out.get("signal_transport") if isinstance(out, dict) else None
+        if transport in REFUSED_TRANSPORTS:
+            raise PropertyError(f"{path}.signal_transport",
+                                f"{transport} is not supported by this cloud: {REFUSED_TRANSPORTS[transport]}")
+        return out
+
     def create(self, h: Handle) -> None:
         h.data.setdefault("signal_token", secrets.token_urlsafe(32))
+        h.data["transport"] = h.properties["signal_transport"]  # what a wait condition reads
+        if h.properties["signal_transport"] == "TEMP_URL_SIGNAL":
+            name = h.physical_name()
+            h.data["signal_url"] = swiftsignal.make_signal_object(h, name, name)
         h.physical_id = h.physical_name()
+
+    def delete(self, h: Handle) -> None:
+        if h.data.get("signal_url"):
+            swiftsignal.remove_signal_object(h, h.physical_name())
 
     def reference(self, h: Handle):
         return h.physical_id
 
     def attribute(self, h: Handle, name: str) -> Any:
+        transport = h.properties.get("signal_transport") or "TOKEN_SIGNAL"
         token = h.data.get("signal_token", "")
         endpoint = (f"{h.signal_base}/orchestration/v1/{h.stack.project_id}/stacks/{h.stack.name}/{h.stack.id}"
                     f"/resources/{h.name}/signal")
+        if transport == "TEMP_URL_SIGNAL":
+            url = h.data.get("signal_url")
+            return {"endpoint": url, "curl_cli": f"curl -i -X PUT '{url}'" if url else None,
+                    "signal": json.dumps({"alarm_url": url})}.get(name)
+        if transport == "CFN_SIGNAL":
+            signed = presign.signature(token, h.stack.project_id, h.stack.name, h.stack.id, h.name)
+            url = f"{endpoint}?signature={signed}"
+            return {"endpoint": url, "signal": json.dumps({"alarm_url": url}),
+                    "curl_cli": (f"curl -i -X POST -H 'Content-Type: application/json' -H 'Accept: "
+                                 f"application/json' '{url}'")}.get(name)
+        if transport == "NO_SIGNAL":
+            return json.dumps({}) if name == "signal" else None
         if name == "token":
             return token
         if name == "endpoint":
@@ -209,6 +246,8 @@ class WaitConditionHandle(ResourceType):
             return (f"curl -i -X POST -H 'X-Auth-Token: {token}' -H 'Content-Type: application/json' "
                     f"-H 'Accept: application/json' {endpoint}")
         if name == "signal":
+            if transport == "HEAT_SIGNAL":
+                return json.dumps({"alarm_url": endpoint, "token": token, "project_id": h.stack.project_id})
             return json.dumps({"endpoint": endpoint, "token": token})
         return None
 
@@ -254,13 +293,20 @@ class WaitCondition(ResourceType):
         if record is None:
             raise ResourceFailure(f"The wait condition handle {h.properties['handle']} is not a resource of "
                                   "this stack", "StackValidationFailed")
-        return record.get("signals", [])
+        signals = list(record.get("signals", []))
+        if record.get("signal_url"):  # TEMP_URL_SIGNAL: each PUT to the handle's object is one more
+            name = record["physical_name"]
+            bodies = swiftsignal.read_signals(h, name, name)
+            signals += [swiftsignal.parse_signal(body, len(signals) + i) for i, body in enumerate(bodies, 1)]
+        return signals
 
     def create(self, h: Handle) -> None:
         h.data["waiting_since"] = time.time()
         h.physical_id = h.physical_name()
 
     def create_done(self, h: Handle) -> bool:
+        if (h.stacks.sibling_data(h.properties["handle"]) or {}).get("transport") == "NO_SIGNAL":
+            return True  # a handle that takes no signal: nothing to wait for, as Heat's
         signals = self._signals(h)
         failures = [s["reason"] for s in signals if s["status"] == "FAILURE"]
         if failures:
