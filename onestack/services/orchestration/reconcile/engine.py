@@ -46,6 +46,8 @@ PAUSED = 5.0
 DEFAULT_TIMEOUT_MINS = 60
 # Marks in a resource's data that its delete request was made (a resumed delete only waits for it).
 DELETE_SENT = "delete_sent"
+# Marks that deletion_policy Snapshot's copy was asked for, and that it is complete (the delete may go on).
+SNAPSHOT_SENT, SNAPSHOT_KEPT = "snapshot_sent", "snapshot_kept"
 # Marks that a suspend or resume request was made (the same, for SUSPEND and RESUME).
 ACTION_SENT = "action_sent"
 # The stack actions that take every resource through one step of its type and change no definition, and
@@ -584,6 +586,27 @@ class Engine:
         return ((row.definition or {}).get("deletion_policy") == "Retain" or not row.physical_id
                 or bool((row.data or {}).get("external_id")))
 
+    def _snapshot_kept(self, stack: Stack, row: StackResource, handle: Handle) -> bool:
+        """deletion_policy Snapshot: the copy is asked for once, then waited on; True once the delete may
+        go on (at once for any other policy)."""
+        behaviour = self._behaviour(row)
+        if (row.definition or {}).get("deletion_policy") != "Snapshot" or not behaviour.snapshots \
+                or handle.data.get(SNAPSHOT_KEPT):
+            return True
+        try:
+            if not handle.data.get(SNAPSHOT_SENT):
+                behaviour.snapshot(handle)
+                handle.data[SNAPSHOT_SENT] = True
+                self._save(stack, row.id, data=handle.data)
+            if not behaviour.snapshot_done(handle):
+                return False
+        except Exception as exc:  # noqa: BLE001
+            raise self._delete_failure(stack, row, exc) from None
+        handle.data[SNAPSHOT_KEPT] = True
+        self._save(stack, row.id, data=handle.data)
+        row.data = handle.data
+        return True
+
     def _send_delete(self, stack: Stack, row: StackResource, handle: Handle) -> None:
         try:
             self._behaviour(row).delete(handle)
@@ -596,6 +619,8 @@ class Engine:
     def _poll_delete(self, stack: Stack, cloud: Cloud, row: StackResource) -> None:
         if not self._kept(row):
             handle = self._handle(stack, cloud, row)
+            if not self._snapshot_kept(stack, row, handle):
+                return
             if not handle.data.get(DELETE_SENT):
                 # Either this step began the delete, or the step that did died (kill -9) before recording
                 # that its request was made: (re)send it, deleting is safe to repeat.

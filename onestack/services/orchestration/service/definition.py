@@ -65,9 +65,10 @@ class Definition:
         self.behaviours: dict[str, type[ResourceType]] = {}
         for name, definition in self.template.resources.items():
             self.behaviours[name] = self._behaviour(name, definition.type)
-            if definition.deletion_policy == "Snapshot":
+            if definition.deletion_policy == "Snapshot" and not self.behaviours[name].snapshots:
                 raise invalid(f"resources.{name}: {definition.type} does not support deletion_policy Snapshot "
-                              "in onestack (Delete and Retain are supported)")
+                              "(OS::Nova::Server and OS::Cinder::Volume do; Delete and Retain are supported by "
+                              "every type)")
         self.requires = self._with_implied(self.template.requires)
 
     def _behaviour(self, name: str, kind: str) -> type[ResourceType]:

@@ -205,6 +205,8 @@ class ResourceType:
     signalable: ClassVar[bool] = False
     # A signal resizes a scaling group of the stack (a ScalingPolicy): see ``OrchestrationService.signal``.
     scales: ClassVar[bool] = False
+    # Takes ``deletion_policy: Snapshot``: ``snapshot`` keeps a copy (an image, a backup) before the delete.
+    snapshots: ClassVar[bool] = False
 
     # -- checking ------------------------------------------------------------------------------------
     @classmethod
@@ -296,7 +298,11 @@ class ResourceType:
         return "Signal: resource signalled"
 
     def snapshot(self, h: Handle) -> None:
-        """What deletion_policy Snapshot does before the delete (nothing by default)."""
+        """deletion_policy Snapshot: start keeping a copy of the thing before it is deleted (types with
+        ``snapshots``).  Safe to repeat: a copy already asked for is found again, not made twice."""
+
+    def snapshot_done(self, h: Handle) -> bool:
+        return True
 
 
 def image_id(h: Handle, ref: str) -> str:
