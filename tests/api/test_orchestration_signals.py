@@ -261,3 +261,16 @@ def test_wait_condition_handles_over_a_tempurl_a_presigned_url_or_no_signal(heat
 
     message = fault(heat.http.post("/validate", json={"template": wait_template("ZAQAR_SIGNAL")}), 400)
     assert "messaging service" in message
+
+
+def test_event_sinks_need_a_messaging_service(heat):
+    template = {"heat_template_version": "2018-08-31", "resources": {"v": {"type": "OS::Heat::Value",
+                                                                          "properties": {"value": 1}}}}
+    sink = {"event_sinks": [{"type": "zaqar-queue", "target": "events", "ttl": 60}]}
+    message = fault(heat.http.post("/stacks", json={"stack_name": "sinks", "template": template,
+                                                    "environment": sink}), 400, "InvalidEnvironment")
+    assert "zaqar-queue is not supported by this cloud" in message and "messaging service" in message
+    assert "Unknown sink type smoke" in fault(heat.http.post("/validate", json={
+        "template": template, "environment": {"event_sinks": [{"type": "smoke"}]}}), 400)
+    # no sink at all is fine
+    heat.delete(heat.created(template, environment={"event_sinks": []}))

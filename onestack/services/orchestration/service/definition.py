@@ -45,8 +45,24 @@ def environment(raw, files: dict, names: list | None = None) -> dict:
     for section in ("parameters", "parameter_defaults", "resource_registry"):
         if not isinstance(merged.get(section), dict):
             raise invalid(f'environment section "{section}" must be a map', "InvalidEnvironment")
+    check_event_sinks(merged.get("event_sinks"))
     hooks.check(merged)
     return merged
+
+
+def check_event_sinks(sinks) -> None:
+    """Heat's only sink is a Zaqar queue; this cloud has no messaging service, so a sink is refused by name
+    rather than accepted and never fed."""
+    if sinks in (None, []):
+        return
+    if not isinstance(sinks, list) or not all(isinstance(sink, dict) for sink in sinks):
+        raise invalid('environment section "event_sinks" must be a list of maps', "InvalidEnvironment")
+    for sink in sinks:
+        kind = sink.get("type")
+        if kind != "zaqar-queue":
+            raise invalid(f"event_sinks: Unknown sink type {kind}", "InvalidEnvironment")
+        raise invalid("event_sinks: zaqar-queue is not supported by this cloud: it needs a messaging service "
+                      "(Zaqar), which this cloud does not have", "InvalidEnvironment")
 
 
 class Definition:
