@@ -274,3 +274,46 @@ def test_event_sinks_need_a_messaging_service(heat):
         "template": template, "environment": {"event_sinks": [{"type": "smoke"}]}}), 400)
     # no sink at all is fine
     heat.delete(heat.created(template, environment={"event_sinks": []}))
+
+
+def test_software_deployment_group_over_two_servers_reported_by_tempurl_puts(heat, heat_image):
+    template = deployment_template("TEMP_URL_SIGNAL")
+    resources = template["resources"]
+    resources["other"] = resources["server"]
+    resources["deploy"] = {"type": "OS::Heat::SoftwareDeploymentGroup", "properties": {
+        "config": {"get_resource": "config"}, "signal_transport": "TEMP_URL_SIGNAL",
+        "servers": {"first": {"get_resource": "server"}, "second": {"get_resource": "other"}},
+        "input_values": {"who": {"get_param": "who"}}}}
+    template["outputs"] = {"stdouts": {"value": {"get_attr": ["deploy", "deploy_stdouts"]}},
+                           "codes": {"value": {"get_attr": ["deploy", "deploy_status_codes"]}}}
+    stack = heat.create(template, parameters={"image": heat_image["id"]})
+
+    def urls():
+        found = heat.resources(stack)
+        if "server" not in found or "other" not in found:
+            return None
+        out = {}
+        for key in ("server", "other"):
+            server = found[key]["physical_resource_id"]
+            metadata = ok(heat.http.get(f"/software_deployments/metadata/{server}"))["metadata"]
+            values = {i["name"]: i["value"] for m in metadata for i in m["inputs"]}
+            if "deploy_signal_id" not in values:
+                return None
+            out[key] = values
+        return out
+    inputs = wait(urls, 60, "both deployments recorded")
+    assert inputs["server"]["deploy_resource_name"] == "first" and inputs["other"]["deploy_resource_name"] == "second"
+    assert inputs["server"]["deploy_signal_id"] != inputs["other"]["deploy_signal_id"]
+    ok(httpx.put(inputs["server"]["deploy_signal_id"], content=json.dumps(
+        {"deploy_stdout": "one", "deploy_status_code": 0})), 201)
+    time.sleep(1)
+    assert heat.show(stack)["stack_status"] == "CREATE_IN_PROGRESS"  # the second server has not reported
+    ok(httpx.put(inputs["other"]["deploy_signal_id"], content=json.dumps(
+        {"deploy_stdout": "two", "deploy_status_code": 0})), 201)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    assert heat.output(stack, "stdouts") == {"first": "one", "second": "two"}
+    assert heat.output(stack, "codes") == {"first": 0, "second": 0}
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    assert containers(heat) == []
+    assert ok(heat.http.get("/software_deployments"))["software_deployments"] == []

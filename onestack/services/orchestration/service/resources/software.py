@@ -28,6 +28,7 @@ from onestack.services.orchestration.service.resources.base import (
     gone,
     ignore_missing,
 )
+from onestack.services.orchestration.service.resources.nested import ResourceGroup
 
 UNGROUPED = "Heat::Ungrouped"
 # Heat's signal transports.  ZAQAR_SIGNAL needs a messaging service, which onestack does not have: it is
@@ -529,4 +530,62 @@ class SoftwareDeployment(ResourceType):
         return (deployment.get("output_values") or {}).get(name)
 
 
-TYPES = [SoftwareConfig, CloudConfig, MultipartMime, WaitConditionHandle, WaitCondition, SoftwareDeployment]
+class SoftwareDeploymentGroup(ResourceGroup):
+    """One ``SoftwareDeployment`` per server of ``servers`` (a map: its keys name the members), as members of
+    a nested stack like a ResourceGroup's, with its update_policy (rolling_update, batch_create)."""
+
+    name = "OS::Heat::SoftwareDeploymentGroup"
+    description = ("This resource associates a group of servers with some configuration. The configuration is "
+                   "to be specified in the same way as OS::Heat::SoftwareDeployment, except that servers is a "
+                   "map of names to server IDs.")
+    properties = {
+        **{k: v for k, v in SoftwareDeployment.properties.items() if k != "server"},
+        "servers": Prop("map", "A map of names and server IDs to apply configuration to. The name is arbitrary "
+                        "and is used as the Heat resource name for the corresponding deployment.", required=True,
+                        update=True),
+    }
+    attributes = {
+        "deploy_stdouts": "A map of Nova names and captured stdouts from the configuration execution to each "
+                          "server.",
+        "deploy_stderrs": "A map of Nova names and captured stderrs from the configuration execution to each "
+                          "server.",
+        "deploy_status_codes": "A map of Nova names and returned status code from the configuration execution.",
+    }
+    MEMBER_ATTRIBUTES = {"deploy_stdouts": "deploy_stdout", "deploy_stderrs": "deploy_stderr",
+                         "deploy_status_codes": "deploy_status_code"}
+
+    @classmethod
+    def schema_apply(cls, values, path: str) -> dict:
+        out = apply_schema(cls.properties, values, path)
+        transport = out.get("signal_transport") if isinstance(out, dict) else None
+        if transport in REFUSED_TRANSPORTS:
+            raise PropertyError(f"{path}.signal_transport",
+                                f"{transport} is not supported by this cloud: {REFUSED_TRANSPORTS[transport]}")
+        return out
+
+    @classmethod
+    def member_types(cls, properties) -> list[str]:
+        return [SoftwareDeployment.name]
+
+    def _removed(self, h: Handle) -> list[str]:
+        return []
+
+    def member_names(self, h: Handle) -> list[str]:
+        return sorted(h.properties["servers"] or {})
+
+    def nested_template(self, h: Handle) -> dict:
+        shared = {k: h.properties[k] for k in SoftwareDeployment.properties
+                  if k != "server" and h.properties.get(k) is not None}
+        resources = {name: {"type": SoftwareDeployment.name, "properties": {**shared, "server": server}}
+                     for name, server in sorted((h.properties["servers"] or {}).items())}
+        return {"heat_template_version": "2015-04-30", "resources": resources}
+
+    def attribute(self, h: Handle, name: str) -> Any:
+        if name in self.MEMBER_ATTRIBUTES:
+            return {m.name: h.stacks.member_attribute(h.physical_id, m, self.MEMBER_ATTRIBUTES[name], h.cloud)
+                    for m in self._members(h)}
+        return super().attribute(h, name)
+
+
+TYPES = [SoftwareConfig, CloudConfig, MultipartMime, WaitConditionHandle, WaitCondition, SoftwareDeployment,
+         SoftwareDeploymentGroup]
