@@ -295,6 +295,8 @@ def test_software_deployment_group_over_two_servers_reported_by_tempurl_puts(hea
         out = {}
         for key in ("server", "other"):
             server = found[key]["physical_resource_id"]
+            if not server:
+                return None
             metadata = ok(heat.http.get(f"/software_deployments/metadata/{server}"))["metadata"]
             values = {i["name"]: i["value"] for m in metadata for i in m["inputs"]}
             if "deploy_signal_id" not in values:
@@ -317,3 +319,55 @@ def test_software_deployment_group_over_two_servers_reported_by_tempurl_puts(hea
     assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
     assert containers(heat) == []
     assert ok(heat.http.get("/software_deployments"))["software_deployments"] == []
+
+
+def test_deployment_actions_delete_suspend_and_resume_await_their_reports(heat, heat_image):
+    """With DELETE, SUSPEND and RESUME among ``actions`` the deployment is given that action (its
+    ``deploy_action`` input) and the resource waits for the agent's report: by a PUT to the TempURL for
+    suspend and resume, by CFN_SIGNAL's pre-signed POST during the stack's delete."""
+    template = deployment_template("TEMP_URL_SIGNAL")
+    template["resources"]["deploy"]["properties"]["actions"] = ["CREATE", "SUSPEND", "RESUME", "DELETE"]
+    stack = heat.create(template, parameters={"image": heat_image["id"]})
+    url = deployed_inputs(heat, stack, "CREATE")["deploy_signal_id"]
+    ok(httpx.put(url, content=json.dumps({"deploy_stdout": "made", "deploy_status_code": 0})), 201)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+
+    ok(heat.http.post(f"{heat.path(stack)}/actions", json={"suspend": None}))
+    assert deployed_inputs(heat, stack, "SUSPEND")["deploy_signal_id"] == url
+    time.sleep(1)
+    assert heat.show(stack)["stack_status"] == "SUSPEND_IN_PROGRESS"  # the agent has not reported
+    ok(httpx.put(url, content=json.dumps({"deploy_stdout": "suspended", "deploy_status_code": 0})), 201)
+    stack = heat.settle(stack, 120)
+    assert stack["stack_status"] == "SUSPEND_COMPLETE", stack["stack_status_reason"]
+    deployment = heat.resources(stack)["deploy"]["physical_resource_id"]
+    shown = ok(heat.http.get(f"/software_deployments/{deployment}"))["software_deployment"]
+    assert (shown["action"], shown["status"]) == ("SUSPEND", "COMPLETE")
+    assert shown["output_values"]["deploy_stdout"] == "suspended"
+
+    ok(heat.http.post(f"{heat.path(stack)}/actions", json={"resume": None}))
+    deployed_inputs(heat, stack, "RESUME")
+    ok(httpx.put(url, content=json.dumps({"deploy_stdout": "resumed", "deploy_status_code": 0})), 201)
+    stack = heat.settle(stack, 120)
+    assert stack["stack_status"] == "RESUME_COMPLETE", stack["stack_status_reason"]
+
+    ok(heat.http.delete(heat.path(stack)), 204)
+    deployed_inputs(heat, stack, "DELETE")
+    time.sleep(1)
+    assert heat.resources(stack)["deploy"]["resource_status"] == "DELETE_IN_PROGRESS"
+    assert heat.resources(stack)["server"]["resource_status"] != "DELETE_IN_PROGRESS"  # needed till the report
+    ok(httpx.put(url, content=json.dumps({"deploy_stdout": "cleaned up", "deploy_status_code": 0})), 201)
+    assert heat.settle(stack, 120)["stack_status"] == "DELETE_COMPLETE"
+    assert containers(heat) == []
+    assert ok(heat.http.get("/software_deployments"))["software_deployments"] == []
+
+
+def test_heat_signal_is_taken_during_a_deployments_delete(heat, heat_image):
+    template = deployment_template("HEAT_SIGNAL")
+    template["resources"]["deploy"]["properties"]["actions"] = ["DELETE"]
+    stack = heat.created(template, parameters={"image": heat_image["id"]})  # CREATE is not awaited
+    ok(heat.http.delete(heat.path(stack)), 204)
+    inputs = deployed_inputs(heat, stack, "DELETE")
+    ok(httpx.post(inputs["deploy_signal_id"], headers={"X-Auth-Token": inputs["deploy_signal_token"]},
+                  json={"deploy_stdout": "bye", "deploy_status_code": 0}))
+    assert heat.settle(stack, 120)["stack_status"] == "DELETE_COMPLETE"

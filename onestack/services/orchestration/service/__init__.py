@@ -267,7 +267,7 @@ class OrchestrationService:
         if behaviour is None or not behaviour.signalable:
             raise BadRequest(f"Signal resource during {row.action} is not supported: {row.type} takes no "
                              "signals.", kind="ResourceActionNotSupported")
-        if row.action == "DELETE" or stack.deleted_at is not None:
+        if (row.action == "DELETE" and not behaviour.signalled_while_deleting) or stack.deleted_at is not None:
             raise BadRequest(f"Signal resource during {row.action} is not supported.",
                              kind="ResourceActionNotSupported")
         with self.db.write() as session:

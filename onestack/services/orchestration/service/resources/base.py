@@ -203,6 +203,8 @@ class ResourceType:
     local_attributes: ClassVar[bool] = False
     # Takes signals (``POST .../resources/{name}/signal``): ``take_signal`` records one in the row's data.
     signalable: ClassVar[bool] = False
+    # Takes signals during its DELETE too (a deployment whose actions include DELETE awaits its agent's report).
+    signalled_while_deleting: ClassVar[bool] = False
     # A signal resizes a scaling group of the stack (a ScalingPolicy): see ``OrchestrationService.signal``.
     scales: ClassVar[bool] = False
     # Takes ``deletion_policy: Snapshot``: ``snapshot`` keeps a copy (an image, a backup) before the delete.

@@ -341,6 +341,7 @@ class SoftwareDeployment(ResourceType):
     name = "OS::Heat::SoftwareDeployment"
     description = "This resource associates a server with some configuration."
     signalable = True
+    signalled_while_deleting = True
     properties = {
         "config": Prop("string", "ID of software configuration resource to execute when applying to the "
                        "server.", update=True),
@@ -499,7 +500,45 @@ class SoftwareDeployment(ResourceType):
     def update_done(self, h: Handle) -> bool:
         return self._done(h, "UPDATE")
 
+    def _trigger(self, h: Handle, action: str) -> None:
+        """DELETE, SUSPEND or RESUME among ``actions``: the deployment is given that action for the agent to
+        run, and the resource waits for its report as for a create."""
+        h.data["signals"] = [s for s in h.data.get("signals", []) if s.get("action") != action]
+        h.data["signal_action"] = action
+        self._reports_before(h, action)
+        deployment = h.cloud.get("orchestration", self._path(h))["software_deployment"]
+        inputs = {**(h.properties.get("input_values") or {}),
+                  **self._signal_inputs(h, deployment["server_id"], action)}
+        h.cloud.put("orchestration", self._path(h), {"action": action, "input_values": inputs,
+                                                     "status": "IN_PROGRESS",
+                                                     "status_reason": "Deploy data available"})
+
+    def suspend(self, h: Handle) -> None:
+        if h.physical_id and self._waits(h, "SUSPEND"):
+            self._trigger(h, "SUSPEND")
+
+    def suspend_done(self, h: Handle) -> bool:
+        return not h.physical_id or self._done(h, "SUSPEND")
+
+    def resume(self, h: Handle) -> None:
+        if h.physical_id and self._waits(h, "RESUME"):
+            self._trigger(h, "RESUME")
+
+    def resume_done(self, h: Handle) -> bool:
+        return not h.physical_id or self._done(h, "RESUME")
+
     def delete(self, h: Handle) -> None:
+        if h.physical_id and self._waits(h, "DELETE") and not h.data.get("delete_reported"):
+            try:
+                self._trigger(h, "DELETE")
+                h.data["awaiting_delete"] = True
+                return  # the records go once the agent has reported (delete_done)
+            except CloudError as exc:
+                if exc.status != 404:
+                    raise
+        self._remove(h)
+
+    def _remove(self, h: Handle) -> None:
         ignore_missing(lambda: h.cloud.delete("orchestration", self._path(h)))
         if h.data.get("own_config"):
             ignore_missing(lambda: h.cloud.delete("orchestration", f"/software_configs/{h.data['own_config']}"))
@@ -507,6 +546,12 @@ class SoftwareDeployment(ResourceType):
             swiftsignal.remove_signal_object(h, h.physical_name())
 
     def delete_done(self, h: Handle) -> bool:
+        if h.data.get("awaiting_delete"):
+            if not self._done(h, "DELETE"):
+                return False
+            h.data.pop("awaiting_delete")
+            h.data["delete_reported"] = True
+            self._remove(h)
         return gone(lambda: h.cloud.get("orchestration", self._path(h)))
 
     @classmethod
