@@ -371,3 +371,49 @@ def test_heat_signal_is_taken_during_a_deployments_delete(heat, heat_image):
     ok(httpx.post(inputs["deploy_signal_id"], headers={"X-Auth-Token": inputs["deploy_signal_token"]},
                   json={"deploy_stdout": "bye", "deploy_status_code": 0}))
     assert heat.settle(stack, 120)["stack_status"] == "DELETE_COMPLETE"
+
+
+def test_an_agent_polls_its_deployments_and_reports_through_tempurls_alone(heat, heat_image):
+    """The whole loop a guest's agent runs, with nothing but plain HTTP and no credentials: the server's
+    ``software_config_transport: POLL_TEMP_URL`` gives it (``os_collect_config``) a TempURL GET of its
+    deployments, each deployment there carries its own TempURL PUT to report to, and an update rewrites
+    what the agent reads."""
+    template = deployment_template("TEMP_URL_SIGNAL")
+    template["resources"]["server"]["properties"]["software_config_transport"] = "POLL_TEMP_URL"
+    template["outputs"]["collect"] = {"value": {"get_attr": ["server", "os_collect_config"]}}
+    stack = heat.create(template, parameters={"image": heat_image["id"]})
+
+    def polled(action: str):
+        server = heat.resources(stack).get("server", {})
+        url = (server.get("attributes") or {}).get("os_collect_config") if server else None
+        if not url:
+            shown = ok(heat.http.get(f"{heat.path(stack)}/resources/server"))["resource"] if server else {}
+            url = (shown.get("attributes") or {}).get("os_collect_config")
+        if not url:
+            return None
+        resp = httpx.get(url["request"]["metadata_url"])
+        if resp.status_code != 200:
+            return None
+        deployments = resp.json()["deployments"]
+        values = {i["name"]: i["value"] for d in deployments for i in d["inputs"]}
+        return (url, deployments, values) if values.get("deploy_action") == action else None
+
+    collect, deployments, values = wait(lambda: polled("CREATE"), 60, "the agent's metadata")
+    assert collect["collectors"] == ["request", "local"]
+    assert collect["request"]["metadata_url"].startswith(
+        f"{heat.cloud.url}/object-store/v1/AUTH_{heat.project_id}/heat-config-")
+    assert httpx.put(collect["request"]["metadata_url"], content=b"{}").status_code == 401  # read-only URL
+    assert [d["config"] for d in deployments] == ["#!/bin/sh\necho hello $who"] and values["who"] == "world"
+    ok(httpx.put(values["deploy_signal_id"], content=json.dumps({"deploy_stdout": "polled",
+                                                                 "deploy_status_code": 0})), 201)
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    assert heat.output(stack, "collect") == collect
+
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"who": "again"}}), 202)
+    _, _, values = wait(lambda: polled("UPDATE"), 60, "the update in the agent's metadata")
+    assert values["who"] == "again"
+    ok(httpx.put(values["deploy_signal_id"], content=json.dumps({"deploy_status_code": 0})), 201)
+    assert heat.settle(stack)["stack_status"] == "UPDATE_COMPLETE"
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+    assert containers(heat) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from onestack.services.orchestration.service.cloud import CloudError
+from onestack.services.orchestration.service.resources import swiftsignal
 from onestack.services.orchestration.service.resources.base import (
     Handle,
     Prop,
@@ -115,8 +116,12 @@ class Server(ResourceType):
         "diskConfig": Prop("string", "Control how the disk is partitioned when the server is created.",
                            allowed=("AUTO", "MANUAL")),
         "software_config_transport": Prop("string", "How the server should receive the metadata required for "
-                                          "software configuration.", default="POLL_SERVER_CFN",
-                                          update=True),
+                                          "software configuration. POLL_TEMP_URL will create and populate a "
+                                          "Swift TempURL with metadata for polling (os_collect_config gives "
+                                          "it); onestack keeps no other transport's metadata.",
+                                          default="POLL_SERVER_CFN", update=True,
+                                          allowed=("POLL_SERVER_CFN", "POLL_SERVER_HEAT", "POLL_TEMP_URL",
+                                                   "ZAQAR_MESSAGE")),
         "deployment_swift_data": Prop("map", "Swift container and object to use for storing deployment data."),
         "tags": Prop("list", "Server tags.", update=True, schema=Prop("string")),
     }
@@ -261,6 +266,9 @@ class Server(ResourceType):
         return status == "ACTIVE"
 
     def create_done(self, h: Handle) -> bool:
+        if h.properties.get("software_config_transport") == "POLL_TEMP_URL" and "metadata_url" not in h.data:
+            # its agent's metadata: an object of the owner's store it polls with a TempURL GET
+            h.data["metadata_url"] = swiftsignal.make_metadata_object(h, h.physical_id)
         if not self._wait_active(h):
             return False
         # Floating IPs named in networks[] go to the server's port on that network once it exists.
@@ -380,6 +388,8 @@ class Server(ResourceType):
     def delete_done(self, h: Handle) -> bool:
         if h.physical_id and not gone(lambda: h.cloud.get("compute", f"/servers/{h.physical_id}")):
             return False
+        if h.data.get("metadata_url"):
+            swiftsignal.remove_signal_object(h, swiftsignal.metadata_container(h.physical_id))
         for port in h.data.get("internal_ports") or []:
             ignore_missing(lambda port=port: h.cloud.delete("network", f"/v2.0/ports/{port}"))
         return True
@@ -415,6 +425,11 @@ class Server(ResourceType):
             return server.get("OS-EXT-SRV-ATTR:instance_name")
         if name in ("accessIPv4", "accessIPv6"):
             return server.get(name) or ""
+        if name == "os_collect_config":
+            if not h.data.get("metadata_url"):
+                return None
+            return {"request": {"metadata_url": h.data["metadata_url"]}, "collectors": ["request", "local"],
+                    "polling_interval": 30}
         if name == "console_urls":
             return {}
         return None

@@ -437,6 +437,7 @@ class SoftwareDeployment(ResourceType):
         waits = self._waits(h, "CREATE")
         h.data["signal_action"] = "CREATE"
         server = self._server(h)
+        h.data["server_id"] = server
         inputs = {**(h.properties.get("input_values") or {}), **self._signal_inputs(h, server, "CREATE")}
         if "reports_before" not in h.data:
             self._reports_before(h, "CREATE")
@@ -445,6 +446,7 @@ class SoftwareDeployment(ResourceType):
                 "status": "IN_PROGRESS" if waits else "COMPLETE",
                 "status_reason": "Deploy data available" if waits else "Not waiting for outputs signal"}
         h.physical_id = h.cloud.post("orchestration", "/software_deployments", body)["software_deployment"]["id"]
+        swiftsignal.publish_server_metadata(h, server)
 
     def _object_report(self, h: Handle, action: str) -> None:
         """TEMP_URL_SIGNAL: a body PUT since the action began is the agent's report, taken as a signal."""
@@ -496,6 +498,7 @@ class SoftwareDeployment(ResourceType):
             "config_id": new.get("config") or h.data.get("own_config") or old.get("config"), "action": "UPDATE",
             "input_values": inputs, "status": "IN_PROGRESS" if waits else "COMPLETE",
             "status_reason": "Deploy data available" if waits else "Not waiting for outputs signal"})
+        swiftsignal.publish_server_metadata(h, server)
 
     def update_done(self, h: Handle) -> bool:
         return self._done(h, "UPDATE")
@@ -512,6 +515,7 @@ class SoftwareDeployment(ResourceType):
         h.cloud.put("orchestration", self._path(h), {"action": action, "input_values": inputs,
                                                      "status": "IN_PROGRESS",
                                                      "status_reason": "Deploy data available"})
+        swiftsignal.publish_server_metadata(h, deployment["server_id"])
 
     def suspend(self, h: Handle) -> None:
         if h.physical_id and self._waits(h, "SUSPEND"):
@@ -539,7 +543,10 @@ class SoftwareDeployment(ResourceType):
         self._remove(h)
 
     def _remove(self, h: Handle) -> None:
+        server = h.data.get("server_id")
         ignore_missing(lambda: h.cloud.delete("orchestration", self._path(h)))
+        if server:
+            swiftsignal.publish_server_metadata(h, server)
         if h.data.get("own_config"):
             ignore_missing(lambda: h.cloud.delete("orchestration", f"/software_configs/{h.data['own_config']}"))
         if h.data.get("signal_url"):

@@ -48,11 +48,47 @@ def make_signal_object(h: Handle, container: str, obj: str) -> str:
     h.cloud.call("object-store", "PUT", f"/{_segment(archive)}")
     h.cloud.call("object-store", "PUT", f"/{_segment(container)}", headers={
         "X-Container-Meta-Temp-Url-Key": key, "X-Versions-Location": archive})
+    return _signed(h, key, "PUT", container, obj)
+
+
+def _signed(h: Handle, key: str, method: str, container: str, obj: str) -> str:
     url = f"{h.cloud.endpoint('object-store')}/{_segment(container)}/{_segment(obj)}"
     expires = h.data.setdefault("signal_expires", int(time.time()) + LIFETIME)
-    text = f"PUT\n{expires}\n{urlsplit(url).path}".encode()
+    text = f"{method}\n{expires}\n{urlsplit(url).path}".encode()
     signature = hmac.new(key.encode(), text, hashlib.sha256).hexdigest()
     return f"{url}?temp_url_sig={signature}&temp_url_expires={expires}"
+
+
+# POLL_TEMP_URL: a server's deployments, as its agent (os-collect-config's ``request`` collector) polls
+# them, are an object of a container named after the server; every deployment of the server rewrites it.
+METADATA_OBJECT = "metadata"
+
+
+def metadata_container(server_id: str) -> str:
+    return f"heat-config-{server_id}"
+
+
+def make_metadata_object(h: Handle, server_id: str) -> str:
+    """The server's metadata object, written now, and a TempURL that GETs it."""
+    key = h.data.setdefault("signal_key", secrets.token_hex(32))
+    container = metadata_container(server_id)
+    h.cloud.call("object-store", "PUT", f"/{_segment(container)}", headers={"X-Container-Meta-Temp-Url-Key": key})
+    publish_server_metadata(h, server_id)
+    return _signed(h, key, "GET", container, METADATA_OBJECT)
+
+
+def publish_server_metadata(h: Handle, server_id: str) -> None:
+    """Rewrite the server's metadata object with its deployments now (nothing when the server polls no
+    TempURL: its container does not exist, or the cloud has no object store)."""
+    if "object-store" not in h.cloud.endpoints:
+        return
+    deployments = h.cloud.get("orchestration", f"/software_deployments/metadata/{server_id}")["metadata"]
+    try:
+        h.cloud.put("object-store", f"/{_segment(metadata_container(server_id))}/{METADATA_OBJECT}",
+                    {"deployments": deployments})
+    except CloudError as exc:
+        if exc.status != 404:
+            raise
 
 
 def where(h: Handle, url: str) -> tuple[str, str]:
