@@ -5,6 +5,7 @@ import datetime
 
 import httpx
 import pytest
+from heatclient import client as heat_client
 
 from tests.api.helpers import name, ok, wait
 from tests.api.orchestration_helpers import fault
@@ -376,3 +377,50 @@ def test_a_stack_times_out_and_fails_cleanly(cloud, heat):
     assert stack["stack_status"] == "CREATE_FAILED" and stack["stack_status_reason"] == "Create timed out"
     assert heat.resources(stack)["slow"]["resource_status"] == "CREATE_FAILED"
     assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+
+
+RANDOM = """
+heat_template_version: 2014-10-16
+description: the stack description
+parameters:
+  aparam: {type: number, default: 10, description: the param description}
+resources:
+  myres: {type: OS::Heat::RandomString, properties: {length: {get_param: aparam}}}
+"""
+PARENT = """
+heat_template_version: 2014-10-16
+description: the parent template
+parameters:
+  pparam: {type: number, default: 5, description: the param description}
+resources:
+  nres: {type: mynested.yaml, properties: {aparam: {get_param: pparam}}}
+"""
+
+
+def test_validate_shows_values_the_environment_and_nested_parameters(heat):
+    """As Heat's: ``Value`` for a parameter given, the environment read, and with show_nested each provider
+    template resource's parameters (with the value its properties give), recursively; ignore_errors takes
+    Heat's codes only.  Through heatclient, which sends show_nested and ignore_errors as queries."""
+    hc = heat_client.Client("1", endpoint=f"{heat.cloud.url}/orchestration/v1/{heat.project_id}", token=heat.token)
+    answer = hc.stacks.validate(template=RANDOM, environment={"parameters": {"aparam": 5}})
+    assert answer["Parameters"]["aparam"] == {"Default": 10, "Value": 5, "Description": "the param description",
+                                              "Label": "aparam", "NoEcho": "false", "Type": "Number"}
+    assert answer["Environment"] == {"event_sinks": [], "parameter_defaults": {}, "parameters": {"aparam": 5},
+                                     "resource_registry": {"resources": {}}}
+
+    files = {"mynested.yaml": RANDOM.replace("OS::Heat::RandomString", "mynested2.yaml"),
+             "mynested2.yaml": RANDOM}
+    off = hc.stacks.validate(template=PARENT, files=files)
+    assert "NestedParameters" not in off
+    assert off["Environment"]["resource_registry"] == {"mynested.yaml": "mynested.yaml", "resources": {}}
+    on = hc.stacks.validate(template=PARENT, files=files, show_nested=True, ignore_errors="99001")
+    nres = on["NestedParameters"]["nres"]
+    assert nres["Type"] == "mynested.yaml" and nres["Description"] == "the stack description"
+    assert nres["Parameters"]["aparam"]["Value"] == 5 and nres["Parameters"]["aparam"]["Default"] == 10
+    inner = nres["NestedParameters"]["myres"]
+    assert inner["Type"] == "mynested2.yaml" and "Value" not in inner["Parameters"]["aparam"]
+    # a grandchild with no parameters given keeps its default only
+    assert inner["Parameters"]["aparam"]["Default"] == 10
+    message = fault(heat.http.post("/validate", params={"ignore_errors": "99001,12345"},
+                                   json={"template": RANDOM}), 400)
+    assert "Invalid codes in ignore_errors" in message and "12345" in message

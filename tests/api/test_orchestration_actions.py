@@ -218,3 +218,35 @@ def test_snapshots_are_taken_listed_restored_and_deleted(heat):
     assert heat.http.delete(f"{snapshots}/{taken['id']}").status_code == 204
     assert ok(heat.http.get(snapshots))["snapshots"] == []
     assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
+
+
+def test_suspend_and_resume_go_down_into_nested_stacks(heat, heat_image):
+    """A ResourceGroup of servers: the stack's suspend suspends its child stack and every member server
+    (fake driver), and resume brings them back, as Heat's nested stacks do."""
+    template = {
+        "heat_template_version": "2018-08-31",
+        "parameters": {"image": {"type": "string"}},
+        "resources": {"group": {"type": "OS::Heat::ResourceGroup", "properties": {"count": 2, "resource_def": {
+            "type": "OS::Nova::Server", "properties": {"image": {"get_param": "image"}, "flavor": "m1.tiny",
+                                                       "networks": [{"allocate_network": "none"}]}}}}},
+    }
+    stack = heat.created(template, parameters={"image": heat_image["id"]})
+    child_id = heat.resources(stack)["group"]["physical_resource_id"]
+    child = ok(heat.http.get(f"/stacks/{child_id}", follow_redirects=True))["stack"]
+    servers = [r["physical_resource_id"] for r in heat.resources(child).values()]
+    assert len(servers) == 2
+
+    def server_statuses() -> set[str]:
+        return {ok(heat.root.get(f"/compute/v2.1/servers/{s}"))["server"]["status"] for s in servers}
+
+    stack = act(heat, stack, "suspend")
+    assert stack["stack_status"] == "SUSPEND_COMPLETE", stack["stack_status_reason"]
+    assert heat.show(child)["stack_status"] == "SUSPEND_COMPLETE"
+    assert set(statuses(heat, child).values()) == {"SUSPEND_COMPLETE"}
+    assert server_statuses() == {"SUSPENDED"}
+
+    stack = act(heat, stack, "resume")
+    assert stack["stack_status"] == "RESUME_COMPLETE", stack["stack_status_reason"]
+    assert heat.show(child)["stack_status"] == "RESUME_COMPLETE"
+    assert server_statuses() == {"ACTIVE"}
+    assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"

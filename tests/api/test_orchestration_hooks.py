@@ -139,7 +139,45 @@ def test_hooks_that_are_not_breakpoints_are_refused(heat):
                     400, "InvalidBreakPointHook")
     assert 'Invalid hook type "pre-lunch"' in message
     message = fault(heat.http.post("/validate", json={"template": CHAIN,
-                                                      "environment": hooked("first", hook="post-create")}),
+                                                      "environment": hooked("first", hook="post-lunch")}),
                     400, "InvalidBreakPointHook")
-    assert "post-create is not supported" in message
+    assert "post-create, post-update, post-delete" in message
     assert ok(heat.http.get("/stacks"))["stacks"] == []
+
+
+def test_post_hooks_hold_a_made_resource_in_progress_until_cleared(heat):
+    """post-create: the thing is made (its physical id and attributes exist) but the resource stays
+    CREATE_IN_PROGRESS and what needs it waits; post-update and post-delete likewise after the service's
+    update and delete."""
+    env = {"resource_registry": {"resources": {"second": {"hooks": ["post-create", "post-update",
+                                                                    "post-delete"]}}}}
+    stack = heat.create(CHAIN, environment=env)
+    paused_at(heat, stack, "second", "CREATE", "post-create")
+    resources = heat.resources(stack)
+    assert resources["second"]["resource_status"] == "CREATE_IN_PROGRESS"
+    assert resources["second"]["physical_resource_id"]  # made: the hook comes after the create
+    assert "third" not in resources or resources["third"]["resource_status"] == "INIT_COMPLETE"
+    assert heat.show(stack)["stack_status"] == "CREATE_IN_PROGRESS"
+    signal = f"{heat.path(stack)}/resources/second/signal"
+    assert "is not defined" in fault(heat.http.post(signal, json={"unset_hook": "pre-create"}), 400,
+                                     "InvalidBreakPointHook")
+    ok(heat.http.post(signal, json={"unset_hook": "post-create"}))
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "CREATE_COMPLETE", stack["stack_status_reason"]
+    assert heat.output(stack, "third") == "one"
+    assert ("second", "CREATE_IN_PROGRESS", "Hook post-create is cleared") in reasons(heat, stack)
+
+    ok(heat.http.patch(heat.path(stack), json={"parameters": {"word": "two"}}), 202)
+    paused_at(heat, stack, "second", "UPDATE", "post-update")
+    assert heat.resources(stack)["second"]["resource_status"] == "UPDATE_IN_PROGRESS"
+    assert heat.resources(stack)["third"]["resource_status"] == "CREATE_COMPLETE"  # not yet updated
+    ok(heat.http.post(signal, json={"unset_hook": "post-update"}))
+    stack = heat.settle(stack)
+    assert stack["stack_status"] == "UPDATE_COMPLETE" and heat.output(stack, "third") == "two"
+
+    ok(heat.http.delete(heat.path(stack)), 204)
+    paused_at(heat, stack, "second", "DELETE", "post-delete")
+    assert heat.resources(stack)["second"]["resource_status"] == "DELETE_IN_PROGRESS"
+    assert heat.show(stack)["stack_status"] == "DELETE_IN_PROGRESS"
+    ok(heat.http.post(signal, json={"unset_hook": "post-delete"}))
+    assert heat.settle(stack)["stack_status"] == "DELETE_COMPLETE"

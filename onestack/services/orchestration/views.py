@@ -130,8 +130,25 @@ def resource_type(kind) -> dict:
     }
 
 
-def validated(definition) -> dict:
-    """What template validate answers: the description and each parameter as Heat describes it."""
+def validated(definition, show_nested: bool = False) -> dict:
+    """What template validate answers: the description, each parameter as Heat describes it (with the
+    ``Value`` given), the environment it was read with, and with ``show_nested`` the same for each provider
+    template resource's nested template (``NestedParameters``, recursively)."""
+    out = _validated_level(definition, show_nested)
+    env = definition.environment or {}
+    registry = {k: v for k, v in (env.get("resource_registry") or {}).items() if k != "resources"}
+    # provider templates named by file appear in the registry as Heat registers them (``file: file``)
+    registry.update({r.type: r.type for r in definition.template.resources.values() if r.type in definition.files})
+    out["Environment"] = {"event_sinks": env.get("event_sinks") or [],
+                          "parameter_defaults": env.get("parameter_defaults") or {},
+                          "parameters": env.get("parameters") or {},
+                          "resource_registry": {**registry,
+                                                "resources": (env.get("resource_registry") or {}).get("resources")
+                                                or {}}}
+    return out
+
+
+def _validated_level(definition, show_nested: bool) -> dict:
     parameters = {}
     for name, param in definition.template.parameters.items():
         shown = {"Type": {"string": "String", "number": "Number", "json": "Json", "boolean": "Boolean",
@@ -152,10 +169,18 @@ def validated(definition) -> dict:
                         shown[low] = bounds["min"]
                     if "max" in bounds:
                         shown[high] = bounds["max"]
+        if name in definition.given:
+            shown["Value"] = "******" if param.hidden else definition.given[name]
         parameters[name] = shown
-    return {"Description": definition.template.description or "No description", "Parameters": parameters,
-            **({"ParameterGroups": definition.template.parameter_groups}
-               if definition.template.parameter_groups else {})}
+    out = {"Description": definition.template.description or "No description", "Parameters": parameters,
+           **({"ParameterGroups": definition.template.parameter_groups}
+              if definition.template.parameter_groups else {})}
+    if show_nested:
+        nested = {name: {**_validated_level(child, True), "Type": kind}
+                  for name, (kind, child) in definition.provider_children().items()}
+        if nested:
+            out["NestedParameters"] = nested
+    return out
 
 
 def snapshot(taken) -> dict:
@@ -184,6 +209,10 @@ def deployed_config(deployment, config) -> dict:
     values = deployment.input_values or {}
     inputs = [{**i, "value": values.get(i.get("name"), i.get("default"))} if isinstance(i, dict) else i
               for i in config.inputs or []]
+    # Values the config does not declare (the deploy_* ones a stack adds: where to signal) are inputs too,
+    # as Heat's derived config lists them.
+    declared = {i.get("name") for i in inputs if isinstance(i, dict)}
+    inputs += [{"name": k, "type": "String", "value": v} for k, v in values.items() if k not in declared]
     return {"id": deployment.id, "name": config.name, "group": config.group, "config": config.config,
             "inputs": inputs, "outputs": config.outputs or [], "options": config.options or {},
             "creation_time": when(config.created_at), "updated_time": when(deployment.updated_at)}

@@ -91,7 +91,7 @@ def signal(call: Call) -> Reply:
     p = call.path
     body = call.body
     if not svc.signal_with_token(p["project_id"], p["stack_name"], p["stack_id"], p["resource_name"],
-                                 call.headers.get("x-auth-token"), body):
+                                 call.headers.get("x-auth-token"), body, signature=call.query.get("signature")):
         svc.signal(call.ctx, stack(call, "resource:show"), p["resource_name"], body)
     return Reply(None, 200)
 

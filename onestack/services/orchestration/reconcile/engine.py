@@ -46,6 +46,8 @@ PAUSED = 5.0
 DEFAULT_TIMEOUT_MINS = 60
 # Marks in a resource's data that its delete request was made (a resumed delete only waits for it).
 DELETE_SENT = "delete_sent"
+# Marks that deletion_policy Snapshot's copy was asked for, and that it is complete (the delete may go on).
+SNAPSHOT_SENT, SNAPSHOT_KEPT = "snapshot_sent", "snapshot_kept"
 # Marks that a suspend or resume request was made (the same, for SUSPEND and RESUME).
 ACTION_SENT = "action_sent"
 # The stack actions that take every resource through one step of its type and change no definition, and
@@ -165,7 +167,10 @@ class Engine:
                 if definition.requires[name] & set(active) <= done:  # in order: its properties may read others
                     work.append((self._adopt, (stack, cloud, definition, scope, name, row)))
             elif row is not None and row.generation == gen and row.status == "IN_PROGRESS":
-                work.append((self._poll, (stack, cloud, definition, row)))
+                if hooks.waiting(row.data, gen) in hooks.POST:  # done by its service, held at a post-* hook
+                    paused.append(name)
+                else:
+                    work.append((self._poll, (stack, cloud, definition, row)))
             elif row is not None and row.generation == gen and row.status == "FAILED":
                 raise Failed(row, row.action, row.status_reason)
             elif definition.requires[name] & set(active) <= done:
@@ -293,8 +298,7 @@ class Engine:
                hook: str) -> None:
         """Stop resource ``name`` at ``hook``: recorded on its row (a resource not made yet gets a row in
         INIT_COMPLETE, as Heat shows it), with Heat's event."""
-        action = hook.removeprefix("pre-").upper()
-        reason = hooks.paused_reason(action, hook)
+        reason = hooks.paused_reason(hooks.action_of(hook), hook)
         with self._writing(stack) as session:
             found = session.get(StackResource, row.id) if row is not None else None
             if found is None:
@@ -409,6 +413,13 @@ class Engine:
         if not finished:
             if handle.data != row.data:
                 self._save(stack, row.id, data=handle.data)
+            return
+        post = f"post-{row.action.lower()}"
+        if row.action in ("CREATE", "UPDATE") and self._hook_holds(stack, row.name, row, post):
+            # made (or changed) by its service, held IN_PROGRESS until the hook is cleared
+            self._save(stack, row.id, data=handle.data, physical_id=handle.physical_id)
+            row.data = handle.data
+            self._pause(stack, definition, row.name, row, post)
             return
         attributes = self._attributes(definition, behaviour, handle)
         changed = {"updated_at": utcnow()} if row.action != "CREATE" else {}
@@ -540,7 +551,10 @@ class Engine:
         for row in rows:
             needed = any(row.name in other.requires and other.name != row.name for other in rows)
             if row.action == "DELETE" and row.status == "IN_PROGRESS" and row.generation == gen:
-                work.append((self._poll_delete, (stack, cloud, row)))
+                if hooks.waiting(row.data, gen) == "post-delete":
+                    paused = True
+                else:
+                    work.append((self._poll_delete, (stack, cloud, row)))
             elif row.action == "DELETE" and row.status == "FAILED" and row.generation == gen:
                 raise Failed(row, "DELETE", row.status_reason)
             elif not needed and row.action != "INIT" and self._hook_holds(stack, row.name, row, "pre-delete"):
@@ -572,6 +586,27 @@ class Engine:
         return ((row.definition or {}).get("deletion_policy") == "Retain" or not row.physical_id
                 or bool((row.data or {}).get("external_id")))
 
+    def _snapshot_kept(self, stack: Stack, row: StackResource, handle: Handle) -> bool:
+        """deletion_policy Snapshot: the copy is asked for once, then waited on; True once the delete may
+        go on (at once for any other policy)."""
+        behaviour = self._behaviour(row)
+        if (row.definition or {}).get("deletion_policy") != "Snapshot" or not behaviour.snapshots \
+                or handle.data.get(SNAPSHOT_KEPT):
+            return True
+        try:
+            if not handle.data.get(SNAPSHOT_SENT):
+                behaviour.snapshot(handle)
+                handle.data[SNAPSHOT_SENT] = True
+                self._save(stack, row.id, data=handle.data)
+            if not behaviour.snapshot_done(handle):
+                return False
+        except Exception as exc:  # noqa: BLE001
+            raise self._delete_failure(stack, row, exc) from None
+        handle.data[SNAPSHOT_KEPT] = True
+        self._save(stack, row.id, data=handle.data)
+        row.data = handle.data
+        return True
+
     def _send_delete(self, stack: Stack, row: StackResource, handle: Handle) -> None:
         try:
             self._behaviour(row).delete(handle)
@@ -584,6 +619,8 @@ class Engine:
     def _poll_delete(self, stack: Stack, cloud: Cloud, row: StackResource) -> None:
         if not self._kept(row):
             handle = self._handle(stack, cloud, row)
+            if not self._snapshot_kept(stack, row, handle):
+                return
             if not handle.data.get(DELETE_SENT):
                 # Either this step began the delete, or the step that did died (kill -9) before recording
                 # that its request was made: (re)send it, deleting is safe to repeat.
@@ -594,6 +631,9 @@ class Engine:
                 raise self._delete_failure(stack, row, exc) from None
             if not finished:
                 return
+        if self._hook_holds(stack, row.name, row, "post-delete"):
+            self._pause(stack, None, row.name, row, "post-delete")  # gone from its service, row kept until cleared
+            return
         with self._writing(stack) as session:
             found = session.get(StackResource, row.id)
             if found is not None:

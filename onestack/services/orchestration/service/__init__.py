@@ -19,7 +19,7 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound, Unauthorized
 from onestack.services.orchestration.models import Stack, StackEvent, StackResource, StackSnapshot
 from onestack.services.orchestration.policies import authorize
-from onestack.services.orchestration.service import changes, hooks
+from onestack.services.orchestration.service import changes, hooks, presign
 from onestack.services.orchestration.service.cloud import Cloud, ServiceUser
 from onestack.services.orchestration.service.definition import Definition
 from onestack.services.orchestration.service.hot import versions
@@ -228,10 +228,11 @@ class OrchestrationService:
             event(session, stack, found.action, found.status, found.status_reason, resource=found)
 
     def signal_with_token(self, project_id: str, name: str, stack_id: str, resource: str, token: str | None,
-                          body) -> bool:
-        """Deliver a signal that presents the resource's own signal token; False when it does not (the
-        caller's token is then checked as any other)."""
-        if not token:
+                          body, signature: str | None = None) -> bool:
+        """Deliver a signal that presents the resource's own signal token, or a pre-signed URL's
+        ``signature`` made with it (CFN_SIGNAL); False when it does not (the caller's token is then checked as
+        any other)."""
+        if not token and not signature:
             return False
         with self.db.read() as session:
             stack = session.get(Stack, stack_id)
@@ -239,7 +240,11 @@ class OrchestrationService:
             return False
         rows = [r for r in self.resources(stack) if r.name == resource]
         secret = (rows[0].data or {}).get("signal_token") if rows else None
-        if not secret or not hmac.compare_digest(secret, token):
+        if signature is not None:
+            if not presign.valid(secret, signature, project_id, name, stack_id, resource):
+                raise Unauthorized("The request you have made requires authentication.")
+            token = secret
+        if not secret or not token or not hmac.compare_digest(secret, token):
             return False
         self.signal(None, stack, resource, body, token=token)
         return True
@@ -262,7 +267,7 @@ class OrchestrationService:
         if behaviour is None or not behaviour.signalable:
             raise BadRequest(f"Signal resource during {row.action} is not supported: {row.type} takes no "
                              "signals.", kind="ResourceActionNotSupported")
-        if row.action == "DELETE" or stack.deleted_at is not None:
+        if (row.action == "DELETE" and not behaviour.signalled_while_deleting) or stack.deleted_at is not None:
             raise BadRequest(f"Signal resource during {row.action} is not supported.",
                              kind="ResourceActionNotSupported")
         with self.db.write() as session:

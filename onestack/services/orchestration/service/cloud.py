@@ -107,6 +107,16 @@ class Session:
     def get(self, service_type: str, path: str, **kw) -> Any:
         return self.call(service_type, "GET", path, **kw)
 
+    def text(self, service_type: str, path: str) -> str:
+        """A GET's body as text, whatever its type (an object's bytes)."""
+        try:
+            resp = self.http.request("GET", self.endpoint(service_type) + path, headers={"X-Auth-Token": self.token})
+        except httpx.HTTPError as exc:
+            raise CloudError(0, f"{service_type} could not be reached: {exc}") from None
+        if resp.status_code >= 400:
+            raise CloudError(resp.status_code, resp.reason_phrase)
+        return resp.text
+
     def post(self, service_type: str, path: str, body: Any = None, **kw) -> Any:
         return self.call(service_type, "POST", path, body, **kw)
 

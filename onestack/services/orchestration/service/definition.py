@@ -18,7 +18,7 @@ from onestack.services.orchestration.service.resources.base import (
     StackInfo,
     apply_schema,
 )
-from onestack.services.orchestration.service.resources.nested import provider
+from onestack.services.orchestration.service.resources.nested import TemplateResource, provider
 
 ENVIRONMENT_SECTIONS = {"parameters", "parameter_defaults", "resource_registry", "event_sinks",
                         "encrypted_param_names", "parameter_merge_strategies"}
@@ -45,8 +45,24 @@ def environment(raw, files: dict, names: list | None = None) -> dict:
     for section in ("parameters", "parameter_defaults", "resource_registry"):
         if not isinstance(merged.get(section), dict):
             raise invalid(f'environment section "{section}" must be a map', "InvalidEnvironment")
+    check_event_sinks(merged.get("event_sinks"))
     hooks.check(merged)
     return merged
+
+
+def check_event_sinks(sinks) -> None:
+    """Heat's only sink is a Zaqar queue; this cloud has no messaging service, so a sink is refused by name
+    rather than accepted and never fed."""
+    if sinks in (None, []):
+        return
+    if not isinstance(sinks, list) or not all(isinstance(sink, dict) for sink in sinks):
+        raise invalid('environment section "event_sinks" must be a list of maps', "InvalidEnvironment")
+    for sink in sinks:
+        kind = sink.get("type")
+        if kind != "zaqar-queue":
+            raise invalid(f"event_sinks: Unknown sink type {kind}", "InvalidEnvironment")
+        raise invalid("event_sinks: zaqar-queue is not supported by this cloud: it needs a messaging service "
+                      "(Zaqar), which this cloud does not have", "InvalidEnvironment")
 
 
 class Definition:
@@ -59,15 +75,18 @@ class Definition:
         self.files = files or {}
         self.environment = env
         self.stack = stack
+        # the values given (not defaults): template validate shows them as each parameter's ``Value``
+        self.given = {**env.get("parameters", {}), **(given or {})}
         self.values = resolve_values(self.template.parameters, {**env.get("parameters", {}), **(given or {})},
                                      env.get("parameter_defaults", {}), required=require_parameters)
         self.registry = {k: v for k, v in env.get("resource_registry", {}).items() if k != "resources"}
         self.behaviours: dict[str, type[ResourceType]] = {}
         for name, definition in self.template.resources.items():
             self.behaviours[name] = self._behaviour(name, definition.type)
-            if definition.deletion_policy == "Snapshot":
+            if definition.deletion_policy == "Snapshot" and not self.behaviours[name].snapshots:
                 raise invalid(f"resources.{name}: {definition.type} does not support deletion_policy Snapshot "
-                              "in onestack (Delete and Retain are supported)")
+                              "(OS::Nova::Server and OS::Cinder::Volume do; Delete and Retain are supported by "
+                              "every type)")
         self.requires = self._with_implied(self.template.requires)
 
     def _behaviour(self, name: str, kind: str) -> type[ResourceType]:
@@ -221,6 +240,26 @@ class Definition:
                     paths.add(str(args[2]))
         return found
 
+    def provider_children(self) -> dict[str, tuple[str, Definition]]:
+        """Each resource of a provider template type, with the definition its nested stack would have
+        (its properties, where known before anything exists, as its parameters): template validate's
+        ``show_nested``."""
+        out: dict[str, tuple[str, Definition]] = {}
+        scope = self.scope()
+        for name, resource in self.template.resources.items():
+            behaviour = self.behaviours[name]
+            if not issubclass(behaviour, TemplateResource) or not behaviour.template:
+                continue
+            try:
+                given = {k: v for k, v in self.properties(name, scope).items()
+                         if v is not None and v is not UNKNOWN and not _unknown_inside(v)}
+            except BadRequest:
+                given = {}
+            child = Definition(behaviour.template, self.files, {**self.environment, "parameters": {}}, given,
+                               self.stack, require_parameters=False)
+            out[name] = (resource.type, child)
+        return out
+
     def shown_parameters(self) -> dict[str, str]:
         shown = {name: param.shown(self.values.get(name)) for name, param in self.template.parameters.items()}
         shown.update({"OS::stack_name": self.stack.name, "OS::stack_id": self.stack.id,
@@ -298,3 +337,13 @@ def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
             todo.extend(graph.get(node, ()))
     return False
 
+
+
+def _unknown_inside(value) -> bool:
+    if value is UNKNOWN:
+        return True
+    if isinstance(value, dict):
+        return any(_unknown_inside(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_unknown_inside(v) for v in value)
+    return False

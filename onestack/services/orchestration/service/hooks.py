@@ -1,6 +1,8 @@
 """Breakpoints: an environment's ``resource_registry.resources.<name>.hooks`` (``pre-create``,
 ``pre-update``, ``pre-delete``) pause a resource just before the engine would create, update (in place or
-by replacement) or delete it, until a signal ``{"unset_hook": "<hook>"}`` clears the hook.
+by replacement) or delete it, and ``post-create``, ``post-update``, ``post-delete`` once its service has
+done so but before the resource is COMPLETE (so its dependents still wait), until a signal
+``{"unset_hook": "<hook>"}`` clears the hook.
 
 Where a resource waits is its own row's data, never memory, so a stack paused at a hook stays paused
 across a restart: ``{"hook": {"type": ..., "generation": ...}}`` while it waits (a resource not yet made
@@ -16,9 +18,9 @@ import fnmatch
 
 from onestack.http.errors import BadRequest
 
-PAUSING = ("pre-create", "pre-update", "pre-delete")
-# Heat's other breakpoint types: valid there, not kept by onestack (refused, never silently ignored).
-NOT_KEPT = ("post-create", "post-update", "post-delete")
+PRE = ("pre-create", "pre-update", "pre-delete")
+POST = ("post-create", "post-update", "post-delete")
+PAUSING = PRE + POST
 # The stack actions whose resources stop at hooks (a rollback, a check or an adopt never does).
 ACTIONS = {"CREATE", "UPDATE", "DELETE", "RESTORE"}
 
@@ -37,17 +39,14 @@ def _entries(env: dict) -> dict:
 
 
 def check(env: dict) -> None:
-    """Refuse (400) a hook that is not a breakpoint type, or one onestack does not keep, anywhere in the
-    registry's ``resources`` (nested stacks' entries too)."""
+    """Refuse (400) a hook that is not a breakpoint type anywhere in the registry's ``resources`` (nested
+    stacks' entries too)."""
 
     def walk(entries: dict, where: str) -> None:
         for pattern, entry in entries.items():
             if not isinstance(entry, dict):
                 continue
             for hook in _named(entry):
-                if hook in NOT_KEPT:
-                    raise BadRequest(f"{where}.{pattern}.hooks: {hook} is not supported by onestack (only "
-                                     f"{', '.join(PAUSING)})", kind="InvalidBreakPointHook")
                 known(hook)
             walk({k: v for k, v in entry.items() if k != "hooks"}, f"{where}.{pattern}")
 
@@ -89,9 +88,9 @@ def pause(data: dict | None, hook: str, generation: int) -> dict:
 
 def known(hook) -> None:
     """Refuse (400) what is not a breakpoint type at all."""
-    if not isinstance(hook, str) or hook not in PAUSING + NOT_KEPT:
+    if not isinstance(hook, str) or hook not in PAUSING:
         raise BadRequest(f'Invalid hook type "{hook}" for resource breakpoint, acceptable hook types are: '
-                         f"{', '.join(PAUSING + NOT_KEPT)}", kind="InvalidBreakPointHook")
+                         f"{', '.join(PAUSING)}", kind="InvalidBreakPointHook")
 
 
 def clear(data: dict | None, hook: str) -> dict:
@@ -100,6 +99,11 @@ def clear(data: dict | None, hook: str) -> dict:
     out = {k: v for k, v in (data or {}).items() if k != "hook"}
     out["hooks_cleared"] = {**(out.get("hooks_cleared") or {}), hook: current.get("generation")}
     return out
+
+
+def action_of(hook: str) -> str:
+    """The action a hook pauses: ``CREATE`` for pre-create and post-create."""
+    return hook.split("-", 1)[1].upper()
 
 
 def paused_reason(action: str, hook: str) -> str:

@@ -138,6 +138,20 @@ class NestedStacks:
             begin(session, row, "DELETE")
         self.wake(child_id)
 
+    def walk(self, child_id: str, action: str) -> None:
+        """Begin the child's SUSPEND or RESUME (its own resources, servers included, go through it).  A child
+        already there, or on its way, is left as it is: the parent's step may be repeated after a crash."""
+        with self.db.write() as session:
+            row = session.get(Stack, child_id)
+            if row is None or row.deleted_at is not None:
+                raise ResourceFailure(f"The nested stack {child_id} is gone", "NotFound")
+            if row.action == action and row.status in ("IN_PROGRESS", "COMPLETE"):
+                return
+            if row.status == "IN_PROGRESS":
+                raise ResourceFailure(f"The nested stack {row.name} is {row.action}_IN_PROGRESS", "Conflict")
+            begin(session, row, action)
+        self.wake(child_id)
+
     def state(self, child_id: str) -> tuple[str, str, str] | None:
         """The child's (action, status, reason); None once it is deleted."""
         with self.db.read() as session:

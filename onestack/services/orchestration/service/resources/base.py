@@ -203,8 +203,12 @@ class ResourceType:
     local_attributes: ClassVar[bool] = False
     # Takes signals (``POST .../resources/{name}/signal``): ``take_signal`` records one in the row's data.
     signalable: ClassVar[bool] = False
+    # Takes signals during its DELETE too (a deployment whose actions include DELETE awaits its agent's report).
+    signalled_while_deleting: ClassVar[bool] = False
     # A signal resizes a scaling group of the stack (a ScalingPolicy): see ``OrchestrationService.signal``.
     scales: ClassVar[bool] = False
+    # Takes ``deletion_policy: Snapshot``: ``snapshot`` keeps a copy (an image, a backup) before the delete.
+    snapshots: ClassVar[bool] = False
 
     # -- checking ------------------------------------------------------------------------------------
     @classmethod
@@ -296,7 +300,11 @@ class ResourceType:
         return "Signal: resource signalled"
 
     def snapshot(self, h: Handle) -> None:
-        """What deletion_policy Snapshot does before the delete (nothing by default)."""
+        """deletion_policy Snapshot: start keeping a copy of the thing before it is deleted (types with
+        ``snapshots``).  Safe to repeat: a copy already asked for is found again, not made twice."""
+
+    def snapshot_done(self, h: Handle) -> bool:
+        return True
 
 
 def image_id(h: Handle, ref: str) -> str:

@@ -107,6 +107,35 @@ class Volume(ResourceType):
     def update_done(self, h: Handle) -> bool:
         return self._ready(h)
 
+    snapshots = True
+
+    def snapshot(self, h: Handle) -> None:
+        """A backup of the volume (Heat's Snapshot of a volume), named after the resource's physical name."""
+        if not h.physical_id or h.data.get("snapshot_backup"):
+            return
+        name = f"{h.physical_name()}-snapshot"
+        found = [b for b in h.cloud.get("block-storage", "/backups")["backups"] if b.get("name") == name]
+        if found:
+            h.data["snapshot_backup"] = found[0]["id"]
+            return
+        try:
+            made = h.cloud.post("block-storage", "/backups", {"backup": {
+                "volume_id": h.physical_id, "name": name, "force": True}})["backup"]
+        except CloudError as exc:
+            if exc.status == 404:
+                return
+            raise
+        h.data["snapshot_backup"] = made["id"]
+
+    def snapshot_done(self, h: Handle) -> bool:
+        if not h.data.get("snapshot_backup"):
+            return True
+        backup = h.cloud.get("block-storage", f"/backups/{h.data['snapshot_backup']}")["backup"]
+        if backup["status"] == "error":
+            raise ResourceFailure(f"The volume's backup {backup['id']} went to status error: "
+                                  f"{backup.get('fail_reason') or 'unknown'}", "ResourceInError")
+        return backup["status"] == "available"
+
     def delete(self, h: Handle) -> None:
         if h.physical_id:
             ignore_missing(lambda: h.cloud.delete("block-storage", f"/volumes/{h.physical_id}"))

@@ -51,6 +51,21 @@ class NestedStack(ResourceType):
     def find(self, h: Handle) -> str | None:
         return h.stacks.find(h)
 
+    # Suspend and resume go down into the child: its servers are suspended too, as Heat's are.
+    def suspend(self, h: Handle) -> None:
+        if h.physical_id:
+            h.stacks.walk(h.physical_id, "SUSPEND")
+
+    def suspend_done(self, h: Handle) -> bool:
+        return not h.physical_id or h.stacks.done(h.physical_id, "SUSPEND")
+
+    def resume(self, h: Handle) -> None:
+        if h.physical_id:
+            h.stacks.walk(h.physical_id, "RESUME")
+
+    def resume_done(self, h: Handle) -> bool:
+        return not h.physical_id or h.stacks.done(h.physical_id, "RESUME")
+
     def attribute(self, h: Handle, name: str) -> Any:
         if name == "OS::stack_id":
             return h.physical_id

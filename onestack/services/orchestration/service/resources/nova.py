@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from onestack.services.orchestration.service.cloud import CloudError
+from onestack.services.orchestration.service.resources import swiftsignal
 from onestack.services.orchestration.service.resources.base import (
     Handle,
     Prop,
@@ -115,8 +116,12 @@ class Server(ResourceType):
         "diskConfig": Prop("string", "Control how the disk is partitioned when the server is created.",
                            allowed=("AUTO", "MANUAL")),
         "software_config_transport": Prop("string", "How the server should receive the metadata required for "
-                                          "software configuration.", default="POLL_SERVER_CFN",
-                                          update=True),
+                                          "software configuration. POLL_TEMP_URL will create and populate a "
+                                          "Swift TempURL with metadata for polling (os_collect_config gives "
+                                          "it); onestack keeps no other transport's metadata.",
+                                          default="POLL_SERVER_CFN", update=True,
+                                          allowed=("POLL_SERVER_CFN", "POLL_SERVER_HEAT", "POLL_TEMP_URL",
+                                                   "ZAQAR_MESSAGE")),
         "deployment_swift_data": Prop("map", "Swift container and object to use for storing deployment data."),
         "tags": Prop("list", "Server tags.", update=True, schema=Prop("string")),
     }
@@ -261,6 +266,9 @@ class Server(ResourceType):
         return status == "ACTIVE"
 
     def create_done(self, h: Handle) -> bool:
+        if h.properties.get("software_config_transport") == "POLL_TEMP_URL" and "metadata_url" not in h.data:
+            # its agent's metadata: an object of the owner's store it polls with a TempURL GET
+            h.data["metadata_url"] = swiftsignal.make_metadata_object(h, h.physical_id)
         if not self._wait_active(h):
             return False
         # Floating IPs named in networks[] go to the server's port on that network once it exists.
@@ -343,6 +351,36 @@ class Server(ResourceType):
         return self._reached(h, "ACTIVE", "resume")
 
     # -- removing ----------------------------------------------------------------------------------------
+    snapshots = True
+
+    def snapshot(self, h: Handle) -> None:
+        """An image of the server (Nova's createImage), named after the resource's physical name as Heat's."""
+        if not h.physical_id or h.data.get("snapshot_image"):
+            return
+        name = f"{h.physical_name()}-snapshot"
+        # asked before a crash but never recorded: the image is found by its name, not made twice
+        found = h.cloud.get("image", "/v2/images", params={"name": name})["images"]
+        if found:
+            h.data["snapshot_image"] = found[0]["id"]
+            return
+        try:
+            made = h.cloud.post("compute", f"/servers/{h.physical_id}/action", {"createImage": {"name": name}},
+                                headers={"OpenStack-API-Version": "compute 2.45"})
+        except CloudError as exc:
+            if exc.status == 404:
+                return  # the server is gone: nothing to keep
+            raise
+        h.data["snapshot_image"] = made["image_id"]
+
+    def snapshot_done(self, h: Handle) -> bool:
+        if not h.data.get("snapshot_image"):
+            return True
+        status = h.cloud.get("image", f"/v2/images/{h.data['snapshot_image']}")["status"]
+        if status in ("killed", "deleted", "deactivated"):
+            raise ResourceFailure(f"The server's snapshot image {h.data['snapshot_image']} went to status "
+                                  f"{status}", "ResourceInError")
+        return status == "active"
+
     def delete(self, h: Handle) -> None:
         if h.physical_id:
             ignore_missing(lambda: h.cloud.delete("compute", f"/servers/{h.physical_id}"))
@@ -350,6 +388,8 @@ class Server(ResourceType):
     def delete_done(self, h: Handle) -> bool:
         if h.physical_id and not gone(lambda: h.cloud.get("compute", f"/servers/{h.physical_id}")):
             return False
+        if h.data.get("metadata_url"):
+            swiftsignal.remove_signal_object(h, swiftsignal.metadata_container(h.physical_id))
         for port in h.data.get("internal_ports") or []:
             ignore_missing(lambda port=port: h.cloud.delete("network", f"/v2.0/ports/{port}"))
         return True
@@ -385,6 +425,11 @@ class Server(ResourceType):
             return server.get("OS-EXT-SRV-ATTR:instance_name")
         if name in ("accessIPv4", "accessIPv6"):
             return server.get(name) or ""
+        if name == "os_collect_config":
+            if not h.data.get("metadata_url"):
+                return None
+            return {"request": {"metadata_url": h.data["metadata_url"]}, "collectors": ["request", "local"],
+                    "polling_interval": 30}
         if name == "console_urls":
             return {}
         return None

@@ -15,17 +15,30 @@ from typing import Any
 
 import yaml
 
+from onestack.services.orchestration.service import presign
 from onestack.services.orchestration.service.cloud import CloudError
+from onestack.services.orchestration.service.resources import swiftsignal
 from onestack.services.orchestration.service.resources.base import (
     Handle,
     Prop,
+    PropertyError,
     ResourceFailure,
     ResourceType,
+    apply_schema,
     gone,
     ignore_missing,
 )
+from onestack.services.orchestration.service.resources.nested import ResourceGroup
 
 UNGROUPED = "Heat::Ungrouped"
+# Heat's signal transports.  ZAQAR_SIGNAL needs a messaging service, which onestack does not have: it is
+# refused by name (a 400 saying why), never silently ignored.  CFN_SIGNAL's pre-signed URL is one of the
+# orchestration API's own (``service/presign.py``): onestack serves no CloudFormation API.
+TRANSPORTS = ("CFN_SIGNAL", "TEMP_URL_SIGNAL", "HEAT_SIGNAL", "ZAQAR_SIGNAL", "NO_SIGNAL")
+REFUSED_TRANSPORTS = {
+    "ZAQAR_SIGNAL": "it needs a messaging service (Zaqar), which this cloud does not have; use "
+                    "TEMP_URL_SIGNAL or HEAT_SIGNAL",
+}
 
 
 def config_content(h: Handle, value: str) -> str:
@@ -162,9 +175,16 @@ class MultipartMime(SoftwareConfigBase):
 class WaitConditionHandle(ResourceType):
     name = "OS::Heat::WaitConditionHandle"
     description = ("Resource for managing token-signalled wait conditions: a guest POSTs its status to the "
-                   "endpoint with the token (see curl_cli).")
-    properties = {"signal_transport": Prop("string", "How the client will signal the wait condition.",
-                                           default="TOKEN_SIGNAL", allowed=("TOKEN_SIGNAL",))}
+                   "endpoint with the token (see curl_cli), or PUTs it to a TempURL (TEMP_URL_SIGNAL).")
+    properties = {"signal_transport": Prop(
+        "string", "How the client will signal the wait condition. CFN_SIGNAL will allow an HTTP POST to a "
+        "pre-signed URL (onestack: of the orchestration API). TEMP_URL_SIGNAL will create a Swift TempURL to be "
+        "signalled via HTTP PUT. HEAT_SIGNAL will allow calls to the Heat API resource-signal. ZAQAR_SIGNAL "
+        "needs a messaging service, which this cloud does not have. TOKEN_SIGNAL will allow an HTTP POST to a "
+        "Heat API endpoint with the provided keystone token (onestack: the handle's own token). NO_SIGNAL will "
+        "result in the resource going to a signalled state without waiting for any signal.",
+        default="TOKEN_SIGNAL", allowed=("CFN_SIGNAL", "TEMP_URL_SIGNAL", "HEAT_SIGNAL", "NO_SIGNAL",
+                                         "ZAQAR_SIGNAL", "TOKEN_SIGNAL"))}
     attributes = {
         "token": "Token for stack-user which can be used for signalling handle.",
         "endpoint": "Endpoint/url which can be used for signalling handle.",
@@ -178,17 +198,47 @@ class WaitConditionHandle(ResourceType):
     local_attributes = True
     signalable = True
 
+    @classmethod
+    def schema_apply(cls, values, path: str) -> dict:
+        out = apply_schema(cls.properties, values, path)
+        transport = out.get("signal_transport") if isinstance(out, dict) else None
+        if transport in REFUSED_TRANSPORTS:
+            raise PropertyError(f"{path}.signal_transport",
+                                f"{transport} is not supported by this cloud: {REFUSED_TRANSPORTS[transport]}")
+        return out
+
     def create(self, h: Handle) -> None:
         h.data.setdefault("signal_token", secrets.token_urlsafe(32))
+        h.data["transport"] = h.properties["signal_transport"]  # what a wait condition reads
+        if h.properties["signal_transport"] == "TEMP_URL_SIGNAL":
+            name = h.physical_name()
+            h.data["signal_url"] = swiftsignal.make_signal_object(h, name, name)
         h.physical_id = h.physical_name()
+
+    def delete(self, h: Handle) -> None:
+        if h.data.get("signal_url"):
+            swiftsignal.remove_signal_object(h, h.physical_name())
 
     def reference(self, h: Handle):
         return h.physical_id
 
     def attribute(self, h: Handle, name: str) -> Any:
+        transport = h.properties.get("signal_transport") or "TOKEN_SIGNAL"
         token = h.data.get("signal_token", "")
         endpoint = (f"{h.signal_base}/orchestration/v1/{h.stack.project_id}/stacks/{h.stack.name}/{h.stack.id}"
                     f"/resources/{h.name}/signal")
+        if transport == "TEMP_URL_SIGNAL":
+            url = h.data.get("signal_url")
+            return {"endpoint": url, "curl_cli": f"curl -i -X PUT '{url}'" if url else None,
+                    "signal": json.dumps({"alarm_url": url})}.get(name)
+        if transport == "CFN_SIGNAL":
+            signed = presign.signature(token, h.stack.project_id, h.stack.name, h.stack.id, h.name)
+            url = f"{endpoint}?signature={signed}"
+            return {"endpoint": url, "signal": json.dumps({"alarm_url": url}),
+                    "curl_cli": (f"curl -i -X POST -H 'Content-Type: application/json' -H 'Accept: "
+                                 f"application/json' '{url}'")}.get(name)
+        if transport == "NO_SIGNAL":
+            return json.dumps({}) if name == "signal" else None
         if name == "token":
             return token
         if name == "endpoint":
@@ -197,6 +247,8 @@ class WaitConditionHandle(ResourceType):
             return (f"curl -i -X POST -H 'X-Auth-Token: {token}' -H 'Content-Type: application/json' "
                     f"-H 'Accept: application/json' {endpoint}")
         if name == "signal":
+            if transport == "HEAT_SIGNAL":
+                return json.dumps({"alarm_url": endpoint, "token": token, "project_id": h.stack.project_id})
             return json.dumps({"endpoint": endpoint, "token": token})
         return None
 
@@ -242,13 +294,20 @@ class WaitCondition(ResourceType):
         if record is None:
             raise ResourceFailure(f"The wait condition handle {h.properties['handle']} is not a resource of "
                                   "this stack", "StackValidationFailed")
-        return record.get("signals", [])
+        signals = list(record.get("signals", []))
+        if record.get("signal_url"):  # TEMP_URL_SIGNAL: each PUT to the handle's object is one more
+            name = record["physical_name"]
+            bodies = swiftsignal.read_signals(h, name, name)
+            signals += [swiftsignal.parse_signal(body, len(signals) + i) for i, body in enumerate(bodies, 1)]
+        return signals
 
     def create(self, h: Handle) -> None:
         h.data["waiting_since"] = time.time()
         h.physical_id = h.physical_name()
 
     def create_done(self, h: Handle) -> bool:
+        if (h.stacks.sibling_data(h.properties["handle"]) or {}).get("transport") == "NO_SIGNAL":
+            return True  # a handle that takes no signal: nothing to wait for, as Heat's
         signals = self._signals(h)
         failures = [s["reason"] for s in signals if s["status"] == "FAILURE"]
         if failures:
@@ -282,6 +341,7 @@ class SoftwareDeployment(ResourceType):
     name = "OS::Heat::SoftwareDeployment"
     description = "This resource associates a server with some configuration."
     signalable = True
+    signalled_while_deleting = True
     properties = {
         "config": Prop("string", "ID of software configuration resource to execute when applying to the "
                        "server.", update=True),
@@ -293,9 +353,12 @@ class SoftwareDeployment(ResourceType):
                         schema=Prop("string", allowed=("CREATE", "UPDATE", "DELETE", "SUSPEND", "RESUME"))),
         "name": Prop("string", "Name of the derived config associated with this deployment."),
         "signal_transport": Prop("string", "How the server should signal to heat with the deployment output "
-                                 "values (onestack: NO_SIGNAL, or HEAT_SIGNAL: a signal to this resource or "
-                                 "the deployment's status set through the API).", default="NO_SIGNAL",
-                                 allowed=("NO_SIGNAL", "HEAT_SIGNAL")),
+                                 "values. CFN_SIGNAL will allow an HTTP POST to a pre-signed URL (onestack: of the orchestration API). TEMP_URL_SIGNAL will create a Swift TempURL to be signaled via HTTP "
+                                 "PUT. HEAT_SIGNAL will allow calls to the Heat API resource-signal (onestack: "
+                                 "with the deploy_signal_token input as X-Auth-Token). ZAQAR_SIGNAL needs a "
+                                 "messaging service, which this cloud does not have. NO_SIGNAL will result in "
+                                 "the resource going to the COMPLETE state without waiting for any signal.",
+                                 default="NO_SIGNAL", allowed=TRANSPORTS),
     }
     attributes = {"deploy_stdout": "Captured stdout from the configuration execution.",
                   "deploy_stderr": "Captured stderr from the configuration execution.",
@@ -325,18 +388,86 @@ class SoftwareDeployment(ResourceType):
         h.data["own_config"] = made["id"]
         return made["id"]
 
+    @classmethod
+    def schema_apply(cls, values, path: str) -> dict:
+        out = apply_schema(cls.properties, values, path)
+        transport = out.get("signal_transport") if isinstance(out, dict) else None
+        if transport in REFUSED_TRANSPORTS:
+            raise PropertyError(f"{path}.signal_transport",
+                                f"{transport} is not supported by this cloud: {REFUSED_TRANSPORTS[transport]}")
+        return out
+
+    @staticmethod
+    def _signal_endpoint(h: Handle) -> str:
+        return (f"{h.signal_base}/orchestration/v1/{h.stack.project_id}/stacks/{h.stack.name}/{h.stack.id}"
+                f"/resources/{h.name}/signal")
+
+    def _signal_inputs(self, h: Handle, server_id: str, action: str) -> dict:
+        """The ``deploy_*`` inputs Heat adds for the agent: what is deployed, and where and how to report."""
+        transport = h.properties["signal_transport"]
+        inputs = {"deploy_server_id": server_id, "deploy_action": action,
+                  "deploy_stack_id": f"{h.stack.name}/{h.stack.id}", "deploy_resource_name": h.name,
+                  "deploy_signal_transport": transport}
+        if transport == "TEMP_URL_SIGNAL":
+            name = h.physical_name()
+            h.data["signal_url"] = swiftsignal.make_signal_object(h, name, name)
+            inputs.update(deploy_signal_id=h.data["signal_url"], deploy_signal_verb="PUT")
+        elif transport == "CFN_SIGNAL":
+            token = h.data.setdefault("signal_token", secrets.token_urlsafe(32))
+            signed = presign.signature(token, h.stack.project_id, h.stack.name, h.stack.id, h.name)
+            inputs.update(deploy_signal_id=f"{self._signal_endpoint(h)}?signature={signed}",
+                          deploy_signal_verb="POST")
+        elif transport == "HEAT_SIGNAL":
+            # onestack's resource signal takes the resource's own secret as X-Auth-Token (as a wait
+            # condition handle's token): the agent needs no Keystone user of its own.
+            token = h.data.setdefault("signal_token", secrets.token_urlsafe(32))
+            inputs.update(deploy_signal_id=self._signal_endpoint(h),
+                          deploy_signal_verb="POST", deploy_signal_token=token,
+                          deploy_project_id=h.stack.project_id)
+        return inputs
+
+    def _reports_before(self, h: Handle, action: str) -> None:
+        """TEMP_URL_SIGNAL: how many bodies the object already holds, so the action waits for a new one."""
+        if h.properties["signal_transport"] == "TEMP_URL_SIGNAL":
+            name = h.physical_name()
+            h.data["reports_before"] = {"action": action,
+                                        "count": len(swiftsignal.read_signals(h, name, name))}
+
     def create(self, h: Handle) -> None:
         waits = self._waits(h, "CREATE")
         h.data["signal_action"] = "CREATE"
-        body = {"config_id": self._config(h), "server_id": self._server(h), "action": "CREATE",
-                "input_values": h.properties.get("input_values") or {},
+        server = self._server(h)
+        h.data["server_id"] = server
+        inputs = {**(h.properties.get("input_values") or {}), **self._signal_inputs(h, server, "CREATE")}
+        if "reports_before" not in h.data:
+            self._reports_before(h, "CREATE")
+        body = {"config_id": self._config(h), "server_id": server, "action": "CREATE",
+                "input_values": inputs,
                 "status": "IN_PROGRESS" if waits else "COMPLETE",
                 "status_reason": "Deploy data available" if waits else "Not waiting for outputs signal"}
         h.physical_id = h.cloud.post("orchestration", "/software_deployments", body)["software_deployment"]["id"]
+        swiftsignal.publish_server_metadata(h, server)
+
+    def _object_report(self, h: Handle, action: str) -> None:
+        """TEMP_URL_SIGNAL: a body PUT since the action began is the agent's report, taken as a signal."""
+        name = h.physical_name()
+        bodies = swiftsignal.read_signals(h, name, name)
+        before = h.data.get("reports_before") or {}
+        if before.get("action") == action and len(bodies) > before.get("count", 0) and not any(
+                s.get("action") == action for s in h.data.get("signals", [])):
+            try:
+                report = json.loads(bodies[-1]) if bodies[-1].strip() else {}
+            except ValueError:
+                raise ResourceFailure(f"Failed to parse JSON data: {bodies[-1][:200]}", "Error") from None
+            if not isinstance(report, dict):
+                raise ResourceFailure(f"Failed to parse JSON data: {bodies[-1][:200]}", "Error")
+            h.data["signals"] = [*h.data.get("signals", []), {**report, "action": action}]
 
     def _done(self, h: Handle, action: str) -> bool:
         if not self._waits(h, action):
             return True
+        if h.properties["signal_transport"] == "TEMP_URL_SIGNAL":
+            self._object_report(h, action)
         signals = [s for s in h.data.get("signals", []) if s.get("action") == action]
         if signals:  # the agent's report, through the resource's signal
             report = signals[-1]
@@ -360,20 +491,74 @@ class SoftwareDeployment(ResourceType):
         waits = self._waits(h, "UPDATE")
         h.data["signals"] = [s for s in h.data.get("signals", []) if s.get("action") != "UPDATE"]
         h.data["signal_action"] = "UPDATE"
+        self._reports_before(h, "UPDATE")
+        server = h.cloud.get("orchestration", self._path(h))["software_deployment"]["server_id"]
+        inputs = {**(new.get("input_values") or {}), **self._signal_inputs(h, server, "UPDATE")}
         h.cloud.put("orchestration", self._path(h), {
             "config_id": new.get("config") or h.data.get("own_config") or old.get("config"), "action": "UPDATE",
-            "input_values": new.get("input_values") or {}, "status": "IN_PROGRESS" if waits else "COMPLETE",
+            "input_values": inputs, "status": "IN_PROGRESS" if waits else "COMPLETE",
             "status_reason": "Deploy data available" if waits else "Not waiting for outputs signal"})
+        swiftsignal.publish_server_metadata(h, server)
 
     def update_done(self, h: Handle) -> bool:
         return self._done(h, "UPDATE")
 
+    def _trigger(self, h: Handle, action: str) -> None:
+        """DELETE, SUSPEND or RESUME among ``actions``: the deployment is given that action for the agent to
+        run, and the resource waits for its report as for a create."""
+        h.data["signals"] = [s for s in h.data.get("signals", []) if s.get("action") != action]
+        h.data["signal_action"] = action
+        self._reports_before(h, action)
+        deployment = h.cloud.get("orchestration", self._path(h))["software_deployment"]
+        inputs = {**(h.properties.get("input_values") or {}),
+                  **self._signal_inputs(h, deployment["server_id"], action)}
+        h.cloud.put("orchestration", self._path(h), {"action": action, "input_values": inputs,
+                                                     "status": "IN_PROGRESS",
+                                                     "status_reason": "Deploy data available"})
+        swiftsignal.publish_server_metadata(h, deployment["server_id"])
+
+    def suspend(self, h: Handle) -> None:
+        if h.physical_id and self._waits(h, "SUSPEND"):
+            self._trigger(h, "SUSPEND")
+
+    def suspend_done(self, h: Handle) -> bool:
+        return not h.physical_id or self._done(h, "SUSPEND")
+
+    def resume(self, h: Handle) -> None:
+        if h.physical_id and self._waits(h, "RESUME"):
+            self._trigger(h, "RESUME")
+
+    def resume_done(self, h: Handle) -> bool:
+        return not h.physical_id or self._done(h, "RESUME")
+
     def delete(self, h: Handle) -> None:
+        if h.physical_id and self._waits(h, "DELETE") and not h.data.get("delete_reported"):
+            try:
+                self._trigger(h, "DELETE")
+                h.data["awaiting_delete"] = True
+                return  # the records go once the agent has reported (delete_done)
+            except CloudError as exc:
+                if exc.status != 404:
+                    raise
+        self._remove(h)
+
+    def _remove(self, h: Handle) -> None:
+        server = h.data.get("server_id")
         ignore_missing(lambda: h.cloud.delete("orchestration", self._path(h)))
+        if server:
+            swiftsignal.publish_server_metadata(h, server)
         if h.data.get("own_config"):
             ignore_missing(lambda: h.cloud.delete("orchestration", f"/software_configs/{h.data['own_config']}"))
+        if h.data.get("signal_url"):
+            swiftsignal.remove_signal_object(h, h.physical_name())
 
     def delete_done(self, h: Handle) -> bool:
+        if h.data.get("awaiting_delete"):
+            if not self._done(h, "DELETE"):
+                return False
+            h.data.pop("awaiting_delete")
+            h.data["delete_reported"] = True
+            self._remove(h)
         return gone(lambda: h.cloud.get("orchestration", self._path(h)))
 
     @classmethod
@@ -397,4 +582,62 @@ class SoftwareDeployment(ResourceType):
         return (deployment.get("output_values") or {}).get(name)
 
 
-TYPES = [SoftwareConfig, CloudConfig, MultipartMime, WaitConditionHandle, WaitCondition, SoftwareDeployment]
+class SoftwareDeploymentGroup(ResourceGroup):
+    """One ``SoftwareDeployment`` per server of ``servers`` (a map: its keys name the members), as members of
+    a nested stack like a ResourceGroup's, with its update_policy (rolling_update, batch_create)."""
+
+    name = "OS::Heat::SoftwareDeploymentGroup"
+    description = ("This resource associates a group of servers with some configuration. The configuration is "
+                   "to be specified in the same way as OS::Heat::SoftwareDeployment, except that servers is a "
+                   "map of names to server IDs.")
+    properties = {
+        **{k: v for k, v in SoftwareDeployment.properties.items() if k != "server"},
+        "servers": Prop("map", "A map of names and server IDs to apply configuration to. The name is arbitrary "
+                        "and is used as the Heat resource name for the corresponding deployment.", required=True,
+                        update=True),
+    }
+    attributes = {
+        "deploy_stdouts": "A map of Nova names and captured stdouts from the configuration execution to each "
+                          "server.",
+        "deploy_stderrs": "A map of Nova names and captured stderrs from the configuration execution to each "
+                          "server.",
+        "deploy_status_codes": "A map of Nova names and returned status code from the configuration execution.",
+    }
+    MEMBER_ATTRIBUTES = {"deploy_stdouts": "deploy_stdout", "deploy_stderrs": "deploy_stderr",
+                         "deploy_status_codes": "deploy_status_code"}
+
+    @classmethod
+    def schema_apply(cls, values, path: str) -> dict:
+        out = apply_schema(cls.properties, values, path)
+        transport = out.get("signal_transport") if isinstance(out, dict) else None
+        if transport in REFUSED_TRANSPORTS:
+            raise PropertyError(f"{path}.signal_transport",
+                                f"{transport} is not supported by this cloud: {REFUSED_TRANSPORTS[transport]}")
+        return out
+
+    @classmethod
+    def member_types(cls, properties) -> list[str]:
+        return [SoftwareDeployment.name]
+
+    def _removed(self, h: Handle) -> list[str]:
+        return []
+
+    def member_names(self, h: Handle) -> list[str]:
+        return sorted(h.properties["servers"] or {})
+
+    def nested_template(self, h: Handle) -> dict:
+        shared = {k: h.properties[k] for k in SoftwareDeployment.properties
+                  if k != "server" and h.properties.get(k) is not None}
+        resources = {name: {"type": SoftwareDeployment.name, "properties": {**shared, "server": server}}
+                     for name, server in sorted((h.properties["servers"] or {}).items())}
+        return {"heat_template_version": "2015-04-30", "resources": resources}
+
+    def attribute(self, h: Handle, name: str) -> Any:
+        if name in self.MEMBER_ATTRIBUTES:
+            return {m.name: h.stacks.member_attribute(h.physical_id, m, self.MEMBER_ATTRIBUTES[name], h.cloud)
+                    for m in self._members(h)}
+        return super().attribute(h, name)
+
+
+TYPES = [SoftwareConfig, CloudConfig, MultipartMime, WaitConditionHandle, WaitCondition, SoftwareDeployment,
+         SoftwareDeploymentGroup]
