@@ -67,7 +67,7 @@ def run(address: str, interval: float, stop: threading.Event) -> dict:
     receiver.join()
     sock.close()
     times = sorted(replies.values())
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     return {"sent": sent, "received": len(replies), "lost": sent - len(replies),
             "largest_gap_seconds": round(max(gaps, default=0.0), 4), "seconds": round(time.monotonic() - started, 2),
             "first_reply_after": round(times[0] - started, 3) if times else None}
