@@ -142,6 +142,8 @@ PARTS = {
                   lambda r: placement.table(r["placement"])),
     "lists": (lambda args: {"lists": lists.measure(args.quick)}, ("lists",), lambda r: lists.table(r["lists"])),
     "guest": (lambda args: {"guest": guest.measure(args.quick)}, ("guest",), lambda r: guest.table(r["guest"])),
+    "migration": (lambda args: {"migration": migration.measure(args.quick)}, ("migration",),
+                  lambda r: migration.table(r["migration"])),
     "dataplane": (lambda args: {"dataplane": dataplane.measure(args.quick)}, ("dataplane",),
                   lambda r: dataplane.table(r["dataplane"])),
     "proxies": (lambda args: {"proxies": proxies.measure(args.quick)}, ("proxies",),
