@@ -27,6 +27,7 @@ from bench import (  # noqa: E402
     guest,
     lists,
     load,
+    migration,
     network,
     objectrados,
     orchestration,
