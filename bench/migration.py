@@ -147,7 +147,8 @@ def _driver_move(work: Path, accel_name: str, image: Path, lan: Lan, address: st
 class Bare:
     """One qemu-system-x86_64 of the driver's hardware for this guest, with a QMP and a serial socket."""
 
-    def __init__(self, work: Path, side: str, accel_name: str, overlay: Path, tap: str, incoming: bool):
+    def __init__(self, work: Path, side: str, accel_name: str, overlay: Path, tap: str, incoming: bool,
+                 extra: tuple[str, ...] = ()):
         self.qmp_path, self.serial = work / f"{side}.qmp", work / f"{side}.serial"
         for stale in (self.qmp_path, self.serial):  # a killed QEMU leaves its sockets behind
             stale.unlink(missing_ok=True)
@@ -163,15 +164,18 @@ class Bare:
                 "-device", "virtio-blk-pci,drive=drive0,id=disk0,bootindex=0",
                 "-netdev", f"tap,id=net0,ifname={tap},script=no,downscript=no",
                 "-device", "virtio-net-pci,id=nic0,netdev=net0,mac=52:54:00:12:34:57",
-                *(["-incoming", "defer"] if incoming else [])]
+                *(["-incoming", "defer"] if incoming else []), *extra]
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
-        while not self.qmp_path.exists():
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError(f"bare QEMU {side} did not start")
-            time.sleep(0.02)
-        self.qmp = QMP(self.qmp_path, timeout=30).__enter__()
+        while True:  # the socket's file appears a moment before QEMU listens on it
+            try:
+                self.qmp = QMP(self.qmp_path, timeout=30).__enter__()
+                break
+            except QMPError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(f"bare QEMU {side} did not start") from None
+                time.sleep(0.02)
 
     def close(self) -> None:
         self.qmp.__exit__()
