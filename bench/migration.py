@@ -130,7 +130,10 @@ def _driver_move(work: Path, accel_name: str, image: Path, lan: Lan, address: st
         dest.finish_incoming(spec.uuid)
         seconds = time.monotonic() - started
         source.destroy(spec.uuid)
-        pinged = _settle(lan, address, pinging)
+        try:
+            pinged = _settle(lan, address, pinging)
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}; the source said {progress}; {_destination_state(dest, spec.uuid)}") from None
         pinging = None
         return Moved(seconds, pinged["largest_gap_seconds"], pinged["lost"], progress.memory_processed,
                      progress.disk_processed, progress.iteration, progress.mode, prepared, completed)
@@ -142,6 +145,66 @@ def _driver_move(work: Path, accel_name: str, image: Path, lan: Lan, address: st
                 driver.destroy(spec.uuid)
             except Exception:  # noqa: BLE001 - cleaning up whatever is left
                 pass
+
+
+def _destination_state(dest: QemuDriver, uuid_: str) -> str:
+    """What a guest that stopped answering after its move is doing: QEMU's status and where its vCPU is,
+    and the first thing its kernel complained about on the console."""
+    try:
+        with QMP(dest.instances_dir / uuid_ / "qmp.sock") as qmp:
+            status = qmp.execute("query-status")["status"]
+            rip = [line.split()[0] for line in qmp.execute("human-monitor-command", **{
+                "command-line": "info registers"}).splitlines() if line.startswith("RIP")]
+    except (QMPError, OSError) as exc:
+        status, rip = f"no QMP ({exc})", []
+    console = dest.console_output(uuid_)
+    found = [line for line in console.splitlines() if any(
+        word in line for word in ("BUG:", "Oops", "general protection", "Kernel panic", "soft lockup"))]
+    return f"the destination's QEMU {status}, vCPU at {rip}; its kernel said {found[:3]}"
+
+
+def _pages_lost(work: Path, accel_name: str, image: Path, paused: bool) -> int:
+    """The bare pair, the dirtying guest, the destination started with ``-S`` so that it never runs: once
+    QEMU says the migration completed, the 4 KiB pages whose contents differ between the source's memory
+    and the destination's (``pmemsave`` of each).  A whole pre-copy must leave none."""
+    tag = uuid.uuid4().hex[:8]
+    made: list[Bare] = []
+    try:
+        for side in ("a", "b"):
+            (work / f"{side}.qcow2").unlink(missing_ok=True)
+        source = Bare(work, "a", accel_name, _overlay(image, work / "a.qcow2"), f"tpa{tag}", incoming=False)
+        made.append(source)
+        shell = unix_shell(str(source.serial)).ready(180)
+        shell.run(DIRTY)
+        shell.close()
+        time.sleep(2)
+        dest = Bare(work, "b", accel_name, _overlay(image, work / "b.qcow2"), f"tpb{tag}", incoming=True,
+                    extra=("-S",))
+        made.append(dest)
+        port = free_port("127.0.0.1")
+        dest.qmp.execute("migrate-incoming", uri=f"tcp:127.0.0.1:{port}")
+        source.qmp.execute("migrate-set-parameters", **{"max-bandwidth": 8 * 1024**3})
+        if paused:
+            source.qmp.execute("stop")
+        source.qmp.execute("migrate", uri=f"tcp:127.0.0.1:{port}")
+        deadline = time.monotonic() + TIMEOUT
+        while (found := source.qmp.execute("query-migrate"))["status"] not in ("completed", "failed", "cancelled"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the bare migration did not end: {found}")
+            time.sleep(0.1)
+        if found["status"] != "completed":
+            raise RuntimeError(f"the bare migration ended {found['status']}: {found.get('error-desc')}")
+        while dest.qmp.execute("query-status")["status"] == "inmigrate":
+            time.sleep(0.05)
+        for side, bare in (("a", source), ("b", dest)):
+            bare.qmp.execute("pmemsave", val=0, size=MEMORY_MB * 2**20, filename=str(work / f"{side}.mem"))
+        there, here = (work / "a.mem").read_bytes(), (work / "b.mem").read_bytes()
+        return sum(there[i:i + 4096] != here[i:i + 4096] for i in range(0, len(there), 4096))
+    finally:
+        for bare in made:
+            bare.close()
+        for leftover in ("a.mem", "b.mem"):
+            (work / leftover).unlink(missing_ok=True)
 
 
 class Bare:
@@ -291,6 +354,14 @@ def measure(quick: bool) -> dict:
                         statistics.median(m.seconds for m in runs["driver"])
                         / statistics.median(m.seconds for m in runs["bare"]), 2)
                 found[case]["failures"] = failures
+            # is the destination's memory the source's? (what the dirtying guest's hangs come down to)
+            for key, paused in (("pages_lost_live", False), ("pages_lost_paused", True)):
+                found[key] = []
+                for _ in range(max(2, rounds)):
+                    try:
+                        found[key].append(_pages_lost(work, accel_name, image, paused))
+                    except (TimeoutError, RuntimeError, QMPError) as exc:
+                        found.setdefault("pages_lost_failures", []).append(str(exc)[:300])
     finally:
         lan.close()
     return found
@@ -329,6 +400,8 @@ def table(found: dict) -> str:
             lines.append(f"  {case:<9} driver / bare total time  {part['driver_over_bare']}x")
         for failure in part.get("failures", []):
             lines.append(f"  {case:<9} FAILED {failure}")
+    lines.append(f"  dirtying guest, pages differing once QEMU says completed (bare pair, destination held): "
+                 f"live pre-copy {found.get('pages_lost_live')}, paused {found.get('pages_lost_paused')}")
     return "\n".join(lines)
 
 
