@@ -163,10 +163,12 @@ def _destination_state(dest: QemuDriver, uuid_: str) -> str:
     return f"the destination's QEMU {status}, vCPU at {rip}; its kernel said {found[:3]}"
 
 
-def _pages_lost(work: Path, accel_name: str, image: Path, paused: bool) -> int:
+def _pages_lost(work: Path, accel_name: str, image: Path, how: str) -> int:
     """The bare pair, the dirtying guest, the destination started with ``-S`` so that it never runs: once
     QEMU says the migration completed, the 4 KiB pages whose contents differ between the source's memory
-    and the destination's (``pmemsave`` of each).  A whole pre-copy must leave none."""
+    and the destination's (``pmemsave`` of each).  Any migration must leave none.  ``how``: "live"
+    (pre-copy, the guest running), "paused" (the guest stopped first) or "post-copy" (switched to at once:
+    the guest stops and every page not yet sent goes after)."""
     tag = uuid.uuid4().hex[:8]
     made: list[Bare] = []
     try:
@@ -182,11 +184,17 @@ def _pages_lost(work: Path, accel_name: str, image: Path, paused: bool) -> int:
                     extra=("-S",))
         made.append(dest)
         port = free_port("127.0.0.1")
+        if how == "post-copy":
+            for bare in (source, dest):
+                bare.qmp.execute("migrate-set-capabilities", capabilities=[{"capability": "postcopy-ram",
+                                                                            "state": True}])
         dest.qmp.execute("migrate-incoming", uri=f"tcp:127.0.0.1:{port}")
         source.qmp.execute("migrate-set-parameters", **{"max-bandwidth": 8 * 1024**3})
-        if paused:
+        if how == "paused":
             source.qmp.execute("stop")
         source.qmp.execute("migrate", uri=f"tcp:127.0.0.1:{port}")
+        if how == "post-copy":
+            source.qmp.execute("migrate-start-postcopy")
         deadline = time.monotonic() + TIMEOUT
         while (found := source.qmp.execute("query-migrate"))["status"] not in ("completed", "failed", "cancelled"):
             if time.monotonic() > deadline:
@@ -355,11 +363,12 @@ def measure(quick: bool) -> dict:
                         / statistics.median(m.seconds for m in runs["bare"]), 2)
                 found[case]["failures"] = failures
             # is the destination's memory the source's? (what the dirtying guest's hangs come down to)
-            for key, paused in (("pages_lost_live", False), ("pages_lost_paused", True)):
+            for key, how in (("pages_lost_live", "live"), ("pages_lost_paused", "paused"),
+                             ("pages_lost_postcopy", "post-copy")):
                 found[key] = []
                 for _ in range(max(2, rounds)):
                     try:
-                        found[key].append(_pages_lost(work, accel_name, image, paused))
+                        found[key].append(_pages_lost(work, accel_name, image, how))
                     except (TimeoutError, RuntimeError, QMPError) as exc:
                         found.setdefault("pages_lost_failures", []).append(str(exc)[:300])
     finally:
@@ -401,7 +410,8 @@ def table(found: dict) -> str:
         for failure in part.get("failures", []):
             lines.append(f"  {case:<9} FAILED {failure}")
     lines.append(f"  dirtying guest, pages differing once QEMU says completed (bare pair, destination held): "
-                 f"live pre-copy {found.get('pages_lost_live')}, paused {found.get('pages_lost_paused')}")
+                 f"live pre-copy {found.get('pages_lost_live')}, paused {found.get('pages_lost_paused')}, "
+                 f"post-copy at once {found.get('pages_lost_postcopy')}")
     return "\n".join(lines)
 
 

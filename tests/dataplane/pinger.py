@@ -58,7 +58,10 @@ def run(address: str, interval: float, stop: threading.Event) -> dict:
     receiver.start()
     sent, started = 0, time.monotonic()
     while not stop.is_set():
-        sock.sendto(request(ident, sent & 0xFFFF), (address, 0))
+        try:
+            sock.sendto(request(ident, sent & 0xFFFF), (address, 0))
+        except OSError:  # no neighbour (a guest that stopped answering ARP): a request lost like any other
+            pass
         sent += 1
         # paced against the start, so a late wake-up does not stretch the whole series
         time.sleep(max(0.0, started + sent * interval - time.monotonic()))
