@@ -355,7 +355,7 @@ def measure(quick: bool) -> dict:
                         try:
                             runs[side].append(move(work, accel_name, image, lan, lan.address(1 + guests), dirty))
                         except (TimeoutError, RuntimeError, QMPError) as exc:
-                            failures.append(f"{side}: {exc}"[:300])
+                            failures.append(f"{side}: {exc}"[:1200])
                 found[case] = {side: _summary(moved) for side, moved in runs.items()}
                 if runs["driver"] and runs["bare"]:
                     found[case]["driver_over_bare"] = round(
