@@ -236,20 +236,26 @@ class Bare:
                 "-netdev", f"tap,id=net0,ifname={tap},script=no,downscript=no",
                 "-device", "virtio-net-pci,id=nic0,netdev=net0,mac=52:54:00:12:34:57",
                 *(["-incoming", "defer"] if incoming else []), *extra]
-        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+        self.qmp: QMP | None = None
+        try:
+            self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)
+        except OSError:
+            sh("ip", "link", "del", tap, check=False)
+            raise
         deadline = time.monotonic() + 30
-        while True:  # the socket's file appears a moment before QEMU listens on it
+        while self.qmp is None:  # the socket's file appears a moment before QEMU listens on it
             try:
                 self.qmp = QMP(self.qmp_path, timeout=30).__enter__()
-                break
             except QMPError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.close()  # nobody else holds it yet: its process and tap go now
                     raise RuntimeError(f"bare QEMU {side} did not start") from None
                 time.sleep(0.02)
 
     def close(self) -> None:
-        self.qmp.__exit__()
+        if self.qmp is not None:
+            self.qmp.__exit__()
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
