@@ -132,15 +132,17 @@ class TwoHosts:
 
 
 @contextlib.contextmanager
-def two_qemu_hosts(tmp_path, network_node: bool = False) -> Iterator[TwoHosts]:
+def two_qemu_hosts(tmp_path, network_node: bool = False, external: str | None = None) -> Iterator[TwoHosts]:
     """``network_node``: the controller runs the data plane too, DHCP and metadata for every host's guests
-    across VXLAN on the underlay."""
+    across VXLAN on the underlay.  ``external``: and routers, with physical network ``public`` on that
+    bridge (made by the controller's agent) for an external network, so floating IPs reach the guests."""
     require_dataplane()
     underlay, (controller, tunnel_a, tunnel_b) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:3]
     settings: dict = {"compute": {"driver": "fake", "fake_hosts": 1, "host": "controller"}}
     if network_node:
         vni = random.randrange(100000, 16000000)
-        settings["network"] = {"dataplane": True, "physical_networks": {}, "vni_ranges": [[vni, vni + 9]],
+        settings["network"] = {"dataplane": True, "physical_networks": {"public": external} if external else {},
+                               "vni_ranges": [[vni, vni + 9]],
                                "tunnel_ip": str(controller)}
     hosts: list[Host] = []
     with scratch_database() as url:

@@ -31,10 +31,11 @@ if not shutil.which(accel.QEMU):
     pytest.skip("qemu-system-x86 is not installed (make install installs it)", allow_module_level=True)
 
 SECTOR = 1_500_000  # past the tiny image's filesystem, inside its 1 GiB disk
-# Under TCG (QEMU 7.2) about one guest in four that dirties memory in a loop while it moves hangs on the
-# destination (soft lockups in the looping process; a bare QEMU pair migrating it by hand with plain QMP did
-# too, 1 of 8, so it looks like QEMU's TCG, not pinned down yet).  Until it is, the suite moves a guest that is idle once booted, and
-# ONESTACK_MIGRATION_DIRTYING=1 runs the dirtying guest that shows it.
+# Under TCG (QEMU 7.2) a guest that dirties memory in a loop while it moves often crashes on the destination:
+# TCG's dirty tracking misses some of its writes during pre-copy (a bare QEMU pair shows pages that differ
+# between the two memories once QEMU says completed; docs/services/compute-guests.md, `make bench` part
+# migration).  So the suite moves a guest that is idle once booted, and ONESTACK_MIGRATION_DIRTYING=1 runs
+# the dirtying guest that shows it.
 DIRTYING = os.environ.get("ONESTACK_MIGRATION_DIRTYING") == "1"
 
 
