@@ -191,6 +191,12 @@ class ComputeDriver(Protocol):
         """Stop the guest if it runs and remove everything it had on the host."""
         ...
 
+    def release(self, uuid: str) -> None:
+        """Remove the copy of a guest that a move left on this host (a migration's source once the guest runs
+        elsewhere, a resize's other host): as ``destroy``, except for storage every host reaches (a root disk
+        in Ceph), which the guest goes on using where it is now."""
+        ...
+
     def power_on(self, spec: InstanceSpec) -> None: ...
 
     def power_off(self, uuid: str, timeout: float = 60.0) -> None:
