@@ -1,0 +1,95 @@
+"""A guest whose root disk is in Ceph (images_type rbd) moves between two QEMU "hosts" (drivers with state
+dirs of their own, as in test_qemu_migration) without its disk being copied: live, only memory travels (no
+disk is mirrored, the destination's QEMU opens the same RBD image); cold, to a larger flavor, the same image
+is grown where it is.  The source's copy released after each move leaves the disk, which the guest uses on
+its new host; only ``destroy`` of the guest removes it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+import pytest
+
+from onestack.drivers.compute import PowerState
+from onestack.drivers.qemu import migration
+from tests.cephcluster import long_test
+from tests.drivers.serial import unix_shell
+from tests.drivers.test_qemu_migration import SECTOR, migrate, uptime
+from tests.drivers.test_qemu_rbd import image_in_ceph, rbd_rooted_driver
+from tests.drivers.test_qemu_volumes import spec_of
+
+pytestmark = [pytest.mark.qemu, pytest.mark.ceph, pytest.mark.xdist_group("ceph")]
+
+if os.geteuid() != 0:
+    pytest.skip("QEMU's sockets and taps need root here", allow_module_level=True)
+
+
+def disk_of(ceph_cluster, uuid: str) -> dict:
+    return json.loads(ceph_cluster.rbd("info", "--format", "json", f"vms/{uuid}_disk"))
+
+
+def sector_marker(shell) -> str:
+    return shell.run(f"dd if=/dev/vda bs=512 skip={SECTOR} count=1 2>/dev/null | head -c 13")
+
+
+@long_test
+def test_a_guest_on_an_rbd_root_disk_moves_live_and_cold_without_a_copy(ceph_cluster, tiny_image, tmp_path):
+    with image_in_ceph(ceph_cluster, tiny_image) as image_id:
+        host_a = rbd_rooted_driver(ceph_cluster, tmp_path / "host-a")
+        host_b = rbd_rooted_driver(ceph_cluster, tmp_path / "host-b")
+        spec = spec_of(tiny_image, image_path=None, image_rbd=f"images/{image_id}@snap", root_gb=1)
+        try:
+            host_a.spawn(spec)
+            made = disk_of(ceph_cluster, spec.uuid)
+            shell = unix_shell(host_a.console_socket(spec.uuid, "serial")).ready(180)
+            shell.run("echo memory-$((6*7)) > /tmp/marker")
+            shell.run(f"echo rbd-marker-$((6*7)) | dd of=/dev/vda bs=512 seek={SECTOR} conv=fsync,notrunc")
+            before = uptime(shell)
+            shell.close()
+
+            # live: nothing mirrored, the destination opens the same image
+            uri = host_b.prepare_incoming(spec, "127.0.0.1")
+            assert migration.parse_uri(uri)[3] == []  # no disk to mirror
+            assert not (host_b.instances_dir / spec.uuid / "disk").exists()
+            assert (host_b.instances_dir / spec.uuid / "root.rbd").read_text().strip() == f"vms/{spec.uuid}_disk"
+            host_b.abort_incoming(spec.uuid)  # a migration that will not come leaves the disk to the source
+            assert f"{spec.uuid}_disk" in ceph_cluster.images("vms")
+            statuses = migrate(host_a, host_b, spec)
+            assert statuses[-1].startswith("completed"), statuses
+            assert host_a.migration_progress(spec.uuid).disk_total == 0  # only memory travelled
+            host_b.finish_incoming(spec.uuid)
+            host_a.release(spec.uuid)
+            assert host_a.list_instances() == []
+            moved = disk_of(ceph_cluster, spec.uuid)
+            assert (moved["id"], moved["parent"]) == (made["id"], made["parent"])  # the same image, never copied
+            assert not (host_b.instances_dir / spec.uuid / "disk").exists()
+            assert host_b.instance_info(spec.uuid).power_state == PowerState.RUNNING
+            shell = unix_shell(host_b.console_socket(spec.uuid, "serial")).ready(60)
+            assert shell.run("cat /tmp/marker") == "memory-42"
+            assert uptime(shell) > before
+            assert sector_marker(shell) == "rbd-marker-42"
+            shell.close()
+
+            # cold, back to A with a larger root disk: the same image grown, no local disk made
+            host_b.power_off(spec.uuid, timeout=0)
+            larger = dataclasses.replace(spec, root_gb=2)
+            uri = host_b.export_disks(spec.uuid, "127.0.0.1")
+            try:
+                host_a.import_disks(larger, uri)
+            finally:
+                host_b.end_export(spec.uuid)
+            host_a.spawn(larger)
+            host_b.release(spec.uuid)
+            grown = disk_of(ceph_cluster, spec.uuid)
+            assert (grown["id"], grown["size"]) == (made["id"], 2 * 1024**3)
+            assert not (host_a.instances_dir / spec.uuid / "disk").exists()
+            shell = unix_shell(host_a.console_socket(spec.uuid, "serial")).ready(180)
+            assert sector_marker(shell) == "rbd-marker-42"
+            assert shell.run("cat /sys/block/vda/size") == str(2 * 1024**3 // 512)
+            shell.close()
+        finally:
+            host_b.destroy(spec.uuid)
+            host_a.destroy(spec.uuid)
+        assert f"{spec.uuid}_disk" not in ceph_cluster.images("vms")  # the guest's destroy removed it
