@@ -2,23 +2,25 @@
 dirs of their own, as in test_qemu_migration) without its disk being copied: live, only memory travels (no
 disk is mirrored, the destination's QEMU opens the same RBD image); cold, to a larger flavor, the same image
 is grown where it is.  The source's copy released after each move leaves the disk, which the guest uses on
-its new host; only ``destroy`` of the guest removes it."""
+its new host; only ``destroy`` of the guest removes it.  An RBD volume written by a guest on one host is
+read by a guest on the other."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+import uuid
 
 import pytest
 
-from onestack.drivers.compute import PowerState
+from onestack.drivers.compute import PowerState, VolumeDisk
 from onestack.drivers.qemu import migration
 from tests.cephcluster import long_test
 from tests.drivers.serial import unix_shell
 from tests.drivers.test_qemu_migration import SECTOR, migrate, uptime
-from tests.drivers.test_qemu_rbd import image_in_ceph, rbd_rooted_driver
-from tests.drivers.test_qemu_volumes import spec_of
+from tests.drivers.test_qemu_rbd import image_in_ceph, rbd_connection, rbd_rooted_driver
+from tests.drivers.test_qemu_volumes import spec_of, wait_for
 
 pytestmark = [pytest.mark.qemu, pytest.mark.ceph, pytest.mark.xdist_group("ceph")]
 
@@ -93,3 +95,35 @@ def test_a_guest_on_an_rbd_root_disk_moves_live_and_cold_without_a_copy(ceph_clu
             host_b.destroy(spec.uuid)
             host_a.destroy(spec.uuid)
         assert f"{spec.uuid}_disk" not in ceph_cluster.images("vms")  # the guest's destroy removed it
+
+
+def test_an_rbd_volume_written_on_one_host_is_read_on_another(ceph_cluster, tiny_image, tmp_path):
+    """The issue's story: attach to a guest on host A, write, detach; attach to a guest on host B, read."""
+    volume_id = str(uuid.uuid4())
+    image = f"volume-{volume_id}"
+    ceph_cluster.rbd("create", "--size", "64M", f"volumes/{image}")
+    disk = VolumeDisk.from_connection(rbd_connection(ceph_cluster, volume_id, image))
+    host_a = rbd_rooted_driver(ceph_cluster, tmp_path / "host-a")
+    host_b = rbd_rooted_driver(ceph_cluster, tmp_path / "host-b")
+    writer, reader = spec_of(tiny_image), spec_of(tiny_image)
+    try:
+        host_a.spawn(writer)
+        host_b.spawn(reader)
+        shell = unix_shell(host_a.console_socket(writer.uuid, "serial")).ready(180)
+        host_a.attach_volume(writer.uuid, disk)
+        wait_for(lambda: "vdb" in shell.run("ls /sys/block"), 60, "host A's guest to see the volume")
+        assert shell.run("echo moved-by-rbd | dd of=/dev/vdb conv=fsync 2>/dev/null && echo ok") == "ok"
+        host_a.detach_volume(writer.uuid, volume_id)
+        shell.close()
+        shell = unix_shell(host_b.console_socket(reader.uuid, "serial")).ready(180)
+        host_b.attach_volume(reader.uuid, disk)
+        wait_for(lambda: "vdb" in shell.run("ls /sys/block"), 60, "host B's guest to see the volume")
+        assert shell.run("head -c 12 /dev/vdb") == "moved-by-rbd"
+        assert (host_b.instances_dir / reader.uuid / "disk").exists()  # its own root disk is a file here
+        assert not list((host_b.instances_dir / reader.uuid).glob("*volume*"))  # the volume is no file here
+        host_b.detach_volume(reader.uuid, volume_id)
+        shell.close()
+    finally:
+        host_a.destroy(writer.uuid)
+        host_b.destroy(reader.uuid)
+        ceph_cluster.rbd("rm", "--no-progress", f"volumes/{image}")
