@@ -113,6 +113,9 @@ class InstanceSpec:
     # The image's snapshot in a Ceph cluster (``images/<id>@snap``) when the image service keeps it there:
     # a driver with RBD guest disks makes the root disk a clone of it instead of a file.
     image_rbd: str | None = None
+    # The root disk must not depend on its image (a shelved guest's snapshot, deleted once it is unshelved):
+    # a clone of it is flattened, as Nova does when it unshelves onto RBD.
+    flatten_root: bool = False
     nics: tuple[NIC, ...] = ()
     config_drive: str | None = None  # path of an ISO9660 image labelled config-2, if any
     metadata: dict = dataclasses.field(default_factory=dict)

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import uuid
+from types import SimpleNamespace
 
 import pytest
 
@@ -127,3 +128,40 @@ def test_an_rbd_volume_written_on_one_host_is_read_on_another(ceph_cluster, tiny
         host_a.destroy(writer.uuid)
         host_b.destroy(reader.uuid)
         ceph_cluster.rbd("rm", "--no-progress", f"volumes/{image}")
+
+
+@long_test
+def test_an_unshelved_guest_is_a_flattened_clone_of_its_raw_snapshot(ceph_cluster, tiny_image, tmp_path):
+    """Shelve's offload: the RBD root disk saved as a raw image (which the image service keeps in the cluster
+    too), then the guest destroyed with its disk; unshelve: a clone of that image again, flattened, so the
+    snapshot can be deleted once the guest runs; what the guest wrote is on it."""
+    host = rbd_rooted_driver(ceph_cluster, tmp_path / "host")
+    with image_in_ceph(ceph_cluster, tiny_image) as image_id:
+        spec = spec_of(tiny_image, image_path=None, image_rbd=f"images/{image_id}@snap", root_gb=1)
+        try:
+            host.spawn(spec)
+            shell = unix_shell(host.console_socket(spec.uuid, "serial")).ready(180)
+            shell.run(f"echo rbd-marker-$((6*7)) | dd of=/dev/vda bs=512 seek={SECTOR} conv=fsync,notrunc")
+            shell.close()
+            host.power_off(spec.uuid, timeout=0)
+            snapshot = tmp_path / "shelved.raw"
+            assert host.snapshot(spec.uuid, str(snapshot)) == "raw"
+            host.destroy(spec.uuid)
+            assert f"{spec.uuid}_disk" not in ceph_cluster.images("vms")
+        finally:
+            host.destroy(spec.uuid)
+    with image_in_ceph(ceph_cluster, SimpleNamespace(path=snapshot)) as shelved_id:  # as the image service keeps it
+        unshelved = dataclasses.replace(spec, image_rbd=f"images/{shelved_id}@snap", flatten_root=True)
+        try:
+            host.spawn(unshelved)
+            assert "parent" not in disk_of(ceph_cluster, spec.uuid)  # flattened: the snapshot may go
+        except BaseException:
+            host.destroy(spec.uuid)
+            raise
+    try:
+        shell = unix_shell(host.console_socket(spec.uuid, "serial")).ready(180)
+        assert sector_marker(shell) == "rbd-marker-42"
+        shell.close()
+    finally:
+        host.destroy(spec.uuid)
+    assert f"{spec.uuid}_disk" not in ceph_cluster.images("vms")

@@ -385,9 +385,11 @@ class QemuDriver(MigratingGuests):
                 resume_after = True
             try:
                 if rbd_root is not None:
-                    disks.snapshot_of(self.rbd.qemu_uri(rbd_root), Path(target_path))
-                else:
-                    disks.snapshot(where, Path(target_path))
+                    # raw, as Nova's RBD snapshots are: the image service keeps a raw image in the cluster
+                    # too, so a guest booted (or unshelved) from the snapshot is a clone of it again
+                    disks.snapshot_of(self.rbd.qemu_uri(rbd_root), Path(target_path), fmt="raw")
+                    return "raw"
+                disks.snapshot(where, Path(target_path))
             finally:
                 if resume_after:
                     with self._qmp(uuid) as qmp:

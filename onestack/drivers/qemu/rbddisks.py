@@ -55,6 +55,8 @@ class RBDDisks:
             # a disk made before (by a crashed try, or by the host the guest moves from) may be larger
             # than the flavor now (a resize reverted): it stays as it is
             self.grow(name, spec.root_gb, refuse_smaller=cloned)
+            if spec.flatten_root and (self._info(name) or {}).get("parent"):
+                self.ceph.rbd("flatten", "--no-progress", name)  # its image may go now
         except CephError as exc:
             raise DriverError(f"cannot make the root disk {name}: {exc}") from exc
         self.marker(instance_dir).write_text(name + "\n")
