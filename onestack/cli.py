@@ -162,8 +162,13 @@ def down(
     data_dir: DataDir,
     purge: Annotated[bool, typer.Option("--purge", help="Also remove every guest, disk and host object of "
                                                        "this cloud, and the data dir.")] = False,
+    purge_ceph: Annotated[bool, typer.Option("--purge-ceph", help="With --purge: also empty the configured "
+                                                                 "Ceph cluster's pools (left alone otherwise).")] = False,
 ) -> None:
     """Stop the cloud started from this data dir (its guests keep running unless --purge)."""
+    if purge_ceph and not purge:
+        console.print("[red]--purge-ceph goes with --purge[/red]")
+        raise typer.Exit(2)
     pid = daemon.stop(data_dir.resolve())
     console.print("onestack was not running" if pid is None else f"stopped onestack (pid {pid})")
     if not purge:
@@ -172,7 +177,7 @@ def down(
 
     settings = _settings(data_dir)
     try:
-        failed = purging.purge(settings)
+        failed = purging.purge(settings, ceph=purge_ceph)
     except purging.PurgeError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None

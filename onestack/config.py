@@ -241,7 +241,7 @@ class CephSettings:
     onestack is (``onestack`` for ``client.onestack``) and that client's keyring ("": the one ceph.conf
     names), the pools per use, and the name a volume type's ``volume_backend_name`` gives the RBD volume
     backend.  Every call to the cluster gives up after ``timeout`` seconds.  ``onestack down --purge``
-    never touches the cluster's data."""
+    leaves the cluster's data alone; ``--purge-ceph`` empties these pools too."""
 
     conf: str = ""
     client: str = "onestack"

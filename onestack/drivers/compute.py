@@ -113,6 +113,9 @@ class InstanceSpec:
     # The image's snapshot in a Ceph cluster (``images/<id>@snap``) when the image service keeps it there:
     # a driver with RBD guest disks makes the root disk a clone of it instead of a file.
     image_rbd: str | None = None
+    # The root disk must not depend on its image (a shelved guest's snapshot, deleted once it is unshelved):
+    # a clone of it is flattened, as Nova does when it unshelves onto RBD.
+    flatten_root: bool = False
     nics: tuple[NIC, ...] = ()
     config_drive: str | None = None  # path of an ISO9660 image labelled config-2, if any
     metadata: dict = dataclasses.field(default_factory=dict)
@@ -189,6 +192,12 @@ class ComputeDriver(Protocol):
 
     def destroy(self, uuid: str) -> None:
         """Stop the guest if it runs and remove everything it had on the host."""
+        ...
+
+    def release(self, uuid: str) -> None:
+        """Remove the copy of a guest that a move left on this host (a migration's source once the guest runs
+        elsewhere, a resize's other host): as ``destroy``, except for storage every host reaches (a root disk
+        in Ceph), which the guest goes on using where it is now."""
         ...
 
     def power_on(self, spec: InstanceSpec) -> None: ...

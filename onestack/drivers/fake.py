@@ -132,6 +132,9 @@ class FakeDriver:
             self._guests.pop(uuid, None)
             self._migrations.pop(uuid, None)
 
+    def release(self, uuid: str) -> None:
+        self.destroy(uuid)  # a fake guest has no storage of its own
+
     def power_on(self, spec: InstanceSpec) -> None:
         with self._lock:
             guest = self._guest(spec.uuid)

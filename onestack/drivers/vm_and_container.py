@@ -64,6 +64,9 @@ class VmAndContainerDriver:
     def destroy(self, uuid: str) -> None:
         self._by_uuid(uuid).destroy(uuid)
 
+    def release(self, uuid: str) -> None:
+        self._by_uuid(uuid).release(uuid)
+
     def power_off(self, uuid: str, timeout: float = 60.0) -> None:
         self._by_uuid(uuid).power_off(uuid, timeout)
 

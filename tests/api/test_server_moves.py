@@ -9,7 +9,7 @@ import pytest
 from tests.api import test_servers
 from tests.api.helpers import ok
 from tests.api.test_server_actions import active_server, usages
-from tests.api.test_server_volumes import attach, new_volume
+from tests.api.test_server_volumes import attach, boot_with, bootable_volume, new_volume
 from tests.api.test_servers import wait
 from tests.api.volume_helpers import cinder
 
@@ -190,6 +190,30 @@ def test_live_migration_of_an_idle_guest_moves_it_its_port_and_its_room(cloud, t
     assert ok(nova_admin.get(f"/servers/{server_id}/migrations", headers=V280))["migrations"] == []
     events = ok(tenant.get(f"/servers/{server_id}/os-instance-actions"))["instanceActions"]
     assert events[0]["action"] == "live-migration"
+
+
+def test_block_migration_must_fit_the_guests_disks(cloud, tenant, image_id, nova_admin):
+    """Nova's shared-storage check: a guest with a disk file of its host's own cannot move without its disk
+    (``block_migration: false``), one whose disks all live on storage both hosts reach (here a volume) must
+    not be block-migrated (``true``); ``auto`` picks whichever fits."""
+    _, act = active_server(tenant, image_id)
+    refused = nova_admin.post(act, json={"os-migrateLive": {"host": None, "block_migration": False}},
+                              headers=V225)
+    assert refused.status_code == 400 and "is not on shared storage" in refused.text
+    with cinder(cloud, tenant.headers["X-Auth-Token"], tenant.project_id) as volumes:
+        root = bootable_volume(volumes)
+    made = boot_with(tenant, [{"source_type": "volume", "destination_type": "volume", "boot_index": 0,
+                               "uuid": root["id"]}])["server"]
+    wait(tenant, made["id"], "ACTIVE")
+    act = f"/servers/{made['id']}/action"
+    refused = nova_admin.post(act, json={"os-migrateLive": {"host": None, "block_migration": "True"}},
+                              headers=V225)
+    assert refused.status_code == 400
+    assert refused.json()["badRequest"]["message"] == "Block migration can not be used with shared storage."
+    ok(nova_admin.post(act, json={"os-migrateLive": {"host": None, "block_migration": False}}, headers=V225), 202)
+    moved = wait(nova_admin, made["id"], "ACTIVE")
+    (migration,) = migrations_of(nova_admin, made["id"])
+    assert migration["status"] == "completed" and moved["OS-EXT-SRV-ATTR:host"] == migration["dest_compute"]
 
 
 def test_a_guest_dirtying_memory_faster_than_the_link_still_completes(cloud, tenant, image_id, nova_admin):

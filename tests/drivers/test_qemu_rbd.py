@@ -5,10 +5,12 @@ it, lets it go, and the bytes are in the cluster; a guest also boots from an RBD
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -101,38 +103,53 @@ def test_a_guest_boots_from_an_rbd_clone_of_its_image(ceph_cluster, driver, tiny
 def test_a_guest_root_disk_is_an_rbd_clone_of_its_image(ceph_cluster, tiny_image, tmp_path):
     """Nova's images_type rbd: the root disk is vms/<uuid>_disk, a clone of the image's images/<id>@snap
     grown to the flavor; the guest boots and writes it; a snapshot reads it; destroy removes it."""
+    with image_in_ceph(ceph_cluster, tiny_image) as image_id:
+        driver = rbd_rooted_driver(ceph_cluster, tmp_path / "state")
+        spec = spec_of(tiny_image, image_path=None, image_rbd=f"images/{image_id}@snap", root_gb=1)
+        try:
+            driver.spawn(spec)
+            info = json.loads(ceph_cluster.rbd("info", "--format", "json", f"vms/{spec.uuid}_disk"))
+            assert (info["parent"]["pool"], info["parent"]["image"], info["parent"]["snapshot"]) == \
+                ("images", image_id, "snap")
+            assert info["size"] == 1024**3
+            assert not (driver.instances_dir / spec.uuid / "disk").exists()
+            shell = shell_of(driver, spec.uuid)
+            assert shell.run("ls /sys/block").split() == ["vda"]
+            shell.run("echo on-rbd > /marker; sync; echo ok")
+            shell.close()
+            target = tmp_path / "snapshot.raw"
+            assert driver.snapshot(spec.uuid, str(target)) == "raw"  # raw: the image service keeps it in Ceph
+            assert json.loads(subprocess.run(["qemu-img", "info", "--output=json", str(target)], check=True,
+                                             capture_output=True, text=True).stdout)["format"] == "raw"
+            # a hard reboot starts a new QEMU on the same RBD disk
+            driver.reboot(spec, hard=True)
+            shell = shell_of(driver, spec.uuid)
+            assert shell.run("ls /sys/block").split() == ["vda"]
+            shell.close()
+        finally:
+            driver.destroy(spec.uuid)
+            assert f"{spec.uuid}_disk" not in ceph_cluster.images("vms")
+
+
+@contextlib.contextmanager
+def image_in_ceph(ceph_cluster, tiny_image) -> Iterator[str]:
+    """The tiny image kept in the cluster as the image service keeps it (raw ``images/<id>`` and a protected
+    ``snap``); its id.  Removed afterwards."""
     image_id = str(uuid.uuid4())
     subprocess.run(["qemu-img", "convert", "-q", "-O", "raw", str(tiny_image.path),
                     f"rbd:images/{image_id}:id={ceph_cluster.client}:conf={ceph_cluster.conf}"], check=True)
     ceph_cluster.rbd("snap", "create", "--no-progress", f"images/{image_id}@snap")
     ceph_cluster.rbd("snap", "protect", f"images/{image_id}@snap")
-    ceph = Ceph(ceph_cluster.conf, ceph_cluster.client, ceph_cluster.keyring)
-    chosen, _ = accel.choose(Path.home() / ".cache" / "onestack")
-    driver = QemuDriver(tmp_path / "state", accel=chosen, rbd_disks=RBDDisks(ceph, "vms"))
-    spec = spec_of(tiny_image, image_path=None, image_rbd=f"images/{image_id}@snap", root_gb=1)
     try:
-        driver.spawn(spec)
-        info = json.loads(ceph_cluster.rbd("info", "--format", "json", f"vms/{spec.uuid}_disk"))
-        assert (info["parent"]["pool"], info["parent"]["image"], info["parent"]["snapshot"]) == \
-            ("images", image_id, "snap")
-        assert info["size"] == 1024**3
-        assert not (driver.instances_dir / spec.uuid / "disk").exists()
-        shell = shell_of(driver, spec.uuid)
-        assert shell.run("ls /sys/block").split() == ["vda"]
-        shell.run("echo on-rbd > /marker; sync; echo ok")
-        shell.close()
-        target = tmp_path / "snapshot.qcow2"
-        assert driver.snapshot(spec.uuid, str(target)) == "qcow2"
-        assert json.loads(subprocess.run(["qemu-img", "info", "--output=json", str(target)], check=True,
-                                         capture_output=True, text=True).stdout)["format"] == "qcow2"
-        # a hard reboot starts a new QEMU on the same RBD disk
-        driver.reboot(spec, hard=True)
-        shell = shell_of(driver, spec.uuid)
-        assert shell.run("ls /sys/block").split() == ["vda"]
-        shell.close()
+        yield image_id
     finally:
-        driver.destroy(spec.uuid)
-        assert f"{spec.uuid}_disk" not in ceph_cluster.images("vms")
         ceph_cluster.rbd("snap", "unprotect", f"images/{image_id}@snap")
         ceph_cluster.rbd("snap", "rm", "--no-progress", f"images/{image_id}@snap")
         ceph_cluster.rbd("rm", "--no-progress", f"images/{image_id}")
+
+
+def rbd_rooted_driver(ceph_cluster, state_dir: Path) -> QemuDriver:
+    """A QEMU "host" whose guests' root disks are clones in the cluster's ``vms`` pool (images_type rbd)."""
+    ceph = Ceph(ceph_cluster.conf, ceph_cluster.client, ceph_cluster.keyring)
+    chosen, _ = accel.choose(Path.home() / ".cache" / "onestack")
+    return QemuDriver(state_dir, accel=chosen, rbd_disks=RBDDisks(ceph, "vms"))

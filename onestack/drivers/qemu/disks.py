@@ -117,8 +117,9 @@ def snapshot(where: InstanceDir, target: Path) -> None:
     snapshot_of(str(where.root_disk), target, share=True)
 
 
-def snapshot_of(source: str, target: Path, share: bool = False) -> None:
-    """A disk (a file, or an ``rbd:`` name qemu-img opens through librbd) as one standalone qcow2."""
+def snapshot_of(source: str, target: Path, share: bool = False, fmt: str = "qcow2") -> None:
+    """A disk (a file, or an ``rbd:`` name qemu-img opens through librbd) as one standalone ``fmt`` image
+    (a raw one sparse: what the guest never wrote takes no room)."""
     tmp = target.with_name(f".{target.name}.partial")
-    run("qemu-img", "convert", *(["-U"] if share else []), "-O", "qcow2", source, str(tmp))
+    run("qemu-img", "convert", *(["-U"] if share else []), "-O", fmt, source, str(tmp))
     tmp.replace(target)

@@ -117,6 +117,18 @@ class QemuDriver(MigratingGuests):
             process.start(command.argv(spec, where, self.accel, incoming, rbd_root=self._rbd_root(where),
                                        secret_fds=fds), where, pass_fds=tuple(fds.values()))
 
+    def _rbd_rooted(self, spec: InstanceSpec) -> bool:
+        """Whether the guest's root disk goes in Ceph here (its image is there, and it boots from no volume)."""
+        return self.rbd is not None and bool(spec.image_rbd) and spec.boot_volume is None
+
+    def _adopt_rbd_root(self, spec: InstanceSpec, where: InstanceDir) -> bool:
+        """A guest moving here whose root disk is already in Ceph (another host made it): this host opens the
+        same disk, grown to ``spec``'s flavor, and copies nothing.  False when it has none there."""
+        if not self._rbd_rooted(spec) or where.root_disk.exists() or not self.rbd.exists(self.rbd.name(spec.uuid)):
+            return False
+        self.rbd.create_root(spec, where.root)  # the disk is there: only grown, and named in root.rbd
+        return True
+
     def _rbd_root(self, where: InstanceDir) -> dict | None:
         """The block node of the guest's root disk when it is in Ceph (the marker says so)."""
         marker = RBDDisks.marker(where.root)
@@ -157,8 +169,7 @@ class QemuDriver(MigratingGuests):
                 return
             where.root.mkdir(parents=True, exist_ok=True)
             try:
-                if self.rbd is not None and spec.image_rbd and spec.boot_volume is None \
-                        and not where.root_disk.exists():
+                if self._rbd_rooted(spec) and not where.root_disk.exists():
                     self.rbd.create_root(spec, where.root)
                 else:
                     disks.create_root(spec, where, self.base_dir)
@@ -172,6 +183,14 @@ class QemuDriver(MigratingGuests):
                 raise DriverError(f"cannot prepare instance {spec.uuid}: {exc}") from exc
 
     def destroy(self, uuid: str) -> None:
+        self._remove(uuid, shared_too=True)
+
+    def release(self, uuid: str) -> None:
+        self._remove(uuid, shared_too=False)
+
+    def _remove(self, uuid: str, shared_too: bool) -> None:
+        """The guest gone from this host; its root disk in Ceph too when ``shared_too`` (it is the guest's,
+        not this host's: after a move it is the guest's on its other host)."""
         with self._locks[uuid]:
             where = self._dir(uuid)
             self._stop(uuid, graceful_seconds=0)
@@ -180,7 +199,7 @@ class QemuDriver(MigratingGuests):
             for nic in nics:
                 taps.remove(nic.tap_name)
             where.remove_sockets()  # they may not be beside the files
-            if self.rbd is not None:
+            if self.rbd is not None and shared_too:
                 self.rbd.remove(where.root)  # before the directory: a failure is retried, nothing is lost
             shutil.rmtree(where.root, ignore_errors=True)
         self._locks.pop(uuid, None)
@@ -366,9 +385,11 @@ class QemuDriver(MigratingGuests):
                 resume_after = True
             try:
                 if rbd_root is not None:
-                    disks.snapshot_of(self.rbd.qemu_uri(rbd_root), Path(target_path))
-                else:
-                    disks.snapshot(where, Path(target_path))
+                    # raw, as Nova's RBD snapshots are: the image service keeps a raw image in the cluster
+                    # too, so a guest booted (or unshelved) from the snapshot is a clone of it again
+                    disks.snapshot_of(self.rbd.qemu_uri(rbd_root), Path(target_path), fmt="raw")
+                    return "raw"
+                disks.snapshot(where, Path(target_path))
             finally:
                 if resume_after:
                     with self._qmp(uuid) as qmp:

@@ -37,7 +37,9 @@ class MigratingGuests:
             where.root.mkdir(parents=True, exist_ok=True)
             try:
                 coldmove.fetch(spec, where, self.base_dir, uri)
-                disks.grow_root(spec, where)  # a resize to a larger flavor, on the copy
+                # a root disk in Ceph did not travel: it is opened where it is (and grown for a larger flavor)
+                if not self._adopt_rbd_root(spec, where):
+                    disks.grow_root(spec, where)  # a resize to a larger flavor, on the copy
             except OSError as exc:
                 raise DriverError(f"cannot copy instance {spec.uuid}'s disks: {exc}") from exc
 
@@ -52,11 +54,14 @@ class MigratingGuests:
             if where.exists() and not known.get("incoming"):
                 raise DriverError(f"instance {spec.uuid} already runs on this host")
             if known.get("incoming"):  # an earlier attempt whose QEMU is gone: start afresh
-                self.destroy(spec.uuid)
+                self.release(spec.uuid)
             where.root.mkdir(parents=True, exist_ok=True)
             state.write(incoming=True)  # first, so that abort_incoming finds whatever follows
             try:
-                disks.create_root(spec, where, self.base_dir)
+                # a root disk in Ceph is opened by both QEMUs (the destination's touches it only once it
+                # runs): not mirrored, as writable_drives leaves it out; a local one is a fresh overlay
+                if not self._adopt_rbd_root(spec, where):
+                    disks.create_root(spec, where, self.base_dir)
                 disks.create_ephemeral_and_swap(spec, where)
                 disks.copy_config_drive(spec, where)
                 where.save_spec(spec)
@@ -86,7 +91,7 @@ class MigratingGuests:
     def abort_incoming(self, uuid: str) -> None:
         with self._locks[uuid]:
             if self._migration(uuid).read().get("incoming"):
-                self.destroy(uuid)
+                self.release(uuid)  # a root disk in Ceph is the source's guest's, which carries on there
 
     def live_migrate(self, uuid: str, uri: str, downtime_ms: int) -> None:
         with self._locks[uuid]:

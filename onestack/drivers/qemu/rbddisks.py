@@ -41,24 +41,33 @@ class RBDDisks:
                 return None
             raise DriverError(str(exc)) from exc
 
+    def exists(self, name: str) -> bool:
+        return self._info(name) is not None
+
     def create_root(self, spec: InstanceSpec, instance_dir: Path) -> None:
         """The clone of the image's snapshot, grown to the flavor's root_gb; the marker written last, so a
         crash before it leaves a clone the next try takes as done."""
         name = self.name(spec.uuid)
         try:
-            if self._info(name) is None:
+            cloned = self._info(name) is None
+            if cloned:
                 self.ceph.rbd("clone", spec.image_rbd, name)
-            self.grow(name, spec.root_gb)
+            # a disk made before (by a crashed try, or by the host the guest moves from) may be larger
+            # than the flavor now (a resize reverted): it stays as it is
+            self.grow(name, spec.root_gb, refuse_smaller=cloned)
+            if spec.flatten_root and (self._info(name) or {}).get("parent"):
+                self.ceph.rbd("flatten", "--no-progress", name)  # its image may go now
         except CephError as exc:
             raise DriverError(f"cannot make the root disk {name}: {exc}") from exc
         self.marker(instance_dir).write_text(name + "\n")
 
-    def grow(self, name: str, root_gb: int) -> None:
-        """Grow (never shrink) the disk to ``root_gb``; a flavor smaller than the image is refused."""
+    def grow(self, name: str, root_gb: int, refuse_smaller: bool = False) -> None:
+        """Grow (never shrink: the guest's filesystem would be cut) the disk to ``root_gb``; with
+        ``refuse_smaller``, a flavor smaller than the disk (a fresh clone: the image) is refused."""
         info = self._info(name)
         if info is None:
             raise DriverError(f"the root disk {name} is missing")
-        if root_gb and root_gb * GiB < info["size"]:
+        if refuse_smaller and root_gb and root_gb * GiB < info["size"]:
             raise DriverError(f"flavor's root disk ({root_gb} GB) is smaller than the image "
                               f"({info['size'] / GiB:.1f} GB)")
         if root_gb and root_gb * GiB > info["size"]:

@@ -100,6 +100,9 @@ class RemoteDriver:
     def destroy(self, uuid: str) -> None:
         self._call("destroy", uuid)
 
+    def release(self, uuid: str) -> None:
+        self._call("release", uuid)
+
     def power_on(self, spec: InstanceSpec) -> None:
         self._call("power_on", spec.uuid, spec)
 

@@ -41,8 +41,8 @@ CALLS = ("console_output", "set_admin_password", "instance_info", "attach_interf
          # a live migration's destination half, which the source's engine drives
          "prepare_incoming", "finish_incoming", "abort_incoming",
          # a cold migration's source half, which the destination's engine asks for, and the source's copy
-         # destroyed at confirm or started again at revert
-         "export_disks", "end_export", "destroy", "power_on")
+         # destroyed (or released: a root disk in Ceph stays) at confirm or started again at revert
+         "export_disks", "end_export", "destroy", "release", "power_on")
 # calls whose arguments name the instance themselves (a spec), so the path's uuid is not passed again
 SPEC_CALLS = ("prepare_incoming", "power_on")
 ERRORS: dict[str, type[Exception]] = {"DriverError": DriverError, "ConsoleUnavailable": ConsoleUnavailable}

@@ -191,6 +191,9 @@ class RuncDriver:
             except OSError as exc:
                 raise DriverError(f"cannot prepare instance {spec.uuid}: {exc}") from exc
 
+    def release(self, uuid: str) -> None:
+        self.destroy(uuid)  # a container's layers are all on this host
+
     def destroy(self, uuid: str) -> None:
         with self._locks[uuid]:
             where = self._dir(uuid)

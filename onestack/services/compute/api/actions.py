@@ -89,7 +89,10 @@ def _migrate(call: Call, args) -> Reply:
 
 
 def _live_migrate(call: Call, args: dict) -> Reply:
-    compute(call).actions.live_migrate(call.ctx, _server_id(call), args.get("host"), request_id(call))
+    asked = args.get("block_migration")  # a Nova boolean (the schema allows only those words), or "auto"
+    block_migration = asked if asked in (None, "auto") else schemas.as_bool(asked)
+    compute(call).actions.live_migrate(call.ctx, _server_id(call), args.get("host"), request_id(call),
+                                       block_migration)
     return Reply(status=202)
 
 

@@ -116,7 +116,7 @@ class LiveMigrationSteps(MoveSteps):
         instance.host = dest
         self._bind(instance)
         self.scheduler.release_migration(migration.uuid)
-        self.hosts.driver(migration.source_compute).destroy(instance.id)
+        self.hosts.driver(migration.source_compute).release(instance.id)  # a root disk in Ceph runs on there
         done = {"status": "completed"}
         if progress.status == "completed":
             done.update(live.progress_columns(progress))

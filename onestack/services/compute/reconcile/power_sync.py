@@ -48,12 +48,18 @@ class PowerSync:
                                                                           Instance.deleted.is_(False))):
                 on_host[row.host][row.id] = row
             moving = self._moving(session, names)
+            unknown = {uuid for host, known in on_host.items() for uuid in guests[host] if uuid not in known}
+            # an unknown guest whose instance lives on another host: a copy a move left here
+            elsewhere = set(session.scalars(select(Instance.id).where(Instance.id.in_(unknown),
+                                                                      Instance.deleted.is_(False)))) \
+                if unknown else set()
         for host, known in on_host.items():
             driver = self.hosts.driver(host)
             for uuid in guests[host]:
                 if uuid not in known and (host, uuid) not in moving:
                     LOG.warning("destroying guest %s on %s: no instance record wants it", uuid, host)
-                    driver.destroy(uuid)
+                    # storage every host reaches (a root disk in Ceph) stays when it is the guest's elsewhere
+                    (driver.release if uuid in elsewhere else driver.destroy)(uuid)
             for instance in known.values():
                 if instance.task_state is None and instance.vm_state in (st.ACTIVE, st.STOPPED, st.PAUSED,
                                                                          st.SUSPENDED):

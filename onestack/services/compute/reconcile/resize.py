@@ -81,7 +81,8 @@ class ResizeSteps(MoveSteps):
     def confirm(self, instance: Instance) -> None:
         migration = self._migration(instance)
         if migration.dest_compute != migration.source_compute:
-            self.hosts.driver(migration.source_compute).destroy(instance.id)
+            # the source's copy goes; a root disk in Ceph is the one the guest runs on at the destination
+            self.hosts.driver(migration.source_compute).release(instance.id)
         self.scheduler.release_migration(migration.uuid)
         self._advance(instance, st.RESIZE_CONFIRMING, {"status": "confirmed"}, task_state=None,
                   vm_state=_settled_state(instance))
@@ -97,7 +98,7 @@ class ResizeSteps(MoveSteps):
         if source == dest:
             _resized(driver, spec)
         else:
-            self.hosts.driver(dest).destroy(instance.id)
+            self.hosts.driver(dest).release(instance.id)  # a root disk in Ceph goes back with the guest
             if _exists(driver, instance.id):
                 driver.power_on(spec)
             else:
@@ -124,7 +125,7 @@ class ResizeSteps(MoveSteps):
                 pass  # that host is gone, and its guests with it
         if migration.source_compute and migration.source_compute != instance.host \
                 and migration.source_compute in self.hosts.names():
-            self.hosts.driver(migration.source_compute).destroy(instance.id)
+            self.hosts.driver(migration.source_compute).release(instance.id)  # the guest's own host deletes it
         self.scheduler.release_migration(migration.uuid)
 
 

@@ -32,14 +32,15 @@ class GuestSpecs:
         caller has just read them."""
         flavor = flavor or instance.flavor
         nics = self.networking.nics(instance, ports)
-        image_ref = image_ref or (instance.task_args or {}).get(SHELVED_IMAGE) or instance.image_ref
+        shelved = None if image_ref else (instance.task_args or {}).get(SHELVED_IMAGE)
+        image_ref = image_ref or shelved or instance.image_ref
         volumes = self.volumes(instance.id)
         return InstanceSpec(
             uuid=instance.id, name=f"instance-{instance.number:08x}", hostname=instance.hostname,
             vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
             ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
             image_path=self.images.file_path(image_ref) if image_ref else None, image_format=None,
-            image_rbd=self.images.rbd_location(image_ref) if image_ref else None,
+            image_rbd=self.images.rbd_location(image_ref) if image_ref else None, flatten_root=bool(shelved),
             nics=tuple(nics), config_drive=self._config_drive(instance), metadata=instance.metadata_,
             guest_kind=instance.guest_kind, volumes=volumes)
 

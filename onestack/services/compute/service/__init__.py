@@ -72,7 +72,8 @@ class ComputeService:
         self.servers = Servers(db, admission, self.networking, self.wakeups.put, self.boot_volumes)
         self.listing = ServerListing(db, self.networking)
         self.actions = ServerActions(self.servers, self.networking, settings.compute.allow_resize_to_same_host,
-                                     self.hosts.names)
+                                     self.hosts.names,
+                                     images.rbd_location if rbd_disks(settings) is not None else None)
         self.details = ServerDetails(db, self.servers, admission, self.networking)
         self.guest_calls = GuestCalls(db, self.servers, self.hosts, self.networking)
         self.snapshots = Snapshots(db, self.servers, admission, images, volumes)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,8 +68,32 @@ def forced_mode(progress: MigrationProgress) -> str:
     return POST_COPY if progress.postcopy_possible else PAUSED_COPY
 
 
+def shared_storage(instance: Instance, rbd_image: Callable[[str], str | None] | None) -> bool:
+    """Whether every disk of the guest is on storage both hosts reach, so only memory moves (Nova's shared
+    block storage): a root disk that is a volume or in Ceph (``rbd_image``: the image's place in the cluster,
+    given when guests' root disks go there), and no flavor's ephemeral or swap disk (local files)."""
+    flavor = instance.flavor or {}
+    if flavor.get("ephemeral") or flavor.get("swap"):
+        return False
+    if not instance.image_ref:  # booted from a volume
+        return True
+    return rbd_image is not None and rbd_image(instance.image_ref) is not None
+
+
+def check_block_migration(instance: Instance, block_migration, shared: bool) -> None:
+    """Nova's answers to a ``block_migration`` that does not fit the guest's disks (``auto``: whichever fits)."""
+    if block_migration is True and shared:
+        raise BadRequest("Block migration can not be used with shared storage.")
+    if block_migration is False and not shared:
+        raise BadRequest(f"{instance.id} is not on shared storage: Shared storage live-migration requires "
+                         f"either shared storage or boot-from-volume with no local disks.")
+
+
 def request(servers: Servers, session: Session, ctx: Context, instance: Instance, host: str | None,
-            request_id: str) -> None:
+            request_id: str, block_migration=None, shared: bool = False) -> None:
+    """``block_migration``: as asked (True, False, "auto" or None: whichever fits); ``shared``: whether the
+    guest's disks are on storage both hosts reach (``shared_storage``)."""
+    check_block_migration(instance, block_migration, shared)
     if host is not None:
         if session.scalar(select(ComputeHost.id).where(ComputeHost.host == host)) is None:
             raise BadRequest(f"Compute host {host} could not be found.")

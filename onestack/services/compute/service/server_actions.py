@@ -31,8 +31,11 @@ POWER = {
 
 class ServerActions:
     def __init__(self, servers: Servers, networking: InstanceNetworking, allow_resize_to_same_host: bool = True,
-                 running_hosts: Callable[[], list[str]] = list):
-        """``running_hosts``: the hosts this process runs (up by definition, for evacuate)."""
+                 running_hosts: Callable[[], list[str]] = list,
+                 rbd_image: Callable[[str], str | None] | None = None):
+        """``running_hosts``: the hosts this process runs (up by definition, for evacuate); ``rbd_image``: an
+        image's place in Ceph, when guests' root disks are clones there (``compute.images_type: rbd``)."""
+        self.rbd_image = rbd_image
         self.servers = servers
         self.networking = networking
         self.allow_resize_to_same_host = allow_resize_to_same_host
@@ -105,9 +108,12 @@ class ServerActions:
         self.servers.act(ctx, server_id, "os_compute_api:os-evacuate", lambda session, instance: evacuate.request(
             self.servers, session, ctx, instance, host, running, stopped_after, request_id))
 
-    def live_migrate(self, ctx: Context, server_id: str, host: str | None, request_id: str) -> None:
+    def live_migrate(self, ctx: Context, server_id: str, host: str | None, request_id: str,
+                     block_migration=None) -> None:
         self.servers.act(ctx, server_id, "os_compute_api:os-migrate-server:migrate_live", lambda session, instance:
-                         live_migration.request(self.servers, session, ctx, instance, host, request_id))
+                         live_migration.request(self.servers, session, ctx, instance, host, request_id,
+                                                block_migration,
+                                                live_migration.shared_storage(instance, self.rbd_image)))
 
     def server_migrations(self, ctx: Context, server_id: str) -> list[Migration]:
         """The server's live migrations in progress (``GET /servers/{id}/migrations``)."""

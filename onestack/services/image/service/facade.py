@@ -100,6 +100,7 @@ class ImageFacade:
             if image is not None:
                 session.delete(image)
         self.service.store.delete(image_id)
+        self.service.delete_rbd_copy(image_id)  # a raw image (a snapshot of a root disk in Ceph) is there too
 
     def start_upload(self, ctx: Context, image_id: str, disk_format: str | None) -> ImageInfo | None:
         with self.db.write() as session:
