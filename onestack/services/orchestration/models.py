@@ -125,6 +125,8 @@ class SoftwareConfig(Base):
     name: Mapped[str] = mapped_column(String(255), default="")
     group: Mapped[str] = mapped_column(String(255), default="Heat::Ungrouped")
     config: Mapped[str] = mapped_column(Text, default="")
+    # A structured config's config is a map (StructuredConfig): kept here, with ``config`` left empty.
+    config_map: Mapped[dict | None] = mapped_column(JSON)
     inputs: Mapped[list] = mapped_column(JSON, default=list)
     outputs: Mapped[list] = mapped_column(JSON, default=list)
     options: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -189,10 +189,15 @@ def snapshot(taken) -> dict:
             "status_reason": taken.status_reason, "data": taken.data if taken.status == "COMPLETE" else None, "creation_time": when(taken.created_at)}
 
 
+def config_value(row):
+    """A config's config: its text, or its map for a structured one."""
+    return row.config_map if row.config_map is not None else row.config
+
+
 def software_config(row, *, summary: bool = False) -> dict:
     body = {"id": row.id, "name": row.name, "group": row.group, "creation_time": when(row.created_at)}
     if not summary:
-        body.update({"config": row.config, "inputs": row.inputs or [], "outputs": row.outputs or [],
+        body.update({"config": config_value(row), "inputs": row.inputs or [], "outputs": row.outputs or [],
                      "options": row.options or {}, "project": row.project_id})
     return body
 
@@ -213,7 +218,7 @@ def deployed_config(deployment, config) -> dict:
     # as Heat's derived config lists them.
     declared = {i.get("name") for i in inputs if isinstance(i, dict)}
     inputs += [{"name": k, "type": "String", "value": v} for k, v in values.items() if k not in declared]
-    return {"id": deployment.id, "name": config.name, "group": config.group, "config": config.config,
+    return {"id": deployment.id, "name": config.name, "group": config.group, "config": config_value(config),
             "inputs": inputs, "outputs": config.outputs or [], "options": config.options or {},
             "creation_time": when(config.created_at), "updated_time": when(deployment.updated_at)}
 

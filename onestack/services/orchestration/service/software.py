@@ -57,8 +57,12 @@ class Software:
 
     def make_config(self, project_id: str, body: dict) -> SoftwareConfig:
         """A config as a request or a SoftwareConfig resource describes it."""
+        # A map is a structured config's (StructuredConfig); anything else must be text.
+        structured = body.get("config") if isinstance(body.get("config"), dict) else None
         row = SoftwareConfig(id=str(uuid.uuid4()), project_id=project_id, name=_string(body, "name"),
-                             group=_string(body, "group", UNGROUPED) or UNGROUPED, config=_string(body, "config"),
+                             group=_string(body, "group", UNGROUPED) or UNGROUPED,
+                             config="" if structured is not None else _string(body, "config"),
+                             config_map=structured,
                              inputs=_typed(body, "inputs", list, []), outputs=_typed(body, "outputs", list, []),
                              options=_typed(body, "options", dict, {}), created_at=utcnow())
         with self.db.write() as session:

@@ -12,6 +12,7 @@ from onestack.services.orchestration.service.resources import (
     neutron,
     nova,
     software,
+    structured,
     swift,
     swiftsignal,
 )
@@ -20,7 +21,7 @@ from onestack.services.orchestration.service.resources.base import ResourceType
 TYPES: dict[str, type[ResourceType]] = {
     t.name: t for t in (heat.RandomString, heat.Value, heat.NoneResource, heat.TestResource,
                         *neutron.TYPES, *nova.TYPES, *cinder.TYPES, *nested.TYPES,
-                        *software.TYPES, *swift.TYPES, *swiftsignal.TYPES, *keystone.TYPES, *glance.TYPES,
+                        *software.TYPES, *structured.TYPES, *swift.TYPES, *swiftsignal.TYPES, *keystone.TYPES, *glance.TYPES,
                         *docker.TYPES)}
 
 

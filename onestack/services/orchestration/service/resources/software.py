@@ -379,7 +379,9 @@ class SoftwareDeployment(ResourceType):
                 raise ResourceFailure(f"The server ({ref}) could not be found.", "NotFound") from None
             raise
 
-    def _config(self, h: Handle) -> str:
+    def _config(self, h: Handle, inputs: dict) -> str:
+        """The config the deployment names: the ``config`` property's (``inputs`` matter only to a derived
+        config, see StructuredDeployment)."""
         if h.properties.get("config"):
             return h.properties["config"]
         # no config: an empty one, as Heat deploys inputs alone
@@ -441,7 +443,7 @@ class SoftwareDeployment(ResourceType):
         inputs = {**(h.properties.get("input_values") or {}), **self._signal_inputs(h, server, "CREATE")}
         if "reports_before" not in h.data:
             self._reports_before(h, "CREATE")
-        body = {"config_id": self._config(h), "server_id": server, "action": "CREATE",
+        body = {"config_id": self._config(h, inputs), "server_id": server, "action": "CREATE",
                 "input_values": inputs,
                 "status": "IN_PROGRESS" if waits else "COMPLETE",
                 "status_reason": "Deploy data available" if waits else "Not waiting for outputs signal"}
@@ -495,10 +497,18 @@ class SoftwareDeployment(ResourceType):
         server = h.cloud.get("orchestration", self._path(h))["software_deployment"]["server_id"]
         inputs = {**(new.get("input_values") or {}), **self._signal_inputs(h, server, "UPDATE")}
         h.cloud.put("orchestration", self._path(h), {
-            "config_id": new.get("config") or h.data.get("own_config") or old.get("config"), "action": "UPDATE",
+            "config_id": self._updated_config(h, old, new, inputs), "action": "UPDATE",
             "input_values": inputs, "status": "IN_PROGRESS" if waits else "COMPLETE",
             "status_reason": "Deploy data available" if waits else "Not waiting for outputs signal"})
+        self._updated(h)
         swiftsignal.publish_server_metadata(h, server)
+
+    def _updated_config(self, h: Handle, old: dict, new: dict, inputs: dict) -> str:
+        """The config an update deploys."""
+        return new.get("config") or h.data.get("own_config") or old.get("config")
+
+    def _updated(self, h: Handle) -> None:
+        """Once the deployment names its updated config (a derived config's type removes the old one)."""
 
     def update_done(self, h: Handle) -> bool:
         return self._done(h, "UPDATE")
@@ -603,6 +613,7 @@ class SoftwareDeploymentGroup(ResourceGroup):
                           "server.",
         "deploy_status_codes": "A map of Nova names and returned status code from the configuration execution.",
     }
+    member: type[SoftwareDeployment] = SoftwareDeployment  # the type of each server's deployment
     MEMBER_ATTRIBUTES = {"deploy_stdouts": "deploy_stdout", "deploy_stderrs": "deploy_stderr",
                          "deploy_status_codes": "deploy_status_code"}
 
@@ -617,7 +628,7 @@ class SoftwareDeploymentGroup(ResourceGroup):
 
     @classmethod
     def member_types(cls, properties) -> list[str]:
-        return [SoftwareDeployment.name]
+        return [cls.member.name]
 
     def _removed(self, h: Handle) -> list[str]:
         return []
@@ -626,9 +637,9 @@ class SoftwareDeploymentGroup(ResourceGroup):
         return sorted(h.properties["servers"] or {})
 
     def nested_template(self, h: Handle) -> dict:
-        shared = {k: h.properties[k] for k in SoftwareDeployment.properties
+        shared = {k: h.properties[k] for k in self.member.properties
                   if k != "server" and h.properties.get(k) is not None}
-        resources = {name: {"type": SoftwareDeployment.name, "properties": {**shared, "server": server}}
+        resources = {name: {"type": self.member.name, "properties": {**shared, "server": server}}
                      for name, server in sorted((h.properties["servers"] or {}).items())}
         return {"heat_template_version": "2015-04-30", "resources": resources}
 
