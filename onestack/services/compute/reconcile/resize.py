@@ -106,9 +106,11 @@ class ResizeSteps(MoveSteps):
         if instance.task_args.get(OLD_VM_STATE) == st.STOPPED:
             driver.power_off(instance.id)
         power = driver.instance_info(instance.id).power_state
-        self._advance(instance, st.RESIZE_REVERTING, {"status": "reverted"}, host=source, flavor=migration.old_flavor,
-                  task_state=None, vm_state=_settled_state(instance), power_state=int(power))
+        # ports and volume attachments back on the source before the server says it is done (as every move's
+        # last step: a client that sees ACTIVE finds them where the guest runs)
         self._bind(_moved(instance, source))
+        self._advance(instance, st.RESIZE_REVERTING, {"status": "reverted"}, host=source, flavor=migration.old_flavor,
+                      task_state=None, vm_state=_settled_state(instance), power_state=int(power))
         self.records.event(instance.id, "revertResize", "compute_revert_resize", "Success")
 
     def forget(self, instance: Instance) -> None:
