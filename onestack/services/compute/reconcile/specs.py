@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from onestack.drivers import configdrive
-from onestack.drivers.compute import InstanceSpec, VolumeDisk
+from onestack.drivers.compute import DriverError, InstanceSpec, VolumeDisk
 from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
 from onestack.services.compute.service import guest_metadata
@@ -48,7 +48,15 @@ class GuestSpecs:
             image_rbd=self.images.rbd_location(image_ref) if image_ref else None, flatten_root=bool(shelved),
             nics=tuple(nics), config_drive=self._config_drive(instance), metadata=instance.metadata_,
             guest_kind=instance.guest_kind, volumes=volumes,
-            rescue_image_path=self.images.file_path(rescue_image_ref) if rescue_image_ref else None)
+            rescue_image_path=self._rescue_image_path(rescue_image_ref) if rescue_image_ref else None)
+
+    def _rescue_image_path(self, image_ref: str) -> str:
+        """The rescue image's data on this machine: a rescue needs a file to make its disk from (failing here
+        is better than a guest reported rescued that booted its own disk)."""
+        path = self.images.file_path(image_ref)
+        if path is None:
+            raise DriverError(f"Instance cannot be rescued: the rescue image {image_ref} has no data on this host")
+        return path
 
     def _config_drive(self, instance: Instance) -> str | None:
         """The instance's config-2 ISO, written afresh (cheap, and always what the row says now)."""
