@@ -78,7 +78,7 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | st
     boot = spec.boot_volume
     # A rescued guest boots from its rescue disk, first; its own disks follow in their usual order, none of
     # them a boot device (as Nova's rescue before stable device rescue: the root disk is the second disk).
-    rescued = bool(spec.rescue_image_path) and where.rescue_disk.exists()
+    rescued = spec.rescue_image_path is not None and where.rescue_disk.exists()
     if rescued:
         args += ["-drive", _options({"file": where.rescue_disk, "format": "qcow2", "if": "none", "id": "drive-rescue",
                                      "discard": "unmap"}),

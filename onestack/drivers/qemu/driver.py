@@ -241,7 +241,7 @@ class QemuDriver(MigratingGuests):
             self._start(spec)
 
     def _make_rescue_disk(self, spec: InstanceSpec, where: InstanceDir) -> None:
-        if spec.rescue_image_path:
+        if spec.rescue_image_path is not None:
             if spec.boot_volume is not None:
                 raise DriverError(f"Cannot rescue a volume-backed instance {spec.uuid}")
             disks.create_rescue(spec, where, self.base_dir)
@@ -250,7 +250,7 @@ class QemuDriver(MigratingGuests):
         """The rescue disk made when ``spec`` rescues the guest, removed when it does not (an unrescue; the
         guest is stopped then).  Either can be repeated after a crash at any point: it converges on the same
         disks (the spec file, written after, names the rescue only once its disk is there)."""
-        if spec.rescue_image_path:
+        if spec.rescue_image_path is not None:
             self._make_rescue_disk(spec, where)
         else:
             where.rescue_disk.unlink(missing_ok=True)

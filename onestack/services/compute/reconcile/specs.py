@@ -38,8 +38,11 @@ class GuestSpecs:
         shelved = None if image_ref else (instance.task_args or {}).get(SHELVED_IMAGE)
         image_ref = image_ref or shelved or instance.image_ref
         volumes = self.volumes(instance.id)
+        rescue_image_path = self._rescue_image_path(rescue_image_ref) if rescue_image_ref else None
         if rescue_image_ref is None and instance.vm_state == st.RESCUED and instance.task_state != st.UNRESCUING:
-            rescue_image_ref = (instance.task_args or {}).get(RESCUE_IMAGE)
+            # rescued already: its rescue disk is made, so an image deleted since does not matter
+            rescued_from = (instance.task_args or {}).get(RESCUE_IMAGE)
+            rescue_image_path = (self.images.file_path(rescued_from) if rescued_from else None) or ""
         return InstanceSpec(
             uuid=instance.id, name=f"instance-{instance.number:08x}", hostname=instance.hostname,
             vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
@@ -48,7 +51,7 @@ class GuestSpecs:
             image_rbd=self.images.rbd_location(image_ref) if image_ref else None, flatten_root=bool(shelved),
             nics=tuple(nics), config_drive=self._config_drive(instance), metadata=instance.metadata_,
             guest_kind=instance.guest_kind, volumes=volumes,
-            rescue_image_path=self._rescue_image_path(rescue_image_ref) if rescue_image_ref else None)
+            rescue_image_path=rescue_image_path)
 
     def _rescue_image_path(self, image_ref: str) -> str:
         """The rescue image's data on this machine: a rescue needs a file to make its disk from (failing here
