@@ -121,6 +121,10 @@ class InstanceSpec:
     metadata: dict = dataclasses.field(default_factory=dict)
     guest_kind: str = VM  # VM or CONTAINER: which of a host's drivers runs it
     volumes: tuple[VolumeDisk, ...] = ()  # after the instance's own disks; a ``boot`` one instead of the image
+    # A rescue (Nova's rescue): the guest boots from a disk made from this image's data, its own root disk
+    # attached after it so it can be repaired; None boots it from its own root disk again. "" when the image's
+    # data is gone since the rescue: the rescue disk made then still boots.
+    rescue_image_path: str | None = None
 
     @property
     def boot_volume(self) -> VolumeDisk | None:

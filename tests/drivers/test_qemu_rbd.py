@@ -6,6 +6,7 @@ it, lets it go, and the bytes are in the cluster; a guest also boots from an RBD
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -153,3 +154,33 @@ def rbd_rooted_driver(ceph_cluster, state_dir: Path) -> QemuDriver:
     ceph = Ceph(ceph_cluster.conf, ceph_cluster.client, ceph_cluster.keyring)
     chosen, _ = accel.choose(Path.home() / ".cache" / "onestack")
     return QemuDriver(state_dir, accel=chosen, rbd_disks=RBDDisks(ceph, "vms"))
+
+
+@long_test
+def test_a_guest_on_an_rbd_root_disk_is_rescued_from_a_file_disk(ceph_cluster, tiny_image, tmp_path):
+    """Rescue of a guest whose root disk is in Ceph: the rescue disk is a file beside the guest's other files,
+    booted first; the RBD root disk stays where it is, the guest's second disk; unrescue boots it again."""
+    with image_in_ceph(ceph_cluster, tiny_image) as image_id:
+        driver = rbd_rooted_driver(ceph_cluster, tmp_path / "state")
+        spec = spec_of(tiny_image, image_path=None, image_rbd=f"images/{image_id}@snap", root_gb=1)
+        where = driver.instances_dir / spec.uuid
+        try:
+            driver.spawn(spec)
+            shell = shell_of(driver, spec.uuid)
+            shell.run("echo rbd-root-marker | dd of=/dev/vda bs=1M seek=512 conv=fsync 2>/dev/null")
+            shell.close()
+            driver.reboot(dataclasses.replace(spec, rescue_image_path=str(tiny_image.path)), hard=True)
+            assert (where / "disk.rescue").exists() and not (where / "disk").exists()
+            shell = shell_of(driver, spec.uuid)
+            assert shell.run("ls /sys/block").split() == ["vda", "vdb"]
+            assert shell.run("dd if=/dev/vdb bs=1M skip=512 count=1 2>/dev/null | head -c 15") == "rbd-root-marker"
+            shell.close()
+            driver.reboot(spec, hard=True)
+            assert not (where / "disk.rescue").exists()
+            shell = shell_of(driver, spec.uuid)
+            assert shell.run("ls /sys/block").split() == ["vda"]
+            assert shell.run("dd if=/dev/vda bs=1M skip=512 count=1 2>/dev/null | head -c 15") == "rbd-root-marker"
+            shell.close()
+        finally:
+            driver.destroy(spec.uuid)
+            assert f"{spec.uuid}_disk" not in ceph_cluster.images("vms")

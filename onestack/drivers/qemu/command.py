@@ -76,19 +76,27 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | st
     # A guest booted from a volume has that volume as its first disk instead of a root disk of its own; other
     # volumes come after the instance's disks, in the order they were attached, as hot-plugging adds them.
     boot = spec.boot_volume
+    # A rescued guest boots from its rescue disk, first; its own disks follow in their usual order, none of
+    # them a boot device (as Nova's rescue before stable device rescue: the root disk is the second disk).
+    rescued = spec.rescue_image_path is not None and where.rescue_disk.exists()
+    if rescued:
+        args += ["-drive", _options({"file": where.rescue_disk, "format": "qcow2", "if": "none", "id": "drive-rescue",
+                                     "discard": "unmap"}),
+                 "-device", _options({"driver": "virtio-blk-pci", "drive": "drive-rescue", "id": "disk-rescue",
+                                      "bootindex": 0})]
     if boot is not None:
         args += volumes.argv(boot, fds.get(boot.volume_id))
     if boot is None and rbd_root is not None:
         args += ["-blockdev", json.dumps(rbd_root), "-device",
                  _options({"driver": "virtio-blk-pci", "drive": rbd_root["node-name"], "id": "disk-root",
-                           "bootindex": 0})]
+                           **({} if rescued else {"bootindex": 0})})]
     disks = _local_disks(spec, where, rbd_root=rbd_root is not None)
     for index, (path, fmt, read_only) in enumerate(disks):
         drive = {"file": path, "format": fmt, "if": "none", "id": f"drive{index}", "discard": "unmap"}
         if read_only:
             drive["readonly"] = "on"
         device = {"driver": "virtio-blk-pci", "drive": f"drive{index}", "id": f"disk{index}"}
-        if index == 0 and boot is None and rbd_root is None:
+        if index == 0 and boot is None and rbd_root is None and not rescued:
             device["bootindex"] = 0
         args += ["-drive", _options(drive), "-device", _options(device)]
     for disk in spec.volumes:

@@ -79,6 +79,21 @@ def create_root(spec: InstanceSpec, where: InstanceDir, base_dir: Path) -> None:
     tmp.replace(where.root_disk)
 
 
+def create_rescue(spec: InstanceSpec, where: InstanceDir, base_dir: Path) -> None:
+    """The rescue disk: a qcow2 overlay on the cached rescue image, so the guest's own root disk is untouched
+    by the rescue system's boot (made once: a rescue retried after a crash boots the same disk)."""
+    if where.rescue_disk.exists():
+        return
+    if not spec.rescue_image_path:
+        raise DriverError("the rescue image has no data on this host")
+    base, fmt = cached_base(spec.rescue_image_path, None, base_dir)
+    # the flavor's root size, as the root disk has (never smaller than the image)
+    size = max(spec.root_gb * GiB, int(info(base)["virtual-size"]))
+    tmp = where.rescue_disk.with_suffix(".partial")
+    run("qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b", str(base), str(tmp), str(size))
+    tmp.replace(where.rescue_disk)
+
+
 def create_ephemeral_and_swap(spec: InstanceSpec, where: InstanceDir) -> None:
     # Sparse raw files formatted in place (mkfs works on a plain file): ext4 labelled as Nova
     # labels it, so a guest finds it by label; they cost no space until written.

@@ -211,6 +211,7 @@ class QemuDriver(MigratingGuests):
                 return
             if self._pid(spec.uuid):
                 return
+            self._prepare_rescue(spec, self._dir(spec.uuid))
             self._dir(spec.uuid).save_spec(spec)
             self._start(spec)
 
@@ -231,10 +232,29 @@ class QemuDriver(MigratingGuests):
                     return
                 except QMPError:
                     pass  # not answering: fall through to the hard way
+            where = self._dir(spec.uuid)
+            self._make_rescue_disk(spec, where)  # before the guest stops: a rescue that cannot be made stops nothing
             self._stop(spec.uuid, graceful_seconds=0)
-            self._dir(spec.uuid).saved_state.unlink(missing_ok=True)
-            self._dir(spec.uuid).save_spec(spec)
+            where.saved_state.unlink(missing_ok=True)
+            self._prepare_rescue(spec, where)
+            where.save_spec(spec)
             self._start(spec)
+
+    def _make_rescue_disk(self, spec: InstanceSpec, where: InstanceDir) -> None:
+        if spec.rescue_image_path is not None:
+            if spec.boot_volume is not None:
+                raise DriverError(f"Cannot rescue a volume-backed instance {spec.uuid}")
+            disks.create_rescue(spec, where, self.base_dir)
+
+    def _prepare_rescue(self, spec: InstanceSpec, where: InstanceDir) -> None:
+        """The rescue disk made when ``spec`` rescues the guest, removed when it does not (an unrescue; the
+        guest is stopped then).  Either can be repeated after a crash at any point: it converges on the same
+        disks (the spec file, written after, names the rescue only once its disk is there)."""
+        if spec.rescue_image_path is not None:
+            self._make_rescue_disk(spec, where)
+        else:
+            where.rescue_disk.unlink(missing_ok=True)
+            where.rescue_disk.with_suffix(".partial").unlink(missing_ok=True)
 
     def pause(self, uuid: str) -> None:
         with self._locks[uuid]:

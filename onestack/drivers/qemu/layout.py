@@ -62,6 +62,10 @@ class InstanceDir:
         return self.root / "disk"
 
     @property
+    def rescue_disk(self) -> Path:  # present only while rescued
+        return self.root / "disk.rescue"
+
+    @property
     def ephemeral_disk(self) -> Path:
         return self.root / "disk.eph0"
 

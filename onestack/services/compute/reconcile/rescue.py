@@ -1,5 +1,7 @@
 """The rescue steps.  Drivers have no separate rescue call: a rescue is the hard reboot that builds the guest
-again from a spec naming the rescue image, and unrescue the hard reboot from the server's own spec."""
+again from a spec naming the rescue image (the driver boots a disk made from it, the guest's own root disk
+attached after it), and unrescue the hard reboot from the server's own spec (the rescue disk goes).  Both are
+repeated whole when a crash interrupts them."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ class RescueSteps:
 
     def _boot(self, instance: Instance, task: str, image_ref: str | None, vm_state: str, event: str) -> None:
         driver = self.hosts.driver(instance.host)
-        driver.reboot(self.specs.spec(instance, image_ref=image_ref), hard=True)
+        driver.reboot(self.specs.spec(instance, rescue_image_ref=image_ref), hard=True)
         power = driver.instance_info(instance.id).power_state
         self.records.advance(instance.id, task, vm_state=vm_state, task_state=None, power_state=int(power))
         self.records.event(instance.id, None, event, "Success")

@@ -2,7 +2,8 @@
 own disk kept aside, so that a broken guest can be repaired; unrescue boots it normally again.
 
 Drivers have no separate rescue call: a rescue is the hard reboot that builds the guest again from
-a spec naming the rescue image, and unrescue the hard reboot from the server's own spec.
+a spec naming the rescue image (the QEMU driver boots a disk made from it, the server's root disk second),
+and unrescue the hard reboot from the server's own spec.
 """
 
 from __future__ import annotations

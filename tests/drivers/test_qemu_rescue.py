@@ -1,0 +1,90 @@
+"""Rescue in a real QEMU guest through the driver: the guest boots from a rescue disk made from the rescue image
+and sees its own root disk as its second disk (a marker written on the root before the rescue is read from
+/dev/vdb); a rescue repeated (a crash retried) boots the same rescue disk; unrescue boots the original root
+again (the marker on /dev/vda) and removes the rescue disk; delete leaves nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from onestack.drivers import specfile
+from onestack.drivers.compute import InstanceSpec
+from onestack.drivers.qemu import QemuDriver, accel
+from onestack.drivers.qemu.layout import InstanceDir
+from tests.drivers import serial
+
+pytestmark = pytest.mark.qemu
+
+if not shutil.which(accel.QEMU):
+    pytest.skip("qemu-system-x86 is not installed (make install installs it)", allow_module_level=True)
+
+# far past the tiny image's own data, inside the 1 GB root disk: writing here breaks nothing the guest boots
+MARKER_MIB = 512
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    chosen, _ = accel.choose(Path.home() / ".cache" / "onestack")
+    return QemuDriver(tmp_path_factory.mktemp("qemu-state"), accel=chosen)
+
+
+def shell_of(driver: QemuDriver, uuid_: str) -> serial.Shell:
+    return serial.unix_shell(driver.console_socket(uuid_, "serial")).ready()
+
+
+def read_marker(shell: serial.Shell, device: str) -> str:
+    return shell.run(f"dd if={device} bs=1M skip={MARKER_MIB} count=1 2>/dev/null | head -c 32 | tr -dc a-z0-9-")
+
+
+def disks_seen(shell: serial.Shell) -> list[str]:
+    return shell.run("ls /sys/block | grep ^vd").split()
+
+
+def test_rescue_boots_the_rescue_disk_with_the_root_disk_second(driver, tiny_image):
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-000000c1", hostname="rescue", vcpus=1,
+                        memory_mb=192, root_gb=1, image_path=str(tiny_image.path))
+    where = InstanceDir(driver.instances_dir / spec.uuid)
+    marker = f"root-{uuid.uuid4().hex[:12]}"
+    try:
+        driver.spawn(spec)
+        shell = shell_of(driver, spec.uuid)
+        assert disks_seen(shell) == ["vda"]
+        shell.run(f"echo {marker} | dd of=/dev/vda bs=1M seek={MARKER_MIB} conv=fsync 2>/dev/null")
+        assert read_marker(shell, "/dev/vda") == marker
+        shell.close()
+
+        rescue = dataclasses.replace(spec, rescue_image_path=str(tiny_image.path))
+        driver.reboot(rescue, hard=True)
+        assert where.rescue_disk.exists()
+        assert specfile.load(where.spec_file).rescue_image_path == str(tiny_image.path)
+        shell = shell_of(driver, spec.uuid)
+        assert disks_seen(shell) == ["vda", "vdb"]
+        assert read_marker(shell, "/dev/vdb") == marker  # the original root disk, to repair
+        assert read_marker(shell, "/dev/vda") == ""  # booted from the fresh rescue disk (zeros there)
+        shell.run(f"echo rescue-{marker} | dd of=/dev/vda bs=1M seek={MARKER_MIB} conv=fsync 2>/dev/null")
+        shell.close()
+
+        # the rescue step again (the compute service retries it after a crash): the same rescue disk boots
+        driver.reboot(rescue, hard=True)
+        shell = shell_of(driver, spec.uuid)
+        assert read_marker(shell, "/dev/vda") == f"rescue-{marker}"
+        assert read_marker(shell, "/dev/vdb") == marker
+        shell.close()
+
+        driver.reboot(spec, hard=True)  # unrescue
+        assert not where.rescue_disk.exists()
+        shell = shell_of(driver, spec.uuid)
+        assert disks_seen(shell) == ["vda"]
+        assert read_marker(shell, "/dev/vda") == marker
+        shell.close()
+
+        driver.reboot(rescue, hard=True)  # rescued again, then deleted: nothing stays
+        assert where.rescue_disk.exists()
+    finally:
+        driver.destroy(spec.uuid)
+    assert not where.root.exists()
