@@ -6,11 +6,13 @@ import this module and nothing heavy, so they return quickly.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -79,3 +81,27 @@ def stop(data_dir: Path, wait: float = 15.0) -> int | None:
     os.kill(pid, signal.SIGKILL)
     pid_path(data_dir).unlink(missing_ok=True)
     return pid
+
+
+def owns_data_dir(data_dir: Path) -> bool:
+    """Whether the data dir's pid file still names this process.  It does not once the data dir was removed
+    (and perhaps made again, for another server) while this one ran."""
+    try:
+        return int(pid_path(data_dir).read_text().strip()) == os.getpid()
+    except (OSError, ValueError):
+        return False
+
+
+def stop_when_disowned(data_dir: Path, every: float = 1.0) -> None:
+    """A daemon thread that stops this server (SIGTERM to itself, its ordinary stop) once its data dir is no
+    longer its own.  A server left running on a removed data dir would otherwise act on the one made in its
+    place: its hosts' sync destroys the new server's guests, which its own (deleted) database does not know."""
+    def watch() -> None:
+        while owns_data_dir(data_dir):
+            time.sleep(every)
+        logging.getLogger("onestack.daemon").error(
+            "%s no longer names this process (%d): the data dir was removed or taken over; stopping",
+            pid_path(data_dir), os.getpid())
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="data-dir-owner", daemon=True).start()

@@ -13,7 +13,7 @@ import uvicorn
 from onestack import bootstrap, memtrace, redact, registry, tls, workers
 from onestack.app import build
 from onestack.config import Settings
-from onestack.daemon import pid_path, running_pid
+from onestack.daemon import pid_path, running_pid, stop_when_disowned
 from onestack.db.migrate import upgrade
 from onestack.runtime import Runtime
 from onestack.serving import Server
@@ -59,6 +59,7 @@ def serving_tls(settings: Settings) -> dict:
 
 def serve(settings: Settings, runtime: Runtime) -> None:
     pid_path(settings.data_dir).write_text(str(os.getpid()))
+    stop_when_disowned(settings.data_dir)
     memtrace.start_if_asked(settings.data_dir)  # ONESTACK_TRACEMALLOC: leak hunting under load
     side = SideServers(runtime)
 

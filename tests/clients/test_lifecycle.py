@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.api.helpers import upload_image, wait
-from tests.cloudfixture import Cloud
+from tests.cloudfixture import Cloud, gone
 from tests.pgtools import scratch_database
 
 
@@ -35,6 +35,21 @@ def test_up_status_down_and_restart_keep_state(tmp_path):
         assert got.status_code == 200
     finally:
         cloud.stop()
+
+
+def test_a_server_whose_data_dir_is_removed_and_made_again_stops(tmp_path):
+    """What a test run's fresh temporary directory does to a cloud an interrupted earlier run left serving:
+    its data dir removed, and a new one made at the same path.  The old server, which would otherwise act on
+    the new one's guests (its hosts' sync destroys guests its deleted database does not know), stops."""
+    cloud = Cloud(tmp_path / "data").start()
+    pid = int((cloud.data_dir / "onestack.pid").read_text())
+    try:
+        shutil.rmtree(cloud.data_dir)
+        cloud.data_dir.mkdir()
+        wait(lambda: gone(pid), 30, "the server on the removed data dir to stop")
+    finally:
+        if not gone(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_bootstrap_files_are_private_and_user_clouds_are_merged(tmp_path):

@@ -12,9 +12,10 @@ import subprocess
 import httpx
 import pytest
 
-from tests.api.helpers import wait
+from tests.api.helpers import ok, wait
 from tests.cephcluster import long_test
 from tests.cloudfixture import Cloud
+from tests.drivers.test_qemu_migration import SECTOR
 from tests.drivers.test_qemu_server_volumes import CLI_VERSION, active, cli, shell, volume_status
 
 pytestmark = [pytest.mark.qemu, pytest.mark.ceph, pytest.mark.xdist_group("ceph"), long_test]
@@ -61,4 +62,56 @@ def test_a_server_on_an_rbd_root_disk_writes_an_rbd_volume(ceph_cluster, tiny_im
         wait(lambda: ceph_cluster.images("volumes") == volumes_before, 60, "the volume's image gone")
         wait(lambda: ceph_cluster.images("vms") == vms_before, 60, "the root disk gone")
         cloud.openstack("image", "delete", "tiny-raw", check=False)
+        cloud.stop()
+
+
+def test_a_server_booted_from_an_rbd_image_keeps_its_disk_through_shelve_and_unshelve(ceph_cluster, tiny_image,
+                                                                                       tmp_path):
+    """Through the API: the server's root disk is a clone of the image in Ceph; it writes a marker to that
+    disk; shelve offloads it to a raw snapshot image kept in the cluster (the disk removed); unshelve boots
+    it from a clone of that snapshot, and the marker is there."""
+    settings = {"compute": {"driver": "qemu", "images_type": "rbd"}, "ceph": ceph_cluster.settings()}
+    cloud = Cloud(tmp_path / "data", settings=settings).start()
+    token = cloud.token()
+    nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": token}, timeout=120)
+    glance = httpx.Client(base_url=f"{cloud.url}/image/v2", headers={"X-Auth-Token": token}, timeout=60)
+    vms_before, images_before = ceph_cluster.images("vms"), ceph_cluster.images("images")
+    console = server = None
+    try:
+        raw = tmp_path / "tiny.raw"
+        subprocess.run(["qemu-img", "convert", "-q", "-O", "raw", str(tiny_image.path), str(raw)], check=True)
+        cli(cloud, "image", "create", "--disk-format", "raw", "--container-format", "bare", "--public",
+            "--file", str(raw), "tiny-raw-shelve")
+        server = cli(cloud, *CLI_VERSION, "server", "create", "--image", "tiny-raw-shelve", "--flavor",
+                     "m1.nano", "--nic", "none", "vm-shelve")
+        active(nova, server["id"])
+        console = shell(nova, server["id"])
+        assert console.run(f"echo rbd-marker-$((6*7)) | dd of=/dev/vda bs=512 seek={SECTOR} conv=fsync,notrunc "
+                           "2>/dev/null && echo written") == "written"
+        console.close()
+        console = None
+
+        ok(nova.post(f"/servers/{server['id']}/action", json={"shelve": None}), 202)
+        shelved = wait(lambda: (s := ok(nova.get(f"/servers/{server['id']}"))["server"])["status"]
+                       in ("SHELVED_OFFLOADED", "ERROR") and s, 180, "SHELVED_OFFLOADED")
+        assert shelved["status"] == "SHELVED_OFFLOADED", shelved.get("fault")
+        assert f"{server['id']}_disk" not in ceph_cluster.images("vms")
+        [snapshot] = ok(glance.get("/images", params={"name": "vm-shelve-shelved"}))["images"]
+        assert (snapshot["disk_format"], snapshot["status"]) == ("raw", "active")
+        assert snapshot["id"] in ceph_cluster.images("images")  # the offload is kept in Ceph
+
+        ok(nova.post(f"/servers/{server['id']}/action", json={"unshelve": None}), 202)
+        active(nova, server["id"])
+        root = json.loads(ceph_cluster.rbd("info", "--format", "json", f"vms/{server['id']}_disk"))
+        assert "parent" not in root  # flattened: the shelved snapshot can go
+        console = shell(nova, server["id"])
+        assert console.run(f"dd if=/dev/vda bs=512 skip={SECTOR} count=1 2>/dev/null | head -c 13") \
+            == "rbd-marker-42"
+    finally:
+        if console is not None:
+            console.close()
+        cloud.openstack("server", "delete", "--wait", "vm-shelve", check=False)
+        wait(lambda: ceph_cluster.images("vms") == vms_before, 60, "the root disk gone")
+        cloud.openstack("image", "delete", "tiny-raw-shelve", check=False)
+        wait(lambda: ceph_cluster.images("images") == images_before, 60, "the images' RBD copies gone")
         cloud.stop()
