@@ -243,12 +243,7 @@ class VolumeFiles:
         into an encrypted volume)."""
         if self.volume(volume_id).exists():
             return
-        source = self.image(image_id)
-        if not source.exists():
-            raise VolumeFileError(f"the data of image {image_id} are not cached")
-        if virtual_size(source) > size_gb * GiB:
-            raise VolumeFileError(f"image {image_id} is larger ({virtual_size(source)} bytes) than the volume "
-                                  f"({size_gb} GiB)")
+        source = self._cached_image(image_id, size_gb)
         if luks is None:
             self._create(self.volume(volume_id), size_gb, backing=source)
             return
@@ -257,18 +252,23 @@ class VolumeFiles:
                  str(source), str(tmp), luks=luks)
             self._grow(tmp, size_gb, luks)
 
-    def reimage(self, volume_id: str, image_id: str, size_gb: int, luks: Luks | None = None) -> None:
-        """The volume's data become the image's (Cinder's re-image): a new file, as a volume made from the
-        image's cached file is (an overlay on it, or the image converted into a new encrypted file), made whole
-        under a temporary name and renamed over the volume's.  A crash before the rename leaves the old data
-        whole, after it the new ones, so repeating the step is always right; nothing backs on a volume's file
-        (its snapshots are files of their own), so nothing else changes."""
+    def _cached_image(self, image_id: str, size_gb: int) -> Path:
+        """The image's cached file, if it is there and fits in ``size_gb``."""
         source = self.image(image_id)
         if not source.exists():
             raise VolumeFileError(f"the data of image {image_id} are not cached")
         if virtual_size(source) > size_gb * GiB:
             raise VolumeFileError(f"image {image_id} is larger ({virtual_size(source)} bytes) than the volume "
                                   f"({size_gb} GiB)")
+        return source
+
+    def reimage(self, volume_id: str, image_id: str, size_gb: int, luks: Luks | None = None) -> None:
+        """The volume's data become the image's (Cinder's re-image): a new file, as a volume made from the
+        image's cached file is (an overlay on it, or the image converted into a new encrypted file), made whole
+        under a temporary name and renamed over the volume's.  A crash before the rename leaves the old data
+        whole, after it the new ones, so repeating the step is always right; nothing backs on a volume's file
+        (its snapshots are files of their own), so nothing else changes."""
+        source = self._cached_image(image_id, size_gb)
         with self._making(self.volume(volume_id), "reimage") as tmp:
             if luks is None:
                 _run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", source.name, "-u", str(tmp),

@@ -290,18 +290,8 @@ class DockerContainer(Server):
                                     "internal_port": port, "external_port": outside, "protocol": protocol}})
         h.data["forwarded"] = True
 
-    # -- suspending: the plugin stops the container (a container cannot be suspended) ---------------------
-    def suspend(self, h: Handle) -> None:
-        self._power(h, "os-stop", "SHUTOFF")
-
-    def suspend_done(self, h: Handle) -> bool:
-        return self._reached(h, "SHUTOFF", "stop")
-
-    def resume(self, h: Handle) -> None:
-        self._power(h, "os-start", "ACTIVE")
-
-    def resume_done(self, h: Handle) -> bool:
-        return self._reached(h, "ACTIVE", "start")
+    # suspending: the plugin stops the container (a container cannot be suspended)
+    SUSPEND, RESUME = ("os-stop", "SHUTOFF", "stop"), ("os-start", "ACTIVE", "start")
 
     # -- removing ----------------------------------------------------------------------------------------
     def delete_done(self, h: Handle) -> bool:

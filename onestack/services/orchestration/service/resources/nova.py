@@ -338,17 +338,20 @@ class Server(ResourceType):
                                   "status ERROR", "ResourceInError")
         return server.get("status") == settled and not server.get("OS-EXT-STS:task_state")
 
+    # what a stack's suspend and resume ask of the server: (action, the status it settles in, its name)
+    SUSPEND, RESUME = ("suspend", "SUSPENDED", "suspend"), ("resume", "ACTIVE", "resume")
+
     def suspend(self, h: Handle) -> None:
-        self._power(h, "suspend", "SUSPENDED")
+        self._power(h, *self.SUSPEND[:2])
 
     def suspend_done(self, h: Handle) -> bool:
-        return self._reached(h, "SUSPENDED", "suspend")
+        return self._reached(h, *self.SUSPEND[1:])
 
     def resume(self, h: Handle) -> None:
-        self._power(h, "resume", "ACTIVE")
+        self._power(h, *self.RESUME[:2])
 
     def resume_done(self, h: Handle) -> bool:
-        return self._reached(h, "ACTIVE", "resume")
+        return self._reached(h, *self.RESUME[1:])
 
     # -- removing ----------------------------------------------------------------------------------------
     snapshots = True

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 import uuid
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -39,6 +38,15 @@ REFUSED_TRANSPORTS = {
     "ZAQAR_SIGNAL": "it needs a messaging service (Zaqar), which this cloud does not have; use "
                     "TEMP_URL_SIGNAL or HEAT_SIGNAL",
 }
+
+
+def with_known_transport(properties, path: str):
+    """``properties`` unless their ``signal_transport`` is one this cloud cannot carry (a 400 naming it)."""
+    transport = properties.get("signal_transport") if isinstance(properties, dict) else None
+    if transport in REFUSED_TRANSPORTS:
+        raise PropertyError(f"{path}.signal_transport",
+                            f"{transport} is not supported by this cloud: {REFUSED_TRANSPORTS[transport]}")
+    return properties
 
 
 def config_content(h: Handle, value: str) -> str:
@@ -200,12 +208,7 @@ class WaitConditionHandle(ResourceType):
 
     @classmethod
     def schema_apply(cls, values, path: str) -> dict:
-        out = apply_schema(cls.properties, values, path)
-        transport = out.get("signal_transport") if isinstance(out, dict) else None
-        if transport in REFUSED_TRANSPORTS:
-            raise PropertyError(f"{path}.signal_transport",
-                                f"{transport} is not supported by this cloud: {REFUSED_TRANSPORTS[transport]}")
-        return out
+        return with_known_transport(apply_schema(cls.properties, values, path), path)
 
     def create(self, h: Handle) -> None:
         h.data.setdefault("signal_token", secrets.token_urlsafe(32))
@@ -275,8 +278,9 @@ class WaitConditionHandle(ResourceType):
         return f"Signal: status:{status} reason:{(body or {}).get('reason') if isinstance(body, dict) else ''}"
 
 
-class WaitCondition(ResourceType):
+class WaitCondition(swiftsignal.SignalCount):
     name = "OS::Heat::WaitCondition"
+    failure_code, timeout_code = "WaitConditionFailure", "WaitConditionTimeout"
     description = "Resource for handling signals received by WaitConditionHandle."
     properties = {
         "handle": Prop("string", "A reference to the wait condition handle used to signal this wait condition.",
@@ -301,34 +305,10 @@ class WaitCondition(ResourceType):
             signals += [swiftsignal.parse_signal(body, len(signals) + i) for i, body in enumerate(bodies, 1)]
         return signals
 
-    def create(self, h: Handle) -> None:
-        h.data["waiting_since"] = time.time()
-        h.physical_id = h.physical_name()
-
     def create_done(self, h: Handle) -> bool:
         if (h.stacks.sibling_data(h.properties["handle"]) or {}).get("transport") == "NO_SIGNAL":
             return True  # a handle that takes no signal: nothing to wait for, as Heat's
-        signals = self._signals(h)
-        failures = [s["reason"] for s in signals if s["status"] == "FAILURE"]
-        if failures:
-            raise ResourceFailure("; ".join(failures), "WaitConditionFailure")
-        successes = sum(1 for s in signals if s["status"] == "SUCCESS")
-        if successes >= h.properties["count"]:
-            return True
-        if time.time() - h.data.get("waiting_since", time.time()) > h.properties["timeout"]:
-            raise ResourceFailure(f"{successes} of {h.properties['count']} received", "WaitConditionTimeout")
-        return False
-
-    def update(self, h: Handle, old: dict, new: dict) -> None:
-        h.data["waiting_since"] = time.time()
-
-    def update_done(self, h: Handle) -> bool:
-        return self.create_done(h)
-
-    def attribute(self, h: Handle, name: str) -> Any:
-        if name == "data":
-            return json.dumps({s["id"]: s.get("data") for s in self._signals(h)})
-        return None
+        return super().create_done(h)
 
 
 class SoftwareDeployment(ResourceType):
@@ -392,12 +372,7 @@ class SoftwareDeployment(ResourceType):
 
     @classmethod
     def schema_apply(cls, values, path: str) -> dict:
-        out = apply_schema(cls.properties, values, path)
-        transport = out.get("signal_transport") if isinstance(out, dict) else None
-        if transport in REFUSED_TRANSPORTS:
-            raise PropertyError(f"{path}.signal_transport",
-                                f"{transport} is not supported by this cloud: {REFUSED_TRANSPORTS[transport]}")
-        return out
+        return with_known_transport(apply_schema(cls.properties, values, path), path)
 
     @staticmethod
     def _signal_endpoint(h: Handle) -> str:
@@ -619,12 +594,7 @@ class SoftwareDeploymentGroup(ResourceGroup):
 
     @classmethod
     def schema_apply(cls, values, path: str) -> dict:
-        out = apply_schema(cls.properties, values, path)
-        transport = out.get("signal_transport") if isinstance(out, dict) else None
-        if transport in REFUSED_TRANSPORTS:
-            raise PropertyError(f"{path}.signal_transport",
-                                f"{transport} is not supported by this cloud: {REFUSED_TRANSPORTS[transport]}")
-        return out
+        return with_known_transport(apply_schema(cls.properties, values, path), path)
 
     @classmethod
     def member_types(cls, properties) -> list[str]:

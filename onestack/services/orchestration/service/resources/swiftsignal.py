@@ -205,7 +205,49 @@ class SwiftSignalHandle(ResourceType):
         return None
 
 
-class SwiftSignal(ResourceType):
+class SignalCount(ResourceType):
+    """What a wait condition and a Swift signal share: done once ``count`` success signals have come (from
+    ``_signals``), failed by a failure signal or by waiting longer than ``timeout``; ``data`` maps each
+    signal's id to its data."""
+
+    failure_code = timeout_code = ""
+
+    def _signals(self, h: Handle) -> list[dict]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _successes(signals: list[dict]) -> int:
+        return sum(1 for s in signals if s["status"] == "SUCCESS")
+
+    def create(self, h: Handle) -> None:
+        h.data["waiting_since"] = time.time()
+        h.physical_id = h.physical_name()
+
+    def create_done(self, h: Handle) -> bool:
+        signals = self._signals(h)
+        failures = [s["reason"] for s in signals if s["status"] == "FAILURE"]
+        if failures:
+            raise ResourceFailure("; ".join(failures), self.failure_code)
+        successes = self._successes(signals)
+        if successes >= h.properties["count"]:
+            return True
+        if time.time() - h.data.get("waiting_since", time.time()) > h.properties["timeout"]:
+            raise ResourceFailure(f"{successes} of {h.properties['count']} received", self.timeout_code)
+        return False
+
+    def update(self, h: Handle, old: dict, new: dict) -> None:
+        h.data["waiting_since"] = time.time()
+
+    def update_done(self, h: Handle) -> bool:
+        return self.create_done(h)
+
+    def attribute(self, h: Handle, name: str) -> Any:
+        if name == "data":
+            return json.dumps({s["id"]: s.get("data") for s in self._signals(h)})
+        return None
+
+
+class SwiftSignal(SignalCount):
     name = "OS::Heat::SwiftSignal"
     description = "Resource for handling signals received by SwiftSignalHandle."
     properties = {
@@ -219,37 +261,19 @@ class SwiftSignal(ResourceType):
     }
     attributes = {"data": "JSON data that was uploaded via the SwiftSignalHandle."}
 
+    failure_code, timeout_code = "SwiftSignalFailure", "SwiftSignalTimeout"
+
     def _signals(self, h: Handle) -> list[dict]:
         container, obj = where(h, h.properties["handle"])
         return [parse_signal(body, i) for i, body in enumerate(read_signals(h, container, obj), 1)]
 
+    @staticmethod
+    def _successes(signals: list[dict]) -> int:
+        return len({s["id"] for s in signals if s["status"] == "SUCCESS"})  # a resent id counts once
+
     def create(self, h: Handle) -> None:
         where(h, h.properties["handle"])  # a URL not of this store fails at once, not at the timeout
-        h.data["waiting_since"] = time.time()
-        h.physical_id = h.physical_name()
-
-    def create_done(self, h: Handle) -> bool:
-        signals = self._signals(h)
-        failures = [s["reason"] for s in signals if s["status"] == "FAILURE"]
-        if failures:
-            raise ResourceFailure("; ".join(failures), "SwiftSignalFailure")
-        successes = len({s["id"] for s in signals if s["status"] == "SUCCESS"})
-        if successes >= h.properties["count"]:
-            return True
-        if time.time() - h.data.get("waiting_since", time.time()) > h.properties["timeout"]:
-            raise ResourceFailure(f"{successes} of {h.properties['count']} received", "SwiftSignalTimeout")
-        return False
-
-    def update(self, h: Handle, old: dict, new: dict) -> None:
-        h.data["waiting_since"] = time.time()
-
-    def update_done(self, h: Handle) -> bool:
-        return self.create_done(h)
-
-    def attribute(self, h: Handle, name: str) -> Any:
-        if name == "data":
-            return json.dumps({s["id"]: s.get("data") for s in self._signals(h)})
-        return None
+        super().create(h)
 
 
 TYPES = (SwiftSignalHandle, SwiftSignal)
