@@ -26,7 +26,9 @@ def test_snapshot_keeps_an_image_of_the_server_and_a_backup_of_the_volume(heat, 
 
     assert heat.root.get(f"/compute/v2.1/servers/{server}").status_code == 404
     assert heat.root.get(f"/volume/v3/{heat.project_id}/volumes/{volume}").status_code == 404
-    images = [i for i in ok(heat.root.get("/image/v2/images"))["images"] if i["name"].endswith("-snapshot")]
+    # the listing holds other projects' public and shared images too (some without a name): only ours count
+    images = [i for i in ok(heat.root.get("/image/v2/images"))["images"]
+              if i["owner"] == heat.project_id and (i.get("name") or "").endswith("-snapshot")]
     assert len(images) == 1 and images[0]["status"] == "active", images
     assert images[0]["name"].startswith(f"{stack['stack_name']}-server-")
     backups = ok(heat.root.get(f"/volume/v3/{heat.project_id}/backups/detail"))["backups"]
