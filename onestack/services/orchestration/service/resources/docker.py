@@ -244,12 +244,7 @@ class DockerContainer(Server):
             groups = (groups or ["default"]) + [port_group]
         if groups:
             server["security_groups"] = [{"name": g} for g in groups]
-        headers = {}
-        nics = self._nics(h)
-        if nics is not None:
-            server["networks"] = nics
-            if isinstance(nics, str):
-                headers["OpenStack-API-Version"] = "compute 2.37"
+        headers = self._networked(h, server)
         h.physical_id = h.cloud.post("compute", "/servers", {"server": server}, headers=headers)["server"]["id"]
         h.data["floating_ips"] = [n["floating_ip"] for n in p.get("networks") or [] if n.get("floating_ip")]
 

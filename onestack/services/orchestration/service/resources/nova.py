@@ -235,12 +235,7 @@ class Server(ResourceType):
             server["user_data"] = base64.b64encode(user_data.encode()).decode()
         if p.get("security_groups"):
             server["security_groups"] = [{"name": g} for g in p["security_groups"]]
-        headers = {}
-        nics = self._nics(h)
-        if nics is not None:
-            server["networks"] = nics
-            if isinstance(nics, str):
-                headers["OpenStack-API-Version"] = "compute 2.37"
+        headers = self._networked(h, server)
         bdm = self._bdm(h)
         if bdm:
             server["block_device_mapping_v2"] = bdm
@@ -318,6 +313,17 @@ class Server(ResourceType):
         return False
 
     # -- suspending and resuming (Nova's suspend: the guest's memory saved, its CPU and RAM freed) ----------
+    def _networked(self, h: Handle, server: dict) -> dict:
+        """``server``'s networks from the resource's; the headers its create then needs (``auto`` and
+        ``none`` are Nova's from 2.37)."""
+        headers = {}
+        nics = self._nics(h)
+        if nics is not None:
+            server["networks"] = nics
+            if isinstance(nics, str):
+                headers["OpenStack-API-Version"] = "compute 2.37"
+        return headers
+
     def _power(self, h: Handle, verb: str, settled: str) -> None:
         """Ask Nova to ``verb`` the server unless it is already ``settled`` or on its way (a task under way)."""
         if not h.physical_id:
