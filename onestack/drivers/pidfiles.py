@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -20,6 +21,19 @@ def alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state not in ("Z", "X")
+
+
+def processes(matches: Callable[[list[bytes]], bool]) -> list[int]:
+    """The pids whose command line (its arguments, as bytes) ``matches``: processes found without a pidfile."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if matches(argv):
+            found.append(int(cmdline.parent.name))
+    return found
 
 
 def running(pidfile: Path, token: str) -> int | None:

@@ -26,17 +26,10 @@ if not runtime.installed():
     pytest.skip("runc is not installed (make install installs it)", allow_module_level=True)
 
 
-def shells_in(uuid_: str) -> list[str]:
+def shells_in(uuid_: str) -> list[int]:
     """The ``runc exec`` processes of the container's console (one per connected client)."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            argv = cmdline.read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"exec" in argv and b"-t" in argv and uuid_.encode() in argv and argv[0].endswith(b"runc"):
-            found.append(cmdline.parent.name)
-    return found
+    return pidfiles.processes(lambda argv: b"exec" in argv and b"-t" in argv and uuid_.encode() in argv
+                              and argv[0].endswith(b"runc"))
 
 
 def test_the_serial_console_is_a_shell_in_the_container(tmp_path):

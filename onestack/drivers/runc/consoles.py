@@ -84,12 +84,4 @@ def _stop(path: Path, pidfile: Path) -> None:
 def _servers(path: Path) -> list[int]:
     """The console servers serving ``path``, found by their command lines."""
     wanted = (str(SERVER).encode(), str(path).encode())
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            argv = cmdline.read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if all(w in argv for w in wanted):
-            found.append(int(cmdline.parent.name))
-    return found
+    return pidfiles.processes(lambda argv: all(w in argv for w in wanted))

@@ -53,9 +53,10 @@ def _process_token(pid: int) -> str:
     """A process named so that a later one given the same pid is not taken for it: pid and start time.  A
     process that has exited but not yet been reaped (a zombie: a killed onestack whose parent has not waited
     for it) is gone too: it will never thaw what it froze."""
+    if not pidfiles.alive(pid):
+        return f"{pid} gone"
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        started = "gone" if fields[0] in ("Z", "X") else fields[19]
+        started = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
     except (OSError, IndexError):
         started = "gone"
     return f"{pid} {started}"
