@@ -255,8 +255,8 @@ def test_a_backup_cut_by_a_restart_ends_in_error_and_its_objects_go(world):
     assert [p.name for p in files.root.iterdir()] == [f"volume-{volume_id}.qcow2"]
 
 
-def test_a_restore_cut_by_a_restart_leaves_the_backup_and_an_error_restoring_volume(world):
-    db, files, reconciler = world
+def restore_under_way(db, reconciler) -> tuple[str, str]:
+    """A backup of a new volume being restored into another one, as a killed process left it: (backup, target)."""
     source = add_volume(db)
     settle(reconciler)
     backup_id = add_backup(db, source)
@@ -267,6 +267,12 @@ def test_a_restore_cut_by_a_restart_leaves_the_backup_and_an_error_restoring_vol
         session.get(Volume, target).status = "restoring-backup"
         backup = session.get(Backup, backup_id)
         backup.status, backup.task, backup.restore_volume_id = "restoring", "restore", target
+    return backup_id, target
+
+
+def test_a_restore_cut_by_a_restart_leaves_the_backup_and_an_error_restoring_volume(world):
+    db, files, reconciler = world
+    backup_id, target = restore_under_way(db, reconciler)
     files.work_file(target, "restore").write_bytes(b"half restored")
     reconciler.recover()
     assert row(db, Volume, target).status == "error_restoring"
@@ -329,16 +335,7 @@ def test_a_restore_cut_while_its_data_were_imported_leaves_no_temporary_file(wor
     start-up kept it. Temporaries now name their purpose and start-up removes them; the overlay name is kept
     only while a guest may write to it."""
     db, files, reconciler = world
-    source = add_volume(db)
-    settle(reconciler)
-    backup_id = add_backup(db, source)
-    settle(reconciler)
-    target = add_volume(db)
-    settle(reconciler)
-    with db.write() as session:
-        session.get(Volume, target).status = "restoring-backup"
-        backup = session.get(Backup, backup_id)
-        backup.status, backup.task, backup.restore_volume_id = "restoring", "restore", target
+    backup_id, target = restore_under_way(db, reconciler)
     left = [files.root / f".volume-{target}.import.partial", files.root / f".volume-{target}.qcow2.partial",
             files.root / f".snapshot-{str(uuid.uuid4())}.copy.partial"]
     for path in left:
