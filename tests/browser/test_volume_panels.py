@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import member_of_new_project, name, ok, wait
-from tests.browser.conftest import LIVE_TIMEOUT_MS, api, boot
+from tests.browser.conftest import LIVE_TIMEOUT_MS, SEEDED_FLAVOR, api, boot
 
 pytestmark = pytest.mark.browser
 
@@ -201,6 +201,7 @@ def test_launch_an_instance_on_a_new_volume_and_from_a_volumes_row(cloud, dashbo
     page.fill("#launch input[name=volume_size]", "2")
     page.check("#launch input[name=delete_on_termination]")
     page.select_option("#launch select[name=network]", "")
+    page.select_option("#launch select[name=flavor]", SEEDED_FLAVOR)
     page.click("#launch button:has-text('Launch')")
     page.wait_for_selector(f"text=Launching {server_name}.")
     row = page.locator("tbody tr", has=page.locator("td.name", has_text=server_name))
@@ -229,11 +230,13 @@ def test_launch_an_instance_on_a_new_volume_and_from_a_volumes_row(cloud, dashbo
     page.fill("#launch input[name=name]", from_volume)
     page.select_option("#launch select[name=network]", "")
     page.select_option("#launch select[name=image]", tiny_image)
+    page.select_option("#launch select[name=flavor]", SEEDED_FLAVOR)
     page.click("#launch button:has-text('Launch')")
     assert "not both" in page.inner_text(".flash.error")
     page.select_option("#launch select[name=boot_volume]", f"volume:{made['id']}")
     page.fill("#launch input[name=name]", from_volume)
     page.select_option("#launch select[name=network]", "")
+    page.select_option("#launch select[name=flavor]", SEEDED_FLAVOR)
     page.click("#launch button:has-text('Launch')")
     page.wait_for_selector(f"text=Launching {from_volume}.")
     row = page.locator("tbody tr", has=page.locator("td.name", has_text=from_volume))

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from onestack.dashboard.client import ApiError
 from onestack.dashboard.pages.admin import _assignment_row, _grant_path
 from onestack.dashboard.pages.consoles import for_browser
-from onestack.dashboard.pages.instances import resize_refusal
+from onestack.dashboard.pages.instances import Room, quota_room, resize_refusal
 from onestack.dashboard.pages.security_groups import rule_body
 from onestack.dashboard.pages.topology import layout
 from onestack.dashboard.sessions import SessionStore
@@ -233,10 +233,19 @@ def test_topology_leaves_room_for_create_here_buttons_and_a_new_network_bar():
 
 
 def test_the_resize_form_disables_what_nova_would_refuse():
-    flavor = {"original_name": "m1.small", "disk": 20}
+    flavor = {"original_name": "m1.small", "disk": 20, "vcpus": 1, "ram": 2048}
     image_backed, volume_backed = {"flavor": flavor, "image": {"id": "i"}}, {"flavor": flavor, "image": ""}
-    offered = {"name": "m1.small", "disk": 20}, {"name": "none", "disk": 0}, {"name": "small", "disk": 1}, \
-        {"name": "big", "disk": 40}
-    assert [resize_refusal(image_backed, f) for f in offered] == ["the current flavor", "no root disk",
-                                                                   "a smaller root disk", None]
-    assert [resize_refusal(volume_backed, f) for f in offered] == ["the current flavor", None, None, None]
+    sized = {"vcpus": 1, "ram": 2048}
+    offered = {"name": "m1.small", "disk": 20, **sized}, {"name": "none", "disk": 0, **sized}, \
+        {"name": "small", "disk": 1, **sized}, {"name": "big", "disk": 40, **sized}, \
+        {"name": "huge", "disk": 40, "vcpus": 1, "ram": 999999}
+    unlimited = Room(None, None)
+    assert [resize_refusal(image_backed, f, unlimited) for f in offered] == [
+        "the current flavor", "no root disk", "a smaller root disk", None, None]
+    assert [resize_refusal(volume_backed, f, unlimited) for f in offered] == ["the current flavor", None, None, None, None]
+    # the quota counts only what a resize adds: 1,000 MB of room holds a 2,048 MB server growing to 3,000
+    room = quota_room({"limits": {"absolute": {"maxTotalCores": 20, "totalCoresUsed": 1,
+                                               "maxTotalRAMSize": 3048, "totalRAMUsed": 2048}}})
+    assert room == Room(19, 1000)
+    grown = {"name": "grown", "disk": 40, "vcpus": 1, "ram": 3000}
+    assert [resize_refusal(image_backed, f, room) for f in (grown, offered[-1])] == [None, "over quota"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from typing import NamedTuple
 
 from starlette.responses import Response
 from starlette.routing import Route
@@ -169,23 +170,44 @@ async def server_form(page: Page) -> Response:
         return await _floating_ip_form(page, server_id)
     if kind == "interfaces":
         return await _interfaces_form(page, server_id)
-    server, flavors, images = await asyncio.gather(
+    resizing, rebuilding = kind == "resize", kind == "rebuild"
+    server, flavors, limits, images = await asyncio.gather(
         page.cloud.get("compute", f"/servers/{server_id}"),
-        page.cloud.get("compute", "/flavors/detail") if kind == "resize" else asyncio.sleep(0, {}),
-        page.cloud.get("image", "/images", status="active", limit=1000) if kind == "rebuild" else asyncio.sleep(0, {}))
+        page.cloud.get("compute", "/flavors/detail") if resizing else asyncio.sleep(0, {}),
+        page.cloud.get("compute", "/limits") if resizing else asyncio.sleep(0, {}),
+        page.cloud.get("image", "/images", status="active", limit=1000) if rebuilding else asyncio.sleep(0, {}))
     ordered = sorted((flavors or {}).get("flavors", []), key=lambda f: (f["vcpus"], f["ram"]))
+    room = quota_room(limits) if resizing else Room(None, None)
     return page.render("instance_form.html", title=FORM_LABELS[kind], kind=kind, labels=FORM_LABELS,
                        server=server["server"],
-                       flavors=[(f, resize_refusal(server["server"], f)) for f in ordered],
+                       flavors=[(f, resize_refusal(server["server"], f, room)) for f in ordered],
                        images=sorted((images or {}).get("images", []), key=lambda i: i.get("name") or ""))
 
 
-def resize_refusal(server: dict, flavor: dict) -> str | None:
+class Room(NamedTuple):
+    """What the project's compute quota still allows; None where it is unlimited."""
+    cores: int | None
+    ram: int | None
+
+    def holds(self, cores: int, ram: int) -> bool:
+        return (self.cores is None or cores <= self.cores) and (self.ram is None or ram <= self.ram)
+
+
+def quota_room(limits: dict) -> Room:
+    absolute = limits["limits"]["absolute"]
+    return Room(absolute["maxTotalCores"] - absolute["totalCoresUsed"] if absolute["maxTotalCores"] >= 0 else None,
+                absolute["maxTotalRAMSize"] - absolute["totalRAMUsed"] if absolute["maxTotalRAMSize"] >= 0 else None)
+
+
+def resize_refusal(server: dict, flavor: dict, room: Room) -> str | None:
     """Why Nova would refuse to resize ``server`` to ``flavor``, or None: the form offers such a flavor
     disabled, with the reason, rather than letting the request fail."""
     now = server["flavor"]
     if flavor["name"] == now["original_name"]:
         return "the current flavor"
+    # Nova counts a resize against the quota by what it adds
+    if not room.holds(flavor["vcpus"] - now["vcpus"], flavor["ram"] - now["ram"]):
+        return "over quota"
     if not server.get("image"):  # volume-backed: its root disk is the volume, the flavor's disk does not bind
         return None
     if flavor["disk"] == 0 and now["disk"]:
@@ -314,13 +336,9 @@ async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
         cloud.get("compute", "/limits"),
         cloud.get("compute", "/os-server-groups"),
         _boot_volumes(cloud), free_ports(cloud, project_id))
-    absolute = limits["limits"]["absolute"]
-    room_cores = absolute["maxTotalCores"] - absolute["totalCoresUsed"] if absolute["maxTotalCores"] >= 0 else None
-    room_ram = absolute["maxTotalRAMSize"] - absolute["totalRAMUsed"] if absolute["maxTotalRAMSize"] >= 0 else None
-    flavor_rows = []
-    for f in sorted(flavors["flavors"], key=lambda f: (f["vcpus"], f["ram"], f["name"])):
-        fits = (room_cores is None or f["vcpus"] <= room_cores) and (room_ram is None or f["ram"] <= room_ram)
-        flavor_rows.append({**f, "fits": fits})
+    room = quota_room(limits)
+    flavor_rows = [{**f, "fits": room.holds(f["vcpus"], f["ram"])}
+                   for f in sorted(flavors["flavors"], key=lambda f: (f["vcpus"], f["ram"], f["name"]))]
     return {
         "images": sorted(images["images"], key=lambda i: i.get("name") or ""), "flavors": flavor_rows,
         "networks": [n for n in networks["networks"] if not n.get("router:external")],
