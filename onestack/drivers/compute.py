@@ -98,6 +98,11 @@ class VolumeDisk:
                    encrypted=bool(data.get("encrypted")), slot=data.get("slot"))
 
 
+# What a stable device rescue can attach its rescue disk as: (hw_rescue_device, hw_rescue_bus).
+RESCUE_DEVICES = frozenset({("disk", "virtio"), ("disk", "scsi"), ("disk", "usb"), ("disk", "ide"),
+                            ("cdrom", "scsi"), ("cdrom", "ide")})
+
+
 @dataclasses.dataclass(frozen=True)
 class InstanceSpec:
     uuid: str
@@ -125,10 +130,20 @@ class InstanceSpec:
     # attached after it so it can be repaired; None boots it from its own root disk again. "" when the image's
     # data is gone since the rescue: the rescue disk made then still boots.
     rescue_image_path: str | None = None
+    # Stable device rescue (Nova 2.87, from the rescue image's hw_rescue_device and hw_rescue_bus): the guest
+    # keeps every disk where it was, volumes and a boot volume too, and the rescue disk comes last as this
+    # device ("disk" or "cdrom") on this bus ("virtio", "scsi", "usb", "ide"), booted first.  None: the
+    # rescue disk replaces the root disk as the first disk (Nova's rescue before it).
+    rescue_device: str | None = None
+    rescue_bus: str | None = None
 
     @property
     def boot_volume(self) -> VolumeDisk | None:
         return next((v for v in self.volumes if v.boot), None)
+
+    @property
+    def stable_rescue(self) -> bool:
+        return self.rescue_image_path is not None and self.rescue_bus is not None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -244,6 +244,58 @@ def test_boot_from_an_existing_volume(tenant, volumes):
     wait_volume(volumes, extra["id"], "available")
 
 
+def rescue_image(cloud, **properties) -> str:
+    """A public image (the admin's) carrying ``properties``, such as a stable device rescue's."""
+    with httpx.Client(base_url=f"{cloud.url}/image/v2", headers={"X-Auth-Token": cloud.token()}, timeout=60) as glance:
+        image = ok(glance.post("/images", json={"name": "rescue", "disk_format": "raw", "container_format": "bare",
+                                                "visibility": "public", **properties}), 201)
+        ok(glance.put(f"/images/{image['id']}/file", content=b"\0" * 4096,
+                      headers={"Content-Type": "application/octet-stream"}), 204)
+    return image["id"]
+
+
+def test_a_volume_backed_server_rescues_from_2_87_with_a_stable_rescue_image(cloud, tenant, volumes):
+    root = bootable_volume(volumes)
+    made = boot_with(tenant, [{"source_type": "volume", "destination_type": "volume", "uuid": root["id"],
+                               "boot_index": 0}])["server"]
+    assert wait(tenant, made["id"], "ACTIVE", "ERROR")["status"] == "ACTIVE"
+    act = f"/servers/{made['id']}/action"
+    stable = rescue_image(cloud, hw_rescue_device="disk", hw_rescue_bus="virtio")
+    bus_only = rescue_image(cloud, hw_rescue_bus="virtio")
+    plain = rescue_image(cloud)
+
+    def rescue(image: str, version: str) -> httpx.Response:
+        return tenant.post(act, json={"rescue": {"rescue_image_ref": image}}, headers=at(version))
+
+    refused = rescue(stable, "2.86")  # before stable device rescue, never
+    assert refused.status_code == 400 and "volume-backed" in refused.json()["badRequest"]["message"]
+    # from 2.87, only with an image naming both the device and the bus
+    assert rescue(plain, "2.87").status_code == 400
+    assert rescue(bus_only, "2.87").status_code == 400
+    assert tenant.post(act, json={"rescue": None}, headers=at("2.87")).status_code == 400  # no image of its own
+    assert ok(tenant.get(f"/servers/{made['id']}"))["server"]["status"] == "ACTIVE"
+    assert "adminPass" in ok(rescue(stable, "2.87"), 200)
+    wait(tenant, made["id"], "RESCUE")
+    assert ok(volumes.get(f"/volumes/{root['id']}"))["volume"]["status"] == "in-use"  # still attached
+    ok(tenant.post(act, json={"unrescue": None}), 202)
+    assert wait(tenant, made["id"], "ACTIVE", "ERROR")["status"] == "ACTIVE"
+    ok(tenant.delete(f"/servers/{made['id']}"), 204)
+
+
+def test_a_rescue_image_asking_for_a_device_qemu_cannot_attach_is_400(cloud, tenant, image_id):
+    server = boot(tenant, image_id)
+    assert wait(tenant, server["id"], "ACTIVE", "ERROR")["status"] == "ACTIVE"
+    act = f"/servers/{server['id']}/action"
+    for properties in ({"hw_rescue_device": "cdrom", "hw_rescue_bus": "virtio"}, {"hw_rescue_bus": "floppy"}):
+        refused = tenant.post(act, json={"rescue": {"rescue_image_ref": rescue_image(cloud, **properties)}})
+        assert refused.status_code == 400 and "not supported" in refused.json()["badRequest"]["message"], properties
+    assert ok(tenant.get(f"/servers/{server['id']}"))["server"]["status"] == "ACTIVE"
+    # the image-backed server rescues with a stable rescue image at any version
+    ok(tenant.post(act, json={"rescue": {"rescue_image_ref": rescue_image(cloud, hw_rescue_bus="scsi")}},
+                   headers=at("2.1")), 200)
+    wait(tenant, server["id"], "RESCUE")
+
+
 def test_a_volume_backed_server_resizes_to_a_flavor_without_a_disk(cloud, tenant, volumes):
     """Its root disk is its volume, so the flavor's disk size does not bind it (Nova's rule)."""
     root = bootable_volume(volumes)

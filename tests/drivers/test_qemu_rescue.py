@@ -88,3 +88,48 @@ def test_rescue_boots_the_rescue_disk_with_the_root_disk_second(driver, tiny_ima
     finally:
         driver.destroy(spec.uuid)
     assert not where.root.exists()
+
+
+def rescue_device_shown(driver: QemuDriver, uuid_: str) -> tuple[int, str]:
+    """(the rescue device's boot index, the file its drive opened), as the running QEMU reports them."""
+    with driver._qmp(uuid_) as qmp:
+        index = qmp.execute("qom-get", path="/machine/peripheral/disk-rescue", property="bootindex")
+        drives = {b["device"]: b for b in qmp.execute("query-block")}
+    return index, drives["drive-rescue"]["inserted"]["file"]
+
+
+def test_a_stable_rescue_keeps_the_root_disk_first_and_boots_the_rescue_disk_on_each_bus(driver, tiny_image):
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-000000c2", hostname="stable", vcpus=1,
+                        memory_mb=192, root_gb=1, image_path=str(tiny_image.path))
+    where = InstanceDir(driver.instances_dir / spec.uuid)
+    marker = f"root-{uuid.uuid4().hex[:12]}"
+    try:
+        driver.spawn(spec)
+        shell = shell_of(driver, spec.uuid)
+        shell.run(f"echo {marker} | dd of=/dev/vda bs=1M seek={MARKER_MIB} conv=fsync 2>/dev/null")
+        shell.close()
+
+        rescue = dataclasses.replace(spec, rescue_image_path=str(tiny_image.path), rescue_device="disk",
+                                     rescue_bus="virtio")
+        driver.reboot(rescue, hard=True)
+        shell = shell_of(driver, spec.uuid)
+        assert disks_seen(shell) == ["vda", "vdb"]
+        assert read_marker(shell, "/dev/vda") == marker  # the root disk stays where it was
+        assert read_marker(shell, "/dev/vdb") == ""  # the rescue disk, added last
+        shell.close()
+        assert rescue_device_shown(driver, spec.uuid) == (0, str(where.rescue_disk))
+        assert specfile.load(where.spec_file).rescue_bus == "virtio"
+
+        # every other bus QEMU is given: it starts with the rescue disk there, first in the boot order
+        for device, bus in (("disk", "scsi"), ("cdrom", "scsi"), ("disk", "usb"), ("disk", "ide"), ("cdrom", "ide")):
+            driver.reboot(dataclasses.replace(rescue, rescue_device=device, rescue_bus=bus), hard=True)
+            assert rescue_device_shown(driver, spec.uuid) == (0, str(where.rescue_disk)), (device, bus)
+
+        driver.reboot(spec, hard=True)  # unrescue
+        assert not where.rescue_disk.exists()
+        shell = shell_of(driver, spec.uuid)
+        assert disks_seen(shell) == ["vda"] and read_marker(shell, "/dev/vda") == marker
+        shell.close()
+    finally:
+        driver.destroy(spec.uuid)
+    assert not where.root.exists()

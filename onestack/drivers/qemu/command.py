@@ -78,30 +78,35 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | st
     boot = spec.boot_volume
     # A rescued guest boots from its rescue disk, first; its own disks follow in their usual order, none of
     # them a boot device (as Nova's rescue before stable device rescue: the root disk is the second disk).
+    # A stable device rescue keeps every disk where it was and adds the rescue disk last, booted first.
     rescued = spec.rescue_image_path is not None and where.rescue_disk.exists()
-    if rescued:
+    stable = rescued and spec.stable_rescue
+    if rescued and not stable:
         args += ["-drive", _options({"file": where.rescue_disk, "format": "qcow2", "if": "none", "id": "drive-rescue",
                                      "discard": "unmap"}),
                  "-device", _options({"driver": "virtio-blk-pci", "drive": "drive-rescue", "id": "disk-rescue",
                                       "bootindex": 0})]
+    # the guest's own boot disk: first in the boot order, or second behind a stable rescue disk
+    own_boot = {"bootindex": 1} if stable else {} if rescued else {"bootindex": 0}
     if boot is not None:
-        args += volumes.argv(boot, fds.get(boot.volume_id))
+        args += volumes.argv(boot, fds.get(boot.volume_id), boot_index=1 if stable else 0)
     if boot is None and rbd_root is not None:
         args += ["-blockdev", json.dumps(rbd_root), "-device",
-                 _options({"driver": "virtio-blk-pci", "drive": rbd_root["node-name"], "id": "disk-root",
-                           **({} if rescued else {"bootindex": 0})})]
+                 _options({"driver": "virtio-blk-pci", "drive": rbd_root["node-name"], "id": "disk-root", **own_boot})]
     disks = _local_disks(spec, where, rbd_root=rbd_root is not None)
     for index, (path, fmt, read_only) in enumerate(disks):
         drive = {"file": path, "format": fmt, "if": "none", "id": f"drive{index}", "discard": "unmap"}
         if read_only:
             drive["readonly"] = "on"
         device = {"driver": "virtio-blk-pci", "drive": f"drive{index}", "id": f"disk{index}"}
-        if index == 0 and boot is None and rbd_root is None and not rescued:
-            device["bootindex"] = 0
+        if index == 0 and boot is None and rbd_root is None:
+            device.update(own_boot)
         args += ["-drive", _options(drive), "-device", _options(device)]
     for disk in spec.volumes:
         if not disk.boot:
             args += volumes.argv(disk, fds.get(disk.volume_id))
+    if stable:
+        args += stable_rescue_argv(spec, where)
     for nic in spec.nics:
         netdev_id, _ = nic_ids(nic)
         # no vhost: this host's kernel has no vhost-net, and TCG gains nothing from it
@@ -112,3 +117,25 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | st
     elif incoming:
         args += ["-incoming", f"exec:cat {shlex.quote(str(incoming))}"]
     return args
+
+
+# The rescue disk's QEMU device for each (device, bus) of a stable device rescue (compute.RESCUE_DEVICES);
+# a bus not built into the PC machine gets a controller of its own.
+STABLE_RESCUE_DEVICES = {
+    ("disk", "virtio"): (None, {"driver": "virtio-blk-pci"}),
+    ("disk", "scsi"): ({"driver": "virtio-scsi-pci", "id": "rescue-scsi"}, {"driver": "scsi-hd", "bus": "rescue-scsi.0"}),
+    ("cdrom", "scsi"): ({"driver": "virtio-scsi-pci", "id": "rescue-scsi"}, {"driver": "scsi-cd", "bus": "rescue-scsi.0"}),
+    ("disk", "usb"): ({"driver": "qemu-xhci", "id": "rescue-usb"}, {"driver": "usb-storage", "bus": "rescue-usb.0"}),
+    ("disk", "ide"): (None, {"driver": "ide-hd", "bus": "ide.1"}),
+    ("cdrom", "ide"): (None, {"driver": "ide-cd", "bus": "ide.1"}),
+}
+
+
+def stable_rescue_argv(spec: InstanceSpec, where: InstanceDir) -> list[str]:
+    controller, device = STABLE_RESCUE_DEVICES[(spec.rescue_device, spec.rescue_bus)]
+    drive = {"file": where.rescue_disk, "format": "qcow2", "if": "none", "id": "drive-rescue"}
+    # a CD-ROM is read-only media
+    drive.update({"readonly": "on"} if spec.rescue_device == "cdrom" else {"discard": "unmap"})
+    args = ["-device", _options(controller)] if controller else []
+    return args + ["-drive", _options(drive),
+                   "-device", _options({**device, "drive": "drive-rescue", "id": "disk-rescue", "bootindex": 0})]

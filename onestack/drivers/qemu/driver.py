@@ -242,7 +242,7 @@ class QemuDriver(MigratingGuests):
 
     def _make_rescue_disk(self, spec: InstanceSpec, where: InstanceDir) -> None:
         if spec.rescue_image_path is not None:
-            if spec.boot_volume is not None:
+            if spec.boot_volume is not None and not spec.stable_rescue:
                 raise DriverError(f"Cannot rescue a volume-backed instance {spec.uuid}")
             disks.create_rescue(spec, where, self.base_dir)
 

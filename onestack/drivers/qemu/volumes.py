@@ -86,17 +86,18 @@ def set_limits(qmp: QMP, volume_id: str, throttle: dict) -> bool:
     return True
 
 
-def device(disk: VolumeDisk) -> dict:
+def device(disk: VolumeDisk, boot_index: int = 0) -> dict:
+    """``boot_index``: a boot volume's place in the boot order (second behind a stable rescue disk)."""
     names = Names.of(disk.qemu_key)
     found = {"driver": "virtio-blk-pci", "id": names.device, "drive": block_nodes(disk)[-1]["node-name"],
              # the guest reads the first 20 characters (virtio's limit) in /sys/block/vdX/serial
              "serial": disk.volume_id}
     if disk.boot:
-        found["bootindex"] = 0
+        found["bootindex"] = boot_index
     return found
 
 
-def argv(disk: VolumeDisk, secret_fd: int | None = None) -> list[str]:
+def argv(disk: VolumeDisk, secret_fd: int | None = None, boot_index: int = 0) -> list[str]:
     """``secret_fd``: where an encrypted volume's QEMU reads its passphrase (``secret_argv``)."""
     args = ["-object", json.dumps(group_object(disk))]
     if disk.encrypted:
@@ -105,7 +106,7 @@ def argv(disk: VolumeDisk, secret_fd: int | None = None) -> list[str]:
         args += secret_argv(disk, secret_fd)
     for node in block_nodes(disk):
         args += ["-blockdev", json.dumps(node)]
-    return args + ["-device", json.dumps(device(disk))]
+    return args + ["-device", json.dumps(device(disk, boot_index))]
 
 
 def _present_devices(qmp: QMP) -> set[str]:

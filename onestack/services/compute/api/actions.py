@@ -184,7 +184,8 @@ def _unshelve(call: Call, args) -> Reply:
 
 def _rescue(call: Call, args: dict) -> Reply:
     password = args.get("adminPass") or secrets.token_urlsafe(9)
-    compute(call).actions.rescue(call.ctx, _server_id(call), args.get("rescue_image_ref"), request_id(call))
+    compute(call).actions.rescue(call.ctx, _server_id(call), args.get("rescue_image_ref"), request_id(call),
+                                 call.version)
     return Reply({"adminPass": password}, 200)
 
 

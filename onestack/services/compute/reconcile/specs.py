@@ -12,7 +12,7 @@ from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
 from onestack.services.compute.service import guest_metadata
 from onestack.services.compute.service.networking import InstanceNetworking
-from onestack.services.compute.service.rescue import RESCUE_IMAGE
+from onestack.services.compute.service.rescue import RESCUE_DEVICE, RESCUE_IMAGE
 from onestack.services.compute.service.shelving import SHELVED_IMAGE
 from onestack.services.image.public import Images
 from onestack.services.network.public import PortInfo
@@ -43,6 +43,9 @@ class GuestSpecs:
             # rescued already: its rescue disk is made, so an image deleted since does not matter
             rescued_from = (instance.task_args or {}).get(RESCUE_IMAGE)
             rescue_image_path = (self.images.file_path(rescued_from) if rescued_from else None) or ""
+        # the rescue's task arguments stay on the row while it is rescued
+        device, bus = ((instance.task_args or {}).get(RESCUE_DEVICE) or (None, None)) if rescue_image_path is not None \
+            else (None, None)
         return InstanceSpec(
             uuid=instance.id, name=f"instance-{instance.number:08x}", hostname=instance.hostname,
             vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
@@ -51,7 +54,7 @@ class GuestSpecs:
             image_rbd=self.images.rbd_location(image_ref) if image_ref else None, flatten_root=bool(shelved),
             nics=tuple(nics), config_drive=self._config_drive(instance), metadata=instance.metadata_,
             guest_kind=instance.guest_kind, volumes=volumes,
-            rescue_image_path=rescue_image_path)
+            rescue_image_path=rescue_image_path, rescue_device=device, rescue_bus=bus)
 
     def _rescue_image_path(self, image_ref: str) -> str:
         """The rescue image's data on this machine: a rescue needs a file to make its disk from (failing here

@@ -175,9 +175,9 @@ class ServerActions:
         self.servers.act(ctx, server_id, "os_compute_api:os-shelve:unshelve", lambda session, instance:
                          shelving.unshelve(self.servers, session, ctx, instance, request_id, where))
 
-    def rescue(self, ctx: Context, server_id: str, image_ref: str | None, request_id: str) -> None:
+    def rescue(self, ctx: Context, server_id: str, image_ref: str | None, request_id: str, version: Version) -> None:
         self.servers.act(ctx, server_id, "os_compute_api:os-rescue", lambda session, instance: rescue.rescue(
-            self.servers, session, ctx, instance, image_ref, request_id))
+            self.servers, session, ctx, instance, image_ref, request_id, version))
 
     def unrescue(self, ctx: Context, server_id: str, request_id: str) -> None:
         self.servers.act(ctx, server_id, "os_compute_api:os-unrescue", lambda session, instance: rescue.unrescue(
