@@ -428,6 +428,16 @@ def test_bootable_checks_and_no_image_at_all(tenant, volumes, image_id):
     assert "imageRef" in boot_with(tenant, [], status=400)["badRequest"]["message"]
     two_roots = [{"source_type": "blank", "destination_type": "volume", "volume_size": 1, "boot_index": 0}] * 2
     assert boot_with(tenant, two_roots, status=400)
+    # an imageRef beside a blank root volume (how Tempest asks): the server boots from the volume, as Nova's;
+    # the image must still be one the caller may boot
+    blank_root = [{"source_type": "blank", "destination_type": "volume", "volume_size": 1, "boot_index": 0,
+                   "delete_on_termination": True}]
+    assert "could not be found" in boot_with(tenant, blank_root, image="8a1f8f0e-3a4c-4b7e-9a55-0e6f8f3f5a11",
+                                             status=400)["badRequest"]["message"]
+    made = boot_with(tenant, blank_root, image=image_id)["server"]
+    server = wait(tenant, made["id"], "ACTIVE", "ERROR")
+    assert server["status"] == "ACTIVE" and server["image"] == "", server.get("fault")
+    ok(tenant.delete(f"/servers/{made['id']}"), 204)
     # one existing volume cannot go to several servers at once
     root = bootable_volume(volumes)
     many = boot_with(tenant, [{"source_type": "volume", "destination_type": "volume", "uuid": root["id"],

@@ -104,10 +104,14 @@ class BootVolumes:
             if from_image:
                 wanted, image_ref = from_image + wanted, ""
         boots = [w for w in wanted if w.boot_index == 0]
-        if len(boots) > 1 or (boots and image_ref and boots[0].source_type != "image"):
+        if len(boots) > 1:
             raise BadRequest("Boot sequence for the instance and image/block device mapping combination is not "
                              "valid.")
-        if boots and boots[0].source_type == "image":
+        if boots and image_ref and boots[0].source_id != image_ref:
+            # Nova boots from the volume at boot index 0 and keeps the imageRef only as what the server shows;
+            # here a server with a boot volume has no image of its own, so the image is only checked
+            self.admission.check_image(ctx, image_ref, {**flavor, "disk": 0})
+        if boots:
             image_ref = ""  # the image goes into the volume; the server shows no image, as Nova's
         if not image_ref and not boots:
             raise BadRequest("Missing imageRef attribute")
