@@ -76,7 +76,7 @@ def _container_round(api: Client, image_id: str, where: dict, outside: Namespace
     """(create → ACTIVE, create → first HTTP answer on its floating IP) of one container, then deleted."""
     port, fip = _port(where, where["web"])
     address = fip["floating_ip_address"]
-    probe, _ = outside.first_http_answer(address, container.MARKER, seconds=120)
+    probe = outside.first_http_answer(address, container.MARKER, seconds=120)
     server_id = None
     try:
         posted = time.monotonic()

@@ -161,15 +161,14 @@ class Namespace:
             ping.kill()
             ping.wait()
 
-    def first_http_answer(self, address: str, expect: str, seconds: float = 60) -> tuple[subprocess.Popen, float]:
+    def first_http_answer(self, address: str, expect: str, seconds: float = 60) -> subprocess.Popen:
         """Starts asking ``http://address/`` from the namespace every 50 ms, each try on a new connection of
         its own (a SYN lost to a port not yet plugged waits out its own timeout, not the next try's), and
-        returns the probe and the monotonic time it started.  ``answered(probe)`` gives the monotonic time
-        of the first answer holding ``expect``.  CLOCK_MONOTONIC is the machine's: the probe's clock and
+        returns the probe.  ``answered(probe)`` gives the monotonic time of the first answer holding
+        ``expect``.  CLOCK_MONOTONIC is the machine's: the probe's clock and
         the caller's agree."""
-        probe = subprocess.Popen(["ip", "netns", "exec", self.name, sys.executable, "-c", _HTTP_PROBE, address,
-                                  expect, str(seconds)], stdout=subprocess.PIPE, text=True)
-        return probe, time.monotonic()
+        return subprocess.Popen(["ip", "netns", "exec", self.name, sys.executable, "-c", _HTTP_PROBE, address,
+                                 expect, str(seconds)], stdout=subprocess.PIPE, text=True)
 
     @staticmethod
     def answered(probe: subprocess.Popen, seconds: float = 60) -> float:
