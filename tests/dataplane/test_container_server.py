@@ -152,6 +152,13 @@ def test_a_container_server_on_a_routed_network_serves_its_page_through_its_floa
         served, answered = first_answer(outside, fip["floating_ip_address"], 30)
         assert MARKER.search(served).groups() == ("web1", address), served
         rule_to_answer = answered - ruled
+        # the metadata service answers the container as it answers a VM: its own uuid and name
+        meta = subprocess.run(["runc", "--root", str(cloud.data_dir / "compute" / "runc" / "runc"), "exec", server_id,
+                               "timeout", "10", "busybox", "wget", "-q", "-O", "-",
+                               "http://169.254.169.254/openstack/latest/meta_data.json"],
+                              capture_output=True, text=True, timeout=30)
+        assert meta.returncode == 0, meta.stdout + meta.stderr
+        assert (json.loads(meta.stdout)["uuid"], json.loads(meta.stdout)["name"]) == (server_id, "web1"), meta.stdout
 
         # stop and start: the container goes and comes back with its address; suspend is refused
         ok(http.post(f"/compute/v2.1/servers/{server_id}/action", json={"os-stop": None}), 202)
