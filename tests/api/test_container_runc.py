@@ -414,6 +414,40 @@ def test_a_resize_gives_the_running_container_the_new_flavors_limits_and_a_rever
     ok(http.delete(f"/compute/v2.1/flavors/{bigger['id']}"), 202)
 
 
+def runc_status(cloud, server_id: str) -> str | None:
+    state = subprocess.run(["runc", "--root", str(cloud.data_dir / "compute" / "runc" / "runc"), "state", server_id],
+                           capture_output=True, text=True)
+    return json.loads(state.stdout)["status"] if state.returncode == 0 else None
+
+
+def test_pause_reboot_stop_and_start_of_a_container_through_the_api(cloud, http):
+    [base] = ok(http.get("/image/v2/images", params={"name": "onestack-tiny-container"}))["images"]
+    server_id = boot(http, base["id"], WRITE)
+    wait(lambda: "onestack-tiny-container: up" in log(http, server_id), 60, "the container's init")
+    freezer = CGROUPS / "freezer" / "onestack" / server_id / "freezer.state"
+
+    def act(body: dict, wanted: str) -> None:
+        ok(http.post(f"/compute/v2.1/servers/{server_id}/action", json=body), 202)
+        status(http, server_id, wanted)
+
+    act({"pause": None}, "PAUSED")
+    assert runc_status(cloud, server_id) == "paused" and freezer.read_text().strip() == "FROZEN"
+    act({"unpause": None}, "ACTIVE")
+    assert runc_status(cloud, server_id) == "running" and freezer.read_text().strip() == "THAWED"
+    for kind in ("SOFT", "HARD"):  # a new init each time, the console log kept across
+        before = container_pid(cloud, server_id)
+        markers = log(http, server_id).count("onestack-tiny-container: up")
+        act({"reboot": {"type": kind}}, "ACTIVE")
+        assert container_pid(cloud, server_id) != before, kind
+        wait(lambda m=markers: log(http, server_id).count("onestack-tiny-container: up") == m + 1, 60,
+             f"the marker again after a {kind} reboot")
+    act({"os-stop": None}, "SHUTOFF")
+    assert runc_status(cloud, server_id) is None and not freezer.exists()
+    act({"os-start": None}, "ACTIVE")
+    assert runc_status(cloud, server_id) == "running"
+    ok(http.delete(f"/compute/v2.1/servers/{server_id}"), 204)
+
+
 def test_a_kill_9_during_a_container_snapshot_leaves_no_half_image_and_no_frozen_container(cloud, http):
     """Last in the module: it restarts the cloud."""
     [base] = ok(http.get("/image/v2/images", params={"name": "onestack-tiny-container"}))["images"]
