@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -30,7 +31,8 @@ if not runtime.installed():
     pytest.skip("runc is not installed (make install installs it)", allow_module_level=True)
 
 pytestmark = pytest.mark.qemu  # a cloud on the QEMU host's driver (its containers under runc, one VM in a stack)
-NOVA = {"OpenStack-API-Version": "compute 2.37"}  # 'networks': 'none'
+NOVA = {"OpenStack-API-Version": "compute 2.37"}
+CGROUPS = Path("/sys/fs/cgroup")  # 'networks': 'none'
 WRITE = json.dumps(["/bin/sh", "-c", "mkdir -p /data && echo written-before-the-snapshot > /data/note; "
                                      "exec /sbin/onestack-init"])
 READ = json.dumps(["/bin/sh", "-c", "echo note=$(cat /data/note); exec /sbin/onestack-init"])
@@ -281,6 +283,46 @@ def test_a_docker_plugin_template_runs_a_container_beside_a_vm_on_one_network(ht
             if ok(http.get(f"/network/v2.0/security-groups/{g}"))["security_group"]["name"] != "default"] == []
 
 
+SERVERS_TEMPLATE = {
+    "heat_template_version": "2018-08-31",
+    "description": "Two OS::Nova::Server on one network: one of a container image, one of a VM image",
+    "resources": {
+        "net": {"type": "OS::Neutron::Net"},
+        "subnet": {"type": "OS::Neutron::Subnet",
+                   "properties": {"network": {"get_resource": "net"}, "cidr": "10.79.0.0/24"}},
+        "container": {"type": "OS::Nova::Server", "depends_on": ["subnet"], "properties": {
+            "image": "onestack-tiny-container", "flavor": "m1.tiny",
+            "networks": [{"network": {"get_resource": "net"}}]}},
+        "vm": {"type": "OS::Nova::Server", "depends_on": ["subnet"], "properties": {
+            "image": "onestack-tiny", "flavor": "m1.tiny", "networks": [{"network": {"get_resource": "net"}}]}},
+    },
+    "outputs": {
+        "container_id": {"value": {"get_resource": "container"}},
+        "container_ip": {"value": {"get_attr": ["container", "first_address"]}},
+        "vm_id": {"value": {"get_resource": "vm"}},
+        "vm_ip": {"value": {"get_attr": ["vm", "first_address"]}},
+    },
+}
+
+
+def test_an_os_nova_server_of_a_container_image_runs_in_a_stack_beside_a_vm(cloud, http, heat):
+    created = heat.stacks.create(stack_name=name("servers"), template=SERVERS_TEMPLATE)
+    stack = stack_settled(heat, created["stack"]["id"], "CREATE_COMPLETE")
+    outputs = {o["output_key"]: o["output_value"] for o in stack.outputs}
+    assert outputs["container_ip"].startswith("10.79.0.") and outputs["vm_ip"].startswith("10.79.0.")
+    # the container's server is a container under runc on this host, the VM's is not
+    container_id, vm_id = outputs["container_id"], outputs["vm_id"]
+    assert container_pid(cloud, container_id) > 0
+    assert not (cloud.data_dir / "compute" / "runc" / "instances" / vm_id).exists()
+    assert (cloud.data_dir / "compute" / "instances" / vm_id).is_dir()
+    wait(lambda: "onestack-tiny-container: up" in log(http, container_id), 60, "the container's marker")
+    heat.stacks.delete(stack.id)
+    wait(lambda: stack_gone(heat, stack.id), 240, "the stack deleted", every=0.5)
+    for server_id in (container_id, vm_id):
+        assert http.get(f"/compute/v2.1/servers/{server_id}").status_code == 404
+    assert not (cloud.data_dir / "compute" / "runc" / "instances" / container_id).exists()
+
+
 def test_docker_properties_this_cloud_cannot_honour_are_refused_with_the_reason(http, heat):
     from heatclient import exc
 
@@ -330,6 +372,80 @@ def test_the_snapshot_of_a_container_whose_image_was_deleted_still_boots_a_conta
     assert "note=written-before-the-snapshot" in note_on_console(http, second)
     for server_id in (first, second):
         ok(http.delete(f"/compute/v2.1/servers/{server_id}"), 204)
+
+
+def limits(server_id: str) -> tuple[int, int]:
+    """The running container's memory limit (MiB) and CPU quota (µs per period), read from its cgroups."""
+    memory = CGROUPS / "memory" / "onestack" / server_id / "memory.limit_in_bytes"
+    quota = CGROUPS / "cpu" / "onestack" / server_id / "cpu.cfs_quota_us"
+    return int(memory.read_text()) // 2**20, int(quota.read_text())
+
+
+def container_pid(cloud, server_id: str) -> int:
+    state = subprocess.run(["runc", "--root", str(cloud.data_dir / "compute" / "runc" / "runc"), "state", server_id],
+                           capture_output=True, text=True, check=True)
+    return json.loads(state.stdout)["pid"]
+
+
+def test_a_resize_gives_the_running_container_the_new_flavors_limits_and_a_revert_the_old(cloud, http):
+    [base] = ok(http.get("/image/v2/images", params={"name": "onestack-tiny-container"}))["images"]
+    bigger = ok(http.post("/compute/v2.1/flavors", json={"flavor": {
+        "name": name("ctr-2cpu"), "ram": 768, "vcpus": 2, "disk": 1}}))["flavor"]
+    server_id = boot(http, base["id"], WRITE)
+    wait(lambda: "onestack-tiny-container: up" in log(http, server_id), 60, "the container's init")
+    pid = container_pid(cloud, server_id)
+    assert limits(server_id) == (512, 100_000)  # m1.tiny: 512 MB, one vCPU
+
+    ok(http.post(f"/compute/v2.1/servers/{server_id}/action", json={"resize": {"flavorRef": bigger["id"]}}), 202)
+    assert status(http, server_id, "VERIFY_RESIZE")["flavor"]["id"] == bigger["id"]
+    assert limits(server_id) == (768, 200_000)
+    assert container_pid(cloud, server_id) == pid, "the resize restarted the container"
+    ok(http.post(f"/compute/v2.1/servers/{server_id}/action", json={"revertResize": None}), 202)
+    assert status(http, server_id, "ACTIVE")["flavor"]["id"] == "1"
+    assert limits(server_id) == (512, 100_000)
+
+    ok(http.post(f"/compute/v2.1/servers/{server_id}/action", json={"resize": {"flavorRef": bigger["id"]}}), 202)
+    status(http, server_id, "VERIFY_RESIZE")
+    ok(http.post(f"/compute/v2.1/servers/{server_id}/action", json={"confirmResize": None}), 204)
+    assert status(http, server_id, "ACTIVE")["flavor"]["id"] == bigger["id"]
+    assert limits(server_id) == (768, 200_000)
+    assert container_pid(cloud, server_id) == pid
+    ok(http.delete(f"/compute/v2.1/servers/{server_id}"), 204)
+    ok(http.delete(f"/compute/v2.1/flavors/{bigger['id']}"), 202)
+
+
+def runc_status(cloud, server_id: str) -> str | None:
+    state = subprocess.run(["runc", "--root", str(cloud.data_dir / "compute" / "runc" / "runc"), "state", server_id],
+                           capture_output=True, text=True)
+    return json.loads(state.stdout)["status"] if state.returncode == 0 else None
+
+
+def test_pause_reboot_stop_and_start_of_a_container_through_the_api(cloud, http):
+    [base] = ok(http.get("/image/v2/images", params={"name": "onestack-tiny-container"}))["images"]
+    server_id = boot(http, base["id"], WRITE)
+    wait(lambda: "onestack-tiny-container: up" in log(http, server_id), 60, "the container's init")
+    freezer = CGROUPS / "freezer" / "onestack" / server_id / "freezer.state"
+
+    def act(body: dict, wanted: str) -> None:
+        ok(http.post(f"/compute/v2.1/servers/{server_id}/action", json=body), 202)
+        status(http, server_id, wanted)
+
+    act({"pause": None}, "PAUSED")
+    assert runc_status(cloud, server_id) == "paused" and freezer.read_text().strip() == "FROZEN"
+    act({"unpause": None}, "ACTIVE")
+    assert runc_status(cloud, server_id) == "running" and freezer.read_text().strip() == "THAWED"
+    for kind in ("SOFT", "HARD"):  # a new init each time, the console log kept across
+        before = container_pid(cloud, server_id)
+        markers = log(http, server_id).count("onestack-tiny-container: up")
+        act({"reboot": {"type": kind}}, "ACTIVE")
+        assert container_pid(cloud, server_id) != before, kind
+        wait(lambda m=markers: log(http, server_id).count("onestack-tiny-container: up") == m + 1, 60,
+             f"the marker again after a {kind} reboot")
+    act({"os-stop": None}, "SHUTOFF")
+    assert runc_status(cloud, server_id) is None and not freezer.exists()
+    act({"os-start": None}, "ACTIVE")
+    assert runc_status(cloud, server_id) == "running"
+    ok(http.delete(f"/compute/v2.1/servers/{server_id}"), 204)
 
 
 def test_a_kill_9_during_a_container_snapshot_leaves_no_half_image_and_no_frozen_container(cloud, http):

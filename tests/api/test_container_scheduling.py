@@ -132,3 +132,67 @@ def test_what_a_container_cannot_do_is_a_conflict(http, hosts):
     host_of(http, vm_id)
     ok(http.post(f"/compute/v2.1/servers/{vm_id}/action", json={"suspend": None}), 202)
     wait(lambda: ok(http.get(f"/compute/v2.1/servers/{vm_id}"))["server"]["status"] == "SUSPENDED", 30, "SUSPENDED")
+
+
+def in_group(http, image_id: str, group_id: str) -> dict:
+    body = {"server": {"name": name("g"), "imageRef": image_id, "flavorRef": "42", "networks": "none"},
+            "os:scheduler_hints": {"group": group_id}}
+    return settled(http, ok(http.post("/compute/v2.1/servers", json=body), 202)["server"]["id"])
+
+
+def group(http, policy: str) -> str:
+    return ok(http.post("/compute/v2.1/os-server-groups", json={"server_group": {
+        "name": name(policy), "policies": [policy]}}))["server_group"]["id"]
+
+
+def test_server_groups_bind_containers_and_vms_alike(http, hosts):
+    container_host, vm_only = hosts
+    oci, vm = image(http, "oci"), image(http)
+    # anti-affinity: the container takes the only container host, so a VM of its group goes to the other one,
+    # and a second container of the group finds no host at all
+    apart = group(http, "anti-affinity")
+    first = in_group(http, oci, apart)
+    assert (first["status"], first["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", container_host), first
+    beside = in_group(http, vm, apart)
+    assert (beside["status"], beside["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", vm_only), beside
+    second = in_group(http, oci, apart)
+    assert second["status"] == "ERROR" and "No valid host" in second["fault"]["message"], second
+    # affinity: a container first, then every VM of its group joins it on the container host
+    together = group(http, "affinity")
+    assert in_group(http, oci, together)["OS-EXT-SRV-ATTR:host"] == container_host
+    for _ in range(3):
+        joined = in_group(http, vm, together)
+        assert (joined["status"], joined["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", container_host), joined
+
+
+def test_availability_zones_bind_containers_as_vms(http, hosts):
+    """Last in the module: it puts each host in a zone of its own, and takes them out again."""
+    container_host, vm_only = hosts
+    zones = {container_host: name("az-containers"), vm_only: name("az-vms")}
+    aggregates = []
+    try:
+        for host, zone in zones.items():
+            made = ok(http.post("/compute/v2.1/os-aggregates", json={"aggregate": {
+                "name": name("agg"), "availability_zone": zone}}))["aggregate"]
+            aggregates.append((made["id"], host))
+            ok(http.post(f"/compute/v2.1/os-aggregates/{made['id']}/action", json={"add_host": {"host": host}}))
+        oci, vm = image(http, "oci"), image(http)
+
+        def in_zone(image_id: str, zone: str) -> dict:
+            body = {"server": {"name": name("z"), "imageRef": image_id, "flavorRef": "42", "networks": "none",
+                               "availability_zone": zone}}
+            return settled(http, ok(http.post("/compute/v2.1/servers", json=body), 202)["server"]["id"])
+
+        # a container asked into the zone of the host that runs no containers finds no host
+        stranded = in_zone(oci, zones[vm_only])
+        assert stranded["status"] == "ERROR" and "No valid host" in stranded["fault"]["message"], stranded
+        placed = in_zone(oci, zones[container_host])
+        assert (placed["status"], placed["OS-EXT-AZ:availability_zone"]) == ("ACTIVE", zones[container_host])
+        assert placed["OS-EXT-SRV-ATTR:host"] == container_host
+        # VMs go where their zone says, either one
+        for host, zone in zones.items():
+            assert in_zone(vm, zone)["OS-EXT-SRV-ATTR:host"] == host
+    finally:
+        for aggregate_id, host in aggregates:
+            http.post(f"/compute/v2.1/os-aggregates/{aggregate_id}/action", json={"remove_host": {"host": host}})
+            http.delete(f"/compute/v2.1/os-aggregates/{aggregate_id}")

@@ -61,10 +61,11 @@ class JoinedCloud:
 
 
 @contextlib.contextmanager
-def controller_and_joined_host(tmp_path: Path):
+def controller_and_joined_host(tmp_path: Path, controller: dict | None = None):
+    """``controller``: more compute settings of the controller's own host."""
     with scratch_database() as url:
-        cloud = Cloud(tmp_path / "controller", database=url,
-                      settings={"compute": {"driver": "fake", "fake_hosts": 1, "host": "controller"}}).start()
+        cloud = Cloud(tmp_path / "controller", database=url, settings={"compute": {
+            "driver": "fake", "fake_hosts": 1, "host": "controller", **(controller or {})}}).start()
         nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", timeout=60,
                             headers={"X-Auth-Token": cloud.token(), **V253})
         world = JoinedCloud(cloud, url, tmp_path / "joined", nova, None)

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -55,6 +56,34 @@ def free_subnet() -> ipaddress.IPv4Network:
     # at random, not the first: two tests on two workers asking at once must not both get the same one
     return random.choice(free)
 
+
+# Run inside a namespace: a thread per try, one every 50 ms; prints the monotonic time of the first answer
+# that holds the expected text and exits 0, or exits 1 after the given seconds.
+_HTTP_PROBE = """
+import socket, sys, threading, time
+address, expect, seconds = sys.argv[1], sys.argv[2].encode(), float(sys.argv[3])
+done = threading.Event()
+first = []
+def attempt():
+    try:
+        with socket.create_connection((address, 80), timeout=2) as s:
+            s.sendall(b"GET / HTTP/1.0\\r\\nHost: " + address.encode() + b"\\r\\n\\r\\n")
+            body = b""
+            while chunk := s.recv(65536):
+                body += chunk
+        if expect in body and not done.is_set():
+            first.append(time.monotonic())
+            done.set()
+    except OSError:
+        pass
+deadline = time.monotonic() + seconds
+while not done.is_set() and time.monotonic() < deadline:
+    threading.Thread(target=attempt, daemon=True).start()
+    done.wait(0.05)
+if first:
+    print(min(first))
+sys.exit(0 if first else 1)
+"""
 
 LEASE_FIELDS = ("ip", "mask", "router", "dns", "mtu", "staticroutes", "domain", "hostname", "serverid")
 
@@ -131,6 +160,25 @@ class Namespace:
         finally:
             ping.kill()
             ping.wait()
+
+    def first_http_answer(self, address: str, expect: str, seconds: float = 60) -> subprocess.Popen:
+        """Starts asking ``http://address/`` from the namespace every 50 ms, each try on a new connection of
+        its own (a SYN lost to a port not yet plugged waits out its own timeout, not the next try's), and
+        returns the probe.  ``answered(probe)`` gives the monotonic time of the first answer holding
+        ``expect``.  CLOCK_MONOTONIC is the machine's: the probe's clock and
+        the caller's agree."""
+        return subprocess.Popen(["ip", "netns", "exec", self.name, sys.executable, "-c", _HTTP_PROBE, address,
+                                 expect, str(seconds)], stdout=subprocess.PIPE, text=True)
+
+    @staticmethod
+    def answered(probe: subprocess.Popen, seconds: float = 60) -> float:
+        try:
+            out, _ = probe.communicate(timeout=seconds + 5)
+        finally:
+            probe.kill()
+            probe.wait()
+        assert probe.returncode == 0 and out.strip(), "no HTTP answer within the time"
+        return float(out.strip())
 
     def close(self) -> None:
         sh("ip", "link", "del", self.outer, check=False)

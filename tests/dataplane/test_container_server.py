@@ -152,6 +152,13 @@ def test_a_container_server_on_a_routed_network_serves_its_page_through_its_floa
         served, answered = first_answer(outside, fip["floating_ip_address"], 30)
         assert MARKER.search(served).groups() == ("web1", address), served
         rule_to_answer = answered - ruled
+        # the metadata service answers the container as it answers a VM: its own uuid and name
+        meta = subprocess.run(["runc", "--root", str(cloud.data_dir / "compute" / "runc" / "runc"), "exec", server_id,
+                               "timeout", "10", "busybox", "wget", "-q", "-O", "-",
+                               "http://169.254.169.254/openstack/latest/meta_data.json"],
+                              capture_output=True, text=True, timeout=30)
+        assert meta.returncode == 0, meta.stdout + meta.stderr
+        assert (json.loads(meta.stdout)["uuid"], json.loads(meta.stdout)["name"]) == (server_id, "web1"), meta.stdout
 
         # stop and start: the container goes and comes back with its address; suspend is refused
         ok(http.post(f"/compute/v2.1/servers/{server_id}/action", json={"os-stop": None}), 202)
@@ -211,6 +218,14 @@ def test_a_container_server_on_a_routed_network_serves_its_page_through_its_floa
                                  server_id, "busybox", "ping", "-c", "1", "-W", "5", vm_address],
                                 capture_output=True, text=True, timeout=30)
         assert pinged.returncode == 0 and "1 packets received" in pinged.stdout, pinged.stdout + pinged.stderr
+        # and the two containers reach each other: web1 fetches web2's page (web2's group lets TCP 80 in)
+        fetched = subprocess.run(["runc", "--root", str(cloud.data_dir / "compute" / "runc" / "runc"), "exec",
+                                  server_id, "timeout", "5", "busybox", "wget", "-q", "-O", "-",
+                                  f"http://{port2['fixed_ips'][0]['ip_address']}/"],
+                                 capture_output=True, text=True, timeout=30)
+        found = MARKER.search(fetched.stdout)
+        assert found and found.groups() == ("web2", port2["fixed_ips"][0]["ip_address"]), \
+            fetched.stdout + fetched.stderr
         ok(http.delete(f"/compute/v2.1/servers/{vm}"), 204)
 
         # -- onestack restarts: both containers keep running and are its own again ------------------------
