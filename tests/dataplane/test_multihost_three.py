@@ -2,7 +2,8 @@
 controller's own fake host disabled): the scheduler picks each move's destination between the two hosts
 that are not the source.  A live migration away from host-a with host-b disabled lands on host-c (the same
 boot: what the guest wrote in RAM is there); an evacuation of host-c, killed and forced down, with host-a
-disabled lands on host-b, booted again from the image."""
+disabled lands on host-b, booted again from the image; a cold migration to host-a, reverted, brings it back
+to host-b with what it wrote on its disk there."""
 
 import signal
 
@@ -11,7 +12,7 @@ import pytest
 from tests.api.helpers import name, ok, upload_image, wait
 from tests.dataplane.test_multihost import two_qemu_hosts
 from tests.dataplane.test_multihost_evacuate import qemu_pids
-from tests.dataplane.test_multihost_migration import shell_of
+from tests.dataplane.test_multihost_migration import SECTOR, shell_of
 
 pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane"), pytest.mark.qemu, pytest.mark.postgres]
 V280 = {"X-OpenStack-Nova-API-Version": "2.80"}
@@ -73,6 +74,22 @@ def test_a_real_guest_moves_among_three_hosts_where_no_rule_forbids(tmp_path, ti
             "evacuation", "done", host_b.host)
         shell = shell_of(nova, server_id).ready(300)
         assert "kept" not in shell.run("cat /tmp/marker 2>/dev/null || echo none")
+        shell.run(f"echo on-disk-$((6*7)) | dd of=/dev/vda bs=512 seek={SECTOR} conv=fsync,notrunc")
+        shell.close()
+
+        # cold, the scheduler's choice: host-a enabled again is the one candidate up; then reverted, the
+        # guest is back on host-b with its own disk
+        set_service(host_a.host, status="enabled")
+        ok(nova.post(f"/servers/{server_id}/action", json={"migrate": None}, headers=V280), 202)
+        wait(lambda: shown()["status"] == "VERIFY_RESIZE", 300, "the cold migration")
+        assert shown()["OS-EXT-SRV-ATTR:host"] == host_a.host
+        ok(nova.post(f"/servers/{server_id}/action", json={"revertResize": None}), 202)
+        wait(lambda: shown()["status"] == "ACTIVE", 300, "the revert")
+        assert shown()["OS-EXT-SRV-ATTR:host"] == host_b.host
+        migration = last_migration()
+        assert (migration["migration_type"], migration["status"]) == ("migration", "reverted"), migration
+        shell = shell_of(nova, server_id).ready(300)
+        assert shell.run(f"dd if=/dev/vda bs=512 skip={SECTOR} count=1 2>/dev/null | head -c 9") == "on-disk-4"
         shell.close()
 
         ok(nova.delete(f"/servers/{server_id}"), 204)
