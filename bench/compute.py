@@ -9,6 +9,7 @@ scratch PostgreSQL database, with the SQL statements and transactions one server
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 import urllib.request
@@ -149,9 +150,37 @@ def measure_sqlite(quick: bool) -> dict:
         target.stop()
 
 
-def measure_workers(quick: bool, workers: int = 2) -> dict:
+def measure_worker_counts(quick: bool) -> dict:
+    """One serving process beside two, each on its own scratch PostgreSQL database, measured one right after
+    the other in the same run: creates to ACTIVE and the detail pages (no statement counting), with the load
+    average before and after (the machine is shared: the figures mean little without it)."""
+    found: dict = {"load_average_before": [round(x, 2) for x in os.getloadavg()]}
+    for workers in (1, 2):
+        found[f"workers_{workers}"] = measure_workers(quick, workers, count_statements=False)
+    found["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    return found
+
+
+def worker_counts_table(found: dict) -> str:
+    one, two = found["workers_1"], found["workers_2"]
+    lines = [f"compute on {one['hosts']} fake hosts on PostgreSQL, 1 vs 2 serving processes "
+             f"(load average before {found['load_average_before']}, after {found['load_average_after']})",
+             f"{'':44}{'1 worker':>12}{'2 workers':>12}",
+             f"{'create -> ACTIVE, 8 clients (servers/s)':44}{one['create_to_active']['servers_per_second']:>12}"
+             f"{two['create_to_active']['servers_per_second']:>12}"]
+    key = next(k for k in one if k.startswith("detail_at_"))
+    for size in one[key]:
+        for field in ("p50_ms", "p99_ms"):
+            label = f"GET /servers/detail?{size.replace('_', '=')} {field[:3]} (ms)"
+            lines.append(f"{label:44}{one[key][size][field]:>12}{two[key][size][field]:>12}")
+    lines.append(f"{'RSS after (MB)':44}{one['rss_mb_after']:>12}{two['rss_mb_after']:>12}")
+    return "\n".join(lines)
+
+
+def measure_workers(quick: bool, workers: int = 2, count_statements: bool = True) -> dict:
     """``workers`` serving processes on a scratch PostgreSQL database: the same creates and pages; then, on a
-    second such cloud whose every statement the server logs, the statements and transactions per server."""
+    second such cloud whose every statement the server logs, the statements and transactions per server
+    (unless not ``count_statements``)."""
     subprocess.run([str(ROOT / "scripts/postgres-up.sh")], check=True, capture_output=True)
     server = subprocess.run([str(ROOT / "scripts/postgres-up.sh"), "--url"], check=True, capture_output=True,
                             text=True).stdout.strip()
@@ -168,6 +197,8 @@ def measure_workers(quick: bool, workers: int = 2) -> dict:
             result["rss_mb_after"] = rss_mb(target.pids())
         finally:
             target.stop()
+    if not count_statements:
+        return result
     with scratch_postgres(server, "onestack_compute") as url:
         assert url is not None
         result["per_server"] = _counted(url, workers, 100 if quick else 200)

@@ -139,6 +139,9 @@ PARTS = {
                 lambda r: network_table(r["network"])),
     "compute": (lambda args: {"compute": compute.measure(args.quick)}, ("compute",),
                 lambda r: compute.table(r["compute"])),
+    # PostgreSQL with one serving process beside two (creates and list pages), in the same run
+    "workers": (lambda args: {"workers": compute.measure_worker_counts(args.quick)}, ("workers",),
+                lambda r: compute.worker_counts_table(r["workers"])),
     "placement": (lambda args: {"placement": placement.measure(args.quick)}, ("placement",),
                   lambda r: placement.table(r["placement"])),
     "lists": (lambda args: {"lists": lists.measure(args.quick)}, ("lists",), lambda r: lists.table(r["lists"])),

@@ -42,6 +42,10 @@ AREAS = {
     # (but the volume-backed rebuild, which SSHes into its guest: the volume-rebuild area runs it on a real one)
     "compute": {"regex": r"^tempest\.api\.compute\.(?!servers\.test_server_actions\.ServerActionsV293TestJSON\.)",
                 "services": {"nova", "neutron", "glance", "placement", "cinder"}},
+    # The moves alone, as the compute area runs them (the fake driver's two hosts, Block Storage for the
+    # volume-backed and volume-attached live migrations): cold and live migration, evacuate, disk config.
+    "migration": {"regex": r"^tempest\.api\.compute\..*(?:[Mm]igrat|[Ee]vacuat|DiskConfig)",
+                  "services": {"nova", "neutron", "glance", "placement", "cinder"}},
     # Block Storage with the image service (volumes from images, uploads to images) and compute on the fake
     # driver (attaching to servers, boot from volume).  One worker: volume files are made by one reconciler.
     # cinder-tempest-plugin's VolumeRevertTests too (revert to a snapshot, 3.40: Tempest itself has none).

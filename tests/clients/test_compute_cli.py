@@ -134,11 +134,11 @@ def test_server_lifecycle_with_the_cli(cloud, tmp_path):
     assert cloud.openstack("server", "show", server["id"], cloud="onestack", check=False).returncode != 0
 
 
-def wait_status(cloud, server_id: str, status: str, timeout: float = 30) -> bool:
+def wait_status(cloud, server_id: str, status: str, timeout: float = 30, os_cloud: str = "onestack") -> bool:
     """`openstack server stop/start` return at once (no --wait in this client): poll as a user would."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if cli_json(cloud, "server", "show", server_id, os_cloud="onestack")["status"] == status:
+        if cli_json(cloud, "server", "show", server_id, os_cloud=os_cloud)["status"] == status:
             return True
         time.sleep(0.5)
     return False

@@ -115,6 +115,33 @@ def test_a_revoked_token_and_a_removed_role_are_refused_by_the_other_worker_at_o
         print(f"role removal honoured by the other worker after {took * 1000:.0f} ms")
 
 
+def test_after_a_key_rotation_a_token_one_worker_issues_the_other_accepts_at_once(cloud2, workers):
+    """``onestack keys rotate`` changes the keys on disk under running workers: each must sign with the new
+    primary and accept it from the other at once, and still accept tokens signed before."""
+    one, other = workers
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "admin", "domain": {"name": "Default"}, "password": cloud2.password("onestack-admin")}}},
+        "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}
+
+    def issued_by(link: Link) -> str:
+        link.conn.request("POST", "/identity/v3/auth/tokens", body=json.dumps(body),
+                          headers={"Content-Type": "application/json"})
+        reply = link.conn.getresponse()
+        reply.read()
+        assert reply.status == 201
+        return reply.headers["X-Subject-Token"]
+
+    before = issued_by(one)
+    for _ in range(2):
+        cloud2.onestack("keys", "rotate")
+        for signer, checker in ((one, other), (other, one)):
+            token = issued_by(signer)
+            took = within(1.0, lambda t=token, c=checker: c.call("GET", "/compute/v2.1/servers", t)[0] == 200)
+            print(f"a token signed after the rotation accepted by the other worker after {took * 1000:.0f} ms")
+        for link in workers:
+            assert link.call("GET", "/compute/v2.1/servers", before)[0] == 200
+
+
 def test_what_one_worker_makes_the_other_shows_and_the_engine_builds(cloud2, workers):
     one, other = workers
     token = cloud2.token()

@@ -121,23 +121,24 @@ class Guest:
 
 @dataclasses.dataclass
 class TwoHosts:
-    """A controller (one fake host, disabled by ``only_joined_hosts_schedule``) and two joined QEMU hosts on an
-    underlay of their own, with admin clients of the compute API (2.53) and of the whole cloud."""
+    """A controller (one fake host, disabled by ``only_joined_hosts_schedule``) and two (or more) joined QEMU
+    hosts on an underlay of their own, with admin clients of the compute API (2.53) and of the whole cloud."""
 
     cloud: Cloud
     hosts: list[Host]
-    tunnels: tuple[str, str]
+    tunnels: tuple[str, ...]
     nova: httpx.Client
     http: httpx.Client
 
 
 @contextlib.contextmanager
-def two_qemu_hosts(tmp_path, network_node: bool = False, external: str | None = None) -> Iterator[TwoHosts]:
-    """``network_node``: the controller runs the data plane too, DHCP and metadata for every host's guests
-    across VXLAN on the underlay.  ``external``: and routers, with physical network ``public`` on that
+def two_qemu_hosts(tmp_path, network_node: bool = False, external: str | None = None,
+                   count: int = 2) -> Iterator[TwoHosts]:
+    """``count`` joined hosts, ``host-a``, ``host-b``...  ``network_node``: the controller runs the data plane
+    too, DHCP and metadata for every host's guests across VXLAN on the underlay.  ``external``: and routers, with physical network ``public`` on that
     bridge (made by the controller's agent) for an external network, so floating IPs reach the guests."""
     require_dataplane()
-    underlay, (controller, tunnel_a, tunnel_b) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:3]
+    underlay, (controller, *tunnels) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:count + 1]
     settings: dict = {"compute": {"driver": "fake", "fake_hosts": 1, "host": "controller"}}
     if network_node:
         vni = random.randrange(100000, 16000000)
@@ -153,14 +154,14 @@ def two_qemu_hosts(tmp_path, network_node: bool = False, external: str | None = 
             sh("ip", "addr", "add", f"{controller}/24", "dev", underlay)
             sh("ip", "link", "set", underlay, "up")
             cloud.start()
-            for letter, address in (("a", tunnel_a), ("b", tunnel_b)):
+            for letter, address in zip("abcdefgh", tunnels, strict=False):
                 hosts.append(Host(underlay, str(address), tmp_path / f"host-{letter}", database, f"host-{letter}",
                                   driver="qemu", image_dir=str(cloud.data_dir / "images")))
             headers = {"X-Auth-Token": cloud.token()}
             with httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={**headers, **V253}, timeout=60) as nova, \
                     httpx.Client(base_url=cloud.url, headers=headers, timeout=120) as http:
                 only_joined_hosts_schedule(nova, hosts, 90)
-                yield TwoHosts(cloud, hosts, (str(tunnel_a), str(tunnel_b)), nova, http)
+                yield TwoHosts(cloud, hosts, tuple(str(t) for t in tunnels), nova, http)
         finally:
             for host in hosts:  # down --purge stops any guest left under a host's data dir
                 host.close()

@@ -5,6 +5,8 @@ destination, activated at switch-over), and its serial console (through the cont
 host's link) shows the same running system.  Then a cold migration back
 copies its disk over NBD: what it wrote there is there after it boots on the first host."""
 
+import os
+import signal
 import uuid
 
 import httpx
@@ -167,3 +169,54 @@ def test_a_guest_live_migrates_while_the_outside_pings_its_floating_ip_every_10_
         ok(nova.delete(f"/servers/{server_id}"), 204)
         wait(lambda: nova.get(f"/servers/{server_id}").status_code == 404, 120, "the server to go")
         assert [h.stop() for h in two.hosts] == [0, 0]
+
+
+def test_a_killed_destination_qemu_leaves_the_guest_running_on_its_source(tmp_path, tiny_image):
+    """The destination's QEMU is killed (SIGKILL) as soon as it appears: the live migration fails and the
+    guest carries on on its source, the same boot, its port bound there alone."""
+    from tests.dataplane.test_multihost_evacuate import qemu_pids  # here: that module imports this one
+
+    with two_qemu_hosts(tmp_path) as two:
+        nova, http = two.nova, two.http
+        image = upload_image(http, tiny_image.path)
+        net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
+        ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                              "cidr": "10.79.3.0/24", "enable_dhcp": False}}),
+           201)
+        server_id = ok(nova.post("/servers", json={"server": {
+            "name": name("stayer"), "imageRef": image["id"], "flavorRef": "42",
+            "networks": [{"uuid": net["id"]}]}}), 202)["server"]["id"]
+
+        def shown() -> dict:
+            server = ok(nova.get(f"/servers/{server_id}"))["server"]
+            assert server["status"] != "ERROR", server.get("fault")
+            return server
+
+        wait(lambda: shown()["status"] == "ACTIVE", 120, "the server ACTIVE")
+        source = shown()["OS-EXT-SRV-ATTR:host"]
+        (original,) = qemu_pids(server_id)
+        shell = shell_of(nova, server_id).ready(300)
+        shell.run("echo kept-$((6*7)) > /tmp/marker")
+        before = float(shell.run("cut -d' ' -f1 /proc/uptime"))
+        shell.close()
+
+        ok(nova.post(f"/servers/{server_id}/action",
+                     json={"os-migrateLive": {"host": None, "block_migration": "auto"}}, headers=V280), 202)
+        (incoming,) = wait(lambda: qemu_pids(server_id) - {original}, 120, "the destination's QEMU", every=0.01)
+        os.kill(incoming, signal.SIGKILL)
+        wait(lambda: shown()["status"] != "MIGRATING", 300, "the live migration to end")
+        (migration,) = ok(nova.get("/os-migrations", params={"instance_uuid": server_id},
+                                   headers=V280))["migrations"]
+        assert migration["status"] in ("error", "failed"), migration
+        server = shown()
+        assert (server["status"], server["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", source)
+        assert qemu_pids(server_id) == {original}
+        (port,) = ok(http.get("/network/v2.0/ports", params={"device_id": server_id}))["ports"]
+        bindings = ok(http.get(f"/network/v2.0/ports/{port['id']}/bindings"))["bindings"]
+        assert [(b["host"], b["status"]) for b in bindings] == [(source, "ACTIVE")]
+        shell = shell_of(nova, server_id).ready(120)
+        assert shell.run("cat /tmp/marker") == "kept-42"
+        assert float(shell.run("cut -d' ' -f1 /proc/uptime")) > before
+        shell.close()
+        ok(nova.delete(f"/servers/{server_id}"), 204)
+        wait(lambda: not qemu_pids(server_id), 120, "the guest gone after delete")

@@ -4,18 +4,23 @@ their own claims; a view that is out of date costs a refused claim or a second r
 
 from __future__ import annotations
 
+import datetime
 import types
 import uuid
 
 import pytest
+from sqlalchemy import event
 
 from onestack import registry
+from onestack.db.base import utcnow
 from onestack.db.migrate import upgrade
 from onestack.services.compute.models import ComputeHost
+from onestack.services.compute.service.host_records import SERVICE_DOWN_TIME
 from onestack.services.compute.service.placement_client import PlacementClient
 from onestack.services.compute.service.scheduler import NoValidHost, Scheduler
 from onestack.services.placement.service import PlacementService
 from onestack.services.placement.service.facade import PlacementFacade
+from onestack.services.placement.service.snapshot import Snapshot
 
 FLAVOR = {"vcpus": 1, "ram": 512, "disk": 1}
 WANTED = {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}
@@ -68,3 +73,40 @@ def test_room_taken_elsewhere_is_refused_by_placement(cloud):
     with pytest.raises(NoValidHost, match="claimed by another request first"):
         cloud.scheduler.place(late, lambda host: True)
     assert cloud.placement.providers_of(late.id) == set()
+
+
+def test_a_provider_registered_while_placement_reads_its_snapshot_is_left_out_not_a_failure(cloud, db):
+    """On PostgreSQL each of the snapshot's statements reads what is committed when it runs: a host joining
+    between its read of the providers and its read of their traits (what `onestack compute join` does while
+    the controller answers) must not make the read fail (it was a KeyError, a 500)."""
+    joined: list[str] = []
+
+    def join_once(conn, cursor, statement, parameters, context, executemany):
+        if not joined and "FROM placement_provider" in statement and "placement_provider_trait" not in statement \
+                and "placement_inventory" not in statement:
+            joined.append(str(uuid.uuid4()))
+            cloud.placement.ensure_provider("joining", joined[0], {"VCPU": {"total": 2}}, ["COMPUTE_NODE"])
+
+    event.listen(db.engine, "after_cursor_execute", join_once)
+    try:
+        with db.read() as session:
+            snap = Snapshot(session)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", join_once)
+    assert joined, "the snapshot read no providers"
+    assert cloud.host_id in snap.by_uuid and joined[0] not in snap.by_uuid
+    assert snap.by_uuid[cloud.host_id].traits == {"COMPUTE_NODE"}
+    with db.read() as session:  # the next snapshot has it, whole
+        assert Snapshot(session).by_uuid[joined[0]].inventories["VCPU"].total == 2
+
+
+def test_a_host_whose_heartbeat_is_gone_is_chosen_only_when_this_process_runs_it(cloud, db):
+    """Nova's ComputeFilter: a host is up when its service heartbeats within service_down_time (or, here,
+    when this very process runs it)."""
+    with db.write() as session:
+        session.get(ComputeHost, cloud.host_id).heartbeat_at = utcnow() - datetime.timedelta(
+            seconds=SERVICE_DOWN_TIME + 1)
+    with pytest.raises(NoValidHost):
+        cloud.scheduler.place(_instance(), lambda host: True)
+    cloud.scheduler.running = lambda: ["h1"]
+    assert cloud.scheduler.place(_instance(), lambda host: True) == "h1"

@@ -65,7 +65,7 @@ class ComputeService:
         self.hosts = HostDrivers(db, settings.compute, settings.data_dir / "compute", settings.network.tunnel_ip,
                                  rbd_disks=rbd_disks(settings))
         self.placement = PlacementClient(placement)
-        self.scheduler = Scheduler(db, self.placement)
+        self.scheduler = Scheduler(db, self.placement, self.hosts.names)
         self.networking = InstanceNetworking(network)
         admission = Admission(self.quotas, images)
         self.boot_volumes = BootVolumes(db, admission, volumes)

@@ -2,8 +2,8 @@
 
 Candidates come from placement (enough VCPU, MEMORY_MB and DISK_GB, and the traits the instance needs:
 a container's host reports ``CUSTOM_COMPUTE_CONTAINER``, and a flavor's ``trait:<NAME>`` extra specs
-require or forbid others, as Nova's); the filters drop disabled or
-down hosts, hosts outside the requested availability zone and hosts the server group's policy
+require or forbid others, as Nova's); the filters drop disabled hosts and down ones (forced down, or
+heartbeat older than the service-down time: a joined host whose process died is no destination), hosts outside the requested availability zone and hosts the server group's policy
 forbids; the weighers prefer hosts with the most free memory (Nova's default spread) and, for the
 soft policies, the group's preference.  Boots read placement through the scheduler's host view
 (``host_capacity.py``: placement's providers as last read, less what was claimed since); resizes ask
@@ -25,6 +25,7 @@ from onestack.drivers.compute import CONTAINER
 from onestack.services.compute.models import ComputeHost, Instance, ServerGroup, ServerGroupMember
 from onestack.services.compute.models import states as st
 from onestack.services.compute.service.host_capacity import CapacityView
+from onestack.services.compute.service.host_records import is_up
 from onestack.services.compute.service.placement_client import CONTAINER_TRAIT, PlacementClient
 
 
@@ -55,9 +56,11 @@ def traits_of(instance: Instance, flavor: dict | None = None) -> tuple[frozenset
 
 
 class Scheduler:
-    def __init__(self, db: Database, placement: PlacementClient):
+    def __init__(self, db: Database, placement: PlacementClient, running: Callable[[], list[str]] = list):
+        """``running``: the hosts this process runs (up whatever their heartbeat says)."""
         self.db = db
         self.placement = placement
+        self.running = running
         self._lock = threading.Lock()
         self.view = CapacityView(placement.providers)
 
@@ -72,12 +75,13 @@ class Scheduler:
                 # Columns only: loading a hundred host rows as objects on every boot costs more than the claim.
                 hosts = {h.id: h for h in session.execute(select(
                     ComputeHost.id, ComputeHost.host, ComputeHost.disabled, ComputeHost.forced_down,
-                    ComputeHost.availability_zone))}
+                    ComputeHost.heartbeat_at, ComputeHost.availability_zone))}
                 group, members_on = self._group(session, instance)
+            up = self._up(hosts.values())
             refused: set[str] = set()
             for again in (False, True):  # a view not read just now is read again before "no valid host"
                 free, fresh = self.view.fitting(wanted, fresh=again, required=required, forbidden=forbidden)
-                candidates = [hosts[p] for p in free if p in hosts and p not in refused
+                candidates = [hosts[p] for p in free if p in up and p not in refused
                               and self._passes(hosts[p], instance, group, members_on)]
                 for host in self._weigh(candidates, free, group, members_on):
                     if self.placement.claim(instance.id, host.id, wanted, instance.project_id, instance.user_id):
@@ -106,7 +110,8 @@ class Scheduler:
             if source is None:
                 raise NoValidHost(f"The instance's host {instance.host} is unknown.")
             free = dict(self.placement.candidates(wanted, *traits_of(instance, new_flavor)))
-            candidates = [hosts[p] for p in free if p in hosts and (same_host or p != source.id)
+            up = self._up(hosts.values())
+            candidates = [hosts[p] for p in free if p in up and (same_host or p != source.id)
                           and self._passes(hosts[p], instance, group, members_on)]
             ordered = sorted(self._weigh(candidates, free, group, members_on), key=lambda h: h.id != source.id)
             for host in ordered:
@@ -129,6 +134,11 @@ class Scheduler:
     def release_migration(self, migration: str) -> None:
         """A resize confirmed (or its server deleted): the old flavor's room ``migration`` held goes back."""
         self.placement.release(migration)
+
+    def _up(self, hosts) -> set[str]:
+        """The ids of the hosts that are up (Nova's ComputeFilter asks the service group the same)."""
+        running = set(self.running())
+        return {host.id for host in hosts if is_up(host, running)}
 
     @staticmethod
     def _group(session, instance: Instance) -> tuple[ServerGroup | None, dict[str, int]]:

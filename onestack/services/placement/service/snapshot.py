@@ -94,21 +94,28 @@ class Snapshot:
                 select(Provider.id, Provider.uuid, Provider.name, Provider.generation, Provider.parent_id,
                        Provider.root_id), Provider.id).order_by(Provider.id)):
             nodes[pid] = Node(pid, uuid, name, generation, parent_id, root_id)
+        # On PostgreSQL each statement reads its own snapshot (READ COMMITTED): a provider another process
+        # registered after the first statement may already have inventories, usages or traits in the next
+        # ones.  It is not part of this snapshot: its rows are skipped (a 500 otherwise).
         for pid, rc, *fields in run(narrowed(
                 select(Inventory.provider_id, Inventory.resource_class, Inventory.total, Inventory.reserved,
                        Inventory.min_unit, Inventory.max_unit, Inventory.step_size, Inventory.allocation_ratio),
                 Inventory.provider_id)):
-            nodes[pid].inventories[rc] = Stock(*fields)
+            if pid in nodes:
+                nodes[pid].inventories[rc] = Stock(*fields)
         for pid, rc, used in run(narrowed(
                 select(Allocation.provider_id, Allocation.resource_class, func.sum(Allocation.used)),
                 Allocation.provider_id).group_by(Allocation.provider_id, Allocation.resource_class)):
-            nodes[pid].used[rc] = int(used)
+            if pid in nodes:
+                nodes[pid].used[rc] = int(used)
         for pid, trait in run(narrowed(select(ProviderTrait.provider_id, ProviderTrait.trait),
                                                    ProviderTrait.provider_id)):
-            nodes[pid].traits.add(trait)
+            if pid in nodes:
+                nodes[pid].traits.add(trait)
         for pid, agg in run(narrowed(select(ProviderAggregate.provider_id, ProviderAggregate.aggregate),
                                                  ProviderAggregate.provider_id)):
-            nodes[pid].aggregates.add(agg)
+            if pid in nodes:
+                nodes[pid].aggregates.add(agg)
         self.by_uuid = {n.uuid: n for n in nodes.values()}
         self.trees: dict[int, list[Node]] = {}
         for node in nodes.values():
