@@ -127,7 +127,8 @@ DEFAULTS = {
             r"(PUT|DELETE) /v2.1/os-quota-sets/.*", r".* /v2.1/os-quota-class-sets/.*",
             r".* /v2.1/os-aggregates.*", r".* /v2.1/os-hosts.*", r"GET /v2.1/os-simple-tenant-usage",
             r".* /v2.1/os-instance_usage_audit_log.*", r"GET /v2.1/os-migrations",
-            r"POST /v2.1/os-server-external-events", r"GET /v2.1/os-availability-zone/detail",
+            r"POST /v2.1/os-server-external-events", r".* /v2.1/os-assisted-volume-snapshots.*",
+            r"GET /v2.1/os-availability-zone/detail",
             r"GET /v2.1/os-console-auth-tokens/.*", r"GET /v2.1/servers/\{server_id\}/diagnostics",
             # nova-network's routes, gone since Newton's proxies (410)
             r"POST /v2.1/os-networks.*", r"DELETE /v2.1/os-networks/.*",

@@ -177,6 +177,8 @@ RULES: dict[str, Rule] = {
     "os_compute_api:servers:migrations:delete": ADMIN,
     "os_compute_api:os-server-diagnostics": ADMIN,
     "os_compute_api:os-server-external-events:create": SERVICE_OR_ADMIN,
+    "os_compute_api:os-assisted-volume-snapshots:create": SERVICE_OR_ADMIN,
+    "os_compute_api:os-assisted-volume-snapshots:delete": SERVICE_OR_ADMIN,
     "os_compute_api:extensions": ALWAYS,
 }
 

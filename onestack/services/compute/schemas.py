@@ -446,6 +446,15 @@ EXTERNAL_EVENTS = Versioned({since: _events(EVENT_NAMES + [n for v, n in LATER_E
                                                            if Version.parse(v) <= Version.parse(since)])
                              for since in ("2.1", *LATER_EVENTS)})
 
+# -- assisted volume snapshots (os-assisted-volume-snapshots) -----------------------------------------------
+_NAMED = {"type": "string", "minLength": 1}
+ASSISTED_SNAPSHOT = {"type": "object", "required": ["snapshot"], "additionalProperties": False, "properties": {
+    "snapshot": {"type": "object", "required": ["volume_id", "create_info"], "additionalProperties": False,
+                 "properties": {"volume_id": _NAMED, "create_info": {
+                     "type": "object", "required": ["snapshot_id", "type", "new_file"], "additionalProperties": False,
+                     "properties": {"snapshot_id": _NAMED, "type": {"type": "string", "enum": ["qcow2"]},
+                                    "new_file": _NAMED, "id": _NAMED}}}}}}
+
 # -- server tags (2.26) ----------------------------------------------------------------------------------
 SERVER_TAGS = {"type": "object", "properties": {"tags": {"type": "array", "items": TAG, "maxItems": 50}},
                "required": ["tags"], "additionalProperties": False}

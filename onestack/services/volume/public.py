@@ -141,6 +141,10 @@ class BlockStorage(Protocol):
         ``new_volume_id`` is attached (``in-use``); nothing changes with ``error``.  The id that now holds
         the server's data (``save_volume_id``)."""
 
+    def update_snapshot_status(self, ctx: Context, snapshot_id: str, status: str) -> None:
+        """What a backend (or a compute host asked to make it) reports of a snapshot under way (Cinder's
+        ``os-update_snapshot_status``); ``BadRequest`` for a move Cinder refuses, ``NotFound``."""
+
     def create_volume(self, ctx: Context, size: int | None, *, name: str | None = None, image_id: str | None = None,
                       snapshot_id: str | None = None, source_volid: str | None = None,
                       volume_type: str | None = None, availability_zone: str | None = None,

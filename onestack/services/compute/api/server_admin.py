@@ -1,8 +1,12 @@
-"""Admin views of servers from outside the guest: diagnostics (what the driver knows of a guest) and
-external events (Neutron and Cinder telling compute that something happened to a server)."""
+"""Admin views of servers from outside the guest: diagnostics (what the driver knows of a guest), external
+events (Neutron and Cinder telling compute that something happened to a server) and assisted volume
+snapshots (Cinder asking compute to snapshot a volume in use)."""
 
 from __future__ import annotations
 
+import json
+
+from onestack.http.errors import BadRequest
 from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
 from onestack.services.compute import schemas, views
@@ -28,7 +32,23 @@ def create_external_events(call: Call) -> Reply:
     return Reply({"events": answered}, 200 if accepted == len(answered) else 207)
 
 
+def create_assisted_snapshot(call: Call) -> dict:
+    asked = call.body["snapshot"]
+    return {"snapshot": compute(call).assisted_snapshots.create(call.ctx, asked["volume_id"], asked["create_info"])}
+
+
+def delete_assisted_snapshot(call: Call) -> Reply:
+    try:
+        delete_info = json.loads(call.query["delete_info"])
+    except (KeyError, ValueError):
+        raise BadRequest("delete_info must be given, as JSON naming the volume_id") from None
+    compute(call).assisted_snapshots.delete(call.ctx, call.path["snapshot_id"], delete_info)
+    return Reply(status=204)
+
+
 ROUTES = [
     route("/v2.1/servers/{server_id}/diagnostics", "GET", show_diagnostics),
     route("/v2.1/os-server-external-events", "POST", create_external_events, schema=schemas.EXTERNAL_EVENTS),
+    route("/v2.1/os-assisted-volume-snapshots", "POST", create_assisted_snapshot, schema=schemas.ASSISTED_SNAPSHOT),
+    route("/v2.1/os-assisted-volume-snapshots/{snapshot_id}", "DELETE", delete_assisted_snapshot),
 ]

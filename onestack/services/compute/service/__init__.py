@@ -18,6 +18,7 @@ from onestack.services.compute.models import Instance
 from onestack.services.compute.service import guest_metadata, in_use
 from onestack.services.compute.service.admission import Admission
 from onestack.services.compute.service.aggregates import Aggregates
+from onestack.services.compute.service.assisted_snapshots import AssistedSnapshots
 from onestack.services.compute.service.boot_volumes import BootVolumes
 from onestack.services.compute.service.consoles import Consoles
 from onestack.services.compute.service.flavors import Flavors
@@ -79,6 +80,7 @@ class ComputeService:
         self.snapshots = Snapshots(db, self.servers, admission, images, volumes)
         self.interfaces = Interfaces(db, self.servers, self.networking, self.hosts)
         self.volume_attachments = VolumeAttachments(db, self.servers, self.hosts, volumes)
+        self.assisted_snapshots = AssistedSnapshots(db, volumes)
         self.consoles = Consoles(db, self.servers, self.hosts, settings.consoles.token_ttl)
         self.flavors = Flavors(db)
         self.keypairs = Keypairs(db, self.quotas)

@@ -238,6 +238,9 @@ class VolumeService:
     def migrate_volume_completion(self, ctx: Context, volume_id: str, new_volume_id: str, error: bool) -> str:
         return self.attachments.migrate_completion(ctx, volume_id, new_volume_id, error, checked=False)
 
+    def update_snapshot_status(self, ctx: Context, snapshot_id: str, status: str) -> None:
+        self.snapshots.update_status(ctx, snapshot_id, status, None)
+
     def create_volume(self, ctx: Context, size: int | None, *, name: str | None = None, image_id: str | None = None,
                       snapshot_id: str | None = None, source_volid: str | None = None,
                       volume_type: str | None = None, availability_zone: str | None = None,
