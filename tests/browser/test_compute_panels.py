@@ -446,3 +446,60 @@ def test_launch_on_a_port_with_a_key_pair_made_in_place_then_attach_and_detach_i
         ok(nova.delete(f"/servers/{server_id}"), 204)
         ok(nova.delete(f"/os-keypairs/{key_name}"), 204)
     page.context.close()
+
+
+def test_row_actions_stop_reboot_pause_suspend_lock_and_revert_a_resize(cloud, dashboard, demo_token, tiny_image):
+    """Every lifecycle action of an instance's row menu, each seen in the live row, then in Nova's own record."""
+    server = boot(cloud, demo_token, tiny_image, name("life"))
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/instances")
+    row = page.locator(f"tr[data-id='{server['id']}']")
+
+    def status(value: str):
+        row.locator(f"[data-field=status]:text-is('{value}')").wait_for(timeout=LIVE_TIMEOUT_MS)
+
+    def menu(action: str, message: str | None = None):
+        row.locator("summary:has-text('More')").click()
+        row.locator(f"[data-action={action}]").click()
+        if message:
+            said(page, message)
+
+    status("ACTIVE")
+    for action, label, then in (("stop", "Stop", "SHUTOFF"), ("start", "Start", "ACTIVE"),
+                                ("reboot", "Reboot", "ACTIVE"), ("hard-reboot", "Hard reboot", "ACTIVE"),
+                                ("pause", "Pause", "PAUSED"), ("unpause", "Unpause", "ACTIVE"),
+                                ("suspend", "Suspend", "SUSPENDED"), ("resume", "Resume", "ACTIVE")):
+        menu(action, f"{label}: requested.")
+        status(then)
+        assert row.locator("[data-field=task]").inner_text() in ("None", "")  # settled, not mid-action
+    assert row.locator("[data-field=power]").inner_text() == "Running"
+
+    # locked: the row says so, and Nova's refusal (even to the owner who locked it) shows on the page
+    menu("lock", "Lock: requested.")
+    row.locator("td.name [title=locked]").wait_for(timeout=LIVE_TIMEOUT_MS)
+    menu("stop", "is locked")
+    status("ACTIVE")
+    menu("unlock", "Unlock: requested.")
+    row.locator("td.name [title=locked]").wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)
+
+    # a resize reverted from the row goes back to the flavor it had
+    before = row.locator("td").nth(3).inner_text()
+    menu("resize")
+    page.select_option("#instance-form select[name=flavor]", "84")  # the seeded m1.micro, from m1.nano
+    page.click("#instance-form button.primary")
+    said(page, "Resizing")
+    status("VERIFY_RESIZE")
+    menu("revert-resize", "Revert resize: requested.")
+    status("ACTIVE")
+    assert row.locator("td").nth(3).inner_text() == before == "m1.nano"
+
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        nova.headers["OpenStack-API-Version"] = "compute 2.79"
+        shown = ok(nova.get(f"/servers/{server['id']}"))["server"]
+        assert (shown["status"], shown["locked"], shown["flavor"]["original_name"]) == ("ACTIVE", False, "m1.nano")
+        done = [a["action"] for a in ok(nova.get(f"/servers/{server['id']}/os-instance-actions"))["instanceActions"]]
+        for action in ("stop", "start", "reboot", "pause", "unpause", "suspend", "resume", "lock", "unlock",
+                       "resize", "revertResize"):
+            assert action in done, (action, done)
+        ok(nova.delete(f"/servers/{server['id']}"), 204)
+    page.context.close()
