@@ -503,3 +503,59 @@ def test_row_actions_stop_reboot_pause_suspend_lock_and_revert_a_resize(cloud, d
             assert action in done, (action, done)
         ok(nova.delete(f"/servers/{server['id']}"), 204)
     page.context.close()
+
+
+def _usage(page, label: str) -> str:
+    return page.locator(".usage-label", has_text=label).locator("span").inner_text()
+
+
+def test_quota_on_the_overview_and_a_launch_of_two_that_greys_what_no_longer_fits(cloud, admin, dashboard,
+                                                                                   tiny_image):
+    """A project of its own (so no other test's instances count): 2 instances and 3 vCPUs allowed."""
+    project, user, token = member_of_new_project(cloud, admin)
+    with api(cloud, cloud.token(), "compute/v2.1") as nova:
+        ok(nova.put(f"/os-quota-sets/{project['id']}", json={"quota_set": {"instances": 2, "cores": 3}}))
+    page = dashboard.sign_in(user["name"], "secret-pass-1")
+    assert page.locator("select[name=project_id] option:checked").inner_text() == project["name"]
+    assert (_usage(page, "Instances"), _usage(page, "vCPUs")) == ("0 of 2", "0 of 3")
+
+    page.goto(f"/dashboard/instances/launch?image={tiny_image}")
+    flavors = page.locator("#launch select[name=flavor]")
+    medium, nano = flavors.locator("option[value='3']"), flavors.locator(f"option[value='{SEEDED_FLAVOR}']")
+    assert medium.get_attribute("disabled") is None  # one m1.medium takes 2 of the 3 vCPUs
+    page.fill("#launch input[name=count]", "2")  # two take 4: greyed, while two m1.nano still fit
+    assert medium.get_attribute("disabled") is not None and medium.inner_text().endswith("(over quota)")
+    assert nano.get_attribute("disabled") is None
+    page.fill("#launch input[name=count]", "3")  # one instance too many: nothing fits
+    assert flavors.locator("option:not([disabled])").count() == 0
+    page.fill("#launch input[name=count]", "2")
+
+    # two at once, on a config drive, with a key pair imported in place
+    server_name, key_name = name("pair"), name("imported")
+    page.fill("#launch input[name=name]", server_name)
+    page.select_option("#launch select[name=network]", "")
+    page.select_option("#launch select[name=flavor]", SEEDED_FLAVOR)
+    page.check("#launch input[name=config_drive]")
+    page.click("#new-keypair summary")
+    page.fill("#launch input[name=new_key_name]", key_name)
+    page.fill("#launch textarea[name=new_public_key]", _public_key())
+    page.click("#launch button:has-text('Launch')")
+    page.wait_for_selector(f"text=Launching {server_name}.")
+    assert f"Key pair {key_name} imported." in page.inner_text("main")
+    for member in (f"{server_name}-1", f"{server_name}-2"):
+        _row(page, member).locator("[data-field=status]:has-text('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    with api(cloud, token, "compute/v2.1") as nova:
+        servers = ok(nova.get("/servers/detail"))["servers"]
+        assert sorted(s["name"] for s in servers) == [f"{server_name}-1", f"{server_name}-2"]
+        assert {(s["key_name"], s["config_drive"], s["flavor"]["id"]) for s in servers} == {
+            (key_name, "True", SEEDED_FLAVOR)}
+
+        # the overview counts them, and the launch form now offers nothing
+        page.goto("/dashboard/")
+        assert (_usage(page, "Instances"), _usage(page, "vCPUs")) == ("2 of 2", "2 of 3")
+        assert page.locator("svg.bar[aria-label='Instances 100% used'] rect.fill.full").count() == 1
+        page.goto("/dashboard/instances/launch")
+        assert page.locator("#launch select[name=flavor] option:not([disabled])").count() == 0
+        for server in servers:
+            ok(nova.delete(f"/servers/{server['id']}"), 204)
+    page.context.close()

@@ -249,3 +249,15 @@ def test_the_resize_form_disables_what_nova_would_refuse():
     assert room == Room(19, 1000)
     grown = {"name": "grown", "disk": 40, "vcpus": 1, "ram": 3000}
     assert [resize_refusal(image_backed, f, room) for f in (grown, offered[-1])] == [None, "over quota"]
+
+
+def test_the_launch_form_counts_instances_cores_and_ram_for_the_whole_count():
+    room = quota_room({"limits": {"absolute": {"maxTotalCores": 4, "totalCoresUsed": 1, "maxTotalRAMSize": -1,
+                                               "totalRAMUsed": 512, "maxTotalInstances": 3, "totalInstancesUsed": 1}}})
+    assert room == Room(3, None, 2)
+    one_cpu, two_cpus = {"vcpus": 1, "ram": 4096}, {"vcpus": 2, "ram": 64}
+    assert [room.fits(one_cpu, n) for n in (1, 2, 3)] == [True, True, False]  # the third is one instance too many
+    assert [room.fits(two_cpus, n) for n in (1, 2)] == [True, False]  # 4 vCPUs, 3 left
+    full = Room(10, 10_000, 0)
+    assert not full.fits({"vcpus": 1, "ram": 1}) and full.holds(1, 1)  # a resize adds no instance
+    assert json.loads(room.as_json()) == {"cores": 3, "ram": None, "instances": 2}  # what the form's script reads

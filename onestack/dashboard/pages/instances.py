@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from typing import NamedTuple
 
 from starlette.responses import Response
@@ -188,15 +189,30 @@ class Room(NamedTuple):
     """What the project's compute quota still allows; None where it is unlimited."""
     cores: int | None
     ram: int | None
+    instances: int | None = None
 
-    def holds(self, cores: int, ram: int) -> bool:
-        return (self.cores is None or cores <= self.cores) and (self.ram is None or ram <= self.ram)
+    def holds(self, cores: int, ram: int, instances: int = 0) -> bool:
+        return all(left is None or wanted <= left
+                   for wanted, left in ((cores, self.cores), (ram, self.ram), (instances, self.instances)))
+
+    def fits(self, flavor: dict, count: int = 1) -> bool:
+        """Whether ``count`` new instances of ``flavor`` fit, as Nova counts a launch."""
+        return self.holds(flavor["vcpus"] * count, flavor["ram"] * count, count)
+
+    def as_json(self) -> str:
+        """For the launch form's script, which greys flavors again when the count changes."""
+        return json.dumps(self._asdict())
+
+
+def _left(absolute: dict, limit: str, used: str) -> int | None:
+    return absolute[limit] - absolute[used] if absolute[limit] >= 0 else None
 
 
 def quota_room(limits: dict) -> Room:
     absolute = limits["limits"]["absolute"]
-    return Room(absolute["maxTotalCores"] - absolute["totalCoresUsed"] if absolute["maxTotalCores"] >= 0 else None,
-                absolute["maxTotalRAMSize"] - absolute["totalRAMUsed"] if absolute["maxTotalRAMSize"] >= 0 else None)
+    return Room(_left(absolute, "maxTotalCores", "totalCoresUsed"), _left(absolute, "maxTotalRAMSize", "totalRAMUsed"),
+                _left(absolute, "maxTotalInstances", "totalInstancesUsed")
+                if "maxTotalInstances" in absolute else None)
 
 
 def resize_refusal(server: dict, flavor: dict, room: Room) -> str | None:
@@ -337,14 +353,14 @@ async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
         cloud.get("compute", "/os-server-groups"),
         _boot_volumes(cloud), free_ports(cloud, project_id))
     room = quota_room(limits)
-    flavor_rows = [{**f, "fits": room.holds(f["vcpus"], f["ram"])}
+    flavor_rows = [{**f, "fits": room.fits(f)}
                    for f in sorted(flavors["flavors"], key=lambda f: (f["vcpus"], f["ram"], f["name"]))]
     return {
         "images": sorted(images["images"], key=lambda i: i.get("name") or ""), "flavors": flavor_rows,
         "networks": [n for n in networks["networks"] if not n.get("router:external")],
         "groups": groups["security_groups"], "keypairs": [k["keypair"] for k in keypairs["keypairs"]],
         "volumes": volumes, "snapshots": snapshots, "has_volumes": cloud.has("block-storage"),
-        "server_groups": server_groups["server_groups"],
+        "server_groups": server_groups["server_groups"], "room": room.as_json(),
         "ports": [{"id": p["id"], "label": port_label(p, {n["id"]: n.get("name") or n["id"] for n in networks["networks"]})}
                   for p in ports],
     }
