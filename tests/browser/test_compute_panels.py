@@ -559,3 +559,37 @@ def test_quota_on_the_overview_and_a_launch_of_two_that_greys_what_no_longer_fit
         for server in servers:
             ok(nova.delete(f"/servers/{server['id']}"), 204)
     page.context.close()
+
+
+def test_a_protected_image_cannot_be_deleted_until_unprotected(cloud, dashboard, demo_token):
+    with api(cloud, demo_token, "image/v2") as glance:
+        image = ok(glance.post("/images", json={"name": name("keep"), "disk_format": "raw",
+                                                "container_format": "bare"}), 201)
+    page = dashboard.sign_in("demo")
+    page.goto(f"/dashboard/images/{image['id']}")
+    page.check("#edit-image input[name=protected]")
+    page.click("#edit-image button:has-text('Save')")
+    said(page, "Image saved.")
+    page.goto("/dashboard/images")
+    row = page.locator(f"tr[data-id='{image['id']}']")
+    assert row.locator("td").nth(5).inner_text() == "Yes"
+    assert row.locator("button:has-text('Delete')").count() == 0  # not offered
+    # and a delete posted anyway gets Glance's refusal on the page; the image stays
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    refused = page.request.post(f"/dashboard/images/{image['id']}/delete", form={"csrf_token": token})
+    assert f"Image {image['id']} is protected" in refused.text()  # the page it leads to says why
+    with api(cloud, demo_token, "image/v2") as glance:
+        assert ok(glance.get(f"/images/{image['id']}"))["protected"] is True
+
+    page.goto(f"/dashboard/images/{image['id']}")
+    page.uncheck("#edit-image input[name=protected]")
+    page.click("#edit-image button:has-text('Save')")
+    said(page, "Image saved.")
+    page.goto("/dashboard/images")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button:has-text('Delete')").click()
+    said(page, "Image deleted.")
+    assert row.count() == 0
+    with api(cloud, demo_token, "image/v2") as glance:
+        assert glance.get(f"/images/{image['id']}").status_code == 404
+    page.context.close()
