@@ -593,3 +593,59 @@ def test_a_protected_image_cannot_be_deleted_until_unprotected(cloud, dashboard,
     with api(cloud, demo_token, "image/v2") as glance:
         assert glance.get(f"/images/{image['id']}").status_code == 404
     page.context.close()
+
+
+def test_an_instances_own_page_from_its_row_and_the_topology_live_with_its_action_log(
+        cloud, dashboard, demo_token, demo_network, tiny_image):
+    server_name = name("detail")
+    server = boot(cloud, demo_token, tiny_image, server_name, [{"uuid": demo_network["id"]}])
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        ok(nova.post(f"/servers/{server['id']}/metadata", json={"metadata": {"note": "<b>bold</b>"}}))
+    with api(cloud, demo_token, "image/v2") as glance:
+        image_name = ok(glance.get(f"/images/{tiny_image}"))["name"]
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/instances")
+    row = page.locator(f"tr[data-id='{server['id']}']")
+    row.locator("[data-field=status]:text-is('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    row.locator("td.name a").click()
+    page.wait_for_selector(f"h1:has-text('{server_name}')")
+    assert page.url.endswith(f"/dashboard/instances/{server['id']}")
+    facts = page.locator("#instance-facts")
+    assert facts.locator("[data-field=flavor]").inner_text() == "m1.nano — 1 vCPU, 128 MB RAM, 1 GB disk"
+    assert facts.locator("[data-field=image]").inner_text() == image_name
+    assert facts.locator("[data-field=power]").inner_text() == "Running"
+    (address,) = page.locator("#instance-addresses td.addr").all_inner_texts()
+    assert address.startswith("10.42.0.") and page.inner_text("#instance-addresses td.type") == "fixed"
+    assert page.inner_text("#instance-metadata td.value") == "<b>bold</b>"  # text, not markup
+    assert page.locator("#instance-metadata b").count() == 0
+    assert page.locator("#instance-action-log td.action").all_inner_texts() == ["create"]
+
+    # an action from the page's toolbar keeps the page; the status and the action log follow without a reload
+    page.click("#instance-actions-bar button[data-action=stop]")
+    said(page, "Stop: requested.")
+    assert page.url.endswith(f"/dashboard/instances/{server['id']}")
+    page.evaluate("window.stayedOnPage = true")
+    page.locator("#instance-actions-bar [data-field=status]:text-is('SHUTOFF')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        ok(nova.post(f"/servers/{server['id']}/action", json={"os-start": None}), 202)
+    page.locator("#instance-actions-bar [data-field=status]:text-is('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    page.locator("#instance-action-log td.action:text-is('start')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    assert page.locator("#instance-action-log td.action").all_inner_texts() == ["start", "stop", "create"]
+    assert page.evaluate("window.stayedOnPage") is True
+
+    # the topology picture's box for it leads here too
+    page.goto("/dashboard/topology")
+    page.locator(f"#topology a.device[data-id='{server['id']}']").click()
+    page.wait_for_selector(f"h1:has-text('{server_name}')")
+    assert page.url.endswith(f"/dashboard/instances/{server['id']}")
+
+    # deleted from its page, back to the list
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#instance-actions-bar button[data-action=delete]")
+    said(page, "Deleting the instance.")
+    assert page.url.endswith("/dashboard/instances")
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        wait(lambda: nova.get(f"/servers/{server['id']}").status_code == 404, 30, "the instance to go")
+    page.goto(f"/dashboard/instances/{server['id']}")
+    assert "could not be found" in page.inner_text(".flash.error")  # Nova's answer, on the error page
+    page.context.close()

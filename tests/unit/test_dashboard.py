@@ -14,6 +14,7 @@ from starlette.requests import Request
 from onestack.dashboard.client import ApiError
 from onestack.dashboard.pages.admin import _assignment_row, _grant_path
 from onestack.dashboard.pages.consoles import for_browser
+from onestack.dashboard.pages.instance_detail import action_log, addresses, flavor_text
 from onestack.dashboard.pages.instances import Room, quota_room, resize_refusal
 from onestack.dashboard.pages.security_groups import rule_body
 from onestack.dashboard.pages.topology import layout
@@ -94,7 +95,7 @@ def test_topology_puts_external_networks_first_and_joins_devices_to_their_networ
     devices = {d.id: d for d in picture["devices"]}
     assert devices["r1"].networks == ["n-private", "n-public"] and len(devices["r1"].dots) == 2
     assert devices["s1"].networks == ["n-private"] and devices["s2"].networks == []
-    assert devices["s1"].href == "/dashboard/instances/s1/console"
+    assert devices["s1"].href == "/dashboard/instances/s1"  # its own page
     assert [d.id for d in picture["devices"]] == ["r1", "s1", "s2"]  # routers first, each on its own row
     assert len({d.y for d in picture["devices"]}) == 3
 
@@ -261,3 +262,22 @@ def test_the_launch_form_counts_instances_cores_and_ram_for_the_whole_count():
     full = Room(10, 10_000, 0)
     assert not full.fits({"vcpus": 1, "ram": 1}) and full.holds(1, 1)  # a resize adds no instance
     assert json.loads(room.as_json()) == {"cores": 3, "ram": None, "instances": 2}  # what the form's script reads
+
+
+def test_an_instance_page_lists_every_address_and_the_newest_action_first():
+    server = {"addresses": {"b-net": [{"addr": "10.0.0.5", "version": 4, "OS-EXT-IPS:type": "fixed",
+                                       "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:01"},
+                                      {"addr": "172.24.4.9", "version": 4, "OS-EXT-IPS:type": "floating",
+                                       "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:01"}],
+                          "a-net": [{"addr": "fd00::5", "version": 6}]}}
+    assert [(a["network"], a["addr"], a["type"]) for a in addresses(server)] == [
+        ("a-net", "fd00::5", ""), ("b-net", "10.0.0.5", "fixed"), ("b-net", "172.24.4.9", "floating")]
+    assert addresses({"addresses": {}}) == [] and addresses({}) == []
+    log = action_log([{"action": "create", "start_time": "2026-01-01T10:00:00.000000", "request_id": "req-1"},
+                      {"action": "stop", "start_time": "2026-01-01T10:05:00.000000", "request_id": "req-2"},
+                      {"action": "start", "start_time": "2026-01-01T10:05:00.000000", "request_id": "req-3"}])
+    assert [a["action"] for a in log] == ["start", "stop", "create"]
+    assert flavor_text({"original_name": "m1.nano", "vcpus": 1, "ram": 128, "disk": 1}) == \
+        "m1.nano — 1 vCPU, 128 MB RAM, 1 GB disk"
+    assert flavor_text({"original_name": "e", "vcpus": 2, "ram": 64, "disk": 0, "ephemeral": 5}).endswith(
+        "0 GB disk + 5 GB ephemeral")
