@@ -649,3 +649,38 @@ def test_an_instances_own_page_from_its_row_and_the_topology_live_with_its_actio
     page.goto(f"/dashboard/instances/{server['id']}")
     assert "could not be found" in page.inner_text(".flash.error")  # Nova's answer, on the error page
     page.context.close()
+
+
+def test_an_image_shared_with_a_project_is_accepted_or_rejected_there(cloud, admin, dashboard, demo_token):
+    other_project, other_user, other_token = member_of_new_project(cloud, admin)
+    with api(cloud, demo_token, "image/v2") as glance:
+        image = ok(glance.post("/images", json={"name": name("offered"), "disk_format": "raw",
+                                                "container_format": "bare", "visibility": "shared"}), 201)
+        ok(glance.put(f"/images/{image['id']}/file", content=IMAGE_BYTES,
+                      headers={"Content-Type": "application/octet-stream"}), 204)
+        ok(glance.post(f"/images/{image['id']}/members", json={"member": other_project["id"]}))
+    page = dashboard.sign_in(other_user["name"], "secret-pass-1")
+    page.goto("/dashboard/images")
+    offer = page.locator(f"#image-offers tr[data-id='{image['id']}']")
+    assert offer.locator("[data-field=member-status]").inner_text() == "pending"
+    assert page.locator(f"#images tr[data-id='{image['id']}']").count() == 0  # not the project's until accepted
+
+    offer.locator("button[data-action=rejected]").click()
+    said(page, "Image rejected.")
+    assert offer.locator("[data-field=member-status]").inner_text() == "rejected"
+    assert offer.locator("button[data-action=rejected]").count() == 0  # a change of mind is still offered
+    offer.locator("button[data-action=accepted]").click()
+    said(page, "Image accepted")
+    assert offer.count() == 0
+    listed = page.locator(f"#images tr[data-id='{image['id']}']")
+    listed.locator("a:has-text('Launch')").wait_for()
+    with api(cloud, other_token, "image/v2") as theirs:
+        assert ok(theirs.get(f"/images/{image['id']}/members/{other_project['id']}"))["status"] == "accepted"
+    # an answer that is neither is refused by the dashboard before Glance is asked
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    answered = page.request.post(f"/dashboard/images/{image['id']}/answer", form={"csrf_token": token,
+                                                                                  "status": "bogus"})
+    assert "Accept or reject" in answered.text()
+    with api(cloud, demo_token, "image/v2") as glance:
+        ok(glance.delete(f"/images/{image['id']}"), 204)
+    page.context.close()
