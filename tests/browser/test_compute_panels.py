@@ -684,3 +684,32 @@ def test_an_image_shared_with_a_project_is_accepted_or_rejected_there(cloud, adm
     with api(cloud, demo_token, "image/v2") as glance:
         ok(glance.delete(f"/images/{image['id']}"), 204)
     page.context.close()
+
+
+def test_launch_on_two_networks_at_once(cloud, dashboard, demo_token, demo_network, tiny_image):
+    with api(cloud, demo_token, "network/v2.0") as neutron:
+        second = ok(neutron.post("/networks", json={"network": {"name": name("second")}}), 201)["network"]
+        ok(neutron.post("/subnets", json={"subnet": {"network_id": second["id"], "ip_version": 4,
+                                                     "cidr": "10.43.0.0/24"}}), 201)
+    page = dashboard.sign_in("demo")
+    page.goto(f"/dashboard/instances/launch?image={tiny_image}&network={second['id']}")
+    networks = page.locator("#launch select[name=network]")
+    assert networks.evaluate("select => [...select.selectedOptions].map(o => o.value)") == [second["id"]]
+    server_name = name("twonics")
+    page.fill("#launch input[name=name]", server_name)
+    page.select_option("#launch select[name=network]", [demo_network["id"], second["id"]])
+    page.select_option("#launch select[name=flavor]", SEEDED_FLAVOR)
+    page.click("#launch button:has-text('Launch')")
+    page.wait_for_selector(f"text=Launching {server_name}.")
+    row = _row(page, server_name)
+    row.locator("[data-field=status]:has-text('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    assert "10.42.0." in row.inner_text() and "10.43.0." in row.inner_text()
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        server_id = row.get_attribute("data-id")
+        attached = ok(nova.get(f"/servers/{server_id}/os-interface"))["interfaceAttachments"]
+        assert sorted(a["net_id"] for a in attached) == sorted([demo_network["id"], second["id"]])
+        ok(nova.delete(f"/servers/{server_id}"), 204)
+        wait(lambda: nova.get(f"/servers/{server_id}").status_code == 404, 30, "the instance to go")
+    with api(cloud, demo_token, "network/v2.0") as neutron:
+        ok(neutron.delete(f"/networks/{second['id']}"), 204)
+    page.context.close()
