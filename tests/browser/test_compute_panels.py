@@ -474,10 +474,17 @@ def test_row_actions_stop_reboot_pause_suspend_lock_and_revert_a_resize(cloud, d
         assert row.locator("[data-field=task]").inner_text() in ("None", "")  # settled, not mid-action
     assert row.locator("[data-field=power]").inner_text() == "Running"
 
-    # locked: the row says so, and Nova's refusal (even to the owner who locked it) shows on the page
+    # locked: the row says so and its menu offers only what Nova still allows the owner who locked it;
+    # a stop posted anyway gets Nova's refusal
     menu("lock", "Lock: requested.")
     row.locator("td.name [title=locked]").wait_for(timeout=LIVE_TIMEOUT_MS)
-    menu("stop", "is locked")
+    row.locator("summary:has-text('More')").click()
+    offered = row.locator(".menu-items [data-action]")
+    assert offered.evaluate_all("items => items.map(i => i.dataset.action)") == ["unlock", "floating-ip"]
+    row.locator("summary:has-text('More')").click()
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    refused = page.request.post(f"/dashboard/instances/{server['id']}/stop", form={"csrf_token": token})
+    assert f"Instance {server['id']} is locked" in refused.text()
     status("ACTIVE")
     menu("unlock", "Unlock: requested.")
     row.locator("td.name [title=locked]").wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)

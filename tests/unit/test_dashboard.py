@@ -15,7 +15,7 @@ from onestack.dashboard.client import ApiError
 from onestack.dashboard.pages.admin import _assignment_row, _grant_path
 from onestack.dashboard.pages.consoles import for_browser
 from onestack.dashboard.pages.instance_detail import action_log, addresses, flavor_text
-from onestack.dashboard.pages.instances import Room, quota_room, resize_refusal
+from onestack.dashboard.pages.instances import Room, quota_room, resize_refusal, row
 from onestack.dashboard.pages.security_groups import rule_body
 from onestack.dashboard.pages.topology import layout
 from onestack.dashboard.sessions import SessionStore
@@ -281,3 +281,16 @@ def test_an_instance_page_lists_every_address_and_the_newest_action_first():
         "m1.nano — 1 vCPU, 128 MB RAM, 1 GB disk"
     assert flavor_text({"original_name": "e", "vcpus": 2, "ram": 64, "disk": 0, "ephemeral": 5}).endswith(
         "0 GB disk + 5 GB ephemeral")
+
+
+def test_a_locked_instance_offers_its_owner_only_unlock_and_an_admin_everything():
+    server = {"id": "s", "status": "ACTIVE", "locked": True, "flavor": {"original_name": "m1.nano"},
+              "os-extended-volumes:volumes_attached": [{"id": "v"}]}
+    held = row(server, {})
+    assert held["held"] and [a for a, _ in held["actions"]] == ["unlock"]
+    assert [f for f, _ in held["forms"]] == ["floating-ip"]
+    admin = row(server, {}, overrides_lock=True)
+    assert not admin["held"] and [a for a, _ in admin["actions"]][-2:] == ["unlock", "delete"]
+    assert "stop" in [a for a, _ in admin["actions"]] and "resize" in [f for f, _ in admin["forms"]]
+    free = row({**server, "locked": False}, {})
+    assert [a for a, _ in free["actions"]][-2:] == ["lock", "delete"] and not free["held"]

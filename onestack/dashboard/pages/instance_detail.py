@@ -48,7 +48,7 @@ async def _view(page: Page) -> dict:
         page.cloud.get("compute", f"/servers/{server_id}/os-instance-actions"))
     server = server["server"]
     image = await _image_name(page.cloud, server)
-    return {"server": server, "row": row(server, {}), "image_name": image, "status_class": status_class,
+    return {"server": server, "row": row(server, {}, page.session.is_admin), "image_name": image, "status_class": status_class,
             "power": POWER_STATES.get(server.get("OS-EXT-STS:power_state"), ""),
             "flavor": flavor_text(server.get("flavor") or {}), "addresses": addresses(server),
             "groups": sorted({g["name"] for g in server.get("security_groups") or []}),

@@ -71,12 +71,21 @@ def _addresses(server: dict) -> list[str]:
     return [f"{net}: {', '.join(a['addr'] for a in addrs)}" for net, addrs in (server.get("addresses") or {}).items()]
 
 
-def row(server: dict, image_names: dict[str, str]) -> dict:
+# What a locked instance still offers to someone who may not override the lock (Nova refuses them every
+# task, attaching and deleting included): unlocking, and floating IPs (Neutron's, not the instance's).
+LOCKED_FORMS = ("floating-ip",)
+
+
+def row(server: dict, image_names: dict[str, str], overrides_lock: bool = False) -> dict:
+    """A table row of ``server``; ``overrides_lock``: the viewer is an admin, whom Nova's lock does not stop."""
     image = server.get("image") or {}
     status = server.get("status", "")
-    actions = [*BY_STATUS.get(status, [])]
+    held = bool(server.get("locked")) and not overrides_lock
+    actions = [] if held else [*BY_STATUS.get(status, [])]
     actions.append("unlock" if server.get("locked") else "lock")
-    actions.append("delete")
+    if not held:
+        actions.append("delete")
+    forms = [f for f in FORMS_BY_STATUS.get(status, []) if not held or f in LOCKED_FORMS]
     return {
         "id": server["id"], "name": server.get("name", ""), "status": status, "status_class": status_class(status),
         "task": server.get("OS-EXT-STS:task_state") or "", "project_id": server.get("tenant_id", ""),
@@ -86,7 +95,7 @@ def row(server: dict, image_names: dict[str, str]) -> dict:
         "fault": (server.get("fault") or {}).get("message", ""), "locked": bool(server.get("locked")),
         "actions": [(a, ACTIONS[a][0]) for a in actions],
         "volumes": [v["id"] for v in server.get("os-extended-volumes:volumes_attached") or []],
-        "forms": [(f, FORM_LABELS[f]) for f in FORMS_BY_STATUS.get(status, [])],
+        "forms": [(f, FORM_LABELS[f]) for f in forms], "held": held,
     }
 
 
@@ -107,7 +116,7 @@ async def servers_page(page: Page, *, all_projects: bool = False) -> dict:
         image_names(page.cloud))
     servers = listing["servers"]
     more = any(link.get("rel") == "next" for link in listing.get("servers_links", []))
-    return {"rows": [row(s, names) for s in servers], "next_marker": servers[-1]["id"] if more and servers else "",
+    return {"rows": [row(s, names, page.session.is_admin) for s in servers], "next_marker": servers[-1]["id"] if more and servers else "",
             "marker": marker or "", "all_projects": all_projects}
 
 
