@@ -276,6 +276,12 @@ def test_snapshot_resize_shelve_and_rebuild_from_the_row(cloud, dashboard, demo_
         # ACTIVE shows while the snapshot still uploads; Nova refuses a resize until its task is done
         wait(lambda: ok(nova.get(f"/servers/{server['id']}"))["server"]["OS-EXT-STS:task_state"] is None,
              60, "the snapshot's task to finish")
+    # the launch form offers it as an instance snapshot, apart from the images
+    page.goto("/dashboard/instances/launch")
+    offered = page.locator("#launch select[name=image] optgroup[label='Instance snapshots'] option", has_text=snapshot)
+    assert offered.count() == 1
+    assert page.locator("#launch select[name=image] optgroup[label='Images'] option", has_text=snapshot).count() == 0
+    page.goto("/dashboard/instances")
 
     status("ACTIVE")
     menu("resize")

@@ -15,7 +15,7 @@ from onestack.dashboard.client import ApiError
 from onestack.dashboard.pages.admin import _assignment_row, _grant_path
 from onestack.dashboard.pages.consoles import for_browser
 from onestack.dashboard.pages.instance_detail import action_log, addresses, flavor_text
-from onestack.dashboard.pages.instances import Room, quota_room, resize_refusal, row
+from onestack.dashboard.pages.instances import Room, launch_images, quota_room, resize_refusal, row
 from onestack.dashboard.pages.security_groups import rule_body
 from onestack.dashboard.pages.topology import layout
 from onestack.dashboard.sessions import SessionStore
@@ -273,10 +273,12 @@ def test_an_instance_page_lists_every_address_and_the_newest_action_first():
     assert [(a["network"], a["addr"], a["type"]) for a in addresses(server)] == [
         ("a-net", "fd00::5", ""), ("b-net", "10.0.0.5", "fixed"), ("b-net", "172.24.4.9", "floating")]
     assert addresses({"addresses": {}}) == [] and addresses({}) == []
-    log = action_log([{"action": "create", "start_time": "2026-01-01T10:00:00.000000", "request_id": "req-1"},
+    # listed as Nova lists them, newest first: two in the same second keep that order
+    log = action_log([{"action": "start", "start_time": "2026-01-01T10:05:00.000000", "request_id": "req-9"},
                       {"action": "stop", "start_time": "2026-01-01T10:05:00.000000", "request_id": "req-2"},
-                      {"action": "start", "start_time": "2026-01-01T10:05:00.000000", "request_id": "req-3"}])
+                      {"action": "create", "start_time": "2026-01-01T10:00:00.000000", "request_id": "req-1"}])
     assert [a["action"] for a in log] == ["start", "stop", "create"]
+    assert [a["action"] for a in action_log(log[::-1])] == ["stop", "start", "create"]  # only the times count
     assert flavor_text({"original_name": "m1.nano", "vcpus": 1, "ram": 128, "disk": 1}) == \
         "m1.nano — 1 vCPU, 128 MB RAM, 1 GB disk"
     assert flavor_text({"original_name": "e", "vcpus": 2, "ram": 64, "disk": 0, "ephemeral": 5}).endswith(
@@ -294,3 +296,11 @@ def test_a_locked_instance_offers_its_owner_only_unlock_and_an_admin_everything(
     assert "stop" in [a for a, _ in admin["actions"]] and "resize" in [f for f, _ in admin["forms"]]
     free = row({**server, "locked": False}, {})
     assert [a for a, _ in free["actions"]][-2:] == ["lock", "delete"] and not free["held"]
+
+
+def test_the_launch_form_puts_instance_snapshots_apart_from_images():
+    found = launch_images([{"id": "1", "name": "web-snap", "image_type": "snapshot"}, {"id": "2", "name": "fedora"},
+                           {"id": "3", "name": "cirros", "image_type": ""}, {"id": "4", "name": "nightly",
+                                                                              "image_type": "backup"}])
+    assert [(i["source_kind"], i["name"]) for i in found] == [
+        ("Images", "cirros"), ("Images", "fedora"), ("Instance backups", "nightly"), ("Instance snapshots", "web-snap")]

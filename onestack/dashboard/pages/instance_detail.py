@@ -22,8 +22,9 @@ def addresses(server: dict) -> list[dict]:
 
 
 def action_log(actions: list[dict]) -> list[dict]:
-    """Nova's instance actions, newest first (Nova lists them so, but its order is not promised)."""
-    return sorted(actions, key=lambda a: (a.get("start_time") or "", a.get("request_id") or ""), reverse=True)
+    """Nova's instance actions, newest first.  Nova lists them so, newest first; the sort (stable, by start
+    time alone) only mends another cloud's order and keeps Nova's for actions started in the same second."""
+    return sorted(actions, key=lambda a: a.get("start_time") or "", reverse=True)
 
 
 def flavor_text(flavor: dict) -> str:

@@ -365,7 +365,7 @@ async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
     flavor_rows = [{**f, "fits": room.fits(f)}
                    for f in sorted(flavors["flavors"], key=lambda f: (f["vcpus"], f["ram"], f["name"]))]
     return {
-        "images": sorted(images["images"], key=lambda i: i.get("name") or ""), "flavors": flavor_rows,
+        "images": launch_images(images["images"]), "flavors": flavor_rows,
         "networks": [n for n in networks["networks"] if not n.get("router:external")],
         "groups": groups["security_groups"], "keypairs": [k["keypair"] for k in keypairs["keypairs"]],
         "volumes": volumes, "snapshots": snapshots, "has_volumes": cloud.has("block-storage"),
@@ -373,6 +373,14 @@ async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
         "ports": [{"id": p["id"], "label": port_label(p, {n["id"]: n.get("name") or n["id"] for n in networks["networks"]})}
                   for p in ports],
     }
+
+
+def launch_images(images: list[dict]) -> list[dict]:
+    """The images to boot from, by name, with what they are: Nova's instance snapshots (``image_type``
+    ``snapshot``; ``backup`` for its scheduled backups) apart from the images, as Horizon's boot sources."""
+    kinds = {"snapshot": "Instance snapshots", "backup": "Instance backups"}
+    return sorted(({**i, "source_kind": kinds.get(i.get("image_type") or "", "Images")} for i in images),
+                  key=lambda i: (i["source_kind"] != "Images", i["source_kind"], i.get("name") or ""))
 
 
 async def _boot_volumes(cloud: Cloud) -> tuple[list[dict], list[dict]]:
