@@ -120,6 +120,7 @@ def seed(cloud: Cloud, servers: int) -> None:
         if ports["ports"]:
             neutron.put(f"/floatingips/{fip['floatingip']['id']}",
                         json={"floatingip": {"port_id": ports["ports"][0]["id"]}})
+            PROJECT_PANELS.append(f"/instances/{ports['ports'][0]['device_id']}")  # its own page, with both addresses
 
 
 def _wait(check, what: str) -> None:
@@ -178,6 +179,7 @@ def shoot(cloud: Cloud, out: Path | None) -> list[tuple[str, float, float]]:
                 if out is not None:
                     stem = ("stack" if path.startswith("/stacks/greeter/") else "volume" if path.startswith("/volumes/")
                             else "router" if path.startswith("/routers/") else
+                            "instance" if path.startswith("/instances/") and path != "/instances/launch" else
                             path.strip("/").replace("/", "-").replace(".", "-") or "overview")
                     page.screenshot(path=str(out / f"{stem}.png"), full_page=False)
             page.close()

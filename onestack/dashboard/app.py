@@ -20,6 +20,7 @@ from onestack.dashboard.pages import (
     consoles,
     floating_ips,
     images,
+    instance_detail,
     instances,
     keypairs,
     network,
@@ -42,7 +43,7 @@ async def _not_found(request: Request, exc: HTTPException) -> Response:
 
 
 def build(config: DashboardConfig):
-    routes = [*auth.routes(), *overview.routes(), *instances.routes(), *images.routes(), *keypairs.routes(),
+    routes = [*auth.routes(), *overview.routes(), *instances.routes(), *instance_detail.routes(), *images.routes(), *keypairs.routes(),
               *network.routes(), *floating_ips.routes(), *security_groups.routes(), *topology.routes(),
               *volumes.routes(), *objects.routes(), *stacks.routes(),
               *api_access.routes(), *consoles.routes(),

@@ -116,3 +116,24 @@ def test_sign_out_revokes_the_token_and_the_old_cookie_no_longer_works(cloud, da
     assert stale.locator("header .who").count() == 0
     context.close()
     page.context.close()
+
+
+def test_every_form_on_every_panel_carries_the_sessions_csrf_token(cloud, dashboard):
+    """Walked as the admin, who sees every panel of the side menu: each post form carries the token."""
+    page = dashboard.sign_in("admin")
+    panels = sorted({href for href in page.locator("nav.side a").evaluate_all("links => links.map(a => a.pathname)")})
+    assert "/dashboard/instances" in panels and "/dashboard/admin/quotas" in panels
+    tokens, forms = set(), 0
+    for path in panels:
+        response = page.goto(path)
+        assert response.status == 200, (path, response.status)
+        posted = page.locator("form[method=post i]")
+        for index in range(posted.count()):
+            field = posted.nth(index).locator("input[name=csrf_token]")
+            assert field.count() == 1, (path, posted.nth(index).get_attribute("action"))
+            tokens.add(field.get_attribute("value"))
+        forms += posted.count()
+    assert forms > len(panels)  # the walk saw forms, and every one carried the same, non-empty token
+    (token,) = tokens
+    assert len(token) >= 32
+    page.context.close()

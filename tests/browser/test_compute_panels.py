@@ -276,6 +276,12 @@ def test_snapshot_resize_shelve_and_rebuild_from_the_row(cloud, dashboard, demo_
         # ACTIVE shows while the snapshot still uploads; Nova refuses a resize until its task is done
         wait(lambda: ok(nova.get(f"/servers/{server['id']}"))["server"]["OS-EXT-STS:task_state"] is None,
              60, "the snapshot's task to finish")
+    # the launch form offers it as an instance snapshot, apart from the images
+    page.goto("/dashboard/instances/launch")
+    offered = page.locator("#launch select[name=image] optgroup[label='Instance snapshots'] option", has_text=snapshot)
+    assert offered.count() == 1
+    assert page.locator("#launch select[name=image] optgroup[label='Images'] option", has_text=snapshot).count() == 0
+    page.goto("/dashboard/instances")
 
     status("ACTIVE")
     menu("resize")
@@ -445,4 +451,278 @@ def test_launch_on_a_port_with_a_key_pair_made_in_place_then_attach_and_detach_i
         assert page.locator(f"#attach-port option[value='{port['id']}']").count() == 1
         ok(nova.delete(f"/servers/{server_id}"), 204)
         ok(nova.delete(f"/os-keypairs/{key_name}"), 204)
+    page.context.close()
+
+
+def test_row_actions_stop_reboot_pause_suspend_lock_and_revert_a_resize(cloud, dashboard, demo_token, tiny_image):
+    """Every lifecycle action of an instance's row menu, each seen in the live row, then in Nova's own record."""
+    server = boot(cloud, demo_token, tiny_image, name("life"))
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/instances")
+    row = page.locator(f"tr[data-id='{server['id']}']")
+
+    def status(value: str):
+        row.locator(f"[data-field=status]:text-is('{value}')").wait_for(timeout=LIVE_TIMEOUT_MS)
+
+    def menu(action: str, message: str | None = None):
+        row.locator("summary:has-text('More')").click()
+        row.locator(f"[data-action={action}]").click()
+        if message:
+            said(page, message)
+
+    status("ACTIVE")
+    for action, label, then in (("stop", "Stop", "SHUTOFF"), ("start", "Start", "ACTIVE"),
+                                ("reboot", "Reboot", "ACTIVE"), ("hard-reboot", "Hard reboot", "ACTIVE"),
+                                ("pause", "Pause", "PAUSED"), ("unpause", "Unpause", "ACTIVE"),
+                                ("suspend", "Suspend", "SUSPENDED"), ("resume", "Resume", "ACTIVE")):
+        menu(action, f"{label}: requested.")
+        status(then)
+        assert row.locator("[data-field=task]").inner_text() in ("None", "")  # settled, not mid-action
+    assert row.locator("[data-field=power]").inner_text() == "Running"
+
+    # locked: the row says so and its menu offers only what Nova still allows the owner who locked it;
+    # a stop posted anyway gets Nova's refusal
+    menu("lock", "Lock: requested.")
+    row.locator("td.name [title=locked]").wait_for(timeout=LIVE_TIMEOUT_MS)
+    row.locator("summary:has-text('More')").click()
+    offered = row.locator(".menu-items [data-action]")
+    assert offered.evaluate_all("items => items.map(i => i.dataset.action)") == ["unlock", "floating-ip"]
+    row.locator("summary:has-text('More')").click()
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    refused = page.request.post(f"/dashboard/instances/{server['id']}/stop", form={"csrf_token": token})
+    assert f"Instance {server['id']} is locked" in refused.text()
+    status("ACTIVE")
+    menu("unlock", "Unlock: requested.")
+    row.locator("td.name [title=locked]").wait_for(state="detached", timeout=LIVE_TIMEOUT_MS)
+
+    # a resize reverted from the row goes back to the flavor it had
+    before = row.locator("td").nth(3).inner_text()
+    menu("resize")
+    page.select_option("#instance-form select[name=flavor]", "84")  # the seeded m1.micro, from m1.nano
+    page.click("#instance-form button.primary")
+    said(page, "Resizing")
+    status("VERIFY_RESIZE")
+    menu("revert-resize", "Revert resize: requested.")
+    status("ACTIVE")
+    assert row.locator("td").nth(3).inner_text() == before == "m1.nano"
+
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        nova.headers["OpenStack-API-Version"] = "compute 2.79"
+        shown = ok(nova.get(f"/servers/{server['id']}"))["server"]
+        assert (shown["status"], shown["locked"], shown["flavor"]["original_name"]) == ("ACTIVE", False, "m1.nano")
+        done = [a["action"] for a in ok(nova.get(f"/servers/{server['id']}/os-instance-actions"))["instanceActions"]]
+        for action in ("stop", "start", "reboot", "pause", "unpause", "suspend", "resume", "lock", "unlock",
+                       "resize", "revertResize"):
+            assert action in done, (action, done)
+        ok(nova.delete(f"/servers/{server['id']}"), 204)
+    page.context.close()
+
+
+def _usage(page, label: str) -> str:
+    return page.locator(".usage-label", has_text=label).locator("span").inner_text()
+
+
+def test_quota_on_the_overview_and_a_launch_of_two_that_greys_what_no_longer_fits(cloud, admin, dashboard,
+                                                                                   tiny_image):
+    """A project of its own (so no other test's instances count): 2 instances and 3 vCPUs allowed."""
+    project, user, token = member_of_new_project(cloud, admin)
+    with api(cloud, cloud.token(), "compute/v2.1") as nova:
+        ok(nova.put(f"/os-quota-sets/{project['id']}", json={"quota_set": {"instances": 2, "cores": 3}}))
+    page = dashboard.sign_in(user["name"], "secret-pass-1")
+    assert page.locator("select[name=project_id] option:checked").inner_text() == project["name"]
+    assert (_usage(page, "Instances"), _usage(page, "vCPUs")) == ("0 of 2", "0 of 3")
+
+    page.goto(f"/dashboard/instances/launch?image={tiny_image}")
+    flavors = page.locator("#launch select[name=flavor]")
+    medium, nano = flavors.locator("option[value='3']"), flavors.locator(f"option[value='{SEEDED_FLAVOR}']")
+    assert medium.get_attribute("disabled") is None  # one m1.medium takes 2 of the 3 vCPUs
+    page.fill("#launch input[name=count]", "2")  # two take 4: greyed, while two m1.nano still fit
+    assert medium.get_attribute("disabled") is not None and medium.inner_text().endswith("(over quota)")
+    assert nano.get_attribute("disabled") is None
+    page.fill("#launch input[name=count]", "3")  # one instance too many: nothing fits
+    assert flavors.locator("option:not([disabled])").count() == 0
+    page.fill("#launch input[name=count]", "2")
+
+    # two at once, on a config drive, with a key pair imported in place
+    server_name, key_name = name("pair"), name("imported")
+    page.fill("#launch input[name=name]", server_name)
+    page.select_option("#launch select[name=network]", "")
+    page.select_option("#launch select[name=flavor]", SEEDED_FLAVOR)
+    page.check("#launch input[name=config_drive]")
+    page.click("#new-keypair summary")
+    page.fill("#launch input[name=new_key_name]", key_name)
+    page.fill("#launch textarea[name=new_public_key]", _public_key())
+    page.click("#launch button:has-text('Launch')")
+    page.wait_for_selector(f"text=Launching {server_name}.")
+    assert f"Key pair {key_name} imported." in page.inner_text("main")
+    for member in (f"{server_name}-1", f"{server_name}-2"):
+        _row(page, member).locator("[data-field=status]:has-text('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    with api(cloud, token, "compute/v2.1") as nova:
+        servers = ok(nova.get("/servers/detail"))["servers"]
+        assert sorted(s["name"] for s in servers) == [f"{server_name}-1", f"{server_name}-2"]
+        assert {(s["key_name"], s["config_drive"], s["flavor"]["id"]) for s in servers} == {
+            (key_name, "True", SEEDED_FLAVOR)}
+
+        # the overview counts them, and the launch form now offers nothing
+        page.goto("/dashboard/")
+        assert (_usage(page, "Instances"), _usage(page, "vCPUs")) == ("2 of 2", "2 of 3")
+        assert page.locator("svg.bar[aria-label='Instances 100% used'] rect.fill.full").count() == 1
+        page.goto("/dashboard/instances/launch")
+        assert page.locator("#launch select[name=flavor] option:not([disabled])").count() == 0
+        for server in servers:
+            ok(nova.delete(f"/servers/{server['id']}"), 204)
+    page.context.close()
+
+
+def test_a_protected_image_cannot_be_deleted_until_unprotected(cloud, dashboard, demo_token):
+    with api(cloud, demo_token, "image/v2") as glance:
+        image = ok(glance.post("/images", json={"name": name("keep"), "disk_format": "raw",
+                                                "container_format": "bare"}), 201)
+    page = dashboard.sign_in("demo")
+    page.goto(f"/dashboard/images/{image['id']}")
+    page.check("#edit-image input[name=protected]")
+    page.click("#edit-image button:has-text('Save')")
+    said(page, "Image saved.")
+    page.goto("/dashboard/images")
+    row = page.locator(f"tr[data-id='{image['id']}']")
+    assert row.locator("td").nth(5).inner_text() == "Yes"
+    assert row.locator("button:has-text('Delete')").count() == 0  # not offered
+    # and a delete posted anyway gets Glance's refusal on the page; the image stays
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    refused = page.request.post(f"/dashboard/images/{image['id']}/delete", form={"csrf_token": token})
+    assert f"Image {image['id']} is protected" in refused.text()  # the page it leads to says why
+    with api(cloud, demo_token, "image/v2") as glance:
+        assert ok(glance.get(f"/images/{image['id']}"))["protected"] is True
+
+    page.goto(f"/dashboard/images/{image['id']}")
+    page.uncheck("#edit-image input[name=protected]")
+    page.click("#edit-image button:has-text('Save')")
+    said(page, "Image saved.")
+    page.goto("/dashboard/images")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.locator("button:has-text('Delete')").click()
+    said(page, "Image deleted.")
+    assert row.count() == 0
+    with api(cloud, demo_token, "image/v2") as glance:
+        assert glance.get(f"/images/{image['id']}").status_code == 404
+    page.context.close()
+
+
+def test_an_instances_own_page_from_its_row_and_the_topology_live_with_its_action_log(
+        cloud, dashboard, demo_token, demo_network, tiny_image):
+    server_name = name("detail")
+    server = boot(cloud, demo_token, tiny_image, server_name, [{"uuid": demo_network["id"]}])
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        ok(nova.post(f"/servers/{server['id']}/metadata", json={"metadata": {"note": "<b>bold</b>"}}))
+    with api(cloud, demo_token, "image/v2") as glance:
+        image_name = ok(glance.get(f"/images/{tiny_image}"))["name"]
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/instances")
+    row = page.locator(f"tr[data-id='{server['id']}']")
+    row.locator("[data-field=status]:text-is('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    row.locator("td.name a").click()
+    page.wait_for_selector(f"h1:has-text('{server_name}')")
+    assert page.url.endswith(f"/dashboard/instances/{server['id']}")
+    facts = page.locator("#instance-facts")
+    assert facts.locator("[data-field=flavor]").inner_text() == "m1.nano — 1 vCPU, 128 MB RAM, 1 GB disk"
+    assert facts.locator("[data-field=image]").inner_text() == image_name
+    assert facts.locator("[data-field=power]").inner_text() == "Running"
+    (address,) = page.locator("#instance-addresses td.addr").all_inner_texts()
+    assert address.startswith("10.42.0.") and page.inner_text("#instance-addresses td.type") == "fixed"
+    assert page.inner_text("#instance-metadata td.value") == "<b>bold</b>"  # text, not markup
+    assert page.locator("#instance-metadata b").count() == 0
+    assert page.locator("#instance-action-log td.action").all_inner_texts() == ["create"]
+
+    # an action from the page's toolbar keeps the page; the status and the action log follow without a reload
+    page.click("#instance-actions-bar button[data-action=stop]")
+    said(page, "Stop: requested.")
+    assert page.url.endswith(f"/dashboard/instances/{server['id']}")
+    page.evaluate("window.stayedOnPage = true")
+    page.locator("#instance-actions-bar [data-field=status]:text-is('SHUTOFF')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        ok(nova.post(f"/servers/{server['id']}/action", json={"os-start": None}), 202)
+    page.locator("#instance-actions-bar [data-field=status]:text-is('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    page.locator("#instance-action-log td.action:text-is('start')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    assert page.locator("#instance-action-log td.action").all_inner_texts() == ["start", "stop", "create"]
+    assert page.evaluate("window.stayedOnPage") is True
+
+    # the topology picture's box for it leads here too
+    page.goto("/dashboard/topology")
+    page.locator(f"#topology a.device[data-id='{server['id']}']").click()
+    page.wait_for_selector(f"h1:has-text('{server_name}')")
+    assert page.url.endswith(f"/dashboard/instances/{server['id']}")
+
+    # deleted from its page, back to the list
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#instance-actions-bar button[data-action=delete]")
+    said(page, "Deleting the instance.")
+    assert page.url.endswith("/dashboard/instances")
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        wait(lambda: nova.get(f"/servers/{server['id']}").status_code == 404, 30, "the instance to go")
+    page.goto(f"/dashboard/instances/{server['id']}")
+    assert "could not be found" in page.inner_text(".flash.error")  # Nova's answer, on the error page
+    page.context.close()
+
+
+def test_an_image_shared_with_a_project_is_accepted_or_rejected_there(cloud, admin, dashboard, demo_token):
+    other_project, other_user, other_token = member_of_new_project(cloud, admin)
+    with api(cloud, demo_token, "image/v2") as glance:
+        image = ok(glance.post("/images", json={"name": name("offered"), "disk_format": "raw",
+                                                "container_format": "bare", "visibility": "shared"}), 201)
+        ok(glance.put(f"/images/{image['id']}/file", content=IMAGE_BYTES,
+                      headers={"Content-Type": "application/octet-stream"}), 204)
+        ok(glance.post(f"/images/{image['id']}/members", json={"member": other_project["id"]}))
+    page = dashboard.sign_in(other_user["name"], "secret-pass-1")
+    page.goto("/dashboard/images")
+    offer = page.locator(f"#image-offers tr[data-id='{image['id']}']")
+    assert offer.locator("[data-field=member-status]").inner_text() == "pending"
+    assert page.locator(f"#images tr[data-id='{image['id']}']").count() == 0  # not the project's until accepted
+
+    offer.locator("button[data-action=rejected]").click()
+    said(page, "Image rejected.")
+    assert offer.locator("[data-field=member-status]").inner_text() == "rejected"
+    assert offer.locator("button[data-action=rejected]").count() == 0  # a change of mind is still offered
+    offer.locator("button[data-action=accepted]").click()
+    said(page, "Image accepted")
+    assert offer.count() == 0
+    listed = page.locator(f"#images tr[data-id='{image['id']}']")
+    listed.locator("a:has-text('Launch')").wait_for()
+    with api(cloud, other_token, "image/v2") as theirs:
+        assert ok(theirs.get(f"/images/{image['id']}/members/{other_project['id']}"))["status"] == "accepted"
+    # an answer that is neither is refused by the dashboard before Glance is asked
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    answered = page.request.post(f"/dashboard/images/{image['id']}/answer", form={"csrf_token": token,
+                                                                                  "status": "bogus"})
+    assert "Accept or reject" in answered.text()
+    with api(cloud, demo_token, "image/v2") as glance:
+        ok(glance.delete(f"/images/{image['id']}"), 204)
+    page.context.close()
+
+
+def test_launch_on_two_networks_at_once(cloud, dashboard, demo_token, demo_network, tiny_image):
+    with api(cloud, demo_token, "network/v2.0") as neutron:
+        second = ok(neutron.post("/networks", json={"network": {"name": name("second")}}), 201)["network"]
+        ok(neutron.post("/subnets", json={"subnet": {"network_id": second["id"], "ip_version": 4,
+                                                     "cidr": "10.43.0.0/24"}}), 201)
+    page = dashboard.sign_in("demo")
+    page.goto(f"/dashboard/instances/launch?image={tiny_image}&network={second['id']}")
+    networks = page.locator("#launch select[name=network]")
+    assert networks.evaluate("select => [...select.selectedOptions].map(o => o.value)") == [second["id"]]
+    server_name = name("twonics")
+    page.fill("#launch input[name=name]", server_name)
+    page.select_option("#launch select[name=network]", [demo_network["id"], second["id"]])
+    page.select_option("#launch select[name=flavor]", SEEDED_FLAVOR)
+    page.click("#launch button:has-text('Launch')")
+    page.wait_for_selector(f"text=Launching {server_name}.")
+    row = _row(page, server_name)
+    row.locator("[data-field=status]:has-text('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    assert "10.42.0." in row.inner_text() and "10.43.0." in row.inner_text()
+    with api(cloud, demo_token, "compute/v2.1") as nova:
+        server_id = row.get_attribute("data-id")
+        attached = ok(nova.get(f"/servers/{server_id}/os-interface"))["interfaceAttachments"]
+        assert sorted(a["net_id"] for a in attached) == sorted([demo_network["id"], second["id"]])
+        ok(nova.delete(f"/servers/{server_id}"), 204)
+        wait(lambda: nova.get(f"/servers/{server_id}").status_code == 404, 30, "the instance to go")
+    with api(cloud, demo_token, "network/v2.0") as neutron:
+        ok(neutron.delete(f"/networks/{second['id']}"), 204)
     page.context.close()

@@ -66,9 +66,17 @@ def test_build_a_network_and_router_from_the_topology_and_watch_an_instance_join
         timeout=LIVE_TIMEOUT_MS)
     assert page.evaluate("window.stayedOnPage") is True
 
-    # click-through from the picture to the network
+    # click-through from the picture to the network, the router and the instance
     page.locator(f"#topology a.net[data-id='{net_id}']").click()
     page.wait_for_selector(f"h1:has-text('{net_name}')")
+    page.goto("/dashboard/topology")
+    page.locator("#topology a.device[data-kind=router]", has_text=router_name).click()
+    page.wait_for_selector(f"h1:has-text('{router_name}')")
+    assert "10.77.0.1" in page.inner_text("#interfaces")
+    page.goto("/dashboard/topology")
+    page.locator(f"#topology a.device[data-kind=instance][data-id='{server['id']}']").click()
+    page.wait_for_selector(f"h1:has-text('{vm_name}')")
+    assert page.inner_text("#instance-addresses td.addr").startswith("10.77.0.")
 
     # a floating IP from the external network, associated with the instance
     page.goto("/dashboard/floating-ips")

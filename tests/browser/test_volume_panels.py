@@ -333,3 +333,42 @@ def test_admin_volume_types_and_qos_then_a_volume_page_and_retype(cloud, dashboa
     page.locator("#qos tr", has_text=qos).locator("button:has-text('Delete')").click()
     page.wait_for_selector("text=QoS spec deleted.")
     page.context.close()
+
+
+def test_launch_from_a_volume_snapshot_onto_a_new_volume(cloud, dashboard, demo_token, tiny_image):
+    with api(cloud, demo_token, "volume/v3") as cinder:
+        source = ok(cinder.post("/volumes", json={"volume": {"size": 1, "name": name("source"),
+                                                             "imageRef": tiny_image}}), 202)["volume"]
+        wait(lambda: ok(cinder.get(f"/volumes/{source['id']}"))["volume"]["status"] == "available", 30, "the volume")
+        snapshot = ok(cinder.post("/snapshots", json={"snapshot": {"volume_id": source["id"],
+                                                                   "name": name("golden")}}), 202)["snapshot"]
+        wait(lambda: ok(cinder.get(f"/snapshots/{snapshot['id']}"))["snapshot"]["status"] == "available", 30,
+             "the snapshot")
+    page = dashboard.sign_in("demo")
+    page.goto("/dashboard/instances/launch")
+    choice = page.locator("#launch select[name=boot_volume] optgroup[label^='Volume snapshot'] option",
+                          has_text=snapshot["name"])
+    assert choice.get_attribute("value") == f"snapshot:{snapshot['id']}"
+    server_name = name("fromsnap")
+    page.fill("#launch input[name=name]", server_name)
+    page.select_option("#launch select[name=boot_volume]", f"snapshot:{snapshot['id']}")
+    page.check("#launch input[name=delete_on_termination]")
+    page.select_option("#launch select[name=network]", "")
+    page.select_option("#launch select[name=flavor]", SEEDED_FLAVOR)
+    page.click("#launch button:has-text('Launch')")
+    page.wait_for_selector(f"text=Launching {server_name}.")
+    row = _row(page, server_name)
+    row.locator("[data-field=status]:has-text('ACTIVE')").wait_for(timeout=LIVE_TIMEOUT_MS)
+    assert row.locator("td").nth(1).inner_text() == "(volume)"
+    server_id = row.get_attribute("data-id")
+    with api(cloud, demo_token, "compute/v2.1") as nova, api(cloud, demo_token, "volume/v3") as cinder:
+        (attached,) = ok(nova.get(f"/servers/{server_id}/os-volume_attachments"))["volumeAttachments"]
+        made = ok(cinder.get(f"/volumes/{attached['volumeId']}"))["volume"]
+        assert made["id"] != source["id"] and made["snapshot_id"] == snapshot["id"]
+        ok(nova.delete(f"/servers/{server_id}"), 204)
+        # the new volume goes with the instance (delete on termination)
+        wait(lambda: cinder.get(f"/volumes/{made['id']}").status_code == 404, 30, "the boot volume to go")
+        ok(cinder.delete(f"/snapshots/{snapshot['id']}"), 202)
+        wait(lambda: cinder.get(f"/snapshots/{snapshot['id']}").status_code == 404, 30, "the snapshot to go")
+        ok(cinder.delete(f"/volumes/{source['id']}"), 202)
+    page.context.close()

@@ -144,6 +144,9 @@ def test_the_dashboard_signs_in_through_the_clouds_https(cloud):
         signed = browser.post("/login", data={"username": "demo", "password": cloud.password("onestack"),
                                               "csrf_token": csrf, "domain": "Default"})
         assert signed.status_code == 303, signed.text
+        # over TLS the session cookie is Secure, as well as HttpOnly and SameSite
+        (session,) = [c for c in signed.headers.get_list("set-cookie") if c.startswith("onestack_dashboard=")]
+        assert {"secure", "httponly", "samesite=lax"} <= {part.strip().lower() for part in session.split(";")}
         assert browser.get("/").status_code == 200
     # The dashboard's own connection to the API stays open, idle: `down` still ends the server gracefully,
     # not by the SIGKILL it sends one that has not stopped in 15 s.

@@ -14,7 +14,8 @@ from starlette.requests import Request
 from onestack.dashboard.client import ApiError
 from onestack.dashboard.pages.admin import _assignment_row, _grant_path
 from onestack.dashboard.pages.consoles import for_browser
-from onestack.dashboard.pages.instances import Room, quota_room, resize_refusal
+from onestack.dashboard.pages.instance_detail import action_log, addresses, flavor_text
+from onestack.dashboard.pages.instances import Room, launch_images, quota_room, resize_refusal, row
 from onestack.dashboard.pages.security_groups import rule_body
 from onestack.dashboard.pages.topology import layout
 from onestack.dashboard.sessions import SessionStore
@@ -94,7 +95,7 @@ def test_topology_puts_external_networks_first_and_joins_devices_to_their_networ
     devices = {d.id: d for d in picture["devices"]}
     assert devices["r1"].networks == ["n-private", "n-public"] and len(devices["r1"].dots) == 2
     assert devices["s1"].networks == ["n-private"] and devices["s2"].networks == []
-    assert devices["s1"].href == "/dashboard/instances/s1/console"
+    assert devices["s1"].href == "/dashboard/instances/s1"  # its own page
     assert [d.id for d in picture["devices"]] == ["r1", "s1", "s2"]  # routers first, each on its own row
     assert len({d.y for d in picture["devices"]}) == 3
 
@@ -249,3 +250,57 @@ def test_the_resize_form_disables_what_nova_would_refuse():
     assert room == Room(19, 1000)
     grown = {"name": "grown", "disk": 40, "vcpus": 1, "ram": 3000}
     assert [resize_refusal(image_backed, f, room) for f in (grown, offered[-1])] == [None, "over quota"]
+
+
+def test_the_launch_form_counts_instances_cores_and_ram_for_the_whole_count():
+    room = quota_room({"limits": {"absolute": {"maxTotalCores": 4, "totalCoresUsed": 1, "maxTotalRAMSize": -1,
+                                               "totalRAMUsed": 512, "maxTotalInstances": 3, "totalInstancesUsed": 1}}})
+    assert room == Room(3, None, 2)
+    one_cpu, two_cpus = {"vcpus": 1, "ram": 4096}, {"vcpus": 2, "ram": 64}
+    assert [room.fits(one_cpu, n) for n in (1, 2, 3)] == [True, True, False]  # the third is one instance too many
+    assert [room.fits(two_cpus, n) for n in (1, 2)] == [True, False]  # 4 vCPUs, 3 left
+    full = Room(10, 10_000, 0)
+    assert not full.fits({"vcpus": 1, "ram": 1}) and full.holds(1, 1)  # a resize adds no instance
+    assert json.loads(room.as_json()) == {"cores": 3, "ram": None, "instances": 2}  # what the form's script reads
+
+
+def test_an_instance_page_lists_every_address_and_the_newest_action_first():
+    server = {"addresses": {"b-net": [{"addr": "10.0.0.5", "version": 4, "OS-EXT-IPS:type": "fixed",
+                                       "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:01"},
+                                      {"addr": "172.24.4.9", "version": 4, "OS-EXT-IPS:type": "floating",
+                                       "OS-EXT-IPS-MAC:mac_addr": "fa:16:3e:00:00:01"}],
+                          "a-net": [{"addr": "fd00::5", "version": 6}]}}
+    assert [(a["network"], a["addr"], a["type"]) for a in addresses(server)] == [
+        ("a-net", "fd00::5", ""), ("b-net", "10.0.0.5", "fixed"), ("b-net", "172.24.4.9", "floating")]
+    assert addresses({"addresses": {}}) == [] and addresses({}) == []
+    # listed as Nova lists them, newest first: two in the same second keep that order
+    log = action_log([{"action": "start", "start_time": "2026-01-01T10:05:00.000000", "request_id": "req-9"},
+                      {"action": "stop", "start_time": "2026-01-01T10:05:00.000000", "request_id": "req-2"},
+                      {"action": "create", "start_time": "2026-01-01T10:00:00.000000", "request_id": "req-1"}])
+    assert [a["action"] for a in log] == ["start", "stop", "create"]
+    assert [a["action"] for a in action_log(log[::-1])] == ["stop", "start", "create"]  # only the times count
+    assert flavor_text({"original_name": "m1.nano", "vcpus": 1, "ram": 128, "disk": 1}) == \
+        "m1.nano — 1 vCPU, 128 MB RAM, 1 GB disk"
+    assert flavor_text({"original_name": "e", "vcpus": 2, "ram": 64, "disk": 0, "ephemeral": 5}).endswith(
+        "0 GB disk + 5 GB ephemeral")
+
+
+def test_a_locked_instance_offers_its_owner_only_unlock_and_an_admin_everything():
+    server = {"id": "s", "status": "ACTIVE", "locked": True, "flavor": {"original_name": "m1.nano"},
+              "os-extended-volumes:volumes_attached": [{"id": "v"}]}
+    held = row(server, {})
+    assert held["held"] and [a for a, _ in held["actions"]] == ["unlock"]
+    assert [f for f, _ in held["forms"]] == ["floating-ip"]
+    admin = row(server, {}, overrides_lock=True)
+    assert not admin["held"] and [a for a, _ in admin["actions"]][-2:] == ["unlock", "delete"]
+    assert "stop" in [a for a, _ in admin["actions"]] and "resize" in [f for f, _ in admin["forms"]]
+    free = row({**server, "locked": False}, {})
+    assert [a for a, _ in free["actions"]][-2:] == ["lock", "delete"] and not free["held"]
+
+
+def test_the_launch_form_puts_instance_snapshots_apart_from_images():
+    found = launch_images([{"id": "1", "name": "web-snap", "image_type": "snapshot"}, {"id": "2", "name": "fedora"},
+                           {"id": "3", "name": "cirros", "image_type": ""}, {"id": "4", "name": "nightly",
+                                                                              "image_type": "backup"}])
+    assert [(i["source_kind"], i["name"]) for i in found] == [
+        ("Images", "cirros"), ("Images", "fedora"), ("Instance backups", "nightly"), ("Instance snapshots", "web-snap")]

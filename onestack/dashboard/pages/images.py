@@ -1,9 +1,10 @@
 """Images: the project's images with live status, create from a URL (Glance's interoperable import,
 ``web-download``, fetched on the cloud's side: queued, importing, then active) or from a file the browser
-uploads (with a progress bar), delete."""
+uploads (with a progress bar), delete; images other projects shared with this one, to accept or reject."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from starlette.responses import Response
@@ -44,10 +45,32 @@ async def _listing(page: Page) -> dict:
             "next_marker": images[-1]["id"] if body.get("next") and images else ""}
 
 
+async def _offers(page: Page) -> list[dict]:
+    """Images other projects shared with this one that it has not accepted (pending, or rejected and still
+    open to a change of mind): Glance lists a shared image with the project's own only once it is accepted."""
+    found = await asyncio.gather(*(page.cloud.get("image", "/images", visibility="shared", member_status=status,
+                                                  limit=PAGE_SIZE) for status in ("pending", "rejected")))
+    return [{**_row(i, page.project_id), "owner": i.get("owner") or "", "member_status": status}
+            for status, listing in zip(("pending", "rejected"), found, strict=True)
+            for i in listing["images"] if i.get("owner") != page.project_id]
+
+
 @panel()
 async def images(page: Page) -> Response:
+    listing, offers = await asyncio.gather(_listing(page), _offers(page))
     return page.render("images.html", title="Images", disk_formats=DISK_FORMATS, container_formats=CONTAINER_FORMATS,
-                       **await _listing(page))
+                       offers=offers, **listing)
+
+
+@panel(back="/images")
+async def answer_offer(page: Page) -> Response:
+    """Accept (the image is then listed and can be launched) or reject an image shared with the project."""
+    image_id, status = page.request.path_params["id"], page.form.get("status")
+    if status not in ("accepted", "rejected"):
+        raise ApiError(400, "Accept or reject the image.")
+    await page.cloud.put("image", f"/images/{image_id}/members/{page.project_id}", {"status": status})
+    return page.done("Image accepted: it is listed with the project's images." if status == "accepted"
+                     else "Image rejected.", "/images")
 
 
 @panel()
@@ -171,4 +194,5 @@ def routes() -> list[Route]:
             Route("/images/{id}", image, methods=["GET"]), Route("/images/{id}", edit_image, methods=["POST"]),
             Route("/images/{id}/members", add_member, methods=["POST"]),
             Route("/images/{id}/members/remove", remove_member, methods=["POST"]),
+            Route("/images/{id}/answer", answer_offer, methods=["POST"]),
             Route("/images/{id}/delete", delete_image, methods=["POST"])]

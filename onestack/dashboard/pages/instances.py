@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from typing import NamedTuple
 
 from starlette.responses import Response
@@ -70,12 +71,21 @@ def _addresses(server: dict) -> list[str]:
     return [f"{net}: {', '.join(a['addr'] for a in addrs)}" for net, addrs in (server.get("addresses") or {}).items()]
 
 
-def row(server: dict, image_names: dict[str, str]) -> dict:
+# What a locked instance still offers to someone who may not override the lock (Nova refuses them every
+# task, attaching and deleting included): unlocking, and floating IPs (Neutron's, not the instance's).
+LOCKED_FORMS = ("floating-ip",)
+
+
+def row(server: dict, image_names: dict[str, str], overrides_lock: bool = False) -> dict:
+    """A table row of ``server``; ``overrides_lock``: the viewer is an admin, whom Nova's lock does not stop."""
     image = server.get("image") or {}
     status = server.get("status", "")
-    actions = [*BY_STATUS.get(status, [])]
+    held = bool(server.get("locked")) and not overrides_lock
+    actions = [] if held else [*BY_STATUS.get(status, [])]
     actions.append("unlock" if server.get("locked") else "lock")
-    actions.append("delete")
+    if not held:
+        actions.append("delete")
+    forms = [f for f in FORMS_BY_STATUS.get(status, []) if not held or f in LOCKED_FORMS]
     return {
         "id": server["id"], "name": server.get("name", ""), "status": status, "status_class": status_class(status),
         "task": server.get("OS-EXT-STS:task_state") or "", "project_id": server.get("tenant_id", ""),
@@ -85,7 +95,7 @@ def row(server: dict, image_names: dict[str, str]) -> dict:
         "fault": (server.get("fault") or {}).get("message", ""), "locked": bool(server.get("locked")),
         "actions": [(a, ACTIONS[a][0]) for a in actions],
         "volumes": [v["id"] for v in server.get("os-extended-volumes:volumes_attached") or []],
-        "forms": [(f, FORM_LABELS[f]) for f in FORMS_BY_STATUS.get(status, [])],
+        "forms": [(f, FORM_LABELS[f]) for f in forms], "held": held,
     }
 
 
@@ -106,7 +116,7 @@ async def servers_page(page: Page, *, all_projects: bool = False) -> dict:
         image_names(page.cloud))
     servers = listing["servers"]
     more = any(link.get("rel") == "next" for link in listing.get("servers_links", []))
-    return {"rows": [row(s, names) for s in servers], "next_marker": servers[-1]["id"] if more and servers else "",
+    return {"rows": [row(s, names, page.session.is_admin) for s in servers], "next_marker": servers[-1]["id"] if more and servers else "",
             "marker": marker or "", "all_projects": all_projects}
 
 
@@ -188,15 +198,30 @@ class Room(NamedTuple):
     """What the project's compute quota still allows; None where it is unlimited."""
     cores: int | None
     ram: int | None
+    instances: int | None = None
 
-    def holds(self, cores: int, ram: int) -> bool:
-        return (self.cores is None or cores <= self.cores) and (self.ram is None or ram <= self.ram)
+    def holds(self, cores: int, ram: int, instances: int = 0) -> bool:
+        return all(left is None or wanted <= left
+                   for wanted, left in ((cores, self.cores), (ram, self.ram), (instances, self.instances)))
+
+    def fits(self, flavor: dict, count: int = 1) -> bool:
+        """Whether ``count`` new instances of ``flavor`` fit, as Nova counts a launch."""
+        return self.holds(flavor["vcpus"] * count, flavor["ram"] * count, count)
+
+    def as_json(self) -> str:
+        """For the launch form's script, which greys flavors again when the count changes."""
+        return json.dumps(self._asdict())
+
+
+def _left(absolute: dict, limit: str, used: str) -> int | None:
+    return absolute[limit] - absolute[used] if absolute[limit] >= 0 else None
 
 
 def quota_room(limits: dict) -> Room:
     absolute = limits["limits"]["absolute"]
-    return Room(absolute["maxTotalCores"] - absolute["totalCoresUsed"] if absolute["maxTotalCores"] >= 0 else None,
-                absolute["maxTotalRAMSize"] - absolute["totalRAMUsed"] if absolute["maxTotalRAMSize"] >= 0 else None)
+    return Room(_left(absolute, "maxTotalCores", "totalCoresUsed"), _left(absolute, "maxTotalRAMSize", "totalRAMUsed"),
+                _left(absolute, "maxTotalInstances", "totalInstancesUsed")
+                if "maxTotalInstances" in absolute else None)
 
 
 def resize_refusal(server: dict, flavor: dict, room: Room) -> str | None:
@@ -337,17 +362,25 @@ async def _launch_choices(cloud: Cloud, project_id: str) -> dict:
         cloud.get("compute", "/os-server-groups"),
         _boot_volumes(cloud), free_ports(cloud, project_id))
     room = quota_room(limits)
-    flavor_rows = [{**f, "fits": room.holds(f["vcpus"], f["ram"])}
+    flavor_rows = [{**f, "fits": room.fits(f)}
                    for f in sorted(flavors["flavors"], key=lambda f: (f["vcpus"], f["ram"], f["name"]))]
     return {
-        "images": sorted(images["images"], key=lambda i: i.get("name") or ""), "flavors": flavor_rows,
+        "images": launch_images(images["images"]), "flavors": flavor_rows,
         "networks": [n for n in networks["networks"] if not n.get("router:external")],
         "groups": groups["security_groups"], "keypairs": [k["keypair"] for k in keypairs["keypairs"]],
         "volumes": volumes, "snapshots": snapshots, "has_volumes": cloud.has("block-storage"),
-        "server_groups": server_groups["server_groups"],
+        "server_groups": server_groups["server_groups"], "room": room.as_json(),
         "ports": [{"id": p["id"], "label": port_label(p, {n["id"]: n.get("name") or n["id"] for n in networks["networks"]})}
                   for p in ports],
     }
+
+
+def launch_images(images: list[dict]) -> list[dict]:
+    """The images to boot from, by name, with what they are: Nova's instance snapshots (``image_type``
+    ``snapshot``; ``backup`` for its scheduled backups) apart from the images, as Horizon's boot sources."""
+    kinds = {"snapshot": "Instance snapshots", "backup": "Instance backups"}
+    return sorted(({**i, "source_kind": kinds.get(i.get("image_type") or "", "Images")} for i in images),
+                  key=lambda i: (i["source_kind"] != "Images", i["source_kind"], i.get("name") or ""))
 
 
 async def _boot_volumes(cloud: Cloud) -> tuple[list[dict], list[dict]]:

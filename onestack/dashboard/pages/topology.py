@@ -66,7 +66,7 @@ def layout(networks: list[dict], routers: list[dict], servers: list[dict], ports
         ids = on.get(r["id"], set()) | ({gateway} if gateway in bars else set())
         devices.append((r, "router", f"{base}/routers/{r['id']}", ids))
     for s in servers:
-        devices.append((s, "instance", f"{base}/instances/{s['id']}/console", on.get(s["id"], set())))
+        devices.append((s, "instance", f"{base}/instances/{s['id']}", on.get(s["id"], set())))
     placed = [Device(d["id"], _short(d.get("name") or d["id"]), kind, d.get("status") or "", href, TOP + i * ROW,
                      sorted(bars[n].x + BAR_W // 2 for n in ids), sorted(ids))
               for i, (d, kind, href, ids) in enumerate(devices)]

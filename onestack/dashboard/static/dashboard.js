@@ -181,3 +181,25 @@ for (const console_ of document.querySelectorAll("[data-serial]")) {
     send(event.clipboardData.getData("text"));
   });
 }
+
+// The launch form's flavors: the server greyed those one more instance would put over the project's
+// quota; when the count changes, grey again for that many (Nova counts count × the flavor).
+document.addEventListener("input", (event) => {
+  const count = Number(event.target.value);
+  const flavors = event.target.matches("input[name=count]") && event.target.form.querySelector("select[data-quota-room]");
+  if (!flavors || !(count >= 1)) {
+    return;
+  }
+  const room = JSON.parse(flavors.getAttribute("data-quota-room"));
+  const left = (wanted, free) => free === null || wanted <= free;
+  for (const option of flavors.options) {
+    const fits = left(count * Number(option.getAttribute("data-vcpus")), room.cores) &&
+      left(count * Number(option.getAttribute("data-ram")), room.ram) && left(count, room.instances);
+    option.disabled = !fits;
+    option.textContent = option.getAttribute("data-label") + (fits ? "" : " (over quota)");
+  }
+  if (flavors.selectedOptions[0] && flavors.selectedOptions[0].disabled) {
+    const first = [...flavors.options].find((option) => !option.disabled);
+    flavors.value = first ? first.value : "";
+  }
+});
