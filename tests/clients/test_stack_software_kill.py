@@ -137,3 +137,49 @@ def test_an_update_cut_after_a_new_derived_config_was_deployed(tmp_path):
         heat.close()
     finally:
         cloud.stop()
+
+
+def test_kills_at_real_moments_of_a_create_and_an_update_leave_nothing_unowned(tmp_path):
+    """The same with real kills: as soon as the deployments start (create, then an update that derives a
+    new config for each), wherever that lands; whatever each kill cut, after the restart every config and
+    record is a resource's, and the delete leaves none."""
+    cloud = Cloud(tmp_path / "data")
+    cloud.start()
+    try:
+        heat = demo_heat(cloud)
+        many = template(public_image(cloud))
+        many["resources"]["group"]["properties"]["servers"] = {
+            key: {"get_resource": "server"} for key in "abcdef"}
+        many["resources"]["group"]["properties"]["input_values"] = {"who": {"get_param": "who"}}
+        stack_name = name("deployed")
+        ref = ok(heat.post("/stacks", json={"stack_name": stack_name, "template": many}), 201)["stack"]
+        path = f"/stacks/{stack_name}/{ref['id']}"
+
+        def deploying(action: str) -> bool:
+            """A deployment is in its step (or, if that was too quick to see, the action is over)."""
+            if ok(heat.get(path))["stack"]["stack_status"] != f"{action}_IN_PROGRESS":
+                return True
+            found = ok(heat.get(f"{path}/resources", params={"nested_depth": 2}))["resources"]
+            return any(r["resource_type"] == "OS::Heat::StructuredDeployment"
+                       and r["resource_status"] == f"{action}_IN_PROGRESS" for r in found)
+
+        wait(lambda: deploying("CREATE"), 90, "a deployment's create to start", every=0.05)
+        cloud.kill_9()
+        restart(cloud, heat)
+        done = settle(heat, path, "CREATE")
+        assert done["stack_status"] == "CREATE_COMPLETE", done["stack_status_reason"]
+        assert unowned(heat, path) == (set(), set())
+
+        ok(heat.patch(path, json={"parameters": {"who": "again"}}), 202)
+        wait(lambda: deploying("UPDATE"), 90, "a deployment's update to start", every=0.05)
+        cloud.kill_9()
+        restart(cloud, heat)
+        done = settle(heat, path, "UPDATE")
+        assert done["stack_status"] == "UPDATE_COMPLETE", done["stack_status_reason"]
+        assert unowned(heat, path) == (set(), set())
+        # one derived config per deployment (7), the source config: nothing more
+        assert len(ok(heat.get("/software_configs"))["software_configs"]) == 8
+        deleted_leaving_nothing(heat, path)
+        heat.close()
+    finally:
+        cloud.stop()
