@@ -67,7 +67,8 @@ def template_versions(call: Call) -> dict:
 
 def template_functions(call: Call) -> dict:
     project(call)
-    found = orchestration(call).template_functions(call.ctx, call.path["template_version"])
+    found = orchestration(call).template_functions(call.ctx, call.path["template_version"],
+                                                   with_conditions=flag(call.query.get("with_condition_func")))
     return {"template_functions": [{"functions": name, "description": text} for name, text in found.items()]}
 
 

@@ -368,10 +368,12 @@ class OrchestrationService:
         authorize(ctx, "stacks:list_resource_types")
         return [TYPES[name] for name in sorted(TYPES)]
 
-    def template_functions(self, ctx: Context, version: str) -> dict[str, str]:
+    def template_functions(self, ctx: Context, version: str, *, with_conditions: bool = False) -> dict[str, str]:
+        """The functions of ``version`` as Heat lists them: the condition-only ones when asked."""
         authorize(ctx, "stacks:list_template_functions")
         kind, _, date = version.partition(".")
         if kind != "heat_template_version" or date not in versions.VERSIONS:
             raise NotFound(f"Template with version {version} not found", kind="NotFound")
-        return versions.functions(date)
+        return {name: text for name, text in versions.functions(date).items()
+                if with_conditions or name not in versions.CONDITION_ONLY}
 

@@ -45,6 +45,9 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
 }
 # The functions a `conditions` section may use.
 CONDITION_FUNCTIONS = ("equals", "get_param", "not", "and", "or", "contains")
+# Heat's condition functions that are not template functions too: its function list shows them only when
+# asked (``with_condition_func``).
+CONDITION_ONLY = ("equals", "not", "and", "or")
 # The template's top-level sections, per version.
 SECTIONS = ("heat_template_version", "description", "parameter_groups", "parameters", "resources", "outputs")
 CONDITIONS_SINCE = "2016-10-14"
