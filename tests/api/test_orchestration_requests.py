@@ -1,6 +1,7 @@
 """Requests of Heat's API that issue 16 lists and no other test made: an update cancelled without rollback,
-the stack list's ``not_tags`` and ``not_tags_any``, a stack's environment and files shown back, and a
-CloudFormation template refused with a 400 that says so."""
+the stack list's ``not_tags`` and ``not_tags_any``, a stack's environment and files shown back, a
+CloudFormation template refused with a 400 that says so, the ``neutron.subnet``, ``neutron.port`` and
+``neutron.security_group`` custom constraints, and ``OS::Neutron::SecurityGroupRule``."""
 
 
 from tests.api.helpers import name, ok
@@ -56,3 +57,45 @@ def test_a_cloudformation_template_is_a_400_saying_so(heat):
     message = fault(heat.http.post("/stacks", json={"stack_name": name("cfn"), "template": cfn}), 400)
     assert "CloudFormation templates are not supported" in message
     assert "CloudFormation" in fault(heat.http.post("/validate", json={"template": cfn}), 400)
+
+
+def test_neutron_constraints_and_a_security_group_rule(heat):
+    net = ok(heat.root.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
+    subnet = ok(heat.root.post("/network/v2.0/subnets", json={"subnet": {
+        "network_id": net["id"], "ip_version": 4, "cidr": "10.71.0.0/24"}}), 201)["subnet"]
+    port = ok(heat.root.post("/network/v2.0/ports", json={"port": {"network_id": net["id"]}}), 201)["port"]
+    template = {
+        "heat_template_version": "2018-08-31",
+        "parameters": {
+            "subnet": {"type": "string", "constraints": [{"custom_constraint": "neutron.subnet"}]},
+            "port": {"type": "string", "constraints": [{"custom_constraint": "neutron.port"}]},
+            "group": {"type": "string", "constraints": [{"custom_constraint": "neutron.security_group"}]},
+        },
+        "resources": {"rule": {"type": "OS::Neutron::SecurityGroupRule", "properties": {
+            "security_group": {"get_param": "group"}, "protocol": "tcp", "port_range_min": 22,
+            "port_range_max": 22, "remote_ip_prefix": "192.0.2.0/24", "description": "ssh"}},
+            # a group by name: Neutron lists groups under "security_groups", not the path's "security-groups"
+            "guarded": {"type": "OS::Neutron::Port", "properties": {
+                "network": net["id"], "security_groups": [{"get_param": "group"}]}}},
+    }
+    good = {"subnet": subnet["id"], "port": port["id"], "group": "default"}
+    for key, kind in (("subnet", "subnet"), ("port", "port"), ("group", "security_group")):
+        resp = heat.http.post("/stacks", json={"stack_name": name("c"), "template": template,
+                                               "parameters": {**good, key: "missing"}})
+        assert fault(resp, 400, "StackValidationFailed") == (
+            f"Parameter '{key}' is invalid: Error validating value 'missing': Unable to find {kind} with name or "
+            "id 'missing'")
+
+    stack = heat.created(template, parameters=good)
+    rule_id = heat.resources(stack)["rule"]["physical_resource_id"]
+    rule = ok(heat.root.get(f"/network/v2.0/security-group-rules/{rule_id}"))["security_group_rule"]
+    assert (rule["protocol"], rule["port_range_min"], rule["port_range_max"], rule["direction"],
+            rule["remote_ip_prefix"], rule["description"]) == ("tcp", 22, 22, "ingress", "192.0.2.0/24", "ssh")
+    default = ok(heat.root.get("/network/v2.0/security-groups", params={"name": "default"}))["security_groups"]
+    guarded = heat.resources(stack)["guarded"]["physical_resource_id"]
+    assert ok(heat.root.get(f"/network/v2.0/ports/{guarded}"))["port"]["security_groups"] == [default[0]["id"]]
+    heat.delete(stack)
+    resp = heat.root.get(f"/network/v2.0/security-group-rules/{rule_id}")
+    assert resp.status_code == 404, resp.text
+    ok(heat.root.delete(f"/network/v2.0/ports/{port['id']}"), 204)
+    ok(heat.root.delete(f"/network/v2.0/networks/{net['id']}"), 204)
