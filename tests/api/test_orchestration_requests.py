@@ -1,7 +1,8 @@
 """Requests of Heat's API that issue 16 lists and no other test made: an update cancelled without rollback,
 the stack list's ``not_tags`` and ``not_tags_any``, a stack's environment and files shown back, a
 CloudFormation template refused with a 400 that says so, the ``neutron.subnet``, ``neutron.port`` and
-``neutron.security_group`` custom constraints, and ``OS::Neutron::SecurityGroupRule``."""
+``neutron.security_group`` custom constraints, ``OS::Neutron::SecurityGroupRule``, and a server booted from
+the stack's volume (``block_device_mapping_v2``) with ``config_drive``."""
 
 
 from tests.api.helpers import name, ok
@@ -99,3 +100,29 @@ def test_neutron_constraints_and_a_security_group_rule(heat):
     assert resp.status_code == 404, resp.text
     ok(heat.root.delete(f"/network/v2.0/ports/{port['id']}"), 204)
     ok(heat.root.delete(f"/network/v2.0/networks/{net['id']}"), 204)
+
+
+def test_a_server_booted_from_the_stacks_volume_with_a_config_drive(heat, heat_image):
+    """``block_device_mapping_v2`` naming a volume of the same stack, and ``config_drive``, reach Nova."""
+    template = {
+        "heat_template_version": "2018-08-31",
+        "resources": {
+            "disk": {"type": "OS::Cinder::Volume", "properties": {"size": 1, "image": heat_image["id"]}},
+            "server": {"type": "OS::Nova::Server", "properties": {
+                "flavor": "m1.tiny", "config_drive": True, "networks": [{"allocate_network": "none"}],
+                "block_device_mapping_v2": [{"volume_id": {"get_resource": "disk"}, "boot_index": 0,
+                                             "delete_on_termination": False}]}},
+        },
+    }
+    stack = heat.created(template, timeout_mins=5)
+    found = heat.resources(stack)
+    volume_id, server_id = found["disk"]["physical_resource_id"], found["server"]["physical_resource_id"]
+    server = ok(heat.root.get(f"/compute/v2.1/servers/{server_id}"))["server"]
+    assert server["status"] == "ACTIVE" and server["image"] == ""  # volume-backed, as Nova shows it
+    assert [v["id"] for v in server["os-extended-volumes:volumes_attached"]] == [volume_id]
+    assert server["config_drive"] in ("True", True)
+    volume = ok(heat.root.get(f"/volume/v3/{heat.project_id}/volumes/{volume_id}"))["volume"]
+    assert volume["status"] == "in-use" and volume["bootable"] == "true"
+    assert heat.delete(stack, 120)["stack_status"] == "DELETE_COMPLETE"
+    assert heat.root.get(f"/compute/v2.1/servers/{server_id}").status_code == 404
+    assert heat.root.get(f"/volume/v3/{heat.project_id}/volumes/{volume_id}").status_code == 404
