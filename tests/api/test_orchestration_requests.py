@@ -1,8 +1,9 @@
 """Requests of Heat's API that issue 16 lists and no other test made: an update cancelled without rollback,
 the stack list's ``not_tags`` and ``not_tags_any``, a stack's environment and files shown back, a
 CloudFormation template refused with a 400 that says so, the ``neutron.subnet``, ``neutron.port`` and
-``neutron.security_group`` custom constraints, ``OS::Neutron::SecurityGroupRule``, and a server booted from
-the stack's volume (``block_device_mapping_v2``) with ``config_drive``."""
+``neutron.security_group`` custom constraints, ``OS::Neutron::SecurityGroupRule``, a server booted from
+the stack's volume (``block_device_mapping_v2``) with ``config_drive``, the events' filters, sort keys and
+pages, and a resource's metadata."""
 
 
 from tests.api.helpers import name, ok
@@ -126,3 +127,37 @@ def test_a_server_booted_from_the_stacks_volume_with_a_config_drive(heat, heat_i
     assert heat.delete(stack, 120)["stack_status"] == "DELETE_COMPLETE"
     assert heat.root.get(f"/compute/v2.1/servers/{server_id}").status_code == 404
     assert heat.root.get(f"/volume/v3/{heat.project_id}/volumes/{volume_id}").status_code == 404
+
+
+def test_events_filters_sort_and_pages_and_resource_metadata(heat):
+    template = {"heat_template_version": "2018-08-31", "resources": {
+        "b": {"type": "OS::Heat::Value", "properties": {"value": 1}, "metadata": {"role": "second"}},
+        "a": {"type": "OS::Heat::RandomString", "depends_on": "b"}}}
+    stack = heat.created(template)
+    path = f"{heat.path(stack)}/events"
+
+    def events(**params) -> list[dict]:
+        return ok(heat.http.get(path, params=params))["events"]
+
+    every = events()
+    assert [e["resource_status"] for e in every if e["resource_name"] == "b"] == ["CREATE_IN_PROGRESS",
+                                                                                  "CREATE_COMPLETE"]
+    done = events(resource_action="CREATE", resource_status="COMPLETE")
+    assert {e["resource_name"] for e in done} == {"a", "b", stack["stack_name"]}
+    assert {e["resource_status"] for e in done} == {"CREATE_COMPLETE"}
+    assert [e["resource_name"] for e in events(resource_name="a")] == ["a", "a"]
+    assert {e["resource_name"] for e in events(resource_type="OS::Heat::Value")} == {"b"}
+    # newest first; by name (then as they happened); a page after a marker
+    assert [e["id"] for e in events(sort_dir="desc")] == [e["id"] for e in reversed(every)]
+    by_name = events(sort_keys="resource_name", resource_action="CREATE")
+    names = [e["resource_name"] for e in by_name]
+    assert names == sorted(names) and names[0] == "a"
+    assert [e["resource_status"] for e in by_name if e["resource_name"] == "a"] == ["CREATE_IN_PROGRESS",
+                                                                                    "CREATE_COMPLETE"]
+    assert [e["id"] for e in events(limit=2, marker=every[0]["id"])] == [e["id"] for e in every[1:3]]
+    fault(heat.http.get(path, params={"sort_keys": "colour"}), 400)
+    fault(heat.http.get(path, params={"marker": "nothing"}), 404)
+
+    assert ok(heat.http.get(f"{heat.path(stack)}/resources/b/metadata")) == {"metadata": {"role": "second"}}
+    fault(heat.http.get(f"{heat.path(stack)}/resources/nothing/metadata"), 404)
+    heat.delete(stack)
