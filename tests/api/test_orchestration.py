@@ -356,6 +356,7 @@ def test_validate_types_versions_and_build_info(heat):
     assert ok(heat.http.get("/resource_types", params={"name": "(unclosed"}))["resource_types"] == []
     assert ok(heat.http.get("/resource_types", params={"support_status": "SUPPORTED"}))["resource_types"] == kinds
     assert ok(heat.http.get("/resource_types", params={"support_status": "DEPRECATED"}))["resource_types"] == []
+    assert ok(heat.http.get("/resource_types", params={"version": "5.0.0"}))["resource_types"] == []
     assert "Invalid support status and should be one of" in fault(
         heat.http.get("/resource_types", params={"support_status": "junk"}), 400)
     schema = ok(heat.http.get("/resource_types/OS::Neutron::Subnet"))
