@@ -347,8 +347,18 @@ def test_validate_types_versions_and_build_info(heat):
 
     kinds = ok(heat.http.get("/resource_types"))["resource_types"]
     assert {"OS::Nova::Server", "OS::Neutron::Net", "OS::Cinder::Volume", "OS::Heat::RandomString"} <= set(kinds)
-    assert ok(heat.http.get("/resource_types", params={"name": "Neutron"}))["resource_types"] == \
-        sorted(k for k in kinds if "Neutron" in k)
+    # Heat's name filter is a regular expression matched at the start of the type's name
+    assert ok(heat.http.get("/resource_types", params={"name": "OS::Neutron"}))["resource_types"] == \
+        sorted(k for k in kinds if k.startswith("OS::Neutron"))
+    assert ok(heat.http.get("/resource_types", params={"name": "Neutron"}))["resource_types"] == []
+    assert ok(heat.http.get("/resource_types", params={"name": "OS::Heat::(Random|Test)"}))["resource_types"] == \
+        ["OS::Heat::RandomString", "OS::Heat::TestResource"]
+    assert ok(heat.http.get("/resource_types", params={"name": "(unclosed"}))["resource_types"] == []
+    assert ok(heat.http.get("/resource_types", params={"support_status": "SUPPORTED"}))["resource_types"] == kinds
+    assert ok(heat.http.get("/resource_types", params={"support_status": "DEPRECATED"}))["resource_types"] == []
+    assert ok(heat.http.get("/resource_types", params={"version": "5.0.0"}))["resource_types"] == []
+    assert "Invalid support status and should be one of" in fault(
+        heat.http.get("/resource_types", params={"support_status": "junk"}), 400)
     schema = ok(heat.http.get("/resource_types/OS::Neutron::Subnet"))
     assert schema["properties"]["network"]["required"] is True
     assert schema["properties"]["name"]["update_allowed"] is True

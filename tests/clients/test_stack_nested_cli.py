@@ -124,3 +124,61 @@ def test_a_wait_condition_signalled_with_the_cli(cloud, tmp_path):
     data = cli(cloud, "stack", "output", "show", stack, "data")["output_value"]
     assert yaml.safe_load(data) == {"guest": "ready"}
     cloud.openstack("stack", "delete", "--wait", "-y", stack, cloud="onestack")
+
+
+def preview_template(count: int, single: str, other: str) -> dict:
+    return {
+        "heat_template_version": "2018-08-31",
+        "resources": {
+            "members": {"type": "OS::Heat::ResourceGroup", "properties": {
+                "count": count, "resource_def": {"type": "My::Member", "properties": {"index": "%index%"}}}},
+            "single": {"type": "My::Member", "properties": {"index": single}},
+            "other": {"type": other, "properties": {"index": "o"} if other == "My::Member" else {"value": 1}},
+        },
+    }
+
+
+def test_update_dry_run_show_nested_lists_the_nested_stacks_resources(cloud, tmp_path):
+    """`stack update --dry-run --show-nested` as Heat answers it: a stack-backed resource is always
+    updated (its child decides), an updated child's own preview is merged into the buckets, the child of
+    a replaced resource is listed as deleted and that of a new group member as added."""
+    (tmp_path / "member.yaml").write_text(yaml.safe_dump(MEMBER))
+    (tmp_path / "env.yaml").write_text(yaml.safe_dump({"resource_registry": {"My::Member": "member.yaml"}}))
+    (tmp_path / "before.yaml").write_text(yaml.safe_dump(preview_template(2, "x", "My::Member")))
+    (tmp_path / "after.yaml").write_text(yaml.safe_dump(preview_template(3, "y", "OS::Heat::Value")))
+    stack = name("cli-preview")
+    made = cli(cloud, "stack", "create", "-t", str(tmp_path / "before.yaml"), "-e", str(tmp_path / "env.yaml"),
+               "--wait", stack)
+    assert made["stack_status"] == "CREATE_COMPLETE", made
+    before = cli(cloud, "stack", "resource", "list", "--nested-depth", "3", stack)
+    update = ("stack", "update", "--dry-run", "-t", str(tmp_path / "after.yaml"), "-e", str(tmp_path / "env.yaml"))
+
+    def buckets(changes: dict) -> dict[str, list[str]]:
+        return {kind: sorted(r["resource_name"] for r in entries) for kind, entries in changes.items()}
+
+    flat = cli(cloud, *update, stack)
+    assert buckets(flat) == {"added": [], "deleted": [], "replaced": ["other"], "updated": ["members", "single"],
+                             "unchanged": []}
+
+    deep = cli(cloud, *update, "--show-nested", stack)
+    assert buckets(deep) == {
+        "added": ["2", "line", "word"],                      # the new member and its own two resources
+        "deleted": ["line", "word"],                         # what the replaced provider resource held
+        "replaced": ["other"],
+        "updated": ["0", "1", "line", "members", "single"],  # single's line has a new value
+        "unchanged": ["line", "line", "word", "word", "word"],
+    }
+    # each nested entry names the stack it is in and the resource that stands for that stack
+    inner = {(r["resource_name"], r.get("parent_resource")): r for r in deep["updated"]}
+    group_id = next(r["physical_resource_id"] for r in before if r["resource_name"] == "members")
+    assert inner[("0", "members")]["stack_identity"]["stack_id"] == group_id
+    assert inner[("line", "single")]["resource_status"] == "CREATE_COMPLETE"
+    assert {r.get("parent_resource") for r in deep["deleted"]} == {"other"}
+    added = {r["resource_name"]: r for r in deep["added"]}
+    assert added["2"]["resource_status"] == "INIT_COMPLETE" and added["2"]["parent_resource"] == "members"
+    assert added["word"]["resource_type"] == "OS::Heat::RandomString" and added["word"]["parent_resource"] == "2"
+
+    # a dry run changes nothing, nested or not
+    assert cli(cloud, "stack", "show", stack)["stack_status"] == "CREATE_COMPLETE"
+    assert cli(cloud, "stack", "resource", "list", "--nested-depth", "3", stack) == before
+    cloud.openstack("stack", "delete", "--wait", "-y", stack, cloud="onestack")

@@ -3,6 +3,8 @@ functions, and the build."""
 
 from __future__ import annotations
 
+import re
+
 from onestack.http.errors import BadRequest
 from onestack.http.routing import Call
 from onestack.services.orchestration import schemas, views
@@ -26,14 +28,25 @@ def validate(call: Call) -> dict:
                            show_nested=flag(call.query.get("show_nested")))
 
 
+# Heat's support statuses (heat/engine/support.py), in its order: the list filter takes one of them.
+SUPPORT_STATUSES = ("UNKNOWN", "SUPPORTED", "DEPRECATED", "UNSUPPORTED", "HIDDEN")
+
+
 def resource_types(call: Call) -> dict:
     project(call)
     kinds = orchestration(call).resource_types(call.ctx)
-    name = call.query.get("name")
-    if name:
-        kinds = [k for k in kinds if name in k.name]
     support = call.query.get("support_status")
-    if support and support != "SUPPORTED":
+    if support is not None and support not in SUPPORT_STATUSES:
+        raise BadRequest(f"Invalid support status and should be one of {SUPPORT_STATUSES}", kind="Invalid")
+    name = call.query.get("name")
+    if name:  # Heat's: a regular expression matched at the start of the name (one that does not compile: none)
+        try:
+            pattern = re.compile(name)
+        except re.error:
+            pattern = None
+        kinds = [k for k in kinds if pattern is not None and pattern.match(k.name)]
+    # every type here is SUPPORTED with no version of its own (see views.resource_type)
+    if (support and support != "SUPPORTED") or call.query.get("version"):
         kinds = []
     if str(call.query.get("with_description", "")).lower() in ("true", "1", "yes"):
         return {"resource_types": [{"resource_type": k.name, "description": k.description} for k in kinds]}
@@ -67,7 +80,8 @@ def template_versions(call: Call) -> dict:
 
 def template_functions(call: Call) -> dict:
     project(call)
-    found = orchestration(call).template_functions(call.ctx, call.path["template_version"])
+    found = orchestration(call).template_functions(call.ctx, call.path["template_version"],
+                                                   with_conditions=flag(call.query.get("with_condition_func")))
     return {"template_functions": [{"functions": name, "description": text} for name, text in found.items()]}
 
 

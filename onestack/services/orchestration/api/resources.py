@@ -14,6 +14,10 @@ RESOURCE_FILTERS = {"name": lambda r: r.name, "status": lambda r: r.status, "act
 EVENT_FILTERS = {"resource_status": lambda e: e.status, "resource_action": lambda e: e.action,
                  "resource_name": lambda e: e.resource_name, "resource_type": lambda e: e.resource_type,
                  "physical_resource_id": lambda e: e.physical_resource_id}
+# Heat's event sort keys; both times are the event's, which ``seq`` orders exactly.
+EVENT_SORT_KEYS = {"event_time": lambda e: e.seq, "created_at": lambda e: e.seq,
+                   "resource_type": lambda e: e.resource_type, "resource_name": lambda e: e.resource_name,
+                   "resource_status": lambda e: e.status}
 
 
 def _required_by(rows: list[StackResource]) -> dict[str, list[str]]:
@@ -128,11 +132,12 @@ def list_events(call: Call, resource_name: str | None = None) -> dict:
     direction = call.query.get("sort_dir", "asc")
     if direction not in ("asc", "desc"):
         raise BadRequest(f"Invalid sort direction: {direction}; one of asc, desc")
-    for key in call.query.getlist("sort_keys"):
-        if key not in ("event_time", "created_at", "resource_type", "resource_name", "resource_status"):
+    keys = [k.strip() for value in call.query.getlist("sort_keys") for k in value.split(",") if k.strip()]
+    for key in keys:
+        if key not in EVENT_SORT_KEYS:
             raise BadRequest(f"Invalid sort key: {key}")
-    if direction == "desc":
-        events.reverse()
+    # by the keys asked for, in their order, then as they happened (the order of time itself)
+    events.sort(key=lambda e: (*(EVENT_SORT_KEYS[k](e) for k in keys), e.seq), reverse=direction == "desc")
     events, _ = page(events, call.query, parse_limit(call.query))
     v = views(call)
     return {"events": [v.event(owner[e.id], e) for e in events]}

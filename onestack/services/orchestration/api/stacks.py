@@ -97,33 +97,30 @@ def patch_stack(call: Call) -> Reply:
 
 def _preview_update(call: Call, patch: bool) -> dict:
     """``PUT|PATCH .../preview``: what the update would do, resource by resource, as Heat's
-    ``resource_changes`` (nothing changes)."""
+    ``resource_changes`` (nothing changes); ``?show_nested=true`` adds the nested stacks' resources."""
     svc = orchestration(call)
     found = stack(call, "stacks:show")
-    definition, plan = svc.preview_update(call.ctx, found, call.body, patch=patch)
+    planned = svc.preview_update(call.ctx, found, call.body, patch=patch,
+                                 show_nested=stack_listing.flag(call.query.get("show_nested")))
     v = views(call)
-    rows = {row.name: row for row in svc.resources(found)}
-    required_by = {name: sorted(other for other, deps in definition.requires.items() if name in deps)
-                   for name in definition.template.resources}
-    changes: dict[str, list[dict]] = {}
-    for kind, names in plan.items():
-        entries = []
-        for name in names:
-            if kind == "added":  # not made yet: Heat shows it as a resource in INIT
-                entry = {"resource_name": name, "logical_resource_id": name, "physical_resource_id": "",
-                         "resource_type": definition.template.resources[name].type,
-                         "resource_status": "INIT_COMPLETE", "resource_status_reason": "",
-                         "required_by": required_by.get(name, []), "description": "", "attributes": {},
-                         "metadata": definition.template.resources[name].metadata or {}}
-            else:
-                entry = v.resource(found, rows[name], required_by.get(name, []), detail=True)
-            entry["resource_identity"] = {"tenant": found.project_id, "stack_name": found.name,
-                                          "stack_id": found.id, "path": f"/resources/{name}"}
-            entry["stack_identity"] = {"tenant": found.project_id, "stack_name": found.name,
-                                       "stack_id": found.id, "path": ""}
-            entry["stack_name"] = found.name
-            entries.append(entry)
-        changes[kind] = entries
+    changes: dict[str, list[dict]] = {kind: [] for kind in ("added", "deleted", "replaced", "updated", "unchanged")}
+    for change in planned:
+        where = change.stack
+        if change.row is None:  # not made yet: Heat shows it as a resource in INIT
+            entry = {"resource_name": change.name, "logical_resource_id": change.name, "physical_resource_id": "",
+                     "resource_type": change.type, "resource_status": "INIT_COMPLETE",
+                     "resource_status_reason": "", "required_by": change.required_by, "description": "",
+                     "attributes": {}, "metadata": change.metadata}
+            if where.parent_resource:
+                entry["parent_resource"] = where.parent_resource
+        else:
+            entry = v.resource(where, change.row, change.required_by, detail=True)
+        entry["resource_identity"] = {"tenant": where.project_id, "stack_name": where.name,
+                                      "stack_id": where.id, "path": f"/resources/{change.name}"}
+        entry["stack_identity"] = {"tenant": where.project_id, "stack_name": where.name,
+                                   "stack_id": where.id, "path": ""}
+        entry["stack_name"] = where.name
+        changes[change.kind].append(entry)
     return {"resource_changes": changes}
 
 

@@ -19,7 +19,7 @@ from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound, Unauthorized
 from onestack.services.orchestration.models import Stack, StackEvent, StackResource, StackSnapshot
 from onestack.services.orchestration.policies import authorize
-from onestack.services.orchestration.service import changes, hooks, presign
+from onestack.services.orchestration.service import hooks, presign, preview
 from onestack.services.orchestration.service.cloud import Cloud, ServiceUser
 from onestack.services.orchestration.service.definition import Definition
 from onestack.services.orchestration.service.hot import versions
@@ -110,18 +110,26 @@ class OrchestrationService:
         authorize(ctx, "stacks:update_patch" if patch else "stacks:update", stack.project_id)
         self.stacks.update(stack, body, patch=patch)
 
-    def preview_update(self, ctx: Context, stack: Stack, body: dict, *, patch: bool
-                       ) -> tuple[Definition, dict[str, list[str]]]:
+    def preview_update(self, ctx: Context, stack: Stack, body: dict, *, patch: bool, show_nested: bool = False
+                       ) -> list[preview.Change]:
         """What an update with ``body`` would do to each resource, by the engine's own comparison (nothing
-        is changed): the new definition and the names by ``changes.KINDS``."""
+        is changed), and with ``show_nested`` to the resources of its nested stacks (``preview``)."""
         authorize(ctx, "stacks:preview_update_patch" if patch else "stacks:preview_update", stack.project_id)
         if stack.deleted_at is not None:
             raise NotFound(f"The Stack ({stack.name}) could not be found.", kind="EntityNotFound")
-        definition = definition_of(self.stacks.candidate(stack, body, patch=patch))
-        with self.db.read() as session:
-            rows = list(session.scalars(select(StackResource).where(StackResource.stack_id == stack.id)
-                                        .order_by(StackResource.created_at)))
-        return definition, changes.plan(definition, rows)
+        candidate = self.stacks.candidate(stack, body, patch=patch)
+
+        def rows(stack_id: str) -> list[StackResource]:
+            with self.db.read() as session:
+                return list(session.scalars(select(StackResource).where(StackResource.stack_id == stack_id)
+                                            .order_by(StackResource.created_at)))
+
+        def child(stack_id: str) -> Stack | None:
+            with self.db.read() as session:
+                found = session.get(Stack, stack_id)
+                return found if found is not None and found.deleted_at is None else None
+
+        return preview.Preview(rows, child, show_nested).stack(stack, candidate)
 
     def delete(self, ctx: Context, stack: Stack) -> None:
         authorize(ctx, "stacks:delete", stack.project_id)
@@ -360,10 +368,12 @@ class OrchestrationService:
         authorize(ctx, "stacks:list_resource_types")
         return [TYPES[name] for name in sorted(TYPES)]
 
-    def template_functions(self, ctx: Context, version: str) -> dict[str, str]:
+    def template_functions(self, ctx: Context, version: str, *, with_conditions: bool = False) -> dict[str, str]:
+        """The functions of ``version`` as Heat lists them: the condition-only ones when asked."""
         authorize(ctx, "stacks:list_template_functions")
         kind, _, date = version.partition(".")
         if kind != "heat_template_version" or date not in versions.VERSIONS:
             raise NotFound(f"Template with version {version} not found", kind="NotFound")
-        return versions.functions(date)
+        return {name: text for name, text in versions.functions(date).items()
+                if with_conditions or name not in versions.CONDITION_ONLY}
 

@@ -322,7 +322,7 @@ class StackScope:
 
     def file(self, name: str) -> str:
         if name not in self.definition.files:
-            raise TemplateError("", f"Could not fetch remote template \"{name}\": not in the stack's files")
+            raise TemplateError("", f'No content found in the "files" section for get_file path: {name}')
         return self.definition.files[name]
 
 

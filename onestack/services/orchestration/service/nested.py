@@ -226,3 +226,15 @@ class NestedStacks:
             row = session.scalars(select(StackResource).where(
                 StackResource.stack_id == self.parent_id, StackResource.physical_id == physical_id)).first()
         return dict(row.data or {}) if row is not None else None
+
+    def claimed(self, name: str) -> set[str]:
+        """The ids every row of resource ``name`` in the stack records (its thing and the configs it made):
+        a replaced row's too, so a retried step takes away only what no row names."""
+        with self.db.read() as session:
+            rows = session.scalars(select(StackResource).where(StackResource.stack_id == self.parent_id,
+                                                               StackResource.name == name)).all()
+        found = set()
+        for row in rows:
+            data = row.data or {}
+            found.update(v for v in (row.physical_id, data.get("own_config"), data.get("replaced_config")) if v)
+        return found

@@ -180,14 +180,19 @@ class Evaluator:
             raise TemplateError(path, f'"{name}": "template" must be a string')
         if not isinstance(params, dict):
             raise TemplateError(path, f'"{name}": "params" must be a mapping')
-        for key, value in params.items():
-            if strict and str(key) not in template:
-                raise TemplateError(path, f'The following params were not found in the template: {key}')
-            if vstrict and value in ("", None):
-                raise TemplateError(path, f'The following params have an empty value: {key}')
-        # The longest keys first: "$var_long" must not be eaten by "$var".
-        keys = sorted(params, key=lambda k: len(str(k)), reverse=True)
-        return _substitute(template, [(str(k), as_text(params[k])) for k in keys])
+        # Heat's order: the longest keys first ("$var_long" must not be eaten by "$var"), equal lengths
+        # alphabetically.
+        keys = sorted(sorted(params, key=str), key=lambda k: len(str(k)), reverse=True)
+        if vstrict:
+            for key in keys:
+                if params[key] is None or params[key] in ("", {}, []):
+                    raise TemplateError(path, f"str_replace_vstrict has an undefined or empty value for param {key}")
+        found: set[str] = set()
+        replaced = _split_replace([template], [(str(k), as_text(params[k])) for k in keys], found)[0]
+        missing = [str(k) for k in keys if str(k) not in found]
+        if strict and missing:
+            raise TemplateError(path, f"The following params were not found in the template: {','.join(missing)}")
+        return replaced
 
     def _str_replace(self, args, path):
         return self._replace(args, path, "str_replace", False, False)
@@ -456,6 +461,22 @@ def _dig(value, keys: list, path: str):
         else:
             raise TemplateError(path, f"Cannot index {value!r} with {key!r}")
     return value
+
+
+def _split_replace(pieces: list[str], pairs: list[tuple[str, str]], found: set[str]) -> list[str]:
+    """str_replace as Heat does it: each piece split on the first key, the parts replaced by the keys after
+    it, and joined with its value (so a value is never itself rewritten); ``found`` gets each key that
+    occurred where its turn came."""
+    if not pairs:
+        return pieces
+    (key, value), rest = pairs[0], pairs[1:]
+    out = []
+    for piece in pieces:
+        parts = piece.split(key) if key else [piece]
+        if len(parts) > 1:
+            found.add(key)
+        out.append(value.join(_split_replace(parts, rest, found)))
+    return out
 
 
 def _substitute(text: str, pairs: list[tuple[str, str]]) -> str:

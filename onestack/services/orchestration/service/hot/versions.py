@@ -14,7 +14,7 @@ VERSIONS = ("2013-05-23", "2014-10-16", "2015-04-30", "2015-10-15", "2016-04-08"
 ALIASES = {"newton": "2016-10-14", "ocata": "2017-02-24", "pike": "2017-09-01", "queens": "2018-03-02",
            "rocky": "2018-08-31", "wallaby": "2021-04-16"}
 
-# function -> (the version that brought it, what it does)
+# function -> (the version that brought it, what it does): the versions of Heat's own HOT template classes
 FUNCTIONS: dict[str, tuple[str, str]] = {
     "get_attr": ("2013-05-23", "A function for resolving resource attributes."),
     "get_file": ("2013-05-23", "A function for including a file inline."),
@@ -24,9 +24,9 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "str_replace": ("2013-05-23", "A function for performing string substitutions."),
     "digest": ("2015-04-30", "A function for performing digest operations."),
     "repeat": ("2015-04-30", "A function for iterating over a list of items."),
-    "map_merge": ("2015-10-15", "A function for merging maps."),
     "str_split": ("2015-10-15", "A function for splitting delimited strings into a list."),
-    "map_replace": ("2016-04-08", "A function for performing mapping of keys and values."),
+    "map_merge": ("2016-04-08", "A function for merging maps."),
+    "map_replace": ("2016-10-14", "A function for performing mapping of keys and values."),
     "equals": ("2016-10-14", "A function for comparing whether two values are equal."),
     "if": ("2016-10-14", "A function to return corresponding value based on condition evaluation."),
     "not": ("2016-10-14", "A function that acts as a NOT operator on a condition."),
@@ -34,17 +34,20 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
     "or": ("2016-10-14", "A function that acts as an OR operator on conditions."),
     "yaql": ("2016-10-14", "A function for executing a yaql expression."),
     "filter": ("2017-02-24", "A function for filtering out values from lists."),
-    "make_url": ("2017-02-24", "A function for constructing a URL from its parts."),
     "str_replace_strict": ("2017-02-24", "A function for performing string substitutions, failing on a "
                                          "parameter absent from the template."),
+    "make_url": ("2017-09-01", "A function for constructing a URL from its parts."),
     "list_concat": ("2017-09-01", "A function for extending lists."),
     "list_concat_unique": ("2017-09-01", "A function for extending lists with unique items."),
     "contains": ("2017-09-01", "A function for checking whether the specific value is in the sequence."),
-    "str_replace_vstrict": ("2018-03-02", "A function for performing string substitutions, failing on a "
+    "str_replace_vstrict": ("2017-09-01", "A function for performing string substitutions, failing on a "
                                           "parameter absent from the template or empty."),
 }
 # The functions a `conditions` section may use.
 CONDITION_FUNCTIONS = ("equals", "get_param", "not", "and", "or", "contains")
+# Heat's condition functions that are not template functions too: its function list shows them only when
+# asked (``with_condition_func``).
+CONDITION_ONLY = ("equals", "not", "and", "or")
 # The template's top-level sections, per version.
 SECTIONS = ("heat_template_version", "description", "parameter_groups", "parameters", "resources", "outputs")
 CONDITIONS_SINCE = "2016-10-14"

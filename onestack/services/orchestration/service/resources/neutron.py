@@ -26,12 +26,13 @@ def find_id(h: Handle, collection: str, singular: str, ref: str) -> str:
     except CloudError as exc:
         if exc.status != 404:
             raise
-    found = h.cloud.get("network", f"/v2.0/{collection}", params={"name": ref, "fields": "id"})[collection]
+    key = collection.replace("-", "_")  # the path's "security-groups" lists under "security_groups"
+    found = h.cloud.get("network", f"/v2.0/{collection}", params={"name": ref, "fields": "id"})[key]
     if len(found) == 1:
         return found[0]["id"]
     if not found:
         raise ResourceFailure(f"Unable to find {singular} with name or id '{ref}'", "NotFound")
-    raise ResourceFailure(f"Multiple {collection} match the name '{ref}', use an ID to be more specific.",
+    raise ResourceFailure(f"Multiple {key} match the name '{ref}', use an ID to be more specific.",
                           "PhysicalResourceNameAmbiguity")
 
 

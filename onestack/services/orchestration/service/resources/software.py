@@ -63,6 +63,14 @@ def config_content(h: Handle, value: str) -> str:
         raise
 
 
+def declared_inputs(source: list, values: dict) -> list[dict]:
+    """A config's inputs as a deployment's own config declares them (Heat's derived config): the source's,
+    each with its value, then every other value given (the ``deploy_*`` ones the stack adds) as a String."""
+    inputs = [{**i, "value": values.get(i.get("name"), i.get("default"))} for i in source or [] if isinstance(i, dict)]
+    known = {i.get("name") for i in inputs}
+    return inputs + [{"name": k, "type": "String", "value": v} for k, v in values.items() if k not in known]
+
+
 class SoftwareConfigBase(ResourceType):
     """A config made once (a change makes a new one: configs are immutable)."""
 
@@ -365,10 +373,49 @@ class SoftwareDeployment(ResourceType):
         if h.properties.get("config"):
             return h.properties["config"]
         # no config: an empty one, as Heat deploys inputs alone
-        made = h.cloud.post("orchestration", "/software_configs", {"name": h.physical_name(), "group": UNGROUPED,
-                                                                   "config": ""})["software_config"]
+        made = h.cloud.post("orchestration", "/software_configs", {
+            "name": h.physical_name(), "group": UNGROUPED, "config": "",
+            "inputs": declared_inputs([], inputs)})["software_config"]
         h.data["own_config"] = made["id"]
         return made["id"]
+
+    # -- what a kill -9 cut off ------------------------------------------------------------------------------
+    # A step makes a config or a deployment with one request and the engine records its id with the next
+    # write: a kill between the two leaves one that no resource names.  Each carries this resource's
+    # ``deploy_stack_id`` and ``deploy_resource_name`` (a deployment in its input values, a config this
+    # resource made among its declared inputs, as Heat's derived configs do), so the step's retry finds
+    # and removes what no row of the stack claims.
+
+    def _mine(self, h: Handle, values: dict) -> bool:
+        return values.get("deploy_stack_id") == f"{h.stack.name}/{h.stack.id}" \
+            and values.get("deploy_resource_name") == h.name
+
+    def _sweep(self, h: Handle, keep: set[str]) -> None:
+        """Remove this resource's deployments and configs that neither a row of the stack (``claimed``) nor
+        the step under way (``keep``) names."""
+        claimed = {*keep, *(h.stacks.claimed(h.name) if h.stacks is not None else set())}
+        for found in h.cloud.get("orchestration", "/software_deployments")["software_deployments"]:
+            if found["id"] not in claimed and self._mine(h, found.get("input_values") or {}):
+                ignore_missing(lambda d=found: h.cloud.delete("orchestration", f"/software_deployments/{d['id']}"))
+                swiftsignal.publish_server_metadata(h, found["server_id"])
+        names = {h.properties.get("name"), h.data.get("physical_name")} - {None, ""}
+        for found in h.cloud.get("orchestration", "/software_configs")["software_configs"]:
+            if found["name"] not in names or found["id"] in claimed:
+                continue
+            try:
+                inputs = h.cloud.get("orchestration", f"/software_configs/{found['id']}")["software_config"]["inputs"]
+            except CloudError as exc:
+                if exc.status == 404:
+                    continue
+                raise
+            values = {i.get("name"): i.get("value") for i in inputs or [] if isinstance(i, dict)}
+            if self._mine(h, values):
+                ignore_missing(lambda c=found: h.cloud.delete("orchestration", f"/software_configs/{c['id']}"))
+
+    def find(self, h: Handle) -> str | None:
+        """A create cut by a kill -9 before its ids were recorded: what it made goes, and it starts again."""
+        self._sweep(h, set())
+        return None
 
     @classmethod
     def schema_apply(cls, values, path: str) -> dict:
@@ -483,7 +530,8 @@ class SoftwareDeployment(ResourceType):
         return new.get("config") or h.data.get("own_config") or old.get("config")
 
     def _updated(self, h: Handle) -> None:
-        """Once the deployment names its updated config (a derived config's type removes the old one)."""
+        """Once the deployment names its updated config (a derived config's type removes the old one, and
+        any a cut try of this update derived)."""
 
     def update_done(self, h: Handle) -> bool:
         return self._done(h, "UPDATE")

@@ -17,6 +17,7 @@ from onestack.services.orchestration.service.resources.software import (
     SoftwareConfig,
     SoftwareDeployment,
     SoftwareDeploymentGroup,
+    declared_inputs,
 )
 
 LAX, STRICT = "LAX", "STRICT"
@@ -80,8 +81,8 @@ class StructuredDeployment(SoftwareDeployment):
         config = substitute(source.get("config"), values, properties.get("input_key") or "get_input",
                             properties.get("input_values_validate") == STRICT)
         body = {"name": properties.get("name") or h.physical_name(), "group": source.get("group"),
-                "config": config, "inputs": source.get("inputs") or [], "outputs": source.get("outputs") or [],
-                "options": source.get("options") or {}}
+                "config": config, "inputs": declared_inputs(source.get("inputs") or [], values),
+                "outputs": source.get("outputs") or [], "options": source.get("options") or {}}
         return h.cloud.post("orchestration", "/software_configs", body)["software_config"]["id"]
 
     def _config(self, h: Handle, inputs: dict) -> str:
@@ -97,6 +98,8 @@ class StructuredDeployment(SoftwareDeployment):
         replaced = h.data.pop("replaced_config", None)
         if replaced and replaced != h.data.get("own_config"):
             ignore_missing(lambda: h.cloud.delete("orchestration", f"/software_configs/{replaced}"))
+        # a try of this update cut by a kill -9 may have derived one the resource never recorded
+        self._sweep(h, {h.data.get("own_config"), h.physical_id} - {None})
 
 
 class StructuredDeploymentGroup(SoftwareDeploymentGroup):
