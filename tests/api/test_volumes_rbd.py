@@ -346,3 +346,53 @@ def test_a_reimaged_rbd_volume_holds_the_new_image_and_its_snapshot_the_old_data
         rbd_project.gone(f"/volumes/{volume_id}")
     wait(lambda: not {image, f"volume-{from_snapshot['id']}"} & ceph_cluster.images("volumes"), 30,
          "the volumes' images removed")
+
+
+def writers_of(path: Path) -> list[int]:
+    """The processes whose command line names ``path`` (a qemu-img the killed server left writing)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(path).encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            pass  # gone meanwhile
+    return found
+
+
+@long_test
+def test_a_kill_9_mid_rbd_reimage_is_finished_after_the_restart(ceph_cluster, tmp_path):
+    """The server killed while qemu-img writes a 64 MiB image over an RBD volume: the restart resumes the
+    re-image with the token its task keeps, and the volume ends ``available`` with the image's bytes exactly
+    (nothing stays ``downloading``, no work file is left)."""
+    cloud = Cloud(tmp_path / "reimage-cloud", settings={"ceph": ceph_cluster.settings()}).start()
+    try:
+        cloud.openstack("volume", "type", "create", "--property", "volume_backend_name=ceph", "rbd")
+        with cloud.client() as admin:
+            project = Project(cloud, admin)
+        data = os.urandom(64 * 1024 * 1024)
+        image = make_image(cloud, project.token, data, disk_format="raw")
+        volume = project.volume(volume_type="rbd")
+        write_rbd(ceph_cluster, f"volume-{volume['id']}", 0x6B, offset=100 * 1024 * 1024)
+        overlay = cloud.data_dir / "volumes" / f".volume-{volume['id']}.reimage.partial"
+        ok(project.http.post(f"/volumes/{volume['id']}/action", json={"os-reimage": {"image_id": image["id"]}}),
+           202)
+        wait(overlay.exists, 120, "the re-image's write to start", every=0.005)
+        cloud.kill_9()
+        cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+
+        def settled():
+            found = ok(project.http.get(f"/volumes/{volume['id']}"))["volume"]
+            assert found["status"] in ("downloading", "available"), found
+            return found if found["status"] == "available" else None
+        after = wait(settled, 180, "the re-image to be finished after the restart")
+        assert after["volume_image_metadata"]["image_id"] == image["id"]
+        wait(lambda: not writers_of(overlay), 60, "the killed server's qemu-img to end")
+        assert read_rbd(ceph_cluster, f"volume-{volume['id']}", len(data), tmp_path) == data
+        assert holds(ceph_cluster, f"volume-{volume['id']}", 0, offset=100 * 1024 * 1024)
+        assert not overlay.exists()
+        ok(project.http.delete(f"/volumes/{volume['id']}"), 202)
+        project.gone(f"/volumes/{volume['id']}")
+        assert f"volume-{volume['id']}" not in ceph_cluster.images("volumes")
+    finally:
+        cloud.stop()
