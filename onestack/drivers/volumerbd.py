@@ -258,6 +258,30 @@ class VolumeRBD:
         self._clone(image_id, IMAGE_SNAP, volume_id, size_gb, parent_pool=pool)
         return True
 
+    def reimage(self, volume_id: str, image_id: str, size_gb: int) -> None:
+        """The volume's data become the cached image's (Cinder's re-image), written over the volume's image in
+        place: a volume with snapshots cannot be replaced by another image (its RBD snapshots, and the clones
+        made from them, keep the old data, as they should).  A local qcow2 overlay on the image's ``snap``, as
+        large as the volume, reads as the image and then zeros, and qemu-img writes all of it through librbd,
+        so nothing of the old data is left past the image's end.  A crash part-way leaves the task on the
+        volume (``downloading``); the restart writes it all again, which always ends with the image's data."""
+        info = self._info(f"image-{image_id}")
+        if info is None:
+            raise VolumeFileError(f"the data of image {image_id} are not cached")
+        self._check_fits(image_id, info["size"], size_gb)
+        volume = self._info(self.volume_name(volume_id))
+        if volume is None:
+            raise VolumeFileError(f"the data of volume {volume_id} are missing")
+        overlay = self.local.work_file(volume_id, "reimage")
+        overlay.unlink(missing_ok=True)
+        try:
+            _qemu_img("create", "-q", "-f", "qcow2", "-F", "raw", "-u", "-b",
+                      self.ceph.qemu_uri(self.pool, f"image-{image_id}", IMAGE_SNAP), str(overlay),
+                      str(volume["size"]))
+            _qemu_img("convert", "-q", "-n", "-f", "qcow2", "-O", "raw", str(overlay), self.source(volume_id))
+        finally:
+            overlay.unlink(missing_ok=True)
+
     @staticmethod
     def _check_fits(image_id: str, size: int, size_gb: int) -> None:
         if size > size_gb * GiB:

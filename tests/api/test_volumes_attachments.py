@@ -99,6 +99,26 @@ def test_the_older_actions(cloud, storage, cinder_admin):
     assert storage.http.post(act, json={"os-begin_detaching": {}}).status_code == 400
 
 
+def test_force_detach_is_for_admins_and_frees_the_volume(storage, cinder_admin):
+    """Cinder's ``os-force_detach``: admins only (403 for the project's member), a named attachment that is
+    not the volume's is 400, and the right one goes whatever the volume's status (here ``detaching``)."""
+    volume = storage.volume()
+    act = f"/volumes/{volume['id']}/action"
+    ok(storage.http.post(act, json={"os-reserve": {}}), 202)
+    ok(storage.http.post(act, json={"os-attach": {"instance_uuid": str(uuid.uuid4()), "mountpoint": "/dev/vdb"}}),
+       202)
+    ok(storage.http.post(act, json={"os-begin_detaching": {}}), 202)
+    attachment = ok(storage.http.get(f"/volumes/{volume['id']}"))["volume"]["attachments"][0]["attachment_id"]
+    force = {"os-force_detach": {"attachment_id": attachment, "connector": CONNECTOR}}
+    assert storage.http.post(act, json=force).status_code == 403
+    unknown = cinder_admin.post(act, json={"os-force_detach": {"attachment_id": str(uuid.uuid4())}})
+    assert unknown.status_code == 400 and "badRequest" in unknown.json(), unknown.text
+    assert status(storage, volume["id"]) == "detaching"
+    ok(cinder_admin.post(act, json=force), 202)
+    shown = ok(storage.http.get(f"/volumes/{volume['id']}"))["volume"]
+    assert (shown["status"], shown["attachments"]) == ("available", [])
+
+
 def test_admin_actions_and_flags(storage, cinder_admin):
     volume = storage.volume()
     act = f"/volumes/{volume['id']}/action"

@@ -8,13 +8,16 @@ backup and its restore; an attachment's connection names the image for QEMU's li
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 
 from tests.api.helpers import name, ok, wait
+from tests.api.test_volumes_images import make_image, qcow2_image
 from tests.api.volume_helpers import Project, write_pattern
 from tests.cephcluster import long_test
 from tests.cloudfixture import Cloud, free_port
@@ -287,5 +290,109 @@ def test_an_osd_outage_fails_a_create_with_the_reason_and_leaves_nothing(ceph_cl
         project.gone(f"/volumes/{again['id']}")
         project.gone(f"/volumes/{created['id']}")
         assert ceph_cluster.images("volumes") == before
+    finally:
+        cloud.stop()
+
+
+def read_rbd(cluster, spec: str, count: int, work: Path) -> bytes:
+    """The first ``count`` bytes of an RBD image (or ``image@snapshot``), read through librbd."""
+    out = work / "read.raw"
+    out.unlink(missing_ok=True)
+    done = subprocess.run(["qemu-img", "dd", "-f", "raw", "-O", "raw", f"if={uri(cluster, spec)}", f"of={out}",
+                           "bs=512", f"count={-(-count // 512)}"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return out.read_bytes()[:count]
+
+
+def test_a_reimaged_rbd_volume_holds_the_new_image_and_its_snapshot_the_old_data(rbd_cloud, ceph_cluster,
+                                                                                 rbd_project, tmp_path):
+    """os-reimage (3.68) of a volume on RBD: the image's bytes written over the volume's image in place
+    (exactly, and nothing of the old data left past the image's end), the volume's RBD snapshot (and a volume
+    made from it) keeping the old data; Cinder's statuses and image metadata; no work file left behind."""
+    http = rbd_project.http
+    first = make_image(rbd_cloud, rbd_project.token, qcow2_image(tmp_path, 0x5A, "64M").read_bytes(),
+                       os_distro="first")
+    data = os.urandom(2 * 1024 * 1024)
+    second = make_image(rbd_cloud, rbd_project.token, data, disk_format="raw", os_distro="second")
+    volume = rbd_project.volume(volume_type="rbd", imageRef=first["id"])
+    image = f"volume-{volume['id']}"
+    write_rbd(ceph_cluster, image, 0x6B, offset=100 * 1024 * 1024)  # the user's data, past both images' ends
+    snapshot = rbd_project.snapshot(volume["id"])
+
+    reimage = {"os-reimage": {"image_id": second["id"]}}
+    assert http.post(f"/volumes/{volume['id']}/action", json=reimage,
+                     headers={"OpenStack-API-Version": "volume 3.67"}).status_code == 404  # before 3.68
+    assert ok(http.post(f"/volumes/{volume['id']}/action", json=reimage), 202) is not None
+    after = rbd_project.wait(volume["id"], "available")
+    assert after["volume_image_metadata"]["image_id"] == second["id"]
+    assert after["volume_image_metadata"]["os_distro"] == "second" and after["bootable"] == "true"
+    assert (after["id"], after["size"], after["volume_type"]) == (volume["id"], 1, "rbd")
+    assert read_rbd(ceph_cluster, image, len(data), tmp_path) == data  # the new image's bytes, exactly
+    assert holds(ceph_cluster, image, 0, offset=100 * 1024 * 1024)  # the old data gone: zeros
+    # the snapshot keeps what the volume held, and so does a volume made from it afterwards
+    kept = f"{image}@snapshot-{snapshot['id']}"
+    assert holds(ceph_cluster, kept, 0x5A) and holds(ceph_cluster, kept, 0x6B, offset=100 * 1024 * 1024)
+    from_snapshot = rbd_project.volume(volume_type="rbd", snapshot_id=snapshot["id"])
+    assert holds(ceph_cluster, f"volume-{from_snapshot['id']}", 0x6B, offset=100 * 1024 * 1024)
+    assert list((rbd_cloud.data_dir).rglob(f"*{volume['id']}*.partial")) == []
+
+    # an image larger than the volume is refused (400), the volume left as it was
+    big = make_image(rbd_cloud, rbd_project.token, None, min_disk=2)
+    refused = http.post(f"/volumes/{volume['id']}/action", json={"os-reimage": {"image_id": big["id"]}})
+    assert refused.status_code == 400, refused.text
+    for volume_id in (from_snapshot["id"], volume["id"]):
+        ok(http.delete(f"/volumes/{volume_id}", params={"cascade": "true"}), 202)
+        rbd_project.gone(f"/volumes/{volume_id}")
+    wait(lambda: not {image, f"volume-{from_snapshot['id']}"} & ceph_cluster.images("volumes"), 30,
+         "the volumes' images removed")
+
+
+def writers_of(path: Path) -> list[int]:
+    """The processes whose command line names ``path`` (a qemu-img the killed server left writing)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(path).encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            pass  # gone meanwhile
+    return found
+
+
+@long_test
+def test_a_kill_9_mid_rbd_reimage_is_finished_after_the_restart(ceph_cluster, tmp_path):
+    """The server killed while qemu-img writes a 64 MiB image over an RBD volume: the restart resumes the
+    re-image with the token its task keeps, and the volume ends ``available`` with the image's bytes exactly
+    (nothing stays ``downloading``, no work file is left)."""
+    cloud = Cloud(tmp_path / "reimage-cloud", settings={"ceph": ceph_cluster.settings()}).start()
+    try:
+        cloud.openstack("volume", "type", "create", "--property", "volume_backend_name=ceph", "rbd")
+        with cloud.client() as admin:
+            project = Project(cloud, admin)
+        data = os.urandom(64 * 1024 * 1024)
+        image = make_image(cloud, project.token, data, disk_format="raw")
+        volume = project.volume(volume_type="rbd")
+        write_rbd(ceph_cluster, f"volume-{volume['id']}", 0x6B, offset=100 * 1024 * 1024)
+        overlay = cloud.data_dir / "volumes" / f".volume-{volume['id']}.reimage.partial"
+        ok(project.http.post(f"/volumes/{volume['id']}/action", json={"os-reimage": {"image_id": image["id"]}}),
+           202)
+        wait(overlay.exists, 120, "the re-image's write to start", every=0.005)
+        cloud.kill_9()
+        cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+
+        def settled():
+            found = ok(project.http.get(f"/volumes/{volume['id']}"))["volume"]
+            assert found["status"] in ("downloading", "available"), found
+            return found if found["status"] == "available" else None
+        after = wait(settled, 180, "the re-image to be finished after the restart")
+        assert after["volume_image_metadata"]["image_id"] == image["id"]
+        wait(lambda: not writers_of(overlay), 60, "the killed server's qemu-img to end")
+        assert read_rbd(ceph_cluster, f"volume-{volume['id']}", len(data), tmp_path) == data
+        assert holds(ceph_cluster, f"volume-{volume['id']}", 0, offset=100 * 1024 * 1024)
+        assert not overlay.exists()
+        ok(project.http.delete(f"/volumes/{volume['id']}"), 202)
+        project.gone(f"/volumes/{volume['id']}")
+        assert f"volume-{volume['id']}" not in ceph_cluster.images("volumes")
     finally:
         cloud.stop()

@@ -2,9 +2,11 @@
 with the reason after restart, and no file of it is left (Cinder's start-up cleanup); a revert to a snapshot
 cut short is finished after the restart (its step is safe to repeat), nothing stays ``reverting`` or
 ``restoring``.  The reverted volume is encrypted and its snapshot holds 256 MiB, so the whole copy a revert
-makes takes long enough for the kill to land in it."""
+makes takes long enough for the kill to land in it.  A backup cut short ends ``error`` with the reason, the
+objects it wrote purged, its volume ``available`` again."""
 
 import os
+import subprocess
 import time
 
 import httpx
@@ -106,4 +108,42 @@ def test_kill_9_during_a_revert(crash_cloud):
     assert ok(volumes.get(f"/snapshots/{snapshot['id']}"))["snapshot"]["status"] == "available"
     assert _holds_mark(path, passphrase)  # the snapshot's data, not what was written after it
     assert not partial.exists()
+    volumes.close()
+
+
+# -- a backup: Cinder's start-up cleanup, the backup error and its objects purged, the volume as it was -------
+def test_kill_9_during_a_backup(crash_cloud, tmp_path):
+    cloud = crash_cloud
+    volumes, images = admin_clients(cloud)
+    images.close()
+    volume = ok(volumes.post("/volumes", json={"volume": {"size": 1}}), 202)["volume"]
+    wait(lambda: ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available", 60, "available")
+    # 256 MiB that do not compress: the backup's chunks take a while to write, so the kill lands among them
+    noise = tmp_path / "noise.raw"
+    noise.write_bytes(os.urandom(256 * 1024 * 1024))
+    subprocess.run(["qemu-img", "convert", "-n", "-f", "raw", "-O", "qcow2", str(noise),
+                    str(volume_file(cloud, volume["id"]))], check=True, capture_output=True)
+    noise.unlink()
+    backup = ok(volumes.post("/backups", json={"backup": {"volume_id": volume["id"]}}), 202)["backup"]
+    store = cloud.data_dir / "backups"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (store.exists() and any(store.rglob(f"*backup_{backup['id']}*"))):
+        time.sleep(0.005)
+    assert any(store.rglob(f"*backup_{backup['id']}*")), "the backup never started writing"
+    assert ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "backing-up"
+    cloud.kill_9()
+    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+    volumes, images = admin_clients(cloud)
+    images.close()
+    assert ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available"
+    ended = ok(volumes.get(f"/backups/{backup['id']}"))["backup"]
+    assert ended["status"] == "error" and "restarted" in ended["fail_reason"], ended
+    # the objects it had written are purged, and no temporary file of the volume is left
+    wait(lambda: not any(store.rglob(f"*backup_{backup['id']}*")), 60, "the cut backup's objects purged")
+    assert [p.name for p in (cloud.data_dir / "volumes").iterdir()] == [f"volume-{volume['id']}.qcow2"]
+    # the errored backup deletes, and the volume backs up again
+    ok(volumes.delete(f"/backups/{backup['id']}"), 202)
+    again = ok(volumes.post("/backups", json={"backup": {"volume_id": volume["id"]}}), 202)["backup"]
+    wait(lambda: ok(volumes.get(f"/backups/{again['id']}"))["backup"]["status"] == "available", 300,
+         "a backup after the restart")
     volumes.close()

@@ -185,6 +185,7 @@ def bootable_volume(cloud: Cloud, name: str, tiny_image) -> str:
 
 
 def test_a_server_boots_from_a_volume(tmp_path, tiny_image):
+    """Boot from a volume made from the image, then from a volume made from a snapshot of it."""
     cloud = Cloud(tmp_path / "data", settings={"compute": {"driver": "qemu"}}).start()
     nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()}, timeout=120)
     console = None
@@ -208,8 +209,29 @@ def test_a_server_boots_from_a_volume(tmp_path, tiny_image):
         console.close()
         console = shell(nova, server["id"])
         assert console.run("cat /sys/block/vda/serial") == volume_id[:20]
+        # past the image's data, so the guest's own boot never touches it
+        console.run("echo written-on-bv | dd of=/dev/vda bs=1M seek=512 conv=fsync 2>/dev/null; echo written")
         cloud.openstack("server", "delete", "--wait", "bfv")
         assert volume_status(cloud, "bv") == "available"
+
+        # the issue's story: snapshot -> volume from the snapshot -> boot from it (a copy-on-write overlay)
+        cli(cloud, "volume", "snapshot", "create", "--volume", "bv", "s1")
+        wait(lambda: cli(cloud, "volume", "snapshot", "show", "s1")["status"] == "available", 60, "s1 available")
+        cli(cloud, "volume", "create", "--snapshot", "s1", "from-s1")
+        wait(lambda: volume_status(cloud, "from-s1") == "available", 60, "from-s1 available")
+        copy = cli(cloud, "volume", "show", "from-s1")
+        assert copy["bootable"] in ("true", True)
+        server = cli(cloud, *CLI_VERSION, "server", "create", "--volume", "from-s1", "--flavor", "m1.nano",
+                     "--nic", "none", "from-snapshot")
+        active(nova, server["id"])
+        console.close()
+        console = shell(nova, server["id"])
+        assert console.run("cat /sys/block/vda/serial") == copy["id"][:20]
+        assert console.run("dd if=/dev/vda bs=1M skip=512 count=1 2>/dev/null | head -c 13") == "written-on-bv"
+        assert "onestack-tiny: up" in ok(nova.post(f"/servers/{server['id']}/action",
+                                                   json={"os-getConsoleOutput": {}}))["output"]
+        cloud.openstack("server", "delete", "--wait", "from-snapshot")
+        assert volume_status(cloud, "from-s1") == "available"
     finally:
         if console is not None:
             console.close()

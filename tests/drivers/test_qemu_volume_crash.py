@@ -15,6 +15,7 @@ import pytest
 
 from onestack.drivers.qemu.layout import InstanceDir
 from tests.api.helpers import ok, wait
+from tests.api.volume_helpers import read_at, snapshot_file, volume_file
 from tests.cloudfixture import Cloud
 from tests.drivers.test_qemu_server_volumes import active, boot, cli, shell, volume_status
 
@@ -81,6 +82,63 @@ def test_kill_9_mid_attach_and_mid_detach(tmp_path, tiny_image):
         wait(lambda: console.run("ls /sys/block").split() == ["vda"], 30, "the guest to have let /dev/vdb go")
         # the guest never restarted: the same QEMU all along
         assert int(InstanceDir(cloud.data_dir / "compute" / "instances" / server_id).pidfile.read_text()) == qemu_pid
+    finally:
+        if console is not None:
+            console.close()
+        cloud.purge(check=False)
+
+
+def test_kill_9_mid_live_snapshot(tmp_path, tiny_image):
+    """A snapshot of an attached volume cut short while the guest's QEMU was to switch the disk to the new
+    overlay (QEMU held still): after the restart the snapshot is ``available`` and holds what the guest wrote
+    before it, the guest's later writes land in the volume only, the volume stays ``in-use``, no temporary
+    file is left, and the guest is the same QEMU."""
+    cloud = Cloud(tmp_path / "data", settings={"compute": {"driver": "qemu"}}).start()
+    console = None
+    try:
+        cloud.onestack("image", "register")
+        server_id = boot(cloud, "vm1")
+        volume_id = cli(cloud, "volume", "create", "--size", "1", "v1")["id"]
+        wait(lambda: volume_status(cloud, "v1") == "available", 60, "v1 available")
+        nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()},
+                            timeout=120)
+        active(nova, server_id)
+        where = InstanceDir(cloud.data_dir / "compute" / "instances" / server_id)
+        qemu_pid = int(where.pidfile.read_text())
+        ok(nova.post(f"/servers/{server_id}/os-volume_attachments", json={"volumeAttachment": {"volumeId": volume_id}}))
+        wait(lambda: volume_status(cloud, "v1") == "in-use", 60, "v1 in-use")
+        console = shell(nova, server_id)
+        wait(lambda: "vdb" in console.run("ls /sys/block"), 30, "the guest to have /dev/vdb")
+        console.run("echo before-the-snapshot | dd of=/dev/vdb conv=fsync 2>/dev/null; echo written")
+        console.close()  # the console is proxied by the API process, which is about to die
+        console = None
+
+        volumes = cloud.data_dir / "volumes"
+        overlay = volumes / f".volume-{volume_id}.qcow2.partial"
+        os.kill(qemu_pid, signal.SIGSTOP)
+        try:
+            threading.Thread(target=quietly(lambda: cloud.openstack(
+                "--os-volume-api-version", "3.66", "volume", "snapshot", "create", "--volume", "v1", "s1")),
+                daemon=True).start()
+            wait(overlay.exists, 60, "the snapshot's overlay, made before the guest is asked to switch to it",
+                 every=0.01)
+            cloud.kill_9()
+        finally:
+            os.kill(qemu_pid, signal.SIGCONT)
+        cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+
+        snapshot = wait(lambda: (s := cli(cloud, "volume", "snapshot", "show", "s1"))["status"] != "creating" and s,
+                        120, "the snapshot to be finished after the restart")
+        assert snapshot["status"] == "available", snapshot
+        assert volume_status(cloud, "v1") == "in-use"
+        nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()},
+                            timeout=120)
+        console = shell(nova, server_id)
+        console.run("echo after-the-snapshot | dd of=/dev/vdb conv=fsync 2>/dev/null; echo written")
+        assert read_at(snapshot_file(cloud, snapshot["id"]), 0, 19) == b"before-the-snapshot"
+        assert read_at(volume_file(cloud, volume_id), 0, 18) == b"after-the-snapshot"
+        assert sorted(p.name for p in volumes.iterdir() if p.name.startswith(".")) == []
+        assert int(where.pidfile.read_text()) == qemu_pid
     finally:
         if console is not None:
             console.close()

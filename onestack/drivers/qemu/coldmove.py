@@ -75,11 +75,11 @@ def fetch(spec: InstanceSpec, where: InstanceDir, base_dir: Path, uri: str) -> N
         if disk not in targets:
             continue
         source = f"nbd://{parts.hostname}:{port}/{disk}"
-        tmp = targets[disk].with_suffix(".partial")
-        if disk == "root":
-            base, fmt = disks.cached_base(spec.image_path or "", spec.image_format, base_dir)
-            disks.run("qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", "-B", str(base), "-F", fmt,
-                      source, str(tmp))
-        else:
-            disks.run("qemu-img", "convert", "-q", "-f", "raw", "-O", "raw", "-S", "4k", source, str(tmp))
-        tmp.replace(targets[disk])
+        base, fmt = disks.cached_base(spec.image_path or "", spec.image_format, base_dir) if disk == "root" \
+            else (None, "raw")
+        with disks.making(targets[disk]) as tmp:
+            if base is not None:
+                disks.run("qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", "-B", str(base), "-F", fmt,
+                          source, str(tmp))
+            else:
+                disks.run("qemu-img", "convert", "-q", "-f", "raw", "-O", "raw", "-S", "4k", source, str(tmp))

@@ -6,11 +6,13 @@ one read-only base (``<state dir>/_base``), and the image service's own copy can
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 from onestack.drivers.compute import DriverError, InstanceSpec
@@ -27,6 +29,22 @@ def run(*argv: str) -> str:
     if done.returncode != 0:
         raise DriverError(f"{' '.join(argv[:2])} failed: {done.stderr.strip()[-300:]}")
     return done.stdout
+
+
+@contextlib.contextmanager
+def making(final: Path, tmp: Path | None = None) -> Iterator[Path]:
+    """Make ``final`` through a partial file (``<final>.partial`` unless named), renamed into place only
+    once whole: what a failing step (a qemu-img convert that cannot read its source, a mkfs) wrote half is
+    removed, so nothing but complete disks is ever left in the instance's directory, and a partial file a
+    killed try left is started over, not appended to."""
+    tmp = tmp if tmp is not None else final.with_suffix(".partial")
+    tmp.unlink(missing_ok=True)
+    try:
+        yield tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(final)
 
 
 def info(path: Path, force_share: bool = False) -> dict:
@@ -47,10 +65,9 @@ def cached_base(image_path: str, image_format: str | None, base_dir: Path) -> tu
     base = base_dir / key
     if not base.exists():
         base_dir.mkdir(parents=True, exist_ok=True)
-        tmp = base_dir / f".{key}.{os.getpid()}.partial"
-        shutil.copyfile(source, tmp)
-        tmp.chmod(0o444)
-        tmp.replace(base)
+        with making(base, base_dir / f".{key}.{os.getpid()}.partial") as tmp:
+            shutil.copyfile(source, tmp)
+            tmp.chmod(0o444)
     found = info(base)
     fmt = found["format"]
     if image_format and image_format != fmt:
@@ -73,10 +90,9 @@ def create_root(spec: InstanceSpec, where: InstanceDir, base_dir: Path) -> None:
     if wanted and wanted < virtual:
         raise DriverError(f"flavor's root disk ({spec.root_gb} GB) is smaller than the image "
                           f"({virtual / GiB:.1f} GB)")
-    tmp = where.root_disk.with_suffix(".partial")
-    argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b", str(base), str(tmp)]
-    run(*(argv + ([str(wanted)] if wanted else [])))
-    tmp.replace(where.root_disk)
+    with making(where.root_disk) as tmp:
+        argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b", str(base), str(tmp)]
+        run(*(argv + ([str(wanted)] if wanted else [])))
 
 
 def create_rescue(spec: InstanceSpec, where: InstanceDir, base_dir: Path) -> None:
@@ -89,26 +105,24 @@ def create_rescue(spec: InstanceSpec, where: InstanceDir, base_dir: Path) -> Non
     base, fmt = cached_base(spec.rescue_image_path, None, base_dir)
     # the flavor's root size, as the root disk has (never smaller than the image)
     size = max(spec.root_gb * GiB, int(info(base)["virtual-size"]))
-    tmp = where.rescue_disk.with_suffix(".partial")
-    run("qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b", str(base), str(tmp), str(size))
-    tmp.replace(where.rescue_disk)
+    with making(where.rescue_disk) as tmp:
+        run("qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b", str(base), str(tmp), str(size))
 
 
 def create_ephemeral_and_swap(spec: InstanceSpec, where: InstanceDir) -> None:
     # Sparse raw files formatted in place (mkfs works on a plain file): ext4 labelled as Nova
     # labels it, so a guest finds it by label; they cost no space until written.
     if spec.ephemeral_gb and not where.ephemeral_disk.exists():
-        tmp = where.ephemeral_disk.with_suffix(".partial")
-        with open(tmp, "wb") as f:
-            f.truncate(spec.ephemeral_gb * GiB)
-        run("mkfs.ext4", "-q", "-F", "-L", "ephemeral0", "-E", "lazy_itable_init=1,lazy_journal_init=1", str(tmp))
-        tmp.replace(where.ephemeral_disk)
+        with making(where.ephemeral_disk) as tmp:
+            with open(tmp, "wb") as f:
+                f.truncate(spec.ephemeral_gb * GiB)
+            run("mkfs.ext4", "-q", "-F", "-L", "ephemeral0", "-E", "lazy_itable_init=1,lazy_journal_init=1",
+                str(tmp))
     if spec.swap_mb and not where.swap_disk.exists():
-        tmp = where.swap_disk.with_suffix(".partial")
-        with open(tmp, "wb") as f:
-            f.truncate(spec.swap_mb * 1024 * 1024)
-        run("mkswap", "-L", "swap0", str(tmp))
-        tmp.replace(where.swap_disk)
+        with making(where.swap_disk) as tmp:
+            with open(tmp, "wb") as f:
+                f.truncate(spec.swap_mb * 1024 * 1024)
+            run("mkswap", "-L", "swap0", str(tmp))
 
 
 def copy_config_drive(spec: InstanceSpec, where: InstanceDir) -> None:
@@ -135,6 +149,5 @@ def snapshot(where: InstanceDir, target: Path) -> None:
 def snapshot_of(source: str, target: Path, share: bool = False, fmt: str = "qcow2") -> None:
     """A disk (a file, or an ``rbd:`` name qemu-img opens through librbd) as one standalone ``fmt`` image
     (a raw one sparse: what the guest never wrote takes no room)."""
-    tmp = target.with_name(f".{target.name}.partial")
-    run("qemu-img", "convert", *(["-U"] if share else []), "-O", fmt, source, str(tmp))
-    tmp.replace(target)
+    with making(target, target.with_name(f".{target.name}.partial")) as tmp:
+        run("qemu-img", "convert", *(["-U"] if share else []), "-O", fmt, source, str(tmp))

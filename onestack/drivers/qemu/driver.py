@@ -364,6 +364,8 @@ class QemuDriver(MigratingGuests):
                     qmp.execute("quit")
             except QMPError as exc:
                 raise DriverError(f"suspend failed: {exc}") from exc
+            finally:
+                partial.unlink(missing_ok=True)  # a state not saved whole is no state (renamed once it is)
             if not pidfiles.wait_gone(pid, 10.0):
                 pidfiles.kill(pid)
 

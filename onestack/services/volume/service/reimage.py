@@ -20,7 +20,6 @@ from onestack.services.volume.policies import authorize
 from onestack.services.volume.service import images
 from onestack.services.volume.service.access import load
 from onestack.services.volume.service.imageapi import ImageAPI
-from onestack.services.volume.service.stores import FILE
 
 REIMAGEABLE = ("available", "error")
 
@@ -53,9 +52,6 @@ class Reimages:
                 raise BadRequest(f"Invalid volume: Volume {volume.id} status must be {', '.join(allowed)}, but "
                                  f"current status is: {volume.status}.")
             images.volume_size(image, volume.size)  # the image's min_disk and data must fit (400)
-            if (volume.backend or FILE) != FILE:
-                raise BadRequest(f"Invalid volume: Volume {volume.id} is on the {volume.backend} backend, which "
-                                 f"does not re-image volumes.")
             volume.previous_status, volume.status = volume.status, "downloading"
             volume.task, volume.task_token = "reimage", ctx.token
             volume.task_args = {"image_id": image["id"], "image_metadata": images.volume_image_metadata(image)}
