@@ -167,6 +167,10 @@ class Chaos:
             else:
                 self.kill()
             self.restart()
+            if n < self.kills - 1:
+                # the kernel's firewall is the database's after every restart, not only the last
+                from tests.hardening import invariants
+                invariants.check_firewall_rules(self, f"after restart {n + 1}")
 
     # ---- clients
 

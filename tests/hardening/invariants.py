@@ -425,6 +425,33 @@ def check_kernel(c: ch.Chaos) -> None:
         c.violation(f"no dnsmasq for network {missing}")
     _check_links(c, owner, state)
     _check_firewall(c, owner)
+    check_firewall_rules(c, "after the last restart")
+
+
+def check_firewall_rules(c: ch.Chaos, when: str, timeout: float = 60) -> None:
+    """With real guests and the data plane: the rules of the guests' firewall chains and of the bridge table
+    are exactly what the ports and security group rules the API shows call for (tests/hardening/
+    firewall_rules.py).  The chaos run checks it after every restart too, while its clients carry on: the
+    agent converges within a second of a change, so a difference that lasts ``timeout`` is a violation."""
+    if not (c.dataplane and c.guest_image is not None):
+        return
+    from tests.hardening import firewall_rules
+
+    owner = (c.cloud.data_dir / "dataplane" / "owner").read_text().strip()
+    deadline = time.monotonic() + timeout
+    while True:
+        c.up.wait()
+        try:
+            compared, found = firewall_rules.differences(c.admin, owner)
+        except httpx.HTTPError:  # the server was killed again mid-read: the next restart checks
+            return
+        if not found or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    c.report.checked["firewall rules"] += compared
+    c.report.checked["firewall checks"] += 1
+    for difference in found[:10]:
+        c.violation(f"firewall {when}: {difference}")
 
 
 def _owned_chains(owner: str) -> set[str]:
