@@ -141,8 +141,9 @@ def canonical(scope: str, ports: list[firewall.PortRules]) -> tuple[dict[int, di
         return iptables, _frames(scope, ns)
 
 
-def live(scope: str) -> tuple[dict[int, dict[str, list[str]]], list[str]]:
-    return {version: _iptables(scope, version) for version in (4, 6)}, _frames(scope)
+def live(scope: str, netns: str | None = None) -> tuple[dict[int, dict[str, list[str]]], list[str]]:
+    """The scope's rules in the kernel (of this network namespace, or ``netns``)."""
+    return {version: _iptables(scope, version, netns) for version in (4, 6)}, _frames(scope, netns)
 
 
 def differences(admin: httpx.Client, scope: str) -> tuple[int, list[str]]:
@@ -150,8 +151,12 @@ def differences(admin: httpx.Client, scope: str) -> tuple[int, list[str]]:
     (empty: exactly the same)."""
     ports = admin.get("/network/v2.0/ports").raise_for_status().json()["ports"]
     rules = admin.get("/network/v2.0/security-group-rules").raise_for_status().json()["security_group_rules"]
-    want_ip, want_frames = canonical(scope, wanted(ports, rules))
-    have_ip, have_frames = live(scope)
+    return compare(canonical(scope, wanted(ports, rules)), live(scope))
+
+
+def compare(want: tuple[dict[int, dict[str, list[str]]], list[str]],
+            have: tuple[dict[int, dict[str, list[str]]], list[str]]) -> tuple[int, list[str]]:
+    (want_ip, want_frames), (have_ip, have_frames) = want, have
     found = []
     for version in (4, 6):
         want, have = want_ip[version], have_ip[version]
