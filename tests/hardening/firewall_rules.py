@@ -25,9 +25,8 @@ from onestack.services.network.reconcile.security import device_name, normalise_
 
 
 def guest_ports(ports: list[dict]) -> list[dict]:
-    """The ports the data-plane agent filters: bound guests' ports, administratively up (as ``_check_firewall``)."""
-    return [p for p in ports if p["device_owner"].startswith("compute:") and p.get("binding:host_id")
-            and p["admin_state_up"]]
+    """The ports the data-plane agent filters: every bound guest's port (one host), up or down."""
+    return [p for p in ports if p["device_owner"].startswith("compute:") and p.get("binding:host_id")]
 
 
 def wanted(ports: list[dict], rules: list[dict]) -> list[firewall.PortRules]:
