@@ -38,6 +38,9 @@ class Attr:
     filter: bool = True
     sort: bool = True
     column: str | None = None
+    # the JSON Schema of the value as shown, for an attribute a client never sends (no ``schema``) or shown
+    # otherwise than sent; only its types are published (``Table.response_schema``)
+    shows: dict | None = None
 
     @property
     def field(self) -> str:
@@ -140,12 +143,51 @@ class Table:
                                  kind="HTTPBadRequest")
         return list(zip(keys, dirs, strict=True))
 
+    def response_schema(self) -> dict:
+        """The resource as ``shown`` renders it without ``fields=``, as JSON Schema (the OpenAPI description's
+        success responses): every visible attribute, required unless only the admin reads it, typed by the JSON
+        types its request schema (or its ``shows``) allows, never narrower; other keys may follow."""
+        return {"type": "object", "additionalProperties": True,
+                "required": [a.name for a in self.attrs.values() if a.visible and not a.admin_read],
+                "properties": {a.name: _shown_type(a) for a in self.attrs.values() if a.visible}}
+
     def shown(self, body: dict, fields: list[str], is_admin: bool) -> dict:
         """What the caller may see of a rendered resource, narrowed to ``fields=`` if asked."""
         hidden = {a.name for a in self.attrs.values() if not a.visible or (a.admin_read and not is_admin)}
         if fields:
             return {k: v for k, v in body.items() if k in fields and k not in hidden}
         return {k: v for k, v in body.items() if k not in hidden}
+
+
+_JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number", list: "array", dict: "object",
+               type(None): "null"}
+
+
+def _types(schema: dict) -> set[str] | None:
+    """The JSON types a request schema admits (None: any).  A response is typed by them alone: the request's
+    lengths and patterns bound what a client sends, not what the resource shows (Neutron's normalised
+    values, defaults)."""
+    if "type" in schema:
+        return set([schema["type"]] if isinstance(schema["type"], str) else schema["type"])
+    if "enum" in schema:
+        return {_JSON_TYPES[type(v)] for v in schema["enum"]}
+    if "anyOf" in schema or "oneOf" in schema:
+        found: set[str] = set()
+        for option in schema.get("anyOf", schema.get("oneOf")):
+            types = _types(option)
+            if types is None:
+                return None
+            found |= types
+        return found
+    return None
+
+
+def _shown_type(attr: Attr) -> dict:
+    schema = attr.shows if attr.shows is not None else attr.schema
+    types = _types(schema) if schema is not None else None
+    if types is None:
+        return {}
+    return {"type": sorted(types)}
 
 
 def matches(body: Mapping[str, Any], filters: Mapping[str, list], skip: Callable[[str], bool]) -> bool:

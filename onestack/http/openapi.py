@@ -64,7 +64,7 @@ def _operation(service: Service, ep: Endpoint, method: str) -> dict[str, Any]:
         "operationId": f"{service.name}:{method.lower()}:{path}",
         "summary": ep.fn.__name__.replace("_", " ").strip(),
         "parameters": [_path_parameter(name, converter) for name, converter in _PARAM.findall(ep.path)],
-        "responses": {str(ep.status): {"description": "Success (other 2xx answers are the operation's own)."},
+        "responses": {str(ep.status): _success(ep),
                       "default": {"description": f"An error in the {service.name} service's fault format."}},
     }
     doc = (ep.fn.__doc__ or "").strip().split("\n\n")[0]
@@ -77,6 +77,13 @@ def _operation(service: Service, ep: Endpoint, method: str) -> dict[str, Any]:
     if method in BODY_METHODS:
         op["requestBody"] = _request_body(ep)
     return op
+
+
+def _success(ep: Endpoint) -> dict[str, Any]:
+    answer: dict[str, Any] = {"description": "Success (other 2xx answers are the operation's own)."}
+    if ep.response is not None:
+        answer["content"] = {"application/json": {"schema": ep.response}}
+    return answer
 
 
 def _path_parameter(name: str, converter: str) -> dict[str, Any]:

@@ -193,6 +193,8 @@ class Endpoint:
     fast: Callable[[Call], Any] | None = None
     stream_body: bool = False
     public: bool = False
+    # the JSON Schema of the success body, published in the OpenAPI description (None: not declared)
+    response: dict | None = None
 
 
 class Versioned(dict):
@@ -203,12 +205,13 @@ class Versioned(dict):
 
 def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | Versioned | None = None,
           status: int = 200, fast: Callable[[Call], Any] | None = None, stream_body: bool = False,
-          public: bool = False) -> Endpoint:
+          public: bool = False, response: dict | None = None) -> Endpoint:
     """``schema``: a JSON Schema, or a ``Versioned`` map of them, the body must satisfy before ``fn`` runs.
     ``stream_body``: leave the body unread; the handler consumes ``call.chunks()``.  A handler may return
     a Starlette ``Response`` (a streamed download, say) instead of a JSON body.  ``public``: no token needed
-    (see ``Endpoint``)."""
-    return Endpoint(path, (method,), fn, schema, status, fast, stream_body, public)
+    (see ``Endpoint``).  ``response``: the JSON Schema of the success body (the OpenAPI description's, which
+    the fuzzer checks every success against); generated from what the service owns, never written beside it."""
+    return Endpoint(path, (method,), fn, schema, status, fast, stream_body, public, response)
 
 
 # deadlock_detected and serialization_failure: the transaction was rolled back whole
@@ -346,6 +349,12 @@ class Service:
         # ``call.ctx``); keystonemiddleware knows no other routes and asks a token of everything else.
         if any(public and candidate.matches(scope)[0] is Match.FULL for candidate, public in routes):
             return False
+        # The service root is version discovery, deployed outside keystonemiddleware for every method (Nova's
+        # api-paste maps ``/`` to a pipeline without authtoken, Placement's auth lets ``/`` through by path):
+        # a method its route does not take is the router's 405, with or without a token.
+        if _relative_path(scope) == "/" and any(public and candidate.matches(scope)[0] is Match.PARTIAL
+                                                for candidate, public in routes):
+            return False
         if self.token_gate == "prefix":
             return True
         # Keystone routes first: a path or method no route takes is its 404 or 405, without a token too.
@@ -436,6 +445,20 @@ class Service:
         LOG.exception("unexpected error in %s %s", request.method, request.url.path)
         err = errors.APIError("An unexpected error prevented the server from fulfilling your request.")
         return json_response(self.fault(err), 500)
+
+
+def _relative_path(scope) -> str:
+    """The path under the service's prefix (Starlette's mount leaves the prefix in ``root_path``)."""
+    return scope.get("path", "").removeprefix(scope.get("root_path", "")) or "/"
+
+
+ANY_METHOD = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def version_root(fn: Callable[[Call], Any]) -> Endpoint:
+    """The root's version document for every method, as Nova's, Glance's, Cinder's and Heat's version apps
+    answer whatever the method (their dispatch reads only the path)."""
+    return Endpoint("/", ANY_METHOD, fn, public=True)
 
 
 async def _authenticate(request: Request) -> Context:

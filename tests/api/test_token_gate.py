@@ -163,3 +163,28 @@ def test_an_object_name_ending_in_a_newline_is_not_the_name_without(cloud, admin
     assert httpx.get(f"{container}/o%0A", headers=headers, timeout=30).content == b"x"
     listed = httpx.get(container, headers={**headers, "Accept": "application/json"}, timeout=30).json()
     assert [entry["name"] for entry in listed] == ["o\n"]
+
+
+# Each service's root is version discovery, outside keystonemiddleware for every method: Nova's api-paste maps
+# ``/`` to a pipeline without authtoken whose Versions app answers any method with its document (its dispatch
+# reads only the path), as Glance's, Cinder's and Heat's version apps answer 300 whatever the method; Neutron's
+# root controller refuses other methods with 405 and Placement lets ``/`` past its auth by path and routes
+# it to a 405.  A token changes nothing.
+ROOT_WHATEVER_THE_METHOD = {"/compute/": 200, "/image/": 300, "/volume/": 300, "/orchestration/": 300,
+                            "/network/": 405, "/placement/": 405}
+
+
+@pytest.mark.parametrize("root", sorted(ROOT_WHATEVER_THE_METHOD))
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_a_service_root_answers_every_method_as_openstack_does_token_or_not(cloud, root, method):
+    expected = ROOT_WHATEVER_THE_METHOD[root]
+    for token in (None, "not-a-token", cloud.token()):
+        resp = httpx.request(method, cloud.url + root, headers={"X-Auth-Token": token} if token else {},
+                             timeout=30)
+        assert resp.status_code == expected, (method, root, token is not None, resp.text)
+        if expected == 405:
+            assert "WWW-Authenticate" not in resp.headers
+        else:
+            assert resp.json()["versions"], resp.text
+    # a path under the root that no route has still needs a token first, as keystonemiddleware asks
+    assert httpx.request(method, cloud.url + root + "v9/nothing", timeout=30).status_code == 401

@@ -130,6 +130,10 @@ class Chaos:
         self.lock = threading.Lock()
         self.up = threading.Event()
         self.up.set()
+        # cleared (under ``lock``) to hold the clients between two operations; ``active`` counts those under way
+        self.calm = threading.Event()
+        self.calm.set()
+        self.active = 0
         self.stop = threading.Event()
         self.payloads = Payloads()
 
@@ -157,16 +161,38 @@ class Chaos:
         self.up.set()
 
     def killer(self, rng: random.Random) -> None:
+        from tests.hardening import invariants
+
         gap = self.seconds / self.kills
+        # With real guests, the kernel's firewall is checked against the database after every restart, not only
+        # the last: no new operation starts from just before the kill until the check is done (the operations
+        # under way are cut by the kill as ever, or finish), so the rows hold still while it compares.
+        check_each = self.dataplane and self.guest_image is not None
         for n in range(self.kills):
             time.sleep(rng.uniform(0.4, 1.2) * gap)
             if n == self.kills - 1:
                 # the last kill lands in the middle of whatever the clients are doing; they stop there
                 self.kill()
                 self.stop.set()
-            else:
-                self.kill()
+                self.restart()
+                continue
+            if check_each:
+                with self.lock:
+                    self.calm.clear()
+            self.kill()
             self.restart()
+            if check_each:
+                self.wait_for_quiet()
+                invariants.check_firewall_rules(self, f"after restart {n + 1}")
+                self.calm.set()
+
+    def wait_for_quiet(self, timeout: float = 240) -> None:
+        """Until no operation is under way (a server's boot is waited for up to 180 s)."""
+        deadline = time.monotonic() + timeout
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if self.active:
+            self.violation(f"{self.active} operations still under way {timeout:.0f}s after a restart")
 
     # ---- clients
 
@@ -274,12 +300,27 @@ class Chaos:
         with self.client(tenant["token"]) as c:
             while not self.stop.is_set():
                 op = rng.choices(ops, weights)[0]
+                if not self._begin():
+                    continue
                 self.report.operations[op.__name__[3:]] += 1
                 try:
                     self.up.wait()
                     op(rng, c, tenant)
                 except Cut:
                     pass
+                finally:
+                    with self.lock:
+                        self.active -= 1
+
+    def _begin(self) -> bool:
+        """Wait until the clients may go on; counts the operation as under way (False: the run stopped)."""
+        while not self.stop.is_set():
+            self.calm.wait(timeout=1)
+            with self.lock:
+                if self.calm.is_set():
+                    self.active += 1
+                    return True
+        return False
 
     def op_identity(self, rng: random.Random, c: httpx.Client, tenant: dict) -> None:
         a = self.admin

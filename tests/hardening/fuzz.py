@@ -1,8 +1,10 @@
 """Schemathesis against a running cloud, from each service's own OpenAPI description.
 
 Each operation is sent ``examples`` cases drawn from its description (bodies that fit its schema and
-bodies that do not), each case as one of the callers; a response fails when its status is 5xx or its
-body shows the server's insides (a traceback, a source file, a path on the server's disk).
+bodies that do not), each case as one of the callers; a response fails when its status is 5xx, its
+body shows the server's insides (a traceback, a source file, a path on the server's disk), or it is a
+success whose body does not fit the schema the description declares for its status (Schemathesis's
+``response_schema_conformance``, for the operations that declare one).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import hypothesis.strategies as st
 import requests
 import schemathesis
 from hypothesis.errors import HypothesisException
+from schemathesis.core.failures import FailureGroup
 from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import response_schema_conformance
 
 import onestack
 
@@ -45,10 +49,15 @@ class Report:
     statuses: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     skipped: list[str] = dataclasses.field(default_factory=list)
     findings: list[Finding] = dataclasses.field(default_factory=list)
+    # operations whose description declares a success body, and successes checked against it
+    described: int = 0
+    conforming: int = 0
 
     def add(self, other: Report) -> None:
         self.operations += other.operations
         self.cases += other.cases
+        self.described += other.described
+        self.conforming += other.conforming
         self.statuses.update(other.statuses)
         self.skipped += other.skipped
         self.findings += other.findings
@@ -100,6 +109,7 @@ def fuzz_service(base: str, prefix: str, callers: dict[str, str], examples: int,
             report.skipped.append(label)
             continue
         report.operations += 1
+        report.described += declares_a_body(operation)
         try:
             _fuzz_operation(operation, label, _known_path(operation.path, known), base + prefix, callers, examples,
                             data_dir, session, report)
@@ -107,6 +117,22 @@ def fuzz_service(base: str, prefix: str, callers: dict[str, str], examples: int,
             # a schema Hypothesis cannot draw from (it says which); the operation counts as skipped
             report.skipped.append(f"{label}: {exc}")
     return report
+
+
+def declares_a_body(operation) -> bool:
+    """Whether the operation's description declares its success body (a JSON schema for a 2xx)."""
+    return any(str(status).startswith("2") and "content" in answer
+               for status, answer in operation.definition.raw.get("responses", {}).items())
+
+
+def _nonconforming(case, response: requests.Response) -> str | None:
+    """Why a success does not fit the body the description declares for its status (None: it fits, or none
+    is declared: Schemathesis checks a status against its own entry, else ``default``, which has none)."""
+    try:
+        case.validate_response(response, checks=[response_schema_conformance])
+    except FailureGroup as failures:
+        return "; ".join(f"{f.title}: {f.message}"[:600] for f in failures.exceptions)
+    return None
 
 
 def _known_path(path: str, known: Callable[[str, str], str | None]) -> dict[str, str] | None:
@@ -124,6 +150,7 @@ def _known_path(path: str, known: Callable[[str, str], str | None]) -> dict[str,
 def _fuzz_operation(operation, label: str, known: dict[str, str] | None, base: str, callers: dict[str, str],
                     examples: int, data_dir: str, session: requests.Session, report: Report) -> None:
     modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    declared = declares_a_body(operation)
     strategies = [operation.as_strategy(mode) for mode in modes]
     if known:
         strategies += [operation.as_strategy(mode, path_parameters=known) for mode in modes]
@@ -139,6 +166,9 @@ def _fuzz_operation(operation, label: str, known: dict[str, str] | None, base: s
         report.cases += 1
         report.statuses[response.status_code] += 1
         why = f"status {response.status_code}" if response.status_code >= 500 else insides(response.text, data_dir)
+        if not why and 200 <= response.status_code < 300 and declared:
+            why = _nonconforming(case, response)
+            report.conforming += why is None
         if why:
             report.findings.append(Finding(label, caller, response.status_code, f"{why}: {response.text[:300]}",
                                            case.as_curl_command(headers={"X-Auth-Token": caller})))

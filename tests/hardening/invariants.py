@@ -171,7 +171,8 @@ def _check_volume(c: ch.Chaos, t: ch.Told, gone: str | None) -> None:
         return
     path = c.cloud.data_dir / "volumes" / f"volume-{t.key}.qcow2"
     image = c.cloud.data_dir / "images" / t.extra["image"]
-    result = subprocess.run(["qemu-img", "compare", "-q", "-f", "qcow2", "-F", "raw", str(path), str(image)],
+    # -U (force-share): an in-use volume of a real guest is open in its QEMU, which holds its write lock
+    result = subprocess.run(["qemu-img", "compare", "-q", "-U", "-f", "qcow2", "-F", "raw", str(path), str(image)],
                             capture_output=True, text=True)
     if result.returncode != 0:
         c.violation(f"volume {t.key} from image {volume['status']} but its data differs from the image "
@@ -425,6 +426,34 @@ def check_kernel(c: ch.Chaos) -> None:
         c.violation(f"no dnsmasq for network {missing}")
     _check_links(c, owner, state)
     _check_firewall(c, owner)
+    check_firewall_rules(c, "after the last restart")
+
+
+def check_firewall_rules(c: ch.Chaos, when: str, timeout: float = 90) -> None:
+    """With real guests and the data plane: the rules of the guests' firewall chains and of the bridge table
+    are exactly what the ports and security group rules the API shows call for (tests/hardening/
+    firewall_rules.py).  The chaos run checks it after every restart too, with its clients held between two
+    operations (``Chaos.killer``): the agent converges within a full pass or two of the last change, so a
+    difference that lasts ``timeout`` is a violation."""
+    if not (c.dataplane and c.guest_image is not None):
+        return
+    from tests.hardening import firewall_rules
+
+    owner = (c.cloud.data_dir / "dataplane" / "owner").read_text().strip()
+    deadline = time.monotonic() + timeout
+    while True:
+        c.up.wait()
+        try:
+            compared, found = firewall_rules.differences(c.admin, owner)
+        except httpx.HTTPError:  # the server was killed again mid-read: the next restart checks
+            return
+        if not found or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    c.report.checked["firewall rules"] += compared
+    c.report.checked["firewall checks"] += 1
+    for difference in found[:10]:
+        c.violation(f"firewall {when}: {difference}")
 
 
 def _owned_chains(owner: str) -> set[str]:

@@ -82,7 +82,9 @@ class Defaults:
         return {401}.union(*(statuses for pattern, statuses in self.before_auth if re.fullmatch(pattern, route)))
 
 
-DISCOVERY = (r"GET /", r"GET /v[0-9.]+/?", r"GET /versions")
+# The root is version discovery outside keystonemiddleware whatever the method (Nova's api-paste, Placement's
+# auth by path): its versions app or its router answers, token or not.
+DISCOVERY = (r"[A-Z]+ /", r"GET /v[0-9.]+/?", r"GET /versions")
 _KEYSTONE_SELF = (
     r"(GET|POST|DELETE) /v3/auth/tokens", r"GET /v3/auth/(catalog|projects|domains|system)",
     r"GET /v3/users/\{user_id\}", r"POST /v3/users/\{user_id\}/password",
@@ -161,7 +163,7 @@ DEFAULTS = {
         foreign_ok=(r"GET /v3(/\{project_id\})?/os-quota-sets/\{target_project\}/defaults",),
         url_project_refused=False,
     ),
-    "placement": Defaults(foreign=403, open=(r"GET /",), refused=(r".*",)),
+    "placement": Defaults(foreign=403, open=(r"[A-Z]+ /",), refused=(r".*",)),
     "object-store": Defaults(
         foreign=403, open=(r"(GET|HEAD|OPTIONS) /info", r"(GET|HEAD) /healthcheck", r"OPTIONS /.*"),
         # The proxy has no COPY for an account or a container (405), and the copy middleware wants a

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 
 import pytest
 
@@ -48,6 +49,10 @@ def test_kill_9_anywhere_loses_nothing(tmp_path, capsys):
         assert report.kills == run.kills
         assert not report.violations, "\n".join(report.violations)
     finally:
+        # the server's logs outlive the purge (under the test's tmp dir), to read what a violation came from
+        (tmp_path / "logs").mkdir()
+        for log in (cloud.data_dir.glob("*.log") if cloud.data_dir.exists() else ()):
+            shutil.copy(log, tmp_path / "logs" / log.name)
         if dataplane:
             owner = (cloud.data_dir / "dataplane" / "owner").read_text().strip()
             cloud.purge()

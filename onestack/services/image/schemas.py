@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 DISK_FORMATS = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
 # Glance's default container_formats, and "oci" (an OCI image layout in a tar), which the container
 # compute driver runs beside docker archives (Glance takes it once an operator adds it to the list).
@@ -170,3 +172,38 @@ metadef_namespace = {
     "required": ["namespace"],
     "additionalProperties": False,
 }
+
+
+# What Glance publishes at /v2/schemas/*: an image, a list, a member and its list as shown.  They are also
+# the success bodies of the OpenAPI description's image and member routes (glanceclient validates what it
+# reads against them, so they are the contract), and the fuzzer checks every success against them.
+def shown_image() -> dict:
+    props = copy.deepcopy(CORE)
+    for name in ("status", "checksum", "os_hash_algo", "os_hash_value", "created_at", "updated_at", "self",
+                 "file", "schema", "stores"):
+        props[name] = {"type": ["null", "string"], "readOnly": True}
+    for name in ("size", "virtual_size"):
+        props[name] = {"type": ["null", "integer"], "readOnly": True}
+    return {"name": "image", "properties": props, "additionalProperties": {"type": "string"},
+            "links": [{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"},
+                      {"rel": "describedby", "href": "{schema}"}]}
+
+
+def shown_images() -> dict:
+    return {"name": "images", "properties": {
+        "images": {"type": "array", "items": shown_image()}, "schema": {"type": "string"},
+        "first": {"type": "string"}, "next": {"type": "string"}},
+        "links": [{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"},
+                  {"rel": "describedby", "href": "{schema}"}]}
+
+
+SHOWN_MEMBER = {"name": "member", "properties": {
+    "image_id": {"type": "string"}, "member_id": {"type": "string"},
+    "status": {"type": "string", "enum": MEMBER_STATUSES},
+    "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "schema": {"type": "string"}}}
+
+
+def shown_members() -> dict:
+    return {"name": "members", "properties": {"members": {"type": "array", "items": SHOWN_MEMBER},
+                                                                "schema": {"type": "string"}},
+            "links": [{"rel": "describedby", "href": "{schema}"}]}

@@ -27,14 +27,14 @@ DNS_NAME = {"type": "string", "maxLength": 255, "pattern": r"^$|^(?!-)[A-Za-z0-9
 def standard(*, name: bool = True) -> list[Attr]:
     """Neutron's standard attributes (project, description, timestamps, revision, tags)."""
     attrs = [
-        Attr("id", sort=True),
+        Attr("id", sort=True, shows={"type": "string"}),
         Attr("project_id", PROJECT, post=True),
         Attr("tenant_id", PROJECT, post=True, column="project_id"),
         Attr("description", DESCRIPTION, post=True, put=True, default=""),
         Attr("tags", TAGS, post=True, sort=False),
-        Attr("created_at", filter=True),
-        Attr("updated_at", filter=True),
-        Attr("revision_number"),
+        Attr("created_at", filter=True, shows={"type": "string"}),
+        Attr("updated_at", filter=True, shows={"type": "string"}),
+        Attr("revision_number", shows={"type": "integer"}),
     ]
     if name:
         attrs.insert(1, Attr("name", NAME, post=True, put=True, default=""))
@@ -44,8 +44,8 @@ def standard(*, name: bool = True) -> list[Attr]:
 NETWORKS = Table([
     *standard(),
     Attr("admin_state_up", BOOL, post=True, put=True, default=True),
-    Attr("status"),
-    Attr("subnets", sort=False, column=RENDERED),
+    Attr("status", shows={"type": "string"}),
+    Attr("subnets", sort=False, column=RENDERED, shows={"type": "array"}),
     Attr("shared", BOOL, post=True, put=True, default=False, admin=True),
     Attr("router:external", BOOL, post=True, put=True, default=False, admin=True, column="external"),
     Attr("provider:network_type", {"type": "string", "maxLength": 16}, post=True, admin=True, admin_read=True,
@@ -110,7 +110,7 @@ PORTS = Table([
     Attr("fixed_ips", FIXED_IPS, post=True, put=True, sort=False, column=RENDERED),
     Attr("device_id", {"type": "string", "maxLength": 255}, post=True, put=True, default=""),
     Attr("device_owner", {"type": "string", "maxLength": 255}, post=True, put=True, default=""),
-    Attr("status"),
+    Attr("status", shows={"type": "string"}),
     Attr("security_groups", {"type": "array", "items": UUID}, post=True, put=True, sort=False, column=RENDERED),
     Attr("allowed_address_pairs", PAIRS, post=True, put=True, sort=False, column=RENDERED),
     Attr("extra_dhcp_opts", DHCP_OPTS, post=True, put=True, sort=False, column=RENDERED),
@@ -170,7 +170,7 @@ SUBNETPOOLS = Table([
 
 # Like Neutron's, address scopes and RBAC policies carry no standard attributes.
 ADDRESS_SCOPES = Table([
-    Attr("id"),
+    Attr("id", shows={"type": "string"}),
     Attr("name", NAME, post=True, put=True, default=""),
     Attr("project_id", PROJECT, post=True),
     Attr("tenant_id", PROJECT, post=True, column="project_id"),
@@ -183,7 +183,7 @@ RBAC_OBJECT_TYPES = ["address_scope", "network", "security_group", "subnetpool"]
 RBAC_ACTIONS = ["access_as_shared", "access_as_external"]
 
 RBAC_POLICIES = Table([
-    Attr("id"),
+    Attr("id", shows={"type": "string"}),
     Attr("project_id", PROJECT, post=True),
     Attr("tenant_id", PROJECT, post=True, column="project_id"),
     Attr("object_type", {"enum": RBAC_OBJECT_TYPES}, post=True, required=True),
@@ -203,7 +203,7 @@ ROUTES_OR_NULL = {"anyOf": [ROUTES, {"type": "null"}]}
 ROUTERS = Table([
     *standard(),
     Attr("admin_state_up", BOOL, post=True, put=True, default=True),
-    Attr("status"),
+    Attr("status", shows={"type": "string"}),
     Attr("external_gateway_info", GATEWAY_INFO, post=True, put=True, sort=False, filter=False, column=RENDERED),
     Attr("routes", ROUTES_OR_NULL, put=True, sort=False, filter=False),
     Attr("availability_zone_hints", AZ_HINTS, post=True, sort=False, filter=False, default=list),
@@ -226,7 +226,7 @@ FLOATINGIPS = Table([
     Attr("port_id", UUID_OR_NULL, post=True, put=True),
     Attr("fixed_ip_address", IP_OR_NULL, post=True, put=True),
     Attr("router_id"),
-    Attr("status"),
+    Attr("status", shows={"type": "string"}),
     Attr("dns_name", DNS_NAME, post=True, default=""),
     Attr("dns_domain", DNS_NAME, post=True, default=""),
     Attr("port_details", sort=False, filter=False, column=RENDERED),
@@ -236,7 +236,7 @@ PORT_NUMBER = {"type": "integer", "minimum": 1, "maximum": 65535}
 FORWARDED_PROTOCOLS = ("tcp", "udp", "udplite", "sctp")
 
 PORT_FORWARDINGS = Table([
-    Attr("id"),
+    Attr("id", shows={"type": "string"}),
     Attr("internal_port_id", UUID, post=True, put=True, required=True),
     Attr("internal_ip_address", {"type": "string", "maxLength": 64}, post=True, put=True, required=True),
     Attr("internal_port", PORT_NUMBER, post=True, put=True, required=True),

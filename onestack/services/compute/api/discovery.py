@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onestack.http.routing import Call, Reply, route
+from onestack.http.routing import Call, Reply, route, version_root
 from onestack.services.compute.versions import MICROVERSIONS
 
 UPDATED = "2013-07-23T11:33:21Z"
@@ -38,6 +38,6 @@ def legacy_version(call: Call) -> dict:
     return {"version": body}
 
 
-ROUTES = [route("/", "GET", versions, public=True), route("/v2.1", "GET", version, public=True),
+ROUTES = [version_root(versions), route("/v2.1", "GET", version, public=True),
           route("/v2.1/", "GET", version, public=True),
           route("/v2", "GET", legacy_version, public=True), route("/v2/", "GET", legacy_version, public=True)]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import copy
-
-from onestack.http.routing import Call, Reply, route
+from onestack.http.routing import Call, Reply, route, version_root
 from onestack.services.image import schemas
 from onestack.services.image.policies import authorize
 
@@ -26,44 +24,20 @@ def versions_list(call: Call) -> dict:
     return {"versions": _versions(call)}
 
 
-def _image_schema() -> dict:
-    props = copy.deepcopy(schemas.CORE)
-    for name in ("status", "checksum", "os_hash_algo", "os_hash_value", "created_at", "updated_at", "self",
-                 "file", "schema", "stores"):
-        props[name] = {"type": ["null", "string"], "readOnly": True}
-    for name in ("size", "virtual_size"):
-        props[name] = {"type": ["null", "integer"], "readOnly": True}
-    return {"name": "image", "properties": props, "additionalProperties": {"type": "string"},
-            "links": [{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"},
-                      {"rel": "describedby", "href": "{schema}"}]}
-
-
 def image_schema(call: Call) -> dict:
-    return _image_schema()
+    return schemas.shown_image()
 
 
 def images_schema(call: Call) -> dict:
-    return {"name": "images", "properties": {
-        "images": {"type": "array", "items": _image_schema()}, "schema": {"type": "string"},
-        "first": {"type": "string"}, "next": {"type": "string"}},
-        "links": [{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"},
-                  {"rel": "describedby", "href": "{schema}"}]}
-
-
-_MEMBER = {"name": "member", "properties": {
-    "image_id": {"type": "string"}, "member_id": {"type": "string"},
-    "status": {"type": "string", "enum": schemas.MEMBER_STATUSES},
-    "created_at": {"type": "string"}, "updated_at": {"type": "string"}, "schema": {"type": "string"}}}
+    return schemas.shown_images()
 
 
 def member_schema(call: Call) -> dict:
-    return _MEMBER
+    return schemas.SHOWN_MEMBER
 
 
 def members_schema(call: Call) -> dict:
-    return {"name": "members", "properties": {"members": {"type": "array", "items": _MEMBER},
-                                              "schema": {"type": "string"}},
-            "links": [{"rel": "describedby", "href": "{schema}"}]}
+    return schemas.shown_members()
 
 
 def stores(call: Call) -> dict:
@@ -86,7 +60,7 @@ def usage(call: Call) -> dict:
 
 
 ROUTES = [
-    route("/", "GET", versions, public=True),
+    version_root(versions),
     route("/versions", "GET", versions_list, public=True),
     route("/v2/schemas/image", "GET", image_schema),
     route("/v2/schemas/images", "GET", images_schema),

@@ -101,10 +101,11 @@ def reactivate(call: Call) -> Reply:
 
 
 ROUTES = [
-    route("/v2/images", "POST", create_image, schema=schemas.image_create),
-    route("/v2/images", "GET", list_images),
-    route("/v2/images/{image_id}", "GET", show_image),
-    route("/v2/images/{image_id}", "PATCH", update_image),
+    route("/v2/images", "POST", create_image, schema=schemas.image_create, status=201,
+          response=schemas.shown_image()),
+    route("/v2/images", "GET", list_images, response=schemas.shown_images()),
+    route("/v2/images/{image_id}", "GET", show_image, response=schemas.shown_image()),
+    route("/v2/images/{image_id}", "PATCH", update_image, response=schemas.shown_image()),
     route("/v2/images/{image_id}", "DELETE", delete_image),
     route("/v2/images/{image_id}/tags/{tag}", "PUT", add_tag),
     route("/v2/images/{image_id}/tags/{tag}", "DELETE", delete_tag),

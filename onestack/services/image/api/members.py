@@ -30,9 +30,11 @@ def remove_member(call: Call) -> Reply:
 
 
 ROUTES = [
-    route("/v2/images/{image_id}/members", "POST", add_member, schema=schemas.member_create),
-    route("/v2/images/{image_id}/members", "GET", list_members),
-    route("/v2/images/{image_id}/members/{member_id}", "GET", show_member),
-    route("/v2/images/{image_id}/members/{member_id}", "PUT", update_member, schema=schemas.member_update),
+    route("/v2/images/{image_id}/members", "POST", add_member, schema=schemas.member_create,
+          response=schemas.SHOWN_MEMBER),
+    route("/v2/images/{image_id}/members", "GET", list_members, response=schemas.shown_members()),
+    route("/v2/images/{image_id}/members/{member_id}", "GET", show_member, response=schemas.SHOWN_MEMBER),
+    route("/v2/images/{image_id}/members/{member_id}", "PUT", update_member, schema=schemas.member_update,
+          response=schemas.SHOWN_MEMBER),
     route("/v2/images/{image_id}/members/{member_id}", "DELETE", remove_member),
 ]

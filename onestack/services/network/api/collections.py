@@ -80,5 +80,17 @@ def collection_routes(cls: type[Collection]) -> list:
 
     for fn, verb in ((list_, "list"), (show, "show"), (create, "create"), (update, "update"), (delete, "delete")):
         fn.__name__ = f"{verb}_{plural.replace('-', '_')}"
-    return [route(base, "GET", list_), route(item, "GET", show), route(base, "POST", create, status=201),
-            route(item, "PUT", update), route(item, "DELETE", delete)]
+    one, many = _responses(cls)
+    return [route(base, "GET", list_, response=many), route(item, "GET", show, response=one),
+            route(base, "POST", create, status=201, response={"anyOf": [one, many]}),
+            route(item, "PUT", update, response=one), route(item, "DELETE", delete)]
+
+
+def _responses(cls: type[Collection]) -> tuple[dict, dict]:
+    """The bodies of one resource and of a list of them (a bulk create's too), from its attribute table."""
+    shown = cls.table.response_schema()
+    one = {"type": "object", "required": [cls.singular], "properties": {cls.singular: shown}}
+    many = {"type": "object", "required": [cls.plural],
+            "properties": {cls.plural: {"type": "array", "items": shown},
+                           f"{cls.plural}_links": {"type": "array", "items": {"type": "object"}}}}
+    return one, many

@@ -1,6 +1,6 @@
 """Version discovery at the service's root: every path a client may start from."""
 
-from onestack.http.routing import Call, Reply, route
+from onestack.http.routing import Call, Reply, version_root
 from onestack.services.orchestration import views
 
 
@@ -8,4 +8,4 @@ def versions(call: Call) -> Reply:
     return Reply({"versions": [views.version(call.url("/v1/"))]}, 300)
 
 
-ROUTES = [route("/", "GET", versions, public=True)]
+ROUTES = [version_root(versions)]
