@@ -26,7 +26,9 @@ GiB = 1024**3
 @pytest.fixture(scope="module")
 def rbd_cloud(ceph_cluster, tmp_path_factory):
     """A server of its own whose ceph section names the cluster, with a type ``rbd`` on it."""
-    cloud = Cloud(tmp_path_factory.mktemp("rbd-cloud"), settings={"ceph": ceph_cluster.settings()}).start()
+    # image_conversion on: a qcow2 imported is stored raw, so the image store keeps it in the cluster too
+    cloud = Cloud(tmp_path_factory.mktemp("rbd-cloud"), settings={
+        "ceph": ceph_cluster.settings(), "image_import": {"plugins": ["image_conversion"]}}).start()
     cloud.openstack("volume", "type", "create", "--property", "volume_backend_name=ceph", "rbd")
     yield cloud
     cloud.stop()
@@ -242,6 +244,36 @@ def test_a_raw_image_lives_in_the_rbd_store_and_volumes_clone_it(rbd_cloud, ceph
         # the image cannot go while a volume is its clone (Glance's RBD store answers the same)
         assert glance.delete(f"/images/{image['id']}").status_code == 409
         ok(http.delete(f"/volumes/{volume['id']}"), 202)
+        rbd_project.gone(f"/volumes/{volume['id']}")
+        ok(glance.delete(f"/images/{image['id']}"), 204)
+    assert image["id"] not in ceph_cluster.images("images")
+
+
+def test_a_qcow2_imported_is_converted_to_raw_kept_in_the_cluster_and_cloned(rbd_cloud, ceph_cluster, rbd_project,
+                                                                              tmp_path):
+    """Glance's image_conversion import step: the qcow2 a user imports becomes a raw image, which the RBD
+    store keeps as images/<id>@snap, so a volume from it is a clone (no download, no import)."""
+    data = tmp_path / "image.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(data), "32M"], check=True)
+    write_pattern(data, 0x4D)
+    with httpx.Client(base_url=f"{rbd_cloud.url}/image/v2", headers={"X-Auth-Token": rbd_project.token},
+                      timeout=60) as glance:
+        image = ok(glance.post("/images", json={"name": name("qcow2"), "disk_format": "qcow2",
+                                                "container_format": "bare"}), 201)
+        ok(glance.put(f"/images/{image['id']}/stage", content=data.read_bytes(),
+                      headers={"Content-Type": "application/octet-stream"}), 204)
+        ok(glance.post(f"/images/{image['id']}/import", json={"method": {"name": "glance-direct"}}), 202)
+
+        def kept_in_the_cluster():
+            shown = ok(glance.get(f"/images/{image['id']}"))
+            return shown if shown["status"] == "active" and shown.get("stores") == "file,rbd" else None
+        shown = wait(kept_in_the_cluster, 60, "the imported image active in both stores")
+        assert (shown["disk_format"], shown["size"]) == ("raw", 32 * 1024**2)
+        volume = rbd_project.volume(volume_type="rbd", imageRef=image["id"])
+        parent = rbd_info(ceph_cluster, f"volume-{volume['id']}")["parent"]
+        assert (parent["pool"], parent["image"], parent["snapshot"]) == ("images", image["id"], "snap")
+        assert holds(ceph_cluster, f"volume-{volume['id']}", 0x4D)
+        ok(rbd_project.http.delete(f"/volumes/{volume['id']}"), 202)
         rbd_project.gone(f"/volumes/{volume['id']}")
         ok(glance.delete(f"/images/{image['id']}"), 204)
     assert image["id"] not in ceph_cluster.images("images")

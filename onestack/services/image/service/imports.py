@@ -18,6 +18,7 @@ from onestack.config import ImageImport
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
 from onestack.services.image.models import Image, ImageTask
+from onestack.services.image.service import conversion
 from onestack.services.image.service.files import FileStore
 from onestack.services.image.service.inspect import inspect
 from onestack.services.image.service.quotas import Quotas
@@ -92,6 +93,7 @@ class Importer:
                 image = session.get(Image, task.image_id)
                 task.status = "processing"
                 image_id, owner, disk_format = image.id, image.owner, image.disk_format
+                task_disk_format = disk_format
                 method = requested_method(task)
                 stores = list((task.input or {}).get("backend") or ["file"])
                 allowed = self.quotas.bytes_left(session, owner) + (image.size or 0)
@@ -107,6 +109,10 @@ class Importer:
             try:
                 written = self.store.write(image_id, self._source(image_id, method), allowed)
                 virtual_size = inspect(self.store.path(image_id), disk_format)
+                if conversion.wanted(self.rules, disk_format):
+                    disk_format = self.rules.conversion_format
+                    written, virtual_size = conversion.convert(self.store, image_id, task_disk_format, disk_format,
+                                                               allowed)
                 self.place(image_id, stores)
             except Exception as exc:  # any failure is the task's outcome, reported to the client through it
                 LOG.info("import task %s failed: %s", task_id, exc)
@@ -118,6 +124,7 @@ class Importer:
                     self.store.delete(image_id)
                     finish_task(task, "failure", f"Image {image_id} was deleted during the import.")
                 else:
+                    image.disk_format = disk_format  # the conversion's, when it ran
                     image.publish(written.size, written.md5, written.sha512, virtual_size)
                     set_properties(image, **{LOCK: None, IMPORTING: "",
                                              STORES: None if stores == ["file"] else ",".join(stores)})
