@@ -66,7 +66,7 @@ def requested_method(task: ImageTask) -> dict:
 
 class Importer:
     def __init__(self, db: Database, store: FileStore, staging: FileStore, quotas: Quotas, rules: ImageImport,
-                 on_active: Callable[[str], None] | None = None,
+                 on_active: Callable[[str, bool], None] | None = None,
                  place: Callable[[str, list[str]], None] | None = None,
                  placed: Callable[[str, list[str] | None], None] | None = None,
                  copy: Callable[[str, list[str]], list[str]] | None = None):
@@ -75,7 +75,7 @@ class Importer:
         self.staging = staging
         self.quotas = quotas
         self.rules = rules
-        # told when an import made an image active (the copy into the RBD store)
+        # told when an import made an image active, and whether the rbd store was asked for (the copy into it)
         self.on_active = on_active
         # the other stores (swift): put an inspected file there before publishing, settle after, copy-image
         self.place = place or (lambda image_id, stores: None)
@@ -104,6 +104,10 @@ class Importer:
         if method["name"] == "copy-image":
             self._copy(task_id, image_id, stores)
             return
+        # an import's copy into the rbd store is made once the image is active, from the file store, which
+        # keeps the image too
+        rbd_asked = "rbd" in stores
+        stores = [name for name in stores if name != "rbd"] or ["file"]
         published = None
         try:
             try:
@@ -134,7 +138,7 @@ class Importer:
             self.placed(image_id, published)
         self.staging.delete(image_id)
         if image is not None and self.on_active is not None:
-            self.on_active(image_id)
+            self.on_active(image_id, rbd_asked)
 
     def _copy(self, task_id: str, image_id: str, stores: list[str]) -> None:
         """copy-image: the active image's data into more stores; it stays active and readable throughout."""
