@@ -9,10 +9,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from pathlib import Path
 
 import pytest
 
-from onestack.drivers.qemu import migration
+from onestack.drivers.compute import DriverError
+from onestack.drivers.qemu import QemuDriver, accel, migration
+from onestack.drivers.qemu.rbddisks import RBDDisks
+from onestack.drivers.volumerbd import Ceph
 from tests.cephcluster import long_test
 from tests.drivers.serial import unix_shell
 from tests.drivers.test_qemu_migration import SECTOR, migrate
@@ -133,3 +137,34 @@ def test_a_half_made_ephemeral_disk_is_made_again(ceph_cluster, tiny_image, tmp_
     finally:
         host.destroy(spec.uuid)
     assert not {n for n in ceph_cluster.images("vms") if n.startswith(spec.uuid)}
+
+
+@long_test
+def test_a_guest_made_while_the_osd_is_down_fails_clearly_and_is_made_once_it_is_back(ceph_cluster, tiny_image,
+                                                                                       tmp_path):
+    """The cluster unreachable (its OSD stopped): the spawn fails with the reason, leaves no guest and no
+    marker; once the OSD is back the same spawn makes every disk and the guest boots with them."""
+    with image_in_ceph(ceph_cluster, tiny_image) as image_id:
+        ceph = Ceph(ceph_cluster.conf, ceph_cluster.client, ceph_cluster.keyring, timeout=8)
+        host = QemuDriver(tmp_path / "host", accel=accel.choose(Path.home() / ".cache" / "onestack")[0],
+                          rbd_disks=RBDDisks(ceph, "vms"))
+        spec = spec_of(tiny_image, image_path=None, image_rbd=f"images/{image_id}@snap", root_gb=1,
+                       ephemeral_gb=1, swap_mb=64)
+        ceph_cluster.stop_osd()
+        try:
+            with pytest.raises(DriverError, match="did not answer"):
+                host.spawn(spec)
+            assert host.list_instances() == []
+            assert not list((host.instances_dir / spec.uuid).glob("*.rbd"))
+        finally:
+            ceph_cluster.start_osd()
+        try:
+            host.spawn(spec)
+            assert {f"{spec.uuid}_disk", f"{spec.uuid}_disk.local", f"{spec.uuid}_disk.swap"} <= \
+                ceph_cluster.images("vms")
+            shell = unix_shell(host.console_socket(spec.uuid, "serial")).ready(180)
+            sees_its_disks(shell)
+            shell.close()
+        finally:
+            host.destroy(spec.uuid)
+        assert not {n for n in ceph_cluster.images("vms") if n.startswith(spec.uuid)}
