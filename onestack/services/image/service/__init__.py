@@ -338,10 +338,14 @@ class ImageService:
         the file store keeps such an image too, and is where it is read from)."""
         return self.store_names() + (["rbd"] if self.rbd is not None else [])
 
+    def _raw_for_rbd(self, disk_format: str | None, converted: bool = False) -> bool:
+        """Whether the data will be raw, as the rbd store keeps them: raw already, or (``converted``: an
+        import) made raw by the image_conversion step."""
+        return disk_format == "raw" or (converted and conversion.wanted(self.import_rules, disk_format)
+                                        and self.import_rules.conversion_format == "raw")
+
     def _check_rbd_wanted(self, disk_format: str | None, converted: bool = False) -> None:
-        raw = disk_format == "raw" or (converted and conversion.wanted(self.import_rules, disk_format)
-                                       and self.import_rules.conversion_format == "raw")
-        if not raw:
+        if not self._raw_for_rbd(disk_format, converted):
             raise BadRequest("The rbd store keeps raw images only (image_import.plugins: [image_conversion] "
                              "converts an imported image to raw).")
 
@@ -392,7 +396,7 @@ class ImageService:
             if "rbd" in stores:
                 # from the file store (fetched there first for an image only in swift, as guests' disks are)
                 if self.rbd is None or self.local_copy(image_id) is None:
-                    raise SwiftStoreError("the image's data cannot be read here to copy into the rbd store")
+                    raise RuntimeError("the image's data cannot be read here to copy into the rbd store")
                 self._copy_to_rbd(image_id, fetched=True)
         except BaseException:
             if wrote_file:
@@ -737,9 +741,7 @@ class ImageService:
         converted = name != "copy-image"  # an import's data may be converted to raw on the way
         if body.get("all_stores"):
             stores = self.store_names()
-            if self.rbd is not None and (image.disk_format == "raw" or (
-                    converted and conversion.wanted(self.import_rules, image.disk_format)
-                    and self.import_rules.conversion_format == "raw")):
+            if self.rbd is not None and self._raw_for_rbd(image.disk_format, converted):
                 stores.append("rbd")
         unknown = [s for s in stores if s not in self.choosable_stores()]
         if unknown:
