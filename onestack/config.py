@@ -94,6 +94,11 @@ class ImageImport:
     disallowed_ports: list[int] = dataclasses.field(default_factory=list)
     allowed_networks: list[str] = dataclasses.field(default_factory=list)
     download_timeout: int = 60
+    # Glance's image_import_plugins: ``image_conversion`` converts an imported image's data to
+    # ``conversion_format`` (Glance's [image_conversion] output_format) before it is stored, e.g. qcow2 to the
+    # raw that RBD clones need; uploads with PUT .../file are stored as they are (as in Glance).
+    plugins: list[str] = dataclasses.field(default_factory=list)
+    conversion_format: str = "raw"
 
 
 @dataclasses.dataclass

@@ -85,28 +85,40 @@ ceph-mon "${CONF[@]}" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/mon.key
 cp "$DIR/mon.keyring" "$DIR/mon-a/keyring"
 ceph-mon "${CONF[@]}" -i a
 
-ceph "${CONF[@]}" auth get-or-create mgr.x mon 'allow profile mgr' osd 'allow *' mds 'allow *' \
-    -o "$DIR/mgr-x/keyring"
-ceph-mgr "${CONF[@]}" -i x
-
+# The OSD's BlueStore mkfs and first start take most of the start-up: the manager, the pools and the client's
+# key (monitor work only) are made meanwhile, each pool in parallel; rbd pool init waits for the OSD.
 OSD_UUID=$(cat /proc/sys/kernel/random/uuid)
 OSD_ID=$(ceph "${CONF[@]}" osd new "$OSD_UUID")
 [ "$OSD_ID" = 0 ] || { echo "ceph-up: unexpected osd id $OSD_ID" >&2; exit 1; }
 ceph "${CONF[@]}" auth get-or-create osd.0 mon 'allow profile osd' mgr 'allow profile osd' osd 'allow *' \
     -o "$DIR/osd-0/keyring"
-ceph-osd "${CONF[@]}" -i 0 --mkfs --osd-uuid "$OSD_UUID" >"$DIR/log/osd-mkfs.log" 2>&1
-ceph-osd "${CONF[@]}" -i 0 2>>"$DIR/log/osd-start.log"
+( ceph-osd "${CONF[@]}" -i 0 --mkfs --osd-uuid "$OSD_UUID" >"$DIR/log/osd-mkfs.log" 2>&1 &&
+  ceph-osd "${CONF[@]}" -i 0 2>>"$DIR/log/osd-start.log" ) &
+osd=$!
 
-for pool in volumes images vms; do
-    ceph "${CONF[@]}" osd pool create "$pool" 8 8 >/dev/null 2>&1
-    rbd "${CONF[@]}" pool init "$pool"
+ceph "${CONF[@]}" auth get-or-create mgr.x mon 'allow profile mgr' osd 'allow *' mds 'allow *' \
+    -o "$DIR/mgr-x/keyring"
+ceph-mgr "${CONF[@]}" -i x
+
+pids=()
+for pool in volumes images vms objects; do
+    ceph "${CONF[@]}" osd pool create "$pool" 8 8 >/dev/null 2>&1 &
+    pids+=($!)
 done
-# The object store's pool (ceph.object_store): plain RADOS objects, tagged so the cluster knows its use.
-ceph "${CONF[@]}" osd pool create objects 8 8 >/dev/null 2>&1
-ceph "${CONF[@]}" osd pool application enable objects onestack >/dev/null
+# The client's key for the pools (objects: plain RADOS objects for ceph.object_store)
 ceph "${CONF[@]}" auth get-or-create client.onestack mon 'profile rbd' mgr 'profile rbd' \
     osd 'profile rbd pool=volumes, profile rbd pool=images, profile rbd pool=vms, allow rwx pool=objects' \
     -o "$DIR/ceph.client.onestack.keyring"
+for pid in "${pids[@]}"; do wait "$pid"; done
+# tagged so the cluster knows the objects pool's use
+ceph "${CONF[@]}" osd pool application enable objects onestack >/dev/null
+wait "$osd" || { echo "ceph-up: the OSD did not start: $(tail -3 "$DIR/log/osd-mkfs.log")" >&2; exit 1; }
+pids=()
+for pool in volumes images vms; do
+    rbd "${CONF[@]}" pool init "$pool" &
+    pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
 
 deadline=$(( $(date +%s) + TIMEOUT ))
 until [ "$(ceph "${CONF[@]}" health 2>/dev/null)" = HEALTH_OK ]; do

@@ -29,7 +29,11 @@ GiB = 1024**3
 @pytest.fixture(scope="module")
 def rbd_cloud(ceph_cluster, tmp_path_factory):
     """A server of its own whose ceph section names the cluster, with a type ``rbd`` on it."""
-    cloud = Cloud(tmp_path_factory.mktemp("rbd-cloud"), settings={"ceph": ceph_cluster.settings()}).start()
+    # image_conversion on: a qcow2 imported is stored raw, so the image store keeps it in the cluster too
+    cloud = Cloud(tmp_path_factory.mktemp("rbd-cloud"), settings={
+        "ceph": ceph_cluster.settings(), "image_import": {
+            "plugins": ["image_conversion"], "enabled_methods": ["glance-direct", "web-download", "copy-image"]}}
+    ).start()
     cloud.openstack("volume", "type", "create", "--property", "volume_backend_name=ceph", "rbd")
     yield cloud
     cloud.stop()
@@ -182,6 +186,22 @@ def test_volume_from_an_image_clones_the_imported_image_and_backups_round_trip(r
     assert holds(ceph_cluster, f"volume-{restored['volume_id']}", 0x5A)
     assert holds(ceph_cluster, f"volume-{restored['volume_id']}", 0x6B, offset=1024 * 1024)
 
+    # an incremental backup of the RBD volume holds only what changed, and restores the whole of it
+    write_rbd(ceph_cluster, f"volume-{first['id']}", 0x7E, offset=8 * 1024 * 1024)
+    increment = rbd_project.backup(first["id"], incremental=True)
+    assert increment["is_incremental"] is True
+    assert increment["object_count"] == 2  # the one 4 MiB chunk that changed, and its manifest
+    again = rbd_project.volume(volume_type="rbd")
+    restored_again = ok(http.post(f"/backups/{increment['id']}/restore",
+                                  json={"restore": {"volume_id": again["id"]}}), 202)["restore"]
+    rbd_project.wait(restored_again["volume_id"], "available")
+    for byte, offset in ((0x5A, 0), (0x6B, 1024 * 1024), (0x7E, 8 * 1024 * 1024)):
+        assert holds(ceph_cluster, f"volume-{again['id']}", byte, offset=offset)
+    ok(http.delete(f"/backups/{increment['id']}"), 202)
+    ok(http.delete(f"/volumes/{again['id']}"), 202)
+    rbd_project.gone(f"/volumes/{again['id']}")
+    rbd_project.gone(f"/backups/{increment['id']}")
+
     # an attachment's connection names the image for QEMU's librbd
     attachment = ok(http.post("/attachments", json={"attachment": {
         "volume_uuid": first["id"], "instance_uuid": None,
@@ -248,6 +268,83 @@ def test_a_raw_image_lives_in_the_rbd_store_and_volumes_clone_it(rbd_cloud, ceph
         rbd_project.gone(f"/volumes/{volume['id']}")
         ok(glance.delete(f"/images/{image['id']}"), 204)
     assert image["id"] not in ceph_cluster.images("images")
+
+
+def test_a_qcow2_imported_is_converted_to_raw_kept_in_the_cluster_and_cloned(rbd_cloud, ceph_cluster, rbd_project,
+                                                                              tmp_path):
+    """Glance's image_conversion import step: the qcow2 a user imports becomes a raw image, which the RBD
+    store keeps as images/<id>@snap, so a volume from it is a clone (no download, no import)."""
+    data = tmp_path / "image.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(data), "32M"], check=True)
+    write_pattern(data, 0x4D)
+    with httpx.Client(base_url=f"{rbd_cloud.url}/image/v2", headers={"X-Auth-Token": rbd_project.token},
+                      timeout=60) as glance:
+        image = ok(glance.post("/images", json={"name": name("qcow2"), "disk_format": "qcow2",
+                                                "container_format": "bare"}), 201)
+        ok(glance.put(f"/images/{image['id']}/stage", content=data.read_bytes(),
+                      headers={"Content-Type": "application/octet-stream"}), 204)
+        ok(glance.post(f"/images/{image['id']}/import", json={"method": {"name": "glance-direct"}}), 202)
+
+        def kept_in_the_cluster():
+            shown = ok(glance.get(f"/images/{image['id']}"))
+            return shown if shown["status"] == "active" and shown.get("stores") == "file,rbd" else None
+        shown = wait(kept_in_the_cluster, 60, "the imported image active in both stores")
+        assert (shown["disk_format"], shown["size"]) == ("raw", 32 * 1024**2)
+        volume = rbd_project.volume(volume_type="rbd", imageRef=image["id"])
+        parent = rbd_info(ceph_cluster, f"volume-{volume['id']}")["parent"]
+        assert (parent["pool"], parent["image"], parent["snapshot"]) == ("images", image["id"], "snap")
+        assert holds(ceph_cluster, f"volume-{volume['id']}", 0x4D)
+        ok(rbd_project.http.delete(f"/volumes/{volume['id']}"), 202)
+        rbd_project.gone(f"/volumes/{volume['id']}")
+        ok(glance.delete(f"/images/{image['id']}"), 204)
+    assert image["id"] not in ceph_cluster.images("images")
+
+
+def test_the_rbd_store_is_chosen_and_copied_to_by_copy_image(rbd_cloud, ceph_cluster, tmp_path):
+    """Multi-store with rbd: ``X-Image-Meta-Store: rbd`` for raw data only (400 otherwise); a copy into the
+    cluster that fails (here: its name taken) leaves the image active in the file store with
+    ``os_glance_failed_import: rbd``; copy-image with ``stores: [rbd]`` puts it there afterwards, and asking
+    again answers that it is there."""
+    raw = tmp_path / "image.raw"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(raw), "8M"], check=True)
+    with httpx.Client(base_url=f"{rbd_cloud.url}/image/v2", headers={"X-Auth-Token": rbd_cloud.token()},
+                      timeout=60) as glance:
+        def new_image(disk_format: str) -> dict:
+            return ok(glance.post("/images", json={"name": name("store"), "disk_format": disk_format,
+                                                   "container_format": "bare"}), 201)
+
+        def put(image_id: str, data: bytes):
+            return glance.put(f"/images/{image_id}/file", content=data,
+                              headers={"Content-Type": "application/octet-stream", "X-Image-Meta-Store": "rbd"})
+        qcow2 = new_image("qcow2")
+        refused = put(qcow2["id"], b"QFI\xfb")
+        assert refused.status_code == 400 and "raw images only" in refused.text
+        chosen = new_image("raw")
+        ok(put(chosen["id"], raw.read_bytes()), 204)
+        assert ok(glance.get(f"/images/{chosen['id']}"))["stores"] == "file,rbd"
+
+        blocked = new_image("raw")
+        ceph_cluster.rbd("create", "--size", "1M", f"images/{blocked['id']}")  # the name the copy needs
+        ok(put(blocked["id"], raw.read_bytes()), 204)
+        shown = ok(glance.get(f"/images/{blocked['id']}"))
+        assert (shown["status"], shown["stores"], shown["os_glance_failed_import"]) == ("active", "file", "rbd")
+        ceph_cluster.rbd("rm", "--no-progress", f"images/{blocked['id']}")
+        ok(glance.post(f"/images/{blocked['id']}/import", json={"method": {"name": "copy-image"},
+                                                                "stores": ["rbd"]}), 202)
+
+        def copied():
+            shown = ok(glance.get(f"/images/{blocked['id']}"))
+            return shown if shown["stores"] == "file,rbd" and "os_glance_import_task" not in shown else None
+        shown = wait(copied, 60, "copy-image into the rbd store")
+        assert shown["os_glance_failed_import"] == "" and shown["status"] == "active"
+        snaps = json.loads(ceph_cluster.rbd("snap", "ls", "--format", "json", f"images/{blocked['id']}"))
+        assert [(s["name"], s["protected"]) for s in snaps] == [("snap", "true")]
+        again = glance.post(f"/images/{blocked['id']}/import", json={"method": {"name": "copy-image"},
+                                                                     "stores": ["rbd"]})
+        assert again.status_code == 400 and "already present at store 'rbd'" in again.text
+        for image in (qcow2, chosen, blocked):
+            ok(glance.delete(f"/images/{image['id']}"), 204)
+    assert not {chosen["id"], blocked["id"]} & ceph_cluster.images("images")
 
 
 def test_up_refuses_a_ceph_cluster_that_does_not_answer(tmp_path):

@@ -115,3 +115,46 @@ def test_a_server_booted_from_an_rbd_image_keeps_its_disk_through_shelve_and_uns
         cloud.openstack("image", "delete", "tiny-raw-shelve", check=False)
         wait(lambda: ceph_cluster.images("images") == images_before, 60, "the images' RBD copies gone")
         cloud.stop()
+
+
+def test_a_qcow2_imported_boots_a_server_whose_disks_are_all_in_ceph(ceph_cluster, tiny_image, tmp_path):
+    """A user's story through the openstack CLI: a qcow2 cloud image imported (``openstack image create
+    --import``) is converted to raw and kept in the cluster; a server of a flavor with ephemeral and swap
+    disks boots on a clone of it with its ephemeral and swap disks in the vms pool too (no disk file on the
+    host); deleting the server removes all three."""
+    settings = {"compute": {"driver": "qemu", "images_type": "rbd"}, "ceph": ceph_cluster.settings(),
+                "image_import": {"plugins": ["image_conversion"]}}
+    cloud = Cloud(tmp_path / "data", settings=settings).start()
+    nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()}, timeout=120)
+    vms_before = ceph_cluster.images("vms")
+    console = None
+    try:
+        image_id = cloud.openstack("image", "create", "--import", "--disk-format", "qcow2", "--container-format",
+                                   "bare", "--public", "--file", str(tiny_image.path), "-f", "value", "-c", "id",
+                                   "tiny-qcow2").stdout.strip()
+
+        def kept_in_ceph():
+            shown = httpx.get(f"{cloud.url}/image/v2/images/{image_id}", headers={"X-Auth-Token": cloud.token()})
+            return shown.json() if shown.json().get("stores") == "file,rbd" else None
+        assert wait(kept_in_ceph, 120, "the imported image in the rbd store")["disk_format"] == "raw"
+        cloud.openstack("flavor", "create", "--ram", "192", "--disk", "1", "--vcpus", "1", "--ephemeral", "1",
+                        "--swap", "64", "eph")
+        server = cli(cloud, *CLI_VERSION, "server", "create", "--image", "tiny-qcow2", "--flavor", "eph",
+                     "--nic", "none", "vm-eph")
+        active(nova, server["id"])
+        disks = {f"{server['id']}_disk", f"{server['id']}_disk.local", f"{server['id']}_disk.swap"}
+        assert ceph_cluster.images("vms") - vms_before == disks
+        root = json.loads(ceph_cluster.rbd("info", "--format", "json", f"vms/{server['id']}_disk"))
+        assert (root["parent"]["pool"], root["parent"]["image"]) == ("images", image_id)
+        instance_dir = cloud.data_dir / "compute" / "instances" / server["id"]
+        assert not [p.name for p in instance_dir.iterdir() if p.name.startswith("disk")]
+        console = shell(nova, server["id"])
+        assert console.run("ls /sys/block").split() == ["vda", "vdb", "vdc"]
+        assert console.run("dd if=/dev/vdb bs=1 skip=1144 count=10 2>/dev/null") == "ephemeral0"
+    finally:
+        if console is not None:
+            console.close()
+        cloud.openstack("server", "delete", "--wait", "vm-eph", check=False)
+        wait(lambda: ceph_cluster.images("vms") == vms_before, 60, "the server's disks gone")
+        cloud.openstack("image", "delete", "tiny-qcow2", check=False)
+        cloud.stop()

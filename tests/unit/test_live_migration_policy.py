@@ -1,5 +1,7 @@
 """The cloud's live-migration policy, and the fake driver's migration that the API tests lean on."""
 
+from types import SimpleNamespace
+
 from onestack.drivers.compute import (
     AUTO_CONVERGE,
     PAUSED_COPY,
@@ -9,6 +11,7 @@ from onestack.drivers.compute import (
     MigrationProgress,
 )
 from onestack.drivers.fake import DIRTY_RATE_KEY, MIB, FakeDriver
+from onestack.services.compute.service import live_migration
 from onestack.services.compute.service.live_migration import Policy, forced_mode, steer
 
 POLICY = Policy(first_downtime_ms=100, downtime_step_ms=100, max_downtime_ms=300, switch_after=4)
@@ -90,3 +93,19 @@ def test_auto_converge_throttles_the_guest_until_pre_copy_ends_and_abort_keeps_i
     assert other.migration_progress("u1").status == "cancelled" and other.instance_info("u1").power_state == 1
     dest.abort_incoming("u1")
     assert dest.list_instances() == []
+
+
+def test_shared_storage_counts_ephemeral_and_swap_as_shared_only_where_guests_disks_go_to_ceph():
+    in_ceph = {"img-rbd": "images/img-rbd@snap"}.get
+
+    def guest(image_ref: str, **flavor) -> SimpleNamespace:
+        return SimpleNamespace(image_ref=image_ref, flavor={"ephemeral": 0, "swap": 0, **flavor})
+    # files: a flavor's ephemeral or swap disk is local, whatever the root disk is
+    assert not live_migration.shared_storage(guest("", ephemeral=1), None)
+    assert not live_migration.shared_storage(guest("", swap=64), None)
+    assert live_migration.shared_storage(guest(""), None)
+    assert not live_migration.shared_storage(guest("img-rbd"), None)
+    # images_type rbd: ephemeral and swap disks are in Ceph too; the root disk is there when its image is
+    assert live_migration.shared_storage(guest("img-rbd", ephemeral=1, swap=64), in_ceph)
+    assert live_migration.shared_storage(guest("", ephemeral=1), in_ceph)
+    assert not live_migration.shared_storage(guest("img-file", ephemeral=1), in_ceph)

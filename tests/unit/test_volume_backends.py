@@ -80,3 +80,39 @@ def test_root_disks_go_to_ceph_only_with_images_type_rbd_and_a_cluster(tmp_path)
                             "user": "onestack"}
     assert "drive=root-disk" in args[args.index("-blockdev") + 3] and "bootindex=0" in args[args.index("-blockdev") + 3]
     assert str(where.root_disk) not in " ".join(args)
+
+
+def test_ephemeral_and_swap_disks_in_ceph_keep_the_guests_disk_order(tmp_path):
+    """Whether a disk is a file or in Ceph, the guest sees root, ephemeral, swap, config drive in that order
+    (PCI slots follow the command line); files keep drive ids numbered among files, the ids a live migration
+    mirrors, and a disk in Ceph is never one of them."""
+    chosen = rbd_disks(Settings(data_dir=tmp_path, ceph=CephSettings(conf="/c/ceph.conf"),
+                                compute=ComputeSettings(images_type="rbd")))
+    assert chosen.extra_name("u1", "ephemeral") == "vms/u1_disk.local"
+    assert chosen.extra_name("u1", "swap") == "vms/u1_disk.swap"
+    where = InstanceDir(tmp_path / "i1")
+    where.root.mkdir()
+    for made in (where.root_disk, where.swap_disk, where.config_drive):  # a legacy swap file, ephemeral in Ceph
+        made.write_bytes(b"")
+    spec = InstanceSpec(uuid="u1", name="instance-1", hostname="h", vcpus=1, memory_mb=64, root_gb=1,
+                        ephemeral_gb=1, swap_mb=32)
+    extras = {"ephemeral": chosen.block_node("vms/u1_disk.local", "ephemeral-disk")}
+    args = command.argv(spec, where, "tcg", rbd_extras=extras)
+    devices = disk_devices(args)
+    assert [d.split(",")[2] for d in devices] == ["id=disk0", "id=disk-ephemeral", "id=disk1", "id=disk2"]
+    assert "bootindex=0" in devices[0] and all("bootindex" not in d for d in devices[1:])
+    node = json.loads(args[args.index("-blockdev") + 1])
+    assert node["file"]["image"] == "u1_disk.local" and node["node-name"] == "ephemeral-disk"
+    assert command.writable_drives(spec, where) == ["drive0", "drive1"]  # root and swap files, not the RBD disk
+    # everything in Ceph: the root first and the boot device, then ephemeral and swap, then the config drive
+    where.root_disk.unlink()
+    where.swap_disk.unlink()
+    extras["swap"] = chosen.block_node("vms/u1_disk.swap", "swap-disk")
+    args = command.argv(spec, where, "tcg", rbd_root=chosen.block_node("vms/u1_disk", "root-disk"), rbd_extras=extras)
+    devices = disk_devices(args)
+    assert [d.split(",")[2] for d in devices] == ["id=disk-root", "id=disk-ephemeral", "id=disk-swap", "id=disk0"]
+    assert command.writable_drives(spec, where) == []
+
+
+def disk_devices(args: list[str]) -> list[str]:
+    return [arg for previous, arg in zip(args, args[1:], strict=False) if previous == "-device" and "virtio-blk" in arg]

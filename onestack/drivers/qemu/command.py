@@ -50,12 +50,36 @@ def writable_drives(spec: InstanceSpec, where: InstanceDir) -> list[str]:
     return [f"drive{index}" for index, (_, _, read_only) in enumerate(local) if not read_only]
 
 
+def _own_disks(spec: InstanceSpec, where: InstanceDir, rbd_root: bool, root_boot: dict,
+               rbd_extras: dict[str, dict]) -> list[str]:
+    """The instance's own disks after an RBD root disk, in the guest's order (root, ephemeral, swap, config
+    drive) whether each is a file or in Ceph.  Files keep their ``drive<n>`` ids numbered among files only,
+    the ids a live migration mirrors (see ``writable_drives``); ``root_boot``: the root disk file's place in
+    the boot order (``bootindex``), if it has one."""
+    rank = {where.root_disk: 0, where.ephemeral_disk: 1, where.swap_disk: 2, where.config_drive: 3}
+    ranked = []
+    for index, (path, fmt, read_only) in enumerate(_local_disks(spec, where, rbd_root=rbd_root)):
+        drive = {"file": path, "format": fmt, "if": "none", "id": f"drive{index}", "discard": "unmap"}
+        if read_only:
+            drive["readonly"] = "on"
+        device = {"driver": "virtio-blk-pci", "drive": f"drive{index}", "id": f"disk{index}"}
+        if index == 0 and not rbd_root:
+            device.update(root_boot)
+        ranked.append((rank[path], ["-drive", _options(drive), "-device", _options(device)]))
+    for kind, node in rbd_extras.items():
+        device = {"driver": "virtio-blk-pci", "drive": node["node-name"], "id": f"disk-{kind}"}
+        ranked.append((rank[where.ephemeral_disk if kind == "ephemeral" else where.swap_disk],
+                       ["-blockdev", json.dumps(node), "-device", _options(device)]))
+    return [arg for _, args in sorted(ranked, key=lambda item: item[0]) for arg in args]
+
+
 def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | str | None = None,
-         rbd_root: dict | None = None, secret_fds: dict[str, int] | None = None) -> list[str]:
+         rbd_root: dict | None = None, secret_fds: dict[str, int] | None = None,
+         rbd_extras: dict[str, dict] | None = None) -> list[str]:
     """``incoming``: a saved state's file to load, or ``"defer"`` (a live migration's destination: the state
     comes once ``migrate-incoming`` says from where).  ``rbd_root``: the block node of a root disk in Ceph
-    (opened through librbd) instead of the file.  ``secret_fds``: each encrypted volume's passphrase pipe, by
-    volume id."""
+    (opened through librbd) instead of the file; ``rbd_extras``: those of the ephemeral and swap disks in Ceph
+    (``ephemeral``, ``swap``).  ``secret_fds``: each encrypted volume's passphrase pipe, by volume id."""
     fds = secret_fds or {}
     args = [
         QEMU, "-name", f"guest={spec.name},debug-threads=on", "-uuid", spec.uuid,
@@ -93,15 +117,7 @@ def argv(spec: InstanceSpec, where: InstanceDir, accel: str, incoming: Path | st
     if boot is None and rbd_root is not None:
         args += ["-blockdev", json.dumps(rbd_root), "-device",
                  _options({"driver": "virtio-blk-pci", "drive": rbd_root["node-name"], "id": "disk-root", **own_boot})]
-    disks = _local_disks(spec, where, rbd_root=rbd_root is not None)
-    for index, (path, fmt, read_only) in enumerate(disks):
-        drive = {"file": path, "format": fmt, "if": "none", "id": f"drive{index}", "discard": "unmap"}
-        if read_only:
-            drive["readonly"] = "on"
-        device = {"driver": "virtio-blk-pci", "drive": f"drive{index}", "id": f"disk{index}"}
-        if index == 0 and boot is None and rbd_root is None:
-            device.update(own_boot)
-        args += ["-drive", _options(drive), "-device", _options(device)]
+    args += _own_disks(spec, where, rbd_root is not None, own_boot if boot is None else {}, rbd_extras or {})
     for disk in spec.volumes:
         if not disk.boot:
             args += volumes.argv(disk, fds.get(disk.volume_id))

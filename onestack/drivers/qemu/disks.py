@@ -110,19 +110,28 @@ def create_rescue(spec: InstanceSpec, where: InstanceDir, base_dir: Path) -> Non
 
 
 def create_ephemeral_and_swap(spec: InstanceSpec, where: InstanceDir) -> None:
-    # Sparse raw files formatted in place (mkfs works on a plain file): ext4 labelled as Nova
-    # labels it, so a guest finds it by label; they cost no space until written.
+    """The flavor's ephemeral and swap disks as local files, those not made yet."""
     if spec.ephemeral_gb and not where.ephemeral_disk.exists():
         with making(where.ephemeral_disk) as tmp:
-            with open(tmp, "wb") as f:
-                f.truncate(spec.ephemeral_gb * GiB)
-            run("mkfs.ext4", "-q", "-F", "-L", "ephemeral0", "-E", "lazy_itable_init=1,lazy_journal_init=1",
-                str(tmp))
+            format_ephemeral(tmp, spec.ephemeral_gb)
     if spec.swap_mb and not where.swap_disk.exists():
         with making(where.swap_disk) as tmp:
-            with open(tmp, "wb") as f:
-                f.truncate(spec.swap_mb * 1024 * 1024)
-            run("mkswap", "-L", "swap0", str(tmp))
+            format_swap(tmp, spec.swap_mb)
+
+
+# Sparse raw files formatted in place (mkfs works on a plain file): ext4 and swap labelled as Nova labels them,
+# so a guest finds them by label; they cost no space until written.
+
+def format_ephemeral(path: Path, size_gb: int) -> None:
+    with open(path, "wb") as f:
+        f.truncate(size_gb * GiB)
+    run("mkfs.ext4", "-q", "-F", "-L", "ephemeral0", "-E", "lazy_itable_init=1,lazy_journal_init=1", str(path))
+
+
+def format_swap(path: Path, size_mb: int) -> None:
+    with open(path, "wb") as f:
+        f.truncate(size_mb * 1024 * 1024)
+    run("mkswap", "-L", "swap0", str(path))
 
 
 def copy_config_drive(spec: InstanceSpec, where: InstanceDir) -> None:

@@ -55,7 +55,8 @@ class QemuDriver(MigratingGuests):
     name = "qemu"
 
     def __init__(self, state_dir: Path | str, accel: str | None = None, rbd_disks: RBDDisks | None = None):
-        """``rbd_disks``: root disks of images kept in Ceph go there, as clones (Nova's images_type rbd)."""
+        """``rbd_disks``: root disks of images kept in Ceph go there, as clones, and every guest's ephemeral and
+        swap disks (Nova's images_type rbd)."""
         self.rbd = rbd_disks
         self.state_dir = Path(state_dir).resolve()
         self.instances_dir = self.state_dir / "instances"
@@ -115,7 +116,8 @@ class QemuDriver(MigratingGuests):
             fds = {disk.volume_id: pipes.enter_context(secret_fd(volumes.secret_of(disk).encode()))
                    for disk in spec.volumes if disk.encrypted}
             process.start(command.argv(spec, where, self.accel, incoming, rbd_root=self._rbd_root(where),
-                                       secret_fds=fds), where, pass_fds=tuple(fds.values()))
+                                       secret_fds=fds, rbd_extras=self._rbd_extras(where)),
+                          where, pass_fds=tuple(fds.values()))
 
     def _rbd_rooted(self, spec: InstanceSpec) -> bool:
         """Whether the guest's root disk goes in Ceph here (its image is there, and it boots from no volume)."""
@@ -138,6 +140,22 @@ class QemuDriver(MigratingGuests):
         if self.rbd is None:
             raise DriverError(f"the root disk {name} is in Ceph, and this host has no Ceph cluster configured")
         return self.rbd.block_node(name, "root-disk")
+
+    def _rbd_extras(self, where: InstanceDir) -> dict[str, dict]:
+        """The block nodes of the guest's ephemeral and swap disks that are in Ceph (their markers say so)."""
+        if self.rbd is None:
+            if any(RBDDisks.extra_marker(where.root, kind).exists() for kind in ("ephemeral", "swap")):
+                raise DriverError("the guest's disks are in Ceph, and this host has no Ceph cluster configured")
+            return {}
+        return {kind: self.rbd.block_node(name, f"{kind}-disk") for kind, name in self.rbd.extras_of(where.root).items()}
+
+    def _create_ephemeral_and_swap(self, spec: InstanceSpec, where: InstanceDir) -> None:
+        """The flavor's ephemeral and swap disks: in Ceph on a host whose guests' disks are there (as Nova's
+        images_type rbd puts them, whatever the root disk is), so a move finds them there too; else files."""
+        if self.rbd is not None:
+            self.rbd.create_extras(spec, where)
+        else:
+            disks.create_ephemeral_and_swap(spec, where)
 
     def _stop(self, uuid: str, graceful_seconds: float) -> None:
         """Power-button first when ``graceful_seconds`` > 0; then QMP quit; then SIGKILL."""
@@ -173,7 +191,7 @@ class QemuDriver(MigratingGuests):
                     self.rbd.create_root(spec, where.root)
                 else:
                     disks.create_root(spec, where, self.base_dir)
-                disks.create_ephemeral_and_swap(spec, where)
+                self._create_ephemeral_and_swap(spec, where)
                 disks.copy_config_drive(spec, where)
                 where.save_spec(spec)
                 self._start(spec)
@@ -430,7 +448,7 @@ class QemuDriver(MigratingGuests):
                 self.rbd.grow(rbd_root, spec.root_gb)
             else:
                 disks.grow_root(spec, where)
-            disks.create_ephemeral_and_swap(spec, where)
+            self._create_ephemeral_and_swap(spec, where)
             where.save_spec(spec)
             self._start(spec)
 

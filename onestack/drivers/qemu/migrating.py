@@ -37,7 +37,8 @@ class MigratingGuests:
             where.root.mkdir(parents=True, exist_ok=True)
             try:
                 coldmove.fetch(spec, where, self.base_dir, uri)
-                # a root disk in Ceph did not travel: it is opened where it is (and grown for a larger flavor)
+                # a root disk in Ceph did not travel: it is opened where it is (and grown for a larger flavor);
+                # so are ephemeral and swap disks there, which spawn finds
                 if not self._adopt_rbd_root(spec, where):
                     disks.grow_root(spec, where)  # a resize to a larger flavor, on the copy
             except OSError as exc:
@@ -62,7 +63,8 @@ class MigratingGuests:
                 # runs): not mirrored, as writable_drives leaves it out; a local one is a fresh overlay
                 if not self._adopt_rbd_root(spec, where):
                     disks.create_root(spec, where, self.base_dir)
-                disks.create_ephemeral_and_swap(spec, where)
+                # ephemeral and swap disks in Ceph are opened where they are, as the root disk is
+                self._create_ephemeral_and_swap(spec, where)
                 disks.copy_config_drive(spec, where)
                 where.save_spec(spec)
                 self._start(spec, incoming="defer")

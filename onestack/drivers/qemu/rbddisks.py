@@ -3,17 +3,27 @@ clone of the image's ``<images pool>/<id>@snap`` that the image service keeps in
 copies nothing and every host of the cloud reaches the disk.  QEMU opens it through librbd
 (``-blockdev driver=rbd``).  The instance directory records it in ``root.rbd`` (the disk's pool/name), so
 every later start, snapshot and resize of the guest finds the disk where it was made, whatever the spec says
-now.  Ephemeral and swap disks, the config drive and saved state stay local files.
+now.  The flavor's ephemeral and swap disks go beside it as ``<uuid>_disk.local`` and ``<uuid>_disk.swap``
+(Nova's names), formatted in a sparse local file first and copied in (only what mkfs wrote travels), and
+named in ``eph0.rbd`` and ``swap.rbd``: so a guest moved to another host finds all its disks where they were.
+The config drive and saved state stay local files.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 from onestack.drivers.compute import DriverError, InstanceSpec
+from onestack.drivers.qemu import disks
+from onestack.drivers.qemu.layout import InstanceDir
 from onestack.drivers.volumerbd import Ceph, CephError
 
 GiB = 1024**3
+# The guest's disks besides the root, in the guest's order: kind -> the RBD image's suffix (Nova's)
+EXTRAS = {"ephemeral": "_disk.local", "swap": "_disk.swap"}
+_MARKERS = {"ephemeral": "eph0.rbd", "swap": "swap.rbd"}
 
 
 class RBDDisks:
@@ -73,16 +83,83 @@ class RBDDisks:
         if root_gb and root_gb * GiB > info["size"]:
             self.ceph.rbd("resize", "--size", f"{root_gb * 1024}M", name)
 
-    def remove(self, instance_dir: Path) -> None:
-        name = self.root_of(instance_dir)
-        if name is None:
-            return
+    # -- ephemeral and swap -----------------------------------------------------------------------------
+
+    def extra_name(self, uuid: str, kind: str) -> str:
+        return f"{self.pool}/{uuid}{EXTRAS[kind]}"
+
+    @staticmethod
+    def extra_marker(instance_dir: Path, kind: str) -> Path:
+        return instance_dir / _MARKERS[kind]
+
+    def extras_of(self, instance_dir: Path) -> dict[str, str]:
+        """kind -> pool/name of the guest's ephemeral and swap disks that are in Ceph (guest's order)."""
+        found = {}
+        for kind in EXTRAS:
+            marker = self.extra_marker(instance_dir, kind)
+            if marker.exists():
+                found[kind] = marker.read_text().strip()
+        return found
+
+    def create_extras(self, spec: InstanceSpec, where: InstanceDir) -> None:
+        """The flavor's ephemeral and swap disks in Ceph, those not made yet: a guest that has one as a local
+        file (made before its host kept them in Ceph) keeps that file."""
+        wanted = (("ephemeral", spec.ephemeral_gb, where.ephemeral_disk,
+                   functools.partial(disks.format_ephemeral, size_gb=spec.ephemeral_gb)),
+                  ("swap", spec.swap_mb, where.swap_disk, functools.partial(disks.format_swap, size_mb=spec.swap_mb)))
+        for kind, size, local_file, format_into in wanted:
+            if size and not local_file.exists() and not self.extra_marker(where.root, kind).exists():
+                self.create_extra(spec.uuid, kind, where.root, format_into)
+
+    def create_extra(self, uuid: str, kind: str, instance_dir: Path, format_into: Callable[[Path], None]) -> None:
+        """The guest's ``kind`` disk in Ceph: one there already (made by the host the guest moves from, or by a
+        try that crashed before its marker) is taken as it is; else ``format_into`` makes a sparse formatted
+        file, which is copied in under a temporary name and renamed, so a half-copied disk never has the
+        real name.  The marker is written last."""
+        name = self.extra_name(uuid, kind)
+        try:
+            if self._info(name) is None:
+                partial = name + ".partial"
+                self._remove_image(partial)  # an earlier try's, cut short
+                local = instance_dir / f"{kind}.rbd-partial"
+                try:
+                    format_into(local)
+                    # qemu-img skips the file's holes: only what mkfs wrote goes over the network
+                    disks.run("qemu-img", "convert", "-q", "-f", "raw", "-O", "raw", str(local),
+                              self.ceph.qemu_uri(*partial.split("/", 1)))
+                finally:
+                    local.unlink(missing_ok=True)
+                self.ceph.rbd("rename", partial, name)
+        except CephError as exc:
+            raise DriverError(f"cannot make the {kind} disk {name}: {exc}") from exc
+        self.extra_marker(instance_dir, kind).write_text(name + "\n")
+
+    # -- removal --------------------------------------------------------------------------------------
+
+    def _remove_image(self, name: str) -> None:
         try:
             self.ceph.rbd("rm", "--no-progress", name)
         except CephError as exc:
             if "No such file or directory" not in str(exc):
-                raise DriverError(f"cannot remove the root disk {name}: {exc}") from exc
-        self.marker(instance_dir).unlink(missing_ok=True)
+                raise DriverError(f"cannot remove the disk {name}: {exc}") from exc
+
+    def remove(self, instance_dir: Path) -> None:
+        """Every disk of the guest in Ceph: those its markers name, and those named after it that a crash
+        left before their marker was written (a clone, a copied-in or half-copied ephemeral or swap disk).
+        Nothing when the guest is not on this host (no directory): its disks are its other host's."""
+        uuid = instance_dir.name
+        if not instance_dir.is_dir():
+            return
+        named = [self.root_of(instance_dir), *self.extras_of(instance_dir).values()]
+        try:  # one listing rather than a failed rm (0.4 s) per name that was never made
+            present = {f"{self.pool}/{image}" for image in self.ceph.rbd("ls", self.pool).split()}
+        except CephError as exc:
+            raise DriverError(f"cannot list the disks of {uuid}: {exc}") from exc
+        derived = [self.name(uuid)] + [self.extra_name(uuid, kind) + tail for kind in EXTRAS for tail in ("", ".partial")]
+        for name in dict.fromkeys(n for n in named + derived if n and (n in present or n not in derived)):
+            self._remove_image(name)
+        for marker in [self.marker(instance_dir), *(self.extra_marker(instance_dir, kind) for kind in EXTRAS)]:
+            marker.unlink(missing_ok=True)
 
     def block_node(self, name: str, node_name: str) -> dict:
         pool, image = name.split("/", 1)

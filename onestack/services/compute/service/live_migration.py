@@ -71,9 +71,10 @@ def forced_mode(progress: MigrationProgress) -> str:
 def shared_storage(instance: Instance, rbd_image: Callable[[str], str | None] | None) -> bool:
     """Whether every disk of the guest is on storage both hosts reach, so only memory moves (Nova's shared
     block storage): a root disk that is a volume or in Ceph (``rbd_image``: the image's place in the cluster,
-    given when guests' root disks go there), and no flavor's ephemeral or swap disk (local files)."""
+    given when guests' disks go there), and a flavor's ephemeral or swap disk only where guests' disks go to
+    Ceph (they are made there whatever the root disk is; else they are local files)."""
     flavor = instance.flavor or {}
-    if flavor.get("ephemeral") or flavor.get("swap"):
+    if rbd_image is None and (flavor.get("ephemeral") or flavor.get("swap")):
         return False
     if not instance.image_ref:  # booted from a volume
         return True

@@ -36,6 +36,7 @@ from onestack.http.times import time_filters
 from onestack.services.image import schemas
 from onestack.services.image.models import Image, ImageMember, ImageTask
 from onestack.services.image.policies import RULES, authorize
+from onestack.services.image.service import conversion
 from onestack.services.image.service.files import FileStore, Written
 from onestack.services.image.service.imports import (
     FAILED,
@@ -293,21 +294,33 @@ class ImageService:
         except CephError as exc:
             LOG.warning("image %s: its RBD copy stays: %s", image_id, exc)
 
-    def copy_to_rbd(self, image_id: str) -> None:
+    def copy_to_rbd(self, image_id: str, asked: bool = False) -> None:
         """An active raw image's data also into the images pool, as ``<id>@snap`` (Glance's RBD layout);
-        a failure leaves the image in the file store alone, as it was."""
+        a failure leaves the image in the file store alone, as it was, and when the ``rbd`` store was
+        ``asked`` for, says so in ``os_glance_failed_import`` (as Glance's multi-store import with
+        ``allow_failure``)."""
         if self.rbd is None:
             return
+        try:
+            self._copy_to_rbd(image_id)
+        except CephError as exc:
+            LOG.warning("image %s stays in the file store only: %s", image_id, exc)
+            if asked:
+                with self.db.write() as session:
+                    image = session.get(Image, image_id)
+                    if image is not None:
+                        set_properties(image, **{FAILED: "rbd"})
+
+    def _copy_to_rbd(self, image_id: str, fetched: bool = False) -> None:
+        """``fetched``: the file store holds a fetched copy of an image its stores do not name (copy-image
+        of an image only in swift)."""
+        assert self.rbd is not None
         with self.db.read() as session:
             image = session.get(Image, image_id)
             if image is None or image.status != "active" or image.disk_format != "raw" or \
-                    "file" not in stores_of(image):
+                    not (fetched or "file" in stores_of(image)):
                 return
-        try:
-            self.rbd.put(image_id, self.store.path(image_id))
-        except CephError as exc:
-            LOG.warning("image %s stays in the file store only: %s", image_id, exc)
-            return
+        self.rbd.put(image_id, self.store.path(image_id))
         with self.db.write() as session:
             image = session.get(Image, image_id)
             if image is not None:
@@ -319,6 +332,22 @@ class ImageService:
     def store_names(self) -> list[str]:
         """The stores data may be put in (``/v2/info/stores`` lists them, with ``rbd`` when it is on)."""
         return ["file", "swift"] if self.swift is not None else ["file"]
+
+    def choosable_stores(self) -> list[str]:
+        """The stores a request may name: those above and ``rbd`` (raw images only: its copy is for clones;
+        the file store keeps such an image too, and is where it is read from)."""
+        return self.store_names() + (["rbd"] if self.rbd is not None else [])
+
+    def _raw_for_rbd(self, disk_format: str | None, converted: bool = False) -> bool:
+        """Whether the data will be raw, as the rbd store keeps them: raw already, or (``converted``: an
+        import) made raw by the image_conversion step."""
+        return disk_format == "raw" or (converted and conversion.wanted(self.import_rules, disk_format)
+                                        and self.import_rules.conversion_format == "raw")
+
+    def _check_rbd_wanted(self, disk_format: str | None, converted: bool = False) -> None:
+        if not self._raw_for_rbd(disk_format, converted):
+            raise BadRequest("The rbd store keeps raw images only (image_import.plugins: [image_conversion] "
+                             "converts an imported image to raw).")
 
     def place(self, image_id: str, stores: list[str]) -> None:
         """Before an image is published: its whole, inspected file also into the other stores asked for."""
@@ -364,10 +393,16 @@ class ImageService:
                 wrote_file = True
             if "swift" in stores and "swift" not in held:
                 self.place(image_id, ["swift"])
+            if "rbd" in stores:
+                # from the file store (fetched there first for an image only in swift, as guests' disks are)
+                if self.rbd is None or self.local_copy(image_id) is None:
+                    raise RuntimeError("the image's data cannot be read here to copy into the rbd store")
+                self._copy_to_rbd(image_id, fetched=True)
         except BaseException:
             if wrote_file:
                 self.store.delete(image_id)
             raise
+        # the rbd copy is recorded apart (its location), not among these stores
         return [name for name in self.store_names() if name in held or name in stores]
 
     def local_copy(self, image_id: str) -> Path | None:
@@ -540,14 +575,16 @@ class ImageService:
         """PUT /file: claim the image, write the data durably, inspect it, put it in the store asked for
         (``X-Image-Meta-Store``), publish it."""
         target = store or "file"
-        if target not in self.store_names():
+        if target not in self.choosable_stores():
             raise BadRequest(f"Store for identifier {target} not found")
         with self.db.write() as session:
             image, allowed = self.begin_upload(session, ctx, image_id)
             disk_format = image.disk_format
+            if target == "rbd":
+                self._check_rbd_wanted(disk_format)
         written = _receive(self.store, image_id, chunks, allowed, self.abort_upload)
-        self.finish_upload(image_id, disk_format, written, [target])
-        self.copy_to_rbd(image_id)
+        self.finish_upload(image_id, disk_format, written, ["file" if target == "rbd" else target])
+        self.copy_to_rbd(image_id, asked=target == "rbd")
 
     def stage(self, ctx: Context, image_id: str, chunks: Iterable[bytes]) -> None:
         """glance-direct's first half: the data waits in the staging area until the import is asked for."""
@@ -701,13 +738,18 @@ class ImageService:
             raise Conflict(f"New operation on image '{image_id}' is not permitted as prior operation is still "
                            "in progress")
         stores = list(body.get("stores") or ([store] if store else [self.store.name]))
+        converted = name != "copy-image"  # an import's data may be converted to raw on the way
         if body.get("all_stores"):
             stores = self.store_names()
-        unknown = [s for s in stores if s not in self.store_names()]
+            if self.rbd is not None and self._raw_for_rbd(image.disk_format, converted):
+                stores.append("rbd")
+        unknown = [s for s in stores if s not in self.choosable_stores()]
         if unknown:
             raise Conflict(f"Unknown store(s): {', '.join(unknown)}")
+        if "rbd" in stores:
+            self._check_rbd_wanted(image.disk_format, converted)
         if name == "copy-image":
-            held = stores_of(image)
+            held = stores_of(image) + (["rbd"] if (image.properties or {}).get(RBD_LOCATION) else [])
             missing = [s for s in stores if s not in held]
             if body.get("all_stores") and not missing:
                 return None  # every store holds it already: Glance answers 202 and does nothing

@@ -18,6 +18,7 @@ from onestack.config import ImageImport
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
 from onestack.services.image.models import Image, ImageTask
+from onestack.services.image.service import conversion
 from onestack.services.image.service.files import FileStore
 from onestack.services.image.service.inspect import inspect
 from onestack.services.image.service.quotas import Quotas
@@ -65,7 +66,7 @@ def requested_method(task: ImageTask) -> dict:
 
 class Importer:
     def __init__(self, db: Database, store: FileStore, staging: FileStore, quotas: Quotas, rules: ImageImport,
-                 on_active: Callable[[str], None] | None = None,
+                 on_active: Callable[[str, bool], None] | None = None,
                  place: Callable[[str, list[str]], None] | None = None,
                  placed: Callable[[str, list[str] | None], None] | None = None,
                  copy: Callable[[str, list[str]], list[str]] | None = None):
@@ -74,7 +75,7 @@ class Importer:
         self.staging = staging
         self.quotas = quotas
         self.rules = rules
-        # told when an import made an image active (the copy into the RBD store)
+        # told when an import made an image active, and whether the rbd store was asked for (the copy into it)
         self.on_active = on_active
         # the other stores (swift): put an inspected file there before publishing, settle after, copy-image
         self.place = place or (lambda image_id, stores: None)
@@ -92,6 +93,7 @@ class Importer:
                 image = session.get(Image, task.image_id)
                 task.status = "processing"
                 image_id, owner, disk_format = image.id, image.owner, image.disk_format
+                task_disk_format = disk_format
                 method = requested_method(task)
                 stores = list((task.input or {}).get("backend") or ["file"])
                 allowed = self.quotas.bytes_left(session, owner) + (image.size or 0)
@@ -102,11 +104,19 @@ class Importer:
         if method["name"] == "copy-image":
             self._copy(task_id, image_id, stores)
             return
+        # an import's copy into the rbd store is made once the image is active, from the file store, which
+        # keeps the image too
+        rbd_asked = "rbd" in stores
+        stores = [name for name in stores if name != "rbd"] or ["file"]
         published = None
         try:
             try:
                 written = self.store.write(image_id, self._source(image_id, method), allowed)
                 virtual_size = inspect(self.store.path(image_id), disk_format)
+                if conversion.wanted(self.rules, disk_format):
+                    disk_format = self.rules.conversion_format
+                    written, virtual_size = conversion.convert(self.store, image_id, task_disk_format, disk_format,
+                                                               allowed)
                 self.place(image_id, stores)
             except Exception as exc:  # any failure is the task's outcome, reported to the client through it
                 LOG.info("import task %s failed: %s", task_id, exc)
@@ -118,6 +128,7 @@ class Importer:
                     self.store.delete(image_id)
                     finish_task(task, "failure", f"Image {image_id} was deleted during the import.")
                 else:
+                    image.disk_format = disk_format  # the conversion's, when it ran
                     image.publish(written.size, written.md5, written.sha512, virtual_size)
                     set_properties(image, **{LOCK: None, IMPORTING: "",
                                              STORES: None if stores == ["file"] else ",".join(stores)})
@@ -127,7 +138,7 @@ class Importer:
             self.placed(image_id, published)
         self.staging.delete(image_id)
         if image is not None and self.on_active is not None:
-            self.on_active(image_id)
+            self.on_active(image_id, rbd_asked)
 
     def _copy(self, task_id: str, image_id: str, stores: list[str]) -> None:
         """copy-image: the active image's data into more stores; it stays active and readable throughout."""
