@@ -29,7 +29,7 @@ from onestack.services.placement.service.allocations import ConsumerWrite
 from onestack.services.placement.service.candidates import Group, Request, Search
 from onestack.services.placement.service.queries import AggregateClause, Traits
 from onestack.services.placement.service.reshaper import reshape
-from onestack.services.placement.service.snapshot import Node, Snapshot
+from onestack.services.placement.service.snapshot import Node, Snapshot, Stocks
 from onestack.services.placement.versions import MAX_VERSION
 
 LOG = logging.getLogger("onestack.placement")
@@ -54,6 +54,8 @@ def _placed(session: Session, provider: Provider) -> Placed:
 class PlacementService:
     def __init__(self, db: Database):
         self.db = db
+        # inventories and traits kept between searches while providers' generations hold (``Stocks``)
+        self.stocks = Stocks()
 
     # -- resource providers --------------------------------------------------------------------------
     def create_provider(self, uuid: str | None, name: str, parent_uuid: str | None) -> Placed:
@@ -72,7 +74,7 @@ class PlacementService:
             in_tree = queries.parse_uuid(queries.single(q, "in_tree") or "", "in_tree") if "in_tree" in q else None
             traits = queries.parse_traits(q.getlist("required"), version, catalog.known_traits(session)) \
                 if "required" in q else None
-            snap = Snapshot(session)
+            snap = Snapshot(session, stocks=self.stocks)
         anchor = snap.by_uuid.get(in_tree) if in_tree else None
         shown = []
         for node in snap.nodes.values():
@@ -307,7 +309,7 @@ class PlacementService:
 
     def search_at(self, request: Request, version) -> dict:
         with self.db.read() as session:
-            snap = Snapshot(session, candidates.roots_for(request))
+            snap = Snapshot(session, candidates.roots_for(request), self.stocks)
             found = Search(snap, request).run()
             return views.candidates(snap, request, found, version)
 
@@ -315,7 +317,7 @@ class PlacementService:
         """Every provider with its inventories, usage, traits and aggregates, from one consistent read (the
         compute scheduler keeps it as its view of the hosts)."""
         with self.db.read() as session:
-            return Snapshot(session)
+            return Snapshot(session, stocks=self.stocks)
 
     def candidates(self, resources: dict[str, int], required: tuple[str, ...] = (), forbidden: tuple[str, ...] = (),
                    member_of: tuple[str, ...] = (), in_tree: str | None = None, limit: int | None = None) -> dict:
