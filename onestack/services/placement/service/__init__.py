@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from onestack.db.engine import Database
+from onestack.db.group import GroupCommit
 from onestack.http.errors import BadRequest, Conflict, NotFound
 from onestack.http.microversion import Version
 from onestack.services.placement import views
@@ -56,6 +57,8 @@ class PlacementService:
         self.db = db
         # inventories and traits kept between searches while providers' generations hold (``Stocks``)
         self.stocks = Stocks()
+        # concurrent claims committed together on SQLite (one fsync for the batch, each in a savepoint)
+        self.group = GroupCommit(db)
 
     # -- resource providers --------------------------------------------------------------------------
     def create_provider(self, uuid: str | None, name: str, parent_uuid: str | None) -> Placed:
@@ -270,11 +273,12 @@ class PlacementService:
     def claim_many(self, writes: list[ConsumerWrite]) -> None:
         """Write allocations for several consumers atomically.  Losing a race with another writer on a
         provider (its generation moved between our read and our compare-and-swap) means starting again
-        from fresh reads: capacity is then checked against what the winner took."""
+        from fresh reads: capacity is then checked against what the winner took.  On SQLite the claims of
+        concurrent requests share one commit (``GroupCommit``): each runs in a savepoint of its own, reading
+        what the claims before it in the batch wrote, and returns once that commit is durable."""
         for _ in range(CLAIM_ATTEMPTS):
             try:
-                with self.db.write() as session:
-                    allocations.replace(session, writes)
+                self.group.run(lambda session: allocations.replace(session, writes))
                 return
             except providers.GenerationRace:
                 LOG.info("allocation write lost a generation race; retrying")
