@@ -6,7 +6,11 @@ import uuid
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from onestack.db.engine import Database
+from onestack.services.placement.models import Provider
+from onestack.services.placement.service import PlacementService
 from tests.api.helpers import ok
 from tests.api.test_placement import Placement
 
@@ -107,3 +111,22 @@ def test_provider_list_filters_see_changes_too(pl):
     pl.inventory(rp, **{rc: 1})
     assert ok(pl("GET", f"/resource_providers?resources={rc}:2"))["resource_providers"] == []
 
+
+
+def test_what_is_kept_of_deleted_providers_goes(cloud, pl):
+    """In-process, on the cloud's database: a search over every provider forgets the ones deleted since."""
+    db = Database(cloud.database or f"sqlite:///{cloud.data_dir / 'onestack.db'}")
+    try:
+        service = PlacementService(db)
+        rc = custom_class(pl)
+        made = [pl.provider(**{rc: 1})["uuid"] for _ in range(3)]
+        service.snapshot()
+        with db.read() as session:
+            count = session.scalar(select(func.count()).select_from(Provider))
+        assert len(service.stocks) == count
+        for rp in made:
+            assert pl("DELETE", f"/resource_providers/{rp}").status_code == 204
+        assert len(service.snapshot().nodes) == count - 3
+        assert len(service.stocks) == count - 3
+    finally:
+        db.dispose()

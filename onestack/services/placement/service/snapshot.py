@@ -93,12 +93,18 @@ class Stocks:
     def __len__(self) -> int:
         return len(self._kept)
 
-    def fill(self, run, providers: list[tuple], narrowed) -> dict[int, tuple[dict[str, Stock], frozenset[str]]]:
+    def fill(self, run, providers: list[tuple], narrowed,
+             every: bool) -> dict[int, tuple[dict[str, Stock], frozenset[str]]]:
         """The inventories and traits of ``providers`` (rows of ``_PROVIDER_ROWS``), read for those whose key
-        changed since kept.  ``run`` executes a statement; ``narrowed`` limits one to the trees searched."""
+        changed since kept.  ``run`` executes a statement; ``narrowed`` limits one to the trees searched;
+        ``every``: ``providers`` are all there are (what is kept of the others, deleted since, goes)."""
         classes = frozenset(run(select(CustomResourceClass.name, _raw(CustomResourceClass.updated_at))))
         if classes != self._classes:
             self._kept, self._classes = {}, classes
+        if every and len(self._kept) > len(providers):
+            present = {row[0] for row in providers}
+            # list(): another search may be adding to the dict meanwhile
+            self._kept = {pid: entry for pid, entry in list(self._kept.items()) if pid in present}
         kept = self._kept
         stale = [row[0] for row in providers if (hit := kept.get(row[0])) is None or hit[0] != _key(row)]
         if stale:
@@ -164,7 +170,7 @@ class Snapshot:
         rows = run(narrowed(_PROVIDER_ROWS, Provider.id).order_by(Provider.id))
         if stocks is not None:
             for (pid, uuid, name, generation, parent_id, root_id, _), (inventories, traits) in zip(
-                    rows, stocks.fill(run, rows, narrowed).values(), strict=True):
+                    rows, stocks.fill(run, rows, narrowed, chosen is None).values(), strict=True):
                 nodes[pid] = Node(pid, uuid, name, generation, parent_id, root_id, inventories, {}, traits)
         else:
             for pid, uuid, name, generation, parent_id, root_id, _ in rows:
