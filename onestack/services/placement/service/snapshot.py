@@ -212,7 +212,12 @@ class Snapshot:
 def _few_roots(session: Session, roots: Select) -> list[int] | None:
     """The root ids ``roots`` selects, or None when they are most of the trees (reading every provider then
     costs less than naming each tree in every read)."""
-    chosen = list(session.scalars(roots))
-    if len(chosen) * 2 < (session.scalar(select(func.count()).where(Provider.parent_id.is_(None))) or 0):
+    # on the session's connection, not through the ORM's execution (a third of this function's time)
+    connection = session.connection()
+    chosen = connection.execute(roots).scalars().all()
+    if len(chosen) * 2 < (connection.execute(_ROOT_COUNT).scalar() or 0):
         return chosen
     return None
+
+
+_ROOT_COUNT = select(func.count()).where(Provider.parent_id.is_(None))
