@@ -22,7 +22,7 @@ from tests.api.helpers import ok
 
 # What an answer costs today: two reads to check the query's names (custom classes, custom traits), the
 # trees that could answer and how many trees there are, the custom classes again with their update times
-# (the key of what the process keeps), then four reads of those trees (providers, usage, aggregates) and,
+# (the key of what the process keeps), then three reads of those trees (providers, usage, aggregates) and,
 # once after providers changed, their inventories and traits.  It grows neither with the providers nor
 # with the request groups.
 CANDIDATES_STATEMENTS = 8
