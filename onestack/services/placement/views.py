@@ -117,8 +117,8 @@ def candidates(snap: Snapshot, request: Request, found: list[Candidate], version
     thousands."""
     shown: dict[int, Node] = {}
     for c in found:
-        nodes = snap.trees[c.root_id] if request.nested else [snap.nodes[i] for i in c.provider_ids]
-        shown.update((n.id, n) for n in nodes)
+        for n in (snap.trees[c.root_id] if request.nested else [snap.nodes[i] for i in c.provider_ids]):
+            shown[n.id] = n
     keyed, mappings = version.at_least("1.12"), version.at_least("1.34")
     wanted = None if version.at_least("1.27") else request.requested_classes
     traits, tree = version.at_least("1.17"), version.at_least("1.29")

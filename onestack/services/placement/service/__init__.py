@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from onestack.db.engine import Database
+from onestack.db.group import GroupCommit
 from onestack.http.errors import BadRequest, Conflict, NotFound
 from onestack.http.microversion import Version
 from onestack.services.placement import views
@@ -29,7 +30,7 @@ from onestack.services.placement.service.allocations import ConsumerWrite
 from onestack.services.placement.service.candidates import Group, Request, Search
 from onestack.services.placement.service.queries import AggregateClause, Traits
 from onestack.services.placement.service.reshaper import reshape
-from onestack.services.placement.service.snapshot import Node, Snapshot
+from onestack.services.placement.service.snapshot import Node, Snapshot, Stocks
 from onestack.services.placement.versions import MAX_VERSION
 
 LOG = logging.getLogger("onestack.placement")
@@ -54,6 +55,10 @@ def _placed(session: Session, provider: Provider) -> Placed:
 class PlacementService:
     def __init__(self, db: Database):
         self.db = db
+        # inventories and traits kept between searches while providers' generations hold (``Stocks``)
+        self.stocks = Stocks()
+        # concurrent claims committed together on SQLite (one fsync for the batch, each in a savepoint)
+        self.group = GroupCommit(db)
 
     # -- resource providers --------------------------------------------------------------------------
     def create_provider(self, uuid: str | None, name: str, parent_uuid: str | None) -> Placed:
@@ -72,7 +77,7 @@ class PlacementService:
             in_tree = queries.parse_uuid(queries.single(q, "in_tree") or "", "in_tree") if "in_tree" in q else None
             traits = queries.parse_traits(q.getlist("required"), version, catalog.known_traits(session)) \
                 if "required" in q else None
-            snap = Snapshot(session)
+            snap = Snapshot(session, stocks=self.stocks)
         anchor = snap.by_uuid.get(in_tree) if in_tree else None
         shown = []
         for node in snap.nodes.values():
@@ -268,11 +273,12 @@ class PlacementService:
     def claim_many(self, writes: list[ConsumerWrite]) -> None:
         """Write allocations for several consumers atomically.  Losing a race with another writer on a
         provider (its generation moved between our read and our compare-and-swap) means starting again
-        from fresh reads: capacity is then checked against what the winner took."""
+        from fresh reads: capacity is then checked against what the winner took.  On SQLite the claims of
+        concurrent requests share one commit (``GroupCommit``): each runs in a savepoint of its own, reading
+        what the claims before it in the batch wrote, and returns once that commit is durable."""
         for _ in range(CLAIM_ATTEMPTS):
             try:
-                with self.db.write() as session:
-                    allocations.replace(session, writes)
+                self.group.run(lambda session: allocations.replace(session, writes))
                 return
             except providers.GenerationRace:
                 LOG.info("allocation write lost a generation race; retrying")
@@ -307,7 +313,7 @@ class PlacementService:
 
     def search_at(self, request: Request, version) -> dict:
         with self.db.read() as session:
-            snap = Snapshot(session, candidates.roots_for(request))
+            snap = Snapshot(session, candidates.roots_for(request), self.stocks)
             found = Search(snap, request).run()
             return views.candidates(snap, request, found, version)
 
@@ -315,7 +321,7 @@ class PlacementService:
         """Every provider with its inventories, usage, traits and aggregates, from one consistent read (the
         compute scheduler keeps it as its view of the hosts)."""
         with self.db.read() as session:
-            return Snapshot(session)
+            return Snapshot(session, stocks=self.stocks)
 
     def candidates(self, resources: dict[str, int], required: tuple[str, ...] = (), forbidden: tuple[str, ...] = (),
                    member_of: tuple[str, ...] = (), in_tree: str | None = None, limit: int | None = None) -> dict:

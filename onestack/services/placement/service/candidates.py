@@ -222,17 +222,28 @@ class Search:
         anchor = self.snap.by_uuid.get(group.in_tree) if group.in_tree is not None else None
         forbidden, member_of, required = group.traits.forbidden, group.member_of, group.traits.required
 
-        def usable(node: Node, rc: str, amount: int) -> bool:
-            if group.in_tree is not None and (anchor is None or anchor.root_id != node.root_id):
-                return False
+        if group.in_tree is not None and (anchor is None or anchor.root_id != root.id):
+            return  # the anchor is in another tree (every node of a tree shares its root)
+
+        def usable(node: Node) -> bool:
             if forbidden and forbidden & node.traits:
                 return False
             # An aggregate on the root spans its whole tree for the unnumbered group.
-            if member_of and not all(c.satisfied_by(node.aggregates | root.aggregates) for c in member_of):
-                return False
-            return node.can_take(rc, amount)
+            return not member_of or all(c.satisfied_by(node.aggregates | root.aggregates) for c in member_of)
 
-        choices = [[(node, rc, amount) for node in tree if usable(node, rc, amount)]
+        # each provider screened once, not once per requested class
+        screened = [node for node in tree if usable(node)] if forbidden or member_of else tree
+        if len(screened) == 1:
+            # One provider (most compute nodes' trees): every class from it or no option; what the general
+            # path below makes of a single choice per class, without building the product.
+            node = screened[0]
+            for rc, amount in group.resources.items():
+                if not node.can_take(rc, amount):
+                    return
+            if not required or all(any_of & node.traits for any_of in required):
+                yield {node.id: dict(group.resources)}, [node]
+            return
+        choices = [[(node, rc, amount) for node in screened if node.can_take(rc, amount)]
                    for rc, amount in group.resources.items()]
         for picks in itertools.product(*choices):
             used = {node.id: node for node, _, _ in picks}

@@ -8,13 +8,12 @@ trait, an aggregate or a resource class few providers have reads those few trees
 
 from __future__ import annotations
 
-import dataclasses
-
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from onestack.services.placement.models import (
     Allocation,
+    CustomResourceClass,
     Inventory,
     Provider,
     ProviderAggregate,
@@ -45,18 +44,21 @@ class Stock:
         self.room = (total - reserved) * allocation_ratio
 
 
-@dataclasses.dataclass(eq=False)
 class Node:
-    id: int
-    uuid: str
-    name: str
-    generation: int
-    parent_id: int | None
-    root_id: int
-    inventories: dict[str, Stock] = dataclasses.field(default_factory=dict)
-    used: dict[str, int] = dataclasses.field(default_factory=dict)
-    traits: set[str] = dataclasses.field(default_factory=set)
-    aggregates: set[str] = dataclasses.field(default_factory=set)
+    """One provider as a search sees it.  ``inventories`` and ``traits`` may be shared with the process's
+    ``Stocks`` (and with other searches): nothing writes to a node's collections after the read."""
+
+    __slots__ = ("id", "uuid", "name", "generation", "parent_id", "root_id", "inventories", "used", "traits",
+                 "aggregates")
+
+    def __init__(self, id: int, uuid: str, name: str, generation: int, parent_id: int | None, root_id: int,
+                 inventories: dict[str, Stock] | None = None, used: dict[str, int] | None = None,
+                 traits: frozenset[str] | set[str] = frozenset(), aggregates: frozenset[str] | set[str] = frozenset()):
+        self.id, self.uuid, self.name, self.generation = id, uuid, name, generation
+        self.parent_id, self.root_id = parent_id, root_id
+        self.inventories = inventories if inventories is not None else {}
+        self.used = used if used is not None else {}
+        self.traits, self.aggregates = traits, aggregates
 
     def capacity(self, rc: str) -> float:
         return self.inventories[rc].room
@@ -69,11 +71,86 @@ class Node:
         return inv.room >= self.used.get(rc, 0) + already + amount
 
 
+class Stocks:
+    """Each provider's inventories and traits, kept from one search to the next in this process.
+
+    Every change of a provider's inventories or traits bumps its generation in the same transaction
+    (``providers.bump``), so what was read at a generation holds until the generation moves; the key also
+    holds the provider's uuid and creation time (a provider deleted and made again may get the same id and
+    count its generations from 0 again) and the custom resource classes with their update times (renaming a
+    class renames inventories without a bump).  Usage and aggregates are not kept: allocations released or
+    moved away and aggregates set before microversion 1.19 change no generation.  A search then reads the
+    providers' rows, their usage and aggregates, and the inventories and traits of changed providers only.
+    Thread-safe by replacement: an entry is never changed, only replaced."""
+
+    # Past this many changed providers one read of every row costs less than naming each in the query.
+    FEW = 300
+
+    def __init__(self):
+        self._kept: dict[int, tuple[tuple, dict[str, Stock], frozenset[str]]] = {}
+        self._classes: frozenset | None = None
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def fill(self, run, providers: list[tuple], narrowed,
+             every: bool) -> dict[int, tuple[dict[str, Stock], frozenset[str]]]:
+        """The inventories and traits of ``providers`` (rows of ``_PROVIDER_ROWS``), read for those whose key
+        changed since kept.  ``run`` executes a statement; ``narrowed`` limits one to the trees searched;
+        ``every``: ``providers`` are all there are (what is kept of the others, deleted since, goes)."""
+        classes = frozenset(run(select(CustomResourceClass.name, _raw(CustomResourceClass.updated_at))))
+        if classes != self._classes:
+            self._kept, self._classes = {}, classes
+        if every and len(self._kept) > len(providers):
+            present = {row[0] for row in providers}
+            # list(): another search may be adding to the dict meanwhile
+            self._kept = {pid: entry for pid, entry in list(self._kept.items()) if pid in present}
+        kept = self._kept
+        stale = [row[0] for row in providers if (hit := kept.get(row[0])) is None or hit[0] != _key(row)]
+        if stale:
+            ids = set(stale)
+
+            def only(stmt, column):
+                return stmt.where(column.in_(stale)) if len(stale) <= self.FEW else narrowed(stmt, column)
+
+            stocks: dict[int, dict[str, Stock]] = {i: {} for i in stale}
+            traits: dict[int, set[str]] = {i: set() for i in stale}
+            for pid, rc, *fields in run(only(_INVENTORY_ROWS, Inventory.provider_id)):
+                if pid in ids:
+                    stocks[pid][rc] = Stock(*fields)
+            for pid, trait in run(only(_TRAIT_ROWS, ProviderTrait.provider_id)):
+                if pid in ids:
+                    traits[pid].add(trait)
+            for row in providers:
+                if row[0] in ids:
+                    kept[row[0]] = (_key(row), stocks[row[0]], frozenset(traits[row[0]]))
+        return {row[0]: kept[row[0]][1:] for row in providers}
+
+
+def _raw(column):
+    """A timestamp as the driver returns it (SQLite's text, psycopg's datetime), not parsed: a key to
+    compare, read for every provider of a search."""
+    return type_coerce(column, String)
+
+
+def _key(row: tuple) -> tuple:
+    """uuid, generation, creation time of a ``_PROVIDER_ROWS`` row."""
+    return row[1], row[3], row[6]
+
+
+_PROVIDER_ROWS = select(Provider.id, Provider.uuid, Provider.name, Provider.generation, Provider.parent_id,
+                        Provider.root_id, _raw(Provider.created_at))
+_INVENTORY_ROWS = select(Inventory.provider_id, Inventory.resource_class, Inventory.total, Inventory.reserved,
+                         Inventory.min_unit, Inventory.max_unit, Inventory.step_size, Inventory.allocation_ratio)
+_TRAIT_ROWS = select(ProviderTrait.provider_id, ProviderTrait.trait)
+
+
 class Snapshot:
     """``roots``: a select of root provider ids; only those trees are read (a search narrowed in SQL to the
-    trees that could answer it).  None: every provider."""
+    trees that could answer it).  None: every provider.  ``stocks``: the process's kept inventories and
+    traits (``Stocks``); None reads them all."""
 
-    def __init__(self, session: Session, roots: Select | None = None):
+    def __init__(self, session: Session, roots: Select | None = None, stocks: Stocks | None = None):
         chosen = _few_roots(session, roots) if roots is not None else None
 
         def narrowed(stmt, provider_id):
@@ -90,32 +167,35 @@ class Snapshot:
             return connection.execute(stmt).tuples().all()
 
         # Plain tuples, not ORM objects: a search reads every inventory of the trees it considers.
-        for pid, uuid, name, generation, parent_id, root_id in run(narrowed(
-                select(Provider.id, Provider.uuid, Provider.name, Provider.generation, Provider.parent_id,
-                       Provider.root_id), Provider.id).order_by(Provider.id)):
-            nodes[pid] = Node(pid, uuid, name, generation, parent_id, root_id)
+        rows = run(narrowed(_PROVIDER_ROWS, Provider.id).order_by(Provider.id))
         # On PostgreSQL each statement reads its own snapshot (READ COMMITTED): a provider another process
         # registered after the first statement may already have inventories, usages or traits in the next
         # ones.  It is not part of this snapshot: its rows are skipped (a 500 otherwise).
-        for pid, rc, *fields in run(narrowed(
-                select(Inventory.provider_id, Inventory.resource_class, Inventory.total, Inventory.reserved,
-                       Inventory.min_unit, Inventory.max_unit, Inventory.step_size, Inventory.allocation_ratio),
-                Inventory.provider_id)):
-            if pid in nodes:
-                nodes[pid].inventories[rc] = Stock(*fields)
+        if stocks is not None:
+            for (pid, uuid, name, generation, parent_id, root_id, _), (inventories, traits) in zip(
+                    rows, stocks.fill(run, rows, narrowed, chosen is None).values(), strict=True):
+                nodes[pid] = Node(pid, uuid, name, generation, parent_id, root_id, inventories, {}, traits)
+        else:
+            for pid, uuid, name, generation, parent_id, root_id, _ in rows:
+                nodes[pid] = Node(pid, uuid, name, generation, parent_id, root_id, {}, {}, set())
+            for pid, rc, *fields in run(narrowed(_INVENTORY_ROWS, Inventory.provider_id)):
+                if pid in nodes:
+                    nodes[pid].inventories[rc] = Stock(*fields)
+            for pid, trait in run(narrowed(_TRAIT_ROWS, ProviderTrait.provider_id)):
+                if pid in nodes:
+                    nodes[pid].traits.add(trait)
         for pid, rc, used in run(narrowed(
                 select(Allocation.provider_id, Allocation.resource_class, func.sum(Allocation.used)),
                 Allocation.provider_id).group_by(Allocation.provider_id, Allocation.resource_class)):
             if pid in nodes:
                 nodes[pid].used[rc] = int(used)
-        for pid, trait in run(narrowed(select(ProviderTrait.provider_id, ProviderTrait.trait),
-                                                   ProviderTrait.provider_id)):
-            if pid in nodes:
-                nodes[pid].traits.add(trait)
+        aggregates: dict[int, set[str]] = {}
         for pid, agg in run(narrowed(select(ProviderAggregate.provider_id, ProviderAggregate.aggregate),
-                                                 ProviderAggregate.provider_id)):
+                                     ProviderAggregate.provider_id)):
             if pid in nodes:
-                nodes[pid].aggregates.add(agg)
+                aggregates.setdefault(pid, set()).add(agg)
+        for pid, names in aggregates.items():
+            nodes[pid].aggregates = names
         self.by_uuid = {n.uuid: n for n in nodes.values()}
         self.trees: dict[int, list[Node]] = {}
         for node in nodes.values():
@@ -139,7 +219,12 @@ class Snapshot:
 def _few_roots(session: Session, roots: Select) -> list[int] | None:
     """The root ids ``roots`` selects, or None when they are most of the trees (reading every provider then
     costs less than naming each tree in every read)."""
-    chosen = list(session.scalars(roots))
-    if len(chosen) * 2 < (session.scalar(select(func.count()).where(Provider.parent_id.is_(None))) or 0):
+    # on the session's connection, not through the ORM's execution (a third of this function's time)
+    connection = session.connection()
+    chosen = connection.execute(roots).scalars().all()
+    if len(chosen) * 2 < (connection.execute(_ROOT_COUNT).scalar() or 0):
         return chosen
     return None
+
+
+_ROOT_COUNT = select(func.count()).where(Provider.parent_id.is_(None))
