@@ -171,12 +171,24 @@ def test_volume_attached_to_a_server_and_detached(ansible, sdk, tmp_path):
     assert volume.status == "available" and volume.attachments == []
     assert list(sdk.compute.volume_attachments(made_server["server"]["id"])) == []
 
-    absent = [os_task("volume", name=vol, state="absent", wait=True),
+    # a detached volume extended (the one change openstack.cloud.volume makes to a volume) and snapshotted
+    extended, snapped = ansible.twice([
+        os_task("volume", name=vol, size=2, wait=True),
+        os_task("volume_snapshot", name=f"{vol}-snap", volume=vol, description="before deletion", wait=True)])
+    assert extended["changed"] and extended["volume"]["size"] == 2
+    assert snapped["changed"] and snapped["snapshot"]["volume_id"] == volume.id
+    assert snapped["snapshot"]["status"] == "available"
+    assert sdk.block_storage.get_volume(volume.id).size == 2
+    snapshot = sdk.block_storage.get_snapshot(snapped["snapshot"]["id"])
+    assert snapshot.size == 2 and snapshot.description == "before deletion"
+
+    absent = [os_task("volume_snapshot", name=f"{vol}-snap", state="absent", wait=True),
+              os_task("volume", name=vol, state="absent", wait=True),
               os_task("server", name=server, state="absent", wait=True),
               os_task("subnet", name=sub, state="absent"), os_task("network", name=net, state="absent"),
               os_task("image", name=image, state="absent")]
     assert all(r["changed"] for r in ansible.twice(absent))
-    assert sdk.block_storage.find_volume(vol) is None
+    assert sdk.block_storage.find_volume(vol) is None and sdk.block_storage.find_snapshot(f"{vol}-snap") is None
     assert sdk.compute.find_server(server) is None and sdk.network.find_network(net) is None
 
 
