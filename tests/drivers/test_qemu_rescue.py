@@ -45,10 +45,10 @@ def disks_seen(shell: serial.Shell) -> list[str]:
     return shell.run("ls /sys/block | grep ^vd").split()
 
 
-def test_rescue_boots_the_rescue_disk_with_the_root_disk_second(driver, tiny_image):
-    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-000000c1", hostname="rescue", vcpus=1,
+def spawned_with_marker(driver: QemuDriver, tiny_image, number: int) -> tuple[InstanceSpec, InstanceDir, str]:
+    """A tiny guest spawned with a marker written on its root disk, the only disk it sees."""
+    spec = InstanceSpec(uuid=str(uuid.uuid4()), name=f"instance-{number:08x}", hostname="rescue", vcpus=1,
                         memory_mb=192, root_gb=1, image_path=str(tiny_image.path))
-    where = InstanceDir(driver.instances_dir / spec.uuid)
     marker = f"root-{uuid.uuid4().hex[:12]}"
     try:
         driver.spawn(spec)
@@ -57,7 +57,15 @@ def test_rescue_boots_the_rescue_disk_with_the_root_disk_second(driver, tiny_ima
         shell.run(f"echo {marker} | dd of=/dev/vda bs=1M seek={MARKER_MIB} conv=fsync 2>/dev/null")
         assert read_marker(shell, "/dev/vda") == marker
         shell.close()
+    except BaseException:
+        driver.destroy(spec.uuid)  # a guest that did not come up as wanted is not left behind
+        raise
+    return spec, InstanceDir(driver.instances_dir / spec.uuid), marker
 
+
+def test_rescue_boots_the_rescue_disk_with_the_root_disk_second(driver, tiny_image):
+    spec, where, marker = spawned_with_marker(driver, tiny_image, 0xc1)
+    try:
         rescue = dataclasses.replace(spec, rescue_image_path=str(tiny_image.path))
         driver.reboot(rescue, hard=True)
         assert where.rescue_disk.exists()
@@ -99,16 +107,8 @@ def rescue_device_shown(driver: QemuDriver, uuid_: str) -> tuple[int, str]:
 
 
 def test_a_stable_rescue_keeps_the_root_disk_first_and_boots_the_rescue_disk_on_each_bus(driver, tiny_image):
-    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-000000c2", hostname="stable", vcpus=1,
-                        memory_mb=192, root_gb=1, image_path=str(tiny_image.path))
-    where = InstanceDir(driver.instances_dir / spec.uuid)
-    marker = f"root-{uuid.uuid4().hex[:12]}"
+    spec, where, marker = spawned_with_marker(driver, tiny_image, 0xc2)
     try:
-        driver.spawn(spec)
-        shell = shell_of(driver, spec.uuid)
-        shell.run(f"echo {marker} | dd of=/dev/vda bs=1M seek={MARKER_MIB} conv=fsync 2>/dev/null")
-        shell.close()
-
         rescue = dataclasses.replace(spec, rescue_image_path=str(tiny_image.path), rescue_device="disk",
                                      rescue_bus="virtio")
         driver.reboot(rescue, hard=True)
