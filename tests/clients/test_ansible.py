@@ -22,9 +22,6 @@ from tests.api.helpers import name
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# One worker runs them all: the venv under .ansible/ is built once, on first use.
-pytestmark = pytest.mark.xdist_group("ansible")
-
 
 class Ansible:
     """ansible-playbook against the cloud, through a clouds.yaml of its own (the demo project's member and
