@@ -13,12 +13,11 @@ import os
 import subprocess
 from pathlib import Path
 
-import openstack
 import pytest
 import yaml
-from openstack.config.loader import OpenStackConfig
 
 from tests.api.helpers import name
+from tests.clients import sdk_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,9 +78,7 @@ def ansible(cloud, tmp_path_factory):
 @pytest.fixture(scope="module")
 def sdk(cloud):
     """The demo project, through the API, to check what the playbooks did."""
-    config = OpenStackConfig(config_files=[str(cloud.data_dir / "clouds.yaml")], vendor_files=[],
-                             load_envvars=False)
-    conn = openstack.connection.Connection(config=config.get_one(cloud="onestack"))
+    conn = sdk_connection(cloud)
     yield conn
     conn.close()
 

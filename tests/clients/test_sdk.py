@@ -2,17 +2,15 @@
 
 import openstack
 import pytest
-from openstack.config.loader import OpenStackConfig
 from openstack.exceptions import SDKException
 
 from tests.api.helpers import name
+from tests.clients import sdk_connection
 
 
 @pytest.fixture
 def conn(cloud):
-    config = OpenStackConfig(config_files=[str(cloud.data_dir / "clouds.yaml")], vendor_files=[],
-                             load_envvars=False)
-    c = openstack.connection.Connection(config=config.get_one(cloud="onestack-admin"))
+    c = sdk_connection(cloud, "onestack-admin")
     yield c
     c.close()
 

@@ -2,10 +2,8 @@
 
 import time
 
-import openstack
-from openstack.config.loader import OpenStackConfig
-
 from tests.api.helpers import name
+from tests.clients import sdk_connection
 from tests.clients.test_compute_cli import cli_image, cli_json, cli_server, wait_status
 
 
@@ -36,9 +34,7 @@ def test_cold_migration_with_the_cli_and_openstacksdk(cloud):
                       server["id"])
     assert [(m["Source Compute"], m["Dest Compute"], m["Type"]) for m in listed] == \
         [(source, shown["OS-EXT-SRV-ATTR:host"], "migration")]
-    config = OpenStackConfig(config_files=[str(cloud.data_dir / "clouds.yaml")], vendor_files=[],
-                             load_envvars=False)
-    conn = openstack.connection.Connection(config=config.get_one(cloud="onestack-admin"))
+    conn = sdk_connection(cloud, "onestack-admin")
     try:
         conn.compute.confirm_server_resize(server["id"])
         moved = conn.compute.wait_for_server(conn.compute.get_server(server["id"]), status="ACTIVE", wait=60)
@@ -60,10 +56,7 @@ def test_live_migration_with_the_cli_and_openstacksdk(cloud):
     listed = cli_json(cloud, "--os-compute-api-version", "2.59", "server", "migration", "list", "--server",
                       server["id"], "--type", "live-migration")
     assert [(m["Status"], m["Source Compute"]) for m in listed] == [("completed", source)]
-    config = OpenStackConfig(config_files=[str(cloud.data_dir / "clouds.yaml")], vendor_files=[],
-                             load_envvars=False)
-    conn = openstack.connection.Connection(config=config.get_one(cloud="onestack-admin"),
-                                           compute_api_version="2.68")
+    conn = sdk_connection(cloud, "onestack-admin", compute_api_version="2.68")
     try:
         conn.compute.live_migrate_server(server["id"], host=source, block_migration="auto")
         back = conn.compute.wait_for_server(conn.compute.get_server(server["id"]), status="ACTIVE", wait=60)

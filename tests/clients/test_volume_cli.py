@@ -9,8 +9,7 @@ import time
 import uuid
 from pathlib import Path
 
-import openstack
-from openstack.config.loader import OpenStackConfig
+from tests.clients import sdk_connection
 
 
 def name(prefix: str) -> str:
@@ -106,9 +105,7 @@ def test_python_cinderclient(cloud):
 
 
 def test_openstacksdk_block_storage(cloud):
-    config = OpenStackConfig(config_files=[str(cloud.data_dir / "clouds.yaml")], vendor_files=[],
-                             load_envvars=False)
-    conn = openstack.connection.Connection(config=config.get_one(cloud="onestack"))
+    conn = sdk_connection(cloud)
     try:
         volume = conn.block_storage.create_volume(size=1, name=name("sdk-vol"), metadata={"by": "sdk"})
         volume = conn.block_storage.wait_for_status(volume, "available", wait=30, interval=0.3)
