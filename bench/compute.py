@@ -42,6 +42,16 @@ class Client:
             raw = resp.read()
         return json.loads(raw) if raw else {}
 
+    def wait_active(self, server_id: str, headers: dict, since: float, seconds: float, every: float) -> float:
+        """Seconds from ``since`` (a ``time.monotonic()``) until the server is ACTIVE, asking every ``every``
+        seconds; RuntimeError when it goes to ERROR or is not ACTIVE ``seconds`` after ``since``."""
+        while (status := self.call("GET", f"/compute/v2.1/servers/{server_id}", headers=headers)["server"]
+               ["status"]) != "ACTIVE":
+            if status == "ERROR" or time.monotonic() - since > seconds:
+                raise RuntimeError(f"server {server_id} is {status}")
+            time.sleep(every)
+        return time.monotonic() - since
+
 
 def _token(target: Onestack) -> str:
     req = urllib.request.Request(f"{target.identity}/auth/tokens", method="POST",

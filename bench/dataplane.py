@@ -81,12 +81,7 @@ def _container_round(api: Client, image_id: str, where: dict, outside: Namespace
     try:
         posted = time.monotonic()
         server_id = _boot(api, image_id, port)
-        while (status := api.call("GET", f"/compute/v2.1/servers/{server_id}", headers=NOVA)["server"]
-               ["status"]) != "ACTIVE":
-            if status == "ERROR" or time.monotonic() - posted > 120:
-                raise RuntimeError(f"container {server_id} is {status}")
-            time.sleep(0.02)
-        active = time.monotonic() - posted
+        active = api.wait_active(server_id, NOVA, posted, 120, 0.02)
         answered = outside.answered(probe, seconds=120)
         if answered < posted:
             raise RuntimeError(f"{address} answered before its container was asked for")
@@ -141,11 +136,7 @@ def measure(quick: bool) -> dict:
 
         port, fip = _port(where, where["bare"])
         server_id = _boot(api, image_id, port)
-        deadline = time.monotonic() + 240
-        while api.call("GET", f"/compute/v2.1/servers/{server_id}", headers=NOVA)["server"]["status"] != "ACTIVE":
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server {server_id} did not become ACTIVE")
-            time.sleep(0.2)
+        api.wait_active(server_id, NOVA, time.monotonic(), 240, 0.2)
         time.sleep(10)  # booted and quiet: only the rule stands between the outside and the guest
         rule_effect = []
         for _ in range(rounds):

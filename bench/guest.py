@@ -58,12 +58,7 @@ def _api_boot(api: Client, target: Onestack, image_id: str, is_container: bool =
     started = time.monotonic()
     server_id = api.call("POST", "/compute/v2.1/servers", body, API_VERSION)["server"]["id"]
     try:
-        while (status := api.call("GET", f"/compute/v2.1/servers/{server_id}", headers=API_VERSION)["server"]
-               ["status"]) != "ACTIVE":
-            if status == "ERROR" or time.monotonic() - started > 120:
-                raise RuntimeError(f"server {server_id} is {status}")
-            time.sleep(0.05)
-        active = time.monotonic() - started
+        active = api.wait_active(server_id, API_VERSION, started, 120, 0.05)
         instances = target.data_dir / "compute" / ("runc" if is_container else "") / "instances"
         marker = _wait_marker(instances / server_id / "console.log", started,
                               marker=container.MARKER.encode() if is_container else MARKER)
@@ -83,11 +78,7 @@ def _container_snapshot_and_console(api: Client, image_id: str) -> tuple[float, 
     server_id = api.call("POST", "/compute/v2.1/servers", body, API_VERSION)["server"]["id"]
     snapshot_id = None
     try:
-        started = time.monotonic()
-        while api.call("GET", f"/compute/v2.1/servers/{server_id}", headers=API_VERSION)["server"]["status"] != "ACTIVE":
-            if time.monotonic() - started > 120:
-                raise RuntimeError(f"container {server_id} is not ACTIVE")
-            time.sleep(0.05)
+        api.wait_active(server_id, API_VERSION, time.monotonic(), 120, 0.05)
         started = time.monotonic()
         snapshot_id = api.call("POST", f"/compute/v2.1/servers/{server_id}/action", {"createImage": {
             "name": "bench-snapshot"}}, {"X-OpenStack-Nova-API-Version": "2.45"})["image_id"]
