@@ -44,8 +44,8 @@ class GuestSpecs:
             rescued_from = (instance.task_args or {}).get(RESCUE_IMAGE)
             rescue_image_path = (self.images.file_path(rescued_from) if rescued_from else None) or ""
         # the rescue's task arguments stay on the row while it is rescued
-        device, bus = ((instance.task_args or {}).get(RESCUE_DEVICE) or (None, None)) if rescue_image_path is not None \
-            else (None, None)
+        stable = (instance.task_args or {}).get(RESCUE_DEVICE) if rescue_image_path is not None else None
+        device, bus = stable or (None, None)
         return InstanceSpec(
             uuid=instance.id, name=f"instance-{instance.number:08x}", hostname=instance.hostname,
             vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],

@@ -35,9 +35,10 @@ def rescue(servers: Servers, session: Session, ctx: Context, instance: Instance,
     if image_ref:
         image_ref = image_ref.rstrip("/").rsplit("/", 1)[-1]
         image = servers.admission.check_image(ctx, image_ref, flavor)
-    else:  # its own image, which may have gone since the boot (its cached data rescues it still)
+    else:  # its own image, only read for its properties, as Nova reads the instance's image meta: it may have
+        # gone or been deactivated since the boot, and its cached data rescues the server still
         image_ref = instance.image_ref
-        image = servers.admission.check_image(ctx, image_ref, flavor, missing_ok=True) if image_ref else None
+        image = servers.admission.images.find(image_ref) if image_ref else None
     properties = image.properties if image else {}
     device, bus = properties.get("hw_rescue_device"), properties.get("hw_rescue_bus")
     if volume_backed and not (at_least(version, VOLUME_BACKED_SINCE) and device and bus):
