@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?=
 AREA ?= identity
-APT_PACKAGES := postgresql postgresql-contrib qemu-utils qemu-system-x86 seabios linux-image-cloud-amd64 \
+APT_PACKAGES := python3-venv postgresql postgresql-contrib qemu-utils qemu-system-x86 seabios linux-image-cloud-amd64 \
 	busybox-static dropbear-bin genisoimage syslinux syslinux-common mtools dosfstools iproute2 \
 	dnsmasq-base haproxy radvd nftables iptables conntrack novnc runc chromium rclone
 # A throwaway Ceph cluster (make ceph) and the tests against one: installed apart, as they are larger.
