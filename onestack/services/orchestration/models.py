@@ -47,6 +47,9 @@ class Stack(Base):
     # A nested stack's parent stack and the parent's resource it stands for (None for a top-level stack).
     owner_id: Mapped[str | None] = mapped_column(String(36), index=True)
     parent_resource: Mapped[str | None] = mapped_column(String(255))
+    # A nested stack's view of that resource (``resource_facade``): its resolved metadata, deletion_policy
+    # and update_policy, written when the parent creates or updates the child.
+    facade: Mapped[dict | None] = mapped_column(JSON)
     # The owner's delegation to the cloud's orchestration user; the engine acts through it.
     trust_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)

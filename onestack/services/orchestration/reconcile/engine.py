@@ -246,7 +246,7 @@ class Engine:
         except APIError as exc:
             raise self._failure(stack, failing, name, definition, "CREATE" if row is None else "UPDATE", exc) \
                 from None
-        snapshot = changes.snapshot(definition, name)
+        snapshot = changes.snapshot(definition, name, scope)
         try:
             external = definition.external_id(name, scope)
         except APIError as exc:
@@ -267,7 +267,7 @@ class Engine:
                     session.get(StackResource, row.id).current = False
             return
         if changes.in_place(definition, name, row, properties, behaviour):
-            self._update(stack, cloud, definition, row, properties)
+            self._update(stack, cloud, definition, row, properties, snapshot)
             return
         if row is not None:  # replaced: the new one is made first, the old one removed at the end
             self._save(stack, row.id, current=False)
@@ -356,16 +356,17 @@ class Engine:
         except Exception as exc:  # noqa: BLE001 - whatever went wrong is the resource's failure
             raise self._failure(stack, row, name, definition, "ADOPT", exc) from None
         self._save(stack, row.id, event_as=("ADOPT", "COMPLETE", "state changed"), status="COMPLETE",
-                   status_reason="state changed", properties=properties, definition=changes.snapshot(definition, name),
+                   status_reason="state changed", properties=properties,
+                   definition=changes.snapshot(definition, name, scope),
                    requires=sorted(definition.requires[name]),
                    attributes=self._attributes(definition, behaviour, handle))
 
     def _update(self, stack: Stack, cloud: Cloud, definition: Definition, row: StackResource,
-                properties: dict) -> None:
+                properties: dict, snapshot: dict) -> None:
         old = row.properties
         self._save(stack, row.id, event_as=("UPDATE", "IN_PROGRESS", "state changed"), action="UPDATE",
                    status="IN_PROGRESS", status_reason="state changed", generation=stack.generation,
-                   properties=properties, definition=changes.snapshot(definition, row.name),
+                   properties=properties, definition=snapshot,
                    requires=sorted(definition.requires[row.name]), data={**row.data, "updating_from": old})
         row.properties, row.action, row.status = properties, "UPDATE", "IN_PROGRESS"
         handle = self._handle(stack, cloud, row, properties, definition)

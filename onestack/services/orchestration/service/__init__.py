@@ -372,6 +372,7 @@ class OrchestrationService:
         """The functions of ``version`` as Heat lists them: the condition-only ones when asked."""
         authorize(ctx, "stacks:list_template_functions")
         kind, _, date = version.partition(".")
+        date = versions.ALIASES.get(date, date)
         if kind != "heat_template_version" or date not in versions.VERSIONS:
             raise NotFound(f"Template with version {version} not found", kind="NotFound")
         return {name: text for name, text in versions.functions(date).items()

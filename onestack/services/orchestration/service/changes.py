@@ -6,14 +6,22 @@ from __future__ import annotations
 from onestack.http.errors import APIError
 from onestack.services.orchestration.models import StackResource
 from onestack.services.orchestration.service.definition import Definition
+from onestack.services.orchestration.service.resources.nested import NestedStack
 
 KINDS = ("added", "deleted", "replaced", "updated", "unchanged")
 
 
-def snapshot(definition: Definition, name: str) -> dict:
-    """What a row keeps of its definition besides properties, with the type that implements it."""
+def snapshot(definition: Definition, name: str, scope=None) -> dict:
+    """What a row keeps of its definition besides properties, with the type that implements it; for a
+    stack-backed type (with ``scope``) also its facade as resolved now, so that a change of what its child
+    reads with resource_facade (metadata from a changed parameter) updates it."""
     behaviour = definition.behaviours[name]
     shown = {**definition.template.resources[name].snapshot(), "implementation": behaviour.name}
+    if scope is not None and issubclass(behaviour, NestedStack):
+        try:
+            shown["facade"] = definition.facade(name, scope)
+        except APIError:
+            pass  # the engine reports a metadata that cannot be resolved when it resolves it
     fingerprint = getattr(behaviour, "fingerprint", "")
     if fingerprint:  # a provider template's resource changes with its template
         shown["provider"] = fingerprint
@@ -46,7 +54,8 @@ def unchanged(definition: Definition, scope, name: str, row: StackResource | Non
         return False
     if external != (row.data or {}).get("external_id"):
         return False
-    return same(definition, name, row, properties, snapshot(definition, name), definition.behaviours[name]())
+    return same(definition, name, row, properties, snapshot(definition, name, scope),
+                definition.behaviours[name]())
 
 
 def plan(definition: Definition, rows: list[StackResource]) -> dict[str, list[str]]:

@@ -179,6 +179,19 @@ class Definition:
         except TemplateError as exc:
             raise as_error(exc) from None
 
+    def facade(self, name: str, scope: StackScope) -> dict:
+        """What the child stack of resource ``name`` reads with resource_facade: the resource's metadata
+        and update_policy resolved now (a value not known yet is null), and its deletion_policy."""
+        definition = self.template.resources[name]
+        out: dict[str, Any] = {"deletion_policy": definition.deletion_policy}
+        for part in ("metadata", "update_policy"):
+            try:
+                value = scope.evaluator.resolve(getattr(definition, part) or {}, f"resources.{name}.{part}")
+            except TemplateError as exc:
+                raise as_error(exc) from None
+            out[part] = _known_only(value)
+        return out
+
     def active(self, scope: StackScope) -> list[str]:
         """The resources whose condition holds."""
         try:
@@ -207,8 +220,9 @@ class Definition:
 
         def walk(value) -> None:
             if isinstance(value, dict):
-                if len(value) == 1 and isinstance(value.get("get_attr"), list) and value["get_attr"]:
-                    found.append(value["get_attr"])
+                for name in ("get_attr", "Fn::GetAtt"):
+                    if len(value) == 1 and isinstance(value.get(name), list) and value[name]:
+                        found.append(value[name])
                 for item in value.values():
                     walk(item)
             elif isinstance(value, list):
@@ -255,8 +269,13 @@ class Definition:
                          if v is not None and v is not UNKNOWN and not _unknown_inside(v)}
             except BadRequest:
                 given = {}
+            try:
+                facade = self.facade(name, scope)
+            except BadRequest:
+                facade = {}
+            stack = StackInfo(self.stack.id, self.stack.name, self.stack.project_id, facade)
             child = Definition(behaviour.template, self.files, {**self.environment, "parameters": {}}, given,
-                               self.stack, require_parameters=False)
+                               stack, require_parameters=False)
             out[name] = (resource.type, child)
         return out
 
@@ -320,6 +339,17 @@ class StackScope:
             self._evaluating.discard(name)
         return self._conditions[name]
 
+    def facade(self, name: str) -> Any:
+        facade = self.definition.stack.facade
+        if facade is None:
+            raise TemplateError("", "resource_facade is only valid in a nested stack (a provider template's): "
+                                    "this stack stands for no parent resource")
+        return facade.get(name)
+
+    def availability_zones(self) -> list[str]:
+        # Heat asks Nova; a template is evaluated here without a client, so this is the cloud's default zone
+        return ["nova"]
+
     def file(self, name: str) -> str:
         if name not in self.definition.files:
             raise TemplateError("", f'No content found in the "files" section for get_file path: {name}')
@@ -347,3 +377,14 @@ def _unknown_inside(value) -> bool:
     if isinstance(value, list):
         return any(_unknown_inside(v) for v in value)
     return False
+
+
+def _known_only(value):
+    """``value`` with what is not known yet as null (a facade is stored as JSON)."""
+    if value is UNKNOWN:
+        return None
+    if isinstance(value, dict):
+        return {k: _known_only(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_known_only(v) for v in value]
+    return value

@@ -57,6 +57,19 @@ class NestedStacks:
             raise ResourceFailure("The parent stack is gone", "NotFound")
         return parent
 
+    def _facade(self, session, parent: Stack, resource_name: str) -> dict:
+        """The parent's resource as its child reads it with resource_facade, resolved with the parent's
+        resources as they are now."""
+        rows = session.scalars(select(StackResource).where(StackResource.stack_id == parent.id,
+                                                           StackResource.current.is_(True))).all()
+        definition = definition_of(parent)
+        if resource_name not in definition.template.resources:  # a group's member stack: no own definition
+            return {}
+        try:
+            return definition.facade(resource_name, definition.scope({r.name: r for r in rows}))
+        except APIError as exc:
+            raise ResourceFailure(exc.message, exc.kind or "StackValidationFailed") from None
+
     def _depth(self, session, stack: Stack) -> int:
         depth = 0
         while stack.owner_id:
@@ -72,6 +85,7 @@ class NestedStacks:
         with self.db.read() as session:
             parent = self._parent(session)
             depth = self._depth(session, parent) + 1
+            facade = self._facade(session, parent, h.name)
         if depth > MAX_DEPTH:
             raise ResourceFailure(f"Recursion depth exceeds {MAX_DEPTH}.", "RecursionDepthExceeded")
         child = Stack(id=str(uuid.uuid4()), name=h.physical_name(), project_id=parent.project_id,
@@ -79,7 +93,7 @@ class NestedStacks:
                       files=dict(parent.files or {}), environment=child_environment(parent, h.name), parameters=parameters,
                       action="CREATE", status="IN_PROGRESS", generation=0, disable_rollback=True,
                       timeout_mins=timeout_mins or parent.timeout_mins, tags=[], trust_id=parent.trust_id,
-                      owner_id=parent.id, parent_resource=h.name, created_at=utcnow())
+                      owner_id=parent.id, parent_resource=h.name, facade=facade, created_at=utcnow())
         self._check(child)
         with self.db.write() as session:
             session.add(child)
@@ -113,17 +127,18 @@ class NestedStacks:
         with self.db.read() as session:
             parent = self._parent(session)
             child = session.get(Stack, child_id)
+            facade = self._facade(session, parent, child.parent_resource or "") if child is not None else {}
         if child is None or child.deleted_at is not None:
             raise ResourceFailure(f"The nested stack {child_id} is gone", "NotFound")
         candidate = Stack(id=child.id, name=child.name, project_id=child.project_id, template=template,
                           files=dict(parent.files or {}),
                           environment=child_environment(parent, child.parent_resource or ""),
-                          parameters=parameters)
+                          parameters=parameters, facade=facade)
         self._check(candidate)
         with self.db.write() as session:
             row = session.get(Stack, child_id)
             row.template, row.files, row.environment = template, candidate.files, candidate.environment
-            row.parameters = parameters
+            row.parameters, row.facade = parameters, facade
             if timeout_mins:
                 row.timeout_mins = timeout_mins
             row.previous = None

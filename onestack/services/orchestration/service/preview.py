@@ -130,9 +130,10 @@ class Preview:
                         row.physical_id if row is not None else None, data, None)
         try:
             template, parameters = behaviour().nested_template(handle), behaviour().nested_parameters(handle)
-        except (KeyError, TypeError, ValueError):
+            facade = definition.facade(name, scope)
+        except (KeyError, TypeError, ValueError, APIError):
             return None
-        return Stack(id=child.id if child is not None else "",
+        return Stack(facade=facade, id=child.id if child is not None else "",
                      name=child.name if child is not None else f"{parent.name}-{name}",
                      project_id=parent.project_id, template=template, files=dict(parent.files or {}),
                      environment=child_environment(parent, name), parameters=parameters,

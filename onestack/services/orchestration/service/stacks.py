@@ -29,7 +29,7 @@ STACK_TYPE = "OS::Heat::Stack"
 
 def definition_of(stack: Stack) -> Definition:
     return Definition(stack.template, stack.files, stack.environment, stack.parameters,
-                      StackInfo(stack.id, stack.name, stack.project_id))
+                      StackInfo(stack.id, stack.name, stack.project_id, stack.facade))
 
 
 def event(session, stack: Stack, action: str, status: str, reason: str, *, resource: StackResource | None = None

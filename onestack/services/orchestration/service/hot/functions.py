@@ -16,16 +16,22 @@ from collections.abc import Callable
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
-from onestack.services.orchestration.service.hot.versions import functions
+from onestack.services.orchestration.service.hot.versions import (
+    condition_functions,
+    functions,
+    removed,
+    removed_message,
+)
 from onestack.services.orchestration.service.hot.yaql_sandbox import SANDBOX, YaqlError
 
 
 class TemplateError(Exception):
     """A template that cannot be evaluated; ``path`` names where (``resources.server.properties.name``)."""
 
-    def __init__(self, path: str, message: str):
+    def __init__(self, path: str, message: str, kind: str = "StackValidationFailed"):
         self.path = path
         self.message = message
+        self.kind = kind
         super().__init__(f"{path}: {message}" if path else message)
 
 
@@ -51,6 +57,12 @@ class Scope(Protocol):
     def file(self, name: str) -> str: ...
 
     def has_resource(self, name: str) -> bool: ...
+
+    def facade(self, name: str) -> Any:
+        """The parent resource's ``metadata``, ``deletion_policy`` or ``update_policy`` (resource_facade)."""
+        ...
+
+    def availability_zones(self) -> list[str]: ...
 
 
 def unknown_in(value) -> bool:
@@ -78,7 +90,11 @@ class Evaluator:
     def __init__(self, version: str, scope: Scope):
         self.version = version
         self.scope = scope
+        self.mappings: dict = {}  # a CFN template's Mappings (Fn::FindInMap)
         self.known = functions(version)
+        self.removed = removed(version)
+        self.in_conditions = condition_functions(version)
+        self._condition_depth = 0  # > 0 while a condition is evaluated: only condition functions then
         self._impl: dict[str, Callable[[Any, str], Any]] = {
             "get_param": self._get_param, "get_resource": self._get_resource, "get_attr": self._get_attr,
             "get_file": self._get_file, "str_replace": self._str_replace, "list_join": self._list_join,
@@ -88,9 +104,19 @@ class Evaluator:
             "make_url": self._make_url, "str_replace_strict": self._str_replace_strict,
             "str_replace_vstrict": self._str_replace_vstrict, "list_concat": self._list_concat,
             "list_concat_unique": self._list_concat_unique, "contains": self._contains, "yaql": self._yaql,
+            "resource_facade": self._resource_facade, **self._cfn_functions(),
         }
 
     # -- walking -----------------------------------------------------------------------------------------
+    def _cfn_functions(self) -> dict[str, Callable[[Any, str], Any]]:
+        """The CloudFormation-style functions (``Fn::*``, ``Ref``) of HOT 2013-05-23 and CFN templates."""
+        return {"Ref": self._ref, "Fn::GetAtt": self._cfn_get_att, "Fn::Select": self._cfn_select,
+                "Fn::Join": self._cfn_join, "Fn::Split": self._cfn_split, "Fn::Replace": self._cfn_replace,
+                "Fn::Base64": self._cfn_base64, "Fn::GetAZs": self._cfn_get_azs,
+                "Fn::MemberListToMap": self._cfn_member_list_to_map, "Fn::ResourceFacade": self._cfn_facade,
+                "Fn::FindInMap": self._cfn_find_in_map, "Fn::Equals": self._equals, "Fn::Not": self._not,
+                "Fn::And": self._and, "Fn::Or": self._or, "Fn::If": self._if}
+
     def function_of(self, value) -> str | None:
         if isinstance(value, dict) and len(value) == 1:
             name = next(iter(value))
@@ -101,7 +127,11 @@ class Evaluator:
     def resolve(self, value, path: str = "") -> Any:
         name = self.function_of(value)
         if name is not None:
+            if self._condition_depth and name not in self.in_conditions:
+                raise TemplateError(path, f'The function "{name}" is invalid in this context')
             return self._impl[name](value[name], f"{path}.{name}" if path else name)
+        if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in self.removed:
+            raise TemplateError("", removed_message(next(iter(value))), "InvalidTemplateVersion")
         if isinstance(value, dict):
             out = {}
             for key, item in value.items():
@@ -118,7 +148,11 @@ class Evaluator:
         """A condition: a name from the `conditions` section, a boolean, or a condition function."""
         if isinstance(value, str) and not self.function_of(value):
             return self.scope.condition(value)
-        result = self.resolve(value, path)
+        self._condition_depth += 1
+        try:
+            result = self.resolve(value, path)
+        finally:
+            self._condition_depth -= 1
         if result is UNKNOWN:
             return UNKNOWN
         if not isinstance(result, bool):
@@ -396,6 +430,160 @@ class Evaluator:
                 raise TemplateError(path, f"Bad expression {exc}.") from None
             raise TemplateError(path, f'"yaql": {exc}') from None
 
+    # -- the parent resource -----------------------------------------------------------------------------
+    def _facade(self, args, path, name: str, allowed: tuple[str, ...]):
+        args = self.resolve(args, path)
+        if args not in allowed:
+            raise TemplateError(path, f'Incorrect arguments to "{name}" should be one of: {", ".join(allowed)}')
+        return self.scope.facade(FACADE[args])
+
+    def _resource_facade(self, args, path):
+        """``resource_facade: metadata | deletion_policy | update_policy``: that part of the resource a
+        provider template (a nested stack) stands for, in its parent."""
+        return self._facade(args, path, "resource_facade", ("metadata", "deletion_policy", "update_policy"))
+
+    def _cfn_facade(self, args, path):
+        return self._facade(args, path, "Fn::ResourceFacade", ("Metadata", "DeletionPolicy", "UpdatePolicy"))
+
+    # -- CloudFormation's functions (HOT 2013-05-23 and CFN templates) -------------------------------------
+    def _ref(self, args, path):
+        """``Ref: <name>``: a parameter's value, or a resource's reference."""
+        args = self.resolve(args, path)
+        if args is UNKNOWN:
+            return UNKNOWN
+        if not isinstance(args, str):
+            raise TemplateError(path, 'Argument to "Ref" must be a parameter or resource name')
+        if self.scope.has_resource(args):
+            return self.scope.resource_id(args)
+        return self.scope.param(args)
+
+    def _cfn_get_att(self, args, path):
+        if not isinstance(args, list) or len(args) != 2:
+            raise TemplateError(path, 'Arguments to "Fn::GetAtt" must be of the form [resource_name, attribute]')
+        return self._get_attr(args, path)
+
+    def _cfn_select(self, args, path):
+        args = self.resolve(args, path)
+        if unknown_in(args):
+            return UNKNOWN
+        if not isinstance(args, list) or len(args) != 2:
+            raise TemplateError(path, 'Arguments to "Fn::Select" must be of the form: [index, collection]')
+        index, collection = args
+        if isinstance(collection, str):
+            try:
+                collection = json.loads(collection)
+            except ValueError:
+                pass
+        if collection is None:
+            return ""
+        if isinstance(collection, dict):
+            if not isinstance(index, str):
+                raise TemplateError(path, 'Index to "Fn::Select" must be a string')
+            return collection.get(index, "")
+        if isinstance(collection, list):
+            try:
+                return collection[int(index)]
+            except (TypeError, ValueError):
+                raise TemplateError(path, 'Index to "Fn::Select" must be an integer') from None
+            except IndexError:
+                return ""
+        raise TemplateError(path, 'Arguments to "Fn::Select" not fully resolved')
+
+    def _cfn_join(self, args, path):
+        args = self.resolve(args, path)
+        if unknown_in(args):
+            return UNKNOWN
+        if not isinstance(args, list) or len(args) != 2 or not isinstance(args[0], str) \
+                or not isinstance(args[1], list | None):
+            raise TemplateError(path, 'Arguments to "Fn::Join" must be of the form [delim, [string_1, '
+                                      'string_2, ...]]')
+        items = []
+        for item in args[1] or []:
+            if item is not None and not isinstance(item, str):
+                raise TemplateError(path, f"Items to join must be strings not {repr(item)[:200]}")
+            items.append(item or "")
+        return args[0].join(items)
+
+    def _cfn_split(self, args, path):
+        args = self.resolve(args, path)
+        if unknown_in(args):
+            return UNKNOWN
+        if not isinstance(args, list) or len(args) != 2 or not isinstance(args[0], str) or not args[0] \
+                or not isinstance(args[1], str):
+            raise TemplateError(path, 'Incorrect arguments to "Fn::Split" should be: {"Fn::Split" : [ "delim", '
+                                      '"string_1,string_2" ]}')
+        return args[1].split(args[0])
+
+    def _cfn_replace(self, args, path):
+        args = self.resolve(args, path)
+        if unknown_in(args):
+            return UNKNOWN
+        if not isinstance(args, list) or len(args) != 2:
+            raise TemplateError(path, 'Incorrect arguments to "Fn::Replace" should be: {"Fn::Replace" : [ '
+                                      '{"$var1": "foo", "%var2%": "bar"}, "$var1 is %var2%"]}')
+        mapping, text = args
+        if not isinstance(mapping, dict):
+            raise TemplateError(path, '"Fn::Replace" parameters must be a mapping')
+        if not isinstance(text, str):
+            raise TemplateError(path, '"Fn::Replace" template must be a string')
+        for key, value in mapping.items():
+            if value is None:
+                value = ""
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise TemplateError(path, f'"Fn::Replace" value({value!r}) for "{key}" is not a string')
+            text = text.replace(str(key), str(value))
+        return text
+
+    def _cfn_base64(self, args, path):
+        """As Heat's: no conversion (a server's user data is taken as plain text), only a string check."""
+        args = self.resolve(args, path)
+        if args is UNKNOWN:
+            return UNKNOWN
+        if not isinstance(args, str):
+            raise TemplateError(path, 'Arguments to "Fn::Base64" must be a string')
+        return args
+
+    def _cfn_get_azs(self, args, path):
+        self.resolve(args, path)  # the region's name: this cloud has one region
+        return self.scope.availability_zones()
+
+    def _cfn_member_list_to_map(self, args, path):
+        """``[key_name, value_name, [".member.0.<key_name>=k", ".member.0.<value_name>=v", ...]]`` -> {k: v}."""
+        args = self.resolve(args, path)
+        if unknown_in(args):
+            return UNKNOWN
+        usage = ('Wrong Arguments try: "{"Fn::MemberListToMap": ["Name", "Value", [".member.0.Name=key", '
+                 '".member.0.Value=door"]]}"')
+        if not isinstance(args, list) or len(args) != 3 or not isinstance(args[0], str) \
+                or not isinstance(args[1], str) or not isinstance(args[2], list):
+            raise TemplateError(path, usage)
+        key_name, value_name, items = args
+        members: dict[str, dict[str, str]] = {}
+        for item in items:
+            if not isinstance(item, str) or "=" not in item:
+                raise TemplateError(path, usage)
+            left, value = item.split("=", 1)
+            parts = left.lstrip(".").split(".")
+            if len(parts) != 3 or parts[0] != "member":
+                raise TemplateError(path, usage)
+            members.setdefault(parts[1], {})[parts[2]] = value
+        return {m[key_name]: m[value_name] for _, m in sorted(members.items(), key=lambda kv: _index_key(kv[0]))
+                if key_name in m and value_name in m}
+
+    def _cfn_find_in_map(self, args, path):
+        args = self.resolve(args, path)
+        if unknown_in(args):
+            return UNKNOWN
+        if not isinstance(args, list) or len(args) != 3:
+            raise TemplateError(path, 'Arguments to "Fn::FindInMap" must be of the form: [MapName, TopLevelKey, '
+                                      'SecondLevelKey]')
+        found: Any = self.mappings
+        for key in args:
+            if not isinstance(found, dict) or key not in found:
+                raise TemplateError(path, f'"Fn::FindInMap": {key!r} is not in the mapping')
+            found = found[key]
+        return found
+
     # -- conditions ------------------------------------------------------------------------------------
     def _equals(self, args, path):
         args = self.resolve(args, path)
@@ -436,6 +624,15 @@ class Evaluator:
     def _or(self, args, path):
         values = self._many(args, path, "or")
         return UNKNOWN if UNKNOWN in values else any(values)
+
+
+# What resource_facade's and Fn::ResourceFacade's arguments name.
+FACADE = {"metadata": "metadata", "deletion_policy": "deletion_policy", "update_policy": "update_policy",
+          "Metadata": "metadata", "DeletionPolicy": "deletion_policy", "UpdatePolicy": "update_policy"}
+
+
+def _index_key(index: str):
+    return (0, int(index), "") if index.isdigit() else (1, 0, index)
 
 
 def _owner(path: str) -> str:
@@ -505,20 +702,24 @@ def _replace_everywhere(value, pairs):
     return value
 
 
-def references(value, known_functions) -> set[str]:
-    """The resources ``value`` refers to through get_resource and get_attr (its dependencies)."""
+def references(value, known_functions, resources=()) -> set[str]:
+    """The resources ``value`` refers to through get_resource and get_attr (``Ref`` of one of
+    ``resources`` and ``Fn::GetAtt`` in the CloudFormation style): its dependencies."""
     found: set[str] = set()
     if isinstance(value, dict):
         if len(value) == 1:
             (name, args), = value.items()
-            if name == "get_resource" and isinstance(args, str) and name in known_functions:
-                found.add(args)
-            elif name == "get_attr" and isinstance(args, list) and args and isinstance(args[0], str) \
-                    and name in known_functions:
-                found.add(args[0])
+            if name in known_functions:
+                if name == "get_resource" and isinstance(args, str):
+                    found.add(args)
+                elif name == "Ref" and isinstance(args, str) and args in resources:
+                    found.add(args)
+                elif name in ("get_attr", "Fn::GetAtt") and isinstance(args, list) and args \
+                        and isinstance(args[0], str):
+                    found.add(args[0])
         for item in value.values():
-            found |= references(item, known_functions)
+            found |= references(item, known_functions, resources)
     elif isinstance(value, list):
         for item in value:
-            found |= references(item, known_functions)
+            found |= references(item, known_functions, resources)
     return found

@@ -62,7 +62,7 @@ def load(source, what: str = "template") -> dict:
 
 
 def as_error(exc: TemplateError) -> BadRequest:
-    return invalid(f"{exc.path}: {exc.message}" if exc.path else exc.message)
+    return invalid(f"{exc.path}: {exc.message}" if exc.path else exc.message, exc.kind)
 
 
 @dataclasses.dataclass
@@ -193,7 +193,7 @@ class Template:
         requires: dict[str, set[str]] = {}
         for name, definition in self.resources.items():
             found = set(definition.depends_on) | references(
-                [definition.properties, definition.metadata], self.functions)
+                [definition.properties, definition.metadata], self.functions, self.resources)
             if definition.external_id is not None:  # its properties are not used: it waits for nothing
                 found = set()
             for other in found:
@@ -203,7 +203,7 @@ class Template:
             found.discard(name)
             requires[name] = found
         for name, output in self.outputs.items():
-            for other in references(output.get("value"), self.functions):
+            for other in references(output.get("value"), self.functions, self.resources):
                 if other not in self.resources:
                     raise invalid(f'outputs.{name}: The specified reference "{other}" (in {name}) is '
                                   "incorrect.", "InvalidTemplateReference")

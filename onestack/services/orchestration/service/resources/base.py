@@ -141,6 +141,8 @@ class StackInfo:
     id: str
     name: str
     project_id: str
+    # A nested stack's parent resource as resource_facade reads it (None for a top-level stack).
+    facade: dict | None = None
 
 
 @dataclasses.dataclass
