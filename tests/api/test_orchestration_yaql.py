@@ -127,3 +127,55 @@ resources:
     assert stack["stack_status"] == "CREATE_FAILED"
     assert "resources.a" in stack["stack_status_reason"] and "took longer than 2 s" in stack["stack_status_reason"]
     heat.delete(stack)
+
+
+CONDITIONED = """
+heat_template_version: {version}
+parameters:
+  servers: {{type: comma_delimited_list, default: ""}}
+  sizes: {{type: json, default: {{web: 2, db: 0}}}}
+conditions:
+  has_servers: {{yaql: {{expression: $.data.servers.len() > 0, data: {{servers: {{get_param: servers}}}}}}}}
+  big_web:
+    and:
+      - yaql: {{expression: $.data.sizes.web >= 2, data: {{sizes: {{get_param: sizes}}}}}}
+      - not: {{yaql: {{expression: $.data.sizes.values().any($ > 5), data: {{sizes: {{get_param: sizes}}}}}}}}
+resources:
+  lb: {{type: OS::Heat::Value, condition: has_servers, properties: {{value: lb}}}}
+  scaled: {{type: OS::Heat::Value, condition: big_web, properties: {{value: scaled}}}}
+  doubled:
+    type: OS::Heat::Value
+    properties:
+      value: {{yaql: {{expression: $.data.list.select($ * 2), data: {{list: [1, 2, 3]}}}}}}
+"""
+
+
+@pytest.mark.parametrize("version", ["2017-09-01", "pike", "2018-08-31", "2021-04-16"])
+def test_yaql_decides_conditions_from_2017_09_01(heat, version):
+    template = CONDITIONED.format(version=version)
+    empty = heat.created(template)
+    assert set(heat.resources(empty)) == {"scaled", "doubled"}  # no servers given; web is 2, nothing over 5
+    given = heat.created(template, parameters={"servers": "a,b", "sizes": '{"web": 1, "db": 9}'})
+    assert set(heat.resources(given)) == {"lb", "doubled"}
+    doubled = heat.resources(given)["doubled"]
+    shown = ok(heat.http.get(f"{heat.path(given)}/resources/doubled"))["resource"]
+    assert shown["attributes"]["value"] == [2, 4, 6], doubled
+
+
+@pytest.mark.parametrize("version", ["2016-10-14", "2017-02-24"])
+def test_yaql_in_a_condition_before_2017_09_01_is_refused(heat, version):
+    template = CONDITIONED.format(version=version)
+    resp = heat.http.post("/stacks", json={"stack_name": name("yaqlcond"), "template": template})
+    assert fault(resp, 400) == 'conditions.has_servers: The function "yaql" is invalid in this context'
+
+
+def test_a_condition_that_yaql_makes_no_boolean_is_refused(heat):
+    template = """
+heat_template_version: 2018-08-31
+conditions:
+  counted: {yaql: {expression: $.data.len(), data: [1, 2]}}
+resources:
+  v: {type: OS::Heat::Value, condition: counted, properties: {value: 1}}
+"""
+    resp = heat.http.post("/validate", json={"template": template})
+    assert "conditions.counted: Invalid condition value 2" in fault(resp, 400)
