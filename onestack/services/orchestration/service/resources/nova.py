@@ -440,12 +440,33 @@ class Server(ResourceType):
             return {"request": {"metadata_url": h.data["metadata_url"]}, "collectors": ["request", "local"],
                     "polling_interval": 30}
         if name == "console_urls":
-            return {}
+            return self._console_urls(h)
         return None
+
+    @staticmethod
+    def _console_urls(h: Handle) -> dict[str, str]:
+        """Each console type Heat knows: a new URL from Nova's remote-consoles, or, where Nova answers that
+        it cannot give one (a type the cloud does not serve, a server not running), Heat's ``Cannot get
+        console url: <Nova's message>`` in its place, as Heat's ``console_urls`` reads them."""
+        urls = {}
+        for console_type, protocol in CONSOLE_TYPES.items():
+            body = {"remote_console": {"protocol": protocol, "type": console_type}}
+            try:
+                answer = h.cloud.post("compute", f"/servers/{h.physical_id}/remote-consoles", body,
+                                      headers={"OpenStack-API-Version": "compute 2.8"})
+                urls[console_type] = answer["remote_console"]["url"]
+            except CloudError as exc:
+                urls[console_type] = f"Cannot get console url: {exc}"
+        return urls
 
     def _network_ids(self, h: Handle) -> dict[str, str]:
         networks = h.cloud.get("network", "/v2.0/networks", params={"fields": ["id", "name"]})["networks"]
         return {n["name"]: n["id"] for n in networks}
+
+
+# Heat's console types (its Nova client plugin's), each with the protocol Nova's remote-consoles takes it by.
+CONSOLE_TYPES = {"novnc": "vnc", "xvpvnc": "vnc", "spice-html5": "spice", "rdp-html5": "rdp", "serial": "serial",
+                 "webmks": "mks"}
 
 
 class ServerGroup(ResourceType):
