@@ -182,3 +182,38 @@ def test_update_dry_run_show_nested_lists_the_nested_stacks_resources(cloud, tmp
     assert cli(cloud, "stack", "show", stack)["stack_status"] == "CREATE_COMPLETE"
     assert cli(cloud, "stack", "resource", "list", "--nested-depth", "3", stack) == before
     cloud.openstack("stack", "delete", "--wait", "-y", stack, cloud="onestack")
+
+
+FACADE_MEMBER = {
+    "heat_template_version": "2013-05-23",
+    "resources": {"role": {"type": "OS::Heat::Value", "properties": {"value": {
+        "Fn::Select": ["role", {"resource_facade": "metadata"}]}}}},
+    "outputs": {"role": {"value": {"get_attr": ["role", "value"]}},
+                "policy": {"value": {"Fn::ResourceFacade": "DeletionPolicy"}}},
+}
+
+
+def test_resource_facade_and_2013_05_23_functions_with_the_openstack_cli(cloud, tmp_path):
+    """A provider template of HOT 2013-05-23 reads its resource's metadata (resource_facade, Fn::Select) and
+    deletion_policy (Fn::ResourceFacade); `openstack orchestration template function list` lists them."""
+    (tmp_path / "member.yaml").write_text(yaml.safe_dump(FACADE_MEMBER))
+    (tmp_path / "env.yaml").write_text(yaml.safe_dump({"resource_registry": {"My::Facade": "member.yaml"}}))
+    (tmp_path / "top.yaml").write_text(yaml.safe_dump({
+        "heat_template_version": "2013-05-23",
+        "resources": {"member": {"type": "My::Facade", "deletion_policy": "Retain",
+                                 "metadata": {"role": "frontend"}}},
+        "outputs": {"role": {"value": {"get_attr": ["member", "role"]}},
+                    "policy": {"value": {"get_attr": ["member", "policy"]}}}}))
+    stack = name("cli-facade")
+    made = cli(cloud, "stack", "create", "-t", str(tmp_path / "top.yaml"), "-e", str(tmp_path / "env.yaml"),
+               "--wait", stack)
+    assert made["stack_status"] == "CREATE_COMPLETE", made
+    assert cli(cloud, "stack", "output", "show", stack, "role")["output_value"] == "frontend"
+    assert cli(cloud, "stack", "output", "show", stack, "policy")["output_value"] == "Retain"
+    listed = {f["Functions"] for f in cli(cloud, "orchestration", "template", "function", "list",
+                                          "heat_template_version.2013-05-23")}
+    assert {"resource_facade", "Fn::ResourceFacade", "Fn::Select", "Ref", "get_attr"} <= listed
+    newer = {f["Functions"] for f in cli(cloud, "orchestration", "template", "function", "list",
+                                         "heat_template_version.2015-10-15")}
+    assert "resource_facade" in newer and not {"Fn::Select", "Ref", "Fn::Join"} & newer
+    cloud.openstack("stack", "delete", "--wait", "-y", stack, cloud="onestack")
