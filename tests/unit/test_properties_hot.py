@@ -43,6 +43,12 @@ class Scope:
             raise TemplateError("conditions", f'Invalid condition "{name}"')
         return True
 
+    def facade(self, name):
+        return {"metadata": {"role": "web"}, "deletion_policy": "Delete", "update_policy": {}}[name]
+
+    def availability_zones(self):
+        return ["nova"]
+
     def file(self, name):
         if name != "motd":
             raise TemplateError("", f'Could not fetch remote template "{name}"')

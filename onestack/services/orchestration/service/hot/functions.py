@@ -483,7 +483,7 @@ class Evaluator:
         if isinstance(collection, list):
             try:
                 return collection[int(index)]
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise TemplateError(path, 'Index to "Fn::Select" must be an integer') from None
             except IndexError:
                 return ""
