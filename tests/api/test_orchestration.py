@@ -204,10 +204,11 @@ def test_a_failed_update_rolls_back_to_the_old_definition(heat):
 
 def test_an_update_while_one_runs_is_refused(heat):
     template = {"heat_template_version": "2018-08-31", "resources": {
-        "slow": {"type": "OS::Heat::TestResource", "properties": {"wait_secs": 30}}}}
+        "slow": {"type": "OS::Heat::TestResource",
+                 "properties": {"action_wait_secs": {"create": 600, "delete": 0}}}}}
     stack = heat.create(template)
     fault(heat.http.patch(heat.path(stack), json={"parameters": {}}), 409, "ActionInProgress")
-    # A delete wins over a create under way.
+    # A delete wins over a create under way: it stops the create rather than waiting out its 600 s.
     assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
 
 

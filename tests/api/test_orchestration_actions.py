@@ -90,7 +90,8 @@ def test_resume_of_a_stack_never_suspended_fails_naming_the_state(heat):
 
 def test_actions_are_refused_while_one_runs_and_unknown_ones_are_400(heat):
     stack = heat.create({"heat_template_version": "2018-08-31", "resources": {
-        "slow": {"type": "OS::Heat::TestResource", "properties": {"wait_secs": 30}}}})
+        "slow": {"type": "OS::Heat::TestResource",
+                 "properties": {"action_wait_secs": {"create": 600, "delete": 0}}}}})
     fault(heat.http.post(f"{heat.path(stack)}/actions", json={"suspend": None}), 409, "ActionInProgress")
     fault(heat.http.post(f"{heat.path(stack)}/actions", json={"hibernate": None}), 400)
     assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
