@@ -695,7 +695,14 @@ class Engine:
 
     # -- the stack's end ---------------------------------------------------------------------------------
     def _complete(self, stack: Stack) -> None:
-        trust = None
+        # A root stack's delegation goes before DELETE_COMPLETE shows, as Heat drops it: whoever sees the stack
+        # deleted sees no trust left (a crash in between redoes the delete, which finds the trust gone).
+        # A nested stack acts through its root's trust, which stays.
+        if stack.action == "DELETE" and stack.owner_id is None and stack.trust_id:
+            try:
+                self.cloud.delete_trust(stack.trust_id)
+            except CloudError as exc:
+                LOG.warning("stack %s: its trust %s could not be deleted: %s", stack.id, stack.trust_id, exc)
         with self._writing(stack) as session:
             row = session.get(Stack, stack.id)
             reason = f"Stack {row.action} completed successfully"
@@ -706,16 +713,8 @@ class Engine:
             # a snapshot whose SNAPSHOT a delete superseded ends with the stack, failed
             _settle_snapshots(session, row.id, "COMPLETE" if row.action == "SNAPSHOT" else "FAILED", reason)
             if row.action == "DELETE":
-                row.deleted_at = utcnow()
-                if row.owner_id is None:  # a nested stack acts through its root's trust, which stays
-                    trust = row.trust_id
-                row.trust_id = None
+                row.deleted_at, row.trust_id = utcnow(), None
             event(session, row, row.action, "COMPLETE", reason)
-        if trust:
-            try:
-                self.cloud.delete_trust(trust)
-            except CloudError as exc:
-                LOG.warning("stack %s: its trust %s could not be deleted: %s", stack.id, trust, exc)
 
     def _fail(self, stack: Stack, reason: str) -> None:
         """The action failed: record why on the stack and its unfinished resources; roll back when wanted."""
