@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bench import load
 from bench.compute import _token
-from bench.targets import Onestack, Placement
+from bench.targets import Onestack, Placement, cpu_seconds
 
 VERSION = "placement 1.36"  # granular groups, member_of, mappings: what Nova asks at its newest
 TRAIT = "CUSTOM_BENCH_FAST"
@@ -41,10 +41,10 @@ PROJECT, USER = "9a1f3c2e7b5d4e60a1b2c3d4e5f60718", "3b2a1c0d9e8f4a7b6c5d4e3f2a1
 
 
 class Side:
-    """One system under test: where its placement API is and the token it takes."""
+    """One system under test: where its placement API is, the token it takes and its server's processes."""
 
-    def __init__(self, name: str, base: str, token: str):
-        self.name, self.base = name, base
+    def __init__(self, name: str, base: str, token: str, pids=lambda: []):
+        self.name, self.base, self.pids = name, base, pids
         self.headers = {"X-Auth-Token": token, "OpenStack-API-Version": VERSION}
 
     def call(self, method: str, path: str, body: dict | None = None) -> dict:
@@ -107,16 +107,22 @@ def mirror(source: Side, target: Side) -> None:
 
 def candidates(sides: list[Side], query: str, count: int) -> dict[str, dict]:
     """p50/p99 of ``count`` requests on each side, taken in rounds of 10 alternating between the sides, so a
-    change in the machine's load during the measure falls on both alike."""
+    change in the machine's load during the measure falls on both alike; and the CPU milliseconds each
+    side's server processes spent per request over those rounds (the load-robust figure)."""
     found = {s.name: len(s.call("GET", f"/allocation_candidates?{query}")["allocation_requests"]) for s in sides}
     samples: dict[str, list[float]] = {s.name: [] for s in sides}
+    cpu = {s.name: 0.0 for s in sides}
     for side in sides:
         load.timed(f"{side.base}/allocation_candidates?{query}", "GET", side.headers, None, 5, 200)  # warm-up
     for _ in range(0, count, 10):
         for side in sides:
+            pids = side.pids()
+            before = cpu_seconds(pids)
             samples[side.name] += load.timed(f"{side.base}/allocation_candidates?{query}", "GET", side.headers,
                                              None, 10, 200)
-    return {name: {**load.summary(taken), "candidates": found[name]} for name, taken in samples.items()}
+            cpu[side.name] += cpu_seconds(pids) - before
+    return {name: {**load.summary(taken), "cpu_ms_per_request": round(cpu[name] * 1000 / len(taken), 2),
+                   "candidates": found[name]} for name, taken in samples.items()}
 
 
 RUNS = itertools.count(os.getpid() % 1000 * 1000)
@@ -165,7 +171,8 @@ def measure(quick: bool) -> dict:
     one.start()
     real.start()
     try:
-        sides = [Side("onestack", f"{one.base}/placement", _token(one)), Side("placement", real.base, real.token)]
+        sides = [Side("onestack", f"{one.base}/placement", _token(one), one.pids),
+                 Side("placement", real.base, real.token, real.pids)]
         result: dict = {"placement_version": real.version, "placement_server": real.description,
                         "onestack_server": "onestack up: 1 serving process, SQLite, Keystone token validated",
                         "microversion": VERSION, "load_average_before": [round(x, 2) for x in os.getloadavg()]}
@@ -207,7 +214,9 @@ def table(found: dict) -> str:
     for providers in ("100_providers", "1000_providers"):
         for name in QUERIES:
             a, b = one[providers][name], real[providers][name]
-            for field in ("p50_ms", "p99_ms"):
+            for field in ("p50_ms", "p99_ms", "cpu_ms_per_request"):
+                if field not in a:  # figures of a run before CPU was measured
+                    continue
                 label = f"{providers.split('_')[0]} rp, {name} ({a['candidates']}), {field[:3]}"
                 lines.append(f"{label:38}{a[field]:>10}{b[field]:>11}{b[field] / a[field]:>7.1f}x")
     a, b = one["claims_8_clients"]["claims_per_second"], real["claims_8_clients"]["claims_per_second"]

@@ -8,7 +8,6 @@ serves on, so ``onestack up --bind`` elsewhere keeps clients working.
 from __future__ import annotations
 
 import os
-import secrets
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -18,6 +17,14 @@ from sqlalchemy import select
 from onestack import tls
 from onestack.db.base import new_id
 from onestack.runtime import Runtime
+from onestack.seedsecrets import (
+    IMAGE_USER,
+    ORCHESTRATION_USER,
+    FirstHashes,
+    load_secrets,
+    seeded_users,
+    write_private,
+)
 from onestack.services.compute.service.flavors import seed_defaults as seed_flavors
 from onestack.services.identity.models import (
     ROOT_DOMAIN,
@@ -34,7 +41,6 @@ from onestack.services.identity.models import (
 from onestack.services.identity.service.passwords import hash_password, store_password
 from onestack.services.orchestration.service.cloud import ServiceUser
 
-SECRETS_FILE = "bootstrap-secrets.yaml"
 NETWORK_DEFAULTS_MARKER = "network-defaults-made"
 ROLES = ("admin", "member", "reader", "manager", "service", "ResellerAdmin")
 IMPLIED = (("admin", "member"), ("member", "reader"), ("manager", "member"))
@@ -51,35 +57,6 @@ CATALOG = (
     ("s3", "s3", "/s3"),  # the object store's S3 API (Ceph RGW registers its S3 endpoint so)
     ("orchestration", "heat", "/orchestration/v1/$(project_id)s"),
 )
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a secret file atomically, readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
-SECRETS = ("admin_password", "demo_password", "heat_password", "glance_password")
-# The cloud's orchestration user: the trustee every stack owner delegates to (Heat's service user).
-ORCHESTRATION_USER = "heat"
-# The image service's own user, made when its swift store is enabled: the swift store's objects live in
-# its project's account (Glance's single-tenant swift store), which it operates as a member.
-IMAGE_USER = "glance"
-
-
-def load_secrets(data_dir: Path) -> dict:
-    """The generated passwords; one a newer onestack needs and an older cloud lacks is added."""
-    path = data_dir / SECRETS_FILE
-    found = yaml.safe_load(path.read_text()) if path.exists() else {}
-    missing = [name for name in SECRETS if name not in found]
-    if missing:
-        found.update({name: secrets.token_urlsafe(18) for name in missing})
-        write_private(path, yaml.safe_dump(found))
-    return found
 
 
 def _one(session, model, **where):
@@ -101,11 +78,12 @@ def _grant(session, kind: str, actor: str, target: str, role: str) -> None:
         session.add(Assignment(type=kind, actor_id=actor, target_id=target, role_id=role, inherited=False))
 
 
-def seed(runtime: Runtime) -> dict:
-    """Create the initial domain, roles, projects, users, catalog and flavors; returns the passwords."""
+def seed(runtime: Runtime, early: FirstHashes | None = None) -> dict:
+    """Create the initial domain, roles, projects, users, catalog and flavors; returns the passwords.
+    ``early``: the first start's hashes, begun before the application was imported."""
     settings = runtime.settings
     found = load_secrets(settings.data_dir)
-    hashes = _first_hashes(runtime, found)
+    hashes = _first_hashes(runtime, found, early)
     runtime.identity.keys.initialise()
     with runtime.db.write() as session:
         if session.get(Revision, 1) is None:
@@ -155,19 +133,24 @@ def seed(runtime: Runtime) -> dict:
     return found
 
 
-def _first_hashes(runtime: Runtime, found: dict) -> dict[str, str]:
-    """The bcrypt hashes of the passwords of the users ``seed`` is to make (none once they exist), made side
-    by side: bcrypt lets go of the GIL, so a first start on two cores waits for two hashes, not three."""
-    names = ("admin", "demo", ORCHESTRATION_USER) + ((IMAGE_USER,) if runtime.settings.image_swift_store.enabled else ())
+def _first_hashes(runtime: Runtime, found: dict, early: FirstHashes | None = None) -> dict[str, str]:
+    """The bcrypt hashes of the passwords of the users ``seed`` is to make (none once they exist): those
+    ``early`` made, the others side by side (bcrypt lets go of the GIL: on two cores two at once)."""
+    names = seeded_users(runtime.settings)
     with runtime.db.read() as session:
         present = set(session.scalars(select(User.name).where(User.domain_id == "default", User.name.in_(names))))
     missing = [name for name in names if name not in present]
+    made = {}
+    if early is not None:
+        made = {name: hashed for name in missing
+                if (hashed := early.hash_of(name, found[f"{name}_password"])) is not None}
+        missing = [name for name in missing if name not in made]
     if not missing:
-        return {}
+        return made
     rounds = runtime.settings.bcrypt_rounds
     with ThreadPoolExecutor(len(missing), thread_name_prefix="bcrypt") as pool:
         hashed = pool.map(lambda name: hash_password(found[f"{name}_password"], rounds), missing)
-        return dict(zip(missing, hashed, strict=True))
+        return made | dict(zip(missing, hashed, strict=True))
 
 
 def _service_user(session, service_role: Role, password: str, settings, hashed: str | None = None,

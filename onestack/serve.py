@@ -11,13 +11,15 @@ import sys
 from pathlib import Path
 
 from onestack import config
+from onestack.seedsecrets import FirstHashes
 
 
 def run(settings: config.Settings, *, user_clouds: bool) -> None:
     """Migrate or make the database, seed, serve until stopped."""
+    early = FirstHashes.begin(settings)  # a first start's bcrypt hashing, beside the import
     server = _import_server()
     server.configure_logging(settings.log_level)
-    runtime = server.prepare(settings, user_clouds=user_clouds)
+    runtime = server.prepare(settings, user_clouds=user_clouds, early=early)
     server.serve(settings, runtime)
 
 

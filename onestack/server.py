@@ -16,6 +16,7 @@ from onestack.config import Settings
 from onestack.daemon import pid_path, running_pid, stop_when_disowned
 from onestack.db.migrate import upgrade
 from onestack.runtime import Runtime
+from onestack.seedsecrets import FirstHashes
 from onestack.serving import Server
 from onestack.sideservers import SideServers
 
@@ -31,8 +32,9 @@ def fewer_malloc_arenas() -> None:
         ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, 2)
 
 
-def prepare(settings: Settings, *, user_clouds: bool) -> Runtime:
-    """Migrate, seed and write client files; the returned runtime is ready to serve."""
+def prepare(settings: Settings, *, user_clouds: bool, early: FirstHashes | None = None) -> Runtime:
+    """Migrate, seed and write client files; the returned runtime is ready to serve.  ``early``: the first
+    start's password hashes, begun before this module was imported (``serve.run``)."""
     fewer_malloc_arenas()  # before any thread starts
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if settings.tls.enabled:
@@ -40,7 +42,7 @@ def prepare(settings: Settings, *, user_clouds: bool) -> Runtime:
         tls.trust_in_process(settings, tls.ensure(settings))
     runtime = Runtime(settings)
     upgrade(runtime.db, registry.METADATA)  # a new database is made at head, an older one migrated
-    found = bootstrap.seed(runtime)
+    found = bootstrap.seed(runtime, early)
     runtime.image.reconcile()
     bootstrap.write_client_files(settings, found, bootstrap.user_clouds_path() if user_clouds else None)
     return runtime

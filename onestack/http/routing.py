@@ -241,7 +241,20 @@ class WholePathRoute(Route):
 
     def __init__(self, path: str, endpoint: Callable, **kwargs):
         super().__init__(path, endpoint, **kwargs)
-        self.path_regex = re.compile(self.path_regex.pattern.removesuffix("$") + r"\Z")
+        self.path_regex = _WholeMatch(self.path_regex)
+
+
+class _WholeMatch:
+    """A compiled pattern whose ``match`` takes the whole string or nothing (``fullmatch``: a ``$`` before a
+    final newline leaves that newline unmatched, so it fails), as a pattern ending in ``\\Z`` would, without
+    compiling each route's pattern a second time: a thousand routes' second compilation was a tenth of a
+    second of every start."""
+
+    __slots__ = ("match", "pattern")
+
+    def __init__(self, compiled: re.Pattern):
+        self.pattern = compiled.pattern
+        self.match = compiled.fullmatch
 
 
 class WholePathMount(Mount):

@@ -7,10 +7,8 @@ import dataclasses
 import datetime
 import hashlib
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,7 +19,7 @@ from onestack.services.compute.models import KeyPair
 from onestack.services.compute.service.quotas import QuotaExceeded, Quotas
 
 # Microsoft's User Principal Name, the identity WinRM maps a client certificate to.
-UPN = ObjectIdentifier("1.3.6.1.4.1.311.20.2.3")
+UPN = "1.3.6.1.4.1.311.20.2.3"
 INVALID = "Keypair data is invalid: failed to generate fingerprint"
 
 
@@ -41,6 +39,8 @@ def ssh_fingerprint(public_key: str) -> str:
 
 def x509_fingerprint(certificate: str) -> str:
     """SHA-1 of the certificate, as Nova shows x509 keypairs."""
+    from cryptography import x509  # x509 keypairs only: its import cost every start 20 ms of CPU
+
     try:
         cert = x509.load_pem_x509_certificate(certificate.encode())
     except (ValueError, TypeError, UnicodeError) as exc:
@@ -80,10 +80,13 @@ def _der_utf8(text: str) -> bytes:
 
 def generate_x509(user_id: str) -> tuple[str, str]:
     """(private key PEM, self-signed client certificate PEM) for WinRM, made out to the user as Nova does."""
+    from cryptography import x509
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+
     key = _rsa_key()
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, user_id)])
     now = datetime.datetime.now(datetime.UTC)
-    upn = x509.OtherName(UPN, _der_utf8(f"{user_id}@localhost"))
+    upn = x509.OtherName(ObjectIdentifier(UPN), _der_utf8(f"{user_id}@localhost"))
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now)
             .not_valid_after(now + datetime.timedelta(days=3650))

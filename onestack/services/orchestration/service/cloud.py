@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from onestack.forksafe import renew_in_children
+from onestack.forksafe import LazyClient, renew_in_children
 
 # How each status is named in a resource's failure reason (the client exception names Heat shows).
 KINDS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
@@ -68,7 +68,7 @@ class ServiceUser:
 class Session:
     """Calls as one identity: a token and the endpoints of its catalog."""
 
-    def __init__(self, http: httpx.Client, token: str, catalog: list, region: str, expires_at: float):
+    def __init__(self, http: httpx.Client | LazyClient, token: str, catalog: list, region: str, expires_at: float):
         self.http = http
         self.token = token
         self.expires_at = expires_at
@@ -140,7 +140,7 @@ class Cloud:
         renew_in_children(self, Cloud._reconnect)
 
     def _reconnect(self) -> None:
-        self.http = httpx.Client(timeout=60.0)
+        self.http = LazyClient(timeout=60.0)
         self._sessions: dict[str, Session] = {}  # each holds the client it was made with
         self._lock = threading.Lock()
 

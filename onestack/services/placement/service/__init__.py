@@ -265,9 +265,9 @@ class PlacementService:
     def candidates_for(self, query, version: Version) -> dict:
         """GET /allocation_candidates: the query read as Placement reads it at ``version``, answered in
         that version's shape."""
-        with self.db.read() as session:
+        with self.db.read() as session:  # one read for the names and the search
             request = candidates.parse(query, version, catalog.known_classes(session), catalog.known_traits(session))
-        return self.search_at(request, version)
+            return self._search(session, request, version)
 
     # -- allocations ---------------------------------------------------------------------------------
     def claim_many(self, writes: list[ConsumerWrite]) -> None:
@@ -313,9 +313,11 @@ class PlacementService:
 
     def search_at(self, request: Request, version) -> dict:
         with self.db.read() as session:
-            snap = Snapshot(session, candidates.roots_for(request), self.stocks)
-            found = Search(snap, request).run()
-            return views.candidates(snap, request, found, version)
+            return self._search(session, request, version)
+
+    def _search(self, session, request: Request, version) -> dict:
+        snap = Snapshot(session, candidates.roots_for(request), self.stocks)
+        return views.candidates(snap, request, Search(snap, request).run(), version)
 
     def snapshot(self) -> Snapshot:
         """Every provider with its inventories, usage, traits and aggregates, from one consistent read (the

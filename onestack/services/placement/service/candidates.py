@@ -133,6 +133,12 @@ def parse(query, version: Version, known_class, known_trait) -> Request:
                    nested=version.at_least("1.29"))
 
 
+# What every compute node's provider holds: a tree without them is rare, so their legs would only make the
+# database read (and intersect) every tree's inventory row of the class to narrow by next to nothing: with
+# 1,000 compute nodes, 2.3 ms of a 16 ms member_of search.
+EVERY_HOSTS_CLASSES = frozenset({"VCPU", "MEMORY_MB", "DISK_GB"})
+
+
 def roots_for(request: Request) -> Select | None:
     """The roots of the trees that might answer ``request``, as a select for ``Snapshot``: trees holding an
     inventory of every requested class, a provider with one of each set of required traits, a provider in
@@ -141,7 +147,7 @@ def roots_for(request: Request) -> Select | None:
     None when nothing narrows (every tree is read)."""
     wanted: list[Select] = []
     for group in request.groups:
-        for rc in group.resources:
+        for rc in group.resources.keys() - EVERY_HOSTS_CLASSES:
             wanted.append(select(Provider.root_id).join(Inventory, Inventory.provider_id == Provider.id)
                           .where(Inventory.resource_class == rc))
         for any_of in group.traits.required:
@@ -183,9 +189,15 @@ class Search:
         return found
 
     def _all(self) -> Iterator[Candidate]:
+        lone = self._lone_provider_group()
         for root_id, tree in self.snap.trees.items():
             root = self.snap.nodes[root_id]
             if not self.request.root_required.satisfied_by(root.traits):
+                continue
+            if lone is not None and len(tree) == 1:
+                found = self._lone(root, lone)
+                if found is not None:
+                    yield found
                 continue
             per_group = []
             for group in self.request.groups:
@@ -198,6 +210,31 @@ class Search:
                     candidate = self._combine(root_id, combo)
                     if candidate is not None:
                         yield candidate
+
+    def _lone_provider_group(self) -> Group | None:
+        """The request's only group when a tree of one provider answers it in one way or none: an unnumbered
+        group with resources and no ``in_tree``, and no ``same_subtree`` (``_lone``)."""
+        request = self.request
+        if len(request.groups) != 1 or request.same_subtree:
+            return None
+        group = request.groups[0]
+        return group if not group.suffix and group.resources and group.in_tree is None else None
+
+    def _lone(self, node: Node, group: Group) -> Candidate | None:
+        """What ``_options`` and ``_combine`` make of a tree of one provider (most compute nodes') for the
+        single unnumbered group: every class from it or no candidate.  Without their generators, product
+        and merging, a search of 250 such trees (an aggregate's of 1,000) took a third of the time."""
+        traits = group.traits
+        if traits.forbidden and traits.forbidden & node.traits:
+            return None
+        if group.member_of and not all(c.satisfied_by(node.aggregates) for c in group.member_of):
+            return None
+        for rc, amount in group.resources.items():
+            if not node.can_take(rc, amount):
+                return None
+        if traits.required and not all(any_of & node.traits for any_of in traits.required):
+            return None
+        return Candidate({node.uuid: dict(group.resources)}, {"": [node.uuid]}, node.id, {node.id})
 
     # -- one group ---------------------------------------------------------------------------------
     def _in_tree(self, node: Node, group: Group) -> bool:

@@ -8,7 +8,7 @@ trait, an aggregate or a resource class few providers have reads those few trees
 
 from __future__ import annotations
 
-from sqlalchemy import Select, String, func, select, type_coerce
+from sqlalchemy import Select, String, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from onestack.services.placement.models import (
@@ -143,6 +143,7 @@ _PROVIDER_ROWS = select(Provider.id, Provider.uuid, Provider.name, Provider.gene
 _INVENTORY_ROWS = select(Inventory.provider_id, Inventory.resource_class, Inventory.total, Inventory.reserved,
                          Inventory.min_unit, Inventory.max_unit, Inventory.step_size, Inventory.allocation_ratio)
 _TRAIT_ROWS = select(ProviderTrait.provider_id, ProviderTrait.trait)
+_IN_CHOSEN_TREES = select(Provider.id).where(Provider.root_id.in_(bindparam("chosen_trees", expanding=True)))
 
 
 class Snapshot:
@@ -156,15 +157,19 @@ class Snapshot:
         def narrowed(stmt, provider_id):
             if chosen is None:
                 return stmt
-            return stmt.where(provider_id.in_(select(Provider.id).where(Provider.root_id.in_(chosen))))
+            return stmt.where(provider_id.in_(_IN_CHOSEN_TREES))
 
         self.nodes: dict[int, Node] = {}
         nodes = self.nodes
         connection = session.connection()
+        # The chosen trees' ids bound once per read as one expanding parameter, not a literal each: 250 trees
+        # of 1,000 (an aggregate's) as literals were coerced, keyed and bound one by one in each of the four
+        # reads, a third of the search's time.
+        chosen_trees = {"chosen_trees": chosen} if chosen is not None else None
 
         def run(stmt) -> list[tuple]:
             # Core rows fetched at once: the ORM's row loading, or fetching row by row, costs several times more.
-            return connection.execute(stmt).tuples().all()
+            return connection.execute(stmt, chosen_trees).tuples().all()
 
         # Plain tuples, not ORM objects: a search reads every inventory of the trees it considers.
         rows = run(narrowed(_PROVIDER_ROWS, Provider.id).order_by(Provider.id))

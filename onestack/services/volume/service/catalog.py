@@ -12,7 +12,7 @@ import time
 
 import httpx
 
-from onestack.forksafe import renew_in_children
+from onestack.forksafe import LazyClient, renew_in_children
 
 # The interfaces a service inside the cloud prefers, best first.
 INTERFACES = ("internal", "public")
@@ -39,7 +39,7 @@ class Catalog:
 
     def _reconnect(self) -> None:
         # One client for every call to the cloud's APIs: its connections are kept alive and reused.
-        self.http = httpx.Client(timeout=TIMEOUT)
+        self.http = LazyClient(timeout=TIMEOUT)
         self._seen: dict[str, tuple[float, list]] = {}
         self._lock = threading.Lock()
 
