@@ -170,7 +170,10 @@ def _fuzz_operation(operation, label: str, known: dict[str, str] | None, base: s
         report.cases += 1
         report.statuses[response.status_code] += 1
         why = f"status {response.status_code}" if response.status_code >= 500 else insides(response.text, data_dir)
-        if not why and 200 <= response.status_code < 300 and declared:
+        # Neutron's ``fields=`` narrows each resource to the fields asked (none known: ``{}``), as Neutron's
+        # own ``fields`` does: such a body holds fewer keys than its schema requires, and is not checked
+        narrowed = bool((case.query or {}).get("fields"))
+        if not why and 200 <= response.status_code < 300 and declared and not narrowed:
             why = _nonconforming(case, response)
             report.conforming += why is None
         elif not why and 400 <= response.status_code < 500:

@@ -31,9 +31,9 @@ _ADDRESS = obj({"version": {"enum": [4, 6]}, "addr": STRING},
 # a server's fault, shown in ERROR (or DELETED)
 _FAULT = obj({"code": INTEGER, "created": TIME, "message": STRING}, {"details": STRING})
 
-SERVER_CREATED = one("server", obj({"id": STRING, "links": LINKS}, {
-    "security_groups": array(obj({"name": STRING})), "OS-DCF:diskConfig": STRING,
-    "adminPass": STRING}))
+# the admin password is always shown (Nova's ``enable_instance_password``, on by default)
+SERVER_CREATED = one("server", obj({"id": STRING, "links": LINKS, "adminPass": STRING}, {
+    "security_groups": array(obj({"name": STRING})), "OS-DCF:diskConfig": STRING}))
 
 _SERVER_BRIEF = obj({"id": STRING, "links": LINKS, "name": STRING})
 SERVERS = many("servers", _SERVER_BRIEF, links=True)
