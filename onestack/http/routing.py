@@ -212,7 +212,8 @@ def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | V
     ``stream_body``: leave the body unread; the handler consumes ``call.chunks()``.  A handler may return
     a Starlette ``Response`` (a streamed download, say) instead of a JSON body.  ``public``: no token needed
     (see ``Endpoint``).  ``response``: the JSON Schema of the success body (the OpenAPI description's, which
-    the fuzzer checks every success against); generated from what the service owns, never written beside it.
+    the fuzzer checks every success against): generated from what the service owns (an attribute table, a
+    published schema) or its ``responses`` module, never written beside the route.
     ``query``: the query parameters it reads (``listing.query_parameters``), from the definitions its list uses."""
     return Endpoint(path, (method,), fn, schema, status, fast, stream_body, public, response, query)
 
