@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlencode
 
-from sqlalchemy import Boolean, Integer, Select, and_, asc, desc, func, or_
+from sqlalchemy import Boolean, DateTime, Integer, Select, and_, asc, desc, func, or_
 
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.numbers import decimal
+from onestack.http.times import parse_time
 
 OPERATORS = ("contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "equals", "iequals")
 MAX_LIMIT = 1000
@@ -49,7 +50,11 @@ def query_parameters(filters: Mapping[str, dict] | Iterable[str] = (), *, sort_k
 
 
 def coerce_filter(column, value: str):
-    """A query string's value as the column's type: PostgreSQL compares no integer or boolean with text."""
+    """A query string's value as the column's type: PostgreSQL compares no integer or boolean with text, and
+    neither database binds text to a time column or an integer beyond 64 bits (each was a 500)."""
+    kind = getattr(column.type, "impl", column.type)  # a TypeDecorator's (``UTCDateTime``) own type
+    if isinstance(kind, DateTime):
+        return value if not isinstance(value, str) else parse_time(value, column.key)
     if isinstance(column.type, Integer):
         try:
             number = value if isinstance(value, int) else int(value)
@@ -65,6 +70,9 @@ def coerce_filter(column, value: str):
         if lowered in ("false", "0", "no", "off"):
             return False
         raise BadRequest(f"Expected a boolean for filter, got '{value}'.")
+    if isinstance(value, bool | int) and not isinstance(column.type, Boolean):
+        # a value a listing read as a number (Neutron's ``protocol=6``) for a column that holds text
+        return str(value).lower() if isinstance(value, bool) else str(value)
     return value
 
 

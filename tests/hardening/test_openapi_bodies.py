@@ -249,6 +249,12 @@ def test_real_bodies_fit_the_declared_schemas_and_tempests(cloud):
         # identity and placement: no Tempest schemas; their own declared bodies
         for path in ("/v3/users", "/v3/projects", "/v3/groups", "/v3/domains", "/v3/roles"):
             answers[("identity", path, "GET", "200", path.rsplit("/", 1)[1])] = http.get(f"/identity{path}").json()
+        # creations are described with the status they answer (201), so their bodies are checked too
+        for path, key in (("/v3/users", "user"), ("/v3/roles", "role")):
+            made = http.post(f"/identity{path}", json={key: {"name": f"described-{uuid.uuid4().hex[:8]}"}})
+            assert made.status_code == 201, made.text
+            answers[("identity", path, "POST", "201", key)] = made.json()
+            assert http.delete(f"/identity{path}/{made.json()[key]['id']}").status_code == 204
         project = http.get("/identity/v3/projects").json()["projects"][0]
         answers[("identity", "/v3/projects/{project_id}", "GET", "200", "project")] = http.get(
             f"/identity/v3/projects/{project['id']}").json()
