@@ -14,6 +14,7 @@ from typing import Any
 
 import jsonschema
 
+from onestack.http import listing
 from onestack.http.errors import BadRequest, Forbidden
 
 MISSING: Any = object()
@@ -151,6 +152,18 @@ class Table:
                 "required": [a.name for a in self.attrs.values() if a.visible and not a.admin_read],
                 "properties": {a.name: _shown_type(a) for a in self.attrs.values() if a.visible}}
 
+    def query_parameters(self) -> dict[str, dict]:
+        """The list's query string as JSON Schema by name (``listing.query_parameters``): a filter for each
+        attribute that filters, typed as ``filters`` converts it, ``fields=``, the sort keys, limit/marker,
+        ``page_reverse`` and the tag filters (``LIST_CONTROLS``)."""
+        visible = sorted(a.name for a in self.attrs.values() if a.visible)
+        filters = {a.name: _query_type(a) for a in self.attrs.values() if a.visible and a.filter}
+        tags = dict.fromkeys(sorted(LIST_CONTROLS & {"tags", "tags-any", "not-tags", "not-tags-any"}),
+                             listing.STRING)
+        return listing.query_parameters(
+            filters, sort_keys=[a.name for a in self.attrs.values() if a.visible and a.sort],
+            fields={"type": "array", "items": {"enum": visible}}, page_reverse={"type": "boolean"}, **tags)
+
     def shown(self, body: dict, fields: list[str], is_admin: bool) -> dict:
         """What the caller may see of a rendered resource, narrowed to ``fields=`` if asked."""
         hidden = {a.name for a in self.attrs.values() if not a.visible or (a.admin_read and not is_admin)}
@@ -180,6 +193,13 @@ def _types(schema: dict) -> set[str] | None:
             found |= types
         return found
     return None
+
+
+def _query_type(attr: Attr) -> dict:
+    """A filter's value as ``Table._convert`` reads it: a boolean, an integer, or text."""
+    types = (_types(attr.schema) if attr.schema is not None else None) or {"string"}
+    scalar = sorted(types & {"boolean", "integer", "string"})
+    return {"type": scalar if len(scalar) > 1 else (scalar or ["string"])[0]}
 
 
 def _shown_type(attr: Attr) -> dict:

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from http import HTTPStatus
 
+from onestack.http.shapes import INTEGER, STRING, nullable, obj
+
 
 class APIError(Exception):
     status = 500
@@ -111,6 +113,21 @@ class UnprocessableEntity(APIError):
 FaultFormat = Callable[[APIError], dict]
 
 
+def shaped(schema: dict) -> Callable[[FaultFormat], FaultFormat]:
+    """Attach the JSON Schema of the bodies a fault format renders (``fault.schema``), which the OpenAPI
+    description declares for every 4xx and 5xx answer and the fuzzer checks each error against: written once,
+    beside the function that renders it."""
+
+    def attach(fault: FaultFormat) -> FaultFormat:
+        fault.schema = schema  # type: ignore[attr-defined]
+        return fault
+
+    return attach
+
+
+
+
+@shaped(obj({"error": obj({"code": INTEGER, "title": STRING, "message": STRING})}))
 def keystone_fault(err: APIError) -> dict:
     return {"error": {"code": err.status, "title": err.title, "message": err.message}}
 
@@ -119,21 +136,31 @@ _NOVA_KEYS = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "it
               405: "badMethod", 409: "conflictingRequest", 412: "preconditionFailed", 413: "overLimit", 406: "notAcceptable"}
 
 
+# Nova's and Cinder's fault: one key naming the kind of fault
+@shaped({"type": "object", "minProperties": 1, "maxProperties": 1,
+         "propertyNames": {"enum": [*_NOVA_KEYS.values(), "computeFault"]},
+         "additionalProperties": obj({"code": INTEGER, "message": STRING})})
 def nova_fault(err: APIError) -> dict:
     key = _NOVA_KEYS.get(err.status, "computeFault")
     return {key: {"code": err.status, "message": err.message}}
 
 
+@shaped(obj({"NeutronError": obj({"type": STRING, "message": STRING, "detail": STRING})}))
 def neutron_fault(err: APIError) -> dict:
     kind = err.kind or type(err).__name__.rstrip("_")
     return {"NeutronError": {"type": kind, "message": err.message, "detail": ""}}
 
 
+GENERIC_ENTRY = {"status": INTEGER, "title": STRING, "detail": STRING}
+
+
+@shaped(obj({"errors": {"type": "array", "minItems": 1, "items": obj(GENERIC_ENTRY)}}))
 def generic_fault(err: APIError) -> dict:
     """The webob-style shape used by Glance, Cinder, Heat and Placement."""
     return {"errors": [{"status": err.status, "title": err.title, "detail": err.message}]}
 
 
+@shaped(obj({"code": STRING, "title": STRING, "message": STRING}))
 def glance_fault(err: APIError) -> dict:
     """webob's JSON error page, which is what Glance answers a JSON client."""
     return {"code": f"{err.status} {err.title}", "title": err.title, "message": err.message}
@@ -157,6 +184,8 @@ _EXPLANATIONS = {
 }
 
 
+@shaped(obj({"code": INTEGER, "title": STRING, "explanation": STRING, "error": obj(
+    {"message": STRING, "type": STRING}, {"traceback": nullable(STRING)})}))
 def heat_fault(err: APIError) -> dict:
     """Heat's fault: the error's type and message inside webob's code, title and explanation."""
     kind = err.kind or "HTTP" + err.title.replace(" ", "").replace("-", "")

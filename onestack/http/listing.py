@@ -7,19 +7,54 @@ query string into SQL once for all services.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlencode
 
-from sqlalchemy import Boolean, Integer, Select, and_, asc, desc, func, or_
+from sqlalchemy import Boolean, DateTime, Integer, Select, and_, asc, desc, func, or_
 
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.numbers import decimal
+from onestack.http.times import parse_time
 
 OPERATORS = ("contains", "icontains", "startswith", "istartswith", "endswith", "iendswith", "equals", "iequals")
 MAX_LIMIT = 1000
 
 
+STRING: dict = {"type": "string"}
+COUNT: dict = {"type": "integer", "minimum": 0}
+
+
+def query_parameters(filters: Mapping[str, dict] | Iterable[str] = (), *, sort_keys: Iterable[str] = (),
+                     sort: str | None = "pairs", paging: Iterable[str] = ("limit", "marker"),
+                     operators: Iterable[str] = (), **others: dict) -> dict[str, dict]:
+    """The query parameters a list route takes, name -> JSON Schema, for the route's ``query=`` (which the
+    OpenAPI description publishes, so the fuzzer sends them).  Written from the same definitions the list
+    reads: ``filters`` (names, or names with their schemas; a name alone takes any text), ``sort_keys`` (the
+    sortable keys, as ``sort_key``/``sort_dir`` pairs or, with ``sort="glance"``, ``sort=key:dir,...``),
+    ``paging`` (``limit``, ``marker``, ``offset``), the filters ``apply_filters`` also takes with an operator
+    (``name__contains``: ``operators``) and any ``others`` the route reads."""
+    # names with their schemas, or names alone (a filter table's keys: ``{"name": "name"}`` names a column)
+    params = {name: schema if isinstance(schema, dict) else STRING for name, schema in filters.items()} if isinstance(
+        filters, Mapping) else dict.fromkeys(filters, STRING)
+    params.update({f"{name}__{op}": STRING for name in operators for op in OPERATORS})
+    keys = sorted(sort_keys)
+    if keys and sort == "pairs":
+        params["sort_key"] = {"type": "array", "items": {"enum": keys}}
+        params["sort_dir"] = {"type": "array", "items": {"enum": ["asc", "desc"]}}
+    elif keys and sort == "glance":
+        params["sort"] = {"type": "string", "pattern": f"^(({'|'.join(keys)})(:(asc|desc))?,?)+$"}
+    for name in paging:
+        params[name] = COUNT if name in ("limit", "offset") else STRING
+    params.update(others)
+    return params
+
+
 def coerce_filter(column, value: str):
-    """A query string's value as the column's type: PostgreSQL compares no integer or boolean with text."""
+    """A query string's value as the column's type: PostgreSQL compares no integer or boolean with text, and
+    neither database binds text to a time column or an integer beyond 64 bits (each was a 500)."""
+    kind = getattr(column.type, "impl", column.type)  # a TypeDecorator's (``UTCDateTime``) own type
+    if isinstance(kind, DateTime):
+        return value if not isinstance(value, str) else parse_time(value, column.key)
     if isinstance(column.type, Integer):
         try:
             number = value if isinstance(value, int) else int(value)
@@ -35,6 +70,9 @@ def coerce_filter(column, value: str):
         if lowered in ("false", "0", "no", "off"):
             return False
         raise BadRequest(f"Expected a boolean for filter, got '{value}'.")
+    if isinstance(value, bool | int) and not isinstance(column.type, Boolean):
+        # a value a listing read as a number (Neutron's ``protocol=6``) for a column that holds text
+        return str(value).lower() if isinstance(value, bool) else str(value)
     return value
 
 

@@ -64,19 +64,29 @@ def _operation(service: Service, ep: Endpoint, method: str) -> dict[str, Any]:
         "operationId": f"{service.name}:{method.lower()}:{path}",
         "summary": ep.fn.__name__.replace("_", " ").strip(),
         "parameters": [_path_parameter(name, converter) for name, converter in _PARAM.findall(ep.path)],
-        "responses": {str(ep.status): _success(ep),
-                      "default": {"description": f"An error in the {service.name} service's fault format."}},
+        "responses": {str(ep.status): _success(ep), **_faults(service),
+                      "default": {"description": "Another answer of the operation's own (a redirect, another 2xx)."}},
     }
     doc = (ep.fn.__doc__ or "").strip().split("\n\n")[0]
     if doc:
         op["description"] = " ".join(doc.split())
     if ep.public:
         op["security"] = []  # no token asked (version discovery, issuing a token)
+    op["parameters"] += [_query_parameter(name, schema) for name, schema in (ep.query or {}).items()]
     if service.microversions:
         op["parameters"].append(_version_header(service, ep))
     if method in BODY_METHODS:
         op["requestBody"] = _request_body(ep)
     return op
+
+
+def _faults(service: Service) -> dict[str, Any]:
+    """Every 4xx and 5xx is an error in the service's fault format (Nova's ``{"itemNotFound": ...}``, Neutron's
+    ``NeutronError``, Keystone's ``error``, Swift's text)."""
+    content = service.fault_content()
+    return {kind: {"description": f"{what} in the {service.name} service's fault format.",
+                   **({"content": content} if content else {})}
+            for kind, what in (("4XX", "A client error"), ("5XX", "A server error"))}
 
 
 def _success(ep: Endpoint) -> dict[str, Any]:
@@ -92,6 +102,14 @@ def _path_parameter(name: str, converter: str) -> dict[str, Any]:
         param["description"] = "The rest of the path; it may hold slashes."
     elif converter == "anypath":
         param["description"] = "The rest of the path; it may hold slashes and newlines."
+    return param
+
+
+def _query_parameter(name: str, schema: dict) -> dict[str, Any]:
+    # an array is the key repeated (``sort_key=a&sort_key=b``), as the lists read it
+    param = {"name": name, "in": "query", "required": False, "schema": schema}
+    if schema.get("type") == "array":
+        param.update(style="form", explode=True)
     return param
 
 

@@ -10,17 +10,22 @@ from collections.abc import Callable
 from typing import Any
 
 from onestack.http.routing import Call, Endpoint, Reply, route
+from onestack.http.shapes import one
 
 
-def summary_and_detail(path: str, listing: Callable[[Call, bool], Any]) -> list[Endpoint]:
+def summary_and_detail(path: str, listing: Callable[[Call, bool], Any], query: dict[str, dict] | None = None,
+                       responses: tuple[dict, dict] | None = None) -> list[Endpoint]:
     """Nova's and Cinder's two lists of one collection, ``listing(call, detail)``: ``path`` answers summaries
-    and ``path/detail`` whole views.  They go before the member's routes, whose id would match "detail"."""
+    and ``path/detail`` whole views.  They go before the member's routes, whose id would match "detail".
+    ``query``: the query parameters both read; ``responses``: the summaries' and the details' bodies."""
     def summaries(call: Call) -> Any:
         return listing(call, False)
 
     def details(call: Call) -> Any:
         return listing(call, True)
-    return [route(path, "GET", summaries), route(f"{path}/detail", "GET", details)]
+    brief, whole = responses or (None, None)
+    return [route(path, "GET", summaries, query=query, response=brief),
+            route(f"{path}/detail", "GET", details, query=query, response=whole)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +40,8 @@ class Resource:
     service: Callable[[Call], Any]
     view: Callable[[Call, Any], dict]
     authorize: Callable[[Call, str], None]
+    # the JSON Schema of what ``view`` renders (the routes' ``response=``, under ``key``); None: not declared
+    response: dict | None = None
 
     @property
     def member(self) -> str:
@@ -45,21 +52,21 @@ class Resource:
         def create(call: Call) -> Reply:
             self.authorize(call, action)
             return Reply(self._shown(call, method(self.service(call), call.body[self.key])), 201)
-        return route(self.path, "POST", self._named(create), schema=schema)
+        return route(self.path, "POST", self._named(create), schema=schema, status=201, response=self._body())
 
     def show(self, action: str, method: Callable[[Any, str], Any]) -> Endpoint:
         """GET a member: ``method(service, id)`` finds the row."""
         def show(call: Call) -> dict:
             self.authorize(call, action)
             return self._shown(call, method(self.service(call), call.path[self.id]))
-        return route(self.member, "GET", self._named(show))
+        return route(self.member, "GET", self._named(show), response=self._body())
 
     def update(self, action: str, method: Callable[[Any, str, Any], Any], schema: dict) -> Endpoint:
         """PATCH a member: ``method(service, id, body[key])`` changes the row."""
         def update(call: Call) -> dict:
             self.authorize(call, action)
             return self._shown(call, method(self.service(call), call.path[self.id], call.body[self.key]))
-        return route(self.member, "PATCH", self._named(update), schema=schema)
+        return route(self.member, "PATCH", self._named(update), schema=schema, response=self._body())
 
     def delete(self, action: str, method: Callable[[Any, str], None]) -> Endpoint:
         """DELETE a member: ``method(service, id)``; 204."""
@@ -68,6 +75,9 @@ class Resource:
             method(self.service(call), call.path[self.id])
             return Reply(status=204)
         return route(self.member, "DELETE", self._named(delete))
+
+    def _body(self) -> dict | None:
+        return None if self.response is None else one(self.key, self.response)
 
     def _shown(self, call: Call, row) -> dict:
         return {self.key: self.view(call, row)}

@@ -195,6 +195,8 @@ class Endpoint:
     public: bool = False
     # the JSON Schema of the success body, published in the OpenAPI description (None: not declared)
     response: dict | None = None
+    # the query parameters the route reads, name -> JSON Schema (``listing.query_parameters``), published too
+    query: dict[str, dict] | None = None
 
 
 class Versioned(dict):
@@ -205,13 +207,15 @@ class Versioned(dict):
 
 def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | Versioned | None = None,
           status: int = 200, fast: Callable[[Call], Any] | None = None, stream_body: bool = False,
-          public: bool = False, response: dict | None = None) -> Endpoint:
+          public: bool = False, response: dict | None = None, query: dict[str, dict] | None = None) -> Endpoint:
     """``schema``: a JSON Schema, or a ``Versioned`` map of them, the body must satisfy before ``fn`` runs.
     ``stream_body``: leave the body unread; the handler consumes ``call.chunks()``.  A handler may return
     a Starlette ``Response`` (a streamed download, say) instead of a JSON body.  ``public``: no token needed
     (see ``Endpoint``).  ``response``: the JSON Schema of the success body (the OpenAPI description's, which
-    the fuzzer checks every success against); generated from what the service owns, never written beside it."""
-    return Endpoint(path, (method,), fn, schema, status, fast, stream_body, public, response)
+    the fuzzer checks every success against): generated from what the service owns (an attribute table, a
+    published schema) or its ``responses`` module, never written beside the route.
+    ``query``: the query parameters it reads (``listing.query_parameters``), from the definitions its list uses."""
+    return Endpoint(path, (method,), fn, schema, status, fast, stream_body, public, response, query)
 
 
 # deadlock_detected and serialization_failure: the transaction was rolled back whole
@@ -307,6 +311,12 @@ class Service:
         self.microversions = microversions
         self.body_limit = body_limit
         self._description: bytes | None = None
+
+    def fault_content(self) -> dict:
+        """The media type and schema of this service's error bodies, for its OpenAPI description (``{}``: not
+        declared); the JSON services' come from their fault format (``errors.shaped``)."""
+        schema = getattr(self.fault, "schema", None)
+        return {} if schema is None else {"application/json": {"schema": schema}}
 
     def claims(self, scope: dict, settings) -> dict | None:
         """Whether this service takes a request whatever its path (by its ``Host``, say): the scope entries

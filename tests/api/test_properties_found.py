@@ -63,3 +63,31 @@ def test_numbers_beyond_pythons_4300_digit_limit_are_answered(cloud):
         assert resp.status_code == 400, resp.text
         resp = http.get("/image/v2/images", params={"size_min": huge})
         assert resp.status_code == 400, resp.text
+
+
+def test_filters_of_another_type_than_their_column_are_answered(tenant):
+    """Found by fuzzing the published query strings: a Neutron filter on a time (``created_at=text``) reached
+    the database as text, and one read as a number (``protocol=<20 digits>``) reached a text column as an
+    integer beyond 64 bits; each was a 500."""
+    for path, params in (("/networks", {"created_at": "not a time"}), ("/floatingips", {"updated_at": "x"})):
+        resp = tenant.http.get(path, params=params)
+        assert resp.status_code == 400, f"{path} {params}: {resp.text}"
+        assert resp.json()["NeutronError"]["message"]
+    made = tenant.http.post("/networks", json={"network": {"name": "timed"}})
+    assert made.status_code == 201, made.text
+    # a real time is a filter like any other
+    resp = tenant.http.get("/networks", params={"created_at": made.json()["network"]["created_at"]})
+    assert resp.status_code == 200, resp.text
+    for value in ("9" * 20, "6"):
+        resp = tenant.http.get("/security-group-rules", params={"protocol": value})
+        assert resp.status_code == 200, f"protocol={value}: {resp.text}"
+        assert all(str(r["protocol"]) == value for r in resp.json()["security_group_rules"])
+
+
+def test_a_public_key_of_an_unknown_type_is_400(cloud):
+    """Found by the fuzzer: cryptography refuses a key type it does not know with UnsupportedAlgorithm, which
+    was a 500."""
+    with nova(cloud) as http:
+        for key in ("\u0083\U00049e17\u0016 AAAAB3NzaC1yc2E", "ssh-foo AAAAB3NzaC1yc2E"):
+            resp = http.post("/os-keypairs", json={"keypair": {"name": "odd-key", "public_key": key}})
+            assert nova_error(resp, 400)

@@ -7,9 +7,9 @@ from onestack.http.listing import page_links
 from onestack.http.microversion import at_least
 from onestack.http.resource import summary_and_detail
 from onestack.http.routing import Call, Reply, route
-from onestack.services.compute import schemas, views
+from onestack.services.compute import responses, schemas, views
 from onestack.services.compute.policies import allowed, authorize
-from onestack.services.compute.service import ComputeService
+from onestack.services.compute.service import ComputeService, flavors
 
 EXTRA_SPECS_INDEX = "os_compute_api:os-flavor-extra-specs:index"
 
@@ -111,10 +111,10 @@ def flavor_action(call: Call) -> dict:
 
 _SPECS = "/v2.1/flavors/{flavor_id}/os-extra_specs"
 ROUTES = [
-    *summary_and_detail("/v2.1/flavors", _listing),
-    route("/v2.1/flavors", "POST", create_flavor, schema=schemas.FLAVOR_CREATE),
-    route("/v2.1/flavors/{flavor_id}", "GET", show_flavor),
-    route("/v2.1/flavors/{flavor_id}", "PUT", update_flavor, schema=schemas.FLAVOR_UPDATE),
+    *summary_and_detail("/v2.1/flavors", _listing, flavors.QUERY, (responses.FLAVORS, responses.FLAVORS_DETAIL)),
+    route("/v2.1/flavors", "POST", create_flavor, schema=schemas.FLAVOR_CREATE, response=responses.FLAVOR),
+    route("/v2.1/flavors/{flavor_id}", "GET", show_flavor, response=responses.FLAVOR),
+    route("/v2.1/flavors/{flavor_id}", "PUT", update_flavor, schema=schemas.FLAVOR_UPDATE, response=responses.FLAVOR),
     route("/v2.1/flavors/{flavor_id}", "DELETE", delete_flavor),
     route("/v2.1/flavors/{flavor_id}/action", "POST", flavor_action, schema=schemas.FLAVOR_ACTION),
     route("/v2.1/flavors/{flavor_id}/os-flavor-access", "GET", list_access),

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from onestack.http.listing import page_links, parse_limit
+from onestack.http.listing import STRING, page_links, parse_limit, query_parameters
 from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
-from onestack.services.compute import schemas, views
+from onestack.services.compute import responses, schemas, views
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.policies import authorize
 
@@ -51,8 +51,10 @@ def delete_keypair(call: Call) -> Reply:
 
 
 ROUTES = [
-    route("/v2.1/os-keypairs", "GET", list_keypairs),
-    route("/v2.1/os-keypairs", "POST", create_keypair, schema=schemas.KEYPAIR_CREATE),
-    route("/v2.1/os-keypairs/{name}", "GET", show_keypair),
+    route("/v2.1/os-keypairs", "GET", list_keypairs, response=responses.KEYPAIRS,
+          query=query_parameters(user_id=STRING)),
+    route("/v2.1/os-keypairs", "POST", create_keypair, schema=schemas.KEYPAIR_CREATE,
+          response=responses.KEYPAIR_CREATED),
+    route("/v2.1/os-keypairs/{name}", "GET", show_keypair, response=responses.KEYPAIR),
     route("/v2.1/os-keypairs/{name}", "DELETE", delete_keypair),
 ]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from onestack.http.listing import STRING, query_parameters
 from onestack.http.microversion import at_least
 from onestack.http.routing import Call, Reply, route
-from onestack.services.compute import schemas, views
+from onestack.services.compute import responses, schemas, views
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.policies import authorize
 
@@ -34,8 +35,10 @@ def delete_group(call: Call) -> Reply:
 
 
 ROUTES = [
-    route("/v2.1/os-server-groups", "POST", create_group, schema=schemas.server_group_create),
-    route("/v2.1/os-server-groups", "GET", list_groups),
-    route("/v2.1/os-server-groups/{group_id}", "GET", show_group),
+    route("/v2.1/os-server-groups", "POST", create_group, schema=schemas.server_group_create,
+          response=responses.SERVER_GROUP),
+    route("/v2.1/os-server-groups", "GET", list_groups, response=responses.SERVER_GROUPS,
+          query=query_parameters(paging=(), all_projects=STRING)),
+    route("/v2.1/os-server-groups/{group_id}", "GET", show_group, response=responses.SERVER_GROUP),
     route("/v2.1/os-server-groups/{group_id}", "DELETE", delete_group),
 ]

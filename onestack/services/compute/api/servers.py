@@ -8,9 +8,9 @@ from onestack.http.listing import page_links
 from onestack.http.microversion import at_least
 from onestack.http.resource import summary_and_detail
 from onestack.http.routing import Call, Reply, route
-from onestack.services.compute import schemas, views
+from onestack.services.compute import responses, schemas, views
 from onestack.services.compute.models import Instance
-from onestack.services.compute.service import ComputeService
+from onestack.services.compute.service import ComputeService, server_listing
 
 
 def compute(call: Call) -> ComputeService:
@@ -87,9 +87,12 @@ def delete_server(call: Call) -> Reply:
 
 
 ROUTES = [
-    route("/v2.1/servers", "POST", create_server, schema=schemas.SERVER_CREATE, status=202),
-    *summary_and_detail("/v2.1/servers", _list),
-    route("/v2.1/servers/{server_id}", "GET", show_server),
-    route("/v2.1/servers/{server_id}", "PUT", update_server, schema=schemas.SERVER_UPDATE),
+    route("/v2.1/servers", "POST", create_server, schema=schemas.SERVER_CREATE, status=202,
+          response=responses.SERVER_CREATED),
+    *summary_and_detail("/v2.1/servers", _list, server_listing.QUERY,
+                        (responses.SERVERS, responses.SERVERS_DETAIL)),
+    route("/v2.1/servers/{server_id}", "GET", show_server, response=responses.SERVER),
+    route("/v2.1/servers/{server_id}", "PUT", update_server, schema=schemas.SERVER_UPDATE,
+          response=responses.SERVER),
     route("/v2.1/servers/{server_id}", "DELETE", delete_server),
 ]

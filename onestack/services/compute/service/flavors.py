@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from onestack.db.engine import Database
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, Conflict, NotFound
-from onestack.http.listing import apply_sort, count_param, page, parse_limit
+from onestack.http.listing import COUNT, STRING, apply_sort, count_param, page, parse_limit, query_parameters
 from onestack.services.compute.models import Flavor, FlavorExtraSpec, FlavorProject
 from onestack.services.compute.models.quota_resources import MAX_LIMIT
 from onestack.services.compute.schemas import as_bool
@@ -58,6 +58,10 @@ def get(session: Session, ctx: Context, flavorid: str) -> Flavor:
     if flavor is None:
         raise NotFound(f"Flavor {flavorid} could not be found.")
     return flavor
+
+
+# the list's query string (``listing``), as the OpenAPI description publishes it
+QUERY = query_parameters({"is_public": STRING, "minRam": COUNT, "minDisk": COUNT}, sort_keys=SORTABLE)
 
 
 def _is_public_filter(ctx: Context, query):

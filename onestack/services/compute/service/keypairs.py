@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 import hashlib
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
@@ -32,7 +33,8 @@ def ssh_fingerprint(public_key: str) -> str:
     try:
         serialization.load_ssh_public_key(public_key.strip().encode())
         blob = base64.b64decode(public_key.split()[1])
-    except (ValueError, IndexError, TypeError, UnicodeError):
+    except (ValueError, IndexError, TypeError, UnicodeError, UnsupportedAlgorithm):
+        # UnsupportedAlgorithm: a key type cryptography does not know (``b'\xc2\x83...' AAAA``), once a 500
         raise BadRequest(INVALID) from None
     return colon_hex(hashlib.md5(blob, usedforsecurity=False).digest())
 
@@ -43,7 +45,7 @@ def x509_fingerprint(certificate: str) -> str:
 
     try:
         cert = x509.load_pem_x509_certificate(certificate.encode())
-    except (ValueError, TypeError, UnicodeError) as exc:
+    except (ValueError, TypeError, UnicodeError, UnsupportedAlgorithm) as exc:
         raise BadRequest(f"Keypair data is invalid: failed to generate X509 fingerprint. Error message: {exc}"
                          ) from None
     return colon_hex(cert.fingerprint(hashes.SHA1()))  # noqa: S303 - the fingerprint Nova shows is SHA-1

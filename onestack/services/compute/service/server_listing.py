@@ -13,6 +13,7 @@ from sqlalchemy import Select, asc, desc, or_, select
 from sqlalchemy.orm import Session
 
 from onestack.db.engine import Database
+from onestack.http import listing
 from onestack.http.context import Context
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import after, page, parse_limit
@@ -53,6 +54,10 @@ QUERY_PARAMS = frozenset((
     "user_data", "hidden", "availability_zones", "trusted_certs", "resources", "pci_requests", "ec2_ids",
     "migration_context", "vcpu_model", "flavor_id", "device_metadata",
 ))
+
+# the list's query string as the OpenAPI description publishes it (every name Nova takes; sort keys)
+QUERY = listing.query_parameters(sorted(QUERY_PARAMS - {"sort_key", "sort_dir", "limit", "marker"}),
+                                 sort_keys=SORTABLE)
 
 # list filter -> whether a server passes, given the filter's tags and the server's
 TAG_FILTERS = {

@@ -23,12 +23,13 @@ def views(call: Call) -> Views:
 
 
 def resource(path: str, key: str, id_: str, service: Callable[[IdentityService], Any],
-             view: Callable[[Views, Any], dict]) -> Resource:
+             view: Callable[[Views, Any], dict], response: dict | None = None) -> Resource:
     """A resource whose create, show, update and delete authorize an action up front (``http.resource``):
-    ``service`` picks the family of the identity service that holds it, ``view`` is its ``Views`` method."""
+    ``service`` picks the family of the identity service that holds it, ``view`` is its ``Views`` method,
+    ``response`` the JSON Schema of what ``view`` renders."""
     return Resource(path, key, id_, service=lambda call: service(identity(call)),
                     view=lambda call, row: view(views(call), row),
-                    authorize=lambda call, action: authorize(call.ctx, action))
+                    authorize=lambda call, action: authorize(call.ctx, action), response=response)
 
 
 def _named(handler: Callable[[Call], Any], method: Callable[..., Any]) -> Callable[[Call], Any]:

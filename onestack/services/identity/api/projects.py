@@ -6,9 +6,10 @@ from operator import attrgetter
 
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.routing import Call, Reply, route
-from onestack.services.identity import schemas
+from onestack.services.identity import responses, schemas
 from onestack.services.identity.api.common import check, identity, listing, truthy, views
 from onestack.services.identity.policies import authorize
+from onestack.services.identity.service import projects
 from onestack.services.identity.service.projects import Projects
 from onestack.services.identity.views import Views, nested_ids
 
@@ -144,16 +145,20 @@ def remove_tag(call: Call) -> Reply:
 
 
 ROUTES = [
-    route("/v3/domains", "POST", create_domain, schema=schemas.domain_create),
+    route("/v3/domains", "POST", create_domain, schema=schemas.domain_create, status=201, response=responses.DOMAIN),
     route("/v3/domains", "GET",
-          listing(attrgetter("projects"), "identity:list_domains", "domains", Views.domain, Projects.domains)),
-    route("/v3/domains/{domain_id}", "GET", get_domain),
-    route("/v3/domains/{domain_id}", "PATCH", update_domain, schema=schemas.domain_update),
+          listing(attrgetter("projects"), "identity:list_domains", "domains", Views.domain, Projects.domains),
+          query=projects.DOMAIN_QUERY, response=responses.DOMAINS),
+    route("/v3/domains/{domain_id}", "GET", get_domain, response=responses.DOMAIN),
+    route("/v3/domains/{domain_id}", "PATCH", update_domain, schema=schemas.domain_update,
+          response=responses.DOMAIN),
     route("/v3/domains/{domain_id}", "DELETE", delete_domain),
-    route("/v3/projects", "POST", create_project, schema=schemas.project_create),
-    route("/v3/projects", "GET", list_projects),
-    route("/v3/projects/{project_id}", "GET", get_project),
-    route("/v3/projects/{project_id}", "PATCH", update_project, schema=schemas.project_update),
+    route("/v3/projects", "POST", create_project, schema=schemas.project_create, status=201,
+          response=responses.PROJECT),
+    route("/v3/projects", "GET", list_projects, query=projects.QUERY, response=responses.PROJECTS),
+    route("/v3/projects/{project_id}", "GET", get_project, response=responses.PROJECT),
+    route("/v3/projects/{project_id}", "PATCH", update_project, schema=schemas.project_update,
+          response=responses.PROJECT),
     route("/v3/projects/{project_id}", "DELETE", delete_project),
     route("/v3/projects/{project_id}/tags", "GET", list_tags),
     route("/v3/projects/{project_id}/tags", "PUT", replace_tags, schema=schemas.project_tags),

@@ -5,15 +5,16 @@ from __future__ import annotations
 from operator import attrgetter
 
 from onestack.http.routing import Call, Reply, route
-from onestack.services.identity import schemas
+from onestack.services.identity import responses, schemas
 from onestack.services.identity.api.common import check, identity, listing, no_content, resource, views
 from onestack.services.identity.policies import authorize
+from onestack.services.identity.service import roles
 from onestack.services.identity.service.grants import Grant
 from onestack.services.identity.service.roles import Roles
 from onestack.services.identity.views import Views
 
 FAMILY = attrgetter("roles")
-ROLES = resource("/v3/roles", "role", "role_id", FAMILY, Views.role)
+ROLES = resource("/v3/roles", "role", "role_id", FAMILY, Views.role, responses.ROLE_ENTITY)
 
 
 # -- implied roles -----------------------------------------------------------
@@ -90,7 +91,8 @@ def _grant_routes() -> list:
 
 ROUTES = [
     ROLES.create("identity:create_role", Roles.create, schemas.role_create),
-    route("/v3/roles", "GET", listing(FAMILY, "identity:list_roles", "roles", Views.role, Roles.list)),
+    route("/v3/roles", "GET", listing(FAMILY, "identity:list_roles", "roles", Views.role, Roles.list),
+          query=roles.QUERY, response=responses.ROLES),
     ROLES.show("identity:get_role", Roles.get),
     ROLES.update("identity:update_role", Roles.update, schemas.role_update),
     ROLES.delete("identity:delete_role", Roles.delete),

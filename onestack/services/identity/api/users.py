@@ -5,9 +5,10 @@ from __future__ import annotations
 from operator import attrgetter
 
 from onestack.http.routing import Call, Reply, route
-from onestack.services.identity import schemas
+from onestack.services.identity import responses, schemas
 from onestack.services.identity.api.common import check, checked_no_content, identity, truthy, views
 from onestack.services.identity.policies import authorize
+from onestack.services.identity.service import groups, users
 from onestack.services.identity.service.groups import Groups
 from onestack.services.identity.service.users import Users
 
@@ -109,19 +110,20 @@ def group_users(call: Call) -> dict:
 USERS, GROUPS = attrgetter("users"), attrgetter("groups")
 MEMBER, MEMBER_IDS = "/v3/groups/{group_id}/users/{user_id}", ("group_id", "user_id")
 ROUTES = [
-    route("/v3/users", "POST", create_user, schema=schemas.user_create),
-    route("/v3/users", "GET", list_users),
-    route("/v3/users/{user_id}", "GET", get_user),
-    route("/v3/users/{user_id}", "PATCH", update_user, schema=schemas.user_update),
+    route("/v3/users", "POST", create_user, schema=schemas.user_create, status=201, response=responses.USER),
+    route("/v3/users", "GET", list_users, query=users.QUERY, response=responses.USERS),
+    route("/v3/users/{user_id}", "GET", get_user, response=responses.USER),
+    route("/v3/users/{user_id}", "PATCH", update_user, schema=schemas.user_update, response=responses.USER),
     route("/v3/users/{user_id}", "DELETE", checked_no_content(USERS, "identity:delete_user", Users.delete, "user_id")),
     # the original password is the credential (a user whose password expired has no token)
     route("/v3/users/{user_id}/password", "POST", change_password, schema=schemas.password_change, public=True),
     route("/v3/users/{user_id}/groups", "GET", user_groups),
     route("/v3/users/{user_id}/projects", "GET", user_projects),
-    route("/v3/groups", "POST", create_group, schema=schemas.group_create),
-    route("/v3/groups", "GET", list_groups),
-    route("/v3/groups/{group_id}", "GET", get_group),
-    route("/v3/groups/{group_id}", "PATCH", update_group, schema=schemas.group_update),
+    route("/v3/groups", "POST", create_group, schema=schemas.group_create, status=201, response=responses.GROUP),
+    route("/v3/groups", "GET", list_groups, query=groups.QUERY, response=responses.GROUPS),
+    route("/v3/groups/{group_id}", "GET", get_group, response=responses.GROUP),
+    route("/v3/groups/{group_id}", "PATCH", update_group, schema=schemas.group_update,
+          response=responses.GROUP),
     route("/v3/groups/{group_id}", "DELETE",
           checked_no_content(GROUPS, "identity:delete_group", Groups.delete, "group_id")),
     route("/v3/groups/{group_id}/users", "GET", group_users),

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from onestack.db.base import new_id
 from onestack.http.errors import NotFound
-from onestack.http.listing import apply_filters
+from onestack.http.listing import apply_filters, query_parameters
 from onestack.services.identity import schemas
 from onestack.services.identity.models import Assignment, Group, Membership, User
 from onestack.services.identity.policies import Check
@@ -27,6 +27,9 @@ from onestack.services.identity.service.rows import (
 from onestack.services.identity.service.transactions import Transactions
 
 FIELDS = schemas.group_create["properties"]["group"]["properties"]
+# the list's filters (``Groups.list``), and its query string as the OpenAPI description publishes it
+FILTERS = {"name": "name"}
+QUERY = query_parameters(FILTERS, paging=(), operators=FILTERS, domain_id={"type": "string"})
 
 
 def _group(session: Session, group_id: str) -> Group:
@@ -59,7 +62,7 @@ class Groups:
         stmt = select(Group)
         if domain_id is not None:
             stmt = stmt.where(Group.domain_id == domain_id)
-        return listed(self.transactions, apply_filters(stmt, Group, query, {"name": "name"}).order_by(Group.name))
+        return listed(self.transactions, apply_filters(stmt, Group, query, FILTERS).order_by(Group.name))
 
     def get(self, group_id: str, check: Check) -> Group:
         with self.transactions.read() as session:

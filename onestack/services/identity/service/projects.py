@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from onestack.db.base import new_id
 from onestack.http.errors import BadRequest, Forbidden, NotFound
-from onestack.http.listing import apply_filters
+from onestack.http.listing import apply_filters, query_parameters
 from onestack.services.identity import schemas
 from onestack.services.identity.models import ROOT_DOMAIN, Assignment, Group, Membership, Project, Role, User
 from onestack.services.identity.policies import Check
@@ -26,6 +26,15 @@ DOMAIN_UPDATABLE = schemas.domain_update["properties"]["domain"]["properties"]
 PROJECT_FIELDS = schemas.project_create["properties"]["project"]["properties"]
 PROJECT_UPDATABLE = schemas.project_update["properties"]["project"]["properties"]
 TAG_FILTERS = ("tags", "tags-any", "not-tags", "not-tags-any")
+# the lists' filters (``Projects.list``, ``Projects.domains``), and their query strings as the OpenAPI
+# description publishes them
+FILTERS = {"name": "name", "enabled": "enabled", "parent_id": "parent_id", "is_domain": "is_domain"}
+DOMAIN_FILTERS = {"name": "name", "enabled": "enabled"}
+_TYPED = {"name": {"type": "string"}, "enabled": {"type": "boolean"}, "parent_id": {"type": "string"},
+          "is_domain": {"type": "boolean"}}
+QUERY = query_parameters({k: _TYPED[k] for k in FILTERS}, paging=(), operators=["name"],
+                         domain_id={"type": "string"}, **dict.fromkeys(TAG_FILTERS, {"type": "string"}))
+DOMAIN_QUERY = query_parameters({k: _TYPED[k] for k in DOMAIN_FILTERS}, paging=(), operators=["name"])
 
 
 def _get(session: Session, pid: str, *, domain: bool | None) -> Project:
@@ -112,8 +121,7 @@ class Projects:
             return _create_domain(session, body)
 
     def domains(self, query) -> list[Project]:
-        stmt = apply_filters(select(Project).where(Project.is_domain), Project, query,
-                             {"name": "name", "enabled": "enabled"})
+        stmt = apply_filters(select(Project).where(Project.is_domain), Project, query, DOMAIN_FILTERS)
         return listed(self.transactions, stmt.order_by(Project.name))
 
     def domain(self, domain_id: str) -> Project:
@@ -177,8 +185,7 @@ class Projects:
                 stmt = stmt.where(Project.domain_id == domain_id)
             if "is_domain" not in query:
                 stmt = stmt.where(Project.is_domain.is_(False))
-            stmt = apply_filters(stmt, Project, query, {"name": "name", "enabled": "enabled",
-                                                        "parent_id": "parent_id", "is_domain": "is_domain"})
+            stmt = apply_filters(stmt, Project, query, FILTERS)
             return [p for p in session.scalars(stmt.order_by(Project.name)) if _match_tags(p, query)]
 
     def get(self, project_id: str, check: Check, *, parents: bool = False,

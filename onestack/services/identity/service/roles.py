@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from onestack.db.base import new_id
 from onestack.http.errors import Forbidden, NotFound
-from onestack.http.listing import apply_filters
+from onestack.http.listing import apply_filters, query_parameters
 from onestack.services.identity import schemas
 from onestack.services.identity.models import Assignment, ImpliedRole, Project, Role
 from onestack.services.identity.service.held_roles import implied_closure
@@ -15,6 +15,9 @@ from onestack.services.identity.service.rows import assign, get, listed, merged_
 from onestack.services.identity.service.transactions import Transactions
 
 FIELDS = schemas.role_create["properties"]["role"]["properties"]
+# the list's filters (``Roles.list``), and its query string as the OpenAPI description publishes it
+FILTERS = {"name": "name"}
+QUERY = query_parameters(FILTERS, paging=(), operators=FILTERS, domain_id={"type": "string"})
 
 
 def role(session: Session, role_id: str) -> Role:
@@ -63,7 +66,7 @@ class Roles:
     def list(self, query) -> list[Role]:
         """Global roles, or a domain's own (``domain_id``)."""
         stmt = select(Role).where(Role.domain_id == (query.get("domain_id") or ""))
-        return listed(self.transactions, apply_filters(stmt, Role, query, {"name": "name"}).order_by(Role.name))
+        return listed(self.transactions, apply_filters(stmt, Role, query, FILTERS).order_by(Role.name))
 
     def get(self, role_id: str) -> Role:
         with self.transactions.read() as session:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from onestack.config import Settings
 from onestack.db.base import new_id, utcnow
 from onestack.http.errors import BadRequest, Forbidden, Unauthorized
-from onestack.http.listing import apply_filters
+from onestack.http.listing import apply_filters, query_parameters
 from onestack.http.times import time_filters
 from onestack.services.identity import schemas
 from onestack.services.identity.models import (
@@ -42,6 +42,10 @@ from onestack.services.identity.service.tokens import TokenService
 from onestack.services.identity.service.transactions import Transactions
 
 FIELDS = schemas.user_create["properties"]["user"]["properties"]
+# the list's filters (``Users.list``), and its query string as the OpenAPI description publishes it
+FILTERS = {"name": "name", "enabled": "enabled"}
+QUERY = query_parameters({"name": {"type": "string"}, "enabled": {"type": "boolean"}}, paging=(), operators=["name"],
+                         domain_id={"type": "string"}, password_expires_at={"type": "string"})
 
 # A user and when the password in force expires, which its view shows.
 Described = tuple[User, datetime.datetime | None]
@@ -95,7 +99,7 @@ class Users:
             stmt = select(User)
             if domain_id is not None:
                 stmt = stmt.where(User.domain_id == domain_id)
-            stmt = apply_filters(stmt, User, query, {"name": "name", "enabled": "enabled"})
+            stmt = apply_filters(stmt, User, query, FILTERS)
             found = [_described(session, u) for u in session.scalars(stmt.order_by(User.name))]
         if "password_expires_at" in query:
             keep = _expiry_filter(query["password_expires_at"])

@@ -7,7 +7,7 @@ from onestack.http.listing import next_query, page, parse_limit
 from onestack.http.routing import Call, Reply, route
 from onestack.services.image import schemas, views
 from onestack.services.image.policies import authorize
-from onestack.services.image.service import ImageService
+from onestack.services.image.service import LIST_QUERY, ImageService
 
 PATCH_TYPES = ("application/openstack-images-v2.1-json-patch", "application/openstack-images-v2.0-json-patch")
 DEFAULT_LIMIT = 25
@@ -103,7 +103,7 @@ def reactivate(call: Call) -> Reply:
 ROUTES = [
     route("/v2/images", "POST", create_image, schema=schemas.image_create, status=201,
           response=schemas.shown_image()),
-    route("/v2/images", "GET", list_images, response=schemas.shown_images()),
+    route("/v2/images", "GET", list_images, response=schemas.shown_images(), query=LIST_QUERY),
     route("/v2/images/{image_id}", "GET", show_image, response=schemas.shown_image()),
     route("/v2/images/{image_id}", "PATCH", update_image, response=schemas.shown_image()),
     route("/v2/images/{image_id}", "DELETE", delete_image),

@@ -31,7 +31,8 @@ from onestack.http.errors import (
     ServiceUnavailable,
 )
 from onestack.http.jsonbody import validate
-from onestack.http.listing import apply_sort, count_param, seek, sort_params
+from onestack.http.listing import COUNT, STRING, apply_sort, count_param, query_parameters, seek, sort_params
+from onestack.http.shapes import BOOLEAN
 from onestack.http.times import time_filters
 from onestack.services.image import schemas
 from onestack.services.image.models import Image, ImageMember, ImageTask
@@ -63,6 +64,13 @@ TASK_SORTABLE = {k: k for k in ("id", "type", "status", "created_at", "updated_a
 LIST_PARAMETERS = frozenset(("name", "status", "owner", "disk_format", "container_format", "id", "protected",
                              "os_hidden", "size_min", "size_max", "created_at", "updated_at", "visibility",
                              "member_status", "limit", "marker", "sort_key", "sort_dir", "sort", "tag"))
+# the list's query string as the OpenAPI description publishes it: every parameter above, Glance's two sort
+# forms over ``SORTABLE``, the booleans and counts typed
+LIST_QUERY = {
+    **query_parameters(sorted(LIST_PARAMETERS - {"limit", "marker", "sort_key", "sort_dir", "sort"}),
+                       sort_keys=SORTABLE, size_min=COUNT, size_max=COUNT, protected=BOOLEAN, os_hidden=BOOLEAN,
+                       tag={"type": "array", "items": STRING}),
+    "sort": query_parameters(sort_keys=SORTABLE, sort="glance", paging=())["sort"]}
 
 
 class ImageService:

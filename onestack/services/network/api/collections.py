@@ -81,7 +81,7 @@ def collection_routes(cls: type[Collection]) -> list:
     for fn, verb in ((list_, "list"), (show, "show"), (create, "create"), (update, "update"), (delete, "delete")):
         fn.__name__ = f"{verb}_{plural.replace('-', '_')}"
     one, many = _responses(cls)
-    return [route(base, "GET", list_, response=many), route(item, "GET", show, response=one),
+    return [route(base, "GET", list_, response=many, query=cls.table.query_parameters()), route(item, "GET", show, response=one),
             route(base, "POST", create, status=201, response={"anyOf": [one, many]}),
             route(item, "PUT", update, response=one), route(item, "DELETE", delete)]
 

@@ -62,6 +62,10 @@ class SwiftService(Service):
         LOG.exception("unexpected error in %s %s", request.method, request.url.path)
         return self.render(errors.APIError(), request)
 
+    def fault_content(self) -> dict:
+        # Swift's error page (HTML, or the plain reason), as ``views.fault`` writes it
+        return {"text/html": {"schema": {"type": "string"}}}
+
 
 def service() -> Service:
     return SwiftService("object-store", "/object-store", errors.generic_fault, [

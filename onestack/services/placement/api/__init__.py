@@ -1,5 +1,6 @@
 """The placement service's routes and its fault format."""
 
+from onestack.http import errors
 from onestack.http.errors import APIError
 from onestack.http.routing import Service
 from onestack.services.placement.api import (
@@ -15,7 +16,13 @@ from onestack.services.placement.api import (
 from onestack.services.placement.service import codes
 from onestack.services.placement.versions import MAX_VERSION, MICROVERSIONS, MIN_VERSION
 
+_ENTRY = {**errors.GENERIC_ENTRY, **{key: {"type": "string"} for key in
+                                     ("code", "request_id", "max_version", "min_version")}}
 
+
+@errors.shaped({"type": "object", "required": ["errors"], "properties": {"errors": {
+    "type": "array", "minItems": 1, "items": {"type": "object", "required": list(errors.GENERIC_ENTRY),
+                                              "properties": _ENTRY}}}})
 def fault(err: APIError) -> dict:
     """Placement's error document: ``code`` from 1.23, the request id, and the supported range when the
     requested version itself was refused."""

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from onestack.http.errors import BadRequest
+from onestack.http.listing import query_parameters
 from onestack.http.routing import Call, Reply, route
-from onestack.services.placement import schemas, views
+from onestack.services.placement import responses, schemas, views
 from onestack.services.placement.api.common import placement, reply, since
 from onestack.services.placement.policies import authorize
 from onestack.services.placement.service.allocations import UNCHECKED, ConsumerWrite
 from onestack.services.placement.service.queries import bad, only_known, single
+
+# ``GET /usages``'s filters (from the version each is known at)
+USAGE_FILTERS = {"project_id": "1.9", "user_id": "1.9", "consumer_type": "1.38"}
 
 # Placement's defaults for consumers written before 1.8, which named no project or user.
 INCOMPLETE_PROJECT = INCOMPLETE_USER = "00000000-0000-0000-0000-000000000000"
@@ -71,7 +75,7 @@ def provider_usages(call: Call) -> Reply:
 def total_usages(call: Call) -> Reply:
     since(call, "1.9")
     q = call.query
-    only_known(q, {"project_id": "1.9", "user_id": "1.9", "consumer_type": "1.38"}, call.version)
+    only_known(q, USAGE_FILTERS, call.version)
     project_id = single(q, "project_id")
     if not project_id:
         raise bad("Invalid query string parameters: 'project_id' is a required property")
@@ -87,6 +91,6 @@ ROUTES = [
     route("/allocations/{consumer}", "PUT", put_allocations, schema=schemas.PUT_ALLOCATIONS),
     route("/allocations/{consumer}", "DELETE", delete_allocations),
     route("/resource_providers/{uuid}/allocations", "GET", provider_allocations),
-    route("/resource_providers/{uuid}/usages", "GET", provider_usages),
-    route("/usages", "GET", total_usages),
+    route("/resource_providers/{uuid}/usages", "GET", provider_usages, response=responses.PROVIDER_USAGES),
+    route("/usages", "GET", total_usages, query=query_parameters(USAGE_FILTERS, paging=())),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from onestack.http.routing import Call, Reply, route
-from onestack.services.placement import schemas, views
+from onestack.services.placement import responses, schemas, views
 from onestack.services.placement.api.common import href, placement, reply, since
 from onestack.services.placement.policies import authorize
 
@@ -53,9 +53,9 @@ def delete_class(call: Call) -> Reply:
 
 
 ROUTES = [
-    route("/resource_classes", "GET", list_classes),
+    route("/resource_classes", "GET", list_classes, response=responses.RESOURCE_CLASSES),
     route("/resource_classes", "POST", create_class, schema=schemas.NEW_RESOURCE_CLASS),
-    route("/resource_classes/{name}", "GET", show_class),
+    route("/resource_classes/{name}", "GET", show_class, response=responses.RESOURCE_CLASS),
     route("/resource_classes/{name}", "PUT", put_class, schema=schemas.RENAMED_RESOURCE_CLASS),
     route("/resource_classes/{name}", "DELETE", delete_class),
 ]

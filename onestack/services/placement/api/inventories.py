@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from onestack.http.routing import Call, Reply, route
-from onestack.services.placement import schemas, views
+from onestack.services.placement import responses, schemas, views
 from onestack.services.placement.api.common import latest, placement, reply, since
 from onestack.services.placement.policies import authorize
 
@@ -71,11 +71,11 @@ def delete_inventory(call: Call) -> Reply:
 
 BASE = "/resource_providers/{uuid}/inventories"
 ROUTES = [
-    route(BASE, "GET", list_inventories),
-    route(BASE, "PUT", replace_inventories, schema=schemas.INVENTORIES),
+    route(BASE, "GET", list_inventories, response=responses.INVENTORIES),
+    route(BASE, "PUT", replace_inventories, schema=schemas.INVENTORIES, response=responses.INVENTORIES),
     route(BASE, "POST", create_inventory, schema=schemas.NEW_INVENTORY),
     route(BASE, "DELETE", delete_inventories),
-    route(BASE + "/{rc}", "GET", show_inventory),
-    route(BASE + "/{rc}", "PUT", update_inventory, schema=schemas.ONE_INVENTORY),
+    route(BASE + "/{rc}", "GET", show_inventory, response=responses.INVENTORY),
+    route(BASE + "/{rc}", "PUT", update_inventory, schema=schemas.ONE_INVENTORY, response=responses.INVENTORY),
     route(BASE + "/{rc}", "DELETE", delete_inventory),
 ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from onestack.http.listing import query_parameters
 from onestack.http.routing import Call, Reply, route
-from onestack.services.placement import schemas, views
+from onestack.services.placement import responses, schemas, views
 from onestack.services.placement.api.common import href, placement, reply
 from onestack.services.placement.policies import authorize
 from onestack.services.placement.service import Placed
@@ -11,6 +12,8 @@ from onestack.services.placement.service.queries import only_known
 
 LIST_FILTERS = {"name": "1.0", "uuid": "1.0", "member_of": "1.3", "resources": "1.4", "in_tree": "1.14",
                 "required": "1.18"}
+# Placement pages no list: its query string is the filters alone
+LIST_QUERY = query_parameters(LIST_FILTERS, paging=())
 
 
 def _shown(call: Call, placed: Placed) -> dict:
@@ -57,9 +60,11 @@ def delete_provider(call: Call) -> Reply:
 
 
 ROUTES = [
-    route("/resource_providers", "POST", create_provider, schema=schemas.PROVIDER_CREATE),
-    route("/resource_providers", "GET", list_providers),
-    route("/resource_providers/{uuid}", "GET", show_provider),
-    route("/resource_providers/{uuid}", "PUT", update_provider, schema=schemas.PROVIDER_UPDATE),
+    route("/resource_providers", "POST", create_provider, schema=schemas.PROVIDER_CREATE,
+          response=responses.PROVIDER),
+    route("/resource_providers", "GET", list_providers, query=LIST_QUERY, response=responses.PROVIDERS),
+    route("/resource_providers/{uuid}", "GET", show_provider, response=responses.PROVIDER),
+    route("/resource_providers/{uuid}", "PUT", update_provider, schema=schemas.PROVIDER_UPDATE,
+          response=responses.PROVIDER),
     route("/resource_providers/{uuid}", "DELETE", delete_provider),
 ]

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from onestack.http.errors import BadRequest
+from onestack.http.listing import query_parameters
 from onestack.http.routing import Call, Reply, route
-from onestack.services.placement import schemas, views
+from onestack.services.placement import responses, schemas, views
 from onestack.services.placement.api.common import placement, reply, since
 from onestack.services.placement.policies import authorize
 from onestack.services.placement.service import standard
 from onestack.services.placement.service.queries import bad, only_known
+
+# the list's filters (from the version each is known at)
+FILTERS = {"name": "1.6", "associated": "1.6"}
 
 
 def list_traits(call: Call) -> Reply:
     since(call, "1.6")
     authorize(call.ctx, "traits")
     q = call.query
-    only_known(q, {"name": "1.6", "associated": "1.6"}, call.version)
+    only_known(q, FILTERS, call.version)
     names, prefix, associated = None, None, None
     if "name" in q:
         text = q["name"]
@@ -84,11 +88,11 @@ def delete_provider_traits(call: Call) -> Reply:
 
 
 ROUTES = [
-    route("/traits", "GET", list_traits),
+    route("/traits", "GET", list_traits, query=query_parameters(FILTERS, paging=()), response=responses.TRAITS),
     route("/traits/{name}", "PUT", put_trait),
     route("/traits/{name}", "GET", show_trait),
     route("/traits/{name}", "DELETE", delete_trait),
-    route("/resource_providers/{uuid}/traits", "GET", list_provider_traits),
+    route("/resource_providers/{uuid}/traits", "GET", list_provider_traits, response=responses.PROVIDER_TRAITS),
     route("/resource_providers/{uuid}/traits", "PUT", set_provider_traits, schema=schemas.TRAITS),
     route("/resource_providers/{uuid}/traits", "DELETE", delete_provider_traits),
 ]

@@ -28,9 +28,12 @@ def _checking_project(fn: Callable[[Call], Any]) -> Callable[[Call], Any]:
 
 
 def v3(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | Versioned | None = None,
-       status: int = 200) -> list[Endpoint]:
-    return [route(f"/v3/{{project_id}}{path}", method, _checking_project(fn), schema=schema, status=status),
-            route(f"/v3{path}", method, _checking_project(fn), schema=schema, status=status)]
+       status: int = 200, query: dict[str, dict] | None = None, response: dict | None = None) -> list[Endpoint]:
+    """The route under both prefixes; ``query`` and ``response`` as ``route`` takes them."""
+    return [route(f"/v3/{{project_id}}{path}", method, _checking_project(fn), schema=schema, status=status,
+                  query=query, response=response),
+            route(f"/v3{path}", method, _checking_project(fn), schema=schema, status=status, query=query,
+                  response=response)]
 
 
 def project(call: Call) -> str:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from onestack.http.errors import BadRequest
 from onestack.http.routing import Call, Reply
-from onestack.services.volume import schemas, views
+from onestack.services.volume import responses, schemas, views
 from onestack.services.volume.api import metadata
 from onestack.services.volume.api.paths import flag, next_links, v3
 from onestack.services.volume.api.volumes import _named
 from onestack.services.volume.service import VolumeService
+from onestack.services.volume.service import snapshots as listed_snapshots
 from onestack.services.volume.service.snapshots import RESETTABLE
 
 
@@ -71,11 +72,11 @@ def act(call: Call) -> Reply:
 
 
 ROUTES = [
-    *v3("/snapshots", "POST", create, schema=schemas.SNAPSHOT_CREATE),
-    *v3("/snapshots", "GET", index),
-    *v3("/snapshots/detail", "GET", detail),
-    *v3("/snapshots/{snapshot_id}", "GET", show),
-    *v3("/snapshots/{snapshot_id}", "PUT", update, schema=schemas.SNAPSHOT_UPDATE),
+    *v3("/snapshots", "POST", create, schema=schemas.SNAPSHOT_CREATE, status=202, response=responses.SNAPSHOT),
+    *v3("/snapshots", "GET", index, query=listed_snapshots.QUERY, response=responses.SNAPSHOTS),
+    *v3("/snapshots/detail", "GET", detail, query=listed_snapshots.QUERY, response=responses.SNAPSHOTS_DETAIL),
+    *v3("/snapshots/{snapshot_id}", "GET", show, response=responses.SNAPSHOT_DETAIL),
+    *v3("/snapshots/{snapshot_id}", "PUT", update, schema=schemas.SNAPSHOT_UPDATE, response=responses.SNAPSHOT),
     *v3("/snapshots/{snapshot_id}", "DELETE", delete),
     *v3("/snapshots/{snapshot_id}/action", "POST", act, schema=schemas.one_action(schemas.SNAPSHOT_ACTIONS)),
     *metadata.routes("snapshots", "Snapshot", lambda call: call.runtime.volume.snapshots),

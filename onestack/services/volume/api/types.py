@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from onestack.http.errors import BadRequest, NotFound
+from onestack.http.listing import STRING, query_parameters
 from onestack.http.routing import Call, Reply
-from onestack.services.volume import schemas, views
+from onestack.services.volume import responses, schemas, views
 from onestack.services.volume.api.paths import flag, v3
 from onestack.services.volume.service import VolumeService
 from onestack.services.volume.service.access import sees_every_project
@@ -130,10 +131,11 @@ def unset_default_type(call: Call) -> Reply:
 
 
 ROUTES = [
-    *v3("/types", "GET", index),
-    *v3("/types", "POST", create, schema=schemas.TYPE_CREATE),
-    *v3("/types/{type_id}", "GET", show),
-    *v3("/types/{type_id}", "PUT", update, schema=schemas.TYPE_UPDATE),
+    *v3("/types", "GET", index, response=responses.VOLUME_TYPES,
+        query=query_parameters(paging=(), is_public=STRING)),
+    *v3("/types", "POST", create, schema=schemas.TYPE_CREATE, response=responses.VOLUME_TYPE),
+    *v3("/types/{type_id}", "GET", show, response=responses.VOLUME_TYPE),
+    *v3("/types/{type_id}", "PUT", update, schema=schemas.TYPE_UPDATE, response=responses.VOLUME_TYPE),
     *v3("/types/{type_id}", "DELETE", delete),
     *v3("/types/{type_id}/extra_specs", "GET", extra_specs),
     *v3("/types/{type_id}/extra_specs", "POST", set_extra_specs, schema=schemas.EXTRA_SPECS_BODY),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from onestack.http.errors import NotFound
 from onestack.http.routing import Call, Reply
-from onestack.services.volume import schemas, views
+from onestack.services.volume import responses, schemas, views
 from onestack.services.volume.api import metadata
 from onestack.services.volume.api.paths import flag, next_links, v3
 from onestack.services.volume.service import VolumeService
+from onestack.services.volume.service import volumes as listed_volumes
 from onestack.services.volume.service.access import sees_every_project
 
 
@@ -81,12 +82,12 @@ def summary(call: Call) -> dict:
 
 
 ROUTES = [
-    *v3("/volumes", "POST", create, schema=schemas.VOLUME_CREATE),
-    *v3("/volumes", "GET", index),
-    *v3("/volumes/detail", "GET", detail),
+    *v3("/volumes", "POST", create, schema=schemas.VOLUME_CREATE, status=202, response=responses.VOLUME),
+    *v3("/volumes", "GET", index, query=listed_volumes.QUERY, response=responses.VOLUMES),
+    *v3("/volumes/detail", "GET", detail, query=listed_volumes.QUERY, response=responses.VOLUMES_DETAIL),
     *v3("/volumes/summary", "GET", summary),
-    *v3("/volumes/{volume_id}", "GET", show),
-    *v3("/volumes/{volume_id}", "PUT", update, schema=schemas.VOLUME_UPDATE),
+    *v3("/volumes/{volume_id}", "GET", show, response=responses.VOLUME),
+    *v3("/volumes/{volume_id}", "PUT", update, schema=schemas.VOLUME_UPDATE, response=responses.VOLUME),
     *v3("/volumes/{volume_id}", "DELETE", delete),
     *metadata.routes("volumes", "Volume", lambda call: call.runtime.volume.volumes),
 ]

@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from onestack.http.errors import BadRequest
 from onestack.http.listing import (
+    STRING,
     apply_filters,
     apply_sort,
     page,
     parse_limit,
     parse_offset,
+    query_parameters,
     seek,
     sort_params,
 )
@@ -38,6 +40,17 @@ def _metadata_filter(text: str) -> dict[str, str]:
     if not isinstance(found, dict):
         raise BadRequest(f"Invalid metadata filter: {text}.")
     return {str(k): str(v) for k, v in found.items()}
+
+
+def query(filters: dict[str, str], sortable: dict[str, str], *, metadata: bool = True) -> dict[str, dict]:
+    """The query string ``listing`` reads, as the OpenAPI description publishes it: each filter exact and
+    like (``name~``), ``metadata``, both sort forms, limit/marker/offset and ``with_count``."""
+    names = [*filters, *(f"{name}~" for name in filters), *(["metadata"] if metadata else [])]
+    params = query_parameters(names, sort_keys=sortable, paging=("limit", "marker", "offset"),
+                              with_count={"type": "boolean"})
+    # Cinder also takes ``sort=key:dir,...``
+    params["sort"] = STRING
+    return params
 
 
 def listing(session: Session, stmt: Select, model, query, version: Version | None, *, filters: dict[str, str],

@@ -16,7 +16,7 @@ from onestack.services.volume.models import Snapshot, Volume
 from onestack.services.volume.policies import authorize
 from onestack.services.volume.service import quotas
 from onestack.services.volume.service.access import load, scoped
-from onestack.services.volume.service.lists import Page, listing
+from onestack.services.volume.service.lists import Page, listing, query
 
 RESETTABLE = ("available", "error", "creating", "deleting", "error_deleting")
 # os-update_snapshot_status: the statuses a snapshot may be moved to from each
@@ -24,6 +24,8 @@ UPDATABLE = {"creating": ("available", "error"), "deleting": ("deleting", "error
 FILTERS = {"name": "name", "status": "status", "volume_id": "volume_id", "id": "id"}
 SORTABLE = {"id": "id", "status": "status", "size": "size", "created_at": "created_at",
             "updated_at": "updated_at", "volume_id": "volume_id", "name": "name", "display_name": "name"}
+# the list's query string (``listing`` below), as the OpenAPI description publishes it
+QUERY = {**query(FILTERS, SORTABLE), **dict.fromkeys(("all_tenants", "project_id"), {"type": "string"})}
 
 
 def take(session: Session, ctx: Context, volume: Volume, asked: dict, version: Version | None,

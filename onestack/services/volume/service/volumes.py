@@ -27,7 +27,7 @@ from onestack.services.volume.service.access import load, scoped
 from onestack.services.volume.service.catalog import PeerError
 from onestack.services.volume.service.encryption import check_usable
 from onestack.services.volume.service.imageapi import ImageAPI
-from onestack.services.volume.service.lists import Page, listing
+from onestack.services.volume.service.lists import Page, listing, query
 from onestack.services.volume.service.stores import FILE, VolumeStores
 
 # Statuses os-reset_status may set (Cinder's list).
@@ -41,6 +41,8 @@ FILTERS = {"name": "name", "status": "status", "availability_zone": "availabilit
 SORTABLE = {"id": "id", "name": "name", "display_name": "name", "status": "status", "size": "size", "created_at": "created_at",
             "updated_at": "updated_at", "availability_zone": "availability_zone", "bootable": "bootable",
             "project_id": "project_id"}
+# the list's query string (``listing`` below), as the OpenAPI description publishes it
+QUERY = {**query(FILTERS, SORTABLE), **dict.fromkeys(("all_tenants", "project_id", "volume_type"), {"type": "string"})}
 
 
 def uuid_or_404(ident: str, what: str) -> str:

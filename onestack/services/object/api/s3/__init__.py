@@ -63,6 +63,10 @@ class S3Service(Service):
         bucket = hosts.bucket_of(scope, settings.s3_domains)
         return None if bucket is None else {hosts.BUCKET: bucket, "root_path": ""}
 
+    def fault_content(self) -> dict:
+        # S3's XML error document (``xml.error``)
+        return {xml.XML: {"schema": {"type": "string"}}}
+
     def render(self, err: errors.APIError, request: Request | None = None) -> Response:
         err = translate(err)
         request_id = uuid.uuid4().hex[:16].upper()
