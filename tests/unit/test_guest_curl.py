@@ -3,6 +3,7 @@ by busybox's sh, with busybox's applets first on the PATH, against a real HTTP s
 
 import http.server
 import shutil
+import socket
 import subprocess
 import threading
 
@@ -39,7 +40,8 @@ def server():
 def guest_curl(tmp_path):
     applets = tmp_path / "bin"
     applets.mkdir()
-    (applets / "wget").symlink_to(BUSYBOX)
+    for applet in ("wget", "timeout"):
+        (applets / applet).symlink_to(BUSYBOX)
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([BUSYBOX, "sh", str(FILES / "curl"), *args], capture_output=True, text=True,
@@ -63,3 +65,9 @@ def test_an_error_or_no_server_fails_as_curl_does(server, guest_curl):
     assert guest_curl(f"{server}/nothing").returncode != 0
     assert guest_curl("http://127.0.0.1:9/").returncode != 0  # the discard port: nothing listens
     assert guest_curl("-s").returncode == 2
+
+
+def test_max_time_bounds_a_server_that_never_answers(guest_curl):
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # takes the connection, never answers
+        done = guest_curl("-m", "1", f"http://127.0.0.1:{silent.getsockname()[1]}/")
+    assert done.returncode != 0
