@@ -161,6 +161,10 @@ class ComputeSettings:
     live_migration_downtime_step_ms: int = 100
     live_migration_max_downtime_ms: int = 500
     live_migration_switch_after: int = 5
+    # Nova's [libvirt] live_migration_bandwidth: the most a pre-copy may send, in MiB/s, so that moves leave
+    # room on a link they share with guests' traffic; 0: no cap.  Post-copy pulls pages uncapped (the guest
+    # waits on each), and a force-complete that pauses the guest lifts it (every second is downtime then).
+    live_migration_bandwidth: int = 0
     cpu_allocation_ratio: float = 4.0
     ram_allocation_ratio: float = 1.0
     disk_allocation_ratio: float = 1.0

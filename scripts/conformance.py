@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 import yaml
+from conformance_joined import CONTROLLER, JOINED, JoinedHost
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".conformance"
@@ -46,6 +47,15 @@ AREAS = {
     # volume-backed and volume-attached live migrations): cold and live migration, evacuate, disk config.
     "migration": {"regex": r"^tempest\.api\.compute\..*(?:[Mm]igrat|[Ee]vacuat|DiskConfig)",
                   "services": {"nova", "neutron", "glance", "placement", "cinder"}},
+    # The same moves between two real QEMU hosts (the controller and a joined one in a namespace, on
+    # PostgreSQL: scripts/conformance_joined.py), with the seven network scenarios that migrate a guest and
+    # ping and SSH into it through its floating IP before and after.
+    "migration-qemu": {"regex": r"^tempest\.(?:api\.compute\..*(?:[Mm]igrat|[Ee]vacuat|DiskConfig)|"
+                                r"scenario\.test_network_advanced_server_ops\.(?:TestNetworkAdvancedServerOps\."
+                                r"test_server_connectivity_(?:cold_migration|live_migration)|"
+                                r"TestNetworkAdvancedServerMigrationWithHost\.))",
+                       "services": {"nova", "neutron", "glance", "placement", "cinder"}, "real": True,
+                       "joined": True},
     # Block Storage with the image service (volumes from images, uploads to images) and compute on the fake
     # driver (attaching to servers, boot from volume).  One worker: volume files are made by one reconciler.
     # cinder-tempest-plugin's VolumeRevertTests too (revert to a snapshot, 3.40: Tempest itself has none).
@@ -89,9 +99,9 @@ def serve_images(data_dir: Path) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}/cirros.qcow2"
 
 
-def start_cloud(data_dir: Path, port: int, real: bool = False) -> dict:
+def start_cloud(data_dir: Path, port: int, real: bool = False, joined: JoinedHost | None = None) -> dict:
     """``real``: QEMU guests on the kernel data plane with DevStack's networks, else the fake driver and
-    no data plane."""
+    no data plane.  ``joined``: on its database, with its tunnel address, and that host joined."""
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = {"security_compliance": {"lockout_failure_attempts": LOCKOUT_ATTEMPTS,
                                         "lockout_duration": LOCKOUT_SECONDS,
@@ -105,12 +115,21 @@ def start_cloud(data_dir: Path, port: int, real: bool = False) -> dict:
                 "network": {"dataplane": False}}
     if real:
         settings.update({"compute": {"driver": "qemu"}, "network": {"dataplane": True}})
+    if joined is not None:
+        for name, values in joined.settings.items():
+            settings[name] = {**settings.get(name, {}), **values}
     (data_dir / "onestack.yaml").write_text(yaml.safe_dump(settings))
+    database = ["--database", joined.database_url] if joined is not None else []
     subprocess.run([str(ONESTACK), "up", "--data-dir", str(data_dir), "--bind", f"127.0.0.1:{port}",
-                    "--detach", "--no-user-clouds"], check=True)
+                    "--detach", "--no-user-clouds", *database], check=True)
     if real:  # onestack-tiny as a public image, as `make up` registers it
         subprocess.run([str(ONESTACK), "image", "register", "--data-dir", str(data_dir)], check=True)
-    return yaml.safe_load((data_dir / "clouds.yaml").read_text())["clouds"]["onestack-admin"]
+    admin = yaml.safe_load((data_dir / "clouds.yaml").read_text())["clouds"]["onestack-admin"]
+    if joined is not None:
+        joined.start(data_dir / "images")
+        with admin_session(admin) as http:
+            joined.wait_up(http)
+    return admin
 
 
 def admin_session(admin: dict) -> httpx.Client:
@@ -363,7 +382,13 @@ def main(area_name: str, narrower: str | None = None) -> int:
     subprocess.run(["rm", "-rf", str(workspace), str(data_dir)], check=True)
     subprocess.run([str(VENV / "tempest"), "init", "--name", workspace.name, str(workspace)], check=True,
                    capture_output=True)
-    admin = start_cloud(data_dir, free_port(), real=area.get("real", False))
+    joined = JoinedHost(WORK / f"cloud-{area_name}-{JOINED}") if area.get("joined") else None
+    try:
+        admin = start_cloud(data_dir, free_port(), real=area.get("real", False), joined=joined)
+    except BaseException:
+        if joined is not None:
+            joined.close()
+        raise
     started = time.monotonic()
     try:
         extra = network_sections(admin) if "neutron" in area["services"] else {}
@@ -377,6 +402,9 @@ def main(area_name: str, narrower: str | None = None) -> int:
         if area.get("real"):
             for name, values in scenario_sections(admin).items():
                 extra[name] = {**extra.get(name, {}), **values}
+        if joined is not None:  # two real hosts, named for the scenarios that move from one to the other
+            extra["compute"].update({"min_compute_nodes": "2", "migration_source_host": CONTROLLER,
+                                     "migration_dest_host": JOINED})
         if "swift" in area["services"]:
             extra.update(object_sections())
         image_url = serve_images(data_dir) if area_name == "image" else ""
@@ -391,6 +419,8 @@ def main(area_name: str, narrower: str | None = None) -> int:
         # a real cloud's guests, bridges and namespaces go with it
         purge = ["--purge"] if area.get("real") else []
         subprocess.run([str(ONESTACK), "down", *purge, "--data-dir", str(data_dir)], check=False)
+        if joined is not None:
+            joined.close()
     seconds = time.monotonic() - started
     groups: dict[str, Counter] = {}
     for test, result in outcome.items():

@@ -19,5 +19,5 @@ if [ "$AREA" = volume ] && [ ! -d "$(echo "$VENV"/lib/python3*/site-packages/cin
     "$VENV/bin/pip" install --quiet cinder-tempest-plugin
 fi
 # the scenarios ping guests' floating IPs from this host, with the system's ping
-[ "$AREA" = scenario ] && scripts/install-system.sh iputils-ping
+case "$AREA" in scenario|migration-qemu) scripts/install-system.sh iputils-ping ;; esac
 exec .venv/bin/python scripts/conformance.py "$AREA" ${2:+"$2"}

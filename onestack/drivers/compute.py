@@ -328,9 +328,10 @@ class ComputeDriver(Protocol):
         """Remove a guest that was waiting for a migration that will not come (nothing if it is not one)."""
         ...
 
-    def live_migrate(self, uuid: str, uri: str, downtime_ms: int) -> None:
+    def live_migrate(self, uuid: str, uri: str, downtime_ms: int, bandwidth_mib: int = 0) -> None:
         """Start sending the running guest (and its local disks) to ``uri`` in pre-copy, allowing
-        ``downtime_ms`` of stop at the end; returns at once.  Post-copy is armed where both ends can."""
+        ``downtime_ms`` of stop at the end, at most ``bandwidth_mib`` MiB/s (0: uncapped); returns at once.
+        Post-copy is armed where both ends can."""
         ...
 
     def migration_progress(self, uuid: str) -> MigrationProgress: ...

@@ -48,8 +48,11 @@ class _Migration:
     processed: int = 0
     pass_left: int = 0
     pass_size: int = 0
+    cap: float = 0.0  # bytes per second pre-copy may send (0: the host's bandwidth)
 
     def advance(self, now: float, bandwidth: float) -> None:
+        if self.cap:
+            bandwidth = min(bandwidth, self.cap)
         budget, self.last = (now - self.last) * bandwidth, now
         if self.status != "active":
             return
@@ -314,7 +317,7 @@ class FakeDriver:
             if guest is not None and guest.incoming:
                 del self._guests[uuid]
 
-    def live_migrate(self, uuid: str, uri: str, downtime_ms: int) -> None:
+    def live_migrate(self, uuid: str, uri: str, downtime_ms: int, bandwidth_mib: int = 0) -> None:
         with self._lock:
             guest = self._guest(uuid)
             if guest.state not in (PowerState.RUNNING, PowerState.PAUSED):
@@ -324,7 +327,8 @@ class FakeDriver:
             total = guest.spec.memory_mb * MIB
             rate = float(guest.spec.metadata.get(DIRTY_RATE_KEY, 0) or 0) * MIB
             self._migrations[uuid] = _Migration(total=total, dirty_rate=rate, downtime_ms=downtime_ms,
-                                                last=self._clock(), pass_left=total, pass_size=total)
+                                                last=self._clock(), pass_left=total, pass_size=total,
+                                                cap=bandwidth_mib * MIB)
 
     def migration_progress(self, uuid: str) -> MigrationProgress:
         with self._lock:

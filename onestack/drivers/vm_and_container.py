@@ -142,8 +142,8 @@ class VmAndContainerDriver:
     def abort_incoming(self, uuid: str) -> None:
         self.vms.abort_incoming(uuid)
 
-    def live_migrate(self, uuid: str, uri: str, downtime_ms: int) -> None:
-        self.vms.live_migrate(uuid, uri, downtime_ms)
+    def live_migrate(self, uuid: str, uri: str, downtime_ms: int, bandwidth_mib: int = 0) -> None:
+        self.vms.live_migrate(uuid, uri, downtime_ms, bandwidth_mib)
 
     def migration_progress(self, uuid: str) -> MigrationProgress:
         return self.vms.migration_progress(uuid)

@@ -66,6 +66,7 @@ def _config_entries() -> list[cpio.Entry]:
         cpio.file("etc/udhcpc.script", (FILES / "udhcpc.script").read_bytes(), executable=True),
         cpio.file("etc/acpi/PWRF/00000080", (FILES / "power-button").read_bytes(), executable=True),
         cpio.file("usr/bin/sudo", (FILES / "sudo").read_bytes(), executable=True),
+        cpio.file("usr/bin/curl", (FILES / "curl").read_bytes(), executable=True),
         # the kernel runs /init; busybox, called "init", is init and reads /etc/inittab
         cpio.symlink("init", "/bin/busybox"),
     ]

@@ -51,7 +51,8 @@ class Host:
     """A namespace on the underlay bridge with ``tunnel_ip``, running ``onestack compute join`` inside."""
 
     def __init__(self, underlay: str, tunnel_ip: str, data_dir, database: str, host: str, driver: str = "fake",
-                 image_dir: str | None = None):
+                 image_dir: str | None = None, settings: dict | None = None):
+        """``settings``: more of the host's ``onestack.yaml`` (e.g. ``{"compute": {...}}``)."""
         tag = uuid.uuid4().hex[:8]
         self.netns, self.outer, self.host, self.data_dir = f"ostest-h{tag}", f"osth{tag}", host, data_dir
         self.process = None
@@ -62,7 +63,7 @@ class Host:
         sh("ip", "-n", self.netns, "link", "set", "eth0", "up")
         sh("ip", "-n", self.netns, "link", "set", "lo", "up")
         data_dir.mkdir(parents=True)
-        (data_dir / "onestack.yaml").write_text(yaml.safe_dump({"network": {"dataplane": True}}))
+        (data_dir / "onestack.yaml").write_text(yaml.safe_dump({"network": {"dataplane": True}, **(settings or {})}))
         self.log = open(data_dir / "join.log", "w")
         self.argv = ["ip", "netns", "exec", self.netns, sys.executable, "-m", "onestack", "compute", "join",
                      "--database", database, "--data-dir", str(data_dir), "--host", host, "--tunnel-ip", tunnel_ip,
@@ -133,10 +134,11 @@ class TwoHosts:
 
 @contextlib.contextmanager
 def two_qemu_hosts(tmp_path, network_node: bool = False, external: str | None = None,
-                   count: int = 2) -> Iterator[TwoHosts]:
+                   count: int = 2, host_settings: dict | None = None) -> Iterator[TwoHosts]:
     """``count`` joined hosts, ``host-a``, ``host-b``...  ``network_node``: the controller runs the data plane
     too, DHCP and metadata for every host's guests across VXLAN on the underlay.  ``external``: and routers, with physical network ``public`` on that
-    bridge (made by the controller's agent) for an external network, so floating IPs reach the guests."""
+    bridge (made by the controller's agent) for an external network, so floating IPs reach the guests.
+    ``host_settings``: more of each joined host's ``onestack.yaml``."""
     require_dataplane()
     underlay, (controller, *tunnels) = f"ostu{uuid.uuid4().hex[:8]}", list(free_subnet().hosts())[:count + 1]
     settings: dict = {"compute": {"driver": "fake", "fake_hosts": 1, "host": "controller"}}
@@ -156,7 +158,7 @@ def two_qemu_hosts(tmp_path, network_node: bool = False, external: str | None = 
             cloud.start()
             for letter, address in zip("abcdefgh", tunnels, strict=False):
                 hosts.append(Host(underlay, str(address), tmp_path / f"host-{letter}", database, f"host-{letter}",
-                                  driver="qemu", image_dir=str(cloud.data_dir / "images")))
+                                  driver="qemu", image_dir=str(cloud.data_dir / "images"), settings=host_settings))
             headers = {"X-Auth-Token": cloud.token()}
             with httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={**headers, **V253}, timeout=60) as nova, \
                     httpx.Client(base_url=cloud.url, headers=headers, timeout=120) as http:

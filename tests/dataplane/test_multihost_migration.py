@@ -7,6 +7,7 @@ copies its disk over NBD: what it wrote there is there after it boots on the fir
 
 import os
 import signal
+import time
 import uuid
 
 import httpx
@@ -220,3 +221,103 @@ def test_a_killed_destination_qemu_leaves_the_guest_running_on_its_source(tmp_pa
         shell.close()
         ok(nova.delete(f"/servers/{server_id}"), 204)
         wait(lambda: not qemu_pids(server_id), 120, "the guest gone after delete")
+
+
+CAPPED = {"compute": {"live_migration_bandwidth": 1}}  # MiB/s: the guest's memory takes tens of seconds
+
+
+def test_a_capped_live_migration_aborted_stays_on_its_source_and_one_force_completed_moves(tmp_path, tiny_image):
+    """Pre-copy capped at 1 MiB/s (``compute.live_migration_bandwidth``, Nova's libvirt option) is slow enough
+    to act on.  Aborted (``DELETE .../migrations/{id}``, 2.24) while memory moves: cancelled, the guest runs
+    on its source, the same QEMU and boot, its port bound and its resources held there alone.  Moved again
+    and force-completed (2.22) at once: post-copy where the hosts' kernels offer userfaultfd (else the
+    source paused, uncapped) ends it long before the capped pass would, and the guest runs on the
+    destination, the same boot."""
+    from tests.dataplane.test_multihost_evacuate import qemu_pids  # here: that module imports this one
+
+    with two_qemu_hosts(tmp_path, host_settings=CAPPED) as two:
+        nova, http = two.nova, two.http
+        image = upload_image(http, tiny_image.path)
+        net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
+        ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                              "cidr": "10.79.4.0/24", "enable_dhcp": False}}),
+           201)
+        server_id = ok(nova.post("/servers", json={"server": {
+            "name": name("capped"), "imageRef": image["id"], "flavorRef": "42",
+            "networks": [{"uuid": net["id"]}]}}), 202)["server"]["id"]
+
+        def shown() -> dict:
+            server = ok(nova.get(f"/servers/{server_id}"))["server"]
+            assert server["status"] != "ERROR", server.get("fault")
+            return server
+
+        def providers() -> dict[str, str]:
+            found = ok(http.get("/placement/resource_providers"))["resource_providers"]
+            return {p["uuid"]: p["name"] for p in found}
+
+        def held_by(consumer: str) -> set[str]:
+            allocations = ok(http.get(f"/placement/allocations/{consumer}"))["allocations"]
+            names = providers()
+            return {names[rp] for rp in allocations}
+
+        def moving() -> dict:
+            """The migration once its memory is on the way (GET /servers/{id}/migrations, 2.23)."""
+            def found():
+                listed = ok(nova.get(f"/servers/{server_id}/migrations", headers=V280))["migrations"]
+                return next((m for m in listed if m["status"] == "running" and m["memory_processed_bytes"]), None)
+            return wait(found, 120, "the memory moving")
+
+        def ended(migration_id: int) -> tuple[dict, dict]:
+            server = wait(lambda: (s := shown())["status"] != "MIGRATING" and s, 300, "the live migration to end")
+            listed = ok(nova.get("/os-migrations", params={"instance_uuid": server_id}, headers=V280))["migrations"]
+            return server, next(m for m in listed if m["id"] == migration_id)
+
+        wait(lambda: shown()["status"] == "ACTIVE", 120, "the server ACTIVE")
+        source = shown()["OS-EXT-SRV-ATTR:host"]
+        (original,) = qemu_pids(server_id)
+        shell = shell_of(nova, server_id).ready(300)
+        shell.run("echo kept-$((6*7)) > /tmp/marker")
+        before = float(shell.run("cut -d' ' -f1 /proc/uptime"))
+        shell.close()
+        live = {"os-migrateLive": {"host": None, "block_migration": "auto"}}
+
+        ok(nova.post(f"/servers/{server_id}/action", json=live, headers=V280), 202)
+        running = moving()
+        # the cap holds: well under the memory is sent after the first second or more
+        assert running["memory_processed_bytes"] < running["memory_total_bytes"], running
+        print(f"aborted with {running['memory_processed_bytes']} of {running['memory_total_bytes']} bytes sent")
+        ok(nova.delete(f"/servers/{server_id}/migrations/{running['id']}", headers=V280), 202)
+        server, migration = ended(running["id"])
+        assert migration["status"] == "cancelled", (migration, server.get("fault"))
+        assert (server["status"], server["OS-EXT-SRV-ATTR:host"]) == ("ACTIVE", source)
+        assert qemu_pids(server_id) == {original}  # the destination's QEMU gone, the source's the same
+        (port,) = ok(http.get("/network/v2.0/ports", params={"device_id": server_id}))["ports"]
+        bindings = ok(http.get(f"/network/v2.0/ports/{port['id']}/bindings"))["bindings"]
+        assert [(b["host"], b["status"]) for b in bindings] == [(source, "ACTIVE")]
+        assert held_by(server_id) == {source} and held_by(migration["uuid"]) == set()
+        shell = shell_of(nova, server_id).ready(120)
+        assert shell.run("cat /tmp/marker") == "kept-42"
+        assert float(shell.run("cut -d' ' -f1 /proc/uptime")) > before  # it ran on: the same boot
+        shell.close()
+
+        ok(nova.post(f"/servers/{server_id}/action", json=live, headers=V280), 202)
+        running = moving()
+        ok(nova.post(f"/servers/{server_id}/migrations/{running['id']}/action", json={"force_complete": None},
+                     headers=V280), 202)
+        forced = time.monotonic()
+        server, migration = ended(running["id"])
+        print(f"force-complete with {running['memory_remaining_bytes']} of {running['memory_total_bytes']} bytes "
+              f"left at 1 MiB/s: over in {time.monotonic() - forced:.1f} s")
+        assert migration["status"] == "completed", (migration, server.get("fault"))
+        dest = server["OS-EXT-SRV-ATTR:host"]
+        assert server["status"] == "ACTIVE" and dest != source
+        assert qemu_pids(server_id) - {original}, "the guest runs in the destination's QEMU"
+        assert original not in qemu_pids(server_id)
+        assert held_by(server_id) == {dest} and held_by(migration["uuid"]) == set()
+        shell = shell_of(nova, server_id).ready(120)  # through the destination's link
+        assert shell.run("cat /tmp/marker") == "kept-42"
+        assert float(shell.run("cut -d' ' -f1 /proc/uptime")) > before
+        shell.close()
+        ok(nova.delete(f"/servers/{server_id}"), 204)
+        wait(lambda: not qemu_pids(server_id), 120, "the guest gone after delete")
+        assert [h.stop() for h in two.hosts] == [0, 0]

@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from onestack.drivers.compute import InstanceSpec, PowerState, VolumeDisk
+from onestack.drivers.compute import PAUSED_COPY, InstanceSpec, PowerState, VolumeDisk
 from onestack.drivers.qemu import QemuDriver, accel
 from onestack.drivers.secrets import Luks
 from onestack.drivers.volumefiles import VolumeFiles
@@ -193,3 +193,41 @@ def test_a_guest_with_an_encrypted_volume_moves_and_reads_it_there(tmp_path, tin
     finally:
         host_a.destroy(spec.uuid)
         host_b.destroy(spec.uuid)
+
+
+def test_a_capped_migration_force_completed_by_pausing_the_guest_ends_uncapped(tmp_path, tiny_image):
+    """Pre-copy capped at 1 MiB/s (``compute.live_migration_bandwidth``); force-complete without post-copy
+    pauses the source (as where the kernels lack userfaultfd) and lifts the cap, since every second is
+    downtime now: it ends in well under half the time the capped pass needed, and the guest runs on B with
+    its memory and the same boot."""
+    host_a, host_b, spec = two_hosts_and_a_guest(tmp_path, tiny_image)
+    try:
+        shell = unix_shell(host_a.console_socket(spec.uuid, "serial")).ready(180)
+        shell.run("echo memory-$((6*7)) > /tmp/marker")
+        before = uptime(shell)
+        shell.close()
+        uri = host_b.prepare_incoming(spec, "127.0.0.1")
+        host_a.live_migrate(spec.uuid, uri, Policy().first_downtime_ms, bandwidth_mib=1)
+        deadline = time.monotonic() + 60
+        while not (progress := host_a.migration_progress(spec.uuid)).memory_processed:
+            assert progress.status == "active" and time.monotonic() < deadline, progress
+            time.sleep(0.2)
+        capped_seconds = progress.memory_remaining / 1024**2  # what the rest needs at 1 MiB/s
+        assert capped_seconds > 60, progress  # the tiny guest's memory is over 100 MB
+        host_a.steer_migration(spec.uuid, mode=PAUSED_COPY)
+        assert host_a.instance_info(spec.uuid).power_state == PowerState.PAUSED
+        deadline = time.monotonic() + capped_seconds / 2
+        while (progress := host_a.migration_progress(spec.uuid)).status == "active":
+            assert time.monotonic() < deadline, f"still capped? {progress}"
+            time.sleep(0.2)
+        assert progress.status == "completed", progress
+        host_b.finish_incoming(spec.uuid)
+        assert host_b.instance_info(spec.uuid).power_state == PowerState.RUNNING
+        host_a.destroy(spec.uuid)
+        shell = unix_shell(host_b.console_socket(spec.uuid, "serial")).ready(60)
+        assert shell.run("cat /tmp/marker") == "memory-42"
+        assert uptime(shell) > before
+        shell.close()
+    finally:
+        for host in (host_a, host_b):
+            host.destroy(spec.uuid)

@@ -45,14 +45,14 @@ class Clock:
         return self.now
 
 
-def drivers(dirty_mb_per_s: int, memory_mb: int = 1024):
+def drivers(dirty_mb_per_s: int, memory_mb: int = 1024, bandwidth_mib: int = 0):
     source, dest, clock = FakeDriver(), FakeDriver(), Clock()
     source._clock = dest._clock = clock
     spec = InstanceSpec(uuid="u1", name="instance-1", hostname="vm", vcpus=1, memory_mb=memory_mb, root_gb=1,
                         metadata={DIRTY_RATE_KEY: str(dirty_mb_per_s)})
     source.spawn(spec)
     uri = dest.prepare_incoming(spec, "192.0.2.2")
-    source.live_migrate("u1", uri, 100)
+    source.live_migrate("u1", uri, 100, bandwidth_mib)
     return source, dest, clock
 
 
@@ -65,6 +65,16 @@ def test_an_idle_fake_guest_migrates_in_one_pass_at_the_links_speed():
     assert source.migration_progress("u1").status == "completed"
     dest.finish_incoming("u1")
     assert dest.instance_info("u1").power_state == 1
+
+
+def test_a_capped_migration_sends_no_faster_than_its_cap():
+    """``compute.live_migration_bandwidth``: 256 MiB/s over the fake hosts' 1 GiB/s link."""
+    source, _, clock = drivers(0, bandwidth_mib=256)
+    clock.now = 1.0
+    progress = source.migration_progress("u1")
+    assert (progress.status, progress.memory_processed) == ("active", 256 * MIB)
+    clock.now = 4.01
+    assert source.migration_progress("u1").status == "completed"
 
 
 def test_a_fake_guest_dirtying_faster_than_the_link_needs_the_policy():

@@ -95,7 +95,7 @@ class MigratingGuests:
             if self._migration(uuid).read().get("incoming"):
                 self.release(uuid)  # a root disk in Ceph is the source's guest's, which carries on there
 
-    def live_migrate(self, uuid: str, uri: str, downtime_ms: int) -> None:
+    def live_migrate(self, uuid: str, uri: str, downtime_ms: int, bandwidth_mib: int = 0) -> None:
         with self._locks[uuid]:
             self._require_running_qemu(uuid)
             state = self._migration(uuid)
@@ -103,7 +103,7 @@ class MigratingGuests:
                 with self._qmp(uuid, timeout=30) as qmp:
                     if qmp.execute("query-migrate").get("status") in migration.UNDER_WAY:
                         return
-                    postcopy = migration.start(qmp, uri, downtime_ms)
+                    postcopy = migration.start(qmp, uri, downtime_ms, bandwidth_mib)
             except QMPError as exc:
                 raise DriverError(f"the migration did not start: {exc}") from exc
             state.write(outgoing=True, mode=PRE_COPY, downtime_ms=downtime_ms, postcopy=postcopy)

@@ -28,6 +28,9 @@ SCHEME = "onestack-qemu"
 # QEMU's statuses of a migration still under way
 UNDER_WAY = ("setup", "active", "postcopy-active", "device", "pre-switchover", "wait-unplug", "cancelling")
 MIRROR_READY_SECONDS = 600.0
+# No cap (QEMU's default is 32 MiB/s): the tunnel is the cloud's own unless the cloud caps its moves.
+UNCAPPED = 8 * 1024**3
+MIB = 1024**2
 # QEMU's status -> ours
 _STATUS = {"completed": "completed", "failed": "failed", "cancelled": "cancelled", "cancelling": "active",
            "none": "none"}
@@ -77,9 +80,9 @@ def listen(qmp: QMP, address: str, drives: list[str]) -> str:
     return incoming_uri(address, state_port, nbd_port, drives, postcopy)
 
 
-def start(qmp: QMP, uri: str, downtime_ms: int) -> bool:
-    """On the source: mirror the disks, wait until they are in sync, then send memory.  Returns whether
-    post-copy is armed."""
+def start(qmp: QMP, uri: str, downtime_ms: int, bandwidth_mib: int = 0) -> bool:
+    """On the source: mirror the disks, wait until they are in sync, then send memory, at most
+    ``bandwidth_mib`` MiB/s in pre-copy (0: uncapped).  Returns whether post-copy is armed."""
     address, state_port, nbd_port, drives, postcopy = parse_uri(uri)
     for drive in drives:
         qmp.execute("drive-mirror", device=drive, **{"job-id": f"mirror-{drive}", "copy-mode": "write-blocking"},
@@ -95,8 +98,9 @@ def start(qmp: QMP, uri: str, downtime_ms: int) -> bool:
     capabilities = [{"capability": "postcopy-ram", "state": postcopy},
                     {"capability": "auto-converge", "state": not postcopy}]
     qmp.execute("migrate-set-capabilities", capabilities=capabilities)
-    # No bandwidth cap (QEMU's default is 32 MiB/s): the tunnel is the cloud's own.
-    qmp.execute("migrate-set-parameters", **{"downtime-limit": downtime_ms, "max-bandwidth": 8 * 1024**3})
+    # post-copy's own background push (max-postcopy-bandwidth) stays uncapped: the guest waits on each page
+    qmp.execute("migrate-set-parameters", **{"downtime-limit": downtime_ms,
+                                            "max-bandwidth": bandwidth_mib * MIB if bandwidth_mib else UNCAPPED})
     qmp.execute("migrate", uri=f"tcp:{address}:{state_port}")
     return postcopy
 
@@ -128,7 +132,9 @@ def steer(qmp: QMP, downtime_ms: int | None, mode: str | None) -> None:
     if mode == POST_COPY:
         qmp.execute("migrate-start-postcopy")
     elif mode == PAUSED_COPY:
-        qmp.execute("stop")  # nothing more is dirtied: the rest goes in one pass
+        # nothing more is dirtied: the rest goes in one pass, uncapped (a capped pass would be all downtime)
+        qmp.execute("migrate-set-parameters", **{"max-bandwidth": UNCAPPED})
+        qmp.execute("stop")
     # AUTO_CONVERGE was armed at the start; QEMU throttles the guest itself once it outpaces the link
 
 

@@ -111,7 +111,8 @@ class InstanceReconciler:
                    migration_policy=Policy(settings.compute.live_migration_downtime_ms,
                                            settings.compute.live_migration_downtime_step_ms,
                                            settings.compute.live_migration_max_downtime_ms,
-                                           settings.compute.live_migration_switch_after))
+                                           settings.compute.live_migration_switch_after,
+                                           settings.compute.live_migration_bandwidth))
 
     def start(self) -> None:
         self.loop.start()

@@ -81,7 +81,8 @@ class LiveMigrationSteps(MoveSteps):
         self.networking.bind_also_on(instance, migration.dest_compute)
         dest = self.hosts.driver(migration.dest_compute)
         uri = dest.prepare_incoming(self.specs.spec(instance), migration.dest_host or "")
-        self.hosts.driver(instance.host).live_migrate(instance.id, uri, self.policy.first_downtime_ms)
+        self.hosts.driver(instance.host).live_migrate(instance.id, uri, self.policy.first_downtime_ms,
+                                                      self.policy.bandwidth_mib)
         self._set(instance, {"status": "running"})
         return None
 

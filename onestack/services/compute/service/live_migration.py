@@ -48,6 +48,7 @@ class Policy:
     downtime_step_ms: int = 100
     max_downtime_ms: int = 500
     switch_after: int = 5  # pre-copy passes before post-copy (or auto-converge)
+    bandwidth_mib: int = 0  # the most pre-copy sends per second, in MiB (0: no cap)
 
 
 def steer(progress: MigrationProgress, policy: Policy) -> tuple[int | None, str | None]:
