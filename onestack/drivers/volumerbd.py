@@ -259,7 +259,7 @@ class VolumeRBD:
         try:
             self.ceph.rbd("snap", "unprotect", self._spec(name, snap))
         except CephError as exc:
-            if "not protected" not in str(exc) and "Invalid argument" not in str(exc):
+            if not any(why in str(exc) for why in ("not protected", "already unprotected", "Invalid argument")):
                 raise
         self.ceph.rbd("snap", "rm", "--no-progress", self._spec(name, snap))
 

@@ -73,10 +73,10 @@ class BackupSteps:
                     "volume_metadata": dict(volume.metadata_), "volume_image_metadata": dict(volume.image_metadata)}
         if self.volumes.is_rbd(volume.backend) and backup.snapshot_id is None:
             manifest = self._create_diff(backup, volume, parent, identity)
-            self._finish(backup, status="available", fault=None, object_count=chunked.own_objects(manifest))
-            self._release_source(backup)
             # the next incremental diffs from this backup's snapshot: the older ones are of no more use
             self.volumes.rbd.drop_backup_snapshots(volume.id, keep=manifest["snap"])
+            self._finish(backup, status="available", fault=None, object_count=chunked.own_objects(manifest))
+            self._release_source(backup)
             return
         source = data.source(volume.id, backup.snapshot_id)
         raw = data.work_file(volume.id, f"backup-{backup.id}")
