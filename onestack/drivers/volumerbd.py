@@ -400,35 +400,35 @@ class VolumeRBD:
     def backup_snap(backup_id: str) -> str:
         return f"{BACKUP_SNAP}{backup_id}"
 
-    def size_bytes(self, volume_id: str) -> int:
-        info = self._info(self.volume_name(volume_id))
-        if info is None:
-            raise VolumeFileError(f"the data of volume {volume_id} are missing")
-        return info["size"]
+    def snapshots(self, volume_id: str) -> dict[str, dict]:
+        """The volume's RBD snapshots by name (each with its ``size``); {} when the volume has no image."""
+        return self._snaps(self.volume_name(volume_id))
 
-    def has_snapshot(self, volume_id: str, snap: str) -> bool:
-        return snap in self._snaps(self.volume_name(volume_id))
-
-    def take_backup_snapshot(self, volume_id: str, backup_id: str) -> str:
-        """The snapshot a backup reads (made once: a backup resumed reads the same one); its name."""
-        snap = self.backup_snap(backup_id)
-        if not self.has_snapshot(volume_id, snap):
-            if self._info(self.volume_name(volume_id)) is None:
-                raise VolumeFileError(f"the data of volume {volume_id} are missing")
-            self.ceph.rbd("snap", "create", "--no-progress", self._spec(self.volume_name(volume_id), snap))
-        return snap
+    def take_backup_snapshot(self, volume_id: str, backup_id: str) -> int:
+        """The snapshot a backup reads (made once: a backup resumed reads the same one); its size in bytes."""
+        name, snap = self.volume_name(volume_id), self.backup_snap(backup_id)
+        if snap not in self._snaps(name):
+            try:
+                self.ceph.rbd("snap", "create", "--no-progress", self._spec(name, snap))
+            except CephError as exc:
+                if "No such file or directory" in str(exc):
+                    raise VolumeFileError(f"the data of volume {volume_id} are missing") from None
+                raise
+        return self._snaps(name)[snap]["size"]
 
     def drop_backup_snapshot(self, volume_id: str, backup_id: str) -> None:
-        name, snap = self.volume_name(volume_id), self.backup_snap(backup_id)
-        if snap in self._snaps(name):
-            self._drop_snapshot(name, snap)
+        self._drop_backup_snapshots(volume_id, {self.backup_snap(backup_id)}.__contains__)
 
     def drop_backup_snapshots(self, volume_id: str, keep: str | None = None) -> None:
         """Remove the volume's backup snapshots but ``keep`` (the one the next incremental diffs from)."""
+        self._drop_backup_snapshots(volume_id, lambda snap: snap.startswith(BACKUP_SNAP) and snap != keep)
+
+    def _drop_backup_snapshots(self, volume_id: str, chosen) -> None:
+        # never protected nor cloned: removed straight away (no children to flatten, nothing to unprotect)
         name = self.volume_name(volume_id)
         for snap in self._snaps(name):
-            if snap.startswith(BACKUP_SNAP) and snap != keep:
-                self._drop_snapshot(name, snap)
+            if chosen(snap):
+                self.ceph.rbd("snap", "rm", "--no-progress", self._spec(name, snap))
 
     def export_diff(self, volume_id: str, snap: str, from_snap: str | None):
         """``rbd export-diff``'s stream of the volume at ``snap``: what changed since ``from_snap``, or all

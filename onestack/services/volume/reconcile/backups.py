@@ -97,9 +97,9 @@ class BackupSteps:
         rbd = self.volumes.rbd
         with self.stores.open(backup, backup.task_token) as store:
             before = chunked.read_manifest(store, parent.container, parent.object_prefix) if parent else None
-            base = before if diffs.is_diff(before) and rbd.has_snapshot(volume.id, before["snap"]) else None
-            snap = rbd.take_backup_snapshot(volume.id, backup.id)
-            size = rbd.size_bytes(volume.id)
+            base = before if diffs.is_diff(before) and before["snap"] in rbd.snapshots(volume.id) else None
+            size = rbd.take_backup_snapshot(volume.id, backup.id)
+            snap = rbd.backup_snap(backup.id)
             with rbd.export_diff(volume.id, snap, base["snap"] if base else None) as stream:
                 parts = diffs.store_stream(store, backup.container, backup.object_prefix, stream)
             return diffs.write_manifest(store, backup.container, backup.object_prefix, parts, snap=snap, base=base,
