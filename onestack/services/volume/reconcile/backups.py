@@ -153,9 +153,11 @@ class BackupSteps:
         try:
             with self.stores.open(backup, backup.task_token) as store:
                 manifest = chunked.read_manifest(store, backup.container, backup.object_prefix)
-                written = diffs.is_diff(manifest) and self._restore_diffs(store, backup, manifest, volume, raw)
-                if not diffs.is_diff(manifest):
+                if diffs.is_diff(manifest):
+                    written = self._restore_diffs(store, backup, manifest, volume, raw)
+                else:
                     chunked.restore(store, backup.container, manifest, raw)
+                    written = False
             if not written:
                 data.import_raw(volume.id, raw, volume.size, **luks_for(self.db, self.volumes.keys, volume))
         finally:
