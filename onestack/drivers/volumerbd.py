@@ -391,9 +391,11 @@ class VolumeRBD:
 
     def discard_temporaries(self, kind: str, ident: str) -> None:
         self.local.discard_temporaries(kind, ident)
-        if kind in ("image", "volume"):
-            # an image import, or a restore's temporary image, cut short
-            self._remove_image(f"{kind}-{ident}.partial")
+        if kind == "image":
+            self._remove_image(f"image-{ident}.partial")  # an image import cut short
+        elif kind == "volume" and f"volume-{ident}.partial" in self.names():
+            # a restore's temporary image, cut short (looked for first: one listing, not two failed calls)
+            self._remove_image(f"volume-{ident}.partial")
 
     # -- backups: export-diff between backup snapshots, import-diff to restore ------------------------------
     @staticmethod
