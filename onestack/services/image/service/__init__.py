@@ -416,8 +416,8 @@ class ImageService:
 
     def local_copy(self, image_id: str) -> Path | None:
         """Where the image's data is on this machine (compute builds guests from files): the file store's
-        file, or, for an image only in the swift store, a copy fetched into the file store first (durably, as
-        any write there). The copy is a cache: its image's stores do not name ``file``, so the next start
+        file, or, for an image only in the swift store or only in the cluster (``ceph.image_store_only``), a
+        copy fetched into the file store first (durably, as any write there). The copy is a cache: its image's stores do not name ``file``, so the next start
         removes it (a guest keeps its own base copy of the image)."""
         path = self.store.path(image_id)
         if path.exists() or (self.swift is None and not self.rbd_only):
