@@ -1,12 +1,15 @@
 """Block Storage on Ceph RBD against the file backend, on a throwaway one-node cluster (scripts/ceph-up.sh):
 the cluster's start-up to HEALTH_OK; volume create to ``available``, blank and from an image (a raw image the
 image service keeps in the cluster, which RBD volumes clone; a qcow2 one, imported once into the volumes
-pool and cloned after), on RBD and on files; a snapshot and a volume from it; and sequential write and read
-throughput of qemu-img through librbd against a qcow2 file.  Skipped (with the reason) where Ceph cannot
-run."""
+pool and cloned after), on RBD and on files; a snapshot and a volume from it; sequential write and read
+throughput of qemu-img through librbd against a qcow2 file; and backups of an RBD volume (export-diff
+streams: full, incremental after 64 MiB changed, restore into a new RBD volume by import-diff) against the
+chunked ones of a file volume, with the server's CPU seconds (its rbd and qemu-img children included) beside
+the wall time.  Skipped (with the reason) where Ceph cannot run."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -14,7 +17,7 @@ import time
 from pathlib import Path
 
 from bench.targets import ROOT, Onestack
-from bench.volume import Client, _stats, _unlimited
+from bench.volume import Client, _backups, _stats, _unlimited
 
 MiB = 1024**2
 
@@ -66,6 +69,45 @@ def _throughput(target: str, scratch: Path, size: int) -> dict:
     return {"write_mib_per_s": round(size / MiB / written, 1), "read_mib_per_s": round(size / MiB / read, 1)}
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of the processes and of the children they waited for (the rbd and qemu-img calls)."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += sum(int(f) for f in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _rbd_backups(api: Client, target: Onestack, found: dict, scratch: Path, data: int) -> dict:
+    """A full backup of ``data`` random bytes in an RBD volume, an incremental one after 64 MiB changed, and
+    the incremental restored into a new RBD volume (3.47): wall and server CPU seconds of each."""
+    volume, _ = api.create(size=1, volume_type="rbd")
+    uri = f"rbd:volumes/volume-{volume}:id={found['CEPH_ID']}:conf={found['CEPH_CONF']}"
+    noise = scratch / "backup-noise.raw"
+    noise.write_bytes(os.urandom(data))
+    subprocess.run(["qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", str(noise), uri], check=True)
+    noise.unlink()
+    result: dict = {"data_mib": data // MiB}
+
+    def timed(name: str, start, path: str, key: str) -> str:
+        cpu, started = _cpu_seconds(target.pids()), time.perf_counter()
+        made = start()
+        api.until(path.format(made), key, "available", every=0.05)
+        result[f"{name}_s"] = round(time.perf_counter() - started, 2)
+        result[f"{name}_cpu_s"] = round(_cpu_seconds(target.pids()) - cpu, 2)
+        return made
+    timed("full", lambda: api.cinder("POST", "/backups", {"backup": {"volume_id": volume}})["backup"]["id"],
+                 "/backups/{}", "backup")
+    subprocess.run(["qemu-io", "-f", "raw", "-c", "write -P 0x11 0 64M", uri], check=True, capture_output=True)
+    incremental = timed("incremental_64mib_changed", lambda: api.cinder("POST", "/backups", {"backup": {
+        "volume_id": volume, "incremental": True}})["backup"]["id"], "/backups/{}", "backup")
+    timed("restore", lambda: api.cinder("POST", "/volumes", {"volume": {
+        "backup_id": incremental, "volume_type": "rbd"}})["volume"]["id"], "/volumes/{}", "volume")
+    result["full_mib_per_s"] = round(data / MiB / result["full_s"], 1)
+    result["restore_mib_per_s"] = round(data / MiB / result["restore_s"], 1)
+    return result
+
+
 def measure(quick: bool) -> dict:
     if not shutil.which("ceph-osd"):
         return {"skipped": "Ceph is not installed (make ceph-packages)"}
@@ -105,6 +147,10 @@ def measure(quick: bool) -> dict:
                 result["qemu_img_file"] = _throughput(f"qcow2|{api.volumes / f'volume-{plain}.qcow2'}", scratch,
                                                       size)
                 result["data_mib"] = size // MiB
+                result["backup_rbd"] = _rbd_backups(api, target, found, scratch, size)
+                cpu = _cpu_seconds(target.pids())
+                result["backup_file"] = _backups(api, scratch, size)
+                result["backup_file"]["all_three_cpu_s"] = round(_cpu_seconds(target.pids()) - cpu, 2)
             finally:
                 target.stop()
         finally:
@@ -127,4 +173,12 @@ def table(r: dict) -> str:
     lines.append(f"qemu-img {r['data_mib']} MiB: rbd write {r['qemu_img_rbd']['write_mib_per_s']} MiB/s, read "
                  f"{r['qemu_img_rbd']['read_mib_per_s']} MiB/s; file write {r['qemu_img_file']['write_mib_per_s']}"
                  f" MiB/s, read {r['qemu_img_file']['read_mib_per_s']} MiB/s")
+    if "backup_rbd" in r:
+        b, f = r["backup_rbd"], r["backup_file"]
+        lines.append(f"backups of {b['data_mib']} MiB: rbd (export-diff) full {b['full_mib_per_s']} MiB/s "
+                     f"({b['full_cpu_s']} CPU s), incremental after 64 MiB changed {b['incremental_64mib_changed_s']}"
+                     f" s ({b['incremental_64mib_changed_cpu_s']} CPU s), restore {b['restore_mib_per_s']} MiB/s "
+                     f"({b['restore_cpu_s']} CPU s); file (chunks) full {f['backup_mib_per_s']} MiB/s, incremental "
+                     f"{f['incremental_64mib_changed_s']} s, restore {f['restore_mib_per_s']} MiB/s "
+                     f"({f['all_three_cpu_s']} CPU s for the three)")
     return "\n".join(lines)

@@ -262,6 +262,11 @@ class CephSettings:
     # Raw images are also kept in the images pool (Glance's RBD store layout, <pool>/<id>@snap), so RBD
     # volumes from them are clones of it and nothing is copied.
     image_store: bool = True
+    # Raw images only in the images pool (Glance with ``rbd`` as its store): once an image's RBD copy is made,
+    # its file under the image store goes, downloads and copies read the cluster, and only a host that builds
+    # a guest from a file fetches one (a cache, gone at the next start).  Images the cluster cannot keep (not
+    # raw, or its copy failed) stay files.
+    image_store_only: bool = False
     # The object service's bytes (Swift and S3) as RADOS objects in the objects pool, striped 4 MiB a RADOS
     # object, instead of files under DATA_DIR/objects.  Off by default: objects already in files are not
     # moved, so switching hides them.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -117,19 +118,30 @@ def test_ephemeral_and_swap_disks_live_in_ceph_and_move_without_a_copy(ceph_clus
 
 
 @long_test
-def test_a_half_made_ephemeral_disk_is_made_again(ceph_cluster, tiny_image, tmp_path):
-    """A copy into Ceph cut short leaves only ``<uuid>_disk.local.partial`` (never the real name): the next
-    spawn makes the disk anew, a guest on a file root disk gets it too, and destroy leaves nothing."""
+def test_a_qcow2_image_not_in_ceph_boots_from_a_raw_copy_and_half_made_disks_are_made_again(ceph_cluster,
+                                                                                             tiny_image, tmp_path):
+    """An image the cluster does not keep (the tiny guest's qcow2: clones need raw data) is copied into Ceph
+    whole, converted to raw (Nova's rbd backend imports what it cannot clone), and the guest boots from it
+    through librbd.  A copy cut short leaves only ``<name>.partial`` (never the real name): the next spawn
+    makes the disk anew, and destroy leaves nothing."""
     host = rbd_rooted_driver(ceph_cluster, tmp_path / "host")
-    spec = spec_of(tiny_image, ephemeral_gb=1)  # its root disk a file: its image is not in Ceph
-    ceph_cluster.rbd("create", "--size", "4M", f"vms/{spec.uuid}_disk.local.partial")
+    spec = spec_of(tiny_image, ephemeral_gb=1)  # image_path only: its image is not in Ceph
+    for partial in (f"vms/{spec.uuid}_disk.local.partial", f"vms/{spec.uuid}_disk.partial"):
+        ceph_cluster.rbd("create", "--size", "4M", partial)
     try:
         host.spawn(spec)
-        assert ceph_cluster.images("vms") >= {f"{spec.uuid}_disk.local"}
-        assert f"{spec.uuid}_disk.local.partial" not in ceph_cluster.images("vms")
+        assert ceph_cluster.images("vms") >= {f"{spec.uuid}_disk", f"{spec.uuid}_disk.local"}
+        assert not {n for n in ceph_cluster.images("vms") if n.startswith(spec.uuid) and n.endswith(".partial")}
         assert image_info(ceph_cluster, f"{spec.uuid}_disk.local")["size"] == 1024**3
+        root = image_info(ceph_cluster, f"{spec.uuid}_disk")
+        assert "parent" not in root and root["size"] == 1024**3  # a whole copy, grown to the flavor's root_gb
         where = host.instances_dir / spec.uuid
-        assert (where / "disk").exists() and not (where / "disk.eph0").exists()
+        assert not (where / "disk").exists() and not (where / "disk.eph0").exists()
+        # the raw copy holds the qcow2's data: the image's virtual size compared through qemu-img
+        compared = subprocess.run(["qemu-img", "compare", "-f", "qcow2", "-F", "raw", str(tiny_image.path),
+                                   f"rbd:vms/{spec.uuid}_disk:id={ceph_cluster.client}:conf={ceph_cluster.conf}"],
+                                  capture_output=True, text=True, timeout=300)
+        assert compared.returncode == 0, compared.stdout + compared.stderr
         shell = unix_shell(host.console_socket(spec.uuid, "serial")).ready(180)
         assert shell.run("ls /sys/block").split() == ["vda", "vdb"]
         assert read_at(shell, "vdb", 1024 + 120, 10) == "ephemeral0"

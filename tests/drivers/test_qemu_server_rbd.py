@@ -158,3 +158,53 @@ def test_a_qcow2_imported_boots_a_server_whose_disks_are_all_in_ceph(ceph_cluste
         wait(lambda: ceph_cluster.images("vms") == vms_before, 60, "the server's disks gone")
         cloud.openstack("image", "delete", "tiny-qcow2", check=False)
         cloud.stop()
+
+
+def test_images_only_in_ceph_boot_clones_and_a_qcow2_boots_from_a_raw_copy(ceph_cluster, tiny_image, tmp_path):
+    """With ``ceph.image_store_only`` a raw image's data are only ``images/<id>@snap`` (no file under the data
+    dir); a server boots on a clone of it and no host copy of the image is made.  A qcow2 image (kept as a
+    file: the cluster keeps raw data only) boots a server whose root disk is a raw copy of it in the vms
+    pool, not a clone (Nova's rbd backend imports what it cannot clone).  Both guests answer on their
+    consoles; deleting them empties the pool."""
+    settings = {"compute": {"driver": "qemu", "images_type": "rbd"},
+                "ceph": {**ceph_cluster.settings(), "image_store_only": True}}
+    cloud = Cloud(tmp_path / "data", settings=settings).start()
+    token = cloud.token()
+    nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": token}, timeout=120)
+    vms_before = ceph_cluster.images("vms")
+    try:
+        raw = tmp_path / "tiny.raw"
+        subprocess.run(["qemu-img", "convert", "-q", "-O", "raw", str(tiny_image.path), str(raw)], check=True)
+        raw_image = cli(cloud, "image", "create", "--disk-format", "raw", "--container-format", "bare", "--public",
+                        "--file", str(raw), "tiny-only-rbd")
+        qcow2_image = cli(cloud, "image", "create", "--disk-format", "qcow2", "--container-format", "bare",
+                          "--public", "--file", str(tiny_image.path), "tiny-qcow2-file")
+        stores = {i: httpx.get(f"{cloud.url}/image/v2/images/{i}", headers={"X-Auth-Token": token}).json()["stores"]
+                  for i in (raw_image["id"], qcow2_image["id"])}
+        assert stores == {raw_image["id"]: "rbd", qcow2_image["id"]: "file"}
+        assert not (cloud.data_dir / "images" / raw_image["id"]).exists()
+        servers = {}
+        for image, vm in ((raw_image, "vm-clone"), (qcow2_image, "vm-copy")):
+            servers[vm] = cli(cloud, *CLI_VERSION, "server", "create", "--image", image["name"], "--flavor",
+                              "m1.nano", "--nic", "none", vm)
+        for server in servers.values():
+            active(nova, server["id"])
+            console = shell(nova, server["id"])
+            assert console.run("ls /sys/block").split() == ["vda"]
+            console.close()
+        clone = json.loads(ceph_cluster.rbd("info", "--format", "json", f"vms/{servers['vm-clone']['id']}_disk"))
+        assert (clone["parent"]["pool"], clone["parent"]["image"]) == ("images", raw_image["id"])
+        copy = json.loads(ceph_cluster.rbd("info", "--format", "json", f"vms/{servers['vm-copy']['id']}_disk"))
+        assert "parent" not in copy
+        # the image only in Ceph was never fetched to the host (no file, no base copy of it)
+        assert not (cloud.data_dir / "images" / raw_image["id"]).exists()
+        based = [p for d in tmp_path.rglob("_base") for p in d.iterdir() if not p.name.startswith(".")]
+        assert len(based) == 1  # the qcow2's, which its raw copy was converted from
+        assert not list(tmp_path.rglob(f"{servers['vm-clone']['id']}/disk"))
+    finally:
+        for vm in ("vm-clone", "vm-copy"):
+            cloud.openstack("server", "delete", "--wait", vm, check=False)
+        wait(lambda: ceph_cluster.images("vms") == vms_before, 60, "the root disks gone")
+        for image in ("tiny-only-rbd", "tiny-qcow2-file"):
+            cloud.openstack("image", "delete", image, check=False)
+        cloud.stop()

@@ -115,7 +115,8 @@ def test_shared_storage_counts_ephemeral_and_swap_as_shared_only_where_guests_di
     assert not live_migration.shared_storage(guest("", swap=64), None)
     assert live_migration.shared_storage(guest(""), None)
     assert not live_migration.shared_storage(guest("img-rbd"), None)
-    # images_type rbd: ephemeral and swap disks are in Ceph too; the root disk is there when its image is
+    # images_type rbd: ephemeral and swap disks are in Ceph too; the root disk is there whether its image is
+    # (a clone) or not (a raw copy)
     assert live_migration.shared_storage(guest("img-rbd", ephemeral=1, swap=64), in_ceph)
     assert live_migration.shared_storage(guest("", ephemeral=1), in_ceph)
-    assert not live_migration.shared_storage(guest("img-file", ephemeral=1), in_ceph)
+    assert live_migration.shared_storage(guest("img-file", ephemeral=1), in_ceph)

@@ -61,14 +61,14 @@ def _data_at(fd: int, offset: int, length: int) -> bytes | None:
     return None if data == _ZEROS[:length] else data
 
 
-def _packed(data: bytes) -> tuple[bytes, str]:
+def packed(data: bytes) -> tuple[bytes, str]:
     """The chunk as stored and how: zlib-compressed if a sample says it shrinks, else as it is."""
     if len(zlib.compress(data[:SAMPLE], LEVEL)) > WORTH_IT * min(SAMPLE, len(data)):
         return data, "none"
     return zlib.compress(data, LEVEL), "zlib"
 
 
-def _unpacked(stored: bytes, entry: dict) -> bytes:
+def unpacked(stored: bytes, entry: dict) -> bytes:
     if entry.get("compression", "zlib") == "none":
         return stored
     try:
@@ -84,7 +84,7 @@ def _chunks(source: Path) -> Iterator[tuple[int, bytes | None]]:
             yield index, _data_at(f.fileno(), offset, min(CHUNK, size - offset))
 
 
-def _windowed(pool: concurrent.futures.Executor, work: Iterator, fn: Callable) -> Iterator:
+def windowed(pool: concurrent.futures.Executor, work: Iterator, fn: Callable) -> Iterator:
     """``fn`` over ``work`` in the pool, in order, with at most WINDOW items in flight."""
     pending: list[concurrent.futures.Future] = []
     for item in work:
@@ -112,13 +112,13 @@ def back_up(store: BackupStore, container: str, prefix: str, source: Path, paren
         if previous and previous["sha256"] == digest and previous["length"] == len(data):
             return previous
         name = chunk_name(prefix, index + 1)
-        stored, compression = _packed(data)
+        stored, compression = packed(data)
         store.put(container, name, stored)
         return {"container": container, "object": name, "sha256": digest, "length": len(data),
                 "compression": compression}
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        chunks = list(_windowed(pool, _chunks(source), keep))
+        chunks = list(windowed(pool, _chunks(source), keep))
     manifest = {"format": FORMAT, **identity, "parent": parent.get("prefix") if parent else None,
                 "prefix": prefix, "size_bytes": source.stat().st_size, "chunk_size": CHUNK,
                 "created_at": datetime.datetime.now(datetime.UTC).isoformat(),
@@ -129,7 +129,8 @@ def back_up(store: BackupStore, container: str, prefix: str, source: Path, paren
 
 def own_objects(manifest: dict) -> int:
     """How many objects the backup itself stored, its manifest included."""
-    return 1 + sum(1 for c in manifest["chunks"] if c and c["object"].startswith(f"{manifest['prefix']}-"))
+    entries = manifest.get("chunks") or manifest.get("diff") or []
+    return 1 + sum(1 for c in entries if c and c["object"].startswith(f"{manifest['prefix']}-"))
 
 
 def read_manifest(store: BackupStore, container: str, prefix: str) -> dict:
@@ -137,7 +138,8 @@ def read_manifest(store: BackupStore, container: str, prefix: str) -> dict:
         manifest = json.loads(store.get(container, manifest_name(prefix)))
     except ValueError as exc:
         raise BackupError(f"the manifest of backup {prefix} is damaged") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or "chunks" not in manifest:
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT \
+            or ("chunks" not in manifest and "diff" not in manifest):
         raise BackupError(f"the manifest of backup {prefix} is not one this store writes")
     return manifest
 
@@ -148,7 +150,7 @@ def restore(store: BackupStore, container: str, manifest: dict, dest: Path) -> N
     size, chunk_size = manifest["size_bytes"], manifest["chunk_size"]
 
     def fetch(index: int, entry: dict) -> tuple[int, bytes]:
-        data = _unpacked(store.get(entry.get("container", container), entry["object"]), entry)
+        data = unpacked(store.get(entry.get("container", container), entry["object"]), entry)
         if len(data) != entry["length"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
             raise BackupError(f"backup object {entry['object']} does not match its checksum")
         return index, data
@@ -157,7 +159,7 @@ def restore(store: BackupStore, container: str, manifest: dict, dest: Path) -> N
         out.truncate(size)
         work = ((i, c) for i, c in enumerate(manifest["chunks"]) if c)
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            for index, data in _windowed(pool, work, fetch):
+            for index, data in windowed(pool, work, fetch):
                 os.pwrite(out.fileno(), data, index * chunk_size)
         out.flush()
         os.fsync(out.fileno())

@@ -120,15 +120,16 @@ class QemuDriver(MigratingGuests):
                           where, pass_fds=tuple(fds.values()))
 
     def _rbd_rooted(self, spec: InstanceSpec) -> bool:
-        """Whether the guest's root disk goes in Ceph here (its image is there, and it boots from no volume)."""
-        return self.rbd is not None and bool(spec.image_rbd) and spec.boot_volume is None
+        """Whether the guest's root disk goes in Ceph here: it boots from an image, not a volume (a clone when
+        the image is in Ceph, else a raw copy of it)."""
+        return self.rbd is not None and bool(spec.image_rbd or spec.image_path) and spec.boot_volume is None
 
     def _adopt_rbd_root(self, spec: InstanceSpec, where: InstanceDir) -> bool:
         """A guest moving here whose root disk is already in Ceph (another host made it): this host opens the
         same disk, grown to ``spec``'s flavor, and copies nothing.  False when it has none there."""
         if not self._rbd_rooted(spec) or where.root_disk.exists() or not self.rbd.exists(self.rbd.name(spec.uuid)):
             return False
-        self.rbd.create_root(spec, where.root)  # the disk is there: only grown, and named in root.rbd
+        self.rbd.create_root(spec, where.root, self.base_dir)  # the disk is there: only grown, and named in root.rbd
         return True
 
     def _rbd_root(self, where: InstanceDir) -> dict | None:
@@ -188,7 +189,7 @@ class QemuDriver(MigratingGuests):
             where.root.mkdir(parents=True, exist_ok=True)
             try:
                 if self._rbd_rooted(spec) and not where.root_disk.exists():
-                    self.rbd.create_root(spec, where.root)
+                    self.rbd.create_root(spec, where.root, self.base_dir)
                 else:
                     disks.create_root(spec, where, self.base_dir)
                 self._create_ephemeral_and_swap(spec, where)

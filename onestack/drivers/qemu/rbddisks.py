@@ -54,14 +54,18 @@ class RBDDisks:
     def exists(self, name: str) -> bool:
         return self._info(name) is not None
 
-    def create_root(self, spec: InstanceSpec, instance_dir: Path) -> None:
+    def create_root(self, spec: InstanceSpec, instance_dir: Path, base_dir: Path) -> None:
         """The clone of the image's snapshot, grown to the flavor's root_gb; the marker written last, so a
-        crash before it leaves a clone the next try takes as done."""
+        crash before it leaves a clone the next try takes as done.  An image the image service does not keep
+        in the cluster (a qcow2 one, say: clones need raw data) is copied in whole and converted to raw, as
+        Nova's rbd image backend imports what it cannot clone, from the host's cached copy (``base_dir``)."""
         name = self.name(spec.uuid)
         try:
             cloned = self._info(name) is None
-            if cloned:
+            if cloned and spec.image_rbd:
                 self.ceph.rbd("clone", spec.image_rbd, name)
+            elif cloned:
+                self._import_root(spec, name, base_dir)
             # a disk made before (by a crashed try, or by the host the guest moves from) may be larger
             # than the flavor now (a resize reverted): it stays as it is
             self.grow(name, spec.root_gb, refuse_smaller=cloned)
@@ -70,6 +74,20 @@ class RBDDisks:
         except CephError as exc:
             raise DriverError(f"cannot make the root disk {name}: {exc}") from exc
         self.marker(instance_dir).write_text(name + "\n")
+
+    def _import_root(self, spec: InstanceSpec, name: str, base_dir: Path) -> None:
+        """The image's data as a raw RBD image ``name``, converted in under a temporary name and renamed, so a
+        half-copied disk never has the real name."""
+        if not spec.image_path:
+            raise DriverError("no image and no volume to boot from")
+        base, fmt = disks.cached_base(spec.image_path, spec.image_format, base_dir)
+        size = int(disks.info(base)["virtual-size"])
+        partial = name + ".partial"
+        self._remove_image(partial)  # an earlier try's, cut short
+        self.ceph.rbd("create", "--size", f"{-(-size // (1024 * 1024))}M", partial)
+        # qemu-img skips what reads as zeros: only the image's data go over the network
+        disks.run("qemu-img", "convert", "-q", "-n", "-f", fmt, "-O", "raw", str(base), self.qemu_uri(partial))
+        self.ceph.rbd("rename", partial, name)
 
     def grow(self, name: str, root_gb: int, refuse_smaller: bool = False) -> None:
         """Grow (never shrink: the guest's filesystem would be cut) the disk to ``root_gb``; with
@@ -155,7 +173,7 @@ class RBDDisks:
             present = {f"{self.pool}/{image}" for image in self.ceph.rbd("ls", self.pool).split()}
         except CephError as exc:
             raise DriverError(f"cannot list the disks of {uuid}: {exc}") from exc
-        derived = [self.name(uuid)] + [self.extra_name(uuid, kind) + tail for kind in EXTRAS for tail in ("", ".partial")]
+        derived = [self.name(uuid), self.name(uuid) + ".partial"] + [self.extra_name(uuid, kind) + tail for kind in EXTRAS for tail in ("", ".partial")]
         for name in dict.fromkeys(n for n in named + derived if n and (n in present or n not in derived)):
             self._remove_image(name)
         for marker in [self.marker(instance_dir), *(self.extra_marker(instance_dir, kind) for kind in EXTRAS)]:

@@ -46,7 +46,7 @@ def image(i: Image) -> dict:
     })
     if i.status == "active":
         rbd = ["rbd"] if (i.properties or {}).get(RBD_LOCATION) else []
-        body["stores"] = ",".join(stores_of(i) + rbd)
+        body["stores"] = ",".join(dict.fromkeys(stores_of(i) + rbd))
     return body
 
 

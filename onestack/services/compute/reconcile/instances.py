@@ -80,7 +80,8 @@ class InstanceReconciler:
         self.records = InstanceRecords(db)
         self.volumes = volumes
         self.boot_volumes = boot_volumes
-        self.specs = GuestSpecs(networking, images, config_drives, *([volumes.guest_disks] if volumes else []))
+        self.specs = GuestSpecs(networking, images, config_drives, *([volumes.guest_disks] if volumes else []),
+                                clones_in_ceph=hosts.rbd_disks is not None)
         self.loop = Loop("compute", self.step, self.pending, workers=workers, queue=wakeups)
         self.resizes = ResizeSteps(db, self.records, self.specs, hosts, scheduler, networking, volumes)
         self.live_migrations = LiveMigrationSteps(db, self.records, self.specs, hosts, scheduler, networking,

@@ -71,15 +71,15 @@ def forced_mode(progress: MigrationProgress) -> str:
 
 def shared_storage(instance: Instance, rbd_image: Callable[[str], str | None] | None) -> bool:
     """Whether every disk of the guest is on storage both hosts reach, so only memory moves (Nova's shared
-    block storage): a root disk that is a volume or in Ceph (``rbd_image``: the image's place in the cluster,
-    given when guests' disks go there), and a flavor's ephemeral or swap disk only where guests' disks go to
-    Ceph (they are made there whatever the root disk is; else they are local files)."""
+    block storage): a root disk that is a volume or in Ceph (``rbd_image``, given when guests' disks go there:
+    a root disk is then a clone of its image, or a raw copy of one the cluster does not keep), and a flavor's
+    ephemeral or swap disk only where guests' disks go to Ceph (else they are local files)."""
     flavor = instance.flavor or {}
     if rbd_image is None and (flavor.get("ephemeral") or flavor.get("swap")):
         return False
     if not instance.image_ref:  # booted from a volume
         return True
-    return rbd_image is not None and rbd_image(instance.image_ref) is not None
+    return rbd_image is not None
 
 
 def check_block_migration(instance: Instance, block_migration, shared: bool) -> None:

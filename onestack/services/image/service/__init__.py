@@ -87,6 +87,8 @@ class ImageService:
         if settings.ceph.conf and settings.ceph.image_store:
             ceph = settings.ceph
             self.rbd = RBDImages(Ceph(ceph.conf, ceph.client, ceph.keyring, ceph.timeout), ceph.pools["images"])
+        # ...or only there (ceph.image_store_only): their files go once the RBD copy is made
+        self.rbd_only = self.rbd is not None and settings.ceph.image_store_only
         # Glance's swift store, when enabled: image data as objects of this cloud's Object Storage.
         self.swift: SwiftImages | None = None
         if settings.image_swift_store.enabled:
@@ -329,12 +331,21 @@ class ImageService:
                     not (fetched or "file" in stores_of(image)):
                 return
         self.rbd.put(image_id, self.store.path(image_id))
+        only_there = False
         with self.db.write() as session:
             image = session.get(Image, image_id)
             if image is not None:
                 set_properties(image, **{RBD_LOCATION: self.rbd.location(image_id)})
+                if self.rbd_only:
+                    # the other stores but the file one; none left: the cluster alone holds the data
+                    others = [name for name in stores_of(image) if name != "file"]
+                    set_properties(image, **{STORES: ",".join(others or ["rbd"])})
+                    only_there = True
         if image is None:
             self.delete_rbd_copy(image_id)
+        elif only_there:
+            # after the row no longer names it (a crash in between: the start-up sweep removes the file)
+            self.store.delete(image_id)
 
     # -- stores ----------------------------------------------------------------------
     def store_names(self) -> list[str]:
@@ -395,9 +406,7 @@ class ImageService:
         wrote_file = False
         try:
             if "file" in stores and "file" not in held:
-                if self.swift is None:
-                    raise SwiftStoreError("the swift store is not enabled")
-                self.store.write(image_id, self.swift.read(image_id), 1 << 62)
+                self.store.write(image_id, self._read_elsewhere(image_id, held), 1 << 62)
                 wrote_file = True
             if "swift" in stores and "swift" not in held:
                 self.place(image_id, ["swift"])
@@ -415,31 +424,37 @@ class ImageService:
 
     def local_copy(self, image_id: str) -> Path | None:
         """Where the image's data is on this machine (compute builds guests from files): the file store's
-        file, or, for an image only in the swift store, a copy fetched into the file store first (durably, as
-        any write there). The copy is a cache: its image's stores do not name ``file``, so the next start
+        file, or, for an image only in the swift store or only in the cluster (``ceph.image_store_only``), a
+        copy fetched into the file store first (durably, as any write there). The copy is a cache: its image's stores do not name ``file``, so the next start
         removes it (a guest keeps its own base copy of the image)."""
         path = self.store.path(image_id)
-        if path.exists() or self.swift is None:
+        if path.exists() or (self.swift is None and not self.rbd_only):
             return path if path.exists() else None
         with self._fetch_lock:  # one fetch at a time: two would share the partial file
             if path.exists():
                 return path
             with self.db.read() as session:
                 image = session.get(Image, image_id)
-                if image is None or image.status not in ("active", "deactivated") or \
-                        "swift" not in stores_of(image):
+                if image is None or image.status not in ("active", "deactivated") or "file" in stores_of(image):
                     return None
+                held = stores_of(image)
             try:
-                self.store.write(image_id, self.swift.read(image_id), 1 << 62)
-            except (SwiftStoreError, OSError) as exc:
-                LOG.warning("image %s could not be fetched from the swift store: %s", image_id, exc)
+                self.store.write(image_id, self._read_elsewhere(image_id, held), 1 << 62)
+            except (SwiftStoreError, CephError, ServiceUnavailable, OSError) as exc:
+                LOG.warning("image %s could not be fetched from the %s store: %s", image_id, held[0], exc)
                 return None
         return path
 
-    def _read_swift(self, image_id: str, start: int, end: int) -> Iterator[bytes]:
-        if self.swift is None:
-            raise ServiceUnavailable(f"Image {image_id} is in the swift store, which is not enabled.")
-        return self.swift.read(image_id, start, end)
+    def _read_elsewhere(self, image_id: str, held: list[str], start: int = 0,
+                        end: int | None = None) -> Iterator[bytes]:
+        """The image's data from the swift store, or the cluster when it holds them alone."""
+        if "swift" in held:
+            if self.swift is None:
+                raise ServiceUnavailable(f"Image {image_id} is in the swift store, which is not enabled.")
+            return self.swift.read(image_id, start, end)
+        if "rbd" in held and self.rbd is not None:
+            return self.rbd.read(image_id, start, end)
+        raise ServiceUnavailable(f"Image {image_id} is in the {held[0]} store, which is not enabled.")
 
     def start(self) -> None:
         """Background work at start-up: the swift store's sweep, once Object Storage answers."""
@@ -612,7 +627,7 @@ class ImageService:
     def read_data(self, image: Image, start: int, end: int) -> Iterator[bytes]:
         if "file" in stores_of(image):
             return self.store.read(image.id, start, end)
-        return self._read_swift(image.id, start, end)
+        return self._read_elsewhere(image.id, stores_of(image), start, end)
 
     def import_image(self, ctx: Context, image_id: str, body: dict, request_id: str | None,
                      store: str | None = None) -> None:

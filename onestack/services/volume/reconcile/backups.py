@@ -5,6 +5,11 @@ Cinder's start-up cleanup, at ``recover``: a backup being made when the process 
 (its partial objects purged by the loop once the APIs answer) and its volume goes back to its status; a
 restore cut short leaves the backup ``available`` and the volume ``error_restoring`` (``error`` for a
 volume being made from the backup); deletes and imports are resumed.
+
+A backup of an RBD volume (not of one of its snapshots) is an ``rbd export-diff`` stream of an RBD snapshot
+``backup.<id>`` of it, as Cinder's Ceph backup driver makes them: an incremental one is the diff from the
+snapshot of the backup it builds on, which stays on the volume until a later backup is made (a full stream
+when it is gone); every other source goes through the chunked engine.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import logging
 from sqlalchemy import select, update
 
 from onestack.db.engine import Database
-from onestack.drivers.backups import BackupError, chunked
+from onestack.drivers.backups import BackupError, chunked, diffs
 from onestack.drivers.volumefiles import VolumeFileError
 from onestack.services.volume.models import Backup, Snapshot, Volume
 from onestack.services.volume.service import messages
@@ -64,10 +69,17 @@ class BackupSteps:
         if volume is None:
             raise BackupError(f"volume {backup.volume_id} is gone")
         data = self.volumes.of(volume.backend)
-        source = data.source(volume.id, backup.snapshot_id)
-        raw = data.work_file(volume.id, f"backup-{backup.id}")
         identity = {"backup_id": backup.id, "volume_id": volume.id, "bootable": volume.bootable,
                     "volume_metadata": dict(volume.metadata_), "volume_image_metadata": dict(volume.image_metadata)}
+        if self.volumes.is_rbd(volume.backend) and backup.snapshot_id is None:
+            manifest = self._create_diff(backup, volume, parent, identity)
+            # the next incremental diffs from this backup's snapshot: the older ones are of no more use
+            self.volumes.rbd.drop_backup_snapshots(volume.id, keep=manifest["snap"])
+            self._finish(backup, status="available", fault=None, object_count=chunked.own_objects(manifest))
+            self._release_source(backup)
+            return
+        source = data.source(volume.id, backup.snapshot_id)
+        raw = data.work_file(volume.id, f"backup-{backup.id}")
         try:
             # an encrypted volume's bytes as they are (only its key opens the backup)
             data.export_raw(source, raw, **({"encrypted": True} if volume.encryption_key_id else {}))
@@ -78,6 +90,28 @@ class BackupSteps:
             raw.unlink(missing_ok=True)
         self._finish(backup, status="available", fault=None, object_count=chunked.own_objects(manifest))
         self._release_source(backup)
+
+    def _create_diff(self, backup: Backup, volume: Volume, parent: Backup | None, identity: dict) -> dict:
+        """The volume's ``export-diff`` stream into the store: from the parent backup's snapshot when that is
+        an RBD diff backup whose snapshot the volume still holds, else whole."""
+        rbd = self.volumes.rbd
+        with self.stores.open(backup, backup.task_token) as store:
+            before = chunked.read_manifest(store, parent.container, parent.object_prefix) if parent else None
+            base = before if diffs.is_diff(before) and before["snap"] in rbd.snapshots(volume.id) else None
+            size = rbd.take_backup_snapshot(volume.id, backup.id)
+            snap = rbd.backup_snap(backup.id)
+            with rbd.export_diff(volume.id, snap, base["snap"] if base else None) as stream:
+                parts = diffs.store_stream(store, backup.container, backup.object_prefix, stream)
+            return diffs.write_manifest(store, backup.container, backup.object_prefix, parts, snap=snap, base=base,
+                                        base_container=parent.container if base else None, size_bytes=size,
+                                        identity=identity)
+
+    def _drop_backup_snapshot(self, backup: Backup) -> None:
+        """The RBD snapshot a backup read (or a failed one took) goes with it."""
+        with self.db.read() as session:
+            volume = session.get(Volume, backup.volume_id)
+        if volume is not None and self.volumes.is_rbd(volume.backend):
+            self.volumes.rbd.drop_backup_snapshot(volume.id, backup.id)
 
     def _release_source(self, backup: Backup) -> None:
         """The volume (or snapshot) a backup read goes back to the status it had."""
@@ -101,6 +135,7 @@ class BackupSteps:
     def _purge(self, backup: Backup) -> None:
         with self.stores.open(backup, backup.task_token) as store:
             chunked.delete(store, backup.container, backup.object_prefix)
+        self._drop_backup_snapshot(backup)
         self._finish(backup)
 
     def _purge_failed(self, backup: Backup, reason: str) -> None:
@@ -118,8 +153,13 @@ class BackupSteps:
         try:
             with self.stores.open(backup, backup.task_token) as store:
                 manifest = chunked.read_manifest(store, backup.container, backup.object_prefix)
-                chunked.restore(store, backup.container, manifest, raw)
-            data.import_raw(volume.id, raw, volume.size, **luks_for(self.db, self.volumes.keys, volume))
+                if diffs.is_diff(manifest):
+                    written = self._restore_diffs(store, backup, manifest, volume, raw)
+                else:
+                    chunked.restore(store, backup.container, manifest, raw)
+                    written = False
+            if not written:
+                data.import_raw(volume.id, raw, volume.size, **luks_for(self.db, self.volumes.keys, volume))
         finally:
             raw.unlink(missing_ok=True)
         with self.db.write() as session:
@@ -131,6 +171,21 @@ class BackupSteps:
                 row.metadata_ = {**row.metadata_, **(manifest.get("volume_metadata") or {})}
                 row.image_metadata = dict(manifest.get("volume_image_metadata") or row.image_metadata)
         self._finish(backup, status="available", restore_volume_id=None)
+
+    def _restore_diffs(self, store, backup: Backup, manifest: dict, volume: Volume, raw) -> bool:
+        """Apply an RBD diff backup's chain of streams: straight into an RBD volume (True: done), or into a
+        local raw file for a file volume (False: ``raw`` is to be imported)."""
+        rbd = self.volumes.rbd
+        if rbd is None:
+            raise BackupError(f"backup {backup.id} is an RBD diff backup and this cloud has no Ceph cluster")
+        steps = diffs.chain(store, manifest)
+        streams = [diffs.stream(store, container, step)
+                   for step, container in zip(steps, diffs.containers(steps, backup.container), strict=True)]
+        if self.volumes.is_rbd(volume.backend):
+            rbd.restore_diffs(volume.id, streams, volume.size)
+            return True
+        rbd.diffs_to_raw(volume.id, streams, raw)
+        return False
 
     def _restore_failed(self, backup: Backup, reason: str) -> None:
         with self.db.write() as session:
@@ -145,6 +200,7 @@ class BackupSteps:
     def _delete(self, backup: Backup) -> None:
         with self.stores.open(backup, backup.task_token) as store:
             chunked.delete(store, backup.container, backup.object_prefix)
+        self._drop_backup_snapshot(backup)
         with self.db.write() as session:
             row = session.get(Backup, backup.id)
             if row is not None and row.task == "delete":
