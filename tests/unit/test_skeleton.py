@@ -7,7 +7,7 @@ import pytest
 import onestack.services
 
 SERVICES = Path(onestack.services.__file__).parent
-PARTS = {"api", "schemas", "views", "policies", "models", "service", "public", "reconcile", "versions"}
+PARTS = {"api", "schemas", "responses", "views", "policies", "models", "service", "public", "reconcile", "versions"}
 REQUIRED = {"api", "service", "policies", "schemas", "views"}
 
 
