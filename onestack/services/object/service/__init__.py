@@ -342,8 +342,13 @@ class ObjectService:
             conn.execute(INSERT_OBJECT, values)
         else:
             conn.execute(REWRITE_OBJECT, {**values, "container_key": owner.id, "name_key": name})
-        _count(session, owner, 0 if old is not None else 1, values["size"] - (old.size if old is not None else 0),
-               conn)
+        objects, size = 0 if old is not None else 1, values["size"] - (old.size if old is not None else 0)
+        if quotas.applies(owner.account_meta, owner.meta):  # a later write's quota check reads these counters
+            _count(session, owner, objects, size, conn)
+        else:  # summed with the batch's other writes, one update of each row at its commit
+            amounts = {"objects": objects, "size": size}
+            self.group.add(session, COUNT_CONTAINER, {"container_key": owner.id}, amounts)
+            self.group.add(session, COUNT_ACCOUNT, {"account_key": owner.account}, amounts)
         return Object(**values), old.blob_id if old is not None else None
 
     def _point_versioned(self, session: Session, account: str, container: str, name: str, stored: Stored,
