@@ -127,6 +127,7 @@ class GroupCommit:
                             write.result = write.work(session)
                     else:
                         write.result = write.work(session)
+                        session.flush()  # (what leaving a savepoint does): its ORM changes are written now
                     kept.append(session.info[TALLIES])
                 except Exception as exc:  # that caller's own failure: its savepoint (or the pass) rolled back
                     write.error = exc

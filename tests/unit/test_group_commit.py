@@ -124,3 +124,37 @@ def test_added_counters_of_a_lone_write_are_written_before_its_commit(db):
     group.run(lambda session: group.add(session, ADD, {"key": "a"}, {"objects": 2, "size": 5}))
     with db.read() as session:
         assert session.execute(select(counters.c.count, counters.c.total)).one() == (2, 5)
+
+
+def test_what_a_write_adds_to_the_session_is_written(db):
+    """A write may add ORM objects without flushing them: its batch writes them before the next write."""
+    from sqlalchemy.orm import registry
+
+    mapper = registry()
+
+    class Row:
+        pass
+
+    mapper.map_imperatively(Row, rows)
+    group = GroupCommit(db)
+
+    def work(session, name):
+        row = Row()
+        row.name = name
+        session.add(row)
+        return name
+
+    start = threading.Barrier(6)
+
+    def writer(n):
+        start.wait()
+        for i in range(10):
+            group.run(lambda session, n=n, i=i: work(session, f"o{n}-{i}"))
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    with db.read() as session:
+        assert set(session.scalars(select(rows.c.name))) == {f"o{n}-{i}" for n in range(6) for i in range(10)}
