@@ -272,6 +272,9 @@ def table(found: dict) -> str:
         a, b = one.get(key, {}), swift.get(key, {})
         row(label, a.get("ops_per_second"), b.get("ops_per_second"),
             latency=(a.get("p50_ms"), a.get("p99_ms"), b.get("p50_ms"), b.get("p99_ms")))
+    for key, label in (("put_4k", "4 KiB PUT CPU ms/request"), ("get_4k", "4 KiB GET CPU ms/request")):
+        row(label, one.get(key, {}).get("cpu_ms_per_request"), swift.get(key, {}).get("cpu_ms_per_request"),
+            higher_better=False)
     for key, label in (("put_mib_per_second", "256 MiB PUT MiB/s"), ("get_mib_per_second", "256 MiB GET MiB/s")):
         row(label, one.get("large", {}).get(key), swift.get("large", {}).get(key))
     listed = one.get("listing", {}).get("objects", LISTED)
