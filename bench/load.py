@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import statistics
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 
@@ -56,6 +58,17 @@ def timed(url: str, method: str, headers: dict, body: bytes | None, count: int, 
     finally:
         conn.close()
     return samples
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU seconds the processes ``pids`` have used so far (``/proc/<pid>/stat``): a cost
+    per request that, unlike a rate, the load other processes put on a shared machine hardly moves."""
+    ticks = 0
+    for pid in pids:
+        # the fields after the command name (which may hold spaces): utime and stime are the 12th and 13th
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 WRK_RATE = re.compile(r"Requests/sec:\s+([\d.]+)")

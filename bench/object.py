@@ -57,9 +57,11 @@ def _call(port: int, method: str, path: str, token: str, body=None, headers: dic
     return data, {k.lower(): v for k, v in resp.getheaders()}
 
 
-def _wrk(url: str, token: str, method: str, paths: str, body: str, seconds: int) -> dict:
+def _wrk(url: str, token: str, method: str, paths: str, body: str, seconds: int,
+         processes: dict[str, list[int]]) -> dict:
     """ops/s and latency percentiles of ``method`` on ``paths`` (a Lua expression for each request's path)
-    with 8 connections."""
+    with 8 connections, and the CPU seconds per request of each of the server's ``processes`` (by name) and
+    of them all: the figure the load of others on a shared machine hardly moves."""
     script = f"""
 wrk.method = "{method}"
 wrk.headers["X-Auth-Token"] = "{token}"
@@ -68,6 +70,7 @@ request = function()
   return wrk.format(nil, {paths})
 end
 """
+    before = {name: load.cpu_seconds(pids) for name, pids in processes.items()}
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
         lua.write(script)
         lua.flush()
@@ -76,10 +79,14 @@ end
                              timeout=seconds + 60).stdout
     if load.WRK_ERRORS.search(out):
         raise RuntimeError(f"wrk saw failed responses:\n{out}")
+    used = {name: load.cpu_seconds(pids) - before[name] for name, pids in processes.items()}
     found = {pct: float(value) * UNITS[unit] for pct, value, unit in PERCENTILE.findall(out)}
+    requests = int(load.WRK_TOTAL.search(out).group(1))
     return {"ops_per_second": round(float(load.WRK_RATE.search(out).group(1)), 1),
-            "requests": int(load.WRK_TOTAL.search(out).group(1)), "p50_ms": round(found["50"], 3),
-            "p99_ms": round(found["99"], 3), "connections": 8, "seconds": seconds, "generator": "wrk -t2 -c8"}
+            "requests": requests, "p50_ms": round(found["50"], 3),
+            "p99_ms": round(found["99"], 3), "connections": 8, "seconds": seconds, "generator": "wrk -t2 -c8",
+            "cpu_ms_per_request": round(sum(v for k, v in used.items() if k != "memcached") * 1000 / requests, 3),
+            "cpu_ms_per_request_by_process": {name: round(cpu * 1000 / requests, 3) for name, cpu in used.items()}}
 
 
 def _large(port: int, token: str, path: str, runs: int) -> dict:
@@ -217,7 +224,11 @@ def measure(quick: bool) -> dict:
 
 def _both(onestack: Onestack, swift: Swift, quick: bool) -> dict:
     sides = {"onestack": (onestack.port, *_session(onestack)), "swift": (swift.port, *swift.session())}
-    found: dict = {"onestack": {"workers": 1}, "swift": {"version": swift.version, "server": swift.description}}
+    # the CPU of every serving process: onestack's (its workers too, if it has any), Swift's four servers
+    # (memcached, which its proxy's token and account caches use, counted apart)
+    processes = {"onestack": {"onestack": onestack.pids()}, "swift": swift.processes()}
+    found: dict = {"onestack": {"workers": onestack.workers(), "runs_as": "onestack up (its default workers)"},
+                   "swift": {"version": swift.version, "server": swift.description}}
     seconds = 5 if quick else 15
     small = "x" * SMALL
     for port, token, account in sides.values():
@@ -225,14 +236,14 @@ def _both(onestack: Onestack, swift: Swift, quick: bool) -> dict:
     for name, (port, token, account) in sides.items():
         url = f"http://127.0.0.1:{port}{account}/bench"
         found[name]["put_4k"] = _wrk(url, token, "PUT", f'"{account}/bench/new-" .. math.random(1, 2000000000)',
-                                     small, seconds)
+                                     small, seconds, processes[name])
     for name, (port, token, account) in sides.items():
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda i, port=port, token=token, account=account: _call(
                 port, "PUT", f"{account}/bench/get-{i}", token, small.encode()), range(1000)))
         url = f"http://127.0.0.1:{port}{account}/bench"
         found[name]["get_4k"] = _wrk(url, token, "GET", f'"{account}/bench/get-" .. math.random(0, 999)', "",
-                                     seconds)
+                                     seconds, processes[name])
     for name, (port, token, account) in sides.items():
         found[name]["large"] = _large(port, token, f"{account}/bench", 1 if quick else 3)
     for name, (port, token, account) in sides.items():
@@ -261,6 +272,9 @@ def table(found: dict) -> str:
         a, b = one.get(key, {}), swift.get(key, {})
         row(label, a.get("ops_per_second"), b.get("ops_per_second"),
             latency=(a.get("p50_ms"), a.get("p99_ms"), b.get("p50_ms"), b.get("p99_ms")))
+    for key, label in (("put_4k", "4 KiB PUT CPU ms/request"), ("get_4k", "4 KiB GET CPU ms/request")):
+        row(label, one.get(key, {}).get("cpu_ms_per_request"), swift.get(key, {}).get("cpu_ms_per_request"),
+            higher_better=False)
     for key, label in (("put_mib_per_second", "256 MiB PUT MiB/s"), ("get_mib_per_second", "256 MiB GET MiB/s")):
         row(label, one.get("large", {}).get(key), swift.get("large", {}).get(key))
     listed = one.get("listing", {}).get("objects", LISTED)

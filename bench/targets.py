@@ -137,6 +137,12 @@ class Onestack:
         children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
         return [parent, *map(int, children)]
 
+    def workers(self) -> int:
+        """Its serving processes, as its settings (the defaults, unless the bench set them) have it."""
+        from onestack.config import load
+
+        return load(self.data_dir).workers
+
     def admin_password(self) -> str:
         return yaml.safe_load((self.data_dir / "bootstrap-secrets.yaml").read_text())["admin_password"]
 
@@ -383,10 +389,13 @@ account_autocreate = true
             return resp.headers["X-Auth-Token"], "/" + storage.split("/", 3)[3]
 
     def pids(self) -> list[int]:
-        found = []
-        for proc in self.procs:
-            found.append(proc.pid)
-            found += map(int, Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split())
+        return [pid for pids in self.processes().values() for pid in pids]
+
+    def processes(self) -> dict[str, list[int]]:
+        """Each process started, by name (memcached, then each server's parent and its worker)."""
+        found = {}
+        for proc, name in zip(self.procs, ["memcached", *self.ports, "proxy"], strict=False):
+            found[name] = [proc.pid, *map(int, Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split())]
         return found
 
     def stop(self) -> None:

@@ -41,16 +41,19 @@ _objects, _containers = Object.__table__, Container.__table__
 OBJECT_BY_NAME = (select(_objects).join(_containers, _containers.c.id == _objects.c.container_id)
                   .where(_containers.c.account == bindparam("account"), _containers.c.name == bindparam("container"),
                          _objects.c.name == bindparam("name")))
-OLD_ROW = select(_objects.c.size, _objects.c.blob_id, _objects.c.delete_at).where(
-    _objects.c.container_id == bindparam("container_id"), _objects.c.name == bindparam("name"))
 _accounts = Account.__table__
 # a container's row beside its account's quotas and counters (none when the account has no row yet)
 ROOM = (select(_containers, _accounts.c.meta.label("account_meta"),
                _accounts.c.object_count.label("account_objects"), _accounts.c.bytes_used.label("account_bytes"))
         .outerjoin(_accounts, _accounts.c.name == _containers.c.account)
         .where(_containers.c.account == bindparam("account"), _containers.c.name == bindparam("name")))
-# ... in a write, the container's row locked (PostgreSQL; SQLite has one writer)
-CONTAINER_TO_WRITE = ROOM.with_for_update(of=_containers)
+# ... in a write, the container's row locked (PostgreSQL; SQLite has one writer), and beside it what a plain
+# write replaces: the object's row of that name, if any (old_name None: none), one statement where two were
+_old = _objects.alias("old")
+CONTAINER_AND_OLD = (ROOM.add_columns(_old.c.name.label("old_name"), _old.c.size.label("old_size"),
+                                      _old.c.blob_id.label("old_blob_id"), _old.c.delete_at.label("old_delete_at"))
+                     .outerjoin(_old, (_old.c.container_id == _containers.c.id) & (_old.c.name == bindparam("object")))
+                     .with_for_update(of=_containers))
 # (bind names that are no column's: SQLAlchemy keeps those for the SET clause)
 COUNT_CONTAINER = update(_containers).where(_containers.c.id == bindparam("container_key")).values(
     object_count=_containers.c.object_count + bindparam("objects"),
@@ -321,7 +324,7 @@ class ObjectService:
                etag: str | None, size: int | None, check_quota: bool = False) -> tuple[Object, str | None]:
         """The rows of ``commit_object`` in ``session``: (the object's row, the blob it no longer holds)."""
         conn = session.connection()
-        owner = conn.execute(CONTAINER_TO_WRITE, {"account": account, "name": container}).first()
+        owner = conn.execute(CONTAINER_AND_OLD, {"account": account, "name": container, "object": name}).first()
         if owner is None:
             raise errors.NotFound()
         if check_quota:
@@ -331,7 +334,7 @@ class ObjectService:
         if versioning.state(owner) is not None or versions.mode(owner) is not None:
             return self._point_versioned(session, account, container, name, stored, spec, etag, size)
         # an unversioned container (nearly every write): prebuilt table statements, no ORM unit of work
-        old = conn.execute(OLD_ROW, {"container_id": owner.id, "name": name}).first()
+        old = None if owner.old_name is None else _Replaced(owner.old_size, owner.old_blob_id, owner.old_delete_at)
         if old is not None and spec.if_none_match and not _expired(old):
             raise errors.PreconditionFailed()
         values = {"container_id": owner.id, "name": name, "blob_id": stored.blob_id,
@@ -342,8 +345,13 @@ class ObjectService:
             conn.execute(INSERT_OBJECT, values)
         else:
             conn.execute(REWRITE_OBJECT, {**values, "container_key": owner.id, "name_key": name})
-        _count(session, owner, 0 if old is not None else 1, values["size"] - (old.size if old is not None else 0),
-               conn)
+        objects, size = 0 if old is not None else 1, values["size"] - (old.size if old is not None else 0)
+        if quotas.applies(owner.account_meta, owner.meta):  # a later write's quota check reads these counters
+            _count(session, owner, objects, size, conn)
+        else:  # summed with the batch's other writes, one update of each row at its commit
+            amounts = {"objects": objects, "size": size}
+            self.group.add(session, COUNT_CONTAINER, {"container_key": owner.id}, amounts)
+            self.group.add(session, COUNT_ACCOUNT, {"account_key": owner.account}, amounts)
         return Object(**values), old.blob_id if old is not None else None
 
     def _point_versioned(self, session: Session, account: str, container: str, name: str, stored: Stored,
@@ -612,13 +620,22 @@ class ObjectService:
             _count(session, owner, -1, -row.size)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Replaced:
+    """The row a plain write replaces, as ``CONTAINER_AND_OLD`` read it."""
+
+    size: int
+    blob_id: str | None
+    delete_at: int | None
+
+
 def _blank_account(name: str) -> Account:
     return Account(name=name, created_at=0.0, put_timestamp=0.0, meta={}, container_count=0, object_count=0,
                    bytes_used=0)
 
 
 def _account_of(row) -> Account:
-    """The account's quotas and counters as a row of ``ROOM`` or ``CONTAINER_TO_WRITE`` has them."""
+    """The account's quotas and counters as a row of ``ROOM`` or ``CONTAINER_AND_OLD`` has them."""
     if row.account_meta is None:
         return _blank_account(row.account)
     return Account(meta=row.account_meta, object_count=row.account_objects, bytes_used=row.account_bytes)

@@ -33,6 +33,12 @@ def _limit(meta: dict, key: str) -> int | None:
     return decimal(value)
 
 
+def applies(account_meta: dict | None, container_meta: dict) -> bool:
+    """Whether a write into the container is checked against any quota (its account's or its own)."""
+    return any(key in (account_meta or {}) for key in RESELLER_ONLY) or \
+        CONTAINER_BYTES in container_meta or CONTAINER_COUNT in container_meta
+
+
 def room(account: Account, container: Container) -> int | None:
     """The bytes the quotas leave for one more write (None: no quota); 413 when a count quota is full."""
     for limit, used in ((_limit(container.meta, CONTAINER_COUNT), container.object_count),
