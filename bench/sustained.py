@@ -110,13 +110,17 @@ def _is_python(pid: int) -> bool:
 
 def sample(pids: list[int]) -> dict:
     rss = fds = 0
+    ticks = 0
     for pid in pids:
         with contextlib.suppress(OSError):  # a worker replaced between the listing and the read
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     rss += int(line.split()[1])
             fds += len(os.listdir(f"/proc/{pid}/fd"))
-    return {"rss_mb": round(rss / 1024, 1), "fds": fds, "processes": len(pids)}
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return {"rss_mb": round(rss / 1024, 1), "fds": fds, "processes": len(pids),
+            "cpu_s": round(ticks / os.sysconf("SC_CLK_TCK"), 2)}
 
 
 def operations(stats_csv: Path) -> dict:
@@ -197,6 +201,9 @@ def measure(args, target: Onestack, data_dir: Path) -> dict:
                    "drift_pct": round(100 * (end["rss_mb"] - baseline["rss_mb"]) / baseline["rss_mb"], 1)},
         "fds": {"baseline": baseline["fds"], "end": end["fds"], "min": min(s["fds"] for s in in_run),
                 "max": max(s["fds"] for s in in_run), **_fd_thirds(in_run)},
+        # the server's CPU time per request (its processes' utime + stime): robust to other work on the cores
+        "server_cpu_ms_per_request": round(1000 * (end["cpu_s"] - samples[0]["cpu_s"])
+                                           / max(1, found.get("all", {}).get("requests", 0)), 2),
         "server_tracebacks": log.count("Traceback (most recent call last)"),
         "samples": samples,
     }
@@ -241,6 +248,7 @@ def report(result: dict) -> str:
                      + ("; ".join(result["leaks"]) or "none"))
     else:
         lines.append("leaks: not judged (without --assert-steady: a short run cannot tell a leak from warming up)")
+    lines.append(f"server CPU per request: {result['server_cpu_ms_per_request']} ms")
     lines.append(f"server log tracebacks: {result['server_tracebacks']}")
     if result["not_exercised"]:
         lines.append(f"not exercised: {', '.join(result['not_exercised'])}")
