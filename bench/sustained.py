@@ -109,17 +109,22 @@ def _is_python(pid: int) -> bool:
 
 
 def sample(pids: list[int]) -> dict:
-    rss = fds = 0
+    rss = anon = threads = fds = 0
     ticks = 0
     for pid in pids:
         with contextlib.suppress(OSError):  # a worker replaced between the listing and the read
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     rss += int(line.split()[1])
+                elif line.startswith("RssAnon:"):  # the heaps and stacks, not the mapped files
+                    anon += int(line.split()[1])
+                elif line.startswith("Threads:"):
+                    threads += int(line.split()[1])
             fds += len(os.listdir(f"/proc/{pid}/fd"))
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12])  # utime + stime
-    return {"rss_mb": round(rss / 1024, 1), "fds": fds, "processes": len(pids),
+    return {"rss_mb": round(rss / 1024, 1), "anon_mb": round(anon / 1024, 1), "threads": threads, "fds": fds,
+            "processes": len(pids),
             "cpu_s": round(ticks / os.sysconf("SC_CLK_TCK"), 2)}
 
 

@@ -80,9 +80,6 @@ class Database:
         self.engine.dispose()
 
 
-SQLITE_CACHE_KIB = 512  # per connection (see _sqlite_pragmas)
-
-
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # The driver's own transaction handling is switched off so that BEGIN is ours.
     dbapi_conn.isolation_level = None
@@ -96,12 +93,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     # LIKE is case-sensitive on PostgreSQL; make SQLite agree so `__contains` filters mean the same on both.
     cur.execute("PRAGMA case_sensitive_like=ON")
-    # Each connection has a page cache of its own (SQLite's default, 2 MiB), filled as the database grows and
-    # its pages are read: over the pool's 16 connections that is up to 32 MiB more memory minutes after the
-    # start, which a steady server must not show (`make load`'s RSS drift; docs/hardening.md#sustained-load).
-    # 512 KiB each keeps the hot pages (the indexes' upper levels, the small tables); the rest are read from
-    # the kernel's page cache, which holds the file once for every connection.
-    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cur.close()
 
 

@@ -116,12 +116,3 @@ def test_an_acknowledged_commit_is_on_the_disk(db):
         else:
             assert session.execute(text("SHOW fsync")).scalar() == "on"
             assert session.execute(text("SHOW synchronous_commit")).scalar() == "on"
-
-
-def test_each_sqlite_connection_caches_at_most_512_kib(db):
-    """A page cache per pooled connection (SQLite's default 2 MiB) fills as the database grows: 16 of them
-    took up to 32 MiB minutes after the start, an RSS drift `make load` counts as a leak. Each is 512 KiB."""
-    if not db.is_sqlite:
-        pytest.skip("PostgreSQL's shared buffers are the server's")
-    with db.read() as session:
-        assert session.execute(text("PRAGMA cache_size")).scalar() == -512
