@@ -5,7 +5,12 @@ The cloud runs the fake compute driver, no kernel data plane, the file volume ba
 serving process or on a scratch PostgreSQL database with several (``--postgres URL --workers 2``).  At the
 end: p50/p95/p99 and the error count of every operation, the server's RSS after the first minute against
 its RSS at the end (drift: a leak grows it, a steady server keeps it within a few per cent), its open file
-descriptors, and the tracebacks its log holds.  The exit status is 1 if any request failed.
+descriptors, and the tracebacks its log holds.  The exit status is 1 if any request failed, or, with
+``--assert-steady`` (``make load``), if the server leaked: its RSS at the end more than ``--max-rss-drift``
+(10) per cent above its RSS after the first minute, or its open file descriptors not steady (the lowest
+count of the last third of the run above the highest of the first third: connections come and go under
+load, a leak lifts even the lowest point over anything seen before).  A short run (`make test`'s 25 s)
+only reports them: too short to tell a leak from the server warming up.
 
     python bench/sustained.py --users 50 --seconds 600                  # make load
     python bench/sustained.py --users 50 --seconds 600 --workers 2 \\
@@ -104,14 +109,23 @@ def _is_python(pid: int) -> bool:
 
 
 def sample(pids: list[int]) -> dict:
-    rss = fds = 0
+    rss = anon = threads = fds = 0
+    ticks = 0
     for pid in pids:
         with contextlib.suppress(OSError):  # a worker replaced between the listing and the read
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     rss += int(line.split()[1])
+                elif line.startswith("RssAnon:"):  # the heaps and stacks, not the mapped files
+                    anon += int(line.split()[1])
+                elif line.startswith("Threads:"):
+                    threads += int(line.split()[1])
             fds += len(os.listdir(f"/proc/{pid}/fd"))
-    return {"rss_mb": round(rss / 1024, 1), "fds": fds, "processes": len(pids)}
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return {"rss_mb": round(rss / 1024, 1), "anon_mb": round(anon / 1024, 1), "threads": threads, "fds": fds,
+            "processes": len(pids),
+            "cpu_s": round(ticks / os.sysconf("SC_CLK_TCK"), 2)}
 
 
 def operations(stats_csv: Path) -> dict:
@@ -191,10 +205,33 @@ def measure(args, target: Onestack, data_dir: Path) -> dict:
                    "max": max(s["rss_mb"] for s in samples),
                    "drift_pct": round(100 * (end["rss_mb"] - baseline["rss_mb"]) / baseline["rss_mb"], 1)},
         "fds": {"baseline": baseline["fds"], "end": end["fds"], "min": min(s["fds"] for s in in_run),
-                "max": max(s["fds"] for s in in_run)},
+                "max": max(s["fds"] for s in in_run), **_fd_thirds(in_run)},
+        # the server's CPU time per request (its processes' utime + stime): robust to other work on the cores
+        "server_cpu_ms_per_request": round(1000 * (end["cpu_s"] - samples[0]["cpu_s"])
+                                           / max(1, found.get("all", {}).get("requests", 0)), 2),
         "server_tracebacks": log.count("Traceback (most recent call last)"),
         "samples": samples,
     }
+
+
+def _fd_thirds(in_run: list[dict]) -> dict:
+    """The highest fd count of the first third of the samples after the baseline and the lowest of the last."""
+    third = max(1, len(in_run) // 3)
+    return {"first_third_max": max(s["fds"] for s in in_run[:third]),
+            "last_third_min": min(s["fds"] for s in in_run[-third:])}
+
+
+def leaks(result: dict, max_rss_drift: float) -> list[str]:
+    """What says the server leaked (see the module's doc): empty if its RSS and fds held steady."""
+    found = []
+    rss, fds = result["rss_mb"], result["fds"]
+    if rss["drift_pct"] > max_rss_drift:
+        found.append(f"RSS grew {rss['drift_pct']:+}% from {rss['baseline_at_s']} s to the end "
+                     f"(more than {max_rss_drift}%)")
+    if fds["last_third_min"] > fds["first_third_max"]:
+        found.append(f"open fds not steady: at least {fds['last_third_min']} throughout the last third of the run, "
+                     f"at most {fds['first_third_max']} in the first")
+    return found
 
 
 def report(result: dict) -> str:
@@ -209,6 +246,14 @@ def report(result: dict) -> str:
                  f"(drift {rss['drift_pct']:+}%, max {rss['max']} MB)")
     lines.append(f"open fds {fds['baseline']} at {rss['baseline_at_s']} s -> {fds['end']} at the end "
                  f"(between {fds['min']} and {fds['max']})")
+    lines.append(f"open fds: highest in the first third {fds['first_third_max']}, lowest in the last "
+                 f"{fds['last_third_min']}")
+    if "leaks" in result:
+        lines.append(f"leaks (RSS drift at most {result['max_rss_drift']}%, fds steady): "
+                     + ("; ".join(result["leaks"]) or "none"))
+    else:
+        lines.append("leaks: not judged (without --assert-steady: a short run cannot tell a leak from warming up)")
+    lines.append(f"server CPU per request: {result['server_cpu_ms_per_request']} ms")
     lines.append(f"server log tracebacks: {result['server_tracebacks']}")
     if result["not_exercised"]:
         lines.append(f"not exercised: {', '.join(result['not_exercised'])}")
@@ -232,12 +277,18 @@ def main() -> int:
     parser.add_argument("--sample-every", type=float, default=5.0, help="seconds between RSS/fd samples")
     parser.add_argument("--tracemalloc", help="ONESTACK_TRACEMALLOC for the server (see docs/hardening.md)")
     parser.add_argument("--json", help="write the result here too")
+    parser.add_argument("--assert-steady", action="store_true",
+                        help="fail (exit 1) if RSS drifted more than --max-rss-drift or the fds were not steady")
+    parser.add_argument("--max-rss-drift", type=float, default=10.0, help="per cent (with --assert-steady)")
     args = parser.parse_args()
     result = run(args)
+    if args.assert_steady:
+        result["max_rss_drift"], result["leaks"] = args.max_rss_drift, leaks(result, args.max_rss_drift)
     print(report(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
-    return 1 if result["operations"].get("all", {}).get("errors") or result["server_tracebacks"] else 0
+    return 1 if result["operations"].get("all", {}).get("errors") or result["server_tracebacks"] \
+        or result.get("leaks") else 0
 
 
 if __name__ == "__main__":

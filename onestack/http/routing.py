@@ -54,6 +54,21 @@ CONTEXT_KEY = "onestack.context"
 GATES = ("prefix", "routes", None)
 
 
+@dataclasses.dataclass(frozen=True)
+class VersionChoices:
+    """What a service answers, with or without a token and whatever the method, for a path under its prefix
+    that lies outside every API version it serves, as Nova's and Glance's version apps do: Nova's urlmap
+    sends any path but ``/v2.1`` and ``/v2`` (and what is under them) to its versions app, which answers 300
+    with its choices; Glance's version negotiation runs before keystonemiddleware and answers a first
+    segment that names no version it serves with its 300 version list.
+
+    ``serves(segment)``: whether the path's first segment names one of the service's API versions (its
+    paths are the API's, behind the token gate); ``answer(call, segment)``: the reply otherwise."""
+
+    serves: Callable[[str], bool]
+    answer: Callable[[Call, str], Reply]
+
+
 @dataclasses.dataclass
 class Reply:
     body: Any = None
@@ -275,7 +290,8 @@ class Service:
     def __init__(self, name: str, prefix: str, fault: errors.FaultFormat, endpoints: list[Endpoint],
                  microversions: Microversions | None = None, body_limit: int | None = None,
                  trailing_slash_ok: bool = False, check_body_on_read: bool = False, bare_prefix: bool = False,
-                 validate: Callable[[Any, dict], None] = validate, token_gate: str | None = "prefix"):
+                 validate: Callable[[Any, dict], None] = validate, token_gate: str | None = "prefix",
+                 version_choices: VersionChoices | None = None):
         """``trailing_slash_ok``: ``/things/`` means ``/things`` (Keystone's routing); otherwise it is
         a 404, as Glance, Nova and Neutron answer.  ``check_body_on_read``: a route's schema is checked
         when its handler first reads ``call.body``, after the handler's own gates (Placement answers a
@@ -296,10 +312,14 @@ class Service:
           matches a route and its method, unless the route is public; an unknown path or method is still
           answered 404 or 405;
         - ``None``: the handlers decide (Swift, whose ``delay_auth_decision`` lets ACLs and temp URLs in,
-          and S3, which checks its own signatures)."""
+          and S3, which checks its own signatures).
+
+        ``version_choices``: how the service answers a path outside its API versions (``VersionChoices``);
+        without it such a path is one more path under the prefix (the token gate's 401, then a 404)."""
         if token_gate not in GATES:
             raise ValueError(f"token_gate must be one of {GATES}")
         self.token_gate = token_gate
+        self.version_choices = version_choices
         self.validate = validate
         self.trailing_slash_ok = trailing_slash_ok
         self.bare_prefix = bare_prefix
@@ -350,12 +370,17 @@ class Service:
         return without_trailing_slash
 
     def _gate(self, app, routes: list[tuple[Route, bool]]):
-        """``app`` behind the service's token gate (see ``token_gate``)."""
-        if self.token_gate is None:
+        """``app`` behind the service's token gate (see ``token_gate``), and its version choices in front of
+        both (see ``version_choices``)."""
+        if self.token_gate is None and self.version_choices is None:
             return app
 
         async def gated(scope, receive, send):
-            if scope["type"] == "http" and self._needs_token(scope, routes):
+            if scope["type"] == "http" and (segment := self._outside_versions(scope, routes)) is not None:
+                request = Request(scope)
+                reply = self.version_choices.answer(Call(request, None, None), segment)
+                return await json_response(reply.body, reply.status, reply.headers)(scope, receive, send)
+            if scope["type"] == "http" and self.token_gate is not None and self._needs_token(scope, routes):
                 request = Request(scope)
                 try:
                     scope[CONTEXT_KEY] = await _authenticate(request)
@@ -366,6 +391,19 @@ class Service:
             await app(scope, receive, send)
 
         return gated
+
+    def _outside_versions(self, scope, routes: list[tuple[Route, bool]]) -> str | None:
+        """The first segment of a path outside the service's API versions that no route of its own takes (the
+        root, the OpenAPI description and Glance's ``/versions`` keep theirs), else None."""
+        if self.version_choices is None:
+            return None
+        path = _relative_path(scope)
+        segment = path.removeprefix("/").split("/", 1)[0]
+        if path == "/" or self.version_choices.serves(segment):
+            return None
+        if any(candidate.matches(scope)[0] is not Match.NONE for candidate, _ in routes):
+            return None
+        return segment
 
     def _needs_token(self, scope, routes: list[tuple[Route, bool]]) -> bool:
         # A public route's call passes (a handler that needs a caller still authenticates it on first use of

@@ -186,5 +186,48 @@ def test_a_service_root_answers_every_method_as_openstack_does_token_or_not(clou
             assert "WWW-Authenticate" not in resp.headers
         else:
             assert resp.json()["versions"], resp.text
-    # a path under the root that no route has still needs a token first, as keystonemiddleware asks
-    assert httpx.request(method, cloud.url + root + "v9/nothing", timeout=30).status_code == 401
+    # a path under the root in no API version: Nova's and Glance's version apps answer it (below), the
+    # others' keystonemiddleware asks a token first
+    expected = 300 if root in ("/compute/", "/image/") else 401
+    assert httpx.request(method, cloud.url + root + "v9/nothing", timeout=30).status_code == expected
+
+
+# A path under the prefix outside every API version, without a token, a bad one or a good one, whatever the
+# method: Nova's urlmap sends all but /v2.1 and /v2 to its versions app, whose `multi` answers 300 with its
+# choices (each linking the path under v2); Glance's version negotiation, ahead of keystonemiddleware, answers
+# a first segment naming no version it serves with its 300 version list, and /versions/... with the 200 one.
+OUTSIDE_THE_VERSIONS = [
+    ("/compute/foo", 300, "choices"), ("/compute/v3/servers", 300, "choices"),
+    ("/compute/v2.10/servers", 300, "choices"), ("/compute/openapi.json/more", 300, "choices"),
+    ("/image/foo", 300, "versions"), ("/image/v1/images", 300, "versions"), ("/image/v2.99/images", 300, "versions"),
+    ("/image/versions/more", 200, "versions"),
+]
+
+
+@pytest.mark.parametrize(("path", "status", "key"), OUTSIDE_THE_VERSIONS)
+def test_a_path_outside_the_api_versions_gets_the_version_document_as_nova_and_glance_answer(
+        cloud, expired_token, path, status, key):
+    for method in ("GET", "POST", "DELETE"):
+        for token in (None, "not-a-token", expired_token, cloud.token()):
+            resp = httpx.request(method, cloud.url + path, headers={"X-Auth-Token": token} if token else {},
+                                 timeout=30)
+            assert resp.status_code == status, (method, path, token is not None, resp.text)
+            assert "WWW-Authenticate" not in resp.headers
+            assert resp.json()[key], resp.text
+    if key == "choices":
+        choices = resp.json()["choices"]
+        assert [c["id"] for c in choices] == ["v2.0", "v2.1"]
+        rest = path.removeprefix("/compute/")
+        assert {link["href"] for c in choices for link in c["links"]} == {f"{cloud.url}/compute/v2/{rest}"}
+        assert [c["media-types"][0]["type"] for c in choices] == [
+            "application/vnd.openstack.compute+json;version=2", "application/vnd.openstack.compute+json;version=2.1"]
+    else:
+        assert "v2.16" in [v["id"] for v in resp.json()["versions"]]
+
+
+@pytest.mark.parametrize("path", ["/compute/v2.1/foo", "/compute/v2/foo", "/image/v2/foo", "/image/v2.3/foo",
+                                  "/network/foo", "/volume/foo", "/placement/foo", "/orchestration/foo"])
+def test_a_path_inside_an_api_version_or_another_service_still_needs_a_token(cloud, path):
+    resp = httpx.get(cloud.url + path, timeout=30)
+    assert resp.status_code == 401, resp.text
+    assert resp.headers["WWW-Authenticate"].startswith("Keystone uri=")

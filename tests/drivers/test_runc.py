@@ -246,3 +246,20 @@ def test_a_file_that_is_no_container_image_is_refused(state_dir, tmp_path):
     finally:
         driver.destroy(spec.uuid)
     assert shutil.which("runc")
+
+
+def test_half_an_unpack_a_killed_process_left_is_removed_by_the_next_driver(state_dir, image, tmp_path):
+    """A `kill -9` mid-unpack left ``_images/.<key>.<pid>.partial``: no later unpack reuses that name (its
+    pid is in it), so it stayed under the data dir for good.  A new driver removes it; a partial of a process
+    still alive (a spawn under way elsewhere) stays."""
+    cache = tmp_path / "state" / "_images"
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = cache / f".{'a' * 32}.{gone.pid}.partial"
+    live = cache / f".{'b' * 32}.{os.getpid()}.partial"
+    for partial in (dead, live):
+        (partial / "rootfs" / "etc").mkdir(parents=True)
+        (partial / "rootfs" / "etc" / "half").write_text("x")
+    RuncDriver(tmp_path / "state")
+    assert not dead.exists()
+    assert live.exists()

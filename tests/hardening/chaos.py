@@ -34,6 +34,7 @@ from tests.api.helpers import grant, make_project, make_user, ok
 
 PASSWORD = "secret-pass-1"
 GUESTS_PER_TENANT = 2  # real QEMU guests alive at once per project (TCG on 2 cores)
+CONTAINERS_PER_TENANT = 3  # runc containers alive at once per project
 STACK = yaml.safe_dump({
     "heat_template_version": "2018-08-31",
     "resources": {"word": {"type": "OS::Heat::RandomString", "properties": {"length": 8}},
@@ -119,11 +120,17 @@ class Payloads(http.server.ThreadingHTTPServer):
 
 class Chaos:
     def __init__(self, cloud, seed: int = 19, kills: int = 3, seconds: float = 30.0, threads: int = 3,
-                 dataplane: bool = False, guest_image: Path | None = None):
+                 dataplane: bool = False, guest_image: Path | None = None, container_image: Path | None = None,
+                 vms: bool = True):
         """``guest_image``: the cloud runs real QEMU guests booted from it (a bootable image, so a volume
-        detach is answered by a guest kernel), at most ``GUESTS_PER_TENANT`` at a time per project."""
+        detach is answered by a guest kernel), at most ``GUESTS_PER_TENANT`` at a time per project.
+        ``container_image``: container servers (runc, on a QEMU host) booted from it too, at most
+        ``CONTAINERS_PER_TENANT`` at a time per project, stopped, started and deleted.  ``vms=False``: no
+        VM servers at all (a QEMU host without a bootable image, for a cheap run of containers only)."""
         self.dataplane = dataplane
         self.guest_image = guest_image
+        self.container_image = container_image
+        self.vms = vms
         self.cloud, self.seed, self.kills, self.seconds, self.threads = cloud, seed, kills, seconds, threads
         self.report = Report()
         self.told: list[Told] = []
@@ -279,6 +286,12 @@ class Chaos:
             ok(a.put(f"/image/v2/images/{guest['id']}/file", content=self.guest_image.read_bytes(),
                      headers={"Content-Type": "application/octet-stream"}), 204)
             self.server_image = guest["id"]
+        if self.container_image is not None:
+            box = ok(a.post("/image/v2/images", json={"name": "chaos-container", "disk_format": "raw",
+                                                       "container_format": "oci", "visibility": "public"}), 201)
+            ok(a.put(f"/image/v2/images/{box['id']}/file", content=self.container_image.read_bytes(),
+                     headers={"Content-Type": "application/octet-stream"}), 204)
+            self.container_server_image = box["id"]
         for t in self.tenants:
             with self.client(t["token"]) as c:
                 net = ok(c.post("/network/v2.0/networks", json={"network": {"name": "chaos-home"}}), 201)["network"]
@@ -295,8 +308,8 @@ class Chaos:
         rng = random.Random(f"{self.seed}-{n}")
         tenant = self.tenants[n % len(self.tenants)]
         ops = [self.op_identity, self.op_image, self.op_network, self.op_server, self.op_volume,
-               self.op_object, self.op_stack]
-        weights = [2, 3, 2, 2, 2, 3, 1]
+               self.op_object, self.op_stack, self.op_container]
+        weights = [2, 3, 2, 2 if self.vms else 0, 2, 3, 1, 2 if self.container_image is not None else 0]
         with self.client(tenant["token"]) as c:
             while not self.stop.is_set():
                 op = rng.choices(ops, weights)[0]
@@ -456,6 +469,39 @@ class Chaos:
         if self.wait_for(c, f"/compute/v2.1/servers/{sid}", lambda b: b["server"]["status"], {"ACTIVE"},
                          {"ERROR"}, timeout=60 if self.guest_image is None else 180) == "ACTIVE":
             servers.append(sid)
+
+    def op_container(self, rng: random.Random, c: httpx.Client, tenant: dict) -> None:
+        """A container server (runc) made, stopped, started or deleted; its processes outlive the killed
+        server by design (the next one adopts them), so a kill anywhere here may leave an orphan."""
+        mine = tenant.setdefault("containers", [])
+        s = "/compute/v2.1/servers"
+        if mine and (len(mine) >= CONTAINERS_PER_TENANT or rng.random() < 0.3):
+            sid = mine.pop(rng.randrange(len(mine)))
+            try:
+                r = self.send(c, "DELETE", f"{s}/{sid}")
+            except Cut:
+                self.note("server-delete", sid, "cut")
+                raise
+            self.note("server-delete", sid, "ok" if r.status_code == 204 else "failed", status=r.status_code)
+            return
+        if mine and rng.random() < 0.4:
+            sid = mine[rng.randrange(len(mine))]
+            status = self.read(c, f"{s}/{sid}").json().get("server", {}).get("status")
+            action, want = {"ACTIVE": ("os-stop", "SHUTOFF"), "SHUTOFF": ("os-start", "ACTIVE")}.get(status, (None, None))
+            if action is not None:
+                r = self.send(c, "POST", f"{s}/{sid}/action", json={action: None})
+                if r.status_code == 202:
+                    self.wait_for(c, f"{s}/{sid}", lambda b: b["server"]["status"], {want}, {"ERROR"})
+            return
+        r = self.send(c, "POST", s, json={"server": {
+            "name": "chaos-ctr", "imageRef": self.container_server_image, "flavorRef": "42",
+            "networks": [{"uuid": tenant["net"]}]}})
+        if r.status_code != 202:
+            return
+        sid = r.json()["server"]["id"]
+        self.note("server", sid, "ok")
+        mine.append(sid)  # deleted later whatever became of it: an ERROR container is deleted too
+        self.wait_for(c, f"{s}/{sid}", lambda b: b["server"]["status"], {"ACTIVE"}, {"ERROR"})
 
     def op_volume(self, rng: random.Random, c: httpx.Client, tenant: dict) -> None:
         pid = tenant["project"]["id"]

@@ -8,7 +8,9 @@ find files no row owns and processes no row wants.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -74,6 +76,7 @@ def transitional(c: ch.Chaos) -> list[str]:
 def check(c: ch.Chaos) -> None:
     for name, fn in (("transitional", check_transitional), ("data", check_data), ("placement", check_placement),
                      ("quotas", check_quotas), ("files", check_files), ("processes", check_processes), ("guests", check_guests),
+                     ("containers", check_containers),
                      ("kernel", check_kernel),
                      ("database", check_database)):
         try:
@@ -337,7 +340,10 @@ def check_guests(c: ch.Chaos) -> None:
     kill between the row and the process must leave neither an orphan guest nor a server without one)."""
     if c.guest_image is None:
         return
-    running, existing = _guests(c), {s["id"]: s for s in servers(c)}
+    with ch.db(c.cloud) as conn:  # container servers run under runc: check_containers judges them
+        containers = {r[0] for r in conn.execute("select id from compute_instance where guest_kind = 'container'")}
+    running = _guests(c)
+    existing = {s["id"]: s for s in servers(c) if s["id"] not in containers}
     c.report.checked["guests"] += len(set(running) | set(existing))
     for server_id, pid in running.items():
         if server_id not in existing:
@@ -345,6 +351,116 @@ def check_guests(c: ch.Chaos) -> None:
     for server_id, server in existing.items():
         if server["status"] == "ACTIVE" and server_id not in running:
             c.violation(f"server {server_id} is ACTIVE but no QEMU runs it")
+
+
+CONTAINER_RUNNING = {"ACTIVE", "PAUSED"}  # the server statuses whose container runs (or is frozen)
+_CGROUP = re.compile(r"/onestack/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b")
+
+
+def _runc_root(c: ch.Chaos) -> Path:
+    return c.cloud.data_dir / "compute" / "runc"
+
+
+def _container_processes(known: set[str]) -> dict[str, set[int]]:
+    """The processes in each container's cgroup (``/onestack/<uuid>``), for the uuids of this cloud's servers
+    (other clouds on the machine run containers under the same parent).  A zombie is left out: a destroyed
+    container's init, exited, waits for the machine's init to reap it (its cgroup already ``(deleted)``)."""
+    found: dict[str, set[int]] = {}
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            text = (p / "cgroup").read_text()
+            if (p / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue
+        except (OSError, IndexError):
+            continue
+        for uuid in {m.group(1) for m in _CGROUP.finditer(text)} & known:
+            found.setdefault(uuid, set()).add(int(p.name))
+    return found
+
+
+def _container_helpers(c: ch.Chaos) -> dict[str, set[int]]:
+    """The container driver's helpers by instance (a DHCP client per NIC, the console server): processes that
+    name an instance's directory, apart from the server by design (``setsid``), as the containers are."""
+    instances = str(_runc_root(c) / "instances") + "/"
+    found: dict[str, set[int]] = {}
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            cmdline = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if instances in cmdline and int(p.name) != os.getpid():
+            found.setdefault(cmdline.split(instances, 1)[1].split("/", 1)[0], set()).add(int(p.name))
+    return found
+
+
+def check_containers(c: ch.Chaos) -> None:
+    """With container servers: the runc containers, the processes in their cgroups, their helpers (DHCP
+    clients), namespaces, overlay mounts and instance directories are exactly those of the servers the
+    database says exist: a running container (its init in its cgroup) for every ``ACTIVE`` or ``PAUSED``
+    container server, none for a ``SHUTOFF`` one, nothing at all of a server that is gone, whatever moment
+    of a create, stop, start or delete a ``kill -9`` struck."""
+    if c.container_image is None:
+        return
+    with ch.db(c.cloud) as conn:
+        rows = conn.execute("select id, deleted, guest_kind from compute_instance").fetchall()
+    known = {r[0] for r in rows}
+    existing = {s["id"]: s for s in servers(c)}
+    wanted = {sid for sid, kind in ((r[0], r[2]) for r in rows if not r[1]) if kind == "container" and sid in existing}
+    running_wanted = {sid for sid in wanted if existing[sid]["status"] in CONTAINER_RUNNING}
+    # a server in ERROR may or may not have its container (Nova's too): either is allowed, as its client sees it
+    may_run = running_wanted | {sid for sid in wanted if existing[sid]["status"] == "ERROR"}
+    root = _runc_root(c)
+    listed = subprocess.run(["runc", "--root", str(root / "runc"), "list", "--format", "json"],
+                            capture_output=True, text=True, timeout=60)
+    if listed.returncode != 0:
+        c.violation(f"runc list failed: {listed.stderr.strip()[-200:]}")
+        return
+    containers = {x["id"]: x for x in json.loads(listed.stdout or "null") or []}
+    live = {cid for cid, x in containers.items() if x["status"] in ("running", "paused", "created")}
+    procs = _container_processes(known)
+    helpers = _container_helpers(c)
+    namespaces = {line.split()[0].removeprefix("ctr-") for line in subprocess.run(
+        ["ip", "netns", "list"], capture_output=True, text=True).stdout.splitlines()
+        if line.startswith("ctr-")} & known
+    mounts = {m for m in (line.split()[1] for line in Path("/proc/mounts").read_text().splitlines())
+              if m.startswith(str(root / "instances") + "/")}
+    mounted = {m.split("/")[-2] for m in mounts}
+    dirs = {d.name for d in (root / "instances").iterdir()} if (root / "instances").is_dir() else set()
+    c.report.checked["containers"] += len(wanted | set(containers) | set(procs) | dirs)
+    c.report.checked["container processes"] += sum(len(p) for p in procs.values()) + sum(
+        len(p) for p in helpers.values())
+    for sid in sorted(set(containers) - wanted):
+        c.violation(f"runc container {sid} ({containers[sid]['status']}, pid {containers[sid]['pid']}): "
+                    f"no container server {sid} exists")
+    for sid in sorted(live - may_run):
+        if sid in wanted:
+            c.violation(f"runc container {sid} is {containers[sid]['status']} but its server is "
+                        f"{existing[sid]['status']}")
+    for sid in sorted(running_wanted - live):
+        c.violation(f"server {sid} is {existing[sid]['status']} but runc runs no container for it "
+                    f"({containers.get(sid, {}).get('status', 'none')})")
+    for sid, pids in sorted(procs.items()):
+        if sid not in may_run:
+            c.violation(f"processes {sorted(pids)} in the cgroup of container {sid}, whose server is "
+                        f"{existing.get(sid, {}).get('status', 'gone')}")
+    for sid in sorted(running_wanted - set(procs)):
+        c.violation(f"server {sid} is {existing[sid]['status']} but no process is in its container's cgroup")
+    for sid, pids in sorted(helpers.items()):
+        if sid not in may_run:
+            c.violation(f"container helper processes {sorted(pids)} of instance {sid}, whose server is "
+                        f"{existing.get(sid, {}).get('status', 'gone')}")
+    for sid in sorted(namespaces - wanted):
+        c.violation(f"namespace ctr-{sid}: no container server {sid} exists")
+    for sid in sorted(mounted - may_run):
+        c.violation(f"overlay of instance {sid} still mounted: its server is {existing.get(sid, {}).get('status', 'gone')}")
+    for sid in sorted(dirs - wanted):
+        c.violation(f"instance directory compute/runc/instances/{sid}: no container server {sid} exists")
+    for partial in sorted((root / "_images").glob(".*.partial")) if (root / "_images").is_dir() else ():
+        c.violation(f"half-unpacked container image compute/runc/_images/{partial.name} left after the restart")
 
 
 def check_processes(c: ch.Chaos) -> None:
@@ -378,6 +494,8 @@ def check_processes(c: ch.Chaos) -> None:
                 changed = True
     data_dir = str(c.cloud.data_dir)
     guests = set(_guests(c).values())
+    # the container driver's helpers live apart from the server by design: check_containers judges them
+    guests |= {pid for pids in _container_helpers(c).values() for pid in pids}
     for pid, (_, cmdline) in procs.items():
         if data_dir in cmdline and pid != os.getpid() and pid not in guests:
             c.report.checked["processes"] += 1

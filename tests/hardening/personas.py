@@ -49,6 +49,18 @@ class Defaults:
     routes_first: bool = False
     # (route, statuses) the service answers a caller without a valid token before it authenticates
     before_auth: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    # the first path segments the API lives under (a pattern), and (pattern of any other first segment, status)
+    # where the service's version app answers a path outside them before any token is asked (Nova's urlmap,
+    # Glance's version negotiation); otherwise keystonemiddleware asks every path under the prefix for a token
+    api_versions: str = ""
+    outside_versions: tuple[tuple[str, int], ...] = ()
+
+    def outside_versions_status(self, path: str) -> int | None:
+        """The status a path (under the prefix) outside the API versions gets whatever the token, or None."""
+        segment = path.lstrip("/").split("/", 1)[0]
+        if not self.outside_versions or not segment or re.fullmatch(self.api_versions, segment):
+            return None
+        return next((status for pattern, status in self.outside_versions if re.fullmatch(pattern, segment)), None)
 
     def _any(self, patterns: tuple[str, ...], route: str) -> bool:
         return any(re.fullmatch(p, route) for p in patterns)
@@ -122,6 +134,7 @@ DEFAULTS = {
     "compute": Defaults(
         foreign=404,
         open=DISCOVERY,
+        api_versions=r"v2|v2\.1", outside_versions=((r".*", 300),),
         refused=(
             r"GET /v2.1/os-services", r"PUT /v2.1/os-services.*", r"DELETE /v2.1/os-services.*",
             r".* /v2.1/os-hypervisors.*",
@@ -148,6 +161,7 @@ DEFAULTS = {
     "image": Defaults(
         foreign=404,
         open=DISCOVERY,
+        api_versions=r"v2(\.([0-9]|1[0-6]))?", outside_versions=((r"versions", 200), (r".*", 300)),
         refused=(r"(POST|PUT|DELETE) /v2/metadefs/.*", r".* /v2/tasks.*"),
     ),
     "block-storage": Defaults(

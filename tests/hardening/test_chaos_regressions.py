@@ -5,6 +5,7 @@ then the cloud restarts and is read through the API."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import httpx
 import pytest
@@ -78,3 +79,51 @@ def test_a_restore_cut_while_it_imported_the_data_leaves_no_temporary_file(cloud
     ok(storage.http.delete(f"/volumes/{target['id']}"), 202)
     wait(lambda: storage.http.get(f"/volumes/{target['id']}").status_code == 404, 30, "the volume gone")
     assert not [p for p in volumes.iterdir() if target["id"] in p.name]
+
+
+def test_a_container_no_row_wants_is_destroyed_at_start_and_the_chaos_check_sees_one(tmp_path):
+    """A container server's row deleted while its container ran (a `kill -9` between the two): the container
+    runs on, apart from the server by design (its own session, cgroup and namespace). At start the host's sync
+    destroys what no row wants: the container, its cgroup's processes, its DHCP client, namespace, mount and
+    directory, so the chaos run's container check (``invariants.check_containers``) finds nothing; and that
+    check does find a directory no server owns."""
+    import os
+
+    from onestack.drivers.runc import runtime
+    from onestack.guestimage import container as container_image
+    from tests.hardening import invariants
+    from tests.hardening.chaos import Chaos
+
+    if os.geteuid() != 0 or not runtime.installed():
+        pytest.skip("container servers need root and runc (make install installs it)")
+    cloud = Cloud(tmp_path, settings={"compute": {"driver": "qemu", "containers": True}}).start()
+    try:
+        built = container_image.build().path
+        nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()}, timeout=60)
+        glance = httpx.Client(base_url=f"{cloud.url}/image/v2", headers={"X-Auth-Token": cloud.token()}, timeout=60)
+        image = ok(glance.post("/images", json={"name": "ctr", "disk_format": "raw", "container_format": "oci"}), 201)
+        ok(glance.put(f"/images/{image['id']}/file", content=built.read_bytes(),
+                      headers={"Content-Type": "application/octet-stream"}), 204)
+        server = ok(nova.post("/servers", headers={"OpenStack-API-Version": "compute 2.37"}, json={"server": {
+            "name": "orphan", "imageRef": image["id"], "flavorRef": "42", "networks": "none"}}), 202)["server"]
+        wait(lambda: ok(nova.get(f"/servers/{server['id']}"))["server"]["status"] == "ACTIVE", 120, "ACTIVE")
+        runc_root = cloud.data_dir / "compute" / "runc"
+        assert (runc_root / "runc" / server["id"] / "state.json").exists()
+        restart_with(cloud, ("update compute_instance set deleted = 1 where id = ?", (server["id"],)))
+        wait(lambda: not (runc_root / "instances" / server["id"]).exists(), 60, "the orphan container destroyed")
+        check = Chaos(cloud, container_image=built)
+        check.admin = check.client(cloud.token())
+        try:
+            invariants.check_containers(check)
+            assert check.report.violations == []
+            planted = runc_root / "instances" / "0badc0de-0000-4000-8000-000000000000"
+            planted.mkdir()
+            invariants.check_containers(check)
+            assert check.report.violations == [
+                f"instance directory compute/runc/instances/{planted.name}: no container server {planted.name} exists"]
+            planted.rmdir()
+        finally:
+            check.payloads.shutdown()
+        assert not [line for line in Path("/proc/mounts").read_text().splitlines() if server["id"] in line]
+    finally:
+        cloud.purge(check=False)

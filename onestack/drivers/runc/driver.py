@@ -70,6 +70,7 @@ class RuncDriver:
         self.instances_dir = self.state_dir / "instances"
         self.images_dir = self.state_dir / "_images"
         self.instances_dir.mkdir(parents=True, exist_ok=True)
+        images.remove_abandoned(self.images_dir)  # half an unpack a killed process left
         self.runc = Runc(self.state_dir / "runc")
         self._locks: defaultdict[str, threading.RLock] = defaultdict(threading.RLock)
 

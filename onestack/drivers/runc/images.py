@@ -4,7 +4,9 @@ tree read-only as the lower layer of its own overlay.
 ``<state dir>/_images/<key>/rootfs`` holds the tree and ``image.json`` the image's configuration.  The
 key names the image file (its path, size and modification time) rather than hashing its contents on
 every spawn: the image service never rewrites an image's data.  An unpack goes to a partial directory
-renamed into place, so a crash or a concurrent spawn of the same image never leaves half a tree.
+renamed into place, so a crash or a concurrent spawn of the same image never leaves half a tree; the
+partial directory names the process unpacking it, and a new driver removes those of processes gone (a
+``kill -9`` mid-unpack), which no later unpack would ever reuse.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import shutil
 from pathlib import Path
 
+from onestack.drivers import pidfiles
 from onestack.drivers.compute import DriverError
 from onestack.drivers.runc import archive
 
@@ -32,6 +35,23 @@ def _key(source: Path) -> str:
     return hashlib.sha256(f"{source.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()[:32]
 
 
+def _partial(cache_dir: Path, key: str, pid: int) -> Path:
+    return cache_dir / f".{key}.{pid}.partial"
+
+
+def remove_abandoned(cache_dir: Path) -> list[Path]:
+    """Remove the partial unpacks of processes that are gone (killed mid-unpack); those of a live process (a
+    spawn under way in another worker) stay.  Returns what was removed."""
+    removed = []
+    for partial in cache_dir.glob(".*.partial") if cache_dir.is_dir() else ():
+        pid = partial.name.removesuffix(".partial").rsplit(".", 1)[-1]
+        if pid.isdigit() and pidfiles.alive(int(pid)):
+            continue
+        shutil.rmtree(partial, ignore_errors=True)
+        removed.append(partial)
+    return removed
+
+
 def cached(image_path: str, cache_dir: Path) -> CachedImage:
     source = Path(image_path)
     try:
@@ -41,7 +61,7 @@ def cached(image_path: str, cache_dir: Path) -> CachedImage:
     folder = cache_dir / key
     if not (folder / "image.json").exists():
         cache_dir.mkdir(parents=True, exist_ok=True)
-        partial = cache_dir / f".{key}.{os.getpid()}.partial"
+        partial = _partial(cache_dir, key, os.getpid())
         shutil.rmtree(partial, ignore_errors=True)
         (partial / "rootfs").mkdir(parents=True)
         try:

@@ -47,4 +47,5 @@ def service() -> Service:
     # The admin APIs: aggregates, os-hosts, usage, migrations, diagnostics and events, extensions.
     routes += [*aggregates.ROUTES, *os_hosts.ROUTES, *usage.ROUTES, *migrations.ROUTES, *server_admin.ROUTES,
                *extensions.ROUTES, *consoles.ROUTES, *server_password.ROUTES]
-    return Service("compute", "/compute", nova_fault, routes, microversions=MICROVERSIONS, validate=schemas.check)
+    return Service("compute", "/compute", nova_fault, routes, microversions=MICROVERSIONS, validate=schemas.check,
+                   version_choices=discovery.CHOICES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onestack.http.routing import Call, Reply, route, version_root
+from onestack.http.routing import Call, Reply, VersionChoices, route, version_root
 from onestack.services.compute.versions import MICROVERSIONS
 
 UPDATED = "2013-07-23T11:33:21Z"
@@ -37,6 +37,21 @@ def legacy_version(call: Call) -> dict:
     body["media-types"] = [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2"}]
     return {"version": body}
 
+
+def choices(call: Call, segment: str) -> Reply:
+    """Nova's versions app for any path outside ``/v2.1`` and ``/v2``: 300 with each version's link to the
+    path asked under the ``v2`` prefix (Nova builds both links under ``v2``), whatever the method or token."""
+    rest = call.request.url.path.removeprefix(call.request.scope.get("root_path", "")).strip("/")
+    href = call.url(f"/v2/{rest}")
+    return Reply({"choices": [
+        {"id": v["id"], "status": v["status"], "links": [{"rel": "self", "href": href}],
+         "media-types": [{"base": "application/json",
+                          "type": f"application/vnd.openstack.compute+json;version={v['id'].removeprefix('v').removesuffix('.0')}"}]}
+        for v in (_v20(call), _v21(call))]}, 300)
+
+
+# Nova's urlmap routes /v2.1 and /v2 (and what is under them) to the API, anything else to its versions app
+CHOICES = VersionChoices(serves=lambda segment: segment in ("v2", "v2.1"), answer=choices)
 
 ROUTES = [version_root(versions), route("/v2.1", "GET", version, public=True),
           route("/v2.1/", "GET", version, public=True),

@@ -127,23 +127,43 @@ class VolumeAttachments:
         try:
             row = self._reserve(ctx, instance, volume.id, attachment_id, request, request_id)
         except Exception:
-            self.volumes.attachment_delete(ctx, attachment_id)
+            self._let_go(ctx, attachment_id)
             raise
         try:
             self.connect(ctx, instance, row)
         except (DriverError, APIError) as error:
             self._forget(row.id)
-            self.volumes.attachment_delete(ctx, attachment_id)
+            # the server's delete may have let the attachment go already (release_all): NotFound is no news
+            self._let_go(ctx, attachment_id)
+            self._refuse_if_deleting(instance.id)
             if isinstance(error, APIError):
                 raise
             raise Conflict(f"Failed to attach volume {volume.id} to instance {instance.id}: {error}") from None
         return row
+
+    def _refuse_if_deleting(self, instance_id: str, session=None) -> None:
+        """Nova's answers to an attach whose server is deleted meanwhile: 409 while the delete runs, 404 once
+        it is gone; rather than what a step of the attach met on the way (its attachment let go, its guest
+        destroyed)."""
+        if session is None:
+            with self.db.read() as reading:
+                return self._refuse_if_deleting(instance_id, reading)
+        instance = session.get(Instance, instance_id)
+        if instance is None or instance.deleted:
+            raise NotFound(f"Instance {instance_id} could not be found.")
+        if instance.task_state == st.DELETING:
+            raise Conflict(f"Cannot 'attach_volume' instance {instance_id} while it is in task_state "
+                           f"{st.DELETING}")
 
     def _reserve(self, ctx: Context, instance: Instance, volume_id: str, attachment_id: str, request: dict,
                  request_id: str) -> BlockDevice:
         """The server's row for the volume, with the next free device name (under the write lock, so two
         attaches in parallel take two names)."""
         with self.db.write() as session:
+            # checked in the write that adds the row: a delete that begins after it finds the row and lets the
+            # volume go (release_all); one that began before is refused here, or the volume would stay
+            # attached to a server that is gone
+            self._refuse_if_deleting(instance.id, session)
             taken = list(session.scalars(select(BlockDevice.device_name)
                                          .where(BlockDevice.instance_uuid == instance.id)))
             row = BlockDevice(id=str(uuid.uuid4()), instance_uuid=instance.id, volume_id=volume_id,
@@ -174,7 +194,18 @@ class VolumeAttachments:
             raise
         with self.db.write() as session:
             found = session.get(BlockDevice, row.id)
-            found.connection, found.status = connection, "attached"
+            if found is not None:
+                found.connection, found.status = connection, "attached"
+                return
+        # the row went meanwhile (the server's delete let its volumes go): the guest keeps no disk for it
+        if plugged:
+            try:
+                self._driver(instance).detach_volume(instance.id, disk.volume_id)
+            except DriverError as error:
+                LOG.warning("instance %s: volume %s stays on a guest whose row went: %s", instance.id,
+                            disk.volume_id, error)
+        raise Conflict(f"Volume {row.volume_id} could not be attached to instance {instance.id}: its attachment "
+                       "was let go meanwhile.")
 
     # -- update (2.85) and swap ---------------------------------------------------------------------------
     def update(self, ctx: Context, server_id: str, volume_id: str, request: dict, version: Version | None,
@@ -542,7 +573,9 @@ class VolumeAttachments:
 
     def _set_status(self, row_id: str, status: str) -> None:
         with self.db.write() as session:
-            session.get(BlockDevice, row_id).status = status
+            found = session.get(BlockDevice, row_id)
+            if found is not None:  # not let go meanwhile by the server's delete
+                found.status = status
 
     def _forget(self, row_id: str) -> None:
         with self.db.write() as session:

@@ -23,4 +23,5 @@ def _behind_a_token(ep: Endpoint) -> Endpoint:
 def service() -> Service:
     routes = [*discovery.ROUTES, *images.ROUTES, *data.ROUTES, *members.ROUTES, *imports.ROUTES, *metadefs.ROUTES]
     return Service("image", "/image", glance_fault,
-                   [_behind_a_token(e) if e.path.startswith("/v2/schemas/") else e for e in routes])
+                   [_behind_a_token(e) if e.path.startswith("/v2/schemas/") else e for e in routes],
+                   version_choices=discovery.CHOICES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onestack.http.routing import Call, Reply, route, version_root
+from onestack.http.routing import Call, Reply, VersionChoices, route, version_root
 from onestack.services.image import schemas
 from onestack.services.image.policies import authorize
 
@@ -22,6 +22,17 @@ def versions(call: Call) -> Reply:
 
 def versions_list(call: Call) -> dict:
     return {"versions": _versions(call)}
+
+
+def negotiated(call: Call, segment: str) -> Reply:
+    """Glance's version negotiation, ahead of keystonemiddleware: a first segment naming no version it serves
+    gets the 300 version list, ``versions`` (and anything under it) the 200 one, whatever the method."""
+    return Reply({"versions": _versions(call)}, 200 if segment == "versions" else 300)
+
+
+# the URL versions Glance's negotiation accepts: v2 and each minor it lists
+SERVED = frozenset({"v2", *(f"v2.{minor}" for minor in range(MINORS + 1))})
+CHOICES = VersionChoices(serves=SERVED.__contains__, answer=negotiated)
 
 
 def image_schema(call: Call) -> dict:
