@@ -23,8 +23,10 @@ FILE = "file"
 
 
 def backend_for(extra_specs: dict, default: str) -> str:
-    """The backend a new volume of a type with these extra specs is made on."""
-    return extra_specs.get("volume_backend_name") or default or FILE
+    """The backend a new volume of a type with these extra specs is made on (the name bare or, as Cinder's
+    capabilities filter reads it too, ``capabilities:``-scoped)."""
+    named = extra_specs.get("volume_backend_name") or extra_specs.get("capabilities:volume_backend_name")
+    return named or default or FILE
 
 
 class VolumeStores:
