@@ -171,6 +171,17 @@ def test_migration_refusals_and_policy(two_backends):
     assert mine["status"] == "available" and mine["migration_status"] is None  # an admin's field only
     assert shown(volumes, own["id"])["os-vol-host-attr:host"] == f"{host}@fast#fast"
 
+    # a copy that fails (the volume's data missing behind the cloud's back): error, the volume left where it was
+    lost = file_of(cloud, "file", volume["id"])
+    kept = lost.read_bytes()
+    lost.unlink()
+    ok(volumes.post(act, json={"os-migrate_volume": {"host": f"{host}@fast"}}), 202)
+    failed = migrated(volumes, volume["id"])
+    assert failed["migration_status"] == "error" and failed["status"] == "available"
+    assert failed["os-vol-host-attr:host"] == f"{host}@file#file"
+    assert not file_of(cloud, "fast", volume["id"]).exists()
+    lost.write_bytes(kept)
+
     # migrated with lock_volume while a locked volume is maintenance, then back to available
     ok(volumes.post(act, json={"os-migrate_volume": {"host": f"{host}@fast", "lock_volume": True,
                                                       "force_host_copy": False}}), 202)

@@ -42,7 +42,10 @@ class MigrationSteps:
         source, dest = self.stores.of(args["source"]), self.stores.of(args["backend"])
         if volume.migration_status in ("starting", "migrating"):
             self._phase(volume, "migrating")
-            self._copy(volume, source, dest)
+            try:
+                self._copy(volume, source, dest)
+            except OSError as exc:  # the destination's directory cannot be written: the migration fails
+                raise VolumeFileError(f"the data could not be copied to backend {args['backend']}: {exc}") from None
             self._switch(volume)
         source.delete_volume(volume.id)
         self._end(volume, "success")
@@ -97,12 +100,29 @@ class MigrationSteps:
             if changed and reason is not None:
                 messages.record(session, volume.project_id, "VOLUME", volume.id, "migrate", reason)
 
+    def _give_back(self, volume: Volume) -> None:
+        """The servers of an attached volume whose move failed are given the source's connection again (a
+        stopped one was given the destination's before its data were copied; a running guest still on the
+        source's file stays there: the driver's swap to the file it has changes nothing)."""
+        if volume.previous_status != "in-use" or self.guests is None:
+            return
+        with self.db.read() as session:
+            row = session.get(Volume, volume.id)
+            if row is None:
+                return
+            connection = self.attachments.connection(row, backend=volume.task_args["source"])
+        try:
+            self.guests.volume_moved(volume.id, connection.as_dict())
+        except APIError as exc:
+            LOG.warning("volume %s: its servers could not be given its source back: %s", volume.id, exc.message)
+
     def failed(self, volume: Volume, reason: str) -> None:
         """A migration that could not copy the data: the destination's copy goes, the volume stays where it
         was (``error``).  Once ``completing`` the data are on the destination: only the source's removal is
         left, which the next try does."""
         args = volume.task_args or {}
         if volume.migration_status != "completing":
+            self._give_back(volume)
             try:
                 self.stores.of(args["backend"]).delete_volume(volume.id)
             except (VolumeFileError, KeyError) as exc:
