@@ -6,16 +6,20 @@ SHA-256 of what the host reads), what the guest writes next lands in the new fil
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
 import socket
 import subprocess
 
 import httpx
 import pytest
 
-from tests.api.helpers import wait
-from tests.api.volume_helpers import read_at
+from onestack.drivers.qemu.layout import InstanceDir
+from tests.api.helpers import ok, wait
+from tests.api.volume_helpers import cinder, holds_pattern, read_at
 from tests.cloudfixture import Cloud
 from tests.drivers.test_qemu_server_volumes import CLI_VERSION, active, boot, cli, shell, volume_status
+from tests.drivers.test_qemu_volume_swap_crash import FILLED, compute, open_files, restart
 
 pytestmark = pytest.mark.qemu
 MiB = 1024 ** 2
@@ -80,4 +84,56 @@ def test_an_attached_volume_moves_to_another_backend_under_its_guest(tmp_path, t
         if console is not None:
             console.close()
         nova.close()
+        cloud.purge(check=False)
+
+
+def test_kill_9_while_the_guest_copies_a_migrating_volume(tmp_path, tiny_image):
+    """The process killed while the guest's QEMU mirrors 384 MiB to the new backend (QEMU held still once part
+    is written): after the restart the migration ends ``success``, the same QEMU writes the new file only, and
+    no block job is left."""
+    cloud = Cloud(tmp_path / "data", settings={"compute": {"driver": "qemu"},
+                                               "volume": {"file_backends": {"fast": ""}}}).start()
+    host = socket.gethostname()
+    console = None
+    try:
+        cloud.onestack("image", "register")
+        server = boot(cloud, "vm1")
+        volume_id = cli(cloud, "volume", "create", "--size", "1", "v1")["id"]
+        wait(lambda: volume_status(cloud, "v1") == "available", 60, "v1 available")
+        old = cloud.data_dir / "volumes" / f"volume-{volume_id}.qcow2"
+        new = cloud.data_dir / "volumes-fast" / f"volume-{volume_id}.qcow2"
+        subprocess.run(["qemu-io", "-f", "qcow2", "-c", f"write -P 0x5a 0 {FILLED}", str(old)], check=True,
+                       capture_output=True)
+        nova = compute(cloud)
+        active(nova, server)
+        where = InstanceDir(cloud.data_dir / "compute" / "instances" / server)
+        qemu_pid = int(where.pidfile.read_text())
+        ok(nova.post(f"/servers/{server}/os-volume_attachments", json={"volumeAttachment": {"volumeId": volume_id}}))
+        wait(lambda: volume_status(cloud, "v1") == "in-use", 60, "v1 in-use")
+
+        with cinder(cloud, cloud.token(), None) as http:
+            ok(http.post(f"/volumes/{volume_id}/action", json={"os-migrate_volume": {"host": f"{host}@fast"}}), 202)
+        wait(lambda: new.exists() and new.stat().st_blocks * 512 > 8 * MiB, 120, "the guest's copy to start",
+             every=0.005)
+        os.kill(qemu_pid, signal.SIGSTOP)
+        try:
+            assert new.stat().st_blocks * 512 < FILLED, "the copy was over before it was caught"
+            with cinder(cloud, cloud.token(), None) as http:
+                assert ok(http.get(f"/volumes/{volume_id}"))["volume"]["migration_status"] == "migrating"
+        finally:
+            restart(cloud, qemu_pid)
+        shown = wait(lambda: (v := cli(cloud, "volume", "show", "v1"))["os-vol-mig-status-attr:migstat"]
+                     in ("success", "error") and v, 180, "the migration to end after the restart")
+        assert shown["os-vol-mig-status-attr:migstat"] == "success" and shown["status"] == "in-use"
+        assert shown["os-vol-host-attr:host"] == f"{host}@fast#fast"
+        assert not old.exists()
+        assert str(new) in open_files(where) and str(old) not in open_files(where)
+        assert holds_pattern(new, 0x5a, 0) and holds_pattern(new, 0x5a, FILLED - 64 * 1024)
+        console = shell(compute(cloud), server)
+        console.run("echo after-the-crash | dd of=/dev/vdb bs=512 seek=4096 conv=fsync 2>/dev/null; echo written")
+        assert read_at(new, 4096 * 512, 15) == b"after-the-crash"
+        assert int(where.pidfile.read_text()) == qemu_pid  # the same QEMU all along
+    finally:
+        if console is not None:
+            console.close()
         cloud.purge(check=False)
