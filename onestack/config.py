@@ -234,6 +234,10 @@ class VolumeSettings:
     # The backend of a volume whose type names none in its ``volume_backend_name`` extra spec: ``file``
     # (qcow2 files under DATA_DIR/volumes) or the Ceph backend's name (``ceph.volume_backend_name``).
     default_backend: str = "file"
+    # More file backends beside ``file`` (Cinder's multi-backend: several volume services on one host), by
+    # name: the directory holding that backend's volume files ("": DATA_DIR/volumes-<name>).  A type's
+    # ``volume_backend_name`` chooses one; a migration or an on-demand retype moves a volume between them.
+    file_backends: dict = dataclasses.field(default_factory=dict)
     # Where the master key that wraps encrypted volumes' keys is kept ("": DATA_DIR/volume-keys).  A host
     # joined with ``onestack compute join`` starts guests with encrypted volumes only with that key, so give
     # it the controller's directory (shared, readable by root only), as ``image_dir`` is shared.

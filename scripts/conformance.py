@@ -112,7 +112,9 @@ def start_cloud(data_dir: Path, port: int, real: bool = False, joined: JoinedHos
                 "compute": {"driver": "fake", "fake_hosts": 2},
                 # Tempest's API tests make hundreds of networks: no kernel objects for them (the data plane
                 # has its own tests); DevStack's networks are made, and Tempest is given `public`.
-                "network": {"dataplane": False}}
+                "network": {"dataplane": False},
+                # A second file backend, so Tempest's multi-backend and migration tests run (Block Storage).
+                "volume": {"file_backends": {"file2": ""}}}
     if real:
         settings.update({"compute": {"driver": "qemu"}, "network": {"dataplane": True}})
     if joined is not None:
@@ -239,11 +241,12 @@ def volume_sections(admin: dict) -> dict:
         "compute": {"image_ref": image["id"], "image_ref_alt": image["id"]},
         "volume": {"catalog_type": "block-storage", "min_microversion": "3.0", "max_microversion": "3.68",
                    "volume_size": "1", "build_interval": "1", "build_timeout": "60", "storage_protocol": "file",
-                   "vendor_name": "Open Source", "volume_type_multiattach": "multiattach"},
+                   "vendor_name": "Open Source", "volume_type_multiattach": "multiattach",
+                   "backend_names": "file,file2"},
         "volume-feature-enabled": {"api_v3": "true", "snapshot": "true", "clone": "true", "backup": "true",
                                    "manage_volume": "false", "manage_snapshot": "false",
                                    "volume_revert": "true", "extend_attached_volume": "true",
-                                   "extend_volume_with_snapshot": "true", "multi_backend": "false",
+                                   "extend_volume_with_snapshot": "true", "multi_backend": "true",
                                    "consistency_group": "false", "cluster_active_active": "false",
                                    "api_extensions": "all"},
     }

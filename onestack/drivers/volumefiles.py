@@ -310,6 +310,19 @@ class VolumeFiles:
                 _run("qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", str(raw), str(tmp))
             self._grow(tmp, size_gb, luks)
 
+    def copy_volume(self, volume_id: str, source: Path, size_gb: int, luks: Luks | None = None) -> None:
+        """The volume's data from another directory's file (a migration between file backends), its chain
+        flattened into one thin qcow2 here (an encrypted file, which backs on nothing, copied byte for byte:
+        it opens with the same passphrase); made whole under a temporary name, so a repeat starts over."""
+        if not source.exists():
+            raise VolumeFileError(f"the data of {source.name} are missing")
+        if luks is not None:
+            self._copy(source, self.volume(volume_id), size_gb, luks)
+            return
+        with self._making(self.volume(volume_id), "migrate") as tmp:
+            _run("qemu-img", "convert", "-q", "-f", "qcow2", "-O", "qcow2", str(source), str(tmp))
+            self._grow(tmp, size_gb, None)
+
     def work_file(self, volume_id: str, purpose: str) -> Path:
         """A temporary file of the volume's for ``purpose`` (backup, restore, upload), gone after a crash."""
         self.root.mkdir(parents=True, exist_ok=True)

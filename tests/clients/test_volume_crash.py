@@ -5,6 +5,7 @@ cut short is finished after the restart (its step is safe to repeat), nothing st
 makes takes long enough for the kill to land in it.  A backup cut short ends ``error`` with the reason, the
 objects it wrote purged, its volume ``available`` again."""
 
+import hashlib
 import os
 import subprocess
 import time
@@ -146,4 +147,49 @@ def test_kill_9_during_a_backup(crash_cloud, tmp_path):
     again = ok(volumes.post("/backups", json={"backup": {"volume_id": volume["id"]}}), 202)["backup"]
     wait(lambda: ok(volumes.get(f"/backups/{again['id']}"))["backup"]["status"] == "available", 300,
          "a backup after the restart")
+    volumes.close()
+
+
+# -- a restore: the backup available again, the volume error_restoring, and a second restore whole ----------
+def test_kill_9_during_a_restore(crash_cloud, tmp_path):
+    cloud = crash_cloud
+    volumes, images = admin_clients(cloud)
+    images.close()
+    volume = ok(volumes.post("/volumes", json={"volume": {"size": 1}}), 202)["volume"]
+    wait(lambda: ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available", 60, "available")
+    noise = tmp_path / "noise.raw"
+    noise.write_bytes(os.urandom(256 * 1024 * 1024))
+    subprocess.run(["qemu-img", "convert", "-n", "-f", "raw", "-O", "qcow2", str(noise),
+                    str(volume_file(cloud, volume["id"]))], check=True, capture_output=True)
+    written = hashlib.sha256(noise.read_bytes()).hexdigest()
+    noise.unlink()
+    backup = ok(volumes.post("/backups", json={"backup": {"volume_id": volume["id"]}}), 202)["backup"]
+    wait(lambda: ok(volumes.get(f"/backups/{backup['id']}"))["backup"]["status"] == "available", 300, "backed up")
+
+    target = ok(volumes.post("/volumes", json={"volume": {"size": 1}}), 202)["volume"]
+    wait(lambda: ok(volumes.get(f"/volumes/{target['id']}"))["volume"]["status"] == "available", 60, "available")
+    ok(volumes.post(f"/backups/{backup['id']}/restore", json={"restore": {"volume_id": target["id"]}}), 202)
+    partial = cloud.data_dir / "volumes" / f".volume-{target['id']}.restore.partial"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not partial.exists():
+        time.sleep(0.002)
+    assert partial.exists(), "the restore never started writing"
+    assert ok(volumes.get(f"/volumes/{target['id']}"))["volume"]["status"] == "restoring-backup"
+    cloud.kill_9()
+    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+    volumes, images = admin_clients(cloud)
+    images.close()
+    assert ok(volumes.get(f"/volumes/{target['id']}"))["volume"]["status"] == "error_restoring"
+    assert ok(volumes.get(f"/backups/{backup['id']}"))["backup"]["status"] == "available"
+    assert not partial.exists()
+    # the backup is whole: restored again (the volume reset by an admin first, as after Cinder's cleanup)
+    ok(volumes.post(f"/volumes/{target['id']}/action", json={"os-reset_status": {"status": "available"}}), 202)
+    ok(volumes.post(f"/backups/{backup['id']}/restore", json={"restore": {"volume_id": target["id"]}}), 202)
+    wait(lambda: ok(volumes.get(f"/volumes/{target['id']}"))["volume"]["status"] == "available", 300, "restored")
+    raw = tmp_path / "restored.raw"
+    subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", str(volume_file(cloud, target["id"])),
+                    str(raw)], check=True, capture_output=True)
+    with raw.open("rb") as restored:
+        assert hashlib.sha256(restored.read(256 * 1024 * 1024)).hexdigest() == written
+    raw.unlink()
     volumes.close()

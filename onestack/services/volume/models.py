@@ -33,9 +33,11 @@ def host_name() -> str:
     return socket.gethostname()
 
 
-def volume_host() -> str:
-    """A volume's ``os-vol-host-attr:host``: host@backend#pool, the one file backend's one pool."""
-    return f"{host_name()}@file#file"
+def volume_host(backend: str | None = None) -> str:
+    """A volume's ``os-vol-host-attr:host``: host@backend#pool, each backend having one pool of its name
+    (None: the first file backend, ``file``)."""
+    name = backend or "file"
+    return f"{host_name()}@{name}#{name}"
 
 
 def host_of(name: str) -> str:
@@ -210,6 +212,9 @@ class Volume(Base):
     # Where the data live, chosen at creation from the type's volume_backend_name: None or "file" for
     # qcow2 files, the Ceph backend's name for an RBD image.
     backend: Mapped[str | None] = mapped_column(String(64))
+    # Cinder's migration_status of a move to another backend (``os-migrate_volume``, an on-demand retype):
+    # starting, migrating, completing, then success or error; None when never moved.
+    migration_status: Mapped[str | None] = mapped_column(String(32))
     # The generic volume group it belongs to (3.13), if any.
     group_id: Mapped[str | None] = mapped_column(String(36), index=True)
     # The key its data are encrypted with (a VolumeKey's id), when its type is encrypted.

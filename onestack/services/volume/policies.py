@@ -36,6 +36,7 @@ RULES: dict[str, Rule] = {
     "volume_extension:volume_admin_actions:force_delete": ADMIN,
     "volume_extension:volume_admin_actions:force_detach": ADMIN,
     "volume_extension:volume_admin_actions:migrate_volume_completion": ADMIN,
+    "volume_extension:volume_admin_actions:migrate_volume": ADMIN,
     "volume:create_snapshot": ADMIN_OR_MEMBER,
     "volume:get_snapshot": ADMIN_OR_READER,
     "volume:get_all_snapshots": ADMIN_OR_READER,

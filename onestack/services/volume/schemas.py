@@ -94,6 +94,9 @@ VOLUME_ACTIONS: dict[str, dict] = {
                                 "required": ["connector"]},
     "os-reimage": {"type": "object", "properties": {"image_id": UUID, "reimage_reserved": BOOLEAN},
                    "required": ["image_id"], "additionalProperties": False},
+    "os-migrate_volume": {"type": "object", "required": ["host"], "additionalProperties": False, "properties": {
+        "host": {"type": "string", "minLength": 1, "maxLength": 255}, "force_host_copy": BOOLEAN,
+        "lock_volume": BOOLEAN}},
     "os-migrate_volume_completion": {"type": "object", "properties": {"new_volume": UUID, "error": BOOLEAN_OR_NULL},
                                      "required": ["new_volume"]},
 }

@@ -73,7 +73,9 @@ def volume(volume: Volume, url, version: Version | None, admin: bool, extended: 
         "metadata": {**volume.metadata_, **(volume.admin_metadata or {})},
         "bootable": "true" if volume.bootable else "false",
         "encrypted": volume.encryption_key_id is not None, "multiattach": volume.multiattach, "replication_status": None,
-        "consistencygroup_id": None, "migration_status": None, "snapshot_id": volume.snapshot_id,
+        "consistencygroup_id": None,
+        # an admin's only, as Cinder shows it
+        "migration_status": volume.migration_status if admin else None, "snapshot_id": volume.snapshot_id,
         "source_volid": volume.source_volid, "user_id": volume.user_id,
         "volume_type": volume.volume_type.name, "group_id": volume.group_id,
     }
@@ -82,7 +84,8 @@ def volume(volume: Volume, url, version: Version | None, admin: bool, extended: 
         if volume.image_metadata:
             body["volume_image_metadata"] = dict(volume.image_metadata)
     if admin and extended:
-        body.update({"os-vol-host-attr:host": volume_host(), "os-vol-mig-status-attr:migstat": None,
+        body.update({"os-vol-host-attr:host": volume_host(volume.backend),
+                     "os-vol-mig-status-attr:migstat": volume.migration_status,
                      "os-vol-mig-status-attr:name_id": None})
         if at_least(version, "3.61"):
             body["cluster_name"] = None
@@ -263,11 +266,12 @@ SERVICE_UUID = "0b1c6e5e-7a2f-4c36-9d0e-5d1c0f7e9a11"
 
 
 def services(started: datetime.datetime, version: Version | None, host: str | None = None,
-             binary_asked: str | None = None) -> list[dict]:
-    """This cloud's scheduler and volume service; ``host`` matches a service's host or, as in Cinder, the host
-    of its host@backend."""
+             binary_asked: str | None = None, backends: tuple[str, ...] | list[str] = ("file",)) -> list[dict]:
+    """This cloud's scheduler and a volume service per backend (as Cinder runs one per enabled backend);
+    ``host`` matches a service's host or, as in Cinder, the host of its host@backend."""
     rows = []
-    for binary, where in (("cinder-scheduler", host_name()), ("cinder-volume", f"{host_name()}@file")):
+    for binary, where in (("cinder-scheduler", host_name()),
+                          *(("cinder-volume", f"{host_name()}@{name}") for name in backends)):
         if host is not None and host not in (where, host_of(where)):
             continue
         if binary_asked is not None and binary != binary_asked:

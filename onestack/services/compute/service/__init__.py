@@ -128,6 +128,9 @@ class ComputeService:
     def volume_limits_changed(self, volume_id: str, qos_specs: dict | None) -> None:
         self.volume_attachments.limits_changed(volume_id, qos_specs)
 
+    def volume_moved(self, volume_id: str, connection: dict) -> bool:
+        return self.volume_attachments.moved(volume_id, connection)
+
     def set_guest_password(self, instance_id: str, password: str) -> bool:
         """The password a guest posts, kept once: False if it was set already."""
         with self.db.write() as session:

@@ -429,6 +429,36 @@ class VolumeAttachments:
                 raise Conflict(f"Failed to snapshot volume {volume_id} in instance {instance.id}: {error}") from None
         return done
 
+    # -- an attached volume Block Storage moves to another backend --------------------------------------
+    def moved(self, volume_id: str, connection: dict) -> bool:
+        """Each server holding the volume is given ``connection`` (its disk keeping the names it has in the
+        guest, ``slot``), and a running guest copies the disk onto the new file and switches to it (the
+        driver's swap, to the same volume id); True when a running guest did."""
+        with self.db.read() as session:
+            rows = list(session.scalars(select(BlockDevice).where(BlockDevice.volume_id == volume_id,
+                                                                  BlockDevice.status == "attached")))
+            instances = {row.id: session.get(Instance, row.instance_uuid) for row in rows}
+        copied = False
+        for row in rows:
+            instance = instances[row.id]
+            if instance is None or instance.deleted:
+                continue
+            given = {**connection, "data": dict(connection.get("data") or {})}
+            previous = VolumeDisk.from_connection(row.connection) if row.connection else None
+            if previous is not None and previous.qemu_key != volume_id:
+                given["data"]["slot"] = previous.qemu_key
+            if instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED:
+                disk = VolumeDisk.from_connection(given)
+                try:
+                    copied = self._driver(instance).swap_volume(instance.id, volume_id, disk) or copied
+                except DriverError as error:
+                    raise Conflict(f"Failed to move volume {volume_id} in instance {instance.id}: {error}") from None
+            with self.db.write() as session:
+                found = session.get(BlockDevice, row.id)
+                if found is not None:
+                    found.connection = given
+        return copied
+
     def rehome(self, instance: Instance) -> None:
         """After a move: each attached volume's attachment names the instance's new host (the connector of
         ``instance.host``); the connection it answers is the one the guest there was given."""

@@ -1,6 +1,7 @@
 """POST /v3/{project_id}/volumes/{volume_id}/action: one action per body (extend, admin resets, bootable
 and read-only flags, image metadata, upload to an image, revert to the latest snapshot (3.40), re-image (3.68), and the older
-attach and detach actions, and ``os-migrate_volume_completion``, which ends compute's swap of a volume)."""
+attach and detach actions, ``os-migrate_volume`` (to another backend) and ``os-migrate_volume_completion``,
+which ends compute's swap of a volume)."""
 
 from __future__ import annotations
 
@@ -101,7 +102,10 @@ ACTIONS = {
     "os-set_image_metadata": _set_image_metadata,
     "os-unset_image_metadata": _unset_image_metadata,
     "os-show_image_metadata": _show_image_metadata,
-    "os-retype": lambda svc, call, v, args: svc.volumes.retype(call.ctx, v, args["new_type"]),
+    "os-retype": lambda svc, call, v, args: svc.volumes.retype(call.ctx, v, args["new_type"],
+                                                               args.get("migration_policy")),
+    "os-migrate_volume": lambda svc, call, v, args: svc.migrations.migrate(
+        call.ctx, v, args["host"], flag(args.get("lock_volume", False))),
     "revert": _revert,
     "os-reimage": _reimage,
     "os-migrate_volume_completion": _migrate_volume_completion,

@@ -1,6 +1,6 @@
-"""/v3/{project_id}/os-services and /os-availability-zone: this cloud's one scheduler and one volume
-service (its backend: files in the data dir), in its one zone; the backend's pool
-(/scheduler-stats/get_pools), capabilities (/capabilities/{host}) and hosts (/os-hosts)."""
+"""/v3/{project_id}/os-services and /os-availability-zone: this cloud's one scheduler and a volume service
+per backend, in its one zone; the file backends' pools (/scheduler-stats/get_pools), capabilities
+(/capabilities/{host}) and hosts (/os-hosts)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ STARTED = datetime.datetime.now(datetime.UTC)
 
 def services(call: Call) -> dict:
     authorize(call.ctx, "volume_extension:services:index")
-    return {"services": views.services(STARTED, call.version, call.query.get("host"), call.query.get("binary"))}
+    return {"services": views.services(STARTED, call.version, call.query.get("host"), call.query.get("binary"),
+                                       service(call).stores.names())}
 
 
 def change_service(call: Call) -> dict:
@@ -27,7 +28,7 @@ def change_service(call: Call) -> dict:
     enabled) services answers as Cinder does, while disabling them or freezing the host is not provided."""
     authorize(call.ctx, "volume_extension:services:update")
     action, body = call.path["action"], call.body if isinstance(call.body, dict) else {}
-    known = views.services(STARTED, call.version, body.get("host"), body.get("binary"))
+    known = views.services(STARTED, call.version, body.get("host"), body.get("binary"), service(call).stores.names())
     if action in ("freeze", "thaw"):
         if not isinstance(body.get("host"), str) or not known:
             raise BadRequest(f"Invalid input received: host {body.get('host')!r} is not a volume host.")

@@ -23,6 +23,7 @@ from onestack.services.compute.public import GuestVolumes
 from onestack.services.volume.models import Backup, Group, GroupSnapshot, Snapshot, Volume
 from onestack.services.volume.reconcile.backups import BackupSteps
 from onestack.services.volume.reconcile.groups import KINDS, GroupSteps
+from onestack.services.volume.reconcile.migrations import MigrationSteps
 from onestack.services.volume.service import messages
 from onestack.services.volume.service.backups import BackupStores
 from onestack.services.volume.service.catalog import PeerError
@@ -36,7 +37,7 @@ LOG = logging.getLogger("onestack.volume")
 WAIT = 0.2
 # The status a failed task leaves, as Cinder names them (an upload goes back to the status it left).
 FAILED = {"create": "error", "extend": "error_extending", "delete": "error_deleting", "revert": "error",
-          "reimage": "error"}
+          "reimage": "error"}  # a migration goes back to the status it left, its migration_status error
 # How soon a re-image looks again for an image service it could not reach (this process's own API, at start).
 RETRY_UNREACHED = 1.0
 # What makes a task fail for good: a file step or another service said no.
@@ -63,6 +64,7 @@ class Reconciler:
         self.image_api = image_api
         self.backups = BackupSteps(db, stores, backup_stores or BackupStores(self.files.root.parent / "backups"))
         self.groups = GroupSteps(db, WAIT)
+        self.migrations = MigrationSteps(db, stores, guests)
         self.loop = Loop("volume", self.step, self._volume_pending, workers=1)
         self.backup_loop = Loop("volume-backup", self.step, self.backups.pending, workers=1)
 
@@ -129,6 +131,9 @@ class Reconciler:
         values = {"task": None, "fault": reason}
         if model is Volume:
             values.update(task_token=None, task_args=None, previous_status=None)
+            if row.task == "migrate":
+                self.migrations.failed(row, reason)
+                return
             if row.task == "upload":
                 values["status"] = row.previous_status or "available"
                 self._forget_image(row)
@@ -194,6 +199,8 @@ class Reconciler:
             self._done(Volume, volume, "available")
         elif volume.task == "reimage":
             return self._reimage(store, volume)
+        elif volume.task == "migrate":
+            self.migrations.step(volume)
         return None
 
     def _reimage(self, store, volume: Volume) -> float | None:
@@ -282,6 +289,9 @@ class Reconciler:
         # RBD image takes its RBD snapshots with it, their clones flattened first).
         store = self.stores.of(volume.backend)
         store.delete_volume(volume.id)
+        for other in self.stores.file_stores.values():  # what a migration cut short by a force-delete made
+            if other is not store:
+                other.delete_volume(volume.id)
         if volume.cascade:
             with self.db.read() as session:
                 snapshots = session.scalars(select(Snapshot).where(Snapshot.volume_id == volume.id,
@@ -329,13 +339,13 @@ class Reconciler:
         QMP), so nothing it writes lands in the frozen file; a file no guest holds is frozen as it lies.  An RBD
         snapshot is taken by the cluster, consistent whoever writes."""
         store = self.stores.of(snapshot.backend)
-        if store is not self.files:
+        if not self.stores.is_file(snapshot.backend):
             store.take_snapshot(volume.id, snapshot.id)
             return
         if volume.encryption_key_id is not None:  # a whole copy, taken while no guest holds it
-            self.files.take_snapshot(volume.id, snapshot.id, **self._luks(volume))
+            store.take_snapshot(volume.id, snapshot.id, **self._luks(volume))
             return
-        overlay = self.files.snapshot_overlay(volume.id, snapshot.id)
+        overlay = store.snapshot_overlay(volume.id, snapshot.id)
         if overlay is None:
             return  # taken already
         if self.guests is not None:
@@ -343,7 +353,7 @@ class Reconciler:
                 self.guests.snapshot_volume(volume.id, str(overlay))
             except APIError as exc:
                 raise VolumeFileError(exc.message) from None
-        self.files.freeze(volume.id, snapshot.id)
+        store.freeze(volume.id, snapshot.id)
 
     def _delete_snapshot(self, snapshot: Snapshot) -> None:
         store = self.stores.of(snapshot.backend)
@@ -377,34 +387,40 @@ class Reconciler:
         self._end_interrupted()
         self.backups.recover()
         self.groups.recover()
-        present = self.files.owners()
         with self.db.read() as session:
             volumes = set(session.scalars(select(Volume.id)))
             snapshots = set(session.scalars(select(Snapshot.id)))
             # an overlay a guest may be writing to: a snapshot of its volume is being taken, or it is attached
             overlaid = set(session.scalars(select(Snapshot.volume_id).where(Snapshot.task == "create"))) \
                 | set(session.scalars(select(Volume.id).where(Volume.status == "in-use")))
-        for path, (kind, ident) in present.items():
-            if path.name.startswith("."):
-                # A temporary file: a download, conversion, create, copy, import, upload, backup or restore
-                # no task continues (each makes its file anew). The one kept is the overlay a snapshot being
-                # taken gave its volume while a guest may be writing to it (the snapshot's task renames it).
-                live_overlay = kind == "volume" and ident in overlaid \
-                    and path == self.files.overlay(self.files.volume(ident))
-                if not live_overlay:
-                    self.files.remove(path)
-            elif kind == "image":
-                continue
-            elif ident not in (volumes if kind == "volume" else snapshots):
-                LOG.warning("removing %s: no %s %s exists", path, kind, ident)
-                self.files.remove(path)
-        self.files.prune_images()
+        for files in self.stores.file_stores.values():
+            self._sweep(files, volumes, snapshots, overlaid)
         if self.stores.rbd is not None:
             self._recover_rbd(volumes)
         resumed = self.pending()
         if resumed:
             LOG.info("resuming %d interrupted volume and snapshot tasks", len(resumed))
 
+
+    @staticmethod
+    def _sweep(files, volumes: set[str], snapshots: set[str], overlaid: set[str]) -> None:
+        """Remove from one file backend what no row owns and the temporary files no task continues."""
+        for path, (kind, ident) in files.owners().items():
+            if path.name.startswith("."):
+                # A temporary file: a download, conversion, create, copy, import, upload, backup, restore or
+                # migration no task continues (each makes its file anew). The one kept is the overlay a
+                # snapshot being taken gave its volume while a guest may be writing to it (the snapshot's task
+                # renames it).
+                live_overlay = kind == "volume" and ident in overlaid \
+                    and path == files.overlay(files.volume(ident))
+                if not live_overlay:
+                    files.remove(path)
+            elif kind == "image":
+                continue
+            elif ident not in (volumes if kind == "volume" else snapshots):
+                LOG.warning("removing %s: no %s %s exists", path, kind, ident)
+                files.remove(path)
+        files.prune_images()
 
     def _recover_rbd(self, volumes: set[str]) -> None:
         """An image import a crash cut short goes; an RBD volume image no row owns is only reported, as

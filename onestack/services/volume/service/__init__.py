@@ -30,6 +30,7 @@ from onestack.services.volume.service.groups import Groups, GroupSnapshots
 from onestack.services.volume.service.grouptypes import GroupTypes
 from onestack.services.volume.service.imageapi import ImageAPI
 from onestack.services.volume.service.messages import Messages
+from onestack.services.volume.service.migrations import Migrations
 from onestack.services.volume.service.qos import Qos, front_end_limits
 from onestack.services.volume.service.reimage import Reimages
 from onestack.services.volume.service.revert import Reverts
@@ -61,12 +62,13 @@ class VolumeService:
         # compute, once the runtime has built it: told when a QoS change moves an attached volume's limits
         self.guests: GuestVolumes | None = None
         self.qos = Qos(db, self._limits_changed)
-        self.backend = Backend(db, self.files, settings.volume)
+        self.backend = Backend(db, self.stores, settings.volume)
         self.messages = Messages(db)
         self.snapshots = Snapshots(db)
         self.reverts = Reverts(db)
         self.reimages = Reimages(db, self.image_api)
         self.attachments = Attachments(db, self.stores)
+        self.migrations = Migrations(db, self.stores)
 
     def _limits_changed(self, type_ids: set[str]) -> None:
         """Each attached volume of these types gets its type's front-end limits now, in the guests that have

@@ -62,17 +62,20 @@ class Attachments:
         self.db = db
         self.stores = stores
 
-    def connection(self, volume: Volume, mode: str = "rw") -> Connection:
+    def connection(self, volume: Volume, mode: str = "rw", backend: str | None = None) -> Connection:
+        """How a guest opens the volume; ``backend``: where it is being moved to (a migration), instead of
+        where it lies."""
         access = "ro" if volume.readonly else mode
         qos_specs = front_end_limits(object_session(volume), volume.volume_type, volume.size)
-        if self.stores.is_rbd(volume.backend):
+        backend = backend or volume.backend
+        if self.stores.is_rbd(backend):
             # Cinder's rbd connection: QEMU opens pool/image through librbd as this cloud's Ceph client.
             ceph = self.stores.ceph
             return Connection(path=f"{self.stores.rbd.pool}/{self.stores.rbd.volume_name(volume.id)}",
                               volume_id=volume.id, access_mode=access, format="raw", driver_volume_type="rbd",
                               rbd={"conf": ceph.conf, "auth_username": ceph.client, "keyring": ceph.keyring},
                               qos_specs=qos_specs)
-        return Connection(path=str(self.files.volume(volume.id)), volume_id=volume.id, access_mode=access,
+        return Connection(path=str(self.stores.of(backend).volume(volume.id)), volume_id=volume.id, access_mode=access,
                           qos_specs=qos_specs, encrypted=volume.encryption_key_id is not None)
 
     @property

@@ -1,5 +1,5 @@
-"""The one backend this Block Storage has, as Cinder describes its backends to admins: its pool with the
-capabilities and capacity the scheduler weighs (``/scheduler-stats/get_pools``), the capabilities of a
+"""The file backends this Block Storage has, as Cinder describes its backends to admins: each one's pool with
+the capabilities and capacity the scheduler weighs (``/scheduler-stats/get_pools``), the capabilities of a
 host (``/capabilities/{host}``) and the hosts with what they hold (``/os-hosts``)."""
 
 from __future__ import annotations
@@ -9,45 +9,47 @@ from sqlalchemy import func, select
 from onestack.config import VolumeSettings
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
-from onestack.drivers.volumefiles import VolumeFiles
 from onestack.http.context import Context
 from onestack.http.errors import NotFound
 from onestack.services.volume.models import Snapshot, Volume, host_name, host_of, volume_host
 from onestack.services.volume.policies import authorize
 from onestack.services.volume.service import capacity
+from onestack.services.volume.service.stores import FILE, VolumeStores
 from onestack.services.volume.service.types import BACKEND_CAPABILITIES
 
 DRIVER_VERSION = "1.0.0"
 
 
 class Backend:
-    def __init__(self, db: Database, files: VolumeFiles, settings: VolumeSettings):
+    def __init__(self, db: Database, stores: VolumeStores, settings: VolumeSettings):
         self.db = db
-        self.files = files
+        self.stores = stores
         self.settings = settings
 
-    def capabilities(self) -> dict:
-        """What the backend reports (Cinder's volume stats), its capacity that of the file system holding
-        the volume files (``capacity.pool_stats``)."""
+    def capabilities(self, backend: str = FILE) -> dict:
+        """What a file backend reports (Cinder's volume stats), its capacity that of the file system holding
+        its volume files (``capacity.pool_stats``)."""
         with self.db.read() as session:
-            stats = capacity.pool_stats(session, self.files.root, self.settings)
-        return {**BACKEND_CAPABILITIES, "driver_version": DRIVER_VERSION, "QoS_support": True, **stats,
-                "multiattach": True, "timestamp": utcnow()}
+            stats = capacity.pool_stats(session, self.stores.of(backend).root, self.settings, backend=backend)
+        return {**BACKEND_CAPABILITIES, "volume_backend_name": backend, "driver_version": DRIVER_VERSION,
+                "QoS_support": True, **stats, "multiattach": True, "timestamp": utcnow()}
 
     def pools(self, ctx: Context) -> list[tuple[str, dict]]:
         authorize(ctx, "scheduler_extension:scheduler_stats:get_pools")
-        return [(volume_host(), self.capabilities())]
+        return [(volume_host(name), self.capabilities(name)) for name in self.stores.file_stores]
 
     def host_capabilities(self, ctx: Context, host: str) -> dict:
         authorize(ctx, "volume_extension:capabilities")
-        if host_of(host) != host_name() or ("@" in host and host.split("@")[1].split("#")[0] != "file"):
+        backend = host.split("@")[1].split("#")[0] if "@" in host else FILE
+        if host_of(host) != host_name() or backend not in self.stores.file_stores:
             raise NotFound(f"Host {host} could not be found.")
-        return self.capabilities()
+        return self.capabilities(backend)
 
     def hosts(self, ctx: Context) -> list[tuple[str, str]]:
         """(service, host) of each service of this cloud's Block Storage."""
         authorize(ctx, "volume_extension:hosts")
-        return [("cinder-scheduler", host_name()), ("cinder-volume", f"{host_name()}@file")]
+        return [("cinder-scheduler", host_name()),
+                *(("cinder-volume", f"{host_name()}@{name}") for name in self.stores.file_stores)]
 
     def host_usage(self, ctx: Context, host: str) -> list[dict]:
         """What a volume host holds: the total, then each project's (Cinder's os-hosts show)."""

@@ -19,14 +19,17 @@ GiB = 1024 ** 3
 FILE = "file"
 
 
-def pool_stats(session: Session, root: Path, settings: VolumeSettings, exclude: str | None = None) -> dict:
-    """What the file pool reports (Cinder's capacity keys); ``exclude``: a volume being made, not counted."""
+def pool_stats(session: Session, root: Path, settings: VolumeSettings, exclude: str | None = None,
+               backend: str = FILE) -> dict:
+    """What the pool of the file backend ``backend`` reports (Cinder's capacity keys); ``exclude``: a volume
+    being made, not counted."""
     root.mkdir(parents=True, exist_ok=True)
     usage = shutil.disk_usage(root)
-    # every volume on the file backend counts with its whole size, however little of it is written
+    # every volume on the backend counts with its whole size, however little of it is written
+    on_backend = or_(Volume.backend.is_(None), Volume.backend == FILE) if backend == FILE else Volume.backend == backend
     with session.no_autoflush:
         provisioned = session.scalar(select(func.coalesce(func.sum(Volume.size), 0)).where(
-            or_(Volume.backend.is_(None), Volume.backend == FILE), Volume.status.not_in(("error", "deleting")),
+            on_backend, Volume.status.not_in(("error", "deleting")),
             Volume.id != (exclude or ""))) or 0
     return {"total_capacity_gb": round(usage.total / GiB, 2), "free_capacity_gb": round(usage.free / GiB, 2),
             "provisioned_capacity_gb": int(provisioned), "allocated_capacity_gb": int(provisioned),

@@ -22,13 +22,14 @@ from onestack.services.volume.service.keys import KeyManager
 FIELDS = ("provider", "cipher", "key_size", "control_location")
 
 
-def check_usable(encryption: TypeEncryption | None, backend: str, file_backend: str) -> None:
-    """A volume of a type with this encryption can be made here: on the file backend, with LUKS (QEMU opens
-    it, whatever the control location says), a cipher QEMU knows; 400 otherwise, before any data are made."""
+def check_usable(encryption: TypeEncryption | None, backend: str, on_files: bool) -> None:
+    """A volume of a type with this encryption can be made here: on a file backend (``on_files``), with LUKS
+    (QEMU opens it, whatever the control location says), a cipher QEMU knows; 400 otherwise, before any data
+    are made."""
     if encryption is None:
         return
-    if backend != file_backend:
-        raise BadRequest(f"Invalid volume type: encrypted volumes are made on the {file_backend} backend only, "
+    if not on_files:
+        raise BadRequest(f"Invalid volume type: encrypted volumes are made on file backends only, "
                          f"not on {backend}.")
     if encryption.provider not in LUKS_PROVIDERS:
         raise BadRequest(f"Invalid volume type: encryption provider {encryption.provider} is not supported "

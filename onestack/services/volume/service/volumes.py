@@ -22,7 +22,7 @@ from onestack.http.microversion import Version
 from onestack.http.numbers import decimal
 from onestack.services.volume.models import AVAILABILITY_ZONE, Group, Snapshot, Volume
 from onestack.services.volume.policies import authorize
-from onestack.services.volume.service import backups, capacity, images, messages, quotas, types
+from onestack.services.volume.service import backups, capacity, images, messages, migrations, quotas, types
 from onestack.services.volume.service.access import load, scoped
 from onestack.services.volume.service.catalog import PeerError
 from onestack.services.volume.service.encryption import check_usable
@@ -148,8 +148,9 @@ class Volumes:
                 group_id=group.id if group else None)
             volume.encryption_key_id = self._key_for(session, volume_type, backend, origin_volume, source_backup)
             unmet = types.unmet_capabilities(volume_type.extra_specs, self.stores.capabilities(backend))
-            too_big = None if unmet or backend != FILE else capacity.refusal(
-                capacity.pool_stats(session, self.stores.files.root, self.stores.settings, volume.id), size)
+            too_big = None if unmet or not self.stores.is_file(backend) else capacity.refusal(
+                capacity.pool_stats(session, self.stores.of(backend).root, self.stores.settings, volume.id,
+                                    backend), size)
             if unmet or too_big:
                 # the scheduler finds no backend for the type, or none with room (Cinder's capacity filter):
                 # Cinder's volume in error, with a message
@@ -179,7 +180,7 @@ class Volumes:
         the key of the volume, snapshot or backup a volume is made from: same bytes, a new id), else a new
         one.  Encrypted and clear data do not mix: a source of the other kind is refused (400)."""
         encryption = volume_type.encryption
-        check_usable(encryption, backend, FILE)
+        check_usable(encryption, backend, self.stores.is_file(backend))
         source_key = origin.encryption_key_id if origin is not None else backup.encryption_key_id if backup else None
         if (origin is not None or backup is not None) and bool(source_key) != (encryption is not None):
             raise BadRequest("Invalid input received: an encrypted volume is made only from an encrypted source, "
@@ -338,10 +339,11 @@ class Volumes:
                 raise NotFound(f"Volume {volume.id} has no metadata with key {key}.")
             volume.metadata_ = {k: v for k, v in volume.metadata_.items() if k != key}
 
-    def retype(self, ctx: Context, volume_id: str, new_type: str) -> None:
-        """Give the volume another type of the same backend: the data never move, so a retype is done in
-        place whatever the migration policy asked (Cinder's driver-side retype); another backend's type is
-        refused (no migration between backends)."""
+    def retype(self, ctx: Context, volume_id: str, new_type: str, migration_policy: str | None = None) -> None:
+        """Give the volume another type.  A type of the same backend is taken in place, whatever the policy
+        (Cinder's driver-side retype: the data never move); a type of another backend needs
+        ``migration_policy: on-demand`` and moves the volume there (``migrations``: the volume ``retyping``
+        until its data are on the new backend, which then takes the type)."""
         with self.db.write() as session:
             volume = load(session, Volume, volume_id, ctx, "Volume", lock=True)
             authorize(ctx, "volume:retype", volume.project_id)
@@ -356,14 +358,23 @@ class Volumes:
                 raise BadRequest("Invalid input received: an in-use volume cannot change between multiattach and "
                                  "single attach types.")
             backend = self.stores.backend_for(target.extra_specs)
-            if backend != (volume.backend or FILE):
+            moving = backend != (volume.backend or FILE)
+            if moving and migration_policy != "on-demand":
                 raise BadRequest(f"Invalid volume: type {target.name} lives on backend {backend}, the volume on "
-                                 f"{volume.backend or FILE}; moving data between backends is not provided.")
+                                 f"{volume.backend or FILE}: a retype with migration_policy never does not move it.")
             if (target.encryption is None) != (volume.encryption_key_id is None):
                 raise BadRequest(f"Invalid input received: type {target.name} is {'not ' if target.encryption is None else ''}"
                                  f"encrypted and the volume is {'' if volume.encryption_key_id else 'not '}: "
                                  f"encrypting or decrypting the data in a retype is not provided.")
+            if moving:
+                if backend not in self.stores.names():
+                    raise BadRequest(f"Invalid volume: No valid backend was found: no volume backend is named "
+                                     f"{backend!r}.")
+                migrations.check_movable(session, self.stores, volume, backend)
             quotas.check_retype(session, volume.project_id, target.name, volume.size)
+            if moving:
+                migrations.start(volume, backend, target, status="retyping")
+                return
             volume.type_id, volume.volume_type, volume.multiattach = target.id, target, multiattach
 
     # -- image metadata and images ----------------------------------------------------------------------

@@ -1,0 +1,22 @@
+"""volume: Cinder's migration_status of a volume moved between backends
+
+Revision ID: 0038
+Revises: 0037
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0038'
+down_revision = '0037'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('volume') as batch:
+        batch.add_column(sa.Column('migration_status', sa.String(length=32), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('volume') as batch:
+        batch.drop_column('migration_status')

@@ -1,0 +1,229 @@
+"""Volume migration between two file backends (``volume.file_backends``), as Cinder's: ``openstack volume
+migrate --host`` and ``openstack volume set --type X --retype-policy on-demand`` through the real CLI, the
+API's refusals, and a ``kill -9`` while the data are copied.  The data are checked by the SHA-256 of the
+volume's contents read with qemu-img before and after each move."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.helpers import ok, wait
+from tests.cloudfixture import Cloud
+
+SETTINGS = {"volume": {"file_backends": {"fast": ""}}}
+ADMIN_VERSION = {"OpenStack-API-Version": "volume 3.68"}
+
+
+@pytest.fixture
+def two_backends(tmp_path):
+    cloud = Cloud(tmp_path / "data", settings=SETTINGS).start()
+    yield cloud
+    cloud.stop()
+
+
+def admin_volumes(cloud) -> httpx.Client:
+    issued = cloud.issue()
+    token, project = issued.headers["X-Subject-Token"], issued.json()["token"]["project"]["id"]
+    return httpx.Client(base_url=f"{cloud.url}/volume/v3/{project}", headers={"X-Auth-Token": token, **ADMIN_VERSION},
+                        timeout=60)
+
+
+def file_of(cloud, backend: str, volume_id: str) -> Path:
+    return cloud.data_dir / ("volumes" if backend == "file" else f"volumes-{backend}") / f"volume-{volume_id}.qcow2"
+
+
+def digest(path: Path, tmp: Path) -> str:
+    """SHA-256 of the volume's contents (its chain flattened), as a guest would read them."""
+    raw = tmp / "read.raw"
+    subprocess.run(["qemu-img", "convert", "-U", "-f", "qcow2", "-O", "raw", str(path), str(raw)], check=True,
+                   capture_output=True)
+    try:
+        return hashlib.sha256(raw.read_bytes()).hexdigest()
+    finally:
+        raw.unlink()
+
+
+def fill(path: Path, tmp: Path, mib: int) -> None:
+    noise = tmp / "noise.raw"
+    noise.write_bytes(os.urandom(mib * 1024 * 1024))
+    subprocess.run(["qemu-img", "convert", "-n", "-f", "raw", "-O", "qcow2", str(noise), str(path)], check=True,
+                   capture_output=True)
+    noise.unlink()
+
+
+def shown(volumes: httpx.Client, volume_id: str) -> dict:
+    return ok(volumes.get(f"/volumes/{volume_id}"))["volume"]
+
+
+def migrated(volumes: httpx.Client, volume_id: str, seconds: float = 120) -> dict:
+    return wait(lambda: (v := shown(volumes, volume_id))["migration_status"] in ("success", "error") and v,
+                seconds, "the migration to end")
+
+
+def make_types(volumes: httpx.Client) -> None:
+    for name, backend in (("slow", "file"), ("fast", "fast")):
+        ok(volumes.post("/types", json={"volume_type": {"name": name,
+                                                         "extra_specs": {"volume_backend_name": backend}}}))
+
+
+def test_migrate_and_retype_between_file_backends_with_the_cli(two_backends, tmp_path):
+    cloud = two_backends
+    volumes = admin_volumes(cloud)
+    host = socket.gethostname()
+    make_types(volumes)
+    # the two backends as Cinder shows them: a pool and a volume service each
+    pools = sorted(p["name"] for p in ok(volumes.get("/scheduler-stats/get_pools"))["pools"])
+    assert pools == [f"{host}@fast#fast", f"{host}@file#file"]
+    services = sorted(s["host"] for s in ok(volumes.get("/os-services"))["services"] if s["binary"] == "cinder-volume")
+    assert services == [f"{host}@fast", f"{host}@file"]
+
+    created = cloud.openstack("volume", "create", "--size", "1", "--type", "slow", "-f", "value", "-c", "id", "mv")
+    volume_id = created.stdout.strip()
+    wait(lambda: shown(volumes, volume_id)["status"] == "available", 60, "available")
+    volume = shown(volumes, volume_id)
+    assert volume["os-vol-host-attr:host"] == f"{host}@file#file" and volume["migration_status"] is None
+    fill(file_of(cloud, "file", volume_id), tmp_path, 24)
+    before = digest(file_of(cloud, "file", volume_id), tmp_path)
+
+    # an admin's migration to the other backend: the data move, the volume keeps its id, type and status
+    cloud.openstack("volume", "migrate", "--host", f"{host}@fast#fast", volume_id)
+    volume = migrated(volumes, volume_id)
+    assert volume["migration_status"] == "success" and volume["os-vol-mig-status-attr:migstat"] == "success"
+    assert volume["os-vol-host-attr:host"] == f"{host}@fast#fast"
+    assert volume["status"] == "available" and volume["volume_type"] == "slow" and volume["id"] == volume_id
+    assert not file_of(cloud, "file", volume_id).exists()
+    assert digest(file_of(cloud, "fast", volume_id), tmp_path) == before
+    listed = cloud.openstack("volume", "show", volume_id, "-f", "json")
+    assert '"os-vol-mig-status-attr:migstat": "success"' in listed.stdout
+    assert f'"os-vol-host-attr:host": "{host}@fast#fast"' in listed.stdout
+
+    # a retype to another type of the first backend, migrating on demand: back on `file`, with the new type
+    ok(volumes.post("/types", json={"volume_type": {"name": "slow2", "extra_specs": {"volume_backend_name": "file"}}}))
+    cloud.openstack("volume", "set", "--type", "slow2", "--retype-policy", "on-demand", volume_id)
+    wait(lambda: shown(volumes, volume_id)["volume_type"] == "slow2", 120, "the retype")
+    volume = shown(volumes, volume_id)
+    assert volume["migration_status"] == "success" and volume["status"] == "available"
+    assert volume["os-vol-host-attr:host"] == f"{host}@file#file"
+    assert not file_of(cloud, "fast", volume_id).exists()
+    assert digest(file_of(cloud, "file", volume_id), tmp_path) == before
+    volumes.close()
+
+
+def test_migration_refusals_and_policy(two_backends):
+    cloud = two_backends
+    volumes = admin_volumes(cloud)
+    host = socket.gethostname()
+    make_types(volumes)
+    volume = ok(volumes.post("/volumes", json={"volume": {"size": 1, "volume_type": "slow"}}), 202)["volume"]
+    wait(lambda: shown(volumes, volume["id"])["status"] == "available", 60, "available")
+    act = f"/volumes/{volume['id']}/action"
+
+    def migrate(body: dict) -> httpx.Response:
+        return volumes.post(act, json={"os-migrate_volume": body})
+
+    assert migrate({"host": f"{host}@file#file"}).status_code == 400  # where it is already
+    assert migrate({"host": f"{host}@nowhere"}).status_code == 400
+    assert migrate({"host": "elsewhere@fast"}).status_code == 400
+    assert migrate({}).status_code == 400
+    assert migrate({"host": f"{host}@fast", "bogus": 1}).status_code == 400
+    assert volumes.post(f"/volumes/{'0' * 8}-0000-0000-0000-{'0' * 12}/action",
+                        json={"os-migrate_volume": {"host": f"{host}@fast"}}).status_code == 404
+    # retype to another backend's type without on-demand: refused, nothing changes
+    never = volumes.post(act, json={"os-retype": {"new_type": "fast", "migration_policy": "never"}})
+    assert never.status_code == 400 and shown(volumes, volume["id"])["volume_type"] == "slow"
+    # a volume with a snapshot does not move
+    snapshot = ok(volumes.post("/snapshots", json={"snapshot": {"volume_id": volume["id"]}}), 202)["snapshot"]
+    wait(lambda: ok(volumes.get(f"/snapshots/{snapshot['id']}"))["snapshot"]["status"] == "available", 60, "snap")
+    with_snapshot = migrate({"host": f"{host}@fast"})
+    assert with_snapshot.status_code == 400 and "snapshots" in with_snapshot.json()["badRequest"]["message"]
+    ok(volumes.delete(f"/snapshots/{snapshot['id']}"), 202)
+    wait(lambda: volumes.get(f"/snapshots/{snapshot['id']}").status_code == 404, 60, "snapshot gone")
+
+    # a member of the project may retype but not migrate (admins only, as Cinder's policy)
+    project = ok(cloud.client().post("/projects", json={"project": {"name": "mig-members"}}), 201)["project"]
+    admin_client = cloud.client()
+    user = ok(admin_client.post("/users", json={"user": {"name": "mig-member", "password": "secret-pass-1",
+                                                         "default_project_id": project["id"]}}), 201)["user"]
+    roles = ok(admin_client.get("/roles", params={"name": "member"}))["roles"]
+    admin_client.put(f"/projects/{project['id']}/users/{user['id']}/roles/{roles[0]['id']}").raise_for_status()
+    token = cloud.issue("mig-member", "secret-pass-1", "mig-members").headers["X-Subject-Token"]
+    member = httpx.Client(base_url=f"{cloud.url}/volume/v3/{project['id']}",
+                          headers={"X-Auth-Token": token, **ADMIN_VERSION}, timeout=60)
+    own = ok(member.post("/volumes", json={"volume": {"size": 1, "volume_type": "slow"}}), 202)["volume"]
+    wait(lambda: ok(member.get(f"/volumes/{own['id']}"))["volume"]["status"] == "available", 60, "available")
+    forbidden = member.post(f"/volumes/{own['id']}/action", json={"os-migrate_volume": {"host": f"{host}@fast"}})
+    assert forbidden.status_code == 403
+    # another project's volume is not found, whatever the action
+    assert member.post(f"/volumes/{volume['id']}/action",
+                       json={"os-retype": {"new_type": "fast", "migration_policy": "on-demand"}}).status_code == 404
+    ok(member.post(f"/volumes/{own['id']}/action",
+                   json={"os-retype": {"new_type": "fast", "migration_policy": "on-demand"}}), 202)
+    wait(lambda: ok(member.get(f"/volumes/{own['id']}"))["volume"]["volume_type"] == "fast", 60, "retyped")
+    mine = ok(member.get(f"/volumes/{own['id']}"))["volume"]
+    assert mine["status"] == "available" and mine["migration_status"] is None  # an admin's field only
+    assert shown(volumes, own["id"])["os-vol-host-attr:host"] == f"{host}@fast#fast"
+
+    # a copy that fails (the volume's data missing behind the cloud's back): error, the volume left where it was
+    lost = file_of(cloud, "file", volume["id"])
+    kept = lost.read_bytes()
+    lost.unlink()
+    ok(volumes.post(act, json={"os-migrate_volume": {"host": f"{host}@fast"}}), 202)
+    failed = migrated(volumes, volume["id"])
+    assert failed["migration_status"] == "error" and failed["status"] == "available"
+    assert failed["os-vol-host-attr:host"] == f"{host}@file#file"
+    assert not file_of(cloud, "fast", volume["id"]).exists()
+    lost.write_bytes(kept)
+
+    # migrated with lock_volume while a locked volume is maintenance, then back to available
+    ok(volumes.post(act, json={"os-migrate_volume": {"host": f"{host}@fast", "lock_volume": True,
+                                                      "force_host_copy": False}}), 202)
+    ended = migrated(volumes, volume["id"])
+    assert ended["status"] == "available" and ended["migration_status"] == "success"
+    member.close()
+    volumes.close()
+
+
+def test_kill_9_mid_migration_resumes_it(two_backends, tmp_path):
+    cloud = two_backends
+    volumes = admin_volumes(cloud)
+    host = socket.gethostname()
+    make_types(volumes)
+    volume = ok(volumes.post("/volumes", json={"volume": {"size": 1, "volume_type": "slow"}}), 202)["volume"]
+    wait(lambda: shown(volumes, volume["id"])["status"] == "available", 60, "available")
+    source = file_of(cloud, "file", volume["id"])
+    # 384 MiB that do not compress: the copy takes long enough for the kill to land in it
+    fill(source, tmp_path, 384)
+    before = digest(source, tmp_path)
+    ok(volumes.post(f"/volumes/{volume['id']}/action", json={"os-migrate_volume": {"host": f"{host}@fast"}}), 202)
+    partial = cloud.data_dir / "volumes-fast" / f".volume-{volume['id']}.migrate.partial"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not partial.exists():
+        time.sleep(0.002)
+    assert partial.exists(), "the migration's copy was never seen under way"
+    assert shown(volumes, volume["id"])["migration_status"] == "migrating"
+    cloud.kill_9()
+    assert partial.exists() and source.exists()  # cut in the middle: the source whole, the copy half made
+    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+    volumes = admin_volumes(cloud)
+    ended = migrated(volumes, volume["id"])
+    assert ended["migration_status"] == "success" and ended["status"] == "available"
+    assert ended["os-vol-host-attr:host"] == f"{host}@fast#fast"
+    assert not partial.exists() and not source.exists()
+    assert digest(file_of(cloud, "fast", volume["id"]), tmp_path) == before
+    # usable: it grows, and deletes leaving no file on either backend
+    ok(volumes.post(f"/volumes/{volume['id']}/action", json={"os-extend": {"new_size": 2}}), 202)
+    wait(lambda: shown(volumes, volume["id"])["size"] == 2 and shown(volumes, volume["id"])["status"] == "available",
+         60, "extended")
+    ok(volumes.delete(f"/volumes/{volume['id']}"), 202)
+    wait(lambda: volumes.get(f"/volumes/{volume['id']}").status_code == 404, 60, "deleted")
+    assert [p for d in ("volumes", "volumes-fast") for p in (cloud.data_dir / d).iterdir()
+            if p.name.startswith(("volume-", ".volume-"))] == []
+    volumes.close()
