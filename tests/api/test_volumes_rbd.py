@@ -18,7 +18,7 @@ import yaml
 
 from tests.api.helpers import name, ok, wait
 from tests.api.test_volumes_images import make_image, qcow2_image
-from tests.api.volume_helpers import Project, write_pattern
+from tests.api.volume_helpers import Project, volume_file, write_pattern
 from tests.cephcluster import long_test
 from tests.cloudfixture import Cloud, free_port
 
@@ -226,11 +226,25 @@ def test_a_type_naming_no_backend_fails_the_create_with_the_reason(rbd_cloud, rb
     create_fails(rbd_project, "nowhere", 30)
 
 
-def test_retype_between_backends_is_refused(rbd_cloud, rbd_project):
+def test_a_retype_between_backends_moves_the_data_only_on_demand(rbd_cloud, ceph_cluster, rbd_project):
     volume = rbd_project.volume(volume_type="rbd")
-    resp = rbd_project.http.post(f"/volumes/{volume['id']}/action",
-                                 json={"os-retype": {"new_type": "__DEFAULT__", "migration_policy": "on-demand"}})
+    image, action = f"volume-{volume['id']}", f"/volumes/{volume['id']}/action"
+    write_rbd(ceph_cluster, image, 0x5A, offset=1024**2)
+    resp = rbd_project.http.post(action, json={"os-retype": {"new_type": "__DEFAULT__", "migration_policy": "never"}})
     assert resp.status_code == 400 and "backend" in resp.json()["badRequest"]["message"]
+    assert image in ceph_cluster.images("volumes")
+    ok(rbd_project.http.post(action, json={"os-retype": {"new_type": "__DEFAULT__",
+                                                         "migration_policy": "on-demand"}}), 202)
+
+    def retyped():
+        shown = ok(rbd_project.http.get(f"/volumes/{volume['id']}"))["volume"]
+        return shown["volume_type"] == "__DEFAULT__" and shown["status"] == "available" and shown
+    wait(retyped, 120, "the retype to move the volume to the file backend")
+    # the data moved out of the cluster into the file backend's qcow2, under the same volume id
+    assert image not in ceph_cluster.images("volumes")
+    read = subprocess.run(["qemu-io", "-r", "-f", "qcow2", "-c", f"read -P {0x5A} {1024**2} 64k",
+                           str(volume_file(rbd_cloud, volume["id"]))], capture_output=True, text=True, timeout=60)
+    assert "read 65536/65536" in read.stdout and "Pattern verification failed" not in read.stdout, read.stderr
     ok(rbd_project.http.delete(f"/volumes/{volume['id']}"), 202)
     rbd_project.gone(f"/volumes/{volume['id']}")
 
