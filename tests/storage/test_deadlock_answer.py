@@ -71,7 +71,7 @@ def test_a_read_modify_write_that_kept_losing_is_a_409_to_send_again():
     def stale(call):
         raise StaleDataError("UPDATE statement on table 'network_port' expected to update 1 row(s); 0 were matched.")
 
-    service = Service("network", "/network", nova_fault, [route("/stale", "PUT", stale, public=True)], token_gate=None)
+    service = Service("network", "/network", nova_fault, [route("/stale", "GET", stale, public=True)], token_gate=None)
     app = service.asgi()
 
     async def served(scope, receive, send):
@@ -79,7 +79,7 @@ def test_a_read_modify_write_that_kept_losing_is_a_409_to_send_again():
 
     async def ask() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=served), base_url="http://t") as client:
-            return await client.put("/stale")
+            return await client.get("/stale")
 
     reply = anyio.run(ask)
     assert reply.status_code == 409, reply.text
