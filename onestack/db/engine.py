@@ -9,14 +9,23 @@ defaults (fsync on, synchronous_commit on).
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from onestack.forksafe import renew_in_children
+
+LOG = logging.getLogger("onestack.db")
+T = TypeVar("T")
+# How many times a read-modify-write that lost the race on a versioned row is run again.  Each loss means
+# another writer committed a change to that row meanwhile; five in a row only under a storm of writers.
+CONFLICT_ATTEMPTS = 5
 
 
 def normalise_url(url: str) -> str:
@@ -58,6 +67,26 @@ class Database:
                 # of failing when a read transaction later tries to write.
                 session.connection(execution_options={"sqlite_immediate": True})
             yield session
+
+    def write_retrying(self, work: Callable[[Session], T], attempts: int = CONFLICT_ATTEMPTS) -> T:
+        """``work(session)`` in one write transaction, run again from the start when another transaction
+        changed a versioned row it changes (``version_id_col``: the network's ``revision_number``) between
+        its read and its write.  SQLAlchemy's UPDATE then matches no row (``WHERE revision_number = <read>``)
+        and raises ``StaleDataError``: the transaction is rolled back whole, and the next try reads the rows
+        as the winner left them and decides again, so neither change is lost.  ``work`` must only touch the
+        database (it may run more than once).  On SQLite a write transaction holds the one write lock from
+        its first read, so no conflict arises there; on PostgreSQL (several hosts, READ COMMITTED) it does.
+        The last conflict is raised when every try lost."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.write() as session:
+                    return work(session)
+            except StaleDataError as exc:
+                if attempt == attempts:
+                    raise
+                LOG.info("a concurrent change to the same row won (%s); running the change again (try %d)",
+                         exc, attempt + 1)
+        raise AssertionError("unreachable")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:

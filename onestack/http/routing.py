@@ -25,6 +25,7 @@ from typing import Any
 import anyio.from_thread
 import orjson
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
@@ -353,7 +354,8 @@ class Service:
             routes=routes,
             exception_handlers={errors.APIError: self._api_error, HTTPException: self._http_error,
                                 IntegrityError: self._integrity_error, DataError: self._data_error,
-                                OperationalError: self._operational_error, Exception: self._crash},
+                                OperationalError: self._operational_error, StaleDataError: self._stale_data,
+                                Exception: self._crash},
         )
         # Never a redirect: clients such as Tempest's do not follow them.
         app.router.redirect_slashes = False
@@ -501,6 +503,13 @@ class Service:
             return self.render(errors.Conflict("The request collided with a concurrent change and was not "
                                                "applied; send it again."), request)
         return await self._crash(request, exc)
+
+    async def _stale_data(self, request: Request, exc: StaleDataError) -> Response:
+        # A versioned row (a network resource's revision_number) changed under this request's read-modify-write
+        # more times than Database.write_retrying runs it again, or on a path that does not: rolled back whole.
+        LOG.info("concurrent change on %s %s: %s", request.method, request.url.path, exc)
+        return self.render(errors.Conflict("The request collided with a concurrent change and was not applied; "
+                                           "send it again."), request)
 
     async def _crash(self, request: Request, exc: Exception) -> Response:
         LOG.exception("unexpected error in %s %s", request.method, request.url.path)

@@ -61,6 +61,12 @@ def test_swap_there_and_back_as_tempest_does(cloud, tenant, volumes, server, nov
     assert attached_ids(tenant, server["id"]) == [first["id"]]
     actions = [a["action"] for a in ok(tenant.get(f"/servers/{server['id']}/os-instance-actions"))["instanceActions"]]
     assert actions.count("swap_volume") == 2
+    # each closed by its compute_swap_volume event, as Nova's compute records it (events: admins)
+    listed = ok(nova_admin.get(f"/servers/{server['id']}/os-instance-actions"))["instanceActions"]
+    for action in (a for a in listed if a["action"] == "swap_volume"):
+        detail = ok(nova_admin.get(f"/servers/{server['id']}/os-instance-actions/{action['request_id']}"))
+        events = detail["instanceAction"]["events"]
+        assert [(e["event"], e["result"]) for e in events] == [("compute_swap_volume", "Success")]
     # the volume the server now holds detaches as any other
     assert tenant.delete(f"/servers/{server['id']}/os-volume_attachments/{first['id']}").status_code == 202
     wait_volume(volumes, first["id"], "available")

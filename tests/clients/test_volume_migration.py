@@ -227,3 +227,53 @@ def test_kill_9_mid_migration_resumes_it(two_backends, tmp_path):
     assert [p for d in ("volumes", "volumes-fast") for p in (cloud.data_dir / d).iterdir()
             if p.name.startswith(("volume-", ".volume-"))] == []
     volumes.close()
+
+
+def test_migrating_an_attached_volume_records_a_swap_volume_action(two_backends):
+    """Cinder's migration of an attached volume has Nova swap the server's disk: the server shows a
+    ``swap_volume`` action closed by a ``compute_swap_volume`` event, once per migration (fake compute driver)."""
+    cloud = two_backends
+    volumes = admin_volumes(cloud)
+    host = socket.gethostname()
+    make_types(volumes)
+    headers = {"X-Auth-Token": cloud.token()}
+    with httpx.Client(base_url=f"{cloud.url}/image", headers=headers, timeout=60) as glance:
+        image = ok(glance.post("/v2/images", json={"name": "tiny", "disk_format": "raw", "container_format": "bare"}),
+                   201)
+        ok(glance.put(f"/v2/images/{image['id']}/file", content=b"\0" * 4096,
+                      headers={"Content-Type": "application/octet-stream"}), 204)
+    nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1",
+                        headers={**headers, "OpenStack-API-Version": "compute 2.37"}, timeout=60)
+    server = ok(nova.post("/servers", json={"server": {"name": "mv", "imageRef": image["id"], "flavorRef": "1",
+                                                       "networks": "none"}}), 202)["server"]
+    wait(lambda: ok(nova.get(f"/servers/{server['id']}"))["server"]["status"] == "ACTIVE", 60, "ACTIVE")
+    volume = ok(volumes.post("/volumes", json={"volume": {"size": 1, "volume_type": "slow"}}), 202)["volume"]
+    wait(lambda: shown(volumes, volume["id"])["status"] == "available", 60, "available")
+    ok(nova.post(f"/servers/{server['id']}/os-volume_attachments", json={"volumeAttachment": {"volumeId": volume["id"]}}))
+    wait(lambda: shown(volumes, volume["id"])["status"] == "in-use", 60, "in-use")
+
+    def swaps() -> list[dict]:
+        actions = ok(nova.get(f"/servers/{server['id']}/os-instance-actions"))["instanceActions"]
+        return [a for a in actions if a["action"] == "swap_volume"]
+
+    assert swaps() == []
+    ok(volumes.post(f"/volumes/{volume['id']}/action", json={"os-migrate_volume": {"host": f"{host}@fast#fast"}}),
+       202)
+    moved = migrated(volumes, volume["id"])
+    assert moved["migration_status"] == "success" and moved["status"] == "in-use"
+    assert moved["os-vol-host-attr:host"] == f"{host}@fast#fast"
+    (action,) = swaps()
+    assert action["instance_uuid"] == server["id"] and action["message"] is None
+    detail = ok(nova.get(f"/servers/{server['id']}/os-instance-actions/{action['request_id']}"))["instanceAction"]
+    assert [(e["event"], e["result"]) for e in detail["events"]] == [("compute_swap_volume", "Success")]
+    # the server still holds the volume, now on the other backend; a retype back records a second swap
+    attached = ok(nova.get(f"/servers/{server['id']}/os-volume_attachments"))["volumeAttachments"]
+    assert [a["volumeId"] for a in attached] == [volume["id"]]
+    ok(volumes.post("/types", json={"volume_type": {"name": "slow2", "extra_specs": {"volume_backend_name": "file"}}}))
+    ok(volumes.post(f"/volumes/{volume['id']}/action",
+                    json={"os-retype": {"new_type": "slow2", "migration_policy": "on-demand"}}), 202)
+    wait(lambda: shown(volumes, volume["id"])["volume_type"] == "slow2", 120, "the retype back")
+    assert shown(volumes, volume["id"])["os-vol-host-attr:host"] == f"{host}@file#file"
+    assert len(swaps()) == 2
+    nova.close()
+    volumes.close()

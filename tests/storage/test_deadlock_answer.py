@@ -61,3 +61,26 @@ def test_a_deadlocked_request_is_a_409_to_send_again():
         reply = anyio.run(ask)
     assert reply.status_code == 409, reply.text
     assert "send it again" in reply.json()["conflictingRequest"]["message"]
+
+
+def test_a_read_modify_write_that_kept_losing_is_a_409_to_send_again():
+    """A versioned row changed under the request more often than ``Database.write_retrying`` tries again (or on
+    a path without it): SQLAlchemy's StaleDataError, answered as the deadlock is, never a 500."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    def stale(call):
+        raise StaleDataError("UPDATE statement on table 'network_port' expected to update 1 row(s); 0 were matched.")
+
+    service = Service("network", "/network", nova_fault, [route("/stale", "GET", stale, public=True)], token_gate=None)
+    app = service.asgi()
+
+    async def served(scope, receive, send):
+        await app({**scope, "onestack.runtime": SimpleNamespace()}, receive, send)
+
+    async def ask() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=served), base_url="http://t") as client:
+            return await client.get("/stale")
+
+    reply = anyio.run(ask)
+    assert reply.status_code == 409, reply.text
+    assert "send it again" in reply.json()["conflictingRequest"]["message"]

@@ -6,7 +6,8 @@ a running guest grows its disk (it holds the volume's file open, so the file gro
 snapshot of a volume a running guest holds is taken by that guest (``snapshot_volume``), so what it writes
 next goes to a new layer and the snapshot is a consistent copy.  A volume Block Storage moves to another
 backend while attached (Cinder's migration, which calls Nova's swap) is moved under its running guests by
-``volume_moved``: the guest copies its disk onto the new file and switches to it.
+``volume_moved``: the guest copies its disk onto the new file and switches to it, and the server records a
+``swap_volume`` action (event ``compute_swap_volume``), as Nova does for Cinder's swap call.
 """
 
 from __future__ import annotations

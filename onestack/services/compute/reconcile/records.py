@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
-from onestack.services.compute.models import Instance, InstanceAction, InstanceActionEvent
+from onestack.services.compute.models import Instance
 from onestack.services.compute.models import states as st
+from onestack.services.compute.service.servers import close_action
 
 LOG = logging.getLogger("onestack.compute.reconcile")
 
@@ -55,15 +55,4 @@ class InstanceRecords:
     @staticmethod
     def _record_event(session: Session, instance: Instance, action: str | None, event: str, result: str,
                       details: str = "") -> None:
-        stmt = select(InstanceAction).where(InstanceAction.instance_uuid == instance.id)
-        if action is not None:
-            stmt = stmt.where(InstanceAction.action == action)
-        record = session.scalars(stmt.order_by(InstanceAction.id.desc()).limit(1)).first()
-        if record is None:
-            return
-        now = utcnow()
-        session.add(InstanceActionEvent(action_id=record.id, event=event, host=instance.host, result=result,
-                                        traceback=details or None, start_time=record.start_time, finish_time=now))
-        record.finish_time = now
-        if result == "Error":
-            record.message = "Error"
+        close_action(session, instance, action, event, result, details)

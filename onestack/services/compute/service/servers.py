@@ -22,6 +22,7 @@ from onestack.services.compute.models import (
     ComputeHost,
     Instance,
     InstanceAction,
+    InstanceActionEvent,
     ServerGroup,
     ServerGroupMember,
 )
@@ -53,6 +54,24 @@ def auto_disk_config(body: dict, current: bool) -> bool:
     grows to the disk), or ``current`` when the body does not say."""
     asked = body.get("OS-DCF:diskConfig")
     return current if asked is None else asked == "AUTO"
+
+
+def close_action(session: Session, instance: Instance, action: str | None, event: str, result: str,
+                 details: str = "") -> None:
+    """Close the instance's latest action (or the latest of kind ``action``) with one event; an ``Error``
+    result marks the action's message, as Nova's."""
+    stmt = select(InstanceAction).where(InstanceAction.instance_uuid == instance.id)
+    if action is not None:
+        stmt = stmt.where(InstanceAction.action == action)
+    record = session.scalars(stmt.order_by(InstanceAction.id.desc()).limit(1)).first()
+    if record is None:
+        return
+    now = utcnow()
+    session.add(InstanceActionEvent(action_id=record.id, event=event, host=instance.host, result=result,
+                                    traceback=details or None, start_time=record.start_time, finish_time=now))
+    record.finish_time = now
+    if result == "Error":
+        record.message = "Error"
 
 
 class Servers:

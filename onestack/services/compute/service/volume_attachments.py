@@ -16,6 +16,7 @@ import logging
 import uuid
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from onestack.db.base import utcnow
 from onestack.db.engine import Database
@@ -29,7 +30,7 @@ from onestack.services.compute.policies import authorize
 from onestack.services.compute.service.devices import connector, next_device
 from onestack.services.compute.service.host_drivers import HostDrivers
 from onestack.services.compute.service.networking import service_context
-from onestack.services.compute.service.servers import Servers
+from onestack.services.compute.service.servers import Servers, close_action
 from onestack.services.volume.public import BlockStorage
 
 LOG = logging.getLogger("onestack.compute.volumes")
@@ -38,6 +39,23 @@ GiB = 1024 ** 3
 
 def _request_id() -> str:
     return f"req-{uuid.uuid4()}"
+
+
+def _record_done(session: Session, instance: Instance | None, action: str, event: str, result: str,
+                 details: str = "") -> None:
+    """An action Block Storage had compute do (no request of a user recorded it first, as Nova records one
+    for the external event or for Cinder's call): the action and the one event that closes it, at once."""
+    if instance is None:  # deleted meanwhile: nothing to show it on
+        return
+    ctx = service_context(instance)
+    record = InstanceAction(instance_uuid=instance.id, action=action, request_id=_request_id(), user_id=ctx.user_id,
+                            project_id=instance.project_id, finish_time=utcnow(),
+                            message="Error" if result == "Error" else None)
+    session.add(record)
+    session.flush()
+    session.add(InstanceActionEvent(action_id=record.id, event=event, host=instance.host, result=result,
+                                    traceback=details or None, start_time=record.start_time,
+                                    finish_time=record.finish_time))
 
 # Nova attaches and detaches volumes of a server in these states (shelved ones from 2.20).
 STATES = (st.ACTIVE, st.PAUSED, st.STOPPED, st.RESIZED)
@@ -278,10 +296,19 @@ class VolumeAttachments:
             self._finish_swap(ctx, instance, row.id)
         except (DriverError, APIError) as error:
             self._undo_swap(ctx, row.id)
+            self._close_swap(instance.id, "Error", error.message if isinstance(error, APIError) else str(error))
             if isinstance(error, APIError):
                 raise
             raise Conflict(f"Failed to swap volume {old_id} for {new_id} on instance {instance.id}: {error}") \
                 from None
+        self._close_swap(instance.id, "Success")
+
+    def _close_swap(self, instance_id: str, result: str, details: str = "") -> None:
+        """The ``swap_volume`` action gets its ``compute_swap_volume`` event, as Nova's compute records."""
+        with self.db.write() as session:
+            found = session.get(Instance, instance_id)
+            if found is not None:
+                close_action(session, found, "swap_volume", "compute_swap_volume", result, details)
 
     def _finish_swap(self, ctx: Context, instance: Instance, row_id: str) -> None:
         """Every step safe to repeat: connect the new volume for the host, have the guest move to it (a guest
@@ -370,16 +397,8 @@ class VolumeAttachments:
                 result, details, failure = "Error", str(error), error
                 LOG.warning("instance %s: volume %s was not extended: %s", instance.id, volume_id, error)
             with self.db.write() as session:
-                found = session.get(Instance, instance.id)
-                ctx = service_context(found)
-                action = InstanceAction(instance_uuid=found.id, action="extend_volume", request_id=_request_id(),
-                                        user_id=ctx.user_id, project_id=found.project_id, finish_time=utcnow(),
-                                        message="Error" if result == "Error" else None)
-                session.add(action)
-                session.flush()
-                session.add(InstanceActionEvent(action_id=action.id, event="compute_extend_volume",
-                                                host=found.host, result=result, traceback=details or None,
-                                                start_time=action.start_time, finish_time=action.finish_time))
+                _record_done(session, session.get(Instance, instance.id), "extend_volume", "compute_extend_volume",
+                             result, details)
         if failure is not None:
             raise Conflict(f"Failed to extend volume {volume_id}: {failure}")
         return grown
@@ -433,7 +452,9 @@ class VolumeAttachments:
     def moved(self, volume_id: str, connection: dict) -> bool:
         """Each server holding the volume is given ``connection`` (its disk keeping the names it has in the
         guest, ``slot``), and a running guest copies the disk onto the new file and switches to it (the
-        driver's swap, to the same volume id); True when a running guest did."""
+        driver's swap, to the same volume id); True when a running guest did.  Each server records a
+        ``swap_volume`` action closed by a ``compute_swap_volume`` event, as Nova does when Cinder's migration
+        calls its swap."""
         with self.db.read() as session:
             rows = list(session.scalars(select(BlockDevice).where(BlockDevice.volume_id == volume_id,
                                                                   BlockDevice.status == "attached")))
@@ -452,11 +473,18 @@ class VolumeAttachments:
                 try:
                     copied = self._driver(instance).swap_volume(instance.id, volume_id, disk) or copied
                 except DriverError as error:
+                    with self.db.write() as session:
+                        _record_done(session, session.get(Instance, instance.id), "swap_volume",
+                                     "compute_swap_volume", "Error", str(error))
                     raise Conflict(f"Failed to move volume {volume_id} in instance {instance.id}: {error}") from None
             with self.db.write() as session:
                 found = session.get(BlockDevice, row.id)
-                if found is not None:
+                # the server's disk moved: a ``swap_volume`` action, as Nova records for Cinder's swap call; only
+                # when the connection changes, so a migration resumed after a restart records it once
+                if found is not None and found.connection != given:
                     found.connection = given
+                    _record_done(session, session.get(Instance, instance.id), "swap_volume", "compute_swap_volume",
+                                 "Success")
         return copied
 
     def rehome(self, instance: Instance) -> None:

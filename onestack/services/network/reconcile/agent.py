@@ -194,12 +194,17 @@ class Agent:
             changes = self._status_changes(session, wired)
         if not changes:
             return
-        with self.db.write() as session:
+        def write(session) -> None:
+            # the rows are read again in the write: a port another host's compute or the API changed since
+            # the read above is updated as it now is, and one changed between this read and the write makes
+            # the whole report run again (write_retrying), never a lost change
             session.info[OWN_REPORT] = True
             for (model, row_id), status in changes.items():
                 row = session.get(model, row_id)
                 if row is not None:
                     row.status = status
+
+        self.db.write_retrying(write)
 
     def _status_changes(self, session, wired: set[str]) -> dict[tuple[type, str], str]:
         changes: dict[tuple[type, str], str] = {}

@@ -252,22 +252,29 @@ class Collection:
                     raise
         raise AssertionError("unreachable")
 
+    # An update or delete that another writer (a joined host's compute, an agent's status report) overtook
+    # on the same row is run again on the row as it now is (``write_retrying``): without If-Match the
+    # last writer wins, as in Neutron; with it, the next try answers 412 against the new revision.
     def update_one(self, ctx: Context, ident: str, changes: dict, if_match: str | None) -> dict:
-        with self.db.write() as session:
+        def work(session: Session) -> dict:
             row = self.get(session, ctx, ident)
             self.authorize(ctx, "update", self.target(row))
             _check_revision(row, if_match)
-            self.update(session, ctx, row, changes)
+            self.update(session, ctx, row, dict(changes))
             session.flush()
             return self.table.shown(self.view(session, ctx, row), [], ctx.is_admin)
 
+        return self.db.write_retrying(work)
+
     def delete_one(self, ctx: Context, ident: str, if_match: str | None) -> None:
-        with self.db.write() as session:
+        def work(session: Session) -> None:
             row = self.get(session, ctx, ident)
             self.authorize(ctx, "delete", self.target(row))
             _check_revision(row, if_match)
             self.set_tags(session, row.id, [])
             self.delete(session, ctx, row)
+
+        self.db.write_retrying(work)
 
     def read_tags(self, ctx: Context, ident: str) -> list[str]:
         with self.db.read() as session:
@@ -275,7 +282,7 @@ class Collection:
 
     def edit_tags(self, ctx: Context, ident: str, edit: Callable[[list[str]], list[str]]) -> list[str]:
         """Replace a resource's tags by ``edit(current tags)``; returns them sorted."""
-        with self.db.write() as session:
+        def work(session: Session) -> list[str]:
             row = self.get(session, ctx, ident)
             self.authorize(ctx, "update", self.target(row))
             wanted = edit(self.tags(session, row.id))
@@ -283,6 +290,8 @@ class Collection:
             self.touch(row)
             session.flush()
             return sorted(wanted)
+
+        return self.db.write_retrying(work)
 
 
 def _check_revision(row, if_match: str | None) -> None:

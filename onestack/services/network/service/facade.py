@@ -112,57 +112,74 @@ class NetworkFacade:
             session.flush()
             return self._ports(session, [port])[0]
 
+    # Compute changes ports from every host (a joined host's reconciler binds, moves and settles its guests'
+    # ports) while the controller's API and agents change the same rows: each change below is one
+    # read-modify-write run again whole when a concurrent one bumped a port's revision first (write_retrying).
     def bind_port(self, ctx: Context, port_id: str, *, device_id: str, device_owner: str,
                   host: str | None) -> PortInfo:
         ports = self.net.ports
-        with self.db.write() as session:
+
+        def work(session: Session) -> PortInfo:
             port = ports.find(session, port_id)
             ports.update(session, ctx, port, {"device_id": device_id, "device_owner": device_owner,
                                               "binding:host_id": host})
             session.flush()
             return self._ports(session, [port])[0]
 
-    def _change_ports(self, port_ids: list[str], **values) -> None:
+        return self.db.write_retrying(work)
+
+    def _each_port(self, port_ids: list[str], change: Callable[[Session, Port], None],
+                   after: Callable[[Session], None] | None = None) -> None:
+        """``change`` every port of ``port_ids`` (then ``after``) in one transaction, run again on a conflict."""
         if not port_ids:
             return
-        with self.db.write() as session:
+
+        def work(session: Session) -> None:
             for port in session.scalars(select(Port).where(Port.id.in_(port_ids))):
-                for key, value in values.items():
-                    setattr(port, key, value)
-            if values.get("host_id") == "":  # bound nowhere now: no binding elsewhere either
-                session.execute(delete(PortBinding).where(PortBinding.port_id.in_(port_ids)))
+                change(session, port)
+            if after is not None:
+                after(session)
+
+        self.db.write_retrying(work)
+
+    def _change_ports(self, port_ids: list[str], **values) -> None:
+        def change(_session: Session, port: Port) -> None:
+            for key, value in values.items():
+                setattr(port, key, value)
+
+        def unbound(session: Session) -> None:  # bound nowhere now: no binding elsewhere either
+            session.execute(delete(PortBinding).where(PortBinding.port_id.in_(port_ids)))
+
+        self._each_port(port_ids, change, unbound if values.get("host_id") == "" else None)
 
     def move_ports(self, port_ids: list[str], host: str | None) -> None:
-        if not port_ids:
-            return
-        with self.db.write() as session:
-            for port in session.scalars(select(Port).where(Port.id.in_(port_ids))):
-                port.host_id = host or ""
-                if host:
-                    self.net.ports.forget_binding(session, port.id, host)
+        def change(session: Session, port: Port) -> None:
+            port.host_id = host or ""
+            if host:
+                self.net.ports.forget_binding(session, port.id, host)
+
+        self._each_port(port_ids, change)
 
     def add_port_bindings(self, port_ids: list[str], host: str) -> None:
-        if not port_ids:
-            return
-        with self.db.write() as session:
-            for port in session.scalars(select(Port).where(Port.id.in_(port_ids))):
-                if port.host_id and port.host_id != host and session.get(PortBinding, (port.id, host)) is None:
-                    session.add(PortBinding(port_id=port.id, host=host, vnic_type=port.vnic_type,
-                                            profile=port.profile))
+        def change(session: Session, port: Port) -> None:
+            if port.host_id and port.host_id != host and session.get(PortBinding, (port.id, host)) is None:
+                session.add(PortBinding(port_id=port.id, host=host, vnic_type=port.vnic_type, profile=port.profile))
+
+        self._each_port(port_ids, change)
 
     def settle_port_bindings(self, port_ids: list[str], host: str | None) -> None:
-        if not port_ids:
-            return
         bindings = self.net.port_bindings
-        with self.db.write() as session:
-            for port in session.scalars(select(Port).where(Port.id.in_(port_ids))):
-                if host and port.host_id != host:
-                    if session.get(PortBinding, (port.id, host)) is not None:
-                        bindings.activate(session, port, host)
-                    else:
-                        port.host_id = host
-                for row in bindings.inactive(session, port.id):
-                    session.delete(row)
+
+        def change(session: Session, port: Port) -> None:
+            if host and port.host_id != host:
+                if session.get(PortBinding, (port.id, host)) is not None:
+                    bindings.activate(session, port, host)
+                else:
+                    port.host_id = host
+            for row in bindings.inactive(session, port.id):
+                session.delete(row)
+
+        self._each_port(port_ids, change)
 
     def set_ports_status(self, port_ids: list[str], status: str) -> None:
         self._change_ports(port_ids, status=status)
@@ -174,11 +191,7 @@ class NetworkFacade:
         self._change_ports(port_ids, device_id="", device_owner="", host_id="", status="DOWN")
 
     def delete_ports(self, port_ids: list[str]) -> None:
-        if not port_ids:
-            return
-        with self.db.write() as session:
-            for port in session.scalars(select(Port).where(Port.id.in_(port_ids))):
-                self.net.ports.remove(session, port)
+        self._each_port(port_ids, self.net.ports.remove)
 
     def device_at(self, address: str, network_id: str | None = None, router_id: str | None = None) -> str | None:
         with self.db.read() as session:
@@ -257,10 +270,14 @@ class NetworkFacade:
 
     def set_port_security_groups(self, ctx: Context, groups_by_port: dict[str, list[str]]) -> None:
         ports = self.net.ports
-        with self.db.write() as session:
-            for port_id, group_ids in groups_by_port.items():
-                checked = ports.table.check({"security_groups": group_ids}, creating=False, is_admin=ctx.is_admin)
-                self._apply_update(ports, session, ctx, ports.find(session, port_id), checked)
+        checked = {port_id: ports.table.check({"security_groups": group_ids}, creating=False, is_admin=ctx.is_admin)
+                   for port_id, group_ids in groups_by_port.items()}
+
+        def work(session: Session) -> None:
+            for port_id, wanted in checked.items():
+                self._apply_update(ports, session, ctx, ports.find(session, port_id), dict(wanted))
+
+        self.db.write_retrying(work)
 
     @staticmethod
     def _rule(session: Session, rule: SecurityGroupRule) -> SecurityGroupRuleInfo:
@@ -329,10 +346,13 @@ class NetworkFacade:
     def _update(self, coll: Collection, ctx: Context, ident: str, changes: dict,
                 shape: Callable[[Session, Any], Any]) -> Any:
         checked = coll.table.check(changes, creating=False, is_admin=ctx.is_admin)
-        with self.db.write() as session:
+
+        def work(session: Session) -> Any:
             row = coll.get(session, ctx, ident)
-            self._apply_update(coll, session, ctx, row, checked)
+            self._apply_update(coll, session, ctx, row, dict(checked))
             return shape(session, row)
+
+        return self.db.write_retrying(work)
 
     @staticmethod
     def _apply_update(coll: Collection, session: Session, ctx: Context, row, checked: dict) -> None:
@@ -341,8 +361,10 @@ class NetworkFacade:
         session.flush()
 
     def _delete(self, coll: Collection, ctx: Context, ident: str) -> None:
-        with self.db.write() as session:
+        def work(session: Session) -> None:
             row = coll.get(session, ctx, ident)
             coll.authorize(ctx, "delete", coll.target(row))
             coll.set_tags(session, row.id, [])  # tags live in their own table, as the network API's delete knows
             coll.delete(session, ctx, row)
+
+        self.db.write_retrying(work)

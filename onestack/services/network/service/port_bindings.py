@@ -38,11 +38,18 @@ class PortBindings:
     # -- the routes' operations: each one transaction, on a port the caller sees ----------------
     def _on_port(self, ctx: Context, port_id: str, verb: str, work: Callable[[Session, Port], object],
                  write: bool = True):
-        """``work`` on a port ``ctx`` may see (404 otherwise), if its policy ``<verb>_port_binding`` allows."""
-        with (self.db.write() if write else self.db.read()) as session:
+        """``work`` on a port ``ctx`` may see (404 otherwise), if its policy ``<verb>_port_binding`` allows.  A
+        change is run again whole when a concurrent one (a joined host's compute, an agent's status report)
+        changed the port first (``write_retrying``)."""
+        def on_port(session: Session):
             port = self.ports.get(session, ctx, port_id)
             policies.authorize(ctx, verb, "port_binding", {"project_id": port.project_id})
             return work(session, port)
+
+        if write:
+            return self.db.write_retrying(on_port)
+        with self.db.read() as session:
+            return on_port(session)
 
     def read_list(self, ctx: Context, port_id: str, query, fields: list[str]) -> list[dict]:
         filters = self.table.filters(query)

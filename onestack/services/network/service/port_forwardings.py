@@ -41,11 +41,16 @@ class PortForwardings:
     # -- the routes' operations: each one transaction, on a floating IP the caller sees ----------
     def _on_floatingip(self, ctx: Context, fip_id: str, verb: str, work: Callable[[Session, FloatingIP], object],
                        write: bool = True):
-        with (self.db.write() if write else self.db.read()) as session:
+        def on_floatingip(session: Session):
             fip = self.floatingips.get(session, ctx, fip_id)
             policies.authorize(ctx, verb, "floatingip", self.floatingips.target(fip),
                                action=f"{verb}_floatingip_port_forwarding")
             return work(session, fip)
+
+        if write:  # run again whole when a concurrent change to the same rows won (write_retrying)
+            return self.db.write_retrying(on_floatingip)
+        with self.db.read() as session:
+            return on_floatingip(session)
 
     def read_list(self, ctx: Context, fip_id: str, query) -> list[dict]:
         """The floating IP's forwardings that match the query string's filters."""

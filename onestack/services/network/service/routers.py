@@ -91,11 +91,14 @@ class Routers(Collection):
     # -- actions (``PUT /v2.0/routers/{id}/<action>``), each one transaction ----------------------
     def _act(self, ctx: Context, ident: str, action: str, work: Callable[[Session, Router], dict]) -> dict:
         """``work(session, router)`` on a router ``ctx`` sees, if policy lets it ``action`` (Neutron's
-        ``update_router`` rule under the action's own name)."""
-        with self.db.write() as session:
+        ``update_router`` rule under the action's own name).  Run again whole when a concurrent change to a row
+        it changes (the interface's port, say) won (``write_retrying``)."""
+        def on_router(session: Session) -> dict:
             router = self.get(session, ctx, ident)
             policies.authorize(ctx, "update", self.singular, self.target(router), action=action)
             return work(session, router)
+
+        return self.db.write_retrying(on_router)
 
     def add_interface(self, ctx: Context, ident: str, body: Any) -> dict:
         return self._act(ctx, ident, "add_router_interface",
