@@ -18,13 +18,28 @@ tenant, image_id, nova_admin = test_servers.tenant, test_servers.image_id, test_
 HOST = "OS-EXT-SRV-ATTR:host"
 
 
-def create(cloud, image_id: str, *hints: str) -> str:
-    """A server of the admin project, each of ``hints`` a ``--hint key=value`` (a key given twice is a list)."""
-    args = ["--os-compute-api-version", "2.37", "server", "create", "--image", image_id, "--flavor", "1",
-            "--nic", "none", "-f", "json"]
-    for hint in hints:
-        args += ["--hint", hint]
-    return json.loads(cloud.openstack(*args, name("hint")).stdout)["id"]
+@pytest.fixture
+def create(cloud, image_id, nova_admin):
+    """``create(*hints)``: a server of the admin project made by the CLI, each hint a ``--hint key=value`` (a key
+    given twice is a list); every one is deleted after the test (the admin project's quota is 10)."""
+    made = []
+
+    def create(*hints: str) -> str:
+        args = ["--os-compute-api-version", "2.37", "server", "create", "--image", image_id, "--flavor", "1",
+                "--nic", "none", "-f", "json"]
+        for hint in hints:
+            args += ["--hint", hint]
+        made.append(json.loads(cloud.openstack(*args, name("hint")).stdout)["id"])
+        return made[-1]
+
+    yield create
+    for server_id in made:
+        nova_admin.delete(f"/servers/{server_id}")
+    deadline = time.monotonic() + 60
+    for server_id in made:
+        while nova_admin.get(f"/servers/{server_id}").status_code != 404:
+            assert time.monotonic() < deadline, f"{server_id} was never deleted"
+            time.sleep(0.1)
 
 
 def settle(nova_admin, server_id: str) -> dict:
@@ -35,32 +50,32 @@ def no_valid_host(server: dict) -> bool:
     return server["status"] == "ERROR" and "No valid host was found" in server["fault"]["message"]
 
 
-def test_different_host_and_same_host_place_a_server_by_others(cloud, image_id, nova_admin):
-    first = create(cloud, image_id)
+def test_different_host_and_same_host_place_a_server_by_others(create, nova_admin):
+    first = create()
     home = settle(nova_admin, first)[HOST]
-    apart = settle(nova_admin, create(cloud, image_id, f"different_host={first}"))
+    apart = settle(nova_admin, create(f"different_host={first}"))
     assert apart["status"] == "ACTIVE" and apart[HOST] not in (home, None)
-    beside = settle(nova_admin, create(cloud, image_id, f"same_host={first}"))
+    beside = settle(nova_admin, create(f"same_host={first}"))
     assert beside["status"] == "ACTIVE" and beside[HOST] == home
     # a list: on a host one of them is on / on no host any of them is on (both of the cloud's two hosts)
-    either = settle(nova_admin, create(cloud, image_id, f"same_host={first}", f"same_host={apart['id']}"))
+    either = settle(nova_admin, create(f"same_host={first}", f"same_host={apart['id']}"))
     assert either["status"] == "ACTIVE" and either[HOST] in (home, apart[HOST])
-    neither = settle(nova_admin, create(cloud, image_id, f"different_host={first}", f"different_host={apart['id']}"))
+    neither = settle(nova_admin, create(f"different_host={first}", f"different_host={apart['id']}"))
     assert no_valid_host(neither) and neither[HOST] is None
     # a uuid of no server: no host has it, so different_host rules nothing out and same_host everything
-    assert settle(nova_admin, create(cloud, image_id, f"different_host={uuid.uuid4()}"))["status"] == "ACTIVE"
-    assert no_valid_host(settle(nova_admin, create(cloud, image_id, f"same_host={uuid.uuid4()}")))
-    assert no_valid_host(settle(nova_admin, create(cloud, image_id, "same_host=not-a-uuid")))  # Nova's schema too
+    assert settle(nova_admin, create(f"different_host={uuid.uuid4()}"))["status"] == "ACTIVE"
+    assert no_valid_host(settle(nova_admin, create(f"same_host={uuid.uuid4()}")))
+    assert no_valid_host(settle(nova_admin, create("same_host=not-a-uuid")))  # Nova's schema too
 
 
-def test_the_servers_named_may_be_of_another_project(cloud, tenant, image_id, nova_admin):
-    theirs = create(cloud, image_id)  # the admin project's
+def test_the_servers_named_may_be_of_another_project(create, tenant, image_id, nova_admin):
+    theirs = create()  # the admin project's
     home = settle(nova_admin, theirs)[HOST]
-    body = {"server": {"name": name("mine"), "imageRef": image_id, "flavorRef": "1", "networks": "none"},
-            "os:scheduler_hints": {"different_host": [theirs]}}
-    mine = ok(tenant.post("/servers", json=body, headers=NETWORKS_NONE), 202)["server"]["id"]
-    placed = settle(nova_admin, mine)
-    assert placed["status"] == "ACTIVE" and placed[HOST] not in (home, None)
+    for hint, beside in (("different_host", False), ("same_host", True)):
+        body = {"server": {"name": name("mine"), "imageRef": image_id, "flavorRef": "1", "networks": "none"},
+                "os:scheduler_hints": {hint: [theirs]}}
+        mine = settle(nova_admin, ok(tenant.post("/servers", json=body, headers=NETWORKS_NONE), 202)["server"]["id"])
+        assert mine["status"] == "ACTIVE" and (mine[HOST] == home) is beside
 
 
 @pytest.mark.parametrize("hints", [{"different_host": "not-a-uuid"}, {"different_host": ["not-a-uuid"]},
@@ -94,10 +109,10 @@ def final_migration(nova_admin, server_id: str, count: int) -> dict:
     raise AssertionError(f"the migrations of {server_id} never ended: {migrations_of(nova_admin, server_id)}")
 
 
-def test_a_move_keeps_to_the_hints_the_server_was_created_with(cloud, image_id, nova_admin):
-    first = create(cloud, image_id)
+def test_a_move_keeps_to_the_hints_the_server_was_created_with(create, nova_admin):
+    first = create()
     home = settle(nova_admin, first)[HOST]
-    apart = create(cloud, image_id, f"different_host={first}")
+    apart = create(f"different_host={first}")
     away = settle(nova_admin, apart)[HOST]
     act = f"/servers/{apart}/action"
     # the cloud's other host is the one the hint rules out: neither a live nor a cold migration has anywhere to go
