@@ -11,7 +11,7 @@ import pytest
 
 from tests.api import test_server_moves, test_servers
 from tests.api.helpers import name, ok
-from tests.api.test_server_moves import LIVE, V225, migrations_of
+from tests.api.test_server_moves import LIVE, V225, V253, force_down, migrations_of
 from tests.api.test_servers import NETWORKS_NONE, wait
 
 tenant, image_id, nova_admin = test_servers.tenant, test_servers.image_id, test_server_moves.nova_admin
@@ -133,3 +133,27 @@ def test_a_move_keeps_to_the_hints_the_server_was_created_with(create, nova_admi
     moved = final_migration(nova_admin, apart, 3)
     assert (moved["status"], moved["dest_compute"]) == ("completed", home)
     assert wait(nova_admin, apart, "ACTIVE")[HOST] == home
+
+
+def test_an_evacuation_keeps_to_the_hints_too(create, nova_admin):
+    first = create()
+    home = settle(nova_admin, first)[HOST]
+    apart = create(f"different_host={first}")
+    down = settle(nova_admin, apart)[HOST]
+    act = f"/servers/{apart}/action"
+    force_down(nova_admin, down, True)
+    try:
+        ok(nova_admin.post(act, json={"evacuate": {}}, headers=V253), 200)
+        refused = final_migration(nova_admin, apart, 1)
+        assert (refused["migration_type"], refused["status"]) == ("evacuation", "error")
+        assert wait(nova_admin, apart, "ACTIVE")[HOST] == down
+        ok(nova_admin.delete(f"/servers/{first}"), 204)
+        deadline = time.monotonic() + 30
+        while nova_admin.get(f"/servers/{first}").status_code != 404:
+            assert time.monotonic() < deadline, "the server was never deleted"
+            time.sleep(0.1)
+        ok(nova_admin.post(act, json={"evacuate": {}}, headers=V253), 200)
+        assert final_migration(nova_admin, apart, 2)["status"] == "done"
+        assert wait(nova_admin, apart, "ACTIVE")[HOST] == home
+    finally:
+        force_down(nova_admin, down, False)
