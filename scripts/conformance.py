@@ -35,6 +35,10 @@ ONESTACK = ROOT / ".venv" / "bin" / "onestack"
 # Settings onestack runs with and Tempest is told about: they must agree.
 LOCKOUT_ATTEMPTS, LOCKOUT_SECONDS, UNIQUE_PASSWORDS = 2, 10, 2
 
+SCHEDULER_FILTERS = ("AvailabilityZoneFilter", "ComputeFilter", "ComputeCapabilitiesFilter", "ImagePropertiesFilter",
+                     "ServerGroupAntiAffinityFilter", "ServerGroupAffinityFilter", "SameHostFilter",
+                     "DifferentHostFilter")
+
 AREAS = {
     "identity": {"regex": r"^tempest\.api\.identity\.", "services": set()},
     "image": {"regex": r"^tempest\.api\.image\.", "services": {"glance"}},
@@ -202,7 +206,10 @@ def compute_sections(admin: dict) -> dict:
         "compute": {"image_ref": images[0], "image_ref_alt": images[1], "flavor_ref": "42", "flavor_ref_alt": "84",
                     "min_compute_nodes": "2", "build_timeout": "60",
                     "min_microversion": current["min_version"], "max_microversion": current["version"]},
-        "compute-feature-enabled": {**{k: "true" for k in built}, **{k: "false" for k in not_built}},
+        "compute-feature-enabled": {**{k: "true" for k in built}, **{k: "false" for k in not_built},
+                                    # DevStack's enabled filters: Tempest reads them to run the same_host and
+                                    # different_host tests
+                                    "scheduler_enabled_filters": ",".join(SCHEDULER_FILTERS)},
         "auth": {"create_isolated_networks": "true"},
     }
 

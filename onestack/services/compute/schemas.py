@@ -128,7 +128,17 @@ UUID = {"type": "string", "format": "uuid"}
 _ACCESS_IPS = {"accessIPv4": {"type": "string", "format": "ipv4"}, "accessIPv6": {"type": "string", "format": "ipv6"},
                "OS-DCF:diskConfig": {"type": "string", "enum": ["AUTO", "MANUAL"]}}
 _NETWORK = {"uuid": {"type": "string"}, "port": {"type": ["string", "null"]}, "fixed_ip": {"type": "string"}}
-_HINTS = {"type": "object", "properties": {"group": UUID}}
+# One server uuid or a list of them (Nova's different_host and same_host; Nova checks a lone same_host
+# string for no shape, and one naming no server leaves no host).
+_SERVER_UUIDS = {"type": ["string", "array"], "items": UUID}
+# Nova's os:scheduler_hints: the hints its filters read are checked for shape, and any other key is taken
+# (a scheduler may have filters of its own).  Which ones onestack's scheduler reads: docs/services/compute.md.
+_HINTS = {"type": "object", "additionalProperties": True, "properties": {
+    "group": UUID, "different_host": {**_SERVER_UUIDS, "format": "uuid"}, "same_host": _SERVER_UUIDS,
+    "query": {"type": ["string", "object"]}, "target_cell": NAME,
+    "different_cell": {"type": ["string", "array"], "items": {"type": "string"}},
+    "build_near_host_ip": {"type": "string", "oneOf": [{"format": "ipv4"}, {"format": "ipv6"}]},
+    "cidr": {"type": "string", "pattern": "^/[0-9a-f.:]+$"}}}
 TAG = {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "^[^,/]*$"}
 # One block device mapping (v2) as Nova takes it; what it means is checked by the boot's volumes.
 _BLOCK_DEVICE = {"type": "object", "additionalProperties": False, "properties": {

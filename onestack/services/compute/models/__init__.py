@@ -189,6 +189,9 @@ class Instance(Base):
     availability_zone: Mapped[str | None] = mapped_column(String(255))
     requested_availability_zone: Mapped[str | None] = mapped_column(String(255))
     server_group_id: Mapped[str | None] = mapped_column(String(36))
+    # os:scheduler_hints as the create gave them, kept (as Nova's RequestSpec keeps them) so that every later
+    # scheduling of the server (migrations, evacuation, unshelve) reads them again
+    scheduler_hints: Mapped[dict | None] = mapped_column(JSON)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     locked_by: Mapped[str | None] = mapped_column(String(16))
     locked_reason: Mapped[str | None] = mapped_column(String(255))

@@ -3,9 +3,12 @@
 Candidates come from placement (enough VCPU, MEMORY_MB and DISK_GB, and the traits the instance needs:
 a container's host reports ``CUSTOM_COMPUTE_CONTAINER``, and a flavor's ``trait:<NAME>`` extra specs
 require or forbid others, as Nova's); the filters drop disabled hosts and down ones (forced down, or
-heartbeat older than the service-down time: a joined host whose process died is no destination), hosts outside the requested availability zone and hosts the server group's policy
-forbids; the weighers prefer hosts with the most free memory (Nova's default spread) and, for the
-soft policies, the group's preference.  Boots read placement through the scheduler's host view
+heartbeat older than the service-down time: a joined host whose process died is no destination), hosts
+outside the requested availability zone, hosts the server group's policy forbids, and hosts the server's
+``different_host`` and ``same_host`` hints rule out (Nova's DifferentHostFilter and SameHostFilter; the
+hints are kept with the server, so a move or an unshelve keeps to them as the boot did); the weighers
+prefer hosts with the most free memory (Nova's default spread) and, for the soft policies, the group's
+preference.  Boots read placement through the scheduler's host view
 (``host_capacity.py``: placement's providers as last read, less what was claimed since); resizes ask
 placement afresh.  The claim is placement's: if another claim took the room first, the next host is
 tried, and a boot that finds no room in a view not read just now reads it again before giving up.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -55,6 +59,27 @@ def traits_of(instance: Instance, flavor: dict | None = None) -> tuple[frozenset
     return frozenset(required), frozenset(forbidden)
 
 
+@dataclass(frozen=True)
+class HintedHosts:
+    """Where the server's ``different_host`` and ``same_host`` hints let it go: not on a host of a server
+    named in the first (``avoid``), and, when the second names any, on a host of one of those (``within``).
+    A named server that is gone or on no host is on none, as in Nova: ``same_host`` naming only such
+    servers leaves no host at all."""
+
+    avoid: frozenset[str] = frozenset()
+    within: frozenset[str] | None = None
+
+    def allow(self, host: str) -> bool:
+        return host not in self.avoid and (self.within is None or host in self.within)
+
+
+def _server_ids(value) -> set[str]:
+    """A hint naming one server uuid or a list of them (the create's schema checked their shape)."""
+    if not value:
+        return set()
+    return {str(v).lower() for v in ([value] if isinstance(value, str) else value)}
+
+
 class Scheduler:
     def __init__(self, db: Database, placement: PlacementClient, running: Callable[[], list[str]] = list):
         """``running``: the hosts this process runs (up whatever their heartbeat says)."""
@@ -77,12 +102,13 @@ class Scheduler:
                     ComputeHost.id, ComputeHost.host, ComputeHost.disabled, ComputeHost.forced_down,
                     ComputeHost.heartbeat_at, ComputeHost.availability_zone))}
                 group, members_on = self._group(session, instance)
+                hinted = self._hinted(session, instance)
             up = self._up(hosts.values())
             refused: set[str] = set()
             for again in (False, True):  # a view not read just now is read again before "no valid host"
                 free, fresh = self.view.fitting(wanted, fresh=again, required=required, forbidden=forbidden)
                 candidates = [hosts[p] for p in free if p in up and p not in refused
-                              and self._passes(hosts[p], instance, group, members_on)]
+                              and self._passes(hosts[p], instance, group, members_on, hinted)]
                 for host in self._weigh(candidates, free, group, members_on):
                     if self.placement.claim(instance.id, host.id, wanted, instance.project_id, instance.user_id):
                         self.view.consumed(host.id, wanted)
@@ -106,13 +132,14 @@ class Scheduler:
             with self.db.read() as session:
                 hosts = {h.id: h for h in session.scalars(select(ComputeHost))}
                 group, members_on = self._group(session, instance)
+                hinted = self._hinted(session, instance)
             source = next((h for h in hosts.values() if h.host == instance.host), None)
             if source is None:
                 raise NoValidHost(f"The instance's host {instance.host} is unknown.")
             free = dict(self.placement.candidates(wanted, *traits_of(instance, new_flavor)))
             up = self._up(hosts.values())
             candidates = [hosts[p] for p in free if p in up and (same_host or p != source.id)
-                          and self._passes(hosts[p], instance, group, members_on)]
+                          and self._passes(hosts[p], instance, group, members_on, hinted)]
             ordered = sorted(self._weigh(candidates, free, group, members_on), key=lambda h: h.id != source.id)
             for host in ordered:
                 writes = {migration: {source.id: old}, instance.id: {host.id: wanted}}
@@ -154,8 +181,24 @@ class Scheduler:
         return group, counts
 
     @staticmethod
-    def _passes(host, instance: Instance, group: ServerGroup | None, members_on: dict[str, int]) -> bool:
+    def _hinted(session, instance: Instance) -> HintedHosts:
+        """The hosts of the servers ``instance``'s different_host and same_host hints name, of any project
+        (Nova's filters look at every instance on a host)."""
+        hints = instance.scheduler_hints or {}
+        apart, together = _server_ids(hints.get("different_host")), _server_ids(hints.get("same_host"))
+        if not apart and not together:
+            return HintedHosts()
+        hosts = dict(session.execute(select(Instance.id, Instance.host).where(
+            Instance.id.in_(apart | together), Instance.deleted.is_(False), Instance.host.is_not(None))).all())
+        return HintedHosts(avoid=frozenset(hosts[i] for i in apart if i in hosts),
+                           within=frozenset(hosts[i] for i in together if i in hosts) if together else None)
+
+    @staticmethod
+    def _passes(host, instance: Instance, group: ServerGroup | None, members_on: dict[str, int],
+                hinted: HintedHosts) -> bool:
         if host.disabled or host.forced_down:
+            return False
+        if not hinted.allow(host.host):
             return False
         if (instance.task_args or {}).get(st.REQUESTED_HOST, host.host) != host.host:
             return False

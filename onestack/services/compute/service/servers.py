@@ -173,6 +173,7 @@ class Servers:
                     tags=list(dict.fromkeys(server.get("tags") or [])), security_groups=groups,
                     requested_networks=networks, vm_state=st.BUILDING, task_state=st.SCHEDULING,
                     requested_availability_zone=az, availability_zone=az or "nova", server_group_id=group_id,
+                    scheduler_hints=hints or None,
                     access_ip_v4=server.get("accessIPv4"), access_ip_v6=server.get("accessIPv6"),
                     trusted_image_certificates=server.get("trusted_image_certificates"), task_args=destination,
                     auto_disk_config=auto_disk_config(server, False))
