@@ -20,7 +20,7 @@ EXAMPLES = int(os.environ.get("ONESTACK_FUZZ_EXAMPLES", "3"))
 PREFIXES = [s.prefix for s in services() if os.environ.get("ONESTACK_FUZZ_ALL") or s.prefix != "/object-store"]
 TOTAL = fuzz.Report()
 # the services whose descriptions declare success bodies (docs/hardening.md#openapi-descriptions)
-DECLARE_BODIES = ("/network", "/image", "/compute", "/volume", "/identity", "/placement")
+DECLARE_BODIES = ("/network", "/image", "/compute", "/volume", "/identity", "/placement", "/orchestration")
 
 
 @pytest.fixture(scope="module")
