@@ -428,3 +428,22 @@ def test_real_orchestration_bodies_fit_the_declared_schemas(heat):
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"stacks": [{**listed, "tags": "a,b"}]},
                             _declared("orchestration", f"{v1}/stacks", "GET", "200"))
+
+
+def test_real_json_listings_fit_the_declared_schemas(swift):
+    """An account's and a container's JSON listings (a subdir among them, with a delimiter) fit what the
+    listing routes declare; a plain-text listing is another media type, which the check leaves alone."""
+    container = swift.container()
+    for name in ("a", "dir/b"):
+        swift.put(f"/{container}/{name}", b"x")
+    for path, route in (("", "/v1/{account}"), (f"/{container}", "/v1/{account}/{container}")):
+        for params in ({"format": "json"}, {"format": "json", "delimiter": "/"}):
+            resp = swift.http.get(path, params=params)
+            assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/json")
+            jsonschema.validate(resp.json(), _declared("object-store", route, "GET", "200"))
+    listed = swift.http.get(f"/{container}", params={"format": "json", "delimiter": "/"}).json()
+    assert {"subdir": "dir/"} in listed
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate([{**listed[0], "bytes": "1"}], _declared("object-store", "/v1/{account}/{container}",
+                                                                     "GET", "200"))
+    assert list(_op("object-store", "/v1/{account}")["responses"]["200"]["content"]) == ["application/json"]
