@@ -2,7 +2,9 @@
 
 Nothing here is written per service: every ``Endpoint`` becomes one operation per method, its path
 parameters read from the Starlette path, its request body from the route's schema (for a ``Versioned``
-schema the newest, with the versions it is in force from), and the call authenticated by ``X-Auth-Token``.
+schema the newest, with the versions it is in force from), its success statuses and bodies from the route's
+``status`` and ``response`` (each status with its versions' body where they are ``Versioned``), and the call
+authenticated by ``X-Auth-Token``.
 A route added later is described without anyone listing it, and the fuzzers read this document.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from onestack.http.microversion import Version
+from onestack.http.microversion import Version, pick
 from onestack.http.routing import BODY_METHODS, Endpoint, Service, Versioned
 
 # Starlette's converters, and onestack's ``anypath``, as JSON Schema (the paths take slashes, ``anypath``
@@ -64,7 +66,7 @@ def _operation(service: Service, ep: Endpoint, method: str) -> dict[str, Any]:
         "operationId": f"{service.name}:{method.lower()}:{path}",
         "summary": ep.fn.__name__.replace("_", " ").strip(),
         "parameters": [_path_parameter(name, converter) for name, converter in _PARAM.findall(ep.path)],
-        "responses": {str(ep.status): _success(ep), **_faults(service),
+        "responses": {**_successes(service, ep), **_faults(service),
                       "default": {"description": "Another answer of the operation's own (a redirect, another 2xx)."}},
     }
     doc = (ep.fn.__doc__ or "").strip().split("\n\n")[0]
@@ -89,11 +91,67 @@ def _faults(service: Service) -> dict[str, Any]:
             for kind, what in (("4XX", "A client error"), ("5XX", "A server error"))}
 
 
-def _success(ep: Endpoint) -> dict[str, Any]:
-    answer: dict[str, Any] = {"description": "Success (other 2xx answers are the operation's own)."}
-    if ep.response is not None:
-        answer["content"] = {"application/json": {"schema": ep.response}}
-    return answer
+def _successes(service: Service, ep: Endpoint) -> dict[str, Any]:
+    """The success status, with its body's schema if the route declares one.  A route whose status or body
+    changes with the microversion (``Versioned``) declares each status it answers, with the body of the
+    versions that answer it (``x-microversions`` says which), so an answer is checked against its own."""
+    spans = _spans(service, ep)
+    statuses: dict[int, list[tuple[str, dict | None]]] = {}
+    for versions, status, body in spans:
+        statuses.setdefault(status, []).append((versions, body))
+    answers: dict[str, Any] = {}
+    for status, held in statuses.items():
+        answer: dict[str, Any] = {"description": "Success (other 2xx answers are the operation's own)."}
+        bodies: list[dict] = []
+        for _, body in held:
+            if body is not None and body not in bodies:
+                bodies.append(body)
+        if bodies:
+            answer["content"] = {"application/json": {"schema": bodies[0] if len(bodies) == 1 else
+                                                      {"anyOf": bodies}}}
+        if len(spans) > 1:
+            answer["x-microversions"] = [versions for versions, _ in held]
+            ranges = [versions for versions, _ in held]
+            plural = "s" if len(ranges) > 1 or "-" in ranges[0] else ""
+            answer["description"] = f"Success at microversion{plural} {', '.join(ranges)}."
+        answers[str(status)] = answer
+    return answers
+
+
+def _spans(service: Service, ep: Endpoint) -> list[tuple[str, int, dict | None]]:
+    """``(versions, status, body schema)`` for each range of the service's microversions over which the route's
+    status and body stay the same (one span, versions "", for a route whose neither is ``Versioned``)."""
+    changes = _change_points(ep.status, ep.response)
+    mv = service.microversions
+    if not changes:
+        return [("", ep.status, ep.response)]
+    if mv is None:
+        raise ValueError(f"{ep.path}: a Versioned status or response in a service without microversions")
+    starts = sorted({mv.minimum, *(v for v in changes if mv.minimum < v <= mv.maximum)})
+    spans = []
+    for i, start in enumerate(starts):
+        status = pick(ep.status, start) if isinstance(ep.status, Versioned) else ep.status
+        body = pick(ep.response, start) if isinstance(ep.response, Versioned) else ep.response
+        if status is None:
+            raise ValueError(f"{ep.path}: its Versioned status starts above {mv.minimum}")
+        spans.append((_range(start, starts[i + 1] if i + 1 < len(starts) else None, mv.maximum), status, body))
+    return spans
+
+
+def _range(start: Version, following: Version | None, maximum: Version) -> str:
+    """``2.1``, ``1.0-1.19``, ``2.2-2.96``: from ``start`` to the version before ``following`` (or the newest)."""
+    if following is None:
+        end = str(maximum)
+    elif following.minor:
+        end = str(Version(following.major, following.minor - 1))
+    else:
+        return f"{start}-<{following}"
+    return str(start) if end == str(start) else f"{start}-{end}"
+
+
+def _change_points(*values: Any) -> set[Version]:
+    """The versions at which the ``Versioned`` ones among ``values`` change."""
+    return {Version.parse(key) for value in values if isinstance(value, Versioned) for key in value}
 
 
 def _path_parameter(name: str, converter: str) -> dict[str, Any]:
@@ -114,11 +172,11 @@ def _query_parameter(name: str, schema: dict) -> dict[str, Any]:
 
 
 def _version_header(service: Service, ep: Endpoint) -> dict[str, Any]:
-    """``OpenStack-API-Version``: the service's range, and the versions at which this route's schema changes."""
+    """``OpenStack-API-Version``: the service's range, and the versions at which this route's request schema,
+    success status or body changes."""
     mv = service.microversions
-    versions = {mv.minimum, mv.maximum}
-    if isinstance(ep.schema, Versioned):
-        versions |= {Version.parse(key) for key in ep.schema}
+    # where its request schema, its status or its body changes, so each is drawn
+    versions = {mv.minimum, mv.maximum, *_change_points(ep.schema, ep.status, ep.response)}
     values = [f"{mv.service} {v}" for v in sorted(v for v in versions if mv.minimum <= v <= mv.maximum)]
     return {"name": "OpenStack-API-Version", "in": "header", "required": False,
             "description": f"The microversion, {mv.minimum} to {mv.maximum} (or 'latest'); without it "

@@ -205,31 +205,47 @@ class Endpoint:
     methods: tuple[str, ...]
     fn: Callable[[Call], Any]
     schema: dict | Versioned | None = None
-    status: int = 200
+    # the success status, or a ``Versioned`` map of them (Nova's key pair creation: 200, then 201 from 2.2)
+    status: int | Versioned = 200
     fast: Callable[[Call], Any] | None = None
     stream_body: bool = False
     public: bool = False
-    # the JSON Schema of the success body, published in the OpenAPI description (None: not declared)
-    response: dict | None = None
+    # the JSON Schema of the success body, or a ``Versioned`` map of them (None: no body at those versions),
+    # published in the OpenAPI description (None: not declared)
+    response: dict | Versioned | None = None
     # the query parameters the route reads, name -> JSON Schema (``listing.query_parameters``), published too
     query: dict[str, dict] | None = None
 
+    def status_at(self, version: Version | None) -> int:
+        """The success status at ``version``: what a handler's plain (non-``Reply``) answer is sent with."""
+        return pick(self.status, version) if isinstance(self.status, Versioned) else self.status
+
 
 class Versioned(dict):
-    """Request schemas by microversion: ``Versioned({"2.1": s, "2.19": s2})`` checks a body against the
-    newest schema whose version the call negotiated (Nova's schema-per-range, declared once per route).
-    A version below every key leaves the body unchecked (the route's handler decides what it means)."""
+    """Values by microversion, each in force from its key to the next: ``Versioned({"2.1": s, "2.19": s2})``.
+
+    - A request ``schema``: the body is checked against the newest schema whose version the call negotiated
+      (Nova's schema-per-range, declared once per route).  A version below every key leaves the body
+      unchecked (the route's handler decides what it means).
+    - A ``status``: the success status a plain answer is sent with; its first key is the service's oldest
+      version.
+    - A ``response``: the success body's schema (None: the versions that answer no body).
+
+    The OpenAPI description publishes each status with the body of the versions that answer it."""
 
 
 def route(path: str, method: str, fn: Callable[[Call], Any], *, schema: dict | Versioned | None = None,
-          status: int = 200, fast: Callable[[Call], Any] | None = None, stream_body: bool = False,
-          public: bool = False, response: dict | None = None, query: dict[str, dict] | None = None) -> Endpoint:
+          status: int | Versioned = 200, fast: Callable[[Call], Any] | None = None, stream_body: bool = False,
+          public: bool = False, response: dict | Versioned | None = None,
+          query: dict[str, dict] | None = None) -> Endpoint:
     """``schema``: a JSON Schema, or a ``Versioned`` map of them, the body must satisfy before ``fn`` runs.
     ``stream_body``: leave the body unread; the handler consumes ``call.chunks()``.  A handler may return
     a Starlette ``Response`` (a streamed download, say) instead of a JSON body.  ``public``: no token needed
-    (see ``Endpoint``).  ``response``: the JSON Schema of the success body (the OpenAPI description's, which
-    the fuzzer checks every success against): generated from what the service owns (an attribute table, a
-    published schema) or its ``responses`` module, never written beside the route.
+    (see ``Endpoint``).  ``status``: the success status of an answer that is not a ``Reply``, or a
+    ``Versioned`` map of them where it changes with the microversion.  ``response``: the JSON Schema of the
+    success body (the OpenAPI description's, which the fuzzer checks every success against), or a
+    ``Versioned`` map of them (None for the versions that answer none): generated from what the service owns
+    (an attribute table, a published schema) or its ``responses`` module, never written beside the route.
     ``query``: the query parameters it reads (``listing.query_parameters``), from the definitions its list uses."""
     return Endpoint(path, (method,), fn, schema, status, fast, stream_body, public, response, query)
 
@@ -449,7 +465,7 @@ class Service:
             if isinstance(result, Response):
                 return result
             if not isinstance(result, Reply):
-                result = Reply(result, ep.status)
+                result = Reply(result, ep.status_at(version))
             headers = dict(result.headers or {})
             if mv:
                 headers.update(mv.response_headers(version))

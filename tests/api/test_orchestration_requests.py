@@ -3,7 +3,7 @@ the stack list's ``not_tags`` and ``not_tags_any``, a stack's environment and fi
 CloudFormation template refused with a 400 that says so, the ``neutron.subnet``, ``neutron.port`` and
 ``neutron.security_group`` custom constraints, ``OS::Neutron::SecurityGroupRule``, a server booted from
 the stack's volume (``block_device_mapping_v2``) with ``config_drive``, the events' filters, sort keys and
-pages, and a resource's metadata."""
+pages, and a resource's metadata (which, like its update policy, must be a map)."""
 
 
 from tests.api.helpers import name, ok
@@ -161,3 +161,19 @@ def test_events_filters_sort_and_pages_and_resource_metadata(heat):
     assert ok(heat.http.get(f"{heat.path(stack)}/resources/b/metadata")) == {"metadata": {"role": "second"}}
     fault(heat.http.get(f"{heat.path(stack)}/resources/nothing/metadata"), 404)
     heat.delete(stack)
+
+
+def test_a_resource_metadata_or_update_policy_that_is_no_map_is_refused(heat):
+    """Found by declaring Heat's bodies (docs/hardening.md): a list given as a resource's metadata was taken
+    and shown as the resource's metadata, which Heat's API promises is an object; Heat refuses it."""
+    for part, value in (("metadata", [1]), ("metadata", "role"), ("update_policy", [])):
+        template = {"heat_template_version": "2018-08-31",
+                    "resources": {"r": {"type": "OS::Heat::None", part: value}}}
+        for path, body in (("/stacks", {"stack_name": name("m"), "template": template}),
+                           ("/validate", {"template": template})):
+            message = fault(heat.http.post(path, json=body), 400)
+            assert message == f"Resource r {part} type must be object", (path, part, message)
+    # maps are taken, and the metadata is shown as given
+    stack = heat.created({"heat_template_version": "2018-08-31", "resources": {
+        "r": {"type": "OS::Heat::None", "metadata": {"role": "first"}, "update_policy": {}}}})
+    assert ok(heat.http.get(f"{heat.path(stack)}/resources/r/metadata"))["metadata"] == {"role": "first"}

@@ -3,9 +3,11 @@
 - Error bodies: every operation declares its service's fault format for 4XX and 5XX; a real 404 of each JSON
   service fits it, and another service's fault does not.
 - Query strings: the list routes publish the filters, sort keys and paging their listing reads.
-- Success bodies of Compute, Block Storage, Identity and Placement: real resources fit them; and where
-  Tempest (the conformance venv's, ``make conformance``) is on the machine, the same bodies fit Tempest's own
-  response schemas at the base microversion, and every key Tempest requires is required here too.
+- Success bodies of Compute, Block Storage, Identity, Placement and Orchestration: real resources fit them;
+  and where Tempest (the conformance venv's, ``make conformance``) is on the machine, the same bodies fit
+  Tempest's own response schemas at the base microversion, and every key Tempest requires is required here too.
+- A status that changes with the microversion (a key pair's creation, a resource provider's): each status is
+  declared with the body of the versions that answer it, and real answers have that status and body.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import httpx
 import jsonschema
 import pytest
+import yaml
 
 from onestack.http.openapi import document, openapi_path
 from onestack.registry import services
@@ -280,3 +283,167 @@ def test_real_bodies_fit_the_declared_schemas_and_tempests(cloud):
         jsonschema.validate({"volume": {**volume, "size": "1"}},
                             _declared("block-storage", "/v3/volumes/{volume_id}", "GET", "200"))
     assert len(answers[("placement", "/traits", "GET", "200", "")]["traits"]) > 0
+
+
+def _statuses(service: str, path: str, method: str) -> dict[str, dict]:
+    return {status: answer for status, answer in _op(service, path, method)["responses"].items()
+            if status.startswith("2")}
+
+
+def _drawn_versions(service: str, path: str, method: str) -> list[str]:
+    header = next(p for p in _op(service, path, method)["parameters"] if p["name"] == "OpenStack-API-Version")
+    return header["schema"]["enum"]
+
+
+def test_a_status_that_changes_with_the_microversion_is_declared_for_each_version():
+    """``route(status=Versioned(...), response=Versioned(...))``: each status with its versions' body."""
+    keypair = _statuses("compute", "/v2.1/os-keypairs", "POST")
+    assert set(keypair) == {"200", "201"}
+    assert keypair["200"]["x-microversions"] == ["2.1"]
+    assert keypair["201"]["x-microversions"][0].startswith("2.2-")
+    assert keypair["200"]["content"] == keypair["201"]["content"] and "content" in keypair["201"]
+    assert set(_statuses("compute", "/v2.1/os-keypairs/{name}", "DELETE")) == {"202", "204"}
+    # Placement: 201 without a body before 1.20, then 200 with the provider
+    provider = _statuses("placement", "/resource_providers", "POST")
+    assert set(provider) == {"200", "201"}
+    assert "content" not in provider["201"] and provider["201"]["x-microversions"] == ["1.0-1.19"]
+    assert provider["200"]["content"]["application/json"]["schema"]["required"] == [
+        "uuid", "name", "generation", "links"]
+    # the fuzzer draws the versions at which they change
+    assert "compute 2.2" in _drawn_versions("compute", "/v2.1/os-keypairs", "POST")
+    assert "placement 1.20" in _drawn_versions("placement", "/resource_providers", "POST")
+    # a route whose status does not change keeps its one entry
+    assert set(_statuses("compute", "/v2.1/servers", "POST")) == {"202"}
+    assert "x-microversions" not in _statuses("compute", "/v2.1/servers", "POST")["202"]
+
+
+def test_answers_have_the_status_and_body_declared_for_their_microversion(cloud):
+    headers = {"X-Auth-Token": cloud.token()}
+    with httpx.Client(base_url=cloud.url, headers=headers, timeout=60) as http:
+        for version, created, deleted in (("2.1", "200", "202"), ("2.2", "201", "204"), ("2.91", "201", "204")):
+            key_name = f"versioned-{uuid.uuid4().hex[:8]}"
+            mv = {"OpenStack-API-Version": f"compute {version}"}
+            made = http.post("/compute/v2.1/os-keypairs", json={"keypair": {"name": key_name}}, headers=mv)
+            assert str(made.status_code) == created, (version, made.text)
+            jsonschema.validate(made.json(), _declared("compute", "/v2.1/os-keypairs", "POST", created))
+            gone = http.delete(f"/compute/v2.1/os-keypairs/{key_name}", headers=mv)
+            assert str(gone.status_code) == deleted
+            assert deleted in _statuses("compute", "/v2.1/os-keypairs/{name}", "DELETE")
+        for version, status in (("1.19", "201"), ("1.20", "200")):
+            made = http.post("/placement/resource_providers", json={"name": f"versioned-{uuid.uuid4().hex[:8]}"},
+                             headers={"OpenStack-API-Version": f"placement {version}"})
+            assert str(made.status_code) == status, (version, made.text)
+            declared = _statuses("placement", "/resource_providers", "POST")[status]
+            if "content" in declared:
+                jsonschema.validate(made.json(), declared["content"]["application/json"]["schema"])
+            else:
+                assert made.content == b""
+            assert http.delete(made.headers["Location"]).status_code == 204
+
+
+HEAT_TEMPLATE = {
+    "heat_template_version": "2018-08-31", "description": "described",
+    "parameters": {"length": {"type": "number", "default": 8}},
+    "resources": {"word": {"type": "OS::Heat::RandomString", "properties": {"length": {"get_param": "length"}},
+                           "metadata": {"about": "a word"}}},
+    "outputs": {"word": {"value": {"get_attr": ["word", "value"]}, "description": "the word"},
+                "length": {"value": {"get_param": "length"}}},
+}
+
+
+def test_real_orchestration_bodies_fit_the_declared_schemas(heat):
+    """Heat's main operations on a real stack (a RandomString, its outputs), its events, a snapshot, software configs and deployments, and what the cloud offers."""
+    v1, stack_path = "/v1/{project_id}", "/v1/{project_id}/stacks/{stack_name}/{stack_id}"
+    stack = heat.create(HEAT_TEMPLATE)
+    answers: list[tuple[str, str, str, dict]] = [(f"{v1}/stacks", "POST", "201", {"stack": {
+        k: v for k, v in stack.items() if k != "stack_name"}})]
+    heat.settle(stack)
+    at = heat.path(stack)
+
+    def got(route: str, url: str, method: str = "GET", status: int = 200, **kw) -> dict:
+        resp = heat.http.request(method, url, **kw)
+        assert resp.status_code == status, (url, resp.text)
+        answers.append((route, method, str(status), resp.json()))
+        return resp.json()
+
+    got(f"{v1}/stacks", "/stacks")
+    got(f"{v1}/stacks", "/stacks?with_count=true")
+    got(f"{v1}/stacks/detail", "/stacks/detail")
+    shown = got(stack_path, at)["stack"]
+    assert {o["output_key"] for o in shown["outputs"]} == {"word", "length"}
+    assert "outputs" not in got(stack_path, f"{at}?resolve_outputs=false")["stack"]
+    got(f"{v1}/stacks/preview", "/stacks/preview", "POST", json={
+        "stack_name": "previewed", "template": yaml.safe_dump(HEAT_TEMPLATE)})
+    got(f"{stack_path}/resources", f"{at}/resources")
+    got(f"{stack_path}/resources", f"{at}/resources?with_detail=true")
+    got(f"{stack_path}/resources/{{resource_name}}", f"{at}/resources/word")
+    got(f"{stack_path}/resources/{{resource_name}}/metadata", f"{at}/resources/word/metadata")
+    events = got(f"{stack_path}/events", f"{at}/events")["events"]
+    got(f"{stack_path}/resources/{{resource_name}}/events", f"{at}/resources/word/events")
+    word_event = next(e for e in events if e["resource_name"] == "word")
+    got(f"{stack_path}/resources/{{resource_name}}/events/{{event_id}}",
+        f"{at}/resources/word/events/{word_event['id']}")
+    got(f"{stack_path}/outputs", f"{at}/outputs")
+    got(f"{stack_path}/outputs/{{output_key}}", f"{at}/outputs/word")
+    assert got(f"{stack_path}/outputs/{{output_key}}", f"{at}/outputs/length")["output"]["output_value"] == 8
+    snapshot = got(f"{stack_path}/snapshots", f"{at}/snapshots", "POST", json={"name": "described"})
+    got(f"{stack_path}/snapshots", f"{at}/snapshots")
+    got(f"{stack_path}/snapshots/{{snapshot_id}}", f"{at}/snapshots/{snapshot['id']}")
+    got(f"{v1}/template_versions", "/template_versions")
+    got(f"{v1}/template_versions/{{template_version}}/functions",
+        "/template_versions/heat_template_version.2018-08-31/functions")
+    got(f"{v1}/resource_types", "/resource_types")
+    got(f"{v1}/resource_types", "/resource_types?with_description=true")
+    got(f"{v1}/resource_types/{{type_name}}", "/resource_types/OS::Heat::RandomString")
+    got(f"{v1}/build_info", "/build_info")
+    got(f"{v1}/validate", "/validate", "POST", json={"template": yaml.safe_dump(HEAT_TEMPLATE)})
+    config = got(f"{v1}/software_configs", "/software_configs", "POST", json={
+        "name": "described", "group": "script", "config": "echo a",
+        "inputs": [{"name": "foo"}], "outputs": [{"name": "result"}]})["software_config"]
+    got(f"{v1}/software_configs", "/software_configs", "POST", json={
+        "group": "ansible", "config": {"tasks": []}})
+    got(f"{v1}/software_configs", "/software_configs")
+    got(f"{v1}/software_configs/{{config_id}}", f"/software_configs/{config['id']}")
+    server_id = str(uuid.uuid4())
+    deployment = got(f"{v1}/software_deployments", "/software_deployments", "POST", json={
+        "config_id": config["id"], "server_id": server_id, "input_values": {"foo": "bar"}})["software_deployment"]
+    got(f"{v1}/software_deployments", "/software_deployments")
+    got(f"{v1}/software_deployments/{{deployment_id}}", f"/software_deployments/{deployment['id']}")
+    got(f"{v1}/software_deployments/{{deployment_id}}", f"/software_deployments/{deployment['id']}", "PUT",
+        json={"status": "COMPLETE", "output_values": {"result": "done"}})
+    got(f"{v1}/software_deployments/metadata/{{server_id}}", f"/software_deployments/metadata/{server_id}")
+
+    for route, method, status, body in answers:
+        jsonschema.validate(body, _declared("orchestration", route, method, status))
+    # every declared operation was answered here
+    declared = {(path, method) for path, item in document(SERVICES["orchestration"])["paths"].items()
+                for method, op in item.items() if any("content" in a for s, a in op["responses"].items()
+                                                      if s.startswith("2"))}
+    assert declared == {(openapi_path(route), method.lower()) for route, method, _, _ in answers}
+    # the declarations can fail: a stack without its status, tags that are not a list
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"stack": {k: v for k, v in shown.items() if k != "stack_status"}},
+                            _declared("orchestration", stack_path, "GET", "200"))
+    listed = answers[1][3]["stacks"][0]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"stacks": [{**listed, "tags": "a,b"}]},
+                            _declared("orchestration", f"{v1}/stacks", "GET", "200"))
+
+
+def test_real_json_listings_fit_the_declared_schemas(swift):
+    """An account's and a container's JSON listings (a subdir among them, with a delimiter) fit what the
+    listing routes declare; a plain-text listing is another media type, which the check leaves alone."""
+    container = swift.container()
+    for name in ("a", "dir/b"):
+        swift.put(f"/{container}/{name}", b"x")
+    for path, route in (("", "/v1/{account}"), (f"/{container}", "/v1/{account}/{container}")):
+        for params in ({"format": "json"}, {"format": "json", "delimiter": "/"}):
+            resp = swift.http.get(path, params=params)
+            assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/json")
+            jsonschema.validate(resp.json(), _declared("object-store", route, "GET", "200"))
+    listed = swift.http.get(f"/{container}", params={"format": "json", "delimiter": "/"}).json()
+    assert {"subdir": "dir/"} in listed
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate([{**listed[0], "bytes": "1"}], _declared("object-store", "/v1/{account}/{container}",
+                                                                     "GET", "200"))
+    assert list(_op("object-store", "/v1/{account}")["responses"]["200"]["content"]) == ["application/json"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onestack.http.listing import STRING, page_links, parse_limit, query_parameters
 from onestack.http.microversion import at_least
-from onestack.http.routing import Call, Reply, route
+from onestack.http.routing import Call, Versioned, route
 from onestack.services.compute import responses, schemas, views
 from onestack.services.compute.api.servers import compute
 from onestack.services.compute.policies import authorize
@@ -30,13 +30,13 @@ def list_keypairs(call: Call) -> dict:
             **page_links("keypairs", call.url, "/v2.1/os-keypairs", call.query, marker)}
 
 
-def create_keypair(call: Call) -> Reply:
+def create_keypair(call: Call) -> dict:
     asked = call.body["keypair"]
     user_id = _owner(call, "create", asked.get("user_id"))
     keypair, private_key = compute(call).keypairs.create(call.ctx.project_id, user_id, asked["name"],
                                                          asked.get("type", "ssh"), asked.get("public_key"))
-    body = {"keypair": views.keypair_created(keypair, call.version, private_key)}
-    return Reply(body, 201 if at_least(call.version, "2.2") else 200)
+    # answered with the route's status: 200, 201 from 2.2
+    return {"keypair": views.keypair_created(keypair, call.version, private_key)}
 
 
 def show_keypair(call: Call) -> dict:
@@ -44,17 +44,16 @@ def show_keypair(call: Call) -> dict:
     return {"keypair": views.keypair(compute(call).keypairs.get(user_id, call.path["name"]), call.version)}
 
 
-def delete_keypair(call: Call) -> Reply:
+def delete_keypair(call: Call) -> None:
     user_id = _owner(call, "delete")
-    compute(call).keypairs.delete(user_id, call.path["name"])
-    return Reply(status=204 if at_least(call.version, "2.2") else 202)
+    compute(call).keypairs.delete(user_id, call.path["name"])  # 202, 204 from 2.2 (the route's status)
 
 
 ROUTES = [
     route("/v2.1/os-keypairs", "GET", list_keypairs, response=responses.KEYPAIRS,
           query=query_parameters(user_id=STRING)),
     route("/v2.1/os-keypairs", "POST", create_keypair, schema=schemas.KEYPAIR_CREATE,
-          response=responses.KEYPAIR_CREATED),
+          status=Versioned({"2.1": 200, "2.2": 201}), response=responses.KEYPAIR_CREATED),
     route("/v2.1/os-keypairs/{name}", "GET", show_keypair, response=responses.KEYPAIR),
-    route("/v2.1/os-keypairs/{name}", "DELETE", delete_keypair),
+    route("/v2.1/os-keypairs/{name}", "DELETE", delete_keypair, status=Versioned({"2.1": 202, "2.2": 204})),
 ]

@@ -13,8 +13,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from onestack.http import errors
+from onestack.http.listing import STRING, query_parameters
 from onestack.http.routing import Call, Endpoint, Service
-from onestack.services.object import views
+from onestack.services.object import responses, views
 from onestack.services.object.api import accounts, bulk, containers, cors, formpost, info, objects, staticweb
 from onestack.services.object.api.request import Swift
 from onestack.services.object.service import tempurl
@@ -67,10 +68,24 @@ class SwiftService(Service):
         return {"text/html": {"schema": {"type": "string"}}}
 
 
+# what a listing reads (``Swift.listing_query``): ``format=json`` is the one whose body is declared
+LISTING_QUERY = query_parameters(paging=("limit", "marker"), format={"enum": ["json", "xml", "plain"]},
+                                 end_marker=STRING, prefix=STRING, delimiter=STRING, reverse=STRING)
+
+
+def _listing(path: str, response: dict) -> Endpoint:
+    """An account's or a container's GET, routed to ``dispatch`` like every Swift path (which splits the raw
+    path itself): its own route only so that the description declares the JSON listing it answers."""
+    return Endpoint(path, ("GET",), dispatch, stream_body=True, response=response, query=LISTING_QUERY)
+
+
 def service() -> Service:
     return SwiftService("object-store", "/object-store", errors.generic_fault, [
         Endpoint("/info", ("GET", "HEAD", "OPTIONS"), info.show),
         Endpoint("/healthcheck", ("GET", "HEAD"), info.healthcheck),
+        *[endpoint for version in ("/v1", "/v1.0") for endpoint in (
+            _listing(f"{version}/{{account}}", responses.ACCOUNT_LISTING),
+            _listing(f"{version}/{{account}}/{{container}}", responses.CONTAINER_LISTING))],
         Endpoint("/v1/{rest:anypath}", METHODS, dispatch, stream_body=True),
         Endpoint("/v1.0/{rest:anypath}", METHODS, dispatch, stream_body=True),
         # Swift's keystonemiddleware runs with delay_auth_decision: an anonymous request goes on, and the

@@ -7,7 +7,7 @@ import re
 
 from onestack.http.errors import BadRequest
 from onestack.http.routing import Call
-from onestack.services.orchestration import schemas, views
+from onestack.services.orchestration import responses, schemas, views
 from onestack.services.orchestration.api.paths import orchestration, project, v1
 from onestack.services.orchestration.policies import authorize
 from onestack.services.orchestration.service.hot.versions import VERSIONS
@@ -92,11 +92,12 @@ def build_info(call: Call) -> dict:
 
 
 ROUTES = [
-    v1("/validate", "POST", validate, schema=schemas.template_validate),
-    v1("/resource_types", "GET", resource_types),
-    v1("/resource_types/{type_name}", "GET", resource_type),
+    v1("/validate", "POST", validate, schema=schemas.template_validate, response=responses.VALIDATED),
+    v1("/resource_types", "GET", resource_types, response=responses.RESOURCE_TYPES),
+    v1("/resource_types/{type_name}", "GET", resource_type, response=responses.RESOURCE_TYPE),
     v1("/resource_types/{type_name}/template", "GET", resource_type_template),
-    v1("/template_versions", "GET", template_versions),
-    v1("/template_versions/{template_version}/functions", "GET", template_functions),
-    v1("/build_info", "GET", build_info),
+    v1("/template_versions", "GET", template_versions, response=responses.TEMPLATE_VERSIONS),
+    v1("/template_versions/{template_version}/functions", "GET", template_functions,
+       response=responses.TEMPLATE_FUNCTIONS),
+    v1("/build_info", "GET", build_info, response=responses.BUILD_INFO),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import page, parse_limit
 from onestack.http.routing import Call, Reply, route
+from onestack.services.orchestration import responses
 from onestack.services.orchestration.api.paths import STACK, orchestration, stack, views
 from onestack.services.orchestration.models import StackResource
 
@@ -156,13 +157,15 @@ def show_event(call: Call) -> dict:
 
 
 ROUTES = [
-    route(f"{STACK}/resources", "GET", list_resources),
-    route(f"{STACK}/resources/{{resource_name}}", "GET", show_resource),
+    route(f"{STACK}/resources", "GET", list_resources, response=responses.RESOURCES),
+    route(f"{STACK}/resources/{{resource_name}}", "GET", show_resource, response=responses.RESOURCE),
     route(f"{STACK}/resources/{{resource_name}}", "PATCH", mark_unhealthy),
-    route(f"{STACK}/resources/{{resource_name}}/metadata", "GET", resource_metadata),
+    route(f"{STACK}/resources/{{resource_name}}/metadata", "GET", resource_metadata,
+          response=responses.RESOURCE_METADATA),
     # a guest signals with its resource's own signal token, which is no Keystone token (the handler checks)
     route(f"{STACK}/resources/{{resource_name}}/signal", "POST", signal, public=True),
-    route(f"{STACK}/events", "GET", list_events),
-    route(f"{STACK}/resources/{{resource_name}}/events", "GET", resource_events),
-    route(f"{STACK}/resources/{{resource_name}}/events/{{event_id}}", "GET", show_event),
+    route(f"{STACK}/events", "GET", list_events, response=responses.EVENTS),
+    route(f"{STACK}/resources/{{resource_name}}/events", "GET", resource_events, response=responses.EVENTS),
+    route(f"{STACK}/resources/{{resource_name}}/events/{{event_id}}", "GET", show_event,
+          response=responses.EVENT),
 ]

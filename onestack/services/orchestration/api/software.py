@@ -5,7 +5,7 @@ from __future__ import annotations
 from onestack.http.errors import BadRequest
 from onestack.http.listing import page, parse_limit
 from onestack.http.routing import Call, Reply
-from onestack.services.orchestration import views
+from onestack.services.orchestration import responses, views
 from onestack.services.orchestration.api.paths import orchestration, project, v1
 
 
@@ -69,14 +69,17 @@ def deployment_metadata(call: Call) -> dict:
 
 
 ROUTES = [
-    v1("/software_configs", "POST", create_config),
-    v1("/software_configs", "GET", list_configs),
-    v1("/software_configs/{config_id}", "GET", show_config),
+    v1("/software_configs", "POST", create_config, response=responses.SOFTWARE_CONFIG),
+    v1("/software_configs", "GET", list_configs, response=responses.SOFTWARE_CONFIGS),
+    v1("/software_configs/{config_id}", "GET", show_config, response=responses.SOFTWARE_CONFIG),
     v1("/software_configs/{config_id}", "DELETE", delete_config, status=204),
-    v1("/software_deployments", "POST", create_deployment),
-    v1("/software_deployments", "GET", list_deployments),
-    v1("/software_deployments/metadata/{server_id}", "GET", deployment_metadata),
-    v1("/software_deployments/{deployment_id}", "GET", show_deployment),
-    v1("/software_deployments/{deployment_id}", "PUT", update_deployment),
+    v1("/software_deployments", "POST", create_deployment, response=responses.SOFTWARE_DEPLOYMENT),
+    v1("/software_deployments", "GET", list_deployments, response=responses.SOFTWARE_DEPLOYMENTS),
+    v1("/software_deployments/metadata/{server_id}", "GET", deployment_metadata,
+       response=responses.DEPLOYMENT_METADATA),
+    v1("/software_deployments/{deployment_id}", "GET", show_deployment,
+       response=responses.SOFTWARE_DEPLOYMENT),
+    v1("/software_deployments/{deployment_id}", "PUT", update_deployment,
+       response=responses.SOFTWARE_DEPLOYMENT),
     v1("/software_deployments/{deployment_id}", "DELETE", delete_deployment, status=204),
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from onestack.http.errors import BadRequest, NotFound
 from onestack.http.listing import parse_limit
 from onestack.http.routing import Call, Reply, route
-from onestack.services.orchestration import schemas
+from onestack.services.orchestration import responses, schemas
 from onestack.services.orchestration.api.paths import (
     PARTS,
     STACK,
@@ -208,29 +208,31 @@ def actions(call: Call) -> Reply:
 
 
 ROUTES = [
-    v1("/stacks", "GET", list_stacks),
-    v1("/stacks/detail", "GET", list_stacks),
-    v1("/stacks", "POST", create_stack, schema=schemas.stack_create, status=201),
-    v1("/stacks/preview", "POST", preview_stack, schema=schemas.stack_create),
+    v1("/stacks", "GET", list_stacks, response=responses.STACKS),
+    v1("/stacks/detail", "GET", list_stacks, response=responses.STACKS),
+    v1("/stacks", "POST", create_stack, schema=schemas.stack_create, status=201,
+       response=responses.STACK_CREATED),
+    v1("/stacks/preview", "POST", preview_stack, schema=schemas.stack_create, response=responses.STACK_PREVIEW),
     *[route(f"{V1}/stacks/{{stack_name}}", method, lookup) for method in ("GET", "PUT", "PATCH", "DELETE")],
     *[route(f"{V1}/stacks/{{stack_name}}/{part}{rest}", method, lookup_part(part))
       for part in PARTS for rest in ("", "/{rest:path}") for method in ("GET", "POST", "PUT", "PATCH", "DELETE")],
-    route(STACK, "GET", show_stack),
+    route(STACK, "GET", show_stack, response=responses.STACK),
     route(STACK, "PUT", update_stack, schema=schemas.stack_update, status=202),
     route(STACK, "PATCH", patch_stack, schema=schemas.stack_update, status=202),
     route(STACK, "DELETE", delete_stack, status=204),
     route(f"{STACK}/preview", "PUT", preview_update, schema=schemas.stack_update),
     route(f"{STACK}/preview", "PATCH", preview_update_patch, schema=schemas.stack_update),
     route(f"{STACK}/abandon", "DELETE", abandon_stack),
-    route(f"{STACK}/snapshots", "POST", take_snapshot, schema=schemas.snapshot_create),
-    route(f"{STACK}/snapshots", "GET", list_snapshots),
-    route(f"{STACK}/snapshots/{{snapshot_id}}", "GET", show_snapshot),
+    route(f"{STACK}/snapshots", "POST", take_snapshot, schema=schemas.snapshot_create,
+          response=responses.SNAPSHOT_TAKEN),
+    route(f"{STACK}/snapshots", "GET", list_snapshots, response=responses.SNAPSHOTS),
+    route(f"{STACK}/snapshots/{{snapshot_id}}", "GET", show_snapshot, response=responses.SNAPSHOT),
     route(f"{STACK}/snapshots/{{snapshot_id}}", "DELETE", delete_snapshot, status=204),
     route(f"{STACK}/snapshots/{{snapshot_id}}/restore", "POST", restore_snapshot, status=202),
     route(f"{STACK}/template", "GET", template),
     route(f"{STACK}/environment", "GET", environment),
     route(f"{STACK}/files", "GET", files),
-    route(f"{STACK}/outputs", "GET", outputs),
-    route(f"{STACK}/outputs/{{output_key}}", "GET", output),
+    route(f"{STACK}/outputs", "GET", outputs, response=responses.OUTPUTS),
+    route(f"{STACK}/outputs/{{output_key}}", "GET", output, response=responses.OUTPUT),
     route(f"{STACK}/actions", "POST", actions, schema=schemas.stack_action),
 ]

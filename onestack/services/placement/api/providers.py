@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from onestack.http.listing import query_parameters
-from onestack.http.routing import Call, Reply, route
+from onestack.http.routing import Call, Reply, Versioned, route
 from onestack.services.placement import responses, schemas, views
 from onestack.services.placement.api.common import href, placement, reply
 from onestack.services.placement.policies import authorize
@@ -60,8 +60,9 @@ def delete_provider(call: Call) -> Reply:
 
 
 ROUTES = [
+    # 201 without a body until 1.20, then 200 with the provider
     route("/resource_providers", "POST", create_provider, schema=schemas.PROVIDER_CREATE,
-          response=responses.PROVIDER),
+          status=Versioned({"1.0": 201, "1.20": 200}), response=Versioned({"1.0": None, "1.20": responses.PROVIDER})),
     route("/resource_providers", "GET", list_providers, query=LIST_QUERY, response=responses.PROVIDERS),
     route("/resource_providers/{uuid}", "GET", show_provider, response=responses.PROVIDER),
     route("/resource_providers/{uuid}", "PUT", update_provider, schema=schemas.PROVIDER_UPDATE,

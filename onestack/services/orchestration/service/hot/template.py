@@ -180,6 +180,11 @@ class Template:
         properties = spec.get("properties") or {}
         if not isinstance(properties, dict):
             raise invalid(f"{where}.properties: the properties must be a map")
+        # a resource's metadata and update policy are maps (Heat refuses anything else with these words); a
+        # list here was shown as the resource's metadata, which Heat's API promises is an object
+        for part in ("metadata", "update_policy"):
+            if spec.get(part) is not None and not isinstance(spec[part], dict):
+                raise invalid(f"Resource {name} {part} type must be object")
         if spec.get("external_id") is not None:
             if depends:
                 raise invalid(f"{where}: an external resource (external_id) cannot depend on other resources")
