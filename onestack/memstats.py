@@ -94,11 +94,14 @@ def _sqlite() -> dict:
         lib = _libsqlite()
     except OSError:
         return {}
-    found = {"used": lib.sqlite3_memory_used() // 1024, "connections": 0, **{k: 0 for k in DBSTATUS}}
+    found = {"used": lib.sqlite3_memory_used() // 1024, "connections": 0, **{k: 0 for k in DBSTATUS},
+             "statements_each": []}
     for conn in _connections():
         found["connections"] += 1
         for key, verb in DBSTATUS.items():
             found[key] += db_status(lib, conn, verb) // 1024
+        found["statements_each"].append(db_status(lib, conn, DBSTATUS["statements"]) // 1024)
+    found["statements_each"].sort(reverse=True)
     return found
 
 
