@@ -160,7 +160,8 @@ def run(args) -> dict:
         if database:
             settings["database"] = database
         target = Onestack(settings, data_dir=data_dir)
-        env = {**os.environ, **({"ONESTACK_TRACEMALLOC": args.tracemalloc} if args.tracemalloc else {})}
+        env = {**os.environ, **({"ONESTACK_TRACEMALLOC": args.tracemalloc} if args.tracemalloc else {}),
+               **({"ONESTACK_MEMSTATS": args.memstats} if args.memstats else {})}
         target.start(env=env)
         try:
             return measure(args, target, data_dir)
@@ -276,6 +277,8 @@ def main() -> int:
     parser.add_argument("--data-dir", help="the cloud's data dir (default .bench/load or .bench/load-pg)")
     parser.add_argument("--sample-every", type=float, default=5.0, help="seconds between RSS/fd samples")
     parser.add_argument("--tracemalloc", help="ONESTACK_TRACEMALLOC for the server (see docs/hardening.md)")
+    parser.add_argument("--memstats", help="ONESTACK_MEMSTATS for the server: seconds between samples of what its "
+                        "memory is made of (memstats-<pid>.jsonl in the data dir; see docs/hardening.md)")
     parser.add_argument("--json", help="write the result here too")
     parser.add_argument("--assert-steady", action="store_true",
                         help="fail (exit 1) if RSS drifted more than --max-rss-drift or the fds were not steady")

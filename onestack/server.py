@@ -10,7 +10,7 @@ import sys
 
 import uvicorn
 
-from onestack import bootstrap, memtrace, redact, registry, tls, workers
+from onestack import bootstrap, memstats, memtrace, redact, registry, tls, workers
 from onestack.app import build
 from onestack.config import Settings
 from onestack.daemon import pid_path, running_pid, stop_when_disowned
@@ -63,6 +63,7 @@ def serve(settings: Settings, runtime: Runtime) -> None:
     pid_path(settings.data_dir).write_text(str(os.getpid()))
     stop_when_disowned(settings.data_dir)
     memtrace.start_if_asked(settings.data_dir)  # ONESTACK_TRACEMALLOC: leak hunting under load
+    memstats.start_if_asked(settings.data_dir)  # ONESTACK_MEMSTATS: what the memory is made of, under load
     side = SideServers(runtime)
 
     def start_host() -> None:

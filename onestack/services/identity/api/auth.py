@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import orjson
 from starlette.responses import Response
 
+from onestack.bounded import pruned
 from onestack.http.errors import NotFound, Unauthorized
 from onestack.http.routing import Call, Reply, route
 from onestack.services.identity import schemas
 from onestack.services.identity.api.common import identity, truthy, views
 from onestack.services.identity.api.oauth1 import signed
 from onestack.services.identity.policies import authorize
-from onestack.services.identity.service.tokens import InvalidToken, TokenData
+from onestack.services.identity.service.tokens import CACHE_LIMIT, InvalidToken, TokenData
 from onestack.services.identity.views import token_body
 
 
@@ -55,18 +59,26 @@ class RenderedBodies:
     old body can never be served again.  What stays here is the JSON encoding and the catalog filtering,
     most of an answer from memory."""
 
-    def __init__(self, limit: int = 20000):
+    def __init__(self, limit: int = CACHE_LIMIT):
         self.limit = limit
         self._bodies: dict[tuple[int, bool], tuple[TokenData, bytes]] = {}
+        self._lock = threading.Lock()
 
     def get(self, subject: TokenData, with_catalog: bool) -> bytes | None:
         held = self._bodies.get((id(subject), with_catalog))
         return held[1] if held is not None and held[0] is subject else None
 
     def put(self, subject: TokenData, with_catalog: bool, body: bytes) -> None:
-        if len(self._bodies) >= self.limit:
-            self._bodies.clear()
-        self._bodies[(id(subject), with_catalog)] = (subject, body)
+        with self._lock:
+            self._bodies = pruned(self._bodies, self.limit, _unexpired)
+            self._bodies[(id(subject), with_catalog)] = (subject, body)
+
+    def __len__(self) -> int:
+        return len(self._bodies)
+
+
+def _unexpired(held: tuple[TokenData, bytes]) -> bool:
+    return held[0].payload.expires_at > time.time()
 
 
 RENDERED = RenderedBodies()

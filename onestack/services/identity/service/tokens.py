@@ -17,6 +17,7 @@ import time
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from onestack.bounded import pruned
 from onestack.config import Settings
 from onestack.db.base import utcnow
 from onestack.http.context import Context
@@ -41,7 +42,9 @@ from onestack.services.identity.service.passwords import password_expiry
 from onestack.services.identity.service.transactions import Transactions
 from onestack.services.identity.views import stamp
 
-CACHE_LIMIT = 20000
+# validated tokens kept in memory (some 15 kB each with their rendered body, see onestack.bounded): the
+# expired go first when it is full, then the older half; one evicted is validated from the database again
+CACHE_LIMIT = 512
 
 
 class InvalidToken(Exception):
@@ -117,13 +120,15 @@ class TokenService:
             with self.transactions.read() as session:
                 data = self._resolve(session, payload, token)
             with self._lock:
-                if len(self._cache) >= CACHE_LIMIT:
-                    self._cache.clear()
+                self._cache = pruned(self._cache, CACHE_LIMIT, self._unexpired)
                 self._cache[token] = (revision, data)
         window = self.settings.allow_expired_window if allow_expired else 0
         if data.payload.expires_at + window <= time.time():
             raise InvalidToken()
         return data
+
+    def _unexpired(self, entry: tuple[int, TokenData]) -> bool:
+        return entry[1].payload.expires_at + self.settings.allow_expired_window > time.time()
 
     def peek(self, token: str) -> TokenData | None:
         """A validation answered from memory alone, or None when it needs the database."""
