@@ -45,9 +45,12 @@ postgres: install
 # a failed package install (no apt) only leaves them skipped.  The suite's temporary dirs (clouds' data dirs)
 # live in a base dir of its own: pytest started elsewhere on the machine prunes old runs under its default
 # base and would delete a running suite's clouds.
+# Three test workers on two cores: a worker waits on its cloud (a server's reply, a guest's boot, a client's
+# poll) much of the time, and a third keeps the cores busy then (docs/testing.md#workers).
+TEST_WORKERS ?= 3
 test: install postgres check
 	-scripts/install-system.sh $(CEPH_PACKAGES)
-	ONESTACK_TEST_POSTGRES=$$(scripts/postgres-up.sh --url) $(PY) -m pytest -n 2 --dist loadgroup -q \
+	ONESTACK_TEST_POSTGRES=$$(scripts/postgres-up.sh --url) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -q \
 		--basetemp=/tmp/onestack-make-test
 
 # The API suites again, against clouds of two serving processes on PostgreSQL (each test worker its own).
