@@ -29,7 +29,7 @@ WANTED = {"VCPU": 1, "MEMORY_MB": 512, "DISK_GB": 1}
 def _instance():
     return types.SimpleNamespace(id=str(uuid.uuid4()), flavor=FLAVOR, project_id="p", user_id="u",
                                  server_group_id=None, requested_availability_zone=None, task_args=None,
-                                 guest_kind="vm")
+                                 guest_kind="vm", scheduler_hints=None)
 
 
 @pytest.fixture
