@@ -36,17 +36,21 @@ def shell_of(nova: httpx.Client, server_id: str) -> serial.Shell:
     return serial.websocket_shell(url)
 
 
+def boot_on_a_network_of_its_own(two, image_path, cidr: str, server_name: str) -> str:
+    """A tiny guest booted (not waited for) on a new network without DHCP: its server id."""
+    image = upload_image(two.http, image_path)
+    net = ok(two.http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
+    ok(two.http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
+                                                              "cidr": cidr, "enable_dhcp": False}}), 201)
+    return ok(two.nova.post("/servers", json={"server": {
+        "name": name(server_name), "imageRef": image["id"], "flavorRef": "42",
+        "networks": [{"uuid": net["id"]}]}}), 202)["server"]["id"]
+
+
 def test_a_qemu_guest_live_migrates_between_two_joined_hosts(tmp_path, tiny_image):
     with two_qemu_hosts(tmp_path) as two:
         hosts, nova, http, (tunnel_a, tunnel_b) = two.hosts, two.nova, two.http, two.tunnels
-        image = upload_image(http, tiny_image.path)
-        net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
-        ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
-                                                              "cidr": "10.79.2.0/24", "enable_dhcp": False}}),
-           201)
-        server_id = ok(nova.post("/servers", json={"server": {
-            "name": name("mover"), "imageRef": image["id"], "flavorRef": "42",
-            "networks": [{"uuid": net["id"]}]}}), 202)["server"]["id"]
+        server_id = boot_on_a_network_of_its_own(two, tiny_image.path, "10.79.2.0/24", "mover")
 
         def settled():
             shown = ok(nova.get(f"/servers/{server_id}"))["server"]
@@ -179,14 +183,7 @@ def test_a_killed_destination_qemu_leaves_the_guest_running_on_its_source(tmp_pa
 
     with two_qemu_hosts(tmp_path) as two:
         nova, http = two.nova, two.http
-        image = upload_image(http, tiny_image.path)
-        net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
-        ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
-                                                              "cidr": "10.79.3.0/24", "enable_dhcp": False}}),
-           201)
-        server_id = ok(nova.post("/servers", json={"server": {
-            "name": name("stayer"), "imageRef": image["id"], "flavorRef": "42",
-            "networks": [{"uuid": net["id"]}]}}), 202)["server"]["id"]
+        server_id = boot_on_a_network_of_its_own(two, tiny_image.path, "10.79.3.0/24", "stayer")
 
         def shown() -> dict:
             server = ok(nova.get(f"/servers/{server_id}"))["server"]
@@ -237,14 +234,7 @@ def test_a_capped_live_migration_aborted_stays_on_its_source_and_one_force_compl
 
     with two_qemu_hosts(tmp_path, host_settings=CAPPED) as two:
         nova, http = two.nova, two.http
-        image = upload_image(http, tiny_image.path)
-        net = ok(http.post("/network/v2.0/networks", json={"network": {"name": name("net")}}), 201)["network"]
-        ok(http.post("/network/v2.0/subnets", json={"subnet": {"network_id": net["id"], "ip_version": 4,
-                                                              "cidr": "10.79.4.0/24", "enable_dhcp": False}}),
-           201)
-        server_id = ok(nova.post("/servers", json={"server": {
-            "name": name("capped"), "imageRef": image["id"], "flavorRef": "42",
-            "networks": [{"uuid": net["id"]}]}}), 202)["server"]["id"]
+        server_id = boot_on_a_network_of_its_own(two, tiny_image.path, "10.79.4.0/24", "capped")
 
         def shown() -> dict:
             server = ok(nova.get(f"/servers/{server_id}"))["server"]
