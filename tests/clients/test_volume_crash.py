@@ -33,6 +33,25 @@ def admin_clients(cloud) -> tuple[httpx.Client, httpx.Client]:
             httpx.Client(base_url=f"{cloud.url}/image/v2", headers={"X-Auth-Token": token}, timeout=120))
 
 
+def up_again(cloud) -> tuple[httpx.Client, httpx.Client]:
+    """The killed server started again on its port, and new admin clients of it."""
+    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+    return admin_clients(cloud)
+
+
+def volume_of_noise(cloud, volumes: httpx.Client, tmp_path) -> tuple[dict, str]:
+    """A 1 GiB volume whose first 256 MiB do not compress (its backups' chunks take a while to write), and the
+    SHA-256 of those 256 MiB."""
+    volume = ok(volumes.post("/volumes", json={"volume": {"size": 1}}), 202)["volume"]
+    wait(lambda: ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available", 60, "available")
+    noise = tmp_path / "noise.raw"
+    noise.write_bytes(data := os.urandom(256 * 1024 * 1024))
+    subprocess.run(["qemu-img", "convert", "-n", "-f", "raw", "-O", "qcow2", str(noise),
+                    str(volume_file(cloud, volume["id"]))], check=True, capture_output=True)
+    noise.unlink()
+    return volume, hashlib.sha256(data).hexdigest()
+
+
 def test_kill_9_during_a_create_from_an_image(crash_cloud):
     cloud = crash_cloud
     volumes, images = admin_clients(cloud)
@@ -49,8 +68,7 @@ def test_kill_9_during_a_create_from_an_image(crash_cloud):
         time.sleep(0.005)
     assert any(p.name.startswith(".image-") for p in store.iterdir()), "the download never started"
     cloud.kill_9()
-    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
-    volumes, images = admin_clients(cloud)
+    volumes, images = up_again(cloud)
     ended = ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]
     assert ended["status"] == "error"
     assert list(store.iterdir()) == []
@@ -99,8 +117,7 @@ def test_kill_9_during_a_revert(crash_cloud):
     # killed mid-copy: the new data half made, the volume's own file untouched (what was written after the
     # snapshot still there) until the rename
     assert partial.exists() and _holds_mark(path, passphrase) is False
-    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
-    volumes, images = admin_clients(cloud)
+    volumes, images = up_again(cloud)
     images.close()
     volumes.headers.update(V340)
     wait(lambda: ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] != "reverting", 60,
@@ -117,14 +134,7 @@ def test_kill_9_during_a_backup(crash_cloud, tmp_path):
     cloud = crash_cloud
     volumes, images = admin_clients(cloud)
     images.close()
-    volume = ok(volumes.post("/volumes", json={"volume": {"size": 1}}), 202)["volume"]
-    wait(lambda: ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available", 60, "available")
-    # 256 MiB that do not compress: the backup's chunks take a while to write, so the kill lands among them
-    noise = tmp_path / "noise.raw"
-    noise.write_bytes(os.urandom(256 * 1024 * 1024))
-    subprocess.run(["qemu-img", "convert", "-n", "-f", "raw", "-O", "qcow2", str(noise),
-                    str(volume_file(cloud, volume["id"]))], check=True, capture_output=True)
-    noise.unlink()
+    volume, _ = volume_of_noise(cloud, volumes, tmp_path)  # its chunks take a while: the kill lands among them
     backup = ok(volumes.post("/backups", json={"backup": {"volume_id": volume["id"]}}), 202)["backup"]
     store = cloud.data_dir / "backups"
     deadline = time.monotonic() + 60
@@ -133,8 +143,7 @@ def test_kill_9_during_a_backup(crash_cloud, tmp_path):
     assert any(store.rglob(f"*backup_{backup['id']}*")), "the backup never started writing"
     assert ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "backing-up"
     cloud.kill_9()
-    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
-    volumes, images = admin_clients(cloud)
+    volumes, images = up_again(cloud)
     images.close()
     assert ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available"
     ended = ok(volumes.get(f"/backups/{backup['id']}"))["backup"]
@@ -155,14 +164,7 @@ def test_kill_9_during_a_restore(crash_cloud, tmp_path):
     cloud = crash_cloud
     volumes, images = admin_clients(cloud)
     images.close()
-    volume = ok(volumes.post("/volumes", json={"volume": {"size": 1}}), 202)["volume"]
-    wait(lambda: ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available", 60, "available")
-    noise = tmp_path / "noise.raw"
-    noise.write_bytes(os.urandom(256 * 1024 * 1024))
-    subprocess.run(["qemu-img", "convert", "-n", "-f", "raw", "-O", "qcow2", str(noise),
-                    str(volume_file(cloud, volume["id"]))], check=True, capture_output=True)
-    written = hashlib.sha256(noise.read_bytes()).hexdigest()
-    noise.unlink()
+    volume, written = volume_of_noise(cloud, volumes, tmp_path)
     backup = ok(volumes.post("/backups", json={"backup": {"volume_id": volume["id"]}}), 202)["backup"]
     wait(lambda: ok(volumes.get(f"/backups/{backup['id']}"))["backup"]["status"] == "available", 300, "backed up")
 
@@ -176,8 +178,7 @@ def test_kill_9_during_a_restore(crash_cloud, tmp_path):
     assert partial.exists(), "the restore never started writing"
     assert ok(volumes.get(f"/volumes/{target['id']}"))["volume"]["status"] == "restoring-backup"
     cloud.kill_9()
-    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
-    volumes, images = admin_clients(cloud)
+    volumes, images = up_again(cloud)
     images.close()
     assert ok(volumes.get(f"/volumes/{target['id']}"))["volume"]["status"] == "error_restoring"
     assert ok(volumes.get(f"/backups/{backup['id']}"))["backup"]["status"] == "available"
