@@ -77,16 +77,15 @@ class Database:
         database (it may run more than once).  On SQLite a write transaction holds the one write lock from
         its first read, so no conflict arises there; on PostgreSQL (several hosts, READ COMMITTED) it does.
         The last conflict is raised when every try lost."""
-        for attempt in range(1, attempts + 1):
+        for attempt in range(1, attempts):
             try:
                 with self.write() as session:
                     return work(session)
             except StaleDataError as exc:
-                if attempt == attempts:
-                    raise
                 LOG.info("a concurrent change to the same row won (%s); running the change again (try %d)",
                          exc, attempt + 1)
-        raise AssertionError("unreachable")
+        with self.write() as session:  # the last try: its conflict is the caller's
+            return work(session)
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
