@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from bench import load, pgstatements
 from bench.targets import ROOT, Onestack, password_body, rss_mb, scratch_postgres
@@ -125,10 +127,99 @@ def _prepare(target: Onestack) -> tuple[Client, str, str]:
     return api, project["id"], image
 
 
-def _create_figure(api: Client, image: str, count: int) -> dict:
-    seconds = _create(api, image, count, batch=1)
+def _ticks(pid: int) -> int | None:
+    """utime + stime of ``pid`` in clock ticks, None once it has exited."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return int(fields[11]) + int(fields[12])
+
+
+def _backends(database: str) -> list[int]:
+    """The PostgreSQL backends serving ``database`` (their process title names it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+                found.append(int(entry.name))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds the cloud's processes use: its supervisor, its workers and, on PostgreSQL, the backends
+    serving its database, read from ``/proc/<pid>/stat`` every 0.2 s (a backend opened and closed between two
+    looks is missed; the pools keep theirs open).  The figure a shared machine does not stretch, as it does
+    the wall-clock rate."""
+
+    def __init__(self, target: Onestack, database: str | None):
+        self.database = database
+        pids = target.pids()
+        self.roles = {pids[0]: "supervisor", **{pid: "workers" for pid in pids[1:]}}
+        self.start = {pid: _ticks(pid) or 0 for pid in [*self.roles, *self._backends()]}
+        self.last = dict(self.start)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _backends(self) -> list[int]:
+        return _backends(self.database) if self.database else []
+
+    def _look(self) -> None:
+        for pid in [*self.roles, *self._backends()]:
+            ticks = _ticks(pid)
+            if ticks is not None:
+                with self._lock:
+                    self.last[pid] = ticks
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.2):
+            self._look()
+
+    def used(self) -> dict:
+        """CPU seconds per role since the meter started: supervisor, workers, postgresql."""
+        self._look()
+        found: dict = {"supervisor": 0.0, "workers": 0.0, "postgresql": 0.0}
+        hz = os.sysconf("SC_CLK_TCK")
+        with self._lock:
+            for pid, ticks in self.last.items():
+                found[self.roles.get(pid, "postgresql")] += (ticks - self.start.get(pid, 0)) / hz
+        return found
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _create_figure(api: Client, image: str, count: int, target: Onestack, database: str | None = None) -> dict:
+    """Creates to ACTIVE per second, and the CPU milliseconds each server cost each kind of process: what
+    they used during the creates, less what the idle cloud uses in as long while the same status poll runs
+    (its periodic resyncs, the poll itself: a slow run would otherwise charge more of them to each server)."""
+    meter = CpuMeter(target, database)
+    try:
+        idle_started = time.perf_counter()
+        while time.perf_counter() - idle_started < IDLE_WINDOW:
+            _one(api, "BUILD")  # the poll _create runs, at its pace
+            time.sleep(0.25)
+        idle_seconds = time.perf_counter() - idle_started
+        idle = meter.used()
+        load_before = round(os.getloadavg()[0], 1)
+        seconds = _create(api, image, count, batch=1)
+        during = meter.used()
+    finally:
+        meter.stop()
+    per_server = {role: round(1000 * (during[role] - idle[role] * (1 + seconds / idle_seconds)) / count, 1)
+                  for role in during}
+    per_server["total"] = round(sum(per_server.values()), 1)
     return {"servers": count, "seconds": round(seconds, 1), "servers_per_second": round(count / seconds, 1),
-            "clients": 8, "per_request": 1}
+            "clients": 8, "per_request": 1, "load_average": [load_before, round(os.getloadavg()[0], 1)],
+            "cpu_ms_per_server": per_server,
+            "idle_cpu_ms_per_second": {role: round(1000 * value / idle_seconds, 1) for role, value in idle.items()}}
 
 
 def measure(quick: bool) -> dict:
@@ -145,7 +236,7 @@ def measure_sqlite(quick: bool) -> dict:
         api, project_id, image = _prepare(target)
         result: dict = {"hosts": HOSTS, "driver": "fake", "workers": 1, "database": "sqlite"}
         sustained = 500 if quick else 1000
-        result["create_to_active"] = _create_figure(api, image, sustained)
+        result["create_to_active"] = _create_figure(api, image, sustained, target)
         result[f"detail_at_{sustained}"] = _pages(target.base, api.token, 50 if quick else 200)
         if not quick:
             fill = 9000
@@ -202,7 +293,7 @@ def measure_workers(quick: bool, workers: int = 2, count_statements: bool = True
             api, _, image = _prepare(target)
             result: dict = {"hosts": HOSTS, "driver": "fake", "workers": workers, "database": "postgresql"}
             sustained = 500 if quick else 1000
-            result["create_to_active"] = _create_figure(api, image, sustained)
+            result["create_to_active"] = _create_figure(api, image, sustained, target, url.rsplit("/", 1)[1])
             result[f"detail_at_{sustained}"] = _pages(target.base, api.token, 50 if quick else 200)
             result["rss_mb_after"] = rss_mb(target.pids())
         finally:
@@ -291,7 +382,7 @@ def table(found: dict) -> str:
         lines += _cloud_lines(pg)
         cost = pg["per_server"]
         lines.append(f"  per server, POST to ACTIVE ({cost['servers']} servers, the idle cloud's own taken off): "
-                     f"{cost['statements']} statements ({cost['pings']} of them pool pings), "
+                     f"{cost['statements']} statements and {cost['pings']} pool pings, "
                      f"{cost['transactions']} transactions, {cost['write_transactions']} writing")
     return "\n".join(lines)
 
@@ -299,7 +390,10 @@ def table(found: dict) -> str:
 def _cloud_lines(found: dict) -> list[str]:
     create = found["create_to_active"]
     lines = [f"  create -> ACTIVE, 8 clients: {create['servers_per_second']} servers/s "
-             f"({create['servers']} in {create['seconds']} s)"]
+             f"({create['servers']} in {create['seconds']} s, load average {create.get('load_average')})"]
+    if "cpu_ms_per_server" in create:
+        lines.append("  CPU ms per server: " + ", ".join(f"{role} {value}"
+                                                         for role, value in create["cpu_ms_per_server"].items()))
     for key in (k for k in found if k.startswith("detail_at_")):
         label = f"{int(key.rsplit('_', 1)[1]):,}"
         for size, page in found[key].items():

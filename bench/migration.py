@@ -20,16 +20,17 @@ from pathlib import Path
 
 from onestack.drivers.compute import NIC, InstanceSpec
 from onestack.drivers.qemu import QemuDriver, accel
+from onestack.drivers.qemu.command import ram_size
 from onestack.drivers.qemu.migration import free_port
 from onestack.drivers.qemu.qmp import QMP, QMPError
 from onestack.guestimage import build
 from onestack.services.compute.service.live_migration import Policy, steer
 from tests.dataplane.kernel import Namespace, free_subnet, sh
 from tests.dataplane.pinger import Pinging
-from tests.drivers.serial import unix_shell
+from tests.drivers.serial import DIRTYING_LOOP, unix_shell
 
 MEMORY_MB = 256
-DIRTY = "(while true; do dd if=/dev/zero of=/tmp/buf bs=1M count=16 2>/dev/null; done) & true"
+DIRTY = DIRTYING_LOOP
 TIMEOUT = 240.0
 
 
@@ -163,25 +164,27 @@ def _destination_state(dest: QemuDriver, uuid_: str) -> str:
     return f"the destination's QEMU {status}, vCPU at {rip}; its kernel said {found[:3]}"
 
 
-def _pages_lost(work: Path, accel_name: str, image: Path, how: str) -> int:
+def _pages_lost(work: Path, accel_name: str, image: Path, how: str, memory: str | None = None) -> int:
     """The bare pair, the dirtying guest, the destination started with ``-S`` so that it never runs: once
     QEMU says the migration completed, the 4 KiB pages whose contents differ between the source's memory
     and the destination's (``pmemsave`` of each).  Any migration must leave none.  ``how``: "live"
     (pre-copy, the guest running), "paused" (the guest stopped first) or "post-copy" (switched to at once:
-    the guest stops and every page not yet sent goes after)."""
+    the guest stops and every page not yet sent goes after).  ``memory``: ``-m``'s value if not the
+    driver's (``"256"``: a RAM block of whole 64-page words, which QEMU 7.2's TCG loses writes to)."""
     tag = uuid.uuid4().hex[:8]
     made: list[Bare] = []
     try:
         for side in ("a", "b"):
             (work / f"{side}.qcow2").unlink(missing_ok=True)
-        source = Bare(work, "a", accel_name, _overlay(image, work / "a.qcow2"), f"tpa{tag}", incoming=False)
+        source = Bare(work, "a", accel_name, _overlay(image, work / "a.qcow2"), f"tpa{tag}", incoming=False,
+                      memory=memory)
         made.append(source)
         shell = unix_shell(str(source.serial)).ready(180)
         shell.run(DIRTY)
         shell.close()
         time.sleep(2)
         dest = Bare(work, "b", accel_name, _overlay(image, work / "b.qcow2"), f"tpb{tag}", incoming=True,
-                    extra=("-S",))
+                    extra=("-S",), memory=memory)
         made.append(dest)
         port = free_port("127.0.0.1")
         if how == "post-copy":
@@ -219,14 +222,14 @@ class Bare:
     """One qemu-system-x86_64 of the driver's hardware for this guest, with a QMP and a serial socket."""
 
     def __init__(self, work: Path, side: str, accel_name: str, overlay: Path, tap: str, incoming: bool,
-                 extra: tuple[str, ...] = ()):
+                 extra: tuple[str, ...] = (), memory: str | None = None):
         self.qmp_path, self.serial = work / f"{side}.qmp", work / f"{side}.serial"
         for stale in (self.qmp_path, self.serial):  # a killed QEMU leaves its sockets behind
             stale.unlink(missing_ok=True)
         sh("ip", "tuntap", "add", "dev", tap, "mode", "tap")
         self.tap = tap
         argv = [accel.QEMU, "-machine", f"pc,accel={accel_name}", *(["-cpu", "host"] if accel_name == "kvm" else []),
-                "-smp", "1", "-m", str(MEMORY_MB), "-nodefaults", "-no-user-config", "-display", "none",
+                "-smp", "1", "-m", memory or ram_size(MEMORY_MB, accel_name), "-nodefaults", "-no-user-config", "-display", "none",
                 "-rtc", "base=utc", "-chardev", f"socket,id=qmp,path={self.qmp_path},server=on,wait=off",
                 "-mon", "chardev=qmp,mode=control",
                 "-chardev", f"socket,id=console,path={self.serial},server=on,wait=off",
@@ -369,12 +372,14 @@ def measure(quick: bool) -> dict:
                         / statistics.median(m.seconds for m in runs["bare"]), 2)
                 found[case]["failures"] = failures
             # is the destination's memory the source's? (what the dirtying guest's hangs come down to)
-            for key, how in (("pages_lost_live", "live"), ("pages_lost_paused", "paused"),
-                             ("pages_lost_postcopy", "post-copy")):
+            # a live pre-copy with the driver's RAM size, and with the flavor's exact 256 MB (the QEMU defect
+            # the driver's size avoids under TCG: command.TCG_RAM_PAD_KIB)
+            for key, how, memory in (("pages_lost_live", "live", None),
+                                     ("pages_lost_live_whole_words", "live", str(MEMORY_MB))):
                 found[key] = []
-                for _ in range(max(2, rounds)):
+                for _ in range(max(3, rounds)):
                     try:
-                        found[key].append(_pages_lost(work, accel_name, image, how))
+                        found[key].append(_pages_lost(work, accel_name, image, how, memory))
                     except (TimeoutError, RuntimeError, QMPError) as exc:
                         found.setdefault("pages_lost_failures", []).append(str(exc)[:300])
     finally:
@@ -415,9 +420,9 @@ def table(found: dict) -> str:
             lines.append(f"  {case:<9} driver / bare total time  {part['driver_over_bare']}x")
         for failure in part.get("failures", []):
             lines.append(f"  {case:<9} FAILED {failure}")
-    lines.append(f"  dirtying guest, pages differing once QEMU says completed (bare pair, destination held): "
-                 f"live pre-copy {found.get('pages_lost_live')}, paused {found.get('pages_lost_paused')}, "
-                 f"post-copy at once {found.get('pages_lost_postcopy')}")
+    lines.append(f"  dirtying guest, pages differing once QEMU says completed (bare pair, destination held, live "
+                 f"pre-copy): the driver's RAM size {found.get('pages_lost_live')}, exactly {found['memory_mb']} MB "
+                 f"{found.get('pages_lost_live_whole_words')}")
     return "\n".join(lines)
 
 

@@ -89,31 +89,42 @@ end
             "cpu_ms_per_request_by_process": {name: round(cpu * 1000 / requests, 3) for name, cpu in used.items()}}
 
 
-def _large(port: int, token: str, path: str, runs: int) -> dict:
+def _large(port: int, token: str, path: str, runs: int, processes: dict[str, list[int]]) -> dict:
+    """MiB/s of a large PUT and GET (the median of ``runs``), and the CPU milliseconds the server's
+    ``processes`` spent a MiB on each (all runs; memcached apart, as for the small requests)."""
     block = bytes(range(256)) * 4096  # 1 MiB
     puts, gets = [], []
+    cpu = {"put": 0.0, "get": 0.0}
+
+    def used() -> float:
+        return sum(load.cpu_seconds(pids) for name, pids in processes.items() if name != "memcached")
+
     for run in range(runs):
         def body():
             for i in range(LARGE_MIB):
                 yield i.to_bytes(8, "big") + block[8:]
 
-        started = time.perf_counter()
+        before, started = used(), time.perf_counter()
         _call(port, "PUT", f"{path}/large-{run}", token, body(), {"Content-Length": str(LARGE_MIB << 20)})
         puts.append(LARGE_MIB / (time.perf_counter() - started))
+        cpu["put"] += used() - before
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-        started = time.perf_counter()
+        before, started = used(), time.perf_counter()
         conn.request("GET", f"{path}/large-{run}", headers={"X-Auth-Token": token})
         resp = conn.getresponse()
         size = 0
         while chunk := resp.read(1 << 20):
             size += len(chunk)
         gets.append(LARGE_MIB / (time.perf_counter() - started))
+        cpu["get"] += used() - before
         conn.close()
         if size != LARGE_MIB << 20:
             raise RuntimeError(f"GET of the large object gave {size} bytes")
         _call(port, "DELETE", f"{path}/large-{run}", token)
     return {"put_mib_per_second": round(statistics.median(puts), 1),
             "get_mib_per_second": round(statistics.median(gets), 1),
+            "put_cpu_ms_per_mib": round(cpu["put"] * 1000 / (LARGE_MIB * runs), 3),
+            "get_cpu_ms_per_mib": round(cpu["get"] * 1000 / (LARGE_MIB * runs), 3),
             "runs": runs, "object_mib": LARGE_MIB}
 
 
@@ -245,7 +256,7 @@ def _both(onestack: Onestack, swift: Swift, quick: bool) -> dict:
         found[name]["get_4k"] = _wrk(url, token, "GET", f'"{account}/bench/get-" .. math.random(0, 999)', "",
                                      seconds, processes[name])
     for name, (port, token, account) in sides.items():
-        found[name]["large"] = _large(port, token, f"{account}/bench", 1 if quick else 3)
+        found[name]["large"] = _large(port, token, f"{account}/bench", 1 if quick else 3, processes[name])
     for name, (port, token, account) in sides.items():
         found[name]["listing"] = _listing(port, token, account, LISTED // 5 if quick else LISTED)
     found["onestack"]["listing_million"] = _million(onestack, *sides["onestack"][1:],
@@ -277,6 +288,8 @@ def table(found: dict) -> str:
             higher_better=False)
     for key, label in (("put_mib_per_second", "256 MiB PUT MiB/s"), ("get_mib_per_second", "256 MiB GET MiB/s")):
         row(label, one.get("large", {}).get(key), swift.get("large", {}).get(key))
+    for key, label in (("put_cpu_ms_per_mib", "256 MiB PUT CPU ms/MiB"), ("get_cpu_ms_per_mib", "256 MiB GET CPU ms/MiB")):
+        row(label, one.get("large", {}).get(key), swift.get("large", {}).get(key), higher_better=False)
     listed = one.get("listing", {}).get("objects", LISTED)
     for key, label in (("whole_page", f"list {listed:,} of {listed:,}, p50 ms"),
                        ("page_of_1000", f"list 1,000 of {listed:,}, p50 ms")):

@@ -24,6 +24,8 @@ import threading
 import time
 from pathlib import Path
 
+from onestack.watching import watch_if_asked
+
 TOP_TYPES = 12
 # sqlite3_db_status() verbs: a connection's page cache, parsed schema, prepared statements (bytes)
 DBSTATUS = {"cache": 1, "schema": 2, "statements": 3}
@@ -35,11 +37,7 @@ class _MallInfo2(ctypes.Structure):
 
 
 def start_if_asked(data_dir: Path) -> None:
-    every = os.environ.get("ONESTACK_MEMSTATS")
-    if not every:
-        return
-    _watch(data_dir, float(every))
-    os.register_at_fork(after_in_child=lambda: _watch(data_dir, float(every)))
+    watch_if_asked("ONESTACK_MEMSTATS", lambda every: _watch(data_dir, every))
 
 
 def _watch(data_dir: Path, every: float) -> None:

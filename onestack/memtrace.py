@@ -16,17 +16,14 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from onestack.watching import watch_if_asked
+
 FRAMES = 10
 TOP = 25
 
 
 def start_if_asked(data_dir: Path) -> None:
-    every = os.environ.get("ONESTACK_TRACEMALLOC")
-    if not every:
-        return
-    tracemalloc.start(FRAMES)
-    _watch(data_dir, float(every))
-    os.register_at_fork(after_in_child=lambda: _watch(data_dir, float(every)))
+    watch_if_asked("ONESTACK_TRACEMALLOC", lambda every: _watch(data_dir, every), before=lambda: tracemalloc.start(FRAMES))
 
 
 def _snapshot() -> tracemalloc.Snapshot:

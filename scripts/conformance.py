@@ -227,6 +227,10 @@ def scenario_sections(admin: dict) -> dict:
                        "image_ssh_user": "root", "image_alt_ssh_user": "root", "ip_version_for_ssh": "4",
                        "ssh_timeout": "180", "ping_timeout": "120", "connect_timeout": "30"},
         "scenario": {"dhcp_client": "udhcpc"},
+        # serial_console stays off here too, though the QEMU driver's guests have one: the only test it runs,
+        # LiveMigrationRemoteConsolesV26Test.test_live_migration_serial_console, cannot pass against any cloud
+        # with Tempest 47.0.0 on Python 3 (its websocket client's send_frame takes int() of each character of
+        # the str the test passes: ValueError on every try, caught, retried for 120 s; docs/conformance.md)
     }
 
 

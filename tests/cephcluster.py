@@ -16,9 +16,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# The longer Ceph tests run with `make ceph-test` only, so that `make test` stays bounded.
-long_test = pytest.mark.skipif(not os.environ.get("ONESTACK_CEPH_ALL"),
-                               reason="a longer Ceph test: make ceph-test runs it")
 TOOLS = ("ceph-mon", "ceph-osd", "ceph-mgr", "ceph", "rbd", "rados", "monmaptool", "ceph-authtool")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import ssl
@@ -18,6 +17,8 @@ import httpx
 import pytest
 import yaml
 from sqlalchemy import create_engine, text
+
+from tests.openstackcli import openstack_cli
 
 # Tempest's own compliance settings: tests of lockout and history rely on them.
 TEST_SETTINGS = {
@@ -271,9 +272,8 @@ class Cloud:
         return httpx.Client(base_url=f"{self.auth_url}/v3", headers=headers, timeout=30, verify=self.verify)
 
     def openstack(self, *args: str, cloud: str = "onestack-admin", check: bool = True) -> subprocess.CompletedProcess:
-        exe = shutil.which("openstack", path=str(Path(sys.executable).parent)) or "openstack"
-        result = subprocess.run([exe, "--os-cloud", cloud, *args], env=self.env, capture_output=True, text=True,
-                                timeout=120)
+        """The ``openstack`` CLI's own entry point, run in this process (see ``openstack_cli``)."""
+        result = openstack_cli(["--os-cloud", cloud, *args], self.env)
         if check and result.returncode != 0:
             raise AssertionError(f"openstack {' '.join(args)} failed: {result.stderr}")
         return result

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,6 +27,11 @@ T = TypeVar("T")
 # How many times a read-modify-write that lost the race on a versioned row is run again.  Each loss means
 # another writer committed a change to that row meanwhile; five in a row only under a storm of writers.
 CONFLICT_ATTEMPTS = 5
+# Seconds a pooled PostgreSQL connection may sit unused before it is checked (a round trip) as it is lent
+# again.  A connection in steady use is not checked: were the server restarted under it, the statement fails
+# and SQLAlchemy then marks every connection of the pool taken before as dead, so each is opened afresh at
+# its next checkout.  Checking on every checkout (``pool_pre_ping``) cost a round trip per transaction.
+IDLE_BEFORE_PING = 10.0
 
 
 def normalise_url(url: str) -> str:
@@ -48,12 +54,21 @@ class Database:
             # size each checkout opens a new connection, running the pragmas again, and closes it after
             kwargs.update(pool_size=16, max_overflow=48)
         else:
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            kwargs.update(pool_size=10, max_overflow=20)
         self.engine: Engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
+        else:
+            event.listen(self.engine, "checkin", _note_return)
+            event.listen(self.engine, "checkout", self._ping_if_idle)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL reads without BEGIN and ROLLBACK: at READ COMMITTED each statement reads its own snapshot
+        # anyway, so a read session's statements see the same whether or not a transaction wraps them, and two
+        # round trips (and the server's work for them) are saved per read.  Read sessions take no locks (those
+        # are the write transactions'), which a statement on its own would drop at once.
+        self._reads = self._sessions if self.is_sqlite else sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
         self._write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
         # the parent's pooled connections stay the parent's (psycopg does not close them when collected here)
         renew_in_children(self, lambda db: db.engine.dispose(close=False))
@@ -90,22 +105,41 @@ class Database:
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading; closing it ends its transaction and detaches what it loaded."""
-        with self._sessions() as session:
+        with self._reads() as session:
             yield session
 
     def read_one(self, stmt, params: dict | None = None):
-        """The first row (a Core ``Row``) of one read-only statement, or None.  On SQLite the statement is
-        its own read transaction (no ``BEGIN`` around it: one statement reads one snapshot anyway), which
-        saves a round of the driver on the hot read paths."""
-        with self.engine.connect().execution_options(single_statement=True) as conn:
+        """The first row (a Core ``Row``) of one read-only statement, or None.  The statement is its own read
+        transaction (no ``BEGIN`` around it: one statement reads one snapshot anyway), which saves a round of
+        the driver on the hot read paths."""
+        options = {"single_statement": True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
+        with self.engine.connect().execution_options(**options) as conn:
             return conn.execute(stmt, params or {}).first()
 
     def listen(self, name: str, handler) -> None:
         """A SQLAlchemy session event (``after_commit``...) on every session of this database."""
         event.listen(self._sessions, name, handler)
+        if self._reads is not self._sessions:
+            event.listen(self._reads, name, handler)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def _ping_if_idle(self, dbapi_conn, record, _proxy) -> None:
+        """A connection that sat in the pool longer than ``IDLE_BEFORE_PING`` is checked before it is lent: the
+        server may have closed it meanwhile (a restart, an idle timeout).  A dead one is replaced (the pool
+        takes ``DisconnectionError`` to mean: open another)."""
+        returned = record.info.get("returned")
+        if returned is None or time.monotonic() - returned < IDLE_BEFORE_PING:
+            return
+        try:
+            self.engine.dialect.do_ping(dbapi_conn)
+        except Exception as error:  # whatever the driver raises: this connection is of no use
+            raise exc.DisconnectionError(f"the pooled connection was closed while idle: {error}") from error
+
+
+def _note_return(_dbapi_conn, record) -> None:
+    record.info["returned"] = time.monotonic()
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, in
 from onestack.db.engine import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0040"
+HEAD = "0041"
 
 
 def alembic_config(db: Database):

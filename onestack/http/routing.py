@@ -30,7 +30,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Mount, Route
 
@@ -38,16 +38,13 @@ from onestack.http import errors
 from onestack.http.context import Context
 from onestack.http.jsonbody import parse_json, read_limited, validate
 from onestack.http.microversion import Microversions, Version, pick
+from onestack.http.readahead import ReadAhead
 
 LOG = logging.getLogger("onestack.http")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # A streamed body this small (with its Content-Length) is read whole on the event loop before the handler
 # runs: one read instead of a hop from the worker thread to the loop for each chunk.
 SMALL_BODY = 64 << 10
-# A streamed body's chunks are handed to the worker thread up to this many bytes at a time (the server
-# delivers ~64 KiB chunks; a hop for each costs more than hashing and writing it).
-CHUNKS_PER_HOP = 1 << 20
-GATHER_WAIT = 0.002  # seconds
 OPENAPI_PATH = "/openapi.json"
 # where the token gate leaves the caller it authenticated, for ``Call.ctx``
 CONTEXT_KEY = "onestack.context"
@@ -80,7 +77,7 @@ class Reply:
 class Call:
     """One API call as a handler sees it."""
 
-    __slots__ = ("request", "_body", "_unchecked", "version", "runtime", "_ctx", "_whole")
+    __slots__ = ("request", "_body", "_unchecked", "version", "runtime", "_ctx", "_whole", "_reader")
 
     def __init__(self, request: Request, body: Any, version: Version | None, unchecked: dict | None = None,
                  whole: bytes | None = None):
@@ -93,6 +90,7 @@ class Call:
         self.version = version
         self.runtime = request.scope["onestack.runtime"]
         self._ctx: Context | None = None
+        self._reader: ReadAhead | None = None
 
     @property
     def body(self) -> Any:
@@ -136,49 +134,30 @@ class Call:
 
     def chunks(self) -> Iterator[bytes]:
         """The request body as it arrives, for endpoints declared with ``stream_body`` (runs in the worker
-        thread and pulls the chunks from the event loop, up to ``CHUNKS_PER_HOP`` bytes at a time, so a
-        large upload is never whole in memory)."""
+        thread; the event loop receives ahead of it, a bounded amount, so a large upload is never whole in
+        memory and its receipt overlaps what the handler does with the bytes: ``readahead``)."""
         if self._whole is not None:
             if self._whole:
                 yield self._whole
             return
-        receive = self.request.receive
+        if self._reader is None:
+            self._reader = ReadAhead(self.request.receive)
+            anyio.from_thread.run_sync(self._reader.start)
         while True:
-            chunks, more = anyio.from_thread.run(_gather, receive)
+            chunks, more = self._reader.take()
             yield from chunks
             if not more:
                 self._whole = b""  # read to its end: a second reader gets nothing, not a wait for more
                 return
 
+    def stop_reading(self) -> None:
+        """On the event loop, once the handler has returned: receive no more of the body for it."""
+        if self._reader is not None:
+            self._reader.stop()
+
     def url(self, path: str = "") -> str:
         """Absolute URL under this service's prefix, as clients saw the host."""
         return f"{self.runtime.base_url(self.request)}{self.request.scope.get('root_path', '')}{path}"
-
-
-async def _gather(receive) -> tuple[list[bytes], bool]:
-    """The body's next chunks, and whether more may follow: at least one, then those that come within
-    ``GATHER_WAIT`` of each other, up to ``CHUNKS_PER_HOP`` bytes (a client that pauses has what it sent
-    handed on at once, not held until it sends more).  Read by the ASGI ``receive`` itself, whose wait can
-    be cut short without losing a byte."""
-    chunks: list[bytes] = []
-    size = 0
-    message = await receive()
-    while True:
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        body = message.get("body", b"")
-        if body:
-            chunks.append(body)
-            size += len(body)
-        if not message.get("more_body", False):
-            return chunks, False
-        if size >= CHUNKS_PER_HOP:
-            return chunks, True
-        message = None
-        with anyio.move_on_after(GATHER_WAIT):
-            message = await receive()
-        if message is None:
-            return chunks, True
 
 
 def _small_body(request: Request) -> bool:
@@ -461,7 +440,10 @@ class Service:
             call = Call(request, body, version, schema, whole)
             result = ep.fast(call) if ep.fast is not None else None
             if result is None:
-                result = await run_in_threadpool(ep.fn, call)
+                try:
+                    result = await run_in_threadpool(ep.fn, call)
+                finally:
+                    call.stop_reading()
             if isinstance(result, Response):
                 return result
             if not isinstance(result, Reply):
@@ -518,6 +500,12 @@ class Service:
             LOG.info("transaction given up on %s %s: %s", request.method, request.url.path, exc.orig)
             return self.render(errors.Conflict("The request collided with a concurrent change and was not "
                                                "applied; send it again."), request)
+        if exc.connection_invalidated:
+            # The database server closed a pooled connection in use (a restart): the pool opens new ones
+            # for the next requests (onestack.db.engine checks only connections that sat idle).
+            LOG.warning("database connection lost on %s %s: %s", request.method, request.url.path, exc.orig)
+            return self.render(errors.ServiceUnavailable("The database connection was lost; send the request "
+                                                         "again."), request)
         return await self._crash(request, exc)
 
     async def _stale_data(self, request: Request, exc: StaleDataError) -> Response:

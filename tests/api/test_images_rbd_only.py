@@ -17,7 +17,6 @@ import pytest
 from tests.api.helpers import name, ok
 from tests.api.test_volumes_rbd import holds, rbd_info
 from tests.api.volume_helpers import Project, holds_pattern, volume_file
-from tests.cephcluster import long_test
 from tests.cloudfixture import Cloud
 
 pytestmark = [pytest.mark.ceph, pytest.mark.xdist_group("ceph")]
@@ -33,7 +32,6 @@ def cloud(ceph_cluster, tmp_path_factory):
     made.stop()
 
 
-@long_test
 def test_a_raw_image_lives_only_in_the_cluster(cloud, ceph_cluster, tmp_path):
     with cloud.client() as admin:
         project = Project(cloud, admin)

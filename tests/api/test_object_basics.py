@@ -2,6 +2,8 @@
 
 import hashlib
 import os
+import socket
+import time
 
 import httpx
 
@@ -79,6 +81,32 @@ def test_chunked_upload_and_length_required(swift):
     request = swift.http.build_request("PUT", f"/{c}/nolength")
     del request.headers["Content-Length"]
     assert swift.http.send(request).status_code == 411
+
+
+def test_a_large_upload_that_pauses_or_is_cut_off(swift):
+    """A body received ahead of the handler and written on two threads (``http/readahead.py``,
+    ``objectstore/spool.py``): a client that pauses mid-body still has every byte stored, in order; one that
+    goes away mid-body leaves no object, no counted bytes, and a server that goes on answering."""
+    c = swift.container()
+    data = os.urandom(3 << 20) + b"tail"
+
+    def paused():
+        for start in range(0, len(data), 700_000):
+            yield data[start:start + 700_000]
+            time.sleep(0.2)
+
+    resp = swift.http.put(f"/{c}/paused", content=paused())
+    assert resp.status_code == 201 and resp.headers["ETag"] == hashlib.md5(data).hexdigest()
+    assert swift.http.get(f"/{c}/paused").content == data
+    url = httpx.URL(swift.url)
+    with socket.create_connection((url.host, url.port)) as sock:
+        sock.sendall(f"PUT {url.raw_path.decode()}/{c}/cut HTTP/1.1\r\nHost: {url.host}\r\n"
+                     f"X-Auth-Token: {swift.token}\r\nContent-Length: {8 << 20}\r\n\r\n".encode())
+        sock.sendall(data)
+    container = swift.http.head(f"/{c}")
+    assert swift.http.head(f"/{c}/cut").status_code == 404
+    assert container.headers["X-Container-Object-Count"] == "1"
+    assert container.headers["X-Container-Bytes-Used"] == str(len(data))
 
 
 def test_counters_agree_with_listings(swift):

@@ -22,6 +22,7 @@ HANDLE = {
     },
     "outputs": {"url": {"value": {"get_attr": ["handle", "endpoint"]}},
                 "curl": {"value": {"get_attr": ["handle", "curl_cli"]}},
+                "ref": {"value": {"get_resource": "handle"}},
                 "data": {"value": {"get_attr": ["wait", "data"]}}},
 }
 
@@ -55,8 +56,9 @@ def test_swift_signal_completes_from_plain_puts_to_the_handles_tempurl(heat):
     assert json.loads(heat.output(stack, "data")) == {"a": "first", "b": "second"}
     assert heat.output(stack, "curl") == f"curl -i -X PUT '{url}'"
 
+    assert heat.output(stack, "ref") == url  # get_resource of a handle is its URL, as Heat's
     physical = heat.resources(stack)["handle"]["physical_resource_id"]
-    assert physical == url  # get_resource of a handle is its URL, as Heat's
+    assert physical == containers(heat)[0]  # its id is its name (the signal container's), as Heat's
     assert len(containers(heat)) == 2  # the signal container and its versions archive
     assert heat.delete(stack)["stack_status"] == "DELETE_COMPLETE"
     assert containers(heat) == []

@@ -7,9 +7,11 @@ import uuid
 import httpx
 import pytest
 from sqlalchemy import func, select
+from starlette.datastructures import QueryParams
 
 from onestack.db.engine import Database
-from onestack.services.placement.models import Provider
+from onestack.http.microversion import Version
+from onestack.services.placement.models import Provider, Revision
 from onestack.services.placement.service import PlacementService
 from tests.api.helpers import ok
 from tests.api.test_placement import Placement
@@ -128,5 +130,45 @@ def test_what_is_kept_of_deleted_providers_goes(cloud, pl):
             assert pl("DELETE", f"/resource_providers/{rp}").status_code == 204
         assert len(service.snapshot().nodes) == count - 3
         assert len(service.stocks) == count - 3
+    finally:
+        db.dispose()
+
+
+def test_a_change_through_another_serving_process_shows_in_the_next_answer(cloud, pl):
+    """Each serving process keeps the providers' trees while the placement revision in the database holds
+    (``kept``): a second service on the cloud's database (another worker, or another host on PostgreSQL)
+    sees what the server wrote at its next search, and the server what it wrote; a claim (usage only) shows
+    too, without moving the revision."""
+    db = Database(cloud.database or f"sqlite:///{cloud.data_dir / 'onestack.db'}")
+    try:
+        other = PlacementService(db)
+        rc = custom_class(pl)
+        rp = pl.provider(**{rc: 4})["uuid"]
+
+        def seen_by_other(query: str) -> dict:
+            found = other.candidates_for(QueryParams(query), Version(1, 36))["provider_summaries"]
+            return {uuid_: entry["resources"] for uuid_, entry in found.items()}
+
+        assert seen_by_other(f"resources={rc}:1") == {rp: {rc: {"capacity": 4, "used": 0}}}  # now kept
+        with db.read() as session:
+            revision = session.scalar(select(Revision.value))
+        pl.inventory(rp, **{rc: 6})  # through the server
+        assert seen_by_other(f"resources={rc}:1") == {rp: {rc: {"capacity": 6, "used": 0}}}
+        consumer = str(uuid.uuid4())
+        assert pl.claim(consumer, {rp: {rc: 5}}).status_code == 204
+        with db.read() as session:
+            assert session.scalar(select(Revision.value)) == revision + 1  # the inventory moved it, the claim not
+        assert seen_by_other(f"resources={rc}:1") == {rp: {rc: {"capacity": 6, "used": 5}}}
+        assert seen_by_other(f"resources={rc}:2") == {}
+        assert pl("DELETE", f"/allocations/{consumer}").status_code == 204
+
+        trait = "CUSTOM_KEPT_" + uuid.uuid4().hex[:8].upper()
+        assert summaries(pl, f"resources={rc}:1") == {rp: {rc: {"capacity": 6, "used": 0}}}  # the server keeps
+        other.ensure_trait(trait)  # through the other process: the server's next answer knows the name...
+        assert summaries(pl, f"resources={rc}:1&required={trait}") == {}
+        generation = ok(pl("GET", f"/resource_providers/{rp}"))["generation"]
+        other.set_provider_traits(rp, [trait], generation)  # ...and the provider's new trait
+        assert list(summaries(pl, f"resources={rc}:1&required={trait}")) == [rp]
+        assert seen_by_other(f"resources={rc}:1&required=!{trait}") == {}
     finally:
         db.dispose()

@@ -20,13 +20,14 @@ from onestack.services.identity.service import IdentityService
 from onestack.services.placement.service import PlacementService
 from tests.api.helpers import ok
 
-# What an answer costs today: two reads to check the query's names (custom classes, custom traits), the
-# trees that could answer and how many trees there are, the custom classes again with their update times
-# (the key of what the process keeps), then three reads of those trees (providers, usage, aggregates) and,
-# once after providers changed, their inventories and traits.  It grows neither with the providers nor
-# with the request groups.
-CANDIDATES_STATEMENTS = 8
-CANDIDATES_AFTER_A_CHANGE = CANDIDATES_STATEMENTS + 2
+# What an answer costs today: the placement revision and the usage.  The providers' trees (rows, inventories,
+# traits, aggregates, custom class and trait names) are kept in the serving process while the revision holds
+# (``kept``); after a change of them the first answer reads them again: the custom classes and traits, the
+# providers, the classes' update times (the key of the inventories and traits kept by generation), the
+# changed providers' inventories and traits, usage and aggregates.  It grows neither with the providers nor
+# with the request groups, and a claim (usage only) does not make the next answer read the trees again.
+CANDIDATES_STATEMENTS = 2
+CANDIDATES_AFTER_A_CHANGE = 10
 # A validation not yet cached: the revision, the user, its domain, revocation events, the project, the
 # user's groups, the roles held directly and through groups, implied roles, the roles' rows.  Cached: none.
 COLD_VALIDATION_STATEMENTS = 10
@@ -118,6 +119,16 @@ def test_allocation_candidates_cost_the_same_statements_for_any_number_of_provid
     assert many["plain"][1] <= CANDIDATES_AFTER_A_CHANGE, many
     assert max(cost for _, cost in [*many_again.values(), *list(many.values())[1:]]) <= CANDIDATES_STATEMENTS, (
         many, many_again)
+    # a claim changes usage only: the next answers still read no provider row (and see the claim)
+    consumer = str(uuid.uuid4())
+    ok(http.put(f"/allocations/{consumer}", json={
+        "allocations": {made[0]: {"resources": {rc: 1}}}, "project_id": uuid.uuid4().hex,
+        "user_id": uuid.uuid4().hex, "consumer_generation": None}, headers={"OpenStack-API-Version": "placement 1.28"}), 204)
+    with statements(db) as seen:
+        answer = service.candidates_for(QueryParams(queries["plain"]), version)
+    assert len(seen) <= CANDIDATES_STATEMENTS, seen
+    assert answer["provider_summaries"][made[0]]["resources"][rc]["used"] == 1
+    ok(http.delete(f"/allocations/{consumer}"), 204)
 
 
 def test_a_cached_token_validation_costs_no_statement_until_identity_changes(cloud, db):

@@ -17,7 +17,6 @@ import pytest
 from tests.api.helpers import ok, wait
 from tests.api.test_volumes_rbd import rbd_snaps, uri, write_rbd
 from tests.api.volume_helpers import Project, volume_file
-from tests.cephcluster import long_test
 from tests.clients.test_volume_crash import admin_clients
 from tests.cloudfixture import Cloud
 
@@ -63,7 +62,6 @@ def manifest(cloud, backup: dict) -> dict:
     return json.loads(found[0].read_bytes())
 
 
-@long_test
 def test_incremental_backups_are_rbd_diffs_and_restore_to_the_snapshots_data(cloud, ceph_cluster, tmp_path):
     with cloud.client() as admin:
         project = Project(cloud, admin)
@@ -124,44 +122,39 @@ def test_incremental_backups_are_rbd_diffs_and_restore_to_the_snapshots_data(clo
         project.gone(f"/volumes/{made}")
 
 
-@long_test
-def test_a_kill_9_mid_diff_backup_leaves_no_piece_and_no_snapshot(ceph_cluster, tmp_path):
+def test_a_kill_9_mid_diff_backup_leaves_no_piece_and_no_snapshot(cloud, ceph_cluster, tmp_path):
     """Cinder's start-up cleanup for an RBD diff backup: the server killed while the export-diff stream is
     being stored, the restart ends the backup in ``error``, purges the pieces it stored and takes its RBD
-    snapshot off the volume, which is ``available`` again and backs up afresh."""
-    cloud = Cloud(tmp_path / "data", settings={"ceph": ceph_cluster.settings()}).start()
-    try:
-        cloud.openstack("volume", "type", "create", "--property", "volume_backend_name=ceph", "rbd")
-        volumes, images = admin_clients(cloud)
-        images.close()
-        volume = ok(volumes.post("/volumes", json={"volume": {"size": 1, "volume_type": "rbd"}}), 202)["volume"]
-        wait(lambda: ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available", 60,
-             "available")
-        image = f"volume-{volume['id']}"
-        write_random(ceph_cluster, image, tmp_path, 256 * MiB)  # a stream long enough for the kill to land in
-        backup = ok(volumes.post("/backups", json={"backup": {"volume_id": volume["id"]}}), 202)["backup"]
-        store = cloud.data_dir / "backups"
-        wait(lambda: store.exists() and any(store.rglob(f"*backup_{backup['id']}-*")), 120,
-             "the backup's first pieces stored")
-        assert f"backup.{backup['id']}" in rbd_snaps(ceph_cluster, image)
-        cloud.kill_9()
-        cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
-        volumes, images = admin_clients(cloud)
-        images.close()
-        assert ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available"
-        ended = ok(volumes.get(f"/backups/{backup['id']}"))["backup"]
-        assert ended["status"] == "error" and "restarted" in ended["fail_reason"], ended
-        wait(lambda: not any(store.rglob(f"*backup_{backup['id']}*")), 60, "the cut backup's pieces purged")
-        wait(lambda: rbd_snaps(ceph_cluster, image) == {}, 60, "its snapshot taken off the volume")
-        ok(volumes.delete(f"/backups/{backup['id']}"), 202)
-        again = ok(volumes.post("/backups", json={"backup": {"volume_id": volume["id"]}}), 202)["backup"]
-        wait(lambda: ok(volumes.get(f"/backups/{again['id']}"))["backup"]["status"] == "available", 300,
-             "a backup after the restart")
-        assert set(rbd_snaps(ceph_cluster, image)) == {f"backup.{again['id']}"}
-        ok(volumes.delete(f"/backups/{again['id']}"), 202)
-        wait(lambda: volumes.get(f"/backups/{again['id']}").status_code == 404, 60, "the backup deleted")
-        ok(volumes.delete(f"/volumes/{volume['id']}"), 202)
-        wait(lambda: image not in ceph_cluster.images("volumes"), 60, "the volume's image removed")
-        volumes.close()
-    finally:
-        cloud.stop()
+    snapshot off the volume, which is ``available`` again and backs up afresh.  The module's server,
+    restarted (this test is the module's last)."""
+    volumes, images = admin_clients(cloud)
+    images.close()
+    volume = ok(volumes.post("/volumes", json={"volume": {"size": 1, "volume_type": "rbd"}}), 202)["volume"]
+    wait(lambda: ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available", 60,
+         "available")
+    image = f"volume-{volume['id']}"
+    write_random(ceph_cluster, image, tmp_path, 256 * MiB)  # a stream long enough for the kill to land in
+    backup = ok(volumes.post("/backups", json={"backup": {"volume_id": volume["id"]}}), 202)["backup"]
+    store = cloud.data_dir / "backups"
+    wait(lambda: store.exists() and any(store.rglob(f"*backup_{backup['id']}-*")), 120,
+         "the backup's first pieces stored")
+    assert f"backup.{backup['id']}" in rbd_snaps(ceph_cluster, image)
+    cloud.kill_9()
+    cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
+    volumes, images = admin_clients(cloud)
+    images.close()
+    assert ok(volumes.get(f"/volumes/{volume['id']}"))["volume"]["status"] == "available"
+    ended = ok(volumes.get(f"/backups/{backup['id']}"))["backup"]
+    assert ended["status"] == "error" and "restarted" in ended["fail_reason"], ended
+    wait(lambda: not any(store.rglob(f"*backup_{backup['id']}*")), 60, "the cut backup's pieces purged")
+    wait(lambda: rbd_snaps(ceph_cluster, image) == {}, 60, "its snapshot taken off the volume")
+    ok(volumes.delete(f"/backups/{backup['id']}"), 202)
+    again = ok(volumes.post("/backups", json={"backup": {"volume_id": volume["id"]}}), 202)["backup"]
+    wait(lambda: ok(volumes.get(f"/backups/{again['id']}"))["backup"]["status"] == "available", 300,
+         "a backup after the restart")
+    assert set(rbd_snaps(ceph_cluster, image)) == {f"backup.{again['id']}"}
+    ok(volumes.delete(f"/backups/{again['id']}"), 202)
+    wait(lambda: volumes.get(f"/backups/{again['id']}").status_code == 404, 60, "the backup deleted")
+    ok(volumes.delete(f"/volumes/{volume['id']}"), 202)
+    wait(lambda: image not in ceph_cluster.images("volumes"), 60, "the volume's image removed")
+    volumes.close()

@@ -60,6 +60,7 @@ class Dashboard:
         page.fill("input[name=domain]", domain)
         page.click("button:has-text('Sign in')")
         page.wait_for_selector("header .who")
+        page.wait_for_load_state("domcontentloaded")  # the rest of the page too, for a caller that counts
         return page
 
     def session_tokens(self) -> list[str]:
@@ -117,6 +118,8 @@ def said(page, text: str, timeout_ms: int = 20_000) -> None:
     except playwright_api.TimeoutError:
         shown = [m.strip() for m in page.locator(".flash").all_inner_texts()]
         pytest.fail(f"no message {text!r} on {page.url}; it shows {shown}")
+    # the message stands above the page's tables: what the caller counts next must be parsed too
+    page.wait_for_load_state("domcontentloaded")
 
 
 def boot(cloud, token: str, image_id: str, server_name: str, networks: str | list = "none") -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import member_of_new_project, name, ok
-from tests.browser.conftest import api, boot
+from tests.browser.conftest import api, boot, said
 
 pytestmark = pytest.mark.browser
 
@@ -52,7 +52,7 @@ def test_admin_sees_projects_users_hypervisors_and_every_projects_instances_and_
     assert row.locator("td.enabled").inner_text() == "No"
     page.once("dialog", lambda d: d.accept())
     row.locator("button:has-text('Delete')").click()
-    page.wait_for_selector("text=Domain deleted.")
+    said(page, "Domain deleted.")
     assert row.count() == 0
 
     page.goto("/dashboard/admin/users")
@@ -106,7 +106,7 @@ def test_admin_groups_members_roles_and_assignments(cloud, dashboard):
     page.wait_for_selector(f"text=Group {group} created.")  # on the group's own page
     page.select_option("#add-member select[name=user]", label=user["name"])
     page.click("button:has-text('Add member')")
-    page.wait_for_selector("text=Member added.")
+    said(page, "Member added.")
     assert page.locator("#members td.name").all_inner_texts() == [user["name"]]
 
     page.goto("/dashboard/admin/roles")
@@ -198,7 +198,7 @@ def test_admin_private_flavor_and_its_access_list(cloud, dashboard):
         assert nova.get(f"/flavors/{flavor_id}").status_code == 404
         page.select_option("#add-access select[name=project]", label="demo")
         page.click("button:has-text('Give access')")
-        page.wait_for_selector("text=Access granted.")
+        said(page, "Access granted.")
         assert page.locator("#flavor-access td.name").all_inner_texts() == ["demo"]
         assert ok(nova.get(f"/flavors/{flavor_id}"))["flavor"]["name"] == flavor
         page.click("#flavor-access button:has-text('Remove access')")
@@ -208,7 +208,7 @@ def test_admin_private_flavor_and_its_access_list(cloud, dashboard):
     assert page.locator(f"#flavors tr[data-id='{flavor_id}'] td.public").inner_text() == "No"
     page.once("dialog", lambda d: d.accept())
     page.locator(f"#flavors tr[data-id='{flavor_id}'] button:has-text('Delete')").click()
-    page.wait_for_selector("text=Flavor deleted.")
+    said(page, "Flavor deleted.")
     assert page.locator(f"#flavors tr[data-id='{flavor_id}']").count() == 0
     page.context.close()
 
@@ -252,12 +252,12 @@ def test_admin_sees_and_removes_every_projects_images_networks_routers_and_float
         if kind == "routers":
             assert public in row.inner_text()
     # removed by the admin, in the order Neutron allows
-    for kind, item, said in (("floating-ips", fip, "Released."), ("routers", router, "Deleted."),
+    for kind, item, said_text in (("floating-ips", fip, "Released."), ("routers", router, "Deleted."),
                              ("networks", net, "Deleted."), ("images", image, "Deleted.")):
         page.goto(f"/dashboard/admin/{kind}?project={project['id']}")
         page.once("dialog", lambda d: d.accept())
         page.locator(f"tr[data-id='{item['id']}'] .actions button").click()
-        page.wait_for_selector(f"text={said}")
+        said(page, said_text)
         assert page.locator(f"tr[data-id='{item['id']}']").count() == 0, kind
     with api(cloud, demo, "network/v2.0") as neutron:
         assert neutron.get(f"/networks/{net['id']}").status_code == 404

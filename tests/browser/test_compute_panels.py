@@ -437,7 +437,7 @@ def test_launch_on_a_port_with_a_key_pair_made_in_place_then_attach_and_detach_i
         assert page.locator("#interfaces tbody tr").count() == 1
         page.select_option("#attach-network select[name=network]", demo_network["id"])
         page.click("button:has-text('Attach to network')")
-        page.wait_for_selector("text=Interface attached: 10.42.0.")
+        said(page, "Interface attached: 10.42.0.")
         assert page.locator("#interfaces tbody tr[data-id]").count() == 2
         page.once("dialog", lambda d: d.accept())
         page.locator(f"#interfaces tr[data-id='{port['id']}'] button:has-text('Detach')").click()

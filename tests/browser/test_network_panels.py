@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import name, ok
-from tests.browser.conftest import LIVE_TIMEOUT_MS, api, boot
+from tests.browser.conftest import LIVE_TIMEOUT_MS, api, boot, said
 
 pytestmark = pytest.mark.browser
 
@@ -176,7 +176,7 @@ def test_ports_panel_and_router_static_routes(cloud, dashboard):
     page.fill("#add-route input[name=destination]", "192.168.77.0/24")
     page.fill("#add-route input[name=nexthop]", "10.88.0.50")
     page.click("button:has-text('Add route')")
-    page.wait_for_selector("text=Route to 192.168.77.0/24 added.")
+    said(page, "Route to 192.168.77.0/24 added.")
     assert page.locator("#routes td.nexthop").all_inner_texts() == ["10.88.0.50"]
     page.fill("#add-route input[name=destination]", "192.168.78.0/24")
     page.fill("#add-route input[name=nexthop]", "10.99.0.1")  # on no subnet of the router: Neutron's 400

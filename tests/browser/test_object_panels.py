@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.api.helpers import member_of_new_project, name, ok
-from tests.browser.conftest import api
+from tests.browser.conftest import api, said
 
 pytestmark = pytest.mark.browser
 
@@ -110,7 +110,7 @@ def test_containers_folders_upload_download_public_and_delete(cloud, dashboard, 
         ok(swift.delete(f"/{box}/docs/"), 204)
     page.goto("/dashboard/containers")
     _row(page, box).locator("button[data-action=delete]").click()
-    page.wait_for_selector("text=Container deleted.")
+    said(page, "Container deleted.")
     assert _row(page, box).count() == 0
     assert [d.split(" ")[0] for d in dialogs] == ["Delete"] * 4  # the confirmations, and no alert(1)
     page.context.close()

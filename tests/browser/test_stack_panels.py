@@ -57,6 +57,8 @@ def test_launch_a_stack_from_pasted_text_through_its_parameter_form(cloud, dashb
     assert "OS::No::Such" in page.input_value("#stack-template textarea[name=template]")
     page.fill("#stack-template textarea[name=template]", yaml.safe_dump(TEMPLATE))
     page.click("button:has-text('Next: parameters')")
+    # the click may return before the next page is parsed: its form's last button means its fields are there
+    page.locator("#stack-parameters button:has-text('Launch')").wait_for()
 
     # the form the template's parameters make, in the parameter groups' order
     params = page.locator("#stack-parameters label[data-param]")

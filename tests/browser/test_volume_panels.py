@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import member_of_new_project, name, ok, wait
-from tests.browser.conftest import LIVE_TIMEOUT_MS, SEEDED_FLAVOR, api, boot
+from tests.browser.conftest import LIVE_TIMEOUT_MS, SEEDED_FLAVOR, api, boot, said
 
 pytestmark = pytest.mark.browser
 
@@ -267,7 +267,7 @@ def test_admin_volume_types_and_qos_then_a_volume_page_and_retype(cloud, dashboa
     page.click("#set-specs button:has-text('Set')")
     page.wait_for_selector("text=Extra specs set.")
     page.locator("#extra-specs tr", has=page.locator("td.name", has_text="size")).locator("button").click()
-    page.wait_for_selector("text=Extra spec size removed.")
+    said(page, "Extra spec size removed.")
     assert page.locator("#extra-specs td.name").all_inner_texts() == ["color", "volume_backend_name"]
     page.select_option("#add-type-access select[name=project]", label="demo")
     page.click("button:has-text('Give access')")
@@ -290,7 +290,7 @@ def test_admin_volume_types_and_qos_then_a_volume_page_and_retype(cloud, dashboa
     row.locator("button:has-text('Set')").click()
     page.wait_for_selector("text=QoS keys set.")
     row.locator("form:has(input[value=total_iops_sec]) button").click()
-    page.wait_for_selector("text=QoS key total_iops_sec removed.")
+    said(page, "QoS key total_iops_sec removed.")
     assert row.locator("code").all_inner_texts() == ["read_iops_sec=50"]
     page.goto("/dashboard/admin/volume-types")
     assert page.locator(f"#volume-types tr[data-id='{type_id}'] td.qos").inner_text() == qos
@@ -305,13 +305,13 @@ def test_admin_volume_types_and_qos_then_a_volume_page_and_retype(cloud, dashboa
     mine.wait_for_selector("#volume-facts")
     mine.fill("#edit-volume input[name=description]", "<i>kept as text</i>")
     mine.click("#edit-volume button:has-text('Save')")
-    mine.wait_for_selector("text=Volume updated.")
+    said(mine, "Volume updated.")
     assert mine.locator("p.muted", has_text="<i>kept as text</i>").count() == 1
     mine.fill("#set-metadata textarea[name=metadata]", "owner=ops\ntier=gold")
     mine.click("#set-metadata button:has-text('Set')")
     mine.wait_for_selector("text=Metadata set.")
     mine.locator("#volume-metadata tr", has=mine.locator("td.name", has_text="owner")).locator("button").click()
-    mine.wait_for_selector("text=Metadata owner removed.")
+    said(mine, "Metadata owner removed.")
     assert mine.locator("#volume-metadata td.name").all_inner_texts() == ["tier"]
     mine.select_option("#retype select[name=new_type]", vtype)
     mine.click("#retype button:has-text('Retype')")

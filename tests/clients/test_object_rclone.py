@@ -7,13 +7,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.api.helpers import member_of_new_project
 from tests.clients.test_object_cli import env_for, md5s
+from tests.openstackcli import openstack_cli
 
 pytestmark = pytest.mark.skipif(shutil.which("rclone") is None, reason="rclone is not installed (make install)")
 
@@ -67,9 +67,7 @@ def test_rclone_s3_backend_with_an_ec2_credential(cloud, admin, tmp_path):
     project, user, _ = member_of_new_project(cloud, admin)
     env = env_for(cloud, project, user)
     env.pop("AWS_CA_BUNDLE", None)  # rclone's S3 client cannot load a CA bundle into its transport (plain http here)
-    exe = shutil.which("openstack", path=str(Path(sys.executable).parent)) or "openstack"
-    made = subprocess.run([exe, "ec2", "credentials", "create", "-f", "json"], env=env, capture_output=True,
-                          text=True, timeout=120)
+    made = openstack_cli(["ec2", "credentials", "create", "-f", "json"], env)
     assert made.returncode == 0, made.stderr
     credential = json.loads(made.stdout)
     env.update(RCLONE_CONFIG_S3_TYPE="s3", RCLONE_CONFIG_S3_PROVIDER="Other",

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
@@ -28,6 +25,7 @@ from tests.api.helpers import ok, upload_image, wait
 from tests.cloudfixture import Cloud
 from tests.dataplane.kernel import require_dataplane, sh
 from tests.drivers.conftest import tiny_image  # noqa: F401
+from tests.openstackcli import openstack_cli
 
 pytestmark = [pytest.mark.qemu, pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
 
@@ -122,18 +120,16 @@ class BridgedCloud(Cloud):
         return self
 
 
-def run(cloud: Cloud, *args: str, timeout: float = 900) -> str:
+def run(cloud: Cloud, *args: str) -> str:
     """What an `openstack` command as the demo member prints."""
-    exe = shutil.which("openstack", path=str(Path(sys.executable).parent)) or "openstack"
-    done = subprocess.run([exe, "--os-cloud", "onestack", *args], env=cloud.env, capture_output=True, text=True,
-                          timeout=timeout)
+    done = openstack_cli(["--os-cloud", "onestack", *args], cloud.env)
     assert done.returncode == 0, f"openstack {' '.join(args)}: {done.stderr}"
     return done.stdout
 
 
-def openstack(cloud: Cloud, *args: str, timeout: float = 900):
+def openstack(cloud: Cloud, *args: str):
     """The JSON answer of an `openstack` command (``--wait`` prints events before it)."""
-    lines = run(cloud, *args, "-f", "json", timeout=timeout).splitlines()
+    lines = run(cloud, *args, "-f", "json").splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(("{", "[")))
     return json.loads("\n".join(lines[start:]))
 
@@ -190,7 +186,7 @@ def test_a_stack_with_a_real_guest_that_signals_answers_ping_on_its_floating_ip(
         print(f"stack create --wait (guest signalled): {created:.1f}s; first ping on its floating IP: "
               f"{answered:.1f}s")
 
-        run(cloud, "stack", "delete", "--yes", "--wait", "guest", timeout=600)
+        run(cloud, "stack", "delete", "--yes", "--wait", "guest")
         assert openstack(cloud, "server", "list") == []
         assert openstack(cloud, "router", "list") == []
         assert openstack(cloud, "port", "list") == []

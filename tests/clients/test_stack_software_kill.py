@@ -73,13 +73,29 @@ def deleted_leaving_nothing(heat: httpx.Client, path: str) -> None:
     assert ok(heat.get("/software_deployments"))["software_deployments"] == []
 
 
+def deployment_and_config(heat: httpx.Client, path: str) -> tuple[str, str]:
+    """The ``deploy`` resource's deployment record and the config that record deploys."""
+    deployment = ok(heat.get(f"{path}/resources/deploy"))["resource"]["physical_resource_id"]
+    return deployment, ok(heat.get(f"/software_deployments/{deployment}"))["software_deployment"]["config_id"]
+
+
+def give_a_copy(cloud: Cloud, deployment: str, config: str, copy: str) -> None:
+    """What a step leaves when it derived a config (``copy``: ``config``'s twin, the resource's inputs and all)
+    and gave it to the deployment, but the engine never recorded it."""
+    cloud.execute("INSERT INTO orchestration_software_config (id, project_id, name, \"group\", config, "
+                  "config_map, inputs, outputs, options, created_at) SELECT :copy, project_id, "
+                  "name, \"group\", config, config_map, inputs, outputs, options, created_at "
+                  "FROM orchestration_software_config WHERE id = :config", copy=copy, config=config)
+    cloud.execute("UPDATE orchestration_software_deployment SET config_id = :copy WHERE id = :id",
+                  copy=copy, id=deployment)
+
+
 def test_a_create_cut_after_the_derived_config_and_deployment_were_made(tmp_path):
     cloud = Cloud(tmp_path / "data")
     cloud.start()
     try:
         heat, path, stack_id = made(cloud)
-        first = ok(heat.get(f"{path}/resources/deploy"))["resource"]["physical_resource_id"]
-        first_config = ok(heat.get(f"/software_deployments/{first}"))["software_deployment"]["config_id"]
+        _, first_config = deployment_and_config(heat, path)
 
         cloud.kill_9()
         # what a kill leaves when the deployment's create had made its derived config and its record but the
@@ -108,8 +124,7 @@ def test_an_update_cut_after_a_new_derived_config_was_deployed(tmp_path):
     cloud.start()
     try:
         heat, path, stack_id = made(cloud)
-        deployment = ok(heat.get(f"{path}/resources/deploy"))["resource"]["physical_resource_id"]
-        old_config = ok(heat.get(f"/software_deployments/{deployment}"))["software_deployment"]["config_id"]
+        deployment, old_config = deployment_and_config(heat, path)
 
         cloud.kill_9()
         # what a kill leaves when an update of the deployment had derived a new config and given it to the
@@ -119,12 +134,7 @@ def test_an_update_cut_after_a_new_derived_config_was_deployed(tmp_path):
         cloud.execute("UPDATE orchestration_resource SET action = 'UPDATE', status = 'IN_PROGRESS', "
                       "data = json_set(data, '$.updating_from', json(properties)) "
                       "WHERE stack_id = :id AND name = 'deploy'", id=stack_id)
-        cloud.execute("INSERT INTO orchestration_software_config (id, project_id, name, \"group\", config, "
-                      "config_map, inputs, outputs, options, created_at) SELECT 'cut-derived-config', project_id, "
-                      "name, \"group\", config, config_map, inputs, outputs, options, created_at "
-                      "FROM orchestration_software_config WHERE id = :old", old=old_config)
-        cloud.execute("UPDATE orchestration_software_deployment SET config_id = 'cut-derived-config' "
-                      "WHERE id = :id", id=deployment)
+        give_a_copy(cloud, deployment, old_config, "cut-derived-config")
         restart(cloud, heat)
 
         done = settle(heat, path, "UPDATE")
@@ -133,6 +143,28 @@ def test_an_update_cut_after_a_new_derived_config_was_deployed(tmp_path):
         assert (configs, deployments) == (set(), set()), "left behind by the cut update"
         ids = {c["id"] for c in ok(heat.get("/software_configs"))["software_configs"]}
         assert "cut-derived-config" not in ids and old_config not in ids
+        deleted_leaving_nothing(heat, path)
+        heat.close()
+    finally:
+        cloud.stop()
+
+
+def test_a_config_derived_by_a_step_that_could_not_record_it_goes_with_the_delete(tmp_path):
+    """An update superseded by a newer one (a restarted parent re-sends its nested stack's update) derives
+    a config and gives it to the deployment, but the engine refuses the superseded step's save: the row still
+    names the config before. When that row is then deleted (replaced by the newer update, or with the
+    stack), the config the deployment was given goes too."""
+    cloud = Cloud(tmp_path / "data")
+    cloud.start()
+    try:
+        heat, path, stack_id = made(cloud)
+        deployment, old_config = deployment_and_config(heat, path)
+
+        cloud.kill_9()
+        give_a_copy(cloud, deployment, old_config, "unrecorded-config")
+        restart(cloud, heat)
+
+        assert unowned(heat, path) == ({old_config}, set())  # what the test made: the row names the old one
         deleted_leaving_nothing(heat, path)
         heat.close()
     finally:

@@ -275,5 +275,51 @@ def test_migrating_an_attached_volume_records_a_swap_volume_action(two_backends)
     wait(lambda: shown(volumes, volume["id"])["volume_type"] == "slow2", 120, "the retype back")
     assert shown(volumes, volume["id"])["os-vol-host-attr:host"] == f"{host}@file#file"
     assert len(swaps()) == 2
+
+    # a multiattach volume written by two servers: Cinder accepts the migration, Nova refuses the swap it asks
+    # for (400, MultiattachSwapVolumeNotSupported, before any action is recorded), so the migration ends
+    # ``error`` with the volume in use where it was, and a retype on-demand leaves its type
+    ok(volumes.post("/types", json={"volume_type": {"name": "shared", "extra_specs": {
+        "volume_backend_name": "file", "multiattach": "<is> True"}}}))
+    ok(volumes.post("/types", json={"volume_type": {"name": "shared-fast", "extra_specs": {
+        "volume_backend_name": "fast", "multiattach": "<is> True"}}}))
+    other = ok(nova.post("/servers", json={"server": {"name": "mv2", "imageRef": image["id"], "flavorRef": "1",
+                                                      "networks": "none"}}), 202)["server"]
+    wait(lambda: ok(nova.get(f"/servers/{other['id']}"))["server"]["status"] == "ACTIVE", 60, "ACTIVE")
+    both = ok(volumes.post("/volumes", json={"volume": {"size": 1, "volume_type": "shared"}}), 202)["volume"]
+    wait(lambda: shown(volumes, both["id"])["status"] == "available", 60, "available")
+    for holder in (server, other):
+        ok(nova.post(f"/servers/{holder['id']}/os-volume_attachments", json={"volumeAttachment": {"volumeId": both["id"]}},
+                     headers={"OpenStack-API-Version": "compute 2.60"}))
+    wait(lambda: len(shown(volumes, both["id"])["attachments"]) == 2, 60, "attached twice")
+    ok(volumes.post(f"/volumes/{both['id']}/action", json={"os-migrate_volume": {"host": f"{host}@fast"}}), 202)
+    refused = migrated(volumes, both["id"])
+    assert refused["migration_status"] == "error" and refused["status"] == "in-use"
+    assert refused["os-vol-host-attr:host"] == f"{host}@file#file" and len(refused["attachments"]) == 2
+    assert not file_of(cloud, "fast", both["id"]).exists() and file_of(cloud, "file", both["id"]).exists()
+    # no action on either server: Nova's API refused before recording one
+    assert len(swaps()) == 2
+    assert [a["action"] for a in ok(nova.get(f"/servers/{other['id']}/os-instance-actions"))["instanceActions"]
+            if a["action"] == "swap_volume"] == []
+    logged = "".join(log.read_text(errors="replace") for log in cloud.data_dir.rglob("*.log"))
+    assert "Swapping multi-attach volumes with more than one read/write attachment is not supported." in logged
+    ok(volumes.post(f"/volumes/{both['id']}/action",
+                    json={"os-retype": {"new_type": "shared-fast", "migration_policy": "on-demand"}}), 202)
+    retyped = migrated(volumes, both["id"])
+    assert retyped["migration_status"] == "error" and retyped["status"] == "in-use"
+    assert retyped["volume_type"] == "shared" and retyped["os-vol-host-attr:host"] == f"{host}@file#file"
+    # read by two servers (read-only attachments, 3.54): Nova would swap it one server after the other onto the
+    # same new volume, which this cloud does not do: refused up front
+    readers = ok(volumes.post("/volumes", json={"volume": {"size": 1, "volume_type": "shared"}}), 202)["volume"]
+    wait(lambda: shown(volumes, readers["id"])["status"] == "available", 60, "available")
+    for reader in (server, other):
+        made = ok(volumes.post("/attachments", headers={"OpenStack-API-Version": "volume 3.54"}, json={"attachment": {
+            "volume_uuid": readers["id"], "instance_uuid": reader["id"], "mode": "ro",
+            "connector": {"host": host, "platform": "x86_64", "os_type": "linux", "multipath": False}}}))
+        ok(volumes.post(f"/attachments/{made['attachment']['id']}/action", json={"os-complete": None}), 204)
+    assert shown(volumes, readers["id"])["status"] == "in-use"
+    read_only = volumes.post(f"/volumes/{readers['id']}/action", json={"os-migrate_volume": {"host": f"{host}@fast"}})
+    assert read_only.status_code == 400 and "read-only" in read_only.json()["badRequest"]["message"]
+    assert shown(volumes, readers["id"])["migration_status"] is None
     nova.close()
     volumes.close()

@@ -32,7 +32,9 @@ class Link:
         self.conn.connect()
         local = self.conn.sock.getsockname()[1]
         for _ in range(100):  # a connection still in the listen backlog belongs to no worker yet
-            out = subprocess.run(["ss", "-tnpH", "state", "established", f"( dport = :{local} )"],
+            # the server's end of this connection only: another cloud's clients may talk to a port numbered as
+            # this connection's own ephemeral port, and ``dport`` alone finds their sockets too
+            out = subprocess.run(["ss", "-tnpH", "state", "established", f"( dport = :{local} and sport = :{port} )"],
                                  capture_output=True, text=True, check=True).stdout
             found = PID.search(out)
             if found:

@@ -73,19 +73,26 @@ class Host:
     def restart(self) -> None:
         """Start its ``compute join`` process (again, after it stopped or was killed)."""
         self.process = subprocess.Popen(self.argv, stdout=self.log, stderr=subprocess.STDOUT,
-                                        env={**os.environ, "PYTHONPATH": os.getcwd()})
+                                        env={**os.environ, "PYTHONPATH": os.getcwd(), "PYTHONFAULTHANDLER": "1"})
 
     def stop(self) -> int | None:
-        """SIGTERM; the exit code (None if it had to be killed)."""
+        """SIGTERM; the exit code (None if it had to be killed: its threads' stacks are then in its log)."""
         if self.process is None or self.process.poll() is not None:
             return None if self.process is None else self.process.returncode
         self.process.send_signal(signal.SIGTERM)
         try:
             return self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            self.process.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack to the log
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
             return None
+
+    def log_tail(self, size: int = 6000) -> str:
+        return f"\n--- {self.host}:\n{(self.data_dir / 'join.log').read_text()[-size:]}"
 
     def close(self) -> None:
         self.stop()
@@ -244,7 +251,7 @@ def test_a_guest_on_host_a_pings_a_guest_on_host_b_across_vxlan(tmp_path):
             forged = httpx.post(link, json={}, headers={"X-Onestack-Link-Time": "0",
                                                         "X-Onestack-Link-Signature": "0" * 64})
             assert forged.status_code == 401, forged.text
-            assert [h.stop() for h in hosts] == [0, 0]
+            stopped_cleanly(hosts)
         finally:
             for guest in guests:
                 guest.close()
@@ -305,4 +312,11 @@ def test_real_guests_on_two_joined_hosts_reach_each_other_and_the_controllers_dh
             ok(nova.delete(f"/servers/{server_id}"), 204)
         for server_id in servers:
             wait(lambda s=server_id: nova.get(f"/servers/{s}").status_code == 404, 120, "the server to go")
-        assert [h.stop() for h in hosts] == [0, 0]
+        stopped_cleanly(hosts)
+
+
+def stopped_cleanly(hosts: list[Host]) -> None:
+    """Each host ends on SIGTERM within 30 s with status 0; the logs of all (with the stacks of one that
+    hung) otherwise."""
+    codes = [h.stop() for h in hosts]
+    assert codes == [0] * len(hosts), (codes, "".join(h.log_tail() for h in hosts))

@@ -9,19 +9,27 @@ import uuid
 
 from websockets.sync.client import connect
 
+# A guest shell's command: rewrite 16 MB of memory in a loop in the background (what a live migration must
+# keep up with), counting the passes in /tmp/passes, until /tmp/stop exists.
+DIRTYING_LOOP = ("(n=0; while [ ! -e /tmp/stop ]; do dd if=/dev/zero of=/tmp/buf bs=1M count=16 2>/dev/null; "
+                 "n=$((n+1)); echo $n > /tmp/passes.new; mv /tmp/passes.new /tmp/passes; done) >/dev/null 2>&1 & true")
+
+# what busybox init's ``askfirst`` console (onestack-tiny's inittab) prints before it starts the shell
+ASKFIRST = b"activate this console"
+
 
 def shell_answers(url: str, seconds: float = 60) -> bool:
     """Presses Enter on the serial console at ``url`` (onestack-tiny's shell wakes on it), asks the shell a
     sum and waits for its answer; raises AssertionError with what was seen if none comes."""
     with connect(url, open_timeout=30) as ws:
-        seen, asked = b"", 0.0
+        seen, asked, prompts = b"", 0.0, 0
         deadline = time.monotonic() + seconds
         while b"con42sole" not in seen:
             assert time.monotonic() < deadline, f"no shell answered on the serial console: {seen[-300:]!r}"
-            if time.monotonic() - asked > 5:
+            if time.monotonic() - asked > 5 or seen.count(ASKFIRST) > prompts:
                 ws.send(b"\n")
                 ws.send(b"echo con$((6*7))sole\n")
-                asked = time.monotonic()
+                asked, prompts = time.monotonic(), seen.count(ASKFIRST)
             try:
                 seen += ws.recv(timeout=1)
             except TimeoutError:
@@ -38,12 +46,15 @@ class Shell:
         self.seen = b""
 
     def _until(self, wanted: bytes, seconds: float, nudge: bytes = b"") -> bytes:
-        deadline, nudged = time.monotonic() + seconds, 0.0
+        deadline, nudged, prompts = time.monotonic() + seconds, 0.0, 0
         while wanted not in self.seen:
             assert time.monotonic() < deadline, f"no {wanted!r} on the serial console: {self.seen[-500:]!r}"
-            if nudge and time.monotonic() - nudged > 5:
+            # nudged every few seconds while the guest boots, and at once when its console asks for Enter
+            # (a boot is seconds long: waiting out the interval there was most of a shell's wait)
+            asking = self.seen.count(ASKFIRST)
+            if nudge and (time.monotonic() - nudged > 5 or asking > prompts):
                 self.send(nudge)
-                nudged = time.monotonic()
+                nudged, prompts = time.monotonic(), asking
             try:
                 self.seen += self.recv(1)
             except TimeoutError:

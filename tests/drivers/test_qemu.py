@@ -243,23 +243,34 @@ def step_attach_and_detach_interface(driver, guest):
     assert extra.port_id not in (driver.instances_dir / guest.uuid / "spec.json").read_text()
 
 
-def step_snapshot_boots(driver, guest, tmp_path):
+def step_snapshot_boots_with_its_identity_from_the_metadata_service(driver, guest, lan, tmp_path):
+    """The snapshot boots as a new guest with no config drive, on the LAN: its name and user data come from the
+    metadata service behind its gateway."""
     target = tmp_path / "snap.qcow2"
     assert driver.snapshot(guest.uuid, str(target)) == "qcow2"
     assert driver.instance_info(guest.uuid).power_state == PowerState.RUNNING
     facts = disk_info(target)
     assert facts["format"] == "qcow2" and "backing-filename" not in facts
     copy = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-00000002", hostname="copy", vcpus=1,
-                        memory_mb=192, root_gb=1, image_path=str(target), image_format="qcow2")
+                        memory_mb=192, root_gb=1, image_path=str(target), image_format="qcow2",
+                        nics=(make_nic(lan, 4),))
     driver.spawn(copy)
     try:
-        assert "hostname=onestack-tiny" in wait_for_boot(driver, copy.uuid, 1)  # no config drive
+        marker = wait_for_boot(driver, copy.uuid, 1)
+        assert "hostname=tiny-md" in marker and "source=metadata-service" in marker
+        deadline = time.monotonic() + 30
+        while "user-data exit=0" not in driver.console_output(copy.uuid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "metadata user-data ran" in driver.console_output(copy.uuid)
         # a QEMU that dies is a guest that is off, not a missing one
         pid = int((driver.instances_dir / copy.uuid / "qemu.pid").read_text())
         os.kill(pid, signal.SIGKILL)
         wait_state(driver, copy.uuid, PowerState.SHUTDOWN)
     finally:
         driver.destroy(copy.uuid)
+        tap_left = Path("/sys/class/net", copy.nics[0].tap_name).exists()
+        sh("ip", "link", "del", copy.nics[0].tap_name, check=False)
+    assert not tap_left
 
 
 def step_resize(driver, guest):
@@ -269,24 +280,6 @@ def step_resize(driver, guest):
     info = driver.instance_info(guest.uuid)
     assert (info.vcpus, info.memory_mb) == (2, 320)
     assert disk_info(driver.instances_dir / guest.uuid / "disk", force_share=True)["virtual-size"] == 2 * 1024**3
-
-
-def test_identity_from_the_metadata_service(driver, tiny_image, lan):
-    spec = InstanceSpec(uuid=str(uuid.uuid4()), name="instance-00000004", hostname="tiny-md", vcpus=1,
-                        memory_mb=192, root_gb=1, image_path=str(tiny_image.path), nics=(make_nic(lan, 4),))
-    driver.spawn(spec)
-    try:
-        marker = wait_for_boot(driver, spec.uuid, 1)
-        assert "hostname=tiny-md" in marker and "source=metadata-service" in marker
-        deadline = time.monotonic() + 30
-        while "user-data exit=0" not in driver.console_output(spec.uuid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert "metadata user-data ran" in driver.console_output(spec.uuid)
-    finally:
-        driver.destroy(spec.uuid)
-        tap_left = Path("/sys/class/net", spec.nics[0].tap_name).exists()
-        sh("ip", "link", "del", spec.nics[0].tap_name, check=False)
-    assert not tap_left
 
 
 def test_tap_that_cannot_exist_is_a_driver_error(driver, tiny_image):
@@ -314,7 +307,7 @@ def test_host_resources(driver):
     assert found.vcpus == os.cpu_count() and found.memory_mb > 0 and found.disk_gb >= 0
 
 
-def test_guest_lifecycle(driver, guest, tmp_path):
+def test_guest_lifecycle(driver, guest, lan, tmp_path):
     step_boot_with_config_drive(driver, guest)
     step_pause_and_unpause(driver, guest)
     step_a_new_driver_adopts_the_running_guest(driver, guest)
@@ -322,6 +315,6 @@ def test_guest_lifecycle(driver, guest, tmp_path):
     step_power_off_and_on(driver, guest)
     step_suspend_and_resume(driver, guest)
     step_attach_and_detach_interface(driver, guest)
-    step_snapshot_boots(driver, guest, tmp_path)
+    step_snapshot_boots_with_its_identity_from_the_metadata_service(driver, guest, lan, tmp_path)
     step_resize(driver, guest)
     step_destroy_leaves_nothing(driver, guest)

@@ -18,7 +18,8 @@ from onestack.drivers.qemu import QemuDriver, accel
 from onestack.drivers.qemu.layout import InstanceDir
 from tests.drivers import serial
 
-pytestmark = pytest.mark.qemu
+# one worker runs both tests, so they share the module's guest
+pytestmark = [pytest.mark.qemu, pytest.mark.xdist_group("qemu-rescue")]
 
 if not shutil.which(accel.QEMU):
     pytest.skip("qemu-system-x86 is not installed (make install installs it)", allow_module_level=True)
@@ -63,8 +64,50 @@ def spawned_with_marker(driver: QemuDriver, tiny_image, number: int) -> tuple[In
     return spec, InstanceDir(driver.instances_dir / spec.uuid), marker
 
 
-def test_rescue_boots_the_rescue_disk_with_the_root_disk_second(driver, tiny_image):
+@pytest.fixture(scope="module")
+def guest(driver, tiny_image):
+    """One guest both tests rescue (booting it is most of their time): the stable rescue first, which leaves
+    it unrescued with its marker, then the classic one, which deletes it."""
     spec, where, marker = spawned_with_marker(driver, tiny_image, 0xc1)
+    yield spec, where, marker
+    driver.destroy(spec.uuid)
+
+
+def rescue_device_shown(driver: QemuDriver, uuid_: str) -> tuple[int, str]:
+    """(the rescue device's boot index, the file its drive opened), as the running QEMU reports them."""
+    with driver._qmp(uuid_) as qmp:
+        index = qmp.execute("qom-get", path="/machine/peripheral/disk-rescue", property="bootindex")
+        drives = {b["device"]: b for b in qmp.execute("query-block")}
+    return index, drives["drive-rescue"]["inserted"]["file"]
+
+
+def test_a_stable_rescue_keeps_the_root_disk_first_and_boots_the_rescue_disk_on_each_bus(driver, tiny_image, guest):
+    spec, where, marker = guest
+    rescue = dataclasses.replace(spec, rescue_image_path=str(tiny_image.path), rescue_device="disk",
+                                 rescue_bus="virtio")
+    driver.reboot(rescue, hard=True)
+    shell = shell_of(driver, spec.uuid)
+    assert disks_seen(shell) == ["vda", "vdb"]
+    assert read_marker(shell, "/dev/vda") == marker  # the root disk stays where it was
+    assert read_marker(shell, "/dev/vdb") == ""  # the rescue disk, added last
+    shell.close()
+    assert rescue_device_shown(driver, spec.uuid) == (0, str(where.rescue_disk))
+    assert specfile.load(where.spec_file).rescue_bus == "virtio"
+
+    # every other bus QEMU is given: it starts with the rescue disk there, first in the boot order
+    for device, bus in (("disk", "scsi"), ("cdrom", "scsi"), ("disk", "usb"), ("disk", "ide"), ("cdrom", "ide")):
+        driver.reboot(dataclasses.replace(rescue, rescue_device=device, rescue_bus=bus), hard=True)
+        assert rescue_device_shown(driver, spec.uuid) == (0, str(where.rescue_disk)), (device, bus)
+
+    driver.reboot(spec, hard=True)  # unrescue
+    assert not where.rescue_disk.exists()
+    shell = shell_of(driver, spec.uuid)
+    assert disks_seen(shell) == ["vda"] and read_marker(shell, "/dev/vda") == marker
+    shell.close()
+
+
+def test_rescue_boots_the_rescue_disk_with_the_root_disk_second(driver, tiny_image, guest):
+    spec, where, marker = guest
     try:
         rescue = dataclasses.replace(spec, rescue_image_path=str(tiny_image.path))
         driver.reboot(rescue, hard=True)
@@ -93,43 +136,6 @@ def test_rescue_boots_the_rescue_disk_with_the_root_disk_second(driver, tiny_ima
 
         driver.reboot(rescue, hard=True)  # rescued again, then deleted: nothing stays
         assert where.rescue_disk.exists()
-    finally:
-        driver.destroy(spec.uuid)
-    assert not where.root.exists()
-
-
-def rescue_device_shown(driver: QemuDriver, uuid_: str) -> tuple[int, str]:
-    """(the rescue device's boot index, the file its drive opened), as the running QEMU reports them."""
-    with driver._qmp(uuid_) as qmp:
-        index = qmp.execute("qom-get", path="/machine/peripheral/disk-rescue", property="bootindex")
-        drives = {b["device"]: b for b in qmp.execute("query-block")}
-    return index, drives["drive-rescue"]["inserted"]["file"]
-
-
-def test_a_stable_rescue_keeps_the_root_disk_first_and_boots_the_rescue_disk_on_each_bus(driver, tiny_image):
-    spec, where, marker = spawned_with_marker(driver, tiny_image, 0xc2)
-    try:
-        rescue = dataclasses.replace(spec, rescue_image_path=str(tiny_image.path), rescue_device="disk",
-                                     rescue_bus="virtio")
-        driver.reboot(rescue, hard=True)
-        shell = shell_of(driver, spec.uuid)
-        assert disks_seen(shell) == ["vda", "vdb"]
-        assert read_marker(shell, "/dev/vda") == marker  # the root disk stays where it was
-        assert read_marker(shell, "/dev/vdb") == ""  # the rescue disk, added last
-        shell.close()
-        assert rescue_device_shown(driver, spec.uuid) == (0, str(where.rescue_disk))
-        assert specfile.load(where.spec_file).rescue_bus == "virtio"
-
-        # every other bus QEMU is given: it starts with the rescue disk there, first in the boot order
-        for device, bus in (("disk", "scsi"), ("cdrom", "scsi"), ("disk", "usb"), ("disk", "ide"), ("cdrom", "ide")):
-            driver.reboot(dataclasses.replace(rescue, rescue_device=device, rescue_bus=bus), hard=True)
-            assert rescue_device_shown(driver, spec.uuid) == (0, str(where.rescue_disk)), (device, bus)
-
-        driver.reboot(spec, hard=True)  # unrescue
-        assert not where.rescue_disk.exists()
-        shell = shell_of(driver, spec.uuid)
-        assert disks_seen(shell) == ["vda"] and read_marker(shell, "/dev/vda") == marker
-        shell.close()
     finally:
         driver.destroy(spec.uuid)
     assert not where.root.exists()

@@ -1,8 +1,9 @@
 """Everything in Ceph, through the openstack CLI and real guests: a raw image uploaded to the image service is
 kept in the cluster (``images/<id>@snap``); a server booted from it with ``compute.images_type: rbd`` has
 its root disk as a clone of it (``vms/<uuid>_disk``); an RBD volume added to the server is written by the
-guest, removed, and its bytes are in the cluster; deleting the server and the volume leaves the pools as
-they were."""
+guest, removed, and its bytes are in the cluster; the server keeps its disk through shelve and unshelve;
+deleting the server and the volume leaves the pools as they were.  The stories share one server (one for
+``ceph.image_store_only``)."""
 
 from __future__ import annotations
 
@@ -13,35 +14,52 @@ import httpx
 import pytest
 
 from tests.api.helpers import ok, wait
-from tests.cephcluster import long_test
 from tests.cloudfixture import Cloud
 from tests.drivers.test_qemu_migration import SECTOR
 from tests.drivers.test_qemu_server_volumes import CLI_VERSION, active, cli, shell, volume_status
 
-pytestmark = [pytest.mark.qemu, pytest.mark.ceph, pytest.mark.xdist_group("ceph"), long_test]
+pytestmark = [pytest.mark.qemu, pytest.mark.ceph, pytest.mark.xdist_group("ceph")]
 
 
-def test_a_server_on_an_rbd_root_disk_writes_an_rbd_volume(ceph_cluster, tiny_image, tmp_path):
-    settings = {"compute": {"driver": "qemu", "images_type": "rbd"}, "ceph": ceph_cluster.settings()}
-    cloud = Cloud(tmp_path / "data", settings=settings).start()
-    nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()}, timeout=120)
+@pytest.fixture(scope="module")
+def rbd_cloud(ceph_cluster, tmp_path_factory):
+    """One server for the module's stories that boot from images in Ceph (compute.images_type rbd), a qcow2
+    imported converted to raw (image_conversion), with a volume type ``rbd`` on the cluster."""
+    settings = {"compute": {"driver": "qemu", "images_type": "rbd"}, "ceph": ceph_cluster.settings(),
+                "image_import": {"plugins": ["image_conversion"]}}
+    cloud = Cloud(tmp_path_factory.mktemp("data"), settings=settings).start()
+    cloud.openstack("volume", "type", "create", "--property", "volume_backend_name=ceph", "rbd")
+    yield cloud
+    cloud.stop()
+
+
+def test_a_server_on_an_rbd_root_disk_writes_an_rbd_volume_and_keeps_its_disk_through_shelve(rbd_cloud,
+                                                                                             ceph_cluster,
+                                                                                             tiny_image, tmp_path):
+    """The server's root disk is a clone of the image in Ceph; an RBD volume added to it is written by the
+    guest, removed, and its bytes are in the cluster.  The guest writes a marker to its root disk; shelve
+    offloads it to a raw snapshot image kept in the cluster (the disk removed); unshelve boots it from a
+    flattened clone of that snapshot, and the marker is there."""
+    cloud = rbd_cloud
+    token = cloud.token()
+    nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": token}, timeout=120)
+    glance = httpx.Client(base_url=f"{cloud.url}/image/v2", headers={"X-Auth-Token": token}, timeout=60)
     vms_before, volumes_before = ceph_cluster.images("vms"), ceph_cluster.images("volumes")
+    images_before = ceph_cluster.images("images")
     console = None
     try:
         raw = tmp_path / "tiny.raw"
         subprocess.run(["qemu-img", "convert", "-q", "-O", "raw", str(tiny_image.path), str(raw)], check=True)
         image = cli(cloud, "image", "create", "--disk-format", "raw", "--container-format", "bare", "--public",
                     "--file", str(raw), "tiny-raw")
-        shown = httpx.get(f"{cloud.url}/image/v2/images/{image['id']}", headers={"X-Auth-Token": cloud.token()})
-        assert shown.json()["stores"] == "file,rbd"
+        assert ok(glance.get(f"/images/{image['id']}"))["stores"] == "file,rbd"
         server = cli(cloud, *CLI_VERSION, "server", "create", "--image", "tiny-raw", "--flavor", "m1.nano",
                      "--nic", "none", "vm1")
+        volume = cli(cloud, "volume", "create", "--type", "rbd", "--size", "1", "v1")  # while the guest boots
         active(nova, server["id"])
         root = json.loads(ceph_cluster.rbd("info", "--format", "json", f"vms/{server['id']}_disk"))
         assert (root["parent"]["pool"], root["parent"]["image"]) == ("images", image["id"])
 
-        cloud.openstack("volume", "type", "create", "--property", "volume_backend_name=ceph", "rbd")
-        volume = cli(cloud, "volume", "create", "--type", "rbd", "--size", "1", "v1")
         wait(lambda: volume_status(cloud, "v1") == "available", 60, "v1 available")
         console = shell(nova, server["id"])
         assert console.run("ls /sys/block").split() == ["vda"]
@@ -54,49 +72,17 @@ def test_a_server_on_an_rbd_root_disk_writes_an_rbd_volume(ceph_cluster, tiny_im
         exported = tmp_path / "v1.raw"
         ceph_cluster.rbd("export", "--no-progress", f"volumes/volume-{volume['id']}", str(exported))
         assert exported.read_bytes()[:15] == b"carried-by-rbd\n"
-    finally:
-        if console is not None:
-            console.close()
-        cloud.openstack("server", "delete", "--wait", "vm1", check=False)
-        cloud.openstack("volume", "delete", "v1", check=False)
-        wait(lambda: ceph_cluster.images("volumes") == volumes_before, 60, "the volume's image gone")
-        wait(lambda: ceph_cluster.images("vms") == vms_before, 60, "the root disk gone")
-        cloud.openstack("image", "delete", "tiny-raw", check=False)
-        cloud.stop()
 
-
-def test_a_server_booted_from_an_rbd_image_keeps_its_disk_through_shelve_and_unshelve(ceph_cluster, tiny_image,
-                                                                                       tmp_path):
-    """Through the API: the server's root disk is a clone of the image in Ceph; it writes a marker to that
-    disk; shelve offloads it to a raw snapshot image kept in the cluster (the disk removed); unshelve boots
-    it from a clone of that snapshot, and the marker is there."""
-    settings = {"compute": {"driver": "qemu", "images_type": "rbd"}, "ceph": ceph_cluster.settings()}
-    cloud = Cloud(tmp_path / "data", settings=settings).start()
-    token = cloud.token()
-    nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": token}, timeout=120)
-    glance = httpx.Client(base_url=f"{cloud.url}/image/v2", headers={"X-Auth-Token": token}, timeout=60)
-    vms_before, images_before = ceph_cluster.images("vms"), ceph_cluster.images("images")
-    console = server = None
-    try:
-        raw = tmp_path / "tiny.raw"
-        subprocess.run(["qemu-img", "convert", "-q", "-O", "raw", str(tiny_image.path), str(raw)], check=True)
-        cli(cloud, "image", "create", "--disk-format", "raw", "--container-format", "bare", "--public",
-            "--file", str(raw), "tiny-raw-shelve")
-        server = cli(cloud, *CLI_VERSION, "server", "create", "--image", "tiny-raw-shelve", "--flavor",
-                     "m1.nano", "--nic", "none", "vm-shelve")
-        active(nova, server["id"])
-        console = shell(nova, server["id"])
         assert console.run(f"echo rbd-marker-$((6*7)) | dd of=/dev/vda bs=512 seek={SECTOR} conv=fsync,notrunc "
                            "2>/dev/null && echo written") == "written"
         console.close()
         console = None
-
         ok(nova.post(f"/servers/{server['id']}/action", json={"shelve": None}), 202)
         shelved = wait(lambda: (s := ok(nova.get(f"/servers/{server['id']}"))["server"])["status"]
                        in ("SHELVED_OFFLOADED", "ERROR") and s, 180, "SHELVED_OFFLOADED")
         assert shelved["status"] == "SHELVED_OFFLOADED", shelved.get("fault")
         assert f"{server['id']}_disk" not in ceph_cluster.images("vms")
-        [snapshot] = ok(glance.get("/images", params={"name": "vm-shelve-shelved"}))["images"]
+        [snapshot] = ok(glance.get("/images", params={"name": "vm1-shelved"}))["images"]
         assert (snapshot["disk_format"], snapshot["status"]) == ("raw", "active")
         assert snapshot["id"] in ceph_cluster.images("images")  # the offload is kept in Ceph
 
@@ -110,21 +96,22 @@ def test_a_server_booted_from_an_rbd_image_keeps_its_disk_through_shelve_and_uns
     finally:
         if console is not None:
             console.close()
-        cloud.openstack("server", "delete", "--wait", "vm-shelve", check=False)
+        cloud.openstack("server", "delete", "--wait", "vm1", check=False)
+        cloud.openstack("volume", "delete", "v1", check=False)
+        wait(lambda: ceph_cluster.images("volumes") == volumes_before, 60, "the volume's image gone")
         wait(lambda: ceph_cluster.images("vms") == vms_before, 60, "the root disk gone")
-        cloud.openstack("image", "delete", "tiny-raw-shelve", check=False)
+        cloud.openstack("image", "delete", "tiny-raw", check=False)
         wait(lambda: ceph_cluster.images("images") == images_before, 60, "the images' RBD copies gone")
-        cloud.stop()
+        nova.close()
+        glance.close()
 
 
-def test_a_qcow2_imported_boots_a_server_whose_disks_are_all_in_ceph(ceph_cluster, tiny_image, tmp_path):
+def test_a_qcow2_imported_boots_a_server_whose_disks_are_all_in_ceph(rbd_cloud, ceph_cluster, tiny_image):
     """A user's story through the openstack CLI: a qcow2 cloud image imported (``openstack image create
     --import``) is converted to raw and kept in the cluster; a server of a flavor with ephemeral and swap
     disks boots on a clone of it with its ephemeral and swap disks in the vms pool too (no disk file on the
     host); deleting the server removes all three."""
-    settings = {"compute": {"driver": "qemu", "images_type": "rbd"}, "ceph": ceph_cluster.settings(),
-                "image_import": {"plugins": ["image_conversion"]}}
-    cloud = Cloud(tmp_path / "data", settings=settings).start()
+    cloud = rbd_cloud
     nova = httpx.Client(base_url=f"{cloud.url}/compute/v2.1", headers={"X-Auth-Token": cloud.token()}, timeout=120)
     vms_before = ceph_cluster.images("vms")
     console = None
@@ -157,7 +144,7 @@ def test_a_qcow2_imported_boots_a_server_whose_disks_are_all_in_ceph(ceph_cluste
         cloud.openstack("server", "delete", "--wait", "vm-eph", check=False)
         wait(lambda: ceph_cluster.images("vms") == vms_before, 60, "the server's disks gone")
         cloud.openstack("image", "delete", "tiny-qcow2", check=False)
-        cloud.stop()
+        nova.close()
 
 
 def test_images_only_in_ceph_boot_clones_and_a_qcow2_boots_from_a_raw_copy(ceph_cluster, tiny_image, tmp_path):

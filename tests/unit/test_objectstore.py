@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import threading
 import time
 
 import pytest
@@ -70,3 +71,45 @@ def test_partials_older_than_a_time_are_discarded(store):
     (store.tmp / "new").write_bytes(b"x")
     assert store.discard_partials(time.time() - 10) == 1
     assert [p.name for p in store.tmp.iterdir()] == ["new"]
+
+
+def _pieces(data: bytes, size: int):
+    for start in range(0, len(data), size):
+        yield data[start:start + size]
+
+
+def test_a_large_put_on_two_threads_keeps_every_byte_in_order(store):
+    """Past ``spool.BATCH`` the CRCs and writes run on a writer thread: the bytes, their MD5 and every
+    block's checksum are still those of the content, in order, and the thread is gone afterwards."""
+    data = os.urandom(5 * (1 << 20) + 12345)
+    threads = threading.active_count()
+    stored = store.put(_pieces(data, 65_537), max_size=len(data))
+    assert stored.size == len(data) and stored.md5 == hashlib.md5(data).hexdigest()
+    assert len(stored.blocks) == -(-len(data) // 1024) * 4
+    assert store.path(stored.blob_id).read_bytes() == data
+    assert b"".join(store.get(stored.blob_id, stored.blocks, len(data), 3_000_000, 3_100_000)) == \
+        data[3_000_000:3_100_001]
+    assert threading.active_count() == threads and list(store.tmp.iterdir()) == []
+
+
+def test_a_large_put_cut_short_leaves_nothing_and_no_thread(store):
+    """Too large, or the client gone, once the writer thread has started: no partial file, no thread."""
+    threads = threading.active_count()
+    with pytest.raises(TooLarge):
+        store.put(_pieces(b"y" * (4 << 20), 65_536), max_size=3 << 20)
+
+    def gone():
+        yield from _pieces(b"z" * (3 << 20), 65_536)
+        raise ConnectionResetError("the client went away")
+
+    with pytest.raises(ConnectionResetError):
+        store.put(gone(), max_size=10 << 20)
+    assert threading.active_count() == threads
+    assert list(store.tmp.iterdir()) == [] and list(store.blobs()) == []
+
+
+def test_a_body_of_many_tiny_pieces_is_written_whole(store):
+    """More pieces than one ``writev`` takes (a chunked upload of tiny chunks), small and large."""
+    for data in (os.urandom(3000), os.urandom(1_200_000)):
+        stored = store.put(_pieces(data, 7), max_size=len(data))
+        assert stored.md5 == hashlib.md5(data).hexdigest() and store.path(stored.blob_id).read_bytes() == data

@@ -3,14 +3,19 @@ member names under removal policies, %index% replacement, wait condition signals
 
 import pytest
 
-from onestack.services.orchestration.service.resources.base import Handle, ResourceFailure, StackInfo
+from onestack.services.orchestration.service.resources.base import (
+    Handle,
+    ResourceFailure,
+    StackInfo,
+    with_signals_taken,
+)
 from onestack.services.orchestration.service.resources.nested import (
     AutoScalingGroup,
     ResourceGroup,
     ScalingPolicy,
     _replace_index,
 )
-from onestack.services.orchestration.service.resources.software import WaitConditionHandle
+from onestack.services.orchestration.service.resources.software import SoftwareDeployment, WaitConditionHandle
 
 
 @pytest.mark.parametrize(("kind", "step", "least", "current", "wanted"), [
@@ -61,12 +66,31 @@ def test_index_replacement_reaches_keys_and_nested_values():
 
 
 def test_wait_condition_signals():
-    data = WaitConditionHandle.take_signal({}, None)
-    data = WaitConditionHandle.take_signal(data, {"status": "FAILURE", "reason": "broke", "id": "x"})
-    data = WaitConditionHandle.take_signal(data, {"status": "SUCCESS", "id": "x", "data": "fixed"})
+    data = WaitConditionHandle.take_signal({}, None, "CREATE")
+    data = WaitConditionHandle.take_signal(data, {"status": "FAILURE", "reason": "broke", "id": "x"}, "CREATE")
+    data = WaitConditionHandle.take_signal(data, {"status": "SUCCESS", "id": "x", "data": "fixed"}, "CREATE")
     assert [(s["id"], s["status"]) for s in data["signals"]] == [("1", "SUCCESS"), ("x", "SUCCESS")]
     assert data["signals"][0]["reason"] == "Signal 1 received"
     with pytest.raises(ResourceFailure, match="Metadata format invalid"):
-        WaitConditionHandle.take_signal(data, {"status": "DONE"})
+        WaitConditionHandle.take_signal(data, {"status": "DONE"}, "CREATE")
     with pytest.raises(ResourceFailure):
-        WaitConditionHandle.take_signal(data, ["not", "a", "map"])
+        WaitConditionHandle.take_signal(data, ["not", "a", "map"], "CREATE")
+
+
+def test_a_deployment_report_belongs_to_the_action_the_resource_is_in():
+    data = SoftwareDeployment.take_signal({"signals": [{"deploy_status_code": 0, "action": "CREATE"}]},
+                                          {"deploy_status_code": 3}, "UPDATE")
+    assert data["signals"] == [{"deploy_status_code": 0, "action": "CREATE"},
+                               {"deploy_status_code": 3, "action": "UPDATE"}]
+
+
+def test_a_steps_save_keeps_the_signals_taken_while_it_worked():
+    old, again, new = {"id": "old", "action": "UPDATE"}, {"id": "again"}, {"id": "new", "action": "UPDATE"}
+    h = Handle("deploy", StackInfo("s", "stack", "p"), {}, "x", {"signals": [old, again, again]}, None)
+    assert h.signals_read == [old, again, again]
+    h.data["signals"] = [again, again]  # the step drops a previous update's report
+    stored = {"signals": [old, again, again, new]}  # a report the signal handler took meanwhile
+    assert with_signals_taken(h.data, h.signals_read, stored)["signals"] == [again, again, new]
+    # the same report twice counts twice; one seen is not taken again
+    assert with_signals_taken({"signals": [again]}, [again], {"signals": [again, again]})["signals"] == [again, again]
+    assert with_signals_taken({"signals": []}, [], None) == {"signals": []}

@@ -21,8 +21,16 @@ class Summer:
         self._crc, self._filled = 0, 0
 
     def update(self, chunk: bytes) -> None:
+        self.digest(chunk)
+        self.checksum(chunk)
+
+    def digest(self, chunk: bytes) -> None:
+        """The MD5 and size half of ``update`` (a thread of its own may take the other half, in order)."""
         self.size += len(chunk)
         self.md5.update(chunk)
+
+    def checksum(self, chunk: bytes) -> None:
+        """The block checksums half of ``update``."""
         view = memoryview(chunk)
         while view:
             take = min(len(view), self.block_size - self._filled)

@@ -19,8 +19,9 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from onestack.drivers.objectstore import Missing, Stored, TooLarge
+from onestack.drivers.objectstore import Missing, Stored
 from onestack.drivers.objectstore.blocks import Summer, check, verify
+from onestack.drivers.objectstore.spool import spool
 
 BLOCK = 1 << 20
 
@@ -40,21 +41,20 @@ class FileStore:
         return self.data / blob_id[:2] / blob_id
 
     def put(self, chunks: Iterable[bytes], max_size: int) -> Stored:
-        """Write ``chunks`` durably; ``TooLarge`` once more than ``max_size`` bytes arrive."""
+        """Write ``chunks`` durably (``spool``: on two threads once large); ``TooLarge`` once more than
+        ``max_size`` bytes arrive."""
         blob_id = uuid.uuid4().hex
         partial = self.tmp / blob_id
         summer = Summer(self.block_size)
         try:
-            with open(partial, "wb") as fh:
-                for chunk in chunks:
-                    if summer.size + len(chunk) > max_size:
-                        raise TooLarge()
-                    summer.update(chunk)
-                    fh.write(chunk)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                spool(fd, chunks, summer, max_size)
                 size = summer.size
                 if size:
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
             md5, sums = summer.finish()
             if not size:
                 partial.unlink()

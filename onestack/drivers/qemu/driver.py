@@ -332,7 +332,8 @@ class QemuDriver(MigratingGuests):
                 try:
                     # a copy of a whole volume under TCG on a loaded host: minutes at worst
                     with self._qmp(uuid, timeout=30) as qmp:
-                        volumes.swap(qmp, current.qemu_key, moved, timeout=600.0)
+                        volumes.swap(qmp, current.qemu_key, moved, timeout=600.0,
+                                     from_encrypted=current.encrypted)
                 except QMPError as exc:
                     raise DriverError(f"cannot swap volume {volume_id} for {disk.volume_id}: {exc}") from exc
             where.save_spec(dataclasses.replace(spec, volumes=tuple(moved if v is current else v

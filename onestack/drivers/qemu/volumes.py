@@ -250,15 +250,19 @@ def _job_of(qmp: QMP, job: str) -> dict | None:
     return next((j for j in qmp.execute("query-block-jobs") if j.get("device") == job), None)
 
 
-def swap(qmp: QMP, key: str, disk: VolumeDisk, timeout: float) -> None:
+# Nova's libvirt driver's words when a swap (or Cinder's migration of an attached volume) meets an encrypted
+# volume it decrypts natively (LUKS): ``NotImplementedError`` in ``LibvirtDriver.swap_volume``.
+ENCRYPTED_SWAP_REFUSED = "Swap volume is not supported for encrypted volumes when native LUKS decryption is enabled."
+
+
+def swap(qmp: QMP, key: str, disk: VolumeDisk, timeout: float, *, from_encrypted: bool = False) -> None:
     """Move the disk of slot ``key`` (the device and throttle filter keep their names) onto ``disk``'s file:
     the file is opened as the slot's next base node, a mirror job (``blockdev-mirror``, sync full, from the
     throttle filter, replacing the node under it) copies what the guest reads while the guest goes on
     writing, and once the copy has caught up (the job ``ready``) completing the job switches the guest to the
     new file atomically; the old file's nodes are then closed.  Safe to repeat: a job an interrupted call
-    left running is waited for, a guest already on the new file has only its old nodes closed."""
-    if disk.encrypted:
-        raise QMPError(f"volume {disk.volume_id} is encrypted: an encrypted volume is not swapped")
+    left running is waited for, a guest already on the new file has only its old nodes closed.
+    ``from_encrypted``: the disk the guest has now is an encrypted volume (refused, as a new encrypted one)."""
     names = Names.of(key)
     job = f"swap-{names.node.removeprefix('vol-')}"
     nodes = {n["node-name"]: n for n in qmp.execute("query-named-block-nodes", flat=True)}
@@ -266,6 +270,10 @@ def swap(qmp: QMP, key: str, disk: VolumeDisk, timeout: float) -> None:
         raise QMPError(f"volume {key} has no block node in this guest")
     target_file = disk.path.split("/", 1)[1] if disk.rbd else disk.path
     if _child_file(nodes[names.throttled]) != target_file:
+        if disk.encrypted or from_encrypted:
+            # Nova's libvirt driver refuses it in the same words (QEMU decrypts the LUKS layer itself, as
+            # libvirt's native LUKS does); a guest already on the file (a failed move given back) is let be
+            raise QMPError(ENCRYPTED_SWAP_REFUSED)
         bases = _bases(nodes, key)
         if _job_of(qmp, job) is None:
             old_top = _chain(qmp, key)[1]["node-name"]

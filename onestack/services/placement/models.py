@@ -98,3 +98,15 @@ class Allocation(Base):
     resource_class: Mapped[str] = mapped_column(String(255))
     used: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Revision(Base):
+    """One counter bumped by every placement write that changes what a search reads besides usage (providers,
+    their trees, inventories, traits, aggregates, custom classes and traits), in the same transaction: each
+    serving process keeps the providers between searches while it holds (``snapshot.Kept``).  Allocation
+    writes do not bump it (usage is read by every search), so claims never contend on its row."""
+
+    __tablename__ = "placement_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

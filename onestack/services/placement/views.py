@@ -124,15 +124,21 @@ def candidates(snap: Snapshot, request: Request, found: list[Candidate], version
     traits, tree = version.at_least("1.17"), version.at_least("1.29")
     nodes = snap.nodes
     summaries = {}
+    shape = (traits, tree)
     for node in shown.values():
-        used = node.used
-        body: dict = {"resources": {rc: {"capacity": int(inv.room), "used": used.get(rc, 0)}
-                                    for rc, inv in node.inventories.items() if wanted is None or rc in wanted}}
-        if traits:
-            body["traits"] = sorted(node.traits)
-        if tree:
-            body["parent_provider_uuid"] = nodes[node.parent_id].uuid if node.parent_id else None
-            body["root_provider_uuid"] = nodes[node.root_id].uuid
+        # Shared between answers (never changed once made) when it shows every class (from 1.27).
+        body = node.summaries.get(shape) if wanted is None else None
+        if body is None:
+            used = node.used
+            body = {"resources": {rc: {"capacity": int(inv.room), "used": used.get(rc, 0)}
+                                  for rc, inv in node.inventories.items() if wanted is None or rc in wanted}}
+            if traits:
+                body["traits"] = sorted(node.traits)
+            if tree:
+                body["parent_provider_uuid"] = nodes[node.parent_id].uuid if node.parent_id else None
+                body["root_provider_uuid"] = nodes[node.root_id].uuid
+            if wanted is None:
+                node.summaries[shape] = body
         summaries[node.uuid] = body
     return {"allocation_requests": [_allocation_request(c, keyed, mappings) for c in found],
             "provider_summaries": summaries}

@@ -1,5 +1,6 @@
 """The websocket console proxy (Nova's novncproxy and serialproxy in one): ``/console/websocket?token=``
-joins a client's websocket to the guest's console socket, bytes both ways; ``/console/novnc/`` serves
+joins a client's websocket to the guest's console socket, bytes both ways (``/websockify`` with the token
+in a ``token`` cookie too, as websockify-based proxies take it); ``/console/novnc/`` serves
 noVNC's pages when Debian's ``novnc`` is installed.
 
 A token that is unknown, expired or whose guest has no such console now is refused in the handshake
@@ -22,6 +23,7 @@ from websockets.exceptions import InvalidHandshake
 from onestack.services.compute.service import consoles
 
 LOG = logging.getLogger("onestack.compute.consoles")
+WEBSOCKIFY_PATH = "websockify"
 
 
 def origin_allowed(origin: str | None, host: str, allowed: list[str]) -> bool:
@@ -43,7 +45,10 @@ async def _websocket(ws: WebSocket) -> None:
                     ws.headers.get("host"))
         await ws.close(code=1008)
         return
-    target = await run_in_threadpool(compute.consoles.connect, ws.query_params.get("token", ""))
+    # the token in the query, or (as Nova's proxies take it) in a ``token`` cookie: noVNC before 1.1 and
+    # Tempest's console client send it so, to websockify's own path
+    token = ws.query_params.get("token") or ws.cookies.get("token", "")
+    target = await run_in_threadpool(compute.consoles.connect, token)
     if target is None:
         await ws.close(code=1008)  # before accept: the handshake is refused
         return
@@ -59,7 +64,10 @@ async def _websocket(ws: WebSocket) -> None:
 
 
 def routes() -> list[BaseRoute]:
-    found: list[BaseRoute] = [WebSocketRoute(f"/{consoles.WEBSOCKET_PATH}", _websocket)]
+    found: list[BaseRoute] = [WebSocketRoute(f"/{consoles.WEBSOCKET_PATH}", _websocket),
+                              # websockify's default path, where clients that drop the URL's path go (Nova's
+                              # proxies answer on any path)
+                              WebSocketRoute(f"/{WEBSOCKIFY_PATH}", _websocket)]
     if consoles.NOVNC_DIR.is_dir():
         found.append(Mount("/console/novnc", app=StaticFiles(directory=consoles.NOVNC_DIR, follow_symlink=True)))
     return found

@@ -87,7 +87,7 @@ class InstanceReconciler:
         self.live_migrations = LiveMigrationSteps(db, self.records, self.specs, hosts, scheduler, networking,
                                                   migration_policy or Policy(), volumes)
         # task state -> the step that moves it on; each action contributes its own steps
-        self.steps: dict[str, Callable[[Instance], float | None]] = {
+        self.steps: dict[str, Callable[[Instance], float | Instance | None]] = {
             st.SCHEDULING: self._schedule, st.NETWORKING: self._network, st.SPAWNING: self._spawn,
             st.DELETING: self._delete,
             **{task: functools.partial(self._power, task=task) for task in POWER_TASKS},
@@ -135,6 +135,17 @@ class InstanceReconciler:
     def step(self, instance_id: str) -> float | None:
         with self.db.read() as session:
             instance = session.get(Instance, instance_id)
+        while True:
+            outcome = self._one_step(instance_id, instance)
+            if not isinstance(outcome, Instance):
+                return outcome
+            # A boot step moved the server on and hands back the row as it wrote it (under the expected task):
+            # the next step starts from that, not from a read of its own (a read transaction per step saved).
+            instance = outcome
+
+    def _one_step(self, instance_id: str, instance: Instance | None) -> float | Instance | None:
+        """Seconds to wait before the same step runs again, the row as written when a step moved it on and
+        says so (the caller runs the next step now), or None (the next step, if any, is woken)."""
         if instance is None or instance.deleted or instance.task_state is None:
             return None
         task = instance.task_state
@@ -155,24 +166,30 @@ class InstanceReconciler:
         except NoValidHost as exc:
             self.records.error(instance_id, str(exc), "", code=500)
             return None
-        if again is not None:  # waiting for something else (a volume being made): the same step later
+        if again is not None:  # waiting for something else (a volume being made): the same step later; or moved on
             return again
         self.loop.wake(instance_id)  # the next step, if any
         return None
 
-    def _schedule(self, instance: Instance) -> None:
-        self.scheduler.place(instance, lambda host: self.records.advance(
-            instance.id, st.SCHEDULING, host=host, task_state=st.NETWORKING))
+    def _schedule(self, instance: Instance) -> Instance | None:
+        placed: list[Instance | None] = []
 
-    def _network(self, instance: Instance) -> None:
+        def record(host: str) -> bool:
+            placed.append(self.records.advance_to(instance.id, st.SCHEDULING, host=host, task_state=st.NETWORKING))
+            return placed[-1] is not None
+
+        self.scheduler.place(instance, record)
+        return placed[-1] if placed else None
+
+    def _network(self, instance: Instance) -> Instance | None:
         try:
             self.networking.ensure_ports(instance)
         except APIError as exc:  # the network service said no (no address left, a group it cannot apply...)
             raise DriverError(f"Build of instance {instance.id} aborted: Failed to allocate the network(s): "
                               f"{exc}") from None
-        self.records.advance(instance.id, st.NETWORKING, task_state=st.SPAWNING)
+        return self.records.advance_to(instance.id, st.NETWORKING, task_state=st.SPAWNING)
 
-    def _spawn(self, instance: Instance) -> float | None:
+    def _spawn(self, instance: Instance) -> float | Instance | None:
         """The guest's first start, or its start again after an unshelve (from the shelved snapshot), once the
         volumes it is built with are connected (seconds to look again while one is being made).  Its ports are
         up before the server says ACTIVE."""
@@ -187,12 +204,12 @@ class InstanceReconciler:
         event = (("unshelve", "compute_unshelve_instance", "Success") if unshelving
                  else ("create", "compute__do_build_and_run_instance", "Success"))
         self.networking.mark_active(instance, ports)
-        self.records.advance(instance.id, st.SPAWNING, event=event, vm_state=st.ACTIVE, task_state=None,
-                             power_state=int(PowerState.RUNNING), progress=100,
-                             **({"task_args": {}} if unshelving else {"launched_at": utcnow()}))
+        written = self.records.advance_to(instance.id, st.SPAWNING, event=event, vm_state=st.ACTIVE, task_state=None,
+                                          power_state=int(PowerState.RUNNING), progress=100,
+                                          **({"task_args": {}} if unshelving else {"launched_at": utcnow()}))
         if unshelving:
             forget_shelved_image(self.snapshots, instance)
-        return None
+        return written
 
     def _power(self, instance: Instance, task: str) -> None:
         call, vm_state, event = POWER_TASKS[task]

@@ -24,15 +24,21 @@ class InstanceRecords:
                 event: tuple[str | None, str, str] | None = None, **changes) -> bool:
         """Write the outcome unless the task changed meanwhile (a delete overtook a boot, say); ``event``
         (action or None for the latest, event, result) closes the action in the same transaction."""
+        return self.advance_to(instance_id, expected_task, event=event, **changes) is not None
+
+    def advance_to(self, instance_id: str, expected_task: str | None, *,
+                   event: tuple[str | None, str, str] | None = None, **changes) -> Instance | None:
+        """``advance``, answering with the row as written (detached: what the next step starts from without
+        reading it again), or None when the task had changed and nothing was written."""
         with self.db.write() as session:
             instance = session.get(Instance, instance_id)
             if instance is None or instance.task_state != expected_task:
-                return False
+                return None
             for key, value in changes.items():
                 setattr(instance, key, value)
             if event is not None:
                 self._record_event(session, instance, *event)
-            return True
+            return instance
 
     def error(self, instance_id: str, message: str, details: str, code: int = 500) -> None:
         LOG.info("instance %s failed: %s", instance_id, message)

@@ -75,11 +75,13 @@ class Admission:
         except NotFound:
             raise BadRequest("Invalid key_name provided.") from None
 
-    def check_image(self, ctx: Context, image_id: str, flavor: dict, missing_ok: bool = False) -> ImageInfo | None:
+    def check_image(self, ctx: Context, image_id: str, flavor: dict, missing_ok: bool = False,
+                    known: ImageInfo | None = None) -> ImageInfo | None:
         """A boot's (or rebuild's) image must exist and fit the flavor; a resize only checks the fit of an
-        image still there (``missing_ok``: the image may have gone since the boot, then None)."""
+        image still there (``missing_ok``: the image may have gone since the boot, then None).  ``known``: the
+        image as this request already read it for this caller, not read again."""
         try:
-            image = self.images.image(ctx, image_id)
+            image = known if known is not None and known.id == image_id else self.images.image(ctx, image_id)
         except NotFound:
             if missing_ok:
                 return None

@@ -26,6 +26,7 @@ from onestack.services.compute.models import states as st
 from onestack.services.compute.service.admission import Admission
 from onestack.services.compute.service.devices import ROOT, next_device
 from onestack.services.compute.service.networking import service_context
+from onestack.services.image.public import ImageInfo
 from onestack.services.volume.public import BlockStorage
 
 if TYPE_CHECKING:
@@ -70,10 +71,11 @@ class BootVolumes:
         self.volumes = volumes
 
     # -- at the API: what the request asks for --------------------------------------------------------
-    def requested(self, ctx: Context, server: dict, flavor: dict, image_ref: str, count: int) -> tuple[str,
-                                                                                                        list[Wanted]]:
+    def requested(self, ctx: Context, server: dict, flavor: dict, image_ref: str, count: int) -> tuple[
+            str, list[Wanted], ImageInfo | None]:
         """The image the server boots from ("" when from a volume) and the volumes it is built with, checked as
-        the caller; Nova's 400s for what cannot be."""
+        the caller; Nova's 400s for what cannot be.  Third: the image as read here (to look for a snapshot's
+        volumes), which the caller need not read again; None when it was not read or not found."""
         wanted: list[Wanted] = []
         for entry in server.get("block_device_mapping_v2") or []:
             source = entry.get("source_type")
@@ -98,9 +100,10 @@ class BootVolumes:
                                  "volume_size.")
             wanted.append(Wanted(source, ident, size, boot_index, _flag(entry.get("delete_on_termination")),
                                  entry.get("tag"), entry.get("volume_type")))
+        seen = None
         if image_ref and not any(w.boot_index == 0 for w in wanted):
             # a snapshot of a volume-backed server: the image names the volume snapshots to boot from
-            from_image = self._image_mapping(ctx, image_ref)
+            seen, from_image = self._image_mapping(ctx, image_ref)
             if from_image:
                 wanted, image_ref = from_image + wanted, ""
         boots = [w for w in wanted if w.boot_index == 0]
@@ -121,23 +124,24 @@ class BootVolumes:
             raise BadRequest("Cannot attach one or more volumes to multiple instances")
         for want in wanted:
             self._check(ctx, want, flavor)
-        return image_ref, wanted
+        return image_ref, wanted, seen if seen is not None and seen.id == image_ref else None
 
-    def _image_mapping(self, ctx: Context, image_ref: str) -> list[Wanted]:
-        """The volumes an image's ``block_device_mapping`` property asks for (Nova's snapshot of a volume-backed
-        server); none for an ordinary image, or one this caller cannot see (the boot's own check says so)."""
+    def _image_mapping(self, ctx: Context, image_ref: str) -> tuple[ImageInfo | None, list[Wanted]]:
+        """The image (None if this caller cannot see it) and the volumes its ``block_device_mapping`` property
+        asks for (Nova's snapshot of a volume-backed server); none for an ordinary image, or one this caller
+        cannot see (the boot's own check says so)."""
         try:
             image = self.admission.images.image(ctx, image_ref)
         except NotFound:
-            return []
+            return None, []
         raw = image.properties.get("block_device_mapping")
         if not raw or not _flag(image.properties.get("bdm_v2")):
-            return []
+            return image, []
         try:
             entries = json.loads(raw)
         except ValueError:
             raise BadRequest(f"Image {image_ref} has a block_device_mapping that is not JSON.") from None
-        return [Wanted(entry["source_type"], entry.get("snapshot_id") or entry.get("volume_id"),
+        return image, [Wanted(entry["source_type"], entry.get("snapshot_id") or entry.get("volume_id"),
                        _int(entry.get("volume_size"), "volume_size"), _int(entry.get("boot_index"), "boot_index"),
                        _flag(entry.get("delete_on_termination")), entry.get("tag"), entry.get("volume_type"))
                 for entry in entries if isinstance(entry, dict) and entry.get("source_type") in ("snapshot", "volume")

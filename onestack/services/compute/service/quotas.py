@@ -73,14 +73,21 @@ class Quotas:
         """
         if not any(delta > 0 for delta in deltas.values()):
             return
-        self._lock(session, project_id)
         project = self.limits(session, project_id)
-        scopes = [(project, self.usage(session, project_id, None))]
+        scopes = [(project, None)]
         if user_id:  # the user's limits are the project's with the user's own rows on top
-            scopes.append(({**project, **self._rows(session, project_id, user_id)},
-                           self.usage(session, project_id, user_id)))
+            scopes.append(({**project, **self._rows(session, project_id, user_id)}, user_id))
+        # Only a growth some limit bounds needs what is in use counted (and the lock that keeps two creates
+        # from both fitting the last room): with every grown resource unlimited there is nothing to pass.
+        bounded = [(limits, user) for limits, user in scopes
+                   if any(delta > 0 and limits.get(resource, UNLIMITED) != UNLIMITED
+                          for resource, delta in deltas.items())]
+        if not bounded:
+            return
+        self._lock(session, project_id)
         over: dict[str, tuple[int, int, int]] = {}
-        for limits, used in scopes:
+        for limits, user in bounded:
+            used = self.usage(session, project_id, user)
             for resource, delta in deltas.items():
                 limit = limits.get(resource, UNLIMITED)
                 in_use = used.get(resource, 0)

@@ -126,9 +126,10 @@ class Servers:
         with self.db.read() as session:
             flavor = admission.flavor_for_boot(session, ctx, str(server["flavorRef"]).rstrip("/").rsplit("/", 1)[-1])
         image_ref = server.get("imageRef") or ""
-        image_ref, volumes = self.boot_volumes.requested(ctx, server, flavor, image_ref.rstrip("/").rsplit("/", 1)[-1],
-                                                         int(server.get("max_count", server.get("min_count", 1))))
-        guest_kind = (guest_kinds.of_image(admission.check_image(ctx, image_ref, flavor)) if image_ref
+        image_ref, volumes, image = self.boot_volumes.requested(
+            ctx, server, flavor, image_ref.rstrip("/").rsplit("/", 1)[-1],
+            int(server.get("max_count", server.get("min_count", 1))))
+        guest_kind = (guest_kinds.of_image(admission.check_image(ctx, image_ref, flavor, known=image)) if image_ref
                       else guest_kinds.VM)
         key_name, key_data = server.get("key_name"), None
         with self.db.read() as session:

@@ -60,6 +60,8 @@ def _record_done(session: Session, instance: Instance | None, action: str, event
 # Nova attaches and detaches volumes of a server in these states (shelved ones from 2.20).
 STATES = (st.ACTIVE, st.PAUSED, st.STOPPED, st.RESIZED)
 SHELVED_STATES = (st.SHELVED, st.SHELVED_OFFLOADED)
+# Nova's MultiattachSwapVolumeNotSupported (400): its swap API's words for a volume other servers write too
+MULTIATTACH_SWAP_REFUSED = "Swapping multi-attach volumes with more than one read/write attachment is not supported."
 
 
 class VolumeAttachments:
@@ -280,8 +282,7 @@ class VolumeAttachments:
             # go on in the old volume); counted once the volume is ``detaching``, so no attach slips in.
             if sum(mode == "rw" for _, _, mode in self.volumes.volume(ctx, old.id).attachments) > 1:
                 self.volumes.roll_detaching(ctx, old.id)
-                raise BadRequest("Swapping multi-attach volumes with more than one read/write attachment is not "
-                                 "supported.")
+                raise BadRequest(MULTIATTACH_SWAP_REFUSED)
             try:
                 attachment_id = self.volumes.attachment_create(ctx, new.id, instance.id)
             except APIError:
@@ -459,6 +460,14 @@ class VolumeAttachments:
             rows = list(session.scalars(select(BlockDevice).where(BlockDevice.volume_id == volume_id,
                                                                   BlockDevice.status == "attached")))
             instances = {row.id: session.get(Instance, row.instance_uuid) for row in rows}
+        if len(rows) > 1 and self.volumes is not None:
+            # Nova's API refuses each swap Cinder's migration asks of it for such a volume (400, before any
+            # server records an action): the migration fails with these words
+            held = next((i for i in instances.values() if i is not None), None)
+            modes = [] if held is None else [mode for _, _, mode in
+                                             self.volumes.volume(service_context(held), volume_id).attachments]
+            if modes.count("rw") > 1:
+                raise BadRequest(MULTIATTACH_SWAP_REFUSED)
         copied = False
         for row in rows:
             instance = instances[row.id]

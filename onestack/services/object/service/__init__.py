@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from onestack.config import Settings
 from onestack.db.engine import Database
 from onestack.db.group import GroupCommit
+from onestack.db.locks import lock_or_create
 from onestack.drivers.objectstore import BlobStore, Corrupt, Missing, Stored, TooLarge, Unavailable
 from onestack.drivers.objectstore.files import FileStore
 from onestack.drivers.objectstore.rados import RadosStore
@@ -642,14 +643,13 @@ def _account_of(row) -> Account:
 
 
 def _ensure_account(session: Session, name: str) -> Account:
-    account = session.get(Account, name)
-    if account is None:
-        stamp = now()
-        account = Account(name=name, created_at=stamp, put_timestamp=stamp, meta={}, container_count=0,
-                          object_count=0, bytes_used=0)
-        session.add(account)
-        session.flush()
-    return account
+    """The account's row, made the first time and held until the transaction ends: two first writes to a
+    new account both get the one row (not a duplicate key, a 409 Swift never answers), and whether a
+    container exists is decided by one writer of the account at a time (two PUTs of one new name: 201, 202)."""
+    stamp = now()
+    lock_or_create(session, Account, name, name=name, created_at=stamp, put_timestamp=stamp, meta={},
+                   container_count=0, object_count=0, bytes_used=0)
+    return session.get(Account, name)
 
 
 def _container(session: Session, account: str, name: str, lock: bool = False) -> Container:

@@ -33,7 +33,12 @@ from onestack.services.orchestration.service.cloud import Session as Cloud
 from onestack.services.orchestration.service.definition import Definition
 from onestack.services.orchestration.service.nested import NestedStacks
 from onestack.services.orchestration.service.resources import implementation
-from onestack.services.orchestration.service.resources.base import Handle, ResourceFailure, StackInfo
+from onestack.services.orchestration.service.resources.base import (
+    Handle,
+    ResourceFailure,
+    StackInfo,
+    with_signals_taken,
+)
 from onestack.services.orchestration.service.resources.heat import NoneResource
 from onestack.services.orchestration.service.stacks import begin, definition_of, event, restore_previous
 
@@ -283,9 +288,9 @@ class Engine:
         try:
             behaviour.create(handle)
         except Exception as exc:  # noqa: BLE001 - whatever went wrong is the resource's failure
-            self._save(stack, new.id, physical_id=handle.physical_id, data=handle.data)
+            self._save(stack, new.id, physical_id=handle.physical_id, handle=handle)
             raise self._failure(stack, new, name, definition, "CREATE", exc) from None
-        self._save(stack, new.id, physical_id=handle.physical_id, data=handle.data)
+        self._save(stack, new.id, physical_id=handle.physical_id, handle=handle)
         new.physical_id, new.data = handle.physical_id, handle.data
         self._poll(stack, cloud, definition, new)
 
@@ -367,7 +372,8 @@ class Engine:
         self._save(stack, row.id, event_as=("UPDATE", "IN_PROGRESS", "state changed"), action="UPDATE",
                    status="IN_PROGRESS", status_reason="state changed", generation=stack.generation,
                    properties=properties, definition=snapshot,
-                   requires=sorted(definition.requires[row.name]), data={**row.data, "updating_from": old})
+                   requires=sorted(definition.requires[row.name]), data={**row.data, "updating_from": old},
+                   signals_read=row.data.get("signals", []))
         row.properties, row.action, row.status = properties, "UPDATE", "IN_PROGRESS"
         handle = self._handle(stack, cloud, row, properties, definition)
         try:
@@ -375,7 +381,7 @@ class Engine:
         except Exception as exc:  # noqa: BLE001
             raise self._failure(stack, row, row.name, definition, "UPDATE", exc) from None
         handle.data.pop("updating_from", None)
-        self._save(stack, row.id, physical_id=handle.physical_id, data=handle.data)
+        self._save(stack, row.id, physical_id=handle.physical_id, handle=handle)
         row.data = handle.data
         self._poll(stack, cloud, definition, row)
 
@@ -399,7 +405,7 @@ class Engine:
                     handle.physical_id = behaviour.find(handle)
                     if handle.physical_id is None:
                         behaviour.create(handle)
-                    self._save(stack, row.id, physical_id=handle.physical_id, data=handle.data)
+                    self._save(stack, row.id, physical_id=handle.physical_id, handle=handle)
                 finished = behaviour.create_done(handle)
             elif row.action == "UPDATE":
                 if "updating_from" in row.data:  # interrupted between recording and sending the update
@@ -409,23 +415,23 @@ class Engine:
             else:
                 finished = True
         except Exception as exc:  # noqa: BLE001
-            self._save(stack, row.id, data=handle.data)
+            self._save(stack, row.id, handle=handle)
             raise self._failure(stack, row, row.name, definition, row.action, exc) from None
         if not finished:
             if handle.data != row.data:
-                self._save(stack, row.id, data=handle.data)
+                self._save(stack, row.id, handle=handle)
             return
         post = f"post-{row.action.lower()}"
         if row.action in ("CREATE", "UPDATE") and self._hook_holds(stack, row.name, row, post):
             # made (or changed) by its service, held IN_PROGRESS until the hook is cleared
-            self._save(stack, row.id, data=handle.data, physical_id=handle.physical_id)
+            self._save(stack, row.id, handle=handle, physical_id=handle.physical_id)
             row.data = handle.data
             self._pause(stack, definition, row.name, row, post)
             return
         attributes = self._attributes(definition, behaviour, handle)
         changed = {"updated_at": utcnow()} if row.action != "CREATE" else {}
         self._save(stack, row.id, event_as=(row.action, "COMPLETE", "state changed"), status="COMPLETE",
-                   status_reason="state changed", data=handle.data, attributes=attributes,
+                   status_reason="state changed", handle=handle, attributes=attributes,
                    physical_id=handle.physical_id, **changed)
 
     def _attributes(self, definition: Definition, behaviour, handle: Handle) -> dict:
@@ -504,7 +510,8 @@ class Engine:
             self._walk_failure(stack, row, exc)
             return
         self._save(stack, row.id, event_as=(action, "IN_PROGRESS", "state changed"), action=action,
-                   status="IN_PROGRESS", status_reason="state changed", generation=stack.generation, data=data)
+                   status="IN_PROGRESS", status_reason="state changed", generation=stack.generation, data=data,
+                   signals_read=(row.data or {}).get("signals", []))
         row.action, row.status, row.data = action, "IN_PROGRESS", data
         self._poll_walk(stack, cloud, row)
 
@@ -524,7 +531,7 @@ class Engine:
                     # this step's own start, or a request a kill -9 may have cut: both safe to (re)send
                     getattr(behaviour, verb)(handle)
                     handle.data[ACTION_SENT] = True
-                    self._save(stack, row.id, data=handle.data)
+                    self._save(stack, row.id, handle=handle)
                 if not getattr(behaviour, f"{verb}_done")(handle):
                     return
         except Exception as exc:  # noqa: BLE001 - whatever went wrong is the resource's failure
@@ -532,7 +539,7 @@ class Engine:
             return
         handle.data.pop(ACTION_SENT, None)  # done: the mark must not make the next action's step skip its request
         self._save(stack, row.id, event_as=(row.action, "COMPLETE", reason), status="COMPLETE",
-                   status_reason=reason, data=handle.data, updated_at=utcnow())
+                   status_reason=reason, handle=handle, updated_at=utcnow())
 
     def _walk_failure(self, stack: Stack, row: StackResource, exc: Exception) -> None:
         """Record the resource's failure; the next step fails the stack (a CHECK once all are checked)."""
@@ -577,7 +584,8 @@ class Engine:
     def _start_delete(self, stack: Stack, cloud: Cloud, row: StackResource) -> None:
         data = {key: value for key, value in (row.data or {}).items() if key != DELETE_SENT}  # a retried delete
         self._save(stack, row.id, event_as=("DELETE", "IN_PROGRESS", "state changed"), action="DELETE",
-                   status="IN_PROGRESS", status_reason="state changed", generation=stack.generation, data=data)
+                   status="IN_PROGRESS", status_reason="state changed", generation=stack.generation, data=data,
+                   signals_read=(row.data or {}).get("signals", []))
         row.action, row.status, row.data = "DELETE", "IN_PROGRESS", data
         self._poll_delete(stack, cloud, row)
 
@@ -598,13 +606,13 @@ class Engine:
             if not handle.data.get(SNAPSHOT_SENT):
                 behaviour.snapshot(handle)
                 handle.data[SNAPSHOT_SENT] = True
-                self._save(stack, row.id, data=handle.data)
+                self._save(stack, row.id, handle=handle)
             if not behaviour.snapshot_done(handle):
                 return False
         except Exception as exc:  # noqa: BLE001
             raise self._delete_failure(stack, row, exc) from None
         handle.data[SNAPSHOT_KEPT] = True
-        self._save(stack, row.id, data=handle.data)
+        self._save(stack, row.id, handle=handle)
         row.data = handle.data
         return True
 
@@ -614,7 +622,7 @@ class Engine:
         except Exception as exc:  # noqa: BLE001
             raise self._delete_failure(stack, row, exc) from None
         handle.data[DELETE_SENT] = True
-        self._save(stack, row.id, data=handle.data)
+        self._save(stack, row.id, handle=handle)
         row.data = handle.data
 
     def _poll_delete(self, stack: Stack, cloud: Cloud, row: StackResource) -> None:
@@ -665,11 +673,19 @@ class Engine:
             session.add(row)
             event(session, stack, row.action, row.status, "state changed", resource=row)
 
-    def _save(self, stack: Stack, row_id: str, event_as: tuple[str, str, str] | None = None, **values) -> None:
+    def _save(self, stack: Stack, row_id: str, event_as: tuple[str, str, str] | None = None,
+              handle: Handle | None = None, signals_read: list | None = None, **values) -> None:
+        """Change the row; with ``handle``, to its data too.  Data saved (the handle's, or ``data`` made from
+        a row whose signals were ``signals_read``) keeps the signals the row took meanwhile."""
         with self._writing(stack) as session:
-            row = session.get(StackResource, row_id)
+            row = session.get(StackResource, row_id, with_for_update=True)
             if row is None:
                 return
+            if handle is not None:
+                values["data"] = with_signals_taken(handle.data, handle.signals_read, row.data)
+                handle.signals_read = list(handle.data.get("signals", []))
+            elif "data" in values:
+                values["data"] = with_signals_taken(values["data"], signals_read or [], row.data)
             for key, value in values.items():
                 setattr(row, key, value)
             if event_as is not None:

@@ -279,9 +279,10 @@ class OrchestrationService:
             raise BadRequest(f"Signal resource during {row.action} is not supported.",
                              kind="ResourceActionNotSupported")
         with self.db.write() as session:
-            found = session.get(StackResource, row.id)
+            # locked: the engine's save of this row merges what this adds (``with_signals_taken``)
+            found = session.get(StackResource, row.id, with_for_update=True)
             try:
-                found.data = behaviour.take_signal(dict(found.data or {}), body)
+                found.data = behaviour.take_signal(dict(found.data or {}), body, found.action)
             except ResourceFailure as exc:
                 raise BadRequest(exc.message, kind=exc.kind) from None
             reason = behaviour.signal_reason(body)

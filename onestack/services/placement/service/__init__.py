@@ -3,6 +3,7 @@ the calls the compute scheduler makes in-process (candidates, claim, release, en
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import uuid as uuidlib
@@ -22,6 +23,7 @@ from onestack.services.placement.service import (
     catalog,
     codes,
     inventories,
+    kept,
     providers,
     queries,
     standard,
@@ -57,12 +59,22 @@ class PlacementService:
         self.db = db
         # inventories and traits kept between searches while providers' generations hold (``Stocks``)
         self.stocks = Stocks()
+        # the providers' trees, kept between searches while the placement revision holds (``kept``)
+        self.kept = kept.Kept(self.stocks)
         # concurrent claims committed together on SQLite (one fsync for the batch, each in a savepoint)
         self.group = GroupCommit(db)
 
+    @contextlib.contextmanager
+    def _changing(self):
+        """A write transaction that changes what searches keep (anything but allocations): it moves the
+        placement revision, so every serving process reads the trees again (``kept``)."""
+        with self.db.write() as session:
+            yield session
+            kept.bump(session)
+
     # -- resource providers --------------------------------------------------------------------------
     def create_provider(self, uuid: str | None, name: str, parent_uuid: str | None) -> Placed:
-        with self.db.write() as session:
+        with self._changing() as session:
             provider = providers.create(session, uuid or str(uuidlib.uuid4()), name, parent_uuid)
             return _placed(session, provider)
 
@@ -101,14 +113,14 @@ class PlacementService:
 
     def update_provider(self, uuid: str, name: str, parent_uuid: str | None, parent_given: bool,
                         may_reparent: bool) -> Placed:
-        with self.db.write() as session:
+        with self._changing() as session:
             provider = providers.get(session, uuid)
             providers.update_provider(session, provider, name, parent_uuid, parent_given, may_reparent)
             session.flush()
             return _placed(session, provider)
 
     def delete_provider(self, uuid: str) -> None:
-        with self.db.write() as session:
+        with self._changing() as session:
             providers.delete_provider(session, providers.get(session, uuid))
 
     # -- inventories -----------------------------------------------------------------------------------
@@ -119,18 +131,18 @@ class PlacementService:
 
     def replace_inventories(self, uuid: str, generation: int, wanted: dict[str, dict],
                             reserved_may_equal_total: bool) -> tuple[Provider, dict[str, Inventory]]:
-        with self.db.write() as session:
+        with self._changing() as session:
             provider = providers.get(session, uuid)
             inventories.replace_all(session, provider, generation, wanted, reserved_may_equal_total)
             return provider, inventories.listed(session, provider)
 
     def delete_inventories(self, uuid: str) -> None:
-        with self.db.write() as session:
+        with self._changing() as session:
             inventories.delete_all(session, providers.get(session, uuid))
 
     def add_inventory(self, uuid: str, generation: int, rc: str, fields: dict,
                       reserved_may_equal_total: bool) -> tuple[Provider, Inventory]:
-        with self.db.write() as session:
+        with self._changing() as session:
             provider = providers.get(session, uuid)
             return provider, inventories.add_one(session, provider, generation, rc, fields, reserved_may_equal_total)
 
@@ -141,7 +153,7 @@ class PlacementService:
 
     def update_inventory(self, uuid: str, generation: int, rc: str, fields: dict,
                          reserved_may_equal_total: bool) -> tuple[Provider, Inventory]:
-        with self.db.write() as session:
+        with self._changing() as session:
             provider = providers.get(session, uuid)
             if rc not in inventories.listed(session, provider):
                 raise BadRequest(f"No inventory record with resource class {rc} for resource provider "
@@ -149,7 +161,7 @@ class PlacementService:
             return provider, inventories.set_one(session, provider, generation, rc, fields, reserved_may_equal_total)
 
     def delete_inventory(self, uuid: str, rc: str) -> None:
-        with self.db.write() as session:
+        with self._changing() as session:
             inventories.delete_one(session, providers.get(session, uuid), rc)
 
     # -- aggregates and traits -------------------------------------------------------------------------
@@ -159,7 +171,7 @@ class PlacementService:
             return provider, catalog.provider_aggregates(session, provider)
 
     def set_aggregates(self, uuid: str, aggregates: list[str], generation: int | None) -> tuple[Provider, list[str]]:
-        with self.db.write() as session:
+        with self._changing() as session:
             provider = providers.get(session, uuid)
             catalog.set_provider_aggregates(session, provider, aggregates, generation)
             return provider, catalog.provider_aggregates(session, provider)
@@ -170,7 +182,7 @@ class PlacementService:
 
     def ensure_trait(self, name: str) -> bool:
         """True when the trait was created."""
-        with self.db.write() as session:
+        with self._changing() as session:
             return catalog.ensure_trait(session, name)
 
     def trait(self, name: str) -> None:
@@ -180,7 +192,7 @@ class PlacementService:
                 raise NotFound(f"No such trait(s): {name}.")
 
     def delete_trait(self, name: str) -> None:
-        with self.db.write() as session:
+        with self._changing() as session:
             catalog.delete_trait(session, name)
 
     def provider_traits(self, uuid: str) -> tuple[Provider, list[str]]:
@@ -190,7 +202,7 @@ class PlacementService:
 
     def set_provider_traits(self, uuid: str, names: list[str], generation: int | None) -> tuple[Provider, list[str]]:
         """``generation`` None: whatever the provider's generation is (DELETE of every trait)."""
-        with self.db.write() as session:
+        with self._changing() as session:
             provider = providers.get(session, uuid)
             catalog.set_provider_traits(session, provider, names, generation)
             return provider, catalog.provider_traits(session, provider)
@@ -206,16 +218,16 @@ class PlacementService:
             return catalog.get_resource_class(session, name)
 
     def create_resource_class(self, name: str) -> None:
-        with self.db.write() as session:
+        with self._changing() as session:
             catalog.create_resource_class(session, name)
 
     def rename_resource_class(self, name: str, new: str) -> None:
-        with self.db.write() as session:
+        with self._changing() as session:
             catalog.rename_resource_class(session, name, new)
 
     def ensure_resource_class(self, name: str) -> bool:
         """PUT from 1.7: True when the custom class was created, False when it existed."""
-        with self.db.write() as session:
+        with self._changing() as session:
             if catalog.resource_class_exists(session, name):
                 return False
             if not standard.is_custom(name) or len(name) > 255:
@@ -224,7 +236,7 @@ class PlacementService:
             return True
 
     def delete_resource_class(self, name: str) -> None:
-        with self.db.write() as session:
+        with self._changing() as session:
             catalog.delete_resource_class(session, name)
 
     # -- allocations and usages ------------------------------------------------------------------------
@@ -259,15 +271,16 @@ class PlacementService:
 
     def reshape(self, new_inventories: dict[str, dict], writes: list[ConsumerWrite],
                 reserved_may_equal_total: bool) -> None:
-        with self.db.write() as session:
+        with self._changing() as session:
             reshape(session, new_inventories, writes, reserved_may_equal_total)
 
     def candidates_for(self, query, version: Version) -> dict:
         """GET /allocation_candidates: the query read as Placement reads it at ``version``, answered in
         that version's shape."""
         with self.db.read() as session:  # one read for the names and the search
-            request = candidates.parse(query, version, catalog.known_classes(session), catalog.known_traits(session))
-            return self._search(session, request, version)
+            trees = self.kept.trees(session)
+            request = candidates.parse(query, version, trees.known_class, trees.known_trait)
+            return self._search(session, trees, request, version)
 
     # -- allocations ---------------------------------------------------------------------------------
     def claim_many(self, writes: list[ConsumerWrite]) -> None:
@@ -313,11 +326,12 @@ class PlacementService:
 
     def search_at(self, request: Request, version) -> dict:
         with self.db.read() as session:
-            return self._search(session, request, version)
+            return self._search(session, self.kept.trees(session), request, version)
 
-    def _search(self, session, request: Request, version) -> dict:
-        snap = Snapshot(session, candidates.roots_for(request), self.stocks)
-        return views.candidates(snap, request, Search(snap, request).run(), version)
+    def _search(self, session, trees: kept.Trees, request: Request, version) -> dict:
+        snap = trees.with_usage(session)
+        found = Search(snap, request, candidates.roots_in(trees.index, snap, request)).run()
+        return views.candidates(snap, request, found, version)
 
     def snapshot(self) -> Snapshot:
         """Every provider with its inventories, usage, traits and aggregates, from one consistent read (the
@@ -338,7 +352,7 @@ class PlacementService:
         """Register or refresh a compute host's provider: created if missing, then its inventories and
         traits set to exactly what is given (custom traits are created, as Nova's report client does)."""
         uuid = uuid or str(uuidlib.uuid5(uuidlib.NAMESPACE_DNS, name))
-        with self.db.write() as session:
+        with self._changing() as session:
             provider = providers.find(session, uuid) or providers.create(session, uuid, name)
             if provider.name != name:
                 providers.update_provider(session, provider, name, None, parent_given=False, may_reparent=False)
@@ -355,7 +369,7 @@ class PlacementService:
     def change_provider_aggregates(self, uuid: str, add: tuple[str, ...] = (), remove: tuple[str, ...] = ()) -> None:
         """Add or remove aggregates of a provider, bumping its generation (compute's host aggregates);
         a provider that does not exist (a host not yet registered) has nothing to change."""
-        with self.db.write() as session:
+        with self._changing() as session:
             provider = providers.find(session, uuid)
             if provider is None:
                 return

@@ -15,11 +15,9 @@ import dataclasses
 import itertools
 import re
 from collections.abc import Iterator
-
-from sqlalchemy import Select, intersect, select
+from typing import TYPE_CHECKING
 
 from onestack.http.microversion import Version
-from onestack.services.placement.models import Inventory, Provider, ProviderAggregate, ProviderTrait
 from onestack.services.placement.service import codes
 from onestack.services.placement.service.queries import (
     AggregateClause,
@@ -33,6 +31,9 @@ from onestack.services.placement.service.queries import (
     single,
 )
 from onestack.services.placement.service.snapshot import Node, Snapshot
+
+if TYPE_CHECKING:
+    from onestack.services.placement.service.kept import Index
 
 GROUPED = re.compile(r"^(resources|required|member_of|in_tree)(.*)$")
 NUMERIC_SUFFIX = re.compile(r"^[1-9][0-9]*$")
@@ -62,7 +63,7 @@ class Request:
         return {rc for g in self.groups for rc in g.resources}
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Candidate:
     allocations: dict[str, dict[str, int]]  # provider uuid -> class -> amount
     mappings: dict[str, list[str]]  # group suffix -> provider uuids
@@ -133,42 +134,34 @@ def parse(query, version: Version, known_class, known_trait) -> Request:
                    nested=version.at_least("1.29"))
 
 
-# What every compute node's provider holds: a tree without them is rare, so their legs would only make the
-# database read (and intersect) every tree's inventory row of the class to narrow by next to nothing: with
-# 1,000 compute nodes, 2.3 ms of a 16 ms member_of search.
-EVERY_HOSTS_CLASSES = frozenset({"VCPU", "MEMORY_MB", "DISK_GB"})
-
-
-def roots_for(request: Request) -> Select | None:
-    """The roots of the trees that might answer ``request``, as a select for ``Snapshot``: trees holding an
+def roots_in(index: Index, snap: Snapshot, request: Request) -> set[int] | None:
+    """The roots of the trees that might answer ``request``, from the kept trees' indexes: trees holding an
     inventory of every requested class, a provider with one of each set of required traits, a provider in
     one of each wanted aggregate, the ``in_tree`` anchor's tree.  Only ever a superset of the trees the
     search keeps (the search still applies every rule), so narrowing changes the cost, never the answer.
-    None when nothing narrows (every tree is read)."""
-    wanted: list[Select] = []
+    None when nothing narrows.  (It was a query of the database, an intersection of one select per part,
+    before the trees were kept.)"""
+    wanted: list[set[int]] = []
     for group in request.groups:
-        for rc in group.resources.keys() - EVERY_HOSTS_CLASSES:
-            wanted.append(select(Provider.root_id).join(Inventory, Inventory.provider_id == Provider.id)
-                          .where(Inventory.resource_class == rc))
-        for any_of in group.traits.required:
-            wanted.append(select(Provider.root_id).join(ProviderTrait, ProviderTrait.provider_id == Provider.id)
-                          .where(ProviderTrait.trait.in_(sorted(any_of))))
-        for clause in group.member_of:
-            if not clause.negated:
-                wanted.append(select(Provider.root_id)
-                              .join(ProviderAggregate, ProviderAggregate.provider_id == Provider.id)
-                              .where(ProviderAggregate.aggregate.in_(sorted(clause.any_of))))
+        wanted += [index.by_class.get(rc, set()) for rc in group.resources]
+        wanted += [set().union(*(index.by_trait.get(t, ()) for t in any_of)) for any_of in group.traits.required]
+        wanted += [set().union(*(index.by_aggregate.get(a, ()) for a in clause.any_of))
+                   for clause in group.member_of if not clause.negated]
         if group.in_tree is not None:
-            wanted.append(select(Provider.root_id).where(Provider.uuid == group.in_tree))
+            anchor = snap.by_uuid.get(group.in_tree)
+            wanted.append({anchor.root_id} if anchor is not None else set())
     if not wanted:
         return None
-    return wanted[0] if len(wanted) == 1 else select(intersect(*wanted).subquery().c[0])
+    wanted.sort(key=len)
+    return wanted[0].intersection(*wanted[1:])
 
 
 class Search:
-    def __init__(self, snap: Snapshot, request: Request):
+    def __init__(self, snap: Snapshot, request: Request, roots: set[int] | None = None):
+        """``roots``: only these trees are searched (a superset of those that answer, ``roots_in``)."""
         self.snap = snap
         self.request = request
+        self.roots = roots
 
     def run(self) -> list[Candidate]:
         found, seen = [], set()
@@ -190,12 +183,20 @@ class Search:
 
     def _all(self) -> Iterator[Candidate]:
         lone = self._lone_provider_group()
-        for root_id, tree in self.snap.trees.items():
-            root = self.snap.nodes[root_id]
-            if not self.request.root_required.satisfied_by(root.traits):
+        trees = self.snap.trees.items()
+        if self.roots is not None:
+            roots = self.roots
+            # in the snapshot's order (the answer's), not the set's
+            trees = [(root_id, tree) for root_id, tree in trees if root_id in roots] if roots else []
+        root_required = self.request.root_required or None
+        lone_match = self._lone(lone) if lone is not None else None
+        nodes = self.snap.nodes
+        for root_id, tree in trees:
+            root = nodes[root_id]
+            if root_required is not None and not root_required.satisfied_by(root.traits):
                 continue
-            if lone is not None and len(tree) == 1:
-                found = self._lone(root, lone)
+            if lone_match is not None and len(tree) == 1:
+                found = lone_match(root)
                 if found is not None:
                     yield found
                 continue
@@ -220,21 +221,34 @@ class Search:
         group = request.groups[0]
         return group if not group.suffix and group.resources and group.in_tree is None else None
 
-    def _lone(self, node: Node, group: Group) -> Candidate | None:
+    @staticmethod
+    def _lone(group: Group):
         """What ``_options`` and ``_combine`` make of a tree of one provider (most compute nodes') for the
-        single unnumbered group: every class from it or no candidate.  Without their generators, product
-        and merging, a search of 250 such trees (an aggregate's of 1,000) took a third of the time."""
-        traits = group.traits
-        if traits.forbidden and traits.forbidden & node.traits:
-            return None
-        if group.member_of and not all(c.satisfied_by(node.aggregates) for c in group.member_of):
-            return None
-        for rc, amount in group.resources.items():
-            if not node.can_take(rc, amount):
+        single unnumbered group, as a function of the provider: every class from it or no candidate.  Without
+        their generators, product and merging, a search of 250 such trees (an aggregate's of 1,000) took a
+        third of the time; the group's parts are looked up once per search, not once per provider, and every
+        candidate shares one copy of the group's resources (an answer's parts are never changed)."""
+        forbidden, required, member_of = group.traits.forbidden, group.traits.required, group.member_of
+        wanted = tuple(group.resources.items())
+        resources = dict(group.resources)
+
+        def match(node: Node) -> Candidate | None:
+            if forbidden and forbidden & node.traits:
                 return None
-        if traits.required and not all(any_of & node.traits for any_of in traits.required):
-            return None
-        return Candidate({node.uuid: dict(group.resources)}, {"": [node.uuid]}, node.id, {node.id})
+            if member_of and not all(c.satisfied_by(node.aggregates) for c in member_of):
+                return None
+            inventories, used = node.inventories, node.used
+            for rc, amount in wanted:
+                inv = inventories.get(rc)
+                if (inv is None or amount < inv.min_unit or amount > inv.max_unit or amount % inv.step_size
+                        or inv.room < used.get(rc, 0) + amount):
+                    return None
+            if required and not all(any_of & node.traits for any_of in required):
+                return None
+            uuid = node.uuid
+            return Candidate({uuid: resources}, {"": [uuid]}, node.id, {node.id})
+
+        return match
 
     # -- one group ---------------------------------------------------------------------------------
     def _in_tree(self, node: Node, group: Group) -> bool:

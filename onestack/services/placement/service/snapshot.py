@@ -1,14 +1,14 @@
 """A consistent in-memory view of providers for the searches (provider lists, allocation candidates).
 
 A private cloud has at most a few thousand providers: reading them with five queries and matching in
-Python is fast and keeps every rule (capacity, traits, aggregates, trees) written once.  A search first
-narrows the read in SQL to the trees that could answer it (``candidates.roots_for``), so a request for a
-trait, an aggregate or a resource class few providers have reads those few trees only.
+Python is fast and keeps every rule (capacity, traits, aggregates, trees) written once.  Allocation
+candidates do not read them per search: the serving process keeps them between searches (``kept``) and
+narrows a search to the trees that could answer it in memory (``candidates.roots_in``).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Select, String, bindparam, func, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from onestack.services.placement.models import (
@@ -49,7 +49,7 @@ class Node:
     ``Stocks`` (and with other searches): nothing writes to a node's collections after the read."""
 
     __slots__ = ("id", "uuid", "name", "generation", "parent_id", "root_id", "inventories", "used", "traits",
-                 "aggregates")
+                 "aggregates", "summaries")
 
     def __init__(self, id: int, uuid: str, name: str, generation: int, parent_id: int | None, root_id: int,
                  inventories: dict[str, Stock] | None = None, used: dict[str, int] | None = None,
@@ -59,6 +59,9 @@ class Node:
         self.inventories = inventories if inventories is not None else {}
         self.used = used if used is not None else {}
         self.traits, self.aggregates = traits, aggregates
+        # its allocation-candidates summary by shape, made once (``views.candidates``): a node never changes
+        # after its snapshot is read, and a kept node is shown by every search until its usage moves
+        self.summaries: dict[tuple[bool, bool], dict] = {}
 
     def capacity(self, rc: str) -> float:
         return self.inventories[rc].room
@@ -93,15 +96,14 @@ class Stocks:
     def __len__(self) -> int:
         return len(self._kept)
 
-    def fill(self, run, providers: list[tuple], narrowed,
-             every: bool) -> dict[int, tuple[dict[str, Stock], frozenset[str]]]:
-        """The inventories and traits of ``providers`` (rows of ``_PROVIDER_ROWS``), read for those whose key
-        changed since kept.  ``run`` executes a statement; ``narrowed`` limits one to the trees searched;
-        ``every``: ``providers`` are all there are (what is kept of the others, deleted since, goes)."""
+    def fill(self, run, providers: list[tuple]) -> dict[int, tuple[dict[str, Stock], frozenset[str]]]:
+        """The inventories and traits of ``providers`` (rows of ``_PROVIDER_ROWS``: every provider there is),
+        read for those whose key changed since kept; what is kept of providers deleted since goes.  ``run``
+        executes a statement."""
         classes = frozenset(run(select(CustomResourceClass.name, _raw(CustomResourceClass.updated_at))))
         if classes != self._classes:
             self._kept, self._classes = {}, classes
-        if every and len(self._kept) > len(providers):
+        if len(self._kept) > len(providers):
             present = {row[0] for row in providers}
             # list(): another search may be adding to the dict meanwhile
             self._kept = {pid: entry for pid, entry in list(self._kept.items()) if pid in present}
@@ -111,7 +113,7 @@ class Stocks:
             ids = set(stale)
 
             def only(stmt, column):
-                return stmt.where(column.in_(stale)) if len(stale) <= self.FEW else narrowed(stmt, column)
+                return stmt.where(column.in_(stale)) if len(stale) <= self.FEW else stmt
 
             stocks: dict[int, dict[str, Stock]] = {i: {} for i in stale}
             traits: dict[int, set[str]] = {i: set() for i in stale}
@@ -143,67 +145,65 @@ _PROVIDER_ROWS = select(Provider.id, Provider.uuid, Provider.name, Provider.gene
 _INVENTORY_ROWS = select(Inventory.provider_id, Inventory.resource_class, Inventory.total, Inventory.reserved,
                          Inventory.min_unit, Inventory.max_unit, Inventory.step_size, Inventory.allocation_ratio)
 _TRAIT_ROWS = select(ProviderTrait.provider_id, ProviderTrait.trait)
-_IN_CHOSEN_TREES = select(Provider.id).where(Provider.root_id.in_(bindparam("chosen_trees", expanding=True)))
 
 
 class Snapshot:
-    """``roots``: a select of root provider ids; only those trees are read (a search narrowed in SQL to the
-    trees that could answer it).  None: every provider.  ``stocks``: the process's kept inventories and
-    traits (``Stocks``); None reads them all."""
+    """Every provider, with its inventories, usage, traits and aggregates, from one read transaction.
+    ``stocks``: the process's kept inventories and traits (``Stocks``); None reads them all."""
 
-    def __init__(self, session: Session, roots: Select | None = None, stocks: Stocks | None = None):
-        chosen = _few_roots(session, roots) if roots is not None else None
-
-        def narrowed(stmt, provider_id):
-            if chosen is None:
-                return stmt
-            return stmt.where(provider_id.in_(_IN_CHOSEN_TREES))
-
+    def __init__(self, session: Session, stocks: Stocks | None = None):
         self.nodes: dict[int, Node] = {}
         nodes = self.nodes
         connection = session.connection()
-        # The chosen trees' ids bound once per read as one expanding parameter, not a literal each: 250 trees
-        # of 1,000 (an aggregate's) as literals were coerced, keyed and bound one by one in each of the four
-        # reads, a third of the search's time.
-        chosen_trees = {"chosen_trees": chosen} if chosen is not None else None
 
         def run(stmt) -> list[tuple]:
             # Core rows fetched at once: the ORM's row loading, or fetching row by row, costs several times more.
-            return connection.execute(stmt, chosen_trees).tuples().all()
+            return connection.execute(stmt).tuples().all()
 
         # Plain tuples, not ORM objects: a search reads every inventory of the trees it considers.
-        rows = run(narrowed(_PROVIDER_ROWS, Provider.id).order_by(Provider.id))
+        rows = run(_PROVIDER_ROWS.order_by(Provider.id))
         # On PostgreSQL each statement reads its own snapshot (READ COMMITTED): a provider another process
         # registered after the first statement may already have inventories, usages or traits in the next
         # ones.  It is not part of this snapshot: its rows are skipped (a 500 otherwise).
         if stocks is not None:
             for (pid, uuid, name, generation, parent_id, root_id, _), (inventories, traits) in zip(
-                    rows, stocks.fill(run, rows, narrowed, chosen is None).values(), strict=True):
+                    rows, stocks.fill(run, rows).values(), strict=True):
                 nodes[pid] = Node(pid, uuid, name, generation, parent_id, root_id, inventories, {}, traits)
         else:
             for pid, uuid, name, generation, parent_id, root_id, _ in rows:
                 nodes[pid] = Node(pid, uuid, name, generation, parent_id, root_id, {}, {}, set())
-            for pid, rc, *fields in run(narrowed(_INVENTORY_ROWS, Inventory.provider_id)):
+            for pid, rc, *fields in run(_INVENTORY_ROWS):
                 if pid in nodes:
                     nodes[pid].inventories[rc] = Stock(*fields)
-            for pid, trait in run(narrowed(_TRAIT_ROWS, ProviderTrait.provider_id)):
+            for pid, trait in run(_TRAIT_ROWS):
                 if pid in nodes:
                     nodes[pid].traits.add(trait)
-        for pid, rc, used in run(narrowed(
-                select(Allocation.provider_id, Allocation.resource_class, func.sum(Allocation.used)),
-                Allocation.provider_id).group_by(Allocation.provider_id, Allocation.resource_class)):
+        for pid, rc, used in run(select(Allocation.provider_id, Allocation.resource_class, func.sum(Allocation.used))
+                                 .group_by(Allocation.provider_id, Allocation.resource_class)):
             if pid in nodes:
                 nodes[pid].used[rc] = int(used)
         aggregates: dict[int, set[str]] = {}
-        for pid, agg in run(narrowed(select(ProviderAggregate.provider_id, ProviderAggregate.aggregate),
-                                     ProviderAggregate.provider_id)):
+        for pid, agg in run(select(ProviderAggregate.provider_id, ProviderAggregate.aggregate)):
             if pid in nodes:
                 aggregates.setdefault(pid, set()).add(agg)
         for pid, names in aggregates.items():
             nodes[pid].aggregates = names
-        self.by_uuid = {n.uuid: n for n in nodes.values()}
+        self.by_uuid: dict[str, Node] = {}
         self.trees: dict[int, list[Node]] = {}
-        for node in nodes.values():
+        self._index()
+
+    @classmethod
+    def of(cls, nodes: dict[int, Node]) -> Snapshot:
+        """A snapshot of ``nodes`` already read (``kept.Trees``: shared between searches, never changed)."""
+        snap = cls.__new__(cls)
+        snap.nodes = nodes
+        snap._index()
+        return snap
+
+    def _index(self) -> None:
+        self.by_uuid = {n.uuid: n for n in self.nodes.values()}
+        self.trees = {}
+        for node in self.nodes.values():
             self.trees.setdefault(node.root_id, []).append(node)
 
     def tree_of(self, node: Node) -> list[Node]:
@@ -219,17 +219,3 @@ class Snapshot:
                 return True
             current = self.nodes.get(current.parent_id) if current.parent_id else None
         return False
-
-
-def _few_roots(session: Session, roots: Select) -> list[int] | None:
-    """The root ids ``roots`` selects, or None when they are most of the trees (reading every provider then
-    costs less than naming each tree in every read)."""
-    # on the session's connection, not through the ORM's execution (a third of this function's time)
-    connection = session.connection()
-    chosen = connection.execute(roots).scalars().all()
-    if len(chosen) * 2 < (connection.execute(_ROOT_COUNT).scalar() or 0):
-        return chosen
-    return None
-
-
-_ROOT_COUNT = select(func.count()).where(Provider.parent_id.is_(None))

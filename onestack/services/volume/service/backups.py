@@ -208,7 +208,10 @@ class Backups:
             if backup.task == "delete":
                 return
             allowed = ("available", "error", "creating", "restoring") if force else ("available", "error")
-            if backup.status not in allowed or (backup.task is not None and not force):
+            # a failed backup still purging its pieces is in error to its owner, who may delete it at once:
+            # the delete removes the same pieces
+            busy = backup.task is not None and backup.task != "purge"
+            if backup.status not in allowed or (busy and not force):
                 raise BadRequest(f"Invalid backup: Backup status must be available or error (it is "
                                  f"{backup.status}).")
             if session.scalars(select(Backup.id).where(Backup.parent_id == backup.id)).first() is not None:

@@ -62,12 +62,15 @@ def check_movable(session: Session, stores: VolumeStores, volume: Volume, backen
         raise BadRequest("Invalid host: Destination host must be different than the current host.")
     if volume.encryption_key_id is not None and not (stores.is_file(backend) and stores.is_file(source)):
         raise BadRequest("Invalid volume: an encrypted volume moves between file backends only.")
-    if volume.status == "in-use":
-        if volume.encryption_key_id is not None:
-            raise BadRequest("Invalid volume: an attached encrypted volume is not moved (its guest cannot copy it "
-                             "live); detach it first.")
-        if len(volume.attachments) > 1:
-            raise BadRequest("Invalid volume: a volume attached to several servers is not moved.")
+    # As in Cinder, an attached encrypted volume and a multi-attached one are accepted here: compute refuses
+    # them as Nova does when the migration asks it to swap (a running guest's encrypted disk, a volume with
+    # more than one read/write attachment), and the migration then ends ``error``.  Several attachments of
+    # which at most one writes (read-only ones) would be swapped one guest after another onto the same new
+    # file, which this cloud does not do.
+    if volume.status == "in-use" and len(volume.attachments) > 1 \
+            and sum(a.attach_mode == "rw" for a in volume.attachments) <= 1:
+        raise BadRequest("Invalid volume: a volume attached read-only to several servers is not moved by this "
+                         "cloud.")
 
 
 def start(volume: Volume, backend: str, target: VolumeType | None, *, lock: bool = False,

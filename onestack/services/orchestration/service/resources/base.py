@@ -165,6 +165,12 @@ class Handle:
     cache: dict = dataclasses.field(default_factory=dict)
     # The resource's update_policy, checked against its type's ``update_policy_schema`` (empty without one).
     update_policy: dict = dataclasses.field(default_factory=dict)
+    # The signals the row held when ``data`` was read or last saved (``with_signals_taken``).
+    signals_read: list | None = None
+
+    def __post_init__(self) -> None:
+        if self.signals_read is None:
+            self.signals_read = list(self.data.get("signals", []))
 
     def physical_name(self) -> str:
         """``<stack>-<resource>-<random>``: chosen once and kept, so a step repeated after a crash finds
@@ -293,8 +299,9 @@ class ResourceType:
         return None
 
     @classmethod
-    def take_signal(cls, data: dict, body) -> dict:
-        """The resource's data once signal ``body`` is recorded in it."""
+    def take_signal(cls, data: dict, body, action: str) -> dict:
+        """The resource's data once signal ``body``, sent while the resource's action is ``action``, is
+        recorded in it."""
         return {**data, "signals": [*data.get("signals", []), body]}
 
     @classmethod
@@ -342,3 +349,20 @@ def ignore_missing(call: Callable[[], Any]) -> Any:
         if exc.status != 404:
             raise
         return None
+
+
+def with_signals_taken(data: dict, read: list, stored: dict | None) -> dict:
+    """``data``, about to be saved over the row's ``stored`` data, given the signals the row took since its
+    list was ``read`` (appended to ``data``'s own, in place).  A signal is recorded by its own transaction
+    while a step works on its copy of the data (a software deployment's report may come while its update is
+    being sent): the step's save must not lose it."""
+    unseen = list(read)
+    arrived = []
+    for signal in (stored or {}).get("signals", []):
+        if signal in unseen:
+            unseen.remove(signal)
+        else:
+            arrived.append(signal)
+    if arrived:
+        data["signals"] = [*data.get("signals", []), *arrived]
+    return data

@@ -264,7 +264,7 @@ class WaitConditionHandle(ResourceType):
         return None
 
     @classmethod
-    def take_signal(cls, data: dict, body) -> dict:
+    def take_signal(cls, data: dict, body, action: str) -> dict:
         signals = list(data.get("signals", []))
         if body is None or body == {}:
             body = {}
@@ -459,7 +459,6 @@ class SoftwareDeployment(ResourceType):
 
     def create(self, h: Handle) -> None:
         waits = self._waits(h, "CREATE")
-        h.data["signal_action"] = "CREATE"
         server = self._server(h)
         h.data["server_id"] = server
         inputs = {**(h.properties.get("input_values") or {}), **self._signal_inputs(h, server, "CREATE")}
@@ -514,7 +513,6 @@ class SoftwareDeployment(ResourceType):
     def update(self, h: Handle, old: dict, new: dict) -> None:
         waits = self._waits(h, "UPDATE")
         h.data["signals"] = [s for s in h.data.get("signals", []) if s.get("action") != "UPDATE"]
-        h.data["signal_action"] = "UPDATE"
         self._reports_before(h, "UPDATE")
         server = h.cloud.get("orchestration", self._path(h))["software_deployment"]["server_id"]
         inputs = {**(new.get("input_values") or {}), **self._signal_inputs(h, server, "UPDATE")}
@@ -540,7 +538,6 @@ class SoftwareDeployment(ResourceType):
         """DELETE, SUSPEND or RESUME among ``actions``: the deployment is given that action for the agent to
         run, and the resource waits for its report as for a create."""
         h.data["signals"] = [s for s in h.data.get("signals", []) if s.get("action") != action]
-        h.data["signal_action"] = action
         self._reports_before(h, action)
         deployment = h.cloud.get("orchestration", self._path(h))["software_deployment"]
         inputs = {**(h.properties.get("input_values") or {}),
@@ -582,6 +579,8 @@ class SoftwareDeployment(ResourceType):
             swiftsignal.publish_server_metadata(h, server)
         if h.data.get("own_config"):
             ignore_missing(lambda: h.cloud.delete("orchestration", f"/software_configs/{h.data['own_config']}"))
+        # a step superseded by a newer update (or killed) after it derived a config could not record it
+        self._sweep(h, set())
         if h.data.get("signal_url"):
             swiftsignal.remove_signal_object(h, h.physical_name())
 
@@ -595,10 +594,10 @@ class SoftwareDeployment(ResourceType):
         return gone(lambda: h.cloud.get("orchestration", self._path(h)))
 
     @classmethod
-    def take_signal(cls, data: dict, body) -> dict:
+    def take_signal(cls, data: dict, body, action: str) -> dict:
+        # the report of the action the resource is in (the row's, recorded before the action is sent)
         if body is not None and not isinstance(body, dict):
             raise ResourceFailure("Metadata format invalid: the signal must be a JSON object", "BadRequest")
-        action = data.get("signal_action") or "CREATE"
         return {**data, "signals": [*data.get("signals", []), {**(body or {}), "action": action}]}
 
     @classmethod

@@ -182,13 +182,14 @@ class SwiftSignalHandle(ResourceType):
     def create(self, h: Handle) -> None:
         name = h.physical_name()
         h.data["url"] = make_signal_object(h, name, name)
-        h.physical_id = h.data["url"]
+        # Heat's id of a handle is its name; the URL (longer than an id column holds) is its data
+        h.physical_id = name
 
     def find(self, h: Handle) -> str | None:
-        return h.data.get("url")
+        return h.physical_name() if h.data.get("url") else None
 
     def reference(self, h: Handle):
-        return h.physical_id
+        return h.data.get("url")
 
     def delete(self, h: Handle) -> None:
         if "physical_name" in h.data:
