@@ -17,7 +17,7 @@ from onestack.drivers import pidfiles
 from onestack.drivers.compute import DriverError, InstanceSpec
 from onestack.drivers.qemu import disks
 from onestack.drivers.qemu.layout import InstanceDir
-from onestack.drivers.qemu.migration import free_port
+from onestack.drivers.qemu.migration import bound_to_a_free_port
 
 SCHEME = "onestack-nbd"
 
@@ -42,17 +42,23 @@ def serve(spec: InstanceSpec, where: InstanceDir, address: str) -> str:
     """Serve the disks (again, if an earlier server is left) and say where."""
     stop(where)
     ports = {}
-    for disk, (path, fmt) in _files(spec, where).items():
-        port = free_port(address)
-        done = subprocess.run(["qemu-nbd", "--read-only", "--shared=4", "--persistent", "--fork",
-                               "--bind", address, "--port", str(port), "--export-name", disk, "--format", fmt,
-                               "--pid-file", str(_pidfile(where, disk)), str(path)],
-                              capture_output=True, text=True, timeout=60)
-        if done.returncode != 0:
-            stop(where)
-            raise DriverError(f"cannot serve the {disk} disk: {done.stderr.strip()[-300:]}")
-        ports[disk] = port
+    try:
+        for disk, (path, fmt) in _files(spec, where).items():
+            ports[disk] = bound_to_a_free_port(address, lambda port, disk=disk, path=path, fmt=fmt: _serve_disk(
+                where, disk, path, fmt, address, port))
+    except DriverError:
+        stop(where)
+        raise
     return f"{SCHEME}://{address}?{urlencode(ports)}"
+
+
+def _serve_disk(where: InstanceDir, disk: str, path: Path, fmt: str, address: str, port: int) -> None:
+    done = subprocess.run(["qemu-nbd", "--read-only", "--shared=4", "--persistent", "--fork",
+                           "--bind", address, "--port", str(port), "--export-name", disk, "--format", fmt,
+                           "--pid-file", str(_pidfile(where, disk)), str(path)],
+                          capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise DriverError(f"cannot serve the {disk} disk: {done.stderr.strip()[-300:]}")
 
 
 def stop(where: InstanceDir) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -36,11 +37,31 @@ _STATUS = {"completed": "completed", "failed": "failed", "cancelled": "cancelled
            "none": "none"}
 
 
+PORT_TRIES = 8
+
+
 def free_port(address: str) -> int:
     """A TCP port free on ``address`` now (QEMU binds it a moment later)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((address, 0))
         return sock.getsockname()[1]
+
+
+def bound_to_a_free_port(address: str, bind: Callable[[int], None]) -> int:
+    """``bind(port)`` on a port free on ``address``; returns the port.  A port free a moment ago may be taken
+    by the time QEMU or qemu-nbd binds it (every guest, disk server and host on the machine picks ports too),
+    so a bind that finds it in use is tried again on another."""
+    for _ in range(PORT_TRIES - 1):
+        port = free_port(address)
+        try:
+            bind(port)
+            return port
+        except (QMPError, DriverError) as exc:
+            if "in use" not in str(exc):
+                raise
+    port = free_port(address)
+    bind(port)
+    return port
 
 
 def incoming_uri(address: str, state_port: int, nbd_port: int, drives: list[str], postcopy: bool) -> str:
@@ -65,8 +86,8 @@ def _node_names(qmp: QMP) -> dict[str, str]:
 def listen(qmp: QMP, address: str, drives: list[str]) -> str:
     """On the destination's QEMU (started with ``-incoming defer``): export the disks, arm post-copy where
     the kernel allows, and wait for the state.  Returns the URI the source sends to."""
-    nbd_port, state_port = free_port(address), free_port(address)
-    qmp.execute("nbd-server-start", addr={"type": "inet", "data": {"host": address, "port": str(nbd_port)}})
+    nbd_port = bound_to_a_free_port(address, lambda port: qmp.execute(
+        "nbd-server-start", addr={"type": "inet", "data": {"host": address, "port": str(port)}}))
     nodes = _node_names(qmp)
     for drive in drives:
         qmp.execute("block-export-add", type="nbd", id=f"export-{drive}", **{"node-name": nodes[drive]},
@@ -76,7 +97,9 @@ def listen(qmp: QMP, address: str, drives: list[str]) -> str:
         postcopy = True
     except QMPError:  # no userfaultfd here: auto-converge instead
         postcopy = False
-    qmp.execute("migrate-incoming", uri=f"tcp:{address}:{state_port}")
+    # QEMU marks the incoming migration started only once it listens, so a refused port can be retried
+    state_port = bound_to_a_free_port(address, lambda port: qmp.execute("migrate-incoming",
+                                                                        uri=f"tcp:{address}:{port}"))
     return incoming_uri(address, state_port, nbd_port, drives, postcopy)
 
 
