@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import threading
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, inspect, select, text
@@ -13,6 +15,7 @@ from onestack.config import Settings
 from onestack.db.migrate import is_current, upgrade
 from onestack.runtime import Runtime
 from onestack.services.identity.models import Project, Revision, Role, User
+from onestack.services.identity.service import transactions as transactions_module
 from onestack.services.identity.service.transactions import Transactions
 
 
@@ -102,8 +105,23 @@ def test_revision_is_seen_by_another_process_view(db):
     before = reader.revision()
     with writer.write():
         pass
-    reader._checked = 0.0  # the poll interval has passed
+    reader._checked = -math.inf  # the poll interval has passed
     assert reader.revision() == before + 1
+
+
+def test_a_process_sees_its_own_write_at_once_on_a_machine_just_booted(db, monkeypatch):
+    """The revision is re-read after this process's own write however young the monotonic clock (it counts
+    from boot): a token cache must not outlive a role change made through the same process."""
+    upgrade(db, registry.METADATA)
+    with db.write() as s:
+        s.add(Revision(id=1, value=0))
+    monkeypatch.setattr(transactions_module, "time", SimpleNamespace(monotonic=lambda: 5.0))
+    transactions = Transactions(db, poll_seconds=3600.0)
+    before = transactions.revision()
+    assert transactions.fresh_revision() == before
+    with transactions.write():
+        pass
+    assert transactions.fresh_revision() is None and transactions.revision() == before + 1
 
 
 def test_an_acknowledged_commit_is_on_the_disk(db):

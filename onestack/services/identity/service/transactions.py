@@ -12,6 +12,7 @@ serving workers, where a client's next request may reach another worker and must
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -31,7 +32,9 @@ class Transactions:
         self.poll_seconds = poll_seconds
         self._lock = threading.Lock()
         self._revision = -1
-        self._checked = 0.0
+        # -inf, not 0: time.monotonic() counts from boot, so 0 reads as checked on a machine up for less
+        # than poll_seconds
+        self._checked = -math.inf
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
@@ -39,7 +42,7 @@ class Transactions:
             yield session
             session.execute(update(Revision).where(Revision.id == 1).values(value=Revision.value + 1))
         with self._lock:
-            self._checked = 0.0
+            self._checked = -math.inf
 
     def read(self):
         return self.db.read()
