@@ -13,6 +13,7 @@ from tests.clients.joined import HOST, TUNNEL_IP, controller_and_joined_host
 
 
 @pytest.mark.postgres
+@pytest.mark.hosts
 def test_a_joined_host_registers_heartbeats_runs_its_instances_and_stops_on_sigterm(tmp_path):
     with controller_and_joined_host(tmp_path) as world:
         nova = world.nova

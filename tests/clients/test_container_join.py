@@ -18,6 +18,7 @@ def _settled(nova: httpx.Client, server_id: str) -> dict:
 
 
 @pytest.mark.postgres
+@pytest.mark.hosts
 def test_a_container_lands_on_the_joined_host_that_reports_containers(tmp_path):
     with controller_and_joined_host(tmp_path, controller={"fake_container_hosts": 0}) as world:
         nova = world.nova

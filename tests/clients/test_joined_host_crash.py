@@ -13,7 +13,7 @@ from onestack.services.compute.service.host_records import SERVICE_DOWN_TIME
 from tests.api.helpers import name, ok, wait
 from tests.clients.joined import HOST, controller_and_joined_host
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.hosts]
 V216 = {"X-OpenStack-Nova-API-Version": "2.16"}
 
 

@@ -15,7 +15,7 @@ from onestack.services.compute.service.host_records import SERVICE_DOWN_TIME
 from tests.api.helpers import name, ok, wait
 from tests.clients.joined import HOST, controller_and_joined_host, join
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.hosts]
 SECOND, SECOND_TUNNEL_IP = "joined-2", "192.0.2.12"
 V280 = {"X-OpenStack-Nova-API-Version": "2.80"}
 

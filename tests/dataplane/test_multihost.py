@@ -26,7 +26,7 @@ from tests.dataplane.kernel import free_subnet, require_dataplane, sh
 from tests.drivers import serial
 from tests.pgtools import scratch_database
 
-pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane")]
+pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane"), pytest.mark.hosts]
 V253 = {"X-OpenStack-Nova-API-Version": "2.53"}
 PG_SOCKET_DIR = "/var/run/postgresql"
 

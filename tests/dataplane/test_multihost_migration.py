@@ -21,7 +21,8 @@ from tests.dataplane.pinger import Pinging
 from tests.dataplane.test_multihost import stopped_cleanly, two_qemu_hosts
 from tests.drivers import serial
 
-pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane"), pytest.mark.qemu, pytest.mark.postgres]
+pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane"), pytest.mark.qemu, pytest.mark.postgres,
+              pytest.mark.hosts]
 V280 = {"X-OpenStack-Nova-API-Version": "2.80"}
 OUTSIDE = "203.0.113.1"
 # Replies to a ping every 10 ms the move may cost: no more than the cloud's largest allowed downtime

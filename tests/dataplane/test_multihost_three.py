@@ -17,7 +17,8 @@ from tests.dataplane.test_multihost import two_qemu_hosts
 from tests.dataplane.test_multihost_evacuate import qemu_pids
 from tests.dataplane.test_multihost_migration import SECTOR, shell_of
 
-pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane"), pytest.mark.qemu, pytest.mark.postgres]
+pytestmark = [pytest.mark.dataplane, pytest.mark.xdist_group("dataplane"), pytest.mark.qemu, pytest.mark.postgres,
+              pytest.mark.hosts]
 V280 = {"X-OpenStack-Nova-API-Version": "2.80"}
 
 
