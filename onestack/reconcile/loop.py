@@ -14,6 +14,9 @@ import time
 from collections.abc import Callable, Iterable
 
 LOG = logging.getLogger("onestack.reconcile")
+# how long a stopping loop waits for its busy handlers, all together (a wait per thread added up to more
+# than a joined host's 30 s to stop when several were busy)
+STOP_GRACE = 5.0
 
 
 class KeyedQueue:
@@ -121,11 +124,14 @@ class Loop:
         resync.start()
         self._threads.append(resync)
 
-    def stop(self) -> None:
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """Stop taking keys and wait at most ``grace`` seconds in all for the handlers under way (the
+        threads are daemons: one still busy after that ends with the process)."""
         self._stop.set()
         self.queue.close()
+        deadline = time.monotonic() + grace
         for thread in self._threads:
-            thread.join(timeout=5)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def wake(self, key: str) -> None:
         self.queue.put(key)

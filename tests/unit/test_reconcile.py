@@ -87,3 +87,26 @@ def test_stop_wakes_idle_workers_at_once():
     loop.stop()
     assert time.monotonic() - started < 0.2
     assert not any(t.is_alive() for t in loop._threads)
+
+
+def test_stop_waits_for_busy_handlers_once_in_all_not_once_a_thread():
+    """Four handlers that do not return: the loop's stop gives them one grace period together, so a process
+    with several loops still stops in bounded time."""
+    release, entered = threading.Event(), threading.Semaphore(0)
+
+    def stuck(_key: str) -> None:
+        entered.release()
+        release.wait(30)
+
+    loop = Loop("busy", stuck, lambda: ["a", "b", "c", "d"], workers=4, resync_every=60)
+    loop.start()
+    try:
+        for _ in range(4):
+            assert entered.acquire(timeout=10), "every worker took a key"
+        started = time.monotonic()
+        loop.stop(grace=1.0)
+        elapsed = time.monotonic() - started
+        # one grace in all (a grace a thread would take 4 s or more: each join would wait it out)
+        assert 0.9 <= elapsed < 2.5, elapsed
+    finally:
+        release.set()
