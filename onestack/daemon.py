@@ -52,7 +52,8 @@ def answers(base_url: str, timeout: float = 1.0, cafile: Path | None = None) -> 
 
 
 def detach(argv: list[str], data_dir: Path, base_url: str, wait: float = 30.0, cafile: Path | None = None) -> int:
-    """Start ``python <argv>`` in a new session; return its pid once the API answers."""
+    """Start ``python <argv>`` in a new session; return its pid once the API answers from it: the server
+    writes the pid file only once it holds the port, so an answer before that may be another server's."""
     log = open(data_dir / LOG_FILE, "ab")
     proc = subprocess.Popen([sys.executable, *argv], stdout=log, stderr=log,
                             stdin=subprocess.DEVNULL, start_new_session=True)
@@ -60,7 +61,7 @@ def detach(argv: list[str], data_dir: Path, base_url: str, wait: float = 30.0, c
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"onestack exited with {proc.returncode}; see {data_dir / LOG_FILE}")
-        if answers(base_url, timeout=0.5, cafile=cafile):
+        if running_pid(data_dir) == proc.pid and answers(base_url, timeout=0.5, cafile=cafile):
             return proc.pid
         time.sleep(0.02)
     proc.terminate()

@@ -1,6 +1,6 @@
 """Several serving processes on one socket, so that a busy cloud uses every core.
 
-The parent binds the socket, forks the workers and stays their supervisor: it restarts one that
+The parent holds the bound socket, forks the workers and stays their supervisor: it restarts one that
 dies and, on SIGTERM or SIGINT, stops them all.  Each worker asks the kernel to kill it when the
 parent goes (``PR_SET_PDEATHSIG``), so even ``kill -9`` of the parent leaves no worker behind.
 Pools of connections the supervisor opened are dropped in each new worker, which opens its own
@@ -70,9 +70,9 @@ def _wait_for_one(pidfds: dict[int, int], timeout: float) -> list[int]:
     return [pid for pid, fd in pidfds.items() if fd in ready]
 
 
-def run(config: uvicorn.Config, count: int, then: Callable[[], None] | None = None) -> None:
-    """Serve with ``count`` workers; ``then`` runs in this supervising process once they are forked."""
-    sockets = [config.bind_socket()]
+def run(config: uvicorn.Config, sockets: list, count: int, then: Callable[[], None] | None = None) -> None:
+    """Serve on ``sockets`` (bound by the caller) with ``count`` workers; ``then`` runs in this supervising
+    process once they are forked."""
     parent = os.getpid()
     stopping = False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -82,10 +83,26 @@ def children(parent: int) -> set[int]:
     return found
 
 
+# Test clouds listen below the kernel's ephemeral ports (32768 and up), each test worker in a range of its own.
+# A port the kernel hands out (bind to 0, every outgoing connection) could be one a killed cloud is about to
+# be restarted on; a port from another worker's range could be one that worker has picked but not yet bound.
+PORTS_FROM, PORTS_PER_WORKER, WORKER_RANGES = 20000, 1000, 12
+_next_port = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now, from this worker's range, not offered again until the range wraps."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    first = PORTS_FROM + int(worker.removeprefix("gw") or 0) % WORKER_RANGES * PORTS_PER_WORKER
+    for _ in range(PORTS_PER_WORKER):
+        port = first + next(_next_port) % PORTS_PER_WORKER
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port in {first}-{first + PORTS_PER_WORKER - 1}")
 
 
 class Cloud:

@@ -52,6 +52,27 @@ def test_a_server_whose_data_dir_is_removed_and_made_again_stops(tmp_path):
             os.kill(pid, signal.SIGKILL)
 
 
+def test_up_on_a_port_another_server_answers_fails_instead_of_taking_it_for_its_own(tmp_path):
+    """Another onestack already serving on the port answers ``up --detach``'s readiness probe at once: the
+    new server, whose bind fails, must not be reported up (a test cloud whose port a restarted cloud took
+    went on to ask the other cloud for tokens with its own passwords)."""
+    first = Cloud(tmp_path / "first").start()
+    try:
+        second = Cloud(tmp_path / "second")
+        second.port = first.port
+        second.home.mkdir(parents=True, exist_ok=True)
+        (second.data_dir / "onestack.yaml").write_text(yaml.safe_dump(second.settings))
+        refused = second.onestack("up", "--bind", f"127.0.0.1:{second.port}", "--detach", "--no-user-clouds",
+                                  check=False)
+        assert refused.returncode == 1, refused.stdout
+        assert "onestack exited with" in refused.stdout
+        assert "Address already in use" in (second.data_dir / "onestack.log").read_text()
+        assert not (second.data_dir / "onestack.pid").exists()
+        assert first.token()  # the server that held the port serves on
+    finally:
+        first.stop()
+
+
 def test_bootstrap_files_are_private_and_user_clouds_are_merged(tmp_path):
     cloud = Cloud(tmp_path / "data")
     user_config = cloud.home / ".config/openstack/clouds.yaml"

@@ -45,7 +45,7 @@ SUPERVISOR = textwrap.dedent("""
         out.write_text(json.dumps(statuses))
 
     config = uvicorn.Config(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None, lifespan="off")
-    workers.run(config, 2, then=lambda: threading.Thread(target=others, daemon=True).start())
+    workers.run(config, [config.bind_socket()], 2, then=lambda: threading.Thread(target=others, daemon=True).start())
 """)
 
 
