@@ -120,7 +120,9 @@ def test_a_failed_stack_says_why_on_the_cli(cloud, tmp_path):
 
 def demo_heat(cloud) -> httpx.Client:
     """Orchestration as demo in its project."""
-    demo = cloud.issue("demo", project="demo").json()["token"]["project"]["id"]
+    issued = cloud.issue("demo", project="demo")
+    assert issued.status_code == 201, issued.text
+    demo = issued.json()["token"]["project"]["id"]
     return httpx.Client(base_url=f"{cloud.url}/orchestration/v1/{demo}",
                         headers={"X-Auth-Token": cloud.token("demo", project="demo")}, timeout=60)
 
