@@ -1,15 +1,17 @@
 """Engine and transactions.
 
 SQLite gets WAL with a synchronous (fsynced) commit and one writer at a time
-inside the process (Tempest runs tests in parallel and SQLite answers
-"database is locked" otherwise); PostgreSQL needs neither, and keeps its own
-defaults (fsync on, synchronous_commit on).
+(``WriterLock``: Tempest runs tests in parallel and SQLite answers "database
+is locked" otherwise); PostgreSQL needs neither, and keeps its own defaults
+(fsync on, synchronous_commit on).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -69,7 +71,7 @@ class Database:
         # are the write transactions'), which a statement on its own would drop at once.
         self._reads = self._sessions if self.is_sqlite else sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
-        self._write_lock = threading.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self._write_lock = WriterLock(self.engine.url.database) if self.is_sqlite else contextlib.nullcontext()
         # the parent's pooled connections stay the parent's (psycopg does not close them when collected here)
         renew_in_children(self, lambda db: db.engine.dispose(close=False))
 
@@ -136,6 +138,47 @@ class Database:
             self.engine.dialect.do_ping(dbapi_conn)
         except Exception as error:  # whatever the driver raises: this connection is of no use
             raise exc.DisconnectionError(f"the pooled connection was closed while idle: {error}") from error
+
+
+class WriterLock:
+    """SQLite's one writer at a time, taken before ``BEGIN IMMEDIATE``: among this process's threads, and with
+    several processes on one file (API workers) among them too, by ``flock`` on ``<database>.writer``.
+
+    Without the file lock a process that finds another's write under way waits in SQLite's busy handler,
+    which sleeps and looks again (after 1, 2, 5, 10... up to 100 ms): with two workers writing without pause
+    a write waited up to a second (the 99th percentile of 4 KiB object PUTs) while the lock lay free.  A
+    process waiting in ``flock`` is woken as the holder lets go."""
+
+    def __init__(self, database: str | None):
+        self._threads = threading.Lock()
+        in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
+        self._path = None if in_memory else f"{database}.writer"
+        self._fd: int | None = None
+        self._pid = 0
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._path is None:
+            return
+        try:
+            fcntl.flock(self._own_fd(), fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def __exit__(self, *_exc) -> None:
+        try:
+            if self._path is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def _own_fd(self) -> int:
+        """This process's own open file: a forked child shares its parent's, and with it the parent's lock."""
+        if self._pid != os.getpid():
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._fd
 
 
 def _note_return(_dbapi_conn, record) -> None:
