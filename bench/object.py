@@ -1,7 +1,8 @@
 """Object Storage through the Swift API, onestack beside a real Swift (PyPI's ``swift``: a proxy and one
 account, container and object server, one worker each, on the same disk), one after the other in one run.
 
-For each: 4 KiB PUTs (each a new object) and GETs with 8 clients (wrk: ops/s, p50/p99), a 256 MiB object
+For each: 4 KiB PUTs (each a new object) and GETs with 8 clients (wrk: ops/s, p50/p99; onestack's also with
+two API workers, as Swift's four servers use both cores), a 256 MiB object
 PUT and GET by one client (MiB/s, the median of three), and a container filled with 10,000 objects (2,000
 with ``--quick``) by 8 concurrent extract-archive requests, listed whole and by a 1,000-name page from its
 middle (p50/p99 over one keep-alive connection).  onestack alone: 1,000-name pages at 1,000,000 objects
@@ -222,33 +223,45 @@ def measure(quick: bool) -> dict:
     """Both systems up at once, each figure taken on onestack and then on Swift straight after, so that
     the load others put on a shared machine weighs on both alike."""
     onestack, swift = Onestack(name="onestack-object"), Swift()
+    # the small requests also on two API workers: Swift's four servers use both cores, one process one
+    two = Onestack({"workers": 2}, name="onestack-object-2w")
     onestack.start()
     try:
-        swift.start()
+        two.start()
         try:
-            return _both(onestack, swift, quick)
+            swift.start()
+            try:
+                return _both(onestack, two, swift, quick)
+            finally:
+                swift.stop()
         finally:
-            swift.stop()
+            two.stop()
     finally:
         onestack.stop()
 
 
-def _both(onestack: Onestack, swift: Swift, quick: bool) -> dict:
-    sides = {"onestack": (onestack.port, *_session(onestack)), "swift": (swift.port, *swift.session())}
+def _both(onestack: Onestack, two: Onestack, swift: Swift, quick: bool) -> dict:
+    """Every figure on onestack and on Swift; the small requests' on ``two`` (two workers) as well, each
+    taken between onestack's and Swift's."""
+    small_sides = {"onestack": (onestack.port, *_session(onestack)), "onestack_two_workers": (two.port, *_session(two)),
+                   "swift": (swift.port, *swift.session())}
+    sides = {name: small_sides[name] for name in ("onestack", "swift")}
     # the CPU of every serving process: onestack's (its workers too, if it has any), Swift's four servers
     # (memcached, which its proxy's token and account caches use, counted apart)
-    processes = {"onestack": {"onestack": onestack.pids()}, "swift": swift.processes()}
+    processes = {"onestack": {"onestack": onestack.pids()}, "onestack_two_workers": {"onestack": two.pids()},
+                 "swift": swift.processes()}
     found: dict = {"onestack": {"workers": onestack.workers(), "runs_as": "onestack up (its default workers)"},
+                   "onestack_two_workers": {"workers": two.workers(), "runs_as": "onestack up, workers: 2"},
                    "swift": {"version": swift.version, "server": swift.description}}
     seconds = 5 if quick else 15
     small = "x" * SMALL
-    for port, token, account in sides.values():
+    for port, token, account in small_sides.values():
         _call(port, "PUT", f"{account}/bench", token)
-    for name, (port, token, account) in sides.items():
+    for name, (port, token, account) in small_sides.items():
         url = f"http://127.0.0.1:{port}{account}/bench"
         found[name]["put_4k"] = _wrk(url, token, "PUT", f'"{account}/bench/new-" .. math.random(1, 2000000000)',
                                      small, seconds, processes[name])
-    for name, (port, token, account) in sides.items():
+    for name, (port, token, account) in small_sides.items():
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda i, port=port, token=token, account=account: _call(
                 port, "PUT", f"{account}/bench/get-{i}", token, small.encode()), range(1000)))
@@ -286,6 +299,11 @@ def table(found: dict) -> str:
     for key, label in (("put_4k", "4 KiB PUT CPU ms/request"), ("get_4k", "4 KiB GET CPU ms/request")):
         row(label, one.get(key, {}).get("cpu_ms_per_request"), swift.get(key, {}).get("cpu_ms_per_request"),
             higher_better=False)
+    two = found.get("onestack_two_workers", {})
+    for key, label in (("put_4k", "4 KiB PUT ops/s, 2 workers"), ("get_4k", "4 KiB GET ops/s, 2 workers")):
+        a, b = two.get(key, {}), swift.get(key, {})
+        row(label, a.get("ops_per_second"), b.get("ops_per_second"),
+            latency=(a.get("p50_ms"), a.get("p99_ms"), b.get("p50_ms"), b.get("p99_ms")))
     for key, label in (("put_mib_per_second", "256 MiB PUT MiB/s"), ("get_mib_per_second", "256 MiB GET MiB/s")):
         row(label, one.get("large", {}).get(key), swift.get("large", {}).get(key))
     for key, label in (("put_cpu_ms_per_mib", "256 MiB PUT CPU ms/MiB"), ("get_cpu_ms_per_mib", "256 MiB GET CPU ms/MiB")):
