@@ -60,16 +60,6 @@ def serving_tls(settings: Settings) -> dict:
 
 
 def serve(settings: Settings, runtime: Runtime) -> None:
-    config = uvicorn.Config(build(runtime), host=settings.host, port=settings.port, log_config=None,
-                            access_log=False, loop="auto", http="auto", lifespan="off",
-                            server_header=False, timeout_keep_alive=30, **serving_tls(settings))
-    # Bound before the pid file names this process: ``up --detach`` believes an answer on the port only
-    # once it does, so another server already there (it makes this bind fail) is never taken for this one.
-    sockets = [config.bind_socket()]
-    pid_path(settings.data_dir).write_text(str(os.getpid()))
-    stop_when_disowned(settings.data_dir)
-    memtrace.start_if_asked(settings.data_dir)  # ONESTACK_TRACEMALLOC: leak hunting under load
-    memstats.start_if_asked(settings.data_dir)  # ONESTACK_MEMSTATS: what the memory is made of, under load
     side = SideServers(runtime)
 
     def start_host() -> None:
@@ -77,6 +67,16 @@ def serve(settings: Settings, runtime: Runtime) -> None:
         side.start()
 
     try:
+        config = uvicorn.Config(build(runtime), host=settings.host, port=settings.port, log_config=None,
+                                access_log=False, loop="auto", http="auto", lifespan="off",
+                                server_header=False, timeout_keep_alive=30, **serving_tls(settings))
+        # Bound before the pid file names this process: ``up --detach`` believes an answer on the port only
+        # once it does, so another server already there (it makes this bind fail) is never taken for this one.
+        sockets = [config.bind_socket()]
+        pid_path(settings.data_dir).write_text(str(os.getpid()))
+        stop_when_disowned(settings.data_dir)
+        memtrace.start_if_asked(settings.data_dir)  # ONESTACK_TRACEMALLOC: leak hunting under load
+        memstats.start_if_asked(settings.data_dir)  # ONESTACK_MEMSTATS: what the memory is made of, under load
         if settings.workers > 1:
             # The serving processes take requests; this one supervises them and converges the compute hosts.
             workers.run(config, sockets, settings.workers, then=start_host)
