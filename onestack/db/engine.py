@@ -151,7 +151,7 @@ class WriterLock:
 
     def __init__(self, database: str | None):
         self._threads = threading.Lock()
-        in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
+        in_memory = database in (None, "", ":memory:")  # one connection's own database: no other process
         self._path = None if in_memory else f"{database}.writer"
         self._fd: int | None = None
         self._pid = 0
