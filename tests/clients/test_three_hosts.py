@@ -28,8 +28,13 @@ def test_the_scheduler_moves_a_server_among_three_hosts_to_the_candidate_no_rule
             wait(lambda: world.services().get(SECOND, {}).get("state") == "up", 60, "the second joined host up")
             placement = httpx.Client(base_url=f"{cloud.url}/placement", timeout=60,
                                      headers={**world.headers, "OpenStack-API-Version": "placement 1.28"})
-            providers = {p["name"]: p["uuid"] for p in ok(placement.get("/resource_providers"))["resource_providers"]}
-            assert {"controller", HOST, SECOND} <= providers.keys()
+
+            def listed() -> dict:
+                return {p["name"]: p["uuid"] for p in ok(placement.get("/resource_providers"))["resource_providers"]}
+
+            # as in Nova, a host's service is up before its first resource report makes its provider
+            wait(lambda: {"controller", HOST, SECOND} <= listed().keys(), 60, "every host's resource provider")
+            providers = listed()
             service = {host: s["id"] for host, s in world.services().items()}
             image, net = world.image_and_network("10.77.0.0/24")
 
