@@ -50,6 +50,12 @@ class JoinedCloud:
     def start_joined(self) -> None:
         self.joined = join(self.data_dir, self.url)
         wait(lambda: self.services().get(HOST, {}).get("state") == "up", 60, "the joined host's service up")
+        # as in Nova, the host's resource provider comes with its first resource report, after its service
+        wait(lambda: HOST in self.provider_names(), 60, "the joined host's resource provider")
+
+    def provider_names(self) -> set[str]:
+        listed = ok(httpx.get(f"{self.cloud.url}/placement/resource_providers", headers=self.headers, timeout=60))
+        return {p["name"] for p in listed["resource_providers"]}
 
     def image_and_network(self, cidr: str) -> tuple[dict, dict]:
         with httpx.Client(base_url=self.cloud.url, headers=self.headers, timeout=60) as http:
