@@ -113,13 +113,15 @@ def deployment_template(transport: str) -> dict:
     }
 
 
-def deployed_inputs(heat, stack, action: str) -> dict:
-    """The deploy inputs the server's agent reads, once the deployment of ``action`` is recorded."""
+def deployed_inputs(heat, stack, action: str, **expected) -> dict:
+    """The deploy inputs the server's agent reads, once the deployment of ``action`` (with the ``expected``
+    inputs: a second update has the same action as the first) is recorded."""
     def inputs():
         server = heat.resources(stack).get("server", {}).get("physical_resource_id")
         metadata = ok(heat.http.get(f"/software_deployments/metadata/{server}"))["metadata"] if server else []
         values = {i["name"]: i["value"] for m in metadata for i in m["inputs"]}
-        return values if values.get("deploy_action") == action else None
+        wanted = {"deploy_action": action, **expected}
+        return values if all(values.get(k) == v for k, v in wanted.items()) else None
     return wait(inputs, 60, f"the {action} deployment's inputs")
 
 
@@ -143,8 +145,8 @@ def test_temp_url_signal_deployment_reported_by_a_plain_put(heat, heat_image):
 
     # An update waits for a new report at the same URL; the old one does not count.
     ok(heat.http.patch(heat.path(stack), json={"parameters": {"who": "again"}}), 202)
-    inputs = deployed_inputs(heat, stack, "UPDATE")
-    assert inputs["who"] == "again" and inputs["deploy_signal_id"] == url
+    inputs = deployed_inputs(heat, stack, "UPDATE", who="again")
+    assert inputs["deploy_signal_id"] == url
     time.sleep(1)
     assert heat.show(stack)["stack_status"] == "UPDATE_IN_PROGRESS"
     ok(httpx.put(url, content=json.dumps({"deploy_stdout": "hello again", "deploy_status_code": 0})), 201)
@@ -153,7 +155,8 @@ def test_temp_url_signal_deployment_reported_by_a_plain_put(heat, heat_image):
     assert heat.output(stack, "stdout") == "hello again"
 
     ok(heat.http.patch(heat.path(stack), json={"parameters": {"who": "fails"}}), 202)
-    deployed_inputs(heat, stack, "UPDATE") and time.sleep(0.5)
+    # An agent reports once it reads the new inputs; a PUT before the update began would be an old report.
+    deployed_inputs(heat, stack, "UPDATE", who="fails")
     ok(httpx.put(url, content=json.dumps({"deploy_stdout": "", "deploy_status_code": 4})), 201)
     stack = heat.settle(stack)
     assert stack["stack_status"] == "UPDATE_FAILED"
