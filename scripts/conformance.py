@@ -41,7 +41,11 @@ SCHEDULER_FILTERS = ("AvailabilityZoneFilter", "ComputeFilter", "ComputeCapabili
 
 AREAS = {
     "identity": {"regex": r"^tempest\.api\.identity\.", "services": set()},
-    "image": {"regex": r"^tempest\.api\.image\.", "services": {"glance"}},
+    # Two stores (the file store and the swift store on the cloud's own Object Storage) and copy-image, so
+    # Tempest's multi-store import and copy tests run.
+    "image": {"regex": r"^tempest\.api\.image\.", "services": {"glance"},
+              "settings": {"image_swift_store": {"enabled": True},
+                           "image_import": {"enabled_methods": ["glance-direct", "web-download", "copy-image"]}}},
     "network": {"regex": r"^tempest\.api\.network\.", "services": {"neutron", "nova", "glance", "placement"}},
     # with Block Storage, so the volume tests of compute (attach, boot from volume, volume snapshots) run
     # (but the volume-backed rebuild, which SSHes into its guest: the volume-rebuild area runs it on a real one)
@@ -103,9 +107,11 @@ def serve_images(data_dir: Path) -> str:
     return f"http://127.0.0.1:{server.server_address[1]}/cirros.qcow2"
 
 
-def start_cloud(data_dir: Path, port: int, real: bool = False, joined: JoinedHost | None = None) -> dict:
+def start_cloud(data_dir: Path, port: int, real: bool = False, joined: JoinedHost | None = None,
+                extra: dict | None = None) -> dict:
     """``real``: QEMU guests on the kernel data plane with DevStack's networks, else the fake driver and
-    no data plane.  ``joined``: on its database, with its tunnel address, and that host joined."""
+    no data plane.  ``joined``: on its database, with its tunnel address, and that host joined.  ``extra``:
+    the area's own settings, merged section by section."""
     data_dir.mkdir(parents=True, exist_ok=True)
     settings = {"security_compliance": {"lockout_failure_attempts": LOCKOUT_ATTEMPTS,
                                         "lockout_duration": LOCKOUT_SECONDS,
@@ -121,9 +127,8 @@ def start_cloud(data_dir: Path, port: int, real: bool = False, joined: JoinedHos
                 "volume": {"file_backends": {"file2": ""}}}
     if real:
         settings.update({"compute": {"driver": "qemu"}, "network": {"dataplane": True}})
-    if joined is not None:
-        for name, values in joined.settings.items():
-            settings[name] = {**settings.get(name, {}), **values}
+    for name, values in [*(extra or {}).items(), *(joined.settings.items() if joined is not None else ())]:
+        settings[name] = {**settings.get(name, {}), **values}
     (data_dir / "onestack.yaml").write_text(yaml.safe_dump(settings))
     database = ["--database", joined.database_url] if joined is not None else []
     subprocess.run([str(ONESTACK), "up", "--data-dir", str(data_dir), "--bind", f"127.0.0.1:{port}",
@@ -398,7 +403,8 @@ def main(area_name: str, narrower: str | None = None) -> int:
                    capture_output=True)
     joined = JoinedHost(WORK / f"cloud-{area_name}-{JOINED}") if area.get("joined") else None
     try:
-        admin = start_cloud(data_dir, free_port(), real=area.get("real", False), joined=joined)
+        admin = start_cloud(data_dir, free_port(), real=area.get("real", False), joined=joined,
+                            extra=area.get("settings"))
     except BaseException:
         if joined is not None:
             joined.close()

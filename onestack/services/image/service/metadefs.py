@@ -91,7 +91,7 @@ def associations(session: Session, row: MetadefNamespace) -> list[tuple[MetadefA
     return list(session.execute(select(MetadefAssociation, MetadefResourceType.name)
                                 .join(MetadefResourceType, MetadefResourceType.id == MetadefAssociation.resource_type_id)
                                 .where(MetadefAssociation.namespace_id == row.id)
-                                .order_by(MetadefResourceType.name)).tuples())
+                                .order_by(MetadefResourceType.name)))
 
 
 def associate(session: Session, ctx: Context, row: MetadefNamespace, body: dict) -> MetadefAssociation:

@@ -158,7 +158,7 @@ class Snapshot:
 
         def run(stmt) -> list[tuple]:
             # Core rows fetched at once: the ORM's row loading, or fetching row by row, costs several times more.
-            return connection.execute(stmt).tuples().all()
+            return connection.execute(stmt).all()
 
         # Plain tuples, not ORM objects: a search reads every inventory of the trees it considers.
         rows = run(_PROVIDER_ROWS.order_by(Provider.id))
