@@ -53,17 +53,18 @@ TEST_WORKERS ?= 3
 test: install postgres check
 	-scripts/install-system.sh $(CEPH_PACKAGES)
 	ONESTACK_TEST_POSTGRES=$$(scripts/postgres-up.sh --url) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -q \
-		-m "not hosts" --basetemp=/tmp/onestack-make-test
+		-m "not hosts" --basetemp=/tmp/onestack-make-test --durations=30
 
 # Real guests and the fake driver on two and three hosts joined over PostgreSQL: live and cold moves,
 # evacuation, a joined host's crash.
 test-hosts: install postgres
 	ONESTACK_TEST_POSTGRES=$$(scripts/postgres-up.sh --url) $(PY) -m pytest -n 2 --dist loadgroup -q -m hosts \
-		--basetemp=/tmp/onestack-make-test-hosts
+		--basetemp=/tmp/onestack-make-test-hosts --durations=11
 
 # The API suites again, against clouds of two serving processes on PostgreSQL (each test worker its own).
 test-workers: install postgres
-	ONESTACK_TEST_WORKERS=2 ONESTACK_TEST_POSTGRES=$$(scripts/postgres-up.sh --url) $(PY) -m pytest -n 2 -q tests/api
+	ONESTACK_TEST_WORKERS=2 ONESTACK_TEST_POSTGRES=$$(scripts/postgres-up.sh --url) $(PY) -m pytest -n 2 -q tests/api \
+		--durations=20
 
 check: install
 	$(VENV)/bin/ruff check onestack tests bench scripts
