@@ -173,6 +173,48 @@ def test_import_to_swift_and_copy_image_file_to_swift(cloud, conn, admin_conn):
     assert names(cloud, in_file.id) == [] and not (cloud.data_dir / "images" / in_file.id).exists()
 
 
+def test_an_admin_deletes_an_image_from_one_of_its_stores_but_never_the_last(cloud, conn, admin_conn):
+    """``DELETE /v2/stores/{store}/{image}`` (API 2.10) through openstacksdk: Glance's checks in its order."""
+    data = os.urandom(MiB + 3)
+    image = upload(cloud, conn, data, None)
+    admin_conn.image.import_image(admin_conn.image.get_image(image.id), method="copy-image", stores=["swift"])
+    wait_for(lambda: stores_of(conn.image.get_image(image.id)) == "file,swift")
+
+    def refused(client, store: str, image_id: str) -> httpx.Response:
+        return httpx.delete(f"{cloud.url}/image/v2/stores/{store}/{image_id}", timeout=30,
+                            headers={"X-Auth-Token": client.session.get_token()})
+
+    # the owner's member may not drop a location (Glance's delete_image_location is an admin's)
+    assert refused(conn, "file", image.id).status_code == 403
+    assert refused(admin_conn, "nowhere", image.id).status_code == 409  # no such store here
+    assert refused(admin_conn, "file", "no-such-image").status_code == 404
+    admin_conn.image.delete_image(image.id, store="file")
+    kept = conn.image.get_image(image.id)
+    assert stores_of(kept) == "swift" and kept.status == "active"
+    assert not (cloud.data_dir / "images" / image.id).exists()  # the file store's copy is gone
+    assert conn.image.download_image(kept).content == data  # read from swift now
+    gone = refused(admin_conn, "file", image.id)  # the last store left: deleting the image is the way
+    assert gone.status_code == 403 and "only store" in gone.text
+    assert names(cloud, image.id) == [image.id, f"{image.id}-00001", f"{image.id}-00002"]
+
+    # in both stores again, then out of swift: its objects go, the file stays
+    admin_conn.image.import_image(admin_conn.image.get_image(image.id), method="copy-image", stores=["file"])
+    wait_for(lambda: stores_of(conn.image.get_image(image.id)) == "file,swift")
+    admin_conn.image.delete_image(image.id, store="swift")
+    assert stores_of(conn.image.get_image(image.id)) == "file" and names(cloud, image.id) == []
+    assert refused(admin_conn, "swift", image.id).status_code == 403  # one store: the only-store rule first
+    assert conn.image.download_image(conn.image.get_image(image.id)).content == data
+    conn.image.delete_image(image)
+
+
+def test_a_store_is_kept_for_an_image_that_is_not_active(cloud, conn, admin_conn):
+    queued = conn.image.create_image(name="q", disk_format="raw", container_format="bare")
+    resp = httpx.delete(f"{cloud.url}/image/v2/stores/file/{queued.id}", timeout=30,
+                        headers={"X-Auth-Token": admin_conn.session.get_token()})
+    assert resp.status_code == 409 and "not 'active'" in resp.text
+    conn.image.delete_image(queued)
+
+
 def test_kill_9_mid_upload_to_swift_leaves_nothing(cloud, conn):
     image = conn.image.create_image(name="cut", disk_format="raw", container_format="bare")
     token = conn.session.get_token()

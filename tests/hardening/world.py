@@ -157,6 +157,9 @@ def _image(root: httpx.Client, mine: httpx.Client, pid: str, values: dict, own) 
                 headers={"Content-Type": "application/octet-stream"}), 204)
     own(p, "images", private["id"])
     values[(p, "tags")] = "tag-a"
+    # DELETE /v2/stores/{store_id}/{image_id}: A's image in the file store
+    values[(p, "stores")] = "file"
+    values[(p, "{store_id}")] = private["id"]
     # shared with a third project, which stays pending: the membership is A's business
     third = uuid.uuid4().hex
     ok(mine.patch(f"/image/v2/images/{private['id']}", json=[{"op": "replace", "path": "/visibility",

@@ -27,6 +27,8 @@ RULES: dict[str, Rule] = {
     "deactivate": OWNER_MEMBER,
     "reactivate": OWNER_MEMBER,
     "copy_image": ADMIN,
+    # removing the data from one store of several (DELETE /v2/stores/...): Glance's delete_image_location
+    "delete_image_location": ADMIN,
     "tasks_api_access": ADMIN,
     # Metadata definitions: admins change them; who reads a namespace is its visibility's rule.
     "add_metadef_namespace": ADMIN,

@@ -80,6 +80,11 @@ def delete_image(call: Call) -> Reply:
     return Reply(status=204)
 
 
+def delete_from_store(call: Call) -> Reply:
+    images(call).delete_from_store(call.ctx, call.path["store_id"], call.path["image_id"])
+    return Reply(status=204)
+
+
 def add_tag(call: Call) -> Reply:
     images(call).add_tag(call.ctx, call.path["image_id"], call.path["tag"])
     return Reply(status=204)
@@ -107,6 +112,7 @@ ROUTES = [
     route("/v2/images/{image_id}", "GET", show_image, response=schemas.shown_image()),
     route("/v2/images/{image_id}", "PATCH", update_image, response=schemas.shown_image()),
     route("/v2/images/{image_id}", "DELETE", delete_image),
+    route("/v2/stores/{store_id}/{image_id}", "DELETE", delete_from_store),
     route("/v2/images/{image_id}/tags/{tag}", "PUT", add_tag),
     route("/v2/images/{image_id}/tags/{tag}", "DELETE", delete_tag),
     route("/v2/images/{image_id}/actions/deactivate", "POST", deactivate),

@@ -555,6 +555,46 @@ class ImageService:
         self.delete_rbd_copy(image_id)
         self.delete_swift_copy(image_id)
 
+    def delete_from_store(self, ctx: Context, store: str, image_id: str) -> None:
+        """``DELETE /v2/stores/{store}/{image_id}`` (Glance's API 2.10): the image's data go from one of the
+        stores that hold them, as Glance checks it: a store this cloud has, an active image the caller may
+        drop a location of, and another store left holding it (the last is refused: deleting the image is the
+        way).  The row first, then the data (a crash between them: the start-up sweep removes a file no row
+        names)."""
+        if store not in self.choosable_stores():
+            raise Conflict(f"The selected store {store} is not available on this node.")
+        with self.db.read() as session:
+            self._check_store_drop(ctx, self.get(session, ctx, image_id), store)
+        if store == "rbd":
+            self.check_rbd_clones(ctx, image_id)
+        with self.db.write() as session:
+            image = self.get(session, ctx, image_id)
+            held = self._check_store_drop(ctx, image, store)
+            set_properties(image, **{STORES: ",".join(name for name in held if name != store)},
+                           **({RBD_LOCATION: None} if store == "rbd" else {}))
+        if store == "file":
+            self.store.delete(image_id)
+        elif store == "swift":
+            self.delete_swift_copy(image_id)
+        else:
+            self.delete_rbd_copy(image_id)
+
+    @staticmethod
+    def _check_store_drop(ctx: Context, image: Image, store: str) -> list[str]:
+        """The stores holding ``image``, once dropping ``store`` of them is allowed."""
+        authorize(ctx, "delete_image_location", image)
+        if image.status != "active":
+            raise Conflict("It's not allowed to remove image data from store if image status is not 'active'")
+        if LOCK in (image.properties or {}):  # a copy-image reads from the stores that hold the image
+            raise Conflict(f"Image {image.id} is being copied between stores; try again once that is done.")
+        held = stores_of(image)
+        if len(held) == 1:
+            raise Forbidden("Cannot delete image data from the only store containing it. Consider deleting "
+                            "the image instead.")
+        if store not in held:
+            raise NotFound(f"Image {image.id} is not stored in store {store}.")
+        return held
+
     def _change_tags(self, ctx: Context, image_id: str, change: Callable[[list], list]) -> None:
         with self.db.write() as session:
             image = self.get(session, ctx, image_id)
