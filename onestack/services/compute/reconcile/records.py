@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from onestack.db.base import utcnow
@@ -31,12 +32,19 @@ class InstanceRecords:
         """``advance``, answering with the row as written (detached: what the next step starts from without
         reading it again), or None when the task had changed and nothing was written."""
         with self.db.write() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None or instance.task_state != expected_task:
-                return None
-            for key, value in changes.items():
-                setattr(instance, key, value)
-            if event is not None:
+            if changes:
+                # One conditional UPDATE answering with the row: the task is compared where the row is written,
+                # so a task another process set meanwhile (a delete overtaking a boot, on PostgreSQL) is never
+                # overwritten, and no read comes first.
+                instance = session.scalars(
+                    update(Instance).where(Instance.id == instance_id, Instance.task_state == expected_task)
+                    .values(**changes).returning(Instance),
+                    execution_options={"synchronize_session": False}).one_or_none()
+            else:
+                instance = session.get(Instance, instance_id)
+                if instance is not None and instance.task_state != expected_task:
+                    instance = None
+            if instance is not None and event is not None:
                 self._record_event(session, instance, *event)
             return instance
 

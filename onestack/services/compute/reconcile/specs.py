@@ -42,7 +42,8 @@ class GuestSpecs:
         shelved = None if image_ref else (instance.task_args or {}).get(SHELVED_IMAGE)
         image_ref = image_ref or shelved or instance.image_ref
         volumes = self.volumes(instance.id)
-        image_rbd = self.images.rbd_location(image_ref) if image_ref else None
+        # only a host that clones root disks in Ceph reads the image's copy there
+        image_rbd = self.images.rbd_location(image_ref) if image_ref and self.clones_in_ceph else None
         rescue_image_path = self._rescue_image_path(rescue_image_ref) if rescue_image_ref else None
         if rescue_image_ref is None and instance.vm_state == st.RESCUED and instance.task_state != st.UNRESCUING:
             # rescued already: its rescue disk is made, so an image deleted since does not matter
@@ -55,8 +56,7 @@ class GuestSpecs:
             uuid=instance.id, name=f"instance-{instance.number:08x}", hostname=instance.hostname,
             vcpus=flavor["vcpus"], memory_mb=flavor["ram"], root_gb=flavor["disk"],
             ephemeral_gb=flavor.get("ephemeral", 0), swap_mb=flavor.get("swap", 0),
-            image_path=self.images.file_path(image_ref) if image_ref and not (image_rbd and self.clones_in_ceph)
-            else None, image_format=None,
+            image_path=self.images.file_path(image_ref) if image_ref and not image_rbd else None, image_format=None,
             image_rbd=image_rbd, flatten_root=bool(shelved),
             nics=tuple(nics), config_drive=self._config_drive(instance), metadata=instance.metadata_,
             guest_kind=instance.guest_kind, volumes=volumes,
