@@ -1,5 +1,6 @@
 """The reconciler writes an instance's next state (``InstanceRecords.advance_to``) only if its task is still the
-one the step began from, compared where the row is written.  On PostgreSQL nothing serialises the reconciler
+one the step began from, and a failed step's ERROR (``error``) only if no delete overtook it, each compared
+where the row is written.  On PostgreSQL nothing serialises the reconciler
 with an API worker: a delete that overtakes a boot (the task set to ``deleting`` between the step's read and
 its write) must not be overwritten by the boot's next state.  The test lands that other write just before the
 reconciler's UPDATE reaches the database (on SQLite the write lock keeps it out until the step commits)."""
@@ -25,9 +26,9 @@ def a_booting_instance(db: Database) -> str:
     return "i-1"
 
 
-def test_a_task_set_by_another_writer_is_not_overwritten_by_the_steps_next_state(db):
-    upgrade(db, registry.METADATA)
-    instance_id = a_booting_instance(db)
+def deleted_meanwhile(db: Database, instance_id: str, write):
+    """``write()``'s outcome, the API's delete of the instance committed by another connection just as
+    ``write``'s UPDATE of the instance begins (PostgreSQL; SQLite's write lock keeps it out)."""
     other = Database(db.url)
     landed = threading.Event()
 
@@ -42,11 +43,19 @@ def test_a_task_set_by_another_writer_is_not_overwritten_by_the_steps_next_state
 
     event.listen(db.engine, "before_cursor_execute", delete_first)
     try:
-        written = InstanceRecords(db).advance_to(instance_id, st.SCHEDULING, host="h1", task_state=st.NETWORKING)
+        written = write()
     finally:
         event.remove(db.engine, "before_cursor_execute", delete_first)
         other.dispose()
     assert landed.is_set()
+    return written
+
+
+def test_a_task_set_by_another_writer_is_not_overwritten_by_the_steps_next_state(db):
+    upgrade(db, registry.METADATA)
+    instance_id = a_booting_instance(db)
+    written = deleted_meanwhile(db, instance_id, lambda: InstanceRecords(db).advance_to(
+        instance_id, st.SCHEDULING, host="h1", task_state=st.NETWORKING))
     with db.read() as session:
         row = session.get(Instance, instance_id)
     if db.is_sqlite:  # nothing came in between: the step's write is the row
@@ -68,3 +77,15 @@ def test_a_step_moves_the_row_on_and_hands_it_back_as_written(db):
     assert records.advance_to(instance_id, st.SCHEDULING, task_state=st.SPAWNING) is None
     with db.read() as session:
         assert session.get(Instance, instance_id).task_state == st.NETWORKING
+
+
+def test_a_failed_step_does_not_undo_a_delete_that_overtook_it(db):
+    upgrade(db, registry.METADATA)
+    instance_id = a_booting_instance(db)
+    deleted_meanwhile(db, instance_id, lambda: InstanceRecords(db).error(instance_id, "No valid host was found.", ""))
+    with db.read() as session:
+        row = session.get(Instance, instance_id)
+    if db.is_sqlite:  # nothing came in between: the failure is recorded
+        assert (row.vm_state, row.task_state, row.fault["message"]) == (st.ERROR, None, "No valid host was found.")
+    else:  # the delete stays the instance's task, to be carried out
+        assert (row.vm_state, row.task_state, row.fault) == (st.BUILDING, st.DELETING, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from onestack.db.base import utcnow
@@ -49,15 +49,19 @@ class InstanceRecords:
             return instance
 
     def error(self, instance_id: str, message: str, details: str, code: int = 500) -> None:
+        """The instance in ERROR with its fault, unless a delete overtook the failed step: the delete goes on
+        (compared where the row is written, as ``advance_to`` does)."""
         LOG.info("instance %s failed: %s", instance_id, message)
+        fault = {"code": code, "message": message, "details": details,
+                 "created": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
         with self.db.write() as session:
-            instance = session.get(Instance, instance_id)
-            if instance is None:
-                return
-            instance.vm_state, instance.task_state = st.ERROR, None
-            instance.fault = {"code": code, "message": message, "details": details,
-                              "created": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
-            self._record_event(session, instance, None, "compute_error", "Error", details)
+            instance = session.scalars(
+                update(Instance).where(Instance.id == instance_id,
+                                       or_(Instance.task_state.is_(None), Instance.task_state != st.DELETING))
+                .values(vm_state=st.ERROR, task_state=None, fault=fault).returning(Instance),
+                execution_options={"synchronize_session": False}).one_or_none()
+            if instance is not None:
+                self._record_event(session, instance, None, "compute_error", "Error", details)
 
     def event(self, instance_id: str, action: str | None, event: str, result: str, details: str = "") -> None:
         """Close the instance's latest action (or the latest of kind ``action``) with one event."""
