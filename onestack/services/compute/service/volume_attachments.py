@@ -363,8 +363,14 @@ class VolumeAttachments:
             raise BadRequest("Cannot detach a root device volume")
         if row.status != "attached":
             raise Conflict(f"Volume {volume_id} is {row.status} on instance {instance.id}.")
-        self.volumes.begin_detaching(ctx, volume_id)
+        # The server's row first: a crash after it is finished at start-up (``recover``), whatever the volume's
+        # status; the other order left a volume ``detaching`` that no row said was being detached.
         self._set_status(row.id, "detaching")
+        try:
+            self.volumes.begin_detaching(ctx, volume_id)
+        except APIError:
+            self._set_status(row.id, "attached")
+            raise
         try:
             if instance.host is not None and instance.vm_state != st.SHELVED_OFFLOADED:
                 self._driver(instance).detach_volume(instance.id, volume_id)
