@@ -50,6 +50,15 @@ def attach(tenant, server_id: str, volume_id: str, version: str = "2.1", status:
     return ok(reply, status)
 
 
+def a_server_with_a_volume(tenant, image_id: str, volumes) -> tuple[dict, dict]:
+    """An ACTIVE server with a new volume attached and in use."""
+    server = wait(tenant, boot(tenant, image_id)["id"], "ACTIVE")
+    volume = new_volume(volumes)
+    attach(tenant, server["id"], volume["id"])
+    wait_volume(volumes, volume["id"], "in-use")
+    return server, volume
+
+
 def test_attach_show_list_and_detach_walk_the_statuses(tenant, volumes, server):
     first, second = new_volume(volumes, name="v1"), new_volume(volumes, name="v2")
     path = f"/servers/{server['id']}/os-volume_attachments"

@@ -6,8 +6,7 @@ whose database it sets as that crash leaves it."""
 
 from tests.api import test_server_volumes, test_servers
 from tests.api.helpers import ok
-from tests.api.test_server_volumes import attach, new_volume, wait_volume
-from tests.api.test_servers import boot, wait
+from tests.api.test_server_volumes import a_server_with_a_volume, wait_volume
 from tests.cloudfixture import own_cloud
 
 # the servers' and server volumes' fixtures, on this cloud
@@ -17,10 +16,7 @@ cloud = own_cloud("detach-cut-short")
 
 def test_a_detach_cut_after_the_servers_row_said_detaching_is_finished_at_start_up(cloud, tenant, image_id,
                                                                                   volumes):
-    server = wait(tenant, boot(tenant, image_id)["id"], "ACTIVE")
-    volume = new_volume(volumes)
-    attach(tenant, server["id"], volume["id"])
-    wait_volume(volumes, volume["id"], "in-use")
+    server, volume = a_server_with_a_volume(tenant, image_id, volumes)
     cloud.kill_9()
     # what the detach's first write leaves: the server's row says detaching, the volume is still in use
     cloud.execute("update compute_block_device set status = 'detaching' where volume_id = :volume",
@@ -34,10 +30,7 @@ def test_a_detach_cut_after_the_servers_row_said_detaching_is_finished_at_start_
 
 
 def test_a_detach_the_volume_service_refuses_leaves_the_server_with_its_volume(cloud, tenant, image_id, volumes):
-    server = wait(tenant, boot(tenant, image_id)["id"], "ACTIVE")
-    volume = new_volume(volumes)
-    attach(tenant, server["id"], volume["id"])
-    wait_volume(volumes, volume["id"], "in-use")
+    server, volume = a_server_with_a_volume(tenant, image_id, volumes)
     path = f"/servers/{server['id']}/os-volume_attachments"
     # the volume service says no (the volume is not in use as far as it knows): the row the detach marked
     # first goes back to attached, so the server still has the volume and a later detach works

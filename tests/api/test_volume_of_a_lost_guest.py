@@ -7,8 +7,8 @@ the test kills."""
 from tests.api import test_server_volumes, test_servers
 from tests.api.helpers import ok
 from tests.api.helpers import wait as settle
-from tests.api.test_server_volumes import attach, new_volume, wait_volume
-from tests.api.test_servers import boot, wait
+from tests.api.test_server_volumes import a_server_with_a_volume, wait_volume
+from tests.api.test_servers import wait
 from tests.cloudfixture import own_cloud
 
 # the servers' and server volumes' fixtures, on this cloud
@@ -18,10 +18,7 @@ cloud = own_cloud("lost-guest")
 
 def test_a_volume_whose_guest_a_restart_lost_is_snapshotted_and_extended_as_it_lies(cloud, tenant, image_id,
                                                                                     volumes):
-    server = wait(tenant, boot(tenant, image_id)["id"], "ACTIVE")
-    volume = new_volume(volumes)
-    attach(tenant, server["id"], volume["id"])
-    wait_volume(volumes, volume["id"], "in-use")
+    server, volume = a_server_with_a_volume(tenant, image_id, volumes)
     cloud.kill_9()
     cloud.onestack("up", "--bind", f"127.0.0.1:{cloud.port}", "--detach", "--no-user-clouds")
     wait(tenant, server["id"], "SHUTOFF")
