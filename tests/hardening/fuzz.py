@@ -67,7 +67,11 @@ class Report:
         self.findings += other.findings
 
 
-def insides(text: str, data_dir: str) -> str | None:
+def insides(text: str, data_dir: str, echoed: tuple[str, ...] = ()) -> str | None:
+    """What of the server's insides ``text`` shows, if anything; the client's own ``echoed`` values (an id the
+    answer repeats: "No image found with ID x.py") are not the server's."""
+    for value in echoed:
+        text = text.replace(value, "")
     for pattern in _INSIDES:
         found = pattern.search(text)
         if found:
@@ -75,6 +79,13 @@ def insides(text: str, data_dir: str) -> str | None:
     if data_dir in _without_connection_info(text):
         return data_dir
     return None
+
+
+def _sent_values(case) -> tuple[str, ...]:
+    """The path parameters and query values the case sent (at least 3 characters: shorter ones would blank
+    out too much of an answer)."""
+    values = [*(case.path_parameters or {}).values(), *(case.query or {}).values()]
+    return tuple(v for v in (str(value) for value in values if isinstance(value, (str, int))) if len(v) >= 3)
 
 
 def _without_connection_info(text: str) -> str:
@@ -169,7 +180,8 @@ def _fuzz_operation(operation, label: str, known: dict[str, str] | None, base: s
         response = session.request(**request, timeout=60, allow_redirects=False)
         report.cases += 1
         report.statuses[response.status_code] += 1
-        why = f"status {response.status_code}" if response.status_code >= 500 else insides(response.text, data_dir)
+        why = f"status {response.status_code}" if response.status_code >= 500 else insides(
+            response.text, data_dir, _sent_values(case))
         # Neutron's ``fields=`` narrows each resource to the fields asked (none known: ``{}``), as Neutron's
         # own ``fields`` does: such a body holds fewer keys than its schema requires, and is not checked
         narrowed = bool((case.query or {}).get("fields"))

@@ -62,3 +62,13 @@ def test_no_operation_crashes_or_shows_its_insides(own_cloud, estate, callers, p
             seen.add((f.operation, f.status))
             lines.append(f"{f.operation} as {f.caller} -> {f.status}: {f.why}\n    {f.reproduce}")
     assert not report.findings, "\n".join(lines)
+
+
+def test_a_body_showing_the_servers_insides_is_found_but_an_id_it_echoes_is_not():
+    """A traceback or a source file's name is the server's insides; an id the client sent and the answer
+    repeats (a CI run drew the image id ``console_server.py``, and Glance's 404 names it) is not."""
+    echoed = '{"message": "No image found with ID console_server.py"}'
+    assert fuzz.insides(echoed, "/data") == '.py"'  # taken alone, it looks like a source file's name
+    assert fuzz.insides(echoed, "/data", ("console_server.py",)) is None
+    assert fuzz.insides('File "/srv/app/x.py", line 3', "/data", ("console_server.py",)) == 'File "/srv/app/x.py"'
+    assert fuzz.insides("the volume lies in /data/volumes", "/data") == "/data"
