@@ -30,20 +30,10 @@ class InstanceRecords:
     def advance_to(self, instance_id: str, expected_task: str | None, *,
                    event: tuple[str | None, str, str] | None = None, **changes) -> Instance | None:
         """``advance``, answering with the row as written (detached: what the next step starts from without
-        reading it again), or None when the task had changed and nothing was written."""
+        reading it again), or None when the task had changed and nothing was written.  ``changes``: at least one
+        column (every step writes its next task)."""
         with self.db.write() as session:
-            if changes:
-                # One conditional UPDATE answering with the row: the task is compared where the row is written,
-                # so a task another process set meanwhile (a delete overtaking a boot, on PostgreSQL) is never
-                # overwritten, and no read comes first.
-                instance = session.scalars(
-                    update(Instance).where(Instance.id == instance_id, Instance.task_state == expected_task)
-                    .values(**changes).returning(Instance),
-                    execution_options={"synchronize_session": False}).one_or_none()
-            else:
-                instance = session.get(Instance, instance_id)
-                if instance is not None and instance.task_state != expected_task:
-                    instance = None
+            instance = _written(session, instance_id, Instance.task_state == expected_task, changes)
             if instance is not None and event is not None:
                 self._record_event(session, instance, *event)
             return instance
@@ -55,11 +45,9 @@ class InstanceRecords:
         fault = {"code": code, "message": message, "details": details,
                  "created": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
         with self.db.write() as session:
-            instance = session.scalars(
-                update(Instance).where(Instance.id == instance_id,
-                                       or_(Instance.task_state.is_(None), Instance.task_state != st.DELETING))
-                .values(vm_state=st.ERROR, task_state=None, fault=fault).returning(Instance),
-                execution_options={"synchronize_session": False}).one_or_none()
+            not_deleting = or_(Instance.task_state.is_(None), Instance.task_state != st.DELETING)
+            instance = _written(session, instance_id, not_deleting,
+                                {"vm_state": st.ERROR, "task_state": None, "fault": fault})
             if instance is not None:
                 self._record_event(session, instance, None, "compute_error", "Error", details)
 
@@ -74,3 +62,11 @@ class InstanceRecords:
     def _record_event(session: Session, instance: Instance, action: str | None, event: str, result: str,
                       details: str = "") -> None:
         close_action(session, instance, action, event, result, details)
+
+
+def _written(session: Session, instance_id: str, condition, values: dict) -> Instance | None:
+    """The instance as one conditional UPDATE wrote ``values`` (no read first), or None when ``condition`` no
+    longer held: compared where the row is written, so a task another process set meanwhile (a delete
+    overtaking a boot, on PostgreSQL) is never overwritten."""
+    return session.scalars(update(Instance).where(Instance.id == instance_id, condition).values(**values)
+                           .returning(Instance), execution_options={"synchronize_session": False}).one_or_none()

@@ -563,9 +563,9 @@ class ImageService:
         names)."""
         if store not in self.choosable_stores():
             raise Conflict(f"The selected store {store} is not available on this node.")
-        with self.db.read() as session:
-            self._check_store_drop(ctx, self.get(session, ctx, image_id), store)
-        if store == "rbd":
+        if store == "rbd":  # its clones are asked of the cluster outside any transaction, once the rest allows it
+            with self.db.read() as session:
+                self._check_store_drop(ctx, self.get(session, ctx, image_id), store)
             self.check_rbd_clones(ctx, image_id)
         with self.db.write() as session:
             image = self.get(session, ctx, image_id)
